@@ -1,0 +1,42 @@
+# Two commands: `make run` and `make test`. Everything else is set up on the way.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench soak lint migrate clean browser-deps
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m core.serve
+
+test: $(STAMP) browser-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Debian's chromium for the browser tests (Playwright's own download is not reachable here).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || ( \
+	  echo "installing Debian chromium for the browser tests"; \
+	  (apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core >/dev/null) \
+	  || (sudo apt-get update -qq && sudo apt-get install -y -qq chromium fonts-dejavu-core >/dev/null) \
+	  || echo "chromium could not be installed: browser tests will be skipped" )
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
+
+migrate: $(STAMP)
+	$(BIN)/python -m core.db migrate
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

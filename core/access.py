@@ -1,0 +1,75 @@
+"""Who may see and change what: roles and market/ward scopes (scopes are data, set by admins)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from core.errors import Forbidden
+from core.queries import User
+
+# Roles that may read personal data of stallholders (names, full phone numbers).
+PERSONAL_DATA_ROLES = frozenset({"admin", "manager", "volunteer"})
+# Roles that may register and edit stalls.
+WRITE_ROLES = frozenset({"admin", "manager", "volunteer"})
+# Roles that see markets and coverage numbers.
+READ_ROLES = frozenset({"admin", "manager", "volunteer", "viewer"})
+
+
+async def market_scope(conn: asyncpg.Connection, user: User) -> list[int] | None:
+    """Ids of the markets a user works in; None means every market (admins, city-wide viewers)."""
+    if user.role == "admin":
+        return None
+    if user.role == "viewer":
+        has_scope = await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM user_market WHERE user_id = $1) "
+            "OR EXISTS (SELECT 1 FROM user_ward WHERE user_id = $1)",
+            user.id,
+        )
+        if not has_scope:
+            return None
+    rows = await conn.fetch(
+        """SELECT market_id FROM user_market WHERE user_id = $1
+           UNION
+           SELECT m.id FROM market m JOIN user_ward w
+             ON w.ward_scheme = m.ward_scheme AND w.ward_code = m.ward_code
+           WHERE w.user_id = $1""",
+        user.id,
+    )
+    return [int(r["market_id"]) for r in rows]
+
+
+async def can_see_market(conn: asyncpg.Connection, user: User, market_id: int) -> bool:
+    """Whether the market is in the user's scope (existence is checked by the caller)."""
+    if user.role not in READ_ROLES:
+        return False
+    scope = await market_scope(conn, user)
+    return scope is None or market_id in scope
+
+
+async def require_market_write(conn: asyncpg.Connection, user: User, market_id: int) -> None:
+    """403 unless the user may register and edit stalls in this market."""
+    if user.role not in WRITE_ROLES:
+        raise Forbidden("Your role cannot register or edit stalls.")
+    scope = await market_scope(conn, user)
+    if scope is not None and market_id not in scope:
+        raise Forbidden("This market is not assigned to you.")
+
+
+def sees_personal_data(user: User) -> bool:
+    """Whether a role may see stallholders' personal data."""
+    return user.role in PERSONAL_DATA_ROLES
+
+
+async def log_access(
+    conn: asyncpg.Connection, *, user: User, stallholder_id: int | None, route: str, reason: str
+) -> None:
+    """Record that a user read a person's full record."""
+    if stallholder_id is None:
+        return
+    await conn.execute(
+        "INSERT INTO access_log (actor_id, stallholder_id, route, reason) VALUES ($1, $2, $3, $4)",
+        user.id,
+        stallholder_id,
+        route,
+        reason,
+    )

@@ -1,0 +1,102 @@
+"""HTTP routes for sign-in and user administration."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import asyncpg
+from fastapi import APIRouter, Depends, Form, Request, Response
+
+from core import users
+from core.auth import CurrentUser, bearer_token, require_roles
+from core.db import get_conn
+from core.queries import User
+
+router = APIRouter(prefix="/api", tags=["sign-in and users"])
+Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
+Admin = Annotated[User, Depends(require_roles("admin"))]
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/auth/token")
+async def token(
+    request: Request,
+    conn: Conn,
+    username: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1024)],
+) -> dict[str, str]:
+    """Sign in with the OAuth2 password form; returns a bearer token."""
+    access = await users.sign_in(
+        conn, username=username, password=password, client=_client(request), settings=request.app.state.settings
+    )
+    return {"access_token": access, "token_type": "bearer"}
+
+
+@router.post("/auth/logout", status_code=204)
+async def logout(request: Request, conn: Conn, user: CurrentUser) -> Response:
+    """Revoke the token of this request."""
+    token_value = bearer_token(request)
+    if token_value:
+        await users.sign_out(conn, token_value)
+    return Response(status_code=204)
+
+
+@router.get("/users/me", response_model=users.UserOut)
+async def me(conn: Conn, user: CurrentUser) -> users.UserOut:
+    """The signed-in user with role and scopes."""
+    return await users.get_user(conn, user.id)
+
+
+@router.post("/users/me/password", status_code=204)
+async def change_password(request: Request, body: users.PasswordChange, conn: Conn, user: CurrentUser) -> Response:
+    """Change one's own password."""
+    await users.change_password(
+        conn, user=user, body=body, settings=request.app.state.settings, keep_token=bearer_token(request)
+    )
+    return Response(status_code=204)
+
+
+@router.get("/users", response_model=list[users.UserOut])
+async def list_users(conn: Conn, admin: Admin) -> list[users.UserOut]:
+    """Every user (admins)."""
+    return await users.list_users(conn)
+
+
+@router.post("/users", status_code=201, response_model=users.UserOut)
+async def create_user(request: Request, body: users.UserCreate, conn: Conn, admin: Admin) -> users.UserOut:
+    """Create a user with role and market/ward scopes (admins)."""
+    return await users.create_user(conn, actor=admin, body=body, settings=request.app.state.settings)
+
+
+@router.get("/users/{user_id}", response_model=users.UserOut)
+async def get_user(user_id: int, conn: Conn, admin: Admin) -> users.UserOut:
+    """One user (admins)."""
+    return await users.get_user(conn, user_id)
+
+
+@router.patch("/users/{user_id}", response_model=users.UserOut)
+async def patch_user(user_id: int, body: users.UserPatch, conn: Conn, admin: Admin) -> users.UserOut:
+    """Change role, scopes, partner or active flag (admins)."""
+    return await users.update_user(conn, actor=admin, user_id=user_id, patch=body)
+
+
+@router.post("/users/{user_id}/api-keys", status_code=201, response_model=users.ApiKeyOut)
+async def create_api_key(user_id: int, body: users.ApiKeyCreate, conn: Conn, admin: Admin) -> users.ApiKeyOut:
+    """Create an API key for a machine client; the key is shown only in this response."""
+    return await users.create_api_key(conn, actor=admin, user_id=user_id, label=body.label)
+
+
+@router.get("/users/{user_id}/api-keys", response_model=list[users.ApiKeyOut])
+async def list_api_keys(user_id: int, conn: Conn, admin: Admin) -> list[users.ApiKeyOut]:
+    """A user's API keys (prefix and dates only)."""
+    return await users.list_api_keys(conn, user_id)
+
+
+@router.delete("/users/{user_id}/api-keys/{key_id}", status_code=204)
+async def revoke_api_key(user_id: int, key_id: int, conn: Conn, admin: Admin) -> Response:
+    """Revoke an API key."""
+    await users.revoke_api_key(conn, actor=admin, user_id=user_id, key_id=key_id)
+    return Response(status_code=204)

@@ -1,0 +1,118 @@
+"""PostgreSQL: the embedded server (pgserver), the asyncpg pool, migrations, the connection dependency."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from fastapi import Request
+
+from core.settings import Settings, get_settings
+
+log = logging.getLogger("choso.db")
+
+ROOT = Path(__file__).resolve().parent.parent
+_embedded: dict[Path, Any] = {}
+
+
+def embedded_server(data_dir: Path) -> Any:
+    """Start (or join) the embedded PostgreSQL whose data lives under data_dir/pg."""
+    import pgserver  # imported lazily: only needed without DATABASE_URL
+
+    pgdata = (data_dir / "pg").resolve()
+    if pgdata not in _embedded:
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        _embedded[pgdata] = pgserver.get_server(pgdata, cleanup_mode="stop")
+    return _embedded[pgdata]
+
+
+def database_url(settings: Settings) -> str:
+    """DATABASE_URL when set; otherwise the embedded server's URL (starting it if needed)."""
+    if settings.database_url:
+        return settings.database_url
+    return str(embedded_server(settings.data_dir).get_uri())
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typ in ("json", "jsonb"):
+        await conn.set_type_codec(typ, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    """One pool per process; JSON columns decode to Python objects."""
+    return await asyncpg.create_pool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        command_timeout=30,
+        max_inactive_connection_lifetime=60,
+    )
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    """A single connection with the same codecs as the pool (CLI tools, tests)."""
+    conn = await asyncpg.connect(url)
+    await _init_connection(conn)
+    return conn
+
+
+async def get_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    """FastAPI dependency: one pooled connection per request."""
+    pool: asyncpg.Pool = request.app.state.pool
+    try:
+        conn = await pool.acquire(timeout=10)
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+        from core.errors import Unavailable
+
+        raise Unavailable("The database is not reachable right now; try again.") from exc
+    try:
+        yield conn
+    finally:
+        await pool.release(conn)
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "alembic"))
+    cfg.attributes["database_url"] = url
+    return cfg
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """alembic upgrade <revision> (blocking; run it in a thread from async code)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    """alembic downgrade <revision>."""
+    from alembic import command
+
+    command.downgrade(alembic_config(url), revision)
+
+
+def main(argv: list[str]) -> None:
+    settings = get_settings()
+    url = database_url(settings)
+    if argv[:1] == ["migrate"]:
+        migrate(url, argv[1] if len(argv) > 1 else "head")
+    elif argv[:1] == ["downgrade"]:
+        downgrade(url, argv[1] if len(argv) > 1 else "base")
+    elif argv[:1] == ["url"]:
+        print(url)
+    else:
+        print("usage: python -m core.db migrate|downgrade [rev]|url")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

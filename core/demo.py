@@ -1,0 +1,163 @@
+"""Demo data: the real Đà Nẵng and Hội An markets (data/danang_markets.json) plus clearly synthetic stalls."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+from core import users
+
+log = logging.getLogger("choso.demo")
+DATA = Path(__file__).resolve().parent.parent / "data" / "danang_markets.json"
+DEMO_PASSWORD = "choso-demo-2026"
+# (username, role, what they are scoped to)
+DEMO_USERS = (
+    ("admin", "admin", "toàn thành phố / city-wide"),
+    ("quanly", "manager", "Phường Hải Châu (Chợ Hàn, Chợ Cồn, Chợ Đống Đa)"),
+    ("tinhnguyen", "volunteer", "Chợ Hàn, Chợ Cồn"),
+    ("xem", "viewer", "số liệu toàn thành phố, không có dữ liệu cá nhân"),
+)
+_FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Võ", "Đặng", "Bùi", "Đỗ", "Lưu"]
+_MIDDLE = ["Thị", "Văn", "Thị Ngọc", "Thị Thu", "Minh", "Thị Kim", "Đức", "Thị Mỹ"]
+_GIVEN = ["Lan", "Hoa", "Thùy", "Hương", "Mai", "Hùng", "Dũng", "Cúc", "Trang", "Phượng", "Sơn", "Đào"]
+_GOODS = ["Rau củ", "Trái cây", "Thịt heo", "Cá tươi", "Hải sản khô", "Vải vóc", "Bánh kẹo",
+          "Gia vị", "Đồ khô", "Hoa tươi", "Quần áo", "Tạp hóa", "Bún, bánh canh", "Cà phê"]
+_BINS = ["970422", "970436", "970415", "970418", "970405", "970407", "971025", "971005", "970432"]
+_PARTNER_BY_BIN = {"970422": "MB", "970436": "VCB", "970415": "ICB", "970418": "BIDV", "970405": "VBA",
+                   "970407": "TCB", "971025": "MOMO", "971005": "VIETTELMONEY", "970432": "VPB"}
+
+
+def load_markets() -> list[dict]:
+    """The shipped market list."""
+    return list(json.loads(DATA.read_text(encoding="utf-8"))["markets"])
+
+
+def _place(markets: list[dict]) -> None:
+    """Give markets without a point their district's mean point, and spread markets sharing a point.
+
+    The source points are ward reference points (never buildings): several markets share one.
+    """
+    by_district: dict[str, list[tuple[float, float]]] = {}
+    for m in markets:
+        if m.get("lat") is not None:
+            by_district.setdefault(m.get("old_district") or "", []).append((m["lat"], m["lon"]))
+    seen: dict[tuple[float, float], int] = {}
+    for m in markets:
+        if m.get("lat") is None:
+            pts = by_district.get(m.get("old_district") or "")
+            if not pts:
+                continue
+            m["lat"] = sum(p[0] for p in pts) / len(pts)
+            m["lon"] = sum(p[1] for p in pts) / len(pts)
+        key = (round(m["lat"], 4), round(m["lon"], 4))
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        if n:
+            m["lat"] += 0.0035 * ((n % 3) - 1 or 1)
+            m["lon"] += 0.0035 * (1 + n // 3) * (1 if n % 2 else -1)
+
+
+async def load_if_empty(conn: asyncpg.Connection, *, stalls_per_market: int | None = None) -> bool:
+    """Load markets, demo users and synthetic stalls into an empty database; False if it had markets."""
+    from merchants import schemas, service
+
+    if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM market)"):
+        return False
+    lock = await conn.fetchval("SELECT pg_try_advisory_lock(727000002)")
+    if not lock:
+        return False
+    try:
+        if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM market)"):
+            return False
+        markets = load_markets()
+        _place(markets)
+        admin, _ = await users.ensure_user(conn, username="admin", password=DEMO_PASSWORD, role="admin")
+        rng = random.Random(48)
+        ids: dict[str, int] = {}
+        for m in markets:
+            async with conn.transaction():
+                await _units(conn, m)
+                zones = ["A", "B", "C", "D"][: 2 + rng.randrange(3)]
+                body = schemas.MarketCreate(
+                    name=m["name"],
+                    province_code=str(m.get("new_province_code") or 48),
+                    ward_code=str(m["new_ward_code"]) if m.get("new_ward_code") else None,
+                    legacy_ward_code=str(m["old_ward_code"]) if m.get("old_ward_code") else None,
+                    legacy_ward_name=m.get("old_ward"),
+                    legacy_district_name=(m.get("old_district") or "").replace(" (per source)", "") or None,
+                    address=(m.get("address_hint") or "")[:200] or None,
+                    lat=m.get("lat"),
+                    lon=m.get("lon"),
+                    zones=zones,
+                )
+                market = await service.create_market(conn, user=admin, body=body)
+                ids[m["name"]] = market.id
+            count = stalls_per_market or min(60, max(12, (m.get("stall_count_approx") or 0) // 20 or 12 + rng.randrange(30)))
+            for i in range(count):
+                zone = zones[i % len(zones)]
+                bin_ = rng.choice(_BINS)
+                name = f"{rng.choice(_FAMILY)} {rng.choice(_MIDDLE)} {rng.choice(_GIVEN)}"
+                stall = schemas.StallCreate(
+                    stall_code=f"{zone}-{i // len(zones) + 1}",
+                    zone=zone,
+                    goods=rng.choice(_GOODS),
+                    holder=schemas.HolderIn(full_name=f"Demo {name}"),
+                    payment_accounts=[
+                        schemas.PaymentAccountIn(
+                            bin=bin_,
+                            account_number=f"DEMO{rng.randrange(10**9):09d}",
+                            account_name=f"DEMO {name}",
+                            partner_code=_PARTNER_BY_BIN.get(bin_),
+                        )
+                    ] if rng.random() < 0.8 else [],
+                    consent=schemas.ConsentIn(
+                        notice_version="2026-01", purposes=["registration", "qr_sign", "coverage_reporting"]
+                    ),
+                )
+                await service.register_stall(
+                    conn, user=admin, market_id=market.id, idempotency_key=f"demo-{uuid.uuid4()}",
+                    body=stall, hash_key=b"demo",
+                )
+        await _demo_users(conn, ids)
+        log.info("demo data loaded: %d markets", len(markets))
+        return True
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock(727000002)")
+
+
+async def _units(conn: asyncpg.Connection, m: dict) -> None:
+    from merchants import queries
+
+    province = str(m.get("new_province_code") or 48)
+    await queries.upsert_admin_unit(conn, scheme="2025-07", code=province, level="province",
+                                    name=m.get("new_province") or "Thành phố Đà Nẵng")
+    if m.get("new_ward_code"):
+        await queries.upsert_admin_unit(conn, scheme="2025-07", code=str(m["new_ward_code"]), level="ward",
+                                        name=m["new_ward"], parent_code=province)
+    if m.get("old_ward_code"):
+        await queries.upsert_admin_unit(conn, scheme="2025-01", code=str(m["old_ward_code"]), level="ward",
+                                        name=m["old_ward"], parent_code=None)
+    if m.get("old_ward_code") and m.get("new_ward_code"):
+        await conn.execute(
+            "INSERT INTO admin_crosswalk (old_scheme, old_code, new_scheme, new_code) "
+            "VALUES ('2025-01', $1, '2025-07', $2) ON CONFLICT DO NOTHING",
+            str(m["old_ward_code"]), str(m["new_ward_code"]),
+        )
+
+
+async def _demo_users(conn: asyncpg.Connection, ids: dict[str, int]) -> None:
+    from core import queries
+
+    for username, role, _ in DEMO_USERS:
+        user, created = await users.ensure_user(conn, username=username, password=DEMO_PASSWORD, role=role)
+        if not created:
+            continue
+        if username == "quanly":
+            await queries.set_scopes(conn, user_id=user.id, market_ids=[], ward_codes=["20242"])
+        elif username == "tinhnguyen":
+            await queries.set_scopes(conn, user_id=user.id, market_ids=[ids["Chợ Hàn"], ids["Chợ Cồn"]], ward_codes=[])

@@ -1,0 +1,178 @@
+"""One error type, one renderer: every error leaves as application/problem+json with a stable code."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("choso.errors")
+
+PROBLEM = "application/problem+json"
+
+
+class AppError(Exception):
+    """Base of every expected error: status, stable code, human title."""
+
+    status: int = 400
+    code: str = "bad_request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.field = field
+        self.headers = headers
+        self.extra = extra
+
+
+class NotFound(AppError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class Unauthorized(AppError):
+    status, code, title = 401, "unauthorized", "Sign-in required"
+
+    def __init__(self, detail: str | None = None, **kw: Any) -> None:
+        kw.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kw)
+
+
+class Forbidden(AppError):
+    status, code, title = 403, "forbidden", "Not allowed"
+
+
+class Conflict(AppError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class Invalid(AppError):
+    status, code, title = 422, "validation_error", "Invalid input"
+
+
+class PreconditionFailed(AppError):
+    status, code, title = 412, "version_conflict", "The record changed since you read it"
+
+
+class PreconditionRequired(AppError):
+    status, code, title = 428, "precondition_required", "If-Match header required"
+
+
+class PayloadTooLarge(AppError):
+    status, code, title = 413, "payload_too_large", "Request body too large"
+
+
+class TooManyRequests(AppError):
+    status, code, title = 429, "too_many_attempts", "Too many attempts"
+
+
+class Unavailable(AppError):
+    status, code, title = 503, "unavailable", "Service unavailable"
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """Render a problem+json response."""
+    body: dict[str, Any] = {
+        "type": f"https://choso.vn/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "code": code,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _loc_to_field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts)
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every error into problem+json."""
+
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+        return problem(
+            exc.status,
+            exc.code,
+            exc.title,
+            exc.detail,
+            headers=exc.headers,
+            field=exc.field,
+            **exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for err in exc.errors():
+            msg = str(err.get("msg", "invalid"))
+            if msg.startswith("Value error, "):
+                msg = msg[len("Value error, ") :]
+            errors.append(
+                {"field": _loc_to_field(err.get("loc", ())), "code": err.get("type"), "message": msg}
+            )
+        first = errors[0] if errors else {"field": None, "code": "validation_error", "message": ""}
+        code = first["code"] if str(first["code"]) in _OWN_CODES else "validation_error"
+        if first["code"] == "json_invalid":
+            code = "invalid_json"
+        detail = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+        return problem(422, code, "Invalid input", detail, field=first["field"], errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return problem(
+            exc.status_code,
+            code,
+            str(exc.detail),
+            str(exc.detail),
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error: %s", type(exc).__name__)
+        return problem(500, "internal_error", "Internal error", "Something went wrong on our side.")
+
+
+# Codes our own pydantic validators raise (PydanticCustomError types); anything else -> validation_error.
+_OWN_CODES: set[str] = set()
+
+
+def own_code(code: str) -> str:
+    """Declare a validation code that should surface as the problem's `code`."""
+    _OWN_CODES.add(code)
+    return code

@@ -1,0 +1,384 @@
+"""SQL for users, tokens and the audit log (the cross-cutting tables)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: str
+    active: bool
+    password_hash: str = ""
+
+
+_USER_COLS = "id, username, role, active, password_hash"
+
+
+def _user(row: asyncpg.Record | None) -> User | None:
+    return User(**dict(row)) if row else None
+
+
+async def user_by_name(conn: asyncpg.Connection, username: str) -> User | None:
+    """The user with this (lower-case) username."""
+    row = await conn.fetchrow(f"SELECT {_USER_COLS} FROM app_user WHERE username = $1", username)
+    return _user(row)
+
+
+async def user_by_id(conn: asyncpg.Connection, user_id: int) -> User | None:
+    """The user with this id."""
+    row = await conn.fetchrow(f"SELECT {_USER_COLS} FROM app_user WHERE id = $1", user_id)
+    return _user(row)
+
+
+async def insert_user(
+    conn: asyncpg.Connection, *, username: str, password_hash: str, role: str, active: bool = True
+) -> User:
+    """Create a user; raises UniqueViolationError (app_user_username_key) on a taken name."""
+    row = await conn.fetchrow(
+        f"INSERT INTO app_user (username, password_hash, role, active) VALUES ($1, $2, $3, $4) "
+        f"RETURNING {_USER_COLS}",
+        username,
+        password_hash,
+        role,
+        active,
+    )
+    user = _user(row)
+    assert user is not None
+    return user
+
+
+async def insert_token(
+    conn: asyncpg.Connection, *, token_hash: bytes, user_id: int, expires_at: datetime
+) -> None:
+    """Store a new bearer token's hash."""
+    await conn.execute(
+        "INSERT INTO auth_token (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
+        token_hash,
+        user_id,
+        expires_at,
+    )
+
+
+async def user_by_token(conn: asyncpg.Connection, token_hash: bytes) -> User | None:
+    """The active user owning a live (unexpired, unrevoked) token."""
+    row = await conn.fetchrow(
+        f"""SELECT u.id, u.username, u.role, u.active, '' AS password_hash
+            FROM auth_token t JOIN app_user u ON u.id = t.user_id
+            WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > clock_timestamp()
+              AND u.active""",
+        token_hash,
+    )
+    return _user(row)
+
+
+async def revoke_token(conn: asyncpg.Connection, token_hash: bytes) -> None:
+    """Revoke one token."""
+    await conn.execute(
+        "UPDATE auth_token SET revoked_at = clock_timestamp() WHERE token_hash = $1 AND revoked_at IS NULL",
+        token_hash,
+    )
+
+
+async def revoke_user_tokens(conn: asyncpg.Connection, user_id: int) -> None:
+    """Revoke every live token of a user."""
+    await conn.execute(
+        "UPDATE auth_token SET revoked_at = clock_timestamp() WHERE user_id = $1 AND revoked_at IS NULL",
+        user_id,
+    )
+
+
+async def insert_audit(
+    conn: asyncpg.Connection,
+    *,
+    actor_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: Any,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """Append one audit entry (who, what, before and after)."""
+    await conn.execute(
+        "INSERT INTO audit_log (actor_id, action, entity, entity_id, before, after) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        actor_id,
+        action,
+        entity,
+        None if entity_id is None else str(entity_id),
+        before,
+        after,
+    )
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    actor_id: int | None
+    action: str
+    entity: str
+    entity_id: str | None
+    before: Any
+    after: Any
+    at: datetime
+
+
+async def audit_for(conn: asyncpg.Connection, entity: str, entity_id: Any) -> list[AuditEntry]:
+    """Audit entries for one entity, oldest first."""
+    rows = await conn.fetch(
+        "SELECT id, actor_id, action, entity, entity_id, before, after, at FROM audit_log "
+        "WHERE entity = $1 AND entity_id = $2 ORDER BY id",
+        entity,
+        str(entity_id),
+    )
+    return [AuditEntry(**dict(r)) for r in rows]
+
+
+def jsonable(value: Any) -> Any:
+    """Round-trip through JSON so dates and decimals become plain values for jsonb."""
+    return json.loads(json.dumps(value, default=str))
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    request_hash: bytes
+    resource_id: int | None
+    status_code: int | None
+
+
+async def claim_idempotency_key(
+    conn: asyncpg.Connection, *, user_id: int, key: str, request_hash: bytes
+) -> bool:
+    """Claim a key inside the caller's transaction; False when it already exists.
+
+    A concurrent claim of the same key blocks on the primary key until the first transaction ends,
+    so exactly one request does the work and the others replay its result.
+    """
+    row = await conn.fetchrow(
+        "INSERT INTO idempotency_key (user_id, key, request_hash) VALUES ($1, $2, $3) "
+        "ON CONFLICT (user_id, key) DO NOTHING RETURNING 1",
+        user_id,
+        key,
+        request_hash,
+    )
+    return row is not None
+
+
+async def idempotency_record(
+    conn: asyncpg.Connection, *, user_id: int, key: str
+) -> IdempotencyRecord | None:
+    """The stored outcome of an earlier request with this key."""
+    row = await conn.fetchrow(
+        "SELECT request_hash, resource_id, status_code FROM idempotency_key WHERE user_id = $1 AND key = $2",
+        user_id,
+        key,
+    )
+    return IdempotencyRecord(**dict(row)) if row else None
+
+
+async def finish_idempotency_key(
+    conn: asyncpg.Connection, *, user_id: int, key: str, resource_id: int, status_code: int
+) -> None:
+    """Record what the request with this key produced."""
+    await conn.execute(
+        "UPDATE idempotency_key SET resource_id = $3, status_code = $4 WHERE user_id = $1 AND key = $2",
+        user_id,
+        key,
+        resource_id,
+        status_code,
+    )
+
+
+# ---------------------------------------------------------------- scopes, API keys, sign-in throttling
+
+
+@dataclass(frozen=True)
+class UserDetail:
+    id: int
+    username: str
+    role: str
+    active: bool
+    partner_code: str | None
+    market_ids: list[int]
+    ward_codes: list[str]
+    created_at: datetime
+
+
+_USER_DETAIL = """
+SELECT u.id, u.username, u.role, u.active, u.partner_code, u.created_at,
+       coalesce((SELECT array_agg(market_id ORDER BY market_id) FROM user_market WHERE user_id = u.id), '{}')
+           AS market_ids,
+       coalesce((SELECT array_agg(ward_code ORDER BY ward_code) FROM user_ward WHERE user_id = u.id), '{}')
+           AS ward_codes
+FROM app_user u
+"""
+
+
+async def user_detail(conn: asyncpg.Connection, user_id: int) -> UserDetail | None:
+    """A user with their scopes."""
+    row = await conn.fetchrow(_USER_DETAIL + " WHERE u.id = $1", user_id)
+    return UserDetail(**dict(row)) if row else None
+
+
+async def list_user_details(conn: asyncpg.Connection) -> list[UserDetail]:
+    """Every user with their scopes."""
+    rows = await conn.fetch(_USER_DETAIL + " ORDER BY u.username")
+    return [UserDetail(**dict(r)) for r in rows]
+
+
+async def update_user(
+    conn: asyncpg.Connection, *, user_id: int, role: str, active: bool, partner_code: str | None
+) -> None:
+    """Write a user's role, active flag and partner."""
+    await conn.execute(
+        "UPDATE app_user SET role = $2, active = $3, partner_code = $4, updated_at = clock_timestamp() "
+        "WHERE id = $1",
+        user_id,
+        role,
+        active,
+        partner_code,
+    )
+
+
+async def set_password(conn: asyncpg.Connection, *, user_id: int, password_hash: str) -> None:
+    """Replace a user's password hash."""
+    await conn.execute(
+        "UPDATE app_user SET password_hash = $2, updated_at = clock_timestamp() WHERE id = $1",
+        user_id,
+        password_hash,
+    )
+
+
+async def set_scopes(
+    conn: asyncpg.Connection, *, user_id: int, market_ids: list[int], ward_codes: list[str]
+) -> None:
+    """Replace a user's market and ward scopes."""
+    await conn.execute("DELETE FROM user_market WHERE user_id = $1", user_id)
+    await conn.execute("DELETE FROM user_ward WHERE user_id = $1", user_id)
+    await conn.execute(
+        "INSERT INTO user_market (user_id, market_id) SELECT $1, unnest($2::bigint[])", user_id, market_ids
+    )
+    await conn.execute(
+        "INSERT INTO user_ward (user_id, ward_code) SELECT $1, unnest($2::text[])", user_id, ward_codes
+    )
+
+
+async def missing_markets(conn: asyncpg.Connection, ids: list[int]) -> list[int]:
+    """Which of these market ids do not exist."""
+    rows = await conn.fetch(
+        "SELECT x FROM unnest($1::bigint[]) x WHERE NOT EXISTS (SELECT 1 FROM market WHERE id = x)", ids
+    )
+    return [int(r["x"]) for r in rows]
+
+
+async def missing_wards(conn: asyncpg.Connection, codes: list[str]) -> list[str]:
+    """Which of these (current-scheme) ward codes are unknown."""
+    rows = await conn.fetch(
+        "SELECT x FROM unnest($1::text[]) x WHERE NOT EXISTS "
+        "(SELECT 1 FROM admin_unit WHERE scheme = '2025-07' AND code = x)",
+        codes,
+    )
+    return [str(r["x"]) for r in rows]
+
+
+async def insert_api_key(
+    conn: asyncpg.Connection, *, user_id: int, prefix: str, key_hash: bytes, label: str | None
+) -> int:
+    """Store an API key's hash; returns its id."""
+    return int(
+        await conn.fetchval(
+            "INSERT INTO api_key (user_id, prefix, key_hash, label) VALUES ($1, $2, $3, $4) RETURNING id",
+            user_id,
+            prefix,
+            key_hash,
+            label,
+        )
+    )
+
+
+async def user_by_api_key(conn: asyncpg.Connection, key_hash: bytes) -> User | None:
+    """The active user owning an unrevoked API key."""
+    row = await conn.fetchrow(
+        """SELECT u.id, u.username, u.role, u.active, '' AS password_hash
+           FROM api_key k JOIN app_user u ON u.id = k.user_id
+           WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND u.active""",
+        key_hash,
+    )
+    return _user(row)
+
+
+async def revoke_api_key(conn: asyncpg.Connection, *, user_id: int, key_id: int) -> bool:
+    """Revoke one API key of a user; False when there is no such live key."""
+    done = await conn.fetchval(
+        "UPDATE api_key SET revoked_at = clock_timestamp() WHERE id = $1 AND user_id = $2 "
+        "AND revoked_at IS NULL RETURNING id",
+        key_id,
+        user_id,
+    )
+    return done is not None
+
+
+@dataclass(frozen=True)
+class ApiKeyInfo:
+    id: int
+    prefix: str
+    label: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+async def list_api_keys(conn: asyncpg.Connection, user_id: int) -> list[ApiKeyInfo]:
+    """A user's API keys (never the keys themselves)."""
+    rows = await conn.fetch(
+        "SELECT id, prefix, label, created_at, revoked_at FROM api_key WHERE user_id = $1 ORDER BY id", user_id
+    )
+    return [ApiKeyInfo(**dict(r)) for r in rows]
+
+
+async def login_lock_seconds(conn: asyncpg.Connection, attempt_key: str) -> tuple[int, float]:
+    """(failures so far, seconds the key stays locked; 0 when not locked)."""
+    row = await conn.fetchrow(
+        "SELECT failures, greatest(0, extract(epoch FROM locked_until - clock_timestamp())) AS wait "
+        "FROM login_attempt WHERE attempt_key = $1",
+        attempt_key,
+    )
+    if row is None:
+        return 0, 0.0
+    return int(row["failures"]), float(row["wait"] or 0)
+
+
+async def record_login_failure(
+    conn: asyncpg.Connection, *, attempt_key: str, max_failures: int, lock_seconds: int
+) -> int:
+    """Count a failed sign-in; lock the key for lock_seconds on reaching max_failures. Returns failures."""
+    row = await conn.fetchrow(
+        """INSERT INTO login_attempt (attempt_key, failures) VALUES ($1, 1)
+           ON CONFLICT (attempt_key) DO UPDATE SET
+               failures = CASE WHEN login_attempt.locked_until IS NOT NULL
+                                    AND login_attempt.locked_until <= clock_timestamp()
+                               THEN 1 ELSE login_attempt.failures + 1 END,
+               locked_until = NULL
+           RETURNING failures""",
+        attempt_key,
+    )
+    failures = int(row["failures"])
+    if failures >= max_failures:
+        await conn.execute(
+            "UPDATE login_attempt SET locked_until = clock_timestamp() + make_interval(secs => $2) "
+            "WHERE attempt_key = $1",
+            attempt_key,
+            float(lock_seconds),
+        )
+    return failures
+
+
+async def clear_login_failures(conn: asyncpg.Connection, attempt_key: str) -> None:
+    """Forget failures after a successful sign-in."""
+    await conn.execute("DELETE FROM login_attempt WHERE attempt_key = $1", attempt_key)

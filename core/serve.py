@@ -1,0 +1,62 @@
+"""`make run`: start PostgreSQL (embedded unless DATABASE_URL is set), migrate, load demo data, serve."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+import uvicorn
+
+from core import db
+from core.settings import get_settings
+
+
+async def _prepare(url: str, demo: bool) -> None:
+    from core import demo as demo_data
+
+    conn = await db.connect(url)
+    try:
+        if demo:
+            await demo_data.load_if_empty(conn)
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    url = db.database_url(settings)
+    # Workers inherit the URL, so they join this server instead of starting their own.
+    os.environ["DATABASE_URL"] = url
+    if settings.auto_migrate:
+        db.migrate(url)
+    asyncio.run(_prepare(url, settings.demo_data))
+    from core.demo import DEMO_PASSWORD, DEMO_USERS
+
+    where = "embedded PostgreSQL in " + str(settings.data_dir / "pg") if not settings.database_url else "DATABASE_URL"
+    lines = [
+        "",
+        "  Chợ Số is starting",
+        f"  Open:      http://{settings.host}:{settings.port}/",
+        f"  Dashboard: http://{settings.host}:{settings.port}/dashboard",
+        f"  API docs:  http://{settings.host}:{settings.port}/docs",
+        f"  Database:  {where}",
+    ]
+    if settings.demo_data:
+        lines.append("  Demo sign-in (password for all: " + DEMO_PASSWORD + "):")
+        lines += [f"    {u:<11} {r:<9} {scope}" for u, r, scope in DEMO_USERS]
+    print("\n".join(lines) + "\n", flush=True)
+    uvicorn.run(
+        "main:app_factory",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers if settings.workers > 1 else None,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,291 @@
+"""Sign-in, tokens, users, scopes and API keys: the use cases behind /api/auth and /api/users."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from datetime import datetime
+from typing import Annotated, Literal
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict, Field
+
+from core import queries
+from core.auth import ROLES, hash_password, issue_token, token_hash, verify_password
+from core.errors import AppError, Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from core.queries import User
+from core.settings import Settings
+
+Username = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")]
+Role = Literal["admin", "manager", "volunteer", "partner", "viewer"]
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: Username
+    password: str = Field(max_length=1024)
+    role: Role
+    market_ids: list[int] = Field(default_factory=list, max_length=1000)
+    ward_codes: list[Annotated[str, Field(pattern=r"^[0-9]{1,6}$")]] = Field(default_factory=list, max_length=200)
+    partner_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")] | None = None
+
+
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Role | None = None
+    active: bool | None = None
+    market_ids: list[int] | None = Field(default=None, max_length=1000)
+    ward_codes: list[Annotated[str, Field(pattern=r"^[0-9]{1,6}$")]] | None = Field(default=None, max_length=200)
+    partner_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")] | None = None
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    role: str
+    active: bool
+    partner_code: str | None
+    market_ids: list[int]
+    ward_codes: list[str]
+    created_at: datetime
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: Annotated[str, Field(max_length=100)] | None = None
+
+
+class ApiKeyOut(BaseModel):
+    id: int
+    prefix: str
+    label: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+    key: str | None = None
+
+
+class WeakPassword(Invalid):
+    code, title = "weak_password", "Password too short"
+
+
+class InvalidCredentials(Unauthorized):
+    code, title = "invalid_credentials", "Wrong username or password"
+
+
+class UsernameTaken(Conflict):
+    code, title = "username_taken", "This username is taken"
+
+
+def check_password_rules(password: str, settings: Settings) -> None:
+    """Minimum length from settings; any length up to 1024 is accepted (no upper bound below 64)."""
+    if len(password) < settings.password_min_length:
+        raise WeakPassword(
+            f"A password needs at least {settings.password_min_length} characters.", field="password"
+        )
+
+
+async def sign_in(
+    conn: asyncpg.Connection, *, username: str, password: str, client: str, settings: Settings
+) -> str:
+    """Check a password and issue a token; repeated failures are slowed, then locked for a while."""
+    name = username.strip().lower()
+    attempt_key = f"{name}|{client}"
+    failures, wait = await queries.login_lock_seconds(conn, attempt_key)
+    if wait > 0:
+        raise TooManyRequests(
+            "Too many failed sign-ins. Wait a few minutes and try again.",
+            headers={"Retry-After": str(max(1, int(wait + 0.999)))},
+            retry_after=max(1, int(wait + 0.999)),
+        )
+    if failures >= settings.login_slowdown_after:
+        # Each further failure costs the attacker more time (bounded, so real users only wait briefly).
+        await asyncio.sleep(min(0.25 * 2 ** (failures - settings.login_slowdown_after), 2.0))
+    user = await queries.user_by_name(conn, name) if len(name) <= 64 else None
+    ok = verify_password(user.password_hash if user else "", password)
+    if not ok or user is None or not user.active:
+        count = await queries.record_login_failure(
+            conn,
+            attempt_key=attempt_key,
+            max_failures=settings.login_max_failures,
+            lock_seconds=settings.login_lock_seconds,
+        )
+        if count >= settings.login_max_failures:
+            raise TooManyRequests(
+                "Too many failed sign-ins. Wait a few minutes and try again.",
+                headers={"Retry-After": str(settings.login_lock_seconds)},
+                retry_after=settings.login_lock_seconds,
+            )
+        raise InvalidCredentials("Wrong username or password.")
+    await queries.clear_login_failures(conn, attempt_key)
+    return await issue_token(conn, user, settings.token_ttl_hours)
+
+
+async def sign_out(conn: asyncpg.Connection, token: str) -> None:
+    """Revoke the token used for this request."""
+    await queries.revoke_token(conn, token_hash(token))
+
+
+async def _validate_scopes(conn: asyncpg.Connection, market_ids: list[int], ward_codes: list[str]) -> None:
+    missing = await queries.missing_markets(conn, market_ids)
+    if missing:
+        raise Invalid(f"Unknown market ids: {missing}.", field="market_ids")
+    missing_w = await queries.missing_wards(conn, ward_codes)
+    if missing_w:
+        raise Invalid(f"Unknown ward codes: {missing_w}.", field="ward_codes")
+
+
+async def create_user(conn: asyncpg.Connection, *, actor: User, body: UserCreate, settings: Settings) -> UserOut:
+    """Create a user with role and scopes (admins)."""
+    check_password_rules(body.password, settings)
+    pw_hash = await asyncio.to_thread(hash_password, body.password)
+    try:
+        async with conn.transaction():
+            await _validate_scopes(conn, body.market_ids, body.ward_codes)
+            user = await queries.insert_user(
+                conn, username=body.username.lower(), password_hash=pw_hash, role=body.role
+            )
+            await queries.update_user(
+                conn, user_id=user.id, role=body.role, active=True, partner_code=body.partner_code
+            )
+            await queries.set_scopes(
+                conn, user_id=user.id, market_ids=sorted(set(body.market_ids)), ward_codes=sorted(set(body.ward_codes))
+            )
+            out = await _detail(conn, user.id)
+            await queries.insert_audit(
+                conn, actor_id=actor.id, action="create", entity="user", entity_id=user.id,
+                after=out.model_dump(mode="json"),
+            )
+            return out
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == "app_user_username_key":
+            raise UsernameTaken(f"The username {body.username!r} is taken.", field="username") from None
+        raise
+
+
+async def _detail(conn: asyncpg.Connection, user_id: int) -> UserOut:
+    detail = await queries.user_detail(conn, user_id)
+    if detail is None:
+        raise NotFound(f"No user with id {user_id}.")
+    return UserOut(**detail.__dict__)
+
+
+async def get_user(conn: asyncpg.Connection, user_id: int) -> UserOut:
+    """One user with scopes."""
+    return await _detail(conn, user_id)
+
+
+async def list_users(conn: asyncpg.Connection) -> list[UserOut]:
+    """Every user with scopes."""
+    return [UserOut(**d.__dict__) for d in await queries.list_user_details(conn)]
+
+
+async def update_user(conn: asyncpg.Connection, *, actor: User, user_id: int, patch: UserPatch) -> UserOut:
+    """Change role, scopes, partner or active flag; deactivating revokes every token."""
+    async with conn.transaction():
+        before = await _detail(conn, user_id)
+        market_ids = before.market_ids if patch.market_ids is None else sorted(set(patch.market_ids))
+        ward_codes = before.ward_codes if patch.ward_codes is None else sorted(set(patch.ward_codes))
+        await _validate_scopes(conn, market_ids, ward_codes)
+        active = before.active if patch.active is None else patch.active
+        fields = patch.model_dump(exclude_unset=True)
+        await queries.update_user(
+            conn,
+            user_id=user_id,
+            role=patch.role or before.role,
+            active=active,
+            partner_code=patch.partner_code if "partner_code" in fields else before.partner_code,
+        )
+        await queries.set_scopes(conn, user_id=user_id, market_ids=market_ids, ward_codes=ward_codes)
+        if not active or (patch.role and patch.role != before.role):
+            await queries.revoke_user_tokens(conn, user_id)
+        after = await _detail(conn, user_id)
+        await queries.insert_audit(
+            conn, actor_id=actor.id, action="update", entity="user", entity_id=user_id,
+            before=before.model_dump(mode="json"), after=after.model_dump(mode="json"),
+        )
+        return after
+
+
+async def change_password(
+    conn: asyncpg.Connection, *, user: User, body: PasswordChange, settings: Settings, keep_token: str | None
+) -> None:
+    """Change one's own password (needs the current one); other sessions are signed out."""
+    full = await queries.user_by_id(conn, user.id)
+    if full is None or not verify_password(full.password_hash, body.current_password):
+        raise Invalid("The current password is wrong.", field="current_password")
+    check_password_rules(body.new_password, settings)
+    pw_hash = await asyncio.to_thread(hash_password, body.new_password)
+    async with conn.transaction():
+        await queries.set_password(conn, user_id=user.id, password_hash=pw_hash)
+        await queries.revoke_user_tokens(conn, user.id)
+        if keep_token:
+            await conn.execute(
+                "UPDATE auth_token SET revoked_at = NULL WHERE token_hash = $1", token_hash(keep_token)
+            )
+        await queries.insert_audit(conn, actor_id=user.id, action="change_password", entity="user", entity_id=user.id)
+
+
+async def create_api_key(conn: asyncpg.Connection, *, actor: User, user_id: int, label: str | None) -> ApiKeyOut:
+    """A new API key for a (partner) user; the key is returned once and stored only as a hash."""
+    target = await queries.user_by_id(conn, user_id)
+    if target is None:
+        raise NotFound(f"No user with id {user_id}.")
+    prefix = secrets.token_hex(4)
+    key = f"cs_{prefix}_{secrets.token_urlsafe(32)}"
+    async with conn.transaction():
+        key_id = await queries.insert_api_key(
+            conn, user_id=user_id, prefix=prefix, key_hash=token_hash(key), label=label
+        )
+        await queries.insert_audit(
+            conn, actor_id=actor.id, action="create_api_key", entity="user", entity_id=user_id,
+            after={"api_key_id": key_id, "prefix": prefix},
+        )
+    info = next(k for k in await queries.list_api_keys(conn, user_id) if k.id == key_id)
+    return ApiKeyOut(**info.__dict__, key=key)
+
+
+async def revoke_api_key(conn: asyncpg.Connection, *, actor: User, user_id: int, key_id: int) -> None:
+    """Revoke an API key."""
+    async with conn.transaction():
+        if not await queries.revoke_api_key(conn, user_id=user_id, key_id=key_id):
+            raise NotFound("No such live API key.")
+        await queries.insert_audit(
+            conn, actor_id=actor.id, action="revoke_api_key", entity="user", entity_id=user_id,
+            after={"api_key_id": key_id},
+        )
+
+
+async def list_api_keys(conn: asyncpg.Connection, user_id: int) -> list[ApiKeyOut]:
+    """A user's API keys without the secrets."""
+    return [ApiKeyOut(**k.__dict__) for k in await queries.list_api_keys(conn, user_id)]
+
+
+async def resolve_api_key(conn: asyncpg.Connection, key: str) -> User | None:
+    """The user behind an API key, if it is live."""
+    if not key.startswith("cs_"):
+        return None
+    return await queries.user_by_api_key(conn, token_hash(key))
+
+
+async def ensure_user(
+    conn: asyncpg.Connection, *, username: str, password: str, role: str
+) -> tuple[User, bool]:
+    """Create a user if the name is free (start-up bootstrap); returns (user, created)."""
+    existing = await queries.user_by_name(conn, username.lower())
+    if existing is not None:
+        return existing, False
+    if role not in ROLES:
+        raise AppError(f"unknown role {role}")
+    pw_hash = await asyncio.to_thread(hash_password, password)
+    try:
+        return await queries.insert_user(conn, username=username.lower(), password_hash=pw_hash, role=role), True
+    except asyncpg.UniqueViolationError:
+        user = await queries.user_by_name(conn, username.lower())
+        assert user is not None
+        return user, False

@@ -1,0 +1,104 @@
+"""create_app(settings) -> FastAPI: lifespan, routers, error handlers. No business logic here."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from core import db, errors, users
+from core.auth_router import router as auth_router
+from core.crypto import secret_key
+from core.middleware import BodyLimit, SecurityHeaders
+from core.settings import Settings, get_settings
+from merchants.router import router as merchants_router
+
+log = logging.getLogger("choso")
+
+
+async def startup(app: FastAPI, settings: Settings) -> None:
+    """Database, migrations, pool, first administrator, demo data."""
+    url = await asyncio.to_thread(db.database_url, settings)
+    if settings.auto_migrate:
+        await asyncio.to_thread(db.migrate, url)
+    app.state.pool = await db.create_pool(url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    async with app.state.pool.acquire() as conn:
+        if settings.admin_username and settings.admin_password:
+            user, created = await users.ensure_user(
+                conn,
+                username=settings.admin_username,
+                password=settings.admin_password.get_secret_value(),
+                role="admin",
+            )
+            if created:
+                log.info("created administrator %s", user.username)
+        if settings.demo_data:
+            from core import demo
+
+            await demo.load_if_empty(conn)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The whole service, configured by `settings`."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(settings.lookup_timeout_s, connect=3.0))
+        await startup(app, settings)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+            await app.state.http.aclose()
+
+    app = FastAPI(
+        title="Chợ Số API",
+        version="0.1.0",
+        description="Stall registration, VietQR signs and cashless-market coverage for Vietnamese markets.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.hash_key = secret_key(settings)
+    app.state.api_key_resolver = users.resolve_api_key
+    errors.install(app)
+
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_body_bytes,
+        uploads=settings.max_upload_bytes,
+        upload_paths=("/imports", "/qr/scan", "/verify-image"),
+    )
+    app.add_middleware(SecurityHeaders, https=bool(settings.public_url and settings.public_url.startswith("https")))
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-API-Key"],
+        )
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz(request: Request) -> JSONResponse:
+        """200 when the database answers, 503 otherwise."""
+        try:
+            async with request.app.state.pool.acquire(timeout=2) as conn:
+                await conn.fetchval("SELECT 1", timeout=2)
+        except Exception:  # noqa: BLE001 - any failure means "not healthy"
+            return errors.problem(503, "database_unavailable", "Database unavailable")
+        return JSONResponse({"status": "ok"})
+
+    app.include_router(auth_router)
+    app.include_router(merchants_router)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for uvicorn --factory (several workers)."""
+    return create_app(get_settings())

@@ -1,0 +1,404 @@
+"""Use cases of the stall registry: markets, registration, edits, search."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+import asyncpg
+
+from core import queries as core_q
+from core.crypto import keyed_hash
+from core.errors import Invalid, PreconditionFailed
+from core.queries import User, jsonable
+from core.text import fold, natural_key
+from merchants import errors, queries, schemas
+
+
+async def create_market(conn: asyncpg.Connection, *, user: User, body: schemas.MarketCreate) -> schemas.Market:
+    """Create a market (and its ward, when a new ward code comes with a name)."""
+    async with conn.transaction():
+        if body.ward_code is not None:
+            if body.ward_name:
+                await queries.upsert_admin_unit(
+                    conn, scheme="2025-07", code=body.ward_code, level="ward", name=body.ward_name,
+                    parent_code=body.province_code,
+                )
+            elif not await queries.admin_unit_exists(conn, "2025-07", body.ward_code):
+                raise errors.UnknownWard(
+                    f"Ward {body.ward_code} is not known; send ward_name to add it.", field="ward_code"
+                )
+        market_id = await queries.insert_market(conn, body)
+        market = await queries.get_market(conn, market_id)
+        assert market is not None
+        await core_q.insert_audit(
+            conn, actor_id=user.id, action="create", entity="market", entity_id=market_id,
+            after=market.model_dump(mode="json"),
+        )
+    return market
+
+
+async def get_market(conn: asyncpg.Connection, market_id: int) -> schemas.Market:
+    """A market, or market_not_found."""
+    market = await queries.get_market(conn, market_id)
+    if market is None:
+        raise errors.MarketNotFound(f"No market with id {market_id}.")
+    return market
+
+
+def code_keys(stall_code: str) -> tuple[str, str]:
+    """(uniqueness key, natural sort key) of a stall code: 'a-12' and 'A-12' are the same stall."""
+    key = stall_code.upper()
+    return key, natural_key(key)
+
+
+def search_text(stall_code: str, holder_name: str | None, phone: str | None, goods: str | None) -> str:
+    """What the diacritic-insensitive search matches: code, name, phone (both forms), goods."""
+    parts = [stall_code, holder_name or "", goods or ""]
+    if phone:
+        parts += [phone, "0" + phone[3:] if phone.startswith("+84") else phone]
+    return fold(" ".join(parts))
+
+
+def request_hash(market_id: int, body: schemas.StallCreate) -> bytes:
+    """Fingerprint of a registration request, to tell a retry from a reused key."""
+    canonical = json.dumps([market_id, body.model_dump(mode="json")], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).digest()
+
+
+async def register_stall(
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    market_id: int,
+    idempotency_key: str,
+    body: schemas.StallCreate,
+    hash_key: bytes,
+) -> tuple[schemas.Stall, bool]:
+    """Register a stall exactly once per Idempotency-Key; returns (stall, replayed)."""
+    if "registration" not in body.consent.purposes:
+        raise errors.ConsentRequired(
+            "Tick the 'registration' consent purpose with the stallholder first.", field="consent.purposes"
+        )
+    fingerprint = request_hash(market_id, body)
+    code_key, code_sort = code_keys(body.stall_code)
+    try:
+        async with conn.transaction():
+            claimed = await core_q.claim_idempotency_key(
+                conn, user_id=user.id, key=idempotency_key, request_hash=fingerprint
+            )
+            if not claimed:
+                record = await core_q.idempotency_record(conn, user_id=user.id, key=idempotency_key)
+                if record is None or record.request_hash != fingerprint or record.resource_id is None:
+                    raise errors.IdempotencyKeyReused(
+                        "This Idempotency-Key was already used with a different request; "
+                        "generate a new key for a new registration."
+                    )
+                stall = await queries.get_stall(conn, record.resource_id)
+                if stall is None:
+                    raise errors.StallNotFound("The stall registered with this key no longer exists.")
+                return stall, True
+
+            if not await queries.market_exists(conn, market_id):
+                raise errors.MarketNotFound(f"No market with id {market_id}.")
+            phone = body.holder.phone
+            if phone and not body.confirm_duplicate:
+                existing = await queries.stall_with_phone(conn, market_id, phone)
+                if existing is not None:
+                    raise errors.PossibleDuplicate(
+                        "A stall with this phone number is already registered in this market. "
+                        "If the same person rents another stall, send confirm_duplicate: true.",
+                        field="holder.phone",
+                        existing_stall_id=existing,
+                    )
+            cccd = body.holder.cccd
+            holder_id = await queries.insert_holder(
+                conn,
+                full_name=body.holder.full_name,
+                phone=phone,
+                cccd_hash=keyed_hash(hash_key, cccd) if cccd else None,
+                cccd_last4=cccd[-4:] if cccd else None,
+            )
+            stall_id = await queries.insert_stall(
+                conn,
+                market_id=market_id,
+                stall_code=body.stall_code,
+                code_key=code_key,
+                code_sort=code_sort,
+                zone=body.zone,
+                goods=body.goods,
+                holder_id=holder_id,
+                location=body.location,
+                search_text=search_text(body.stall_code, body.holder.full_name, phone, body.goods),
+                created_by=user.id,
+            )
+            for account in body.payment_accounts:
+                await queries.insert_account(conn, stall_id=stall_id, account=account, created_by=user.id)
+            await queries.insert_consents(
+                conn,
+                holder_id=holder_id,
+                purposes=body.consent.purposes,
+                notice_version=body.consent.notice_version,
+                collected_by=user.id,
+            )
+            stall = await queries.get_stall(conn, stall_id)
+            assert stall is not None
+            await core_q.insert_audit(
+                conn, actor_id=user.id, action="register", entity="stall", entity_id=stall_id,
+                after=_audit_view(stall),
+            )
+            await core_q.finish_idempotency_key(
+                conn, user_id=user.id, key=idempotency_key, resource_id=stall_id, status_code=201
+            )
+            return stall, False
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == "stall_market_id_code_key":
+            raise errors.StallCodeTaken(
+                f"Stall {body.stall_code} is already registered in this market.",
+                field="stall_code",
+                existing_stall_id=await queries.stall_id_by_code(conn, market_id, code_key),
+            ) from None
+        if exc.constraint_name == "payment_account_stall_id_bin_account_key":
+            raise errors.AccountExists(
+                "The same payment account is listed twice.", field="payment_accounts"
+            ) from None
+        raise
+
+
+def _audit_view(stall: schemas.Stall) -> dict:
+    """What the audit log keeps of a stall: no phone or account numbers in clear."""
+    view = jsonable(stall.model_dump(mode="json"))
+    holder = view.get("holder") or {}
+    if holder.get("phone"):
+        holder["phone"] = "sha256:" + hashlib.sha256(holder["phone"].encode()).hexdigest()[:16]
+    for acc in view.get("payment_accounts", []):
+        acc["account_number"] = "…" + acc["account_number"][-4:]
+    return view
+
+
+async def get_stall(conn: asyncpg.Connection, stall_id: int) -> schemas.Stall:
+    """A stall, or stall_not_found."""
+    stall = await queries.get_stall(conn, stall_id)
+    if stall is None:
+        raise errors.StallNotFound(f"No stall with id {stall_id}.")
+    return stall
+
+
+async def update_stall(
+    conn: asyncpg.Connection, *, user: User, stall_id: int, expected_version: int, patch: schemas.StallPatch
+) -> schemas.Stall:
+    """Edit a stall if nobody changed it since `expected_version` (optimistic concurrency)."""
+    try:
+        async with conn.transaction():
+            before = await queries.get_stall(conn, stall_id, for_update=True)
+            if before is None:
+                raise errors.StallNotFound(f"No stall with id {stall_id}.")
+            if before.version != expected_version:
+                raise PreconditionFailed(
+                    f"The stall is at version {before.version}, you edited version {expected_version}. "
+                    "Reload it and apply your change again.",
+                    current_version=before.version,
+                )
+            fields = patch.model_dump(exclude_unset=True)
+            stall_code = patch.stall_code if "stall_code" in fields and patch.stall_code else before.stall_code
+            code_key, code_sort = code_keys(stall_code)
+            name, phone = before.holder.full_name, before.holder.phone
+            if patch.holder is not None and before.holder.id is not None and not before.holder.erased:
+                hfields = patch.holder.model_dump(exclude_unset=True)
+                name = patch.holder.full_name if "full_name" in hfields and patch.holder.full_name else name
+                phone = patch.holder.phone if "phone" in hfields else phone
+                await queries.update_holder(conn, holder_id=before.holder.id, full_name=name, phone=phone)
+            zone = patch.zone if "zone" in fields else before.zone
+            goods = patch.goods if "goods" in fields else before.goods
+            await queries.update_stall(
+                conn,
+                stall_id=stall_id,
+                stall_code=stall_code,
+                code_key=code_key,
+                code_sort=code_sort,
+                zone=zone,
+                goods=goods,
+                status=patch.status or before.status,
+                location=patch.location if "location" in fields else before.location,
+                search_text=search_text(stall_code, name, phone, goods),
+            )
+            after = await queries.get_stall(conn, stall_id)
+            assert after is not None
+            await core_q.insert_audit(
+                conn, actor_id=user.id, action="update", entity="stall", entity_id=stall_id,
+                before=_audit_view(before), after=_audit_view(after),
+            )
+            return after
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == "stall_market_id_code_key":
+            raise errors.StallCodeTaken("Another stall in this market has this code.", field="stall_code") from None
+        raise
+
+
+async def add_payment_account(
+    conn: asyncpg.Connection, *, user: User, stall_id: int, account: schemas.PaymentAccountIn
+) -> schemas.Stall:
+    """Add a payment account to a stall."""
+    try:
+        async with conn.transaction():
+            before = await queries.get_stall(conn, stall_id, for_update=True)
+            if before is None:
+                raise errors.StallNotFound(f"No stall with id {stall_id}.")
+            if len(before.payment_accounts) >= 5:
+                raise Invalid("A stall shows at most 5 payment accounts.", field="payment_accounts")
+            account_id = await queries.insert_account(conn, stall_id=stall_id, account=account, created_by=user.id)
+            await queries.bump_stall_version(conn, stall_id)
+            after = await queries.get_stall(conn, stall_id)
+            assert after is not None
+            await core_q.insert_audit(
+                conn, actor_id=user.id, action="add_payment_account", entity="stall", entity_id=stall_id,
+                before=_audit_view(before), after={"payment_account_id": account_id, **_audit_view(after)},
+            )
+            return after
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == "payment_account_stall_id_bin_account_key":
+            raise errors.AccountExists("This stall already shows this account.", field="account_number") from None
+        raise
+
+
+def encode_cursor(code_sort: str, stall_id: int) -> str:
+    """Opaque cursor for the next page."""
+    return base64.urlsafe_b64encode(json.dumps([code_sort, stall_id]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, int]:
+    """Inverse of encode_cursor; bad_cursor when it was not made by us."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        code_sort, stall_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(code_sort, str) or not isinstance(stall_id, int):
+            raise ValueError
+        return code_sort, stall_id
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise Invalid("The cursor is not valid; start again without it.", field="cursor") from None
+
+
+async def list_stalls(
+    conn: asyncpg.Connection, *, market_id: int, q: str | None, limit: int, cursor: str | None
+) -> schemas.StallPage:
+    """A page of a market's stalls, searchable without diacritics."""
+    from core.text import mask_phone
+    from qr import banks
+
+    if not await queries.market_exists(conn, market_id):
+        raise errors.MarketNotFound(f"No market with id {market_id}.")
+    folded = fold(q) if q and q.strip() else None
+    if folded and folded.replace(" ", "").isdigit() and folded.startswith("0"):
+        folded = folded.replace(" ", "")
+    rows = await queries.list_stalls(
+        conn, market_id=market_id, query=folded, after=decode_cursor(cursor) if cursor else None, limit=limit + 1
+    )
+    items = [
+        schemas.StallSummary(
+            id=r.id,
+            market_id=r.market_id,
+            stall_code=r.stall_code,
+            zone=r.zone,
+            goods=r.goods,
+            status=r.status,
+            version=r.version,
+            holder_name=r.full_name,
+            phone_masked=mask_phone(r.phone_e164),
+            account_count=len(r.bins),
+            bank_short_names=[b.short_name if (b := banks.get(x)) else x for x in r.bins],
+        )
+        for r in rows[:limit]
+    ]
+    next_cursor = encode_cursor(rows[limit - 1].code_sort, rows[limit - 1].id) if len(rows) > limit else None
+    return schemas.StallPage(items=items, next_cursor=next_cursor)
+
+
+# ---------------------------------------------------------------- scoped entry points (routers call these)
+
+
+async def list_markets(conn: asyncpg.Connection, *, user: User) -> list[schemas.Market]:
+    """Markets in the caller's scope."""
+    from core import access
+
+    if user.role not in access.READ_ROLES:
+        return []
+    return await queries.list_markets(conn, await access.market_scope(conn, user))
+
+
+async def get_market_for(conn: asyncpg.Connection, *, user: User, market_id: int) -> schemas.Market:
+    """A market in scope; 404 otherwise (its existence is not revealed)."""
+    from core import access
+
+    market = await queries.get_market(conn, market_id)
+    if market is None or not await access.can_see_market(conn, user, market_id):
+        raise errors.MarketNotFound(f"No market with id {market_id}.")
+    return market
+
+
+async def _stall_in_scope(conn: asyncpg.Connection, user: User, stall_id: int) -> schemas.Stall:
+    from core import access
+
+    stall = await queries.get_stall(conn, stall_id)
+    if (
+        stall is None
+        or not access.sees_personal_data(user)
+        or not await access.can_see_market(conn, user, stall.market_id)
+    ):
+        raise errors.StallNotFound(f"No stall with id {stall_id}.")
+    return stall
+
+
+async def read_stall(conn: asyncpg.Connection, *, user: User, stall_id: int, route: str) -> schemas.Stall:
+    """A full stall record in scope; the read of personal data is logged."""
+    from core import access
+
+    stall = await _stall_in_scope(conn, user, stall_id)
+    await access.log_access(conn, user=user, stallholder_id=stall.holder.id, route=route, reason="stall_record")
+    return stall
+
+
+async def register_stall_for(conn: asyncpg.Connection, *, user: User, market_id: int, **kw) -> tuple[schemas.Stall, bool]:
+    """register_stall after the scope check."""
+    from core import access
+
+    if not await queries.market_exists(conn, market_id) and user.role == "admin":
+        raise errors.MarketNotFound(f"No market with id {market_id}.")
+    await access.require_market_write(conn, user, market_id)
+    return await register_stall(conn, user=user, market_id=market_id, **kw)
+
+
+async def list_stalls_for(
+    conn: asyncpg.Connection, *, user: User, market_id: int, q: str | None, limit: int, cursor: str | None
+) -> schemas.StallPage:
+    """list_stalls within the caller's scope."""
+    from core import access
+
+    if not access.sees_personal_data(user) or not await access.can_see_market(conn, user, market_id):
+        raise errors.MarketNotFound(f"No market with id {market_id}.")
+    return await list_stalls(conn, market_id=market_id, q=q, limit=limit, cursor=cursor)
+
+
+async def _writable_stall(conn: asyncpg.Connection, user: User, stall_id: int) -> None:
+    from core import access
+
+    market_id = await queries.stall_market_id(conn, stall_id)
+    if market_id is None:
+        raise errors.StallNotFound(f"No stall with id {stall_id}.")
+    await access.require_market_write(conn, user, market_id)
+
+
+async def update_stall_for(
+    conn: asyncpg.Connection, *, user: User, stall_id: int, expected_version: int, patch: schemas.StallPatch
+) -> schemas.Stall:
+    """update_stall after the scope check."""
+    await _writable_stall(conn, user, stall_id)
+    return await update_stall(conn, user=user, stall_id=stall_id, expected_version=expected_version, patch=patch)
+
+
+async def add_payment_account_for(
+    conn: asyncpg.Connection, *, user: User, stall_id: int, account: schemas.PaymentAccountIn
+) -> schemas.Stall:
+    """add_payment_account after the scope check."""
+    await _writable_stall(conn, user, stall_id)
+    return await add_payment_account(conn, user=user, stall_id=stall_id, account=account)

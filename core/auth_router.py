@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from core import users
 from core.auth import CurrentUser, bearer_token, require_roles
 from core.db import get_conn
+from core.params import Id
 from core.queries import User
 
 router = APIRouter(prefix="/api", tags=["sign-in and users"])
@@ -72,31 +73,31 @@ async def create_user(request: Request, body: users.UserCreate, conn: Conn, admi
 
 
 @router.get("/users/{user_id}", response_model=users.UserOut)
-async def get_user(user_id: int, conn: Conn, admin: Admin) -> users.UserOut:
+async def get_user(user_id: Id, conn: Conn, admin: Admin) -> users.UserOut:
     """One user (admins)."""
     return await users.get_user(conn, user_id)
 
 
 @router.patch("/users/{user_id}", response_model=users.UserOut)
-async def patch_user(user_id: int, body: users.UserPatch, conn: Conn, admin: Admin) -> users.UserOut:
+async def patch_user(user_id: Id, body: users.UserPatch, conn: Conn, admin: Admin) -> users.UserOut:
     """Change role, scopes, partner or active flag (admins)."""
     return await users.update_user(conn, actor=admin, user_id=user_id, patch=body)
 
 
 @router.post("/users/{user_id}/api-keys", status_code=201, response_model=users.ApiKeyOut)
-async def create_api_key(user_id: int, body: users.ApiKeyCreate, conn: Conn, admin: Admin) -> users.ApiKeyOut:
+async def create_api_key(user_id: Id, body: users.ApiKeyCreate, conn: Conn, admin: Admin) -> users.ApiKeyOut:
     """Create an API key for a machine client; the key is shown only in this response."""
     return await users.create_api_key(conn, actor=admin, user_id=user_id, label=body.label)
 
 
 @router.get("/users/{user_id}/api-keys", response_model=list[users.ApiKeyOut])
-async def list_api_keys(user_id: int, conn: Conn, admin: Admin) -> list[users.ApiKeyOut]:
+async def list_api_keys(user_id: Id, conn: Conn, admin: Admin) -> list[users.ApiKeyOut]:
     """A user's API keys (prefix and dates only)."""
     return await users.list_api_keys(conn, user_id)
 
 
 @router.delete("/users/{user_id}/api-keys/{key_id}", status_code=204)
-async def revoke_api_key(user_id: int, key_id: int, conn: Conn, admin: Admin) -> Response:
+async def revoke_api_key(user_id: Id, key_id: Id, conn: Conn, admin: Admin) -> Response:
     """Revoke an API key."""
     await users.revoke_api_key(conn, actor=admin, user_id=user_id, key_id=key_id)
     return Response(status_code=204)

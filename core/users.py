@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core import queries
 from core.auth import ROLES, hash_password, issue_token, token_hash, verify_password
+from core.params import IdField
 from core.errors import AppError, Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from core.queries import User
 from core.settings import Settings
@@ -25,7 +26,7 @@ class UserCreate(BaseModel):
     username: Username
     password: str = Field(max_length=1024)
     role: Role
-    market_ids: list[int] = Field(default_factory=list, max_length=1000)
+    market_ids: list[IdField] = Field(default_factory=list, max_length=1000)
     ward_codes: list[Annotated[str, Field(pattern=r"^[0-9]{1,6}$")]] = Field(default_factory=list, max_length=200)
     partner_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")] | None = None
 
@@ -34,7 +35,7 @@ class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role | None = None
     active: bool | None = None
-    market_ids: list[int] | None = Field(default=None, max_length=1000)
+    market_ids: list[IdField] | None = Field(default=None, max_length=1000)
     ward_codes: list[Annotated[str, Field(pattern=r"^[0-9]{1,6}$")]] | None = Field(default=None, max_length=200)
     partner_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")] | None = None
 

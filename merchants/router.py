@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from core.auth import CurrentUser, require_roles
 from core.db import get_conn
 from core.errors import Invalid, PreconditionRequired
+from core.params import Id
 from core.queries import User
 from merchants import errors, schemas, service
 
@@ -49,14 +50,14 @@ async def list_markets(conn: Conn, user: CurrentUser, request: Request) -> list[
 
 
 @router.get("/markets/{market_id}", response_model=schemas.Market)
-async def get_market(market_id: int, conn: Conn, user: CurrentUser) -> schemas.Market:
+async def get_market(market_id: Id, conn: Conn, user: CurrentUser) -> schemas.Market:
     """One market."""
     return await service.get_market_for(conn, user=user, market_id=market_id)
 
 
 @router.post("/markets/{market_id}/stalls", status_code=201, response_model=schemas.Stall)
 async def register_stall(
-    market_id: int,
+    market_id: Id,
     body: schemas.StallCreate,
     request: Request,
     response: Response,
@@ -88,7 +89,7 @@ async def register_stall(
 
 @router.get("/markets/{market_id}/stalls", response_model=schemas.StallPage)
 async def list_stalls(
-    market_id: int,
+    market_id: Id,
     conn: Conn,
     user: CurrentUser,
     q: Annotated[str | None, Query(max_length=100)] = None,
@@ -100,7 +101,7 @@ async def list_stalls(
 
 
 @router.get("/stalls/{stall_id}", response_model=schemas.Stall)
-async def get_stall(stall_id: int, conn: Conn, user: CurrentUser, request: Request, response: Response) -> schemas.Stall:
+async def get_stall(stall_id: Id, conn: Conn, user: CurrentUser, request: Request, response: Response) -> schemas.Stall:
     """One stall with its holder and payment accounts."""
     stall = await service.read_stall(conn, user=user, stall_id=stall_id, route=request.url.path)
     response.headers["ETag"] = _etag(stall.version)
@@ -109,7 +110,7 @@ async def get_stall(stall_id: int, conn: Conn, user: CurrentUser, request: Reque
 
 @router.patch("/stalls/{stall_id}", response_model=schemas.Stall)
 async def patch_stall(
-    stall_id: int,
+    stall_id: Id,
     body: schemas.StallPatch,
     conn: Conn,
     user: CurrentUser,
@@ -125,7 +126,7 @@ async def patch_stall(
 
 @router.post("/stalls/{stall_id}/payment-accounts", status_code=201, response_model=schemas.Stall)
 async def add_payment_account(
-    stall_id: int, body: schemas.PaymentAccountIn, conn: Conn, user: CurrentUser, response: Response
+    stall_id: Id, body: schemas.PaymentAccountIn, conn: Conn, user: CurrentUser, response: Response
 ) -> schemas.Stall:
     """Add a payment account to a stall."""
     stall = await service.add_payment_account_for(conn, user=user, stall_id=stall_id, account=body)

@@ -1,0 +1,99 @@
+"""The database layer: migrations both ways, the embedded server, DATABASE_URL, the lifespan, health."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx
+import pytest
+
+from core import db
+from main import create_app
+from tests.conftest import _admin, make_settings, stall_body, with_database
+
+
+async def _tables(url: str) -> set[str]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        return {r["tablename"] for r in rows}
+    finally:
+        await conn.close()
+
+
+async def test_migrations_upgrade_downgrade_upgrade(server_url):
+    name = f"choso_mig_{uuid.uuid4().hex[:8]}"
+    await _admin(server_url, f'CREATE DATABASE "{name}"')
+    url = with_database(server_url, name)
+    try:
+        await asyncio.to_thread(db.migrate, url)
+        full = await _tables(url)
+        assert {"market", "stall", "stallholder", "payment_account", "consent", "app_user", "audit_log",
+                "idempotency_key", "admin_unit"} <= full
+        await asyncio.to_thread(db.downgrade, url, "base")
+        assert await _tables(url) == {"alembic_version"}
+        await asyncio.to_thread(db.migrate, url)
+        assert await _tables(url) == full
+    finally:
+        await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _register_one(app) -> int:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        form = {"username": "boss", "password": "boss-password-1"}
+        token = (await c.post("/api/auth/token", data=form)).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        market = await c.post("/api/markets", json={"name": "Chợ Nhúng"}, headers=headers)
+        assert market.status_code == 201, market.text
+        r = await c.post(
+            f"/api/markets/{market.json()['id']}/stalls", json=stall_body(),
+            headers=headers | {"Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert r.status_code == 201, r.text
+        return int(r.json()["id"])
+
+
+@pytest.mark.slow
+async def test_embedded_database_starts_migrates_and_survives_restart(tmp_path):
+    settings = make_settings(
+        tmp_path, None, auto_migrate=True, admin_username="boss", admin_password="boss-password-1"
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        stall_id = await _register_one(app)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            assert (await c.get("/healthz")).json() == {"status": "ok"}
+    assert (tmp_path / "pg" / "PG_VERSION").exists()
+
+    again = create_app(settings)
+    async with again.router.lifespan_context(again):
+        async with again.state.pool.acquire() as conn:
+            assert await conn.fetchval("SELECT count(*) FROM stall WHERE id = $1", stall_id) == 1
+            # The administrator is created once, not again on the second start.
+            assert await conn.fetchval("SELECT count(*) FROM app_user WHERE username = 'boss'") == 1
+    server = db._embedded.pop((tmp_path / "pg").resolve())
+    server.cleanup()
+
+
+async def test_database_url_is_honoured_and_no_embedded_server_starts(fresh_db, tmp_path):
+    settings = make_settings(tmp_path, fresh_db, auto_migrate=True, admin_username="boss", admin_password="boss-password-1")
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        async with app.state.pool.acquire() as conn:
+            # The seeded template data is visible: we are on that server, in that database.
+            assert await conn.fetchval("SELECT count(*) FROM market WHERE name = 'Chợ Thử Một'") == 1
+            assert await conn.fetchval("SELECT current_database()") == urlsplit(fresh_db).path.lstrip("/")
+    assert not (tmp_path / "pg").exists()
+
+
+async def test_healthz_is_503_when_the_database_is_gone(fresh_db, tmp_path):
+    app = create_app(make_settings(tmp_path, fresh_db))
+    app.state.pool = await db.create_pool(fresh_db)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        assert (await c.get("/healthz")).status_code == 200
+        await app.state.pool.close()
+        r = await c.get("/healthz")
+        assert r.status_code == 503 and r.json()["code"] == "database_unavailable"

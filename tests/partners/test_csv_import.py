@@ -1,0 +1,161 @@
+"""Partner report CSV parsing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from partners.csv_import import CsvFormatError, ImportRow, RowError, parse_report
+
+
+def test_english_report_with_iso_and_day_first_dates() -> None:
+    data = (
+        b"market,stall_code,phone,account_number,bin,status,date,notes\n"
+        b"Cho Han,K12,0905123456,0123456789,970422,active,2025-11-27,ok\n"
+        b"Cho Con,,0905000111,,,Pending,5/1/2025,\n"
+    )
+    assert parse_report(data) == (
+        [
+            ImportRow(
+                line=2,
+                market="Cho Han",
+                stall_code="K12",
+                phone="0905123456",
+                account_number="0123456789",
+                bin="970422",
+                status="active",
+                date=date(2025, 11, 27),
+            ),
+            ImportRow(
+                line=3,
+                market="Cho Con",
+                stall_code=None,
+                phone="0905000111",
+                account_number=None,
+                bin=None,
+                status="pending",
+                date=date(2025, 1, 5),
+            ),
+        ],
+        [],
+    )
+
+
+def test_vietnamese_headers_statuses_and_bom() -> None:
+    text = (
+        "Chợ,Mã sạp,Số điện thoại,Số tài khoản,BIN,Trạng thái,Ngày\r\n"
+        "Chợ Hàn,A01,0905123456,,,Hoạt động,27/11/2025\r\n"
+        "Chợ Hàn,A02,,,,Tạm ngưng,\r\n"
+        "Chợ Hàn,A03,,,,Chờ duyệt,\r\n"
+        "Chợ Hàn,A04,,,,Đã xóa,\r\n"
+    )
+    rows, errors = parse_report(b"\xef\xbb\xbf" + text.encode())
+    assert errors == []
+    assert [(r.line, r.market, r.stall_code, r.status) for r in rows] == [
+        (2, "Chợ Hàn", "A01", "active"),
+        (3, "Chợ Hàn", "A02", "suspended"),
+        (4, "Chợ Hàn", "A03", "pending"),
+        (5, "Chợ Hàn", "A04", "removed"),
+    ]
+    assert rows[0].date == date(2025, 11, 27)
+
+
+def test_ascii_aliases_are_case_insensitive_and_semicolons_work() -> None:
+    data = (
+        b"CHO;MA_SAP;So_Dien_Thoai;SO_TAI_KHOAN;Trang_Thai;NGAY\n"
+        b"Han;K1;0905;123;hoat_dong;2025-01-02\n"
+    )
+    rows, errors = parse_report(data)
+    assert errors == []
+    assert rows == [
+        ImportRow(2, "Han", "K1", "0905", "123", None, "active", date(2025, 1, 2)),
+    ]
+
+
+def test_bad_rows_are_reported_with_their_line_and_the_import_continues() -> None:
+    data = (
+        b"stall_code,phone,status,date\n"
+        b"K1,,active,2025-01-01\n"
+        b",,active,2025-01-01\n"
+        b"\n"
+        b'"K2\nsecond line",,closed,\n'
+        b"K3,,,31/02/2025\n"
+        b" , ,maybe,yesterday\n"
+        b"K4,,removed,\n"
+    )
+    rows, errors = parse_report(data)
+    assert [(row.line, row.stall_code) for row in rows] == [(2, "K1"), (9, "K4")]
+    assert errors == [
+        RowError(3, "no stall code, phone or account number"),
+        RowError(5, "unknown status 'closed'"),
+        RowError(7, "unreadable date '31/02/2025' (use YYYY-MM-DD or DD/MM/YYYY)"),
+        RowError(
+            8,
+            "no stall code, phone or account number; unknown status 'maybe'; "
+            "unreadable date 'yesterday' (use YYYY-MM-DD or DD/MM/YYYY)",
+        ),
+    ]
+
+
+def test_header_only_report_is_empty() -> None:
+    assert parse_report(b"stall_code,phone\r\n") == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "message"),
+    [
+        (b"", 1, "no header row"),
+        (b"\xef\xbb\xbf", 1, "no header row"),
+        (b"\n\n  \n", 1, "no header row"),
+        (b"market,notes\nHan,x\n", 1, "no stall code, phone or account number column"),
+        (b"phone,sdt\n1,2\n", 1, "two columns mean phone"),
+        (b"stall_code,phone\nK1,1\nK2,2,extra\n", 3, "expected 2 columns, found 3"),
+        (b"stall_code,phone\nK1,1\nK2\n", 3, "expected 2 columns, found 1"),
+        (b'stall_code,phone\nK1,1\n"K2,2\nK3,3\n', 3, "malformed CSV"),
+        (b'stall_code,phone\nK1,"1"2\n', 2, "malformed CSV"),
+        (b"stall_code,market\nK1,Han\nK2,H\xe0n\n", 3, "not UTF-8"),
+        (b"stall_code,market\nK1,Ch\xe1\xbb\n", 2, "not UTF-8"),
+    ],
+    ids=[
+        "empty",
+        "bom-only",
+        "blank",
+        "no-identifier-column",
+        "duplicate-column",
+        "too-many-cells",
+        "too-few-cells",
+        "unterminated-quote",
+        "text-after-quote",
+        "latin-1",
+        "truncated-utf8",
+    ],
+)
+def test_malformed_files_raise_csv_format_error(data: bytes, line: int, message: str) -> None:
+    with pytest.raises(CsvFormatError, match=message) as caught:
+        parse_report(data)
+    assert caught.value.line == line
+    assert str(caught.value).startswith(f"line {line}: ")
+
+
+cells = st.text(
+    st.characters(blacklist_categories=("Cc", "Cs"), whitelist_characters=",;\"\n'"),
+    min_size=1,
+    max_size=20,
+).filter(lambda s: s == s.strip() and s != "")
+
+
+@settings(database=None, deadline=None, max_examples=100)
+@given(records=st.lists(st.tuples(cells, st.none() | cells), max_size=8))
+def test_any_properly_quoted_report_round_trips(records: list[tuple[str, str | None]]) -> None:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(["stall_code", "market"])
+    writer.writerows([(code, market or "") for code, market in records])
+    rows, errors = parse_report(buffer.getvalue().encode())
+    assert errors == []
+    assert [(row.stall_code, row.market) for row in rows] == records

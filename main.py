@@ -17,7 +17,12 @@ from core.auth_router import router as auth_router
 from core.crypto import secret_key
 from core.middleware import BodyLimit, SecurityHeaders
 from core.settings import Settings, get_settings
+from merchants.coverage_router import router as coverage_router
+from merchants.privacy_router import router as privacy_router
 from merchants.router import router as merchants_router
+from partners.router import router as partners_router
+from qr.router import router as qr_router
+from web.router import router as web_router
 
 log = logging.getLogger("choso")
 
@@ -96,6 +101,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(auth_router)
     app.include_router(merchants_router)
+    app.include_router(privacy_router)
+    app.include_router(qr_router)
+    app.include_router(partners_router)
+    app.include_router(coverage_router)
+    app.include_router(web_router)
     return app
 
 

@@ -39,7 +39,8 @@ def test_get() -> None:
         name="Ngân hàng TMCP Ngoại Thương Việt Nam",
         kind="bank",
     )
-    assert banks.get("971025").kind == "e-wallet"
+    momo = banks.get("971025")
+    assert momo is not None and momo.kind == "e-wallet"
     assert banks.get("999999") is None
     assert banks.get("") is None
 

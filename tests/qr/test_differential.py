@@ -150,10 +150,11 @@ def test_unchecked_bins_emitted_by_them(bin: str, code: str) -> None:
     assert code in codes(theirs(bin, "1"))
 
 
-def test_account_with_spaces_emitted_by_them() -> None:
-    assert "0105 123 " in theirs(VCB, " 123 ")
+@pytest.mark.parametrize("account", [" 123 ", "1" * 20, "tài khoản"])
+def test_bad_accounts_emitted_by_them(account: str) -> None:
+    assert f"01{len(account):02d}{account}0208QRIBFTTA" in theirs(VCB, account)
     with pytest.raises(PayloadError):
-        encode(bin=VCB, account=" 123 ")
+        encode(bin=VCB, account=account)
 
 
 def test_momo_reference_not_required_by_them() -> None:

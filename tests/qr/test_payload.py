@@ -1,6 +1,5 @@
 """The VietQR engine: CRC, transliteration, encode rules and errors, hand-built decode cases."""
 
-import random
 import re
 
 import pytest
@@ -306,8 +305,9 @@ def test_decode_recovers_what_encode_wrote(
     assert got.amount == (str(amount) if amount else None)
     assert got.purpose == (want_purpose or None)
     assert got.reference == (want_reference or None)
-    assert got.poi == poi or (poi is None and got.poi == ("12" if amount else "11"))
-    assert got.bank_short_name == banks.get(bin).short_name
+    assert got.poi == (poi or ("12" if amount else "11"))
+    bank = banks.get(bin)
+    assert bank is not None and got.bank_short_name == bank.short_name
     momo = bin in ("971025", "970454") and want_reference.startswith("MOMOW2W")
     assert got.scheme == ("momo_vietqr" if momo else "napas_ibft")
     assert qr.isascii()
@@ -328,9 +328,10 @@ def test_decode_never_raises_on_payload_like_text(text: str) -> None:
 
 @given(st.data())
 def test_any_single_character_change_is_caught(data: st.DataObject) -> None:
+    # One changed ASCII byte is an error burst of at most 8 bits: CRC-16 always detects it.
     qr = encode(bin=VCB, account=VCB_ACCOUNT, amount=50000, purpose="thanh toan")
     at = data.draw(st.integers(0, len(qr) - 1))
-    char = data.draw(st.characters(max_codepoint=0x2FF))
+    char = data.draw(st.characters(max_codepoint=0x7F))
     mutated = qr[:at] + char + qr[at + 1 :]
     lowercased_crc = mutated[:-4] == qr[:-4] and mutated[-4:].upper() == qr[-4:]
     assert decode(mutated).valid == lowercased_crc
@@ -388,13 +389,11 @@ def test_napas_cash_withdrawal_is_not_a_transfer() -> None:
 
 
 @pytest.mark.parametrize(
-    ("bin", "account", "scheme"),
-    [("971025", "PSP0123456789", "momo_vietqr"), ("970454", "99MM24011000004", "momo_vietqr")],
+    ("bin", "account"), [("971025", "PSP0123456789"), ("970454", "99MM2401100")]
 )
-def test_momo_wallet_via_vietqr(bin: str, account: str, scheme: str) -> None:
-    qr = encode(bin=bin, account=account, reference="MOMOW2W10927364")
-    got = decode(qr)
-    assert got.valid and got.scheme == scheme and got.reference == "MOMOW2W10927364"
+def test_momo_wallet_via_vietqr(bin: str, account: str) -> None:
+    got = decode(encode(bin=bin, account=account, reference="MOMOW2W10927364"))
+    assert got.valid and got.scheme == "momo_vietqr" and got.reference == "MOMOW2W10927364"
 
 
 def test_bvbank_without_momo_reference_is_a_plain_transfer() -> None:
@@ -406,18 +405,22 @@ def test_momo_bin_without_reference_is_invalid() -> None:
     assert got.bin == "971025" and [p.code for p in got.problems] == ["missing_momo_reference"]
 
 
-def test_tags_may_come_in_any_order() -> None:
-    qr = encode(bin=VCB, account=VCB_ACCOUNT, amount=50000, purpose="tien rau", reference="S12")
-    body = qr[:-8]
-    parts, at = [], 0
+def root_objects(qr: str) -> list[str]:
+    """The root data objects of a payload, CRC excluded."""
+    body, parts, at = qr[:-8], [], 0
     while at < len(body):
         size = int(body[at + 2 : at + 4])
         parts.append(body[at : at + 4 + size])
         at += 4 + size
-    head, rest = parts[0], parts[1:]
-    random.Random(7).shuffle(rest)
-    shuffled = decode(with_crc(head + "".join(rest)))
-    original = decode(qr)
+    return parts
+
+
+ORDERED = encode(bin=VCB, account=VCB_ACCOUNT, amount=50000, purpose="tien rau", reference="S12")
+
+
+@given(st.permutations(root_objects(ORDERED)[1:]))
+def test_tags_after_00_may_come_in_any_order(rest: list[str]) -> None:
+    shuffled, original = decode(with_crc("000201" + "".join(rest))), decode(ORDERED)
     assert shuffled.valid
     for name in ("bin", "account", "service_code", "amount", "purpose", "reference", "poi"):
         assert getattr(shuffled, name) == getattr(original, name)

@@ -1,0 +1,174 @@
+"""Partner onboarding reports (CSV) parsed into rows to reconcile with the stall register.
+
+A structurally broken file is rejected as a whole (`CsvFormatError`); a readable file with a few
+bad rows yields the good rows plus one `RowError` per bad row, so an import can continue.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+_COLUMNS = {
+    "market": ("market", "cho", "ten_cho", "market_name"),
+    "stall_code": ("stall_code", "stall", "ma_sap", "sap", "ma_quay", "so_sap"),
+    "phone": ("phone", "so_dien_thoai", "dien_thoai", "sdt", "phone_number"),
+    "account_number": ("account_number", "so_tai_khoan", "stk", "account"),
+    "bin": ("bin", "ma_bin", "bank_bin", "ma_ngan_hang"),
+    "status": ("status", "trang_thai", "tinh_trang"),
+    "date": ("date", "ngay", "ngay_cap_nhat", "updated_at", "onboarded_at"),
+}
+_HEADER_ALIASES = {alias: field for field, names in _COLUMNS.items() for alias in names}
+IDENTIFYING = ("stall_code", "phone", "account_number")
+
+_STATUSES = {
+    "pending": ("pending", "cho", "cho_duyet", "dang_cho", "moi", "new"),
+    "active": ("active", "hoat_dong", "dang_hoat_dong", "kich_hoat", "da_kich_hoat", "activated"),
+    "suspended": ("suspended", "tam_ngung", "tam_dung", "tam_khoa", "paused"),
+    "removed": ("removed", "da_xoa", "xoa", "huy", "da_huy", "ngung", "deactivated"),
+}
+_STATUS_ALIASES = {alias: status for status, names in _STATUSES.items() for alias in names}
+_DMY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    line: int
+    market: str | None
+    stall_code: str | None
+    phone: str | None
+    account_number: str | None
+    bin: str | None
+    status: str | None
+    date: date | None
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    reason: str
+
+
+class CsvFormatError(ValueError):
+    """The file cannot be read as a report; `line` is where reading stopped (1-based)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line = line
+        self.message = message
+
+
+def parse_report(data: bytes) -> tuple[list[ImportRow], list[RowError]]:
+    """Parse a UTF-8 report (BOM optional, comma or semicolon separated)."""
+    records = _records(_decode(data))
+    header_line, header = next(records, (1, []))
+    if not header:
+        raise CsvFormatError(header_line, "the file has no header row")
+    columns = _columns(header, header_line)
+    rows: list[ImportRow] = []
+    errors: list[RowError] = []
+    for line, record in records:
+        if len(record) != len(header):
+            raise CsvFormatError(line, f"expected {len(header)} columns, found {len(record)}")
+        values = {field: record[index].strip() or None for field, index in columns.items()}
+        result = _row(line, values)
+        if isinstance(result, RowError):
+            errors.append(result)
+        else:
+            rows.append(result)
+    return rows, errors
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise CsvFormatError(line, "the file is not UTF-8; save it as CSV UTF-8") from exc
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Non-blank records with the line each starts on; csv.Error becomes CsvFormatError."""
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    start = 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise CsvFormatError(start, f"malformed CSV ({exc})") from exc
+        if any(cell.strip() for cell in record):
+            yield start, record
+        start = reader.line_num + 1
+
+
+def _columns(header: list[str], line: int) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for index, name in enumerate(header):
+        field = _HEADER_ALIASES.get(_key(name))
+        if field is None:
+            continue
+        if field in columns:
+            raise CsvFormatError(line, f"two columns mean {field}")
+        columns[field] = index
+    if not any(field in columns for field in IDENTIFYING):
+        raise CsvFormatError(line, "no stall code, phone or account number column")
+    return columns
+
+
+def _row(line: int, values: dict[str, str | None]) -> ImportRow | RowError:
+    reasons: list[str] = []
+    if not any(values.get(field) for field in IDENTIFYING):
+        reasons.append("no stall code, phone or account number")
+    status = values.get("status")
+    if status is not None:
+        status = _STATUS_ALIASES.get(_key(status))
+        if status is None:
+            reasons.append(f"unknown status {values['status']!r}")
+    when = _date(values.get("date"))
+    if values.get("date") is not None and when is None:
+        reasons.append(f"unreadable date {values['date']!r} (use YYYY-MM-DD or DD/MM/YYYY)")
+    if reasons:
+        return RowError(line, "; ".join(reasons))
+    return ImportRow(
+        line=line,
+        market=values.get("market"),
+        stall_code=values.get("stall_code"),
+        phone=values.get("phone"),
+        account_number=values.get("account_number"),
+        bin=values.get("bin"),
+        status=status,
+        date=when,
+    )
+
+
+def _date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        if _ISO.fullmatch(text):
+            return date.fromisoformat(text)
+        if match := _DMY.fullmatch(text):
+            day, month, year = (int(part) for part in match.groups())
+            return date(year, month, day)
+        if _ISO.match(text):  # spreadsheet exports sometimes append a time
+            return datetime.fromisoformat(text).date()
+    except ValueError:
+        return None
+    return None
+
+
+def _key(text: str) -> str:
+    """Header or status text folded for matching: no accents, lower case, underscores."""
+    bare = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
+    bare = bare.replace("đ", "d").replace("Đ", "d").strip().lower()
+    return re.sub(r"[\s\-.]+", "_", bare)

@@ -176,7 +176,7 @@ async def test_signs_respect_scope(client, auth, markets):
     other = await auth("volunteer2")
     assert (await client.get(f"/api/stalls/{stall['id']}/sign.pdf", headers=other)).status_code == 404
     # A role without personal data is refused outright (403); another scope does not see it (404).
-    assert (await client.get(f"/api/stalls/{stall["id"]}/qr.png", headers=await auth("viewer"))).status_code == 403
+    assert (await client.get(f"/api/stalls/{stall['id']}/qr.png", headers=await auth("viewer"))).status_code == 403
     assert (await client.get(f"/api/markets/{markets['one']}/signs.pdf", headers=other)).status_code == 404
 
 

@@ -68,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Stall registration, VietQR signs and cashless-market coverage for Vietnamese markets.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.hash_key = secret_key(settings)
@@ -99,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return errors.problem(503, "database_unavailable", "Database unavailable")
         return JSONResponse({"status": "ok"})
 
+    _offline_docs(app)
     app.include_router(auth_router)
     app.include_router(merchants_router)
     app.include_router(privacy_router)
@@ -107,6 +110,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(coverage_router)
     app.include_router(web_router)
     return app
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """Swagger UI from the swagger-ui-bundle package: /docs works with no internet."""
+    import swagger_ui_bundle
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Chợ Số API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
 
 
 def app_factory() -> FastAPI:

@@ -48,8 +48,7 @@ async def can_see_market(conn: asyncpg.Connection, user: User, market_id: int) -
 
 async def require_market_write(conn: asyncpg.Connection, user: User, market_id: int) -> None:
     """403 unless the user may register and edit stalls in this market."""
-    if user.role not in WRITE_ROLES:
-        raise Forbidden("Your role cannot register or edit stalls.")
+    require_write_role(user)
     scope = await market_scope(conn, user)
     if scope is not None and market_id not in scope:
         raise Forbidden("This market is not assigned to you.")
@@ -58,6 +57,18 @@ async def require_market_write(conn: asyncpg.Connection, user: User, market_id: 
 def sees_personal_data(user: User) -> bool:
     """Whether a role may see stallholders' personal data."""
     return user.role in PERSONAL_DATA_ROLES
+
+
+def require_personal_data_role(user: User) -> None:
+    """403 unless the role may read personal data; checked before any lookup (reveals nothing)."""
+    if user.role not in PERSONAL_DATA_ROLES:
+        raise Forbidden("Your role does not give access to stallholders' personal data.")
+
+
+def require_write_role(user: User) -> None:
+    """403 unless the role may register and edit stalls (before any lookup)."""
+    if user.role not in WRITE_ROLES:
+        raise Forbidden("Your role cannot register or edit stalls.")
 
 
 async def log_access(

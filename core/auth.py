@@ -46,7 +46,9 @@ async def issue_token(conn: asyncpg.Connection, user: User, ttl_hours: float) ->
     """Create a bearer token for a user."""
     token = secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + timedelta(hours=ttl_hours)
-    await queries.insert_token(conn, token_hash=token_hash(token), user_id=user.id, expires_at=expires)
+    await queries.insert_token(
+        conn, token_hash=token_hash(token), user_id=user.id, expires_at=expires
+    )
     return token
 
 

@@ -31,7 +31,11 @@ async def token(
 ) -> dict[str, str]:
     """Sign in with the OAuth2 password form; returns a bearer token."""
     access = await users.sign_in(
-        conn, username=username, password=password, client=_client(request), settings=request.app.state.settings
+        conn,
+        username=username,
+        password=password,
+        client=_client(request),
+        settings=request.app.state.settings,
     )
     return {"access_token": access, "token_type": "bearer"}
 
@@ -52,10 +56,16 @@ async def me(conn: Conn, user: CurrentUser) -> users.UserOut:
 
 
 @router.post("/users/me/password", status_code=204)
-async def change_password(request: Request, body: users.PasswordChange, conn: Conn, user: CurrentUser) -> Response:
+async def change_password(
+    request: Request, body: users.PasswordChange, conn: Conn, user: CurrentUser
+) -> Response:
     """Change one's own password."""
     await users.change_password(
-        conn, user=user, body=body, settings=request.app.state.settings, keep_token=bearer_token(request)
+        conn,
+        user=user,
+        body=body,
+        settings=request.app.state.settings,
+        keep_token=bearer_token(request),
     )
     return Response(status_code=204)
 
@@ -67,9 +77,13 @@ async def list_users(conn: Conn, admin: Admin) -> list[users.UserOut]:
 
 
 @router.post("/users", status_code=201, response_model=users.UserOut)
-async def create_user(request: Request, body: users.UserCreate, conn: Conn, admin: Admin) -> users.UserOut:
+async def create_user(
+    request: Request, body: users.UserCreate, conn: Conn, admin: Admin
+) -> users.UserOut:
     """Create a user with role and market/ward scopes (admins)."""
-    return await users.create_user(conn, actor=admin, body=body, settings=request.app.state.settings)
+    return await users.create_user(
+        conn, actor=admin, body=body, settings=request.app.state.settings
+    )
 
 
 @router.get("/users/{user_id}", response_model=users.UserOut)
@@ -85,7 +99,9 @@ async def patch_user(user_id: Id, body: users.UserPatch, conn: Conn, admin: Admi
 
 
 @router.post("/users/{user_id}/api-keys", status_code=201, response_model=users.ApiKeyOut)
-async def create_api_key(user_id: Id, body: users.ApiKeyCreate, conn: Conn, admin: Admin) -> users.ApiKeyOut:
+async def create_api_key(
+    user_id: Id, body: users.ApiKeyCreate, conn: Conn, admin: Admin
+) -> users.ApiKeyOut:
     """Create an API key for a machine client; the key is shown only in this response."""
     return await users.create_api_key(conn, actor=admin, user_id=user_id, label=body.label)
 

@@ -74,8 +74,50 @@ async def get_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
         raise Unavailable("The database is not reachable right now; try again.") from exc
     try:
         yield conn
+    except Exception as exc:
+        # The server went away mid-request (restart, failover): a retryable 503, not a 500.
+        if _connection_lost(exc, conn):
+            from core.errors import Unavailable
+
+            raise Unavailable("The database connection was lost; try again.") from exc
+        raise
     finally:
-        await pool.release(conn)
+        try:
+            await pool.release(conn)
+        except Exception:  # noqa: BLE001 - a broken connection is terminated by the pool itself
+            if not _is_closed(conn):
+                raise
+
+
+_LOST = (
+    asyncpg.PostgresConnectionError,  # class 08
+    asyncpg.AdminShutdownError,  # 57P01, pg_ctl stop -m fast
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionDoesNotExistError,
+    ConnectionError,
+)
+
+
+def _is_closed(conn: asyncpg.Connection) -> bool:
+    try:
+        return conn.is_closed()
+    except asyncpg.InterfaceError:  # the pool already took the dead connection back
+        return True
+
+
+def _connection_lost(exc: BaseException, conn: asyncpg.Connection) -> bool:
+    """Whether a request failed because its database connection died (not because of a bug)."""
+    if _is_closed(conn):
+        return True
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, _LOST):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def alembic_config(url: str) -> Any:

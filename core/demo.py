@@ -6,6 +6,8 @@ import json
 import logging
 import random
 import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -78,6 +80,7 @@ async def load_if_empty(conn: asyncpg.Connection, *, stalls_per_market: int | No
         _place(markets)
         admin, _ = await users.ensure_user(conn, username="admin", password=DEMO_PASSWORD, role="admin")
         rng = random.Random(48)
+        plans = _coverage_plans(markets)
         ids: dict[str, int] = {}
         for m in markets:
             async with conn.transaction():
@@ -114,7 +117,7 @@ async def load_if_empty(conn: asyncpg.Connection, *, stalls_per_market: int | No
                             account_name=f"DEMO {name}",
                             partner_code=_PARTNER_BY_BIN.get(bin_),
                         )
-                    ] if rng.random() < 0.8 else [],
+                    ] if rng.random() < 0.8 or plans[m["name"]].all_accounts else [],
                     consent=schemas.ConsentIn(
                         notice_version="2026-01", purposes=["registration", "qr_sign", "coverage_reporting"]
                     ),
@@ -124,6 +127,7 @@ async def load_if_empty(conn: asyncpg.Connection, *, stalls_per_market: int | No
                     body=stall, hash_key=b"demo",
                 )
         await _demo_users(conn, ids)
+        await _coverage_progress(conn, admin, ids, plans)
         log.info("demo data loaded: %d markets", len(markets))
         return True
     finally:
@@ -161,3 +165,108 @@ async def _demo_users(conn: asyncpg.Connection, ids: dict[str, int]) -> None:
             await queries.set_scopes(conn, user_id=user.id, market_ids=[], ward_codes=["20242"])
         elif username == "tinhnguyen":
             await queries.set_scopes(conn, user_id=user.id, market_ids=[ids["Chợ Hàn"], ids["Chợ Cồn"]], ward_codes=[])
+
+
+# ---------------------------------------------------------------- coverage (field progress over 4 weeks)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Where a demo market ends up: shares of its stalls per level."""
+
+    kind: str  # not_started | in_progress | cashless | lapsed
+    issued: float = 0.0
+    verified: float = 0.0
+    transacting: float = 0.0
+    fees: float = 0.0
+
+    @property
+    def all_accounts(self) -> bool:
+        return self.kind in ("cashless", "lapsed")
+
+
+# The three Chợ 4.0 pilots (April 2022) are cashless; two markets lost it when traders took their
+# codes down in mid-2025; the others are spread between not started and well under way.
+_PILOTS = ("Chợ Hàn", "Chợ Cồn", "Chợ Đống Đa")
+_LAPSED = ("Chợ Cẩm Lệ", "Chợ Hòa Khánh")
+_STAGES = ((28, 0.2), (21, 0.45), (14, 0.7), (7, 0.9), (2, 1.0))  # (days ago, share of the plan done)
+
+
+def _coverage_plans(markets: list[dict]) -> dict[str, _Plan]:
+    rng = random.Random(4806)  # its own generator: the stall data above stays the same
+    plans = {}
+    for m in markets:
+        name = m["name"]
+        if name in _PILOTS or name in _LAPSED:
+            plans[name] = _Plan("lapsed" if name in _LAPSED else "cashless", 1.0, 0.96, 0.45, 0.5)
+            continue
+        roll = rng.random()
+        if roll < 0.22:
+            plans[name] = _Plan("not_started")
+        elif roll < 0.32:
+            plans[name] = _Plan("cashless", 1.0, 0.94, 0.35, rng.uniform(0, 0.4))
+        else:
+            issued = rng.uniform(0.3, 0.9)
+            plans[name] = _Plan("in_progress", issued, issued * rng.uniform(0.3, 0.75),
+                                rng.uniform(0.03, 0.25), rng.uniform(0, 0.2))
+    return plans
+
+
+async def _coverage_progress(conn: asyncpg.Connection, admin, ids: dict[str, int], plans: dict[str, _Plan]) -> None:
+    """Signs, scans, payments and fees in five steps over four weeks, with a daily snapshot each."""
+    from merchants import coverage
+    from qr import payload
+
+    rows = await conn.fetch(
+        """SELECT s.id, s.market_id, a.id AS account_id, a.bin, a.account_number
+           FROM stall s LEFT JOIN LATERAL (SELECT id, bin, account_number FROM payment_account
+                                           WHERE stall_id = s.id ORDER BY position, id LIMIT 1) a ON true
+           ORDER BY s.market_id, s.id"""
+    )
+    by_market: dict[int, list] = {}
+    for r in rows:
+        by_market.setdefault(r["market_id"], []).append(r)
+    now = datetime.now(UTC)
+    done: dict[tuple[str, int], int] = {}
+    for days_ago, share in _STAGES:
+        at = now - timedelta(days=days_ago)
+        for name, plan in plans.items():
+            market_id = ids[name]
+            stalls = by_market.get(market_id, [])
+            n = len(stalls)
+            pace = min(1.0, share * 1.5) if plan.all_accounts else share  # pilots got there first
+            for level, target in (("issued", plan.issued), ("verified", plan.verified),
+                                  ("transacting", plan.transacting), ("fees", plan.fees)):
+                start, upto = done.get((level, market_id), 0), min(n, round(pace * target * n))
+                for st in stalls[start:upto]:
+                    if level == "issued":
+                        await coverage.sign_delivered_for(conn, user=admin, stall_id=st["id"])
+                    elif level == "verified" and st["account_id"] is not None:
+                        try:
+                            code = payload.encode(bin=st["bin"], account=st["account_number"])
+                        except payload.PayloadError:  # wallets need their own reference: name check
+                            await coverage.mark_name_matched(
+                                conn, stall_id=st["id"], account_id=st["account_id"], user=admin
+                            )
+                        else:
+                            await coverage.verify(conn, user=admin, stall_id=st["id"], payloads=[code])
+                    elif level == "transacting":
+                        await coverage.record_payment(conn, stall_id=st["id"], occurred_at=at)
+                    elif level == "fees":
+                        await coverage.fees_cashless_for(conn, user=admin, stall_id=st["id"], value=True)
+                done[(level, market_id)] = max(start, upto)
+            if days_ago == 2 and plan.kind == "lapsed":
+                # Traders took their codes down (mid-2025): their accounts are no longer shown.
+                gone = [st["account_id"] for st in stalls[: n // 3] if st["account_id"] is not None]
+                await conn.execute("UPDATE payment_account SET active = false WHERE id = any($1::bigint[])", gone)
+                for st in stalls[: n // 3]:
+                    await coverage.on_stall_changed(conn, stall_id=st["id"])
+            if days_ago == 7 and plan.kind == "in_progress" and done.get(("issued", market_id), 0) > 2:
+                wrong = payload.encode(bin="970436", account="000111222")
+                try:
+                    await coverage.verify(conn, user=admin, stall_id=stalls[1]["id"], payloads=[wrong])
+                except coverage.QrMismatch:
+                    pass  # flagged for a return visit, as a volunteer would find it
+        await coverage.reevaluate_all(conn, now=at)
+    await coverage.reevaluate_all(conn)
+

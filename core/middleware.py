@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import json
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "frame-ancestors 'none'; "
     "form-action 'self'; worker-src 'self'; manifest-src 'self'"
 )
+# The interactive API docs are FastAPI's Swagger UI / ReDoc pages: an inline bootstrap script and
+# assets from jsDelivr (and ReDoc's fonts). Only these two pages get this looser policy.
 _DOCS_CSP = (
+    # The API docs page is FastAPI's Swagger UI, served from our own /docs-assets (no CDN); its
+    # page bootstraps with one inline script, so only this page allows inline code.
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; frame-ancestors 'none'"
+    "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; frame-ancestors 'none'"
 )
+_DOCS_PATHS = ("/docs", "/redoc")
 
 
 class SecurityHeaders:
@@ -29,7 +37,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        csp = _DOCS_CSP if path.startswith(("/docs", "/redoc")) else CSP
+        csp = _DOCS_CSP if path in _DOCS_PATHS or path.startswith("/docs/") else CSP
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -54,7 +62,9 @@ class SecurityHeaders:
 class BodyLimit:
     """Refuses request bodies over the limit with 413 problem+json (uploads get a larger limit)."""
 
-    def __init__(self, app: ASGIApp, *, default: int, uploads: int, upload_paths: tuple[str, ...]) -> None:
+    def __init__(
+        self, app: ASGIApp, *, default: int, uploads: int, upload_paths: tuple[str, ...]
+    ) -> None:
         self.app = app
         self.default = default
         self.uploads = uploads
@@ -86,7 +96,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _TooLarge
+                    raise _TooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -102,8 +112,12 @@ class BodyLimit:
                 await _reject(send, limit)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised from `receive` when a streamed body passes the limit. An HTTPException, because
+    FastAPI turns any other error while reading a body into a 400; the app's handler renders it."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is over the limit of {limit} bytes.")
 
 
 async def _reject(send: Send, limit: int) -> None:
@@ -120,7 +134,10 @@ async def _reject(send: Send, limit: int) -> None:
         {
             "type": "http.response.start",
             "status": 413,
-            "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

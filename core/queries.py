@@ -325,6 +325,13 @@ async def revoke_api_key(conn: asyncpg.Connection, *, user_id: int, key_id: int)
     return done is not None
 
 
+async def revoke_user_api_keys(conn: asyncpg.Connection, user_id: int) -> None:
+    """Revoke every live API key of a user."""
+    await conn.execute(
+        "UPDATE api_key SET revoked_at = clock_timestamp() WHERE user_id = $1 AND revoked_at IS NULL", user_id
+    )
+
+
 @dataclass(frozen=True)
 class ApiKeyInfo:
     id: int
@@ -342,41 +349,51 @@ async def list_api_keys(conn: asyncpg.Connection, user_id: int) -> list[ApiKeyIn
     return [ApiKeyInfo(**dict(r)) for r in rows]
 
 
-async def login_lock_seconds(conn: asyncpg.Connection, attempt_key: str) -> tuple[int, float]:
-    """(failures so far, seconds the key stays locked; 0 when not locked)."""
-    row = await conn.fetchrow(
-        "SELECT failures, greatest(0, extract(epoch FROM locked_until - clock_timestamp())) AS wait "
-        "FROM login_attempt WHERE attempt_key = $1",
-        attempt_key,
-    )
-    if row is None:
-        return 0, 0.0
-    return int(row["failures"]), float(row["wait"] or 0)
+@dataclass(frozen=True)
+class LoginAttempt:
+    number: int  # this attempt's number in the current window (earlier failures + 1)
+    locked_for: float  # seconds the key stays locked; 0 when it is not locked
 
 
-async def record_login_failure(
-    conn: asyncpg.Connection, *, attempt_key: str, max_failures: int, lock_seconds: int
-) -> int:
-    """Count a failed sign-in; lock the key for lock_seconds on reaching max_failures. Returns failures."""
+async def claim_login_attempt(
+    conn: asyncpg.Connection, *, attempt_key: str, window_seconds: int
+) -> LoginAttempt:
+    """Count an attempt before the password is checked, atomically (parallel guesses are counted too).
+
+    A locked key is not counted again; an expired lock, or a first failure older than the window,
+    starts a new window.
+    """
     row = await conn.fetchrow(
-        """INSERT INTO login_attempt (attempt_key, failures) VALUES ($1, 1)
+        """INSERT INTO login_attempt AS a (attempt_key, failures) VALUES ($1, 1)
            ON CONFLICT (attempt_key) DO UPDATE SET
-               failures = CASE WHEN login_attempt.locked_until IS NOT NULL
-                                    AND login_attempt.locked_until <= clock_timestamp()
-                               THEN 1 ELSE login_attempt.failures + 1 END,
-               locked_until = NULL
-           RETURNING failures""",
+               failures = CASE
+                   WHEN a.locked_until > clock_timestamp() THEN a.failures
+                   WHEN a.locked_until IS NOT NULL
+                        OR a.first_failed_at < clock_timestamp() - make_interval(secs => $2) THEN 1
+                   ELSE a.failures + 1 END,
+               first_failed_at = CASE
+                   WHEN a.locked_until > clock_timestamp() THEN a.first_failed_at
+                   WHEN a.locked_until IS NOT NULL
+                        OR a.first_failed_at < clock_timestamp() - make_interval(secs => $2)
+                       THEN clock_timestamp()
+                   ELSE a.first_failed_at END,
+               locked_until = CASE WHEN a.locked_until > clock_timestamp() THEN a.locked_until END
+           RETURNING failures,
+                     coalesce(greatest(0, extract(epoch FROM locked_until - clock_timestamp())), 0) AS wait""",
         attempt_key,
+        float(window_seconds),
     )
-    failures = int(row["failures"])
-    if failures >= max_failures:
-        await conn.execute(
-            "UPDATE login_attempt SET locked_until = clock_timestamp() + make_interval(secs => $2) "
-            "WHERE attempt_key = $1",
-            attempt_key,
-            float(lock_seconds),
-        )
-    return failures
+    return LoginAttempt(number=int(row["failures"]), locked_for=float(row["wait"]))
+
+
+async def lock_login(conn: asyncpg.Connection, *, attempt_key: str, lock_seconds: int) -> None:
+    """Lock a (username, address) key for lock_seconds (bounded: the lock expires by itself)."""
+    await conn.execute(
+        "UPDATE login_attempt SET locked_until = clock_timestamp() + make_interval(secs => $2) "
+        "WHERE attempt_key = $1 AND (locked_until IS NULL OR locked_until <= clock_timestamp())",
+        attempt_key,
+        float(lock_seconds),
+    )
 
 
 async def clear_login_failures(conn: asyncpg.Connection, attempt_key: str) -> None:

@@ -9,6 +9,7 @@ import os
 import uvicorn
 
 from core import db
+from core import logging as log_redaction
 from core.settings import get_settings
 
 
@@ -26,6 +27,7 @@ async def _prepare(url: str, demo: bool) -> None:
 def main() -> None:
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_redaction.install()
     url = db.database_url(settings)
     # Workers inherit the URL, so they join this server instead of starting their own.
     os.environ["DATABASE_URL"] = url
@@ -54,6 +56,7 @@ def main() -> None:
         port=settings.port,
         workers=settings.workers if settings.workers > 1 else None,
         log_level=settings.log_level.lower(),
+        log_config=log_redaction.uvicorn_log_config(settings.log_level),
         proxy_headers=True,
     )
 

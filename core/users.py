@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import secrets
 from datetime import datetime
 from typing import Annotated, Literal
@@ -12,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core import queries
 from core.auth import ROLES, hash_password, issue_token, token_hash, verify_password
-from core.params import IdField
 from core.errors import AppError, Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from core.params import IdField
 from core.queries import User
 from core.settings import Settings
 
@@ -27,7 +28,9 @@ class UserCreate(BaseModel):
     password: str = Field(max_length=1024)
     role: Role
     market_ids: list[IdField] = Field(default_factory=list, max_length=1000)
-    ward_codes: list[Annotated[str, Field(pattern=r"^[0-9]{1,6}$")]] = Field(default_factory=list, max_length=200)
+    ward_codes: list[Annotated[str, Field(pattern=r"^[0-9]{1,6}$")]] = Field(
+        default_factory=list, max_length=200
+    )
     partner_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")] | None = None
 
 
@@ -36,7 +39,9 @@ class UserPatch(BaseModel):
     role: Role | None = None
     active: bool | None = None
     market_ids: list[IdField] | None = Field(default=None, max_length=1000)
-    ward_codes: list[Annotated[str, Field(pattern=r"^[0-9]{1,6}$")]] | None = Field(default=None, max_length=200)
+    ward_codes: list[Annotated[str, Field(pattern=r"^[0-9]{1,6}$")]] | None = Field(
+        default=None, max_length=200
+    )
     partner_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")] | None = None
 
 
@@ -83,45 +88,84 @@ class UsernameTaken(Conflict):
     code, title = "username_taken", "This username is taken"
 
 
+class PartnerCodeRequired(Invalid):
+    code, title = "partner_code_required", "A partner user needs a partner_code"
+
+
+class ApiKeyNotAllowed(Invalid):
+    code, title = "api_key_not_allowed", "API keys are for machine clients only"
+
+
+# Roles that may hold long-lived API keys: machine clients that never see personal data.
+API_KEY_ROLES = frozenset({"partner", "viewer"})
+
+
+def _check_partner_code(role: str, partner_code: str | None) -> None:
+    if role == "partner" and not partner_code:
+        raise PartnerCodeRequired(
+            "A partner user needs the partner_code it acts for.", field="partner_code"
+        )
+
+
 def check_password_rules(password: str, settings: Settings) -> None:
     """Minimum length from settings; any length up to 1024 is accepted (no upper bound below 64)."""
     if len(password) < settings.password_min_length:
         raise WeakPassword(
-            f"A password needs at least {settings.password_min_length} characters.", field="password"
+            f"A password needs at least {settings.password_min_length} characters.",
+            field="password",
         )
+
+
+# Failures count per (username, client address) until a sign-in succeeds or a quiet day passes.
+_FAILURE_WINDOW_SECONDS = 24 * 3600
+
+
+def _too_many(seconds: float) -> TooManyRequests:
+    wait = max(1, math.ceil(seconds))
+    return TooManyRequests(
+        "Too many failed sign-ins. Wait a few minutes and try again.",
+        headers={"Retry-After": str(wait)},
+        retry_after=wait,
+    )
 
 
 async def sign_in(
     conn: asyncpg.Connection, *, username: str, password: str, client: str, settings: Settings
 ) -> str:
-    """Check a password and issue a token; repeated failures are slowed, then locked for a while."""
+    """Check a password and issue a token; repeated failures are slowed, then locked for a while.
+
+    The attempt is counted before the password is checked, so parallel guesses cannot slip past
+    the limit; the lock is per (username, address) and expires, so nobody can lock a user out
+    from everywhere, or for ever.
+    """
     name = username.strip().lower()
     attempt_key = f"{name}|{client}"
-    failures, wait = await queries.login_lock_seconds(conn, attempt_key)
-    if wait > 0:
-        raise TooManyRequests(
-            "Too many failed sign-ins. Wait a few minutes and try again.",
-            headers={"Retry-After": str(max(1, int(wait + 0.999)))},
-            retry_after=max(1, int(wait + 0.999)),
+    attempt = await queries.claim_login_attempt(
+        conn, attempt_key=attempt_key, window_seconds=_FAILURE_WINDOW_SECONDS
+    )
+    if attempt.locked_for > 0:
+        raise _too_many(attempt.locked_for)
+    if attempt.number > settings.login_max_failures:
+        # Only reachable by guesses running in parallel with the one that hit the limit.
+        await queries.lock_login(
+            conn, attempt_key=attempt_key, lock_seconds=settings.login_lock_seconds
         )
-    if failures >= settings.login_slowdown_after:
-        # Each further failure costs the attacker more time (bounded, so real users only wait briefly).
-        await asyncio.sleep(min(0.25 * 2 ** (failures - settings.login_slowdown_after), 2.0))
+        raise _too_many(settings.login_lock_seconds)
+    earlier_failures = attempt.number - 1
+    if earlier_failures >= settings.login_slowdown_after:
+        # Each further failure costs more time (bounded, so real users only wait briefly).
+        await asyncio.sleep(
+            min(0.25 * 2 ** (earlier_failures - settings.login_slowdown_after), 2.0)
+        )
     user = await queries.user_by_name(conn, name) if len(name) <= 64 else None
-    ok = verify_password(user.password_hash if user else "", password)
+    # argon2 takes tens of milliseconds of CPU: keep it off the event loop.
+    ok = await asyncio.to_thread(verify_password, user.password_hash if user else "", password)
     if not ok or user is None or not user.active:
-        count = await queries.record_login_failure(
-            conn,
-            attempt_key=attempt_key,
-            max_failures=settings.login_max_failures,
-            lock_seconds=settings.login_lock_seconds,
-        )
-        if count >= settings.login_max_failures:
-            raise TooManyRequests(
-                "Too many failed sign-ins. Wait a few minutes and try again.",
-                headers={"Retry-After": str(settings.login_lock_seconds)},
-                retry_after=settings.login_lock_seconds,
+        if attempt.number >= settings.login_max_failures:
+            await queries.lock_login(
+                conn, attempt_key=attempt_key, lock_seconds=settings.login_lock_seconds
             )
+            raise _too_many(settings.login_lock_seconds)
         raise InvalidCredentials("Wrong username or password.")
     await queries.clear_login_failures(conn, attempt_key)
     return await issue_token(conn, user, settings.token_ttl_hours)
@@ -132,7 +176,9 @@ async def sign_out(conn: asyncpg.Connection, token: str) -> None:
     await queries.revoke_token(conn, token_hash(token))
 
 
-async def _validate_scopes(conn: asyncpg.Connection, market_ids: list[int], ward_codes: list[str]) -> None:
+async def _validate_scopes(
+    conn: asyncpg.Connection, market_ids: list[int], ward_codes: list[str]
+) -> None:
     missing = await queries.missing_markets(conn, market_ids)
     if missing:
         raise Invalid(f"Unknown market ids: {missing}.", field="market_ids")
@@ -141,9 +187,12 @@ async def _validate_scopes(conn: asyncpg.Connection, market_ids: list[int], ward
         raise Invalid(f"Unknown ward codes: {missing_w}.", field="ward_codes")
 
 
-async def create_user(conn: asyncpg.Connection, *, actor: User, body: UserCreate, settings: Settings) -> UserOut:
+async def create_user(
+    conn: asyncpg.Connection, *, actor: User, body: UserCreate, settings: Settings
+) -> UserOut:
     """Create a user with role and scopes (admins)."""
     check_password_rules(body.password, settings)
+    _check_partner_code(body.role, body.partner_code)
     pw_hash = await asyncio.to_thread(hash_password, body.password)
     try:
         async with conn.transaction():
@@ -155,17 +204,26 @@ async def create_user(conn: asyncpg.Connection, *, actor: User, body: UserCreate
                 conn, user_id=user.id, role=body.role, active=True, partner_code=body.partner_code
             )
             await queries.set_scopes(
-                conn, user_id=user.id, market_ids=sorted(set(body.market_ids)), ward_codes=sorted(set(body.ward_codes))
+                conn,
+                user_id=user.id,
+                market_ids=sorted(set(body.market_ids)),
+                ward_codes=sorted(set(body.ward_codes)),
             )
             out = await _detail(conn, user.id)
             await queries.insert_audit(
-                conn, actor_id=actor.id, action="create", entity="user", entity_id=user.id,
+                conn,
+                actor_id=actor.id,
+                action="create",
+                entity="user",
+                entity_id=user.id,
                 after=out.model_dump(mode="json"),
             )
             return out
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "app_user_username_key":
-            raise UsernameTaken(f"The username {body.username!r} is taken.", field="username") from None
+            raise UsernameTaken(
+                f"The username {body.username!r} is taken.", field="username"
+            ) from None
         raise
 
 
@@ -186,39 +244,62 @@ async def list_users(conn: asyncpg.Connection) -> list[UserOut]:
     return [UserOut(**d.__dict__) for d in await queries.list_user_details(conn)]
 
 
-async def update_user(conn: asyncpg.Connection, *, actor: User, user_id: int, patch: UserPatch) -> UserOut:
+async def update_user(
+    conn: asyncpg.Connection, *, actor: User, user_id: int, patch: UserPatch
+) -> UserOut:
     """Change role, scopes, partner or active flag; deactivating revokes every token."""
     async with conn.transaction():
         before = await _detail(conn, user_id)
-        market_ids = before.market_ids if patch.market_ids is None else sorted(set(patch.market_ids))
-        ward_codes = before.ward_codes if patch.ward_codes is None else sorted(set(patch.ward_codes))
+        market_ids = (
+            before.market_ids if patch.market_ids is None else sorted(set(patch.market_ids))
+        )
+        ward_codes = (
+            before.ward_codes if patch.ward_codes is None else sorted(set(patch.ward_codes))
+        )
         await _validate_scopes(conn, market_ids, ward_codes)
         active = before.active if patch.active is None else patch.active
         fields = patch.model_dump(exclude_unset=True)
+        role = patch.role or before.role
+        partner_code = patch.partner_code if "partner_code" in fields else before.partner_code
+        _check_partner_code(role, partner_code)
         await queries.update_user(
-            conn,
-            user_id=user_id,
-            role=patch.role or before.role,
-            active=active,
-            partner_code=patch.partner_code if "partner_code" in fields else before.partner_code,
+            conn, user_id=user_id, role=role, active=active, partner_code=partner_code
         )
-        await queries.set_scopes(conn, user_id=user_id, market_ids=market_ids, ward_codes=ward_codes)
-        if not active or (patch.role and patch.role != before.role):
+        await queries.set_scopes(
+            conn, user_id=user_id, market_ids=market_ids, ward_codes=ward_codes
+        )
+        if not active or role != before.role:
+            # Sessions end at once; API keys stop working too (they need an active user),
+            # and a role change revokes keys the new role may not hold.
             await queries.revoke_user_tokens(conn, user_id)
+            if role != before.role and role not in API_KEY_ROLES:
+                await queries.revoke_user_api_keys(conn, user_id)
         after = await _detail(conn, user_id)
         await queries.insert_audit(
-            conn, actor_id=actor.id, action="update", entity="user", entity_id=user_id,
-            before=before.model_dump(mode="json"), after=after.model_dump(mode="json"),
+            conn,
+            actor_id=actor.id,
+            action="update",
+            entity="user",
+            entity_id=user_id,
+            before=before.model_dump(mode="json"),
+            after=after.model_dump(mode="json"),
         )
         return after
 
 
 async def change_password(
-    conn: asyncpg.Connection, *, user: User, body: PasswordChange, settings: Settings, keep_token: str | None
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    body: PasswordChange,
+    settings: Settings,
+    keep_token: str | None,
 ) -> None:
     """Change one's own password (needs the current one); other sessions are signed out."""
     full = await queries.user_by_id(conn, user.id)
-    if full is None or not verify_password(full.password_hash, body.current_password):
+    if full is None or not await asyncio.to_thread(
+        verify_password, full.password_hash, body.current_password
+    ):
         raise Invalid("The current password is wrong.", field="current_password")
     check_password_rules(body.new_password, settings)
     pw_hash = await asyncio.to_thread(hash_password, body.new_password)
@@ -227,16 +308,27 @@ async def change_password(
         await queries.revoke_user_tokens(conn, user.id)
         if keep_token:
             await conn.execute(
-                "UPDATE auth_token SET revoked_at = NULL WHERE token_hash = $1", token_hash(keep_token)
+                "UPDATE auth_token SET revoked_at = NULL WHERE token_hash = $1",
+                token_hash(keep_token),
             )
-        await queries.insert_audit(conn, actor_id=user.id, action="change_password", entity="user", entity_id=user.id)
+        await queries.insert_audit(
+            conn, actor_id=user.id, action="change_password", entity="user", entity_id=user.id
+        )
 
 
-async def create_api_key(conn: asyncpg.Connection, *, actor: User, user_id: int, label: str | None) -> ApiKeyOut:
+async def create_api_key(
+    conn: asyncpg.Connection, *, actor: User, user_id: int, label: str | None
+) -> ApiKeyOut:
     """A new API key for a (partner) user; the key is returned once and stored only as a hash."""
     target = await queries.user_by_id(conn, user_id)
     if target is None:
         raise NotFound(f"No user with id {user_id}.")
+    if target.role not in API_KEY_ROLES:
+        # A leaked long-lived key of a role that reads personal data would be the worst case.
+        raise ApiKeyNotAllowed(
+            f"API keys are for machine clients (roles {', '.join(sorted(API_KEY_ROLES))}), "
+            f"not for {target.role} users."
+        )
     prefix = secrets.token_hex(4)
     key = f"cs_{prefix}_{secrets.token_urlsafe(32)}"
     async with conn.transaction():
@@ -244,20 +336,30 @@ async def create_api_key(conn: asyncpg.Connection, *, actor: User, user_id: int,
             conn, user_id=user_id, prefix=prefix, key_hash=token_hash(key), label=label
         )
         await queries.insert_audit(
-            conn, actor_id=actor.id, action="create_api_key", entity="user", entity_id=user_id,
+            conn,
+            actor_id=actor.id,
+            action="create_api_key",
+            entity="user",
+            entity_id=user_id,
             after={"api_key_id": key_id, "prefix": prefix},
         )
     info = next(k for k in await queries.list_api_keys(conn, user_id) if k.id == key_id)
     return ApiKeyOut(**info.__dict__, key=key)
 
 
-async def revoke_api_key(conn: asyncpg.Connection, *, actor: User, user_id: int, key_id: int) -> None:
+async def revoke_api_key(
+    conn: asyncpg.Connection, *, actor: User, user_id: int, key_id: int
+) -> None:
     """Revoke an API key."""
     async with conn.transaction():
         if not await queries.revoke_api_key(conn, user_id=user_id, key_id=key_id):
             raise NotFound("No such live API key.")
         await queries.insert_audit(
-            conn, actor_id=actor.id, action="revoke_api_key", entity="user", entity_id=user_id,
+            conn,
+            actor_id=actor.id,
+            action="revoke_api_key",
+            entity="user",
+            entity_id=user_id,
             after={"api_key_id": key_id},
         )
 
@@ -285,7 +387,9 @@ async def ensure_user(
         raise AppError(f"unknown role {role}")
     pw_hash = await asyncio.to_thread(hash_password, password)
     try:
-        return await queries.insert_user(conn, username=username.lower(), password_hash=pw_hash, role=role), True
+        return await queries.insert_user(
+            conn, username=username.lower(), password_hash=pw_hash, role=role
+        ), True
     except asyncpg.UniqueViolationError:
         user = await queries.user_by_name(conn, username.lower())
         assert user is not None

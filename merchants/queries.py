@@ -238,7 +238,8 @@ async def get_stall(conn: asyncpg.Connection, stall_id: int, *, for_update: bool
     if row is None:
         return None
     accounts = await conn.fetch(
-        """SELECT id, bin, account_number, account_name, partner_code, service, active
+        """SELECT id, bin, account_number, account_name, partner_code, service, active,
+                  name_check, bank_account_name
            FROM payment_account WHERE stall_id = $1 ORDER BY position, id""",
         stall_id,
     )

@@ -14,6 +14,7 @@ from core.errors import Invalid, PreconditionRequired
 from core.params import Id
 from core.queries import User
 from merchants import errors, schemas, service
+from partners import service as partners_service
 
 router = APIRouter(prefix="/api", tags=["markets and stalls"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
@@ -79,6 +80,7 @@ async def register_stall(
         idempotency_key=idempotency_key,
         body=body,
         hash_key=request.app.state.hash_key,
+        lookup=partners_service.lookup_provider(request.app.state),
     )
     response.headers["ETag"] = _etag(stall.version)
     response.headers["Location"] = f"/api/stalls/{stall.id}"
@@ -126,9 +128,11 @@ async def patch_stall(
 
 @router.post("/stalls/{stall_id}/payment-accounts", status_code=201, response_model=schemas.Stall)
 async def add_payment_account(
-    stall_id: Id, body: schemas.PaymentAccountIn, conn: Conn, user: CurrentUser, response: Response
+    stall_id: Id, body: schemas.PaymentAccountIn, conn: Conn, user: CurrentUser, response: Response, request: Request
 ) -> schemas.Stall:
     """Add a payment account to a stall."""
-    stall = await service.add_payment_account_for(conn, user=user, stall_id=stall_id, account=body)
+    stall = await service.add_payment_account_for(
+        conn, user=user, stall_id=stall_id, account=body, lookup=partners_service.lookup_provider(request.app.state)
+    )
     response.headers["ETag"] = _etag(stall.version)
     return stall

@@ -139,7 +139,9 @@ AccountNumber = Annotated[str, Field(max_length=64), AfterValidator(_account_num
 AccountName = Annotated[str, Field(max_length=200), AfterValidator(_account_name)]
 StallCode = Annotated[str, Field(max_length=64), _code(20, "invalid_stall_code", "stall code")]
 Zone = Annotated[str, Field(max_length=64), _code(20, "invalid_zone", "zone")]
-PartnerCode = Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+PartnerCode = Annotated[
+    str, Field(max_length=64, pattern=r"^[A-Za-z0-9_-]{1,32}$"), AfterValidator(str.upper)
+]
 Goods = Annotated[str, Field(max_length=400), _free_text(100, "invalid_goods")]
 Address = Annotated[str, Field(max_length=400), _free_text(200, "invalid_address")]
 MarketName = Annotated[str, Field(max_length=400), _free_text(120, "invalid_name")]
@@ -249,6 +251,9 @@ class PaymentAccount(BaseModel):
     partner_code: str | None
     service: str
     active: bool
+    # Account-name lookup at registration: matched | mismatch | not_found | no_name | unavailable | disabled.
+    name_check: str | None = None
+    bank_account_name: str | None = None
 
 
 class Stall(BaseModel):

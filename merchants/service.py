@@ -12,8 +12,10 @@ from core import queries as core_q
 from core.crypto import keyed_hash
 from core.errors import Invalid, PreconditionFailed
 from core.queries import User, jsonable
-from core.text import fold, natural_key
-from merchants import errors, queries, schemas
+from core.text import fold, mask_phone, natural_key
+from merchants import coverage, errors, queries, schemas
+from partners import lookup as partner_lookup
+from partners import service as partners_service
 
 
 async def create_market(conn: asyncpg.Connection, *, user: User, body: schemas.MarketCreate) -> schemas.Market:
@@ -102,6 +104,9 @@ async def register_stall(
 
             if not await queries.market_exists(conn, market_id):
                 raise errors.MarketNotFound(f"No market with id {market_id}.")
+            await partners_service.require_partners(
+                conn, [a.partner_code for a in body.payment_accounts], field="payment_accounts"
+            )
             phone = body.holder.phone
             if phone and not body.confirm_duplicate:
                 existing = await queries.stall_with_phone(conn, market_id, phone)
@@ -134,7 +139,11 @@ async def register_stall(
                 created_by=user.id,
             )
             for account in body.payment_accounts:
-                await queries.insert_account(conn, stall_id=stall_id, account=account, created_by=user.id)
+                account_id = await queries.insert_account(conn, stall_id=stall_id, account=account, created_by=user.id)
+                if account.partner_code:
+                    await partners_service.record_registration_onboarding(
+                        conn, user=user, account_id=account_id, partner_code=account.partner_code
+                    )
             await queries.insert_consents(
                 conn,
                 holder_id=holder_id,
@@ -142,6 +151,7 @@ async def register_stall(
                 notice_version=body.consent.notice_version,
                 collected_by=user.id,
             )
+            await coverage.on_stall_changed(conn, stall_id=stall_id)
             stall = await queries.get_stall(conn, stall_id)
             assert stall is not None
             await core_q.insert_audit(
@@ -171,7 +181,8 @@ def _audit_view(stall: schemas.Stall) -> dict:
     view = jsonable(stall.model_dump(mode="json"))
     holder = view.get("holder") or {}
     if holder.get("phone"):
-        holder["phone"] = "sha256:" + hashlib.sha256(holder["phone"].encode()).hexdigest()[:16]
+        # Masked, as lists show it: an unkeyed hash of a phone number is reversed by enumeration.
+        holder["phone"] = mask_phone(holder["phone"])
     for acc in view.get("payment_accounts", []):
         acc["account_number"] = "…" + acc["account_number"][-4:]
     return view
@@ -223,6 +234,7 @@ async def update_stall(
                 location=patch.location if "location" in fields else before.location,
                 search_text=search_text(stall_code, name, phone, goods),
             )
+            await coverage.on_stall_changed(conn, stall_id=stall_id)
             after = await queries.get_stall(conn, stall_id)
             assert after is not None
             await core_q.insert_audit(
@@ -247,8 +259,14 @@ async def add_payment_account(
                 raise errors.StallNotFound(f"No stall with id {stall_id}.")
             if len(before.payment_accounts) >= 5:
                 raise Invalid("A stall shows at most 5 payment accounts.", field="payment_accounts")
+            await partners_service.require_partners(conn, [account.partner_code], field="partner_code")
             account_id = await queries.insert_account(conn, stall_id=stall_id, account=account, created_by=user.id)
+            if account.partner_code:
+                await partners_service.record_registration_onboarding(
+                    conn, user=user, account_id=account_id, partner_code=account.partner_code
+                )
             await queries.bump_stall_version(conn, stall_id)
+            await coverage.on_stall_changed(conn, stall_id=stall_id)
             after = await queries.get_stall(conn, stall_id)
             assert after is not None
             await core_q.insert_audit(
@@ -283,7 +301,6 @@ async def list_stalls(
     conn: asyncpg.Connection, *, market_id: int, q: str | None, limit: int, cursor: str | None
 ) -> schemas.StallPage:
     """A page of a market's stalls, searchable without diacritics."""
-    from core.text import mask_phone
     from qr import banks
 
     if not await queries.market_exists(conn, market_id):
@@ -339,12 +356,9 @@ async def get_market_for(conn: asyncpg.Connection, *, user: User, market_id: int
 async def _stall_in_scope(conn: asyncpg.Connection, user: User, stall_id: int) -> schemas.Stall:
     from core import access
 
+    access.require_personal_data_role(user)
     stall = await queries.get_stall(conn, stall_id)
-    if (
-        stall is None
-        or not access.sees_personal_data(user)
-        or not await access.can_see_market(conn, user, stall.market_id)
-    ):
+    if stall is None or not await access.can_see_market(conn, user, stall.market_id):
         raise errors.StallNotFound(f"No stall with id {stall_id}.")
     return stall
 
@@ -358,14 +372,21 @@ async def read_stall(conn: asyncpg.Connection, *, user: User, stall_id: int, rou
     return stall
 
 
-async def register_stall_for(conn: asyncpg.Connection, *, user: User, market_id: int, **kw) -> tuple[schemas.Stall, bool]:
-    """register_stall after the scope check."""
+async def register_stall_for(
+    conn: asyncpg.Connection, *, user: User, market_id: int,
+    lookup: partner_lookup.LookupProvider | None = None, **kw,
+) -> tuple[schemas.Stall, bool]:
+    """register_stall after the scope check, then the account-name check (a warning, never a block)."""
     from core import access
 
     if not await queries.market_exists(conn, market_id) and user.role == "admin":
         raise errors.MarketNotFound(f"No market with id {market_id}.")
     await access.require_market_write(conn, user, market_id)
-    return await register_stall(conn, user=user, market_id=market_id, **kw)
+    stall, replayed = await register_stall(conn, user=user, market_id=market_id, **kw)
+    if lookup is not None and not replayed and stall.payment_accounts:
+        await partners_service.check_account_names(conn, provider=lookup, user=user, stall_id=stall.id)
+        stall = await get_stall(conn, stall.id)
+    return stall, replayed
 
 
 async def list_stalls_for(
@@ -374,7 +395,8 @@ async def list_stalls_for(
     """list_stalls within the caller's scope."""
     from core import access
 
-    if not access.sees_personal_data(user) or not await access.can_see_market(conn, user, market_id):
+    access.require_personal_data_role(user)
+    if not await access.can_see_market(conn, user, market_id):
         raise errors.MarketNotFound(f"No market with id {market_id}.")
     return await list_stalls(conn, market_id=market_id, q=q, limit=limit, cursor=cursor)
 
@@ -382,6 +404,7 @@ async def list_stalls_for(
 async def _writable_stall(conn: asyncpg.Connection, user: User, stall_id: int) -> None:
     from core import access
 
+    access.require_write_role(user)
     market_id = await queries.stall_market_id(conn, stall_id)
     if market_id is None:
         raise errors.StallNotFound(f"No stall with id {stall_id}.")
@@ -397,8 +420,13 @@ async def update_stall_for(
 
 
 async def add_payment_account_for(
-    conn: asyncpg.Connection, *, user: User, stall_id: int, account: schemas.PaymentAccountIn
+    conn: asyncpg.Connection, *, user: User, stall_id: int, account: schemas.PaymentAccountIn,
+    lookup: partner_lookup.LookupProvider | None = None,
 ) -> schemas.Stall:
-    """add_payment_account after the scope check."""
+    """add_payment_account after the scope check, then the account-name check of unchecked accounts."""
     await _writable_stall(conn, user, stall_id)
-    return await add_payment_account(conn, user=user, stall_id=stall_id, account=account)
+    stall = await add_payment_account(conn, user=user, stall_id=stall_id, account=account)
+    if lookup is not None:
+        await partners_service.check_account_names(conn, provider=lookup, user=user, stall_id=stall_id)
+        stall = await get_stall(conn, stall_id)
+    return stall

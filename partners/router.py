@@ -1,5 +1,237 @@
-"""Routes (being built)."""
+"""HTTP routes of partners: registry, onboardings, signed events, notifications, imports, lookups.
 
-from fastapi import APIRouter
+Notification endpoints authenticate by signature, not by user; they read the raw body or raw query
+string and hand it to the service untouched, then answer the way each partner expects.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import asyncpg
+from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
+
+from core.auth import CurrentUser, require_roles
+from core.db import get_conn
+from core.errors import problem
+from core.params import Id
+from core.queries import User
+from merchants.schemas import AccountNumber, Bin
+from partners import schemas, service
+
+router = APIRouter(prefix="/api", tags=["partners"])
+Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
+Admin = Annotated[User, Depends(require_roles("admin"))]
+Fieldworker = Annotated[User, Depends(require_roles("admin", "manager", "volunteer"))]
+Code = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Cursor = Annotated[str | None, Query(max_length=40)]
+
+_VNPAY_REPLIES = {
+    "applied": ("00", "Confirm Success"),
+    "duplicate": ("02", "Order already confirmed"),
+    "conflict": ("04", "Invalid amount"),
+    "bad_signature": ("97", "Invalid Checksum"),
+}
+
+
+# ---------------------------------------------------------------- native notification formats
+
+
+@router.post("/partners/momo/ipn", status_code=204, response_class=Response)
+async def momo_ipn(request: Request, conn: Conn) -> Response:
+    """MoMo AIO v2 IPN: 204 when verified and recorded (or already recorded)."""
+    credentials = await service.native_enabled(conn, "momo")
+    outcome = await service.receive_native(
+        conn, scheme="momo", raw=await request.body(), credentials=credentials
+    )
+    if outcome.status == "bad_signature":
+        return problem(401, "invalid_signature", "The signature does not match")
+    if outcome.status == "conflict":
+        return problem(
+            409, "event_conflict", "This transId was already received with a different amount"
+        )
+    return Response(status_code=204)
+
+
+@router.get("/partners/vnpay/ipn")
+async def vnpay_ipn(request: Request, conn: Conn) -> dict[str, str]:
+    """VNPay IPN (GET, vnp_* query).
+
+    RspCode 00 recorded, 02 already confirmed, 04 replay with changed amount, 97 bad checksum.
+    """
+    credentials = await service.native_enabled(conn, "vnpay")
+    raw_query = request.scope.get("query_string", b"").decode("latin-1")
+    outcome = await service.receive_native(
+        conn, scheme="vnpay", raw=raw_query, credentials=credentials
+    )
+    code, message = _VNPAY_REPLIES[outcome.status]
+    return {"RspCode": code, "Message": message}
+
+
+@router.post("/partners/zalopay/callback")
+async def zalopay_callback(request: Request, conn: Conn) -> dict[str, int | str]:
+    """ZaloPay callback: return_code 1 when recorded (or already), -1 bad MAC or changed replay."""
+    credentials = await service.native_enabled(conn, "zalopay")
+    outcome = await service.receive_native(
+        conn, scheme="zalopay", raw=await request.body(), credentials=credentials
+    )
+    if outcome.status == "bad_signature":
+        return {"return_code": -1, "return_message": "mac not equal"}
+    if outcome.status == "conflict":
+        return {
+            "return_code": -1,
+            "return_message": "zp_trans_id already received with other content",
+        }
+    return {"return_code": 1, "return_message": "success"}
+
+
+@router.post("/partners/payos/webhook")
+async def payos_webhook(request: Request, conn: Conn) -> JSONResponse:
+    """payOS webhook: 200 {"success": true} when recorded; 401/409 with success false otherwise."""
+    credentials = await service.native_enabled(conn, "payos")
+    outcome = await service.receive_native(
+        conn, scheme="payos", raw=await request.body(), credentials=credentials
+    )
+    if outcome.status == "bad_signature":
+        return problem(401, "invalid_signature", "The signature does not match", success=False)
+    if outcome.status == "conflict":
+        return problem(
+            409,
+            "event_conflict",
+            "This reference was already received with other content",
+            success=False,
+        )
+    return JSONResponse({"success": True})
+
+
+# ---------------------------------------------------------------- registry
+
+
+@router.get("/partners", response_model=list[schemas.Partner])
+async def list_partners(conn: Conn, user: CurrentUser) -> list[schemas.Partner]:
+    """Every partner: banks, wallets, gateways, aggregators (credential field names only)."""
+    return await service.list_partners(conn)
+
+
+@router.get("/partners/{code}", response_model=schemas.Partner)
+async def get_partner(code: Code, conn: Conn, user: CurrentUser) -> schemas.Partner:
+    """One partner."""
+    return await service.get_partner(conn, code)
+
+
+@router.put("/partners/{code}/credentials", response_model=schemas.Partner)
+async def set_credentials(
+    code: Code, body: schemas.CredentialsIn, conn: Conn, user: Admin
+) -> schemas.Partner:
+    """Replace a partner's credentials (admins). Values are never returned; `{}` clears them."""
+    return await service.set_credentials(conn, user=user, code=code, values=body.root)
+
+
+# ---------------------------------------------------------------- our own signed API
+
+
+@router.post("/partners/{code}/events", status_code=202, response_model=schemas.EventAck)
+async def partner_event(
+    code: Code,
+    request: Request,
+    conn: Conn,
+    x_signature: Annotated[str | None, Header(alias="X-Signature", max_length=1024)] = None,
+) -> schemas.EventAck:
+    """A signed partner event (`X-Signature: t=<unix>,v1=<hex>`); each event id is applied once."""
+    return await service.receive_own_event(
+        conn, code=code, raw_body=await request.body(), signature=x_signature, now=time.time()
+    )
+
+
+# ---------------------------------------------------------------- onboardings
+
+
+@router.post("/stalls/{stall_id}/onboardings", status_code=201, response_model=schemas.Onboarding)
+async def save_onboarding(
+    stall_id: Id, body: schemas.OnboardingIn, conn: Conn, user: CurrentUser, response: Response
+) -> schemas.Onboarding:
+    """Record which partner onboarded an account (201), or move its status (200)."""
+    onboarding, created = await service.save_onboarding(
+        conn, user=user, stall_id=stall_id, body=body
+    )
+    if not created:
+        response.status_code = 200
+    return onboarding
+
+
+@router.get("/stalls/{stall_id}/onboardings", response_model=list[schemas.Onboarding])
+async def stall_onboardings(
+    stall_id: Id, conn: Conn, user: CurrentUser
+) -> list[schemas.Onboarding]:
+    """A stall's onboardings with their full status history."""
+    return await service.stall_onboardings(conn, user=user, stall_id=stall_id)
+
+
+# ---------------------------------------------------------------- partner views and imports
+
+
+@router.get("/partners/{code}/stats", response_model=schemas.PartnerStats)
+async def partner_stats(
+    code: Code,
+    request: Request,
+    conn: Conn,
+    user: CurrentUser,
+    market_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+) -> schemas.PartnerStats:
+    """A partner's onboarded, active and recently paid accounts by market (caller's scope)."""
+    return await service.partner_stats(
+        conn,
+        user=user,
+        code=code,
+        market_id=market_id,
+        window_days=request.app.state.settings.transacting_window_days,
+    )
+
+
+@router.get("/partners/{code}/accounts", response_model=schemas.PartnerAccountPage)
+async def partner_accounts(
+    code: Code, conn: Conn, user: CurrentUser, limit: Limit = 100, cursor: Cursor = None
+) -> schemas.PartnerAccountPage:
+    """Payment accounts the partner onboarded or that opted in to it (partner users: their own)."""
+    return await service.partner_accounts(conn, user=user, code=code, limit=limit, cursor=cursor)
+
+
+@router.get("/partners/{code}/unmatched", response_model=schemas.UnmatchedPage)
+async def unmatched_payments(
+    code: Code, conn: Conn, user: Admin, limit: Limit = 100, cursor: Cursor = None
+) -> schemas.UnmatchedPage:
+    """Verified payments that matched no stall, kept for review (admins)."""
+    return await service.unmatched_payments(conn, code=code, limit=limit, cursor=cursor)
+
+
+@router.post("/partners/{code}/imports", response_model=schemas.ImportResult)
+async def import_report(
+    code: Code,
+    conn: Conn,
+    user: CurrentUser,
+    file: Annotated[UploadFile, File(description="CSV report, UTF-8 (BOM optional)")],
+    dry_run: bool = False,
+) -> schemas.ImportResult:
+    """Reconcile a partner's onboarding report (CSV); `dry_run=true` reports without writing."""
+    data = await file.read()
+    return await service.import_report(
+        conn, user=user, code=code, data=data, filename=file.filename, dry_run=dry_run
+    )
+
+
+# ---------------------------------------------------------------- account-name lookup
+
+
+@router.get("/lookup", response_model=schemas.LookupOut)
+async def account_lookup(
+    request: Request,
+    user: Fieldworker,
+    bin: Annotated[Bin, Query()],
+    account_number: Annotated[AccountNumber, Query()],
+) -> schemas.LookupOut:
+    """The bank's name for an account (status `disabled` when no lookup provider is configured)."""
+    provider = service.lookup_provider(request.app.state)
+    return await service.lookup_account(provider, bin=bin, account_number=account_number)

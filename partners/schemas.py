@@ -1,0 +1,182 @@
+"""Request and response shapes of partners, onboardings, partner events, imports and lookups."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
+from pydantic_core import PydanticCustomError
+
+from core.errors import own_code
+from core.params import IdField
+from merchants.schemas import PartnerCode, PersonName
+
+Status = Literal["pending", "active", "suspended", "removed"]
+Channel = Literal["field_visit", "partner_import", "partner_api"]
+STATUSES: tuple[str, ...] = ("pending", "active", "suspended", "removed")
+# Allowed status changes. `removed` is final; a pending onboarding that never went live may be
+# removed.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "pending": frozenset({"active", "removed"}),
+    "active": frozenset({"suspended", "removed"}),
+    "suspended": frozenset({"active", "removed"}),
+    "removed": frozenset(),
+}
+
+
+def _secret(value: str) -> str:
+    # Never echo the value: the message names the rule only.
+    if value != value.strip() or any(unicodedata.category(c).startswith("C") for c in value):
+        raise PydanticCustomError(
+            own_code("invalid_credential"),
+            "A credential may not contain control characters or start or end with spaces.",
+        )
+    return value
+
+
+CredentialName = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")]
+CredentialValue = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_secret)]
+
+
+class CredentialsIn(RootModel[dict[CredentialName, CredentialValue]]):
+    """Every credential the partner should hold from now on ({} clears them)."""
+
+    root: dict[CredentialName, CredentialValue] = Field(max_length=10)
+
+
+class Partner(BaseModel):
+    code: str
+    name: str
+    kind: str
+    scheme: str
+    bins: list[str]
+    credentials_set: list[str]
+    own_api_enabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class OnboardingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    payment_account_id: IdField
+    partner_code: PartnerCode
+    channel: Channel
+    status: Status | None = None
+    staff_name: PersonName | None = None
+
+
+class StatusChange(BaseModel):
+    from_status: str | None
+    to_status: str
+    at: datetime
+    actor_id: int | None
+    source: str
+    effective_on: date | None = None
+    ref: str | None = None
+
+
+class Onboarding(BaseModel):
+    id: int
+    stall_id: int
+    payment_account_id: int
+    bin: str
+    partner_code: str
+    partner_name: str
+    channel: str
+    status: str
+    onboarded_by: int | None
+    staff_name: str | None
+    created_at: datetime
+    updated_at: datetime
+    history: list[StatusChange] = Field(default_factory=list)
+
+
+class PartnerAccount(BaseModel):
+    payment_account_id: int
+    stall_id: int
+    market_id: int
+    market_name: str
+    stall_code: str
+    bin: str
+    account_number: str
+    account_name: str | None
+    active: bool
+    relation: Literal["onboarded", "opted_in"]
+    onboarding_status: str | None
+    onboarded_at: datetime | None
+
+
+class PartnerAccountPage(BaseModel):
+    items: list[PartnerAccount]
+    next_cursor: str | None
+
+
+class StatsCounts(BaseModel):
+    onboarded: int = 0
+    pending: int = 0
+    active: int = 0
+    suspended: int = 0
+    removed: int = 0
+    receiving: int = 0
+
+
+class MarketStats(StatsCounts):
+    market_id: int
+    market_name: str
+
+
+class PartnerStats(BaseModel):
+    partner_code: str
+    window_days: int
+    totals: StatsCounts
+    markets: list[MarketStats]
+
+
+class EventAck(BaseModel):
+    id: str
+    status: Literal["applied", "duplicate"]
+    result: str | None
+
+
+class UnmatchedPayment(BaseModel):
+    id: int
+    external_id: str
+    amount: int
+    occurred_at: datetime
+    received_at: datetime
+    account_number: str | None
+    reference: str | None
+
+
+class UnmatchedPage(BaseModel):
+    items: list[UnmatchedPayment]
+    next_cursor: str | None
+
+
+ImportOutcome = Literal["matched", "created", "unchanged", "error"]
+
+
+class ImportRowResult(BaseModel):
+    line: int
+    result: ImportOutcome
+    reason: str | None = None
+    stall_id: int | None = None
+    payment_account_id: int | None = None
+    status: str | None = None
+
+
+class ImportResult(BaseModel):
+    import_id: int | None
+    dry_run: bool
+    already_imported: bool
+    sha256: str
+    counts: dict[str, int]
+    rows: list[ImportRowResult]
+
+
+class LookupOut(BaseModel):
+    status: Literal["found", "not_found", "unavailable", "disabled"]
+    account_name: str | None = None
+    detail: str | None = None

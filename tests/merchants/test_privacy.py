@@ -1,0 +1,527 @@
+"""Personal data of stallholders against the real database: minimisation, masking, access log,
+consent per purpose, export and erasure."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from merchants import privacy
+from tests.conftest import stall_body
+
+NAME = "Lưu Thị Ngọc Thùy"
+PHONE_E164 = "+84905123456"
+PHONE_NATIONAL = "0905123456"
+ACCOUNT = "0123456789"
+ACCOUNT_NAME = "LUU THI NGOC THUY"
+CCCD = "079123456789"
+
+
+def key() -> dict[str, str]:
+    return {"Idempotency-Key": str(uuid.uuid4())}
+
+
+async def register(client, headers, market_id: int, code: str = "A-12", **over) -> dict:
+    r = await client.post(
+        f"/api/markets/{market_id}/stalls", json=stall_body(code, **over), headers=headers | key()
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def rows_containing(conn, needle: str) -> list[str]:
+    """Every table (all columns, any type: the whole row as text) holding `needle`."""
+    tables = await conn.fetch(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+        "AND table_type = 'BASE TABLE' ORDER BY table_name"
+    )
+    found = []
+    for t in tables:
+        name = t["table_name"]
+        count = await conn.fetchval(
+            f'SELECT count(*) FROM "{name}" r WHERE r::text ILIKE $1', f"%{needle}%"
+        )
+        if count:
+            rows = await conn.fetch(
+                f'SELECT r::text AS t FROM "{name}" r WHERE r::text ILIKE $1', f"%{needle}%"
+            )
+            found.append(f"{name} ({count} rows): {[x['t'][:600] for x in rows]}")
+    return found
+
+
+# ---------------------------------------------------------------- minimisation and masking
+
+
+async def test_full_cccd_is_nowhere_in_the_database(client, conn, auth, markets):
+    holder = {"full_name": NAME, "phone": PHONE_NATIONAL, "cccd": CCCD}
+    stall = await register(client, await auth("volunteer"), markets["one"], holder=holder)
+    assert CCCD not in str(stall) and stall["holder"]["cccd_last4"] == "6789"
+
+    assert await rows_containing(conn, CCCD) == []
+    # Also not as bytes (a bytea column would show the ASCII digits in hex).
+    assert await rows_containing(conn, CCCD.encode().hex()) == []
+    row = await conn.fetchrow(
+        "SELECT cccd_hash, cccd_last4 FROM stallholder WHERE id = $1", stall["holder"]["id"]
+    )
+    assert row["cccd_last4"] == "6789"
+    # A keyed hash: the plain SHA-256 of the number (which anyone could recompute) is not stored.
+    assert (
+        bytes(row["cccd_hash"])
+        == hmac.new(b"test-secret-key", CCCD.encode(), hashlib.sha256).digest()
+    )
+    assert bytes(row["cccd_hash"]) != hashlib.sha256(CCCD.encode()).digest()
+    read = await client.get(f"/api/stalls/{stall['id']}", headers=await auth("admin"))
+    assert CCCD not in read.text
+
+
+async def test_lists_mask_phones(client, auth, markets):
+    headers = await auth("volunteer")
+    await register(client, headers, markets["one"])
+    page = await client.get(f"/api/markets/{markets['one']}/stalls", headers=headers)
+    assert page.status_code == 200
+    item = page.json()["items"][0]
+    assert item["phone_masked"] == "090****456"
+    assert "905123456" not in page.text and ACCOUNT not in page.text
+
+
+async def test_reading_a_full_record_is_logged(client, conn, auth, markets):
+    stall = await register(client, await auth("volunteer"), markets["one"])
+    holder_id = stall["holder"]["id"]
+    before = await conn.fetchval(
+        "SELECT count(*) FROM access_log WHERE stallholder_id = $1", holder_id
+    )
+    # A masked list is not a read of the full record.
+    await client.get(f"/api/markets/{markets['one']}/stalls", headers=await auth("manager"))
+    assert (
+        await conn.fetchval("SELECT count(*) FROM access_log WHERE stallholder_id = $1", holder_id)
+        == before
+    )
+
+    r = await client.get(f"/api/stalls/{stall['id']}", headers=await auth("manager"))
+    assert r.status_code == 200 and r.json()["holder"]["phone"] == PHONE_E164
+    entry = await conn.fetchrow(
+        """SELECT u.username, l.route, l.reason, l.at
+           FROM access_log l JOIN app_user u ON u.id = l.actor_id
+           WHERE l.stallholder_id = $1 ORDER BY l.id DESC LIMIT 1""",
+        holder_id,
+    )
+    assert entry["username"] == "manager"
+    assert entry["route"] == f"/api/stalls/{stall['id']}"
+    assert entry["reason"] == "stall_record" and entry["at"] is not None
+    # A denied read leaves no entry and reveals nothing.
+    denied = await client.get(f"/api/stalls/{stall['id']}", headers=await auth("volunteer2"))
+    assert denied.status_code == 404
+    assert (
+        await conn.fetchval("SELECT count(*) FROM access_log WHERE stallholder_id = $1", holder_id)
+        == before + 1
+    )
+
+
+# ---------------------------------------------------------------- consent
+
+
+async def test_consents_are_recorded_per_purpose_with_notice_time_and_collector(
+    client, auth, markets
+):
+    stall = await register(client, await auth("volunteer"), markets["one"])
+    r = await client.get(
+        f"/api/stallholders/{stall['holder']['id']}/consents", headers=await auth("volunteer")
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["active_purposes"] == ["coverage_reporting", "qr_sign", "registration"]
+    for c in body["consents"]:
+        assert c["notice_version"] == "2026-01" and c["collected_by"] == "volunteer"
+        assert c["granted_at"] and c["withdrawn_at"] is None and c["channel"] == "tablet"
+
+
+async def test_grant_needs_ticked_purposes(client, auth, markets):
+    headers = await auth("volunteer")
+    stall = await register(client, headers, markets["one"])
+    url = f"/api/stallholders/{stall['holder']['id']}/consents"
+    empty = await client.post(
+        url, json={"notice_version": "2026-01", "purposes": []}, headers=headers
+    )
+    assert empty.status_code == 422 and empty.json()["code"] == "no_purpose"
+    unknown = await client.post(
+        url, json={"notice_version": "2026-01", "purposes": ["marketing"]}, headers=headers
+    )
+    assert unknown.status_code == 422 and unknown.json()["code"] == "invalid_purpose"
+    no_notice = await client.post(url, json={"purposes": ["share_partner:MB"]}, headers=headers)
+    assert no_notice.status_code == 422
+
+    granted = await client.post(
+        url,
+        json={"notice_version": "2026-02", "purposes": ["share_partner:MB"], "channel": "paper"},
+        headers=headers,
+    )
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["changed"] == ["share_partner:MB"]
+    assert "share_partner:MB" in granted.json()["active_purposes"]
+    share = next(c for c in granted.json()["consents"] if c["purpose"] == "share_partner:MB")
+    assert share["notice_version"] == "2026-02" and share["channel"] == "paper"
+    again = await client.post(
+        url, json={"notice_version": "2026-02", "purposes": ["share_partner:MB"]}, headers=headers
+    )
+    assert again.json()["changed"] == []
+
+
+async def test_withdrawing_qr_sign_stops_sign_generation(client, conn, auth, markets):
+    headers = await auth("volunteer")
+    stall = await register(client, headers, markets["one"])
+    holder_id = stall["holder"]["id"]
+    await privacy.require_purpose(conn, holder_id, "qr_sign")  # consented at registration
+
+    r = await client.post(
+        f"/api/stallholders/{holder_id}/consents/withdraw",
+        json={"purposes": ["qr_sign"]},
+        headers=headers,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["changed"] == ["qr_sign"] and r.json()["erase_request"] is None
+    assert "qr_sign" not in r.json()["active_purposes"]
+    with pytest.raises(privacy.ConsentWithdrawn) as exc:
+        await privacy.require_purpose(conn, holder_id, "qr_sign")
+    assert exc.value.code == "consent_withdrawn" and exc.value.status == 409
+    assert await privacy.has_purpose(conn, holder_id, "registration")
+    # The withdrawal is a logged, completed data-subject request.
+    req = await conn.fetchrow(
+        "SELECT kind, completed_at FROM data_request WHERE stallholder_id = $1", holder_id
+    )
+    assert req["kind"] == "withdraw" and req["completed_at"] is not None
+    # The sign route answers 409 consent_withdrawn (the QR router asks privacy.require_purpose).
+    sign = await client.get(f"/api/stalls/{stall['id']}/sign.pdf", headers=headers)
+    assert sign.status_code == 409 and sign.json()["code"] == "consent_withdrawn"
+
+
+async def test_purpose_never_given_is_missing(client, conn, auth, markets):
+    consent = {"notice_version": "2026-01", "purposes": ["registration"]}
+    stall = await register(client, await auth("volunteer"), markets["one"], consent=consent)
+    with pytest.raises(privacy.ConsentMissing):
+        await privacy.require_purpose(conn, stall["holder"]["id"], "qr_sign")
+    with pytest.raises(privacy.ConsentMissing):
+        await privacy.require_purpose(conn, None, "qr_sign")
+
+
+async def test_partner_share_is_a_purpose_per_partner(client, conn, auth, markets):
+    headers = await auth("volunteer")
+    stall = await register(client, headers, markets["one"])
+    holder_id = stall["holder"]["id"]
+    url = f"/api/stallholders/{holder_id}/consents"
+    mb, momo = privacy.partner_purpose("MB"), privacy.partner_purpose("MOMO")
+    assert await privacy.consent_states(conn, [holder_id], mb) == {}
+    await client.post(
+        url, json={"notice_version": "2026-01", "purposes": [mb, momo]}, headers=headers
+    )
+    assert await privacy.has_purpose(conn, holder_id, mb) and await privacy.has_purpose(
+        conn, holder_id, momo
+    )
+
+    await client.post(url + "/withdraw", json={"purposes": [mb]}, headers=headers)
+    assert not await privacy.has_purpose(conn, holder_id, mb)
+    assert await privacy.has_purpose(conn, holder_id, momo)
+    assert await privacy.consent_states(conn, [holder_id], mb) == {holder_id: "withdrawn"}
+    # Asking again and getting a yes is a new record; the history keeps the withdrawal.
+    await client.post(url, json={"notice_version": "2026-01", "purposes": [mb]}, headers=headers)
+    assert await privacy.consent_states(conn, [holder_id], mb) == {holder_id: "granted"}
+    history = (await client.get(url, headers=headers)).json()["consents"]
+    assert [c["withdrawn_at"] is None for c in history if c["purpose"] == mb] == [False, True]
+
+
+async def test_withdrawing_registration_opens_an_erase_request(app, client, conn, auth, markets):
+    app.state.settings = app.state.settings.model_copy(update={"data_request_deadline_days": 10})
+    stall = await register(client, await auth("volunteer"), markets["one"])
+    holder_id = stall["holder"]["id"]
+    r = await client.post(
+        f"/api/stallholders/{holder_id}/consents/withdraw",
+        json={"purposes": ["registration"]},
+        headers=await auth("volunteer"),
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["active_purposes"] == []
+    assert body["changed"] == ["coverage_reporting", "qr_sign", "registration"]
+    erase_request = body["erase_request"]
+    assert erase_request["kind"] == "erase" and erase_request["completed_at"] is None
+
+    row = await conn.fetchrow(
+        "SELECT requested_at, due_at FROM data_request WHERE id = $1", erase_request["id"]
+    )
+    assert row["due_at"] - row["requested_at"] == timedelta(days=10)  # the setting, not a constant
+    listed = await client.get("/api/data-requests", headers=await auth("manager"))
+    assert [d["id"] for d in listed.json()] == [erase_request["id"]]
+    assert (
+        await client.get("/api/data-requests", headers=await auth("volunteer"))
+    ).status_code == 403
+
+    done = await client.post(f"/api/stallholders/{holder_id}/erase", headers=await auth("manager"))
+    assert done.status_code == 200, done.text
+    assert done.json()["data_request"]["id"] == erase_request["id"]
+    assert done.json()["data_request"]["completed_at"] is not None
+    assert (await client.get("/api/data-requests", headers=await auth("admin"))).json() == []
+
+
+# ---------------------------------------------------------------- export
+
+
+async def test_export_holds_everything_about_the_person(client, conn, auth, markets):
+    stall = await register(
+        client,
+        await auth("volunteer"),
+        markets["one"],
+        holder={"full_name": NAME, "phone": PHONE_NATIONAL, "cccd": CCCD},
+    )
+    holder_id = stall["holder"]["id"]
+    await client.get(f"/api/stalls/{stall['id']}", headers=await auth("volunteer"))
+
+    r = await client.get(f"/api/stallholders/{holder_id}/export", headers=await auth("manager"))
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["stallholder"]["full_name"] == NAME and doc["stallholder"]["phone"] == PHONE_E164
+    assert doc["stallholder"]["cccd_last4"] == "6789" and CCCD not in r.text
+    assert [s["stall_code"] for s in doc["stalls"]] == ["A-12"]
+    assert doc["stalls"][0]["market_name"] == "Chợ Thử Một"
+    assert [a["account_number"] for a in doc["payment_accounts"]] == [ACCOUNT]
+    assert sorted(c["purpose"] for c in doc["consents"]) == [
+        "coverage_reporting",
+        "qr_sign",
+        "registration",
+    ]
+    assert [(a["actor"], a["reason"]) for a in doc["access_log"]] == [
+        ("volunteer", "stall_record"),
+        ("manager", "export"),
+    ]
+    assert doc["audit"][0]["action"] == "register" and doc["audit"][0]["actor"] == "volunteer"
+    assert [(o["partner_code"], o["status"]) for o in doc["partner_onboardings"]] == [
+        ("MB", "active")
+    ]
+    assert doc["payments_received"] == []
+    export_req = next(d for d in doc["data_requests"] if d["id"] == doc["export_request_id"])
+    assert export_req["kind"] == "export" and export_req["completed_at"] is not None
+    row = await conn.fetchrow(
+        "SELECT requested_at, due_at FROM data_request WHERE id = $1", doc["export_request_id"]
+    )
+    assert row["due_at"] - row["requested_at"] == timedelta(days=3)
+
+
+async def test_export_and_erase_respect_role_and_scope(client, auth, markets):
+    other = await register(client, await auth("admin"), markets["two"])
+    holder_id = other["holder"]["id"]
+    # The manager's ward holds market one only: reading someone in market two is 404, erasing 403.
+    assert (
+        await client.get(f"/api/stallholders/{holder_id}/export", headers=await auth("manager"))
+    ).status_code == 404
+    assert (
+        await client.post(f"/api/stallholders/{holder_id}/erase", headers=await auth("manager"))
+    ).status_code == 403
+    assert (
+        await client.get(f"/api/stallholders/{holder_id}/consents", headers=await auth("volunteer"))
+    ).status_code == 404
+    withdraw = await client.post(
+        f"/api/stallholders/{holder_id}/consents/withdraw",
+        json={"purposes": ["qr_sign"]},
+        headers=await auth("volunteer"),
+    )
+    assert withdraw.status_code == 403
+    # Volunteers collect consent but do not act on export or erasure.
+    assert (
+        await client.get(f"/api/stallholders/{holder_id}/export", headers=await auth("volunteer2"))
+    ).status_code == 403
+    assert (
+        await client.get(f"/api/stallholders/{holder_id}/consents", headers=await auth("viewer"))
+    ).status_code == 403
+    assert (
+        await client.get("/api/stallholders/999999999/export", headers=await auth("admin"))
+    ).status_code == 404
+
+
+# ---------------------------------------------------------------- erasure
+
+
+async def test_erase_anonymises_the_person_and_keeps_the_stall_counted(client, conn, auth, markets):
+    admin = await auth("admin")
+    stall = await register(
+        client,
+        await auth("volunteer"),
+        markets["one"],
+        holder={"full_name": NAME, "phone": PHONE_NATIONAL, "cccd": CCCD},
+    )
+    neighbour = await register(
+        client,
+        admin,
+        markets["one"],
+        "A-13",
+        holder={"full_name": "Trần Văn Đức"},
+        payment_accounts=[
+            {"bin": "970436", "account_number": "1029384756", "account_name": "TRAN VAN DUC"}
+        ],
+    )
+    holder_id = stall["holder"]["id"]
+    await client.patch(
+        f"/api/stalls/{stall['id']}", json={"goods": "Cá"}, headers=admin | {"If-Match": "1"}
+    )
+    account_id = stall["payment_accounts"][0]["id"]
+    await conn.execute(  # a printed sign keeps the payload, which holds the account number
+        "INSERT INTO sign_print (stall_id, payment_account_id, payload, format) "
+        "VALUES ($1, $2, $3, 'cli')",
+        stall["id"],
+        account_id,
+        f"000201...0010A000000727...{ACCOUNT}...6304ABCD",
+    )
+    await conn.execute(  # a payment received, and the partner message that reported it
+        """INSERT INTO payment_event (partner_code, external_id, payment_account_id, stall_id,
+                                      amount, occurred_at, matched, account_number, reference)
+           VALUES ('MB', 'tx-1', $1, $2, 25000, now(), true, $3, 'CK cho LUU THI NGOC THUY')""",
+        account_id,
+        stall["id"],
+        ACCOUNT,
+    )
+    await conn.execute(
+        """INSERT INTO partner_event (partner_code, external_id, type, payload, fingerprint,
+                                      body_sha256, payment_account_id)
+           VALUES ('MB', 'ev-1', 'payment.received', $1, '\\x00', '\\x00', $2)""",
+        {"type": "payment.received", "data": {"account_number": ACCOUNT, "amount": 25000}},
+        account_id,
+    )
+    await conn.execute(
+        "UPDATE payment_account SET bank_account_name = $2, name_check = 'matched' WHERE id = $1",
+        account_id,
+        ACCOUNT_NAME,
+    )
+    market_before = (await client.get(f"/api/markets/{markets['one']}", headers=admin)).json()[
+        "stall_count"
+    ]
+    stalls_before = await conn.fetchval("SELECT count(*) FROM stall")
+    active_before = await conn.fetchval("SELECT count(*) FROM stall WHERE status = 'active'")
+    for needle in (NAME, PHONE_E164, PHONE_NATIONAL, ACCOUNT, ACCOUNT_NAME):
+        assert await rows_containing(conn, needle), needle  # present before, so the check can fail
+
+    r = await client.post(f"/api/stallholders/{holder_id}/erase", headers=admin)
+    assert r.status_code == 200, r.text
+    result = r.json()
+    assert result["already_erased"] is False and result["stall_ids"] == [stall["id"]]
+    assert result["accounts_deactivated"] == 1
+
+    # No trace of the person anywhere: holder, accounts, search text, audit, printed payloads.
+    for needle in (
+        NAME,
+        "luu thi ngoc thuy",
+        PHONE_E164,
+        PHONE_NATIONAL,
+        "905123456",
+        ACCOUNT,
+        ACCOUNT_NAME,
+    ):
+        assert await rows_containing(conn, needle) == [], needle
+    holder = await conn.fetchrow("SELECT * FROM stallholder WHERE id = $1", holder_id)
+    assert holder["full_name"] is None and holder["phone_e164"] is None
+    assert (
+        holder["cccd_hash"] is None
+        and holder["cccd_last4"] is None
+        and holder["erased_at"] is not None
+    )
+    account = await conn.fetchrow(
+        "SELECT active, account_number, account_name FROM payment_account WHERE id = $1", account_id
+    )
+    assert (
+        account["active"] is False
+        and account["account_name"] is None
+        and account["account_number"].startswith("~")
+    )
+    payment = await conn.fetchrow(
+        "SELECT amount, account_number, reference FROM payment_event WHERE external_id = 'tx-1'"
+    )
+    assert (payment["amount"], payment["account_number"], payment["reference"]) == (
+        25000,
+        None,
+        None,
+    )
+    event = await conn.fetchval("SELECT payload FROM partner_event WHERE external_id = 'ev-1'")
+    assert event == {"type": "payment.received", "data": {"account_number": None, "amount": 25000}}
+    assert (
+        await conn.fetchval("SELECT search_text FROM stall WHERE id = $1", stall["id"]) == "a-12 ca"
+    )
+    audit = await conn.fetch(
+        "SELECT before, after FROM audit_log WHERE entity = 'stall' AND entity_id = $1",
+        str(stall["id"]),
+    )
+    assert audit and all(
+        (row["after"] or {}).get("holder", {}).get("full_name") is None for row in audit
+    )
+
+    # The stall, its status and the coverage counts survive; the neighbour is untouched.
+    assert await conn.fetchval("SELECT count(*) FROM stall") == stalls_before
+    assert (
+        await conn.fetchval("SELECT count(*) FROM stall WHERE status = 'active'") == active_before
+    )
+    assert (await client.get(f"/api/markets/{markets['one']}", headers=admin)).json()[
+        "stall_count"
+    ] == market_before
+    read = (await client.get(f"/api/stalls/{stall['id']}", headers=admin)).json()
+    assert (
+        read["status"] == "active"
+        and read["holder"]["erased"] is True
+        and read["holder"]["full_name"] is None
+    )
+    assert [a["active"] for a in read["payment_accounts"]] == [False]
+    assert (await client.get(f"/api/stalls/{neighbour['id']}", headers=admin)).json()["holder"][
+        "full_name"
+    ] == "Trần Văn Đức"
+    found = await client.get(
+        f"/api/markets/{markets['one']}/stalls", params={"q": "thuy"}, headers=admin
+    )
+    assert found.json()["items"] == []
+
+    # Logged with its deadline and completion; every purpose is withdrawn; a retry changes nothing.
+    req = await conn.fetchrow(
+        "SELECT kind, requested_at, due_at, completed_at FROM data_request "
+        "WHERE stallholder_id = $1",
+        holder_id,
+    )
+    assert req["kind"] == "erase" and req["completed_at"] is not None
+    assert req["due_at"] - req["requested_at"] == timedelta(days=3)
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM consent WHERE stallholder_id = $1 AND withdrawn_at IS NULL",
+            holder_id,
+        )
+        == 0
+    )
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM audit_log "
+            "WHERE action = 'erase' AND entity = 'stallholder' AND entity_id = $1",
+            str(holder_id),
+        )
+        == 1
+    )
+    again = await client.post(f"/api/stallholders/{holder_id}/erase", headers=admin)
+    assert again.status_code == 200 and again.json()["already_erased"] is True
+    regrant = await client.post(
+        f"/api/stallholders/{holder_id}/consents",
+        json={"notice_version": "2026-01", "purposes": ["qr_sign"]},
+        headers=admin,
+    )
+    assert regrant.status_code == 409 and regrant.json()["code"] == "stallholder_erased"
+    with pytest.raises(privacy.ConsentWithdrawn):
+        await privacy.require_purpose(conn, holder_id, "qr_sign")
+
+
+async def test_an_erased_stall_can_still_be_edited_without_bringing_data_back(
+    client, conn, auth, markets
+):
+    admin = await auth("admin")
+    stall = await register(client, admin, markets["one"])
+    erased = await client.post(f"/api/stallholders/{stall['holder']['id']}/erase", headers=admin)
+    version = (await client.get(f"/api/stalls/{stall['id']}", headers=admin)).json()["version"]
+    assert version > stall["version"]  # tablets holding the old copy must reload
+    patch = {"status": "vacant", "holder": {"full_name": "Ai Đó"}}
+    r = await client.patch(
+        f"/api/stalls/{stall['id']}", json=patch, headers=admin | {"If-Match": str(version)}
+    )
+    assert erased.status_code == 200 and r.status_code == 200, r.text
+    assert r.json()["status"] == "vacant" and r.json()["holder"]["full_name"] is None

@@ -1,0 +1,296 @@
+"""Partner report import (CSV) on the real database: row results, dry runs, repeat files, limits."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.conftest import stall_body
+
+
+def key() -> dict[str, str]:
+    return {"Idempotency-Key": str(uuid.uuid4())}
+
+
+async def register(
+    client, headers, market_id: int, code: str, phone: str, accounts: list[dict]
+) -> dict:
+    body = stall_body(
+        code, payment_accounts=accounts, holder={"full_name": "Đỗ Thị Lan", "phone": phone}
+    )
+    r = await client.post(f"/api/markets/{market_id}/stalls", json=body, headers=headers | key())
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def upload(
+    client, headers, data: bytes, *, code: str = "MB", dry_run: bool = False, name: str = "r.csv"
+):
+    return await client.post(
+        f"/api/partners/{code}/imports" + ("?dry_run=true" if dry_run else ""),
+        files={"file": (name, data, "text/csv")},
+        headers=headers,
+    )
+
+
+async def state(conn) -> tuple:
+    rows = await conn.fetch(
+        "SELECT o.payment_account_id, o.partner_code, o.status, o.channel, "
+        "(SELECT count(*) FROM onboarding_status h WHERE h.onboarding_id = o.id) AS changes "
+        "FROM onboarding o ORDER BY o.id"
+    )
+    imports = await conn.fetchval("SELECT count(*) FROM partner_import")
+    return tuple(tuple(r) for r in rows), imports
+
+
+@pytest.fixture
+async def stalls(client, auth, markets) -> dict[str, dict]:
+    """Three stalls in 'Chợ Thử Một' with MB accounts (untagged) and one in 'Chợ Thử Hai'."""
+    admin = await auth("admin")
+    return {
+        "A-1": await register(
+            client,
+            admin,
+            markets["one"],
+            "A-1",
+            "0905000001",
+            [{"bin": "970422", "account_number": "6600001"}],
+        ),
+        "A-2": await register(
+            client,
+            admin,
+            markets["one"],
+            "A-2",
+            "0905000002",
+            [{"bin": "970422", "account_number": "6600002"}],
+        ),
+        "A-3": await register(
+            client,
+            admin,
+            markets["one"],
+            "A-3",
+            "0905000003",
+            [
+                {"bin": "970436", "account_number": "6600003"},
+                {"bin": "970422", "account_number": "6600004"},
+            ],
+        ),
+        "B-1": await register(
+            client,
+            admin,
+            markets["two"],
+            "B-1",
+            "0905000009",
+            [{"bin": "970422", "account_number": "6600009"}],
+        ),
+    }
+
+
+REPORT = (
+    "\ufeffCho;Ma sap;SDT;STK;Trang thai;Ngay\r\n"
+    "Chợ Thử Một;A-1;;;Đang hoạt động;2026-11-20\r\n"
+    ";;0905 000 002;;pending;21/11/2026\r\n"
+    ";;;6600004;active;\r\n"
+    "Thử Hai;b-1;;;;\r\n"
+    "Chợ Thử Một;Z-99;;;active;\r\n"
+    ";;;6600001;bogus;\r\n"
+    "Chợ Không Có;A-1;;;active;\r\n"
+).encode()
+
+
+async def test_a_report_creates_onboardings_and_reports_every_row(client, conn, auth, stalls):
+    admin = await auth("admin")
+    r = await upload(client, admin, REPORT)
+    assert r.status_code == 200, r.text
+    result = r.json()
+    assert (
+        result["dry_run"] is False and result["already_imported"] is False and result["import_id"]
+    )
+    rows = {row["line"]: row for row in result["rows"]}
+    assert [(line, rows[line]["result"]) for line in sorted(rows)] == [
+        (2, "created"),
+        (3, "created"),
+        (4, "created"),
+        (5, "created"),
+        (6, "error"),
+        (7, "error"),
+        (8, "error"),
+    ]
+    assert rows[2]["stall_id"] == stalls["A-1"]["id"] and rows[2]["status"] == "active"
+    assert rows[3]["payment_account_id"] == stalls["A-2"]["payment_accounts"][0]["id"]
+    assert rows[3]["status"] == "pending"
+    # A-3 shows two accounts; the row named the MB one by number.
+    assert rows[4]["payment_account_id"] == stalls["A-3"]["payment_accounts"][1]["id"]
+    assert (
+        rows[5]["stall_id"] == stalls["B-1"]["id"]
+    )  # "Thử Hai" = "Chợ Thử Hai", code case ignored
+    assert "no stall 'Z-99'" in rows[6]["reason"]
+    assert "unknown status 'bogus'" in rows[7]["reason"]
+    assert "unknown market" in rows[8]["reason"]
+    assert result["counts"] == {"created": 4, "matched": 0, "unchanged": 0, "error": 3}
+    onboardings = await client.get(f"/api/stalls/{stalls['A-1']['id']}/onboardings", headers=admin)
+    [onboarding] = onboardings.json()
+    assert (onboarding["partner_code"], onboarding["channel"], onboarding["status"]) == (
+        "MB",
+        "partner_import",
+        "active",
+    )
+    assert onboarding["history"][0]["effective_on"] == "2026-11-20"
+    assert onboarding["history"][0]["source"] == "partner_import"
+    audit = await conn.fetchrow("SELECT after FROM audit_log WHERE entity = 'partner_import'")
+    assert audit["after"]["counts"]["created"] == 4
+
+
+async def test_the_same_file_again_changes_nothing(client, conn, auth, stalls):
+    admin = await auth("admin")
+    await upload(client, admin, REPORT)
+    # Someone suspends one onboarding by hand in between: the old file must not revert it.
+    first = await client.get(f"/api/stalls/{stalls['A-1']['id']}/onboardings", headers=admin)
+    account_id = first.json()[0]["payment_account_id"]
+    await client.post(
+        f"/api/stalls/{stalls['A-1']['id']}/onboardings",
+        json={
+            "payment_account_id": account_id,
+            "partner_code": "MB",
+            "channel": "field_visit",
+            "status": "suspended",
+        },
+        headers=admin,
+    )
+    before = await state(conn)
+    again = await upload(client, admin, REPORT, name="same-file-new-name.csv")
+    assert again.status_code == 200
+    assert again.json()["already_imported"] is True and again.json()["import_id"] is None
+    results = [row["result"] for row in again.json()["rows"]]
+    assert results == ["unchanged"] * 4 + ["error"] * 3
+    assert "already imported" in again.json()["rows"][0]["reason"]
+    assert await state(conn) == before
+
+
+async def test_a_changed_report_moves_statuses_and_refuses_invalid_transitions(
+    client, conn, auth, stalls
+):
+    admin = await auth("admin")
+    await upload(client, admin, REPORT)
+    update = (
+        "market,stall_code,status,date\n"
+        "Chợ Thử Một,A-1,suspended,2026-11-25\n"
+        "Chợ Thử Một,A-2,pending,\n"
+        "Chợ Thử Một,A-2,active,\n"
+        "Chợ Thử Một,A-3,removed,\n"
+        "Chợ Thử Một,A-3,active,\n"
+    ).encode()
+    r = await upload(client, admin, update)
+    assert r.status_code == 200, r.text
+    rows = r.json()["rows"]
+    assert [(row["line"], row["result"]) for row in rows] == [
+        (2, "matched"),
+        (3, "unchanged"),
+        (4, "matched"),
+        (5, "matched"),
+        (6, "error"),
+    ]
+    assert "cannot become active" in rows[4]["reason"]
+    statuses = await conn.fetch(
+        "SELECT a.account_number, o.status FROM onboarding o JOIN payment_account a "
+        "ON a.id = o.payment_account_id ORDER BY a.account_number"
+    )
+    assert [tuple(s) for s in statuses] == [
+        ("6600001", "suspended"),
+        ("6600002", "active"),
+        ("6600004", "removed"),
+        ("6600009", "active"),
+    ]
+
+
+async def test_dry_run_reports_the_same_and_writes_nothing(client, conn, auth, stalls):
+    admin = await auth("admin")
+    before = await state(conn)
+    dry = await upload(client, admin, REPORT, dry_run=True)
+    assert (
+        dry.status_code == 200 and dry.json()["dry_run"] is True and dry.json()["import_id"] is None
+    )
+    assert await state(conn) == before
+    real = await upload(client, admin, REPORT)
+    assert [row["result"] for row in real.json()["rows"]] == [
+        row["result"] for row in dry.json()["rows"]
+    ]
+    assert real.json()["already_imported"] is False
+
+
+async def test_a_row_naming_two_different_stalls_is_an_error(client, auth, stalls):
+    admin = await auth("admin")
+    data = "market,stall_code,phone\nChợ Thử Một,A-1,0905000002\n".encode()
+    r = await upload(client, admin, data)
+    [row] = r.json()["rows"]
+    assert row["result"] == "error" and "different stalls" in row["reason"]
+
+
+async def test_a_stall_with_no_clear_account_of_the_partner_is_an_error(client, auth, stalls):
+    admin = await auth("admin")
+    data = "market,stall_code\nChợ Thử Một,A-3\n".encode()
+    [row] = (await upload(client, admin, data, code="VIETTELMONEY")).json()["rows"]
+    assert row["result"] == "error" and "add account_number" in row["reason"]
+    # For MB the stall's MB account (BIN 970422) is the clear choice.
+    [row] = (await upload(client, admin, data, code="MB")).json()["rows"]
+    assert row["result"] == "created"
+    assert row["payment_account_id"] == stalls["A-3"]["payment_accounts"][1]["id"]
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        (b"", 1),
+        (b"name,goods\nx,y\n", 1),
+        ("stall_code,market\nA-1,Chợ Thử Một\nA-2,Chợ Thử Một,extra\n".encode(), 3),
+        ('stall_code,market\nA-1,"Chợ Thử Một\n'.encode(), 2),
+        (b"stall_code,market\nA-1,\xff\xfe\n", 2),
+    ],
+)
+async def test_a_malformed_file_is_422_with_the_line(client, conn, auth, stalls, data, line):
+    before = await state(conn)
+    r = await upload(client, await auth("admin"), data)
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "malformed_csv" and r.json()["line"] == line
+    assert r.headers["content-type"] == "application/problem+json"
+    assert await state(conn) == before
+
+
+async def test_a_file_over_20_mb_is_413(client, conn, auth):
+    before = await state(conn)
+    data = b"stall_code,market\n" + b"A-1,Cho Thu Mot\n" * (21 * 1024 * 1024 // 15)
+    assert len(data) > 21 * 1024 * 1024 - 100
+    r = await upload(client, await auth("admin"), data)
+    assert r.status_code == 413
+    assert r.json()["code"] == "payload_too_large"
+    assert r.headers["content-type"] == "application/problem+json"
+    assert await state(conn) == before
+
+
+async def test_who_may_import(client, auth, stalls):
+    data = "market,stall_code\nChợ Thử Một,A-1\n".encode()
+    for role in ("manager", "volunteer", "viewer"):
+        assert (await upload(client, await auth(role), data)).status_code == 403, role
+    partner = await auth("partner")  # MB
+    assert (await upload(client, partner, data, code="VCB")).status_code == 403
+    own = await upload(client, partner, data)
+    assert own.status_code == 200 and own.json()["rows"][0]["result"] == "created"
+    assert (await upload(client, await auth("admin"), data, code="NOPE")).status_code == 404
+    missing_file = await client.post("/api/partners/MB/imports", headers=partner)
+    assert missing_file.status_code == 422
+
+
+async def test_control_characters_in_a_report_are_row_errors_not_500(client, conn, auth, stalls):
+    csv = "market,stall_code,account_number\nChợ Thử Một,A\x00-1,\nChợ Thử Một,,66\x0000001\n"
+    # A hand-made multipart body: httpx would percent-encode the control character in the name.
+    body = (
+        b"--B0undary\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="bad\x07name.csv"\r\n'
+        b"Content-Type: text/csv\r\n\r\n" + csv.encode() + b"\r\n--B0undary--\r\n"
+    )
+    headers = await auth("admin") | {"Content-Type": "multipart/form-data; boundary=B0undary"}
+    r = await client.post("/api/partners/MB/imports", content=body, headers=headers)
+    assert r.status_code == 200, r.text
+    assert [row["result"] for row in r.json()["rows"]] == ["error", "error"]
+    assert await conn.fetchval("SELECT filename FROM partner_import") == "badname.csv"

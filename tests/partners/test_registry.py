@@ -1,0 +1,281 @@
+"""Partner registry: seeded partners, credentials (never returned or logged), partner_code refs."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+import pytest
+
+from core import db
+from partners import registry
+from qr import banks
+from tests.conftest import CAPTURED_LOGS, stall_body, with_database
+
+MOMO_SECRET = "K951B6PE1waDMi640xX08PD3vg6EkVlz-registry-test"
+
+
+def key() -> dict[str, str]:
+    return {"Idempotency-Key": str(uuid.uuid4())}
+
+
+async def test_every_directory_bank_and_the_named_partners_are_seeded(client, auth):
+    r = await client.get("/api/partners", headers=await auth("viewer"))
+    assert r.status_code == 200
+    partners = {p["code"]: p for p in r.json()}
+    merged = {"971025": "MOMO", "971005": "VIETTELMONEY", "971011": "VNPTMONEY"}
+    for bank in banks.all_banks():
+        code = merged.get(bank.bin, registry.partner_code(bank.code))
+        assert bank.bin in partners[code]["bins"], (bank.bin, code)
+    assert partners["CIMB"]["bins"] == ["422589", "970459"]
+    assert partners["IBK-HN"]["kind"] == "bank"
+    expected = {
+        "MOMO": ("wallet", "momo", ["971025", "970454"]),
+        "ZALOPAY": ("wallet", "zalopay", ["970454"]),
+        "VNPAY": ("gateway", "vnpay", []),
+        "VIETTELMONEY": ("wallet", "none", ["971005"]),
+        "VNPTMONEY": ("wallet", "none", ["971011"]),
+        "PAYOS": ("aggregator", "payos", []),
+        "MB": ("bank", "none", ["970422"]),
+    }
+    for code, (kind, scheme, bins) in expected.items():
+        assert (partners[code]["kind"], partners[code]["scheme"], partners[code]["bins"]) == (
+            kind,
+            scheme,
+            bins,
+        )
+    # The demo data tags accounts with these codes.
+    assert {"MB", "VCB", "ICB", "BIDV", "VBA", "TCB", "MOMO", "VIETTELMONEY", "VPB"} <= set(
+        partners
+    )
+    assert "VTLMONEY" not in partners and "momo" not in partners
+    assert all(p["credentials_set"] == [] for p in partners.values())
+
+
+async def test_get_one_partner_and_unknown_code(client, auth):
+    headers = await auth("volunteer")
+    r = await client.get("/api/partners/momo", headers=headers)
+    assert r.status_code == 200 and r.json()["code"] == "MOMO"
+    missing = await client.get("/api/partners/NOPE", headers=headers)
+    assert missing.status_code == 404 and missing.json()["code"] == "partner_not_found"
+    assert (await client.get("/api/partners")).status_code == 401
+
+
+async def test_credentials_are_stored_but_never_returned_logged_or_audited(client, conn, auth):
+    headers = await auth("admin")
+    CAPTURED_LOGS.clear()
+    body = {"access_key": "F8BBA842ECF85", "secret_key": MOMO_SECRET}
+    r = await client.put("/api/partners/MOMO/credentials", json=body, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["credentials_set"] == ["access_key", "secret_key"]
+    for response in (
+        r,
+        await client.get("/api/partners/MOMO", headers=headers),
+        await client.get("/api/partners", headers=headers),
+    ):
+        assert MOMO_SECRET not in response.text and "F8BBA842ECF85" not in response.text
+    stored = await conn.fetchval("SELECT credentials FROM partner WHERE code = 'MOMO'")
+    assert stored == body
+    audit = await conn.fetch("SELECT before, after FROM audit_log WHERE entity = 'partner'")
+    assert audit and MOMO_SECRET not in str([dict(a) for a in audit])
+    assert audit[-1]["after"]["credentials_set"] == ["access_key", "secret_key"]
+    assert not [line for line in CAPTURED_LOGS if MOMO_SECRET in line]
+
+
+@pytest.mark.parametrize(
+    ("code", "body", "status", "problem", "field"),
+    [
+        ("MOMO", {"access_key": "a"}, 422, "missing_credential", "secret_key"),
+        ("MOMO", {"hash_secret": "a"}, 422, "unknown_credential", "hash_secret"),
+        ("VNPAY", {"hash_secret": "s", "key2": "k"}, 422, "unknown_credential", "key2"),
+        ("MB", {"checksum_key": "x"}, 422, "unknown_credential", "checksum_key"),
+        ("PAYOS", {"checksum_key": " padded "}, 422, "invalid_credential", "checksum_key"),
+        ("PAYOS", {"checksum_key": ""}, 422, "validation_error", "checksum_key"),
+        ("NOPE", {"signing_secret": "x"}, 404, "partner_not_found", None),
+    ],
+)
+async def test_bad_credentials_are_refused_without_echoing_them(
+    client, conn, auth, code, body, status, problem, field
+):
+    before = await conn.fetchval("SELECT count(*) FROM audit_log WHERE entity = 'partner'")
+    r = await client.put(
+        f"/api/partners/{code}/credentials", json=body, headers=await auth("admin")
+    )
+    assert r.status_code == status, r.text
+    assert r.json()["code"] == problem
+    if field:
+        assert r.json()["field"].endswith(field)
+    for value in body.values():
+        if len(value.strip()) > 2:
+            assert value not in r.text
+    after = await conn.fetchval("SELECT count(*) FROM audit_log WHERE entity = 'partner'")
+    assert after == before
+
+
+async def test_only_admins_set_credentials(client, auth):
+    for role in ("manager", "volunteer", "viewer", "partner"):
+        r = await client.put(
+            "/api/partners/MB/credentials", json={"signing_secret": "s"}, headers=await auth(role)
+        )
+        assert r.status_code == 403, role
+
+
+async def test_a_signing_secret_enables_our_own_api_for_any_partner(client, auth):
+    headers = await auth("admin")
+    r = await client.put(
+        "/api/partners/MB/credentials", json={"signing_secret": "x1"}, headers=headers
+    )
+    assert r.status_code == 200
+    assert (r.json()["scheme"], r.json()["own_api_enabled"]) == ("own", True)
+    # A wallet with a native scheme keeps it and gains the own API next to it.
+    both = {"access_key": "a", "secret_key": "b", "signing_secret": "c"}
+    r = await client.put("/api/partners/MOMO/credentials", json=both, headers=headers)
+    assert (r.json()["scheme"], r.json()["own_api_enabled"]) == ("momo", True)
+    cleared = await client.put("/api/partners/MB/credentials", json={}, headers=headers)
+    assert cleared.json()["scheme"] == "none" and cleared.json()["credentials_set"] == []
+
+
+async def test_registration_refuses_an_unknown_partner_code(client, conn, auth, markets):
+    body = stall_body()
+    body["payment_accounts"][0]["partner_code"] = "NOSUCHBANK"
+    stalls = await conn.fetchval("SELECT count(*) FROM stall")
+    r = await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=body, headers=await auth("volunteer") | key()
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "unknown_partner" and r.json()["field"] == "payment_accounts"
+    assert await conn.fetchval("SELECT count(*) FROM stall") == stalls
+
+
+async def test_registration_upper_cases_the_code_and_records_an_active_field_visit(
+    client, conn, auth, markets
+):
+    body = stall_body()
+    body["payment_accounts"][0]["partner_code"] = "mb"
+    headers = await auth("volunteer")
+    r = await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=body, headers=headers | key()
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["payment_accounts"][0]["partner_code"] == "MB"
+    onboardings = await client.get(f"/api/stalls/{r.json()['id']}/onboardings", headers=headers)
+    [onboarding] = onboardings.json()
+    volunteer_id = await conn.fetchval("SELECT id FROM app_user WHERE username = 'volunteer'")
+    assert (onboarding["partner_code"], onboarding["channel"], onboarding["status"]) == (
+        "MB",
+        "field_visit",
+        "active",
+    )
+    assert onboarding["onboarded_by"] == volunteer_id
+    assert [(h["from_status"], h["to_status"], h["source"]) for h in onboarding["history"]] == [
+        (None, "active", "registration")
+    ]
+
+
+async def test_adding_an_account_with_an_unknown_partner_is_refused(client, conn, auth, markets):
+    headers = await auth("admin")
+    stall = await client.post(
+        f"/api/markets/{markets['one']}/stalls",
+        json=stall_body(payment_accounts=[]),
+        headers=headers | key(),
+    )
+    account = {"bin": "970436", "account_number": "1234567", "partner_code": "ZZZ"}
+    r = await client.post(
+        f"/api/stalls/{stall.json()['id']}/payment-accounts", json=account, headers=headers
+    )
+    assert r.status_code == 422 and r.json()["code"] == "unknown_partner"
+    account["partner_code"] = "vcb"
+    r = await client.post(
+        f"/api/stalls/{stall.json()['id']}/payment-accounts", json=account, headers=headers
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["payment_accounts"][0]["partner_code"] == "VCB"
+
+
+async def test_the_database_enforces_the_partner_reference(conn, markets):
+    stall_id = await conn.fetchval(
+        "INSERT INTO stall (market_id, stall_code, code_key, code_sort) "
+        "VALUES ($1, 'Z-1', 'Z-1', 'Z-1') "
+        "RETURNING id",
+        markets["one"],
+    )
+    with pytest.raises(asyncpg.ForeignKeyViolationError) as caught:
+        async with conn.transaction():
+            await conn.execute(
+                "INSERT INTO payment_account (stall_id, bin, account_number, partner_code) "
+                "VALUES ($1, '970422', '123456', 'GHOST')",
+                stall_id,
+            )
+    assert caught.value.constraint_name == "payment_account_partner_code_fkey"
+
+
+async def _admin(server_url: str, sql: str) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def test_migration_keeps_existing_partner_codes_and_backfills_onboardings(server_url):
+    """Rows written before revision 0003 survive it: codes upper-cased, unknown kept, onboarded."""
+    name = f"choso_p_{uuid.uuid4().hex[:8]}"
+    await _admin(server_url, f'CREATE DATABASE "{name}"')
+    url = with_database(server_url, name)
+    try:
+        await asyncio.to_thread(db.migrate, url, "0002")
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(
+                """INSERT INTO app_user (username, password_hash, role)
+                       VALUES ('v', 'x', 'volunteer');
+                   INSERT INTO market (name) VALUES ('Chợ Cũ');
+                   INSERT INTO stall (market_id, stall_code, code_key, code_sort)
+                       SELECT id, 'A-1', 'A-1', 'A-1' FROM market;
+                   INSERT INTO payment_account (stall_id, bin, account_number, partner_code,
+                                                created_by)
+                       SELECT s.id, x.bin, x.num, x.code, (SELECT id FROM app_user)
+                       FROM stall s, (VALUES ('970422', '111111', 'mb'),
+                                             ('970436', '222222', 'Local-Coop'),
+                                             ('970415', '333333', NULL)) AS x(bin, num, code);"""
+            )
+        finally:
+            await conn.close()
+        await asyncio.to_thread(db.migrate, url)
+        conn = await asyncpg.connect(url)
+        try:
+            codes = await conn.fetch(
+                "SELECT account_number, partner_code FROM payment_account ORDER BY account_number"
+            )
+            assert [tuple(r) for r in codes] == [
+                ("111111", "MB"),
+                ("222222", "LOCAL-COOP"),
+                ("333333", None),
+            ]
+            placeholder = await conn.fetchrow(
+                "SELECT name, kind FROM partner WHERE code = 'LOCAL-COOP'"
+            )
+            assert tuple(placeholder) == ("LOCAL-COOP", "bank")
+            onboardings = await conn.fetch(
+                """SELECT o.partner_code, o.channel, o.status, h.source,
+                          o.onboarded_by IS NOT NULL AS who
+                   FROM onboarding o JOIN onboarding_status h ON h.onboarding_id = o.id
+                   ORDER BY o.partner_code"""
+            )
+            assert [tuple(r) for r in onboardings] == [
+                ("LOCAL-COOP", "field_visit", "active", "migration", True),
+                ("MB", "field_visit", "active", "migration", True),
+            ]
+        finally:
+            await conn.close()
+        await asyncio.to_thread(db.downgrade, url, "0002")
+        conn = await asyncpg.connect(url)
+        try:
+            assert await conn.fetchval("SELECT to_regclass('partner')") is None
+            assert await conn.fetchval("SELECT count(*) FROM payment_account") == 3
+        finally:
+            await conn.close()
+        await asyncio.to_thread(db.migrate, url)
+    finally:
+        await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

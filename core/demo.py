@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncpg
 
 from core import users
+from core.queries import User
 
 log = logging.getLogger("choso.demo")
 DATA = Path(__file__).resolve().parent.parent / "data" / "danang_markets.json"
@@ -189,7 +190,8 @@ class _Plan:
 # codes down in mid-2025; the others are spread between not started and well under way.
 _PILOTS = ("Chợ Hàn", "Chợ Cồn", "Chợ Đống Đa")
 _LAPSED = ("Chợ Cẩm Lệ", "Chợ Hòa Khánh")
-_STAGES = ((28, 0.2), (21, 0.45), (14, 0.7), (7, 0.9), (2, 1.0))  # (days ago, share of the plan done)
+# (days ago, share of the plan done by then)
+_STAGES = ((28, 0.2), (21, 0.45), (14, 0.7), (7, 0.9), (2, 1.0))
 
 
 def _coverage_plans(markets: list[dict]) -> dict[str, _Plan]:
@@ -212,7 +214,9 @@ def _coverage_plans(markets: list[dict]) -> dict[str, _Plan]:
     return plans
 
 
-async def _coverage_progress(conn: asyncpg.Connection, admin, ids: dict[str, int], plans: dict[str, _Plan]) -> None:
+async def _coverage_progress(
+    conn: asyncpg.Connection, admin: User, ids: dict[str, int], plans: dict[str, _Plan]
+) -> None:
     """Signs, scans, payments and fees in five steps over four weeks, with a daily snapshot each."""
     from merchants import coverage
     from qr import payload
@@ -220,7 +224,8 @@ async def _coverage_progress(conn: asyncpg.Connection, admin, ids: dict[str, int
     rows = await conn.fetch(
         """SELECT s.id, s.market_id, a.id AS account_id, a.bin, a.account_number
            FROM stall s LEFT JOIN LATERAL (SELECT id, bin, account_number FROM payment_account
-                                           WHERE stall_id = s.id ORDER BY position, id LIMIT 1) a ON true
+                                           WHERE stall_id = s.id ORDER BY position, id LIMIT 1) a
+                ON true
            ORDER BY s.market_id, s.id"""
     )
     by_market: dict[int, list] = {}
@@ -249,22 +254,31 @@ async def _coverage_progress(conn: asyncpg.Connection, admin, ids: dict[str, int
                                 conn, stall_id=st["id"], account_id=st["account_id"], user=admin
                             )
                         else:
-                            await coverage.verify(conn, user=admin, stall_id=st["id"], payloads=[code])
+                            await coverage.verify(
+                                conn, user=admin, stall_id=st["id"], payloads=[code]
+                            )
                     elif level == "transacting":
                         await coverage.record_payment(conn, stall_id=st["id"], occurred_at=at)
                     elif level == "fees":
-                        await coverage.fees_cashless_for(conn, user=admin, stall_id=st["id"], value=True)
+                        await coverage.fees_cashless_for(
+                            conn, user=admin, stall_id=st["id"], value=True
+                        )
                 done[(level, market_id)] = max(start, upto)
             if days_ago == 2 and plan.kind == "lapsed":
                 # Traders took their codes down (mid-2025): their accounts are no longer shown.
                 gone = [st["account_id"] for st in stalls[: n // 3] if st["account_id"] is not None]
-                await conn.execute("UPDATE payment_account SET active = false WHERE id = any($1::bigint[])", gone)
+                await conn.execute(
+                    "UPDATE payment_account SET active = false WHERE id = any($1::bigint[])", gone
+                )
                 for st in stalls[: n // 3]:
                     await coverage.on_stall_changed(conn, stall_id=st["id"])
-            if days_ago == 7 and plan.kind == "in_progress" and done.get(("issued", market_id), 0) > 2:
+            issued = done.get(("issued", market_id), 0)
+            if days_ago == 7 and plan.kind == "in_progress" and issued > 2:
                 wrong = payload.encode(bin="970436", account="000111222")
                 try:
-                    await coverage.verify(conn, user=admin, stall_id=stalls[1]["id"], payloads=[wrong])
+                    await coverage.verify(
+                        conn, user=admin, stall_id=stalls[1]["id"], payloads=[wrong]
+                    )
                 except coverage.QrMismatch:
                     pass  # flagged for a return visit, as a volunteer would find it
         await coverage.reevaluate_all(conn, now=at)

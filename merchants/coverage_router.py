@@ -1,5 +1,345 @@
-"""Routes (being built)."""
+"""HTTP routes of coverage: stall levels, programme rule, status, rollups, map data, exports."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from fastapi.responses import StreamingResponse
+
+from core.auth import CurrentUser, require_roles
+from core.db import get_conn
+from core.params import MAX_ID, Id
+from core.queries import User
+from merchants import coverage
+from merchants import coverage_schemas as s
+
+router = APIRouter(prefix="/api", tags=["coverage"], lifespan=coverage.periodic_job)
+Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
+WardCode = Annotated[str | None, Query(pattern=r"^[0-9]{1,6}$")]
+OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+def _window(request: Request) -> int:
+    return int(request.app.state.settings.transacting_window_days)
+
+
+# ---------------------------------------------------------------- programme rule
+
+
+@router.get("/programme/rule", response_model=s.Rule)
+async def get_rule(conn: Conn, user: CurrentUser) -> s.Rule:
+    """The programme rule in force: thresholds on level shares that make a market cashless."""
+    return await coverage.get_rule(conn)
+
+
+@router.put("/programme/rule", response_model=s.Rule)
+async def put_rule(
+    body: s.RuleIn, conn: Conn, user: Annotated[User, Depends(require_roles("admin"))]
+) -> s.Rule:
+    """Store a new rule version (admins); every market's status is re-evaluated under it."""
+    return await coverage.set_rule(conn, user=user, body=body)
+
+
+@router.get("/programme/rule/versions", response_model=list[s.Rule])
+async def rule_versions(conn: Conn, user: CurrentUser) -> list[s.Rule]:
+    """Every version of the programme rule, newest first."""
+    return await coverage.rule_history(conn)
+
+
+# ---------------------------------------------------------------- stall levels
+
+
+@router.get("/stalls/{stall_id}/coverage", response_model=s.StallCoverage)
+async def stall_coverage(stall_id: Id, conn: Conn, user: CurrentUser) -> s.StallCoverage:
+    """A stall's levels and field progress (no personal data)."""
+    return await coverage.stall_coverage_for(conn, user=user, stall_id=stall_id)
+
+
+@router.post("/stalls/{stall_id}/sign-delivered", response_model=s.StallCoverage)
+async def sign_delivered(stall_id: Id, conn: Conn, user: CurrentUser) -> s.StallCoverage:
+    """Mark the stall's printed sign as put up at the stall (reaches `qr_issued`)."""
+    return await coverage.sign_delivered_for(conn, user=user, stall_id=stall_id)
+
+
+@router.post("/stalls/{stall_id}/sign-printed", response_model=s.StallCoverage)
+async def sign_printed(stall_id: Id, conn: Conn, user: CurrentUser) -> s.StallCoverage:
+    """Mark a sign as printed for the stall outside the app (reaches `qr_issued`)."""
+    return await coverage.sign_printed_for(conn, user=user, stall_id=stall_id)
+
+
+@router.post(
+    "/stalls/{stall_id}/verify",
+    response_model=s.VerifyResult,
+    responses={
+        422: {
+            "description": "qr_mismatch: the code does not name a stored active account; "
+            "the stall is flagged for a return visit."
+        }
+    },
+)
+async def verify(stall_id: Id, body: s.VerifyIn, conn: Conn, user: CurrentUser) -> s.VerifyResult:
+    """Check what the camera read from the sign against the stall's stored accounts."""
+    return await coverage.verify_for(conn, user=user, stall_id=stall_id, payload=body.payload)
+
+
+@router.post(
+    "/stalls/{stall_id}/verify-image",
+    response_model=s.VerifyResult,
+    responses={422: {"description": "no_qr_found, invalid_image, or qr_mismatch (stall flagged)."}},
+)
+async def verify_image(
+    stall_id: Id, conn: Conn, user: CurrentUser, image: Annotated[UploadFile, File()]
+) -> s.VerifyResult:
+    """Read the QR codes in a photo of the sign and verify them like /verify."""
+    data = await image.read()
+    return await coverage.verify_image_for(conn, user=user, stall_id=stall_id, image=data)
+
+
+@router.post("/stalls/{stall_id}/fees-cashless", response_model=s.StallCoverage)
+async def fees_cashless(
+    stall_id: Id, body: s.FeesCashlessIn, conn: Conn, user: CurrentUser
+) -> s.StallCoverage:
+    """Set whether the stall pays its market fees cashless."""
+    return await coverage.fees_cashless_for(conn, user=user, stall_id=stall_id, value=body.value)
+
+
+# ---------------------------------------------------------------- market numbers
+
+
+@router.get("/markets/{market_id}/coverage", response_model=s.MarketCoverage)
+async def market_coverage(
+    market_id: Id, conn: Conn, user: CurrentUser, request: Request
+) -> s.MarketCoverage:
+    """A market's levels (counts and shares of active stalls), status, progress and zones."""
+    return await coverage.market_coverage_for(
+        conn, user=user, market_id=market_id, window_days=_window(request)
+    )
+
+
+@router.get("/markets/{market_id}/stall-tiles", response_model=s.MarketTiles)
+async def stall_tiles(market_id: Id, conn: Conn, user: CurrentUser) -> s.MarketTiles:
+    """Every stall of a market per zone with its highest level, for the market page grid."""
+    return await coverage.stall_tiles_for(conn, user=user, market_id=market_id)
+
+
+@router.get("/markets/{market_id}/status-history", response_model=list[s.StatusChange])
+async def status_history(
+    market_id: Id, conn: Conn, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[s.StatusChange]:
+    """Every status change of a market with the numbers and rule version that caused it."""
+    return await coverage.status_history_for(conn, user=user, market_id=market_id, limit=limit)
+
+
+@router.get(
+    "/markets/{market_id}/report.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "One-page A4 report."}},
+)
+async def market_report(market_id: Id, conn: Conn, user: CurrentUser, request: Request) -> Response:
+    """One printable page: numbers, status, coverage over time, stalls still to visit."""
+    pdf = await coverage.report_pdf_for(
+        conn, user=user, market_id=market_id, window_days=_window(request)
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="market-{market_id}-report.pdf"'},
+    )
+
+
+# ---------------------------------------------------------------- rollups, history, map
+
+
+@router.get("/coverage", response_model=s.CoverageRollup)
+async def coverage_rollup(
+    conn: Conn, user: CurrentUser, group_by: s.GroupBy = "market"
+) -> s.CoverageRollup:
+    """Numbers rolled up by market, ward (2025), legacy district (pre-2025) or province, or by
+    partner (stalls with at least one active account whose partner_code is that partner)."""
+    return await coverage.coverage_rollup_for(conn, user=user, group_by=group_by)
+
+
+@router.get("/coverage/history", response_model=s.CoverageHistory)
+async def coverage_history(
+    conn: Conn,
+    user: CurrentUser,
+    market_id: OptionalId = None,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+) -> s.CoverageHistory:
+    """Daily series (default: last 90 days) for one market or every market in scope; days without
+    a snapshot carry the last value forward; today's point comes from the live counters."""
+    return await coverage.history_for(conn, user=user, market_id=market_id, start=from_, end=to)
+
+
+@router.get(
+    "/coverage/markets.geojson",
+    response_model=s.MarketFeatureCollection,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+async def markets_geojson(conn: Conn, user: CurrentUser) -> Response:
+    """Markets in scope as a GeoJSON FeatureCollection of points with flat properties."""
+    fc = await coverage.markets_geojson_for(conn, user=user)
+    return Response(fc.model_dump_json(), media_type="application/geo+json")
+
+
+# ---------------------------------------------------------------- exports
+
+
+async def _export(
+    conn: asyncpg.Connection,
+    request: Request,
+    user: User,
+    *,
+    market_id: int | None,
+    ward_code: str | None,
+    level: str | None,
+    needs_revisit: bool | None,
+) -> tuple[Any, list[str]]:
+    f, personal = await coverage.export_scope(
+        conn,
+        user=user,
+        market_id=market_id,
+        ward_code=ward_code,
+        level=level,
+        needs_revisit=needs_revisit,
+    )
+    if personal:
+        await coverage.log_export(conn, f, user=user, route=request.url.path)
+    columns = coverage.EXPORT_COLUMNS + (coverage.PERSONAL_COLUMNS if personal else [])
+    return coverage.export_records(conn, f, personal=personal), columns
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    text = str(value)
+    # Spreadsheet formula injection: a leading = + - @ would run as a formula in Excel.
+    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+async def _csv_stream(records: AsyncIterator[dict], columns: list[str]) -> AsyncIterator[bytes]:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(columns)
+    yield ("\ufeff" + buf.getvalue()).encode()
+    buf.seek(0)
+    buf.truncate()
+    n = 0
+    async for rec in records:
+        writer.writerow([_cell(rec.get(c)) for c in columns])
+        n += 1
+        if n % 500 == 0:
+            yield buf.getvalue().encode()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue().encode()
+
+
+async def _geojson_stream(records: AsyncIterator[dict], columns: list[str]) -> AsyncIterator[bytes]:
+    yield b'{"type":"FeatureCollection","features":['
+    first = True
+    async for rec in records:
+        geometry = (
+            {"type": "Point", "coordinates": [rec["lon"], rec["lat"]]}
+            if rec.get("lat") is not None and rec.get("lon") is not None
+            else None
+        )
+        props = {c: _json(rec.get(c)) for c in columns if c not in ("lat", "lon")}
+        feature = {
+            "type": "Feature",
+            "id": rec["stall_id"],
+            "geometry": geometry,
+            "properties": props,
+        }
+        yield (b"" if first else b",") + json.dumps(feature, ensure_ascii=False).encode()
+        first = False
+    yield b"]}"
+
+
+ExportLevel = Annotated[
+    s.FilterLevel | None, Query(description="Only stalls that reached this level.")
+]
+
+
+@router.get(
+    "/exports/stalls.csv",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "UTF-8 with BOM (opens in Excel)."}
+    },
+)
+async def export_csv(
+    conn: Conn,
+    user: CurrentUser,
+    request: Request,
+    market_id: OptionalId = None,
+    ward_code: WardCode = None,
+    level: ExportLevel = None,
+    needs_revisit: bool | None = None,
+) -> StreamingResponse:
+    """Stalls in scope as CSV with flat columns; holder_name and phone only for roles that may see
+    personal data (each export of them is logged per stallholder)."""
+    records, columns = await _export(
+        conn,
+        request,
+        user,
+        market_id=market_id,
+        ward_code=ward_code,
+        level=level,
+        needs_revisit=needs_revisit,
+    )
+    return StreamingResponse(
+        _csv_stream(records, columns),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="stalls.csv"'},
+    )
+
+
+@router.get(
+    "/exports/stalls.geojson",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+async def export_geojson(
+    conn: Conn,
+    user: CurrentUser,
+    request: Request,
+    market_id: OptionalId = None,
+    ward_code: WardCode = None,
+    level: ExportLevel = None,
+    needs_revisit: bool | None = None,
+) -> StreamingResponse:
+    """Stalls in scope as a GeoJSON FeatureCollection (the stall's point, else its market's;
+    `location_source` says which), flat properties as in the CSV."""
+    records, columns = await _export(
+        conn,
+        request,
+        user,
+        market_id=market_id,
+        ward_code=ward_code,
+        level=level,
+        needs_revisit=needs_revisit,
+    )
+    return StreamingResponse(
+        _geojson_stream(records, columns),
+        media_type="application/geo+json",
+        headers={"Content-Disposition": 'attachment; filename="stalls.geojson"'},
+    )

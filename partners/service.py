@@ -19,6 +19,7 @@ from core.errors import Forbidden, Invalid, PayloadTooLarge
 from core.params import MAX_ID
 from core.queries import User
 from core.text import fold, normalize
+from merchants import coverage
 from merchants import errors as merchant_errors
 from partners import csv_import, errors, lookup, queries, registry, schemas
 from partners.schemes import (
@@ -393,24 +394,11 @@ async def match_payment(
     return Match(None, None)
 
 
-def _coverage_hook(name: str) -> Any:
-    """A function of merchants.coverage, or None while that module is missing (temporary guard)."""
-    try:
-        from merchants import coverage  # type: ignore[attr-defined]
-    except ModuleNotFoundError as exc:
-        if exc.name != "merchants.coverage":
-            raise
-        return None
-    return getattr(coverage, name, None)
-
-
 async def _notify_coverage(
     conn: asyncpg.Connection, *, stall_id: int, occurred_at: datetime
 ) -> None:
     """Tell the coverage counters that a stall was paid."""
-    record_payment = _coverage_hook("record_payment")
-    if record_payment is not None:
-        await record_payment(conn, stall_id=stall_id, occurred_at=occurred_at)
+    await coverage.record_payment(conn, stall_id=stall_id, occurred_at=occurred_at)
 
 
 async def _record_payment(
@@ -1278,10 +1266,6 @@ async def check_account_names(
                 entity_id=account_id,
                 after={"stall_id": stall_id, "name_check": check},
             )
-        mark_name_matched = _coverage_hook("mark_name_matched")
-        if mark_name_matched is not None:
-            for account_id, (check, _) in checks.items():
-                if check == "matched":
-                    await mark_name_matched(
-                        conn, stall_id=stall_id, account_id=account_id, user=user
-                    )
+        for account_id, (check, _) in checks.items():
+            if check == "matched":
+                await coverage.mark_name_matched(conn, stall_id=stall_id, account_id=account_id, user=user)

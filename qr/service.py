@@ -12,6 +12,7 @@ from PIL import Image
 
 from core.errors import AppError, Invalid, NotFound
 from core.queries import User
+from merchants import coverage, privacy
 from merchants import schemas as merchant_schemas
 from qr import banks, payload, queries, render, sign
 
@@ -104,13 +105,8 @@ async def _stall_for_sign(conn: asyncpg.Connection, user: User, stall_id: int, r
 
 
 async def _require_sign_consent(conn: asyncpg.Connection, holder_id: int | None) -> None:
-    if holder_id is None:
-        return
-    try:
-        from merchants import privacy
-    except ImportError:  # pragma: no cover - the privacy module is part of the app
-        return
-    await privacy.require_purpose(conn, holder_id, "qr_sign")
+    if holder_id is not None:
+        await privacy.require_purpose(conn, holder_id, "qr_sign")
 
 
 def _pick_account(stall: merchant_schemas.Stall, account_id: int | None) -> merchant_schemas.PaymentAccount:
@@ -151,15 +147,8 @@ def _sign_info(
 
 
 async def _mark_issued(conn: asyncpg.Connection, stall_ids: list[int], user: User) -> None:
-    try:
-        from merchants import coverage
-    except ImportError:  # pragma: no cover
-        return
-    mark = getattr(coverage, "mark_sign_issued", None)
-    if mark is None:
-        return
     for stall_id in stall_ids:
-        await mark(conn, stall_id=stall_id, user=user)
+        await coverage.mark_sign_issued(conn, stall_id=stall_id, user=user)
 
 
 async def stall_sign_pdf(

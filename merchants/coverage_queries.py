@@ -1,0 +1,1366 @@
+"""All SQL of coverage: per-stall progress, counters, rollups, rule, status history, snapshots."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+import asyncpg
+
+LEVELS = ("qr_issued", "qr_verified", "transacting", "fees_cashless")
+COUNT_FIELDS = ("active_stalls", *LEVELS)
+STATUSES = ("not_started", "in_progress", "cashless", "lapsed")
+Status = Literal["not_started", "in_progress", "cashless", "lapsed"]
+Reason = Literal["stall_change", "daily", "rule_change"]
+STATUS_NAMES: tuple[Status, ...] = ("not_started", "in_progress", "cashless", "lapsed")
+SLOTS = 16
+GROUP_KINDS = ("ward", "legacy_district", "province", "partner")
+# Any number: serialises rule changes against status evaluations (see coverage.py).
+RULE_LOCK = 727000006
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Active stalls and how many of them reached each level."""
+
+    active_stalls: int = 0
+    qr_issued: int = 0
+    qr_verified: int = 0
+    transacting: int = 0
+    fees_cashless: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(*(a + b for a, b in zip(self.astuple(), other.astuple(), strict=True)))
+
+    def __sub__(self, other: Counts) -> Counts:
+        return Counts(*(a - b for a, b in zip(self.astuple(), other.astuple(), strict=True)))
+
+    def astuple(self) -> tuple[int, int, int, int, int]:
+        return (
+            self.active_stalls,
+            self.qr_issued,
+            self.qr_verified,
+            self.transacting,
+            self.fees_cashless,
+        )
+
+    def is_zero(self) -> bool:
+        return not any(self.astuple())
+
+    @classmethod
+    def of(cls, row: Any) -> Counts:
+        return cls(*(int(row[f] or 0) for f in COUNT_FIELDS))
+
+
+def _status_tuple(status: str | None, sign: int = 1) -> tuple[int, int, int, int]:
+    return tuple(sign * int(status == s) for s in STATUSES)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Rule:
+    version: int
+    thresholds: dict[str, float]
+    created_at: datetime
+    created_by: str | None = None
+
+
+@dataclass(frozen=True)
+class StallState:
+    """A stall's coverage facts (locked) and what the counters hold for it."""
+
+    stall_id: int
+    market_id: int
+    stall_code: str
+    status: str
+    zone: str
+    sign_issued_at: datetime | None
+    sign_delivered_at: datetime | None
+    verified_at: datetime | None
+    verified_method: str | None
+    verified_account_ok: bool
+    last_payment_at: datetime | None
+    fees_cashless: bool
+    needs_revisit: bool
+    revisit_reason: str | None
+    partners: list[str]
+    counted: tuple[bool, bool, bool, bool, bool]
+    counted_zone: str
+    counted_partners: list[str]
+    now: datetime
+
+
+@dataclass(frozen=True)
+class MarketCounters:
+    market_id: int
+    counts: Counts
+    status: Status
+    status_since: datetime
+    rule_version: int | None
+
+
+@dataclass(frozen=True)
+class Area:
+    ward: str
+    legacy_district: str
+    province: str
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    bin: str
+    account_number: str
+    service: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    key: str
+    name: str | None
+    markets: int | None
+    counts: Counts
+    statuses: dict[str, int] | None
+    status: Status | None = None
+    lat: float | None = None
+    lon: float | None = None
+    ward_code: str | None = None
+    ward_name: str | None = None
+    legacy_district: str | None = None
+
+
+@dataclass(frozen=True)
+class Tile:
+    id: int
+    stall_code: str
+    zone: str
+    status: str
+    counted: tuple[bool, bool, bool, bool, bool]
+    needs_revisit: bool
+    revisit_reason: str | None
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    status: Status
+    previous_status: Status | None
+    rule_version: int
+    reason: Reason
+    counts: Counts
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class SnapshotRow:
+    day: date
+    counts: Counts
+    status: Status | None
+    markets: int = 1
+    statuses: dict[str, int] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- rule
+
+
+async def current_rule(conn: asyncpg.Connection, *, lock: str | None = None) -> Rule:
+    """The rule in force; lock='shared' or 'exclusive' also takes the transaction's rule lock."""
+    prefix = {
+        None: "",
+        "shared": f"SELECT pg_advisory_xact_lock_shared({RULE_LOCK}); ",
+        "exclusive": f"SELECT pg_advisory_xact_lock({RULE_LOCK}); ",
+    }[lock]
+    if prefix:
+        await conn.execute(prefix)
+    row = await conn.fetchrow(
+        """SELECT r.version, r.thresholds, r.created_at, u.username AS created_by
+           FROM programme_rule r LEFT JOIN app_user u ON u.id = r.created_by
+           ORDER BY r.version DESC LIMIT 1"""
+    )
+    assert row is not None, "migration 0004 seeds rule version 1"
+    return _rule(row)
+
+
+def _rule(row: asyncpg.Record) -> Rule:
+    thresholds = row["thresholds"]
+    if isinstance(thresholds, str):
+        thresholds = json.loads(thresholds)
+    return Rule(
+        version=row["version"],
+        thresholds={k: float(v) for k, v in thresholds.items()},
+        created_at=row["created_at"],
+        created_by=row["created_by"],
+    )
+
+
+async def insert_rule(
+    conn: asyncpg.Connection, *, thresholds: dict[str, float], created_by: int
+) -> Rule:
+    """Store the next rule version."""
+    row = await conn.fetchrow(
+        """INSERT INTO programme_rule (version, thresholds, created_by)
+           SELECT coalesce(max(version), 0) + 1, $1::jsonb, $2 FROM programme_rule
+           RETURNING version, thresholds, created_at,
+                     (SELECT username FROM app_user WHERE id = $2) AS created_by""",
+        thresholds,
+        created_by,
+    )
+    return _rule(row)
+
+
+async def rule_versions(conn: asyncpg.Connection) -> list[Rule]:
+    """Every rule version, newest first."""
+    rows = await conn.fetch(
+        """SELECT r.version, r.thresholds, r.created_at, u.username AS created_by
+           FROM programme_rule r LEFT JOIN app_user u ON u.id = r.created_by
+           ORDER BY r.version DESC"""
+    )
+    return [_rule(r) for r in rows]
+
+
+# ---------------------------------------------------------------- one stall
+
+
+async def ensure_stall_coverage(conn: asyncpg.Connection, stall_id: int) -> bool:
+    """Create the stall's coverage row if missing; False when the stall does not exist.
+
+    Takes a key-share lock on the stall first: every coverage write locks the stall row before its
+    coverage row (the foreign-key check of a later update would otherwise do it in reverse order).
+    """
+    return bool(
+        await conn.fetchval(
+            """WITH s AS (SELECT id, market_id FROM stall WHERE id = $1 FOR KEY SHARE),
+                    ins AS (INSERT INTO stall_coverage (stall_id, market_id)
+                            SELECT id, market_id FROM s ON CONFLICT (stall_id) DO NOTHING)
+               SELECT EXISTS (SELECT 1 FROM s)""",
+            stall_id,
+        )
+    )
+
+
+async def stall_state(
+    conn: asyncpg.Connection, stall_id: int, *, for_update: bool
+) -> StallState | None:
+    """The stall's coverage facts; for_update locks its coverage row (not the stall record)."""
+    row = await conn.fetchrow(
+        """SELECT s.id AS stall_id, s.market_id, s.stall_code, s.status, coalesce(s.zone,
+                '') AS zone,
+                  c.sign_issued_at, c.sign_delivered_at, c.verified_at, c.verified_method,
+                  EXISTS (SELECT 1 FROM payment_account a
+                          WHERE a.id = c.verified_account_id AND a.stall_id = s.id AND a.active)
+                      AS verified_account_ok,
+                  c.last_payment_at, c.fees_cashless, c.needs_revisit, c.revisit_reason,
+                  coalesce((SELECT array_agg(DISTINCT a.partner_code ORDER BY a.partner_code)
+                            FROM payment_account a
+                            WHERE a.stall_id = s.id AND a.active AND a.partner_code IS NOT NULL),
+                           '{}') AS partners,
+                  c.counted_active, c.counted_qr_issued, c.counted_qr_verified,
+                  c.counted_transacting, c.counted_fees_cashless, c.counted_zone,
+                      c.counted_partners,
+                  clock_timestamp() AS now
+           FROM stall_coverage c JOIN stall s ON s.id = c.stall_id
+           WHERE c.stall_id = $1"""
+        + (" FOR UPDATE OF c" if for_update else ""),
+        stall_id,
+    )
+    if row is None:
+        return None
+    return StallState(
+        stall_id=row["stall_id"],
+        market_id=row["market_id"],
+        stall_code=row["stall_code"],
+        status=row["status"],
+        zone=row["zone"],
+        sign_issued_at=row["sign_issued_at"],
+        sign_delivered_at=row["sign_delivered_at"],
+        verified_at=row["verified_at"],
+        verified_method=row["verified_method"],
+        verified_account_ok=row["verified_account_ok"],
+        last_payment_at=row["last_payment_at"],
+        fees_cashless=row["fees_cashless"],
+        needs_revisit=row["needs_revisit"],
+        revisit_reason=row["revisit_reason"],
+        partners=list(row["partners"]),
+        counted=(
+            row["counted_active"],
+            row["counted_qr_issued"],
+            row["counted_qr_verified"],
+            row["counted_transacting"],
+            row["counted_fees_cashless"],
+        ),
+        counted_zone=row["counted_zone"],
+        counted_partners=list(row["counted_partners"]),
+        now=row["now"],
+    )
+
+
+async def set_counted(
+    conn: asyncpg.Connection,
+    *,
+    stall_id: int,
+    flags: tuple[bool, bool, bool, bool, bool],
+    zone: str,
+    partners: list[str],
+) -> None:
+    """Record what the counters now hold for a stall."""
+    await conn.execute(
+        """UPDATE stall_coverage SET counted_active = $2, counted_qr_issued = $3,
+                  counted_qr_verified = $4, counted_transacting = $5, counted_fees_cashless = $6,
+                  counted_zone = $7, counted_partners = $8, updated_at = clock_timestamp()
+           WHERE stall_id = $1""",
+        stall_id,
+        *flags,
+        zone,
+        partners,
+    )
+
+
+async def set_sign_issued(conn: asyncpg.Connection, *, stall_id: int, user_id: int | None) -> None:
+    """A sign was generated for the stall (the first time counts)."""
+    await conn.execute(
+        """UPDATE stall_coverage SET sign_issued_at = coalesce(sign_issued_at, clock_timestamp()),
+                  sign_issued_by = coalesce(sign_issued_by, $2), updated_at = clock_timestamp()
+           WHERE stall_id = $1""",
+        stall_id,
+        user_id,
+    )
+
+
+async def set_sign_delivered(conn: asyncpg.Connection, *, stall_id: int, user_id: int) -> None:
+    """A volunteer put the sign up at the stall (the latest delivery is kept)."""
+    await conn.execute(
+        """UPDATE stall_coverage SET sign_delivered_at = clock_timestamp(), sign_delivered_by = $2,
+                  updated_at = clock_timestamp()
+           WHERE stall_id = $1""",
+        stall_id,
+        user_id,
+    )
+
+
+async def set_verified(
+    conn: asyncpg.Connection, *, stall_id: int, account_id: int, method: str, user_id: int | None
+) -> None:
+    """The stall's code was verified against this account; a return visit is no longer needed."""
+    await conn.execute(
+        """UPDATE stall_coverage SET verified_at = clock_timestamp(), verified_account_id = $2,
+                  verified_method = $3, verified_by = $4, needs_revisit = false,
+                      revisit_reason = NULL,
+                  revisit_flagged_at = NULL, updated_at = clock_timestamp()
+           WHERE stall_id = $1""",
+        stall_id,
+        account_id,
+        method,
+        user_id,
+    )
+
+
+async def flag_revisit(conn: asyncpg.Connection, *, stall_id: int, reason: str) -> None:
+    """Put the stall on the list of stalls to visit again."""
+    await conn.execute(
+        """UPDATE stall_coverage SET needs_revisit = true, revisit_reason = $2,
+                  revisit_flagged_at = clock_timestamp(), updated_at = clock_timestamp()
+           WHERE stall_id = $1""",
+        stall_id,
+        reason,
+    )
+
+
+async def set_fees_cashless(conn: asyncpg.Connection, *, stall_id: int, value: bool) -> None:
+    """Whether the stall pays its market fees cashless."""
+    await conn.execute(
+        "UPDATE stall_coverage SET fees_cashless = $2, updated_at = clock_timestamp() "
+        "WHERE stall_id = $1",
+        stall_id,
+        value,
+    )
+
+
+async def bump_last_payment(
+    conn: asyncpg.Connection, *, stall_id: int, occurred_at: datetime
+) -> None:
+    """Keep the latest payment time; a time in the future is clamped to now."""
+    await conn.execute(
+        """UPDATE stall_coverage
+           SET last_payment_at = greatest(last_payment_at, least($2::timestamptz,
+               clock_timestamp())),
+               updated_at = clock_timestamp()
+           WHERE stall_id = $1""",
+        stall_id,
+        occurred_at,
+    )
+
+
+async def stall_accounts(conn: asyncpg.Connection, stall_id: int) -> list[Account]:
+    """The stall's payment accounts (active or not)."""
+    rows = await conn.fetch(
+        """SELECT id, bin, account_number, service, active FROM payment_account
+           WHERE stall_id = $1 ORDER BY position, id""",
+        stall_id,
+    )
+    return [Account(**dict(r)) for r in rows]
+
+
+async def stall_market(conn: asyncpg.Connection, stall_id: int) -> int | None:
+    """The market of a stall."""
+    value = await conn.fetchval("SELECT market_id FROM stall WHERE id = $1", stall_id)
+    return int(value) if value is not None else None
+
+
+# ---------------------------------------------------------------- counters (writes)
+
+
+async def market_area(conn: asyncpg.Connection, market_id: int) -> Area:
+    """The rollup keys of a market."""
+    row = await conn.fetchrow(
+        """SELECT coalesce(ward_code, '') AS ward, coalesce(legacy_district_name,
+                '') AS legacy_district,
+                  coalesce(province_code, '') AS province
+           FROM market WHERE id = $1""",
+        market_id,
+    )
+    assert row is not None
+    return Area(**dict(row))
+
+
+async def apply_market_delta(
+    conn: asyncpg.Connection, market_id: int, delta: Counts
+) -> MarketCounters:
+    """Add a delta to a market's counters (locks the market's counter row) and return them."""
+    row = await conn.fetchrow(
+        """UPDATE market_coverage SET active_stalls = active_stalls + $2,
+                qr_issued = qr_issued + $3,
+                  qr_verified = qr_verified + $4, transacting = transacting + $5,
+                  fees_cashless = fees_cashless + $6, updated_at = clock_timestamp()
+           WHERE market_id = $1
+           RETURNING market_id, active_stalls, qr_issued, qr_verified, transacting, fees_cashless,
+                     status, status_since, rule_version""",
+        market_id,
+        *delta.astuple(),
+    )
+    assert row is not None, f"market {market_id} has no counter row"
+    return _market_counters(row)
+
+
+def _market_counters(row: asyncpg.Record) -> MarketCounters:
+    return MarketCounters(
+        market_id=row["market_id"],
+        counts=Counts.of(row),
+        status=row["status"],
+        status_since=row["status_since"],
+        rule_version=row["rule_version"],
+    )
+
+
+async def set_market_status(
+    conn: asyncpg.Connection, *, market_id: int, status: str, rule_version: int, at: datetime
+) -> None:
+    """Write a market's new status."""
+    await conn.execute(
+        """UPDATE market_coverage SET status = $2, status_since = $4, rule_version = $3
+           WHERE market_id = $1""",
+        market_id,
+        status,
+        rule_version,
+        at,
+    )
+
+
+_UPSERT_COUNTS = """
+ON CONFLICT ({key}) DO UPDATE SET
+    active_stalls = t.active_stalls + excluded.active_stalls,
+    qr_issued = t.qr_issued + excluded.qr_issued,
+    qr_verified = t.qr_verified + excluded.qr_verified,
+    transacting = t.transacting + excluded.transacting,
+    fees_cashless = t.fees_cashless + excluded.fees_cashless
+"""
+
+
+def _columns(deltas: Sequence[Counts]) -> list[list[int]]:
+    return [list(col) for col in zip(*(d.astuple() for d in deltas), strict=True)]
+
+
+async def apply_zone_deltas(
+    conn: asyncpg.Connection, market_id: int, deltas: dict[str, Counts]
+) -> None:
+    """Add deltas to a market's zone counters, in zone order."""
+    items = sorted((z, d) for z, d in deltas.items() if not d.is_zero())
+    if not items:
+        return
+    await conn.execute(
+        """INSERT INTO zone_coverage AS t (market_id, zone, active_stalls, qr_issued, qr_verified,
+                                           transacting, fees_cashless)
+           SELECT $1::bigint, * FROM unnest($2::text[], $3::int[], $4::int[], $5::int[],
+               $6::int[], $7::int[])
+           ORDER BY 1, 2"""
+        + _UPSERT_COUNTS.format(key="market_id, zone"),
+        market_id,
+        [z for z, _ in items],
+        *_columns([d for _, d in items]),
+    )
+
+
+async def apply_partner_deltas(
+    conn: asyncpg.Connection, market_id: int, deltas: dict[str, Counts]
+) -> None:
+    """Add deltas to a market's partner counters, in partner order."""
+    items = sorted((p, d) for p, d in deltas.items() if not d.is_zero())
+    if not items:
+        return
+    await conn.execute(
+        """INSERT INTO partner_coverage AS t (market_id, partner_code, active_stalls, qr_issued,
+                                              qr_verified, transacting, fees_cashless)
+           SELECT $1::bigint, * FROM unnest($2::text[], $3::int[], $4::int[], $5::int[],
+               $6::int[], $7::int[])
+           ORDER BY 1, 2"""
+        + _UPSERT_COUNTS.format(key="market_id, partner_code"),
+        market_id,
+        [p for p, _ in items],
+        *_columns([d for _, d in items]),
+    )
+
+
+@dataclass(frozen=True)
+class RollupDelta:
+    kind: str
+    key: str
+    slot: int
+    counts: Counts
+    statuses: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+
+async def apply_rollup_deltas(conn: asyncpg.Connection, deltas: list[RollupDelta]) -> None:
+    """Add deltas to rollup rows in (kind, key, slot) order: concurrent writers never deadlock."""
+    merged: dict[tuple[str, str, int], tuple[Counts, tuple[int, ...]]] = {}
+    for d in deltas:
+        k = (d.kind, d.key, d.slot)
+        counts, statuses = merged.get(k, (Counts(), (0, 0, 0, 0)))
+        merged[k] = (
+            counts + d.counts,
+            tuple(a + b for a, b in zip(statuses, d.statuses, strict=True)),
+        )
+    items = sorted((k, v) for k, v in merged.items() if not (v[0].is_zero() and not any(v[1])))
+    if not items:
+        return
+    cols = _columns([v[0] for _, v in items])
+    status_cols = [list(col) for col in zip(*(v[1] for _, v in items), strict=True)]
+    await conn.execute(
+        """INSERT INTO coverage_rollup AS t (kind, key, slot, active_stalls, qr_issued, qr_verified,
+                                             transacting, fees_cashless, not_started, in_progress,
+                                             cashless, lapsed)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[], $4::int[], $5::int[],
+                                $6::int[], $7::int[], $8::int[], $9::int[], $10::int[], $11::int[],
+                                $12::int[])
+           ORDER BY 1, 2, 3"""
+        + _UPSERT_COUNTS.format(key="kind, key, slot")
+        + """,  not_started = t.not_started + excluded.not_started,
+                in_progress = t.in_progress + excluded.in_progress,
+                cashless = t.cashless + excluded.cashless,
+                lapsed = t.lapsed + excluded.lapsed""",
+        [k[0] for k, _ in items],
+        [k[1] for k, _ in items],
+        [k[2] for k, _ in items],
+        *cols,
+        *status_cols,
+    )
+
+
+def status_delta(old: str | None, new: str) -> tuple[int, int, int, int]:
+    """Rollup status-count delta of a market moving from `old` to `new`."""
+    return tuple(a + b for a, b in zip(_status_tuple(old, -1), _status_tuple(new), strict=True))  # type: ignore[return-value]
+
+
+async def insert_status_history(
+    conn: asyncpg.Connection,
+    *,
+    market_id: int,
+    status: str,
+    previous: str | None,
+    rule_version: int,
+    reason: str,
+    counts: Counts,
+    at: datetime,
+) -> None:
+    """Record a status change with the numbers that caused it."""
+    await conn.execute(
+        """INSERT INTO market_status_history (market_id, status, previous_status, rule_version,
+                reason,
+                                              active_stalls, qr_issued, qr_verified, transacting,
+                                              fees_cashless, changed_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+        market_id,
+        status,
+        previous,
+        rule_version,
+        reason,
+        *counts.astuple(),
+        at,
+    )
+
+
+async def upsert_snapshot(
+    conn: asyncpg.Connection, *, market_id: int, day: date, counters: MarketCounters
+) -> None:
+    """Write (or overwrite) a market's numbers for a day."""
+    await conn.execute(
+        """INSERT INTO coverage_snapshot AS t (market_id, day, active_stalls, qr_issued,
+                qr_verified,
+                                               transacting, fees_cashless, status, rule_version)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (market_id, day) DO UPDATE SET
+               active_stalls = excluded.active_stalls, qr_issued = excluded.qr_issued,
+               qr_verified = excluded.qr_verified, transacting = excluded.transacting,
+               fees_cashless = excluded.fees_cashless, status = excluded.status,
+               rule_version = excluded.rule_version, taken_at = clock_timestamp()""",
+        market_id,
+        day,
+        *counters.counts.astuple(),
+        counters.status,
+        counters.rule_version,
+    )
+
+
+async def snapshot_all(conn: asyncpg.Connection, *, day: date) -> int:
+    """Write every market's numbers for a day; returns how many markets."""
+    result = await conn.execute(
+        """INSERT INTO coverage_snapshot AS t (market_id, day, active_stalls, qr_issued,
+                qr_verified,
+                                               transacting, fees_cashless, status, rule_version)
+           SELECT market_id, $1, active_stalls, qr_issued, qr_verified, transacting, fees_cashless,
+                  status, rule_version
+           FROM market_coverage
+           ON CONFLICT (market_id, day) DO UPDATE SET
+               active_stalls = excluded.active_stalls, qr_issued = excluded.qr_issued,
+               qr_verified = excluded.qr_verified, transacting = excluded.transacting,
+               fees_cashless = excluded.fees_cashless, status = excluded.status,
+               rule_version = excluded.rule_version, taken_at = clock_timestamp()""",
+        day,
+    )
+    return int(result.split()[-1])
+
+
+async def expiring_markets(conn: asyncpg.Connection, cutoff: datetime) -> list[int]:
+    """Markets with stalls counted as transacting whose last payment is older than cutoff."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT market_id FROM stall_coverage
+           WHERE counted_transacting AND last_payment_at < $1 ORDER BY market_id""",
+        cutoff,
+    )
+    return [int(r["market_id"]) for r in rows]
+
+
+async def expire_transacting(
+    conn: asyncpg.Connection, market_id: int, cutoff: datetime
+) -> list[tuple[str, list[str]]]:
+    """Stop counting stalls whose last payment left the window; (zone, partners) of each."""
+    rows = await conn.fetch(
+        """UPDATE stall_coverage SET counted_transacting = false, updated_at = clock_timestamp()
+           WHERE market_id = $1 AND counted_transacting AND last_payment_at < $2
+           RETURNING counted_zone, counted_partners""",
+        market_id,
+        cutoff,
+    )
+    return [(r["counted_zone"], list(r["counted_partners"])) for r in rows]
+
+
+async def lock_market_counters(
+    conn: asyncpg.Connection, market_ids: list[int]
+) -> list[MarketCounters]:
+    """Counter rows of these markets, locked in id order."""
+    rows = await conn.fetch(
+        """SELECT market_id, active_stalls, qr_issued, qr_verified, transacting, fees_cashless,
+                  status, status_since, rule_version
+           FROM market_coverage WHERE market_id = any($1::bigint[]) ORDER BY market_id FOR
+               UPDATE""",
+        market_ids,
+    )
+    return [_market_counters(r) for r in rows]
+
+
+async def all_market_ids(conn: asyncpg.Connection) -> list[int]:
+    """Ids of every market with counters."""
+    return [
+        int(r["market_id"])
+        for r in await conn.fetch("SELECT market_id FROM market_coverage ORDER BY 1")
+    ]
+
+
+async def market_areas(conn: asyncpg.Connection, market_ids: list[int]) -> dict[int, Area]:
+    """Rollup keys of several markets."""
+    rows = await conn.fetch(
+        """SELECT id, coalesce(ward_code, '') AS ward, coalesce(legacy_district_name,
+                '') AS legacy_district,
+                  coalesce(province_code, '') AS province
+           FROM market WHERE id = any($1::bigint[])""",
+        market_ids,
+    )
+    return {int(r["id"]): Area(r["ward"], r["legacy_district"], r["province"]) for r in rows}
+
+
+async def set_rule_version_all(conn: asyncpg.Connection, version: int) -> None:
+    """Every market's status was evaluated under this rule version."""
+    await conn.execute(
+        "UPDATE market_coverage SET rule_version = $1 WHERE rule_version IS DISTINCT FROM $1",
+        version,
+    )
+
+
+# ---------------------------------------------------------------- reads
+
+
+async def market_counters(conn: asyncpg.Connection, market_id: int) -> MarketCounters | None:
+    """A market's counters and status."""
+    row = await conn.fetchrow(
+        """SELECT market_id, active_stalls, qr_issued, qr_verified, transacting, fees_cashless,
+                  status, status_since, rule_version
+           FROM market_coverage WHERE market_id = $1""",
+        market_id,
+    )
+    return _market_counters(row) if row else None
+
+
+async def zone_counters(conn: asyncpg.Connection, market_id: int) -> list[tuple[str, Counts]]:
+    """A market's counters per zone (zones that ever had an active stall), by zone."""
+    rows = await conn.fetch(
+        """SELECT zone, active_stalls, qr_issued, qr_verified, transacting, fees_cashless
+           FROM zone_coverage WHERE market_id = $1 ORDER BY zone""",
+        market_id,
+    )
+    return [(r["zone"], Counts.of(r)) for r in rows]
+
+
+async def market_zones(conn: asyncpg.Connection, market_id: int) -> list[str]:
+    """The zones a market declares."""
+    return list(await conn.fetchval("SELECT zones FROM market WHERE id = $1", market_id) or [])
+
+
+_SUM_COUNTS = """sum(active_stalls) AS active_stalls, sum(qr_issued) AS qr_issued,
+       sum(qr_verified) AS qr_verified, sum(transacting) AS transacting,
+       sum(fees_cashless) AS fees_cashless"""
+
+
+def _group(
+    row: asyncpg.Record, *, with_statuses: bool = True, with_markets: bool = True
+) -> GroupRow:
+    return GroupRow(
+        key=row["key"],
+        name=row["name"],
+        markets=int(row["markets"]) if with_markets else None,
+        counts=Counts.of(row),
+        statuses={s: int(row[s]) for s in STATUSES} if with_statuses else None,
+    )
+
+
+async def rollup_groups(
+    conn: asyncpg.Connection, kind: str, *, only_key: str | None = None
+) -> list[GroupRow]:
+    """City-wide groups of a kind from the maintained rollup (at most 16 rows per group)."""
+    rows = await conn.fetch(
+        f"""SELECT g.*, {_NAME_SQL} AS name FROM (
+                SELECT key, sum(markets) AS markets, {_SUM_COUNTS},
+                       sum(not_started) AS not_started, sum(in_progress) AS in_progress,
+                       sum(cashless) AS cashless, sum(lapsed) AS lapsed
+                FROM coverage_rollup WHERE kind = $1 AND ($2::text IS NULL OR key = $2)
+                GROUP BY key) g
+            ORDER BY g.key""",
+        kind,
+        only_key,
+    )
+    partner = kind == "partner"
+    return [
+        _group(r, with_statuses=not partner, with_markets=not partner)
+        for r in rows
+        if partner or r["markets"] or r["active_stalls"]
+    ]
+
+
+# Display name of a group key ($1 is the kind).
+_NAME_SQL = """CASE $1
+    WHEN 'ward' THEN (SELECT u.name FROM admin_unit u WHERE u.scheme = '2025-07' AND u.code = g.key)
+    WHEN 'province' THEN (SELECT u.name FROM admin_unit u WHERE u.scheme = '2025-07'
+        AND u.code = g.key)
+    WHEN 'legacy_district' THEN nullif(g.key, '')
+    ELSE g.key END"""
+
+_KEY_SQL = """CASE $1 WHEN 'ward' THEN coalesce(m.ward_code, '')
+    WHEN 'legacy_district' THEN coalesce(m.legacy_district_name, '')
+    ELSE coalesce(m.province_code, '') END"""
+
+
+async def scoped_groups(
+    conn: asyncpg.Connection, kind: str, market_ids: list[int]
+) -> list[GroupRow]:
+    """Groups of a kind over a few markets (a scoped user's), summed from their counters."""
+    if kind == "partner":
+        rows = await conn.fetch(
+            f"""SELECT g.*, g.key AS name FROM (
+                    SELECT partner_code AS key, 0 AS markets, {_SUM_COUNTS}
+                    FROM partner_coverage WHERE market_id = any($2::bigint[]) GROUP BY
+                        partner_code) g
+                WHERE $1::text = 'partner' ORDER BY g.key""",
+            kind,
+            market_ids,
+        )
+        return [_group(r, with_statuses=False, with_markets=False) for r in rows]
+    rows = await conn.fetch(
+        f"""SELECT g.*, {_NAME_SQL} AS name FROM (
+                SELECT {_KEY_SQL} AS key, count(*) AS markets,
+                       sum(c.active_stalls) AS active_stalls, sum(c.qr_issued) AS qr_issued,
+                       sum(c.qr_verified) AS qr_verified, sum(c.transacting) AS transacting,
+                       sum(c.fees_cashless) AS fees_cashless,
+                       count(*) FILTER (WHERE c.status = 'not_started') AS not_started,
+                       count(*) FILTER (WHERE c.status = 'in_progress') AS in_progress,
+                       count(*) FILTER (WHERE c.status = 'cashless') AS cashless,
+                       count(*) FILTER (WHERE c.status = 'lapsed') AS lapsed
+                FROM market m JOIN market_coverage c ON c.market_id = m.id
+                WHERE m.id = any($2::bigint[]) GROUP BY 1) g
+            ORDER BY g.key""",
+        kind,
+        market_ids,
+    )
+    return [_group(r) for r in rows]
+
+
+async def market_groups(conn: asyncpg.Connection, market_ids: list[int] | None) -> list[GroupRow]:
+    """One group per market (all markets, or these), with status, area and point."""
+    rows = await conn.fetch(
+        """SELECT m.id, m.name, m.lat, m.lon, m.ward_code, w.name AS ward_name,
+                  m.legacy_district_name, c.active_stalls, c.qr_issued, c.qr_verified,
+                      c.transacting,
+                  c.fees_cashless, c.status
+           FROM market m JOIN market_coverage c ON c.market_id = m.id
+           LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
+           WHERE $1::bigint[] IS NULL OR m.id = any($1::bigint[])
+           ORDER BY m.name, m.id""",
+        market_ids,
+    )
+    return [
+        GroupRow(
+            key=str(r["id"]),
+            name=r["name"],
+            markets=1,
+            counts=Counts.of(r),
+            statuses={s: int(r["status"] == s) for s in STATUSES},
+            status=r["status"],
+            lat=r["lat"],
+            lon=r["lon"],
+            ward_code=r["ward_code"],
+            ward_name=r["ward_name"],
+            legacy_district=r["legacy_district_name"],
+        )
+        for r in rows
+    ]
+
+
+async def partner_code_of(conn: asyncpg.Connection, user_id: int) -> str | None:
+    """The partner a partner user works for."""
+    return await conn.fetchval("SELECT partner_code FROM app_user WHERE id = $1", user_id)
+
+
+async def stall_tiles(conn: asyncpg.Connection, market_id: int) -> list[Tile]:
+    """Every stall of a market with its counted levels, in zone and stall-code order."""
+    rows = await conn.fetch(
+        """SELECT s.id, s.stall_code, coalesce(s.zone, '') AS zone, s.status,
+                  coalesce(c.counted_active, false) AS a, coalesce(c.counted_qr_issued, false) AS i,
+                  coalesce(c.counted_qr_verified, false) AS v, coalesce(c.counted_transacting,
+                      false) AS t,
+                  coalesce(c.counted_fees_cashless, false) AS f,
+                  coalesce(c.needs_revisit, false) AS needs_revisit, c.revisit_reason
+           FROM stall s LEFT JOIN stall_coverage c ON c.stall_id = s.id
+           WHERE s.market_id = $1
+           ORDER BY coalesce(s.zone, ''), s.code_sort, s.id""",
+        market_id,
+    )
+    return [
+        Tile(
+            id=r["id"],
+            stall_code=r["stall_code"],
+            zone=r["zone"],
+            status=r["status"],
+            counted=(r["a"], r["i"], r["v"], r["t"], r["f"]),
+            needs_revisit=r["needs_revisit"],
+            revisit_reason=r["revisit_reason"],
+        )
+        for r in rows
+    ]
+
+
+async def status_history(conn: asyncpg.Connection, market_id: int, limit: int) -> list[HistoryRow]:
+    """A market's status changes, newest first."""
+    rows = await conn.fetch(
+        """SELECT status, previous_status, rule_version, reason, active_stalls, qr_issued,
+                qr_verified,
+                  transacting, fees_cashless, changed_at
+           FROM market_status_history WHERE market_id = $1 ORDER BY changed_at DESC,
+               id DESC LIMIT $2""",
+        market_id,
+        limit,
+    )
+    return [
+        HistoryRow(
+            status=r["status"],
+            previous_status=r["previous_status"],
+            rule_version=r["rule_version"],
+            reason=r["reason"],
+            counts=Counts.of(r),
+            changed_at=r["changed_at"],
+        )
+        for r in rows
+    ]
+
+
+async def snapshot_series(
+    conn: asyncpg.Connection, market_ids: list[int] | None, start: date, end: date
+) -> list[SnapshotRow]:
+    """Daily sums over markets from start to end; each market carries its last snapshot forward.
+
+    Days before a market's first snapshot do not count it; a day no market has data for is left out.
+    """
+    rows = await conn.fetch(
+        f"""WITH days AS (SELECT d::date AS day FROM generate_series($2::date, $3::date,
+                 '1 day') d),
+                 ms AS (SELECT market_id FROM market_coverage
+                        WHERE $1::bigint[] IS NULL OR market_id = any($1::bigint[]))
+            SELECT days.day, count(s.market_id) AS markets, {_SUM_COUNTS},
+                   count(*) FILTER (WHERE s.status = 'not_started') AS not_started,
+                   count(*) FILTER (WHERE s.status = 'in_progress') AS in_progress,
+                   count(*) FILTER (WHERE s.status = 'cashless') AS cashless,
+                   count(*) FILTER (WHERE s.status = 'lapsed') AS lapsed
+            FROM days CROSS JOIN ms
+            JOIN LATERAL (SELECT x.market_id, x.active_stalls, x.qr_issued, x.qr_verified,
+                x.transacting,
+                                 x.fees_cashless, x.status
+                          FROM coverage_snapshot x
+                          WHERE x.market_id = ms.market_id AND x.day <= days.day
+                          ORDER BY x.day DESC LIMIT 1) s ON true
+            GROUP BY days.day ORDER BY days.day""",
+        market_ids,
+        start,
+        end,
+    )
+    out = []
+    for r in rows:
+        statuses = {s: int(r[s]) for s in STATUSES}
+        single: list[Status] = [s for s in STATUS_NAMES if statuses[s]] if r["markets"] == 1 else []
+        out.append(
+            SnapshotRow(
+                day=r["day"],
+                counts=Counts.of(r),
+                status=single[0] if single else None,
+                markets=int(r["markets"]),
+                statuses=statuses,
+            )
+        )
+    return out
+
+
+async def sum_market_counters(
+    conn: asyncpg.Connection, market_ids: list[int] | None
+) -> tuple[int, Counts, dict[str, int]]:
+    """Live totals over markets (all, or these): (markets, counts, markets per status)."""
+    row = await conn.fetchrow(
+        f"""SELECT count(*) AS markets, {_SUM_COUNTS},
+                   count(*) FILTER (WHERE status = 'not_started') AS not_started,
+                   count(*) FILTER (WHERE status = 'in_progress') AS in_progress,
+                   count(*) FILTER (WHERE status = 'cashless') AS cashless,
+                   count(*) FILTER (WHERE status = 'lapsed') AS lapsed
+            FROM market_coverage WHERE $1::bigint[] IS NULL OR market_id = any($1::bigint[])""",
+        market_ids,
+    )
+    return int(row["markets"]), Counts.of(row), {s: int(row[s]) for s in STATUSES}
+
+
+@dataclass(frozen=True)
+class VisitRow:
+    stall_code: str
+    zone: str
+    reason: str
+
+
+async def stalls_to_visit(conn: asyncpg.Connection, market_id: int) -> list[VisitRow]:
+    """Active stalls that still need a visit: flagged first, then no sign, then not verified."""
+    rows = await conn.fetch(
+        """SELECT s.stall_code, coalesce(s.zone, '') AS zone,
+                  CASE WHEN c.needs_revisit THEN 'revisit'
+                       WHEN NOT c.counted_qr_issued THEN 'no_sign'
+                       ELSE 'not_verified' END AS reason
+           FROM stall s JOIN stall_coverage c ON c.stall_id = s.id
+           WHERE s.market_id = $1 AND s.status = 'active'
+             AND (c.needs_revisit OR NOT c.counted_qr_verified)
+           ORDER BY CASE WHEN c.needs_revisit THEN 0 WHEN NOT c.counted_qr_issued THEN 1 ELSE 2 END,
+                    coalesce(s.zone, ''), s.code_sort, s.id""",
+        market_id,
+    )
+    return [VisitRow(**dict(r)) for r in rows]
+
+
+async def market_header(conn: asyncpg.Connection, market_id: int) -> dict[str, Any] | None:
+    """Name and area of a market, for reports."""
+    row = await conn.fetchrow(
+        """SELECT m.id, m.name, m.address, m.ward_code, w.name AS ward_name, m.legacy_ward_name,
+                  m.legacy_district_name, p.name AS province_name
+           FROM market m
+           LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
+           LEFT JOIN admin_unit p ON p.scheme = '2025-07' AND p.code = m.province_code
+           WHERE m.id = $1""",
+        market_id,
+    )
+    return dict(row) if row else None
+
+
+# ---------------------------------------------------------------- exports
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    market_ids: list[int] | None  # None: every market
+    market_id: int | None = None
+    ward_code: str | None = None
+    level: str | None = None
+    needs_revisit: bool | None = None
+
+
+_LEVEL_COLUMN = {
+    "registered": "c.counted_active",
+    "qr_issued": "c.counted_qr_issued",
+    "qr_verified": "c.counted_qr_verified",
+    "transacting": "c.counted_transacting",
+    "fees_cashless": "c.counted_fees_cashless",
+}
+
+_EXPORT_FROM = """
+FROM stall s
+JOIN market m ON m.id = s.market_id
+JOIN stall_coverage c ON c.stall_id = s.id
+LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
+LEFT JOIN stallholder h ON h.id = s.holder_id
+WHERE ($1::bigint[] IS NULL OR s.market_id = any($1::bigint[]))
+  AND ($2::bigint IS NULL OR s.market_id = $2)
+  AND ($3::text IS NULL OR m.ward_code = $3)
+  AND ($4::boolean IS NULL OR c.needs_revisit = $4)
+"""
+
+
+def _export_where(f: ExportFilter) -> tuple[str, list[Any]]:
+    sql = _EXPORT_FROM
+    if f.level is not None:
+        sql += f"  AND {_LEVEL_COLUMN[f.level]}\n"
+    return sql, [f.market_ids, f.market_id, f.ward_code, f.needs_revisit]
+
+
+async def export_rows(
+    conn: asyncpg.Connection, f: ExportFilter, *, personal: bool
+) -> AsyncIterator[dict[str, Any]]:
+    """Stream the filtered stalls as flat dicts (personal fields only when asked)."""
+    where, args = _export_where(f)
+    personal_cols = ", h.full_name AS holder_name, h.phone_e164 AS phone" if personal else ""
+    sql = f"""SELECT s.id AS stall_id, s.market_id, m.name AS market_name, m.ward_code,
+                     w.name AS ward_name, m.legacy_district_name AS legacy_district, s.stall_code,
+                     s.zone, s.goods, s.status,
+                     c.counted_active AS registered, c.counted_qr_issued AS qr_issued,
+                     c.counted_qr_verified AS qr_verified, c.counted_transacting AS transacting,
+                     c.counted_fees_cashless AS fees_cashless, c.needs_revisit, c.revisit_reason,
+                     c.sign_issued_at, c.sign_delivered_at, c.verified_at, c.verified_method,
+                     c.last_payment_at,
+                     (SELECT count(*) FROM payment_account a WHERE a.stall_id = s.id AND a.active)
+                         AS account_count,
+                     coalesce((SELECT array_agg(a.bin ORDER BY a.position,
+                         a.id) FROM payment_account a
+                               WHERE a.stall_id = s.id AND a.active), '{{}}') AS bins,
+                     coalesce((SELECT array_agg(DISTINCT a.partner_code ORDER BY a.partner_code)
+                               FROM payment_account a
+                               WHERE a.stall_id = s.id AND a.active AND a.partner_code IS NOT NULL),
+                              '{{}}') AS partner_codes,
+                     s.lat, s.lon, m.lat AS market_lat, m.lon AS market_lon{personal_cols}
+              {where}
+              ORDER BY s.market_id, coalesce(s.zone, ''), s.code_sort, s.id"""
+    async with conn.transaction():
+        async for row in conn.cursor(sql, *args, prefetch=500):
+            yield dict(row)
+
+
+async def log_export_access(
+    conn: asyncpg.Connection, f: ExportFilter, *, actor_id: int, route: str
+) -> int:
+    """One access_log row per stallholder whose personal fields an export carries."""
+    where, args = _export_where(f)
+    result = await conn.execute(
+        f"""INSERT INTO access_log (actor_id, stallholder_id, route, reason)
+            SELECT DISTINCT ${len(args) + 1}::bigint, s.holder_id, ${len(args) + 2}::text, 'export'
+            {where} AND s.holder_id IS NOT NULL""",
+        *args,
+        actor_id,
+        route,
+    )
+    return int(result.split()[-1])
+
+
+# ---------------------------------------------------------------- recount and rebuild
+
+# The truth, from the facts alone ($1 = start of the transacting window).
+_TRUTH = """
+SELECT s.id AS stall_id, s.market_id, coalesce(s.zone, '') AS zone,
+       (s.status = 'active') AS active,
+       (s.status = 'active' AND (c.sign_issued_at IS NOT NULL OR c.sign_delivered_at IS NOT NULL
+                                 OR v.ok)) AS qr_issued,
+       (s.status = 'active' AND v.ok) AS qr_verified,
+       (s.status = 'active' AND coalesce(c.last_payment_at >= $1, false)) AS transacting,
+       (s.status = 'active' AND coalesce(c.fees_cashless, false)) AS fees_cashless,
+       CASE WHEN s.status = 'active' THEN coalesce(
+           (SELECT array_agg(DISTINCT a.partner_code ORDER BY a.partner_code) FROM payment_account a
+            WHERE a.stall_id = s.id AND a.active AND a.partner_code IS NOT NULL), '{}')
+       ELSE '{}' END AS partners
+FROM stall s
+LEFT JOIN stall_coverage c ON c.stall_id = s.id
+CROSS JOIN LATERAL (SELECT coalesce(EXISTS (
+    SELECT 1 FROM payment_account a
+    WHERE a.id = c.verified_account_id AND a.stall_id = s.id AND a.active), false) AS ok) v
+"""
+
+_TRUTH_SUMS = """count(*) FILTER (WHERE t.active) AS active_stalls,
+       count(*) FILTER (WHERE t.qr_issued) AS qr_issued,
+       count(*) FILTER (WHERE t.qr_verified) AS qr_verified,
+       count(*) FILTER (WHERE t.transacting) AS transacting,
+       count(*) FILTER (WHERE t.fees_cashless) AS fees_cashless"""
+
+
+async def truth_by_market(conn: asyncpg.Connection, window_start: datetime) -> dict[int, Counts]:
+    """Full recount per market (scans every stall)."""
+    rows = await conn.fetch(
+        f"""SELECT m.id AS market_id, {_TRUTH_SUMS}
+            FROM market m LEFT JOIN ({_TRUTH}) t ON t.market_id = m.id GROUP BY m.id""",
+        window_start,
+    )
+    return {int(r["market_id"]): Counts.of(r) for r in rows}
+
+
+async def truth_by_zone(
+    conn: asyncpg.Connection, window_start: datetime
+) -> dict[tuple[int, str], Counts]:
+    """Full recount per (market, zone), active stalls only."""
+    rows = await conn.fetch(
+        f"SELECT t.market_id, t.zone, {_TRUTH_SUMS} FROM ({_TRUTH}) t WHERE t.active GROUP BY 1, 2",
+        window_start,
+    )
+    return {(int(r["market_id"]), r["zone"]): Counts.of(r) for r in rows}
+
+
+async def truth_by_partner(
+    conn: asyncpg.Connection, window_start: datetime
+) -> dict[tuple[int, str], Counts]:
+    """Full recount per (market, partner)."""
+    rows = await conn.fetch(
+        f"""SELECT t.market_id, p AS partner, {_TRUTH_SUMS}
+            FROM ({_TRUTH}) t, unnest(t.partners) AS p GROUP BY 1, 2""",
+        window_start,
+    )
+    return {(int(r["market_id"]), r["partner"]): Counts.of(r) for r in rows}
+
+
+async def stored_by_market(conn: asyncpg.Connection) -> dict[int, tuple[Counts, str]]:
+    rows = await conn.fetch(
+        "SELECT market_id, active_stalls, qr_issued, qr_verified, transacting, fees_cashless, "
+        "status FROM market_coverage"
+    )
+    return {int(r["market_id"]): (Counts.of(r), r["status"]) for r in rows}
+
+
+async def stored_by_zone(conn: asyncpg.Connection) -> dict[tuple[int, str], Counts]:
+    rows = await conn.fetch(
+        "SELECT market_id, zone, active_stalls, qr_issued, qr_verified, transacting, fees_cashless "
+        "FROM zone_coverage"
+    )
+    return {(int(r["market_id"]), r["zone"]): Counts.of(r) for r in rows}
+
+
+async def stored_by_partner(conn: asyncpg.Connection) -> dict[tuple[int, str], Counts]:
+    rows = await conn.fetch(
+        "SELECT market_id, partner_code, active_stalls, qr_issued, qr_verified, transacting, "
+        "fees_cashless FROM partner_coverage"
+    )
+    return {(int(r["market_id"]), r["partner_code"]): Counts.of(r) for r in rows}
+
+
+async def stored_rollups(
+    conn: asyncpg.Connection,
+) -> dict[tuple[str, str], tuple[int, Counts, tuple[int, ...]]]:
+    rows = await conn.fetch(
+        f"""SELECT kind, key, sum(markets) AS markets, {_SUM_COUNTS},
+                   sum(not_started) AS not_started, sum(in_progress) AS in_progress,
+                   sum(cashless) AS cashless, sum(lapsed) AS lapsed
+            FROM coverage_rollup GROUP BY kind, key"""
+    )
+    return {
+        (r["kind"], r["key"]): (int(r["markets"]), Counts.of(r), tuple(int(r[s]) for s in STATUSES))
+        for r in rows
+    }
+
+
+async def all_market_areas(conn: asyncpg.Connection) -> dict[int, Area]:
+    rows = await conn.fetch(
+        """SELECT id, coalesce(ward_code, '') AS ward, coalesce(legacy_district_name,
+                '') AS legacy_district,
+                  coalesce(province_code, '') AS province FROM market"""
+    )
+    return {int(r["id"]): Area(r["ward"], r["legacy_district"], r["province"]) for r in rows}
+
+
+async def stale_stall_flags(conn: asyncpg.Connection, window_start: datetime) -> int:
+    """Stalls whose counted flags, zone or partners differ from the facts (or lack a row)."""
+    return int(
+        await conn.fetchval(
+            f"""SELECT count(*)
+                     FROM ({_TRUTH}) t LEFT JOIN stall_coverage c ON c.stall_id = t.stall_id
+                WHERE c.stall_id IS NULL
+                   OR (c.counted_active, c.counted_qr_issued, c.counted_qr_verified,
+                       c.counted_transacting, c.counted_fees_cashless)
+                      IS DISTINCT FROM (t.active, t.qr_issued, t.qr_verified, t.transacting,
+                                        t.fees_cashless)
+                   OR (t.active AND c.counted_zone <> t.zone)
+                   OR c.counted_partners <> t.partners""",
+            window_start,
+        )
+    )
+
+
+async def rebuild_counters(conn: asyncpg.Connection, window_start: datetime) -> None:
+    """Recompute every counter from the facts (set-based; for bulk loads and repairs).
+
+    Takes the rule lock exclusively, so no stall change runs meanwhile. Status is left as is;
+    the caller re-evaluates it.
+    """
+    await conn.execute(f"SELECT pg_advisory_xact_lock({RULE_LOCK})")
+    await conn.execute(
+        """INSERT INTO stall_coverage (stall_id, market_id)
+           SELECT s.id, s.market_id FROM stall s
+           WHERE NOT EXISTS (SELECT 1 FROM stall_coverage c WHERE c.stall_id = s.id)"""
+    )
+    await conn.execute(
+        f"""UPDATE stall_coverage c SET counted_active = t.active, counted_qr_issued = t.qr_issued,
+                   counted_qr_verified = t.qr_verified, counted_transacting = t.transacting,
+                   counted_fees_cashless = t.fees_cashless,
+                   counted_zone = CASE WHEN t.active THEN t.zone ELSE '' END,
+                   counted_partners = t.partners
+            FROM ({_TRUTH}) t
+            WHERE t.stall_id = c.stall_id
+              AND ((c.counted_active, c.counted_qr_issued, c.counted_qr_verified,
+                    c.counted_transacting, c.counted_fees_cashless, c.counted_zone,
+                        c.counted_partners)
+                   IS DISTINCT FROM (t.active, t.qr_issued, t.qr_verified, t.transacting,
+                                     t.fees_cashless, CASE WHEN t.active THEN t.zone ELSE '' END,
+                                     t.partners))""",
+        window_start,
+    )
+    await rebuild_aggregates(conn)
+
+
+async def rebuild_aggregates(conn: asyncpg.Connection) -> None:
+    """Recompute market, zone and partner counters and the rollups from stalls' counted flags."""
+    await conn.execute(
+        """UPDATE market_coverage mc SET active_stalls = x.a, qr_issued = x.i, qr_verified = x.v,
+                  transacting = x.t, fees_cashless = x.f, updated_at = clock_timestamp()
+           FROM (SELECT m.id,
+                        count(c.stall_id) FILTER (WHERE c.counted_active) AS a,
+                        count(c.stall_id) FILTER (WHERE c.counted_qr_issued) AS i,
+                        count(c.stall_id) FILTER (WHERE c.counted_qr_verified) AS v,
+                        count(c.stall_id) FILTER (WHERE c.counted_transacting) AS t,
+                        count(c.stall_id) FILTER (WHERE c.counted_fees_cashless) AS f
+                 FROM market m LEFT JOIN stall_coverage c ON c.market_id = m.id GROUP BY m.id) x
+           WHERE x.id = mc.market_id
+             AND (mc.active_stalls, mc.qr_issued, mc.qr_verified, mc.transacting, mc.fees_cashless)
+                 IS DISTINCT FROM (x.a, x.i, x.v, x.t, x.f)"""
+    )
+    await conn.execute(
+        """DELETE FROM zone_coverage;
+           INSERT INTO zone_coverage (market_id, zone, active_stalls, qr_issued, qr_verified,
+                                      transacting, fees_cashless)
+           SELECT market_id, counted_zone, count(*), count(*) FILTER (WHERE counted_qr_issued),
+                  count(*) FILTER (WHERE counted_qr_verified),
+                      count(*) FILTER (WHERE counted_transacting),
+                  count(*) FILTER (WHERE counted_fees_cashless)
+           FROM stall_coverage WHERE counted_active GROUP BY market_id, counted_zone;
+           DELETE FROM partner_coverage;
+           INSERT INTO partner_coverage (market_id, partner_code, active_stalls, qr_issued,
+               qr_verified,
+                                         transacting, fees_cashless)
+           SELECT market_id, p, count(*), count(*) FILTER (WHERE counted_qr_issued),
+                  count(*) FILTER (WHERE counted_qr_verified),
+                      count(*) FILTER (WHERE counted_transacting),
+                  count(*) FILTER (WHERE counted_fees_cashless)
+           FROM stall_coverage, unnest(counted_partners) AS p GROUP BY market_id, p;"""
+    )
+    await rebuild_rollups(conn)
+
+
+async def rebuild_rollups(conn: asyncpg.Connection) -> None:
+    """Recompute the area and partner rollups from the market and partner counters."""
+    await conn.execute(
+        f"""DELETE FROM coverage_rollup;
+            INSERT INTO coverage_rollup (kind, key, slot, markets, active_stalls, qr_issued,
+                qr_verified,
+                                         transacting, fees_cashless, not_started, in_progress,
+                                             cashless,
+                                         lapsed)
+            SELECT k.kind, k.key, mod(c.market_id, {SLOTS})::smallint, count(*),
+                sum(c.active_stalls),
+                   sum(c.qr_issued), sum(c.qr_verified), sum(c.transacting), sum(c.fees_cashless),
+                   count(*) FILTER (WHERE c.status = 'not_started'),
+                   count(*) FILTER (WHERE c.status = 'in_progress'),
+                   count(*) FILTER (WHERE c.status = 'cashless'),
+                   count(*) FILTER (WHERE c.status = 'lapsed')
+            FROM market_coverage c JOIN market m ON m.id = c.market_id
+            CROSS JOIN LATERAL (VALUES ('ward', coalesce(m.ward_code, '')),
+                                       ('legacy_district', coalesce(m.legacy_district_name, '')),
+                                       ('province', coalesce(m.province_code, ''))) AS k (kind, key)
+            GROUP BY 1, 2, 3;
+            INSERT INTO coverage_rollup (kind, key, slot, active_stalls, qr_issued, qr_verified,
+                                         transacting, fees_cashless)
+            SELECT 'partner', partner_code, mod(market_id, {SLOTS})::smallint, sum(active_stalls),
+                   sum(qr_issued), sum(qr_verified), sum(transacting), sum(fees_cashless)
+            FROM partner_coverage GROUP BY 2, 3;"""
+    )
+
+
+async def write_statuses(
+    conn: asyncpg.Connection, changes: Sequence[tuple[int, str, int, datetime]]
+) -> None:
+    """Write many (market_id, status, rule_version, at) at once."""
+    if not changes:
+        return
+    await conn.executemany(
+        """UPDATE market_coverage SET status = $2, rule_version = $3, status_since = $4
+           WHERE market_id = $1""",
+        changes,
+    )
+
+
+async def insert_status_histories(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Status-history rows: (market_id, status, previous, rule_version, reason, *counts, at)."""
+    if not rows:
+        return
+    await conn.executemany(
+        """INSERT INTO market_status_history (market_id, status, previous_status, rule_version,
+                reason,
+                                              active_stalls, qr_issued, qr_verified, transacting,
+                                              fees_cashless, changed_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+        rows,
+    )
+
+
+async def stall_coverage_row(conn: asyncpg.Connection, stall_id: int) -> dict[str, Any] | None:
+    """A stall's progress as stored (for the stall coverage view)."""
+    row = await conn.fetchrow(
+        """SELECT s.id AS stall_id, s.market_id, s.stall_code, coalesce(s.zone, '') AS zone,
+                s.status,
+                  c.sign_issued_at, c.sign_delivered_at, c.verified_at, c.verified_method,
+                  c.verified_account_id, c.last_payment_at, c.fees_cashless, c.needs_revisit,
+                  c.revisit_reason, c.revisit_flagged_at,
+                  c.counted_active, c.counted_qr_issued, c.counted_qr_verified,
+                      c.counted_transacting,
+                  c.counted_fees_cashless
+           FROM stall s JOIN stall_coverage c ON c.stall_id = s.id WHERE s.id = $1""",
+        stall_id,
+    )
+    return dict(row) if row else None

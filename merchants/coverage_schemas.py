@@ -1,0 +1,255 @@
+"""Request and response shapes of coverage: levels, market status, rollups, history, map data."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+Level = Literal["qr_issued", "qr_verified", "transacting", "fees_cashless"]
+FilterLevel = Literal["registered", "qr_issued", "qr_verified", "transacting", "fees_cashless"]
+TileLevel = Literal["inactive", "registered", "qr_issued", "qr_verified", "transacting"]
+Status = Literal["not_started", "in_progress", "cashless", "lapsed"]
+GroupBy = Literal["market", "ward", "legacy_district", "province", "partner"]
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LevelCount(BaseModel):
+    """How many active stalls reached a level, and their share of active stalls (0 when none)."""
+
+    count: int
+    share: float
+
+
+class Levels(BaseModel):
+    """A stall counts once per level, however many codes it shows. Levels are independent facts:
+    `qr_issued` = a sign was printed or delivered (or the code was verified); `qr_verified` = the
+    printed code was scan-verified against a stored active account, or the account name matched
+    the bank's; `transacting` = at least one payment received in the last N days;
+    `fees_cashless` = the stall pays its market fees cashless."""
+
+    qr_issued: LevelCount
+    qr_verified: LevelCount
+    transacting: LevelCount
+    fees_cashless: LevelCount
+
+
+class ZoneCoverage(BaseModel):
+    zone: str = Field(description="Zone name; empty for stalls without a zone.")
+    active_stalls: int
+    levels: Levels
+
+
+class RuleProgress(BaseModel):
+    """Progress toward one threshold of the rule in force (for progress bars)."""
+
+    level: Level
+    threshold: float
+    count: int
+    share: float
+    met: bool
+    stalls_needed: int = Field(
+        description="More stalls needed at this level to meet the threshold."
+    )
+
+
+class StatusCounts(BaseModel):
+    not_started: int = 0
+    in_progress: int = 0
+    cashless: int = 0
+    lapsed: int = 0
+
+
+class MarketCoverage(BaseModel):
+    market_id: int
+    name: str
+    active_stalls: int = Field(
+        description="Active stalls: the denominator (vacant and closed excluded)."
+    )
+    levels: Levels
+    status: Status
+    status_since: datetime
+    rule_version: int = Field(description="Version of the programme rule in force.")
+    thresholds: dict[str, float]
+    progress: list[RuleProgress]
+    zones: list[ZoneCoverage]
+    transacting_window_days: int
+
+
+class GroupCoverage(BaseModel):
+    key: str = Field(
+        description="Market id, ward code, legacy district name, province code or partner code."
+    )
+    name: str | None
+    markets: int | None = Field(description="Markets in the group (null for partner groups).")
+    active_stalls: int
+    levels: Levels
+    statuses: StatusCounts | None = Field(
+        description="Markets per status (null for partner groups)."
+    )
+    status: Status | None = Field(
+        default=None, description="The market's status (group_by=market only)."
+    )
+
+
+class CoverageRollup(BaseModel):
+    group_by: GroupBy
+    groups: list[GroupCoverage]
+    total: GroupCoverage | None = Field(
+        description="All groups together (null for partner groups: a stall may count for several)."
+    )
+    rule_version: int
+    thresholds: dict[str, float]
+
+
+class HistoryPoint(BaseModel):
+    date: date
+    markets: int
+    active_stalls: int
+    levels: Levels
+    status: Status | None = Field(
+        description="The market's status that day (single-market series)."
+    )
+    statuses: StatusCounts
+    live: bool = Field(
+        default=False, description="True for today's point read from the live counters."
+    )
+
+
+class CoverageHistory(BaseModel):
+    market_id: int | None
+    from_: date = Field(alias="from")
+    to: date
+    points: list[HistoryPoint]
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class StatusChange(BaseModel):
+    status: Status
+    previous_status: Status | None
+    rule_version: int
+    reason: Literal["stall_change", "daily", "rule_change"]
+    changed_at: datetime
+    active_stalls: int
+    levels: Levels
+
+
+class RuleIn(Strict):
+    thresholds: Annotated[dict[Level, Share], Field(min_length=1)] = Field(
+        description="Minimum share of active stalls per level, 0..1; cashless when all are met.",
+        examples=[{"qr_verified": 0.9, "transacting": 0.3}],
+    )
+
+
+class Rule(BaseModel):
+    version: int
+    thresholds: dict[str, float]
+    created_at: datetime
+    created_by: str | None
+
+
+class StallLevels(BaseModel):
+    registered: bool = Field(description="The stall is active (counts in the denominator).")
+    qr_issued: bool
+    qr_verified: bool
+    transacting: bool
+    fees_cashless: bool
+
+
+class StallCoverage(BaseModel):
+    """One stall's field progress; no personal data."""
+
+    stall_id: int
+    market_id: int
+    stall_code: str
+    zone: str
+    status: str
+    level: TileLevel = Field(
+        description="Highest level reached (inactive for vacant/closed stalls)."
+    )
+    levels: StallLevels
+    sign_issued_at: datetime | None
+    sign_delivered_at: datetime | None
+    verified_at: datetime | None
+    verified_method: Literal["scan", "name_match"] | None
+    last_payment_at: datetime | None
+    needs_revisit: bool
+    revisit_reason: str | None = Field(description="qr_mismatch, qr_invalid or no_account.")
+
+
+class VerifyIn(Strict):
+    payload: str = Field(
+        min_length=1, max_length=2000, description="What the camera read from the sign."
+    )
+
+
+class VerifyResult(StallCoverage):
+    matched_account_id: int
+    codes_read: int = Field(description="How many QR codes were read (1 for a payload).")
+
+
+class FeesCashlessIn(Strict):
+    value: StrictBool
+
+
+class Tile(BaseModel):
+    id: int
+    stall_code: str
+    status: str
+    level: TileLevel
+    fees_cashless: bool
+    needs_revisit: bool
+    revisit_reason: str | None
+
+
+class ZoneTiles(BaseModel):
+    zone: str
+    active_stalls: int
+    levels: Levels
+    stalls: list[Tile]
+
+
+class MarketTiles(BaseModel):
+    market_id: int
+    zones: list[ZoneTiles]
+
+
+class Point(BaseModel):
+    type: Literal["Point"] = "Point"
+    coordinates: tuple[float, float] = Field(description="[lon, lat]")
+
+
+class MarketProperties(BaseModel):
+    id: int
+    name: str
+    ward_code: str | None
+    ward: str | None
+    legacy_district: str | None
+    status: Status
+    active_stalls: int
+    qr_issued: int
+    qr_verified: int
+    transacting: int
+    fees_cashless: int
+    qr_issued_share: float
+    qr_verified_share: float
+    transacting_share: float
+    fees_cashless_share: float
+
+
+class MarketFeature(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    id: int
+    geometry: Point | None
+    properties: MarketProperties
+
+
+class MarketFeatureCollection(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[MarketFeature]

@@ -1,0 +1,82 @@
+"""Migration 0004 back-fills counters for stalls that existed before it, and downgrades cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+
+from core import db
+from merchants import coverage
+
+
+async def test_upgrade_counts_existing_stalls_and_downgrade_drops_everything(fresh_db):
+    await asyncio.to_thread(db.downgrade, fresh_db, "0003")
+    conn = await db.connect(fresh_db)
+    try:
+        assert not await conn.fetchval("SELECT to_regclass('market_coverage') IS NOT NULL")
+        market_id = await conn.fetchval("SELECT id FROM market WHERE name = 'Chợ Thử Một'")
+        await conn.execute(
+            """INSERT INTO stall (market_id, stall_code, code_key, code_sort, zone, status)
+               VALUES ($1, 'A-1', 'A-1', 'A-1', 'A', 'active'), ($1, 'A-2', 'A-2', 'A-2', 'A',
+                   'active'),
+                      ($1, 'B-1', 'B-1', 'B-1', 'B', 'vacant'), ($1, 'C-1', 'C-1', 'C-1', NULL,
+                          'active')""",
+            market_id,
+        )
+        await conn.execute(
+            """INSERT INTO payment_account (stall_id, bin, account_number, partner_code)
+               SELECT id, '970422', '0123456789', 'MB' FROM stall WHERE stall_code IN ('A-1',
+                   'B-1')"""
+        )
+    finally:
+        await conn.close()
+    await asyncio.to_thread(db.migrate, fresh_db)
+    conn = await db.connect(fresh_db)
+    try:
+        report = await coverage.recount(conn)
+        assert report.ok, report.mismatches
+        row = await conn.fetchrow(
+            "SELECT active_stalls, status FROM market_coverage WHERE market_id = $1", market_id
+        )
+        assert (row["active_stalls"], row["status"]) == (3, "not_started")
+        zones = dict(
+            await conn.fetch(
+                "SELECT zone, active_stalls FROM zone_coverage WHERE market_id = $1", market_id
+            )
+        )
+        assert zones == {"A": 2, "": 1}
+        assert (
+            await conn.fetchval(
+                "SELECT sum(active_stalls) FROM coverage_rollup "
+                "WHERE kind = 'partner' AND key = 'MB'"
+            )
+            == 1
+        )
+        # Markets created after the migration get counters from the trigger.
+        new_id = await conn.fetchval(
+            "INSERT INTO market (name, ward_code) VALUES ('Chợ Mới', '20242') RETURNING id"
+        )
+        assert (
+            await conn.fetchval("SELECT status FROM market_coverage WHERE market_id = $1", new_id)
+            == "not_started"
+        )
+        assert (await coverage.recount(conn)).ok
+    finally:
+        await conn.close()
+    await asyncio.to_thread(db.downgrade, fresh_db, "0003")
+    conn = await db.connect(fresh_db)
+    try:
+        leftovers = await conn.fetchval(
+            """SELECT count(*) FROM pg_class WHERE relname IN ('market_coverage',
+                    'stall_coverage', 'zone_coverage',
+               'partner_coverage', 'coverage_rollup', 'coverage_snapshot', 'market_status_history',
+               'programme_rule')"""
+        )
+        assert leftovers == 0
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM pg_proc WHERE proname LIKE 'coverage_market%'"
+            )
+            == 0
+        )
+    finally:
+        await conn.close()

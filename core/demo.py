@@ -14,6 +14,7 @@ import asyncpg
 
 from core import users
 from core.queries import User
+from qr.payload import MOMO_BIN
 
 log = logging.getLogger("choso.demo")
 DATA = Path(__file__).resolve().parent.parent / "data" / "danang_markets.json"
@@ -117,6 +118,7 @@ async def load_if_empty(conn: asyncpg.Connection, *, stalls_per_market: int | No
                             account_number=f"DEMO{rng.randrange(10**9):09d}",
                             account_name=f"DEMO {name}",
                             partner_code=_PARTNER_BY_BIN.get(bin_),
+                            reference=f"MOMOW2W{rng.randrange(10**9):09d}" if bin_ == MOMO_BIN else None,
                         )
                     ] if rng.random() < 0.8 or plans[m["name"]].all_accounts else [],
                     consent=schemas.ConsentIn(
@@ -222,8 +224,8 @@ async def _coverage_progress(
     from qr import payload
 
     rows = await conn.fetch(
-        """SELECT s.id, s.market_id, a.id AS account_id, a.bin, a.account_number
-           FROM stall s LEFT JOIN LATERAL (SELECT id, bin, account_number FROM payment_account
+        """SELECT s.id, s.market_id, a.id AS account_id, a.bin, a.account_number, a.reference
+           FROM stall s LEFT JOIN LATERAL (SELECT id, bin, account_number, reference FROM payment_account
                                            WHERE stall_id = s.id ORDER BY position, id LIMIT 1) a
                 ON true
            ORDER BY s.market_id, s.id"""
@@ -247,16 +249,10 @@ async def _coverage_progress(
                     if level == "issued":
                         await coverage.sign_delivered_for(conn, user=admin, stall_id=st["id"])
                     elif level == "verified" and st["account_id"] is not None:
-                        try:
-                            code = payload.encode(bin=st["bin"], account=st["account_number"])
-                        except payload.PayloadError:  # wallets need their own reference: name check
-                            await coverage.mark_name_matched(
-                                conn, stall_id=st["id"], account_id=st["account_id"], user=admin
-                            )
-                        else:
-                            await coverage.verify(
-                                conn, user=admin, stall_id=st["id"], payloads=[code]
-                            )
+                        code = payload.encode(
+                            bin=st["bin"], account=st["account_number"], reference=st["reference"]
+                        )
+                        await coverage.verify(conn, user=admin, stall_id=st["id"], payloads=[code])
                     elif level == "transacting":
                         await coverage.record_payment(conn, stall_id=st["id"], occurred_at=at)
                     elif level == "fees":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import warnings
 
 import uvicorn
 
@@ -27,6 +28,10 @@ async def _prepare(url: str, demo: bool) -> None:
 def main() -> None:
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The embedded server and the migrator are chatty at INFO; a newcomer needs the banner, not them.
+    for quiet in ("pgserver", "alembic", "psycopg"):
+        logging.getLogger(quiet).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     log_redaction.install()
     url = db.database_url(settings)
     # Workers inherit the URL, so they join this server instead of starting their own.

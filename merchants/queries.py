@@ -170,10 +170,10 @@ async def insert_account(
     return int(
         await conn.fetchval(
             """INSERT INTO payment_account (stall_id, bin, account_number, account_name, service,
-                                            partner_code, position, created_by)
+                                            partner_code, position, created_by, reference)
                VALUES ($1, $2, $3, $4, $5, $6,
                        (SELECT coalesce(max(position) + 1, 0) FROM payment_account WHERE stall_id = $1),
-                       $7)
+                       $7, $8)
                RETURNING id""",
             stall_id,
             account.bin,
@@ -182,6 +182,7 @@ async def insert_account(
             account.service,
             account.partner_code,
             created_by,
+            account.reference,
         )
     )
 
@@ -238,7 +239,7 @@ async def get_stall(conn: asyncpg.Connection, stall_id: int, *, for_update: bool
     if row is None:
         return None
     accounts = await conn.fetch(
-        """SELECT id, bin, account_number, account_name, partner_code, service, active,
+        """SELECT id, bin, account_number, account_name, partner_code, service, active, reference,
                   name_check, bank_account_name
            FROM payment_account WHERE stall_id = $1 ORDER BY position, id""",
         stall_id,

@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from core.errors import own_code
 from core.text import normalize, strip_marks
 from qr import banks
+from qr.payload import MOMO_BIN
 
 PURPOSES = ("registration", "qr_sign", "coverage_reporting")
 _PARTNER_PURPOSE = re.compile(r"^share_partner:[A-Za-z0-9_-]{1,32}$")
@@ -123,6 +124,13 @@ def _cccd(value: str) -> str:
     return digits
 
 
+def _reference(value: str) -> str:
+    compact = value.strip()
+    if not re.fullmatch(r"[A-Za-z0-9]{1,25}", compact):
+        raise _fail("invalid_reference", "A payment reference is 1-25 letters and digits.")
+    return compact
+
+
 def _purpose(value: str) -> str:
     if value in PURPOSES or _PARTNER_PURPOSE.fullmatch(value):
         return value
@@ -202,6 +210,18 @@ class PaymentAccountIn(Strict):
     account_name: AccountName | None = None
     partner_code: PartnerCode | None = None
     service: Literal["account", "card"] = "account"
+    # What the payer's app must send in tag 62.05; MoMo wallets (BIN 971025) need their MOMOW2W… id.
+    reference: Annotated[str, Field(max_length=64), AfterValidator(_reference)] | None = None
+
+    @model_validator(mode="after")
+    def _momo_needs_reference(self) -> PaymentAccountIn:
+        if self.bin == MOMO_BIN and not (self.reference or "").upper().startswith("MOMOW2W"):
+            raise _fail(
+                "momo_reference_required",
+                "A MoMo wallet (BIN 971025) is paid through VietQR only with its MOMOW2W… reference, "
+                "shown in the stallholder's own MoMo QR.",
+            )
+        return self
 
 
 class ConsentIn(Strict):
@@ -251,6 +271,7 @@ class PaymentAccount(BaseModel):
     partner_code: str | None
     service: str
     active: bool
+    reference: str | None = None
     # Account-name lookup at registration: matched | mismatch | not_found | no_name | unavailable | disabled.
     name_check: str | None = None
     bank_account_name: str | None = None

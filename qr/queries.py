@@ -21,6 +21,7 @@ class SignRow:
     account_number: str
     account_name: str | None
     service: str
+    reference: str | None
 
 
 async def market_sign_rows(
@@ -29,7 +30,8 @@ async def market_sign_rows(
     """The first active account of every active stall of a market, in natural stall-code order."""
     rows = await conn.fetch(
         """SELECT s.id AS stall_id, s.stall_code, s.zone, s.goods, s.holder_id, h.full_name AS holder_name,
-                  m.name AS market_name, a.id AS account_id, a.bin, a.account_number, a.account_name, a.service
+                  m.name AS market_name, a.id AS account_id, a.bin, a.account_number, a.account_name, a.service,
+                  a.reference
            FROM stall s
            JOIN market m ON m.id = s.market_id
            LEFT JOIN stallholder h ON h.id = s.holder_id

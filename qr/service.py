@@ -27,6 +27,10 @@ class BadImage(Invalid):
     code, title = "bad_image", "The file is not a readable PNG or JPEG image"
 
 
+class UnprintableAccount(AppError):
+    status, code, title = 409, "unprintable_account", "The payment account cannot be encoded as VietQR"
+
+
 class NoPaymentAccount(AppError):
     status, code, title = 409, "no_payment_account", "The stall has no payment account yet"
 
@@ -37,12 +41,24 @@ def account_payload(account: merchant_schemas.PaymentAccount) -> str:
     This is the minimal layout every bank app emits; it is deterministic, so a reprint carries the
     same bytes, and the stored account is the only input.
     """
-    return payload.encode(
-        bin=account.bin,
-        account=account.account_number,
-        service="card" if account.service == "card" else "account",
-        poi="11",
-    )
+    return payload_for(account.bin, account.account_number, account.service, account.reference)
+
+
+def payload_for(bin_: str, account_number: str, service: str, reference: str | None) -> str:
+    """encode() for a stored account; an account that cannot be encoded is a 409, never a 500."""
+    try:
+        return payload.encode(
+            bin=bin_,
+            account=account_number,
+            service="card" if service == "card" else "account",
+            reference=reference,
+            poi="11",
+        )
+    except payload.PayloadError as exc:
+        raise UnprintableAccount(
+            f"This payment account cannot be put in a VietQR code: {exc}. Correct the account first.",
+            reason=exc.code,
+        ) from None
 
 
 def decoded_dict(d: payload.Decoded) -> dict[str, Any]:
@@ -184,8 +200,7 @@ async def market_signs(
     rows = await queries.market_sign_rows(conn, market_id=market_id, zone=zone, only_unprinted=only_unprinted)
     infos = [
         _sign_info(
-            payload_text=payload.encode(bin=r.bin, account=r.account_number,
-                                        service="card" if r.service == "card" else "account", poi="11"),
+            payload_text=payload_for(r.bin, r.account_number, r.service, r.reference),
             market_name=r.market_name, stall_code=r.stall_code, zone=r.zone, goods=r.goods,
             holder_name=r.holder_name, bin_=r.bin, account_number=r.account_number, account_name=r.account_name,
         )

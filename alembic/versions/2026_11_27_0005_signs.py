@@ -1,4 +1,4 @@
-"""Printed signs: which payload was printed for which account, when and by whom.
+"""Printed signs: which payload was printed for which account; wallet references for payloads.
 
 Revision ID: 0005
 Revises: 0004
@@ -30,10 +30,16 @@ def upgrade() -> None:
         CONSTRAINT sign_print_format_check CHECK (format IN ('sign_pdf', 'market_pdf', 'cli'))
     );
     CREATE INDEX sign_print_stall_idx ON sign_print (stall_id);
+
+    -- Tag 62.05 of the payload: MoMo wallets (BIN 971025) are only payable with their MOMOW2W reference.
+    ALTER TABLE payment_account ADD COLUMN reference text;
+    ALTER TABLE payment_account ADD CONSTRAINT payment_account_reference_check
+        CHECK (reference ~ '^[A-Za-z0-9]{1,25}$');
     """)
 
 
 def downgrade() -> None:
     op.execute("""
+    ALTER TABLE payment_account DROP COLUMN reference;
     DROP TABLE sign_print;
     """)

@@ -61,6 +61,7 @@ BAD = [
     ("payment_accounts.0.account_name", "LUU 😀", 422, "invalid_account_name"),
     ("payment_accounts.0.account_name", "A" * 51, 422, "invalid_account_name"),
     ("payment_accounts.0.service", "wire", 422, "validation_error"),
+    ("payment_accounts.0.reference", "MOMO W2W!", 422, "invalid_reference"),
     ("payment_accounts", [{"bin": "970422"}], 422, "validation_error"),
     ("consent.purposes", ["marketing"], 422, "invalid_purpose"),
     ("consent", _DELETE, 422, "validation_error"),

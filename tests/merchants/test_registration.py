@@ -161,7 +161,8 @@ async def test_patch_holder_phone_and_code(client, auth, markets):
 async def test_add_payment_account(client, auth, markets):
     headers = await auth("volunteer")
     stall = (await client.post(f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers | key())).json()
-    acc = {"bin": "971025", "account_number": "PSP0123456789", "account_name": "LUU THI NGOC THUY", "partner_code": "MOMO"}
+    acc = {"bin": "971025", "account_number": "PSP0123456789", "account_name": "LUU THI NGOC THUY",
+           "partner_code": "MOMO", "reference": "MOMOW2W99887766"}
     r = await client.post(f"/api/stalls/{stall['id']}/payment-accounts", json=acc, headers=headers)
     assert r.status_code == 201, r.text
     assert [a["bin"] for a in r.json()["payment_accounts"]] == ["970422", "971025"]

@@ -24,7 +24,10 @@ async def register(client, headers, market_id: int, code: str, accounts: list[di
 
 
 def account(bin_: str, number: str, partner: str | None = None) -> dict:
-    return {"bin": bin_, "account_number": number, "partner_code": partner}
+    body = {"bin": bin_, "account_number": number, "partner_code": partner}
+    if bin_ == "971025":  # MoMo wallets are payable only with their MOMOW2W reference
+        body["reference"] = f"MOMOW2W{number}"
+    return body
 
 
 async def test_a_stall_showing_three_partners_credits_each(client, auth, markets):

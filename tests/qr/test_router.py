@@ -190,3 +190,20 @@ async def test_sign_sizes(client, auth, markets, size):
     pdf.close()
     expected = {"A6": (105, 148), "A5": (148, 210)}[size]
     assert (round(w / 72 * 25.4), round(h / 72 * 25.4)) == expected
+
+
+async def test_momo_wallet_needs_its_reference_and_prints_with_it(client, auth, markets):
+    headers = await auth("volunteer")
+    momo = {"bin": "971025", "account_number": "PSP0123456789", "account_name": "LUU THI NGOC THUY"}
+    r = await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=stall_body(payment_accounts=[momo]),
+        headers=headers | {"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert r.status_code == 422 and r.json()["code"] == "momo_reference_required"
+    stall = await _stall(client, headers, markets["one"], payment_accounts=[momo | {"reference": "MOMOW2W123456789"}])
+    assert stall["payment_accounts"][0]["reference"] == "MOMOW2W123456789"
+    png = await client.get(f"/api/stalls/{stall['id']}/qr.png", params={"scale": 5}, headers=headers)
+    [text] = _scan(Image.open(io.BytesIO(png.content)))
+    decoded = payload.decode(text)
+    assert decoded.valid and decoded.scheme == "momo_vietqr" and decoded.reference == "MOMOW2W123456789"
+    assert text == payload.encode(bin="971025", account="PSP0123456789", reference="MOMOW2W123456789")

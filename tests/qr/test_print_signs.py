@@ -1,0 +1,49 @@
+"""The batch sign printer on the command line: a progress bar, a PDF whose codes scan back."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pypdfium2
+import zxingcpp
+
+from qr import payload
+from tests.conftest import ROOT, stall_body
+
+
+async def test_print_signs_command(live, tmp_path: Path):
+    async with live.pool.acquire() as c:
+        market_id = await c.fetchval("SELECT id FROM market WHERE name = 'Chợ Thử Một'")
+    headers = await live.token("admin")
+    expected = []
+    async with live.client() as client:
+        for i in range(6):
+            number = f"55500{i}"
+            body = stall_body(f"K-{i}", holder={"full_name": f"Người Bán {chr(65 + i)}"},
+                              payment_accounts=[{"bin": "970415", "account_number": number}])
+            r = await client.post(f"/api/markets/{market_id}/stalls", json=body,
+                                  headers=headers | {"Idempotency-Key": str(uuid.uuid4())})
+            assert r.status_code == 201, r.text
+            expected.append(payload.encode(bin="970415", account=number))
+    out = tmp_path / "signs.pdf"
+    env = os.environ | {"DATABASE_URL": live.url, "DATA_DIR": str(tmp_path), "DEMO_DATA": "false"}
+    proc = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "qr.print_signs", "--market", str(market_id), "--out", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "6/6 signs" in proc.stderr and "[###" in proc.stderr
+    pdf = pypdfium2.PdfDocument(out.read_bytes())
+    found = []
+    for page in pdf:
+        found += [r.text for r in zxingcpp.read_barcodes(page.render(scale=150 / 72).to_pil())]
+    pdf.close()
+    assert sorted(found) == sorted(expected)
+    async with live.pool.acquire() as c:
+        assert await c.fetchval("SELECT count(*) FROM sign_print WHERE format = 'cli'") == 6

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from core import db, errors, users
+from core import db, errors, metrics, users
 from core.auth_router import router as auth_router
 from core.crypto import secret_key
 from core.middleware import BodyLimit, SecurityHeaders
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-API-Key"],
         )
+    metrics.install(app)  # outermost: counts and times every request; serves GET /metrics
 
     @app.get("/healthz", tags=["operations"])
     async def healthz(request: Request) -> JSONResponse:

@@ -1,10 +1,11 @@
-"""Prometheus metrics at /metrics: requests by route template, latency, pool use, unprocessed notifications.
+"""Prometheus metrics at /metrics: requests and latency by route template, pool use, event queue.
 
-One process (WORKERS=1): the metrics live in this process. Several workers (WORKERS>1): every worker
-writes its values to files under PROMETHEUS_MULTIPROC_DIR (default DATA_DIR/metrics/<pid of the
-process that started the workers>), and any worker answering /metrics sums them all, so a scrape through
-the load balancer sees the whole instance, not one worker. Values that only exist at scrape time (the
-notification queue, whether the database answers) are read from PostgreSQL by the worker that is scraped.
+One process (WORKERS=1): the metrics live in this process. Several workers (WORKERS>1): every
+worker writes its values to files under PROMETHEUS_MULTIPROC_DIR (default DATA_DIR/metrics/<pid of
+the process that started the workers>), and the worker answering /metrics sums them all, so a
+scrape sees the whole instance, not one worker. Values that only exist at scrape time (the
+notification queue, whether the database answers) are read from PostgreSQL by the worker that is
+scraped.
 
 Wire it with one line in create_app, after the other middleware: `metrics.install(app)`.
 """
@@ -61,7 +62,7 @@ class _Metrics:
         )
         self.latency = Histogram(
             "choso_http_request_duration_seconds",
-            "Time from request start to the end of the response body, by method and route template.",
+            "Seconds from request start to the end of the response body, by method and route.",
             ["method", "route"],
             buckets=LATENCY_BUCKETS,
             registry=registry,
@@ -209,7 +210,7 @@ class _ScrapeTime(Collector):
         if "unprocessed" in self.found:
             queue = GaugeMetricFamily(
                 "choso_partner_events_unprocessed",
-                "Partner notifications received and not yet processed (partner_event.processed_at IS NULL).",
+                "Partner notifications received and not yet processed (processed_at IS NULL).",
             )
             queue.add_metric([], self.found["unprocessed"])
             yield queue
@@ -217,7 +218,8 @@ class _ScrapeTime(Collector):
 
 _QUEUE_EXISTS = """SELECT EXISTS (
     SELECT 1 FROM information_schema.columns
-    WHERE table_schema = current_schema() AND table_name = 'partner_event' AND column_name = 'processed_at')"""
+    WHERE table_schema = current_schema() AND table_name = 'partner_event'
+      AND column_name = 'processed_at')"""
 _QUEUE_COUNT = "SELECT count(*) FROM partner_event WHERE processed_at IS NULL"
 
 
@@ -259,7 +261,7 @@ async def metrics_endpoint(request: Request) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    """Measure every request of `app` (outermost middleware) and serve GET /metrics (once per app)."""
+    """Measure every request of `app` (outermost middleware) and serve GET /metrics; idempotent."""
     if getattr(app.state, "metrics_installed", False):
         return
     app.state.metrics_installed = True

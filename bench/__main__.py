@@ -1,0 +1,211 @@
+"""`make bench`: every benchmark in one run, one table, and bench/results/latest.json.
+
+    python -m bench                      # all benches, coverage at reduced scale
+    python -m bench --only registration  # a subset (registration, payload, render, coverage)
+    BENCH_COVERAGE_FULL=1 python -m bench   # coverage at the full 10,000 markets / 2,000,000 stalls
+
+Each bench measures its baseline in the same run and reports ratios, never pass/fail on absolute
+times; the table says whether each ratio meets the target its issue sets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+BENCHES = ("registration", "payload", "render", "coverage")
+
+
+def machine() -> dict[str, Any]:
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory_gb = None
+    try:
+        import psutil
+
+        memory_gb = round(psutil.virtual_memory().total / 1e9, 1)
+    except ImportError:
+        pass
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "cpu": model,
+        "memory_gb": memory_gb,
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}",
+    }
+
+
+REDUCED_COVERAGE_SCALE = 0.05  # 100,000 stalls in 500 markets against 20,000: minutes, not tens
+
+
+def _coverage_kwargs(run: Any) -> dict[str, Any]:
+    """Reduced scale unless BENCH_COVERAGE_FULL=1 (10,000 markets, 2,000,000 stalls)."""
+    full = os.environ.get("BENCH_COVERAGE_FULL", "").lower() in ("1", "true", "yes")
+    if full or os.environ.get("BENCH_COVERAGE_SCALE"):
+        return {}  # the bench's own defaults (full size) or its own scale variable
+    params = inspect.signature(run).parameters
+    kwargs: dict[str, Any] = {}
+    for name, value in (("large_stalls", 2_000_000), ("large_markets", 10_000)):
+        if name in params:
+            kwargs[name] = max(1, int(value * REDUCED_COVERAGE_SCALE))
+    return kwargs
+
+
+def _coverage_row(result: dict[str, Any]) -> dict[str, Any]:
+    """bench_coverage returns sizes and ratios; one row for the table."""
+    small, large = result.get("small", {}), result.get("large", {})
+    row: dict[str, Any] = {"name": "coverage_scale"}
+    for key in ("ratio_market", "ratio_province", "ratio_ward"):
+        if key in result:
+            row[key] = round(float(result[key]), 2)
+    row["small"] = f"{small.get('markets')} markets / {small.get('stalls')} stalls"
+    row["large"] = f"{large.get('markets')} markets / {large.get('stalls')} stalls"
+    for label, sizes in (("small", small), ("large", large)):
+        for what in ("market", "province", "ward"):
+            if what in sizes:
+                row[f"{label}_{what}_ms"] = round(float(sizes[what]) * 1000, 2)
+    row["detail"] = result
+    return row
+
+
+def run_bench(name: str) -> tuple[list[dict[str, Any]], str | None]:
+    """Import bench/bench_<name>.py and call its run(); (rows, error)."""
+    try:
+        module = importlib.import_module(f"bench.bench_{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"bench.bench_{name}":
+            return [], "not written yet"
+        return [], f"import failed: {exc}"
+    run = module.run
+    kwargs = _coverage_kwargs(run) if name == "coverage" else {}
+    started = time.perf_counter()
+    try:
+        result = run(**kwargs)
+    except Exception:  # noqa: BLE001 - one broken bench must not hide the others
+        return [], traceback.format_exc(limit=6)
+    if name == "coverage" and isinstance(result, dict) and "name" not in result:
+        result = _coverage_row(result)
+    rows = result if isinstance(result, list) else [result]
+    for row in rows:
+        row.setdefault("bench_seconds", round(time.perf_counter() - started, 1))
+    return rows, None
+
+
+# Targets the issues set, by row name: (ratio key, comparison, target, what the ratio means).
+TARGETS: dict[str, list[tuple[str, str, float, str]]] = {
+    "registration_http": [
+        ("throughput_ratio", ">=", 0.6, "registration rps / bare insert rps"),
+        ("p99_ratio", "<=", 2.0, "registration p99 / bare insert p99"),
+    ],
+    "payload_encode": [("ratio", ">=", 2.0, "ours / vietnam-qr-pay encodes per s")],
+    "png_render": [("ratio", ">=", 3.0, "ours / plain qrcode PNGs per s")],
+    "market_pdf_500": [("ratio", ">=", 3.0, "naive qrcode loop time / ours")],
+    "coverage_scale": [
+        ("ratio_market", "<=", 2.0, "GET /api/markets/{id}/coverage, large / small"),
+        ("ratio_province", "<=", 2.0, "GET /api/coverage?group_by=province, large / small"),
+        ("ratio_ward", "<=", 2.0, "GET /api/coverage?group_by=ward, large / small"),
+    ],
+}
+
+
+def _meets(value: float, op: str, target: float) -> bool:
+    return value >= target if op == ">=" else value <= target
+
+
+def _figures(row: dict[str, Any]) -> str:
+    name = row.get("name", "")
+    if name == "registration_http":
+        app, bare = row["app"], row["bare"]
+        return (
+            f"app {app['throughput_rps']} rps p50 {app['p50_ms']} p99 {app['p99_ms']} ms, "
+            f"RSS {app['rss_peak_mb']} MB | bare {bare['throughput_rps']} rps p50 {bare['p50_ms']} "
+            f"p99 {bare['p99_ms']} ms | {row['workers']} worker(s), {row['concurrency']} conns, "
+            f"loadgen {app['client_cpu_us_per_request']} us/req"
+        )
+    skip = {"name", "ratio", "bench_seconds"} | {k for k, *_ in TARGETS.get(name, [])}
+    parts = [
+        f"{k} {v}" for k, v in row.items() if k not in skip and not isinstance(v, (dict, list))
+    ]
+    return ", ".join(parts)
+
+
+def table(info: dict[str, Any], rows: list[dict[str, Any]], errors: dict[str, str]) -> str:
+    out = [
+        f"Chợ Số benchmarks — {info['date']} — {info['cores']} cores ({info['cpu']}), "
+        f"{info['memory_gb']} GB, Python {info['python']}, {info['os']}",
+        "",
+        f"{'bench':<22} {'ratio':>8} {'target':>8} {'meets':>6}  figures",
+        "-" * 118,
+    ]
+    for row in rows:
+        name = row.get("name", "?")
+        targets = TARGETS.get(name)
+        if not targets:
+            ratio = row.get("ratio", row.get("time_ratio"))
+            target = row.get("target")
+            out.append(f"{name:<22} {ratio!s:>8} {target!s:>8} {'':>6}  {_figures(row)}")
+            continue
+        for i, (key, op, target, meaning) in enumerate(targets):
+            value = row.get(key)
+            meets = "yes" if isinstance(value, int | float) and _meets(value, op, target) else "NO"
+            label = name if i == 0 else ""
+            figures = _figures(row) if i == 0 else ""
+            out.append(f"{label:<22} {value!s:>8} {op + str(target):>8} {meets:>6}  {meaning}")
+            if figures:
+                out.append(f"{'':<22} {'':>8} {'':>8} {'':>6}  {figures}")
+    for name, error in errors.items():
+        first = error.strip().splitlines()[-1] if error.strip() else error
+        out.append(f"{name:<22} {'-':>8} {'-':>8} {'-':>6}  skipped: {first}")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--only", default=",".join(BENCHES), help="comma-separated: " + ", ".join(BENCHES)
+    )
+    args = parser.parse_args(argv)
+    info = machine()
+    rows: list[dict[str, Any]] = []
+    errors: dict[str, str] = {}
+    for name in [n.strip() for n in args.only.split(",") if n.strip()]:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        found, error = run_bench(name)
+        rows += found
+        if error:
+            errors[name] = error
+    report = table(info, rows, errors)
+    print(report)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(
+        json.dumps(
+            {"machine": info, "results": rows, "errors": errors}, indent=2, ensure_ascii=False
+        )
+    )
+    print(f"\nwritten: {RESULTS / 'latest.json'}")
+    crashed = {k: v for k, v in errors.items() if v != "not written yet"}
+    return 1 if crashed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

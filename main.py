@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(partners_router)
     app.include_router(coverage_router)
     app.include_router(web_router)
+    errors.document_problems(app)
     return app
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from core import queries
 from core.auth import ROLES, hash_password, issue_token, token_hash, verify_password
@@ -37,7 +37,7 @@ class UserCreate(BaseModel):
 class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
     market_ids: list[IdField] | None = Field(default=None, max_length=1000)
     ward_codes: list[Annotated[str, Field(pattern=r"^[0-9]{1,6}$")]] | None = Field(
         default=None, max_length=200

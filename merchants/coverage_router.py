@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
@@ -15,7 +15,7 @@ from fastapi.responses import StreamingResponse
 
 from core.auth import CurrentUser, require_roles
 from core.db import get_conn
-from core.params import MAX_ID, Id
+from core.params import MAX_ID, Id, IsoDate
 from core.queries import User
 from merchants import coverage
 from merchants import coverage_schemas as s
@@ -171,8 +171,8 @@ async def coverage_history(
     conn: Conn,
     user: CurrentUser,
     market_id: OptionalId = None,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: date | None = None,
+    from_: Annotated[IsoDate | None, Query(alias="from")] = None,
+    to: IsoDate | None = None,
 ) -> s.CoverageHistory:
     """Daily series (default: last 90 days) for one market or every market in scope; days without
     a snapshot carry the last value forward; today's point comes from the live counters."""

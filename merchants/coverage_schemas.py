@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat
 
 Level = Literal["qr_issued", "qr_verified", "transacting", "fees_cashless"]
 FilterLevel = Literal["registered", "qr_issued", "qr_verified", "transacting", "fees_cashless"]
 TileLevel = Literal["inactive", "registered", "qr_issued", "qr_verified", "transacting"]
 Status = Literal["not_started", "in_progress", "cashless", "lapsed"]
 GroupBy = Literal["market", "ward", "legacy_district", "province", "partner"]
-Share = Annotated[float, Field(ge=0, le=1)]
+Share = Annotated[StrictFloat, Field(ge=0, le=1)]  # strict: `false` is not a share
 
 
 class Strict(BaseModel):

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic_core import PydanticCustomError
 
 from core.errors import own_code
@@ -237,7 +237,7 @@ class StallCreate(Strict):
     payment_accounts: list[PaymentAccountIn] = Field(default_factory=list, max_length=5)
     consent: ConsentIn
     location: Location | None = None
-    confirm_duplicate: bool = False
+    confirm_duplicate: StrictBool = False
 
 
 class HolderPatch(Strict):

@@ -1,5 +1,159 @@
-"""Routes (being built)."""
+"""Pages and static assets: the volunteer app, the manager dashboard, the map and market pages.
 
-from fastapi import APIRouter
+Everything is plain files under web/static (ES modules, CSS, icons) and web/templates (HTML
+shells); there is no build step. The shells carry the few settings the browser needs as data
+attributes, so the strict CSP (no inline script or style) holds. The service worker is served from
+/sw.js (scope /) with the list of files to cache and a version derived from their contents, so a
+changed file updates it.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import functools
+import hashlib
+import html
+import json
+from email.utils import formatdate
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from core.errors import NotFound
+from core.params import Id
+
+router = APIRouter(include_in_schema=False)
+
+WEB = Path(__file__).resolve().parent
+STATIC = WEB / "static"
+TEMPLATES = WEB / "templates"
+
+TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".json": "application/json",
+    ".webmanifest": "application/manifest+json",
+    ".txt": "text/plain; charset=utf-8",
+    ".woff2": "font/woff2",
+}
+# Shells are revalidated on every load (they are small and name the current assets); assets are
+# revalidated too (their names carry no hash) but answer 304 cheaply; icons change rarely.
+HTML_CACHE = "no-cache"
+ASSET_CACHE = "public, max-age=0, must-revalidate"
+ICON_CACHE = "public, max-age=86400"
+PAGES = ("app", "dashboard", "map", "market")
+
+
+@functools.cache
+def _asset_index() -> tuple[str, tuple[str, ...]]:
+    """(version, URLs to precache): the version is a hash of every shipped file."""
+    digest = hashlib.sha256()
+    urls: list[str] = []
+    for path in sorted(p for p in STATIC.rglob("*") if p.is_file()):
+        rel = path.relative_to(STATIC).as_posix()
+        if rel == "sw.js" or path.suffix not in TYPES:
+            continue
+        digest.update(rel.encode() + b"\0" + path.read_bytes())
+        urls.append("/static/" + rel)
+    for name in PAGES:
+        digest.update((TEMPLATES / f"{name}.html").read_bytes())
+    digest.update((STATIC / "sw.js").read_bytes())
+    return digest.hexdigest()[:12], tuple(urls)
+
+
+def _version() -> str:
+    return _asset_index()[0]
+
+
+def _page(request: Request, name: str) -> HTMLResponse:
+    settings = request.app.state.settings
+    text = (TEMPLATES / f"{name}.html").read_text(encoding="utf-8")
+    values = {
+        "version": _version(),
+        "tile_url": settings.map_tile_url or "",
+        "notice_version": settings.notice_version,
+        "lookup": "on" if settings.lookup_base_url else "off",
+    }
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", html.escape(str(value), quote=True))
+    return HTMLResponse(text, headers={"Cache-Control": HTML_CACHE})
+
+
+@router.get("/")
+async def volunteer_app(request: Request) -> HTMLResponse:
+    """The volunteer tablet app (a PWA)."""
+    return _page(request, "app")
+
+
+@router.get("/dashboard")
+async def dashboard(request: Request) -> HTMLResponse:
+    """The manager dashboard."""
+    return _page(request, "dashboard")
+
+
+@router.get("/map")
+async def city_map(request: Request) -> HTMLResponse:
+    """The city's markets on a map, coloured by status."""
+    return _page(request, "map")
+
+
+@router.get("/markets/{market_id}")
+async def market_page(request: Request, market_id: Id) -> HTMLResponse:
+    """One market: stall tiles by zone, progress toward the rule, coverage over time."""
+    return _page(request, "market")
+
+
+@router.get("/manifest.webmanifest")
+async def manifest() -> Response:
+    """The web app manifest (served from the root so the app's scope is the whole site)."""
+    body = (STATIC / "manifest.webmanifest").read_bytes()
+    return Response(body, media_type=TYPES[".webmanifest"], headers={"Cache-Control": ASSET_CACHE})
+
+
+@router.get("/sw.js")
+async def service_worker() -> Response:
+    """The service worker, with the asset list and version filled in."""
+    version, urls = _asset_index()
+    shells = ["/", "/dashboard", "/map", "/markets/1", "/manifest.webmanifest"]
+    text = (STATIC / "sw.js").read_text(encoding="utf-8")
+    text = text.replace('"__VERSION__"', json.dumps(version)).replace(
+        '["__ASSETS__"]', json.dumps(shells + list(urls))
+    )
+    return Response(
+        text,
+        media_type=TYPES[".js"],
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+    )
+
+
+@router.get("/favicon.ico")
+async def favicon(request: Request) -> Response:
+    """The icon browsers ask for by default."""
+    return _file(request, STATIC / "icons" / "icon-192.png")
+
+
+@router.get("/static/{path:path}")
+async def static(request: Request, path: str) -> Response:
+    """A shipped file, with its type, an ETag and revalidation (304 when unchanged)."""
+    target = (STATIC / path).resolve()
+    if not target.is_relative_to(STATIC) or not target.is_file() or target.suffix not in TYPES:
+        raise NotFound("No such file.")
+    return _file(request, target)
+
+
+def _file(request: Request, target: Path) -> Response:
+    stat = target.stat()
+    etag = '"' + hashlib.sha1(f"{stat.st_mtime_ns}-{stat.st_size}".encode()).hexdigest()[:16] + '"'
+    cache = ICON_CACHE if target.parent.name == "icons" else ASSET_CACHE
+    headers = {
+        "ETag": etag,
+        "Cache-Control": cache,
+        "Last-Modified": formatdate(stat.st_mtime, usegmt=True),
+    }
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(target.read_bytes(), media_type=TYPES[target.suffix], headers=headers)

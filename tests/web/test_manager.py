@@ -1,0 +1,134 @@
+"""The manager pages in a real browser: dashboard, map coloured by status, market page, exports."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import stall_body
+from tests.web.conftest import LAPTOP, PHONE, shot, sign_in
+
+pytestmark = pytest.mark.browser
+
+# What each status looks like on the map (the CSS custom properties in app.css).
+STATUS_FILL = {
+    "not_started": "rgb(87, 96, 106)",
+    "in_progress": "rgb(179, 89, 0)",
+    "cashless": "rgb(10, 125, 59)",
+    "lapsed": "rgb(179, 38, 30)",
+}
+
+
+@pytest.fixture(scope="module")
+async def progress(live_server) -> AsyncIterator[dict]:
+    """A lenient rule, and one stall with its sign delivered in market two: that one is cashless."""
+    async with await live_server.api("admin") as c:
+        markets = {m["name"]: m["id"] for m in (await c.get("/api/markets")).json()}
+        before = (await c.get("/api/programme/rule")).json()
+        res = await c.put("/api/programme/rule", json={"thresholds": {"qr_issued": 0.5}})
+        assert res.status_code == 200, res.text
+        holder = {"full_name": "Trần Thị Mẫu"}
+        body = stall_body(f"M-{uuid.uuid4().hex[:4]}", location=None, holder=holder)
+        res = await c.post(
+            f"/api/markets/{markets['Chợ Thử Hai']}/stalls",
+            json=body,
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert res.status_code == 201, res.text
+        stall = res.json()
+        assert (await c.post(f"/api/stalls/{stall['id']}/sign-delivered")).status_code == 200
+    yield {"markets": markets, "stall": stall}
+    async with await live_server.api("admin") as c:
+        await c.put("/api/programme/rule", json={"thresholds": before["thresholds"]})
+
+
+async def test_dashboard_lists_markets_with_status_and_progress(new_page, progress) -> None:
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "admin", "/dashboard")
+    await page.wait_for_selector(".markets-table tbody tr")
+    two = progress["markets"]["Chợ Thử Hai"]
+    row = page.locator(f".markets-table tr[data-market='{two}']")
+    assert await row.locator(".status-badge").inner_text() == "Chợ không tiền mặt"
+    bar = row.locator("[role=progressbar]").first
+    assert await bar.get_attribute("aria-valuenow") == "100"
+    assert "Đã có biển ≥ 50%" in await page.locator(".rule-line").first.inner_text()
+    await shot(page, "20-dashboard")
+
+
+async def test_dashboard_map_shows_markets_coloured_by_status(new_page, live_server, progress):
+    async with await live_server.api("admin") as c:
+        features = (await c.get("/api/coverage/markets.geojson")).json()["features"]
+    expected = {str(f["properties"]["id"]): f["properties"]["status"] for f in features}
+    assert "cashless" in expected.values() and len(set(expected.values())) >= 2
+
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "admin", "/dashboard")
+    await page.wait_for_selector("svg.map circle.mk")
+    drawn = await page.eval_on_selector_all(
+        "svg.map a.mk-link circle",
+        "els => els.map(c => [c.parentNode.dataset.market, c.dataset.status,"
+        " getComputedStyle(c).fill])",
+    )
+    assert {market: status for market, status, _ in drawn} == expected
+    for _, status, fill in drawn:
+        assert fill == STATUS_FILL[status]
+    legend = await page.locator(".legend").first.inner_text()
+    assert "Chợ không tiền mặt (1)" in legend
+
+
+async def test_map_page_opens_a_market(new_page, live_server, progress) -> None:
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "admin", "/map")
+    await page.wait_for_selector("svg.map circle.mk")
+    await shot(page, "21-map")
+    two = progress["markets"]["Chợ Thử Hai"]
+    await page.click(f"svg.map a.mk-link[data-market='{two}']")
+    await page.wait_for_url(f"**/markets/{two}")
+    await page.wait_for_selector(".tiles .tile")
+    tile = page.locator(f".tile[href='/#/s/{progress['stall']['id']}']")
+    assert await tile.get_attribute("data-level") == "qr_issued"
+    assert "level-qr_issued" in await tile.get_attribute("class")
+    assert await page.locator("h1").inner_text() == "Chợ Thử Hai"
+    assert await page.locator(".level-rows [role=progressbar]").count() == 4
+    assert await page.locator("svg.chart").count() == 1
+    await shot(page, "22-market")
+
+
+async def test_map_and_market_page_on_a_phone(new_page, live_server, progress) -> None:
+    page = await new_page(viewport=PHONE)
+    await sign_in(page, "manager", "/map")
+    await page.wait_for_selector("svg.map circle.mk")
+    await shot(page, "23-map-phone")
+    one = progress["markets"]["Chợ Thử Một"]
+    await page.goto(f"/markets/{one}")
+    await page.wait_for_selector(".level-rows")
+    await shot(page, "24-market-phone")
+
+
+async def test_exports_and_report(new_page, live_server, progress) -> None:
+    page = await new_page(viewport=LAPTOP, accept_downloads=True)
+    await sign_in(page, "admin", "/dashboard")
+    await page.wait_for_selector("#export-csv")
+    async with page.expect_download() as info:
+        await page.click("#export-csv")
+    download = await info.value
+    data = await asyncio.to_thread(Path(await download.path()).read_bytes)
+    assert data.startswith(b"\xef\xbb\xbf")  # BOM, so Excel reads the Vietnamese correctly
+    two = progress["markets"]["Chợ Thử Hai"]
+    async with page.expect_response(lambda r: "/report.pdf" in r.url) as res_info:
+        async with page.context.expect_page() as popup:
+            await page.click(f".markets-table tr[data-market='{two}'] button")
+    res = await res_info.value
+    assert res.status == 200 and res.headers["content-type"].startswith("application/pdf")
+    await (await popup.value).close()
+
+
+async def test_a_viewer_sees_numbers(new_page, live_server, progress) -> None:
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "viewer", "/dashboard")
+    await page.wait_for_selector(".markets-table tbody tr")
+    assert await page.locator(".kpi").count() == 6

@@ -1,0 +1,71 @@
+"""Pages and static files as served: types, cache headers, CSP, service worker, no path escapes."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from web.router import STATIC
+
+
+async def test_pages_are_served_with_the_strict_csp(client: httpx.AsyncClient) -> None:
+    for path in ("/", "/dashboard", "/map", "/markets/1"):
+        res = await client.get(path)
+        assert res.status_code == 200, path
+        assert res.headers["content-type"].startswith("text/html")
+        assert res.headers["cache-control"] == "no-cache"
+        csp = res.headers["content-security-policy"]
+        assert "script-src 'self';" in csp and "style-src 'self';" in csp
+        # Nothing inline: no script bodies, no style blocks or attributes.
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", res.text)
+        assert "<style" not in res.text and " style=" not in res.text
+        assert 'lang="vi"' in res.text
+
+
+async def test_static_files_have_types_and_revalidate(client: httpx.AsyncClient) -> None:
+    cases = {
+        "/static/js/app.js": "text/javascript",
+        "/static/css/app.css": "text/css",
+        "/static/icons/icon.svg": "image/svg+xml",
+        "/static/icons/icon-192.png": "image/png",
+        "/manifest.webmanifest": "application/manifest+json",
+    }
+    for path, ctype in cases.items():
+        res = await client.get(path)
+        assert res.status_code == 200, path
+        assert res.headers["content-type"].startswith(ctype), path
+        assert "cache-control" in res.headers
+    res = await client.get("/static/js/app.js")
+    again = await client.get("/static/js/app.js", headers={"If-None-Match": res.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+
+
+async def test_no_file_outside_the_static_folder(client: httpx.AsyncClient) -> None:
+    escapes = ("/static/../router.py", "/static/%2e%2e/router.py", "/static/js/../../router.py")
+    for path in (*escapes, "/static/nope.js"):
+        res = await client.get(path)
+        assert res.status_code == 404, path
+    assert (await client.get("/static/sw.js")).status_code == 200  # harmless: the unfilled template
+
+
+async def test_service_worker_caches_every_shipped_file(client: httpx.AsyncClient) -> None:
+    res = await client.get("/sw.js")
+    assert res.status_code == 200
+    assert res.headers["content-type"].startswith("text/javascript")
+    assert res.headers["service-worker-allowed"] == "/"
+    assert res.headers["cache-control"] == "no-cache"
+    assert "__VERSION__" not in res.text and "__ASSETS__" not in res.text
+    listed = set(re.findall(r'"(/static/[^"]+)"', res.text))
+    files = [p for p in STATIC.rglob("*") if p.is_file()]
+    shipped = {"/static/" + p.relative_to(STATIC).as_posix() for p in files}
+    assert shipped - {"/static/sw.js"} <= listed
+    for url in listed:
+        assert (await client.get(url)).status_code == 200, url
+
+
+async def test_pages_pass_no_settings_unescaped(client: httpx.AsyncClient, app) -> None:
+    app.state.settings.map_tile_url = 'https://tiles.example/{z}/{x}/{y}.png"><script>'
+    res = await client.get("/map")
+    assert "<script>" not in res.text.replace('<script type="module"', "")
+    assert "&quot;&gt;&lt;script&gt;" in res.text

@@ -1,0 +1,459 @@
+"""The volunteer app in a real browser: sign in, register, errors, offline queue, sign, verify."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import qrcode
+
+from tests.web.conftest import PHONE, TABLET, shot, sign_in, until
+
+expect = pytest.importorskip("playwright.async_api").expect
+
+pytestmark = pytest.mark.browser
+
+
+async def market_ids(live_server) -> dict[str, int]:
+    async with await live_server.api("admin") as c:
+        return {m["name"]: m["id"] for m in (await c.get("/api/markets")).json()}
+
+
+async def stalls_with_code(live_server, market_id: int, code: str) -> list[dict]:
+    async with await live_server.api("admin") as c:
+        res = await c.get(f"/api/markets/{market_id}/stalls", params={"q": code, "limit": 500})
+        res.raise_for_status()
+        return [s for s in res.json()["items"] if s["stall_code"] == code]
+
+
+async def open_form(page) -> None:
+    await page.click("#register-new")
+    await page.wait_for_selector("#register-form")
+
+
+async def fill_form(
+    page,
+    *,
+    code: str,
+    name: str,
+    phone: str | None = None,
+    bank: str | None = None,
+    account: str | None = None,
+    consent: bool = True,
+) -> None:
+    await page.fill("#f-stall_code", code)
+    await page.fill("#f-name", name)
+    if phone:
+        await page.fill("#f-phone", phone)
+    if bank:
+        await page.fill("#f-bank", bank)
+        await page.wait_for_selector("#f-bank-list .option")
+        await page.keyboard.press("Enter")
+    if account:
+        await page.fill("#f-acct", account)
+    if consent:
+        await page.check("#f-purpose-registration")
+        await page.check("#f-purpose-qr_sign")
+
+
+async def test_sign_in_with_the_keyboard(new_page) -> None:
+    page = await new_page()
+    await page.goto("/")
+    await page.wait_for_selector("#username")
+    assert await page.evaluate("document.activeElement.id") == "username"
+    assert await page.locator("label[for=username]").inner_text() == "Tên đăng nhập"
+    await shot(page, "01-sign-in")
+    await page.keyboard.type("volunteer")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("correct-horse-battery")
+    await page.keyboard.press("Tab")  # the "show password" box
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "signin-button"
+    await page.keyboard.press("Enter")
+    # The volunteer has one market, so the app opens its worklist directly.
+    await page.wait_for_selector("#register-new")
+    assert await page.locator("h1").inner_text() == "Chợ Thử Một"
+    await shot(page, "02-worklist")
+
+
+async def test_wrong_password_is_explained_in_vietnamese(new_page) -> None:
+    page = await new_page()
+    await page.goto("/")
+    await page.fill("#username", "volunteer")
+    await page.fill("#password", "not-the-password")
+    await page.click("#signin-button")
+    await page.wait_for_selector("#signin-error:has-text('Sai tên đăng nhập hoặc mật khẩu')")
+
+
+async def test_register_a_stall_end_to_end(new_page, live_server) -> None:
+    ids = await market_ids(live_server)
+    page = await new_page()
+    await sign_in(page)
+    await open_form(page)
+    await shot(page, "03-register-empty")
+    await page.click("label[for=f-zone-A]")
+    assert await page.input_value("#f-stall_code") == "A-"
+    await page.keyboard.type("21")
+    await page.fill("#f-goods", "Cá tươi")
+    await fill_form(
+        page,
+        code="A-21",
+        name="Lưu Thị Ngọc Thùy",
+        phone="0905 123 421",
+        bank="vietcom",
+        account="0123456421",
+        consent=False,
+    )
+    # The account name follows the name: upper case, no diacritics.
+    assert await page.input_value("#f-acctname") == "LUU THI NGOC THUY"
+    assert "Vietcombank" in await page.locator(".bank-chosen").inner_text()
+    # Consent boxes are never ticked for the volunteer.
+    for box in await page.locator(".consents input[type=checkbox]").all():
+        assert not await box.is_checked()
+    assert "Ban quản lý chợ" in await page.locator(".notice").inner_text()
+    await page.check("#f-purpose-registration")
+    await page.check("#f-purpose-qr_sign")
+    await page.check("#f-purpose-coverage_reporting")
+    await shot(page, "04-register-filled")
+    await page.click("#save-stall")
+
+    await page.wait_for_selector("#sign img.qr")
+    await until(page, "document.querySelector('#sign img.qr').naturalWidth > 0")
+    assert "Đã lưu sạp A-21" in await page.locator("#saved-banner").inner_text()
+    sign = await page.locator("#sign").inner_text()
+    assert "A-21" in sign and "Lưu Thị Ngọc Thùy" in sign and "0123456421" in sign
+    await shot(page, "05-stall-sign")
+
+    rows = await stalls_with_code(live_server, ids["Chợ Thử Một"], "A-21")
+    assert len(rows) == 1
+    assert rows[0]["holder_name"] == "Lưu Thị Ngọc Thùy" and rows[0]["account_count"] == 1
+
+    # Back on the worklist, the new stall is listed and can be found without diacritics.
+    await page.click("text=Quay lại")
+    await page.wait_for_selector("#worklist")
+    await page.click("label[for=filter-all]")
+    await page.fill("#search", "luu thi ngoc")
+    await expect(page.locator(".stall-row")).to_have_count(1)
+    assert await page.locator(".stall-row").get_attribute("data-stall") == str(rows[0]["id"])
+
+
+async def test_errors_appear_next_to_the_field_in_vietnamese(new_page, live_server) -> None:
+    page = await new_page()
+    await sign_in(page)
+    await open_form(page)
+    # Checked on the device: phone, and the consent that registration needs.
+    await fill_form(page, code="B-31", name="Trần Văn Ba", phone="0905 12", consent=False)
+    await page.click("#save-stall")
+    await page.wait_for_selector("#f-phone-error:visible")
+    assert "Số điện thoại không đúng" in await page.locator("#f-phone-error").inner_text()
+    assert "phải đồng ý đăng ký" in await page.locator("#f-consent-error").inner_text()
+    assert await page.get_attribute("#f-phone", "aria-invalid") == "true"
+    await shot(page, "06-register-errors")
+
+    # Checked by the server: a BIN that is in no bank's directory entry.
+    await page.fill("#f-phone", "0905 123 431")
+    await page.check("#f-purpose-registration")
+    await page.fill("#f-bank", "999999")
+    await page.click("#f-bank-opt-bin")
+    await page.fill("#f-acct", "123456789")
+    await page.click("#save-stall")
+    await page.wait_for_selector("#f-bank-error:visible")
+    assert "Không có ngân hàng với mã BIN này" in await page.locator("#f-bank-error").inner_text()
+    await shot(page, "07-register-server-error")
+
+
+async def test_a_stall_code_already_taken_is_refused_with_a_link(new_page, live_server) -> None:
+    page = await new_page()
+    await sign_in(page)
+    await open_form(page)
+    await fill_form(page, code="B-40", name="Phạm Thị Bốn")
+    await page.click("#save-stall")
+    await page.wait_for_selector("#sign")
+    await page.goto("/#/")
+    await open_form(page)
+    await fill_form(page, code="B-40", name="Hoàng Văn Năm")
+    await page.click("#save-stall")
+    await page.wait_for_selector("#f-stall_code-error:visible")
+    text = await page.locator("#f-stall_code-error").inner_text()
+    assert "Mã sạp này đã được đăng ký" in text and "Xem sạp đã đăng ký" in text
+
+
+async def test_offline_registrations_are_queued_and_sent_once(new_page, live_server) -> None:
+    ids = await market_ids(live_server)
+    page = await new_page()
+    await sign_in(page)
+    await page.wait_for_selector(".stall-row, .empty")
+    await page.context.set_offline(True)
+    await page.wait_for_selector(".net-off")
+    for code, name in (("C-51", "Võ Thị Sáu"), ("C-52", "Đặng Văn Bảy")):
+        await open_form(page)
+        await fill_form(page, code=code, name=name)
+        await page.click("#save-stall")
+        await page.wait_for_selector("#worklist")
+    await page.wait_for_selector("#queue-card:has-text('2 hồ sơ chờ gửi')")
+    await page.click("#queue-link")
+    await page.wait_for_selector(".record")
+    states = await page.eval_on_selector_all(".record", "els => els.map(e => e.dataset.state)")
+    assert states == ["queued", "queued"]
+    assert await page.locator(".record .badge").first.inner_text() == "Đang chờ"
+    await shot(page, "08-queue-offline")
+    assert await stalls_with_code(live_server, ids["Chợ Thử Một"], "C-51") == []
+
+    await page.context.set_offline(False)
+    await until(page, "document.querySelectorAll('.record[data-state=sent]').length === 2")
+    await shot(page, "09-queue-sent")
+    for code in ("C-51", "C-52"):
+        assert len(await stalls_with_code(live_server, ids["Chợ Thử Một"], code)) == 1
+
+
+async def test_a_lost_answer_is_retried_with_the_same_key(new_page, live_server) -> None:
+    ids = await market_ids(live_server)
+    page = await new_page()
+    await sign_in(page)
+    keys: list[str] = []
+
+    async def lose_the_answer(route) -> None:
+        keys.append(route.request.headers["idempotency-key"])
+        await route.fetch()  # the server registers the stall ...
+        await route.abort("failed")  # ... but the tablet never hears back
+
+    await page.route("**/api/markets/*/stalls", lose_the_answer)
+    await open_form(page)
+    await fill_form(page, code="D-61", name="Bùi Thị Tám")
+    await page.click("#save-stall")
+    await page.wait_for_selector("#worklist")
+    assert len(await stalls_with_code(live_server, ids["Chợ Thử Một"], "D-61")) == 1
+
+    await page.unroute("**/api/markets/*/stalls")
+    seen: list[str] = []
+
+    def watch(req) -> None:
+        if req.method == "POST" and "/stalls" in req.url:
+            seen.append(req.headers.get("idempotency-key", ""))
+
+    page.on("request", watch)
+    await page.click("#send-now")
+    await page.wait_for_selector("#queue-card .queue-card", state="detached")
+    assert (
+        seen and set(seen) == set(keys) and len(set(keys)) == 1
+    )  # one key, generated once at Save
+    assert len(await stalls_with_code(live_server, ids["Chợ Thử Một"], "D-61")) == 1
+
+
+async def test_a_refused_queued_record_can_be_fixed(new_page, live_server) -> None:
+    page = await new_page()
+    await sign_in(page)
+    await open_form(page)
+    await fill_form(page, code="E-71", name="Đỗ Văn Chín")
+    await page.click("#save-stall")
+    await page.wait_for_selector("#sign")
+    await page.goto("/#/")
+    await page.wait_for_selector("#worklist")
+    await page.context.set_offline(True)
+    await open_form(page)
+    await fill_form(page, code="E-71", name="Lê Thị Mười")
+    await page.click("#save-stall")
+    await page.wait_for_selector("#worklist")
+    await page.context.set_offline(False)
+    await page.click("#queue-link")
+    await page.wait_for_selector(".record[data-state=failed]")
+    badge = await page.locator(".record[data-state=failed] .badge").inner_text()
+    assert "Lỗi: Mã sạp này đã được đăng ký" in badge
+    await shot(page, "10-queue-failed")
+    await page.click(".record[data-state=failed] >> text=Sửa")
+    await page.wait_for_selector("#f-stall_code-error:visible")
+    assert await page.input_value("#f-name") == "Lê Thị Mười"
+    await page.fill("#f-stall_code", "E-72")
+    await page.click("#save-stall")
+    await page.wait_for_selector("#sign")
+    assert "E-72" in await page.locator("#sign").inner_text()
+
+
+async def test_the_bank_tells_the_account_name(new_page) -> None:
+    page = await new_page()
+    await sign_in(page)
+    await open_form(page)
+    await fill_form(
+        page, code="H-95", name="Nguyễn Văn An", bank="970422", account="1111222233", consent=False
+    )
+    await page.wait_for_selector("#f-acctname-lookup:has-text('ghi tên: NGUYEN VAN BANK')")
+    assert await page.input_value("#f-acctname") == "NGUYEN VAN BANK"
+    assert "khác tên đã nhập" in await page.locator("#f-acctname-lookup").inner_text()
+    await page.fill("#f-acct", "9999000011")
+    await page.wait_for_selector("#f-acctname-lookup:has-text('không tìm thấy số tài khoản')")
+    await shot(page, "15-register-lookup")
+
+
+async def test_nothing_typed_is_lost_when_the_tab_is_closed(new_page) -> None:
+    page = await new_page()
+    await sign_in(page)
+    await open_form(page)
+    await page.fill("#f-stall_code", "F-81")
+    await page.fill("#f-name", "Nguyễn Thị Hoa")
+    await page.fill("#f-bank", "mb")
+    await page.keyboard.press("Enter")
+    await page.check("#f-purpose-qr_sign")
+    url = page.url
+    context = page.context
+    await page.close()
+    again = await context.new_page()
+    await again.goto(url)
+    await again.wait_for_selector("#register-form")
+    assert await again.input_value("#f-stall_code") == "F-81"
+    assert await again.input_value("#f-name") == "Nguyễn Thị Hoa"
+    assert await again.input_value("#f-acctname") == "NGUYEN THI HOA"
+    assert "MBBank" in await again.locator(".bank-chosen").inner_text()
+    assert await again.is_checked("#f-purpose-qr_sign")
+    assert not await again.is_checked("#f-purpose-registration")
+
+
+async def test_print_mark_delivered_and_verify_the_sign(new_page, live_server) -> None:
+    page = await new_page()
+    await sign_in(page)
+    await open_form(page)
+    await fill_form(page, code="G-91", name="Huỳnh Thị Lan", bank="970422", account="9704229191")
+    await page.click("#save-stall")
+    await page.wait_for_selector("#sign img.qr")
+    stall_id = int(page.url.split("#/s/")[1].split("?")[0])
+
+    async with page.expect_response(lambda r: "/sign.pdf" in r.url) as info:
+        async with page.context.expect_page() as popup:
+            await page.click("#print-sign")
+    res = await info.value
+    assert res.status == 200
+    assert res.headers["content-type"] == "application/pdf"
+    await (await popup.value).close()
+    async with await live_server.api("volunteer") as c:
+        assert (await c.get(res.url)).content.startswith(b"%PDF")
+
+    await page.click("#mark-delivered")
+    await page.wait_for_selector(".banner:has-text('biển đã giao')")
+    async with await live_server.api("admin") as c:
+        cov = (await c.get(f"/api/stalls/{stall_id}/coverage")).json()
+    assert cov["sign_delivered_at"] is not None
+
+    # Verify with a photo of the printed code (the camera path needs a real camera).
+    async with await live_server.api("admin") as c:
+        png = (await c.get(f"/api/stalls/{stall_id}/qr.png", params={"scale": 8})).content
+    await page.click("#verify")
+    await page.wait_for_selector("label[for=verify-photo]")
+    photo = {"name": "sign.png", "mimeType": "image/png", "buffer": png}
+    await page.set_input_files("#verify-photo", files=[photo])
+    await page.wait_for_selector("#verify-result.verify-ok")
+    assert "ĐÚNG" in await page.locator("#verify-result").inner_text()
+    await shot(page, "11-verify-ok")
+
+    # A code for another account is never green, and flags the stall for a return visit.
+    async with await live_server.api("admin") as c:
+        res = await c.post("/api/qr/encode", json={"bin": "970436", "account_number": "1234567890"})
+        other = res.json()["payload"]
+    buf = io.BytesIO()
+    qrcode.make(other, box_size=8).save(buf, format="PNG")
+    photo = {"name": "other.png", "mimeType": "image/png", "buffer": buf.getvalue()}
+    await page.set_input_files("#verify-photo", files=[photo])
+    await page.wait_for_selector("#verify-result.verify-bad")
+    assert "KHÔNG KHỚP" in await page.locator("#verify-result").inner_text()
+    await shot(page, "12-verify-mismatch")
+    async with await live_server.api("admin") as c:
+        assert (await c.get(f"/api/stalls/{stall_id}/coverage")).json()["needs_revisit"] is True
+    # ... and the worklist puts it under "return visit".
+    await page.goto("/#/")
+    await page.click("label[for=filter-revisit]")
+    await page.wait_for_selector(f".stall-row[data-stall='{stall_id}'] .badge-revisit")
+
+
+async def test_register_first_add_the_account_later_and_edit(new_page, live_server) -> None:
+    page = await new_page()
+    await sign_in(page)
+    await open_form(page)
+    await fill_form(page, code="K-11", name="Phan Thị Kim")
+    await page.click("#save-stall")
+    await page.wait_for_selector("#sign .qr-missing")
+    stall_id = page.url.split("#/s/")[1].split("?")[0]
+    await page.goto("/#/")
+    await page.click("label[for=filter-no_account]")
+    await page.wait_for_selector(f".stall-row[data-stall='{stall_id}']")
+    await page.click(f".stall-row[data-stall='{stall_id}']")
+    await page.click("#add-account")
+    await page.fill("#f-bank", "momo")
+    await page.keyboard.press("Enter")
+    await page.fill("#f-acct", "0905111011")
+    assert await page.input_value("#f-acctname") == "PHAN THI KIM"
+    await page.click("button[type=submit]")
+    # A MoMo wallet needs its MOMOW2W reference: said next to the field, in Vietnamese.
+    await page.wait_for_selector("#f-ref-error:has-text('mã tham chiếu bắt đầu bằng MOMOW2W')")
+    # Scanning the stallholder's own MoMo QR fills it in (and the account number) without typing.
+    wallet = {"bin": "971025", "account_number": "0905111011", "reference": "MOMOW2W123456789"}
+    async with await live_server.api("admin") as c:
+        payload = (await c.post("/api/qr/encode", json=wallet)).json()["payload"]
+    buf = io.BytesIO()
+    qrcode.make(payload, box_size=8).save(buf, format="PNG")
+    photo = {"name": "momo.png", "mimeType": "image/png", "buffer": buf.getvalue()}
+    await page.set_input_files("#f-scan", files=[photo])
+    await page.wait_for_selector("#f-scan-status:has-text('Đã đọc mã: MoMo · 0905111011')")
+    assert await page.input_value("#f-ref") == "MOMOW2W123456789"
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#sign img.qr")
+    assert "MoMo" in await page.locator("#sign").inner_text()
+
+    await page.click("#edit-stall")
+    await page.fill("#f-goods", "Hoa tươi")
+    await page.click("label[for=e-status-vacant]")
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#sign")
+    async with await live_server.api("admin") as c:
+        stall = (await c.get(f"/api/stalls/{stall_id}")).json()
+    assert stall["goods"] == "Hoa tươi" and stall["status"] == "vacant" and stall["version"] == 3
+
+
+async def test_the_tablet_layout_and_english(new_page) -> None:
+    page = await new_page(viewport=TABLET)
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    await shot(page, "13-worklist-tablet")
+    await page.click("button.lang")
+    await page.wait_for_selector("#register-new:has-text('Register a new stall')")
+    await page.reload()
+    await page.wait_for_selector("#register-new:has-text('Register a new stall')")
+    assert await page.evaluate("document.documentElement.lang") == "en"
+    await open_form(page)
+    await shot(page, "14-register-tablet-en")
+    await page.click("button.lang")
+    await page.wait_for_selector("#save-stall:has-text('Lưu sạp')")
+
+
+async def test_touch_targets_are_at_least_44_px(new_page) -> None:
+    page = await new_page(viewport=PHONE)
+    await sign_in(page)
+    await open_form(page)
+    small = await page.evaluate(
+        """() => Array.from(document.querySelectorAll(
+              'button, a.btn, .chip, summary, select, ' +
+              'input:not([type=checkbox]):not([type=radio]):not([type=file])'))
+            .filter(e => e.offsetParent !== null)
+            .map(e => [e.id || e.textContent.trim().slice(0, 20), e.getBoundingClientRect()])
+            .filter(([, r]) => r.height < 44 || r.width < 44)
+            .map(([n, r]) => `${n}: ${Math.round(r.width)}x${Math.round(r.height)}`)"""
+    )
+    assert small == []
+
+
+async def test_the_app_installs_and_opens_offline(new_page, live_server) -> None:
+    page = await new_page(service_workers="allow")
+    res = await page.request.get("/manifest.webmanifest")
+    assert res.headers["content-type"] == "application/manifest+json"
+    manifest = await res.json()
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone"
+    assert {"192x192", "512x512"} <= {i["sizes"] for i in manifest["icons"]}
+    for icon in manifest["icons"]:
+        assert (await page.request.get(icon["src"])).ok
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    await until(page, "navigator.serviceWorker.controller !== null")
+    await page.context.set_offline(True)
+    res = await page.reload()
+    assert res is not None and res.from_service_worker
+    await page.wait_for_selector("#worklist")
+    assert await page.locator(".net-off").count() == 1
+    await page.context.set_offline(False)

@@ -1,0 +1,158 @@
+// A searchable bank picker (ARIA combobox): by name, short name, code or BIN, ignoring diacritics.
+
+import { h, clear } from "./dom.js";
+import { t } from "./i18n.js";
+import { fold } from "./text.js";
+
+export const POPULAR = ["970422", "970436", "970415", "970418", "970405", "970407", "971025", "971005"];
+const MAX = 8;
+
+function index(banks) {
+  return banks.map((b) => ({ bank: b, bin: b.bin, code: fold(b.code), short: fold(b.short_name), name: fold(b.name) }));
+}
+
+export function search(rows, query) {
+  const q = fold(query);
+  if (!q) return [];
+  const hits = [];
+  for (const r of rows) {
+    let rank = null;
+    if (q === r.bin || q === r.code || q === r.short) rank = 0;
+    else if (r.bin.startsWith(q) || r.code.startsWith(q) || r.short.startsWith(q)) rank = 1;
+    else if (r.code.includes(q) || r.short.includes(q) || r.name.includes(q)) rank = 2;
+    else if (q.split(" ").every((w) => r.name.includes(w) || r.short.includes(w))) rank = 3;
+    if (rank !== null) hits.push([rank, r.bank]);
+  }
+  hits.sort((a, b) => a[0] - b[0]);
+  return hits.map((x) => x[1]);
+}
+
+/**
+ * bankPicker({id, banks, onChange}) -> {el, input, get(), set(bin), setBanks(banks)}
+ * `id` is given to the search input, so labels and errors attach to it.
+ */
+export function bankPicker({ id, banks = [], onChange = () => {} }) {
+  let rows = index(banks);
+  let byBin = new Map(banks.map((b) => [b.bin, b]));
+  let chosen = null;
+  let options = [];
+  let active = -1;
+
+  const listId = `${id}-list`;
+  const input = h("input", {
+    id, type: "text", role: "combobox", autocomplete: "off", spellcheck: "false",
+    "aria-autocomplete": "list", "aria-expanded": "false", "aria-controls": listId,
+    placeholder: t("bank_placeholder"),
+  });
+  const list = h("ul", { id: listId, role: "listbox", class: "options", hidden: true, "aria-label": t("bank") });
+  const empty = h("p", { class: "hint", hidden: true });
+  const chipText = h("span", { class: "chip-text" });
+  const changeBtn = h("button", { type: "button", class: "btn btn-small" }, t("bank_change"));
+  const chosenBox = h("div", { class: "bank-chosen", hidden: true }, chipText, changeBtn);
+  const popular = h("div", { class: "popular" });
+  const searchBox = h("div", { class: "bank-search" }, input, list, empty, popular);
+  const el = h("div", { class: "bankpicker" }, chosenBox, searchBox);
+
+  function label(b) {
+    return b ? `${b.short_name} — ${b.name} · ${b.bin}` : "";
+  }
+
+  function drawPopular() {
+    clear(popular);
+    const picks = POPULAR.map((bin) => byBin.get(bin)).filter(Boolean);
+    if (!picks.length) return;
+    popular.append(h("span", { class: "hint" }, t("bank_popular")));
+    for (const b of picks) {
+      popular.append(h("button", { type: "button", class: "btn btn-small chip", onclick: () => choose(b) }, b.short_name));
+    }
+  }
+
+  function close() {
+    list.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+    active = -1;
+  }
+
+  function highlight(i) {
+    active = i;
+    options.forEach((li, j) => li.setAttribute("aria-selected", j === i ? "true" : "false"));
+    if (i >= 0 && options[i]) {
+      input.setAttribute("aria-activedescendant", options[i].id);
+      options[i].scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  function render() {
+    const q = input.value.trim();
+    let found = search(rows, q).slice(0, MAX);
+    const digits = q.replace(/\s/g, "");
+    const manual = /^\d{6}$/.test(digits) && !found.some((b) => b.bin === digits);
+    clear(list);
+    options = found.map((b, i) => {
+      const li = h("li", { id: `${id}-opt-${i}`, role: "option", "aria-selected": "false", class: "option" },
+        h("strong", {}, b.short_name), " ", h("span", { class: "muted" }, `${b.name} · ${b.bin}`));
+      li.addEventListener("click", () => choose(b));
+      return li;
+    });
+    if (manual) {
+      const li = h("li", { id: `${id}-opt-bin`, role: "option", "aria-selected": "false", class: "option" }, t("bank_use_bin", { bin: digits }));
+      li.addEventListener("click", () => choose({ bin: digits, short_name: digits, name: "BIN", code: "" }));
+      options.push(li);
+    }
+    list.append(...options);
+    const open = q.length > 0 && options.length > 0;
+    list.hidden = !open;
+    input.setAttribute("aria-expanded", open ? "true" : "false");
+    empty.hidden = !(q.length > 0 && options.length === 0);
+    empty.textContent = rows.length ? t("bank_none") : t("bank_list_missing");
+    popular.hidden = q.length > 0;
+    highlight(options.length ? 0 : -1);
+  }
+
+  function choose(b, { silent = false } = {}) {
+    chosen = b;
+    chipText.textContent = label(b);
+    chosenBox.hidden = !b;
+    searchBox.hidden = !!b;
+    input.value = "";
+    close();
+    if (!silent) {
+      onChange(b);
+      changeBtn.focus();
+    }
+  }
+
+  input.addEventListener("input", render);
+  input.addEventListener("keydown", (ev) => {
+    if (ev.key === "ArrowDown") { ev.preventDefault(); if (list.hidden) render(); else highlight(Math.min(options.length - 1, active + 1)); }
+    else if (ev.key === "ArrowUp") { ev.preventDefault(); highlight(Math.max(0, active - 1)); }
+    else if (ev.key === "Enter") { if (!list.hidden && active >= 0) { ev.preventDefault(); options[active].click(); } }
+    else if (ev.key === "Escape") { close(); }
+  });
+  input.addEventListener("blur", () => window.setTimeout(close, 200));
+  changeBtn.addEventListener("click", () => {
+    chosen = null;
+    chosenBox.hidden = true;
+    searchBox.hidden = false;
+    onChange(null);
+    input.focus();
+  });
+
+  drawPopular();
+  return {
+    el, input,
+    get: () => chosen,
+    set(bin) {
+      if (!bin) { chosen = null; chosenBox.hidden = true; searchBox.hidden = false; return; }
+      choose(byBin.get(bin) || { bin, short_name: bin, name: "BIN", code: "" }, { silent: true });
+    },
+    setBanks(list2) {
+      rows = index(list2);
+      byBin = new Map(list2.map((b) => [b.bin, b]));
+      drawPopular();
+      if (chosen && byBin.get(chosen.bin)) choose(byBin.get(chosen.bin), { silent: true });
+    },
+    focus: () => (chosen ? changeBtn.focus() : input.focus()),
+  };
+}

@@ -1,0 +1,116 @@
+// Small DOM helpers. Elements are built node by node (never from HTML strings), so names and
+// other data typed by people can never become markup, and no inline style attribute is written
+// (the page's CSP forbids them); dynamic sizes go through element.style (the CSSOM), which CSP allows.
+
+import { t } from "./i18n.js";
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function applyAttrs(el, attrs) {
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") el.setAttribute("class", Array.isArray(value) ? value.filter(Boolean).join(" ") : value);
+    else if (key === "text") el.textContent = value;
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else if (key === "value" || key === "checked" || key === "selected" || key === "indeterminate") el[key] = value;
+    else if (value === true) el.setAttribute(key, "");
+    else el.setAttribute(key, String(value));
+  }
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false || child === "") continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** h("button", {class: "btn", onclick}, "Text", otherNode) */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  applyAttrs(el, attrs);
+  append(el, children);
+  return el;
+}
+
+/** The same for SVG elements. */
+export function s(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  applyAttrs(el, attrs);
+  append(el, children);
+  return el;
+}
+
+export function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  return el;
+}
+
+export function mount(el, ...children) {
+  clear(el);
+  append(el, children);
+  return el;
+}
+
+export const $ = (selector, root = document) => root.querySelector(selector);
+export const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
+
+/** Say something to screen-reader users (and keep it in the live region). */
+export function announce(message) {
+  const live = document.getElementById("live");
+  if (!live) return;
+  live.textContent = "";
+  window.setTimeout(() => { live.textContent = message; }, 30);
+}
+
+/**
+ * A short-lived message at the top of the page. kind: info | ok | warn | error.
+ * A message with the same `key` replaces the earlier one; at most two messages show at once.
+ */
+export function toast(message, kind = "info", ms = 6000, key = null) {
+  const area = document.getElementById("banners");
+  if (!area) return null;
+  const existing = Array.from(area.querySelectorAll(".banner[data-toast]"));
+  for (const b of existing) if ((key && b.dataset.toast === key) || b.querySelector(".banner-text").textContent === message) b.remove();
+  const left = Array.from(area.querySelectorAll(".banner[data-toast]"));
+  while (left.length >= 2) left.shift().remove();
+  const close = h("button", { type: "button", class: "banner-close", "aria-label": t("close"), title: t("close") }, "×");
+  const banner = h("div", { class: `banner banner-${kind}`, role: kind === "error" ? "alert" : "status", dataset: { toast: key || "any" } },
+    h("span", { class: "banner-text" }, message), close);
+  close.addEventListener("click", () => banner.remove());
+  area.append(banner);
+  if (ms) window.setTimeout(() => banner.remove(), ms);
+  return banner;
+}
+
+export function dropToast(key) {
+  const area = document.getElementById("banners");
+  if (area) for (const b of area.querySelectorAll(`.banner[data-toast="${key}"]`)) b.remove();
+}
+
+/** Percentage bar with an optional threshold marker; value and target are shares 0..1. */
+export function progressBar(value, { target = null, label = "", kind = "" } = {}) {
+  const pct = Math.max(0, Math.min(1, Number(value) || 0));
+  const fill = h("span", { class: "bar-fill" });
+  fill.style.width = `${(pct * 100).toFixed(1)}%`;
+  const bar = h("span", {
+    class: ["bar", kind, target !== null && target !== undefined ? (pct >= target ? "bar-met" : "bar-below") : "bar-plain"],
+    role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100,
+    "aria-valuenow": Math.round(pct * 100), "aria-label": label,
+  }, fill);
+  if (target !== null && target !== undefined) {
+    const mark = h("span", { class: "bar-target", "aria-hidden": "true" });
+    mark.style.left = `${(Math.max(0, Math.min(1, target)) * 100).toFixed(1)}%`;
+    bar.append(mark);
+  }
+  return bar;
+}
+
+export function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => fn(...args), ms);
+  };
+}

@@ -1,0 +1,255 @@
+// The outbox: registrations and edits made on this device, kept in IndexedDB until the server has
+// them. Each record carries the Idempotency-Key made when the volunteer tapped Save, so sending it
+// again (after a lost answer, a closed tab, a flaky hall) can never create a second stall.
+//
+// States: queued (waiting) -> sending -> sent | failed (the server refused it: the reason is kept and
+// the record can be edited) ; network errors and 5xx put it back to queued with a growing delay.
+
+import * as idb from "./idb.js";
+import { cachedMe, request, toError, token, NetworkError } from "./api.js";
+import { uuid } from "./text.js";
+
+const STORE = "outbox";
+const BASE_DELAY_MS = 5000;
+const MAX_DELAY_MS = 5 * 60 * 1000;
+const KEEP_SENT_MS = 3 * 24 * 3600 * 1000;
+const TICK_MS = 15000;
+let running = null;
+let started = false;
+
+function emit(name = "choso:outbox", detail = {}) {
+  window.dispatchEvent(new CustomEvent(name, { detail }));
+}
+
+function backoff(attempts) {
+  const base = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.max(0, attempts - 1));
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+function mine(rec) {
+  const me = cachedMe();
+  return !!me && rec.user === me.username;
+}
+
+/** This user's records, oldest first. */
+export async function list() {
+  const rows = (await idb.all(STORE)).filter(mine);
+  return rows.sort((a, b) => a.created_at - b.created_at);
+}
+
+export async function get(id) {
+  return idb.get(STORE, id);
+}
+
+export function counts(rows) {
+  const c = { queued: 0, sending: 0, failed: 0, sent: 0 };
+  for (const r of rows) c[r.state] = (c[r.state] || 0) + 1;
+  c.pending = c.queued + c.sending;
+  return c;
+}
+
+/** Queue something to send. kind: register | patch | account | delivered. */
+export async function add(kind, fields) {
+  const me = cachedMe();
+  const now = Date.now();
+  const rec = {
+    id: uuid(), key: uuid(), kind, user: me ? me.username : null,
+    market_id: fields.market_id ?? null, stall_id: fields.stall_id ?? null,
+    body: fields.body ?? null, if_match: fields.if_match ?? null, label: fields.label || "",
+    state: "queued", attempts: 0, next_at: 0, created_at: now, updated_at: now,
+    error: null, last_error: null, result: null,
+  };
+  await idb.put(STORE, rec);
+  emit();
+  return rec;
+}
+
+/**
+ * Save an edited version of a record the server refused. A refused request stored nothing on the
+ * server, so the corrected one is a new request with a new key.
+ */
+export async function revise(id, fields) {
+  const rec = await idb.get(STORE, id);
+  if (!rec || rec.state !== "failed") return null;
+  Object.assign(rec, fields, {
+    key: uuid(), state: "queued", attempts: 0, next_at: 0, error: null, last_error: null,
+    updated_at: Date.now(),
+  });
+  await idb.put(STORE, rec);
+  emit();
+  return rec;
+}
+
+export async function remove(id) {
+  await idb.del(STORE, id);
+  emit();
+}
+
+/** A failed record sent again as it is (for refusals that may pass later, e.g. a missing feature). */
+export async function retry(id) {
+  const rec = await idb.get(STORE, id);
+  if (!rec || rec.state !== "failed") return;
+  Object.assign(rec, { state: "queued", next_at: 0, error: null, updated_at: Date.now() });
+  await idb.put(STORE, rec);
+  emit();
+}
+
+function problemOf(err, status) {
+  return {
+    status, code: err.code, field: err.field, detail: err.problem.detail || "",
+    errors: err.errors, existing_stall_id: err.problem.existing_stall_id ?? null,
+  };
+}
+
+function samePhone(a, b) {
+  const da = String(a || "").replace(/\D/g, "").slice(-9);
+  const db = String(b || "").replace(/\D/g, "").slice(-9);
+  return da === db;
+}
+
+async function patchAlreadyApplied(rec) {
+  const res = await request(`/api/stalls/${rec.stall_id}`);
+  if (!res.ok) return false;
+  const stall = await res.json();
+  const body = rec.body || {};
+  for (const key of ["stall_code", "zone", "goods", "status"]) {
+    if (key in body && (body[key] ?? null) !== (stall[key] ?? null)) return false;
+  }
+  if (body.holder) {
+    if ("full_name" in body.holder && body.holder.full_name !== stall.holder.full_name) return false;
+    if ("phone" in body.holder && !samePhone(body.holder.phone, stall.holder.phone)) return false;
+  }
+  return true;
+}
+
+async function send(rec) {
+  const idem = { "Idempotency-Key": rec.key };
+  let res;
+  try {
+    if (rec.kind === "register") {
+      res = await request(`/api/markets/${rec.market_id}/stalls`, { method: "POST", json: rec.body, headers: idem });
+    } else if (rec.kind === "patch") {
+      res = await request(`/api/stalls/${rec.stall_id}`, {
+        method: "PATCH", json: rec.body, headers: { ...idem, "If-Match": `"${rec.if_match}"` },
+      });
+    } else if (rec.kind === "account") {
+      res = await request(`/api/stalls/${rec.stall_id}/payment-accounts`, { method: "POST", json: rec.body, headers: idem });
+    } else if (rec.kind === "delivered") {
+      res = await request(`/api/stalls/${rec.stall_id}/sign-delivered`, { method: "POST", json: rec.body || {}, headers: idem });
+    } else {
+      return { outcome: "failed", error: { code: "unknown_kind", detail: rec.kind } };
+    }
+  } catch (err) {
+    if (err instanceof NetworkError) return { outcome: "retry", error: { code: "network" } };
+    throw err;
+  }
+  if (res.ok) {
+    const text = await res.text();
+    const data = text ? JSON.parse(text) : null;
+    return { outcome: "sent", result: { stall_id: data && data.id ? data.id : rec.stall_id, version: data && data.version, stall: data } };
+  }
+  const err = await toError(res);
+  if (res.status === 401) return { outcome: "auth", error: problemOf(err, 401) };
+  if (res.status >= 500 || res.status === 429 || res.status === 408) return { outcome: "retry", error: problemOf(err, res.status) };
+  // An earlier attempt whose answer was lost may already have done the work.
+  if (rec.kind === "account" && err.code === "account_exists") return { outcome: "sent", result: { stall_id: rec.stall_id } };
+  if (rec.kind === "patch" && res.status === 412) {
+    try {
+      if (await patchAlreadyApplied(rec)) return { outcome: "sent", result: { stall_id: rec.stall_id } };
+    } catch { return { outcome: "retry", error: { code: "network" } }; }
+  }
+  if (res.status === 404 && err.code === "not_found") return { outcome: "failed", error: { ...problemOf(err, 404), code: "not_available" } };
+  return { outcome: "failed", error: problemOf(err, res.status) };
+}
+
+/** Send one record now; resolves with the updated record. */
+export async function sendOne(id) {
+  return withLock(() => attempt(id, true));
+}
+
+async function attempt(id, force) {
+  const rec = await idb.get(STORE, id);
+  if (!rec || rec.state !== "queued" || !mine(rec)) return rec;
+  if (!force && rec.next_at > Date.now()) return rec;
+  rec.state = "sending";
+  rec.updated_at = Date.now();
+  await idb.put(STORE, rec);
+  emit();
+  let out;
+  try {
+    out = await send(rec);
+  } catch (err) {
+    out = { outcome: "retry", error: { code: "client_error", detail: String(err && err.message) } };
+  }
+  const now = Date.now();
+  rec.updated_at = now;
+  if (out.outcome === "sent") {
+    Object.assign(rec, { state: "sent", result: out.result, sent_at: now, error: null, last_error: null });
+  } else if (out.outcome === "failed") {
+    Object.assign(rec, { state: "failed", error: out.error });
+  } else {
+    rec.attempts += 1;
+    Object.assign(rec, { state: "queued", next_at: out.outcome === "auth" ? 0 : now + backoff(rec.attempts), last_error: out.error });
+  }
+  await idb.put(STORE, rec);
+  emit();
+  if (out.outcome === "sent") emit("choso:sent", { record: rec });
+  if (out.outcome === "auth") emit("choso:unauthorized");
+  rec.outcome = out.outcome;
+  return rec;
+}
+
+function withLock(fn) {
+  if (navigator.locks && navigator.locks.request) return navigator.locks.request("choso-outbox", fn);
+  return fn();
+}
+
+/**
+ * Send every queued record that is due (all of them when forced). Stops at the first network
+ * failure, since the rest would fail the same way.
+ */
+export function flush({ force = false } = {}) {
+  if (running) return running;
+  running = (async () => {
+    if (!token() || !cachedMe()) return;
+    if (!force && !navigator.onLine) return;
+    await withLock(async () => {
+      const due = (await list()).filter((r) => r.state === "queued" && (force || r.next_at <= Date.now()));
+      for (const rec of due) {
+        const done = await attempt(rec.id, force);
+        if (done && (done.outcome === "retry" || done.outcome === "auth")) break;
+      }
+    });
+  })().finally(() => { running = null; });
+  return running;
+}
+
+/** Records left "sending" by a closed tab go back to the queue (same key, so resending is safe). */
+async function recover() {
+  const now = Date.now();
+  for (const rec of await idb.all(STORE)) {
+    if (rec.state === "sending") {
+      Object.assign(rec, { state: "queued", next_at: 0, updated_at: now });
+      await idb.put(STORE, rec);
+    } else if (rec.state === "sent" && now - (rec.sent_at || rec.updated_at) > KEEP_SENT_MS) {
+      await idb.del(STORE, rec.id);
+    }
+  }
+}
+
+export async function clearSent() {
+  for (const rec of await list()) if (rec.state === "sent") await idb.del(STORE, rec.id);
+  emit();
+}
+
+/** Start automatic sending: now, when the network returns, when the app is shown, and every 15 s. */
+export async function start() {
+  if (started) return;
+  started = true;
+  try { await recover(); } catch { /* storage unavailable: nothing to recover */ }
+  window.addEventListener("online", () => { flush({ force: true }); });
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") flush(); });
+  window.setInterval(() => { flush(); }, TICK_MS);
+  emit();
+  flush();
+}

@@ -1,0 +1,56 @@
+// The frame of the manager pages (dashboard, map, market): top bar with navigation, sign-in, language.
+
+import { t } from "./i18n.js";
+import * as api from "./api.js";
+import * as shell from "./shell.js";
+
+const LINKS = [
+  { href: "/dashboard", key: "nav_dashboard", page: "dashboard" },
+  { href: "/map", key: "nav_map", page: "map" },
+  { href: "/", key: "nav_app", page: "app" },
+];
+
+export async function widePage(current, render) {
+  shell.init();
+  const main = document.getElementById("main");
+  let me = null;
+  const draw = () => shell.topbar({
+    me, home: "/dashboard",
+    links: LINKS.map((l) => ({ ...l, current: l.page === current })),
+    onSignOut: async () => { await api.signOut(); api.cache.clearAll(); window.location.reload(); },
+  });
+  draw();
+  me = await shell.ensureUser(main);
+  draw();
+  const run = async () => {
+    try {
+      await render(main, me);
+    } catch (err) {
+      shell.showError(main, err, run);
+    }
+  };
+  await run();
+  window.addEventListener("choso:lang", () => { draw(); run(); });
+  let again = false;
+  window.addEventListener("choso:unauthorized", async () => {
+    if (again) return;
+    again = true;
+    api.forget();
+    me = null;
+    draw();
+    me = await shell.signIn(main, { message: t("signin_again") });
+    again = false;
+    draw();
+    run();
+  });
+}
+
+/** GET that answers null when the route is not there yet (a feature still being built). */
+export async function optional(path) {
+  try {
+    return await api.getJSON(path);
+  } catch (err) {
+    if (api.routeMissing(err)) return null;
+    throw err;
+  }
+}

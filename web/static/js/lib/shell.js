@@ -1,0 +1,161 @@
+// What every page shares: the top bar, sign-in, language switch, network state, the service worker.
+
+import { h, mount, toast, announce } from "./dom.js";
+import { t, setLang, currentLang, applyStatic } from "./i18n.js";
+import * as api from "./api.js";
+
+const ROLE = {
+  vi: { admin: "quản trị", manager: "quản lý", volunteer: "tình nguyện viên", viewer: "người xem", partner: "đối tác" },
+  en: { admin: "admin", manager: "manager", volunteer: "volunteer", viewer: "viewer", partner: "partner" },
+};
+
+export function roleName(role) { return (ROLE[currentLang()] || ROLE.vi)[role] || role; }
+
+export const body = document.body;
+export const settings = {
+  page: body.dataset.page,
+  tileUrl: body.dataset.tileUrl || "",
+  noticeVersion: body.dataset.noticeVersion || "",
+  lookup: body.dataset.lookup === "on",
+};
+
+function onlinePill() {
+  const pill = h("span", { class: "pill net", role: "status" });
+  const update = () => {
+    const on = navigator.onLine;
+    pill.textContent = on ? t("online") : t("offline");
+    pill.className = `pill net ${on ? "net-on" : "net-off"}`;
+    pill.title = on ? "" : t("offline_hint");
+  };
+  update();
+  window.addEventListener("online", update);
+  window.addEventListener("offline", update);
+  window.addEventListener("choso:lang", update);
+  return pill;
+}
+
+/**
+ * Draw the top bar. opts: {me, home, links: [{href, key}], extra: [nodes], onSignOut, menuItems: [nodes]}
+ */
+export function topbar(opts = {}) {
+  const bar = document.getElementById("topbar");
+  const me = opts.me;
+  const brand = h("a", { class: "brand", href: opts.home || "/", "aria-label": t("app_name") },
+    h("img", { src: "/static/icons/icon.svg", alt: "", width: 32, height: 32 }),
+    h("span", {}, t("app_name")));
+  const nav = opts.links && opts.links.length
+    ? h("nav", { class: "topnav", "aria-label": t("menu") },
+      opts.links.map((l) => h("a", { href: l.href, class: l.current ? "current" : "", "aria-current": l.current ? "page" : null }, t(l.key))))
+    : null;
+  const lang = h("button", {
+    type: "button", class: ["btn btn-small btn-ghost lang", me ? "lang-bar" : ""], lang: currentLang() === "vi" ? "en" : "vi",
+    "aria-label": t("lang_toggle_label"),
+    onclick: () => setLang(currentLang() === "vi" ? "en" : "vi"),
+  }, h("span", { class: "long" }, t("lang_toggle")), h("span", { class: "short", "aria-hidden": "true" }, currentLang() === "vi" ? "EN" : "VI"));
+  let menu = null;
+  const menuLang = h("button", {
+    type: "button", class: "btn btn-block btn-ghost", lang: currentLang() === "vi" ? "en" : "vi",
+    onclick: () => setLang(currentLang() === "vi" ? "en" : "vi"),
+  }, t("lang_toggle"));
+  if (me) {
+    const signOut = h("button", { type: "button", class: "btn btn-block", onclick: () => opts.onSignOut && opts.onSignOut() }, t("sign_out"));
+    menu = h("details", { class: "menu" },
+      h("summary", { class: "btn btn-small btn-ghost", "aria-label": t("menu") }, h("span", { class: "long" }, t("menu")), h("span", { class: "short", "aria-hidden": "true" }, "☰")),
+      h("div", { class: "menu-body" },
+        h("p", { class: "muted" }, t("signed_in_as", { user: me.username, role: roleName(me.role) })),
+        ...(opts.menuItems || []),
+        menuLang,
+        signOut));
+  }
+  mount(bar, h("div", { class: "topbar-inner" }, brand, nav, h("span", { class: "spacer" }), onlinePill(), ...(opts.extra || []), lang, menu));
+}
+
+/** The sign-in form; resolves when signed in. */
+export function signIn(main, { message } = {}) {
+  return new Promise((resolve) => {
+    const err = h("p", { class: "form-error", id: "signin-error", role: "alert" });
+    if (message) err.textContent = message;
+    const user = h("input", { id: "username", name: "username", autocomplete: "username", autocapitalize: "none", spellcheck: "false", required: true, "aria-describedby": "signin-error" });
+    const pass = h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true });
+    const show = h("input", { id: "show-password", type: "checkbox", onchange: () => { pass.type = show.checked ? "text" : "password"; } });
+    const button = h("button", { type: "submit", class: "btn btn-primary btn-block btn-big", id: "signin-button" }, t("signin_button"));
+    const form = h("form", { class: "card signin", novalidate: true },
+      h("h1", {}, t("signin_title")),
+      h("p", { class: "muted" }, t("signin_intro")),
+      h("div", { class: "field" }, h("label", { for: "username" }, t("username")), user),
+      h("div", { class: "field" }, h("label", { for: "password" }, t("password")), pass),
+      h("div", { class: "check" }, show, h("label", { for: "show-password" }, t("show_password"))),
+      err, button);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      err.textContent = "";
+      if (!user.value.trim() || !pass.value) { err.textContent = t("signin_required_fields"); (user.value.trim() ? pass : user).focus(); return; }
+      button.disabled = true;
+      button.textContent = t("signing_in");
+      try {
+        const me = await api.signIn(user.value.trim(), pass.value);
+        announce(t("signed_in_as", { user: me.username, role: roleName(me.role) }));
+        resolve(me);
+      } catch (e) {
+        if (e instanceof api.NetworkError) err.textContent = t("signin_offline");
+        else if (e.code === "too_many_attempts") err.textContent = t("signin_locked", { min: Math.max(1, Math.ceil((e.problem.retry_after || 300) / 60)) });
+        else err.textContent = t("signin_wrong");
+        pass.value = "";
+        pass.focus();
+      } finally {
+        button.disabled = false;
+        button.textContent = t("signin_button");
+      }
+    });
+    mount(main, form);
+    user.focus();
+  });
+}
+
+/** The signed-in user, or the sign-in form until there is one. Works offline with a cached user. */
+export async function ensureUser(main, { message } = {}) {
+  if (api.token()) {
+    try {
+      return await api.loadMe();
+    } catch (e) {
+      if (e instanceof api.NetworkError || api.retryable(e)) {
+        const cached = api.cachedMe();
+        if (cached) return cached;
+      }
+      if (e.status === 401) api.forget();
+      else if (api.cachedMe()) return api.cachedMe();
+    }
+  }
+  return signIn(main, { message });
+}
+
+export function registerServiceWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  navigator.serviceWorker.register("/sw.js", { scope: "/" }).then((reg) => {
+    reg.addEventListener("updatefound", () => {
+      const next = reg.installing;
+      if (!next) return;
+      next.addEventListener("statechange", () => {
+        if (next.state === "installed" && navigator.serviceWorker.controller) {
+          const btn = h("button", { type: "button", class: "btn btn-small", onclick: () => window.location.reload() }, t("reload"));
+          const area = document.getElementById("banners");
+          if (area) area.append(h("div", { class: "banner banner-info", role: "status" }, h("span", { class: "banner-text" }, t("update_ready")), btn));
+        }
+      });
+    });
+  }).catch(() => { /* not a secure context (plain http on a LAN): the app still works online */ });
+}
+
+export function init() {
+  applyStatic();
+  registerServiceWorker();
+}
+
+export function showError(main, err, retry) {
+  const reason = err instanceof api.NetworkError ? t("need_network") : (err && err.message) || "";
+  mount(main, h("div", { class: "card" },
+    h("p", { class: "form-error", role: "alert" }, t("load_failed", { reason })),
+    retry ? h("button", { type: "button", class: "btn", onclick: retry }, t("retry")) : null));
+}
+
+export { toast };

@@ -1,0 +1,105 @@
+// /markets/{id}: one market's stalls laid out by zone as tiles coloured by level, counts and
+// progress toward the rule, coverage over time, and the history of its status.
+
+import { h, mount, progressBar } from "./lib/dom.js";
+import { t, num, pct, dateTime } from "./lib/i18n.js";
+import * as api from "./lib/api.js";
+import { widePage, optional } from "./lib/page.js";
+import { coverageChart } from "./lib/chart.js";
+import {
+  LEVELS, levelShare, activeStalls, thresholdsOf, levelLabel, levelClass, statusLabel, tiles as readTiles,
+  history as readHistory,
+} from "./lib/coverage.js";
+import { statusBadge, ruleLine, download, openReport } from "./lib/widgets.js";
+
+const marketId = Number((window.location.pathname.match(/\/markets\/(\d+)/) || [])[1]);
+
+function wardText(m) {
+  const parts = [m.ward_name, m.legacy_ward_name || m.legacy_district_name ? `(${t("ward_before", { old: [m.legacy_ward_name, m.legacy_district_name].filter(Boolean).join(", ") })})` : ""];
+  return parts.filter(Boolean).join(" ");
+}
+
+function tile(stall) {
+  const label = `${stall.stall_code} — ${levelLabel(stall.level)}${stall.needs_revisit ? ` — ${t("needs_revisit")}` : ""}`;
+  return h("li", {}, h("a", {
+    href: `/#/s/${stall.id}`, class: ["tile", levelClass(stall.level), stall.needs_revisit ? "tile-revisit" : ""],
+    title: label, "aria-label": label, dataset: { level: stall.level },
+  }, stall.stall_code));
+}
+
+async function render(main) {
+  const [market, cov, tilesRaw, hist, changes, rule] = await Promise.all([
+    api.getJSON(`/api/markets/${marketId}`),
+    optional(`/api/markets/${marketId}/coverage`),
+    optional(`/api/markets/${marketId}/stall-tiles`),
+    optional(`/api/coverage/history?market_id=${marketId}`),
+    optional(`/api/markets/${marketId}/status-history`),
+    optional("/api/programme/rule"),
+  ]);
+  document.title = `${market.name} — ${t("app_name")}`;
+  const thresholds = thresholdsOf(cov || rule);
+  const total = cov ? activeStalls(cov) : market.stall_count;
+  const progress = new Map(((cov && cov.progress) || []).map((p) => [p.level, p]));
+
+  const levelRows = h("div", { class: "level-rows" }, ["qr_issued", "qr_verified", "transacting", "fees_cashless"].map((level) => {
+    const { count, share } = levelShare(cov, level);
+    const target = thresholds[level] ?? null;
+    const p = progress.get(level);
+    return h("div", {},
+      h("div", { class: "level-row" },
+        h("span", { class: "market-name" }, levelLabel(level)),
+        progressBar(share, { target, kind: `bar-big bar-level-${level}`, label: `${levelLabel(level)} ${pct(share)}` }),
+        h("span", { class: "pct" }, t("share_of", { count: num(count), total: num(total), pct: pct(share) }))),
+      target != null ? h("p", { class: "sub" }, t("target", { pct: pct(target) }),
+        p && !p.met && p.stalls_needed ? ` · ${t("stalls_needed", { n: num(p.stalls_needed) })}` : "",
+        p && p.met ? ` · ${t("target_met")}` : "") : null);
+  }));
+
+  const zones = tilesRaw ? readTiles(tilesRaw).zones.filter((z) => z.stalls.length) : [];
+  const tilesBox = !tilesRaw ? h("p", { class: "muted" }, t("tiles_missing"))
+    : !zones.length ? h("p", { class: "muted" }, t("no_stalls_yet"))
+    : zones.length
+    ? h("div", {}, zones.map((z) => h("section", { class: "zone", "aria-label": z.zone ? t("zone_n", { z: z.zone }) : t("zone_none") },
+      h("h3", {}, z.zone ? t("zone_n", { z: z.zone }) : t("zone_none"), " ", h("span", { class: "muted small" }, `(${num(z.stalls.length)})`)),
+      h("ul", { class: "tiles" }, z.stalls.map(tile)))))
+    : h("p", { class: "muted" }, t("tiles_missing"));
+
+  const historyList = changes && changes.length
+    ? h("ul", { class: "history" }, changes.map((c) => h("li", {},
+      h("strong", {}, dateTime(c.changed_at)), " · ",
+      c.previous_status ? `${statusLabel(c.previous_status)} → ` : "", statusBadge(c.status),
+      h("span", { class: "sub" }, `${t(`reason_${c.reason}`)} · ${t("active_stalls", { n: num(c.active_stalls) })} · ${["qr_verified", "transacting"].map((l) => `${levelLabel(l)} ${pct(levelShare(c, l).share)}`).join(" · ")}`))))
+    : h("p", { class: "muted" }, t("history_empty"));
+
+  mount(main,
+    h("p", {}, h("a", { href: "/map" }, "← ", t("map_page_title")), " · ", h("a", { href: "/dashboard" }, t("nav_dashboard"))),
+    h("h1", {}, market.name),
+    h("p", { class: "muted" }, wardText(market)),
+    h("p", {}, statusBadge(cov && cov.status), " ",
+      cov && cov.status_since ? h("span", { class: "muted" }, t("since", { when: dateTime(cov.status_since) })) : null, " · ",
+      h("span", { class: "rule-line" }, ruleLine(rule, thresholds))),
+    h("div", { class: "row-actions" },
+      h("button", { type: "button", class: "btn btn-primary", id: "report-pdf", onclick: () => openReport(marketId, market.name) }, t("report_pdf")),
+      h("button", { type: "button", class: "btn", onclick: () => download(`/api/exports/stalls.csv?market_id=${marketId}`, `choso-${marketId}.csv`) }, t("export_csv")),
+      h("button", {
+        type: "button", class: "btn",
+        onclick: () => api.openFile(`/api/markets/${marketId}/signs.pdf`, `bien-${marketId}.pdf`).catch(() => null),
+      }, t("print_all_signs"))),
+    h("div", { class: "market-grid" },
+      h("div", {},
+        h("section", { class: "card", "aria-labelledby": "h-levels" },
+          h("h2", { id: "h-levels" }, t("market_levels"), " · ", t("active_stalls", { n: num(total) })),
+          levelRows),
+        h("section", { class: "card", "aria-labelledby": "h-trend" },
+          h("h2", { id: "h-trend" }, t("trend_title")),
+          coverageChart(readHistory(hist), { thresholds, title: `${t("trend_title")} — ${market.name}` })),
+        h("section", { class: "card", "aria-labelledby": "h-history" },
+          h("h2", { id: "h-history" }, t("status_history")), historyList)),
+      h("section", { class: "card", "aria-labelledby": "h-tiles" },
+        h("h2", { id: "h-tiles" }, t("stalls_by_zone")),
+        h("div", { class: "level-legend" }, LEVELS.map((l) => h("span", { class: `badge ${levelClass(l)}` }, levelLabel(l))),
+          h("span", { class: "badge badge-revisit" }, "! ", t("needs_revisit"))),
+        tilesBox)));
+}
+
+widePage("market", render);

@@ -1,0 +1,67 @@
+// The send queue: every record made on this device, with its state, and "Gửi ngay".
+
+import { h, mount } from "../lib/dom.js";
+import { t, dateTime } from "../lib/i18n.js";
+import * as outbox from "../lib/outbox.js";
+import { stateBadge, retryLine } from "./common.js";
+
+export async function outboxView(ctx) {
+  const list = h("ul", { class: "record-list", id: "record-list" });
+  const sendBtn = h("button", { type: "button", class: "btn btn-primary btn-big", id: "send-now-all" }, t("send_now"));
+  const offlineNote = h("p", { class: "note note-warn", hidden: navigator.onLine }, t("queue_offline"));
+  sendBtn.addEventListener("click", async () => {
+    sendBtn.disabled = true;
+    try { await outbox.flush({ force: true }); } finally { sendBtn.disabled = false; }
+  });
+
+  async function draw() {
+    const rows = (await outbox.list()).reverse();
+    list.replaceChildren();
+    if (!rows.length) list.append(h("li", { class: "empty" }, t("queue_empty")));
+    for (const rec of rows) {
+      const market = ctx.market(rec.market_id);
+      const actions = [];
+      if (rec.state === "failed") {
+        if (rec.kind === "register") actions.push(h("a", { href: `#/m/${rec.market_id}/new/${rec.id}`, class: "btn btn-small btn-primary" }, t("edit")));
+        else if (rec.kind === "patch") actions.push(h("a", { href: `#/s/${rec.stall_id}/edit`, class: "btn btn-small btn-primary" }, t("edit")));
+        else actions.push(h("button", { type: "button", class: "btn btn-small", onclick: () => outbox.retry(rec.id).then(() => outbox.flush({ force: true })) }, t("resend")));
+      }
+      if (rec.state === "sent" && rec.result && rec.result.stall_id) {
+        actions.push(h("a", { href: `#/s/${rec.result.stall_id}`, class: "btn btn-small" }, t("view")));
+      }
+      if (rec.state === "failed" || (rec.state === "queued" && rec.kind !== "register")) {
+        actions.push(h("button", {
+          type: "button", class: "btn btn-small btn-ghost",
+          onclick: async () => { if (window.confirm(t("delete_record_confirm"))) await outbox.remove(rec.id); },
+        }, t("delete")));
+      }
+      list.append(h("li", { class: ["record", `record-${rec.state}`], dataset: { record: rec.id, state: rec.state } },
+        h("div", { class: "record-main" },
+          h("span", { class: "record-title" }, rec.label || "—"),
+          h("span", { class: "sub" }, [t(`kind_${rec.kind}`), market ? market.name : "", dateTime(rec.created_at)].filter(Boolean).join(" · ")),
+          retryLine(rec)),
+        stateBadge(rec),
+        actions.length ? h("div", { class: "record-actions" }, actions) : null));
+    }
+  }
+
+  const onChange = () => draw();
+  const onNet = () => { offlineNote.hidden = navigator.onLine; };
+  window.addEventListener("choso:outbox", onChange);
+  window.addEventListener("online", onNet);
+  window.addEventListener("offline", onNet);
+  ctx.cleanup = () => {
+    window.removeEventListener("choso:outbox", onChange);
+    window.removeEventListener("online", onNet);
+    window.removeEventListener("offline", onNet);
+  };
+
+  mount(ctx.main,
+    h("h1", {}, t("queue_title")),
+    h("p", { class: "muted" }, t("queue_intro")),
+    offlineNote,
+    h("div", { class: "row-actions" }, sendBtn,
+      h("button", { type: "button", class: "btn btn-ghost", onclick: () => outbox.clearSent() }, t("clear_sent"))),
+    list);
+  await draw();
+}

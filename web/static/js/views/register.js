@@ -1,0 +1,414 @@
+// Register a stall on one screen. Everything typed is kept as a draft on the device; Save puts the
+// registration in the outbox with its Idempotency-Key and sends it when the network allows.
+
+import { h, mount, toast, debounce, announce } from "../lib/dom.js";
+import { t, noticeText, NOTICE_VERSION, errorText } from "../lib/i18n.js";
+import * as api from "../lib/api.js";
+import * as outbox from "../lib/outbox.js";
+import { accountName, looksLikePhone } from "../lib/text.js";
+import { bankPicker } from "../lib/bankpicker.js";
+import { field, setError, clearErrors, showProblem, focusFirstError } from "../lib/forms.js";
+import { settings } from "../lib/shell.js";
+import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
+
+export const FIELD_MAP = {
+  stall_code: "f-stall_code",
+  zone: "f-zone",
+  goods: "f-goods",
+  "holder.full_name": "f-name",
+  "holder.phone": "f-phone",
+  "holder.cccd": "f-name",
+  "payment_accounts.*.bin": "f-bank",
+  "payment_accounts.*.account_number": "f-acct",
+  "payment_accounts.*.account_name": "f-acctname",
+  "payment_accounts.*.partner_code": "f-partner",
+  "payment_accounts.*.reference": "f-ref",
+  payment_accounts: "f-bank",
+  "consent.purposes": "f-consent",
+  consent: "f-consent",
+  location: "f-gps",
+};
+export const CODE_MAP = { momo_reference_required: "f-ref" };
+
+const GOODS = ["Rau củ", "Trái cây", "Thịt heo", "Thịt bò", "Gà vịt", "Cá tươi", "Hải sản", "Hải sản khô", "Đồ khô",
+  "Gia vị", "Bánh kẹo", "Tạp hóa", "Quần áo", "Vải vóc", "Giày dép", "Hoa tươi", "Bún, bánh canh", "Cơm, quán ăn",
+  "Cà phê, nước", "Đồ gia dụng"];
+const CODE_RE = /^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,19}$/;
+const ACCOUNT_RE = /^[!-~]{1,19}$/;
+const ACCOUNT_NAME_RE = /^[A-Z0-9 .,'-]{1,50}$/;
+
+function blankState() {
+  return {
+    zone: "", stall_code: "", goods: "", full_name: "", phone: "", bin: "", account_number: "", reference: "", service: "account",
+    account_name: "", account_name_dirty: false, partner_code: "", partner_touched: false,
+    location: null, purposes: [], confirm_duplicate: false, record_id: null,
+  };
+}
+
+function stateFromBody(body) {
+  const st = blankState();
+  const acc = (body.payment_accounts || [])[0] || {};
+  Object.assign(st, {
+    zone: body.zone || "", stall_code: body.stall_code || "", goods: body.goods || "",
+    full_name: (body.holder && body.holder.full_name) || "", phone: (body.holder && body.holder.phone) || "",
+    bin: acc.bin || "", account_number: acc.account_number || "", account_name: acc.account_name || "",
+    reference: acc.reference || "", service: acc.service || "account",
+    account_name_dirty: !!acc.account_name && acc.account_name !== accountName(body.holder && body.holder.full_name),
+    partner_code: acc.partner_code || "", partner_touched: true, location: body.location || null,
+    purposes: (body.consent && body.consent.purposes) || [], confirm_duplicate: !!body.confirm_duplicate,
+  });
+  return st;
+}
+
+export function buildBody(st) {
+  const body = {
+    stall_code: st.stall_code.trim(),
+    holder: { full_name: st.full_name.trim() },
+    payment_accounts: [],
+    consent: { notice_version: NOTICE_VERSION, purposes: [...st.purposes] },
+  };
+  if (st.zone) body.zone = st.zone;
+  if (st.goods.trim()) body.goods = st.goods.trim();
+  if (st.phone.trim()) body.holder.phone = st.phone.trim();
+  if (st.bin && st.account_number.trim()) {
+    const acc = { bin: st.bin, account_number: st.account_number.replace(/\s/g, "") };
+    if (st.account_name.trim()) acc.account_name = st.account_name.trim();
+    if (st.partner_code) acc.partner_code = st.partner_code;
+    if (st.reference.trim()) acc.reference = st.reference.trim();
+    if (st.service === "card") acc.service = "card";
+    body.payment_accounts.push(acc);
+  }
+  if (st.location) body.location = st.location;
+  if (st.confirm_duplicate) body.confirm_duplicate = true;
+  return body;
+}
+
+/** Checks that can be made on the device, with the same codes the API uses. */
+export function validate(st) {
+  const out = [];
+  if (!st.stall_code.trim()) out.push(["f-stall_code", "missing"]);
+  else if (!CODE_RE.test(st.stall_code.trim())) out.push(["f-stall_code", "invalid_stall_code"]);
+  if (!st.full_name.trim()) out.push(["f-name", "missing"]);
+  else if (/[^\p{L}\p{M} .'-]/u.test(st.full_name.trim())) out.push(["f-name", "invalid_name"]);
+  if (st.phone.trim() && !looksLikePhone(st.phone)) out.push(["f-phone", "invalid_phone"]);
+  const acct = st.account_number.replace(/\s/g, "");
+  if (st.bin && !acct) out.push(["f-acct", "bank_incomplete"]);
+  if (!st.bin && acct) out.push(["f-bank", "bank_incomplete"]);
+  if (acct && !ACCOUNT_RE.test(acct)) out.push(["f-acct", "invalid_account_number"]);
+  if (acct && st.account_name.trim() && !ACCOUNT_NAME_RE.test(st.account_name.trim())) out.push(["f-acctname", "invalid_account_name"]);
+  if (acct && needsMomoReference(st.bin, st.reference)) out.push(["f-ref", "momo_reference_required"]);
+  if (!st.purposes.includes("registration")) out.push(["f-consent", "consent_required"]);
+  return out;
+}
+
+export async function registerView(ctx, marketId, recordId) {
+  if (!ctx.market(marketId)) await ctx.loadMarkets().catch(() => null);
+  const market = ctx.market(marketId) || await api.getJSON(`/api/markets/${marketId}`);
+  ctx.setMarket(marketId);
+  const [banks, partners] = await Promise.all([ctx.loadBanks(), ctx.loadPartners()]);
+
+  const record = recordId ? await outbox.get(recordId) : null;
+  const draftKey = `choso.draft.${ctx.me.username}.${record ? `fix.${record.id}` : `new.${marketId}`}`;
+  let st = blankState();
+  const draft = (() => { try { return JSON.parse(localStorage.getItem(draftKey) || "null"); } catch { return null; } })();
+  if (draft) st = { ...st, ...draft };
+  else if (record && record.body) st = { ...stateFromBody(record.body), record_id: record.id };
+  if (record) st.record_id = record.id;
+  // A draft may belong to a refused record being fixed; keep the link only while it is still refused.
+  const linked = record || (st.record_id ? await outbox.get(st.record_id) : null);
+  if (!linked || linked.state !== "failed") st.record_id = null;
+
+  const saveDraft = () => { localStorage.setItem(draftKey, JSON.stringify(st)); };
+  const clearDraft = () => { localStorage.removeItem(draftKey); };
+
+  // Stall
+  const zones = market.zones || [];
+  const zoneBox = h("div", { class: "chips", role: "radiogroup", id: "f-zone", "aria-labelledby": "f-zone-label", "aria-describedby": "f-zone-error" });
+  function drawZones() {
+    zoneBox.replaceChildren();
+    for (const z of [...zones, ""]) {
+      const id = `f-zone-${z || "none"}`;
+      const input = h("input", { type: "radio", name: "zone", id, value: z, checked: z !== "" && st.zone === z, class: "chip-input" });
+      input.addEventListener("change", () => {
+        const prev = st.zone;
+        st.zone = z;
+        const code = stallCode.value.trim();
+        if (z && (!code || code === `${prev}-`)) { stallCode.value = `${z}-`; st.stall_code = stallCode.value; stallCode.focus(); }
+        saveDraft();
+      });
+      zoneBox.append(input, h("label", { for: id, class: "chip" }, z ? t("zone_n", { z }) : t("zone_other")));
+    }
+  }
+  drawZones();
+  const zoneField = zones.length
+    ? h("div", { class: "field", id: "f-zone-field" },
+      h("span", { class: "label", id: "f-zone-label" }, t("zone")),
+      zoneBox, h("p", { class: "field-error", id: "f-zone-error", hidden: true }))
+    : field({ id: "f-zone", label: t("zone"), optional: true, control: h("input", { name: "zone", value: st.zone, autocomplete: "off", oninput: (e) => { st.zone = e.target.value.trim(); saveDraft(); } }) });
+
+  const stallCode = h("input", { name: "stall_code", value: st.stall_code, autocomplete: "off", autocapitalize: "characters", spellcheck: "false", maxlength: 20 });
+  stallCode.addEventListener("input", () => { st.stall_code = stallCode.value; saveDraft(); });
+  const goods = h("input", { name: "goods", value: st.goods, list: "goods-list", autocomplete: "off", maxlength: 100 });
+  goods.addEventListener("input", () => { st.goods = goods.value; saveDraft(); });
+  const goodsList = h("datalist", { id: "goods-list" }, GOODS.map((g) => h("option", { value: g })));
+
+  // Holder
+  const name = h("input", { name: "full_name", value: st.full_name, autocomplete: "off", autocapitalize: "words", spellcheck: "false", maxlength: 100 });
+  const phone = h("input", { name: "phone", type: "tel", inputmode: "tel", value: st.phone, autocomplete: "off", maxlength: 20 });
+  phone.addEventListener("input", () => { st.phone = phone.value; st.confirm_duplicate = false; saveDraft(); });
+
+  // Account
+  const acct = h("input", { name: "account_number", inputmode: "numeric", value: st.account_number, autocomplete: "off", spellcheck: "false", maxlength: 25 });
+  const acctName = h("input", { name: "account_name", value: st.account_name, autocomplete: "off", autocapitalize: "characters", spellcheck: "false", maxlength: 50 });
+  const lookupLine = h("div", { class: "lookup", id: "f-acctname-lookup", role: "status" });
+  const ref = h("input", { name: "reference", value: st.reference, autocomplete: "off", autocapitalize: "characters", spellcheck: "false", maxlength: 25 });
+  ref.addEventListener("input", () => { st.reference = ref.value.trim(); saveDraft(); });
+  const refField = field({ id: "f-ref", label: t("momo_ref"), hint: t("momo_ref_hint"), control: ref });
+  const showRef = () => { refField.hidden = st.bin !== MOMO_BIN && !st.reference; };
+  const partnerSelect = h("select", { name: "partner_code" },
+    h("option", { value: "" }, t("partner_none")),
+    partners.map((p) => h("option", { value: p.code, selected: p.code === st.partner_code }, p.name ? `${p.name} (${p.code})` : p.code)));
+  const picker = bankPicker({
+    id: "f-bank", banks,
+    onChange(bank) {
+      st.bin = bank ? bank.bin : "";
+      showRef();
+      if (bank && !st.partner_touched) {
+        const owner = partners.find((p) => (p.bins || []).includes(bank.bin));
+        st.partner_code = owner ? owner.code : "";
+        partnerSelect.value = st.partner_code;
+        drawConsents();
+      }
+      saveDraft();
+      lookup();
+    },
+  });
+  if (st.bin) picker.set(st.bin);
+  showRef();
+  const scanner = scanFill({
+    id: "f-scan",
+    onRead(got) {
+      picker.set(got.bin);
+      Object.assign(st, { bin: got.bin, account_number: got.account_number, reference: got.reference, service: got.service });
+      acct.value = got.account_number;
+      ref.value = got.reference;
+      if (!st.partner_touched) {
+        const owner = partners.find((p) => (p.bins || []).includes(got.bin));
+        st.partner_code = owner ? owner.code : "";
+        partnerSelect.value = st.partner_code;
+        drawConsents();
+      }
+      showRef();
+      saveDraft();
+      lookup();
+    },
+  });
+
+  name.addEventListener("input", () => {
+    st.full_name = name.value;
+    if (!st.account_name_dirty) { st.account_name = accountName(name.value); acctName.value = st.account_name; }
+    saveDraft();
+  });
+  acctName.addEventListener("input", () => {
+    const upper = accountName(acctName.value);
+    if (upper !== acctName.value) {
+      const pos = acctName.selectionStart;
+      acctName.value = upper;
+      try { acctName.setSelectionRange(pos, pos); } catch { /* not focusable */ }
+    }
+    st.account_name = upper;
+    st.account_name_dirty = upper !== accountName(st.full_name);
+    saveDraft();
+  });
+  acct.addEventListener("input", () => { st.account_number = acct.value; st.service = "account"; saveDraft(); lookupSoon(); });
+  partnerSelect.addEventListener("change", () => { st.partner_code = partnerSelect.value; st.partner_touched = true; st.purposes = st.purposes.filter((p) => !p.startsWith("share_partner:")); drawConsents(); saveDraft(); });
+
+  let lookupSeq = 0;
+  async function lookup() {
+    const number = st.account_number.replace(/\s/g, "");
+    lookupLine.replaceChildren();
+    if (!settings.lookup || !st.bin || !ACCOUNT_RE.test(number) || number.length < 6 || !navigator.onLine) return;
+    const seq = ++lookupSeq;
+    lookupLine.textContent = t("lookup_checking");
+    try {
+      const res = await api.getJSON(`/api/lookup?${new URLSearchParams({ bin: st.bin, account_number: number })}`);
+      if (seq !== lookupSeq) return;
+      lookupLine.replaceChildren();
+      if (res.status === "found" && res.account_name) {
+        const bankName = accountName(res.account_name);
+        lookupLine.append(h("p", { class: "note note-ok" }, t("lookup_found", { name: bankName })));
+        if (!st.account_name_dirty || !st.account_name) {
+          st.account_name = bankName; acctName.value = bankName; st.account_name_dirty = bankName !== accountName(st.full_name); saveDraft();
+        } else if (bankName !== st.account_name) {
+          lookupLine.append(h("button", { type: "button", class: "btn btn-small", onclick: () => { st.account_name = bankName; acctName.value = bankName; st.account_name_dirty = true; saveDraft(); } }, t("lookup_use")));
+        }
+        if (st.full_name && bankName !== accountName(st.full_name)) lookupLine.append(h("p", { class: "note note-warn" }, t("lookup_differs")));
+      } else if (res.status === "not_found") {
+        lookupLine.append(h("p", { class: "note note-warn" }, t("lookup_not_found")));
+      }
+    } catch {
+      if (seq === lookupSeq) lookupLine.replaceChildren();
+    }
+  }
+  const lookupSoon = debounce(lookup, 700);
+
+  // Location
+  const gpsStatus = h("p", { class: "hint", id: "f-gps-status", role: "status" });
+  const gpsClear = h("button", { type: "button", class: "btn btn-small", hidden: !st.location }, t("gps_clear"));
+  const gpsBtn = h("button", { type: "button", class: "btn", id: "f-gps" }, t("gps_button"));
+  function drawGps() {
+    gpsStatus.textContent = st.location ? t("gps_ok", { m: Math.round(st.location.accuracy_m || 0) }) : "";
+    gpsClear.hidden = !st.location;
+  }
+  gpsBtn.addEventListener("click", () => {
+    if (!navigator.geolocation) { gpsStatus.textContent = t("gps_unavailable"); return; }
+    gpsStatus.textContent = t("gps_getting");
+    navigator.geolocation.getCurrentPosition((pos) => {
+      st.location = {
+        lat: Number(pos.coords.latitude.toFixed(6)), lon: Number(pos.coords.longitude.toFixed(6)),
+        accuracy_m: Math.min(100000, Math.round(pos.coords.accuracy || 0)),
+      };
+      saveDraft();
+      drawGps();
+    }, () => { gpsStatus.textContent = t("gps_denied"); }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
+  });
+  gpsClear.addEventListener("click", () => { st.location = null; saveDraft(); drawGps(); });
+  drawGps();
+
+  // Consent: never pre-ticked; a partner-sharing box appears only for the chosen partner.
+  const consentBox = h("div", { class: "consents" });
+  function drawConsents() {
+    consentBox.replaceChildren();
+    const purposes = ["registration", "qr_sign", "coverage_reporting"];
+    const partner = partners.find((p) => p.code === st.partner_code);
+    if (st.partner_code) purposes.push(`share_partner:${st.partner_code}`);
+    for (const p of purposes) {
+      const id = `f-purpose-${p.replace(/[^a-z0-9_-]/gi, "_")}`;
+      const box = h("input", { type: "checkbox", id, name: "purpose", value: p, checked: st.purposes.includes(p) });
+      box.addEventListener("change", () => {
+        st.purposes = box.checked ? [...new Set([...st.purposes, p])] : st.purposes.filter((x) => x !== p);
+        saveDraft();
+      });
+      const text = p.startsWith("share_partner:")
+        ? t("purpose_share_partner", { name: partner ? partner.name : st.partner_code })
+        : t(`purpose_${p}`);
+      consentBox.append(h("div", { class: ["check", "check-big", p === "registration" ? "check-required" : ""] }, box, h("label", { for: id }, text)));
+    }
+  }
+  drawConsents();
+
+  const formError = h("p", { class: "form-error", role: "alert", id: "form-error" });
+  const saveBtn = h("button", { type: "submit", class: "btn btn-primary btn-big", id: "save-stall" }, t("save_stall"));
+  const clearBtn = h("button", { type: "button", class: "btn btn-ghost" }, t("clear_draft"));
+
+  const form = h("form", { class: "register", novalidate: true, id: "register-form" },
+    h("div", { class: "page-head" },
+      h("h1", {}, record ? t("fix_title") : t("register_title")),
+      h("p", { class: "muted" }, market.name, " · ", t("draft_note"))),
+    h("fieldset", { class: "card" }, h("legend", {}, "1. ", t("sec_stall")),
+      zoneField,
+      h("div", { class: "grid2" },
+        field({ id: "f-stall_code", label: t("stall_code"), hint: t("stall_code_hint"), control: stallCode, required: true }),
+        field({ id: "f-goods", label: t("goods"), hint: t("goods_hint"), control: goods, optional: true })),
+      goodsList),
+    h("fieldset", { class: "card" }, h("legend", {}, "2. ", t("sec_holder")),
+      h("div", { class: "grid2" },
+        field({ id: "f-name", label: t("full_name"), control: name, required: true }),
+        field({ id: "f-phone", label: t("phone"), hint: t("phone_hint"), control: phone, optional: true }))),
+    h("fieldset", { class: "card" }, h("legend", {}, "3. ", t("sec_account")),
+      h("p", { class: "hint" }, t("account_optional")),
+      scanner,
+      h("div", { class: "field", id: "f-bank-field" },
+        h("label", { for: "f-bank" }, t("bank"), " ", h("span", { class: "hint-inline" }, `(${t("bank_search")})`)),
+        picker.el,
+        h("p", { class: "field-error", id: "f-bank-error", hidden: true })),
+      h("div", { class: "grid2" },
+        field({ id: "f-acct", label: t("account_number"), control: acct }),
+        h("div", {}, field({ id: "f-acctname", label: t("account_name"), hint: t("account_name_hint"), control: acctName }), lookupLine)),
+      refField,
+      partners.length ? field({ id: "f-partner", label: t("partner"), control: partnerSelect, optional: true }) : null),
+    h("fieldset", { class: "card" }, h("legend", {}, "4. ", t("sec_location"), " ", h("span", { class: "tag" }, t("optional"))),
+      h("div", { class: "field", id: "f-gps-field" },
+        h("div", { class: "row-actions" }, gpsBtn, gpsClear), gpsStatus,
+        h("p", { class: "field-error", id: "f-gps-error", hidden: true }))),
+    h("fieldset", { class: "card", id: "f-consent-field" }, h("legend", {}, "5. ", t("sec_consent")),
+      h("section", { class: "notice", "aria-labelledby": "notice-h", tabindex: "0" },
+        h("h3", { id: "notice-h" }, t("notice_heading"), ` (${NOTICE_VERSION})`),
+        noticeText().map((p) => h("p", {}, p))),
+      h("p", { class: "hint" }, t("consent_intro")),
+      consentBox,
+      h("p", { class: "hint" }, t("consent_sign_note")),
+      h("p", { class: "field-error", id: "f-consent-error", hidden: true })),
+    formError,
+    h("div", { class: "sticky-actions" }, saveBtn, clearBtn));
+  // The bank picker's input is also in the form: keep Enter in it from submitting.
+  picker.input.addEventListener("keydown", (ev) => { if (ev.key === "Enter") ev.preventDefault(); });
+
+  clearBtn.addEventListener("click", () => {
+    if (!window.confirm(t("clear_draft_confirm"))) return;
+    clearDraft();
+    registerView(ctx, marketId, recordId);
+  });
+
+  let busy = false;
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (busy) return;
+    clearErrors(form);
+    const problems = validate(st);
+    if (problems.length) {
+      for (const [id, code] of problems) setError(id, errorText(code));
+      formError.textContent = t("form_has_errors", { n: problems.length });
+      focusFirstError(form);
+      return;
+    }
+    busy = true;
+    saveBtn.disabled = true;
+    saveBtn.textContent = t("saving");
+    const body = buildBody(st);
+    const label = `${body.stall_code} · ${body.holder.full_name}`;
+    let rec = null;
+    try {
+      if (st.record_id) rec = await outbox.revise(st.record_id, { body, label });
+      if (!rec) rec = await outbox.add("register", { market_id: marketId, body, label });
+      st.record_id = rec.id;
+      saveDraft();
+      const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
+      if (done.state === "sent") {
+        clearDraft();
+        announce(t("saved_sent", { code: body.stall_code }));
+        ctx.go(`#/s/${done.result.stall_id}?new=1`);
+      } else if (done.state === "failed") {
+        showRefusal(done.error);
+      } else {
+        clearDraft();
+        toast(t("saved_queued", { code: body.stall_code }), "ok", 8000, "saved");
+        ctx.go(`#/m/${marketId}`);
+      }
+    } finally {
+      busy = false;
+      saveBtn.disabled = false;
+      saveBtn.textContent = t("save_stall");
+    }
+  });
+
+  function showRefusal(problem) {
+    const extras = {};
+    if (problem.code === "possible_duplicate") {
+      extras.possible_duplicate = h("button", {
+        type: "button", class: "btn btn-small", id: "confirm-duplicate",
+        onclick: () => { st.confirm_duplicate = true; saveDraft(); form.requestSubmit(); },
+      }, t("dup_confirm"));
+    }
+    if (problem.code === "stall_code_taken" && problem.existing_stall_id) {
+      extras.stall_code_taken = h("a", { href: `#/s/${problem.existing_stall_id}` }, t("see_existing"));
+    }
+    if (problem.code === "momo_reference_required") refField.hidden = false;
+    const placed = showProblem(formError, problem, FIELD_MAP, extras, CODE_MAP);
+    if (!placed.length && !formError.textContent) formError.textContent = errorText(problem.code || "validation_error");
+    focusFirstError(form);
+  }
+
+  mount(ctx.main, form);
+  if (linked && linked.state === "failed" && linked.error) showRefusal(linked.error);
+}

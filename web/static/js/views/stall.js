@@ -1,0 +1,320 @@
+// One stall: its sign (the QR as printed), print it, mark it delivered, verify it, edit, add an account.
+
+import { h, mount, toast, announce } from "../lib/dom.js";
+import { t, errorText, time, dateTime } from "../lib/i18n.js";
+import * as api from "../lib/api.js";
+import * as outbox from "../lib/outbox.js";
+import { accountName, looksLikePhone } from "../lib/text.js";
+import { bankPicker } from "../lib/bankpicker.js";
+import { field, setError, clearErrors, showProblem, focusFirstError } from "../lib/forms.js";
+import { LEVELS, levelLabel, tiles as readTiles } from "../lib/coverage.js";
+import { nationalPhone } from "./common.js";
+import { FIELD_MAP, CODE_MAP } from "./register.js";
+import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
+
+export async function loadStall(id) {
+  try {
+    const stall = await api.getJSON(`/api/stalls/${id}`);
+    api.cache.set(`stall.${id}`, stall);
+    return { stall, stale: false };
+  } catch (err) {
+    const hit = api.cache.get(`stall.${id}`);
+    if (hit && (err instanceof api.NetworkError || api.retryable(err))) return { stall: hit.value, stale: true, at: hit.at };
+    throw err;
+  }
+}
+
+function tileOf(stall) {
+  const raw = api.cache.value(`tiles.${stall.market_id}`);
+  if (!raw) return null;
+  return readTiles(raw).byId.get(stall.id) || null;
+}
+
+function stepper(level, revisit) {
+  const at = LEVELS.indexOf(level);
+  return h("ol", { class: "stepper", "aria-label": t("level_now") },
+    LEVELS.map((l, i) => h("li", { class: [i <= at ? "done" : "", i === at ? "now" : ""], "aria-current": i === at ? "step" : null }, levelLabel(l))),
+    revisit ? h("li", { class: "revisit" }, t("needs_revisit")) : null);
+}
+
+async function qrImage(stall, account) {
+  const box = h("div", { class: "qr-box" });
+  if (!account) {
+    box.append(h("p", { class: "qr-missing" }, t("qr_missing")));
+    return box;
+  }
+  const img = h("img", { class: "qr", alt: `VietQR ${account.bank_short_name || account.bin} ${account.account_number}`, width: 240, height: 240 });
+  box.append(img);
+  try {
+    const { url } = await api.blobUrl(`/api/stalls/${stall.id}/qr.png?account_id=${account.id}&scale=8`);
+    img.src = url;
+  } catch (err) {
+    const consent = err && (err.code === "consent_missing" || err.code === "consent_withdrawn");
+    box.replaceChildren(h("p", { class: "qr-missing", id: "qr-problem" }, consent ? errorText(err.code) : t("qr_unavailable")));
+  }
+  return box;
+}
+
+export async function stallView(ctx, id, params) {
+  const { stall, stale, at } = await loadStall(id);
+  ctx.setMarket(stall.market_id);
+  const market = ctx.market(stall.market_id);
+  let tile = null;
+  try {
+    tile = await api.getJSON(`/api/stalls/${id}/coverage`);
+  } catch {
+    tile = tileOf(stall);
+  }
+  let accountIndex = 0;
+  const accounts = (stall.payment_accounts || []).filter((a) => a.active !== false);
+  const signBox = h("div", {});
+
+  async function drawSign() {
+    const acc = accounts[accountIndex] || null;
+    const qr = await qrImage(stall, acc);
+    signBox.replaceChildren(h("figure", { class: "sign", id: "sign" },
+      h("p", { class: "sign-market" }, market ? market.name : ""),
+      h("p", { class: "sign-code" }, stall.stall_code),
+      h("p", { class: "sign-name" }, stall.holder.full_name || ""),
+      stall.goods ? h("p", { class: "sign-goods" }, stall.goods) : null,
+      qr,
+      acc ? h("div", { class: "sign-account" },
+        h("p", { class: "sign-bank" }, acc.bank_short_name || acc.bin),
+        h("p", { class: "sign-number" }, acc.account_number),
+        h("p", { class: "sign-holder" }, acc.account_name || "")) : null,
+      h("figcaption", {}, t("scan_to_pay"), h("span", { class: "sign-napas" }, "VietQR · NAPAS 247"))));
+  }
+
+  const accountTabs = accounts.length > 1
+    ? h("div", { class: "chips", role: "radiogroup", "aria-label": t("accounts") }, accounts.map((a, i) => {
+      const rid = `acc-${a.id}`;
+      const input = h("input", { type: "radio", name: "acc", id: rid, class: "chip-input", checked: i === 0 });
+      input.addEventListener("change", () => { accountIndex = i; drawSign(); });
+      return [input, h("label", { for: rid, class: "chip" }, `${a.bank_short_name || a.bin} ${a.account_number.slice(-4)}`)];
+    }))
+    : null;
+
+  const actions = h("div", { class: "action-grid" },
+    h("button", { type: "button", class: "btn btn-primary btn-big", id: "print-sign", disabled: !accounts.length, onclick: printSign }, t("print_sign")),
+    h("button", { type: "button", class: "btn btn-big", id: "mark-delivered", disabled: !accounts.length, onclick: delivered }, t("mark_delivered")),
+    h("a", { href: `#/s/${id}/verify`, class: ["btn", "btn-big", accounts.length ? "" : "is-disabled"], id: "verify", "aria-disabled": accounts.length ? null : "true" }, t("verify_code")),
+    h("a", { href: `#/s/${id}/account`, class: "btn btn-big", id: "add-account" }, t("add_account")),
+    h("a", { href: `#/s/${id}/edit`, class: "btn btn-big", id: "edit-stall" }, t("edit_stall")));
+
+  async function printSign() {
+    const acc = accounts[accountIndex];
+    toast(t("pdf_opening"));
+    try {
+      await api.openFile(`/api/stalls/${id}/sign.pdf${acc ? `?account_id=${acc.id}` : ""}`, `bien-${stall.stall_code}.pdf`);
+    } catch (err) {
+      toast(api.routeMissing(err) ? t("not_available_yet") : err instanceof api.NetworkError ? t("need_network") : errorText(err.code), "error");
+    }
+  }
+
+  async function delivered() {
+    const rec = await outbox.add("delivered", { stall_id: id, market_id: stall.market_id, label: stall.stall_code, body: {} });
+    const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
+    if (done.state === "sent") { toast(t("delivered_ok"), "ok"); stallView(ctx, id, null); }
+    else if (done.state === "failed") toast(`${t("state_failed")}: ${errorText(done.error.code)}`, "error");
+    else toast(t("delivered_queued"), "warn");
+  }
+
+  const details = h("dl", { class: "details" },
+    h("dt", {}, t("holder")), h("dd", {}, stall.holder.full_name || "—"),
+    h("dt", {}, t("phone")), h("dd", {}, nationalPhone(stall.holder.phone) || "—"),
+    h("dt", {}, t("goods")), h("dd", {}, stall.goods || "—"),
+    h("dt", {}, t("zone")), h("dd", {}, stall.zone || "—"),
+    h("dt", {}, t("status")), h("dd", {}, t(`st_${stall.status}`)),
+    tile && tile.sign_delivered_at ? [h("dt", {}, t("mark_delivered")), h("dd", {}, dateTime(tile.sign_delivered_at))] : null,
+    tile && tile.verified_at ? [h("dt", {}, t("level_qr_verified")), h("dd", {}, dateTime(tile.verified_at))] : null,
+    h("dt", {}, t("accounts")), h("dd", {}, accounts.length
+      ? h("ul", { class: "plain" }, accounts.map((a) => h("li", {}, `${a.bank_short_name || a.bin} · ${a.account_number} · ${a.account_name || ""}${a.partner_code ? ` · ${a.partner_code}` : ""}`)))
+      : "—"));
+
+  mount(ctx.main,
+    params && params.get("new") ? h("p", { class: "note note-ok", role: "status", id: "saved-banner" }, t("stall_saved_banner", { code: stall.stall_code })) : null,
+    stale ? h("p", { class: "note note-warn" }, t("stale_data", { time: time(at) })) : null,
+    h("div", { class: "page-head" },
+      h("h1", {}, t("stall_title", { code: stall.stall_code })),
+      h("p", { class: "muted" }, [market ? market.name : "", stall.zone ? t("zone_n", { z: stall.zone }) : ""].filter(Boolean).join(" · "))),
+    tile && tile.level !== "inactive" ? stepper(tile.level, tile.needs_revisit) : null,
+    h("div", { class: "stall-layout" },
+      h("section", { class: "card", "aria-labelledby": "sign-h" }, h("h2", { id: "sign-h" }, t("sign_preview")), accountTabs, signBox),
+      h("div", {}, actions, h("section", { class: "card" }, details))),
+    h("p", {}, h("a", { href: `#/m/${stall.market_id}`, class: "btn btn-ghost" }, "← ", t("back"))));
+  await drawSign();
+  if (params && params.get("new")) announce(t("stall_saved_banner", { code: stall.stall_code }));
+}
+
+/** Edit a stall's details (PATCH with If-Match; queued like a registration when offline). */
+export async function editView(ctx, id) {
+  const { stall } = await loadStall(id);
+  const draftKey = `choso.draft.${ctx.me.username}.edit.${id}`;
+  const initial = {
+    stall_code: stall.stall_code, zone: stall.zone || "", goods: stall.goods || "",
+    full_name: stall.holder.full_name || "", phone: nationalPhone(stall.holder.phone), status: stall.status,
+  };
+  let st = { ...initial };
+  // An edit the server refused earlier (sent from the queue) comes back here to be fixed.
+  const refused = (await outbox.list()).find((r) => r.kind === "patch" && r.stall_id === id && r.state === "failed");
+  if (refused && refused.body) {
+    const b = refused.body;
+    for (const key of ["stall_code", "zone", "goods", "status"]) if (key in b) st[key] = b[key] || "";
+    if (b.holder && "full_name" in b.holder) st.full_name = b.holder.full_name;
+    if (b.holder && "phone" in b.holder) st.phone = b.holder.phone;
+  }
+  try { st = { ...st, ...JSON.parse(localStorage.getItem(draftKey) || "{}") }; } catch { /* no draft */ }
+  const save = () => localStorage.setItem(draftKey, JSON.stringify(st));
+  const input = (key, attrs = {}) => {
+    const el = h("input", { name: key, value: st[key], autocomplete: "off", spellcheck: "false", ...attrs });
+    el.addEventListener("input", () => { st[key] = el.value; save(); });
+    return el;
+  };
+  const statusBox = h("div", { class: "chips", role: "radiogroup", id: "e-status", "aria-labelledby": "e-status-label" },
+    ["active", "vacant", "closed"].map((s) => {
+      const rid = `e-status-${s}`;
+      const r = h("input", { type: "radio", name: "status", id: rid, value: s, class: "chip-input", checked: st.status === s });
+      r.addEventListener("change", () => { st.status = s; save(); });
+      return [r, h("label", { for: rid, class: "chip" }, t(`st_${s}`))];
+    }));
+  const formError = h("p", { class: "form-error", role: "alert" });
+  const saveBtn = h("button", { type: "submit", class: "btn btn-primary btn-big" }, t("save"));
+  const form = h("form", { class: "register", novalidate: true },
+    h("h1", {}, t("edit_title", { code: stall.stall_code })),
+    h("fieldset", { class: "card" }, h("legend", {}, t("sec_stall")),
+      h("div", { class: "grid2" },
+        field({ id: "f-stall_code", label: t("stall_code"), control: input("stall_code", { maxlength: 20, autocapitalize: "characters" }) }),
+        field({ id: "f-zone", label: t("zone"), control: input("zone", { maxlength: 20 }), optional: true })),
+      field({ id: "f-goods", label: t("goods"), control: input("goods", { maxlength: 100 }), optional: true }),
+      h("div", { class: "field" }, h("span", { class: "label", id: "e-status-label" }, t("status")), statusBox)),
+    h("fieldset", { class: "card" }, h("legend", {}, t("sec_holder")),
+      h("div", { class: "grid2" },
+        field({ id: "f-name", label: t("full_name"), control: input("full_name", { maxlength: 100, autocapitalize: "words" }) }),
+        field({ id: "f-phone", label: t("phone"), control: input("phone", { type: "tel", inputmode: "tel", maxlength: 20 }), optional: true }))),
+    formError,
+    h("div", { class: "sticky-actions" }, saveBtn, h("a", { href: `#/s/${id}`, class: "btn btn-ghost" }, t("cancel"))));
+
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const body = {};
+    for (const key of ["stall_code", "zone", "goods", "status"]) {
+      if ((st[key] || "") !== (initial[key] || "") && (st[key] || "").trim()) body[key] = st[key].trim();
+    }
+    const holder = {};
+    if (st.full_name.trim() !== initial.full_name) holder.full_name = st.full_name.trim();
+    if (st.phone.trim() && st.phone.trim() !== initial.phone) holder.phone = st.phone.trim();
+    if (Object.keys(holder).length) body.holder = holder;
+    if (!st.stall_code.trim()) setError("f-stall_code", errorText("missing"));
+    if (!st.full_name.trim()) setError("f-name", errorText("missing"));
+    if (st.phone.trim() && !looksLikePhone(st.phone)) setError("f-phone", errorText("invalid_phone"));
+    if (form.querySelector(".has-error")) { focusFirstError(form); return; }
+    if (!Object.keys(body).length) { ctx.go(`#/s/${id}`); return; }
+    saveBtn.disabled = true;
+    const rec = await outbox.add("patch", { stall_id: id, market_id: stall.market_id, if_match: stall.version, body, label: stall.stall_code });
+    const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
+    saveBtn.disabled = false;
+    if (done.state === "failed") {
+      await outbox.remove(rec.id);
+      showProblem(formError, done.error, FIELD_MAP);
+      if (!formError.textContent && !form.querySelector(".has-error")) formError.textContent = errorText(done.error.code);
+      focusFirstError(form);
+      return;
+    }
+    localStorage.removeItem(draftKey);
+    if (refused) await outbox.remove(refused.id);
+    toast(done.state === "sent" ? t("edit_saved") : t("edit_queued"), done.state === "sent" ? "ok" : "warn");
+    ctx.go(`#/s/${id}`);
+  });
+  mount(ctx.main, form);
+  if (refused && refused.error) {
+    showProblem(formError, refused.error, FIELD_MAP);
+    if (!formError.textContent && !form.querySelector(".has-error")) formError.textContent = errorText(refused.error.code);
+  }
+}
+
+/** Add a payment account to a stall registered without one (or a second one). */
+export async function accountView(ctx, id) {
+  const { stall } = await loadStall(id);
+  const [banks, partners] = await Promise.all([ctx.loadBanks(), ctx.loadPartners()]);
+  const draftKey = `choso.draft.${ctx.me.username}.account.${id}`;
+  let st = { bin: "", account_number: "", account_name: accountName(stall.holder.full_name || ""), partner_code: "", reference: "", service: "account" };
+  try { st = { ...st, ...JSON.parse(localStorage.getItem(draftKey) || "{}") }; } catch { /* no draft */ }
+  const save = () => localStorage.setItem(draftKey, JSON.stringify(st));
+  const partnerSelect = h("select", { name: "partner_code" }, h("option", { value: "" }, t("partner_none")),
+    partners.map((p) => h("option", { value: p.code, selected: p.code === st.partner_code }, p.name ? `${p.name} (${p.code})` : p.code)));
+  partnerSelect.addEventListener("change", () => { st.partner_code = partnerSelect.value; save(); });
+  const picker = bankPicker({
+    id: "f-bank", banks,
+    onChange(b) {
+      st.bin = b ? b.bin : "";
+      showRef();
+      const owner = b && partners.find((p) => (p.bins || []).includes(b.bin));
+      if (owner && !st.partner_code) { st.partner_code = owner.code; partnerSelect.value = owner.code; }
+      save();
+    },
+  });
+  if (st.bin) picker.set(st.bin);
+  const acct = h("input", { name: "account_number", inputmode: "numeric", value: st.account_number, autocomplete: "off", maxlength: 25 });
+  acct.addEventListener("input", () => { st.account_number = acct.value; st.service = "account"; save(); });
+  const ref = h("input", { name: "reference", value: st.reference, autocomplete: "off", autocapitalize: "characters", maxlength: 25 });
+  ref.addEventListener("input", () => { st.reference = ref.value.trim(); save(); });
+  const refField = field({ id: "f-ref", label: t("momo_ref"), hint: t("momo_ref_hint"), control: ref });
+  function showRef() { refField.hidden = st.bin !== MOMO_BIN && !st.reference; }
+  showRef();
+  const scanner = scanFill({
+    id: "f-scan",
+    onRead(got) {
+      picker.set(got.bin);
+      Object.assign(st, { bin: got.bin, account_number: got.account_number, reference: got.reference, service: got.service });
+      acct.value = got.account_number;
+      ref.value = got.reference;
+      showRef();
+      save();
+    },
+  });
+  const acctName = h("input", { name: "account_name", value: st.account_name, autocomplete: "off", autocapitalize: "characters", maxlength: 50 });
+  acctName.addEventListener("input", () => { acctName.value = accountName(acctName.value); st.account_name = acctName.value; save(); });
+  const formError = h("p", { class: "form-error", role: "alert" });
+  const form = h("form", { class: "register", novalidate: true },
+    h("h1", {}, t("add_account"), " — ", stall.stall_code),
+    h("fieldset", { class: "card" }, h("legend", {}, t("sec_account")),
+      scanner,
+      h("div", { class: "field", id: "f-bank-field" }, h("label", { for: "f-bank" }, t("bank")), picker.el, h("p", { class: "field-error", id: "f-bank-error", hidden: true })),
+      h("div", { class: "grid2" },
+        field({ id: "f-acct", label: t("account_number"), control: acct }),
+        field({ id: "f-acctname", label: t("account_name"), hint: t("account_name_hint"), control: acctName })),
+      refField,
+      partners.length ? field({ id: "f-partner", label: t("partner"), control: partnerSelect, optional: true }) : null),
+    formError,
+    h("div", { class: "sticky-actions" }, h("button", { type: "submit", class: "btn btn-primary btn-big" }, t("save")), h("a", { href: `#/s/${id}`, class: "btn btn-ghost" }, t("cancel"))));
+  picker.input.addEventListener("keydown", (ev) => { if (ev.key === "Enter") ev.preventDefault(); });
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const number = st.account_number.replace(/\s/g, "");
+    if (!st.bin) setError("f-bank", errorText("invalid_bin"));
+    if (!/^[!-~]{1,19}$/.test(number)) setError("f-acct", errorText(number ? "invalid_account_number" : "missing"));
+    if (needsMomoReference(st.bin, st.reference)) setError("f-ref", errorText("momo_reference_required"));
+    if (form.querySelector(".has-error")) { focusFirstError(form); return; }
+    const body = { bin: st.bin, account_number: number };
+    if (st.account_name.trim()) body.account_name = st.account_name.trim();
+    if (st.partner_code) body.partner_code = st.partner_code;
+    if (st.reference) body.reference = st.reference;
+    if (st.service === "card") body.service = "card";
+    const rec = await outbox.add("account", { stall_id: id, market_id: stall.market_id, body, label: stall.stall_code });
+    const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
+    if (done.state === "failed") {
+      await outbox.remove(rec.id);
+      const fieldMap = { bin: "f-bank", account_number: "f-acct", account_name: "f-acctname", partner_code: "f-partner", reference: "f-ref" };
+      showProblem(formError, done.error, fieldMap, {}, CODE_MAP);
+      if (!formError.textContent && !form.querySelector(".has-error")) formError.textContent = errorText(done.error.code);
+      focusFirstError(form);
+      return;
+    }
+    localStorage.removeItem(draftKey);
+    toast(done.state === "sent" ? t("account_saved") : t("account_queued"), done.state === "sent" ? "ok" : "warn");
+    ctx.go(`#/s/${id}`);
+  });
+  mount(ctx.main, form);
+}

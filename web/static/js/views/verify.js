@@ -1,0 +1,149 @@
+// "Kiểm tra mã": read the printed sign's QR (camera with BarcodeDetector, or a photo sent to the
+// server) and let the server compare it with the stored account. Green only on an exact match.
+
+import { h, mount, announce } from "../lib/dom.js";
+import { t, errorText } from "../lib/i18n.js";
+import * as api from "../lib/api.js";
+import { loadStall } from "./stall.js";
+
+async function detectorSupported() {
+  if (!("BarcodeDetector" in window)) return false;
+  try {
+    const formats = await window.BarcodeDetector.getSupportedFormats();
+    return formats.includes("qr_code");
+  } catch { return false; }
+}
+
+export async function verifyView(ctx, id) {
+  const { stall } = await loadStall(id);
+  const accounts = (stall.payment_accounts || []).filter((a) => a.active !== false);
+  const result = h("div", { class: "verify-result", id: "verify-result", role: "status", "aria-live": "assertive" });
+  const video = h("video", { class: "camera", muted: true, playsinline: true, autoplay: true, hidden: true, "aria-label": t("verify_scanning") });
+  const cameraBtn = h("button", { type: "button", class: "btn btn-primary btn-big", id: "open-camera", hidden: true }, t("verify_start_camera"));
+  const fileInput = h("input", { type: "file", accept: "image/*", capture: "environment", id: "verify-photo", class: "visually-hidden-file" });
+  const fileLabel = h("label", { for: "verify-photo", class: "btn btn-big" }, t("verify_take_photo"));
+  let stream = null;
+  let timer = null;
+  let busy = false;
+
+  function stopCamera() {
+    if (timer) window.clearTimeout(timer);
+    timer = null;
+    if (stream) for (const track of stream.getTracks()) track.stop();
+    stream = null;
+    video.hidden = true;
+  }
+  ctx.cleanup = stopCamera;
+
+  function show(kind, message, read) {
+    result.className = `verify-result verify-${kind}`;
+    result.replaceChildren(
+      h("p", { class: "verify-big" }, kind === "ok" ? "✓ " : kind === "bad" ? "✗ " : "", message),
+      read ? h("p", {}, t("verify_read", read)) : null,
+      kind === "ok" || kind === "bad" ? h("button", { type: "button", class: "btn", onclick: () => { result.replaceChildren(); result.className = "verify-result"; } }, t("verify_again")) : null);
+    announce(message);
+  }
+
+  function bankName(bin) {
+    const b = (ctx.banks || []).find((x) => x.bin === bin);
+    return b ? b.short_name : bin;
+  }
+
+  /** What the code on the sign names: the matched account, or what was scanned. */
+  function matched(data) {
+    const a = accounts.find((x) => x.id === data.matched_account_id);
+    return a ? { bank: a.bank_short_name || a.bin, account: a.account_number } : null;
+  }
+
+  function scanned(problem) {
+    const first = (problem.scanned || []).find((x) => x.bin && x.account) || null;
+    return first ? { bank: bankName(first.bin), account: first.account } : null;
+  }
+
+  function refused(err) {
+    if (err.code === "qr_mismatch") {
+      const reason = err.problem.reason;
+      const message = reason === "qr_invalid" ? t("verify_invalid") : reason === "no_account" ? t("qr_missing") : t("verify_mismatch");
+      show("bad", message, scanned(err.problem));
+    } else if (err.code === "no_qr_found") show("none", t("verify_none"));
+    else if (api.routeMissing(err)) show("none", t("not_available_yet"));
+    else show("none", errorText(err.code));
+  }
+
+  async function checkPayload(payload) {
+    show("wait", t("verify_checking"));
+    try {
+      const { data } = await api.sendJSON("POST", `/api/stalls/${id}/verify`, { payload });
+      show("ok", t("verify_ok"), matched(data));
+    } catch (err) {
+      if (err instanceof api.NetworkError) show("none", t("need_network"));
+      else refused(err);
+    }
+  }
+
+  async function checkPhoto(file) {
+    show("wait", t("verify_checking"));
+    const form = (name) => { const f = new FormData(); f.append(name, file, file.name || "photo.jpg"); return f; };
+    try {
+      const res = await api.request(`/api/stalls/${id}/verify-image`, { method: "POST", body: form("image") });
+      if (res.ok) { show("ok", t("verify_ok"), matched(await res.json())); return; }
+      const err = await api.toError(res);
+      if (!api.routeMissing(err)) { refused(err); return; }
+      // A server without verify-image: read the code with /api/qr/scan, then verify the payload.
+      const scan = await api.request("/api/qr/scan", { method: "POST", body: form("file") });
+      if (!scan.ok) { refused(await api.toError(scan)); return; }
+      const first = ((await scan.json()).results || [])[0];
+      if (!first || !first.payload) { show("none", t("verify_none")); return; }
+      await checkPayload(first.payload);
+    } catch (err) {
+      show("none", err instanceof api.NetworkError ? t("need_network") : errorText("unknown"));
+    }
+  }
+
+  async function startCamera() {
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+    } catch {
+      show("none", t("verify_camera_denied"));
+      return;
+    }
+    video.srcObject = stream;
+    video.hidden = false;
+    video.play().catch(() => { /* autoplay already started it */ });
+    const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+    show("wait", t("verify_scanning"));
+    const tick = async () => {
+      if (!stream || busy) return;
+      try {
+        const codes = await detector.detect(video);
+        if (codes.length && codes[0].rawValue) {
+          busy = true;
+          stopCamera();
+          await checkPayload(codes[0].rawValue);
+          busy = false;
+          return;
+        }
+      } catch { /* frame not ready */ }
+      timer = window.setTimeout(tick, 250);
+    };
+    tick();
+  }
+
+  cameraBtn.addEventListener("click", startCamera);
+  fileInput.addEventListener("change", () => {
+    const file = fileInput.files && fileInput.files[0];
+    if (file) checkPhoto(file);
+    fileInput.value = "";
+  });
+
+  mount(ctx.main,
+    h("h1", {}, t("verify_title")),
+    h("p", { class: "lead" }, t("stall_title", { code: stall.stall_code }), " · ", stall.holder.full_name || ""),
+    accounts.length ? h("p", { class: "muted" }, accounts.map((a) => `${a.bank_short_name || a.bin} ${a.account_number}`).join(" · ")) : h("p", { class: "note note-warn" }, t("qr_missing")),
+    h("p", {}, t("verify_intro")),
+    h("div", { class: "row-actions" }, cameraBtn, fileInput, fileLabel),
+    video, result,
+    h("p", {}, h("a", { href: `#/s/${id}`, class: "btn btn-ghost" }, "← ", t("back"))));
+
+  if (await detectorSupported() && navigator.mediaDevices && navigator.mediaDevices.getUserMedia) cameraBtn.hidden = false;
+}

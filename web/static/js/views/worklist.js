@@ -1,0 +1,224 @@
+// A market's worklist: what is left to do at each stall, searchable without diacritics, offline too.
+
+import { h, mount, clear, toast, debounce } from "../lib/dom.js";
+import { t, num, time } from "../lib/i18n.js";
+import * as api from "../lib/api.js";
+import * as outbox from "../lib/outbox.js";
+import { fold, byCode } from "../lib/text.js";
+import { tiles as readTiles, levelLabel, levelClass } from "../lib/coverage.js";
+import { wardLine } from "./markets.js";
+import { stateBadge } from "./common.js";
+
+const FILTERS = ["todo", "no_account", "no_sign", "not_verified", "revisit", "all"];
+const PAGE = 60;
+
+async function loadStalls(marketId) {
+  const all = [];
+  let cursor = null;
+  for (let i = 0; i < 40; i += 1) {
+    const qs = new URLSearchParams({ limit: "500" });
+    if (cursor) qs.set("cursor", cursor);
+    const page = await api.getJSON(`/api/markets/${marketId}/stalls?${qs}`);
+    all.push(...page.items);
+    cursor = page.next_cursor;
+    if (!cursor) break;
+  }
+  return all;
+}
+
+/** Stalls (fresh or cached) and their levels (when the coverage API has them). */
+export async function marketData(marketId) {
+  let stalls, stale = false, at = Date.now();
+  try {
+    stalls = await loadStalls(marketId);
+    api.cache.set(`stalls.${marketId}`, stalls);
+  } catch (err) {
+    const hit = api.cache.get(`stalls.${marketId}`);
+    if (!hit || !(err instanceof api.NetworkError || api.retryable(err))) throw err;
+    stalls = hit.value;
+    stale = true;
+    at = hit.at;
+  }
+  let levels = null;
+  try {
+    const got = await api.cachedGet(`tiles.${marketId}`, `/api/markets/${marketId}/stall-tiles`);
+    if (got.value) levels = readTiles(got.value).byId;
+  } catch { levels = null; }
+  return { stalls, levels, stale, at };
+}
+
+function categories(stall, tile) {
+  const cats = new Set();
+  if (stall.status && stall.status !== "active") return cats;
+  if (!stall.account_count) cats.add("no_account");
+  if (tile) {
+    if (stall.account_count && tile.level === "registered") cats.add("no_sign");
+    if (tile.level === "qr_issued") cats.add("not_verified");
+    if (tile.needs_revisit) cats.add("revisit");
+  }
+  if (cats.size) cats.add("todo");
+  return cats;
+}
+
+function haystack(s) {
+  return fold([s.stall_code, s.holder_name, s.goods, s.zone, (s.bank_short_names || []).join(" "), s.phone_masked, (s.phone_masked || "").replace(/\D/g, "")].filter(Boolean).join(" "));
+}
+
+export async function worklistView(ctx, marketId) {
+  if (!ctx.market(marketId)) await ctx.loadMarkets().catch(() => null);
+  let market = ctx.market(marketId);
+  if (!market) market = await api.getJSON(`/api/markets/${marketId}`);
+  ctx.setMarket(marketId);
+
+  const key = `choso.worklist.${marketId}`;
+  const saved = JSON.parse(sessionStorage.getItem(key) || "{}");
+  let filter = FILTERS.includes(saved.filter) ? saved.filter : "todo";
+  let query = saved.q || "";
+  let shown = PAGE;
+
+  const listBox = h("div", { class: "worklist", id: "worklist" });
+  const chips = h("div", { class: "chips chips-filter", role: "radiogroup", "aria-label": t("filter_label") });
+  const queueBox = h("div", { id: "queue-card" });
+  const statusLine = h("p", { class: "muted small" });
+  const search = h("input", {
+    id: "search", type: "search", value: query, placeholder: t("search_placeholder"),
+    autocomplete: "off", spellcheck: "false", enterkeyhint: "search",
+  });
+
+  mount(ctx.main,
+    h("div", { class: "page-head" },
+      h("h1", {}, market.name),
+      h("p", { class: "muted" }, wardLine(market))),
+    h("a", { href: `#/m/${marketId}/new`, class: "btn btn-primary btn-big btn-block", id: "register-new" }, "+ ", t("register_new")),
+    queueBox,
+    h("h2", {}, t("worklist_title")),
+    h("div", { class: "field" }, h("label", { for: "search" }, t("search_label")), search),
+    chips, statusLine, listBox,
+    h("div", { class: "row-actions" },
+      h("button", { type: "button", class: "btn", onclick: () => reload() }, t("refresh")),
+      h("button", { type: "button", class: "btn", onclick: () => printUnprinted() }, t("print_unprinted"))));
+
+  let data = { stalls: api.cache.value(`stalls.${marketId}`) || [], levels: null, stale: true, at: Date.now() };
+  let local = [];
+
+  async function printUnprinted() {
+    toast(t("pdf_opening"));
+    try {
+      await api.openFile(`/api/markets/${marketId}/signs.pdf?only_unprinted=true`, `bien-${marketId}.pdf`);
+    } catch (err) {
+      toast(api.routeMissing(err) ? t("not_available_yet") : err instanceof api.NetworkError ? t("need_network") : err.message, "error");
+    }
+  }
+
+  async function drawQueueCard() {
+    local = (await outbox.list()).filter((r) => r.market_id === marketId || r.kind !== "register");
+    const c = outbox.counts(local);
+    clear(queueBox);
+    if (c.pending + c.failed === 0) return;
+    queueBox.append(h("div", { class: ["card", "queue-card", c.failed ? "queue-card-failed" : ""] },
+      h("p", {}, t("queue_card", { pending: c.pending, failed: c.failed })),
+      h("div", { class: "row-actions" },
+        h("button", { type: "button", class: "btn btn-primary", id: "send-now", onclick: () => outbox.flush({ force: true }) }, t("send_now")),
+        h("a", { href: "#/outbox", class: "btn" }, t("open_queue")))));
+  }
+
+  function drawChips(counts) {
+    clear(chips);
+    for (const f of FILTERS) {
+      const id = `filter-${f}`;
+      const input = h("input", { type: "radio", name: "filter", id, value: f, checked: f === filter, class: "chip-input" });
+      input.addEventListener("change", () => { filter = f; shown = PAGE; persist(); drawList(); });
+      chips.append(input, h("label", { for: id, class: "chip" }, t(`f_${f}`), " ", h("span", { class: "chip-count" }, num(counts[f] || 0))));
+    }
+  }
+
+  function persist() { sessionStorage.setItem(key, JSON.stringify({ filter, q: query })); }
+
+  function drawList() {
+    const q = fold(query);
+    const counts = Object.fromEntries(FILTERS.map((f) => [f, 0]));
+    const rows = [];
+    const pendingRegs = local.filter((r) => r.kind === "register" && r.market_id === marketId && r.state !== "sent");
+    for (const s of [...data.stalls].sort(byCode)) {
+      const tile = data.levels ? data.levels.get(s.id) : null;
+      const cats = categories(s, tile);
+      cats.add("all");
+      for (const c of cats) counts[c] += 1;
+      if (!cats.has(filter)) continue;
+      if (q && !haystack(s).includes(q)) continue;
+      rows.push([s, tile, cats]);
+    }
+    counts.todo += pendingRegs.length;
+    counts.all += pendingRegs.length;
+    drawChips(counts);
+    clear(statusLine);
+    statusLine.append(data.stale ? t("stale_data", { time: time(data.at) }) : t("updated_at", { time: time(data.at) }));
+    if (!data.levels) statusLine.append(" · ", t("levels_unknown"));
+
+    clear(listBox);
+    const ul = h("ul", { class: "stall-list" });
+    if (filter === "todo" || filter === "all") {
+      for (const rec of pendingRegs) {
+        const b = rec.body || {};
+        if (q && !fold(`${b.stall_code} ${b.holder && b.holder.full_name} ${b.goods || ""}`).includes(q)) continue;
+        const href = rec.state === "failed" ? `#/m/${marketId}/new/${rec.id}` : "#/outbox";
+        ul.append(h("li", {}, h("a", { href, class: "stall-row stall-local", dataset: { record: rec.id } },
+          h("span", { class: "code" }, b.stall_code || "?"),
+          h("span", { class: "who" }, h("span", { class: "name" }, (b.holder && b.holder.full_name) || ""), h("span", { class: "sub" }, t("local_record"), b.goods ? ` · ${b.goods}` : "")),
+          stateBadge(rec))));
+      }
+    }
+    for (const [s, tile, cats] of rows.slice(0, shown)) {
+      // Say what is left to do at the stall; when nothing is, say how far it got.
+      const badges = [];
+      if (cats.has("revisit")) badges.push(h("span", { class: "badge badge-revisit" }, t("f_revisit")));
+      if (cats.has("no_account")) badges.push(h("span", { class: "badge badge-todo" }, t("f_no_account")));
+      else if (cats.has("no_sign")) badges.push(h("span", { class: "badge badge-todo" }, t("f_no_sign")));
+      else if (cats.has("not_verified")) badges.push(h("span", { class: "badge badge-todo" }, t("f_not_verified")));
+      if (!badges.length && tile) badges.push(h("span", { class: `badge ${levelClass(tile.level)}` }, levelLabel(tile.level)));
+      if (s.status && s.status !== "active") badges.push(h("span", { class: "badge badge-muted" }, t(`st_${s.status}`)));
+      const sub = [s.goods, (s.bank_short_names || []).join(", ")].filter(Boolean).join(" · ");
+      ul.append(h("li", {}, h("a", { href: `#/s/${s.id}`, class: ["stall-row", cats.has("revisit") ? "stall-revisit" : ""], dataset: { stall: s.id } },
+        h("span", { class: "code" }, s.stall_code),
+        h("span", { class: "who" }, h("span", { class: "name" }, s.holder_name || "—"), h("span", { class: "sub" }, sub)),
+        h("span", { class: "badges" }, badges))));
+    }
+    listBox.append(ul);
+    if (!ul.children.length) listBox.append(h("p", { class: "empty" }, q ? t("no_results") : t("all_done")));
+    if (rows.length > shown) {
+      listBox.append(h("button", { type: "button", class: "btn btn-block", onclick: () => { shown += PAGE; drawList(); } }, t("show_more", { n: rows.length - shown })));
+    }
+  }
+
+  const onSearch = debounce(() => { query = search.value; shown = PAGE; persist(); drawList(); }, 120);
+  search.addEventListener("input", onSearch);
+
+  async function reload() {
+    try {
+      data = await marketData(marketId);
+    } catch (err) {
+      toast(err.message, "error");
+    }
+    await drawQueueCard();
+    drawList();
+  }
+
+  const onOutbox = async () => { await drawQueueCard(); drawList(); };
+  const onSent = (ev) => {
+    const rec = ev.detail.record;
+    if (rec.kind === "register" && rec.market_id === marketId) {
+      data.stalls = api.cache.value(`stalls.${marketId}`) || data.stalls;
+      drawList();
+    }
+  };
+  window.addEventListener("choso:outbox", onOutbox);
+  window.addEventListener("choso:sent", onSent);
+  ctx.cleanup = () => {
+    window.removeEventListener("choso:outbox", onOutbox);
+    window.removeEventListener("choso:sent", onSent);
+  };
+
+  await drawQueueCard();
+  drawList();
+  await reload();
+}

@@ -45,7 +45,13 @@ TYPES = {
 HTML_CACHE = "no-cache"
 ASSET_CACHE = "public, max-age=0, must-revalidate"
 ICON_CACHE = "public, max-age=86400"
-PAGES = ("app", "dashboard", "map", "market")
+# One HTML shell for every page: (title, entry module, layout class).
+PAGES = {
+    "app": ("Đăng ký sạp", "app.js", "layout-app"),
+    "dashboard": ("Bảng điều khiển", "dashboard.js", "layout-wide"),
+    "map": ("Bản đồ chợ", "mappage.js", "layout-wide"),
+    "market": ("Chợ", "market.js", "layout-wide"),
+}
 
 
 @functools.cache
@@ -59,8 +65,7 @@ def _asset_index() -> tuple[str, tuple[str, ...]]:
             continue
         digest.update(rel.encode() + b"\0" + path.read_bytes())
         urls.append("/static/" + rel)
-    for name in PAGES:
-        digest.update((TEMPLATES / f"{name}.html").read_bytes())
+    digest.update((TEMPLATES / "page.html").read_bytes())
     digest.update((STATIC / "sw.js").read_bytes())
     return digest.hexdigest()[:12], tuple(urls)
 
@@ -71,8 +76,13 @@ def _version() -> str:
 
 def _page(request: Request, name: str) -> HTMLResponse:
     settings = request.app.state.settings
-    text = (TEMPLATES / f"{name}.html").read_text(encoding="utf-8")
+    text = (TEMPLATES / "page.html").read_text(encoding="utf-8")
+    title, script, layout = PAGES[name]
     values = {
+        "title": title,
+        "script": script,
+        "layout": layout,
+        "page": name,
         "version": _version(),
         "tile_url": settings.map_tile_url or "",
         "notice_version": settings.notice_version,

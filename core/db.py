@@ -28,8 +28,27 @@ def embedded_server(data_dir: Path) -> Any:
     pgdata = (data_dir / "pg").resolve()
     if pgdata not in _embedded:
         pgdata.parent.mkdir(parents=True, exist_ok=True)
+        _forget_dead_handles(pgdata)
         _embedded[pgdata] = pgserver.get_server(pgdata, cleanup_mode="stop")
     return _embedded[pgdata]
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop processes that died without saying goodbye from pgserver's list of server users.
+
+    pgserver stops the server when its last user exits, but a process that was killed never removes
+    itself, and the server would then never stop again.
+    """
+    import psutil
+
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
 
 
 def database_url(settings: Settings) -> str:

@@ -97,3 +97,17 @@ async def test_healthz_is_503_when_the_database_is_gone(fresh_db, tmp_path):
         await app.state.pool.close()
         r = await c.get("/healthz")
         assert r.status_code == 503 and r.json()["code"] == "database_unavailable"
+
+
+def test_dead_server_users_are_forgotten(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(finished.stdout)
+    handles = tmp_path / ".handle_pids.json"
+    handles.write_text(json.dumps([dead, os.getpid()]))
+    db._forget_dead_handles(tmp_path)
+    assert json.loads(handles.read_text()) == [os.getpid()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from core import queries
 from core.errors import Forbidden
 from core.queries import User
 
@@ -16,26 +17,17 @@ READ_ROLES = frozenset({"admin", "manager", "volunteer", "viewer"})
 
 
 async def market_scope(conn: asyncpg.Connection, user: User) -> list[int] | None:
-    """Ids of the markets a user works in; None means every market (admins, city-wide viewers)."""
+    """Ids of the markets a user works in; None means every market (admins, city-wide viewers).
+
+    The facts come with the sign-in lookup of this request (core.auth.current_user), so a scope
+    check costs no round trip; a User made elsewhere asks the database.
+    """
     if user.role == "admin":
         return None
-    if user.role == "viewer":
-        has_scope = await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM user_market WHERE user_id = $1) "
-            "OR EXISTS (SELECT 1 FROM user_ward WHERE user_id = $1)",
-            user.id,
-        )
-        if not has_scope:
-            return None
-    rows = await conn.fetch(
-        """SELECT market_id FROM user_market WHERE user_id = $1
-           UNION
-           SELECT m.id FROM market m JOIN user_ward w
-             ON w.ward_scheme = m.ward_scheme AND w.ward_code = m.ward_code
-           WHERE w.user_id = $1""",
-        user.id,
-    )
-    return [int(r["market_id"]) for r in rows]
+    facts = user.scope_facts or await queries.scope_facts(conn, user.id)
+    if user.role == "viewer" and not facts.has_scope_rows:
+        return None
+    return list(facts.market_ids)
 
 
 async def can_see_market(conn: asyncpg.Connection, user: User, market_id: int) -> bool:

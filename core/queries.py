@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import asyncpg
+
+
+@dataclass(frozen=True)
+class ScopeFacts:
+    """What decides a user's market scope (core.access.market_scope applies the rule)."""
+
+    has_scope_rows: bool  # any user_market or user_ward row
+    market_ids: tuple[int, ...]  # markets assigned directly or through a ward
 
 
 @dataclass(frozen=True)
@@ -17,6 +25,8 @@ class User:
     role: str
     active: bool
     password_hash: str = ""
+    # Read together with the token, for this request only; None when not read (ask the database).
+    scope_facts: ScopeFacts | None = field(default=None, compare=False, repr=False)
 
 
 _USER_COLS = "id, username, role, active, password_hash"
@@ -24,6 +34,37 @@ _USER_COLS = "id, username, role, active, password_hash"
 
 def _user(row: asyncpg.Record | None) -> User | None:
     return User(**dict(row)) if row else None
+
+
+# The scope facts of the user `u` in a query: used by the sign-in lookups and market_scope.
+_SCOPE_FACTS = """
+       EXISTS (SELECT 1 FROM user_market WHERE user_id = u.id)
+           OR EXISTS (SELECT 1 FROM user_ward WHERE user_id = u.id) AS has_scope_rows,
+       ARRAY(SELECT market_id FROM user_market WHERE user_id = u.id
+             UNION
+             SELECT m.id FROM market m JOIN user_ward w
+               ON w.ward_scheme = m.ward_scheme AND w.ward_code = m.ward_code
+             WHERE w.user_id = u.id
+             ORDER BY 1) AS market_ids"""
+
+
+def _signed_in_user(row: asyncpg.Record | None) -> User | None:
+    if row is None:
+        return None
+    facts = ScopeFacts(has_scope_rows=row["has_scope_rows"], market_ids=tuple(row["market_ids"]))
+    return User(
+        id=row["id"],
+        username=row["username"],
+        role=row["role"],
+        active=row["active"],
+        scope_facts=facts,
+    )
+
+
+async def scope_facts(conn: asyncpg.Connection, user_id: int) -> ScopeFacts:
+    """A user's scope rows and the markets they cover."""
+    row = await conn.fetchrow(f"SELECT {_SCOPE_FACTS} FROM (SELECT $1::bigint AS id) u", user_id)
+    return ScopeFacts(has_scope_rows=row["has_scope_rows"], market_ids=tuple(row["market_ids"]))
 
 
 async def user_by_name(conn: asyncpg.Connection, username: str) -> User | None:
@@ -68,15 +109,18 @@ async def insert_token(
 
 
 async def user_by_token(conn: asyncpg.Connection, token_hash: bytes) -> User | None:
-    """The active user owning a live (unexpired, unrevoked) token."""
+    """The active user owning a live (unexpired, unrevoked) token, with their scope facts.
+
+    One round trip answers both "who is this" and "where may they work" for the request.
+    """
     row = await conn.fetchrow(
-        f"""SELECT u.id, u.username, u.role, u.active, '' AS password_hash
+        f"""SELECT u.id, u.username, u.role, u.active, {_SCOPE_FACTS}
             FROM auth_token t JOIN app_user u ON u.id = t.user_id
             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > clock_timestamp()
               AND u.active""",
         token_hash,
     )
-    return _user(row)
+    return _signed_in_user(row)
 
 
 async def revoke_token(conn: asyncpg.Connection, token_hash: bytes) -> None:
@@ -153,24 +197,6 @@ class IdempotencyRecord:
     status_code: int | None
 
 
-async def claim_idempotency_key(
-    conn: asyncpg.Connection, *, user_id: int, key: str, request_hash: bytes
-) -> bool:
-    """Claim a key inside the caller's transaction; False when it already exists.
-
-    A concurrent claim of the same key blocks on the primary key until the first transaction ends,
-    so exactly one request does the work and the others replay its result.
-    """
-    row = await conn.fetchrow(
-        "INSERT INTO idempotency_key (user_id, key, request_hash) VALUES ($1, $2, $3) "
-        "ON CONFLICT (user_id, key) DO NOTHING RETURNING 1",
-        user_id,
-        key,
-        request_hash,
-    )
-    return row is not None
-
-
 async def idempotency_record(
     conn: asyncpg.Connection, *, user_id: int, key: str
 ) -> IdempotencyRecord | None:
@@ -181,19 +207,6 @@ async def idempotency_record(
         key,
     )
     return IdempotencyRecord(**dict(row)) if row else None
-
-
-async def finish_idempotency_key(
-    conn: asyncpg.Connection, *, user_id: int, key: str, resource_id: int, status_code: int
-) -> None:
-    """Record what the request with this key produced."""
-    await conn.execute(
-        "UPDATE idempotency_key SET resource_id = $3, status_code = $4 WHERE user_id = $1 AND key = $2",
-        user_id,
-        key,
-        resource_id,
-        status_code,
-    )
 
 
 # ---------------------------------------------------------------- scopes, API keys, sign-in throttling
@@ -306,12 +319,12 @@ async def insert_api_key(
 async def user_by_api_key(conn: asyncpg.Connection, key_hash: bytes) -> User | None:
     """The active user owning an unrevoked API key."""
     row = await conn.fetchrow(
-        """SELECT u.id, u.username, u.role, u.active, '' AS password_hash
+        f"""SELECT u.id, u.username, u.role, u.active, {_SCOPE_FACTS}
            FROM api_key k JOIN app_user u ON u.id = k.user_id
            WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND u.active""",
         key_hash,
     )
-    return _user(row)
+    return _signed_in_user(row)
 
 
 async def revoke_api_key(conn: asyncpg.Connection, *, user_id: int, key_id: int) -> bool:

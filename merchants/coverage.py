@@ -13,7 +13,10 @@ It holds because counted_* are only ever changed together with the counters, in 
 and when they differ from counted_* writes the new counted_* and adds the difference
 (`SET x = x + $n`) to the market, zone, partner and rollup rows. Two changes of one stall are
 serialised by the row lock; changes of different stalls commute (they are additions). A
-transaction that rolls back takes its counter deltas with it. Market creation, ward moves and
+transaction that rolls back takes its counter deltas with it. A registration does the same for
+a stall nobody else can see yet without reading it back: it inserts the coverage row with
+counted_* = new_stall_levels() and adds that vector in one statement at the end of its
+transaction (coverage_queries.NEW_STALL_COUNTERS, then settle_new_stall). Market creation, ward moves and
 deletions move a market's numbers between area rollups in a trigger, in the same transaction.
 
 Time: `transacting` means "a payment in the last N days". Entering the window happens when a
@@ -38,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -178,22 +182,9 @@ async def _apply(
     status = evaluate_status(counters.counts, rule.thresholds, counters.status)
     status_change = (0, 0, 0, 0)
     if status != counters.status:
-        await q.set_market_status(
-            conn, market_id=market_id, status=status, rule_version=rule.version, at=at
+        status_change = await _record_status(
+            conn, counters, status, rule_version=rule.version, reason=reason, at=at
         )
-        await q.insert_status_history(
-            conn,
-            market_id=market_id,
-            status=status,
-            previous=counters.status,
-            rule_version=rule.version,
-            reason=reason,
-            counts=counters.counts,
-            at=at,
-        )
-        status_change = q.status_delta(counters.status, status)
-        counters = q.MarketCounters(market_id, counters.counts, status, at, rule.version)
-        await q.upsert_snapshot(conn, market_id=market_id, day=local_day(at), counters=counters)
     await q.apply_zone_deltas(conn, market_id, delta.zones)
     await q.apply_partner_deltas(conn, market_id, delta.partners)
     area = await q.market_area(conn, market_id)
@@ -208,6 +199,80 @@ async def _apply(
     ]
     rollups += [q.RollupDelta("partner", p, slot, d) for p, d in delta.partners.items()]
     await q.apply_rollup_deltas(conn, rollups)
+
+
+async def _record_status(
+    conn: asyncpg.Connection,
+    counters: q.MarketCounters,
+    status: s.Status,
+    *,
+    rule_version: int,
+    reason: q.Reason,
+    at: datetime,
+) -> tuple[int, int, int, int]:
+    """Write a market's new status, its history line and today's snapshot (the caller holds the
+    market's counter row); returns the status delta its area rollups need."""
+    market_id = counters.market_id
+    await q.set_market_status(
+        conn, market_id=market_id, status=status, rule_version=rule_version, at=at
+    )
+    await q.insert_status_history(
+        conn,
+        market_id=market_id,
+        status=status,
+        previous=counters.status,
+        rule_version=rule_version,
+        reason=reason,
+        counts=counters.counts,
+        at=at,
+    )
+    changed = q.MarketCounters(market_id, counters.counts, status, at, rule_version)
+    await q.upsert_snapshot(conn, market_id=market_id, day=local_day(at), counters=changed)
+    return q.status_delta(counters.status, status)
+
+
+@functools.cache
+def new_stall_levels() -> tuple[bool, bool, bool, bool, bool]:
+    """The levels of a stall being registered: active, with no sign, check or payment yet."""
+    epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    fresh = q.StallState(
+        stall_id=0, market_id=0, stall_code="", status="active", zone="", sign_issued_at=None,
+        sign_delivered_at=None, verified_at=None, verified_method=None, verified_account_ok=False,
+        last_payment_at=None, fees_cashless=False, needs_revisit=False, revisit_reason=None,
+        partners=[], counted=(False, False, False, False, False), counted_zone="",
+        counted_partners=[], now=epoch,
+    )  # fmt: skip
+    return levels_of(fresh, epoch)
+
+
+async def settle_new_stall(conn: asyncpg.Connection, added: q.NewStallCounted) -> None:
+    """on_stall_changed for a stall registered in this transaction, after its counters moved.
+
+    The registration inserted the stall's coverage row with counted_* = new_stall_levels()
+    (nothing counted before: the whole vector is the delta) and took the shared rule lock after
+    it; a later statement added the vector (q.NEW_STALL_COUNTERS) and read the rule. What is
+    left is the market's status under that rule, as _apply does.
+    """
+    counters = added.counters
+    status = evaluate_status(counters.counts, added.thresholds, counters.status)
+    if status == counters.status:
+        return
+    status_change = await _record_status(
+        conn, counters, status, rule_version=added.rule_version, reason="stall_change", at=added.now
+    )
+    area = await q.market_area(conn, counters.market_id)
+    slot = counters.market_id % q.SLOTS
+    await q.apply_rollup_deltas(
+        conn,
+        [
+            q.RollupDelta(kind, key, slot, Counts(), status_change)
+            for kind, key in (
+                ("ward", area.ward),
+                ("legacy_district", area.legacy_district),
+                ("province", area.province),
+            )
+        ],
+    )
 
 
 async def on_stall_changed(

@@ -522,6 +522,89 @@ async def apply_partner_deltas(
 
 
 @dataclass(frozen=True)
+class NewStallCounted:
+    """The counters of a market after a new stall was added, and the rule to evaluate them by."""
+
+    counters: MarketCounters  # after the addition; status as it was before
+    rule_version: int
+    thresholds: dict[str, float]
+    now: datetime
+
+
+# A stall registered in this transaction enters the counters: its market row, then its zone row,
+# then its partner rows, then the rollup rows (its area's and its partners'), each step waiting for
+# the previous one, so the lock order of coverage.py holds; the rule in force is read too. These
+# are WITH-list entries, for a statement that starts after the one that took the shared rule lock
+# (its snapshot then shows any rule committed before the lock was granted). Parameters $1-$9 are
+# new_stall_args(); the statement selects NEW_STALL_RESULT, read by new_stall_counted().
+NEW_STALL_COUNTERS = """
+rule AS (
+    SELECT version, thresholds FROM programme_rule ORDER BY version DESC LIMIT 1
+), market_row AS (
+    UPDATE market_coverage SET active_stalls = active_stalls + $2, qr_issued = qr_issued + $3,
+           qr_verified = qr_verified + $4, transacting = transacting + $5,
+           fees_cashless = fees_cashless + $6, updated_at = clock_timestamp()
+    WHERE market_id = $1
+    RETURNING market_id, active_stalls, qr_issued, qr_verified, transacting, fees_cashless,
+              status, status_since, rule_version
+), zone_row AS (
+    INSERT INTO zone_coverage AS t (market_id, zone, active_stalls, qr_issued, qr_verified,
+                                    transacting, fees_cashless)
+    SELECT market_id, $7, $2, $3, $4, $5, $6 FROM market_row
+""" + _UPSERT_COUNTS.format(key="market_id, zone") + """
+    RETURNING 1
+), partner_rows AS (
+    INSERT INTO partner_coverage AS t (market_id, partner_code, active_stalls, qr_issued,
+                                       qr_verified, transacting, fees_cashless)
+    SELECT $1::bigint, p, $2, $3, $4, $5, $6 FROM unnest($8::text[]) AS p
+    WHERE (SELECT count(*) FROM zone_row) >= 0
+    ORDER BY 1, 2
+""" + _UPSERT_COUNTS.format(key="market_id, partner_code") + """
+    RETURNING 1
+), rollup_rows AS (
+    INSERT INTO coverage_rollup AS t (kind, key, slot, active_stalls, qr_issued, qr_verified,
+                                      transacting, fees_cashless)
+    SELECT g.kind, g.key, $9::smallint, $2, $3, $4, $5, $6
+    FROM (SELECT 'ward' AS kind, coalesce(ward_code, '') AS key FROM market WHERE id = $1
+          UNION ALL
+          SELECT 'legacy_district', coalesce(legacy_district_name, '') FROM market WHERE id = $1
+          UNION ALL
+          SELECT 'province', coalesce(province_code, '') FROM market WHERE id = $1
+          UNION ALL
+          SELECT 'partner', p FROM unnest($8::text[]) AS p) AS g
+    WHERE (SELECT count(*) FROM partner_rows) >= 0
+    ORDER BY 1, 2, 3
+""" + _UPSERT_COUNTS.format(key="kind, key, slot") + """
+    RETURNING 1
+)"""
+
+NEW_STALL_RESULT = """
+m.market_id, m.active_stalls, m.qr_issued, m.qr_verified, m.transacting, m.fees_cashless,
+m.status, m.status_since, m.rule_version, r.version AS rule_now, r.thresholds,
+clock_timestamp() AS now, (SELECT count(*) FROM rollup_rows) AS rollups
+FROM market_row m, rule r"""
+
+
+def new_stall_args(*, market_id: int, counts: Counts, zone: str, partners: list[str]) -> list[Any]:
+    """Parameters $1-$9 of NEW_STALL_COUNTERS (partners distinct, as counted_partners)."""
+    return [market_id, *counts.astuple(), zone, partners, market_id % SLOTS]
+
+
+def new_stall_counted(row: asyncpg.Record | None, market_id: int) -> NewStallCounted:
+    """The NEW_STALL_RESULT of a statement."""
+    assert row is not None, f"market {market_id} has no counter row"
+    thresholds = row["thresholds"]
+    if isinstance(thresholds, str):
+        thresholds = json.loads(thresholds)
+    return NewStallCounted(
+        counters=_market_counters(row),
+        rule_version=row["rule_now"],
+        thresholds={k: float(v) for k, v in thresholds.items()},
+        now=row["now"],
+    )
+
+
+@dataclass(frozen=True)
 class RollupDelta:
     kind: str
     key: str

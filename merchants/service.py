@@ -11,7 +11,7 @@ import asyncpg
 from core import queries as core_q
 from core.crypto import keyed_hash
 from core.errors import Invalid, PreconditionFailed
-from core.queries import User, jsonable
+from core.queries import User
 from core.text import fold, mask_phone, natural_key
 from merchants import coverage, errors, queries, schemas
 from partners import lookup as partner_lookup
@@ -77,90 +77,96 @@ async def register_stall(
     idempotency_key: str,
     body: schemas.StallCreate,
     hash_key: bytes,
+    name_check: str | None = None,
 ) -> tuple[schemas.Stall, bool]:
-    """Register a stall exactly once per Idempotency-Key; returns (stall, replayed)."""
+    """Register a stall exactly once per Idempotency-Key; returns (stall, replayed).
+
+    One transaction of two statements: the registration itself (key claim, checks, every row of
+    the stall with its onboardings, consents and coverage row: queries.register_stall), then its
+    end (coverage counters, audit entries, the key's outcome: queries.finish_registration), so the
+    counter rows stay locked only until the commit right after; a status change, rare, adds a few.
+    Checks that fail roll the transaction back, the claimed key with it. `name_check` stores an
+    account-name check outcome known up front (lookup disabled) with the accounts, audited too.
+    """
     if "registration" not in body.consent.purposes:
         raise errors.ConsentRequired(
             "Tick the 'registration' consent purpose with the stallholder first.", field="consent.purposes"
         )
     fingerprint = request_hash(market_id, body)
     code_key, code_sort = code_keys(body.stall_code)
+    phone, cccd = body.holder.phone, body.holder.cccd
+    onboarding = partners_service.REGISTRATION_ONBOARDING
+    new = queries.NewStall(
+        user_id=user.id,
+        idempotency_key=idempotency_key,
+        request_hash=fingerprint,
+        market_id=market_id,
+        stall_code=body.stall_code,
+        code_key=code_key,
+        code_sort=code_sort,
+        zone=body.zone,
+        goods=body.goods,
+        location=body.location,
+        search_text=search_text(body.stall_code, body.holder.full_name, phone, body.goods),
+        full_name=body.holder.full_name,
+        phone=phone,
+        cccd_hash=keyed_hash(hash_key, cccd) if cccd else None,
+        cccd_last4=cccd[-4:] if cccd else None,
+        check_duplicate=bool(phone) and not body.confirm_duplicate,
+        accounts=body.payment_accounts,
+        name_check=name_check,
+        purposes=body.consent.purposes,
+        notice_version=body.consent.notice_version,
+        onboarding_status=onboarding.status,
+        onboarding_channel=onboarding.channel,
+        onboarding_source=onboarding.source,
+        counted=coverage.new_stall_levels(),
+    )
     try:
         async with conn.transaction():
-            claimed = await core_q.claim_idempotency_key(
-                conn, user_id=user.id, key=idempotency_key, request_hash=fingerprint
-            )
-            if not claimed:
-                record = await core_q.idempotency_record(conn, user_id=user.id, key=idempotency_key)
-                if record is None or record.request_hash != fingerprint or record.resource_id is None:
-                    raise errors.IdempotencyKeyReused(
-                        "This Idempotency-Key was already used with a different request; "
-                        "generate a new key for a new registration."
-                    )
-                stall = await queries.get_stall(conn, record.resource_id)
-                if stall is None:
-                    raise errors.StallNotFound("The stall registered with this key no longer exists.")
-                return stall, True
-
-            if not await queries.market_exists(conn, market_id):
+            done = await queries.register_stall(conn, new)
+            if not done.market_found:
                 raise errors.MarketNotFound(f"No market with id {market_id}.")
-            await partners_service.require_partners(
-                conn, [a.partner_code for a in body.payment_accounts], field="payment_accounts"
+            if not done.claimed:
+                earlier = await _replay(conn, user=user, key=idempotency_key, fingerprint=fingerprint)
+                return earlier, True
+            if done.missing_partners:
+                raise partners_service.unknown_partner(
+                    done.missing_partners, field="payment_accounts"
+                )
+            if done.duplicate_of is not None:
+                raise errors.PossibleDuplicate(
+                    "A stall with this phone number is already registered in this market. "
+                    "If the same person rents another stall, send confirm_duplicate: true.",
+                    field="holder.phone",
+                    existing_stall_id=done.duplicate_of,
+                )
+            stall = done.stall
+            assert stall is not None
+            # The register entry shows the stall as entered; a name check has entries of its own,
+            # as when a live lookup runs after the registration.
+            entered = stall if name_check is None else stall.model_copy(
+                update={
+                    "payment_accounts": [
+                        a.model_copy(update={"name_check": None, "bank_account_name": None})
+                        for a in stall.payment_accounts
+                    ]
+                }
             )
-            phone = body.holder.phone
-            if phone and not body.confirm_duplicate:
-                existing = await queries.stall_with_phone(conn, market_id, phone)
-                if existing is not None:
-                    raise errors.PossibleDuplicate(
-                        "A stall with this phone number is already registered in this market. "
-                        "If the same person rents another stall, send confirm_duplicate: true.",
-                        field="holder.phone",
-                        existing_stall_id=existing,
-                    )
-            cccd = body.holder.cccd
-            holder_id = await queries.insert_holder(
-                conn,
-                full_name=body.holder.full_name,
-                phone=phone,
-                cccd_hash=keyed_hash(hash_key, cccd) if cccd else None,
-                cccd_last4=cccd[-4:] if cccd else None,
-            )
-            stall_id = await queries.insert_stall(
+            added = await queries.finish_registration(
                 conn,
                 market_id=market_id,
-                stall_code=body.stall_code,
-                code_key=code_key,
-                code_sort=code_sort,
-                zone=body.zone,
-                goods=body.goods,
-                holder_id=holder_id,
-                location=body.location,
-                search_text=search_text(body.stall_code, body.holder.full_name, phone, body.goods),
-                created_by=user.id,
+                counts=coverage.vector(new.counted),
+                counted_zone=done.counted_zone,
+                counted_partners=done.counted_partners,
+                actor_id=user.id,
+                stall_id=stall.id,
+                after=_audit_view(entered),
+                name_check=name_check,
+                account_ids=[a.id for a in stall.payment_accounts],
+                idempotency_key=idempotency_key,
             )
-            for account in body.payment_accounts:
-                account_id = await queries.insert_account(conn, stall_id=stall_id, account=account, created_by=user.id)
-                if account.partner_code:
-                    await partners_service.record_registration_onboarding(
-                        conn, user=user, account_id=account_id, partner_code=account.partner_code
-                    )
-            await queries.insert_consents(
-                conn,
-                holder_id=holder_id,
-                purposes=body.consent.purposes,
-                notice_version=body.consent.notice_version,
-                collected_by=user.id,
-            )
-            await coverage.on_stall_changed(conn, stall_id=stall_id)
-            stall = await queries.get_stall(conn, stall_id)
-            assert stall is not None
-            await core_q.insert_audit(
-                conn, actor_id=user.id, action="register", entity="stall", entity_id=stall_id,
-                after=_audit_view(stall),
-            )
-            await core_q.finish_idempotency_key(
-                conn, user_id=user.id, key=idempotency_key, resource_id=stall_id, status_code=201
-            )
+            await coverage.settle_new_stall(conn, added)
             return stall, False
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "stall_market_id_code_key":
@@ -174,11 +180,31 @@ async def register_stall(
                 "The same payment account is listed twice.", field="payment_accounts"
             ) from None
         raise
+    except asyncpg.ForeignKeyViolationError as exc:
+        if exc.constraint_name == "stall_market_id_fkey":
+            raise errors.MarketNotFound(f"No market with id {market_id}.") from None
+        raise
+
+
+async def _replay(
+    conn: asyncpg.Connection, *, user: User, key: str, fingerprint: bytes
+) -> schemas.Stall:
+    """The stall an earlier request with this key registered (same request), or 422 key reused."""
+    record = await core_q.idempotency_record(conn, user_id=user.id, key=key)
+    if record is None or record.request_hash != fingerprint or record.resource_id is None:
+        raise errors.IdempotencyKeyReused(
+            "This Idempotency-Key was already used with a different request; "
+            "generate a new key for a new registration."
+        )
+    stall = await queries.get_stall(conn, record.resource_id)
+    if stall is None:
+        raise errors.StallNotFound("The stall registered with this key no longer exists.")
+    return stall
 
 
 def _audit_view(stall: schemas.Stall) -> dict:
     """What the audit log keeps of a stall: no phone or account numbers in clear."""
-    view = jsonable(stall.model_dump(mode="json"))
+    view = stall.model_dump(mode="json")  # plain JSON values, a fresh dict to mask in place
     holder = view.get("holder") or {}
     if holder.get("phone"):
         # Masked, as lists show it: an unkeyed hash of a phone number is reversed by enumeration.
@@ -373,17 +399,30 @@ async def read_stall(conn: asyncpg.Connection, *, user: User, stall_id: int, rou
 
 
 async def register_stall_for(
-    conn: asyncpg.Connection, *, user: User, market_id: int,
+    conn: asyncpg.Connection, *, user: User, market_id: int, body: schemas.StallCreate,
     lookup: partner_lookup.LookupProvider | None = None, **kw,
 ) -> tuple[schemas.Stall, bool]:
-    """register_stall after the scope check, then the account-name check (a warning, never a block)."""
+    """register_stall after the scope check, then the account-name check (a warning, never a block).
+
+    An unknown market is market_not_found before anything else (for admins; others see a 403
+    outside their scope): register_stall reports it, and a request that fails earlier (consent)
+    looks it up first. A disabled lookup's outcome is known up front and written with the accounts.
+    """
     from core import access
 
-    if not await queries.market_exists(conn, market_id) and user.role == "admin":
-        raise errors.MarketNotFound(f"No market with id {market_id}.")
     await access.require_market_write(conn, user, market_id)
-    stall, replayed = await register_stall(conn, user=user, market_id=market_id, **kw)
-    if lookup is not None and not replayed and stall.payment_accounts:
+    if (
+        user.role == "admin"
+        and "registration" not in body.consent.purposes
+        and not await queries.market_exists(conn, market_id)
+    ):
+        raise errors.MarketNotFound(f"No market with id {market_id}.")
+    disabled = isinstance(lookup, partner_lookup.DisabledLookup)
+    stall, replayed = await register_stall(
+        conn, user=user, market_id=market_id, body=body,
+        name_check="disabled" if disabled else None, **kw,
+    )
+    if lookup is not None and not disabled and not replayed and stall.payment_accounts:
         await partners_service.check_account_names(conn, provider=lookup, user=user, stall_id=stall.id)
         stall = await get_stall(conn, stall.id)
     return stall, replayed

@@ -104,9 +104,15 @@ async def require_partners(
         return
     missing = await queries.missing_partner_codes(conn, wanted)
     if missing:
-        raise errors.UnknownPartner(
-            f"Unknown partner code {missing[0]}; GET /api/partners lists the codes.", field=field
-        )
+        raise unknown_partner(missing, field=field)
+
+
+def unknown_partner(missing: list[str], *, field: str) -> errors.UnknownPartner:
+    """The 422 for codes that are not in the registry (names the first one)."""
+    return errors.UnknownPartner(
+        f"Unknown partner code {sorted(missing)[0]}; GET /api/partners lists the codes.",
+        field=field,
+    )
 
 
 # ---------------------------------------------------------------- onboardings
@@ -209,20 +215,34 @@ async def record_onboarding(
     return queries.OnboardingRow(existing.id, account_id, partner_code, status), "updated"
 
 
+@dataclass(frozen=True)
+class RegistrationOnboarding:
+    """How a partner code given at registration is recorded: the volunteer saw the partner's
+    account working at the stall (a field visit), so the onboarding starts `active`."""
+
+    status: str = "active"
+    channel: str = "field_visit"
+    source: str = "registration"
+
+
+REGISTRATION_ONBOARDING = RegistrationOnboarding()
+
+
 async def record_registration_onboarding(
     conn: asyncpg.Connection, *, user: User, account_id: int, partner_code: str
 ) -> None:
-    """The onboarding implied by a partner code given at registration.
+    """The onboarding implied by a partner code given at registration (REGISTRATION_ONBOARDING).
 
-    The volunteer saw the partner's account working at the stall (field visit): it starts `active`.
+    A new stall's accounts get the same rows (onboarding, status history, audit) inside the
+    registration's single insert statement (merchants.queries.register_stall).
     """
     await record_onboarding(
         conn,
         account_id=account_id,
         partner_code=partner_code.upper(),
-        status="active",
-        channel="field_visit",
-        source="registration",
+        status=REGISTRATION_ONBOARDING.status,
+        channel=REGISTRATION_ONBOARDING.channel,
+        source=REGISTRATION_ONBOARDING.source,
         actor_id=user.id,
     )
 

@@ -256,8 +256,9 @@ async def open_data_request(
     """Log a request of a data subject; its deadline is requested_at + deadline_days."""
     return int(
         await conn.fetchval(
-            """INSERT INTO data_request (stallholder_id, kind, requested_by, due_at)
-               VALUES ($1, $2, $3, clock_timestamp() + make_interval(days => $4))
+            """INSERT INTO data_request (stallholder_id, kind, requested_by, requested_at, due_at)
+               SELECT $1, $2, $3, t.now, t.now + make_interval(days => $4)
+               FROM (SELECT clock_timestamp() AS now) t
                RETURNING id""",
             holder_id,
             kind,

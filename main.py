@@ -32,7 +32,9 @@ async def startup(app: FastAPI, settings: Settings) -> None:
     url = await asyncio.to_thread(db.database_url, settings)
     if settings.auto_migrate:
         await asyncio.to_thread(db.migrate, url)
-    app.state.pool = await db.create_pool(url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    app.state.pool = await db.create_pool(
+        url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+    )
     async with app.state.pool.acquire() as conn:
         if settings.admin_username and settings.admin_password:
             user, created = await users.ensure_user(
@@ -55,7 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(settings.lookup_timeout_s, connect=3.0))
+        app.state.http = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.lookup_timeout_s, connect=3.0)
+        )
         await startup(app, settings)
         try:
             yield
@@ -82,13 +86,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         uploads=settings.max_upload_bytes,
         upload_paths=("/imports", "/qr/scan", "/verify-image"),
     )
-    app.add_middleware(SecurityHeaders, https=bool(settings.public_url and settings.public_url.startswith("https")))
+    app.add_middleware(
+        SecurityHeaders, https=bool(settings.public_url and settings.public_url.startswith("https"))
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-API-Key"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "If-Match",
+                "X-API-Key",
+            ],
         )
     metrics.install(app)  # outermost: counts and times every request; serves GET /metrics
 
@@ -121,7 +133,9 @@ def _offline_docs(app: FastAPI) -> None:
     from fastapi.responses import HTMLResponse
     from fastapi.staticfiles import StaticFiles
 
-    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+    app.mount(
+        "/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets"
+    )
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

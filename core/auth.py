@@ -65,7 +65,11 @@ def bearer_token(request: Request) -> str | None:
 async def current_user(
     request: Request, conn: Annotated[asyncpg.Connection, Depends(get_conn)]
 ) -> User:
-    """The signed-in user; 401 when the token is missing, unknown, expired or revoked."""
+    """The signed-in user; 401 when the token is missing, unknown, expired or revoked.
+
+    Looked up on every request (revocation is immediate, workers share nothing), together with
+    the user's market scope, which lives on this User object for this request only.
+    """
     token = bearer_token(request)
     if not token:
         raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>'.")

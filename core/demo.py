@@ -26,14 +26,63 @@ DEMO_USERS = (
     ("tinhnguyen", "volunteer", "Chợ Hàn, Chợ Cồn"),
     ("xem", "viewer", "số liệu toàn thành phố, không có dữ liệu cá nhân"),
 )
-_FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Võ", "Đặng", "Bùi", "Đỗ", "Lưu"]
+_FAMILY = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Huỳnh",
+    "Phan",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Lưu",
+]
 _MIDDLE = ["Thị", "Văn", "Thị Ngọc", "Thị Thu", "Minh", "Thị Kim", "Đức", "Thị Mỹ"]
-_GIVEN = ["Lan", "Hoa", "Thùy", "Hương", "Mai", "Hùng", "Dũng", "Cúc", "Trang", "Phượng", "Sơn", "Đào"]
-_GOODS = ["Rau củ", "Trái cây", "Thịt heo", "Cá tươi", "Hải sản khô", "Vải vóc", "Bánh kẹo",
-          "Gia vị", "Đồ khô", "Hoa tươi", "Quần áo", "Tạp hóa", "Bún, bánh canh", "Cà phê"]
+_GIVEN = [
+    "Lan",
+    "Hoa",
+    "Thùy",
+    "Hương",
+    "Mai",
+    "Hùng",
+    "Dũng",
+    "Cúc",
+    "Trang",
+    "Phượng",
+    "Sơn",
+    "Đào",
+]
+_GOODS = [
+    "Rau củ",
+    "Trái cây",
+    "Thịt heo",
+    "Cá tươi",
+    "Hải sản khô",
+    "Vải vóc",
+    "Bánh kẹo",
+    "Gia vị",
+    "Đồ khô",
+    "Hoa tươi",
+    "Quần áo",
+    "Tạp hóa",
+    "Bún, bánh canh",
+    "Cà phê",
+]
 _BINS = ["970422", "970436", "970415", "970418", "970405", "970407", "971025", "971005", "970432"]
-_PARTNER_BY_BIN = {"970422": "MB", "970436": "VCB", "970415": "ICB", "970418": "BIDV", "970405": "VBA",
-                   "970407": "TCB", "971025": "MOMO", "971005": "VIETTELMONEY", "970432": "VPB"}
+_PARTNER_BY_BIN = {
+    "970422": "MB",
+    "970436": "VCB",
+    "970415": "ICB",
+    "970418": "BIDV",
+    "970405": "VBA",
+    "970407": "TCB",
+    "971025": "MOMO",
+    "971005": "VIETTELMONEY",
+    "970432": "VPB",
+}
 
 
 def load_markets() -> list[dict]:
@@ -80,7 +129,9 @@ async def load_if_empty(conn: asyncpg.Connection, *, stalls_per_market: int | No
             return False
         markets = load_markets()
         _place(markets)
-        admin, _ = await users.ensure_user(conn, username="admin", password=DEMO_PASSWORD, role="admin")
+        admin, _ = await users.ensure_user(
+            conn, username="admin", password=DEMO_PASSWORD, role="admin"
+        )
         rng = random.Random(48)
         plans = _coverage_plans(markets)
         ids: dict[str, int] = {}
@@ -94,7 +145,8 @@ async def load_if_empty(conn: asyncpg.Connection, *, stalls_per_market: int | No
                     ward_code=str(m["new_ward_code"]) if m.get("new_ward_code") else None,
                     legacy_ward_code=str(m["old_ward_code"]) if m.get("old_ward_code") else None,
                     legacy_ward_name=m.get("old_ward"),
-                    legacy_district_name=(m.get("old_district") or "").replace(" (per source)", "") or None,
+                    legacy_district_name=(m.get("old_district") or "").replace(" (per source)", "")
+                    or None,
                     address=(m.get("address_hint") or "")[:200] or None,
                     lat=m.get("lat"),
                     lon=m.get("lon"),
@@ -102,7 +154,9 @@ async def load_if_empty(conn: asyncpg.Connection, *, stalls_per_market: int | No
                 )
                 market = await service.create_market(conn, user=admin, body=body)
                 ids[m["name"]] = market.id
-            count = stalls_per_market or min(60, max(12, (m.get("stall_count_approx") or 0) // 20 or 12 + rng.randrange(30)))
+            count = stalls_per_market or min(
+                60, max(12, (m.get("stall_count_approx") or 0) // 20 or 12 + rng.randrange(30))
+            )
             for i in range(count):
                 zone = zones[i % len(zones)]
                 bin_ = rng.choice(_BINS)
@@ -118,16 +172,25 @@ async def load_if_empty(conn: asyncpg.Connection, *, stalls_per_market: int | No
                             account_number=f"DEMO{rng.randrange(10**9):09d}",
                             account_name=f"DEMO {name}",
                             partner_code=_PARTNER_BY_BIN.get(bin_),
-                            reference=f"MOMOW2W{rng.randrange(10**9):09d}" if bin_ == MOMO_BIN else None,
+                            reference=f"MOMOW2W{rng.randrange(10**9):09d}"
+                            if bin_ == MOMO_BIN
+                            else None,
                         )
-                    ] if rng.random() < 0.8 or plans[m["name"]].all_accounts else [],
+                    ]
+                    if rng.random() < 0.8 or plans[m["name"]].all_accounts
+                    else [],
                     consent=schemas.ConsentIn(
-                        notice_version="2026-01", purposes=["registration", "qr_sign", "coverage_reporting"]
+                        notice_version="2026-01",
+                        purposes=["registration", "qr_sign", "coverage_reporting"],
                     ),
                 )
                 await service.register_stall(
-                    conn, user=admin, market_id=market.id, idempotency_key=f"demo-{uuid.uuid4()}",
-                    body=stall, hash_key=b"demo",
+                    conn,
+                    user=admin,
+                    market_id=market.id,
+                    idempotency_key=f"demo-{uuid.uuid4()}",
+                    body=stall,
+                    hash_key=b"demo",
                 )
         await _demo_users(conn, ids)
         await _coverage_progress(conn, admin, ids, plans)
@@ -141,19 +204,37 @@ async def _units(conn: asyncpg.Connection, m: dict) -> None:
     from merchants import queries
 
     province = str(m.get("new_province_code") or 48)
-    await queries.upsert_admin_unit(conn, scheme="2025-07", code=province, level="province",
-                                    name=m.get("new_province") or "Thành phố Đà Nẵng")
+    await queries.upsert_admin_unit(
+        conn,
+        scheme="2025-07",
+        code=province,
+        level="province",
+        name=m.get("new_province") or "Thành phố Đà Nẵng",
+    )
     if m.get("new_ward_code"):
-        await queries.upsert_admin_unit(conn, scheme="2025-07", code=str(m["new_ward_code"]), level="ward",
-                                        name=m["new_ward"], parent_code=province)
+        await queries.upsert_admin_unit(
+            conn,
+            scheme="2025-07",
+            code=str(m["new_ward_code"]),
+            level="ward",
+            name=m["new_ward"],
+            parent_code=province,
+        )
     if m.get("old_ward_code"):
-        await queries.upsert_admin_unit(conn, scheme="2025-01", code=str(m["old_ward_code"]), level="ward",
-                                        name=m["old_ward"], parent_code=None)
+        await queries.upsert_admin_unit(
+            conn,
+            scheme="2025-01",
+            code=str(m["old_ward_code"]),
+            level="ward",
+            name=m["old_ward"],
+            parent_code=None,
+        )
     if m.get("old_ward_code") and m.get("new_ward_code"):
         await conn.execute(
             "INSERT INTO admin_crosswalk (old_scheme, old_code, new_scheme, new_code) "
             "VALUES ('2025-01', $1, '2025-07', $2) ON CONFLICT DO NOTHING",
-            str(m["old_ward_code"]), str(m["new_ward_code"]),
+            str(m["old_ward_code"]),
+            str(m["new_ward_code"]),
         )
 
 
@@ -161,13 +242,17 @@ async def _demo_users(conn: asyncpg.Connection, ids: dict[str, int]) -> None:
     from core import queries
 
     for username, role, _ in DEMO_USERS:
-        user, created = await users.ensure_user(conn, username=username, password=DEMO_PASSWORD, role=role)
+        user, created = await users.ensure_user(
+            conn, username=username, password=DEMO_PASSWORD, role=role
+        )
         if not created:
             continue
         if username == "quanly":
             await queries.set_scopes(conn, user_id=user.id, market_ids=[], ward_codes=["20242"])
         elif username == "tinhnguyen":
-            await queries.set_scopes(conn, user_id=user.id, market_ids=[ids["Chợ Hàn"], ids["Chợ Cồn"]], ward_codes=[])
+            await queries.set_scopes(
+                conn, user_id=user.id, market_ids=[ids["Chợ Hàn"], ids["Chợ Cồn"]], ward_codes=[]
+            )
 
 
 # ---------------------------------------------------------------- coverage (field progress over 4 weeks)
@@ -211,8 +296,13 @@ def _coverage_plans(markets: list[dict]) -> dict[str, _Plan]:
             plans[name] = _Plan("cashless", 1.0, 0.94, 0.35, rng.uniform(0, 0.4))
         else:
             issued = rng.uniform(0.3, 0.9)
-            plans[name] = _Plan("in_progress", issued, issued * rng.uniform(0.3, 0.75),
-                                rng.uniform(0.03, 0.25), rng.uniform(0, 0.2))
+            plans[name] = _Plan(
+                "in_progress",
+                issued,
+                issued * rng.uniform(0.3, 0.75),
+                rng.uniform(0.03, 0.25),
+                rng.uniform(0, 0.2),
+            )
     return plans
 
 
@@ -242,8 +332,12 @@ async def _coverage_progress(
             stalls = by_market.get(market_id, [])
             n = len(stalls)
             pace = min(1.0, share * 1.5) if plan.all_accounts else share  # pilots got there first
-            for level, target in (("issued", plan.issued), ("verified", plan.verified),
-                                  ("transacting", plan.transacting), ("fees", plan.fees)):
+            for level, target in (
+                ("issued", plan.issued),
+                ("verified", plan.verified),
+                ("transacting", plan.transacting),
+                ("fees", plan.fees),
+            ):
                 start, upto = done.get((level, market_id), 0), min(n, round(pace * target * n))
                 for st in stalls[start:upto]:
                     if level == "issued":
@@ -279,4 +373,3 @@ async def _coverage_progress(
                     pass  # flagged for a return visit, as a volunteer would find it
         await coverage.reevaluate_all(conn, now=at)
     await coverage.reevaluate_all(conn)
-

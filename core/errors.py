@@ -142,7 +142,11 @@ def install(app: FastAPI) -> None:
             if msg.startswith("Value error, "):
                 msg = msg[len("Value error, ") :]
             errors.append(
-                {"field": _loc_to_field(err.get("loc", ())), "code": err.get("type"), "message": msg}
+                {
+                    "field": _loc_to_field(err.get("loc", ())),
+                    "code": err.get("type"),
+                    "message": msg,
+                }
             )
         first = errors[0] if errors else {"field": None, "code": "validation_error", "message": ""}
         code = first["code"] if str(first["code"]) in _OWN_CODES else "validation_error"

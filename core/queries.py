@@ -276,17 +276,22 @@ async def set_scopes(
     await conn.execute("DELETE FROM user_market WHERE user_id = $1", user_id)
     await conn.execute("DELETE FROM user_ward WHERE user_id = $1", user_id)
     await conn.execute(
-        "INSERT INTO user_market (user_id, market_id) SELECT $1, unnest($2::bigint[])", user_id, market_ids
+        "INSERT INTO user_market (user_id, market_id) SELECT $1, unnest($2::bigint[])",
+        user_id,
+        market_ids,
     )
     await conn.execute(
-        "INSERT INTO user_ward (user_id, ward_code) SELECT $1, unnest($2::text[])", user_id, ward_codes
+        "INSERT INTO user_ward (user_id, ward_code) SELECT $1, unnest($2::text[])",
+        user_id,
+        ward_codes,
     )
 
 
 async def missing_markets(conn: asyncpg.Connection, ids: list[int]) -> list[int]:
     """Which of these market ids do not exist."""
     rows = await conn.fetch(
-        "SELECT x FROM unnest($1::bigint[]) x WHERE NOT EXISTS (SELECT 1 FROM market WHERE id = x)", ids
+        "SELECT x FROM unnest($1::bigint[]) x WHERE NOT EXISTS (SELECT 1 FROM market WHERE id = x)",
+        ids,
     )
     return [int(r["x"]) for r in rows]
 
@@ -341,7 +346,8 @@ async def revoke_api_key(conn: asyncpg.Connection, *, user_id: int, key_id: int)
 async def revoke_user_api_keys(conn: asyncpg.Connection, user_id: int) -> None:
     """Revoke every live API key of a user."""
     await conn.execute(
-        "UPDATE api_key SET revoked_at = clock_timestamp() WHERE user_id = $1 AND revoked_at IS NULL", user_id
+        "UPDATE api_key SET revoked_at = clock_timestamp() WHERE user_id = $1 AND revoked_at IS NULL",
+        user_id,
     )
 
 
@@ -357,7 +363,8 @@ class ApiKeyInfo:
 async def list_api_keys(conn: asyncpg.Connection, user_id: int) -> list[ApiKeyInfo]:
     """A user's API keys (never the keys themselves)."""
     rows = await conn.fetch(
-        "SELECT id, prefix, label, created_at, revoked_at FROM api_key WHERE user_id = $1 ORDER BY id", user_id
+        "SELECT id, prefix, label, created_at, revoked_at FROM api_key WHERE user_id = $1 ORDER BY id",
+        user_id,
     )
     return [ApiKeyInfo(**dict(r)) for r in rows]
 

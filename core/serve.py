@@ -27,7 +27,9 @@ async def _prepare(url: str, demo: bool) -> None:
 
 def main() -> None:
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # The embedded server and the migrator are chatty at INFO; a newcomer needs the banner, not them.
     for quiet in ("pgserver", "alembic", "psycopg"):
         logging.getLogger(quiet).setLevel(logging.WARNING)
@@ -41,7 +43,11 @@ def main() -> None:
     asyncio.run(_prepare(url, settings.demo_data))
     from core.demo import DEMO_PASSWORD, DEMO_USERS
 
-    where = "embedded PostgreSQL in " + str(settings.data_dir / "pg") if not settings.database_url else "DATABASE_URL"
+    where = (
+        "embedded PostgreSQL in " + str(settings.data_dir / "pg")
+        if not settings.database_url
+        else "DATABASE_URL"
+    )
     lines = [
         "",
         "  Chợ Số is starting",

@@ -537,7 +537,8 @@ class NewStallCounted:
 # are WITH-list entries, for a statement that starts after the one that took the shared rule lock
 # (its snapshot then shows any rule committed before the lock was granted). Parameters $1-$9 are
 # new_stall_args(); the statement selects NEW_STALL_RESULT, read by new_stall_counted().
-NEW_STALL_COUNTERS = """
+NEW_STALL_COUNTERS = (
+    """
 rule AS (
     SELECT version, thresholds FROM programme_rule ORDER BY version DESC LIMIT 1
 ), market_row AS (
@@ -551,7 +552,9 @@ rule AS (
     INSERT INTO zone_coverage AS t (market_id, zone, active_stalls, qr_issued, qr_verified,
                                     transacting, fees_cashless)
     SELECT market_id, $7, $2, $3, $4, $5, $6 FROM market_row
-""" + _UPSERT_COUNTS.format(key="market_id, zone") + """
+"""
+    + _UPSERT_COUNTS.format(key="market_id, zone")
+    + """
     RETURNING 1
 ), partner_rows AS (
     INSERT INTO partner_coverage AS t (market_id, partner_code, active_stalls, qr_issued,
@@ -559,7 +562,9 @@ rule AS (
     SELECT $1::bigint, p, $2, $3, $4, $5, $6 FROM unnest($8::text[]) AS p
     WHERE (SELECT count(*) FROM zone_row) >= 0
     ORDER BY 1, 2
-""" + _UPSERT_COUNTS.format(key="market_id, partner_code") + """
+"""
+    + _UPSERT_COUNTS.format(key="market_id, partner_code")
+    + """
     RETURNING 1
 ), rollup_rows AS (
     INSERT INTO coverage_rollup AS t (kind, key, slot, active_stalls, qr_issued, qr_verified,
@@ -574,9 +579,12 @@ rule AS (
           SELECT 'partner', p FROM unnest($8::text[]) AS p) AS g
     WHERE (SELECT count(*) FROM partner_rows) >= 0
     ORDER BY 1, 2, 3
-""" + _UPSERT_COUNTS.format(key="kind, key, slot") + """
+"""
+    + _UPSERT_COUNTS.format(key="kind, key, slot")
+    + """
     RETURNING 1
 )"""
+)
 
 NEW_STALL_RESULT = """
 m.market_id, m.active_stalls, m.qr_issued, m.qr_verified, m.transacting, m.fees_cashless,

@@ -22,9 +22,8 @@ from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.queries import User, jsonable
 from core.settings import Settings
 from core.text import fold
-from merchants import coverage
+from merchants import coverage, schemas
 from merchants import privacy_queries as queries
-from merchants import schemas
 from merchants import service as registry
 
 # Who may read and record consent (volunteers collect it), and who acts on data-subject rights.

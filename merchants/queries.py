@@ -12,7 +12,6 @@ import asyncpg
 from merchants import coverage_queries, schemas
 from qr import banks
 
-
 # ---------------------------------------------------------------- markets
 
 _MARKET_SELECT = """
@@ -82,7 +81,9 @@ async def get_market(conn: asyncpg.Connection, market_id: int) -> schemas.Market
     return schemas.Market(**dict(row)) if row else None
 
 
-async def list_markets(conn: asyncpg.Connection, ids: list[int] | None = None) -> list[schemas.Market]:
+async def list_markets(
+    conn: asyncpg.Connection, ids: list[int] | None = None
+) -> list[schemas.Market]:
     """Markets (all, or those with the given ids) by name."""
     if ids is None:
         rows = await conn.fetch(_MARKET_SELECT + " ORDER BY m.name, m.id")
@@ -93,7 +94,9 @@ async def list_markets(conn: asyncpg.Connection, ids: list[int] | None = None) -
 
 async def market_exists(conn: asyncpg.Connection, market_id: int) -> bool:
     """Whether a market exists."""
-    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM market WHERE id = $1)", market_id))
+    return bool(
+        await conn.fetchval("SELECT EXISTS (SELECT 1 FROM market WHERE id = $1)", market_id)
+    )
 
 
 async def count_markets(conn: asyncpg.Connection) -> int:
@@ -428,7 +431,9 @@ FROM stall s LEFT JOIN stallholder h ON h.id = s.holder_id
 """
 
 
-async def get_stall(conn: asyncpg.Connection, stall_id: int, *, for_update: bool = False) -> schemas.Stall | None:
+async def get_stall(
+    conn: asyncpg.Connection, stall_id: int, *, for_update: bool = False
+) -> schemas.Stall | None:
     """A stall with its holder and payment accounts."""
     row = await conn.fetchrow(
         _STALL_SELECT + " WHERE s.id = $1" + (" FOR UPDATE OF s" if for_update else ""), stall_id
@@ -471,7 +476,8 @@ def _stall(row: asyncpg.Record, accounts: Sequence[Mapping[str, Any]]) -> schema
             erased=row["erased_at"] is not None,
         ),
         payment_accounts=[
-            schemas.PaymentAccount(bank_short_name=_bank_short(a["bin"]), **dict(a)) for a in accounts
+            schemas.PaymentAccount(bank_short_name=_bank_short(a["bin"]), **dict(a))
+            for a in accounts
         ],
         location=location,
         created_at=row["created_at"],
@@ -559,7 +565,8 @@ async def update_stall(
 async def bump_stall_version(conn: asyncpg.Connection, stall_id: int) -> None:
     """Mark a stall changed (a child row was added)."""
     await conn.execute(
-        "UPDATE stall SET version = version + 1, updated_at = clock_timestamp() WHERE id = $1", stall_id
+        "UPDATE stall SET version = version + 1, updated_at = clock_timestamp() WHERE id = $1",
+        stall_id,
     )
 
 

@@ -30,7 +30,7 @@ def _parse_if_match(value: str | None) -> int:
         raise PreconditionRequired("Send If-Match with the stall version you edited.")
     raw = value.strip().removeprefix("W/").strip('"')
     if not raw.isdigit() or len(raw) > 9:
-        raise Invalid("If-Match must be the stall's version, e.g. \"3\".", field="If-Match")
+        raise Invalid('If-Match must be the stall\'s version, e.g. "3".', field="If-Match")
     return int(raw)
 
 
@@ -72,7 +72,9 @@ async def register_stall(
             "Send an Idempotency-Key header (a UUID made once per registration on the device)."
         )
     if not _KEY.fullmatch(idempotency_key):
-        raise Invalid("Idempotency-Key must be 8-200 letters, digits or . _ : -.", field="Idempotency-Key")
+        raise Invalid(
+            "Idempotency-Key must be 8-200 letters, digits or . _ : -.", field="Idempotency-Key"
+        )
     stall, replayed = await service.register_stall_for(
         conn,
         user=user,
@@ -99,11 +101,15 @@ async def list_stalls(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> schemas.StallPage:
     """Stalls of a market, in stall-code order; `q` ignores diacritics."""
-    return await service.list_stalls_for(conn, user=user, market_id=market_id, q=q, limit=limit, cursor=cursor)
+    return await service.list_stalls_for(
+        conn, user=user, market_id=market_id, q=q, limit=limit, cursor=cursor
+    )
 
 
 @router.get("/stalls/{stall_id}", response_model=schemas.Stall)
-async def get_stall(stall_id: Id, conn: Conn, user: CurrentUser, request: Request, response: Response) -> schemas.Stall:
+async def get_stall(
+    stall_id: Id, conn: Conn, user: CurrentUser, request: Request, response: Response
+) -> schemas.Stall:
     """One stall with its holder and payment accounts."""
     stall = await service.read_stall(conn, user=user, stall_id=stall_id, route=request.url.path)
     response.headers["ETag"] = _etag(stall.version)
@@ -121,18 +127,29 @@ async def patch_stall(
 ) -> schemas.Stall:
     """Edit a stall; If-Match must carry the version you read (stale -> 412 version_conflict)."""
     version = _parse_if_match(if_match)
-    stall = await service.update_stall_for(conn, user=user, stall_id=stall_id, expected_version=version, patch=body)
+    stall = await service.update_stall_for(
+        conn, user=user, stall_id=stall_id, expected_version=version, patch=body
+    )
     response.headers["ETag"] = _etag(stall.version)
     return stall
 
 
 @router.post("/stalls/{stall_id}/payment-accounts", status_code=201, response_model=schemas.Stall)
 async def add_payment_account(
-    stall_id: Id, body: schemas.PaymentAccountIn, conn: Conn, user: CurrentUser, response: Response, request: Request
+    stall_id: Id,
+    body: schemas.PaymentAccountIn,
+    conn: Conn,
+    user: CurrentUser,
+    response: Response,
+    request: Request,
 ) -> schemas.Stall:
     """Add a payment account to a stall."""
     stall = await service.add_payment_account_for(
-        conn, user=user, stall_id=stall_id, account=body, lookup=partners_service.lookup_provider(request.app.state)
+        conn,
+        user=user,
+        stall_id=stall_id,
+        account=body,
+        lookup=partners_service.lookup_provider(request.app.state),
     )
     response.headers["ETag"] = _etag(stall.version)
     return stall

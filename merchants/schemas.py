@@ -39,7 +39,9 @@ def _person_name(value: str) -> str:
     for c in name:
         cat = unicodedata.category(c)
         if not (cat.startswith("L") or cat.startswith("M") or c in " .'-"):
-            raise _fail("invalid_name", f"The name may hold letters, spaces and . ' - only, not {c!r}.")
+            raise _fail(
+                "invalid_name", f"The name may hold letters, spaces and . ' - only, not {c!r}."
+            )
     return name
 
 
@@ -97,10 +99,13 @@ def _account_name(value: str) -> str:
     if not name:
         raise _fail("invalid_account_name", "The account name is empty.")
     if len(name) > 50:
-        raise _fail("invalid_account_name", f"The account name is {len(name)} characters; the limit is 50.")
+        raise _fail(
+            "invalid_account_name", f"The account name is {len(name)} characters; the limit is 50."
+        )
     if not re.fullmatch(r"[A-Z0-9 .,'-]+", name):
         raise _fail(
-            "invalid_account_name", "The account name may hold letters, digits, spaces and . , ' - only."
+            "invalid_account_name",
+            "The account name may hold letters, digits, spaces and . , ' - only.",
         )
     return name
 

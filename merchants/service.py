@@ -18,24 +18,35 @@ from partners import lookup as partner_lookup
 from partners import service as partners_service
 
 
-async def create_market(conn: asyncpg.Connection, *, user: User, body: schemas.MarketCreate) -> schemas.Market:
+async def create_market(
+    conn: asyncpg.Connection, *, user: User, body: schemas.MarketCreate
+) -> schemas.Market:
     """Create a market (and its ward, when a new ward code comes with a name)."""
     async with conn.transaction():
         if body.ward_code is not None:
             if body.ward_name:
                 await queries.upsert_admin_unit(
-                    conn, scheme="2025-07", code=body.ward_code, level="ward", name=body.ward_name,
+                    conn,
+                    scheme="2025-07",
+                    code=body.ward_code,
+                    level="ward",
+                    name=body.ward_name,
                     parent_code=body.province_code,
                 )
             elif not await queries.admin_unit_exists(conn, "2025-07", body.ward_code):
                 raise errors.UnknownWard(
-                    f"Ward {body.ward_code} is not known; send ward_name to add it.", field="ward_code"
+                    f"Ward {body.ward_code} is not known; send ward_name to add it.",
+                    field="ward_code",
                 )
         market_id = await queries.insert_market(conn, body)
         market = await queries.get_market(conn, market_id)
         assert market is not None
         await core_q.insert_audit(
-            conn, actor_id=user.id, action="create", entity="market", entity_id=market_id,
+            conn,
+            actor_id=user.id,
+            action="create",
+            entity="market",
+            entity_id=market_id,
             after=market.model_dump(mode="json"),
         )
     return market
@@ -55,7 +66,9 @@ def code_keys(stall_code: str) -> tuple[str, str]:
     return key, natural_key(key)
 
 
-def search_text(stall_code: str, holder_name: str | None, phone: str | None, goods: str | None) -> str:
+def search_text(
+    stall_code: str, holder_name: str | None, phone: str | None, goods: str | None
+) -> str:
     """What the diacritic-insensitive search matches: code, name, phone (both forms), goods."""
     parts = [stall_code, holder_name or "", goods or ""]
     if phone:
@@ -65,7 +78,9 @@ def search_text(stall_code: str, holder_name: str | None, phone: str | None, goo
 
 def request_hash(market_id: int, body: schemas.StallCreate) -> bytes:
     """Fingerprint of a registration request, to tell a retry from a reused key."""
-    canonical = json.dumps([market_id, body.model_dump(mode="json")], sort_keys=True, ensure_ascii=False)
+    canonical = json.dumps(
+        [market_id, body.model_dump(mode="json")], sort_keys=True, ensure_ascii=False
+    )
     return hashlib.sha256(canonical.encode()).digest()
 
 
@@ -90,7 +105,8 @@ async def register_stall(
     """
     if "registration" not in body.consent.purposes:
         raise errors.ConsentRequired(
-            "Tick the 'registration' consent purpose with the stallholder first.", field="consent.purposes"
+            "Tick the 'registration' consent purpose with the stallholder first.",
+            field="consent.purposes",
         )
     fingerprint = request_hash(market_id, body)
     code_key, code_sort = code_keys(body.stall_code)
@@ -128,7 +144,9 @@ async def register_stall(
             if not done.market_found:
                 raise errors.MarketNotFound(f"No market with id {market_id}.")
             if not done.claimed:
-                earlier = await _replay(conn, user=user, key=idempotency_key, fingerprint=fingerprint)
+                earlier = await _replay(
+                    conn, user=user, key=idempotency_key, fingerprint=fingerprint
+                )
                 return earlier, True
             if done.missing_partners:
                 raise partners_service.unknown_partner(
@@ -145,13 +163,17 @@ async def register_stall(
             assert stall is not None
             # The register entry shows the stall as entered; a name check has entries of its own,
             # as when a live lookup runs after the registration.
-            entered = stall if name_check is None else stall.model_copy(
-                update={
-                    "payment_accounts": [
-                        a.model_copy(update={"name_check": None, "bank_account_name": None})
-                        for a in stall.payment_accounts
-                    ]
-                }
+            entered = (
+                stall
+                if name_check is None
+                else stall.model_copy(
+                    update={
+                        "payment_accounts": [
+                            a.model_copy(update={"name_check": None, "bank_account_name": None})
+                            for a in stall.payment_accounts
+                        ]
+                    }
+                )
             )
             added = await queries.finish_registration(
                 conn,
@@ -223,7 +245,12 @@ async def get_stall(conn: asyncpg.Connection, stall_id: int) -> schemas.Stall:
 
 
 async def update_stall(
-    conn: asyncpg.Connection, *, user: User, stall_id: int, expected_version: int, patch: schemas.StallPatch
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    stall_id: int,
+    expected_version: int,
+    patch: schemas.StallPatch,
 ) -> schemas.Stall:
     """Edit a stall if nobody changed it since `expected_version` (optimistic concurrency)."""
     try:
@@ -238,14 +265,28 @@ async def update_stall(
                     current_version=before.version,
                 )
             fields = patch.model_dump(exclude_unset=True)
-            stall_code = patch.stall_code if "stall_code" in fields and patch.stall_code else before.stall_code
+            stall_code = (
+                patch.stall_code
+                if "stall_code" in fields and patch.stall_code
+                else before.stall_code
+            )
             code_key, code_sort = code_keys(stall_code)
             name, phone = before.holder.full_name, before.holder.phone
-            if patch.holder is not None and before.holder.id is not None and not before.holder.erased:
+            if (
+                patch.holder is not None
+                and before.holder.id is not None
+                and not before.holder.erased
+            ):
                 hfields = patch.holder.model_dump(exclude_unset=True)
-                name = patch.holder.full_name if "full_name" in hfields and patch.holder.full_name else name
+                name = (
+                    patch.holder.full_name
+                    if "full_name" in hfields and patch.holder.full_name
+                    else name
+                )
                 phone = patch.holder.phone if "phone" in hfields else phone
-                await queries.update_holder(conn, holder_id=before.holder.id, full_name=name, phone=phone)
+                await queries.update_holder(
+                    conn, holder_id=before.holder.id, full_name=name, phone=phone
+                )
             zone = patch.zone if "zone" in fields else before.zone
             goods = patch.goods if "goods" in fields else before.goods
             await queries.update_stall(
@@ -264,13 +305,20 @@ async def update_stall(
             after = await queries.get_stall(conn, stall_id)
             assert after is not None
             await core_q.insert_audit(
-                conn, actor_id=user.id, action="update", entity="stall", entity_id=stall_id,
-                before=_audit_view(before), after=_audit_view(after),
+                conn,
+                actor_id=user.id,
+                action="update",
+                entity="stall",
+                entity_id=stall_id,
+                before=_audit_view(before),
+                after=_audit_view(after),
             )
             return after
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "stall_market_id_code_key":
-            raise errors.StallCodeTaken("Another stall in this market has this code.", field="stall_code") from None
+            raise errors.StallCodeTaken(
+                "Another stall in this market has this code.", field="stall_code"
+            ) from None
         raise
 
 
@@ -285,8 +333,12 @@ async def add_payment_account(
                 raise errors.StallNotFound(f"No stall with id {stall_id}.")
             if len(before.payment_accounts) >= 5:
                 raise Invalid("A stall shows at most 5 payment accounts.", field="payment_accounts")
-            await partners_service.require_partners(conn, [account.partner_code], field="partner_code")
-            account_id = await queries.insert_account(conn, stall_id=stall_id, account=account, created_by=user.id)
+            await partners_service.require_partners(
+                conn, [account.partner_code], field="partner_code"
+            )
+            account_id = await queries.insert_account(
+                conn, stall_id=stall_id, account=account, created_by=user.id
+            )
             if account.partner_code:
                 await partners_service.record_registration_onboarding(
                     conn, user=user, account_id=account_id, partner_code=account.partner_code
@@ -296,13 +348,20 @@ async def add_payment_account(
             after = await queries.get_stall(conn, stall_id)
             assert after is not None
             await core_q.insert_audit(
-                conn, actor_id=user.id, action="add_payment_account", entity="stall", entity_id=stall_id,
-                before=_audit_view(before), after={"payment_account_id": account_id, **_audit_view(after)},
+                conn,
+                actor_id=user.id,
+                action="add_payment_account",
+                entity="stall",
+                entity_id=stall_id,
+                before=_audit_view(before),
+                after={"payment_account_id": account_id, **_audit_view(after)},
             )
             return after
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "payment_account_stall_id_bin_account_key":
-            raise errors.AccountExists("This stall already shows this account.", field="account_number") from None
+            raise errors.AccountExists(
+                "This stall already shows this account.", field="account_number"
+            ) from None
         raise
 
 
@@ -335,7 +394,11 @@ async def list_stalls(
     if folded and folded.replace(" ", "").isdigit() and folded.startswith("0"):
         folded = folded.replace(" ", "")
     rows = await queries.list_stalls(
-        conn, market_id=market_id, query=folded, after=decode_cursor(cursor) if cursor else None, limit=limit + 1
+        conn,
+        market_id=market_id,
+        query=folded,
+        after=decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,
     )
     items = [
         schemas.StallSummary(
@@ -353,7 +416,9 @@ async def list_stalls(
         )
         for r in rows[:limit]
     ]
-    next_cursor = encode_cursor(rows[limit - 1].code_sort, rows[limit - 1].id) if len(rows) > limit else None
+    next_cursor = (
+        encode_cursor(rows[limit - 1].code_sort, rows[limit - 1].id) if len(rows) > limit else None
+    )
     return schemas.StallPage(items=items, next_cursor=next_cursor)
 
 
@@ -389,18 +454,27 @@ async def _stall_in_scope(conn: asyncpg.Connection, user: User, stall_id: int) -
     return stall
 
 
-async def read_stall(conn: asyncpg.Connection, *, user: User, stall_id: int, route: str) -> schemas.Stall:
+async def read_stall(
+    conn: asyncpg.Connection, *, user: User, stall_id: int, route: str
+) -> schemas.Stall:
     """A full stall record in scope; the read of personal data is logged."""
     from core import access
 
     stall = await _stall_in_scope(conn, user, stall_id)
-    await access.log_access(conn, user=user, stallholder_id=stall.holder.id, route=route, reason="stall_record")
+    await access.log_access(
+        conn, user=user, stallholder_id=stall.holder.id, route=route, reason="stall_record"
+    )
     return stall
 
 
 async def register_stall_for(
-    conn: asyncpg.Connection, *, user: User, market_id: int, body: schemas.StallCreate,
-    lookup: partner_lookup.LookupProvider | None = None, **kw,
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    market_id: int,
+    body: schemas.StallCreate,
+    lookup: partner_lookup.LookupProvider | None = None,
+    **kw,
 ) -> tuple[schemas.Stall, bool]:
     """register_stall after the scope check, then the account-name check (a warning, never a block).
 
@@ -419,17 +493,29 @@ async def register_stall_for(
         raise errors.MarketNotFound(f"No market with id {market_id}.")
     disabled = isinstance(lookup, partner_lookup.DisabledLookup)
     stall, replayed = await register_stall(
-        conn, user=user, market_id=market_id, body=body,
-        name_check="disabled" if disabled else None, **kw,
+        conn,
+        user=user,
+        market_id=market_id,
+        body=body,
+        name_check="disabled" if disabled else None,
+        **kw,
     )
     if lookup is not None and not disabled and not replayed and stall.payment_accounts:
-        await partners_service.check_account_names(conn, provider=lookup, user=user, stall_id=stall.id)
+        await partners_service.check_account_names(
+            conn, provider=lookup, user=user, stall_id=stall.id
+        )
         stall = await get_stall(conn, stall.id)
     return stall, replayed
 
 
 async def list_stalls_for(
-    conn: asyncpg.Connection, *, user: User, market_id: int, q: str | None, limit: int, cursor: str | None
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    market_id: int,
+    q: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> schemas.StallPage:
     """list_stalls within the caller's scope."""
     from core import access
@@ -451,21 +537,34 @@ async def _writable_stall(conn: asyncpg.Connection, user: User, stall_id: int) -
 
 
 async def update_stall_for(
-    conn: asyncpg.Connection, *, user: User, stall_id: int, expected_version: int, patch: schemas.StallPatch
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    stall_id: int,
+    expected_version: int,
+    patch: schemas.StallPatch,
 ) -> schemas.Stall:
     """update_stall after the scope check."""
     await _writable_stall(conn, user, stall_id)
-    return await update_stall(conn, user=user, stall_id=stall_id, expected_version=expected_version, patch=patch)
+    return await update_stall(
+        conn, user=user, stall_id=stall_id, expected_version=expected_version, patch=patch
+    )
 
 
 async def add_payment_account_for(
-    conn: asyncpg.Connection, *, user: User, stall_id: int, account: schemas.PaymentAccountIn,
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    stall_id: int,
+    account: schemas.PaymentAccountIn,
     lookup: partner_lookup.LookupProvider | None = None,
 ) -> schemas.Stall:
     """add_payment_account after the scope check, then the account-name check of unchecked accounts."""
     await _writable_stall(conn, user, stall_id)
     stall = await add_payment_account(conn, user=user, stall_id=stall_id, account=account)
     if lookup is not None:
-        await partners_service.check_account_names(conn, provider=lookup, user=user, stall_id=stall_id)
+        await partners_service.check_account_names(
+            conn, provider=lookup, user=user, stall_id=stall_id
+        )
         stall = await get_stall(conn, stall_id)
     return stall

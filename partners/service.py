@@ -1288,4 +1288,6 @@ async def check_account_names(
             )
         for account_id, (check, _) in checks.items():
             if check == "matched":
-                await coverage.mark_name_matched(conn, stall_id=stall_id, account_id=account_id, user=user)
+                await coverage.mark_name_matched(
+                    conn, stall_id=stall_id, account_id=account_id, user=user
+                )

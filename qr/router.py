@@ -56,7 +56,10 @@ class ScanOut(BaseModel):
 async def list_banks(q: Annotated[str | None, Query(max_length=100)] = None) -> list[BankOut]:
     """Every institution that receives VietQR transfers (public); `q` searches BIN, code or name without diacritics."""
     found = banks.search(q) if q and q.strip() else banks.all_banks()
-    return [BankOut(bin=b.bin, code=b.code, short_name=b.short_name, name=b.name, kind=b.kind) for b in found]
+    return [
+        BankOut(bin=b.bin, code=b.code, short_name=b.short_name, name=b.name, kind=b.kind)
+        for b in found
+    ]
 
 
 @router.post("/qr/encode", response_model=EncodeOut)
@@ -64,12 +67,19 @@ async def encode(body: EncodeIn, user: CurrentUser) -> EncodeOut:
     """Build a NAPAS VietQR payload; invalid input is a 422 naming the field, its limit and length."""
     try:
         text = payload.encode(
-            bin=body.bin, account=body.account_number, service=body.service, amount=body.amount,
-            purpose=body.purpose, reference=body.reference, poi=body.poi,
+            bin=body.bin,
+            account=body.account_number,
+            service=body.service,
+            amount=body.amount,
+            purpose=body.purpose,
+            reference=body.reference,
+            poi=body.poi,
         )
     except payload.PayloadError as exc:
         field = "account_number" if exc.field == "account" else exc.field
-        raise Invalid(str(exc), field=field, reason=exc.code, limit=exc.limit, length=exc.length) from None
+        raise Invalid(
+            str(exc), field=field, reason=exc.code, limit=exc.limit, length=exc.length
+        ) from None
     return EncodeOut(payload=text)
 
 
@@ -80,40 +90,77 @@ async def decode(body: DecodeIn, user: CurrentUser) -> dict:
 
 
 @router.post("/qr/scan", response_model=ScanOut)
-async def scan(user: CurrentUser, file: Annotated[UploadFile, File(description="PNG or JPEG photo of a sign")]) -> ScanOut:
+async def scan(
+    user: CurrentUser, file: Annotated[UploadFile, File(description="PNG or JPEG photo of a sign")]
+) -> ScanOut:
     """Read every QR code in a photo and decode each; no code → 422 no_qr_found; over 10 MB → 413."""
     data = await file.read(MAX_SCAN_BYTES + 1)
     if len(data) > MAX_SCAN_BYTES:
         raise PayloadTooLarge("Images are limited to 10 MB.")
     texts = service.scan_image(data)
-    return ScanOut(results=[{"payload": t, "decoded": service.decoded_dict(payload.decode(t))} for t in texts])
+    return ScanOut(
+        results=[{"payload": t, "decoded": service.decoded_dict(payload.decode(t))} for t in texts]
+    )
 
 
-@router.get("/stalls/{stall_id}/qr.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
+@router.get(
+    "/stalls/{stall_id}/qr.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
 async def stall_qr_png(
-    stall_id: Id, conn: Conn, user: CurrentUser, request: Request,
+    stall_id: Id,
+    conn: Conn,
+    user: CurrentUser,
+    request: Request,
     account_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     scale: Annotated[int, Query(ge=1, le=40)] = 10,
 ) -> Response:
     """The stall's VietQR as PNG (quiet zone 4 modules, error correction M)."""
-    text = await service.stall_qr(conn, user=user, stall_id=stall_id, account_id=account_id, route=request.url.path)
-    return Response(service.qr_png(text, scale), media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
+    text = await service.stall_qr(
+        conn, user=user, stall_id=stall_id, account_id=account_id, route=request.url.path
+    )
+    return Response(
+        service.qr_png(text, scale),
+        media_type="image/png",
+        headers={"Cache-Control": "private, max-age=60"},
+    )
 
 
-@router.get("/stalls/{stall_id}/qr.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
+@router.get(
+    "/stalls/{stall_id}/qr.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}},
+)
 async def stall_qr_svg(
-    stall_id: Id, conn: Conn, user: CurrentUser, request: Request,
+    stall_id: Id,
+    conn: Conn,
+    user: CurrentUser,
+    request: Request,
     account_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     scale: Annotated[int, Query(ge=1, le=40)] = 10,
 ) -> Response:
     """The stall's VietQR as SVG."""
-    text = await service.stall_qr(conn, user=user, stall_id=stall_id, account_id=account_id, route=request.url.path)
-    return Response(service.qr_svg(text, scale), media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=60"})
+    text = await service.stall_qr(
+        conn, user=user, stall_id=stall_id, account_id=account_id, route=request.url.path
+    )
+    return Response(
+        service.qr_svg(text, scale),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "private, max-age=60"},
+    )
 
 
-@router.get("/stalls/{stall_id}/sign.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+@router.get(
+    "/stalls/{stall_id}/sign.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 async def stall_sign(
-    stall_id: Id, conn: Conn, user: CurrentUser, request: Request,
+    stall_id: Id,
+    conn: Conn,
+    user: CurrentUser,
+    request: Request,
     account_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     size: Literal["A6", "A5"] = "A6",
 ) -> Response:
@@ -122,14 +169,21 @@ async def stall_sign(
         conn, user=user, stall_id=stall_id, account_id=account_id, size=size, route=request.url.path
     )
     return Response(
-        pdf, media_type="application/pdf",
+        pdf,
+        media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="bien-vietqr-{stall_id}.pdf"'},
     )
 
 
-@router.get("/markets/{market_id}/signs.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+@router.get(
+    "/markets/{market_id}/signs.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 async def market_signs(
-    market_id: Id, conn: Conn, user: CurrentUser,
+    market_id: Id,
+    conn: Conn,
+    user: CurrentUser,
     zone: Annotated[str | None, Query(max_length=20)] = None,
     only_unprinted: bool = False,
     size: Literal["A6", "A5"] = "A6",
@@ -139,6 +193,7 @@ async def market_signs(
         conn, user=user, market_id=market_id, zone=zone, only_unprinted=only_unprinted, size=size
     )
     return Response(
-        pdf, media_type="application/pdf",
+        pdf,
+        media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="bien-vietqr-cho-{market_id}.pdf"'},
     )

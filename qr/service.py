@@ -28,7 +28,11 @@ class BadImage(Invalid):
 
 
 class UnprintableAccount(AppError):
-    status, code, title = 409, "unprintable_account", "The payment account cannot be encoded as VietQR"
+    status, code, title = (
+        409,
+        "unprintable_account",
+        "The payment account cannot be encoded as VietQR",
+    )
 
 
 class NoPaymentAccount(AppError):
@@ -70,7 +74,14 @@ def decoded_dict(d: payload.Decoded) -> dict[str, Any]:
         "structure_valid": d.structure_valid,
         "scheme": d.scheme,
         "bin": d.bin,
-        "bank": {"bin": bank.bin, "code": bank.code, "short_name": bank.short_name, "name": bank.name} if bank else None,
+        "bank": {
+            "bin": bank.bin,
+            "code": bank.code,
+            "short_name": bank.short_name,
+            "name": bank.name,
+        }
+        if bank
+        else None,
         "account": d.account,
         "service_code": d.service_code,
         "amount": d.amount,
@@ -98,21 +109,33 @@ def scan_image(data: bytes) -> list[str]:
             if image.format not in ("PNG", "JPEG", "WEBP"):
                 raise BadImage("Send a PNG or JPEG photo of the sign.")
             image.load()
-    except (OSError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning, SyntaxError):
+    except (
+        OSError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        SyntaxError,
+    ):
         raise BadImage("Send a PNG or JPEG photo of the sign.") from None
     if image.mode not in ("L", "RGB"):
         image = image.convert("RGB")
     results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
     if not results:
         # A second try on a sharpened grey image catches many blurry phone photos.
-        results = zxingcpp.read_barcodes(image.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode, try_downscale=True)
+        results = zxingcpp.read_barcodes(
+            image.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode, try_downscale=True
+        )
     found = [r.text for r in results if r.valid and r.text]
     if not found:
-        raise NoQrFound("No QR code could be read. Hold the camera closer, in good light, and try again.")
+        raise NoQrFound(
+            "No QR code could be read. Hold the camera closer, in good light, and try again."
+        )
     return found
 
 
-async def _stall_for_sign(conn: asyncpg.Connection, user: User, stall_id: int, route: str) -> merchant_schemas.Stall:
+async def _stall_for_sign(
+    conn: asyncpg.Connection, user: User, stall_id: int, route: str
+) -> merchant_schemas.Stall:
     from merchants import service as merchants_service
 
     stall = await merchants_service.read_stall(conn, user=user, stall_id=stall_id, route=route)
@@ -125,12 +148,16 @@ async def _require_sign_consent(conn: asyncpg.Connection, holder_id: int | None)
         await privacy.require_purpose(conn, holder_id, "qr_sign")
 
 
-def _pick_account(stall: merchant_schemas.Stall, account_id: int | None) -> merchant_schemas.PaymentAccount:
+def _pick_account(
+    stall: merchant_schemas.Stall, account_id: int | None
+) -> merchant_schemas.PaymentAccount:
     accounts = [a for a in stall.payment_accounts if a.active]
     if account_id is not None:
         accounts = [a for a in accounts if a.id == account_id]
         if not accounts:
-            raise NotFound(f"Stall {stall.id} has no active payment account {account_id}.", field="account_id")
+            raise NotFound(
+                f"Stall {stall.id} has no active payment account {account_id}.", field="account_id"
+            )
     if not accounts:
         raise NoPaymentAccount("Add a payment account to the stall before printing its sign.")
     return accounts[0]
@@ -145,8 +172,16 @@ async def stall_qr(
 
 
 def _sign_info(
-    *, payload_text: str, market_name: str, stall_code: str, zone: str | None, goods: str | None,
-    holder_name: str | None, bin_: str, account_number: str, account_name: str | None,
+    *,
+    payload_text: str,
+    market_name: str,
+    stall_code: str,
+    zone: str | None,
+    goods: str | None,
+    holder_name: str | None,
+    bin_: str,
+    account_number: str,
+    account_name: str | None,
 ) -> sign.SignInfo:
     bank = banks.get(bin_)
     return sign.SignInfo(
@@ -168,8 +203,13 @@ async def _mark_issued(conn: asyncpg.Connection, stall_ids: list[int], user: Use
 
 
 async def stall_sign_pdf(
-    conn: asyncpg.Connection, *, user: User, stall_id: int, account_id: int | None,
-    size: Literal["A6", "A5"], route: str,
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    stall_id: int,
+    account_id: int | None,
+    size: Literal["A6", "A5"],
+    route: str,
 ) -> bytes:
     """One stall's printable sign; the print is recorded and the stall counts as issued."""
     stall = await _stall_for_sign(conn, user, stall_id, route)
@@ -178,14 +218,22 @@ async def stall_sign_pdf(
     market = await queries.market_name(conn, stall.market_id) or ""
     pdf = sign.sign_pdf(
         _sign_info(
-            payload_text=text, market_name=market, stall_code=stall.stall_code, zone=stall.zone, goods=stall.goods,
-            holder_name=stall.holder.full_name, bin_=account.bin, account_number=account.account_number,
+            payload_text=text,
+            market_name=market,
+            stall_code=stall.stall_code,
+            zone=stall.zone,
+            goods=stall.goods,
+            holder_name=stall.holder.full_name,
+            bin_=account.bin,
+            account_number=account.account_number,
             account_name=account.account_name,
         ),
         size=size,
     )
     async with conn.transaction():
-        await queries.record_prints(conn, prints=[(stall.id, account.id, text)], fmt="sign_pdf", user_id=user.id)
+        await queries.record_prints(
+            conn, prints=[(stall.id, account.id, text)], fmt="sign_pdf", user_id=user.id
+        )
         await _mark_issued(conn, [stall.id], user)
     return pdf
 
@@ -197,12 +245,20 @@ async def market_signs(
     name = await queries.market_name(conn, market_id)
     if name is None:
         raise NotFound(f"No market with id {market_id}.")
-    rows = await queries.market_sign_rows(conn, market_id=market_id, zone=zone, only_unprinted=only_unprinted)
+    rows = await queries.market_sign_rows(
+        conn, market_id=market_id, zone=zone, only_unprinted=only_unprinted
+    )
     infos = [
         _sign_info(
             payload_text=payload_for(r.bin, r.account_number, r.service, r.reference),
-            market_name=r.market_name, stall_code=r.stall_code, zone=r.zone, goods=r.goods,
-            holder_name=r.holder_name, bin_=r.bin, account_number=r.account_number, account_name=r.account_name,
+            market_name=r.market_name,
+            stall_code=r.stall_code,
+            zone=r.zone,
+            goods=r.goods,
+            holder_name=r.holder_name,
+            bin_=r.bin,
+            account_number=r.account_number,
+            account_name=r.account_name,
         )
         for r in rows
     ]
@@ -210,21 +266,36 @@ async def market_signs(
 
 
 async def market_signs_pdf(
-    conn: asyncpg.Connection, *, user: User, market_id: int, zone: str | None, only_unprinted: bool,
-    size: Literal["A6", "A5"], fmt: str = "market_pdf", progress: Any = None,
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    market_id: int,
+    zone: str | None,
+    only_unprinted: bool,
+    size: Literal["A6", "A5"],
+    fmt: str = "market_pdf",
+    progress: Any = None,
 ) -> bytes:
     """Every active stall's sign in one print-ready PDF, in stall-code order; prints are recorded."""
     from core import access
     from merchants import errors as merchant_errors
 
-    if not access.sees_personal_data(user) or not await access.can_see_market(conn, user, market_id):
+    if not access.sees_personal_data(user) or not await access.can_see_market(
+        conn, user, market_id
+    ):
         raise merchant_errors.MarketNotFound(f"No market with id {market_id}.")
-    name, rows, infos = await market_signs(conn, market_id=market_id, zone=zone, only_unprinted=only_unprinted)
+    name, rows, infos = await market_signs(
+        conn, market_id=market_id, zone=zone, only_unprinted=only_unprinted
+    )
     pdf = sign.market_pdf(infos, size=size, title=f"Biển VietQR - {name}", progress=progress)
     async with conn.transaction():
         await queries.record_prints(
-            conn, prints=[(r.stall_id, r.account_id, i.payload) for r, i in zip(rows, infos, strict=True)],
-            fmt=fmt, user_id=user.id,
+            conn,
+            prints=[
+                (r.stall_id, r.account_id, i.payload) for r, i in zip(rows, infos, strict=True)
+            ],
+            fmt=fmt,
+            user_id=user.id,
         )
         await _mark_issued(conn, [r.stall_id for r in rows], user)
     return pdf

@@ -41,7 +41,17 @@ class _Capture(logging.Handler):
 
 logging.getLogger().addHandler(_Capture(level=logging.DEBUG))
 logging.getLogger().setLevel(logging.DEBUG)
-for noisy in ("asyncio", "alembic", "psycopg", "sqlalchemy", "hpack", "PIL", "httpcore", "filelock", "urllib3"):
+for noisy in (
+    "asyncio",
+    "alembic",
+    "psycopg",
+    "sqlalchemy",
+    "hpack",
+    "PIL",
+    "httpcore",
+    "filelock",
+    "urllib3",
+):
     logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -99,7 +109,10 @@ async def _seed(url: str) -> None:
         for username, (role, partner) in SEED_USERS.items():
             await conn.execute(
                 "INSERT INTO app_user (username, password_hash, role, partner_code) VALUES ($1, $2, $3, $4)",
-                username, pw, role, partner,
+                username,
+                pw,
+                role,
+                partner,
             )
         await conn.execute(
             """INSERT INTO user_ward (user_id, ward_code) SELECT id, '20242' FROM app_user WHERE username = 'manager';
@@ -195,7 +208,9 @@ async def app(conn: asyncpg.Connection, pool: asyncpg.Pool, session_db: str, tmp
 
 @pytest.fixture
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as c:
         yield c
 
 
@@ -205,7 +220,9 @@ async def make_token(conn: asyncpg.Connection, username: str) -> str:
     user_id = await conn.fetchval("SELECT id FROM app_user WHERE username = $1", username)
     await conn.execute(
         "INSERT INTO auth_token (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
-        token_hash(token), user_id, datetime.now(UTC) + timedelta(hours=1),
+        token_hash(token),
+        user_id,
+        datetime.now(UTC) + timedelta(hours=1),
     )
     return token
 
@@ -236,10 +253,17 @@ def stall_body(code: str = "A-12", **over: object) -> dict:
         "goods": "Rau củ",
         "holder": {"full_name": "Lưu Thị Ngọc Thùy", "phone": "0905 123 456"},
         "payment_accounts": [
-            {"bin": "970422", "account_number": "0123456789", "account_name": "LUU THI NGOC THUY",
-             "partner_code": "MB"}
+            {
+                "bin": "970422",
+                "account_number": "0123456789",
+                "account_name": "LUU THI NGOC THUY",
+                "partner_code": "MB",
+            }
         ],
-        "consent": {"notice_version": "2026-01", "purposes": ["registration", "qr_sign", "coverage_reporting"]},
+        "consent": {
+            "notice_version": "2026-01",
+            "purposes": ["registration", "qr_sign", "coverage_reporting"],
+        },
         "location": {"lat": 16.06, "lon": 108.2, "accuracy_m": 12},
     }
     body.update(over)
@@ -255,7 +279,9 @@ class LiveApp:
         self.url = url
 
     def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://test")
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://test"
+        )
 
     async def token(self, username: str) -> dict[str, str]:
         async with self.pool.acquire() as c:

@@ -169,8 +169,13 @@ def upgrade() -> None:
             "ON CONFLICT (code) DO NOTHING"
         ),
         [
-            {"code": p.code, "name": p.name, "kind": p.kind, "scheme": p.scheme,
-             "bins": list(p.bins)}
+            {
+                "code": p.code,
+                "name": p.name,
+                "kind": p.kind,
+                "scheme": p.scheme,
+                "bins": list(p.bins),
+            }
             for p in registry.seed_rows()
         ],
     )

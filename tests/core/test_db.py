@@ -31,8 +31,17 @@ async def test_migrations_upgrade_downgrade_upgrade(server_url):
     try:
         await asyncio.to_thread(db.migrate, url)
         full = await _tables(url)
-        assert {"market", "stall", "stallholder", "payment_account", "consent", "app_user", "audit_log",
-                "idempotency_key", "admin_unit"} <= full
+        assert {
+            "market",
+            "stall",
+            "stallholder",
+            "payment_account",
+            "consent",
+            "app_user",
+            "audit_log",
+            "idempotency_key",
+            "admin_unit",
+        } <= full
         await asyncio.to_thread(db.downgrade, url, "base")
         assert await _tables(url) == {"alembic_version"}
         await asyncio.to_thread(db.migrate, url)
@@ -49,7 +58,8 @@ async def _register_one(app) -> int:
         market = await c.post("/api/markets", json={"name": "Chợ Nhúng"}, headers=headers)
         assert market.status_code == 201, market.text
         r = await c.post(
-            f"/api/markets/{market.json()['id']}/stalls", json=stall_body(),
+            f"/api/markets/{market.json()['id']}/stalls",
+            json=stall_body(),
             headers=headers | {"Idempotency-Key": str(uuid.uuid4())},
         )
         assert r.status_code == 201, r.text
@@ -64,7 +74,9 @@ async def test_embedded_database_starts_migrates_and_survives_restart(tmp_path):
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         stall_id = await _register_one(app)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as c:
             assert (await c.get("/healthz")).json() == {"status": "ok"}
     assert (tmp_path / "pg" / "PG_VERSION").exists()
 
@@ -79,13 +91,23 @@ async def test_embedded_database_starts_migrates_and_survives_restart(tmp_path):
 
 
 async def test_database_url_is_honoured_and_no_embedded_server_starts(fresh_db, tmp_path):
-    settings = make_settings(tmp_path, fresh_db, auto_migrate=True, admin_username="boss", admin_password="boss-password-1")
+    settings = make_settings(
+        tmp_path,
+        fresh_db,
+        auto_migrate=True,
+        admin_username="boss",
+        admin_password="boss-password-1",
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         async with app.state.pool.acquire() as conn:
             # The seeded template data is visible: we are on that server, in that database.
-            assert await conn.fetchval("SELECT count(*) FROM market WHERE name = 'Chợ Thử Một'") == 1
-            assert await conn.fetchval("SELECT current_database()") == urlsplit(fresh_db).path.lstrip("/")
+            assert (
+                await conn.fetchval("SELECT count(*) FROM market WHERE name = 'Chợ Thử Một'") == 1
+            )
+            assert await conn.fetchval("SELECT current_database()") == urlsplit(
+                fresh_db
+            ).path.lstrip("/")
     assert not (tmp_path / "pg").exists()
 
 
@@ -105,7 +127,9 @@ def test_dead_server_users_are_forgotten(tmp_path):
     import subprocess
     import sys
 
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     dead = int(finished.stdout)
     handles = tmp_path / ".handle_pids.json"
     handles.write_text(json.dumps([dead, os.getpid()]))

@@ -71,11 +71,15 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "status", "code"), BAD, ids=[f"{p}={str(v)[:20]!r}" for p, v, _, _ in BAD])
+@pytest.mark.parametrize(
+    ("path", "value", "status", "code"), BAD, ids=[f"{p}={str(v)[:20]!r}" for p, v, _, _ in BAD]
+)
 async def test_bad_registration_input(client, conn, auth, markets, path, value, status, code):
     headers = await auth("admin") | {"Idempotency-Key": str(uuid.uuid4())}
     before = await queries.table_counts(conn)
-    r = await client.post(f"/api/markets/{markets['one']}/stalls", json=_with(path, value), headers=headers)
+    r = await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=_with(path, value), headers=headers
+    )
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/problem+json"
     problem = r.json()
@@ -86,10 +90,19 @@ async def test_bad_registration_input(client, conn, auth, markets, path, value, 
 
 @pytest.mark.parametrize(
     "raw",
-    [b"not json", b"[]", b"null", b'{"stall_code": "A"', "{\"stall_code\": \"\ud800\"}".encode("utf-8", "surrogatepass")],
+    [
+        b"not json",
+        b"[]",
+        b"null",
+        b'{"stall_code": "A"',
+        '{"stall_code": "\ud800"}'.encode("utf-8", "surrogatepass"),
+    ],
 )
 async def test_malformed_bodies(client, conn, auth, markets, raw):
-    headers = await auth("admin") | {"Idempotency-Key": str(uuid.uuid4()), "content-type": "application/json"}
+    headers = await auth("admin") | {
+        "Idempotency-Key": str(uuid.uuid4()),
+        "content-type": "application/json",
+    }
     before = await queries.table_counts(conn)
     r = await client.post(f"/api/markets/{markets['one']}/stalls", content=raw, headers=headers)
     assert 400 <= r.status_code < 500
@@ -108,13 +121,16 @@ async def test_oversized_body_is_413(client, auth, markets):
 async def test_bad_idempotency_keys(client, auth, markets, bad_key):
     headers = await auth("admin")
     r = await client.post(
-        f"/api/markets/{markets['one']}/stalls", json=stall_body(),
+        f"/api/markets/{markets['one']}/stalls",
+        json=stall_body(),
         headers=headers | {"Idempotency-Key": bad_key.encode("utf-8")},
     )
     assert r.status_code == 422
 
 
-@pytest.mark.parametrize("path", ["/api/stalls/abc", "/api/stalls/99999999999999999999999", "/api/markets/-1/stalls"])
+@pytest.mark.parametrize(
+    "path", ["/api/stalls/abc", "/api/stalls/99999999999999999999999", "/api/markets/-1/stalls"]
+)
 async def test_bad_path_parameters(client, auth, path):
     r = await client.get(path, headers=await auth("admin"))
     assert r.status_code in (404, 422)

@@ -18,9 +18,14 @@ async def test_twenty_concurrent_retries_make_one_stall(live):
     headers = await live.token("volunteer") | {"Idempotency-Key": str(uuid.uuid4())}
     async with live.client() as client:
         responses = await asyncio.gather(
-            *[client.post(f"/api/markets/{market_id}/stalls", json=stall_body(), headers=headers) for _ in range(20)]
+            *[
+                client.post(f"/api/markets/{market_id}/stalls", json=stall_body(), headers=headers)
+                for _ in range(20)
+            ]
         )
-    assert {r.status_code for r in responses} == {201}, [r.text for r in responses if r.status_code != 201]
+    assert {r.status_code for r in responses} == {201}, [
+        r.text for r in responses if r.status_code != 201
+    ]
     assert len({r.json()["id"] for r in responses}) == 1
     async with live.pool.acquire() as c:
         assert await c.fetchval("SELECT count(*) FROM stall WHERE market_id = $1", market_id) == 1
@@ -35,8 +40,16 @@ async def test_two_keys_racing_for_one_code_make_one_stall_and_one_409(live):
     second = stall_body("A-1", holder={"full_name": "Trần Văn Hùng", "phone": "0912345678"})
     async with live.client() as client:
         responses = await asyncio.gather(
-            client.post(f"/api/markets/{market_id}/stalls", json=first, headers=token | {"Idempotency-Key": str(uuid.uuid4())}),
-            client.post(f"/api/markets/{market_id}/stalls", json=second, headers=token | {"Idempotency-Key": str(uuid.uuid4())}),
+            client.post(
+                f"/api/markets/{market_id}/stalls",
+                json=first,
+                headers=token | {"Idempotency-Key": str(uuid.uuid4())},
+            ),
+            client.post(
+                f"/api/markets/{market_id}/stalls",
+                json=second,
+                headers=token | {"Idempotency-Key": str(uuid.uuid4())},
+            ),
         )
     assert sorted(r.status_code for r in responses) == [201, 409]
     assert [r.json()["code"] for r in responses if r.status_code == 409] == ["stall_code_taken"]
@@ -50,10 +63,21 @@ async def test_concurrent_edits_one_wins_the_other_gets_412(live):
     market_id = await _market_id(live)
     token = await live.token("volunteer")
     async with live.client() as client:
-        stall = (await client.post(f"/api/markets/{market_id}/stalls", json=stall_body(),
-                                   headers=token | {"Idempotency-Key": str(uuid.uuid4())})).json()
+        stall = (
+            await client.post(
+                f"/api/markets/{market_id}/stalls",
+                json=stall_body(),
+                headers=token | {"Idempotency-Key": str(uuid.uuid4())},
+            )
+        ).json()
         responses = await asyncio.gather(
-            *[client.patch(f"/api/stalls/{stall['id']}", json={"goods": f"Hàng {i}"}, headers=token | {"If-Match": "1"})
-              for i in range(5)]
+            *[
+                client.patch(
+                    f"/api/stalls/{stall['id']}",
+                    json={"goods": f"Hàng {i}"},
+                    headers=token | {"If-Match": "1"},
+                )
+                for i in range(5)
+            ]
         )
     assert sorted(r.status_code for r in responses) == [200, 412, 412, 412, 412]

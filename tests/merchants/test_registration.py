@@ -16,15 +16,20 @@ def key() -> dict[str, str]:
 
 async def test_register_returns_the_stall(client, auth, markets):
     headers = await auth("volunteer")
-    r = await client.post(f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers | key())
+    r = await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers | key()
+    )
     assert r.status_code == 201, r.text
     stall = r.json()
     assert stall["market_id"] == markets["one"]
     assert stall["stall_code"] == "A-12"
     assert stall["version"] == 1
     assert stall["holder"] == {
-        "id": stall["holder"]["id"], "full_name": "Lưu Thị Ngọc Thùy", "phone": "+84905123456",
-        "cccd_last4": None, "erased": False,
+        "id": stall["holder"]["id"],
+        "full_name": "Lưu Thị Ngọc Thùy",
+        "phone": "+84905123456",
+        "cccd_last4": None,
+        "erased": False,
     }
     [account] = stall["payment_accounts"]
     assert account["bin"] == "970422" and account["bank_short_name"] == "MBBank"
@@ -37,24 +42,35 @@ async def test_register_returns_the_stall(client, auth, markets):
 async def test_account_name_is_transliterated_and_upper_cased(client, auth, markets):
     body = stall_body()
     body["payment_accounts"][0]["account_name"] = "  Lưu thị  Ngọc Thùy đẹp "
-    r = await client.post(f"/api/markets/{markets['one']}/stalls", json=body, headers=await auth("admin") | key())
+    r = await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=body, headers=await auth("admin") | key()
+    )
     assert r.status_code == 201
     assert r.json()["payment_accounts"][0]["account_name"] == "LUU THI NGOC THUY DEP"
 
 
 async def test_stall_without_account_and_minimal_fields(client, auth, markets):
-    body = {"stall_code": "B 7", "holder": {"full_name": "Trần Văn Đức"},
-            "consent": {"notice_version": "2026-01", "purposes": ["registration"]}}
-    r = await client.post(f"/api/markets/{markets['one']}/stalls", json=body, headers=await auth("admin") | key())
+    body = {
+        "stall_code": "B 7",
+        "holder": {"full_name": "Trần Văn Đức"},
+        "consent": {"notice_version": "2026-01", "purposes": ["registration"]},
+    }
+    r = await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=body, headers=await auth("admin") | key()
+    )
     assert r.status_code == 201, r.text
     assert r.json()["payment_accounts"] == [] and r.json()["holder"]["phone"] is None
 
 
 async def test_same_key_same_body_replays_the_same_stall(client, conn, auth, markets):
     headers = await auth("volunteer") | key()
-    first = await client.post(f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers)
+    first = await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers
+    )
     counts = await queries.table_counts(conn)
-    again = await client.post(f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers)
+    again = await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers
+    )
     assert first.status_code == again.status_code == 201
     assert again.json()["id"] == first.json()["id"]
     assert again.headers["idempotent-replayed"] == "true"
@@ -65,7 +81,9 @@ async def test_same_key_other_body_is_refused(client, conn, auth, markets):
     headers = await auth("volunteer") | key()
     await client.post(f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers)
     counts = await queries.table_counts(conn)
-    r = await client.post(f"/api/markets/{markets['one']}/stalls", json=stall_body("A-13"), headers=headers)
+    r = await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=stall_body("A-13"), headers=headers
+    )
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["code"] == "idempotency_key_reused"
@@ -73,28 +91,39 @@ async def test_same_key_other_body_is_refused(client, conn, auth, markets):
 
 
 async def test_missing_idempotency_key(client, auth, markets):
-    r = await client.post(f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=await auth("admin"))
+    r = await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=await auth("admin")
+    )
     assert r.status_code == 400 and r.json()["code"] == "idempotency_key_required"
 
 
 async def test_stall_code_taken(client, auth, markets):
     headers = await auth("volunteer")
-    await client.post(f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers | key())
+    await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers | key()
+    )
     other = stall_body("a-12", holder={"full_name": "Người Khác", "phone": "0912345678"})
-    r = await client.post(f"/api/markets/{markets['one']}/stalls", json=other, headers=headers | key())
+    r = await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=other, headers=headers | key()
+    )
     assert r.status_code == 409
     assert r.json()["code"] == "stall_code_taken" and r.json()["field"] == "stall_code"
 
 
 async def test_same_phone_is_a_possible_duplicate_unless_confirmed(client, auth, markets):
     headers = await auth("volunteer")
-    first = await client.post(f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers | key())
-    r = await client.post(f"/api/markets/{markets['one']}/stalls", json=stall_body("A-14"), headers=headers | key())
+    first = await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers | key()
+    )
+    r = await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=stall_body("A-14"), headers=headers | key()
+    )
     assert r.status_code == 409
     assert r.json()["code"] == "possible_duplicate"
     assert r.json()["existing_stall_id"] == first.json()["id"]
     ok = await client.post(
-        f"/api/markets/{markets['one']}/stalls", json=stall_body("A-14", confirm_duplicate=True),
+        f"/api/markets/{markets['one']}/stalls",
+        json=stall_body("A-14", confirm_duplicate=True),
         headers=headers | key(),
     )
     assert ok.status_code == 201
@@ -102,15 +131,21 @@ async def test_same_phone_is_a_possible_duplicate_unless_confirmed(client, auth,
 
 async def test_same_phone_in_another_market_is_fine(client, auth, markets):
     headers = await auth("admin")
-    await client.post(f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers | key())
-    r = await client.post(f"/api/markets/{markets['two']}/stalls", json=stall_body(), headers=headers | key())
+    await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers | key()
+    )
+    r = await client.post(
+        f"/api/markets/{markets['two']}/stalls", json=stall_body(), headers=headers | key()
+    )
     assert r.status_code == 201
 
 
 async def test_registration_requires_consent_to_registration(client, conn, auth, markets):
     counts = await queries.table_counts(conn)
     body = stall_body(consent={"notice_version": "2026-01", "purposes": ["qr_sign"]})
-    r = await client.post(f"/api/markets/{markets['one']}/stalls", json=body, headers=await auth("admin") | key())
+    r = await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=body, headers=await auth("admin") | key()
+    )
     assert r.status_code == 422 and r.json()["code"] == "consent_required"
     assert await queries.table_counts(conn) == counts
 
@@ -135,20 +170,38 @@ async def test_missing_or_bad_token_is_401(client, markets):
 
 async def test_patch_with_if_match(client, auth, markets):
     headers = await auth("volunteer")
-    stall = (await client.post(f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers | key())).json()
-    r = await client.patch(f"/api/stalls/{stall['id']}", json={"goods": "Trái cây"}, headers=headers | {"If-Match": '"1"'})
+    stall = (
+        await client.post(
+            f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers | key()
+        )
+    ).json()
+    r = await client.patch(
+        f"/api/stalls/{stall['id']}",
+        json={"goods": "Trái cây"},
+        headers=headers | {"If-Match": '"1"'},
+    )
     assert r.status_code == 200, r.text
-    assert r.json()["goods"] == "Trái cây" and r.json()["version"] == 2 and r.headers["etag"] == '"2"'
-    stale = await client.patch(f"/api/stalls/{stall['id']}", json={"goods": "Cá"}, headers=headers | {"If-Match": "1"})
+    assert (
+        r.json()["goods"] == "Trái cây" and r.json()["version"] == 2 and r.headers["etag"] == '"2"'
+    )
+    stale = await client.patch(
+        f"/api/stalls/{stall['id']}", json={"goods": "Cá"}, headers=headers | {"If-Match": "1"}
+    )
     assert stale.status_code == 412 and stale.json()["code"] == "version_conflict"
     assert stale.json()["current_version"] == 2
-    missing = await client.patch(f"/api/stalls/{stall['id']}", json={"goods": "Cá"}, headers=headers)
+    missing = await client.patch(
+        f"/api/stalls/{stall['id']}", json={"goods": "Cá"}, headers=headers
+    )
     assert missing.status_code == 428
 
 
 async def test_patch_holder_phone_and_code(client, auth, markets):
     headers = await auth("admin")
-    stall = (await client.post(f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers | key())).json()
+    stall = (
+        await client.post(
+            f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers | key()
+        )
+    ).json()
     r = await client.patch(
         f"/api/stalls/{stall['id']}",
         json={"stall_code": "A-99", "holder": {"phone": "+84 91 234 5678"}},
@@ -160,14 +213,25 @@ async def test_patch_holder_phone_and_code(client, auth, markets):
 
 async def test_add_payment_account(client, auth, markets):
     headers = await auth("volunteer")
-    stall = (await client.post(f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers | key())).json()
-    acc = {"bin": "971025", "account_number": "PSP0123456789", "account_name": "LUU THI NGOC THUY",
-           "partner_code": "MOMO", "reference": "MOMOW2W99887766"}
+    stall = (
+        await client.post(
+            f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers | key()
+        )
+    ).json()
+    acc = {
+        "bin": "971025",
+        "account_number": "PSP0123456789",
+        "account_name": "LUU THI NGOC THUY",
+        "partner_code": "MOMO",
+        "reference": "MOMOW2W99887766",
+    }
     r = await client.post(f"/api/stalls/{stall['id']}/payment-accounts", json=acc, headers=headers)
     assert r.status_code == 201, r.text
     assert [a["bin"] for a in r.json()["payment_accounts"]] == ["970422", "971025"]
     assert r.json()["version"] == 2
-    dup = await client.post(f"/api/stalls/{stall['id']}/payment-accounts", json=acc, headers=headers)
+    dup = await client.post(
+        f"/api/stalls/{stall['id']}/payment-accounts", json=acc, headers=headers
+    )
     assert dup.status_code == 409 and dup.json()["code"] == "account_exists"
 
 
@@ -183,11 +247,25 @@ async def test_list_and_search_without_diacritics(client, auth, markets):
     page = (await client.get(url, headers=headers)).json()
     assert [s["stall_code"] for s in page["items"]] == ["A-2", "A-10", "B-1"]  # natural order
     assert page["items"][0]["phone_masked"] == "090****456"
-    assert (await client.get(url, params={"q": "thuy"}, headers=headers)).json()["items"][0]["stall_code"] == "A-2"
-    assert [s["stall_code"] for s in (await client.get(url, params={"q": "duc"}, headers=headers)).json()["items"]] == ["A-10"]
-    assert [s["stall_code"] for s in (await client.get(url, params={"q": "ĐỨC"}, headers=headers)).json()["items"]] == ["A-10"]
-    assert [s["stall_code"] for s in (await client.get(url, params={"q": "0987"}, headers=headers)).json()["items"]] == ["B-1"]
-    assert [s["stall_code"] for s in (await client.get(url, params={"q": "b-1"}, headers=headers)).json()["items"]] == ["B-1"]
+    assert (await client.get(url, params={"q": "thuy"}, headers=headers)).json()["items"][0][
+        "stall_code"
+    ] == "A-2"
+    assert [
+        s["stall_code"]
+        for s in (await client.get(url, params={"q": "duc"}, headers=headers)).json()["items"]
+    ] == ["A-10"]
+    assert [
+        s["stall_code"]
+        for s in (await client.get(url, params={"q": "ĐỨC"}, headers=headers)).json()["items"]
+    ] == ["A-10"]
+    assert [
+        s["stall_code"]
+        for s in (await client.get(url, params={"q": "0987"}, headers=headers)).json()["items"]
+    ] == ["B-1"]
+    assert [
+        s["stall_code"]
+        for s in (await client.get(url, params={"q": "b-1"}, headers=headers)).json()["items"]
+    ] == ["B-1"]
 
 
 async def test_cursor_pagination_visits_every_stall_once(client, auth, markets):
@@ -211,8 +289,14 @@ async def test_cursor_pagination_visits_every_stall_once(client, auth, markets):
 
 async def test_every_write_is_audited_without_clear_personal_data(client, conn, auth, markets):
     headers = await auth("volunteer")
-    stall = (await client.post(f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers | key())).json()
-    await client.patch(f"/api/stalls/{stall['id']}", json={"goods": "Cá"}, headers=headers | {"If-Match": "1"})
+    stall = (
+        await client.post(
+            f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers | key()
+        )
+    ).json()
+    await client.patch(
+        f"/api/stalls/{stall['id']}", json={"goods": "Cá"}, headers=headers | {"If-Match": "1"}
+    )
     rows = await conn.fetch(
         "SELECT actor_id, action, before, after FROM audit_log WHERE entity = 'stall' AND entity_id = $1 ORDER BY id",
         str(stall["id"]),
@@ -227,15 +311,28 @@ async def test_every_write_is_audited_without_clear_personal_data(client, conn, 
 
 async def test_market_create_and_list(client, auth):
     headers = await auth("admin")
-    body = {"name": "Chợ Mới", "ward_code": "20285", "address": "1 Lê Duẩn", "lat": 16.0, "lon": 108.2, "zones": ["A", "B"]}
+    body = {
+        "name": "Chợ Mới",
+        "ward_code": "20285",
+        "address": "1 Lê Duẩn",
+        "lat": 16.0,
+        "lon": 108.2,
+        "zones": ["A", "B"],
+    }
     r = await client.post("/api/markets", json=body, headers=headers)
     assert r.status_code == 201, r.text
     assert r.json()["ward_name"] == "Phường Ngũ Hành Sơn" and r.json()["zones"] == ["A", "B"]
     names = [m["name"] for m in (await client.get("/api/markets", headers=headers)).json()]
     assert "Chợ Mới" in names
-    unknown = await client.post("/api/markets", json={"name": "Chợ X", "ward_code": "99999"}, headers=headers)
+    unknown = await client.post(
+        "/api/markets", json={"name": "Chợ X", "ward_code": "99999"}, headers=headers
+    )
     assert unknown.status_code == 422 and unknown.json()["code"] == "unknown_ward"
-    new_ward = await client.post("/api/markets", json={"name": "Chợ Y", "ward_code": "99999", "ward_name": "Phường Mới"}, headers=headers)
+    new_ward = await client.post(
+        "/api/markets",
+        json={"name": "Chợ Y", "ward_code": "99999", "ward_name": "Phường Mới"},
+        headers=headers,
+    )
     assert new_ward.status_code == 201
     volunteer = await client.post("/api/markets", json=body, headers=await auth("volunteer"))
     assert volunteer.status_code == 403

@@ -224,8 +224,12 @@ async def test_momo_order_naming_a_stall_is_credited_to_its_momo_account(
         "N-1",
         [
             {"bin": "970422", "account_number": "5550001", "partner_code": "MB"},
-            {"bin": "971025", "account_number": "0905123456", "partner_code": "MOMO",
-             "reference": "MOMOW2W4100000001"},
+            {
+                "bin": "971025",
+                "account_number": "0905123456",
+                "partner_code": "MOMO",
+                "reference": "MOMOW2W4100000001",
+            },
         ],
     )
     momo_account = stall["payment_accounts"][1]["id"]

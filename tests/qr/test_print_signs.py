@@ -24,10 +24,16 @@ async def test_print_signs_command(live, tmp_path: Path):
     async with live.client() as client:
         for i in range(6):
             number = f"55500{i}"
-            body = stall_body(f"K-{i}", holder={"full_name": f"Người Bán {chr(65 + i)}"},
-                              payment_accounts=[{"bin": "970415", "account_number": number}])
-            r = await client.post(f"/api/markets/{market_id}/stalls", json=body,
-                                  headers=headers | {"Idempotency-Key": str(uuid.uuid4())})
+            body = stall_body(
+                f"K-{i}",
+                holder={"full_name": f"Người Bán {chr(65 + i)}"},
+                payment_accounts=[{"bin": "970415", "account_number": number}],
+            )
+            r = await client.post(
+                f"/api/markets/{market_id}/stalls",
+                json=body,
+                headers=headers | {"Idempotency-Key": str(uuid.uuid4())},
+            )
             assert r.status_code == 201, r.text
             expected.append(payload.encode(bin="970415", account=number))
     out = tmp_path / "signs.pdf"
@@ -35,7 +41,11 @@ async def test_print_signs_command(live, tmp_path: Path):
     proc = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "qr.print_signs", "--market", str(market_id), "--out", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert "6/6 signs" in proc.stderr and "[###" in proc.stderr

@@ -13,12 +13,18 @@ from PIL import Image
 from qr import payload, render
 from tests.conftest import stall_body
 
-STATIC_970422 = "00020101021138540010A00000072701240006970422011001234567890208QRIBFTTA53037045802VN6304"
+STATIC_970422 = (
+    "00020101021138540010A00000072701240006970422011001234567890208QRIBFTTA53037045802VN6304"
+)
 
 
 async def _stall(client, headers, market_id, code="A-12", **over) -> dict:
     body = stall_body(code, **over)
-    r = await client.post(f"/api/markets/{market_id}/stalls", json=body, headers=headers | {"Idempotency-Key": str(uuid.uuid4())})
+    r = await client.post(
+        f"/api/markets/{market_id}/stalls",
+        json=body,
+        headers=headers | {"Idempotency-Key": str(uuid.uuid4())},
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -39,7 +45,11 @@ async def test_banks_are_public_and_searchable(client):
 
 
 async def test_encode_matches_the_reference_payload(client, auth):
-    r = await client.post("/api/qr/encode", json={"bin": "970422", "account_number": "0123456789"}, headers=await auth("volunteer"))
+    r = await client.post(
+        "/api/qr/encode",
+        json={"bin": "970422", "account_number": "0123456789"},
+        headers=await auth("volunteer"),
+    )
     assert r.status_code == 200
     text = r.json()["payload"]
     assert text.startswith(STATIC_970422)
@@ -48,23 +58,41 @@ async def test_encode_matches_the_reference_payload(client, auth):
 
 async def test_encode_names_field_limit_and_length(client, auth):
     r = await client.post(
-        "/api/qr/encode", json={"bin": "970422", "account_number": "0123456789", "purpose": "x" * 31},
+        "/api/qr/encode",
+        json={"bin": "970422", "account_number": "0123456789", "purpose": "x" * 31},
         headers=await auth("volunteer"),
     )
     assert r.status_code == 422
     body = r.json()
     assert body["field"] == "purpose" and body["limit"] == 25 and body["length"] == 31
     assert "25" in body["detail"] and "31" in body["detail"]
-    bad_bin = await client.post("/api/qr/encode", json={"bin": "999999", "account_number": "1"}, headers=await auth("volunteer"))
+    bad_bin = await client.post(
+        "/api/qr/encode",
+        json={"bin": "999999", "account_number": "1"},
+        headers=await auth("volunteer"),
+    )
     assert bad_bin.status_code == 422 and bad_bin.json()["field"] == "bin"
 
 
 async def test_decode_reports_problems_without_failing(client, auth):
     headers = await auth("volunteer")
-    good = (await client.post("/api/qr/encode", json={"bin": "970436", "account_number": "0011001932418"}, headers=headers)).json()["payload"]
+    good = (
+        await client.post(
+            "/api/qr/encode",
+            json={"bin": "970436", "account_number": "0011001932418"},
+            headers=headers,
+        )
+    ).json()["payload"]
     ok = (await client.post("/api/qr/decode", json={"payload": good}, headers=headers)).json()
-    assert ok["valid"] and ok["bin"] == "970436" and ok["account"] == "0011001932418" and ok["bank"]["short_name"] == "Vietcombank"
-    broken = (await client.post("/api/qr/decode", json={"payload": good[:-4] + "0000"}, headers=headers)).json()
+    assert (
+        ok["valid"]
+        and ok["bin"] == "970436"
+        and ok["account"] == "0011001932418"
+        and ok["bank"]["short_name"] == "Vietcombank"
+    )
+    broken = (
+        await client.post("/api/qr/decode", json={"payload": good[:-4] + "0000"}, headers=headers)
+    ).json()
     assert broken["valid"] is False and broken["crc_valid"] is False and broken["problems"]
     garbage = await client.post("/api/qr/decode", json={"payload": "hello"}, headers=headers)
     assert garbage.status_code == 200 and garbage.json()["valid"] is False
@@ -76,7 +104,9 @@ async def test_scan_reads_a_photo(client, auth):
     headers = await auth("volunteer")
     text = payload.encode(bin="970422", account="0123456789")
     png = render.png(text, scale=6)
-    r = await client.post("/api/qr/scan", files={"file": ("sign.png", png, "image/png")}, headers=headers)
+    r = await client.post(
+        "/api/qr/scan", files={"file": ("sign.png", png, "image/png")}, headers=headers
+    )
     assert r.status_code == 200, r.text
     [result] = r.json()["results"]
     assert result["payload"] == text and result["decoded"]["valid"]
@@ -86,12 +116,18 @@ async def test_scan_errors(client, auth):
     headers = await auth("volunteer")
     blank = io.BytesIO()
     Image.new("RGB", (200, 200), "white").save(blank, "PNG")
-    r = await client.post("/api/qr/scan", files={"file": ("x.png", blank.getvalue(), "image/png")}, headers=headers)
+    r = await client.post(
+        "/api/qr/scan", files={"file": ("x.png", blank.getvalue(), "image/png")}, headers=headers
+    )
     assert r.status_code == 422 and r.json()["code"] == "no_qr_found"
-    r = await client.post("/api/qr/scan", files={"file": ("x.png", b"not an image", "image/png")}, headers=headers)
+    r = await client.post(
+        "/api/qr/scan", files={"file": ("x.png", b"not an image", "image/png")}, headers=headers
+    )
     assert r.status_code == 422 and r.json()["code"] == "bad_image"
     big = b"\x89PNG" + b"0" * (10 * 1024 * 1024 + 10)
-    r = await client.post("/api/qr/scan", files={"file": ("x.png", big, "image/png")}, headers=headers)
+    r = await client.post(
+        "/api/qr/scan", files={"file": ("x.png", big, "image/png")}, headers=headers
+    )
     assert r.status_code == 413
 
 
@@ -99,7 +135,9 @@ async def test_stall_png_and_svg_scan_back_to_the_stored_account(client, auth, m
     headers = await auth("volunteer")
     stall = await _stall(client, headers, markets["one"])
     expected = payload.encode(bin="970422", account="0123456789", poi="11")
-    png = await client.get(f"/api/stalls/{stall['id']}/qr.png", params={"scale": 5}, headers=headers)
+    png = await client.get(
+        f"/api/stalls/{stall['id']}/qr.png", params={"scale": 5}, headers=headers
+    )
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     assert _scan(Image.open(io.BytesIO(png.content))) == [expected]
     svg = await client.get(f"/api/stalls/{stall['id']}/qr.svg", headers=headers)
@@ -110,10 +148,20 @@ async def test_second_account_is_chosen_by_account_id(client, auth, markets):
     headers = await auth("volunteer")
     stall = await _stall(client, headers, markets["one"])
     acc = {"bin": "970436", "account_number": "0011001932418", "account_name": "LUU THI NGOC THUY"}
-    second = (await client.post(f"/api/stalls/{stall['id']}/payment-accounts", json=acc, headers=headers)).json()["payment_accounts"][1]
-    png = await client.get(f"/api/stalls/{stall['id']}/qr.png", params={"account_id": second["id"], "scale": 5}, headers=headers)
-    assert _scan(Image.open(io.BytesIO(png.content))) == [payload.encode(bin="970436", account="0011001932418")]
-    missing = await client.get(f"/api/stalls/{stall['id']}/qr.png", params={"account_id": 999999}, headers=headers)
+    second = (
+        await client.post(f"/api/stalls/{stall['id']}/payment-accounts", json=acc, headers=headers)
+    ).json()["payment_accounts"][1]
+    png = await client.get(
+        f"/api/stalls/{stall['id']}/qr.png",
+        params={"account_id": second["id"], "scale": 5},
+        headers=headers,
+    )
+    assert _scan(Image.open(io.BytesIO(png.content))) == [
+        payload.encode(bin="970436", account="0011001932418")
+    ]
+    missing = await client.get(
+        f"/api/stalls/{stall['id']}/qr.png", params={"account_id": 999999}, headers=headers
+    )
     assert missing.status_code == 404
 
 
@@ -139,18 +187,28 @@ async def test_sign_pdf_scans_back_and_is_recorded(client, conn, auth, markets):
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     [page] = _pdf_pages(r.content)
     assert _scan(page) == [payload.encode(bin="970422", account="0123456789")]
-    printed = await conn.fetch("SELECT payload, format FROM sign_print WHERE stall_id = $1", stall["id"])
-    assert [(p["payload"], p["format"]) for p in printed] == [(payload.encode(bin="970422", account="0123456789"), "sign_pdf")]
+    printed = await conn.fetch(
+        "SELECT payload, format FROM sign_print WHERE stall_id = $1", stall["id"]
+    )
+    assert [(p["payload"], p["format"]) for p in printed] == [
+        (payload.encode(bin="970422", account="0123456789"), "sign_pdf")
+    ]
 
 
-async def test_market_pdf_holds_every_stall_in_code_order_and_scans_back(client, conn, auth, markets):
+async def test_market_pdf_holds_every_stall_in_code_order_and_scans_back(
+    client, conn, auth, markets
+):
     headers = await auth("admin")
     accounts = {}
     for i, code in enumerate(["A-10", "A-2", "B-1", "A-1", "B-3"]):
         number = f"10000{i}"
         accounts[code] = payload.encode(bin="970436", account=number)
         await _stall(
-            client, headers, markets["one"], code, zone=code[0],
+            client,
+            headers,
+            markets["one"],
+            code,
+            zone=code[0],
             holder={"full_name": f"Người Bán {chr(65 + i)}", "phone": f"090512345{i}"},
             payment_accounts=[{"bin": "970436", "account_number": number}],
         )
@@ -161,30 +219,46 @@ async def test_market_pdf_holds_every_stall_in_code_order_and_scans_back(client,
         # Each A4 page holds 4 A6 signs; zxing returns them in reading order.
         found += sorted(_scan(page), key=lambda t: list(accounts.values()).index(t))
     assert sorted(found) == sorted(accounts.values())
-    order = [code for code, _ in sorted(accounts.items(), key=lambda kv: (kv[0][0], int(kv[0][2:])))]
-    rows = await conn.fetch("SELECT s.stall_code FROM sign_print p JOIN stall s ON s.id = p.stall_id ORDER BY p.id")
+    order = [
+        code for code, _ in sorted(accounts.items(), key=lambda kv: (kv[0][0], int(kv[0][2:])))
+    ]
+    rows = await conn.fetch(
+        "SELECT s.stall_code FROM sign_print p JOIN stall s ON s.id = p.stall_id ORDER BY p.id"
+    )
     assert [r["stall_code"] for r in rows] == order == ["A-1", "A-2", "A-10", "B-1", "B-3"]
-    again = await client.get(f"/api/markets/{markets['one']}/signs.pdf", params={"only_unprinted": True}, headers=headers)
+    again = await client.get(
+        f"/api/markets/{markets['one']}/signs.pdf", params={"only_unprinted": True}, headers=headers
+    )
     assert again.status_code == 200
     assert await conn.fetchval("SELECT count(*) FROM sign_print") == 5  # nothing new to print
-    zone_b = await client.get(f"/api/markets/{markets['one']}/signs.pdf", params={"zone": "b"}, headers=headers)
+    zone_b = await client.get(
+        f"/api/markets/{markets['one']}/signs.pdf", params={"zone": "b"}, headers=headers
+    )
     assert zone_b.status_code == 200 and await conn.fetchval("SELECT count(*) FROM sign_print") == 7
 
 
 async def test_signs_respect_scope(client, auth, markets):
     stall = await _stall(client, await auth("volunteer"), markets["one"])
     other = await auth("volunteer2")
-    assert (await client.get(f"/api/stalls/{stall['id']}/sign.pdf", headers=other)).status_code == 404
+    assert (
+        await client.get(f"/api/stalls/{stall['id']}/sign.pdf", headers=other)
+    ).status_code == 404
     # A role without personal data is refused outright (403); another scope does not see it (404).
-    assert (await client.get(f"/api/stalls/{stall['id']}/qr.png", headers=await auth("viewer"))).status_code == 403
-    assert (await client.get(f"/api/markets/{markets['one']}/signs.pdf", headers=other)).status_code == 404
+    assert (
+        await client.get(f"/api/stalls/{stall['id']}/qr.png", headers=await auth("viewer"))
+    ).status_code == 403
+    assert (
+        await client.get(f"/api/markets/{markets['one']}/signs.pdf", headers=other)
+    ).status_code == 404
 
 
 @pytest.mark.parametrize("size", ["A6", "A5"])
 async def test_sign_sizes(client, auth, markets, size):
     headers = await auth("volunteer")
     stall = await _stall(client, headers, markets["one"])
-    r = await client.get(f"/api/stalls/{stall['id']}/sign.pdf", params={"size": size}, headers=headers)
+    r = await client.get(
+        f"/api/stalls/{stall['id']}/sign.pdf", params={"size": size}, headers=headers
+    )
     pdf = pypdfium2.PdfDocument(r.content)
     w, h = pdf[0].get_size()
     pdf.close()
@@ -196,14 +270,25 @@ async def test_momo_wallet_needs_its_reference_and_prints_with_it(client, auth, 
     headers = await auth("volunteer")
     momo = {"bin": "971025", "account_number": "PSP0123456789", "account_name": "LUU THI NGOC THUY"}
     r = await client.post(
-        f"/api/markets/{markets['one']}/stalls", json=stall_body(payment_accounts=[momo]),
+        f"/api/markets/{markets['one']}/stalls",
+        json=stall_body(payment_accounts=[momo]),
         headers=headers | {"Idempotency-Key": str(uuid.uuid4())},
     )
     assert r.status_code == 422 and r.json()["code"] == "momo_reference_required"
-    stall = await _stall(client, headers, markets["one"], payment_accounts=[momo | {"reference": "MOMOW2W123456789"}])
+    stall = await _stall(
+        client, headers, markets["one"], payment_accounts=[momo | {"reference": "MOMOW2W123456789"}]
+    )
     assert stall["payment_accounts"][0]["reference"] == "MOMOW2W123456789"
-    png = await client.get(f"/api/stalls/{stall['id']}/qr.png", params={"scale": 5}, headers=headers)
+    png = await client.get(
+        f"/api/stalls/{stall['id']}/qr.png", params={"scale": 5}, headers=headers
+    )
     [text] = _scan(Image.open(io.BytesIO(png.content)))
     decoded = payload.decode(text)
-    assert decoded.valid and decoded.scheme == "momo_vietqr" and decoded.reference == "MOMOW2W123456789"
-    assert text == payload.encode(bin="971025", account="PSP0123456789", reference="MOMOW2W123456789")
+    assert (
+        decoded.valid
+        and decoded.scheme == "momo_vietqr"
+        and decoded.reference == "MOMOW2W123456789"
+    )
+    assert text == payload.encode(
+        bin="971025", account="PSP0123456789", reference="MOMOW2W123456789"
+    )

@@ -301,25 +301,37 @@ async def update_stall(
                 location=patch.location if "location" in fields else before.location,
                 search_text=search_text(stall_code, name, phone, goods),
             )
-            await coverage.on_stall_changed(conn, stall_id=stall_id)
-            after = await queries.get_stall(conn, stall_id)
-            assert after is not None
-            await core_q.insert_audit(
-                conn,
-                actor_id=user.id,
-                action="update",
-                entity="stall",
-                entity_id=stall_id,
-                before=_audit_view(before),
-                after=_audit_view(after),
-            )
-            return after
+            return await _settle_change(conn, user=user, before=before, action="update")
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "stall_market_id_code_key":
             raise errors.StallCodeTaken(
                 "Another stall in this market has this code.", field="stall_code"
             ) from None
         raise
+
+
+async def _settle_change(
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    before: schemas.Stall,
+    action: str,
+    extra: dict | None = None,
+) -> schemas.Stall:
+    """After an edit, inside its transaction: move the coverage counters, re-read, audit."""
+    await coverage.on_stall_changed(conn, stall_id=before.id)
+    after = await queries.get_stall(conn, before.id)
+    assert after is not None
+    await core_q.insert_audit(
+        conn,
+        actor_id=user.id,
+        action=action,
+        entity="stall",
+        entity_id=before.id,
+        before=_audit_view(before),
+        after={**(extra or {}), **_audit_view(after)},
+    )
+    return after
 
 
 async def add_payment_account(
@@ -344,19 +356,13 @@ async def add_payment_account(
                     conn, user=user, account_id=account_id, partner_code=account.partner_code
                 )
             await queries.bump_stall_version(conn, stall_id)
-            await coverage.on_stall_changed(conn, stall_id=stall_id)
-            after = await queries.get_stall(conn, stall_id)
-            assert after is not None
-            await core_q.insert_audit(
+            return await _settle_change(
                 conn,
-                actor_id=user.id,
+                user=user,
+                before=before,
                 action="add_payment_account",
-                entity="stall",
-                entity_id=stall_id,
-                before=_audit_view(before),
-                after={"payment_account_id": account_id, **_audit_view(after)},
+                extra={"payment_account_id": account_id},
             )
-            return after
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "payment_account_stall_id_bin_account_key":
             raise errors.AccountExists(

@@ -513,27 +513,39 @@ def _event_target(event: own.OwnEvent) -> _Target:
     return _Target(bin_, number, stall_id, normalize(staff) if staff else None)
 
 
+async def _named_account(
+    conn: asyncpg.Connection, partner: schemas.Partner, target: _Target
+) -> int:
+    """The one active account that data names by number (and bin or stall); 422 otherwise."""
+    assert target.account_number is not None
+    found = await _accounts_named(
+        conn,
+        partner,
+        account_number=target.account_number,
+        bin=target.bin,
+        stall_id=target.stall_id,
+    )
+    if not found:
+        raise errors.UnknownAccount("No active payment account matches data.", field="data")
+    if len(found) > 1:
+        raise errors.AmbiguousAccount(
+            "Several stalls show this account number; add bin or stall_id.", field="data"
+        )
+    return found[0].id
+
+
+async def _require_stall(conn: asyncpg.Connection, stall_id: int) -> None:
+    if await queries.stall_market_id(conn, stall_id) is None:
+        raise errors.UnknownAccount(f"No stall with id {stall_id}.", field="data.stall_id")
+
+
 async def _resolve_account(
     conn: asyncpg.Connection, partner: schemas.Partner, target: _Target
 ) -> int:
     if target.account_number is not None:
-        found = await _accounts_named(
-            conn,
-            partner,
-            account_number=target.account_number,
-            bin=target.bin,
-            stall_id=target.stall_id,
-        )
-        if not found:
-            raise errors.UnknownAccount("No active payment account matches data.", field="data")
-        if len(found) > 1:
-            raise errors.AmbiguousAccount(
-                "Several stalls show this account number; add bin or stall_id.", field="data"
-            )
-        return found[0].id
+        return await _named_account(conn, partner, target)
     assert target.stall_id is not None
-    if await queries.stall_market_id(conn, target.stall_id) is None:
-        raise errors.UnknownAccount(f"No stall with id {target.stall_id}.", field="data.stall_id")
+    await _require_stall(conn, target.stall_id)
     account_id = await _best_account(conn, stall_id=target.stall_id, partner_code=partner.code)
     if account_id is None:
         raise errors.UnknownAccount(
@@ -640,23 +652,9 @@ async def _resolve_account_or_stall(
 ) -> None:
     """A payment event must name something we know: the account, or at least the stall."""
     if target.account_number is not None:
-        found = await _accounts_named(
-            conn,
-            partner,
-            account_number=target.account_number,
-            bin=target.bin,
-            stall_id=target.stall_id,
-        )
-        if not found:
-            raise errors.UnknownAccount("No active payment account matches data.", field="data")
-        if len(found) > 1:
-            raise errors.AmbiguousAccount(
-                "Several stalls show this account number; add bin or stall_id.", field="data"
-            )
-    elif (
-        target.stall_id is not None and await queries.stall_market_id(conn, target.stall_id) is None
-    ):
-        raise errors.UnknownAccount(f"No stall with id {target.stall_id}.", field="data.stall_id")
+        await _named_account(conn, partner, target)
+    elif target.stall_id is not None:
+        await _require_stall(conn, target.stall_id)
 
 
 async def _apply_account_event(

@@ -120,11 +120,7 @@ async def stall_qr_png(
     text = await service.stall_qr(
         conn, user=user, stall_id=stall_id, account_id=account_id, route=request.url.path
     )
-    return Response(
-        service.qr_png(text, scale),
-        media_type="image/png",
-        headers={"Cache-Control": "private, max-age=60"},
-    )
+    return _image(service.qr_png(text, scale), "image/png")
 
 
 @router.get(
@@ -144,11 +140,12 @@ async def stall_qr_svg(
     text = await service.stall_qr(
         conn, user=user, stall_id=stall_id, account_id=account_id, route=request.url.path
     )
-    return Response(
-        service.qr_svg(text, scale),
-        media_type="image/svg+xml",
-        headers={"Cache-Control": "private, max-age=60"},
-    )
+    return _image(service.qr_svg(text, scale).encode(), "image/svg+xml")
+
+
+def _image(body: bytes, media_type: str) -> Response:
+    # Private: a sign names a person; short-lived so an edited account shows at once.
+    return Response(body, media_type=media_type, headers={"Cache-Control": "private, max-age=60"})
 
 
 @router.get(

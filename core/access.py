@@ -69,10 +69,6 @@ async def log_access(
     """Record that a user read a person's full record."""
     if stallholder_id is None:
         return
-    await conn.execute(
-        "INSERT INTO access_log (actor_id, stallholder_id, route, reason) VALUES ($1, $2, $3, $4)",
-        user.id,
-        stallholder_id,
-        route,
-        reason,
+    await queries.insert_access(
+        conn, actor_id=user.id, stallholder_id=stallholder_id, route=route, reason=reason
     )

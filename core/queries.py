@@ -131,11 +131,15 @@ async def revoke_token(conn: asyncpg.Connection, token_hash: bytes) -> None:
     )
 
 
-async def revoke_user_tokens(conn: asyncpg.Connection, user_id: int) -> None:
-    """Revoke every live token of a user."""
+async def revoke_user_tokens(
+    conn: asyncpg.Connection, user_id: int, *, keep: bytes | None = None
+) -> None:
+    """Revoke every live token of a user (except the one whose hash is `keep`)."""
     await conn.execute(
-        "UPDATE auth_token SET revoked_at = clock_timestamp() WHERE user_id = $1 AND revoked_at IS NULL",
+        "UPDATE auth_token SET revoked_at = clock_timestamp() "
+        "WHERE user_id = $1 AND revoked_at IS NULL AND token_hash IS DISTINCT FROM $2",
         user_id,
+        keep,
     )
 
 
@@ -419,3 +423,16 @@ async def lock_login(conn: asyncpg.Connection, *, attempt_key: str, lock_seconds
 async def clear_login_failures(conn: asyncpg.Connection, attempt_key: str) -> None:
     """Forget failures after a successful sign-in."""
     await conn.execute("DELETE FROM login_attempt WHERE attempt_key = $1", attempt_key)
+
+
+async def insert_access(
+    conn: asyncpg.Connection, *, actor_id: int, stallholder_id: int, route: str, reason: str
+) -> None:
+    """Record that a user read a person's full record."""
+    await conn.execute(
+        "INSERT INTO access_log (actor_id, stallholder_id, route, reason) VALUES ($1, $2, $3, $4)",
+        actor_id,
+        stallholder_id,
+        route,
+        reason,
+    )

@@ -305,12 +305,9 @@ async def change_password(
     pw_hash = await asyncio.to_thread(hash_password, body.new_password)
     async with conn.transaction():
         await queries.set_password(conn, user_id=user.id, password_hash=pw_hash)
-        await queries.revoke_user_tokens(conn, user.id)
-        if keep_token:
-            await conn.execute(
-                "UPDATE auth_token SET revoked_at = NULL WHERE token_hash = $1",
-                token_hash(keep_token),
-            )
+        await queries.revoke_user_tokens(
+            conn, user.id, keep=token_hash(keep_token) if keep_token else None
+        )
         await queries.insert_audit(
             conn, actor_id=user.id, action="change_password", entity="user", entity_id=user.id
         )

@@ -61,11 +61,10 @@ async def register_stall(
     market_id: Id,
     body: schemas.StallCreate,
     request: Request,
-    response: Response,
     conn: Conn,
     user: CurrentUser,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-) -> schemas.Stall:
+) -> Response:
     """Register a stall. Retries with the same Idempotency-Key return the same stall."""
     if idempotency_key is None:
         raise errors.IdempotencyKeyMissing(
@@ -84,11 +83,13 @@ async def register_stall(
         hash_key=request.app.state.hash_key,
         lookup=partners_service.lookup_provider(request.app.state),
     )
-    response.headers["ETag"] = _etag(stall.version)
-    response.headers["Location"] = f"/api/stalls/{stall.id}"
+    headers = {"ETag": _etag(stall.version), "Location": f"/api/stalls/{stall.id}"}
     if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return stall
+        headers["Idempotent-Replayed"] = "true"
+    # The service built a validated Stall: serialise it once, without FastAPI validating it again.
+    return Response(
+        stall.model_dump_json(), status_code=201, media_type="application/json", headers=headers
+    )
 
 
 @router.get("/markets/{market_id}/stalls", response_model=schemas.StallPage)

@@ -193,16 +193,21 @@ async def markets_geojson(conn: Conn, user: CurrentUser) -> Response:
 # ---------------------------------------------------------------- exports
 
 
+ExportLevel = Annotated[
+    s.FilterLevel | None, Query(description="Only stalls that reached this level.")
+]
+
+
 async def _export(
-    conn: asyncpg.Connection,
+    conn: Conn,
+    user: CurrentUser,
     request: Request,
-    user: User,
-    *,
-    market_id: int | None,
-    ward_code: str | None,
-    level: str | None,
-    needs_revisit: bool | None,
+    market_id: OptionalId = None,
+    ward_code: WardCode = None,
+    level: ExportLevel = None,
+    needs_revisit: bool | None = None,
 ) -> tuple[Any, list[str]]:
+    """The export filters shared by the CSV and GeoJSON routes: (records, columns) in scope."""
     f, personal = await coverage.export_scope(
         conn,
         user=user,
@@ -274,11 +279,6 @@ async def _geojson_stream(records: AsyncIterator[dict], columns: list[str]) -> A
     yield b"]}"
 
 
-ExportLevel = Annotated[
-    s.FilterLevel | None, Query(description="Only stalls that reached this level.")
-]
-
-
 @router.get(
     "/exports/stalls.csv",
     response_class=StreamingResponse,
@@ -287,25 +287,11 @@ ExportLevel = Annotated[
     },
 )
 async def export_csv(
-    conn: Conn,
-    user: CurrentUser,
-    request: Request,
-    market_id: OptionalId = None,
-    ward_code: WardCode = None,
-    level: ExportLevel = None,
-    needs_revisit: bool | None = None,
+    export: Annotated[tuple[Any, list[str]], Depends(_export)],
 ) -> StreamingResponse:
     """Stalls in scope as CSV with flat columns; holder_name and phone only for roles that may see
     personal data (each export of them is logged per stallholder)."""
-    records, columns = await _export(
-        conn,
-        request,
-        user,
-        market_id=market_id,
-        ward_code=ward_code,
-        level=level,
-        needs_revisit=needs_revisit,
-    )
+    records, columns = export
     return StreamingResponse(
         _csv_stream(records, columns),
         media_type="text/csv; charset=utf-8",
@@ -319,25 +305,11 @@ async def export_csv(
     responses={200: {"content": {"application/geo+json": {}}}},
 )
 async def export_geojson(
-    conn: Conn,
-    user: CurrentUser,
-    request: Request,
-    market_id: OptionalId = None,
-    ward_code: WardCode = None,
-    level: ExportLevel = None,
-    needs_revisit: bool | None = None,
+    export: Annotated[tuple[Any, list[str]], Depends(_export)],
 ) -> StreamingResponse:
     """Stalls in scope as a GeoJSON FeatureCollection (the stall's point, else its market's;
     `location_source` says which), flat properties as in the CSV."""
-    records, columns = await _export(
-        conn,
-        request,
-        user,
-        market_id=market_id,
-        ward_code=ward_code,
-        level=level,
-        needs_revisit=needs_revisit,
-    )
+    records, columns = export
     return StreamingResponse(
         _geojson_stream(records, columns),
         media_type="application/geo+json",

@@ -103,23 +103,29 @@ async def scan(
     )
 
 
+AccountId = Annotated[int | None, Query(ge=1, le=2**63 - 1, description="default: the first")]
+Scale = Annotated[int, Query(ge=1, le=40, description="pixels per module")]
+
+
+async def _stall_payload(
+    stall_id: Id, conn: Conn, user: CurrentUser, request: Request, account_id: AccountId = None
+) -> str:
+    """The payload of the stall's chosen (or first) account, after the scope and consent checks."""
+    return await service.stall_qr(
+        conn, user=user, stall_id=stall_id, account_id=account_id, route=request.url.path
+    )
+
+
+StallPayload = Annotated[str, Depends(_stall_payload)]
+
+
 @router.get(
     "/stalls/{stall_id}/qr.png",
     response_class=Response,
     responses={200: {"content": {"image/png": {}}}},
 )
-async def stall_qr_png(
-    stall_id: Id,
-    conn: Conn,
-    user: CurrentUser,
-    request: Request,
-    account_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    scale: Annotated[int, Query(ge=1, le=40)] = 10,
-) -> Response:
+async def stall_qr_png(text: StallPayload, scale: Scale = 10) -> Response:
     """The stall's VietQR as PNG (quiet zone 4 modules, error correction M)."""
-    text = await service.stall_qr(
-        conn, user=user, stall_id=stall_id, account_id=account_id, route=request.url.path
-    )
     return _image(service.qr_png(text, scale), "image/png")
 
 
@@ -128,18 +134,8 @@ async def stall_qr_png(
     response_class=Response,
     responses={200: {"content": {"image/svg+xml": {}}}},
 )
-async def stall_qr_svg(
-    stall_id: Id,
-    conn: Conn,
-    user: CurrentUser,
-    request: Request,
-    account_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    scale: Annotated[int, Query(ge=1, le=40)] = 10,
-) -> Response:
+async def stall_qr_svg(text: StallPayload, scale: Scale = 10) -> Response:
     """The stall's VietQR as SVG."""
-    text = await service.stall_qr(
-        conn, user=user, stall_id=stall_id, account_id=account_id, route=request.url.path
-    )
     return _image(service.qr_svg(text, scale).encode(), "image/svg+xml")
 
 
@@ -158,7 +154,7 @@ async def stall_sign(
     conn: Conn,
     user: CurrentUser,
     request: Request,
-    account_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    account_id: AccountId = None,
     size: Literal["A6", "A5"] = "A6",
 ) -> Response:
     """The stall's printable sign (A6 by default, A5 option)."""

@@ -580,18 +580,7 @@ class Soak:
         for _ in range(self.args.events):
             event_id = "soak-" + uuid.uuid4().hex
             amount = self.rng.randint(1, 500) * 1000
-            body = json.dumps(
-                {
-                    "id": event_id,
-                    "type": "payment.received",
-                    "occurred_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-                    "data": {
-                        "bin": BIN,
-                        "account_number": self.rng.choice(accounts),
-                        "amount": amount,
-                    },
-                }
-            ).encode()
+            body = _payment_event(event_id, self.rng.choice(accounts), amount)
             genuine[event_id], amounts[event_id] = body, amount
             sends.append(("genuine", body, _sign(secret, now, body)))
         duplicates = round(len(genuine) * 0.3 / 0.7)
@@ -609,14 +598,7 @@ class Soak:
             if kind == 0:  # a new event signed with a guessed secret
                 event_id = "forged-" + uuid.uuid4().hex
                 forged_ids.add(event_id)
-                body = json.dumps(
-                    {
-                        "id": event_id,
-                        "type": "payment.received",
-                        "occurred_at": datetime.now(UTC).isoformat(),
-                        "data": {"bin": BIN, "account_number": accounts[0], "amount": 9_999_000},
-                    }
-                ).encode()
+                body = _payment_event(event_id, accounts[0], 9_999_000)
                 sends.append(("forged", body, _sign("guessed-" + secret, now, body)))
             elif kind == 1:  # a genuine event with its amount changed after signing
                 event_id = self.rng.choice(list(genuine))
@@ -627,26 +609,12 @@ class Soak:
             elif kind == 2:  # a correctly signed event replayed from long ago
                 event_id = "stale-" + uuid.uuid4().hex
                 forged_ids.add(event_id)
-                body = json.dumps(
-                    {
-                        "id": event_id,
-                        "type": "payment.received",
-                        "occurred_at": datetime.now(UTC).isoformat(),
-                        "data": {"bin": BIN, "account_number": accounts[0], "amount": 5000},
-                    }
-                ).encode()
+                body = _payment_event(event_id, accounts[0], 5000)
                 sends.append(("forged", body, _sign(secret, now - 3600, body)))
             else:  # no signature at all
                 event_id = "unsigned-" + uuid.uuid4().hex
                 forged_ids.add(event_id)
-                body = json.dumps(
-                    {
-                        "id": event_id,
-                        "type": "payment.received",
-                        "occurred_at": datetime.now(UTC).isoformat(),
-                        "data": {"bin": BIN, "account_number": accounts[0], "amount": 5000},
-                    }
-                ).encode()
+                body = _payment_event(event_id, accounts[0], 5000)
                 sends.append(("forged", body, ""))
         self.rng.shuffle(sends)
         queue: asyncio.Queue[tuple[str, bytes, str]] = asyncio.Queue()
@@ -1080,6 +1048,18 @@ def _code(reply: Reply) -> str:
         return str(reply.json().get("code"))
     except (ValueError, AttributeError):
         return "?"
+
+
+def _payment_event(event_id: str, account_number: str, amount: int) -> bytes:
+    """A payment.received event body of our own partner API, as a partner would send it."""
+    return json.dumps(
+        {
+            "id": event_id,
+            "type": "payment.received",
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "data": {"bin": BIN, "account_number": account_number, "amount": amount},
+        }
+    ).encode()
 
 
 def _sign(secret: str, timestamp: int, body: bytes) -> str:

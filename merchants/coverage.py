@@ -387,7 +387,7 @@ async def reevaluate_all(
     """
     window = window_days if window_days is not None else window_days_default()
     if now is None:
-        now = await conn.fetchval("SELECT clock_timestamp()")
+        now = await q.db_now(conn)
     assert now is not None
     cutoff = now - timedelta(days=window)
     expired = 0
@@ -468,7 +468,7 @@ async def recount(
     """Recount everything from the facts (scans every stall) and list where counters differ."""
     window = window_days if window_days is not None else window_days_default()
     if now is None:
-        now = await conn.fetchval("SELECT clock_timestamp()")
+        now = await q.db_now(conn)
     assert now is not None
     start = now - timedelta(days=window)
     bad: list[str] = []
@@ -542,7 +542,7 @@ async def rebuild(
     window = window_days if window_days is not None else window_days_default()
     async with conn.transaction():
         if now is None:
-            now = await conn.fetchval("SELECT clock_timestamp()")
+            now = await q.db_now(conn)
         assert now is not None
         if trust_stall_flags:
             await q.current_rule(conn, lock="exclusive")
@@ -559,14 +559,14 @@ async def run_periodically(pool: asyncpg.Pool, *, interval_s: float, window_days
     while True:
         try:
             async with pool.acquire() as conn:
-                if await conn.fetchval("SELECT pg_try_advisory_lock(727000007)"):
+                if await q.try_job_lock(conn):
                     try:
                         expired = await reevaluate_all(conn, window_days=window_days)
                         log.info(
                             "coverage re-evaluated; %d stalls left the transacting window", expired
                         )
                     finally:
-                        await conn.execute("SELECT pg_advisory_unlock(727000007)")
+                        await q.release_job_lock(conn)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - the next run tries again; the error is logged
@@ -602,7 +602,7 @@ async def set_rule(conn: asyncpg.Connection, *, user: User, body: s.RuleIn) -> s
         before = await q.current_rule(conn, lock="exclusive")
         thresholds = {str(k): float(v) for k, v in sorted(body.thresholds.items())}
         rule = await q.insert_rule(conn, thresholds=thresholds, created_by=user.id)
-        now = await conn.fetchval("SELECT clock_timestamp()")
+        now = await q.db_now(conn)
         changed = await _reevaluate(
             conn, await q.all_market_ids(conn), rule, reason="rule_change", at=now
         )

@@ -1455,3 +1455,22 @@ async def stall_coverage_row(conn: asyncpg.Connection, stall_id: int) -> dict[st
         stall_id,
     )
     return dict(row) if row else None
+
+
+# Only one worker of all instances runs the periodic re-evaluation at a time.
+_JOB_LOCK = 727_000_007
+
+
+async def db_now(conn: asyncpg.Connection) -> datetime:
+    """The database's clock (every worker agrees on it)."""
+    return await conn.fetchval("SELECT clock_timestamp()")
+
+
+async def try_job_lock(conn: asyncpg.Connection) -> bool:
+    """Take the re-evaluation lock for this session, if no one holds it."""
+    return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", _JOB_LOCK))
+
+
+async def release_job_lock(conn: asyncpg.Connection) -> None:
+    """Release the re-evaluation lock."""
+    await conn.execute("SELECT pg_advisory_unlock($1)", _JOB_LOCK)

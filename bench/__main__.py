@@ -135,12 +135,25 @@ def _figures(row: dict[str, Any]) -> str:
     name = row.get("name", "")
     if name == "registration_http":
         app, bare = row["app"], row["bare"]
-        return (
+        figures = (
             f"app {app['throughput_rps']} rps p50 {app['p50_ms']} p99 {app['p99_ms']} ms, "
             f"RSS {app['rss_peak_mb']} MB | bare {bare['throughput_rps']} rps p50 {bare['p50_ms']} "
             f"p99 {bare['p99_ms']} ms | {row['workers']} worker(s), {row['concurrency']} conns, "
             f"loadgen {app['client_cpu_us_per_request']} us/req"
         )
+        floor = row.get("sql_floor")
+        if floor:
+            figures += (
+                f"\n{'':<49}SQL floor (the registration's own SQL, no HTTP layer of ours): "
+                f"{floor['throughput_rps']} rps p99 {floor['p99_ms']} ms = "
+                f"{row['sql_floor_throughput_ratio']}x bare rps, {row['sql_floor_p99_ratio']}x bare p99;"
+                f"\n{'':<49}app = {row['app_vs_sql_floor_throughput']}x floor rps | CPU ms/request "
+                f"(server + PostgreSQL): app {app['server_cpu_ms_per_request']} + "
+                f"{app['db_cpu_ms_per_request']}, floor {floor['server_cpu_ms_per_request']} + "
+                f"{floor['db_cpu_ms_per_request']}, bare {bare['server_cpu_ms_per_request']} + "
+                f"{bare['db_cpu_ms_per_request']}"
+            )
+        return figures
     skip = {"name", "ratio", "bench_seconds"} | {k for k, *_ in TARGETS.get(name, [])}
     parts = [
         f"{k} {v}" for k, v in row.items() if k not in skip and not isinstance(v, (dict, list))

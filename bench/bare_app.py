@@ -2,11 +2,20 @@
 
 It receives the same JSON body as a real registration, parses it, inserts one row and answers 201,
 with the same pool size and the same uvicorn flags and worker count as the app in the same run.
+
+It also serves the bench's second reference, the *SQL floor* (POST /floor/markets/{id}/stalls):
+the database work of a real registration (merchants.queries.register_stall and
+finish_registration: the same two statements in one transaction, every row, index and counter)
+with the thinnest Python around it: no authentication, no validation, no middleware, a short
+answer. No implementation of the registration contract can beat it on the same machine, so its
+ratio to the bare insert is the ceiling of the app's own ratio; the gap between it and the app is
+what our HTTP layer and validation cost. User and market ids come from the request (bench only).
 Run: DATABASE_URL=... uvicorn bench.bare_app:create_app --factory
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import AsyncIterator
@@ -15,6 +24,12 @@ from contextlib import asynccontextmanager
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from core import db
+from merchants import coverage, queries, schemas
+from partners.service import REGISTRATION_ONBOARDING
+
+_LEVELS = coverage.new_stall_levels()
 
 TABLE = """CREATE TABLE IF NOT EXISTS bench_bare (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -25,6 +40,47 @@ TABLE = """CREATE TABLE IF NOT EXISTS bench_bare (
 INSERT = "INSERT INTO bench_bare (stall_code, body) VALUES ($1, $2) RETURNING id"
 
 
+def _floor_registration(body: dict, user_id: int, market_id: int, key: str) -> queries.NewStall:
+    """The statement parameters of a registration, straight from the JSON (trusted: bench only)."""
+    holder, consent = body["holder"], body["consent"]
+    accounts = [
+        schemas.PaymentAccountIn.model_construct(
+            bin=a["bin"], account_number=a["account_number"], account_name=a["account_name"],
+            partner_code=a.get("partner_code"), service="account", reference=None,
+        )
+        for a in body["payment_accounts"]
+    ]  # fmt: skip
+    code = body["stall_code"]
+    location = body.get("location")
+    phone = "+84" + holder["phone"][1:]
+    return queries.NewStall(
+        user_id=user_id,
+        idempotency_key=key,
+        request_hash=hashlib.sha256(key.encode()).digest(),
+        market_id=market_id,
+        stall_code=code,
+        code_key=code.upper(),
+        code_sort=code.upper(),
+        zone=body.get("zone"),
+        goods=body.get("goods"),
+        location=schemas.Location.model_construct(**location) if location else None,
+        search_text=code.lower(),
+        full_name=holder["full_name"],
+        phone=phone,
+        cccd_hash=None,
+        cccd_last4=None,
+        check_duplicate=True,
+        accounts=accounts,
+        name_check="disabled",
+        purposes=consent["purposes"],
+        notice_version=consent["notice_version"],
+        onboarding_status=REGISTRATION_ONBOARDING.status,
+        onboarding_channel=REGISTRATION_ONBOARDING.channel,
+        onboarding_source=REGISTRATION_ONBOARDING.source,
+        counted=_LEVELS,
+    )
+
+
 def create_app() -> FastAPI:
     """The bare app; DATABASE_URL and DB_POOL_MAX come from the environment like the real one's."""
     url = os.environ["DATABASE_URL"]
@@ -33,12 +89,15 @@ def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_max)
+        # The floor's own pool, made as the app makes its pool (JSON codecs, timeouts).
+        app.state.floor_pool = await db.create_pool(url, max_size=pool_max)
         async with app.state.pool.acquire() as conn:
             await conn.execute(TABLE)
         try:
             yield
         finally:
             await app.state.pool.close()
+            await app.state.floor_pool.close()
 
     app = FastAPI(title="bare baseline", lifespan=lifespan)
 
@@ -50,6 +109,30 @@ def create_app() -> FastAPI:
         async with pool.acquire() as conn:
             row_id = await conn.fetchval(INSERT, str(body["stall_code"]), raw.decode())
         return JSONResponse({"id": row_id, "stall_code": body["stall_code"]}, status_code=201)
+
+    @app.post("/floor/markets/{market_id}/stalls", status_code=201)
+    async def floor(market_id: int, request: Request) -> JSONResponse:
+        body = json.loads(await request.body())
+        user_id = int(request.headers["x-bench-user"])
+        pool: asyncpg.Pool = request.app.state.floor_pool
+        async with pool.acquire() as conn, conn.transaction():
+            new = _floor_registration(body, user_id, market_id, request.headers["idempotency-key"])
+            done = await queries.register_stall(conn, new)
+            assert done.stall is not None, done
+            await queries.finish_registration(
+                conn,
+                market_id=market_id,
+                counts=coverage.vector(new.counted),
+                counted_zone=done.counted_zone,
+                counted_partners=done.counted_partners,
+                actor_id=user_id,
+                stall_id=done.stall.id,
+                after=body,
+                name_check="disabled",
+                account_ids=[a.id for a in done.stall.payment_accounts],
+                idempotency_key=new.idempotency_key,
+            )
+        return JSONResponse({"id": done.stall.id, "stall_code": body["stall_code"]}, 201)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -2,8 +2,10 @@
 
 Both servers are real uvicorn processes on 127.0.0.1 with the same flags, worker count and pool
 size, on a fresh database cloned from a migrated one. The load generator (bench/loadgen.py) runs in
-this process with the same concurrency against both, in alternating rounds (bare, app, bare, app,
-...), so background noise on a shared machine hits both sides; each side reports its best round.
+this process with the same concurrency against both, in alternating rounds (bare, floor, app, bare,
+floor, app, ...), so background noise on a shared machine hits every side; each reports its best
+round. The third side, the SQL floor (bench/bare_app.py), runs the registration's own two
+statements behind the bare app: what the database work alone allows on this machine.
 
 Knobs (environment): BENCH_WORKERS (1), BENCH_CONCURRENCY (16), BENCH_SECONDS (8 per round),
 BENCH_ROUNDS (2), BENCH_MARKETS (20: registrations are spread over them), BENCH_PROFILE (1: py-spy
@@ -43,8 +45,9 @@ class Bodies:
     Registrations are spread over the markets round-robin, as volunteers are on a programme day.
     """
 
-    def __init__(self, market_ids: list[int], token: str) -> None:
+    def __init__(self, market_ids: list[int], token: str, user_id: int = 0) -> None:
         self.counter = itertools.count(1)
+        self.user_id = user_id
         self.paths = [f"/api/markets/{m}/stalls" for m in market_ids]
         self.auth = f"Bearer {token}"
 
@@ -86,6 +89,12 @@ class Bodies:
     def bare_request(self) -> Request:
         n = next(self.counter)
         return Request("POST", "/bare/stalls", self._headers(), self.body(n))
+
+    def floor_request(self) -> Request:
+        n = next(self.counter)
+        path = self.paths[n % len(self.paths)].replace("/api/", "/floor/")
+        headers = self._headers() | {"X-Bench-User": str(self.user_id)}
+        return Request("POST", path, headers, self.body(n))
 
 
 def _env_int(name: str, default: int) -> int:
@@ -198,7 +207,7 @@ async def _run(
     await harness.migrated_template(server_url, template)
     url = await harness.clone_database(server_url, template, database)
     seeded = await harness.seed(url, markets=markets, volunteers=1, admin=False)
-    bodies = Bodies(seeded.market_ids, seeded.tokens["vol000"])
+    bodies = Bodies(seeded.market_ids, seeded.tokens["vol000"], seeded.user_ids["vol000"])
 
     app_port, bare_port = harness.free_port(), harness.free_port()
     env = harness.app_env(
@@ -213,7 +222,7 @@ async def _run(
         "bare", harness.uvicorn_argv("bench.bare_app:create_app", port=bare_port, workers=workers),
         env, bare_port, logs / "bare.log",
     )  # fmt: skip
-    rounds_by_side: dict[str, list[Round]] = {"app": [], "bare": []}
+    rounds_by_side: dict[str, list[Round]] = {"app": [], "bare": [], "floor": []}
     profile_to = RESULTS / "registration-profile" if profile else None
     try:
         app.start()
@@ -221,12 +230,17 @@ async def _run(
         await asyncio.gather(app.wait_ready(), bare.wait_ready())
         # A database that has seen registrations, with planner statistics, as in production
         # (autovacuum analyzes there); a never-analyzed empty clone picks other plans.
-        for server, make in ((app, bodies.app_request), (bare, bodies.bare_request)):
+        for server, make in (
+            (app, bodies.app_request),
+            (bare, bodies.bare_request),
+            (bare, bodies.floor_request),
+        ):
             await closed_loop("127.0.0.1", server.port, make, concurrency=concurrency, seconds=3)
         await _execute(url, "ANALYZE")
         for i in range(rounds):
             for name, server, make in (
                 ("bare", bare, bodies.bare_request),
+                ("floor", bare, bodies.floor_request),
                 ("app", app, bodies.app_request),
             ):
                 last_app_round = name == "app" and i == rounds - 1
@@ -247,7 +261,7 @@ async def _run(
     best = {
         name: max(runs, key=lambda r: r.result.throughput) for name, runs in rounds_by_side.items()
     }
-    a, b = best["app"], best["bare"]
+    a, b, f = best["app"], best["bare"], best["floor"]
     throughput_ratio = a.result.throughput / b.result.throughput if b.result.throughput else 0.0
     bare_p99 = b.result.percentile(99)
     p99_ratio = a.result.percentile(99) / bare_p99 if bare_p99 else 0.0
@@ -269,6 +283,7 @@ async def _run(
         "rounds": rounds,
         "app": side(a),
         "bare": side(b),
+        "sql_floor": side(f),
         "all_rounds_rps": {
             name: [round(r.result.throughput, 1) for r in runs]
             for name, runs in rounds_by_side.items()
@@ -280,6 +295,14 @@ async def _run(
         "p99_ratio": round(p99_ratio, 3),
         "p99_target": f"<= {P99_TARGET}",
         "p99_ok": 0 < p99_ratio <= P99_TARGET,
+        # The registration's own SQL with no HTTP layer of ours: the app's ratio cannot pass it.
+        "sql_floor_throughput_ratio": round(f.result.throughput / b.result.throughput, 3)
+        if b.result.throughput
+        else 0.0,
+        "sql_floor_p99_ratio": round(f.result.percentile(99) / bare_p99, 3) if bare_p99 else 0.0,
+        "app_vs_sql_floor_throughput": round(a.result.throughput / f.result.throughput, 3)
+        if f.result.throughput
+        else 0.0,
     }
     if profile_to is not None:
         row["profile"] = summarize_profiles(profile_to)

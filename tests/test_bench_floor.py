@@ -1,0 +1,91 @@
+"""The registration bench's SQL floor (bench/bare_app.py) does the database work of a registration.
+
+The bench reads the floor's ratio to the bare insert as the ceiling of the app's own ratio; that
+holds only while the floor writes what a real registration writes. One registration through the
+API and one through the floor must add the same rows to every table, and leave counters that a
+full recount agrees with.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from bench import bare_app
+from merchants import coverage
+from tests.conftest import stall_body
+
+TABLES = (
+    "idempotency_key", "stallholder", "stall", "payment_account", "onboarding",
+    "onboarding_status", "audit_log", "consent", "stall_coverage", "market_coverage",
+    "zone_coverage", "partner_coverage", "coverage_rollup",
+)  # fmt: skip
+
+# Rows and the sum of every counter: an upsert that adds to an existing row changes the sum.
+_SNAPSHOT = " UNION ALL ".join(
+    f"SELECT '{t}', count(*), 0::bigint FROM {t}" for t in TABLES[:9]
+) + "".join(
+    f" UNION ALL SELECT '{t}', count(*), coalesce(sum(active_stalls + qr_issued + qr_verified"
+    f" + transacting + fees_cashless), 0) FROM {t}"
+    for t in TABLES[9:]
+)
+
+
+async def _snapshot(live) -> dict[str, tuple[int, int]]:
+    async with live.pool.acquire() as conn:
+        return {r[0]: (r[1], r[2]) for r in await conn.fetch(_SNAPSHOT)}
+
+
+def _delta(after: dict, before: dict) -> dict[str, tuple[int, int]]:
+    return {t: (after[t][0] - before[t][0], after[t][1] - before[t][1]) for t in TABLES}
+
+
+@pytest.fixture
+async def floor_client(live, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", live.url)
+    floor = bare_app.create_app()
+    async with floor.router.lifespan_context(floor):
+        yield httpx.AsyncClient(transport=httpx.ASGITransport(app=floor), base_url="http://floor")
+
+
+async def test_the_floor_writes_what_a_registration_writes(live, floor_client):
+    async with live.pool.acquire() as conn:
+        market_id = await conn.fetchval("SELECT id FROM market WHERE name = 'Chợ Thử Một'")
+        user_id = await conn.fetchval("SELECT id FROM app_user WHERE username = 'volunteer'")
+    headers = await live.token("volunteer")
+
+    def body(n: int) -> dict:
+        new = stall_body(f"A-{n}", holder={"full_name": "Trần Văn Bình", "phone": f"090512345{n}"})
+        new["payment_accounts"][0]["account_number"] = f"012345678{n}"
+        return new
+
+    async with live.client() as client:
+        # The first stall of a market creates its zone, partner and rollup counter rows; the
+        # compared registrations both find them (as in the bench, after its warm-up).
+        for n in (1, 2):
+            if n == 2:
+                before = await _snapshot(live)
+            real = await client.post(
+                f"/api/markets/{market_id}/stalls",
+                json=body(n),
+                headers=headers | {"Idempotency-Key": uuid.uuid4().hex},
+            )
+            assert real.status_code == 201, real.text
+    middle = await _snapshot(live)
+
+    floor = await floor_client.post(
+        f"/floor/markets/{market_id}/stalls",
+        json=body(3),
+        headers={"Idempotency-Key": uuid.uuid4().hex, "X-Bench-User": str(user_id)},
+    )
+    assert floor.status_code == 201, floor.text
+    after = await _snapshot(live)
+
+    by_app, by_floor = _delta(middle, before), _delta(after, middle)
+    assert by_floor == by_app
+    # Every table took part (the counter tables by their sums).
+    assert all(rows > 0 or total > 0 for rows, total in by_app.values()), by_app
+    async with live.pool.acquire() as conn:
+        assert (await coverage.recount(conn)).ok

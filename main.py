@@ -12,11 +12,12 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from core import db, errors, metrics, users
+from core import crypto, db, errors, metrics, users
 from core.auth_router import router as auth_router
 from core.crypto import secret_key
 from core.middleware import BodyLimit, SecurityHeaders
 from core.settings import Settings, get_settings
+from merchants import service as merchants_service
 from merchants.coverage_router import router as coverage_router
 from merchants.privacy_router import router as privacy_router
 from merchants.router import router as merchants_router
@@ -35,7 +36,9 @@ async def startup(app: FastAPI, settings: Settings) -> None:
     app.state.pool = await db.create_pool(
         url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
     )
+    crypto.use_secret(app.state.hash_key)  # account numbers are sealed with keys from SECRET_KEY
     async with app.state.pool.acquire() as conn:
+        await merchants_service.seal_stored_accounts(conn)
         if settings.admin_username and settings.admin_password:
             user, created = await users.ensure_user(
                 conn,

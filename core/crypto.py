@@ -1,13 +1,31 @@
-"""Keyed hashing for identifiers we must match but never store (CCCD)."""
+"""Secrets derived from SECRET_KEY: keyed hashing (CCCD) and sealed bank account numbers.
+
+CCCD numbers are only matched, never read back: an HMAC. Bank account numbers must be read back
+(signs, exports) and matched (partner payments, duplicates), so they are stored sealed with
+deterministic authenticated encryption (AES-SIV, a key derived from SECRET_KEY with HKDF): the same
+number always seals to the same text, so equality, unique constraints and indexes work on the
+sealed column, and a copy of the database reads as `v1:…` without the key. Equality is what
+leaks, as with any searchable encryption. Every worker derives the same key from the same secret.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
-from core.settings import Settings
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from core.settings import Settings, get_settings
+
+SEALED_PREFIX = "v1:"
 
 
 def secret_key(settings: Settings) -> bytes:
@@ -30,3 +48,84 @@ def secret_key(settings: Settings) -> bytes:
 def keyed_hash(key: bytes, value: str) -> bytes:
     """HMAC-SHA256 of a value: equal inputs match, the input cannot be read back."""
     return hmac.new(key, value.encode(), hashlib.sha256).digest()
+
+
+class AccountSeal:
+    """Seals and opens bank account numbers (AES-SIV, deterministic; see the module's docstring)."""
+
+    def __init__(self, secret: bytes) -> None:
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=64, salt=None, info=b"choso account number v1"
+        ).derive(secret)
+        self._siv = AESSIV(key)
+
+    def seal(self, number: str) -> str:
+        """`v1:` and the URL-safe base64 of the ciphertext; sealing twice gives the same text."""
+        sealed = self._siv.encrypt(number.encode(), None)
+        return SEALED_PREFIX + base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
+
+    def open(self, stored: str) -> str:
+        """The number; a value that is not sealed (an erased marker `~…`) comes back unchanged."""
+        if not stored.startswith(SEALED_PREFIX):
+            return stored
+        token = stored[len(SEALED_PREFIX) :]
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            return self._siv.decrypt(raw, None).decode()
+        except (InvalidTag, binascii.Error, ValueError) as exc:
+            raise SealError(
+                "An account number was sealed with another SECRET_KEY (or is damaged): set the "
+                "SECRET_KEY the data was written with."
+            ) from exc
+
+
+class SealError(RuntimeError):
+    """A sealed value does not open with this process's key."""
+
+
+_seal: AccountSeal | None = None
+
+
+def use_secret(secret: bytes) -> None:
+    """Seal and open account numbers with keys derived from `secret` (the app's SECRET_KEY)."""
+    global _seal
+    _seal = AccountSeal(secret)
+
+
+def account_seal() -> AccountSeal:
+    """The process's seal; without use_secret, from the environment's settings (CLI tools)."""
+    if _seal is None:
+        use_secret(secret_key(get_settings()))
+    assert _seal is not None
+    return _seal
+
+
+def seal_account(number: str) -> str:
+    return account_seal().seal(number)
+
+
+def seal_text(value: str) -> str:
+    """Any text that carries an account number (a printed payload), sealed the same way."""
+    return account_seal().seal(value)
+
+
+def seal_account_or_none(number: str | None) -> str | None:
+    return account_seal().seal(number) if number is not None else None
+
+
+def seal_accounts(numbers: Iterable[str]) -> list[str]:
+    seal = account_seal()
+    return [seal.seal(n) for n in numbers]
+
+
+def open_account(stored: str) -> str:
+    return account_seal().open(stored)
+
+
+def open_text(stored: str) -> str:
+    """A text sealed with seal_text."""
+    return account_seal().open(stored)
+
+
+def open_account_or_none(stored: str | None) -> str | None:
+    return account_seal().open(stored) if stored is not None else None

@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncpg
 
 from core import users
+from core.crypto import open_account
 from core.queries import User
 from qr.payload import MOMO_BIN
 
@@ -344,7 +345,9 @@ async def _coverage_progress(
                         await coverage.sign_delivered_for(conn, user=admin, stall_id=st["id"])
                     elif level == "verified" and st["account_id"] is not None:
                         code = payload.encode(
-                            bin=st["bin"], account=st["account_number"], reference=st["reference"]
+                            bin=st["bin"],
+                            account=open_account(st["account_number"]),
+                            reference=st["reference"],
                         )
                         await coverage.verify(conn, user=admin, stall_id=st["id"], payloads=[code])
                     elif level == "transacting":

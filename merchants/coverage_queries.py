@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 import asyncpg
 
+from core.crypto import open_account
+
 LEVELS = ("qr_issued", "qr_verified", "transacting", "fees_cashless")
 COUNT_FIELDS = ("active_stalls", *LEVELS)
 STATUSES = ("not_started", "in_progress", "cashless", "lapsed")
@@ -399,7 +401,9 @@ async def stall_accounts(conn: asyncpg.Connection, stall_id: int) -> list[Accoun
            WHERE stall_id = $1 ORDER BY position, id""",
         stall_id,
     )
-    return [Account(**dict(r)) for r in rows]
+    return [
+        Account(**(dict(r) | {"account_number": open_account(r["account_number"])})) for r in rows
+    ]
 
 
 async def stall_market(conn: asyncpg.Connection, stall_id: int) -> int | None:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from core import access
 from core import queries as core_q
+from core.crypto import seal_account
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.queries import User, jsonable
 from core.settings import Settings
@@ -431,7 +432,8 @@ def _needles(holder: queries.HolderRow, accounts: list[queries.AccountRow]) -> l
         if holder.phone_e164.startswith("+84"):
             values.append("0" + holder.phone_e164[3:])
     for account in accounts:
-        values.append(account.account_number)
+        # Stored numbers are sealed (payment events, partner messages): both forms are searched.
+        values += [account.account_number, seal_account(account.account_number)]
         if account.account_name:
             values += [account.account_name, fold(account.account_name)]
     return sorted({v for v in values if len(v) >= 4})

@@ -8,6 +8,8 @@ from typing import Any
 
 import asyncpg
 
+from core.crypto import open_account, seal_accounts
+
 
 @dataclass(frozen=True)
 class HolderRow:
@@ -92,7 +94,10 @@ async def holder_accounts(conn: asyncpg.Connection, holder_id: int) -> list[Acco
            WHERE s.holder_id = $1 ORDER BY a.stall_id, a.position, a.id""",
         holder_id,
     )
-    return [AccountRow(**dict(r)) for r in rows]
+    return [
+        AccountRow(**(dict(r) | {"account_number": open_account(r["account_number"])}))
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -419,7 +424,7 @@ async def forget_payment_details(
               OR account_number = any($3::text[])""",
         account_ids,
         stall_ids,
-        account_numbers,
+        seal_accounts(account_numbers),
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from core.crypto import open_account, seal_account, seal_accounts
 from merchants import coverage_queries, schemas
 from qr import banks
 
@@ -125,7 +126,7 @@ async def insert_account(
                RETURNING id""",
             stall_id,
             account.bin,
-            account.account_number,
+            seal_account(account.account_number),
             account.account_name,
             account.service,
             account.partner_code,
@@ -322,7 +323,7 @@ async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
         new.cccd_last4,
         new.check_duplicate,
         [a.bin for a in accounts],
-        [a.account_number for a in accounts],
+        seal_accounts(a.account_number for a in accounts),
         [a.account_name for a in accounts],
         [a.partner_code for a in accounts],
         [a.service for a in accounts],
@@ -476,7 +477,10 @@ def _stall(row: asyncpg.Record, accounts: Sequence[Mapping[str, Any]]) -> schema
             erased=row["erased_at"] is not None,
         ),
         payment_accounts=[
-            schemas.PaymentAccount(bank_short_name=_bank_short(a["bin"]), **dict(a))
+            schemas.PaymentAccount(
+                bank_short_name=_bank_short(a["bin"]),
+                **(dict(a) | {"account_number": open_account(a["account_number"])}),
+            )
             for a in accounts
         ],
         location=location,
@@ -603,3 +607,75 @@ async def stall_market_id(conn: asyncpg.Connection, stall_id: int) -> int | None
     """The market of a stall."""
     value = await conn.fetchval("SELECT market_id FROM stall WHERE id = $1", stall_id)
     return int(value) if value is not None else None
+
+
+# ---------------------------------------------------------------- sealed account numbers
+
+SEALED_CHECKS = ("payment_account_number_sealed_check", "payment_event_number_sealed_check")
+
+
+async def sealed_checks_state(conn: asyncpg.Connection) -> bool | None:
+    """True when both sealed-number checks are validated, False if not yet, None if absent."""
+    return await conn.fetchval(
+        "SELECT CASE WHEN count(*) = 2 THEN bool_and(convalidated) END FROM pg_constraint "
+        "WHERE conname = any($1::text[])",
+        list(SEALED_CHECKS),
+    )
+
+
+async def lock_sealing(conn: asyncpg.Connection) -> None:
+    """One process seals at a time (workers start together); held until the transaction ends."""
+    await conn.execute("SELECT pg_advisory_xact_lock(727000006)")
+
+
+async def unsealed_values(conn: asyncpg.Connection) -> dict[str, list[tuple[int, str]]]:
+    """(id, value) of every stored text that still holds an account number in clear, by table."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for table, sql in (
+        ("payment_account", "SELECT id, account_number FROM payment_account "
+                            "WHERE account_number !~ '^(v1:|~)'"),
+        ("payment_event", "SELECT id, account_number FROM payment_event "
+                          "WHERE account_number IS NOT NULL AND account_number !~ '^v1:'"),
+        ("sign_print", "SELECT id, payload FROM sign_print "
+                       "WHERE payload !~ '^v1:' AND payload <> '[erased]'"),
+    ):  # fmt: skip
+        found[table] = [(r[0], r[1]) for r in await conn.fetch(sql)]
+    return found
+
+
+_STORE_SEALED = {
+    table: f"""UPDATE {table} t SET {column} = v.sealed
+               FROM unnest($1::bigint[], $2::text[]) AS v (id, sealed) WHERE t.id = v.id"""
+    for table, column in (
+        ("payment_account", "account_number"),
+        ("payment_event", "account_number"),
+        ("sign_print", "payload"),
+    )
+}
+
+
+async def store_sealed(conn: asyncpg.Connection, table: str, rows: list[tuple[int, str]]) -> None:
+    """Replace values by their sealed form (rows from unsealed_values, values sealed)."""
+    await conn.execute(_STORE_SEALED[table], [r[0] for r in rows], [r[1] for r in rows])
+
+
+async def unsealed_event_payloads(conn: asyncpg.Connection) -> list[tuple[int, dict]]:
+    """Partner messages whose stored payload names an account number in clear."""
+    rows = await conn.fetch(
+        """SELECT id, payload FROM partner_event
+           WHERE payload->>'account_number' !~ '^v1:'
+              OR payload->'data'->>'account_number' !~ '^v1:'"""
+    )
+    return [(r["id"], r["payload"]) for r in rows]
+
+
+async def store_event_payloads(conn: asyncpg.Connection, rows: list[tuple[int, dict]]) -> None:
+    await conn.executemany("UPDATE partner_event SET payload = $2 WHERE id = $1", rows)
+
+
+async def validate_sealed_checks(conn: asyncpg.Connection) -> None:
+    """Every row now satisfies the checks added NOT VALID by migration 0006."""
+    await conn.execute(
+        "ALTER TABLE payment_account VALIDATE CONSTRAINT payment_account_number_sealed_check; "
+        "ALTER TABLE payment_event VALIDATE CONSTRAINT payment_event_number_sealed_check"
+    )

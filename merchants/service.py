@@ -5,17 +5,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 
 import asyncpg
 
 from core import queries as core_q
-from core.crypto import keyed_hash
+from core.crypto import keyed_hash, seal_account, seal_text
 from core.errors import Invalid, PreconditionFailed
 from core.queries import User
 from core.text import fold, mask_phone, natural_key
 from merchants import coverage, errors, queries, schemas
 from partners import lookup as partner_lookup
 from partners import service as partners_service
+
+log = logging.getLogger("choso.merchants")
 
 
 async def create_market(
@@ -574,3 +577,39 @@ async def add_payment_account_for(
         )
         stall = await get_stall(conn, stall_id)
     return stall
+
+
+async def seal_stored_accounts(conn: asyncpg.Connection) -> int:
+    """Seal account numbers written before they were sealed (migration 0006); returns how many.
+
+    Runs at start-up in every process; the first one does the work under a lock, then validates
+    the database checks that keep numbers sealed, which later starts read as done.
+    """
+    if await queries.sealed_checks_state(conn) is not False:
+        return 0  # validated already (or a schema older than 0006: nothing to seal into)
+    async with conn.transaction():
+        await queries.lock_sealing(conn)
+        if await queries.sealed_checks_state(conn):
+            return 0
+        sealed = 0
+        for table, rows in (await queries.unsealed_values(conn)).items():
+            seal = seal_text if table == "sign_print" else seal_account
+            await queries.store_sealed(conn, table, [(i, seal(v)) for i, v in rows])
+            sealed += len(rows)
+        events = await queries.unsealed_event_payloads(conn)
+        await queries.store_event_payloads(conn, [(i, _sealed_event(p)) for i, p in events])
+        await queries.validate_sealed_checks(conn)
+    if sealed or events:
+        log.info("sealed %d stored account numbers and %d partner messages", sealed, len(events))
+    return sealed + len(events)
+
+
+def _sealed_event(payload: dict) -> dict:
+    """A stored partner message with any account number still in clear sealed."""
+    payload = dict(payload)
+    for holder in (payload, payload.get("data")):
+        if isinstance(holder, dict):
+            number = holder.get("account_number")
+            if isinstance(number, str) and not number.startswith("v1:"):
+                holder["account_number"] = seal_account(number)
+    return payload

@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from core.crypto import open_account_or_none, seal_account, seal_account_or_none, seal_accounts
 from partners import schemas
 
 # ---------------------------------------------------------------- partners
@@ -90,6 +91,11 @@ class Account:
     active: bool
 
 
+def _opened(row: asyncpg.Record) -> dict[str, Any]:
+    """A row with its sealed account number opened (core/crypto.py)."""
+    return dict(row) | {"account_number": open_account_or_none(row["account_number"])}
+
+
 _ACCOUNT = """
 SELECT a.id, a.stall_id, s.market_id, a.bin, a.account_number, a.account_name, a.partner_code,
        a.active
@@ -100,7 +106,7 @@ FROM payment_account a JOIN stall s ON s.id = a.stall_id
 async def get_account(conn: asyncpg.Connection, account_id: int) -> Account | None:
     """One payment account with its stall's market."""
     row = await conn.fetchrow(_ACCOUNT + " WHERE a.id = $1", account_id)
-    return Account(**dict(row)) if row else None
+    return Account(**_opened(row)) if row else None
 
 
 async def accounts_by_number(
@@ -116,19 +122,20 @@ async def accounts_by_number(
         + """ WHERE a.account_number = $1 AND a.active
               AND ($2::text IS NULL OR a.bin = $2) AND ($3::bigint IS NULL OR a.stall_id = $3)
             ORDER BY a.id""",
-        account_number,
+        seal_account(account_number),
         bin,
         stall_id,
     )
-    return [Account(**dict(r)) for r in rows]
+    return [Account(**_opened(r)) for r in rows]
 
 
 async def accounts_by_numbers(conn: asyncpg.Connection, numbers: list[str]) -> list[Account]:
     """Active accounts with any of these numbers."""
     rows = await conn.fetch(
-        _ACCOUNT + " WHERE a.account_number = any($1::text[]) AND a.active ORDER BY a.id", numbers
+        _ACCOUNT + " WHERE a.account_number = any($1::text[]) AND a.active ORDER BY a.id",
+        seal_accounts(numbers),
     )
-    return [Account(**dict(r)) for r in rows]
+    return [Account(**_opened(r)) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -374,6 +381,17 @@ class StoredEvent:
     result: str | None
 
 
+def sealed_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """A message as stored: the account number it names (own API: under data) sealed."""
+    sealed = dict(payload)
+    if isinstance(sealed.get("account_number"), str):
+        sealed["account_number"] = seal_account(sealed["account_number"])
+    data = sealed.get("data")
+    if isinstance(data, dict) and isinstance(data.get("account_number"), str):
+        sealed["data"] = data | {"account_number": seal_account(data["account_number"])}
+    return sealed
+
+
 async def claim_event(
     conn: asyncpg.Connection,
     *,
@@ -397,7 +415,7 @@ async def claim_event(
         partner_code,
         external_id,
         type,
-        payload,
+        sealed_payload(payload),
         fingerprint,
         body_sha256,
     )
@@ -457,7 +475,7 @@ async def insert_payment(
         stall_id,
         amount,
         occurred_at,
-        account_number,
+        seal_account_or_none(account_number),
         reference,
     )
     return int(value) if value is not None else None
@@ -502,7 +520,7 @@ async def unmatched_payments(
         after_id,
         limit,
     )
-    return [schemas.UnmatchedPayment(**dict(r)) for r in rows]
+    return [schemas.UnmatchedPayment(**_opened(r)) for r in rows]
 
 
 # ---------------------------------------------------------------- partner views: stats and accounts
@@ -574,7 +592,7 @@ async def partner_accounts(
         after_id,
         limit,
     )
-    return [schemas.PartnerAccount(**dict(r)) for r in rows]
+    return [schemas.PartnerAccount(**_opened(r)) for r in rows]
 
 
 # ---------------------------------------------------------------- imports
@@ -644,7 +662,7 @@ async def accounts_to_check(conn: asyncpg.Connection, *, stall_id: int) -> list[
            WHERE stall_id = $1 AND name_check IS NULL ORDER BY position, id""",
         stall_id,
     )
-    return [NameCheckTarget(**dict(r)) for r in rows]
+    return [NameCheckTarget(**_opened(r)) for r in rows]
 
 
 async def set_name_check(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core import db
 from core import queries as core_queries
+from core.crypto import SealError
 from core.settings import get_settings
 from qr import service
 
@@ -47,6 +48,8 @@ async def run(
             fmt="cli",
             progress=lambda done, total: _bar(done, total, started),
         )
+    except SealError as exc:
+        raise SystemExit(f"\n{exc} (DATA_DIR or SECRET_KEY as the app has them)") from None
     finally:
         await conn.close()
     await asyncio.to_thread(Path(out).write_bytes, pdf)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from core.crypto import open_account, seal_text
+
 
 @dataclass(frozen=True)
 class SignRow:
@@ -49,16 +51,18 @@ async def market_sign_rows(
         zone,
         only_unprinted,
     )
-    return [SignRow(**dict(r)) for r in rows]
+    return [
+        SignRow(**(dict(r) | {"account_number": open_account(r["account_number"])})) for r in rows
+    ]
 
 
 async def record_prints(
     conn: asyncpg.Connection, *, prints: list[tuple[int, int, str]], fmt: str, user_id: int | None
 ) -> None:
-    """Record (stall_id, account_id, payload) prints."""
+    """Record (stall_id, account_id, payload) prints; the payload (it holds the number) sealed."""
     await conn.executemany(
         "INSERT INTO sign_print (stall_id, payment_account_id, payload, format, printed_by) VALUES ($1, $2, $3, $4, $5)",
-        [(s, a, p, fmt, user_id) for s, a, p in prints],
+        [(s, a, seal_text(p), fmt, user_id) for s, a, p in prints],
     )
 
 

@@ -20,7 +20,7 @@ import asyncpg
 import httpx
 import pytest
 
-from core import db
+from core import crypto, db
 from core.auth import hash_password, token_hash
 from core.settings import Settings
 
@@ -53,6 +53,12 @@ for noisy in (
     "urllib3",
 ):
     logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+TEST_SECRET = "test-secret-key"
+# Account numbers are sealed with a key from SECRET_KEY; the apps under test do not run their
+# start-up, so the tests' process uses the tests' secret (make_settings) from the start.
+crypto.use_secret(TEST_SECRET.encode())
 
 
 def with_database(url: str, name: str) -> str:
@@ -183,7 +189,7 @@ def make_settings(tmp_path: Path, database_url: str | None, **kw: object) -> Set
         "data_dir": tmp_path,
         "demo_data": False,
         "auto_migrate": False,
-        "secret_key": "test-secret-key",
+        "secret_key": TEST_SECRET,
     }
     values.update(kw)
     return Settings(**values)  # type: ignore[arg-type]

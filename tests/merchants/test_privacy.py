@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from core import crypto
 from merchants import privacy
 from tests.conftest import stall_body
 
@@ -370,7 +371,7 @@ async def test_erase_anonymises_the_person_and_keeps_the_stall_counted(client, c
         "VALUES ($1, $2, $3, 'cli')",
         stall["id"],
         account_id,
-        f"000201...0010A000000727...{ACCOUNT}...6304ABCD",
+        crypto.seal_text(f"000201...0010A000000727...{ACCOUNT}...6304ABCD"),
     )
     await conn.execute(  # a payment received, and the partner message that reported it
         """INSERT INTO payment_event (partner_code, external_id, payment_account_id, stall_id,
@@ -378,14 +379,17 @@ async def test_erase_anonymises_the_person_and_keeps_the_stall_counted(client, c
            VALUES ('MB', 'tx-1', $1, $2, 25000, now(), true, $3, 'CK cho LUU THI NGOC THUY')""",
         account_id,
         stall["id"],
-        ACCOUNT,
+        crypto.seal_account(ACCOUNT),
     )
     await conn.execute(
         """INSERT INTO partner_event (partner_code, external_id, type, payload, fingerprint,
                                       body_sha256, payment_account_id)
            VALUES ('MB', 'ev-1', 'payment.received', $1, '\\x00', '\\x00', $2)""",
-        {"type": "payment.received", "data": {"account_number": ACCOUNT, "amount": 25000}},
-        account_id,
+        {
+            "type": "payment.received",
+            "data": {"account_number": crypto.seal_account(ACCOUNT), "amount": 25000},
+        },
+        None,  # found by the sealed number it names, not by a link
     )
     await conn.execute(
         "UPDATE payment_account SET bank_account_name = $2, name_check = 'matched' WHERE id = $1",
@@ -397,8 +401,10 @@ async def test_erase_anonymises_the_person_and_keeps_the_stall_counted(client, c
     ]
     stalls_before = await conn.fetchval("SELECT count(*) FROM stall")
     active_before = await conn.fetchval("SELECT count(*) FROM stall WHERE status = 'active'")
-    for needle in (NAME, PHONE_E164, PHONE_NATIONAL, ACCOUNT, ACCOUNT_NAME):
+    sealed = crypto.seal_account(ACCOUNT)
+    for needle in (NAME, PHONE_E164, PHONE_NATIONAL, sealed, ACCOUNT_NAME):
         assert await rows_containing(conn, needle), needle  # present before, so the check can fail
+    assert await rows_containing(conn, ACCOUNT) == []  # stored sealed, never in clear
 
     r = await client.post(f"/api/stallholders/{holder_id}/erase", headers=admin)
     assert r.status_code == 200, r.text
@@ -414,6 +420,7 @@ async def test_erase_anonymises_the_person_and_keeps_the_stall_counted(client, c
         PHONE_NATIONAL,
         "905123456",
         ACCOUNT,
+        sealed,
         ACCOUNT_NAME,
     ):
         assert await rows_containing(conn, needle) == [], needle

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from core import crypto
 from partners.schemes import momo, payos, vnpay, zalopay
 from tests.conftest import stall_body
 from tests.partners import vectors
@@ -83,7 +84,9 @@ async def payments(conn) -> list[dict]:
         "reference, "
         "account_number, occurred_at FROM payment_event ORDER BY id"
     )
-    return [dict(r) for r in rows]
+    return [
+        dict(r) | {"account_number": crypto.open_account_or_none(r["account_number"])} for r in rows
+    ]
 
 
 async def snapshot(conn) -> tuple:

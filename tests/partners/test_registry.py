@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 import pytest
 
-from core import db
+from core import crypto, db
 from partners import registry
 from qr import banks
 from tests.conftest import CAPTURED_LOGS, stall_body, with_database
@@ -204,8 +204,9 @@ async def test_the_database_enforces_the_partner_reference(conn, markets):
         async with conn.transaction():
             await conn.execute(
                 "INSERT INTO payment_account (stall_id, bin, account_number, partner_code) "
-                "VALUES ($1, '970422', '123456', 'GHOST')",
+                "VALUES ($1, '970422', $2, 'GHOST')",
                 stall_id,
+                crypto.seal_account("123456"),
             )
     assert caught.value.constraint_name == "payment_account_partner_code_fkey"
 

@@ -13,7 +13,7 @@ import pypdfium2
 import zxingcpp
 
 from qr import payload
-from tests.conftest import ROOT, stall_body
+from tests.conftest import ROOT, TEST_SECRET, stall_body
 
 
 async def test_print_signs_command(live, tmp_path: Path):
@@ -38,15 +38,22 @@ async def test_print_signs_command(live, tmp_path: Path):
             expected.append(payload.encode(bin="970415", account=number))
     out = tmp_path / "signs.pdf"
     env = os.environ | {"DATABASE_URL": live.url, "DATA_DIR": str(tmp_path), "DEMO_DATA": "false"}
-    proc = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "qr.print_signs", "--market", str(market_id), "--out", str(out)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    def print_signs(secret: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "qr.print_signs", "--market", str(market_id), "--out", str(out)],
+            cwd=ROOT,
+            env=env | {"SECRET_KEY": secret},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    # Account numbers are stored sealed: without the app's secret the command says so and stops.
+    wrong = await asyncio.to_thread(print_signs, "not-the-app-secret")
+    assert wrong.returncode == 1 and "SECRET_KEY" in wrong.stderr, wrong.stderr
+    assert "Traceback" not in wrong.stderr and not out.exists()
+    proc = await asyncio.to_thread(print_signs, TEST_SECRET)
     assert proc.returncode == 0, proc.stderr
     assert "6/6 signs" in proc.stderr and "[###" in proc.stderr
     pdf = pypdfium2.PdfDocument(out.read_bytes())

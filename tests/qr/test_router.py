@@ -10,6 +10,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from core import crypto
 from qr import payload, render
 from tests.conftest import stall_body
 
@@ -190,7 +191,8 @@ async def test_sign_pdf_scans_back_and_is_recorded(client, conn, auth, markets):
     printed = await conn.fetch(
         "SELECT payload, format FROM sign_print WHERE stall_id = $1", stall["id"]
     )
-    assert [(p["payload"], p["format"]) for p in printed] == [
+    # The payload is stored sealed (it holds the account number).
+    assert [(crypto.open_text(p["payload"]), p["format"]) for p in printed] == [
         (payload.encode(bin="970422", account="0123456789"), "sign_pdf")
     ]
 

@@ -21,6 +21,7 @@ from merchants import service as merchants_service
 from merchants.coverage_router import router as coverage_router
 from merchants.privacy_router import router as privacy_router
 from merchants.router import router as merchants_router
+from partners import service as partners_service
 from partners.router import router as partners_router
 from qr.router import router as qr_router
 from web.router import router as web_router
@@ -39,6 +40,7 @@ async def startup(app: FastAPI, settings: Settings) -> None:
     crypto.use_secret(app.state.hash_key)  # account numbers are sealed with keys from SECRET_KEY
     async with app.state.pool.acquire() as conn:
         await merchants_service.seal_stored_accounts(conn)
+        await partners_service.seal_stored_credentials(conn)
         if settings.admin_username and settings.admin_password:
             user, created = await users.ensure_user(
                 conn,

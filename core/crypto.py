@@ -20,12 +20,13 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from core.settings import Settings, get_settings
 
 SEALED_PREFIX = "v1:"
+CREDENTIAL_PREFIX = "g1:"
 
 
 def secret_key(settings: Settings) -> bytes:
@@ -83,13 +84,45 @@ class SealError(RuntimeError):
     """A sealed value does not open with this process's key."""
 
 
+class CredentialBox:
+    """Partner credentials (signing secrets) at rest: AES-GCM with a random nonce, bound to where
+    the value belongs (`context`, e.g. "MOMO/secret_key") so a value moved elsewhere fails."""
+
+    def __init__(self, secret: bytes) -> None:
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"choso partner credential v1"
+        ).derive(secret)
+        self._gcm = AESGCM(key)
+
+    def seal(self, value: str, context: str) -> str:
+        nonce = secrets.token_bytes(12)
+        sealed = nonce + self._gcm.encrypt(nonce, value.encode(), context.encode())
+        return CREDENTIAL_PREFIX + base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
+
+    def open(self, stored: str, context: str) -> str:
+        """The value; one stored before sealing (no prefix) comes back unchanged."""
+        if not stored.startswith(CREDENTIAL_PREFIX):
+            return stored
+        token = stored[len(CREDENTIAL_PREFIX) :]
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            return self._gcm.decrypt(raw[:12], raw[12:], context.encode()).decode()
+        except (InvalidTag, binascii.Error, ValueError) as exc:
+            raise SealError(
+                f"The stored credential {context} was sealed with another SECRET_KEY (or is "
+                "damaged): set the SECRET_KEY it was written with, or enter it again."
+            ) from exc
+
+
 _seal: AccountSeal | None = None
+_box: CredentialBox | None = None
 
 
 def use_secret(secret: bytes) -> None:
-    """Seal and open account numbers with keys derived from `secret` (the app's SECRET_KEY)."""
-    global _seal
+    """Seal and open with keys derived from `secret` (the app's SECRET_KEY)."""
+    global _seal, _box
     _seal = AccountSeal(secret)
+    _box = CredentialBox(secret)
 
 
 def account_seal() -> AccountSeal:
@@ -98,6 +131,25 @@ def account_seal() -> AccountSeal:
         use_secret(secret_key(get_settings()))
     assert _seal is not None
     return _seal
+
+
+def credential_box() -> CredentialBox:
+    """The process's credential box (see account_seal)."""
+    if _box is None:
+        use_secret(secret_key(get_settings()))
+    assert _box is not None
+    return _box
+
+
+def seal_credentials(code: str, credentials: dict[str, str]) -> dict[str, str]:
+    """A partner's credentials as stored: names in clear (the API lists them), values sealed."""
+    box = credential_box()
+    return {name: box.seal(value, f"{code}/{name}") for name, value in credentials.items()}
+
+
+def open_credentials(code: str, stored: dict[str, str]) -> dict[str, str]:
+    box = credential_box()
+    return {name: box.open(value, f"{code}/{name}") for name, value in stored.items()}
 
 
 def seal_account(number: str) -> str:

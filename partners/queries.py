@@ -11,7 +11,14 @@ from typing import Any
 
 import asyncpg
 
-from core.crypto import open_account_or_none, seal_account, seal_account_or_none, seal_accounts
+from core.crypto import (
+    open_account_or_none,
+    open_credentials,
+    seal_account,
+    seal_account_or_none,
+    seal_accounts,
+    seal_credentials,
+)
 from partners import schemas
 
 # ---------------------------------------------------------------- partners
@@ -44,7 +51,25 @@ async def get_partner(
 async def partner_credentials(conn: asyncpg.Connection, code: str) -> dict[str, str] | None:
     """A partner's stored credentials (server-side use only); None for an unknown partner."""
     value = await conn.fetchval("SELECT credentials FROM partner WHERE code = $1", code)
-    return dict(value) if value is not None else None
+    return open_credentials(code, value) if value is not None else None
+
+
+async def credentials_in_clear(conn: asyncpg.Connection) -> list[tuple[str, dict[str, str]]]:
+    """(code, credentials) of partners with a credential stored before sealing (no `g1:`)."""
+    rows = await conn.fetch(
+        """SELECT code, credentials FROM partner
+           WHERE EXISTS (SELECT 1 FROM jsonb_each_text(credentials) AS c (name, value)
+                         WHERE c.value !~ '^g1:')
+           ORDER BY code FOR UPDATE"""
+    )
+    return [(r["code"], dict(r["credentials"])) for r in rows]
+
+
+async def store_sealed_credentials(
+    conn: asyncpg.Connection, rows: list[tuple[str, dict[str, str]]]
+) -> None:
+    """Write credentials already in their stored (sealed) form."""
+    await conn.executemany("UPDATE partner SET credentials = $2 WHERE code = $1", rows)
 
 
 async def set_credentials(
@@ -55,7 +80,7 @@ async def set_credentials(
         "UPDATE partner SET credentials = $2, scheme = $3, updated_at = clock_timestamp() "
         "WHERE code = $1",
         code,
-        credentials,
+        seal_credentials(code, credentials),
         scheme,
     )
 

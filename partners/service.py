@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -13,7 +14,7 @@ from typing import Any, Literal
 import asyncpg
 import phonenumbers
 
-from core import access
+from core import access, crypto
 from core import queries as core_q
 from core.errors import Forbidden, Invalid, PayloadTooLarge
 from core.params import MAX_ID
@@ -33,6 +34,8 @@ from partners.schemes import (
     zalopay,
 )
 from partners.schemes.own import EventFormatError
+
+log = logging.getLogger("choso.partners")
 
 # ---------------------------------------------------------------- registry
 
@@ -1289,3 +1292,19 @@ async def check_account_names(
                 await coverage.mark_name_matched(
                     conn, stall_id=stall_id, account_id=account_id, user=user
                 )
+
+
+async def seal_stored_credentials(conn: asyncpg.Connection) -> int:
+    """Seal credentials stored before they were sealed (start-up); returns how many partners."""
+    async with conn.transaction():
+        found = await queries.credentials_in_clear(conn)
+        await queries.store_sealed_credentials(
+            conn,
+            [
+                (code, crypto.seal_credentials(code, crypto.open_credentials(code, stored)))
+                for code, stored in found
+            ],
+        )
+    if found:
+        log.info("sealed the stored credentials of %d partners", len(found))
+    return len(found)

@@ -9,7 +9,9 @@ import asyncpg
 import pytest
 
 from core import crypto, db
+from partners import queries as partners_q
 from partners import registry
+from partners import service as partners_service
 from qr import banks
 from tests.conftest import CAPTURED_LOGS, stall_body, with_database
 
@@ -76,7 +78,12 @@ async def test_credentials_are_stored_but_never_returned_logged_or_audited(clien
     ):
         assert MOMO_SECRET not in response.text and "F8BBA842ECF85" not in response.text
     stored = await conn.fetchval("SELECT credentials FROM partner WHERE code = 'MOMO'")
-    assert stored == body
+    # Stored sealed (names in clear, values not), bound to the partner and the field.
+    assert sorted(stored) == ["access_key", "secret_key"]
+    assert all(v.startswith("g1:") and v not in body.values() for v in stored.values())
+    assert crypto.open_credentials("MOMO", stored) == body
+    with pytest.raises(crypto.SealError):  # moved to another partner, it does not open
+        crypto.open_credentials("ZALOPAY", stored)
     audit = await conn.fetch("SELECT before, after FROM audit_log WHERE entity = 'partner'")
     assert audit and MOMO_SECRET not in str([dict(a) for a in audit])
     assert audit[-1]["after"]["credentials_set"] == ["access_key", "secret_key"]
@@ -280,3 +287,17 @@ async def test_migration_keeps_existing_partner_codes_and_backfills_onboardings(
         await asyncio.to_thread(db.migrate, url)
     finally:
         await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_credentials_stored_before_sealing_are_sealed_at_start_up(conn):
+    await conn.execute(
+        "UPDATE partner SET credentials = $1 WHERE code = 'PAYOS'",
+        {"checksum_key": "clear-checksum-key"},
+    )
+    assert await partners_service.seal_stored_credentials(conn) == 1
+    stored = await conn.fetchval("SELECT credentials FROM partner WHERE code = 'PAYOS'")
+    assert stored["checksum_key"].startswith("g1:")
+    assert await partners_q.partner_credentials(conn, "PAYOS") == {
+        "checksum_key": "clear-checksum-key"
+    }
+    assert await partners_service.seal_stored_credentials(conn) == 0

@@ -17,6 +17,7 @@ from core.auth_router import router as auth_router
 from core.crypto import secret_key
 from core.middleware import BodyLimit, SecurityHeaders
 from core.settings import Settings, get_settings
+from merchants import notices
 from merchants import service as merchants_service
 from merchants.coverage_router import router as coverage_router
 from merchants.privacy_router import router as privacy_router
@@ -59,6 +60,7 @@ async def startup(app: FastAPI, settings: Settings) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The whole service, configured by `settings`."""
     settings = settings or get_settings()
+    notices.require_current(settings.notice_version)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -11,6 +11,10 @@ class StallNotFound(NotFound):
     code, title = "stall_not_found", "Stall not found"
 
 
+class NoticeNotFound(NotFound):
+    code, title = "notice_not_found", "No consent notice of this version"
+
+
 class StallCodeTaken(Conflict):
     code, title = "stall_code_taken", "This stall code is already registered in this market"
 

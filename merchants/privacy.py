@@ -11,7 +11,7 @@ consent_missing),
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import asyncpg
 from pydantic import BaseModel, Field
@@ -56,7 +56,7 @@ class ConsentMissing(Conflict):
 
 
 class ConsentGrant(schemas.Strict):
-    notice_version: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,20}$")]
+    notice_version: schemas.NoticeVersion
     purposes: list[schemas.Purpose] = Field(max_length=20)
     channel: Literal["tablet", "paper"] = "tablet"
 

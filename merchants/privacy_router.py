@@ -5,15 +5,35 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from core.auth import CurrentUser
 from core.db import get_conn
 from core.params import Id
-from merchants import privacy
+from merchants import errors, notices, privacy
 
 router = APIRouter(prefix="/api", tags=["personal data"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
+
+
+@router.get("/consent-notice", response_model=notices.Notice)
+async def current_notice(request: Request) -> notices.Notice:
+    """The consent notice to read to a stallholder now (public: it is what they are told)."""
+    version = request.app.state.settings.notice_version
+    notice = notices.get(version, current=version)
+    assert notice is not None  # checked at start-up
+    return notice
+
+
+@router.get("/consent-notices/{version}", response_model=notices.Notice)
+async def notice_by_version(
+    version: Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,20}$")], request: Request
+) -> notices.Notice:
+    """A notice by version: what a recorded consent was given under."""
+    notice = notices.get(version, current=request.app.state.settings.notice_version)
+    if notice is None:
+        raise errors.NoticeNotFound(f"No consent notice {version}.")
+    return notice
 
 
 @router.get("/stallholders/{stallholder_id}/consents", response_model=privacy.Consents)

@@ -13,6 +13,7 @@ from pydantic_core import PydanticCustomError
 
 from core.errors import own_code
 from core.text import normalize, strip_marks
+from merchants import notices
 from qr import banks
 from qr.payload import MOMO_BIN
 
@@ -229,8 +230,23 @@ class PaymentAccountIn(Strict):
         return self
 
 
+def _notice_version(value: str) -> str:
+    if not notices.known(value):
+        raise _fail(
+            "unknown_notice_version",
+            "This consent notice version is not one we published; reload the app to get the "
+            "current notice and read it to the stallholder.",
+        )
+    return value
+
+
+NoticeVersion = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9._-]{1,20}$"), AfterValidator(_notice_version)
+]
+
+
 class ConsentIn(Strict):
-    notice_version: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,20}$")]
+    notice_version: NoticeVersion
     purposes: list[Purpose] = Field(max_length=20)
 
 

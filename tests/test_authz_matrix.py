@@ -139,6 +139,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("PATCH", _STALL): only(*FIELD, json={"goods": "Cá"}, headers={"If-Match": "999"}),
     ("POST", _STALL + "/payment-accounts"): only(*FIELD, json=_new_account),
     # --- personal data: consent (field roles), rights (admins, managers in scope)
+    ("GET", "/api/consent-notice"): everyone(),  # what stallholders are told is public
+    ("GET", "/api/consent-notices/{version}"): everyone(),
     ("GET", _HOLDER + "/consents"): only(*FIELD),
     ("POST", _HOLDER + "/consents"): only(
         *FIELD, json={"notice_version": "2026-01", "purposes": ["share_partner:MB"]}
@@ -267,6 +269,7 @@ async def seeded(client, conn, auth, markets) -> dict[str, Any]:
         "user_id": partner_id,
         "key_id": spare_key.json()["id"],
         "code": "MB",
+        "version": "2026-01",
         "partner_api_key": caller_key.json()["key"],
         "deactivated_user": gone,
     }

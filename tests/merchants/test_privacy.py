@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from core import crypto
-from merchants import privacy
+from merchants import notices, privacy
 from tests.conftest import stall_body
 
 NAME = "Lưu Thị Ngọc Thùy"
@@ -140,7 +140,7 @@ async def test_consents_are_recorded_per_purpose_with_notice_time_and_collector(
         assert c["granted_at"] and c["withdrawn_at"] is None and c["channel"] == "tablet"
 
 
-async def test_grant_needs_ticked_purposes(client, auth, markets):
+async def test_grant_needs_ticked_purposes(client, auth, markets, monkeypatch):
     headers = await auth("volunteer")
     stall = await register(client, headers, markets["one"])
     url = f"/api/stallholders/{stall['holder']['id']}/consents"
@@ -154,6 +154,15 @@ async def test_grant_needs_ticked_purposes(client, auth, markets):
     assert unknown.status_code == 422 and unknown.json()["code"] == "invalid_purpose"
     no_notice = await client.post(url, json={"purposes": ["share_partner:MB"]}, headers=headers)
     assert no_notice.status_code == 422
+    unpublished = await client.post(
+        url, json={"notice_version": "2031-09", "purposes": ["share_partner:MB"]}, headers=headers
+    )
+    assert unpublished.status_code == 422
+    assert unpublished.json()["code"] == "unknown_notice_version"
+    assert unpublished.json()["field"] == "notice_version"
+    # A later notice, published after the stall registered (consent under 2026-01).
+    published = notices._all() | {"2026-02": notices._all()["2026-01"]}
+    monkeypatch.setattr(notices, "_all", lambda: published)
 
     granted = await client.post(
         url,
@@ -532,3 +541,36 @@ async def test_an_erased_stall_can_still_be_edited_without_bringing_data_back(
     )
     assert erased.status_code == 200 and r.status_code == 200, r.text
     assert r.json()["status"] == "vacant" and r.json()["holder"]["full_name"] is None
+
+
+async def test_the_consent_notice_is_served_and_registration_needs_a_published_one(
+    client, auth, markets
+):
+    """The tablet shows the server's notice; a consent names a version the server published."""
+    r = await client.get("/api/consent-notice")  # public: it is what stallholders are told
+    assert r.status_code == 200
+    notice = r.json()
+    assert notice["version"] == "2026-01" and notice["current"] is True
+    assert notice["vi"] and notice["en"] and "CCCD" in " ".join(notice["vi"])
+    assert (await client.get("/api/consent-notices/2026-01")).json() == notice
+    missing = await client.get("/api/consent-notices/1999-01")
+    assert missing.status_code == 404 and missing.json()["code"] == "notice_not_found"
+
+    headers = await auth("volunteer")
+    body = stall_body("N-1")
+    body["consent"]["notice_version"] = "2099-12"
+    r = await client.post(
+        f"/api/markets/{markets['one']}/stalls",
+        json=body,
+        headers=headers | {"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert r.status_code == 422 and r.json()["code"] == "unknown_notice_version"
+    assert r.json()["field"] == "consent.notice_version"
+
+
+def test_an_app_will_not_start_with_a_notice_version_it_cannot_show(tmp_path):
+    from main import create_app
+    from tests.conftest import make_settings
+
+    with pytest.raises(RuntimeError, match="NOTICE_VERSION"):
+        create_app(make_settings(tmp_path, None, notice_version="2099-12"))

@@ -2,7 +2,7 @@
 // Hash routes keep it one page, so it keeps working from the service worker's cache when offline.
 
 import { h, toast, dropToast } from "./lib/dom.js";
-import { t, applyStatic } from "./lib/i18n.js";
+import { t, applyStatic, setNotice, noticeVersion } from "./lib/i18n.js";
 import * as api from "./lib/api.js";
 import * as outbox from "./lib/outbox.js";
 import * as shell from "./lib/shell.js";
@@ -39,6 +39,13 @@ const ctx = {
       ctx.banks = Array.isArray(got.value) ? got.value : [];
     } catch { ctx.banks = api.cache.value("banks") || []; }
     return ctx.banks;
+  },
+  async loadNotice() {
+    try {
+      const got = await api.cachedGet("notice", "/api/consent-notice");
+      setNotice(got.value);
+    } catch { setNotice(api.cache.value("notice")); }
+    return noticeVersion();
   },
   async loadPartners() {
     if (ctx.partners.length) return ctx.partners;
@@ -148,7 +155,8 @@ async function start(message) {
   drawTopbar();
   ctx.me = await shell.ensureUser(main, { message });
   drawTopbar();
-  await ctx.loadMarkets().catch(() => null);
+  // Markets and the consent notice now, so a tablet that goes offline later can still register.
+  await Promise.all([ctx.loadMarkets().catch(() => null), ctx.loadNotice()]);
   outbox.start();
   outbox.flush({ force: true });
   await route();

@@ -136,6 +136,7 @@ const vi = {
   gps_denied: "Không lấy được vị trí: chưa cho phép hoặc không có tín hiệu.",
   gps_unavailable: "Máy này không hỗ trợ lấy vị trí.",
   notice_heading: "Thông báo về dữ liệu cá nhân (đọc cho chủ sạp nghe)",
+  notice_missing: "Chưa tải được thông báo về dữ liệu cá nhân. Hãy kết nối mạng rồi mở lại trang này trước khi đăng ký.",
   consent_intro: "Chỉ đánh dấu những gì chủ sạp đồng ý. Ô đầu tiên là bắt buộc để đăng ký.",
   consent_sign_note: "Không đồng ý ô thứ hai thì sạp vẫn được đăng ký, nhưng không in được biển mã QR.",
   purpose_registration: "Đồng ý đăng ký sạp vào chương trình chợ không dùng tiền mặt",
@@ -428,6 +429,7 @@ const en = {
   gps_denied: "Could not get the location: not allowed or no signal.",
   gps_unavailable: "This device cannot give a location.",
   notice_heading: "Personal data notice (read it to the stallholder)",
+  notice_missing: "The personal data notice has not been loaded yet. Connect to the network and reopen this page before registering.",
   consent_intro: "Tick only what the stallholder agrees to. The first box is required to register.",
   consent_sign_note: "Without the second box the stall is still registered, but no QR sign can be printed.",
   purpose_registration: "Agrees to register the stall in the cashless market programme",
@@ -595,6 +597,8 @@ const errorsVi = {
   invalid_zone: "Khu gồm 1–20 chữ cái hoặc chữ số.",
   invalid_goods: "Mặt hàng tối đa 100 ký tự, không dùng biểu tượng cảm xúc.",
   invalid_purpose: "Mục đích đồng ý không hợp lệ.",
+  notice_missing: "Chưa tải được thông báo về dữ liệu cá nhân: kết nối mạng rồi mở lại trang.",
+  unknown_notice_version: "Thông báo dữ liệu cá nhân đã cũ hoặc không hợp lệ: tải lại ứng dụng và đọc thông báo mới cho chủ sạp.",
   consent_required: "Chủ sạp phải đồng ý đăng ký (ô đầu tiên) thì mới lưu được.",
   stall_code_taken: "Mã sạp này đã được đăng ký ở chợ này. Kiểm tra lại mã sạp.",
   possible_duplicate: "Số điện thoại này đã có ở một sạp khác trong chợ.",
@@ -641,6 +645,8 @@ const errorsEn = {
   invalid_zone: "A zone is 1–20 letters or digits.",
   invalid_goods: "Goods: up to 100 characters, no emoji.",
   invalid_purpose: "Invalid consent purpose.",
+  notice_missing: "The personal data notice is not loaded: connect and reopen the page.",
+  unknown_notice_version: "The data notice is out of date or unknown: reload the app and read the current notice to the stallholder.",
   consent_required: "The stallholder must agree to registration (first box) before saving.",
   stall_code_taken: "This stall code is already registered in this market. Check the code.",
   possible_duplicate: "This phone number is already on another stall in this market.",
@@ -676,21 +682,14 @@ const errorsEn = {
   bank_incomplete: "Choose the bank and type the account number (or leave the whole account part empty).",
 };
 
-export const NOTICE_VERSION = "2026-01";
-const notice = {
-  vi: [
-    "Ban quản lý chợ và chương trình Chợ Số (UBND thành phố Đà Nẵng) thu thập họ tên, số điện thoại và tài khoản nhận tiền của chủ sạp.",
-    "Mục đích: (1) đăng ký sạp vào chương trình chợ không dùng tiền mặt; (2) in biển mã QR — họ tên, tên và số tài khoản sẽ hiện công khai trên biển; (3) báo cáo số liệu tổng hợp cho chợ, phường, thành phố.",
-    "Thông tin chỉ được chia sẻ với ngân hàng, ví hoặc đối tác khi chủ sạp đồng ý riêng. Chúng tôi không thu ảnh hay số CCCD.",
-    "Chủ sạp có quyền xem, sửa, xóa thông tin và rút lại đồng ý bất cứ lúc nào, bằng cách báo Ban quản lý chợ. Không đồng ý thì không bị ảnh hưởng việc buôn bán.",
-  ],
-  en: [
-    "The market board and the Chợ Số programme (Đà Nẵng People's Committee) collect the stallholder's name, phone number and payment account.",
-    "Purposes: (1) register the stall in the cashless market programme; (2) print the QR sign — the name and account name and number appear publicly on it; (3) report summary figures to the market, ward and city.",
-    "Data is shared with a bank, wallet or partner only when the stallholder agrees separately. We never collect a citizen ID card or its number.",
-    "The stallholder may see, correct or delete the data and withdraw consent at any time by telling the market board. Saying no does not affect their trading.",
-  ],
-};
+// The consent notice comes from the server (GET /api/consent-notice, kept for offline use): one
+// text per version, and the version the stallholder was read is the one their consent records.
+let notice = null;
+
+export function setNotice(value) {
+  notice = value && Array.isArray(value.vi) && Array.isArray(value.en) ? value : null;
+}
+export function noticeVersion() { return notice ? notice.version : null; }
 
 let lang = localStorage.getItem(KEY) === "en" ? "en" : "vi";
 
@@ -712,7 +711,7 @@ export function hasErrorText(code) {
   return code in errorsVi;
 }
 
-export function noticeText() { return notice[lang]; }
+export function noticeText() { return notice ? notice[lang] : []; }
 
 export function setLang(value) {
   lang = value === "en" ? "en" : "vi";

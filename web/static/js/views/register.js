@@ -2,7 +2,7 @@
 // registration in the outbox with its Idempotency-Key and sends it when the network allows.
 
 import { h, mount, toast, debounce, announce } from "../lib/dom.js";
-import { t, noticeText, NOTICE_VERSION, errorText } from "../lib/i18n.js";
+import { t, noticeText, noticeVersion, errorText } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import { accountName, looksLikePhone } from "../lib/text.js";
@@ -25,6 +25,7 @@ export const FIELD_MAP = {
   "payment_accounts.*.reference": "f-ref",
   payment_accounts: "f-bank",
   "consent.purposes": "f-consent",
+  "consent.notice_version": "f-consent",
   consent: "f-consent",
   location: "f-gps",
 };
@@ -65,7 +66,7 @@ export function buildBody(st) {
     stall_code: st.stall_code.trim(),
     holder: { full_name: st.full_name.trim() },
     payment_accounts: [],
-    consent: { notice_version: NOTICE_VERSION, purposes: [...st.purposes] },
+    consent: { notice_version: noticeVersion(), purposes: [...st.purposes] },
   };
   if (st.zone) body.zone = st.zone;
   if (st.goods.trim()) body.goods = st.goods.trim();
@@ -105,7 +106,7 @@ export async function registerView(ctx, marketId, recordId) {
   if (!ctx.market(marketId)) await ctx.loadMarkets().catch(() => null);
   const market = ctx.market(marketId) || await api.getJSON(`/api/markets/${marketId}`);
   ctx.setMarket(marketId);
-  const [banks, partners] = await Promise.all([ctx.loadBanks(), ctx.loadPartners()]);
+  const [banks, partners] = await Promise.all([ctx.loadBanks(), ctx.loadPartners(), ctx.loadNotice()]);
 
   const record = recordId ? await outbox.get(recordId) : null;
   const draftKey = `choso.draft.${ctx.me.username}.${record ? `fix.${record.id}` : `new.${marketId}`}`;
@@ -333,8 +334,10 @@ export async function registerView(ctx, marketId, recordId) {
         h("p", { class: "field-error", id: "f-gps-error", hidden: true }))),
     h("fieldset", { class: "card", id: "f-consent-field" }, h("legend", {}, "5. ", t("sec_consent")),
       h("section", { class: "notice", "aria-labelledby": "notice-h", tabindex: "0" },
-        h("h3", { id: "notice-h" }, t("notice_heading"), ` (${NOTICE_VERSION})`),
-        noticeText().map((p) => h("p", {}, p))),
+        h("h3", { id: "notice-h" }, t("notice_heading"), noticeVersion() ? ` (${noticeVersion()})` : ""),
+        noticeVersion()
+          ? noticeText().map((p) => h("p", {}, p))
+          : h("p", { class: "field-error", role: "alert" }, t("notice_missing"))),
       h("p", { class: "hint" }, t("consent_intro")),
       consentBox,
       h("p", { class: "hint" }, t("consent_sign_note")),
@@ -356,6 +359,7 @@ export async function registerView(ctx, marketId, recordId) {
     if (busy) return;
     clearErrors(form);
     const problems = validate(st);
+    if (!noticeVersion()) problems.push(["f-consent", "notice_missing"]);
     if (problems.length) {
       for (const [id, code] of problems) setError(id, errorText(code));
       formError.textContent = t("form_has_errors", { n: problems.length });

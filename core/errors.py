@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -119,6 +120,24 @@ _HTTP_CODES = {
 }
 
 
+def _documented_methods(app: FastAPI, path: str) -> set[str]:
+    """Methods the OpenAPI schema documents for paths matching `path` (templates compiled once)."""
+    compiled = getattr(app.state, "allow_patterns", None)
+    if compiled is None:
+        compiled = [
+            (
+                re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"),
+                {m.upper() for m in ops if m in _HTTP_METHODS},
+            )
+            for template, ops in app.openapi().get("paths", {}).items()
+        ]
+        app.state.allow_patterns = compiled
+    return {m for pattern, methods in compiled if pattern.match(path) for m in methods}
+
+
+_HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem+json."""
 
@@ -156,15 +175,16 @@ def install(app: FastAPI) -> None:
         return problem(422, code, "Invalid input", detail, field=first["field"], errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return problem(
-            exc.status_code,
-            code,
-            str(exc.detail),
-            str(exc.detail),
-            headers=getattr(exc, "headers", None),
-        )
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # The router answers with the first matching route's methods; a path often has
+            # several routes (GET and POST of /api/markets/{id}/stalls): list them all.
+            methods = set((headers or {}).get("Allow", "").replace(" ", "").split(","))
+            methods |= _documented_methods(request.app, request.url.path)
+            headers = dict(headers or {}) | {"Allow": ", ".join(sorted(m for m in methods if m))}
+        return problem(exc.status_code, code, str(exc.detail), str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -297,3 +297,18 @@ async def test_a_real_uvicorn_server_logs_no_query_strings():
     assert "HTTP Request: GET http://127.0.0.1:" in text and "/api/lookup?[redacted]" in text
     for secret in ("0123456789", "0905123456", "account_number=", "phone="):
         assert secret not in text  # ... without what the query string held
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/api/markets/1/stalls", "GET, POST"),  # two routes share the path
+        ("PUT", "/api/stalls/5", "GET, PATCH"),
+        ("DELETE", "/api/banks", "GET"),
+    ],
+)
+async def test_a_wrong_method_lists_every_method_of_the_path(client, method, path, allow):
+    r = await client.request(method, path)
+    assert r.status_code == 405 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "method_not_allowed"
+    assert r.headers["allow"] == allow

@@ -42,6 +42,7 @@ async def startup(app: FastAPI, settings: Settings) -> None:
     async with app.state.pool.acquire() as conn:
         await merchants_service.seal_stored_accounts(conn)
         await partners_service.seal_stored_credentials(conn)
+        await partners_service.sync_directory(conn)
         if settings.admin_username and settings.admin_password:
             user, created = await users.ensure_user(
                 conn,

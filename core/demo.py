@@ -13,7 +13,6 @@ from pathlib import Path
 import asyncpg
 
 from core import users
-from core.crypto import open_account
 from core.queries import User
 from qr.payload import MOMO_BIN
 
@@ -118,15 +117,14 @@ def _place(markets: list[dict]) -> None:
 
 async def load_if_empty(conn: asyncpg.Connection, *, stalls_per_market: int | None = None) -> bool:
     """Load markets, demo users and synthetic stalls into an empty database; False if it had markets."""
-    from merchants import schemas, service
+    from merchants import queries, schemas, service
 
-    if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM market)"):
+    if await queries.any_market(conn):
         return False
-    lock = await conn.fetchval("SELECT pg_try_advisory_lock(727000002)")
-    if not lock:
+    if not await queries.try_demo_lock(conn):
         return False
     try:
-        if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM market)"):
+        if await queries.any_market(conn):
             return False
         markets = load_markets()
         _place(markets)
@@ -198,7 +196,7 @@ async def load_if_empty(conn: asyncpg.Connection, *, stalls_per_market: int | No
         log.info("demo data loaded: %d markets", len(markets))
         return True
     finally:
-        await conn.execute("SELECT pg_advisory_unlock(727000002)")
+        await queries.release_demo_lock(conn)
 
 
 async def _units(conn: asyncpg.Connection, m: dict) -> None:
@@ -231,11 +229,8 @@ async def _units(conn: asyncpg.Connection, m: dict) -> None:
             parent_code=None,
         )
     if m.get("old_ward_code") and m.get("new_ward_code"):
-        await conn.execute(
-            "INSERT INTO admin_crosswalk (old_scheme, old_code, new_scheme, new_code) "
-            "VALUES ('2025-01', $1, '2025-07', $2) ON CONFLICT DO NOTHING",
-            str(m["old_ward_code"]),
-            str(m["new_ward_code"]),
+        await queries.insert_crosswalk(
+            conn, old_code=str(m["old_ward_code"]), new_code=str(m["new_ward_code"])
         )
 
 
@@ -311,19 +306,12 @@ async def _coverage_progress(
     conn: asyncpg.Connection, admin: User, ids: dict[str, int], plans: dict[str, _Plan]
 ) -> None:
     """Signs, scans, payments and fees in five steps over four weeks, with a daily snapshot each."""
-    from merchants import coverage
+    from merchants import coverage, queries
     from qr import payload
 
-    rows = await conn.fetch(
-        """SELECT s.id, s.market_id, a.id AS account_id, a.bin, a.account_number, a.reference
-           FROM stall s LEFT JOIN LATERAL (SELECT id, bin, account_number, reference FROM payment_account
-                                           WHERE stall_id = s.id ORDER BY position, id LIMIT 1) a
-                ON true
-           ORDER BY s.market_id, s.id"""
-    )
-    by_market: dict[int, list] = {}
-    for r in rows:
-        by_market.setdefault(r["market_id"], []).append(r)
+    by_market: dict[int, list[queries.StallFirstAccount]] = {}
+    for r in await queries.stalls_with_first_account(conn):
+        by_market.setdefault(r.market_id, []).append(r)
     now = datetime.now(UTC)
     done: dict[tuple[str, int], int] = {}
     for days_ago, share in _STAGES:
@@ -342,36 +330,30 @@ async def _coverage_progress(
                 start, upto = done.get((level, market_id), 0), min(n, round(pace * target * n))
                 for st in stalls[start:upto]:
                     if level == "issued":
-                        await coverage.sign_delivered_for(conn, user=admin, stall_id=st["id"])
-                    elif level == "verified" and st["account_id"] is not None:
+                        await coverage.sign_delivered_for(conn, user=admin, stall_id=st.id)
+                    elif level == "verified" and st.account_id is not None:
                         code = payload.encode(
-                            bin=st["bin"],
-                            account=open_account(st["account_number"]),
-                            reference=st["reference"],
+                            bin=st.bin, account=st.account_number, reference=st.reference
                         )
-                        await coverage.verify(conn, user=admin, stall_id=st["id"], payloads=[code])
+                        await coverage.verify(conn, user=admin, stall_id=st.id, payloads=[code])
                     elif level == "transacting":
-                        await coverage.record_payment(conn, stall_id=st["id"], occurred_at=at)
+                        await coverage.record_payment(conn, stall_id=st.id, occurred_at=at)
                     elif level == "fees":
                         await coverage.fees_cashless_for(
-                            conn, user=admin, stall_id=st["id"], value=True
+                            conn, user=admin, stall_id=st.id, value=True
                         )
                 done[(level, market_id)] = max(start, upto)
             if days_ago == 2 and plan.kind == "lapsed":
                 # Traders took their codes down (mid-2025): their accounts are no longer shown.
-                gone = [st["account_id"] for st in stalls[: n // 3] if st["account_id"] is not None]
-                await conn.execute(
-                    "UPDATE payment_account SET active = false WHERE id = any($1::bigint[])", gone
-                )
+                gone = [st.account_id for st in stalls[: n // 3] if st.account_id is not None]
+                await queries.deactivate_accounts(conn, gone)
                 for st in stalls[: n // 3]:
-                    await coverage.on_stall_changed(conn, stall_id=st["id"])
+                    await coverage.on_stall_changed(conn, stall_id=st.id)
             issued = done.get(("issued", market_id), 0)
             if days_ago == 7 and plan.kind == "in_progress" and issued > 2:
                 wrong = payload.encode(bin="970436", account="000111222")
                 try:
-                    await coverage.verify(
-                        conn, user=admin, stall_id=stalls[1]["id"], payloads=[wrong]
-                    )
+                    await coverage.verify(conn, user=admin, stall_id=stalls[1].id, payloads=[wrong])
                 except coverage.QrMismatch:
                     pass  # flagged for a return visit, as a volunteer would find it
         await coverage.reevaluate_all(conn, now=at)

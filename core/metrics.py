@@ -216,21 +216,17 @@ class _ScrapeTime(Collector):
             yield queue
 
 
-_QUEUE_EXISTS = """SELECT EXISTS (
-    SELECT 1 FROM information_schema.columns
-    WHERE table_schema = current_schema() AND table_name = 'partner_event'
-      AND column_name = 'processed_at')"""
-_QUEUE_COUNT = "SELECT count(*) FROM partner_event WHERE processed_at IS NULL"
-
-
 async def _read_database(pool: asyncpg.Pool | None) -> dict[str, float]:
     if pool is None:
         return {}
     try:
         async with pool.acquire(timeout=2) as conn:
             found: dict[str, float] = {"db_up": 1.0}
-            if await conn.fetchval(_QUEUE_EXISTS, timeout=2):
-                found["unprocessed"] = float(await conn.fetchval(_QUEUE_COUNT, timeout=5))
+            from partners import queries as partner_queries
+
+            queued = await partner_queries.unprocessed_event_count(conn, limit_s=5)
+            if queued is not None:
+                found["unprocessed"] = float(queued)
             return found
     except Exception:  # noqa: BLE001 - a scrape reports the database as down instead of failing
         return {"db_up": 0.0}

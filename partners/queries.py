@@ -54,6 +54,40 @@ async def partner_credentials(conn: asyncpg.Connection, code: str) -> dict[str, 
     return open_credentials(code, value) if value is not None else None
 
 
+async def add_directory_partners(
+    conn: asyncpg.Connection, rows: list[tuple[str, str, str, str, list[str]]]
+) -> list[str]:
+    """Insert (code, name, kind, scheme, bins) partners that do not exist yet, and give existing
+    ones the BINs they lack; returns the codes added."""
+    added = await conn.fetch(
+        """WITH new AS (
+               SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+                   AS n (code, name, kind, scheme)
+           ), added AS (
+               INSERT INTO partner (code, name, kind, scheme, bins)
+               SELECT n.code, n.name, n.kind, n.scheme,
+                      string_to_array(b.bins, ',')
+               FROM new n JOIN unnest($1::text[], $5::text[]) AS b (code, bins) USING (code)
+               ON CONFLICT (code) DO NOTHING
+               RETURNING code
+           ), widened AS (
+               UPDATE partner p SET bins = ARRAY(SELECT DISTINCT x FROM unnest(
+                          p.bins || string_to_array(b.bins, ',')) AS x ORDER BY 1),
+                      updated_at = clock_timestamp()
+               FROM unnest($1::text[], $5::text[]) AS b (code, bins)
+               WHERE p.code = b.code AND NOT string_to_array(b.bins, ',') <@ p.bins
+               RETURNING p.code
+           )
+           SELECT code FROM added ORDER BY code""",
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
+        [r[3] for r in rows],
+        [",".join(r[4]) for r in rows],
+    )
+    return [r["code"] for r in added]
+
+
 async def credentials_in_clear(conn: asyncpg.Connection) -> list[tuple[str, dict[str, str]]]:
     """(code, credentials) of partners with a credential stored before sealing (no `g1:`)."""
     rows = await conn.fetch(
@@ -701,4 +735,21 @@ async def set_name_check(
         account_id,
         check,
         bank_account_name,
+    )
+
+
+async def unprocessed_event_count(conn: asyncpg.Connection, *, limit_s: float) -> int | None:
+    """Partner messages received but not processed yet (None before the partners migration)."""
+    exists = await conn.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM information_schema.columns
+                          WHERE table_schema = current_schema() AND table_name = 'partner_event'
+                            AND column_name = 'processed_at')""",
+        timeout=limit_s,
+    )
+    if not exists:
+        return None
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM partner_event WHERE processed_at IS NULL", timeout=limit_s
+        )
     )

@@ -1308,3 +1308,15 @@ async def seal_stored_credentials(conn: asyncpg.Connection) -> int:
     if found:
         log.info("sealed the stored credentials of %d partners", len(found))
     return len(found)
+
+
+async def sync_directory(conn: asyncpg.Connection) -> list[str]:
+    """Banks and wallets that joined the bank directory (qr/data/banks.json) since the partner
+    registry was seeded become partners, and partners get BINs the directory added (start-up)."""
+    added = await queries.add_directory_partners(
+        conn,
+        [(p.code, p.name, p.kind, p.scheme, list(p.bins)) for p in registry.seed_rows()],
+    )
+    if added:
+        log.info("partners added from the bank directory: %s", ", ".join(added))
+    return added

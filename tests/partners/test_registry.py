@@ -301,3 +301,22 @@ async def test_credentials_stored_before_sealing_are_sealed_at_start_up(conn):
         "checksum_key": "clear-checksum-key"
     }
     assert await partners_service.seal_stored_credentials(conn) == 0
+
+
+async def test_banks_that_join_the_directory_become_partners_at_start_up(conn, monkeypatch):
+    assert await partners_service.sync_directory(conn) == []  # the migration seeded them all
+    rows = registry.seed_rows()
+    mb = next(r for r in rows if r.code == "MB")
+    grown = [r for r in rows if r.code != "MB"] + [
+        registry.SeedPartner(code="MB", name=mb.name, kind=mb.kind, scheme=mb.scheme,
+                             bins=(*mb.bins, "970998")),
+        registry.SeedPartner(code="NEWBANK", name="New Bank", kind="bank", scheme="none",
+                             bins=("970999",)),
+    ]  # fmt: skip
+    monkeypatch.setattr(registry, "seed_rows", lambda: grown)
+
+    assert await partners_service.sync_directory(conn) == ["NEWBANK"]
+    assert await partners_service.sync_directory(conn) == []  # once
+    new = await conn.fetchrow("SELECT name, kind, scheme, bins FROM partner WHERE code = 'NEWBANK'")
+    assert tuple(new) == ("New Bank", "bank", "none", ["970999"])
+    assert "970998" in await conn.fetchval("SELECT bins FROM partner WHERE code = 'MB'")

@@ -28,6 +28,8 @@ import asyncpg
 import httpx
 from pydantic import SecretStr
 
+from core import crypto
+
 ROOT = Path(__file__).resolve().parent.parent
 WARDS = 94  # the new Thành phố Đà Nẵng has 94 commune-level units: same geography at both sizes
 DISTRICTS = 8
@@ -88,12 +90,18 @@ async def _seed(url: str, *, markets: int, stalls: int) -> float:
             per_market,
             list(ZONES),
         )
-        # Seven stalls in ten show an account; partner by stall id.
-        await conn.execute(
-            """INSERT INTO payment_account (stall_id, bin, account_number, partner_code)
-               SELECT id, '970422', lpad(id::text, 10, '0'), ($1::text[])[1 + id % 3]
-               FROM stall WHERE id % 10 < 7""",
-            list(PARTNERS),
+        # Seven stalls in ten show an account (stored sealed, as the app stores it); partner by
+        # stall id.
+        ids = [r[0] for r in await conn.fetch("SELECT id FROM stall WHERE id % 10 < 7 ORDER BY id")]
+        await conn.copy_records_to_table(
+            "payment_account",
+            columns=["stall_id", "bin", "account_number", "partner_code"],
+            records=[
+                (i, "970422", sealed, PARTNERS[i % 3])
+                for i, sealed in zip(
+                    ids, crypto.seal_accounts(f"{i:010d}" for i in ids), strict=True
+                )
+            ],
         )
         now = datetime.now(UTC)
         # Facts, and counted flags that agree with them (the same rules as coverage.levels_of).

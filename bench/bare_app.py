@@ -26,7 +26,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from core import db
-from merchants import coverage, queries, schemas
+from merchants import coverage, queries, schemas, service
 from partners.service import REGISTRATION_ONBOARDING
 
 _LEVELS = coverage.new_stall_levels()
@@ -127,7 +127,7 @@ def create_app() -> FastAPI:
                 counted_partners=done.counted_partners,
                 actor_id=user_id,
                 stall_id=done.stall.id,
-                after=body,
+                after=service._audit_view(done.stall),  # the masked view the app audits
                 name_check="disabled",
                 account_ids=[a.id for a in done.stall.payment_accounts],
                 idempotency_key=new.idempotency_key,

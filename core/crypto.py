@@ -116,13 +116,28 @@ class CredentialBox:
 
 _seal: AccountSeal | None = None
 _box: CredentialBox | None = None
+_fingerprint_key: bytes | None = None
+
+FINGERPRINT_VERSION = b"\x01"  # 33 bytes: version + HMAC; a bare 32-byte SHA-256 is from before
 
 
 def use_secret(secret: bytes) -> None:
     """Seal and open with keys derived from `secret` (the app's SECRET_KEY)."""
-    global _seal, _box
+    global _seal, _box, _fingerprint_key
     _seal = AccountSeal(secret)
     _box = CredentialBox(secret)
+    _fingerprint_key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"choso message fingerprint v1"
+    ).derive(secret)
+
+
+def fingerprint(data: bytes) -> bytes:
+    """A keyed fingerprint (HMAC-SHA256) of a message's content: equal content matches, and a
+    stored fingerprint cannot be used to guess the content (an account number) without the key."""
+    if _fingerprint_key is None:
+        use_secret(secret_key(get_settings()))
+    assert _fingerprint_key is not None
+    return FINGERPRINT_VERSION + hmac.new(_fingerprint_key, data, hashlib.sha256).digest()
 
 
 def account_seal() -> AccountSeal:

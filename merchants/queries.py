@@ -623,23 +623,32 @@ async def sealed_checks_state(conn: asyncpg.Connection) -> bool | None:
     )
 
 
+# Sealing a large database takes a while once: no statement timeout for it (the pool has one).
+_SEALING_LIMIT_S = 6 * 3600
+
+
 async def lock_sealing(conn: asyncpg.Connection) -> None:
-    """One process seals at a time (workers start together); held until the transaction ends."""
-    await conn.execute("SELECT pg_advisory_xact_lock(727000006)")
+    """One process seals at a time (workers start together and wait for the first); held until
+    the transaction ends."""
+    await conn.execute("SELECT pg_advisory_xact_lock(727000006)", timeout=_SEALING_LIMIT_S)
 
 
 async def unsealed_values(conn: asyncpg.Connection) -> dict[str, list[tuple[int, str]]]:
     """(id, value) of every stored text that still holds an account number in clear, by table."""
     found: dict[str, list[tuple[int, str]]] = {}
+    # An erased account's number is exactly '~' and its id in hex (privacy_queries.scrub_accounts);
+    # any other value, even one that starts with '~', was a number. Rows are locked, so an erasure
+    # by a process still running the old version waits instead of being overwritten.
     for table, sql in (
         ("payment_account", "SELECT id, account_number FROM payment_account "
-                            "WHERE account_number !~ '^(v1:|~)'"),
+                            "WHERE account_number !~ '^v1:' "
+                            "AND account_number <> '~' || to_hex(id) FOR UPDATE"),
         ("payment_event", "SELECT id, account_number FROM payment_event "
-                          "WHERE account_number IS NOT NULL AND account_number !~ '^v1:'"),
+                          "WHERE account_number !~ '^v1:' FOR UPDATE"),
         ("sign_print", "SELECT id, payload FROM sign_print "
-                       "WHERE payload !~ '^v1:' AND payload <> '[erased]'"),
+                       "WHERE payload !~ '^v1:' AND payload <> '[erased]' FOR UPDATE"),
     ):  # fmt: skip
-        found[table] = [(r[0], r[1]) for r in await conn.fetch(sql)]
+        found[table] = [(r[0], r[1]) for r in await conn.fetch(sql, timeout=_SEALING_LIMIT_S)]
     return found
 
 
@@ -656,7 +665,9 @@ _STORE_SEALED = {
 
 async def store_sealed(conn: asyncpg.Connection, table: str, rows: list[tuple[int, str]]) -> None:
     """Replace values by their sealed form (rows from unsealed_values, values sealed)."""
-    await conn.execute(_STORE_SEALED[table], [r[0] for r in rows], [r[1] for r in rows])
+    await conn.execute(
+        _STORE_SEALED[table], [r[0] for r in rows], [r[1] for r in rows], timeout=_SEALING_LIMIT_S
+    )
 
 
 async def unsealed_event_payloads(conn: asyncpg.Connection) -> list[tuple[int, dict]]:
@@ -664,20 +675,25 @@ async def unsealed_event_payloads(conn: asyncpg.Connection) -> list[tuple[int, d
     rows = await conn.fetch(
         """SELECT id, payload FROM partner_event
            WHERE payload->>'account_number' !~ '^v1:'
-              OR payload->'data'->>'account_number' !~ '^v1:'"""
+              OR payload->'data'->>'account_number' !~ '^v1:'
+           FOR UPDATE""",
+        timeout=_SEALING_LIMIT_S,
     )
     return [(r["id"], r["payload"]) for r in rows]
 
 
 async def store_event_payloads(conn: asyncpg.Connection, rows: list[tuple[int, dict]]) -> None:
-    await conn.executemany("UPDATE partner_event SET payload = $2 WHERE id = $1", rows)
+    await conn.executemany(
+        "UPDATE partner_event SET payload = $2 WHERE id = $1", rows, timeout=_SEALING_LIMIT_S
+    )
 
 
 async def validate_sealed_checks(conn: asyncpg.Connection) -> None:
     """Every row now satisfies the checks added NOT VALID by migration 0006."""
     await conn.execute(
         "ALTER TABLE payment_account VALIDATE CONSTRAINT payment_account_number_sealed_check; "
-        "ALTER TABLE payment_event VALIDATE CONSTRAINT payment_event_number_sealed_check"
+        "ALTER TABLE payment_event VALIDATE CONSTRAINT payment_event_number_sealed_check",
+        timeout=_SEALING_LIMIT_S,
     )
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import logging
+from collections.abc import Callable
 
 import asyncpg
 
+from core import crypto
 from core import queries as core_q
 from core.crypto import keyed_hash, seal_account, seal_text
 from core.errors import Invalid, PreconditionFailed
@@ -80,11 +83,27 @@ def search_text(
 
 
 def request_hash(market_id: int, body: schemas.StallCreate) -> bytes:
-    """Fingerprint of a registration request, to tell a retry from a reused key."""
+    """Fingerprint of a registration request, to tell a retry from a reused key. Keyed (the body
+    holds the account number and any CCCD, which a plain hash would let anyone guess back)."""
+    return crypto.fingerprint(_canonical_request(market_id, body))
+
+
+def _canonical_request(market_id: int, body: schemas.StallCreate) -> bytes:
     canonical = json.dumps(
         [market_id, body.model_dump(mode="json")], sort_keys=True, ensure_ascii=False
     )
-    return hashlib.sha256(canonical.encode()).digest()
+    return canonical.encode()
+
+
+def _same_request(
+    stored: bytes, fingerprint: bytes, market_id: int, body: schemas.StallCreate
+) -> bool:
+    """Fingerprints stored before they were keyed (a bare 32-byte SHA-256) are still honoured."""
+    if len(stored) == 32:
+        return hmac.compare_digest(
+            stored, hashlib.sha256(_canonical_request(market_id, body)).digest()
+        )
+    return hmac.compare_digest(stored, fingerprint)
 
 
 async def register_stall(
@@ -148,7 +167,10 @@ async def register_stall(
                 raise errors.MarketNotFound(f"No market with id {market_id}.")
             if not done.claimed:
                 earlier = await _replay(
-                    conn, user=user, key=idempotency_key, fingerprint=fingerprint
+                    conn,
+                    user=user,
+                    key=idempotency_key,
+                    same=lambda stored: _same_request(stored, fingerprint, market_id, body),
                 )
                 return earlier, True
             if done.missing_partners:
@@ -212,11 +234,11 @@ async def register_stall(
 
 
 async def _replay(
-    conn: asyncpg.Connection, *, user: User, key: str, fingerprint: bytes
+    conn: asyncpg.Connection, *, user: User, key: str, same: Callable[[bytes], bool]
 ) -> schemas.Stall:
     """The stall an earlier request with this key registered (same request), or 422 key reused."""
     record = await core_q.idempotency_record(conn, user_id=user.id, key=key)
-    if record is None or record.request_hash != fingerprint or record.resource_id is None:
+    if record is None or record.resource_id is None or not same(record.request_hash):
         raise errors.IdempotencyKeyReused(
             "This Idempotency-Key was already used with a different request; "
             "generate a new key for a new registration."
@@ -585,8 +607,14 @@ async def seal_stored_accounts(conn: asyncpg.Connection) -> int:
     Runs at start-up in every process; the first one does the work under a lock, then validates
     the database checks that keep numbers sealed, which later starts read as done.
     """
-    if await queries.sealed_checks_state(conn) is not False:
-        return 0  # validated already (or a schema older than 0006: nothing to seal into)
+    state = await queries.sealed_checks_state(conn)
+    if state is None:
+        raise RuntimeError(
+            "The database schema is older than this version of the app (it stores account "
+            "numbers sealed from migration 0006 on): run `alembic upgrade head` first."
+        )
+    if state:
+        return 0  # sealed and validated already
     async with conn.transaction():
         await queries.lock_sealing(conn)
         if await queries.sealed_checks_state(conn):

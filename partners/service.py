@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import logging
 import re
@@ -455,7 +456,21 @@ async def _record_payment(
 
 
 def _fingerprint(value: dict[str, Any]) -> bytes:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).digest()
+    """What tells a re-delivered message from a changed one: keyed (core/crypto.py), because the
+    content holds an account number."""
+    return crypto.fingerprint(_canonical(value))
+
+
+def _canonical(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, sort_keys=True, default=str).encode()
+
+
+def _same_message(stored: bytes, value: dict[str, Any], fingerprint: bytes) -> bool:
+    """Whether a stored fingerprint is this content's (fingerprints stored before they were keyed
+    are a bare SHA-256 and are still honoured, so a re-delivered old message stays a duplicate)."""
+    if len(stored) == 32:
+        return hmac.compare_digest(stored, hashlib.sha256(_canonical(value)).digest())
+    return hmac.compare_digest(stored, fingerprint)
 
 
 # ---------------------------------------------------------------- our own signed partner API
@@ -596,12 +611,12 @@ async def receive_own_event(
             type=event.type,
             payload=payload,
             fingerprint=fingerprint,
-            body_sha256=hashlib.sha256(raw_body).digest(),
+            body_sha256=crypto.fingerprint(raw_body),
         )
         if event_id is None:
             stored = await queries.stored_event(conn, partner_code=code, external_id=event.id)
             assert stored is not None
-            if stored.fingerprint != fingerprint:
+            if not _same_message(stored.fingerprint, payload, fingerprint):
                 raise errors.EventConflict(
                     f"Event {event.id} was already received with different content; use a new id."
                 )
@@ -767,7 +782,7 @@ async def receive_native(
         return NativeOutcome("bad_signature")  # signed, but not an id we can store
     partner = await queries.get_partner(conn, code)
     assert partner is not None
-    body_sha = hashlib.sha256(raw_bytes).digest()
+    body_sha = crypto.fingerprint(raw_bytes)  # keyed: the body holds an account number
     reference = _safe_reference(scheme, notice.reference)
     account_number = printable(notice.account_number, 40)
     payload = {
@@ -777,11 +792,10 @@ async def receive_native(
         "reference": reference,
         "occurred_at": notice.occurred_at.isoformat() if notice.occurred_at else None,
     }
-    fingerprint = _fingerprint(
-        {k: payload[k] for k in ("amount", "succeeded", "account_number", "reference")}
-    )
+    content = {k: payload[k] for k in ("amount", "succeeded", "account_number", "reference")}
+    fingerprint = _fingerprint(content)
     # A failed payment moved no money and its id may be reused (VNPay sends 0): key it by content.
-    external_id = notice.external_id if notice.succeeded else f"failed:{body_sha.hex()[:32]}"
+    external_id = notice.external_id if notice.succeeded else f"failed:{body_sha.hex()[2:34]}"
     async with conn.transaction():
         event_id = await queries.claim_event(
             conn,
@@ -795,7 +809,7 @@ async def receive_native(
         if event_id is None:
             stored = await queries.stored_event(conn, partner_code=code, external_id=external_id)
             assert stored is not None
-            if stored.fingerprint != fingerprint:
+            if not _same_message(stored.fingerprint, content, fingerprint):
                 return NativeOutcome("conflict")
             return NativeOutcome("duplicate", stored.result)
         match = Match(None, None)

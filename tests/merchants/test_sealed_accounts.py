@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import re
 import uuid
 
@@ -10,7 +12,7 @@ import asyncpg
 import pytest
 
 from core import crypto, db
-from merchants import service
+from merchants import schemas, service
 from partners import queries as partners_q
 from tests.conftest import TEST_SECRET, stall_body, with_database
 from tests.merchants.test_privacy import rows_containing
@@ -97,6 +99,8 @@ async def test_numbers_stored_before_sealing_are_sealed_at_start_up(server_url):
                        SELECT id, 'A-1', 'A-1', 'A-1' FROM market;
                    INSERT INTO payment_account (stall_id, bin, account_number)
                        SELECT id, '970422', '5550001111' FROM stall;
+                   INSERT INTO payment_account (stall_id, bin, account_number, position)
+                       SELECT id, '970436', '~77', 1 FROM stall;
                    INSERT INTO sign_print (stall_id, payment_account_id, payload, format)
                        SELECT stall_id, id, '0002...5550001111...6304ABCD', 'cli'
                        FROM payment_account;
@@ -108,19 +112,24 @@ async def test_numbers_stored_before_sealing_are_sealed_at_start_up(server_url):
                        VALUES ('MB', 'ev-1', 'payment.received',
                                '{"data": {"account_number": "5550002222"}}', '\\x00', '\\x00');"""
             )
+            # This version of the app refuses to run on that schema (it would write sealed numbers
+            # the old check refuses).
+            with pytest.raises(RuntimeError, match="alembic upgrade head"):
+                await service.seal_stored_accounts(conn)
             await conn.close()
             await asyncio.to_thread(db.migrate, url)
             conn = await db.connect(url)
             assert await rows_containing(conn, "5550001111")
             crypto.use_secret(TEST_SECRET.encode())
 
-            assert await service.seal_stored_accounts(conn) == 4
+            assert await service.seal_stored_accounts(conn) == 6  # 2 accounts, 2 prints, 2 messages
             assert await service.seal_stored_accounts(conn) == 0  # done once; later starts skip
             for clear in ("5550001111", "5550002222"):
                 assert await rows_containing(conn, clear) == [], clear
-            stored = await conn.fetchval("SELECT account_number FROM payment_account")
-            assert crypto.open_account(stored) == "5550001111"
-            printed = await conn.fetchval("SELECT payload FROM sign_print")
+            stored = await conn.fetch("SELECT account_number FROM payment_account ORDER BY id")
+            assert [crypto.open_account(r[0]) for r in stored] == ["5550001111", "~77"]
+            assert all(r[0].startswith("v1:") for r in stored)  # '~77' was a number, not erased
+            printed = await conn.fetchval("SELECT payload FROM sign_print ORDER BY id LIMIT 1")
             assert crypto.open_text(printed) == "0002...5550001111...6304ABCD"
             payload = await conn.fetchval("SELECT payload FROM partner_event")
             assert crypto.open_account(payload["data"]["account_number"]) == "5550002222"
@@ -129,10 +138,49 @@ async def test_numbers_stored_before_sealing_are_sealed_at_start_up(server_url):
                 ["payment_account_number_sealed_check", "payment_event_number_sealed_check"],
             )
             with pytest.raises(asyncpg.CheckViolationError):  # a number in clear is refused
-                await conn.execute("UPDATE payment_account SET account_number = '5550001111'")
+                await conn.execute(
+                    "UPDATE payment_account SET account_number = '5550001111' WHERE position = 0"
+                )
         finally:
             await conn.close()
     finally:
         admin = await asyncpg.connect(server_url)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def test_a_registration_fingerprint_is_keyed_and_old_ones_still_replay(
+    client, conn, auth, markets
+):
+    """The stored request fingerprint covers the account number and any CCCD: keyed, so it
+    cannot be guessed back; one stored before (a bare SHA-256) still replays a retry."""
+    headers = await auth("volunteer")
+    body = stall_body("F-1", holder={"full_name": "Lưu Thị Ngọc Thùy", "cccd": "048190001234"})
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    first = await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=body, headers=headers | key
+    )
+    assert first.status_code == 201, first.text
+    stored = await conn.fetchval(
+        "SELECT request_hash FROM idempotency_key WHERE key = $1", key["Idempotency-Key"]
+    )
+    parsed = schemas.StallCreate.model_validate(body)
+    plain = hashlib.sha256(
+        json.dumps(
+            [markets["one"], parsed.model_dump(mode="json")], sort_keys=True, ensure_ascii=False
+        ).encode()
+    ).digest()
+    assert len(stored) == 33 and plain not in stored
+
+    await conn.execute(  # as stored by an earlier version
+        "UPDATE idempotency_key SET request_hash = $2 WHERE key = $1", key["Idempotency-Key"], plain
+    )
+    again = await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=body, headers=headers | key
+    )
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    other = await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=body | {"goods": "Cá"}, headers=headers | key
+    )
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 import time
@@ -455,3 +456,35 @@ async def test_text_the_database_cannot_store_is_422_not_500(client, conn, marke
     assert r.status_code == 422, r.text
     assert r.json()["code"] == "invalid_event"
     assert await counts(conn) == before
+
+
+async def test_fingerprints_are_keyed_and_old_unkeyed_ones_still_match(
+    client, conn, markets, enabled
+):
+    """A stored fingerprint must not let anyone guess the account number back (it is keyed);
+    one stored before fingerprints were keyed (a bare SHA-256) still tells a retry from a change."""
+    await register(
+        client, enabled, markets["one"], "E-9", [{"bin": "970422", "account_number": "800900"}]
+    )
+    body = event("account.activated", {"bin": "970422", "account_number": "800900"})
+    assert (await send(client, body)).status_code == 202
+    stored = await conn.fetchrow(
+        "SELECT fingerprint, body_sha256 FROM partner_event WHERE external_id = $1", body["id"]
+    )
+    # What the fingerprint covers: the type, the time in UTC and the data fields we keep.
+    content = {
+        "type": body["type"],
+        "occurred_at": "2026-11-27T02:30:00+00:00",
+        "data": body["data"],
+    }
+    plain = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).digest()
+    assert len(stored["fingerprint"]) == 33 and plain not in stored["fingerprint"]
+    assert len(stored["body_sha256"]) == 33
+
+    await conn.execute(  # as stored by an earlier version
+        "UPDATE partner_event SET fingerprint = $2 WHERE external_id = $1", body["id"], plain
+    )
+    again = await send(client, body)
+    assert again.status_code == 202 and again.json()["status"] == "duplicate"
+    changed = await send(client, body | {"type": "account.deactivated"})
+    assert changed.status_code == 409 and changed.json()["code"] == "event_conflict"

@@ -42,7 +42,7 @@ function blankState() {
   return {
     zone: "", stall_code: "", goods: "", full_name: "", phone: "", bin: "", account_number: "", reference: "", service: "account",
     account_name: "", account_name_dirty: false, partner_code: "", partner_touched: false,
-    location: null, purposes: [], confirm_duplicate: false, record_id: null,
+    location: null, purposes: [], confirm_duplicate: false, record_id: null, notice_version: null,
   };
 }
 
@@ -57,6 +57,8 @@ function stateFromBody(body) {
     account_name_dirty: !!acc.account_name && acc.account_name !== accountName(body.holder && body.holder.full_name),
     partner_code: acc.partner_code || "", partner_touched: true, location: body.location || null,
     purposes: (body.consent && body.consent.purposes) || [], confirm_duplicate: !!body.confirm_duplicate,
+    // A queued registration being fixed keeps the notice its consent was given under.
+    notice_version: (body.consent && body.consent.notice_version) || null,
   });
   return st;
 }
@@ -66,7 +68,7 @@ export function buildBody(st) {
     stall_code: st.stall_code.trim(),
     holder: { full_name: st.full_name.trim() },
     payment_accounts: [],
-    consent: { notice_version: noticeVersion(), purposes: [...st.purposes] },
+    consent: { notice_version: st.notice_version || noticeVersion(), purposes: [...st.purposes] },
   };
   if (st.zone) body.zone = st.zone;
   if (st.goods.trim()) body.goods = st.goods.trim();
@@ -337,7 +339,10 @@ export async function registerView(ctx, marketId, recordId) {
         h("h3", { id: "notice-h" }, t("notice_heading"), noticeVersion() ? ` (${noticeVersion()})` : ""),
         noticeVersion()
           ? noticeText().map((p) => h("p", {}, p))
-          : h("p", { class: "field-error", role: "alert" }, t("notice_missing"))),
+          : h("p", { class: "field-error", role: "alert" }, t("notice_missing")),
+        st.notice_version && st.notice_version !== noticeVersion()
+          ? h("p", { class: "hint" }, t("notice_recorded", { v: st.notice_version }))
+          : null),
       h("p", { class: "hint" }, t("consent_intro")),
       consentBox,
       h("p", { class: "hint" }, t("consent_sign_note")),
@@ -359,7 +364,7 @@ export async function registerView(ctx, marketId, recordId) {
     if (busy) return;
     clearErrors(form);
     const problems = validate(st);
-    if (!noticeVersion()) problems.push(["f-consent", "notice_missing"]);
+    if (!st.notice_version && !noticeVersion()) problems.push(["f-consent", "notice_missing"]);
     if (problems.length) {
       for (const [id, code] of problems) setError(id, errorText(code));
       formError.textContent = t("form_has_errors", { n: problems.length });

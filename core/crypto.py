@@ -131,29 +131,34 @@ def use_secret(secret: bytes) -> None:
     ).derive(secret)
 
 
+def _keys() -> tuple[AccountSeal, CredentialBox, bytes]:
+    """The process's keys; without use_secret, from the environment's settings (CLI tools)."""
+    if _seal is None or _box is None or _fingerprint_key is None:
+        use_secret(secret_key(get_settings()))
+    assert _seal is not None and _box is not None and _fingerprint_key is not None
+    return _seal, _box, _fingerprint_key
+
+
 def fingerprint(data: bytes) -> bytes:
     """A keyed fingerprint (HMAC-SHA256) of a message's content: equal content matches, and a
     stored fingerprint cannot be used to guess the content (an account number) without the key."""
-    if _fingerprint_key is None:
-        use_secret(secret_key(get_settings()))
-    assert _fingerprint_key is not None
-    return FINGERPRINT_VERSION + hmac.new(_fingerprint_key, data, hashlib.sha256).digest()
+    return FINGERPRINT_VERSION + hmac.new(_keys()[2], data, hashlib.sha256).digest()
+
+
+def fingerprint_matches(stored: bytes, data: bytes) -> bool:
+    """Whether a stored fingerprint is this content's. One stored before fingerprints were keyed
+    (a bare 32-byte SHA-256) is still honoured, so a retry across the upgrade stays a retry."""
+    if len(stored) == 32:
+        return hmac.compare_digest(stored, hashlib.sha256(data).digest())
+    return hmac.compare_digest(stored, fingerprint(data))
 
 
 def account_seal() -> AccountSeal:
-    """The process's seal; without use_secret, from the environment's settings (CLI tools)."""
-    if _seal is None:
-        use_secret(secret_key(get_settings()))
-    assert _seal is not None
-    return _seal
+    return _keys()[0]
 
 
 def credential_box() -> CredentialBox:
-    """The process's credential box (see account_seal)."""
-    if _box is None:
-        use_secret(secret_key(get_settings()))
-    assert _box is not None
-    return _box
+    return _keys()[1]
 
 
 def seal_credentials(code: str, credentials: dict[str, str]) -> dict[str, str]:
@@ -171,9 +176,8 @@ def seal_account(number: str) -> str:
     return account_seal().seal(number)
 
 
-def seal_text(value: str) -> str:
-    """Any text that carries an account number (a printed payload), sealed the same way."""
-    return account_seal().seal(value)
+# Any text that carries an account number (a printed payload) is sealed the same way.
+seal_text = seal_account
 
 
 def seal_account_or_none(number: str | None) -> str | None:
@@ -185,13 +189,27 @@ def seal_accounts(numbers: Iterable[str]) -> list[str]:
     return [seal.seal(n) for n in numbers]
 
 
+def seal_numbers_in(message: dict, *, skip_sealed: bool = False) -> dict:
+    """A partner message as stored: the account number it names (top level, or under `data` in
+    our own API) sealed. skip_sealed: leave values already sealed (sealing rows written before)."""
+
+    def sealed(holder: dict) -> dict:
+        number = holder.get("account_number")
+        if not isinstance(number, str) or (skip_sealed and number.startswith(SEALED_PREFIX)):
+            return holder
+        return holder | {"account_number": seal_account(number)}
+
+    out = sealed(dict(message))
+    if isinstance(out.get("data"), dict):
+        out["data"] = sealed(out["data"])
+    return out
+
+
 def open_account(stored: str) -> str:
     return account_seal().open(stored)
 
 
-def open_text(stored: str) -> str:
-    """A text sealed with seal_text."""
-    return account_seal().open(stored)
+open_text = open_account
 
 
 def open_account_or_none(stored: str | None) -> str | None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import logging
 from collections.abc import Callable
@@ -95,17 +93,6 @@ def _canonical_request(market_id: int, body: schemas.StallCreate) -> bytes:
     return canonical.encode()
 
 
-def _same_request(
-    stored: bytes, fingerprint: bytes, market_id: int, body: schemas.StallCreate
-) -> bool:
-    """Fingerprints stored before they were keyed (a bare 32-byte SHA-256) are still honoured."""
-    if len(stored) == 32:
-        return hmac.compare_digest(
-            stored, hashlib.sha256(_canonical_request(market_id, body)).digest()
-        )
-    return hmac.compare_digest(stored, fingerprint)
-
-
 async def register_stall(
     conn: asyncpg.Connection,
     *,
@@ -170,7 +157,9 @@ async def register_stall(
                     conn,
                     user=user,
                     key=idempotency_key,
-                    same=lambda stored: _same_request(stored, fingerprint, market_id, body),
+                    same=lambda stored: crypto.fingerprint_matches(
+                        stored, _canonical_request(market_id, body)
+                    ),
                 )
                 return earlier, True
             if done.missing_partners:
@@ -625,19 +614,10 @@ async def seal_stored_accounts(conn: asyncpg.Connection) -> int:
             await queries.store_sealed(conn, table, [(i, seal(v)) for i, v in rows])
             sealed += len(rows)
         events = await queries.unsealed_event_payloads(conn)
-        await queries.store_event_payloads(conn, [(i, _sealed_event(p)) for i, p in events])
+        await queries.store_event_payloads(
+            conn, [(i, crypto.seal_numbers_in(p, skip_sealed=True)) for i, p in events]
+        )
         await queries.validate_sealed_checks(conn)
     if sealed or events:
         log.info("sealed %d stored account numbers and %d partner messages", sealed, len(events))
     return sealed + len(events)
-
-
-def _sealed_event(payload: dict) -> dict:
-    """A stored partner message with any account number still in clear sealed."""
-    payload = dict(payload)
-    for holder in (payload, payload.get("data")):
-        if isinstance(holder, dict):
-            number = holder.get("account_number")
-            if isinstance(number, str) and not number.startswith("v1:"):
-                holder["account_number"] = seal_account(number)
-    return payload

@@ -18,6 +18,7 @@ from core.crypto import (
     seal_account_or_none,
     seal_accounts,
     seal_credentials,
+    seal_numbers_in,
 )
 from partners import schemas
 
@@ -440,17 +441,6 @@ class StoredEvent:
     result: str | None
 
 
-def sealed_payload(payload: dict[str, Any]) -> dict[str, Any]:
-    """A message as stored: the account number it names (own API: under data) sealed."""
-    sealed = dict(payload)
-    if isinstance(sealed.get("account_number"), str):
-        sealed["account_number"] = seal_account(sealed["account_number"])
-    data = sealed.get("data")
-    if isinstance(data, dict) and isinstance(data.get("account_number"), str):
-        sealed["data"] = data | {"account_number": seal_account(data["account_number"])}
-    return sealed
-
-
 async def claim_event(
     conn: asyncpg.Connection,
     *,
@@ -474,7 +464,7 @@ async def claim_event(
         partner_code,
         external_id,
         type,
-        sealed_payload(payload),
+        seal_numbers_in(payload),
         fingerprint,
         body_sha256,
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import json
 import logging
 import re
@@ -465,14 +464,6 @@ def _canonical(value: dict[str, Any]) -> bytes:
     return json.dumps(value, sort_keys=True, default=str).encode()
 
 
-def _same_message(stored: bytes, value: dict[str, Any], fingerprint: bytes) -> bool:
-    """Whether a stored fingerprint is this content's (fingerprints stored before they were keyed
-    are a bare SHA-256 and are still honoured, so a re-delivered old message stays a duplicate)."""
-    if len(stored) == 32:
-        return hmac.compare_digest(stored, hashlib.sha256(_canonical(value)).digest())
-    return hmac.compare_digest(stored, fingerprint)
-
-
 # ---------------------------------------------------------------- our own signed partner API
 
 _OWN_DATA_FIELDS = ("bin", "account_number", "stall_id", "amount", "reference", "staff_name")
@@ -616,7 +607,7 @@ async def receive_own_event(
         if event_id is None:
             stored = await queries.stored_event(conn, partner_code=code, external_id=event.id)
             assert stored is not None
-            if not _same_message(stored.fingerprint, payload, fingerprint):
+            if not crypto.fingerprint_matches(stored.fingerprint, _canonical(payload)):
                 raise errors.EventConflict(
                     f"Event {event.id} was already received with different content; use a new id."
                 )
@@ -809,7 +800,7 @@ async def receive_native(
         if event_id is None:
             stored = await queries.stored_event(conn, partner_code=code, external_id=external_id)
             assert stored is not None
-            if not _same_message(stored.fingerprint, content, fingerprint):
+            if not crypto.fingerprint_matches(stored.fingerprint, _canonical(content)):
                 return NativeOutcome("conflict")
             return NativeOutcome("duplicate", stored.result)
         match = Match(None, None)

@@ -3,46 +3,55 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import FastAPI, Request
+import swagger_ui_bundle
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
-from core import crypto, db, errors, metrics, users
+from core import db, errors, users
 from core.auth_router import router as auth_router
-from core.crypto import secret_key
+from core.crypto import Keys, secret_key
 from core.middleware import BodyLimit, SecurityHeaders
 from core.settings import Settings, get_settings
-from merchants import notices
-from merchants import service as merchants_service
-from merchants.coverage_router import router as coverage_router
-from merchants.privacy_router import router as privacy_router
+from core.state import AppState, State, attach, state_of
+from coverage import job
+from coverage.router import router as coverage_router
+from merchants import accounts
 from merchants.router import router as merchants_router
-from partners import service as partners_service
+from merchants.router import signs_router
+from ops import demo, metrics
+from partners import registry
 from partners.router import router as partners_router
+from privacy import notices
+from privacy.router import router as privacy_router
 from qr.router import router as qr_router
 from web.router import router as web_router
 
 log = logging.getLogger("choso")
+JOB_INTERVAL_S = 3600  # the coverage job: transacting windows expire with time alone
 
 
-async def startup(app: FastAPI, settings: Settings) -> None:
+async def startup(state: AppState) -> None:
     """Database, migrations, pool, first administrator, demo data."""
+    settings = state.settings
     url = await asyncio.to_thread(db.database_url, settings)
     if settings.auto_migrate:
         await asyncio.to_thread(db.migrate, url)
-    app.state.pool = await db.create_pool(
-        url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+    state.pool = await db.create_pool(
+        url, keys=state.keys, min_size=settings.db_pool_min, max_size=settings.db_pool_max
     )
-    crypto.use_secret(app.state.hash_key)  # account numbers are sealed with keys from SECRET_KEY
-    async with app.state.pool.acquire() as conn:
-        await merchants_service.seal_stored_accounts(conn)
-        await partners_service.seal_stored_credentials(conn)
-        await partners_service.sync_directory(conn)
+    async with state.pool.acquire() as conn:
+        await accounts.seal_stored_accounts(conn)
+        await registry.seal_stored_credentials(conn)
+        await registry.sync_directory(conn)
         if settings.admin_username and settings.admin_password:
             user, created = await users.ensure_user(
                 conn,
@@ -53,27 +62,40 @@ async def startup(app: FastAPI, settings: Settings) -> None:
             if created:
                 log.info("created administrator %s", user.username)
         if settings.demo_data:
-            from core import demo
-
-            await demo.load_if_empty(conn)
+            await demo.load_if_empty(conn, window_days=settings.transacting_window_days)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The whole service, configured by `settings`."""
     settings = settings or get_settings()
     notices.require_current(settings.notice_version)
+    state = AppState(settings=settings, keys=Keys(secret_key(settings)))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.http = httpx.AsyncClient(
+        state.http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.lookup_timeout_s, connect=3.0)
         )
-        await startup(app, settings)
         try:
-            yield
+            await startup(state)
+            assert state.pool is not None
+            coverage_job = asyncio.create_task(
+                job.run_periodically(
+                    state.pool,
+                    interval_s=JOB_INTERVAL_S,
+                    window_days=settings.transacting_window_days,
+                )
+            )
+            try:
+                yield
+            finally:
+                coverage_job.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await coverage_job
         finally:
-            await app.state.pool.close()
-            await app.state.http.aclose()
+            if state.pool is not None:
+                await state.pool.close()
+            await state.http.aclose()
 
     app = FastAPI(
         title="Chợ Số API",
@@ -83,9 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.hash_key = secret_key(settings)
-    app.state.api_key_resolver = users.resolve_api_key
+    attach(app, state)
     errors.install(app)
 
     app.add_middleware(
@@ -113,10 +133,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics.install(app)  # outermost: counts and times every request; serves GET /metrics
 
     @app.get("/healthz", tags=["operations"])
-    async def healthz(request: Request) -> JSONResponse:
+    async def healthz(state: State) -> JSONResponse:
         """200 when the database answers, 503 otherwise."""
         try:
-            async with request.app.state.pool.acquire(timeout=2) as conn:
+            assert state.pool is not None
+            async with state.pool.acquire(timeout=2) as conn:
                 await conn.fetchval("SELECT 1", timeout=2)
         except Exception:  # noqa: BLE001 - any failure means "not healthy"
             return errors.problem(503, "database_unavailable", "Database unavailable")
@@ -127,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(merchants_router)
     app.include_router(privacy_router)
     app.include_router(qr_router)
+    app.include_router(signs_router)
     app.include_router(partners_router)
     app.include_router(coverage_router)
     app.include_router(web_router)
@@ -136,11 +158,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _offline_docs(app: FastAPI) -> None:
     """Swagger UI from the swagger-ui-bundle package: /docs works with no internet."""
-    import swagger_ui_bundle
-    from fastapi.openapi.docs import get_swagger_ui_html
-    from fastapi.responses import HTMLResponse
-    from fastapi.staticfiles import StaticFiles
-
     app.mount(
         "/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets"
     )
@@ -159,3 +176,6 @@ def _offline_docs(app: FastAPI) -> None:
 def app_factory() -> FastAPI:
     """Entry point for uvicorn --factory (several workers)."""
     return create_app(get_settings())
+
+
+__all__ = ["app_factory", "create_app", "state_of"]

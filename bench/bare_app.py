@@ -26,10 +26,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from core import db
-from merchants import coverage, queries, schemas, service
-from partners.service import REGISTRATION_ONBOARDING
+from core.crypto import Keys, secret_key
+from core.settings import get_settings
+from coverage import levels
+from merchants import queries, schemas, stalls
+from partners.onboarding import REGISTRATION_ONBOARDING
 
-_LEVELS = coverage.new_stall_levels()
+_LEVELS = levels.new_stall_levels()
 
 TABLE = """CREATE TABLE IF NOT EXISTS bench_bare (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -90,7 +93,8 @@ def create_app() -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_max)
         # The floor's own pool, made as the app makes its pool (JSON codecs, timeouts).
-        app.state.floor_pool = await db.create_pool(url, max_size=pool_max)
+        keys = Keys(secret_key(get_settings()))  # the app's keys: the same SECRET_KEY
+        app.state.floor_pool = await db.create_pool(url, keys=keys, max_size=pool_max)
         async with app.state.pool.acquire() as conn:
             await conn.execute(TABLE)
         try:
@@ -122,12 +126,12 @@ def create_app() -> FastAPI:
             await queries.finish_registration(
                 conn,
                 market_id=market_id,
-                counts=coverage.vector(new.counted),
+                counts=levels.vector(new.counted),
                 counted_zone=done.counted_zone,
                 counted_partners=done.counted_partners,
                 actor_id=user_id,
                 stall_id=done.stall.id,
-                after=service._audit_view(done.stall),  # the masked view the app audits
+                after=stalls.audit_view(done.stall),  # the masked view the app audits
                 name_check="disabled",
                 account_ids=[a.id for a in done.stall.payment_accounts],
                 idempotency_key=new.idempotency_key,

@@ -28,7 +28,10 @@ import asyncpg
 import httpx
 from pydantic import SecretStr
 
-from core import crypto
+from core.crypto import Keys
+from core.state import state_of
+
+BENCH_KEYS = Keys(b"choso-coverage-bench")  # the bench's own databases: any fixed key
 
 ROOT = Path(__file__).resolve().parent.parent
 WARDS = 94  # the new Thành phố Đà Nẵng has 94 commune-level units: same geography at both sizes
@@ -54,11 +57,11 @@ def _server_url() -> str:
 async def _seed(url: str, *, markets: int, stalls: int) -> float:
     """Markets over 94 wards, stalls with a spread of levels; counters by the service's rebuild."""
     from core import db
-    from merchants import coverage
+    from coverage import counters
 
     started = time.perf_counter()
     per_market = max(1, stalls // markets)
-    conn = await db.connect(url)
+    conn = await db.connect(url, keys=BENCH_KEYS)
     try:
         await conn.execute("SET synchronous_commit = off")
         await conn.execute(
@@ -99,12 +102,12 @@ async def _seed(url: str, *, markets: int, stalls: int) -> float:
             records=[
                 (i, "970422", sealed, PARTNERS[i % 3])
                 for i, sealed in zip(
-                    ids, crypto.seal_accounts(f"{i:010d}" for i in ids), strict=True
+                    ids, BENCH_KEYS.seal_all(f"{i:010d}" for i in ids), strict=True
                 )
             ],
         )
         now = datetime.now(UTC)
-        # Facts, and counted flags that agree with them (the same rules as coverage.levels_of).
+        # Facts, and counted flags that agree with them (the same rules as levels.levels_of).
         await conn.execute(
             """INSERT INTO stall_coverage (stall_id, market_id, sign_delivered_at, verified_at,
                        verified_method, verified_account_id, last_payment_at, fees_cashless,
@@ -133,7 +136,7 @@ async def _seed(url: str, *, markets: int, stalls: int) -> float:
             now,
         )
         await conn.execute("ANALYZE")
-        await coverage.rebuild(conn, now=now, window_days=30, trust_stall_flags=True)
+        await counters.rebuild(conn, now=now, window_days=30, trust_stall_flags=True)
         await conn.execute("VACUUM ANALYZE")  # so autovacuum does not wake up during the timing
     finally:
         await conn.close()
@@ -145,7 +148,7 @@ async def _admin_token(url: str) -> str:
     from core.auth import token_hash
 
     token = f"bench-{uuid.uuid4().hex}"
-    conn = await db.connect(url)
+    conn = await db.connect(url, keys=BENCH_KEYS)
     try:
         user_id = await conn.fetchval(
             "INSERT INTO app_user (username, password_hash, role) "
@@ -183,8 +186,10 @@ class _Target:
             data_dir=ROOT / "var" / "bench_coverage",
         )
         self.app = create_app(settings)
-        self.app.state.pool = await db.create_pool(self.url, min_size=1, max_size=4)
-        async with self.app.state.pool.acquire() as conn:
+        state_of(self.app).pool = await db.create_pool(
+            self.url, keys=BENCH_KEYS, min_size=1, max_size=4
+        )
+        async with state_of(self.app).pool.acquire() as conn:
             rows = await conn.fetch("SELECT id FROM market ORDER BY random() LIMIT $1", requests)
         self.market_ids = [r["id"] for r in rows]
         self.client = httpx.AsyncClient(
@@ -210,7 +215,7 @@ class _Target:
 
     async def close(self) -> None:
         await self.client.aclose()
-        await self.app.state.pool.close()
+        await state_of(self.app).pool.close()
 
 
 async def _measure(targets: dict[str, _Target], *, requests: int) -> dict[str, dict[str, float]]:
@@ -233,9 +238,9 @@ async def _measure(targets: dict[str, _Target], *, requests: int) -> dict[str, d
 async def _contention(url: str, *, operations: int) -> dict[str, float]:
     """Stall changes per second in markets of one province, one at a time vs 16 concurrent."""
     from core import db
-    from merchants import coverage
+    from coverage import counters
 
-    pool = await db.create_pool(url, min_size=2, max_size=17)
+    pool = await db.create_pool(url, keys=BENCH_KEYS, min_size=2, max_size=17)
     try:
         async with pool.acquire() as conn:
             rows = await conn.fetch(
@@ -253,7 +258,7 @@ async def _contention(url: str, *, operations: int) -> dict[str, float]:
                     stall_id,
                     value,
                 )
-                await coverage.on_stall_changed(conn, stall_id=stall_id, window_days=30)
+                await counters.on_stall_changed(conn, stall_id=stall_id, window_days=30)
 
         async def hold() -> None:
             async with pool.acquire() as conn:
@@ -282,7 +287,7 @@ async def _run(
     large_stalls: int, large_markets: int, small_stalls: int, requests: int
 ) -> dict[str, Any]:
     from core import db
-    from merchants import coverage
+    from coverage import counters
 
     server = _server_url()
     per_market = large_stalls // large_markets
@@ -302,9 +307,9 @@ async def _run(
             result[label] = {"markets": markets, "stalls": stalls, "seed_s": round(seconds, 1)}
             targets[label] = _Target(url)
             await targets[label].open(requests)
-        conn = await db.connect(targets["small"].url)
+        conn = await db.connect(targets["small"].url, keys=BENCH_KEYS)
         try:
-            report = await coverage.recount(conn, window_days=30)
+            report = await counters.recount(conn, window_days=30)
             assert report.ok, report.mismatches[:5]  # the seeded counters are the true numbers
         finally:
             await conn.close()

@@ -1,6 +1,6 @@
 """What the registration bench and the soak share: databases, seeded users, server processes.
 
-Servers run as separate processes (uvicorn or `python -m core.serve`), started and stopped by pid;
+Servers run as separate processes (uvicorn or `python -m ops.serve`), started and stopped by pid;
 the embedded PostgreSQL is pgserver's, restarted with its own pg_ctl as its own OS user.
 """
 
@@ -221,7 +221,7 @@ async def seed(
 
 
 class ServerProcess:
-    """A server started by us (uvicorn or core.serve), its worker processes, their memory."""
+    """A server started by us (uvicorn or ops.serve), its worker processes, their memory."""
 
     def __init__(
         self, name: str, argv: Sequence[str], env: Mapping[str, str], port: int, log_path: Path

@@ -2,7 +2,7 @@
 
     python -m bench.soak --duration 180 --volunteers 50 --workers 2
 
-The app runs as `python -m core.serve` (WORKERS worker processes) on a dedicated embedded PostgreSQL
+The app runs as `python -m ops.serve` (WORKERS worker processes) on a dedicated embedded PostgreSQL
 under --data-dir. Simulated volunteers register stalls over keep-alive connections; about 20% of the
 requests are retries with the same Idempotency-Key (some after a short client timeout abandoned the
 request mid-flight), some registrations race for the same stall code. In the middle of the load the
@@ -37,6 +37,10 @@ import asyncpg
 
 from bench import harness
 from bench.loadgen import Connection, HttpError, Reply, percentile
+from core import db
+from core.crypto import Keys, secret_key
+from core.settings import get_settings
+from coverage import counters
 
 HOST = "127.0.0.1"
 NORMAL_TIMEOUT = 20.0
@@ -149,7 +153,7 @@ class Soak:
         )
         self.app = harness.ServerProcess(
             "app",
-            [harness.PYTHON, "-m", "core.serve"],
+            [harness.PYTHON, "-m", "ops.serve"],
             env,
             self.port,
             data_dir / "logs" / "soak-app.log",
@@ -847,23 +851,11 @@ class Soak:
         await self.coverage_recount()
 
     async def coverage_recount(self) -> None:
+        conn = await db.connect(self.url, keys=Keys(secret_key(get_settings())))
         try:
-            from merchants import coverage
-        except ImportError:
-            coverage = None  # type: ignore[assignment]
-        recount = getattr(coverage, "recount", None)
-        if recount is None:
-            self.check(
-                "coverage counters equal a full recount",
-                None,
-                "merchants.coverage.recount does not exist yet",
+            result = await counters.recount(
+                conn, window_days=get_settings().transacting_window_days
             )
-            return
-        from core import db
-
-        conn = await db.connect(self.url)
-        try:
-            result = await recount(conn)
         finally:
             await conn.close()
         mismatches = list(getattr(result, "mismatches", []) or [])

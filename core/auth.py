@@ -19,6 +19,7 @@ from core.errors import Forbidden, Unauthorized
 from core.queries import User
 
 ROLES = ("admin", "manager", "volunteer", "partner", "viewer")
+API_KEY_PREFIX = "cs_"  # API keys look like cs_<prefix>_<secret>; bearer tokens never do
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so timing does not reveal which names exist.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
@@ -74,10 +75,8 @@ async def current_user(
     if not token:
         raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>'.")
     user = await queries.user_by_token(conn, token_hash(token))
-    if user is None:
-        resolver = getattr(request.app.state, "api_key_resolver", None)
-        if resolver is not None:
-            user = await resolver(conn, token)
+    if user is None and token.startswith(API_KEY_PREFIX):
+        user = await queries.user_by_api_key(conn, token_hash(token))
     if user is None:
         raise Unauthorized("The token is invalid, expired or revoked; sign in again.")
     request.state.user = user

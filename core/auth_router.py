@@ -12,6 +12,7 @@ from core.auth import CurrentUser, bearer_token, require_roles
 from core.db import get_conn
 from core.params import Id
 from core.queries import User
+from core.state import state_of
 
 router = APIRouter(prefix="/api", tags=["sign-in and users"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
@@ -35,7 +36,7 @@ async def token(
         username=username,
         password=password,
         client=_client(request),
-        settings=request.app.state.settings,
+        settings=state_of(request.app).settings,
     )
     return {"access_token": access, "token_type": "bearer"}
 
@@ -64,7 +65,7 @@ async def change_password(
         conn,
         user=user,
         body=body,
-        settings=request.app.state.settings,
+        settings=state_of(request.app).settings,
         keep_token=bearer_token(request),
     )
     return Response(status_code=204)
@@ -82,7 +83,7 @@ async def create_user(
 ) -> users.UserOut:
     """Create a user with role and market/ward scopes (admins)."""
     return await users.create_user(
-        conn, actor=admin, body=body, settings=request.app.state.settings
+        conn, actor=admin, body=body, settings=state_of(request.app).settings
     )
 
 

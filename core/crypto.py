@@ -17,13 +17,14 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol, cast
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from core.settings import Settings, get_settings
+from core.settings import Settings
 
 SEALED_PREFIX = "v1:"
 CREDENTIAL_PREFIX = "g1:"
@@ -114,103 +115,88 @@ class CredentialBox:
             ) from exc
 
 
-_seal: AccountSeal | None = None
-_box: CredentialBox | None = None
-_fingerprint_key: bytes | None = None
-
 FINGERPRINT_VERSION = b"\x01"  # 33 bytes: version + HMAC; a bare 32-byte SHA-256 is from before
 
 
-def use_secret(secret: bytes) -> None:
-    """Seal and open with keys derived from `secret` (the app's SECRET_KEY)."""
-    global _seal, _box, _fingerprint_key
-    _seal = AccountSeal(secret)
-    _box = CredentialBox(secret)
-    _fingerprint_key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"choso message fingerprint v1"
-    ).derive(secret)
+class Keys:
+    """Every key derived from SECRET_KEY, in one object the app builds at start-up.
+
+    Database connections carry it (core.db.Connection.keys): the columns a query reads and writes
+    are sealed and opened with the keys of the connection it runs on, so no key is a global.
+    """
+
+    def __init__(self, secret: bytes) -> None:
+        self._hash_key = secret
+        self._accounts = AccountSeal(secret)
+        self._credentials = CredentialBox(secret)
+        self._fingerprint_key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"choso message fingerprint v1"
+        ).derive(secret)
+
+    def keyed_hash(self, value: str) -> bytes:
+        """HMAC-SHA256 of an identifier (CCCD): equal inputs match, the input cannot be read back."""
+        return keyed_hash(self._hash_key, value)
+
+    def seal(self, number: str) -> str:
+        """A bank account number (or a text that carries one, such as a printed payload) sealed."""
+        return self._accounts.seal(number)
+
+    def seal_all(self, numbers: Iterable[str]) -> list[str]:
+        return [self._accounts.seal(n) for n in numbers]
+
+    def seal_or_none(self, number: str | None) -> str | None:
+        return self._accounts.seal(number) if number is not None else None
+
+    def open(self, stored: str) -> str:
+        return self._accounts.open(stored)
+
+    def open_or_none(self, stored: str | None) -> str | None:
+        return self._accounts.open(stored) if stored is not None else None
+
+    def fingerprint(self, data: bytes) -> bytes:
+        """A keyed fingerprint (HMAC-SHA256) of a message's content: equal content matches, and a
+        stored fingerprint cannot be used to guess the content (an account number) without the key."""
+        return FINGERPRINT_VERSION + hmac.new(self._fingerprint_key, data, hashlib.sha256).digest()
+
+    def fingerprint_matches(self, stored: bytes, data: bytes) -> bool:
+        """Whether a stored fingerprint is this content's. One stored before fingerprints were
+        keyed (a bare 32-byte SHA-256) is still honoured, so a retry across the upgrade stays one."""
+        if len(stored) == 32:
+            return hmac.compare_digest(stored, hashlib.sha256(data).digest())
+        return hmac.compare_digest(stored, self.fingerprint(data))
+
+    def seal_credentials(self, code: str, credentials: dict[str, str]) -> dict[str, str]:
+        """A partner's credentials as stored: names in clear (the API lists them), values sealed."""
+        return {
+            name: self._credentials.seal(value, f"{code}/{name}")
+            for name, value in credentials.items()
+        }
+
+    def open_credentials(self, code: str, stored: dict[str, str]) -> dict[str, str]:
+        return {
+            name: self._credentials.open(value, f"{code}/{name}") for name, value in stored.items()
+        }
+
+    def seal_numbers_in(self, message: dict, *, skip_sealed: bool = False) -> dict:
+        """A partner message as stored: the account number it names (top level, or under `data`
+        in our own API) sealed. skip_sealed: leave values already sealed (rows written before)."""
+
+        def sealed(holder: dict) -> dict:
+            number = holder.get("account_number")
+            if not isinstance(number, str) or (skip_sealed and number.startswith(SEALED_PREFIX)):
+                return holder
+            return holder | {"account_number": self._accounts.seal(number)}
+
+        out = sealed(dict(message))
+        if isinstance(out.get("data"), dict):
+            out["data"] = sealed(out["data"])
+        return out
 
 
-def _keys() -> tuple[AccountSeal, CredentialBox, bytes]:
-    """The process's keys; without use_secret, from the environment's settings (CLI tools)."""
-    if _seal is None or _box is None or _fingerprint_key is None:
-        use_secret(secret_key(get_settings()))
-    assert _seal is not None and _box is not None and _fingerprint_key is not None
-    return _seal, _box, _fingerprint_key
+class _HasKeys(Protocol):
+    keys: Keys
 
 
-def fingerprint(data: bytes) -> bytes:
-    """A keyed fingerprint (HMAC-SHA256) of a message's content: equal content matches, and a
-    stored fingerprint cannot be used to guess the content (an account number) without the key."""
-    return FINGERPRINT_VERSION + hmac.new(_keys()[2], data, hashlib.sha256).digest()
-
-
-def fingerprint_matches(stored: bytes, data: bytes) -> bool:
-    """Whether a stored fingerprint is this content's. One stored before fingerprints were keyed
-    (a bare 32-byte SHA-256) is still honoured, so a retry across the upgrade stays a retry."""
-    if len(stored) == 32:
-        return hmac.compare_digest(stored, hashlib.sha256(data).digest())
-    return hmac.compare_digest(stored, fingerprint(data))
-
-
-def account_seal() -> AccountSeal:
-    return _keys()[0]
-
-
-def credential_box() -> CredentialBox:
-    return _keys()[1]
-
-
-def seal_credentials(code: str, credentials: dict[str, str]) -> dict[str, str]:
-    """A partner's credentials as stored: names in clear (the API lists them), values sealed."""
-    box = credential_box()
-    return {name: box.seal(value, f"{code}/{name}") for name, value in credentials.items()}
-
-
-def open_credentials(code: str, stored: dict[str, str]) -> dict[str, str]:
-    box = credential_box()
-    return {name: box.open(value, f"{code}/{name}") for name, value in stored.items()}
-
-
-def seal_account(number: str) -> str:
-    return account_seal().seal(number)
-
-
-# Any text that carries an account number (a printed payload) is sealed the same way.
-seal_text = seal_account
-
-
-def seal_account_or_none(number: str | None) -> str | None:
-    return account_seal().seal(number) if number is not None else None
-
-
-def seal_accounts(numbers: Iterable[str]) -> list[str]:
-    seal = account_seal()
-    return [seal.seal(n) for n in numbers]
-
-
-def seal_numbers_in(message: dict, *, skip_sealed: bool = False) -> dict:
-    """A partner message as stored: the account number it names (top level, or under `data` in
-    our own API) sealed. skip_sealed: leave values already sealed (sealing rows written before)."""
-
-    def sealed(holder: dict) -> dict:
-        number = holder.get("account_number")
-        if not isinstance(number, str) or (skip_sealed and number.startswith(SEALED_PREFIX)):
-            return holder
-        return holder | {"account_number": seal_account(number)}
-
-    out = sealed(dict(message))
-    if isinstance(out.get("data"), dict):
-        out["data"] = sealed(out["data"])
-    return out
-
-
-def open_account(stored: str) -> str:
-    return account_seal().open(stored)
-
-
-open_text = open_account
-
-
-def open_account_or_none(stored: str | None) -> str | None:
-    return account_seal().open(stored) if stored is not None else None
+def keys_of(conn: object) -> Keys:
+    """The keys a database connection carries (core.db.Connection, or a pool's proxy of one)."""
+    return cast(_HasKeys, conn).keys

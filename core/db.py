@@ -7,12 +7,15 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from fastapi import Request
 
+from core.crypto import Keys
+from core.errors import Unavailable
 from core.settings import Settings, get_settings
+from core.state import state_of
 
 log = logging.getLogger("choso.db")
 
@@ -57,46 +60,59 @@ def database_url(settings: Settings) -> str:
     return str(embedded_server(settings.data_dir).get_uri())
 
 
+class Connection(asyncpg.Connection):
+    """A connection that carries the keys sealing the columns it reads and writes (crypto.keys_of)."""
+
+    keys: Keys
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for typ in ("json", "jsonb"):
         await conn.set_type_codec(typ, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    """One pool per process; JSON columns decode to Python objects."""
+async def create_pool(
+    url: str, *, keys: Keys, min_size: int = 1, max_size: int = 10
+) -> asyncpg.Pool:
+    """One pool per process; JSON columns decode to Python objects; connections carry `keys`."""
+
+    async def init(conn: asyncpg.Connection) -> None:
+        cast(Connection, conn).keys = keys
+        await _init_connection(conn)
+
     return await asyncpg.create_pool(
         url,
         min_size=min_size,
         max_size=max_size,
-        init=_init_connection,
+        init=init,
+        connection_class=Connection,
         command_timeout=30,
         max_inactive_connection_lifetime=60,
     )
 
 
-async def connect(url: str) -> asyncpg.Connection:
-    """A single connection with the same codecs as the pool (CLI tools, tests)."""
-    conn = await asyncpg.connect(url)
+async def connect(url: str, *, keys: Keys) -> Connection:
+    """A single connection like the pool's (CLI tools, tests)."""
+    conn = await asyncpg.connect(url, connection_class=Connection)
+    conn.keys = keys
     await _init_connection(conn)
     return conn
 
 
 async def get_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
     """FastAPI dependency: one pooled connection per request."""
-    pool: asyncpg.Pool = request.app.state.pool
+    pool = state_of(request.app).pool
+    if pool is None:
+        raise Unavailable("The database is not reachable right now; try again.")
     try:
         conn = await pool.acquire(timeout=10)
     except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
-        from core.errors import Unavailable
-
         raise Unavailable("The database is not reachable right now; try again.") from exc
     try:
         yield conn
     except Exception as exc:
         # The server went away mid-request (restart, failover): a retryable 503, not a 500.
         if _connection_lost(exc, conn):
-            from core.errors import Unavailable
-
             raise Unavailable("The database connection was lost; try again.") from exc
         raise
     finally:

@@ -82,6 +82,15 @@ class Unavailable(AppError):
     status, code, title = 503, "unavailable", "Service unavailable"
 
 
+# Not found errors of the registry that every domain above it raises (one code each).
+class MarketNotFound(NotFound):
+    code, title = "market_not_found", "Market not found"
+
+
+class StallNotFound(NotFound):
+    code, title = "stall_not_found", "Stall not found"
+
+
 def problem(
     status: int,
     code: str,

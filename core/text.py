@@ -39,3 +39,13 @@ def mask_phone(e164: str | None) -> str | None:
     if len(national) <= 6:
         return "*" * len(national)
     return national[:3] + "*" * (len(national) - 6) + national[-3:]
+
+
+def stall_search_text(
+    stall_code: str, holder_name: str | None, phone: str | None, goods: str | None
+) -> str:
+    """What the diacritic-insensitive stall search matches: code, name, phone (both forms), goods."""
+    parts = [stall_code, holder_name or "", goods or ""]
+    if phone:
+        parts += [phone, "0" + phone[3:] if phone.startswith("+84") else phone]
+    return fold(" ".join(parts))

@@ -12,7 +12,7 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from core import queries
-from core.auth import ROLES, hash_password, issue_token, token_hash, verify_password
+from core.auth import API_KEY_PREFIX, ROLES, hash_password, issue_token, token_hash, verify_password
 from core.errors import AppError, Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from core.params import IdField
 from core.queries import User
@@ -327,7 +327,7 @@ async def create_api_key(
             f"not for {target.role} users."
         )
     prefix = secrets.token_hex(4)
-    key = f"cs_{prefix}_{secrets.token_urlsafe(32)}"
+    key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     async with conn.transaction():
         key_id = await queries.insert_api_key(
             conn, user_id=user_id, prefix=prefix, key_hash=token_hash(key), label=label
@@ -366,13 +366,6 @@ async def list_api_keys(conn: asyncpg.Connection, user_id: int) -> list[ApiKeyOu
     return [ApiKeyOut(**k.__dict__) for k in await queries.list_api_keys(conn, user_id)]
 
 
-async def resolve_api_key(conn: asyncpg.Connection, key: str) -> User | None:
-    """The user behind an API key, if it is live."""
-    if not key.startswith("cs_"):
-        return None
-    return await queries.user_by_api_key(conn, token_hash(key))
-
-
 async def ensure_user(
     conn: asyncpg.Connection, *, username: str, password: str, role: str
 ) -> tuple[User, bool]:
@@ -391,3 +384,13 @@ async def ensure_user(
         user = await queries.user_by_name(conn, username.lower())
         assert user is not None
         return user, False
+
+
+async def assign_scopes(
+    conn: asyncpg.Connection, *, user_id: int, market_ids: list[int], ward_codes: list[str]
+) -> None:
+    """Replace a user's market and ward scopes (start-up tools such as the demo data set)."""
+    async with conn.transaction():
+        await queries.set_scopes(
+            conn, user_id=user_id, market_ids=market_ids, ward_codes=ward_codes
+        )

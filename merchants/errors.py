@@ -1,18 +1,8 @@
 """Errors of the stall registry."""
 
-from core.errors import AppError, Conflict, Invalid, NotFound
-
-
-class MarketNotFound(NotFound):
-    code, title = "market_not_found", "Market not found"
-
-
-class StallNotFound(NotFound):
-    code, title = "stall_not_found", "Stall not found"
-
-
-class NoticeNotFound(NotFound):
-    code, title = "notice_not_found", "No consent notice of this version"
+from core.errors import AppError, Conflict, Invalid
+from core.errors import MarketNotFound as MarketNotFound  # shared with the domains below
+from core.errors import StallNotFound as StallNotFound
 
 
 class StallCodeTaken(Conflict):
@@ -41,3 +31,7 @@ class UnknownWard(Invalid):
 
 class ConsentRequired(Invalid):
     code, title = "consent_required", "The stallholder must consent to registration"
+
+
+class NoPaymentAccount(AppError):
+    status, code, title = 409, "no_payment_account", "The stall has no payment account yet"

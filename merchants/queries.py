@@ -9,8 +9,9 @@ from typing import Any
 
 import asyncpg
 
-from core.crypto import open_account, open_account_or_none, seal_account, seal_accounts
-from merchants import coverage_queries, schemas
+from core.crypto import Keys, keys_of
+from coverage.queries import counters as coverage_queries
+from merchants import schemas
 from qr import banks
 
 # ---------------------------------------------------------------- markets
@@ -126,7 +127,7 @@ async def insert_account(
                RETURNING id""",
             stall_id,
             account.bin,
-            seal_account(account.account_number),
+            keys_of(conn).seal(account.account_number),
             account.account_name,
             account.service,
             account.partner_code,
@@ -182,7 +183,7 @@ class Registered:
 # One round trip for the whole registration: claim the Idempotency-Key, run the checks, and only
 # when the key was claimed and every check passed (`go`) insert the holder, stall, accounts (with
 # their onboardings, status history and onboarding audit entries), consents and the stall's
-# coverage row, and finally take the shared rule lock (merchants/coverage.py: stall rows, then the
+# coverage row, and finally take the shared rule lock (coverage/counters.py: stall rows, then the
 # rule lock, then counters). Each step reads the previous one's RETURNING rows, which also fixes
 # the order. A concurrent claim of the same key waits on the key's primary key until the first
 # transaction ends, then finds it taken (claimed = false: replay). A taken stall code fails the
@@ -323,7 +324,7 @@ async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
         new.cccd_last4,
         new.check_duplicate,
         [a.bin for a in accounts],
-        seal_accounts(a.account_number for a in accounts),
+        keys_of(conn).seal_all(a.account_number for a in accounts),
         [a.account_name for a in accounts],
         [a.partner_code for a in accounts],
         [a.service for a in accounts],
@@ -344,7 +345,7 @@ async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
     if row["id"] is not None:
         assert row["rule_locked"] == 1
         account_rows = [dict(zip(_ACCOUNT_FIELDS, a, strict=True)) for a in row["accounts"] or []]
-        stall = _stall(row, account_rows)
+        stall = _stall(row, account_rows, keys_of(conn))
     return Registered(
         claimed=row["claimed"],
         market_found=row["market_found"],
@@ -447,7 +448,7 @@ async def get_stall(
            FROM payment_account WHERE stall_id = $1 ORDER BY position, id""",
         stall_id,
     )
-    return _stall(row, accounts)
+    return _stall(row, accounts, keys_of(conn))
 
 
 def _bank_short(bin_: str) -> str | None:
@@ -455,7 +456,7 @@ def _bank_short(bin_: str) -> str | None:
     return bank.short_name if bank else None
 
 
-def _stall(row: asyncpg.Record, accounts: Sequence[Mapping[str, Any]]) -> schemas.Stall:
+def _stall(row: asyncpg.Record, accounts: Sequence[Mapping[str, Any]], keys: Keys) -> schemas.Stall:
     location = (
         schemas.Location(lat=row["lat"], lon=row["lon"], accuracy_m=row["accuracy_m"])
         if row["lat"] is not None and row["lon"] is not None
@@ -479,7 +480,7 @@ def _stall(row: asyncpg.Record, accounts: Sequence[Mapping[str, Any]]) -> schema
         payment_accounts=[
             schemas.PaymentAccount(
                 bank_short_name=_bank_short(a["bin"]),
-                **(dict(a) | {"account_number": open_account(a["account_number"])}),
+                **(dict(a) | {"account_number": keys.open(a["account_number"])}),
             )
             for a in accounts
         ],
@@ -699,62 +700,68 @@ async def validate_sealed_checks(conn: asyncpg.Connection) -> None:
 
 # ---------------------------------------------------------------- demo data (core/demo.py)
 
-_DEMO_LOCK = 727000002
 
-
-async def any_market(conn: asyncpg.Connection) -> bool:
-    """Whether any market exists (demo data loads into an empty database only)."""
-    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM market)"))
-
-
-async def try_demo_lock(conn: asyncpg.Connection) -> bool:
-    """The session lock one loader holds while loading demo data (workers start together)."""
-    return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", _DEMO_LOCK))
-
-
-async def release_demo_lock(conn: asyncpg.Connection) -> None:
-    await conn.execute("SELECT pg_advisory_unlock($1)", _DEMO_LOCK)
-
-
-async def insert_crosswalk(conn: asyncpg.Connection, *, old_code: str, new_code: str) -> None:
-    """A pre-2025 ward and the ward it became."""
-    await conn.execute(
-        "INSERT INTO admin_crosswalk (old_scheme, old_code, new_scheme, new_code) "
-        "VALUES ('2025-01', $1, '2025-07', $2) ON CONFLICT DO NOTHING",
-        old_code,
-        new_code,
-    )
+# ---------------------------------------------------------------- signs
 
 
 @dataclass(frozen=True)
-class StallFirstAccount:
-    id: int
-    market_id: int
-    account_id: int | None
-    bin: str | None
-    account_number: str | None  # opened
+class SignRow:
+    stall_id: int
+    stall_code: str
+    zone: str | None
+    goods: str | None
+    holder_id: int | None
+    holder_name: str | None
+    market_name: str
+    account_id: int
+    bin: str
+    account_number: str
+    account_name: str | None
+    service: str
     reference: str | None
 
 
-async def stalls_with_first_account(conn: asyncpg.Connection) -> list[StallFirstAccount]:
-    """Every stall with its first payment account (if any), by market and id."""
+async def market_sign_rows(
+    conn: asyncpg.Connection, *, market_id: int, zone: str | None, only_unprinted: bool
+) -> list[SignRow]:
+    """The first active account of every active stall of a market, in natural stall-code order."""
     rows = await conn.fetch(
-        """SELECT s.id, s.market_id, a.id AS account_id, a.bin, a.account_number, a.reference
-           FROM stall s LEFT JOIN LATERAL (SELECT id, bin, account_number, reference
-                                           FROM payment_account
-                                           WHERE stall_id = s.id ORDER BY position, id LIMIT 1) a
-                ON true
-           ORDER BY s.market_id, s.id"""
+        """SELECT s.id AS stall_id, s.stall_code, s.zone, s.goods, s.holder_id, h.full_name AS holder_name,
+                  m.name AS market_name, a.id AS account_id, a.bin, a.account_number, a.account_name, a.service,
+                  a.reference
+           FROM stall s
+           JOIN market m ON m.id = s.market_id
+           LEFT JOIN stallholder h ON h.id = s.holder_id
+           JOIN LATERAL (SELECT * FROM payment_account pa WHERE pa.stall_id = s.id AND pa.active
+                         ORDER BY pa.position, pa.id LIMIT 1) a ON true
+           WHERE s.market_id = $1 AND s.status = 'active'
+             AND ($2::text IS NULL OR upper(s.zone) = upper($2))
+             AND (NOT $3 OR NOT EXISTS (SELECT 1 FROM sign_print p WHERE p.stall_id = s.id))
+             AND NOT EXISTS (SELECT 1 FROM consent c WHERE c.stallholder_id = s.holder_id
+                             AND c.purpose = 'qr_sign' AND c.withdrawn_at IS NOT NULL
+                             AND NOT EXISTS (SELECT 1 FROM consent c2 WHERE c2.stallholder_id = s.holder_id
+                                             AND c2.purpose = 'qr_sign' AND c2.withdrawn_at IS NULL))
+           ORDER BY s.code_sort, s.id""",
+        market_id,
+        zone,
+        only_unprinted,
     )
     return [
-        StallFirstAccount(
-            **(dict(r) | {"account_number": open_account_or_none(r["account_number"])})
-        )
+        SignRow(**(dict(r) | {"account_number": keys_of(conn).open(r["account_number"])}))
         for r in rows
     ]
 
 
-async def deactivate_accounts(conn: asyncpg.Connection, account_ids: list[int]) -> None:
-    await conn.execute(
-        "UPDATE payment_account SET active = false WHERE id = any($1::bigint[])", account_ids
+async def record_prints(
+    conn: asyncpg.Connection, *, prints: list[tuple[int, int, str]], fmt: str, user_id: int | None
+) -> None:
+    """Record (stall_id, account_id, payload) prints; the payload (it holds the number) sealed."""
+    await conn.executemany(
+        "INSERT INTO sign_print (stall_id, payment_account_id, payload, format, printed_by) VALUES ($1, $2, $3, $4, $5)",
+        [(s, a, keys_of(conn).seal(p), fmt, user_id) for s, a, p in prints],
     )
+
+
+async def market_name(conn: asyncpg.Connection, market_id: int) -> str | None:
+    """A market's name."""
+    return await conn.fetchval("SELECT name FROM market WHERE id = $1", market_id)

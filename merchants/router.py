@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 import asyncpg
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -13,8 +13,10 @@ from core.db import get_conn
 from core.errors import Invalid, PreconditionRequired
 from core.params import Id
 from core.queries import User
-from merchants import errors, schemas, service
-from partners import service as partners_service
+from core.state import WindowDays, state_of
+from merchants import accounts, errors, markets, registration, schemas, signs, stalls
+from partners import lookup
+from qr import service as qr_service
 
 router = APIRouter(prefix="/api", tags=["markets and stalls"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
@@ -41,19 +43,19 @@ async def create_market(
     user: Annotated[User, Depends(require_roles("admin"))],
 ) -> schemas.Market:
     """Create a market (admins)."""
-    return await service.create_market(conn, user=user, body=body)
+    return await markets.create_market(conn, user=user, body=body)
 
 
 @router.get("/markets", response_model=list[schemas.Market])
 async def list_markets(conn: Conn, user: CurrentUser, request: Request) -> list[schemas.Market]:
     """Markets the caller may see."""
-    return await service.list_markets(conn, user=user)
+    return await markets.list_markets(conn, user=user)
 
 
 @router.get("/markets/{market_id}", response_model=schemas.Market)
 async def get_market(market_id: Id, conn: Conn, user: CurrentUser) -> schemas.Market:
     """One market."""
-    return await service.get_market_for(conn, user=user, market_id=market_id)
+    return await markets.get_market_for(conn, user=user, market_id=market_id)
 
 
 @router.post("/markets/{market_id}/stalls", status_code=201, response_model=schemas.Stall)
@@ -63,6 +65,7 @@ async def register_stall(
     request: Request,
     conn: Conn,
     user: CurrentUser,
+    window_days: WindowDays,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     """Register a stall. Retries with the same Idempotency-Key return the same stall."""
@@ -74,14 +77,14 @@ async def register_stall(
         raise Invalid(
             "Idempotency-Key must be 8-200 letters, digits or . _ : -.", field="Idempotency-Key"
         )
-    stall, replayed = await service.register_stall_for(
+    stall, replayed = await registration.register_stall_for(
         conn,
         user=user,
         market_id=market_id,
         idempotency_key=idempotency_key,
         body=body,
-        hash_key=request.app.state.hash_key,
-        lookup=partners_service.lookup_provider(request.app.state),
+        lookup=lookup.lookup_provider(state_of(request.app)),
+        window_days=window_days,
     )
     headers = {"ETag": _etag(stall.version), "Location": f"/api/stalls/{stall.id}"}
     if replayed:
@@ -102,7 +105,7 @@ async def list_stalls(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> schemas.StallPage:
     """Stalls of a market, in stall-code order; `q` ignores diacritics."""
-    return await service.list_stalls_for(
+    return await stalls.list_stalls_for(
         conn, user=user, market_id=market_id, q=q, limit=limit, cursor=cursor
     )
 
@@ -112,7 +115,7 @@ async def get_stall(
     stall_id: Id, conn: Conn, user: CurrentUser, request: Request, response: Response
 ) -> schemas.Stall:
     """One stall with its holder and payment accounts."""
-    stall = await service.read_stall(conn, user=user, stall_id=stall_id, route=request.url.path)
+    stall = await stalls.read_stall(conn, user=user, stall_id=stall_id, route=request.url.path)
     response.headers["ETag"] = _etag(stall.version)
     return stall
 
@@ -124,12 +127,18 @@ async def patch_stall(
     conn: Conn,
     user: CurrentUser,
     response: Response,
+    window_days: WindowDays,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> schemas.Stall:
     """Edit a stall; If-Match must carry the version you read (stale -> 412 version_conflict)."""
     version = _parse_if_match(if_match)
-    stall = await service.update_stall_for(
-        conn, user=user, stall_id=stall_id, expected_version=version, patch=body
+    stall = await stalls.update_stall_for(
+        conn,
+        user=user,
+        stall_id=stall_id,
+        expected_version=version,
+        patch=body,
+        window_days=window_days,
     )
     response.headers["ETag"] = _etag(stall.version)
     return stall
@@ -143,14 +152,122 @@ async def add_payment_account(
     user: CurrentUser,
     response: Response,
     request: Request,
+    window_days: WindowDays,
 ) -> schemas.Stall:
     """Add a payment account to a stall."""
-    stall = await service.add_payment_account_for(
+    stall = await accounts.add_payment_account_for(
         conn,
         user=user,
         stall_id=stall_id,
         account=body,
-        lookup=partners_service.lookup_provider(request.app.state),
+        lookup=lookup.lookup_provider(state_of(request.app)),
+        window_days=window_days,
     )
     response.headers["ETag"] = _etag(stall.version)
     return stall
+
+
+# ---------------------------------------------------------------- signs and QR images of stalls
+
+signs_router = APIRouter(prefix="/api", tags=["VietQR and signs"])
+AccountId = Annotated[int | None, Query(ge=1, le=2**63 - 1, description="default: the first")]
+Scale = Annotated[int, Query(ge=1, le=40, description="pixels per module")]
+
+
+async def _stall_payload(
+    stall_id: Id, conn: Conn, user: CurrentUser, request: Request, account_id: AccountId = None
+) -> str:
+    """The payload of the stall's chosen (or first) account, after the scope and consent checks."""
+    return await signs.stall_qr(
+        conn, user=user, stall_id=stall_id, account_id=account_id, route=request.url.path
+    )
+
+
+StallPayload = Annotated[str, Depends(_stall_payload)]
+
+
+@signs_router.get(
+    "/stalls/{stall_id}/qr.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
+async def stall_qr_png(text: StallPayload, scale: Scale = 10) -> Response:
+    """The stall's VietQR as PNG (quiet zone 4 modules, error correction M)."""
+    return _image(qr_service.qr_png(text, scale), "image/png")
+
+
+@signs_router.get(
+    "/stalls/{stall_id}/qr.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}},
+)
+async def stall_qr_svg(text: StallPayload, scale: Scale = 10) -> Response:
+    """The stall's VietQR as SVG."""
+    return _image(qr_service.qr_svg(text, scale).encode(), "image/svg+xml")
+
+
+def _image(body: bytes, media_type: str) -> Response:
+    # Private: a sign names a person; short-lived so an edited account shows at once.
+    return Response(body, media_type=media_type, headers={"Cache-Control": "private, max-age=60"})
+
+
+@signs_router.get(
+    "/stalls/{stall_id}/sign.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def stall_sign(
+    stall_id: Id,
+    conn: Conn,
+    user: CurrentUser,
+    request: Request,
+    window_days: WindowDays,
+    account_id: AccountId = None,
+    size: Literal["A6", "A5"] = "A6",
+) -> Response:
+    """The stall's printable sign (A6 by default, A5 option)."""
+    pdf = await signs.stall_sign_pdf(
+        conn,
+        user=user,
+        stall_id=stall_id,
+        account_id=account_id,
+        size=size,
+        route=request.url.path,
+        window_days=window_days,
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="bien-vietqr-{stall_id}.pdf"'},
+    )
+
+
+@signs_router.get(
+    "/markets/{market_id}/signs.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def market_signs(
+    market_id: Id,
+    conn: Conn,
+    user: CurrentUser,
+    window_days: WindowDays,
+    zone: Annotated[str | None, Query(max_length=20)] = None,
+    only_unprinted: bool = False,
+    size: Literal["A6", "A5"] = "A6",
+) -> Response:
+    """Every active stall's sign, several per A4 page with cut marks, in stall-code order."""
+    pdf = await signs.market_signs_pdf(
+        conn,
+        user=user,
+        market_id=market_id,
+        zone=zone,
+        only_unprinted=only_unprinted,
+        size=size,
+        window_days=window_days,
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="bien-vietqr-cho-{market_id}.pdf"'},
+    )

@@ -3,112 +3,16 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
-import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, model_validator
 
-from core.errors import own_code
-from core.text import normalize, strip_marks
-from merchants import notices
-from qr import banks
+from core.text import normalize
+from core.types import Cccd, PartnerCode, PersonName, Phone, Strict, fail, free_text
+from privacy.schemas import ConsentIn
 from qr.payload import MOMO_BIN
-
-PURPOSES = ("registration", "qr_sign", "coverage_reporting")
-_PARTNER_PURPOSE = re.compile(r"^share_partner:[A-Za-z0-9_-]{1,32}$")
-
-
-def _fail(code: str, message: str) -> PydanticCustomError:
-    return PydanticCustomError(own_code(code), message)
-
-
-def _has_bad_chars(text: str) -> bool:
-    return any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in text)
-
-
-def _person_name(value: str) -> str:
-    if _has_bad_chars(value):
-        raise _fail("invalid_name", "The name contains control characters.")
-    name = normalize(value)
-    if not name:
-        raise _fail("invalid_name", "The name is empty.")
-    if len(name) > 100:
-        raise _fail("invalid_name", f"The name is {len(name)} characters; the limit is 100.")
-    for c in name:
-        cat = unicodedata.category(c)
-        if not (cat.startswith("L") or cat.startswith("M") or c in " .'-"):
-            raise _fail(
-                "invalid_name", f"The name may hold letters, spaces and . ' - only, not {c!r}."
-            )
-    return name
-
-
-def _free_text(limit: int, code: str) -> AfterValidator:
-    def check(value: str) -> str:
-        if _has_bad_chars(value):
-            raise _fail(code, "The text contains control characters.")
-        text = normalize(value)
-        if len(text) > limit:
-            raise _fail(code, f"The text is {len(text)} characters; the limit is {limit}.")
-        for c in text:
-            cat = unicodedata.category(c)
-            if cat.startswith("S") and c not in "+&%/":
-                raise _fail(code, f"The text may not contain symbols or emoji such as {c!r}.")
-        return text
-
-    return AfterValidator(check)
-
-
-def _phone(value: str) -> str:
-    if len(value) > 30 or _has_bad_chars(value):
-        raise _fail("invalid_phone", "This is not a Vietnamese phone number.")
-    try:
-        parsed = phonenumbers.parse(value, "VN")
-    except phonenumbers.NumberParseException:
-        raise _fail("invalid_phone", "This is not a Vietnamese phone number.") from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise _fail("invalid_phone", "This is not a valid phone number.")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _bin(value: str) -> str:
-    value = value.strip()
-    if not re.fullmatch(r"[0-9]{6}", value):
-        raise _fail("invalid_bin", "A bank BIN is exactly 6 digits.")
-    if banks.get(value) is None:
-        raise _fail("unknown_bin", f"BIN {value} is not in the bank directory.")
-    return value
-
-
-def _account_number(value: str) -> str:
-    compact = value.replace(" ", "")
-    if not re.fullmatch(r"[!-~]{1,19}", compact):
-        raise _fail(
-            "invalid_account_number",
-            "An account number is 1-19 printable characters (letters, digits, no spaces).",
-        )
-    return compact
-
-
-def _account_name(value: str) -> str:
-    if _has_bad_chars(value):
-        raise _fail("invalid_account_name", "The account name contains control characters.")
-    name = normalize(strip_marks(value)).upper()
-    if not name:
-        raise _fail("invalid_account_name", "The account name is empty.")
-    if len(name) > 50:
-        raise _fail(
-            "invalid_account_name", f"The account name is {len(name)} characters; the limit is 50."
-        )
-    if not re.fullmatch(r"[A-Z0-9 .,'-]+", name):
-        raise _fail(
-            "invalid_account_name",
-            "The account name may hold letters, digits, spaces and . , ' - only.",
-        )
-    return name
+from qr.types import AccountName, AccountNumber, Bin, PaymentReference
 
 
 def _code(limit: int, code: str, what: str) -> AfterValidator:
@@ -117,55 +21,18 @@ def _code(limit: int, code: str, what: str) -> AfterValidator:
     def check(value: str) -> str:
         text = normalize(value)
         if not pattern.fullmatch(text):
-            raise _fail(code, f"The {what} is 1-{limit} letters, digits, spaces or . _ / -.")
+            raise fail(code, f"The {what} is 1-{limit} letters, digits, spaces or . _ / -.")
         return text
 
     return AfterValidator(check)
 
 
-def _cccd(value: str) -> str:
-    digits = value.replace(" ", "")
-    if not re.fullmatch(r"[0-9]{12}", digits):
-        raise _fail("invalid_cccd", "A citizen ID (CCCD) is 12 digits.")
-    return digits
-
-
-def _reference(value: str) -> str:
-    compact = value.strip()
-    if not re.fullmatch(r"[A-Za-z0-9]{1,25}", compact):
-        raise _fail("invalid_reference", "A payment reference is 1-25 letters and digits.")
-    return compact
-
-
-def _purpose(value: str) -> str:
-    if value in PURPOSES or _PARTNER_PURPOSE.fullmatch(value):
-        return value
-    raise _fail(
-        "invalid_purpose",
-        f"Unknown purpose {value[:40]!r}; use {', '.join(PURPOSES)} or share_partner:<CODE>.",
-    )
-
-
-PersonName = Annotated[str, Field(max_length=400), AfterValidator(_person_name)]
-Phone = Annotated[str, Field(max_length=64), AfterValidator(_phone)]
-Bin = Annotated[str, Field(max_length=32), AfterValidator(_bin)]
-AccountNumber = Annotated[str, Field(max_length=64), AfterValidator(_account_number)]
-AccountName = Annotated[str, Field(max_length=200), AfterValidator(_account_name)]
 StallCode = Annotated[str, Field(max_length=64), _code(20, "invalid_stall_code", "stall code")]
 Zone = Annotated[str, Field(max_length=64), _code(20, "invalid_zone", "zone")]
-PartnerCode = Annotated[
-    str, Field(max_length=64, pattern=r"^[A-Za-z0-9_-]{1,32}$"), AfterValidator(str.upper)
-]
-Goods = Annotated[str, Field(max_length=400), _free_text(100, "invalid_goods")]
-Address = Annotated[str, Field(max_length=400), _free_text(200, "invalid_address")]
-MarketName = Annotated[str, Field(max_length=400), _free_text(120, "invalid_name")]
-Cccd = Annotated[str, Field(max_length=32), AfterValidator(_cccd)]
-Purpose = Annotated[str, Field(max_length=64), AfterValidator(_purpose)]
+Goods = Annotated[str, Field(max_length=400), free_text(100, "invalid_goods")]
+Address = Annotated[str, Field(max_length=400), free_text(200, "invalid_address")]
+MarketName = Annotated[str, Field(max_length=400), free_text(120, "invalid_name")]
 WardCode = Annotated[str, Field(pattern=r"^[0-9]{1,6}$")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_max_length=10_000)
 
 
 class Location(Strict):
@@ -217,37 +84,17 @@ class PaymentAccountIn(Strict):
     partner_code: PartnerCode | None = None
     service: Literal["account", "card"] = "account"
     # What the payer's app must send in tag 62.05; MoMo wallets (BIN 971025) need their MOMOW2W… id.
-    reference: Annotated[str, Field(max_length=64), AfterValidator(_reference)] | None = None
+    reference: PaymentReference | None = None
 
     @model_validator(mode="after")
     def _momo_needs_reference(self) -> PaymentAccountIn:
         if self.bin == MOMO_BIN and not (self.reference or "").upper().startswith("MOMOW2W"):
-            raise _fail(
+            raise fail(
                 "momo_reference_required",
                 "A MoMo wallet (BIN 971025) is paid through VietQR only with its MOMOW2W… reference, "
                 "shown in the stallholder's own MoMo QR.",
             )
         return self
-
-
-def _notice_version(value: str) -> str:
-    if not notices.known(value):
-        raise _fail(
-            "unknown_notice_version",
-            "This consent notice version is not one we published; reload the app to get the "
-            "current notice and read it to the stallholder.",
-        )
-    return value
-
-
-NoticeVersion = Annotated[
-    str, Field(pattern=r"^[A-Za-z0-9._-]{1,20}$"), AfterValidator(_notice_version)
-]
-
-
-class ConsentIn(Strict):
-    notice_version: NoticeVersion
-    purposes: list[Purpose] = Field(max_length=20)
 
 
 class StallCreate(Strict):

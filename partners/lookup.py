@@ -12,7 +12,14 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+import asyncpg
 import httpx
+
+from core import queries as core_q
+from core.queries import User
+from core.state import AppState
+from coverage import counters
+from partners import queries, schemas
 
 LookupStatus = Literal["found", "not_found", "unavailable", "disabled"]
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -145,3 +152,92 @@ def _fold(name: str) -> str:
     decomposed = unicodedata.normalize("NFD", name)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(bare.replace("đ", "D").replace("Đ", "D").upper().split())
+
+
+def lookup_provider(state: AppState) -> LookupProvider:
+    """The configured lookup provider (vietqr.io compatible) on the app's shared HTTP client."""
+    provider: LookupProvider | None = state.providers.get("lookup")
+    if provider is not None:
+        return provider
+    settings = state.settings
+    if (
+        settings.lookup_base_url
+        and settings.lookup_client_id
+        and settings.lookup_api_key
+        and state.http is not None
+    ):
+        provider = VietQRLookup(
+            state.http,
+            base_url=settings.lookup_base_url,
+            client_id=settings.lookup_client_id,
+            api_key=settings.lookup_api_key.get_secret_value(),
+            timeout_s=settings.lookup_timeout_s,
+        )
+    else:
+        provider = DisabledLookup()
+    state.providers["lookup"] = provider
+    return provider
+
+
+async def lookup_account(
+    provider: LookupProvider, *, bin: str, account_number: str
+) -> schemas.LookupOut:
+    """The bank's name for an account, as far as the provider can tell."""
+    result = await provider.lookup(bin, account_number)
+    return schemas.LookupOut(
+        status=result.status, account_name=result.account_name, detail=result.detail
+    )
+
+
+def _name_check(entered: str | None, result: LookupResult) -> str:
+    if result.status != "found":
+        return result.status
+    if not entered:
+        return "no_name"
+    assert result.account_name is not None
+    return "matched" if names_match(entered, result.account_name) else "mismatch"
+
+
+async def check_account_names(
+    conn: asyncpg.Connection,
+    *,
+    provider: LookupProvider,
+    user: User,
+    stall_id: int,
+    window_days: int,
+) -> None:
+    """Compare unchecked accounts' entered names with the bank's; store the outcome as a warning.
+
+    Never blocks: every provider problem becomes a status. The lookups run outside any transaction;
+    only the short write of the outcomes is one.
+    """
+    targets = await queries.accounts_to_check(conn, stall_id=stall_id)
+    if not targets:
+        return
+    results = await asyncio.gather(*(provider.lookup(t.bin, t.account_number) for t in targets))
+    checks = {
+        t.id: (_name_check(t.account_name, r), r.account_name)
+        for t, r in zip(targets, results, strict=True)
+    }
+    async with conn.transaction():
+        for account_id, (check, bank_name) in checks.items():
+            await queries.set_name_check(
+                conn, account_id=account_id, check=check, bank_account_name=bank_name
+            )
+            await core_q.insert_audit(
+                conn,
+                actor_id=user.id,
+                action="name_check",
+                entity="payment_account",
+                entity_id=account_id,
+                after={"stall_id": stall_id, "name_check": check},
+            )
+        for account_id, (check, _) in checks.items():
+            if check == "matched":
+                await counters.mark_name_matched(
+                    conn,
+                    stall_id=stall_id,
+                    account_id=account_id,
+                    user=user,
+                    window_days=window_days,
+                )

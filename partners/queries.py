@@ -11,15 +11,7 @@ from typing import Any
 
 import asyncpg
 
-from core.crypto import (
-    open_account_or_none,
-    open_credentials,
-    seal_account,
-    seal_account_or_none,
-    seal_accounts,
-    seal_credentials,
-    seal_numbers_in,
-)
+from core.crypto import Keys, keys_of
 from partners import schemas
 
 # ---------------------------------------------------------------- partners
@@ -52,7 +44,7 @@ async def get_partner(
 async def partner_credentials(conn: asyncpg.Connection, code: str) -> dict[str, str] | None:
     """A partner's stored credentials (server-side use only); None for an unknown partner."""
     value = await conn.fetchval("SELECT credentials FROM partner WHERE code = $1", code)
-    return open_credentials(code, value) if value is not None else None
+    return keys_of(conn).open_credentials(code, value) if value is not None else None
 
 
 async def add_directory_partners(
@@ -115,7 +107,7 @@ async def set_credentials(
         "UPDATE partner SET credentials = $2, scheme = $3, updated_at = clock_timestamp() "
         "WHERE code = $1",
         code,
-        seal_credentials(code, credentials),
+        keys_of(conn).seal_credentials(code, credentials),
         scheme,
     )
 
@@ -151,9 +143,9 @@ class Account:
     active: bool
 
 
-def _opened(row: asyncpg.Record) -> dict[str, Any]:
+def _opened(row: asyncpg.Record, keys: Keys) -> dict[str, Any]:
     """A row with its sealed account number opened (core/crypto.py)."""
-    return dict(row) | {"account_number": open_account_or_none(row["account_number"])}
+    return dict(row) | {"account_number": keys.open_or_none(row["account_number"])}
 
 
 _ACCOUNT = """
@@ -166,7 +158,7 @@ FROM payment_account a JOIN stall s ON s.id = a.stall_id
 async def get_account(conn: asyncpg.Connection, account_id: int) -> Account | None:
     """One payment account with its stall's market."""
     row = await conn.fetchrow(_ACCOUNT + " WHERE a.id = $1", account_id)
-    return Account(**_opened(row)) if row else None
+    return Account(**_opened(row, keys_of(conn))) if row else None
 
 
 async def accounts_by_number(
@@ -182,20 +174,20 @@ async def accounts_by_number(
         + """ WHERE a.account_number = $1 AND a.active
               AND ($2::text IS NULL OR a.bin = $2) AND ($3::bigint IS NULL OR a.stall_id = $3)
             ORDER BY a.id""",
-        seal_account(account_number),
+        keys_of(conn).seal(account_number),
         bin,
         stall_id,
     )
-    return [Account(**_opened(r)) for r in rows]
+    return [Account(**_opened(r, keys_of(conn))) for r in rows]
 
 
 async def accounts_by_numbers(conn: asyncpg.Connection, numbers: list[str]) -> list[Account]:
     """Active accounts with any of these numbers."""
     rows = await conn.fetch(
         _ACCOUNT + " WHERE a.account_number = any($1::text[]) AND a.active ORDER BY a.id",
-        seal_accounts(numbers),
+        keys_of(conn).seal_all(numbers),
     )
-    return [Account(**_opened(r)) for r in rows]
+    return [Account(**_opened(r, keys_of(conn))) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -464,7 +456,7 @@ async def claim_event(
         partner_code,
         external_id,
         type,
-        seal_numbers_in(payload),
+        keys_of(conn).seal_numbers_in(payload),
         fingerprint,
         body_sha256,
     )
@@ -524,7 +516,7 @@ async def insert_payment(
         stall_id,
         amount,
         occurred_at,
-        seal_account_or_none(account_number),
+        keys_of(conn).seal_or_none(account_number),
         reference,
     )
     return int(value) if value is not None else None
@@ -569,7 +561,7 @@ async def unmatched_payments(
         after_id,
         limit,
     )
-    return [schemas.UnmatchedPayment(**_opened(r)) for r in rows]
+    return [schemas.UnmatchedPayment(**_opened(r, keys_of(conn))) for r in rows]
 
 
 # ---------------------------------------------------------------- partner views: stats and accounts
@@ -641,7 +633,7 @@ async def partner_accounts(
         after_id,
         limit,
     )
-    return [schemas.PartnerAccount(**_opened(r)) for r in rows]
+    return [schemas.PartnerAccount(**_opened(r, keys_of(conn))) for r in rows]
 
 
 # ---------------------------------------------------------------- imports
@@ -711,7 +703,7 @@ async def accounts_to_check(conn: asyncpg.Connection, *, stall_id: int) -> list[
            WHERE stall_id = $1 AND name_check IS NULL ORDER BY position, id""",
         stall_id,
     )
-    return [NameCheckTarget(**_opened(r)) for r in rows]
+    return [NameCheckTarget(**_opened(r, keys_of(conn))) for r in rows]
 
 
 async def set_name_check(

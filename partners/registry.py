@@ -7,11 +7,20 @@ single source so a later sync can add banks that join the directory.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Literal
 
+import asyncpg
+
+from core import queries as core_q
+from core.crypto import keys_of
+from core.queries import User
+from partners import errors, queries, schemas
 from qr import banks
+
+log = logging.getLogger("choso.partners")
 
 Kind = Literal["bank", "wallet", "gateway", "aggregator"]
 Scheme = Literal["own", "momo", "vnpay", "zalopay", "payos", "none"]
@@ -92,3 +101,116 @@ def allowed_credentials(scheme: str) -> tuple[str, ...]:
     """The credential fields a partner with this scheme may hold (its native ones plus our own)."""
     native = () if scheme == "own" else CREDENTIAL_FIELDS.get(scheme, ())
     return (*native, OWN_FIELD)
+
+
+async def list_partners(conn: asyncpg.Connection) -> list[schemas.Partner]:
+    """Every partner (credentials are reported by field name only)."""
+    return await queries.list_partners(conn)
+
+
+async def get_partner(conn: asyncpg.Connection, code: str) -> schemas.Partner:
+    """One partner, or partner_not_found."""
+    partner = await queries.get_partner(conn, code.upper())
+    if partner is None:
+        raise errors.PartnerNotFound(f"No partner with code {code.upper()}.")
+    return partner
+
+
+async def set_credentials(
+    conn: asyncpg.Connection, *, user: User, code: str, values: dict[str, str]
+) -> schemas.Partner:
+    """Replace a partner's credentials; values stay server-side, never returned or logged."""
+    code = code.upper()
+    async with conn.transaction():
+        partner = await queries.get_partner(conn, code, for_update=True)
+        if partner is None:
+            raise errors.PartnerNotFound(f"No partner with code {code}.")
+        allowed = allowed_credentials(partner.scheme)
+        for name in sorted(values):
+            if name not in allowed:
+                raise errors.UnknownCredential(
+                    f"{code} uses the {partner.scheme} scheme; "
+                    f"its credential fields are: {', '.join(allowed)}.",
+                    field=name,
+                )
+        native = CREDENTIAL_FIELDS.get(partner.scheme, ()) if partner.scheme != "own" else ()
+        given = [name for name in native if name in values]
+        if given and len(given) != len(native):
+            missing = [name for name in native if name not in values]
+            raise errors.MissingCredential(
+                f"The {partner.scheme} scheme needs {' and '.join(native)} together.",
+                field=missing[0],
+            )
+        scheme = partner.scheme
+        if scheme in ("none", "own"):
+            scheme = "own" if OWN_FIELD in values else "none"
+        await queries.set_credentials(conn, code=code, credentials=dict(values), scheme=scheme)
+        await core_q.insert_audit(
+            conn,
+            actor_id=user.id,
+            action="set_credentials",
+            entity="partner",
+            entity_id=code,
+            before={"credentials_set": partner.credentials_set, "scheme": partner.scheme},
+            after={"credentials_set": sorted(values), "scheme": scheme},
+        )
+        after = await queries.get_partner(conn, code)
+    assert after is not None
+    return after
+
+
+async def require_partners(
+    conn: asyncpg.Connection, codes: list[str | None], *, field: str
+) -> None:
+    """422 unknown_partner unless every given code is in the"""
+    wanted = sorted({c for c in codes if c})
+    if not wanted:
+        return
+    missing = await queries.missing_partner_codes(conn, wanted)
+    if missing:
+        raise unknown_partner(missing, field=field)
+
+
+def unknown_partner(missing: list[str], *, field: str) -> errors.UnknownPartner:
+    """The 422 for codes that are not in the registry (names the first one)."""
+    return errors.UnknownPartner(
+        f"Unknown partner code {sorted(missing)[0]}; GET /api/partners lists the codes.",
+        field=field,
+    )
+
+
+async def partner_of(conn: asyncpg.Connection, user: User) -> str | None:
+    return await queries.user_partner_code(conn, user.id) if user.role == "partner" else None
+
+
+async def seal_stored_credentials(conn: asyncpg.Connection) -> int:
+    """Seal credentials stored before they were sealed (start-up); returns how many partners."""
+    async with conn.transaction():
+        found = await queries.credentials_in_clear(conn)
+        await queries.store_sealed_credentials(
+            conn,
+            [
+                (
+                    code,
+                    keys_of(conn).seal_credentials(
+                        code, keys_of(conn).open_credentials(code, stored)
+                    ),
+                )
+                for code, stored in found
+            ],
+        )
+    if found:
+        log.info("sealed the stored credentials of %d partners", len(found))
+    return len(found)
+
+
+async def sync_directory(conn: asyncpg.Connection) -> list[str]:
+    """Banks and wallets that joined the bank directory (qr/data/banks.json) since the partner
+    registry was seeded become partners, and partners get BINs the directory added (start-up)."""
+    added = await queries.add_directory_partners(
+        conn,
+        [(p.code, p.name, p.kind, p.scheme, list(p.bins)) for p in seed_rows()],
+    )
+    if added:
+        log.info("partners added from the bank directory: %s", ", ".join(added))
+    return added

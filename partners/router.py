@@ -18,8 +18,9 @@ from core.db import get_conn
 from core.errors import problem
 from core.params import Id
 from core.queries import User
-from merchants.schemas import AccountNumber, Bin
-from partners import schemas, service
+from core.state import state_of
+from partners import events, imports, lookup, native, onboarding, registry, schemas, stats
+from qr.types import AccountNumber, Bin
 
 router = APIRouter(prefix="/api", tags=["partners"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
@@ -37,15 +38,23 @@ _VNPAY_REPLIES = {
 }
 
 
+def _window(request: Request) -> int:
+    return int(state_of(request.app).settings.transacting_window_days)
+
+
 # ---------------------------------------------------------------- native notification formats
 
 
 @router.post("/partners/momo/ipn", status_code=204, response_class=Response)
 async def momo_ipn(request: Request, conn: Conn) -> Response:
     """MoMo AIO v2 IPN: 204 when verified and recorded (or already recorded)."""
-    credentials = await service.native_enabled(conn, "momo")
-    outcome = await service.receive_native(
-        conn, scheme="momo", raw=await request.body(), credentials=credentials
+    credentials = await native.native_enabled(conn, "momo")
+    outcome = await native.receive_native(
+        conn,
+        scheme="momo",
+        raw=await request.body(),
+        credentials=credentials,
+        window_days=_window(request),
     )
     if outcome.status == "bad_signature":
         return problem(401, "invalid_signature", "The signature does not match")
@@ -62,10 +71,10 @@ async def vnpay_ipn(request: Request, conn: Conn) -> dict[str, str]:
 
     RspCode 00 recorded, 02 already confirmed, 04 replay with changed amount, 97 bad checksum.
     """
-    credentials = await service.native_enabled(conn, "vnpay")
+    credentials = await native.native_enabled(conn, "vnpay")
     raw_query = request.scope.get("query_string", b"").decode("latin-1")
-    outcome = await service.receive_native(
-        conn, scheme="vnpay", raw=raw_query, credentials=credentials
+    outcome = await native.receive_native(
+        conn, scheme="vnpay", raw=raw_query, credentials=credentials, window_days=_window(request)
     )
     code, message = _VNPAY_REPLIES[outcome.status]
     return {"RspCode": code, "Message": message}
@@ -74,9 +83,13 @@ async def vnpay_ipn(request: Request, conn: Conn) -> dict[str, str]:
 @router.post("/partners/zalopay/callback")
 async def zalopay_callback(request: Request, conn: Conn) -> dict[str, int | str]:
     """ZaloPay callback: return_code 1 when recorded (or already), -1 bad MAC or changed replay."""
-    credentials = await service.native_enabled(conn, "zalopay")
-    outcome = await service.receive_native(
-        conn, scheme="zalopay", raw=await request.body(), credentials=credentials
+    credentials = await native.native_enabled(conn, "zalopay")
+    outcome = await native.receive_native(
+        conn,
+        scheme="zalopay",
+        raw=await request.body(),
+        credentials=credentials,
+        window_days=_window(request),
     )
     if outcome.status == "bad_signature":
         return {"return_code": -1, "return_message": "mac not equal"}
@@ -91,9 +104,13 @@ async def zalopay_callback(request: Request, conn: Conn) -> dict[str, int | str]
 @router.post("/partners/payos/webhook")
 async def payos_webhook(request: Request, conn: Conn) -> JSONResponse:
     """payOS webhook: 200 {"success": true} when recorded; 401/409 with success false otherwise."""
-    credentials = await service.native_enabled(conn, "payos")
-    outcome = await service.receive_native(
-        conn, scheme="payos", raw=await request.body(), credentials=credentials
+    credentials = await native.native_enabled(conn, "payos")
+    outcome = await native.receive_native(
+        conn,
+        scheme="payos",
+        raw=await request.body(),
+        credentials=credentials,
+        window_days=_window(request),
     )
     if outcome.status == "bad_signature":
         return problem(401, "invalid_signature", "The signature does not match", success=False)
@@ -113,13 +130,13 @@ async def payos_webhook(request: Request, conn: Conn) -> JSONResponse:
 @router.get("/partners", response_model=list[schemas.Partner])
 async def list_partners(conn: Conn, user: CurrentUser) -> list[schemas.Partner]:
     """Every partner: banks, wallets, gateways, aggregators (credential field names only)."""
-    return await service.list_partners(conn)
+    return await registry.list_partners(conn)
 
 
 @router.get("/partners/{code}", response_model=schemas.Partner)
 async def get_partner(code: Code, conn: Conn, user: CurrentUser) -> schemas.Partner:
     """One partner."""
-    return await service.get_partner(conn, code)
+    return await registry.get_partner(conn, code)
 
 
 @router.put("/partners/{code}/credentials", response_model=schemas.Partner)
@@ -127,7 +144,7 @@ async def set_credentials(
     code: Code, body: schemas.CredentialsIn, conn: Conn, user: Admin
 ) -> schemas.Partner:
     """Replace a partner's credentials (admins). Values are never returned; `{}` clears them."""
-    return await service.set_credentials(conn, user=user, code=code, values=body.root)
+    return await registry.set_credentials(conn, user=user, code=code, values=body.root)
 
 
 # ---------------------------------------------------------------- our own signed API
@@ -141,8 +158,13 @@ async def partner_event(
     x_signature: Annotated[str | None, Header(alias="X-Signature", max_length=1024)] = None,
 ) -> schemas.EventAck:
     """A signed partner event (`X-Signature: t=<unix>,v1=<hex>`); each event id is applied once."""
-    return await service.receive_own_event(
-        conn, code=code, raw_body=await request.body(), signature=x_signature, now=time.time()
+    return await events.receive_own_event(
+        conn,
+        code=code,
+        raw_body=await request.body(),
+        signature=x_signature,
+        now=time.time(),
+        window_days=_window(request),
     )
 
 
@@ -154,12 +176,10 @@ async def save_onboarding(
     stall_id: Id, body: schemas.OnboardingIn, conn: Conn, user: CurrentUser, response: Response
 ) -> schemas.Onboarding:
     """Record which partner onboarded an account (201), or move its status (200)."""
-    onboarding, created = await service.save_onboarding(
-        conn, user=user, stall_id=stall_id, body=body
-    )
+    saved, created = await onboarding.save_onboarding(conn, user=user, stall_id=stall_id, body=body)
     if not created:
         response.status_code = 200
-    return onboarding
+    return saved
 
 
 @router.get("/stalls/{stall_id}/onboardings", response_model=list[schemas.Onboarding])
@@ -167,7 +187,7 @@ async def stall_onboardings(
     stall_id: Id, conn: Conn, user: CurrentUser
 ) -> list[schemas.Onboarding]:
     """A stall's onboardings with their full status history."""
-    return await service.stall_onboardings(conn, user=user, stall_id=stall_id)
+    return await onboarding.stall_onboardings(conn, user=user, stall_id=stall_id)
 
 
 # ---------------------------------------------------------------- partner views and imports
@@ -182,12 +202,12 @@ async def partner_stats(
     market_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> schemas.PartnerStats:
     """A partner's onboarded, active and recently paid accounts by market (caller's scope)."""
-    return await service.partner_stats(
+    return await stats.partner_stats(
         conn,
         user=user,
         code=code,
         market_id=market_id,
-        window_days=request.app.state.settings.transacting_window_days,
+        window_days=state_of(request.app).settings.transacting_window_days,
     )
 
 
@@ -196,7 +216,7 @@ async def partner_accounts(
     code: Code, conn: Conn, user: CurrentUser, limit: Limit = 100, cursor: Cursor = None
 ) -> schemas.PartnerAccountPage:
     """Payment accounts the partner onboarded or that opted in to it (partner users: their own)."""
-    return await service.partner_accounts(conn, user=user, code=code, limit=limit, cursor=cursor)
+    return await stats.partner_accounts(conn, user=user, code=code, limit=limit, cursor=cursor)
 
 
 @router.get("/partners/{code}/unmatched", response_model=schemas.UnmatchedPage)
@@ -204,7 +224,7 @@ async def unmatched_payments(
     code: Code, conn: Conn, user: Admin, limit: Limit = 100, cursor: Cursor = None
 ) -> schemas.UnmatchedPage:
     """Verified payments that matched no stall, kept for review (admins)."""
-    return await service.unmatched_payments(conn, code=code, limit=limit, cursor=cursor)
+    return await stats.unmatched_payments(conn, code=code, limit=limit, cursor=cursor)
 
 
 @router.post("/partners/{code}/imports", response_model=schemas.ImportResult)
@@ -217,7 +237,7 @@ async def import_report(
 ) -> schemas.ImportResult:
     """Reconcile a partner's onboarding report (CSV); `dry_run=true` reports without writing."""
     data = await file.read()
-    return await service.import_report(
+    return await imports.import_report(
         conn, user=user, code=code, data=data, filename=file.filename, dry_run=dry_run
     )
 
@@ -233,5 +253,5 @@ async def account_lookup(
     account_number: Annotated[AccountNumber, Query()],
 ) -> schemas.LookupOut:
     """The bank's name for an account (status `disabled` when no lookup provider is configured)."""
-    provider = service.lookup_provider(request.app.state)
-    return await service.lookup_account(provider, bin=bin, account_number=account_number)
+    provider = lookup.lookup_provider(state_of(request.app))
+    return await lookup.lookup_account(provider, bin=bin, account_number=account_number)

@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from core.errors import own_code
 from core.params import IdField
-from merchants.schemas import PartnerCode, PersonName
+from core.types import PartnerCode, PersonName
 
 Status = Literal["pending", "active", "suspended", "removed"]
 Channel = Literal["field_visit", "partner_import", "partner_api"]

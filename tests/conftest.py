@@ -23,6 +23,7 @@ import pytest
 from core import crypto, db
 from core.auth import hash_password, token_hash
 from core.settings import Settings
+from core.state import state_of
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_PASSWORD = "correct-horse-battery"
@@ -56,9 +57,9 @@ for noisy in (
 
 
 TEST_SECRET = "test-secret-key"
-# Account numbers are sealed with a key from SECRET_KEY; the apps under test do not run their
-# start-up, so the tests' process uses the tests' secret (make_settings) from the start.
-crypto.use_secret(TEST_SECRET.encode())
+# The keys the apps under test derive from their SECRET_KEY (make_settings): every connection the
+# tests open carries them, as the app's pool connections do.
+TEST_KEYS = crypto.Keys(TEST_SECRET.encode())
 
 
 def with_database(url: str, name: str) -> str:
@@ -95,7 +96,7 @@ SEED_USERS = {
 
 
 async def _seed(url: str) -> None:
-    conn = await db.connect(url)
+    conn = await db.connect(url, keys=TEST_KEYS)
     try:
         await conn.execute(
             """INSERT INTO admin_unit (scheme, code, level, name, parent_code) VALUES
@@ -165,7 +166,7 @@ async def session_db(server_url: str, template_db: str) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 async def pool(session_db: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await db.create_pool(session_db, min_size=1, max_size=4)
+    p = await db.create_pool(session_db, keys=TEST_KEYS, min_size=1, max_size=4)
     yield p
     await p.close()
 
@@ -201,15 +202,16 @@ async def app(conn: asyncpg.Connection, pool: asyncpg.Pool, session_db: str, tmp
     from main import create_app
 
     application = create_app(make_settings(tmp_path, session_db))
-    application.state.pool = pool
-    application.state.http = httpx.AsyncClient(timeout=5)
+    state = state_of(application)
+    state.pool = pool
+    state.http = httpx.AsyncClient(timeout=5)
 
     async def _conn() -> AsyncIterator[asyncpg.Connection]:
         yield conn
 
     application.dependency_overrides[db.get_conn] = _conn
     yield application
-    await application.state.http.aclose()
+    await state.http.aclose()
 
 
 @pytest.fixture
@@ -299,9 +301,10 @@ async def live(fresh_db: str, tmp_path: Path) -> AsyncIterator[LiveApp]:
     from main import create_app
 
     application = create_app(make_settings(tmp_path, fresh_db))
-    p = await db.create_pool(fresh_db, min_size=2, max_size=20)
-    application.state.pool = p
-    application.state.http = httpx.AsyncClient(timeout=5)
+    p = await db.create_pool(fresh_db, keys=TEST_KEYS, min_size=2, max_size=20)
+    state = state_of(application)
+    state.pool = p
+    state.http = httpx.AsyncClient(timeout=5)
     yield LiveApp(application, p, fresh_db)
-    await application.state.http.aclose()
+    await state.http.aclose()
     await p.close()

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from bench import bare_app
-from merchants import coverage
+from coverage import counters
 from tests.conftest import stall_body
 
 TABLES = (
@@ -88,4 +88,4 @@ async def test_the_floor_writes_what_a_registration_writes(live, floor_client):
     # Every table took part (the counter tables by their sums).
     assert all(rows > 0 or total > 0 for rows, total in by_app.values()), by_app
     async with live.pool.acquire() as conn:
-        assert (await coverage.recount(conn)).ok
+        assert (await counters.recount(conn, window_days=30)).ok

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from core import metrics
+from ops import metrics
 
 ROUTE = "/api/markets/{market_id}"
 

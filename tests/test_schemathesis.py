@@ -29,8 +29,9 @@ from schemathesis.specs.openapi.checks import (
 from starlette.types import Receive, Scope, Send
 
 from core.auth import token_hash
+from core.state import state_of
 from main import create_app
-from tests.conftest import make_settings, with_database
+from tests.conftest import TEST_KEYS, make_settings, with_database
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "15"))
@@ -91,10 +92,10 @@ async def _register_some_stalls(url: str) -> None:
     from tests.conftest import make_token, stall_body
 
     app = create_app(make_settings(ROOT / "var" / "schemathesis", url))
-    app.state.pool = await db.create_pool(url, min_size=1, max_size=2)
-    app.state.http = httpx.AsyncClient(timeout=5)
+    state_of(app).pool = await db.create_pool(url, keys=TEST_KEYS, min_size=1, max_size=2)
+    state_of(app).http = httpx.AsyncClient(timeout=5)
     try:
-        async with app.state.pool.acquire() as conn:
+        async with state_of(app).pool.acquire() as conn:
             headers = {"Authorization": f"Bearer {await make_token(conn, 'admin')}"}
             market_ids = [r["id"] for r in await conn.fetch("SELECT id FROM market ORDER BY id")]
         transport = httpx.ASGITransport(app=app)
@@ -110,8 +111,8 @@ async def _register_some_stalls(url: str) -> None:
                 )
                 assert reply.status_code == 201, reply.text
     finally:
-        await app.state.http.aclose()
-        await app.state.pool.close()
+        await state_of(app).http.aclose()
+        await state_of(app).pool.close()
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from core.errors import NotFound
 from core.params import Id
+from core.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,7 +76,7 @@ def _version() -> str:
 
 
 def _page(request: Request, name: str) -> HTMLResponse:
-    settings = request.app.state.settings
+    settings = state_of(request.app).settings
     text = (TEMPLATES / "page.html").read_text(encoding="utf-8")
     title, script, layout = PAGES[name]
     values = {

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from core.auth import token_hash
+from core.state import state_of
 from tests.conftest import TEST_PASSWORD, make_token
 
 
@@ -61,7 +62,7 @@ async def test_an_expired_token_is_refused(client, conn):
 
 
 async def test_token_ttl_is_a_setting(app, client, conn):
-    app.state.settings = app.state.settings.model_copy(update={"token_ttl_hours": 1.5})
+    state_of(app).settings = state_of(app).settings.model_copy(update={"token_ttl_hours": 1.5})
     token = (await sign_in(client, "viewer", TEST_PASSWORD)).json()["access_token"]
     row = await conn.fetchrow(
         "SELECT created_at, expires_at FROM auth_token WHERE token_hash = $1", token_hash(token)
@@ -126,7 +127,7 @@ async def test_a_role_change_ends_sessions(client, conn, auth):
 
 
 async def test_repeated_failures_are_slowed_then_locked_per_user_and_address(app, client, conn):
-    settings = app.state.settings
+    settings = state_of(app).settings
     codes = [
         (await sign_in(client, "manager", "wrong-password-1")).status_code
         for _ in range(settings.login_max_failures)
@@ -158,7 +159,7 @@ async def test_repeated_failures_are_slowed_then_locked_per_user_and_address(app
 
 
 async def test_a_success_resets_the_failure_count(app, client, conn):
-    for _ in range(app.state.settings.login_max_failures - 1):
+    for _ in range(state_of(app).settings.login_max_failures - 1):
         assert (await sign_in(client, "viewer", "nope-nope-nope")).status_code == 401
     assert (await sign_in(client, "viewer", TEST_PASSWORD)).status_code == 200
     assert (await sign_in(client, "viewer", "nope-nope-nope")).status_code == 401  # not locked
@@ -167,13 +168,13 @@ async def test_a_success_resets_the_failure_count(app, client, conn):
 async def test_unknown_users_are_throttled_like_real_ones(app, client):
     codes = [
         (await sign_in(client, "nobody-here", "whatever-123")).status_code
-        for _ in range(app.state.settings.login_max_failures)
+        for _ in range(state_of(app).settings.login_max_failures)
     ]
     assert codes[:-1] == [401] * (len(codes) - 1) and codes[-1] == 429
 
 
 async def test_parallel_guesses_cannot_pass_the_limit(live):
-    settings = live.app.state.settings
+    settings = state_of(live.app).settings
     async with live.client() as c:
         responses = await asyncio.gather(
             *[

@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from core import db
+from core.state import state_of
 from main import create_app
-from tests.conftest import _admin, make_settings, stall_body, with_database
+from tests.conftest import TEST_KEYS, _admin, make_settings, stall_body, with_database
 
 
 async def _tables(url: str) -> set[str]:
@@ -82,7 +83,7 @@ async def test_embedded_database_starts_migrates_and_survives_restart(tmp_path):
 
     again = create_app(settings)
     async with again.router.lifespan_context(again):
-        async with again.state.pool.acquire() as conn:
+        async with state_of(again).pool.acquire() as conn:
             assert await conn.fetchval("SELECT count(*) FROM stall WHERE id = $1", stall_id) == 1
             # The administrator is created once, not again on the second start.
             assert await conn.fetchval("SELECT count(*) FROM app_user WHERE username = 'boss'") == 1
@@ -100,7 +101,7 @@ async def test_database_url_is_honoured_and_no_embedded_server_starts(fresh_db, 
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        async with app.state.pool.acquire() as conn:
+        async with state_of(app).pool.acquire() as conn:
             # The seeded template data is visible: we are on that server, in that database.
             assert (
                 await conn.fetchval("SELECT count(*) FROM market WHERE name = 'Chợ Thử Một'") == 1
@@ -113,10 +114,10 @@ async def test_database_url_is_honoured_and_no_embedded_server_starts(fresh_db, 
 
 async def test_healthz_is_503_when_the_database_is_gone(fresh_db, tmp_path):
     app = create_app(make_settings(tmp_path, fresh_db))
-    app.state.pool = await db.create_pool(fresh_db)
+    state_of(app).pool = await db.create_pool(fresh_db, keys=TEST_KEYS)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         assert (await c.get("/healthz")).status_code == 200
-        await app.state.pool.close()
+        await state_of(app).pool.close()
         r = await c.get("/healthz")
         assert r.status_code == 503 and r.json()["code"] == "database_unavailable"
 

@@ -12,6 +12,7 @@ import pytest
 
 from core import db
 from core import logging as log_redaction
+from core.state import state_of
 from tests.conftest import ROOT, TEST_PASSWORD, make_settings
 
 
@@ -74,7 +75,7 @@ async def test_signing_in_sets_no_cookie(client):
 
 
 async def test_bodies_over_the_limit_are_refused_with_413(app, client, auth):
-    limit = app.state.settings.max_body_bytes
+    limit = state_of(app).settings.max_body_bytes
     big = b'{"name": "' + b"x" * limit + b'"}'
     r = await client.post(
         "/api/markets",
@@ -89,7 +90,7 @@ async def test_bodies_over_the_limit_are_refused_with_413(app, client, auth):
 
 
 async def test_streamed_bodies_over_the_limit_are_refused_with_413(app, client, auth):
-    limit = app.state.settings.max_body_bytes
+    limit = state_of(app).settings.max_body_bytes
 
     async def chunks() -> AsyncIterator[
         bytes
@@ -112,7 +113,7 @@ async def test_streamed_bodies_over_the_limit_are_refused_with_413(app, client, 
 
 
 async def test_upload_routes_have_their_own_larger_limit(app, client):
-    settings = app.state.settings
+    settings = state_of(app).settings
     size = settings.max_body_bytes + 1024
     assert size < settings.max_upload_bytes
     files = {"file": ("photo.png", b"\0" * size, "image/png")}
@@ -163,7 +164,7 @@ class app_client:
         from main import create_app
 
         self.app = create_app(make_settings(tmp_path, session_db, **settings))
-        self.app.state.pool = pool
+        state_of(self.app).pool = pool
         self.conn = conn
 
         async def _conn() -> AsyncIterator:

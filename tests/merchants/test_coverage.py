@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from PIL import Image
 
-from merchants import coverage
+from coverage import counters, job
 from qr import payload, render
 from tests.conftest import stall_body
 
@@ -49,7 +49,7 @@ async def test_registration_counts_an_active_stall_and_nothing_else(client, auth
     assert cov["thresholds"] == {"qr_verified": 0.9, "transacting": 0.3}
     assert [z["zone"] for z in cov["zones"]] == ["A", "B"]
     assert cov["zones"][0]["active_stalls"] == 1
-    assert (await coverage.recount(conn)).ok
+    assert (await counters.recount(conn, window_days=30)).ok
 
 
 async def test_sign_delivered_reaches_qr_issued_and_starts_the_market(client, auth, markets, conn):
@@ -65,13 +65,13 @@ async def test_sign_delivered_reaches_qr_issued_and_starts_the_market(client, au
     # Delivering twice still counts the stall once.
     await client.post(f"/api/stalls/{stall_id}/sign-delivered", headers=h)
     assert (await market_cov(client, h, markets["one"]))["levels"]["qr_issued"]["count"] == 1
-    assert (await coverage.recount(conn)).ok
+    assert (await counters.recount(conn, window_days=30)).ok
 
 
 async def test_mark_sign_issued_is_what_the_qr_module_calls(client, auth, markets, conn):
     h = await auth("volunteer")
     stall_id = await register(client, h, markets["one"])
-    await coverage.mark_sign_issued(conn, stall_id)
+    await counters.mark_sign_issued(conn, stall_id, window_days=30)
     cov = await market_cov(client, h, markets["one"])
     assert cov["levels"]["qr_issued"]["count"] == 1
 
@@ -87,7 +87,7 @@ async def test_verify_with_the_stored_account_reaches_qr_verified(client, auth, 
     assert body["levels"]["qr_issued"] is True  # a verified code was evidently issued
     cov = await market_cov(client, h, markets["one"])
     assert cov["levels"]["qr_verified"]["count"] == 1
-    assert (await coverage.recount(conn)).ok
+    assert (await counters.recount(conn, window_days=30)).ok
 
 
 async def test_mismatch_is_422_and_the_return_visit_flag_stays(client, auth, markets, conn):
@@ -225,7 +225,7 @@ async def test_fees_cashless_flag(client, auth, markets, conn):
     assert (await market_cov(client, h, markets["one"]))["levels"]["fees_cashless"]["count"] == 0
     r = await client.post(f"/api/stalls/{stall_id}/fees-cashless", json={"value": "yes"}, headers=h)
     assert r.status_code == 422
-    assert (await coverage.recount(conn)).ok
+    assert (await counters.recount(conn, window_days=30)).ok
 
 
 async def test_field_actions_need_write_scope(client, auth, markets):
@@ -260,7 +260,7 @@ async def test_vacant_stall_leaves_the_denominator_and_comes_back(client, auth, 
     await client.patch(f"/api/stalls/{a}", json={"status": "active"}, headers=h | {"If-Match": "2"})
     cov = await market_cov(client, h, markets["one"])
     assert (cov["active_stalls"], cov["levels"]["qr_issued"]["count"]) == (2, 1)
-    assert (await coverage.recount(conn)).ok
+    assert (await counters.recount(conn, window_days=30)).ok
 
 
 async def test_zone_change_moves_the_stall_between_zone_counts(client, auth, markets, conn):
@@ -272,7 +272,7 @@ async def test_zone_change_moves_the_stall_between_zone_counts(client, auth, mar
     assert zones["A"]["active_stalls"] == 0
     assert zones["B"]["active_stalls"] == 1
     assert zones["B"]["levels"]["qr_issued"]["count"] == 1
-    assert (await coverage.recount(conn)).ok
+    assert (await counters.recount(conn, window_days=30)).ok
 
 
 async def test_payment_makes_a_stall_transacting_until_the_window_passes(
@@ -281,34 +281,38 @@ async def test_payment_makes_a_stall_transacting_until_the_window_passes(
     h = await auth("volunteer")
     stall_id = await register(client, h, markets["one"])
     now = datetime.now(UTC)
-    await coverage.record_payment(conn, stall_id=stall_id, occurred_at=now - timedelta(days=2))
+    await counters.record_payment(
+        conn, window_days=30, stall_id=stall_id, occurred_at=now - timedelta(days=2)
+    )
     cov = await market_cov(client, h, markets["one"])
     assert cov["levels"]["transacting"] == {"count": 1, "share": 1.0}
     state = (await client.get(f"/api/stalls/{stall_id}/coverage", headers=h)).json()
     assert state["level"] == "transacting"
     # An older payment does not move the last payment back.
-    await coverage.record_payment(conn, stall_id=stall_id, occurred_at=now - timedelta(days=20))
-    assert (await coverage.recount(conn)).ok
+    await counters.record_payment(
+        conn, window_days=30, stall_id=stall_id, occurred_at=now - timedelta(days=20)
+    )
+    assert (await counters.recount(conn, window_days=30)).ok
     # The daily job, 27 days later: still inside 30 days.
-    assert await coverage.reevaluate_all(conn, now=now + timedelta(days=27)) == 0
+    assert await job.reevaluate_all(conn, window_days=30, now=now + timedelta(days=27)) == 0
     assert (await market_cov(client, h, markets["one"]))["levels"]["transacting"]["count"] == 1
     # 29 days later the last payment (2 days before now) is 31 days old.
     later = now + timedelta(days=29)
-    assert await coverage.reevaluate_all(conn, now=later) == 1
+    assert await job.reevaluate_all(conn, window_days=30, now=later) == 1
     assert (await market_cov(client, h, markets["one"]))["levels"]["transacting"]["count"] == 0
-    assert (await coverage.recount(conn, now=later)).ok
+    assert (await counters.recount(conn, window_days=30, now=later)).ok
 
 
 async def test_a_payment_older_than_the_window_does_not_count(client, auth, markets, conn):
     h = await auth("volunteer")
     stall_id = await register(client, h, markets["one"])
-    await coverage.record_payment(
-        conn, stall_id=stall_id, occurred_at=datetime.now(UTC) - timedelta(days=45)
+    await counters.record_payment(
+        conn, window_days=30, stall_id=stall_id, occurred_at=datetime.now(UTC) - timedelta(days=45)
     )
     assert (await market_cov(client, h, markets["one"]))["levels"]["transacting"]["count"] == 0
     # A payment dated in the future (partner clock skew) is clamped to now, not kept for months.
-    await coverage.record_payment(
-        conn, stall_id=stall_id, occurred_at=datetime.now(UTC) + timedelta(days=300)
+    await counters.record_payment(
+        conn, window_days=30, stall_id=stall_id, occurred_at=datetime.now(UTC) + timedelta(days=300)
     )
     last = await conn.fetchval(
         "SELECT last_payment_at FROM stall_coverage WHERE stall_id = $1", stall_id
@@ -320,10 +324,14 @@ async def test_name_match_counts_as_verified(client, auth, markets, conn):
     h = await auth("volunteer")
     stall_id = await register(client, h, markets["one"])
     account_id = await conn.fetchval("SELECT id FROM payment_account WHERE stall_id = $1", stall_id)
-    assert await coverage.mark_name_matched(conn, stall_id=stall_id, account_id=account_id)
+    assert await counters.mark_name_matched(
+        conn, window_days=30, stall_id=stall_id, account_id=account_id
+    )
     state = (await client.get(f"/api/stalls/{stall_id}/coverage", headers=h)).json()
     assert (state["level"], state["verified_method"]) == ("qr_verified", "name_match")
-    assert not await coverage.mark_name_matched(conn, stall_id=stall_id, account_id=account_id)
+    assert not await counters.mark_name_matched(
+        conn, window_days=30, stall_id=stall_id, account_id=account_id
+    )
 
 
 async def test_deactivated_verified_account_drops_qr_verified(client, auth, markets, conn):
@@ -331,10 +339,10 @@ async def test_deactivated_verified_account_drops_qr_verified(client, auth, mark
     stall_id = await register(client, h, markets["one"])
     await client.post(f"/api/stalls/{stall_id}/verify", json={"payload": GOOD}, headers=h)
     await conn.execute("UPDATE payment_account SET active = false WHERE stall_id = $1", stall_id)
-    await coverage.on_stall_changed(conn, stall_id=stall_id)
+    await counters.on_stall_changed(conn, window_days=30, stall_id=stall_id)
     cov = await market_cov(client, h, markets["one"])
     assert cov["levels"]["qr_verified"]["count"] == 0
-    assert (await coverage.recount(conn)).ok
+    assert (await counters.recount(conn, window_days=30)).ok
 
 
 async def test_stall_coverage_is_scoped(client, auth, markets):

@@ -7,7 +7,7 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from merchants import coverage
+from coverage import counters
 from qr import payload
 from tests.conftest import stall_body
 
@@ -51,8 +51,11 @@ async def test_counters_equal_a_recount_after_a_concurrent_load(live):
 
         async def pay(stall_id: int, days_ago: float) -> None:
             async with live.pool.acquire() as c:
-                await coverage.record_payment(
-                    c, stall_id=stall_id, occurred_at=datetime.now(UTC) - timedelta(days=days_ago)
+                await counters.record_payment(
+                    c,
+                    window_days=30,
+                    stall_id=stall_id,
+                    occurred_at=datetime.now(UTC) - timedelta(days=days_ago),
                 )
 
         ops = []
@@ -110,7 +113,7 @@ async def test_counters_equal_a_recount_after_a_concurrent_load(live):
             assert r.status_code in (200, 201), r.text
 
     async with live.pool.acquire() as c:
-        report = await coverage.recount(c)
+        report = await counters.recount(c, window_days=30)
         assert report.ok, report.mismatches
         totals = await c.fetchrow(
             "SELECT sum(active_stalls) a, sum(qr_issued) i FROM market_coverage"

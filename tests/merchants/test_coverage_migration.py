@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from core import db
-from merchants import coverage
+from coverage import counters
+from tests.conftest import TEST_KEYS
 
 
 async def test_upgrade_counts_existing_stalls_and_downgrade_drops_everything(fresh_db):
     await asyncio.to_thread(db.downgrade, fresh_db, "0003")
-    conn = await db.connect(fresh_db)
+    conn = await db.connect(fresh_db, keys=TEST_KEYS)
     try:
         assert not await conn.fetchval("SELECT to_regclass('market_coverage') IS NOT NULL")
         market_id = await conn.fetchval("SELECT id FROM market WHERE name = 'Chợ Thử Một'")
@@ -30,9 +31,9 @@ async def test_upgrade_counts_existing_stalls_and_downgrade_drops_everything(fre
     finally:
         await conn.close()
     await asyncio.to_thread(db.migrate, fresh_db)
-    conn = await db.connect(fresh_db)
+    conn = await db.connect(fresh_db, keys=TEST_KEYS)
     try:
-        report = await coverage.recount(conn)
+        report = await counters.recount(conn, window_days=30)
         assert report.ok, report.mismatches
         row = await conn.fetchrow(
             "SELECT active_stalls, status FROM market_coverage WHERE market_id = $1", market_id
@@ -59,11 +60,11 @@ async def test_upgrade_counts_existing_stalls_and_downgrade_drops_everything(fre
             await conn.fetchval("SELECT status FROM market_coverage WHERE market_id = $1", new_id)
             == "not_started"
         )
-        assert (await coverage.recount(conn)).ok
+        assert (await counters.recount(conn, window_days=30)).ok
     finally:
         await conn.close()
     await asyncio.to_thread(db.downgrade, fresh_db, "0003")
-    conn = await db.connect(fresh_db)
+    conn = await db.connect(fresh_db, keys=TEST_KEYS)
     try:
         leftovers = await conn.fetchval(
             """SELECT count(*) FROM pg_class WHERE relname IN ('market_coverage',

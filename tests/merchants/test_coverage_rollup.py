@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from merchants import coverage
+from coverage import counters, job, levels
 from tests.merchants.test_coverage import GOOD, register
 
 
@@ -74,7 +74,7 @@ async def test_city_wide_rollups(client, auth, markets, conn):
         "VCB": (1, 0),
     }
     assert partners["total"] is None
-    assert (await coverage.recount(conn)).ok
+    assert (await counters.recount(conn, window_days=30)).ok
 
 
 async def test_scoped_callers_see_their_markets_only(client, auth, markets):
@@ -144,17 +144,17 @@ async def test_rollups_follow_a_market_that_moves_ward(client, auth, markets, co
     )
     assert wards["20242"]["markets"] == 1
     assert wards["20242"]["statuses"]["not_started"] == 1
-    assert (await coverage.recount(conn)).ok
+    assert (await counters.recount(conn, window_days=30)).ok
 
 
 async def test_history_carries_the_last_snapshot_forward(client, auth, markets, conn):
     h = await auth("volunteer")
     a = await register(client, h, markets["one"], "A-1")
-    today = coverage.local_day(datetime.now(UTC))
-    noon = datetime.combine(today, time(12), tzinfo=coverage.VN_TZ)
-    await coverage.reevaluate_all(conn, now=noon - timedelta(days=5))
+    today = levels.local_day(datetime.now(UTC))
+    noon = datetime.combine(today, time(12), tzinfo=levels.VN_TZ)
+    await job.reevaluate_all(conn, window_days=30, now=noon - timedelta(days=5))
     await client.post(f"/api/stalls/{a}/sign-delivered", headers=h)
-    await coverage.reevaluate_all(conn, now=noon - timedelta(days=2))
+    await job.reevaluate_all(conn, window_days=30, now=noon - timedelta(days=2))
     start = today - timedelta(days=6)
     r = await client.get(
         f"/api/coverage/history?market_id={markets['one']}&from={start}&to={today}", headers=h

@@ -10,9 +10,11 @@ from datetime import timedelta
 
 import pytest
 
-from core import crypto
-from merchants import notices, privacy
-from tests.conftest import stall_body
+from core.state import state_of
+from privacy import consent as privacy
+from privacy import errors as privacy_errors
+from privacy import notices
+from tests.conftest import TEST_KEYS, stall_body
 
 NAME = "Lưu Thị Ngọc Thùy"
 PHONE_E164 = "+84905123456"
@@ -194,7 +196,7 @@ async def test_withdrawing_qr_sign_stops_sign_generation(client, conn, auth, mar
     assert r.status_code == 200, r.text
     assert r.json()["changed"] == ["qr_sign"] and r.json()["erase_request"] is None
     assert "qr_sign" not in r.json()["active_purposes"]
-    with pytest.raises(privacy.ConsentWithdrawn) as exc:
+    with pytest.raises(privacy_errors.ConsentWithdrawn) as exc:
         await privacy.require_purpose(conn, holder_id, "qr_sign")
     assert exc.value.code == "consent_withdrawn" and exc.value.status == 409
     assert await privacy.has_purpose(conn, holder_id, "registration")
@@ -211,9 +213,9 @@ async def test_withdrawing_qr_sign_stops_sign_generation(client, conn, auth, mar
 async def test_purpose_never_given_is_missing(client, conn, auth, markets):
     consent = {"notice_version": "2026-01", "purposes": ["registration"]}
     stall = await register(client, await auth("volunteer"), markets["one"], consent=consent)
-    with pytest.raises(privacy.ConsentMissing):
+    with pytest.raises(privacy_errors.ConsentMissing):
         await privacy.require_purpose(conn, stall["holder"]["id"], "qr_sign")
-    with pytest.raises(privacy.ConsentMissing):
+    with pytest.raises(privacy_errors.ConsentMissing):
         await privacy.require_purpose(conn, None, "qr_sign")
 
 
@@ -243,7 +245,9 @@ async def test_partner_share_is_a_purpose_per_partner(client, conn, auth, market
 
 
 async def test_withdrawing_registration_opens_an_erase_request(app, client, conn, auth, markets):
-    app.state.settings = app.state.settings.model_copy(update={"data_request_deadline_days": 10})
+    state_of(app).settings = state_of(app).settings.model_copy(
+        update={"data_request_deadline_days": 10}
+    )
     stall = await register(client, await auth("volunteer"), markets["one"])
     holder_id = stall["holder"]["id"]
     r = await client.post(
@@ -380,7 +384,7 @@ async def test_erase_anonymises_the_person_and_keeps_the_stall_counted(client, c
         "VALUES ($1, $2, $3, 'cli')",
         stall["id"],
         account_id,
-        crypto.seal_text(f"000201...0010A000000727...{ACCOUNT}...6304ABCD"),
+        TEST_KEYS.seal(f"000201...0010A000000727...{ACCOUNT}...6304ABCD"),
     )
     await conn.execute(  # a payment received, and the partner message that reported it
         """INSERT INTO payment_event (partner_code, external_id, payment_account_id, stall_id,
@@ -388,7 +392,7 @@ async def test_erase_anonymises_the_person_and_keeps_the_stall_counted(client, c
            VALUES ('MB', 'tx-1', $1, $2, 25000, now(), true, $3, 'CK cho LUU THI NGOC THUY')""",
         account_id,
         stall["id"],
-        crypto.seal_account(ACCOUNT),
+        TEST_KEYS.seal(ACCOUNT),
     )
     await conn.execute(
         """INSERT INTO partner_event (partner_code, external_id, type, payload, fingerprint,
@@ -396,7 +400,7 @@ async def test_erase_anonymises_the_person_and_keeps_the_stall_counted(client, c
            VALUES ('MB', 'ev-1', 'payment.received', $1, '\\x00', '\\x00', $2)""",
         {
             "type": "payment.received",
-            "data": {"account_number": crypto.seal_account(ACCOUNT), "amount": 25000},
+            "data": {"account_number": TEST_KEYS.seal(ACCOUNT), "amount": 25000},
         },
         None,  # found by the sealed number it names, not by a link
     )
@@ -410,7 +414,7 @@ async def test_erase_anonymises_the_person_and_keeps_the_stall_counted(client, c
     ]
     stalls_before = await conn.fetchval("SELECT count(*) FROM stall")
     active_before = await conn.fetchval("SELECT count(*) FROM stall WHERE status = 'active'")
-    sealed = crypto.seal_account(ACCOUNT)
+    sealed = TEST_KEYS.seal(ACCOUNT)
     for needle in (NAME, PHONE_E164, PHONE_NATIONAL, sealed, ACCOUNT_NAME):
         assert await rows_containing(conn, needle), needle  # present before, so the check can fail
     assert await rows_containing(conn, ACCOUNT) == []  # stored sealed, never in clear
@@ -523,7 +527,7 @@ async def test_erase_anonymises_the_person_and_keeps_the_stall_counted(client, c
         headers=admin,
     )
     assert regrant.status_code == 409 and regrant.json()["code"] == "stallholder_erased"
-    with pytest.raises(privacy.ConsentWithdrawn):
+    with pytest.raises(privacy_errors.ConsentWithdrawn):
         await privacy.require_purpose(conn, holder_id, "qr_sign")
 
 

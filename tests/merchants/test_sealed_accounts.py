@@ -12,9 +12,9 @@ import asyncpg
 import pytest
 
 from core import crypto, db
-from merchants import schemas, service
+from merchants import accounts, schemas
 from partners import queries as partners_q
-from tests.conftest import TEST_SECRET, stall_body, with_database
+from tests.conftest import TEST_KEYS, stall_body, with_database
 from tests.merchants.test_privacy import rows_containing
 
 
@@ -66,7 +66,7 @@ async def test_account_numbers_are_nowhere_in_clear(client, conn, auth, markets)
 
     for clear in (number, other, unknown):
         assert await rows_containing(conn, clear) == [], clear
-    assert await rows_containing(conn, crypto.seal_account(number))  # stored, sealed
+    assert await rows_containing(conn, TEST_KEYS.seal(number))  # stored, sealed
     got = (await client.get(f"/api/stalls/{stall['id']}", headers=headers)).json()
     assert [a["account_number"] for a in got["payment_accounts"]] == [number, other]
     [payment] = await partners_q.unmatched_payments(
@@ -91,7 +91,7 @@ async def test_numbers_stored_before_sealing_are_sealed_at_start_up(server_url):
     url = with_database(server_url, name)
     try:
         await asyncio.to_thread(db.migrate, url, "0005")
-        conn = await db.connect(url)
+        conn = await db.connect(url, keys=TEST_KEYS)
         try:
             await conn.execute(
                 """INSERT INTO market (name) VALUES ('Chợ Cũ');
@@ -115,24 +115,25 @@ async def test_numbers_stored_before_sealing_are_sealed_at_start_up(server_url):
             # This version of the app refuses to run on that schema (it would write sealed numbers
             # the old check refuses).
             with pytest.raises(RuntimeError, match="alembic upgrade head"):
-                await service.seal_stored_accounts(conn)
+                await accounts.seal_stored_accounts(conn)
             await conn.close()
             await asyncio.to_thread(db.migrate, url)
-            conn = await db.connect(url)
+            conn = await db.connect(url, keys=TEST_KEYS)
             assert await rows_containing(conn, "5550001111")
-            crypto.use_secret(TEST_SECRET.encode())
 
-            assert await service.seal_stored_accounts(conn) == 6  # 2 accounts, 2 prints, 2 messages
-            assert await service.seal_stored_accounts(conn) == 0  # done once; later starts skip
+            assert (
+                await accounts.seal_stored_accounts(conn) == 6
+            )  # 2 accounts, 2 prints, 2 messages
+            assert await accounts.seal_stored_accounts(conn) == 0  # done once; later starts skip
             for clear in ("5550001111", "5550002222"):
                 assert await rows_containing(conn, clear) == [], clear
             stored = await conn.fetch("SELECT account_number FROM payment_account ORDER BY id")
-            assert [crypto.open_account(r[0]) for r in stored] == ["5550001111", "~77"]
+            assert [TEST_KEYS.open(r[0]) for r in stored] == ["5550001111", "~77"]
             assert all(r[0].startswith("v1:") for r in stored)  # '~77' was a number, not erased
             printed = await conn.fetchval("SELECT payload FROM sign_print ORDER BY id LIMIT 1")
-            assert crypto.open_text(printed) == "0002...5550001111...6304ABCD"
+            assert TEST_KEYS.open(printed) == "0002...5550001111...6304ABCD"
             payload = await conn.fetchval("SELECT payload FROM partner_event")
-            assert crypto.open_account(payload["data"]["account_number"]) == "5550002222"
+            assert TEST_KEYS.open(payload["data"]["account_number"]) == "5550002222"
             assert await conn.fetchval(
                 "SELECT bool_and(convalidated) FROM pg_constraint WHERE conname = any($1)",
                 ["payment_account_number_sealed_check", "payment_event_number_sealed_check"],

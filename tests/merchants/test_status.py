@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from merchants import coverage
-from merchants.coverage_queries import Counts
+from coverage import counters, job, levels
+from coverage.queries.counters import Counts
 from tests.merchants.test_coverage import GOOD, market_cov, register
 
 
 def test_status_rules():
     rule = {"qr_verified": 0.9, "transacting": 0.3}
-    assert coverage.evaluate_status(Counts(0), rule, None) == "not_started"
-    assert coverage.evaluate_status(Counts(10), rule, "not_started") == "not_started"
-    assert coverage.evaluate_status(Counts(10, 1), rule, "not_started") == "in_progress"
+    assert levels.evaluate_status(Counts(0), rule, None) == "not_started"
+    assert levels.evaluate_status(Counts(10), rule, "not_started") == "not_started"
+    assert levels.evaluate_status(Counts(10, 1), rule, "not_started") == "in_progress"
     # 9 of 10 meets 0.9 exactly; 3 of 10 meets 0.3 exactly (no floating-point surprises).
-    assert coverage.evaluate_status(Counts(10, 9, 9, 3), rule, "in_progress") == "cashless"
-    assert coverage.evaluate_status(Counts(10, 9, 9, 2), rule, "in_progress") == "in_progress"
-    assert coverage.evaluate_status(Counts(10, 9, 9, 2), rule, "cashless") == "lapsed"
-    assert coverage.evaluate_status(Counts(0), rule, "lapsed") == "lapsed"
-    assert coverage.evaluate_status(Counts(10, 10, 10, 10), rule, "lapsed") == "cashless"
+    assert levels.evaluate_status(Counts(10, 9, 9, 3), rule, "in_progress") == "cashless"
+    assert levels.evaluate_status(Counts(10, 9, 9, 2), rule, "in_progress") == "in_progress"
+    assert levels.evaluate_status(Counts(10, 9, 9, 2), rule, "cashless") == "lapsed"
+    assert levels.evaluate_status(Counts(0), rule, "lapsed") == "lapsed"
+    assert levels.evaluate_status(Counts(10, 10, 10, 10), rule, "lapsed") == "cashless"
 
 
 async def test_rule_is_readable_and_admins_change_it(client, auth):
@@ -111,7 +111,7 @@ async def test_market_becomes_cashless_then_lapses_and_history_keeps_it(
     cashless = history[2]
     assert cashless["active_stalls"] == 2
     assert cashless["levels"]["qr_verified"] == {"count": 1, "share": 0.5}
-    assert (await coverage.recount(conn)).ok
+    assert (await counters.recount(conn, window_days=30)).ok
 
 
 async def test_rule_change_re_evaluates_every_market(client, auth, markets, conn):
@@ -144,7 +144,7 @@ async def test_rule_change_re_evaluates_every_market(client, auth, markets, conn
     assert (
         await conn.fetchval("SELECT count(*) FROM audit_log WHERE entity = 'programme_rule'") == 2
     )
-    assert (await coverage.recount(conn)).ok
+    assert (await counters.recount(conn, window_days=30)).ok
 
 
 async def test_daily_job_lapses_a_market_whose_payments_stopped(client, auth, markets, conn):
@@ -155,10 +155,10 @@ async def test_daily_job_lapses_a_market_whose_payments_stopped(client, auth, ma
     a = await register(client, h, markets["one"], "A-1")
     await client.post(f"/api/stalls/{a}/sign-delivered", headers=h)
     now = datetime.now(UTC)
-    await coverage.record_payment(conn, stall_id=a, occurred_at=now)
+    await counters.record_payment(conn, window_days=30, stall_id=a, occurred_at=now)
     assert (await market_cov(client, h, markets["one"]))["status"] == "cashless"
     later = now + timedelta(days=31)
-    await coverage.reevaluate_all(conn, now=later)
+    await job.reevaluate_all(conn, window_days=30, now=later)
     assert (await market_cov(client, h, markets["one"]))["status"] == "lapsed"
     history = (await client.get(f"/api/markets/{markets['one']}/status-history", headers=h)).json()
     assert (history[0]["status"], history[0]["reason"]) == ("lapsed", "daily")
@@ -184,9 +184,7 @@ async def test_status_history_is_scoped(client, auth, markets):
 async def test_the_app_runs_the_daily_job_at_start_up(live):
     import asyncio
 
-    task = asyncio.create_task(
-        coverage.run_periodically(live.pool, interval_s=3600, window_days=30)
-    )
+    task = asyncio.create_task(job.run_periodically(live.pool, interval_s=3600, window_days=30))
     try:
         for _ in range(200):
             async with live.pool.acquire() as c:

@@ -6,8 +6,7 @@ import uuid
 
 import pytest
 
-from core import crypto
-from tests.conftest import stall_body
+from tests.conftest import TEST_KEYS, stall_body
 
 
 def key() -> dict[str, str]:
@@ -197,7 +196,7 @@ async def test_a_changed_report_moves_statuses_and_refuses_invalid_transitions(
         "SELECT a.account_number, o.status FROM onboarding o JOIN payment_account a "
         "ON a.id = o.payment_account_id"
     )
-    assert sorted((crypto.open_account(s[0]), s[1]) for s in statuses) == [
+    assert sorted((TEST_KEYS.open(s[0]), s[1]) for s in statuses) == [
         ("6600001", "suspended"),
         ("6600002", "active"),
         ("6600004", "removed"),

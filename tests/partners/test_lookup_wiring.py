@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from core import db
+from core.state import state_of
 from tests.conftest import make_settings, stall_body
 
 CLIENT_ID, API_KEY = "choso-test-client", "choso-test-api-key"
@@ -86,8 +87,8 @@ async def _client_for(
     from main import create_app
 
     application = create_app(make_settings(tmp_path, session_db, **settings))
-    application.state.pool = pool
-    application.state.http = httpx.AsyncClient(timeout=5)
+    state_of(application).pool = pool
+    state_of(application).http = httpx.AsyncClient(timeout=5)
 
     async def _conn() -> AsyncIterator[asyncpg.Connection]:
         yield conn
@@ -97,7 +98,7 @@ async def _client_for(
         transport=httpx.ASGITransport(app=application), base_url="http://test"
     ) as c:
         yield c
-    await application.state.http.aclose()
+    await state_of(application).http.aclose()
 
 
 @pytest.fixture

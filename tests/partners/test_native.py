@@ -18,9 +18,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from core import crypto
 from partners.schemes import momo, payos, vnpay, zalopay
-from tests.conftest import stall_body
+from tests.conftest import TEST_KEYS, stall_body
 from tests.partners import vectors
 from tests.partners.vectors import (
     MOMO_ACCESS_KEY,
@@ -84,9 +83,7 @@ async def payments(conn) -> list[dict]:
         "reference, "
         "account_number, occurred_at FROM payment_event ORDER BY id"
     )
-    return [
-        dict(r) | {"account_number": crypto.open_account_or_none(r["account_number"])} for r in rows
-    ]
+    return [dict(r) | {"account_number": TEST_KEYS.open_or_none(r["account_number"])} for r in rows]
 
 
 async def snapshot(conn) -> tuple:

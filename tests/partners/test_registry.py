@@ -11,9 +11,9 @@ import pytest
 from core import crypto, db
 from partners import queries as partners_q
 from partners import registry
-from partners import service as partners_service
+from partners import registry as partners_service
 from qr import banks
-from tests.conftest import CAPTURED_LOGS, stall_body, with_database
+from tests.conftest import CAPTURED_LOGS, TEST_KEYS, stall_body, with_database
 
 MOMO_SECRET = "K951B6PE1waDMi640xX08PD3vg6EkVlz-registry-test"
 
@@ -81,9 +81,9 @@ async def test_credentials_are_stored_but_never_returned_logged_or_audited(clien
     # Stored sealed (names in clear, values not), bound to the partner and the field.
     assert sorted(stored) == ["access_key", "secret_key"]
     assert all(v.startswith("g1:") and v not in body.values() for v in stored.values())
-    assert crypto.open_credentials("MOMO", stored) == body
+    assert TEST_KEYS.open_credentials("MOMO", stored) == body
     with pytest.raises(crypto.SealError):  # moved to another partner, it does not open
-        crypto.open_credentials("ZALOPAY", stored)
+        TEST_KEYS.open_credentials("ZALOPAY", stored)
     audit = await conn.fetch("SELECT before, after FROM audit_log WHERE entity = 'partner'")
     assert audit and MOMO_SECRET not in str([dict(a) for a in audit])
     assert audit[-1]["after"]["credentials_set"] == ["access_key", "secret_key"]
@@ -213,7 +213,7 @@ async def test_the_database_enforces_the_partner_reference(conn, markets):
                 "INSERT INTO payment_account (stall_id, bin, account_number, partner_code) "
                 "VALUES ($1, '970422', $2, 'GHOST')",
                 stall_id,
-                crypto.seal_account("123456"),
+                TEST_KEYS.seal("123456"),
             )
     assert caught.value.constraint_name == "payment_account_partner_code_fkey"
 

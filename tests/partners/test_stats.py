@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.state import state_of
 from partners.schemes import own
 from tests.conftest import stall_body
 
@@ -156,11 +157,11 @@ async def test_a_partner_user_sees_only_its_own_numbers(client, auth, world):
 
 
 async def test_the_window_is_the_setting(client, auth, app, world):
-    app.state.settings.transacting_window_days = 60
+    state_of(app).settings.transacting_window_days = 60
     try:
         stats = (await client.get("/api/partners/MB/stats", headers=await auth("admin"))).json()
     finally:
-        app.state.settings.transacting_window_days = 30
+        state_of(app).settings.transacting_window_days = 30
     assert stats["window_days"] == 60 and stats["totals"]["receiving"] == 3
 
 

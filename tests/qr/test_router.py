@@ -10,9 +10,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from core import crypto
 from qr import payload, render
-from tests.conftest import stall_body
+from tests.conftest import TEST_KEYS, stall_body
 
 STATIC_970422 = (
     "00020101021138540010A00000072701240006970422011001234567890208QRIBFTTA53037045802VN6304"
@@ -192,7 +191,7 @@ async def test_sign_pdf_scans_back_and_is_recorded(client, conn, auth, markets):
         "SELECT payload, format FROM sign_print WHERE stall_id = $1", stall["id"]
     )
     # The payload is stored sealed (it holds the account number).
-    assert [(crypto.open_text(p["payload"]), p["format"]) for p in printed] == [
+    assert [(TEST_KEYS.open(p["payload"]), p["format"]) for p in printed] == [
         (payload.encode(bin="970422", account="0123456789"), "sign_pdf")
     ]
 

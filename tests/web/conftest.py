@@ -1,6 +1,6 @@
 """Browser tests: the real app in a subprocess on its own database, driven by headless Chromium.
 
-The app runs `python -m core.serve` against a database cloned from the test template (seeded
+The app runs `python -m ops.serve` against a database cloned from the test template (seeded
 users and markets, see tests/conftest.py); its log goes to test-output/web-app.log and screenshots
 of every screen to test-output/screenshots/. Without /usr/bin/chromium (Debian's package:
 Playwright's own browser download is not reachable here) the browser tests skip and say why;
@@ -161,7 +161,7 @@ def lookup_provider() -> Iterator[str]:
 def live_server(
     web_db: str, lookup_provider: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    """`python -m core.serve` on a free port: healthy before the first test, stopped at the end."""
+    """`python -m ops.serve` on a free port: healthy before the first test, stopped at the end."""
     if _chromium_missing():
         pytest.skip(_chromium_missing() or "")
     OUTPUT.mkdir(exist_ok=True)
@@ -186,7 +186,7 @@ def live_server(
     log = OUTPUT / "web-app.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "core.serve"],
+            [sys.executable, "-m", "ops.serve"],
             cwd=ROOT,
             env=env,
             stdout=out,

@@ -6,6 +6,7 @@ import re
 
 import httpx
 
+from core.state import state_of
 from web.router import STATIC
 
 
@@ -65,7 +66,7 @@ async def test_service_worker_caches_every_shipped_file(client: httpx.AsyncClien
 
 
 async def test_pages_pass_no_settings_unescaped(client: httpx.AsyncClient, app) -> None:
-    app.state.settings.map_tile_url = 'https://tiles.example/{z}/{x}/{y}.png"><script>'
+    state_of(app).settings.map_tile_url = 'https://tiles.example/{z}/{x}/{y}.png"><script>'
     res = await client.get("/map")
     assert "<script>" not in res.text.replace('<script type="module"', "")
     assert "&quot;&gt;&lt;script&gt;" in res.text

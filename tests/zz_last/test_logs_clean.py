@@ -3,7 +3,7 @@ ID number used by the suite, a bearer token, an API key or a secret.
 
 tests/conftest.py captures every record into CAPTURED_LOGS. Lines of httpx's request log (the
 test client's own requests, and the app's outgoing calls) are checked as they would be written
-in production, where core.serve installs core.logging's filter on httpx and on uvicorn's access
+in production, where ops.serve installs core.logging's filter on httpx and on uvicorn's access
 log: those lines show whole URLs, exactly as uvicorn's access log would.
 """
 

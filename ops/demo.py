@@ -14,6 +14,14 @@ import asyncpg
 
 from core import users
 from core.queries import User
+from coverage import counters, job, verify
+from coverage import stalls as stall_progress
+from coverage.errors import QrMismatch
+from merchants import markets as market_registry
+from merchants import registration, schemas
+from ops import queries
+from privacy.schemas import ConsentIn
+from qr import payload
 from qr.payload import MOMO_BIN
 
 log = logging.getLogger("choso.demo")
@@ -115,10 +123,10 @@ def _place(markets: list[dict]) -> None:
             m["lon"] += 0.0035 * (1 + n // 3) * (1 if n % 2 else -1)
 
 
-async def load_if_empty(conn: asyncpg.Connection, *, stalls_per_market: int | None = None) -> bool:
+async def load_if_empty(
+    conn: asyncpg.Connection, *, window_days: int, stalls_per_market: int | None = None
+) -> bool:
     """Load markets, demo users and synthetic stalls into an empty database; False if it had markets."""
-    from merchants import queries, schemas, service
-
     if await queries.any_market(conn):
         return False
     if not await queries.try_demo_lock(conn):
@@ -151,7 +159,7 @@ async def load_if_empty(conn: asyncpg.Connection, *, stalls_per_market: int | No
                     lon=m.get("lon"),
                     zones=zones,
                 )
-                market = await service.create_market(conn, user=admin, body=body)
+                market = await market_registry.create_market(conn, user=admin, body=body)
                 ids[m["name"]] = market.id
             count = stalls_per_market or min(
                 60, max(12, (m.get("stall_count_approx") or 0) // 20 or 12 + rng.randrange(30))
@@ -178,21 +186,20 @@ async def load_if_empty(conn: asyncpg.Connection, *, stalls_per_market: int | No
                     ]
                     if rng.random() < 0.8 or plans[m["name"]].all_accounts
                     else [],
-                    consent=schemas.ConsentIn(
+                    consent=ConsentIn(
                         notice_version="2026-01",
                         purposes=["registration", "qr_sign", "coverage_reporting"],
                     ),
                 )
-                await service.register_stall(
+                await registration.register_stall(
                     conn,
                     user=admin,
                     market_id=market.id,
                     idempotency_key=f"demo-{uuid.uuid4()}",
                     body=stall,
-                    hash_key=b"demo",
                 )
         await _demo_users(conn, ids)
-        await _coverage_progress(conn, admin, ids, plans)
+        await _coverage_progress(conn, admin, ids, plans, window_days)
         log.info("demo data loaded: %d markets", len(markets))
         return True
     finally:
@@ -200,8 +207,6 @@ async def load_if_empty(conn: asyncpg.Connection, *, stalls_per_market: int | No
 
 
 async def _units(conn: asyncpg.Connection, m: dict) -> None:
-    from merchants import queries
-
     province = str(m.get("new_province_code") or 48)
     await queries.upsert_admin_unit(
         conn,
@@ -235,8 +240,6 @@ async def _units(conn: asyncpg.Connection, m: dict) -> None:
 
 
 async def _demo_users(conn: asyncpg.Connection, ids: dict[str, int]) -> None:
-    from core import queries
-
     for username, role, _ in DEMO_USERS:
         user, created = await users.ensure_user(
             conn, username=username, password=DEMO_PASSWORD, role=role
@@ -244,9 +247,9 @@ async def _demo_users(conn: asyncpg.Connection, ids: dict[str, int]) -> None:
         if not created:
             continue
         if username == "quanly":
-            await queries.set_scopes(conn, user_id=user.id, market_ids=[], ward_codes=["20242"])
+            await users.assign_scopes(conn, user_id=user.id, market_ids=[], ward_codes=["20242"])
         elif username == "tinhnguyen":
-            await queries.set_scopes(
+            await users.assign_scopes(
                 conn, user_id=user.id, market_ids=[ids["Chợ Hàn"], ids["Chợ Cồn"]], ward_codes=[]
             )
 
@@ -303,12 +306,13 @@ def _coverage_plans(markets: list[dict]) -> dict[str, _Plan]:
 
 
 async def _coverage_progress(
-    conn: asyncpg.Connection, admin: User, ids: dict[str, int], plans: dict[str, _Plan]
+    conn: asyncpg.Connection,
+    admin: User,
+    ids: dict[str, int],
+    plans: dict[str, _Plan],
+    window_days: int,
 ) -> None:
     """Signs, scans, payments and fees in five steps over four weeks, with a daily snapshot each."""
-    from merchants import coverage, queries
-    from qr import payload
-
     by_market: dict[int, list[queries.StallFirstAccount]] = {}
     for r in await queries.stalls_with_first_account(conn):
         by_market.setdefault(r.market_id, []).append(r)
@@ -330,17 +334,27 @@ async def _coverage_progress(
                 start, upto = done.get((level, market_id), 0), min(n, round(pace * target * n))
                 for st in stalls[start:upto]:
                     if level == "issued":
-                        await coverage.sign_delivered_for(conn, user=admin, stall_id=st.id)
+                        await stall_progress.sign_delivered_for(
+                            conn, user=admin, stall_id=st.id, window_days=window_days
+                        )
                     elif level == "verified" and st.account_id is not None:
                         code = payload.encode(
                             bin=st.bin, account=st.account_number, reference=st.reference
                         )
-                        await coverage.verify(conn, user=admin, stall_id=st.id, payloads=[code])
+                        await verify.verify(
+                            conn,
+                            user=admin,
+                            stall_id=st.id,
+                            payloads=[code],
+                            window_days=window_days,
+                        )
                     elif level == "transacting":
-                        await coverage.record_payment(conn, stall_id=st.id, occurred_at=at)
+                        await counters.record_payment(
+                            conn, stall_id=st.id, occurred_at=at, window_days=window_days
+                        )
                     elif level == "fees":
-                        await coverage.fees_cashless_for(
-                            conn, user=admin, stall_id=st.id, value=True
+                        await stall_progress.fees_cashless_for(
+                            conn, user=admin, stall_id=st.id, value=True, window_days=window_days
                         )
                 done[(level, market_id)] = max(start, upto)
             if days_ago == 2 and plan.kind == "lapsed":
@@ -348,13 +362,19 @@ async def _coverage_progress(
                 gone = [st.account_id for st in stalls[: n // 3] if st.account_id is not None]
                 await queries.deactivate_accounts(conn, gone)
                 for st in stalls[: n // 3]:
-                    await coverage.on_stall_changed(conn, stall_id=st.id)
+                    await counters.on_stall_changed(conn, stall_id=st.id, window_days=window_days)
             issued = done.get(("issued", market_id), 0)
             if days_ago == 7 and plan.kind == "in_progress" and issued > 2:
                 wrong = payload.encode(bin="970436", account="000111222")
                 try:
-                    await coverage.verify(conn, user=admin, stall_id=stalls[1].id, payloads=[wrong])
-                except coverage.QrMismatch:
+                    await verify.verify(
+                        conn,
+                        user=admin,
+                        stall_id=stalls[1].id,
+                        payloads=[wrong],
+                        window_days=window_days,
+                    )
+                except QrMismatch:
                     pass  # flagged for a return visit, as a volunteer would find it
-        await coverage.reevaluate_all(conn, now=at)
-    await coverage.reevaluate_all(conn)
+        await job.reevaluate_all(conn, now=at, window_days=window_days)
+    await job.reevaluate_all(conn, window_days=window_days)

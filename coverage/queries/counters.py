@@ -1,16 +1,16 @@
-"""All SQL of coverage: per-stall progress, counters, rollups, rule, status history, snapshots."""
+"""SQL of the coverage counters: per-stall facts, counters, rollups, rule, statuses, snapshots."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
 import asyncpg
 
-from core.crypto import open_account
+from core.crypto import keys_of
 
 LEVELS = ("qr_issued", "qr_verified", "transacting", "fees_cashless")
 COUNT_FIELDS = ("active_stalls", *LEVELS)
@@ -57,7 +57,7 @@ class Counts:
         return cls(*(int(row[f] or 0) for f in COUNT_FIELDS))
 
 
-def _status_tuple(status: str | None, sign: int = 1) -> tuple[int, int, int, int]:
+def status_tuple(status: str | None, sign: int = 1) -> tuple[int, int, int, int]:
     return tuple(sign * int(status == s) for s in STATUSES)  # type: ignore[return-value]
 
 
@@ -402,7 +402,8 @@ async def stall_accounts(conn: asyncpg.Connection, stall_id: int) -> list[Accoun
         stall_id,
     )
     return [
-        Account(**(dict(r) | {"account_number": open_account(r["account_number"])})) for r in rows
+        Account(**(dict(r) | {"account_number": keys_of(conn).open(r["account_number"])}))
+        for r in rows
     ]
 
 
@@ -444,10 +445,10 @@ async def apply_market_delta(
         *delta.astuple(),
     )
     assert row is not None, f"market {market_id} has no counter row"
-    return _market_counters(row)
+    return counters_from_row(row)
 
 
-def _market_counters(row: asyncpg.Record) -> MarketCounters:
+def counters_from_row(row: asyncpg.Record) -> MarketCounters:
     return MarketCounters(
         market_id=row["market_id"],
         counts=Counts.of(row),
@@ -609,7 +610,7 @@ def new_stall_counted(row: asyncpg.Record | None, market_id: int) -> NewStallCou
     if isinstance(thresholds, str):
         thresholds = json.loads(thresholds)
     return NewStallCounted(
-        counters=_market_counters(row),
+        counters=counters_from_row(row),
         rule_version=row["rule_now"],
         thresholds={k: float(v) for k, v in thresholds.items()},
         now=row["now"],
@@ -663,7 +664,7 @@ async def apply_rollup_deltas(conn: asyncpg.Connection, deltas: list[RollupDelta
 
 def status_delta(old: str | None, new: str) -> tuple[int, int, int, int]:
     """Rollup status-count delta of a market moving from `old` to `new`."""
-    return tuple(a + b for a, b in zip(_status_tuple(old, -1), _status_tuple(new), strict=True))  # type: ignore[return-value]
+    return tuple(a + b for a, b in zip(status_tuple(old, -1), status_tuple(new), strict=True))  # type: ignore[return-value]
 
 
 async def insert_status_history(
@@ -770,7 +771,7 @@ async def lock_market_counters(
                UPDATE""",
         market_ids,
     )
-    return [_market_counters(r) for r in rows]
+    return [counters_from_row(r) for r in rows]
 
 
 async def all_market_ids(conn: asyncpg.Connection) -> list[int]:
@@ -801,394 +802,9 @@ async def set_rule_version_all(conn: asyncpg.Connection, version: int) -> None:
     )
 
 
-# ---------------------------------------------------------------- reads
-
-
-async def market_counters(conn: asyncpg.Connection, market_id: int) -> MarketCounters | None:
-    """A market's counters and status."""
-    row = await conn.fetchrow(
-        """SELECT market_id, active_stalls, qr_issued, qr_verified, transacting, fees_cashless,
-                  status, status_since, rule_version
-           FROM market_coverage WHERE market_id = $1""",
-        market_id,
-    )
-    return _market_counters(row) if row else None
-
-
-async def zone_counters(conn: asyncpg.Connection, market_id: int) -> list[tuple[str, Counts]]:
-    """A market's counters per zone (zones that ever had an active stall), by zone."""
-    rows = await conn.fetch(
-        """SELECT zone, active_stalls, qr_issued, qr_verified, transacting, fees_cashless
-           FROM zone_coverage WHERE market_id = $1 ORDER BY zone""",
-        market_id,
-    )
-    return [(r["zone"], Counts.of(r)) for r in rows]
-
-
-async def market_zones(conn: asyncpg.Connection, market_id: int) -> list[str]:
-    """The zones a market declares."""
-    return list(await conn.fetchval("SELECT zones FROM market WHERE id = $1", market_id) or [])
-
-
-_SUM_COUNTS = """sum(active_stalls) AS active_stalls, sum(qr_issued) AS qr_issued,
+SUM_COUNTS = """sum(active_stalls) AS active_stalls, sum(qr_issued) AS qr_issued,
        sum(qr_verified) AS qr_verified, sum(transacting) AS transacting,
        sum(fees_cashless) AS fees_cashless"""
-
-
-def _group(
-    row: asyncpg.Record, *, with_statuses: bool = True, with_markets: bool = True
-) -> GroupRow:
-    return GroupRow(
-        key=row["key"],
-        name=row["name"],
-        markets=int(row["markets"]) if with_markets else None,
-        counts=Counts.of(row),
-        statuses={s: int(row[s]) for s in STATUSES} if with_statuses else None,
-    )
-
-
-async def rollup_groups(
-    conn: asyncpg.Connection, kind: str, *, only_key: str | None = None
-) -> list[GroupRow]:
-    """City-wide groups of a kind from the maintained rollup (at most 16 rows per group)."""
-    rows = await conn.fetch(
-        f"""SELECT g.*, {_NAME_SQL} AS name FROM (
-                SELECT key, sum(markets) AS markets, {_SUM_COUNTS},
-                       sum(not_started) AS not_started, sum(in_progress) AS in_progress,
-                       sum(cashless) AS cashless, sum(lapsed) AS lapsed
-                FROM coverage_rollup WHERE kind = $1 AND ($2::text IS NULL OR key = $2)
-                GROUP BY key) g
-            ORDER BY g.key""",
-        kind,
-        only_key,
-    )
-    partner = kind == "partner"
-    return [
-        _group(r, with_statuses=not partner, with_markets=not partner)
-        for r in rows
-        if partner or r["markets"] or r["active_stalls"]
-    ]
-
-
-# Display name of a group key ($1 is the kind).
-_NAME_SQL = """CASE $1
-    WHEN 'ward' THEN (SELECT u.name FROM admin_unit u WHERE u.scheme = '2025-07' AND u.code = g.key)
-    WHEN 'province' THEN (SELECT u.name FROM admin_unit u WHERE u.scheme = '2025-07'
-        AND u.code = g.key)
-    WHEN 'legacy_district' THEN nullif(g.key, '')
-    ELSE g.key END"""
-
-_KEY_SQL = """CASE $1 WHEN 'ward' THEN coalesce(m.ward_code, '')
-    WHEN 'legacy_district' THEN coalesce(m.legacy_district_name, '')
-    ELSE coalesce(m.province_code, '') END"""
-
-
-async def scoped_groups(
-    conn: asyncpg.Connection, kind: str, market_ids: list[int]
-) -> list[GroupRow]:
-    """Groups of a kind over a few markets (a scoped user's), summed from their counters."""
-    if kind == "partner":
-        rows = await conn.fetch(
-            f"""SELECT g.*, g.key AS name FROM (
-                    SELECT partner_code AS key, 0 AS markets, {_SUM_COUNTS}
-                    FROM partner_coverage WHERE market_id = any($2::bigint[]) GROUP BY
-                        partner_code) g
-                WHERE $1::text = 'partner' ORDER BY g.key""",
-            kind,
-            market_ids,
-        )
-        return [_group(r, with_statuses=False, with_markets=False) for r in rows]
-    rows = await conn.fetch(
-        f"""SELECT g.*, {_NAME_SQL} AS name FROM (
-                SELECT {_KEY_SQL} AS key, count(*) AS markets,
-                       sum(c.active_stalls) AS active_stalls, sum(c.qr_issued) AS qr_issued,
-                       sum(c.qr_verified) AS qr_verified, sum(c.transacting) AS transacting,
-                       sum(c.fees_cashless) AS fees_cashless,
-                       count(*) FILTER (WHERE c.status = 'not_started') AS not_started,
-                       count(*) FILTER (WHERE c.status = 'in_progress') AS in_progress,
-                       count(*) FILTER (WHERE c.status = 'cashless') AS cashless,
-                       count(*) FILTER (WHERE c.status = 'lapsed') AS lapsed
-                FROM market m JOIN market_coverage c ON c.market_id = m.id
-                WHERE m.id = any($2::bigint[]) GROUP BY 1) g
-            ORDER BY g.key""",
-        kind,
-        market_ids,
-    )
-    return [_group(r) for r in rows]
-
-
-async def market_groups(conn: asyncpg.Connection, market_ids: list[int] | None) -> list[GroupRow]:
-    """One group per market (all markets, or these), with status, area and point."""
-    rows = await conn.fetch(
-        """SELECT m.id, m.name, m.lat, m.lon, m.ward_code, w.name AS ward_name,
-                  m.legacy_district_name, c.active_stalls, c.qr_issued, c.qr_verified,
-                      c.transacting,
-                  c.fees_cashless, c.status
-           FROM market m JOIN market_coverage c ON c.market_id = m.id
-           LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
-           WHERE $1::bigint[] IS NULL OR m.id = any($1::bigint[])
-           ORDER BY m.name, m.id""",
-        market_ids,
-    )
-    return [
-        GroupRow(
-            key=str(r["id"]),
-            name=r["name"],
-            markets=1,
-            counts=Counts.of(r),
-            statuses={s: int(r["status"] == s) for s in STATUSES},
-            status=r["status"],
-            lat=r["lat"],
-            lon=r["lon"],
-            ward_code=r["ward_code"],
-            ward_name=r["ward_name"],
-            legacy_district=r["legacy_district_name"],
-        )
-        for r in rows
-    ]
-
-
-async def partner_code_of(conn: asyncpg.Connection, user_id: int) -> str | None:
-    """The partner a partner user works for."""
-    return await conn.fetchval("SELECT partner_code FROM app_user WHERE id = $1", user_id)
-
-
-async def stall_tiles(conn: asyncpg.Connection, market_id: int) -> list[Tile]:
-    """Every stall of a market with its counted levels, in zone and stall-code order."""
-    rows = await conn.fetch(
-        """SELECT s.id, s.stall_code, coalesce(s.zone, '') AS zone, s.status,
-                  coalesce(c.counted_active, false) AS a, coalesce(c.counted_qr_issued, false) AS i,
-                  coalesce(c.counted_qr_verified, false) AS v, coalesce(c.counted_transacting,
-                      false) AS t,
-                  coalesce(c.counted_fees_cashless, false) AS f,
-                  coalesce(c.needs_revisit, false) AS needs_revisit, c.revisit_reason
-           FROM stall s LEFT JOIN stall_coverage c ON c.stall_id = s.id
-           WHERE s.market_id = $1
-           ORDER BY coalesce(s.zone, ''), s.code_sort, s.id""",
-        market_id,
-    )
-    return [
-        Tile(
-            id=r["id"],
-            stall_code=r["stall_code"],
-            zone=r["zone"],
-            status=r["status"],
-            counted=(r["a"], r["i"], r["v"], r["t"], r["f"]),
-            needs_revisit=r["needs_revisit"],
-            revisit_reason=r["revisit_reason"],
-        )
-        for r in rows
-    ]
-
-
-async def status_history(conn: asyncpg.Connection, market_id: int, limit: int) -> list[HistoryRow]:
-    """A market's status changes, newest first."""
-    rows = await conn.fetch(
-        """SELECT status, previous_status, rule_version, reason, active_stalls, qr_issued,
-                qr_verified,
-                  transacting, fees_cashless, changed_at
-           FROM market_status_history WHERE market_id = $1 ORDER BY changed_at DESC,
-               id DESC LIMIT $2""",
-        market_id,
-        limit,
-    )
-    return [
-        HistoryRow(
-            status=r["status"],
-            previous_status=r["previous_status"],
-            rule_version=r["rule_version"],
-            reason=r["reason"],
-            counts=Counts.of(r),
-            changed_at=r["changed_at"],
-        )
-        for r in rows
-    ]
-
-
-async def snapshot_series(
-    conn: asyncpg.Connection, market_ids: list[int] | None, start: date, end: date
-) -> list[SnapshotRow]:
-    """Daily sums over markets from start to end; each market carries its last snapshot forward.
-
-    Days before a market's first snapshot do not count it; a day no market has data for is left out.
-    """
-    rows = await conn.fetch(
-        f"""WITH days AS (SELECT d::date AS day FROM generate_series($2::date, $3::date,
-                 '1 day') d),
-                 ms AS (SELECT market_id FROM market_coverage
-                        WHERE $1::bigint[] IS NULL OR market_id = any($1::bigint[]))
-            SELECT days.day, count(s.market_id) AS markets, {_SUM_COUNTS},
-                   count(*) FILTER (WHERE s.status = 'not_started') AS not_started,
-                   count(*) FILTER (WHERE s.status = 'in_progress') AS in_progress,
-                   count(*) FILTER (WHERE s.status = 'cashless') AS cashless,
-                   count(*) FILTER (WHERE s.status = 'lapsed') AS lapsed
-            FROM days CROSS JOIN ms
-            JOIN LATERAL (SELECT x.market_id, x.active_stalls, x.qr_issued, x.qr_verified,
-                x.transacting,
-                                 x.fees_cashless, x.status
-                          FROM coverage_snapshot x
-                          WHERE x.market_id = ms.market_id AND x.day <= days.day
-                          ORDER BY x.day DESC LIMIT 1) s ON true
-            GROUP BY days.day ORDER BY days.day""",
-        market_ids,
-        start,
-        end,
-    )
-    out = []
-    for r in rows:
-        statuses = {s: int(r[s]) for s in STATUSES}
-        single: list[Status] = [s for s in STATUS_NAMES if statuses[s]] if r["markets"] == 1 else []
-        out.append(
-            SnapshotRow(
-                day=r["day"],
-                counts=Counts.of(r),
-                status=single[0] if single else None,
-                markets=int(r["markets"]),
-                statuses=statuses,
-            )
-        )
-    return out
-
-
-async def sum_market_counters(
-    conn: asyncpg.Connection, market_ids: list[int] | None
-) -> tuple[int, Counts, dict[str, int]]:
-    """Live totals over markets (all, or these): (markets, counts, markets per status)."""
-    row = await conn.fetchrow(
-        f"""SELECT count(*) AS markets, {_SUM_COUNTS},
-                   count(*) FILTER (WHERE status = 'not_started') AS not_started,
-                   count(*) FILTER (WHERE status = 'in_progress') AS in_progress,
-                   count(*) FILTER (WHERE status = 'cashless') AS cashless,
-                   count(*) FILTER (WHERE status = 'lapsed') AS lapsed
-            FROM market_coverage WHERE $1::bigint[] IS NULL OR market_id = any($1::bigint[])""",
-        market_ids,
-    )
-    return int(row["markets"]), Counts.of(row), {s: int(row[s]) for s in STATUSES}
-
-
-@dataclass(frozen=True)
-class VisitRow:
-    stall_code: str
-    zone: str
-    reason: str
-
-
-async def stalls_to_visit(conn: asyncpg.Connection, market_id: int) -> list[VisitRow]:
-    """Active stalls that still need a visit: flagged first, then no sign, then not verified."""
-    rows = await conn.fetch(
-        """SELECT s.stall_code, coalesce(s.zone, '') AS zone,
-                  CASE WHEN c.needs_revisit THEN 'revisit'
-                       WHEN NOT c.counted_qr_issued THEN 'no_sign'
-                       ELSE 'not_verified' END AS reason
-           FROM stall s JOIN stall_coverage c ON c.stall_id = s.id
-           WHERE s.market_id = $1 AND s.status = 'active'
-             AND (c.needs_revisit OR NOT c.counted_qr_verified)
-           ORDER BY CASE WHEN c.needs_revisit THEN 0 WHEN NOT c.counted_qr_issued THEN 1 ELSE 2 END,
-                    coalesce(s.zone, ''), s.code_sort, s.id""",
-        market_id,
-    )
-    return [VisitRow(**dict(r)) for r in rows]
-
-
-async def market_header(conn: asyncpg.Connection, market_id: int) -> dict[str, Any] | None:
-    """Name and area of a market, for reports."""
-    row = await conn.fetchrow(
-        """SELECT m.id, m.name, m.address, m.ward_code, w.name AS ward_name, m.legacy_ward_name,
-                  m.legacy_district_name, p.name AS province_name
-           FROM market m
-           LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
-           LEFT JOIN admin_unit p ON p.scheme = '2025-07' AND p.code = m.province_code
-           WHERE m.id = $1""",
-        market_id,
-    )
-    return dict(row) if row else None
-
-
-# ---------------------------------------------------------------- exports
-
-
-@dataclass(frozen=True)
-class ExportFilter:
-    market_ids: list[int] | None  # None: every market
-    market_id: int | None = None
-    ward_code: str | None = None
-    level: str | None = None
-    needs_revisit: bool | None = None
-
-
-_LEVEL_COLUMN = {
-    "registered": "c.counted_active",
-    "qr_issued": "c.counted_qr_issued",
-    "qr_verified": "c.counted_qr_verified",
-    "transacting": "c.counted_transacting",
-    "fees_cashless": "c.counted_fees_cashless",
-}
-
-_EXPORT_FROM = """
-FROM stall s
-JOIN market m ON m.id = s.market_id
-JOIN stall_coverage c ON c.stall_id = s.id
-LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
-LEFT JOIN stallholder h ON h.id = s.holder_id
-WHERE ($1::bigint[] IS NULL OR s.market_id = any($1::bigint[]))
-  AND ($2::bigint IS NULL OR s.market_id = $2)
-  AND ($3::text IS NULL OR m.ward_code = $3)
-  AND ($4::boolean IS NULL OR c.needs_revisit = $4)
-"""
-
-
-def _export_where(f: ExportFilter) -> tuple[str, list[Any]]:
-    sql = _EXPORT_FROM
-    if f.level is not None:
-        sql += f"  AND {_LEVEL_COLUMN[f.level]}\n"
-    return sql, [f.market_ids, f.market_id, f.ward_code, f.needs_revisit]
-
-
-async def export_rows(
-    conn: asyncpg.Connection, f: ExportFilter, *, personal: bool
-) -> AsyncIterator[dict[str, Any]]:
-    """Stream the filtered stalls as flat dicts (personal fields only when asked)."""
-    where, args = _export_where(f)
-    personal_cols = ", h.full_name AS holder_name, h.phone_e164 AS phone" if personal else ""
-    sql = f"""SELECT s.id AS stall_id, s.market_id, m.name AS market_name, m.ward_code,
-                     w.name AS ward_name, m.legacy_district_name AS legacy_district, s.stall_code,
-                     s.zone, s.goods, s.status,
-                     c.counted_active AS registered, c.counted_qr_issued AS qr_issued,
-                     c.counted_qr_verified AS qr_verified, c.counted_transacting AS transacting,
-                     c.counted_fees_cashless AS fees_cashless, c.needs_revisit, c.revisit_reason,
-                     c.sign_issued_at, c.sign_delivered_at, c.verified_at, c.verified_method,
-                     c.last_payment_at,
-                     (SELECT count(*) FROM payment_account a WHERE a.stall_id = s.id AND a.active)
-                         AS account_count,
-                     coalesce((SELECT array_agg(a.bin ORDER BY a.position,
-                         a.id) FROM payment_account a
-                               WHERE a.stall_id = s.id AND a.active), '{{}}') AS bins,
-                     coalesce((SELECT array_agg(DISTINCT a.partner_code ORDER BY a.partner_code)
-                               FROM payment_account a
-                               WHERE a.stall_id = s.id AND a.active AND a.partner_code IS NOT NULL),
-                              '{{}}') AS partner_codes,
-                     s.lat, s.lon, m.lat AS market_lat, m.lon AS market_lon{personal_cols}
-              {where}
-              ORDER BY s.market_id, coalesce(s.zone, ''), s.code_sort, s.id"""
-    async with conn.transaction():
-        async for row in conn.cursor(sql, *args, prefetch=500):
-            yield dict(row)
-
-
-async def log_export_access(
-    conn: asyncpg.Connection, f: ExportFilter, *, actor_id: int, route: str
-) -> int:
-    """One access_log row per stallholder whose personal fields an export carries."""
-    where, args = _export_where(f)
-    result = await conn.execute(
-        f"""INSERT INTO access_log (actor_id, stallholder_id, route, reason)
-            SELECT DISTINCT ${len(args) + 1}::bigint, s.holder_id, ${len(args) + 2}::text, 'export'
-            {where} AND s.holder_id IS NOT NULL""",
-        *args,
-        actor_id,
-        route,
-    )
-    return int(result.split()[-1])
 
 
 # ---------------------------------------------------------------- recount and rebuild
@@ -1281,7 +897,7 @@ async def stored_rollups(
     conn: asyncpg.Connection,
 ) -> dict[tuple[str, str], tuple[int, Counts, tuple[int, ...]]]:
     rows = await conn.fetch(
-        f"""SELECT kind, key, sum(markets) AS markets, {_SUM_COUNTS},
+        f"""SELECT kind, key, sum(markets) AS markets, {SUM_COUNTS},
                    sum(not_started) AS not_started, sum(in_progress) AS in_progress,
                    sum(cashless) AS cashless, sum(lapsed) AS lapsed
             FROM coverage_rollup GROUP BY kind, key"""

@@ -40,6 +40,8 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.settings import Settings
+from core.state import state_of
+from partners import events
 
 UNMATCHED = "<unmatched>"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -222,9 +224,7 @@ async def _read_database(pool: asyncpg.Pool | None) -> dict[str, float]:
     try:
         async with pool.acquire(timeout=2) as conn:
             found: dict[str, float] = {"db_up": 1.0}
-            from partners import queries as partner_queries
-
-            queued = await partner_queries.unprocessed_event_count(conn, limit_s=5)
+            queued = await events.unprocessed_count(conn, limit_s=5)
             if queued is not None:
                 found["unprocessed"] = float(queued)
             return found
@@ -235,10 +235,11 @@ async def _read_database(pool: asyncpg.Pool | None) -> dict[str, float]:
 @router.get("/metrics", include_in_schema=False)
 async def metrics_endpoint(request: Request) -> Response:
     """Prometheus text format: this instance's requests, latencies, pools and queues."""
+    state = state_of(request.app)
     metrics = _metrics
     if metrics is None:
-        metrics = setup(request.app.state.settings)
-    pool = getattr(request.app.state, "pool", None)
+        metrics = setup(state.settings)
+    pool = state.pool
     metrics.observe_pool(pool)
     found = await _read_database(pool)
     registry = CollectorRegistry()
@@ -258,9 +259,8 @@ async def metrics_endpoint(request: Request) -> Response:
 
 def install(app: FastAPI) -> None:
     """Measure every request of `app` (outermost middleware) and serve GET /metrics; idempotent."""
-    if getattr(app.state, "metrics_installed", False):
+    if any(m.cls is MetricsMiddleware for m in app.user_middleware):
         return
-    app.state.metrics_installed = True
-    metrics = setup(app.state.settings)
+    metrics = setup(state_of(app).settings)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(router)

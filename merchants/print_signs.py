@@ -1,6 +1,6 @@
 """Print a whole market's signs to a PDF from the command line, with a progress bar.
 
-python -m qr.print_signs --market 3 --out cho-con.pdf [--zone A] [--only-unprinted] [--size A5]
+python -m merchants.print_signs --market 3 --out cho-con.pdf [--zone A] [--only-unprinted] [--size A5]
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 
 from core import db
 from core import queries as core_queries
-from core.crypto import SealError
+from core.crypto import Keys, SealError, secret_key
 from core.settings import get_settings
-from qr import service
+from merchants import signs
 
 
 def _bar(done: int, total: int, started: float) -> None:
@@ -32,19 +32,20 @@ async def run(
     market_id: int, out: str, zone: str | None, only_unprinted: bool, size: str, username: str
 ) -> int:
     settings = get_settings()
-    conn = await db.connect(db.database_url(settings))
+    conn = await db.connect(db.database_url(settings), keys=Keys(secret_key(settings)))
     try:
         user = await core_queries.user_by_name(conn, username)
         if user is None or user.role != "admin":
             raise SystemExit(f"user {username!r} must exist and be an admin")
         started = time.perf_counter()
-        pdf = await service.market_signs_pdf(
+        pdf = await signs.market_signs_pdf(
             conn,
             user=user,
             market_id=market_id,
             zone=zone,
             only_unprinted=only_unprinted,
             size=size,  # type: ignore[arg-type]
+            window_days=settings.transacting_window_days,
             fmt="cli",
             progress=lambda done, total: _bar(done, total, started),
         )

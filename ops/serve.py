@@ -11,16 +11,16 @@ import uvicorn
 
 from core import db
 from core import logging as log_redaction
-from core.settings import get_settings
+from core.crypto import Keys, secret_key
+from core.settings import Settings, get_settings
+from ops import demo
 
 
-async def _prepare(url: str, demo: bool) -> None:
-    from core import demo as demo_data
-
-    conn = await db.connect(url)
+async def _prepare(url: str, settings: Settings) -> None:
+    conn = await db.connect(url, keys=Keys(secret_key(settings)))
     try:
-        if demo:
-            await demo_data.load_if_empty(conn)
+        if settings.demo_data:
+            await demo.load_if_empty(conn, window_days=settings.transacting_window_days)
     finally:
         await conn.close()
 
@@ -40,8 +40,7 @@ def main() -> None:
     os.environ["DATABASE_URL"] = url
     if settings.auto_migrate:
         db.migrate(url)
-    asyncio.run(_prepare(url, settings.demo_data))
-    from core.demo import DEMO_PASSWORD, DEMO_USERS
+    asyncio.run(_prepare(url, settings))
 
     where = (
         "embedded PostgreSQL in " + str(settings.data_dir / "pg")
@@ -57,8 +56,8 @@ def main() -> None:
         f"  Database:  {where}",
     ]
     if settings.demo_data:
-        lines.append("  Demo sign-in (password for all: " + DEMO_PASSWORD + "):")
-        lines += [f"    {u:<11} {r:<9} {scope}" for u, r, scope in DEMO_USERS]
+        lines.append("  Demo sign-in (password for all: " + demo.DEMO_PASSWORD + "):")
+        lines += [f"    {u:<11} {r:<9} {scope}" for u, r, scope in demo.DEMO_USERS]
     print("\n".join(lines) + "\n", flush=True)
     uvicorn.run(
         "main:app_factory",

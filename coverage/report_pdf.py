@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 from reportlab.lib.colors import Color, HexColor, white
@@ -18,9 +17,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from merchants import coverage_schemas as s
+from coverage import schemas as s
+from qr.sign import FONT_DIR
 
-FONT_DIR = Path(__file__).resolve().parent.parent / "qr" / "fonts"
 REGULAR = "ChoSoReport-DejaVuSans"
 BOLD = "ChoSoReport-DejaVuSans-Bold"
 pdfmetrics.registerFont(TTFont(REGULAR, FONT_DIR / "DejaVuSans.ttf"))

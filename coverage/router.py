@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
@@ -17,17 +12,19 @@ from core.auth import CurrentUser, require_roles
 from core.db import get_conn
 from core.params import MAX_ID, Id, IsoDate
 from core.queries import User
-from merchants import coverage
-from merchants import coverage_schemas as s
+from core.state import state_of
+from coverage import exports, reads, report, rule, stalls
+from coverage import schemas as s
+from coverage import verify as verification
 
-router = APIRouter(prefix="/api", tags=["coverage"], lifespan=coverage.periodic_job)
+router = APIRouter(prefix="/api", tags=["coverage"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
 WardCode = Annotated[str | None, Query(pattern=r"^[0-9]{1,6}$")]
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
 def _window(request: Request) -> int:
-    return int(request.app.state.settings.transacting_window_days)
+    return int(state_of(request.app).settings.transacting_window_days)
 
 
 # ---------------------------------------------------------------- programme rule
@@ -36,7 +33,7 @@ def _window(request: Request) -> int:
 @router.get("/programme/rule", response_model=s.Rule)
 async def get_rule(conn: Conn, user: CurrentUser) -> s.Rule:
     """The programme rule in force: thresholds on level shares that make a market cashless."""
-    return await coverage.get_rule(conn)
+    return await rule.get_rule(conn)
 
 
 @router.put("/programme/rule", response_model=s.Rule)
@@ -44,13 +41,13 @@ async def put_rule(
     body: s.RuleIn, conn: Conn, user: Annotated[User, Depends(require_roles("admin"))]
 ) -> s.Rule:
     """Store a new rule version (admins); every market's status is re-evaluated under it."""
-    return await coverage.set_rule(conn, user=user, body=body)
+    return await rule.set_rule(conn, user=user, body=body)
 
 
 @router.get("/programme/rule/versions", response_model=list[s.Rule])
 async def rule_versions(conn: Conn, user: CurrentUser) -> list[s.Rule]:
     """Every version of the programme rule, newest first."""
-    return await coverage.rule_history(conn)
+    return await rule.rule_history(conn)
 
 
 # ---------------------------------------------------------------- stall levels
@@ -59,19 +56,27 @@ async def rule_versions(conn: Conn, user: CurrentUser) -> list[s.Rule]:
 @router.get("/stalls/{stall_id}/coverage", response_model=s.StallCoverage)
 async def stall_coverage(stall_id: Id, conn: Conn, user: CurrentUser) -> s.StallCoverage:
     """A stall's levels and field progress (no personal data)."""
-    return await coverage.stall_coverage_for(conn, user=user, stall_id=stall_id)
+    return await stalls.stall_coverage_for(conn, user=user, stall_id=stall_id)
 
 
 @router.post("/stalls/{stall_id}/sign-delivered", response_model=s.StallCoverage)
-async def sign_delivered(stall_id: Id, conn: Conn, user: CurrentUser) -> s.StallCoverage:
+async def sign_delivered(
+    stall_id: Id, conn: Conn, user: CurrentUser, request: Request
+) -> s.StallCoverage:
     """Mark the stall's printed sign as put up at the stall (reaches `qr_issued`)."""
-    return await coverage.sign_delivered_for(conn, user=user, stall_id=stall_id)
+    return await stalls.sign_delivered_for(
+        conn, user=user, stall_id=stall_id, window_days=_window(request)
+    )
 
 
 @router.post("/stalls/{stall_id}/sign-printed", response_model=s.StallCoverage)
-async def sign_printed(stall_id: Id, conn: Conn, user: CurrentUser) -> s.StallCoverage:
+async def sign_printed(
+    stall_id: Id, conn: Conn, user: CurrentUser, request: Request
+) -> s.StallCoverage:
     """Mark a sign as printed for the stall outside the app (reaches `qr_issued`)."""
-    return await coverage.sign_printed_for(conn, user=user, stall_id=stall_id)
+    return await stalls.sign_printed_for(
+        conn, user=user, stall_id=stall_id, window_days=_window(request)
+    )
 
 
 @router.post(
@@ -84,9 +89,13 @@ async def sign_printed(stall_id: Id, conn: Conn, user: CurrentUser) -> s.StallCo
         }
     },
 )
-async def verify(stall_id: Id, body: s.VerifyIn, conn: Conn, user: CurrentUser) -> s.VerifyResult:
+async def verify(
+    stall_id: Id, body: s.VerifyIn, conn: Conn, user: CurrentUser, request: Request
+) -> s.VerifyResult:
     """Check what the camera read from the sign against the stall's stored accounts."""
-    return await coverage.verify_for(conn, user=user, stall_id=stall_id, payload=body.payload)
+    return await verification.verify_for(
+        conn, user=user, stall_id=stall_id, payload=body.payload, window_days=_window(request)
+    )
 
 
 @router.post(
@@ -95,19 +104,27 @@ async def verify(stall_id: Id, body: s.VerifyIn, conn: Conn, user: CurrentUser) 
     responses={422: {"description": "no_qr_found, invalid_image, or qr_mismatch (stall flagged)."}},
 )
 async def verify_image(
-    stall_id: Id, conn: Conn, user: CurrentUser, image: Annotated[UploadFile, File()]
+    stall_id: Id,
+    conn: Conn,
+    user: CurrentUser,
+    request: Request,
+    image: Annotated[UploadFile, File()],
 ) -> s.VerifyResult:
     """Read the QR codes in a photo of the sign and verify them like /verify."""
     data = await image.read()
-    return await coverage.verify_image_for(conn, user=user, stall_id=stall_id, image=data)
+    return await verification.verify_image_for(
+        conn, user=user, stall_id=stall_id, image=data, window_days=_window(request)
+    )
 
 
 @router.post("/stalls/{stall_id}/fees-cashless", response_model=s.StallCoverage)
 async def fees_cashless(
-    stall_id: Id, body: s.FeesCashlessIn, conn: Conn, user: CurrentUser
+    stall_id: Id, body: s.FeesCashlessIn, conn: Conn, user: CurrentUser, request: Request
 ) -> s.StallCoverage:
     """Set whether the stall pays its market fees cashless."""
-    return await coverage.fees_cashless_for(conn, user=user, stall_id=stall_id, value=body.value)
+    return await stalls.fees_cashless_for(
+        conn, user=user, stall_id=stall_id, value=body.value, window_days=_window(request)
+    )
 
 
 # ---------------------------------------------------------------- market numbers
@@ -118,7 +135,7 @@ async def market_coverage(
     market_id: Id, conn: Conn, user: CurrentUser, request: Request
 ) -> s.MarketCoverage:
     """A market's levels (counts and shares of active stalls), status, progress and zones."""
-    return await coverage.market_coverage_for(
+    return await reads.market_coverage_for(
         conn, user=user, market_id=market_id, window_days=_window(request)
     )
 
@@ -126,7 +143,7 @@ async def market_coverage(
 @router.get("/markets/{market_id}/stall-tiles", response_model=s.MarketTiles)
 async def stall_tiles(market_id: Id, conn: Conn, user: CurrentUser) -> s.MarketTiles:
     """Every stall of a market per zone with its highest level, for the market page grid."""
-    return await coverage.stall_tiles_for(conn, user=user, market_id=market_id)
+    return await reads.stall_tiles_for(conn, user=user, market_id=market_id)
 
 
 @router.get("/markets/{market_id}/status-history", response_model=list[s.StatusChange])
@@ -134,7 +151,7 @@ async def status_history(
     market_id: Id, conn: Conn, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[s.StatusChange]:
     """Every status change of a market with the numbers and rule version that caused it."""
-    return await coverage.status_history_for(conn, user=user, market_id=market_id, limit=limit)
+    return await reads.status_history_for(conn, user=user, market_id=market_id, limit=limit)
 
 
 @router.get(
@@ -144,7 +161,7 @@ async def status_history(
 )
 async def market_report(market_id: Id, conn: Conn, user: CurrentUser, request: Request) -> Response:
     """One printable page: numbers, status, coverage over time, stalls still to visit."""
-    pdf = await coverage.report_pdf_for(
+    pdf = await report.report_pdf_for(
         conn, user=user, market_id=market_id, window_days=_window(request)
     )
     return Response(
@@ -163,7 +180,7 @@ async def coverage_rollup(
 ) -> s.CoverageRollup:
     """Numbers rolled up by market, ward (2025), legacy district (pre-2025) or province, or by
     partner (stalls with at least one active account whose partner_code is that partner)."""
-    return await coverage.coverage_rollup_for(conn, user=user, group_by=group_by)
+    return await reads.coverage_rollup_for(conn, user=user, group_by=group_by)
 
 
 @router.get("/coverage/history", response_model=s.CoverageHistory)
@@ -176,7 +193,7 @@ async def coverage_history(
 ) -> s.CoverageHistory:
     """Daily series (default: last 90 days) for one market or every market in scope; days without
     a snapshot carry the last value forward; today's point comes from the live counters."""
-    return await coverage.history_for(conn, user=user, market_id=market_id, start=from_, end=to)
+    return await reads.history_for(conn, user=user, market_id=market_id, start=from_, end=to)
 
 
 @router.get(
@@ -186,7 +203,7 @@ async def coverage_history(
 )
 async def markets_geojson(conn: Conn, user: CurrentUser) -> Response:
     """Markets in scope as a GeoJSON FeatureCollection of points with flat properties."""
-    fc = await coverage.markets_geojson_for(conn, user=user)
+    fc = await reads.markets_geojson_for(conn, user=user)
     return Response(fc.model_dump_json(), media_type="application/geo+json")
 
 
@@ -208,7 +225,7 @@ async def _export(
     needs_revisit: bool | None = None,
 ) -> tuple[Any, list[str]]:
     """The export filters shared by the CSV and GeoJSON routes: (records, columns) in scope."""
-    f, personal = await coverage.export_scope(
+    f, personal = await exports.export_scope(
         conn,
         user=user,
         market_id=market_id,
@@ -217,66 +234,9 @@ async def _export(
         needs_revisit=needs_revisit,
     )
     if personal:
-        await coverage.log_export(conn, f, user=user, route=request.url.path)
-    columns = coverage.EXPORT_COLUMNS + (coverage.PERSONAL_COLUMNS if personal else [])
-    return coverage.export_records(conn, f, personal=personal), columns
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = str(value)
-    # Spreadsheet formula injection: a leading = + - @ would run as a formula in Excel.
-    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
-def _json(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-async def _csv_stream(records: AsyncIterator[dict], columns: list[str]) -> AsyncIterator[bytes]:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(columns)
-    yield ("\ufeff" + buf.getvalue()).encode()
-    buf.seek(0)
-    buf.truncate()
-    n = 0
-    async for rec in records:
-        writer.writerow([_cell(rec.get(c)) for c in columns])
-        n += 1
-        if n % 500 == 0:
-            yield buf.getvalue().encode()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue().encode()
-
-
-async def _geojson_stream(records: AsyncIterator[dict], columns: list[str]) -> AsyncIterator[bytes]:
-    yield b'{"type":"FeatureCollection","features":['
-    first = True
-    async for rec in records:
-        geometry = (
-            {"type": "Point", "coordinates": [rec["lon"], rec["lat"]]}
-            if rec.get("lat") is not None and rec.get("lon") is not None
-            else None
-        )
-        props = {c: _json(rec.get(c)) for c in columns if c not in ("lat", "lon")}
-        feature = {
-            "type": "Feature",
-            "id": rec["stall_id"],
-            "geometry": geometry,
-            "properties": props,
-        }
-        yield (b"" if first else b",") + json.dumps(feature, ensure_ascii=False).encode()
-        first = False
-    yield b"]}"
+        await exports.log_export(conn, f, user=user, route=request.url.path)
+    columns = exports.EXPORT_COLUMNS + (exports.PERSONAL_COLUMNS if personal else [])
+    return exports.export_records(conn, f, personal=personal), columns
 
 
 @router.get(
@@ -293,7 +253,7 @@ async def export_csv(
     personal data (each export of them is logged per stallholder)."""
     records, columns = export
     return StreamingResponse(
-        _csv_stream(records, columns),
+        exports.csv_stream(records, columns),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="stalls.csv"'},
     )
@@ -311,7 +271,7 @@ async def export_geojson(
     `location_source` says which), flat properties as in the CSV."""
     records, columns = export
     return StreamingResponse(
-        _geojson_stream(records, columns),
+        exports.geojson_stream(records, columns),
         media_type="application/geo+json",
         headers={"Content-Disposition": 'attachment; filename="stalls.geojson"'},
     )

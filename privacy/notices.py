@@ -1,6 +1,6 @@
 """Consent notices: the text read to a stallholder before they consent, by version.
 
-The texts live in merchants/data/consent_notices.json; NOTICE_VERSION names the one shown now.
+The texts live in privacy/data/consent_notices.json; NOTICE_VERSION names the one shown now.
 A consent records the version it was given under, so a version's text never changes once used:
 a new text is a new version. Older versions stay known, so a registration queued offline on a
 tablet under the previous notice is still accepted; an unknown version is refused.

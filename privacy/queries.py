@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from core.crypto import open_account, seal_accounts
+from core.crypto import keys_of
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ async def holder_accounts(conn: asyncpg.Connection, holder_id: int) -> list[Acco
         holder_id,
     )
     return [
-        AccountRow(**(dict(r) | {"account_number": open_account(r["account_number"])}))
+        AccountRow(**(dict(r) | {"account_number": keys_of(conn).open(r["account_number"])}))
         for r in rows
     ]
 
@@ -424,7 +424,7 @@ async def forget_payment_details(
               OR account_number = any($3::text[])""",
         account_ids,
         stall_ids,
-        seal_accounts(account_numbers),
+        keys_of(conn).seal_all(account_numbers),
     )
 
 

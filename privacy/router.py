@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from core.auth import CurrentUser
 from core.db import get_conn
 from core.params import Id
-from merchants import errors, notices, privacy
+from core.state import state_of
+from privacy import consent, errors, notices, requests, schemas
 
 router = APIRouter(prefix="/api", tags=["personal data"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
@@ -19,7 +20,7 @@ Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
 @router.get("/consent-notice", response_model=notices.Notice)
 async def current_notice(request: Request) -> notices.Notice:
     """The consent notice to read to a stallholder now (public: it is what they are told)."""
-    version = request.app.state.settings.notice_version
+    version = state_of(request.app).settings.notice_version
     notice = notices.get(version, current=version)
     assert notice is not None  # checked at start-up
     return notice
@@ -30,37 +31,41 @@ async def notice_by_version(
     version: Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,20}$")], request: Request
 ) -> notices.Notice:
     """A notice by version: what a recorded consent was given under."""
-    notice = notices.get(version, current=request.app.state.settings.notice_version)
+    notice = notices.get(version, current=state_of(request.app).settings.notice_version)
     if notice is None:
         raise errors.NoticeNotFound(f"No consent notice {version}.")
     return notice
 
 
-@router.get("/stallholders/{stallholder_id}/consents", response_model=privacy.Consents)
-async def get_consents(stallholder_id: Id, conn: Conn, user: CurrentUser) -> privacy.Consents:
+@router.get("/stallholders/{stallholder_id}/consents", response_model=schemas.Consents)
+async def get_consents(stallholder_id: Id, conn: Conn, user: CurrentUser) -> schemas.Consents:
     """A stallholder's consent records per purpose, withdrawn ones included."""
-    return await privacy.get_consents(conn, user=user, holder_id=stallholder_id)
+    return await consent.get_consents(conn, user=user, holder_id=stallholder_id)
 
 
-@router.post("/stallholders/{stallholder_id}/consents", response_model=privacy.Consents)
+@router.post("/stallholders/{stallholder_id}/consents", response_model=schemas.Consents)
 async def grant_consent(
-    stallholder_id: Id, body: privacy.ConsentGrant, conn: Conn, user: CurrentUser
-) -> privacy.Consents:
+    stallholder_id: Id, body: schemas.ConsentGrant, conn: Conn, user: CurrentUser
+) -> schemas.Consents:
     """Record the purposes the stallholder ticked (an empty list is refused: none pre-ticked)."""
-    return await privacy.grant_consent(conn, user=user, holder_id=stallholder_id, body=body)
+    return await consent.grant_consent(conn, user=user, holder_id=stallholder_id, body=body)
 
 
-@router.post("/stallholders/{stallholder_id}/consents/withdraw", response_model=privacy.Consents)
+@router.post("/stallholders/{stallholder_id}/consents/withdraw", response_model=schemas.Consents)
 async def withdraw_consent(
     stallholder_id: Id,
-    body: privacy.ConsentWithdraw,
+    body: schemas.ConsentWithdraw,
     request: Request,
     conn: Conn,
     user: CurrentUser,
-) -> privacy.Consents:
+) -> schemas.Consents:
     """Withdraw consent per purpose; withdrawing `registration` also opens an erase request."""
-    return await privacy.withdraw_consent(
-        conn, user=user, holder_id=stallholder_id, body=body, settings=request.app.state.settings
+    return await consent.withdraw_consent(
+        conn,
+        user=user,
+        holder_id=stallholder_id,
+        body=body,
+        settings=state_of(request.app).settings,
     )
 
 
@@ -69,31 +74,31 @@ async def export(
     stallholder_id: Id, request: Request, conn: Conn, user: CurrentUser
 ) -> dict[str, Any]:
     """Everything held about the person, as JSON (admins, and managers of the person's markets)."""
-    return await privacy.export(
+    return await requests.export(
         conn,
         user=user,
         holder_id=stallholder_id,
         route=request.url.path,
-        settings=request.app.state.settings,
+        settings=state_of(request.app).settings,
     )
 
 
-@router.post("/stallholders/{stallholder_id}/erase", response_model=privacy.Erasure)
+@router.post("/stallholders/{stallholder_id}/erase", response_model=schemas.Erasure)
 async def erase(
     stallholder_id: Id, request: Request, conn: Conn, user: CurrentUser
-) -> privacy.Erasure:
+) -> schemas.Erasure:
     """Anonymise the person; the stall, its status and coverage counts stay (admins, managers)."""
-    return await privacy.erase(
-        conn, user=user, holder_id=stallholder_id, settings=request.app.state.settings
+    return await requests.erase(
+        conn, user=user, holder_id=stallholder_id, settings=state_of(request.app).settings
     )
 
 
-@router.get("/data-requests", response_model=list[privacy.DataRequest])
+@router.get("/data-requests", response_model=list[schemas.DataRequest])
 async def data_requests(
     conn: Conn,
     user: CurrentUser,
     open_only: Annotated[bool, Query(alias="open")] = True,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[privacy.DataRequest]:
+) -> list[schemas.DataRequest]:
     """Export, erase and withdrawal requests with their deadlines, open ones first."""
-    return await privacy.list_data_requests(conn, user=user, only_open=open_only, limit=limit)
+    return await requests.list_data_requests(conn, user=user, only_open=open_only, limit=limit)

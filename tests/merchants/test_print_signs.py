@@ -41,7 +41,15 @@ async def test_print_signs_command(live, tmp_path: Path):
 
     def print_signs(secret: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "qr.print_signs", "--market", str(market_id), "--out", str(out)],
+            [
+                sys.executable,
+                "-m",
+                "merchants.print_signs",
+                "--market",
+                str(market_id),
+                "--out",
+                str(out),
+            ],
             cwd=ROOT,
             env=env | {"SECRET_KEY": secret},
             capture_output=True,

@@ -1,0 +1,93 @@
+"""Value types shared by every domain: people's names, phone numbers, partner codes, free text.
+
+Each is an `Annotated` str with its rule; a value that breaks it is a 422 with the rule's own code.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated
+
+import phonenumbers
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from core.errors import own_code
+from core.text import normalize
+
+
+def fail(code: str, message: str) -> PydanticCustomError:
+    """A validation error with our own stable `code`."""
+    return PydanticCustomError(own_code(code), message)
+
+
+def has_bad_chars(text: str) -> bool:
+    """Control, format, surrogate, private-use or unassigned characters (NUL among them)."""
+    return any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in text)
+
+
+def _person_name(value: str) -> str:
+    if has_bad_chars(value):
+        raise fail("invalid_name", "The name contains control characters.")
+    name = normalize(value)
+    if not name:
+        raise fail("invalid_name", "The name is empty.")
+    if len(name) > 100:
+        raise fail("invalid_name", f"The name is {len(name)} characters; the limit is 100.")
+    for c in name:
+        cat = unicodedata.category(c)
+        if not (cat.startswith("L") or cat.startswith("M") or c in " .'-"):
+            raise fail(
+                "invalid_name", f"The name may hold letters, spaces and . ' - only, not {c!r}."
+            )
+    return name
+
+
+def free_text(limit: int, code: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if has_bad_chars(value):
+            raise fail(code, "The text contains control characters.")
+        text = normalize(value)
+        if len(text) > limit:
+            raise fail(code, f"The text is {len(text)} characters; the limit is {limit}.")
+        for c in text:
+            cat = unicodedata.category(c)
+            if cat.startswith("S") and c not in "+&%/":
+                raise fail(code, f"The text may not contain symbols or emoji such as {c!r}.")
+        return text
+
+    return AfterValidator(check)
+
+
+def _phone(value: str) -> str:
+    if len(value) > 30 or has_bad_chars(value):
+        raise fail("invalid_phone", "This is not a Vietnamese phone number.")
+    try:
+        parsed = phonenumbers.parse(value, "VN")
+    except phonenumbers.NumberParseException:
+        raise fail("invalid_phone", "This is not a Vietnamese phone number.") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise fail("invalid_phone", "This is not a valid phone number.")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _cccd(value: str) -> str:
+    digits = value.replace(" ", "")
+    if not re.fullmatch(r"[0-9]{12}", digits):
+        raise fail("invalid_cccd", "A citizen ID (CCCD) is 12 digits.")
+    return digits
+
+
+PersonName = Annotated[str, Field(max_length=400), AfterValidator(_person_name)]
+Phone = Annotated[str, Field(max_length=64), AfterValidator(_phone)]
+Cccd = Annotated[str, Field(max_length=32), AfterValidator(_cccd)]
+PartnerCode = Annotated[
+    str, Field(max_length=64, pattern=r"^[A-Za-z0-9_-]{1,32}$"), AfterValidator(str.upper)
+]
+
+
+class Strict(BaseModel):
+    """A request body: unknown fields are refused, strings are bounded."""
+
+    model_config = ConfigDict(extra="forbid", str_max_length=10_000)

@@ -1,0 +1,15 @@
+"""Errors of coverage: verification of a stall's sign."""
+
+from core.errors import Invalid
+
+
+class QrMismatch(Invalid):
+    code, title = "qr_mismatch", "The scanned code does not match a stored account of this stall"
+
+
+class NoQrFound(Invalid):
+    code, title = "no_qr_found", "No QR code was found in the image"
+
+
+class BadImage(Invalid):
+    code, title = "invalid_image", "The upload is not a readable image"

@@ -1,0 +1,94 @@
+"""The periodic job: transacting windows expire with time alone, so every hour (and at start-up)
+one worker of all instances re-evaluates every market and writes today's snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from coverage.counters import apply_delta, delta_for, reevaluate_markets
+from coverage.levels import local_day
+from coverage.queries import counters as q
+from coverage.queries.counters import Counts
+
+log = logging.getLogger("choso.coverage")
+
+
+async def reevaluate_all(
+    conn: asyncpg.Connection,
+    *,
+    now: datetime | None = None,
+    window_days: int,
+    chunk: int = 1000,
+) -> int:
+    """Daily job: expire `transacting` windows, re-evaluate every status, write today's snapshots.
+
+    Returns how many stalls left the transacting window.
+    """
+    window = window_days
+    if now is None:
+        now = await q.db_now(conn)
+    assert now is not None
+    cutoff = now - timedelta(days=window)
+    expired = 0
+    for market_id in await q.expiring_markets(conn, cutoff):
+        async with conn.transaction():
+            rows = await q.expire_transacting(conn, market_id, cutoff)
+            if not rows:
+                continue
+            expired += len(rows)
+            gone = Counts(transacting=1)
+            delta = delta_for(
+                [(gone, zone, partners, Counts(), zone, partners) for zone, partners in rows]
+            )
+            await apply_delta(conn, market_id, delta, reason="daily", at=now)
+    ids = await q.all_market_ids(conn)
+    for i in range(0, len(ids), chunk):
+        async with conn.transaction():
+            rule = await q.current_rule(conn, lock="shared")
+            await reevaluate_markets(conn, ids[i : i + chunk], rule, reason="daily", at=now)
+    async with conn.transaction():
+        await q.snapshot_all(conn, day=local_day(now))
+    return expired
+
+
+async def run_periodically(pool: asyncpg.Pool, *, interval_s: float, window_days: int) -> None:
+    """Run reevaluate_all now and then every interval (the app starts this in its lifespan)."""
+    while True:
+        try:
+            async with pool.acquire() as conn:
+                if await q.try_job_lock(conn):
+                    try:
+                        expired = await reevaluate_all(conn, window_days=window_days)
+                        log.info(
+                            "coverage re-evaluated; %d stalls left the transacting window", expired
+                        )
+                    finally:
+                        await q.release_job_lock(conn)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the next run tries again; the error is logged
+            log.exception("coverage re-evaluation failed")
+        await asyncio.sleep(interval_s)
+
+
+@contextlib.asynccontextmanager
+async def periodic_job(app) -> AsyncIterator[None]:  # noqa: ANN001 - a FastAPI app
+    """Lifespan part: run reevaluate_all at start-up and every hour while the app runs."""
+    settings = app.state.settings
+    task = asyncio.create_task(
+        run_periodically(
+            app.state.pool, interval_s=3600, window_days=settings.transacting_window_days
+        )
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

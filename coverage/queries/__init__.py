@@ -1,0 +1,1 @@
+"""All SQL of coverage, by concept: counters (and the rule), reads, exports."""

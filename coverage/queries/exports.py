@@ -1,0 +1,93 @@
+"""SQL of the stall exports (CSV, GeoJSON): one filtered, streamed query and its access log."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    market_ids: list[int] | None  # None: every market
+    market_id: int | None = None
+    ward_code: str | None = None
+    level: str | None = None
+    needs_revisit: bool | None = None
+
+
+_LEVEL_COLUMN = {
+    "registered": "c.counted_active",
+    "qr_issued": "c.counted_qr_issued",
+    "qr_verified": "c.counted_qr_verified",
+    "transacting": "c.counted_transacting",
+    "fees_cashless": "c.counted_fees_cashless",
+}
+
+_EXPORT_FROM = """
+FROM stall s
+JOIN market m ON m.id = s.market_id
+JOIN stall_coverage c ON c.stall_id = s.id
+LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
+LEFT JOIN stallholder h ON h.id = s.holder_id
+WHERE ($1::bigint[] IS NULL OR s.market_id = any($1::bigint[]))
+  AND ($2::bigint IS NULL OR s.market_id = $2)
+  AND ($3::text IS NULL OR m.ward_code = $3)
+  AND ($4::boolean IS NULL OR c.needs_revisit = $4)
+"""
+
+
+def _export_where(f: ExportFilter) -> tuple[str, list[Any]]:
+    sql = _EXPORT_FROM
+    if f.level is not None:
+        sql += f"  AND {_LEVEL_COLUMN[f.level]}\n"
+    return sql, [f.market_ids, f.market_id, f.ward_code, f.needs_revisit]
+
+
+async def export_rows(
+    conn: asyncpg.Connection, f: ExportFilter, *, personal: bool
+) -> AsyncIterator[dict[str, Any]]:
+    """Stream the filtered stalls as flat dicts (personal fields only when asked)."""
+    where, args = _export_where(f)
+    personal_cols = ", h.full_name AS holder_name, h.phone_e164 AS phone" if personal else ""
+    sql = f"""SELECT s.id AS stall_id, s.market_id, m.name AS market_name, m.ward_code,
+                     w.name AS ward_name, m.legacy_district_name AS legacy_district, s.stall_code,
+                     s.zone, s.goods, s.status,
+                     c.counted_active AS registered, c.counted_qr_issued AS qr_issued,
+                     c.counted_qr_verified AS qr_verified, c.counted_transacting AS transacting,
+                     c.counted_fees_cashless AS fees_cashless, c.needs_revisit, c.revisit_reason,
+                     c.sign_issued_at, c.sign_delivered_at, c.verified_at, c.verified_method,
+                     c.last_payment_at,
+                     (SELECT count(*) FROM payment_account a WHERE a.stall_id = s.id AND a.active)
+                         AS account_count,
+                     coalesce((SELECT array_agg(a.bin ORDER BY a.position,
+                         a.id) FROM payment_account a
+                               WHERE a.stall_id = s.id AND a.active), '{{}}') AS bins,
+                     coalesce((SELECT array_agg(DISTINCT a.partner_code ORDER BY a.partner_code)
+                               FROM payment_account a
+                               WHERE a.stall_id = s.id AND a.active AND a.partner_code IS NOT NULL),
+                              '{{}}') AS partner_codes,
+                     s.lat, s.lon, m.lat AS market_lat, m.lon AS market_lon{personal_cols}
+              {where}
+              ORDER BY s.market_id, coalesce(s.zone, ''), s.code_sort, s.id"""
+    async with conn.transaction():
+        async for row in conn.cursor(sql, *args, prefetch=500):
+            yield dict(row)
+
+
+async def log_export_access(
+    conn: asyncpg.Connection, f: ExportFilter, *, actor_id: int, route: str
+) -> int:
+    """One access_log row per stallholder whose personal fields an export carries."""
+    where, args = _export_where(f)
+    result = await conn.execute(
+        f"""INSERT INTO access_log (actor_id, stallholder_id, route, reason)
+            SELECT DISTINCT ${len(args) + 1}::bigint, s.holder_id, ${len(args) + 2}::text, 'export'
+            {where} AND s.holder_id IS NOT NULL""",
+        *args,
+        actor_id,
+        route,
+    )
+    return int(result.split()[-1])

@@ -1,0 +1,28 @@
+"""Who reaches coverage data: a market readable by the caller, a stall the caller may change."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from core import access
+from core.errors import MarketNotFound, StallNotFound
+from core.queries import User
+from coverage.queries import counters as q
+from coverage.queries import reads
+
+
+async def readable_market(conn: asyncpg.Connection, user: User, market_id: int) -> None:
+    """404 unless the market exists and is in the caller's scope."""
+    if await reads.market_counters(conn, market_id) is None or not await access.can_see_market(
+        conn, user, market_id
+    ):
+        raise MarketNotFound(f"No market with id {market_id}.")
+
+
+async def writable_stall(conn: asyncpg.Connection, user: User, stall_id: int) -> int:
+    """The stall's market, after checking the caller may change stalls there."""
+    market_id = await q.stall_market(conn, stall_id)
+    if market_id is None:
+        raise StallNotFound(f"No stall with id {stall_id}.")
+    await access.require_market_write(conn, user, market_id)
+    return market_id

@@ -1,0 +1,82 @@
+"""A stall's progress and the field facts behind it: sign printed or delivered, fees paid cashless."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from core import access
+from core import queries as core_q
+from core.errors import StallNotFound
+from core.queries import User
+from coverage import schemas as s
+from coverage.counters import mark_sign_issued, on_stall_changed
+from coverage.queries import counters as q
+from coverage.scope import writable_stall
+from coverage.shapes import stall_out
+
+
+async def stall_coverage(conn: asyncpg.Connection, stall_id: int) -> s.StallCoverage:
+    """A stall's progress (no personal data)."""
+    await q.ensure_stall_coverage(conn, stall_id)
+    row = await q.stall_coverage_row(conn, stall_id)
+    if row is None:
+        raise StallNotFound(f"No stall with id {stall_id}.")
+    return stall_out(row)
+
+
+async def stall_coverage_for(
+    conn: asyncpg.Connection, *, user: User, stall_id: int
+) -> s.StallCoverage:
+    """stall_coverage within the caller's scope."""
+    market_id = await q.stall_market(conn, stall_id)
+    if market_id is None or not await access.can_see_market(conn, user, market_id):
+        raise StallNotFound(f"No stall with id {stall_id}.")
+    return await stall_coverage(conn, stall_id)
+
+
+async def sign_delivered_for(
+    conn: asyncpg.Connection, *, user: User, stall_id: int, window_days: int
+) -> s.StallCoverage:
+    """A volunteer put the stall's sign up."""
+    await writable_stall(conn, user, stall_id)
+    async with conn.transaction():
+        await q.ensure_stall_coverage(conn, stall_id)
+        await q.set_sign_delivered(conn, stall_id=stall_id, user_id=user.id)
+        await core_q.insert_audit(
+            conn, actor_id=user.id, action="sign_delivered", entity="stall", entity_id=stall_id
+        )
+        await on_stall_changed(conn, stall_id=stall_id, window_days=window_days)
+    return await stall_coverage(conn, stall_id)
+
+
+async def sign_printed_for(
+    conn: asyncpg.Connection, *, user: User, stall_id: int, window_days: int
+) -> s.StallCoverage:
+    """A sign was printed for the stall outside the app."""
+    await writable_stall(conn, user, stall_id)
+    async with conn.transaction():
+        await mark_sign_issued(conn, stall_id, user, window_days=window_days)
+        await core_q.insert_audit(
+            conn, actor_id=user.id, action="sign_printed", entity="stall", entity_id=stall_id
+        )
+    return await stall_coverage(conn, stall_id)
+
+
+async def fees_cashless_for(
+    conn: asyncpg.Connection, *, user: User, stall_id: int, value: bool, window_days: int
+) -> s.StallCoverage:
+    """Set whether the stall pays its market fees cashless."""
+    await writable_stall(conn, user, stall_id)
+    async with conn.transaction():
+        await q.ensure_stall_coverage(conn, stall_id)
+        await q.set_fees_cashless(conn, stall_id=stall_id, value=value)
+        await core_q.insert_audit(
+            conn,
+            actor_id=user.id,
+            action="fees_cashless",
+            entity="stall",
+            entity_id=stall_id,
+            after={"fees_cashless": value},
+        )
+        await on_stall_changed(conn, stall_id=stall_id, window_days=window_days)
+    return await stall_coverage(conn, stall_id)

@@ -1,0 +1,147 @@
+"""Verifying a stall's sign: the scanned code must name exactly a stored active account."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import asyncpg
+import zxingcpp
+from PIL import Image, UnidentifiedImageError
+
+from core import queries as core_q
+from core.errors import StallNotFound
+from core.queries import User
+from coverage import schemas as s
+from coverage.counters import on_stall_changed
+from coverage.errors import BadImage, NoQrFound, QrMismatch
+from coverage.queries import counters as q
+from coverage.scope import writable_stall
+from coverage.stalls import stall_coverage
+from qr import payload as qr_payload
+
+_SERVICE_CODES = {"account": "QRIBFTTA", "card": "QRIBFTTC"}
+MAX_IMAGE_PIXELS = 40_000_000
+
+
+def _mask(account: str | None) -> str | None:
+    return None if account is None else "…" + account[-4:]
+
+
+async def verify(
+    conn: asyncpg.Connection, *, user: User, stall_id: int, payloads: list[str], window_days: int
+) -> s.VerifyResult:
+    """Verified when one read code is a valid VietQR naming exactly a stored active account of the
+    stall; otherwise the stall is flagged for a return visit (kept) and qr_mismatch is raised."""
+    decoded = [qr_payload.decode(p) for p in payloads]
+    failure: QrMismatch | None = None
+    async with conn.transaction():
+        if not await q.ensure_stall_coverage(conn, stall_id):
+            raise StallNotFound(f"No stall with id {stall_id}.")
+        await q.stall_state(conn, stall_id, for_update=True)
+        accounts = [a for a in await q.stall_accounts(conn, stall_id) if a.active]
+        match = next(
+            (
+                a
+                for d in decoded
+                if d.valid
+                for a in accounts
+                if a.bin == d.bin
+                and a.account_number == d.account
+                and (d.service_code is None or d.service_code == _SERVICE_CODES.get(a.service))
+            ),
+            None,
+        )
+        if match is not None:
+            await q.set_verified(
+                conn, stall_id=stall_id, account_id=match.id, method="scan", user_id=user.id
+            )
+            await core_q.insert_audit(
+                conn,
+                actor_id=user.id,
+                action="verify",
+                entity="stall",
+                entity_id=stall_id,
+                after={"method": "scan", "payment_account_id": match.id},
+            )
+            await on_stall_changed(conn, stall_id=stall_id, window_days=window_days)
+        else:
+            valid = [d for d in decoded if d.valid]
+            if not accounts:
+                reason, detail = "no_account", "The stall has no active payment account stored."
+            elif not valid:
+                reason = "qr_invalid"
+                problems = "; ".join(p.message for d in decoded for p in d.problems)[:300]
+                detail = f"The scanned code is not a valid VietQR payload ({problems})."
+            else:
+                reason = "qr_mismatch"
+                detail = (
+                    f"The scanned code names BIN {valid[0].bin} account {_mask(valid[0].account)}, "
+                    "which is not an active account stored for this stall."
+                )
+            await q.flag_revisit(conn, stall_id=stall_id, reason=reason)
+            await core_q.insert_audit(
+                conn,
+                actor_id=user.id,
+                action="verify_failed",
+                entity="stall",
+                entity_id=stall_id,
+                after={
+                    "reason": reason,
+                    "codes": [
+                        {"bin": d.bin, "account": _mask(d.account), "valid": d.valid}
+                        for d in decoded
+                    ],
+                },
+            )
+            failure = QrMismatch(
+                detail + " The stall is flagged for a return visit.",
+                field="payload",
+                reason=reason,
+                needs_revisit=True,
+                scanned=[{"valid": d.valid, "bin": d.bin, "account": d.account} for d in decoded],
+            )
+    if failure is not None:
+        raise failure  # after the commit: the return-visit flag stays
+    assert match is not None
+    out = await stall_coverage(conn, stall_id)
+    return s.VerifyResult(**out.model_dump(), matched_account_id=match.id, codes_read=len(payloads))
+
+
+async def verify_for(
+    conn: asyncpg.Connection, *, user: User, stall_id: int, payload: str, window_days: int
+) -> s.VerifyResult:
+    """verify after the scope check."""
+    await writable_stall(conn, user, stall_id)
+    return await verify(
+        conn, user=user, stall_id=stall_id, payloads=[payload], window_days=window_days
+    )
+
+
+def read_qr_codes(image: bytes) -> list[str]:
+    """Texts of the QR codes in an image (blocking: run it in a thread)."""
+    try:
+        with Image.open(io.BytesIO(image)) as img:
+            width, height = img.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise BadImage(
+                    f"The image is {width}x{height}; "
+                    f"send at most {MAX_IMAGE_PIXELS // 1_000_000} MP."
+                )
+            img.load()
+            qr_only = zxingcpp.BarcodeFormat.QRCode
+            results = zxingcpp.read_barcodes(img.convert("L"), formats=qr_only)  # type: ignore[arg-type]
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise BadImage("The upload is not a readable image (PNG, JPEG, WebP...).") from exc
+    return [r.text for r in results if r.text]
+
+
+async def verify_image_for(
+    conn: asyncpg.Connection, *, user: User, stall_id: int, image: bytes, window_days: int
+) -> s.VerifyResult:
+    """Read every QR code in a photo of the sign and verify them like a scanned payload."""
+    await writable_stall(conn, user, stall_id)
+    codes = await asyncio.to_thread(read_qr_codes, image)
+    if not codes:
+        raise NoQrFound("No QR code was found in the image; take the photo closer and in focus.")
+    return await verify(conn, user=user, stall_id=stall_id, payloads=codes, window_days=window_days)

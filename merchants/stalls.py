@@ -1,0 +1,259 @@
+"""Stalls: read (scoped, logged), search a market's list, edit with optimistic concurrency."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+
+import asyncpg
+
+from core import access
+from core import queries as core_q
+from core.errors import Invalid, PreconditionFailed
+from core.queries import User
+from core.text import fold, mask_phone, natural_key, stall_search_text
+from coverage import counters
+from merchants import errors, queries, schemas
+from qr import banks
+
+log = logging.getLogger("choso.merchants")
+
+
+def code_keys(stall_code: str) -> tuple[str, str]:
+    """(uniqueness key, natural sort key) of a stall code: 'a-12' and 'A-12' are the same stall."""
+    key = stall_code.upper()
+    return key, natural_key(key)
+
+
+async def get_stall(conn: asyncpg.Connection, stall_id: int) -> schemas.Stall:
+    """A stall, or stall_not_found."""
+    stall = await queries.get_stall(conn, stall_id)
+    if stall is None:
+        raise errors.StallNotFound(f"No stall with id {stall_id}.")
+    return stall
+
+
+async def update_stall(
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    stall_id: int,
+    expected_version: int,
+    patch: schemas.StallPatch,
+    window_days: int,
+) -> schemas.Stall:
+    """Edit a stall if nobody changed it since `expected_version` (optimistic concurrency)."""
+    try:
+        async with conn.transaction():
+            before = await queries.get_stall(conn, stall_id, for_update=True)
+            if before is None:
+                raise errors.StallNotFound(f"No stall with id {stall_id}.")
+            if before.version != expected_version:
+                raise PreconditionFailed(
+                    f"The stall is at version {before.version}, you edited version {expected_version}. "
+                    "Reload it and apply your change again.",
+                    current_version=before.version,
+                )
+            fields = patch.model_dump(exclude_unset=True)
+            stall_code = (
+                patch.stall_code
+                if "stall_code" in fields and patch.stall_code
+                else before.stall_code
+            )
+            code_key, code_sort = code_keys(stall_code)
+            name, phone = before.holder.full_name, before.holder.phone
+            if (
+                patch.holder is not None
+                and before.holder.id is not None
+                and not before.holder.erased
+            ):
+                hfields = patch.holder.model_dump(exclude_unset=True)
+                name = (
+                    patch.holder.full_name
+                    if "full_name" in hfields and patch.holder.full_name
+                    else name
+                )
+                phone = patch.holder.phone if "phone" in hfields else phone
+                await queries.update_holder(
+                    conn, holder_id=before.holder.id, full_name=name, phone=phone
+                )
+            zone = patch.zone if "zone" in fields else before.zone
+            goods = patch.goods if "goods" in fields else before.goods
+            await queries.update_stall(
+                conn,
+                stall_id=stall_id,
+                stall_code=stall_code,
+                code_key=code_key,
+                code_sort=code_sort,
+                zone=zone,
+                goods=goods,
+                status=patch.status or before.status,
+                location=patch.location if "location" in fields else before.location,
+                search_text=stall_search_text(stall_code, name, phone, goods),
+            )
+            return await settle_change(
+                conn, user=user, before=before, action="update", window_days=window_days
+            )
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == "stall_market_id_code_key":
+            raise errors.StallCodeTaken(
+                "Another stall in this market has this code.", field="stall_code"
+            ) from None
+        raise
+
+
+async def settle_change(
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    before: schemas.Stall,
+    action: str,
+    window_days: int,
+    extra: dict | None = None,
+) -> schemas.Stall:
+    """After an edit, inside its transaction: move the coverage counters, re-read, audit."""
+    await counters.on_stall_changed(conn, stall_id=before.id, window_days=window_days)
+    after = await queries.get_stall(conn, before.id)
+    assert after is not None
+    await core_q.insert_audit(
+        conn,
+        actor_id=user.id,
+        action=action,
+        entity="stall",
+        entity_id=before.id,
+        before=audit_view(before),
+        after={**(extra or {}), **audit_view(after)},
+    )
+    return after
+
+
+def audit_view(stall: schemas.Stall) -> dict:
+    """What the audit log keeps of a stall: no phone or account numbers in clear."""
+    view = stall.model_dump(mode="json")  # plain JSON values, a fresh dict to mask in place
+    holder = view.get("holder") or {}
+    if holder.get("phone"):
+        # Masked, as lists show it: an unkeyed hash of a phone number is reversed by enumeration.
+        holder["phone"] = mask_phone(holder["phone"])
+    for acc in view.get("payment_accounts", []):
+        acc["account_number"] = "…" + acc["account_number"][-4:]
+    return view
+
+
+def encode_cursor(code_sort: str, stall_id: int) -> str:
+    """Opaque cursor for the next page."""
+    return base64.urlsafe_b64encode(json.dumps([code_sort, stall_id]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, int]:
+    """Inverse of encode_cursor; bad_cursor when it was not made by us."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        code_sort, stall_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(code_sort, str) or not isinstance(stall_id, int):
+            raise ValueError
+        return code_sort, stall_id
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise Invalid("The cursor is not valid; start again without it.", field="cursor") from None
+
+
+async def list_stalls(
+    conn: asyncpg.Connection, *, market_id: int, q: str | None, limit: int, cursor: str | None
+) -> schemas.StallPage:
+    """A page of a market's stalls, searchable without diacritics."""
+    if not await queries.market_exists(conn, market_id):
+        raise errors.MarketNotFound(f"No market with id {market_id}.")
+    folded = fold(q) if q and q.strip() else None
+    if folded and folded.replace(" ", "").isdigit() and folded.startswith("0"):
+        folded = folded.replace(" ", "")
+    rows = await queries.list_stalls(
+        conn,
+        market_id=market_id,
+        query=folded,
+        after=decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,
+    )
+    items = [
+        schemas.StallSummary(
+            id=r.id,
+            market_id=r.market_id,
+            stall_code=r.stall_code,
+            zone=r.zone,
+            goods=r.goods,
+            status=r.status,
+            version=r.version,
+            holder_name=r.full_name,
+            phone_masked=mask_phone(r.phone_e164),
+            account_count=len(r.bins),
+            bank_short_names=[b.short_name if (b := banks.get(x)) else x for x in r.bins],
+        )
+        for r in rows[:limit]
+    ]
+    next_cursor = (
+        encode_cursor(rows[limit - 1].code_sort, rows[limit - 1].id) if len(rows) > limit else None
+    )
+    return schemas.StallPage(items=items, next_cursor=next_cursor)
+
+
+async def _stall_in_scope(conn: asyncpg.Connection, user: User, stall_id: int) -> schemas.Stall:
+    access.require_personal_data_role(user)
+    stall = await queries.get_stall(conn, stall_id)
+    if stall is None or not await access.can_see_market(conn, user, stall.market_id):
+        raise errors.StallNotFound(f"No stall with id {stall_id}.")
+    return stall
+
+
+async def read_stall(
+    conn: asyncpg.Connection, *, user: User, stall_id: int, route: str
+) -> schemas.Stall:
+    """A full stall record in scope; the read of personal data is logged."""
+    stall = await _stall_in_scope(conn, user, stall_id)
+    await access.log_access(
+        conn, user=user, stallholder_id=stall.holder.id, route=route, reason="stall_record"
+    )
+    return stall
+
+
+async def list_stalls_for(
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    market_id: int,
+    q: str | None,
+    limit: int,
+    cursor: str | None,
+) -> schemas.StallPage:
+    """list_stalls within the caller's scope."""
+    access.require_personal_data_role(user)
+    if not await access.can_see_market(conn, user, market_id):
+        raise errors.MarketNotFound(f"No market with id {market_id}.")
+    return await list_stalls(conn, market_id=market_id, q=q, limit=limit, cursor=cursor)
+
+
+async def writable_stall(conn: asyncpg.Connection, user: User, stall_id: int) -> None:
+    access.require_write_role(user)
+    market_id = await queries.stall_market_id(conn, stall_id)
+    if market_id is None:
+        raise errors.StallNotFound(f"No stall with id {stall_id}.")
+    await access.require_market_write(conn, user, market_id)
+
+
+async def update_stall_for(
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    stall_id: int,
+    expected_version: int,
+    patch: schemas.StallPatch,
+    window_days: int,
+) -> schemas.Stall:
+    """update_stall after the scope check."""
+    await writable_stall(conn, user, stall_id)
+    return await update_stall(
+        conn,
+        user=user,
+        stall_id=stall_id,
+        expected_version=expected_version,
+        patch=patch,
+        window_days=window_days,
+    )

@@ -1,0 +1,90 @@
+"""SQL of the demo data set: a lock so one worker loads it, markets' units, the stalls it advances."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from core.crypto import keys_of
+
+_DEMO_LOCK = 727000002
+
+
+async def any_market(conn: asyncpg.Connection) -> bool:
+    """Whether any market exists (demo data loads into an empty database only)."""
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM market)"))
+
+
+async def try_demo_lock(conn: asyncpg.Connection) -> bool:
+    """The session lock one loader holds while loading demo data (workers start together)."""
+    return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", _DEMO_LOCK))
+
+
+async def release_demo_lock(conn: asyncpg.Connection) -> None:
+    await conn.execute("SELECT pg_advisory_unlock($1)", _DEMO_LOCK)
+
+
+async def insert_crosswalk(conn: asyncpg.Connection, *, old_code: str, new_code: str) -> None:
+    """A pre-2025 ward and the ward it became."""
+    await conn.execute(
+        "INSERT INTO admin_crosswalk (old_scheme, old_code, new_scheme, new_code) "
+        "VALUES ('2025-01', $1, '2025-07', $2) ON CONFLICT DO NOTHING",
+        old_code,
+        new_code,
+    )
+
+
+@dataclass(frozen=True)
+class StallFirstAccount:
+    id: int
+    market_id: int
+    account_id: int | None
+    bin: str | None
+    account_number: str | None  # opened
+    reference: str | None
+
+
+async def stalls_with_first_account(conn: asyncpg.Connection) -> list[StallFirstAccount]:
+    """Every stall with its first payment account (if any), by market and id."""
+    rows = await conn.fetch(
+        """SELECT s.id, s.market_id, a.id AS account_id, a.bin, a.account_number, a.reference
+           FROM stall s LEFT JOIN LATERAL (SELECT id, bin, account_number, reference
+                                           FROM payment_account
+                                           WHERE stall_id = s.id ORDER BY position, id LIMIT 1) a
+                ON true
+           ORDER BY s.market_id, s.id"""
+    )
+    return [
+        StallFirstAccount(
+            **(dict(r) | {"account_number": keys_of(conn).open_or_none(r["account_number"])})
+        )
+        for r in rows
+    ]
+
+
+async def deactivate_accounts(conn: asyncpg.Connection, account_ids: list[int]) -> None:
+    await conn.execute(
+        "UPDATE payment_account SET active = false WHERE id = any($1::bigint[])", account_ids
+    )
+
+
+async def upsert_admin_unit(
+    conn: asyncpg.Connection,
+    *,
+    scheme: str,
+    code: str,
+    level: str,
+    name: str,
+    parent_code: str | None = None,
+) -> None:
+    """Insert an administrative unit, or keep the existing one."""
+    await conn.execute(
+        "INSERT INTO admin_unit (scheme, code, level, name, parent_code) VALUES ($1, $2, $3, $4, $5) "
+        "ON CONFLICT (scheme, code) DO NOTHING",
+        scheme,
+        code,
+        level,
+        name,
+        parent_code,
+    )

@@ -1,0 +1,274 @@
+"""Our own signed partner events: verify, parse, resolve the account or stall, apply once."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from core import queries as core_q
+from core.crypto import keys_of
+from core.errors import PayloadTooLarge
+from core.params import MAX_ID
+from core.text import normalize
+from partners import errors, onboarding, payments, queries, registry, schemas
+from partners.schemes import (
+    MAX_BODY_BYTES,
+    SignatureError,
+    own,
+)
+from partners.schemes.own import EventFormatError
+
+log = logging.getLogger("choso.partners")
+
+
+_OWN_DATA_FIELDS = ("bin", "account_number", "stall_id", "amount", "reference", "staff_name")
+
+
+@dataclass(frozen=True)
+class _Target:
+    bin: str | None
+    account_number: str | None
+    stall_id: int | None
+    staff_name: str | None
+
+
+def _event_target(event: own.OwnEvent) -> _Target:
+    if payments.printable(event.id, 100) is None:
+        raise errors.InvalidEvent("id must be 1-100 payments.printable characters.", field="id")
+    data = event.data
+    bin_, number, stall_id, staff = (
+        data.get(k) for k in ("bin", "account_number", "stall_id", "staff_name")
+    )
+    reference = data.get("reference")
+    if reference is not None and payments.printable(reference, 100) is None:
+        raise errors.InvalidEvent(
+            "data.reference must be at most 100 payments.printable characters.",
+            field="data.reference",
+        )
+    if bin_ is not None and not (isinstance(bin_, str) and re.fullmatch(r"[0-9]{6}", bin_)):
+        raise errors.InvalidEvent("data.bin must be a 6-digit string.", field="data.bin")
+    if number is not None and not (
+        isinstance(number, str) and re.fullmatch(r"[!-~]{1,19}", number)
+    ):
+        raise errors.InvalidEvent(
+            "data.account_number must be 1-19 payments.printable characters.",
+            field="data.account_number",
+        )
+    if stall_id is not None and (
+        isinstance(stall_id, bool) or not isinstance(stall_id, int) or not 1 <= stall_id <= MAX_ID
+    ):
+        raise errors.InvalidEvent(
+            "data.stall_id must be a positive integer.", field="data.stall_id"
+        )
+    if staff is not None and payments.printable(staff, 100) is None:
+        raise errors.InvalidEvent(
+            "data.staff_name must be a name of at most 100 characters.", field="data.staff_name"
+        )
+    if number is None and stall_id is None:
+        raise errors.InvalidEvent(
+            "data must name the payment account by bin and account_number, or by stall_id.",
+            field="data",
+        )
+    return _Target(bin_, number, stall_id, normalize(staff) if staff else None)
+
+
+async def _named_account(
+    conn: asyncpg.Connection, partner: schemas.Partner, target: _Target
+) -> int:
+    """The one active account that data names by number (and bin or stall); 422 otherwise."""
+    assert target.account_number is not None
+    found = await payments.accounts_named(
+        conn,
+        partner,
+        account_number=target.account_number,
+        bin=target.bin,
+        stall_id=target.stall_id,
+    )
+    if not found:
+        raise errors.UnknownAccount("No active payment account matches data.", field="data")
+    if len(found) > 1:
+        raise errors.AmbiguousAccount(
+            "Several stalls show this account number; add bin or stall_id.", field="data"
+        )
+    return found[0].id
+
+
+async def _require_stall(conn: asyncpg.Connection, stall_id: int) -> None:
+    if await queries.stall_market_id(conn, stall_id) is None:
+        raise errors.UnknownAccount(f"No stall with id {stall_id}.", field="data.stall_id")
+
+
+async def _resolve_account(
+    conn: asyncpg.Connection, partner: schemas.Partner, target: _Target
+) -> int:
+    if target.account_number is not None:
+        return await _named_account(conn, partner, target)
+    assert target.stall_id is not None
+    await _require_stall(conn, target.stall_id)
+    account_id = await payments.best_account(
+        conn, stall_id=target.stall_id, partner_code=partner.code
+    )
+    if account_id is None:
+        raise errors.UnknownAccount(
+            f"Stall {target.stall_id} has no payment account that is clearly yours; "
+            "name it by bin and account_number.",
+            field="data",
+        )
+    return account_id
+
+
+async def receive_own_event(
+    conn: asyncpg.Connection,
+    *,
+    code: str,
+    raw_body: bytes,
+    signature: str | None,
+    now: float,
+    window_days: int,
+) -> schemas.EventAck:
+    """Verify and apply one signed partner event, exactly once per event id."""
+    code = code.upper()
+    partner = await queries.get_partner(conn, code)
+    if partner is None:
+        raise errors.PartnerNotFound(f"No partner with code {code}.")
+    secret = (await queries.partner_credentials(conn, code) or {}).get(registry.OWN_FIELD)
+    if not secret:
+        raise errors.EndpointDisabled(
+            f"{code} has no signing secret: the events endpoint is disabled."
+        )
+    if len(raw_body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"An event body is at most {MAX_BODY_BYTES} bytes.")
+    try:
+        event = own.verify(raw_body, signature, signing_secret=secret, now=now)
+    except SignatureError as exc:
+        if str(exc) == "stale":
+            raise errors.StaleSignature(
+                "The X-Signature timestamp is more than 300 seconds from our clock."
+            ) from None
+        raise errors.InvalidSignature("X-Signature does not match the body.") from None
+    except EventFormatError as exc:
+        raise errors.InvalidEvent(str(exc)) from None
+    target = _event_target(event)
+    data = {k: event.data[k] for k in _OWN_DATA_FIELDS if k in event.data}
+    payload = {"type": event.type, "occurred_at": event.occurred_at.isoformat(), "data": data}
+    fingerprint = payments.fingerprint(keys_of(conn), payload)
+    async with conn.transaction():
+        event_id = await queries.claim_event(
+            conn,
+            partner_code=code,
+            external_id=event.id,
+            type=event.type,
+            payload=payload,
+            fingerprint=fingerprint,
+            body_sha256=keys_of(conn).fingerprint(raw_body),
+        )
+        if event_id is None:
+            stored = await queries.stored_event(conn, partner_code=code, external_id=event.id)
+            assert stored is not None
+            if not keys_of(conn).fingerprint_matches(
+                stored.fingerprint, payments.canonical(payload)
+            ):
+                raise errors.EventConflict(
+                    f"Event {event.id} was already received with different content; use a new id."
+                )
+            return schemas.EventAck(id=event.id, status="duplicate", result=stored.result)
+        if event.type == "payment.received":
+            if target.account_number is not None or target.stall_id is not None:
+                await _resolve_account_or_stall(conn, partner, target)
+            match = await payments.match_payment(
+                conn,
+                partner,
+                account_number=target.account_number,
+                reference=None,
+                bin=target.bin,
+                stall_id=target.stall_id,
+            )
+            result = await payments.record_payment(
+                conn,
+                partner,
+                external_id=event.id,
+                amount=event.data["amount"],
+                occurred_at=event.occurred_at,
+                match=match,
+                account_number=target.account_number,
+                window_days=window_days,
+                reference=payments.safe_reference("own", event.data.get("reference")),
+            )
+            account_id = match.account_id
+        else:
+            account_id = await _resolve_account(conn, partner, target)
+            result = await _apply_account_event(conn, partner, event, account_id, target)
+        await queries.finish_event(
+            conn, event_id=event_id, result=result, payment_account_id=account_id
+        )
+        await core_q.insert_audit(
+            conn,
+            actor_id=None,
+            action="partner_event",
+            entity="partner_event",
+            entity_id=event_id,
+            after={
+                "partner_code": code,
+                "external_id": event.id,
+                "type": event.type,
+                "result": result,
+            },
+        )
+    return schemas.EventAck(id=event.id, status="applied", result=result)
+
+
+async def _resolve_account_or_stall(
+    conn: asyncpg.Connection, partner: schemas.Partner, target: _Target
+) -> None:
+    """A payment event must name something we know: the account, or at least the stall."""
+    if target.account_number is not None:
+        await _named_account(conn, partner, target)
+    elif target.stall_id is not None:
+        await _require_stall(conn, target.stall_id)
+
+
+async def _apply_account_event(
+    conn: asyncpg.Connection,
+    partner: schemas.Partner,
+    event: own.OwnEvent,
+    account_id: int,
+    target: _Target,
+) -> str:
+    kwargs: dict[str, Any] = {
+        "account_id": account_id,
+        "partner_code": partner.code,
+        "channel": "partner_api",
+        "source": "partner_api",
+        "actor_id": None,
+        "staff_name": target.staff_name,
+        "ref": event.id,
+        "effective_on": event.occurred_at.date(),
+    }
+    if event.type == "account.onboarded":
+        _, outcome = await onboarding.record_onboarding(
+            conn,
+            status=None
+            if await onboarding.has_onboarding(conn, account_id, partner.code)
+            else "pending",
+            **kwargs,
+        )
+        return outcome
+    if event.type == "account.activated":
+        _, outcome = await onboarding.record_onboarding(conn, status="active", **kwargs)
+        return outcome
+    current = await queries.onboarding_for(conn, account_id=account_id, partner_code=partner.code)
+    if current is None:
+        return "no_onboarding"
+    # Deactivating a live account suspends it (it may come back); a pending one never went live.
+    target_status = {"active": "suspended", "pending": "removed"}.get(current.status)
+    _, outcome = await onboarding.record_onboarding(conn, status=target_status, **kwargs)
+    return outcome
+
+
+async def unprocessed_count(conn: asyncpg.Connection, *, limit_s: float) -> int | None:
+    """Partner messages received but not processed yet (the metrics' queue gauge)."""
+    return await queries.unprocessed_event_count(conn, limit_s=limit_s)

@@ -1,0 +1,317 @@
+"""Partner report imports (CSV): parse, resolve every row, dry run or apply once per file."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+
+import asyncpg
+import phonenumbers
+
+from core import queries as core_q
+from core.errors import Forbidden
+from core.queries import User
+from core.text import fold, normalize
+from partners import csv_import, errors, onboarding, payments, queries, registry, schemas
+
+log = logging.getLogger("choso.partners")
+
+
+class _DryRun(Exception):
+    """Raised to roll back an import that must not write (dry run or a file seen before)."""
+
+
+async def import_report(
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    code: str,
+    data: bytes,
+    filename: str | None,
+    dry_run: bool,
+) -> schemas.ImportResult:
+    """Reconcile a partner's onboarding report with the register; a repeat file changes nothing."""
+    code = code.upper()
+    filename = "".join(c for c in filename or "" if c.isprintable())[:200] or None
+    partner = await queries.get_partner(conn, code)
+    if partner is None:
+        raise errors.PartnerNotFound(f"No partner with code {code}.")
+    if user.role == "partner":
+        if await registry.partner_of(conn, user) != code:
+            raise Forbidden("A partner user imports reports for its own partner only.")
+    elif user.role != "admin":
+        raise Forbidden("Only administrators and the partner itself import partner reports.")
+    try:
+        rows, row_errors = csv_import.parse_report(data)
+    except csv_import.CsvFormatError as exc:
+        raise errors.CsvMalformed(f"Line {exc.line}: {exc.message}.", line=exc.line) from None
+    digest = hashlib.sha256(data).digest()
+    previous = await queries.import_by_sha(conn, partner_code=code, sha256=digest)
+    import_id: int | None = None
+    results: list[schemas.ImportRowResult] = []
+    try:
+        async with conn.transaction():
+            if not dry_run and previous is None:
+                import_id = await queries.claim_import(
+                    conn, partner_code=code, sha256=digest, filename=filename, created_by=user.id
+                )
+                if import_id is None:  # the same file is being imported right now
+                    previous = await queries.import_by_sha(conn, partner_code=code, sha256=digest)
+            results = await _apply_report(
+                conn, partner=partner, user=user, rows=rows, ref=f"import:{digest.hex()[:16]}"
+            )
+            results += [
+                schemas.ImportRowResult(line=e.line, result="error", reason=e.reason)
+                for e in row_errors
+            ]
+            results.sort(key=lambda r: r.line)
+            if import_id is None:
+                raise _DryRun
+            summary = {
+                "counts": _counts(results),
+                "rows": [r.model_dump(mode="json") for r in results[:5000]],
+            }
+            await queries.finish_import(conn, import_id=import_id, summary=summary)
+            await core_q.insert_audit(
+                conn,
+                actor_id=user.id,
+                action="import",
+                entity="partner_import",
+                entity_id=import_id,
+                after={
+                    "partner_code": code,
+                    "sha256": digest.hex(),
+                    "filename": filename,
+                    "counts": summary["counts"],
+                },
+            )
+    except _DryRun:
+        pass
+    if previous is not None:
+        note = f"this file was already imported (import #{previous.id}); nothing was changed"
+        results = [
+            r
+            if r.result == "error"
+            else r.model_copy(update={"result": "unchanged", "reason": note})
+            for r in results
+        ]
+    return schemas.ImportResult(
+        import_id=import_id,
+        dry_run=dry_run,
+        already_imported=previous is not None,
+        sha256=digest.hex(),
+        counts=_counts(results),
+        rows=results,
+    )
+
+
+def _counts(results: list[schemas.ImportRowResult]) -> dict[str, int]:
+    counts = {"created": 0, "matched": 0, "unchanged": 0, "error": 0}
+    for r in results:
+        counts[r.result] += 1
+    return counts
+
+
+def _phone_e164(text: str) -> str | None:
+    try:
+        parsed = phonenumbers.parse(text, "VN")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _market_keys(name: str) -> set[str]:
+    key = fold(name)
+    return {key, key.removeprefix("cho ")}
+
+
+async def _apply_report(
+    conn: asyncpg.Connection,
+    *,
+    partner: schemas.Partner,
+    user: User,
+    rows: list[csv_import.ImportRow],
+    ref: str,
+) -> list[schemas.ImportRowResult]:
+    """Resolve each row to one payment account and create or move the partner's onboarding of it."""
+    markets: dict[str, list[int]] = {}
+    for market in await queries.all_markets(conn):
+        for key in _market_keys(market.name):
+            markets.setdefault(key, []).append(market.id)
+
+    def market_of(row: csv_import.ImportRow) -> int | None | str:
+        if row.market is None:
+            return None
+        ids = sorted({i for key in _market_keys(row.market) for i in markets.get(key, [])})
+        if len(ids) != 1:
+            return (
+                f"unknown market {row.market!r}"
+                if not ids
+                else f"market name {row.market!r} is ambiguous"
+            )
+        return ids[0]
+
+    row_market = {row.line: market_of(row) for row in rows}
+    pairs = sorted(
+        {
+            (m, normalize(row.stall_code).upper())
+            for row in rows
+            if row.stall_code
+            and payments.printable(row.stall_code, 64)
+            and isinstance(m := row_market[row.line], int)
+        }
+    )
+    by_code = {(s.market_id, s.code_key): s.id for s in await queries.stalls_by_codes(conn, pairs)}
+    phones = {row.line: _phone_e164(row.phone) for row in rows if row.phone}
+    by_phone: dict[str, list[tuple[int, int]]] = {}
+    for s in await queries.stalls_by_phones(conn, sorted({p for p in phones.values() if p})):
+        assert s.phone_e164 is not None
+        by_phone.setdefault(s.phone_e164, []).append((s.id, s.market_id))
+    # Only values that can exist in the register are looked up (no NUL or other control characters).
+    numbers = sorted(
+        {
+            number
+            for row in rows
+            if row.account_number
+            and re.fullmatch(r"[!-~]{1,19}", number := row.account_number.replace(" ", ""))
+        }
+    )
+    by_number: dict[str, list[queries.Account]] = {}
+    for a in await queries.accounts_by_numbers(conn, numbers):
+        by_number.setdefault(a.account_number, []).append(a)
+
+    resolved: dict[int, tuple[int, int | None]] = {}
+    results: dict[int, schemas.ImportRowResult] = {}
+    for row in rows:
+        outcome = _resolve_row(
+            row, row_market[row.line], by_code, phones.get(row.line), by_phone, by_number, partner
+        )
+        if isinstance(outcome, str):
+            results[row.line] = schemas.ImportRowResult(
+                line=row.line, result="error", reason=outcome
+            )
+        else:
+            resolved[row.line] = outcome
+    need_account = sorted({stall for stall, account in resolved.values() if account is None})
+    candidates: dict[int, list[queries.Candidate]] = {}
+    for c in await queries.stall_candidates(
+        conn, stall_ids=need_account, partner_code=partner.code
+    ):
+        candidates.setdefault(c.stall_id, []).append(c)
+
+    for row in rows:
+        if row.line not in resolved:
+            continue
+        stall_id, account_id = resolved[row.line]
+        if account_id is None:
+            account_id = _pick(candidates.get(stall_id, []))
+            if account_id is None:
+                results[row.line] = schemas.ImportRowResult(
+                    line=row.line,
+                    result="error",
+                    stall_id=stall_id,
+                    reason="the stall has no payment account that is clearly this partner's; "
+                    "add account_number",
+                )
+                continue
+        status = row.status or "active"
+        try:
+            _, done = await onboarding.record_onboarding(
+                conn,
+                account_id=account_id,
+                partner_code=partner.code,
+                status=status,
+                channel="partner_import",
+                source="partner_import",
+                actor_id=user.id,
+                effective_on=row.date,
+                ref=ref,
+            )
+        except errors.InvalidTransition as exc:
+            results[row.line] = schemas.ImportRowResult(
+                line=row.line,
+                result="error",
+                reason=exc.detail,
+                stall_id=stall_id,
+                payment_account_id=account_id,
+                status=status,
+            )
+            continue
+        results[row.line] = schemas.ImportRowResult(
+            line=row.line,
+            result="matched" if done == "updated" else done,
+            stall_id=stall_id,
+            payment_account_id=account_id,
+            status=status,
+        )
+    return [results[row.line] for row in rows]
+
+
+def _pick(candidates: list[queries.Candidate]) -> int | None:
+    for rank in (0, 1, 2):
+        at_rank = [c for c in candidates if c.rank == rank]
+        if at_rank:
+            return at_rank[0].account_id if len(at_rank) == 1 else None
+    return candidates[0].account_id if len(candidates) == 1 else None
+
+
+def _resolve_row(
+    row: csv_import.ImportRow,
+    market: int | None | str,
+    by_code: dict[tuple[int, str], int],
+    phone: str | None,
+    by_phone: dict[str, list[tuple[int, int]]],
+    by_number: dict[str, list[queries.Account]],
+    partner: schemas.Partner,
+) -> tuple[int, int | None] | str:
+    """(stall id, account id or None) named by a row, or why it names none or several."""
+    if isinstance(market, str):
+        return market
+    stall_sets: list[set[int]] = []
+    account: queries.Account | None = None
+    if row.stall_code:
+        if market is None:
+            if not (row.phone or row.account_number):
+                return "a stall code needs the market column"
+        else:
+            stall_id = by_code.get((market, normalize(row.stall_code).upper()))
+            if stall_id is None:
+                return f"no stall {row.stall_code!r} in market {row.market!r}"
+            stall_sets.append({stall_id})
+    if row.phone:
+        if phone is None:
+            return f"{row.phone!r} is not a valid phone number"
+        stalls = [(s, m) for s, m in by_phone.get(phone, []) if market is None or m == market]
+        if not stalls:
+            return "no active stall with this phone number"
+        stall_sets.append({s for s, _ in stalls})
+    if row.account_number:
+        number = row.account_number.replace(" ", "")
+        found = [a for a in by_number.get(number, []) if row.bin is None or a.bin == row.bin]
+        found = [a for a in found if market is None or a.market_id == market]
+        if stall_sets:
+            found = [a for a in found if all(a.stall_id in s for s in stall_sets)] or found
+        if len(found) > 1:
+            found = (
+                [a for a in found if a.partner_code == partner.code]
+                or [a for a in found if a.bin in partner.bins]
+                or found
+            )
+        if not found:
+            return "no active payment account with this number" + (
+                f" at BIN {row.bin}" if row.bin else ""
+            )
+        if len(found) > 1:
+            return "several stalls show this account number; add the bin or market column"
+        account = found[0]
+        stall_sets.append({account.stall_id})
+    common = set.intersection(*stall_sets) if stall_sets else set()
+    if not common:
+        return "the stall code, phone and account number point to different stalls"
+    if len(common) > 1:
+        return "several stalls match; add the market, stall code or account number"
+    stall_id = common.pop()
+    return stall_id, account.id if account else None

@@ -1,0 +1,234 @@
+"""Onboardings: which partner set up each payment account, with status history and transition rules."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import asyncpg
+
+from core import access
+from core import queries as core_q
+from core.errors import Forbidden, StallNotFound
+from core.queries import User
+from partners import errors, queries, registry, schemas
+
+log = logging.getLogger("choso.partners")
+
+
+Outcome = Literal["created", "updated", "unchanged"]
+
+
+async def record_onboarding(
+    conn: asyncpg.Connection,
+    *,
+    account_id: int,
+    partner_code: str,
+    status: str | None,
+    channel: str,
+    source: str,
+    actor_id: int | None,
+    staff_name: str | None = None,
+    effective_on: date | None = None,
+    ref: str | None = None,
+) -> tuple[queries.OnboardingRow, Outcome]:
+    """Create the onboarding of an account by a partner, or move it to `status`.
+
+    Runs inside the caller's transaction. A new onboarding starts at `status` (default `active`);
+    an existing one follows TRANSITIONS, otherwise 409 invalid_transition before any write.
+    """
+    existing = await queries.onboarding_for(
+        conn, account_id=account_id, partner_code=partner_code, for_update=True
+    )
+    if existing is None:
+        first = status or "active"
+        new_id = await queries.insert_onboarding(
+            conn,
+            account_id=account_id,
+            partner_code=partner_code,
+            channel=channel,
+            status=first,
+            onboarded_by=actor_id,
+            staff_name=staff_name,
+        )
+        if new_id is not None:
+            await queries.insert_status_change(
+                conn,
+                onboarding_id=new_id,
+                from_status=None,
+                to_status=first,
+                actor_id=actor_id,
+                source=source,
+                effective_on=effective_on,
+                ref=ref,
+            )
+            await core_q.insert_audit(
+                conn,
+                actor_id=actor_id,
+                action="create",
+                entity="onboarding",
+                entity_id=new_id,
+                after={
+                    "payment_account_id": account_id,
+                    "partner_code": partner_code,
+                    "channel": channel,
+                    "status": first,
+                    "source": source,
+                    "ref": ref,
+                },
+            )
+            return queries.OnboardingRow(new_id, account_id, partner_code, first), "created"
+        # Created concurrently by someone else: treat it as existing.
+        existing = await queries.onboarding_for(
+            conn, account_id=account_id, partner_code=partner_code, for_update=True
+        )
+        assert existing is not None
+    if status is None or status == existing.status:
+        return existing, "unchanged"
+    if status not in schemas.TRANSITIONS[existing.status]:
+        raise errors.InvalidTransition(
+            f"The onboarding is {existing.status}; it cannot become {status}.",
+            field="status",
+            current_status=existing.status,
+        )
+    await queries.set_onboarding_status(conn, onboarding_id=existing.id, status=status)
+    await queries.insert_status_change(
+        conn,
+        onboarding_id=existing.id,
+        from_status=existing.status,
+        to_status=status,
+        actor_id=actor_id,
+        source=source,
+        effective_on=effective_on,
+        ref=ref,
+    )
+    await core_q.insert_audit(
+        conn,
+        actor_id=actor_id,
+        action="set_status",
+        entity="onboarding",
+        entity_id=existing.id,
+        before={"status": existing.status},
+        after={"status": status, "source": source, "ref": ref},
+    )
+    return queries.OnboardingRow(existing.id, account_id, partner_code, status), "updated"
+
+
+@dataclass(frozen=True)
+class RegistrationOnboarding:
+    """How a partner code given at registration is recorded: the volunteer saw the partner's
+    account working at the stall (a field visit), so the onboarding starts `active`."""
+
+    status: str = "active"
+    channel: str = "field_visit"
+    source: str = "registration"
+
+
+REGISTRATION_ONBOARDING = RegistrationOnboarding()
+
+
+async def record_registration_onboarding(
+    conn: asyncpg.Connection, *, user: User, account_id: int, partner_code: str
+) -> None:
+    """The onboarding implied by a partner code given at registration (REGISTRATION_ONBOARDING).
+
+    A new stall's accounts get the same rows (onboarding, status history, audit) inside the
+    registration's single insert statement (merchants.queries.register_stall).
+    """
+    await record_onboarding(
+        conn,
+        account_id=account_id,
+        partner_code=partner_code.upper(),
+        status=REGISTRATION_ONBOARDING.status,
+        channel=REGISTRATION_ONBOARDING.channel,
+        source=REGISTRATION_ONBOARDING.source,
+        actor_id=user.id,
+    )
+
+
+async def save_onboarding(
+    conn: asyncpg.Connection, *, user: User, stall_id: int, body: schemas.OnboardingIn
+) -> tuple[schemas.Onboarding, bool]:
+    """Record that a partner onboarded one of the stall's accounts, or change its status.
+
+    Returns (onboarding, created). Volunteers and managers work in their markets; partner users only
+    for their own partner and only on accounts at its BINs or tagged with its code.
+    """
+    if user.role != "partner":
+        access.require_write_role(user)
+    elif await registry.partner_of(conn, user) != body.partner_code:
+        raise Forbidden("A partner user records onboardings for its own partner only.")
+    market_id = await queries.stall_market_id(conn, stall_id)
+    if market_id is None:
+        raise StallNotFound(f"No stall with id {stall_id}.")
+    if user.role != "partner":
+        await access.require_market_write(conn, user, market_id)
+    account = await queries.get_account(conn, body.payment_account_id)
+    if account is None or account.stall_id != stall_id:
+        raise errors.UnknownAccount(
+            f"Stall {stall_id} has no payment account {body.payment_account_id}.",
+            field="payment_account_id",
+        )
+    partner = await queries.get_partner(conn, body.partner_code)
+    if partner is None:
+        raise errors.UnknownPartner(
+            f"Unknown partner code {body.partner_code}.", field="partner_code"
+        )
+    if (
+        user.role == "partner"
+        and account.partner_code != partner.code
+        and account.bin not in partner.bins
+    ):
+        existing = await queries.onboarding_for(
+            conn, account_id=account.id, partner_code=partner.code
+        )
+        if existing is None:
+            raise Forbidden(
+                "This account is not at one of your BINs nor tagged with your partner code."
+            )
+    async with conn.transaction():
+        row, outcome = await record_onboarding(
+            conn,
+            account_id=account.id,
+            partner_code=partner.code,
+            status=body.status,
+            channel=body.channel,
+            source="partner_api" if user.role == "partner" else "manual",
+            actor_id=user.id,
+            staff_name=body.staff_name,
+        )
+        onboarding = await queries.onboarding_by_id(conn, row.id)
+    assert onboarding is not None
+    return onboarding, outcome == "created"
+
+
+async def stall_onboardings(
+    conn: asyncpg.Connection, *, user: User, stall_id: int
+) -> list[schemas.Onboarding]:
+    """Onboardings of a stall with full status history, as far as the caller may see them."""
+    if user.role != "partner":
+        access.require_personal_data_role(user)
+    not_found = StallNotFound(f"No stall with id {stall_id}.")
+    market_id = await queries.stall_market_id(conn, stall_id)
+    if market_id is None:
+        raise not_found
+    if user.role == "partner":
+        own_partner = await registry.partner_of(conn, user)
+        found = await queries.stall_onboardings(
+            conn, stall_id=stall_id, partner_code=own_partner or ""
+        )
+        if not found:
+            raise not_found
+        return found
+    if not await access.can_see_market(conn, user, market_id):
+        raise not_found
+    return await queries.stall_onboardings(conn, stall_id=stall_id)
+
+
+async def has_onboarding(conn: asyncpg.Connection, account_id: int, partner_code: str) -> bool:
+    return (
+        await queries.onboarding_for(conn, account_id=account_id, partner_code=partner_code)
+        is not None
+    )

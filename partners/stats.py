@@ -1,0 +1,89 @@
+"""What a partner and the programme see of partners: stats, onboarded accounts, unmatched payments."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import asyncpg
+
+from core import access
+from core.errors import Invalid, MarketNotFound
+from core.params import MAX_ID
+from core.queries import User
+from partners import errors, queries, registry, schemas
+
+log = logging.getLogger("choso.partners")
+
+
+async def _partner_view_scope(
+    conn: asyncpg.Connection, user: User, code: str, *, personal: bool
+) -> list[int] | None:
+    """Markets of a partner's data the caller may see (None = all); 404 for other partners."""
+    if personal and user.role != "partner":
+        access.require_personal_data_role(user)
+    if await queries.get_partner(conn, code) is None:
+        raise errors.PartnerNotFound(f"No partner with code {code}.")
+    if user.role == "partner":
+        if await registry.partner_of(conn, user) != code:
+            raise errors.PartnerNotFound(f"No partner with code {code}.")
+        return None
+    if user.role not in access.READ_ROLES:
+        raise errors.PartnerNotFound(f"No partner with code {code}.")
+    return await access.market_scope(conn, user)
+
+
+async def partner_stats(
+    conn: asyncpg.Connection, *, user: User, code: str, market_id: int | None, window_days: int
+) -> schemas.PartnerStats:
+    """A partner's onboarded, active and paid accounts by market, within the caller's scope."""
+    code = code.upper()
+    scope = await _partner_view_scope(conn, user, code, personal=False)
+    if market_id is not None:
+        if scope is not None and market_id not in scope:
+            raise MarketNotFound(f"No market with id {market_id}.")
+        scope = [market_id]
+    rows = await queries.partner_stats(
+        conn, partner_code=code, market_ids=scope, window_days=window_days
+    )
+    totals = schemas.StatsCounts(
+        **{name: sum(getattr(r, name) for r in rows) for name in schemas.StatsCounts.model_fields}
+    )
+    return schemas.PartnerStats(
+        partner_code=code, window_days=window_days, totals=totals, markets=rows
+    )
+
+
+def _decode_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    if not re.fullmatch(r"[0-9]{1,19}", cursor) or not 1 <= int(cursor) <= MAX_ID:
+        raise Invalid("The cursor is not valid; start again without it.", field="cursor")
+    return int(cursor)
+
+
+async def partner_accounts(
+    conn: asyncpg.Connection, *, user: User, code: str, limit: int, cursor: str | None
+) -> schemas.PartnerAccountPage:
+    """Payment accounts a partner onboarded or that opted in to it, a page at a time."""
+    code = code.upper()
+    scope = await _partner_view_scope(conn, user, code, personal=True)
+    rows = await queries.partner_accounts(
+        conn, partner_code=code, market_ids=scope, after_id=_decode_cursor(cursor), limit=limit + 1
+    )
+    next_cursor = str(rows[limit - 1].payment_account_id) if len(rows) > limit else None
+    return schemas.PartnerAccountPage(items=rows[:limit], next_cursor=next_cursor)
+
+
+async def unmatched_payments(
+    conn: asyncpg.Connection, *, code: str, limit: int, cursor: str | None
+) -> schemas.UnmatchedPage:
+    """Verified payments of a partner that matched no stall, for review."""
+    code = code.upper()
+    if await queries.get_partner(conn, code) is None:
+        raise errors.PartnerNotFound(f"No partner with code {code}.")
+    rows = await queries.unmatched_payments(
+        conn, partner_code=code, after_id=_decode_cursor(cursor), limit=limit + 1
+    )
+    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    return schemas.UnmatchedPage(items=rows[:limit], next_cursor=next_cursor)

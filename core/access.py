@@ -6,7 +6,7 @@ import asyncpg
 
 from core import queries
 from core.errors import Forbidden
-from core.queries import User
+from core.types import User
 
 # Roles that may read personal data of stallholders (names, full phone numbers).
 PERSONAL_DATA_ROLES = frozenset({"admin", "manager", "volunteer"})

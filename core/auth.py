@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from core import queries
 from core.db import get_conn
 from core.errors import Forbidden, Unauthorized
-from core.queries import User
+from core.types import User
 
 ROLES = ("admin", "manager", "volunteer", "partner", "viewer")
 API_KEY_PREFIX = "cs_"  # API keys look like cs_<prefix>_<secret>; bearer tokens never do

@@ -11,8 +11,8 @@ from core import users
 from core.auth import CurrentUser, bearer_token, require_roles
 from core.db import get_conn
 from core.params import Id
-from core.queries import User
 from core.state import state_of
+from core.types import User
 
 router = APIRouter(prefix="/api", tags=["sign-in and users"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]

@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-
-@dataclass(frozen=True)
-class ScopeFacts:
-    """What decides a user's market scope (core.access.market_scope applies the rule)."""
-
-    has_scope_rows: bool  # any user_market or user_ward row
-    market_ids: tuple[int, ...]  # markets assigned directly or through a ward
-
-
-@dataclass(frozen=True)
-class User:
-    id: int
-    username: str
-    role: str
-    active: bool
-    password_hash: str = ""
-    # Read together with the token, for this request only; None when not read (ask the database).
-    scope_facts: ScopeFacts | None = field(default=None, compare=False, repr=False)
-
+from core.types import ScopeFacts, User
 
 _USER_COLS = "id, username, role, active, password_hash"
 
@@ -187,30 +168,6 @@ async def audit_for(conn: asyncpg.Connection, entity: str, entity_id: Any) -> li
         str(entity_id),
     )
     return [AuditEntry(**dict(r)) for r in rows]
-
-
-def jsonable(value: Any) -> Any:
-    """Round-trip through JSON so dates and decimals become plain values for jsonb."""
-    return json.loads(json.dumps(value, default=str))
-
-
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    request_hash: bytes
-    resource_id: int | None
-    status_code: int | None
-
-
-async def idempotency_record(
-    conn: asyncpg.Connection, *, user_id: int, key: str
-) -> IdempotencyRecord | None:
-    """The stored outcome of an earlier request with this key."""
-    row = await conn.fetchrow(
-        "SELECT request_hash, resource_id, status_code FROM idempotency_key WHERE user_id = $1 AND key = $2",
-        user_id,
-        key,
-    )
-    return IdempotencyRecord(**dict(row)) if row else None
 
 
 # ---------------------------------------------------------------- scopes, API keys, sign-in throttling

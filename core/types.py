@@ -5,9 +5,11 @@ Each is an `Annotated` str with its rule; a value that breaks it is a 422 with t
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
-from typing import Annotated
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -91,3 +93,27 @@ class Strict(BaseModel):
     """A request body: unknown fields are refused, strings are bounded."""
 
     model_config = ConfigDict(extra="forbid", str_max_length=10_000)
+
+
+@dataclass(frozen=True)
+class ScopeFacts:
+    """What decides a user's market scope (core.access.market_scope applies the rule)."""
+
+    has_scope_rows: bool  # any user_market or user_ward row
+    market_ids: tuple[int, ...]  # markets assigned directly or through a ward
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: str
+    active: bool
+    password_hash: str = ""
+    # Read together with the token, for this request only; None when not read (ask the database).
+    scope_facts: ScopeFacts | None = field(default=None, compare=False, repr=False)
+
+
+def jsonable(value: Any) -> Any:
+    """Round-trip through JSON so dates and decimals become plain values for jsonb."""
+    return json.loads(json.dumps(value, default=str))

@@ -15,8 +15,8 @@ from core import queries
 from core.auth import API_KEY_PREFIX, ROLES, hash_password, issue_token, token_hash, verify_password
 from core.errors import AppError, Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from core.params import IdField
-from core.queries import User
 from core.settings import Settings
+from core.types import User
 
 Username = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")]
 Role = Literal["admin", "manager", "volunteer", "partner", "viewer"]
@@ -394,3 +394,8 @@ async def assign_scopes(
         await queries.set_scopes(
             conn, user_id=user_id, market_ids=market_ids, ward_codes=ward_codes
         )
+
+
+async def find_user(conn: asyncpg.Connection, username: str) -> User | None:
+    """A user by name (command-line tools), active or not."""
+    return await queries.user_by_name(conn, username.lower())

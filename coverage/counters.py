@@ -45,9 +45,9 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from core import queries as core_q
+from core import audit
 from core.errors import Invalid, StallNotFound
-from core.queries import User
+from core.types import User
 from coverage import schemas as s
 from coverage.levels import evaluate_status, levels_of, local_day, vector
 from coverage.queries import counters as q
@@ -255,7 +255,7 @@ async def mark_name_matched(
             method="name_match",
             user_id=user.id if user else None,
         )
-        await core_q.insert_audit(
+        await audit.record(
             conn,
             actor_id=user.id if user else None,
             action="verify",

@@ -13,7 +13,7 @@ import asyncpg
 
 from core import access
 from core.errors import Forbidden
-from core.queries import User
+from core.types import User
 from coverage.levels import highest_level
 from coverage.queries import exports as q
 from coverage.scope import readable_market

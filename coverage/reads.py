@@ -8,7 +8,7 @@ import asyncpg
 
 from core import access
 from core.errors import Forbidden, Invalid
-from core.queries import User
+from core.types import User
 from coverage import schemas as s
 from coverage.levels import highest_level, local_day
 from coverage.queries import counters as q

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from core.queries import User
+from core.types import User
 from coverage import report_pdf
 from coverage.levels import local_day
 from coverage.queries import reads as q

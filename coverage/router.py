@@ -11,8 +11,8 @@ from fastapi.responses import StreamingResponse
 from core.auth import CurrentUser, require_roles
 from core.db import get_conn
 from core.params import MAX_ID, Id, IsoDate
-from core.queries import User
 from core.state import state_of
+from core.types import User
 from coverage import exports, reads, report, rule, stalls
 from coverage import schemas as s
 from coverage import verify as verification

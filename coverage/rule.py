@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from core import queries as core_q
-from core.queries import User
+from core import audit
+from core.types import User
 from coverage import schemas as s
 from coverage.counters import reevaluate_markets
 from coverage.queries import counters as q
@@ -41,7 +41,7 @@ async def set_rule(conn: asyncpg.Connection, *, user: User, body: s.RuleIn) -> s
             conn, await q.all_market_ids(conn), rule, reason="rule_change", at=now
         )
         await q.set_rule_version_all(conn, rule.version)
-        await core_q.insert_audit(
+        await audit.record(
             conn,
             actor_id=user.id,
             action="update",

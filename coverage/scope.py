@@ -6,7 +6,7 @@ import asyncpg
 
 from core import access
 from core.errors import MarketNotFound, StallNotFound
-from core.queries import User
+from core.types import User
 from coverage.queries import counters as q
 from coverage.queries import reads
 

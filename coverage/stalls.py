@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncpg
 
-from core import access
-from core import queries as core_q
+from core import access, audit
 from core.errors import StallNotFound
-from core.queries import User
+from core.types import User
 from coverage import schemas as s
 from coverage.counters import mark_sign_issued, on_stall_changed
 from coverage.queries import counters as q
@@ -42,7 +41,7 @@ async def sign_delivered_for(
     async with conn.transaction():
         await q.ensure_stall_coverage(conn, stall_id)
         await q.set_sign_delivered(conn, stall_id=stall_id, user_id=user.id)
-        await core_q.insert_audit(
+        await audit.record(
             conn, actor_id=user.id, action="sign_delivered", entity="stall", entity_id=stall_id
         )
         await on_stall_changed(conn, stall_id=stall_id, window_days=window_days)
@@ -56,7 +55,7 @@ async def sign_printed_for(
     await writable_stall(conn, user, stall_id)
     async with conn.transaction():
         await mark_sign_issued(conn, stall_id, user, window_days=window_days)
-        await core_q.insert_audit(
+        await audit.record(
             conn, actor_id=user.id, action="sign_printed", entity="stall", entity_id=stall_id
         )
     return await stall_coverage(conn, stall_id)
@@ -70,7 +69,7 @@ async def fees_cashless_for(
     async with conn.transaction():
         await q.ensure_stall_coverage(conn, stall_id)
         await q.set_fees_cashless(conn, stall_id=stall_id, value=value)
-        await core_q.insert_audit(
+        await audit.record(
             conn,
             actor_id=user.id,
             action="fees_cashless",

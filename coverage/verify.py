@@ -9,9 +9,9 @@ import asyncpg
 import zxingcpp
 from PIL import Image, UnidentifiedImageError
 
-from core import queries as core_q
+from core import audit
 from core.errors import StallNotFound
-from core.queries import User
+from core.types import User
 from coverage import schemas as s
 from coverage.counters import on_stall_changed
 from coverage.errors import BadImage, NoQrFound, QrMismatch
@@ -56,7 +56,7 @@ async def verify(
             await q.set_verified(
                 conn, stall_id=stall_id, account_id=match.id, method="scan", user_id=user.id
             )
-            await core_q.insert_audit(
+            await audit.record(
                 conn,
                 actor_id=user.id,
                 action="verify",
@@ -80,7 +80,7 @@ async def verify(
                     "which is not an active account stored for this stall."
                 )
             await q.flag_revisit(conn, stall_id=stall_id, reason=reason)
-            await core_q.insert_audit(
+            await audit.record(
                 conn,
                 actor_id=user.id,
                 action="verify_failed",

@@ -8,7 +8,7 @@ import asyncpg
 
 from core.crypto import keys_of
 from core.errors import Invalid
-from core.queries import User
+from core.types import User
 from merchants import errors, queries, schemas, stalls
 from partners import lookup as partner_lookup
 from partners import onboarding, registry

@@ -6,9 +6,8 @@ import logging
 
 import asyncpg
 
-from core import access
-from core import queries as core_q
-from core.queries import User
+from core import access, audit
+from core.types import User
 from merchants import errors, queries, schemas
 
 log = logging.getLogger("choso.merchants")
@@ -37,7 +36,7 @@ async def create_market(
         market_id = await queries.insert_market(conn, body)
         market = await queries.get_market(conn, market_id)
         assert market is not None
-        await core_q.insert_audit(
+        await audit.record(
             conn,
             actor_id=user.id,
             action="create",

@@ -11,8 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from core import db
-from core import queries as core_queries
+from core import db, users
 from core.crypto import Keys, SealError, secret_key
 from core.settings import get_settings
 from merchants import signs
@@ -34,7 +33,7 @@ async def run(
     settings = get_settings()
     conn = await db.connect(db.database_url(settings), keys=Keys(secret_key(settings)))
     try:
-        user = await core_queries.user_by_name(conn, username)
+        user = await users.find_user(conn, username)
         if user is None or user.role != "admin":
             raise SystemExit(f"user {username!r} must exist and be an admin")
         started = time.perf_counter()

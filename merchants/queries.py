@@ -765,3 +765,25 @@ async def record_prints(
 async def market_name(conn: asyncpg.Connection, market_id: int) -> str | None:
     """A market's name."""
     return await conn.fetchval("SELECT name FROM market WHERE id = $1", market_id)
+
+
+# ---------------------------------------------------------------- idempotency keys
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    request_hash: bytes
+    resource_id: int | None
+    status_code: int | None
+
+
+async def idempotency_record(
+    conn: asyncpg.Connection, *, user_id: int, key: str
+) -> IdempotencyRecord | None:
+    """The stored outcome of an earlier request with this key."""
+    row = await conn.fetchrow(
+        "SELECT request_hash, resource_id, status_code FROM idempotency_key WHERE user_id = $1 AND key = $2",
+        user_id,
+        key,
+    )
+    return IdempotencyRecord(**dict(row)) if row else None

@@ -10,10 +10,9 @@ from typing import Any
 import asyncpg
 
 from core import access
-from core import queries as core_q
 from core.crypto import Keys, keys_of
-from core.queries import User
 from core.text import stall_search_text
+from core.types import User
 from coverage import counters, levels
 from merchants import errors, queries, schemas, stalls
 from partners import lookup as partner_lookup
@@ -165,7 +164,7 @@ async def _replay(
     conn: asyncpg.Connection, *, user: User, key: str, same: Callable[[bytes], bool]
 ) -> schemas.Stall:
     """The stall an earlier request with this key registered (same request), or 422 key reused."""
-    record = await core_q.idempotency_record(conn, user_id=user.id, key=key)
+    record = await queries.idempotency_record(conn, user_id=user.id, key=key)
     if record is None or record.resource_id is None or not same(record.request_hash):
         raise errors.IdempotencyKeyReused(
             "This Idempotency-Key was already used with a different request; "

@@ -12,8 +12,8 @@ from core.auth import CurrentUser, require_roles
 from core.db import get_conn
 from core.errors import Invalid, PreconditionRequired
 from core.params import Id
-from core.queries import User
 from core.state import WindowDays, state_of
+from core.types import User
 from merchants import accounts, errors, markets, registration, schemas, signs, stalls
 from partners import lookup
 from qr import service as qr_service

@@ -8,7 +8,7 @@ import asyncpg
 
 from core import access
 from core.errors import NotFound
-from core.queries import User
+from core.types import User
 from coverage import counters
 from merchants import errors, queries, schemas, stalls
 from privacy import consent

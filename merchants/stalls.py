@@ -8,11 +8,10 @@ import logging
 
 import asyncpg
 
-from core import access
-from core import queries as core_q
+from core import access, audit
 from core.errors import Invalid, PreconditionFailed
-from core.queries import User
 from core.text import fold, mask_phone, natural_key, stall_search_text
+from core.types import User
 from coverage import counters
 from merchants import errors, queries, schemas
 from qr import banks
@@ -116,7 +115,7 @@ async def settle_change(
     await counters.on_stall_changed(conn, stall_id=before.id, window_days=window_days)
     after = await queries.get_stall(conn, before.id)
     assert after is not None
-    await core_q.insert_audit(
+    await audit.record(
         conn,
         actor_id=user.id,
         action=action,

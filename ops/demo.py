@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 
 from core import users
-from core.queries import User
+from core.types import User
 from coverage import counters, job, verify
 from coverage import stalls as stall_progress
 from coverage.errors import QrMismatch

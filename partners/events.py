@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from core import queries as core_q
+from core import audit
 from core.crypto import keys_of
 from core.errors import PayloadTooLarge
 from core.params import MAX_ID
@@ -205,7 +205,7 @@ async def receive_own_event(
         await queries.finish_event(
             conn, event_id=event_id, result=result, payment_account_id=account_id
         )
-        await core_q.insert_audit(
+        await audit.record(
             conn,
             actor_id=None,
             action="partner_event",

@@ -9,10 +9,10 @@ import re
 import asyncpg
 import phonenumbers
 
-from core import queries as core_q
+from core import audit
 from core.errors import Forbidden
-from core.queries import User
 from core.text import fold, normalize
+from core.types import User
 from partners import csv_import, errors, onboarding, payments, queries, registry, schemas
 
 log = logging.getLogger("choso.partners")
@@ -73,7 +73,7 @@ async def import_report(
                 "rows": [r.model_dump(mode="json") for r in results[:5000]],
             }
             await queries.finish_import(conn, import_id=import_id, summary=summary)
-            await core_q.insert_audit(
+            await audit.record(
                 conn,
                 actor_id=user.id,
                 action="import",

@@ -15,9 +15,9 @@ from typing import Literal, Protocol
 import asyncpg
 import httpx
 
-from core import queries as core_q
-from core.queries import User
+from core import audit
 from core.state import AppState
+from core.types import User
 from coverage import counters
 from partners import queries, schemas
 
@@ -224,7 +224,7 @@ async def check_account_names(
             await queries.set_name_check(
                 conn, account_id=account_id, check=check, bank_account_name=bank_name
             )
-            await core_q.insert_audit(
+            await audit.record(
                 conn,
                 actor_id=user.id,
                 action="name_check",

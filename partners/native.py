@@ -9,7 +9,7 @@ from typing import Literal
 
 import asyncpg
 
-from core import queries as core_q
+from core import audit
 from core.crypto import keys_of
 from partners import errors, payments, queries, registry
 from partners.schemes import (
@@ -133,7 +133,7 @@ async def receive_native(
         await queries.finish_event(
             conn, event_id=event_id, result=result, payment_account_id=match.account_id
         )
-        await core_q.insert_audit(
+        await audit.record(
             conn,
             actor_id=None,
             action="partner_event",

@@ -9,10 +9,9 @@ from typing import Literal
 
 import asyncpg
 
-from core import access
-from core import queries as core_q
+from core import access, audit
 from core.errors import Forbidden, StallNotFound
-from core.queries import User
+from core.types import User
 from partners import errors, queries, registry, schemas
 
 log = logging.getLogger("choso.partners")
@@ -64,7 +63,7 @@ async def record_onboarding(
                 effective_on=effective_on,
                 ref=ref,
             )
-            await core_q.insert_audit(
+            await audit.record(
                 conn,
                 actor_id=actor_id,
                 action="create",
@@ -104,7 +103,7 @@ async def record_onboarding(
         effective_on=effective_on,
         ref=ref,
     )
-    await core_q.insert_audit(
+    await audit.record(
         conn,
         actor_id=actor_id,
         action="set_status",

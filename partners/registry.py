@@ -14,9 +14,9 @@ from typing import Literal
 
 import asyncpg
 
-from core import queries as core_q
+from core import audit
 from core.crypto import keys_of
-from core.queries import User
+from core.types import User
 from partners import errors, queries, schemas
 from qr import banks
 
@@ -145,7 +145,7 @@ async def set_credentials(
         if scheme in ("none", "own"):
             scheme = "own" if OWN_FIELD in values else "none"
         await queries.set_credentials(conn, code=code, credentials=dict(values), scheme=scheme)
-        await core_q.insert_audit(
+        await audit.record(
             conn,
             actor_id=user.id,
             action="set_credentials",

@@ -17,8 +17,8 @@ from core.auth import CurrentUser, require_roles
 from core.db import get_conn
 from core.errors import problem
 from core.params import Id
-from core.queries import User
 from core.state import state_of
+from core.types import User
 from partners import events, imports, lookup, native, onboarding, registry, schemas, stats
 from qr.types import AccountNumber, Bin
 

@@ -10,7 +10,7 @@ import asyncpg
 from core import access
 from core.errors import Invalid, MarketNotFound
 from core.params import MAX_ID
-from core.queries import User
+from core.types import User
 from partners import errors, queries, registry, schemas
 
 log = logging.getLogger("choso.partners")

@@ -6,7 +6,7 @@ import asyncpg
 
 from core import access
 from core.errors import Forbidden
-from core.queries import User
+from core.types import User
 from privacy import queries
 from privacy.errors import StallholderNotFound
 

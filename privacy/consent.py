@@ -14,9 +14,9 @@ from typing import Any
 
 import asyncpg
 
-from core import queries as core_q
-from core.queries import User
+from core import audit
 from core.settings import Settings
+from core.types import User
 from privacy import queries, requests
 from privacy.access import CONSENT_ROLES, holder_in_scope
 from privacy.errors import ConsentMissing, ConsentWithdrawn, NoPurpose, StallholderErased
@@ -96,7 +96,7 @@ async def grant_consent(
             collected_by=user.id,
         )
         if granted:
-            await core_q.insert_audit(
+            await audit.record(
                 conn,
                 actor_id=user.id,
                 action="grant_consent",
@@ -147,7 +147,7 @@ async def withdraw_consent(
                 deadline_days=settings.data_request_deadline_days,
             )
             await queries.complete_data_requests(conn, holder_id=holder_id, kind="withdraw")
-            await core_q.insert_audit(
+            await audit.record(
                 conn,
                 actor_id=user.id,
                 action="withdraw_consent",

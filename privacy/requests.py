@@ -7,12 +7,12 @@ from typing import Any
 import asyncpg
 
 from core import access
-from core import queries as core_q
+from core import audit as audit_trail
 from core.crypto import Keys, keys_of
 from core.errors import Forbidden
-from core.queries import User, jsonable
 from core.settings import Settings
 from core.text import fold, stall_search_text
+from core.types import User, jsonable
 from coverage import counters
 from privacy import queries
 from privacy.access import RIGHTS_ROLES, holder_in_scope
@@ -234,7 +234,7 @@ async def erase(
         await queries.rewrite_audit(
             conn, [(a.id, _scrub(a.before, needles), _scrub(a.after, needles)) for a in audit]
         )
-        await core_q.insert_audit(
+        await audit_trail.record(
             conn,
             actor_id=user.id,
             action="erase",

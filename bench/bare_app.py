@@ -4,10 +4,9 @@ It receives the same JSON body as a real registration, parses it, inserts one ro
 with the same pool size and the same uvicorn flags and worker count as the app in the same run.
 
 It also serves the bench's second reference, the *SQL floor* (POST /floor/markets/{id}/stalls):
-the database work of a real registration (merchants.queries.register_stall and
-finish_registration: the same two statements in one transaction, every row, index and counter)
-with the thinnest Python around it: no authentication, no validation, no middleware, a short
-answer. No implementation of the registration contract can beat it on the same machine, so its
+the database work of a real registration (merchants.registration.write: the same two statements
+in one transaction, every row, index and counter) with the thinnest Python around it: no
+authentication, no validation, no middleware, a short answer. No implementation of the registration contract can beat it on the same machine, so its
 ratio to the bare insert is the ceiling of the app's own ratio; the gap between it and the app is
 what our HTTP layer and validation cost. User and market ids come from the request (bench only).
 Run: DATABASE_URL=... uvicorn bench.bare_app:create_app --factory
@@ -28,11 +27,7 @@ from fastapi.responses import JSONResponse
 from core import db
 from core.crypto import Keys, secret_key
 from core.settings import get_settings
-from coverage import levels
-from merchants import queries, schemas, stalls
-from partners.onboarding import REGISTRATION_ONBOARDING
-
-_LEVELS = levels.new_stall_levels()
+from merchants import queries, registration, schemas
 
 TABLE = """CREATE TABLE IF NOT EXISTS bench_bare (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -77,10 +72,6 @@ def _floor_registration(body: dict, user_id: int, market_id: int, key: str) -> q
         name_check="disabled",
         purposes=consent["purposes"],
         notice_version=consent["notice_version"],
-        onboarding_status=REGISTRATION_ONBOARDING.status,
-        onboarding_channel=REGISTRATION_ONBOARDING.channel,
-        onboarding_source=REGISTRATION_ONBOARDING.source,
-        counted=_LEVELS,
     )
 
 
@@ -119,24 +110,10 @@ def create_app() -> FastAPI:
         body = json.loads(await request.body())
         user_id = int(request.headers["x-bench-user"])
         pool: asyncpg.Pool = request.app.state.floor_pool
-        async with pool.acquire() as conn, conn.transaction():
+        async with pool.acquire() as conn:
             new = _floor_registration(body, user_id, market_id, request.headers["idempotency-key"])
-            done = await queries.register_stall(conn, new)
-            assert done.stall is not None, done
-            await queries.finish_registration(
-                conn,
-                market_id=market_id,
-                counts=levels.vector(new.counted),
-                counted_zone=done.counted_zone,
-                counted_partners=done.counted_partners,
-                actor_id=user_id,
-                stall_id=done.stall.id,
-                after=stalls.audit_view(done.stall),  # the masked view the app audits
-                name_check="disabled",
-                account_ids=[a.id for a in done.stall.payment_accounts],
-                idempotency_key=new.idempotency_key,
-            )
-        return JSONResponse({"id": done.stall.id, "stall_code": body["stall_code"]}, 201)
+            stall, _ = await registration.write(conn, new, same_request=lambda _: True)
+        return JSONResponse({"id": stall.id, "stall_code": body["stall_code"]}, 201)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Coverage: stall levels, transactional counters, the programme rule and market status.
+"""Coverage counters: what each market's numbers hold, kept right in the transaction of every change.
 
 How the numbers stay right (the consistency argument)
 ------------------------------------------------------
@@ -11,13 +11,17 @@ account, last payment, fees flag). `stall_coverage.counted_*` (+ `counted_zone`,
 It holds because counted_* are only ever changed together with the counters, in one transaction:
 `on_stall_changed` locks the stall's coverage row, derives the stall's levels from the facts,
 and when they differ from counted_* writes the new counted_* and adds the difference
-(`SET x = x + $n`) to the market, zone, partner and rollup rows. Two changes of one stall are
+(`SET x = x + $n`) to the market and partner rows. Two changes of one stall are
 serialised by the row lock; changes of different stalls commute (they are additions). A
 transaction that rolls back takes its counter deltas with it. A registration does the same for
 a stall nobody else can see yet without reading it back: it inserts the coverage row with
-counted_* = new_stall_levels() and adds that vector in one statement at the end of its
-transaction (coverage_queries.NEW_STALL_COUNTERS, then settle_new_stall). Market creation, ward moves and
-deletions move a market's numbers between area rollups in a trigger, in the same transaction.
+counted_* = new_stall_levels() (registration_row_part) and adds that vector in one statement at
+the end of its transaction (registration_counters_part, then settle_new_stall).
+
+Only what cannot be summed cheaply is written: a market's counters (its row is created with its
+first counted stall) and its partners' counters. Zones are summed from the market's stall rows,
+wards, legacy districts and provinces from their markets' rows, at read time (coverage.reads), so
+moving a market to another ward moves its numbers with it, and nothing else has to be kept right.
 
 Time: `transacting` means "a payment in the last N days". Entering the window happens when a
 payment is recorded (record_payment -> on_stall_changed). Leaving it happens with time alone, so
@@ -31,8 +35,8 @@ same transaction (holding the market's counter row). Rule changes take an exclus
 lock and every status evaluation a shared one, so no status is ever evaluated with a superseded
 rule after the new one is committed.
 
-Lock order, everywhere: stall rows -> rule lock (shared) -> market counter row -> zone rows ->
-partner rows -> rollup rows (sorted). A caller that changes several stalls in one transaction
+Lock order, everywhere: stall rows -> rule lock (shared) -> market counter row -> partner rows
+(sorted). A caller that changes several stalls in one transaction
 should do so in stall-id order and may still meet a deadlock under load; prefer one stall per
 transaction.
 """
@@ -49,7 +53,7 @@ from core import audit
 from core.errors import Invalid, StallNotFound
 from core.types import User
 from coverage import schemas as s
-from coverage.levels import evaluate_status, levels_of, local_day, vector
+from coverage.levels import evaluate_status, levels_of, local_day, new_stall_levels, vector
 from coverage.queries import counters as q
 from coverage.queries.counters import Counts
 
@@ -57,52 +61,34 @@ from coverage.queries.counters import Counts
 @dataclass
 class _Delta:
     market: Counts
-    zones: dict[str, Counts]
     partners: dict[str, Counts]
 
 
-def delta_for(changes: list[tuple[Counts, str, list[str], Counts, str, list[str]]]) -> _Delta:
-    """Sum of (old vector, old zone, old partners) -> (new ...) changes of one market's stalls."""
+def delta_for(changes: list[tuple[Counts, list[str], Counts, list[str]]]) -> _Delta:
+    """Sum of (old vector, old partners) -> (new vector, new partners) of one market's stalls."""
     market = Counts()
-    zones: dict[str, Counts] = defaultdict(Counts)
     partners: dict[str, Counts] = defaultdict(Counts)
-    for old, old_zone, old_partners, new, new_zone, new_partners in changes:
+    for old, old_partners, new, new_partners in changes:
         market = market + new - old
-        zones[old_zone] = zones[old_zone] - old
-        zones[new_zone] = zones[new_zone] + new
         for p in old_partners:
             partners[p] = partners[p] - old
         for p in new_partners:
             partners[p] = partners[p] + new
-    return _Delta(market, dict(zones), dict(partners))
+    return _Delta(market, dict(partners))
 
 
 async def apply_delta(
     conn: asyncpg.Connection, market_id: int, delta: _Delta, *, reason: q.Reason, at: datetime
 ) -> None:
-    """Add a market's delta everywhere and re-evaluate its status (in the caller's transaction)."""
+    """Add a market's delta to its counters and re-evaluate its status (caller's transaction)."""
     rule = await q.current_rule(conn, lock="shared")
     counters = await q.apply_market_delta(conn, market_id, delta.market)
     status = evaluate_status(counters.counts, rule.thresholds, counters.status)
-    status_change = (0, 0, 0, 0)
     if status != counters.status:
-        status_change = await _record_status(
+        await _record_status(
             conn, counters, status, rule_version=rule.version, reason=reason, at=at
         )
-    await q.apply_zone_deltas(conn, market_id, delta.zones)
     await q.apply_partner_deltas(conn, market_id, delta.partners)
-    area = await q.market_area(conn, market_id)
-    slot = market_id % q.SLOTS
-    rollups = [
-        q.RollupDelta(kind, key, slot, delta.market, status_change)
-        for kind, key in (
-            ("ward", area.ward),
-            ("legacy_district", area.legacy_district),
-            ("province", area.province),
-        )
-    ]
-    rollups += [q.RollupDelta("partner", p, slot, d) for p, d in delta.partners.items()]
-    await q.apply_rollup_deltas(conn, rollups)
 
 
 async def _record_status(
@@ -113,9 +99,9 @@ async def _record_status(
     rule_version: int,
     reason: q.Reason,
     at: datetime,
-) -> tuple[int, int, int, int]:
+) -> None:
     """Write a market's new status, its history line and today's snapshot (the caller holds the
-    market's counter row); returns the status delta its area rollups need."""
+    market's counter row)."""
     market_id = counters.market_id
     await q.set_market_status(
         conn, market_id=market_id, status=status, rule_version=rule_version, at=at
@@ -132,37 +118,68 @@ async def _record_status(
     )
     changed = q.MarketCounters(market_id, counters.counts, status, at, rule_version)
     await q.upsert_snapshot(conn, market_id=market_id, day=local_day(at), counters=changed)
-    return q.status_delta(counters.status, status)
 
 
-async def settle_new_stall(conn: asyncpg.Connection, added: q.NewStallCounted) -> None:
+# ---------------------------------------------------------------- a registration's part
+
+
+def registration_row_part(*, after: str) -> str:
+    """The WITH-list part of a registration statement that writes the new stall's coverage row and
+    then takes the shared rule lock. It reads the statement's CTEs `new_stall` and `account`;
+    `after` is an SQL expression over the statement's other writes, evaluated first."""
+    return q.NEW_STALL_ROW.format(after=after)
+
+
+def registration_row_values() -> dict[str, bool]:
+    """The named parameters of registration_row_part: the levels of a stall just registered."""
+    flags = new_stall_levels()
+    return dict(zip(_COUNTED_NAMES, flags, strict=True))
+
+
+_COUNTED_NAMES = (
+    "counted_active",
+    "counted_qr_issued",
+    "counted_qr_verified",
+    "counted_transacting",
+    "counted_fees_cashless",
+)
+
+
+def registration_counters_part() -> tuple[str, str]:
+    """(WITH-list part, selected columns) of the statement that adds a registered stall to its
+    market's and partners' counters and reads the rule in force (after the rule lock was taken)."""
+    return q.NEW_STALL_COUNTERS, q.NEW_STALL_RESULT
+
+
+def registration_counters_values(*, market_id: int, partners: list[str]) -> dict[str, object]:
+    """The named parameters of registration_counters_part."""
+    return q.new_stall_values(
+        market_id=market_id, counts=vector(new_stall_levels()), partners=partners
+    )
+
+
+async def settle_new_stall(
+    conn: asyncpg.Connection, row: asyncpg.Record | None, market_id: int
+) -> None:
     """on_stall_changed for a stall registered in this transaction, after its counters moved.
 
     The registration inserted the stall's coverage row with counted_* = new_stall_levels()
     (nothing counted before: the whole vector is the delta) and took the shared rule lock after
-    it; a later statement added the vector (q.NEW_STALL_COUNTERS) and read the rule. What is
-    left is the market's status under that rule, as apply_delta does.
+    it; a later statement added the vector (registration_counters_part) and read the rule; `row`
+    is what it selected. What is left is the market's status under that rule, as apply_delta does.
     """
+    added = q.new_stall_counted(row, market_id)
     counters = added.counters
     status = evaluate_status(counters.counts, added.thresholds, counters.status)
-    if status == counters.status:
-        return
-    status_change = await _record_status(
-        conn, counters, status, rule_version=added.rule_version, reason="stall_change", at=added.now
-    )
-    area = await q.market_area(conn, counters.market_id)
-    slot = counters.market_id % q.SLOTS
-    await q.apply_rollup_deltas(
-        conn,
-        [
-            q.RollupDelta(kind, key, slot, Counts(), status_change)
-            for kind, key in (
-                ("ward", area.ward),
-                ("legacy_district", area.legacy_district),
-                ("province", area.province),
-            )
-        ],
-    )
+    if status != counters.status:
+        await _record_status(
+            conn,
+            counters,
+            status,
+            rule_version=added.rule_version,
+            reason="stall_change",
+            at=added.now,
+        )
 
 
 async def on_stall_changed(conn: asyncpg.Connection, *, stall_id: int, window_days: int) -> None:
@@ -186,16 +203,7 @@ async def on_stall_changed(conn: asyncpg.Connection, *, stall_id: int, window_da
             conn, stall_id=stall_id, flags=new, zone=new_zone, partners=new_partners
         )
         delta = delta_for(
-            [
-                (
-                    vector(state.counted),
-                    state.counted_zone,
-                    state.counted_partners,
-                    vector(new),
-                    new_zone,
-                    new_partners,
-                )
-            ]
+            [(vector(state.counted), state.counted_partners, vector(new), new_partners)]
         )
         await apply_delta(conn, state.market_id, delta, reason="stall_change", at=state.now)
 
@@ -272,9 +280,8 @@ async def reevaluate_markets(
 ) -> int:
     """Re-evaluate these markets' status (locks their counter rows); returns how many changed."""
     rows = await q.lock_market_counters(conn, market_ids)
-    changes, history, rollups = [], [], []
+    changes, history = [], []
     changed: list[q.MarketCounters] = []
-    areas: dict[int, q.Area] = {}
     for c in rows:
         status = evaluate_status(c.counts, rule.thresholds, c.status)
         if status == c.status:
@@ -286,23 +293,11 @@ async def reevaluate_markets(
         changed.append(q.MarketCounters(c.market_id, c.counts, status, at, rule.version))
     if not changed:
         return 0
-    areas = await q.market_areas(conn, [c.market_id for c in changed])
-    previous = {c.market_id: c.status for c in rows}
-    for c in changed:
-        area, slot = areas[c.market_id], c.market_id % q.SLOTS
-        delta = q.status_delta(previous[c.market_id], c.status)
-        for kind, key in (
-            ("ward", area.ward),
-            ("legacy_district", area.legacy_district),
-            ("province", area.province),
-        ):
-            rollups.append(q.RollupDelta(kind, key, slot, Counts(), delta))
     await q.write_statuses(conn, changes)
     await q.insert_status_histories(conn, history)
     day = local_day(at)
     for c in changed:
         await q.upsert_snapshot(conn, market_id=c.market_id, day=day, counters=c)
-    await q.apply_rollup_deltas(conn, rollups)
     return len(changed)
 
 
@@ -332,50 +327,19 @@ async def recount(
     stored = await q.stored_by_market(conn)
     for market_id in sorted(set(truth) | set(stored)):
         t = truth.get(market_id, Counts())
-        got, status = stored.get(market_id, (None, None))
+        got, status = stored.get(market_id, (Counts(), None))  # no row: nothing counted yet
         if got != t:
             bad.append(f"market {market_id}: counters {got} != recount {t}")
         if status is not None and evaluate_status(t, rule.thresholds, status) != status:
             bad.append(
                 f"market {market_id}: status {status} is not what rule v{rule.version} gives"
             )
-    for name, truth_rows, stored_rows in (
-        ("zone", await q.truth_by_zone(conn, start), await q.stored_by_zone(conn)),
-        ("partner", await q.truth_by_partner(conn, start), await q.stored_by_partner(conn)),
-    ):
-        for key in sorted(set(truth_rows) | set(stored_rows)):
-            t, got = truth_rows.get(key, Counts()), stored_rows.get(key, Counts())
-            if t != got:
-                bad.append(f"{name} {key}: counters {got} != recount {t}")
-    areas = await q.all_market_areas(conn)
-    expected: dict[tuple[str, str], tuple[int, Counts, tuple[int, ...]]] = {}
-    for market_id, area in areas.items():
-        counts = truth.get(market_id, Counts())
-        status_vec = q.status_delta(None, stored.get(market_id, (None, "not_started"))[1])
-        for group in (
-            ("ward", area.ward),
-            ("legacy_district", area.legacy_district),
-            ("province", area.province),
-        ):
-            m, c, st = expected.get(group, (0, Counts(), (0, 0, 0, 0)))
-            expected[group] = (
-                m + 1,
-                c + counts,
-                tuple(a + b for a, b in zip(st, status_vec, strict=True)),
-            )
-    partner_totals: dict[str, Counts] = defaultdict(Counts)
-    for (_, partner), counts in (await q.truth_by_partner(conn, start)).items():
-        partner_totals[partner] = partner_totals[partner] + counts
-    for partner, counts in partner_totals.items():
-        expected[("partner", partner)] = (0, counts, (0, 0, 0, 0))
-    rollups = await q.stored_rollups(conn)
-    zero = (0, Counts(), (0, 0, 0, 0))
-    for group in sorted(set(expected) | set(rollups)):
-        if expected.get(group, zero) != rollups.get(group, zero):
-            bad.append(
-                f"rollup {group}: stored {rollups.get(group, zero)} "
-                f"!= recount {expected.get(group, zero)}"
-            )
+    truth_partners = await q.truth_by_partner(conn, start)
+    stored_partners = await q.stored_by_partner(conn)
+    for key in sorted(set(truth_partners) | set(stored_partners)):
+        t, got = truth_partners.get(key, Counts()), stored_partners.get(key, Counts())
+        if t != got:
+            bad.append(f"partner {key}: counters {got} != recount {t}")
     stale = await q.stale_stall_flags(conn, start)
     if stale:
         bad.append(f"{stale} stalls have counted flags that differ from their facts")
@@ -406,4 +370,3 @@ async def rebuild(
             await q.rebuild_counters(conn, now - timedelta(days=window))
         rule = await q.current_rule(conn)
         await reevaluate_markets(conn, await q.all_market_ids(conn), rule, reason="daily", at=now)
-        await q.rebuild_rollups(conn)

@@ -4,9 +4,7 @@ one worker of all instances re-evaluates every market and writes today's snapsho
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -43,9 +41,7 @@ async def reevaluate_all(
                 continue
             expired += len(rows)
             gone = Counts(transacting=1)
-            delta = delta_for(
-                [(gone, zone, partners, Counts(), zone, partners) for zone, partners in rows]
-            )
+            delta = delta_for([(gone, partners, Counts(), partners) for partners in rows])
             await apply_delta(conn, market_id, delta, reason="daily", at=now)
     ids = await q.all_market_ids(conn)
     for i in range(0, len(ids), chunk):
@@ -75,20 +71,3 @@ async def run_periodically(pool: asyncpg.Pool, *, interval_s: float, window_days
         except Exception:  # noqa: BLE001 - the next run tries again; the error is logged
             log.exception("coverage re-evaluation failed")
         await asyncio.sleep(interval_s)
-
-
-@contextlib.asynccontextmanager
-async def periodic_job(app) -> AsyncIterator[None]:  # noqa: ANN001 - a FastAPI app
-    """Lifespan part: run reevaluate_all at start-up and every hour while the app runs."""
-    settings = app.state.settings
-    task = asyncio.create_task(
-        run_periodically(
-            app.state.pool, interval_s=3600, window_days=settings.transacting_window_days
-        )
-    )
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

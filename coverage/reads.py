@@ -60,25 +60,25 @@ async def coverage_rollup_for(
 ) -> s.CoverageRollup:
     """Numbers rolled up by market, ward, legacy district, province or partner, within scope.
 
-    City-wide callers read the maintained rollups (at most 16 rows per group); scoped callers sum
-    their own markets' counters. Partner users see their own partner group only.
+    Areas are summed from their markets' counters (every market in scope), partners from their
+    per-market counters. Partner users see their own partner group only.
     """
     rule = await q.current_rule(conn)
     if user.role == "partner":
         code = await reads.partner_code_of(conn, user.id)
         if group_by != "partner":
             raise Forbidden("Partner accounts see the partner grouping only: use group_by=partner.")
-        groups = await reads.rollup_groups(conn, "partner", only_key=code) if code else []
+        groups = await reads.partner_groups(conn, None, only_key=code) if code else []
     elif user.role not in access.READ_ROLES:
         raise Forbidden("Your role cannot read coverage numbers.")
     else:
         scope = await access.market_scope(conn, user)
         if group_by == "market":
             groups = await reads.market_groups(conn, scope)
-        elif scope is None:
-            groups = await reads.rollup_groups(conn, group_by)
+        elif group_by == "partner":
+            groups = await reads.partner_groups(conn, scope)
         else:
-            groups = await reads.scoped_groups(conn, group_by, scope)
+            groups = await reads.area_groups(conn, group_by, scope)
     total = None
     if group_by != "partner":
         counts = sum((g.counts for g in groups), Counts())

@@ -9,9 +9,12 @@ from typing import Any
 
 import asyncpg
 
+from core import sql
 from core.crypto import Keys, keys_of
-from coverage.queries import counters as coverage_queries
+from coverage import counters
 from merchants import schemas
+from partners import onboarding
+from privacy import consent
 from qr import banks
 
 # ---------------------------------------------------------------- markets
@@ -139,7 +142,7 @@ async def insert_account(
 
 @dataclass(frozen=True)
 class NewStall:
-    """A validated registration, as the single insert statement of register_stall takes it."""
+    """A validated registration, as the registration statement takes it."""
 
     user_id: int
     idempotency_key: str
@@ -161,10 +164,6 @@ class NewStall:
     name_check: str | None  # the account-name check's outcome when it is known up front
     purposes: list[str]
     notice_version: str
-    onboarding_status: str  # the onboarding that a partner code at registration records
-    onboarding_channel: str
-    onboarding_source: str
-    counted: tuple[bool, bool, bool, bool, bool]  # the new stall's coverage levels
 
 
 @dataclass(frozen=True)
@@ -176,110 +175,77 @@ class Registered:
     missing_partners: list[str]
     duplicate_of: int | None
     stall: schemas.Stall | None
-    counted_zone: str
     counted_partners: list[str]
 
 
-# One round trip for the whole registration: claim the Idempotency-Key, run the checks, and only
-# when the key was claimed and every check passed (`go`) insert the holder, stall, accounts (with
-# their onboardings, status history and onboarding audit entries), consents and the stall's
-# coverage row, and finally take the shared rule lock (coverage/counters.py: stall rows, then the
-# rule lock, then counters). Each step reads the previous one's RETURNING rows, which also fixes
-# the order. A concurrent claim of the same key waits on the key's primary key until the first
-# transaction ends, then finds it taken (claimed = false: replay). A taken stall code fails the
-# statement (stall_market_id_code_key) and the caller's transaction rolls back with everything in
-# it, the claimed key included. (asyncpg prepares it once per connection: it stays under the
-# 15 kB max_cacheable_statement_size, and its text never varies.)
-_REGISTER_STALL = f"""
-WITH claim AS (
-    INSERT INTO idempotency_key (user_id, key, request_hash) VALUES ($1, $2, $3)
+# One round trip for the whole registration. The stall's own rows come first: claim the
+# Idempotency-Key (with the id the stall will get, so the key needs no second write), run the
+# checks, and only when the key was claimed and every check passed (`go`) insert the holder, the
+# stall and its accounts. The other packages' rows follow, each written by that package's own SQL
+# part (core.sql): the accounts' onboardings (partners), the consents (privacy), and last the
+# stall's coverage row with the shared rule lock (coverage: stall rows, then the rule lock, then
+# counters). Each part reads the rows earlier entries returned, which also fixes the order. A
+# concurrent claim of the same key waits on the key's primary key until the first transaction
+# ends, then finds it taken (claimed = false: replay). A taken stall code fails the statement
+# (stall_market_id_code_key) and the caller's transaction rolls back with everything in it.
+_REGISTER_OWN = """
+WITH new_id AS (
+    SELECT nextval(pg_get_serial_sequence('stall', 'id')) AS id
+), claim AS (
+    INSERT INTO idempotency_key (user_id, key, request_hash, resource_id, status_code)
+    SELECT $actor_id, $idempotency_key, $request_hash, id, 201 FROM new_id
     ON CONFLICT (user_id, key) DO NOTHING
-    RETURNING 1
+    RETURNING resource_id
 ), checks AS (
     SELECT EXISTS (SELECT 1 FROM claim) AS claimed,
-           EXISTS (SELECT 1 FROM market WHERE id = $4) AS market_found,
-           ARRAY(SELECT DISTINCT x FROM unnest($19::text[]) x
+           EXISTS (SELECT 1 FROM market WHERE id = $market_id) AS market_found,
+           ARRAY(SELECT DISTINCT x FROM unnest($partner_codes::text[]) x
                  WHERE x IS NOT NULL AND NOT EXISTS (SELECT 1 FROM partner WHERE code = x))
                AS missing_partners,
-           CASE WHEN $15 AND $12::text IS NOT NULL THEN
+           CASE WHEN $check_duplicate AND $phone::text IS NOT NULL THEN
                -- From the phone (near unique) to its stalls, whatever the statistics say: a
                -- generic plan must not walk every stall of a large market.
                (SELECT min(s.id) FROM stall s
-                WHERE s.holder_id = ANY (ARRAY(SELECT id FROM stallholder WHERE phone_e164 = $12))
-                  AND s.market_id = $4 AND s.status = 'active')
+                WHERE s.holder_id = ANY (ARRAY(SELECT id FROM stallholder WHERE phone_e164 = $phone))
+                  AND s.market_id = $market_id AND s.status = 'active')
            END AS duplicate_of
 ), go AS (
     SELECT 1 FROM checks
     WHERE claimed AND market_found AND cardinality(missing_partners) = 0 AND duplicate_of IS NULL
 ), holder AS (
     INSERT INTO stallholder (full_name, phone_e164, cccd_hash, cccd_last4)
-    SELECT $11, $12, $13, $14 FROM go
+    SELECT $full_name, $phone, $cccd_hash, $cccd_last4 FROM go
     RETURNING id, full_name, phone_e164, cccd_last4, erased_at
 ), new_stall AS (
-    INSERT INTO stall (market_id, stall_code, code_key, code_sort, zone, goods, holder_id,
+    INSERT INTO stall (id, market_id, stall_code, code_key, code_sort, zone, goods, holder_id,
                        lat, lon, accuracy_m, search_text, created_by)
-    SELECT $4, $5, $6, $7, $8, $9, holder.id, $25, $26, $27, $10, $1 FROM holder
+    OVERRIDING SYSTEM VALUE
+    SELECT claim.resource_id, $market_id, $stall_code, $code_key, $code_sort, $zone, $goods,
+           holder.id, $lat, $lon, $accuracy_m, $search_text, $actor_id
+    FROM holder, claim
     RETURNING id, market_id, stall_code, zone, goods, status, version, lat, lon, accuracy_m,
               created_at, updated_at
 ), account AS (
     INSERT INTO payment_account (stall_id, bin, account_number, account_name, service,
                                  partner_code, position, created_by, reference, name_check,
                                  name_checked_at)
-    SELECT new_stall.id, a.bin, a.number, a.name, a.service, a.partner_code, a.n - 1, $1,
-           a.reference, $22, CASE WHEN $22::text IS NOT NULL THEN clock_timestamp() END
+    SELECT new_stall.id, a.bin, a.number, a.name, a.service, a.partner_code, a.n - 1, $actor_id,
+           a.reference, $name_check, CASE WHEN $name_check::text IS NOT NULL THEN clock_timestamp() END
     FROM new_stall,
-         unnest($16::text[], $17::text[], $18::text[], $20::text[], $19::text[], $21::text[])
+         unnest($bins::text[], $account_numbers::text[], $account_names::text[],
+                $services::text[], $partner_codes::text[], $references::text[])
              WITH ORDINALITY AS a (bin, number, name, service, partner_code, reference, n)
     ORDER BY a.n
     RETURNING id, bin, account_number, account_name, partner_code, service, active, reference,
               name_check, bank_account_name, position
-), onboarding_row AS (
-    INSERT INTO onboarding (payment_account_id, partner_code, channel, status, onboarded_by)
-    SELECT id, partner_code, $29, $28, $1 FROM account
-    WHERE partner_code IS NOT NULL
-    ORDER BY position
-    ON CONFLICT ON CONSTRAINT onboarding_account_partner_key DO NOTHING
-    RETURNING id, payment_account_id, partner_code, status, channel
-), onboarding_history AS (
-    INSERT INTO onboarding_status (onboarding_id, from_status, to_status, actor_id, source)
-    SELECT id, NULL, status, $1, $30 FROM onboarding_row ORDER BY id
-    RETURNING 1
-), onboarding_audit AS (
-    INSERT INTO audit_log (actor_id, action, entity, entity_id, after)
-    SELECT $1, 'create', 'onboarding', id::text,
-           jsonb_build_object('payment_account_id', payment_account_id,
-                              'partner_code', partner_code, 'channel', channel, 'status', status,
-                              'source', $30::text, 'ref', NULL)
-    FROM onboarding_row ORDER BY id
-    RETURNING 1
-), consent_row AS (
-    INSERT INTO consent (stallholder_id, purpose, notice_version, collected_by)
-    SELECT holder.id, p.purpose, $24, $1
-    FROM holder, unnest($23::text[]) WITH ORDINALITY AS p (purpose, n)
-    ORDER BY p.n
-    ON CONFLICT (stallholder_id, purpose) WHERE withdrawn_at IS NULL DO NOTHING
-    RETURNING 1
-), coverage_row AS (
-    INSERT INTO stall_coverage (stall_id, market_id, counted_active, counted_qr_issued,
-                                counted_qr_verified, counted_transacting, counted_fees_cashless,
-                                counted_zone, counted_partners)
-    SELECT new_stall.id, new_stall.market_id, $31, $32, $33, $34, $35,
-           CASE WHEN $31 THEN coalesce(new_stall.zone, '') ELSE '' END,
-           CASE WHEN $31 THEN ARRAY(SELECT DISTINCT partner_code FROM account
-                                    WHERE active AND partner_code IS NOT NULL ORDER BY 1)
-                ELSE '{{}}' END
-    FROM new_stall
-    WHERE (SELECT count(*) FROM onboarding_history) + (SELECT count(*) FROM onboarding_audit)
-          + (SELECT count(*) FROM consent_row) >= 0
-    RETURNING counted_zone, counted_partners
-), rule_lock AS (
-    SELECT pg_advisory_xact_lock_shared({coverage_queries.RULE_LOCK}) FROM coverage_row
-)
+)"""
+
+_REGISTER_RESULT = """
 SELECT c.claimed, c.market_found, c.missing_partners, c.duplicate_of,
        s.id, s.market_id, s.stall_code, s.zone, s.goods, s.status, s.version, s.lat, s.lon,
        s.accuracy_m, s.created_at, s.updated_at,
        h.id AS holder_id, h.full_name, h.phone_e164, h.cccd_last4, h.erased_at,
-       a.accounts, cov.counted_zone, cov.counted_partners,
+       a.accounts, cov.counted_partners,
        (SELECT count(*) FROM rule_lock) AS rule_locked
 FROM checks c
 LEFT JOIN new_stall s ON true
@@ -291,6 +257,20 @@ CROSS JOIN (SELECT array_agg(ROW(id, bin, account_number, account_name, partner_
             FROM account) a
 """
 
+_REGISTER_STALL = sql.compose(
+    _REGISTER_OWN
+    + ","
+    + onboarding.registration_part()
+    + ","
+    + consent.registration_part()
+    + ","
+    + counters.registration_row_part(
+        after="(SELECT count(*) FROM onboarding_history) + (SELECT count(*) FROM onboarding_audit)"
+        " + (SELECT count(*) FROM consent_row)"
+    )
+    + _REGISTER_RESULT
+)
+
 _ACCOUNT_FIELDS = (
     "id", "bin", "account_number", "account_name", "partner_code", "service", "active",
     "reference", "name_check", "bank_account_name",
@@ -298,7 +278,7 @@ _ACCOUNT_FIELDS = (
 
 
 async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
-    """Claim the key, check and insert a whole registration in one statement (see _REGISTER_STALL).
+    """Claim the key, check and insert a whole registration in one statement (_REGISTER_STALL).
 
     Runs inside the caller's transaction, which must roll back unless the result has a stall.
     Raises UniqueViolationError (stall_market_id_code_key, payment_account_stall_id_bin_account_key)
@@ -306,40 +286,39 @@ async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
     """
     accounts = new.accounts
     location = new.location
-    row = await conn.fetchrow(
-        _REGISTER_STALL,
-        new.user_id,
-        new.idempotency_key,
-        new.request_hash,
-        new.market_id,
-        new.stall_code,
-        new.code_key,
-        new.code_sort,
-        new.zone,
-        new.goods,
-        new.search_text,
-        new.full_name,
-        new.phone,
-        new.cccd_hash,
-        new.cccd_last4,
-        new.check_duplicate,
-        [a.bin for a in accounts],
-        keys_of(conn).seal_all(a.account_number for a in accounts),
-        [a.account_name for a in accounts],
-        [a.partner_code for a in accounts],
-        [a.service for a in accounts],
-        [a.reference for a in accounts],
-        new.name_check,
-        new.purposes,
-        new.notice_version,
-        location.lat if location else None,
-        location.lon if location else None,
-        location.accuracy_m if location else None,
-        new.onboarding_status,
-        new.onboarding_channel,
-        new.onboarding_source,
-        *new.counted,
-    )
+    values: dict[str, object] = {
+        "actor_id": new.user_id,
+        "idempotency_key": new.idempotency_key,
+        "request_hash": new.request_hash,
+        "market_id": new.market_id,
+        "stall_code": new.stall_code,
+        "code_key": new.code_key,
+        "code_sort": new.code_sort,
+        "zone": new.zone,
+        "goods": new.goods,
+        "search_text": new.search_text,
+        "full_name": new.full_name,
+        "phone": new.phone,
+        "cccd_hash": new.cccd_hash,
+        "cccd_last4": new.cccd_last4,
+        "check_duplicate": new.check_duplicate,
+        "bins": [a.bin for a in accounts],
+        "account_numbers": keys_of(conn).seal_all(a.account_number for a in accounts),
+        "account_names": [a.account_name for a in accounts],
+        "partner_codes": [a.partner_code for a in accounts],
+        "services": [a.service for a in accounts],
+        "references": [a.reference for a in accounts],
+        "name_check": new.name_check,
+        "lat": location.lat if location else None,
+        "lon": location.lon if location else None,
+        "accuracy_m": location.accuracy_m if location else None,
+        "consent_purposes": new.purposes,
+        "consent_notice_version": new.notice_version,
+        "consent_channel": "tablet",
+        **onboarding.registration_values(),
+        **counters.registration_row_values(),
+    }
+    row = await conn.fetchrow(_REGISTER_STALL.text, *_REGISTER_STALL.args(values))
     assert row is not None
     stall = None
     if row["id"] is not None:
@@ -352,37 +331,33 @@ async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
         missing_partners=list(row["missing_partners"]),
         duplicate_of=row["duplicate_of"],
         stall=stall,
-        counted_zone=row["counted_zone"] or "",
         counted_partners=list(row["counted_partners"] or []),
     )
 
 
-# The end of a registration, in one statement: the stall enters the coverage counters
-# (coverage_queries.NEW_STALL_COUNTERS, parameters $1-$9), the audit log gets the register entry
-# and one name_check entry per account when the check's outcome was stored with the accounts,
-# and the Idempotency-Key records its outcome.
-_FINISH_REGISTRATION = (
+# The end of a registration, in one statement that starts after the first took the rule lock: the
+# stall enters its market's and partners' counters (coverage's part, which also reads the rule in
+# force), and the audit log gets the register entry and one name_check entry per account when the
+# check's outcome was stored with the accounts.
+_COUNTERS_PART, _COUNTERS_RESULT = counters.registration_counters_part()
+_FINISH_REGISTRATION = sql.compose(
     "WITH"
-    + coverage_queries.NEW_STALL_COUNTERS
+    + _COUNTERS_PART
     + """, entry AS (
     INSERT INTO audit_log (actor_id, action, entity, entity_id, after)
-    SELECT $10, e.action, e.entity, e.entity_id, e.after
+    SELECT $actor_id, e.action, e.entity, e.entity_id, e.after
     FROM (SELECT 0::bigint AS n, 'register' AS action, 'stall' AS entity,
-                 ($11::bigint)::text AS entity_id, $12::jsonb AS after
+                 ($stall_id::bigint)::text AS entity_id, $audit_after::jsonb AS after
           UNION ALL
           SELECT a.n, 'name_check', 'payment_account', a.id::text,
-                 jsonb_build_object('stall_id', $11, 'name_check', $13::text)
-          FROM unnest($14::bigint[]) WITH ORDINALITY AS a (id, n)
-          WHERE $13::text IS NOT NULL) AS e
+                 jsonb_build_object('stall_id', $stall_id, 'name_check', $name_check::text)
+          FROM unnest($account_ids::bigint[]) WITH ORDINALITY AS a (id, n)
+          WHERE $name_check::text IS NOT NULL) AS e
     ORDER BY e.n
     RETURNING 1
-), outcome AS (
-    UPDATE idempotency_key SET resource_id = $11, status_code = 201
-    WHERE user_id = $10 AND key = $15
-    RETURNING 1
 )
-SELECT (SELECT count(*) FROM entry) AS audited, (SELECT count(*) FROM outcome) AS finished,"""
-    + coverage_queries.NEW_STALL_RESULT
+SELECT (SELECT count(*) FROM entry) AS audited,"""
+    + _COUNTERS_RESULT
 )
 
 
@@ -390,31 +365,26 @@ async def finish_registration(
     conn: asyncpg.Connection,
     *,
     market_id: int,
-    counts: coverage_queries.Counts,
-    counted_zone: str,
     counted_partners: list[str],
     actor_id: int,
     stall_id: int,
     after: dict,
     name_check: str | None,
     account_ids: list[int],
-    idempotency_key: str,
-) -> coverage_queries.NewStallCounted:
-    """Counters, audit entries and the key's outcome of a registration (_FINISH_REGISTRATION)."""
-    row = await conn.fetchrow(
-        _FINISH_REGISTRATION,
-        *coverage_queries.new_stall_args(
-            market_id=market_id, counts=counts, zone=counted_zone, partners=counted_partners
-        ),
-        actor_id,
-        stall_id,
-        after,
-        name_check,
-        account_ids,
-        idempotency_key,
+) -> asyncpg.Record | None:
+    """Counters and audit entries of a registration (_FINISH_REGISTRATION); the counters' row."""
+    values = {
+        **counters.registration_counters_values(market_id=market_id, partners=counted_partners),
+        "actor_id": actor_id,
+        "stall_id": stall_id,
+        "audit_after": after,
+        "name_check": name_check,
+        "account_ids": account_ids,
+    }
+    row: asyncpg.Record | None = await conn.fetchrow(
+        _FINISH_REGISTRATION.text, *_FINISH_REGISTRATION.args(values)
     )
-    assert row is None or row["finished"] == 1
-    return coverage_queries.new_stall_counted(row, market_id)
+    return row
 
 
 async def stall_id_by_code(conn: asyncpg.Connection, market_id: int, code_key: str) -> int | None:
@@ -637,10 +607,10 @@ async def lock_sealing(conn: asyncpg.Connection) -> None:
 async def unsealed_values(conn: asyncpg.Connection) -> dict[str, list[tuple[int, str]]]:
     """(id, value) of every stored text that still holds an account number in clear, by table."""
     found: dict[str, list[tuple[int, str]]] = {}
-    # An erased account's number is exactly '~' and its id in hex (privacy_queries.scrub_accounts);
+    # An erased account's number is exactly '~' and its id in hex (privacy.queries.scrub_accounts);
     # any other value, even one that starts with '~', was a number. Rows are locked, so an erasure
     # by a process still running the old version waits instead of being overwritten.
-    for table, sql in (
+    for table, query in (
         ("payment_account", "SELECT id, account_number FROM payment_account "
                             "WHERE account_number !~ '^v1:' "
                             "AND account_number <> '~' || to_hex(id) FOR UPDATE"),
@@ -649,7 +619,7 @@ async def unsealed_values(conn: asyncpg.Connection) -> dict[str, list[tuple[int,
         ("sign_print", "SELECT id, payload FROM sign_print "
                        "WHERE payload !~ '^v1:' AND payload <> '[erased]' FOR UPDATE"),
     ):  # fmt: skip
-        found[table] = [(r[0], r[1]) for r in await conn.fetch(sql, timeout=_SEALING_LIMIT_S)]
+        found[table] = [(r[0], r[1]) for r in await conn.fetch(query, timeout=_SEALING_LIMIT_S)]
     return found
 
 

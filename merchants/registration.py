@@ -13,10 +13,10 @@ from core import access
 from core.crypto import Keys, keys_of
 from core.text import stall_search_text
 from core.types import User
-from coverage import counters, levels
+from coverage import counters
 from merchants import errors, queries, schemas, stalls
 from partners import lookup as partner_lookup
-from partners import onboarding, registry
+from partners import registry
 
 log = logging.getLogger("choso.merchants")
 
@@ -45,26 +45,20 @@ async def register_stall(
 ) -> tuple[schemas.Stall, bool]:
     """Register a stall exactly once per Idempotency-Key; returns (stall, replayed).
 
-    One transaction of two statements: the registration itself (key claim, checks, every row of
-    the stall with its onboardings, consents and coverage row: queries.register_stall), then its
-    end (coverage counters, audit entries, the key's outcome: queries.finish_registration), so the
-    counter rows stay locked only until the commit right after; a status change, rare, adds a few.
-    Checks that fail roll the transaction back, the claimed key with it. `name_check` stores an
-    account-name check outcome known up front (lookup disabled) with the accounts, audited too.
+    `name_check` stores an account-name check outcome known up front (lookup disabled) with the
+    accounts, audited too.
     """
     if "registration" not in body.consent.purposes:
         raise errors.ConsentRequired(
             "Tick the 'registration' consent purpose with the stallholder first.",
             field="consent.purposes",
         )
-    fingerprint = request_hash(keys_of(conn), market_id, body)
     code_key, code_sort = stalls.code_keys(body.stall_code)
     phone, cccd = body.holder.phone, body.holder.cccd
-    implied = onboarding.REGISTRATION_ONBOARDING
     new = queries.NewStall(
         user_id=user.id,
         idempotency_key=idempotency_key,
-        request_hash=fingerprint,
+        request_hash=request_hash(keys_of(conn), market_id, body),
         market_id=market_id,
         stall_code=body.stall_code,
         code_key=code_key,
@@ -82,26 +76,37 @@ async def register_stall(
         name_check=name_check,
         purposes=body.consent.purposes,
         notice_version=body.consent.notice_version,
-        onboarding_status=implied.status,
-        onboarding_channel=implied.channel,
-        onboarding_source=implied.source,
-        counted=levels.new_stall_levels(),
     )
+    return await write(
+        conn,
+        new,
+        same_request=lambda stored: keys_of(conn).fingerprint_matches(
+            stored, _canonical_request(market_id, body)
+        ),
+    )
+
+
+async def write(
+    conn: asyncpg.Connection, new: queries.NewStall, *, same_request: Callable[[bytes], bool]
+) -> tuple[schemas.Stall, bool]:
+    """The writes of a validated registration, in one transaction of two statements.
+
+    The first writes every row of the stall: the key claim, checks, holder, stall and accounts,
+    with the onboardings, consents and coverage row that partners, privacy and coverage each write
+    with their own SQL (queries.register_stall). The second adds the stall to the counters and
+    audits it (queries.finish_registration), so the counter rows stay locked only until the commit
+    right after; a status change, rare, adds a few. Checks that fail roll the transaction back,
+    the claimed key with it. A key already used returns the stall it registered (same request) or
+    422 idempotency_key_reused (`same_request` compares the stored fingerprint).
+    """
     try:
         async with conn.transaction():
             done = await queries.register_stall(conn, new)
             if not done.market_found:
-                raise errors.MarketNotFound(f"No market with id {market_id}.")
+                raise errors.MarketNotFound(f"No market with id {new.market_id}.")
             if not done.claimed:
-                earlier = await _replay(
-                    conn,
-                    user=user,
-                    key=idempotency_key,
-                    same=lambda stored: keys_of(conn).fingerprint_matches(
-                        stored, _canonical_request(market_id, body)
-                    ),
-                )
-                return earlier, True
+                user_id, key = new.user_id, new.idempotency_key
+                return await _replay(conn, user_id=user_id, key=key, same=same_request), True
             if done.missing_partners:
                 raise registry.unknown_partner(done.missing_partners, field="payment_accounts")
             if done.duplicate_of is not None:
@@ -117,7 +122,7 @@ async def register_stall(
             # as when a live lookup runs after the registration.
             entered = (
                 stall
-                if name_check is None
+                if new.name_check is None
                 else stall.model_copy(
                     update={
                         "payment_accounts": [
@@ -127,27 +132,24 @@ async def register_stall(
                     }
                 )
             )
-            added = await queries.finish_registration(
+            row = await queries.finish_registration(
                 conn,
-                market_id=market_id,
-                counts=levels.vector(new.counted),
-                counted_zone=done.counted_zone,
+                market_id=new.market_id,
                 counted_partners=done.counted_partners,
-                actor_id=user.id,
+                actor_id=new.user_id,
                 stall_id=stall.id,
                 after=stalls.audit_view(entered),
-                name_check=name_check,
+                name_check=new.name_check,
                 account_ids=[a.id for a in stall.payment_accounts],
-                idempotency_key=idempotency_key,
             )
-            await counters.settle_new_stall(conn, added)
+            await counters.settle_new_stall(conn, row, new.market_id)
             return stall, False
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "stall_market_id_code_key":
             raise errors.StallCodeTaken(
-                f"Stall {body.stall_code} is already registered in this market.",
+                f"Stall {new.stall_code} is already registered in this market.",
                 field="stall_code",
-                existing_stall_id=await queries.stall_id_by_code(conn, market_id, code_key),
+                existing_stall_id=await queries.stall_id_by_code(conn, new.market_id, new.code_key),
             ) from None
         if exc.constraint_name == "payment_account_stall_id_bin_account_key":
             raise errors.AccountExists(
@@ -156,15 +158,15 @@ async def register_stall(
         raise
     except asyncpg.ForeignKeyViolationError as exc:
         if exc.constraint_name == "stall_market_id_fkey":
-            raise errors.MarketNotFound(f"No market with id {market_id}.") from None
+            raise errors.MarketNotFound(f"No market with id {new.market_id}.") from None
         raise
 
 
 async def _replay(
-    conn: asyncpg.Connection, *, user: User, key: str, same: Callable[[bytes], bool]
+    conn: asyncpg.Connection, *, user_id: int, key: str, same: Callable[[bytes], bool]
 ) -> schemas.Stall:
     """The stall an earlier request with this key registered (same request), or 422 key reused."""
-    record = await queries.idempotency_record(conn, user_id=user.id, key=key)
+    record = await queries.idempotency_record(conn, user_id=user_id, key=key)
     if record is None or record.resource_id is None or not same(record.request_hash):
         raise errors.IdempotencyKeyReused(
             "This Idempotency-Key was already used with a different request; "

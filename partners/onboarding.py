@@ -43,41 +43,19 @@ async def record_onboarding(
     )
     if existing is None:
         first = status or "active"
-        new_id = await queries.insert_onboarding(
+        new_id = await queries.create_onboarding(
             conn,
             account_id=account_id,
             partner_code=partner_code,
             channel=channel,
             status=first,
-            onboarded_by=actor_id,
+            actor_id=actor_id,
+            source=source,
             staff_name=staff_name,
+            effective_on=effective_on,
+            ref=ref,
         )
         if new_id is not None:
-            await queries.insert_status_change(
-                conn,
-                onboarding_id=new_id,
-                from_status=None,
-                to_status=first,
-                actor_id=actor_id,
-                source=source,
-                effective_on=effective_on,
-                ref=ref,
-            )
-            await audit.record(
-                conn,
-                actor_id=actor_id,
-                action="create",
-                entity="onboarding",
-                entity_id=new_id,
-                after={
-                    "payment_account_id": account_id,
-                    "partner_code": partner_code,
-                    "channel": channel,
-                    "status": first,
-                    "source": source,
-                    "ref": ref,
-                },
-            )
             return queries.OnboardingRow(new_id, account_id, partner_code, first), "created"
         # Created concurrently by someone else: treat it as existing.
         existing = await queries.onboarding_for(
@@ -128,13 +106,31 @@ class RegistrationOnboarding:
 REGISTRATION_ONBOARDING = RegistrationOnboarding()
 
 
+def registration_part() -> str:
+    """The WITH-list part of a registration statement that records the onboardings its accounts
+    imply (its CTE `account`), with registration_values() and $actor_id as parameters."""
+    return queries.NEW_ONBOARDINGS
+
+
+def registration_values() -> dict[str, object]:
+    """The parameters of registration_part: REGISTRATION_ONBOARDING."""
+    return {
+        "onboarding_channel": REGISTRATION_ONBOARDING.channel,
+        "onboarding_status": REGISTRATION_ONBOARDING.status,
+        "onboarding_source": REGISTRATION_ONBOARDING.source,
+        "onboarding_staff_name": None,
+        "onboarding_effective_on": None,
+        "onboarding_ref": None,
+    }
+
+
 async def record_registration_onboarding(
     conn: asyncpg.Connection, *, user: User, account_id: int, partner_code: str
 ) -> None:
     """The onboarding implied by a partner code given at registration (REGISTRATION_ONBOARDING).
 
-    A new stall's accounts get the same rows (onboarding, status history, audit) inside the
-    registration's single insert statement (merchants.queries.register_stall).
+    A new stall's accounts get the same rows, from the same SQL (registration_part), inside the
+    registration's own statement.
     """
     await record_onboarding(
         conn,

@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from core import sql
 from core.crypto import Keys, keys_of
 from partners import schemas
 
@@ -315,31 +316,81 @@ async def onboardings_for_accounts(
     return [OnboardingRow(**dict(r)) for r in rows]
 
 
-async def insert_onboarding(
+# The onboardings of payment accounts a statement has just written (its CTE `account`: id,
+# partner_code, position): for each account naming a partner, the onboarding, the first line of
+# its status history and its audit entry. A registration joins this part to its own statement; a
+# single onboarding (create_onboarding) runs it on a one-row `account`.
+NEW_ONBOARDINGS = """
+onboarding_row AS (
+    INSERT INTO onboarding (payment_account_id, partner_code, channel, status, onboarded_by,
+                            staff_name)
+    SELECT id, partner_code, $onboarding_channel, $onboarding_status, $actor_id,
+           $onboarding_staff_name
+    FROM account
+    WHERE partner_code IS NOT NULL
+    ORDER BY position
+    ON CONFLICT ON CONSTRAINT onboarding_account_partner_key DO NOTHING
+    RETURNING id, payment_account_id, partner_code, status, channel
+), onboarding_history AS (
+    INSERT INTO onboarding_status (onboarding_id, from_status, to_status, actor_id, source,
+                                   effective_on, ref)
+    SELECT id, NULL, status, $actor_id, $onboarding_source, $onboarding_effective_on,
+           $onboarding_ref
+    FROM onboarding_row ORDER BY id
+    RETURNING 1
+), onboarding_audit AS (
+    INSERT INTO audit_log (actor_id, action, entity, entity_id, after)
+    SELECT $actor_id, 'create', 'onboarding', id::text,
+           jsonb_build_object('payment_account_id', payment_account_id,
+                              'partner_code', partner_code, 'channel', channel, 'status', status,
+                              'source', $onboarding_source::text, 'ref', $onboarding_ref::text)
+    FROM onboarding_row ORDER BY id
+    RETURNING 1
+)"""
+
+_CREATE_ONBOARDING = sql.compose(
+    """WITH account AS (SELECT $account_id::bigint AS id, $partner_code::text AS partner_code,
+                                0 AS position), """
+    + NEW_ONBOARDINGS
+    + """
+SELECT r.id, (SELECT count(*) FROM onboarding_history) + (SELECT count(*) FROM onboarding_audit)
+       AS written
+FROM onboarding_row r"""
+)
+
+
+async def create_onboarding(
     conn: asyncpg.Connection,
     *,
     account_id: int,
     partner_code: str,
     channel: str,
     status: str,
-    onboarded_by: int | None,
+    actor_id: int | None,
+    source: str,
     staff_name: str | None,
+    effective_on: date | None,
+    ref: str | None,
 ) -> int | None:
-    """Create an onboarding; None when the (account, partner) pair already has one."""
-    value = await conn.fetchval(
-        """INSERT INTO onboarding (payment_account_id, partner_code, channel, status, onboarded_by,
-                                   staff_name)
-           VALUES ($1, $2, $3, $4, $5, $6)
-           ON CONFLICT ON CONSTRAINT onboarding_account_partner_key DO NOTHING
-           RETURNING id""",
-        account_id,
-        partner_code,
-        channel,
-        status,
-        onboarded_by,
-        staff_name,
+    """Create an onboarding with its first status line and audit entry (NEW_ONBOARDINGS); None
+    when the (account, partner) pair already has one."""
+    row = await conn.fetchrow(
+        _CREATE_ONBOARDING.text,
+        *_CREATE_ONBOARDING.args(
+            {
+                "account_id": account_id,
+                "partner_code": partner_code,
+                "onboarding_channel": channel,
+                "onboarding_status": status,
+                "actor_id": actor_id,
+                "onboarding_staff_name": staff_name,
+                "onboarding_source": source,
+                "onboarding_effective_on": effective_on,
+                "onboarding_ref": ref,
+            }
+        ),
     )
-    return int(value) if value is not None else None
+    return int(row["id"]) if row else None
 
 
 async def set_onboarding_status(

@@ -23,6 +23,19 @@ from privacy.errors import ConsentMissing, ConsentWithdrawn, NoPurpose, Stallhol
 from privacy.schemas import Consent, ConsentGrant, Consents, ConsentWithdraw
 
 
+def registration_part() -> str:
+    """The WITH-list part of a registration statement that records the consents ticked for the new
+    person (its CTE `holder`); parameters $consent_purposes, $consent_notice_version,
+    $consent_channel and $actor_id."""
+    return queries.NEW_CONSENTS
+
+
+def consented_sql(holder: str, purpose: str) -> str:
+    """An SQL condition for other domains' queries: the person (an SQL expression) consents now to
+    the purpose (an SQL expression)."""
+    return queries.consented(holder, purpose)
+
+
 def partner_purpose(partner_code: str) -> str:
     """The consent purpose for sharing with one partner."""
     return f"share_partner:{partner_code}"

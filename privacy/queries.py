@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from core import sql
 from core.crypto import keys_of
 
 
@@ -174,6 +175,34 @@ async def consents(conn: asyncpg.Connection, holder_id: int) -> list[ConsentRow]
     return [ConsentRow(**dict(r)) for r in rows]
 
 
+# The consents given for a person a statement writes or names (its CTE `holder`: id): one row
+# per purpose ticked, in the order ticked; a purpose already consented to is left as it is. A
+# registration joins this part to its own statement; grant_consents runs it on a one-row `holder`.
+NEW_CONSENTS = """
+consent_row AS (
+    INSERT INTO consent (stallholder_id, purpose, notice_version, channel, collected_by)
+    SELECT holder.id, p.purpose, $consent_notice_version, $consent_channel, $actor_id
+    FROM holder, unnest($consent_purposes::text[]) WITH ORDINALITY AS p (purpose, n)
+    ORDER BY p.n
+    ON CONFLICT (stallholder_id, purpose) WHERE withdrawn_at IS NULL DO NOTHING
+    RETURNING purpose
+)"""
+
+_GRANT = sql.compose(
+    "WITH holder AS (SELECT $holder_id::bigint AS id), "
+    + NEW_CONSENTS
+    + " SELECT purpose FROM consent_row"
+)
+
+
+def consented(holder: str, purpose: str) -> str:
+    """An SQL condition: the person `holder` (an expression) consents now to `purpose` (an
+    expression): a consent for it that was not withdrawn."""
+    return f"""EXISTS (SELECT 1 FROM consent c
+                       WHERE c.stallholder_id = {holder} AND c.purpose = {purpose}
+                         AND c.withdrawn_at IS NULL)"""
+
+
 async def grant_consents(
     conn: asyncpg.Connection,
     *,
@@ -183,17 +212,18 @@ async def grant_consents(
     channel: str,
     collected_by: int,
 ) -> list[str]:
-    """Record consent for purposes not already given; returns the purposes newly granted."""
+    """Record consent for purposes not already given (NEW_CONSENTS); returns those newly granted."""
     rows = await conn.fetch(
-        """INSERT INTO consent (stallholder_id, purpose, notice_version, channel, collected_by)
-           SELECT $1, p, $3, $4, $5 FROM unnest($2::text[]) AS p
-           ON CONFLICT (stallholder_id, purpose) WHERE withdrawn_at IS NULL DO NOTHING
-           RETURNING purpose""",
-        holder_id,
-        purposes,
-        notice_version,
-        channel,
-        collected_by,
+        _GRANT.text,
+        *_GRANT.args(
+            {
+                "holder_id": holder_id,
+                "consent_purposes": purposes,
+                "consent_notice_version": notice_version,
+                "consent_channel": channel,
+                "actor_id": collected_by,
+            }
+        ),
     )
     return [str(r["purpose"]) for r in rows]
 

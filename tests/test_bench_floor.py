@@ -20,7 +20,7 @@ from tests.conftest import stall_body
 TABLES = (
     "idempotency_key", "stallholder", "stall", "payment_account", "onboarding",
     "onboarding_status", "audit_log", "consent", "stall_coverage", "market_coverage",
-    "zone_coverage", "partner_coverage", "coverage_rollup",
+    "partner_coverage",
 )  # fmt: skip
 
 # Rows and the sum of every counter: an upsert that adds to an existing row changes the sum.

@@ -1,4 +1,4 @@
-"""SQL of the coverage counters: per-stall facts, counters, rollups, rule, statuses, snapshots."""
+"""SQL of the coverage counters: per-stall facts, market and partner counters, rule, statuses, snapshots."""
 
 from __future__ import annotations
 
@@ -18,8 +18,6 @@ STATUSES = ("not_started", "in_progress", "cashless", "lapsed")
 Status = Literal["not_started", "in_progress", "cashless", "lapsed"]
 Reason = Literal["stall_change", "daily", "rule_change"]
 STATUS_NAMES: tuple[Status, ...] = ("not_started", "in_progress", "cashless", "lapsed")
-SLOTS = 16
-GROUP_KINDS = ("ward", "legacy_district", "province", "partner")
 # Any number: serialises rule changes against status evaluations (see coverage.py).
 RULE_LOCK = 727000006
 
@@ -101,13 +99,6 @@ class MarketCounters:
     status: Status
     status_since: datetime
     rule_version: int | None
-
-
-@dataclass(frozen=True)
-class Area:
-    ward: str
-    legacy_district: str
-    province: str
 
 
 @dataclass(frozen=True)
@@ -416,36 +407,151 @@ async def stall_market(conn: asyncpg.Connection, stall_id: int) -> int | None:
 # ---------------------------------------------------------------- counters (writes)
 
 
-async def market_area(conn: asyncpg.Connection, market_id: int) -> Area:
-    """The rollup keys of a market."""
-    row = await conn.fetchrow(
-        """SELECT coalesce(ward_code, '') AS ward, coalesce(legacy_district_name,
-                '') AS legacy_district,
-                  coalesce(province_code, '') AS province
-           FROM market WHERE id = $1""",
-        market_id,
-    )
-    assert row is not None
-    return Area(**dict(row))
-
-
 async def apply_market_delta(
     conn: asyncpg.Connection, market_id: int, delta: Counts
 ) -> MarketCounters:
-    """Add a delta to a market's counters (locks the market's counter row) and return them."""
-    row = await conn.fetchrow(
-        """UPDATE market_coverage SET active_stalls = active_stalls + $2,
-                qr_issued = qr_issued + $3,
-                  qr_verified = qr_verified + $4, transacting = transacting + $5,
-                  fees_cashless = fees_cashless + $6, updated_at = clock_timestamp()
-           WHERE market_id = $1
-           RETURNING market_id, active_stalls, qr_issued, qr_verified, transacting, fees_cashless,
-                     status, status_since, rule_version""",
-        market_id,
-        *delta.astuple(),
-    )
-    assert row is not None, f"market {market_id} has no counter row"
+    """Add a delta to a market's counters (locks the market's counter row) and return them.
+
+    A market's counter row is created with its first counted stall (no trigger, no hook at
+    market creation): then the delta is the row.
+    """
+    row = await conn.fetchrow(_ADD_TO_MARKET, market_id, *delta.astuple())
+    if row is None:
+        row = await conn.fetchrow(_FIRST_OF_MARKET, market_id, *delta.astuple())
+    assert row is not None
     return counters_from_row(row)
+
+
+_MARKET_COLUMNS = """market_id, active_stalls, qr_issued, qr_verified, transacting, fees_cashless,
+                     status, status_since, rule_version"""
+_ADD_TO_MARKET = f"""
+UPDATE market_coverage SET active_stalls = active_stalls + $2, qr_issued = qr_issued + $3,
+       qr_verified = qr_verified + $4, transacting = transacting + $5,
+       fees_cashless = fees_cashless + $6, updated_at = clock_timestamp()
+WHERE market_id = $1
+RETURNING {_MARKET_COLUMNS}"""
+# A delta of a market without a row is all it has (never negative: nothing was counted before).
+_FIRST_OF_MARKET = f"""
+INSERT INTO market_coverage AS t (market_id, active_stalls, qr_issued, qr_verified, transacting,
+                                  fees_cashless)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (market_id) DO UPDATE SET
+    active_stalls = t.active_stalls + excluded.active_stalls,
+    qr_issued = t.qr_issued + excluded.qr_issued,
+    qr_verified = t.qr_verified + excluded.qr_verified,
+    transacting = t.transacting + excluded.transacting,
+    fees_cashless = t.fees_cashless + excluded.fees_cashless,
+    updated_at = clock_timestamp()
+RETURNING {_MARKET_COLUMNS}"""
+
+
+@dataclass(frozen=True)
+class NewStallCounted:
+    """The counters of a market after a new stall was added, and the rule to evaluate them by."""
+
+    counters: MarketCounters  # after the addition; status as it was before
+    rule_version: int
+    thresholds: dict[str, float]
+    now: datetime
+
+
+# A stall a registration has just written (its CTEs `new_stall`: id, market_id, zone, and
+# `account`: active, partner_code) gets its coverage row with what the counters will hold for it
+# ($counted_*), and then the shared rule lock is taken (lock order: stall rows -> rule lock ->
+# counter rows). `{after}` names the statement's other writes, which run first.
+NEW_STALL_ROW = (
+    """
+coverage_row AS (
+    INSERT INTO stall_coverage (stall_id, market_id, counted_active, counted_qr_issued,
+                                counted_qr_verified, counted_transacting, counted_fees_cashless,
+                                counted_zone, counted_partners)
+    SELECT new_stall.id, new_stall.market_id, $counted_active, $counted_qr_issued,
+           $counted_qr_verified, $counted_transacting, $counted_fees_cashless,
+           CASE WHEN $counted_active THEN coalesce(new_stall.zone, '') ELSE '' END,
+           CASE WHEN $counted_active THEN ARRAY(SELECT DISTINCT partner_code FROM account
+                                                WHERE active AND partner_code IS NOT NULL
+                                                ORDER BY 1)
+                ELSE '{{}}' END
+    FROM new_stall
+    WHERE {after} >= 0
+    RETURNING counted_zone, counted_partners
+), rule_lock AS (
+    SELECT pg_advisory_xact_lock_shared("""
+    + str(RULE_LOCK)
+    + """) FROM coverage_row
+)"""
+)
+
+# The same stall then enters the counters, in a statement that starts after the one that took the
+# shared rule lock (its snapshot then shows any rule committed before the lock was granted): its
+# market's row (created by its first stall), then its partners' rows, and the rule in force is
+# read. Parameters: $market_id, the stall's $delta_* and its distinct $partners.
+NEW_STALL_COUNTERS = """
+rule AS (
+    SELECT version, thresholds FROM programme_rule ORDER BY version DESC LIMIT 1
+), market_row AS (
+    INSERT INTO market_coverage AS t (market_id, active_stalls, qr_issued, qr_verified,
+                                      transacting, fees_cashless)
+    VALUES ($market_id, $delta_active, $delta_qr_issued, $delta_qr_verified, $delta_transacting,
+            $delta_fees_cashless)
+    ON CONFLICT (market_id) DO UPDATE SET
+        active_stalls = t.active_stalls + excluded.active_stalls,
+        qr_issued = t.qr_issued + excluded.qr_issued,
+        qr_verified = t.qr_verified + excluded.qr_verified,
+        transacting = t.transacting + excluded.transacting,
+        fees_cashless = t.fees_cashless + excluded.fees_cashless,
+        updated_at = clock_timestamp()
+    RETURNING market_id, active_stalls, qr_issued, qr_verified, transacting, fees_cashless,
+              status, status_since, rule_version
+), partner_rows AS (
+    INSERT INTO partner_coverage AS t (market_id, partner_code, active_stalls, qr_issued,
+                                       qr_verified, transacting, fees_cashless)
+    SELECT m.market_id, p, $delta_active, $delta_qr_issued, $delta_qr_verified,
+           $delta_transacting, $delta_fees_cashless
+    FROM market_row m, unnest($partners::text[]) AS p
+    ORDER BY 1, 2
+    ON CONFLICT (market_id, partner_code) DO UPDATE SET
+        active_stalls = t.active_stalls + excluded.active_stalls,
+        qr_issued = t.qr_issued + excluded.qr_issued,
+        qr_verified = t.qr_verified + excluded.qr_verified,
+        transacting = t.transacting + excluded.transacting,
+        fees_cashless = t.fees_cashless + excluded.fees_cashless
+    RETURNING 1
+)"""
+
+# What a statement with NEW_STALL_COUNTERS selects, for new_stall_counted().
+NEW_STALL_RESULT = """
+m.market_id, m.active_stalls, m.qr_issued, m.qr_verified, m.transacting, m.fees_cashless,
+m.status, m.status_since, m.rule_version, r.version AS rule_now, r.thresholds,
+clock_timestamp() AS now, (SELECT count(*) FROM partner_rows) AS partner_rows
+FROM market_row m, rule r"""
+
+
+def new_stall_values(*, market_id: int, counts: Counts, partners: list[str]) -> dict[str, Any]:
+    """The named parameters of NEW_STALL_COUNTERS (partners distinct, as counted_partners)."""
+    return {
+        "market_id": market_id,
+        "delta_active": counts.active_stalls,
+        "delta_qr_issued": counts.qr_issued,
+        "delta_qr_verified": counts.qr_verified,
+        "delta_transacting": counts.transacting,
+        "delta_fees_cashless": counts.fees_cashless,
+        "partners": partners,
+    }
+
+
+def new_stall_counted(row: asyncpg.Record | None, market_id: int) -> NewStallCounted:
+    """The NEW_STALL_RESULT of a statement."""
+    assert row is not None, f"market {market_id}: no counter row"
+    thresholds = row["thresholds"]
+    if isinstance(thresholds, str):
+        thresholds = json.loads(thresholds)
+    return NewStallCounted(
+        counters=counters_from_row(row),
+        rule_version=row["rule_now"],
+        thresholds={k: float(v) for k, v in thresholds.items()},
+        now=row["now"],
+    )
 
 
 def counters_from_row(row: asyncpg.Record) -> MarketCounters:
@@ -486,26 +592,6 @@ def _columns(deltas: Sequence[Counts]) -> list[list[int]]:
     return [list(col) for col in zip(*(d.astuple() for d in deltas), strict=True)]
 
 
-async def apply_zone_deltas(
-    conn: asyncpg.Connection, market_id: int, deltas: dict[str, Counts]
-) -> None:
-    """Add deltas to a market's zone counters, in zone order."""
-    items = sorted((z, d) for z, d in deltas.items() if not d.is_zero())
-    if not items:
-        return
-    await conn.execute(
-        """INSERT INTO zone_coverage AS t (market_id, zone, active_stalls, qr_issued, qr_verified,
-                                           transacting, fees_cashless)
-           SELECT $1::bigint, * FROM unnest($2::text[], $3::int[], $4::int[], $5::int[],
-               $6::int[], $7::int[])
-           ORDER BY 1, 2"""
-        + _UPSERT_COUNTS.format(key="market_id, zone"),
-        market_id,
-        [z for z, _ in items],
-        *_columns([d for _, d in items]),
-    )
-
-
 async def apply_partner_deltas(
     conn: asyncpg.Connection, market_id: int, deltas: dict[str, Counts]
 ) -> None:
@@ -524,147 +610,6 @@ async def apply_partner_deltas(
         [p for p, _ in items],
         *_columns([d for _, d in items]),
     )
-
-
-@dataclass(frozen=True)
-class NewStallCounted:
-    """The counters of a market after a new stall was added, and the rule to evaluate them by."""
-
-    counters: MarketCounters  # after the addition; status as it was before
-    rule_version: int
-    thresholds: dict[str, float]
-    now: datetime
-
-
-# A stall registered in this transaction enters the counters: its market row, then its zone row,
-# then its partner rows, then the rollup rows (its area's and its partners'), each step waiting for
-# the previous one, so the lock order of coverage.py holds; the rule in force is read too. These
-# are WITH-list entries, for a statement that starts after the one that took the shared rule lock
-# (its snapshot then shows any rule committed before the lock was granted). Parameters $1-$9 are
-# new_stall_args(); the statement selects NEW_STALL_RESULT, read by new_stall_counted().
-NEW_STALL_COUNTERS = (
-    """
-rule AS (
-    SELECT version, thresholds FROM programme_rule ORDER BY version DESC LIMIT 1
-), market_row AS (
-    UPDATE market_coverage SET active_stalls = active_stalls + $2, qr_issued = qr_issued + $3,
-           qr_verified = qr_verified + $4, transacting = transacting + $5,
-           fees_cashless = fees_cashless + $6, updated_at = clock_timestamp()
-    WHERE market_id = $1
-    RETURNING market_id, active_stalls, qr_issued, qr_verified, transacting, fees_cashless,
-              status, status_since, rule_version
-), zone_row AS (
-    INSERT INTO zone_coverage AS t (market_id, zone, active_stalls, qr_issued, qr_verified,
-                                    transacting, fees_cashless)
-    SELECT market_id, $7, $2, $3, $4, $5, $6 FROM market_row
-"""
-    + _UPSERT_COUNTS.format(key="market_id, zone")
-    + """
-    RETURNING 1
-), partner_rows AS (
-    INSERT INTO partner_coverage AS t (market_id, partner_code, active_stalls, qr_issued,
-                                       qr_verified, transacting, fees_cashless)
-    SELECT $1::bigint, p, $2, $3, $4, $5, $6 FROM unnest($8::text[]) AS p
-    WHERE (SELECT count(*) FROM zone_row) >= 0
-    ORDER BY 1, 2
-"""
-    + _UPSERT_COUNTS.format(key="market_id, partner_code")
-    + """
-    RETURNING 1
-), rollup_rows AS (
-    INSERT INTO coverage_rollup AS t (kind, key, slot, active_stalls, qr_issued, qr_verified,
-                                      transacting, fees_cashless)
-    SELECT g.kind, g.key, $9::smallint, $2, $3, $4, $5, $6
-    FROM (SELECT 'ward' AS kind, coalesce(ward_code, '') AS key FROM market WHERE id = $1
-          UNION ALL
-          SELECT 'legacy_district', coalesce(legacy_district_name, '') FROM market WHERE id = $1
-          UNION ALL
-          SELECT 'province', coalesce(province_code, '') FROM market WHERE id = $1
-          UNION ALL
-          SELECT 'partner', p FROM unnest($8::text[]) AS p) AS g
-    WHERE (SELECT count(*) FROM partner_rows) >= 0
-    ORDER BY 1, 2, 3
-"""
-    + _UPSERT_COUNTS.format(key="kind, key, slot")
-    + """
-    RETURNING 1
-)"""
-)
-
-NEW_STALL_RESULT = """
-m.market_id, m.active_stalls, m.qr_issued, m.qr_verified, m.transacting, m.fees_cashless,
-m.status, m.status_since, m.rule_version, r.version AS rule_now, r.thresholds,
-clock_timestamp() AS now, (SELECT count(*) FROM rollup_rows) AS rollups
-FROM market_row m, rule r"""
-
-
-def new_stall_args(*, market_id: int, counts: Counts, zone: str, partners: list[str]) -> list[Any]:
-    """Parameters $1-$9 of NEW_STALL_COUNTERS (partners distinct, as counted_partners)."""
-    return [market_id, *counts.astuple(), zone, partners, market_id % SLOTS]
-
-
-def new_stall_counted(row: asyncpg.Record | None, market_id: int) -> NewStallCounted:
-    """The NEW_STALL_RESULT of a statement."""
-    assert row is not None, f"market {market_id} has no counter row"
-    thresholds = row["thresholds"]
-    if isinstance(thresholds, str):
-        thresholds = json.loads(thresholds)
-    return NewStallCounted(
-        counters=counters_from_row(row),
-        rule_version=row["rule_now"],
-        thresholds={k: float(v) for k, v in thresholds.items()},
-        now=row["now"],
-    )
-
-
-@dataclass(frozen=True)
-class RollupDelta:
-    kind: str
-    key: str
-    slot: int
-    counts: Counts
-    statuses: tuple[int, int, int, int] = (0, 0, 0, 0)
-
-
-async def apply_rollup_deltas(conn: asyncpg.Connection, deltas: list[RollupDelta]) -> None:
-    """Add deltas to rollup rows in (kind, key, slot) order: concurrent writers never deadlock."""
-    merged: dict[tuple[str, str, int], tuple[Counts, tuple[int, ...]]] = {}
-    for d in deltas:
-        k = (d.kind, d.key, d.slot)
-        counts, statuses = merged.get(k, (Counts(), (0, 0, 0, 0)))
-        merged[k] = (
-            counts + d.counts,
-            tuple(a + b for a, b in zip(statuses, d.statuses, strict=True)),
-        )
-    items = sorted((k, v) for k, v in merged.items() if not (v[0].is_zero() and not any(v[1])))
-    if not items:
-        return
-    cols = _columns([v[0] for _, v in items])
-    status_cols = [list(col) for col in zip(*(v[1] for _, v in items), strict=True)]
-    await conn.execute(
-        """INSERT INTO coverage_rollup AS t (kind, key, slot, active_stalls, qr_issued, qr_verified,
-                                             transacting, fees_cashless, not_started, in_progress,
-                                             cashless, lapsed)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[], $4::int[], $5::int[],
-                                $6::int[], $7::int[], $8::int[], $9::int[], $10::int[], $11::int[],
-                                $12::int[])
-           ORDER BY 1, 2, 3"""
-        + _UPSERT_COUNTS.format(key="kind, key, slot")
-        + """,  not_started = t.not_started + excluded.not_started,
-                in_progress = t.in_progress + excluded.in_progress,
-                cashless = t.cashless + excluded.cashless,
-                lapsed = t.lapsed + excluded.lapsed""",
-        [k[0] for k, _ in items],
-        [k[1] for k, _ in items],
-        [k[2] for k, _ in items],
-        *cols,
-        *status_cols,
-    )
-
-
-def status_delta(old: str | None, new: str) -> tuple[int, int, int, int]:
-    """Rollup status-count delta of a market moving from `old` to `new`."""
-    return tuple(a + b for a, b in zip(status_tuple(old, -1), status_tuple(new), strict=True))  # type: ignore[return-value]
 
 
 async def insert_status_history(
@@ -723,9 +668,10 @@ async def snapshot_all(conn: asyncpg.Connection, *, day: date) -> int:
         """INSERT INTO coverage_snapshot AS t (market_id, day, active_stalls, qr_issued,
                 qr_verified,
                                                transacting, fees_cashless, status, rule_version)
-           SELECT market_id, $1, active_stalls, qr_issued, qr_verified, transacting, fees_cashless,
-                  status, rule_version
-           FROM market_coverage
+           SELECT m.id, $1, coalesce(c.active_stalls, 0), coalesce(c.qr_issued, 0),
+                  coalesce(c.qr_verified, 0), coalesce(c.transacting, 0),
+                  coalesce(c.fees_cashless, 0), coalesce(c.status, 'not_started'), c.rule_version
+           FROM market m LEFT JOIN market_coverage c ON c.market_id = m.id
            ON CONFLICT (market_id, day) DO UPDATE SET
                active_stalls = excluded.active_stalls, qr_issued = excluded.qr_issued,
                qr_verified = excluded.qr_verified, transacting = excluded.transacting,
@@ -748,16 +694,16 @@ async def expiring_markets(conn: asyncpg.Connection, cutoff: datetime) -> list[i
 
 async def expire_transacting(
     conn: asyncpg.Connection, market_id: int, cutoff: datetime
-) -> list[tuple[str, list[str]]]:
-    """Stop counting stalls whose last payment left the window; (zone, partners) of each."""
+) -> list[list[str]]:
+    """Stop counting stalls whose last payment left the window; the partners of each."""
     rows = await conn.fetch(
         """UPDATE stall_coverage SET counted_transacting = false, updated_at = clock_timestamp()
            WHERE market_id = $1 AND counted_transacting AND last_payment_at < $2
-           RETURNING counted_zone, counted_partners""",
+           RETURNING counted_partners""",
         market_id,
         cutoff,
     )
-    return [(r["counted_zone"], list(r["counted_partners"])) for r in rows]
+    return [list(r["counted_partners"]) for r in rows]
 
 
 async def lock_market_counters(
@@ -775,23 +721,11 @@ async def lock_market_counters(
 
 
 async def all_market_ids(conn: asyncpg.Connection) -> list[int]:
-    """Ids of every market with counters."""
+    """Ids of every market that has counters (its first stall created them)."""
     return [
         int(r["market_id"])
         for r in await conn.fetch("SELECT market_id FROM market_coverage ORDER BY 1")
     ]
-
-
-async def market_areas(conn: asyncpg.Connection, market_ids: list[int]) -> dict[int, Area]:
-    """Rollup keys of several markets."""
-    rows = await conn.fetch(
-        """SELECT id, coalesce(ward_code, '') AS ward, coalesce(legacy_district_name,
-                '') AS legacy_district,
-                  coalesce(province_code, '') AS province
-           FROM market WHERE id = any($1::bigint[])""",
-        market_ids,
-    )
-    return {int(r["id"]): Area(r["ward"], r["legacy_district"], r["province"]) for r in rows}
 
 
 async def set_rule_version_all(conn: asyncpg.Connection, version: int) -> None:
@@ -846,17 +780,6 @@ async def truth_by_market(conn: asyncpg.Connection, window_start: datetime) -> d
     return {int(r["market_id"]): Counts.of(r) for r in rows}
 
 
-async def truth_by_zone(
-    conn: asyncpg.Connection, window_start: datetime
-) -> dict[tuple[int, str], Counts]:
-    """Full recount per (market, zone), active stalls only."""
-    rows = await conn.fetch(
-        f"SELECT t.market_id, t.zone, {_TRUTH_SUMS} FROM ({_TRUTH}) t WHERE t.active GROUP BY 1, 2",
-        window_start,
-    )
-    return {(int(r["market_id"]), r["zone"]): Counts.of(r) for r in rows}
-
-
 async def truth_by_partner(
     conn: asyncpg.Connection, window_start: datetime
 ) -> dict[tuple[int, str], Counts]:
@@ -877,44 +800,12 @@ async def stored_by_market(conn: asyncpg.Connection) -> dict[int, tuple[Counts, 
     return {int(r["market_id"]): (Counts.of(r), r["status"]) for r in rows}
 
 
-async def stored_by_zone(conn: asyncpg.Connection) -> dict[tuple[int, str], Counts]:
-    rows = await conn.fetch(
-        "SELECT market_id, zone, active_stalls, qr_issued, qr_verified, transacting, fees_cashless "
-        "FROM zone_coverage"
-    )
-    return {(int(r["market_id"]), r["zone"]): Counts.of(r) for r in rows}
-
-
 async def stored_by_partner(conn: asyncpg.Connection) -> dict[tuple[int, str], Counts]:
     rows = await conn.fetch(
         "SELECT market_id, partner_code, active_stalls, qr_issued, qr_verified, transacting, "
         "fees_cashless FROM partner_coverage"
     )
     return {(int(r["market_id"]), r["partner_code"]): Counts.of(r) for r in rows}
-
-
-async def stored_rollups(
-    conn: asyncpg.Connection,
-) -> dict[tuple[str, str], tuple[int, Counts, tuple[int, ...]]]:
-    rows = await conn.fetch(
-        f"""SELECT kind, key, sum(markets) AS markets, {SUM_COUNTS},
-                   sum(not_started) AS not_started, sum(in_progress) AS in_progress,
-                   sum(cashless) AS cashless, sum(lapsed) AS lapsed
-            FROM coverage_rollup GROUP BY kind, key"""
-    )
-    return {
-        (r["kind"], r["key"]): (int(r["markets"]), Counts.of(r), tuple(int(r[s]) for s in STATUSES))
-        for r in rows
-    }
-
-
-async def all_market_areas(conn: asyncpg.Connection) -> dict[int, Area]:
-    rows = await conn.fetch(
-        """SELECT id, coalesce(ward_code, '') AS ward, coalesce(legacy_district_name,
-                '') AS legacy_district,
-                  coalesce(province_code, '') AS province FROM market"""
-    )
-    return {int(r["id"]): Area(r["ward"], r["legacy_district"], r["province"]) for r in rows}
 
 
 async def stale_stall_flags(conn: asyncpg.Connection, window_start: datetime) -> int:
@@ -967,69 +858,41 @@ async def rebuild_counters(conn: asyncpg.Connection, window_start: datetime) -> 
 
 
 async def rebuild_aggregates(conn: asyncpg.Connection) -> None:
-    """Recompute market, zone and partner counters and the rollups from stalls' counted flags."""
+    """Recompute market and partner counters from the stalls' counted flags."""
     await conn.execute(
-        """UPDATE market_coverage mc SET active_stalls = x.a, qr_issued = x.i, qr_verified = x.v,
-                  transacting = x.t, fees_cashless = x.f, updated_at = clock_timestamp()
-           FROM (SELECT m.id,
-                        count(c.stall_id) FILTER (WHERE c.counted_active) AS a,
-                        count(c.stall_id) FILTER (WHERE c.counted_qr_issued) AS i,
-                        count(c.stall_id) FILTER (WHERE c.counted_qr_verified) AS v,
-                        count(c.stall_id) FILTER (WHERE c.counted_transacting) AS t,
-                        count(c.stall_id) FILTER (WHERE c.counted_fees_cashless) AS f
-                 FROM market m LEFT JOIN stall_coverage c ON c.market_id = m.id GROUP BY m.id) x
-           WHERE x.id = mc.market_id
-             AND (mc.active_stalls, mc.qr_issued, mc.qr_verified, mc.transacting, mc.fees_cashless)
-                 IS DISTINCT FROM (x.a, x.i, x.v, x.t, x.f)"""
+        """INSERT INTO market_coverage AS mc (market_id, active_stalls, qr_issued, qr_verified,
+                                              transacting, fees_cashless)
+           SELECT c.market_id, count(*) FILTER (WHERE c.counted_active),
+                  count(*) FILTER (WHERE c.counted_qr_issued),
+                  count(*) FILTER (WHERE c.counted_qr_verified),
+                  count(*) FILTER (WHERE c.counted_transacting),
+                  count(*) FILTER (WHERE c.counted_fees_cashless)
+           FROM stall_coverage c GROUP BY c.market_id
+           ON CONFLICT (market_id) DO UPDATE SET
+               active_stalls = excluded.active_stalls, qr_issued = excluded.qr_issued,
+               qr_verified = excluded.qr_verified, transacting = excluded.transacting,
+               fees_cashless = excluded.fees_cashless, updated_at = clock_timestamp()
+           WHERE (mc.active_stalls, mc.qr_issued, mc.qr_verified, mc.transacting,
+                  mc.fees_cashless) IS DISTINCT FROM
+                 (excluded.active_stalls, excluded.qr_issued, excluded.qr_verified,
+                  excluded.transacting, excluded.fees_cashless)"""
     )
     await conn.execute(
-        """DELETE FROM zone_coverage;
-           INSERT INTO zone_coverage (market_id, zone, active_stalls, qr_issued, qr_verified,
-                                      transacting, fees_cashless)
-           SELECT market_id, counted_zone, count(*), count(*) FILTER (WHERE counted_qr_issued),
-                  count(*) FILTER (WHERE counted_qr_verified),
-                      count(*) FILTER (WHERE counted_transacting),
-                  count(*) FILTER (WHERE counted_fees_cashless)
-           FROM stall_coverage WHERE counted_active GROUP BY market_id, counted_zone;
-           DELETE FROM partner_coverage;
+        """UPDATE market_coverage mc SET active_stalls = 0, qr_issued = 0, qr_verified = 0,
+                  transacting = 0, fees_cashless = 0, updated_at = clock_timestamp()
+           WHERE NOT EXISTS (SELECT 1 FROM stall_coverage c WHERE c.market_id = mc.market_id)
+             AND mc.active_stalls + mc.qr_issued + mc.qr_verified + mc.transacting
+                 + mc.fees_cashless > 0"""
+    )
+    await conn.execute(
+        """DELETE FROM partner_coverage;
            INSERT INTO partner_coverage (market_id, partner_code, active_stalls, qr_issued,
-               qr_verified,
-                                         transacting, fees_cashless)
+                                         qr_verified, transacting, fees_cashless)
            SELECT market_id, p, count(*), count(*) FILTER (WHERE counted_qr_issued),
                   count(*) FILTER (WHERE counted_qr_verified),
-                      count(*) FILTER (WHERE counted_transacting),
+                  count(*) FILTER (WHERE counted_transacting),
                   count(*) FILTER (WHERE counted_fees_cashless)
            FROM stall_coverage, unnest(counted_partners) AS p GROUP BY market_id, p;"""
-    )
-    await rebuild_rollups(conn)
-
-
-async def rebuild_rollups(conn: asyncpg.Connection) -> None:
-    """Recompute the area and partner rollups from the market and partner counters."""
-    await conn.execute(
-        f"""DELETE FROM coverage_rollup;
-            INSERT INTO coverage_rollup (kind, key, slot, markets, active_stalls, qr_issued,
-                qr_verified,
-                                         transacting, fees_cashless, not_started, in_progress,
-                                             cashless,
-                                         lapsed)
-            SELECT k.kind, k.key, mod(c.market_id, {SLOTS})::smallint, count(*),
-                sum(c.active_stalls),
-                   sum(c.qr_issued), sum(c.qr_verified), sum(c.transacting), sum(c.fees_cashless),
-                   count(*) FILTER (WHERE c.status = 'not_started'),
-                   count(*) FILTER (WHERE c.status = 'in_progress'),
-                   count(*) FILTER (WHERE c.status = 'cashless'),
-                   count(*) FILTER (WHERE c.status = 'lapsed')
-            FROM market_coverage c JOIN market m ON m.id = c.market_id
-            CROSS JOIN LATERAL (VALUES ('ward', coalesce(m.ward_code, '')),
-                                       ('legacy_district', coalesce(m.legacy_district_name, '')),
-                                       ('province', coalesce(m.province_code, ''))) AS k (kind, key)
-            GROUP BY 1, 2, 3;
-            INSERT INTO coverage_rollup (kind, key, slot, active_stalls, qr_issued, qr_verified,
-                                         transacting, fees_cashless)
-            SELECT 'partner', partner_code, mod(market_id, {SLOTS})::smallint, sum(active_stalls),
-                   sum(qr_issued), sum(qr_verified), sum(transacting), sum(fees_cashless)
-            FROM partner_coverage GROUP BY 2, 3;"""
     )
 
 

@@ -26,19 +26,32 @@ from coverage.queries.counters import (
 async def market_counters(conn: asyncpg.Connection, market_id: int) -> MarketCounters | None:
     """A market's counters and status."""
     row = await conn.fetchrow(
-        """SELECT market_id, active_stalls, qr_issued, qr_verified, transacting, fees_cashless,
-                  status, status_since, rule_version
-           FROM market_coverage WHERE market_id = $1""",
+        f"""SELECT m.id AS market_id, {_COUNTERS_OR_NONE}
+            FROM market m LEFT JOIN market_coverage c ON c.market_id = m.id WHERE m.id = $1""",
         market_id,
     )
     return counters_from_row(row) if row else None
 
 
+# A market's counters, or the numbers of a market whose first stall has not come yet (`c` may be
+# a missing row of market_coverage joined to market `m`).
+_COUNTERS_OR_NONE = """coalesce(c.active_stalls, 0) AS active_stalls,
+       coalesce(c.qr_issued, 0) AS qr_issued, coalesce(c.qr_verified, 0) AS qr_verified,
+       coalesce(c.transacting, 0) AS transacting, coalesce(c.fees_cashless, 0) AS fees_cashless,
+       coalesce(c.status, 'not_started') AS status,
+       coalesce(c.status_since, m.created_at) AS status_since, c.rule_version"""
+
+
 async def zone_counters(conn: asyncpg.Connection, market_id: int) -> list[tuple[str, Counts]]:
-    """A market's counters per zone (zones that ever had an active stall), by zone."""
+    """A market's numbers per zone (zones with an active stall), summed from its stalls' rows."""
     rows = await conn.fetch(
-        """SELECT zone, active_stalls, qr_issued, qr_verified, transacting, fees_cashless
-           FROM zone_coverage WHERE market_id = $1 ORDER BY zone""",
+        """SELECT counted_zone AS zone, count(*) AS active_stalls,
+                  count(*) FILTER (WHERE counted_qr_issued) AS qr_issued,
+                  count(*) FILTER (WHERE counted_qr_verified) AS qr_verified,
+                  count(*) FILTER (WHERE counted_transacting) AS transacting,
+                  count(*) FILTER (WHERE counted_fees_cashless) AS fees_cashless
+           FROM stall_coverage WHERE market_id = $1 AND counted_active
+           GROUP BY counted_zone ORDER BY counted_zone""",
         market_id,
     )
     return [(r["zone"], Counts.of(r)) for r in rows]
@@ -61,27 +74,48 @@ def _group(
     )
 
 
-async def rollup_groups(
-    conn: asyncpg.Connection, kind: str, *, only_key: str | None = None
+async def area_groups(
+    conn: asyncpg.Connection, kind: str, market_ids: list[int] | None
 ) -> list[GroupRow]:
-    """City-wide groups of a kind from the maintained rollup (at most 16 rows per group)."""
+    """Numbers per ward, legacy district or province, summed from their markets' counters (every
+    market, or these); markets without a stall yet count as not started."""
     rows = await conn.fetch(
         f"""SELECT g.*, {_NAME_SQL} AS name FROM (
-                SELECT key, sum(markets) AS markets, {SUM_COUNTS},
-                       sum(not_started) AS not_started, sum(in_progress) AS in_progress,
-                       sum(cashless) AS cashless, sum(lapsed) AS lapsed
-                FROM coverage_rollup WHERE kind = $1 AND ($2::text IS NULL OR key = $2)
-                GROUP BY key) g
+                SELECT {_KEY_SQL} AS key, count(*) AS markets,
+                       coalesce(sum(c.active_stalls), 0) AS active_stalls,
+                       coalesce(sum(c.qr_issued), 0) AS qr_issued,
+                       coalesce(sum(c.qr_verified), 0) AS qr_verified,
+                       coalesce(sum(c.transacting), 0) AS transacting,
+                       coalesce(sum(c.fees_cashless), 0) AS fees_cashless,
+                       count(*) FILTER (WHERE coalesce(c.status, 'not_started') = 'not_started')
+                           AS not_started,
+                       count(*) FILTER (WHERE c.status = 'in_progress') AS in_progress,
+                       count(*) FILTER (WHERE c.status = 'cashless') AS cashless,
+                       count(*) FILTER (WHERE c.status = 'lapsed') AS lapsed
+                FROM market m LEFT JOIN market_coverage c ON c.market_id = m.id
+                WHERE $2::bigint[] IS NULL OR m.id = any($2::bigint[])
+                GROUP BY 1) g
             ORDER BY g.key""",
         kind,
+        market_ids,
+    )
+    return [_group(r) for r in rows]
+
+
+async def partner_groups(
+    conn: asyncpg.Connection, market_ids: list[int] | None, *, only_key: str | None = None
+) -> list[GroupRow]:
+    """Numbers per partner (stalls with an active account of it), summed from per-market rows."""
+    rows = await conn.fetch(
+        f"""SELECT partner_code AS key, partner_code AS name, 0 AS markets, {SUM_COUNTS}
+            FROM partner_coverage
+            WHERE ($1::bigint[] IS NULL OR market_id = any($1::bigint[]))
+              AND ($2::text IS NULL OR partner_code = $2)
+            GROUP BY partner_code ORDER BY partner_code""",
+        market_ids,
         only_key,
     )
-    partner = kind == "partner"
-    return [
-        _group(r, with_statuses=not partner, with_markets=not partner)
-        for r in rows
-        if partner or r["markets"] or r["active_stalls"]
-    ]
+    return [_group(r, with_statuses=False, with_markets=False) for r in rows]
 
 
 # Display name of a group key ($1 is the kind).
@@ -97,48 +131,12 @@ _KEY_SQL = """CASE $1 WHEN 'ward' THEN coalesce(m.ward_code, '')
     ELSE coalesce(m.province_code, '') END"""
 
 
-async def scoped_groups(
-    conn: asyncpg.Connection, kind: str, market_ids: list[int]
-) -> list[GroupRow]:
-    """Groups of a kind over a few markets (a scoped user's), summed from their counters."""
-    if kind == "partner":
-        rows = await conn.fetch(
-            f"""SELECT g.*, g.key AS name FROM (
-                    SELECT partner_code AS key, 0 AS markets, {SUM_COUNTS}
-                    FROM partner_coverage WHERE market_id = any($2::bigint[]) GROUP BY
-                        partner_code) g
-                WHERE $1::text = 'partner' ORDER BY g.key""",
-            kind,
-            market_ids,
-        )
-        return [_group(r, with_statuses=False, with_markets=False) for r in rows]
-    rows = await conn.fetch(
-        f"""SELECT g.*, {_NAME_SQL} AS name FROM (
-                SELECT {_KEY_SQL} AS key, count(*) AS markets,
-                       sum(c.active_stalls) AS active_stalls, sum(c.qr_issued) AS qr_issued,
-                       sum(c.qr_verified) AS qr_verified, sum(c.transacting) AS transacting,
-                       sum(c.fees_cashless) AS fees_cashless,
-                       count(*) FILTER (WHERE c.status = 'not_started') AS not_started,
-                       count(*) FILTER (WHERE c.status = 'in_progress') AS in_progress,
-                       count(*) FILTER (WHERE c.status = 'cashless') AS cashless,
-                       count(*) FILTER (WHERE c.status = 'lapsed') AS lapsed
-                FROM market m JOIN market_coverage c ON c.market_id = m.id
-                WHERE m.id = any($2::bigint[]) GROUP BY 1) g
-            ORDER BY g.key""",
-        kind,
-        market_ids,
-    )
-    return [_group(r) for r in rows]
-
-
 async def market_groups(conn: asyncpg.Connection, market_ids: list[int] | None) -> list[GroupRow]:
     """One group per market (all markets, or these), with status, area and point."""
     rows = await conn.fetch(
-        """SELECT m.id, m.name, m.lat, m.lon, m.ward_code, w.name AS ward_name,
-                  m.legacy_district_name, c.active_stalls, c.qr_issued, c.qr_verified,
-                      c.transacting,
-                  c.fees_cashless, c.status
-           FROM market m JOIN market_coverage c ON c.market_id = m.id
+        f"""SELECT m.id, m.name, m.lat, m.lon, m.ward_code, w.name AS ward_name,
+                  m.legacy_district_name, {_COUNTERS_OR_NONE}
+           FROM market m LEFT JOIN market_coverage c ON c.market_id = m.id
            LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
            WHERE $1::bigint[] IS NULL OR m.id = any($1::bigint[])
            ORDER BY m.name, m.id""",
@@ -229,8 +227,8 @@ async def snapshot_series(
     rows = await conn.fetch(
         f"""WITH days AS (SELECT d::date AS day FROM generate_series($2::date, $3::date,
                  '1 day') d),
-                 ms AS (SELECT market_id FROM market_coverage
-                        WHERE $1::bigint[] IS NULL OR market_id = any($1::bigint[]))
+                 ms AS (SELECT id AS market_id FROM market
+                        WHERE $1::bigint[] IS NULL OR id = any($1::bigint[]))
             SELECT days.day, count(s.market_id) AS markets, {SUM_COUNTS},
                    count(*) FILTER (WHERE s.status = 'not_started') AS not_started,
                    count(*) FILTER (WHERE s.status = 'in_progress') AS in_progress,
@@ -270,11 +268,13 @@ async def sum_market_counters(
     """Live totals over markets (all, or these): (markets, counts, markets per status)."""
     row = await conn.fetchrow(
         f"""SELECT count(*) AS markets, {SUM_COUNTS},
-                   count(*) FILTER (WHERE status = 'not_started') AS not_started,
-                   count(*) FILTER (WHERE status = 'in_progress') AS in_progress,
-                   count(*) FILTER (WHERE status = 'cashless') AS cashless,
-                   count(*) FILTER (WHERE status = 'lapsed') AS lapsed
-            FROM market_coverage WHERE $1::bigint[] IS NULL OR market_id = any($1::bigint[])""",
+                   count(*) FILTER (WHERE coalesce(c.status, 'not_started') = 'not_started')
+                       AS not_started,
+                   count(*) FILTER (WHERE c.status = 'in_progress') AS in_progress,
+                   count(*) FILTER (WHERE c.status = 'cashless') AS cashless,
+                   count(*) FILTER (WHERE c.status = 'lapsed') AS lapsed
+            FROM market m LEFT JOIN market_coverage c ON c.market_id = m.id
+            WHERE $1::bigint[] IS NULL OR m.id = any($1::bigint[])""",
         market_ids,
     )
     return int(row["markets"]), Counts.of(row), {s: int(row[s]) for s in STATUSES}

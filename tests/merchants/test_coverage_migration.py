@@ -1,4 +1,4 @@
-"""Migration 0004 back-fills counters for stalls that existed before it, and downgrades cleanly."""
+"""Migrations 0004 and 0007 count stalls that existed before them, and downgrade cleanly."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 
 from core import db
 from coverage import counters
+from coverage.queries import reads
 from tests.conftest import TEST_KEYS
 
 
@@ -39,27 +40,22 @@ async def test_upgrade_counts_existing_stalls_and_downgrade_drops_everything(fre
             "SELECT active_stalls, status FROM market_coverage WHERE market_id = $1", market_id
         )
         assert (row["active_stalls"], row["status"]) == (3, "not_started")
-        zones = dict(
-            await conn.fetch(
-                "SELECT zone, active_stalls FROM zone_coverage WHERE market_id = $1", market_id
-            )
-        )
-        assert zones == {"A": 2, "": 1}
-        assert (
-            await conn.fetchval(
-                "SELECT sum(active_stalls) FROM coverage_rollup "
-                "WHERE kind = 'partner' AND key = 'MB'"
-            )
-            == 1
-        )
-        # Markets created after the migration get counters from the trigger.
+        zones = {z: c.active_stalls for z, c in await reads.zone_counters(conn, market_id)}
+        assert zones == {"A": 2, "": 1}  # summed from the stalls' rows (no zone table since 0007)
+        partners = await reads.partner_groups(conn, None, only_key="MB")
+        assert [(g.key, g.counts.active_stalls) for g in partners] == [("MB", 1)]
+        assert not await conn.fetchval("SELECT to_regclass('coverage_rollup') IS NOT NULL")
+        # A market created now has no counter row until its first stall, and reads as not started.
         new_id = await conn.fetchval(
             "INSERT INTO market (name, ward_code) VALUES ('Chợ Mới', '20242') RETURNING id"
         )
-        assert (
-            await conn.fetchval("SELECT status FROM market_coverage WHERE market_id = $1", new_id)
-            == "not_started"
+        fresh = await reads.market_counters(conn, new_id)
+        assert fresh is not None and (fresh.status, fresh.counts.active_stalls) == (
+            "not_started",
+            0,
         )
+        wards = {g.key: g.markets for g in await reads.area_groups(conn, "ward", None)}
+        assert wards["20242"] == 2  # both markets of the ward, the new one included
         assert (await counters.recount(conn, window_days=30)).ok
     finally:
         await conn.close()

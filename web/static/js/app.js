@@ -91,7 +91,7 @@ function drawTopbar() {
   }
   const marketBtn = m ? h("a", { href: `#/m/${m.id}`, class: "btn btn-small btn-ghost market-link" }, m.name) : null;
   shell.topbar({
-    me: ctx.me, home: "#/", extra: ctx.me ? [marketBtn, queueLink] : [], menuItems: items,
+    me: ctx.me, home: "#/", extra: ctx.me ? [marketBtn, ctx.canWork() ? queueLink : null] : [], menuItems: items,
     onSignOut: signOut,
   });
   updateQueueBadge();
@@ -234,10 +234,12 @@ window.addEventListener("choso:lang", () => { applyStatic(); drawTopbar(); route
 window.addEventListener("offline", () => toast(t("offline_hint"), "warn", 0, "net"));
 window.addEventListener("online", () => { dropToast("net"); toast(t("back_online"), "info", 4000, "net"); });
 
-// Tell the volunteer when queued records reach the server (counted over a few seconds).
+// Tell the volunteer when queued records reach the server (counted over a few seconds); a record
+// sent while the volunteer waited for it already has its own answer on screen.
 let sentCount = 0;
 let sentTimer = null;
-window.addEventListener("choso:sent", () => {
+window.addEventListener("choso:sent", (ev) => {
+  if (!ev.detail.background) return;
   sentCount += 1;
   window.clearTimeout(sentTimer);
   sentTimer = window.setTimeout(() => {

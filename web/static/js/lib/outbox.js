@@ -176,12 +176,12 @@ async function send(rec) {
   return { outcome: "failed", error: problemOf(err, res.status) };
 }
 
-/** Send one record now; resolves with the updated record. */
+/** Send one record now (the volunteer is waiting for the answer); resolves with the updated record. */
 export async function sendOne(id) {
-  return withLock(() => attempt(id, true));
+  return withLock(() => attempt(id, true, false));
 }
 
-async function attempt(id, force) {
+async function attempt(id, force, background = true) {
   const rec = await idb.get(STORE, id);
   if (!rec || rec.state !== "queued" || !mine(rec)) return rec;
   if (!force && rec.next_at > Date.now()) return rec;
@@ -208,7 +208,7 @@ async function attempt(id, force) {
   // The answer (the stall with its holder and accounts) goes to the listeners; the store keeps a receipt.
   await idb.put(STORE, out.outcome === "sent" ? receipt(rec) : rec);
   emit();
-  if (out.outcome === "sent") emit("choso:sent", { record: rec });
+  if (out.outcome === "sent") emit("choso:sent", { record: rec, background });
   if (out.outcome === "auth") emit("choso:unauthorized");
   rec.outcome = out.outcome;
   return rec;

@@ -12,6 +12,8 @@ import * as consents from "../lib/consents.js";
 import { roleName } from "../lib/shell.js";
 
 const FILTERS = ["todo", "no_account", "no_sign", "not_verified", "revisit", "all"];
+// Without stallholders' data the accounts are unknown: only what the levels tell.
+const VIEWER_FILTERS = ["all", "not_verified", "revisit"];
 const PAGE = 60;
 
 async function loadStalls(marketId) {
@@ -87,7 +89,8 @@ export async function worklistView(ctx, marketId) {
 
   const key = `choso.worklist.${marketId}`;
   const saved = JSON.parse(sessionStorage.getItem(key) || "{}");
-  let filter = FILTERS.includes(saved.filter) ? saved.filter : "todo";
+  const filters = canWork ? FILTERS : VIEWER_FILTERS;
+  let filter = filters.includes(saved.filter) ? saved.filter : filters[0];
   let query = saved.q || "";
   let shown = PAGE;
 
@@ -110,7 +113,7 @@ export async function worklistView(ctx, marketId) {
       : h("p", { class: "note note-warn", id: "viewer-note" }, t("viewer_note", { role: roleName(ctx.me.role) })),
     queueBox,
     h("h2", {}, t("worklist_title")),
-    h("div", { class: "field" }, h("label", { for: "search" }, t("search_label")), search),
+    h("div", { class: "field" }, h("label", { for: "search" }, t(canWork ? "search_label" : "search_label_code")), search),
     chips, statusLine, listBox,
     h("div", { class: "row-actions" },
       h("button", { type: "button", class: "btn", id: "reload-list", onclick: () => reload() }, t("refresh")),
@@ -142,7 +145,7 @@ export async function worklistView(ctx, marketId) {
 
   function drawChips(counts) {
     clear(chips);
-    for (const f of FILTERS) {
+    for (const f of filters) {
       const id = `filter-${f}`;
       const input = h("input", { type: "radio", name: "filter", id, value: f, checked: f === filter, class: "chip-input" });
       input.addEventListener("change", () => { filter = f; shown = PAGE; persist(); drawList(); });
@@ -205,7 +208,7 @@ export async function worklistView(ctx, marketId) {
       const rowAttrs = { class: ["stall-row", cats.has("revisit") ? "stall-revisit" : "", canWork ? "" : "stall-row-static"], dataset: { stall: s.id } };
       ul.append(h("li", {}, h(canWork ? "a" : "div", canWork ? { href: `#/s/${s.id}`, ...rowAttrs } : rowAttrs,
         h("span", { class: "code" }, s.stall_code),
-        h("span", { class: "who" }, h("span", { class: "name" }, s.holder_name || "—"), h("span", { class: "sub" }, sub)),
+        h("span", { class: "who" }, canWork ? h("span", { class: "name" }, s.holder_name || "—") : null, h("span", { class: "sub" }, sub)),
         h("span", { class: "badges" }, badges))));
     }
     listBox.append(ul);

@@ -178,7 +178,13 @@ function route() {
   return routing;
 }
 
+// A stall's full record (phone, account numbers) is kept for offline use for a few days at most;
+// market stall lists stay until sign-out, which removes everything (lib/wipe.js).
+const KEEP_STALL_MS = 3 * 24 * 3600 * 1000;
+
 async function start(message) {
+  api.cache.prune("stall.", KEEP_STALL_MS);
+  api.cache.prune("consents.", KEEP_STALL_MS);
   drawTopbar();
   ctx.me = await shell.ensureUser(main, { message });
   drawTopbar();

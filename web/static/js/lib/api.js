@@ -180,6 +180,16 @@ export const cache = {
     try { localStorage.setItem(`choso.cache.${key}`, JSON.stringify({ at: Date.now(), value })); } catch { /* full */ }
   },
   value(key) { const hit = this.get(key); return hit ? hit.value : null; },
+  /** Drop entries under a key prefix saved longer ago than maxAgeMs. */
+  prune(prefix, maxAgeMs) {
+    const now = Date.now();
+    for (let i = localStorage.length - 1; i >= 0; i -= 1) {
+      const k = localStorage.key(i);
+      if (!k || !k.startsWith(`choso.cache.${prefix}`)) continue;
+      const hit = this.get(k.slice("choso.cache.".length));
+      if (!hit || !(now - hit.at <= maxAgeMs)) localStorage.removeItem(k);
+    }
+  },
   clearAll() {
     for (let i = localStorage.length - 1; i >= 0; i -= 1) {
       const k = localStorage.key(i);

@@ -301,3 +301,47 @@ async def sign_in(page, username: str = "volunteer", path: str = "/") -> None:
     await page.fill("#password", TEST_PASSWORD)
     await page.click("#signin-button")
     await page.wait_for_selector("#username", state="detached")
+
+
+# Everything the app can leave on the device, as one JSON text: IndexedDB (every database and
+# store), localStorage, sessionStorage and every Cache Storage entry with its body.
+DEVICE_STORAGE_JS = """async () => {
+  const out = { local: { ...localStorage }, session: { ...sessionStorage }, idb: {}, caches: [] };
+  const names = indexedDB.databases ? (await indexedDB.databases()).map((d) => d.name) : ["choso"];
+  for (const name of names) {
+    const db = await new Promise((ok, bad) => {
+      const r = indexedDB.open(name);
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => bad(r.error);
+    });
+    for (const store of Array.from(db.objectStoreNames)) {
+      out.idb[`${name}/${store}`] = await new Promise((ok, bad) => {
+        const r = db.transaction(store).objectStore(store).getAll();
+        r.onsuccess = () => ok(r.result);
+        r.onerror = () => bad(r.error);
+      });
+    }
+    db.close();
+  }
+  if (self.caches) {
+    for (const key of await caches.keys()) {
+      const cache = await caches.open(key);
+      for (const req of await cache.keys()) {
+        const res = await cache.match(req);
+        out.caches.push([req.url, res ? await res.text() : ""]);
+      }
+    }
+  }
+  return JSON.stringify(out);
+}"""
+
+
+async def device_storage(page) -> dict:
+    """What the app keeps on the device (see DEVICE_STORAGE_JS), parsed."""
+    return json.loads(await page.evaluate(DEVICE_STORAGE_JS))
+
+
+async def open_menu_and_sign_out(page) -> None:
+    """Tap the account menu, then "Đăng xuất"."""
+    await page.click("#topbar details.menu > summary")
+    await page.click("#topbar .menu-body button:has-text('Đăng xuất')")

@@ -65,3 +65,31 @@ async def test_manager_screens_have_no_serious_violations(new_page, live_server)
     await page.goto(href)
     await page.wait_for_selector(".level-rows")
     assert await serious(page) == [], "market"
+
+
+async def test_consent_and_sign_out_screens_have_no_serious_violations(new_page) -> None:
+    from tests.web.conftest import open_menu_and_sign_out
+
+    page = await new_page(viewport=PHONE)
+    await sign_in(page)
+    await page.click("#register-new")
+    await page.fill("#f-stall_code", "X-2")
+    await page.fill("#f-name", "Phan Thị Bình")
+    await page.fill("#f-bank", "agri")
+    await page.keyboard.press("Enter")
+    await page.fill("#f-acct", "1234567892")
+    await page.check("#f-purpose-registration")
+    await page.click("#save-stall")
+    await page.wait_for_selector("#consent-card")
+    await page.click("#consent-add")
+    await page.wait_for_selector("#consent-form:visible")
+    assert await serious(page) == [], "stall with consent to complete"
+    await page.context.set_offline(True)
+    await page.goto("/#/")
+    await page.click("#register-new")
+    await page.fill("#f-stall_code", "X-3")
+    await open_menu_and_sign_out(page)
+    await page.wait_for_selector("#sign-out-dialog")
+    assert await serious(page) == [], "sign-out warning"
+    await page.click("#sign-out-dialog-cancel")
+    await page.context.set_offline(False)

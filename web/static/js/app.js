@@ -1,7 +1,7 @@
 // The volunteer app (/): sign in, pick a market, work through its stalls, register, print, verify.
 // Hash routes keep it one page, so it keeps working from the service worker's cache when offline.
 
-import { h, toast, dropToast } from "./lib/dom.js";
+import { h, mount, toast, dropToast } from "./lib/dom.js";
 import { t, applyStatic, setNotice, noticeVersion } from "./lib/i18n.js";
 import * as api from "./lib/api.js";
 import * as outbox from "./lib/outbox.js";
@@ -12,6 +12,9 @@ import { registerView } from "./views/register.js";
 import { stallView, editView, accountView } from "./views/stall.js";
 import { verifyView } from "./views/verify.js";
 import { outboxView } from "./views/outbox.js";
+import { confirmDialog } from "./lib/dialog.js";
+import { wipeDevice, draftCount } from "./lib/wipe.js";
+import * as consents from "./lib/consents.js";
 
 const main = document.getElementById("main");
 
@@ -22,6 +25,8 @@ const ctx = {
   banks: [],
   partners: [],
   cleanup: null,
+  /** Whether the signed-in role works with stallholders' data (register, edit, print, verify). */
+  canWork() { return shell.canWork(ctx.me); },
   go(hash) { if (window.location.hash === hash) route(); else window.location.hash = hash; },
   marketKey() { return `choso.market.${ctx.me ? ctx.me.username : ""}`; },
   currentMarketId() { return Number(localStorage.getItem(ctx.marketKey())) || null; },
@@ -86,36 +91,53 @@ function drawTopbar() {
   }
   const marketBtn = m ? h("a", { href: `#/m/${m.id}`, class: "btn btn-small btn-ghost market-link" }, m.name) : null;
   shell.topbar({
-    me: ctx.me, home: "#/", extra: ctx.me ? [marketBtn, queueLink] : [], menuItems: items,
+    me: ctx.me, home: "#/", extra: ctx.me ? [marketBtn, ctx.canWork() ? queueLink : null] : [], menuItems: items,
     onSignOut: signOut,
   });
   updateQueueBadge();
 }
 
+/**
+ * Sign out and leave no personal data on the device (lib/wipe.js). Unsent records and drafts would
+ * be lost with it, so the volunteer is told first and may stay.
+ */
 async function signOut() {
-  const c = outbox.counts(await outbox.list());
-  if (c.pending + c.failed > 0 && !window.confirm(t("sign_out_unsent", { n: c.pending + c.failed }))) return;
-  for (let i = localStorage.length - 1; i >= 0; i -= 1) {
-    const k = localStorage.key(i);
-    if (k && k.startsWith(`choso.draft.${ctx.me.username}.`)) localStorage.removeItem(k);
+  let unsent = 0;
+  try { unsent = await outbox.unsentOnDevice(); } catch { unsent = 0; }
+  const drafts = draftCount();
+  if (unsent + drafts > 0) {
+    const menu = document.querySelector("#topbar details.menu");
+    if (menu) menu.open = false;
+    const ok = await confirmDialog({
+      id: "sign-out-dialog",
+      title: t("sign_out_title"),
+      lines: [unsent ? t("sign_out_unsent", { n: unsent }) : "", drafts ? t("sign_out_drafts", { n: drafts }) : "", t("sign_out_wipe_note")],
+      ok: t("sign_out_confirm"),
+      cancel: t("sign_out_stay"),
+    });
+    if (!ok) return;
   }
+  if (ctx.cleanup) { try { ctx.cleanup(); } catch { /* view already gone */ } ctx.cleanup = null; }
   await api.signOut();
-  api.cache.clearAll();
+  await wipeDevice();
   ctx.me = null;
   ctx.markets = [];
+  mount(main);
   window.location.hash = "#/";
   await start();
 }
 
+// Routes marked `work` show stallholders' data or change it: only roles that work with it get them.
+const work = (fn) => Object.assign(fn, { work: true });
 const routes = [
   [/^#?\/?$/, home],
   [/^#\/markets$/, () => marketsView(ctx)],
   [/^#\/m\/(\d+)$/, (m) => worklistView(ctx, Number(m[1]))],
-  [/^#\/m\/(\d+)\/new(?:\/([\w-]+))?$/, (m) => registerView(ctx, Number(m[1]), m[2] || null)],
-  [/^#\/s\/(\d+)(?:\?(.*))?$/, (m) => stallView(ctx, Number(m[1]), new URLSearchParams(m[2] || ""))],
-  [/^#\/s\/(\d+)\/edit$/, (m) => editView(ctx, Number(m[1]))],
-  [/^#\/s\/(\d+)\/account$/, (m) => accountView(ctx, Number(m[1]))],
-  [/^#\/s\/(\d+)\/verify$/, (m) => verifyView(ctx, Number(m[1]))],
+  [/^#\/m\/(\d+)\/new(?:\/([\w-]+))?$/, work((m) => registerView(ctx, Number(m[1]), m[2] || null))],
+  [/^#\/s\/(\d+)(?:\?(.*))?$/, work((m) => stallView(ctx, Number(m[1]), new URLSearchParams(m[2] || "")))],
+  [/^#\/s\/(\d+)\/edit$/, work((m) => editView(ctx, Number(m[1])))],
+  [/^#\/s\/(\d+)\/account$/, work((m) => accountView(ctx, Number(m[1])))],
+  [/^#\/s\/(\d+)\/verify$/, work((m) => verifyView(ctx, Number(m[1])))],
   [/^#\/outbox$/, () => outboxView(ctx)],
 ];
 
@@ -137,7 +159,12 @@ function route() {
       const m = hash.match(re);
       if (!m) continue;
       try {
-        await fn(m);
+        if (fn.work && !ctx.canWork()) {
+          const id = ctx.currentMarketId();
+          shell.notAllowed(main, ctx.me, id ? `#/m/${id}` : "#/markets");
+        } else {
+          await fn(m);
+        }
       } catch (err) {
         shell.showError(main, err, () => route());
       }
@@ -151,7 +178,13 @@ function route() {
   return routing;
 }
 
+// A stall's full record (phone, account numbers) is kept for offline use for a few days at most;
+// market stall lists stay until sign-out, which removes everything (lib/wipe.js).
+const KEEP_STALL_MS = 3 * 24 * 3600 * 1000;
+
 async function start(message) {
+  api.cache.prune("stall.", KEEP_STALL_MS);
+  api.cache.prune("consents.", KEEP_STALL_MS);
   drawTopbar();
   ctx.me = await shell.ensureUser(main, { message });
   drawTopbar();
@@ -162,11 +195,17 @@ async function start(message) {
   await route();
 }
 
-// A registration that reached the server joins the cached stall list at once.
+// A registration that reached the server joins the cached stall list at once, with what its
+// consent says about the sign; recorded consent updates that.
 window.addEventListener("choso:sent", (ev) => {
   const rec = ev.detail.record;
+  if (rec.kind === "consent" && rec.body && (rec.body.purposes || []).includes(consents.SIGN)) {
+    consents.remember(rec.market_id, rec.stall_id, "granted");
+  }
   if (rec.kind !== "register" || !rec.result || !rec.result.stall) return;
   const st = rec.result.stall;
+  const purposes = (rec.body && rec.body.consent && rec.body.consent.purposes) || [];
+  consents.remember(rec.market_id, st.id, purposes.includes(consents.SIGN) ? "granted" : "missing");
   const key = `stalls.${rec.market_id}`;
   const list = api.cache.value(key);
   if (!Array.isArray(list) || list.some((s) => s.id === st.id)) return;
@@ -201,10 +240,12 @@ window.addEventListener("choso:lang", () => { applyStatic(); drawTopbar(); route
 window.addEventListener("offline", () => toast(t("offline_hint"), "warn", 0, "net"));
 window.addEventListener("online", () => { dropToast("net"); toast(t("back_online"), "info", 4000, "net"); });
 
-// Tell the volunteer when queued records reach the server (counted over a few seconds).
+// Tell the volunteer when queued records reach the server (counted over a few seconds); a record
+// sent while the volunteer waited for it already has its own answer on screen.
 let sentCount = 0;
 let sentTimer = null;
-window.addEventListener("choso:sent", () => {
+window.addEventListener("choso:sent", (ev) => {
+  if (!ev.detail.background) return;
   sentCount += 1;
   window.clearTimeout(sentTimer);
   sentTimer = window.setTimeout(() => {

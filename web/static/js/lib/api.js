@@ -102,8 +102,12 @@ export async function loadMe() {
   return me;
 }
 
+/** End the session on the server (when it can be reached within a few seconds) and forget it here. */
 export async function signOut() {
-  try { await request("/api/auth/logout", { method: "POST" }); } catch { /* offline: forget locally */ }
+  const stop = new AbortController();
+  const timer = window.setTimeout(() => stop.abort(), 5000);
+  try { await request("/api/auth/logout", { method: "POST", signal: stop.signal }); } catch { /* offline: forget locally */ }
+  window.clearTimeout(timer);
   forget();
 }
 
@@ -113,8 +117,18 @@ export async function blobUrl(path) {
   if (!res.ok) throw await toError(res);
   const blob = await res.blob();
   const url = URL.createObjectURL(blob);
-  window.setTimeout(() => URL.revokeObjectURL(url), 10 * 60 * 1000);
+  objectUrls.add(url);
+  window.setTimeout(() => { URL.revokeObjectURL(url); objectUrls.delete(url); }, 10 * 60 * 1000);
   return { url, type: blob.type, size: blob.size };
+}
+
+// Files fetched with auth (QR images, sign PDFs) live as object URLs until revoked.
+const objectUrls = new Set();
+
+/** Revoke every object URL made here (sign-out: a sign PDF names the stallholder). */
+export function revokeObjectUrls() {
+  for (const url of objectUrls) URL.revokeObjectURL(url);
+  objectUrls.clear();
 }
 
 /**
@@ -166,6 +180,16 @@ export const cache = {
     try { localStorage.setItem(`choso.cache.${key}`, JSON.stringify({ at: Date.now(), value })); } catch { /* full */ }
   },
   value(key) { const hit = this.get(key); return hit ? hit.value : null; },
+  /** Drop entries under a key prefix saved longer ago than maxAgeMs. */
+  prune(prefix, maxAgeMs) {
+    const now = Date.now();
+    for (let i = localStorage.length - 1; i >= 0; i -= 1) {
+      const k = localStorage.key(i);
+      if (!k || !k.startsWith(`choso.cache.${prefix}`)) continue;
+      const hit = this.get(k.slice("choso.cache.".length));
+      if (!hit || !(now - hit.at <= maxAgeMs)) localStorage.removeItem(k);
+    }
+  },
   clearAll() {
     for (let i = localStorage.length - 1; i >= 0; i -= 1) {
       const k = localStorage.key(i);

@@ -1,4 +1,5 @@
-// A searchable bank picker (ARIA combobox): by name, short name, code or BIN, ignoring diacritics.
+// A searchable bank picker (ARIA combobox): by name, short name, code or the 6-digit number, ignoring
+// diacritics. Volunteers see banks by name; the 6-digit number (the BIN) is never shown as jargon.
 
 import { h, clear } from "./dom.js";
 import { t } from "./i18n.js";
@@ -7,8 +8,41 @@ import { fold } from "./text.js";
 export const POPULAR = ["970422", "970436", "970415", "970418", "970405", "970407", "971025", "971005"];
 const MAX = 8;
 
+/**
+ * One row per institution. Rows with the same BIN are the same bank. The directory also lists a
+ * few institutions under two BINs because its sources disagree (CIMB 422589 and 970459, Mirae
+ * Asset 977777 and 970468 share a `code`): the list shows such a bank once, under the number
+ * VietQR routes on, which is the one outside the card-BIN range 9704xx; the other number still
+ * names the bank when it is typed or scanned.
+ */
+export function pickerRows(banks) {
+  const byBin = new Map();
+  for (const b of banks || []) if (b && b.bin && !byBin.has(b.bin)) byBin.set(b.bin, b);
+  const byCode = new Map();
+  for (const b of byBin.values()) {
+    const key = b.code ? `code:${String(b.code).toUpperCase()}` : `bin:${b.bin}`;
+    const kept = byCode.get(key);
+    if (!kept || (kept.bin.startsWith("9704") && !b.bin.startsWith("9704"))) byCode.set(key, b);
+  }
+  const kept = new Set(byCode.values());
+  return [...byBin.values()].filter((b) => kept.has(b));
+}
+
+/** A bank as volunteers know it: its short name and full name; a bare number only when unknown. */
+export function bankLabel(bank) {
+  if (!bank) return "";
+  if (!bank.name || bank.unknown) return t("bank_by_code", { code: bank.bin });
+  return bank.short_name && bank.short_name !== bank.name ? `${bank.short_name} — ${bank.name}` : bank.name;
+}
+
+/** The short name of the bank with this BIN, from a list of banks (a plain description when unknown). */
+export function bankShort(banks, bin) {
+  const b = (banks || []).find((x) => x.bin === bin);
+  return b ? b.short_name || b.name : t("bank_by_code", { code: bin });
+}
+
 function index(banks) {
-  return banks.map((b) => ({ bank: b, bin: b.bin, code: fold(b.code), short: fold(b.short_name), name: fold(b.name) }));
+  return pickerRows(banks).map((b) => ({ bank: b, bin: b.bin, code: fold(b.code), short: fold(b.short_name), name: fold(b.name) }));
 }
 
 export function search(rows, query) {
@@ -53,9 +87,7 @@ export function bankPicker({ id, banks = [], onChange = () => {} }) {
   const searchBox = h("div", { class: "bank-search" }, input, list, empty, popular);
   const el = h("div", { class: "bankpicker" }, chosenBox, searchBox);
 
-  function label(b) {
-    return b ? `${b.short_name} — ${b.name} · ${b.bin}` : "";
-  }
+  const label = bankLabel;
 
   function drawPopular() {
     clear(popular);
@@ -87,17 +119,20 @@ export function bankPicker({ id, banks = [], onChange = () => {} }) {
     const q = input.value.trim();
     let found = search(rows, q).slice(0, MAX);
     const digits = q.replace(/\s/g, "");
+    // A number typed in full names its bank even when the list shows that bank under another number.
+    const exact = /^\d{6}$/.test(digits) ? byBin.get(digits) : null;
+    if (exact && !found.some((b) => b.bin === digits)) found = [exact, ...found.filter((b) => b.code !== exact.code)].slice(0, MAX);
     const manual = /^\d{6}$/.test(digits) && !found.some((b) => b.bin === digits);
     clear(list);
     options = found.map((b, i) => {
       const li = h("li", { id: `${id}-opt-${i}`, role: "option", "aria-selected": "false", class: "option" },
-        h("strong", {}, b.short_name), " ", h("span", { class: "muted" }, `${b.name} · ${b.bin}`));
+        h("strong", {}, b.short_name), " ", h("span", { class: "muted" }, b.name));
       li.addEventListener("click", () => choose(b));
       return li;
     });
     if (manual) {
       const li = h("li", { id: `${id}-opt-bin`, role: "option", "aria-selected": "false", class: "option" }, t("bank_use_bin", { bin: digits }));
-      li.addEventListener("click", () => choose({ bin: digits, short_name: digits, name: "BIN", code: "" }));
+      li.addEventListener("click", () => choose({ bin: digits, short_name: "", name: "", code: "", unknown: true }));
       options.push(li);
     }
     list.append(...options);
@@ -145,7 +180,7 @@ export function bankPicker({ id, banks = [], onChange = () => {} }) {
     get: () => chosen,
     set(bin) {
       if (!bin) { chosen = null; chosenBox.hidden = true; searchBox.hidden = false; return; }
-      choose(byBin.get(bin) || { bin, short_name: bin, name: "BIN", code: "" }, { silent: true });
+      choose(byBin.get(bin) || { bin, short_name: "", name: "", code: "", unknown: true }, { silent: true });
     },
     setBanks(list2) {
       rows = index(list2);

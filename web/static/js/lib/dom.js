@@ -65,19 +65,18 @@ export function announce(message) {
 }
 
 /**
- * A short-lived message at the top of the page. kind: info | ok | warn | error.
- * A message with the same `key` replaces the earlier one; at most two messages show at once.
+ * A message at the top of the page. kind: info | ok | warn | error. There is one banner slot: a new
+ * message replaces whatever banner shows (volunteers found a pile of old banners confusing), and
+ * every banner can be closed. ms = 0 keeps it until it is closed or replaced. `key` names the
+ * message for dropToast().
  */
-export function toast(message, kind = "info", ms = 6000, key = null) {
+export function toast(message, kind = "info", ms = 6000, key = null, action = null) {
   const area = document.getElementById("banners");
   if (!area) return null;
-  const existing = Array.from(area.querySelectorAll(".banner[data-toast]"));
-  for (const b of existing) if ((key && b.dataset.toast === key) || b.querySelector(".banner-text").textContent === message) b.remove();
-  const left = Array.from(area.querySelectorAll(".banner[data-toast]"));
-  while (left.length >= 2) left.shift().remove();
+  for (const old of area.querySelectorAll(".banner")) old.remove();
   const close = h("button", { type: "button", class: "banner-close", "aria-label": t("close"), title: t("close") }, "×");
   const banner = h("div", { class: `banner banner-${kind}`, role: kind === "error" ? "alert" : "status", dataset: { toast: key || "any" } },
-    h("span", { class: "banner-text" }, message), close);
+    h("span", { class: "banner-text" }, message), action, close);
   close.addEventListener("click", () => banner.remove());
   area.append(banner);
   if (ms) window.setTimeout(() => banner.remove(), ms);

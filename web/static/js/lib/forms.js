@@ -16,7 +16,12 @@ export function field({ id, label, hint, control, optional = false, required = f
     h("p", { class: "field-error", id: `${id}-error`, hidden: true }));
 }
 
-export function setError(id, message, extra = null) {
+/**
+ * Show an error under a field. `local` errors were found on the device (their code is kept, so
+ * refreshErrors can ask again); other errors came from the server, and `value` is the value it
+ * refused, so the error clears once the field holds something else.
+ */
+export function setError(id, message, extra = null, { local = false, code = "", value } = {}) {
   const line = document.getElementById(`${id}-error`);
   const wrap = document.getElementById(`${id}-field`) || (line && line.parentElement);
   const control = document.getElementById(id);
@@ -24,16 +29,54 @@ export function setError(id, message, extra = null) {
   line.textContent = message;
   if (extra) line.append(" ", extra);
   line.hidden = false;
+  line.dataset.local = local ? "1" : "";
+  line.dataset.code = code || "";
+  if (value !== undefined) line.dataset.value = JSON.stringify(value);
+  else delete line.dataset.value;
   if (wrap) wrap.classList.add("has-error");
   if (control && control.setAttribute) control.setAttribute("aria-invalid", "true");
   return true;
 }
 
+/** Hide one field's error. */
+export function clearError(id) {
+  const line = document.getElementById(`${id}-error`);
+  const wrap = document.getElementById(`${id}-field`) || (line && line.parentElement);
+  const control = document.getElementById(id);
+  if (line) { line.hidden = true; line.textContent = ""; delete line.dataset.value; }
+  if (wrap) wrap.classList.remove("has-error");
+  if (control && control.removeAttribute) control.removeAttribute("aria-invalid");
+}
+
 export function clearErrors(root) {
-  for (const line of root.querySelectorAll(".field-error")) { line.hidden = true; line.textContent = ""; }
+  for (const line of root.querySelectorAll(".field-error")) { line.hidden = true; line.textContent = ""; delete line.dataset.value; }
   for (const wrap of root.querySelectorAll(".has-error")) wrap.classList.remove("has-error");
   for (const c of root.querySelectorAll("[aria-invalid]")) c.removeAttribute("aria-invalid");
   for (const e of root.querySelectorAll(".form-error")) e.textContent = "";
+}
+
+/**
+ * Take errors away as soon as the field is put right (volunteers kept "fixing" fields whose red
+ * line stayed). `check(id)` is the device's own verdict on a field (an error code or null);
+ * `valueOf(id)` its current value, compared with the value the server refused. Returns how many
+ * field errors still show.
+ */
+export function refreshErrors(root, { check = () => null, valueOf = () => undefined } = {}) {
+  let left = 0;
+  for (const line of root.querySelectorAll(".field-error")) {
+    if (line.hidden) continue;
+    const id = line.id.replace(/-error$/, "");
+    if (line.dataset.local === "1") {
+      const code = check(id);
+      if (!code) { clearError(id); continue; }
+      if (code !== line.dataset.code) setError(id, errorText(code), null, { local: true, code });
+    } else if (line.dataset.value !== undefined && JSON.stringify(valueOf(id)) !== line.dataset.value) {
+      clearError(id);
+      continue;
+    }
+    left += 1;
+  }
+  return left;
 }
 
 /** "payment_accounts.0.bin" -> "payment_accounts.*.bin" */
@@ -42,9 +85,10 @@ const pattern = (path) => String(path || "").replace(/\.\d+(?=\.|$)/g, ".*");
 /**
  * Show an API problem next to the fields it names. fieldMap: {"holder.phone": "f-phone", ...}
  * (keys may use * for list indexes; a key matches the path or any longer path under it).
- * Returns the ids that got an error; anything unplaced goes to the form-level line.
+ * Returns the ids that got an error; anything unplaced goes to the form-level line. With `valueOf`
+ * each error remembers the refused value, so refreshErrors clears it once the field changes.
  */
-export function showProblem(formLevel, problem, fieldMap, extras = {}, codeMap = {}) {
+export function showProblem(formLevel, problem, fieldMap, extras = {}, codeMap = {}, valueOf = null) {
   const items = problem.errors && problem.errors.length ? problem.errors : [{ field: problem.field, code: problem.code }];
   const placed = [];
   const unplaced = [];
@@ -56,7 +100,8 @@ export function showProblem(formLevel, problem, fieldMap, extras = {}, codeMap =
     for (const [key, target] of id ? [] : Object.entries(fieldMap)) {
       if (p === key || p.startsWith(`${key}.`)) { id = target; break; }
     }
-    if (id && !placed.includes(id) && setError(id, msg, extras[code] || null)) placed.push(id);
+    const refused = valueOf && id ? { value: valueOf(id) } : {};
+    if (id && !placed.includes(id) && setError(id, msg, extras[code] || null, refused)) placed.push(id);
     else if (!id) unplaced.push(msg);
   }
   if (formLevel) formLevel.textContent = unplaced.join(" ");

@@ -71,5 +71,13 @@ export async function del(store, key) {
   }
 }
 
+/** Empty every store (sign-out): nothing a volunteer typed stays on the device. */
+export async function clearAll() {
+  for (const store of ["outbox", "kv"]) {
+    try { await tx(store, "readwrite", (os) => os.clear()); } catch { /* no IndexedDB: the fallback below */ }
+    localStorage.removeItem(`choso.idb.${store}`);
+  }
+}
+
 export async function kvGet(k) { const row = await get("kv", k); return row ? row.v : undefined; }
 export async function kvSet(k, v) { return put("kv", { k, v }); }

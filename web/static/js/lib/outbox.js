@@ -4,6 +4,10 @@
 //
 // States: queued (waiting) -> sending -> sent | failed (the server refused it: the reason is kept and
 // the record can be edited) ; network errors and 5xx put it back to queued with a growing delay.
+//
+// Personal data stays only as long as it is needed: once the server has a record, what is kept is a
+// receipt (kind, stall code, stall id, times) without the body (name, phone, account number, any
+// CCCD); signing out empties the store altogether (wipe()).
 
 import * as idb from "./idb.js";
 import { cachedMe, request, toError, token, NetworkError } from "./api.js";
@@ -48,13 +52,13 @@ export function counts(rows) {
   return c;
 }
 
-/** Queue something to send. kind: register | patch | account | delivered. */
+/** Queue something to send. kind: register | patch | account | delivered | consent. */
 export async function add(kind, fields) {
   const me = cachedMe();
   const now = Date.now();
   const rec = {
     id: uuid(), key: uuid(), kind, user: me ? me.username : null,
-    market_id: fields.market_id ?? null, stall_id: fields.stall_id ?? null,
+    market_id: fields.market_id ?? null, stall_id: fields.stall_id ?? null, holder_id: fields.holder_id ?? null,
     body: fields.body ?? null, if_match: fields.if_match ?? null, label: fields.label || "",
     state: "queued", attempts: 0, next_at: 0, created_at: now, updated_at: now,
     error: null, last_error: null, result: null,
@@ -107,6 +111,13 @@ function samePhone(a, b) {
   return da === db;
 }
 
+/** What is kept of a record the server acknowledged: enough to list it, no personal data. */
+export function receipt(rec) {
+  const code = rec.kind === "register" ? (rec.body && rec.body.stall_code) || "" : rec.label;
+  const result = rec.result ? { stall_id: rec.result.stall_id ?? null, version: rec.result.version ?? null } : null;
+  return { ...rec, body: null, label: String(code || "").split(" · ")[0], result };
+}
+
 async function patchAlreadyApplied(rec) {
   const res = await request(`/api/stalls/${rec.stall_id}`);
   if (!res.ok) return false;
@@ -134,6 +145,9 @@ async function send(rec) {
       });
     } else if (rec.kind === "account") {
       res = await request(`/api/stalls/${rec.stall_id}/payment-accounts`, { method: "POST", json: rec.body, headers: idem });
+    } else if (rec.kind === "consent") {
+      // Granting a purpose already granted changes nothing, so a resend is harmless.
+      res = await request(`/api/stallholders/${rec.holder_id}/consents`, { method: "POST", json: rec.body, headers: idem });
     } else if (rec.kind === "delivered") {
       res = await request(`/api/stalls/${rec.stall_id}/sign-delivered`, { method: "POST", json: rec.body || {}, headers: idem });
     } else {
@@ -162,12 +176,12 @@ async function send(rec) {
   return { outcome: "failed", error: problemOf(err, res.status) };
 }
 
-/** Send one record now; resolves with the updated record. */
+/** Send one record now (the volunteer is waiting for the answer); resolves with the updated record. */
 export async function sendOne(id) {
-  return withLock(() => attempt(id, true));
+  return withLock(() => attempt(id, true, false));
 }
 
-async function attempt(id, force) {
+async function attempt(id, force, background = true) {
   const rec = await idb.get(STORE, id);
   if (!rec || rec.state !== "queued" || !mine(rec)) return rec;
   if (!force && rec.next_at > Date.now()) return rec;
@@ -191,9 +205,10 @@ async function attempt(id, force) {
     rec.attempts += 1;
     Object.assign(rec, { state: "queued", next_at: out.outcome === "auth" ? 0 : now + backoff(rec.attempts), last_error: out.error });
   }
-  await idb.put(STORE, rec);
+  // The answer (the stall with its holder and accounts) goes to the listeners; the store keeps a receipt.
+  await idb.put(STORE, out.outcome === "sent" ? receipt(rec) : rec);
   emit();
-  if (out.outcome === "sent") emit("choso:sent", { record: rec });
+  if (out.outcome === "sent") emit("choso:sent", { record: rec, background });
   if (out.outcome === "auth") emit("choso:unauthorized");
   rec.outcome = out.outcome;
   return rec;
@@ -233,8 +248,22 @@ async function recover() {
       await idb.put(STORE, rec);
     } else if (rec.state === "sent" && now - (rec.sent_at || rec.updated_at) > KEEP_SENT_MS) {
       await idb.del(STORE, rec.id);
+    } else if (rec.state === "sent" && (rec.body || (rec.result && rec.result.stall))) {
+      // Kept in full by an earlier version of the app.
+      await idb.put(STORE, receipt(rec));
     }
   }
+}
+
+/** Records on this device not yet accepted by the server, whoever made them. */
+export async function unsentOnDevice() {
+  return (await idb.all(STORE)).filter((r) => r.state !== "sent").length;
+}
+
+/** Remove every record, sent or not, of every user (sign-out). */
+export async function wipe() {
+  await idb.clearAll();
+  emit();
 }
 
 export async function clearSent() {

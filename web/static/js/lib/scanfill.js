@@ -31,7 +31,7 @@ export function scanFill({ id, onRead }) {
       }
       const found = ((await res.json()).results || []).map((r) => r.decoded || {}).find((d) => d.valid && d.bin && d.account);
       if (!found) { status.textContent = t("scan_not_vietqr"); return; }
-      const bank = found.bank ? found.bank.short_name : found.bin;
+      const bank = found.bank ? found.bank.short_name : t("bank_by_code", { code: found.bin });
       status.textContent = t("scan_read", { bank, account: found.account });
       onRead({
         bin: found.bin, account_number: found.account, reference: found.reference || "",

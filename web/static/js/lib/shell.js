@@ -1,7 +1,7 @@
 // What every page shares: the top bar, sign-in, language switch, network state, the service worker.
 
 import { h, mount, toast, announce } from "./dom.js";
-import { t, setLang, currentLang, applyStatic } from "./i18n.js";
+import { t, setLang, currentLang, applyStatic, describeError } from "./i18n.js";
 import * as api from "./api.js";
 
 const ROLE = {
@@ -138,8 +138,7 @@ export function registerServiceWorker() {
       next.addEventListener("statechange", () => {
         if (next.state === "installed" && navigator.serviceWorker.controller) {
           const btn = h("button", { type: "button", class: "btn btn-small", onclick: () => window.location.reload() }, t("reload"));
-          const area = document.getElementById("banners");
-          if (area) area.append(h("div", { class: "banner banner-info", role: "status" }, h("span", { class: "banner-text" }, t("update_ready")), btn));
+          toast(t("update_ready"), "info", 0, "update", btn);
         }
       });
     });
@@ -151,8 +150,20 @@ export function init() {
   registerServiceWorker();
 }
 
+/** Roles that work with stallholders' data: register, edit, print, verify (the API's WRITE_ROLES). */
+export const FIELD_ROLES = ["admin", "manager", "volunteer"];
+export const canWork = (me) => !!me && FIELD_ROLES.includes(me.role);
+
+/** What a role that only reads figures sees instead of a form it cannot use. */
+export function notAllowed(main, me, back) {
+  mount(main, h("div", { class: "card", id: "not-allowed" },
+    h("h1", {}, t("not_allowed_title")),
+    h("p", {}, t("not_allowed_text", { role: roleName(me && me.role) })),
+    back ? h("a", { href: back, class: "btn" }, "← ", t("back")) : null));
+}
+
 export function showError(main, err, retry) {
-  const reason = err instanceof api.NetworkError ? t("need_network") : (err && err.message) || "";
+  const reason = describeError(err);
   mount(main, h("div", { class: "card" },
     h("p", { class: "form-error", role: "alert" }, t("load_failed", { reason })),
     retry ? h("button", { type: "button", class: "btn", onclick: retry }, t("retry")) : null));

@@ -21,6 +21,14 @@ export function accountName(text) {
     .slice(0, 50);
 }
 
+/**
+ * The key the server keeps a stall code unique under (merchants.service.code_keys after
+ * core.text.normalize): NFC, trimmed, inner whitespace collapsed, upper case; "a-12 " is "A-12".
+ */
+export function codeKey(code) {
+  return String(code ?? "").normalize("NFC").replace(/\s+/g, " ").trim().toUpperCase();
+}
+
 /** Sort key that puts A-2 before A-12. */
 export function naturalKey(code) {
   return String(code ?? "").toUpperCase().replace(/\d+/g, (d) => d.padStart(8, "0"));

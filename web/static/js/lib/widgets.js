@@ -1,7 +1,7 @@
 // Pieces shared by the manager pages: status badges, progress toward the rule, downloads.
 
 import { h, toast, progressBar } from "./dom.js";
-import { t, pct } from "./i18n.js";
+import { t, pct, describeError } from "./i18n.js";
 import * as api from "./api.js";
 import { levelShare, ruleVersion, statusLabel, statusClass, levelLabel } from "./coverage.js";
 
@@ -32,7 +32,7 @@ export async function download(path, filename) {
   try {
     await api.downloadFile(path, filename);
   } catch (err) {
-    toast(api.routeMissing(err) ? t("not_available_yet") : err.message, "error");
+    toast(describeError(err), "error");
   }
 }
 
@@ -41,7 +41,7 @@ export async function openReport(marketId, name) {
   try {
     await api.openFile(`/api/markets/${marketId}/report.pdf`, `bao-cao-${name || marketId}.pdf`);
   } catch (err) {
-    toast(api.routeMissing(err) ? t("not_available_yet") : err.message, "error");
+    toast(describeError(err), "error");
   }
 }
 

@@ -5,9 +5,9 @@ import { h, mount, toast, debounce, announce } from "../lib/dom.js";
 import { t, noticeText, noticeVersion, errorText } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
-import { accountName, looksLikePhone } from "../lib/text.js";
+import { accountName, looksLikePhone, codeKey } from "../lib/text.js";
 import { bankPicker } from "../lib/bankpicker.js";
-import { field, setError, clearErrors, showProblem, focusFirstError } from "../lib/forms.js";
+import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError } from "../lib/forms.js";
 import { settings } from "../lib/shell.js";
 import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
 
@@ -104,6 +104,25 @@ export function validate(st) {
   return out;
 }
 
+/** Each field's value in the form state, to tell when a refused value has been changed. */
+export function valueOf(st, id) {
+  switch (id) {
+    case "f-stall_code": return st.stall_code.trim();
+    case "f-zone": return st.zone;
+    case "f-goods": return st.goods.trim();
+    case "f-name": return st.full_name.trim();
+    case "f-phone": return st.phone.trim();
+    case "f-bank": return st.bin;
+    case "f-acct": return st.account_number.replace(/\s/g, "");
+    case "f-acctname": return st.account_name.trim();
+    case "f-ref": return st.reference;
+    case "f-partner": return st.partner_code;
+    case "f-consent": return [...st.purposes].sort().join(",");
+    case "f-gps": return st.location;
+    default: return undefined;
+  }
+}
+
 export async function registerView(ctx, marketId, recordId) {
   if (!ctx.market(marketId)) await ctx.loadMarkets().catch(() => null);
   const market = ctx.market(marketId) || await api.getJSON(`/api/markets/${marketId}`);
@@ -115,13 +134,22 @@ export async function registerView(ctx, marketId, recordId) {
   let st = blankState();
   const draft = (() => { try { return JSON.parse(localStorage.getItem(draftKey) || "null"); } catch { return null; } })();
   if (draft) st = { ...st, ...draft };
+  // Earlier versions set the partner from the bank; a partner is recorded only when the volunteer picks one.
+  if (draft && draft.partner_code && !draft.partner_touched) {
+    st.partner_code = "";
+    st.purposes = st.purposes.filter((p) => !p.startsWith("share_partner:"));
+  }
   else if (record && record.body) st = { ...stateFromBody(record.body), record_id: record.id };
   if (record) st.record_id = record.id;
   // A draft may belong to a refused record being fixed; keep the link only while it is still refused.
   const linked = record || (st.record_id ? await outbox.get(st.record_id) : null);
   if (!linked || linked.state !== "failed") st.record_id = null;
 
-  const saveDraft = () => { localStorage.setItem(draftKey, JSON.stringify(st)); };
+  let ready = false;
+  const saveDraft = () => {
+    localStorage.setItem(draftKey, JSON.stringify(st));
+    if (ready) afterChange();
+  };
   const clearDraft = () => { localStorage.removeItem(draftKey); };
 
   // Stall
@@ -150,6 +178,28 @@ export async function registerView(ctx, marketId, recordId) {
     : field({ id: "f-zone", label: t("zone"), optional: true, control: h("input", { name: "zone", value: st.zone, autocomplete: "off", oninput: (e) => { st.zone = e.target.value.trim(); saveDraft(); } }) });
 
   const stallCode = h("input", { name: "stall_code", value: st.stall_code, autocomplete: "off", autocapitalize: "characters", spellcheck: "false", maxlength: 20 });
+  // A code already in this market's stall list (kept for offline use) or in a waiting record would be
+  // refused by the server: say so at the field while typing, and offline refuse it like the server.
+  const codeWarn = h("p", { class: "field-warn", id: "f-stall_code-warn", role: "status", hidden: true });
+  const knownStalls = api.cache.value(`stalls.${marketId}`) || [];
+  const waiting = (await outbox.list()).filter((r) => r.kind === "register" && r.market_id === marketId && r.state !== "sent");
+  function duplicateOf(code) {
+    const key = codeKey(code);
+    if (!key || key.endsWith("-")) return null;
+    const stall = knownStalls.find((s) => codeKey(s.stall_code) === key);
+    if (stall) return { stall };
+    const rec = waiting.find((r) => r.id !== st.record_id && r.body && codeKey(r.body.stall_code) === key);
+    return rec ? { rec } : null;
+  }
+  function drawCodeWarning() {
+    const dup = duplicateOf(st.stall_code);
+    codeWarn.replaceChildren();
+    codeWarn.hidden = !dup;
+    if (!dup) return;
+    const code = codeKey(st.stall_code);
+    codeWarn.append(dup.stall ? t("code_in_list", { code }) : t("code_in_queue", { code }), " ",
+      h("a", { href: dup.stall ? `#/s/${dup.stall.id}` : "#/outbox" }, dup.stall ? t("see_existing") : t("open_queue")));
+  }
   stallCode.addEventListener("input", () => { st.stall_code = stallCode.value; saveDraft(); });
   const goods = h("input", { name: "goods", value: st.goods, list: "goods-list", autocomplete: "off", maxlength: 100 });
   goods.addEventListener("input", () => { st.goods = goods.value; saveDraft(); });
@@ -171,17 +221,13 @@ export async function registerView(ctx, marketId, recordId) {
   const partnerSelect = h("select", { name: "partner_code" },
     h("option", { value: "" }, t("partner_none")),
     partners.map((p) => h("option", { value: p.code, selected: p.code === st.partner_code }, p.name ? `${p.name} (${p.code})` : p.code)));
+  // The bank is where the money goes; the partner is who helped open the account. Choosing a bank
+  // never chooses a partner: that was recorded onboardings no partner did.
   const picker = bankPicker({
     id: "f-bank", banks,
     onChange(bank) {
       st.bin = bank ? bank.bin : "";
       showRef();
-      if (bank && !st.partner_touched) {
-        const owner = partners.find((p) => (p.bins || []).includes(bank.bin));
-        st.partner_code = owner ? owner.code : "";
-        partnerSelect.value = st.partner_code;
-        drawConsents();
-      }
       saveDraft();
       lookup();
     },
@@ -195,12 +241,6 @@ export async function registerView(ctx, marketId, recordId) {
       Object.assign(st, { bin: got.bin, account_number: got.account_number, reference: got.reference, service: got.service });
       acct.value = got.account_number;
       ref.value = got.reference;
-      if (!st.partner_touched) {
-        const owner = partners.find((p) => (p.bins || []).includes(got.bin));
-        st.partner_code = owner ? owner.code : "";
-        partnerSelect.value = st.partner_code;
-        drawConsents();
-      }
       showRef();
       saveDraft();
       lookup();
@@ -311,7 +351,7 @@ export async function registerView(ctx, marketId, recordId) {
     h("fieldset", { class: "card" }, h("legend", {}, "1. ", t("sec_stall")),
       zoneField,
       h("div", { class: "grid2" },
-        field({ id: "f-stall_code", label: t("stall_code"), hint: t("stall_code_hint"), control: stallCode, required: true }),
+        withWarning(field({ id: "f-stall_code", label: t("stall_code"), hint: t("stall_code_hint"), control: stallCode, required: true }), stallCode, codeWarn),
         field({ id: "f-goods", label: t("goods"), hint: t("goods_hint"), control: goods, optional: true })),
       goodsList),
     h("fieldset", { class: "card" }, h("legend", {}, "2. ", t("sec_holder")),
@@ -329,7 +369,7 @@ export async function registerView(ctx, marketId, recordId) {
         field({ id: "f-acct", label: t("account_number"), control: acct }),
         h("div", {}, field({ id: "f-acctname", label: t("account_name"), hint: t("account_name_hint"), control: acctName }), lookupLine)),
       refField,
-      partners.length ? field({ id: "f-partner", label: t("partner"), control: partnerSelect, optional: true }) : null),
+      partners.length ? field({ id: "f-partner", label: t("partner"), hint: t("partner_hint"), control: partnerSelect, optional: true }) : null),
     h("fieldset", { class: "card" }, h("legend", {}, "4. ", t("sec_location"), " ", h("span", { class: "tag" }, t("optional"))),
       h("div", { class: "field", id: "f-gps-field" },
         h("div", { class: "row-actions" }, gpsBtn, gpsClear), gpsStatus,
@@ -358,16 +398,35 @@ export async function registerView(ctx, marketId, recordId) {
     registerView(ctx, marketId, recordId);
   });
 
+  const problemsNow = () => {
+    const found = validate(st);
+    if (!st.notice_version && !noticeVersion()) found.push(["f-consent", "notice_missing"]);
+    return found;
+  };
+  const check = (id) => (problemsNow().find(([f]) => f === id) || [null, null])[1];
+  // Errors go as soon as the field is right; the count above the button follows.
+  function afterChange() {
+    const left = refreshErrors(form, { check, valueOf: (id) => valueOf(st, id) });
+    if (formError.dataset.count) formError.textContent = left ? t("form_has_errors", { n: left }) : "";
+    drawCodeWarning();
+  }
+
   let busy = false;
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     if (busy) return;
     clearErrors(form);
-    const problems = validate(st);
-    if (!st.notice_version && !noticeVersion()) problems.push(["f-consent", "notice_missing"]);
-    if (problems.length) {
-      for (const [id, code] of problems) setError(id, errorText(code));
-      formError.textContent = t("form_has_errors", { n: problems.length });
+    delete formError.dataset.count;
+    const problems = problemsNow();
+    const dup = navigator.onLine ? null : duplicateOf(st.stall_code);
+    if (problems.length || dup) {
+      for (const [id, code] of problems) setError(id, errorText(code), null, { local: true, code });
+      if (dup && !problems.some(([id]) => id === "f-stall_code")) {
+        const link = dup.stall ? h("a", { href: `#/s/${dup.stall.id}` }, t("see_existing")) : h("a", { href: "#/outbox" }, t("open_queue"));
+        setError("f-stall_code", errorText("stall_code_taken"), link, { value: valueOf(st, "f-stall_code") });
+      }
+      formError.textContent = t("form_has_errors", { n: form.querySelectorAll(".field-error:not([hidden])").length });
+      formError.dataset.count = "1";
       focusFirstError(form);
       return;
     }
@@ -413,11 +472,21 @@ export async function registerView(ctx, marketId, recordId) {
       extras.stall_code_taken = h("a", { href: `#/s/${problem.existing_stall_id}` }, t("see_existing"));
     }
     if (problem.code === "momo_reference_required") refField.hidden = false;
-    const placed = showProblem(formError, problem, FIELD_MAP, extras, CODE_MAP);
+    delete formError.dataset.count;
+    const placed = showProblem(formError, problem, FIELD_MAP, extras, CODE_MAP, (id) => valueOf(st, id));
     if (!placed.length && !formError.textContent) formError.textContent = errorText(problem.code || "validation_error");
     focusFirstError(form);
   }
 
   mount(ctx.main, form);
+  ready = true;
+  drawCodeWarning();
   if (linked && linked.state === "failed" && linked.error) showRefusal(linked.error);
+}
+
+/** A field with a warning line under its control (a warning does not stop saving). */
+function withWarning(fieldEl, control, warning) {
+  control.setAttribute("aria-describedby", `${control.getAttribute("aria-describedby") || ""} ${warning.id}`.trim());
+  control.after(warning);
+  return fieldEl;
 }

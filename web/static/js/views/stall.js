@@ -1,16 +1,17 @@
 // One stall: its sign (the QR as printed), print it, mark it delivered, verify it, edit, add an account.
 
 import { h, mount, toast, announce } from "../lib/dom.js";
-import { t, errorText, time, dateTime } from "../lib/i18n.js";
+import { t, errorText, describeError, time, dateTime, noticeText, noticeVersion } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import { accountName, looksLikePhone } from "../lib/text.js";
-import { bankPicker } from "../lib/bankpicker.js";
-import { field, setError, clearErrors, showProblem, focusFirstError } from "../lib/forms.js";
+import { bankPicker, bankShort } from "../lib/bankpicker.js";
+import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError } from "../lib/forms.js";
 import { LEVELS, levelLabel, tiles as readTiles } from "../lib/coverage.js";
 import { nationalPhone } from "./common.js";
 import { FIELD_MAP, CODE_MAP } from "./register.js";
 import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
+import * as consents from "../lib/consents.js";
 
 export async function loadStall(id) {
   try {
@@ -43,7 +44,7 @@ async function qrImage(stall, account) {
     box.append(h("p", { class: "qr-missing" }, t("qr_missing")));
     return box;
   }
-  const img = h("img", { class: "qr", alt: `VietQR ${account.bank_short_name || account.bin} ${account.account_number}`, width: 240, height: 240 });
+  const img = h("img", { class: "qr", alt: `VietQR ${account.bank_short_name || ""} ${account.account_number}`, width: 240, height: 240 });
   box.append(img);
   try {
     const { url } = await api.blobUrl(`/api/stalls/${stall.id}/qr.png?account_id=${account.id}&scale=8`);
@@ -53,6 +54,18 @@ async function qrImage(stall, account) {
     box.replaceChildren(h("p", { class: "qr-missing", id: "qr-problem" }, consent ? errorText(err.code) : t("qr_unavailable")));
   }
   return box;
+}
+
+/** The stallholder's consent per purpose, or null when it cannot be read (offline, never cached). */
+async function loadConsents(stall) {
+  const holderId = stall.holder && stall.holder.id;
+  if (!holderId || stall.holder.erased) return null;
+  try {
+    const got = await api.cachedGet(`consents.${holderId}`, `/api/stallholders/${holderId}/consents`);
+    return got.value || null;
+  } catch {
+    return null;
+  }
 }
 
 export async function stallView(ctx, id, params) {
@@ -65,13 +78,26 @@ export async function stallView(ctx, id, params) {
   } catch {
     tile = tileOf(stall);
   }
+  const [banks, partners, consentData] = await Promise.all([
+    ctx.loadBanks().catch(() => []), ctx.loadPartners().catch(() => []), loadConsents(stall), ctx.loadNotice(),
+  ]);
   let accountIndex = 0;
   const accounts = (stall.payment_accounts || []).filter((a) => a.active !== false);
+  const bankOf = (a) => a.bank_short_name || bankShort(banks, a.bin);
+  const partnerCodes = [...new Set(accounts.map((a) => a.partner_code).filter(Boolean))];
+  const purposes = [...consents.BASE_PURPOSES, ...partnerCodes.map((c) => `share_partner:${c}`)];
+  const states = consentData ? consents.purposeStates(consentData, purposes) : null;
+  const signState = states ? states[consents.SIGN] : null;
+  consents.remember(stall.market_id, stall.id, signState);
+  const signBlocked = signState === "missing" || signState === "withdrawn";
+  const canPrint = accounts.length > 0 && !signBlocked;
   const signBox = h("div", {});
 
   async function drawSign() {
     const acc = accounts[accountIndex] || null;
-    const qr = await qrImage(stall, acc);
+    const qr = signBlocked && acc
+      ? h("div", { class: "qr-box" }, h("p", { class: "qr-missing", id: "qr-problem" }, errorText(signState === "withdrawn" ? "consent_withdrawn" : "consent_missing")))
+      : await qrImage(stall, acc);
     signBox.replaceChildren(h("figure", { class: "sign", id: "sign" },
       h("p", { class: "sign-market" }, market ? market.name : ""),
       h("p", { class: "sign-code" }, stall.stall_code),
@@ -79,7 +105,7 @@ export async function stallView(ctx, id, params) {
       stall.goods ? h("p", { class: "sign-goods" }, stall.goods) : null,
       qr,
       acc ? h("div", { class: "sign-account" },
-        h("p", { class: "sign-bank" }, acc.bank_short_name || acc.bin),
+        h("p", { class: "sign-bank" }, bankOf(acc)),
         h("p", { class: "sign-number" }, acc.account_number),
         h("p", { class: "sign-holder" }, acc.account_name || "")) : null,
       h("figcaption", {}, t("scan_to_pay"), h("span", { class: "sign-napas" }, "VietQR · NAPAS 247"))));
@@ -90,13 +116,17 @@ export async function stallView(ctx, id, params) {
       const rid = `acc-${a.id}`;
       const input = h("input", { type: "radio", name: "acc", id: rid, class: "chip-input", checked: i === 0 });
       input.addEventListener("change", () => { accountIndex = i; drawSign(); });
-      return [input, h("label", { for: rid, class: "chip" }, `${a.bank_short_name || a.bin} ${a.account_number.slice(-4)}`)];
+      return [input, h("label", { for: rid, class: "chip" }, `${bankOf(a)} ${a.account_number.slice(-4)}`)];
     }))
     : null;
 
+  // Why the sign cannot be printed, said next to the disabled buttons.
+  const blockedReason = !accounts.length ? t("print_blocked_no_account")
+    : signState === "withdrawn" ? t("print_blocked_withdrawn")
+      : signState === "missing" ? t("print_blocked_consent") : "";
   const actions = h("div", { class: "action-grid" },
-    h("button", { type: "button", class: "btn btn-primary btn-big", id: "print-sign", disabled: !accounts.length, onclick: printSign }, t("print_sign")),
-    h("button", { type: "button", class: "btn btn-big", id: "mark-delivered", disabled: !accounts.length, onclick: delivered }, t("mark_delivered")),
+    h("button", { type: "button", class: "btn btn-primary btn-big", id: "print-sign", disabled: !canPrint, "aria-describedby": blockedReason ? "print-blocked" : null, onclick: printSign }, t("print_sign")),
+    h("button", { type: "button", class: "btn btn-big", id: "mark-delivered", disabled: !canPrint, onclick: delivered }, t("mark_delivered")),
     h("a", { href: `#/s/${id}/verify`, class: ["btn", "btn-big", accounts.length ? "" : "is-disabled"], id: "verify", "aria-disabled": accounts.length ? null : "true" }, t("verify_code")),
     h("a", { href: `#/s/${id}/account`, class: "btn btn-big", id: "add-account" }, t("add_account")),
     h("a", { href: `#/s/${id}/edit`, class: "btn btn-big", id: "edit-stall" }, t("edit_stall")));
@@ -107,7 +137,7 @@ export async function stallView(ctx, id, params) {
     try {
       await api.openFile(`/api/stalls/${id}/sign.pdf${acc ? `?account_id=${acc.id}` : ""}`, `bien-${stall.stall_code}.pdf`);
     } catch (err) {
-      toast(api.routeMissing(err) ? t("not_available_yet") : err instanceof api.NetworkError ? t("need_network") : errorText(err.code), "error");
+      toast(describeError(err), "error");
     }
   }
 
@@ -128,11 +158,15 @@ export async function stallView(ctx, id, params) {
     tile && tile.sign_delivered_at ? [h("dt", {}, t("mark_delivered")), h("dd", {}, dateTime(tile.sign_delivered_at))] : null,
     tile && tile.verified_at ? [h("dt", {}, t("level_qr_verified")), h("dd", {}, dateTime(tile.verified_at))] : null,
     h("dt", {}, t("accounts")), h("dd", {}, accounts.length
-      ? h("ul", { class: "plain" }, accounts.map((a) => h("li", {}, `${a.bank_short_name || a.bin} · ${a.account_number} · ${a.account_name || ""}${a.partner_code ? ` · ${a.partner_code}` : ""}`)))
+      ? h("ul", { class: "plain" }, accounts.map((a) => h("li", {}, `${bankOf(a)} · ${a.account_number} · ${a.account_name || ""}${a.partner_code ? ` · ${partnerName(partners, a.partner_code)}` : ""}`)))
       : "—"));
 
+  const savedText = !accounts.length ? t("stall_saved_no_account", { code: stall.stall_code })
+    : signBlocked ? t("stall_saved_no_consent", { code: stall.stall_code })
+      : t("stall_saved_banner", { code: stall.stall_code });
+  const isNew = params && params.get("new");
   mount(ctx.main,
-    params && params.get("new") ? h("p", { class: "note note-ok", role: "status", id: "saved-banner" }, t("stall_saved_banner", { code: stall.stall_code })) : null,
+    isNew ? h("p", { class: ["note", canPrint ? "note-ok" : "note-warn"], role: "status", id: "saved-banner" }, savedText) : null,
     stale ? h("p", { class: "note note-warn" }, t("stale_data", { time: time(at) })) : null,
     h("div", { class: "page-head" },
       h("h1", {}, t("stall_title", { code: stall.stall_code })),
@@ -140,10 +174,97 @@ export async function stallView(ctx, id, params) {
     tile && tile.level !== "inactive" ? stepper(tile.level, tile.needs_revisit) : null,
     h("div", { class: "stall-layout" },
       h("section", { class: "card", "aria-labelledby": "sign-h" }, h("h2", { id: "sign-h" }, t("sign_preview")), accountTabs, signBox),
-      h("div", {}, actions, h("section", { class: "card" }, details))),
+      h("div", {}, actions,
+        blockedReason ? h("p", { class: "note note-warn", id: "print-blocked" }, blockedReason) : null,
+        consentCard(ctx, stall, purposes, states, partners),
+        h("section", { class: "card" }, details))),
     h("p", {}, h("a", { href: `#/m/${stall.market_id}`, class: "btn btn-ghost" }, "← ", t("back"))));
   await drawSign();
-  if (params && params.get("new")) announce(t("stall_saved_banner", { code: stall.stall_code }));
+  if (isNew) announce(savedText);
+}
+
+function partnerName(partners, code) {
+  const p = (partners || []).find((x) => x.code === code);
+  return p && p.name ? p.name : code;
+}
+
+function purposeLabel(purpose, partners) {
+  return purpose.startsWith("share_partner:")
+    ? t("purpose_share_partner", { name: partnerName(partners, purpose.slice("share_partner:".length)) })
+    : t(`purpose_${purpose}`);
+}
+
+/**
+ * Consent per purpose, and a way to record what is missing: the notice is shown to read aloud, no
+ * box is ticked for the volunteer, and the grant goes through the outbox (so it works offline too).
+ */
+function consentCard(ctx, stall, purposes, states, partners) {
+  const card = h("section", { class: "card", id: "consent-card", "aria-labelledby": "consent-h" }, h("h2", { id: "consent-h" }, t("consent_title")));
+  if (!states) {
+    card.append(h("p", { class: "muted" }, t("consent_unknown")));
+    return card;
+  }
+  const stateText = { granted: t("consent_granted"), missing: t("consent_not_given"), withdrawn: t("consent_was_withdrawn") };
+  card.append(h("ul", { class: "consent-list" }, purposes.map((p) => h("li", { dataset: { purpose: p, state: states[p] } },
+    h("span", {}, purposeLabel(p, partners)),
+    h("span", { class: ["badge", states[p] === "granted" ? "consent-yes" : "consent-no"] }, stateText[states[p]])))));
+  const open = purposes.filter((p) => states[p] !== "granted");
+  if (!open.length) return card;
+
+  const formError = h("p", { class: "field-error", id: "c-consent-error", hidden: true });
+  const boxes = open.map((p) => {
+    const cid = `c-purpose-${p.replace(/[^a-z0-9_-]/gi, "_")}`;
+    const box = h("input", { type: "checkbox", id: cid, name: "purpose", value: p });
+    return [box, h("div", { class: "check check-big" }, box, h("label", { for: cid }, purposeLabel(p, partners)))];
+  });
+  const saveBtn = h("button", { type: "submit", class: "btn btn-primary", id: "consent-save" }, t("consent_save"));
+  const form = h("form", { class: "consent-form", id: "consent-form", novalidate: true, hidden: true },
+    h("section", { class: "notice", "aria-labelledby": "c-notice-h", tabindex: "0" },
+      h("h3", { id: "c-notice-h" }, t("notice_heading"), noticeVersion() ? ` (${noticeVersion()})` : ""),
+      noticeVersion() ? noticeText().map((line) => h("p", {}, line)) : h("p", { class: "field-error", role: "alert" }, t("notice_missing"))),
+    h("p", { class: "hint" }, t("consent_add_intro")),
+    h("div", { class: "consents", id: "c-consent", "aria-describedby": "c-consent-error" }, boxes.map(([, row]) => row)),
+    formError,
+    h("div", { class: "row-actions" }, saveBtn));
+  const openBtn = h("button", { type: "button", class: "btn", id: "consent-add", "aria-expanded": "false", "aria-controls": "consent-form" }, t("consent_add"));
+  openBtn.addEventListener("click", () => {
+    form.hidden = !form.hidden;
+    openBtn.setAttribute("aria-expanded", form.hidden ? "false" : "true");
+    if (!form.hidden) form.querySelector("section.notice").focus();
+  });
+  for (const [box] of boxes) box.addEventListener("change", () => { if (boxes.some(([b]) => b.checked)) { formError.hidden = true; formError.textContent = ""; } });
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const picked = boxes.filter(([b]) => b.checked).map(([b]) => b.value);
+    const problem = !noticeVersion() ? "notice_missing" : !picked.length ? "no_purpose" : null;
+    if (problem) {
+      formError.textContent = errorText(problem);
+      formError.hidden = false;
+      return;
+    }
+    saveBtn.disabled = true;
+    const rec = await outbox.add("consent", {
+      stall_id: stall.id, market_id: stall.market_id, holder_id: stall.holder.id, label: stall.stall_code,
+      body: { notice_version: noticeVersion(), purposes: picked, channel: "tablet" },
+    });
+    const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
+    saveBtn.disabled = false;
+    if (done.state === "failed") {
+      await outbox.remove(rec.id);
+      formError.textContent = errorText(done.error.code);
+      formError.hidden = false;
+      return;
+    }
+    if (done.state === "sent") {
+      api.cache.set(`consents.${stall.holder.id}`, null);
+      toast(t("consent_saved"), "ok");
+    } else {
+      toast(t("consent_queued"), "warn");
+    }
+    stallView(ctx, stall.id, null);
+  });
+  card.append(openBtn, form);
+  return card;
 }
 
 /** Edit a stall's details (PATCH with If-Match; queued like a registration when offline). */
@@ -164,7 +285,19 @@ export async function editView(ctx, id) {
     if (b.holder && "phone" in b.holder) st.phone = b.holder.phone;
   }
   try { st = { ...st, ...JSON.parse(localStorage.getItem(draftKey) || "{}") }; } catch { /* no draft */ }
-  const save = () => localStorage.setItem(draftKey, JSON.stringify(st));
+  const fieldKey = { "f-stall_code": "stall_code", "f-zone": "zone", "f-goods": "goods", "f-name": "full_name", "f-phone": "phone" };
+  const valueOf = (fid) => (fieldKey[fid] ? String(st[fieldKey[fid]] || "").trim() : undefined);
+  const check = (fid) => {
+    if (fid === "f-stall_code" && !st.stall_code.trim()) return "missing";
+    if (fid === "f-name" && !st.full_name.trim()) return "missing";
+    if (fid === "f-phone" && st.phone.trim() && !looksLikePhone(st.phone)) return "invalid_phone";
+    return null;
+  };
+  let formRef = null;
+  const save = () => {
+    localStorage.setItem(draftKey, JSON.stringify(st));
+    if (formRef) refreshErrors(formRef, { check, valueOf });
+  };
   const input = (key, attrs = {}) => {
     const el = h("input", { name: key, value: st[key], autocomplete: "off", spellcheck: "false", ...attrs });
     el.addEventListener("input", () => { st[key] = el.value; save(); });
@@ -205,9 +338,10 @@ export async function editView(ctx, id) {
     if (st.full_name.trim() !== initial.full_name) holder.full_name = st.full_name.trim();
     if (st.phone.trim() && st.phone.trim() !== initial.phone) holder.phone = st.phone.trim();
     if (Object.keys(holder).length) body.holder = holder;
-    if (!st.stall_code.trim()) setError("f-stall_code", errorText("missing"));
-    if (!st.full_name.trim()) setError("f-name", errorText("missing"));
-    if (st.phone.trim() && !looksLikePhone(st.phone)) setError("f-phone", errorText("invalid_phone"));
+    for (const fid of ["f-stall_code", "f-name", "f-phone"]) {
+      const code = check(fid);
+      if (code) setError(fid, errorText(code), null, { local: true, code });
+    }
     if (form.querySelector(".has-error")) { focusFirstError(form); return; }
     if (!Object.keys(body).length) { ctx.go(`#/s/${id}`); return; }
     saveBtn.disabled = true;
@@ -216,7 +350,7 @@ export async function editView(ctx, id) {
     saveBtn.disabled = false;
     if (done.state === "failed") {
       await outbox.remove(rec.id);
-      showProblem(formError, done.error, FIELD_MAP);
+      showProblem(formError, done.error, FIELD_MAP, {}, {}, valueOf);
       if (!formError.textContent && !form.querySelector(".has-error")) formError.textContent = errorText(done.error.code);
       focusFirstError(form);
       return;
@@ -227,8 +361,9 @@ export async function editView(ctx, id) {
     ctx.go(`#/s/${id}`);
   });
   mount(ctx.main, form);
+  formRef = form;
   if (refused && refused.error) {
-    showProblem(formError, refused.error, FIELD_MAP);
+    showProblem(formError, refused.error, FIELD_MAP, {}, {}, valueOf);
     if (!formError.textContent && !form.querySelector(".has-error")) formError.textContent = errorText(refused.error.code);
   }
 }
@@ -240,17 +375,31 @@ export async function accountView(ctx, id) {
   const draftKey = `choso.draft.${ctx.me.username}.account.${id}`;
   let st = { bin: "", account_number: "", account_name: accountName(stall.holder.full_name || ""), partner_code: "", reference: "", service: "account" };
   try { st = { ...st, ...JSON.parse(localStorage.getItem(draftKey) || "{}") }; } catch { /* no draft */ }
-  const save = () => localStorage.setItem(draftKey, JSON.stringify(st));
+  const valueOf = (fid) => ({
+    "f-bank": st.bin, "f-acct": st.account_number.replace(/\s/g, ""), "f-acctname": st.account_name.trim(),
+    "f-ref": st.reference, "f-partner": st.partner_code,
+  })[fid];
+  const check = (fid) => {
+    const number = st.account_number.replace(/\s/g, "");
+    if (fid === "f-bank" && !st.bin) return "invalid_bin";
+    if (fid === "f-acct" && !/^[!-~]{1,19}$/.test(number)) return number ? "invalid_account_number" : "missing";
+    if (fid === "f-ref" && needsMomoReference(st.bin, st.reference)) return "momo_reference_required";
+    return null;
+  };
+  let formRef = null;
+  const save = () => {
+    localStorage.setItem(draftKey, JSON.stringify(st));
+    if (formRef) refreshErrors(formRef, { check, valueOf });
+  };
   const partnerSelect = h("select", { name: "partner_code" }, h("option", { value: "" }, t("partner_none")),
     partners.map((p) => h("option", { value: p.code, selected: p.code === st.partner_code }, p.name ? `${p.name} (${p.code})` : p.code)));
   partnerSelect.addEventListener("change", () => { st.partner_code = partnerSelect.value; save(); });
   const picker = bankPicker({
     id: "f-bank", banks,
     onChange(b) {
+      // Choosing the bank never chooses the partner (who helped open the account).
       st.bin = b ? b.bin : "";
       showRef();
-      const owner = b && partners.find((p) => (p.bins || []).includes(b.bin));
-      if (owner && !st.partner_code) { st.partner_code = owner.code; partnerSelect.value = owner.code; }
       save();
     },
   });
@@ -285,7 +434,7 @@ export async function accountView(ctx, id) {
         field({ id: "f-acct", label: t("account_number"), control: acct }),
         field({ id: "f-acctname", label: t("account_name"), hint: t("account_name_hint"), control: acctName })),
       refField,
-      partners.length ? field({ id: "f-partner", label: t("partner"), control: partnerSelect, optional: true }) : null),
+      partners.length ? field({ id: "f-partner", label: t("partner"), hint: t("partner_hint"), control: partnerSelect, optional: true }) : null),
     formError,
     h("div", { class: "sticky-actions" }, h("button", { type: "submit", class: "btn btn-primary btn-big" }, t("save")), h("a", { href: `#/s/${id}`, class: "btn btn-ghost" }, t("cancel"))));
   picker.input.addEventListener("keydown", (ev) => { if (ev.key === "Enter") ev.preventDefault(); });
@@ -293,9 +442,10 @@ export async function accountView(ctx, id) {
     ev.preventDefault();
     clearErrors(form);
     const number = st.account_number.replace(/\s/g, "");
-    if (!st.bin) setError("f-bank", errorText("invalid_bin"));
-    if (!/^[!-~]{1,19}$/.test(number)) setError("f-acct", errorText(number ? "invalid_account_number" : "missing"));
-    if (needsMomoReference(st.bin, st.reference)) setError("f-ref", errorText("momo_reference_required"));
+    for (const fid of ["f-bank", "f-acct", "f-ref"]) {
+      const code = check(fid);
+      if (code) setError(fid, errorText(code), null, { local: true, code });
+    }
     if (form.querySelector(".has-error")) { focusFirstError(form); return; }
     const body = { bin: st.bin, account_number: number };
     if (st.account_name.trim()) body.account_name = st.account_name.trim();
@@ -307,7 +457,7 @@ export async function accountView(ctx, id) {
     if (done.state === "failed") {
       await outbox.remove(rec.id);
       const fieldMap = { bin: "f-bank", account_number: "f-acct", account_name: "f-acctname", partner_code: "f-partner", reference: "f-ref" };
-      showProblem(formError, done.error, fieldMap, {}, CODE_MAP);
+      showProblem(formError, done.error, fieldMap, {}, CODE_MAP, valueOf);
       if (!formError.textContent && !form.querySelector(".has-error")) formError.textContent = errorText(done.error.code);
       focusFirstError(form);
       return;
@@ -317,4 +467,5 @@ export async function accountView(ctx, id) {
     ctx.go(`#/s/${id}`);
   });
   mount(ctx.main, form);
+  formRef = form;
 }

@@ -5,6 +5,7 @@ import { h, mount, announce } from "../lib/dom.js";
 import { t, errorText } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import { loadStall } from "./stall.js";
+import { bankShort } from "../lib/bankpicker.js";
 
 async function detectorSupported() {
   if (!("BarcodeDetector" in window)) return false;
@@ -16,6 +17,8 @@ async function detectorSupported() {
 
 export async function verifyView(ctx, id) {
   const { stall } = await loadStall(id);
+  // The bank list names what the camera read: volunteers know banks by name, not by number.
+  const banks = await ctx.loadBanks().catch(() => []);
   const accounts = (stall.payment_accounts || []).filter((a) => a.active !== false);
   const result = h("div", { class: "verify-result", id: "verify-result", role: "status", "aria-live": "assertive" });
   const video = h("video", { class: "camera", muted: true, playsinline: true, autoplay: true, hidden: true, "aria-label": t("verify_scanning") });
@@ -44,15 +47,12 @@ export async function verifyView(ctx, id) {
     announce(message);
   }
 
-  function bankName(bin) {
-    const b = (ctx.banks || []).find((x) => x.bin === bin);
-    return b ? b.short_name : bin;
-  }
+  const bankName = (bin) => bankShort(banks, bin);
 
   /** What the code on the sign names: the matched account, or what was scanned. */
   function matched(data) {
     const a = accounts.find((x) => x.id === data.matched_account_id);
-    return a ? { bank: a.bank_short_name || a.bin, account: a.account_number } : null;
+    return a ? { bank: a.bank_short_name || bankName(a.bin), account: a.account_number } : null;
   }
 
   function scanned(problem) {
@@ -139,7 +139,7 @@ export async function verifyView(ctx, id) {
   mount(ctx.main,
     h("h1", {}, t("verify_title")),
     h("p", { class: "lead" }, t("stall_title", { code: stall.stall_code }), " · ", stall.holder.full_name || ""),
-    accounts.length ? h("p", { class: "muted" }, accounts.map((a) => `${a.bank_short_name || a.bin} ${a.account_number}`).join(" · ")) : h("p", { class: "note note-warn" }, t("qr_missing")),
+    accounts.length ? h("p", { class: "muted" }, accounts.map((a) => `${a.bank_short_name || bankName(a.bin)} ${a.account_number}`).join(" · ")) : h("p", { class: "note note-warn" }, t("qr_missing")),
     h("p", {}, t("verify_intro")),
     h("div", { class: "row-actions" }, cameraBtn, fileInput, fileLabel),
     video, result,

@@ -1,15 +1,19 @@
 // A market's worklist: what is left to do at each stall, searchable without diacritics, offline too.
 
 import { h, mount, clear, toast, debounce } from "../lib/dom.js";
-import { t, num, time } from "../lib/i18n.js";
+import { t, num, time, describeError } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import { fold, byCode } from "../lib/text.js";
 import { tiles as readTiles, levelLabel, levelClass } from "../lib/coverage.js";
 import { wardLine } from "./markets.js";
 import { stateBadge } from "./common.js";
+import * as consents from "../lib/consents.js";
+import { roleName } from "../lib/shell.js";
 
 const FILTERS = ["todo", "no_account", "no_sign", "not_verified", "revisit", "all"];
+// Without stallholders' data the accounts are unknown: only what the levels tell.
+const VIEWER_FILTERS = ["all", "not_verified", "revisit"];
 const PAGE = 60;
 
 async function loadStalls(marketId) {
@@ -26,8 +30,20 @@ async function loadStalls(marketId) {
   return all;
 }
 
-/** Stalls (fresh or cached) and their levels (when the coverage API has them). */
-export async function marketData(marketId) {
+/**
+ * Stalls (fresh or cached) and their levels (when the coverage API has them). A role without
+ * access to stallholders' data (viewer) gets the stalls from the tiles: codes and levels only.
+ */
+export async function marketData(marketId, { personal = true } = {}) {
+  if (!personal) {
+    const got = await api.cachedGet(`tiles.${marketId}`, `/api/markets/${marketId}/stall-tiles`);
+    const levels = got.value ? readTiles(got.value).byId : new Map();
+    const stalls = [...levels.values()].map((tile) => ({
+      id: tile.id, market_id: marketId, stall_code: tile.stall_code, zone: tile.zone ?? null, status: tile.status,
+      holder_name: null, account_count: null, bank_short_names: [],
+    }));
+    return { stalls, levels, stale: !!got.stale, at: got.at || Date.now() };
+  }
   let stalls, stale = false, at = Date.now();
   try {
     stalls = await loadStalls(marketId);
@@ -50,7 +66,7 @@ export async function marketData(marketId) {
 function categories(stall, tile) {
   const cats = new Set();
   if (stall.status && stall.status !== "active") return cats;
-  if (!stall.account_count) cats.add("no_account");
+  if (stall.account_count === 0) cats.add("no_account");
   if (tile) {
     if (stall.account_count && tile.level === "registered") cats.add("no_sign");
     if (tile.level === "qr_issued") cats.add("not_verified");
@@ -69,10 +85,12 @@ export async function worklistView(ctx, marketId) {
   let market = ctx.market(marketId);
   if (!market) market = await api.getJSON(`/api/markets/${marketId}`);
   ctx.setMarket(marketId);
+  const canWork = ctx.canWork();
 
   const key = `choso.worklist.${marketId}`;
   const saved = JSON.parse(sessionStorage.getItem(key) || "{}");
-  let filter = FILTERS.includes(saved.filter) ? saved.filter : "todo";
+  const filters = canWork ? FILTERS : VIEWER_FILTERS;
+  let filter = filters.includes(saved.filter) ? saved.filter : filters[0];
   let query = saved.q || "";
   let shown = PAGE;
 
@@ -85,20 +103,23 @@ export async function worklistView(ctx, marketId) {
     autocomplete: "off", spellcheck: "false", enterkeyhint: "search",
   });
 
+  // Only what the role can do is offered: a viewer neither registers nor prints.
   mount(ctx.main,
     h("div", { class: "page-head" },
       h("h1", {}, market.name),
       h("p", { class: "muted" }, wardLine(market))),
-    h("a", { href: `#/m/${marketId}/new`, class: "btn btn-primary btn-big btn-block", id: "register-new" }, "+ ", t("register_new")),
+    canWork
+      ? h("a", { href: `#/m/${marketId}/new`, class: "btn btn-primary btn-big btn-block", id: "register-new" }, "+ ", t("register_new"))
+      : h("p", { class: "note note-warn", id: "viewer-note" }, t("viewer_note", { role: roleName(ctx.me.role) })),
     queueBox,
     h("h2", {}, t("worklist_title")),
-    h("div", { class: "field" }, h("label", { for: "search" }, t("search_label")), search),
+    h("div", { class: "field" }, h("label", { for: "search" }, t(canWork ? "search_label" : "search_label_code")), search),
     chips, statusLine, listBox,
     h("div", { class: "row-actions" },
-      h("button", { type: "button", class: "btn", onclick: () => reload() }, t("refresh")),
-      h("button", { type: "button", class: "btn", onclick: () => printUnprinted() }, t("print_unprinted"))));
+      h("button", { type: "button", class: "btn", id: "reload-list", onclick: () => reload() }, t("refresh")),
+      canWork ? h("button", { type: "button", class: "btn", id: "print-unprinted", onclick: () => printUnprinted() }, t("print_unprinted")) : null));
 
-  let data = { stalls: api.cache.value(`stalls.${marketId}`) || [], levels: null, stale: true, at: Date.now() };
+  let data = { stalls: canWork ? api.cache.value(`stalls.${marketId}`) || [] : [], levels: null, stale: true, at: Date.now() };
   let local = [];
 
   async function printUnprinted() {
@@ -106,7 +127,7 @@ export async function worklistView(ctx, marketId) {
     try {
       await api.openFile(`/api/markets/${marketId}/signs.pdf?only_unprinted=true`, `bien-${marketId}.pdf`);
     } catch (err) {
-      toast(api.routeMissing(err) ? t("not_available_yet") : err instanceof api.NetworkError ? t("need_network") : err.message, "error");
+      toast(describeError(err), "error");
     }
   }
 
@@ -124,7 +145,7 @@ export async function worklistView(ctx, marketId) {
 
   function drawChips(counts) {
     clear(chips);
-    for (const f of FILTERS) {
+    for (const f of filters) {
       const id = `filter-${f}`;
       const input = h("input", { type: "radio", name: "filter", id, value: f, checked: f === filter, class: "chip-input" });
       input.addEventListener("change", () => { filter = f; shown = PAGE; persist(); drawList(); });
@@ -139,6 +160,7 @@ export async function worklistView(ctx, marketId) {
     const counts = Object.fromEntries(FILTERS.map((f) => [f, 0]));
     const rows = [];
     const pendingRegs = local.filter((r) => r.kind === "register" && r.market_id === marketId && r.state !== "sent");
+    const knownConsent = consents.knownFor(marketId);
     for (const s of [...data.stalls].sort(byCode)) {
       const tile = data.levels ? data.levels.get(s.id) : null;
       const cats = categories(s, tile);
@@ -171,16 +193,22 @@ export async function worklistView(ctx, marketId) {
     for (const [s, tile, cats] of rows.slice(0, shown)) {
       // Say what is left to do at the stall; when nothing is, say how far it got.
       const badges = [];
+      const sign = consents.signConsent(s, knownConsent);
       if (cats.has("revisit")) badges.push(h("span", { class: "badge badge-revisit" }, t("f_revisit")));
       if (cats.has("no_account")) badges.push(h("span", { class: "badge badge-todo" }, t("f_no_account")));
-      else if (cats.has("no_sign")) badges.push(h("span", { class: "badge badge-todo" }, t("f_no_sign")));
+      else if (cats.has("no_sign") && (sign === "missing" || sign === "withdrawn")) {
+        // Say why the sign is not there: it cannot be printed until the stallholder agrees.
+        badges.push(h("span", { class: "badge badge-blocked", dataset: { blocked: sign } }, t(sign === "withdrawn" ? "sign_blocked_withdrawn" : "sign_blocked_consent")));
+      } else if (cats.has("no_sign")) badges.push(h("span", { class: "badge badge-todo" }, t("f_no_sign")));
       else if (cats.has("not_verified")) badges.push(h("span", { class: "badge badge-todo" }, t("f_not_verified")));
       if (!badges.length && tile) badges.push(h("span", { class: `badge ${levelClass(tile.level)}` }, levelLabel(tile.level)));
       if (s.status && s.status !== "active") badges.push(h("span", { class: "badge badge-muted" }, t(`st_${s.status}`)));
       const sub = [s.goods, (s.bank_short_names || []).join(", ")].filter(Boolean).join(" · ");
-      ul.append(h("li", {}, h("a", { href: `#/s/${s.id}`, class: ["stall-row", cats.has("revisit") ? "stall-revisit" : ""], dataset: { stall: s.id } },
+      // A role without access to stallholders' data cannot open a stall: its row is not a link.
+      const rowAttrs = { class: ["stall-row", cats.has("revisit") ? "stall-revisit" : "", canWork ? "" : "stall-row-static"], dataset: { stall: s.id } };
+      ul.append(h("li", {}, h(canWork ? "a" : "div", canWork ? { href: `#/s/${s.id}`, ...rowAttrs } : rowAttrs,
         h("span", { class: "code" }, s.stall_code),
-        h("span", { class: "who" }, h("span", { class: "name" }, s.holder_name || "—"), h("span", { class: "sub" }, sub)),
+        h("span", { class: "who" }, canWork ? h("span", { class: "name" }, s.holder_name || "—") : null, h("span", { class: "sub" }, sub)),
         h("span", { class: "badges" }, badges))));
     }
     listBox.append(ul);
@@ -193,27 +221,37 @@ export async function worklistView(ctx, marketId) {
   const onSearch = debounce(() => { query = search.value; shown = PAGE; persist(); drawList(); }, 120);
   search.addEventListener("input", onSearch);
 
+  let gone = false;
   async function reload() {
     try {
-      data = await marketData(marketId);
+      const fresh = await marketData(marketId, { personal: canWork });
+      if (gone) return;
+      data = fresh;
     } catch (err) {
-      toast(err.message, "error");
+      if (gone) return;
+      toast(describeError(err), "error");
     }
     await drawQueueCard();
     drawList();
   }
 
-  const onOutbox = async () => { await drawQueueCard(); drawList(); };
+  const onOutbox = async () => { if (gone) return; await drawQueueCard(); drawList(); };
+  // When the queue sends records of this market, show them at once from the device, then reload the
+  // list and the levels from the server (once per batch), so what was done drops off "Cần làm".
+  const reloadSoon = debounce(() => { if (!gone) reload(); }, 600);
   const onSent = (ev) => {
     const rec = ev.detail.record;
-    if (rec.kind === "register" && rec.market_id === marketId) {
+    if (rec.market_id && rec.market_id !== marketId) return;
+    if (rec.kind === "register") {
       data.stalls = api.cache.value(`stalls.${marketId}`) || data.stalls;
       drawList();
     }
+    reloadSoon();
   };
   window.addEventListener("choso:outbox", onOutbox);
   window.addEventListener("choso:sent", onSent);
   ctx.cleanup = () => {
+    gone = true;
     window.removeEventListener("choso:outbox", onOutbox);
     window.removeEventListener("choso:sent", onSent);
   };

@@ -1,0 +1,362 @@
+"""What confused volunteers in the field (issue 12), each checked in the browser as they would see it."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+import qrcode
+
+from tests.web.conftest import TABLET, shot, sign_in, until
+from tests.web.test_volunteer import (
+    fill_form,
+    market_ids,
+    open_form,
+    register_via_api,
+    stalls_with_code,
+)
+
+expect = pytest.importorskip("playwright.async_api").expect
+
+pytestmark = pytest.mark.browser
+
+
+async def stall_id_from_url(page) -> int:
+    return int(page.url.split("#/s/")[1].split("?")[0].split("/")[0])
+
+
+# ---------------------------------------------------------------- errors that clear, one banner
+
+
+async def test_a_field_error_goes_away_when_the_field_is_put_right(new_page) -> None:
+    page = await new_page()
+    await sign_in(page)
+    await open_form(page)
+    await fill_form(page, code="R-01", name="Trần Văn Sửa", phone="0905 12", consent=False)
+    await page.click("#save-stall")
+    await page.wait_for_selector("#f-phone-error:visible")
+    assert await page.locator("#f-consent-error").is_visible()
+    assert "2 chỗ cần sửa" in await page.locator("#form-error").inner_text()
+
+    # Still wrong while typing: the error stays.
+    await page.fill("#f-phone", "0905 123")
+    assert await page.locator("#f-phone-error").is_visible()
+    # Right: it goes, with the red state of the field; the other error stays and the count follows.
+    await page.fill("#f-phone", "0905 123 501")
+    await expect(page.locator("#f-phone-error")).to_be_hidden()
+    assert await page.get_attribute("#f-phone", "aria-invalid") is None
+    assert await page.locator("#f-phone-field.has-error").count() == 0
+    assert await page.locator("#f-consent-error").is_visible()
+    assert "1 chỗ cần sửa" in await page.locator("#form-error").inner_text()
+    await page.check("#f-purpose-registration")
+    await expect(page.locator("#f-consent-error")).to_be_hidden()
+    assert await page.locator("#form-error").inner_text() == ""
+
+    # An error the server found goes once the refused value is changed.
+    await page.fill("#f-bank", "999999")
+    await page.click("#f-bank-opt-bin")
+    await page.fill("#f-acct", "123456789")
+    await page.click("#save-stall")
+    await page.wait_for_selector("#f-bank-error:visible")
+    await page.click(".bank-chosen button")
+    await page.fill("#f-bank", "vietcom")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#f-bank-error")).to_be_hidden()
+    assert await page.get_attribute("#f-bank", "aria-invalid") is None
+
+
+async def test_only_the_latest_banner_shows(new_page) -> None:
+    page = await new_page()
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    await page.context.set_offline(True)
+    await page.wait_for_selector(".banner:has-text('Đang không có mạng')")
+    await open_form(page)
+    await fill_form(page, code="R-11", name="Lê Thị Biển")
+    await page.click("#save-stall")
+    await page.wait_for_selector(".banner:has-text('Đã lưu sạp R-11 trên máy')")
+    banners = page.locator("#banners .banner")
+    assert await banners.count() == 1
+    await page.context.set_offline(False)
+    await page.wait_for_selector(".banner:has-text('Đã gửi 1 hồ sơ')")
+    assert await banners.count() == 1
+    # Every banner can be closed.
+    await page.click("#banners .banner-close")
+    assert await banners.count() == 0
+
+
+# ---------------------------------------------------------------- worklist and queue
+
+
+async def test_the_worklist_refreshes_when_the_queue_sends(new_page, live_server) -> None:
+    ids = await market_ids(live_server)
+    page = await new_page()
+    await sign_in(page)
+    await open_form(page)  # online once, so the bank list is on the device
+    await page.goto("/#/")
+    await page.wait_for_selector("#worklist")
+    await page.context.set_offline(True)
+    await open_form(page)
+    await fill_form(page, code="R-21", name="Ngô Thị Gửi", bank="vietcom", account="8812004521")
+    await page.click("#save-stall")
+    await page.wait_for_selector(".stall-local[data-record]")
+    await page.context.set_offline(False)
+    # No tap on "reload": the sent stall comes back from the server with its level, still to do.
+    await until(page, "document.querySelectorAll('.stall-local').length === 0")
+    rows = await stalls_with_code(live_server, ids["Chợ Thử Một"], "R-21")
+    await page.wait_for_selector(f".stall-row[data-stall='{rows[0]['id']}'] .badge-todo")
+    badge = page.locator(f".stall-row[data-stall='{rows[0]['id']}'] .badge-todo")
+    assert await badge.inner_text() == "Chưa có biển"
+
+
+async def test_offline_a_stall_code_already_in_the_list_is_flagged(new_page, live_server) -> None:
+    ids = await market_ids(live_server)
+    await register_via_api(live_server, ids["Chợ Thử Một"], "R-31", "Đinh Văn Có")
+    page = await new_page()
+    await sign_in(page)
+    await page.wait_for_selector(".stall-row[data-stall]")
+    await page.context.set_offline(True)
+    await open_form(page)
+    # Compared as the server compares: case and spaces do not matter.
+    await page.fill("#f-stall_code", "  r-31 ")
+    await page.wait_for_selector("#f-stall_code-warn:visible")
+    assert "R-31 đã có trong danh sách sạp" in await page.locator("#f-stall_code-warn").inner_text()
+    await shot(page, "41-register-code-in-list")
+    await fill_form(page, code="  r-31 ", name="Đinh Thị Mới")
+    await page.click("#save-stall")
+    await page.wait_for_selector("#f-stall_code-error:visible")
+    assert "Mã sạp này đã được đăng ký" in await page.locator("#f-stall_code-error").inner_text()
+    records = await page.evaluate(
+        """() => new Promise((ok) => { const r = indexedDB.open("choso"); r.onsuccess = () => {
+             const q = r.result.transaction("outbox").objectStore("outbox").getAll();
+             q.onsuccess = () => { r.result.close(); ok(q.result.map((x) => x.body && x.body.stall_code)); }; }; })"""
+    )
+    assert "  r-31 " not in records and "r-31" not in records
+    # Another code: warning and error go.
+    await page.fill("#f-stall_code", "R-32")
+    await expect(page.locator("#f-stall_code-warn")).to_be_hidden()
+    await expect(page.locator("#f-stall_code-error")).to_be_hidden()
+    await page.context.set_offline(False)
+
+
+# ---------------------------------------------------------------- banks by name
+
+
+async def test_each_bank_once_and_by_name(new_page) -> None:
+    page = await new_page()
+    await sign_in(page)
+    await open_form(page)
+    await page.fill("#f-bank", "cimb")
+    await page.wait_for_selector("#f-bank-list .option")
+    assert await page.locator("#f-bank-list .option").count() == 1
+    options = " ".join(await page.locator("#f-bank-list .option").all_inner_texts())
+    assert "CIMB" in options and not re.search(r"\d{6}", options) and "BIN" not in options
+    await page.keyboard.press("Enter")
+    chosen = await page.locator(".bank-chosen").inner_text()
+    assert "CIMB" in chosen and not re.search(r"\d{6}", chosen)
+    # No "BIN" in the bank part of the form, in Vietnamese.
+    section = await page.locator("#f-bank-field").inner_text()
+    assert "BIN" not in section and "Ngân hàng" in section
+
+
+# ---------------------------------------------------------------- roles and Vietnamese errors
+
+
+async def test_a_viewer_is_offered_nothing_they_cannot_do(new_page, live_server) -> None:
+    ids = await market_ids(live_server)
+    await register_via_api(live_server, ids["Chợ Thử Một"], "R-41", "Vương Thị Xem")
+    page = await new_page()
+    await sign_in(page, "viewer")
+    await page.goto(f"/#/m/{ids['Chợ Thử Một']}")
+    await page.wait_for_selector("#worklist")
+    assert await page.locator("#register-new").count() == 0
+    assert await page.locator("button:has-text('In biển')").count() == 0
+    await page.wait_for_selector("#viewer-note")
+    await page.click("label[for=filter-all]")
+    await page.wait_for_selector(".stall-row[data-stall]")
+    assert await page.locator("a.stall-row").count() == 0  # no stall page to open
+    assert await page.locator(".form-error, .banner-error").count() == 0
+    await shot(page, "42-worklist-viewer")
+    # A form typed into the address bar says why, in Vietnamese.
+    await page.goto(f"/#/m/{ids['Chợ Thử Một']}/new")
+    await page.wait_for_selector("#not-allowed")
+    assert "Không có quyền" in await page.locator("#not-allowed").inner_text()
+    assert await page.locator("#register-form").count() == 0
+
+
+async def test_errors_from_the_api_are_always_vietnamese(new_page, live_server) -> None:
+    ids = await market_ids(live_server)
+    page = await new_page()
+    english = {
+        "type": "https://choso.vn/problems/brand_new_problem",
+        "title": "Something went sideways",
+        "status": 409,
+        "detail": "The printer queue is jammed in English.",
+        "code": "brand_new_problem",
+    }
+
+    async def refuse(route) -> None:
+        await route.fulfill(
+            status=409, content_type="application/problem+json", body=json.dumps(english)
+        )
+
+    await page.route("**/api/markets/*/signs.pdf*", refuse)
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    async with page.context.expect_page() as popup:
+        await page.click("button:has-text('In biển các sạp chưa in')")
+    await (await popup.value).close()
+    banner = page.locator(".banner-error")
+    await banner.wait_for()
+    text = await banner.inner_text()
+    assert "Không làm được việc này" in text
+    assert "English" not in text and "sideways" not in text
+
+    # A page that cannot load says why in Vietnamese, not with the API's English detail.
+    stall = await register_via_api(live_server, ids["Chợ Thử Một"], "R-51", "Hồ Văn Lỗi")
+    forbidden = {**english, "status": 403, "code": "forbidden", "title": "Not allowed"}
+
+    async def forbid(route) -> None:
+        await route.fulfill(
+            status=403, content_type="application/problem+json", body=json.dumps(forbidden)
+        )
+
+    await page.route(f"**/api/stalls/{stall['id']}", forbid)
+    await page.goto(f"/#/s/{stall['id']}")
+    await page.wait_for_selector("main .form-error")
+    text = await page.locator("main .form-error").inner_text()
+    assert "không có quyền" in text and "English" not in text and "Not allowed" not in text
+
+
+# ---------------------------------------------------------------- verify and the saved message
+
+
+async def test_a_verify_mismatch_names_the_bank(new_page, live_server) -> None:
+    ids = await market_ids(live_server)
+    account = {"bin": "970422", "account_number": "9704226161", "account_name": "LAM VAN KHOP"}
+    stall = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "R-61", "Lâm Văn Khớp", account=account
+    )
+    async with await live_server.api("admin") as c:
+        res = await c.post("/api/qr/encode", json={"bin": "970436", "account_number": "1234567890"})
+        other = res.json()["payload"]
+    buf = io.BytesIO()
+    qrcode.make(other, box_size=8).save(buf, format="PNG")
+    page = await new_page()
+    await sign_in(page)
+    # Straight to the check, as after opening the app on the stall: no bank list loaded before.
+    await page.goto(f"/#/s/{stall['id']}/verify")
+    await page.wait_for_selector("label[for=verify-photo]")
+    photo = {"name": "other.png", "mimeType": "image/png", "buffer": buf.getvalue()}
+    await page.set_input_files("#verify-photo", files=[photo])
+    await page.wait_for_selector("#verify-result.verify-bad")
+    text = await page.locator("#verify-result").inner_text()
+    assert "Vietcombank" in text and "970436" not in text
+
+
+async def test_the_saved_message_fits_the_stall(new_page) -> None:
+    page = await new_page()
+    await sign_in(page)
+    await open_form(page)
+    await fill_form(page, code="R-71", name="Tăng Thị Chưa")
+    await page.click("#save-stall")
+    await page.wait_for_selector("#saved-banner")
+    text = await page.locator("#saved-banner").inner_text()
+    assert "chưa có tài khoản" in text and "Bước tiếp theo: in biển" not in text
+    assert await page.locator("#print-sign").is_disabled()
+
+
+# ---------------------------------------------------------------- partner (A2) and consent later (A3)
+
+
+async def test_the_partner_is_only_what_the_volunteer_picks(new_page) -> None:
+    page = await new_page()
+    await sign_in(page)
+    await open_form(page)
+    assert await page.input_value("#f-partner") == ""
+    assert (
+        await page.locator("#f-partner option:checked").inner_text() == "Không có — chủ sạp tự mở"
+    )
+    await fill_form(page, code="R-81", name="Mai Văn Tự", bank="vietcom", account="0071009981")
+    assert await page.input_value("#f-partner") == ""
+    assert await page.locator("[id^=f-purpose-share_partner]").count() == 0
+    bodies: list[dict] = []
+    page.on(
+        "request",
+        lambda r: (
+            bodies.append(json.loads(r.post_data or "{}"))
+            if r.method == "POST" and r.url.endswith("/stalls")
+            else None
+        ),
+    )
+    await page.click("#save-stall")
+    await page.wait_for_selector("#sign")
+    assert bodies and "partner_code" not in bodies[0]["payment_accounts"][0]
+
+    # Picked by the volunteer: sent, and its sharing consent is asked.
+    await page.goto("/#/")
+    await open_form(page)
+    await fill_form(page, code="R-82", name="Mai Thị Nhờ", bank="vietcom", account="0071009982")
+    await page.select_option("#f-partner", "MOMO")
+    await page.wait_for_selector("#f-purpose-share_partner_MOMO")
+    await shot(page, "43-register-partner-picked")
+    bodies.clear()
+    await page.click("#save-stall")
+    await page.wait_for_selector("#sign")
+    assert bodies[0]["payment_accounts"][0]["partner_code"] == "MOMO"
+
+
+async def test_consent_to_the_sign_can_be_completed_later(new_page, live_server) -> None:
+    page = await new_page(viewport=TABLET)
+    await sign_in(page)
+    await open_form(page)
+    await fill_form(
+        page, code="R-91", name="Kha Thị Sau", bank="970422", account="9704229191", consent=False
+    )
+    await page.check("#f-purpose-registration")
+    await page.click("#save-stall")
+    await page.wait_for_selector("#consent-card")
+    stall_id = await stall_id_from_url(page)
+    assert "chưa đồng ý in biển" in await page.locator("#saved-banner").inner_text()
+    assert await page.locator("#print-sign").is_disabled()
+    assert "chưa đồng ý in họ tên" in await page.locator("#print-blocked").inner_text()
+    missing = page.locator("#consent-card li[data-state=missing]")
+    assert await missing.count() == 2  # the sign and the summary reports
+    assert await page.locator("#consent-card li[data-purpose=qr_sign][data-state=missing]").count()
+
+    # The worklist says why the stall has no sign.
+    await page.goto("/#/")
+    await page.wait_for_selector(f".stall-row[data-stall='{stall_id}']")
+    badge = page.locator(f".stall-row[data-stall='{stall_id}'] .badge-blocked")
+    assert await badge.inner_text() == "Thiếu đồng ý in biển"
+    await shot(page, "44-worklist-consent-missing")
+
+    # Recorded with the notice read out: nothing ticked for the volunteer.
+    await page.click(f".stall-row[data-stall='{stall_id}']")
+    await page.click("#consent-add")
+    await page.wait_for_selector("#consent-form .notice p")
+    assert "Ban quản lý chợ" in await page.locator("#consent-form .notice").inner_text()
+    for box in await page.locator("#consent-form input[type=checkbox]").all():
+        assert not await box.is_checked()
+    await page.click("#consent-save")
+    await page.wait_for_selector("#c-consent-error:visible")
+    await page.check("#c-purpose-qr_sign")
+    await shot(page, "45-stall-consent-later")
+    await page.click("#consent-save")
+    await page.wait_for_selector("#sign img.qr")
+    await until(page, "document.querySelector('#sign img.qr').naturalWidth > 0")
+    assert await page.locator("#consent-card li[data-purpose=qr_sign][data-state=granted]").count()
+    async with page.expect_response(lambda r: "/sign.pdf" in r.url) as info:
+        async with page.context.expect_page() as popup:
+            await page.click("#print-sign")
+    assert (await info.value).status == 200
+    await (await popup.value).close()
+    async with await live_server.api("admin") as c:
+        holder = (await c.get(f"/api/stalls/{stall_id}")).json()["holder"]["id"]
+        active = (await c.get(f"/api/stallholders/{holder}/consents")).json()["active_purposes"]
+    assert sorted(active) == ["qr_sign", "registration"]
+    await page.goto("/#/")
+    await page.wait_for_selector(f".stall-row[data-stall='{stall_id}']")
+    assert await badge.count() == 0

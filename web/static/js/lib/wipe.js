@@ -1,0 +1,37 @@
+// Signing out leaves no personal data on the tablet: the outbox (sent records too), drafts, cached
+// stall lists and stalls, consent states, the session, and any API answer a cache may hold. Only
+// the language choice stays. Volunteers share tablets, and a lost tablet must not carry names,
+// phone numbers or account numbers of stallholders.
+
+import * as outbox from "./outbox.js";
+import { revokeObjectUrls } from "./api.js";
+
+const KEEP = new Set(["choso.lang"]);
+
+/** Drafts (half-filled forms) on this device, for the sign-out warning. */
+export function draftCount() {
+  let n = 0;
+  for (let i = 0; i < localStorage.length; i += 1) if ((localStorage.key(i) || "").startsWith("choso.draft.")) n += 1;
+  return n;
+}
+
+export async function wipeDevice() {
+  try { await outbox.wipe(); } catch { /* no IndexedDB: its localStorage fallback goes below */ }
+  for (let i = localStorage.length - 1; i >= 0; i -= 1) {
+    const key = localStorage.key(i);
+    if (key && !KEEP.has(key)) localStorage.removeItem(key);
+  }
+  sessionStorage.clear();
+  revokeObjectUrls();
+  // The service worker caches only the app itself; drop any API answer a cache may hold all the same.
+  if ("caches" in window) {
+    try {
+      for (const name of await caches.keys()) {
+        const cache = await caches.open(name);
+        for (const request of await cache.keys()) {
+          if (new URL(request.url).pathname.startsWith("/api/")) await cache.delete(request);
+        }
+      }
+    } catch { /* Cache Storage unavailable (insecure context) */ }
+  }
+}

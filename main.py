@@ -17,6 +17,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from admin_units.router import router as admin_units_router
 from core import db, errors, users
 from core.auth_router import router as auth_router
 from core.crypto import Keys, secret_key
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(signs_router)
     app.include_router(partners_router)
     app.include_router(coverage_router)
+    app.include_router(admin_units_router)
     app.include_router(web_router)
     errors.document_problems(app)
     return app

@@ -7,8 +7,9 @@ migration: a new file under alembic/data and a new revision, never an edit of th
 
 Rows already recorded stay valid: a directory unit overwrites the name, level, parent and kind of
 a row with its code, other rows (pre-reform units, scheme '2025-01') are not touched.
-`name_folded` (lower case, no diacritics, đ -> d: the same key as core.text.fold) is computed by
-the database, so every writer of admin_unit gets it, and diacritic-insensitive search uses it.
+`name_folded` (lower case, no diacritics, đ -> d, punctuation as spaces: 'Xã Ea H’leo' ->
+'xa ea h leo') is computed by the database, so every writer of admin_unit gets it; the
+diacritic-insensitive search of admin_units compares it with the same key of the query.
 
 The downgrade removes the directory units that nothing refers to (a market, a user's scope, a
 crosswalk row keeps its unit) and the two columns.
@@ -42,14 +43,15 @@ def _units() -> str:
 
 def upgrade() -> None:
     op.execute(r"""
-    -- The SQL twin of core.text.fold: NFD, combining marks dropped, đ/Đ -> d/D, lower case,
-    -- whitespace runs collapsed. tests/admin_units proves both agree on every directory name.
+    -- The SQL twin of admin_units.service.search_key: NFD, combining marks dropped, đ/Đ -> d/D,
+    -- lower case, every run of other characters (spaces, dashes, apostrophes) one space.
+    -- tests/admin_units proves both agree on every directory name.
     CREATE FUNCTION admin_unit_fold(value text) RETURNS text
         LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
         AS $$
             SELECT btrim(regexp_replace(lower(translate(
                 regexp_replace(normalize(value, NFD), '[\u0300-\u036f]', '', 'g'),
-                'đĐ', 'dD')), '\s+', ' ', 'g'))
+                'đĐ', 'dD')), '[^a-z0-9]+', ' ', 'g'))
         $$;
 
     ALTER TABLE admin_unit

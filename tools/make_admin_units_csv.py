@@ -2,12 +2,16 @@
 
 The national directory of administrative units after the 1 July 2025 reform (National Statistics
 Office codes: provinces two digits, wards and communes five, zero-padded as the Office writes them).
-Run once per directory release; the file is then loaded by a new data migration, never edited:
+Run once per directory release (the package needs Python 3.12 or later); the file is then loaded
+by a new data migration, never edited:
 
-    .venv/bin/python -m tools.make_admin_units_csv
+    python3.12 -m venv /tmp/vp && /tmp/vp/bin/pip install vietnam-provinces==2026.9.0
+    /tmp/vp/bin/python -m tools.make_admin_units_csv
 
-Names are the package's, except that a province of type "tỉnh" gets its full official name
-("Cao Bằng" -> "Tỉnh Cao Bằng"), as cities already have theirs ("Thành phố Đà Nẵng").
+The file in the repository was made from vietnam-provinces 2026.9.0 (data of 2026-09-20), whose
+codes agree with the project's reference (Phường Hải Vân 20194, Phường An Khê 20305); release
+2025.10.1 numbered 121 units differently. Names are the package's; a province of type "tỉnh" is
+given its full name ("Tỉnh Cao Bằng") if a release leaves it off.
 """
 
 from __future__ import annotations

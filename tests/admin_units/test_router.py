@@ -90,10 +90,11 @@ async def test_d_with_stroke_is_searched_as_d(client, auth) -> None:
 
 async def test_punctuation_in_names_does_not_hide_them(client, auth) -> None:
     headers = await auth("volunteer")
-    assert (await _units(client, headers, q="chan may - lang co"))[0]["name"] == (
-        "Xã Chân Mây – Lăng Cô"
+    assert (await _units(client, headers, q="chan may – lang co"))[0]["name"] == (
+        "Xã Chân Mây - Lăng Cô"
     )
-    assert (await _units(client, headers, q="ea h'leo"))[0]["name"] == "Xã Ea H’leo"
+    assert (await _units(client, headers, q="Ea H’leo"))[0]["name"] == "Xã Ea H'Leo"
+    assert (await _units(client, headers, q="ea hleo")) == []  # the apostrophe separates words
     assert await _units(client, headers, q="%") == []  # no wildcard: nothing matches "%"
     assert await _units(client, headers, q="zzzz qqq") == []
 

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.resources import files
 
 import httpx
-import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from admin_units.router import router as admin_units_router
 from core import db, errors, users
 from core.auth_router import router as auth_router
 from core.crypto import Keys, secret_key
@@ -151,16 +153,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(signs_router)
     app.include_router(partners_router)
     app.include_router(coverage_router)
+    app.include_router(admin_units_router)
     app.include_router(web_router)
     errors.document_problems(app)
     return app
 
 
 def _offline_docs(app: FastAPI) -> None:
-    """Swagger UI from the swagger-ui-bundle package: /docs works with no internet."""
-    app.mount(
-        "/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets"
-    )
+    """Swagger UI 5 and ReDoc 2 from the fastapi-offline package (both read OpenAPI 3.1): /docs
+    and /redoc work with no internet."""
+    assets = files("fastapi_offline") / "static"
+
+    @functools.cache
+    def redoc_bundle() -> bytes:
+        # ReDoc's sidebar credit loads its logo from a CDN (hard-coded): ours instead, so the page
+        # asks no third party for anything and the CSP has nothing to refuse.
+        js = (assets / "redoc.standalone.js").read_bytes()
+        return js.replace(b"https://cdn.redoc.ly/redoc/logo-mini.svg", b"/docs-assets/favicon.png")
+
+    @app.get("/docs-assets/redoc.js", include_in_schema=False)  # before the mount, which would win
+    async def redoc_js() -> Response:
+        return Response(redoc_bundle(), media_type="text/javascript; charset=utf-8")
+
+    app.mount("/docs-assets", StaticFiles(directory=str(assets)), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
@@ -169,7 +184,17 @@ def _offline_docs(app: FastAPI) -> None:
             title="Chợ Số API",
             swagger_js_url="/docs-assets/swagger-ui-bundle.js",
             swagger_css_url="/docs-assets/swagger-ui.css",
-            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+            swagger_favicon_url="/docs-assets/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="Chợ Số API",
+            redoc_js_url="/docs-assets/redoc.js",
+            redoc_favicon_url="/docs-assets/favicon.png",
+            with_google_fonts=False,
         )
 
 

@@ -13,16 +13,21 @@ CSP = (
     "frame-ancestors 'none'; "
     "form-action 'self'; worker-src 'self'; manifest-src 'self'"
 )
-# The interactive API docs are FastAPI's Swagger UI / ReDoc pages: an inline bootstrap script and
-# assets from jsDelivr (and ReDoc's fonts). Only these two pages get this looser policy.
-_DOCS_CSP = (
-    # The API docs page is FastAPI's Swagger UI, served from our own /docs-assets (no CDN); its
-    # page bootstraps with one inline script, so only this page allows inline code.
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; "
-    "base-uri 'self'; frame-ancestors 'none'"
-)
-_DOCS_PATHS = ("/docs", "/redoc")
+# The API docs pages (main._offline_docs; every asset served by us from /docs-assets, no CDN) get
+# their own policies, on exactly these two paths. Swagger UI bootstraps with one inline script;
+# ReDoc injects its styles inline and builds its search index in a web worker made from a blob:.
+_DOCS_CSP = {
+    "/docs": (
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    ),
+    "/redoc": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; "
+        "base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+    ),
+}
 
 
 class SecurityHeaders:
@@ -36,8 +41,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = scope.get("path", "")
-        csp = _DOCS_CSP if path in _DOCS_PATHS or path.startswith("/docs/") else CSP
+        csp = _DOCS_CSP.get(scope.get("path", ""), CSP)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -103,7 +103,8 @@ async def _seed(url: str) -> None:
                ('2025-07', '48', 'province', 'Thành phố Đà Nẵng', NULL),
                ('2025-07', '20242', 'ward', 'Phường Hải Châu', '48'),
                ('2025-07', '20285', 'ward', 'Phường Ngũ Hành Sơn', '48'),
-               ('2025-01', '20236', 'ward', 'Phường Hải Châu', NULL)"""
+               ('2025-01', '20236', 'ward', 'Phường Hải Châu', NULL)
+               ON CONFLICT (scheme, code) DO NOTHING  -- loaded by the directory migration"""
         )
         await conn.execute(
             """INSERT INTO market (name, ward_code, legacy_ward_code, legacy_ward_name, legacy_district_name,

@@ -154,6 +154,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # --- VietQR: the bank directory is public; encode/decode/scan are tools for any signed-in user;
     #     a stall's QR and sign show its account, so field roles only (viewers and partners 403)
     ("GET", "/api/banks"): everyone(),
+    ("GET", "/api/admin-units"): signed_in(),
     ("POST", "/api/qr/encode"): signed_in(json={"bin": "970422", "account_number": "0123456789"}),
     ("POST", "/api/qr/decode"): signed_in(json={"payload": "000201"}),
     ("POST", "/api/qr/scan"): signed_in(files={"file": _PNG}),

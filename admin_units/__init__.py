@@ -1,0 +1,1 @@
+"""The national directory of administrative units (provinces, wards and communes) and its search."""

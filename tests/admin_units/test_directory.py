@@ -126,7 +126,7 @@ async def test_downgrade_keeps_used_units_and_upgrade_refreshes_them(fresh_db: s
     finally:
         await c.close()
 
-    await asyncio.to_thread(db.downgrade, fresh_db, "0006")
+    await asyncio.to_thread(db.downgrade, fresh_db, "0007")
     c = await asyncpg.connect(fresh_db)
     try:
         left = {

@@ -14,8 +14,8 @@ diacritic-insensitive search of admin_units compares it with the same key of the
 The downgrade removes the directory units that nothing refers to (a market, a user's scope, a
 crosswalk row keeps its unit) and the two columns.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02
 """
 
@@ -27,8 +27,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

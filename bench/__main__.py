@@ -166,8 +166,8 @@ def _figures(row: dict[str, Any]) -> str:
         return (
             f"ours/plain: all {row['ours_share']:.3f}/{row['plain_share']:.3f} over {row['cases']} "
             f"photos, worn signs {row['worn']['ours']:.3f}/{row['worn']['plain']:.3f}, clean "
-            f"{row['clean']['ours']:.3f}/{row['clean']['plain']:.3f}, wrong decodes "
-            f"{row['wrong_decodes']}{pad}by kind (alone or combined): {kinds}"
+            f"{row['clean']['ours']:.3f}/{row['clean']['plain']:.3f}, wrong reads "
+            f"{row['ours_wrong']}/{row['plain_wrong']}{pad}by kind (alone or combined): {kinds}"
         )
     skip = {"name", "ratio", "bench_seconds"} | {k for k, *_ in TARGETS.get(name, [])}
     parts = [

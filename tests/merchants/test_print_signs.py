@@ -14,6 +14,7 @@ import zxingcpp
 
 from qr import payload
 from tests.conftest import ROOT, TEST_SECRET, stall_body
+from tests.qr.test_render import QR_ONLY
 
 
 async def test_print_signs_command(live, tmp_path: Path):
@@ -68,9 +69,7 @@ async def test_print_signs_command(live, tmp_path: Path):
     found = []
     for page in pdf:
         image = page.render(scale=150 / 72).to_pil()
-        found += [
-            r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
-        ]
+        found += [r.text for r in zxingcpp.read_barcodes(image, formats=QR_ONLY)]
     pdf.close()
     assert sorted(found) == sorted(expected)
     async with live.pool.acquire() as c:

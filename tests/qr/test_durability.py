@@ -23,7 +23,7 @@ def outcomes() -> list[durability.Outcome]:
 
 
 def scanned(image: object) -> zxingcpp.Barcode:
-    (code,) = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    (code,) = zxingcpp.read_barcodes(image, formats=durability.QR_ONLY)
     return code
 
 

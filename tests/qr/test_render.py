@@ -47,14 +47,14 @@ STATIC = "00020101021138540010A00000072701240006970422011001234567890208QRIBFTTA
 DYNAMIC = "00020101021238570010A00000072701270006970403011300110123456780208QRIBFTTA530370454061800005802VN62340107NPS68690819thanh toan don hang63042E2E"
 QRCODE_LEVEL = {"M": ERROR_CORRECT_M, "Q": ERROR_CORRECT_Q, "H": ERROR_CORRECT_H}
 BINS = [b.bin for b in banks.all_banks() if b.bin != payload.MOMO_BIN]
+QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 PURPOSE_CHARS = string.ascii_letters + string.digits + " .-" + "ăâđêôơưáàảãạấầẩẫậắằẳẵặéèẻẽẹếềểễệ"
 
 
 def decode(image: Image.Image) -> list[str]:
     # QR codes only, as phones and our /scan do: an all-format scan can also find a phantom
     # 1-D barcode (ITF) in a row of modules.
-    qr_only = zxingcpp.BarcodeFormat.QRCode
-    return [r.text for r in zxingcpp.read_barcodes(image.convert("L"), formats=qr_only)]
+    return [r.text for r in zxingcpp.read_barcodes(image.convert("L"), formats=QR_ONLY)]
 
 
 def png_image(data: bytes) -> Image.Image:

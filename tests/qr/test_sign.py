@@ -15,7 +15,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 
 from qr import payload, render, sign
-from tests.qr.test_render import DYNAMIC, PAYLOADS, STATIC, vietqr_payloads
+from tests.qr.test_render import DYNAMIC, PAYLOADS, QR_ONLY, STATIC, vietqr_payloads
 
 DPI = 150
 VIETNAMESE = "Nguyễn Thị Hồng Nhung Đỗ Ưng Phạm Quỳnh Trương Thủy Lý Huỳnh Ngô Vũ Đặng Bùi Dương"
@@ -54,7 +54,7 @@ def page_texts(pdf: bytes) -> list[str]:
 
 def scan(image: Image.Image, rows: int = 1) -> list[zxingcpp.Barcode]:
     """QR codes on a page, in reading order of a grid with `rows` rows."""
-    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(image, formats=QR_ONLY)
     row_height = image.height / rows
 
     def reading_order(code: zxingcpp.Barcode) -> tuple[int, int]:

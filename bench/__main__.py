@@ -1,7 +1,7 @@
 """`make bench`: every benchmark in one run, one table, and bench/results/latest.json.
 
     python -m bench                      # all benches, coverage at reduced scale
-    python -m bench --only registration  # a subset (registration, payload, render, coverage)
+    python -m bench --only registration  # a subset (registration, payload, render, durability, coverage)
     BENCH_COVERAGE_FULL=1 python -m bench   # coverage at the full 10,000 markets / 2,000,000 stalls
 
 Each bench measures its baseline in the same run and reports ratios, never pass/fail on absolute
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BENCHES = ("registration", "payload", "render", "coverage")
+BENCHES = ("registration", "payload", "render", "durability", "coverage")
 
 
 def machine() -> dict[str, Any]:
@@ -119,6 +119,10 @@ TARGETS: dict[str, list[tuple[str, str, float, str]]] = {
     "payload_encode": [("ratio", ">=", 2.0, "ours / vietnam-qr-pay encodes per s")],
     "png_render": [("ratio", ">=", 3.0, "ours / plain qrcode PNGs per s")],
     "market_pdf_500": [("ratio", ">=", 3.0, "naive qrcode loop time / ours")],
+    "sign_durability": [
+        ("ours_share", ">=", 0.9, "damaged sign photos read back exactly, our sign"),
+        ("points_above_plain", ">=", 10.0, "ours - plain qrcode.make() in the same square, points"),
+    ],
     "coverage_scale": [
         ("ratio_market", "<=", 2.0, "GET /api/markets/{id}/coverage, large / small"),
         ("ratio_province", "<=", 2.0, "GET /api/coverage?group_by=province, large / small"),
@@ -154,6 +158,17 @@ def _figures(row: dict[str, Any]) -> str:
                 f"{bare['db_cpu_ms_per_request']}"
             )
         return figures
+    if name == "sign_durability":
+        pad = f"\n{'':<49}"
+        kinds = " · ".join(
+            f"{kind} {v['ours']:.2f}/{v['plain']:.2f}" for kind, v in row["by_kind"].items()
+        )
+        return (
+            f"ours/plain: all {row['ours_share']:.3f}/{row['plain_share']:.3f} over {row['cases']} "
+            f"photos, worn signs {row['worn']['ours']:.3f}/{row['worn']['plain']:.3f}, clean "
+            f"{row['clean']['ours']:.3f}/{row['clean']['plain']:.3f}, wrong reads "
+            f"{row['ours_wrong']}/{row['plain_wrong']}{pad}by kind (alone or combined): {kinds}"
+        )
     skip = {"name", "ratio", "bench_seconds"} | {k for k, *_ in TARGETS.get(name, [])}
     parts = [
         f"{k} {v}" for k, v in row.items() if k not in skip and not isinstance(v, (dict, list))

@@ -192,7 +192,7 @@ StallPayload = Annotated[str, Depends(_stall_payload)]
     responses={200: {"content": {"image/png": {}}}},
 )
 async def stall_qr_png(text: StallPayload, scale: Scale = 10) -> Response:
-    """The stall's VietQR as PNG (quiet zone 4 modules, error correction M)."""
+    """The stall's VietQR as PNG (quiet zone 4 modules, error correction H)."""
     return _image(qr_service.qr_png(text, scale), "image/png")
 
 
@@ -202,7 +202,7 @@ async def stall_qr_png(text: StallPayload, scale: Scale = 10) -> Response:
     responses={200: {"content": {"image/svg+xml": {}}}},
 )
 async def stall_qr_svg(text: StallPayload, scale: Scale = 10) -> Response:
-    """The stall's VietQR as SVG."""
+    """The stall's VietQR as SVG (quiet zone 4 modules, error correction H)."""
     return _image(qr_service.qr_svg(text, scale).encode(), "image/svg+xml")
 
 

@@ -6,6 +6,12 @@ layout, alignment positions) come from the qrcode package. Segments are chosen b
 shortest-bit-stream search over numeric, alphanumeric and byte modes, so the symbol is never
 larger than qrcode's optimiser would make it. Given the same segments and version, the matrix
 equals qrcode's bit for bit, mask choice included (tests/qr/test_render.py checks this).
+
+Every code we print or serve is level H (`ECC`): a payment sign hangs for months over wet
+goods, often in a plastic sleeve. With a stain over 15% of a sign's QR square, 97% of photos of
+a level-H code still scan, against about half of a level-M code (the usual default) with 12%.
+The price is a larger version (6 rather than 4 for a static payload), so smaller modules at the
+same printed size; docs/signs.md has the measurements (bench/bench_durability.py).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from qrcode import util as qr_util
 # Format-information indicator of each error-correction level (ISO/IEC 18004 table 12).
 # The qrcode package uses these same numbers as its ERROR_CORRECT_* constants.
 ECC_BITS = {"M": 0b00, "Q": 0b11, "H": 0b10}
+ECC = "H"  # the level of every symbol we render unless asked otherwise (see the module docstring)
 
 NUMERIC, ALPHANUMERIC, BYTE = 0b0001, 0b0010, 0b0100
 Segment = tuple[int, bytes]  # (mode indicator, data); byte-mode data is the UTF-8 encoding
@@ -468,7 +475,7 @@ def _penalty(by_rows: int, by_cols: int, grid: _Grid) -> int:
 
 
 def from_segments(
-    segments: Sequence[Segment], ecc: str = "M", version: int | None = None
+    segments: Sequence[Segment], ecc: str = ECC, version: int | None = None
 ) -> QrMatrix:
     """The symbol for explicit segments, at `version` or the smallest that fits."""
     level = _level(ecc)
@@ -508,7 +515,7 @@ def _level(ecc: str) -> str:
 
 
 @lru_cache(maxsize=8192)
-def matrix(payload: str, ecc: str = "M") -> QrMatrix:
+def matrix(payload: str, ecc: str = ECC) -> QrMatrix:
     """The QR symbol for `payload` (cached: identical payloads are computed once)."""
     level = _level(ecc)
     if not payload:
@@ -528,7 +535,7 @@ def _check_geometry(scale: int, border: int) -> None:
 
 
 def png(payload: str, *, scale: int = 10, border: int = 4) -> bytes:
-    """A 1-bit black-on-white PNG of the symbol, `scale` pixels per module."""
+    """A 1-bit black-on-white PNG of the level-H symbol, `scale` pixels per module."""
     _check_geometry(scale, border)
     qr = matrix(payload)
     width = qr.size + 2 * border
@@ -575,7 +582,7 @@ def _spread_table(scale: int) -> tuple[bytes, ...]:
 
 
 def svg(payload: str, *, scale: int = 10, border: int = 4) -> str:
-    """An SVG of the symbol: white background, one crisp-edged <path> of module runs."""
+    """An SVG of the level-H symbol: white background, one crisp-edged <path> of module runs."""
     _check_geometry(scale, border)
     qr = matrix(payload)
     width = qr.size + 2 * border

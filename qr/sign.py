@@ -3,6 +3,10 @@
 Each sign is drawn in A6 coordinates (millimetres, origin bottom-left) and scaled for A5. The
 QR code is vector rectangles in a PDF form XObject, so identical payloads are stored once, and
 text uses the embedded DejaVu Sans (qr/fonts/) for full Vietnamese diacritics.
+
+The code is level H (`render.ECC`) and fills the sign's QR square with exactly the standard's
+4-module quiet zone around it: for a static payload (version 6, 41 modules) that is 1.55 mm
+modules and a 6.2 mm quiet zone on A6, 2.19 mm and 8.7 mm on A5. docs/signs.md says why.
 """
 
 from __future__ import annotations
@@ -57,8 +61,8 @@ FRAME_INSET = 4.0
 TEXT_W = SIGN_W - 2 * FRAME_INSET - 8.0  # usable text width inside the frame
 BAND_H = 21.0  # black header band with market and stall code
 QR_TOP = 44.0  # from the top edge: where the square kept for the code and its quiet zone begins
-QR_BOX = 76.0  # side of that square; the code's quiet zone (>= 4 modules) fills the margin
-QR_MAX = 62.0  # widest the code itself gets (6 cm or more for every payload a sign carries)
+QR_BOX = 76.0  # side of that square: the code fills it, less its quiet zone
+QUIET = 4  # quiet zone in modules on every side (the standard's minimum): larger modules instead
 MIN_TEXT_PT = 6.0
 # DejaVu Sans: ascender (room for Vietnamese stacked marks) and line height, in ems
 ASCENT, LINE = 0.93, 1.17
@@ -160,8 +164,8 @@ class _Painter:
         self._heading(sign, top=heading_top, bottom=top - QR_TOP, centre=centre)
 
         name, modules = self.qr_form(sign.payload)
-        symbol = min(QR_MAX, QR_BOX * modules / (modules + 8))
-        module = symbol / modules
+        module = QR_BOX / (modules + 2 * QUIET)
+        symbol = module * modules
         c.saveState()
         c.translate(centre - symbol / 2, top - QR_TOP - QR_BOX / 2 - symbol / 2)
         c.scale(module, module)

@@ -14,8 +14,8 @@ from PIL import Image, ImageFilter
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 
-from qr import payload, sign
-from tests.qr.test_render import DYNAMIC, PAYLOADS, STATIC, vietqr_payloads
+from qr import payload, render, sign
+from tests.qr.test_render import DYNAMIC, PAYLOADS, QR_ONLY, STATIC, vietqr_payloads
 
 DPI = 150
 VIETNAMESE = "Nguyễn Thị Hồng Nhung Đỗ Ưng Phạm Quỳnh Trương Thủy Lý Huỳnh Ngô Vũ Đặng Bùi Dương"
@@ -54,7 +54,7 @@ def page_texts(pdf: bytes) -> list[str]:
 
 def scan(image: Image.Image, rows: int = 1) -> list[zxingcpp.Barcode]:
     """QR codes on a page, in reading order of a grid with `rows` rows."""
-    found = zxingcpp.read_barcodes(image)
+    found = zxingcpp.read_barcodes(image, formats=QR_ONLY)
     row_height = image.height / rows
 
     def reading_order(code: zxingcpp.Barcode) -> tuple[int, int]:
@@ -81,6 +81,26 @@ def signs_for(payloads: list[str]) -> list[sign.SignInfo]:
     ]
 
 
+def assert_fills_the_qr_square_with_a_4_module_quiet_zone(
+    image: Image.Image, code: zxingcpp.Barcode, scale: float
+) -> None:
+    """Level H, modules as large as the sign's QR square allows, and nothing but white within
+    4 modules of the code."""
+    modules = render.matrix(code.text).size
+    assert code.ec_level == "H"
+    assert width_mm(code) == pytest.approx(sign.QR_BOX * scale * modules / (modules + 8), abs=0.5)
+    p = code.position
+    left, top, right, bottom = p.top_left.x, p.top_left.y, p.bottom_right.x, p.bottom_right.y
+    quiet = round(4 * (right - left) / modules) - 1
+    for box in (
+        (left - quiet, top - quiet, right + quiet, top - 2),
+        (left - quiet, bottom + 2, right + quiet, bottom + quiet),
+        (left - quiet, top - quiet, left - 2, bottom + quiet),
+        (right + 2, top - quiet, right + quiet, bottom + quiet),
+    ):
+        assert image.crop(box).getextrema() == (255, 255), box
+
+
 def test_a6_sign_scans_back_and_shows_every_field() -> None:
     pdf = sign.sign_pdf(SIGN)
     assert page_sizes_mm(pdf) == [(105, 148)]
@@ -88,6 +108,7 @@ def test_a6_sign_scans_back_and_shows_every_field() -> None:
     (code,) = scan(image)
     assert code.text == SIGN.payload
     assert width_mm(code) >= 59.5  # arm's-length scanning wants about 6 cm
+    assert_fills_the_qr_square_with_a_4_module_quiet_zone(image, code, 1.0)
     text = page_texts(pdf)[0]
     for shown in (
         "CHỢ TÂN CHÍNH · KHU RAU",
@@ -106,9 +127,11 @@ def test_a6_sign_scans_back_and_shows_every_field() -> None:
 def test_a5_sign_is_a5_with_a_bigger_code() -> None:
     pdf = sign.sign_pdf(SIGN, size="A5")
     assert page_sizes_mm(pdf) == [(148, 210)]
-    (code,) = scan(page_images(pdf)[0])
+    (image,) = page_images(pdf)
+    (code,) = scan(image)
     assert code.text == SIGN.payload
     assert width_mm(code) >= 84
+    assert_fills_the_qr_square_with_a_4_module_quiet_zone(image, code, sign.SCALE["A5"])
 
 
 def test_unknown_size_is_refused() -> None:

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench soak lint migrate clean browser-deps
+.PHONY: run test check openapi bench soak lint typecheck migrate clean browser-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -36,7 +36,19 @@ migrate: $(STAMP)
 	$(BIN)/python -m core.db migrate
 
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# mypy: strict for core/ and qr/, checked everywhere else (pyproject.toml [tool.mypy]).
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# The published OpenAPI document (docs/openapi.json), which tests/test_openapi.py compares.
+openapi: $(STAMP)
+	$(BIN)/python -m tools.openapi
+
+# What CI runs: lint and types first, then every test.
+check: lint typecheck test
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

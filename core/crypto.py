@@ -17,7 +17,7 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -177,11 +177,13 @@ class Keys:
             name: self._credentials.open(value, f"{code}/{name}") for name, value in stored.items()
         }
 
-    def seal_numbers_in(self, message: dict, *, skip_sealed: bool = False) -> dict:
+    def seal_numbers_in(
+        self, message: dict[str, Any], *, skip_sealed: bool = False
+    ) -> dict[str, Any]:
         """A partner message as stored: the account number it names (top level, or under `data`
         in our own API) sealed. skip_sealed: leave values already sealed (rows written before)."""
 
-        def sealed(holder: dict) -> dict:
+        def sealed(holder: dict[str, Any]) -> dict[str, Any]:
             number = holder.get("account_number")
             if not isinstance(number, str) or (skip_sealed and number.startswith(SEALED_PREFIX)):
                 return holder

@@ -60,7 +60,7 @@ def database_url(settings: Settings) -> str:
     return str(embedded_server(settings.data_dir).get_uri())
 
 
-class Connection(asyncpg.Connection):
+class Connection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg ships no types
     """A connection that carries the keys sealing the columns it reads and writes (crypto.keys_of)."""
 
     keys: Keys
@@ -93,7 +93,7 @@ async def create_pool(
 
 async def connect(url: str, *, keys: Keys) -> Connection:
     """A single connection like the pool's (CLI tools, tests)."""
-    conn = await asyncpg.connect(url, connection_class=Connection)
+    conn: Connection = await asyncpg.connect(url, connection_class=Connection)
     conn.keys = keys
     await _init_connection(conn)
     return conn
@@ -135,7 +135,7 @@ _LOST = (
 
 def _is_closed(conn: asyncpg.Connection) -> bool:
     try:
-        return conn.is_closed()
+        return bool(conn.is_closed())
     except asyncpg.InterfaceError:  # the pool already took the dead connection back
         return True
 

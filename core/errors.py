@@ -177,10 +177,12 @@ def install(app: FastAPI) -> None:
                 }
             )
         first = errors[0] if errors else {"field": None, "code": "validation_error", "message": ""}
-        code = first["code"] if str(first["code"]) in _OWN_CODES else "validation_error"
+        code = str(first["code"]) if str(first["code"]) in _OWN_CODES else "validation_error"
         if first["code"] == "json_invalid":
             code = "invalid_json"
-        detail = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+        detail = (
+            f"{first['field']}: {first['message']}" if first["field"] else str(first["message"])
+        )
         return problem(422, code, "Invalid input", detail, field=first["field"], errors=errors)
 
     @app.exception_handler(StarletteHTTPException)

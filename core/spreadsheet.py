@@ -175,7 +175,7 @@ def _text(value: Any) -> str:
     text = ILLEGAL_CHARACTERS_RE.sub("", text)  # control characters cannot be stored in XML
     if len(text) > EXCEL_MAX_TEXT:
         text = text[: EXCEL_MAX_TEXT - 1] + "…"
-    return text
+    return str(text)
 
 
 def _cell(ws: Any, kind: ColumnKind, value: Any) -> WriteOnlyCell:

@@ -337,7 +337,7 @@ async def _coverage_progress(
                         await stall_progress.sign_delivered_for(
                             conn, user=admin, stall_id=st.id, window_days=window_days
                         )
-                    elif level == "verified" and st.account_id is not None:
+                    elif level == "verified" and st.bin and st.account_number:
                         code = payload.encode(
                             bin=st.bin, account=st.account_number, reference=st.reference
                         )

@@ -167,7 +167,7 @@ def _bit_length(segments: Sequence[Segment], version: int) -> int:
 
 @cache
 def _data_capacity_bits(version: int, ecc: str) -> int:
-    return 8 * sum(b.data_count for b in _blocks(version, ecc))
+    return 8 * sum(int(b.data_count) for b in _blocks(version, ecc))
 
 
 @cache

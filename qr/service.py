@@ -100,14 +100,12 @@ def scan_image(data: bytes) -> list[str]:
         SyntaxError,
     ):
         raise BadImage("Send a PNG or JPEG photo of the sign.") from None
-    if image.mode not in ("L", "RGB"):
-        image = image.convert("RGB")
-    results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    picture: Image.Image = image if image.mode in ("L", "RGB") else image.convert("RGB")
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    results = zxingcpp.read_barcodes(picture, formats=qr_only)
     if not results:
         # A second try on a sharpened grey image catches many blurry phone photos.
-        results = zxingcpp.read_barcodes(
-            image.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode, try_downscale=True
-        )
+        results = zxingcpp.read_barcodes(picture.convert("L"), formats=qr_only, try_downscale=True)
     found = [r.text for r in results if r.valid and r.text]
     if not found:
         raise NoQrFound(

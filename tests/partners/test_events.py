@@ -16,7 +16,7 @@ from partners.schemes import own
 from tests.conftest import stall_body
 
 SECRET = "whsec_test_" + "7" * 24
-DOCS = Path(__file__).resolve().parents[2] / "README.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "partners.md"
 
 
 def key() -> dict[str, str]:

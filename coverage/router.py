@@ -69,16 +69,6 @@ async def sign_delivered(
     )
 
 
-@router.post("/stalls/{stall_id}/sign-printed", response_model=s.StallCoverage)
-async def sign_printed(
-    stall_id: Id, conn: Conn, user: CurrentUser, request: Request
-) -> s.StallCoverage:
-    """Mark a sign as printed for the stall outside the app (reaches `qr_issued`)."""
-    return await stalls.sign_printed_for(
-        conn, user=user, stall_id=stall_id, window_days=_window(request)
-    )
-
-
 @router.post(
     "/stalls/{stall_id}/verify",
     response_model=s.VerifyResult,

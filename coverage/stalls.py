@@ -8,7 +8,7 @@ from core import access, audit
 from core.errors import StallNotFound
 from core.types import User
 from coverage import schemas as s
-from coverage.counters import mark_sign_issued, on_stall_changed
+from coverage.counters import on_stall_changed
 from coverage.queries import counters as q
 from coverage.scope import writable_stall
 from coverage.shapes import stall_out
@@ -45,19 +45,6 @@ async def sign_delivered_for(
             conn, actor_id=user.id, action="sign_delivered", entity="stall", entity_id=stall_id
         )
         await on_stall_changed(conn, stall_id=stall_id, window_days=window_days)
-    return await stall_coverage(conn, stall_id)
-
-
-async def sign_printed_for(
-    conn: asyncpg.Connection, *, user: User, stall_id: int, window_days: int
-) -> s.StallCoverage:
-    """A sign was printed for the stall outside the app."""
-    await writable_stall(conn, user, stall_id)
-    async with conn.transaction():
-        await mark_sign_issued(conn, stall_id, user, window_days=window_days)
-        await audit.record(
-            conn, actor_id=user.id, action="sign_printed", entity="stall", entity_id=stall_id
-        )
     return await stall_coverage(conn, stall_id)
 
 

@@ -1,6 +1,6 @@
 """Errors of the stall registry."""
 
-from core.errors import AppError, Conflict, Invalid
+from core.errors import AppError, Conflict, Invalid, NotFound
 from core.errors import MarketNotFound as MarketNotFound  # shared with the domains below
 from core.errors import StallNotFound as StallNotFound
 
@@ -35,3 +35,11 @@ class ConsentRequired(Invalid):
 
 class NoPaymentAccount(AppError):
     status, code, title = 409, "no_payment_account", "The stall has no payment account yet"
+
+
+class NothingToPrint(AppError):
+    status, code, title = 409, "nothing_to_print", "There is no sign to print"
+
+
+class PrintJobNotFound(NotFound):
+    code, title = "print_job_not_found", "Print job not found"

@@ -1,6 +1,10 @@
 """Print a whole market's signs to a PDF from the command line, with a progress bar.
 
 python -m merchants.print_signs --market 3 --out cho-con.pdf [--zone A] [--only-unprinted] [--size A5]
+                                [--confirm]
+
+It creates a print job (the stalls and payloads in the PDF), so the prints can be confirmed once
+the sheets came out of the printer: in the app, or right away with --confirm.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 from core import db, users
 from core.crypto import Keys, SealError, secret_key
 from core.settings import get_settings
-from merchants import signs
+from merchants import schemas, signs
 
 
 def _bar(done: int, total: int, started: float) -> None:
@@ -28,7 +32,13 @@ def _bar(done: int, total: int, started: float) -> None:
 
 
 async def run(
-    market_id: int, out: str, zone: str | None, only_unprinted: bool, size: str, username: str
+    market_id: int,
+    out: str,
+    zone: str | None,
+    only_unprinted: bool,
+    size: str,
+    username: str,
+    confirm: bool,
 ) -> int:
     settings = get_settings()
     conn = await db.connect(db.database_url(settings), keys=Keys(secret_key(settings)))
@@ -37,24 +47,36 @@ async def run(
         if user is None or user.role != "admin":
             raise SystemExit(f"user {username!r} must exist and be an admin")
         started = time.perf_counter()
-        pdf = await signs.market_signs_pdf(
-            conn,
-            user=user,
-            market_id=market_id,
+        body = schemas.PrintJobIn(
             zone=zone,
             only_unprinted=only_unprinted,
-            size=size,  # type: ignore[arg-type]
-            window_days=settings.transacting_window_days,
-            fmt="cli",
-            progress=lambda done, total: _bar(done, total, started),
+            size="A5" if size == "A5" else "A6",
         )
+        job = await signs.create_print_job(conn, user=user, market_id=market_id, body=body)
+        pdf = await signs.print_job_pdf(
+            conn,
+            user=user,
+            job_id=job.id,
+            progress_bar=lambda done, total: _bar(done, total, started),
+        )
+        if confirm:
+            await signs.confirm_print_job(
+                conn,
+                user=user,
+                job_id=job.id,
+                body=schemas.PrintConfirmIn(),
+                window_days=settings.transacting_window_days,
+                fmt="cli",
+            )
     except SealError as exc:
         raise SystemExit(f"\n{exc} (DATA_DIR or SECRET_KEY as the app has them)") from None
     finally:
         await conn.close()
     await asyncio.to_thread(Path(out).write_bytes, pdf)
+    state = "confirmed printed" if confirm else f"confirm it in the app (print job {job.id})"
     sys.stderr.write(
-        f"\nwrote {out} ({len(pdf):,} bytes) in {time.perf_counter() - started:.1f} s\n"
+        f"\nwrote {out} ({len(pdf):,} bytes, {job.stall_count} signs) in "
+        f"{time.perf_counter() - started:.1f} s; {state}\n"
     )
     return 0
 
@@ -71,9 +93,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--size", choices=["A6", "A5"], default="A6")
     parser.add_argument("--user", default="admin", help="admin account recorded as the printer")
+    parser.add_argument(
+        "--confirm", action="store_true", help="record the prints now (the sheets are printed)"
+    )
     args = parser.parse_args(argv)
     return asyncio.run(
-        run(args.market, args.out, args.zone, args.only_unprinted, args.size, args.user)
+        run(
+            args.market,
+            args.out,
+            args.zone,
+            args.only_unprinted,
+            args.size,
+            args.user,
+            args.confirm,
+        )
     )
 
 

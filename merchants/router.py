@@ -8,12 +8,14 @@ from typing import Annotated, Literal
 import asyncpg
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
+from core import access
 from core.auth import CurrentUser, require_roles
 from core.db import get_conn
 from core.errors import Invalid, PreconditionRequired
 from core.params import Id
 from core.state import WindowDays, state_of
 from core.types import User
+from coverage.schemas import StallCoverage
 from merchants import accounts, errors, markets, registration, schemas, signs, stalls
 from partners import lookup
 from qr import service as qr_service
@@ -170,6 +172,8 @@ async def add_payment_account(
 # ---------------------------------------------------------------- signs and QR images of stalls
 
 signs_router = APIRouter(prefix="/api", tags=["VietQR and signs"])
+# Printing is field work: other roles are refused before anything else is looked at.
+FieldUser = Annotated[User, Depends(require_roles(*sorted(access.WRITE_ROLES)))]
 AccountId = Annotated[int | None, Query(ge=1, le=2**63 - 1, description="default: the first")]
 Scale = Annotated[int, Query(ge=1, le=40, description="pixels per module")]
 
@@ -211,6 +215,14 @@ def _image(body: bytes, media_type: str) -> Response:
     return Response(body, media_type=media_type, headers={"Cache-Control": "private, max-age=60"})
 
 
+def _pdf(body: bytes, filename: str) -> Response:
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
 @signs_router.get(
     "/stalls/{stall_id}/sign.pdf",
     response_class=Response,
@@ -221,24 +233,35 @@ async def stall_sign(
     conn: Conn,
     user: CurrentUser,
     request: Request,
-    window_days: WindowDays,
     account_id: AccountId = None,
     size: Literal["A6", "A5"] = "A6",
 ) -> Response:
-    """The stall's printable sign (A6 by default, A5 option)."""
+    """The stall's printable sign (A6 by default, A5 option). Opening it records nothing: confirm
+    the print with POST /api/stalls/{stall_id}/sign-printed once it came out of the printer."""
     pdf = await signs.stall_sign_pdf(
+        conn, user=user, stall_id=stall_id, account_id=account_id, size=size, route=request.url.path
+    )
+    return _pdf(pdf, f"bien-vietqr-{stall_id}.pdf")
+
+
+@signs_router.post("/stalls/{stall_id}/sign-printed", response_model=StallCoverage)
+async def sign_printed(
+    stall_id: Id,
+    conn: Conn,
+    user: FieldUser,
+    request: Request,
+    window_days: WindowDays,
+    account_id: AccountId = None,
+) -> StallCoverage:
+    """The stall's sign came out of the printer: the print of its (chosen or first) account is
+    recorded and the stall reaches `qr_issued`."""
+    return await signs.confirm_stall_print(
         conn,
         user=user,
         stall_id=stall_id,
         account_id=account_id,
-        size=size,
         route=request.url.path,
         window_days=window_days,
-    )
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="bien-vietqr-{stall_id}.pdf"'},
     )
 
 
@@ -251,23 +274,56 @@ async def market_signs(
     market_id: Id,
     conn: Conn,
     user: CurrentUser,
-    window_days: WindowDays,
     zone: Annotated[str | None, Query(max_length=20)] = None,
     only_unprinted: bool = False,
     size: Literal["A6", "A5"] = "A6",
 ) -> Response:
-    """Every active stall's sign, several per A4 page with cut marks, in stall-code order."""
+    """Every active stall's sign, several per A4 page with cut marks, in stall-code order: a
+    preview that records nothing. To print, create a print job and confirm it."""
     pdf = await signs.market_signs_pdf(
-        conn,
-        user=user,
-        market_id=market_id,
-        zone=zone,
-        only_unprinted=only_unprinted,
-        size=size,
-        window_days=window_days,
+        conn, user=user, market_id=market_id, zone=zone, only_unprinted=only_unprinted, size=size
     )
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="bien-vietqr-cho-{market_id}.pdf"'},
+    return _pdf(pdf, f"bien-vietqr-cho-{market_id}.pdf")
+
+
+@signs_router.post(
+    "/markets/{market_id}/print-jobs", status_code=201, response_model=schemas.PrintJob
+)
+async def create_print_job(
+    market_id: Id, body: schemas.PrintJobIn, conn: Conn, user: FieldUser
+) -> schemas.PrintJob:
+    """A batch of the market's signs to print (all, a zone, or those never printed): the stalls
+    and their exact payloads are frozen, so the PDF and the confirmation are about the same signs."""
+    return await signs.create_print_job(conn, user=user, market_id=market_id, body=body)
+
+
+@signs_router.get("/print-jobs/{job_id}", response_model=schemas.PrintJob)
+async def get_print_job(job_id: Id, conn: Conn, user: FieldUser) -> schemas.PrintJob:
+    """A print job and which of its signs were confirmed printed."""
+    return await signs.get_print_job(conn, user=user, job_id=job_id)
+
+
+@signs_router.get(
+    "/print-jobs/{job_id}/signs.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def print_job_signs(job_id: Id, conn: Conn, user: FieldUser) -> Response:
+    """The job's signs, several per A4 page with cut marks (records nothing)."""
+    pdf = await signs.print_job_pdf(conn, user=user, job_id=job_id)
+    return _pdf(pdf, f"bien-vietqr-in-{job_id}.pdf")
+
+
+@signs_router.post("/print-jobs/{job_id}/confirm", response_model=schemas.PrintJob)
+async def confirm_print_job(
+    job_id: Id,
+    body: schemas.PrintConfirmIn,
+    conn: Conn,
+    user: FieldUser,
+    window_days: WindowDays,
+) -> schemas.PrintJob:
+    """These signs of the job (all if `stall_ids` is absent) came out of the printer: their prints
+    are recorded and the stalls reach `qr_issued`. Confirming again changes nothing."""
+    return await signs.confirm_print_job(
+        conn, user=user, job_id=job_id, body=body, window_days=window_days
     )

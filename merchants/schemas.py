@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StrictBool, model_validator
 
+from core.params import IdField
 from core.text import normalize
 from core.types import Cccd, PartnerCode, PersonName, Phone, Strict, fail, free_text
 from privacy.schemas import ConsentIn
@@ -177,3 +178,37 @@ class StallSummary(BaseModel):
 class StallPage(BaseModel):
     items: list[StallSummary]
     next_cursor: str | None
+
+
+class PrintJobIn(Strict):
+    zone: Zone | None = None
+    only_unprinted: StrictBool = False
+    size: Literal["A6", "A5"] = "A6"
+
+
+class PrintConfirmIn(Strict):
+    stall_ids: list[IdField] | None = Field(
+        default=None,
+        max_length=5000,
+        description="Signs that came out of the printer; all if absent",
+    )
+
+
+class PrintJobStall(BaseModel):
+    stall_id: int
+    stall_code: str
+    zone: str | None
+    payment_account_id: int
+    confirmed_at: datetime | None
+
+
+class PrintJob(BaseModel):
+    id: int
+    market_id: int
+    zone: str | None
+    size: str
+    created_at: datetime
+    stall_count: int
+    confirmed_count: int
+    stalls: list[PrintJobStall]
+    pdf_url: str

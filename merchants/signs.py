@@ -6,10 +6,12 @@ from typing import Any, Literal
 
 import asyncpg
 
-from core import access
+from core import access, audit
 from core.errors import NotFound
 from core.types import User
 from coverage import counters
+from coverage import stalls as progress
+from coverage.schemas import StallCoverage
 from merchants import errors, queries, schemas, stalls
 from privacy import consent
 from qr import banks, sign
@@ -87,13 +89,6 @@ def _sign_info(
     )
 
 
-async def _mark_issued(
-    conn: asyncpg.Connection, stall_ids: list[int], user: User, window_days: int
-) -> None:
-    for stall_id in stall_ids:
-        await counters.mark_sign_issued(conn, stall_id, user, window_days=window_days)
-
-
 async def stall_sign_pdf(
     conn: asyncpg.Connection,
     *,
@@ -102,16 +97,15 @@ async def stall_sign_pdf(
     account_id: int | None,
     size: Literal["A6", "A5"],
     route: str,
-    window_days: int,
 ) -> bytes:
-    """One stall's printable sign; the print is recorded and the stall counts as issued."""
+    """One stall's printable sign. Rendering records nothing: a print counts only when someone
+    confirms it came out of the printer (confirm_stall_print)."""
     stall = await _stall_for_sign(conn, user, stall_id, route)
     account = _pick_account(stall, account_id)
-    text = account_payload(account)
     market = await queries.market_name(conn, stall.market_id) or ""
-    pdf = sign.sign_pdf(
+    return sign.sign_pdf(
         _sign_info(
-            payload_text=text,
+            payload_text=account_payload(account),
             market_name=market,
             stall_code=stall.stall_code,
             zone=stall.zone,
@@ -123,27 +117,57 @@ async def stall_sign_pdf(
         ),
         size=size,
     )
+
+
+async def confirm_stall_print(
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    stall_id: int,
+    account_id: int | None,
+    route: str,
+    window_days: int,
+) -> StallCoverage:
+    """The stall's sign came out of the printer: the print of its (chosen or first) account is
+    recorded and the stall's sign counts as issued."""
+    await stalls.writable_stall(conn, user, stall_id)
+    stall = await _stall_for_sign(conn, user, stall_id, route)
+    account = _pick_account(stall, account_id)
+    text = account_payload(account)
     async with conn.transaction():
         await queries.record_prints(
             conn, prints=[(stall.id, account.id, text)], fmt="sign_pdf", user_id=user.id
         )
-        await _mark_issued(conn, [stall.id], user, window_days)
-    return pdf
+        await _issued(conn, user, [(stall.id, account.id)], window_days=window_days)
+    return await progress.stall_coverage(conn, stall.id)
 
 
-async def market_signs(
-    conn: asyncpg.Connection, *, market_id: int, zone: str | None, only_unprinted: bool
-) -> tuple[str, list[queries.SignRow], list[sign.SignInfo]]:
-    """Sign data of a market's active stalls (no scope check: callers do it)."""
-    name = await queries.market_name(conn, market_id)
-    if name is None:
-        raise NotFound(f"No market with id {market_id}.")
-    rows = await queries.market_sign_rows(
-        conn, market_id=market_id, zone=zone, only_unprinted=only_unprinted
-    )
-    infos = [
+async def _issued(
+    conn: asyncpg.Connection,
+    user: User,
+    prints: list[tuple[int, int]],
+    *,
+    window_days: int,
+    job_id: int | None = None,
+) -> None:
+    """Count confirmed prints of (stall, account) as issued signs, each with its audit entry (in
+    stall-id order: the lock order of coverage.counters)."""
+    for stall_id, account_id in sorted(prints):
+        await counters.mark_sign_issued(conn, stall_id, user, window_days=window_days)
+        await audit.record(
+            conn,
+            actor_id=user.id,
+            action="print_confirmed",
+            entity="stall",
+            entity_id=stall_id,
+            after={"payment_account_id": account_id, "print_job_id": job_id},
+        )
+
+
+def _infos(rows: list[tuple[str, queries.SignRow]]) -> list[sign.SignInfo]:
+    return [
         _sign_info(
-            payload_text=payload_for(r.bin, r.account_number, r.service, r.reference),
+            payload_text=text,
             market_name=r.market_name,
             stall_code=r.stall_code,
             zone=r.zone,
@@ -153,9 +177,28 @@ async def market_signs(
             account_number=r.account_number,
             account_name=r.account_name,
         )
-        for r in rows
+        for text, r in rows
     ]
-    return name, rows, infos
+
+
+async def market_signs(
+    conn: asyncpg.Connection, *, market_id: int, zone: str | None, only_unprinted: bool
+) -> tuple[str, list[tuple[str, queries.SignRow]]]:
+    """(market name, (payload, sign data) of its active stalls) — no scope check: callers do it."""
+    name = await queries.market_name(conn, market_id)
+    if name is None:
+        raise NotFound(f"No market with id {market_id}.")
+    rows = await queries.market_sign_rows(
+        conn, market_id=market_id, zone=zone, only_unprinted=only_unprinted
+    )
+    return name, [(payload_for(r.bin, r.account_number, r.service, r.reference), r) for r in rows]
+
+
+async def _readable_market(conn: asyncpg.Connection, user: User, market_id: int) -> None:
+    if not access.sees_personal_data(user) or not await access.can_see_market(
+        conn, user, market_id
+    ):
+        raise errors.MarketNotFound(f"No market with id {market_id}.")
 
 
 async def market_signs_pdf(
@@ -166,27 +209,125 @@ async def market_signs_pdf(
     zone: str | None,
     only_unprinted: bool,
     size: Literal["A6", "A5"],
-    window_days: int,
-    fmt: str = "market_pdf",
-    progress: Any = None,
+    progress_bar: Any = None,
 ) -> bytes:
-    """Every active stall's sign in one print-ready PDF, in stall-code order; prints are recorded."""
-    if not access.sees_personal_data(user) or not await access.can_see_market(
-        conn, user, market_id
-    ):
-        raise errors.MarketNotFound(f"No market with id {market_id}.")
-    name, rows, infos = await market_signs(
+    """Every active stall's sign in one print-ready PDF, in stall-code order: a preview that records
+    nothing (a print job is what gets printed and confirmed)."""
+    await _readable_market(conn, user, market_id)
+    name, rows = await market_signs(
         conn, market_id=market_id, zone=zone, only_unprinted=only_unprinted
     )
-    pdf = sign.market_pdf(infos, size=size, title=f"Biển VietQR - {name}", progress=progress)
+    return sign.market_pdf(
+        _infos(rows), size=size, title=f"Biển VietQR - {name}", progress=progress_bar
+    )
+
+
+# ---------------------------------------------------------------- print jobs
+
+
+def _job_out(job: queries.PrintJobRow, signs: list[queries.PrintJobStallRow]) -> schemas.PrintJob:
+    return schemas.PrintJob(
+        id=job.id,
+        market_id=job.market_id,
+        zone=job.zone,
+        size=job.size,
+        created_at=job.created_at,
+        stall_count=len(signs),
+        confirmed_count=sum(1 for x in signs if x.confirmed_at is not None),
+        stalls=[
+            schemas.PrintJobStall(
+                stall_id=x.stall_id,
+                stall_code=x.stall_code,
+                zone=x.zone,
+                payment_account_id=x.payment_account_id,
+                confirmed_at=x.confirmed_at,
+            )
+            for x in signs
+        ],
+        pdf_url=f"/api/print-jobs/{job.id}/signs.pdf",
+    )
+
+
+async def create_print_job(
+    conn: asyncpg.Connection, *, user: User, market_id: int, body: schemas.PrintJobIn
+) -> schemas.PrintJob:
+    """A batch of a market's signs to print: the stalls and the exact payloads are frozen in the
+    job, so its PDF and its confirmation are about the same signs."""
+    await _readable_market(conn, user, market_id)
+    await access.require_market_write(conn, user, market_id)
+    _, rows = await market_signs(
+        conn, market_id=market_id, zone=body.zone, only_unprinted=body.only_unprinted
+    )
+    if not rows:
+        raise errors.NothingToPrint("No stall of this market has a sign to print.")
     async with conn.transaction():
-        await queries.record_prints(
+        job_id = await queries.insert_print_job(
             conn,
-            prints=[
-                (r.stall_id, r.account_id, i.payload) for r, i in zip(rows, infos, strict=True)
-            ],
-            fmt=fmt,
+            market_id=market_id,
+            zone=body.zone,
+            size=body.size,
             user_id=user.id,
+            signs=[(r.stall_id, r.account_id, text) for text, r in rows],
         )
-        await _mark_issued(conn, [r.stall_id for r in rows], user, window_days)
-    return pdf
+    return await _job(conn, job_id)
+
+
+async def _job(conn: asyncpg.Connection, job_id: int) -> schemas.PrintJob:
+    job = await queries.print_job(conn, job_id)
+    if job is None:
+        raise errors.PrintJobNotFound(f"No print job {job_id}.")
+    return _job_out(job, await queries.print_job_stalls(conn, job_id))
+
+
+async def _job_in_scope(conn: asyncpg.Connection, user: User, job_id: int) -> queries.PrintJobRow:
+    job = await queries.print_job(conn, job_id)
+    if job is None:
+        raise errors.PrintJobNotFound(f"No print job {job_id}.")
+    try:
+        await _readable_market(conn, user, job.market_id)
+    except errors.MarketNotFound:
+        raise errors.PrintJobNotFound(f"No print job {job_id}.") from None
+    return job
+
+
+async def get_print_job(conn: asyncpg.Connection, *, user: User, job_id: int) -> schemas.PrintJob:
+    """A print job with the confirmation state of each sign."""
+    await _job_in_scope(conn, user, job_id)
+    return await _job(conn, job_id)
+
+
+async def print_job_pdf(
+    conn: asyncpg.Connection, *, user: User, job_id: int, progress_bar: Any = None
+) -> bytes:
+    """The signs of a print job (the payloads frozen in it), several per A4 page: records nothing."""
+    job = await _job_in_scope(conn, user, job_id)
+    name = await queries.market_name(conn, job.market_id) or ""
+    rows = await queries.print_job_sign_rows(conn, job_id)
+    size: Literal["A6", "A5"] = "A5" if job.size == "A5" else "A6"
+    return sign.market_pdf(
+        _infos(rows), size=size, title=f"Biển VietQR - {name}", progress=progress_bar
+    )
+
+
+async def confirm_print_job(
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    job_id: int,
+    body: schemas.PrintConfirmIn,
+    window_days: int,
+    fmt: str = "market_pdf",
+) -> schemas.PrintJob:
+    """These signs of the job (default: all) came out of the printer: each print is recorded and
+    each stall's sign counts as issued. Confirming twice changes nothing."""
+    job = await _job_in_scope(conn, user, job_id)
+    await access.require_market_write(conn, user, job.market_id)
+    async with conn.transaction():
+        done = await queries.confirm_job_stalls(
+            conn, job_id=job_id, stall_ids=body.stall_ids, user_id=user.id
+        )
+        await queries.record_prints(conn, prints=done, fmt=fmt, user_id=user.id, job_id=job_id)
+        await _issued(
+            conn, user, [(s, a) for s, a, _ in done], window_days=window_days, job_id=job_id
+        )
+    return await _job(conn, job_id)

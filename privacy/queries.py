@@ -432,9 +432,15 @@ async def scrub_accounts(conn: asyncpg.Connection, holder_id: int) -> int:
 
 
 async def forget_printed_payloads(conn: asyncpg.Connection, account_ids: list[int]) -> None:
-    """Printed-sign records keep when and by whom; the payload (it holds the number) goes."""
+    """Printed-sign records and print jobs keep when and by whom; the payload (it holds the
+    number) goes."""
     await conn.execute(
         "UPDATE sign_print SET payload = '[erased]' WHERE payment_account_id = any($1::bigint[])",
+        account_ids,
+    )
+    await conn.execute(
+        "UPDATE print_job_stall SET payload = '[erased]' "
+        "WHERE payment_account_id = any($1::bigint[])",
         account_ids,
     )
 

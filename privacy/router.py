@@ -69,11 +69,12 @@ async def withdraw_consent(
     )
 
 
-@router.get("/stallholders/{stallholder_id}/export")
+@router.post("/stallholders/{stallholder_id}/export")
 async def export(
     stallholder_id: Id, request: Request, conn: Conn, user: CurrentUser
 ) -> dict[str, Any]:
-    """Everything held about the person, as JSON (admins, and managers of the person's markets)."""
+    """Everything held about the person, as JSON (admins, and managers of the person's markets).
+    A POST: the export is recorded as a data-subject request with its deadline, and completed."""
     return await requests.export(
         conn,
         user=user,

@@ -148,7 +148,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", _HOLDER + "/consents/withdraw"): only(
         *FIELD, json={"purposes": ["share_partner:MOMO"]}
     ),
-    ("GET", _HOLDER + "/export"): only(*RIGHTS),
+    ("POST", _HOLDER + "/export"): only(*RIGHTS),
     ("POST", _HOLDER + "/erase"): only(*RIGHTS),
     ("GET", "/api/data-requests"): only(*RIGHTS),
     # --- VietQR: the bank directory is public; encode/decode/scan are tools for any signed-in user;
@@ -193,6 +193,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", _STALL + "/coverage"): signed_in(partner=404),
     ("POST", _STALL + "/sign-delivered"): only(*FIELD),
     ("POST", _STALL + "/sign-printed"): only(*FIELD),
+    ("POST", "/api/markets/{market_id}/print-jobs"): only(*FIELD, json={}),
+    ("GET", "/api/print-jobs/{job_id}"): only(*FIELD),
+    ("GET", "/api/print-jobs/{job_id}/signs.pdf"): only(*FIELD),
+    ("POST", "/api/print-jobs/{job_id}/confirm"): only(*FIELD, json={}),
     ("POST", _STALL + "/verify"): only(*FIELD, json={"payload": "000201010211"}),
     ("POST", _STALL + "/verify-image"): only(*FIELD, files={"image": _PNG}),
     ("POST", _STALL + "/fees-cashless"): only(*FIELD, json={"value": True}),
@@ -262,7 +266,10 @@ async def seeded(client, conn, auth, markets) -> dict[str, Any]:
         "SELECT 'gone', password_hash, 'admin', false FROM app_user WHERE username = 'admin' "
         "RETURNING id"
     )
+    job = await client.post(f"/api/markets/{markets['one']}/print-jobs", json={}, headers=admin)
+    assert job.status_code == 201, job.text
     return {
+        "job_id": job.json()["id"],
         "market_id": markets["one"],
         "stall_id": stall["id"],
         "stallholder_id": stall["holder"]["id"],

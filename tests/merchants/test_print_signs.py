@@ -39,7 +39,7 @@ async def test_print_signs_command(live, tmp_path: Path):
     out = tmp_path / "signs.pdf"
     env = os.environ | {"DATABASE_URL": live.url, "DATA_DIR": str(tmp_path), "DEMO_DATA": "false"}
 
-    def print_signs(secret: str) -> subprocess.CompletedProcess[str]:
+    def print_signs(secret: str, *extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [
                 sys.executable,
@@ -49,6 +49,7 @@ async def test_print_signs_command(live, tmp_path: Path):
                 str(market_id),
                 "--out",
                 str(out),
+                *extra,
             ],
             cwd=ROOT,
             env=env | {"SECRET_KEY": secret},
@@ -70,5 +71,11 @@ async def test_print_signs_command(live, tmp_path: Path):
         found += [r.text for r in zxingcpp.read_barcodes(page.render(scale=150 / 72).to_pil())]
     pdf.close()
     assert sorted(found) == sorted(expected)
+    async with live.pool.acquire() as c:
+        # Writing the PDF made a print job; nothing counts as printed until it is confirmed.
+        assert await c.fetchval("SELECT count(*) FROM print_job_stall") == 6
+        assert await c.fetchval("SELECT count(*) FROM sign_print") == 0
+    confirmed = await asyncio.to_thread(print_signs, TEST_SECRET, "--confirm")
+    assert confirmed.returncode == 0 and "confirmed printed" in confirmed.stderr
     async with live.pool.acquire() as c:
         assert await c.fetchval("SELECT count(*) FROM sign_print WHERE format = 'cli'") == 6

@@ -292,7 +292,7 @@ async def test_export_holds_everything_about_the_person(client, conn, auth, mark
     holder_id = stall["holder"]["id"]
     await client.get(f"/api/stalls/{stall['id']}", headers=await auth("volunteer"))
 
-    r = await client.get(f"/api/stallholders/{holder_id}/export", headers=await auth("manager"))
+    r = await client.post(f"/api/stallholders/{holder_id}/export", headers=await auth("manager"))
     assert r.status_code == 200, r.text
     doc = r.json()
     assert doc["stallholder"]["full_name"] == NAME and doc["stallholder"]["phone"] == PHONE_E164
@@ -327,7 +327,7 @@ async def test_export_and_erase_respect_role_and_scope(client, auth, markets):
     holder_id = other["holder"]["id"]
     # The manager's ward holds market one only: reading someone in market two is 404, erasing 403.
     assert (
-        await client.get(f"/api/stallholders/{holder_id}/export", headers=await auth("manager"))
+        await client.post(f"/api/stallholders/{holder_id}/export", headers=await auth("manager"))
     ).status_code == 404
     assert (
         await client.post(f"/api/stallholders/{holder_id}/erase", headers=await auth("manager"))
@@ -343,13 +343,13 @@ async def test_export_and_erase_respect_role_and_scope(client, auth, markets):
     assert withdraw.status_code == 403
     # Volunteers collect consent but do not act on export or erasure.
     assert (
-        await client.get(f"/api/stallholders/{holder_id}/export", headers=await auth("volunteer2"))
+        await client.post(f"/api/stallholders/{holder_id}/export", headers=await auth("volunteer2"))
     ).status_code == 403
     assert (
         await client.get(f"/api/stallholders/{holder_id}/consents", headers=await auth("viewer"))
     ).status_code == 403
     assert (
-        await client.get("/api/stallholders/999999999/export", headers=await auth("admin"))
+        await client.post("/api/stallholders/999999999/export", headers=await auth("admin"))
     ).status_code == 404
 
 

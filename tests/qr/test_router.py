@@ -180,13 +180,21 @@ def _pdf_pages(data: bytes, dpi: int = 150) -> list[Image.Image]:
         pdf.close()
 
 
-async def test_sign_pdf_scans_back_and_is_recorded(client, conn, auth, markets):
+async def test_sign_pdf_scans_back_and_only_a_confirmed_print_counts(client, conn, auth, markets):
     headers = await auth("volunteer")
     stall = await _stall(client, headers, markets["one"])
     r = await client.get(f"/api/stalls/{stall['id']}/sign.pdf", headers=headers)
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     [page] = _pdf_pages(r.content)
     assert _scan(page) == [payload.encode(bin="970422", account="0123456789")]
+    # Looking at the sign records nothing and issues nothing.
+    assert await conn.fetchval("SELECT count(*) FROM sign_print") == 0
+    level = (await client.get(f"/api/stalls/{stall['id']}/coverage", headers=headers)).json()
+    assert level["levels"]["qr_issued"] is False and level["sign_issued_at"] is None
+    # The volunteer confirms the sheet came out of the printer.
+    done = await client.post(f"/api/stalls/{stall['id']}/sign-printed", headers=headers)
+    assert done.status_code == 200, done.text
+    assert done.json()["levels"]["qr_issued"] is True
     printed = await conn.fetch(
         "SELECT payload, format FROM sign_print WHERE stall_id = $1", stall["id"]
     )
@@ -194,9 +202,16 @@ async def test_sign_pdf_scans_back_and_is_recorded(client, conn, auth, markets):
     assert [(TEST_KEYS.open(p["payload"]), p["format"]) for p in printed] == [
         (payload.encode(bin="970422", account="0123456789"), "sign_pdf")
     ]
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM audit_log WHERE action = 'print_confirmed' AND entity_id = $1",
+            str(stall["id"]),
+        )
+        == 1
+    )
 
 
-async def test_market_pdf_holds_every_stall_in_code_order_and_scans_back(
+async def test_a_print_job_prints_every_stall_in_code_order_and_counts_once_confirmed(
     client, conn, auth, markets
 ):
     headers = await auth("admin")
@@ -213,29 +228,44 @@ async def test_market_pdf_holds_every_stall_in_code_order_and_scans_back(
             holder={"full_name": f"Người Bán {chr(65 + i)}", "phone": f"090512345{i}"},
             payment_accounts=[{"bin": "970436", "account_number": number}],
         )
-    r = await client.get(f"/api/markets/{markets['one']}/signs.pdf", headers=headers)
-    assert r.status_code == 200
-    found = []
-    for page in _pdf_pages(r.content):
-        # Each A4 page holds 4 A6 signs; zxing returns them in reading order.
-        found += sorted(_scan(page), key=lambda t: list(accounts.values()).index(t))
-    assert sorted(found) == sorted(accounts.values())
-    order = [
-        code for code, _ in sorted(accounts.items(), key=lambda kv: (kv[0][0], int(kv[0][2:])))
-    ]
+    market = f"/api/markets/{markets['one']}"
+    issued = lambda: client.get(f"{market}/coverage", headers=headers)  # noqa: E731
+    before = (await issued()).json()["levels"]["qr_issued"]["count"]
+    preview = await client.get(f"{market}/signs.pdf", headers=headers)
+    assert preview.status_code == 200
+    assert await conn.fetchval("SELECT count(*) FROM sign_print") == 0  # a preview records nothing
+    job = await client.post(f"{market}/print-jobs", json={}, headers=headers)
+    assert job.status_code == 201, job.text
+    job_id = job.json()["id"]
+    assert job.json()["stall_count"] == 5 and job.json()["confirmed_count"] == 0
+    order = ["A-1", "A-2", "A-10", "B-1", "B-3"]
+    assert [s["stall_code"] for s in job.json()["stalls"]] == order
+    pdf = await client.get(job.json()["pdf_url"], headers=headers)
+    assert pdf.status_code == 200
+    pages = [set(_scan(page)) for page in _pdf_pages(pdf.content)]
+    expected = [accounts[c] for c in order]
+    assert pages == [set(expected[:4]), set(expected[4:])]  # 4 A6 per page, in stall-code order
+    assert (await issued()).json()["levels"]["qr_issued"]["count"] == before  # not yet printed
+    # The first sheet came out; the printer jammed on the second.
+    first = [s["stall_id"] for s in job.json()["stalls"][:4]]
+    part = await client.post(
+        f"/api/print-jobs/{job_id}/confirm", json={"stall_ids": first}, headers=headers
+    )
+    assert part.status_code == 200 and part.json()["confirmed_count"] == 4
+    assert (await issued()).json()["levels"]["qr_issued"]["count"] == before + 4
+    rest = await client.post(f"/api/print-jobs/{job_id}/confirm", json={}, headers=headers)
+    again = await client.post(f"/api/print-jobs/{job_id}/confirm", json={}, headers=headers)
+    assert rest.json()["confirmed_count"] == again.json()["confirmed_count"] == 5
     rows = await conn.fetch(
         "SELECT s.stall_code FROM sign_print p JOIN stall s ON s.id = p.stall_id ORDER BY p.id"
     )
-    assert [r["stall_code"] for r in rows] == order == ["A-1", "A-2", "A-10", "B-1", "B-3"]
-    again = await client.get(
-        f"/api/markets/{markets['one']}/signs.pdf", params={"only_unprinted": True}, headers=headers
+    assert [r["stall_code"] for r in rows] == order  # each print recorded once
+    unprinted = await client.post(
+        f"{market}/print-jobs", json={"only_unprinted": True}, headers=headers
     )
-    assert again.status_code == 200
-    assert await conn.fetchval("SELECT count(*) FROM sign_print") == 5  # nothing new to print
-    zone_b = await client.get(
-        f"/api/markets/{markets['one']}/signs.pdf", params={"zone": "b"}, headers=headers
-    )
-    assert zone_b.status_code == 200 and await conn.fetchval("SELECT count(*) FROM sign_print") == 7
+    assert unprinted.status_code == 409 and unprinted.json()["code"] == "nothing_to_print"
+    zone_b = await client.post(f"{market}/print-jobs", json={"zone": "b"}, headers=headers)
+    assert zone_b.status_code == 201 and zone_b.json()["stall_count"] == 2
 
 
 async def test_signs_respect_scope(client, auth, markets):

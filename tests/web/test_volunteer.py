@@ -355,6 +355,14 @@ async def test_print_mark_delivered_and_verify_the_sign(new_page, live_server) -
     await (await popup.value).close()
     async with await live_server.api("volunteer") as c:
         assert (await c.get(res.url)).content.startswith(b"%PDF")
+    # Opening the PDF counts nothing; the volunteer confirms the sheet came out of the printer.
+    async with await live_server.api("admin") as c:
+        assert (await c.get(f"/api/stalls/{stall_id}/coverage")).json()["sign_issued_at"] is None
+    await page.click("#confirm-printed")
+    await page.wait_for_selector(".banner:has-text('biển đã in')")
+    async with await live_server.api("admin") as c:
+        cov = (await c.get(f"/api/stalls/{stall_id}/coverage")).json()
+    assert cov["sign_issued_at"] is not None and cov["levels"]["qr_issued"] is True
 
     await page.click("#mark-delivered")
     await page.wait_for_selector(".banner:has-text('biển đã giao')")

@@ -11,6 +11,7 @@ import {
   history as readHistory,
 } from "./lib/coverage.js";
 import { statusBadge, ruleLine, download, openReport } from "./lib/widgets.js";
+import { printJob } from "./lib/printjob.js";
 
 const marketId = Number((window.location.pathname.match(/\/markets\/(\d+)/) || [])[1]);
 
@@ -71,6 +72,7 @@ async function render(main) {
       h("span", { class: "sub" }, `${t(`reason_${c.reason}`)} · ${t("active_stalls", { n: num(c.active_stalls) })} · ${["qr_verified", "transacting"].map((l) => `${levelLabel(l)} ${pct(levelShare(c, l).share)}`).join(" · ")}`))))
     : h("p", { class: "muted" }, t("history_empty"));
 
+  const printBox = h("div", { id: "print-job-box" });
   mount(main,
     h("p", {}, h("a", { href: "/map" }, "← ", t("map_page_title")), " · ", h("a", { href: "/dashboard" }, t("nav_dashboard"))),
     h("h1", {}, market.name),
@@ -81,10 +83,8 @@ async function render(main) {
     h("div", { class: "row-actions" },
       h("button", { type: "button", class: "btn btn-primary", id: "report-pdf", onclick: () => openReport(marketId, market.name) }, t("report_pdf")),
       h("button", { type: "button", class: "btn", onclick: () => download(`/api/exports/stalls.csv?market_id=${marketId}`, `choso-${marketId}.csv`) }, t("export_csv")),
-      h("button", {
-        type: "button", class: "btn",
-        onclick: () => api.openFile(`/api/markets/${marketId}/signs.pdf`, `bien-${marketId}.pdf`).catch(() => null),
-      }, t("print_all_signs"))),
+      h("button", { type: "button", class: "btn", id: "print-all", onclick: () => printJob(marketId, {}, printBox) }, t("print_all_signs"))),
+    printBox,
     h("div", { class: "market-grid" },
       h("div", {},
         h("section", { class: "card", "aria-labelledby": "h-levels" },

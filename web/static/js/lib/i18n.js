@@ -246,6 +246,17 @@ const vi = {
   kind_patch: "Sửa sạp",
   kind_account: "Thêm tài khoản",
   kind_delivered: "Đã giao biển",
+  kind_printed: "Đã in biển",
+  print_sign_question: "Biển đã in ra giấy chưa? Chỉ khi đã in xong, biển mới được tính là đã phát.",
+  print_sign_done: "Đã in xong",
+  printed_ok: "Đã ghi nhận: biển đã in.",
+  printed_queued: "Đã ghi trên máy: biển đã in. Sẽ gửi khi có mạng.",
+  print_job_title: "Xác nhận in biển",
+  print_job_question: "Đã in xong {n} biển trong tệp PDF? Chỉ biển đã in ra mới được tính là đã phát.",
+  print_job_confirm: "Xác nhận đã in",
+  print_job_reopen: "Mở lại tệp PDF",
+  print_job_later: "Để sau",
+  print_job_confirmed: "Đã ghi nhận {n} biển đã in.",
   kind_consent: "Ghi nhận đồng ý",
   tries: "Đã thử {n} lần, thử lại lúc {time}",
   delete_record_confirm: "Xóa hồ sơ này khỏi máy? Thông tin sẽ mất.",
@@ -568,6 +579,17 @@ const en = {
   kind_patch: "Stall edit",
   kind_account: "New account",
   kind_delivered: "Sign delivered",
+  kind_printed: "Sign printed",
+  print_sign_question: "Did the sign come out of the printer? Only a printed sign counts as issued.",
+  print_sign_done: "Printed",
+  printed_ok: "Recorded: the sign was printed.",
+  printed_queued: "Saved on this device: sign printed. It will be sent when online.",
+  print_job_title: "Confirm printing",
+  print_job_question: "Did all {n} signs of the PDF come out of the printer? Only printed signs count as issued.",
+  print_job_confirm: "Confirm printed",
+  print_job_reopen: "Open the PDF again",
+  print_job_later: "Later",
+  print_job_confirmed: "Recorded {n} printed signs.",
   kind_consent: "Consent recorded",
   tries: "Tried {n} times, next try at {time}",
   delete_record_confirm: "Delete this record from the device? It will be lost.",
@@ -651,6 +673,8 @@ const en = {
 
 // Error codes from the API's problem+json, shown next to the field.
 const errorsVi = {
+  nothing_to_print: "Không có biển nào cần in.",
+  print_job_not_found: "Không tìm thấy lượt in này.",
   invalid_name: "Họ tên chỉ gồm chữ cái, khoảng trắng và dấu . ' - (tối đa 100 ký tự).",
   invalid_phone: "Số điện thoại không đúng. Ví dụ: 0905 123 456.",
   invalid_bin: "Hãy chọn ngân hàng trong danh sách.",
@@ -721,6 +745,8 @@ const errorsVi = {
 };
 
 const errorsEn = {
+  nothing_to_print: "There is no sign to print.",
+  print_job_not_found: "This print job was not found.",
   invalid_name: "A name may hold letters, spaces and . ' - only (up to 100 characters).",
   invalid_phone: "This is not a valid phone number. Example: 0905 123 456.",
   invalid_bin: "Choose a bank from the list.",

@@ -52,7 +52,7 @@ export function counts(rows) {
   return c;
 }
 
-/** Queue something to send. kind: register | patch | account | delivered | consent. */
+/** Queue something to send. kind: register | patch | account | printed | delivered | consent. */
 export async function add(kind, fields) {
   const me = cachedMe();
   const now = Date.now();
@@ -148,6 +148,9 @@ async function send(rec) {
     } else if (rec.kind === "consent") {
       // Granting a purpose already granted changes nothing, so a resend is harmless.
       res = await request(`/api/stallholders/${rec.holder_id}/consents`, { method: "POST", json: rec.body, headers: idem });
+    } else if (rec.kind === "printed") {
+      const q = rec.account_id ? `?account_id=${rec.account_id}` : "";
+      res = await request(`/api/stalls/${rec.stall_id}/sign-printed${q}`, { method: "POST", headers: idem });
     } else if (rec.kind === "delivered") {
       res = await request(`/api/stalls/${rec.stall_id}/sign-delivered`, { method: "POST", json: rec.body || {}, headers: idem });
     } else {

@@ -131,6 +131,9 @@ export async function stallView(ctx, id, params) {
     h("a", { href: `#/s/${id}/account`, class: "btn btn-big", id: "add-account" }, t("add_account")),
     h("a", { href: `#/s/${id}/edit`, class: "btn btn-big", id: "edit-stall" }, t("edit_stall")));
 
+  // Opening the PDF records nothing: the sign counts as issued once the volunteer confirms the
+  // sheet came out of the printer.
+  const printedBox = h("div", { id: "printed-box" });
   async function printSign() {
     const acc = accounts[accountIndex];
     toast(t("pdf_opening"));
@@ -138,7 +141,22 @@ export async function stallView(ctx, id, params) {
       await api.openFile(`/api/stalls/${id}/sign.pdf${acc ? `?account_id=${acc.id}` : ""}`, `bien-${stall.stall_code}.pdf`);
     } catch (err) {
       toast(describeError(err), "error");
+      return;
     }
+    printedBox.replaceChildren(h("div", { class: "card print-confirm" },
+      h("p", {}, t("print_sign_question")),
+      h("div", { class: "row-actions" },
+        h("button", { type: "button", class: "btn btn-primary", id: "confirm-printed", onclick: () => printed(acc) }, t("print_sign_done")),
+        h("button", { type: "button", class: "btn", onclick: () => printedBox.replaceChildren() }, t("print_job_later")))));
+  }
+
+  async function printed(acc) {
+    const rec = await outbox.add("printed", { stall_id: id, market_id: stall.market_id, label: stall.stall_code, account_id: acc ? acc.id : null });
+    const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
+    printedBox.replaceChildren();
+    if (done.state === "sent") { toast(t("printed_ok"), "ok"); stallView(ctx, id, null); }
+    else if (done.state === "failed") toast(`${t("state_failed")}: ${errorText(done.error.code)}`, "error");
+    else toast(t("printed_queued"), "warn");
   }
 
   async function delivered() {
@@ -174,7 +192,7 @@ export async function stallView(ctx, id, params) {
     tile && tile.level !== "inactive" ? stepper(tile.level, tile.needs_revisit) : null,
     h("div", { class: "stall-layout" },
       h("section", { class: "card", "aria-labelledby": "sign-h" }, h("h2", { id: "sign-h" }, t("sign_preview")), accountTabs, signBox),
-      h("div", {}, actions,
+      h("div", {}, actions, printedBox,
         blockedReason ? h("p", { class: "note note-warn", id: "print-blocked" }, blockedReason) : null,
         consentCard(ctx, stall, purposes, states, partners),
         h("section", { class: "card" }, details))),

@@ -10,6 +10,7 @@ import { wardLine } from "./markets.js";
 import { stateBadge } from "./common.js";
 import * as consents from "../lib/consents.js";
 import { roleName } from "../lib/shell.js";
+import { printJob } from "../lib/printjob.js";
 
 const FILTERS = ["todo", "no_account", "no_sign", "not_verified", "revisit", "all"];
 // Without stallholders' data the accounts are unknown: only what the levels tell.
@@ -97,6 +98,7 @@ export async function worklistView(ctx, marketId) {
   const listBox = h("div", { class: "worklist", id: "worklist" });
   const chips = h("div", { class: "chips chips-filter", role: "radiogroup", "aria-label": t("filter_label") });
   const queueBox = h("div", { id: "queue-card" });
+  const printBox = h("div", { id: "print-job-box" });
   const statusLine = h("p", { class: "muted small" });
   const search = h("input", {
     id: "search", type: "search", value: query, placeholder: t("search_placeholder"),
@@ -117,18 +119,14 @@ export async function worklistView(ctx, marketId) {
     chips, statusLine, listBox,
     h("div", { class: "row-actions" },
       h("button", { type: "button", class: "btn", id: "reload-list", onclick: () => reload() }, t("refresh")),
-      canWork ? h("button", { type: "button", class: "btn", id: "print-unprinted", onclick: () => printUnprinted() }, t("print_unprinted")) : null));
+      canWork ? h("button", { type: "button", class: "btn", id: "print-unprinted", onclick: () => printUnprinted() }, t("print_unprinted")) : null),
+    printBox);
 
   let data = { stalls: canWork ? api.cache.value(`stalls.${marketId}`) || [] : [], levels: null, stale: true, at: Date.now() };
   let local = [];
 
   async function printUnprinted() {
-    toast(t("pdf_opening"));
-    try {
-      await api.openFile(`/api/markets/${marketId}/signs.pdf?only_unprinted=true`, `bien-${marketId}.pdf`);
-    } catch (err) {
-      toast(describeError(err), "error");
-    }
+    await printJob(marketId, { only_unprinted: true }, printBox, () => reload());
   }
 
   async function drawQueueCard() {

@@ -1,0 +1,48 @@
+"""Printing in the browser: opening signs counts nothing; confirming the sheets counts them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.conftest import sign_in
+from tests.web.test_volunteer import market_ids, register_via_api
+
+pytestmark = pytest.mark.browser
+
+
+async def _issued(live_server, stall_id: int) -> bool:
+    async with await live_server.api("admin") as c:
+        return bool((await c.get(f"/api/stalls/{stall_id}/coverage")).json()["levels"]["qr_issued"])
+
+
+async def test_the_worklist_prints_unprinted_signs_as_a_job_and_counts_them_once_confirmed(
+    new_page, live_server
+) -> None:
+    market = (await market_ids(live_server))["Chợ Thử Một"]
+    stalls = [
+        await register_via_api(
+            live_server,
+            market,
+            code,
+            name,
+            account={"bin": "970436", "account_number": number},
+            user="volunteer",
+        )
+        for code, name, number in (
+            ("PJ-1", "Đỗ Văn Một", "7001000001"),
+            ("PJ-2", "Đỗ Văn Hai", "7001000002"),
+        )
+    ]
+    page = await new_page()
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    async with page.expect_response(lambda r: "/print-jobs/" in r.url and "signs.pdf" in r.url):
+        async with page.context.expect_page() as popup:
+            await page.click("#print-unprinted")
+    await (await popup.value).close()
+    # The PDF is open; nothing counts until the volunteer says the sheets came out.
+    assert [await _issued(live_server, s["id"]) for s in stalls] == [False, False]
+    await page.click("#confirm-print-job")
+    await page.wait_for_selector(".banner:has-text('biển đã in')")
+    assert [await _issued(live_server, s["id"]) for s in stalls] == [True, True]
+    await page.wait_for_selector("#confirm-print-job", state="detached")

@@ -1,0 +1,44 @@
+// Printing a market's signs as a print job: the server freezes the stalls and payloads, the PDF
+// opens, and the signs count as issued only once the person confirms the sheets came out.
+import { h, clear, toast } from "./dom.js";
+import { t, describeError } from "./i18n.js";
+import * as api from "./api.js";
+
+/** Create a print job for a market, open its PDF, and offer the confirmation in `box`. */
+export async function printJob(marketId, body, box, onConfirmed) {
+  let job;
+  try {
+    job = (await api.sendJSON("POST", `/api/markets/${marketId}/print-jobs`, body)).data;
+  } catch (err) {
+    toast(describeError(err), err.code === "nothing_to_print" ? "warn" : "error");
+    return;
+  }
+  toast(t("pdf_opening"));
+  try {
+    await api.openFile(job.pdf_url, `bien-${marketId}-${job.id}.pdf`);
+  } catch (err) {
+    toast(describeError(err), "error");
+    return;
+  }
+  showConfirm(job, box, onConfirmed);
+}
+
+function showConfirm(job, box, onConfirmed) {
+  clear(box);
+  const confirmAll = async () => {
+    try {
+      const done = (await api.sendJSON("POST", `/api/print-jobs/${job.id}/confirm`, {})).data;
+      clear(box);
+      toast(t("print_job_confirmed", { n: done.confirmed_count }), "ok");
+      if (onConfirmed) onConfirmed(done);
+    } catch (err) {
+      toast(describeError(err), "error");
+    }
+  };
+  box.append(h("div", { class: "card print-confirm", role: "region", "aria-label": t("print_job_title") },
+    h("p", {}, t("print_job_question", { n: job.stall_count })),
+    h("div", { class: "row-actions" },
+      h("button", { type: "button", class: "btn btn-primary", id: "confirm-print-job", onclick: confirmAll }, t("print_job_confirm")),
+      h("button", { type: "button", class: "btn", onclick: () => api.openFile(job.pdf_url, `bien-${job.market_id}-${job.id}.pdf`).catch(() => null) }, t("print_job_reopen")),
+      h("button", { type: "button", class: "btn", onclick: () => clear(box) }, t("print_job_later")))));
+}

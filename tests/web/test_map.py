@@ -27,7 +27,16 @@ import pytest
 from core.demo import DEMO_PASSWORD
 from core.middleware import tile_origin
 from tests.conftest import ROOT, make_settings, with_database
-from tests.web.conftest import LAPTOP, OUTPUT, PHONE, TABLET, _chromium_missing, _free_port, shot
+from tests.web.conftest import (
+    LAPTOP,
+    OUTPUT,
+    PHONE,
+    TABLET,
+    _chromium_missing,
+    _free_port,
+    shot,
+    sign_in,
+)
 from web.router import VENDOR_TAG
 
 browser = pytest.mark.browser
@@ -71,8 +80,8 @@ BOXES = """() => {
       ({id: e.dataset.market, rect: box(e.querySelector('.mk-label').getBoundingClientRect())}));
   const wards = [...document.querySelectorAll('.map-box .ward-label:not(.ward-off) span')].map(e =>
       ({id: 'ward ' + e.textContent, rect: box(e.getBoundingClientRect())}));
-  const marks = [...document.querySelectorAll('.map-box .mk, .map-box .mk-cluster')].map(e =>
-      ({id: e.dataset.market || 'cluster', rect: box(e.getBoundingClientRect())}));
+  const marks = [...document.querySelectorAll('.map-box .mk, .map-box .mk-cluster, .leaflet-popup')]
+      .map(e => ({id: e.dataset.market || e.className, rect: box(e.getBoundingClientRect())}));
   const frame = box(document.querySelector('.map-box').getBoundingClientRect());
   return {labels, wards, marks, frame};
 }"""
@@ -325,7 +334,8 @@ def _overlap(a: list[float], b: list[float]) -> bool:
 
 
 async def assert_readable(page) -> int:
-    """No shown name overlaps another name or any dot or cluster; returns how many names show."""
+    """No shown name overlaps another name, a dot, a cluster or the open popup; returns how many
+    market names show."""
     got = await page.evaluate(BOXES)
     names = got["labels"] + got["wards"]
     for i, a in enumerate(names):
@@ -517,6 +527,20 @@ async def test_dashboard_mini_map_uses_the_same_component(new_page, demo_server,
     assert sorted(ids) == sorted(demo_markets)
     await assert_readable(page)
     await no_csp_violation(page)
+
+
+@browser
+async def test_without_the_library_the_list_still_works(new_page, live_server) -> None:
+    page = await new_page(viewport=LAPTOP)
+    await page.route("**/static/vendor/**", lambda route: route.abort())
+    await sign_in(page, "admin", "/map")
+    await page.wait_for_selector(
+        ".map-state:text('Không tải được bản đồ. Danh sách chợ vẫn dùng được.')"
+    )
+    assert await page.locator("nav.market-index a").count() == 2
+    await page.fill("#map-search", "thu hai")
+    await page.keyboard.press("Enter")  # nothing to zoom to, and no error either
+    assert await page.locator(".leaflet-popup").count() == 0
 
 
 @browser

@@ -388,7 +388,9 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
       const H = box.clientHeight;
       const frame = box.getBoundingClientRect();
       const taken = [];
-      for (const c of box.querySelectorAll(".leaflet-control")) {
+      // Nothing goes under the controls or an open popup.
+      for (const c of box.querySelectorAll(".leaflet-control, .leaflet-popup")) {
+        if (c.style.opacity === "0") continue; // a closed popup fading out
         const r = c.getBoundingClientRect();
         taken.push([r.left - frame.left - 4, r.top - frame.top - 4, r.right - frame.left + 4, r.bottom - frame.top + 4]);
       }
@@ -458,7 +460,7 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
     }
     map.on("zoomstart", () => box.classList.add("map-zooming"));
     map.on("zoomend", () => box.classList.remove("map-zooming"));
-    map.on("moveend zoomend resize", relabel);
+    map.on("moveend zoomend resize popupopen popupclose", relabel);
     clusters.on("animationend spiderfied unspiderfied", relabel);
     new ResizeObserver(() => { map.invalidateSize(); relabel(); }).observe(box);
     relabel();
@@ -508,6 +510,6 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
       t("legend_size")),
     h("span", { class: "legend-item" }, h("span", { class: "legend-cluster", "aria-hidden": "true" }, "3"), t("legend_cluster")));
   const note = missing.length ? h("p", { class: "muted small" }, t("no_location", { names: missing.map((m) => m.name).join(", ") })) : null;
-  const finder = search ? searchBox(placed, (m) => { ready.then((c) => c.focusMarket(m.id)); }) : null;
+  const finder = search ? searchBox(placed, (m) => { ready.then((c) => c.focusMarket(m.id), () => {}); }) : null;
   return { el, legend, note, search: finder, ready };
 }

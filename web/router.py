@@ -22,7 +22,6 @@ from fastapi.responses import HTMLResponse, Response
 from xstatic.pkg import leaflet as xs_leaflet
 from xstatic.pkg import leaflet_markercluster as xs_markercluster
 
-from core import demo
 from core.errors import NotFound
 from core.params import Id
 from core.state import state_of
@@ -32,6 +31,8 @@ router = APIRouter(include_in_schema=False)
 WEB = Path(__file__).resolve().parent
 STATIC = WEB / "static"
 TEMPLATES = WEB / "templates"
+# The shipped market list: its points are the reference points of the markets' wards.
+MARKET_LIST = WEB.parent / "data" / "danang_markets.json"
 
 TYPES = {
     ".js": "text/javascript; charset=utf-8",
@@ -176,7 +177,8 @@ def _ward_points() -> bytes:
     docs/web.md.
     """
     refs: dict[str, set[tuple[float, float]]] = {}
-    for m in demo.load_markets() if demo.DATA.is_file() else []:
+    listed = json.loads(MARKET_LIST.read_text(encoding="utf-8")) if MARKET_LIST.is_file() else {}
+    for m in listed.get("markets", []):
         if m.get("new_ward") and m.get("lat") is not None and m.get("lon") is not None:
             refs.setdefault(m["new_ward"], set()).add((m["lat"], m["lon"]))
     wards = [

@@ -24,8 +24,8 @@ import asyncpg
 import httpx
 import pytest
 
-from core.demo import DEMO_PASSWORD
 from core.middleware import tile_origin
+from ops.demo import DEMO_PASSWORD
 from tests.conftest import ROOT, make_settings, with_database
 from tests.web.conftest import (
     LAPTOP,
@@ -202,7 +202,7 @@ def _start(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "1", **env}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "core.serve"],
+            [sys.executable, "-m", "ops.serve"],
             cwd=ROOT,
             env=env,
             stdout=out,

@@ -117,7 +117,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upload_paths=("/imports", "/qr/scan", "/verify-image"),
     )
     app.add_middleware(
-        SecurityHeaders, https=bool(settings.public_url and settings.public_url.startswith("https"))
+        SecurityHeaders,
+        https=bool(settings.public_url and settings.public_url.startswith("https")),
+        tile_url=settings.map_tile_url,
     )
     if settings.cors_origins:
         app.add_middleware(

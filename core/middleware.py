@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from urllib.parse import urlsplit
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,20 +30,41 @@ _DOCS_CSP = {
         "base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
     ),
 }
+# A map tile server's host as a tile URL template may name it: "{s}." stands for its subdomains.
+_TILE_HOST = re.compile(r"^(?:\{s\}\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::[0-9]{1,5})?$")
+
+
+def tile_origin(tile_url: str | None) -> str | None:
+    """The CSP source of a map tile URL template (https://{s}.tile.example.org/{z}/{x}/{y}.png ->
+    https://*.tile.example.org); None when unset, same-origin, or not a plain http(s) URL."""
+    if not tile_url:
+        return None
+    parts = urlsplit(tile_url.strip().lower())
+    if parts.scheme not in ("http", "https") or not _TILE_HOST.match(parts.netloc):
+        return None
+    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
+
+
+def _add_source(csp: str, directive: str, source: str) -> str:
+    parts = [part.strip() for part in csp.split(";")]
+    return "; ".join(f"{p} {source}" if p.split(" ", 1)[0] == directive else p for p in parts)
 
 
 class SecurityHeaders:
     """Adds CSP (our own scripts only), nosniff, frame denial and a strict referrer policy."""
 
-    def __init__(self, app: ASGIApp, *, https: bool = False) -> None:
+    def __init__(self, app: ASGIApp, *, https: bool = False, tile_url: str | None = None) -> None:
         self.app = app
         self.https = https
+        # The map's tiles (MAP_TILE_URL) may come from another origin: images only, nothing else.
+        origin = tile_origin(tile_url)
+        self.csp = _add_source(CSP, "img-src", origin) if origin else CSP
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = _DOCS_CSP.get(scope.get("path", ""), CSP)
+        csp = _DOCS_CSP.get(scope.get("path", ""), self.csp)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -4,7 +4,8 @@ Everything is plain files under web/static (ES modules, CSS, icons) and web/temp
 shells); there is no build step. The shells carry the few settings the browser needs as data
 attributes, so the strict CSP (no inline script or style) holds. The service worker is served from
 /sw.js (scope /) with the list of files to cache and a version derived from their contents, so a
-changed file updates it.
+changed file updates it. Leaflet and its marker clustering come from their XStatic packages on PyPI
+(no CDN, no node toolchain) under /static/vendor/<versions>/, cached for a year.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from xstatic.pkg import leaflet as xs_leaflet
+from xstatic.pkg import leaflet_markercluster as xs_markercluster
 
 from core.errors import NotFound
 from core.params import Id
@@ -28,6 +31,8 @@ router = APIRouter(include_in_schema=False)
 WEB = Path(__file__).resolve().parent
 STATIC = WEB / "static"
 TEMPLATES = WEB / "templates"
+# The shipped market list: its points are the reference points of the markets' wards.
+MARKET_LIST = WEB.parent / "data" / "danang_markets.json"
 
 TYPES = {
     ".js": "text/javascript; charset=utf-8",
@@ -40,12 +45,19 @@ TYPES = {
     ".webmanifest": "application/manifest+json",
     ".txt": "text/plain; charset=utf-8",
     ".woff2": "font/woff2",
+    ".map": "application/json",
 }
 # Shells are revalidated on every load (they are small and name the current assets); assets are
 # revalidated too (their names carry no hash) but answer 304 cheaply; icons change rarely.
 HTML_CACHE = "no-cache"
 ASSET_CACHE = "public, max-age=0, must-revalidate"
 ICON_CACHE = "public, max-age=86400"
+# Third-party browser libraries, by the name the pages use. Their URL names the package versions,
+# so a browser may keep a file for a year: an upgrade changes every URL.
+VENDOR = {"leaflet": xs_leaflet, "leaflet.markercluster": xs_markercluster}
+VENDOR_TAG = "-".join(pkg.PACKAGE_VERSION for _, pkg in sorted(VENDOR.items()))
+VENDOR_DIRS = {name: Path(pkg.BASE_DIR).resolve() for name, pkg in VENDOR.items()}
+VENDOR_CACHE = "public, max-age=31536000, immutable"
 # One HTML shell for every page: (title, entry module, layout class).
 PAGES = {
     "app": ("Đăng ký sạp", "app.js", "layout-app"),
@@ -86,6 +98,7 @@ def _page(request: Request, name: str) -> HTMLResponse:
         "page": name,
         "version": _version(),
         "tile_url": settings.map_tile_url or "",
+        "vendor": f"/static/vendor/{VENDOR_TAG}/",
         "notice_version": settings.notice_version,
         "lookup": "on" if settings.lookup_base_url else "off",
     }
@@ -147,6 +160,51 @@ async def favicon(request: Request) -> Response:
     return _file(request, STATIC / "icons" / "icon-192.png")
 
 
+@router.get("/map/wards.json")
+async def ward_points() -> Response:
+    """Ward names at their reference points: the map's backdrop when no tile server is set."""
+    return Response(
+        _ward_points(), media_type=TYPES[".json"], headers={"Cache-Control": "public, max-age=3600"}
+    )
+
+
+@functools.cache
+def _ward_points() -> bytes:
+    """Each current ward at the mean of its former wards' reference points (data/danang_markets.json).
+
+    The shipped list carries the geocoded reference point of each market's pre-2025 ward; a current
+    ward (after the 1 Jul 2025 reform) gathers one or more of them. No boundaries are shipped: see
+    docs/web.md.
+    """
+    refs: dict[str, set[tuple[float, float]]] = {}
+    listed = json.loads(MARKET_LIST.read_text(encoding="utf-8")) if MARKET_LIST.is_file() else {}
+    for m in listed.get("markets", []):
+        if m.get("new_ward") and m.get("lat") is not None and m.get("lon") is not None:
+            refs.setdefault(m["new_ward"], set()).add((m["lat"], m["lon"]))
+    wards = [
+        {
+            "name": name,
+            "lat": round(sum(p[0] for p in points) / len(points), 5),
+            "lon": round(sum(p[1] for p in points) / len(points), 5),
+        }
+        for name, points in sorted(refs.items())
+    ]
+    return json.dumps({"wards": wards}, ensure_ascii=False).encode()
+
+
+# Before /static/{path}, which would otherwise take these paths.
+@router.get("/static/vendor/{tag}/{package}/{path:path}")
+async def vendor(request: Request, tag: str, package: str, path: str) -> Response:
+    """A file of a third-party library's XStatic package (Leaflet, its marker clustering)."""
+    base = VENDOR_DIRS.get(package)
+    if tag != VENDOR_TAG or base is None:
+        raise NotFound("No such file.")
+    target = (base / path).resolve()
+    if not target.is_relative_to(base) or not target.is_file() or target.suffix not in TYPES:
+        raise NotFound("No such file.")
+    return _file(request, target, cache=VENDOR_CACHE)
+
+
 @router.get("/static/{path:path}")
 async def static(request: Request, path: str) -> Response:
     """A shipped file, with its type, an ETag and revalidation (304 when unchanged)."""
@@ -156,10 +214,10 @@ async def static(request: Request, path: str) -> Response:
     return _file(request, target)
 
 
-def _file(request: Request, target: Path) -> Response:
+def _file(request: Request, target: Path, cache: str | None = None) -> Response:
     stat = target.stat()
     etag = '"' + hashlib.sha1(f"{stat.st_mtime_ns}-{stat.st_size}".encode()).hexdigest()[:16] + '"'
-    cache = ICON_CACHE if target.parent.name == "icons" else ASSET_CACHE
+    cache = cache or (ICON_CACHE if target.parent.name == "icons" else ASSET_CACHE)
     headers = {
         "ETag": etag,
         "Cache-Control": cache,

@@ -59,7 +59,7 @@ async def test_manager_screens_have_no_serious_violations(new_page, live_server)
     await page.wait_for_selector(".markets-table tbody tr")
     assert await serious(page) == [], "dashboard"
     await page.goto("/map")
-    await page.wait_for_selector("svg.map circle.mk")
+    await page.wait_for_selector(".map-box .mk")
     assert await serious(page) == [], "map"
     href = await page.get_attribute("nav.market-index a", "href")
     await page.goto(href)

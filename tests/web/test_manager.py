@@ -67,11 +67,12 @@ async def test_dashboard_map_shows_markets_coloured_by_status(new_page, live_ser
 
     page = await new_page(viewport=LAPTOP)
     await sign_in(page, "admin", "/dashboard")
-    await page.wait_for_selector("svg.map circle.mk")
+    await page.wait_for_selector(".map-box .mk")
+    # The two test markets lie 3.5 km apart: the mini map draws each as its own dot.
     drawn = await page.eval_on_selector_all(
-        "svg.map a.mk-link circle",
-        "els => els.map(c => [c.parentNode.dataset.market, c.dataset.status,"
-        " getComputedStyle(c).fill])",
+        ".map-box .mk",
+        "els => els.map(e => [e.dataset.market, e.dataset.status,"
+        " getComputedStyle(e.querySelector('.mk-dot')).backgroundColor])",
     )
     assert {market: status for market, status, _ in drawn} == expected
     for _, status, fill in drawn:
@@ -83,10 +84,15 @@ async def test_dashboard_map_shows_markets_coloured_by_status(new_page, live_ser
 async def test_map_page_opens_a_market(new_page, live_server, progress) -> None:
     page = await new_page(viewport=LAPTOP)
     await sign_in(page, "admin", "/map")
-    await page.wait_for_selector("svg.map circle.mk")
+    await page.wait_for_selector(".map-box .mk")
     await shot(page, "21-map")
     two = progress["markets"]["Chợ Thử Hai"]
-    await page.click(f"svg.map a.mk-link[data-market='{two}']")
+    # A market's dot opens its popup, whose link opens the market page.
+    await page.click(f".map-box .mk[data-market='{two}']")
+    popup = page.locator(".leaflet-popup")
+    assert await popup.locator(".map-popup-title").inner_text() == "Chợ Thử Hai"
+    assert await popup.locator(".status-badge").inner_text() == "Chợ không tiền mặt"
+    await popup.locator("a.map-popup-link").click()
     await page.wait_for_url(f"**/markets/{two}")
     await page.wait_for_selector(".tiles .tile")
     tile = page.locator(f".tile[href='/#/s/{progress['stall']['id']}']")
@@ -101,7 +107,7 @@ async def test_map_page_opens_a_market(new_page, live_server, progress) -> None:
 async def test_map_and_market_page_on_a_phone(new_page, live_server, progress) -> None:
     page = await new_page(viewport=PHONE)
     await sign_in(page, "manager", "/map")
-    await page.wait_for_selector("svg.map circle.mk")
+    await page.wait_for_selector(".map-box .mk")
     await shot(page, "23-map-phone")
     one = progress["markets"]["Chợ Thử Một"]
     await page.goto(f"/markets/{one}")

@@ -1,4 +1,5 @@
-// /map: the city's markets as circles coloured by status and sized by stall count.
+// /map: the city's markets on a Leaflet map (lib/map.js) with a search box, the legend, and the
+// list of markets beside it.
 
 import { h, mount } from "./lib/dom.js";
 import { t, num } from "./lib/i18n.js";
@@ -18,7 +19,7 @@ async function render(main) {
     h("p", { class: "muted" }, t("map_intro")),
     geo ? null : h("p", { class: "note note-warn" }, t("coverage_missing")),
     h("div", { class: "map-page" },
-      h("section", { class: "card" }, map.el, map.legend, map.note),
+      h("section", { class: "card", "aria-label": t("map_title") }, map.search, map.el, map.legend, map.note),
       h("nav", { class: "card market-index", "aria-labelledby": "h-index" },
         h("h2", { id: "h-index" }, t("market_list")),
         h("ul", {}, sorted.map((m) => h("li", {}, h("a", { href: `/markets/${m.id}` },

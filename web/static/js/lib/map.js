@@ -1,254 +1,515 @@
-// The markets map, drawn as SVG: an equirectangular projection fitted to the markets' bounds,
-// circles coloured by status and sized by stall count (area ~ count), zoom and pan, and an
-// optional background of map tiles when a tile URL is configured (same origin, because of the CSP).
+// The markets map, drawn with Leaflet and Leaflet.markercluster (served from their XStatic packages,
+// see web/router.py). One dot per market, coloured by status and sized by stall count; markets close
+// together gather into a numbered ring (its arcs show their statuses) that splits as you zoom in; a
+// name is shown only where it overlaps nothing else (a collision pass after every move), so the map
+// never becomes an unreadable heap. A search box finds a market whatever the accents, zooms to it
+// and opens its popup. Backdrop: the configured tile server (MAP_TILE_URL), otherwise ward names at
+// their reference points (GET /map/wards.json), so the map works offline.
+//
+// The page's CSP allows no inline script or style: everything here is built node by node and
+// dynamic sizes and colours go through element.style (the CSSOM), as Leaflet does itself.
 
-import { h, s, clear } from "./dom.js";
+import { h, s, announce } from "./dom.js";
 import { t, num, pct } from "./i18n.js";
+import { fold } from "./text.js";
 import { statusClass, statusLabel, STATUSES, levelShare } from "./coverage.js";
 
-const W = 1000;
-const DEG = Math.PI / 180;
+const VENDOR = document.body.dataset.vendor || "/static/vendor/";
+const CITY = { center: [16.05, 108.2], zoom: 12 }; // Đà Nẵng, when no market has a point
+const FOCUS_ZOOM = 14; // a market found by the search is shown at least this close (streets, ~10 m a pixel)
+const MAX_ZOOM = 18;
+const UNKNOWN_COLOUR = "#8a96a3";
+const WARD_OFFSETS = [0, -22, 22, -36, 36]; // px above/below the reference point a ward name may sit
+const reducedMotion = () => window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
-function mercTile(lon, lat, z) {
-  const n = 2 ** z;
-  const x = ((lon + 180) / 360) * n;
-  const y = ((1 - Math.log(Math.tan(lat * DEG) + 1 / Math.cos(lat * DEG)) / Math.PI) / 2) * n;
-  return [x, y];
+// ---- Loading the library (once per page) ----
+
+const loads = new Map();
+
+function loadOnce(url, start) {
+  if (!loads.has(url)) {
+    const promise = start();
+    loads.set(url, promise);
+    promise.catch(() => loads.delete(url)); // a later map may try again (e.g. back online)
+  }
+  return loads.get(url);
 }
 
-function tileCorner(x, y, z) {
-  const n = 2 ** z;
-  const lon = (x / n) * 360 - 180;
-  const lat = Math.atan(Math.sinh(Math.PI * (1 - (2 * y) / n))) / DEG;
-  return [lon, lat];
+function stylesheet(href) {
+  return loadOnce(href, () => new Promise((resolve, reject) => {
+    const link = h("link", { rel: "stylesheet", href });
+    link.addEventListener("load", resolve);
+    link.addEventListener("error", () => { link.remove(); reject(new Error(`cannot load ${href}`)); });
+    // Before app.css, so the app's rules win over the library's defaults.
+    document.head.insertBefore(link, document.querySelector('link[rel="stylesheet"][href$="/app.css"]'));
+  }));
 }
 
-function niceKm(km) {
-  const steps = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500];
-  return steps.reduce((best, v) => (v <= km ? v : best), steps[0]);
+function script(src) {
+  return loadOnce(src, () => new Promise((resolve, reject) => {
+    const el = h("script", { src });
+    el.addEventListener("load", resolve);
+    el.addEventListener("error", () => { el.remove(); reject(new Error(`cannot load ${src}`)); });
+    document.head.append(el);
+  }));
+}
+
+/** Leaflet with marker clustering, loaded on first use; resolves to the global `L`. */
+export function loadLeaflet() {
+  const css = Promise.all([
+    stylesheet(`${VENDOR}leaflet/leaflet.css`),
+    stylesheet(`${VENDOR}leaflet.markercluster/MarkerCluster.css`),
+  ]);
+  // The clustering plug-in extends the global L, so it loads after Leaflet.
+  const js = script(`${VENDOR}leaflet/leaflet.js`)
+    .then(() => script(`${VENDOR}leaflet.markercluster/leaflet.markercluster.js`));
+  return Promise.all([css, js]).then(() => window.L);
+}
+
+// ---- Search ----
+
+/**
+ * Markets whose name matches, best first, ignoring accents and case: the whole name, then names
+ * with a word starting with the query ("han" finds "Chợ Hàn", not "Chợ Hòa Khánh"), then names
+ * where every word of the query starts a word ("cho dong" finds "Chợ Đống Đa").
+ */
+export function findMarkets(markets, query) {
+  const q = fold(query);
+  if (!q) return [];
+  const terms = q.split(" ");
+  const hits = [];
+  for (const m of markets) {
+    const name = fold(m.name);
+    const words = name.split(" ");
+    let rank = null;
+    if (name === q || name === `cho ${q}`) rank = 0;
+    else if (name.startsWith(q) || name.includes(` ${q}`)) rank = 1;
+    else if (terms.every((term) => words.some((w) => w.startsWith(term)))) rank = 2;
+    if (rank !== null) hits.push([rank, m]);
+  }
+  hits.sort((a, b) => a[0] - b[0] || a[1].name.localeCompare(b[1].name, "vi"));
+  return hits.map(([, m]) => m);
+}
+
+const MAX_RESULTS = 8;
+
+/** A labelled ARIA combobox over the markets; `onPick(market)` when one is chosen. */
+function searchBox(markets, onPick) {
+  const id = "map-search";
+  const listId = `${id}-list`;
+  let options = [];
+  let found = [];
+  let active = -1;
+  const input = h("input", {
+    id, type: "search", role: "combobox", autocomplete: "off", spellcheck: "false",
+    "aria-autocomplete": "list", "aria-expanded": "false", "aria-controls": listId,
+    "aria-describedby": `${id}-hint`, enterkeyhint: "search",
+  });
+  const list = h("ul", { id: listId, role: "listbox", class: "options map-options", hidden: true, "aria-label": t("map_search") });
+  const none = h("p", { class: "hint map-search-none", role: "status" });
+  const el = h("div", { class: "field map-search" },
+    h("label", { for: id }, t("map_search")),
+    h("p", { class: "hint", id: `${id}-hint` }, t("map_search_hint")),
+    h("div", { class: "map-search-box" }, input, list),
+    none);
+
+  function close() {
+    list.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+    active = -1;
+  }
+
+  function highlight(i) {
+    active = i;
+    options.forEach((li, j) => li.setAttribute("aria-selected", j === i ? "true" : "false"));
+    if (i >= 0 && options[i]) {
+      input.setAttribute("aria-activedescendant", options[i].id);
+      options[i].scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  function render() {
+    found = findMarkets(markets, input.value).slice(0, MAX_RESULTS);
+    options = found.map((m, i) => {
+      const li = h("li", { id: `${id}-opt-${i}`, role: "option", "aria-selected": "false", class: "option" },
+        h("strong", {}, m.name), " ",
+        h("span", { class: "muted" }, [m.ward, statusLabel(m.status)].filter(Boolean).join(" · ")));
+      li.addEventListener("click", () => choose(m));
+      return li;
+    });
+    list.replaceChildren(...options);
+    const typed = input.value.trim().length > 0;
+    list.hidden = !(typed && options.length);
+    input.setAttribute("aria-expanded", list.hidden ? "false" : "true");
+    none.textContent = typed && !options.length ? t("map_search_none") : "";
+    highlight(options.length ? 0 : -1);
+  }
+
+  function choose(m) {
+    input.value = m.name;
+    close();
+    onPick(m);
+  }
+
+  input.addEventListener("input", render);
+  input.addEventListener("keydown", (ev) => {
+    if (ev.key === "ArrowDown") {
+      ev.preventDefault();
+      if (list.hidden) render(); else highlight(Math.min(options.length - 1, active + 1));
+    } else if (ev.key === "ArrowUp") {
+      ev.preventDefault();
+      highlight(Math.max(0, active - 1));
+    } else if (ev.key === "Enter") {
+      ev.preventDefault();
+      if (list.hidden) render();
+      if (found.length) choose(found[Math.max(0, active)]);
+    } else if (ev.key === "Escape") {
+      close();
+    }
+  });
+  input.addEventListener("blur", () => window.setTimeout(close, 200));
+  return el;
+}
+
+// ---- The map ----
+
+const maps = new Set(); // maps drawn on this page; a re-render (language switch) replaces them
+
+function hasPoint(m) {
+  return Number.isFinite(m.lat) && Number.isFinite(m.lon);
+}
+
+function colour(status) {
+  return STATUSES.includes(status) ? `var(--st-${status})` : UNKNOWN_COLOUR;
+}
+
+function marketLabel(m) {
+  return `${m.name}: ${statusLabel(m.status)}, ${t("stall_count", { n: num(m.stalls || 0) })}`;
+}
+
+function popupContent(m, hrefOf) {
+  const hasShares = ["qr_issued", "qr_verified", "transacting"].some((l) => m[`${l}_share`] != null || (m.levels && m.levels[l]));
+  const shares = [["qr_issued", "level_qr_issued"], ["qr_verified", "level_qr_verified"], ["transacting", "level_transacting"]]
+    .map(([level, key]) => `${t(key)}: ${pct(levelShare(m, level).share)}`);
+  return h("div", { class: "map-popup", dataset: { market: m.id } },
+    h("p", { class: "map-popup-title" }, m.name),
+    m.ward ? h("p", { class: "muted" }, m.ward) : null,
+    h("p", {}, h("span", { class: `badge status-badge ${statusClass(m.status)}` }, statusLabel(m.status)), " ",
+      t("stall_count", { n: num(m.stalls || 0) })),
+    hasShares ? h("p", { class: "small" }, shares.join(" · ")) : null,
+    h("p", {}, h("a", { href: hrefOf(m), class: "map-popup-link" }, t("map_open_market", { name: m.name }))));
+}
+
+/** Resolves once the element is on the page and has a size (Leaflet measures its container). */
+function whenSized(el) {
+  return new Promise((resolve) => {
+    const ro = new ResizeObserver(() => {
+      if (el.clientWidth > 0 && el.clientHeight > 0) { ro.disconnect(); resolve(); }
+    });
+    ro.observe(el);
+  });
+}
+
+function overlaps(a, b) {
+  return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
 }
 
 /**
- * marketMap(markets, {tileUrl, compact, hrefOf}) -> {el, legend}
- * markets: [{id, name, ward, status, lat, lon, stalls, ...shares}]
+ * marketMap(markets, {tileUrl, compact, search, hrefOf}) -> {el, legend, note, search, ready}
+ * markets: [{id, name, ward, status, lat, lon, stalls, ...shares}]; `search` is the search box to
+ * place on the page (null when compact); `ready` resolves to {map, focusMarket(id)} once drawn.
  */
-export function marketMap(markets, { tileUrl = "", compact = false, hrefOf = (m) => `/markets/${m.id}` } = {}) {
-  const placed = markets.filter((m) => Number.isFinite(m.lat) && Number.isFinite(m.lon));
-  const missing = markets.filter((m) => !(Number.isFinite(m.lat) && Number.isFinite(m.lon)));
-  let minLon = Math.min(...placed.map((m) => m.lon)), maxLon = Math.max(...placed.map((m) => m.lon));
-  let minLat = Math.min(...placed.map((m) => m.lat)), maxLat = Math.max(...placed.map((m) => m.lat));
-  if (!placed.length) { minLon = 108.1; maxLon = 108.3; minLat = 15.9; maxLat = 16.1; }
-  const padLon = Math.max(0.01, (maxLon - minLon) * 0.08), padLat = Math.max(0.01, (maxLat - minLat) * 0.08);
-  minLon -= padLon; maxLon += padLon; minLat -= padLat; maxLat += padLat;
-  const k = Math.cos(((minLat + maxLat) / 2) * DEG);
-  const spanX = (maxLon - minLon) * k, spanY = maxLat - minLat;
-  const H = Math.round(Math.max(compact ? 420 : 520, Math.min(compact ? 560 : 820, (W * spanY) / spanX)));
-  const scale = Math.min(W / spanX, H / spanY);
-  const ox = (W - spanX * scale) / 2, oy = (H - spanY * scale) / 2;
-  const px = (lon) => ox + (lon - minLon) * k * scale;
-  const py = (lat) => oy + (maxLat - lat) * scale;
-  const unpx = (x) => minLon + (x - ox) / (k * scale);
-  const unpy = (y) => maxLat - (y - oy) / scale;
-  const kmPerUnit = 111.32 / scale;
+export function marketMap(markets, { tileUrl = "", compact = false, search = !compact, hrefOf = (m) => `/markets/${m.id}` } = {}) {
+  const placed = markets.filter(hasPoint);
+  const missing = markets.filter((m) => !hasPoint(m));
+  const box = h("div", { class: "map-box", role: "region", "aria-label": t("map_region") });
+  const state = h("p", { class: "map-state muted", role: "status" }, t("loading"));
+  const el = h("div", { class: ["map-wrap", compact && "map-compact"] }, box, state);
+  let control = null;
+  const ready = loadLeaflet()
+    .then((L) => whenSized(box).then(() => draw(L)))
+    .then((c) => { control = c; state.textContent = ""; return c; })
+    .catch((err) => {
+      state.textContent = t("map_unavailable");
+      state.classList.add("note", "note-warn");
+      throw err;
+    });
+  ready.catch(() => {}); // shown on the page; callers may still await it
 
-  const maxStalls = Math.max(1, ...placed.map((m) => m.stalls || 0));
-  // Radius in screen pixels (area ~ stall count); circles keep their size when zooming, so zooming
-  // in pulls a cluster of markets apart.
-  const baseR = (m) => (compact ? 5 : 7) + (compact ? 15 : 22) * Math.sqrt((m.stalls || 0) / maxStalls);
-
-  const svg = s("svg", {
-    class: "map", viewBox: `0 0 ${W} ${H}`, role: "group",
-    "aria-label": `${t("map_title")}: ${markets.length}`,
-  });
-  const tiles = s("g", { class: "map-tiles", "aria-hidden": "true" });
-  const grid = s("g", { class: "map-grid", "aria-hidden": "true" });
-  const dots = s("g", { class: "map-markets" });
-  const labels = s("g", { class: "map-labels", "aria-hidden": "true" });
-  const overlay = s("g", { "aria-hidden": "true" });
-  svg.append(tiles, grid, dots, labels, overlay);
-
-  // A light graticule every 0.05° gives a sense of distance without a basemap.
-  for (let lon = Math.ceil(minLon / 0.05) * 0.05; lon < maxLon; lon += 0.05) grid.append(s("line", { x1: px(lon), x2: px(lon), y1: 0, y2: H }));
-  for (let lat = Math.ceil(minLat / 0.05) * 0.05; lat < maxLat; lat += 0.05) grid.append(s("line", { x1: 0, x2: W, y1: py(lat), y2: py(lat) }));
-
-  const info = h("div", { class: "map-info", hidden: true, role: "status" });
-  let view = { x: 0, y: 0, w: W, h: H };
-  // viewBox units per screen pixel, so text and strokes keep a readable size at any zoom and width.
-  // (The SVG letterboxes the view when its box has another shape: "meet" keeps the smaller scale.)
-  const screenScale = () => {
-    const r = svg.getBoundingClientRect();
-    if (!r.width || !r.height) return { scale: 1, dx: 0, dy: 0, r };
-    const scale = Math.min(r.width / view.w, r.height / view.h);
-    return { scale, dx: (r.width - view.w * scale) / 2, dy: (r.height - view.h * scale) / 2, r };
-  };
-  const upx = () => 1 / screenScale().scale;
-
-  const items = [...placed].sort((a, b) => (b.stalls || 0) - (a.stalls || 0)).map((m) => {
-    const circle = s("circle", { class: `mk ${statusClass(m.status)}`, cx: px(m.lon), cy: py(m.lat), r: baseR(m), "data-status": m.status || "unknown" });
-    const label = `${m.name} — ${statusLabel(m.status)} — ${t("stall_count", { n: num(m.stalls || 0) })}`;
-    const link = s("a", { class: "mk-link", href: hrefOf(m), "aria-label": label, "data-market": m.id }, circle, s("title", {}, label));
-    const show = () => {
-      const rows = [["qr_issued", "level_qr_issued"], ["qr_verified", "level_qr_verified"], ["transacting", "level_transacting"]]
-        .map(([lvl, key]) => `${t(key)}: ${pct(levelShare(m, lvl).share)}`);
-      info.replaceChildren(h("p", {}, h("strong", {}, m.name)), m.ward ? h("p", { class: "muted" }, m.ward) : null,
-        h("p", {}, h("span", { class: `badge status-badge ${statusClass(m.status)}` }, statusLabel(m.status)), " ", t("stall_count", { n: num(m.stalls || 0) })),
-        h("p", { class: "small" }, rows.join(" · ")));
-      info.hidden = false;
-    };
-    link.addEventListener("mouseenter", show);
-    link.addEventListener("focus", show);
-    link.addEventListener("mouseleave", () => { info.hidden = true; });
-    link.addEventListener("blur", () => { info.hidden = true; });
-    dots.append(link);
-    return { m, circle };
-  });
-
-  function drawLabels() {
-    clear(labels);
-    const u = upx();
-    const right = view.x + view.w, bottom = view.y + view.h;
-    // Keep labels off the scale bar, the north arrow and the zoom buttons.
-    const boxes = [
-      [view.x, bottom - 44 * u, view.x + 170 * u, bottom],
-      [right - 80 * u, bottom - 40 * u, right, bottom],
-      [right - 76 * u, view.y, right, view.y + 170 * u],
-    ];
-    const fs = 13 * u;
-    const limit = compact ? 10 : 60;
-    for (const { m } of items.slice(0, limit)) {
-      const r = baseR(m) * u;
-      const x = px(m.lon) + r + 3 * u, y = py(m.lat) + fs * 0.35;
-      const w = m.name.length * fs * 0.6, hgt = fs * 1.2;
-      if (x < view.x || x + w > view.x + view.w || y < view.y || y > view.y + view.h) continue;
-      const box = [x, y - hgt, x + w, y];
-      if (boxes.some((b) => !(box[2] < b[0] || box[0] > b[2] || box[3] < b[1] || box[1] > b[3]))) continue;
-      boxes.push(box);
-      labels.append(s("text", { class: "mk-label", x, y, "font-size": fs.toFixed(2), "stroke-width": (4 * u).toFixed(2) }, m.name));
+  function draw(L) {
+    for (const old of maps) {
+      if (!old.getContainer().isConnected) { old.remove(); maps.delete(old); }
     }
-  }
+    const animate = !reducedMotion();
+    const map = L.map(box, {
+      zoomControl: false, maxZoom: MAX_ZOOM, minZoom: 3, scrollWheelZoom: !compact,
+      zoomAnimation: animate, markerZoomAnimation: animate, fadeAnimation: animate,
+    });
+    maps.add(map);
+    L.control.zoom({ zoomInTitle: t("zoom_in"), zoomOutTitle: t("zoom_out") }).addTo(map);
+    const Reset = L.Control.extend({
+      onAdd() {
+        const button = h("button", { type: "button", class: "map-reset", title: t("zoom_reset"), "aria-label": t("zoom_reset") }, "⤢");
+        button.addEventListener("click", () => showAll());
+        const bar = h("div", { class: "leaflet-bar map-reset-bar" }, button);
+        L.DomEvent.disableClickPropagation(bar);
+        return bar;
+      },
+    });
+    new Reset({ position: "topleft" }).addTo(map);
+    L.control.scale({ imperial: false }).addTo(map);
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
 
-  function drawOverlay() {
-    clear(overlay);
-    const u = upx();
-    const km = niceKm((view.w * kmPerUnit) / 5);
-    const len = km / kmPerUnit;
-    const x0 = view.x + 16 * u, y0 = view.y + view.h - 16 * u;
-    const sw = (3 * u).toFixed(2);
-    overlay.append(s("g", { class: "map-scale" },
-      s("line", { x1: x0, x2: x0 + len, y1: y0, y2: y0, "stroke-width": sw }),
-      s("line", { x1: x0, x2: x0, y1: y0 - 6 * u, y2: y0, "stroke-width": sw }),
-      s("line", { x1: x0 + len, x2: x0 + len, y1: y0 - 6 * u, y2: y0, "stroke-width": sw }),
-      s("text", { x: x0 + len / 2, y: y0 - 8 * u, "text-anchor": "middle", "font-size": (13 * u).toFixed(2), "stroke-width": sw }, `${km} km`)));
-    overlay.append(s("g", { class: "map-north" },
-      s("text", { x: view.x + view.w - 56 * u, y: view.y + view.h - 16 * u, "font-size": (14 * u).toFixed(2), "stroke-width": sw }, `↑ ${t("north")}`)));
-  }
+    if (tileUrl) {
+      let host = tileUrl;
+      try { host = new URL(tileUrl.replace("{s}", "a"), window.location.href).host; } catch { /* keep as typed */ }
+      const credit = h("span", {}, t("map_tiles_from", { host })).outerHTML; // escaped by the DOM
+      L.tileLayer(tileUrl, { maxZoom: MAX_ZOOM, attribution: credit }).addTo(map);
+      box.classList.add("map-tiled");
+    } else {
+      drawWards(L, map);
+    }
 
-  function drawTiles() {
-    clear(tiles);
-    if (!tileUrl) return;
-    const lonA = unpx(view.x), lonB = unpx(view.x + view.w);
-    const latA = unpy(view.y), latB = unpy(view.y + view.h);
-    const pxWidth = view.w * screenScale().scale;
-    let z = Math.round(Math.log2((360 / Math.max(1e-6, lonB - lonA)) * (pxWidth / 256)));
-    z = Math.max(0, Math.min(19, z));
-    const [x0, y0] = mercTile(lonA, latA, z), [x1, y1] = mercTile(lonB, latB, z);
-    if ((Math.floor(x1) - Math.floor(x0) + 1) * (Math.floor(y1) - Math.floor(y0) + 1) > 80) return;
-    for (let tx = Math.floor(x0); tx <= Math.floor(x1); tx += 1) {
-      for (let ty = Math.floor(y0); ty <= Math.floor(y1); ty += 1) {
-        const [lo0, la0] = tileCorner(tx, ty, z), [lo1, la1] = tileCorner(tx + 1, ty + 1, z);
-        const href = tileUrl.replace("{z}", z).replace("{x}", tx).replace("{y}", ty).replace("{s}", "a");
-        tiles.append(s("image", { href, x: px(lo0), y: py(la0), width: px(lo1) - px(lo0), height: py(la1) - py(la0), preserveAspectRatio: "none" }));
+    // Dots: one per market, sized by stall count (area ~ count).
+    const maxStalls = Math.max(1, ...placed.map((m) => m.stalls || 0));
+    const size = (m) => Math.round((compact ? 12 : 14) + (compact ? 10 : 14) * Math.sqrt((m.stalls || 0) / maxStalls));
+    const MarketIcon = L.DivIcon.extend({
+      options: { html: false, className: "mk" },
+      createIcon(old) {
+        const div = L.DivIcon.prototype.createIcon.call(this, old);
+        const m = this.options.market;
+        div.classList.add(statusClass(m.status));
+        div.dataset.market = String(m.id);
+        div.dataset.status = m.status || "unknown";
+        div.setAttribute("aria-label", marketLabel(m));
+        div.replaceChildren(h("span", { class: "mk-dot" }), h("span", { class: "mk-label", "aria-hidden": "true" }, m.name));
+        return div;
+      },
+    });
+    const ClusterIcon = L.DivIcon.extend({
+      options: { html: false, className: "mk-cluster" },
+      createIcon(old) {
+        const div = L.DivIcon.prototype.createIcon.call(this, old);
+        const members = this.options.members;
+        const counts = [...STATUSES, null].map((st) => [st, members.filter((m) => (STATUSES.includes(m.status) ? m.status : null) === st).length]).filter(([, n]) => n);
+        // The ring's arcs show how many of the gathered markets are in each status.
+        let at = 0;
+        const stops = counts.map(([st, n]) => {
+          const from = at;
+          at += (n / members.length) * 100;
+          return `${colour(st)} ${from.toFixed(2)}% ${at.toFixed(2)}%`;
+        });
+        const ring = h("span", { class: "mk-ring" });
+        ring.style.background = `conic-gradient(${stops.join(", ")})`;
+        div.replaceChildren(ring, h("span", { class: "mk-count", "aria-hidden": "true" }, num(members.length)));
+        div.dataset.count = String(members.length);
+        div.dataset.markets = members.map((m) => m.id).join(",");
+        div.setAttribute("aria-label", t("map_cluster", {
+          n: num(members.length),
+          parts: counts.map(([st, n]) => `${num(n)} ${statusLabel(st).toLocaleLowerCase(document.documentElement.lang)}`).join(", "),
+        }));
+        return div;
+      },
+    });
+
+    const clusters = L.markerClusterGroup({
+      maxClusterRadius: compact ? 36 : 44,
+      showCoverageOnHover: false,
+      spiderfyOnMaxZoom: true,
+      zoomToBoundsOnClick: true,
+      animate,
+      spiderLegPolylineOptions: { weight: 2, color: "#111111", opacity: 0.6 },
+      iconCreateFunction(cluster) {
+        const members = cluster.getAllChildMarkers().map((mk) => mk.options.icon.options.market);
+        const n = members.length;
+        const d = n < 10 ? 40 : n < 100 ? 48 : 56;
+        return new ClusterIcon({ members, iconSize: [d, d] });
+      },
+    });
+    const byId = new Map();
+    const markers = placed.map((m) => {
+      const d = size(m);
+      const marker = L.marker([m.lat, m.lon], {
+        icon: new MarketIcon({ market: m, iconSize: [d, d] }), title: m.name, riseOnHover: true,
+      });
+      marker.bindPopup(() => popupContent(m, hrefOf), { maxWidth: 300, autoPanPadding: [24, 24] });
+      marker.on("popupopen", (e) => onPopupOpen(marker, e.popup));
+      byId.set(String(m.id), marker);
+      return marker;
+    });
+    clusters.addLayers(markers);
+    map.addLayer(clusters);
+
+    // Enter on a focused ring does what a click does: zoom in (or spread the markets at full zoom).
+    clusters.on("clusterkeypress", (e) => {
+      if (e.originalEvent.key !== "Enter") return;
+      const cluster = e.layer;
+      if (map.getZoom() >= map.getMaxZoom()) cluster.spiderfy();
+      else cluster.zoomToBounds({ padding: [40, 40] });
+    });
+
+    // The popup speaks the page's language; keyboard users land in it and leave it with Escape,
+    // back on the market's dot.
+    let focusNext = false;
+    function onPopupOpen(marker, popup) {
+      const pop = popup.getElement();
+      const closer = pop.querySelector(".leaflet-popup-close-button");
+      if (closer) { closer.setAttribute("aria-label", t("close")); closer.title = t("close"); }
+      if (!pop.dataset.keys) {
+        pop.dataset.keys = "on";
+        pop.addEventListener("keydown", (ev) => {
+          if (ev.key === "Escape") { ev.preventDefault(); map.closePopup(); }
+        });
+      }
+      const link = pop.querySelector(".map-popup-link");
+      if (link && (focusNext || box.contains(document.activeElement))) link.focus({ preventScroll: true });
+      focusNext = false;
+      popup.once("remove", () => {
+        const icon = marker.getElement();
+        if (box.contains(document.activeElement) || document.activeElement === document.body) {
+          (icon && icon.isConnected ? icon : box).focus({ preventScroll: true });
+        }
+      });
+    }
+
+    const bounds = placed.length ? L.latLngBounds(placed.map((m) => [m.lat, m.lon])) : null;
+    function showAll() {
+      map.closePopup();
+      if (bounds) map.fitBounds(bounds, { padding: [28, 28], maxZoom: FOCUS_ZOOM });
+      else map.setView(CITY.center, CITY.zoom);
+    }
+    showAll();
+
+    // Names: biggest markets first, each beside its dot where it overlaps nothing (right, left,
+    // below, above), else hidden; then ward names wherever they still fit.
+    function placeLabels() {
+      const W = box.clientWidth;
+      const H = box.clientHeight;
+      const frame = box.getBoundingClientRect();
+      const taken = [];
+      // Nothing goes under the controls or an open popup.
+      for (const c of box.querySelectorAll(".leaflet-control, .leaflet-popup")) {
+        if (c.style.opacity === "0") continue; // a closed popup fading out
+        const r = c.getBoundingClientRect();
+        taken.push([r.left - frame.left - 4, r.top - frame.top - 4, r.right - frame.left + 4, r.bottom - frame.top + 4]);
+      }
+      const shown = new Set();
+      for (const marker of markers) {
+        const v = clusters.getVisibleParent(marker);
+        if (v && v.getElement()) shown.add(v);
+      }
+      const dots = [];
+      for (const layer of shown) {
+        const icon = layer.getElement();
+        const p = map.latLngToContainerPoint(layer.getLatLng());
+        const hw = icon.offsetWidth / 2;
+        const hh = icon.offsetHeight / 2;
+        const rect = [p.x - hw - 2, p.y - hh - 2, p.x + hw + 2, p.y + hh + 2];
+        taken.push(rect);
+        if (icon.classList.contains("mk")) dots.push({ layer, icon, p, hw, hh, m: layer.options.icon.options.market });
+      }
+      dots.sort((a, b) => (b.m.stalls || 0) - (a.m.stalls || 0) || a.m.name.localeCompare(b.m.name, "vi"));
+      for (const { icon, p, hw, hh } of dots) {
+        const label = icon.querySelector(".mk-label");
+        const w = label.offsetWidth;
+        const lh = label.offsetHeight;
+        const spots = [
+          ["lbl-r", p.x + hw + 4, p.y - lh / 2],
+          ["lbl-l", p.x - hw - 4 - w, p.y - lh / 2],
+          ["lbl-b", p.x - w / 2, p.y + hh + 2],
+          ["lbl-t", p.x - w / 2, p.y - hh - 2 - lh],
+        ];
+        icon.classList.remove("lbl-r", "lbl-l", "lbl-b", "lbl-t");
+        for (const [cls, x, y] of spots) {
+          const rect = [x, y, x + w, y + lh];
+          if (x < 2 || y < 2 || x + w > W - 2 || y + lh > H - 2) continue;
+          // Its own dot is in `taken` too, but no spot touches it.
+          if (taken.some((r) => overlaps(r, rect))) continue;
+          taken.push(rect);
+          icon.classList.add(cls);
+          break;
+        }
+      }
+      for (const ward of wardMarkers) {
+        const icon = ward.getElement();
+        if (!icon) continue;
+        const span = icon.firstChild;
+        const p = map.latLngToContainerPoint(ward.getLatLng());
+        const w = span.offsetWidth;
+        const lh = span.offsetHeight;
+        // Markets sit at or near their ward's reference point, so the name may move off it a little.
+        let placedAt = null;
+        for (const dy of WARD_OFFSETS) {
+          const rect = [p.x - w / 2 - 2, p.y + dy - lh / 2 - 2, p.x + w / 2 + 2, p.y + dy + lh / 2 + 2];
+          if (rect[0] > 0 && rect[1] > 0 && rect[2] < W && rect[3] < H && !taken.some((r) => overlaps(r, rect))) {
+            placedAt = dy;
+            taken.push(rect);
+            break;
+          }
+        }
+        icon.classList.toggle("ward-off", placedAt === null);
+        if (placedAt !== null) span.style.marginTop = `${placedAt}px`;
       }
     }
-  }
-
-  function apply() {
-    svg.setAttribute("viewBox", `${view.x} ${view.y} ${view.w} ${view.h}`);
-    const u = upx();
-    for (const { m, circle } of items) {
-      circle.setAttribute("r", (baseR(m) * u).toFixed(2));
-      circle.setAttribute("stroke-width", (2 * u).toFixed(2));
+    let queued = false;
+    function relabel() {
+      if (queued) return;
+      queued = true;
+      window.requestAnimationFrame(() => { queued = false; placeLabels(); });
     }
-    grid.setAttribute("stroke-width", u.toFixed(3));
-    drawLabels();
-    drawOverlay();
-    drawTiles();
-  }
+    map.on("zoomstart", () => box.classList.add("map-zooming"));
+    map.on("zoomend", () => box.classList.remove("map-zooming"));
+    map.on("moveend zoomend resize popupopen popupclose", relabel);
+    clusters.on("animationend spiderfied unspiderfied", relabel);
+    new ResizeObserver(() => { map.invalidateSize(); relabel(); }).observe(box);
+    relabel();
 
-  function zoomAt(factor, cx = view.x + view.w / 2, cy = view.y + view.h / 2) {
-    const w = Math.max(W / 40, Math.min(W, view.w / factor));
-    const hh = (w * H) / W;
-    view = {
-      x: Math.max(0, Math.min(W - w, cx - ((cx - view.x) * w) / view.w)),
-      y: Math.max(0, Math.min(H - hh, cy - ((cy - view.y) * hh) / view.h)),
-      w, h: hh,
-    };
-    apply();
-  }
-
-  function toSvg(ev) {
-    const { scale, dx, dy, r } = screenScale();
-    return [view.x + (ev.clientX - r.left - dx) / scale, view.y + (ev.clientY - r.top - dy) / scale];
-  }
-
-  svg.addEventListener("wheel", (ev) => {
-    ev.preventDefault();
-    const [cx, cy] = toSvg(ev);
-    zoomAt(ev.deltaY < 0 ? 1.25 : 0.8, cx, cy);
-  }, { passive: false });
-  let drag = null;
-  let justDragged = false;
-  svg.addEventListener("pointerdown", (ev) => {
-    if (ev.button !== 0) return;
-    drag = { sx: ev.clientX, sy: ev.clientY, vx: view.x, vy: view.y, moved: false, id: ev.pointerId };
-  });
-  svg.addEventListener("pointermove", (ev) => {
-    if (!drag) return;
-    const { scale } = screenScale();
-    const dx = (ev.clientX - drag.sx) / scale, dy = (ev.clientY - drag.sy) / scale;
-    if (!drag.moved && Math.hypot(ev.clientX - drag.sx, ev.clientY - drag.sy) < 6) return;
-    if (!drag.moved) { drag.moved = true; svg.setPointerCapture(drag.id); svg.classList.add("dragging"); }
-    view.x = Math.max(0, Math.min(W - view.w, drag.vx - dx));
-    view.y = Math.max(0, Math.min(H - view.h, drag.vy - dy));
-    svg.setAttribute("viewBox", `${view.x} ${view.y} ${view.w} ${view.h}`);
-  });
-  const endDrag = (ev) => {
-    if (!drag) return;
-    const moved = drag.moved;
-    drag = null;
-    svg.classList.remove("dragging");
-    if (moved) {
-      ev.preventDefault();
-      justDragged = true;
-      window.setTimeout(() => { justDragged = false; }, 0);
-      apply();
+    /** Zoom to a market (at least FOCUS_ZOOM, out of its cluster) and open its popup. */
+    function focusMarket(id) {
+      const marker = byId.get(String(id));
+      if (!marker) return false;
+      const open = () => {
+        focusNext = true;
+        marker.openPopup();
+        relabel();
+        announce(marketLabel(marker.options.icon.options.market));
+      };
+      map.once("moveend", () => clusters.zoomToShowLayer(marker, open));
+      map.setView(marker.getLatLng(), Math.max(map.getZoom(), FOCUS_ZOOM), { animate });
+      return true;
     }
-  };
-  svg.addEventListener("pointerup", endDrag);
-  svg.addEventListener("pointercancel", endDrag);
-  // A drag must not also follow the market link under the pointer.
-  svg.addEventListener("click", (ev) => { if (justDragged) ev.preventDefault(); }, true);
+    return { map, clusters, focusMarket, relabel };
+  }
 
-  const controls = h("div", { class: "map-controls" },
-    h("button", { type: "button", class: "btn btn-small", "aria-label": t("zoom_in"), title: t("zoom_in"), onclick: () => zoomAt(1.5) }, "+"),
-    h("button", { type: "button", class: "btn btn-small", "aria-label": t("zoom_out"), title: t("zoom_out"), onclick: () => zoomAt(1 / 1.5) }, "−"),
-    h("button", { type: "button", class: "btn btn-small", "aria-label": t("zoom_reset"), title: t("zoom_reset"), onclick: () => { view = { x: 0, y: 0, w: W, h: H }; apply(); } }, "⤢"));
-
-  const el = h("div", { class: "map-wrap" }, svg, controls, info);
-  apply();
-  // Sizes depend on the drawn width: redraw once the map is on the page and whenever it resizes.
-  if ("ResizeObserver" in window) new ResizeObserver(() => apply()).observe(svg);
-  else window.requestAnimationFrame(() => apply());
+  let wardMarkers = [];
+  function drawWards(L, map) {
+    const pane = map.createPane("wards");
+    pane.setAttribute("aria-hidden", "true"); // a backdrop: the markets carry their ward in words
+    fetch("/map/wards.json", { credentials: "same-origin" })
+      .then((res) => (res.ok ? res.json() : { wards: [] }))
+      .then((data) => {
+        // As on printed maps, the name without its kind ("Phường Hải Châu" -> "Hải Châu").
+        const short = (name) => name.replace(/^(Phường|Xã|Thị trấn|Đặc khu)\s+/u, "");
+        const icon = (name) => L.divIcon({ className: "ward-label ward-off", html: h("span", {}, short(name)), iconSize: [0, 0] });
+        wardMarkers = (data.wards || []).filter(hasPoint).map((w) =>
+          L.marker([w.lat, w.lon], { icon: icon(w.name), pane: "wards", interactive: false, keyboard: false }).addTo(map));
+        if (control) control.relabel();
+      })
+      .catch(() => { /* offline: markets still show */ });
+  }
 
   const counts = Object.fromEntries(STATUSES.map((st) => [st, 0]));
   for (const m of markets) if (m.status in counts) counts[m.status] += 1;
-  const legend = h("div", { class: "legend", "aria-label": t("legend") },
-    STATUSES.map((st) => h("span", { class: "legend-item" }, h("span", { class: `swatch status-${st}` }), `${statusLabel(st)} (${counts[st]})`)),
-    markets.some((m) => !m.status) ? h("span", { class: "legend-item" }, h("span", { class: "swatch status-unknown" }), statusLabel(null)) : null,
+  const legend = h("div", { class: "legend", role: "group", "aria-label": t("legend") },
+    STATUSES.map((st) => h("span", { class: "legend-item" }, h("span", { class: `swatch status-${st}`, "aria-hidden": "true" }), `${statusLabel(st)} (${counts[st]})`)),
+    markets.some((m) => !STATUSES.includes(m.status)) ? h("span", { class: "legend-item" }, h("span", { class: "swatch status-unknown", "aria-hidden": "true" }), statusLabel(null)) : null,
     h("span", { class: "legend-item" },
       s("svg", { width: 44, height: 28, viewBox: "0 0 44 28", "aria-hidden": "true" },
         s("circle", { cx: 8, cy: 20, r: 5 }), s("circle", { cx: 28, cy: 14, r: 12 })),
-      t("legend_size")));
+      t("legend_size")),
+    h("span", { class: "legend-item" }, h("span", { class: "legend-cluster", "aria-hidden": "true" }, "3"), t("legend_cluster")));
   const note = missing.length ? h("p", { class: "muted small" }, t("no_location", { names: missing.map((m) => m.name).join(", ") })) : null;
-  return { el, legend, note };
+  const finder = search ? searchBox(placed, (m) => { ready.then((c) => c.focusMarket(m.id), () => {}); }) : null;
+  return { el, legend, note, search: finder, ready };
 }

@@ -174,7 +174,7 @@ def _ward_points() -> bytes:
 
     The shipped list carries the geocoded reference point of each market's pre-2025 ward; a current
     ward (after the 1 Jul 2025 reform) gathers one or more of them. No boundaries are shipped: see
-    docs/web.md.
+    docs/map.md.
     """
     refs: dict[str, set[tuple[float, float]]] = {}
     listed = json.loads(MARKET_LIST.read_text(encoding="utf-8")) if MARKET_LIST.is_file() else {}

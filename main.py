@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from admin_units.router import router as admin_units_router
-from core import db, errors, users
+from core import db, errors, network, users
 from core.auth_router import router as auth_router
 from core.crypto import Keys, secret_key
 from core.middleware import BodyLimit, SecurityHeaders
@@ -71,7 +71,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The whole service, configured by `settings`."""
     settings = settings or get_settings()
     notices.require_current(settings.notice_version)
-    state = AppState(settings=settings, keys=Keys(secret_key(settings)))
+    state = AppState(
+        settings=settings,
+        keys=Keys(secret_key(settings)),
+        trusted_proxies=network.parse_networks(settings.trusted_proxies),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

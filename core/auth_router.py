@@ -7,7 +7,7 @@ from typing import Annotated
 import asyncpg
 from fastapi import APIRouter, Depends, Form, Request, Response
 
-from core import users
+from core import network, users
 from core.auth import CurrentUser, bearer_token, require_roles
 from core.db import get_conn
 from core.params import Id
@@ -20,7 +20,7 @@ Admin = Annotated[User, Depends(require_roles("admin"))]
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return network.client_address(request, state_of(request.app).trusted_proxies)
 
 
 @router.post("/auth/token")

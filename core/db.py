@@ -35,6 +35,13 @@ def embedded_server(data_dir: Path) -> Any:
     return _embedded[pgdata]
 
 
+def stop_embedded() -> None:
+    """Let go of the embedded servers this process started or joined; the last user stops them."""
+    while _embedded:
+        _, server = _embedded.popitem()
+        server.cleanup()
+
+
 def _forget_dead_handles(pgdata: Path) -> None:
     """Drop processes that died without saying goodbye from pgserver's list of server users.
 

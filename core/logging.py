@@ -1,10 +1,11 @@
-"""Log redaction for the loggers that print URLs (uvicorn's access log, httpx's request log).
+"""Log redaction for every log line: the loggers that print URLs (uvicorn, httpx) and our own.
 
 Query strings carry personal data and secrets (`/api/lookup?account_number=...`, `?q=0905123456`,
 signed partner callbacks), so they never reach a log line. Phone numbers, long digit runs
 (account and ID numbers), bearer tokens, API keys and `secret=`/`password=` values are masked too.
-Our own code does not log such values at all (tests/zz_last/test_logs_clean.py proves it);
-this filter covers the libraries that log whole request lines.
+Our own code does not log such values on purpose (tests/zz_last/test_logs_clean.py proves it), but an
+error it logs may quote one (a database error naming a key's value), so our loggers' handlers
+redact too: the filter sits on the handlers, which every record reaches, whichever logger made it.
 """
 
 from __future__ import annotations
@@ -64,11 +65,15 @@ class RedactFilter(logging.Filter):
 
 
 def install(logger_names: tuple[str, ...] = URL_LOGGERS) -> None:
-    """Attach the filter to the URL-printing loggers of this process (idempotent)."""
+    """Attach the filter to the URL-printing loggers of this process and to the root logger's
+    handlers, through which our own loggers (choso.*) write (idempotent)."""
     for name in logger_names:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactFilter) for f in logger.filters):
             logger.addFilter(RedactFilter())
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactFilter) for f in handler.filters):
+            handler.addFilter(RedactFilter())
 
 
 def uvicorn_log_config(level: str) -> dict[str, Any]:
@@ -90,4 +95,16 @@ def uvicorn_log_config(level: str) -> dict[str, Any]:
     }
     for name in ("uvicorn.access", "uvicorn.error"):
         config["loggers"].setdefault(name, {})["filters"] = ["redact"]
+    # Our own loggers (choso.*) in every worker: through a redacting handler on the root logger.
+    config["handlers"]["app"] = {
+        "formatter": "app",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+        "filters": ["redact"],
+    }
+    config["formatters"] = {
+        **LOGGING_CONFIG["formatters"],
+        "app": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    }
+    config["loggers"]["choso"] = {"handlers": ["app"], "level": level.upper(), "propagate": False}
     return config

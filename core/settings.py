@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 20 * 1_048_576
     cors_origins: list[str] = Field(default_factory=list)
     map_tile_url: str | None = None
+    # Proxies (addresses or CIDR blocks) whose X-Forwarded-For is believed; empty: none.
+    trusted_proxies: list[str] = Field(default_factory=list)
 
     # Coverage.
     transacting_window_days: int = 30

@@ -15,6 +15,7 @@ import httpx
 from fastapi import Depends, FastAPI, Request
 
 from core.crypto import Keys
+from core.network import Network
 from core.settings import Settings
 
 
@@ -22,6 +23,7 @@ from core.settings import Settings
 class AppState:
     settings: Settings
     keys: Keys
+    trusted_proxies: list[Network] = field(default_factory=list)
     pool: asyncpg.Pool | None = None
     http: httpx.AsyncClient | None = None
     # Built on first use by the domains that own them (e.g. the account-name lookup provider).

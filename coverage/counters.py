@@ -78,15 +78,24 @@ def delta_for(changes: list[tuple[Counts, list[str], Counts, list[str]]]) -> _De
 
 
 async def apply_delta(
-    conn: asyncpg.Connection, market_id: int, delta: _Delta, *, reason: q.Reason, at: datetime
+    conn: asyncpg.Connection,
+    market_id: int,
+    delta: _Delta,
+    *,
+    reason: q.Reason,
+    at: datetime,
+    now: datetime | None = None,
 ) -> None:
-    """Add a market's delta to its counters and re-evaluate its status (caller's transaction)."""
+    """Add a market's delta to its counters and re-evaluate its status (caller's transaction).
+
+    `at` is when the change happened; `now` (default `at`) is when it is recorded: the day whose
+    snapshot takes the counters as they are now."""
     rule = await q.current_rule(conn, lock="shared")
     counters = await q.apply_market_delta(conn, market_id, delta.market)
     status = evaluate_status(counters.counts, rule.thresholds, counters.status)
     if status != counters.status:
         await _record_status(
-            conn, counters, status, rule_version=rule.version, reason=reason, at=at
+            conn, counters, status, rule_version=rule.version, reason=reason, at=at, now=now
         )
     await q.apply_partner_deltas(conn, market_id, delta.partners)
 
@@ -99,9 +108,10 @@ async def _record_status(
     rule_version: int,
     reason: q.Reason,
     at: datetime,
+    now: datetime | None = None,
 ) -> None:
-    """Write a market's new status, its history line and today's snapshot (the caller holds the
-    market's counter row)."""
+    """Write a market's new status since `at`, its history line, and the snapshot of the day of
+    `now` (default `at`; the caller holds the market's counter row)."""
     market_id = counters.market_id
     await q.set_market_status(
         conn, market_id=market_id, status=status, rule_version=rule_version, at=at
@@ -117,7 +127,8 @@ async def _record_status(
         at=at,
     )
     changed = q.MarketCounters(market_id, counters.counts, status, at, rule_version)
-    await q.upsert_snapshot(conn, market_id=market_id, day=local_day(at), counters=changed)
+    day = local_day(now or at)
+    await q.upsert_snapshot(conn, market_id=market_id, day=day, counters=changed)
 
 
 # ---------------------------------------------------------------- a registration's part

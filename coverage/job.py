@@ -41,8 +41,15 @@ async def reevaluate_all(
                 continue
             expired += len(rows)
             gone = Counts(transacting=1)
-            delta = delta_for([(gone, partners, Counts(), partners) for partners in rows])
-            await apply_delta(conn, market_id, delta, reason="daily", at=now)
+            # Each stall left the window when its last payment became older than the window, not
+            # when this job noticed: the counters move stall by stall at those moments, so a status
+            # change carries the time it happened, the time the trend chart draws it.
+            for last_payment_at, partners in rows:
+                delta = delta_for([(gone, partners, Counts(), partners)])
+                left = last_payment_at + timedelta(days=window)
+                await apply_delta(
+                    conn, market_id, delta, reason="daily", at=min(left, now), now=now
+                )
     ids = await q.all_market_ids(conn)
     for i in range(0, len(ids), chunk):
         async with conn.transaction():

@@ -141,6 +141,9 @@ async def load_if_empty(
         )
         rng = random.Random(48)
         plans = _coverage_plans(markets)
+        # The demo tells a story over four weeks: what it writes now is moved to the day it
+        # happens in the story, so the history, the "since" dates and the charts agree.
+        registered = await queries.db_clock(conn)
         ids: dict[str, int] = {}
         for m in markets:
             async with conn.transaction():
@@ -198,6 +201,8 @@ async def load_if_empty(
                     idempotency_key=f"demo-{uuid.uuid4()}",
                     body=stall,
                 )
+        story_start = datetime.now(UTC) - timedelta(days=_STAGES[0][0] + 7)
+        await queries.backdate(conn, since=registered, to=story_start)
         await _demo_users(conn, ids)
         await _coverage_progress(conn, admin, ids, plans, window_days)
         log.info("demo data loaded: %d markets", len(markets))
@@ -320,6 +325,7 @@ async def _coverage_progress(
     done: dict[tuple[str, int], int] = {}
     for days_ago, share in _STAGES:
         at = now - timedelta(days=days_ago)
+        stage_start = await queries.db_clock(conn)
         for name, plan in plans.items():
             market_id = ids[name]
             stalls = by_market.get(market_id, [])
@@ -376,5 +382,6 @@ async def _coverage_progress(
                     )
                 except QrMismatch:
                     pass  # flagged for a return visit, as a volunteer would find it
+        await queries.backdate(conn, since=stage_start, to=at)
         await job.reevaluate_all(conn, now=at, window_days=window_days)
     await job.reevaluate_all(conn, window_days=window_days)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 
@@ -88,3 +89,39 @@ async def upsert_admin_unit(
         name,
         parent_code,
     )
+
+
+# Timestamps the demo's field work writes with the database clock, to be moved to the simulated day.
+_BACKDATED = (
+    ("market", ("created_at", "updated_at")),
+    ("stall", ("created_at", "updated_at")),
+    ("stallholder", ("created_at", "updated_at")),
+    ("payment_account", ("created_at",)),
+    ("consent", ("granted_at",)),
+    ("onboarding", ("created_at", "updated_at")),
+    ("onboarding_status", ("at",)),
+    ("idempotency_key", ("created_at",)),
+    ("audit_log", ("at",)),
+    ("sign_print", ("printed_at",)),
+    (
+        "stall_coverage",
+        ("sign_issued_at", "sign_delivered_at", "verified_at", "revisit_flagged_at", "updated_at"),
+    ),
+    ("market_coverage", ("status_since", "updated_at")),
+    ("market_status_history", ("changed_at",)),
+)
+
+
+async def db_clock(conn: asyncpg.Connection) -> datetime:
+    """The database's clock."""
+    value: datetime = await conn.fetchval("SELECT clock_timestamp()")
+    return value
+
+
+async def backdate(conn: asyncpg.Connection, *, since: datetime, to: datetime) -> None:
+    """Move every timestamp written since `since` to `to` (the demo's simulated day)."""
+    for table, columns in _BACKDATED:
+        for column in columns:
+            await conn.execute(
+                f'UPDATE "{table}" SET "{column}" = $2 WHERE "{column}" >= $1', since, to
+            )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
+import sys
 import warnings
 
 import uvicorn
@@ -25,7 +27,16 @@ async def _prepare(url: str, settings: Settings) -> None:
         await conn.close()
 
 
+def _exit_on_sigterm() -> None:
+    """SIGTERM (a service manager, or `kill` of `make run`'s process group) ends the process the way
+    Ctrl-C does: uvicorn shuts down, then re-raises the signal, which lands here as SystemExit, so
+    the embedded PostgreSQL is stopped (`finally` below and pgserver's atexit) instead of being left
+    running on the data directory."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 def main() -> None:
+    _exit_on_sigterm()
     settings = get_settings()
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -59,16 +70,20 @@ def main() -> None:
         lines.append("  Demo sign-in (password for all: " + demo.DEMO_PASSWORD + "):")
         lines += [f"    {u:<11} {r:<9} {scope}" for u, r, scope in demo.DEMO_USERS]
     print("\n".join(lines) + "\n", flush=True)
-    uvicorn.run(
-        "main:app_factory",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers if settings.workers > 1 else None,
-        log_level=settings.log_level.lower(),
-        log_config=log_redaction.uvicorn_log_config(settings.log_level),
-        proxy_headers=True,
-    )
+    try:
+        uvicorn.run(
+            "main:app_factory",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers if settings.workers > 1 else None,
+            log_level=settings.log_level.lower(),
+            log_config=log_redaction.uvicorn_log_config(settings.log_level),
+            # The app reads X-Forwarded-For itself, from TRUSTED_PROXIES only (core/network.py).
+            proxy_headers=False,
+        )
+    finally:
+        db.stop_embedded()
 
 
 if __name__ == "__main__":

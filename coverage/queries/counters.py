@@ -694,16 +694,18 @@ async def expiring_markets(conn: asyncpg.Connection, cutoff: datetime) -> list[i
 
 async def expire_transacting(
     conn: asyncpg.Connection, market_id: int, cutoff: datetime
-) -> list[list[str]]:
-    """Stop counting stalls whose last payment left the window; the partners of each."""
+) -> list[tuple[datetime, list[str]]]:
+    """Stop counting stalls whose last payment left the window; (last payment, partners) of each,
+    oldest payment first."""
     rows = await conn.fetch(
         """UPDATE stall_coverage SET counted_transacting = false, updated_at = clock_timestamp()
            WHERE market_id = $1 AND counted_transacting AND last_payment_at < $2
-           RETURNING counted_partners""",
+           RETURNING last_payment_at, counted_partners""",
         market_id,
         cutoff,
     )
-    return [list(r["counted_partners"]) for r in rows]
+    found = [(r["last_payment_at"], list(r["counted_partners"])) for r in rows]
+    return sorted(found, key=lambda x: x[0])
 
 
 async def lock_market_counters(

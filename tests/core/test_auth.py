@@ -7,7 +7,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from starlette.requests import Request
 
+from core import network
 from core.auth import token_hash
 from core.state import state_of
 from tests.conftest import TEST_PASSWORD, make_token
@@ -210,3 +212,56 @@ async def test_passwords_are_argon2_with_a_minimum_and_no_low_maximum(client, co
     )
     assert short.status_code == 422 and short.json()["code"] == "weak_password"
     assert short.json()["field"] == "password"
+
+
+async def test_a_forged_forwarded_for_does_not_escape_the_lock(app, client):
+    """Without trusted proxies, X-Forwarded-For is the client's own words and is ignored."""
+    codes = []
+    for i in range(state_of(app).settings.login_max_failures + 2):
+        r = await client.post(
+            "/api/auth/token",
+            data={"username": "manager", "password": "wrong-password-1"},
+            headers={"X-Forwarded-For": f"198.51.100.{i}"},
+        )
+        codes.append(r.status_code)
+    assert codes[-1] == 429  # every guess counted against the one real address
+
+
+async def test_behind_a_trusted_proxy_the_forwarded_address_counts_and_must_be_an_address(app):
+    state = state_of(app)
+    state.trusted_proxies = network.parse_networks(["10.0.0.0/8"])
+    limit = state.settings.login_max_failures
+    async with client_from(app, "10.0.0.5") as proxy:
+        for _ in range(limit):
+            await proxy.post(
+                "/api/auth/token",
+                data={"username": "manager", "password": "wrong-password-1"},
+                headers={"X-Forwarded-For": "203.0.113.7, 10.0.0.9"},
+            )
+        # The client behind both proxies is locked ...
+        locked = await proxy.post(
+            "/api/auth/token",
+            data={"username": "manager", "password": TEST_PASSWORD},
+            headers={"X-Forwarded-For": "203.0.113.7"},
+        )
+        assert locked.status_code == 429
+        # ... another client behind the same proxy is not.
+        other = await proxy.post(
+            "/api/auth/token",
+            data={"username": "manager", "password": TEST_PASSWORD},
+            headers={"X-Forwarded-For": "203.0.113.8"},
+        )
+        assert other.status_code == 200
+        # Garbage in the header is not an address: the proxy's own address is used.
+        for junk in ("not-an-ip", "203.0.113.7\x00", "' OR 1=1", "999.1.1.1"):
+            request = _request_from("10.0.0.5", junk)
+            assert network.client_address(request, state.trusted_proxies) == "10.0.0.5"
+
+
+def _request_from(peer: str, forwarded: str) -> Request:
+    scope = {
+        "type": "http",
+        "client": (peer, 1234),
+        "headers": [(b"x-forwarded-for", forwarded.encode("latin-1"))],
+    }
+    return Request(scope)

@@ -157,12 +157,17 @@ async def test_daily_job_lapses_a_market_whose_payments_stopped(client, auth, ma
     now = datetime.now(UTC)
     await counters.record_payment(conn, window_days=30, stall_id=a, occurred_at=now)
     assert (await market_cov(client, h, markets["one"]))["status"] == "cashless"
-    later = now + timedelta(days=31)
+    later = now + timedelta(days=36)  # the job notices five days late (it was down)
     await job.reevaluate_all(conn, window_days=30, now=later)
-    assert (await market_cov(client, h, markets["one"]))["status"] == "lapsed"
+    cov = await market_cov(client, h, markets["one"])
+    assert cov["status"] == "lapsed"
     history = (await client.get(f"/api/markets/{markets['one']}/status-history", headers=h)).json()
     assert (history[0]["status"], history[0]["reason"]) == ("lapsed", "daily")
-    assert datetime.fromisoformat(history[0]["changed_at"]) == later
+    # The market lapsed when its last payment left the 30-day window, not when the job noticed;
+    # "lapsed since" and the history line say the same moment.
+    left = now + timedelta(days=30)
+    assert datetime.fromisoformat(history[0]["changed_at"]) == left
+    assert datetime.fromisoformat(cov["status_since"]) == left
 
 
 async def test_status_history_is_scoped(client, auth, markets):

@@ -140,6 +140,10 @@ async def load_if_empty(
             conn, username="admin", password=DEMO_PASSWORD, role="admin"
         )
         rng = random.Random(48)
+        # Who set an account up is a fact of its own: about a third of the demo accounts were opened
+        # at the stall by the bank's or wallet's own staff (the partner), the rest by the
+        # stallholders themselves. A separate generator keeps the rest of the data as it was.
+        onboarded = random.Random(4807)
         plans = _coverage_plans(markets)
         # The demo tells a story over four weeks: what it writes now is moved to the day it
         # happens in the story, so the history, the "since" dates and the charts agree.
@@ -181,7 +185,9 @@ async def load_if_empty(
                             bin=bin_,
                             account_number=f"DEMO{rng.randrange(10**9):09d}",
                             account_name=f"DEMO {name}",
-                            partner_code=_PARTNER_BY_BIN.get(bin_),
+                            partner_code=_PARTNER_BY_BIN.get(bin_)
+                            if onboarded.random() < 0.35
+                            else None,
                             reference=f"MOMOW2W{rng.randrange(10**9):09d}"
                             if bin_ == MOMO_BIN
                             else None,

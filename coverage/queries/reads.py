@@ -107,11 +107,14 @@ async def partner_groups(
 ) -> list[GroupRow]:
     """Numbers per partner (stalls with an active account of it), summed from per-market rows."""
     rows = await conn.fetch(
-        f"""SELECT partner_code AS key, partner_code AS name, 0 AS markets, {SUM_COUNTS}
-            FROM partner_coverage
-            WHERE ($1::bigint[] IS NULL OR market_id = any($1::bigint[]))
-              AND ($2::text IS NULL OR partner_code = $2)
-            GROUP BY partner_code ORDER BY partner_code""",
+        f"""SELECT g.*, coalesce(p.name, g.key) AS name FROM (
+                SELECT partner_code AS key, 0 AS markets, {SUM_COUNTS}
+                FROM partner_coverage
+                WHERE ($1::bigint[] IS NULL OR market_id = any($1::bigint[]))
+                  AND ($2::text IS NULL OR partner_code = $2)
+                GROUP BY partner_code) g
+            LEFT JOIN partner p ON p.code = g.key  -- the name people know, not the code
+            ORDER BY g.key""",
         market_ids,
         only_key,
     )

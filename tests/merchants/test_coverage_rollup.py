@@ -73,6 +73,11 @@ async def test_city_wide_rollups(client, auth, markets, conn):
         "MB": (3, 1),
         "VCB": (1, 0),
     }
+    # Leaderboards name partners as people know them, not by internal code.
+    assert {k: g["name"] for k, g in _by_key(partners).items()} == {
+        "MB": "MBBank",
+        "VCB": "Vietcombank",
+    }
     assert partners["total"] is None
     assert (await counters.recount(conn, window_days=30)).ok
 

@@ -252,9 +252,9 @@ async def test_a_stall_with_no_clear_account_of_the_partner_is_an_error(
             {"bin": "970422", "account_number": "6600006"},
         ],
     )
-    [row] = (
-        await upload(client, admin, "market,stall_code\nChợ Thử Một,A-4\n".encode())
-    ).json()["rows"]
+    [row] = (await upload(client, admin, "market,stall_code\nChợ Thử Một,A-4\n".encode())).json()[
+        "rows"
+    ]
     assert row["result"] == "error" and "add account_number" in row["reason"]
 
 

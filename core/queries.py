@@ -221,6 +221,11 @@ async def update_user(
     )
 
 
+async def partner_registered(conn: asyncpg.Connection, code: str) -> bool:
+    """Whether the partner registry (table partner) has this code."""
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM partner WHERE code = $1)", code))
+
+
 async def set_password(conn: asyncpg.Connection, *, user_id: int, password_hash: str) -> None:
     """Replace a user's password hash."""
     await conn.execute(

@@ -92,6 +92,14 @@ class PartnerCodeRequired(Invalid):
     code, title = "partner_code_required", "A partner user needs a partner_code"
 
 
+class UnknownPartner(Invalid):
+    code, title = "unknown_partner", "Unknown partner code"
+
+
+class PartnerCodeNotAllowed(Invalid):
+    code, title = "partner_code_not_allowed", "Only partner users act for a partner"
+
+
 class ApiKeyNotAllowed(Invalid):
     code, title = "api_key_not_allowed", "API keys are for machine clients only"
 
@@ -100,11 +108,27 @@ class ApiKeyNotAllowed(Invalid):
 API_KEY_ROLES = frozenset({"partner", "viewer"})
 
 
-def _check_partner_code(role: str, partner_code: str | None) -> None:
-    if role == "partner" and not partner_code:
+async def _checked_partner_code(
+    conn: asyncpg.Connection, role: str, partner_code: str | None
+) -> str | None:
+    """The partner code to store for a user: a partner user's names a registered partner (stored
+    upper case, as the registry spells it); no other role carries one."""
+    if role != "partner":
+        if partner_code:
+            raise PartnerCodeNotAllowed(
+                f"Only partner users carry a partner_code, not {role} users.", field="partner_code"
+            )
+        return None
+    if not partner_code:
         raise PartnerCodeRequired(
             "A partner user needs the partner_code it acts for.", field="partner_code"
         )
+    code = partner_code.upper()
+    if not await queries.partner_registered(conn, code):
+        raise UnknownPartner(
+            f"Unknown partner code {code}; GET /api/partners lists the codes.", field="partner_code"
+        )
+    return code
 
 
 def check_password_rules(password: str, settings: Settings) -> None:
@@ -192,7 +216,7 @@ async def create_user(
 ) -> UserOut:
     """Create a user with role and scopes (admins)."""
     check_password_rules(body.password, settings)
-    _check_partner_code(body.role, body.partner_code)
+    partner_code = await _checked_partner_code(conn, body.role, body.partner_code)
     pw_hash = await asyncio.to_thread(hash_password, body.password)
     try:
         async with conn.transaction():
@@ -201,7 +225,7 @@ async def create_user(
                 conn, username=body.username.lower(), password_hash=pw_hash, role=body.role
             )
             await queries.update_user(
-                conn, user_id=user.id, role=body.role, active=True, partner_code=body.partner_code
+                conn, user_id=user.id, role=body.role, active=True, partner_code=partner_code
             )
             await queries.set_scopes(
                 conn,
@@ -260,19 +284,24 @@ async def update_user(
         active = before.active if patch.active is None else patch.active
         fields = patch.model_dump(exclude_unset=True)
         role = patch.role or before.role
-        partner_code = patch.partner_code if "partner_code" in fields else before.partner_code
-        _check_partner_code(role, partner_code)
+        if "partner_code" in fields:
+            partner_code = patch.partner_code
+        else:  # leaving the partner role drops the code: only partner users carry one
+            partner_code = before.partner_code if role == "partner" else None
+        partner_code = await _checked_partner_code(conn, role, partner_code)
+        other_partner = (partner_code or "") != (before.partner_code or "").upper()
         await queries.update_user(
             conn, user_id=user_id, role=role, active=active, partner_code=partner_code
         )
         await queries.set_scopes(
             conn, user_id=user_id, market_ids=market_ids, ward_codes=ward_codes
         )
-        if not active or role != before.role:
+        if not active or role != before.role or other_partner:
             # Sessions end at once; API keys stop working too (they need an active user),
-            # and a role change revokes keys the new role may not hold.
+            # and a role change revokes keys the new role may not hold. Keys made for one
+            # partner never act for another.
             await queries.revoke_user_tokens(conn, user_id)
-            if role != before.role and role not in API_KEY_ROLES:
+            if (role != before.role and role not in API_KEY_ROLES) or other_partner:
                 await queries.revoke_user_api_keys(conn, user_id)
         after = await _detail(conn, user_id)
         await queries.insert_audit(

@@ -17,6 +17,7 @@ from coverage import counters
 from merchants import errors, queries, schemas, stalls
 from partners import lookup as partner_lookup
 from partners import registry
+from privacy import consent
 
 log = logging.getLogger("choso.merchants")
 
@@ -53,6 +54,7 @@ async def register_stall(
             "Tick the 'registration' consent purpose with the stallholder first.",
             field="consent.purposes",
         )
+    await consent.check_purposes(conn, body.consent.purposes, field="consent.purposes")
     code_key, code_sort = stalls.code_keys(body.stall_code)
     phone, cccd = body.holder.phone, body.holder.cccd
     new = queries.NewStall(

@@ -76,49 +76,47 @@ def _event_target(event: own.OwnEvent) -> _Target:
     return _Target(bin_, number, stall_id, normalize(staff) if staff else None)
 
 
-async def _named_account(
-    conn: asyncpg.Connection, partner: schemas.Partner, target: _Target
-) -> int:
-    """The one active account that data names by number (and bin or stall); 422 otherwise."""
-    assert target.account_number is not None
-    found = await payments.accounts_named(
-        conn,
-        partner,
-        account_number=target.account_number,
-        bin=target.bin,
-        stall_id=target.stall_id,
+def _unknown() -> errors.UnknownAccount:
+    """The one answer for an account or stall the partner cannot reach, whether it does not exist
+    or is not the partner's: the answer must not tell which."""
+    return errors.UnknownAccount(
+        "No active payment account of yours matches data (at one of your BINs or tagged with "
+        "your partner code).",
+        field="data",
     )
-    if not found:
-        raise errors.UnknownAccount("No active payment account matches data.", field="data")
-    if len(found) > 1:
-        raise errors.AmbiguousAccount(
-            "Several stalls show this account number; add bin or stall_id.", field="data"
-        )
-    return found[0].id
 
 
-async def _require_stall(conn: asyncpg.Connection, stall_id: int) -> None:
-    if await queries.stall_market_id(conn, stall_id) is None:
-        raise errors.UnknownAccount(f"No stall with id {stall_id}.", field="data.stall_id")
-
-
-async def _resolve_account(
+async def _resolve(
     conn: asyncpg.Connection, partner: schemas.Partner, target: _Target
-) -> int:
+) -> payments.Match:
+    """The stall and account that data names, within the partner's reach (queries.in_reach).
+
+    The account is None only when a stall alone is named and it shows several accounts within
+    the reach, none standing out.
+    """
     if target.account_number is not None:
-        return await _named_account(conn, partner, target)
-    assert target.stall_id is not None
-    await _require_stall(conn, target.stall_id)
-    account_id = await payments.best_account(
-        conn, stall_id=target.stall_id, partner_code=partner.code
-    )
-    if account_id is None:
-        raise errors.UnknownAccount(
-            f"Stall {target.stall_id} has no payment account that is clearly yours; "
-            "name it by bin and account_number.",
-            field="data",
+        found = await payments.accounts_named(
+            conn,
+            partner,
+            account_number=target.account_number,
+            bin=target.bin,
+            stall_id=target.stall_id,
+            within_reach=True,
         )
-    return account_id
+        if not found:
+            raise _unknown()
+        if len(found) > 1:
+            raise errors.AmbiguousAccount(
+                "Several stalls show this account number; add bin or stall_id.", field="data"
+            )
+        return payments.Match(found[0].stall_id, found[0].id)
+    assert target.stall_id is not None
+    candidates = await queries.stall_candidates(
+        conn, stall_ids=[target.stall_id], partner_code=partner.code, within_reach=True
+    )
+    if not candidates:
+        raise _unknown()
+    return payments.Match(target.stall_id, payments.pick(candidates))
 
 
 async def receive_own_event(
@@ -176,17 +174,8 @@ async def receive_own_event(
                     f"Event {event.id} was already received with different content; use a new id."
                 )
             return schemas.EventAck(id=event.id, status="duplicate", result=stored.result)
+        match = await _resolve(conn, partner, target)
         if event.type == "payment.received":
-            if target.account_number is not None or target.stall_id is not None:
-                await _resolve_account_or_stall(conn, partner, target)
-            match = await payments.match_payment(
-                conn,
-                partner,
-                account_number=target.account_number,
-                reference=None,
-                bin=target.bin,
-                stall_id=target.stall_id,
-            )
             result = await payments.record_payment(
                 conn,
                 partner,
@@ -200,7 +189,13 @@ async def receive_own_event(
             )
             account_id = match.account_id
         else:
-            account_id = await _resolve_account(conn, partner, target)
+            if match.account_id is None:
+                raise errors.AmbiguousAccount(
+                    f"Stall {target.stall_id} shows several payment accounts of yours; "
+                    "name it by bin and account_number.",
+                    field="data",
+                )
+            account_id = match.account_id
             result = await _apply_account_event(conn, partner, event, account_id, target)
         await queries.finish_event(
             conn, event_id=event_id, result=result, payment_account_id=account_id
@@ -219,16 +214,6 @@ async def receive_own_event(
             },
         )
     return schemas.EventAck(id=event.id, status="applied", result=result)
-
-
-async def _resolve_account_or_stall(
-    conn: asyncpg.Connection, partner: schemas.Partner, target: _Target
-) -> None:
-    """A payment event must name something we know: the account, or at least the stall."""
-    if target.account_number is not None:
-        await _named_account(conn, partner, target)
-    elif target.stall_id is not None:
-        await _require_stall(conn, target.stall_id)
 
 
 async def _apply_account_event(

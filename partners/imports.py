@@ -164,10 +164,17 @@ async def _apply_report(
             and isinstance(m := row_market[row.line], int)
         }
     )
-    by_code = {(s.market_id, s.code_key): s.id for s in await queries.stalls_by_codes(conn, pairs)}
+    # Every lookup sees only what is within the partner's reach (queries.in_reach): a stall, phone
+    # or account outside it reads exactly like one that does not exist.
+    by_code = {
+        (s.market_id, s.code_key): s.id
+        for s in await queries.stalls_by_codes(conn, pairs, within_reach_of=partner.code)
+    }
     phones = {row.line: _phone_e164(row.phone) for row in rows if row.phone}
     by_phone: dict[str, list[tuple[int, int]]] = {}
-    for s in await queries.stalls_by_phones(conn, sorted({p for p in phones.values() if p})):
+    for s in await queries.stalls_by_phones(
+        conn, sorted({p for p in phones.values() if p}), within_reach_of=partner.code
+    ):
         assert s.phone_e164 is not None
         by_phone.setdefault(s.phone_e164, []).append((s.id, s.market_id))
     # Only values that can exist in the register are looked up (no NUL or other control characters).
@@ -180,7 +187,7 @@ async def _apply_report(
         }
     )
     by_number: dict[str, list[queries.Account]] = {}
-    for a in await queries.accounts_by_numbers(conn, numbers):
+    for a in await queries.accounts_by_numbers(conn, numbers, within_reach_of=partner.code):
         by_number.setdefault(a.account_number, []).append(a)
 
     resolved: dict[int, tuple[int, int | None]] = {}
@@ -198,7 +205,7 @@ async def _apply_report(
     need_account = sorted({stall for stall, account in resolved.values() if account is None})
     candidates: dict[int, list[queries.Candidate]] = {}
     for c in await queries.stall_candidates(
-        conn, stall_ids=need_account, partner_code=partner.code
+        conn, stall_ids=need_account, partner_code=partner.code, within_reach=True
     ):
         candidates.setdefault(c.stall_id, []).append(c)
 
@@ -207,13 +214,13 @@ async def _apply_report(
             continue
         stall_id, account_id = resolved[row.line]
         if account_id is None:
-            account_id = _pick(candidates.get(stall_id, []))
+            account_id = payments.pick(candidates.get(stall_id, []))
             if account_id is None:
                 results[row.line] = schemas.ImportRowResult(
                     line=row.line,
                     result="error",
                     stall_id=stall_id,
-                    reason="the stall has no payment account that is clearly this partner's; "
+                    reason="the stall shows several payment accounts of this partner; "
                     "add account_number",
                 )
                 continue
@@ -250,14 +257,6 @@ async def _apply_report(
     return [results[row.line] for row in rows]
 
 
-def _pick(candidates: list[queries.Candidate]) -> int | None:
-    for rank in (0, 1, 2):
-        at_rank = [c for c in candidates if c.rank == rank]
-        if at_rank:
-            return at_rank[0].account_id if len(at_rank) == 1 else None
-    return candidates[0].account_id if len(candidates) == 1 else None
-
-
 def _resolve_row(
     row: csv_import.ImportRow,
     market: int | None | str,
@@ -267,7 +266,11 @@ def _resolve_row(
     by_number: dict[str, list[queries.Account]],
     partner: schemas.Partner,
 ) -> tuple[int, int | None] | str:
-    """(stall id, account id or None) named by a row, or why it names none or several."""
+    """(stall id, account id or None) named by a row, or why it names none or several.
+
+    The lookups hold only what is within the partner's reach, so the reasons read the same for
+    what does not exist and for what is not the partner's.
+    """
     if isinstance(market, str):
         return market
     stall_sets: list[set[int]] = []
@@ -279,14 +282,17 @@ def _resolve_row(
         else:
             stall_id = by_code.get((market, normalize(row.stall_code).upper()))
             if stall_id is None:
-                return f"no stall {row.stall_code!r} in market {row.market!r}"
+                return (
+                    f"no stall {row.stall_code!r} in market {row.market!r} "
+                    "with a payment account of this partner"
+                )
             stall_sets.append({stall_id})
     if row.phone:
         if phone is None:
             return f"{row.phone!r} is not a valid phone number"
         stalls = [(s, m) for s, m in by_phone.get(phone, []) if market is None or m == market]
         if not stalls:
-            return "no active stall with this phone number"
+            return "no active stall with this phone number and a payment account of this partner"
         stall_sets.append({s for s, _ in stalls})
     if row.account_number:
         number = row.account_number.replace(" ", "")
@@ -301,7 +307,7 @@ def _resolve_row(
                 or found
             )
         if not found:
-            return "no active payment account with this number" + (
+            return "no active payment account of this partner with this number" + (
                 f" at BIN {row.bin}" if row.bin else ""
             )
         if len(found) > 1:

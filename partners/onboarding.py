@@ -149,19 +149,36 @@ async def save_onboarding(
     """Record that a partner onboarded one of the stall's accounts, or change its status.
 
     Returns (onboarding, created). Volunteers and managers work in their markets; partner users only
-    for their own partner and only on accounts at its BINs or tagged with its code.
+    for their own partner and only on accounts within its reach (queries.in_reach): a stall without
+    such an account, or an account outside it, reads exactly like one that does not exist.
     """
-    if user.role != "partner":
+    not_found = StallNotFound(f"No stall with id {stall_id}.")
+    if user.role == "partner":
+        if await registry.partner_of(conn, user) != body.partner_code:
+            raise Forbidden("A partner user records onboardings for its own partner only.")
+        if (
+            await queries.stall_market_in_reach(
+                conn, stall_id=stall_id, partner_code=body.partner_code
+            )
+            is None
+        ):
+            raise not_found
+        account = await queries.account_in_reach(
+            conn,
+            account_id=body.payment_account_id,
+            stall_id=stall_id,
+            partner_code=body.partner_code,
+        )
+    else:
         access.require_write_role(user)
-    elif await registry.partner_of(conn, user) != body.partner_code:
-        raise Forbidden("A partner user records onboardings for its own partner only.")
-    market_id = await queries.stall_market_id(conn, stall_id)
-    if market_id is None:
-        raise StallNotFound(f"No stall with id {stall_id}.")
-    if user.role != "partner":
+        market_id = await queries.stall_market_id(conn, stall_id)
+        if market_id is None:
+            raise not_found
         await access.require_market_write(conn, user, market_id)
-    account = await queries.get_account(conn, body.payment_account_id)
-    if account is None or account.stall_id != stall_id:
+        account = await queries.get_account(conn, body.payment_account_id)
+        if account is not None and account.stall_id != stall_id:
+            account = None
+    if account is None:
         raise errors.UnknownAccount(
             f"Stall {stall_id} has no payment account {body.payment_account_id}.",
             field="payment_account_id",
@@ -171,18 +188,6 @@ async def save_onboarding(
         raise errors.UnknownPartner(
             f"Unknown partner code {body.partner_code}.", field="partner_code"
         )
-    if (
-        user.role == "partner"
-        and account.partner_code != partner.code
-        and account.bin not in partner.bins
-    ):
-        existing = await queries.onboarding_for(
-            conn, account_id=account.id, partner_code=partner.code
-        )
-        if existing is None:
-            raise Forbidden(
-                "This account is not at one of your BINs nor tagged with your partner code."
-            )
     async with conn.transaction():
         row, outcome = await record_onboarding(
             conn,
@@ -202,7 +207,8 @@ async def save_onboarding(
 async def stall_onboardings(
     conn: asyncpg.Connection, *, user: User, stall_id: int
 ) -> list[schemas.Onboarding]:
-    """Onboardings of a stall with full status history, as far as the caller may see them."""
+    """Onboardings of a stall with full status history, as far as the caller may see them (a
+    partner user: its own, of accounts within its reach; none reads as no stall)."""
     if user.role != "partner":
         access.require_personal_data_role(user)
     not_found = StallNotFound(f"No stall with id {stall_id}.")

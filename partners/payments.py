@@ -51,16 +51,23 @@ def safe_reference(scheme: str, reference: object) -> str | None:
     return None if scheme == "payos" else reference.strip()[:100]
 
 
-async def best_account(conn: asyncpg.Connection, *, stall_id: int, partner_code: str) -> int | None:
-    """The stall's account that most surely belongs to the partner, if one stands out."""
-    candidates = await queries.stall_candidates(
-        conn, stall_ids=[stall_id], partner_code=partner_code
-    )
+def pick(candidates: list[queries.Candidate]) -> int | None:
+    """The one account among a stall's ranked candidates that stands out, if any."""
     for rank in (0, 1, 2):
         at_rank = [c for c in candidates if c.rank == rank]
         if at_rank:
             return at_rank[0].account_id if len(at_rank) == 1 else None
     return candidates[0].account_id if len(candidates) == 1 else None
+
+
+async def best_account(conn: asyncpg.Connection, *, stall_id: int, partner_code: str) -> int | None:
+    """The stall's account that most surely belongs to the partner, if one stands out, at any BIN:
+    a gateway's payment (VNPay, payOS) lands in a bank account outside the gateway's reach."""
+    return pick(
+        await queries.stall_candidates(
+            conn, stall_ids=[stall_id], partner_code=partner_code, within_reach=False
+        )
+    )
 
 
 async def accounts_named(
@@ -70,9 +77,16 @@ async def accounts_named(
     account_number: str,
     bin: str | None,
     stall_id: int | None,
+    within_reach: bool,
 ) -> list[queries.Account]:
+    """Active accounts with this number (and bin, stall), the partner's own first when several;
+    only those within its reach when asked."""
     found = await queries.accounts_by_number(
-        conn, account_number=account_number, bin=bin, stall_id=stall_id
+        conn,
+        account_number=account_number,
+        bin=bin,
+        stall_id=stall_id,
+        within_reach_of=partner.code if within_reach else None,
     )
     if len(found) > 1:
         narrowed = [a for a in found if a.partner_code == partner.code] or [
@@ -94,17 +108,22 @@ async def match_payment(
     *,
     account_number: str | None,
     reference: str | None,
-    bin: str | None = None,
-    stall_id: int | None = None,
 ) -> Match:
-    """The stall (and account) a verified payment belongs to: account number, then reference."""
+    """The stall (and account) a native notification's payment belongs to: account number, then
+    reference. Payments are matched for coverage at any BIN; nothing of the match reaches the
+    partner (its reply is the same either way) and no onboarding is touched."""
     if account_number:
         found = await accounts_named(
-            conn, partner, account_number=account_number, bin=bin, stall_id=stall_id
+            conn,
+            partner,
+            account_number=account_number,
+            bin=None,
+            stall_id=None,
+            within_reach=False,
         )
         if len(found) == 1:
             return Match(found[0].stall_id, found[0].id)
-    target = stall_id or stall_from_reference(reference)
+    target = stall_from_reference(reference)
     if target is not None and await queries.stall_market_id(conn, target) is not None:
         return Match(target, await best_account(conn, stall_id=target, partner_code=partner.code))
     return Match(None, None)

@@ -129,6 +129,33 @@ async def user_partner_code(conn: asyncpg.Connection, user_id: int) -> str | Non
     return str(value) if value else None
 
 
+# ---------------------------------------------------------------- the reach of a partner
+
+
+def in_reach(account: str, partner: str) -> str:
+    """The reach rule, as an SQL condition: the payment account `account` (a table alias) is at one
+    of the BINs of the partner whose code is `partner` (an SQL expression), or tagged with its code.
+
+    A partner (its users, API keys, signed events and report imports) creates, changes and sees
+    onboardings only of accounts within its reach; every partner path filters with this condition
+    and nothing else (docs/partners.md).
+    """
+    return (
+        f"({account}.partner_code = {partner} OR {account}.bin = ANY ("
+        f"SELECT unnest(reach_partner.bins) FROM partner reach_partner "
+        f"WHERE reach_partner.code = {partner}))"
+    )
+
+
+def _stall_in_reach(stall: str, partner: str) -> str:
+    """SQL condition: the stall shows an active account within the partner's reach."""
+    return (
+        f"EXISTS (SELECT 1 FROM payment_account reach_account "
+        f"WHERE reach_account.stall_id = {stall} AND reach_account.active "
+        f"AND {in_reach('reach_account', partner)})"
+    )
+
+
 # ---------------------------------------------------------------- accounts and stalls
 
 
@@ -168,27 +195,64 @@ async def accounts_by_number(
     account_number: str,
     bin: str | None = None,
     stall_id: int | None = None,
+    within_reach_of: str | None = None,
 ) -> list[Account]:
-    """Active accounts with this number (optionally this BIN and stall)."""
+    """Active accounts with this number (optionally this BIN and stall, within a partner's reach)."""
     rows = await conn.fetch(
         _ACCOUNT
         + """ WHERE a.account_number = $1 AND a.active
               AND ($2::text IS NULL OR a.bin = $2) AND ($3::bigint IS NULL OR a.stall_id = $3)
+              AND ($4::text IS NULL OR """
+        + in_reach("a", "$4")
+        + """)
             ORDER BY a.id""",
         keys_of(conn).seal(account_number),
         bin,
         stall_id,
+        within_reach_of,
     )
     return [Account(**_opened(r, keys_of(conn))) for r in rows]
 
 
-async def accounts_by_numbers(conn: asyncpg.Connection, numbers: list[str]) -> list[Account]:
-    """Active accounts with any of these numbers."""
+async def accounts_by_numbers(
+    conn: asyncpg.Connection, numbers: list[str], *, within_reach_of: str
+) -> list[Account]:
+    """Active accounts with any of these numbers, within the partner's reach."""
     rows = await conn.fetch(
-        _ACCOUNT + " WHERE a.account_number = any($1::text[]) AND a.active ORDER BY a.id",
+        _ACCOUNT
+        + " WHERE a.account_number = any($1::text[]) AND a.active AND "
+        + in_reach("a", "$2")
+        + " ORDER BY a.id",
         keys_of(conn).seal_all(numbers),
+        within_reach_of,
     )
     return [Account(**_opened(r, keys_of(conn))) for r in rows]
+
+
+async def account_in_reach(
+    conn: asyncpg.Connection, *, account_id: int, stall_id: int, partner_code: str
+) -> Account | None:
+    """The stall's account with this id, if within the partner's reach (active or not)."""
+    row = await conn.fetchrow(
+        _ACCOUNT + " WHERE a.id = $1 AND a.stall_id = $2 AND " + in_reach("a", "$3"),
+        account_id,
+        stall_id,
+        partner_code,
+    )
+    return Account(**_opened(row, keys_of(conn))) if row else None
+
+
+async def stall_market_in_reach(
+    conn: asyncpg.Connection, *, stall_id: int, partner_code: str
+) -> int | None:
+    """The market of a stall that shows an account within the partner's reach (active or not)."""
+    value = await conn.fetchval(
+        "SELECT s.market_id FROM stall s WHERE s.id = $1 AND EXISTS ("
+        "SELECT 1 FROM payment_account a WHERE a.stall_id = s.id AND " + in_reach("a", "$2") + ")",
+        stall_id,
+        partner_code,
+    )
+    return int(value) if value is not None else None
 
 
 @dataclass(frozen=True)
@@ -204,9 +268,10 @@ class Candidate:
 
 
 async def stall_candidates(
-    conn: asyncpg.Connection, *, stall_ids: list[int], partner_code: str
+    conn: asyncpg.Connection, *, stall_ids: list[int], partner_code: str, within_reach: bool
 ) -> list[Candidate]:
-    """Active accounts of these stalls, ranked by how surely they belong to the partner."""
+    """Active accounts of these stalls (only those within the partner's reach when asked), ranked
+    by how surely they belong to the partner."""
     rows = await conn.fetch(
         """SELECT a.id AS account_id, a.stall_id,
                   CASE WHEN EXISTS (SELECT 1 FROM onboarding o
@@ -218,9 +283,13 @@ async def stall_candidates(
                        ELSE 3 END AS rank
            FROM payment_account a
            WHERE a.stall_id = any($1::bigint[]) AND a.active
+             AND (NOT $3 OR """
+        + in_reach("a", "$2")
+        + """)
            ORDER BY a.stall_id, a.position, a.id""",
         stall_ids,
         partner_code,
+        within_reach,
     )
     return [Candidate(**dict(r)) for r in rows]
 
@@ -251,29 +320,41 @@ class StallRef:
     phone_e164: str | None
 
 
-async def stalls_by_codes(conn: asyncpg.Connection, pairs: list[tuple[int, str]]) -> list[StallRef]:
-    """Stalls for (market id, code key) pairs."""
+async def stalls_by_codes(
+    conn: asyncpg.Connection, pairs: list[tuple[int, str]], *, within_reach_of: str
+) -> list[StallRef]:
+    """Stalls for (market id, code key) pairs that show an active account within the partner's
+    reach."""
     if not pairs:
         return []
     rows = await conn.fetch(
         """SELECT s.id, s.market_id, s.code_key, h.phone_e164
            FROM unnest($1::bigint[], $2::text[]) AS p(market_id, code_key)
            JOIN stall s ON s.market_id = p.market_id AND s.code_key = p.code_key
-           LEFT JOIN stallholder h ON h.id = s.holder_id""",
+           LEFT JOIN stallholder h ON h.id = s.holder_id
+           WHERE """
+        + _stall_in_reach("s.id", "$3"),
         [p[0] for p in pairs],
         [p[1] for p in pairs],
+        within_reach_of,
     )
     return [StallRef(**dict(r)) for r in rows]
 
 
-async def stalls_by_phones(conn: asyncpg.Connection, phones: list[str]) -> list[StallRef]:
-    """Active stalls whose holder has one of these phone numbers."""
+async def stalls_by_phones(
+    conn: asyncpg.Connection, phones: list[str], *, within_reach_of: str
+) -> list[StallRef]:
+    """Active stalls whose holder has one of these phone numbers and that show an active account
+    within the partner's reach."""
     rows = await conn.fetch(
         """SELECT s.id, s.market_id, s.code_key, h.phone_e164
            FROM stall s JOIN stallholder h ON h.id = s.holder_id
-           WHERE h.phone_e164 = any($1::text[]) AND s.status = 'active'
+           WHERE h.phone_e164 = any($1::text[]) AND s.status = 'active' AND """
+        + _stall_in_reach("s.id", "$2")
+        + """
            ORDER BY s.id""",
         phones,
+        within_reach_of,
     )
     return [StallRef(**dict(r)) for r in rows]
 
@@ -433,7 +514,8 @@ async def insert_status_change(
 async def stall_onboardings(
     conn: asyncpg.Connection, *, stall_id: int, partner_code: str | None = None
 ) -> list[schemas.Onboarding]:
-    """Onboardings of a stall's accounts (optionally one partner's), each with its full history."""
+    """Onboardings of a stall's accounts, each with its full history; given a partner, only its
+    onboardings of accounts within its reach."""
     rows = await conn.fetch(
         """SELECT o.id, a.stall_id, o.payment_account_id, a.bin, o.partner_code,
                   p.name AS partner_name,
@@ -441,7 +523,10 @@ async def stall_onboardings(
            FROM onboarding o
            JOIN payment_account a ON a.id = o.payment_account_id
            JOIN partner p ON p.code = o.partner_code
-           WHERE a.stall_id = $1 AND ($2::text IS NULL OR o.partner_code = $2)
+           WHERE a.stall_id = $1
+             AND ($2::text IS NULL OR (o.partner_code = $2 AND """
+        + in_reach("a", "$2")
+        + """))
            ORDER BY a.position, a.id, o.partner_code""",
         stall_id,
         partner_code,
@@ -624,8 +709,10 @@ async def partner_stats(
     partner_code: str,
     market_ids: list[int] | None,
     window_days: int,
+    within_reach: bool,
 ) -> list[schemas.MarketStats]:
-    """Per market: the partner's onboardings by status, and accounts paid within the window."""
+    """Per market: the partner's onboardings by status (only of accounts within its reach when
+    asked), and accounts paid within the window."""
     rows = await conn.fetch(
         """SELECT s.market_id, m.name AS market_name,
                   count(*) FILTER (WHERE o.status <> 'removed') AS onboarded,
@@ -643,11 +730,15 @@ async def partner_stats(
            JOIN stall s ON s.id = a.stall_id
            JOIN market m ON m.id = s.market_id
            WHERE o.partner_code = $1 AND ($2::bigint[] IS NULL OR s.market_id = any($2))
+             AND (NOT $4 OR """
+        + in_reach("a", "$1")
+        + """)
            GROUP BY s.market_id, m.name
            ORDER BY m.name, s.market_id""",
         partner_code,
         market_ids,
         window_days,
+        within_reach,
     )
     return [schemas.MarketStats(**dict(r)) for r in rows]
 
@@ -659,8 +750,10 @@ async def partner_accounts(
     market_ids: list[int] | None,
     after_id: int | None,
     limit: int,
+    within_reach: bool,
 ) -> list[schemas.PartnerAccount]:
-    """Accounts the partner onboarded, or whose holder opted in to sharing with it (consent)."""
+    """Accounts the partner onboarded (only those within its reach when asked), or whose holder
+    opted in to sharing with it (consent)."""
     rows = await conn.fetch(
         """SELECT a.id AS payment_account_id, a.stall_id, s.market_id, m.name AS market_name,
                   s.stall_code,
@@ -671,6 +764,9 @@ async def partner_accounts(
            JOIN stall s ON s.id = a.stall_id
            JOIN market m ON m.id = s.market_id
            LEFT JOIN onboarding o ON o.payment_account_id = a.id AND o.partner_code = $1
+                                 AND (NOT $5 OR """
+        + in_reach("a", "$1")
+        + """)
            WHERE (o.id IS NOT NULL OR (a.active AND EXISTS (
                      SELECT 1 FROM consent c
                      WHERE c.stallholder_id = s.holder_id AND c.withdrawn_at IS NULL
@@ -683,6 +779,7 @@ async def partner_accounts(
         market_ids,
         after_id,
         limit,
+        within_reach,
     )
     return [schemas.PartnerAccount(**_opened(r, keys_of(conn))) for r in rows]
 

@@ -36,7 +36,8 @@ async def _partner_view_scope(
 async def partner_stats(
     conn: asyncpg.Connection, *, user: User, code: str, market_id: int | None, window_days: int
 ) -> schemas.PartnerStats:
-    """A partner's onboarded, active and paid accounts by market, within the caller's scope."""
+    """A partner's onboarded, active and paid accounts by market, within the caller's scope (a
+    partner user counts only accounts within its reach)."""
     code = code.upper()
     scope = await _partner_view_scope(conn, user, code, personal=False)
     if market_id is not None:
@@ -44,7 +45,11 @@ async def partner_stats(
             raise MarketNotFound(f"No market with id {market_id}.")
         scope = [market_id]
     rows = await queries.partner_stats(
-        conn, partner_code=code, market_ids=scope, window_days=window_days
+        conn,
+        partner_code=code,
+        market_ids=scope,
+        window_days=window_days,
+        within_reach=user.role == "partner",
     )
     totals = schemas.StatsCounts(
         **{name: sum(getattr(r, name) for r in rows) for name in schemas.StatsCounts.model_fields}
@@ -65,11 +70,17 @@ def _decode_cursor(cursor: str | None) -> int | None:
 async def partner_accounts(
     conn: asyncpg.Connection, *, user: User, code: str, limit: int, cursor: str | None
 ) -> schemas.PartnerAccountPage:
-    """Payment accounts a partner onboarded or that opted in to it, a page at a time."""
+    """Payment accounts a partner onboarded or that opted in to it, a page at a time (a partner
+    user sees its onboardings only of accounts within its reach)."""
     code = code.upper()
     scope = await _partner_view_scope(conn, user, code, personal=True)
     rows = await queries.partner_accounts(
-        conn, partner_code=code, market_ids=scope, after_id=_decode_cursor(cursor), limit=limit + 1
+        conn,
+        partner_code=code,
+        market_ids=scope,
+        after_id=_decode_cursor(cursor),
+        limit=limit + 1,
+        within_reach=user.role == "partner",
     )
     next_cursor = str(rows[limit - 1].payment_account_id) if len(rows) > limit else None
     return schemas.PartnerAccountPage(items=rows[:limit], next_cursor=next_cursor)

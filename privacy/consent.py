@@ -19,8 +19,20 @@ from core.settings import Settings
 from core.types import User
 from privacy import queries, requests
 from privacy.access import CONSENT_ROLES, holder_in_scope
-from privacy.errors import ConsentMissing, ConsentWithdrawn, NoPurpose, StallholderErased
-from privacy.schemas import Consent, ConsentGrant, Consents, ConsentWithdraw
+from privacy.errors import (
+    ConsentMissing,
+    ConsentWithdrawn,
+    NoPurpose,
+    StallholderErased,
+    UnknownPartner,
+)
+from privacy.schemas import (
+    PARTNER_PURPOSE_PREFIX,
+    Consent,
+    ConsentGrant,
+    Consents,
+    ConsentWithdraw,
+)
 
 
 def registration_part() -> str:
@@ -38,7 +50,28 @@ def consented_sql(holder: str, purpose: str) -> str:
 
 def partner_purpose(partner_code: str) -> str:
     """The consent purpose for sharing with one partner."""
-    return f"share_partner:{partner_code}"
+    return f"{PARTNER_PURPOSE_PREFIX}{partner_code}"
+
+
+async def check_purposes(conn: asyncpg.Connection, purposes: list[str], *, field: str) -> None:
+    """422 unknown_partner unless every share_partner:<CODE> purpose names a registered partner
+    (checked before consent is recorded: at registration and when consent is granted)."""
+    codes = sorted(
+        {
+            p.removeprefix(PARTNER_PURPOSE_PREFIX)
+            for p in purposes
+            if p.startswith(PARTNER_PURPOSE_PREFIX)
+        }
+    )
+    if not codes:
+        return
+    missing = await queries.unregistered_partners(conn, codes)
+    if missing:
+        raise UnknownPartner(
+            f"Unknown partner code {missing[0]} in {PARTNER_PURPOSE_PREFIX}{missing[0]}; "
+            "GET /api/partners lists the codes.",
+            field=field,
+        )
 
 
 async def consent_states(
@@ -94,6 +127,7 @@ async def grant_consent(
     """Record consent for the purposes the person ticked (none are ever pre-ticked)."""
     if not body.purposes:
         raise NoPurpose("Tick at least one purpose with the stallholder.", field="purposes")
+    await check_purposes(conn, body.purposes, field="purposes")
     async with conn.transaction():
         holder = await holder_in_scope(
             conn, user, holder_id, roles=CONSENT_ROLES, write=True, for_update=True

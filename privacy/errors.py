@@ -11,6 +11,10 @@ class StallholderErased(Conflict):
     code, title = "stallholder_erased", "This person's data has been erased"
 
 
+class UnknownPartner(Invalid):
+    code, title = "unknown_partner", "Unknown partner code"
+
+
 class NoPurpose(Invalid):
     code, title = "no_purpose", "Tick at least one purpose"
 

@@ -195,6 +195,16 @@ _GRANT = sql.compose(
 )
 
 
+async def unregistered_partners(conn: asyncpg.Connection, codes: list[str]) -> list[str]:
+    """Which of these partner codes the partner registry (table partner) does not hold."""
+    rows = await conn.fetch(
+        "SELECT x FROM unnest($1::text[]) AS x "
+        "WHERE NOT EXISTS (SELECT 1 FROM partner WHERE code = x) ORDER BY x",
+        codes,
+    )
+    return [str(r["x"]) for r in rows]
+
+
 def consented(holder: str, purpose: str) -> str:
     """An SQL condition: the person `holder` (an expression) consents now to `purpose` (an
     expression): a consent for it that was not withdrawn."""

@@ -12,12 +12,17 @@ from core.types import Strict, fail
 from privacy import notices
 
 PURPOSES = ("registration", "qr_sign", "coverage_reporting")
+PARTNER_PURPOSE_PREFIX = "share_partner:"
 _PARTNER_PURPOSE = re.compile(r"^share_partner:[A-Za-z0-9_-]{1,32}$")
 
 
 def _purpose(value: str) -> str:
-    if value in PURPOSES or _PARTNER_PURPOSE.fullmatch(value):
+    if value in PURPOSES:
         return value
+    if _PARTNER_PURPOSE.fullmatch(value):
+        # The code as the partner registry spells it (upper case); that the partner is
+        # registered is checked against the registry where consent is recorded (consent.py).
+        return PARTNER_PURPOSE_PREFIX + value.removeprefix(PARTNER_PURPOSE_PREFIX).upper()
     raise fail(
         "invalid_purpose",
         f"Unknown purpose {value[:40]!r}; use {', '.join(PURPOSES)} or share_partner:<CODE>.",

@@ -227,15 +227,35 @@ async def test_a_row_naming_two_different_stalls_is_an_error(client, auth, stall
     assert row["result"] == "error" and "different stalls" in row["reason"]
 
 
-async def test_a_stall_with_no_clear_account_of_the_partner_is_an_error(client, auth, stalls):
+async def test_a_stall_with_no_clear_account_of_the_partner_is_an_error(
+    client, auth, markets, stalls
+):
     admin = await auth("admin")
     data = "market,stall_code\nChợ Thử Một,A-3\n".encode()
+    # No account of A-3 is Viettel Money's: to it the stall reads as one that does not exist.
     [row] = (await upload(client, admin, data, code="VIETTELMONEY")).json()["rows"]
-    assert row["result"] == "error" and "add account_number" in row["reason"]
+    assert row["result"] == "error" and row["stall_id"] is None
+    assert "with a payment account of this partner" in row["reason"]
     # For MB the stall's MB account (BIN 970422) is the clear choice.
     [row] = (await upload(client, admin, data, code="MB")).json()["rows"]
     assert row["result"] == "created"
     assert row["payment_account_id"] == stalls["A-3"]["payment_accounts"][1]["id"]
+    # Two untagged MB accounts: neither stands out.
+    await register(
+        client,
+        admin,
+        markets["one"],
+        "A-4",
+        "0905000004",
+        [
+            {"bin": "970422", "account_number": "6600005"},
+            {"bin": "970422", "account_number": "6600006"},
+        ],
+    )
+    [row] = (await upload(client, admin, "market,stall_code\nChợ Thử Một,A-4\n".encode())).json()[
+        "rows"
+    ]
+    assert row["result"] == "error" and "add account_number" in row["reason"]
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -36,7 +38,11 @@ def _postmaster(pgdata: Path) -> int | None:
 
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
-def test_stopping_make_run_stops_the_embedded_postgresql(tmp_path: Path, how: signal.Signals):
+def test_stopping_make_run_stops_the_embedded_postgresql(how: signal.Signals):
+    # Under var/ like the tests' own server: the embedded server's user must reach the directory
+    # (pytest's tmp_path is private to root).
+    tmp_path = ROOT / "var" / f"serve-test-{uuid.uuid4().hex[:8]}"
+    tmp_path.mkdir(parents=True)
     port = _free_port()
     env = os.environ | {
         "DATA_DIR": str(tmp_path),
@@ -81,6 +87,8 @@ def test_stopping_make_run_stops_the_embedded_postgresql(tmp_path: Path, how: si
         leftover = _postmaster(tmp_path / "pg")
         if leftover is not None:
             os.kill(leftover, signal.SIGTERM)
+            time.sleep(2)
+        shutil.rmtree(tmp_path, ignore_errors=True)
 
 
 def test_our_own_log_lines_are_redacted_in_every_worker():

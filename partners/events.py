@@ -14,7 +14,11 @@ from core.crypto import keys_of
 from core.errors import PayloadTooLarge
 from core.params import MAX_ID
 from core.text import normalize
-from partners import errors, onboarding, payments, queries, registry, schemas
+from partners import errors, onboarding, payments, registry, schemas
+from partners.queries import accounts as accounts_q
+from partners.queries import events as events_q
+from partners.queries import onboardings as onboardings_q
+from partners.queries import registry as registry_q
 from partners.schemes import (
     MAX_BODY_BYTES,
     SignatureError,
@@ -89,7 +93,7 @@ def _unknown() -> errors.UnknownAccount:
 async def _resolve(
     conn: asyncpg.Connection, partner: schemas.Partner, target: _Target
 ) -> payments.Match:
-    """The stall and account that data names, within the partner's reach (queries.in_reach).
+    """The stall and account that data names, within the partner's reach (reach_q.in_reach).
 
     The account is None only when a stall alone is named and it shows several accounts within
     the reach, none standing out.
@@ -111,7 +115,7 @@ async def _resolve(
             )
         return payments.Match(found[0].stall_id, found[0].id)
     assert target.stall_id is not None
-    candidates = await queries.stall_candidates(
+    candidates = await accounts_q.stall_candidates(
         conn, stall_ids=[target.stall_id], partner_code=partner.code, within_reach=True
     )
     if not candidates:
@@ -130,10 +134,10 @@ async def receive_own_event(
 ) -> schemas.EventAck:
     """Verify and apply one signed partner event, exactly once per event id."""
     code = code.upper()
-    partner = await queries.get_partner(conn, code)
+    partner = await registry_q.get_partner(conn, code)
     if partner is None:
         raise errors.PartnerNotFound(f"No partner with code {code}.")
-    secret = (await queries.partner_credentials(conn, code) or {}).get(registry.OWN_FIELD)
+    secret = (await registry_q.partner_credentials(conn, code) or {}).get(registry.OWN_FIELD)
     if not secret:
         raise errors.EndpointDisabled(
             f"{code} has no signing secret: the events endpoint is disabled."
@@ -155,7 +159,7 @@ async def receive_own_event(
     payload = {"type": event.type, "occurred_at": event.occurred_at.isoformat(), "data": data}
     fingerprint = payments.fingerprint(keys_of(conn), payload)
     async with conn.transaction():
-        event_id = await queries.claim_event(
+        event_id = await events_q.claim_event(
             conn,
             partner_code=code,
             external_id=event.id,
@@ -165,7 +169,7 @@ async def receive_own_event(
             body_sha256=keys_of(conn).fingerprint(raw_body),
         )
         if event_id is None:
-            stored = await queries.stored_event(conn, partner_code=code, external_id=event.id)
+            stored = await events_q.stored_event(conn, partner_code=code, external_id=event.id)
             assert stored is not None
             if not keys_of(conn).fingerprint_matches(
                 stored.fingerprint, payments.canonical(payload)
@@ -197,7 +201,7 @@ async def receive_own_event(
                 )
             account_id = match.account_id
             result = await _apply_account_event(conn, partner, event, account_id, target)
-        await queries.finish_event(
+        await events_q.finish_event(
             conn, event_id=event_id, result=result, payment_account_id=account_id
         )
         await audit.record(
@@ -245,7 +249,9 @@ async def _apply_account_event(
     if event.type == "account.activated":
         _, outcome = await onboarding.record_onboarding(conn, status="active", **kwargs)
         return outcome
-    current = await queries.onboarding_for(conn, account_id=account_id, partner_code=partner.code)
+    current = await onboardings_q.onboarding_for(
+        conn, account_id=account_id, partner_code=partner.code
+    )
     if current is None:
         return "no_onboarding"
     # Deactivating a live account suspends it (it may come back); a pending one never went live.
@@ -256,4 +262,4 @@ async def _apply_account_event(
 
 async def unprocessed_count(conn: asyncpg.Connection, *, limit_s: float) -> int | None:
     """Partner messages received but not processed yet (the metrics' queue gauge)."""
-    return await queries.unprocessed_event_count(conn, limit_s=limit_s)
+    return await events_q.unprocessed_event_count(conn, limit_s=limit_s)

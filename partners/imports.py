@@ -13,7 +13,10 @@ from core import audit
 from core.errors import Forbidden
 from core.text import fold, normalize
 from core.types import User
-from partners import csv_import, errors, onboarding, payments, queries, registry, schemas
+from partners import csv_import, errors, onboarding, payments, registry, schemas
+from partners.queries import accounts as accounts_q
+from partners.queries import imports as imports_q
+from partners.queries import registry as registry_q
 
 log = logging.getLogger("choso.partners")
 
@@ -34,7 +37,7 @@ async def import_report(
     """Reconcile a partner's onboarding report with the register; a repeat file changes nothing."""
     code = code.upper()
     filename = "".join(c for c in filename or "" if c.isprintable())[:200] or None
-    partner = await queries.get_partner(conn, code)
+    partner = await registry_q.get_partner(conn, code)
     if partner is None:
         raise errors.PartnerNotFound(f"No partner with code {code}.")
     if user.role == "partner":
@@ -47,17 +50,17 @@ async def import_report(
     except csv_import.CsvFormatError as exc:
         raise errors.CsvMalformed(f"Line {exc.line}: {exc.message}.", line=exc.line) from None
     digest = hashlib.sha256(data).digest()
-    previous = await queries.import_by_sha(conn, partner_code=code, sha256=digest)
+    previous = await imports_q.import_by_sha(conn, partner_code=code, sha256=digest)
     import_id: int | None = None
     results: list[schemas.ImportRowResult] = []
     try:
         async with conn.transaction():
             if not dry_run and previous is None:
-                import_id = await queries.claim_import(
+                import_id = await imports_q.claim_import(
                     conn, partner_code=code, sha256=digest, filename=filename, created_by=user.id
                 )
                 if import_id is None:  # the same file is being imported right now
-                    previous = await queries.import_by_sha(conn, partner_code=code, sha256=digest)
+                    previous = await imports_q.import_by_sha(conn, partner_code=code, sha256=digest)
             results = await _apply_report(
                 conn, partner=partner, user=user, rows=rows, ref=f"import:{digest.hex()[:16]}"
             )
@@ -72,7 +75,7 @@ async def import_report(
                 "counts": _counts(results),
                 "rows": [r.model_dump(mode="json") for r in results[:5000]],
             }
-            await queries.finish_import(conn, import_id=import_id, summary=summary)
+            await imports_q.finish_import(conn, import_id=import_id, summary=summary)
             await audit.record(
                 conn,
                 actor_id=user.id,
@@ -138,7 +141,7 @@ async def _apply_report(
 ) -> list[schemas.ImportRowResult]:
     """Resolve each row to one payment account and create or move the partner's onboarding of it."""
     markets: dict[str, list[int]] = {}
-    for market in await queries.all_markets(conn):
+    for market in await accounts_q.all_markets(conn):
         for key in _market_keys(market.name):
             markets.setdefault(key, []).append(market.id)
 
@@ -164,15 +167,15 @@ async def _apply_report(
             and isinstance(m := row_market[row.line], int)
         }
     )
-    # Every lookup sees only what is within the partner's reach (queries.in_reach): a stall, phone
+    # Every lookup sees only what is within the partner's reach (reach_q.in_reach): a stall, phone
     # or account outside it reads exactly like one that does not exist.
     by_code = {
         (s.market_id, s.code_key): s.id
-        for s in await queries.stalls_by_codes(conn, pairs, within_reach_of=partner.code)
+        for s in await accounts_q.stalls_by_codes(conn, pairs, within_reach_of=partner.code)
     }
     phones = {row.line: _phone_e164(row.phone) for row in rows if row.phone}
     by_phone: dict[str, list[tuple[int, int]]] = {}
-    for s in await queries.stalls_by_phones(
+    for s in await accounts_q.stalls_by_phones(
         conn, sorted({p for p in phones.values() if p}), within_reach_of=partner.code
     ):
         assert s.phone_e164 is not None
@@ -186,8 +189,8 @@ async def _apply_report(
             and re.fullmatch(r"[!-~]{1,19}", number := row.account_number.replace(" ", ""))
         }
     )
-    by_number: dict[str, list[queries.Account]] = {}
-    for a in await queries.accounts_by_numbers(conn, numbers, within_reach_of=partner.code):
+    by_number: dict[str, list[accounts_q.Account]] = {}
+    for a in await accounts_q.accounts_by_numbers(conn, numbers, within_reach_of=partner.code):
         by_number.setdefault(a.account_number, []).append(a)
 
     resolved: dict[int, tuple[int, int | None]] = {}
@@ -203,8 +206,8 @@ async def _apply_report(
         else:
             resolved[row.line] = outcome
     need_account = sorted({stall for stall, account in resolved.values() if account is None})
-    candidates: dict[int, list[queries.Candidate]] = {}
-    for c in await queries.stall_candidates(
+    candidates: dict[int, list[accounts_q.Candidate]] = {}
+    for c in await accounts_q.stall_candidates(
         conn, stall_ids=need_account, partner_code=partner.code, within_reach=True
     ):
         candidates.setdefault(c.stall_id, []).append(c)
@@ -263,7 +266,7 @@ def _resolve_row(
     by_code: dict[tuple[int, str], int],
     phone: str | None,
     by_phone: dict[str, list[tuple[int, int]]],
-    by_number: dict[str, list[queries.Account]],
+    by_number: dict[str, list[accounts_q.Account]],
     partner: schemas.Partner,
 ) -> tuple[int, int | None] | str:
     """(stall id, account id or None) named by a row, or why it names none or several.
@@ -274,7 +277,7 @@ def _resolve_row(
     if isinstance(market, str):
         return market
     stall_sets: list[set[int]] = []
-    account: queries.Account | None = None
+    account: accounts_q.Account | None = None
     if row.stall_code:
         if market is None:
             if not (row.phone or row.account_number):

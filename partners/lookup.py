@@ -19,7 +19,8 @@ from core import audit
 from core.state import AppState
 from core.types import User
 from coverage import counters
-from partners import queries, schemas
+from partners import schemas
+from partners.queries import names as names_q
 
 LookupStatus = Literal["found", "not_found", "unavailable", "disabled"]
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -211,7 +212,7 @@ async def check_account_names(
     Never blocks: every provider problem becomes a status. The lookups run outside any transaction;
     only the short write of the outcomes is one.
     """
-    targets = await queries.accounts_to_check(conn, stall_id=stall_id)
+    targets = await names_q.accounts_to_check(conn, stall_id=stall_id)
     if not targets:
         return
     results = await asyncio.gather(*(provider.lookup(t.bin, t.account_number) for t in targets))
@@ -221,7 +222,7 @@ async def check_account_names(
     }
     async with conn.transaction():
         for account_id, (check, bank_name) in checks.items():
-            await queries.set_name_check(
+            await names_q.set_name_check(
                 conn, account_id=account_id, check=check, bank_account_name=bank_name
             )
             await audit.record(

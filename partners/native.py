@@ -11,7 +11,9 @@ import asyncpg
 
 from core import audit
 from core.crypto import keys_of
-from partners import errors, payments, queries, registry
+from partners import errors, payments, registry
+from partners.queries import events as events_q
+from partners.queries import registry as registry_q
 from partners.schemes import (
     Notice,
     SignatureError,
@@ -54,7 +56,7 @@ def _verify_native(scheme: NativeScheme, raw: bytes | str, credentials: dict[str
 async def native_enabled(conn: asyncpg.Connection, scheme: NativeScheme) -> dict[str, str]:
     """The credentials of the scheme's partner; endpoint_disabled (404) when any is unset."""
     code = registry.NATIVE_PARTNER[scheme]
-    credentials = await queries.partner_credentials(conn, code) or {}
+    credentials = await registry_q.partner_credentials(conn, code) or {}
     needed = registry.CREDENTIAL_FIELDS[scheme]
     if not all(credentials.get(name) for name in needed):
         raise errors.EndpointDisabled(f"{code} credentials are not set: this endpoint is disabled.")
@@ -78,7 +80,7 @@ async def receive_native(
         return NativeOutcome("bad_signature")
     if payments.printable(notice.external_id, 100) is None:
         return NativeOutcome("bad_signature")  # signed, but not an id we can store
-    partner = await queries.get_partner(conn, code)
+    partner = await registry_q.get_partner(conn, code)
     assert partner is not None
     body_sha = keys_of(conn).fingerprint(raw_bytes)  # keyed: the body holds an account number
     reference = payments.safe_reference(scheme, notice.reference)
@@ -95,7 +97,7 @@ async def receive_native(
     # A failed payment moved no money and its id may be reused (VNPay sends 0): key it by content.
     external_id = notice.external_id if notice.succeeded else f"failed:{body_sha.hex()[2:34]}"
     async with conn.transaction():
-        event_id = await queries.claim_event(
+        event_id = await events_q.claim_event(
             conn,
             partner_code=code,
             external_id=external_id,
@@ -105,7 +107,7 @@ async def receive_native(
             body_sha256=body_sha,
         )
         if event_id is None:
-            stored = await queries.stored_event(conn, partner_code=code, external_id=external_id)
+            stored = await events_q.stored_event(conn, partner_code=code, external_id=external_id)
             assert stored is not None
             if not keys_of(conn).fingerprint_matches(
                 stored.fingerprint, payments.canonical(content)
@@ -130,7 +132,7 @@ async def receive_native(
             )
         else:
             result = "not_succeeded"
-        await queries.finish_event(
+        await events_q.finish_event(
             conn, event_id=event_id, result=result, payment_account_id=match.account_id
         )
         await audit.record(

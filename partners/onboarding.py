@@ -12,7 +12,10 @@ import asyncpg
 from core import access, audit
 from core.errors import Forbidden, StallNotFound
 from core.types import User
-from partners import errors, queries, registry, schemas
+from partners import errors, registry, schemas
+from partners.queries import accounts as accounts_q
+from partners.queries import onboardings as onboardings_q
+from partners.queries import registry as registry_q
 
 log = logging.getLogger("choso.partners")
 
@@ -32,18 +35,18 @@ async def record_onboarding(
     staff_name: str | None = None,
     effective_on: date | None = None,
     ref: str | None = None,
-) -> tuple[queries.OnboardingRow, Outcome]:
+) -> tuple[onboardings_q.OnboardingRow, Outcome]:
     """Create the onboarding of an account by a partner, or move it to `status`.
 
     Runs inside the caller's transaction. A new onboarding starts at `status` (default `active`);
     an existing one follows TRANSITIONS, otherwise 409 invalid_transition before any write.
     """
-    existing = await queries.onboarding_for(
+    existing = await onboardings_q.onboarding_for(
         conn, account_id=account_id, partner_code=partner_code, for_update=True
     )
     if existing is None:
         first = status or "active"
-        new_id = await queries.create_onboarding(
+        new_id = await onboardings_q.create_onboarding(
             conn,
             account_id=account_id,
             partner_code=partner_code,
@@ -56,9 +59,9 @@ async def record_onboarding(
             ref=ref,
         )
         if new_id is not None:
-            return queries.OnboardingRow(new_id, account_id, partner_code, first), "created"
+            return onboardings_q.OnboardingRow(new_id, account_id, partner_code, first), "created"
         # Created concurrently by someone else: treat it as existing.
-        existing = await queries.onboarding_for(
+        existing = await onboardings_q.onboarding_for(
             conn, account_id=account_id, partner_code=partner_code, for_update=True
         )
         assert existing is not None
@@ -70,8 +73,8 @@ async def record_onboarding(
             field="status",
             current_status=existing.status,
         )
-    await queries.set_onboarding_status(conn, onboarding_id=existing.id, status=status)
-    await queries.insert_status_change(
+    await onboardings_q.set_onboarding_status(conn, onboarding_id=existing.id, status=status)
+    await onboardings_q.insert_status_change(
         conn,
         onboarding_id=existing.id,
         from_status=existing.status,
@@ -90,7 +93,7 @@ async def record_onboarding(
         before={"status": existing.status},
         after={"status": status, "source": source, "ref": ref},
     )
-    return queries.OnboardingRow(existing.id, account_id, partner_code, status), "updated"
+    return onboardings_q.OnboardingRow(existing.id, account_id, partner_code, status), "updated"
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ REGISTRATION_ONBOARDING = RegistrationOnboarding()
 def registration_part() -> str:
     """The WITH-list part of a registration statement that records the onboardings its accounts
     imply (its CTE `account`), with registration_values() and $actor_id as parameters."""
-    return queries.NEW_ONBOARDINGS
+    return onboardings_q.NEW_ONBOARDINGS
 
 
 def registration_values() -> dict[str, object]:
@@ -149,7 +152,7 @@ async def save_onboarding(
     """Record that a partner onboarded one of the stall's accounts, or change its status.
 
     Returns (onboarding, created). Volunteers and managers work in their markets; partner users only
-    for their own partner and only on accounts within its reach (queries.in_reach): a stall without
+    for their own partner and only on accounts within its reach (reach_q.in_reach): a stall without
     such an account, or an account outside it, reads exactly like one that does not exist.
     """
     not_found = StallNotFound(f"No stall with id {stall_id}.")
@@ -157,13 +160,13 @@ async def save_onboarding(
         if await registry.partner_of(conn, user) != body.partner_code:
             raise Forbidden("A partner user records onboardings for its own partner only.")
         if (
-            await queries.stall_market_in_reach(
+            await accounts_q.stall_market_in_reach(
                 conn, stall_id=stall_id, partner_code=body.partner_code
             )
             is None
         ):
             raise not_found
-        account = await queries.account_in_reach(
+        account = await accounts_q.account_in_reach(
             conn,
             account_id=body.payment_account_id,
             stall_id=stall_id,
@@ -171,11 +174,11 @@ async def save_onboarding(
         )
     else:
         access.require_write_role(user)
-        market_id = await queries.stall_market_id(conn, stall_id)
+        market_id = await accounts_q.stall_market_id(conn, stall_id)
         if market_id is None:
             raise not_found
         await access.require_market_write(conn, user, market_id)
-        account = await queries.get_account(conn, body.payment_account_id)
+        account = await accounts_q.get_account(conn, body.payment_account_id)
         if account is not None and account.stall_id != stall_id:
             account = None
     if account is None:
@@ -183,7 +186,7 @@ async def save_onboarding(
             f"Stall {stall_id} has no payment account {body.payment_account_id}.",
             field="payment_account_id",
         )
-    partner = await queries.get_partner(conn, body.partner_code)
+    partner = await registry_q.get_partner(conn, body.partner_code)
     if partner is None:
         raise errors.UnknownPartner(
             f"Unknown partner code {body.partner_code}.", field="partner_code"
@@ -199,7 +202,7 @@ async def save_onboarding(
             actor_id=user.id,
             staff_name=body.staff_name,
         )
-        onboarding = await queries.onboarding_by_id(conn, row.id)
+        onboarding = await onboardings_q.onboarding_by_id(conn, row.id)
     assert onboarding is not None
     return onboarding, outcome == "created"
 
@@ -212,12 +215,12 @@ async def stall_onboardings(
     if user.role != "partner":
         access.require_personal_data_role(user)
     not_found = StallNotFound(f"No stall with id {stall_id}.")
-    market_id = await queries.stall_market_id(conn, stall_id)
+    market_id = await accounts_q.stall_market_id(conn, stall_id)
     if market_id is None:
         raise not_found
     if user.role == "partner":
         own_partner = await registry.partner_of(conn, user)
-        found = await queries.stall_onboardings(
+        found = await onboardings_q.stall_onboardings(
             conn, stall_id=stall_id, partner_code=own_partner or ""
         )
         if not found:
@@ -225,11 +228,11 @@ async def stall_onboardings(
         return found
     if not await access.can_see_market(conn, user, market_id):
         raise not_found
-    return await queries.stall_onboardings(conn, stall_id=stall_id)
+    return await onboardings_q.stall_onboardings(conn, stall_id=stall_id)
 
 
 async def has_onboarding(conn: asyncpg.Connection, account_id: int, partner_code: str) -> bool:
     return (
-        await queries.onboarding_for(conn, account_id=account_id, partner_code=partner_code)
+        await onboardings_q.onboarding_for(conn, account_id=account_id, partner_code=partner_code)
         is not None
     )

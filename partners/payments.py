@@ -14,7 +14,9 @@ import asyncpg
 from core.crypto import Keys
 from core.params import MAX_ID
 from coverage import counters
-from partners import queries, schemas
+from partners import schemas
+from partners.queries import accounts as accounts_q
+from partners.queries import events as events_q
 
 log = logging.getLogger("choso.partners")
 
@@ -51,7 +53,7 @@ def safe_reference(scheme: str, reference: object) -> str | None:
     return None if scheme == "payos" else reference.strip()[:100]
 
 
-def pick(candidates: list[queries.Candidate]) -> int | None:
+def pick(candidates: list[accounts_q.Candidate]) -> int | None:
     """The one account among a stall's ranked candidates that stands out, if any."""
     for rank in (0, 1, 2):
         at_rank = [c for c in candidates if c.rank == rank]
@@ -64,7 +66,7 @@ async def best_account(conn: asyncpg.Connection, *, stall_id: int, partner_code:
     """The stall's account that most surely belongs to the partner, if one stands out, at any BIN:
     a gateway's payment (VNPay, payOS) lands in a bank account outside the gateway's reach."""
     return pick(
-        await queries.stall_candidates(
+        await accounts_q.stall_candidates(
             conn, stall_ids=[stall_id], partner_code=partner_code, within_reach=False
         )
     )
@@ -78,10 +80,10 @@ async def accounts_named(
     bin: str | None,
     stall_id: int | None,
     within_reach: bool,
-) -> list[queries.Account]:
+) -> list[accounts_q.Account]:
     """Active accounts with this number (and bin, stall), the partner's own first when several;
     only those within its reach when asked."""
-    found = await queries.accounts_by_number(
+    found = await accounts_q.accounts_by_number(
         conn,
         account_number=account_number,
         bin=bin,
@@ -124,7 +126,7 @@ async def match_payment(
         if len(found) == 1:
             return Match(found[0].stall_id, found[0].id)
     target = stall_from_reference(reference)
-    if target is not None and await queries.stall_market_id(conn, target) is not None:
+    if target is not None and await accounts_q.stall_market_id(conn, target) is not None:
         return Match(target, await best_account(conn, stall_id=target, partner_code=partner.code))
     return Match(None, None)
 
@@ -151,7 +153,7 @@ async def record_payment(
     window_days: int,
 ) -> str:
     """Store a payment once per (partner, external id); a matched one moves the stall's levels."""
-    payment_id = await queries.insert_payment(
+    payment_id = await events_q.insert_payment(
         conn,
         partner_code=partner.code,
         external_id=external_id,

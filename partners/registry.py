@@ -17,7 +17,8 @@ import asyncpg
 from core import audit
 from core.crypto import keys_of
 from core.types import User
-from partners import errors, queries, schemas
+from partners import errors, schemas
+from partners.queries import registry as registry_q
 from qr import banks
 
 log = logging.getLogger("choso.partners")
@@ -105,12 +106,12 @@ def allowed_credentials(scheme: str) -> tuple[str, ...]:
 
 async def list_partners(conn: asyncpg.Connection) -> list[schemas.Partner]:
     """Every partner (credentials are reported by field name only)."""
-    return await queries.list_partners(conn)
+    return await registry_q.list_partners(conn)
 
 
 async def get_partner(conn: asyncpg.Connection, code: str) -> schemas.Partner:
     """One partner, or partner_not_found."""
-    partner = await queries.get_partner(conn, code.upper())
+    partner = await registry_q.get_partner(conn, code.upper())
     if partner is None:
         raise errors.PartnerNotFound(f"No partner with code {code.upper()}.")
     return partner
@@ -122,7 +123,7 @@ async def set_credentials(
     """Replace a partner's credentials; values stay server-side, never returned or logged."""
     code = code.upper()
     async with conn.transaction():
-        partner = await queries.get_partner(conn, code, for_update=True)
+        partner = await registry_q.get_partner(conn, code, for_update=True)
         if partner is None:
             raise errors.PartnerNotFound(f"No partner with code {code}.")
         allowed = allowed_credentials(partner.scheme)
@@ -144,7 +145,7 @@ async def set_credentials(
         scheme = partner.scheme
         if scheme in ("none", "own"):
             scheme = "own" if OWN_FIELD in values else "none"
-        await queries.set_credentials(conn, code=code, credentials=dict(values), scheme=scheme)
+        await registry_q.set_credentials(conn, code=code, credentials=dict(values), scheme=scheme)
         await audit.record(
             conn,
             actor_id=user.id,
@@ -154,7 +155,7 @@ async def set_credentials(
             before={"credentials_set": partner.credentials_set, "scheme": partner.scheme},
             after={"credentials_set": sorted(values), "scheme": scheme},
         )
-        after = await queries.get_partner(conn, code)
+        after = await registry_q.get_partner(conn, code)
     assert after is not None
     return after
 
@@ -166,7 +167,7 @@ async def require_partners(
     wanted = sorted({c for c in codes if c})
     if not wanted:
         return
-    missing = await queries.missing_partner_codes(conn, wanted)
+    missing = await registry_q.missing_partner_codes(conn, wanted)
     if missing:
         raise unknown_partner(missing, field=field)
 
@@ -180,14 +181,14 @@ def unknown_partner(missing: list[str], *, field: str) -> errors.UnknownPartner:
 
 
 async def partner_of(conn: asyncpg.Connection, user: User) -> str | None:
-    return await queries.user_partner_code(conn, user.id) if user.role == "partner" else None
+    return await registry_q.user_partner_code(conn, user.id) if user.role == "partner" else None
 
 
 async def seal_stored_credentials(conn: asyncpg.Connection) -> int:
     """Seal credentials stored before they were sealed (start-up); returns how many partners."""
     async with conn.transaction():
-        found = await queries.credentials_in_clear(conn)
-        await queries.store_sealed_credentials(
+        found = await registry_q.credentials_in_clear(conn)
+        await registry_q.store_sealed_credentials(
             conn,
             [
                 (
@@ -207,7 +208,7 @@ async def seal_stored_credentials(conn: asyncpg.Connection) -> int:
 async def sync_directory(conn: asyncpg.Connection) -> list[str]:
     """Banks and wallets that joined the bank directory (qr/data/banks.json) since the partner
     registry was seeded become partners, and partners get BINs the directory added (start-up)."""
-    added = await queries.add_directory_partners(
+    added = await registry_q.add_directory_partners(
         conn,
         [(p.code, p.name, p.kind, p.scheme, list(p.bins)) for p in seed_rows()],
     )

@@ -11,7 +11,10 @@ from core import access
 from core.errors import Invalid, MarketNotFound
 from core.params import MAX_ID
 from core.types import User
-from partners import errors, queries, registry, schemas
+from partners import errors, registry, schemas
+from partners.queries import events as events_q
+from partners.queries import registry as registry_q
+from partners.queries import views as views_q
 
 log = logging.getLogger("choso.partners")
 
@@ -22,7 +25,7 @@ async def _partner_view_scope(
     """Markets of a partner's data the caller may see (None = all); 404 for other partners."""
     if personal and user.role != "partner":
         access.require_personal_data_role(user)
-    if await queries.get_partner(conn, code) is None:
+    if await registry_q.get_partner(conn, code) is None:
         raise errors.PartnerNotFound(f"No partner with code {code}.")
     if user.role == "partner":
         if await registry.partner_of(conn, user) != code:
@@ -44,7 +47,7 @@ async def partner_stats(
         if scope is not None and market_id not in scope:
             raise MarketNotFound(f"No market with id {market_id}.")
         scope = [market_id]
-    rows = await queries.partner_stats(
+    rows = await views_q.partner_stats(
         conn,
         partner_code=code,
         market_ids=scope,
@@ -74,7 +77,7 @@ async def partner_accounts(
     user sees its onboardings only of accounts within its reach)."""
     code = code.upper()
     scope = await _partner_view_scope(conn, user, code, personal=True)
-    rows = await queries.partner_accounts(
+    rows = await views_q.partner_accounts(
         conn,
         partner_code=code,
         market_ids=scope,
@@ -91,9 +94,9 @@ async def unmatched_payments(
 ) -> schemas.UnmatchedPage:
     """Verified payments of a partner that matched no stall, for review."""
     code = code.upper()
-    if await queries.get_partner(conn, code) is None:
+    if await registry_q.get_partner(conn, code) is None:
         raise errors.PartnerNotFound(f"No partner with code {code}.")
-    rows = await queries.unmatched_payments(
+    rows = await events_q.unmatched_payments(
         conn, partner_code=code, after_id=_decode_cursor(cursor), limit=limit + 1
     )
     next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None

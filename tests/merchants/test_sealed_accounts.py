@@ -13,7 +13,7 @@ import pytest
 
 from core import crypto, db
 from merchants import accounts, schemas
-from partners import queries as partners_q
+from partners.queries import events as events_q
 from tests.conftest import TEST_KEYS, stall_body, with_database
 from tests.merchants.test_privacy import rows_containing
 
@@ -53,12 +53,12 @@ async def test_account_numbers_are_nowhere_in_clear(client, conn, auth, markets)
     r = await client.get(f"/api/stalls/{stall['id']}/sign.pdf", headers=headers)
     assert r.status_code == 200  # records the printed payload, which holds the number
     # A partner's payment for an account we do not know, and the message that reported it.
-    await partners_q.claim_event(
+    await events_q.claim_event(
         conn, partner_code="MB", external_id="ev-x", type="payment.received",
         payload={"data": {"account_number": unknown, "amount": 5000}},
         fingerprint=b"\x00", body_sha256=b"\x00",
     )  # fmt: skip
-    await partners_q.insert_payment(
+    await events_q.insert_payment(
         conn, partner_code="MB", external_id="tx-x", payment_account_id=None, stall_id=None,
         amount=5000, occurred_at=await conn.fetchval("SELECT now()"), account_number=unknown,
         reference=None,
@@ -69,9 +69,7 @@ async def test_account_numbers_are_nowhere_in_clear(client, conn, auth, markets)
     assert await rows_containing(conn, TEST_KEYS.seal(number))  # stored, sealed
     got = (await client.get(f"/api/stalls/{stall['id']}", headers=headers)).json()
     assert [a["account_number"] for a in got["payment_accounts"]] == [number, other]
-    [payment] = await partners_q.unmatched_payments(
-        conn, partner_code="MB", after_id=None, limit=10
-    )
+    [payment] = await events_q.unmatched_payments(conn, partner_code="MB", after_id=None, limit=10)
     assert payment.account_number == unknown
     # The same number again on the same stall is still refused (equality works on sealed text).
     r = await client.post(

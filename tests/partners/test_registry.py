@@ -9,9 +9,9 @@ import asyncpg
 import pytest
 
 from core import crypto, db
-from partners import queries as partners_q
 from partners import registry
 from partners import registry as partners_service
+from partners.queries import registry as registry_q
 from qr import banks
 from tests.conftest import CAPTURED_LOGS, TEST_KEYS, stall_body, with_database
 
@@ -297,7 +297,7 @@ async def test_credentials_stored_before_sealing_are_sealed_at_start_up(conn):
     assert await partners_service.seal_stored_credentials(conn) == 1
     stored = await conn.fetchval("SELECT credentials FROM partner WHERE code = 'PAYOS'")
     assert stored["checksum_key"].startswith("g1:")
-    assert await partners_q.partner_credentials(conn, "PAYOS") == {
+    assert await registry_q.partner_credentials(conn, "PAYOS") == {
         "checksum_key": "clear-checksum-key"
     }
     assert await partners_service.seal_stored_credentials(conn) == 0

@@ -1,0 +1,91 @@
+"""What a partner sees: its stats and the accounts it onboarded or that opted in to it."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from core.crypto import keys_of
+from partners import schemas
+from partners.queries.accounts import _opened
+from partners.queries.reach import in_reach
+
+
+async def partner_stats(
+    conn: asyncpg.Connection,
+    *,
+    partner_code: str,
+    market_ids: list[int] | None,
+    window_days: int,
+    within_reach: bool,
+) -> list[schemas.MarketStats]:
+    """Per market: the partner's onboardings by status (only of accounts within its reach when
+    asked), and accounts paid within the window."""
+    rows = await conn.fetch(
+        """SELECT s.market_id, m.name AS market_name,
+                  count(*) FILTER (WHERE o.status <> 'removed') AS onboarded,
+                  count(*) FILTER (WHERE o.status = 'pending') AS pending,
+                  count(*) FILTER (WHERE o.status = 'active') AS active,
+                  count(*) FILTER (WHERE o.status = 'suspended') AS suspended,
+                  count(*) FILTER (WHERE o.status = 'removed') AS removed,
+                  count(*) FILTER (WHERE o.status <> 'removed' AND EXISTS (
+                      SELECT 1 FROM payment_event pe
+                      WHERE pe.payment_account_id = o.payment_account_id
+                        AND pe.occurred_at >= clock_timestamp() - make_interval(days => $3)))
+                      AS receiving
+           FROM onboarding o
+           JOIN payment_account a ON a.id = o.payment_account_id
+           JOIN stall s ON s.id = a.stall_id
+           JOIN market m ON m.id = s.market_id
+           WHERE o.partner_code = $1 AND ($2::bigint[] IS NULL OR s.market_id = any($2))
+             AND (NOT $4 OR """
+        + in_reach("a", "$1")
+        + """)
+           GROUP BY s.market_id, m.name
+           ORDER BY m.name, s.market_id""",
+        partner_code,
+        market_ids,
+        window_days,
+        within_reach,
+    )
+    return [schemas.MarketStats(**dict(r)) for r in rows]
+
+
+async def partner_accounts(
+    conn: asyncpg.Connection,
+    *,
+    partner_code: str,
+    market_ids: list[int] | None,
+    after_id: int | None,
+    limit: int,
+    within_reach: bool,
+) -> list[schemas.PartnerAccount]:
+    """Accounts the partner onboarded (only those within its reach when asked), or whose holder
+    opted in to sharing with it (consent)."""
+    rows = await conn.fetch(
+        """SELECT a.id AS payment_account_id, a.stall_id, s.market_id, m.name AS market_name,
+                  s.stall_code,
+                  a.bin, a.account_number, a.account_name, a.active,
+                  CASE WHEN o.id IS NOT NULL THEN 'onboarded' ELSE 'opted_in' END AS relation,
+                  o.status AS onboarding_status, o.created_at AS onboarded_at
+           FROM payment_account a
+           JOIN stall s ON s.id = a.stall_id
+           JOIN market m ON m.id = s.market_id
+           LEFT JOIN onboarding o ON o.payment_account_id = a.id AND o.partner_code = $1
+                                 AND (NOT $5 OR """
+        + in_reach("a", "$1")
+        + """)
+           WHERE (o.id IS NOT NULL OR (a.active AND EXISTS (
+                     SELECT 1 FROM consent c
+                     WHERE c.stallholder_id = s.holder_id AND c.withdrawn_at IS NULL
+                       AND c.purpose = 'share_partner:' || $1)))
+             AND ($2::bigint[] IS NULL OR s.market_id = any($2))
+             AND ($3::bigint IS NULL OR a.id > $3)
+           ORDER BY a.id
+           LIMIT $4""",
+        partner_code,
+        market_ids,
+        after_id,
+        limit,
+        within_reach,
+    )
+    return [schemas.PartnerAccount(**_opened(r, keys_of(conn))) for r in rows]

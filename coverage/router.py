@@ -21,6 +21,9 @@ router = APIRouter(prefix="/api", tags=["coverage"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
 WardCode = Annotated[str | None, Query(pattern=r"^[0-9]{1,6}$")]
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+# Roles are checked by the route, before its body is read: a role that may never do this gets 403
+# for any body (the services check scopes, and the role again, after that).
+FIELD_WORK = [Depends(require_roles("admin", "manager", "volunteer"))]
 
 
 def _window(request: Request) -> int:
@@ -59,7 +62,9 @@ async def stall_coverage(stall_id: Id, conn: Conn, user: CurrentUser) -> s.Stall
     return await stalls.stall_coverage_for(conn, user=user, stall_id=stall_id)
 
 
-@router.post("/stalls/{stall_id}/sign-delivered", response_model=s.StallCoverage)
+@router.post(
+    "/stalls/{stall_id}/sign-delivered", response_model=s.StallCoverage, dependencies=FIELD_WORK
+)
 async def sign_delivered(
     stall_id: Id, conn: Conn, user: CurrentUser, request: Request
 ) -> s.StallCoverage:
@@ -72,6 +77,7 @@ async def sign_delivered(
 @router.post(
     "/stalls/{stall_id}/verify",
     response_model=s.VerifyResult,
+    dependencies=FIELD_WORK,
     responses={
         422: {
             "description": "qr_mismatch: the code does not name a stored active account; "
@@ -91,7 +97,8 @@ async def verify(
 @router.post(
     "/stalls/{stall_id}/verify-image",
     response_model=s.VerifyResult,
-    responses={422: {"description": "no_qr_found, invalid_image, or qr_mismatch (stall flagged)."}},
+    dependencies=FIELD_WORK,
+    responses={422: {"description": "no_qr_found, bad_image, or qr_mismatch (stall flagged)."}},
 )
 async def verify_image(
     stall_id: Id,
@@ -107,7 +114,9 @@ async def verify_image(
     )
 
 
-@router.post("/stalls/{stall_id}/fees-cashless", response_model=s.StallCoverage)
+@router.post(
+    "/stalls/{stall_id}/fees-cashless", response_model=s.StallCoverage, dependencies=FIELD_WORK
+)
 async def fees_cashless(
     stall_id: Id, body: s.FeesCashlessIn, conn: Conn, user: CurrentUser, request: Request
 ) -> s.StallCoverage:

@@ -23,6 +23,9 @@ from qr import service as qr_service
 router = APIRouter(prefix="/api", tags=["markets and stalls"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{8,200}$")
+# Roles are checked by the route, before its body is read: a role that may never do this gets 403
+# for any body (the services check scopes, and the role again, after that).
+FIELD_WORK = [Depends(require_roles("admin", "manager", "volunteer"))]
 
 
 def _etag(version: int) -> str:
@@ -60,7 +63,12 @@ async def get_market(market_id: Id, conn: Conn, user: CurrentUser) -> schemas.Ma
     return await markets.get_market_for(conn, user=user, market_id=market_id)
 
 
-@router.post("/markets/{market_id}/stalls", status_code=201, response_model=schemas.Stall)
+@router.post(
+    "/markets/{market_id}/stalls",
+    status_code=201,
+    response_model=schemas.Stall,
+    dependencies=FIELD_WORK,
+)
 async def register_stall(
     market_id: Id,
     body: schemas.StallCreate,
@@ -122,7 +130,7 @@ async def get_stall(
     return stall
 
 
-@router.patch("/stalls/{stall_id}", response_model=schemas.Stall)
+@router.patch("/stalls/{stall_id}", response_model=schemas.Stall, dependencies=FIELD_WORK)
 async def patch_stall(
     stall_id: Id,
     body: schemas.StallPatch,
@@ -146,7 +154,12 @@ async def patch_stall(
     return stall
 
 
-@router.post("/stalls/{stall_id}/payment-accounts", status_code=201, response_model=schemas.Stall)
+@router.post(
+    "/stalls/{stall_id}/payment-accounts",
+    status_code=201,
+    response_model=schemas.Stall,
+    dependencies=FIELD_WORK,
+)
 async def add_payment_account(
     stall_id: Id,
     body: schemas.PaymentAccountIn,

@@ -26,6 +26,9 @@ router = APIRouter(prefix="/api", tags=["partners"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
 Admin = Annotated[User, Depends(require_roles("admin"))]
 Fieldworker = Annotated[User, Depends(require_roles("admin", "manager", "volunteer"))]
+# Roles checked by the route, before its body is read (the service checks the partner and scope).
+ONBOARDERS = [Depends(require_roles("admin", "manager", "volunteer", "partner"))]
+IMPORTERS = [Depends(require_roles("admin", "partner"))]
 Code = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=40)]
@@ -171,7 +174,12 @@ async def partner_event(
 # ---------------------------------------------------------------- onboardings
 
 
-@router.post("/stalls/{stall_id}/onboardings", status_code=201, response_model=schemas.Onboarding)
+@router.post(
+    "/stalls/{stall_id}/onboardings",
+    status_code=201,
+    response_model=schemas.Onboarding,
+    dependencies=ONBOARDERS,
+)
 async def save_onboarding(
     stall_id: Id, body: schemas.OnboardingIn, conn: Conn, user: CurrentUser, response: Response
 ) -> schemas.Onboarding:
@@ -227,7 +235,9 @@ async def unmatched_payments(
     return await stats.unmatched_payments(conn, code=code, limit=limit, cursor=cursor)
 
 
-@router.post("/partners/{code}/imports", response_model=schemas.ImportResult)
+@router.post(
+    "/partners/{code}/imports", response_model=schemas.ImportResult, dependencies=IMPORTERS
+)
 async def import_report(
     code: Code,
     conn: Conn,

@@ -8,7 +8,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
-from core.auth import CurrentUser, require_roles
+from core.auth import FIELD_WORK, CurrentUser, require_roles
 from core.db import get_conn
 from core.params import MAX_ID, Id, IsoDate
 from core.state import state_of
@@ -21,9 +21,6 @@ router = APIRouter(prefix="/api", tags=["coverage"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
 WardCode = Annotated[str | None, Query(pattern=r"^[0-9]{1,6}$")]
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-# Roles are checked by the route, before its body is read: a role that may never do this gets 403
-# for any body (the services check scopes, and the role again, after that).
-FIELD_WORK = [Depends(require_roles("admin", "manager", "volunteer"))]
 
 
 def _window(request: Request) -> int:

@@ -13,7 +13,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
-from core.auth import CurrentUser, require_roles
+from core.auth import CurrentUser, only, require_roles
 from core.db import get_conn
 from core.errors import problem
 from core.params import Id
@@ -26,9 +26,8 @@ router = APIRouter(prefix="/api", tags=["partners"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
 Admin = Annotated[User, Depends(require_roles("admin"))]
 Fieldworker = Annotated[User, Depends(require_roles("admin", "manager", "volunteer"))]
-# Roles checked by the route, before its body is read (the service checks the partner and scope).
-ONBOARDERS = [Depends(require_roles("admin", "manager", "volunteer", "partner"))]
-IMPORTERS = [Depends(require_roles("admin", "partner"))]
+ONBOARDERS = only("admin", "manager", "volunteer", "partner")
+IMPORTERS = only("admin", "partner")
 Code = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=40)]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from core.auth import CurrentUser, require_roles
+from core.auth import FIELD_WORK, CurrentUser, only
 from core.db import get_conn
 from core.params import Id
 from core.state import state_of
@@ -16,10 +16,7 @@ from privacy.access import RIGHTS_ROLES
 
 router = APIRouter(prefix="/api", tags=["personal data"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
-# Roles are checked by the route, before its body is read: a role that may never do this gets 403
-# for any body (the services check scopes, and the role again, after that).
-FIELD_WORK = [Depends(require_roles("admin", "manager", "volunteer"))]
-RIGHTS = [Depends(require_roles(*sorted(RIGHTS_ROLES)))]
+RIGHTS = only(*sorted(RIGHTS_ROLES))  # data-subject rights
 
 
 @router.get("/consent-notice", response_model=notices.Notice)

@@ -654,6 +654,13 @@ def judge(op: Operation, probe: Probe, caller: str, r: httpx.Response) -> str | 
 # Requests of one operation in flight at once (the app has a real pool): password hashing and
 # database round trips overlap, which keeps the sweep short.
 IN_FLIGHT = 4
+# One at a time: these mark many stalls in one transaction, stall rows then the market's counters
+# row for each, so two at once can deadlock (a concurrency defect of coverage counters, reported;
+# not what this sweep is about).
+SEQUENTIAL = {
+    ("GET", "/api/markets/{market_id}/signs.pdf"),
+    ("POST", "/api/partners/{code}/imports"),
+}
 
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=[op.id for op in OPERATIONS])
@@ -670,7 +677,7 @@ async def test_hostile_input_never_gets_a_server_error(sweep: Sweep, op: Operati
             assert r.status_code == 200, r.text
     problems: list[str] = []
     base = baseline(op, rule, sweep.ids)
-    in_flight = asyncio.Semaphore(IN_FLIGHT)
+    in_flight = asyncio.Semaphore(1 if (op.method, op.path) in SEQUENTIAL else IN_FLIGHT)
 
     async def one(n: int, probe: Probe) -> None:
         caller = callers[n % len(callers)]

@@ -247,7 +247,7 @@ class RefuseUnstorableText:
 def _content_type(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"content-type":
-            return value.decode("latin-1").split(";")[0].strip().lower()
+            return str(value.decode("latin-1")).split(";")[0].strip().lower()
     return ""
 
 

@@ -58,7 +58,9 @@ def read_qr_codes_sync(data: bytes) -> list[str]:
         EOFError,
     ):
         raise BadImage("Send a PNG, JPEG or WebP photo of the sign.") from None
-    results = zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode)
+    results = zxingcpp.read_barcodes(
+        grey, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    )
     return [r.text for r in results if r.valid and r.text]
 
 

@@ -357,6 +357,8 @@ BODIES: dict[tuple[str, str], Any] = {
         "location": {"lat": 16.06, "lon": 108.2, "accuracy_m": 5},
     },
     ("PUT", "/api/programme/rule"): {"thresholds": {"qr_verified": 0.9}},
+    ("POST", "/api/markets/{market_id}/print-jobs"): {"zone": "A", "size": "A5"},
+    ("POST", "/api/print-jobs/{job_id}/confirm"): lambda ids: {"stall_ids": [ids["stall_id"]]},
     ("PUT", "/api/partners/{code}/credentials"): {"signing_secret": "sweep-signing"},
     ("POST", "/api/stallholders/{stallholder_id}/consents"): {
         "notice_version": "2026-01",
@@ -500,7 +502,10 @@ async def _seed(state: Sweep) -> dict[str, Any]:
     for code, values in NATIVE_CREDENTIALS.items():
         r = await client.put(f"/api/partners/{code}/credentials", json=values, headers=admin)
         assert r.status_code == 200, r.text
+    job = await client.post(f"/api/markets/{market_one}/print-jobs", json={}, headers=admin)
+    assert job.status_code == 201, job.text
     return {
+        "job_id": job.json()["id"],
         "market_id": market_one,
         "stall_id": stall["id"],
         "stallholder_id": stall["holder"]["id"],
@@ -658,7 +663,7 @@ IN_FLIGHT = 4
 # row for each, so two at once can deadlock (a concurrency defect of coverage counters, reported;
 # not what this sweep is about).
 SEQUENTIAL = {
-    ("GET", "/api/markets/{market_id}/signs.pdf"),
+    ("POST", "/api/print-jobs/{job_id}/confirm"),
     ("POST", "/api/partners/{code}/imports"),
 }
 

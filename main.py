@@ -21,7 +21,7 @@ from admin_units.router import router as admin_units_router
 from core import db, errors, network, users
 from core.auth_router import router as auth_router
 from core.crypto import Keys, secret_key
-from core.middleware import BodyLimit, SecurityHeaders
+from core.middleware import BodyLimit, RefuseUnstorableText, SecurityHeaders
 from core.settings import Settings, get_settings
 from core.state import AppState, State, attach, state_of
 from coverage import job
@@ -114,6 +114,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     attach(app, state)
     errors.install(app)
 
+    # Inside the body limit. Signed partner messages are read raw and answered in their own format.
+    app.add_middleware(
+        RefuseUnstorableText,
+        raw_paths=r"/api/partners/[^/]+/(events|ipn|callback|webhook)",
+    )
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_bytes,

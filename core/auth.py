@@ -95,3 +95,13 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, User]]:
         return user
 
     return _dep
+
+
+def only(*roles: str) -> list[Any]:
+    """`dependencies=only(...)` on a route: the role is checked before the body is validated, so a
+    role that may never call the route gets 403 whatever it sends (scopes are the services' job)."""
+    return [Depends(require_roles(*roles))]
+
+
+# Roles that register and edit stalls and do field work (access.WRITE_ROLES).
+FIELD_WORK = only("admin", "manager", "volunteer")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from core import network, users
 from core.auth import CurrentUser, bearer_token, require_roles
 from core.db import get_conn
-from core.params import Id
+from core.params import Id, StorableText
 from core.state import state_of
 from core.types import User
 
@@ -27,8 +27,8 @@ def _client(request: Request) -> str:
 async def token(
     request: Request,
     conn: Conn,
-    username: Annotated[str, Form(max_length=200)],
-    password: Annotated[str, Form(max_length=1024)],
+    username: Annotated[StorableText, Form(max_length=200)],
+    password: Annotated[StorableText, Form(max_length=1024)],
 ) -> dict[str, str]:
     """Sign in with the OAuth2 password form; returns a bearer token."""
     access = await users.sign_in(

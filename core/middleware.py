@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.text import unstorable
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -161,6 +163,148 @@ async def _reject(send: Send, limit: int) -> None:
         {
             "type": "http.response.start",
             "status": 413,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+# A JSON text that may decode to a NUL or to half of a surrogate pair: only then is it parsed here.
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def _unstorable_in(value: object) -> str | None:
+    """The dotted path of the first key or string in a JSON value that PostgreSQL refuses.
+
+    Iterative, so a deeply nested body cannot exhaust the stack here.
+    """
+    stack: list[tuple[object, tuple[str, ...]]] = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if unstorable(item):
+                return ".".join(path)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if unstorable(key):
+                    return ".".join((*path, "<key>"))
+                stack.append((child, (*path, key)))
+        elif isinstance(item, list):
+            stack.extend((child, (*path, str(i))) for i, child in enumerate(item))
+    return None
+
+
+class RefuseUnstorableText:
+    """422 `invalid_text` for a NUL or lone surrogate in the path, the query string, a JSON body or
+    a URL-encoded form: PostgreSQL cannot store such text, so it is refused before anything runs.
+
+    Multipart bodies pass (files hold NUL bytes), and so do `raw_paths`: endpoints that verify a
+    signature over the raw body first and answer in a partner's own format.
+    """
+
+    def __init__(self, app: ASGIApp, *, raw_paths: str) -> None:
+        self.app = app
+        self.raw_paths = re.compile(raw_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.raw_paths.fullmatch(scope.get("path", "")):
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope.get("path", ""):
+            await _refuse(send, "path", "The address holds a NUL character.")
+            return
+        query: bytes = scope.get("query_string", b"")
+        if b"%00" in query or b"\x00" in query:
+            name = _query_field(query)
+            await _refuse(send, name, f"{name}: NUL characters are not allowed.")
+            return
+        kind = _content_type(scope)
+        json_body = kind == "application/json" or kind.endswith("+json")
+        if not json_body and kind != "application/x-www-form-urlencoded":
+            await self.app(scope, receive, send)
+            return
+        chunks, more = bytearray(), True  # at most the body limit (BodyLimit runs outside)
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away: nothing to answer
+                return
+            chunks += message.get("body", b"")
+            more = message.get("more_body", False)
+        body = bytes(chunks)
+        field = _unstorable_json(body) if json_body else _unstorable_form(body)
+        if field is not None:
+            field = field or "body"
+            await _refuse(
+                send, field, f"{field}: NUL characters and unpaired surrogates are not allowed."
+            )
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+
+def _content_type(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            return str(value.decode("latin-1")).split(";")[0].strip().lower()
+    return ""
+
+
+def _query_field(query: bytes) -> str:
+    for pair in query.split(b"&"):
+        if b"%00" in pair or b"\x00" in pair:
+            name = pair.split(b"=", 1)[0]
+            return unquote_plus(name.decode("latin-1")).replace("\x00", "") or "query"
+    return "query"
+
+
+def _unstorable_json(body: bytes) -> str | None:
+    if not _SUSPECT_ESCAPE.search(body):
+        return None
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return None  # not JSON: the route answers invalid_json
+    return _unstorable_in(value)
+
+
+def _unstorable_form(body: bytes) -> str | None:
+    if b"%00" not in body and b"\x00" not in body:
+        return None
+    return _query_field(body)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The body read already, then the real channel again (so a disconnect is still seen)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _refuse(send: Send, field: str, detail: str) -> None:
+    body = json.dumps(
+        {
+            "type": "https://choso.vn/problems/invalid_text",
+            "title": "Text the service cannot store",
+            "status": 422,
+            "detail": detail,
+            "code": "invalid_text",
+            "field": field,
+        },
+        ensure_ascii=False,
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 422,
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(body)).encode()),

@@ -1,15 +1,22 @@
-"""Shared parameter types: database ids are positive int64, so no client value can overflow a query."""
+"""Shared parameter types: database ids are positive int64, so no client value can overflow a query;
+dates stay in a range where day arithmetic cannot overflow; text is storable in PostgreSQL."""
 
 import re
 from datetime import date
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
+
+from core.errors import own_code
+from core.text import unstorable
 
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdField = Annotated[int, Field(ge=1, le=MAX_ID)]
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 
 
 def _iso_date(value: object) -> object:
@@ -18,5 +25,29 @@ def _iso_date(value: object) -> object:
     return value
 
 
-# A calendar day as YYYY-MM-DD only (pydantic would otherwise read "0" as 1970-01-01).
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+def _plausible(day: date) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise PydanticCustomError(
+            own_code("date_out_of_range"),
+            "a date between {first} and {last}",
+            {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+        )
+    return day
+
+
+# A calendar day as YYYY-MM-DD only (pydantic would otherwise read "0" as 1970-01-01), in years
+# 1900-2999: year 1 or 9999 is a typo, and "90 days before" year 1 does not exist.
+IsoDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_plausible)]
+
+
+def _storable(text: str) -> str:
+    if unstorable(text):
+        raise PydanticCustomError(
+            own_code("invalid_text"), "NUL characters and unpaired surrogates are not allowed"
+        )
+    return text
+
+
+# Text PostgreSQL can store (no NUL, no lone surrogate), for inputs the text guard middleware does
+# not see (multipart form fields).
+StorableText = Annotated[str, AfterValidator(_storable)]

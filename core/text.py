@@ -49,3 +49,14 @@ def stall_search_text(
     if phone:
         parts += [phone, "0" + phone[3:] if phone.startswith("+84") else phone]
     return fold(" ".join(parts))
+
+
+def unstorable(text: str) -> bool:
+    """Whether PostgreSQL refuses this text: a NUL, or a lone surrogate (not valid UTF-8)."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

@@ -9,7 +9,3 @@ class QrMismatch(Invalid):
 
 class NoQrFound(Invalid):
     code, title = "no_qr_found", "No QR code was found in the image"
-
-
-class BadImage(Invalid):
-    code, title = "invalid_image", "The upload is not a readable image"

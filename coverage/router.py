@@ -8,7 +8,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
-from core.auth import CurrentUser, require_roles
+from core.auth import FIELD_WORK, CurrentUser, require_roles
 from core.db import get_conn
 from core.params import MAX_ID, Id, IsoDate
 from core.state import state_of
@@ -59,7 +59,9 @@ async def stall_coverage(stall_id: Id, conn: Conn, user: CurrentUser) -> s.Stall
     return await stalls.stall_coverage_for(conn, user=user, stall_id=stall_id)
 
 
-@router.post("/stalls/{stall_id}/sign-delivered", response_model=s.StallCoverage)
+@router.post(
+    "/stalls/{stall_id}/sign-delivered", response_model=s.StallCoverage, dependencies=FIELD_WORK
+)
 async def sign_delivered(
     stall_id: Id, conn: Conn, user: CurrentUser, request: Request
 ) -> s.StallCoverage:
@@ -72,6 +74,7 @@ async def sign_delivered(
 @router.post(
     "/stalls/{stall_id}/verify",
     response_model=s.VerifyResult,
+    dependencies=FIELD_WORK,
     responses={
         422: {
             "description": "qr_mismatch: the code does not name a stored active account; "
@@ -91,7 +94,8 @@ async def verify(
 @router.post(
     "/stalls/{stall_id}/verify-image",
     response_model=s.VerifyResult,
-    responses={422: {"description": "no_qr_found, invalid_image, or qr_mismatch (stall flagged)."}},
+    dependencies=FIELD_WORK,
+    responses={422: {"description": "no_qr_found, bad_image, or qr_mismatch (stall flagged)."}},
 )
 async def verify_image(
     stall_id: Id,
@@ -107,7 +111,9 @@ async def verify_image(
     )
 
 
-@router.post("/stalls/{stall_id}/fees-cashless", response_model=s.StallCoverage)
+@router.post(
+    "/stalls/{stall_id}/fees-cashless", response_model=s.StallCoverage, dependencies=FIELD_WORK
+)
 async def fees_cashless(
     stall_id: Id, body: s.FeesCashlessIn, conn: Conn, user: CurrentUser, request: Request
 ) -> s.StallCoverage:

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-import io
-
 import asyncpg
-import zxingcpp
-from PIL import Image, UnidentifiedImageError
 
 from core import audit
 from core.errors import StallNotFound
 from core.types import User
 from coverage import schemas as s
 from coverage.counters import on_stall_changed
-from coverage.errors import BadImage, NoQrFound, QrMismatch
+from coverage.errors import NoQrFound, QrMismatch
 from coverage.queries import counters as q
 from coverage.scope import writable_stall
 from coverage.stalls import stall_coverage
 from qr import payload as qr_payload
+from qr import scan
 
 _SERVICE_CODES = {"account": "QRIBFTTA", "card": "QRIBFTTC"}
-MAX_IMAGE_PIXELS = 40_000_000
 
 
 def _mask(account: str | None) -> str | None:
@@ -118,30 +113,12 @@ async def verify_for(
     )
 
 
-def read_qr_codes(image: bytes) -> list[str]:
-    """Texts of the QR codes in an image (blocking: run it in a thread)."""
-    try:
-        with Image.open(io.BytesIO(image)) as img:
-            width, height = img.size
-            if width * height > MAX_IMAGE_PIXELS:
-                raise BadImage(
-                    f"The image is {width}x{height}; "
-                    f"send at most {MAX_IMAGE_PIXELS // 1_000_000} MP."
-                )
-            img.load()
-            qr_only = zxingcpp.BarcodeFormat.QRCode
-            results = zxingcpp.read_barcodes(img.convert("L"), formats=qr_only)  # type: ignore[arg-type]
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise BadImage("The upload is not a readable image (PNG, JPEG, WebP...).") from exc
-    return [r.text for r in results if r.text]
-
-
 async def verify_image_for(
     conn: asyncpg.Connection, *, user: User, stall_id: int, image: bytes, window_days: int
 ) -> s.VerifyResult:
     """Read every QR code in a photo of the sign and verify them like a scanned payload."""
     await writable_stall(conn, user, stall_id)
-    codes = await asyncio.to_thread(read_qr_codes, image)
+    codes = await scan.read_qr_codes(image)  # qr.scan.BadImage (422 bad_image) if unreadable
     if not codes:
         raise NoQrFound("No QR code was found in the image; take the photo closer and in focus.")
     return await verify(conn, user=user, stall_id=stall_id, payloads=codes, window_days=window_days)

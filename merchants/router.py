@@ -9,7 +9,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from core import access
-from core.auth import CurrentUser, require_roles
+from core.auth import FIELD_WORK, CurrentUser, require_roles
 from core.db import get_conn
 from core.errors import Invalid, PreconditionRequired
 from core.params import Id
@@ -60,7 +60,12 @@ async def get_market(market_id: Id, conn: Conn, user: CurrentUser) -> schemas.Ma
     return await markets.get_market_for(conn, user=user, market_id=market_id)
 
 
-@router.post("/markets/{market_id}/stalls", status_code=201, response_model=schemas.Stall)
+@router.post(
+    "/markets/{market_id}/stalls",
+    status_code=201,
+    response_model=schemas.Stall,
+    dependencies=FIELD_WORK,
+)
 async def register_stall(
     market_id: Id,
     body: schemas.StallCreate,
@@ -122,7 +127,7 @@ async def get_stall(
     return stall
 
 
-@router.patch("/stalls/{stall_id}", response_model=schemas.Stall)
+@router.patch("/stalls/{stall_id}", response_model=schemas.Stall, dependencies=FIELD_WORK)
 async def patch_stall(
     stall_id: Id,
     body: schemas.StallPatch,
@@ -146,7 +151,12 @@ async def patch_stall(
     return stall
 
 
-@router.post("/stalls/{stall_id}/payment-accounts", status_code=201, response_model=schemas.Stall)
+@router.post(
+    "/stalls/{stall_id}/payment-accounts",
+    status_code=201,
+    response_model=schemas.Stall,
+    dependencies=FIELD_WORK,
+)
 async def add_payment_account(
     stall_id: Id,
     body: schemas.PaymentAccountIn,

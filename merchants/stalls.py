@@ -10,7 +10,8 @@ import asyncpg
 
 from core import access, audit
 from core.errors import Invalid, PreconditionFailed
-from core.text import fold, mask_phone, natural_key, stall_search_text
+from core.params import MAX_ID
+from core.text import fold, mask_phone, natural_key, stall_search_text, unstorable
 from core.types import User
 from coverage import counters
 from merchants import errors, queries, schemas
@@ -149,7 +150,10 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         code_sort, stall_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(code_sort, str) or not isinstance(stall_id, int):
+        # Only what encode_cursor can make: an id the database can hold, text it can store.
+        if not isinstance(code_sort, str) or unstorable(code_sort) or isinstance(stall_id, bool):
+            raise ValueError
+        if not isinstance(stall_id, int) or not 1 <= stall_id <= MAX_ID:
             raise ValueError
         return code_sort, stall_id
     except (ValueError, TypeError, UnicodeDecodeError):

@@ -15,6 +15,7 @@ from partners import errors, payments, registry
 from partners.queries import events as events_q
 from partners.queries import registry as registry_q
 from partners.schemes import (
+    FUTURE_SLACK,
     Notice,
     SignatureError,
     momo,
@@ -80,6 +81,8 @@ async def receive_native(
         return NativeOutcome("bad_signature")
     if payments.printable(notice.external_id, 100) is None:
         return NativeOutcome("bad_signature")  # signed, but not an id we can store
+    if notice.occurred_at is not None and notice.occurred_at > datetime.now(UTC) + FUTURE_SLACK:
+        return NativeOutcome("bad_signature")  # signed, but a payment cannot happen tomorrow
     partner = await registry_q.get_partner(conn, code)
     assert partner is not None
     body_sha = keys_of(conn).fingerprint(raw_bytes)  # keyed: the body holds an account number

@@ -13,7 +13,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
-from core.auth import CurrentUser, require_roles
+from core.auth import CurrentUser, only, require_roles
 from core.db import get_conn
 from core.errors import problem
 from core.params import Id
@@ -26,6 +26,8 @@ router = APIRouter(prefix="/api", tags=["partners"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
 Admin = Annotated[User, Depends(require_roles("admin"))]
 Fieldworker = Annotated[User, Depends(require_roles("admin", "manager", "volunteer"))]
+ONBOARDERS = only("admin", "manager", "volunteer", "partner")
+IMPORTERS = only("admin", "partner")
 Code = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=40)]
@@ -171,7 +173,12 @@ async def partner_event(
 # ---------------------------------------------------------------- onboardings
 
 
-@router.post("/stalls/{stall_id}/onboardings", status_code=201, response_model=schemas.Onboarding)
+@router.post(
+    "/stalls/{stall_id}/onboardings",
+    status_code=201,
+    response_model=schemas.Onboarding,
+    dependencies=ONBOARDERS,
+)
 async def save_onboarding(
     stall_id: Id, body: schemas.OnboardingIn, conn: Conn, user: CurrentUser, response: Response
 ) -> schemas.Onboarding:
@@ -227,7 +234,9 @@ async def unmatched_payments(
     return await stats.unmatched_payments(conn, code=code, limit=limit, cursor=cursor)
 
 
-@router.post("/partners/{code}/imports", response_model=schemas.ImportResult)
+@router.post(
+    "/partners/{code}/imports", response_model=schemas.ImportResult, dependencies=IMPORTERS
+)
 async def import_report(
     code: Code,
     conn: Conn,

@@ -7,14 +7,16 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from core.auth import CurrentUser
+from core.auth import FIELD_WORK, CurrentUser, only
 from core.db import get_conn
 from core.params import Id
 from core.state import state_of
 from privacy import consent, errors, notices, requests, schemas
+from privacy.access import RIGHTS_ROLES
 
 router = APIRouter(prefix="/api", tags=["personal data"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
+RIGHTS = only(*sorted(RIGHTS_ROLES))  # data-subject rights
 
 
 @router.get("/consent-notice", response_model=notices.Notice)
@@ -43,7 +45,11 @@ async def get_consents(stallholder_id: Id, conn: Conn, user: CurrentUser) -> sch
     return await consent.get_consents(conn, user=user, holder_id=stallholder_id)
 
 
-@router.post("/stallholders/{stallholder_id}/consents", response_model=schemas.Consents)
+@router.post(
+    "/stallholders/{stallholder_id}/consents",
+    response_model=schemas.Consents,
+    dependencies=FIELD_WORK,
+)
 async def grant_consent(
     stallholder_id: Id, body: schemas.ConsentGrant, conn: Conn, user: CurrentUser
 ) -> schemas.Consents:
@@ -51,7 +57,11 @@ async def grant_consent(
     return await consent.grant_consent(conn, user=user, holder_id=stallholder_id, body=body)
 
 
-@router.post("/stallholders/{stallholder_id}/consents/withdraw", response_model=schemas.Consents)
+@router.post(
+    "/stallholders/{stallholder_id}/consents/withdraw",
+    response_model=schemas.Consents,
+    dependencies=FIELD_WORK,
+)
 async def withdraw_consent(
     stallholder_id: Id,
     body: schemas.ConsentWithdraw,
@@ -84,7 +94,9 @@ async def export(
     )
 
 
-@router.post("/stallholders/{stallholder_id}/erase", response_model=schemas.Erasure)
+@router.post(
+    "/stallholders/{stallholder_id}/erase", response_model=schemas.Erasure, dependencies=RIGHTS
+)
 async def erase(
     stallholder_id: Id, request: Request, conn: Conn, user: CurrentUser
 ) -> schemas.Erasure:

@@ -95,7 +95,7 @@ async def scan(
     data = await file.read(MAX_SCAN_BYTES + 1)
     if len(data) > MAX_SCAN_BYTES:
         raise PayloadTooLarge("Images are limited to 10 MB.")
-    texts = service.scan_image(data)
+    texts = await service.scan_image(data)
     return ScanOut(
         results=[{"payload": t, "decoded": service.decoded_dict(payload.decode(t))} for t in texts]
     )

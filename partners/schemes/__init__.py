@@ -19,6 +19,10 @@ MAX_BODY_BYTES = 64 * 1024
 # Amounts are stored in a bigint column; anything larger is malformed, not a payment.
 MAX_AMOUNT = 2**63 - 1
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Times a notification may carry; services also refuse times ahead of their clock (FUTURE_SLACK).
+EARLIEST = EPOCH
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
 _DECIMAL = re.compile(r"[0-9]{1,19}")
 
 
@@ -66,12 +70,29 @@ def hex_equal(expected: str, received: object) -> bool:
     return hmac.compare_digest(expected.lower().encode("ascii"), received_bytes)
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        raise _DuplicateKey("duplicate key")
+    return value
+
+
 def load_object(raw_body: bytes, what: str = "body") -> dict[str, Any]:
-    """Parse a JSON object, keeping integers exact; anything else is a `SignatureError`."""
+    """Parse a JSON object, keeping integers exact; anything else is a `SignatureError`.
+
+    A key given twice is refused: the signature covers the raw text, and "last one wins" would let
+    a message say one thing to the signer and another to us.
+    """
     if len(raw_body) > MAX_BODY_BYTES:
         raise SignatureError(f"{what} is larger than {MAX_BODY_BYTES} bytes")
     try:
-        value = json.loads(raw_body)
+        value = json.loads(raw_body, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise SignatureError(f"{what} has a key twice") from exc
     except (ValueError, RecursionError) as exc:  # bad JSON or UTF-8, >4300-digit ints, deep nesting
         raise SignatureError(f"{what} is not valid JSON") from exc
     if not isinstance(value, dict):
@@ -122,6 +143,22 @@ def from_epoch_ms(value: object, name: str) -> datetime | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise SignatureError(f"{name} is not an epoch timestamp in milliseconds")
     try:
-        return EPOCH + timedelta(milliseconds=value)  # exact, unlike value / 1000 as a float
+        moment = EPOCH + timedelta(milliseconds=value)  # exact, unlike value / 1000 as a float
     except OverflowError as exc:
         raise SignatureError(f"{name} is out of range") from exc
+    return utc_moment(moment, name)
+
+
+def utc_moment(moment: datetime, name: str) -> datetime:
+    """An aware moment in UTC, if it lies in [EARLIEST, LATEST); else a `SignatureError`.
+
+    Year 1 or 9999 is no payment time (and converting one to UTC can overflow); the Unix epoch is
+    the earliest a partner's clock can say.
+    """
+    try:
+        utc = moment.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise SignatureError(f"{name} is out of range") from exc
+    if not EARLIEST <= utc < LATEST:
+        raise SignatureError(f"{name} is not between {EARLIEST:%Y} and {LATEST:%Y}")
+    return utc

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, cast, get_args
 
 from partners.schemes import (
+    FUTURE_SLACK,
     MAX_AMOUNT,
     MAX_BODY_BYTES,
     Notice,
@@ -19,6 +20,7 @@ from partners.schemes import (
     hex_equal,
     hmac_hex,
     load_object,
+    utc_moment,
 )
 
 EventType = Literal[
@@ -68,7 +70,10 @@ def verify(
         raise SignatureError("signature mismatch")
     if abs(now - int(timestamp)) > tolerance_s:
         raise SignatureError("stale")
-    return parse_event(raw_body)
+    event = parse_event(raw_body)
+    if event.occurred_at > datetime.fromtimestamp(now, UTC) + FUTURE_SLACK:
+        raise EventFormatError("occurred_at is in the future")
+    return event
 
 
 def parse_event(raw_body: bytes) -> OwnEvent:
@@ -147,4 +152,7 @@ def _occurred_at(value: object) -> datetime:
         raise EventFormatError("occurred_at is not ISO 8601") from exc
     if moment.utcoffset() is None:
         raise EventFormatError("occurred_at needs a UTC offset")
-    return moment.astimezone(UTC)
+    try:
+        return utc_moment(moment, "occurred_at")
+    except SignatureError as exc:
+        raise EventFormatError(str(exc)) from None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from partners.schemes import (
     Notice,
@@ -15,6 +15,7 @@ from partners.schemes import (
     id_field,
     load_object,
     optional_text,
+    utc_moment,
 )
 
 VIETNAM = timezone(timedelta(hours=7))
@@ -72,4 +73,4 @@ def _transaction_time(value: object) -> datetime | None:
         raise SignatureError("transactionDateTime is not a date and time") from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=VIETNAM)
-    return moment.astimezone(UTC)
+    return utc_moment(moment, "transactionDateTime")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl, quote_plus
 
 from partners.schemes import (
@@ -17,6 +17,7 @@ from partners.schemes import (
     hmac_hex,
     id_field,
     optional_text,
+    utc_moment,
 )
 
 UNSIGNED = frozenset({"vnp_SecureHash", "vnp_SecureHashType"})
@@ -89,4 +90,4 @@ def _pay_date(text: str | None) -> datetime | None:
         local = datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=VIETNAM)
     except ValueError as exc:
         raise SignatureError("vnp_PayDate is not yyyyMMddHHmmss") from exc
-    return local.astimezone(UTC)
+    return utc_moment(local, "vnp_PayDate")

@@ -108,12 +108,12 @@ async def test_signed_in_only(client) -> None:
 @pytest.mark.parametrize(
     ("params", "status", "code"),
     [
-        ({"q": "hai\x00chau"}, 422, "invalid_query"),
+        ({"q": "hai\x00chau"}, 422, "invalid_text"),  # the text guard, before routing
         ({"q": "hai\nchau"}, 422, "invalid_query"),
         ({"q": "x" * 101}, 422, "validation_error"),
         ({"province": "4800"}, 422, "validation_error"),
         ({"province": "4a"}, 422, "validation_error"),
-        ({"province": "\x00"}, 422, "validation_error"),
+        ({"province": "\x00"}, 422, "invalid_text"),
         ({"province": "99"}, 404, "province_not_found"),
         ({"limit": "0"}, 422, "validation_error"),
         ({"limit": "101"}, 422, "validation_error"),

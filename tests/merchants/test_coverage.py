@@ -211,7 +211,7 @@ async def test_verify_image_mismatch_flags_and_blank_image_is_no_qr_found(client
         headers=h,
     )
     assert r.status_code == 422
-    assert r.json()["code"] == "invalid_image"
+    assert r.json()["code"] == "bad_image"
 
 
 async def test_fees_cashless_flag(client, auth, markets, conn):

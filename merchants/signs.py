@@ -319,15 +319,28 @@ async def confirm_print_job(
     fmt: str = "market_pdf",
 ) -> schemas.PrintJob:
     """These signs of the job (default: all) came out of the printer: each print is recorded and
-    each stall's sign counts as issued. Confirming twice changes nothing."""
+    each stall's sign counts as issued. Confirming twice changes nothing.
+
+    One transaction per stall, in stall-id order (coverage.counters' lock order: a stall's rows,
+    then its market's counters): two people confirming overlapping batches of one market at the
+    same time cannot deadlock, and a confirmation cut short is finished by sending it again."""
     job = await _job_in_scope(conn, user, job_id)
     await access.require_market_write(conn, user, job.market_id)
-    async with conn.transaction():
-        done = await queries.confirm_job_stalls(
-            conn, job_id=job_id, stall_ids=body.stall_ids, user_id=user.id
-        )
-        await queries.record_prints(conn, prints=done, fmt=fmt, user_id=user.id, job_id=job_id)
-        await _issued(
-            conn, user, [(s, a) for s, a, _ in done], window_days=window_days, job_id=job_id
-        )
+    wanted = set(body.stall_ids) if body.stall_ids is not None else None
+    pending = [
+        x.stall_id
+        for x in await queries.print_job_stalls(conn, job_id)
+        if x.confirmed_at is None and (wanted is None or x.stall_id in wanted)
+    ]
+    for stall_id in sorted(pending):
+        async with conn.transaction():
+            done = await queries.confirm_job_stalls(
+                conn, job_id=job_id, stall_ids=[stall_id], user_id=user.id
+            )
+            await queries.record_prints(
+                conn, prints=done, fmt=fmt, user_id=user.id, job_id=job_id
+            )
+            await _issued(
+                conn, user, [(s, a) for s, a, _ in done], window_days=window_days, job_id=job_id
+            )
     return await _job(conn, job_id)

@@ -102,12 +102,15 @@ def search_keys(query: str) -> tuple[str, str] | None:
 
     (folded as typed, compacted): '0905 123 456', '+84905123456' and '905123456' all find the
     phone 0905 123 456 through the compacted key (an international number becomes its national
-    form), 'a 15' and 'A15' find stall A-15; names and goods match as typed, without diacritics.
+    form), 'a 15' and 'A15' find stall A-15. The compacted key is '' unless the query holds a
+    digit (codes and phones do): names and goods match as typed, without diacritics.
     """
     folded = fold(query)
     if not folded:
         return None
     key = compact(folded)
+    if not any(c.isdigit() for c in key):
+        return folded, ""
     if key.isdigit() and key.startswith("84") and len(key) >= 11:
         key = "0" + key[2:]
     return folded, key

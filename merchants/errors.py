@@ -61,6 +61,10 @@ class ZoneTaken(Conflict):
     code, title = "zone_taken", "The market already has a zone with this name"
 
 
+class DuplicateZone(Invalid):
+    code, title = "duplicate_zone", "A zone is listed twice"
+
+
 class AccountInactive(Conflict):
     code, title = "account_inactive", "The payment account is deactivated"
 

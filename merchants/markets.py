@@ -114,7 +114,11 @@ def _check_distinct(zones: list[str], field: str = "zones") -> None:
     seen: set[str] = set()
     for zone in zones:
         if zone_key(zone) in seen:
-            raise errors.ZoneTaken(f"Zone {zone} is listed twice.", field=field, zone=zone)
+            raise errors.DuplicateZone(
+                f"Zone {zone} is listed twice (names are compared regardless of case).",
+                field=field,
+                zone=zone,
+            )
         seen.add(zone_key(zone))
 
 

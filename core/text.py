@@ -38,7 +38,8 @@ def _sort_letter(c: str) -> str:
         return c
     if c == "Đ":
         return "D~"
-    base, *marks = unicodedata.normalize("NFD", c)
+    decomposed = unicodedata.normalize("NFD", c)
+    base, marks = decomposed[0], decomposed[1:]
     if not base.isascii():
         return c
     rank = 0

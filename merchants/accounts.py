@@ -145,7 +145,7 @@ async def correct_payment_account(
                 return before  # a resend of a correction already made
             _check_version(before, expected_version)
             try:  # the account's own rules, on the corrected whole (a MoMo wallet's reference)
-                checked = schemas.PaymentAccountIn(service=old.service, **new)
+                checked = schemas.PaymentAccountIn.model_validate({"service": old.service, **new})
             except ValidationError as exc:
                 raise _invalid(exc) from None
             await coverage_stalls.account_changing(

@@ -56,7 +56,7 @@ async def create_market(
 async def list_markets(
     conn: Conn, user: CurrentUser, request: Request, include_archived: bool = False
 ) -> list[schemas.Market]:
-    """Markets the caller may see; archived markets only with include_archived=true."""
+    """Markets the caller may see. Archived markets only with include_archived=true."""
     return await markets.list_markets(conn, user=user, include_archived=include_archived)
 
 

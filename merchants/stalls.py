@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from typing import Literal
 
 import asyncpg
 
@@ -183,6 +184,13 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _sign_consent(state: str | None) -> Literal["granted", "withdrawn", "missing"]:
+    """A holder's qr_sign state as the list shows it (never asked, or no holder: missing)."""
+    if state == "granted":
+        return "granted"
+    return "withdrawn" if state == "withdrawn" else "missing"
+
+
 async def list_stalls(
     conn: asyncpg.Connection, *, market_id: int, q: str | None, limit: int, cursor: str | None
 ) -> schemas.StallPage:
@@ -214,7 +222,7 @@ async def list_stalls(
             phone_masked=mask_phone(r.phone_e164),
             account_count=len(r.bins),
             bank_short_names=[b.short_name if (b := banks.get(x)) else x for x in r.bins],
-            sign_consent=consents.get(r.holder_id, "missing") if r.holder_id else "missing",
+            sign_consent=_sign_consent(consents.get(r.holder_id) if r.holder_id else None),
         )
         for r in page
     ]

@@ -9,6 +9,8 @@ import pytest
 from tests.web.conftest import shot, sign_in
 from tests.web.test_volunteer import fill_form, market_ids, open_form, register_via_api
 
+expect = pytest.importorskip("playwright.async_api").expect
+
 pytestmark = pytest.mark.browser
 
 
@@ -136,3 +138,27 @@ async def test_an_account_is_corrected_and_deactivated_on_the_tablet(new_page, l
         got = (await c.get(f"/api/stalls/{stall['id']}")).json()
     assert got["payment_accounts"][0]["active"] is False
     assert got["payment_accounts"][0]["account_number"] == "9704220012"
+
+
+async def test_the_worklist_finds_a_stall_by_its_whole_phone_and_its_code_without_dash(
+    new_page, live_server
+) -> None:
+    ids = await market_ids(live_server)
+    stall = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "P-15", "Đinh Thị Bảy", phone="0905 777 815"
+    )
+    await register_via_api(
+        live_server, ids["Chợ Thử Một"], "S-3", "Đinh Văn Tám", phone="0905 777 816"
+    )
+    page = await new_page()
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    await page.click("label[for=filter-all]")
+    # The list on the device masks phones; the whole number is looked up on the server.
+    rows = page.locator(".stall-row")
+    for q in ("0905 777 815", "+84905777815", "905777815", "p15", "P 15"):
+        await page.fill("#search", "")
+        await expect(rows).not_to_have_count(1)
+        await page.fill("#search", q)
+        await expect(rows).to_have_count(1)
+        assert await rows.get_attribute("data-stall") == str(stall["id"]), q

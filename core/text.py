@@ -90,7 +90,7 @@ def stall_search_text(
 
     Only the code and the phone are compacted, and each stays one word: a compacted query cannot
     run from one field into the next (the name's last letters into the code's first).
-    Migration 0009 rewrote the stored texts to this form; a change here needs one too.
+    Migration 0010 rewrote the stored texts to this form; a change here needs one too.
     """
     parts = [stall_code, holder_name or "", goods or ""]
     if phone:

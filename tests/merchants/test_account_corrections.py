@@ -43,7 +43,8 @@ def _url(stall: dict, suffix: str = "") -> str:
 
 async def _printed_and_verified(client, h, market_id: int) -> dict:
     stall = await _stall(client, h, market_id)
-    assert (await client.get(f"/api/stalls/{stall['id']}/sign.pdf", headers=h)).status_code == 200
+    r = await client.post(f"/api/stalls/{stall['id']}/sign-printed", headers=h)
+    assert r.status_code == 200, r.text
     r = await client.post(f"/api/stalls/{stall['id']}/verify", json={"payload": TYPED}, headers=h)
     assert r.status_code == 200 and r.json()["verified_at"], r.text
     return (await client.get(f"/api/stalls/{stall['id']}", headers=h)).json()
@@ -95,9 +96,37 @@ async def test_a_corrected_account_keeps_its_history_and_needs_a_new_sign(
     new = payload.encode(bin="970422", account="0123456788")
     r = await client.post(f"/api/stalls/{stall['id']}/verify", json={"payload": new}, headers=h)
     assert r.status_code == 200 and r.json()["levels"]["qr_verified"] is True
+    r = await client.post(f"/api/stalls/{stall['id']}/sign-printed", headers=h)
+    assert r.status_code == 200 and r.json()["sign_reprint_needed"] is False
+    assert (await counters.recount(conn, window_days=30)).ok
+
+
+async def test_a_print_frozen_before_the_correction_does_not_clear_the_flag(
+    client, auth, markets, conn
+):
+    h = await auth("volunteer")
+    m = markets["one"]
+    stall = await _printed_and_verified(client, h, m)
+    job = await client.post(f"/api/markets/{m}/print-jobs", json={}, headers=h)
+    assert job.status_code == 201, job.text
+    fix = {"account_number": "0123456788", "reason": "Nhập sai số cuối"}
+    assert (await client.patch(_url(stall), json=fix, headers=h)).status_code == 200
+    # The job's sheet shows the old number: confirming it leaves the sign flagged.
+    r = await client.post(f"/api/print-jobs/{job.json()['id']}/confirm", json={}, headers=h)
+    assert r.status_code == 200, r.text
+    assert (await _coverage(client, h, stall["id"]))["sign_reprint_needed"] is True
+    # A job made now prints the corrected account.
+    job = await client.post(f"/api/markets/{m}/print-jobs", json={}, headers=h)
+    await client.post(f"/api/print-jobs/{job.json()['id']}/confirm", json={}, headers=h)
+    assert (await _coverage(client, h, stall["id"]))["sign_reprint_needed"] is False
+    # clear_reprint is the service the confirmations call.
+    await conn.execute(
+        "UPDATE stall_coverage SET sign_reprint_needed = true, "
+        "sign_reprint_reason = 'account_corrected' WHERE stall_id = $1",
+        stall["id"],
+    )
     await coverage_stalls.clear_reprint(conn, stall_id=stall["id"])
     assert (await _coverage(client, h, stall["id"]))["sign_reprint_needed"] is False
-    assert (await counters.recount(conn, window_days=30)).ok
 
 
 async def test_the_same_correction_sent_again_changes_nothing(client, auth, markets, conn):
@@ -202,7 +231,9 @@ async def test_correcting_an_account_no_sign_shows_flags_nothing(client, auth, m
     )
     second = r.json()["payment_accounts"][1]
     # The sign is printed with the first account only.
-    assert (await client.get(f"/api/stalls/{stall['id']}/sign.pdf", headers=h)).status_code == 200
+    assert (
+        await client.post(f"/api/stalls/{stall['id']}/sign-printed", headers=h)
+    ).status_code == 200
     url = f"/api/stalls/{stall['id']}/payment-accounts/{second['id']}"
     r = await client.patch(url, json={"account_number": "111222334", "reason": "x"}, headers=h)
     assert r.status_code == 200

@@ -1,4 +1,4 @@
-"""Migration 0009 rewrites the search texts of existing stalls to what the app makes now, and its
+"""Migration 0010 rewrites the search texts of existing stalls to what the app makes now, and its
 downgrade restores them."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from tests.conftest import TEST_KEYS
 
 
 def _old_search_text(code: str, name: str | None, phone: str | None, goods: str | None) -> str:
-    """core.text.stall_search_text before 0009: the phone in both forms, no code key."""
+    """core.text.stall_search_text before 0010: the phone in both forms, no code key."""
     parts = [code, name or "", goods or ""]
     if phone:
         parts += [phone, "0" + phone[3:] if phone.startswith("+84") else phone]
@@ -27,7 +27,7 @@ ROWS = [  # code, name, phone, goods
 
 
 async def test_upgrade_rewrites_search_texts_and_downgrade_restores_them(fresh_db):
-    await asyncio.to_thread(db.downgrade, fresh_db, "0008")
+    await asyncio.to_thread(db.downgrade, fresh_db, "0009")
     conn = await db.connect(fresh_db, keys=TEST_KEYS)
     try:
         market_id = await conn.fetchval("SELECT id FROM market WHERE name = 'Chợ Thử Một'")
@@ -69,7 +69,7 @@ async def test_upgrade_rewrites_search_texts_and_downgrade_restores_them(fresh_d
         assert dict(market) == {"version": 1, "retired_zones": [], "archived_at": None}
     finally:
         await conn.close()
-    await asyncio.to_thread(db.downgrade, fresh_db, "0008")
+    await asyncio.to_thread(db.downgrade, fresh_db, "0009")
     conn = await db.connect(fresh_db, keys=TEST_KEYS)
     try:
         got = dict(await conn.fetch("SELECT stall_code, search_text FROM stall"))

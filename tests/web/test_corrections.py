@@ -98,7 +98,7 @@ async def test_an_account_is_corrected_and_deactivated_on_the_tablet(new_page, l
         live_server, ids["Chợ Thử Một"], "Q-77", "Lê Thị Sáu", account=account
     )
     async with await live_server.api("volunteer") as c:
-        assert (await c.get(f"/api/stalls/{stall['id']}/sign.pdf")).status_code == 200
+        assert (await c.post(f"/api/stalls/{stall['id']}/sign-printed")).status_code == 200
     account_id = stall["payment_accounts"][0]["id"]
     page = await new_page()
     await sign_in(page)

@@ -12,15 +12,15 @@ account flags the stall's sign for reprint; stall search texts get the compacted
   here gives exactly what the Python function gives; tests/merchants/test_corrections_migration.py
   compares them. A row whose text is not in the old form keeps it and only gets the code key.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03
 """
 
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -89,6 +89,11 @@ function matches(s, q) {
   return /\d/.test(key) && key !== q && haystack(s).includes(key);
 }
 
+// The list on the device shows phones masked (090****456): a whole phone number is looked up on the
+// server (GET /api/markets/{id}/stalls?q=), which has them, whenever there is a network.
+const PHONE_DIGITS = 6;
+const looksLikePhoneQuery = (q) => (q.match(/\d/g) || []).length >= PHONE_DIGITS;
+
 export async function worklistView(ctx, marketId) {
   if (!ctx.market(marketId)) await ctx.loadMarkets().catch(() => null);
   let market = ctx.market(marketId);
@@ -173,7 +178,7 @@ export async function worklistView(ctx, marketId) {
       cats.add("all");
       for (const c of cats) counts[c] += 1;
       if (!cats.has(filter)) continue;
-      if (q && !matches(s, q)) continue;
+      if (q && !matches(s, q) && !(serverHits.query === query && serverHits.ids.has(s.id))) continue;
       rows.push([s, tile, cats]);
     }
     counts.todo += pendingRegs.length;
@@ -225,7 +230,19 @@ export async function worklistView(ctx, marketId) {
     }
   }
 
-  const onSearch = debounce(() => { query = search.value; shown = PAGE; persist(); drawList(); }, 120);
+  let serverHits = { query: null, ids: new Set() };
+  async function searchServer() {
+    const asked = query;
+    if (!canWork || !looksLikePhoneQuery(asked) || !navigator.onLine) return;
+    try {
+      const page = await api.getJSON(`/api/markets/${marketId}/stalls?${new URLSearchParams({ q: asked, limit: "500" })}`);
+      if (gone || asked !== query) return;
+      serverHits = { query: asked, ids: new Set(page.items.map((x) => x.id)) };
+      drawList();
+    } catch { /* offline or refused: the device's own search stands */ }
+  }
+  const searchServerSoon = debounce(searchServer, 300);
+  const onSearch = debounce(() => { query = search.value; shown = PAGE; persist(); drawList(); searchServerSoon(); }, 120);
   search.addEventListener("input", onSearch);
 
   let gone = false;
@@ -266,4 +283,5 @@ export async function worklistView(ctx, marketId) {
   await drawQueueCard();
   drawList();
   await reload();
+  if (query) await searchServer();
 }

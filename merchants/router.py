@@ -9,7 +9,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from core import access
-from core.auth import FIELD_WORK, CurrentUser, require_roles
+from core.auth import FIELD_WORK, CurrentUser, only, require_roles
 from core.db import get_conn
 from core.errors import Invalid, PreconditionRequired
 from core.params import Id
@@ -70,7 +70,11 @@ async def get_market(
     return market
 
 
-@router.patch("/markets/{market_id}", response_model=schemas.Market)
+# Markets are corrected by admins, and by managers for the markets in their scope (services).
+MARKET_WORK = only("admin", "manager")
+
+
+@router.patch("/markets/{market_id}", response_model=schemas.Market, dependencies=MARKET_WORK)
 async def patch_market(
     market_id: Id,
     body: schemas.MarketPatch,
@@ -95,7 +99,9 @@ async def patch_market(
     return market
 
 
-@router.post("/markets/{market_id}/archive", response_model=schemas.Market)
+@router.post(
+    "/markets/{market_id}/archive", response_model=schemas.Market, dependencies=MARKET_WORK
+)
 async def archive_market(
     market_id: Id, body: schemas.ReasonIn, conn: Conn, user: CurrentUser
 ) -> schemas.Market:
@@ -107,7 +113,9 @@ async def archive_market(
     )
 
 
-@router.post("/markets/{market_id}/unarchive", response_model=schemas.Market)
+@router.post(
+    "/markets/{market_id}/unarchive", response_model=schemas.Market, dependencies=MARKET_WORK
+)
 async def unarchive_market(
     market_id: Id, body: schemas.ReasonIn, conn: Conn, user: CurrentUser
 ) -> schemas.Market:
@@ -236,7 +244,11 @@ async def add_payment_account(
     return stall
 
 
-@router.patch("/stalls/{stall_id}/payment-accounts/{account_id}", response_model=schemas.Stall)
+@router.patch(
+    "/stalls/{stall_id}/payment-accounts/{account_id}",
+    response_model=schemas.Stall,
+    dependencies=FIELD_WORK,
+)
 async def correct_payment_account(
     stall_id: Id,
     account_id: Id,
@@ -267,7 +279,9 @@ async def correct_payment_account(
 
 
 @router.post(
-    "/stalls/{stall_id}/payment-accounts/{account_id}/deactivate", response_model=schemas.Stall
+    "/stalls/{stall_id}/payment-accounts/{account_id}/deactivate",
+    response_model=schemas.Stall,
+    dependencies=FIELD_WORK,
 )
 async def deactivate_payment_account(
     stall_id: Id,

@@ -353,9 +353,7 @@ async def confirm_print_job(
             done = await queries.confirm_job_stalls(
                 conn, job_id=job_id, stall_ids=[stall_id], user_id=user.id
             )
-            await queries.record_prints(
-                conn, prints=done, fmt=fmt, user_id=user.id, job_id=job_id
-            )
+            await queries.record_prints(conn, prints=done, fmt=fmt, user_id=user.id, job_id=job_id)
             await _issued(
                 conn, user, [(s, a) for s, a, _ in done], window_days=window_days, job_id=job_id
             )

@@ -52,8 +52,20 @@ def _add_source(csp: str, directive: str, source: str) -> str:
     return "; ".join(f"{p} {source}" if p.split(" ", 1)[0] == directive else p for p in parts)
 
 
+# API answers that hold no personal data and may be kept by caches: public reference data.
+PUBLIC_API = ("/api/banks", "/api/admin-units", "/api/consent-notice", "/api/consent-notices/")
+
+
+def _cacheable(path: str) -> bool:
+    """Whether an answer may be kept in caches: everything but the API, and the API's public
+    reference data. Every other API answer may carry personal data (stall records and lists,
+    signs, QR images, exports) or depend on who asks."""
+    return not path.startswith("/api/") or path.startswith(PUBLIC_API)
+
+
 class SecurityHeaders:
-    """Adds CSP (our own scripts only), nosniff, frame denial and a strict referrer policy."""
+    """Adds CSP (our own scripts only), nosniff, frame denial and a strict referrer policy; API
+    answers get `Cache-Control: no-store` unless public (PUBLIC_API) or the route set its own."""
 
     def __init__(self, app: ASGIApp, *, https: bool = False, tile_url: str | None = None) -> None:
         self.app = app
@@ -66,7 +78,9 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = _DOCS_CSP.get(scope.get("path", ""), self.csp)
+        path = scope.get("path", "")
+        csp = _DOCS_CSP.get(path, self.csp)
+        no_store = not _cacheable(path)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -81,6 +95,8 @@ class SecurityHeaders:
                 }
                 if self.https:
                     extra[b"strict-transport-security"] = b"max-age=31536000"
+                if no_store:
+                    extra[b"cache-control"] = b"no-store"
                 headers += [(k, v) for k, v in extra.items() if k not in names]
                 message["headers"] = headers
             await send(message)

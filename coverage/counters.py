@@ -219,6 +219,15 @@ async def on_stall_changed(conn: asyncpg.Connection, *, stall_id: int, window_da
         await apply_delta(conn, state.market_id, delta, reason="stall_change", at=state.now)
 
 
+async def rename_zone(
+    conn: asyncpg.Connection, *, market_id: int, old: list[str], new: str
+) -> None:
+    """The market's stalls in zones `old` were moved to zone `new` (a zone renamed, in the
+    caller's transaction, after the stall rows): what the counters hold for them moves along.
+    Zone numbers are summed from these rows, and the market's counters do not change."""
+    await q.rename_counted_zone(conn, market_id=market_id, old=old, new=new)
+
+
 async def record_payment(
     conn: asyncpg.Connection,
     *,

@@ -154,6 +154,7 @@ async def stall_tiles_for(conn: asyncpg.Connection, *, user: User, market_id: in
                 fees_cashless=t.counted[4],
                 needs_revisit=t.needs_revisit,
                 revisit_reason=t.revisit_reason,
+                sign_reprint_needed=t.sign_reprint_needed,
             )
         )
     order = [z for z in declared if z in by_zone] + sorted(z for z in by_zone if z not in declared)

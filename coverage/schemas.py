@@ -181,6 +181,12 @@ class StallCoverage(BaseModel):
     last_payment_at: datetime | None
     needs_revisit: bool
     revisit_reason: str | None = Field(description="qr_mismatch, qr_invalid or no_account.")
+    sign_reprint_needed: bool = Field(
+        default=False,
+        description="The sign at the stall shows an account corrected or deactivated since.",
+    )
+    sign_reprint_reason: Literal["account_corrected", "account_deactivated"] | None = None
+    sign_reprint_flagged_at: datetime | None = None
 
 
 class VerifyIn(Strict):
@@ -206,6 +212,7 @@ class Tile(BaseModel):
     fees_cashless: bool
     needs_revisit: bool
     revisit_reason: str | None
+    sign_reprint_needed: bool = False
 
 
 class ZoneTiles(BaseModel):

@@ -68,6 +68,9 @@ def stall_out(row: dict) -> s.StallCoverage:
         last_payment_at=row["last_payment_at"],
         needs_revisit=row["needs_revisit"],
         revisit_reason=row["revisit_reason"],
+        sign_reprint_needed=row["sign_reprint_needed"],
+        sign_reprint_reason=row["sign_reprint_reason"],
+        sign_reprint_flagged_at=row["sign_reprint_flagged_at"],
     )
 
 

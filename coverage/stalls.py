@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import asyncpg
 
 from core import access, audit
@@ -66,3 +68,26 @@ async def fees_cashless_for(
         )
         await on_stall_changed(conn, stall_id=stall_id, window_days=window_days)
     return await stall_coverage(conn, stall_id)
+
+
+async def account_changing(
+    conn: asyncpg.Connection,
+    *,
+    stall_id: int,
+    account_id: int,
+    reason: Literal["account_corrected", "account_deactivated"],
+) -> None:
+    """A payment account of the stall is about to be corrected or deactivated (the caller's
+    transaction holds the stall row): a verification of it no longer holds, and a sign that shows
+    it is flagged for reprint. The caller moves the counters once it changed (on_stall_changed)."""
+    await q.ensure_stall_coverage(conn, stall_id)
+    await q.clear_verification_of(conn, stall_id=stall_id, account_id=account_id)
+    if await q.account_on_sign(conn, stall_id=stall_id, account_id=account_id):
+        await q.set_reprint(conn, stall_id=stall_id, reason=reason)
+
+
+async def clear_reprint(conn: asyncpg.Connection, *, stall_id: int) -> None:
+    """A new print of the stall's current account was confirmed: its sign no longer needs a
+    reprint (for the print confirmation; no scope check, callers do it)."""
+    await q.ensure_stall_coverage(conn, stall_id)
+    await q.set_reprint(conn, stall_id=stall_id, reason=None)

@@ -1,14 +1,16 @@
-"""Payment accounts of a stall: add one (with its onboarding and name check); seal old numbers."""
+"""Payment accounts of a stall: add, correct or deactivate one (with the name check); seal old numbers."""
 
 from __future__ import annotations
 
 import logging
 
 import asyncpg
+from pydantic import ValidationError
 
 from core.crypto import keys_of
-from core.errors import Invalid
+from core.errors import Invalid, PreconditionFailed
 from core.types import User
+from coverage import stalls as coverage_stalls
 from merchants import errors, queries, schemas, stalls
 from partners import lookup as partner_lookup
 from partners import onboarding, registry
@@ -77,6 +79,182 @@ async def add_payment_account_for(
         )
         stall = await stalls.get_stall(conn, stall_id)
     return stall
+
+
+def _account(stall: schemas.Stall, account_id: int) -> schemas.PaymentAccount:
+    for account in stall.payment_accounts:
+        if account.id == account_id:
+            return account
+    raise errors.AccountNotFound(
+        f"Stall {stall.id} has no payment account {account_id}.", field="account_id"
+    )
+
+
+def _invalid(exc: ValidationError) -> Invalid:
+    """The first rule the corrected account breaks, with its own code (momo_reference_required)."""
+    first = exc.errors()[0]
+    error = Invalid(str(first["msg"]), field=".".join(map(str, first["loc"])) or "reference")
+    error.code = str(first["type"])
+    return error
+
+
+def _check_version(stall: schemas.Stall, expected_version: int | None) -> None:
+    if expected_version is not None and stall.version != expected_version:
+        raise PreconditionFailed(
+            f"The stall is at version {stall.version}, you edited version {expected_version}. "
+            "Reload it and apply your change again.",
+            current_version=stall.version,
+        )
+
+
+async def correct_payment_account(
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    stall_id: int,
+    account_id: int,
+    patch: schemas.PaymentAccountPatch,
+    window_days: int,
+    expected_version: int | None = None,
+) -> schemas.Stall:
+    """Correct a wrongly typed account in place, with a reason.
+
+    The old values stay in the audit log (numbers shortened, as everywhere there); an earlier
+    verification or account-name check of the account no longer holds; a sign that shows it is
+    flagged for reprint; the counters move. The same correction sent again changes nothing.
+    """
+    try:
+        async with conn.transaction():
+            before = await queries.get_stall(conn, stall_id, for_update=True)
+            if before is None:
+                raise errors.StallNotFound(f"No stall with id {stall_id}.")
+            old = _account(before, account_id)
+            if not old.active:
+                raise errors.AccountInactive(
+                    "This account is deactivated; add the right one as a new account.",
+                    field="account_id",
+                )
+            fields = patch.model_fields_set - {"reason"}
+            new = {
+                "bin": old.bin,
+                "account_number": old.account_number,
+                "account_name": old.account_name,
+                "reference": old.reference,
+            } | {k: getattr(patch, k) for k in fields}
+            if all(new[k] == getattr(old, k) for k in new):
+                return before  # a resend of a correction already made
+            _check_version(before, expected_version)
+            try:  # the account's own rules, on the corrected whole (a MoMo wallet's reference)
+                checked = schemas.PaymentAccountIn.model_validate({"service": old.service, **new})
+            except ValidationError as exc:
+                raise _invalid(exc) from None
+            await coverage_stalls.account_changing(
+                conn, stall_id=stall_id, account_id=account_id, reason="account_corrected"
+            )
+            await queries.correct_account(conn, account_id=account_id, account=checked)
+            await queries.bump_stall_version(conn, stall_id)
+            return await stalls.settle_change(
+                conn,
+                user=user,
+                before=before,
+                action="correct_payment_account",
+                window_days=window_days,
+                extra={"payment_account_id": account_id, "reason": patch.reason},
+            )
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == "payment_account_stall_id_bin_account_key":
+            raise errors.AccountExists(
+                "This stall already shows this account.", field="account_number"
+            ) from None
+        raise
+
+
+async def deactivate_payment_account(
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    stall_id: int,
+    account_id: int,
+    reason: str,
+    window_days: int,
+    expected_version: int | None = None,
+) -> schemas.Stall:
+    """Stop showing an account (its row and history stay), with a reason; the counters move and a
+    sign that shows it is flagged for reprint. Deactivating it again changes nothing."""
+    async with conn.transaction():
+        before = await queries.get_stall(conn, stall_id, for_update=True)
+        if before is None:
+            raise errors.StallNotFound(f"No stall with id {stall_id}.")
+        if not _account(before, account_id).active:
+            return before
+        _check_version(before, expected_version)
+        await coverage_stalls.account_changing(
+            conn, stall_id=stall_id, account_id=account_id, reason="account_deactivated"
+        )
+        await queries.deactivate_account(conn, account_id=account_id)
+        await queries.bump_stall_version(conn, stall_id)
+        return await stalls.settle_change(
+            conn,
+            user=user,
+            before=before,
+            action="deactivate_payment_account",
+            window_days=window_days,
+            extra={"payment_account_id": account_id, "reason": reason},
+        )
+
+
+async def correct_payment_account_for(
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    stall_id: int,
+    account_id: int,
+    patch: schemas.PaymentAccountPatch,
+    window_days: int,
+    expected_version: int | None = None,
+    lookup: partner_lookup.LookupProvider | None = None,
+) -> schemas.Stall:
+    """correct_payment_account after the scope check, then the account-name check of the
+    corrected account (its earlier outcome no longer holds)."""
+    await stalls.writable_stall(conn, user, stall_id)
+    stall = await correct_payment_account(
+        conn,
+        user=user,
+        stall_id=stall_id,
+        account_id=account_id,
+        patch=patch,
+        window_days=window_days,
+        expected_version=expected_version,
+    )
+    if lookup is not None:
+        await partner_lookup.check_account_names(
+            conn, provider=lookup, user=user, stall_id=stall_id, window_days=window_days
+        )
+        stall = await stalls.get_stall(conn, stall_id)
+    return stall
+
+
+async def deactivate_payment_account_for(
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    stall_id: int,
+    account_id: int,
+    reason: str,
+    window_days: int,
+    expected_version: int | None = None,
+) -> schemas.Stall:
+    """deactivate_payment_account after the scope check."""
+    await stalls.writable_stall(conn, user, stall_id)
+    return await deactivate_payment_account(
+        conn,
+        user=user,
+        stall_id=stall_id,
+        account_id=account_id,
+        reason=reason,
+        window_days=window_days,
+        expected_version=expected_version,
+    )
 
 
 async def seal_stored_accounts(conn: asyncpg.Connection) -> int:

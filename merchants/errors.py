@@ -43,3 +43,31 @@ class NothingToPrint(AppError):
 
 class PrintJobNotFound(NotFound):
     code, title = "print_job_not_found", "Print job not found"
+
+
+class MarketArchived(Conflict):
+    code, title = "market_archived", "The market is archived"
+
+
+class UnknownZone(Invalid):
+    code, title = "unknown_zone", "The market has no such zone"
+
+
+class ZoneRetired(Invalid):
+    code, title = "zone_retired", "The zone is retired: it takes no new stalls"
+
+
+class ZoneTaken(Conflict):
+    code, title = "zone_taken", "The market already has a zone with this name"
+
+
+class DuplicateZone(Invalid):
+    code, title = "duplicate_zone", "A zone is listed twice"
+
+
+class AccountInactive(Conflict):
+    code, title = "account_inactive", "The payment account is deactivated"
+
+
+class AccountNotFound(NotFound):
+    code, title = "payment_account_not_found", "No such payment account on this stall"

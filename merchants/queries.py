@@ -22,7 +22,8 @@ from qr import banks
 _MARKET_SELECT = """
 SELECT m.id, m.name, m.province_code, m.ward_code, w.name AS ward_name,
        m.legacy_ward_code, m.legacy_ward_name, m.legacy_district_name,
-       m.address, m.lat, m.lon, m.zones,
+       m.address, m.lat, m.lon, m.zones, m.retired_zones, m.version,
+       m.archived_at IS NOT NULL AS archived, m.archived_at, m.archive_reason,
        (SELECT count(*) FROM stall s WHERE s.market_id = m.id AND s.status = 'active') AS stall_count
 FROM market m
 LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
@@ -80,21 +81,121 @@ async def insert_market(conn: asyncpg.Connection, m: schemas.MarketCreate) -> in
     )
 
 
-async def get_market(conn: asyncpg.Connection, market_id: int) -> schemas.Market | None:
-    """One market with its active stall count."""
-    row = await conn.fetchrow(_MARKET_SELECT + " WHERE m.id = $1", market_id)
+async def get_market(
+    conn: asyncpg.Connection, market_id: int, *, for_update: bool = False
+) -> schemas.Market | None:
+    """One market with its active stall count; for_update locks its row (edits, archive)."""
+    row = await conn.fetchrow(
+        _MARKET_SELECT + " WHERE m.id = $1" + (" FOR UPDATE OF m" if for_update else ""), market_id
+    )
     return schemas.Market(**dict(row)) if row else None
 
 
 async def list_markets(
-    conn: asyncpg.Connection, ids: list[int] | None = None
+    conn: asyncpg.Connection, ids: list[int] | None = None, *, include_archived: bool = False
 ) -> list[schemas.Market]:
-    """Markets (all, or those with the given ids) by name."""
-    if ids is None:
-        rows = await conn.fetch(_MARKET_SELECT + " ORDER BY m.name, m.id")
-    else:
-        rows = await conn.fetch(_MARKET_SELECT + " WHERE m.id = any($1) ORDER BY m.name, m.id", ids)
+    """Markets (all, or those with the given ids) by name; archived ones only when asked for."""
+    rows = await conn.fetch(
+        _MARKET_SELECT
+        + """ WHERE ($1::bigint[] IS NULL OR m.id = any($1::bigint[]))
+                AND ($2 OR m.archived_at IS NULL)
+              ORDER BY m.name, m.id""",
+        ids,
+        include_archived,
+    )
     return [schemas.Market(**dict(r)) for r in rows]
+
+
+async def update_market(
+    conn: asyncpg.Connection,
+    *,
+    market_id: int,
+    name: str,
+    address: str | None,
+    ward_code: str | None,
+    lat: float | None,
+    lon: float | None,
+    zones: list[str],
+    retired_zones: list[str],
+) -> None:
+    """Write a market's editable fields and bump its version."""
+    await conn.execute(
+        """UPDATE market SET name = $2, address = $3, ward_code = $4, lat = $5, lon = $6,
+                  zones = $7, retired_zones = $8, version = version + 1,
+                  updated_at = clock_timestamp()
+           WHERE id = $1""",
+        market_id,
+        name,
+        address,
+        ward_code,
+        lat,
+        lon,
+        zones,
+        retired_zones,
+    )
+
+
+async def set_market_archived(
+    conn: asyncpg.Connection, *, market_id: int, archived: bool, user_id: int, reason: str
+) -> None:
+    """Archive a market (who, when, why) or bring it back (the last reason is kept in the audit)."""
+    await conn.execute(
+        """UPDATE market SET archived_at = CASE WHEN $2 THEN clock_timestamp() END,
+                  archived_by = CASE WHEN $2 THEN $3::bigint END,
+                  archive_reason = CASE WHEN $2 THEN $4::text END,
+                  version = version + 1, updated_at = clock_timestamp()
+           WHERE id = $1""",
+        market_id,
+        archived,
+        user_id,
+        reason,
+    )
+
+
+@dataclass(frozen=True)
+class MarketZones:
+    """What decides which zones a stall of the market may be put in."""
+
+    market_id: int
+    zones: list[str]
+    retired_zones: list[str]
+    archived: bool
+
+
+async def market_zones(
+    conn: asyncpg.Connection, market_id: int, *, lock: bool = False
+) -> MarketZones | None:
+    """A market's zones; lock=True reads it FOR KEY SHARE (see merchants.markets: a stall moved
+    to a zone waits for a market edit in progress, and keeps the edit waiting until it commits)."""
+    row = await conn.fetchrow(
+        """SELECT id AS market_id, zones, retired_zones, archived_at IS NOT NULL AS archived
+           FROM market WHERE id = $1"""
+        + (" FOR KEY SHARE" if lock else ""),
+        market_id,
+    )
+    return MarketZones(**dict(row)) if row else None
+
+
+async def stall_zones(conn: asyncpg.Connection, market_id: int) -> list[str]:
+    """The distinct zones the market's stalls are in."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT zone FROM stall WHERE market_id = $1 AND zone IS NOT NULL", market_id
+    )
+    return [r["zone"] for r in rows]
+
+
+async def rename_stall_zone(
+    conn: asyncpg.Connection, *, market_id: int, old: list[str], new: str
+) -> int:
+    """Move the market's stalls in zones `old` to zone `new` (each stall's version moves too)."""
+    result = await conn.execute(
+        """UPDATE stall SET zone = $3, version = version + 1, updated_at = clock_timestamp()
+           WHERE market_id = $1 AND zone = any($2::text[])""",
+        market_id,
+        old,
+        new,
+    )
+    return int(result.split()[-1])
 
 
 async def market_exists(conn: asyncpg.Connection, market_id: int) -> bool:
@@ -140,6 +241,28 @@ async def insert_account(
     )
 
 
+async def correct_account(
+    conn: asyncpg.Connection, *, account_id: int, account: schemas.PaymentAccountIn
+) -> None:
+    """Write a corrected account (number sealed); its earlier name check no longer holds."""
+    await conn.execute(
+        """UPDATE payment_account SET bin = $2, account_number = $3, account_name = $4,
+                  reference = $5, name_check = NULL, name_checked_at = NULL,
+                  bank_account_name = NULL
+           WHERE id = $1""",
+        account_id,
+        account.bin,
+        keys_of(conn).seal(account.account_number),
+        account.account_name,
+        account.reference,
+    )
+
+
+async def deactivate_account(conn: asyncpg.Connection, *, account_id: int) -> None:
+    """Stop showing an account on the stall (the row stays)."""
+    await conn.execute("UPDATE payment_account SET active = false WHERE id = $1", account_id)
+
+
 @dataclass(frozen=True)
 class NewStall:
     """A validated registration, as the registration statement takes it."""
@@ -172,6 +295,8 @@ class Registered:
 
     claimed: bool  # False: the Idempotency-Key exists already and nothing was written
     market_found: bool
+    market_archived: bool
+    zone_problem: str | None  # unknown_zone | zone_retired
     missing_partners: list[str]
     duplicate_of: int | None
     stall: schemas.Stall | None
@@ -191,6 +316,10 @@ class Registered:
 _REGISTER_OWN = """
 WITH new_id AS (
     SELECT nextval(pg_get_serial_sequence('stall', 'id')) AS id
+), market_row AS (
+    -- Locked against a concurrent market edit (which locks it FOR UPDATE first): the zones and
+    -- the archive state checked here are the ones in force when the stall is written.
+    SELECT zones, retired_zones, archived_at FROM market WHERE id = $market_id FOR KEY SHARE
 ), claim AS (
     INSERT INTO idempotency_key (user_id, key, request_hash, resource_id, status_code)
     SELECT $actor_id, $idempotency_key, $request_hash, id, 201 FROM new_id
@@ -198,7 +327,13 @@ WITH new_id AS (
     RETURNING resource_id
 ), checks AS (
     SELECT EXISTS (SELECT 1 FROM claim) AS claimed,
-           EXISTS (SELECT 1 FROM market WHERE id = $market_id) AS market_found,
+           EXISTS (SELECT 1 FROM market_row) AS market_found,
+           coalesce((SELECT archived_at IS NOT NULL FROM market_row), false) AS market_archived,
+           (SELECT CASE WHEN $zone::text IS NULL OR $zone = any(zones)
+                             OR cardinality(zones) + cardinality(retired_zones) = 0 THEN NULL
+                        WHEN $zone = any(retired_zones) THEN 'zone_retired'
+                        ELSE 'unknown_zone' END
+            FROM market_row) AS zone_problem,
            ARRAY(SELECT DISTINCT x FROM unnest($partner_codes::text[]) x
                  WHERE x IS NOT NULL AND NOT EXISTS (SELECT 1 FROM partner WHERE code = x))
                AS missing_partners,
@@ -211,7 +346,8 @@ WITH new_id AS (
            END AS duplicate_of
 ), go AS (
     SELECT 1 FROM checks
-    WHERE claimed AND market_found AND cardinality(missing_partners) = 0 AND duplicate_of IS NULL
+    WHERE claimed AND market_found AND NOT market_archived AND zone_problem IS NULL
+      AND cardinality(missing_partners) = 0 AND duplicate_of IS NULL
 ), holder AS (
     INSERT INTO stallholder (full_name, phone_e164, cccd_hash, cccd_last4)
     SELECT $full_name, $phone, $cccd_hash, $cccd_last4 FROM go
@@ -241,7 +377,8 @@ WITH new_id AS (
 )"""
 
 _REGISTER_RESULT = """
-SELECT c.claimed, c.market_found, c.missing_partners, c.duplicate_of,
+SELECT c.claimed, c.market_found, c.market_archived, c.zone_problem, c.missing_partners,
+       c.duplicate_of,
        s.id, s.market_id, s.stall_code, s.zone, s.goods, s.status, s.version, s.lat, s.lon,
        s.accuracy_m, s.created_at, s.updated_at,
        h.id AS holder_id, h.full_name, h.phone_e164, h.cccd_last4, h.erased_at,
@@ -328,6 +465,8 @@ async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
     return Registered(
         claimed=row["claimed"],
         market_found=row["market_found"],
+        market_archived=row["market_archived"],
+        zone_problem=row["zone_problem"],
         missing_partners=list(row["missing_partners"]),
         duplicate_of=row["duplicate_of"],
         stall=stall,
@@ -470,6 +609,8 @@ class StallListRow:
     goods: str | None
     status: str
     version: int
+    holder_id: int | None
+    erased: bool
     full_name: str | None
     phone_e164: str | None
     bins: list[str]
@@ -479,24 +620,27 @@ async def list_stalls(
     conn: asyncpg.Connection,
     *,
     market_id: int,
-    query: str | None,
+    typed: str | None,
+    compacted: str | None,
     after: tuple[str, int] | None,
     limit: int,
 ) -> list[StallListRow]:
-    """A page of a market's stalls in natural stall-code order, optionally filtered by a folded query."""
+    """A page of a market's stalls in natural stall-code order; with LIKE patterns, those whose
+    search text matches either (core.text.search_keys)."""
     rows = await conn.fetch(
         """SELECT s.id, s.market_id, s.stall_code, s.code_sort, s.zone, s.goods, s.status, s.version,
-                  h.full_name, h.phone_e164,
+                  s.holder_id, h.erased_at IS NOT NULL AS erased, h.full_name, h.phone_e164,
                   coalesce((SELECT array_agg(a.bin ORDER BY a.position, a.id) FROM payment_account a
                             WHERE a.stall_id = s.id AND a.active), '{}') AS bins
            FROM stall s LEFT JOIN stallholder h ON h.id = s.holder_id
            WHERE s.market_id = $1
-             AND ($2::text IS NULL OR s.search_text LIKE '%' || $2 || '%')
-             AND ($3::text IS NULL OR (s.code_sort, s.id) > ($3, $4::bigint))
+             AND ($2::text IS NULL OR s.search_text LIKE $2 OR s.search_text LIKE $3::text)
+             AND ($4::text IS NULL OR (s.code_sort, s.id) > ($4, $5::bigint))
            ORDER BY s.code_sort, s.id
-           LIMIT $5""",
+           LIMIT $6""",
         market_id,
-        query,
+        typed,
+        compacted,
         after[0] if after else None,
         after[1] if after else None,
         limit,

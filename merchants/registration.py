@@ -14,7 +14,7 @@ from core.crypto import Keys, keys_of
 from core.text import stall_search_text
 from core.types import User
 from coverage import counters
-from merchants import errors, queries, schemas, stalls
+from merchants import errors, markets, queries, schemas, stalls
 from partners import lookup as partner_lookup
 from partners import registry
 from privacy import consent
@@ -109,6 +109,12 @@ async def write(
             if not done.claimed:
                 user_id, key = new.user_id, new.idempotency_key
                 return await _replay(conn, user_id=user_id, key=key, same=same_request), True
+            if done.market_archived:
+                raise errors.MarketArchived(
+                    f"Market {new.market_id} is archived: it takes no new stalls."
+                )
+            if done.zone_problem is not None:
+                raise await markets.zone_error(conn, new.market_id, new.zone, done.zone_problem)
             if done.missing_partners:
                 raise registry.unknown_partner(done.missing_partners, field="payment_accounts")
             if done.duplicate_of is not None:

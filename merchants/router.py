@@ -9,7 +9,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from core import access
-from core.auth import FIELD_WORK, CurrentUser, require_roles
+from core.auth import FIELD_WORK, CurrentUser, only, require_roles
 from core.db import get_conn
 from core.errors import Invalid, PreconditionRequired
 from core.params import Id
@@ -29,13 +29,17 @@ def _etag(version: int) -> str:
     return f'"{version}"'
 
 
-def _parse_if_match(value: str | None) -> int:
+def _parse_if_match(value: str | None, what: str = "stall") -> int:
     if value is None:
-        raise PreconditionRequired("Send If-Match with the stall version you edited.")
+        raise PreconditionRequired(f"Send If-Match with the {what} version you edited.")
     raw = value.strip().removeprefix("W/").strip('"')
     if not raw.isdigit() or len(raw) > 9:
-        raise Invalid('If-Match must be the stall\'s version, e.g. "3".', field="If-Match")
+        raise Invalid(f'If-Match must be the {what}\'s version, e.g. "3".', field="If-Match")
     return int(raw)
+
+
+def _optional_if_match(value: str | None) -> int | None:
+    return None if value is None else _parse_if_match(value)
 
 
 @router.post("/markets", status_code=201, response_model=schemas.Market)
@@ -49,15 +53,76 @@ async def create_market(
 
 
 @router.get("/markets", response_model=list[schemas.Market])
-async def list_markets(conn: Conn, user: CurrentUser, request: Request) -> list[schemas.Market]:
-    """Markets the caller may see."""
-    return await markets.list_markets(conn, user=user)
+async def list_markets(
+    conn: Conn, user: CurrentUser, request: Request, include_archived: bool = False
+) -> list[schemas.Market]:
+    """Markets the caller may see. Archived markets only with include_archived=true."""
+    return await markets.list_markets(conn, user=user, include_archived=include_archived)
 
 
 @router.get("/markets/{market_id}", response_model=schemas.Market)
-async def get_market(market_id: Id, conn: Conn, user: CurrentUser) -> schemas.Market:
-    """One market."""
-    return await markets.get_market_for(conn, user=user, market_id=market_id)
+async def get_market(
+    market_id: Id, conn: Conn, user: CurrentUser, response: Response
+) -> schemas.Market:
+    """One market, archived or not (`archived` says which); ETag carries its version."""
+    market = await markets.get_market_for(conn, user=user, market_id=market_id)
+    response.headers["ETag"] = _etag(market.version)
+    return market
+
+
+# Markets are corrected by admins, and by managers for the markets in their scope (services).
+MARKET_WORK = only("admin", "manager")
+
+
+@router.patch("/markets/{market_id}", response_model=schemas.Market, dependencies=MARKET_WORK)
+async def patch_market(
+    market_id: Id,
+    body: schemas.MarketPatch,
+    conn: Conn,
+    user: CurrentUser,
+    response: Response,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> schemas.Market:
+    """Correct a market (admins; managers for their markets): name, address, ward, coordinates,
+    zones. If-Match must carry the version you read (stale -> 412 version_conflict).
+
+    Zones: `zone_renames` ([{"from": "A", "to": "Khu A"}]) rename zones, on the market's stalls
+    too; then `zones`, if sent, is the new list of current zones: a current zone left out is
+    retired (it takes no new stalls, its stalls keep it until moved), a retired zone listed again
+    comes back, a new name is added.
+    """
+    version = _parse_if_match(if_match, "market")
+    market = await markets.update_market(
+        conn, user=user, market_id=market_id, expected_version=version, patch=body
+    )
+    response.headers["ETag"] = _etag(market.version)
+    return market
+
+
+@router.post(
+    "/markets/{market_id}/archive", response_model=schemas.Market, dependencies=MARKET_WORK
+)
+async def archive_market(
+    market_id: Id, body: schemas.ReasonIn, conn: Conn, user: CurrentUser
+) -> schemas.Market:
+    """Archive a market (admins; managers for their markets): it leaves lists, dashboards, the map
+    and rollups and takes no new stalls (409 market_archived); its records and history stay and
+    it is still read by id."""
+    return await markets.set_archived(
+        conn, user=user, market_id=market_id, archived=True, reason=body.reason
+    )
+
+
+@router.post(
+    "/markets/{market_id}/unarchive", response_model=schemas.Market, dependencies=MARKET_WORK
+)
+async def unarchive_market(
+    market_id: Id, body: schemas.ReasonIn, conn: Conn, user: CurrentUser
+) -> schemas.Market:
+    """Bring an archived market back (admins; managers for their markets)."""
+    return await markets.set_archived(
+        conn, user=user, market_id=market_id, archived=False, reason=body.reason
+    )
 
 
 @router.post(
@@ -179,6 +244,69 @@ async def add_payment_account(
     return stall
 
 
+@router.patch(
+    "/stalls/{stall_id}/payment-accounts/{account_id}",
+    response_model=schemas.Stall,
+    dependencies=FIELD_WORK,
+)
+async def correct_payment_account(
+    stall_id: Id,
+    account_id: Id,
+    body: schemas.PaymentAccountPatch,
+    conn: Conn,
+    user: CurrentUser,
+    response: Response,
+    request: Request,
+    window_days: WindowDays,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> schemas.Stall:
+    """Correct a wrongly typed account, with a reason. The old values stay in the audit log; a
+    verification of the account no longer holds; a sign showing it is flagged for reprint
+    (GET /api/stalls/{id}/coverage: sign_reprint_needed). If-Match (the stall's version) is
+    optional."""
+    stall = await accounts.correct_payment_account_for(
+        conn,
+        user=user,
+        stall_id=stall_id,
+        account_id=account_id,
+        patch=body,
+        window_days=window_days,
+        expected_version=_optional_if_match(if_match),
+        lookup=lookup.lookup_provider(state_of(request.app)),
+    )
+    response.headers["ETag"] = _etag(stall.version)
+    return stall
+
+
+@router.post(
+    "/stalls/{stall_id}/payment-accounts/{account_id}/deactivate",
+    response_model=schemas.Stall,
+    dependencies=FIELD_WORK,
+)
+async def deactivate_payment_account(
+    stall_id: Id,
+    account_id: Id,
+    body: schemas.ReasonIn,
+    conn: Conn,
+    user: CurrentUser,
+    response: Response,
+    window_days: WindowDays,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> schemas.Stall:
+    """Stop showing an account on the stall, with a reason (the account and its history stay)."""
+    stall = await accounts.deactivate_payment_account_for(
+        conn,
+        user=user,
+        stall_id=stall_id,
+        account_id=account_id,
+        reason=body.reason,
+        window_days=window_days,
+        expected_version=_optional_if_match(if_match),
+    )
+    response.headers["ETag"] = _etag(stall.version)
+    return stall
+
+
 # ---------------------------------------------------------------- signs and QR images of stalls
 
 signs_router = APIRouter(prefix="/api", tags=["VietQR and signs"])
@@ -221,8 +349,9 @@ async def stall_qr_svg(text: StallPayload, scale: Scale = 10) -> Response:
 
 
 def _image(body: bytes, media_type: str) -> Response:
-    # Private: a sign names a person; short-lived so an edited account shows at once.
-    return Response(body, media_type=media_type, headers={"Cache-Control": "private, max-age=60"})
+    # A sign names a person and shows their account: never kept in a cache (a corrected account
+    # shows at once).
+    return Response(body, media_type=media_type, headers={"Cache-Control": "no-store"})
 
 
 def _pdf(body: bytes, filename: str) -> Response:
@@ -284,7 +413,7 @@ async def market_signs(
     market_id: Id,
     conn: Conn,
     user: CurrentUser,
-    zone: Annotated[str | None, Query(max_length=20)] = None,
+    zone: Annotated[str | None, Query(max_length=schemas.ZONE_MAX)] = None,
     only_unprinted: bool = False,
     size: Literal["A6", "A5"] = "A6",
 ) -> Response:

@@ -2,34 +2,73 @@
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StrictBool, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StrictBool, model_validator
 
 from core.params import IdField
-from core.text import normalize
+from core.text import normalize, strip_marks
 from core.types import Cccd, PartnerCode, PersonName, Phone, Strict, fail, free_text
 from privacy.schemas import ConsentIn
 from qr.payload import MOMO_BIN
 from qr.types import AccountName, AccountNumber, Bin, PaymentReference
 
+_CODE_PUNCTUATION = frozenset(" ._/-")
 
-def _code(limit: int, code: str, what: str) -> AfterValidator:
-    pattern = re.compile(rf"[A-Za-z0-9][A-Za-z0-9 ._/-]{{0,{limit - 1}}}")
 
-    def check(value: str) -> str:
+def is_code_letter(c: str) -> bool:
+    """A Latin letter, with or without Vietnamese (or other) marks: a, Đ, ư, ẫ; not ß, я, 中."""
+    if c.isascii():
+        return c.isalpha()
+    bare = strip_marks(c)
+    return unicodedata.category(c).startswith("L") and len(bare) == 1 and bare.isascii()
+
+
+def code_rule(limit: int, what: str) -> str:
+    """The rule of a code or a zone name, as the API states it in its errors."""
+    return (
+        f"A {what} is 1-{limit} characters: letters (Vietnamese letters too), digits, spaces "
+        "and . _ / -, starting with a letter or a digit."
+    )
+
+
+def _code(limit: int, code: str, what: str) -> BeforeValidator:
+    """Codes and zone names: NFC, spaces collapsed, then the rule; an over-long value is refused
+    (never cut) with the rule's code, before the schema's own length check."""
+
+    def check(value: object) -> object:
+        if not isinstance(value, str):
+            return value  # the str schema refuses it
         text = normalize(value)
-        if not pattern.fullmatch(text):
-            raise fail(code, f"The {what} is 1-{limit} letters, digits, spaces or . _ / -.")
+        ok = (
+            0 < len(text) <= limit
+            and (text[0].isdigit() and text[0].isascii() or is_code_letter(text[0]))
+            and all(
+                c in _CODE_PUNCTUATION or (c.isdigit() and c.isascii()) or is_code_letter(c)
+                for c in text
+            )
+        )
+        if not ok:
+            extra = f" This one has {len(text)}." if len(text) > limit else ""
+            raise fail(code, code_rule(limit, what) + extra)
         return text
 
-    return AfterValidator(check)
+    return BeforeValidator(check)
 
 
-StallCode = Annotated[str, Field(max_length=64), _code(20, "invalid_stall_code", "stall code")]
-Zone = Annotated[str, Field(max_length=64), _code(20, "invalid_zone", "zone")]
+STALL_CODE_MAX, ZONE_MAX = 20, 40
+StallCode = Annotated[
+    str,
+    Field(max_length=STALL_CODE_MAX, description=code_rule(STALL_CODE_MAX, "stall code")),
+    _code(STALL_CODE_MAX, "invalid_stall_code", "stall code"),
+]
+Zone = Annotated[
+    str,
+    Field(max_length=ZONE_MAX, description=code_rule(ZONE_MAX, "zone name")),
+    _code(ZONE_MAX, "invalid_zone", "zone name"),
+]
 Goods = Annotated[str, Field(max_length=400), free_text(100, "invalid_goods")]
 Address = Annotated[str, Field(max_length=400), free_text(200, "invalid_address")]
 MarketName = Annotated[str, Field(max_length=400), free_text(120, "invalid_name")]
@@ -68,8 +107,66 @@ class Market(BaseModel):
     address: str | None
     lat: float | None
     lon: float | None
-    zones: list[str]
+    zones: list[str] = Field(description="The current zones, in display order.")
     stall_count: int = 0
+    retired_zones: list[str] = Field(
+        default_factory=list,
+        description="Zones that take no new stalls; stalls in them keep them until moved.",
+    )
+    version: int = Field(default=1, description="Send it back in If-Match to edit the market.")
+    archived: bool = False
+    archived_at: datetime | None = None
+    archive_reason: str | None = None
+
+
+class ZoneRename(Strict):
+    from_: Zone = Field(alias="from", description="A zone of the market (current or retired).")
+    to: Zone
+
+
+class MarketPatch(Strict):
+    """Fields to change (absent ones stay). Zones: `zone_renames` first (stalls in a renamed zone
+    move with it), then `zones` is the new list of current zones: current zones left out are
+    retired (their stalls keep them), retired zones listed again are restored, new names added."""
+
+    name: MarketName | None = None
+    address: Address | None = None
+    ward_code: WardCode | None = Field(
+        default=None, description="A ward of the national directory (GET /api/admin-units)."
+    )
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    zones: list[Zone] | None = Field(default=None, max_length=200)
+    zone_renames: list[ZoneRename] = Field(default_factory=list, max_length=200)
+
+    @model_validator(mode="after")
+    def _coordinates_together(self) -> MarketPatch:
+        given = {"lat", "lon"} & self.model_fields_set
+        if len(given) == 1 or (given and (self.lat is None) != (self.lon is None)):
+            raise fail("coordinates_incomplete", "Send lat and lon together (or both null).")
+        if "name" in self.model_fields_set and self.name is None:
+            raise fail("invalid_name", "A market keeps a name.")
+        return self
+
+
+def _said(value: str) -> str:
+    if not value:
+        raise fail("invalid_reason", "Say why, in 1-200 characters.")
+    return value
+
+
+Reason = Annotated[
+    str,
+    Field(max_length=400, description="Why (1-200 characters)."),
+    free_text(200, "invalid_reason"),
+    AfterValidator(_said),
+]
+
+
+class ReasonIn(Strict):
+    """Why (archive, unarchive, deactivate): kept in the audit log."""
+
+    reason: Reason
 
 
 class HolderIn(Strict):
@@ -95,6 +192,23 @@ class PaymentAccountIn(Strict):
                 "A MoMo wallet (BIN 971025) is paid through VietQR only with its MOMOW2W… reference, "
                 "shown in the stallholder's own MoMo QR.",
             )
+        return self
+
+
+class PaymentAccountPatch(Strict):
+    """A correction of a wrongly typed account: the fields to change and why."""
+
+    bin: Bin | None = None
+    account_number: AccountNumber | None = None
+    account_name: AccountName | None = None
+    reference: PaymentReference | None = None
+    reason: Reason
+
+    @model_validator(mode="after")
+    def _number_kept(self) -> PaymentAccountPatch:
+        for name in ("bin", "account_number"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise fail(f"invalid_{name}", f"An account keeps its {name}.")
         return self
 
 
@@ -173,6 +287,10 @@ class StallSummary(BaseModel):
     phone_masked: str | None
     account_count: int
     bank_short_names: list[str]
+    sign_consent: Literal["granted", "withdrawn", "missing"] = Field(
+        description="The stallholder's consent to the printed sign (purpose qr_sign): granted, "
+        "withdrawn, or missing (never given, or no stallholder)."
+    )
 
 
 class StallPage(BaseModel):

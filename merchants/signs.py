@@ -139,7 +139,23 @@ async def confirm_stall_print(
             conn, prints=[(stall.id, account.id, text)], fmt="sign_pdf", user_id=user.id
         )
         await _issued(conn, user, [(stall.id, account.id)], window_days=window_days)
+        await _reprinted(conn, [(stall.id, account.id, text)])
     return await progress.stall_coverage(conn, stall.id)
+
+
+async def _reprinted(conn: asyncpg.Connection, prints: list[tuple[int, int, str]]) -> None:
+    """Confirmed prints of (stall, account, payload) that show the account as it is now: a stall's
+    sign flagged for reprint (its account was corrected or deactivated) no longer needs one. A print
+    frozen in a job before the correction shows the old payload and leaves the flag."""
+    for stall_id, account_id, text in sorted(prints):
+        stall = await queries.get_stall(conn, stall_id)
+        current = (
+            next((a for a in stall.payment_accounts if a.id == account_id and a.active), None)
+            if stall
+            else None
+        )
+        if current is not None and account_payload(current) == text:
+            await progress.clear_reprint(conn, stall_id=stall_id)
 
 
 async def _issued(
@@ -341,4 +357,5 @@ async def confirm_print_job(
             await _issued(
                 conn, user, [(s, a) for s, a, _ in done], window_days=window_days, job_id=job_id
             )
+            await _reprinted(conn, done)
     return await _job(conn, job_id)

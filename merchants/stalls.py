@@ -5,24 +5,34 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from typing import Literal
 
 import asyncpg
 
 from core import access, audit
 from core.errors import Invalid, PreconditionFailed
 from core.params import MAX_ID
-from core.text import fold, mask_phone, natural_key, stall_search_text, unstorable
+from core.text import (
+    mask_phone,
+    natural_key,
+    normalize,
+    search_keys,
+    stall_search_text,
+    unstorable,
+)
 from core.types import User
 from coverage import counters
-from merchants import errors, queries, schemas
+from merchants import errors, markets, queries, schemas
+from privacy import consent
 from qr import banks
 
 log = logging.getLogger("choso.merchants")
 
 
 def code_keys(stall_code: str) -> tuple[str, str]:
-    """(uniqueness key, natural sort key) of a stall code: 'a-12' and 'A-12' are the same stall."""
-    key = stall_code.upper()
+    """(uniqueness key, natural sort key) of a stall code: 'a-12' and 'A-12' are the same stall, and
+    so are 'đ-5' and 'Đ-5' (compared in NFC, upper case)."""
+    key = normalize(stall_code).upper()
     return key, natural_key(key)
 
 
@@ -44,10 +54,16 @@ async def update_stall(
     window_days: int,
 ) -> schemas.Stall:
     """Edit a stall if nobody changed it since `expected_version` (optimistic concurrency)."""
+    market_id = await queries.stall_market_id(conn, stall_id)
+    if market_id is None:
+        raise errors.StallNotFound(f"No stall with id {stall_id}.")
     try:
         async with conn.transaction():
+            # The market first (a market edit locks it, then its stalls): its zones hold until
+            # this edit commits.
+            market = await queries.market_zones(conn, market_id, lock=True)
             before = await queries.get_stall(conn, stall_id, for_update=True)
-            if before is None:
+            if before is None or market is None:
                 raise errors.StallNotFound(f"No stall with id {stall_id}.")
             if before.version != expected_version:
                 raise PreconditionFailed(
@@ -79,6 +95,8 @@ async def update_stall(
                     conn, holder_id=before.holder.id, full_name=name, phone=phone
                 )
             zone = patch.zone if "zone" in fields else before.zone
+            if zone != before.zone:
+                markets.check_zone(market, zone)
             goods = patch.goods if "goods" in fields else before.goods
             await queries.update_stall(
                 conn,
@@ -160,22 +178,37 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
         raise Invalid("The cursor is not valid; start again without it.", field="cursor") from None
 
 
+def _like(text: str) -> str:
+    """A LIKE pattern that finds `text` anywhere (its own % and _ match themselves)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _sign_consent(state: str | None) -> Literal["granted", "withdrawn", "missing"]:
+    """A holder's qr_sign state as the list shows it (never asked, or no holder: missing)."""
+    if state == "granted":
+        return "granted"
+    return "withdrawn" if state == "withdrawn" else "missing"
+
+
 async def list_stalls(
     conn: asyncpg.Connection, *, market_id: int, q: str | None, limit: int, cursor: str | None
 ) -> schemas.StallPage:
-    """A page of a market's stalls, searchable without diacritics."""
+    """A page of a market's stalls, searchable without diacritics (core.text.search_keys)."""
     if not await queries.market_exists(conn, market_id):
         raise errors.MarketNotFound(f"No market with id {market_id}.")
-    folded = fold(q) if q and q.strip() else None
-    if folded and folded.replace(" ", "").isdigit() and folded.startswith("0"):
-        folded = folded.replace(" ", "")
+    keys = search_keys(q) if q else None
     rows = await queries.list_stalls(
         conn,
         market_id=market_id,
-        query=folded,
+        typed=_like(keys[0]) if keys else None,
+        compacted=_like(keys[1]) if keys and keys[1] and keys[1] != keys[0] else None,
         after=decode_cursor(cursor) if cursor else None,
         limit=limit + 1,
     )
+    page = rows[:limit]
+    holders = [r.holder_id for r in page if r.holder_id is not None and not r.erased]
+    consents = await consent.consent_states(conn, holders, "qr_sign") if holders else {}
     items = [
         schemas.StallSummary(
             id=r.id,
@@ -189,8 +222,9 @@ async def list_stalls(
             phone_masked=mask_phone(r.phone_e164),
             account_count=len(r.bins),
             bank_short_names=[b.short_name if (b := banks.get(x)) else x for x in r.bins],
+            sign_consent=_sign_consent(consents.get(r.holder_id) if r.holder_id else None),
         )
-        for r in rows[:limit]
+        for r in page
     ]
     next_cursor = (
         encode_cursor(rows[limit - 1].code_sort, rows[limit - 1].id) if len(rows) > limit else None

@@ -131,6 +131,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/markets"): signed_in(),
     ("POST", "/api/markets"): only("admin", json={}),
     ("GET", "/api/markets/{market_id}"): signed_in(partner=404),
+    # corrections and archive: admins, and managers for the markets in their scope
+    ("PATCH", "/api/markets/{market_id}"): only(
+        "admin", "manager", json={"address": "x"}, headers={"If-Match": "999"}
+    ),
+    ("POST", "/api/markets/{market_id}/archive"): only("admin", "manager", json={"reason": "x"}),
+    ("POST", "/api/markets/{market_id}/unarchive"): only("admin", "manager", json={"reason": "x"}),
     ("POST", "/api/markets/{market_id}/stalls"): only(
         *FIELD, json=_new_stall, headers=lambda ids: {"Idempotency-Key": str(uuid.uuid4())}
     ),
@@ -138,6 +144,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", _STALL): only(*FIELD),
     ("PATCH", _STALL): only(*FIELD, json={"goods": "Cá"}, headers={"If-Match": "999"}),
     ("POST", _STALL + "/payment-accounts"): only(*FIELD, json=_new_account),
+    ("PATCH", _STALL + "/payment-accounts/{account_id}"): only(
+        *FIELD, json={"account_name": "NGUYEN VAN A", "reason": "x"}
+    ),
+    ("POST", _STALL + "/payment-accounts/{account_id}/deactivate"): only(
+        *FIELD, json={"reason": "x"}
+    ),
     # --- personal data: consent (field roles), rights (admins, managers in scope)
     ("GET", "/api/consent-notice"): everyone(),  # what stallholders are told is public
     ("GET", "/api/consent-notices/{version}"): everyone(),

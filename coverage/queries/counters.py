@@ -134,6 +134,7 @@ class Tile:
     counted: tuple[bool, bool, bool, bool, bool]
     needs_revisit: bool
     revisit_reason: str | None
+    sign_reprint_needed: bool = False
 
 
 @dataclass(frozen=True)
@@ -382,6 +383,66 @@ async def bump_last_payment(
            WHERE stall_id = $1""",
         stall_id,
         occurred_at,
+    )
+
+
+async def rename_counted_zone(
+    conn: asyncpg.Connection, *, market_id: int, old: list[str], new: str
+) -> None:
+    """What the counters hold for the market's stalls in zones `old` is now held in zone `new`."""
+    await conn.execute(
+        """UPDATE stall_coverage SET counted_zone = $3, updated_at = clock_timestamp()
+           WHERE market_id = $1 AND counted_zone = any($2::text[])""",
+        market_id,
+        old,
+        new,
+    )
+
+
+async def clear_verification_of(
+    conn: asyncpg.Connection, *, stall_id: int, account_id: int
+) -> bool:
+    """The stall's verification, if it was of this account, no longer holds; whether it was."""
+    result = await conn.execute(
+        """UPDATE stall_coverage SET verified_at = NULL, verified_account_id = NULL,
+                  verified_method = NULL, verified_by = NULL, updated_at = clock_timestamp()
+           WHERE stall_id = $1 AND verified_account_id = $2""",
+        stall_id,
+        account_id,
+    )
+    return result != "UPDATE 0"
+
+
+async def account_on_sign(conn: asyncpg.Connection, *, stall_id: int, account_id: int) -> bool:
+    """Whether a sign hanging at the stall may show this (active) account: a sign was printed
+    with it, or a sign was issued or delivered with no print the app recorded (printed outside
+    the app) and this is the first active account, the one a sign shows."""
+    return bool(
+        await conn.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM sign_print
+                              WHERE stall_id = $1 AND payment_account_id = $2)
+                   OR (EXISTS (SELECT 1 FROM stall_coverage c WHERE c.stall_id = $1
+                               AND (c.sign_issued_at IS NOT NULL
+                                    OR c.sign_delivered_at IS NOT NULL))
+                       AND NOT EXISTS (SELECT 1 FROM sign_print WHERE stall_id = $1)
+                       AND $2 = (SELECT id FROM payment_account WHERE stall_id = $1 AND active
+                                 ORDER BY position, id LIMIT 1))""",
+            stall_id,
+            account_id,
+        )
+    )
+
+
+async def set_reprint(conn: asyncpg.Connection, *, stall_id: int, reason: str | None) -> None:
+    """Flag the stall's sign for reprint with a reason, or (None) clear the flag."""
+    await conn.execute(
+        """UPDATE stall_coverage SET sign_reprint_needed = $2::text IS NOT NULL,
+                  sign_reprint_reason = $2,
+                  sign_reprint_flagged_at = CASE WHEN $2::text IS NOT NULL THEN clock_timestamp() END,
+                  updated_at = clock_timestamp()
+           WHERE stall_id = $1""",
+        stall_id,
+        reason,
     )
 
 
@@ -932,7 +993,8 @@ async def stall_coverage_row(conn: asyncpg.Connection, stall_id: int) -> dict[st
                 s.status,
                   c.sign_issued_at, c.sign_delivered_at, c.verified_at, c.verified_method,
                   c.verified_account_id, c.last_payment_at, c.fees_cashless, c.needs_revisit,
-                  c.revisit_reason, c.revisit_flagged_at,
+                  c.revisit_reason, c.revisit_flagged_at, c.sign_reprint_needed,
+                  c.sign_reprint_reason, c.sign_reprint_flagged_at,
                   c.counted_active, c.counted_qr_issued, c.counted_qr_verified,
                       c.counted_transacting,
                   c.counted_fees_cashless

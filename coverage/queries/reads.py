@@ -78,7 +78,8 @@ async def area_groups(
     conn: asyncpg.Connection, kind: str, market_ids: list[int] | None
 ) -> list[GroupRow]:
     """Numbers per ward, legacy district or province, summed from their markets' counters (every
-    market, or these); markets without a stall yet count as not started."""
+    market, or these; archived markets left out); markets without a stall yet count as not
+    started."""
     rows = await conn.fetch(
         f"""SELECT g.*, {_NAME_SQL} AS name FROM (
                 SELECT {_KEY_SQL} AS key, count(*) AS markets,
@@ -93,7 +94,7 @@ async def area_groups(
                        count(*) FILTER (WHERE c.status = 'cashless') AS cashless,
                        count(*) FILTER (WHERE c.status = 'lapsed') AS lapsed
                 FROM market m LEFT JOIN market_coverage c ON c.market_id = m.id
-                WHERE $2::bigint[] IS NULL OR m.id = any($2::bigint[])
+                WHERE ($2::bigint[] IS NULL OR m.id = any($2::bigint[])) AND m.archived_at IS NULL
                 GROUP BY 1) g
             ORDER BY g.key""",
         kind,
@@ -105,13 +106,15 @@ async def area_groups(
 async def partner_groups(
     conn: asyncpg.Connection, market_ids: list[int] | None, *, only_key: str | None = None
 ) -> list[GroupRow]:
-    """Numbers per partner (stalls with an active account of it), summed from per-market rows."""
+    """Numbers per partner (stalls with an active account of it), summed from per-market rows
+    (archived markets left out)."""
     rows = await conn.fetch(
         f"""SELECT g.*, coalesce(p.name, g.key) AS name FROM (
                 SELECT partner_code AS key, 0 AS markets, {SUM_COUNTS}
                 FROM partner_coverage
                 WHERE ($1::bigint[] IS NULL OR market_id = any($1::bigint[]))
                   AND ($2::text IS NULL OR partner_code = $2)
+                  AND market_id NOT IN (SELECT id FROM market WHERE archived_at IS NOT NULL)
                 GROUP BY partner_code) g
             LEFT JOIN partner p ON p.code = g.key  -- the name people know, not the code
             ORDER BY g.key""",
@@ -135,13 +138,14 @@ _KEY_SQL = """CASE $1 WHEN 'ward' THEN coalesce(m.ward_code, '')
 
 
 async def market_groups(conn: asyncpg.Connection, market_ids: list[int] | None) -> list[GroupRow]:
-    """One group per market (all markets, or these), with status, area and point."""
+    """One group per market (all markets, or these; not archived ones), with status, area and
+    point."""
     rows = await conn.fetch(
         f"""SELECT m.id, m.name, m.lat, m.lon, m.ward_code, w.name AS ward_name,
                   m.legacy_district_name, {_COUNTERS_OR_NONE}
            FROM market m LEFT JOIN market_coverage c ON c.market_id = m.id
            LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
-           WHERE $1::bigint[] IS NULL OR m.id = any($1::bigint[])
+           WHERE ($1::bigint[] IS NULL OR m.id = any($1::bigint[])) AND m.archived_at IS NULL
            ORDER BY m.name, m.id""",
         market_ids,
     )
@@ -176,7 +180,8 @@ async def stall_tiles(conn: asyncpg.Connection, market_id: int) -> list[Tile]:
                   coalesce(c.counted_qr_verified, false) AS v, coalesce(c.counted_transacting,
                       false) AS t,
                   coalesce(c.counted_fees_cashless, false) AS f,
-                  coalesce(c.needs_revisit, false) AS needs_revisit, c.revisit_reason
+                  coalesce(c.needs_revisit, false) AS needs_revisit, c.revisit_reason,
+                  coalesce(c.sign_reprint_needed, false) AS sign_reprint_needed
            FROM stall s LEFT JOIN stall_coverage c ON c.stall_id = s.id
            WHERE s.market_id = $1
            ORDER BY coalesce(s.zone, ''), s.code_sort, s.id""",
@@ -191,6 +196,7 @@ async def stall_tiles(conn: asyncpg.Connection, market_id: int) -> list[Tile]:
             counted=(r["a"], r["i"], r["v"], r["t"], r["f"]),
             needs_revisit=r["needs_revisit"],
             revisit_reason=r["revisit_reason"],
+            sign_reprint_needed=r["sign_reprint_needed"],
         )
         for r in rows
     ]
@@ -226,12 +232,14 @@ async def snapshot_series(
     """Daily sums over markets from start to end; each market carries its last snapshot forward.
 
     Days before a market's first snapshot do not count it; a day no market has data for is left out.
+    Archived markets are left out of every day (their snapshots stay).
     """
     rows = await conn.fetch(
         f"""WITH days AS (SELECT d::date AS day FROM generate_series($2::date, $3::date,
                  '1 day') d),
                  ms AS (SELECT id AS market_id FROM market
-                        WHERE $1::bigint[] IS NULL OR id = any($1::bigint[]))
+                        WHERE ($1::bigint[] IS NULL OR id = any($1::bigint[]))
+                          AND archived_at IS NULL)
             SELECT days.day, count(s.market_id) AS markets, {SUM_COUNTS},
                    count(*) FILTER (WHERE s.status = 'not_started') AS not_started,
                    count(*) FILTER (WHERE s.status = 'in_progress') AS in_progress,
@@ -268,7 +276,8 @@ async def snapshot_series(
 async def sum_market_counters(
     conn: asyncpg.Connection, market_ids: list[int] | None
 ) -> tuple[int, Counts, dict[str, int]]:
-    """Live totals over markets (all, or these): (markets, counts, markets per status)."""
+    """Live totals over markets (all, or these; not archived ones): (markets, counts, markets per
+    status)."""
     row = await conn.fetchrow(
         f"""SELECT count(*) AS markets, {SUM_COUNTS},
                    count(*) FILTER (WHERE coalesce(c.status, 'not_started') = 'not_started')
@@ -277,7 +286,7 @@ async def sum_market_counters(
                    count(*) FILTER (WHERE c.status = 'cashless') AS cashless,
                    count(*) FILTER (WHERE c.status = 'lapsed') AS lapsed
             FROM market m LEFT JOIN market_coverage c ON c.market_id = m.id
-            WHERE $1::bigint[] IS NULL OR m.id = any($1::bigint[])""",
+            WHERE ($1::bigint[] IS NULL OR m.id = any($1::bigint[])) AND m.archived_at IS NULL""",
         market_ids,
     )
     return int(row["markets"]), Counts.of(row), {s: int(row[s]) for s in STATUSES}

@@ -30,7 +30,10 @@ _DELETE = object()
 BAD = [
     ("stall_code", 12, 422, "validation_error"),
     ("stall_code", "", 422, "invalid_stall_code"),
-    ("stall_code", "A" * 10_000, 422, "validation_error"),
+    ("stall_code", "A" * 10_000, 422, "invalid_stall_code"),  # the rule's code, not cut
+    ("stall_code", "A" * 21, 422, "invalid_stall_code"),
+    ("stall_code", "-A1", 422, "invalid_stall_code"),
+    ("zone", "Z" * 41, 422, "invalid_zone"),
     ("stall_code", "A-1'; DROP TABLE stall; --", 422, "invalid_stall_code"),
     ("stall_code", "🍉-1", 422, "invalid_stall_code"),
     ("stall_code", _DELETE, 422, "validation_error"),

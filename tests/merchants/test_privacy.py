@@ -463,7 +463,8 @@ async def test_erase_anonymises_the_person_and_keeps_the_stall_counted(client, c
     event = await conn.fetchval("SELECT payload FROM partner_event WHERE external_id = 'ev-1'")
     assert event == {"type": "payment.received", "data": {"account_number": None, "amount": 25000}}
     assert (
-        await conn.fetchval("SELECT search_text FROM stall WHERE id = $1", stall["id"]) == "a-12 ca"
+        await conn.fetchval("SELECT search_text FROM stall WHERE id = $1", stall["id"])
+        == "a-12 ca a12"  # code, goods, compacted code (core.text.stall_search_text)
     )
     audit = await conn.fetch(
         "SELECT before, after FROM audit_log WHERE entity = 'stall' AND entity_id = $1",

@@ -140,3 +140,69 @@ async def test_overlapping_print_jobs_confirmed_at_once_neither_deadlock_nor_dou
         )
         assert issued == 12
         assert (await counters.recount(c, window_days=30)).ok
+
+
+async def test_a_stall_written_while_its_zone_is_renamed_never_keeps_the_old_name(live):
+    """A zone rename holds the market row; a registration or a stall's move into that zone waits
+    for it and then sees the new zones, so no stall is left in a zone the market no longer has."""
+    from core.types import User
+    from merchants import markets, schemas
+
+    market_id = await _market_id(live)
+    token = await live.token("volunteer")
+    async with live.client() as client:
+        b1 = await client.post(
+            f"/api/markets/{market_id}/stalls",
+            json=stall_body("B-1", zone="B"),
+            headers=token | {"Idempotency-Key": str(uuid.uuid4())},
+        )
+        c1 = await client.post(
+            f"/api/markets/{market_id}/stalls",
+            json=stall_body("C-1", zone=None, confirm_duplicate=True),
+            headers=token | {"Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert b1.status_code == c1.status_code == 201
+        async with live.pool.acquire() as c:
+            admin_id = await c.fetchval("SELECT id FROM app_user WHERE username = 'admin'")
+            admin = User(id=admin_id, username="admin", role="admin", active=True)
+            tr = c.transaction()
+            await tr.start()
+            renames = [
+                schemas.ZoneRename.model_validate({"from": "A", "to": "Khu A"}),
+                schemas.ZoneRename.model_validate({"from": "B", "to": "Khu B"}),
+            ]
+            await markets.update_market(
+                c,
+                user=admin,
+                market_id=market_id,
+                expected_version=1,
+                patch=schemas.MarketPatch(zone_renames=renames),
+            )
+            register = asyncio.create_task(
+                client.post(
+                    f"/api/markets/{market_id}/stalls",
+                    json=stall_body("A-1", zone="A", confirm_duplicate=True),
+                    headers=token | {"Idempotency-Key": str(uuid.uuid4())},
+                )
+            )
+            move = asyncio.create_task(
+                client.patch(
+                    f"/api/stalls/{c1.json()['id']}",
+                    json={"zone": "A"},
+                    headers=token | {"If-Match": '"1"'},
+                )
+            )
+            await asyncio.sleep(
+                0.5
+            )  # both reach the market row and wait (without the lock, they finish)
+            await tr.commit()
+        registered, moved = await register, await move
+    assert (registered.status_code, registered.json()["code"]) == (422, "unknown_zone")
+    assert (moved.status_code, moved.json()["code"]) == (422, "unknown_zone")
+    async with live.pool.acquire() as c:
+        zones = await c.fetch(
+            "SELECT s.zone, c.counted_zone FROM stall s JOIN stall_coverage c ON c.stall_id = s.id "
+            "WHERE s.market_id = $1 ORDER BY s.id",
+            market_id,
+        )
+        assert [(z["zone"], z["counted_zone"]) for z in zones] == [("Khu B", "Khu B"), (None, "")]

@@ -9,7 +9,7 @@ import * as shell from "./lib/shell.js";
 import { marketsView } from "./views/markets.js";
 import { worklistView } from "./views/worklist.js";
 import { registerView } from "./views/register.js";
-import { stallView, editView, accountView } from "./views/stall.js";
+import { stallView, editView, accountView, accountFixView } from "./views/stall.js";
 import { verifyView } from "./views/verify.js";
 import { outboxView } from "./views/outbox.js";
 import { confirmDialog } from "./lib/dialog.js";
@@ -137,6 +137,7 @@ const routes = [
   [/^#\/s\/(\d+)(?:\?(.*))?$/, work((m) => stallView(ctx, Number(m[1]), new URLSearchParams(m[2] || "")))],
   [/^#\/s\/(\d+)\/edit$/, work((m) => editView(ctx, Number(m[1])))],
   [/^#\/s\/(\d+)\/account$/, work((m) => accountView(ctx, Number(m[1])))],
+  [/^#\/s\/(\d+)\/account\/(\d+)$/, work((m) => accountFixView(ctx, Number(m[1]), Number(m[2])))],
   [/^#\/s\/(\d+)\/verify$/, work((m) => verifyView(ctx, Number(m[1])))],
   [/^#\/outbox$/, () => outboxView(ctx)],
 ];

@@ -21,9 +21,10 @@ function wardText(m) {
 }
 
 function tile(stall) {
-  const label = `${stall.stall_code} — ${levelLabel(stall.level)}${stall.needs_revisit ? ` — ${t("needs_revisit")}` : ""}`;
+  const label = `${stall.stall_code} — ${levelLabel(stall.level)}${stall.needs_revisit ? ` — ${t("needs_revisit")}` : ""}${stall.sign_reprint_needed ? ` — ${t("reprint_needed")}` : ""}`;
   return h("li", {}, h("a", {
-    href: `/#/s/${stall.id}`, class: ["tile", levelClass(stall.level), stall.needs_revisit ? "tile-revisit" : ""],
+    href: `/#/s/${stall.id}`,
+    class: ["tile", levelClass(stall.level), stall.needs_revisit ? "tile-revisit" : "", stall.sign_reprint_needed ? "tile-reprint" : ""],
     title: label, "aria-label": label, dataset: { level: stall.level },
   }, stall.stall_code));
 }
@@ -98,7 +99,8 @@ async function render(main) {
       h("section", { class: "card", "aria-labelledby": "h-tiles" },
         h("h2", { id: "h-tiles" }, t("stalls_by_zone")),
         h("div", { class: "level-legend" }, LEVELS.map((l) => h("span", { class: `badge ${levelClass(l)}` }, levelLabel(l))),
-          h("span", { class: "badge badge-revisit" }, "! ", t("needs_revisit"))),
+          h("span", { class: "badge badge-revisit" }, "! ", t("needs_revisit")),
+          h("span", { class: "badge badge-reprint" }, "↻ ", t("reprint_needed"))),
         tilesBox)));
 }
 

@@ -38,6 +38,19 @@ export function setError(id, message, extra = null, { local = false, code = "", 
   return true;
 }
 
+/**
+ * Field limits: no `maxlength` on our inputs (it cuts a pasted value, or stops typing, without a
+ * word). A value over the limit stays as typed and the field says at once what its rule is, with
+ * the code the API would answer; `check(id)` (see refreshErrors) takes the error away once the
+ * value is short enough again.
+ */
+export function limitLength(control, { id, max, code, count = (v) => [...String(v).normalize("NFC").replace(/\s+/g, " ").trim()].length }) {
+  control.dataset.max = String(max);
+  control.addEventListener("input", () => {
+    if (count(control.value) > max) setError(id, errorText(code), null, { local: true, code });
+  });
+}
+
 /** Hide one field's error. */
 export function clearError(id) {
   const line = document.getElementById(`${id}-error`);

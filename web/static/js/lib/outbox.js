@@ -52,13 +52,14 @@ export function counts(rows) {
   return c;
 }
 
-/** Queue something to send. kind: register | patch | account | printed | delivered | consent. */
+/** Queue something to send. kind: register | patch | account | account_fix | account_off | printed | delivered | consent. */
 export async function add(kind, fields) {
   const me = cachedMe();
   const now = Date.now();
   const rec = {
     id: uuid(), key: uuid(), kind, user: me ? me.username : null,
     market_id: fields.market_id ?? null, stall_id: fields.stall_id ?? null, holder_id: fields.holder_id ?? null,
+    account_id: fields.account_id ?? null,
     body: fields.body ?? null, if_match: fields.if_match ?? null, label: fields.label || "",
     state: "queued", attempts: 0, next_at: 0, created_at: now, updated_at: now,
     error: null, last_error: null, result: null,
@@ -145,6 +146,11 @@ async function send(rec) {
       });
     } else if (rec.kind === "account") {
       res = await request(`/api/stalls/${rec.stall_id}/payment-accounts`, { method: "POST", json: rec.body, headers: idem });
+    } else if (rec.kind === "account_fix") {
+      // The same correction sent again changes nothing on the server (it answers the stall as it is).
+      res = await request(`/api/stalls/${rec.stall_id}/payment-accounts/${rec.account_id}`, { method: "PATCH", json: rec.body, headers: idem });
+    } else if (rec.kind === "account_off") {
+      res = await request(`/api/stalls/${rec.stall_id}/payment-accounts/${rec.account_id}/deactivate`, { method: "POST", json: rec.body, headers: idem });
     } else if (rec.kind === "consent") {
       // Granting a purpose already granted changes nothing, so a resend is harmless.
       res = await request(`/api/stallholders/${rec.holder_id}/consents`, { method: "POST", json: rec.body, headers: idem });

@@ -10,15 +10,47 @@ export function fold(text) {
     .toLowerCase().replace(/\s+/g, " ").trim();
 }
 
-/** Account name as banks print it: upper case, no diacritics, only A-Z 0-9 space . , ' - (max 50). */
+/**
+ * Account name as banks print it: upper case, no diacritics, only A-Z 0-9 space . , ' -. Never cut:
+ * a name over 50 characters is refused at its field (invalid_account_name) for the volunteer to shorten.
+ */
 export function accountName(text) {
   return String(text ?? "")
     .normalize("NFD").replace(MARKS, "")
     .replace(/đ/g, "d").replace(/Đ/g, "D")
     .toUpperCase()
     .replace(/[^A-Z0-9 .,'-]/g, "")
-    .replace(/\s+/g, " ").replace(/^ /, "")
-    .slice(0, 50);
+    .replace(/\s+/g, " ").replace(/^ /, "");
+}
+
+/** A text as the server keeps it (core.text.normalize): NFC, trimmed, inner whitespace collapsed. */
+export function normalize(text) {
+  return String(text ?? "").normalize("NFC").replace(/\s+/g, " ").trim();
+}
+
+/** Characters of a field's value as the server counts them (after normalize). */
+export function charCount(text) {
+  return [...normalize(text)].length;
+}
+
+/** A Latin letter, with or without Vietnamese (or other) marks: a, Đ, ư, ẫ; not ß, я, 中. */
+function isCodeLetter(c) {
+  if (/^[A-Za-z]$/.test(c)) return true;
+  return /^\p{L}$/u.test(c) && /^[a-z]$/.test(fold(c));
+}
+
+export const STALL_CODE_MAX = 20;
+export const ZONE_MAX = 40;
+
+/**
+ * The rule of stall codes (max 20) and zone names (max 40), as merchants/schemas.py checks it:
+ * letters (Vietnamese too), digits, spaces and . _ / -, starting with a letter or a digit.
+ */
+export function codeOk(text, max) {
+  const chars = [...normalize(text)];
+  if (!chars.length || chars.length > max) return false;
+  if (!(/^[0-9]$/.test(chars[0]) || isCodeLetter(chars[0]))) return false;
+  return chars.every((c) => /^[0-9 ._/-]$/.test(c) || isCodeLetter(c));
 }
 
 /**
@@ -29,9 +61,57 @@ export function codeKey(code) {
   return String(code ?? "").normalize("NFC").replace(/\s+/g, " ").trim().toUpperCase();
 }
 
-/** Sort key that puts A-2 before A-12. */
+/** A letter's place in the Vietnamese alphabet: ă, â after a; đ after d; ê after e; ô, ơ after o; ư after u. */
+function sortLetter(c) {
+  if (c.charCodeAt(0) < 128) return c;
+  if (c === "Đ") return "D~";
+  const [base, ...marks] = c.normalize("NFD");
+  if (base.charCodeAt(0) >= 128) return c;
+  let rank = 0;
+  if (marks.includes("\u0306")) rank = 1;
+  else if (marks.includes("\u0302")) rank = base === "A" ? 2 : 1;
+  else if (marks.includes("\u031b")) rank = base === "O" ? 2 : 1;
+  return base + "~".repeat(rank);
+}
+
+/** Sort key that puts A-2 before A-12 and Đ after D (core.text.natural_key). */
 export function naturalKey(code) {
-  return String(code ?? "").toUpperCase().replace(/\d+/g, (d) => d.padStart(8, "0"));
+  const upper = String(code ?? "").normalize("NFC").toUpperCase();
+  return [...upper].map(sortLetter).join("").replace(/\d+/g, (d) => d.padStart(8, "0"));
+}
+
+/** Letters and digits only, folded: "A-15", "a 15" and "A15" are "a15" (core.text.compact). */
+export function compact(text) {
+  return fold(text).replace(/[^a-z0-9]+/g, "");
+}
+
+/**
+ * The stall code after tapping zone `zone` (the previous one `prev`); tapping is idempotent:
+ * an empty code or a bare prefix becomes "<zone>-", a bare number gets the prefix ("15" -> "A-15"),
+ * a code that already starts with the zone (or anything else the volunteer typed) stays as it is.
+ */
+export function codeForZone(code, prev, zone) {
+  const typed = String(code ?? "").trim();
+  if (!zone) return code;
+  const bare = !typed || typed === "-" || (prev && codeKey(typed) === codeKey(`${prev}-`)) || codeKey(typed) === codeKey(`${zone}-`);
+  if (bare) return `${zone}-`;
+  if (/^\d+$/.test(typed)) return `${zone}-${typed}`;
+  return code;
+}
+
+/**
+ * The code as typed after the zone's prefix was filled in: a volunteer who types the whole code
+ * ("A-15") after the "A-" the app put there gets "A-15", never "A-A-15".
+ */
+export function dropDoubledPrefix(code, zone) {
+  if (!zone) return code;
+  const prefix = `${zone}-`;
+  const text = String(code ?? "");
+  const head = text.slice(0, prefix.length * 2);
+  if (head.length === prefix.length * 2 && codeKey(head) === codeKey(prefix + prefix)) {
+    return prefix + text.slice(prefix.length * 2);
+  }
+  return code;
 }
 
 export function byCode(a, b) {

@@ -5,9 +5,11 @@ import { h, mount, toast, debounce, announce } from "../lib/dom.js";
 import { t, noticeText, noticeVersion, errorText } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
-import { accountName, looksLikePhone, codeKey } from "../lib/text.js";
+import {
+  accountName, looksLikePhone, codeKey, codeOk, charCount, codeForZone, dropDoubledPrefix, STALL_CODE_MAX, ZONE_MAX,
+} from "../lib/text.js";
 import { bankPicker } from "../lib/bankpicker.js";
-import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError } from "../lib/forms.js";
+import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError, limitLength } from "../lib/forms.js";
 import { settings } from "../lib/shell.js";
 import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
 
@@ -34,13 +36,15 @@ export const CODE_MAP = { momo_reference_required: "f-ref" };
 const GOODS = ["Rau củ", "Trái cây", "Thịt heo", "Thịt bò", "Gà vịt", "Cá tươi", "Hải sản", "Hải sản khô", "Đồ khô",
   "Gia vị", "Bánh kẹo", "Tạp hóa", "Quần áo", "Vải vóc", "Giày dép", "Hoa tươi", "Bún, bánh canh", "Cơm, quán ăn",
   "Cà phê, nước", "Đồ gia dụng"];
-const CODE_RE = /^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,19}$/;
 const ACCOUNT_RE = /^[!-~]{1,19}$/;
 const ACCOUNT_NAME_RE = /^[A-Z0-9 .,'-]{1,50}$/;
+const REFERENCE_RE = /^[A-Za-z0-9]{1,25}$/;
+// Field limits are the API's (merchants/schemas.py, core/types.py, qr/types.py): a longer value is
+// refused at its field with the rule (forms.limitLength), never cut by a maxlength.
 
 function blankState() {
   return {
-    zone: "", stall_code: "", goods: "", full_name: "", phone: "", bin: "", account_number: "", reference: "", service: "account",
+    zone: "", zone_prefilled: "", stall_code: "", goods: "", full_name: "", phone: "", bin: "", account_number: "", reference: "", service: "account",
     account_name: "", account_name_dirty: false, partner_code: "", partner_touched: false,
     location: null, purposes: [], confirm_duplicate: false, record_id: null, notice_version: null,
   };
@@ -90,9 +94,11 @@ export function buildBody(st) {
 export function validate(st) {
   const out = [];
   if (!st.stall_code.trim()) out.push(["f-stall_code", "missing"]);
-  else if (!CODE_RE.test(st.stall_code.trim())) out.push(["f-stall_code", "invalid_stall_code"]);
+  else if (!codeOk(st.stall_code, STALL_CODE_MAX)) out.push(["f-stall_code", "invalid_stall_code"]);
+  if (st.zone && !codeOk(st.zone, ZONE_MAX)) out.push(["f-zone", "invalid_zone"]);
+  if (charCount(st.goods) > 100) out.push(["f-goods", "invalid_goods"]);
   if (!st.full_name.trim()) out.push(["f-name", "missing"]);
-  else if (/[^\p{L}\p{M} .'-]/u.test(st.full_name.trim())) out.push(["f-name", "invalid_name"]);
+  else if (/[^\p{L}\p{M} .'-]/u.test(st.full_name.trim()) || charCount(st.full_name) > 100) out.push(["f-name", "invalid_name"]);
   if (st.phone.trim() && !looksLikePhone(st.phone)) out.push(["f-phone", "invalid_phone"]);
   const acct = st.account_number.replace(/\s/g, "");
   if (st.bin && !acct) out.push(["f-acct", "bank_incomplete"]);
@@ -100,6 +106,7 @@ export function validate(st) {
   if (acct && !ACCOUNT_RE.test(acct)) out.push(["f-acct", "invalid_account_number"]);
   if (acct && st.account_name.trim() && !ACCOUNT_NAME_RE.test(st.account_name.trim())) out.push(["f-acctname", "invalid_account_name"]);
   if (acct && needsMomoReference(st.bin, st.reference)) out.push(["f-ref", "momo_reference_required"]);
+  else if (st.reference && !REFERENCE_RE.test(st.reference)) out.push(["f-ref", "invalid_reference"]);
   if (!st.purposes.includes("registration")) out.push(["f-consent", "consent_required"]);
   return out;
 }
@@ -163,8 +170,15 @@ export async function registerView(ctx, marketId, recordId) {
       input.addEventListener("change", () => {
         const prev = st.zone;
         st.zone = z;
-        const code = stallCode.value.trim();
-        if (z && (!code || code === `${prev}-`)) { stallCode.value = `${z}-`; st.stall_code = stallCode.value; stallCode.focus(); }
+        // Tapping a zone (again, or after typing) never doubles its prefix: see codeForZone.
+        const code = codeForZone(stallCode.value, prev, z);
+        if (code !== stallCode.value) {
+          stallCode.value = code;
+          st.stall_code = code;
+          st.zone_prefilled = z;
+          stallCode.focus();
+          stallCode.setSelectionRange(code.length, code.length);
+        }
         saveDraft();
       });
       zoneBox.append(input, h("label", { for: id, class: "chip" }, z ? t("zone_n", { z }) : t("zone_other")));
@@ -175,9 +189,14 @@ export async function registerView(ctx, marketId, recordId) {
     ? h("div", { class: "field", id: "f-zone-field" },
       h("span", { class: "label", id: "f-zone-label" }, t("zone")),
       zoneBox, h("p", { class: "field-error", id: "f-zone-error", hidden: true }))
-    : field({ id: "f-zone", label: t("zone"), optional: true, control: h("input", { name: "zone", value: st.zone, autocomplete: "off", oninput: (e) => { st.zone = e.target.value.trim(); saveDraft(); } }) });
+    : field({ id: "f-zone", label: t("zone"), hint: t("zone_hint"), optional: true, control: zoneInput() });
+  function zoneInput() {
+    const input = h("input", { name: "zone", value: st.zone, autocomplete: "off", oninput: (e) => { st.zone = e.target.value.trim(); saveDraft(); } });
+    limitLength(input, { id: "f-zone", max: ZONE_MAX, code: "invalid_zone" });
+    return input;
+  }
 
-  const stallCode = h("input", { name: "stall_code", value: st.stall_code, autocomplete: "off", autocapitalize: "characters", spellcheck: "false", maxlength: 20 });
+  const stallCode = h("input", { name: "stall_code", value: st.stall_code, autocomplete: "off", autocapitalize: "characters", spellcheck: "false" });
   // A code already in this market's stall list (kept for offline use) or in a waiting record would be
   // refused by the server: say so at the field while typing, and offline refuse it like the server.
   const codeWarn = h("p", { class: "field-warn", id: "f-stall_code-warn", role: "status", hidden: true });
@@ -200,21 +219,33 @@ export async function registerView(ctx, marketId, recordId) {
     codeWarn.append(dup.stall ? t("code_in_list", { code }) : t("code_in_queue", { code }), " ",
       h("a", { href: dup.stall ? `#/s/${dup.stall.id}` : "#/outbox" }, dup.stall ? t("see_existing") : t("open_queue")));
   }
-  stallCode.addEventListener("input", () => { st.stall_code = stallCode.value; saveDraft(); });
-  const goods = h("input", { name: "goods", value: st.goods, list: "goods-list", autocomplete: "off", maxlength: 100 });
+  stallCode.addEventListener("input", () => {
+    // "A-" was filled in by the zone and the volunteer typed the whole code: keep one prefix.
+    const fixed = st.zone_prefilled && st.zone_prefilled === st.zone ? dropDoubledPrefix(stallCode.value, st.zone) : stallCode.value;
+    if (fixed !== stallCode.value) stallCode.value = fixed;
+    st.stall_code = stallCode.value;
+    saveDraft();
+  });
+  limitLength(stallCode, { id: "f-stall_code", max: STALL_CODE_MAX, code: "invalid_stall_code" });
+  const goods = h("input", { name: "goods", value: st.goods, list: "goods-list", autocomplete: "off" });
+  limitLength(goods, { id: "f-goods", max: 100, code: "invalid_goods" });
   goods.addEventListener("input", () => { st.goods = goods.value; saveDraft(); });
   const goodsList = h("datalist", { id: "goods-list" }, GOODS.map((g) => h("option", { value: g })));
 
   // Holder
-  const name = h("input", { name: "full_name", value: st.full_name, autocomplete: "off", autocapitalize: "words", spellcheck: "false", maxlength: 100 });
-  const phone = h("input", { name: "phone", type: "tel", inputmode: "tel", value: st.phone, autocomplete: "off", maxlength: 20 });
+  const name = h("input", { name: "full_name", value: st.full_name, autocomplete: "off", autocapitalize: "words", spellcheck: "false" });
+  limitLength(name, { id: "f-name", max: 100, code: "invalid_name" });
+  const phone = h("input", { name: "phone", type: "tel", inputmode: "tel", value: st.phone, autocomplete: "off" });
   phone.addEventListener("input", () => { st.phone = phone.value; st.confirm_duplicate = false; saveDraft(); });
 
   // Account
-  const acct = h("input", { name: "account_number", inputmode: "numeric", value: st.account_number, autocomplete: "off", spellcheck: "false", maxlength: 25 });
-  const acctName = h("input", { name: "account_name", value: st.account_name, autocomplete: "off", autocapitalize: "characters", spellcheck: "false", maxlength: 50 });
+  const acct = h("input", { name: "account_number", inputmode: "numeric", value: st.account_number, autocomplete: "off", spellcheck: "false" });
+  limitLength(acct, { id: "f-acct", max: 19, code: "invalid_account_number", count: (v) => v.replace(/\s/g, "").length });
+  const acctName = h("input", { name: "account_name", value: st.account_name, autocomplete: "off", autocapitalize: "characters", spellcheck: "false" });
+  limitLength(acctName, { id: "f-acctname", max: 50, code: "invalid_account_name" });
   const lookupLine = h("div", { class: "lookup", id: "f-acctname-lookup", role: "status" });
-  const ref = h("input", { name: "reference", value: st.reference, autocomplete: "off", autocapitalize: "characters", spellcheck: "false", maxlength: 25 });
+  const ref = h("input", { name: "reference", value: st.reference, autocomplete: "off", autocapitalize: "characters", spellcheck: "false" });
+  limitLength(ref, { id: "f-ref", max: 25, code: "invalid_reference" });
   ref.addEventListener("input", () => { st.reference = ref.value.trim(); saveDraft(); });
   const refField = field({ id: "f-ref", label: t("momo_ref"), hint: t("momo_ref_hint"), control: ref });
   const showRef = () => { refField.hidden = st.bin !== MOMO_BIN && !st.reference; };

@@ -1,12 +1,14 @@
-// One stall: its sign (the QR as printed), print it, mark it delivered, verify it, edit, add an account.
+// One stall: its sign (the QR as printed), print it, mark it delivered, verify it, edit, add, correct
+// or deactivate an account.
 
 import { h, mount, toast, announce } from "../lib/dom.js";
 import { t, errorText, describeError, time, dateTime, noticeText, noticeVersion } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
-import { accountName, looksLikePhone } from "../lib/text.js";
+import { accountName, looksLikePhone, codeOk, STALL_CODE_MAX, ZONE_MAX } from "../lib/text.js";
 import { bankPicker, bankShort } from "../lib/bankpicker.js";
-import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError } from "../lib/forms.js";
+import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError, limitLength } from "../lib/forms.js";
+import { confirmDialog } from "../lib/dialog.js";
 import { LEVELS, levelLabel, tiles as readTiles } from "../lib/coverage.js";
 import { nationalPhone } from "./common.js";
 import { FIELD_MAP, CODE_MAP } from "./register.js";
@@ -175,9 +177,19 @@ export async function stallView(ctx, id, params) {
     h("dt", {}, t("status")), h("dd", {}, t(`st_${stall.status}`)),
     tile && tile.sign_delivered_at ? [h("dt", {}, t("mark_delivered")), h("dd", {}, dateTime(tile.sign_delivered_at))] : null,
     tile && tile.verified_at ? [h("dt", {}, t("level_qr_verified")), h("dd", {}, dateTime(tile.verified_at))] : null,
-    h("dt", {}, t("accounts")), h("dd", {}, accounts.length
-      ? h("ul", { class: "plain" }, accounts.map((a) => h("li", {}, `${bankOf(a)} · ${a.account_number} · ${a.account_name || ""}${a.partner_code ? ` · ${partnerName(partners, a.partner_code)}` : ""}`)))
+    h("dt", {}, t("accounts")), h("dd", {}, (stall.payment_accounts || []).length
+      ? h("ul", { class: "plain", id: "account-list" }, (stall.payment_accounts || []).map((a) => h("li", { dataset: { account: a.id, active: String(a.active !== false) } },
+        `${bankOf(a)} · ${a.account_number} · ${a.account_name || ""}${a.partner_code ? ` · ${partnerName(partners, a.partner_code)}` : ""}`,
+        a.active === false
+          ? [" ", h("span", { class: "badge badge-muted" }, t("account_inactive"))]
+          : [" ", h("a", { href: `#/s/${id}/account/${a.id}`, class: "btn btn-small", id: `fix-account-${a.id}` }, t("account_fix"))])))
       : "—"));
+  // The sign at the stall shows an account corrected or deactivated since it was printed.
+  const reprint = tile && tile.sign_reprint_needed
+    ? h("p", { class: "note note-warn", id: "reprint-needed", role: "status" },
+      h("strong", {}, t("reprint_needed")),
+      tile.sign_reprint_reason ? [" — ", t(`reprint_${tile.sign_reprint_reason}`)] : null)
+    : null;
 
   const savedText = !accounts.length ? t("stall_saved_no_account", { code: stall.stall_code })
     : signBlocked ? t("stall_saved_no_consent", { code: stall.stall_code })
@@ -190,6 +202,7 @@ export async function stallView(ctx, id, params) {
       h("h1", {}, t("stall_title", { code: stall.stall_code })),
       h("p", { class: "muted" }, [market ? market.name : "", stall.zone ? t("zone_n", { z: stall.zone }) : ""].filter(Boolean).join(" · "))),
     tile && tile.level !== "inactive" ? stepper(tile.level, tile.needs_revisit) : null,
+    reprint,
     h("div", { class: "stall-layout" },
       h("section", { class: "card", "aria-labelledby": "sign-h" }, h("h2", { id: "sign-h" }, t("sign_preview")), accountTabs, signBox),
       h("div", {}, actions, printedBox,
@@ -307,7 +320,11 @@ export async function editView(ctx, id) {
   const valueOf = (fid) => (fieldKey[fid] ? String(st[fieldKey[fid]] || "").trim() : undefined);
   const check = (fid) => {
     if (fid === "f-stall_code" && !st.stall_code.trim()) return "missing";
+    if (fid === "f-stall_code" && !codeOk(st.stall_code, STALL_CODE_MAX)) return "invalid_stall_code";
+    if (fid === "f-zone" && st.zone && !codeOk(st.zone, ZONE_MAX)) return "invalid_zone";
+    if (fid === "f-goods" && [...(st.goods || "").trim()].length > 100) return "invalid_goods";
     if (fid === "f-name" && !st.full_name.trim()) return "missing";
+    if (fid === "f-name" && [...st.full_name.trim()].length > 100) return "invalid_name";
     if (fid === "f-phone" && st.phone.trim() && !looksLikePhone(st.phone)) return "invalid_phone";
     return null;
   };
@@ -316,11 +333,26 @@ export async function editView(ctx, id) {
     localStorage.setItem(draftKey, JSON.stringify(st));
     if (formRef) refreshErrors(formRef, { check, valueOf });
   };
-  const input = (key, attrs = {}) => {
+  const input = (key, attrs = {}, limit = null) => {
     const el = h("input", { name: key, value: st[key], autocomplete: "off", spellcheck: "false", ...attrs });
     el.addEventListener("input", () => { st[key] = el.value; save(); });
+    if (limit) limitLength(el, limit);
     return el;
   };
+  // The market's current zones as chips (the stall's own zone too, even when it was retired); a
+  // market that declares none takes any zone name.
+  const market = ctx.market(stall.market_id) || await api.getJSON(`/api/markets/${stall.market_id}`).catch(() => null);
+  const zones = market && market.zones && market.zones.length ? [...market.zones] : null;
+  if (zones && initial.zone && !zones.includes(initial.zone)) zones.push(initial.zone);
+  const zoneControl = zones
+    ? h("div", { class: "chips", role: "radiogroup", id: "f-zone", "aria-labelledby": "f-zone-label", "aria-describedby": "f-zone-error" },
+      [...zones, ""].map((z) => {
+        const rid = `f-zone-${z ? z.replace(/[^\p{L}\p{N}_-]/gu, "_") : "none"}`;
+        const r = h("input", { type: "radio", name: "zone", id: rid, value: z, class: "chip-input", checked: (st.zone || "") === z });
+        r.addEventListener("change", () => { st.zone = z; save(); });
+        return [r, h("label", { for: rid, class: "chip" }, z ? t("zone_n", { z }) : t("zone_other"))];
+      }))
+    : null;
   const statusBox = h("div", { class: "chips", role: "radiogroup", id: "e-status", "aria-labelledby": "e-status-label" },
     ["active", "vacant", "closed"].map((s) => {
       const rid = `e-status-${s}`;
@@ -334,14 +366,17 @@ export async function editView(ctx, id) {
     h("h1", {}, t("edit_title", { code: stall.stall_code })),
     h("fieldset", { class: "card" }, h("legend", {}, t("sec_stall")),
       h("div", { class: "grid2" },
-        field({ id: "f-stall_code", label: t("stall_code"), control: input("stall_code", { maxlength: 20, autocapitalize: "characters" }) }),
-        field({ id: "f-zone", label: t("zone"), control: input("zone", { maxlength: 20 }), optional: true })),
-      field({ id: "f-goods", label: t("goods"), control: input("goods", { maxlength: 100 }), optional: true }),
+        field({ id: "f-stall_code", label: t("stall_code"), control: input("stall_code", { autocapitalize: "characters" }, { id: "f-stall_code", max: STALL_CODE_MAX, code: "invalid_stall_code" }) }),
+        zoneControl
+          ? h("div", { class: "field", id: "f-zone-field" }, h("span", { class: "label", id: "f-zone-label" }, t("zone")), zoneControl,
+            h("p", { class: "field-error", id: "f-zone-error", hidden: true }))
+          : field({ id: "f-zone", label: t("zone"), control: input("zone", {}, { id: "f-zone", max: ZONE_MAX, code: "invalid_zone" }), optional: true })),
+      field({ id: "f-goods", label: t("goods"), control: input("goods", {}, { id: "f-goods", max: 100, code: "invalid_goods" }), optional: true }),
       h("div", { class: "field" }, h("span", { class: "label", id: "e-status-label" }, t("status")), statusBox)),
     h("fieldset", { class: "card" }, h("legend", {}, t("sec_holder")),
       h("div", { class: "grid2" },
-        field({ id: "f-name", label: t("full_name"), control: input("full_name", { maxlength: 100, autocapitalize: "words" }) }),
-        field({ id: "f-phone", label: t("phone"), control: input("phone", { type: "tel", inputmode: "tel", maxlength: 20 }), optional: true }))),
+        field({ id: "f-name", label: t("full_name"), control: input("full_name", { autocapitalize: "words" }, { id: "f-name", max: 100, code: "invalid_name" }) }),
+        field({ id: "f-phone", label: t("phone"), control: input("phone", { type: "tel", inputmode: "tel" }), optional: true }))),
     formError,
     h("div", { class: "sticky-actions" }, saveBtn, h("a", { href: `#/s/${id}`, class: "btn btn-ghost" }, t("cancel"))));
 
@@ -352,11 +387,12 @@ export async function editView(ctx, id) {
     for (const key of ["stall_code", "zone", "goods", "status"]) {
       if ((st[key] || "") !== (initial[key] || "") && (st[key] || "").trim()) body[key] = st[key].trim();
     }
+    if (initial.zone && !(st.zone || "").trim()) body.zone = null;  // "other": the stall leaves its zone
     const holder = {};
     if (st.full_name.trim() !== initial.full_name) holder.full_name = st.full_name.trim();
     if (st.phone.trim() && st.phone.trim() !== initial.phone) holder.phone = st.phone.trim();
     if (Object.keys(holder).length) body.holder = holder;
-    for (const fid of ["f-stall_code", "f-name", "f-phone"]) {
+    for (const fid of ["f-stall_code", "f-zone", "f-goods", "f-name", "f-phone"]) {
       const code = check(fid);
       if (code) setError(fid, errorText(code), null, { local: true, code });
     }
@@ -401,7 +437,9 @@ export async function accountView(ctx, id) {
     const number = st.account_number.replace(/\s/g, "");
     if (fid === "f-bank" && !st.bin) return "invalid_bin";
     if (fid === "f-acct" && !/^[!-~]{1,19}$/.test(number)) return number ? "invalid_account_number" : "missing";
+    if (fid === "f-acctname" && st.account_name.trim() && !/^[A-Z0-9 .,'-]{1,50}$/.test(st.account_name.trim())) return "invalid_account_name";
     if (fid === "f-ref" && needsMomoReference(st.bin, st.reference)) return "momo_reference_required";
+    if (fid === "f-ref" && st.reference && !/^[A-Za-z0-9]{1,25}$/.test(st.reference)) return "invalid_reference";
     return null;
   };
   let formRef = null;
@@ -422,9 +460,11 @@ export async function accountView(ctx, id) {
     },
   });
   if (st.bin) picker.set(st.bin);
-  const acct = h("input", { name: "account_number", inputmode: "numeric", value: st.account_number, autocomplete: "off", maxlength: 25 });
+  const acct = h("input", { name: "account_number", inputmode: "numeric", value: st.account_number, autocomplete: "off" });
   acct.addEventListener("input", () => { st.account_number = acct.value; st.service = "account"; save(); });
-  const ref = h("input", { name: "reference", value: st.reference, autocomplete: "off", autocapitalize: "characters", maxlength: 25 });
+  limitLength(acct, { id: "f-acct", max: 19, code: "invalid_account_number", count: (v) => v.replace(/\s/g, "").length });
+  const ref = h("input", { name: "reference", value: st.reference, autocomplete: "off", autocapitalize: "characters" });
+  limitLength(ref, { id: "f-ref", max: 25, code: "invalid_reference" });
   ref.addEventListener("input", () => { st.reference = ref.value.trim(); save(); });
   const refField = field({ id: "f-ref", label: t("momo_ref"), hint: t("momo_ref_hint"), control: ref });
   function showRef() { refField.hidden = st.bin !== MOMO_BIN && !st.reference; }
@@ -440,8 +480,9 @@ export async function accountView(ctx, id) {
       save();
     },
   });
-  const acctName = h("input", { name: "account_name", value: st.account_name, autocomplete: "off", autocapitalize: "characters", maxlength: 50 });
+  const acctName = h("input", { name: "account_name", value: st.account_name, autocomplete: "off", autocapitalize: "characters" });
   acctName.addEventListener("input", () => { acctName.value = accountName(acctName.value); st.account_name = acctName.value; save(); });
+  limitLength(acctName, { id: "f-acctname", max: 50, code: "invalid_account_name" });
   const formError = h("p", { class: "form-error", role: "alert" });
   const form = h("form", { class: "register", novalidate: true },
     h("h1", {}, t("add_account"), " — ", stall.stall_code),
@@ -460,7 +501,7 @@ export async function accountView(ctx, id) {
     ev.preventDefault();
     clearErrors(form);
     const number = st.account_number.replace(/\s/g, "");
-    for (const fid of ["f-bank", "f-acct", "f-ref"]) {
+    for (const fid of ["f-bank", "f-acct", "f-acctname", "f-ref"]) {
       const code = check(fid);
       if (code) setError(fid, errorText(code), null, { local: true, code });
     }
@@ -486,4 +527,134 @@ export async function accountView(ctx, id) {
   });
   mount(ctx.main, form);
   formRef = form;
+}
+
+/**
+ * Correct a wrongly typed account (bank, number, name, MoMo reference) with a reason, or stop using
+ * it. Both go through the outbox; the server keeps the old values in its log and flags the sign for
+ * reprint when the account was on it.
+ */
+export async function accountFixView(ctx, id, accountId) {
+  const { stall } = await loadStall(id);
+  const account = (stall.payment_accounts || []).find((a) => a.id === accountId && a.active !== false);
+  if (!account) { ctx.go(`#/s/${id}`); return; }
+  const banks = await ctx.loadBanks();
+  const draftKey = `choso.draft.${ctx.me.username}.accountfix.${accountId}`;
+  const initial = { bin: account.bin, account_number: account.account_number, account_name: account.account_name || "", reference: account.reference || "" };
+  let st = { ...initial, reason: "", off_reason: "" };
+  try { st = { ...st, ...JSON.parse(localStorage.getItem(draftKey) || "{}") }; } catch { /* no draft */ }
+  const valueOf = (fid) => ({
+    "f-bank": st.bin, "f-acct": st.account_number.replace(/\s/g, ""), "f-acctname": st.account_name.trim(),
+    "f-ref": st.reference, "f-reason": st.reason.trim(), "f-off-reason": st.off_reason.trim(),
+  })[fid];
+  const check = (fid) => {
+    const number = st.account_number.replace(/\s/g, "");
+    if (fid === "f-bank" && !st.bin) return "invalid_bin";
+    if (fid === "f-acct" && !/^[!-~]{1,19}$/.test(number)) return number ? "invalid_account_number" : "missing";
+    if (fid === "f-acctname" && st.account_name.trim() && !/^[A-Z0-9 .,'-]{1,50}$/.test(st.account_name.trim())) return "invalid_account_name";
+    if (fid === "f-ref" && needsMomoReference(st.bin, st.reference)) return "momo_reference_required";
+    if (fid === "f-ref" && st.reference && !/^[A-Za-z0-9]{1,25}$/.test(st.reference)) return "invalid_reference";
+    if (fid === "f-reason" && (!st.reason.trim() || [...st.reason.trim()].length > 200)) return "invalid_reason";
+    if (fid === "f-off-reason" && (!st.off_reason.trim() || [...st.off_reason.trim()].length > 200)) return "invalid_reason";
+    return null;
+  };
+  let formRef = null;
+  const save = () => {
+    localStorage.setItem(draftKey, JSON.stringify(st));
+    if (formRef) refreshErrors(formRef, { check, valueOf });
+  };
+  const picker = bankPicker({ id: "f-bank", banks, onChange(b) { st.bin = b ? b.bin : ""; showRef(); save(); } });
+  picker.set(st.bin);
+  const acct = h("input", { name: "account_number", inputmode: "numeric", value: st.account_number, autocomplete: "off", spellcheck: "false" });
+  acct.addEventListener("input", () => { st.account_number = acct.value; save(); });
+  limitLength(acct, { id: "f-acct", max: 19, code: "invalid_account_number", count: (v) => v.replace(/\s/g, "").length });
+  const acctName = h("input", { name: "account_name", value: st.account_name, autocomplete: "off", autocapitalize: "characters", spellcheck: "false" });
+  acctName.addEventListener("input", () => { acctName.value = accountName(acctName.value); st.account_name = acctName.value; save(); });
+  limitLength(acctName, { id: "f-acctname", max: 50, code: "invalid_account_name" });
+  const ref = h("input", { name: "reference", value: st.reference, autocomplete: "off", autocapitalize: "characters", spellcheck: "false" });
+  ref.addEventListener("input", () => { st.reference = ref.value.trim(); save(); });
+  limitLength(ref, { id: "f-ref", max: 25, code: "invalid_reference" });
+  const refField = field({ id: "f-ref", label: t("momo_ref"), hint: t("momo_ref_hint"), control: ref });
+  function showRef() { refField.hidden = st.bin !== MOMO_BIN && !st.reference; }
+  showRef();
+  const reason = h("input", { name: "reason", value: st.reason, autocomplete: "off" });
+  reason.addEventListener("input", () => { st.reason = reason.value; save(); });
+  limitLength(reason, { id: "f-reason", max: 200, code: "invalid_reason" });
+  const offReason = h("input", { name: "off_reason", value: st.off_reason, autocomplete: "off" });
+  offReason.addEventListener("input", () => { st.off_reason = offReason.value; save(); });
+  limitLength(offReason, { id: "f-off-reason", max: 200, code: "invalid_reason" });
+
+  const formError = h("p", { class: "form-error", role: "alert" });
+  const offError = h("p", { class: "form-error", role: "alert" });
+  const label = `${stall.stall_code} · ${bankShort(banks, account.bin)} ${account.account_number.slice(-4)}`;
+  const form = h("form", { class: "register", novalidate: true, id: "account-fix-form" },
+    h("h1", {}, t("account_fix_title", { code: stall.stall_code })),
+    h("p", { class: "hint" }, t("account_fix_intro")),
+    h("fieldset", { class: "card" }, h("legend", {}, t("sec_account")),
+      h("div", { class: "field", id: "f-bank-field" }, h("label", { for: "f-bank" }, t("bank")), picker.el, h("p", { class: "field-error", id: "f-bank-error", hidden: true })),
+      h("div", { class: "grid2" },
+        field({ id: "f-acct", label: t("account_number"), control: acct }),
+        field({ id: "f-acctname", label: t("account_name"), hint: t("account_name_hint"), control: acctName })),
+      refField,
+      field({ id: "f-reason", label: t("reason"), hint: t("reason_hint"), control: reason, required: true })),
+    formError,
+    h("div", { class: "sticky-actions" },
+      h("button", { type: "submit", class: "btn btn-primary btn-big", id: "account-fix-save" }, t("save")),
+      h("a", { href: `#/s/${id}`, class: "btn btn-ghost" }, t("cancel"))));
+  picker.input.addEventListener("keydown", (ev) => { if (ev.key === "Enter") ev.preventDefault(); });
+  const fieldMap = { bin: "f-bank", account_number: "f-acct", account_name: "f-acctname", reference: "f-ref", reason: "f-reason" };
+
+  async function send(kind, body, errorLine, doneText, queuedText) {
+    const rec = await outbox.add(kind, { stall_id: id, account_id: accountId, market_id: stall.market_id, body, label });
+    const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
+    if (done.state === "failed") {
+      await outbox.remove(rec.id);
+      showProblem(errorLine, done.error, kind === "account_fix" ? fieldMap : { reason: "f-off-reason" }, {}, CODE_MAP, valueOf);
+      if (!errorLine.textContent && !form.querySelector(".has-error") && !offForm.querySelector(".has-error")) errorLine.textContent = errorText(done.error.code);
+      focusFirstError(kind === "account_fix" ? form : offForm);
+      return;
+    }
+    localStorage.removeItem(draftKey);
+    api.cache.set(`stall.${id}`, null);
+    toast(done.state === "sent" ? doneText : queuedText, done.state === "sent" ? "ok" : "warn");
+    ctx.go(`#/s/${id}`);
+  }
+
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    for (const fid of ["f-bank", "f-acct", "f-acctname", "f-ref", "f-reason"]) {
+      const code = check(fid);
+      if (code) setError(fid, errorText(code), null, { local: true, code });
+    }
+    if (form.querySelector(".has-error")) { focusFirstError(form); return; }
+    const now = { bin: st.bin, account_number: st.account_number.replace(/\s/g, ""), account_name: st.account_name.trim(), reference: st.reference };
+    const body = { reason: st.reason.trim() };
+    for (const [k, v] of Object.entries(now)) if (v !== initial[k]) body[k] = v || null;
+    if (Object.keys(body).length === 1) { ctx.go(`#/s/${id}`); return; }
+    await send("account_fix", body, formError, t("account_fix_saved"), t("account_fix_queued"));
+  });
+
+  const offForm = h("form", { class: "card", novalidate: true, id: "account-off-form", "aria-labelledby": "account-off-h" },
+    h("h2", { id: "account-off-h" }, t("account_off_title")),
+    h("p", { class: "hint" }, t("account_off_intro")),
+    field({ id: "f-off-reason", label: t("reason"), hint: t("reason_hint"), control: offReason, required: true }),
+    offError,
+    h("div", { class: "row-actions" }, h("button", { type: "submit", class: "btn btn-danger", id: "account-off" }, t("account_off_button"))));
+  offForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(offForm);
+    const code = check("f-off-reason");
+    if (code) { setError("f-off-reason", errorText(code), null, { local: true, code }); focusFirstError(offForm); return; }
+    const sure = await confirmDialog({
+      id: "account-off-dialog",
+      title: t("account_off_confirm", { acc: `${bankShort(banks, account.bin)} ${account.account_number}` }),
+      lines: [t("account_off_intro")], ok: t("account_off_button"), cancel: t("cancel"),
+    });
+    if (!sure) return;
+    await send("account_off", { reason: st.off_reason.trim() }, offError, t("account_off_saved"), t("account_off_queued"));
+  });
+  const page = h("div", {}, form, offForm);
+  mount(ctx.main, page);
+  formRef = page;  // errors go away in both forms once the field is right
 }

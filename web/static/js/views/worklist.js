@@ -4,7 +4,7 @@ import { h, mount, clear, toast, debounce } from "../lib/dom.js";
 import { t, num, time, describeError } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
-import { fold, byCode } from "../lib/text.js";
+import { fold, byCode, compact } from "../lib/text.js";
 import { tiles as readTiles, levelLabel, levelClass } from "../lib/coverage.js";
 import { wardLine } from "./markets.js";
 import { stateBadge } from "./common.js";
@@ -78,8 +78,21 @@ function categories(stall, tile) {
 }
 
 function haystack(s) {
-  return fold([s.stall_code, s.holder_name, s.goods, s.zone, (s.bank_short_names || []).join(" "), s.phone_masked, (s.phone_masked || "").replace(/\D/g, "")].filter(Boolean).join(" "));
+  // The compacted code too, as the server's search (core.text.stall_search_text): "a15" finds A-15.
+  return fold([s.stall_code, s.holder_name, s.goods, s.zone, (s.bank_short_names || []).join(" "), s.phone_masked, (s.phone_masked || "").replace(/\D/g, ""), compact(s.stall_code)].filter(Boolean).join(" "));
 }
+
+/** Whether a stall matches the query as typed, or (for a query with digits) compacted. */
+function matches(s, q) {
+  if (haystack(s).includes(q)) return true;
+  const key = compact(q);
+  return /\d/.test(key) && key !== q && haystack(s).includes(key);
+}
+
+// The list on the device shows phones masked (090****456): a whole phone number is looked up on the
+// server (GET /api/markets/{id}/stalls?q=), which has them, whenever there is a network.
+const PHONE_DIGITS = 6;
+const looksLikePhoneQuery = (q) => (q.match(/\d/g) || []).length >= PHONE_DIGITS;
 
 export async function worklistView(ctx, marketId) {
   if (!ctx.market(marketId)) await ctx.loadMarkets().catch(() => null);
@@ -165,7 +178,7 @@ export async function worklistView(ctx, marketId) {
       cats.add("all");
       for (const c of cats) counts[c] += 1;
       if (!cats.has(filter)) continue;
-      if (q && !haystack(s).includes(q)) continue;
+      if (q && !matches(s, q) && !(serverHits.query === query && serverHits.ids.has(s.id))) continue;
       rows.push([s, tile, cats]);
     }
     counts.todo += pendingRegs.length;
@@ -193,6 +206,7 @@ export async function worklistView(ctx, marketId) {
       const badges = [];
       const sign = consents.signConsent(s, knownConsent);
       if (cats.has("revisit")) badges.push(h("span", { class: "badge badge-revisit" }, t("f_revisit")));
+      if (tile && tile.sign_reprint_needed) badges.push(h("span", { class: "badge badge-reprint" }, t("reprint_needed")));
       if (cats.has("no_account")) badges.push(h("span", { class: "badge badge-todo" }, t("f_no_account")));
       else if (cats.has("no_sign") && (sign === "missing" || sign === "withdrawn")) {
         // Say why the sign is not there: it cannot be printed until the stallholder agrees.
@@ -216,7 +230,19 @@ export async function worklistView(ctx, marketId) {
     }
   }
 
-  const onSearch = debounce(() => { query = search.value; shown = PAGE; persist(); drawList(); }, 120);
+  let serverHits = { query: null, ids: new Set() };
+  async function searchServer() {
+    const asked = query;
+    if (!canWork || !looksLikePhoneQuery(asked) || !navigator.onLine) return;
+    try {
+      const page = await api.getJSON(`/api/markets/${marketId}/stalls?${new URLSearchParams({ q: asked, limit: "500" })}`);
+      if (gone || asked !== query) return;
+      serverHits = { query: asked, ids: new Set(page.items.map((x) => x.id)) };
+      drawList();
+    } catch { /* offline or refused: the device's own search stands */ }
+  }
+  const searchServerSoon = debounce(searchServer, 300);
+  const onSearch = debounce(() => { query = search.value; shown = PAGE; persist(); drawList(); searchServerSoon(); }, 120);
   search.addEventListener("input", onSearch);
 
   let gone = false;
@@ -257,4 +283,5 @@ export async function worklistView(ctx, marketId) {
   await drawQueueCard();
   drawList();
   await reload();
+  if (query) await searchServer();
 }

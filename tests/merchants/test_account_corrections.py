@@ -1,0 +1,244 @@
+"""Issue 12, A7: a wrongly typed payment account is corrected or deactivated with a reason; its
+history stays, its verification no longer holds, the counters move, the sign is flagged for
+reprint until a new print of the current account is confirmed."""
+
+from __future__ import annotations
+
+import uuid
+
+from coverage import counters
+from coverage import stalls as coverage_stalls
+from qr import payload
+from tests.conftest import stall_body
+
+TYPED = payload.encode(bin="970422", account="0123456789")  # what stall_body registers (MB)
+
+
+async def _stall(client, headers, market_id: int, code: str = "A-12", **over) -> dict:
+    r = await client.post(
+        f"/api/markets/{market_id}/stalls",
+        json=stall_body(code, **over),
+        headers=headers | {"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def _coverage(client, headers, stall_id: int) -> dict:
+    r = await client.get(f"/api/stalls/{stall_id}/coverage", headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def _levels(client, headers, market_id: int) -> dict[str, int]:
+    cov = (await client.get(f"/api/markets/{market_id}/coverage", headers=headers)).json()
+    return {k: v["count"] for k, v in cov["levels"].items()}
+
+
+def _url(stall: dict, suffix: str = "") -> str:
+    return (
+        f"/api/stalls/{stall['id']}/payment-accounts/{stall['payment_accounts'][0]['id']}{suffix}"
+    )
+
+
+async def _printed_and_verified(client, h, market_id: int) -> dict:
+    stall = await _stall(client, h, market_id)
+    r = await client.post(f"/api/stalls/{stall['id']}/sign-printed", headers=h)
+    assert r.status_code == 200, r.text
+    r = await client.post(f"/api/stalls/{stall['id']}/verify", json={"payload": TYPED}, headers=h)
+    assert r.status_code == 200 and r.json()["verified_at"], r.text
+    return (await client.get(f"/api/stalls/{stall['id']}", headers=h)).json()
+
+
+async def test_a_corrected_account_keeps_its_history_and_needs_a_new_sign(
+    client, auth, markets, conn
+):
+    h = await auth("volunteer")
+    m = markets["one"]
+    stall = await _printed_and_verified(client, h, m)
+    assert (await _levels(client, h, m))["qr_verified"] == 1
+    assert (await _coverage(client, h, stall["id"]))["sign_reprint_needed"] is False
+
+    fix = {"account_number": "0123456788", "reason": "Nhập sai số cuối"}
+    r = await client.patch(_url(stall), json=fix, headers=h)
+    assert r.status_code == 200, r.text
+    fixed = r.json()
+    account = fixed["payment_accounts"][0]
+    assert account["id"] == stall["payment_accounts"][0]["id"]
+    assert account["account_number"] == "0123456788" and account["active"] is True
+    assert fixed["version"] == stall["version"] + 1 and r.headers["etag"] == f'"{fixed["version"]}"'
+    # The earlier verification named the old number: it no longer holds, and the counters moved.
+    cov = await _coverage(client, h, stall["id"])
+    assert cov["verified_at"] is None and cov["levels"]["qr_verified"] is False
+    assert (await _levels(client, h, m))["qr_verified"] == 0
+    # The sign at the stall shows the old number.
+    assert (cov["sign_reprint_needed"], cov["sign_reprint_reason"]) == (True, "account_corrected")
+    assert cov["sign_reprint_flagged_at"] is not None
+    tiles = (await client.get(f"/api/markets/{m}/stall-tiles", headers=h)).json()
+    tile = next(t for z in tiles["zones"] for t in z["stalls"] if t["id"] == stall["id"])
+    assert tile["sign_reprint_needed"] is True
+    # History: the audit log keeps old and new (numbers shortened) and the reason; the table
+    # keeps the number sealed.
+    entry = await conn.fetchrow(
+        "SELECT before, after FROM audit_log WHERE entity = 'stall' AND entity_id = $1 "
+        "AND action = 'correct_payment_account'",
+        str(stall["id"]),
+    )
+    assert entry["before"]["payment_accounts"][0]["account_number"] == "…6789"
+    assert entry["after"]["payment_accounts"][0]["account_number"] == "…6788"
+    assert entry["after"]["reason"] == "Nhập sai số cuối"
+    assert "0123456788" not in str(dict(entry)) and "0123456789" not in str(dict(entry))
+    stored = await conn.fetchval(
+        "SELECT account_number FROM payment_account WHERE id = $1", account["id"]
+    )
+    assert stored.startswith("v1:")
+    # The new number verifies again; a confirmed print of it clears the flag.
+    new = payload.encode(bin="970422", account="0123456788")
+    r = await client.post(f"/api/stalls/{stall['id']}/verify", json={"payload": new}, headers=h)
+    assert r.status_code == 200 and r.json()["levels"]["qr_verified"] is True
+    r = await client.post(f"/api/stalls/{stall['id']}/sign-printed", headers=h)
+    assert r.status_code == 200 and r.json()["sign_reprint_needed"] is False
+    assert (await counters.recount(conn, window_days=30)).ok
+
+
+async def test_a_print_frozen_before_the_correction_does_not_clear_the_flag(
+    client, auth, markets, conn
+):
+    h = await auth("volunteer")
+    m = markets["one"]
+    stall = await _printed_and_verified(client, h, m)
+    job = await client.post(f"/api/markets/{m}/print-jobs", json={}, headers=h)
+    assert job.status_code == 201, job.text
+    fix = {"account_number": "0123456788", "reason": "Nhập sai số cuối"}
+    assert (await client.patch(_url(stall), json=fix, headers=h)).status_code == 200
+    # The job's sheet shows the old number: confirming it leaves the sign flagged.
+    r = await client.post(f"/api/print-jobs/{job.json()['id']}/confirm", json={}, headers=h)
+    assert r.status_code == 200, r.text
+    assert (await _coverage(client, h, stall["id"]))["sign_reprint_needed"] is True
+    # A job made now prints the corrected account.
+    job = await client.post(f"/api/markets/{m}/print-jobs", json={}, headers=h)
+    await client.post(f"/api/print-jobs/{job.json()['id']}/confirm", json={}, headers=h)
+    assert (await _coverage(client, h, stall["id"]))["sign_reprint_needed"] is False
+    # clear_reprint is the service the confirmations call.
+    await conn.execute(
+        "UPDATE stall_coverage SET sign_reprint_needed = true, "
+        "sign_reprint_reason = 'account_corrected' WHERE stall_id = $1",
+        stall["id"],
+    )
+    await coverage_stalls.clear_reprint(conn, stall_id=stall["id"])
+    assert (await _coverage(client, h, stall["id"]))["sign_reprint_needed"] is False
+
+
+async def test_the_same_correction_sent_again_changes_nothing(client, auth, markets, conn):
+    h = await auth("volunteer")
+    stall = await _stall(client, h, markets["one"])
+    fix = {"account_name": "LUU THI NGOC THUY B", "reason": "Tên theo ngân hàng"}
+    first = await client.patch(_url(stall), json=fix, headers=h)
+    again = await client.patch(_url(stall), json=fix, headers=h)
+    assert first.status_code == again.status_code == 200
+    assert again.json()["version"] == first.json()["version"] == stall["version"] + 1
+    assert again.json()["payment_accounts"][0]["account_name"] == "LUU THI NGOC THUY B"
+    # No sign was ever printed: nothing to reprint.
+    assert (await _coverage(client, h, stall["id"]))["sign_reprint_needed"] is False
+    n = await conn.fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'correct_payment_account' "
+        "AND entity_id = $1",
+        str(stall["id"]),
+    )
+    assert n == 1
+
+
+async def test_bad_corrections_are_refused_and_change_nothing(client, auth, markets):
+    h = await auth("volunteer")
+    stall = await _stall(client, h, markets["one"])
+    second = await client.post(
+        f"/api/stalls/{stall['id']}/payment-accounts",
+        json={"bin": "970436", "account_number": "111222333"},
+        headers=h,
+    )
+    assert second.status_code == 201
+    cases = [
+        ({"account_number": "0123456788"}, 422, "validation_error"),  # no reason
+        ({"account_number": "0123456788", "reason": ""}, 422, "invalid_reason"),
+        ({"bin": "971025", "reason": "Ví MoMo"}, 422, "momo_reference_required"),
+        ({"bin": "970436", "account_number": "111222333", "reason": "x"}, 409, "account_exists"),
+        ({"account_number": None, "reason": "x"}, 422, "invalid_account_number"),
+        ({"account_number": "12 34 5ư", "reason": "x"}, 422, "invalid_account_number"),
+    ]
+    for body, status, code in cases:
+        r = await client.patch(_url(stall), json=body, headers=h)
+        assert (r.status_code, r.json()["code"]) == (status, code), (body, r.text)
+    r = await client.patch(
+        _url(stall), json={"account_name": "X", "reason": "x"}, headers=h | {"If-Match": '"1"'}
+    )
+    assert r.status_code == 412 and r.json()["code"] == "version_conflict"
+    missing = f"/api/stalls/{stall['id']}/payment-accounts/{2**62}"
+    r = await client.patch(missing, json={"account_name": "X", "reason": "x"}, headers=h)
+    assert r.status_code == 404 and r.json()["code"] == "payment_account_not_found"
+    after = (await client.get(f"/api/stalls/{stall['id']}", headers=h)).json()
+    assert after["payment_accounts"][0] == stall["payment_accounts"][0]
+    # Outside the caller's markets: 403, as every write.
+    other = await client.patch(
+        _url(stall), json={"account_name": "X", "reason": "x"}, headers=await auth("volunteer2")
+    )
+    assert other.status_code == 403
+
+
+async def test_a_deactivated_account_stops_counting_and_stays_in_history(
+    client, auth, markets, conn
+):
+    h = await auth("volunteer")
+    m = markets["one"]
+    stall = await _printed_and_verified(client, h, m)
+    partners = (await client.get("/api/coverage?group_by=partner", headers=h)).json()
+    assert {g["key"]: g["active_stalls"] for g in partners["groups"]} == {"MB": 1}
+    r = await client.post(
+        _url(stall, "/deactivate"), json={"reason": "Chủ sạp đóng tài khoản"}, headers=h
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["payment_accounts"][0]["active"] is False
+    cov = await _coverage(client, h, stall["id"])
+    assert (cov["sign_reprint_needed"], cov["sign_reprint_reason"]) == (True, "account_deactivated")
+    assert cov["verified_at"] is None and (await _levels(client, h, m))["qr_verified"] == 0
+    partners = (await client.get("/api/coverage?group_by=partner", headers=h)).json()
+    assert {g["key"]: g["active_stalls"] for g in partners["groups"]} == {"MB": 0}
+    # The list shows no account left; the stall's QR has none to show.
+    items = (await client.get(f"/api/markets/{m}/stalls", headers=h)).json()["items"]
+    assert items[0]["account_count"] == 0
+    r = await client.get(f"/api/stalls/{stall['id']}/qr.png", headers=h)
+    assert r.status_code == 409 and r.json()["code"] == "no_payment_account"
+    # Again: nothing changes; a deactivated account is not corrected.
+    again = await client.post(_url(stall, "/deactivate"), json={"reason": "x"}, headers=h)
+    assert again.status_code == 200
+    r = await client.patch(_url(stall), json={"account_name": "X", "reason": "x"}, headers=h)
+    assert r.status_code == 409 and r.json()["code"] == "account_inactive"
+    entries = await conn.fetch(
+        "SELECT after->>'reason' AS reason FROM audit_log WHERE entity_id = $1 "
+        "AND action = 'deactivate_payment_account'",
+        str(stall["id"]),
+    )
+    assert [e["reason"] for e in entries] == ["Chủ sạp đóng tài khoản"]
+    assert (await counters.recount(conn, window_days=30)).ok
+
+
+async def test_correcting_an_account_no_sign_shows_flags_nothing(client, auth, markets):
+    h = await auth("volunteer")
+    stall = await _stall(client, h, markets["one"])
+    r = await client.post(
+        f"/api/stalls/{stall['id']}/payment-accounts",
+        json={"bin": "970436", "account_number": "111222333"},
+        headers=h,
+    )
+    second = r.json()["payment_accounts"][1]
+    # The sign is printed with the first account only.
+    assert (
+        await client.post(f"/api/stalls/{stall['id']}/sign-printed", headers=h)
+    ).status_code == 200
+    url = f"/api/stalls/{stall['id']}/payment-accounts/{second['id']}"
+    r = await client.patch(url, json={"account_number": "111222334", "reason": "x"}, headers=h)
+    assert r.status_code == 200
+    assert (await _coverage(client, h, stall["id"]))["sign_reprint_needed"] is False
+    r = await client.patch(
+        _url(stall), json={"account_number": "0123456780", "reason": "x"}, headers=h
+    )
+    assert (await _coverage(client, h, stall["id"]))["sign_reprint_needed"] is True

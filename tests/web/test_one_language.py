@@ -135,7 +135,7 @@ async def test_every_page_in_vietnamese_shows_no_english_and_no_notes(new_page, 
         await page.wait_for_load_state("networkidle")
         if path == "/console/rule":  # the preview too
             await page.click("#r-preview")
-            await page.wait_for_selector("#rule-preview h3")
+            await page.wait_for_selector("#rule-preview h2")
         got = await page.evaluate(COLLECT)
         assert got["lang"] == "vi"
         long, short = english_fragments(got["english"])

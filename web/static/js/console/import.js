@@ -68,7 +68,14 @@ async function render(body) {
     return;
   }
   document.title = `${t("c_import_title", { name: market.name })} — ${t("app_name")}`;
-  const fileInput = h("input", { id: "import-file", type: "file", accept: ".xlsx,.csv,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "aria-describedby": "import-file-hint import-error" });
+  // The browser's own file button speaks the browser's language: ours is a label styled as a
+  // button, with the chosen file's name beside it.
+  const fileInput = h("input", { id: "import-file", type: "file", class: "visually-hidden-file", accept: ".xlsx,.csv,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "aria-describedby": "import-file-hint import-file-name import-error" });
+  const fileName = h("span", { id: "import-file-name", class: "file-name" }, t("c_import_no_file"));
+  fileInput.addEventListener("change", () => {
+    const file = fileInput.files && fileInput.files[0];
+    fileName.textContent = file ? file.name : t("c_import_no_file");
+  });
   const check = h("button", { type: "submit", class: "btn btn-primary", id: "import-check" }, t("c_import_check"));
   const error = h("p", { class: "form-error", id: "import-error", role: "alert" });
   const result = h("div", { id: "import-result", "aria-live": "polite" });
@@ -101,14 +108,15 @@ async function render(body) {
       errs ? h("p", { class: "note note-warn" }, t("c_import_has_errors", { n: num(errs) })) : h("p", { class: "note note-ok" }, t("c_import_no_errors")),
       h("p", {}, t("c_import_consent")),
       h("div", { class: "row-actions" }, confirm,
-        h("button", { type: "button", class: "btn", onclick: () => { fileInput.value = ""; checkedFile = null; mount(result); fileInput.focus(); } }, t("c_import_other"))));
+        h("button", { type: "button", class: "btn", onclick: () => { fileInput.value = ""; fileName.textContent = t("c_import_no_file"); checkedFile = null; mount(result); fileInput.focus(); } }, t("c_import_other"))));
   };
 
   const form = h("form", { class: "card", id: "import-form", novalidate: true },
     h("div", { class: "field" },
-      h("label", { for: "import-file" }, t("c_import_file")),
+      h("p", { class: "label" }, t("c_import_file")),
       h("p", { class: "hint", id: "import-file-hint" }, t("c_import_hint")),
-      fileInput),
+      h("div", { class: "file-pick" }, fileInput,
+        h("label", { for: "import-file", class: "btn" }, t("c_import_choose_file")), fileName)),
     error,
     h("div", { class: "row-actions" }, check,
       h("a", { class: "btn", href: `/api/markets/${marketId}/stalls/import-template.xlsx`, id: "import-template", onclick: async (ev) => {

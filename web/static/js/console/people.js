@@ -95,7 +95,7 @@ function listSection(redraw) {
 
 function marketChecklist(selected) {
   const chosen = new Set(selected);
-  const filterInput = h("input", { id: "u-markets-filter", type: "search", autocomplete: "off", "aria-label": t("c_filter_markets") });
+  const filterInput = h("input", { id: "u-markets-filter", type: "search", autocomplete: "off" });
   const list = h("ul", { class: "plain checklist", id: "u-markets" });
   const count = h("p", { class: "hint", role: "status" });
   const draw = () => {
@@ -114,6 +114,7 @@ function marketChecklist(selected) {
   const el = h("fieldset", { class: "field scope-markets", id: "u-markets-field" },
     h("legend", {}, t("c_scope_markets")),
     h("p", { class: "hint" }, t("c_scope_markets_hint")),
+    h("label", { for: "u-markets-filter", class: "label" }, t("c_filter_markets")),
     filterInput, h("div", { class: "checklist-box" }, list), count,
     h("p", { class: "field-error", id: "u-markets-error", hidden: true }));
   return { el, value: () => [...chosen].sort((a, b) => a - b) };
@@ -179,9 +180,9 @@ function personForm(user, { onSaved, onClose }) {
       scope.partner = select;
       parts.push(field({ id: "u-partner", label: t("c_partner"), hint: t("c_partner_hint"), control: select, required: true }));
     }
-    if (kinds.includes("provinces")) { scope.provinces = provinceChoice(user ? user.province_codes || [] : []); parts.push(scope.provinces.el); }
-    if (kinds.includes("wards")) { scope.wards = wardChips(user ? user.ward_codes : []); parts.push(scope.wards.el); }
     if (kinds.includes("markets")) { scope.markets = marketChecklist(user ? user.market_ids : []); parts.push(scope.markets.el); }
+    if (kinds.includes("wards")) { scope.wards = wardChips(user ? user.ward_codes : []); parts.push(scope.wards.el); }
+    if (kinds.includes("provinces")) { scope.provinces = provinceChoice(user ? user.province_codes || [] : []); parts.push(scope.provinces.el); }
     mount(scopeBox,
       h("h3", {}, t("c_scope_title")),
       h("p", { class: "hint" }, t(`c_scope_about_${r}`)),

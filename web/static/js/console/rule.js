@@ -28,6 +28,19 @@ function todayLocal() {
   return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Ho_Chi_Minh", year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
 }
 
+const EXAMPLE = "15/01/2027";
+
+/** "15/1/2027" or "2027-01-15" -> "2027-01-15"; "" -> null; anything else -> undefined. */
+function parseDay(text) {
+  const v = String(text || "").trim();
+  if (!v) return null;
+  const m = v.match(/^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/);
+  const iso = m ? `${m[3]}-${m[2].padStart(2, "0")}-${m[1].padStart(2, "0")}` : (v.match(/^\d{4}-\d{2}-\d{2}$/) ? v : null);
+  if (!iso) return undefined;
+  const d = new Date(`${iso}T00:00:00Z`);
+  return Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== iso ? undefined : iso;
+}
+
 function dayText(value) {
   return new Date(value).toLocaleDateString(currentLang() === "en" ? "en-GB" : "vi-VN", { timeZone: "Asia/Ho_Chi_Minh", day: "2-digit", month: "2-digit", year: "numeric" });
 }
@@ -73,12 +86,14 @@ async function render(body) {
       h("p", { class: "field-error", id: `r-${level}-error`, hidden: true })) };
   });
   const today = todayLocal();
-  const date = h("input", { id: "r-date", type: "date", min: today, value: "", "aria-describedby": "r-date-hint r-date-error" });
+  // A text field (day/month/year), not the browser's date control, whose format follows the
+  // browser's language rather than the page's.
+  const date = h("input", { id: "r-date", inputmode: "numeric", autocomplete: "off", maxlength: 10, value: "", "aria-describedby": "r-date-hint r-date-error" });
   date.addEventListener("input", stale);
   const formError = h("p", { class: "form-error", id: "r-form-error", role: "alert" });
   const previewBtn = h("button", { type: "submit", class: "btn btn-primary", id: "r-preview" }, t("c_preview"));
   const saveBtn = h("button", { type: "button", class: "btn", id: "r-save", disabled: true }, t("c_rule_save"));
-  const previewBox = h("div", { id: "rule-preview", "aria-live": "polite" });
+  const previewBox = h("section", { id: "rule-preview", class: "card", "aria-live": "polite", "aria-label": t("c_preview_title") });
   let previewed = null; // the body the preview shown was made for
 
   function bodyOf() {
@@ -92,10 +107,12 @@ async function render(body) {
       thresholds[r.level] = Math.round(v * 10) / 1000;
     }
     if (!Object.keys(thresholds).length && !bad) { formError.textContent = t("c_rule_needs_one"); bad = true; }
-    if (date.value && date.value < today) { setError("r-date", t("c_date_past")); bad = true; }
+    const day = parseDay(date.value);
+    if (day === undefined) { setError("r-date", t("c_bad_date", { example: EXAMPLE })); bad = true; }
+    else if (day && day < today) { setError("r-date", t("c_date_past")); bad = true; }
     if (bad) { focusFirstError(form); return null; }
     const out = { thresholds };
-    if (date.value && date.value !== today) out.effective_from = date.value;
+    if (day && day !== today) out.effective_from = day;
     return out;
   }
 
@@ -112,11 +129,10 @@ async function render(body) {
     h("p", { class: "hint" }, t("c_rule_form_hint")),
     h("fieldset", { class: "field" }, h("legend", {}, t("c_thresholds")), rows.map((r) => r.el)),
     h("div", { class: "field", id: "r-date-field" },
-      h("label", { for: "r-date" }, t("c_effective")), h("p", { class: "hint", id: "r-date-hint" }, t("c_effective_hint")), date,
+      h("label", { for: "r-date" }, t("c_effective")), h("p", { class: "hint", id: "r-date-hint" }, t("c_effective_hint", { example: EXAMPLE })), date,
       h("p", { class: "field-error", id: "r-date-error", hidden: true })),
     formError,
-    h("div", { class: "row-actions" }, previewBtn, saveBtn),
-    previewBox);
+    h("div", { class: "row-actions" }, previewBtn, saveBtn));
 
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -127,7 +143,7 @@ async function render(body) {
     try {
       const { data } = await api.sendJSON("POST", "/api/programme/rule/preview", payload);
       previewed = JSON.stringify(payload);
-      mount(previewBox, h("h3", { id: "h-preview", tabindex: "-1" }, t("c_preview_title")),
+      mount(previewBox, h("h2", { id: "h-preview", tabindex: "-1" }, t("c_preview_title")),
         h("p", { class: "hint" }, t("c_preview_basis")),
         previewTable(data, Object.keys(payload.thresholds)));
       saveBtn.disabled = false;
@@ -165,7 +181,9 @@ async function render(body) {
   const now = h("section", { class: "card", "aria-labelledby": "h-rule-now", id: "rule-now" },
     h("h2", { id: "h-rule-now" }, t("c_rule_now", { v: current.version })),
     h("p", { class: "rule-line lead" }, thresholdsText(current.thresholds)),
-    h("p", { class: "muted" }, t("c_rule_since", { when: when(current.applied_at || current.created_at), who: current.created_by || "—" })),
+    h("p", { class: "muted" }, current.created_by
+      ? t("c_rule_since", { when: when(current.applied_at || current.created_at), who: current.created_by })
+      : t("c_rule_since_start", { when: when(current.applied_at || current.created_at) })),
     scheduled.length ? h("div", { class: "note note-warn", id: "rule-scheduled" },
       scheduled.map((v) => h("p", {}, t("c_rule_waiting", { v: v.version, day: dayText(v.effective_from), parts: thresholdsText(v.thresholds) })))) : null);
 
@@ -185,7 +203,8 @@ async function render(body) {
 
   mount(body,
     heading(t("c_rule_title"), t("c_rule_intro")),
-    h("div", { class: "console-grid" }, h("div", {}, now, form), history));
+    h("div", { class: "console-grid" }, h("div", {}, now, history), form),
+    previewBox);
 }
 
 consolePage("console-rule", render);

@@ -7,7 +7,7 @@ from tests.partners.test_events import enabled, event, register, send  # noqa: F
 
 async def test_recent_notifications_newest_first_without_payload(client, auth, markets, enabled):  # noqa: F811
     admin = enabled
-    stall = await register(
+    await register(
         client,
         await auth("volunteer"),
         markets["one"],

@@ -160,13 +160,15 @@ async def preview_rule(conn: asyncpg.Connection, *, body: s.RuleIn) -> s.RulePre
         after = evaluate_status(row.counts, thresholds, row.status)
         if after != row.status:
             changes.append(
-                s.StatusChangePreview(
-                    market_id=row.market_id,
-                    name=row.name,
-                    from_=row.status,
-                    to=after,
-                    active_stalls=row.counts.active_stalls,
-                    levels=levels_out(row.counts),
+                s.StatusChangePreview.model_validate(
+                    {
+                        "market_id": row.market_id,
+                        "name": row.name,
+                        "from": row.status,
+                        "to": after,
+                        "active_stalls": row.counts.active_stalls,
+                        "levels": levels_out(row.counts),
+                    }
                 )
             )
     return s.RulePreview(

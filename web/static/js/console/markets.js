@@ -99,8 +99,6 @@ function zonesEditor(market) {
     box,
     h("div", { class: "zone-add" }, h("label", { for: "m-zone-new" }, t("c_zone_new")), addInput, addBtn),
     h("p", { class: "field-error", id: "m-zones-error", hidden: true }));
-  // forms.setError looks the control up by id: the fieldset stands for the zones.
-  fieldset.id = "m-zones-field";
 
   function draw(focusIndex = null) {
     const current = all.filter((z) => !z.retired);
@@ -242,7 +240,6 @@ function marketForm(market, { me, onSaved, onClose }) {
         if (!formError.textContent && !form.querySelector("[aria-invalid='true']")) formError.textContent = problemText(err);
       } else formError.textContent = problemText(err);
       focusFirstError(form);
-      if (!form.querySelector("[aria-invalid='true']")) formError.focus?.();
     } finally {
       save.disabled = false;
     }

@@ -11,6 +11,10 @@ import { problemText, table } from "./ui.js";
 const marketId = Number((window.location.pathname.match(/\/console\/markets\/(\d+)\/import/) || [])[1]);
 const OUTCOMES = ["created", "updated", "unchanged", "error"];
 const MAX_BYTES = 20 * 1024 * 1024;
+const TEMPLATE = "/api/stalls/import-template.xlsx";
+// The file's columns, by the field the server names them with (its answers say `full_name`).
+const FIELD_KEYS = ["stall_code", "zone", "full_name", "phone", "goods", "bank", "account_number", "account_name"];
+const fieldName = (f) => (FIELD_KEYS.includes(f) ? t(`c_field_${f}`) : f);
 
 function outcomeOf(row) {
   return row.status || row.result || "error";
@@ -22,9 +26,10 @@ function errorsOf(row) {
   return [];
 }
 
-async function send(file, dryRun) {
+async function send(file, dryRun, listDate) {
   const form = new FormData();
   form.append("file", file, file.name);
+  if (listDate) form.append("list_date", listDate);
   const res = await api.request(`/api/markets/${marketId}/stalls/import?dry_run=${dryRun ? "true" : "false"}`, { method: "POST", body: form });
   if (!res.ok) throw await api.toError(res);
   return res.json();
@@ -53,7 +58,8 @@ function rowsTable(result) {
         h("td", {},
           errs.length ? h("ul", { class: "plain import-errors" }, errs.map((e) => h("li", {},
             e.column ? h("strong", {}, `${t("c_column")} “${e.column}”: `) : null, e.reason || problemText({ code: e.code })))) : null,
-          r.changed && r.changed.length ? h("span", { class: "sub" }, t("c_import_changes", { fields: r.changed.join(", ") })) : null,
+          r.changed && r.changed.length ? h("span", { class: "sub" }, t("c_import_changes", { fields: r.changed.map(fieldName).join(", ") })) : null,
+          r.kept && r.kept.length ? h("span", { class: "sub" }, t("c_import_kept", { fields: r.kept.map(fieldName).join(", ") })) : null,
           r.note ? h("span", { class: "sub" }, r.note) : null));
     }),
   });
@@ -77,6 +83,7 @@ async function render(body) {
     fileName.textContent = file ? file.name : t("c_import_no_file");
   });
   const check = h("button", { type: "submit", class: "btn btn-primary", id: "import-check" }, t("c_import_check"));
+  const listDate = h("input", { id: "import-date", inputmode: "numeric", autocomplete: "off", maxlength: 10, "aria-describedby": "import-date-hint" });
   const error = h("p", { class: "form-error", id: "import-error", role: "alert" });
   const result = h("div", { id: "import-result", "aria-live": "polite" });
   let checkedFile = null;
@@ -89,7 +96,7 @@ async function render(body) {
       confirm.disabled = true;
       error.textContent = "";
       try {
-        const done = await send(checkedFile, false);
+        const done = await send(checkedFile, false, listDate.value.trim());
         checkedFile = null;
         mount(result,
           h("h2", { id: "h-import-done", tabindex: "-1" }, t("c_import_done")),
@@ -117,11 +124,15 @@ async function render(body) {
       h("p", { class: "hint", id: "import-file-hint" }, t("c_import_hint")),
       h("div", { class: "file-pick" }, fileInput,
         h("label", { for: "import-file", class: "btn" }, t("c_import_choose_file")), fileName)),
+    h("div", { class: "field" },
+      h("label", { for: "import-date" }, t("c_import_date"), " ", h("span", { class: "tag" }, t("optional"))),
+      h("p", { class: "hint", id: "import-date-hint" }, t("c_import_date_hint")),
+      listDate),
     error,
     h("div", { class: "row-actions" }, check,
-      h("a", { class: "btn", href: `/api/markets/${marketId}/stalls/import-template.xlsx`, id: "import-template", onclick: async (ev) => {
+      h("a", { class: "btn", href: TEMPLATE, id: "import-template", onclick: async (ev) => {
         ev.preventDefault();
-        try { await api.downloadFile("/api/stalls/import-template.xlsx", "mau-danh-sach-sap.xlsx"); } catch (err) { error.textContent = problemText(err); }
+        try { await api.downloadFile(TEMPLATE, "mau-danh-sach-sap.xlsx"); } catch (err) { error.textContent = api.routeMissing(err) ? t("c_import_unavailable") : problemText(err); }
       } }, t("c_import_template"))));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -132,7 +143,7 @@ async function render(body) {
     check.disabled = true;
     check.textContent = t("c_import_checking");
     try {
-      const dry = await send(file, true);
+      const dry = await send(file, true, listDate.value.trim());
       checkedFile = file;
       mount(result,
         h("h2", { id: "h-import-dry", tabindex: "-1" }, t("c_import_dry_title", { file: file.name })),

@@ -436,6 +436,9 @@ async def test_import_a_stall_list_with_its_dry_run(new_page, live_server, tmp_p
     bad = page.locator(".import-table tr.outcome-error")
     assert await bad.count() >= 1 and await bad.first.get_attribute("data-line") is not None
     assert await page.locator(".import-table tr[data-outcome='created']").count() == 1
+    await page.eval_on_selector(
+        "#import-result", "e => { e.scrollIntoView({block: 'start'}); window.scrollBy(0, -80); }"
+    )
     await shot(page, "import-dry-run")
     await page.click("#import-confirm")
     await page.wait_for_selector("#h-import-done")

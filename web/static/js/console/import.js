@@ -42,6 +42,10 @@ function counts(result) {
 }
 
 function rowsTable(result) {
+  return h("section", { class: "card", "aria-label": t("c_import_rows") }, rowsTableOnly(result));
+}
+
+function rowsTableOnly(result) {
   const rows = result.rows || [];
   const ordered = [...rows].sort((a, b) => (outcomeOf(a) === "error" ? 0 : 1) - (outcomeOf(b) === "error" ? 0 : 1) || a.line - b.line);
   return table({

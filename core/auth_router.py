@@ -81,7 +81,7 @@ async def list_users(conn: Conn, admin: Admin) -> list[users.UserOut]:
 async def create_user(
     request: Request, body: users.UserCreate, conn: Conn, admin: Admin
 ) -> users.UserOut:
-    """Create a user with role and market/ward scopes (admins)."""
+    """Create a user with display name, phone, role and market/ward/province scopes (admins)."""
     return await users.create_user(
         conn, actor=admin, body=body, settings=state_of(request.app).settings
     )
@@ -95,8 +95,20 @@ async def get_user(user_id: Id, conn: Conn, admin: Admin) -> users.UserOut:
 
 @router.patch("/users/{user_id}", response_model=users.UserOut)
 async def patch_user(user_id: Id, body: users.UserPatch, conn: Conn, admin: Admin) -> users.UserOut:
-    """Change role, scopes, partner or active flag (admins)."""
+    """Change role, display name, phone, scopes, partner or active flag (admins); deactivating
+    ends the user's sessions."""
     return await users.update_user(conn, actor=admin, user_id=user_id, patch=body)
+
+
+@router.post("/users/{user_id}/password-reset", response_model=users.PasswordReset)
+async def reset_password(
+    request: Request, user_id: Id, conn: Conn, admin: Admin
+) -> users.PasswordReset:
+    """Give a user a new random password (admins); it is shown only in this answer, and the
+    user's sessions end. Hand it over in person; they change it with POST /api/users/me/password."""
+    return await users.reset_password(
+        conn, actor=admin, user_id=user_id, settings=state_of(request.app).settings
+    )
 
 
 @router.post("/users/{user_id}/api-keys", status_code=201, response_model=users.ApiKeyOut)

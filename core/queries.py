@@ -20,12 +20,16 @@ def _user(row: asyncpg.Record | None) -> User | None:
 # The scope facts of the user `u` in a query: used by the sign-in lookups and market_scope.
 _SCOPE_FACTS = """
        EXISTS (SELECT 1 FROM user_market WHERE user_id = u.id)
-           OR EXISTS (SELECT 1 FROM user_ward WHERE user_id = u.id) AS has_scope_rows,
+           OR EXISTS (SELECT 1 FROM user_ward WHERE user_id = u.id)
+           OR EXISTS (SELECT 1 FROM user_province WHERE user_id = u.id) AS has_scope_rows,
        ARRAY(SELECT market_id FROM user_market WHERE user_id = u.id
              UNION
              SELECT m.id FROM market m JOIN user_ward w
                ON w.ward_scheme = m.ward_scheme AND w.ward_code = m.ward_code
              WHERE w.user_id = u.id
+             UNION
+             SELECT m.id FROM market m JOIN user_province p ON p.province_code = m.province_code
+             WHERE p.user_id = u.id
              ORDER BY 1) AS market_ids"""
 
 
@@ -182,15 +186,20 @@ class UserDetail:
     partner_code: str | None
     market_ids: list[int]
     ward_codes: list[str]
+    province_codes: list[str]
+    display_name: str | None
+    phone: str | None
     created_at: datetime
 
 
 _USER_DETAIL = """
-SELECT u.id, u.username, u.role, u.active, u.partner_code, u.created_at,
+SELECT u.id, u.username, u.role, u.active, u.partner_code, u.created_at, u.display_name, u.phone,
        coalesce((SELECT array_agg(market_id ORDER BY market_id) FROM user_market WHERE user_id = u.id), '{}')
            AS market_ids,
        coalesce((SELECT array_agg(ward_code ORDER BY ward_code) FROM user_ward WHERE user_id = u.id), '{}')
-           AS ward_codes
+           AS ward_codes,
+       coalesce((SELECT array_agg(province_code ORDER BY province_code) FROM user_province
+                 WHERE user_id = u.id), '{}') AS province_codes
 FROM app_user u
 """
 
@@ -226,6 +235,19 @@ async def partner_registered(conn: asyncpg.Connection, code: str) -> bool:
     return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM partner WHERE code = $1)", code))
 
 
+async def set_contact(
+    conn: asyncpg.Connection, *, user_id: int, display_name: str | None, phone: str | None
+) -> None:
+    """Write who a user is: display name and phone (E.164)."""
+    await conn.execute(
+        "UPDATE app_user SET display_name = $2, phone = $3, updated_at = clock_timestamp() "
+        "WHERE id = $1",
+        user_id,
+        display_name,
+        phone,
+    )
+
+
 async def set_password(conn: asyncpg.Connection, *, user_id: int, password_hash: str) -> None:
     """Replace a user's password hash."""
     await conn.execute(
@@ -236,11 +258,23 @@ async def set_password(conn: asyncpg.Connection, *, user_id: int, password_hash:
 
 
 async def set_scopes(
-    conn: asyncpg.Connection, *, user_id: int, market_ids: list[int], ward_codes: list[str]
+    conn: asyncpg.Connection,
+    *,
+    user_id: int,
+    market_ids: list[int],
+    ward_codes: list[str],
+    province_codes: list[str] | None = None,
 ) -> None:
-    """Replace a user's market and ward scopes."""
+    """Replace a user's market, ward and province scopes (None leaves the provinces as they are)."""
     await conn.execute("DELETE FROM user_market WHERE user_id = $1", user_id)
     await conn.execute("DELETE FROM user_ward WHERE user_id = $1", user_id)
+    if province_codes is not None:
+        await conn.execute("DELETE FROM user_province WHERE user_id = $1", user_id)
+        await conn.execute(
+            "INSERT INTO user_province (user_id, province_code) SELECT $1, unnest($2::text[])",
+            user_id,
+            province_codes,
+        )
     await conn.execute(
         "INSERT INTO user_market (user_id, market_id) SELECT $1, unnest($2::bigint[])",
         user_id,
@@ -267,6 +301,16 @@ async def missing_wards(conn: asyncpg.Connection, codes: list[str]) -> list[str]
     rows = await conn.fetch(
         "SELECT x FROM unnest($1::text[]) x WHERE NOT EXISTS "
         "(SELECT 1 FROM admin_unit WHERE scheme = '2025-07' AND code = x)",
+        codes,
+    )
+    return [str(r["x"]) for r in rows]
+
+
+async def missing_provinces(conn: asyncpg.Connection, codes: list[str]) -> list[str]:
+    """Which of these (current-scheme) province codes are unknown."""
+    rows = await conn.fetch(
+        "SELECT x FROM unnest($1::text[]) x WHERE NOT EXISTS "
+        "(SELECT 1 FROM admin_unit WHERE scheme = '2025-07' AND level = 'province' AND code = x)",
         codes,
     )
     return [str(r["x"]) for r in rows]

@@ -99,7 +99,7 @@ class Strict(BaseModel):
 class ScopeFacts:
     """What decides a user's market scope (core.access.market_scope applies the rule)."""
 
-    has_scope_rows: bool  # any user_market or user_ward row
+    has_scope_rows: bool  # any user_market, user_ward or user_province row
     market_ids: tuple[int, ...]  # markets assigned directly or through a ward
 
 

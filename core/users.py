@@ -9,17 +9,31 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from core import queries
 from core.auth import API_KEY_PREFIX, ROLES, hash_password, issue_token, token_hash, verify_password
 from core.errors import AppError, Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from core.params import IdField
 from core.settings import Settings
-from core.types import User
+from core.types import Phone, User, fail, free_text
 
 Username = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")]
 Role = Literal["admin", "manager", "volunteer", "partner", "viewer"]
+WardCodes = list[Annotated[str, Field(pattern=r"^[0-9]{1,6}$")]]
+ProvinceCodes = list[Annotated[str, Field(pattern=r"^[0-9]{1,2}$")]]
+
+
+def _said(value: str) -> str:
+    if not value:
+        raise fail("invalid_display_name", "A display name is 1-100 characters.")
+    return value
+
+
+# Who the person (or, for a partner user, the system) is: "Nguyễn Thị Lan", "MB — kết nối API".
+DisplayName = Annotated[
+    str, Field(max_length=400), free_text(100, "invalid_display_name"), AfterValidator(_said)
+]
 
 
 class UserCreate(BaseModel):
@@ -27,21 +41,29 @@ class UserCreate(BaseModel):
     username: Username
     password: str = Field(max_length=1024)
     role: Role
+    display_name: DisplayName | None = None
+    phone: Phone | None = Field(default=None, description="A Vietnamese phone number.")
     market_ids: list[IdField] = Field(default_factory=list, max_length=1000)
-    ward_codes: list[Annotated[str, Field(pattern=r"^[0-9]{1,6}$")]] = Field(
-        default_factory=list, max_length=200
+    ward_codes: WardCodes = Field(default_factory=list, max_length=200)
+    province_codes: ProvinceCodes = Field(
+        default_factory=list,
+        max_length=34,
+        description="Whole provinces (managers and viewers only): every market in them.",
     )
     partner_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")] | None = None
 
 
 class UserPatch(BaseModel):
+    """Fields to change; absent ones stay (display_name and phone may be set to null)."""
+
     model_config = ConfigDict(extra="forbid")
     role: Role | None = None
     active: StrictBool | None = None
+    display_name: DisplayName | None = None
+    phone: Phone | None = None
     market_ids: list[IdField] | None = Field(default=None, max_length=1000)
-    ward_codes: list[Annotated[str, Field(pattern=r"^[0-9]{1,6}$")]] | None = Field(
-        default=None, max_length=200
-    )
+    ward_codes: WardCodes | None = Field(default=None, max_length=200)
+    province_codes: ProvinceCodes | None = Field(default=None, max_length=34)
     partner_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")] | None = None
 
 
@@ -56,10 +78,20 @@ class UserOut(BaseModel):
     username: str
     role: str
     active: bool
+    display_name: str | None = None
+    phone: str | None = Field(default=None, description="E.164, e.g. +84905123456.")
     partner_code: str | None
     market_ids: list[int]
     ward_codes: list[str]
+    province_codes: list[str] = Field(default_factory=list)
     created_at: datetime
+
+
+class PasswordReset(BaseModel):
+    """A new password, shown only in this answer: hand it to the person, who changes it."""
+
+    user_id: int
+    password: str
 
 
 class ApiKeyCreate(BaseModel):
@@ -100,12 +132,18 @@ class PartnerCodeNotAllowed(Invalid):
     code, title = "partner_code_not_allowed", "Only partner users act for a partner"
 
 
+class ProvinceScopeNotAllowed(Invalid):
+    code, title = "province_scope_not_allowed", "Only managers and viewers cover whole provinces"
+
+
 class ApiKeyNotAllowed(Invalid):
     code, title = "api_key_not_allowed", "API keys are for machine clients only"
 
 
 # Roles that may hold long-lived API keys: machine clients that never see personal data.
 API_KEY_ROLES = frozenset({"partner", "viewer"})
+# Roles that may be scoped to a whole province (a city official, a provincial statistician).
+PROVINCE_SCOPE_ROLES = frozenset({"manager", "viewer"})
 
 
 async def _checked_partner_code(
@@ -200,8 +238,18 @@ async def sign_out(conn: asyncpg.Connection, token: str) -> None:
     await queries.revoke_token(conn, token_hash(token))
 
 
+def _province_codes(codes: list[str]) -> list[str]:
+    """Province codes as the directory writes them ('1' -> '01'), distinct, sorted."""
+    return sorted({c.zfill(2) for c in codes})
+
+
 async def _validate_scopes(
-    conn: asyncpg.Connection, market_ids: list[int], ward_codes: list[str]
+    conn: asyncpg.Connection,
+    market_ids: list[int],
+    ward_codes: list[str],
+    province_codes: list[str],
+    *,
+    role: str,
 ) -> None:
     missing = await queries.missing_markets(conn, market_ids)
     if missing:
@@ -209,6 +257,14 @@ async def _validate_scopes(
     missing_w = await queries.missing_wards(conn, ward_codes)
     if missing_w:
         raise Invalid(f"Unknown ward codes: {missing_w}.", field="ward_codes")
+    if province_codes and role not in PROVINCE_SCOPE_ROLES:
+        raise ProvinceScopeNotAllowed(
+            f"A {role} works in markets or wards; only managers and viewers cover whole provinces.",
+            field="province_codes",
+        )
+    missing_p = await queries.missing_provinces(conn, province_codes)
+    if missing_p:
+        raise Invalid(f"Unknown province codes: {missing_p}.", field="province_codes")
 
 
 async def create_user(
@@ -220,9 +276,15 @@ async def create_user(
     pw_hash = await asyncio.to_thread(hash_password, body.password)
     try:
         async with conn.transaction():
-            await _validate_scopes(conn, body.market_ids, body.ward_codes)
+            provinces = _province_codes(body.province_codes)
+            await _validate_scopes(
+                conn, body.market_ids, body.ward_codes, provinces, role=body.role
+            )
             user = await queries.insert_user(
                 conn, username=body.username.lower(), password_hash=pw_hash, role=body.role
+            )
+            await queries.set_contact(
+                conn, user_id=user.id, display_name=body.display_name, phone=body.phone
             )
             await queries.update_user(
                 conn, user_id=user.id, role=body.role, active=True, partner_code=partner_code
@@ -232,6 +294,7 @@ async def create_user(
                 user_id=user.id,
                 market_ids=sorted(set(body.market_ids)),
                 ward_codes=sorted(set(body.ward_codes)),
+                province_codes=provinces,
             )
             out = await _detail(conn, user.id)
             await queries.insert_audit(
@@ -280,10 +343,15 @@ async def update_user(
         ward_codes = (
             before.ward_codes if patch.ward_codes is None else sorted(set(patch.ward_codes))
         )
-        await _validate_scopes(conn, market_ids, ward_codes)
+        province_codes = (
+            before.province_codes
+            if patch.province_codes is None
+            else _province_codes(patch.province_codes)
+        )
         active = before.active if patch.active is None else patch.active
         fields = patch.model_dump(exclude_unset=True)
         role = patch.role or before.role
+        await _validate_scopes(conn, market_ids, ward_codes, province_codes, role=role)
         if "partner_code" in fields:
             partner_code = patch.partner_code
         else:  # leaving the partner role drops the code: only partner users carry one
@@ -294,7 +362,17 @@ async def update_user(
             conn, user_id=user_id, role=role, active=active, partner_code=partner_code
         )
         await queries.set_scopes(
-            conn, user_id=user_id, market_ids=market_ids, ward_codes=ward_codes
+            conn,
+            user_id=user_id,
+            market_ids=market_ids,
+            ward_codes=ward_codes,
+            province_codes=province_codes,
+        )
+        await queries.set_contact(
+            conn,
+            user_id=user_id,
+            display_name=patch.display_name if "display_name" in fields else before.display_name,
+            phone=patch.phone if "phone" in fields else before.phone,
         )
         if not active or role != before.role or other_partner:
             # Sessions end at once; API keys stop working too (they need an active user),
@@ -340,6 +418,35 @@ async def change_password(
         await queries.insert_audit(
             conn, actor_id=user.id, action="change_password", entity="user", entity_id=user.id
         )
+
+
+# Easy to read out and type: no 0/o, 1/l/i.
+_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def new_password(settings: Settings) -> str:
+    """A random password in groups of four ('k7mq-2xpa-h9rt'), at least the minimum length."""
+    groups = max(3, math.ceil(settings.password_min_length / 4))
+    return "-".join(
+        "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(4)) for _ in range(groups)
+    )
+
+
+async def reset_password(
+    conn: asyncpg.Connection, *, actor: User, user_id: int, settings: Settings
+) -> PasswordReset:
+    """Give a user a new random password (admins), shown once; their sessions end."""
+    if await queries.user_by_id(conn, user_id) is None:
+        raise NotFound(f"No user with id {user_id}.")
+    password = new_password(settings)
+    pw_hash = await asyncio.to_thread(hash_password, password)
+    async with conn.transaction():
+        await queries.set_password(conn, user_id=user_id, password_hash=pw_hash)
+        await queries.revoke_user_tokens(conn, user_id)
+        await queries.insert_audit(
+            conn, actor_id=actor.id, action="reset_password", entity="user", entity_id=user_id
+        )
+    return PasswordReset(user_id=user_id, password=password)
 
 
 async def create_api_key(

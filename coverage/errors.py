@@ -9,3 +9,7 @@ class QrMismatch(Invalid):
 
 class NoQrFound(Invalid):
     code, title = "no_qr_found", "No QR code was found in the image"
+
+
+class EffectiveDatePast(Invalid):
+    code, title = "effective_date_past", "A rule version cannot apply from a day that is over"

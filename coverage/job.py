@@ -1,5 +1,6 @@
 """The periodic job: transacting windows expire with time alone, so every hour (and at start-up)
-one worker of all instances re-evaluates every market and writes today's snapshots."""
+one worker of all instances applies a rule version whose day has come, re-evaluates every market
+and writes today's snapshots."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from coverage.counters import apply_delta, delta_for, reevaluate_markets
 from coverage.levels import local_day
 from coverage.queries import counters as q
 from coverage.queries.counters import Counts
+from coverage.rule import apply_due_rules
 
 log = logging.getLogger("choso.coverage")
 
@@ -24,10 +26,14 @@ async def reevaluate_all(
     window_days: int,
     chunk: int = 1000,
 ) -> int:
-    """Daily job: expire `transacting` windows, re-evaluate every status, write today's snapshots.
+    """Daily job: apply a scheduled rule whose day has come, expire `transacting` windows,
+    re-evaluate every status, write today's snapshots.
 
     Returns how many stalls left the transacting window.
     """
+    applied = await apply_due_rules(conn)
+    if applied is not None:
+        log.info("rule version %d applied on its day", applied)
     window = window_days
     if now is None:
         now = await q.db_now(conn)

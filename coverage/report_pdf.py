@@ -25,11 +25,12 @@ BOLD = "ChoSoReport-DejaVuSans-Bold"
 pdfmetrics.registerFont(TTFont(REGULAR, FONT_DIR / "DejaVuSans.ttf"))
 pdfmetrics.registerFont(TTFont(BOLD, FONT_DIR / "DejaVuSans-Bold.ttf"))
 
+# The dashboard's words (web/static/js/lib/i18n.js, status_* and level_*): one vocabulary.
 STATUS_LABEL = {
     "not_started": "Chưa bắt đầu",
     "in_progress": "Đang triển khai",
-    "cashless": "Đạt chợ không dùng tiền mặt",
-    "lapsed": "Không còn đạt (đã từng đạt)",
+    "cashless": "Chợ không tiền mặt",
+    "lapsed": "Mất danh hiệu",
 }
 STATUS_COLOR = {
     "not_started": HexColor("#9e9e9e"),
@@ -38,10 +39,10 @@ STATUS_COLOR = {
     "lapsed": HexColor("#c62828"),
 }
 LEVEL_LABEL = {
-    "qr_issued": "Đã cấp biển mã QR",
-    "qr_verified": "Mã QR đã kiểm tra đúng tài khoản",
-    "transacting": "Có nhận thanh toán",
-    "fees_cashless": "Nộp phí chợ không tiền mặt",
+    "qr_issued": "Đã có biển",
+    "qr_verified": "Đã kiểm tra mã",
+    "transacting": "Đang giao dịch",
+    "fees_cashless": "Thu phí không tiền mặt",
 }
 LEVEL_COLOR = {
     "qr_issued": HexColor("#7aa6d8"),
@@ -173,9 +174,7 @@ def _draw_header(c: Canvas, header: dict[str, Any], cov: s.MarketCoverage, today
         y + 7.2 * mm,
         f"Trạng thái từ {since}. Tiêu chí (phiên bản {cov.rule_version}):",
     )
-    crit = "; ".join(
-        f"≥ {_pct(t)} quầy {LEVEL_CRITERION[lvl]}" for lvl, t in cov.thresholds.items()
-    )
+    crit = "; ".join(f"≥ {_pct(t)} sạp {LEVEL_CRITERION[lvl]}" for lvl, t in cov.thresholds.items())
     lines = _wrap(c, crit, REGULAR, 8.5, W - 2 * MARGIN - 82 * mm)[:2]
     for k, text in enumerate(lines):
         c.drawString(MARGIN + 82 * mm, y + (3.6 - 3.6 * k) * mm, text)
@@ -186,14 +185,14 @@ def _draw_levels(c: Canvas, cov: s.MarketCoverage, top: float) -> float:
     """Table of levels with bars and threshold marks."""
     c.setFillColor(INK)
     c.setFont(BOLD, 11)
-    c.drawString(MARGIN, top, f"Số liệu trên {cov.active_stalls} quầy đang hoạt động")
+    c.drawString(MARGIN, top, f"Số liệu trên {cov.active_stalls} sạp đang hoạt động")
     c.setFont(REGULAR, 7.5)
     c.setFillColor(MUTED)
     days = cov.transacting_window_days
     c.drawString(
         MARGIN,
         top - 4.5 * mm,
-        f"Quầy trống hoặc đã đóng không tính. Có nhận thanh toán: trong {days} ngày qua. "
+        f"Sạp trống hoặc đã đóng không tính. Đang giao dịch: có nhận thanh toán trong {days} ngày qua. "
         "Vạch đen: ngưỡng của tiêu chí.",
     )
     y = top - 6 * mm
@@ -220,13 +219,11 @@ def _draw_levels(c: Canvas, cov: s.MarketCoverage, top: float) -> float:
         c.setFont(BOLD, 10)
         c.drawString(bar_x + bar_w + 3 * mm, y + 1.5 * mm, _pct(lc.share))
         c.setFont(REGULAR, 8.5)
-        c.drawString(
-            bar_x + bar_w + 17.5 * mm, y + 1.5 * mm, f"{lc.count}/{cov.active_stalls} quầy"
-        )
+        c.drawString(bar_x + bar_w + 17.5 * mm, y + 1.5 * mm, f"{lc.count}/{cov.active_stalls} sạp")
         progress = next((p for p in cov.progress if p.level == level), None)
         if progress is not None:
             c.setFillColor(STATUS_COLOR["cashless"] if progress.met else STATUS_COLOR["lapsed"])
-            text = "đạt ngưỡng" if progress.met else f"thiếu {progress.stalls_needed} quầy"
+            text = "đạt ngưỡng" if progress.met else f"thiếu {progress.stalls_needed} sạp"
             c.drawRightString(W - MARGIN, y + 1.5 * mm, text)
     return y - 2 * mm
 
@@ -313,7 +310,7 @@ def _draw_zones_and_visits(
     c.setFillColor(INK)
     c.setFont(BOLD, 11)
     c.drawString(MARGIN, top, "Theo khu")
-    cols = [("Khu", 0), ("Quầy", 20), ("Biển QR", 34), ("Đã KT", 52), ("Giao dịch", 66)]
+    cols = [("Khu", 0), ("Sạp", 20), ("Đã có biển", 34), ("Đã kiểm tra", 52), ("Giao dịch", 66)]
     y = top - 6 * mm
     c.setFont(BOLD, 8)
     for name, dx in cols:
@@ -342,12 +339,12 @@ def _draw_zones_and_visits(
     width = W - MARGIN - vx
     c.setFillColor(INK)
     c.setFont(BOLD, 11)
-    c.drawString(vx, top, f"Quầy cần đến ({len(visits)})")
+    c.drawString(vx, top, f"Sạp cần đến ({len(visits)})")
     y = top - 6 * mm
     if not visits:
         c.setFillColor(STATUS_COLOR["cashless"])
         c.setFont(REGULAR, 9)
-        c.drawString(vx, y, "Không còn quầy nào cần đến.")
+        c.drawString(vx, y, "Không còn sạp nào cần đến.")
         return
     line_h = 4.2 * mm
     for reason, title in VISIT_GROUPS:
@@ -378,8 +375,8 @@ def _more(c: Canvas, line: str, codes: list[str], before: list[str], width: floa
     words = line.split(", ")
     while words:
         rest = len(codes) - shown - len(words)
-        text = ", ".join(words) + f" … và {rest} quầy khác"
+        text = ", ".join(words) + f" … và {rest} sạp khác"
         if c.stringWidth(text, REGULAR, 8.5) <= width:
             return text
         words.pop()
-    return f"… và {len(codes) - shown} quầy khác"
+    return f"… và {len(codes) - shown} sạp khác"

@@ -40,13 +40,25 @@ async def get_rule(conn: Conn, user: CurrentUser) -> s.Rule:
 async def put_rule(
     body: s.RuleIn, conn: Conn, user: Annotated[User, Depends(require_roles("admin"))]
 ) -> s.Rule:
-    """Store a new rule version (admins); every market's status is re-evaluated under it."""
+    """Store a new rule version (admins). For today (or without `effective_from`) every market's
+    status is re-evaluated under it at once; for a later day it is scheduled, and the hourly
+    coverage job applies it when the day comes."""
     return await rule.set_rule(conn, user=user, body=body)
+
+
+@router.post("/programme/rule/preview", response_model=s.RulePreview)
+async def preview_rule(
+    body: s.RuleIn, conn: Conn, user: Annotated[User, Depends(require_roles("admin"))]
+) -> s.RulePreview:
+    """What PUT /api/programme/rule with this body would do (admins): the markets whose status
+    would change, from and to, with their numbers, from today's counters. Writes nothing."""
+    return await rule.preview_rule(conn, body=body)
 
 
 @router.get("/programme/rule/versions", response_model=list[s.Rule])
 async def rule_versions(conn: Conn, user: CurrentUser) -> list[s.Rule]:
-    """Every version of the programme rule, newest first."""
+    """Every version of the programme rule, newest first, with its state (in force, scheduled,
+    superseded)."""
     return await rule.rule_history(conn)
 
 

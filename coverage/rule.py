@@ -1,57 +1,179 @@
-"""The cashless-market rule: its versions, and changing it (every market is re-evaluated)."""
+"""The cashless-market rule: its versions, changing it, and seeing what a change would do.
+
+A version applies from its `effective_from`: the start of a day in Vietnam. A version for today
+applies at once (every market is re-evaluated in the same transaction); one for a later day waits,
+and the hourly coverage job (`apply_due_rules`, from coverage/job.py) applies it once its day has
+come. The rule in force is the version applied last. A scheduled version is corrected by saving
+another one for the same day: of versions applied together, the newest with the latest day wins.
+"""
 
 from __future__ import annotations
+
+from datetime import date, datetime, time
 
 import asyncpg
 
 from core import audit
 from core.types import User
+from coverage import errors
 from coverage import schemas as s
 from coverage.counters import reevaluate_markets
+from coverage.levels import VN_TZ, evaluate_status, local_day
 from coverage.queries import counters as q
+from coverage.shapes import levels_out
 
 
-def _rule_out(rule: q.Rule) -> s.Rule:
+def _rule_out(rule: q.Rule, in_force: int) -> s.Rule:
+    assert rule.effective_from is not None
+    state: s.RuleState = (
+        "in_force"
+        if rule.version == in_force
+        else "scheduled"
+        if rule.applied_at is None
+        else "superseded"
+    )
     return s.Rule(
         version=rule.version,
         thresholds=rule.thresholds,
         created_at=rule.created_at,
         created_by=rule.created_by,
+        effective_from=rule.effective_from,
+        applied_at=rule.applied_at,
+        state=state,
     )
+
+
+def start_of_day(day: date) -> datetime:
+    """The moment a day begins in Vietnam."""
+    return datetime.combine(day, time(0), tzinfo=VN_TZ)
 
 
 async def get_rule(conn: asyncpg.Connection) -> s.Rule:
     """The programme rule in force."""
-    return _rule_out(await q.current_rule(conn))
+    rule = await q.current_rule(conn)
+    return _rule_out(rule, rule.version)
 
 
 async def rule_history(conn: asyncpg.Connection) -> list[s.Rule]:
-    """Every version of the programme rule, newest first."""
-    return [_rule_out(r) for r in await q.rule_versions(conn)]
+    """Every version of the programme rule, newest first, scheduled ones included."""
+    in_force = (await q.current_rule(conn)).version
+    return [_rule_out(r, in_force) for r in await q.rule_versions(conn)]
+
+
+async def _effective_moment(conn: asyncpg.Connection, day: date | None) -> datetime | None:
+    """None when the version applies now (no day, or today); 422 for a day that is over."""
+    if day is None:
+        return None
+    today = local_day(await q.db_now(conn))
+    if day < today:
+        raise errors.EffectiveDatePast(
+            f"{day.isoformat()} is over (today is {today.isoformat()} in Vietnam); "
+            "choose today or a later day.",
+            field="effective_from",
+        )
+    return None if day == today else start_of_day(day)
 
 
 async def set_rule(conn: asyncpg.Connection, *, user: User, body: s.RuleIn) -> s.Rule:
-    """Store a new rule version and re-evaluate every market's status under it."""
+    """Store a new rule version: applied at once (every market re-evaluated) when it is for today,
+    else scheduled for its day."""
+    thresholds = {str(k): float(v) for k, v in sorted(body.thresholds.items())}
     async with conn.transaction():
+        effective = await _effective_moment(conn, body.effective_from)
         before = await q.current_rule(conn, lock="exclusive")
-        thresholds = {str(k): float(v) for k, v in sorted(body.thresholds.items())}
-        rule = await q.insert_rule(conn, thresholds=thresholds, created_by=user.id)
-        now = await q.db_now(conn)
-        changed = await reevaluate_markets(
-            conn, await q.all_market_ids(conn), rule, reason="rule_change", at=now
+        rule = await q.insert_rule(
+            conn, thresholds=thresholds, created_by=user.id, effective_from=effective
         )
-        await q.set_rule_version_all(conn, rule.version)
+        changed = None
+        if effective is None:
+            changed = await _apply(conn, rule)
         await audit.record(
             conn,
             actor_id=user.id,
-            action="update",
+            action="update" if effective is None else "schedule",
             entity="programme_rule",
             entity_id=rule.version,
             before={"version": before.version, "thresholds": before.thresholds},
             after={
                 "version": rule.version,
                 "thresholds": rule.thresholds,
+                "effective_from": (effective or rule.effective_from or rule.created_at).isoformat(),
                 "markets_changed": changed,
             },
         )
-    return _rule_out(rule)
+        in_force = (await q.current_rule(conn)).version
+        rule = next(r for r in await q.rule_versions(conn) if r.version == rule.version)
+    return _rule_out(rule, in_force)
+
+
+async def _apply(conn: asyncpg.Connection, rule: q.Rule, also: list[int] | None = None) -> int:
+    """Re-evaluate every market under `rule` and mark it (and `also`) applied; markets changed."""
+    now = await q.db_now(conn)
+    changed = await reevaluate_markets(
+        conn, await q.all_market_ids(conn), rule, reason="rule_change", at=now
+    )
+    await q.set_rule_version_all(conn, rule.version)
+    await q.mark_rules_applied(conn, [rule.version, *(also or [])])
+    return changed
+
+
+async def apply_due_rules(conn: asyncpg.Connection) -> int | None:
+    """Apply the scheduled versions whose day has come (the coverage job calls this every hour).
+
+    Of several due at once, the one with the latest day (then the newest) is applied and the others
+    are marked applied with it (each was the rule for no time at all). Returns the version now in
+    force, or None when nothing was due.
+    """
+    async with conn.transaction():
+        await q.current_rule(conn, lock="exclusive")
+        due = await q.due_rules(conn)
+        if not due:
+            return None
+        rule = due[-1]
+        changed = await _apply(conn, rule, also=[r.version for r in due[:-1]])
+        await audit.record(
+            conn,
+            actor_id=None,
+            action="apply_scheduled",
+            entity="programme_rule",
+            entity_id=rule.version,
+            after={
+                "version": rule.version,
+                "thresholds": rule.thresholds,
+                "skipped_versions": [r.version for r in due[:-1]],
+                "markets_changed": changed,
+            },
+        )
+        return rule.version
+
+
+async def preview_rule(conn: asyncpg.Connection, *, body: s.RuleIn) -> s.RulePreview:
+    """The markets whose status this rule would change today, from → to, with their numbers.
+
+    Reads only; a day that is over is refused as saving it would be.
+    """
+    await _effective_moment(conn, body.effective_from)
+    thresholds = {str(k): float(v) for k, v in sorted(body.thresholds.items())}
+    rows = await q.market_counters_named(conn)
+    changes = []
+    for row in rows:
+        after = evaluate_status(row.counts, thresholds, row.status)
+        if after != row.status:
+            changes.append(
+                s.StatusChangePreview.model_validate(
+                    {
+                        "market_id": row.market_id,
+                        "name": row.name,
+                        "from": row.status,
+                        "to": after,
+                        "active_stalls": row.counts.active_stalls,
+                        "levels": levels_out(row.counts),
+                    }
+                )
+            )
+    return s.RulePreview(
+        thresholds=thresholds,
+        effective_from=body.effective_from,
+        markets=len(rows),
+        changes=changes,
+    )

@@ -145,6 +145,15 @@ class RuleIn(Strict):
         description="Minimum share of active stalls per level, 0..1; cashless when all are met.",
         examples=[{"qr_verified": 0.9, "transacting": 0.3}],
     )
+    effective_from: date | None = Field(
+        default=None,
+        description="The day (in Vietnam) the version applies from: today or absent applies it "
+        "at once; a later day schedules it (the hourly coverage job applies it when the day "
+        "comes). A day in the past is refused (422 effective_date_past).",
+    )
+
+
+RuleState = Literal["in_force", "scheduled", "superseded"]
 
 
 class Rule(BaseModel):
@@ -152,6 +161,36 @@ class Rule(BaseModel):
     thresholds: dict[str, float]
     created_at: datetime
     created_by: str | None
+    effective_from: datetime = Field(description="When the version applies (or applied) from.")
+    applied_at: datetime | None = Field(
+        description="When every market was re-evaluated under it; null while scheduled."
+    )
+    state: RuleState = Field(
+        description="in_force: the rule now (the version applied last); scheduled: waiting for "
+        "its day; superseded: applied once, replaced since."
+    )
+
+
+class StatusChangePreview(BaseModel):
+    """A market whose status the rule would change, with the numbers that decide it."""
+
+    market_id: int
+    name: str
+    from_: Status = Field(alias="from")
+    to: Status
+    active_stalls: int
+    levels: Levels
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class RulePreview(BaseModel):
+    """What saving this rule would do to markets' statuses, from today's numbers (nothing written)."""
+
+    thresholds: dict[str, float]
+    effective_from: date | None
+    markets: int = Field(description="Markets evaluated (every market with stalls counted).")
+    changes: list[StatusChangePreview]
 
 
 class StallLevels(BaseModel):

@@ -38,24 +38,26 @@ def zone_key(zone: str) -> str:
 async def create_market(
     conn: asyncpg.Connection, *, user: User, body: schemas.MarketCreate
 ) -> schemas.Market:
-    """Create a market (and its ward, when a new ward code comes with a name)."""
+    """Create a market; its ward, if given, must be a ward of the national directory (and its
+    province is the ward's)."""
     _check_distinct(body.zones)
+    if body.ward_code is not None:
+        code = admin_units.ward_code(body.ward_code)
+        unit = await admin_units.get_unit(conn, code)
+        if unit is None or unit.level != "ward":
+            raise errors.UnknownWard(
+                f"Ward {body.ward_code} is not in the national directory "
+                "(GET /api/admin-units?province=48&q=... finds it by name).",
+                field="ward_code",
+            )
+        province = unit.province_code or body.province_code
+        if "province_code" in body.model_fields_set and province != body.province_code.zfill(2):
+            raise errors.UnknownWard(
+                f"Ward {code} ({unit.name}) is in province {province}, not {body.province_code}.",
+                field="ward_code",
+            )
+        body = body.model_copy(update={"ward_code": code, "province_code": province})
     async with conn.transaction():
-        if body.ward_code is not None:
-            if body.ward_name:
-                await queries.upsert_admin_unit(
-                    conn,
-                    scheme="2025-07",
-                    code=body.ward_code,
-                    level="ward",
-                    name=body.ward_name,
-                    parent_code=body.province_code,
-                )
-            elif not await queries.admin_unit_exists(conn, "2025-07", body.ward_code):
-                raise errors.UnknownWard(
-                    f"Ward {body.ward_code} is not known; send ward_name to add it.",
-                    field="ward_code",
-                )
         market_id = await queries.insert_market(conn, body)
         market = await queries.get_market(conn, market_id)
         assert market is not None

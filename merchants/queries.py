@@ -30,36 +30,6 @@ LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
 """
 
 
-async def upsert_admin_unit(
-    conn: asyncpg.Connection,
-    *,
-    scheme: str,
-    code: str,
-    level: str,
-    name: str,
-    parent_code: str | None = None,
-) -> None:
-    """Insert an administrative unit, or keep the existing one."""
-    await conn.execute(
-        "INSERT INTO admin_unit (scheme, code, level, name, parent_code) VALUES ($1, $2, $3, $4, $5) "
-        "ON CONFLICT (scheme, code) DO NOTHING",
-        scheme,
-        code,
-        level,
-        name,
-        parent_code,
-    )
-
-
-async def admin_unit_exists(conn: asyncpg.Connection, scheme: str, code: str) -> bool:
-    """Whether (scheme, code) is a known unit."""
-    return bool(
-        await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM admin_unit WHERE scheme = $1 AND code = $2)", scheme, code
-        )
-    )
-
-
 async def insert_market(conn: asyncpg.Connection, m: schemas.MarketCreate) -> int:
     """Create a market; returns its id."""
     return int(

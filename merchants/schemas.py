@@ -84,8 +84,11 @@ class Location(Strict):
 class MarketCreate(Strict):
     name: MarketName
     province_code: Annotated[str, Field(pattern=r"^[0-9]{1,3}$")] = "48"
-    ward_code: WardCode | None = None
-    ward_name: MarketName | None = None
+    ward_code: WardCode | None = Field(
+        default=None,
+        description="A ward of the national directory (GET /api/admin-units); the market's "
+        "province is the ward's. Unknown -> 422 unknown_ward.",
+    )
     legacy_ward_code: WardCode | None = None
     legacy_ward_name: MarketName | None = None
     legacy_district_name: MarketName | None = None

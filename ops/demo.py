@@ -161,7 +161,8 @@ async def load_if_empty(
                     legacy_ward_name=m.get("old_ward"),
                     legacy_district_name=(m.get("old_district") or "").replace(" (per source)", "")
                     or None,
-                    address=(m.get("address_hint") or "")[:200] or None,
+                    # Only name, address and unit names are for people to read (display_policy).
+                    address=m.get("address") or None,
                     lat=m.get("lat"),
                     lon=m.get("lon"),
                     zones=zones,

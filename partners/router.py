@@ -234,6 +234,15 @@ async def unmatched_payments(
     return await stats.unmatched_payments(conn, code=code, limit=limit, cursor=cursor)
 
 
+@router.get("/partners/{code}/notifications", response_model=list[schemas.Notification])
+async def recent_notifications(
+    code: Code, conn: Conn, user: Admin, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[schemas.Notification]:
+    """The partner's latest verified notifications and signed events, newest first (admins):
+    what arrived, when, and what it did. Payloads are never shown."""
+    return await stats.recent_notifications(conn, code=code, limit=limit)
+
+
 @router.post(
     "/partners/{code}/imports", response_model=schemas.ImportResult, dependencies=IMPORTERS
 )

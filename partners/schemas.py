@@ -150,6 +150,21 @@ class UnmatchedPayment(BaseModel):
     reference: str | None
 
 
+class Notification(BaseModel):
+    """A verified message a partner sent (own event or native notification); never its payload."""
+
+    id: int
+    external_id: str = Field(description="The partner's id of the message (event id, transId…).")
+    type: str
+    received_at: datetime
+    processed_at: datetime | None
+    result: str | None = Field(
+        description="What it did: created, updated, unchanged, matched, unmatched, "
+        "no_onboarding, not_succeeded…"
+    )
+    matched_account: bool = Field(description="Whether it was matched to a payment account.")
+
+
 class UnmatchedPage(BaseModel):
     items: list[UnmatchedPayment]
     next_cursor: str | None

@@ -101,3 +101,13 @@ async def unmatched_payments(
     )
     next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
     return schemas.UnmatchedPage(items=rows[:limit], next_cursor=next_cursor)
+
+
+async def recent_notifications(
+    conn: asyncpg.Connection, *, code: str, limit: int
+) -> list[schemas.Notification]:
+    """A partner's latest verified notifications and events, for administrators to follow up."""
+    code = code.upper()
+    if await registry_q.get_partner(conn, code) is None:
+        raise errors.PartnerNotFound(f"No partner with code {code}.")
+    return await events_q.recent_notifications(conn, partner_code=code, limit=limit)

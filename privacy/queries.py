@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -286,13 +287,27 @@ class DataRequestRow:
     requested_at: datetime
     due_at: datetime
     completed_at: datetime | None
+    stalls: list[dict[str, Any]]
 
 
+# The person's stalls say who the request is about without naming them (id, code, market).
 _REQUEST_SELECT = """
 SELECT r.id, r.stallholder_id, r.kind, u.username AS requested_by, r.requested_at, r.due_at,
-       r.completed_at
+       r.completed_at,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'stall_code', s.stall_code,
+                                                     'market_id', m.id, 'market_name', m.name)
+                                  ORDER BY m.name, s.stall_code)
+                 FROM stall s JOIN market m ON m.id = s.market_id
+                 WHERE s.holder_id = r.stallholder_id), '[]'::jsonb) AS stalls
 FROM data_request r LEFT JOIN app_user u ON u.id = r.requested_by
 """
+
+
+def _request_row(row: asyncpg.Record) -> DataRequestRow:
+    values = dict(row)
+    if isinstance(values["stalls"], str):
+        values["stalls"] = json.loads(values["stalls"])
+    return DataRequestRow(**values)
 
 
 async def open_data_request(
@@ -328,7 +343,7 @@ async def data_requests_of(conn: asyncpg.Connection, holder_id: int) -> list[Dat
     rows = await conn.fetch(
         _REQUEST_SELECT + " WHERE r.stallholder_id = $1 ORDER BY r.id", holder_id
     )
-    return [DataRequestRow(**dict(r)) for r in rows]
+    return [_request_row(r) for r in rows]
 
 
 async def list_data_requests(
@@ -347,7 +362,7 @@ async def list_data_requests(
         market_ids,
         limit,
     )
-    return [DataRequestRow(**dict(r)) for r in rows]
+    return [_request_row(r) for r in rows]
 
 
 # ---------------------------------------------------------------- what a person may see about thems

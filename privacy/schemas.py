@@ -70,6 +70,15 @@ class Consent(BaseModel):
     withdrawn_by: str | None
 
 
+class RequestStall(BaseModel):
+    """A stall of the person a request is about (who it is, without their name)."""
+
+    id: int
+    stall_code: str
+    market_id: int
+    market_name: str
+
+
 class DataRequest(BaseModel):
     id: int
     stallholder_id: int
@@ -78,6 +87,9 @@ class DataRequest(BaseModel):
     requested_at: datetime
     due_at: datetime
     completed_at: datetime | None
+    stalls: list[RequestStall] = Field(
+        default_factory=list, description="The person's stalls: code and market."
+    )
 
 
 class Consents(BaseModel):

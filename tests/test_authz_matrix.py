@@ -127,6 +127,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/users/{user_id}/api-keys"): only("admin", json={}),
     ("GET", "/api/users/{user_id}/api-keys"): only("admin"),
     ("DELETE", "/api/users/{user_id}/api-keys/{key_id}"): only("admin"),
+    ("POST", "/api/users/{user_id}/password-reset"): only("admin"),
     # --- markets and stalls: scoped; viewers see markets (numbers), never stall records
     ("GET", "/api/markets"): signed_in(),
     ("POST", "/api/markets"): only("admin", json={}),
@@ -191,6 +192,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # a partner user reads its own partner's accounts (code MB here); viewers never see accounts
     ("GET", "/api/partners/{code}/accounts"): only(*FIELD, "partner"),
     ("GET", "/api/partners/{code}/unmatched"): only("admin"),
+    ("GET", "/api/partners/{code}/notifications"): only("admin"),
     ("POST", "/api/partners/{code}/imports"): only(
         "admin",
         "partner",
@@ -201,6 +203,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # --- coverage: numbers for every reading role; partners are not in any market's scope
     ("GET", "/api/programme/rule"): signed_in(),
     ("PUT", "/api/programme/rule"): only("admin", json={}),
+    ("POST", "/api/programme/rule/preview"): only("admin", json={}),
     ("GET", "/api/programme/rule/versions"): signed_in(),
     ("GET", _STALL + "/coverage"): signed_in(partner=404),
     ("POST", _STALL + "/sign-delivered"): only(*FIELD),

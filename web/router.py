@@ -64,6 +64,14 @@ PAGES = {
     "dashboard": ("Bảng điều khiển", "dashboard.js", "layout-wide"),
     "map": ("Bản đồ chợ", "mappage.js", "layout-wide"),
     "market": ("Chợ", "market.js", "layout-wide"),
+    # The admin and manager console (web/static/js/console/): one page per section.
+    "console": ("Quản trị", "console/index.js", "layout-wide"),
+    "console-markets": ("Quản trị chợ", "console/markets.js", "layout-wide"),
+    "console-import": ("Nhập danh sách sạp", "console/import.js", "layout-wide"),
+    "console-people": ("Người dùng", "console/people.js", "layout-wide"),
+    "console-rule": ("Tiêu chí chợ không tiền mặt", "console/rule.js", "layout-wide"),
+    "console-partners": ("Đối tác", "console/partners.js", "layout-wide"),
+    "console-requests": ("Yêu cầu về dữ liệu cá nhân", "console/requests.js", "layout-wide"),
 }
 
 
@@ -129,6 +137,48 @@ async def city_map(request: Request) -> HTMLResponse:
 async def market_page(request: Request, market_id: Id) -> HTMLResponse:
     """One market: stall tiles by zone, progress toward the rule, coverage over time."""
     return _page(request, "market")
+
+
+@router.get("/console")
+async def console_home(request: Request) -> HTMLResponse:
+    """The admin and manager console: what needs doing in each section."""
+    return _page(request, "console")
+
+
+@router.get("/console/markets")
+async def console_markets(request: Request) -> HTMLResponse:
+    """Markets: create, edit (ward from the directory, point on the map, zones), archive."""
+    return _page(request, "console-markets")
+
+
+@router.get("/console/markets/{market_id}/import")
+async def console_import(request: Request, market_id: Id) -> HTMLResponse:
+    """A market board's stall list: upload, dry run, confirm."""
+    return _page(request, "console-import")
+
+
+@router.get("/console/people")
+async def console_people(request: Request) -> HTMLResponse:
+    """People: users, their scopes, passwords, API keys (admins)."""
+    return _page(request, "console-people")
+
+
+@router.get("/console/rule")
+async def console_rule(request: Request) -> HTMLResponse:
+    """The cashless rule: versions, a new one with its day, and its preview (admins)."""
+    return _page(request, "console-rule")
+
+
+@router.get("/console/partners")
+async def console_partners(request: Request) -> HTMLResponse:
+    """Partners: credentials, what to hand to them, their notifications (admins)."""
+    return _page(request, "console-partners")
+
+
+@router.get("/console/requests")
+async def console_requests(request: Request) -> HTMLResponse:
+    """Data-subject requests by deadline, with export and erase."""
+    return _page(request, "console-requests")
 
 
 @router.get("/manifest.webmanifest")

@@ -65,6 +65,8 @@ class Rule:
     thresholds: dict[str, float]
     created_at: datetime
     created_by: str | None = None
+    effective_from: datetime | None = None
+    applied_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,15 @@ class SnapshotRow:
 
 # ---------------------------------------------------------------- rule
 
+_RULE_COLUMNS = """r.version, r.thresholds, r.created_at, u.username AS created_by, r.effective_from,
+       r.applied_at"""
+# The rule in force is the version applied last: a version made for today applies at once, one
+# scheduled for a later day when the coverage job reaches its day (coverage/rule.py). Of versions
+# applied together, the one with the latest day (then the newest) is the rule.
+RULE_IN_FORCE_ORDER = "r.applied_at DESC, r.effective_from DESC, r.version DESC"
+RULE_IN_FORCE = f"""SELECT r.version, r.thresholds FROM programme_rule r
+    WHERE r.applied_at IS NOT NULL ORDER BY {RULE_IN_FORCE_ORDER} LIMIT 1"""
+
 
 async def current_rule(conn: asyncpg.Connection, *, lock: str | None = None) -> Rule:
     """The rule in force; lock='shared' or 'exclusive' also takes the transaction's rule lock."""
@@ -169,9 +180,10 @@ async def current_rule(conn: asyncpg.Connection, *, lock: str | None = None) -> 
     if prefix:
         await conn.execute(prefix)
     row = await conn.fetchrow(
-        """SELECT r.version, r.thresholds, r.created_at, u.username AS created_by
+        f"""SELECT {_RULE_COLUMNS}
            FROM programme_rule r LEFT JOIN app_user u ON u.id = r.created_by
-           ORDER BY r.version DESC LIMIT 1"""
+           WHERE r.applied_at IS NOT NULL
+           ORDER BY {RULE_IN_FORCE_ORDER} LIMIT 1"""
     )
     assert row is not None, "migration 0004 seeds rule version 1"
     return _rule(row)
@@ -186,28 +198,59 @@ def _rule(row: asyncpg.Record) -> Rule:
         thresholds={k: float(v) for k, v in thresholds.items()},
         created_at=row["created_at"],
         created_by=row["created_by"],
+        effective_from=row["effective_from"],
+        applied_at=row["applied_at"],
     )
 
 
 async def insert_rule(
-    conn: asyncpg.Connection, *, thresholds: dict[str, float], created_by: int
+    conn: asyncpg.Connection,
+    *,
+    thresholds: dict[str, float],
+    created_by: int,
+    effective_from: datetime | None,
 ) -> Rule:
-    """Store the next rule version."""
+    """Store the next rule version, effective now (None) or from a later moment; not applied yet."""
     row = await conn.fetchrow(
-        """INSERT INTO programme_rule (version, thresholds, created_by)
-           SELECT coalesce(max(version), 0) + 1, $1::jsonb, $2 FROM programme_rule
-           RETURNING version, thresholds, created_at,
-                     (SELECT username FROM app_user WHERE id = $2) AS created_by""",
+        f"""WITH r AS (
+               INSERT INTO programme_rule (version, thresholds, created_by, effective_from)
+               SELECT coalesce(max(version), 0) + 1, $1::jsonb, $2,
+                      coalesce($3::timestamptz, clock_timestamp())
+               FROM programme_rule
+               RETURNING *)
+           SELECT {_RULE_COLUMNS} FROM r LEFT JOIN app_user u ON u.id = r.created_by""",
         thresholds,
         created_by,
+        effective_from,
     )
     return _rule(row)
+
+
+async def mark_rules_applied(conn: asyncpg.Connection, versions: list[int]) -> datetime:
+    """These versions were applied now (every market re-evaluated); returns when."""
+    return await conn.fetchval(
+        """UPDATE programme_rule SET applied_at = t.now
+           FROM (SELECT clock_timestamp() AS now) t
+           WHERE version = any($1::int[]) RETURNING t.now""",
+        versions,
+    )
+
+
+async def due_rules(conn: asyncpg.Connection) -> list[Rule]:
+    """Versions whose day has come and that were not applied yet, in the order they apply."""
+    rows = await conn.fetch(
+        f"""SELECT {_RULE_COLUMNS}
+           FROM programme_rule r LEFT JOIN app_user u ON u.id = r.created_by
+           WHERE r.applied_at IS NULL AND r.effective_from <= clock_timestamp()
+           ORDER BY r.effective_from, r.version"""
+    )
+    return [_rule(r) for r in rows]
 
 
 async def rule_versions(conn: asyncpg.Connection) -> list[Rule]:
     """Every rule version, newest first."""
     rows = await conn.fetch(
-        """SELECT r.version, r.thresholds, r.created_at, u.username AS created_by
+        f"""SELECT {_RULE_COLUMNS}
            FROM programme_rule r LEFT JOIN app_user u ON u.id = r.created_by
            ORDER BY r.version DESC"""
     )
@@ -547,9 +590,12 @@ coverage_row AS (
 # shared rule lock (its snapshot then shows any rule committed before the lock was granted): its
 # market's row (created by its first stall), then its partners' rows, and the rule in force is
 # read. Parameters: $market_id, the stall's $delta_* and its distinct $partners.
-NEW_STALL_COUNTERS = """
+NEW_STALL_COUNTERS = (
+    """
 rule AS (
-    SELECT version, thresholds FROM programme_rule ORDER BY version DESC LIMIT 1
+    """
+    + RULE_IN_FORCE
+    + """
 ), market_row AS (
     INSERT INTO market_coverage AS t (market_id, active_stalls, qr_issued, qr_verified,
                                       transacting, fees_cashless)
@@ -579,6 +625,7 @@ rule AS (
         fees_cashless = t.fees_cashless + excluded.fees_cashless
     RETURNING 1
 )"""
+)
 
 # What a statement with NEW_STALL_COUNTERS selects, for new_stall_counted().
 NEW_STALL_RESULT = """
@@ -789,6 +836,25 @@ async def all_market_ids(conn: asyncpg.Connection) -> list[int]:
         int(r["market_id"])
         for r in await conn.fetch("SELECT market_id FROM market_coverage ORDER BY 1")
     ]
+
+
+@dataclass(frozen=True)
+class NamedCounters:
+    market_id: int
+    name: str
+    counts: Counts
+    status: Status
+
+
+async def market_counters_named(conn: asyncpg.Connection) -> list[NamedCounters]:
+    """Every market's counters and status with its name, by name (a read: nothing is locked)."""
+    rows = await conn.fetch(
+        """SELECT c.market_id, m.name, c.active_stalls, c.qr_issued, c.qr_verified, c.transacting,
+                  c.fees_cashless, c.status
+           FROM market_coverage c JOIN market m ON m.id = c.market_id
+           ORDER BY m.name, m.id"""
+    )
+    return [NamedCounters(r["market_id"], r["name"], Counts.of(r), r["status"]) for r in rows]
 
 
 async def set_rule_version_all(conn: asyncpg.Connection, version: int) -> None:

@@ -151,6 +151,21 @@ async def unmatched_payments(
     return [schemas.UnmatchedPayment(**_opened(r, keys_of(conn))) for r in rows]
 
 
+async def recent_notifications(
+    conn: asyncpg.Connection, *, partner_code: str, limit: int
+) -> list[schemas.Notification]:
+    """The partner's latest verified messages, newest first (no payload)."""
+    rows = await conn.fetch(
+        """SELECT id, external_id, type, received_at, processed_at, result,
+                  payment_account_id IS NOT NULL AS matched_account
+           FROM partner_event WHERE partner_code = $1
+           ORDER BY received_at DESC, id DESC LIMIT $2""",
+        partner_code,
+        limit,
+    )
+    return [schemas.Notification(**dict(r)) for r in rows]
+
+
 async def unprocessed_event_count(conn: asyncpg.Connection, *, limit_s: float) -> int | None:
     """Partner messages received but not processed yet (None before the partners migration)."""
     exists = await conn.fetchval(

@@ -268,6 +268,16 @@ async def test_withdrawing_registration_opens_an_erase_request(app, client, conn
     assert row["due_at"] - row["requested_at"] == timedelta(days=10)  # the setting, not a constant
     listed = await client.get("/api/data-requests", headers=await auth("manager"))
     assert [d["id"] for d in listed.json()] == [erase_request["id"]]
+    # The list says whose request it is by stall and market, never by name.
+    assert listed.json()[0]["stalls"] == [
+        {
+            "id": stall["id"],
+            "stall_code": stall["stall_code"],
+            "market_id": markets["one"],
+            "market_name": "Chợ Thử Một",
+        }
+    ]
+    assert stall["holder"]["full_name"] not in listed.text
     assert (
         await client.get("/api/data-requests", headers=await auth("volunteer"))
     ).status_code == 403

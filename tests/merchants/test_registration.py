@@ -309,7 +309,7 @@ async def test_every_write_is_audited_without_clear_personal_data(client, conn, 
     assert "905123456" not in text and "0123456789" not in text
 
 
-async def test_market_create_and_list(client, auth):
+async def test_market_create_and_list(client, auth, conn):
     headers = await auth("admin")
     body = {
         "name": "Chợ Mới",
@@ -328,12 +328,22 @@ async def test_market_create_and_list(client, auth):
         "/api/markets", json={"name": "Chợ X", "ward_code": "99999"}, headers=headers
     )
     assert unknown.status_code == 422 and unknown.json()["code"] == "unknown_ward"
+    # A ward is picked from the national directory, never invented with a name.
     new_ward = await client.post(
         "/api/markets",
         json={"name": "Chợ Y", "ward_code": "99999", "ward_name": "Phường Mới"},
         headers=headers,
     )
-    assert new_ward.status_code == 201
+    assert new_ward.status_code == 422
+    assert not await conn.fetchval("SELECT count(*) FROM admin_unit WHERE code = '99999'")
+    assert not await conn.fetchval("SELECT count(*) FROM market WHERE name = 'Chợ Y'")
+    # A ward of another province than the one named is refused; without a province the ward's is used.
+    other = await client.post(
+        "/api/markets",
+        json={"name": "Chợ Z", "ward_code": "20242", "province_code": "01"},
+        headers=headers,
+    )
+    assert other.status_code == 422 and other.json()["code"] == "unknown_ward"
     volunteer = await client.post("/api/markets", json=body, headers=await auth("volunteer"))
     assert volunteer.status_code == 403
 

@@ -26,6 +26,7 @@ const vi = {
   nav_app: "Đăng ký sạp",
   nav_dashboard: "Bảng điều khiển",
   nav_map: "Bản đồ",
+  nav_console: "Quản trị",
   update_ready: "Có phiên bản mới của ứng dụng.",
   reload: "Tải lại",
   retry: "Thử lại",
@@ -396,6 +397,7 @@ const en = {
   nav_app: "Register stalls",
   nav_dashboard: "Dashboard",
   nav_map: "Map",
+  nav_console: "Admin",
   update_ready: "A new version of the app is ready.",
   reload: "Reload",
   retry: "Try again",
@@ -933,6 +935,22 @@ export function describeError(err) {
     return errorText(err.code);
   }
   return errorText("unknown");
+}
+
+/**
+ * More strings for a group of pages (the console keeps its own in console/strings.js): merged into
+ * the same tables, so t() and errorText() find them and the language switch covers them.
+ */
+export function addStrings({ vi: moreVi = {}, en: moreEn = {}, errorsVi: moreErrVi = {}, errorsEn: moreErrEn = {} }) {
+  Object.assign(vi, moreVi);
+  Object.assign(en, moreEn);
+  Object.assign(errorsVi, moreErrVi);
+  Object.assign(errorsEn, moreErrEn);
+}
+
+/** The string tables as they stand (tests compare what a page shows with them). */
+export function stringTables() {
+  return { vi: { ...vi }, en: { ...en }, errorsVi: { ...errorsVi }, errorsEn: { ...errorsEn } };
 }
 
 export function hasErrorText(code) {

@@ -513,3 +513,83 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
   const finder = search ? searchBox(placed, (m) => { ready.then((c) => c.focusMarket(m.id), () => {}); }) : null;
   return { el, legend, note, search: finder, ready };
 }
+
+// ---- Picking a point (the console's market form) ----
+
+/**
+ * pointPicker({lat, lon, tileUrl, label, onPick}) -> {el, set(lat, lon), ready}
+ * A map where a click (or a tap) puts the market's point, and its marker can be dragged; keyboard
+ * users move the map with the arrow keys and put the point at its centre with the button under it.
+ * onPick(lat, lon) with the point rounded to 6 decimals (about 10 cm).
+ */
+export function pointPicker({ lat = null, lon = null, tileUrl = "", label = "", onPick = () => {} } = {}) {
+  const box = h("div", { class: "map-box map-picker", role: "region", "aria-label": label || t("map_region") });
+  const state = h("p", { class: "map-state muted", role: "status" }, t("loading"));
+  const centre = h("button", { type: "button", class: "btn btn-small", id: "pick-centre", disabled: true }, t("c_pick_centre"));
+  const el = h("div", { class: "map-wrap map-pick-wrap" }, box, state, h("div", { class: "row-actions" }, centre));
+  let map = null;
+  let marker = null;
+  let L = null;
+  const round = (x) => Math.round(x * 1e6) / 1e6;
+
+  function put(la, lo, { notify = true, pan = false } = {}) {
+    if (!map || !Number.isFinite(la) || !Number.isFinite(lo)) return;
+    if (!marker) {
+      const icon = L.divIcon({ className: "pick-pin", html: h("span", { class: "pick-dot" }), iconSize: [26, 26] });
+      marker = L.marker([la, lo], { icon, draggable: true, keyboard: false, title: t("c_point_here"), alt: t("c_point_here") }).addTo(map);
+      marker.on("dragend", () => { const p = marker.getLatLng(); put(p.lat, p.lng); });
+    } else {
+      marker.setLatLng([la, lo]);
+    }
+    if (pan) map.setView([la, lo], Math.max(map.getZoom(), FOCUS_ZOOM));
+    if (notify) onPick(round(la), round(lo));
+  }
+
+  const ready = loadLeaflet()
+    .then((lib) => whenSized(box).then(() => lib))
+    .then((lib) => {
+      L = lib;
+      const animate = !reducedMotion();
+      map = L.map(box, { zoomControl: false, maxZoom: MAX_ZOOM, minZoom: 3, zoomAnimation: animate, fadeAnimation: animate, markerZoomAnimation: animate });
+      L.control.zoom({ zoomInTitle: t("zoom_in"), zoomOutTitle: t("zoom_out") }).addTo(map);
+      map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+      const has = Number.isFinite(lat) && Number.isFinite(lon);
+      map.setView(has ? [lat, lon] : CITY.center, has ? FOCUS_ZOOM : CITY.zoom);
+      if (tileUrl) {
+        L.tileLayer(tileUrl, { maxZoom: MAX_ZOOM }).addTo(map);
+        box.classList.add("map-tiled");
+      } else {
+        fetch("/map/wards.json", { credentials: "same-origin" })
+          .then((res) => (res.ok ? res.json() : { wards: [] }))
+          .then((data) => {
+            const short = (name) => name.replace(/^(Phường|Xã|Thị trấn|Đặc khu)\s+/u, "");
+            for (const w of (data.wards || []).filter(hasPoint)) {
+              L.marker([w.lat, w.lon], {
+                icon: L.divIcon({ className: "ward-label", html: h("span", {}, short(w.name)), iconSize: [0, 0] }),
+                interactive: false, keyboard: false,
+              }).addTo(map);
+            }
+          })
+          .catch(() => { /* offline: the map still picks */ });
+      }
+      if (has) put(lat, lon, { notify: false });
+      map.on("click", (e) => put(e.latlng.lat, e.latlng.lng));
+      new ResizeObserver(() => map.invalidateSize()).observe(box);
+      centre.disabled = false;
+      centre.addEventListener("click", () => { const c = map.getCenter(); put(c.lat, c.lng); });
+      state.textContent = t("c_pick_hint");
+      return map;
+    })
+    .catch((err) => {
+      state.textContent = t("map_unavailable");
+      state.classList.add("note", "note-warn");
+      throw err;
+    });
+  ready.catch(() => {});
+  return {
+    el,
+    ready,
+    /** Move the point (typed coordinates) without calling onPick. */
+    set(la, lo) { ready.then(() => put(la, lo, { notify: false, pan: true }), () => {}); },
+  };
+}

@@ -1,0 +1,489 @@
+"""The admin and manager console in a real browser: markets with a ward from the national
+directory, people and their scopes, the rule with its preview, partner credentials, data requests,
+the stall-list import; every page at 1366×768 and on a 768×1024 tablet, keyboard use, axe-core."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+
+import httpx
+import pytest
+
+from tests.web.conftest import LAPTOP, SHOTS, TABLET, sign_in, until
+from tests.web.test_a11y import serious
+from tests.web.test_volunteer import market_ids, register_via_api
+
+pytestmark = pytest.mark.browser
+
+VN = timezone(timedelta(hours=7))
+PAGES = ("/console", "/console/markets", "/console/people", "/console/rule", "/console/partners",
+         "/console/requests")  # fmt: skip
+
+
+async def shot(page, name: str) -> None:
+    """What the screen shows (the viewport, not the whole page), under test-output/screenshots/."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    await page.screenshot(path=str(SHOTS / f"console-{name}-{size['width']}x{size['height']}.png"))
+
+
+async def fits(page) -> None:
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"{width}px wide: the page scrolls sideways"
+
+
+async def open_console(new_page, path: str, user: str = "admin", viewport: dict = LAPTOP):
+    page = await new_page(viewport=viewport)
+    await sign_in(page, user, path)
+    await page.wait_for_selector(".console-tabs")
+    return page
+
+
+async def toast_text(page) -> str:
+    await page.wait_for_selector("#banners .banner")
+    return await page.locator("#banners .banner-text").inner_text()
+
+
+# ---------------------------------------------------------------- markets
+
+
+async def test_create_a_market_with_a_ward_from_the_directory(new_page, live_server) -> None:
+    name = f"Chợ Thử Mới {uuid.uuid4().hex[:4]}"
+    page = await open_console(new_page, "/console/markets")
+    await page.click("#new-market")
+    await page.wait_for_selector("#market-form")
+    await page.fill("#m-name", name)
+    # The ward, typed without diacritics and chosen with the keyboard.
+    await page.fill("#m-ward", "hai chau")
+    await page.wait_for_selector("#m-ward-list .option")
+    first = await page.locator("#m-ward-list .option").first.inner_text()
+    assert "Phường Hải Châu" in first
+    await page.keyboard.press("Enter")
+    chosen = page.locator("#m-ward-field .ward-chosen .chip-text")
+    assert await chosen.get_attribute("data-code") == "20242"
+    await page.fill("#m-address", "12 Trần Phú")
+    # The point: a click on the map fills the coordinates.
+    await page.wait_for_selector(".map-picker.leaflet-container")
+    picker = page.locator(".map-picker")
+    box = await picker.bounding_box()
+    await picker.click(position={"x": box["width"] * 0.6, "y": box["height"] * 0.4})
+    await until(page, "document.querySelector('#m-lat').value !== ''")
+    lat = float(await page.input_value("#m-lat"))
+    lon = float(await page.input_value("#m-lon"))
+    assert 15.5 < lat < 16.6 and 107.5 < lon < 108.8
+    # Zones, added with Enter.
+    for zone in ("A", "Khu rau"):
+        await page.fill("#m-zone-new", zone)
+        await page.keyboard.press("Enter")
+    assert await page.locator(".zone-list .zone-item").count() == 2
+    await shot(page, "market-form")
+    await page.click("#m-save")
+    assert name in await toast_text(page)
+    await until(page, "location.hash.startsWith('#edit-')")
+    market_id = int((await page.evaluate("location.hash")).removeprefix("#edit-"))
+    async with await live_server.api("admin") as c:
+        market = (await c.get(f"/api/markets/{market_id}")).json()
+    assert (market["name"], market["ward_code"], market["ward_name"]) == (
+        name,
+        "20242",
+        "Phường Hải Châu",
+    )
+    assert (market["address"], market["zones"]) == ("12 Trần Phú", ["A", "Khu rau"])
+    assert abs(market["lat"] - lat) < 1e-6 and abs(market["lon"] - lon) < 1e-6
+    # The new market is in the list with its ward.
+    row = page.locator(f".market-admin-table tr[data-market='{market_id}']")
+    assert "Phường Hải Châu" in await row.inner_text()
+
+
+async def test_a_market_without_a_ward_is_listed_for_fixing(new_page, live_server) -> None:
+    name = f"Chợ Chưa Phường {uuid.uuid4().hex[:4]}"
+    async with await live_server.api("admin") as c:
+        res = await c.post("/api/markets", json={"name": name})
+        assert res.status_code == 201, res.text
+        market_id = res.json()["id"]
+        # An unknown ward is refused: nobody can invent one.
+        bad = await c.post("/api/markets", json={"name": "Chợ X", "ward_code": "99999"})
+        assert bad.status_code == 422 and bad.json()["code"] == "unknown_ward"
+    page = await open_console(new_page, "/console/markets")
+    fix = page.locator("#no-ward")
+    assert name in await fix.inner_text()
+    await fix.locator(f"a[href='#edit-{market_id}']").click()
+    await page.wait_for_selector("#market-form")
+    assert await page.input_value("#m-name") == name
+    assert await page.locator("#m-ward").is_visible()  # no ward yet: the search is offered
+    await shot(page, "markets-no-ward")
+
+
+async def test_market_edit_renames_and_retires_zones_and_archives(new_page, live_server) -> None:
+    """Needs PATCH /api/markets/{id} and POST .../archive (the corrections work)."""
+    name = f"Chợ Sửa {uuid.uuid4().hex[:4]}"
+    async with await live_server.api("admin") as c:
+        made = await c.post("/api/markets", json={"name": name, "zones": ["A", "B"]})
+        market_id = made.json()["id"]
+        probe = await c.patch(f"/api/markets/{market_id}", json={}, headers={"If-Match": '"1"'})
+    page = await open_console(new_page, f"/console/markets#edit-{market_id}")
+    await page.wait_for_selector("#market-form")
+    if probe.status_code in (404, 405):
+        await page.click("#m-save")
+        assert "chưa cho sửa chợ" in await page.locator("#m-form-error").inner_text()
+        pytest.skip("PATCH /api/markets/{id} is not on this branch yet: the page says so")
+    await page.fill("#m-zone-0", "Khu A")  # rename A
+    await page.locator(".zone-item[data-zone='B'] button").click()  # retire B
+    await page.fill("#m-ward", "ngu hanh son")
+    await page.wait_for_selector("#m-ward-list .option")
+    await page.locator("#m-ward-list .option").first.click()
+    await page.click("#m-save")
+    assert name in await toast_text(page)
+    async with await live_server.api("admin") as c:
+        market = (await c.get(f"/api/markets/{market_id}")).json()
+    assert market["zones"] == ["Khu A"] and market["retired_zones"] == ["B"]
+    assert market["ward_code"] == "20285"
+    await page.wait_for_selector(".zone-retired[data-zone='B']")
+    # Archive, with a reason.
+    await page.click("#m-archive")
+    await page.fill("#archive-dialog-input", "Chợ đã giải tỏa")
+    await page.click("#archive-dialog-ok")
+    await page.wait_for_selector("#m-unarchive")
+    async with await live_server.api("admin") as c:
+        assert (await c.get(f"/api/markets/{market_id}")).json()["archived"] is True
+        listed = [m["id"] for m in (await c.get("/api/markets")).json()]
+    assert market_id not in listed
+
+
+async def test_a_manager_sees_only_the_markets_and_requests_sections(new_page, live_server):
+    page = await open_console(new_page, "/console/markets", user="manager")
+    tabs = await page.locator(".console-tabs a").all_inner_texts()
+    assert tabs == ["Tổng quan", "Chợ", "Yêu cầu dữ liệu"]
+    assert await page.locator("#new-market").count() == 0  # only admins add markets
+    names = await page.locator(".market-admin-table .market-name").all_inner_texts()
+    assert "Chợ Thử Một" in names and "Chợ Thử Hai" not in names  # the manager's ward only
+    await page.goto("/console/people")
+    await page.wait_for_selector("#not-allowed")
+
+
+# ---------------------------------------------------------------- people
+
+
+async def test_create_a_volunteer_and_assign_them_to_a_market(new_page, live_server) -> None:
+    ids = await market_ids(live_server)
+    username = f"tnv.{uuid.uuid4().hex[:5]}"
+    page = await open_console(new_page, "/console/people")
+    await page.click("#new-person")
+    await page.wait_for_selector("#person-form")
+    await page.fill("#u-username", username)
+    await page.fill("#u-name", "Phạm Thị Thu")
+    await page.fill("#u-phone", "0905 111 222")
+    await page.select_option("#u-role", "volunteer")
+    await page.fill("#u-markets-filter", "thu hai")
+    await page.check(f"#u-market-{ids['Chợ Thử Hai']}")
+    await shot(page, "person-form")
+    await page.click("#u-save")
+    await page.wait_for_selector("#password-dialog")
+    password = await page.input_value("#password-dialog-value")
+    assert len(password) == 14  # xxxx-xxxx-xxxx, shown once
+    await page.click("#password-dialog-close")
+    await until(page, "location.hash.startsWith('#edit-')")
+    row = page.locator(f".people-table tr[data-username='{username}']")
+    text = await row.inner_text()
+    assert "Phạm Thị Thu" in text and "Chợ Thử Hai" in text and "+84905111222" in text
+    # The volunteer signs in with that password and works in that market only.
+    async with httpx.AsyncClient(base_url=live_server.base, timeout=30) as c:
+        res = await c.post("/api/auth/token", data={"username": username, "password": password})
+        assert res.status_code == 200, res.text
+        headers = {"Authorization": f"Bearer {res.json()['access_token']}"}
+        me = (await c.get("/api/users/me", headers=headers)).json()
+        mine = [m["name"] for m in (await c.get("/api/markets", headers=headers)).json()]
+    assert (me["role"], me["display_name"], me["phone"]) == (
+        "volunteer",
+        "Phạm Thị Thu",
+        "+84905111222",
+    )
+    assert mine == ["Chợ Thử Hai"]
+    # A new password, shown once; the old one stops working.
+    await page.click("#u-reset")
+    await page.click("#reset-dialog-ok")
+    await page.wait_for_selector("#password-dialog")
+    fresh = await page.input_value("#password-dialog-value")
+    await page.click("#password-dialog-close")
+    async with httpx.AsyncClient(base_url=live_server.base, timeout=30) as c:
+        old = await c.post("/api/auth/token", data={"username": username, "password": password})
+        new = await c.post("/api/auth/token", data={"username": username, "password": fresh})
+    assert old.status_code == 401 and new.status_code == 200
+    # Deactivated: no more sign-in.
+    await page.click("#u-deactivate")
+    await page.click("#deactivate-dialog-ok")
+    await page.wait_for_selector("#u-activate")
+    async with httpx.AsyncClient(base_url=live_server.base, timeout=30) as c:
+        gone = await c.post("/api/auth/token", data={"username": username, "password": fresh})
+    assert gone.status_code == 401
+
+
+async def test_a_manager_scoped_to_a_province_and_a_viewer_key(new_page, live_server) -> None:
+    username = f"ql.tinh.{uuid.uuid4().hex[:4]}"
+    page = await open_console(new_page, "/console/people#new")
+    await page.wait_for_selector("#person-form")
+    await page.fill("#u-username", username)
+    await page.fill("#u-name", "Lê Văn Tỉnh")
+    await page.select_option("#u-role", "manager")
+    await page.select_option("#u-provinces", "48")
+    # A ward chip, by keyboard.
+    await page.fill("#u-ward-pick", "ngu hanh")
+    await page.wait_for_selector("#u-ward-pick-list .option")
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#u-wards .chip[data-code='20285']")
+    await page.click("#u-save")
+    await page.wait_for_selector("#password-dialog")
+    await page.click("#password-dialog-close")
+    async with await live_server.api("admin") as c:
+        user = next(u for u in (await c.get("/api/users")).json() if u["username"] == username)
+    assert (user["province_codes"], user["ward_codes"]) == (["48"], ["20285"])
+    # A viewer gets an API key, shown once, then revoked.
+    await page.goto("/console/people")
+    await page.wait_for_selector(".people-table")
+    await page.locator(".people-table tr[data-username='viewer'] a").click()
+    await page.wait_for_selector("#api-keys")
+    await page.fill("#key-label", "thống kê")
+    await page.click("#key-create")
+    await page.wait_for_selector("#key-dialog")
+    key = await page.input_value("#key-dialog-value")
+    assert key.startswith("cs_")
+    await page.click("#key-dialog-close")
+    async with httpx.AsyncClient(base_url=live_server.base, timeout=30) as c:
+        assert (await c.get("/api/markets", headers={"X-API-Key": key})).status_code == 200
+    row = page.locator("#api-keys tr", has_text="thống kê")
+    await row.locator("button").click()
+    await page.click("#revoke-dialog-ok")
+    await page.wait_for_selector("#api-keys tr:has-text('thống kê')", state="detached")
+    async with httpx.AsyncClient(base_url=live_server.base, timeout=30) as c:
+        assert (await c.get("/api/markets", headers={"X-API-Key": key})).status_code == 401
+
+
+# ---------------------------------------------------------------- the rule
+
+
+async def test_change_the_rule_with_its_preview(new_page, live_server) -> None:
+    ids = await market_ids(live_server)
+    two = ids["Chợ Thử Hai"]
+    stall = await register_via_api(live_server, two, f"R-{uuid.uuid4().hex[:4]}", "Đỗ Thị Quy")
+    async with await live_server.api("admin") as c:
+        assert (await c.post(f"/api/stalls/{stall['id']}/sign-delivered")).status_code == 200
+        before = (await c.get("/api/programme/rule")).json()
+        status = (await c.get(f"/api/markets/{two}/coverage")).json()["status"]
+    assert status != "cashless"
+    try:
+        page = await open_console(new_page, "/console/rule")
+        await page.wait_for_selector("#rule-form")
+        assert f"phiên bản {before['version']}" in await page.locator("#rule-now h2").inner_text()
+        # Only "sign issued ≥ 1%": the market with a delivered sign would become cashless.
+        for level in ("qr_verified", "transacting", "fees_cashless"):
+            if await page.is_checked(f"#r-use-{level}"):
+                await page.uncheck(f"#r-use-{level}")
+        await page.check("#r-use-qr_issued")
+        await page.fill("#r-qr_issued", "1")
+        assert await page.is_disabled("#r-save")  # nothing saved before a preview
+        await page.keyboard.press("Enter")  # the form's submit: the preview
+        await page.wait_for_selector(".preview-table")
+        row = page.locator(f".preview-table tr[data-market='{two}']")
+        assert (await row.get_attribute("data-from"), await row.get_attribute("data-to")) == (
+            status,
+            "cashless",
+        )
+        assert "Chợ không tiền mặt" in await row.inner_text()
+        await shot(page, "rule-preview")
+        async with await live_server.api("admin") as c:  # the preview wrote nothing
+            assert (await c.get("/api/programme/rule")).json()["version"] == before["version"]
+        # Changing the form makes the preview stale: save is off until previewed again.
+        await page.fill("#r-qr_issued", "2")
+        assert await page.is_disabled("#r-save")
+        await page.click("#r-preview")
+        await page.wait_for_selector(".preview-table")
+        await page.click("#r-save")
+        await page.click("#rule-confirm-ok")
+        assert "áp dụng phiên bản" in await toast_text(page)
+        await page.wait_for_selector(f".versions-table tr[data-version='{before['version'] + 1}']")
+        async with await live_server.api("admin") as c:
+            now = (await c.get("/api/programme/rule")).json()
+            cov = (await c.get(f"/api/markets/{two}/coverage")).json()
+        assert (now["thresholds"], now["state"]) == ({"qr_issued": 0.02}, "in_force")
+        assert cov["status"] == "cashless"
+        # A version for a later day is scheduled, and listed as waiting.
+        tomorrow = (datetime.now(UTC).astimezone(VN).date() + timedelta(days=1)).isoformat()
+        await page.fill("#r-qr_issued", "60")
+        await page.fill("#r-date", tomorrow)
+        await page.click("#r-preview")
+        await page.wait_for_selector("#rule-preview h2")
+        await page.click("#r-save")
+        await page.click("#rule-confirm-ok")
+        await page.wait_for_selector("#rule-scheduled")
+        waiting = page.locator(".versions-table [data-state='scheduled']")
+        assert await waiting.count() == 1
+        async with await live_server.api("admin") as c:
+            assert (await c.get("/api/programme/rule")).json()["version"] == now["version"]
+    finally:
+        async with await live_server.api("admin") as c:
+            # The rule before the test, now; and on the scheduled day too (the newer version of a
+            # day wins).
+            await c.put("/api/programme/rule", json={"thresholds": before["thresholds"]})
+            day = (datetime.now(UTC).astimezone(VN).date() + timedelta(days=1)).isoformat()
+            await c.put(
+                "/api/programme/rule",
+                json={"thresholds": before["thresholds"], "effective_from": day},
+            )
+
+
+# ---------------------------------------------------------------- partners
+
+
+async def test_set_partner_credentials_and_see_what_to_hand_over(new_page, live_server) -> None:
+    secret = f"momo-secret-{uuid.uuid4().hex}"
+    access = f"momo-access-{uuid.uuid4().hex[:8]}"
+    page = await open_console(new_page, "/console/partners")
+    await page.fill("#partner-filter", "momo")
+    await page.locator(".partner-table a", has_text="MoMo").click()
+    await page.wait_for_selector("#cred-form")
+    assert (
+        await page.locator("#native-url").inner_text()
+        == f"{live_server.base}/api/partners/momo/ipn"
+    )
+    assert (
+        await page.locator("#own-url").inner_text()
+        == f"{live_server.base}/api/partners/MOMO/events"
+    )
+    # Half of MoMo's pair is refused and changes nothing.
+    await page.fill("#cred-access_key", access)
+    await page.click("#cred-save")
+    await page.wait_for_selector("#cred-form .field-error:visible, #cred-error:not(:empty)")
+    async with await live_server.api("admin") as c:
+        assert (await c.get("/api/partners/MOMO")).json()["credentials_set"] == []
+    await page.fill("#cred-secret_key", secret)
+    await page.click("#cred-generate")  # our own signed API too
+    await shot(page, "partner-credentials")
+    await page.click("#cred-save")
+    assert "MoMo" in await toast_text(page)
+    await page.wait_for_selector("#cred-state:has-text('Secret key')")
+    try:
+        async with await live_server.api("admin") as c:
+            partner = (await c.get("/api/partners/MOMO")).json()
+        assert sorted(partner["credentials_set"]) == ["access_key", "secret_key", "signing_secret"]
+        # Write-only: the fields are empty again and no value is anywhere on the page or in answers.
+        for name in ("access_key", "secret_key", "signing_secret"):
+            assert await page.input_value(f"#cred-{name}") == ""
+        html = await page.content()
+        assert secret not in html and access not in html
+        assert secret not in str(partner)
+        assert "Đang nhận thông báo." in await page.locator(".handover").inner_text()
+        await page.wait_for_selector("#partner-notifications")
+        await page.wait_for_selector("#partner-unmatched")
+    finally:
+        async with await live_server.api("admin") as c:
+            await c.put("/api/partners/MOMO/credentials", json={})
+
+
+# ---------------------------------------------------------------- data requests
+
+
+async def test_open_requests_by_deadline_with_the_erase_action(new_page, live_server) -> None:
+    ids = await market_ids(live_server)
+    code = f"Q-{uuid.uuid4().hex[:4]}"
+    stall = await register_via_api(live_server, ids["Chợ Thử Một"], code, "Hồ Thị Xóa")
+    holder = stall["holder"]["id"]
+    async with await live_server.api("admin") as c:
+        res = await c.post(
+            f"/api/stallholders/{holder}/consents/withdraw", json={"purposes": ["registration"]}
+        )
+        assert res.status_code == 200, res.text
+    page = await open_console(new_page, "/console/requests", user="manager")
+    row = page.locator(".requests-table tr", has_text=code)
+    await row.wait_for()
+    assert "Chợ Thử Một" in await row.inner_text()
+    assert "Hồ Thị Xóa" not in await page.content()  # the list names stalls, not people
+    await shot(page, "requests")
+    await row.locator("button[data-action='erase']").click()
+    await page.click("#erase-dialog-ok")
+    await page.wait_for_selector(f".requests-table tr:has-text('{code}')", state="detached")
+    async with await live_server.api("admin") as c:
+        data = (await c.get(f"/api/stalls/{stall['id']}")).json()
+    assert data["holder"]["full_name"] != "Hồ Thị Xóa"
+
+
+# ---------------------------------------------------------------- stall-list import
+
+
+async def test_import_a_stall_list_with_its_dry_run(new_page, live_server, tmp_path) -> None:
+    ids = await market_ids(live_server)
+    market = ids["Chợ Thử Hai"]
+    rows = (
+        "Mã sạp,Khu,Họ tên,Số điện thoại\r\nIM-1,A,Trương Thị Nhập,0905 333 444\r\nIM-2,A,,12\r\n"
+    )
+    async with await live_server.api("admin") as c:
+        probe = await c.post(
+            f"/api/markets/{market}/stalls/import",
+            params={"dry_run": "true"},
+            files={"file": ("ds.csv", rows.encode(), "text/csv")},
+        )
+    page = await open_console(new_page, f"/console/markets/{market}/import")
+    await page.wait_for_selector("#import-form")
+    path = tmp_path / "danh-sach.csv"
+    path.write_text(rows, encoding="utf-8")
+    await page.set_input_files("#import-file", str(path))
+    await page.click("#import-check")
+    if probe.status_code in (404, 405):
+        await page.wait_for_selector("#import-error:not(:empty)")
+        assert "chưa nhận danh sách sạp" in await page.locator("#import-error").inner_text()
+        pytest.skip("POST /api/markets/{id}/stalls/import is not on this branch yet")
+    await page.wait_for_selector(".import-table")
+    bad = page.locator(".import-table tr.outcome-error")
+    assert await bad.count() >= 1 and await bad.first.get_attribute("data-line") is not None
+    assert await page.locator(".import-table tr[data-outcome='created']").count() == 1
+    await page.eval_on_selector(
+        "#import-result", "e => { e.scrollIntoView({block: 'start'}); window.scrollBy(0, -80); }"
+    )
+    await shot(page, "import-dry-run")
+    await page.click("#import-confirm")
+    await page.wait_for_selector("#h-import-done")
+
+
+# ---------------------------------------------------------------- every page: sizes, keys, axe
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, TABLET], ids=["laptop", "tablet"])
+async def test_every_console_page_fits_and_passes_axe(new_page, live_server, viewport) -> None:
+    ids = await market_ids(live_server)
+    page = await open_console(new_page, "/console", viewport=viewport)
+    extra = (f"/console/markets#edit-{ids['Chợ Thử Một']}", "/console/people#new",
+             "/console/partners#p-VNPAY", f"/console/markets/{ids['Chợ Thử Một']}/import")  # fmt: skip
+    for path in PAGES + extra:
+        await page.goto(path)
+        await page.wait_for_selector(".console-body > *")
+        await page.wait_for_load_state("networkidle")
+        await fits(page)
+        assert await serious(page) == [], path
+        tag = path.strip("/").replace("/", "-").replace("#", "-") or "home"
+        await shot(page, tag)
+
+
+async def test_the_console_is_reached_from_the_dashboard_and_used_by_keyboard(
+    new_page, live_server
+):
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "admin", "/dashboard")
+    await page.wait_for_selector(".markets-table")
+    await page.click("#topbar a[href='/console']")
+    await page.wait_for_selector(".console-cards")
+    # Tab from the top of the page reaches the sections, then the cards.
+    await page.focus("#main")
+    seen = []
+    for _ in range(12):
+        await page.keyboard.press("Tab")
+        seen.append(await page.evaluate("document.activeElement.getAttribute('href')"))
+    assert "/console/rule" in seen and "/console/markets" in seen
+    # Enter on a tab opens its section.
+    await page.focus(".console-tabs a[href='/console/rule']")
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#rule-form")
+    # Roles without the console have no link to it.
+    viewer = await new_page(viewport=LAPTOP)
+    await sign_in(viewer, "viewer", "/dashboard")
+    await viewer.wait_for_selector(".markets-table")
+    assert await viewer.locator("#topbar a[href='/console']").count() == 0

@@ -1,7 +1,7 @@
 """The console: people's display names and phones, province scopes, rule versions with a date.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-04
 
 - `app_user.display_name` and `app_user.phone` (E.164, checked by core.types.Phone before it gets
@@ -17,7 +17,7 @@ Create Date: 2026-12-04
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

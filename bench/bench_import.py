@@ -167,7 +167,7 @@ async def _run(rows: int, baseline_rows: int) -> dict[str, Any]:
     await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()
     url = _with_database(server, name)
-    app = None
+    pool: asyncpg.Pool | None = None
     try:
         await asyncio.to_thread(db.migrate, url)
         token, market, other = await _seed(url)
@@ -180,7 +180,8 @@ async def _run(rows: int, baseline_rows: int) -> dict[str, Any]:
             data_dir=ROOT / "var" / "bench_import",
         )
         app = create_app(settings)
-        state_of(app).pool = await db.create_pool(url, keys=BENCH_KEYS, min_size=1, max_size=4)
+        pool = await db.create_pool(url, keys=BENCH_KEYS, min_size=1, max_size=4)
+        state_of(app).pool = pool
         data = workbook(board_rows(rows))
         t0 = time.perf_counter()
         table = read_table(data, "ds.xlsx")
@@ -210,7 +211,7 @@ async def _run(rows: int, baseline_rows: int) -> dict[str, Any]:
             "counts"
         ]
         assert again["counts"]["unchanged"] == rows and not again["written"]
-        async with state_of(app).pool.acquire() as conn:
+        async with pool.acquire() as conn:
             report = await counters.recount(conn, window_days=30)
             assert report.ok, report.mismatches[:5]
             stalls = await conn.fetchval(
@@ -233,8 +234,8 @@ async def _run(rows: int, baseline_rows: int) -> dict[str, Any]:
             "ratio": round(rows_per_s / baseline, 1),
         }
     finally:
-        if app is not None and state_of(app).pool is not None:
-            await state_of(app).pool.close()
+        if pool is not None:
+            await pool.close()
         admin = await asyncpg.connect(server)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()

@@ -1,5 +1,7 @@
 """Errors of the stall registry."""
 
+from typing import Any
+
 from core.errors import AppError, Conflict, Invalid, NotFound
 from core.errors import MarketNotFound as MarketNotFound  # shared with the domains below
 from core.errors import StallNotFound as StallNotFound
@@ -53,7 +55,7 @@ class ImportFileRefused(Invalid):
     code, title = "import_file_refused", "The file cannot be read as a stall list"
     _STATUS = {"file_too_large": 413, "unsupported_file": 415}
 
-    def __init__(self, code: str, detail: str, **extra: object) -> None:
+    def __init__(self, code: str, detail: str, **extra: Any) -> None:
         super().__init__(detail, **extra)
         self.code = code
         self.status = self._STATUS.get(code, 422)

@@ -347,12 +347,12 @@ def _account(
 ) -> schemas.PaymentAccountIn | None:
     texts: dict[str, str | None] = {}
     broken = False
-    for name in _ACCOUNT_FIELDS:
+    for field_name in _ACCOUNT_FIELDS:
         try:
-            texts[name] = _text(cell(name), digits_only=name == "account_number")
+            texts[field_name] = _text(cell(field_name), digits_only=field_name == "account_number")
         except _CellError as exc:
-            fail(name, exc.code, **exc.params)
-            texts[name], broken = None, True
+            fail(field_name, exc.code, **exc.params)
+            texts[field_name], broken = None, True
     bank, number, name = texts["bank"], texts["account_number"], texts["account_name"]
     if broken:
         return None
@@ -620,14 +620,13 @@ def _update(
         account=account,
         account_id=e.account.id if e.account and account else None,
     )
-    common = {"stall_code": e.stall_code, "import_id": e.import_id}
     before = _view(
-        zone=e.zone, goods=e.goods, full_name=e.full_name, phone=e.phone, account=old_account,
-        **common,
+        stall_code=e.stall_code, zone=e.zone, goods=e.goods, full_name=e.full_name, phone=e.phone,
+        account=old_account, import_id=e.import_id,
     )  # fmt: skip
     after = _view(
-        zone=zone if zone is not None else e.zone, goods=new_goods, full_name=new_name,
-        phone=new_phone, account=new_account, **common,
+        stall_code=e.stall_code, zone=zone if zone is not None else e.zone, goods=new_goods,
+        full_name=new_name, phone=new_phone, account=new_account, import_id=e.import_id,
     )  # fmt: skip
     return update, before, after
 

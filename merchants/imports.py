@@ -26,6 +26,7 @@ the optional column "Trùng số điện thoại" (Có): the same person rents s
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import re
@@ -253,8 +254,10 @@ def _checked(adapter: TypeAdapter[Any], value: str) -> Any:
         raise _CellError("too_long" if kind == "string_too_long" else kind) from None
 
 
+@functools.lru_cache(maxsize=1024)
 def resolve_bank(value: str) -> str:
-    """A BIN from a bank's BIN, code or short name (or a name only one bank matches)."""
+    """A BIN from a bank's BIN, code or short name (or a name only one bank matches); a list
+    names a few banks many times, hence the cache (a refusal is an exception: not cached)."""
     if re.fullmatch(r"[0-9]{6}", value):
         if banks.get(value) is None:
             raise _CellError("unknown_bin")
@@ -390,7 +393,8 @@ class Plan:
 
     rows: list[schemas.StallImportRow]
     creates: list[tuple[int, queries.ImportedStall]]  # (index in rows, stall)
-    updates: list[tuple[int, queries.ImportUpdate, dict, dict]]  # (index, update, before, after)
+    # (index in rows, update, audit before, audit after, the stall's version when read)
+    updates: list[tuple[int, queries.ImportUpdate, dict, dict, int]]
     zone_moves: list[int]
 
     def counts(self) -> schemas.StallImportCounts:
@@ -445,24 +449,19 @@ def _view(
     import_id: int | None,
 ) -> dict:
     """What the audit log keeps of an imported stall: no phone or account number in clear."""
-    return jsonable(
-        {
-            "stall_code": stall_code,
-            "zone": zone,
-            "goods": goods,
-            "holder": {"full_name": full_name, "phone": mask_phone(phone)},
-            "payment_accounts": [
-                {
-                    "bin": account[0],
-                    "account_number": "…" + account[1][-4:],
-                    "account_name": account[2],
-                }
-            ]
-            if account
-            else [],
-            "source": {"kind": "import", "import_id": import_id},
-        }
+    accounts = (
+        [{"bin": account[0], "account_number": "…" + account[1][-4:], "account_name": account[2]}]
+        if account
+        else []
     )
+    return {  # plain JSON values already
+        "stall_code": stall_code,
+        "zone": zone,
+        "goods": goods,
+        "holder": {"full_name": full_name, "phone": mask_phone(phone)},
+        "payment_accounts": accounts,
+        "source": {"kind": "import", "import_id": import_id},
+    }
 
 
 def plan_rows(
@@ -543,7 +542,7 @@ def plan_rows(
             )
             continue
         update, before, after = _update(row, e, diff, open_number)
-        plan.updates.append((len(plan.rows), update, before, after))
+        plan.updates.append((len(plan.rows), update, before, after, e.version))
         if "zone" in diff:
             plan.zone_moves.append(e.id)
         plan.rows.append(
@@ -702,7 +701,7 @@ async def import_stall_list(
             if market is None:
                 raise errors.MarketNotFound(f"No market with id {market_id}.")
             code_keys = sorted({r.code_key for r in checked if r.code_key})
-            found = await queries.stalls_by_code(conn, market_id, code_keys, lock=not dry_run)
+            found = await queries.stalls_by_code(conn, market_id, code_keys)
             existing = {e.code_key: e for e in found}
             wanted = sorted({r.phone for r in checked if r.phone})
             phones = await queries.active_stalls_by_phone(conn, market_id, wanted)
@@ -761,8 +760,8 @@ async def _apply(
     counts: schemas.StallImportCounts,
 ) -> int:
     """The writes of a real run, in the caller's transaction. Lock order as everywhere: stall
-    rows (the updated ones were locked when read) -> rule lock (the new stalls' coverage rows)
-    -> the market's counter row (finish_import)."""
+    rows (the ones to update) -> rule lock (the new stalls' coverage rows) -> the market's
+    counter row (finish_import)."""
     import_id = await queries.insert_stall_import(
         conn,
         market_id=market_id,
@@ -774,14 +773,22 @@ async def _apply(
     )
     entries: list[queries.AuditEntry] = []
     if plan.updates:
+        # Only the stalls to update are locked (a rerun of a file locks nothing); one edited
+        # since it was read would be overwritten with a decision made on its old data.
+        read = {u.stall_id: version for _, u, _, _, version in plan.updates}
+        if await queries.lock_stall_versions(conn, sorted(read)) != read:
+            raise errors.ImportConflict(
+                "A stall of the file was changed while it was imported; nothing was written. "
+                "Import the file again."
+            )
         await queries.update_imported_stalls(
-            conn, [u for _, u, _, _ in plan.updates], actor_id=user.id
+            conn, [u for _, u, _, _, _ in plan.updates], actor_id=user.id
         )
         if plan.zone_moves:
             await counters.stalls_moved_zone(conn, plan.zone_moves)
         entries += [
             queries.AuditEntry("stall", u.stall_id, before, after)
-            for _, u, before, after in plan.updates
+            for _, u, before, after, _ in plan.updates
         ]
     for start in range(0, len(plan.creates), BATCH):
         batch = plan.creates[start : start + BATCH]

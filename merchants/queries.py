@@ -961,9 +961,9 @@ class ExistingStall:
 
 
 async def stalls_by_code(
-    conn: asyncpg.Connection, market_id: int, code_keys: list[str], *, lock: bool
+    conn: asyncpg.Connection, market_id: int, code_keys: list[str]
 ) -> list[ExistingStall]:
-    """The market's stalls with these code keys; lock: FOR UPDATE (an import may update them)."""
+    """The market's stalls with these code keys (not locked: see lock_stall_versions)."""
     rows = await conn.fetch(
         """SELECT s.id, s.code_key, s.stall_code, s.zone, s.goods, s.status, s.version, s.import_id,
                   s.holder_id, h.full_name, h.phone_e164 AS phone,
@@ -981,8 +981,7 @@ async def stalls_by_code(
                               WHERE pa.stall_id = s.id AND pa.active
                               ORDER BY pa.position, pa.id LIMIT 1) a ON true
            WHERE s.market_id = $1 AND s.code_key = any($2::text[])
-           ORDER BY s.id"""
-        + (" FOR UPDATE OF s" if lock else ""),
+           ORDER BY s.id""",
         market_id,
         code_keys,
     )
@@ -997,6 +996,15 @@ async def stalls_by_code(
         )
         for r in rows
     ]
+
+
+async def lock_stall_versions(conn: asyncpg.Connection, stall_ids: list[int]) -> dict[int, int]:
+    """Lock these stalls (FOR UPDATE, in id order) and read their versions."""
+    rows = await conn.fetch(
+        "SELECT id, version FROM stall WHERE id = any($1::bigint[]) ORDER BY id FOR UPDATE",
+        stall_ids,
+    )
+    return {r["id"]: r["version"] for r in rows}
 
 
 async def active_stalls_by_phone(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 from typing import Any
@@ -472,3 +473,37 @@ async def test_the_template_has_the_headers_an_example_and_the_banks(client, con
     # The filled-in template imports as it is.
     dry = await upload(client, await auth("admin"), markets["one"], r.content, dry_run=True)
     assert dry.json()["counts"]["created"] == 1, dry.text
+
+
+async def test_a_stall_edited_during_an_import_is_not_overwritten(live):
+    """The import decides on the data it read; a stall edited meanwhile makes it 409, and it
+    writes nothing (own database: a real concurrent edit holds the stall's row)."""
+    async with live.pool.acquire() as c:
+        market_id = int(await c.fetchval("SELECT id FROM market WHERE name = 'Chợ Thử Một'"))
+    headers = await live.token("admin")
+    async with live.client() as client:
+        first = await upload(client, headers, market_id, xlsx(BOARD))
+        assert first.status_code == 200, first.text
+        stall_id = first.json()["rows"][0]["stall_id"]
+        changed = [BOARD[0], [*BOARD[1][:4], "Rau sạch", *BOARD[1][5:]]]
+        async with live.pool.acquire() as editor:
+            tx = editor.transaction()
+            await tx.start()
+            await editor.execute(
+                "UPDATE stall SET goods = 'Cá', version = version + 1 WHERE id = $1", stall_id
+            )
+            task = asyncio.create_task(upload(client, headers, market_id, xlsx(changed)))
+            for _ in range(600):  # until the import waits for the edited stall's row
+                waiting = await editor.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'"
+                )
+                if waiting or task.done():
+                    break
+                await asyncio.sleep(0.05)
+            await tx.commit()
+            r = await task
+    assert r.status_code == 409 and r.json()["code"] == "import_conflict", r.text
+    async with live.pool.acquire() as c:
+        assert await c.fetchval("SELECT goods FROM stall WHERE id = $1", stall_id) == "Cá"
+        assert await c.fetchval("SELECT count(*) FROM stall_import") == 1

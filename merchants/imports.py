@@ -41,8 +41,15 @@ from pydantic import TypeAdapter, ValidationError
 from core import access
 from core.crypto import keys_of
 from core.errors import Forbidden
-from core.spreadsheet import CellValue, Column, Sheet, SpreadsheetError, Table, read_table
-from core.spreadsheet import write_xlsx as _write_xlsx
+from core.spreadsheet import (
+    CellValue,
+    Column,
+    Sheet,
+    SpreadsheetError,
+    Table,
+    read_table,
+    write_xlsx,
+)
 from core.text import fold, mask_phone, stall_search_text
 from core.types import PersonName, Phone, User, jsonable
 from coverage import counters
@@ -67,7 +74,7 @@ class ImportField:
 
 FIELDS: tuple[ImportField, ...] = (
     ImportField("stall_code", "Mã sạp", "stall_code", ("ma", "so sap", "code")),
-    ImportField("zone", "Khu", "zone", ("khu vuc", "day")),
+    ImportField("zone", "Khu", "zone", ("khu vuc", "day sap")),
     ImportField("full_name", "Họ tên", "full_name", ("ho va ten", "chu sap", "ten chu sap")),
     ImportField("phone", "Số điện thoại", "phone", ("dien thoai", "sdt", "so dt")),
     ImportField("goods", "Mặt hàng", "goods", ("hang hoa", "nganh hang")),
@@ -186,9 +193,8 @@ def layout_of(table: Table) -> Layout:
     if missing:
         names = ", ".join(_BY_NAME[f].vi for f in missing)
         raise errors.ImportColumnsMissing(
-            f"The file has no column for: {', '.join(missing)}. Headers (first row): "
-            + ", ".join(FIELDS[i].vi for i in range(len(FIELDS) - 1))
-            + ".",
+            f"The file has no column for: {', '.join(missing)}. The first row holds the "
+            "headers: " + ", ".join(f.vi for f in FIELDS) + " (or their English names).",
             missing=[_BY_NAME[f].vi for f in missing],
             detail_vi=f"Tệp thiếu cột: {names}. Dòng đầu tiên của tệp phải là tên các cột.",
         )
@@ -856,7 +862,7 @@ def template_xlsx() -> bytes:
     example = ["A-12", "A", "Lưu Thị Ngọc Thùy", "0905123456", "Rau củ", "Vietinbank",
                "0123456789", "LUU THI NGOC THUY", ""]  # fmt: skip
     bank_rows = [(b.short_name, b.code, b.bin, b.name) for b in banks.all_banks()]
-    return _write_xlsx(
+    return write_xlsx(
         [
             Sheet("Danh sách sạp", columns, [example]),
             Sheet(

@@ -486,17 +486,17 @@ async def test_a_stall_edited_during_an_import_is_not_overwritten(live):
         assert first.status_code == 200, first.text
         stall_id = first.json()["rows"][0]["stall_id"]
         changed = [BOARD[0], [*BOARD[1][:4], "Rau sạch", *BOARD[1][5:]]]
-        async with live.pool.acquire() as editor:
+        async with live.pool.acquire() as editor, live.pool.acquire() as watcher:
             tx = editor.transaction()
             await tx.start()
             await editor.execute(
                 "UPDATE stall SET goods = 'Cá', version = version + 1 WHERE id = $1", stall_id
             )
             task = asyncio.create_task(upload(client, headers, market_id, xlsx(changed)))
-            for _ in range(600):  # until the import waits for the edited stall's row
-                waiting = await editor.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'"
+            for _ in range(400):  # until the import waits for the edited stall's row
+                waiting = await watcher.fetchval(  # outside a transaction: a fresh view each time
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE '%ORDER BY id FOR UPDATE'"
                 )
                 if waiting or task.done():
                     break

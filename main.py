@@ -27,6 +27,7 @@ from core.state import AppState, State, attach, state_of
 from coverage import job
 from coverage.router import router as coverage_router
 from merchants import accounts
+from merchants.router import imports_router as stall_imports_router
 from merchants.router import router as merchants_router
 from merchants.router import signs_router
 from ops import demo, metrics
@@ -123,7 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodyLimit,
         default=settings.max_body_bytes,
         uploads=settings.max_upload_bytes,
-        upload_paths=("/imports", "/qr/scan", "/verify-image"),
+        upload_paths=("/imports", "/stalls/import", "/qr/scan", "/verify-image"),
     )
     app.add_middleware(
         SecurityHeaders,
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     _offline_docs(app)
     app.include_router(auth_router)
+    app.include_router(stall_imports_router)
     app.include_router(merchants_router)
     app.include_router(privacy_router)
     app.include_router(qr_router)

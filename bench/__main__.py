@@ -1,7 +1,8 @@
 """`make bench`: every benchmark in one run, one table, and bench/results/latest.json.
 
     python -m bench                      # all benches, coverage at reduced scale
-    python -m bench --only registration  # a subset (registration, payload, render, durability, coverage)
+    python -m bench --only registration  # a subset (registration, payload, render, durability,
+                                         # coverage, import)
     BENCH_COVERAGE_FULL=1 python -m bench   # coverage at the full 10,000 markets / 2,000,000 stalls
 
 Each bench measures its baseline in the same run and reports ratios, never pass/fail on absolute
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BENCHES = ("registration", "payload", "render", "durability", "coverage")
+BENCHES = ("registration", "payload", "render", "durability", "coverage", "import")
 
 
 def machine() -> dict[str, Any]:
@@ -122,6 +123,9 @@ TARGETS: dict[str, list[tuple[str, str, float, str]]] = {
     "sign_durability": [
         ("ours_share", ">=", 0.9, "damaged sign photos read back exactly, our sign"),
         ("points_above_plain", ">=", 10.0, "ours - plain qrcode.make() in the same square, points"),
+    ],
+    "stall_import": [
+        ("seconds_10k", "<=", 60.0, "seconds to import 10,000 rows of an .xlsx (real run)"),
     ],
     "coverage_scale": [
         ("ratio_market", "<=", 2.0, "GET /api/markets/{id}/coverage, large / small"),

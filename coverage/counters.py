@@ -162,11 +162,21 @@ def registration_counters_part() -> tuple[str, str]:
     return q.NEW_STALL_COUNTERS, q.NEW_STALL_RESULT
 
 
-def registration_counters_values(*, market_id: int, partners: list[str]) -> dict[str, object]:
-    """The named parameters of registration_counters_part."""
-    return q.new_stall_values(
-        market_id=market_id, counts=vector(new_stall_levels()), partners=partners
-    )
+def registration_counters_values(
+    *, market_id: int, partners: list[str], stalls: int = 1
+) -> dict[str, object]:
+    """The named parameters of registration_counters_part, for `stalls` new stalls of the market
+    that all count for the same `partners` (a stall list import: many stalls, no partner)."""
+    one = vector(new_stall_levels())
+    counts = Counts(*(stalls * n for n in one.astuple()))
+    return q.new_stall_values(market_id=market_id, counts=counts, partners=partners)
+
+
+async def stalls_moved_zone(conn: asyncpg.Connection, stall_ids: list[int]) -> None:
+    """These stalls' zones were changed in the caller's transaction, nothing else about them:
+    what the counters hold for them moves to their new zone (zones are summed from these rows at
+    read time, so no counter changes). One statement, for a stall list import's updates."""
+    await q.move_counted_zones(conn, stall_ids)
 
 
 async def settle_new_stall(

@@ -1,7 +1,14 @@
-"""Stall exports (CSV and GeoJSON): columns, scope, the personal-data access log, flat records."""
+"""Stall and market exports (CSV, GeoJSON, Excel): columns, scope, the personal-data access log.
+
+The CSV is the machine format: English column names, ISO 8601 times in UTC, true/false, codes
+(statuses, levels) as the API writes them, E.164 phones. The .xlsx is for people: Vietnamese
+headers, times in Asia/Ho_Chi_Minh to the second, Có/Không, statuses and levels in Vietnamese,
+phones as text in the national form (0905 123 456), a frozen header row.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -10,13 +17,16 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import phonenumbers
 
 from core import access
 from core.errors import Forbidden
+from core.spreadsheet import Column, ColumnKind, Sheet, write_xlsx
 from core.types import User
 from coverage.levels import highest_level
 from coverage.queries import exports as q
 from coverage.scope import readable_market
+from coverage.shapes import share
 from qr import banks
 
 EXPORT_COLUMNS = [
@@ -135,10 +145,13 @@ def _json(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-async def csv_stream(records: AsyncIterator[dict], columns: list[str]) -> AsyncIterator[bytes]:
-    """CSV bytes: UTF-8 with BOM (opens in Excel), formula-safe cells, flushed every 500 rows."""
+async def csv_stream(
+    records: AsyncIterator[dict], columns: list[str], *, sep: str = ","
+) -> AsyncIterator[bytes]:
+    """CSV bytes: UTF-8 with BOM (opens in Excel), formula-safe cells, flushed every 500 rows;
+    `sep` ';' for spreadsheets set to the Vietnamese locale (where ',' is the decimal mark)."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = csv.writer(buf, delimiter=sep, lineterminator="\r\n")
     writer.writerow(columns)
     yield ("\ufeff" + buf.getvalue()).encode()
     buf.seek(0)
@@ -174,3 +187,152 @@ async def geojson_stream(records: AsyncIterator[dict], columns: list[str]) -> As
         yield (b"" if first else b",") + json.dumps(feature, ensure_ascii=False).encode()
         first = False
     yield b"]}"
+
+
+# ---------------------------------------------------------------- Excel (.xlsx)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# Words of the dashboard and the tablet (web/static/js/lib/i18n.js).
+STALL_STATUS_VI = {"active": "Đang bán", "vacant": "Sạp trống", "closed": "Đã nghỉ"}
+LEVEL_VI = {
+    "inactive": "Không hoạt động",
+    "registered": "Đã đăng ký",
+    "qr_issued": "Đã có biển",
+    "qr_verified": "Đã kiểm tra mã",
+    "transacting": "Đang giao dịch",
+    "fees_cashless": "Thu phí không tiền mặt",
+}
+MARKET_STATUS_VI = {
+    "not_started": "Chưa bắt đầu",
+    "in_progress": "Đang triển khai",
+    "cashless": "Chợ không tiền mặt",
+    "lapsed": "Mất danh hiệu",
+}
+REVISIT_VI = {
+    "qr_mismatch": "Mã trên biển không khớp tài khoản",
+    "qr_invalid": "Mã trên biển không hợp lệ",
+    "no_account": "Sạp chưa có tài khoản nhận tiền",
+}
+VERIFIED_VI = {"scan": "Quét mã trên biển", "name_match": "Ngân hàng xác nhận tên tài khoản"}
+LOCATION_VI = {"stall": "Vị trí của sạp", "market": "Vị trí của chợ"}
+
+# Column of the stall export -> (Vietnamese header, cell kind, how a value is shown).
+_STALL_XLSX: dict[str, tuple[str, ColumnKind, dict[str, str] | None]] = {
+    "stall_id": ("Mã số sạp", "int", None),
+    "market_id": ("Mã số chợ", "int", None),
+    "market_name": ("Chợ", "text", None),
+    "ward_code": ("Mã phường/xã", "text", None),
+    "ward_name": ("Phường/xã", "text", None),
+    "legacy_district": ("Quận/huyện (trước 7/2025)", "text", None),
+    "stall_code": ("Mã sạp", "text", None),
+    "zone": ("Khu", "text", None),
+    "goods": ("Mặt hàng", "text", None),
+    "status": ("Tình trạng sạp", "text", STALL_STATUS_VI),
+    "level": ("Mức hiện tại", "text", LEVEL_VI),
+    "registered": ("Đã đăng ký", "bool", None),
+    "qr_issued": ("Đã có biển", "bool", None),
+    "qr_verified": ("Đã kiểm tra mã", "bool", None),
+    "transacting": ("Đang giao dịch", "bool", None),
+    "fees_cashless": ("Thu phí không tiền mặt", "bool", None),
+    "needs_revisit": ("Cần quay lại", "bool", None),
+    "revisit_reason": ("Lý do quay lại", "text", REVISIT_VI),
+    "sign_issued_at": ("In biển lúc", "datetime", None),
+    "sign_delivered_at": ("Giao biển lúc", "datetime", None),
+    "verified_at": ("Kiểm tra mã lúc", "datetime", None),
+    "verified_method": ("Cách kiểm tra", "text", VERIFIED_VI),
+    "last_payment_at": ("Nhận tiền gần nhất lúc", "datetime", None),
+    "account_count": ("Số tài khoản nhận tiền", "int", None),
+    "banks": ("Ngân hàng", "text", None),
+    "partner_codes": ("Đối tác", "text", None),
+    "lat": ("Vĩ độ", "text", None),
+    "lon": ("Kinh độ", "text", None),
+    "location_source": ("Vị trí lấy từ", "text", LOCATION_VI),
+    "holder_name": ("Họ tên chủ sạp", "text", None),
+    "phone": ("Số điện thoại", "phone", None),
+}
+
+
+def national_phone(e164: str | None) -> str | None:
+    """'+84905123456' -> '0905 123 456' (how people in Vietnam write it; the 0 stays)."""
+    if not e164:
+        return None
+    try:
+        number = phonenumbers.parse(e164, "VN")
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def _shown(column: str, value: Any) -> Any:
+    _, kind, names = _STALL_XLSX[column]
+    if value is None or value == "":
+        return None
+    if names is not None:
+        return names.get(str(value), str(value))
+    if column in ("lat", "lon"):
+        return f"{float(value):.6f}"  # text: a number format would round a stall to a kilometre
+    if kind == "phone":
+        return national_phone(str(value))
+    return value
+
+
+async def stalls_xlsx(records: AsyncIterator[dict], columns: list[str]) -> bytes:
+    """The stall export as an .xlsx (the same records and columns as the CSV)."""
+    rows = [[_shown(c, rec.get(c)) for c in columns] async for rec in records]
+    sheet = Sheet(
+        "Sạp",
+        [Column(_STALL_XLSX[c][0], _STALL_XLSX[c][1]) for c in columns],
+        rows,
+    )
+    return await asyncio.to_thread(write_xlsx, [sheet])
+
+
+_MARKET_COLUMNS = [
+    Column("Mã số chợ", "int"),
+    Column("Chợ"),
+    Column("Mã phường/xã"),
+    Column("Phường/xã"),
+    Column("Quận/huyện (trước 7/2025)"),
+    Column("Trạng thái"),
+    Column("Trạng thái từ", "datetime"),
+    Column("Phiên bản tiêu chí", "int"),
+    Column("Sạp đang hoạt động", "int"),
+    Column("Đã có biển", "int"),
+    Column("Tỷ lệ đã có biển", "percent"),
+    Column("Đã kiểm tra mã", "int"),
+    Column("Tỷ lệ đã kiểm tra mã", "percent"),
+    Column("Đang giao dịch", "int"),
+    Column("Tỷ lệ đang giao dịch", "percent"),
+    Column("Thu phí không tiền mặt", "int"),
+    Column("Tỷ lệ thu phí không tiền mặt", "percent"),
+]
+
+
+async def markets_xlsx_for(conn: asyncpg.Connection, *, user: User) -> bytes:
+    """Every market in the caller's scope: status and since when, counts and shares (no personal
+    data, so no access log)."""
+    if user.role not in access.READ_ROLES:
+        raise Forbidden("Your role cannot read coverage numbers.")
+    markets = await q.market_rows(conn, await access.market_scope(conn, user))
+    rows = []
+    for m in markets:
+        active = m["active_stalls"]
+        counts = []
+        for level in ("qr_issued", "qr_verified", "transacting", "fees_cashless"):
+            counts += [m[level], share(m[level], active)]
+        rows.append(
+            [
+                m["market_id"],
+                m["market_name"],
+                m["ward_code"],
+                m["ward_name"],
+                m["legacy_district"],
+                MARKET_STATUS_VI.get(m["status"], m["status"]),
+                m["status_since"],
+                m["rule_version"],
+                active,
+                *counts,
+            ]
+        )
+    return await asyncio.to_thread(write_xlsx, [Sheet("Chợ", _MARKET_COLUMNS, rows)])

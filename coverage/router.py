@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import asyncpg
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
@@ -256,14 +256,53 @@ async def _export(
 )
 async def export_csv(
     export: Annotated[tuple[Any, list[str]], Depends(_export)],
+    sep: Annotated[
+        Literal[",", ";"],
+        Query(description="Field separator: ';' for spreadsheets set to the Vietnamese locale."),
+    ] = ",",
 ) -> StreamingResponse:
-    """Stalls in scope as CSV with flat columns; holder_name and phone only for roles that may see
-    personal data (each export of them is logged per stallholder)."""
+    """Stalls in scope as CSV, the machine format (English column names, ISO 8601 UTC times,
+    true/false, E.164 phones); holder_name and phone only for roles that may see personal data
+    (each export of them is logged per stallholder). For people, stalls.xlsx."""
     records, columns = export
     return StreamingResponse(
-        exports.csv_stream(records, columns),
+        exports.csv_stream(records, columns, sep=sep),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="stalls.csv"'},
+    )
+
+
+@router.get(
+    "/exports/stalls.xlsx",
+    response_class=Response,
+    responses={200: {"content": {exports.XLSX: {}}, "description": "An Excel workbook."}},
+)
+async def export_xlsx(
+    export: Annotated[tuple[Any, list[str]], Depends(_export)],
+) -> Response:
+    """Stalls in scope as an Excel workbook, for people: the CSV's rows and filters with
+    Vietnamese headers, ICT times, Có/Không, statuses and levels in Vietnamese, phones as text;
+    personal columns and the access log as for the CSV."""
+    records, columns = export
+    return Response(
+        await exports.stalls_xlsx(records, columns),
+        media_type=exports.XLSX,
+        headers={"Content-Disposition": 'attachment; filename="sap.xlsx"'},
+    )
+
+
+@router.get(
+    "/exports/markets.xlsx",
+    response_class=Response,
+    responses={200: {"content": {exports.XLSX: {}}, "description": "An Excel workbook."}},
+)
+async def export_markets_xlsx(conn: Conn, user: CurrentUser) -> Response:
+    """Every market in scope, one row each: status and since when, rule version, active stalls
+    and the count and share of each level (no personal data)."""
+    return Response(
+        await exports.markets_xlsx_for(conn, user=user),
+        media_type=exports.XLSX,
+        headers={"Content-Disposition": 'attachment; filename="cho.xlsx"'},
     )
 
 

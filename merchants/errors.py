@@ -1,5 +1,7 @@
 """Errors of the stall registry."""
 
+from typing import Any
+
 from core.errors import AppError, Conflict, Invalid, NotFound
 from core.errors import MarketNotFound as MarketNotFound  # shared with the domains below
 from core.errors import StallNotFound as StallNotFound
@@ -71,3 +73,37 @@ class AccountInactive(Conflict):
 
 class AccountNotFound(NotFound):
     code, title = "payment_account_not_found", "No such payment account on this stall"
+
+
+# Stall list imports: the file itself (its rows' problems are answered row by row, not as errors).
+class ImportFileRefused(Invalid):
+    """A file that cannot be read as a stall list; `code` is core.spreadsheet's (too_many_rows,
+    nul_bytes, invalid_xlsx, ...), and `detail_vi` says it in Vietnamese."""
+
+    code, title = "import_file_refused", "The file cannot be read as a stall list"
+    _STATUS = {"file_too_large": 413, "unsupported_file": 415}
+
+    def __init__(self, code: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.code = code
+        self.status = self._STATUS.get(code, 422)
+
+
+class ImportColumnsMissing(Invalid):
+    code, title = "missing_columns", "The file lacks columns a stall list needs"
+
+
+class ImportColumnRepeated(Invalid):
+    code, title = "duplicate_column", "Two columns of the file hold the same field"
+
+
+class ImportFileMissing(Invalid):
+    code, title = "file_missing", "Send the stall list as the multipart field `file`"
+
+
+class ImportConflict(Conflict):
+    code, title = "import_conflict", "The market's stalls changed during the import"
+
+
+class InvalidListDate(Invalid):
+    code, title = "invalid_list_date", "The list date is not a day"

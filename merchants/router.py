@@ -16,7 +16,7 @@ from core.params import Id
 from core.state import WindowDays, state_of
 from core.types import User
 from coverage.schemas import StallCoverage
-from merchants import accounts, errors, markets, registration, schemas, signs, stalls
+from merchants import accounts, errors, imports, markets, registration, schemas, signs, stalls
 from partners import lookup
 from qr import service as qr_service
 
@@ -465,4 +465,92 @@ async def confirm_print_job(
     are recorded and the stalls reach `qr_issued`. Confirming again changes nothing."""
     return await signs.confirm_print_job(
         conn, user=user, job_id=job_id, body=body, window_days=window_days
+    )
+
+
+# ---------------------------------------------------------------- stall list imports
+
+# Included before `router`, so /api/stalls/import-template.xlsx is not taken for a stall id.
+imports_router = APIRouter(prefix="/api", tags=["stall list imports"])
+ImportUser = Annotated[User, Depends(require_roles(*sorted(imports.IMPORT_ROLES)))]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+_IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "The stall list: .xlsx (first sheet) or .csv (UTF-8, "
+                            "BOM optional, ',' or ';'); first row: the headers.",
+                        },
+                        "list_date": {
+                            "type": "string",
+                            "description": "Date of the board's list: YYYY-MM-DD or DD/MM/YYYY.",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+async def _import_access(market_id: Id, conn: Conn, user: ImportUser) -> User:
+    """Administrators, and managers of this market; checked before the file is read."""
+    await imports.require_import_access(conn, user, market_id)
+    return user
+
+
+@imports_router.post(
+    "/markets/{market_id}/stalls/import",
+    response_model=schemas.StallImportResult,
+    openapi_extra=_IMPORT_BODY,
+)
+async def import_stalls(
+    market_id: Id,
+    request: Request,
+    conn: Conn,
+    user: Annotated[User, Depends(_import_access)],
+    dry_run: bool = False,
+) -> schemas.StallImportResult:
+    """Import a market board's stall list (.xlsx or .csv, Vietnamese or English headers: Mã sạp,
+    Khu, Họ tên, Số điện thoại, Mặt hàng, Ngân hàng, Số tài khoản, Tên chủ tài khoản). Every row
+    is answered (created, updated, unchanged, error with line, column and a Vietnamese reason);
+    `dry_run=true` writes nothing. Imported stallholders have not consented: their stalls wait
+    for a volunteer's visit. Administrators and the market's managers."""
+    form = await request.form(max_files=1, max_fields=10)
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise errors.ImportFileMissing("Send the stall list as the multipart field 'file'.")
+    list_date = form.get("list_date")
+    return await imports.import_stall_list(
+        conn,
+        user=user,
+        market_id=market_id,
+        data=await upload.read(),
+        filename=upload.filename,
+        list_date=imports.parse_list_date(list_date if isinstance(list_date, str) else None),
+        dry_run=dry_run,
+    )
+
+
+@imports_router.get(
+    "/stalls/import-template.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+async def import_template(user: CurrentUser) -> Response:
+    """A stall list to fill in: the Vietnamese headers, one example row, and a sheet with the
+    banks (short name, code, BIN) the "Ngân hàng" column accepts."""
+    return Response(
+        imports.template_xlsx(),
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="mau-danh-sach-sap.xlsx"'},
     )

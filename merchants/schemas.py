@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StrictBool, model_validator
@@ -263,6 +263,15 @@ class PaymentAccount(BaseModel):
     bank_account_name: str | None = None
 
 
+class StallSource(BaseModel):
+    """Where a stall record came from: registered on a tablet (with the stallholder's consent) or
+    created by a stall list import (no consent yet: a volunteer still has to visit)."""
+
+    kind: Literal["registration", "import"]
+    import_id: int | None = None
+    list_date: date | None = Field(default=None, description="The date of the board's list.")
+
+
 class Stall(BaseModel):
     id: int
     market_id: int
@@ -276,6 +285,7 @@ class Stall(BaseModel):
     location: Location | None
     created_at: datetime
     updated_at: datetime
+    source: StallSource = Field(default_factory=lambda: StallSource(kind="registration"))
 
 
 class StallSummary(BaseModel):
@@ -333,3 +343,59 @@ class PrintJob(BaseModel):
     confirmed_count: int
     stalls: list[PrintJobStall]
     pdf_url: str
+
+
+# ---------------------------------------------------------------- stall list imports
+
+ImportOutcome = Literal["created", "updated", "unchanged", "error"]
+
+
+class StallImportError(BaseModel):
+    column: str | None = Field(description="The column's header as written in the file.")
+    field: str | None = Field(description="stall_code, zone, full_name, phone, goods, bank, ...")
+    code: str = Field(description="Stable code, as the registration API's errors.")
+    reason: str = Field(description="What is wrong, in Vietnamese.")
+
+
+class StallImportRow(BaseModel):
+    line: int = Field(description="Line (CSV) or row number (Excel) in the file, from 1.")
+    status: ImportOutcome
+    stall_code: str | None
+    stall_id: int | None = Field(description="The stall the row matched or created (real run).")
+    changed: list[str] = Field(default_factory=list, description="Fields the row changes.")
+    kept: list[str] = Field(
+        default_factory=list,
+        description="Fields that differ from the stall but that the import leaves as they are "
+        "(the stall was registered or visited on a tablet).",
+    )
+    note_code: str | None = None
+    note: str | None = Field(default=None, description="Why fields were kept, in Vietnamese.")
+    errors: list[StallImportError] = Field(default_factory=list)
+
+
+class StallImportColumn(BaseModel):
+    header: str
+    field: str
+
+
+class StallImportCounts(BaseModel):
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    error: int = 0
+
+
+class StallImportResult(BaseModel):
+    import_id: int | None = Field(
+        description="The recorded import; null for a dry run or when the file changed nothing."
+    )
+    dry_run: bool
+    written: bool = Field(description="Whether anything was written.")
+    market_id: int
+    filename: str | None
+    sha256: str
+    list_date: date | None
+    counts: StallImportCounts
+    columns: list[StallImportColumn]
+    ignored_columns: list[str]
+    rows: list[StallImportRow]

@@ -218,6 +218,41 @@ async def partner_stats(
     )
 
 
+@router.get(
+    "/partners/{code}/stats.xlsx",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}},
+            "description": "An Excel workbook.",
+        }
+    },
+)
+async def partner_stats_xlsx(
+    code: Code,
+    request: Request,
+    conn: Conn,
+    user: CurrentUser,
+    market_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+) -> Response:
+    """The partner's stats as an Excel workbook (Vietnamese headers, one row per market and a
+    total), with the same scope as the JSON."""
+    body = await stats.partner_stats_xlsx(
+        conn,
+        user=user,
+        code=code,
+        market_id=market_id,
+        window_days=state_of(request.app).settings.transacting_window_days,
+    )
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f'attachment; filename="doi-tac-{code.upper()}-thong-ke.xlsx"'
+        },
+    )
+
+
 @router.get("/partners/{code}/accounts", response_model=schemas.PartnerAccountPage)
 async def partner_accounts(
     code: Code, conn: Conn, user: CurrentUser, limit: Limit = 100, cursor: Cursor = None

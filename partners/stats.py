@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -10,6 +11,7 @@ import asyncpg
 from core import access
 from core.errors import Invalid, MarketNotFound
 from core.params import MAX_ID
+from core.spreadsheet import Column, Sheet, write_xlsx
 from core.types import User
 from partners import errors, registry, schemas
 from partners.queries import events as events_q
@@ -60,6 +62,37 @@ async def partner_stats(
     return schemas.PartnerStats(
         partner_code=code, window_days=window_days, totals=totals, markets=rows
     )
+
+
+def _stats_columns(window_days: int) -> list[Column]:
+    return [
+        Column("Mã số chợ", "int"),
+        Column("Chợ"),
+        Column("Tài khoản đã mở (trừ đã gỡ)", "int"),
+        Column("Chờ kích hoạt", "int"),
+        Column("Đang hoạt động", "int"),
+        Column("Tạm ngưng", "int"),
+        Column("Đã gỡ", "int"),
+        Column(f"Có nhận tiền trong {window_days} ngày", "int"),
+    ]
+
+
+_COUNTS = ("onboarded", "pending", "active", "suspended", "removed", "receiving")
+
+
+async def partner_stats_xlsx(
+    conn: asyncpg.Connection, *, user: User, code: str, market_id: int | None, window_days: int
+) -> bytes:
+    """partner_stats as an Excel workbook (same scope rules): one row per market and a total."""
+    stats = await partner_stats(
+        conn, user=user, code=code, market_id=market_id, window_days=window_days
+    )
+    rows: list[list[object]] = [
+        [m.market_id, m.market_name, *(getattr(m, c) for c in _COUNTS)] for m in stats.markets
+    ]
+    rows.append([None, "Tổng cộng", *(getattr(stats.totals, c) for c in _COUNTS)])
+    sheet = Sheet(f"Đối tác {stats.partner_code}", _stats_columns(window_days), rows)
+    return await asyncio.to_thread(write_xlsx, [sheet])
 
 
 def _decode_cursor(cursor: str | None) -> int | None:

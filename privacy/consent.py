@@ -48,6 +48,12 @@ def consented_sql(holder: str, purpose: str) -> str:
     return queries.consented(holder, purpose)
 
 
+def asked_sql(holder: str) -> str:
+    """An SQL condition for other domains' queries: the person (an SQL expression) was asked for
+    consent at least once, for any purpose (granted or withdrawn): someone has met them."""
+    return queries.asked(holder)
+
+
 def partner_purpose(partner_code: str) -> str:
     """The consent purpose for sharing with one partner."""
     return f"{PARTNER_PURPOSE_PREFIX}{partner_code}"

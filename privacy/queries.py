@@ -214,6 +214,12 @@ def consented(holder: str, purpose: str) -> str:
                          AND c.withdrawn_at IS NULL)"""
 
 
+def asked(holder: str) -> str:
+    """An SQL condition: the person `holder` (an expression) was asked for consent at least once
+    (a consent row for any purpose, withdrawn or not)."""
+    return f"EXISTS (SELECT 1 FROM consent c WHERE c.stallholder_id = {holder})"
+
+
 async def grant_consents(
     conn: asyncpg.Connection,
     *,

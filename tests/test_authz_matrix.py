@@ -189,6 +189,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", _STALL + "/onboardings"): only(*FIELD, "partner", json=_onboarding),
     ("GET", _STALL + "/onboardings"): only(*FIELD, "partner"),
     ("GET", "/api/partners/{code}/stats"): signed_in(),
+    ("GET", "/api/partners/{code}/stats.xlsx"): signed_in(),
     # a partner user reads its own partner's accounts (code MB here); viewers never see accounts
     ("GET", "/api/partners/{code}/accounts"): only(*FIELD, "partner"),
     ("GET", "/api/partners/{code}/unmatched"): only("admin"),
@@ -225,6 +226,17 @@ RULES: dict[tuple[str, str], Rule] = {
     # exports carry personal fields only for roles allowed to see them
     ("GET", "/api/exports/stalls.csv"): signed_in(partner=403),
     ("GET", "/api/exports/stalls.geojson"): signed_in(partner=403),
+    ("GET", "/api/exports/stalls.xlsx"): signed_in(partner=403),
+    ("GET", "/api/exports/markets.xlsx"): signed_in(partner=403),
+    # --- stall list imports: administrators and the market's managers; the template is public
+    # to any signed-in user (headers, an example and the bank list: nothing personal)
+    ("POST", "/api/markets/{market_id}/stalls/import"): only(
+        "admin",
+        "manager",
+        query={"dry_run": "true"},
+        files={"file": ("ds.csv", "Mã sạp,Họ tên\nM-1,Lê Văn An\n".encode(), "text/csv")},
+    ),
+    ("GET", "/api/stalls/import-template.xlsx"): signed_in(),
 }
 
 

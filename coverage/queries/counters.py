@@ -560,9 +560,11 @@ class NewStallCounted:
 
 
 # A stall a registration has just written (its CTEs `new_stall`: id, market_id, zone, and
-# `account`: active, partner_code) gets its coverage row with what the counters will hold for it
-# ($counted_*), and then the shared rule lock is taken (lock order: stall rows -> rule lock ->
-# counter rows). `{after}` names the statement's other writes, which run first.
+# `account`: stall_id, active, partner_code) gets its coverage row with what the counters will hold
+# for it ($counted_*), and then the shared rule lock is taken (lock order: stall rows -> rule lock
+# -> counter rows). `{after}` names the statement's other writes, which run first. A statement that
+# writes several new stalls (a stall list import) gets one row per stall, each with its own
+# partners, and takes the rule lock once per row (shared locks are re-entrant).
 NEW_STALL_ROW = (
     """
 coverage_row AS (
@@ -573,7 +575,8 @@ coverage_row AS (
            $counted_qr_verified, $counted_transacting, $counted_fees_cashless,
            CASE WHEN $counted_active THEN coalesce(new_stall.zone, '') ELSE '' END,
            CASE WHEN $counted_active THEN ARRAY(SELECT DISTINCT partner_code FROM account
-                                                WHERE active AND partner_code IS NOT NULL
+                                                WHERE account.stall_id = new_stall.id
+                                                  AND active AND partner_code IS NOT NULL
                                                 ORDER BY 1)
                 ELSE '{{}}' END
     FROM new_stall
@@ -633,6 +636,18 @@ m.market_id, m.active_stalls, m.qr_issued, m.qr_verified, m.transacting, m.fees_
 m.status, m.status_since, m.rule_version, r.version AS rule_now, r.thresholds,
 clock_timestamp() AS now, (SELECT count(*) FROM partner_rows) AS partner_rows
 FROM market_row m, rule r"""
+
+
+async def move_counted_zones(conn: asyncpg.Connection, stall_ids: list[int]) -> None:
+    """Counted stalls among these hold their current zone (counted_zone follows stall.zone)."""
+    await conn.execute(
+        """UPDATE stall_coverage c SET counted_zone = coalesce(s.zone, ''),
+                  updated_at = clock_timestamp()
+           FROM stall s
+           WHERE s.id = c.stall_id AND c.stall_id = any($1::bigint[]) AND c.counted_active
+             AND c.counted_zone IS DISTINCT FROM coalesce(s.zone, '')""",
+        stall_ids,
+    )
 
 
 def new_stall_values(*, market_id: int, counts: Counts, partners: list[str]) -> dict[str, Any]:

@@ -91,3 +91,25 @@ async def log_export_access(
         route,
     )
     return int(result.split()[-1])
+
+
+async def market_rows(
+    conn: asyncpg.Connection, market_ids: list[int] | None
+) -> list[dict[str, Any]]:
+    """One row per market (all, or these): area, status and since when, rule version, counters."""
+    rows = await conn.fetch(
+        """SELECT m.id AS market_id, m.name AS market_name, m.ward_code, w.name AS ward_name,
+                  m.legacy_district_name AS legacy_district, m.province_code,
+                  coalesce(c.status, 'not_started') AS status, c.status_since, c.rule_version,
+                  coalesce(c.active_stalls, 0) AS active_stalls,
+                  coalesce(c.qr_issued, 0) AS qr_issued, coalesce(c.qr_verified, 0) AS qr_verified,
+                  coalesce(c.transacting, 0) AS transacting,
+                  coalesce(c.fees_cashless, 0) AS fees_cashless
+           FROM market m
+           LEFT JOIN market_coverage c ON c.market_id = m.id
+           LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
+           WHERE $1::bigint[] IS NULL OR m.id = any($1::bigint[])
+           ORDER BY m.name, m.id""",
+        market_ids,
+    )
+    return [dict(r) for r in rows]

@@ -238,3 +238,43 @@ async def test_a_foreign_cursor_is_422(client, auth, cursor):
         "/api/partners/MB/accounts", params={"cursor": cursor}, headers=await auth("admin")
     )
     assert r.status_code == 422 and r.json()["field"] == "cursor"
+
+
+def _sheet(content: bytes):
+    import io
+
+    import openpyxl
+
+    return openpyxl.load_workbook(io.BytesIO(content)).worksheets[0]
+
+
+async def test_stats_as_an_excel_workbook_with_the_same_scope(client, auth, markets, world):
+    r = await client.get("/api/partners/mb/stats.xlsx", headers=await auth("admin"))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    ws = _sheet(r.content)
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == (
+        "Mã số chợ", "Chợ", "Tài khoản đã mở (trừ đã gỡ)", "Chờ kích hoạt", "Đang hoạt động",
+        "Tạm ngưng", "Đã gỡ", "Có nhận tiền trong 30 ngày",
+    )  # fmt: skip
+    assert rows[1:] == [  # markets by name, as the JSON lists them
+        (markets["two"], "Chợ Thử Hai", 1, 0, 0, 1, 0, 1),
+        (markets["one"], "Chợ Thử Một", 3, 0, 2, 1, 0, 1),
+        (None, "Tổng cộng", 4, 0, 2, 2, 0, 2),
+    ]
+    assert ws.freeze_panes == "A2" and ws.title == "Đối tác MB"
+    assert all(isinstance(v, int) for v in rows[2][2:])  # numbers, not text
+    # A manager sees their markets only; a market outside it is 404 as in the JSON.
+    manager = await auth("manager")
+    mine = list(_sheet((await client.get("/api/partners/MB/stats.xlsx", headers=manager)).content)
+                .iter_rows(values_only=True))  # fmt: skip
+    assert [r[0] for r in mine[1:]] == [markets["one"], None]
+    outside = await client.get(
+        f"/api/partners/MB/stats.xlsx?market_id={markets['two']}", headers=manager
+    )
+    assert outside.status_code == 404
+    other = await client.get("/api/partners/VCB/stats.xlsx", headers=await auth("partner"))
+    assert other.status_code == 404 and other.json()["code"] == "partner_not_found"

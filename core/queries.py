@@ -187,8 +187,8 @@ class UserDetail:
 
 _USER_DETAIL = """
 SELECT u.id, u.username, u.role, u.active, u.partner_code, u.created_at,
-       coalesce((SELECT array_agg(market_id ORDER BY market_id) FROM user_market WHERE user_id = u.id), '{}')
-           AS market_ids,
+       coalesce((SELECT array_agg(market_id ORDER BY market_id) FROM user_market
+                 WHERE user_id = u.id AND team_id IS NULL), '{}') AS market_ids,
        coalesce((SELECT array_agg(ward_code ORDER BY ward_code) FROM user_ward WHERE user_id = u.id), '{}')
            AS ward_codes
 FROM app_user u
@@ -238,8 +238,8 @@ async def set_password(conn: asyncpg.Connection, *, user_id: int, password_hash:
 async def set_scopes(
     conn: asyncpg.Connection, *, user_id: int, market_ids: list[int], ward_codes: list[str]
 ) -> None:
-    """Replace a user's market and ward scopes."""
-    await conn.execute("DELETE FROM user_market WHERE user_id = $1", user_id)
+    """Replace a user's market and ward scopes (the markets their team gives them stay)."""
+    await conn.execute("DELETE FROM user_market WHERE user_id = $1 AND team_id IS NULL", user_id)
     await conn.execute("DELETE FROM user_ward WHERE user_id = $1", user_id)
     await conn.execute(
         "INSERT INTO user_market (user_id, market_id) SELECT $1, unnest($2::bigint[])",

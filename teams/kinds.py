@@ -10,9 +10,10 @@ verification entry was a failure (`verify_failed`): that one is derived in SQL (
 listed here, since the audit log has no entry of its own for it.
 
 Entries not written by the code yet, listed so their work counts the day they land:
-  - `print_confirmed` (stall): a confirmed sign print (being added by the lead);
   - `correct_payment_account` (stall or payment_account): an account corrected (another helper's
     task; rename here if it lands under another name).
+`sign_printed` is no longer written (prints are confirmed now: `print_confirmed`); it stays for
+the entries databases already hold.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ ACTIVITY: dict[tuple[str, str], tuple[str, ...]] = {
     # privacy/consent.py: consent recorded (or withdrawn) after the registration
     ("grant_consent", "stallholder"): ("consents",),
     ("withdraw_consent", "stallholder"): ("consents",),
-    # coverage/stalls.py sign_printed_for; confirmed prints (not written yet)
+    # merchants/signs.py: a print confirmed (one sign, or a print job's); sign_printed: older entries
     ("sign_printed", "stall"): ("prints",),
     ("print_confirmed", "stall"): ("prints",),
     # coverage/stalls.py sign_delivered_for

@@ -64,6 +64,9 @@ PAGES = {
     "dashboard": ("Bảng điều khiển", "dashboard.js", "layout-wide"),
     "map": ("Bản đồ chợ", "mappage.js", "layout-wide"),
     "market": ("Chợ", "market.js", "layout-wide"),
+    "activity": ("Hoạt động", "activity.js", "layout-wide"),
+    "teams": ("Tổ công nghệ số", "teams.js", "layout-wide"),
+    "visits": ("Danh sách quay lại", "visits.js", "layout-wide"),
 }
 
 
@@ -129,6 +132,24 @@ async def city_map(request: Request) -> HTMLResponse:
 async def market_page(request: Request, market_id: Id) -> HTMLResponse:
     """One market: stall tiles by zone, progress toward the rule, coverage over time."""
     return _page(request, "market")
+
+
+@router.get("/activity")
+async def activity_page(request: Request) -> HTMLResponse:
+    """Field activity per day, team, volunteer and market (managers)."""
+    return _page(request, "activity")
+
+
+@router.get("/teams")
+async def teams_page(request: Request) -> HTMLResponse:
+    """Community digital-technology teams: members, leader, markets (admins, managers)."""
+    return _page(request, "teams")
+
+
+@router.get("/return-visits")
+async def return_visits_page(request: Request) -> HTMLResponse:
+    """A printable list of the stalls to visit again, per market (?market=) or team (?team=)."""
+    return _page(request, "visits")
 
 
 @router.get("/manifest.webmanifest")

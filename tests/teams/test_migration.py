@@ -1,4 +1,4 @@
-"""Migration 0009 (teams) downgrades with teams in place: direct scopes stay, team scopes go."""
+"""Migration 0010 (teams) downgrades with teams in place: direct scopes stay, team scopes go."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ async def test_downgrade_keeps_direct_scopes_and_upgrade_brings_teams_back(fresh
     with_teams = await _scope_rows(fresh_db)
     assert ("volunteer", "Chợ Thử Hai") in with_teams
 
-    await asyncio.to_thread(db.downgrade, fresh_db, "0008")
+    await asyncio.to_thread(db.downgrade, fresh_db, "0009")
     assert await _scope_rows(fresh_db) == {
         ("volunteer", "Chợ Thử Một"),
         ("volunteer2", "Chợ Thử Hai"),

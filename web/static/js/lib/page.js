@@ -7,6 +7,8 @@ import * as shell from "./shell.js";
 const LINKS = [
   { href: "/dashboard", key: "nav_dashboard", page: "dashboard" },
   { href: "/map", key: "nav_map", page: "map" },
+  { href: "/activity", key: "nav_activity", page: "activity", roles: ["admin", "manager", "viewer"] },
+  { href: "/teams", key: "nav_teams", page: "teams", roles: ["admin", "manager"] },
   { href: "/", key: "nav_app", page: "app" },
 ];
 
@@ -16,7 +18,8 @@ export async function widePage(current, render) {
   let me = null;
   const draw = () => shell.topbar({
     me, home: "/dashboard",
-    links: LINKS.map((l) => ({ ...l, current: l.page === current })),
+    links: LINKS.filter((l) => !l.roles || (me && l.roles.includes(me.role)))
+      .map((l) => ({ ...l, current: l.page === current })),
     onSignOut: async () => { await api.signOut(); api.cache.clearAll(); window.location.reload(); },
   });
   draw();

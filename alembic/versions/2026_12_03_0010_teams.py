@@ -14,15 +14,15 @@ audit_log gets an index on `at`: activity reads a period of it.
 
 The downgrade drops the teams and the team-derived scope rows; direct assignments stay.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03
 """
 
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -20,10 +20,12 @@ from tests.web.test_a11y import serious
 pytestmark = pytest.mark.browser
 
 
-async def _post_stall(c, market_id: int, code: str) -> dict:
+async def _post_stall(c, market_id: int, code: str, n: int) -> dict:
+    # A holder of our own, so the other tests' searches of market one do not find these stalls.
+    holder = {"full_name": "Đặng Văn Tổ", "phone": f"0905 770 00{n}"}
     r = await c.post(
         f"/api/markets/{market_id}/stalls",
-        json=stall_body(code, confirm_duplicate=True, location=None),
+        json=stall_body(code, confirm_duplicate=True, location=None, holder=holder),
         headers={"Idempotency-Key": str(uuid.uuid4())},
     )
     assert r.status_code == 201, r.text
@@ -51,7 +53,7 @@ async def field_work(live_server) -> AsyncIterator[dict]:
         assert r.status_code == 201, r.text
         team = r.json()
     async with await live_server.api("volunteer") as v:
-        stalls = [await _post_stall(v, markets["Chợ Thử Một"], f"W{tag}-{i}") for i in range(3)]
+        stalls = [await _post_stall(v, markets["Chợ Thử Một"], f"W{tag}-{i}", i) for i in range(3)]
         for st in stalls[:2]:
             assert (await v.post(f"/api/stalls/{st['id']}/sign-delivered")).status_code == 200
         wrong = {"payload": payload.encode(bin="970436", account="000111222")}

@@ -130,8 +130,10 @@ function drawBars(rows, { series, title, width }) {
     axis.append(s("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end" }, num(v)));
   }
   const every = Math.max(1, Math.ceil(rows.length / Math.max(2, Math.floor((W - L - R) / 64))));
-  // Counts written above bars that are wide enough; when bars are thin, on every few bars.
-  const valueEvery = barW >= 18 ? 1 : Math.max(1, Math.ceil(22 / step));
+  // Counts written above every bar when there is room (smaller type for narrower bars); when
+  // bars are very thin, on every few bars and on the highest (the table has them all).
+  const small = step < 22;
+  const valueEvery = step >= 15 ? 1 : Math.max(1, Math.ceil(22 / step));
   svg.append(grid, axis);
   rows.forEach((r, i) => {
     const cx = L + step * i + step / 2;
@@ -143,7 +145,7 @@ function drawBars(rows, { series, title, width }) {
       base += v;
     }
     if (totals[i] && (i % valueEvery === 0 || totals[i] === top)) {
-      svg.append(s("text", { class: "chart-value", x: cx, y: y(totals[i]) - 5, "text-anchor": "middle" }, num(totals[i])));
+      svg.append(s("text", { class: ["chart-value", small ? "chart-value-small" : ""], x: cx, y: y(totals[i]) - 5, "text-anchor": "middle" }, num(totals[i])));
     }
     if (i % every === 0) axis.append(s("text", { x: cx, y: H - 8, "text-anchor": "middle" }, date(r.date)));
   });

@@ -114,7 +114,12 @@ function drawBars(rows, { series, title, width }) {
   const W = Math.max(300, Math.round(width)), H = Math.round(Math.max(200, Math.min(300, W * 0.4)));
   const L = 40, R = 12, T = 22, B = 30;
   const totals = rows.map((r) => series.reduce((n, sr) => n + (Number(r[sr.key]) || 0), 0));
-  const top = Math.max(1, ...totals);
+  const highest = Math.max(1, ...totals);
+  // Gridlines at 1, 2 or 5 times a power of ten, at most about five of them.
+  const raw = highest / 4;
+  const power = 10 ** Math.floor(Math.log10(Math.max(1, raw)));
+  const tick = Math.max(1, [1, 2, 5, 10].map((m) => m * power).find((c) => c >= raw));
+  const top = tick * Math.ceil(highest / tick);
   const step = (W - L - R) / Math.max(1, rows.length);
   const barW = Math.max(2, Math.min(48, step * 0.72));
   const y = (v) => T + (1 - v / top) * (H - T - B);
@@ -123,9 +128,7 @@ function drawBars(rows, { series, title, width }) {
     s("title", {}, title));
   const grid = s("g", { class: "chart-grid" });
   const axis = s("g", { class: "chart-axis" });
-  const ticks = top <= 4 ? top : 4;
-  for (let i = 0; i <= ticks; i += 1) {
-    const v = Math.round((top * i) / ticks);
+  for (let v = 0; v <= top; v += tick) {
     grid.append(s("line", { x1: L, x2: W - R, y1: y(v), y2: y(v) }));
     axis.append(s("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end" }, num(v)));
   }
@@ -144,7 +147,7 @@ function drawBars(rows, { series, title, width }) {
       svg.append(s("rect", { class: `chart-bar bar-${sr.key}`, x: cx - barW / 2, y: y(base + v), width: barW, height: Math.max(1, y(base) - y(base + v)) }));
       base += v;
     }
-    if (totals[i] && (i % valueEvery === 0 || totals[i] === top)) {
+    if (totals[i] && (i % valueEvery === 0 || totals[i] === highest)) {
       svg.append(s("text", { class: ["chart-value", small ? "chart-value-small" : ""], x: cx, y: y(totals[i]) - 5, "text-anchor": "middle" }, num(totals[i])));
     }
     if (i % every === 0) axis.append(s("text", { x: cx, y: H - 8, "text-anchor": "middle" }, date(r.date)));

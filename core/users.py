@@ -163,8 +163,6 @@ async def sign_in(
     from everywhere, or for ever.
     """
     name = username.strip().lower()
-    if "\x00" in name:  # no stored name holds one, and PostgreSQL text cannot carry it
-        raise InvalidCredentials("Wrong username or password.")
     attempt_key = f"{name}|{client}"
     attempt = await queries.claim_login_attempt(
         conn, attempt_key=attempt_key, window_seconds=_FAILURE_WINDOW_SECONDS

@@ -8,16 +8,15 @@ import asyncpg
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
-from core.auth import CurrentUser, require_roles
+from core.auth import FIELD_WORK, CurrentUser, only
 from core.db import get_conn
 from core.params import Id, IsoDate
-from core.types import User
 from teams import activity, roster, schemas, visits
 
 router = APIRouter(prefix="/api", tags=["teams and activity"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
-Manager = Annotated[User, Depends(require_roles("admin", "manager"))]
-FieldUser = Annotated[User, Depends(require_roles("admin", "manager", "volunteer"))]
+# Roles are checked before the body is read (core.auth.only); scopes are the services' job.
+MANAGING = only("admin", "manager")
 From = Annotated[
     IsoDate | None,
     Query(alias="from", description="First day, YYYY-MM-DD (Asia/Ho_Chi_Minh); default Monday."),
@@ -27,47 +26,53 @@ GroupBy = Annotated[schemas.ActivityGroup, Query(description="One row per day, u
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.post("/teams", status_code=201, response_model=schemas.Team)
-async def create_team(body: schemas.TeamCreate, conn: Conn, user: Manager) -> schemas.Team:
+@router.post("/teams", status_code=201, response_model=schemas.Team, dependencies=MANAGING)
+async def create_team(body: schemas.TeamCreate, conn: Conn, user: CurrentUser) -> schemas.Team:
     """Create a team of a ward with members, leader and markets (admins; managers for their
     wards and markets). Members work in the team's markets from now on."""
     return await roster.create_team(conn, user=user, body=body)
 
 
-@router.get("/teams", response_model=list[schemas.Team])
-async def list_teams(conn: Conn, user: FieldUser) -> list[schemas.Team]:
+@router.get("/teams", response_model=list[schemas.Team], dependencies=FIELD_WORK)
+async def list_teams(conn: Conn, user: CurrentUser) -> list[schemas.Team]:
     """Teams the caller may see: all (admins), their wards' and markets' (managers), their own
     (volunteers)."""
     return await roster.list_teams(conn, user=user)
 
 
-@router.get("/teams/candidates", response_model=list[schemas.Candidate])
+@router.get("/teams/candidates", response_model=list[schemas.Candidate], dependencies=MANAGING)
 async def team_candidates(
     conn: Conn,
-    user: Manager,
+    user: CurrentUser,
     q: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._@ -]*$")] = None,
 ) -> list[schemas.Candidate]:
     """Active volunteers and managers whose username contains `q`, with their current team."""
     return await roster.candidates(conn, user=user, query=q)
 
 
-@router.get("/teams/{team_id}", response_model=schemas.Team)
-async def get_team(team_id: Id, conn: Conn, user: FieldUser) -> schemas.Team:
+@router.get("/teams/{team_id}", response_model=schemas.Team, dependencies=FIELD_WORK)
+async def get_team(team_id: Id, conn: Conn, user: CurrentUser) -> schemas.Team:
     """One team with its members, past members and markets."""
     return await roster.get_team(conn, user=user, team_id=team_id)
 
 
-@router.patch("/teams/{team_id}", response_model=schemas.Team)
+@router.patch("/teams/{team_id}", response_model=schemas.Team, dependencies=MANAGING)
 async def update_team(
-    team_id: Id, body: schemas.TeamPatch, conn: Conn, user: Manager
+    team_id: Id, body: schemas.TeamPatch, conn: Conn, user: CurrentUser
 ) -> schemas.Team:
     """Change any of name, ward, leader, members, markets. Members who leave end their
     membership (kept as history) and lose the team's markets at once."""
     return await roster.update_team(conn, user=user, team_id=team_id, patch=body)
 
 
-@router.get("/teams/{team_id}/return-visits", response_model=schemas.TeamReturnVisits)
-async def team_return_visits(team_id: Id, conn: Conn, user: FieldUser) -> schemas.TeamReturnVisits:
+@router.get(
+    "/teams/{team_id}/return-visits",
+    response_model=schemas.TeamReturnVisits,
+    dependencies=FIELD_WORK,
+)
+async def team_return_visits(
+    team_id: Id, conn: Conn, user: CurrentUser
+) -> schemas.TeamReturnVisits:
     """The stalls to visit again in the team's markets (stall, reason, since when)."""
     return await visits.team_return_visits(conn, user=user, team_id=team_id)
 

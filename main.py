@@ -36,6 +36,7 @@ from partners.router import router as partners_router
 from privacy import notices
 from privacy.router import router as privacy_router
 from qr.router import router as qr_router
+from teams.router import router as teams_router
 from web.router import router as web_router
 
 log = logging.getLogger("choso")
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(partners_router)
     app.include_router(coverage_router)
     app.include_router(admin_units_router)
+    app.include_router(teams_router)
     app.include_router(web_router)
     errors.document_problems(app)
     return app

@@ -194,8 +194,8 @@ class UserDetail:
 
 _USER_DETAIL = """
 SELECT u.id, u.username, u.role, u.active, u.partner_code, u.created_at, u.display_name, u.phone,
-       coalesce((SELECT array_agg(market_id ORDER BY market_id) FROM user_market WHERE user_id = u.id), '{}')
-           AS market_ids,
+       coalesce((SELECT array_agg(market_id ORDER BY market_id) FROM user_market
+                 WHERE user_id = u.id AND team_id IS NULL), '{}') AS market_ids,
        coalesce((SELECT array_agg(ward_code ORDER BY ward_code) FROM user_ward WHERE user_id = u.id), '{}')
            AS ward_codes,
        coalesce((SELECT array_agg(province_code ORDER BY province_code) FROM user_province
@@ -265,8 +265,9 @@ async def set_scopes(
     ward_codes: list[str],
     province_codes: list[str] | None = None,
 ) -> None:
-    """Replace a user's market, ward and province scopes (None leaves the provinces as they are)."""
-    await conn.execute("DELETE FROM user_market WHERE user_id = $1", user_id)
+    """Replace a user's market, ward and province scopes (None leaves the provinces as they are;
+    the markets their team gives them stay)."""
+    await conn.execute("DELETE FROM user_market WHERE user_id = $1 AND team_id IS NULL", user_id)
     await conn.execute("DELETE FROM user_ward WHERE user_id = $1", user_id)
     if province_codes is not None:
         await conn.execute("DELETE FROM user_province WHERE user_id = $1", user_id)

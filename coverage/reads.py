@@ -246,3 +246,83 @@ async def history_for(
     return s.CoverageHistory.model_validate(
         {"market_id": market_id, "from": start, "to": end, "points": points}
     )
+
+
+async def ranking_for(
+    conn: asyncpg.Connection, *, user: User, ward_code: str | None, status: s.Status | None
+) -> s.Ranking:
+    """Markets in scope ranked by how close they are to the rule, with what each still needs.
+
+    One read of every market's counters: markets that miss the rule come first, fewest stalls
+    needed first (ties: the larger share of the hardest level first); then markets without
+    active stalls (everything is still to do); then markets that meet it.
+    """
+    if user.role not in access.READ_ROLES:
+        raise Forbidden("Your role cannot read coverage numbers.")
+    rule = await q.current_rule(conn)
+    groups = await reads.market_groups(conn, await access.market_scope(conn, user))
+    ranked = []
+    for g in groups:
+        if ward_code is not None and g.ward_code != ward_code:
+            continue
+        if status is not None and g.status != status:
+            continue
+        progress = progress_out(g.counts, rule.thresholds)
+        met = g.counts.active_stalls > 0 and all(p.met for p in progress)
+        needed = sum(p.stalls_needed for p in progress)
+        worst = min((p.share / p.threshold for p in progress if p.threshold > 0), default=1.0)
+        tier = 2 if met else (1 if g.counts.active_stalls == 0 else 0)
+        ranked.append(((tier, needed, -worst, g.name or "", int(g.key)), g, progress, needed, met))
+    ranked.sort(key=lambda r: r[0])
+    return s.Ranking(
+        rule_version=rule.version,
+        thresholds=rule.thresholds,
+        markets=[
+            s.MarketRank(
+                rank=n,
+                market_id=int(g.key),
+                name=g.name or "",
+                ward_code=g.ward_code,
+                ward_name=g.ward_name,
+                status=g.status or "not_started",
+                active_stalls=g.counts.active_stalls,
+                progress=progress,
+                stalls_needed=needed,
+                rule_met=met,
+            )
+            for n, (_, g, progress, needed, met) in enumerate(ranked, start=1)
+        ],
+    )
+
+
+async def return_visits(
+    conn: asyncpg.Connection, market_ids: list[int]
+) -> list[s.MarketReturnVisits]:
+    """The stalls to visit again in each of these markets (the caller checked the scope)."""
+    out: dict[int, s.MarketReturnVisits] = {}
+    for r in await reads.return_visits(conn, market_ids):
+        market = out.setdefault(
+            r.market_id,
+            s.MarketReturnVisits(
+                market_id=r.market_id, name=r.market_name, ward_name=r.ward_name, visits=[]
+            ),
+        )
+        if r.stall_id is not None:
+            market.visits.append(
+                s.ReturnVisit(
+                    stall_id=r.stall_id,
+                    stall_code=r.stall_code or "",
+                    zone=r.zone or "",
+                    reason=r.reason,
+                    since=r.since,
+                )
+            )
+    return list(out.values())
+
+
+async def return_visits_for(
+    conn: asyncpg.Connection, *, user: User, market_id: int
+) -> s.MarketReturnVisits:
+    """A market's stalls flagged for a return visit (stall, reason, since when), in scope."""
+    await readable_market(conn, user, market_id)
+    return (await return_visits(conn, [market_id]))[0]

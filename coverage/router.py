@@ -204,6 +204,27 @@ async def coverage_history(
     return await reads.history_for(conn, user=user, market_id=market_id, start=from_, end=to)
 
 
+@router.get("/coverage/ranking", response_model=s.Ranking)
+async def coverage_ranking(
+    conn: Conn,
+    user: CurrentUser,
+    ward_code: WardCode = None,
+    status: Annotated[s.Status | None, Query(description="Only markets with this status.")] = None,
+) -> s.Ranking:
+    """Markets in scope ranked by how close they are to the rule, each with the stalls still
+    needed per level (`progress[].stalls_needed`): where to go next."""
+    return await reads.ranking_for(conn, user=user, ward_code=ward_code, status=status)
+
+
+@router.get("/markets/{market_id}/return-visits", response_model=s.MarketReturnVisits)
+async def market_return_visits(
+    market_id: Id, conn: Conn, user: CurrentUser
+) -> s.MarketReturnVisits:
+    """The market's stalls flagged for a return visit: stall, reason, since when (no personal
+    data), for the printable list of the next visit."""
+    return await reads.return_visits_for(conn, user=user, market_id=market_id)
+
+
 @router.get(
     "/coverage/markets.geojson",
     response_model=s.MarketFeatureCollection,

@@ -299,3 +299,44 @@ class MarketFeature(BaseModel):
 class MarketFeatureCollection(BaseModel):
     type: Literal["FeatureCollection"] = "FeatureCollection"
     features: list[MarketFeature]
+
+
+class MarketRank(BaseModel):
+    """A market's place on the way to the rule: how many more stalls each level still needs."""
+
+    rank: int = Field(description="1 = closest to the rule among markets that have not met it.")
+    market_id: int
+    name: str
+    ward_code: str | None
+    ward_name: str | None
+    status: Status
+    active_stalls: int
+    progress: list[RuleProgress]
+    stalls_needed: int = Field(description="Sum of stalls_needed over the rule's levels.")
+    rule_met: bool = Field(description="Every threshold of the rule is met now.")
+
+
+class Ranking(BaseModel):
+    rule_version: int
+    thresholds: dict[str, float]
+    markets: list[MarketRank] = Field(
+        description="Markets that still miss the rule, fewest stalls needed first; then markets "
+        "without active stalls; then markets that meet it."
+    )
+
+
+class ReturnVisit(BaseModel):
+    """A stall flagged for a return visit (its sign's code did not check out)."""
+
+    stall_id: int
+    stall_code: str
+    zone: str
+    reason: str | None = Field(description="qr_mismatch, qr_invalid or no_account.")
+    since: datetime | None = Field(description="When the stall was flagged.")
+
+
+class MarketReturnVisits(BaseModel):
+    market_id: int
+    name: str
+    ward_name: str | None
+    visits: list[ReturnVisit]

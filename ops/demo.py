@@ -6,9 +6,12 @@ import json
 import logging
 import random
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -23,6 +26,8 @@ from ops import queries
 from privacy.schemas import ConsentIn
 from qr import payload
 from qr.payload import MOMO_BIN
+from teams import roster
+from teams import schemas as team_schemas
 
 log = logging.getLogger("choso.demo")
 DATA = Path(__file__).resolve().parent.parent / "data" / "danang_markets.json"
@@ -33,7 +38,43 @@ DEMO_USERS = (
     ("quanly", "manager", "Phường Hải Châu (Chợ Hàn, Chợ Cồn, Chợ Đống Đa)"),
     ("tinhnguyen", "volunteer", "Chợ Hàn, Chợ Cồn"),
     ("xem", "viewer", "số liệu toàn thành phố, không có dữ liệu cá nhân"),
+    ("totruong", "volunteer", "tổ trưởng, Tổ Công nghệ số cộng đồng Hải Châu 1"),
 )
+# Community digital-technology teams and their volunteers: (team, ward, markets, leader,
+# members as (username, joined days ago, left days ago or None)). tnv.hoa moved from the second
+# team to the first ten days ago: her earlier work stays with the second.
+DEMO_TEAMS = (
+    (
+        "Tổ Công nghệ số cộng đồng Hải Châu 1",
+        "20242",
+        ("Chợ Hàn", "Chợ Cồn"),
+        "totruong",
+        (("totruong", 40, None), ("tinhnguyen", 40, None), ("tnv.lan", 40, None),
+         ("tnv.hoa", 10, None)),
+    ),
+    (
+        "Tổ Công nghệ số cộng đồng Hải Châu 2",
+        "20242",
+        ("Chợ Đống Đa",),
+        "tnv.minh",
+        (("tnv.minh", 40, None), ("tnv.hoa", 40, 10)),
+    ),
+    (
+        "Tổ Công nghệ số cộng đồng Ngũ Hành Sơn",
+        "20285",
+        ("Chợ Bắc Mỹ An", "Chợ Khuê Mỹ", "Chợ Non Nước", "Chợ đêm An Thượng"),
+        "tnv.quoc",
+        (("tnv.quoc", 40, None), ("tnv.thu", 40, None), ("tnv.an", 40, None)),
+    ),
+    (
+        "Tổ Công nghệ số cộng đồng Thanh Khê",
+        "20209",
+        ("Chợ Phú Lộc", "Chợ Tân Chính"),
+        "tnv.binh",
+        (("tnv.binh", 40, None), ("tnv.dung", 40, None)),
+    ),
+)  # fmt: skip
+ICT = ZoneInfo("Asia/Ho_Chi_Minh")
 _FAMILY = [
     "Nguyễn",
     "Trần",
@@ -145,10 +186,11 @@ async def load_if_empty(
         # stallholders themselves. A separate generator keeps the rest of the data as it was.
         onboarded = random.Random(4807)
         plans = _coverage_plans(markets)
-        # The demo tells a story over four weeks: what it writes now is moved to the day it
+        # The demo tells a story over five weeks: what it writes now is moved to the day it
         # happens in the story, so the history, the "since" dates and the charts agree.
         registered = await queries.db_clock(conn)
         ids: dict[str, int] = {}
+        layout: dict[str, tuple[list[str], int]] = {}
         for m in markets:
             async with conn.transaction():
                 await _units(conn, m)
@@ -172,46 +214,23 @@ async def load_if_empty(
             count = stalls_per_market or min(
                 60, max(12, (m.get("stall_count_approx") or 0) // 20 or 12 + rng.randrange(30))
             )
+            layout[m["name"]] = (zones, count)
+        crew = await _demo_users_and_teams(conn, admin, ids)
+        now = datetime.now(UTC)
+        for m in markets:
+            zones, count = layout[m["name"]]
             for i in range(count):
-                zone = zones[i % len(zones)]
-                bin_ = rng.choice(_BINS)
-                name = f"{rng.choice(_FAMILY)} {rng.choice(_MIDDLE)} {rng.choice(_GIVEN)}"
-                stall = schemas.StallCreate(
-                    stall_code=f"{zone}-{i // len(zones) + 1}",
-                    zone=zone,
-                    goods=rng.choice(_GOODS),
-                    holder=schemas.HolderIn(full_name=f"Demo {name}"),
-                    payment_accounts=[
-                        schemas.PaymentAccountIn(
-                            bin=bin_,
-                            account_number=f"DEMO{rng.randrange(10**9):09d}",
-                            account_name=f"DEMO {name}",
-                            partner_code=_PARTNER_BY_BIN.get(bin_)
-                            if onboarded.random() < 0.35
-                            else None,
-                            reference=f"MOMOW2W{rng.randrange(10**9):09d}"
-                            if bin_ == MOMO_BIN
-                            else None,
-                        )
-                    ]
-                    if rng.random() < 0.8 or plans[m["name"]].all_accounts
-                    else [],
-                    consent=ConsentIn(
-                        notice_version="2026-01",
-                        purposes=["registration", "qr_sign", "coverage_reporting"],
-                    ),
-                )
-                await registration.register_stall(
-                    conn,
-                    user=admin,
-                    market_id=market.id,
-                    idempotency_key=f"demo-{uuid.uuid4()}",
-                    body=stall,
-                )
+                # The first registrations, five to four weeks ago, as the teams went round.
+                at = _when(now, 35 - (6 * i) // max(1, count), rng)
+                with_accounts = plans[m["name"]].all_accounts
+                await crew.do(
+                    at,
+                    _register(conn, crew.actor(m["name"], at), ids[m["name"]], zones, i, rng,
+                              onboarded, with_accounts=with_accounts),
+                )  # fmt: skip
         story_start = datetime.now(UTC) - timedelta(days=_STAGES[0][0] + 7)
         await queries.backdate(conn, since=registered, to=story_start)
-        await _demo_users(conn, ids)
-        await _coverage_progress(conn, admin, ids, plans, window_days)
+        await _coverage_progress(conn, crew, ids, plans, window_days, rng, layout, onboarded)
         log.info("demo data loaded: %d markets", len(markets))
         return True
     finally:
@@ -251,11 +270,19 @@ async def _units(conn: asyncpg.Connection, m: dict) -> None:
         )
 
 
-async def _demo_users(conn: asyncpg.Connection, ids: dict[str, int]) -> None:
-    for username, role, _ in DEMO_USERS:
+async def _demo_users_and_teams(
+    conn: asyncpg.Connection, admin: User, ids: dict[str, int]
+) -> _Crew:
+    """The demo's users, its teams with their history, and who works where."""
+    people: dict[str, User] = {"admin": admin}
+    volunteers = [u for _, _, _, _, members in DEMO_TEAMS for u, _, _ in members]
+    for username, role in [(u, r) for u, r, _ in DEMO_USERS] + [
+        (v, "volunteer") for v in volunteers
+    ]:
         user, created = await users.ensure_user(
             conn, username=username, password=DEMO_PASSWORD, role=role
         )
+        people[username] = user
         if not created:
             continue
         if username == "quanly":
@@ -264,6 +291,160 @@ async def _demo_users(conn: asyncpg.Connection, ids: dict[str, int]) -> None:
             await users.assign_scopes(
                 conn, user_id=user.id, market_ids=[ids["Chợ Hàn"], ids["Chợ Cồn"]], ward_codes=[]
             )
+    now = datetime.now(UTC)
+    crew = _Crew(conn=conn, admin=admin, now=now)
+    # Every team with the members it started with; later moves happen when their day comes.
+    for name, ward, market_names, leader, members in DEMO_TEAMS:
+        start = max(joined for _, joined, _ in members)
+        team = await roster.create_team(
+            conn,
+            user=admin,
+            body=team_schemas.TeamCreate(
+                name=name,
+                ward_code=ward,
+                leader_id=people[leader].id,
+                member_ids=[people[u].id for u, joined, _ in members if joined == start],
+                market_ids=[ids[m] for m in market_names if m in ids],
+            ),
+        )
+        for username, joined, left in members:
+            user = people[username]
+            if joined == start:
+                await crew.backdate(team.id, user, joined, None)
+            else:
+                crew.moves.append((joined, team.id, user, "join"))
+            if left is not None:
+                crew.moves.append((left, team.id, user, "leave"))
+            for market in market_names:
+                crew.plan(market, user, joined, left)
+    return crew
+
+
+class _Crew:
+    """Who did the demo's field work, and when: each market's team members take turns (the
+    administrator where no team works); every action's audit entries get the moment it
+    happened, so the activity pages show weeks of work."""
+
+    def __init__(self, *, conn: asyncpg.Connection, admin: User, now: datetime) -> None:
+        self.conn = conn
+        self.admin = admin
+        self.now = now
+        self.shifts: dict[str, list[tuple[User, int, int | None]]] = {}
+        self.turn = 0
+        self.moves: list[tuple[int, int, User, str]] = []  # (days ago, team, user, join|leave)
+        self.joined: dict[tuple[int, int], int] = {}
+        self.extra: dict[str, list[int]] = {}  # new stalls of each market, after the first ones
+
+    async def backdate(self, team_id: int, user: User, joined: int, left: int | None) -> None:
+        """Date a membership as the demo says it happened."""
+        self.joined[(team_id, user.id)] = joined
+        await queries.backdate_membership(
+            self.conn,
+            team_id=team_id,
+            user_id=user.id,
+            joined_at=self.now - timedelta(days=joined),
+            left_at=self.now - timedelta(days=left) if left is not None else None,
+        )
+
+    async def moves_until(self, days_ago: int) -> None:
+        """Make the membership changes that happened before `days_ago` days ago (leaving first)."""
+        due = sorted(
+            (m for m in self.moves if m[0] > days_ago), key=lambda m: (-m[0], m[3] != "leave")
+        )
+        for move in due:
+            self.moves.remove(move)
+            days, team_id, user, kind = move
+            team = await roster.get_team(self.conn, user=self.admin, team_id=team_id)
+            members = {m.id for m in team.members}
+            members = members | {user.id} if kind == "join" else members - {user.id}
+            await roster.update_team(
+                self.conn,
+                user=self.admin,
+                team_id=team_id,
+                patch=team_schemas.TeamPatch(member_ids=sorted(members)),
+            )
+            if kind == "join":
+                await self.backdate(team_id, user, days, None)
+            else:
+                await self.backdate(team_id, user, self.joined[(team_id, user.id)], days)
+
+    def plan(self, market: str, user: User, joined: int, left: int | None) -> None:
+        self.shifts.setdefault(market, []).append((user, joined, left))
+
+    def actor(self, market: str, at: datetime) -> User:
+        days_ago = (self.now - at).total_seconds() / 86400
+        on_duty = [
+            u
+            for u, joined, left in self.shifts.get(market, [])
+            if joined >= days_ago and (left is None or days_ago > left)
+        ]
+        if not on_duty:
+            return self.admin
+        self.turn += 1
+        return on_duty[self.turn % len(on_duty)]
+
+    async def do(self, at: datetime, action: Awaitable[Any]) -> Any:
+        conn = self.conn
+        before = await queries.last_audit_id(conn)
+        try:
+            return await action
+        finally:
+            await queries.backdate_audit(conn, after_id=before, at=at)
+
+
+def _when(now: datetime, days_ago: int, rng: random.Random) -> datetime:
+    """A moment in working hours (07:00-17:00 in Đà Nẵng) that many days ago, never ahead of now."""
+    day = (now.astimezone(ICT) - timedelta(days=days_ago)).date()
+    at = datetime(day.year, day.month, day.day, 7, tzinfo=ICT) + timedelta(
+        minutes=rng.randrange(10 * 60)
+    )
+    return min(at.astimezone(UTC), now - timedelta(minutes=1 + rng.randrange(30)))
+
+
+async def _register(
+    conn: asyncpg.Connection,
+    user: User,
+    market_id: int,
+    zones: list[str],
+    i: int,
+    rng: random.Random,
+    onboarded: random.Random,
+    *,
+    with_accounts: bool,
+) -> int:
+    """Register the market's i-th synthetic stall; returns its id."""
+    zone = zones[i % len(zones)]
+    bin_ = rng.choice(_BINS)
+    name = f"{rng.choice(_FAMILY)} {rng.choice(_MIDDLE)} {rng.choice(_GIVEN)}"
+    stall = schemas.StallCreate(
+        stall_code=f"{zone}-{i // len(zones) + 1}",
+        zone=zone,
+        goods=rng.choice(_GOODS),
+        holder=schemas.HolderIn(full_name=f"Demo {name}"),
+        payment_accounts=[
+            schemas.PaymentAccountIn(
+                bin=bin_,
+                account_number=f"DEMO{rng.randrange(10**9):09d}",
+                account_name=f"DEMO {name}",
+                partner_code=_PARTNER_BY_BIN.get(bin_) if onboarded.random() < 0.35 else None,
+                reference=f"MOMOW2W{rng.randrange(10**9):09d}" if bin_ == MOMO_BIN else None,
+            )
+        ]
+        if rng.random() < 0.8 or with_accounts
+        else [],
+        consent=ConsentIn(
+            notice_version="2026-01",
+            purposes=["registration", "qr_sign", "coverage_reporting"],
+        ),
+    )
+    done, _ = await registration.register_stall(
+        conn,
+        user=user,
+        market_id=market_id,
+        idempotency_key=f"demo-{uuid.uuid4()}",
+        body=stall,
+    )
+    return done.id
 
 
 # ---------------------------------------------------------------- coverage (field progress over 4 weeks)
@@ -319,19 +500,24 @@ def _coverage_plans(markets: list[dict]) -> dict[str, _Plan]:
 
 async def _coverage_progress(
     conn: asyncpg.Connection,
-    admin: User,
+    crew: _Crew,
     ids: dict[str, int],
     plans: dict[str, _Plan],
     window_days: int,
+    rng: random.Random,
+    layout: dict[str, tuple[list[str], int]],
+    onboarded: random.Random,
 ) -> None:
-    """Signs, scans, payments and fees in five steps over four weeks, with a daily snapshot each."""
+    """Signs, scans, payments and fees in five steps over four weeks, with a daily snapshot each;
+    in the last two steps the teams also register new stalls."""
     by_market: dict[int, list[queries.StallFirstAccount]] = {}
     for r in await queries.stalls_with_first_account(conn):
         by_market.setdefault(r.market_id, []).append(r)
-    now = datetime.now(UTC)
+    now = crew.now
     done: dict[tuple[str, int], int] = {}
     for days_ago, share in _STAGES:
         at = now - timedelta(days=days_ago)
+        await crew.moves_until(days_ago + 2)  # the step's work starts two days earlier
         stage_start = await queries.db_clock(conn)
         for name, plan in plans.items():
             market_id = ids[name]
@@ -346,28 +532,40 @@ async def _coverage_progress(
             ):
                 start, upto = done.get((level, market_id), 0), min(n, round(pace * target * n))
                 for st in stalls[start:upto]:
+                    # Field work of this step happened over its last three days.
+                    when = _when(now, days_ago + rng.randrange(3), rng)
+                    who = crew.actor(name, when)
                     if level == "issued":
-                        await stall_progress.sign_delivered_for(
-                            conn, user=admin, stall_id=st.id, window_days=window_days
+                        await crew.do(
+                            when,
+                            stall_progress.sign_delivered_for(
+                                conn, user=who, stall_id=st.id, window_days=window_days
+                            ),
                         )
                     elif level == "verified" and st.bin and st.account_number:
                         code = payload.encode(
                             bin=st.bin, account=st.account_number, reference=st.reference
                         )
-                        await verify.verify(
-                            conn,
-                            user=admin,
-                            stall_id=st.id,
-                            payloads=[code],
-                            window_days=window_days,
+                        await crew.do(
+                            when,
+                            verify.verify(
+                                conn,
+                                user=who,
+                                stall_id=st.id,
+                                payloads=[code],
+                                window_days=window_days,
+                            ),
                         )
                     elif level == "transacting":
                         await counters.record_payment(
                             conn, stall_id=st.id, occurred_at=at, window_days=window_days
                         )
                     elif level == "fees":
-                        await stall_progress.fees_cashless_for(
-                            conn, user=admin, stall_id=st.id, value=True, window_days=window_days
+                        await crew.do(
+                            when,
+                            stall_progress.fees_cashless_for(
+                                conn, user=who, stall_id=st.id, value=True, window_days=window_days
+                            ),
                         )
                 done[(level, market_id)] = max(start, upto)
             if days_ago == 2 and plan.kind == "lapsed":
@@ -379,16 +577,81 @@ async def _coverage_progress(
             issued = done.get(("issued", market_id), 0)
             if days_ago == 7 and plan.kind == "in_progress" and issued > 2:
                 wrong = payload.encode(bin="970436", account="000111222")
+                when = _when(now, days_ago, rng)
                 try:
-                    await verify.verify(
-                        conn,
-                        user=admin,
-                        stall_id=stalls[1].id,
-                        payloads=[wrong],
-                        window_days=window_days,
+                    await crew.do(
+                        when,
+                        verify.verify(
+                            conn,
+                            user=crew.actor(name, when),
+                            stall_id=stalls[1].id,
+                            payloads=[wrong],
+                            window_days=window_days,
+                        ),
                     )
                 except QrMismatch:
                     pass  # flagged for a return visit, as a volunteer would find it
+        if days_ago in _TEAM_STAGES:
+            await _team_work(conn, crew, ids, layout, rng, onboarded, window_days, days_ago)
         await queries.backdate(conn, since=stage_start, to=at)
         await job.reevaluate_all(conn, now=at, window_days=window_days)
     await job.reevaluate_all(conn, window_days=window_days)
+
+
+# Steps (days ago) in which the teams also register new stalls; the work of the last one is spread
+# up to today, so "this week" has something to show.
+_TEAM_STAGES = (7, 2)
+
+
+async def _team_work(
+    conn: asyncpg.Connection,
+    crew: _Crew,
+    ids: dict[str, int],
+    layout: dict[str, tuple[list[str], int]],
+    rng: random.Random,
+    onboarded: random.Random,
+    window_days: int,
+    days_ago: int,
+) -> None:
+    """The teams' markets get a few more stalls, most with their sign; in the last step a
+    volunteer also finds a sign or two whose code does not match: return visits to plan."""
+    last = days_ago == _TEAM_STAGES[-1]
+    days = range(days_ago + 1) if last else range(days_ago, days_ago + 3)
+    markets = sorted({m for _, _, names, _, _ in DEMO_TEAMS for m in names if m in ids})
+    if last:
+        older: dict[int, list[int]] = {}
+        for r in await queries.stalls_with_first_account(conn):
+            older.setdefault(r.market_id, []).append(r.id)
+        wrong = payload.encode(bin="970436", account="000111222")
+        for name in markets:
+            pool = older.get(ids[name], [])
+            for stall_id in rng.sample(pool, k=min(len(pool), 1 + rng.randrange(2))):
+                at = _when(crew.now, rng.choice(days), rng)
+                try:
+                    await crew.do(
+                        at,
+                        verify.verify(conn, user=crew.actor(name, at), stall_id=stall_id,
+                                      payloads=[wrong], window_days=window_days),
+                    )  # fmt: skip
+                except QrMismatch:
+                    pass
+    for name in markets:
+        zones, count = layout[name]
+        first = count + sum(1 for _ in crew.extra.get(name, []))
+        for i in range(first, first + 1 + rng.randrange(3)):
+            crew.extra.setdefault(name, []).append(i)
+            at = _when(crew.now, rng.choice(days), rng)
+            stall_id = await crew.do(
+                at,
+                _register(conn, crew.actor(name, at), ids[name], zones, i, rng, onboarded,
+                          with_accounts=True),
+            )  # fmt: skip
+            if rng.random() < 0.7:
+                later = min(at + timedelta(hours=2), crew.now - timedelta(seconds=30))
+                await crew.do(
+                    later,
+                    stall_progress.sign_delivered_for(
+                        conn, user=crew.actor(name, later), stall_id=stall_id,
+                        window_days=window_days,
+                    ),
+                )  # fmt: skip

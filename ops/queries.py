@@ -125,3 +125,34 @@ async def backdate(conn: asyncpg.Connection, *, since: datetime, to: datetime) -
             await conn.execute(
                 f'UPDATE "{table}" SET "{column}" = $2 WHERE "{column}" >= $1', since, to
             )
+
+
+async def last_audit_id(conn: asyncpg.Connection) -> int:
+    """The newest audit entry's id (0 when there is none)."""
+    return int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM audit_log"))
+
+
+async def backdate_audit(conn: asyncpg.Connection, *, after_id: int, at: datetime) -> None:
+    """Give the audit entries written after `after_id` the moment the demo says they happened
+    (field work spread over a day's hours, where `backdate` moves a whole step to one moment)."""
+    await conn.execute("UPDATE audit_log SET at = $2 WHERE id > $1", after_id, at)
+
+
+async def backdate_membership(
+    conn: asyncpg.Connection,
+    *,
+    team_id: int,
+    user_id: int,
+    joined_at: datetime,
+    left_at: datetime | None,
+) -> None:
+    """A demo membership as it happened: joined then, and left then (if it ended)."""
+    await conn.execute(
+        "UPDATE team_membership SET joined_at = $3, "
+        "left_at = CASE WHEN left_at IS NULL THEN NULL ELSE $4::timestamptz END "
+        "WHERE team_id = $1 AND user_id = $2",
+        team_id,
+        user_id,
+        joined_at,
+        left_at,
+    )

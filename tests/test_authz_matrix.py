@@ -237,6 +237,23 @@ RULES: dict[tuple[str, str], Rule] = {
         files={"file": ("ds.csv", "Mã sạp,Họ tên\nM-1,Lê Văn An\n".encode(), "text/csv")},
     ),
     ("GET", "/api/stalls/import-template.xlsx"): signed_in(),
+    ("GET", "/api/coverage/ranking"): signed_in(partner=403),
+    ("GET", "/api/markets/{market_id}/return-visits"): signed_in(partner=404),
+    # --- teams: admins and managers manage them; a volunteer reads their own team
+    ("POST", "/api/teams"): only(
+        "admin",
+        "manager",
+        json=lambda ids: {"name": f"Tổ {uuid.uuid4().hex[:6]}", "ward_code": "20242"},
+    ),
+    ("GET", "/api/teams"): only(*FIELD),
+    ("GET", "/api/teams/candidates"): only(*RIGHTS),
+    ("GET", "/api/teams/{team_id}"): only(*FIELD),
+    ("PATCH", "/api/teams/{team_id}"): only(*RIGHTS, json={"name": "Tổ Thử"}),
+    ("GET", "/api/teams/{team_id}/return-visits"): only(*FIELD),
+    # --- field activity: numbers for every reading role (names only where people may be seen)
+    ("GET", "/api/activity"): signed_in(partner=403),
+    ("GET", "/api/activity.csv"): signed_in(partner=403),
+    ("GET", "/api/activity.xlsx"): signed_in(partner=403),
 }
 
 
@@ -288,6 +305,18 @@ async def seeded(client, conn, auth, markets) -> dict[str, Any]:
         f"/api/users/{partner_id}/api-keys", json={"label": "spare"}, headers=admin
     )
     assert caller_key.status_code == spare_key.status_code == 201
+    volunteer_id = await conn.fetchval("SELECT id FROM app_user WHERE username = 'volunteer'")
+    team = await client.post(
+        "/api/teams",
+        json={
+            "name": "Tổ Ma Trận",
+            "ward_code": "20242",
+            "member_ids": [volunteer_id],
+            "market_ids": [markets["one"]],
+        },
+        headers=admin,
+    )
+    assert team.status_code == 201, team.text
     gone = await conn.fetchval(
         "INSERT INTO app_user (username, password_hash, role, active) "
         "SELECT 'gone', password_hash, 'admin', false FROM app_user WHERE username = 'admin' "
@@ -307,6 +336,7 @@ async def seeded(client, conn, auth, markets) -> dict[str, Any]:
         "version": "2026-01",
         "partner_api_key": caller_key.json()["key"],
         "deactivated_user": gone,
+        "team_id": team.json()["id"],
     }
 
 

@@ -357,6 +357,11 @@ BODIES: dict[tuple[str, str], Any] = {
         "location": {"lat": 16.06, "lon": 108.2, "accuracy_m": 5},
     },
     ("PUT", "/api/programme/rule"): {"thresholds": {"qr_verified": 0.9}},
+    ("PATCH", "/api/teams/{team_id}"): lambda ids: {
+        "name": "Tổ Quét Hai",
+        "ward_code": "20242",
+        "market_ids": [ids["market_id"]],
+    },
     ("POST", "/api/markets/{market_id}/print-jobs"): {"zone": "A", "size": "A5"},
     ("POST", "/api/print-jobs/{job_id}/confirm"): lambda ids: {"stall_ids": [ids["stall_id"]]},
     ("PUT", "/api/partners/{code}/credentials"): {"signing_secret": "sweep-signing"},
@@ -504,8 +509,15 @@ async def _seed(state: Sweep) -> dict[str, Any]:
         assert r.status_code == 200, r.text
     job = await client.post(f"/api/markets/{market_one}/print-jobs", json={}, headers=admin)
     assert job.status_code == 201, job.text
+    team = await client.post(
+        "/api/teams",
+        json={"name": "Tổ Quét", "ward_code": "20242", "market_ids": [market_one]},
+        headers=admin,
+    )
+    assert team.status_code == 201, team.text
     return {
         "job_id": job.json()["id"],
+        "team_id": team.json()["id"],
         "market_id": market_one,
         "stall_id": stall["id"],
         "stallholder_id": stall["holder"]["id"],

@@ -72,6 +72,9 @@ PAGES = {
     "console-rule": ("Tiêu chí chợ không tiền mặt", "console/rule.js", "layout-wide"),
     "console-partners": ("Đối tác", "console/partners.js", "layout-wide"),
     "console-requests": ("Yêu cầu về dữ liệu cá nhân", "console/requests.js", "layout-wide"),
+    "activity": ("Hoạt động", "activity.js", "layout-wide"),
+    "teams": ("Tổ công nghệ số", "teams.js", "layout-wide"),
+    "visits": ("Danh sách quay lại", "visits.js", "layout-wide"),
 }
 
 
@@ -179,6 +182,24 @@ async def console_partners(request: Request) -> HTMLResponse:
 async def console_requests(request: Request) -> HTMLResponse:
     """Data-subject requests by deadline, with export and erase."""
     return _page(request, "console-requests")
+
+
+@router.get("/activity")
+async def activity_page(request: Request) -> HTMLResponse:
+    """Field activity per day, team, volunteer and market (managers)."""
+    return _page(request, "activity")
+
+
+@router.get("/teams")
+async def teams_page(request: Request) -> HTMLResponse:
+    """Community digital-technology teams: members, leader, markets (admins, managers)."""
+    return _page(request, "teams")
+
+
+@router.get("/return-visits")
+async def return_visits_page(request: Request) -> HTMLResponse:
+    """A printable list of the stalls to visit again, per market (?market=) or team (?team=)."""
+    return _page(request, "visits")
 
 
 @router.get("/manifest.webmanifest")

@@ -328,3 +328,33 @@ async def market_header(conn: asyncpg.Connection, market_id: int) -> dict[str, A
         market_id,
     )
     return dict(row) if row else None
+
+
+@dataclass(frozen=True)
+class ReturnVisitRow:
+    market_id: int
+    market_name: str
+    ward_name: str | None
+    stall_id: int | None
+    stall_code: str | None
+    zone: str | None
+    reason: str | None
+    since: Any
+
+
+async def return_visits(conn: asyncpg.Connection, market_ids: list[int]) -> list[ReturnVisitRow]:
+    """Each of these markets (by name) with its active stalls flagged for a return visit, in zone
+    and stall-code order; a market without one has a single row with no stall."""
+    rows = await conn.fetch(
+        """SELECT m.id AS market_id, m.name AS market_name, w.name AS ward_name,
+                  s.id AS stall_id, s.stall_code, coalesce(s.zone, '') AS zone,
+                  c.revisit_reason AS reason, c.revisit_flagged_at AS since
+           FROM market m
+           LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
+           LEFT JOIN (stall_coverage c JOIN stall s ON s.id = c.stall_id AND s.status = 'active')
+             ON c.market_id = m.id AND c.needs_revisit
+           WHERE m.id = any($1::bigint[])
+           ORDER BY m.name, m.id, coalesce(s.zone, ''), s.code_sort, s.id""",
+        market_ids,
+    )
+    return [ReturnVisitRow(**dict(r)) for r in rows]

@@ -12,6 +12,7 @@ import { registerView } from "./views/register.js";
 import { stallView, editView, accountView, accountFixView } from "./views/stall.js";
 import { verifyView } from "./views/verify.js";
 import { outboxView } from "./views/outbox.js";
+import { teamView } from "./views/team.js";
 import { confirmDialog } from "./lib/dialog.js";
 import { wipeDevice, draftCount } from "./lib/wipe.js";
 import * as consents from "./lib/consents.js";
@@ -84,6 +85,7 @@ function drawTopbar() {
   const items = [];
   if (ctx.me) {
     items.push(h("a", { href: "#/markets", class: "btn btn-block btn-ghost" }, t("change_market")));
+    if (ctx.me.role === "volunteer") items.push(h("a", { href: "#/team", class: "btn btn-block btn-ghost", id: "my-team-link" }, t("my_team")));
     if (ctx.me.role !== "volunteer") {
       items.push(h("a", { href: "/dashboard", class: "btn btn-block btn-ghost" }, t("nav_dashboard")));
     }
@@ -140,6 +142,7 @@ const routes = [
   [/^#\/s\/(\d+)\/account\/(\d+)$/, work((m) => accountFixView(ctx, Number(m[1]), Number(m[2])))],
   [/^#\/s\/(\d+)\/verify$/, work((m) => verifyView(ctx, Number(m[1])))],
   [/^#\/outbox$/, () => outboxView(ctx)],
+  [/^#\/team$/, () => teamView(ctx)],
 ];
 
 async function home() {

@@ -7,20 +7,19 @@ import * as api from "./lib/api.js";
 import { widePage, optional } from "./lib/page.js";
 import { settings } from "./lib/shell.js";
 import { marketMap } from "./lib/map.js";
-import { coverageChart } from "./lib/chart.js";
 import {
-  groups, levelShare, activeStalls, thresholdsOf, levelLabel, marketsFromGeo, marketsFromList, history as readHistory,
+  groups, levelShare, activeStalls, thresholdsOf, levelLabel, marketsFromGeo, marketsFromList,
 } from "./lib/coverage.js";
+import { rankingSection, trendSection } from "./lib/nextsteps.js";
 import { statusBadge, ruleLine, progressRows, download, openReport } from "./lib/widgets.js";
 
 const STATUS_ORDER = { lapsed: 0, in_progress: 1, not_started: 2, cashless: 3 };
 
 async function render(main, me) {
-  const [rule, byMarket, byPartner, hist, geo, list] = await Promise.all([
+  const [rule, byMarket, byPartner, geo, list] = await Promise.all([
     optional("/api/programme/rule"),
     optional("/api/coverage?group_by=market"),
     optional("/api/coverage?group_by=partner"),
-    optional("/api/coverage/history"),
     optional("/api/coverage/markets.geojson"),
     api.getJSON("/api/markets"),
   ]);
@@ -83,6 +82,7 @@ async function render(main, me) {
     h("p", { class: "muted" }, t("dash_scope"), " · ", h("span", { class: "rule-line" }, ruleLine(rule, thresholds))),
     byMarket ? null : h("p", { class: "note note-warn" }, t("coverage_missing")),
     kpis,
+    rankingSection(),
     h("div", { class: "dash-grid" },
       h("section", { class: "card", "aria-labelledby": "h-markets" },
         h("h2", { id: "h-markets" }, t("markets_table")),
@@ -91,9 +91,7 @@ async function render(main, me) {
         h("section", { class: "card", "aria-labelledby": "h-map" },
           h("h2", { id: "h-map" }, t("map_title")), map.el, map.legend, map.note,
           h("p", {}, h("a", { href: "/map" }, t("open_full_map")))),
-        h("section", { class: "card", "aria-labelledby": "h-trend" },
-          h("h2", { id: "h-trend" }, t("trend_title")),
-          coverageChart(readHistory(hist), { thresholds, title: t("trend_title") })),
+        trendSection({ thresholds }),
         h("section", { class: "card", "aria-labelledby": "h-partners" },
           h("h2", { id: "h-partners" }, t("partners_title")), leaderboard),
         h("section", { class: "card exports", "aria-labelledby": "h-exports" },

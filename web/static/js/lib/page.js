@@ -8,6 +8,8 @@ const LINKS = [
   { href: "/dashboard", key: "nav_dashboard", page: "dashboard" },
   { href: "/map", key: "nav_map", page: "map" },
   { href: "/console", key: "nav_console", page: "console", roles: ["admin", "manager"] },
+  { href: "/activity", key: "nav_activity", page: "activity", roles: ["admin", "manager", "viewer"] },
+  { href: "/teams", key: "nav_teams", page: "teams", roles: ["admin", "manager"] },
   { href: "/", key: "nav_app", page: "app" },
 ];
 

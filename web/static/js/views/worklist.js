@@ -11,6 +11,7 @@ import { stateBadge } from "./common.js";
 import * as consents from "../lib/consents.js";
 import { roleName } from "../lib/shell.js";
 import { printJob } from "../lib/printjob.js";
+import { todayLine } from "./team.js";
 
 const FILTERS = ["todo", "no_account", "no_sign", "not_verified", "revisit", "all"];
 // Without stallholders' data the accounts are unknown: only what the levels tell.
@@ -123,6 +124,7 @@ export async function worklistView(ctx, marketId) {
     h("div", { class: "page-head" },
       h("h1", {}, market.name),
       h("p", { class: "muted" }, wardLine(market))),
+    todayLine(ctx),
     canWork
       ? h("a", { href: `#/m/${marketId}/new`, class: "btn btn-primary btn-big btn-block", id: "register-new" }, "+ ", t("register_new"))
       : h("p", { class: "note note-warn", id: "viewer-note" }, t("viewer_note", { role: roleName(ctx.me.role) })),

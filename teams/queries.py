@@ -1,0 +1,407 @@
+"""SQL of teams (members with history, markets, the scope they give) and of field activity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from teams import kinds
+
+# ---------------------------------------------------------------- reading teams
+
+_TEAM_SELECT = """
+SELECT t.id, t.name, t.ward_code, w.name AS ward_name, t.leader_id, t.created_at, t.updated_at,
+       coalesce((SELECT jsonb_agg(jsonb_build_object(
+                     'id', u.id, 'username', u.username, 'role', u.role,
+                     'joined_at', m.joined_at, 'is_leader', u.id IS NOT DISTINCT FROM t.leader_id)
+                     ORDER BY u.id IS DISTINCT FROM t.leader_id, u.username)
+                 FROM team_membership m JOIN app_user u ON u.id = m.user_id
+                 WHERE m.team_id = t.id AND m.left_at IS NULL), '[]') AS members,
+       coalesce((SELECT jsonb_agg(jsonb_build_object(
+                     'id', u.id, 'username', u.username,
+                     'joined_at', m.joined_at, 'left_at', m.left_at)
+                     ORDER BY m.left_at DESC, m.id DESC)
+                 FROM team_membership m JOIN app_user u ON u.id = m.user_id
+                 WHERE m.team_id = t.id AND m.left_at IS NOT NULL), '[]') AS past_members,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('id', k.id, 'name', k.name)
+                     ORDER BY k.name, k.id)
+                 FROM team_market tm JOIN market k ON k.id = tm.market_id
+                 WHERE tm.team_id = t.id), '[]') AS markets
+FROM team t
+LEFT JOIN admin_unit w ON w.scheme = t.ward_scheme AND w.code = t.ward_code
+"""
+
+
+async def teams(conn: asyncpg.Connection, team_ids: list[int] | None) -> list[dict[str, Any]]:
+    """Teams (all, or these) with members, past members and markets; by ward name, then name."""
+    rows = await conn.fetch(
+        _TEAM_SELECT
+        + " WHERE $1::bigint[] IS NULL OR t.id = any($1::bigint[]) ORDER BY w.name, t.name, t.id",
+        team_ids,
+    )
+    return [dict(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class TeamState:
+    """What a change of a team starts from (read with the team's row locked)."""
+
+    id: int
+    name: str
+    ward_code: str
+    leader_id: int | None
+    member_ids: list[int]
+    market_ids: list[int]
+
+
+async def lock_team(conn: asyncpg.Connection, team_id: int) -> TeamState | None:
+    """A team's fields, current members and markets; its row stays locked until the commit."""
+    row = await conn.fetchrow(
+        """SELECT t.id, t.name, t.ward_code, t.leader_id,
+                  ARRAY(SELECT user_id FROM team_membership
+                        WHERE team_id = t.id AND left_at IS NULL ORDER BY user_id) AS member_ids,
+                  ARRAY(SELECT market_id FROM team_market
+                        WHERE team_id = t.id ORDER BY market_id) AS market_ids
+           FROM team t WHERE t.id = $1 FOR UPDATE""",
+        team_id,
+    )
+    return TeamState(**dict(row)) if row else None
+
+
+@dataclass(frozen=True)
+class TeamPlace:
+    """Where a team works: its ward and markets (for scope checks)."""
+
+    id: int
+    ward_code: str
+    market_ids: list[int]
+
+
+async def team_place(conn: asyncpg.Connection, team_id: int) -> TeamPlace | None:
+    """A team's ward and markets."""
+    row = await conn.fetchrow(
+        """SELECT id, ward_code, ARRAY(SELECT market_id FROM team_market WHERE team_id = t.id
+                                       ORDER BY market_id) AS market_ids
+           FROM team t WHERE id = $1""",
+        team_id,
+    )
+    return TeamPlace(**dict(row)) if row else None
+
+
+@dataclass(frozen=True)
+class ManagedScope:
+    """What a manager manages, from their own scope rows (never from a team they are in)."""
+
+    market_ids: list[int]
+    ward_codes: list[str]
+
+
+async def managed_scope(conn: asyncpg.Connection, user_id: int) -> ManagedScope:
+    """Markets assigned to the user directly or through a ward, and the wards of both."""
+    row = await conn.fetchrow(
+        """WITH direct AS (
+               SELECT market_id FROM user_market WHERE user_id = $1 AND team_id IS NULL
+               UNION
+               SELECT m.id FROM market m JOIN user_ward w
+                 ON w.ward_scheme = m.ward_scheme AND w.ward_code = m.ward_code
+               WHERE w.user_id = $1
+           ), wards AS (
+               SELECT ward_code FROM user_ward WHERE user_id = $1 AND ward_scheme = '2025-07'
+               UNION
+               SELECT ward_code FROM market
+               WHERE id IN (SELECT market_id FROM direct) AND ward_scheme = '2025-07'
+                 AND ward_code IS NOT NULL
+           )
+           SELECT ARRAY(SELECT market_id FROM direct ORDER BY 1) AS market_ids,
+                  ARRAY(SELECT ward_code FROM wards ORDER BY 1) AS ward_codes""",
+        user_id,
+    )
+    return ManagedScope(market_ids=list(row["market_ids"]), ward_codes=list(row["ward_codes"]))
+
+
+async def teams_in(
+    conn: asyncpg.Connection, *, market_ids: list[int], ward_codes: list[str]
+) -> list[int]:
+    """Teams of these wards, or working in one of these markets."""
+    rows = await conn.fetch(
+        """SELECT t.id FROM team t
+           WHERE (t.ward_scheme = '2025-07' AND t.ward_code = any($2::text[]))
+              OR EXISTS (SELECT 1 FROM team_market tm
+                         WHERE tm.team_id = t.id AND tm.market_id = any($1::bigint[]))
+           ORDER BY t.id""",
+        market_ids,
+        ward_codes,
+    )
+    return [int(r["id"]) for r in rows]
+
+
+async def current_team(conn: asyncpg.Connection, user_id: int) -> tuple[int, bool] | None:
+    """(team id, whether the user leads it) of the user's current team."""
+    row = await conn.fetchrow(
+        """SELECT m.team_id, t.leader_id IS NOT DISTINCT FROM m.user_id AS leads
+           FROM team_membership m JOIN team t ON t.id = m.team_id
+           WHERE m.user_id = $1 AND m.left_at IS NULL""",
+        user_id,
+    )
+    return (int(row["team_id"]), bool(row["leads"])) if row else None
+
+
+@dataclass(frozen=True)
+class UserFacts:
+    id: int
+    role: str
+    active: bool
+
+
+async def user_facts(conn: asyncpg.Connection, user_ids: list[int]) -> list[UserFacts]:
+    """Role and active flag of these users (unknown ids are left out)."""
+    rows = await conn.fetch(
+        "SELECT id, role, active FROM app_user WHERE id = any($1::bigint[]) ORDER BY id", user_ids
+    )
+    return [UserFacts(**dict(r)) for r in rows]
+
+
+async def missing_markets(conn: asyncpg.Connection, market_ids: list[int]) -> list[int]:
+    """Which of these market ids do not exist."""
+    rows = await conn.fetch(
+        "SELECT x FROM unnest($1::bigint[]) x WHERE NOT EXISTS (SELECT 1 FROM market WHERE id = x)"
+        " ORDER BY x",
+        market_ids,
+    )
+    return [int(r["x"]) for r in rows]
+
+
+async def memberships_elsewhere(
+    conn: asyncpg.Connection, *, user_ids: list[int], team_id: int | None
+) -> list[tuple[int, int]]:
+    """(user id, team id) of these users' current memberships in other teams."""
+    rows = await conn.fetch(
+        """SELECT user_id, team_id FROM team_membership
+           WHERE user_id = any($1::bigint[]) AND left_at IS NULL
+             AND team_id IS DISTINCT FROM $2::bigint
+           ORDER BY user_id""",
+        user_ids,
+        team_id,
+    )
+    return [(int(r["user_id"]), int(r["team_id"])) for r in rows]
+
+
+async def candidates(conn: asyncpg.Connection, *, query: str | None, limit: int) -> list[dict]:
+    """Active volunteers and managers (by username) with the team they are in now."""
+    rows = await conn.fetch(
+        """SELECT u.id, u.username, u.role, m.team_id, t.name AS team_name
+           FROM app_user u
+           LEFT JOIN team_membership m ON m.user_id = u.id AND m.left_at IS NULL
+           LEFT JOIN team t ON t.id = m.team_id
+           WHERE u.active AND u.role IN ('volunteer', 'manager')
+             AND ($1::text IS NULL OR strpos(u.username, $1) > 0)
+           ORDER BY u.username LIMIT $2""",
+        query,
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+# ---------------------------------------------------------------- writing teams
+
+
+async def insert_team(
+    conn: asyncpg.Connection, *, name: str, ward_code: str, leader_id: int | None, created_by: int
+) -> int:
+    """A new team; UniqueViolationError (team_ward_name_key) when the ward has one of this name."""
+    return int(
+        await conn.fetchval(
+            "INSERT INTO team (name, ward_code, leader_id, created_by) VALUES ($1, $2, $3, $4) "
+            "RETURNING id",
+            name,
+            ward_code,
+            leader_id,
+            created_by,
+        )
+    )
+
+
+async def update_team(
+    conn: asyncpg.Connection, *, team_id: int, name: str, ward_code: str, leader_id: int | None
+) -> None:
+    """Write a team's name, ward and leader."""
+    await conn.execute(
+        "UPDATE team SET name = $2, ward_code = $3, leader_id = $4, updated_at = clock_timestamp() "
+        "WHERE id = $1",
+        team_id,
+        name,
+        ward_code,
+        leader_id,
+    )
+
+
+async def join(conn: asyncpg.Connection, *, team_id: int, user_ids: list[int], by: int) -> None:
+    """Open memberships; UniqueViolationError (team_membership_current_key) when a user is in
+    another team meanwhile."""
+    await conn.execute(
+        "INSERT INTO team_membership (team_id, user_id, added_by) "
+        "SELECT $1, x, $3 FROM unnest($2::bigint[]) x ORDER BY x",
+        team_id,
+        user_ids,
+        by,
+    )
+
+
+async def leave(conn: asyncpg.Connection, *, team_id: int, user_ids: list[int], by: int) -> None:
+    """Close these users' open memberships of the team (the rows stay: history)."""
+    await conn.execute(
+        "UPDATE team_membership SET left_at = clock_timestamp(), removed_by = $3 "
+        "WHERE team_id = $1 AND user_id = any($2::bigint[]) AND left_at IS NULL",
+        team_id,
+        user_ids,
+        by,
+    )
+
+
+async def set_markets(conn: asyncpg.Connection, *, team_id: int, market_ids: list[int]) -> None:
+    """Replace a team's markets."""
+    await conn.execute(
+        "DELETE FROM team_market WHERE team_id = $1 AND market_id <> ALL($2::bigint[])",
+        team_id,
+        market_ids,
+    )
+    await conn.execute(
+        "INSERT INTO team_market (team_id, market_id) SELECT $1, unnest($2::bigint[]) "
+        "ON CONFLICT DO NOTHING",
+        team_id,
+        market_ids,
+    )
+
+
+async def sync_scope(conn: asyncpg.Connection, team_id: int) -> None:
+    """Make the team's user_market rows what its members and markets say: one row per current
+    member and market, none for members who left or markets it gave up."""
+    await conn.execute(
+        """WITH wanted AS (
+               SELECT m.user_id, tm.market_id
+               FROM team_membership m JOIN team_market tm ON tm.team_id = m.team_id
+               WHERE m.team_id = $1 AND m.left_at IS NULL
+           ), gone AS (
+               DELETE FROM user_market um
+               WHERE um.team_id = $1
+                 AND NOT EXISTS (SELECT 1 FROM wanted w
+                                 WHERE w.user_id = um.user_id AND w.market_id = um.market_id)
+               RETURNING 1
+           )
+           INSERT INTO user_market (user_id, market_id, team_id)
+           SELECT user_id, market_id, $1 FROM wanted
+           ON CONFLICT DO NOTHING""",
+        team_id,
+    )
+
+
+# ---------------------------------------------------------------- activity
+
+_ICT = "'Asia/Ho_Chi_Minh'"
+
+# The group key of an attributed action `x`, and its label (columns of `x` and joined names).
+_GROUPS: dict[str, tuple[str, str]] = {
+    "day": (f"((x.at AT TIME ZONE {_ICT})::date)::text", "g.key"),
+    "user": (
+        "x.actor_id::text",
+        "CASE WHEN $9 THEN (SELECT username FROM app_user WHERE id = g.key::bigint) END",
+    ),
+    "team": ("x.team_id::text", "(SELECT name FROM team WHERE id = g.key::bigint)"),
+    "market": ("x.market_id::text", "(SELECT name FROM market WHERE id = g.key::bigint)"),
+    "ward": (
+        "(SELECT ward_code FROM market WHERE id = x.market_id)",
+        "(SELECT name FROM admin_unit WHERE scheme = '2025-07' AND code = g.key)",
+    ),
+}
+
+_COUNTS = ",\n".join(f"count(*) FILTER (WHERE x.kind = '{k}') AS {k}" for k in kinds.KINDS)
+
+# Field actions of a period, each with its market and the actor's team at that moment.
+#   $1-$3 the mapping (action, entity, kind); $4, $5 first and last local day;
+#   $6 market ids in scope (NULL: all); $7 only this actor ... $8 ... or this team's actions;
+#   $9 whether names may be shown; $10 verify methods that are not field work.
+_ACTIVITY = """
+WITH kind AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS k (action, entity, kind)
+), entry AS (
+    SELECT a.id, a.actor_id, a.at, a.action, a.entity,
+           CASE WHEN a.entity_id ~ '^[0-9]{{1,18}}$' THEN a.entity_id::bigint END AS eid
+    FROM audit_log a
+    WHERE a.at >= ($4::date)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh'
+      AND a.at < ($5::date + 1)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh'
+      AND a.actor_id IS NOT NULL
+      AND (a.action, a.entity) IN (SELECT action, entity FROM kind)
+      AND NOT (a.action = 'verify' AND coalesce(a.after->>'method', '') = any($10::text[]))
+), placed AS (
+    SELECT e.*,
+           CASE e.entity
+               WHEN 'stall' THEN (SELECT market_id FROM stall WHERE id = e.eid)
+               WHEN 'stallholder' THEN (SELECT s.market_id FROM stall s WHERE s.holder_id = e.eid
+                                        ORDER BY s.id LIMIT 1)
+               WHEN 'payment_account' THEN (SELECT s.market_id FROM payment_account p
+                                            JOIN stall s ON s.id = p.stall_id WHERE p.id = e.eid)
+           END AS market_id,
+           (SELECT m.team_id FROM team_membership m
+            WHERE m.user_id = e.actor_id AND m.joined_at <= e.at
+              AND (m.left_at IS NULL OR e.at < m.left_at)
+            ORDER BY m.joined_at DESC LIMIT 1) AS team_id
+    FROM entry e
+), scoped AS (
+    SELECT * FROM placed p
+    WHERE ($6::bigint[] IS NULL OR p.market_id = any($6::bigint[]))
+      AND ($7::bigint IS NULL OR p.actor_id = $7 OR p.team_id = $8::bigint)
+), x AS (
+    SELECT s.*, k.kind FROM scoped s
+    JOIN kind k ON k.action = s.action AND k.entity = s.entity
+    UNION ALL
+    -- A verification that follows a failed one of the same stall resolves its return visit.
+    SELECT s.*, 'return_visits' FROM scoped s
+    WHERE s.action = 'verify' AND s.entity = 'stall'
+      AND (SELECT p.action FROM audit_log p
+           WHERE p.entity = 'stall' AND p.entity_id = s.eid::text
+             AND p.action IN ('verify', 'verify_failed') AND p.id < s.id
+             AND NOT (p.action = 'verify'
+                      AND coalesce(p.after->>'method', '') = any($10::text[]))
+           ORDER BY p.id DESC LIMIT 1) = 'verify_failed'
+)
+SELECT g.*, {label} AS label, $9::boolean AS names_shown FROM (
+    SELECT {key} AS key, {counts}
+    FROM x GROUP BY 1
+) g
+"""
+
+
+@dataclass(frozen=True)
+class ActivityFilter:
+    start: date
+    end: date
+    market_ids: list[int] | None  # None: every market (actions without a market included)
+    actor_id: int | None  # only this user's actions ...
+    team_id: int | None  # ... or (with actor_id) also those attributed to this team
+    names: bool  # whether usernames may be returned
+
+
+async def activity(
+    conn: asyncpg.Connection, f: ActivityFilter, group_by: str
+) -> list[dict[str, Any]]:
+    """Counts per kind of the field actions in the filter, per group (key, label, counts)."""
+    key, label = _GROUPS[group_by]
+    sql = _ACTIVITY.format(key=key, label=label, counts=_COUNTS)
+    actions, entities, kind_names = kinds.mapping_rows()
+    rows = await conn.fetch(
+        sql,
+        actions,
+        entities,
+        kind_names,
+        f.start,
+        f.end,
+        f.market_ids,
+        f.actor_id,
+        f.team_id,
+        f.names,
+        list(kinds.NOT_FIELD_METHODS),
+    )
+    return [dict(r) for r in rows]

@@ -1,0 +1,141 @@
+"""Request and response shapes of teams and field activity."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from core.params import IdField
+from core.types import Strict, fail, free_text
+from coverage import schemas as coverage_schemas
+
+
+def _not_empty(value: str) -> str:
+    if not value:
+        raise fail("invalid_team_name", "A team needs a name.")
+    return value
+
+
+TeamName = Annotated[
+    str,
+    Field(max_length=400, examples=["Tổ Công nghệ số cộng đồng Phường Hải Châu 1"]),
+    free_text(100, "invalid_team_name"),
+    AfterValidator(_not_empty),
+]
+WardCode = Annotated[
+    str,
+    Field(pattern=r"^[0-9]{1,6}$", description="Ward code of the post-2025 directory ('20242')."),
+]
+Ids = Annotated[list[IdField], Field(max_length=500)]
+
+
+class TeamCreate(Strict):
+    name: TeamName
+    ward_code: WardCode
+    leader_id: IdField | None = Field(default=None, description="A member: the team's leader.")
+    member_ids: Ids = Field(default_factory=list, description="Users (volunteers, managers).")
+    market_ids: Ids = Field(default_factory=list, description="Markets the team works in.")
+
+
+class TeamPatch(Strict):
+    """Any of the fields; member_ids and market_ids replace the lists (memberships keep history)."""
+
+    name: TeamName | None = None
+    ward_code: WardCode | None = None
+    leader_id: IdField | None = None
+    member_ids: Ids | None = None
+    market_ids: Ids | None = None
+
+
+class TeamMember(BaseModel):
+    id: int
+    username: str
+    role: str
+    joined_at: datetime
+    is_leader: bool
+
+
+class PastMember(BaseModel):
+    id: int
+    username: str
+    joined_at: datetime
+    left_at: datetime
+
+
+class TeamMarket(BaseModel):
+    id: int
+    name: str
+
+
+class Team(BaseModel):
+    id: int
+    name: str
+    ward_code: str
+    ward_name: str | None
+    leader_id: int | None
+    members: list[TeamMember]
+    past_members: list[PastMember] = Field(description="Memberships that ended, newest first.")
+    markets: list[TeamMarket]
+    created_at: datetime
+    updated_at: datetime
+
+
+class Candidate(BaseModel):
+    """A user who may join a team, and the team they are in now (if any)."""
+
+    id: int
+    username: str
+    role: str
+    team_id: int | None
+    team_name: str | None
+
+
+# ---------------------------------------------------------------- activity
+
+ActivityGroup = Literal["day", "user", "team", "market", "ward"]
+
+
+class ActivityCounts(BaseModel):
+    """Field actions in a period, one count per kind (teams.kinds maps audit actions to kinds)."""
+
+    registrations: int = Field(default=0, description="Stalls registered.")
+    edits: int = Field(default=0, description="Stall records edited.")
+    accounts: int = Field(default=0, description="Payment accounts added or corrected.")
+    consents: int = Field(
+        default=0, description="Consents recorded or withdrawn after a registration."
+    )
+    prints: int = Field(default=0, description="Sign prints confirmed.")
+    deliveries: int = Field(default=0, description="Signs put up at the stall.")
+    verifications: int = Field(default=0, description="Codes verified (match or mismatch).")
+    return_visits: int = Field(default=0, description="Return visits flagged or resolved.")
+    total: int = Field(default=0, description="All of the above.")
+
+
+class ActivityRow(ActivityCounts):
+    key: str | None = Field(
+        description="The day (YYYY-MM-DD), user id, team id, market id or ward code; "
+        "null for actions outside any team (team) or market (market, ward)."
+    )
+    label: str | None = Field(
+        description="Day, username, team, market or ward name; null where the role may not see "
+        "people's names (user grouping for viewers) or for a null key."
+    )
+
+
+class Activity(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    group_by: ActivityGroup
+    from_: date = Field(alias="from")
+    to: date
+    names_hidden: bool = Field(description="True when volunteers' names are left out.")
+    rows: list[ActivityRow]
+    total: ActivityCounts
+
+
+class TeamReturnVisits(BaseModel):
+    team_id: int
+    team_name: str
+    markets: list[coverage_schemas.MarketReturnVisits]

@@ -1,0 +1,253 @@
+"""Teams and field activity in a real browser: the manager's activity page, team management, the
+ranked dashboard with its trend period, the printable return-visit list, the tablet's team page."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from qr import payload
+from tests.conftest import stall_body
+from tests.web.conftest import LAPTOP, TABLET, shot, sign_in, until
+from tests.web.test_a11y import serious
+
+pytestmark = pytest.mark.browser
+
+
+async def _post_stall(c, market_id: int, code: str, n: int) -> dict:
+    # A holder of our own, so the other tests' searches of market one do not find these stalls.
+    holder = {"full_name": "Đặng Văn Tổ", "phone": f"0905 770 00{n}"}
+    r = await c.post(
+        f"/api/markets/{market_id}/stalls",
+        json=stall_body(code, confirm_duplicate=True, location=None, holder=holder),
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+@pytest.fixture(scope="module")
+async def field_work(live_server) -> AsyncIterator[dict]:
+    """A team in market one (ward 20242) with the seeded volunteer as leader: three stalls, two
+    signs delivered, one wrong code (a return visit)."""
+    async with await live_server.api("admin") as c:
+        markets = {m["name"]: m["id"] for m in (await c.get("/api/markets")).json()}
+        users = {u["username"]: u["id"] for u in (await c.get("/api/users")).json()}
+        tag = uuid.uuid4().hex[:4]
+        r = await c.post(
+            "/api/teams",
+            json={
+                "name": f"Tổ Hải Châu {tag}",
+                "ward_code": "20242",
+                "leader_id": users["volunteer"],
+                "member_ids": [users["volunteer"]],
+                "market_ids": [markets["Chợ Thử Một"]],
+            },
+        )
+        assert r.status_code == 201, r.text
+        team = r.json()
+    async with await live_server.api("volunteer") as v:
+        stalls = [await _post_stall(v, markets["Chợ Thử Một"], f"W{tag}-{i}", i) for i in range(3)]
+        for st in stalls[:2]:
+            assert (await v.post(f"/api/stalls/{st['id']}/sign-delivered")).status_code == 200
+        wrong = {"payload": payload.encode(bin="970436", account="000111222")}
+        r = await v.post(f"/api/stalls/{stalls[2]['id']}/verify", json=wrong)
+        assert r.status_code == 422
+    yield {"team": team, "markets": markets, "stalls": stalls, "users": users}
+
+
+async def test_the_manager_sees_who_did_the_work_this_week(new_page, live_server, field_work):
+    page = await new_page(viewport=LAPTOP, accept_downloads=True)
+    await sign_in(page, "manager", "/activity")
+    await page.wait_for_selector("#by-team tbody tr")
+    team = field_work["team"]
+    row = page.locator(f"#by-team tr[data-key='{team['id']}']")
+    assert (await row.locator("th").inner_text()) == team["name"]
+    cells = await row.locator("td").all_inner_texts()
+    assert cells[0] == "3" and cells[5] == "2"  # registrations, signs delivered
+    assert cells[6] == "1" and cells[7] == "1"  # the wrong code: checked, return visit
+    # Other rows show what the API says for the same week (other tests work here too).
+    async with await live_server.api("manager") as c:
+        api = {
+            g: (await c.get(f"/api/activity?group_by={g}")).json()
+            for g in ("user", "market", "day")
+        }
+    mine = next(r for r in api["user"]["rows"] if r["key"] == str(field_work["users"]["volunteer"]))
+    volunteer = page.locator(f"#by-user tr[data-key='{mine['key']}']")
+    assert await volunteer.locator("th").inner_text() == "volunteer"
+    assert (await volunteer.locator("td").all_inner_texts())[0] == str(mine["registrations"])
+    one = next(r for r in api["market"]["rows"] if r["label"] == "Chợ Thử Một")
+    market = page.locator(f"#by-market tr[data-key='{one['key']}']")
+    assert (await market.locator("td").all_inner_texts())[0] == str(one["registrations"])
+    # The day's numbers are written on the chart and listed in a table for screen readers.
+    assert await page.locator("svg.chart-bars rect.chart-bar").count() >= 1
+    written = await page.locator("svg.chart-bars text.chart-value").all_text_contents()
+    today = next(r for r in api["day"]["rows"] if r["key"] == api["day"]["to"])
+    stacked = today["total"] - today["return_visits"]  # a wrong code is not stacked twice
+    assert str(stacked) in written
+    assert await page.locator("table.chart-table tbody tr").count() == len(api["day"]["rows"])
+    kpis = await page.locator("#activity-kpis .kpi").all_inner_texts()
+    assert f"{api['day']['total']['registrations']}\nSạp đăng ký" in kpis
+    assert await serious(page) == [], "activity"
+    await shot(page, "60-activity-week")
+
+    # CSV of the volunteers, read back.
+    await page.select_option("#export-group", "user")
+    async with page.expect_download() as info:
+        await page.click("#activity-csv")
+    data = await asyncio.to_thread(Path(await (await info.value).path()).read_bytes)
+    table = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    row = next(r for r in table if r["label"] == "volunteer")
+    assert (row["registrations"], row["deliveries"]) == (
+        str(mine["registrations"]),
+        str(mine["deliveries"]),
+    )
+
+
+async def test_a_chosen_period_and_this_month(new_page, live_server, field_work):
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "manager", "/activity")
+    await page.wait_for_selector("#by-team")
+    await page.click("label[for=period-custom]")
+    await page.fill("#period-from", "2025-01-01")
+    await page.fill("#period-to", "2025-01-31")
+    await page.click("#period-apply")
+    await until(page, "document.querySelector('#period-line').textContent.includes('01/01/2025')")
+    assert await page.locator("#by-team tr").count() == 0  # nothing happened then
+    assert "period=custom" in page.url and "from=2025-01-01" in page.url
+    assert await page.locator("table.chart-table tbody tr").count() == 31
+    await page.click("label[for=period-month]")
+    await until(page, "!document.querySelector('#period-line').textContent.includes('2025')")
+    await page.wait_for_selector("#by-team tbody tr")
+    await shot(page, "61-activity-month")
+
+
+async def test_a_viewer_sees_numbers_without_names(new_page, live_server, field_work):
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "viewer", "/activity")
+    await page.wait_for_selector("#by-user tbody tr")
+    assert await page.locator("#names-hidden").count() == 1
+    names = await page.locator("#by-user tbody th").all_inner_texts()
+    assert "volunteer" not in names
+    assert f"Tình nguyện viên số {field_work['users']['volunteer']}" in names
+    assert await page.locator("nav.topnav a[href='/teams']").count() == 0
+
+
+async def test_team_management_with_the_ward_picked_by_typing(new_page, live_server, field_work):
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "admin", "/teams")
+    await page.wait_for_selector("#team-list")
+    await page.click("#team-new")
+    name = f"Tổ Thử {uuid.uuid4().hex[:4]}"
+    await page.fill("#team-name", name)
+    await page.fill("#team-ward", "ngu hanh")  # no diacritics
+    await page.click("#team-ward-results button:has-text('Phường Ngũ Hành Sơn')")
+    assert "Phường Ngũ Hành Sơn" in await page.inner_text("#team-ward-chosen")
+    await page.check(f"#team-market-{field_work['markets']['Chợ Thử Hai']}")
+    await page.fill("#team-member-search", "volunteer2")
+    await page.click("#team-member-results button:has-text('volunteer2')")
+    # The seeded volunteer is in another team: offered, but not addable.
+    await page.fill("#team-member-search", "volunteer")
+    await page.wait_for_selector("#team-member-results button")
+    busy = page.locator(
+        f"#team-member-results button[data-user='{field_work['users']['volunteer']}']"
+    )
+    assert await busy.is_disabled()
+    assert await serious(page) == [], "team editor"
+    await shot(page, "62-teams-new")
+    # Saved from the keyboard (after a screenshot a mouse click here lands beside the button).
+    await page.focus("#team-save")
+    await page.keyboard.press("Enter")
+    card = page.locator("#team-list li", has_text=name)
+    await card.wait_for()
+    text = await card.inner_text()
+    assert "volunteer2" in text and "Chợ Thử Hai" in text and "Phường Ngũ Hành Sơn" in text
+    await shot(page, "63-teams")
+
+
+async def test_the_dashboard_ranks_markets_and_says_what_is_missing(
+    new_page, live_server, field_work
+):
+    async with await live_server.api("admin") as c:
+        ranking = (await c.get("/api/coverage/ranking")).json()["markets"]
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "admin", "/dashboard")
+    await page.wait_for_selector(".ranking-table tbody tr")
+    shown = await page.eval_on_selector_all(
+        ".ranking-table tbody tr", "rows => rows.map(r => Number(r.dataset.market))"
+    )
+    assert shown == [m["market_id"] for m in ranking][: len(shown)]
+    first = ranking[0]
+    missing = (
+        await page.locator(".ranking-table tbody tr >> nth=0").locator("td.missing").inner_text()
+    )
+    needed = [p for p in first["progress"] if p["stalls_needed"]]
+    if first["rule_met"]:
+        assert missing == "Đã đạt tiêu chí"
+    elif needed:
+        assert missing.startswith("Cần thêm ") and str(needed[0]["stalls_needed"]) in missing
+    # Filter by ward: only the markets of Phường Ngũ Hành Sơn.
+    await page.select_option("#rank-ward", "20285")
+    names = await page.locator(".ranking-table tbody td:nth-child(2) a").all_inner_texts()
+    assert names == ["Chợ Thử Hai"]
+    await page.select_option("#rank-ward", "")
+    await page.select_option("#rank-sort", "name")
+    names = await page.locator(".ranking-table tbody td:nth-child(2) a").all_inner_texts()
+    assert names == sorted(names)
+    # The trend: a week, its values written on the chart, and its table.
+    await page.click("label[for=trend-week]")
+    await until(page, "document.querySelectorAll('#trend table.chart-table tbody tr').length >= 1")
+    assert await page.locator("#trend svg.chart text.chart-value").count() >= 3
+    assert await serious(page) == [], "dashboard with ranking and trend"
+    await page.locator("#ranking").scroll_into_view_if_needed()
+    await shot(page, "64-dashboard-ranked")
+
+
+async def test_the_return_visit_list_prints_per_team_and_market(new_page, live_server, field_work):
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "manager", f"/return-visits?team={field_work['team']['id']}")
+    await page.wait_for_selector(".visits-table")
+    flagged = field_work["stalls"][2]
+    row = page.locator(f".visits-table tr[data-stall='{flagged['id']}']")
+    assert await row.locator("th").inner_text() == flagged["stall_code"]
+    assert "không khớp" in await row.inner_text()
+    assert await serious(page) == [], "return visits"
+    await page.emulate_media(media="print")
+    assert not await page.locator("#topbar").is_visible()
+    assert not await page.locator("#print-visits").is_visible()
+    await shot(page, "65-return-visits-print")
+    await page.goto(f"/return-visits?market={field_work['markets']['Chợ Thử Một']}")
+    await page.wait_for_selector(f".visits-table tr[data-stall='{flagged['id']}']")
+
+
+async def test_the_tablet_shows_today_and_the_team(new_page, live_server, field_work):
+    me = str(field_work["users"]["volunteer"])
+    async with await live_server.api("volunteer") as c:
+        day = (await c.get("/api/activity?group_by=day")).json()["to"]
+        today = (await c.get(f"/api/activity?group_by=user&from={day}&to={day}")).json()
+        week = (await c.get("/api/activity?group_by=user")).json()
+    mine = next(r for r in today["rows"] if r["key"] == me)
+    assert mine["registrations"] >= 3 and mine["deliveries"] >= 2
+    page = await new_page(viewport=TABLET)
+    await sign_in(page, "volunteer", "/")
+    await page.wait_for_selector("#today-line:not([hidden])")
+    assert await page.inner_text("#today-line") == (
+        f"Hôm nay: {mine['registrations']} sạp đăng ký, {mine['deliveries']} biển đã giao"
+    )
+    await page.goto("/#/team")
+    await page.wait_for_selector("#team-members-table")
+    assert await page.inner_text("h1") == field_work["team"]["name"]
+    row = page.locator(f"#team-members-table tr[data-member='{me}']")
+    counts = next(r for r in week["rows"] if r["key"] == me)
+    assert (await row.locator("td").all_inner_texts())[:2] == [
+        str(counts["registrations"]),
+        str(counts["deliveries"]),
+    ]
+    assert await serious(page) == [], "tablet team"
+    await shot(page, "66-tablet-team")

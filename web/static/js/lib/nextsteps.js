@@ -1,0 +1,134 @@
+// "Where to go next" on the dashboard: markets ranked by how close they are to the rule with what
+// each still needs in stalls, sortable and filterable by ward and status; the coverage trend with
+// a period selector, its numbers written on the chart and in a table for screen readers.
+
+import { h, mount, clear } from "./dom.js";
+import { t, num, describeError } from "./i18n.js";
+import * as api from "./api.js";
+import { coverageChart } from "./chart.js";
+import { history as readHistory, statusLabel, STATUSES } from "./coverage.js";
+import { statusBadge } from "./widgets.js";
+import { today, addDays, longDate } from "./activity.js";
+
+/** "Cần thêm 3 sạp đã kiểm tra mã, 5 sạp có giao dịch", or that the rule is met. */
+export function missingText(market) {
+  if (market.rule_met) return t("rank_met");
+  if (!market.active_stalls) return t("rank_no_stalls");
+  const parts = market.progress.filter((p) => p.stalls_needed > 0).map((p) => t(`need_${p.level}`, { n: num(p.stalls_needed) }));
+  return parts.length ? `${t("rank_need_prefix")} ${parts.join(", ")}` : t("rank_met");
+}
+
+const SORTS = {
+  closest: (a, b) => a.rank - b.rank,
+  needed: (a, b) => b.stalls_needed - a.stalls_needed || a.rank - b.rank,
+  stalls: (a, b) => b.active_stalls - a.active_stalls || a.rank - b.rank,
+  name: (a, b) => a.name.localeCompare(b.name, "vi"),
+};
+
+function select(id, label, options, value) {
+  const el = h("select", { id }, options.map(([v, text]) => h("option", { value: v, selected: v === value }, text)));
+  return { el, field: h("div", { class: "field" }, h("label", { for: id }, label), el) };
+}
+
+const RANK_SHOWN = 10;
+
+/** The ranked markets (one request), filtered and sorted in the page; the first ten, then all. */
+export function rankingSection() {
+  const body = h("div", {}, h("p", { class: "loading" }, t("loading")));
+  const section = h("section", { class: "card ranking", "aria-labelledby": "h-ranking", id: "ranking" },
+    h("h2", { id: "h-ranking" }, t("rank_title")),
+    h("p", { class: "muted" }, t("rank_intro")),
+    body);
+  api.getJSON("/api/coverage/ranking").then((data) => {
+    const markets = data.markets;
+    const wards = [...new Map(markets.filter((m) => m.ward_code).map((m) => [m.ward_code, m.ward_name || m.ward_code])).entries()]
+      .sort((a, b) => a[1].localeCompare(b[1], "vi"));
+    const sort = select("rank-sort", t("rank_sort"), Object.keys(SORTS).map((k) => [k, t(`rank_sort_${k}`)]), "closest");
+    const ward = select("rank-ward", t("rank_ward"), [["", t("rank_all_wards")], ...wards], "");
+    const status = select("rank-status", t("rank_status"), [["", t("rank_all_statuses")], ...STATUSES.map((s) => [s, statusLabel(s)])], "");
+    const count = h("p", { class: "muted small", id: "rank-count", "aria-live": "polite" });
+    const tbody = h("tbody", {});
+    const more = h("button", { type: "button", class: "btn", id: "rank-more", hidden: true, onclick: () => { all = true; draw(); } });
+    let all = false;
+    const draw = () => {
+      const matching = markets.filter((m) => (!ward.el.value || m.ward_code === ward.el.value) && (!status.el.value || m.status === status.el.value))
+        .sort(SORTS[sort.el.value] || SORTS.closest);
+      const rows = all ? matching : matching.slice(0, RANK_SHOWN);
+      count.textContent = t("rank_count", { n: num(matching.length), total: num(markets.length) });
+      more.hidden = rows.length === matching.length;
+      more.textContent = t("rank_show_all", { n: num(matching.length) });
+      mount(tbody, rows.map((m) => h("tr", { dataset: { market: m.market_id, rank: m.rank } },
+        h("td", { class: "num" }, num(m.rank)),
+        h("td", {}, h("a", { href: `/markets/${m.market_id}`, class: "market-name" }, m.name), h("span", { class: "sub" }, m.ward_name || "")),
+        h("td", {}, statusBadge(m.status)),
+        h("td", { class: "num" }, num(m.active_stalls)),
+        h("td", { class: ["missing", m.rule_met ? "missing-met" : ""] }, missingText(m)),
+        h("td", {}, h("a", { href: `/return-visits?market=${m.market_id}`, class: "btn btn-small", "aria-label": `${t("rank_visits")} — ${m.name}` }, t("rank_visits"))))));
+      if (!rows.length) tbody.append(h("tr", {}, h("td", { colspan: 6, class: "muted" }, t("no_results"))));
+    };
+    for (const s of [sort, ward, status]) s.el.addEventListener("change", draw);
+    mount(body,
+      h("div", { class: "ranking-controls" }, sort.field, ward.field, status.field),
+      count,
+      h("div", { class: "table-wrap" }, h("table", { class: "ranking-table" },
+        h("caption", { class: "sr-only" }, t("rank_title")),
+        h("thead", {}, h("tr", {},
+          h("th", { scope: "col", class: "num" }, t("rank_col_rank")), h("th", { scope: "col" }, t("col_market")),
+          h("th", { scope: "col" }, t("col_status")), h("th", { scope: "col", class: "num" }, t("col_stalls")),
+          h("th", { scope: "col" }, t("rank_col_missing")), h("th", { scope: "col" }, h("span", { class: "sr-only" }, t("rank_visits"))))),
+        tbody)),
+      more);
+    draw();
+  }).catch((err) => {
+    mount(body, h("p", { class: api.routeMissing(err) ? "muted" : "form-error" }, api.routeMissing(err) ? t("not_available_yet") : describeError(err)));
+  });
+  return section;
+}
+
+const TREND_DAYS = { week: 6, month: 29, quarter: 89 };
+
+/** The coverage trend with a period selector: week, month, quarter (to today) or chosen dates. */
+export function trendSection({ thresholds = {}, marketId = null } = {}) {
+  let kind = "quarter";
+  const box = h("div", { id: "trend-chart" });
+  const from = h("input", { type: "date", id: "trend-from", min: "2000-01-01", max: today() });
+  const to = h("input", { type: "date", id: "trend-to", min: "2000-01-01", max: today() });
+  const custom = h("form", { class: "period-dates", hidden: true },
+    h("div", { class: "field" }, h("label", { for: "trend-from" }, t("period_from")), from),
+    h("div", { class: "field" }, h("label", { for: "trend-to" }, t("period_to")), to),
+    h("button", { type: "submit", class: "btn btn-primary", id: "trend-apply" }, t("period_apply")));
+  const load = async () => {
+    const end = kind === "custom" ? to.value : today();
+    const start = kind === "custom" ? from.value : addDays(end, -TREND_DAYS[kind]);
+    if (!start || !end) return;
+    const qs = new URLSearchParams({ from: start, to: end });
+    if (marketId) qs.set("market_id", marketId);
+    clear(box);
+    box.append(h("p", { class: "loading" }, t("loading")));
+    try {
+      const hist = await api.getJSON(`/api/coverage/history?${qs}`);
+      const title = `${t("trend_title")} — ${t("period_line", { from: longDate(start), to: longDate(end) })}`;
+      mount(box, coverageChart(readHistory(hist), { thresholds, title, labels: true, table: true }));
+    } catch (err) {
+      mount(box, h("p", { class: "form-error" }, describeError(err)));
+    }
+  };
+  custom.addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
+  const chips = h("div", { class: "chips", role: "radiogroup", "aria-label": t("period_label") });
+  for (const k of ["week", "month", "quarter", "custom"]) {
+    const input = h("input", { type: "radio", name: "trend-period", id: `trend-${k}`, value: k, class: "chip-input", checked: k === kind });
+    input.addEventListener("change", () => {
+      kind = k;
+      custom.hidden = k !== "custom";
+      if (k === "custom") {
+        if (!to.value) to.value = today();
+        if (!from.value) from.value = addDays(to.value, -TREND_DAYS.month);
+        from.focus();
+      } else load();
+    });
+    chips.append(input, h("label", { for: `trend-${k}`, class: "chip" }, t(`trend_${k}`)));
+  }
+  load();
+  return h("section", { class: "card", "aria-labelledby": "h-trend", id: "trend" },
+    h("h2", { id: "h-trend" }, t("trend_title")), chips, custom, box);
+}

@@ -1,0 +1,182 @@
+// Team management (/teams, admins and managers): the teams of the caller's wards with members,
+// leader and markets; create a team, change its members (history is kept), leader and markets.
+// The ward is picked from the national directory by typing its name, with or without diacritics.
+
+import { h, mount, clear, toast, debounce, announce } from "./lib/dom.js";
+import { t, num, dateTime, describeError } from "./lib/i18n.js";
+import * as api from "./lib/api.js";
+import { widePage } from "./lib/page.js";
+
+function teamCard(team, { onEdit }) {
+  const leader = team.members.find((m) => m.is_leader);
+  return h("li", { class: "card team-card", dataset: { team: team.id } },
+    h("h2", {}, team.name),
+    h("p", { class: "muted" }, team.ward_name || team.ward_code, " · ", t("team_members_n", { n: num(team.members.length) })),
+    h("p", {}, h("strong", {}, t("team_leader"), ": "), leader ? leader.username : h("span", { class: "muted" }, t("team_no_leader"))),
+    h("p", {}, h("strong", {}, t("team_members"), ": "),
+      team.members.length ? team.members.map((m) => m.username).join(", ") : h("span", { class: "muted" }, "—")),
+    h("p", {}, h("strong", {}, t("team_markets"), ": "),
+      team.markets.length ? team.markets.map((m) => m.name).join(", ") : h("span", { class: "muted" }, "—")),
+    team.past_members.length
+      ? h("details", { class: "past-members" },
+        h("summary", {}, t("team_past"), ` (${num(team.past_members.length)})`),
+        h("ul", {}, team.past_members.map((m) => h("li", {}, t("team_past_line", { user: m.username, from: dateTime(m.joined_at), to: dateTime(m.left_at) })))))
+      : null,
+    h("div", { class: "row-actions" },
+      onEdit ? h("button", { type: "button", class: "btn", onclick: () => onEdit(team), "aria-label": `${t("edit")} — ${team.name}` }, t("edit")) : null,
+      h("a", { class: "btn", href: `/return-visits?team=${team.id}` }, t("team_visits"))));
+}
+
+/** A list of choices shown under a search box (buttons, so they work with a keyboard and touch). */
+function choices(items, render) {
+  return h("ul", { class: "choice-list" }, items.map((item) => h("li", {}, render(item))));
+}
+
+function editor({ team, markets, province, onSaved, onCancel }) {
+  const members = new Map((team ? team.members : []).map((m) => [m.id, { id: m.id, username: m.username }]));
+  let leaderId = team ? team.leader_id : null;
+  let ward = team ? { code: team.ward_code, name: team.ward_name || team.ward_code } : null;
+  const error = h("p", { class: "form-error", role: "alert", id: "team-error" });
+
+  const name = h("input", { id: "team-name", value: team ? team.name : "", maxlength: 100, required: true, autocomplete: "off" });
+
+  // Ward: typed, searched in the directory, picked.
+  const wardChosen = h("p", { class: "note note-ok", id: "team-ward-chosen", hidden: !ward });
+  const wardResults = h("div", { id: "team-ward-results", "aria-live": "polite" });
+  const wardSearch = h("input", { id: "team-ward", type: "search", autocomplete: "off", spellcheck: "false", "aria-describedby": "team-ward-hint" });
+  const showWard = () => { wardChosen.hidden = !ward; wardChosen.textContent = ward ? t("team_ward_chosen", { name: ward.name }) : ""; };
+  showWard();
+  const findWards = debounce(async () => {
+    const q = wardSearch.value.trim();
+    clear(wardResults);
+    if (!q) return;
+    try {
+      const units = await api.getJSON(`/api/admin-units?${new URLSearchParams({ province, q, limit: "8" })}`);
+      if (!units.length) { wardResults.append(h("p", { class: "muted" }, t("team_ward_none"))); return; }
+      wardResults.append(choices(units, (u) => h("button", {
+        type: "button", class: "btn btn-small choice", dataset: { ward: u.code },
+        onclick: () => { ward = { code: u.code, name: u.name }; showWard(); clear(wardResults); wardSearch.value = ""; announce(t("team_ward_chosen", { name: u.name })); },
+      }, u.name)));
+    } catch (err) {
+      wardResults.append(h("p", { class: "form-error" }, describeError(err)));
+    }
+  }, 200);
+  wardSearch.addEventListener("input", findWards);
+
+  // Markets: those the caller may see, and the team's own (kept, even when outside their scope).
+  const byId = new Map(markets.map((m) => [m.id, m]));
+  for (const m of team ? team.markets : []) if (!byId.has(m.id)) byId.set(m.id, { ...m, outside: true });
+  const chosenMarkets = new Set(team ? team.markets.map((m) => m.id) : []);
+  const marketBoxes = h("div", { class: "market-checks" }, [...byId.values()].sort((a, b) => a.name.localeCompare(b.name, "vi")).map((m) => {
+    const box = h("input", { type: "checkbox", id: `team-market-${m.id}`, value: m.id, checked: chosenMarkets.has(m.id), disabled: !!m.outside });
+    box.addEventListener("change", () => { if (box.checked) chosenMarkets.add(m.id); else chosenMarkets.delete(m.id); });
+    return h("div", { class: "check" }, box, h("label", { for: `team-market-${m.id}` }, m.name, m.ward_name ? h("span", { class: "sub" }, m.ward_name) : null));
+  }));
+
+  // Members: searched by username; the leader is one of them.
+  const memberList = h("ul", { class: "member-list", id: "team-members" });
+  const drawMembers = () => {
+    clear(memberList);
+    if (!members.size) memberList.append(h("li", { class: "muted" }, t("team_members_none")));
+    for (const m of [...members.values()].sort((a, b) => a.username.localeCompare(b.username))) {
+      const radio = h("input", { type: "radio", name: "team-leader", id: `leader-${m.id}`, checked: m.id === leaderId });
+      radio.addEventListener("change", () => { leaderId = m.id; });
+      memberList.append(h("li", { dataset: { member: m.id } },
+        h("span", { class: "member-name" }, m.username),
+        h("span", { class: "check" }, radio, h("label", { for: `leader-${m.id}` }, t("team_leader"))),
+        h("button", { type: "button", class: "btn btn-small", onclick: () => { members.delete(m.id); if (leaderId === m.id) leaderId = null; drawMembers(); }, "aria-label": `${t("team_remove")} — ${m.username}` }, t("team_remove"))));
+    }
+  };
+  drawMembers();
+  const memberResults = h("div", { id: "team-member-results", "aria-live": "polite" });
+  const memberSearch = h("input", { id: "team-member-search", type: "search", autocomplete: "off", spellcheck: "false", autocapitalize: "none" });
+  const findMembers = debounce(async () => {
+    const q = memberSearch.value.trim().toLowerCase().replace(/[^a-z0-9._@ -]/g, "");
+    clear(memberResults);
+    if (!q) return;
+    try {
+      const found = (await api.getJSON(`/api/teams/candidates?${new URLSearchParams({ q })}`)).filter((c) => !members.has(c.id));
+      if (!found.length) { memberResults.append(h("p", { class: "muted" }, t("no_results"))); return; }
+      memberResults.append(choices(found, (c) => {
+        const elsewhere = c.team_id && (!team || c.team_id !== team.id);
+        return h("button", {
+          type: "button", class: "btn btn-small choice", disabled: !!elsewhere, dataset: { user: c.id },
+          onclick: () => { members.set(c.id, { id: c.id, username: c.username }); if (leaderId === null) leaderId = c.id; drawMembers(); clear(memberResults); memberSearch.value = ""; memberSearch.focus(); },
+        }, `${t("team_add")} ${c.username}`, elsewhere ? h("span", { class: "sub" }, t("team_in_other", { team: c.team_name })) : null);
+      }));
+    } catch (err) {
+      memberResults.append(h("p", { class: "form-error" }, describeError(err)));
+    }
+  }, 200);
+  memberSearch.addEventListener("input", findMembers);
+
+  const save = h("button", { type: "submit", class: "btn btn-primary", id: "team-save" }, t("team_save"));
+  const form = h("form", { class: "card team-editor", id: "team-editor", novalidate: true },
+    h("h2", {}, team ? `${t("edit")}: ${team.name}` : t("teams_new")),
+    h("div", { class: "field" }, h("label", { for: "team-name" }, t("team_name")), name),
+    h("div", { class: "field" },
+      h("label", { for: "team-ward" }, t("team_ward")),
+      h("p", { class: "hint", id: "team-ward-hint" }, t("team_ward_hint")),
+      wardSearch, wardResults, wardChosen),
+    h("fieldset", { class: "field" }, h("legend", {}, t("team_markets")), marketBoxes),
+    h("fieldset", { class: "field" }, h("legend", {}, t("team_members")),
+      memberList,
+      h("label", { for: "team-member-search" }, t("team_member_search")), memberSearch, memberResults),
+    error,
+    h("div", { class: "row-actions" }, save,
+      h("button", { type: "button", class: "btn", onclick: onCancel }, t("cancel"))));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    error.textContent = "";
+    if (!name.value.trim()) { error.textContent = t("team_name_missing"); name.focus(); return; }
+    if (!ward) { error.textContent = t("team_ward_missing"); wardSearch.focus(); return; }
+    const body = {
+      name: name.value.trim(),
+      ward_code: ward.code,
+      leader_id: leaderId !== null && members.has(leaderId) ? leaderId : null,
+      member_ids: [...members.keys()],
+      market_ids: [...chosenMarkets],
+    };
+    save.disabled = true;
+    try {
+      const { data } = team
+        ? await api.sendJSON("PATCH", `/api/teams/${team.id}`, body)
+        : await api.sendJSON("POST", "/api/teams", body);
+      toast(t("team_saved"), "ok");
+      onSaved(data);
+    } catch (err) {
+      error.textContent = describeError(err);
+    } finally {
+      save.disabled = false;
+    }
+  });
+  return { form, focus: () => name.focus() };
+}
+
+async function render(main, me) {
+  const [teams, markets] = await Promise.all([api.getJSON("/api/teams"), api.getJSON("/api/markets")]);
+  const province = (markets.find((m) => m.province_code) || {}).province_code || "48";
+  const slot = h("div", { id: "editor-slot" });
+  const open = (team) => {
+    const ed = editor({
+      team, markets, province,
+      onSaved: () => render(main, me).catch((err) => toast(describeError(err), "error")),
+      onCancel: () => { clear(slot); newBtn.hidden = false; },
+    });
+    mount(slot, ed.form);
+    newBtn.hidden = true;
+    ed.form.scrollIntoView({ block: "start" });
+    ed.focus();
+  };
+  const newBtn = h("button", { type: "button", class: "btn btn-primary", id: "team-new", onclick: () => open(null) }, "+ ", t("teams_new"));
+  mount(main,
+    h("h1", {}, t("teams_title")),
+    h("p", { class: "muted" }, t("teams_intro")),
+    h("div", { class: "row-actions" }, newBtn, h("a", { class: "btn", href: "/activity" }, t("nav_activity"))),
+    slot,
+    teams.length
+      ? h("ul", { class: "cards team-cards", id: "team-list" }, teams.map((team) => teamCard(team, { onEdit: open })))
+      : h("p", { class: "empty" }, t("teams_none")));
+}
+
+widePage("teams", render);

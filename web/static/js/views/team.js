@@ -1,0 +1,58 @@
+// On the tablet: my team (members and this week's counts, for a team leader: the whole team's),
+// and the volunteer's own line on the worklist: "Hôm nay: N sạp đăng ký, M biển đã giao".
+
+import { h, mount } from "../lib/dom.js";
+import { t, num } from "../lib/i18n.js";
+import * as api from "../lib/api.js";
+import { KINDS, kindLabel, load, periodOf, today } from "../lib/activity.js";
+
+/** A line filled in when the server answers (nothing is shown offline or for other roles). */
+export function todayLine(ctx) {
+  const line = h("p", { class: "today-line", id: "today-line", hidden: true, "aria-live": "polite" });
+  if (!ctx.me || ctx.me.role !== "volunteer") return line;
+  const day = today();
+  load({ from: day, to: day, groupBy: "user" }).then((data) => {
+    const mine = data.rows.find((r) => String(r.key) === String(ctx.me.id));
+    line.textContent = t("today_line", { n: num(mine ? mine.registrations : 0), m: num(mine ? mine.deliveries : 0) });
+    line.hidden = false;
+  }).catch(() => { /* offline or not yet deployed: the worklist works without it */ });
+  return line;
+}
+
+export async function teamView(ctx) {
+  const [teams, week] = await Promise.all([
+    api.getJSON("/api/teams"),
+    load({ ...periodOf("week"), groupBy: "user" }).catch(() => null),
+  ]);
+  const team = teams[0];
+  if (!team) {
+    mount(ctx.main, h("h1", {}, t("my_team")), h("p", { class: "card", id: "no-team" }, t("my_team_none")));
+    return;
+  }
+  const byUser = new Map(((week && week.rows) || []).map((r) => [String(r.key), r]));
+  const leads = team.leader_id === ctx.me.id;
+  const shown = ["registrations", "deliveries", "verifications"];
+  const memberRows = team.members.map((m) => {
+    const row = byUser.get(String(m.id));
+    return h("tr", { dataset: { member: m.id } },
+      h("th", { scope: "row" }, m.username, m.is_leader ? h("span", { class: "sub" }, t("team_leader")) : null,
+        m.id === ctx.me.id ? h("span", { class: "sub" }, t("team_member_you")) : null),
+      // Members see their own numbers; a leader sees everyone's.
+      shown.map((k) => h("td", { class: "num" }, leads || m.id === ctx.me.id ? num(row ? row[k] : 0) : "—")));
+  });
+  const own = byUser.get(String(ctx.me.id));
+  mount(ctx.main,
+    h("h1", {}, team.name),
+    h("p", { class: "muted" }, team.ward_name || team.ward_code, " · ", team.markets.map((m) => m.name).join(", ")),
+    h("h2", {}, t("my_team_week")),
+    h("div", { class: "kpis" }, KINDS.filter((k) => ["registrations", "deliveries", "verifications", "return_visits"].includes(k)).map((k) =>
+      h("div", { class: "kpi" }, h("span", { class: "kpi-value" }, num(leads && week ? week.total[k] : own ? own[k] : 0)),
+        h("span", { class: "kpi-label" }, kindLabel(k))))),
+    h("p", { class: "muted small" }, t(leads ? "my_team_week_team" : "my_team_week_own")),
+    h("h2", {}, t("team_members")),
+    h("div", { class: "table-wrap" }, h("table", { id: "team-members-table" },
+      h("caption", { class: "sr-only" }, t("team_members")),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("col_volunteer")), shown.map((k) => h("th", { scope: "col", class: "num" }, kindLabel(k))))),
+      h("tbody", {}, memberRows))),
+    leads ? h("p", {}, h("a", { class: "btn", href: `/return-visits?team=${team.id}` }, t("team_visits"))) : null);
+}

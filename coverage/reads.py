@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
+from admin_units import service as admin_units
+from admin_units.errors import ProvinceNotFound
 from core import access
 from core.errors import Forbidden, Invalid
 from core.types import User
 from coverage import schemas as s
+from coverage.errors import WardNotFound
 from coverage.levels import highest_level, local_day
 from coverage.queries import counters as q
+from coverage.queries import history as history_q
 from coverage.queries import reads
 from coverage.queries.counters import Counts
 from coverage.scope import readable_market
@@ -55,45 +60,91 @@ async def market_coverage_for(
     )
 
 
+@dataclass(frozen=True)
+class AreaFilter:
+    """The area a drill-down read is limited to (checked against the directory)."""
+
+    area: reads.Area
+    province: s.AreaRef | None
+    ward: s.AreaRef | None
+
+
+async def area_filter(
+    conn: asyncpg.Connection, *, province: str | None, ward: str | None
+) -> AreaFilter:
+    """A province and/or ward of the national directory: 404 for a code it does not have, 422
+    for a ward outside the province given with it."""
+    province_ref = ward_ref = None
+    province_code = admin_units.province_code(province) if province is not None else None
+    ward_code = admin_units.ward_code(ward) if ward is not None else None
+    if province_code is not None:
+        unit = await admin_units.get_unit(conn, province_code)
+        if unit is None or unit.level != "province":
+            raise ProvinceNotFound(f"No province has the code {province}.", field="province")
+        province_ref = s.AreaRef(code=unit.code, name=unit.name)
+    if ward_code is not None:
+        unit = await admin_units.get_unit(conn, ward_code)
+        if unit is None or unit.level != "ward":
+            raise WardNotFound(f"No ward has the code {ward}.", field="ward")
+        if province_code is not None and unit.province_code != province_code:
+            raise Invalid(f"Ward {ward} is not in province {province}.", field="ward")
+        ward_ref = s.AreaRef(code=unit.code, name=unit.name)
+    return AreaFilter(reads.Area(province_code, ward_code), province_ref, ward_ref)
+
+
 async def coverage_rollup_for(
-    conn: asyncpg.Connection, *, user: User, group_by: s.GroupBy
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    group_by: s.GroupBy,
+    province: str | None = None,
+    ward: str | None = None,
 ) -> s.CoverageRollup:
-    """Numbers rolled up by market, ward, legacy district, province or partner, within scope.
+    """Numbers rolled up by market, ward, legacy district, province or partner, within scope and
+    an area (a province, a ward: the drill-down country -> province -> ward -> market).
 
     Areas are summed from their markets' counters (every market in scope), partners from their
     per-market counters. Partner users see their own partner group only.
     """
     rule = await q.current_rule(conn)
+    where = await area_filter(conn, province=province, ward=ward)
+    area = where.area
     if user.role == "partner":
         code = await reads.partner_code_of(conn, user.id)
         if group_by != "partner":
             raise Forbidden("Partner accounts see the partner grouping only: use group_by=partner.")
-        groups = await reads.partner_groups(conn, None, only_key=code) if code else []
+        groups = await reads.partner_groups(conn, None, only_key=code, area=area) if code else []
     elif user.role not in access.READ_ROLES:
         raise Forbidden("Your role cannot read coverage numbers.")
     else:
         scope = await access.market_scope(conn, user)
         if group_by == "market":
-            groups = await reads.market_groups(conn, scope)
+            groups = await reads.market_groups(conn, scope, area)
         elif group_by == "partner":
-            groups = await reads.partner_groups(conn, scope)
+            groups = await reads.partner_groups(conn, scope, area=area)
         else:
-            groups = await reads.area_groups(conn, group_by, scope)
+            groups = await reads.area_groups(conn, group_by, scope, area)
     total = None
     if group_by != "partner":
-        counts = sum((g.counts for g in groups), Counts())
-        statuses = {st: sum((g.statuses or {}).get(st, 0) for g in groups) for st in q.STATUSES}
         total = group_out(
             q.GroupRow(
                 key="",
                 name=None,
                 markets=sum(g.markets or 0 for g in groups),
-                counts=counts,
-                statuses=statuses,
+                counts=Counts(
+                    *(sum(c) for c in zip(*(g.counts.astuple() for g in groups), strict=True))
+                )
+                if groups
+                else Counts(),
+                statuses={
+                    st: sum((g.statuses or {}).get(st, 0) for g in groups) for st in q.STATUSES
+                },
             )
         )
     return s.CoverageRollup(
         group_by=group_by,
+        province=where.province,
+        ward=where.ward,
         groups=[group_out(g) for g in groups],
         total=total,
         rule_version=rule.version,
@@ -101,11 +152,15 @@ async def coverage_rollup_for(
     )
 
 
-async def markets_geojson_for(conn: asyncpg.Connection, *, user: User) -> s.MarketFeatureCollection:
-    """Markets in scope as GeoJSON points with flat properties (status, counts, shares)."""
+async def markets_geojson_for(
+    conn: asyncpg.Connection, *, user: User, province: str | None = None, ward: str | None = None
+) -> s.MarketFeatureCollection:
+    """Markets in scope (and in an area) as GeoJSON points with flat properties (status, counts,
+    shares)."""
     if user.role not in access.READ_ROLES:
         raise Forbidden("Your role cannot read coverage numbers.")
-    rows = await reads.market_groups(conn, await access.market_scope(conn, user))
+    where = await area_filter(conn, province=province, ward=ward)
+    rows = await reads.market_groups(conn, await access.market_scope(conn, user), where.area)
     features = []
     for g in rows:
         c = g.counts
@@ -200,10 +255,20 @@ async def history_for(
     market_id: int | None,
     start: date | None,
     end: date | None,
+    province: str | None = None,
+    ward: str | None = None,
 ) -> s.CoverageHistory:
-    """Daily series from snapshots (last value carried forward); today from the live counters."""
+    """Daily series from snapshots (last value carried forward); today from the live counters.
+
+    One market's series (or a few markets': a scoped caller's) reads their snapshots; a whole
+    area's (the country, a province, a ward) reads its daily numbers (coverage_area_day), one row
+    a day whatever the number of markets.
+    """
     if user.role not in access.READ_ROLES:
         raise Forbidden("Your role cannot read coverage numbers.")
+    if market_id is not None and (province is not None or ward is not None):
+        raise Invalid("Ask for one market or for an area, not both.", field="market_id")
+    where = await area_filter(conn, province=province, ward=ward)
     if market_id is not None:
         await readable_market(conn, user, market_id)
         ids: list[int] | None = [market_id]
@@ -216,7 +281,18 @@ async def history_for(
         raise Invalid("'from' must not be after 'to'.", field="from")
     if (end - start).days > MAX_HISTORY_DAYS:
         raise Invalid(f"Ask for at most {MAX_HISTORY_DAYS} days at a time.", field="from")
-    rows = await reads.snapshot_series(conn, ids, start, min(end, today - timedelta(days=1)))
+    past_end = min(end, today - timedelta(days=1))
+    if ids is None:
+        kind, key = (
+            ("ward", where.area.ward)
+            if where.area.ward
+            else ("province", where.area.province)
+            if where.area.province
+            else ("all", "")
+        )
+        rows = await history_q.area_series(conn, kind, key or "", start, past_end)
+    else:
+        rows = await reads.snapshot_series(conn, ids, start, past_end, where.area)
     points = [
         s.HistoryPoint(
             date=r.day,
@@ -229,7 +305,7 @@ async def history_for(
         for r in rows
     ]
     if start <= today <= end:
-        markets, counts, statuses = await reads.sum_market_counters(conn, ids)
+        markets, counts, statuses = await reads.sum_market_counters(conn, ids, where.area)
         single = [st for st in q.STATUS_NAMES if statuses[st]]
         points.append(
             s.HistoryPoint(
@@ -243,5 +319,12 @@ async def history_for(
             )
         )
     return s.CoverageHistory.model_validate(
-        {"market_id": market_id, "from": start, "to": end, "points": points}
+        {
+            "market_id": market_id,
+            "province": where.province,
+            "ward": where.ward,
+            "from": start,
+            "to": end,
+            "points": points,
+        }
     )

@@ -80,4 +80,8 @@ def group_out(g: q.GroupRow) -> s.GroupCoverage:
         levels=levels_out(g.counts),
         statuses=s.StatusCounts(**g.statuses) if g.statuses is not None else None,
         status=g.status,
+        lat=g.lat,
+        lon=g.lon,
+        province_code=g.province_code,
+        ward_code=g.ward_code,
     )

@@ -123,6 +123,7 @@ class GroupRow:
     ward_code: str | None = None
     ward_name: str | None = None
     legacy_district: str | None = None
+    province_code: str | None = None
 
 
 @dataclass(frozen=True)

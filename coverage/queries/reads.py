@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from core import sql
 from coverage.queries.counters import (
     STATUS_NAMES,
     STATUSES,
@@ -71,77 +72,122 @@ def _group(
         markets=int(row["markets"]) if with_markets else None,
         counts=Counts.of(row),
         statuses={s: int(row[s]) for s in STATUSES} if with_statuses else None,
+        lat=row.get("lat"),
+        lon=row.get("lon"),
+        province_code=row.get("province_code"),
     )
 
 
+# The markets of an area ($province and $ward may be NULL: no condition), and of a scope
+# ($market_ids NULL: every market). Used inside each read's own statement.
+_IN_AREA = """($market_ids::bigint[] IS NULL OR m.id = any($market_ids::bigint[]))
+    AND ($province::text IS NULL OR m.province_code = $province::text)
+    AND ($ward::text IS NULL OR m.ward_code = $ward::text)"""
+
+_AREA_GROUPS = sql.compose(
+    f"""SELECT g.*,
+               CASE $kind WHEN 'legacy_district' THEN nullif(g.key, '')
+                          ELSE u.name END AS name,
+               CASE $kind WHEN 'ward' THEN u.parent_code
+                          WHEN 'province' THEN nullif(g.key, '') END AS province_code
+        FROM (SELECT {{key}} AS key, count(*) AS markets,
+                     coalesce(sum(c.active_stalls), 0) AS active_stalls,
+                     coalesce(sum(c.qr_issued), 0) AS qr_issued,
+                     coalesce(sum(c.qr_verified), 0) AS qr_verified,
+                     coalesce(sum(c.transacting), 0) AS transacting,
+                     coalesce(sum(c.fees_cashless), 0) AS fees_cashless,
+                     count(*) FILTER (WHERE coalesce(c.status, 'not_started') = 'not_started')
+                         AS not_started,
+                     count(*) FILTER (WHERE c.status = 'in_progress') AS in_progress,
+                     count(*) FILTER (WHERE c.status = 'cashless') AS cashless,
+                     count(*) FILTER (WHERE c.status = 'lapsed') AS lapsed,
+                     avg(m.lat) AS lat, avg(m.lon) AS lon
+              FROM market m LEFT JOIN market_coverage c ON c.market_id = m.id
+              WHERE {_IN_AREA}
+              GROUP BY 1) g
+        LEFT JOIN admin_unit u ON $kind IN ('ward', 'province') AND u.scheme = '2025-07'
+                               AND u.code = g.key
+        ORDER BY g.key"""
+)
+
+_AREA_KEYS = {
+    "ward": "coalesce(m.ward_code, '')",
+    "legacy_district": "coalesce(m.legacy_district_name, '')",
+    "province": "coalesce(m.province_code, '')",
+}
+# One statement per kind: each groups by its own column (a plan per statement, no CASE per row).
+_AREA_GROUPS_BY = {
+    kind: sql.Statement(_AREA_GROUPS.text.replace("{key}", key), _AREA_GROUPS.names)
+    for kind, key in _AREA_KEYS.items()
+}
+
+
+@dataclass(frozen=True)
+class Area:
+    """An area filter: a province, a ward (its code), both or neither."""
+
+    province: str | None = None
+    ward: str | None = None
+
+    def values(self, market_ids: list[int] | None) -> dict[str, object]:
+        return {"market_ids": market_ids, "province": self.province, "ward": self.ward}
+
+
+EVERYWHERE = Area()
+
+
 async def area_groups(
-    conn: asyncpg.Connection, kind: str, market_ids: list[int] | None
+    conn: asyncpg.Connection, kind: str, market_ids: list[int] | None, area: Area = EVERYWHERE
 ) -> list[GroupRow]:
     """Numbers per ward, legacy district or province, summed from their markets' counters (every
-    market, or these); markets without a stall yet count as not started."""
+    market, or these; in an area), with the mean point of their markets; markets without a stall
+    yet count as not started."""
+    statement = _AREA_GROUPS_BY[kind]
     rows = await conn.fetch(
-        f"""SELECT g.*, {_NAME_SQL} AS name FROM (
-                SELECT {_KEY_SQL} AS key, count(*) AS markets,
-                       coalesce(sum(c.active_stalls), 0) AS active_stalls,
-                       coalesce(sum(c.qr_issued), 0) AS qr_issued,
-                       coalesce(sum(c.qr_verified), 0) AS qr_verified,
-                       coalesce(sum(c.transacting), 0) AS transacting,
-                       coalesce(sum(c.fees_cashless), 0) AS fees_cashless,
-                       count(*) FILTER (WHERE coalesce(c.status, 'not_started') = 'not_started')
-                           AS not_started,
-                       count(*) FILTER (WHERE c.status = 'in_progress') AS in_progress,
-                       count(*) FILTER (WHERE c.status = 'cashless') AS cashless,
-                       count(*) FILTER (WHERE c.status = 'lapsed') AS lapsed
-                FROM market m LEFT JOIN market_coverage c ON c.market_id = m.id
-                WHERE $2::bigint[] IS NULL OR m.id = any($2::bigint[])
-                GROUP BY 1) g
-            ORDER BY g.key""",
-        kind,
-        market_ids,
+        statement.text, *statement.args({"kind": kind, **area.values(market_ids)})
     )
     return [_group(r) for r in rows]
 
 
+_PARTNER_GROUPS = sql.compose(
+    f"""SELECT partner_code AS key, partner_code AS name, 0 AS markets, {SUM_COUNTS}
+        FROM partner_coverage
+        WHERE ($only_key::text IS NULL OR partner_code = $only_key::text)
+          AND market_id IN (SELECT m.id FROM market m WHERE {_IN_AREA})
+        GROUP BY partner_code ORDER BY partner_code"""
+)
+
+
 async def partner_groups(
-    conn: asyncpg.Connection, market_ids: list[int] | None, *, only_key: str | None = None
+    conn: asyncpg.Connection,
+    market_ids: list[int] | None,
+    *,
+    only_key: str | None = None,
+    area: Area = EVERYWHERE,
 ) -> list[GroupRow]:
     """Numbers per partner (stalls with an active account of it), summed from per-market rows."""
     rows = await conn.fetch(
-        f"""SELECT partner_code AS key, partner_code AS name, 0 AS markets, {SUM_COUNTS}
-            FROM partner_coverage
-            WHERE ($1::bigint[] IS NULL OR market_id = any($1::bigint[]))
-              AND ($2::text IS NULL OR partner_code = $2)
-            GROUP BY partner_code ORDER BY partner_code""",
-        market_ids,
-        only_key,
+        _PARTNER_GROUPS.text,
+        *_PARTNER_GROUPS.args({"only_key": only_key, **area.values(market_ids)}),
     )
     return [_group(r, with_statuses=False, with_markets=False) for r in rows]
 
 
-# Display name of a group key ($1 is the kind).
-_NAME_SQL = """CASE $1
-    WHEN 'ward' THEN (SELECT u.name FROM admin_unit u WHERE u.scheme = '2025-07' AND u.code = g.key)
-    WHEN 'province' THEN (SELECT u.name FROM admin_unit u WHERE u.scheme = '2025-07'
-        AND u.code = g.key)
-    WHEN 'legacy_district' THEN nullif(g.key, '')
-    ELSE g.key END"""
-
-_KEY_SQL = """CASE $1 WHEN 'ward' THEN coalesce(m.ward_code, '')
-    WHEN 'legacy_district' THEN coalesce(m.legacy_district_name, '')
-    ELSE coalesce(m.province_code, '') END"""
+_MARKET_GROUPS = sql.compose(
+    f"""SELECT m.id, m.name, m.lat, m.lon, m.ward_code, m.province_code, w.name AS ward_name,
+               m.legacy_district_name, {_COUNTERS_OR_NONE}
+        FROM market m LEFT JOIN market_coverage c ON c.market_id = m.id
+        LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
+        WHERE {_IN_AREA}
+        ORDER BY m.name, m.id"""
+)
 
 
-async def market_groups(conn: asyncpg.Connection, market_ids: list[int] | None) -> list[GroupRow]:
-    """One group per market (all markets, or these), with status, area and point."""
-    rows = await conn.fetch(
-        f"""SELECT m.id, m.name, m.lat, m.lon, m.ward_code, w.name AS ward_name,
-                  m.legacy_district_name, {_COUNTERS_OR_NONE}
-           FROM market m LEFT JOIN market_coverage c ON c.market_id = m.id
-           LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
-           WHERE $1::bigint[] IS NULL OR m.id = any($1::bigint[])
-           ORDER BY m.name, m.id""",
-        market_ids,
-    )
+async def market_groups(
+    conn: asyncpg.Connection, market_ids: list[int] | None, area: Area = EVERYWHERE
+) -> list[GroupRow]:
+    """One group per market (all markets, or these; in an area), with status, area and point."""
+    rows = await conn.fetch(_MARKET_GROUPS.text, *_MARKET_GROUPS.args(area.values(market_ids)))
     return [
         GroupRow(
             key=str(r["id"]),
@@ -155,6 +201,7 @@ async def market_groups(conn: asyncpg.Connection, market_ids: list[int] | None) 
             ward_code=r["ward_code"],
             ward_name=r["ward_name"],
             legacy_district=r["legacy_district_name"],
+            province_code=r["province_code"],
         )
         for r in rows
     ]
@@ -217,34 +264,41 @@ async def status_history(conn: asyncpg.Connection, market_id: int, limit: int) -
     ]
 
 
+_SNAPSHOT_SERIES = sql.compose(
+    f"""WITH days AS (SELECT d::date AS day
+                      FROM generate_series($start::date, $end::date, '1 day') d),
+             ms AS (SELECT m.id AS market_id FROM market m WHERE {_IN_AREA})
+        SELECT days.day, count(s.market_id) AS markets, {SUM_COUNTS},
+               count(*) FILTER (WHERE s.status = 'not_started') AS not_started,
+               count(*) FILTER (WHERE s.status = 'in_progress') AS in_progress,
+               count(*) FILTER (WHERE s.status = 'cashless') AS cashless,
+               count(*) FILTER (WHERE s.status = 'lapsed') AS lapsed
+        FROM days CROSS JOIN ms
+        JOIN LATERAL (SELECT x.market_id, x.active_stalls, x.qr_issued, x.qr_verified,
+                             x.transacting, x.fees_cashless, x.status
+                      FROM coverage_snapshot x
+                      WHERE x.market_id = ms.market_id AND x.day <= days.day
+                      ORDER BY x.day DESC LIMIT 1) s ON true
+        GROUP BY days.day ORDER BY days.day"""
+)
+
+
 async def snapshot_series(
-    conn: asyncpg.Connection, market_ids: list[int] | None, start: date, end: date
+    conn: asyncpg.Connection,
+    market_ids: list[int] | None,
+    start: date,
+    end: date,
+    area: Area = EVERYWHERE,
 ) -> list[SnapshotRow]:
-    """Daily sums over markets from start to end; each market carries its last snapshot forward.
+    """Daily sums over markets (these, or all; in an area) from start to end; each market carries
+    its last snapshot forward (one lookup per market and day: for a few markets; a whole area
+    reads coverage_area_day).
 
     Days before a market's first snapshot do not count it; a day no market has data for is left out.
     """
     rows = await conn.fetch(
-        f"""WITH days AS (SELECT d::date AS day FROM generate_series($2::date, $3::date,
-                 '1 day') d),
-                 ms AS (SELECT id AS market_id FROM market
-                        WHERE $1::bigint[] IS NULL OR id = any($1::bigint[]))
-            SELECT days.day, count(s.market_id) AS markets, {SUM_COUNTS},
-                   count(*) FILTER (WHERE s.status = 'not_started') AS not_started,
-                   count(*) FILTER (WHERE s.status = 'in_progress') AS in_progress,
-                   count(*) FILTER (WHERE s.status = 'cashless') AS cashless,
-                   count(*) FILTER (WHERE s.status = 'lapsed') AS lapsed
-            FROM days CROSS JOIN ms
-            JOIN LATERAL (SELECT x.market_id, x.active_stalls, x.qr_issued, x.qr_verified,
-                x.transacting,
-                                 x.fees_cashless, x.status
-                          FROM coverage_snapshot x
-                          WHERE x.market_id = ms.market_id AND x.day <= days.day
-                          ORDER BY x.day DESC LIMIT 1) s ON true
-            GROUP BY days.day ORDER BY days.day""",
-        market_ids,
-        start,
-        end,
+        _SNAPSHOT_SERIES.text,
+        *_SNAPSHOT_SERIES.args({"start": start, "end": end, **area.values(market_ids)}),
     )
     out = []
     for r in rows:
@@ -262,20 +316,25 @@ async def snapshot_series(
     return out
 
 
+_SUM_MARKET_COUNTERS = sql.compose(
+    f"""SELECT count(*) AS markets, {SUM_COUNTS},
+               count(*) FILTER (WHERE coalesce(c.status, 'not_started') = 'not_started')
+                   AS not_started,
+               count(*) FILTER (WHERE c.status = 'in_progress') AS in_progress,
+               count(*) FILTER (WHERE c.status = 'cashless') AS cashless,
+               count(*) FILTER (WHERE c.status = 'lapsed') AS lapsed
+        FROM market m LEFT JOIN market_coverage c ON c.market_id = m.id
+        WHERE {_IN_AREA}"""
+)
+
+
 async def sum_market_counters(
-    conn: asyncpg.Connection, market_ids: list[int] | None
+    conn: asyncpg.Connection, market_ids: list[int] | None, area: Area = EVERYWHERE
 ) -> tuple[int, Counts, dict[str, int]]:
-    """Live totals over markets (all, or these): (markets, counts, markets per status)."""
+    """Live totals over markets (all, or these; in an area): (markets, counts, markets per
+    status)."""
     row = await conn.fetchrow(
-        f"""SELECT count(*) AS markets, {SUM_COUNTS},
-                   count(*) FILTER (WHERE coalesce(c.status, 'not_started') = 'not_started')
-                       AS not_started,
-                   count(*) FILTER (WHERE c.status = 'in_progress') AS in_progress,
-                   count(*) FILTER (WHERE c.status = 'cashless') AS cashless,
-                   count(*) FILTER (WHERE c.status = 'lapsed') AS lapsed
-            FROM market m LEFT JOIN market_coverage c ON c.market_id = m.id
-            WHERE $1::bigint[] IS NULL OR m.id = any($1::bigint[])""",
-        market_ids,
+        _SUM_MARKET_COUNTERS.text, *_SUM_MARKET_COUNTERS.args(area.values(market_ids))
     )
     return int(row["markets"]), Counts.of(row), {s: int(row[s]) for s in STATUSES}
 

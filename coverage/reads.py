@@ -20,7 +20,7 @@ from coverage.queries import history as history_q
 from coverage.queries import reads
 from coverage.queries.counters import Counts
 from coverage.scope import readable_market
-from coverage.shapes import group_out, levels_out, progress_out, share
+from coverage.shapes import group_dict, levels_out, progress_out, to_json
 
 
 async def market_coverage_for(
@@ -99,9 +99,10 @@ async def coverage_rollup_for(
     group_by: s.GroupBy,
     province: str | None = None,
     ward: str | None = None,
-) -> s.CoverageRollup:
+) -> bytes:
     """Numbers rolled up by market, ward, legacy district, province or partner, within scope and
-    an area (a province, a ward: the drill-down country -> province -> ward -> market).
+    an area (a province, a ward: the drill-down country -> province -> ward -> market), as the
+    JSON of a CoverageRollup (one group per market at national scale: built as plain values).
 
     Areas are summed from their markets' counters (every market in scope), partners from their
     per-market counters. Partner users see their own partner group only.
@@ -109,87 +110,54 @@ async def coverage_rollup_for(
     rule = await q.current_rule(conn)
     where = await area_filter(conn, province=province, ward=ward)
     area = where.area
+    partners: list[q.GroupRow] = []
+    built: reads.GroupsJson | None = None
     if user.role == "partner":
         code = await reads.partner_code_of(conn, user.id)
         if group_by != "partner":
             raise Forbidden("Partner accounts see the partner grouping only: use group_by=partner.")
-        groups = await reads.partner_groups(conn, None, only_key=code, area=area) if code else []
+        partners = await reads.partner_groups(conn, None, only_key=code, area=area) if code else []
     elif user.role not in access.READ_ROLES:
         raise Forbidden("Your role cannot read coverage numbers.")
     else:
         scope = await access.market_scope(conn, user)
         if group_by == "market":
-            groups = await reads.market_groups(conn, scope, area)
+            built = await reads.market_groups_json(conn, scope, area)
         elif group_by == "partner":
-            groups = await reads.partner_groups(conn, scope, area=area)
+            partners = await reads.partner_groups(conn, scope, area=area)
         else:
-            groups = await reads.area_groups(conn, group_by, scope, area)
-    total = None
-    if group_by != "partner":
-        total = group_out(
-            q.GroupRow(
-                key="",
-                name=None,
-                markets=sum(g.markets or 0 for g in groups),
-                counts=Counts(
-                    *(sum(c) for c in zip(*(g.counts.astuple() for g in groups), strict=True))
-                )
-                if groups
-                else Counts(),
-                statuses={
-                    st: sum((g.statuses or {}).get(st, 0) for g in groups) for st in q.STATUSES
-                },
-            )
-        )
-    return s.CoverageRollup(
-        group_by=group_by,
-        province=where.province,
-        ward=where.ward,
-        groups=[group_out(g) for g in groups],
-        total=total,
-        rule_version=rule.version,
-        thresholds=rule.thresholds,
+            built = await reads.area_groups_json(conn, group_by, scope, area)
+    head = {
+        "group_by": group_by,
+        "province": where.province.model_dump() if where.province else None,
+        "ward": where.ward.model_dump() if where.ward else None,
+    }
+    tail = {"rule_version": rule.version, "thresholds": rule.thresholds}
+    if built is None:  # partner groups: a few, and no total (a stall may count for several)
+        return to_json(head | {"groups": [group_dict(g) for g in partners], "total": None} | tail)
+    # The groups' JSON array comes from the database as it is; the rest is put around it.
+    return (
+        to_json(head)[:-1]
+        + b',"groups":'
+        + built.json.encode()
+        + b',"total":'
+        + to_json(group_dict(built.total))
+        + b","
+        + to_json(tail)[1:]
     )
 
 
 async def markets_geojson_for(
     conn: asyncpg.Connection, *, user: User, province: str | None = None, ward: str | None = None
-) -> s.MarketFeatureCollection:
-    """Markets in scope (and in an area) as GeoJSON points with flat properties (status, counts,
-    shares)."""
+) -> bytes:
+    """Markets in scope (and in an area) as the JSON of a GeoJSON FeatureCollection of points
+    with flat properties (status, counts, shares): a MarketFeatureCollection."""
     if user.role not in access.READ_ROLES:
         raise Forbidden("Your role cannot read coverage numbers.")
     where = await area_filter(conn, province=province, ward=ward)
-    rows = await reads.market_groups(conn, await access.market_scope(conn, user), where.area)
-    features = []
-    for g in rows:
-        c = g.counts
-        features.append(
-            s.MarketFeature(
-                id=int(g.key),
-                geometry=s.Point(coordinates=(g.lon, g.lat))
-                if g.lat is not None and g.lon is not None
-                else None,
-                properties=s.MarketProperties(
-                    id=int(g.key),
-                    name=g.name or "",
-                    ward_code=g.ward_code,
-                    ward=g.ward_name,
-                    legacy_district=g.legacy_district,
-                    status=g.status or "not_started",
-                    active_stalls=c.active_stalls,
-                    qr_issued=c.qr_issued,
-                    qr_verified=c.qr_verified,
-                    transacting=c.transacting,
-                    fees_cashless=c.fees_cashless,
-                    qr_issued_share=share(c.qr_issued, c.active_stalls),
-                    qr_verified_share=share(c.qr_verified, c.active_stalls),
-                    transacting_share=share(c.transacting, c.active_stalls),
-                    fees_cashless_share=share(c.fees_cashless, c.active_stalls),
-                ),
-            )
-        )
-    return s.MarketFeatureCollection(features=features)
+    scope = await access.market_scope(conn, user)
+    features = await reads.market_features_json(conn, scope, where.area)
+    return b'{"type":"FeatureCollection","features":' + features.encode() + b"}"
 
 
 async def stall_tiles_for(conn: asyncpg.Connection, *, user: User, market_id: int) -> s.MarketTiles:

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
 
 from core.auth import CurrentUser, require_roles
 from core.db import get_conn
@@ -190,16 +189,11 @@ async def coverage_rollup(
     partner (stalls with at least one active account whose partner_code is that partner), within
     the caller's scope; `province` and `ward` limit them to an area (country -> province -> ward
     -> market). Areas come with the mean point of their markets (`lat`, `lon`)."""
-    rollup = await reads.coverage_rollup_for(
+    body = await reads.coverage_rollup_for(
         conn, user=user, group_by=group_by, province=province, ward=ward
     )
-    return _json(rollup)
-
-
-def _json(model: BaseModel) -> Response:
-    """A large answer serialised once, by pydantic's own serialiser (the route's response_model
-    documents it; FastAPI would validate and encode it again)."""
-    return Response(model.model_dump_json(), media_type="application/json")
+    # Serialised by the service (response_model documents it; FastAPI would validate it again).
+    return Response(body, media_type="application/json")
 
 
 @router.get(
@@ -237,8 +231,8 @@ async def markets_geojson(
 ) -> Response:
     """Markets in scope (in a province or ward) as a GeoJSON FeatureCollection of points with flat
     properties."""
-    fc = await reads.markets_geojson_for(conn, user=user, province=province, ward=ward)
-    return Response(fc.model_dump_json(), media_type="application/geo+json")
+    body = await reads.markets_geojson_for(conn, user=user, province=province, ward=ward)
+    return Response(body, media_type="application/geo+json")
 
 
 # ---------------------------------------------------------------- exports

@@ -337,23 +337,14 @@ async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
 
 # The end of a registration, in one statement that starts after the first took the rule lock: the
 # stall enters its market's and partners' counters (coverage's part, which also reads the rule in
-# force), and the audit log gets the register entry and one name_check entry per account when the
-# check's outcome was stored with the accounts.
+# force), and the audit log gets the register entry.
 _COUNTERS_PART, _COUNTERS_RESULT = counters.registration_counters_part()
 _FINISH_REGISTRATION = sql.compose(
     "WITH"
     + _COUNTERS_PART
     + """, entry AS (
     INSERT INTO audit_log (actor_id, action, entity, entity_id, after)
-    SELECT $actor_id, e.action, e.entity, e.entity_id, e.after
-    FROM (SELECT 0::bigint AS n, 'register' AS action, 'stall' AS entity,
-                 ($stall_id::bigint)::text AS entity_id, $audit_after::jsonb AS after
-          UNION ALL
-          SELECT a.n, 'name_check', 'payment_account', a.id::text,
-                 jsonb_build_object('stall_id', $stall_id, 'name_check', $name_check::text)
-          FROM unnest($account_ids::bigint[]) WITH ORDINALITY AS a (id, n)
-          WHERE $name_check::text IS NOT NULL) AS e
-    ORDER BY e.n
+    VALUES ($actor_id, 'register', 'stall', ($stall_id::bigint)::text, $audit_after::jsonb)
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM entry) AS audited,"""
@@ -369,17 +360,13 @@ async def finish_registration(
     actor_id: int,
     stall_id: int,
     after: dict,
-    name_check: str | None,
-    account_ids: list[int],
 ) -> asyncpg.Record | None:
-    """Counters and audit entries of a registration (_FINISH_REGISTRATION); the counters' row."""
+    """Counters and audit entry of a registration (_FINISH_REGISTRATION); the counters' row."""
     values = {
         **counters.registration_counters_values(market_id=market_id, partners=counted_partners),
         "actor_id": actor_id,
         "stall_id": stall_id,
         "audit_after": after,
-        "name_check": name_check,
-        "account_ids": account_ids,
     }
     row: asyncpg.Record | None = await conn.fetchrow(
         _FINISH_REGISTRATION.text, *_FINISH_REGISTRATION.args(values)

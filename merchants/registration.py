@@ -46,7 +46,7 @@ async def register_stall(
     """Register a stall exactly once per Idempotency-Key; returns (stall, replayed).
 
     `name_check` stores an account-name check outcome known up front (lookup disabled) with the
-    accounts, audited too.
+    accounts (the register entry shows it).
     """
     if "registration" not in body.consent.purposes:
         raise errors.ConsentRequired(
@@ -118,29 +118,16 @@ async def write(
                 )
             stall = done.stall
             assert stall is not None
-            # The register entry shows the stall as entered; a name check has entries of its own,
-            # as when a live lookup runs after the registration.
-            entered = (
-                stall
-                if new.name_check is None
-                else stall.model_copy(
-                    update={
-                        "payment_accounts": [
-                            a.model_copy(update={"name_check": None, "bank_account_name": None})
-                            for a in stall.payment_accounts
-                        ]
-                    }
-                )
-            )
+            # The register entry shows the stall as written, an outcome of the account-name
+            # check known up front (lookup disabled) included; a check that runs later (a live
+            # lookup, after the registration) has entries of its own.
             row = await queries.finish_registration(
                 conn,
                 market_id=new.market_id,
                 counted_partners=done.counted_partners,
                 actor_id=new.user_id,
                 stall_id=stall.id,
-                after=stalls.audit_view(entered),
-                name_check=new.name_check,
-                account_ids=[a.id for a in stall.payment_accounts],
+                after=stalls.audit_view(stall),
             )
             await counters.settle_new_stall(conn, row, new.market_id)
             return stall, False

@@ -10,6 +10,7 @@ import asyncpg
 
 from core import sql
 from coverage.queries.counters import (
+    LEVELS,
     STATUS_NAMES,
     STATUSES,
     SUM_COUNTS,
@@ -134,6 +135,147 @@ class Area:
 
 
 EVERYWHERE = Area()
+
+
+# ---------------------------------------------------------------- large answers built in SQL
+# A national rollup has one group per market (10,000): the groups' JSON is built by PostgreSQL
+# from the same rows as above, the same shape as coverage.shapes.group_dict / feature_dict
+# (tests/coverage/test_shapes.py compares them), and passed through as text.
+
+
+def share_sql(count: str, active: str) -> str:
+    """SQL of coverage.shapes.share over two integer expressions (the same integer arithmetic)."""
+    return (
+        f"CASE WHEN {active} > 0 THEN (({count})::bigint * 20000 + ({active}))"
+        f" / (2 * ({active})::bigint) / 10000.0::float8 ELSE 0.0::float8 END"
+    )
+
+
+def _levels_json(row: str) -> str:
+    parts = ", ".join(
+        f"'{level}', json_build_object('count', {row}.{level}, "
+        f"'share', {share_sql(f'{row}.{level}', f'{row}.active_stalls')})"
+        for level in LEVELS
+    )
+    return f"json_build_object({parts})"
+
+
+_TOTALS = f"""count(*) AS groups, coalesce(sum(g.markets), 0) AS markets,
+       coalesce(sum(g.active_stalls), 0) AS active_stalls,
+       coalesce(sum(g.qr_issued), 0) AS qr_issued, coalesce(sum(g.qr_verified), 0) AS qr_verified,
+       coalesce(sum(g.transacting), 0) AS transacting,
+       coalesce(sum(g.fees_cashless), 0) AS fees_cashless,
+       {", ".join(f"coalesce(sum(g.{st}), 0) AS {st}" for st in STATUSES)}"""
+
+
+def _groups_json(rows: sql.Statement, group: str, order: str) -> sql.Statement:
+    """A statement that reads `rows` (as g) and selects their JSON array and their totals."""
+    return sql.Statement(
+        f"""WITH g AS ({rows.text})
+            SELECT coalesce(json_agg({group} ORDER BY {order}), '[]')::text AS json, {_TOTALS}
+            FROM g""",
+        rows.names,
+    )
+
+
+_STATUSES_JSON = (
+    "json_build_object(" + ", ".join(f"'{st}', g.{st}" for st in STATUSES) + ")"
+)  # fmt: skip
+
+_AREA_GROUP_JSON = f"""json_build_object(
+    'key', g.key, 'name', g.name, 'markets', g.markets, 'active_stalls', g.active_stalls,
+    'levels', {_levels_json("g")}, 'statuses', {_STATUSES_JSON}, 'status', NULL,
+    'lat', g.lat, 'lon', g.lon, 'province_code', g.province_code, 'ward_code', NULL)"""
+
+_MARKET_ROWS = f"""SELECT m.id, m.name, m.lat, m.lon, m.ward_code, m.province_code,
+           w.name AS ward_name, m.legacy_district_name, 1 AS markets, {_COUNTERS_OR_NONE},
+           {", ".join(f"(coalesce(c.status, 'not_started') = '{st}')::integer AS {st}" for st in STATUSES)}
+    FROM market m LEFT JOIN market_coverage c ON c.market_id = m.id
+    LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
+    WHERE {{in_area}}"""
+
+_MARKET_GROUP_JSON = f"""json_build_object(
+    'key', g.id::text, 'name', g.name, 'markets', 1, 'active_stalls', g.active_stalls,
+    'levels', {_levels_json("g")}, 'statuses', {_STATUSES_JSON}, 'status', g.status,
+    'lat', g.lat, 'lon', g.lon, 'province_code', g.province_code, 'ward_code', g.ward_code)"""
+
+_FEATURE_JSON = f"""json_build_object(
+    'type', 'Feature', 'id', g.id,
+    'geometry', CASE WHEN g.lat IS NOT NULL AND g.lon IS NOT NULL
+                     THEN json_build_object('type', 'Point', 'coordinates', json_build_array(g.lon, g.lat))
+                END,
+    'properties', json_build_object(
+        'id', g.id, 'name', g.name, 'ward_code', g.ward_code, 'ward', g.ward_name,
+        'legacy_district', g.legacy_district_name, 'status', g.status,
+        'active_stalls', g.active_stalls, 'qr_issued', g.qr_issued, 'qr_verified', g.qr_verified,
+        'transacting', g.transacting, 'fees_cashless', g.fees_cashless,
+        {", ".join(f"'{level}_share', {share_sql(f'g.{level}', 'g.active_stalls')}" for level in LEVELS)}))"""
+
+
+_AREA_GROUPS_JSON = {
+    kind: _groups_json(statement, _AREA_GROUP_JSON, "g.key")
+    for kind, statement in _AREA_GROUPS_BY.items()
+}
+_MARKET_GROUPS_JSON = _groups_json(
+    sql.compose(_MARKET_ROWS.format(in_area=_IN_AREA)), _MARKET_GROUP_JSON, "g.name, g.id"
+)
+_MARKET_FEATURES_JSON = _groups_json(
+    sql.compose(_MARKET_ROWS.format(in_area=_IN_AREA)), _FEATURE_JSON, "g.name, g.id"
+)
+
+
+@dataclass(frozen=True)
+class GroupsJson:
+    """Groups as a JSON array (text), and their totals."""
+
+    json: str
+    groups: int
+    total: GroupRow
+
+
+def _groups_out(row: asyncpg.Record) -> GroupsJson:
+    return GroupsJson(
+        json=row["json"],
+        groups=int(row["groups"]),
+        total=GroupRow(
+            key="",
+            name=None,
+            markets=int(row["markets"]),
+            counts=Counts.of(row),
+            statuses={st: int(row[st]) for st in STATUSES},
+        ),
+    )
+
+
+async def area_groups_json(
+    conn: asyncpg.Connection, kind: str, market_ids: list[int] | None, area: Area = EVERYWHERE
+) -> GroupsJson:
+    """area_groups as the JSON array of their GroupCoverage, and their totals."""
+    statement = _AREA_GROUPS_JSON[kind]
+    row = await conn.fetchrow(
+        statement.text, *statement.args({"kind": kind, **area.values(market_ids)})
+    )
+    return _groups_out(row)
+
+
+async def market_groups_json(
+    conn: asyncpg.Connection, market_ids: list[int] | None, area: Area = EVERYWHERE
+) -> GroupsJson:
+    """market_groups as the JSON array of their GroupCoverage, and their totals."""
+    row = await conn.fetchrow(
+        _MARKET_GROUPS_JSON.text, *_MARKET_GROUPS_JSON.args(area.values(market_ids))
+    )
+    return _groups_out(row)
+
+
+async def market_features_json(
+    conn: asyncpg.Connection, market_ids: list[int] | None, area: Area = EVERYWHERE
+) -> str:
+    """The markets as the JSON array of their MarketFeature (GeoJSON points)."""
+    row = await conn.fetchrow(
+        _MARKET_FEATURES_JSON.text, *_MARKET_FEATURES_JSON.args(area.values(market_ids))
+    )
+    return str(row["json"])
 
 
 async def area_groups(

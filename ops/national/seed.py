@@ -30,7 +30,7 @@ import logging
 import time
 import warnings
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -41,6 +41,7 @@ from core.crypto import Keys, keys_of, secret_key
 from core.settings import get_settings
 from core.text import fold, strip_marks
 from coverage import counters, job, rule
+from coverage.levels import local_day
 from ops.demo import DEMO_PASSWORD
 from ops.national import queries as q
 
@@ -200,7 +201,9 @@ async def seed(
         lap("indexes built again")
         await counters.rebuild(conn, now=now, window_days=window_days, trust_stall_flags=True)
         await job.reevaluate_all(conn, now=now, window_days=window_days)
-        lap("counters")
+        today = local_day(now)
+        await job.rewrite_area_days(conn, start=today - timedelta(days=plan.days), end=today)
+        lap("counters and daily area numbers")
         counts = {
             "wards": wards,
             "markets": markets,

@@ -134,7 +134,9 @@ async def test_a_ward_manager_sees_only_their_ward_at_every_level(client, auth, 
         ("group_by=market&ward=1234567", 422, "validation_error"),
     ],
 )
-async def test_an_unknown_or_mismatched_area_is_refused(client, auth, national, query, status, code):
+async def test_an_unknown_or_mismatched_area_is_refused(
+    client, auth, national, query, status, code
+):
     r = await client.get(f"/api/coverage?{query}", headers=await auth("admin"))
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/problem+json")

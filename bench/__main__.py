@@ -139,7 +139,7 @@ TARGETS: dict[str, list[tuple[str, str, float | None, str]]] = {
             "ratio_all_markets",
             "<=",
             2.0,
-            "GET /api/coverage?group_by=market (every market), 2M / 20k",
+            "GET /api/coverage?group_by=market (every market), large / small",
         ),
         (
             "ratio_drill",

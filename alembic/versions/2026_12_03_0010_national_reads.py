@@ -1,4 +1,4 @@
-"""National reads: daily numbers per area, and markets found by area.
+"""National reads: daily numbers per area, markets found by area; registration in one statement.
 
 Revision ID: 0010
 Revises: 0009
@@ -12,6 +12,12 @@ and yesterday's rows after the day's snapshots (coverage.history), so a series i
 The upgrade fills it from the snapshots already taken.
 
 `market_area_idx` finds the markets of a province or a ward (drill-down rollups and maps).
+
+A registration is one statement (one round trip): it takes the shared rule lock and reads the rule
+in force after it through `coverage_rule_in_force()` (VOLATILE: its query takes a fresh snapshot,
+so a rule committed before the lock was granted is the one read), and evaluates its market's
+status with `coverage_status(...)`, the SQL twin of coverage.levels.evaluate_status
+(tests/coverage/test_status_sql.py compares them).
 """
 
 from alembic import op
@@ -45,6 +51,33 @@ def upgrade() -> None:
 
     CREATE INDEX market_area_idx ON market (province_code, ward_code);
 
+    -- 727000006 is coverage.queries.counters.RULE_LOCK.
+    CREATE FUNCTION coverage_rule_in_force() RETURNS TABLE (version integer, thresholds jsonb)
+        LANGUAGE plpgsql VOLATILE AS $fn$
+    BEGIN
+        PERFORM pg_advisory_xact_lock_shared(727000006);
+        RETURN QUERY SELECT r.version, r.thresholds FROM programme_rule r
+                     ORDER BY r.version DESC LIMIT 1;
+    END
+    $fn$;
+
+    CREATE FUNCTION coverage_status(active integer, qr_issued integer, qr_verified integer,
+                                    transacting integer, fees_cashless integer, thresholds jsonb,
+                                    previous text) RETURNS text
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+        SELECT CASE
+            WHEN active > 0 AND NOT EXISTS (
+                SELECT 1 FROM jsonb_each_text(thresholds) AS t (level, share)
+                WHERE CASE t.level WHEN 'qr_issued' THEN qr_issued
+                                   WHEN 'qr_verified' THEN qr_verified
+                                   WHEN 'transacting' THEN transacting
+                                   WHEN 'fees_cashless' THEN fees_cashless END
+                      < t.share::numeric * active) THEN 'cashless'
+            WHEN previous IN ('cashless', 'lapsed') THEN 'lapsed'
+            WHEN active = 0 OR qr_issued = 0 THEN 'not_started'
+            ELSE 'in_progress' END
+    $fn$;
+
     INSERT INTO coverage_area_day (kind, key, day, markets, active_stalls, qr_issued,
                                    qr_verified, transacting, fees_cashless, not_started,
                                    in_progress, cashless, lapsed)
@@ -71,6 +104,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("""
+    DROP FUNCTION coverage_status(integer, integer, integer, integer, integer, jsonb, text);
+    DROP FUNCTION coverage_rule_in_force();
     DROP INDEX market_area_idx;
     DROP TABLE coverage_area_day;
     """)

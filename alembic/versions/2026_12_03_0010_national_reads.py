@@ -53,7 +53,7 @@ def upgrade() -> None:
 
     -- 727000006 is coverage.queries.counters.RULE_LOCK.
     CREATE FUNCTION coverage_rule_in_force() RETURNS TABLE (version integer, thresholds jsonb)
-        LANGUAGE plpgsql VOLATILE AS $fn$
+        LANGUAGE plpgsql VOLATILE ROWS 1 AS $fn$
     BEGIN
         PERFORM pg_advisory_xact_lock_shared(727000006);
         RETURN QUERY SELECT r.version, r.thresholds FROM programme_rule r
@@ -61,18 +61,22 @@ def upgrade() -> None:
     END
     $fn$;
 
+    -- One expression (no sub-select), so the planner inlines it into the statement.
     CREATE FUNCTION coverage_status(active integer, qr_issued integer, qr_verified integer,
                                     transacting integer, fees_cashless integer, thresholds jsonb,
                                     previous text) RETURNS text
         LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
         SELECT CASE
-            WHEN active > 0 AND NOT EXISTS (
-                SELECT 1 FROM jsonb_each_text(thresholds) AS t (level, share)
-                WHERE CASE t.level WHEN 'qr_issued' THEN qr_issued
-                                   WHEN 'qr_verified' THEN qr_verified
-                                   WHEN 'transacting' THEN transacting
-                                   WHEN 'fees_cashless' THEN fees_cashless END
-                      < t.share::numeric * active) THEN 'cashless'
+            WHEN active > 0
+                 AND (thresholds -> 'qr_issued' IS NULL
+                      OR qr_issued >= (thresholds ->> 'qr_issued')::numeric * active)
+                 AND (thresholds -> 'qr_verified' IS NULL
+                      OR qr_verified >= (thresholds ->> 'qr_verified')::numeric * active)
+                 AND (thresholds -> 'transacting' IS NULL
+                      OR transacting >= (thresholds ->> 'transacting')::numeric * active)
+                 AND (thresholds -> 'fees_cashless' IS NULL
+                      OR fees_cashless >= (thresholds ->> 'fees_cashless')::numeric * active)
+                THEN 'cashless'
             WHEN previous IN ('cashless', 'lapsed') THEN 'lapsed'
             WHEN active = 0 OR qr_issued = 0 THEN 'not_started'
             ELSE 'in_progress' END

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check openapi bench soak lint typecheck migrate clean browser-deps
+.PHONY: run test check openapi bench soak lint typecheck migrate clean browser-deps seed-national
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -34,6 +34,13 @@ soak: $(STAMP)
 
 migrate: $(STAMP)
 	$(BIN)/python -m core.db migrate
+
+# A synthetic national programme (every province and ward, 10,000 markets, 2,000,000 stalls, 90
+# days of work) in the configured database: DATABASE_URL, or the embedded server under DATA_DIR as
+# `make run` uses. Loaded once (a second run changes nothing). SEED_ARGS="--markets 500 --stalls
+# 100000" for a smaller one; docs/benchmarks.md.
+seed-national: $(STAMP)
+	$(BIN)/python -m ops.national $(SEED_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

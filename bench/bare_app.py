@@ -4,8 +4,8 @@ It receives the same JSON body as a real registration, parses it, inserts one ro
 with the same pool size and the same uvicorn flags and worker count as the app in the same run.
 
 It also serves the bench's second reference, the *SQL floor* (POST /floor/markets/{id}/stalls):
-the database work of a real registration (merchants.registration.write: the same two statements
-in one transaction, every row, index and counter) with the thinnest Python around it: no
+the database work of a real registration (merchants.registration.write: the same statement, every
+row, index, counter and audit entry) with the thinnest Python around it: no
 authentication, no validation, no middleware, a short answer. No implementation of the registration contract can beat it on the same machine, so its
 ratio to the bare insert is the ceiling of the app's own ratio; the gap between it and the app is
 what our HTTP layer and validation cost. User and market ids come from the request (bench only).
@@ -49,7 +49,9 @@ def _floor_registration(body: dict, user_id: int, market_id: int, key: str) -> q
         for a in body["payment_accounts"]
     ]  # fmt: skip
     code = body["stall_code"]
-    location = body.get("location")
+    location = (
+        schemas.Location.model_construct(**body["location"]) if body.get("location") else None
+    )
     phone = "+84" + holder["phone"][1:]
     return queries.NewStall(
         user_id=user_id,
@@ -61,7 +63,7 @@ def _floor_registration(body: dict, user_id: int, market_id: int, key: str) -> q
         code_sort=code.upper(),
         zone=body.get("zone"),
         goods=body.get("goods"),
-        location=schemas.Location.model_construct(**location) if location else None,
+        location=location,
         search_text=code.lower(),
         full_name=holder["full_name"],
         phone=phone,
@@ -72,6 +74,18 @@ def _floor_registration(body: dict, user_id: int, market_id: int, key: str) -> q
         name_check="disabled",
         purposes=consent["purposes"],
         notice_version=consent["notice_version"],
+        audit_entered=registration.entered_view(
+            market_id=market_id,
+            stall_code=code,
+            zone=body.get("zone"),
+            goods=body.get("goods"),
+            full_name=holder["full_name"],
+            phone=phone,
+            cccd_last4=None,
+            accounts=accounts,
+            name_check="disabled",
+            location=location,
+        ),
     )
 
 

@@ -41,17 +41,19 @@ def state_of(app: FastAPI) -> AppState:
     return state
 
 
-def get_state(request: Request) -> AppState:
+# The dependencies are `async def`: FastAPI runs a plain `def` dependency in a worker thread, a
+# hand-off that costs more than the dependency itself on every request that uses it.
+async def get_state(request: Request) -> AppState:
     """FastAPI dependency: the app's state."""
     return state_of(request.app)
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     """FastAPI dependency: the app's settings."""
     return state_of(request.app).settings
 
 
-def get_window_days(request: Request) -> int:
+async def get_window_days(request: Request) -> int:
     """FastAPI dependency: N of `transacting` (a payment in the last N days)."""
     return state_of(request.app).settings.transacting_window_days
 

@@ -14,9 +14,10 @@ and when they differ from counted_* writes the new counted_* and adds the differ
 (`SET x = x + $n`) to the market and partner rows. Two changes of one stall are
 serialised by the row lock; changes of different stalls commute (they are additions). A
 transaction that rolls back takes its counter deltas with it. A registration does the same for
-a stall nobody else can see yet without reading it back: it inserts the coverage row with
-counted_* = new_stall_levels() (registration_row_part) and adds that vector in one statement at
-the end of its transaction (registration_counters_part, then settle_new_stall).
+a stall nobody else can see yet without reading it back, inside its one statement: it inserts the
+coverage row with counted_* = new_stall_levels(), takes the rule lock, adds that vector to its
+market's and partners' rows and evaluates the market's status in SQL (registration_row_part;
+coverage_status() is the SQL twin of levels.evaluate_status).
 
 Only what cannot be summed cheaply is written: a market's counters (its row is created with its
 first counted stall) and its partners' counters. Zones are summed from the market's stall rows,
@@ -135,41 +136,59 @@ async def _record_status(
 
 
 def registration_row_part(*, after: str) -> str:
-    """The WITH-list part of a registration statement that writes the new stall's coverage row and
-    then takes the shared rule lock. It reads the statement's CTEs `new_stall` and `account`;
-    `after` is an SQL expression over the statement's other writes, evaluated first."""
-    return q.NEW_STALL_ROW.format(after=after)
+    """The WITH-list part of a registration statement that counts the new stall in the same
+    statement: its coverage row, then the shared rule lock and the rule in force, its market's
+    counters and status (a status change writes its history line and the day's snapshot) and its
+    partners' counters. It reads the statement's CTEs `new_stall` and `account`; `after` is an
+    SQL expression over the statement's other writes, evaluated first."""
+    return q.NEW_STALL_COUNTED.format(after=after)
 
 
-def registration_row_values() -> dict[str, bool]:
+def registration_row_values() -> dict[str, object]:
     """The named parameters of registration_row_part: the levels of a stall just registered."""
-    flags = new_stall_levels()
-    return dict(zip(_COUNTED_NAMES, flags, strict=True))
+    return q.new_stall_values(new_stall_levels())
 
 
-_COUNTED_NAMES = (
-    "counted_active",
-    "counted_qr_issued",
-    "counted_qr_verified",
-    "counted_transacting",
-    "counted_fees_cashless",
-)
+def registration_row_check() -> str:
+    """Columns a registration statement selects to check its part ran (registration_counted)."""
+    return q.NEW_STALL_COUNTED_CHECK
 
 
-def registration_counters_part() -> tuple[str, str]:
-    """(WITH-list part, selected columns) of the statement that adds a registered stall to its
-    market's and partners' counters and reads the rule in force (after the rule lock was taken)."""
-    return q.NEW_STALL_COUNTERS, q.NEW_STALL_RESULT
+def registration_counted(row: asyncpg.Record) -> bool:
+    """Whether the statement counted its new stall: rule read once, one market row moved."""
+    return bool(row["rule_read"] == 1 and row["market_rows"] == 1)
 
 
-def registration_counters_values(
+# ---------------------------------------------------------------- a batch of new stalls
+
+
+def batch_rows_part(*, after: str) -> str:
+    """The WITH-list part of a statement that writes many new stalls (a stall list import; CTEs
+    `new_stall` and `account`): their coverage rows, then the shared rule lock. Their counters
+    follow in a second statement (batch_counters_part)."""
+    return q.BATCH_STALL_ROWS.format(after=after)
+
+
+def batch_rows_values() -> dict[str, object]:
+    """The named parameters of batch_rows_part: the levels of a stall just written."""
+    names = ("active", "qr_issued", "qr_verified", "transacting", "fees_cashless")
+    return {f"counted_{n}": flag for n, flag in zip(names, new_stall_levels(), strict=True)}
+
+
+def batch_counters_part() -> tuple[str, str]:
+    """(WITH-list part, selected columns) of the statement that adds new stalls written by
+    batch_rows_part to their market's and partners' counters and reads the rule in force."""
+    return q.BATCH_STALL_COUNTERS, q.BATCH_STALL_RESULT
+
+
+def batch_counters_values(
     *, market_id: int, partners: list[str], stalls: int = 1
 ) -> dict[str, object]:
-    """The named parameters of registration_counters_part, for `stalls` new stalls of the market
+    """The named parameters of batch_counters_part, for `stalls` new stalls of the market
     that all count for the same `partners` (a stall list import: many stalls, no partner)."""
     one = vector(new_stall_levels())
     counts = Counts(*(stalls * n for n in one.astuple()))
-    return q.new_stall_values(market_id=market_id, counts=counts, partners=partners)
+    return q.batch_stall_values(market_id=market_id, counts=counts, partners=partners)
 
 
 async def stalls_moved_zone(conn: asyncpg.Connection, stall_ids: list[int]) -> None:
@@ -179,17 +198,18 @@ async def stalls_moved_zone(conn: asyncpg.Connection, stall_ids: list[int]) -> N
     await q.move_counted_zones(conn, stall_ids)
 
 
-async def settle_new_stall(
+async def settle_new_stalls(
     conn: asyncpg.Connection, row: asyncpg.Record | None, market_id: int
 ) -> None:
-    """on_stall_changed for a stall registered in this transaction, after its counters moved.
+    """on_stall_changed for stalls written in this transaction (batch_rows_part), after their
+    counters moved (batch_counters_part).
 
-    The registration inserted the stall's coverage row with counted_* = new_stall_levels()
+    The first statement inserted the stalls' coverage rows with counted_* = new_stall_levels()
     (nothing counted before: the whole vector is the delta) and took the shared rule lock after
-    it; a later statement added the vector (registration_counters_part) and read the rule; `row`
-    is what it selected. What is left is the market's status under that rule, as apply_delta does.
+    them; the second added the vectors and read the rule; `row` is what it selected. What is left
+    is the market's status under that rule, as apply_delta does.
     """
-    added = q.new_stall_counted(row, market_id)
+    added = q.batch_stall_counted(row, market_id)
     counters = added.counters
     status = evaluate_status(counters.counts, added.thresholds, counters.status)
     if status != counters.status:

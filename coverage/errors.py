@@ -1,6 +1,6 @@
-"""Errors of coverage: verification of a stall's sign."""
+"""Errors of coverage: verification of a stall's sign, areas of the drill-down reads."""
 
-from core.errors import Invalid
+from core.errors import Invalid, NotFound
 
 
 class QrMismatch(Invalid):
@@ -13,3 +13,7 @@ class NoQrFound(Invalid):
 
 class EffectiveDatePast(Invalid):
     code, title = "effective_date_past", "A rule version cannot apply from a day that is over"
+
+
+class WardNotFound(NotFound):
+    code, title = "ward_not_found", "No ward, commune or special zone with this code"

@@ -1,18 +1,20 @@
 """The periodic job: transacting windows expire with time alone, so every hour (and at start-up)
-one worker of all instances applies a rule version whose day has come, re-evaluates every market
-and writes today's snapshots."""
+one worker of all instances applies a rule version whose day has come, re-evaluates every market,
+writes today's snapshots, and the areas' numbers of the days since its last run
+(coverage_area_day, what country, province and ward series read)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import asyncpg
 
 from coverage.counters import apply_delta, delta_for, reevaluate_markets
 from coverage.levels import local_day
 from coverage.queries import counters as q
+from coverage.queries import history as qh
 from coverage.queries.counters import Counts
 from coverage.rule import apply_due_rules
 
@@ -61,9 +63,26 @@ async def reevaluate_all(
         async with conn.transaction():
             rule = await q.current_rule(conn, lock="shared")
             await reevaluate_markets(conn, ids[i : i + chunk], rule, reason="daily", at=now)
+    today = local_day(now)
     async with conn.transaction():
-        await q.snapshot_all(conn, day=local_day(now))
+        await q.snapshot_all(conn, day=today)
+        await qh.write_area_days(conn, await area_days_due(conn, today))
     return expired
+
+
+# The areas' numbers of a day are rewritten until the day is over: a status change after the
+# last run of a day rewrites that day's snapshot of its market, so the next run (even days later,
+# up to this many) rewrites the days since the last one written.
+AREA_CATCH_UP_DAYS = 31
+
+
+async def area_days_due(conn: asyncpg.Connection, today: date) -> list[date]:
+    """The days whose area numbers the job (re)writes: from the last written (at most
+    AREA_CATCH_UP_DAYS back, at least yesterday) to today."""
+    last = await qh.last_area_day(conn)
+    first = today - timedelta(days=1) if last is None else min(last, today - timedelta(days=1))
+    first = max(first, today - timedelta(days=AREA_CATCH_UP_DAYS))
+    return [first + timedelta(days=i) for i in range((today - first).days + 1)]
 
 
 async def run_periodically(pool: asyncpg.Pool, *, interval_s: float, window_days: int) -> None:
@@ -84,3 +103,11 @@ async def run_periodically(pool: asyncpg.Pool, *, interval_s: float, window_days
         except Exception:  # noqa: BLE001 - the next run tries again; the error is logged
             log.exception("coverage re-evaluation failed")
         await asyncio.sleep(interval_s)
+
+
+async def rewrite_area_days(conn: asyncpg.Connection, *, start: date, end: date) -> None:
+    """Rewrite the areas' numbers of every day from start to end (bulk loads, repairs)."""
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    for i in range(0, len(days), 10):
+        async with conn.transaction():
+            await qh.write_area_days(conn, days[i : i + 10])

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
+from admin_units import service as admin_units
+from admin_units.errors import ProvinceNotFound
 from core import access
 from core.errors import Forbidden, Invalid
 from core.types import User
 from coverage import schemas as s
+from coverage.errors import WardNotFound
 from coverage.levels import highest_level, local_day
 from coverage.queries import counters as q
+from coverage.queries import history as history_q
 from coverage.queries import reads
 from coverage.queries.counters import Counts
 from coverage.scope import readable_market
-from coverage.shapes import group_out, levels_out, progress_out, share
+from coverage.shapes import group_dict, levels_out, progress_out, to_json
 
 
 async def market_coverage_for(
@@ -55,86 +60,104 @@ async def market_coverage_for(
     )
 
 
+@dataclass(frozen=True)
+class AreaFilter:
+    """The area a drill-down read is limited to (checked against the directory)."""
+
+    area: reads.Area
+    province: s.AreaRef | None
+    ward: s.AreaRef | None
+
+
+async def area_filter(
+    conn: asyncpg.Connection, *, province: str | None, ward: str | None
+) -> AreaFilter:
+    """A province and/or ward of the national directory: 404 for a code it does not have, 422
+    for a ward outside the province given with it."""
+    province_ref = ward_ref = None
+    province_code = admin_units.province_code(province) if province is not None else None
+    ward_code = admin_units.ward_code(ward) if ward is not None else None
+    if province_code is not None:
+        unit = await admin_units.get_unit(conn, province_code)
+        if unit is None or unit.level != "province":
+            raise ProvinceNotFound(f"No province has the code {province}.", field="province")
+        province_ref = s.AreaRef(code=unit.code, name=unit.name)
+    if ward_code is not None:
+        unit = await admin_units.get_unit(conn, ward_code)
+        if unit is None or unit.level != "ward":
+            raise WardNotFound(f"No ward has the code {ward}.", field="ward")
+        if province_code is not None and unit.province_code != province_code:
+            raise Invalid(f"Ward {ward} is not in province {province}.", field="ward")
+        ward_ref = s.AreaRef(code=unit.code, name=unit.name)
+    return AreaFilter(reads.Area(province_code, ward_code), province_ref, ward_ref)
+
+
 async def coverage_rollup_for(
-    conn: asyncpg.Connection, *, user: User, group_by: s.GroupBy
-) -> s.CoverageRollup:
-    """Numbers rolled up by market, ward, legacy district, province or partner, within scope.
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    group_by: s.GroupBy,
+    province: str | None = None,
+    ward: str | None = None,
+) -> bytes:
+    """Numbers rolled up by market, ward, legacy district, province or partner, within scope and
+    an area (a province, a ward: the drill-down country -> province -> ward -> market), as the
+    JSON of a CoverageRollup (one group per market at national scale: built as plain values).
 
     Areas are summed from their markets' counters (every market in scope), partners from their
     per-market counters. Partner users see their own partner group only.
     """
     rule = await q.current_rule(conn)
+    where = await area_filter(conn, province=province, ward=ward)
+    area = where.area
+    partners: list[q.GroupRow] = []
+    built: reads.GroupsJson | None = None
     if user.role == "partner":
         code = await reads.partner_code_of(conn, user.id)
         if group_by != "partner":
             raise Forbidden("Partner accounts see the partner grouping only: use group_by=partner.")
-        groups = await reads.partner_groups(conn, None, only_key=code) if code else []
+        partners = await reads.partner_groups(conn, None, only_key=code, area=area) if code else []
     elif user.role not in access.READ_ROLES:
         raise Forbidden("Your role cannot read coverage numbers.")
     else:
         scope = await access.market_scope(conn, user)
         if group_by == "market":
-            groups = await reads.market_groups(conn, scope)
+            built = await reads.market_groups_json(conn, scope, area)
         elif group_by == "partner":
-            groups = await reads.partner_groups(conn, scope)
+            partners = await reads.partner_groups(conn, scope, area=area)
         else:
-            groups = await reads.area_groups(conn, group_by, scope)
-    total = None
-    if group_by != "partner":
-        counts = sum((g.counts for g in groups), Counts())
-        statuses = {st: sum((g.statuses or {}).get(st, 0) for g in groups) for st in q.STATUSES}
-        total = group_out(
-            q.GroupRow(
-                key="",
-                name=None,
-                markets=sum(g.markets or 0 for g in groups),
-                counts=counts,
-                statuses=statuses,
-            )
-        )
-    return s.CoverageRollup(
-        group_by=group_by,
-        groups=[group_out(g) for g in groups],
-        total=total,
-        rule_version=rule.version,
-        thresholds=rule.thresholds,
+            built = await reads.area_groups_json(conn, group_by, scope, area)
+    head = {
+        "group_by": group_by,
+        "province": where.province.model_dump() if where.province else None,
+        "ward": where.ward.model_dump() if where.ward else None,
+    }
+    tail = {"rule_version": rule.version, "thresholds": rule.thresholds}
+    if built is None:  # partner groups: a few, and no total (a stall may count for several)
+        return to_json(head | {"groups": [group_dict(g) for g in partners], "total": None} | tail)
+    # The groups' JSON array comes from the database as it is; the rest is put around it.
+    return (
+        to_json(head)[:-1]
+        + b',"groups":'
+        + built.json.encode()
+        + b',"total":'
+        + to_json(group_dict(built.total))
+        + b","
+        + to_json(tail)[1:]
     )
 
 
-async def markets_geojson_for(conn: asyncpg.Connection, *, user: User) -> s.MarketFeatureCollection:
-    """Markets in scope as GeoJSON points with flat properties (status, counts, shares)."""
+async def markets_geojson_for(
+    conn: asyncpg.Connection, *, user: User, province: str | None = None, ward: str | None = None
+) -> bytes:
+    """Markets in scope (and in an area) as the JSON of a GeoJSON FeatureCollection of points
+    with flat properties (status, counts, shares): a MarketFeatureCollection."""
     if user.role not in access.READ_ROLES:
         raise Forbidden("Your role cannot read coverage numbers.")
-    rows = await reads.market_groups(conn, await access.market_scope(conn, user))
-    features = []
-    for g in rows:
-        c = g.counts
-        features.append(
-            s.MarketFeature(
-                id=int(g.key),
-                geometry=s.Point(coordinates=(g.lon, g.lat))
-                if g.lat is not None and g.lon is not None
-                else None,
-                properties=s.MarketProperties(
-                    id=int(g.key),
-                    name=g.name or "",
-                    ward_code=g.ward_code,
-                    ward=g.ward_name,
-                    legacy_district=g.legacy_district,
-                    status=g.status or "not_started",
-                    active_stalls=c.active_stalls,
-                    qr_issued=c.qr_issued,
-                    qr_verified=c.qr_verified,
-                    transacting=c.transacting,
-                    fees_cashless=c.fees_cashless,
-                    qr_issued_share=share(c.qr_issued, c.active_stalls),
-                    qr_verified_share=share(c.qr_verified, c.active_stalls),
-                    transacting_share=share(c.transacting, c.active_stalls),
-                    fees_cashless_share=share(c.fees_cashless, c.active_stalls),
-                ),
-            )
-        )
-    return s.MarketFeatureCollection(features=features)
+    where = await area_filter(conn, province=province, ward=ward)
+    scope = await access.market_scope(conn, user)
+    features = await reads.market_features_json(conn, scope, where.area)
+    return b'{"type":"FeatureCollection","features":' + features.encode() + b"}"
 
 
 async def stall_tiles_for(conn: asyncpg.Connection, *, user: User, market_id: int) -> s.MarketTiles:
@@ -201,10 +224,20 @@ async def history_for(
     market_id: int | None,
     start: date | None,
     end: date | None,
+    province: str | None = None,
+    ward: str | None = None,
 ) -> s.CoverageHistory:
-    """Daily series from snapshots (last value carried forward); today from the live counters."""
+    """Daily series from snapshots (last value carried forward); today from the live counters.
+
+    One market's series (or a few markets': a scoped caller's) reads their snapshots; a whole
+    area's (the country, a province, a ward) reads its daily numbers (coverage_area_day), one row
+    a day whatever the number of markets.
+    """
     if user.role not in access.READ_ROLES:
         raise Forbidden("Your role cannot read coverage numbers.")
+    if market_id is not None and (province is not None or ward is not None):
+        raise Invalid("Ask for one market or for an area, not both.", field="market_id")
+    where = await area_filter(conn, province=province, ward=ward)
     if market_id is not None:
         await readable_market(conn, user, market_id)
         ids: list[int] | None = [market_id]
@@ -217,7 +250,18 @@ async def history_for(
         raise Invalid("'from' must not be after 'to'.", field="from")
     if (end - start).days > MAX_HISTORY_DAYS:
         raise Invalid(f"Ask for at most {MAX_HISTORY_DAYS} days at a time.", field="from")
-    rows = await reads.snapshot_series(conn, ids, start, min(end, today - timedelta(days=1)))
+    past_end = min(end, today - timedelta(days=1))
+    if ids is None:
+        kind, key = (
+            ("ward", where.area.ward)
+            if where.area.ward
+            else ("province", where.area.province)
+            if where.area.province
+            else ("all", "")
+        )
+        rows = await history_q.area_series(conn, kind, key or "", start, past_end)
+    else:
+        rows = await reads.snapshot_series(conn, ids, start, past_end, where.area)
     points = [
         s.HistoryPoint(
             date=r.day,
@@ -230,7 +274,7 @@ async def history_for(
         for r in rows
     ]
     if start <= today <= end:
-        markets, counts, statuses = await reads.sum_market_counters(conn, ids)
+        markets, counts, statuses = await reads.sum_market_counters(conn, ids, where.area)
         single = [st for st in q.STATUS_NAMES if statuses[st]]
         points.append(
             s.HistoryPoint(
@@ -244,7 +288,14 @@ async def history_for(
             )
         )
     return s.CoverageHistory.model_validate(
-        {"market_id": market_id, "from": start, "to": end, "points": points}
+        {
+            "market_id": market_id,
+            "province": where.province,
+            "ward": where.ward,
+            "from": start,
+            "to": end,
+            "points": points,
+        }
     )
 
 

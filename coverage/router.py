@@ -21,6 +21,15 @@ router = APIRouter(prefix="/api", tags=["coverage"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
 WardCode = Annotated[str | None, Query(pattern=r"^[0-9]{1,6}$")]
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+# Drill-down: a province, then a ward of the national directory (2025).
+Province = Annotated[
+    str | None,
+    Query(pattern=r"^[0-9]{1,3}$", description="Only markets of this province ('48')."),
+]
+Ward = Annotated[
+    str | None,
+    Query(pattern=r"^[0-9]{1,6}$", description="Only markets of this ward ('20242')."),
+]
 
 
 def _window(request: Request) -> int:
@@ -182,26 +191,49 @@ async def market_report(market_id: Id, conn: Conn, user: CurrentUser, request: R
 # ---------------------------------------------------------------- rollups, history, map
 
 
-@router.get("/coverage", response_model=s.CoverageRollup)
+@router.get(
+    "/coverage",
+    response_model=s.CoverageRollup,
+    responses={404: {"description": "province_not_found or ward_not_found."}},
+)
 async def coverage_rollup(
-    conn: Conn, user: CurrentUser, group_by: s.GroupBy = "market"
-) -> s.CoverageRollup:
+    conn: Conn,
+    user: CurrentUser,
+    group_by: s.GroupBy = "market",
+    province: Province = None,
+    ward: Ward = None,
+) -> Response:
     """Numbers rolled up by market, ward (2025), legacy district (pre-2025) or province, or by
-    partner (stalls with at least one active account whose partner_code is that partner)."""
-    return await reads.coverage_rollup_for(conn, user=user, group_by=group_by)
+    partner (stalls with at least one active account whose partner_code is that partner), within
+    the caller's scope; `province` and `ward` limit them to an area (country -> province -> ward
+    -> market). Areas come with the mean point of their markets (`lat`, `lon`)."""
+    body = await reads.coverage_rollup_for(
+        conn, user=user, group_by=group_by, province=province, ward=ward
+    )
+    # Serialised by the service (response_model documents it; FastAPI would validate it again).
+    return Response(body, media_type="application/json")
 
 
-@router.get("/coverage/history", response_model=s.CoverageHistory)
+@router.get(
+    "/coverage/history",
+    response_model=s.CoverageHistory,
+    responses={404: {"description": "market_not_found, province_not_found or ward_not_found."}},
+)
 async def coverage_history(
     conn: Conn,
     user: CurrentUser,
     market_id: OptionalId = None,
     from_: Annotated[IsoDate | None, Query(alias="from")] = None,
     to: IsoDate | None = None,
+    province: Province = None,
+    ward: Ward = None,
 ) -> s.CoverageHistory:
-    """Daily series (default: last 90 days) for one market or every market in scope; days without
-    a snapshot carry the last value forward; today's point comes from the live counters."""
-    return await reads.history_for(conn, user=user, market_id=market_id, start=from_, end=to)
+    """Daily series (default: last 90 days) for one market, or every market in scope (in a
+    province or ward); days without a snapshot carry the last value forward; today's point comes
+    from the live counters."""
+    return await reads.history_for(
+        conn, user=user, market_id=market_id, start=from_, end=to, province=province, ward=ward
+    )
 
 
 @router.get("/coverage/ranking", response_model=s.Ranking)
@@ -228,12 +260,18 @@ async def market_return_visits(
 @router.get(
     "/coverage/markets.geojson",
     response_model=s.MarketFeatureCollection,
-    responses={200: {"content": {"application/geo+json": {}}}},
+    responses={
+        200: {"content": {"application/geo+json": {}}},
+        404: {"description": "province_not_found or ward_not_found."},
+    },
 )
-async def markets_geojson(conn: Conn, user: CurrentUser) -> Response:
-    """Markets in scope as a GeoJSON FeatureCollection of points with flat properties."""
-    fc = await reads.markets_geojson_for(conn, user=user)
-    return Response(fc.model_dump_json(), media_type="application/geo+json")
+async def markets_geojson(
+    conn: Conn, user: CurrentUser, province: Province = None, ward: Ward = None
+) -> Response:
+    """Markets in scope (in a province or ward) as a GeoJSON FeatureCollection of points with flat
+    properties."""
+    body = await reads.markets_geojson_for(conn, user=user, province=province, ward=ward)
+    return Response(body, media_type="application/geo+json")
 
 
 # ---------------------------------------------------------------- exports

@@ -81,6 +81,13 @@ class MarketCoverage(BaseModel):
     transacting_window_days: int
 
 
+class AreaRef(BaseModel):
+    """A province or ward of the national directory (2025)."""
+
+    code: str
+    name: str
+
+
 class GroupCoverage(BaseModel):
     key: str = Field(
         description="Market id, ward code, legacy district name, province code or partner code."
@@ -95,10 +102,26 @@ class GroupCoverage(BaseModel):
     status: Status | None = Field(
         default=None, description="The market's status (group_by=market only)."
     )
+    lat: float | None = Field(
+        default=None,
+        description="Where to draw the group: a market's point; the mean point of an area's "
+        "markets (null without coordinates, and for partner groups).",
+    )
+    lon: float | None = Field(default=None, description="See lat.")
+    province_code: str | None = Field(
+        default=None, description="The province of a market, ward or province group."
+    )
+    ward_code: str | None = Field(default=None, description="The ward of a market group.")
 
 
 class CoverageRollup(BaseModel):
     group_by: GroupBy
+    province: AreaRef | None = Field(
+        default=None, description="The province the groups were limited to, if any."
+    )
+    ward: AreaRef | None = Field(
+        default=None, description="The ward the groups were limited to, if any."
+    )
     groups: list[GroupCoverage]
     total: GroupCoverage | None = Field(
         description="All groups together (null for partner groups: a stall may count for several)."
@@ -123,6 +146,8 @@ class HistoryPoint(BaseModel):
 
 class CoverageHistory(BaseModel):
     market_id: int | None
+    province: AreaRef | None = Field(default=None, description="The province of the series.")
+    ward: AreaRef | None = Field(default=None, description="The ward of the series.")
     from_: date = Field(alias="from")
     to: date
     points: list[HistoryPoint]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import cast
 
+import orjson
+
 from coverage import schemas as s
 from coverage.levels import FLAG_LEVELS, highest_level
 from coverage.queries import counters as q
@@ -12,7 +14,12 @@ from coverage.queries.counters import Counts
 
 
 def share(count: int, active: int) -> float:
-    return round(count / active, 4) if active else 0.0
+    """count / active to four decimals, halves rounded up, from the exact fraction (integers
+    only, so the SQL that builds large answers, coverage.queries.reads.share_sql, gives the same
+    numbers); 0 without active stalls."""
+    if not active:
+        return 0.0
+    return ((count * 20000 + active) // (2 * active)) / 10000
 
 
 def levels_out(c: Counts) -> s.Levels:
@@ -74,13 +81,73 @@ def stall_out(row: dict) -> s.StallCoverage:
     )
 
 
-def group_out(g: q.GroupRow) -> s.GroupCoverage:
-    return s.GroupCoverage(
-        key=g.key,
-        name=g.name,
-        markets=g.markets,
-        active_stalls=g.counts.active_stalls,
-        levels=levels_out(g.counts),
-        statuses=s.StatusCounts(**g.statuses) if g.statuses is not None else None,
-        status=g.status,
-    )
+# ---------------------------------------------------------------- large answers as plain JSON
+# A national rollup or map has one group per market (10,000): building a pydantic model per
+# group, and validating it, costs far more than the query. These build the same JSON as the
+# models (tests/coverage/test_shapes.py compares them) from plain dicts, serialised by orjson.
+
+
+def levels_dict(c: Counts) -> dict[str, dict[str, int | float]]:
+    """levels_out as plain JSON values."""
+    active = c.active_stalls
+    return {
+        "qr_issued": {"count": c.qr_issued, "share": share(c.qr_issued, active)},
+        "qr_verified": {"count": c.qr_verified, "share": share(c.qr_verified, active)},
+        "transacting": {"count": c.transacting, "share": share(c.transacting, active)},
+        "fees_cashless": {"count": c.fees_cashless, "share": share(c.fees_cashless, active)},
+    }
+
+
+def group_dict(g: q.GroupRow) -> dict[str, object]:
+    """A group's GroupCoverage as plain JSON values."""
+    return {
+        "key": g.key,
+        "name": g.name,
+        "markets": g.markets,
+        "active_stalls": g.counts.active_stalls,
+        "levels": levels_dict(g.counts),
+        "statuses": {st: g.statuses.get(st, 0) for st in q.STATUSES}
+        if g.statuses is not None
+        else None,
+        "status": g.status,
+        "lat": g.lat,
+        "lon": g.lon,
+        "province_code": g.province_code,
+        "ward_code": g.ward_code,
+    }
+
+
+def feature_dict(g: q.GroupRow) -> dict[str, object]:
+    """A market group as a MarketFeature (GeoJSON point with flat properties), plain JSON."""
+    c = g.counts
+    market_id = int(g.key)
+    active = c.active_stalls
+    return {
+        "type": "Feature",
+        "id": market_id,
+        "geometry": {"type": "Point", "coordinates": [g.lon, g.lat]}
+        if g.lat is not None and g.lon is not None
+        else None,
+        "properties": {
+            "id": market_id,
+            "name": g.name or "",
+            "ward_code": g.ward_code,
+            "ward": g.ward_name,
+            "legacy_district": g.legacy_district,
+            "status": g.status or "not_started",
+            "active_stalls": active,
+            "qr_issued": c.qr_issued,
+            "qr_verified": c.qr_verified,
+            "transacting": c.transacting,
+            "fees_cashless": c.fees_cashless,
+            "qr_issued_share": share(c.qr_issued, active),
+            "qr_verified_share": share(c.qr_verified, active),
+            "transacting_share": share(c.transacting, active),
+            "fees_cashless_share": share(c.fees_cashless, active),
+        },
+    }
+
+
+def to_json(value: object) -> bytes:
+    """JSON bytes of plain values (dicts, lists, str, int, float, None)."""
+    return orjson.dumps(value)

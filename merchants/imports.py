@@ -870,7 +870,7 @@ async def _apply(
         conn, market_id=market_id, actor_id=user.id, created=len(plan.creates), entries=entries
     )
     if row is not None:
-        await counters.settle_new_stall(conn, row, market_id)
+        await counters.settle_new_stalls(conn, row, market_id)
     log.info(
         "stall list imported",
         extra={"market_id": market_id, "import_id": import_id, "counts": counts.model_dump()},

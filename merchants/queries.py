@@ -257,53 +257,54 @@ class NewStall:
     name_check: str | None  # the account-name check's outcome when it is known up front
     purposes: list[str]
     notice_version: str
+    # The register audit entry as entered, personal data masked (merchants.stalls.entered_view);
+    # the statement adds the ids and times the database gives.
+    audit_entered: dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Registered:
     """What register_stall did: the checks' outcomes and, when they passed, the new stall."""
 
-    claimed: bool  # False: the Idempotency-Key exists already and nothing was written
+    known: bool  # the Idempotency-Key was used before: nothing was written (replay)
+    claimed: bool  # the key was claimed and the stall written (False and not `known`: see below)
     market_found: bool
     market_archived: bool
     zone_problem: str | None  # unknown_zone | zone_retired
     missing_partners: list[str]
     duplicate_of: int | None
     stall: schemas.Stall | None
-    counted_partners: list[str]
 
 
-# One round trip for the whole registration. The stall's own rows come first: claim the
-# Idempotency-Key (with the id the stall will get, so the key needs no second write), run the
-# checks, and only when the key was claimed and every check passed (`go`) insert the holder, the
-# stall and its accounts. The other packages' rows follow, each written by that package's own SQL
-# part (core.sql): the accounts' onboardings (partners), the consents (privacy), and last the
-# stall's coverage row with the shared rule lock (coverage: stall rows, then the rule lock, then
-# counters). Each part reads the rows earlier entries returned, which also fixes the order. A
-# concurrent claim of the same key waits on the key's primary key until the first transaction
-# ends, then finds it taken (claimed = false: replay). A taken stall code fails the statement
-# (stall_market_id_code_key) and the caller's transaction rolls back with everything in it.
+# The whole registration is one statement: one round trip, atomic on its own (no BEGIN/COMMIT).
+# The stall's own rows come first: a key used before (`known`) writes nothing (replay); else the
+# checks run, and only when every one passes is the Idempotency-Key claimed (with the id the stall
+# will get, so the key needs no second write) and the holder, the stall and its accounts written.
+# A concurrent claim of the same key waits on the key's primary key until the first statement
+# ends, then finds it taken (not claimed, not known: replay). The other packages' rows follow,
+# each written by that package's own SQL part (core.sql): the accounts' onboardings (partners),
+# the consents (privacy), and the stall's coverage row and counters with the rule lock (coverage:
+# stall rows, then the rule lock, then counter rows). The register audit entry, last, shows the
+# stall as written (`$audit_entered`, masked by the caller, with the ids the database gave).
+# Each part reads the rows earlier entries returned, which also fixes the order. A taken stall
+# code fails the statement (stall_market_id_code_key) and nothing of it stays.
 _REGISTER_OWN = """
 WITH new_id AS (
     SELECT nextval(pg_get_serial_sequence('stall', 'id')) AS id
-), market_row AS (
+), market_state AS (
     -- Locked against a concurrent market edit (which locks it FOR UPDATE first): the zones and
     -- the archive state checked here are the ones in force when the stall is written.
     SELECT zones, retired_zones, archived_at FROM market WHERE id = $market_id FOR KEY SHARE
-), claim AS (
-    INSERT INTO idempotency_key (user_id, key, request_hash, resource_id, status_code)
-    SELECT $actor_id, $idempotency_key, $request_hash, id, 201 FROM new_id
-    ON CONFLICT (user_id, key) DO NOTHING
-    RETURNING resource_id
 ), checks AS (
-    SELECT EXISTS (SELECT 1 FROM claim) AS claimed,
-           EXISTS (SELECT 1 FROM market_row) AS market_found,
-           coalesce((SELECT archived_at IS NOT NULL FROM market_row), false) AS market_archived,
+    SELECT EXISTS (SELECT 1 FROM idempotency_key
+                   WHERE user_id = $actor_id AND key = $idempotency_key) AS known,
+           EXISTS (SELECT 1 FROM market_state) AS market_found,
+           coalesce((SELECT archived_at IS NOT NULL FROM market_state), false) AS market_archived,
            (SELECT CASE WHEN $zone::text IS NULL OR $zone = any(zones)
                              OR cardinality(zones) + cardinality(retired_zones) = 0 THEN NULL
                         WHEN $zone = any(retired_zones) THEN 'zone_retired'
                         ELSE 'unknown_zone' END
-            FROM market_row) AS zone_problem,
+            FROM market_state) AS zone_problem,
            ARRAY(SELECT DISTINCT x FROM unnest($partner_codes::text[]) x
                  WHERE x IS NOT NULL AND NOT EXISTS (SELECT 1 FROM partner WHERE code = x))
                AS missing_partners,
@@ -314,13 +315,17 @@ WITH new_id AS (
                 WHERE s.holder_id = ANY (ARRAY(SELECT id FROM stallholder WHERE phone_e164 = $phone))
                   AND s.market_id = $market_id AND s.status = 'active')
            END AS duplicate_of
-), go AS (
-    SELECT 1 FROM checks
-    WHERE claimed AND market_found AND NOT market_archived AND zone_problem IS NULL
-      AND cardinality(missing_partners) = 0 AND duplicate_of IS NULL
+), claim AS (
+    INSERT INTO idempotency_key (user_id, key, request_hash, resource_id, status_code)
+    SELECT $actor_id, $idempotency_key, $request_hash, new_id.id, 201 FROM new_id, checks
+    WHERE NOT checks.known AND checks.market_found AND NOT checks.market_archived
+      AND checks.zone_problem IS NULL AND cardinality(checks.missing_partners) = 0
+      AND checks.duplicate_of IS NULL
+    ON CONFLICT (user_id, key) DO NOTHING
+    RETURNING resource_id
 ), holder AS (
     INSERT INTO stallholder (full_name, phone_e164, cccd_hash, cccd_last4)
-    SELECT $full_name, $phone, $cccd_hash, $cccd_last4 FROM go
+    SELECT $full_name, $phone, $cccd_hash, $cccd_last4 FROM claim
     RETURNING id, full_name, phone_e164, cccd_last4, erased_at
 ), new_stall AS (
     INSERT INTO stall (id, market_id, stall_code, code_key, code_sort, zone, goods, holder_id,
@@ -346,18 +351,39 @@ WITH new_id AS (
               reference, name_check, bank_account_name, position
 )"""
 
+# The register entry: what the caller made of the request ($audit_entered, personal data masked)
+# with what the database gave (ids, times), after the counters (so its time is the last).
+_REGISTER_ENTRY = """
+entry AS (
+    INSERT INTO audit_log (actor_id, action, entity, entity_id, after)
+    SELECT $actor_id, 'register', 'stall', s.id::text,
+           $audit_entered::jsonb
+           || jsonb_build_object('id', s.id, 'created_at', s.created_at,
+                                 'updated_at', s.updated_at)
+           || jsonb_build_object(
+                  'holder', ($audit_entered::jsonb -> 'holder') || jsonb_build_object('id', h.id),
+                  'payment_accounts', coalesce(
+                      (SELECT jsonb_agg(e.value || jsonb_build_object('id', a.id) ORDER BY e.n)
+                       FROM jsonb_array_elements($audit_entered::jsonb -> 'payment_accounts')
+                                WITH ORDINALITY AS e (value, n)
+                       JOIN account a ON a.position = e.n - 1), '[]'::jsonb))
+    FROM new_stall s, holder h
+    WHERE (SELECT count(*) FROM market_row) >= 0
+    RETURNING 1
+)"""
+
 _REGISTER_RESULT = """
-SELECT c.claimed, c.market_found, c.market_archived, c.zone_problem, c.missing_partners,
-       c.duplicate_of,
+SELECT c.known, c.market_found, c.market_archived, c.zone_problem, c.missing_partners,
+       c.duplicate_of, (SELECT count(*) FROM claim) = 1 AS claimed,
        s.id, s.market_id, s.stall_code, s.zone, s.goods, s.status, s.version, s.lat, s.lon,
        s.accuracy_m, s.created_at, s.updated_at,
        h.id AS holder_id, h.full_name, h.phone_e164, h.cccd_last4, h.erased_at,
-       a.accounts, cov.counted_partners,
-       (SELECT count(*) FROM rule_lock) AS rule_locked
+       a.accounts, (SELECT count(*) FROM entry) AS audited, """
+
+_REGISTER_FROM = """
 FROM checks c
 LEFT JOIN new_stall s ON true
 LEFT JOIN holder h ON true
-LEFT JOIN coverage_row cov ON true
 CROSS JOIN (SELECT array_agg(ROW(id, bin, account_number, account_name, partner_code, service,
                                  active, reference, name_check, bank_account_name)
                              ORDER BY position, id) AS accounts
@@ -375,7 +401,11 @@ _REGISTER_STALL = sql.compose(
         after="(SELECT count(*) FROM onboarding_history) + (SELECT count(*) FROM onboarding_audit)"
         " + (SELECT count(*) FROM consent_row)"
     )
+    + ","
+    + _REGISTER_ENTRY
     + _REGISTER_RESULT
+    + counters.registration_row_check()
+    + _REGISTER_FROM
 )
 
 _ACCOUNT_FIELDS = (
@@ -385,9 +415,9 @@ _ACCOUNT_FIELDS = (
 
 
 async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
-    """Claim the key, check and insert a whole registration in one statement (_REGISTER_STALL).
+    """Check and write a whole registration, its counters and its audit entry, in one statement
+    (_REGISTER_STALL): atomic by itself, in the caller's transaction if there is one.
 
-    Runs inside the caller's transaction, which must roll back unless the result has a stall.
     Raises UniqueViolationError (stall_market_id_code_key, payment_account_stall_id_bin_account_key)
     and ForeignKeyViolationError (stall_market_id_fkey: the market went away meanwhile).
     """
@@ -422,6 +452,7 @@ async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
         "consent_purposes": new.purposes,
         "consent_notice_version": new.notice_version,
         "consent_channel": "tablet",
+        "audit_entered": new.audit_entered,
         **onboarding.registration_values(),
         **counters.registration_row_values(),
     }
@@ -429,10 +460,11 @@ async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
     assert row is not None
     stall = None
     if row["id"] is not None:
-        assert row["rule_locked"] == 1
+        assert counters.registration_counted(row) and row["audited"] == 1
         account_rows = [dict(zip(_ACCOUNT_FIELDS, a, strict=True)) for a in row["accounts"] or []]
         stall = _stall(row, account_rows, keys_of(conn))
     return Registered(
+        known=row["known"],
         claimed=row["claimed"],
         market_found=row["market_found"],
         market_archived=row["market_archived"],
@@ -440,60 +472,7 @@ async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
         missing_partners=list(row["missing_partners"]),
         duplicate_of=row["duplicate_of"],
         stall=stall,
-        counted_partners=list(row["counted_partners"] or []),
     )
-
-
-# The end of a registration, in one statement that starts after the first took the rule lock: the
-# stall enters its market's and partners' counters (coverage's part, which also reads the rule in
-# force), and the audit log gets the register entry and one name_check entry per account when the
-# check's outcome was stored with the accounts.
-_COUNTERS_PART, _COUNTERS_RESULT = counters.registration_counters_part()
-_FINISH_REGISTRATION = sql.compose(
-    "WITH"
-    + _COUNTERS_PART
-    + """, entry AS (
-    INSERT INTO audit_log (actor_id, action, entity, entity_id, after)
-    SELECT $actor_id, e.action, e.entity, e.entity_id, e.after
-    FROM (SELECT 0::bigint AS n, 'register' AS action, 'stall' AS entity,
-                 ($stall_id::bigint)::text AS entity_id, $audit_after::jsonb AS after
-          UNION ALL
-          SELECT a.n, 'name_check', 'payment_account', a.id::text,
-                 jsonb_build_object('stall_id', $stall_id, 'name_check', $name_check::text)
-          FROM unnest($account_ids::bigint[]) WITH ORDINALITY AS a (id, n)
-          WHERE $name_check::text IS NOT NULL) AS e
-    ORDER BY e.n
-    RETURNING 1
-)
-SELECT (SELECT count(*) FROM entry) AS audited,"""
-    + _COUNTERS_RESULT
-)
-
-
-async def finish_registration(
-    conn: asyncpg.Connection,
-    *,
-    market_id: int,
-    counted_partners: list[str],
-    actor_id: int,
-    stall_id: int,
-    after: dict,
-    name_check: str | None,
-    account_ids: list[int],
-) -> asyncpg.Record | None:
-    """Counters and audit entries of a registration (_FINISH_REGISTRATION); the counters' row."""
-    values = {
-        **counters.registration_counters_values(market_id=market_id, partners=counted_partners),
-        "actor_id": actor_id,
-        "stall_id": stall_id,
-        "audit_after": after,
-        "name_check": name_check,
-        "account_ids": account_ids,
-    }
-    row: asyncpg.Record | None = await conn.fetchrow(
-        _FINISH_REGISTRATION.text, *_FINISH_REGISTRATION.args(values)
-    )
-    return row
 
 
 async def stall_id_by_code(conn: asyncpg.Connection, market_id: int, code_key: str) -> int | None:
@@ -1214,7 +1193,7 @@ WITH input AS (
 _IMPORT_STALLS = sql.compose(
     _IMPORT_OWN
     + ","
-    + counters.registration_row_part(after="(SELECT count(*) FROM account)")
+    + counters.batch_rows_part(after="(SELECT count(*) FROM account)")
     + """
 SELECT ARRAY(SELECT ids.stall_id FROM ids JOIN new_stall ON new_stall.id = ids.stall_id
              ORDER BY ids.n) AS stall_ids,
@@ -1255,7 +1234,7 @@ async def insert_imported_stalls(
         "bins": [a.bin for _, a in with_account],
         "account_numbers": keys_of(conn).seal_all(a.account_number for _, a in with_account),
         "account_names": [a.account_name for _, a in with_account],
-        **counters.registration_row_values(),
+        **counters.batch_rows_values(),
     }
     row = await conn.fetchrow(_IMPORT_STALLS.text, *_IMPORT_STALLS.args(values))
     assert row is not None
@@ -1268,6 +1247,7 @@ async def insert_imported_stalls(
 # The end of an import that created stalls: they enter their market's counters at once (coverage's
 # part, as a registration's stall does, with the sum of their levels), and the audit log gets one
 # entry per stall created or updated and one for the import.
+_COUNTERS_PART, _COUNTERS_RESULT = counters.batch_counters_part()
 _FINISH_IMPORT = sql.compose(
     "WITH"
     + _COUNTERS_PART
@@ -1320,9 +1300,7 @@ async def finish_import(
     if not created:
         await conn.execute(_AUDIT_IMPORT.text, *_AUDIT_IMPORT.args(values))
         return None
-    values |= counters.registration_counters_values(
-        market_id=market_id, partners=[], stalls=created
-    )
+    values |= counters.batch_counters_values(market_id=market_id, partners=[], stalls=created)
     row: asyncpg.Record | None = await conn.fetchrow(
         _FINISH_IMPORT.text, *_FINISH_IMPORT.args(values)
     )

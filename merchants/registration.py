@@ -11,13 +11,13 @@ import asyncpg
 
 from core import access
 from core.crypto import Keys, keys_of
-from core.text import stall_search_text
+from core.text import mask_phone, stall_search_text
 from core.types import User
-from coverage import counters
 from merchants import errors, markets, queries, schemas, stalls
 from partners import lookup as partner_lookup
 from partners import registry
 from privacy import consent
+from qr import banks
 
 log = logging.getLogger("choso.merchants")
 
@@ -47,7 +47,7 @@ async def register_stall(
     """Register a stall exactly once per Idempotency-Key; returns (stall, replayed).
 
     `name_check` stores an account-name check outcome known up front (lookup disabled) with the
-    accounts, audited too.
+    accounts (the register entry shows it).
     """
     if "registration" not in body.consent.purposes:
         raise errors.ConsentRequired(
@@ -78,6 +78,18 @@ async def register_stall(
         name_check=name_check,
         purposes=body.consent.purposes,
         notice_version=body.consent.notice_version,
+        audit_entered=entered_view(
+            market_id=market_id,
+            stall_code=body.stall_code,
+            zone=body.zone,
+            goods=body.goods,
+            full_name=body.holder.full_name,
+            phone=phone,
+            cccd_last4=cccd[-4:] if cccd else None,
+            accounts=body.payment_accounts,
+            name_check=name_check,
+            location=body.location,
+        ),
     )
     return await write(
         conn,
@@ -88,70 +100,73 @@ async def register_stall(
     )
 
 
+def entered_view(
+    *,
+    market_id: int,
+    stall_code: str,
+    zone: str | None,
+    goods: str | None,
+    full_name: str,
+    phone: str | None,
+    cccd_last4: str | None,
+    accounts: list[schemas.PaymentAccountIn],
+    name_check: str | None,
+    location: schemas.Location | None,
+) -> dict[str, Any]:
+    """The register audit entry before the database adds its ids and times: the stall as
+    stalls.audit_view shows it (phone and account numbers masked), with the outcome of an
+    account-name check known up front."""
+    return {
+        "market_id": market_id,
+        "stall_code": stall_code,
+        "zone": zone,
+        "goods": goods,
+        "status": "active",
+        "version": 1,
+        "holder": {
+            "full_name": full_name,
+            "phone": mask_phone(phone),
+            "cccd_last4": cccd_last4,
+            "erased": False,
+        },
+        "payment_accounts": [
+            {
+                "bin": a.bin,
+                "bank_short_name": bank.short_name if (bank := banks.get(a.bin)) else None,
+                "account_number": "…" + a.account_number[-4:],
+                "account_name": a.account_name,
+                "partner_code": a.partner_code,
+                "service": a.service,
+                "active": True,
+                "reference": a.reference,
+                "name_check": name_check,
+                "bank_account_name": None,
+            }
+            for a in accounts
+        ],
+        "location": location.model_dump() if location else None,
+    }
+
+
 async def write(
     conn: asyncpg.Connection, new: queries.NewStall, *, same_request: Callable[[bytes], bool]
 ) -> tuple[schemas.Stall, bool]:
-    """The writes of a validated registration, in one transaction of two statements.
+    """The writes of a validated registration: one statement, one round trip.
 
-    The first writes every row of the stall: the key claim, checks, holder, stall and accounts,
-    with the onboardings, consents and coverage row that partners, privacy and coverage each write
-    with their own SQL (queries.register_stall). The second adds the stall to the counters and
-    audits it (queries.finish_registration), so the counter rows stay locked only until the commit
-    right after; a status change, rare, adds a few. Checks that fail roll the transaction back,
-    the claimed key with it. A key already used returns the stall it registered (same request) or
-    422 idempotency_key_reused (`same_request` compares the stored fingerprint).
+    It writes every row of the stall (the key claim, holder, stall and accounts), with the
+    onboardings, consents, coverage row and counters that partners, privacy and coverage each write
+    with their own SQL, and the register audit entry (queries.register_stall); a statement is
+    atomic, so no transaction is opened around it (inside a caller's transaction it runs in a
+    savepoint, so a refused registration leaves that transaction usable). Checks that fail write
+    nothing. A key already used returns the stall it registered (same request) or 422
+    idempotency_key_reused (`same_request` compares the stored fingerprint).
     """
     try:
-        async with conn.transaction():
+        if conn.is_in_transaction():
+            async with conn.transaction():
+                done = await queries.register_stall(conn, new)
+        else:
             done = await queries.register_stall(conn, new)
-            if not done.market_found:
-                raise errors.MarketNotFound(f"No market with id {new.market_id}.")
-            if not done.claimed:
-                user_id, key = new.user_id, new.idempotency_key
-                return await _replay(conn, user_id=user_id, key=key, same=same_request), True
-            if done.market_archived:
-                raise errors.MarketArchived(
-                    f"Market {new.market_id} is archived: it takes no new stalls."
-                )
-            if done.zone_problem is not None:
-                raise await markets.zone_error(conn, new.market_id, new.zone, done.zone_problem)
-            if done.missing_partners:
-                raise registry.unknown_partner(done.missing_partners, field="payment_accounts")
-            if done.duplicate_of is not None:
-                raise errors.PossibleDuplicate(
-                    "A stall with this phone number is already registered in this market. "
-                    "If the same person rents another stall, send confirm_duplicate: true.",
-                    field="holder.phone",
-                    existing_stall_id=done.duplicate_of,
-                )
-            stall = done.stall
-            assert stall is not None
-            # The register entry shows the stall as entered; a name check has entries of its own,
-            # as when a live lookup runs after the registration.
-            entered = (
-                stall
-                if new.name_check is None
-                else stall.model_copy(
-                    update={
-                        "payment_accounts": [
-                            a.model_copy(update={"name_check": None, "bank_account_name": None})
-                            for a in stall.payment_accounts
-                        ]
-                    }
-                )
-            )
-            row = await queries.finish_registration(
-                conn,
-                market_id=new.market_id,
-                counted_partners=done.counted_partners,
-                actor_id=new.user_id,
-                stall_id=stall.id,
-                after=stalls.audit_view(entered),
-                name_check=new.name_check,
-                account_ids=[a.id for a in stall.payment_accounts],
-            )
-            await counters.settle_new_stall(conn, row, new.market_id)
-            return stall, False
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "stall_market_id_code_key":
             raise errors.StallCodeTaken(
@@ -168,6 +183,29 @@ async def write(
         if exc.constraint_name == "stall_market_id_fkey":
             raise errors.MarketNotFound(f"No market with id {new.market_id}.") from None
         raise
+    if not done.market_found:
+        raise errors.MarketNotFound(f"No market with id {new.market_id}.")
+    if done.known:
+        user_id, key = new.user_id, new.idempotency_key
+        return await _replay(conn, user_id=user_id, key=key, same=same_request), True
+    if done.market_archived:
+        raise errors.MarketArchived(f"Market {new.market_id} is archived: it takes no new stalls.")
+    if done.zone_problem is not None:
+        raise await markets.zone_error(conn, new.market_id, new.zone, done.zone_problem)
+    if done.missing_partners:
+        raise registry.unknown_partner(done.missing_partners, field="payment_accounts")
+    if done.duplicate_of is not None:
+        raise errors.PossibleDuplicate(
+            "A stall with this phone number is already registered in this market. "
+            "If the same person rents another stall, send confirm_duplicate: true.",
+            field="holder.phone",
+            existing_stall_id=done.duplicate_of,
+        )
+    if not done.claimed:  # the same key, claimed by a request that ended meanwhile
+        user_id, key = new.user_id, new.idempotency_key
+        return await _replay(conn, user_id=user_id, key=key, same=same_request), True
+    assert done.stall is not None
+    return done.stall, False
 
 
 async def _replay(

@@ -220,9 +220,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/markets/{market_id}/stall-tiles"): signed_in(partner=404),
     ("GET", "/api/markets/{market_id}/status-history"): signed_in(partner=404),
     ("GET", "/api/markets/{market_id}/report.pdf"): signed_in(partner=404),
-    ("GET", "/api/coverage"): signed_in(partner=403),
-    ("GET", "/api/coverage/history"): signed_in(partner=403),
-    ("GET", "/api/coverage/markets.geojson"): signed_in(partner=403),
+    # (drill-down filters: an area limits the numbers, the scope still applies)
+    ("GET", "/api/coverage"): signed_in(partner=403, query={"group_by": "ward", "province": "48"}),
+    ("GET", "/api/coverage/history"): signed_in(partner=403, query={"ward": "20242"}),
+    ("GET", "/api/coverage/markets.geojson"): signed_in(partner=403, query={"ward": "20242"}),
     # exports carry personal fields only for roles allowed to see them
     ("GET", "/api/exports/stalls.csv"): signed_in(partner=403),
     ("GET", "/api/exports/stalls.geojson"): signed_in(partner=403),

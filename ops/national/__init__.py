@@ -1,0 +1,1 @@
+"""A synthetic national programme on demand (`make seed-national`): see ops.national.seed."""

@@ -106,6 +106,19 @@ MARKS_JS = """
     subtree: true, childList: true, attributes: true, attributeFilter: ["disabled", "src", "hidden"],
   });
   document.addEventListener("load", check, true);
+  // For BENCH_TABLET_DEBUG: when the main thread was busy, and when the app first drew.
+  B.long = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) B.long.push([Math.round(e.startTime), Math.round(e.duration)]);
+    }).observe({ type: "longtask", buffered: true });
+  } catch { /* no long task API */ }
+  new MutationObserver((_, obs) => {
+    if (document.getElementById("topbar") && document.getElementById("topbar").firstChild) {
+      B.topbar = Math.round(performance.now());
+      obs.disconnect();
+    }
+  }).observe(document, { subtree: true, childList: true });
 })();
 """
 
@@ -206,6 +219,22 @@ def _dump(label: str, items: list[Transfer]) -> None:
         how = "sw-answered" if i.by_sw else "cache" if i.cached else f"{i.bytes}B {i.encoding}"
         print(f"  {i.started - t0:7.3f} {i.ended - t0:7.3f} {i.source:4} {i.status} {how:>16} "
               f"{i.path[:90]}", file=sys.stderr)  # fmt: skip
+
+
+async def _page_timing(page: Any, label: str) -> dict[str, Any]:
+    """Navigation timing (ms from navigation start), long tasks and the app's first drawing."""
+    got: dict[str, Any] = await page.evaluate(
+        """() => {
+          const n = performance.getEntriesByType("navigation")[0] || {};
+          const r = (x) => Math.round(x || 0);
+          return { responseStart: r(n.responseStart), responseEnd: r(n.responseEnd),
+                   domInteractive: r(n.domInteractive), dcl: r(n.domContentLoadedEventEnd),
+                   topbar: __bench.topbar, long: __bench.long, marks: __bench.marks };
+        }"""
+    )
+    if os.environ.get("BENCH_TABLET_DEBUG"):
+        print(f"  -- {label} page: {json.dumps(got)}", file=sys.stderr)
+    return got
 
 
 def _kb(items: list[Transfer], *, data: bool | None = None, source: str | None = None) -> float:
@@ -332,6 +361,7 @@ async def _one_run(browser: Any, sw: ServiceWorkerThrottle, traffic: Traffic, ba
         page = await _throttled_page(context, traffic)
         await page.goto("/", wait_until="commit")
         cold = await _mark(page, "signin")
+        cold_timing = await _page_timing(page, "cold")
         # A person types while the form is up; then taps "Đăng nhập".
         await page.type("#username", USERNAME, delay=TYPING_MS)
         await page.type("#password", PASSWORD, delay=TYPING_MS)
@@ -349,6 +379,7 @@ async def _one_run(browser: Any, sw: ServiceWorkerThrottle, traffic: Traffic, ba
         page = await _throttled_page(context, traffic)
         await page.goto("/", wait_until="commit")
         warm = await _mark(page, "worklist")
+        warm_timing = await _page_timing(page, "warm")
         await traffic.quiet(1.0)
         warm_items = traffic.take()
         _dump("warm", warm_items)
@@ -385,6 +416,10 @@ async def _one_run(browser: Any, sw: ServiceWorkerThrottle, traffic: Traffic, ba
         "warm_worklist_s": warm,
         "save_sign_s": save,
         "token_s": round(token[0].ended - token[0].started, 3) if token else 0.0,
+        "cold_html_ms": cold_timing["responseEnd"],
+        "warm_html_ms": warm_timing["responseEnd"],
+        "warm_parsed_ms": warm_timing["domInteractive"],
+        "warm_app_ms": warm_timing["topbar"] or 0,
         "shell_kb": _kb(cold_items, data=False, source="page"),
         "shell_requests": len(shell_cold),
         "shell_uncompressed": sorted(
@@ -434,8 +469,6 @@ class _Server(harness.ServerProcess):
         self.root = root
 
     def start(self) -> None:
-        import subprocess
-
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
@@ -449,6 +482,7 @@ def _median(runs: list[dict[str, Any]], key: str) -> float:
 
 TIMINGS = ("cold_signin_s", "signin_worklist_s", "warm_worklist_s", "save_sign_s", "token_s")
 SIZES = ("shell_kb", "precache_kb", "cold_data_kb", "warm_shell_kb", "warm_data_kb")
+MILLIS = ("cold_html_ms", "warm_html_ms", "warm_parsed_ms", "warm_app_ms")
 COUNTS = ("shell_requests", "warm_shell_requests", "warm_sw_update_checks", "warm_data_requests",
           "save_data_requests")  # fmt: skip
 
@@ -512,7 +546,7 @@ async def _run(*, runs: int, root: Path, data_dir: Path, server_url: str | None)
             embedded.shutdown()
     load_after = os.getloadavg()
     summary: dict[str, Any] = {"runs": runs, "setup_s": setup_s, "root": str(root)}
-    for key in TIMINGS + SIZES + COUNTS:
+    for key in TIMINGS + SIZES + COUNTS + MILLIS:
         summary[key] = _median(results, key)
     for key in TIMINGS:
         values = sorted(r[key] for r in results)
@@ -571,7 +605,10 @@ def _rows(s: dict[str, Any], before: dict[str, Any] | None) -> list[dict[str, An
          "figures": f"{_spread(s, 'signin_worklist_s')}; of it POST /api/auth/token (argon2 on "
                     f"the server) {s['token_s']} s{was('signin_worklist_s', 's')}"},
         {"name": "tablet_warm_start", "value": s["warm_worklist_s"],
-         "figures": f"{_spread(s, 'warm_worklist_s')}{was('warm_worklist_s', 's')}"},
+         "figures": f"{_spread(s, 'warm_worklist_s')}; page from the device in "
+                    f"{s['warm_html_ms']:.0f} ms, parsed at {s['warm_parsed_ms']:.0f} ms (a new tab's "
+                    f"renderer starting), app drawing at {s['warm_app_ms']:.0f} ms"
+                    f"{was('warm_worklist_s', 's')}"},
         {"name": "tablet_save_sign", "value": s["save_sign_s"],
          "figures": f"{_spread(s, 'save_sign_s')}; {s['save_data_requests']:.0f} API requests"
                     f"{was('save_sign_s', 's')}"},

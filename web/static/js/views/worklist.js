@@ -255,6 +255,7 @@ export async function worklistView(ctx, marketId) {
     window.removeEventListener("choso:sent", onSent);
   };
 
+  drawList(); // what the device knows, at once; then the queue (IndexedDB) and the server's answers
   await drawQueueCard();
   drawList();
   await reload();

@@ -2,7 +2,9 @@
 
     python -m bench --only tablet
     BENCH_TABLET_RUNS=7 python -m bench --only tablet
-    BENCH_TABLET_ROOT=/tmp/main-checkout python -m bench --only tablet   # another source tree
+    BENCH_TABLET_BASELINE=main python -m bench --only tablet   # that version too, side by side
+    BENCH_TABLET_ROOT=/tmp/checkout python -m bench --only tablet   # another source tree
+    BENCH_TABLET_DEBUG=1 ...                   # every request and page timing on stderr
 
 Debian's Chromium (Playwright) opens the volunteer app (`/`) served by `python -m ops.serve` on a
 fresh database with the demo data, under Chromium's own network emulation (CDP
@@ -20,7 +22,12 @@ Each run, in a fresh browser context (empty HTTP cache, no service worker):
 Times are taken in the page (performance.now(): navigation start, or the moment of the tap) when a
 MutationObserver sees the screen ready, plus one frame. Bytes are what the emulated network carried
 (CDP loadingFinished.encodedDataLength, headers included) for requests that were not answered by the
-service worker or the HTTP cache. The figures are the median over the runs; nothing is asserted.
+service worker or the HTTP cache. The app shell is the page, its style sheet and icons and the
+modules the sign-in form and the worklist import statically (read from the served files); the
+page's other downloads (the other screens, loaded while the volunteer types) are reported next to
+it, and what the service worker then caches for offline use apart. The figures are the median over
+the runs; nothing is asserted. The service worker's emulation is set as soon as Chromium reports
+the worker, so the first requests of its install may escape it.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -36,8 +44,10 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import asyncpg
+import httpx
 
 from bench import harness
 
@@ -229,7 +239,9 @@ async def _page_timing(page: Any, label: str) -> dict[str, Any]:
           const r = (x) => Math.round(x || 0);
           return { responseStart: r(n.responseStart), responseEnd: r(n.responseEnd),
                    domInteractive: r(n.domInteractive), dcl: r(n.domContentLoadedEventEnd),
-                   topbar: __bench.topbar, long: __bench.long, marks: __bench.marks };
+                   topbar: __bench.topbar, long: __bench.long, marks: __bench.marks,
+                   res: performance.getEntriesByType("resource").map((e) =>
+                     [e.name.split("/").pop().split("?")[0], r(e.startTime), r(e.responseEnd)]) };
         }"""
     )
     if os.environ.get("BENCH_TABLET_DEBUG"):
@@ -350,7 +362,7 @@ async def _mark(page: Any, name: str, within: float = 60.0) -> float:
 
 
 async def _one_run(browser: Any, sw: ServiceWorkerThrottle, traffic: Traffic, base: str, n: int,
-                   market_id: int) -> dict[str, Any]:  # fmt: skip
+                   market_id: int, shell: set[str]) -> dict[str, Any]:  # fmt: skip
     context = await browser.new_context(
         base_url=base, viewport=TABLET, locale="vi-VN", service_workers="allow"
     )
@@ -420,8 +432,10 @@ async def _one_run(browser: Any, sw: ServiceWorkerThrottle, traffic: Traffic, ba
         "warm_html_ms": warm_timing["responseEnd"],
         "warm_parsed_ms": warm_timing["domInteractive"],
         "warm_app_ms": warm_timing["topbar"] or 0,
-        "shell_kb": _kb(cold_items, data=False, source="page"),
-        "shell_requests": len(shell_cold),
+        "shell_kb": _kb([i for i in shell_cold if _in_shell(i, shell)]),
+        "shell_requests": sum(1 for i in shell_cold if _in_shell(i, shell)),
+        "app_kb": _kb(cold_items, data=False, source="page"),
+        "app_requests": len(shell_cold),
         "shell_uncompressed": sorted(
             {i.path for i in shell_cold if not i.encoding and i.bytes > 1500}
         ),
@@ -435,6 +449,47 @@ async def _one_run(browser: Any, sw: ServiceWorkerThrottle, traffic: Traffic, ba
         "warm_data_requests": sum(1 for i in warm_items if i.is_data and i.on_wire),
         "save_data_requests": sum(1 for i in save_items if i.is_data and i.on_wire),
     }
+
+
+_STATIC_IMPORT = re.compile(
+    r"""^\s*(?:import\s*|(?:import|export)\b[^;'"(]*?\bfrom\s*)["']([^"']+)["']""", re.M
+)
+
+
+async def _static_graph(base: str, roots: list[str]) -> set[str]:
+    """Paths (query left out) of the modules `roots` import statically, directly or not, roots
+    included: what the page must have before that code runs."""
+    seen: set[str] = set()
+    todo = list(roots)
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        while todo:
+            url = todo.pop()
+            path = urlsplit(url).path
+            if path in seen:
+                continue
+            seen.add(path)
+            text = (await client.get(url)).text
+            todo += [
+                urljoin(base + url, spec)[len(base) :] for spec in _STATIC_IMPORT.findall(text)
+            ]
+    return seen
+
+
+async def _app_shell(base: str) -> set[str]:
+    """The app shell: the page, its style sheet and icons, and the modules the sign-in form
+    (the page's module) and the worklist (views/worklist.js) import statically."""
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        page = (await client.get("/")).text
+    entry = re.search(r'<script type="module" src="([^"]+)"', page)
+    if entry is None:
+        raise RuntimeError("no module script in the page")
+    signin = await _static_graph(base, [entry[1]])
+    return signin | await _static_graph(base, ["/static/js/views/worklist.js"])
+
+
+def _in_shell(item: Transfer, shell: set[str]) -> bool:
+    path = urlsplit(item.path).path
+    return path in shell or path == "/" or not path.endswith(".js")
 
 
 async def _add_volunteer(url: str) -> int:
@@ -481,19 +536,15 @@ def _median(runs: list[dict[str, Any]], key: str) -> float:
 
 
 TIMINGS = ("cold_signin_s", "signin_worklist_s", "warm_worklist_s", "save_sign_s", "token_s")
-SIZES = ("shell_kb", "precache_kb", "cold_data_kb", "warm_shell_kb", "warm_data_kb")
+SIZES = ("shell_kb", "app_kb", "precache_kb", "cold_data_kb", "warm_shell_kb", "warm_data_kb")
 MILLIS = ("cold_html_ms", "warm_html_ms", "warm_parsed_ms", "warm_app_ms")
-COUNTS = ("shell_requests", "warm_shell_requests", "warm_sw_update_checks", "warm_data_requests",
+COUNTS = ("shell_requests", "app_requests", "warm_shell_requests", "warm_sw_update_checks", "warm_data_requests",
           "save_data_requests")  # fmt: skip
 
 
-async def _run(*, runs: int, root: Path, data_dir: Path, server_url: str | None) -> dict[str, Any]:
+async def _run(*, runs: int, root: Path, data_dir: Path, server_url: str) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
-    embedded = None
-    if server_url is None:
-        embedded = harness.EmbeddedPostgres(data_dir)
-        server_url = embedded.url
     name = f"choso_tablet_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     await harness.admin_sql(server_url, f'CREATE DATABASE "{name}"')
     url = harness.with_database(server_url, name)
@@ -533,8 +584,9 @@ async def _run(*, runs: int, root: Path, data_dir: Path, server_url: str | None)
                 # The server's first answers compute what it keeps in memory (hashes, compressed
                 # files): a deployment has done that long before a volunteer comes.
                 await _warm_up(browser, base)
+                shell = await _app_shell(base)
                 for n in range(runs):
-                    one = await _one_run(browser, sw, traffic, base, n, market_id)
+                    one = await _one_run(browser, sw, traffic, base, n, market_id, shell)
                     print(f"  tablet run {n + 1}/{runs}: {json.dumps(one)}", file=sys.stderr)
                     results.append(one)
             finally:
@@ -542,8 +594,6 @@ async def _run(*, runs: int, root: Path, data_dir: Path, server_url: str | None)
     finally:
         server.stop()
         await harness.drop_database(server_url, name)
-        if embedded is not None:
-            embedded.shutdown()
     load_after = os.getloadavg()
     summary: dict[str, Any] = {"runs": runs, "setup_s": setup_s, "root": str(root)}
     for key in TIMINGS + SIZES + COUNTS + MILLIS:
@@ -613,9 +663,11 @@ def _rows(s: dict[str, Any], before: dict[str, Any] | None) -> list[dict[str, An
          "figures": f"{_spread(s, 'save_sign_s')}; {s['save_data_requests']:.0f} API requests"
                     f"{was('save_sign_s', 's')}"},
         {"name": "tablet_shell_bytes", "value": s["shell_kb"],
-         "figures": f"{s['shell_requests']:.0f} requests, page and the rest of the app it loads; "
-                    f"the service worker then fetches {s['precache_kb']} KB more (dashboard, map, "
-                    f"icons); data {s['cold_data_kb']} KB"
+         "figures": f"{s['shell_requests']:.0f} requests: page, styles, icons, the modules of the "
+                    f"sign-in and the worklist; with every other screen the page loads "
+                    f"{s['app_kb']} KB in {s['app_requests']:.0f} requests; the service worker then "
+                    f"fetches {s['precache_kb']} KB more (manager pages, icons); data "
+                    f"{s['cold_data_kb']} KB"
                     + (f"; uncompressed: {', '.join(s['shell_uncompressed'])}"
                        if s["shell_uncompressed"] else "") + was("shell_kb", "KB")},
         {"name": "tablet_warm_bytes", "value": s["warm_shell_kb"],
@@ -635,13 +687,23 @@ def run(runs: int | None = None) -> list[dict[str, Any]]:
     root = Path(os.environ.get("BENCH_TABLET_ROOT") or harness.ROOT).resolve()
     data_dir = harness.ROOT / "var" / "bench"
     server_url = os.environ.get("BENCH_DATABASE_URL") or None
-    before = None
     ref = os.environ.get("BENCH_TABLET_BASELINE")
-    if ref:
-        tree = _baseline_tree(ref)
-        before = asyncio.run(_run(runs=runs, root=tree, data_dir=data_dir, server_url=server_url))
-        before["label"] = ref
-    s = asyncio.run(_run(runs=runs, root=root, data_dir=data_dir, server_url=server_url))
+    embedded = None
+    if server_url is None:
+        embedded = harness.EmbeddedPostgres(data_dir)
+        server_url = embedded.url
+    try:
+        before = None
+        if ref:
+            tree = _baseline_tree(ref)
+            before = asyncio.run(
+                _run(runs=runs, root=tree, data_dir=data_dir, server_url=server_url)
+            )
+            before["label"] = ref
+        s = asyncio.run(_run(runs=runs, root=root, data_dir=data_dir, server_url=server_url))
+    finally:
+        if embedded is not None:
+            embedded.shutdown()
     rows = _rows(s, before)
     rows[-1]["detail"] = {"after": s, "before": before}
     return rows

@@ -230,7 +230,8 @@ async function start(message) {
     ctx.me = known;
     ctx.markets = markets;
     setNotice(api.cache.value("notice"));
-    need("worklist").catch(() => { /* shown by the route */ }); // the usual first screen
+    // The usual first screen: its modules now, side by side rather than one import level at a time.
+    for (const name of ["worklist", "outbox", "consents", "markets"]) need(name).catch(() => { /* shown by the route */ });
     api.loadMe().then((me) => {
       if (ctx.me && ctx.me.username === me.username) { ctx.me = me; drawTopbar(); }
     }).catch(() => { /* offline, or refused: handled where the session is checked */ });

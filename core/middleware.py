@@ -1,5 +1,5 @@
-"""Web hardening and transport: security headers, request body limits, compression (pure ASGI, so
-streaming is kept)."""
+"""Web hardening and transport: security headers, request body limits, refusal of text PostgreSQL
+cannot store, compression (pure ASGI, so streaming is kept)."""
 
 from __future__ import annotations
 

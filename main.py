@@ -21,7 +21,7 @@ from admin_units.router import router as admin_units_router
 from core import db, errors, network, users
 from core.auth_router import router as auth_router
 from core.crypto import Keys, secret_key
-from core.middleware import BodyLimit, RefuseUnstorableText, SecurityHeaders
+from core.middleware import BodyLimit, Compression, RefuseUnstorableText, SecurityHeaders
 from core.settings import Settings, get_settings
 from core.state import AppState, State, attach, state_of
 from coverage import job
@@ -132,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         https=bool(settings.public_url and settings.public_url.startswith("https")),
         tile_url=settings.map_tile_url,
     )
+    app.add_middleware(Compression)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

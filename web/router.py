@@ -1,11 +1,15 @@
 """Pages and static assets: the volunteer app, the manager dashboard, the map and market pages.
 
 Everything is plain files under web/static (ES modules, CSS, icons) and web/templates (HTML
-shells); there is no build step. The shells carry the few settings the browser needs as data
-attributes, so the strict CSP (no inline script or style) holds. The service worker is served from
-/sw.js (scope /) with the list of files to cache and a version derived from their contents, so a
-changed file updates it. Leaflet and its marker clustering come from their XStatic packages on PyPI
-(no CDN, no node toolchain) under /static/vendor/<versions>/, cached for a year.
+shells); there is no build step. web/assets.py gives scripts and styles URLs that carry a hash of
+their content (and of what they import), so they are cached for a year (immutable), and keeps each
+file compressed (brotli, gzip) in memory; a browser gets the encoding it asks for. The shells name
+those URLs, preload the modules their page imports (one round trip for the whole module graph on a
+slow network) and carry the few settings the browser needs as data attributes, so the strict CSP
+(no inline script or style) holds. The service worker is served from /sw.js (scope /) with the
+list of files to cache and a version derived from their contents and the shells' settings, so a
+changed file or setting updates it. Leaflet and its marker clustering come from their XStatic
+packages on PyPI (no CDN, no node toolchain) under /static/vendor/<versions>/, cached for a year.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ import functools
 import hashlib
 import html
 import json
-from email.utils import formatdate
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -25,31 +28,22 @@ from xstatic.pkg import leaflet_markercluster as xs_markercluster
 from core.errors import NotFound
 from core.params import Id
 from core.state import state_of
+from web import assets
+from web.assets import TYPES
 
 router = APIRouter(include_in_schema=False)
 
 WEB = Path(__file__).resolve().parent
-STATIC = WEB / "static"
+STATIC = assets.STATIC
 TEMPLATES = WEB / "templates"
 # The shipped market list: its points are the reference points of the markets' wards.
 MARKET_LIST = WEB.parent / "data" / "danang_markets.json"
 
-TYPES = {
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".ico": "image/x-icon",
-    ".json": "application/json",
-    ".webmanifest": "application/manifest+json",
-    ".txt": "text/plain; charset=utf-8",
-    ".woff2": "font/woff2",
-    ".map": "application/json",
-}
-# Shells are revalidated on every load (they are small and name the current assets); assets are
-# revalidated too (their names carry no hash) but answer 304 cheaply; icons change rarely.
+# Shells are revalidated on every load (they are small and name the current assets). Scripts and
+# styles named by their hashed URL never change: a year, immutable. Anything named by plain URL is
+# revalidated (answers 304 cheaply); icons change rarely.
 HTML_CACHE = "no-cache"
+IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 ASSET_CACHE = "public, max-age=0, must-revalidate"
 ICON_CACHE = "public, max-age=86400"
 # Third-party browser libraries, by the name the pages use. Their URL names the package versions,
@@ -57,64 +51,73 @@ ICON_CACHE = "public, max-age=86400"
 VENDOR = {"leaflet": xs_leaflet, "leaflet.markercluster": xs_markercluster}
 VENDOR_TAG = "-".join(pkg.PACKAGE_VERSION for _, pkg in sorted(VENDOR.items()))
 VENDOR_DIRS = {name: Path(pkg.BASE_DIR).resolve() for name, pkg in VENDOR.items()}
-VENDOR_CACHE = "public, max-age=31536000, immutable"
+VENDOR_CACHE = IMMUTABLE_CACHE
 # One HTML shell for every page: (title, entry module, layout class).
 PAGES = {
-    "app": ("Đăng ký sạp", "app.js", "layout-app"),
-    "dashboard": ("Bảng điều khiển", "dashboard.js", "layout-wide"),
-    "map": ("Bản đồ chợ", "mappage.js", "layout-wide"),
-    "market": ("Chợ", "market.js", "layout-wide"),
+    "app": ("Đăng ký sạp", "js/app.js", "layout-app"),
+    "dashboard": ("Bảng điều khiển", "js/dashboard.js", "layout-wide"),
+    "map": ("Bản đồ chợ", "js/mappage.js", "layout-wide"),
+    "market": ("Chợ", "js/market.js", "layout-wide"),
     # The admin and manager console (web/static/js/console/): one page per section.
-    "console": ("Quản trị", "console/index.js", "layout-wide"),
-    "console-markets": ("Quản trị chợ", "console/markets.js", "layout-wide"),
-    "console-import": ("Nhập danh sách sạp", "console/import.js", "layout-wide"),
-    "console-people": ("Người dùng", "console/people.js", "layout-wide"),
-    "console-rule": ("Tiêu chí chợ không tiền mặt", "console/rule.js", "layout-wide"),
-    "console-partners": ("Đối tác", "console/partners.js", "layout-wide"),
-    "console-requests": ("Yêu cầu về dữ liệu cá nhân", "console/requests.js", "layout-wide"),
-    "activity": ("Hoạt động", "activity.js", "layout-wide"),
-    "teams": ("Tổ công nghệ số", "teams.js", "layout-wide"),
-    "visits": ("Danh sách quay lại", "visits.js", "layout-wide"),
+    "console": ("Quản trị", "js/console/index.js", "layout-wide"),
+    "console-markets": ("Quản trị chợ", "js/console/markets.js", "layout-wide"),
+    "console-import": ("Nhập danh sách sạp", "js/console/import.js", "layout-wide"),
+    "console-people": ("Người dùng", "js/console/people.js", "layout-wide"),
+    "console-rule": ("Tiêu chí chợ không tiền mặt", "js/console/rule.js", "layout-wide"),
+    "console-partners": ("Đối tác", "js/console/partners.js", "layout-wide"),
+    "console-requests": ("Yêu cầu về dữ liệu cá nhân", "js/console/requests.js", "layout-wide"),
+    "activity": ("Hoạt động", "js/activity.js", "layout-wide"),
+    "teams": ("Tổ công nghệ số", "js/teams.js", "layout-wide"),
+    "visits": ("Danh sách quay lại", "js/visits.js", "layout-wide"),
 }
+STYLESHEET = "css/app.css"
+# The pages the service worker keeps (every market page is the same shell).
+SHELLS = ["/", "/dashboard", "/map", "/markets/1", "/manifest.webmanifest"]
 
 
-@functools.cache
-def _asset_index() -> tuple[str, tuple[str, ...]]:
-    """(version, URLs to precache): the version is a hash of every shipped file."""
-    digest = hashlib.sha256()
-    urls: list[str] = []
-    for path in sorted(p for p in STATIC.rglob("*") if p.is_file()):
-        rel = path.relative_to(STATIC).as_posix()
-        if rel == "sw.js" or path.suffix not in TYPES:
-            continue
-        digest.update(rel.encode() + b"\0" + path.read_bytes())
-        urls.append("/static/" + rel)
-    digest.update((TEMPLATES / "page.html").read_bytes())
-    digest.update((STATIC / "sw.js").read_bytes())
-    return digest.hexdigest()[:12], tuple(urls)
-
-
-def _version() -> str:
-    return _asset_index()[0]
-
-
-def _page(request: Request, name: str) -> HTMLResponse:
+def _settings_values(request: Request) -> dict[str, str]:
+    """What the shells carry from the settings (part of the service worker's version)."""
     settings = state_of(request.app).settings
-    text = (TEMPLATES / "page.html").read_text(encoding="utf-8")
-    title, script, layout = PAGES[name]
-    values = {
-        "title": title,
-        "script": script,
-        "layout": layout,
-        "page": name,
-        "version": _version(),
+    return {
         "tile_url": settings.map_tile_url or "",
         "vendor": f"/static/vendor/{VENDOR_TAG}/",
         "notice_version": settings.notice_version,
         "lookup": "on" if settings.lookup_base_url else "off",
     }
+
+
+def _template() -> str:
+    return (TEMPLATES / "page.html").read_text(encoding="utf-8")
+
+
+def _version(request: Request) -> str:
+    """The version of everything a shell shows: files, templates, the service worker, settings."""
+    digest = hashlib.sha256(assets.current().version.encode())
+    digest.update(_template().encode())
+    digest.update(json.dumps(_settings_values(request), sort_keys=True).encode())
+    return digest.hexdigest()[:12]
+
+
+def _page(request: Request, name: str) -> HTMLResponse:
+    index = assets.current()
+    title, script, layout = PAGES[name]
+    preload = "".join(
+        f'<link rel="modulepreload" href="{html.escape(url, quote=True)}">\n'
+        for url in index.preloads(script)
+    )
+    values = {
+        "title": title,
+        "script": index.url(script),
+        "stylesheet": index.url(STYLESHEET),
+        "layout": layout,
+        "page": name,
+        "version": _version(request),
+        **_settings_values(request),
+    }
+    text = _template()
     for key, value in values.items():
         text = text.replace("{{" + key + "}}", html.escape(str(value), quote=True))
+    text = text.replace("{{preload}}\n", preload)
     return HTMLResponse(text, headers={"Cache-Control": HTML_CACHE})
 
 
@@ -203,20 +206,18 @@ async def return_visits_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/manifest.webmanifest")
-async def manifest() -> Response:
+async def manifest(request: Request) -> Response:
     """The web app manifest (served from the root so the app's scope is the whole site)."""
-    body = (STATIC / "manifest.webmanifest").read_bytes()
-    return Response(body, media_type=TYPES[".webmanifest"], headers={"Cache-Control": ASSET_CACHE})
+    return _asset(request, "manifest.webmanifest")
 
 
 @router.get("/sw.js")
-async def service_worker() -> Response:
+async def service_worker(request: Request) -> Response:
     """The service worker, with the asset list and version filled in."""
-    version, urls = _asset_index()
-    shells = ["/", "/dashboard", "/map", "/markets/1", "/manifest.webmanifest"]
-    text = (STATIC / "sw.js").read_text(encoding="utf-8")
-    text = text.replace('"__VERSION__"', json.dumps(version)).replace(
-        '["__ASSETS__"]', json.dumps(shells + list(urls))
+    index = assets.current()
+    text = index.assets["sw.js"].body.decode("utf-8")
+    text = text.replace('"__VERSION__"', json.dumps(_version(request))).replace(
+        '["__ASSETS__"]', json.dumps(SHELLS + index.urls())
     )
     return Response(
         text,
@@ -228,7 +229,7 @@ async def service_worker() -> Response:
 @router.get("/favicon.ico")
 async def favicon(request: Request) -> Response:
     """The icon browsers ask for by default."""
-    return _file(request, STATIC / "icons" / "icon-192.png")
+    return _asset(request, "icons/icon-192.png")
 
 
 @router.get("/map/wards.json")
@@ -273,27 +274,70 @@ async def vendor(request: Request, tag: str, package: str, path: str) -> Respons
     target = (base / path).resolve()
     if not target.is_relative_to(base) or not target.is_file() or target.suffix not in TYPES:
         raise NotFound("No such file.")
-    return _file(request, target, cache=VENDOR_CACHE)
+    return _send(request, _vendor_asset(str(target)), VENDOR_CACHE)
+
+
+@functools.cache
+def _vendor_asset(target: str) -> assets.Asset:
+    path = Path(target)
+    body = path.read_bytes()
+    return assets.Asset(
+        path=path.name,
+        media_type=TYPES[path.suffix],
+        body=body,
+        version=hashlib.sha256(body).hexdigest()[:16],
+    )
 
 
 @router.get("/static/{path:path}")
 async def static(request: Request, path: str) -> Response:
-    """A shipped file, with its type, an ETag and revalidation (304 when unchanged)."""
-    target = (STATIC / path).resolve()
-    if not target.is_relative_to(STATIC) or not target.is_file() or target.suffix not in TYPES:
+    """A shipped file: its type, an ETag, compressed when asked; immutable under its hashed URL."""
+    return _asset(request, path)
+
+
+def _asset(request: Request, path: str) -> Response:
+    asset = assets.current().get(path)
+    if asset is None:
         raise NotFound("No such file.")
-    return _file(request, target)
+    asked = request.query_params.get("v")
+    if asset.version and asked == asset.version:
+        cache = IMMUTABLE_CACHE
+    elif path.startswith("icons/"):
+        cache = ICON_CACHE
+    else:  # a plain name, or a hash of an older version: revalidate
+        cache = ASSET_CACHE
+    return _send(request, asset, cache)
 
 
-def _file(request: Request, target: Path, cache: str | None = None) -> Response:
-    stat = target.stat()
-    etag = '"' + hashlib.sha1(f"{stat.st_mtime_ns}-{stat.st_size}".encode()).hexdigest()[:16] + '"'
-    cache = cache or (ICON_CACHE if target.parent.name == "icons" else ASSET_CACHE)
-    headers = {
-        "ETag": etag,
-        "Cache-Control": cache,
-        "Last-Modified": formatdate(stat.st_mtime, usegmt=True),
-    }
-    if request.headers.get("if-none-match") == etag:
+def _send(request: Request, asset: assets.Asset, cache: str) -> Response:
+    """The asset in the best encoding the client accepts; 304 when its ETag still matches."""
+    headers = {"Cache-Control": cache}
+    coding = (
+        assets.negotiate(request.headers.get("accept-encoding", "")) if asset.compressible else ""
+    )
+    body = asset.encoded(coding) if coding else None
+    if body is None:
+        coding, body = "", asset.body
+    # One ETag per representation (RFC 9110 8.8.3): the encoding is part of it.
+    headers["ETag"] = asset.etag[:-1] + (f"-{coding}" if coding else "") + '"'
+    if asset.compressible:
+        headers["Vary"] = "Accept-Encoding"
+    if coding:
+        headers["Content-Encoding"] = coding
+    if _matches(request.headers.get("if-none-match", ""), asset):
         return Response(status_code=304, headers=headers)
-    return Response(target.read_bytes(), media_type=TYPES[target.suffix], headers=headers)
+    return Response(body, media_type=asset.media_type, headers=headers)
+
+
+def _matches(if_none_match: str, asset: assets.Asset) -> bool:
+    """Whether If-None-Match names any representation of the asset (weak comparison)."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    bare = asset.etag.strip('"')
+    for tag in if_none_match.split(","):
+        tag = tag.strip().removeprefix("W/").strip('"')
+        if tag in (bare, f"{bare}-br", f"{bare}-gzip"):
+            return True
+    return False

@@ -60,7 +60,8 @@ async def test_service_worker_caches_every_shipped_file(client: httpx.AsyncClien
     listed = set(re.findall(r'"(/static/[^"]+)"', res.text))
     files = [p for p in STATIC.rglob("*") if p.is_file()]
     shipped = {"/static/" + p.relative_to(STATIC).as_posix() for p in files}
-    assert shipped - {"/static/sw.js"} <= listed
+    # Scripts and styles are listed by their hashed URLs (/static/js/app.js?v=...).
+    assert shipped - {"/static/sw.js"} <= {url.split("?v=")[0] for url in listed}
     for url in listed:
         assert (await client.get(url)).status_code == 200, url
 

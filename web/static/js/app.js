@@ -1,21 +1,53 @@
 // The volunteer app (/): sign in, pick a market, work through its stalls, register, print, verify.
 // Hash routes keep it one page, so it keeps working from the service worker's cache when offline.
+// Only what the first screen needs is imported up front (the page preloads exactly these); the rest
+// of the app loads as soon as that screen is up, while the volunteer types, so on a slow network
+// the sign-in form comes first. A volunteer signed in on this device gets the worklist at once from
+// what the device knows, and the server's answers follow.
 
 import { h, mount, toast, dropToast } from "./lib/dom.js";
 import { t, applyStatic, setNotice, noticeVersion } from "./lib/i18n.js";
 import * as api from "./lib/api.js";
-import * as outbox from "./lib/outbox.js";
 import * as shell from "./lib/shell.js";
-import { marketsView } from "./views/markets.js";
-import { worklistView } from "./views/worklist.js";
-import { registerView } from "./views/register.js";
-import { stallView, editView, accountView, accountFixView } from "./views/stall.js";
-import { verifyView } from "./views/verify.js";
-import { outboxView } from "./views/outbox.js";
-import { teamView } from "./views/team.js";
-import { confirmDialog } from "./lib/dialog.js";
-import { wipeDevice, draftCount } from "./lib/wipe.js";
-import * as consents from "./lib/consents.js";
+
+// The rest of the app, by name; the worklist's first.
+const LATER = {
+  outbox: () => import("./lib/outbox.js"),
+  consents: () => import("./lib/consents.js"),
+  markets: () => import("./views/markets.js"),
+  worklist: () => import("./views/worklist.js"),
+  register: () => import("./views/register.js"),
+  stall: () => import("./views/stall.js"),
+  verify: () => import("./views/verify.js"),
+  outboxView: () => import("./views/outbox.js"),
+  team: () => import("./views/team.js"),
+  dialog: () => import("./lib/dialog.js"),
+  wipe: () => import("./lib/wipe.js"),
+};
+const mods = {}; // the loaded ones
+const loading = {};
+
+/** A module of the rest of the app (loaded once; a failed load is tried again next time). */
+function need(name) {
+  if (!loading[name]) {
+    loading[name] = LATER[name]().then((mod) => { mods[name] = mod; return mod; }, (err) => { delete loading[name]; throw err; });
+  }
+  return loading[name];
+}
+
+/** Load all of it now, so every screen also opens offline (the service worker keeps it as well). */
+function loadRest() {
+  for (const name of Object.keys(LATER)) need(name).catch(() => { /* offline: tried again when needed */ });
+}
+
+let swRegistered = false;
+/** Once the first screen is painted: the rest of the app, then the service worker's downloads. */
+function afterFirstScreen() {
+  window.requestAnimationFrame(() => window.setTimeout(() => routing.then(() => {
+    loadRest();
+    if (!swRegistered) { swRegistered = true; shell.registerServiceWorker(); }
+  }), 0));
+}
 
 const main = document.getElementById("main");
 
@@ -69,7 +101,8 @@ const queueLink = h("a", { href: "#/outbox", class: "btn btn-small btn-ghost que
   h("span", { class: "queue-label long" }), h("span", { class: "queue-short short" }), queueBadge);
 
 async function updateQueueBadge() {
-  if (!ctx.me) return;
+  const outbox = mods.outbox;
+  if (!ctx.me || !outbox) return;
   const c = outbox.counts(await outbox.list());
   const n = c.pending + c.failed;
   queueBadge.hidden = n === 0;
@@ -104,6 +137,7 @@ function drawTopbar() {
  * be lost with it, so the volunteer is told first and may stay.
  */
 async function signOut() {
+  const [outbox, { confirmDialog }, { wipeDevice, draftCount }] = await Promise.all([need("outbox"), need("dialog"), need("wipe")]);
   let unsent = 0;
   try { unsent = await outbox.unsentOnDevice(); } catch { unsent = 0; }
   const drafts = draftCount();
@@ -131,22 +165,24 @@ async function signOut() {
 
 // Routes marked `work` show stallholders' data or change it: only roles that work with it get them.
 const work = (fn) => Object.assign(fn, { work: true });
+// A route's view lives in a module of the rest of the app: (module name, what to call in it).
+const view = (name, show) => async (m) => show(await need(name), m);
 const routes = [
   [/^#?\/?$/, home],
-  [/^#\/markets$/, () => marketsView(ctx)],
-  [/^#\/m\/(\d+)$/, (m) => worklistView(ctx, Number(m[1]))],
-  [/^#\/m\/(\d+)\/new(?:\/([\w-]+))?$/, work((m) => registerView(ctx, Number(m[1]), m[2] || null))],
-  [/^#\/s\/(\d+)(?:\?(.*))?$/, work((m) => stallView(ctx, Number(m[1]), new URLSearchParams(m[2] || "")))],
-  [/^#\/s\/(\d+)\/edit$/, work((m) => editView(ctx, Number(m[1])))],
-  [/^#\/s\/(\d+)\/account$/, work((m) => accountView(ctx, Number(m[1])))],
-  [/^#\/s\/(\d+)\/account\/(\d+)$/, work((m) => accountFixView(ctx, Number(m[1]), Number(m[2])))],
-  [/^#\/s\/(\d+)\/verify$/, work((m) => verifyView(ctx, Number(m[1])))],
-  [/^#\/outbox$/, () => outboxView(ctx)],
-  [/^#\/team$/, () => teamView(ctx)],
+  [/^#\/markets$/, view("markets", (v) => v.marketsView(ctx))],
+  [/^#\/m\/(\d+)$/, view("worklist", (v, m) => v.worklistView(ctx, Number(m[1])))],
+  [/^#\/m\/(\d+)\/new(?:\/([\w-]+))?$/, work(view("register", (v, m) => v.registerView(ctx, Number(m[1]), m[2] || null)))],
+  [/^#\/s\/(\d+)(?:\?(.*))?$/, work(view("stall", (v, m) => v.stallView(ctx, Number(m[1]), new URLSearchParams(m[2] || ""))))],
+  [/^#\/s\/(\d+)\/edit$/, work(view("stall", (v, m) => v.editView(ctx, Number(m[1]))))],
+  [/^#\/s\/(\d+)\/account$/, work(view("stall", (v, m) => v.accountView(ctx, Number(m[1]))))],
+  [/^#\/s\/(\d+)\/account\/(\d+)$/, work(view("stall", (v, m) => v.accountFixView(ctx, Number(m[1]), Number(m[2]))))],
+  [/^#\/s\/(\d+)\/verify$/, work(view("verify", (v, m) => v.verifyView(ctx, Number(m[1]))))],
+  [/^#\/outbox$/, view("outboxView", (v) => v.outboxView(ctx))],
+  [/^#\/team$/, view("team", (v) => v.teamView(ctx))],
 ];
 
 async function home() {
-  await ctx.loadMarkets().catch(() => null);
+  if (!ctx.markets.length) await ctx.loadMarkets().catch(() => null);
   const id = ctx.currentMarketId();
   if (id && ctx.market(id)) ctx.go(`#/m/${id}`);
   else if (ctx.markets.length === 1) { ctx.setMarket(ctx.markets[0].id); ctx.go(`#/m/${ctx.markets[0].id}`); }
@@ -156,7 +192,7 @@ async function home() {
 let routing = Promise.resolve();
 function route() {
   routing = routing.then(async () => {
-    if (!ctx.me) return;
+    if (!ctx.me || reauthing) return;
     if (ctx.cleanup) { try { ctx.cleanup(); } catch { /* view already gone */ } ctx.cleanup = null; }
     const hash = window.location.hash || "#/";
     for (const [re, fn] of routes) {
@@ -190,26 +226,50 @@ async function start(message) {
   api.cache.prune("stall.", KEEP_STALL_MS);
   api.cache.prune("consents.", KEEP_STALL_MS);
   drawTopbar();
-  ctx.me = await shell.ensureUser(main, { message });
-  drawTopbar();
-  // Markets and the consent notice now, so a tablet that goes offline later can still register.
-  await Promise.all([ctx.loadMarkets().catch(() => null), ctx.loadNotice()]);
+  const known = api.token() ? api.cachedMe() : null;
+  const markets = api.cache.value("markets");
+  if (known && Array.isArray(markets)) {
+    // Signed in on this device: open with what it knows, and ask the server meanwhile. A session
+    // the server refuses brings the sign-in form back (choso:unauthorized).
+    ctx.me = known;
+    ctx.markets = markets;
+    setNotice(api.cache.value("notice"));
+    // The usual first screen: its modules now, side by side rather than one import level at a time.
+    for (const name of ["worklist", "outbox", "consents", "markets"]) need(name).catch(() => { /* shown by the route */ });
+    api.loadMe().then((me) => {
+      if (ctx.me && ctx.me.username === me.username) { ctx.me = me; drawTopbar(); }
+    }).catch(() => { /* offline, or refused: handled where the session is checked */ });
+    Promise.all([ctx.loadMarkets().catch(() => null), ctx.loadNotice()]).then(() => drawTopbar());
+  } else {
+    const signedIn = shell.ensureUser(main, { message });
+    afterFirstScreen(); // the sign-in form is up: load the rest while the volunteer types
+    ctx.me = await signedIn;
+    drawTopbar();
+    // Markets and the consent notice now, so a tablet that goes offline later can still register.
+    await Promise.all([ctx.loadMarkets().catch(() => null), ctx.loadNotice()]);
+  }
+  await route();
+  const [outbox] = await Promise.all([need("outbox"), need("consents")]);
   outbox.start();
   outbox.flush({ force: true });
-  await route();
+  afterFirstScreen();
 }
 
 // A registration that reached the server joins the cached stall list at once, with what its
 // consent says about the sign; recorded consent updates that.
 window.addEventListener("choso:sent", (ev) => {
   const rec = ev.detail.record;
-  if (rec.kind === "consent" && rec.body && (rec.body.purposes || []).includes(consents.SIGN)) {
-    consents.remember(rec.market_id, rec.stall_id, "granted");
+  // lib/consents.js is loaded by the time records are sent (see start()); if not, a moment later.
+  const withConsents = (fn) => (mods.consents ? fn(mods.consents) : need("consents").then(fn, () => {}));
+  if (rec.kind === "consent" && rec.body) {
+    withConsents((consents) => {
+      if ((rec.body.purposes || []).includes(consents.SIGN)) consents.remember(rec.market_id, rec.stall_id, "granted");
+    });
   }
   if (rec.kind !== "register" || !rec.result || !rec.result.stall) return;
   const st = rec.result.stall;
   const purposes = (rec.body && rec.body.consent && rec.body.consent.purposes) || [];
-  consents.remember(rec.market_id, st.id, purposes.includes(consents.SIGN) ? "granted" : "missing");
+  withConsents((consents) => consents.remember(rec.market_id, st.id, purposes.includes(consents.SIGN) ? "granted" : "missing"));
   const key = `stalls.${rec.market_id}`;
   const list = api.cache.value(key);
   if (!Array.isArray(list) || list.some((s) => s.id === st.id)) return;
@@ -234,7 +294,7 @@ window.addEventListener("choso:unauthorized", async () => {
   reauthing = false;
   if (ctx.me.username !== previous) ctx.markets = [];
   drawTopbar();
-  outbox.flush({ force: true });
+  need("outbox").then((outbox) => outbox.flush({ force: true }), () => {});
   route();
 });
 
@@ -258,5 +318,5 @@ window.addEventListener("choso:sent", (ev) => {
   }, 1200);
 });
 
-shell.init();
+applyStatic();
 start();

@@ -40,7 +40,10 @@ function stepper(level, revisit) {
     revisit ? h("li", { class: "revisit" }, t("needs_revisit")) : null);
 }
 
-async function qrImage(stall, account) {
+const qrPath = (stall, account) => `/api/stalls/${stall.id}/qr.png?account_id=${account.id}&scale=8`;
+
+/** The QR image of an account; `fetched`: its download, when it was started earlier. */
+async function qrImage(stall, account, fetched = null) {
   const box = h("div", { class: "qr-box" });
   if (!account) {
     box.append(h("p", { class: "qr-missing" }, t("qr_missing")));
@@ -49,7 +52,7 @@ async function qrImage(stall, account) {
   const img = h("img", { class: "qr", alt: `VietQR ${account.bank_short_name || ""} ${account.account_number}`, width: 240, height: 240 });
   box.append(img);
   try {
-    const { url } = await api.blobUrl(`/api/stalls/${stall.id}/qr.png?account_id=${account.id}&scale=8`);
+    const { url } = await (fetched || api.blobUrl(qrPath(stall, account)));
     img.src = url;
   } catch (err) {
     const consent = err && (err.code === "consent_missing" || err.code === "consent_withdrawn");
@@ -71,20 +74,20 @@ async function loadConsents(stall) {
 }
 
 export async function stallView(ctx, id, params) {
+  // What can be asked at the same time is (a round trip on a slow network each): the stall and its
+  // level; then its consents, lists and the first QR image.
+  const coverage = api.getJSON(`/api/stalls/${id}/coverage`).catch(() => null);
   const { stall, stale, at } = await loadStall(id);
   ctx.setMarket(stall.market_id);
   const market = ctx.market(stall.market_id);
-  let tile = null;
-  try {
-    tile = await api.getJSON(`/api/stalls/${id}/coverage`);
-  } catch {
-    tile = tileOf(stall);
-  }
+  const accounts = (stall.payment_accounts || []).filter((a) => a.active !== false);
+  let firstQr = accounts.length && !stale ? api.blobUrl(qrPath(stall, accounts[0])) : null;
+  if (firstQr) firstQr.catch(() => { /* shown where the image is drawn */ });
+  const tile = (await coverage) || tileOf(stall);
   const [banks, partners, consentData] = await Promise.all([
     ctx.loadBanks().catch(() => []), ctx.loadPartners().catch(() => []), loadConsents(stall), ctx.loadNotice(),
   ]);
   let accountIndex = 0;
-  const accounts = (stall.payment_accounts || []).filter((a) => a.active !== false);
   const bankOf = (a) => a.bank_short_name || bankShort(banks, a.bin);
   const partnerCodes = [...new Set(accounts.map((a) => a.partner_code).filter(Boolean))];
   const purposes = [...consents.BASE_PURPOSES, ...partnerCodes.map((c) => `share_partner:${c}`)];
@@ -99,7 +102,8 @@ export async function stallView(ctx, id, params) {
     const acc = accounts[accountIndex] || null;
     const qr = signBlocked && acc
       ? h("div", { class: "qr-box" }, h("p", { class: "qr-missing", id: "qr-problem" }, errorText(signState === "withdrawn" ? "consent_withdrawn" : "consent_missing")))
-      : await qrImage(stall, acc);
+      : await qrImage(stall, acc, accountIndex === 0 ? firstQr : null);
+    firstQr = null;
     signBox.replaceChildren(h("figure", { class: "sign", id: "sign" },
       h("p", { class: "sign-market" }, market ? market.name : ""),
       h("p", { class: "sign-code" }, stall.stall_code),

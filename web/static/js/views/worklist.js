@@ -46,6 +46,8 @@ export async function marketData(marketId, { personal = true } = {}) {
     }));
     return { stalls, levels, stale: !!got.stale, at: got.at || Date.now() };
   }
+  // The levels at the same time as the stalls (a round trip each on a slow network).
+  const tiles = api.cachedGet(`tiles.${marketId}`, `/api/markets/${marketId}/stall-tiles`).catch(() => null);
   let stalls, stale = false, at = Date.now();
   try {
     stalls = await loadStalls(marketId);
@@ -57,11 +59,8 @@ export async function marketData(marketId, { personal = true } = {}) {
     stale = true;
     at = hit.at;
   }
-  let levels = null;
-  try {
-    const got = await api.cachedGet(`tiles.${marketId}`, `/api/markets/${marketId}/stall-tiles`);
-    if (got.value) levels = readTiles(got.value).byId;
-  } catch { levels = null; }
+  const got = await tiles;
+  const levels = got && got.value ? readTiles(got.value).byId : null;
   return { stalls, levels, stale, at };
 }
 
@@ -137,7 +136,9 @@ export async function worklistView(ctx, marketId) {
       canWork ? h("button", { type: "button", class: "btn", id: "print-unprinted", onclick: () => printUnprinted() }, t("print_unprinted")) : null),
     printBox);
 
-  let data = { stalls: canWork ? api.cache.value(`stalls.${marketId}`) || [] : [], levels: null, stale: true, at: Date.now() };
+  // What the device knows is on screen at once (levels too, or "Cần làm" would look empty).
+  const knownTiles = canWork ? api.cache.value(`tiles.${marketId}`) : null;
+  let data = { stalls: canWork ? api.cache.value(`stalls.${marketId}`) || [] : [], levels: knownTiles ? readTiles(knownTiles).byId : null, stale: true, at: Date.now() };
   let local = [];
 
   async function printUnprinted() {
@@ -282,6 +283,7 @@ export async function worklistView(ctx, marketId) {
     window.removeEventListener("choso:sent", onSent);
   };
 
+  drawList(); // what the device knows, at once; then the queue (IndexedDB) and the server's answers
   await drawQueueCard();
   drawList();
   await reload();

@@ -20,8 +20,12 @@ pytestmark = pytest.mark.browser
 # with the console's strings merged in. Elements marked lang="en" (the language switch) are English
 # on purpose; code and pre hold protocol tokens and URLs (account.deactivated, /api/partners/...).
 COLLECT = """async () => {
-  const i18n = await import("/static/js/lib/i18n.js");
-  await import("/static/js/console/strings.js");
+  // The modules the page itself loaded (content-hashed URLs, web/assets.py): the same instances,
+  // so the string tables hold what the page added (a plain URL would be a second, bare copy).
+  const loaded = (path) => performance.getEntriesByType("resource").map((e) => e.name)
+    .find((name) => new URL(name).pathname === path) || path;
+  const i18n = await import(loaded("/static/js/lib/i18n.js"));
+  await import(loaded("/static/js/console/strings.js"));
   const { vi, en, errorsVi, errorsEn } = i18n.stringTables();
   const english = [];
   for (const [k, v] of Object.entries(en)) if (vi[k] !== v) english.push(v);

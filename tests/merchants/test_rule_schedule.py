@@ -168,3 +168,24 @@ async def test_today_applies_at_once_and_a_past_day_is_refused(client, auth, con
         assert r.status_code == 422 and r.json()["code"] == "effective_date_past", r.text
         assert r.json()["field"] == "effective_from"
     assert (await client.get("/api/programme/rule", headers=admin)).json()["version"] == 2
+
+
+async def test_a_registration_counts_by_the_rule_in_force_not_a_scheduled_one(
+    client, auth, markets, conn
+):
+    """A registration evaluates its market's status inside its own statement
+    (coverage_rule_in_force(), migration 0014): a version waiting for its day is not in force.
+    Under the scheduled rule below the market would turn cashless with the second stall."""
+    admin = await auth("admin")
+    await _one_stall_with_a_sign(client, auth, markets)
+    tomorrow = await _today(conn) + timedelta(days=1)
+    body = {"thresholds": {"qr_issued": 0.5}, "effective_from": tomorrow.isoformat()}
+    r = await client.put("/api/programme/rule", json=body, headers=admin)
+    assert r.status_code == 200 and r.json()["state"] == "scheduled", r.text
+    before = await market_cov(client, admin, markets["one"])
+    h = await auth("volunteer")
+    await register(client, h, markets["one"], "A-2")  # no sign: 1 of 2 stalls has one
+    cov = await market_cov(client, admin, markets["one"])
+    assert (cov["status"], cov["rule_version"]) == (before["status"], 1)
+    assert cov["status"] != "cashless"
+    assert (await counters.recount(conn, window_days=30)).ok

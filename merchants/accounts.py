@@ -18,6 +18,16 @@ from partners import onboarding, registry
 log = logging.getLogger("choso.merchants")
 
 
+def _unique_refused(exc: asyncpg.UniqueViolationError) -> Exception:
+    """What a unique violation while writing an account means to the caller: the stall already
+    shows this account (409 account_exists); any other one is re-raised as it is."""
+    if exc.constraint_name == "payment_account_stall_id_bin_account_key":
+        return errors.AccountExists(
+            "This stall already shows this account.", field="account_number"
+        )
+    return exc
+
+
 async def add_payment_account(
     conn: asyncpg.Connection,
     *,
@@ -52,11 +62,7 @@ async def add_payment_account(
                 extra={"payment_account_id": account_id},
             )
     except asyncpg.UniqueViolationError as exc:
-        if exc.constraint_name == "payment_account_stall_id_bin_account_key":
-            raise errors.AccountExists(
-                "This stall already shows this account.", field="account_number"
-            ) from None
-        raise
+        raise _unique_refused(exc) from None
 
 
 async def add_payment_account_for(
@@ -162,11 +168,7 @@ async def correct_payment_account(
                 extra={"payment_account_id": account_id, "reason": patch.reason},
             )
     except asyncpg.UniqueViolationError as exc:
-        if exc.constraint_name == "payment_account_stall_id_bin_account_key":
-            raise errors.AccountExists(
-                "This stall already shows this account.", field="account_number"
-            ) from None
-        raise
+        raise _unique_refused(exc) from None
 
 
 async def deactivate_payment_account(

@@ -70,6 +70,12 @@ async def area_series(
         start,
         end,
     )
+    return snapshot_rows(rows)
+
+
+def snapshot_rows(rows: list[asyncpg.Record]) -> list[SnapshotRow]:
+    """Daily rows (day, markets, the five counts, markets per status) as SnapshotRows; a day of
+    one market carries that market's status."""
     out = []
     for r in rows:
         statuses = {s: int(r[s]) for s in STATUSES}

@@ -11,7 +11,6 @@ import asyncpg
 from core import sql
 from coverage.queries.counters import (
     LEVELS,
-    STATUS_NAMES,
     STATUSES,
     SUM_COUNTS,
     Counts,
@@ -19,10 +18,10 @@ from coverage.queries.counters import (
     HistoryRow,
     MarketCounters,
     SnapshotRow,
-    Status,
     Tile,
     counters_from_row,
 )
+from coverage.queries.history import snapshot_rows
 
 
 async def market_counters(conn: asyncpg.Connection, market_id: int) -> MarketCounters | None:
@@ -451,20 +450,7 @@ async def snapshot_series(
         _SNAPSHOT_SERIES.text,
         *_SNAPSHOT_SERIES.args({"start": start, "end": end, **area.values(market_ids)}),
     )
-    out = []
-    for r in rows:
-        statuses = {s: int(r[s]) for s in STATUSES}
-        single: list[Status] = [s for s in STATUS_NAMES if statuses[s]] if r["markets"] == 1 else []
-        out.append(
-            SnapshotRow(
-                day=r["day"],
-                counts=Counts.of(r),
-                status=single[0] if single else None,
-                markets=int(r["markets"]),
-                statuses=statuses,
-            )
-        )
-    return out
+    return snapshot_rows(rows)
 
 
 _SUM_MARKET_COUNTERS = sql.compose(

@@ -9,10 +9,8 @@ A return visit is "resolved" by a successful verification (`verify`) of a stall 
 verification entry was a failure (`verify_failed`): that one is derived in SQL (queries.py), not
 listed here, since the audit log has no entry of its own for it.
 
-Entries not written by the code yet, listed so their work counts the day they land:
-  - `correct_payment_account` (stall or payment_account): an account corrected (another helper's
-    task; rename here if it lands under another name).
-`sign_printed` is no longer written (prints are confirmed now: `print_confirmed`); it stays for
+An account corrected or deactivated (merchants/accounts.py, with a reason) counts as account
+work, as an account added does. `sign_printed` is no longer written (prints are confirmed now: `print_confirmed`); it stays for
 the entries databases already hold.
 """
 
@@ -37,10 +35,10 @@ ACTIVITY: dict[tuple[str, str], tuple[str, ...]] = {
     # merchants/stalls.py update_stall; coverage/stalls.py fees_cashless_for
     ("update", "stall"): ("edits",),
     ("fees_cashless", "stall"): ("edits",),
-    # merchants/accounts.py add_payment_account; corrections (not written yet)
+    # merchants/accounts.py: an account added, corrected or deactivated
     ("add_payment_account", "stall"): ("accounts",),
     ("correct_payment_account", "stall"): ("accounts",),
-    ("correct_payment_account", "payment_account"): ("accounts",),
+    ("deactivate_payment_account", "stall"): ("accounts",),
     # privacy/consent.py: consent recorded (or withdrawn) after the registration
     ("grant_consent", "stallholder"): ("consents",),
     ("withdraw_consent", "stallholder"): ("consents",),

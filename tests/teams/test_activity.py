@@ -282,3 +282,28 @@ async def test_a_resolved_return_visit_needs_a_failure_before_it(client, conn, a
         assert r.status_code == 200
     row = next(r for r in (await rows(client, admin, "user"))["rows"] if r["key"] == str(binh))
     assert (row["verifications"], row["return_visits"]) == (2, 0)
+
+
+async def test_an_account_corrected_or_deactivated_counts_as_account_work(
+    client, conn, auth, markets
+):
+    """Issue 15 lists "account added or corrected": a correction and a deactivation (issue 12 A7)
+    are the volunteer's account work too."""
+    mai, mai_h = await new_user(conn, "mai2")
+    await make_team(client, await auth("admin"), "Tổ Mai Hai", [mai], [markets["one"]])
+    stall = await register(client, mai_h, markets["one"], "K-2")
+    sid, account = stall["id"], stall["payment_accounts"][0]["id"]
+    r = await client.patch(
+        f"/api/stalls/{sid}/payment-accounts/{account}",
+        json={"account_number": "0123456780", "reason": "Nhập sai số cuối"},
+        headers=mai_h,
+    )
+    assert r.status_code == 200, r.text
+    r = await client.post(
+        f"/api/stalls/{sid}/payment-accounts/{account}/deactivate",
+        json={"reason": "Chủ sạp đóng tài khoản"},
+        headers=mai_h,
+    )
+    assert r.status_code == 200, r.text
+    [row] = [r for r in (await rows(client, mai_h, "user"))["rows"] if r["key"] == str(mai)]
+    assert counts(row) == {"registrations": 1, "accounts": 2}

@@ -27,7 +27,8 @@ from fastapi.responses import JSONResponse
 from core import db
 from core.crypto import Keys, secret_key
 from core.settings import get_settings
-from merchants import queries, registration, schemas
+from merchants import registration, schemas
+from merchants.queries import registration as registration_q
 
 TABLE = """CREATE TABLE IF NOT EXISTS bench_bare (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -38,7 +39,9 @@ TABLE = """CREATE TABLE IF NOT EXISTS bench_bare (
 INSERT = "INSERT INTO bench_bare (stall_code, body) VALUES ($1, $2) RETURNING id"
 
 
-def _floor_registration(body: dict, user_id: int, market_id: int, key: str) -> queries.NewStall:
+def _floor_registration(
+    body: dict, user_id: int, market_id: int, key: str
+) -> registration_q.NewStall:
     """The statement parameters of a registration, straight from the JSON (trusted: bench only)."""
     holder, consent = body["holder"], body["consent"]
     accounts = [
@@ -53,7 +56,7 @@ def _floor_registration(body: dict, user_id: int, market_id: int, key: str) -> q
         schemas.Location.model_construct(**body["location"]) if body.get("location") else None
     )
     phone = "+84" + holder["phone"][1:]
-    return queries.NewStall(
+    return registration_q.NewStall(
         user_id=user_id,
         idempotency_key=key,
         request_hash=hashlib.sha256(key.encode()).digest(),

@@ -11,7 +11,10 @@ from core.crypto import keys_of
 from core.errors import Invalid, PreconditionFailed
 from core.types import User
 from coverage import stalls as coverage_stalls
-from merchants import errors, queries, schemas, stalls
+from merchants import errors, schemas, stalls
+from merchants.queries import accounts as accounts_q
+from merchants.queries import sealing as sealing_q
+from merchants.queries import stalls as stalls_q
 from partners import lookup as partner_lookup
 from partners import onboarding, registry
 
@@ -39,20 +42,20 @@ async def add_payment_account(
     """Add a payment account to a stall."""
     try:
         async with conn.transaction():
-            before = await queries.get_stall(conn, stall_id, for_update=True)
+            before = await stalls_q.get_stall(conn, stall_id, for_update=True)
             if before is None:
                 raise errors.StallNotFound(f"No stall with id {stall_id}.")
             if len(before.payment_accounts) >= 5:
                 raise Invalid("A stall shows at most 5 payment accounts.", field="payment_accounts")
             await registry.require_partners(conn, [account.partner_code], field="partner_code")
-            account_id = await queries.insert_account(
+            account_id = await accounts_q.insert_account(
                 conn, stall_id=stall_id, account=account, created_by=user.id
             )
             if account.partner_code:
                 await onboarding.record_registration_onboarding(
                     conn, user=user, account_id=account_id, partner_code=account.partner_code
                 )
-            await queries.bump_stall_version(conn, stall_id)
+            await stalls_q.bump_stall_version(conn, stall_id)
             return await stalls.settle_change(
                 conn,
                 user=user,
@@ -131,7 +134,7 @@ async def correct_payment_account(
     """
     try:
         async with conn.transaction():
-            before = await queries.get_stall(conn, stall_id, for_update=True)
+            before = await stalls_q.get_stall(conn, stall_id, for_update=True)
             if before is None:
                 raise errors.StallNotFound(f"No stall with id {stall_id}.")
             old = _account(before, account_id)
@@ -157,8 +160,8 @@ async def correct_payment_account(
             await coverage_stalls.account_changing(
                 conn, stall_id=stall_id, account_id=account_id, reason="account_corrected"
             )
-            await queries.correct_account(conn, account_id=account_id, account=checked)
-            await queries.bump_stall_version(conn, stall_id)
+            await accounts_q.correct_account(conn, account_id=account_id, account=checked)
+            await stalls_q.bump_stall_version(conn, stall_id)
             return await stalls.settle_change(
                 conn,
                 user=user,
@@ -184,7 +187,7 @@ async def deactivate_payment_account(
     """Stop showing an account (its row and history stay), with a reason; the counters move and a
     sign that shows it is flagged for reprint. Deactivating it again changes nothing."""
     async with conn.transaction():
-        before = await queries.get_stall(conn, stall_id, for_update=True)
+        before = await stalls_q.get_stall(conn, stall_id, for_update=True)
         if before is None:
             raise errors.StallNotFound(f"No stall with id {stall_id}.")
         if not _account(before, account_id).active:
@@ -193,8 +196,8 @@ async def deactivate_payment_account(
         await coverage_stalls.account_changing(
             conn, stall_id=stall_id, account_id=account_id, reason="account_deactivated"
         )
-        await queries.deactivate_account(conn, account_id=account_id)
-        await queries.bump_stall_version(conn, stall_id)
+        await accounts_q.deactivate_account(conn, account_id=account_id)
+        await stalls_q.bump_stall_version(conn, stall_id)
         return await stalls.settle_change(
             conn,
             user=user,
@@ -265,7 +268,7 @@ async def seal_stored_accounts(conn: asyncpg.Connection) -> int:
     Runs at start-up in every process; the first one does the work under a lock, then validates
     the database checks that keep numbers sealed, which later starts read as done.
     """
-    state = await queries.sealed_checks_state(conn)
+    state = await sealing_q.sealed_checks_state(conn)
     if state is None:
         raise RuntimeError(
             "The database schema is older than this version of the app (it stores account "
@@ -274,19 +277,19 @@ async def seal_stored_accounts(conn: asyncpg.Connection) -> int:
     if state:
         return 0  # sealed and validated already
     async with conn.transaction():
-        await queries.lock_sealing(conn)
-        if await queries.sealed_checks_state(conn):
+        await sealing_q.lock_sealing(conn)
+        if await sealing_q.sealed_checks_state(conn):
             return 0
         sealed = 0
-        for table, rows in (await queries.unsealed_values(conn)).items():
+        for table, rows in (await sealing_q.unsealed_values(conn)).items():
             seal = keys_of(conn).seal  # account numbers and printed payloads alike
-            await queries.store_sealed(conn, table, [(i, seal(v)) for i, v in rows])
+            await sealing_q.store_sealed(conn, table, [(i, seal(v)) for i, v in rows])
             sealed += len(rows)
-        events = await queries.unsealed_event_payloads(conn)
-        await queries.store_event_payloads(
+        events = await sealing_q.unsealed_event_payloads(conn)
+        await sealing_q.store_event_payloads(
             conn, [(i, keys_of(conn).seal_numbers_in(p, skip_sealed=True)) for i, p in events]
         )
-        await queries.validate_sealed_checks(conn)
+        await sealing_q.validate_sealed_checks(conn)
     if sealed or events:
         log.info("sealed %d stored account numbers and %d partner messages", sealed, len(events))
     return sealed + len(events)

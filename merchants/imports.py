@@ -53,7 +53,9 @@ from core.spreadsheet import (
 from core.text import fold, mask_phone, stall_search_text
 from core.types import PersonName, Phone, User, jsonable
 from coverage import counters
-from merchants import errors, queries, schemas, stalls
+from merchants import errors, schemas, stalls
+from merchants.queries import imports as imports_q
+from merchants.queries import markets as markets_q
 from qr import banks
 
 log = logging.getLogger("choso.merchants")
@@ -402,9 +404,9 @@ class Plan:
     """What an import would do: every row's answer, and the writes of a real run."""
 
     rows: list[schemas.StallImportRow]
-    creates: list[tuple[int, queries.ImportedStall]]  # (index in rows, stall)
+    creates: list[tuple[int, imports_q.ImportedStall]]  # (index in rows, stall)
     # (index in rows, update, audit before, audit after, the stall's version when read)
-    updates: list[tuple[int, queries.ImportUpdate, dict, dict, int]]
+    updates: list[tuple[int, imports_q.ImportUpdate, dict, dict, int]]
     zone_moves: list[int]
 
     def counts(self) -> schemas.StallImportCounts:
@@ -414,7 +416,7 @@ class Plan:
         return c
 
 
-def _protection(e: queries.ExistingStall) -> str | None:
+def _protection(e: imports_q.ExistingStall) -> str | None:
     """Why an import must leave this stall as it is (None: the import may update it)."""
     if e.import_id is None:
         return "registered_on_tablet"
@@ -427,7 +429,7 @@ def _protection(e: queries.ExistingStall) -> str | None:
     return None
 
 
-def _differences(row: Row, e: queries.ExistingStall, seal: Callable[[str], str]) -> list[str]:
+def _differences(row: Row, e: imports_q.ExistingStall, seal: Callable[[str], str]) -> list[str]:
     diff = []
     if row.zone is not None and row.zone != e.zone:
         diff.append("zone")
@@ -476,13 +478,13 @@ def _view(
 
 def plan_rows(
     checked: list[Row],
-    existing: dict[str, queries.ExistingStall],
+    existing: dict[str, imports_q.ExistingStall],
     phones: dict[str, list[tuple[int, str]]],
     *,
     layout: Layout,
     seal: Callable[[str], str],
     open_number: Callable[[str], str],
-    zones: queries.MarketZones | None = None,
+    zones: markets_q.MarketZones | None = None,
 ) -> Plan:
     """Every row's answer against the market's stalls (read in the same transaction); `zones`:
     the zones a stall of the market may be put in (a market without zones takes any)."""
@@ -580,7 +582,7 @@ def plan_rows(
 
 
 def _error_row(
-    row: Row, errs: list[schemas.StallImportError], e: queries.ExistingStall | None
+    row: Row, errs: list[schemas.StallImportError], e: imports_q.ExistingStall | None
 ) -> schemas.StallImportRow:
     return schemas.StallImportRow(
         line=row.line,
@@ -591,9 +593,9 @@ def _error_row(
     )
 
 
-def _new_stall(row: Row) -> queries.ImportedStall:
+def _new_stall(row: Row) -> imports_q.ImportedStall:
     assert row.stall_code and row.code_key and row.code_sort and row.full_name
-    return queries.ImportedStall(
+    return imports_q.ImportedStall(
         stall_code=row.stall_code,
         code_key=row.code_key,
         code_sort=row.code_sort,
@@ -607,8 +609,8 @@ def _new_stall(row: Row) -> queries.ImportedStall:
 
 
 def _update(
-    row: Row, e: queries.ExistingStall, diff: list[str], open_number: Callable[[str], str]
-) -> tuple[queries.ImportUpdate, dict, dict]:
+    row: Row, e: imports_q.ExistingStall, diff: list[str], open_number: Callable[[str], str]
+) -> tuple[imports_q.ImportUpdate, dict, dict]:
     zone = row.zone if "zone" in diff else None
     goods = row.goods if "goods" in diff else None
     name = row.full_name if "full_name" in diff else None
@@ -630,7 +632,7 @@ def _update(
         if account
         else old_account
     )
-    update = queries.ImportUpdate(
+    update = imports_q.ImportUpdate(
         stall_id=e.id,
         holder_id=e.holder_id,
         zone=zone,
@@ -663,7 +665,7 @@ async def require_import_access(conn: asyncpg.Connection, user: User, market_id:
     scope = await access.market_scope(conn, user)
     if scope is not None and market_id not in scope:
         raise Forbidden("This market is not assigned to you.")
-    if not await queries.market_exists(conn, market_id):
+    if not await markets_q.market_exists(conn, market_id):
         raise errors.MarketNotFound(f"No market with id {market_id}.")
 
 
@@ -718,8 +720,8 @@ async def import_stall_list(
     try:
         async with conn.transaction():
             if not dry_run:
-                await queries.lock_market_imports(conn, market_id)
-            market = await queries.market_zones(conn, market_id, lock=not dry_run)
+                await imports_q.lock_market_imports(conn, market_id)
+            market = await markets_q.market_zones(conn, market_id, lock=not dry_run)
             if market is None:
                 raise errors.MarketNotFound(f"No market with id {market_id}.")
             if market.archived:
@@ -727,10 +729,10 @@ async def import_stall_list(
                     f"Market {market_id} is archived: it takes no new or imported stalls."
                 )
             code_keys = sorted({r.code_key for r in checked if r.code_key})
-            found = await queries.stalls_by_code(conn, market_id, code_keys)
+            found = await imports_q.stalls_by_code(conn, market_id, code_keys)
             existing = {e.code_key: e for e in found}
             wanted = sorted({r.phone for r in checked if r.phone})
-            phones = await queries.active_stalls_by_phone(conn, market_id, wanted)
+            phones = await imports_q.active_stalls_by_phone(conn, market_id, wanted)
             plan = plan_rows(
                 checked,
                 existing,
@@ -794,7 +796,7 @@ async def _apply(
     """The writes of a real run, in the caller's transaction. Lock order as everywhere: stall
     rows (the ones to update) -> rule lock (the new stalls' coverage rows) -> the market's
     counter row (finish_import)."""
-    import_id = await queries.insert_stall_import(
+    import_id = await imports_q.insert_stall_import(
         conn,
         market_id=market_id,
         uploaded_by=user.id,
@@ -803,28 +805,28 @@ async def _apply(
         list_date=list_date,
         counts=counts,
     )
-    entries: list[queries.AuditEntry] = []
+    entries: list[imports_q.AuditEntry] = []
     if plan.updates:
         # Only the stalls to update are locked (a rerun of a file locks nothing); one edited
         # since it was read would be overwritten with a decision made on its old data.
         read = {u.stall_id: version for _, u, _, _, version in plan.updates}
-        if await queries.lock_stall_versions(conn, sorted(read)) != read:
+        if await imports_q.lock_stall_versions(conn, sorted(read)) != read:
             raise errors.ImportConflict(
                 "A stall of the file was changed while it was imported; nothing was written. "
                 "Import the file again."
             )
-        await queries.update_imported_stalls(
+        await imports_q.update_imported_stalls(
             conn, [u for _, u, _, _, _ in plan.updates], actor_id=user.id
         )
         if plan.zone_moves:
             await counters.stalls_moved_zone(conn, plan.zone_moves)
         entries += [
-            queries.AuditEntry("stall", u.stall_id, before, after)
+            imports_q.AuditEntry("stall", u.stall_id, before, after)
             for _, u, before, after, _ in plan.updates
         ]
     for start in range(0, len(plan.creates), BATCH):
         batch = plan.creates[start : start + BATCH]
-        ids = await queries.insert_imported_stalls(
+        ids = await imports_q.insert_imported_stalls(
             conn,
             market_id=market_id,
             actor_id=user.id,
@@ -835,7 +837,7 @@ async def _apply(
             plan.rows[index].stall_id = stall_id
             a = new.account
             entries.append(
-                queries.AuditEntry(
+                imports_q.AuditEntry(
                     "stall",
                     stall_id,
                     None,
@@ -851,7 +853,7 @@ async def _apply(
                 )
             )
     entries.append(
-        queries.AuditEntry(
+        imports_q.AuditEntry(
             "stall_import",
             import_id,
             None,
@@ -866,7 +868,7 @@ async def _apply(
             ),
         )
     )
-    row = await queries.finish_import(
+    row = await imports_q.finish_import(
         conn, market_id=market_id, actor_id=user.id, created=len(plan.creates), entries=entries
     )
     if row is not None:

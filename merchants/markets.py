@@ -25,7 +25,8 @@ from core.errors import Forbidden, PreconditionFailed
 from core.text import normalize
 from core.types import User
 from coverage import counters
-from merchants import errors, queries, schemas
+from merchants import errors, schemas
+from merchants.queries import markets as markets_q
 
 log = logging.getLogger("choso.merchants")
 
@@ -58,8 +59,8 @@ async def create_market(
             )
         body = body.model_copy(update={"ward_code": code, "province_code": province})
     async with conn.transaction():
-        market_id = await queries.insert_market(conn, body)
-        market = await queries.get_market(conn, market_id)
+        market_id = await markets_q.insert_market(conn, body)
+        market = await markets_q.get_market(conn, market_id)
         assert market is not None
         await audit.record(
             conn,
@@ -74,7 +75,7 @@ async def create_market(
 
 async def get_market(conn: asyncpg.Connection, market_id: int) -> schemas.Market:
     """A market, or market_not_found."""
-    market = await queries.get_market(conn, market_id)
+    market = await markets_q.get_market(conn, market_id)
     if market is None:
         raise errors.MarketNotFound(f"No market with id {market_id}.")
     return market
@@ -86,14 +87,14 @@ async def list_markets(
     """Markets in the caller's scope; archived ones only when asked for."""
     if user.role not in access.READ_ROLES:
         return []
-    return await queries.list_markets(
+    return await markets_q.list_markets(
         conn, await access.market_scope(conn, user), include_archived=include_archived
     )
 
 
 async def get_market_for(conn: asyncpg.Connection, *, user: User, market_id: int) -> schemas.Market:
     """A market in scope, archived or not; 404 otherwise (its existence is not revealed)."""
-    market = await queries.get_market(conn, market_id)
+    market = await markets_q.get_market(conn, market_id)
     if market is None or not await access.can_see_market(conn, user, market_id):
         raise errors.MarketNotFound(f"No market with id {market_id}.")
     return market
@@ -105,7 +106,7 @@ async def _require_market_manager(conn: asyncpg.Connection, user: User, market_i
     if user.role not in ("admin", "manager"):
         raise Forbidden("Only administrators and the market's managers change a market.")
     await access.require_market_write(conn, user, market_id)
-    if not await queries.market_exists(conn, market_id):
+    if not await markets_q.market_exists(conn, market_id):
         raise errors.MarketNotFound(f"No market with id {market_id}.")
 
 
@@ -166,7 +167,7 @@ def _plan_zones(
     return _ZonePlan(current, retired, done)
 
 
-def check_zone(market: queries.MarketZones, zone: str | None, *, field: str = "zone") -> None:
+def check_zone(market: markets_q.MarketZones, zone: str | None, *, field: str = "zone") -> None:
     """422 unless a stall may be put in this zone of the market (None: no zone, always allowed)."""
     if zone is None or zone in market.zones or not (market.zones or market.retired_zones):
         return
@@ -176,7 +177,7 @@ def check_zone(market: queries.MarketZones, zone: str | None, *, field: str = "z
 
 
 def zone_problem(
-    market: queries.MarketZones, zone: str | None, code: str, field: str = "zone"
+    market: markets_q.MarketZones, zone: str | None, code: str, field: str = "zone"
 ) -> errors.UnknownZone | errors.ZoneRetired:
     """The error for a zone a stall cannot be put in, listing the zones it can."""
     listed = ", ".join(market.zones) or "none"
@@ -195,7 +196,7 @@ async def zone_error(
     conn: asyncpg.Connection, market_id: int, zone: str | None, code: str
 ) -> errors.UnknownZone | errors.ZoneRetired:
     """zone_problem for a check made in SQL (a registration): reads the market's zones."""
-    market = await queries.market_zones(conn, market_id)
+    market = await markets_q.market_zones(conn, market_id)
     assert market is not None
     return zone_problem(market, zone, code)
 
@@ -215,7 +216,7 @@ async def update_market(
     await _require_market_manager(conn, user, market_id)
     fields = patch.model_fields_set
     async with conn.transaction():
-        before = await queries.get_market(conn, market_id, for_update=True)
+        before = await markets_q.get_market(conn, market_id, for_update=True)
         if before is None:
             raise errors.MarketNotFound(f"No market with id {market_id}.")
         if before.version != expected_version:
@@ -232,7 +233,7 @@ async def update_market(
                     f"Ward {patch.ward_code} is not in the national directory.", field="ward_code"
                 )
         plan = _plan_zones(before, patch.zone_renames, patch.zones)
-        await queries.update_market(
+        await markets_q.update_market(
             conn,
             market_id=market_id,
             name=patch.name if patch.name is not None else before.name,
@@ -256,7 +257,7 @@ async def update_market(
                     "ask an administrator.",
                     field="ward_code",
                 )
-        after = await queries.get_market(conn, market_id)
+        after = await markets_q.get_market(conn, market_id)
         assert after is not None
         await audit.record(
             conn,
@@ -281,11 +282,11 @@ async def _rename_zone_of_stalls(
     """Stalls in zone `old` (any case) move to `new`, and so does what the counters hold for
     them; returns how many stalls moved."""
     spellings = [
-        z for z in await queries.stall_zones(conn, market_id) if zone_key(z) == zone_key(old)
+        z for z in await markets_q.stall_zones(conn, market_id) if zone_key(z) == zone_key(old)
     ]
     if not spellings:
         return 0
-    moved = await queries.rename_stall_zone(conn, market_id=market_id, old=spellings, new=new)
+    moved = await markets_q.rename_stall_zone(conn, market_id=market_id, old=spellings, new=new)
     await counters.rename_zone(conn, market_id=market_id, old=spellings, new=new)
     return moved
 
@@ -297,15 +298,15 @@ async def set_archived(
     it takes no new stalls) or bring it back. Archiving an archived market changes nothing."""
     await _require_market_manager(conn, user, market_id)
     async with conn.transaction():
-        before = await queries.get_market(conn, market_id, for_update=True)
+        before = await markets_q.get_market(conn, market_id, for_update=True)
         if before is None:
             raise errors.MarketNotFound(f"No market with id {market_id}.")
         if before.archived == archived:
             return before
-        await queries.set_market_archived(
+        await markets_q.set_market_archived(
             conn, market_id=market_id, archived=archived, user_id=user.id, reason=reason
         )
-        after = await queries.get_market(conn, market_id)
+        after = await markets_q.get_market(conn, market_id)
         assert after is not None
         await audit.record(
             conn,

@@ -13,7 +13,10 @@ from core import access
 from core.crypto import Keys, keys_of
 from core.text import mask_phone, stall_search_text
 from core.types import User
-from merchants import errors, markets, queries, schemas, stalls
+from merchants import errors, markets, schemas, stalls
+from merchants.queries import markets as markets_q
+from merchants.queries import registration as registration_q
+from merchants.queries import stalls as stalls_q
 from partners import lookup as partner_lookup
 from partners import registry
 from privacy import consent
@@ -57,7 +60,7 @@ async def register_stall(
     await consent.check_purposes(conn, body.consent.purposes, field="consent.purposes")
     code_key, code_sort = stalls.code_keys(body.stall_code)
     phone, cccd = body.holder.phone, body.holder.cccd
-    new = queries.NewStall(
+    new = registration_q.NewStall(
         user_id=user.id,
         idempotency_key=idempotency_key,
         request_hash=request_hash(keys_of(conn), market_id, body),
@@ -149,13 +152,13 @@ def entered_view(
 
 
 async def write(
-    conn: asyncpg.Connection, new: queries.NewStall, *, same_request: Callable[[bytes], bool]
+    conn: asyncpg.Connection, new: registration_q.NewStall, *, same_request: Callable[[bytes], bool]
 ) -> tuple[schemas.Stall, bool]:
     """The writes of a validated registration: one statement, one round trip.
 
     It writes every row of the stall (the key claim, holder, stall and accounts), with the
     onboardings, consents, coverage row and counters that partners, privacy and coverage each write
-    with their own SQL, and the register audit entry (queries.register_stall); a statement is
+    with their own SQL, and the register audit entry (registration_q.register_stall); a statement is
     atomic, so no transaction is opened around it (inside a caller's transaction it runs in a
     savepoint, so a refused registration leaves that transaction usable). Checks that fail write
     nothing. A key already used returns the stall it registered (same request) or 422
@@ -164,15 +167,17 @@ async def write(
     try:
         if conn.is_in_transaction():
             async with conn.transaction():
-                done = await queries.register_stall(conn, new)
+                done = await registration_q.register_stall(conn, new)
         else:
-            done = await queries.register_stall(conn, new)
+            done = await registration_q.register_stall(conn, new)
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "stall_market_id_code_key":
             raise errors.StallCodeTaken(
                 f"Stall {new.stall_code} is already registered in this market.",
                 field="stall_code",
-                existing_stall_id=await queries.stall_id_by_code(conn, new.market_id, new.code_key),
+                existing_stall_id=await stalls_q.stall_id_by_code(
+                    conn, new.market_id, new.code_key
+                ),
             ) from None
         if exc.constraint_name == "payment_account_stall_id_bin_account_key":
             raise errors.AccountExists(
@@ -212,13 +217,13 @@ async def _replay(
     conn: asyncpg.Connection, *, user_id: int, key: str, same: Callable[[bytes], bool]
 ) -> schemas.Stall:
     """The stall an earlier request with this key registered (same request), or 422 key reused."""
-    record = await queries.idempotency_record(conn, user_id=user_id, key=key)
+    record = await registration_q.idempotency_record(conn, user_id=user_id, key=key)
     if record is None or record.resource_id is None or not same(record.request_hash):
         raise errors.IdempotencyKeyReused(
             "This Idempotency-Key was already used with a different request; "
             "generate a new key for a new registration."
         )
-    stall = await queries.get_stall(conn, record.resource_id)
+    stall = await stalls_q.get_stall(conn, record.resource_id)
     if stall is None:
         raise errors.StallNotFound("The stall registered with this key no longer exists.")
     return stall
@@ -244,7 +249,7 @@ async def register_stall_for(
     if (
         user.role == "admin"
         and "registration" not in body.consent.purposes
-        and not await queries.market_exists(conn, market_id)
+        and not await markets_q.market_exists(conn, market_id)
     ):
         raise errors.MarketNotFound(f"No market with id {market_id}.")
     disabled = isinstance(lookup, partner_lookup.DisabledLookup)

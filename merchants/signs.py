@@ -12,7 +12,11 @@ from core.types import User
 from coverage import counters
 from coverage import stalls as progress
 from coverage.schemas import StallCoverage
-from merchants import errors, queries, schemas, stalls
+from merchants import errors, schemas, stalls
+from merchants.queries import markets as markets_q
+from merchants.queries import print_jobs as print_jobs_q
+from merchants.queries import signs as signs_q
+from merchants.queries import stalls as stalls_q
 from privacy import consent
 from qr import banks, sign
 from qr.service import payload_for
@@ -102,7 +106,7 @@ async def stall_sign_pdf(
     confirms it came out of the printer (confirm_stall_print)."""
     stall = await _stall_for_sign(conn, user, stall_id, route)
     account = _pick_account(stall, account_id)
-    market = await queries.market_name(conn, stall.market_id) or ""
+    market = await markets_q.market_name(conn, stall.market_id) or ""
     return sign.sign_pdf(
         _sign_info(
             payload_text=account_payload(account),
@@ -135,7 +139,7 @@ async def confirm_stall_print(
     account = _pick_account(stall, account_id)
     text = account_payload(account)
     async with conn.transaction():
-        await queries.record_prints(
+        await signs_q.record_prints(
             conn, prints=[(stall.id, account.id, text)], fmt="sign_pdf", user_id=user.id
         )
         await _issued(conn, user, [(stall.id, account.id)], window_days=window_days)
@@ -148,7 +152,7 @@ async def _reprinted(conn: asyncpg.Connection, prints: list[tuple[int, int, str]
     sign flagged for reprint (its account was corrected or deactivated) no longer needs one. A print
     frozen in a job before the correction shows the old payload and leaves the flag."""
     for stall_id, account_id, text in sorted(prints):
-        stall = await queries.get_stall(conn, stall_id)
+        stall = await stalls_q.get_stall(conn, stall_id)
         current = (
             next((a for a in stall.payment_accounts if a.id == account_id and a.active), None)
             if stall
@@ -180,7 +184,7 @@ async def _issued(
         )
 
 
-def _infos(rows: list[tuple[str, queries.SignRow]]) -> list[sign.SignInfo]:
+def _infos(rows: list[tuple[str, signs_q.SignRow]]) -> list[sign.SignInfo]:
     return [
         _sign_info(
             payload_text=text,
@@ -199,12 +203,12 @@ def _infos(rows: list[tuple[str, queries.SignRow]]) -> list[sign.SignInfo]:
 
 async def market_signs(
     conn: asyncpg.Connection, *, market_id: int, zone: str | None, only_unprinted: bool
-) -> tuple[str, list[tuple[str, queries.SignRow]]]:
+) -> tuple[str, list[tuple[str, signs_q.SignRow]]]:
     """(market name, (payload, sign data) of its active stalls) — no scope check: callers do it."""
-    name = await queries.market_name(conn, market_id)
+    name = await markets_q.market_name(conn, market_id)
     if name is None:
         raise NotFound(f"No market with id {market_id}.")
-    rows = await queries.market_sign_rows(
+    rows = await signs_q.market_sign_rows(
         conn, market_id=market_id, zone=zone, only_unprinted=only_unprinted
     )
     return name, [(payload_for(r.bin, r.account_number, r.service, r.reference), r) for r in rows]
@@ -241,7 +245,9 @@ async def market_signs_pdf(
 # ---------------------------------------------------------------- print jobs
 
 
-def _job_out(job: queries.PrintJobRow, signs: list[queries.PrintJobStallRow]) -> schemas.PrintJob:
+def _job_out(
+    job: print_jobs_q.PrintJobRow, signs: list[print_jobs_q.PrintJobStallRow]
+) -> schemas.PrintJob:
     return schemas.PrintJob(
         id=job.id,
         market_id=job.market_id,
@@ -277,7 +283,7 @@ async def create_print_job(
     if not rows:
         raise errors.NothingToPrint("No stall of this market has a sign to print.")
     async with conn.transaction():
-        job_id = await queries.insert_print_job(
+        job_id = await print_jobs_q.insert_print_job(
             conn,
             market_id=market_id,
             zone=body.zone,
@@ -289,14 +295,16 @@ async def create_print_job(
 
 
 async def _job(conn: asyncpg.Connection, job_id: int) -> schemas.PrintJob:
-    job = await queries.print_job(conn, job_id)
+    job = await print_jobs_q.print_job(conn, job_id)
     if job is None:
         raise errors.PrintJobNotFound(f"No print job {job_id}.")
-    return _job_out(job, await queries.print_job_stalls(conn, job_id))
+    return _job_out(job, await print_jobs_q.print_job_stalls(conn, job_id))
 
 
-async def _job_in_scope(conn: asyncpg.Connection, user: User, job_id: int) -> queries.PrintJobRow:
-    job = await queries.print_job(conn, job_id)
+async def _job_in_scope(
+    conn: asyncpg.Connection, user: User, job_id: int
+) -> print_jobs_q.PrintJobRow:
+    job = await print_jobs_q.print_job(conn, job_id)
     if job is None:
         raise errors.PrintJobNotFound(f"No print job {job_id}.")
     try:
@@ -317,8 +325,8 @@ async def print_job_pdf(
 ) -> bytes:
     """The signs of a print job (the payloads frozen in it), several per A4 page: records nothing."""
     job = await _job_in_scope(conn, user, job_id)
-    name = await queries.market_name(conn, job.market_id) or ""
-    rows = await queries.print_job_sign_rows(conn, job_id)
+    name = await markets_q.market_name(conn, job.market_id) or ""
+    rows = await print_jobs_q.print_job_sign_rows(conn, job_id)
     size: Literal["A6", "A5"] = "A5" if job.size == "A5" else "A6"
     return sign.market_pdf(
         _infos(rows), size=size, title=f"Biển VietQR - {name}", progress=progress_bar
@@ -345,15 +353,15 @@ async def confirm_print_job(
     wanted = set(body.stall_ids) if body.stall_ids is not None else None
     pending = [
         x.stall_id
-        for x in await queries.print_job_stalls(conn, job_id)
+        for x in await print_jobs_q.print_job_stalls(conn, job_id)
         if x.confirmed_at is None and (wanted is None or x.stall_id in wanted)
     ]
     for stall_id in sorted(pending):
         async with conn.transaction():
-            done = await queries.confirm_job_stalls(
+            done = await print_jobs_q.confirm_job_stalls(
                 conn, job_id=job_id, stall_ids=[stall_id], user_id=user.id
             )
-            await queries.record_prints(conn, prints=done, fmt=fmt, user_id=user.id, job_id=job_id)
+            await signs_q.record_prints(conn, prints=done, fmt=fmt, user_id=user.id, job_id=job_id)
             await _issued(
                 conn, user, [(s, a) for s, a, _ in done], window_days=window_days, job_id=job_id
             )

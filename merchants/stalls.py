@@ -22,7 +22,9 @@ from core.text import (
 )
 from core.types import User
 from coverage import counters
-from merchants import errors, markets, queries, schemas
+from merchants import errors, markets, schemas
+from merchants.queries import markets as markets_q
+from merchants.queries import stalls as stalls_q
 from privacy import consent
 from qr import banks
 
@@ -38,7 +40,7 @@ def code_keys(stall_code: str) -> tuple[str, str]:
 
 async def get_stall(conn: asyncpg.Connection, stall_id: int) -> schemas.Stall:
     """A stall, or stall_not_found."""
-    stall = await queries.get_stall(conn, stall_id)
+    stall = await stalls_q.get_stall(conn, stall_id)
     if stall is None:
         raise errors.StallNotFound(f"No stall with id {stall_id}.")
     return stall
@@ -54,15 +56,15 @@ async def update_stall(
     window_days: int,
 ) -> schemas.Stall:
     """Edit a stall if nobody changed it since `expected_version` (optimistic concurrency)."""
-    market_id = await queries.stall_market_id(conn, stall_id)
+    market_id = await stalls_q.stall_market_id(conn, stall_id)
     if market_id is None:
         raise errors.StallNotFound(f"No stall with id {stall_id}.")
     try:
         async with conn.transaction():
             # The market first (a market edit locks it, then its stalls): its zones hold until
             # this edit commits.
-            market = await queries.market_zones(conn, market_id, lock=True)
-            before = await queries.get_stall(conn, stall_id, for_update=True)
+            market = await markets_q.market_zones(conn, market_id, lock=True)
+            before = await stalls_q.get_stall(conn, stall_id, for_update=True)
             if before is None or market is None:
                 raise errors.StallNotFound(f"No stall with id {stall_id}.")
             if before.version != expected_version:
@@ -91,14 +93,14 @@ async def update_stall(
                     else name
                 )
                 phone = patch.holder.phone if "phone" in hfields else phone
-                await queries.update_holder(
+                await stalls_q.update_holder(
                     conn, holder_id=before.holder.id, full_name=name, phone=phone
                 )
             zone = patch.zone if "zone" in fields else before.zone
             if zone != before.zone:
                 markets.check_zone(market, zone)
             goods = patch.goods if "goods" in fields else before.goods
-            await queries.update_stall(
+            await stalls_q.update_stall(
                 conn,
                 stall_id=stall_id,
                 stall_code=stall_code,
@@ -132,7 +134,7 @@ async def settle_change(
 ) -> schemas.Stall:
     """After an edit, inside its transaction: move the coverage counters, re-read, audit."""
     await counters.on_stall_changed(conn, stall_id=before.id, window_days=window_days)
-    after = await queries.get_stall(conn, before.id)
+    after = await stalls_q.get_stall(conn, before.id)
     assert after is not None
     await audit.record(
         conn,
@@ -195,10 +197,10 @@ async def list_stalls(
     conn: asyncpg.Connection, *, market_id: int, q: str | None, limit: int, cursor: str | None
 ) -> schemas.StallPage:
     """A page of a market's stalls, searchable without diacritics (core.text.search_keys)."""
-    if not await queries.market_exists(conn, market_id):
+    if not await markets_q.market_exists(conn, market_id):
         raise errors.MarketNotFound(f"No market with id {market_id}.")
     keys = search_keys(q) if q else None
-    rows = await queries.list_stalls(
+    rows = await stalls_q.list_stalls(
         conn,
         market_id=market_id,
         typed=_like(keys[0]) if keys else None,
@@ -234,7 +236,7 @@ async def list_stalls(
 
 async def _stall_in_scope(conn: asyncpg.Connection, user: User, stall_id: int) -> schemas.Stall:
     access.require_personal_data_role(user)
-    stall = await queries.get_stall(conn, stall_id)
+    stall = await stalls_q.get_stall(conn, stall_id)
     if stall is None or not await access.can_see_market(conn, user, stall.market_id):
         raise errors.StallNotFound(f"No stall with id {stall_id}.")
     return stall
@@ -269,7 +271,7 @@ async def list_stalls_for(
 
 async def writable_stall(conn: asyncpg.Connection, user: User, stall_id: int) -> None:
     access.require_write_role(user)
-    market_id = await queries.stall_market_id(conn, stall_id)
+    market_id = await stalls_q.stall_market_id(conn, stall_id)
     if market_id is None:
         raise errors.StallNotFound(f"No stall with id {stall_id}.")
     await access.require_market_write(conn, user, market_id)

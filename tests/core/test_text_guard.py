@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from merchants import queries
+from merchants.queries import stalls as stalls_q
 from tests.conftest import TEST_PASSWORD, stall_body
 
 
@@ -58,14 +58,14 @@ async def test_a_nested_field_is_named_and_the_registration_changes_nothing(
 ):
     body = stall_body()
     body["holder"]["full_name"] = "Lan\x00Anh"
-    before = await queries.table_counts(conn)
+    before = await stalls_q.table_counts(conn)
     r = await client.post(
         f"/api/markets/{markets['one']}/stalls",
         json=body,
         headers=await auth("admin") | {"Idempotency-Key": str(uuid.uuid4())},
     )
     assert_invalid_text(r, "holder.full_name")
-    assert await queries.table_counts(conn) == before
+    assert await stalls_q.table_counts(conn) == before
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from merchants import queries
+from merchants.queries import stalls as stalls_q
 from tests.conftest import stall_body
 
 
@@ -79,7 +79,7 @@ BAD = [
 )
 async def test_bad_registration_input(client, conn, auth, markets, path, value, status, code):
     headers = await auth("admin") | {"Idempotency-Key": str(uuid.uuid4())}
-    before = await queries.table_counts(conn)
+    before = await stalls_q.table_counts(conn)
     r = await client.post(
         f"/api/markets/{markets['one']}/stalls", json=_with(path, value), headers=headers
     )
@@ -88,7 +88,7 @@ async def test_bad_registration_input(client, conn, auth, markets, path, value, 
     problem = r.json()
     assert problem["code"] == code
     assert {"type", "title", "status", "detail", "code"} <= problem.keys()
-    assert await queries.table_counts(conn) == before
+    assert await stalls_q.table_counts(conn) == before
 
 
 @pytest.mark.parametrize(
@@ -106,11 +106,11 @@ async def test_malformed_bodies(client, conn, auth, markets, raw):
         "Idempotency-Key": str(uuid.uuid4()),
         "content-type": "application/json",
     }
-    before = await queries.table_counts(conn)
+    before = await stalls_q.table_counts(conn)
     r = await client.post(f"/api/markets/{markets['one']}/stalls", content=raw, headers=headers)
     assert 400 <= r.status_code < 500
     assert r.headers["content-type"] == "application/problem+json"
-    assert await queries.table_counts(conn) == before
+    assert await stalls_q.table_counts(conn) == before
 
 
 async def test_oversized_body_is_413(client, auth, markets):

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from coverage import counters
-from merchants import queries
+from merchants.queries import stalls as stalls_q
 from tests.conftest import stall_body
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -71,7 +71,7 @@ async def upload(
 
 async def state(conn) -> dict[str, int]:
     """Everything an import could write."""
-    counts = await queries.table_counts(conn)
+    counts = await stalls_q.table_counts(conn)
     row = await conn.fetchrow(
         """SELECT (SELECT count(*) FROM stall_import) AS stall_import,
                   (SELECT count(*) FROM audit_log) AS audit_log,

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from merchants import queries
+from merchants.queries import stalls as stalls_q
 from tests.conftest import stall_body
 
 
@@ -67,27 +67,27 @@ async def test_same_key_same_body_replays_the_same_stall(client, conn, auth, mar
     first = await client.post(
         f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers
     )
-    counts = await queries.table_counts(conn)
+    counts = await stalls_q.table_counts(conn)
     again = await client.post(
         f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers
     )
     assert first.status_code == again.status_code == 201
     assert again.json()["id"] == first.json()["id"]
     assert again.headers["idempotent-replayed"] == "true"
-    assert await queries.table_counts(conn) == counts
+    assert await stalls_q.table_counts(conn) == counts
 
 
 async def test_same_key_other_body_is_refused(client, conn, auth, markets):
     headers = await auth("volunteer") | key()
     await client.post(f"/api/markets/{markets['one']}/stalls", json=stall_body(), headers=headers)
-    counts = await queries.table_counts(conn)
+    counts = await stalls_q.table_counts(conn)
     r = await client.post(
         f"/api/markets/{markets['one']}/stalls", json=stall_body("A-13"), headers=headers
     )
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["code"] == "idempotency_key_reused"
-    assert await queries.table_counts(conn) == counts
+    assert await stalls_q.table_counts(conn) == counts
 
 
 async def test_missing_idempotency_key(client, auth, markets):
@@ -141,13 +141,13 @@ async def test_same_phone_in_another_market_is_fine(client, auth, markets):
 
 
 async def test_registration_requires_consent_to_registration(client, conn, auth, markets):
-    counts = await queries.table_counts(conn)
+    counts = await stalls_q.table_counts(conn)
     body = stall_body(consent={"notice_version": "2026-01", "purposes": ["qr_sign"]})
     r = await client.post(
         f"/api/markets/{markets['one']}/stalls", json=body, headers=await auth("admin") | key()
     )
     assert r.status_code == 422 and r.json()["code"] == "consent_required"
-    assert await queries.table_counts(conn) == counts
+    assert await stalls_q.table_counts(conn) == counts
 
 
 async def test_unknown_market_and_stall_are_404(client, auth):

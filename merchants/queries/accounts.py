@@ -1,0 +1,58 @@
+"""SQL of a stall's payment accounts: add, correct, deactivate (numbers sealed)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from core.crypto import keys_of
+from merchants import schemas
+
+
+async def insert_account(
+    conn: asyncpg.Connection,
+    *,
+    stall_id: int,
+    account: schemas.PaymentAccountIn,
+    created_by: int,
+) -> int:
+    """Add a payment account to a stall (position = next); raises on a duplicate account."""
+    return int(
+        await conn.fetchval(
+            """INSERT INTO payment_account (stall_id, bin, account_number, account_name, service,
+                                            partner_code, position, created_by, reference)
+               VALUES ($1, $2, $3, $4, $5, $6,
+                       (SELECT coalesce(max(position) + 1, 0) FROM payment_account WHERE stall_id = $1),
+                       $7, $8)
+               RETURNING id""",
+            stall_id,
+            account.bin,
+            keys_of(conn).seal(account.account_number),
+            account.account_name,
+            account.service,
+            account.partner_code,
+            created_by,
+            account.reference,
+        )
+    )
+
+
+async def correct_account(
+    conn: asyncpg.Connection, *, account_id: int, account: schemas.PaymentAccountIn
+) -> None:
+    """Write a corrected account (number sealed); its earlier name check no longer holds."""
+    await conn.execute(
+        """UPDATE payment_account SET bin = $2, account_number = $3, account_name = $4,
+                  reference = $5, name_check = NULL, name_checked_at = NULL,
+                  bank_account_name = NULL
+           WHERE id = $1""",
+        account_id,
+        account.bin,
+        keys_of(conn).seal(account.account_number),
+        account.account_name,
+        account.reference,
+    )
+
+
+async def deactivate_account(conn: asyncpg.Connection, *, account_id: int) -> None:
+    """Stop showing an account on the stall (the row stays)."""
+    await conn.execute("UPDATE payment_account SET active = false WHERE id = $1", account_id)

@@ -1,0 +1,281 @@
+"""SQL of a registration: the one statement that checks and writes a stall, and the
+Idempotency-Key records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from core import sql
+from core.crypto import keys_of
+from coverage import counters
+from merchants import schemas
+from merchants.queries.stalls import _stall
+from partners import onboarding
+from privacy import consent
+
+
+@dataclass(frozen=True)
+class NewStall:
+    """A validated registration, as the registration statement takes it."""
+
+    user_id: int
+    idempotency_key: str
+    request_hash: bytes
+    market_id: int
+    stall_code: str
+    code_key: str
+    code_sort: str
+    zone: str | None
+    goods: str | None
+    location: schemas.Location | None
+    search_text: str
+    full_name: str
+    phone: str | None
+    cccd_hash: bytes | None
+    cccd_last4: str | None
+    check_duplicate: bool  # look for an active stall of this market with the same phone
+    accounts: list[schemas.PaymentAccountIn]
+    name_check: str | None  # the account-name check's outcome when it is known up front
+    purposes: list[str]
+    notice_version: str
+    # The register audit entry as entered, personal data masked (merchants.stalls.entered_view);
+    # the statement adds the ids and times the database gives.
+    audit_entered: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Registered:
+    """What register_stall did: the checks' outcomes and, when they passed, the new stall."""
+
+    known: bool  # the Idempotency-Key was used before: nothing was written (replay)
+    claimed: bool  # the key was claimed and the stall written (False and not `known`: see below)
+    market_found: bool
+    market_archived: bool
+    zone_problem: str | None  # unknown_zone | zone_retired
+    missing_partners: list[str]
+    duplicate_of: int | None
+    stall: schemas.Stall | None
+
+
+# The whole registration is one statement: one round trip, atomic on its own (no BEGIN/COMMIT).
+# The stall's own rows come first: a key used before (`known`) writes nothing (replay); else the
+# checks run, and only when every one passes is the Idempotency-Key claimed (with the id the stall
+# will get, so the key needs no second write) and the holder, the stall and its accounts written.
+# A concurrent claim of the same key waits on the key's primary key until the first statement
+# ends, then finds it taken (not claimed, not known: replay). The other packages' rows follow,
+# each written by that package's own SQL part (core.sql): the accounts' onboardings (partners),
+# the consents (privacy), and the stall's coverage row and counters with the rule lock (coverage:
+# stall rows, then the rule lock, then counter rows). The register audit entry, last, shows the
+# stall as written (`$audit_entered`, masked by the caller, with the ids the database gave).
+# Each part reads the rows earlier entries returned, which also fixes the order. A taken stall
+# code fails the statement (stall_market_id_code_key) and nothing of it stays.
+_REGISTER_OWN = """
+WITH new_id AS (
+    SELECT nextval(pg_get_serial_sequence('stall', 'id')) AS id
+), market_state AS (
+    -- Locked against a concurrent market edit (which locks it FOR UPDATE first): the zones and
+    -- the archive state checked here are the ones in force when the stall is written.
+    SELECT zones, retired_zones, archived_at FROM market WHERE id = $market_id FOR KEY SHARE
+), checks AS (
+    SELECT EXISTS (SELECT 1 FROM idempotency_key
+                   WHERE user_id = $actor_id AND key = $idempotency_key) AS known,
+           EXISTS (SELECT 1 FROM market_state) AS market_found,
+           coalesce((SELECT archived_at IS NOT NULL FROM market_state), false) AS market_archived,
+           (SELECT CASE WHEN $zone::text IS NULL OR $zone = any(zones)
+                             OR cardinality(zones) + cardinality(retired_zones) = 0 THEN NULL
+                        WHEN $zone = any(retired_zones) THEN 'zone_retired'
+                        ELSE 'unknown_zone' END
+            FROM market_state) AS zone_problem,
+           ARRAY(SELECT DISTINCT x FROM unnest($partner_codes::text[]) x
+                 WHERE x IS NOT NULL AND NOT EXISTS (SELECT 1 FROM partner WHERE code = x))
+               AS missing_partners,
+           CASE WHEN $check_duplicate AND $phone::text IS NOT NULL THEN
+               -- From the phone (near unique) to its stalls, whatever the statistics say: a
+               -- generic plan must not walk every stall of a large market.
+               (SELECT min(s.id) FROM stall s
+                WHERE s.holder_id = ANY (ARRAY(SELECT id FROM stallholder WHERE phone_e164 = $phone))
+                  AND s.market_id = $market_id AND s.status = 'active')
+           END AS duplicate_of
+), claim AS (
+    INSERT INTO idempotency_key (user_id, key, request_hash, resource_id, status_code)
+    SELECT $actor_id, $idempotency_key, $request_hash, new_id.id, 201 FROM new_id, checks
+    WHERE NOT checks.known AND checks.market_found AND NOT checks.market_archived
+      AND checks.zone_problem IS NULL AND cardinality(checks.missing_partners) = 0
+      AND checks.duplicate_of IS NULL
+    ON CONFLICT (user_id, key) DO NOTHING
+    RETURNING resource_id
+), holder AS (
+    INSERT INTO stallholder (full_name, phone_e164, cccd_hash, cccd_last4)
+    SELECT $full_name, $phone, $cccd_hash, $cccd_last4 FROM claim
+    RETURNING id, full_name, phone_e164, cccd_last4, erased_at
+), new_stall AS (
+    INSERT INTO stall (id, market_id, stall_code, code_key, code_sort, zone, goods, holder_id,
+                       lat, lon, accuracy_m, search_text, created_by)
+    OVERRIDING SYSTEM VALUE
+    SELECT claim.resource_id, $market_id, $stall_code, $code_key, $code_sort, $zone, $goods,
+           holder.id, $lat, $lon, $accuracy_m, $search_text, $actor_id
+    FROM holder, claim
+    RETURNING id, market_id, stall_code, zone, goods, status, version, lat, lon, accuracy_m,
+              created_at, updated_at
+), account AS (
+    INSERT INTO payment_account (stall_id, bin, account_number, account_name, service,
+                                 partner_code, position, created_by, reference, name_check,
+                                 name_checked_at)
+    SELECT new_stall.id, a.bin, a.number, a.name, a.service, a.partner_code, a.n - 1, $actor_id,
+           a.reference, $name_check, CASE WHEN $name_check::text IS NOT NULL THEN clock_timestamp() END
+    FROM new_stall,
+         unnest($bins::text[], $account_numbers::text[], $account_names::text[],
+                $services::text[], $partner_codes::text[], $references::text[])
+             WITH ORDINALITY AS a (bin, number, name, service, partner_code, reference, n)
+    ORDER BY a.n
+    RETURNING id, stall_id, bin, account_number, account_name, partner_code, service, active,
+              reference, name_check, bank_account_name, position
+)"""
+
+# The register entry: what the caller made of the request ($audit_entered, personal data masked)
+# with what the database gave (ids, times), after the counters (so its time is the last).
+_REGISTER_ENTRY = """
+entry AS (
+    INSERT INTO audit_log (actor_id, action, entity, entity_id, after)
+    SELECT $actor_id, 'register', 'stall', s.id::text,
+           $audit_entered::jsonb
+           || jsonb_build_object('id', s.id, 'created_at', s.created_at,
+                                 'updated_at', s.updated_at)
+           || jsonb_build_object(
+                  'holder', ($audit_entered::jsonb -> 'holder') || jsonb_build_object('id', h.id),
+                  'payment_accounts', coalesce(
+                      (SELECT jsonb_agg(e.value || jsonb_build_object('id', a.id) ORDER BY e.n)
+                       FROM jsonb_array_elements($audit_entered::jsonb -> 'payment_accounts')
+                                WITH ORDINALITY AS e (value, n)
+                       JOIN account a ON a.position = e.n - 1), '[]'::jsonb))
+    FROM new_stall s, holder h
+    WHERE (SELECT count(*) FROM market_row) >= 0
+    RETURNING 1
+)"""
+
+_REGISTER_RESULT = """
+SELECT c.known, c.market_found, c.market_archived, c.zone_problem, c.missing_partners,
+       c.duplicate_of, (SELECT count(*) FROM claim) = 1 AS claimed,
+       s.id, s.market_id, s.stall_code, s.zone, s.goods, s.status, s.version, s.lat, s.lon,
+       s.accuracy_m, s.created_at, s.updated_at,
+       h.id AS holder_id, h.full_name, h.phone_e164, h.cccd_last4, h.erased_at,
+       a.accounts, (SELECT count(*) FROM entry) AS audited, """
+
+_REGISTER_FROM = """
+FROM checks c
+LEFT JOIN new_stall s ON true
+LEFT JOIN holder h ON true
+CROSS JOIN (SELECT array_agg(ROW(id, bin, account_number, account_name, partner_code, service,
+                                 active, reference, name_check, bank_account_name)
+                             ORDER BY position, id) AS accounts
+            FROM account) a
+"""
+
+_REGISTER_STALL = sql.compose(
+    _REGISTER_OWN
+    + ","
+    + onboarding.registration_part()
+    + ","
+    + consent.registration_part()
+    + ","
+    + counters.registration_row_part(
+        after="(SELECT count(*) FROM onboarding_history) + (SELECT count(*) FROM onboarding_audit)"
+        " + (SELECT count(*) FROM consent_row)"
+    )
+    + ","
+    + _REGISTER_ENTRY
+    + _REGISTER_RESULT
+    + counters.registration_row_check()
+    + _REGISTER_FROM
+)
+
+_ACCOUNT_FIELDS = (
+    "id", "bin", "account_number", "account_name", "partner_code", "service", "active",
+    "reference", "name_check", "bank_account_name",
+)  # fmt: skip
+
+
+async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
+    """Check and write a whole registration, its counters and its audit entry, in one statement
+    (_REGISTER_STALL): atomic by itself, in the caller's transaction if there is one.
+
+    Raises UniqueViolationError (stall_market_id_code_key, payment_account_stall_id_bin_account_key)
+    and ForeignKeyViolationError (stall_market_id_fkey: the market went away meanwhile).
+    """
+    accounts = new.accounts
+    location = new.location
+    values: dict[str, object] = {
+        "actor_id": new.user_id,
+        "idempotency_key": new.idempotency_key,
+        "request_hash": new.request_hash,
+        "market_id": new.market_id,
+        "stall_code": new.stall_code,
+        "code_key": new.code_key,
+        "code_sort": new.code_sort,
+        "zone": new.zone,
+        "goods": new.goods,
+        "search_text": new.search_text,
+        "full_name": new.full_name,
+        "phone": new.phone,
+        "cccd_hash": new.cccd_hash,
+        "cccd_last4": new.cccd_last4,
+        "check_duplicate": new.check_duplicate,
+        "bins": [a.bin for a in accounts],
+        "account_numbers": keys_of(conn).seal_all(a.account_number for a in accounts),
+        "account_names": [a.account_name for a in accounts],
+        "partner_codes": [a.partner_code for a in accounts],
+        "services": [a.service for a in accounts],
+        "references": [a.reference for a in accounts],
+        "name_check": new.name_check,
+        "lat": location.lat if location else None,
+        "lon": location.lon if location else None,
+        "accuracy_m": location.accuracy_m if location else None,
+        "consent_purposes": new.purposes,
+        "consent_notice_version": new.notice_version,
+        "consent_channel": "tablet",
+        "audit_entered": new.audit_entered,
+        **onboarding.registration_values(),
+        **counters.registration_row_values(),
+    }
+    row = await conn.fetchrow(_REGISTER_STALL.text, *_REGISTER_STALL.args(values))
+    assert row is not None
+    stall = None
+    if row["id"] is not None:
+        assert counters.registration_counted(row) and row["audited"] == 1
+        account_rows = [dict(zip(_ACCOUNT_FIELDS, a, strict=True)) for a in row["accounts"] or []]
+        stall = _stall(row, account_rows, keys_of(conn))
+    return Registered(
+        known=row["known"],
+        claimed=row["claimed"],
+        market_found=row["market_found"],
+        market_archived=row["market_archived"],
+        zone_problem=row["zone_problem"],
+        missing_partners=list(row["missing_partners"]),
+        duplicate_of=row["duplicate_of"],
+        stall=stall,
+    )
+
+
+# ---------------------------------------------------------------- idempotency keys
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    request_hash: bytes
+    resource_id: int | None
+    status_code: int | None
+
+
+async def idempotency_record(
+    conn: asyncpg.Connection, *, user_id: int, key: str
+) -> IdempotencyRecord | None:
+    """The stored outcome of an earlier request with this key."""
+    row = await conn.fetchrow(
+        "SELECT request_hash, resource_id, status_code FROM idempotency_key WHERE user_id = $1 AND key = $2",
+        user_id,
+        key,
+    )
+    return IdempotencyRecord(**dict(row)) if row else None

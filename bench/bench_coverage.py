@@ -219,8 +219,9 @@ async def _before_after(target: _Target, *, repeats: int) -> dict[str, float]:
     rollup computed as before (medians, seconds) against the routes now."""
     from coverage import schemas as s
     from coverage.levels import local_day
-    from coverage.queries import counters as q
     from coverage.queries import reads
+    from coverage.queries import rule as rule_q
+    from coverage.queries.counts import GroupRow
     from coverage.shapes import levels_out
 
     today = local_day(datetime.now(UTC))
@@ -234,7 +235,7 @@ async def _before_after(target: _Target, *, repeats: int) -> dict[str, float]:
             await reads.snapshot_series(conn, None, start, end)
             await reads.sum_market_counters(conn, None)
 
-    def group_model(g: q.GroupRow) -> s.GroupCoverage:
+    def group_model(g: GroupRow) -> s.GroupCoverage:
         return s.GroupCoverage(
             key=g.key,
             name=g.name,
@@ -253,7 +254,7 @@ async def _before_after(target: _Target, *, repeats: int) -> dict[str, float]:
         # Rows into a pydantic model per group, then what FastAPI does with a returned model
         # (fastapi.routing.serialize_response: validate against the response model, dump JSON).
         async with pool.acquire() as conn:
-            rule = await q.current_rule(conn)
+            rule = await rule_q.current_rule(conn)
             groups = await reads.market_groups(conn, None)
         rollup = s.CoverageRollup(
             group_by="market",

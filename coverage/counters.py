@@ -55,8 +55,14 @@ from core.errors import Invalid, StallNotFound
 from core.types import User
 from coverage import schemas as s
 from coverage.levels import evaluate_status, levels_of, local_day, new_stall_levels, vector
-from coverage.queries import counters as q
-from coverage.queries.counters import Counts
+from coverage.queries import counters as counters_q
+from coverage.queries import job as job_q
+from coverage.queries import new_stalls as new_stalls_q
+from coverage.queries import recount as recount_q
+from coverage.queries import rule as rule_q
+from coverage.queries import snapshots as snapshots_q
+from coverage.queries import stalls as stalls_q
+from coverage.queries.counts import Counts, MarketCounters, Reason
 
 
 @dataclass
@@ -83,7 +89,7 @@ async def apply_delta(
     market_id: int,
     delta: _Delta,
     *,
-    reason: q.Reason,
+    reason: Reason,
     at: datetime,
     now: datetime | None = None,
 ) -> None:
@@ -91,33 +97,33 @@ async def apply_delta(
 
     `at` is when the change happened; `now` (default `at`) is when it is recorded: the day whose
     snapshot takes the counters as they are now."""
-    rule = await q.current_rule(conn, lock="shared")
-    counters = await q.apply_market_delta(conn, market_id, delta.market)
+    rule = await rule_q.current_rule(conn, lock="shared")
+    counters = await counters_q.apply_market_delta(conn, market_id, delta.market)
     status = evaluate_status(counters.counts, rule.thresholds, counters.status)
     if status != counters.status:
         await _record_status(
             conn, counters, status, rule_version=rule.version, reason=reason, at=at, now=now
         )
-    await q.apply_partner_deltas(conn, market_id, delta.partners)
+    await counters_q.apply_partner_deltas(conn, market_id, delta.partners)
 
 
 async def _record_status(
     conn: asyncpg.Connection,
-    counters: q.MarketCounters,
+    counters: MarketCounters,
     status: s.Status,
     *,
     rule_version: int,
-    reason: q.Reason,
+    reason: Reason,
     at: datetime,
     now: datetime | None = None,
 ) -> None:
     """Write a market's new status since `at`, its history line, and the snapshot of the day of
     `now` (default `at`; the caller holds the market's counter row)."""
     market_id = counters.market_id
-    await q.set_market_status(
+    await counters_q.set_market_status(
         conn, market_id=market_id, status=status, rule_version=rule_version, at=at
     )
-    await q.insert_status_history(
+    await snapshots_q.insert_status_history(
         conn,
         market_id=market_id,
         status=status,
@@ -127,9 +133,9 @@ async def _record_status(
         counts=counters.counts,
         at=at,
     )
-    changed = q.MarketCounters(market_id, counters.counts, status, at, rule_version)
+    changed = MarketCounters(market_id, counters.counts, status, at, rule_version)
     day = local_day(now or at)
-    await q.upsert_snapshot(conn, market_id=market_id, day=day, counters=changed)
+    await snapshots_q.upsert_snapshot(conn, market_id=market_id, day=day, counters=changed)
 
 
 # ---------------------------------------------------------------- a registration's part
@@ -141,17 +147,17 @@ def registration_row_part(*, after: str) -> str:
     counters and status (a status change writes its history line and the day's snapshot) and its
     partners' counters. It reads the statement's CTEs `new_stall` and `account`; `after` is an
     SQL expression over the statement's other writes, evaluated first."""
-    return q.NEW_STALL_COUNTED.format(after=after)
+    return new_stalls_q.NEW_STALL_COUNTED.format(after=after)
 
 
 def registration_row_values() -> dict[str, object]:
     """The named parameters of registration_row_part: the levels of a stall just registered."""
-    return q.new_stall_values(new_stall_levels())
+    return new_stalls_q.new_stall_values(new_stall_levels())
 
 
 def registration_row_check() -> str:
     """Columns a registration statement selects to check its part ran (registration_counted)."""
-    return q.NEW_STALL_COUNTED_CHECK
+    return new_stalls_q.NEW_STALL_COUNTED_CHECK
 
 
 def registration_counted(row: asyncpg.Record) -> bool:
@@ -166,7 +172,7 @@ def batch_rows_part(*, after: str) -> str:
     """The WITH-list part of a statement that writes many new stalls (a stall list import; CTEs
     `new_stall` and `account`): their coverage rows, then the shared rule lock. Their counters
     follow in a second statement (batch_counters_part)."""
-    return q.BATCH_STALL_ROWS.format(after=after)
+    return new_stalls_q.BATCH_STALL_ROWS.format(after=after)
 
 
 def batch_rows_values() -> dict[str, object]:
@@ -178,7 +184,7 @@ def batch_rows_values() -> dict[str, object]:
 def batch_counters_part() -> tuple[str, str]:
     """(WITH-list part, selected columns) of the statement that adds new stalls written by
     batch_rows_part to their market's and partners' counters and reads the rule in force."""
-    return q.BATCH_STALL_COUNTERS, q.BATCH_STALL_RESULT
+    return new_stalls_q.BATCH_STALL_COUNTERS, new_stalls_q.BATCH_STALL_RESULT
 
 
 def batch_counters_values(
@@ -188,14 +194,14 @@ def batch_counters_values(
     that all count for the same `partners` (a stall list import: many stalls, no partner)."""
     one = vector(new_stall_levels())
     counts = Counts(*(stalls * n for n in one.astuple()))
-    return q.batch_stall_values(market_id=market_id, counts=counts, partners=partners)
+    return new_stalls_q.batch_stall_values(market_id=market_id, counts=counts, partners=partners)
 
 
 async def stalls_moved_zone(conn: asyncpg.Connection, stall_ids: list[int]) -> None:
     """These stalls' zones were changed in the caller's transaction, nothing else about them:
     what the counters hold for them moves to their new zone (zones are summed from these rows at
     read time, so no counter changes). One statement, for a stall list import's updates."""
-    await q.move_counted_zones(conn, stall_ids)
+    await stalls_q.move_counted_zones(conn, stall_ids)
 
 
 async def settle_new_stalls(
@@ -209,7 +215,7 @@ async def settle_new_stalls(
     them; the second added the vectors and read the rule; `row` is what it selected. What is left
     is the market's status under that rule, as apply_delta does.
     """
-    added = q.batch_stall_counted(row, market_id)
+    added = new_stalls_q.batch_stall_counted(row, market_id)
     counters = added.counters
     status = evaluate_status(counters.counts, added.thresholds, counters.status)
     if status != counters.status:
@@ -227,9 +233,9 @@ async def on_stall_changed(conn: asyncpg.Connection, *, stall_id: int, window_da
     """Recompute one stall's levels after any change and move the counters by the difference."""
     window = window_days
     async with conn.transaction():
-        if not await q.ensure_stall_coverage(conn, stall_id):
+        if not await stalls_q.ensure_stall_coverage(conn, stall_id):
             raise StallNotFound(f"No stall with id {stall_id}.")
-        state = await q.stall_state(conn, stall_id, for_update=True)
+        state = await stalls_q.stall_state(conn, stall_id, for_update=True)
         assert state is not None
         new = levels_of(state, state.now - timedelta(days=window))
         new_zone = state.zone if new[0] else ""
@@ -240,7 +246,7 @@ async def on_stall_changed(conn: asyncpg.Connection, *, stall_id: int, window_da
             state.counted_partners,
         ):
             return
-        await q.set_counted(
+        await stalls_q.set_counted(
             conn, stall_id=stall_id, flags=new, zone=new_zone, partners=new_partners
         )
         delta = delta_for(
@@ -255,7 +261,7 @@ async def rename_zone(
     """The market's stalls in zones `old` were moved to zone `new` (a zone renamed, in the
     caller's transaction, after the stall rows): what the counters hold for them moves along.
     Zone numbers are summed from these rows, and the market's counters do not change."""
-    await q.rename_counted_zone(conn, market_id=market_id, old=old, new=new)
+    await stalls_q.rename_counted_zone(conn, market_id=market_id, old=old, new=new)
 
 
 async def record_payment(
@@ -267,9 +273,9 @@ async def record_payment(
 ) -> None:
     """A payment.received was stored for the stall: it may enter the `transacting` level."""
     async with conn.transaction():
-        if not await q.ensure_stall_coverage(conn, stall_id):
+        if not await stalls_q.ensure_stall_coverage(conn, stall_id):
             raise StallNotFound(f"No stall with id {stall_id}.")
-        await q.bump_last_payment(conn, stall_id=stall_id, occurred_at=occurred_at)
+        await stalls_q.bump_last_payment(conn, stall_id=stall_id, occurred_at=occurred_at)
         await on_stall_changed(conn, stall_id=stall_id, window_days=window_days)
 
 
@@ -278,9 +284,9 @@ async def mark_sign_issued(
 ) -> None:
     """A printable sign was generated for the stall (called by the QR module)."""
     async with conn.transaction():
-        if not await q.ensure_stall_coverage(conn, stall_id):
+        if not await stalls_q.ensure_stall_coverage(conn, stall_id):
             raise StallNotFound(f"No stall with id {stall_id}.")
-        await q.set_sign_issued(conn, stall_id=stall_id, user_id=user.id if user else None)
+        await stalls_q.set_sign_issued(conn, stall_id=stall_id, user_id=user.id if user else None)
         await on_stall_changed(conn, stall_id=stall_id, window_days=window_days)
 
 
@@ -297,16 +303,16 @@ async def mark_name_matched(
     Counts as verification unless the stall is already verified; returns whether it changed.
     """
     async with conn.transaction():
-        if not await q.ensure_stall_coverage(conn, stall_id):
+        if not await stalls_q.ensure_stall_coverage(conn, stall_id):
             raise StallNotFound(f"No stall with id {stall_id}.")
-        state = await q.stall_state(conn, stall_id, for_update=True)
+        state = await stalls_q.stall_state(conn, stall_id, for_update=True)
         assert state is not None
         if state.verified_account_ok:
             return False
-        accounts = {a.id: a for a in await q.stall_accounts(conn, stall_id) if a.active}
+        accounts = {a.id: a for a in await stalls_q.stall_accounts(conn, stall_id) if a.active}
         if account_id not in accounts:
             raise Invalid("The account is not an active account of this stall.", field="account_id")
-        await q.set_verified(
+        await stalls_q.set_verified(
             conn,
             stall_id=stall_id,
             account_id=account_id,
@@ -326,12 +332,17 @@ async def mark_name_matched(
 
 
 async def reevaluate_markets(
-    conn: asyncpg.Connection, market_ids: list[int], rule: q.Rule, *, reason: q.Reason, at: datetime
+    conn: asyncpg.Connection,
+    market_ids: list[int],
+    rule: rule_q.Rule,
+    *,
+    reason: Reason,
+    at: datetime,
 ) -> int:
     """Re-evaluate these markets' status (locks their counter rows); returns how many changed."""
-    rows = await q.lock_market_counters(conn, market_ids)
+    rows = await counters_q.lock_market_counters(conn, market_ids)
     changes, history = [], []
-    changed: list[q.MarketCounters] = []
+    changed: list[MarketCounters] = []
     for c in rows:
         status = evaluate_status(c.counts, rule.thresholds, c.status)
         if status == c.status:
@@ -340,14 +351,14 @@ async def reevaluate_markets(
         history.append(
             (c.market_id, status, c.status, rule.version, reason, *c.counts.astuple(), at)
         )
-        changed.append(q.MarketCounters(c.market_id, c.counts, status, at, rule.version))
+        changed.append(MarketCounters(c.market_id, c.counts, status, at, rule.version))
     if not changed:
         return 0
-    await q.write_statuses(conn, changes)
-    await q.insert_status_histories(conn, history)
+    await counters_q.write_statuses(conn, changes)
+    await snapshots_q.insert_status_histories(conn, history)
     day = local_day(at)
     for c in changed:
-        await q.upsert_snapshot(conn, market_id=c.market_id, day=day, counters=c)
+        await snapshots_q.upsert_snapshot(conn, market_id=c.market_id, day=day, counters=c)
     return len(changed)
 
 
@@ -368,13 +379,13 @@ async def recount(
     """Recount everything from the facts (scans every stall) and list where counters differ."""
     window = window_days
     if now is None:
-        now = await q.db_now(conn)
+        now = await job_q.db_now(conn)
     assert now is not None
     start = now - timedelta(days=window)
     bad: list[str] = []
-    rule = await q.current_rule(conn)
-    truth = await q.truth_by_market(conn, start)
-    stored = await q.stored_by_market(conn)
+    rule = await rule_q.current_rule(conn)
+    truth = await recount_q.truth_by_market(conn, start)
+    stored = await recount_q.stored_by_market(conn)
     for market_id in sorted(set(truth) | set(stored)):
         t = truth.get(market_id, Counts())
         got, status = stored.get(market_id, (Counts(), None))  # no row: nothing counted yet
@@ -384,13 +395,13 @@ async def recount(
             bad.append(
                 f"market {market_id}: status {status} is not what rule v{rule.version} gives"
             )
-    truth_partners = await q.truth_by_partner(conn, start)
-    stored_partners = await q.stored_by_partner(conn)
+    truth_partners = await recount_q.truth_by_partner(conn, start)
+    stored_partners = await recount_q.stored_by_partner(conn)
     for key in sorted(set(truth_partners) | set(stored_partners)):
         t, got = truth_partners.get(key, Counts()), stored_partners.get(key, Counts())
         if t != got:
             bad.append(f"partner {key}: counters {got} != recount {t}")
-    stale = await q.stale_stall_flags(conn, start)
+    stale = await recount_q.stale_stall_flags(conn, start)
     if stale:
         bad.append(f"{stale} stalls have counted flags that differ from their facts")
     return Recount(bad)
@@ -411,12 +422,14 @@ async def rebuild(
     window = window_days
     async with conn.transaction():
         if now is None:
-            now = await q.db_now(conn)
+            now = await job_q.db_now(conn)
         assert now is not None
         if trust_stall_flags:
-            await q.current_rule(conn, lock="exclusive")
-            await q.rebuild_aggregates(conn)
+            await rule_q.current_rule(conn, lock="exclusive")
+            await recount_q.rebuild_aggregates(conn)
         else:
-            await q.rebuild_counters(conn, now - timedelta(days=window))
-        rule = await q.current_rule(conn)
-        await reevaluate_markets(conn, await q.all_market_ids(conn), rule, reason="daily", at=now)
+            await recount_q.rebuild_counters(conn, now - timedelta(days=window))
+        rule = await rule_q.current_rule(conn)
+        await reevaluate_markets(
+            conn, await counters_q.all_market_ids(conn), rule, reason="daily", at=now
+        )

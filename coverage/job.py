@@ -13,9 +13,13 @@ import asyncpg
 
 from coverage.counters import apply_delta, delta_for, reevaluate_markets
 from coverage.levels import local_day
-from coverage.queries import counters as q
+from coverage.queries import counters as counters_q
 from coverage.queries import history as qh
-from coverage.queries.counters import Counts
+from coverage.queries import job as job_q
+from coverage.queries import rule as rule_q
+from coverage.queries import snapshots as snapshots_q
+from coverage.queries import stalls as stalls_q
+from coverage.queries.counts import Counts
 from coverage.rule import apply_due_rules
 
 log = logging.getLogger("choso.coverage")
@@ -38,13 +42,13 @@ async def reevaluate_all(
         log.info("rule version %d applied on its day", applied)
     window = window_days
     if now is None:
-        now = await q.db_now(conn)
+        now = await job_q.db_now(conn)
     assert now is not None
     cutoff = now - timedelta(days=window)
     expired = 0
-    for market_id in await q.expiring_markets(conn, cutoff):
+    for market_id in await stalls_q.expiring_markets(conn, cutoff):
         async with conn.transaction():
-            rows = await q.expire_transacting(conn, market_id, cutoff)
+            rows = await stalls_q.expire_transacting(conn, market_id, cutoff)
             if not rows:
                 continue
             expired += len(rows)
@@ -58,14 +62,14 @@ async def reevaluate_all(
                 await apply_delta(
                     conn, market_id, delta, reason="daily", at=min(left, now), now=now
                 )
-    ids = await q.all_market_ids(conn)
+    ids = await counters_q.all_market_ids(conn)
     for i in range(0, len(ids), chunk):
         async with conn.transaction():
-            rule = await q.current_rule(conn, lock="shared")
+            rule = await rule_q.current_rule(conn, lock="shared")
             await reevaluate_markets(conn, ids[i : i + chunk], rule, reason="daily", at=now)
     today = local_day(now)
     async with conn.transaction():
-        await q.snapshot_all(conn, day=today)
+        await snapshots_q.snapshot_all(conn, day=today)
         await qh.write_area_days(conn, await area_days_due(conn, today))
     return expired
 
@@ -90,14 +94,14 @@ async def run_periodically(pool: asyncpg.Pool, *, interval_s: float, window_days
     while True:
         try:
             async with pool.acquire() as conn:
-                if await q.try_job_lock(conn):
+                if await job_q.try_job_lock(conn):
                     try:
                         expired = await reevaluate_all(conn, window_days=window_days)
                         log.info(
                             "coverage re-evaluated; %d stalls left the transacting window", expired
                         )
                     finally:
-                        await q.release_job_lock(conn)
+                        await job_q.release_job_lock(conn)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - the next run tries again; the error is logged

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from fractions import Fraction
 
 from coverage import schemas as s
-from coverage.queries import counters as q
-from coverage.queries.counters import Counts
+from coverage.queries import stalls as stalls_q
+from coverage.queries.counts import Counts
 
 VN_TZ = timezone(timedelta(hours=7), "ICT")  # Vietnam has no daylight saving time
 FLAG_LEVELS = ("registered", "qr_issued", "qr_verified", "transacting", "fees_cashless")
@@ -19,7 +19,9 @@ def local_day(at: datetime) -> date:
     return at.astimezone(VN_TZ).date()
 
 
-def levels_of(state: q.StallState, window_start: datetime) -> tuple[bool, bool, bool, bool, bool]:
+def levels_of(
+    state: stalls_q.StallState, window_start: datetime
+) -> tuple[bool, bool, bool, bool, bool]:
     """(active, qr_issued, qr_verified, transacting, fees_cashless) of a stall from its facts."""
     if state.status != "active":
         return (False, False, False, False, False)
@@ -74,7 +76,7 @@ def evaluate_status(counts: Counts, thresholds: dict[str, float], previous: str 
 def new_stall_levels() -> tuple[bool, bool, bool, bool, bool]:
     """The levels of a stall being registered: active, with no sign, check or payment yet."""
     epoch = datetime(2000, 1, 1, tzinfo=UTC)
-    fresh = q.StallState(
+    fresh = stalls_q.StallState(
         stall_id=0, market_id=0, stall_code="", status="active", zone="", sign_issued_at=None,
         sign_delivered_at=None, verified_at=None, verified_method=None, verified_account_ok=False,
         last_payment_at=None, fees_cashless=False, needs_revisit=False, revisit_reason=None,

@@ -15,10 +15,10 @@ from core.types import User
 from coverage import schemas as s
 from coverage.errors import WardNotFound
 from coverage.levels import highest_level, local_day
-from coverage.queries import counters as q
 from coverage.queries import history as history_q
 from coverage.queries import reads
-from coverage.queries.counters import Counts
+from coverage.queries import rule as rule_q
+from coverage.queries.counts import STATUS_NAMES, Counts, GroupRow
 from coverage.scope import readable_market
 from coverage.shapes import group_dict, levels_out, progress_out, to_json
 
@@ -30,7 +30,7 @@ async def market_coverage_for(
     await readable_market(conn, user, market_id)
     counters = await reads.market_counters(conn, market_id)
     assert counters is not None
-    rule = await q.current_rule(conn)
+    rule = await rule_q.current_rule(conn)
     header = await reads.market_header(conn, market_id)
     assert header is not None
     zones = dict(await reads.zone_counters(conn, market_id))
@@ -107,10 +107,10 @@ async def coverage_rollup_for(
     Areas are summed from their markets' counters (every market in scope), partners from their
     per-market counters. Partner users see their own partner group only.
     """
-    rule = await q.current_rule(conn)
+    rule = await rule_q.current_rule(conn)
     where = await area_filter(conn, province=province, ward=ward)
     area = where.area
-    partners: list[q.GroupRow] = []
+    partners: list[GroupRow] = []
     built: reads.GroupsJson | None = None
     if user.role == "partner":
         code = await reads.partner_code_of(conn, user.id)
@@ -275,7 +275,7 @@ async def history_for(
     ]
     if start <= today <= end:
         markets, counts, statuses = await reads.sum_market_counters(conn, ids, where.area)
-        single = [st for st in q.STATUS_NAMES if statuses[st]]
+        single = [st for st in STATUS_NAMES if statuses[st]]
         points.append(
             s.HistoryPoint(
                 date=today,
@@ -310,7 +310,7 @@ async def ranking_for(
     """
     if user.role not in access.READ_ROLES:
         raise Forbidden("Your role cannot read coverage numbers.")
-    rule = await q.current_rule(conn)
+    rule = await rule_q.current_rule(conn)
     groups = await reads.market_groups(conn, await access.market_scope(conn, user))
     ranked = []
     for g in groups:

@@ -19,11 +19,13 @@ from coverage import errors
 from coverage import schemas as s
 from coverage.counters import reevaluate_markets
 from coverage.levels import VN_TZ, evaluate_status, local_day
-from coverage.queries import counters as q
+from coverage.queries import counters as counters_q
+from coverage.queries import job as job_q
+from coverage.queries import rule as rule_q
 from coverage.shapes import levels_out
 
 
-def _rule_out(rule: q.Rule, in_force: int) -> s.Rule:
+def _rule_out(rule: rule_q.Rule, in_force: int) -> s.Rule:
     assert rule.effective_from is not None
     state: s.RuleState = (
         "in_force"
@@ -50,21 +52,21 @@ def start_of_day(day: date) -> datetime:
 
 async def get_rule(conn: asyncpg.Connection) -> s.Rule:
     """The programme rule in force."""
-    rule = await q.current_rule(conn)
+    rule = await rule_q.current_rule(conn)
     return _rule_out(rule, rule.version)
 
 
 async def rule_history(conn: asyncpg.Connection) -> list[s.Rule]:
     """Every version of the programme rule, newest first, scheduled ones included."""
-    in_force = (await q.current_rule(conn)).version
-    return [_rule_out(r, in_force) for r in await q.rule_versions(conn)]
+    in_force = (await rule_q.current_rule(conn)).version
+    return [_rule_out(r, in_force) for r in await rule_q.rule_versions(conn)]
 
 
 async def _effective_moment(conn: asyncpg.Connection, day: date | None) -> datetime | None:
     """None when the version applies now (no day, or today); 422 for a day that is over."""
     if day is None:
         return None
-    today = local_day(await q.db_now(conn))
+    today = local_day(await job_q.db_now(conn))
     if day < today:
         raise errors.EffectiveDatePast(
             f"{day.isoformat()} is over (today is {today.isoformat()} in Vietnam); "
@@ -80,8 +82,8 @@ async def set_rule(conn: asyncpg.Connection, *, user: User, body: s.RuleIn) -> s
     thresholds = {str(k): float(v) for k, v in sorted(body.thresholds.items())}
     async with conn.transaction():
         effective = await _effective_moment(conn, body.effective_from)
-        before = await q.current_rule(conn, lock="exclusive")
-        rule = await q.insert_rule(
+        before = await rule_q.current_rule(conn, lock="exclusive")
+        rule = await rule_q.insert_rule(
             conn, thresholds=thresholds, created_by=user.id, effective_from=effective
         )
         changed = None
@@ -101,19 +103,19 @@ async def set_rule(conn: asyncpg.Connection, *, user: User, body: s.RuleIn) -> s
                 "markets_changed": changed,
             },
         )
-        in_force = (await q.current_rule(conn)).version
-        rule = next(r for r in await q.rule_versions(conn) if r.version == rule.version)
+        in_force = (await rule_q.current_rule(conn)).version
+        rule = next(r for r in await rule_q.rule_versions(conn) if r.version == rule.version)
     return _rule_out(rule, in_force)
 
 
-async def _apply(conn: asyncpg.Connection, rule: q.Rule, also: list[int] | None = None) -> int:
+async def _apply(conn: asyncpg.Connection, rule: rule_q.Rule, also: list[int] | None = None) -> int:
     """Re-evaluate every market under `rule` and mark it (and `also`) applied; markets changed."""
-    now = await q.db_now(conn)
+    now = await job_q.db_now(conn)
     changed = await reevaluate_markets(
-        conn, await q.all_market_ids(conn), rule, reason="rule_change", at=now
+        conn, await counters_q.all_market_ids(conn), rule, reason="rule_change", at=now
     )
-    await q.set_rule_version_all(conn, rule.version)
-    await q.mark_rules_applied(conn, [rule.version, *(also or [])])
+    await rule_q.set_rule_version_all(conn, rule.version)
+    await rule_q.mark_rules_applied(conn, [rule.version, *(also or [])])
     return changed
 
 
@@ -125,8 +127,8 @@ async def apply_due_rules(conn: asyncpg.Connection) -> int | None:
     force, or None when nothing was due.
     """
     async with conn.transaction():
-        await q.current_rule(conn, lock="exclusive")
-        due = await q.due_rules(conn)
+        await rule_q.current_rule(conn, lock="exclusive")
+        due = await rule_q.due_rules(conn)
         if not due:
             return None
         rule = due[-1]
@@ -154,7 +156,7 @@ async def preview_rule(conn: asyncpg.Connection, *, body: s.RuleIn) -> s.RulePre
     """
     await _effective_moment(conn, body.effective_from)
     thresholds = {str(k): float(v) for k, v in sorted(body.thresholds.items())}
-    rows = await q.market_counters_named(conn)
+    rows = await counters_q.market_counters_named(conn)
     changes = []
     for row in rows:
         after = evaluate_status(row.counts, thresholds, row.status)

@@ -7,8 +7,8 @@ import asyncpg
 from core import access
 from core.errors import MarketNotFound, StallNotFound
 from core.types import User
-from coverage.queries import counters as q
 from coverage.queries import reads
+from coverage.queries import stalls as stalls_q
 
 
 async def readable_market(conn: asyncpg.Connection, user: User, market_id: int) -> None:
@@ -21,7 +21,7 @@ async def readable_market(conn: asyncpg.Connection, user: User, market_id: int) 
 
 async def writable_stall(conn: asyncpg.Connection, user: User, stall_id: int) -> int:
     """The stall's market, after checking the caller may change stalls there."""
-    market_id = await q.stall_market(conn, stall_id)
+    market_id = await stalls_q.stall_market(conn, stall_id)
     if market_id is None:
         raise StallNotFound(f"No stall with id {stall_id}.")
     await access.require_market_write(conn, user, market_id)

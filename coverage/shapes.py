@@ -9,8 +9,7 @@ import orjson
 
 from coverage import schemas as s
 from coverage.levels import FLAG_LEVELS, highest_level
-from coverage.queries import counters as q
-from coverage.queries.counters import Counts
+from coverage.queries.counts import LEVELS, STATUSES, Counts, GroupRow
 
 
 def share(count: int, active: int) -> float:
@@ -27,7 +26,7 @@ def levels_out(c: Counts) -> s.Levels:
     return s.Levels(
         **{
             lvl: s.LevelCount(count=getattr(c, lvl), share=share(getattr(c, lvl), c.active_stalls))
-            for lvl in q.LEVELS
+            for lvl in LEVELS
         }
     )
 
@@ -98,7 +97,7 @@ def levels_dict(c: Counts) -> dict[str, dict[str, int | float]]:
     }
 
 
-def group_dict(g: q.GroupRow) -> dict[str, object]:
+def group_dict(g: GroupRow) -> dict[str, object]:
     """A group's GroupCoverage as plain JSON values."""
     return {
         "key": g.key,
@@ -106,7 +105,7 @@ def group_dict(g: q.GroupRow) -> dict[str, object]:
         "markets": g.markets,
         "active_stalls": g.counts.active_stalls,
         "levels": levels_dict(g.counts),
-        "statuses": {st: g.statuses.get(st, 0) for st in q.STATUSES}
+        "statuses": {st: g.statuses.get(st, 0) for st in STATUSES}
         if g.statuses is not None
         else None,
         "status": g.status,
@@ -117,7 +116,7 @@ def group_dict(g: q.GroupRow) -> dict[str, object]:
     }
 
 
-def feature_dict(g: q.GroupRow) -> dict[str, object]:
+def feature_dict(g: GroupRow) -> dict[str, object]:
     """A market group as a MarketFeature (GeoJSON point with flat properties), plain JSON."""
     c = g.counts
     market_id = int(g.key)

@@ -11,15 +11,15 @@ from core.errors import StallNotFound
 from core.types import User
 from coverage import schemas as s
 from coverage.counters import on_stall_changed
-from coverage.queries import counters as q
+from coverage.queries import stalls as stalls_q
 from coverage.scope import writable_stall
 from coverage.shapes import stall_out
 
 
 async def stall_coverage(conn: asyncpg.Connection, stall_id: int) -> s.StallCoverage:
     """A stall's progress (no personal data)."""
-    await q.ensure_stall_coverage(conn, stall_id)
-    row = await q.stall_coverage_row(conn, stall_id)
+    await stalls_q.ensure_stall_coverage(conn, stall_id)
+    row = await stalls_q.stall_coverage_row(conn, stall_id)
     if row is None:
         raise StallNotFound(f"No stall with id {stall_id}.")
     return stall_out(row)
@@ -29,7 +29,7 @@ async def stall_coverage_for(
     conn: asyncpg.Connection, *, user: User, stall_id: int
 ) -> s.StallCoverage:
     """stall_coverage within the caller's scope."""
-    market_id = await q.stall_market(conn, stall_id)
+    market_id = await stalls_q.stall_market(conn, stall_id)
     if market_id is None or not await access.can_see_market(conn, user, market_id):
         raise StallNotFound(f"No stall with id {stall_id}.")
     return await stall_coverage(conn, stall_id)
@@ -41,8 +41,8 @@ async def sign_delivered_for(
     """A volunteer put the stall's sign up."""
     await writable_stall(conn, user, stall_id)
     async with conn.transaction():
-        await q.ensure_stall_coverage(conn, stall_id)
-        await q.set_sign_delivered(conn, stall_id=stall_id, user_id=user.id)
+        await stalls_q.ensure_stall_coverage(conn, stall_id)
+        await stalls_q.set_sign_delivered(conn, stall_id=stall_id, user_id=user.id)
         await audit.record(
             conn, actor_id=user.id, action="sign_delivered", entity="stall", entity_id=stall_id
         )
@@ -56,8 +56,8 @@ async def fees_cashless_for(
     """Set whether the stall pays its market fees cashless."""
     await writable_stall(conn, user, stall_id)
     async with conn.transaction():
-        await q.ensure_stall_coverage(conn, stall_id)
-        await q.set_fees_cashless(conn, stall_id=stall_id, value=value)
+        await stalls_q.ensure_stall_coverage(conn, stall_id)
+        await stalls_q.set_fees_cashless(conn, stall_id=stall_id, value=value)
         await audit.record(
             conn,
             actor_id=user.id,
@@ -80,14 +80,14 @@ async def account_changing(
     """A payment account of the stall is about to be corrected or deactivated (the caller's
     transaction holds the stall row): a verification of it no longer holds, and a sign that shows
     it is flagged for reprint. The caller moves the counters once it changed (on_stall_changed)."""
-    await q.ensure_stall_coverage(conn, stall_id)
-    await q.clear_verification_of(conn, stall_id=stall_id, account_id=account_id)
-    if await q.account_on_sign(conn, stall_id=stall_id, account_id=account_id):
-        await q.set_reprint(conn, stall_id=stall_id, reason=reason)
+    await stalls_q.ensure_stall_coverage(conn, stall_id)
+    await stalls_q.clear_verification_of(conn, stall_id=stall_id, account_id=account_id)
+    if await stalls_q.account_on_sign(conn, stall_id=stall_id, account_id=account_id):
+        await stalls_q.set_reprint(conn, stall_id=stall_id, reason=reason)
 
 
 async def clear_reprint(conn: asyncpg.Connection, *, stall_id: int) -> None:
     """A new print of the stall's current account was confirmed: its sign no longer needs a
     reprint (for the print confirmation; no scope check, callers do it)."""
-    await q.ensure_stall_coverage(conn, stall_id)
-    await q.set_reprint(conn, stall_id=stall_id, reason=None)
+    await stalls_q.ensure_stall_coverage(conn, stall_id)
+    await stalls_q.set_reprint(conn, stall_id=stall_id, reason=None)

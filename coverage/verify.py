@@ -10,7 +10,7 @@ from core.types import User
 from coverage import schemas as s
 from coverage.counters import on_stall_changed
 from coverage.errors import NoQrFound, QrMismatch
-from coverage.queries import counters as q
+from coverage.queries import stalls as stalls_q
 from coverage.scope import writable_stall
 from coverage.stalls import stall_coverage
 from qr import payload as qr_payload
@@ -31,10 +31,10 @@ async def verify(
     decoded = [qr_payload.decode(p) for p in payloads]
     failure: QrMismatch | None = None
     async with conn.transaction():
-        if not await q.ensure_stall_coverage(conn, stall_id):
+        if not await stalls_q.ensure_stall_coverage(conn, stall_id):
             raise StallNotFound(f"No stall with id {stall_id}.")
-        await q.stall_state(conn, stall_id, for_update=True)
-        accounts = [a for a in await q.stall_accounts(conn, stall_id) if a.active]
+        await stalls_q.stall_state(conn, stall_id, for_update=True)
+        accounts = [a for a in await stalls_q.stall_accounts(conn, stall_id) if a.active]
         match = next(
             (
                 a
@@ -48,7 +48,7 @@ async def verify(
             None,
         )
         if match is not None:
-            await q.set_verified(
+            await stalls_q.set_verified(
                 conn, stall_id=stall_id, account_id=match.id, method="scan", user_id=user.id
             )
             await audit.record(
@@ -74,7 +74,7 @@ async def verify(
                     f"The scanned code names BIN {valid[0].bin} account {_mask(valid[0].account)}, "
                     "which is not an active account stored for this stall."
                 )
-            await q.flag_revisit(conn, stall_id=stall_id, reason=reason)
+            await stalls_q.flag_revisit(conn, stall_id=stall_id, reason=reason)
             await audit.record(
                 conn,
                 actor_id=user.id,

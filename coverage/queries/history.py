@@ -6,7 +6,7 @@ from datetime import date
 
 import asyncpg
 
-from coverage.queries.counters import STATUS_NAMES, STATUSES, Counts, SnapshotRow, Status
+from coverage.queries.counts import STATUS_NAMES, STATUSES, Counts, SnapshotRow, Status
 
 # Each area's sums of a day: every market's last snapshot on or before the day, in the area the
 # market is in now (the area it was in that day, once the day is over and no longer rewritten);

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from core import sql
-from coverage.queries.counters import (
+from coverage.queries.counts import (
     LEVELS,
     STATUSES,
     SUM_COUNTS,

@@ -9,7 +9,7 @@ import orjson
 
 from coverage import schemas as s
 from coverage.queries import reads
-from coverage.queries.counters import Counts, GroupRow
+from coverage.queries.counts import Counts, GroupRow
 from coverage.queries.reads import share_sql
 from coverage.shapes import feature_dict, group_dict, levels_dict, levels_out, share, to_json
 from tests.merchants.test_coverage import register

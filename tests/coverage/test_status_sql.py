@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 
 from coverage.levels import evaluate_status
-from coverage.queries.counters import Counts
+from coverage.queries.counts import Counts
 
 RULES = (
     {"qr_verified": 0.9, "transacting": 0.3},

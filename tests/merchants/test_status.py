@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from coverage import counters, job, levels
-from coverage.queries.counters import Counts
+from coverage.queries.counts import Counts
 from tests.merchants.test_coverage import GOOD, market_cov, register
 
 

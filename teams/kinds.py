@@ -29,8 +29,8 @@ KINDS = (
 
 # (audit action, audit entity) -> the kinds of activity it counts as.
 ACTIVITY: dict[tuple[str, str], tuple[str, ...]] = {
-    # merchants/queries/registration.py _REGISTER_ENTRY; a registration records the stallholder's consent
-    # and the accounts typed with it: those count as the registration, not again.
+    # merchants/queries/registration.py _REGISTER_ENTRY; a registration records the stallholder's
+    # consent and the accounts typed with it: those count as the registration, not again.
     ("register", "stall"): ("registrations",),
     # merchants/stalls.py update_stall; coverage/stalls.py fees_cashless_for
     ("update", "stall"): ("edits",),

@@ -22,15 +22,9 @@ from coverage.queries.rule import RULE_IN_FORCE, RULE_LOCK
 # twin of levels.evaluate_status), a status history line and the day's snapshot when the status
 # changed, and its partners' rows. `{after}` is an SQL expression over the statement's other
 # writes, evaluated first.
-_STATUS_AFTER = """coverage_status(t.active_stalls + excluded.active_stalls,
-        t.qr_issued + excluded.qr_issued, t.qr_verified + excluded.qr_verified,
-        t.transacting + excluded.transacting, t.fees_cashless + excluded.fees_cashless,
-        (SELECT thresholds FROM rule), t.status)"""
-_STATUS_FIRST = """coverage_status($delta_active, $delta_qr_issued, $delta_qr_verified,
-        $delta_transacting, $delta_fees_cashless, r.thresholds, 'not_started')"""
-
-NEW_STALL_COUNTED = (
-    """
+# The new stall's coverage row (both parts): what the counters hold for it, its zone and partners
+# when counted; followed by the columns each part returns.
+_COVERAGE_ROW = """
 coverage_row AS (
     INSERT INTO stall_coverage (stall_id, market_id, counted_active, counted_qr_issued,
                                 counted_qr_verified, counted_transacting, counted_fees_cashless,
@@ -45,7 +39,25 @@ coverage_row AS (
                 ELSE '{{}}' END
     FROM new_stall
     WHERE {after} >= 0
-    RETURNING market_id, counted_zone, counted_partners
+    RETURNING """
+# Counter rows (market, partner) move by the row being inserted (`excluded`).
+_ADD_COUNTS = """
+        active_stalls = t.active_stalls + excluded.active_stalls,
+        qr_issued = t.qr_issued + excluded.qr_issued,
+        qr_verified = t.qr_verified + excluded.qr_verified,
+        transacting = t.transacting + excluded.transacting,
+        fees_cashless = t.fees_cashless + excluded.fees_cashless"""
+
+_STATUS_AFTER = """coverage_status(t.active_stalls + excluded.active_stalls,
+        t.qr_issued + excluded.qr_issued, t.qr_verified + excluded.qr_verified,
+        t.transacting + excluded.transacting, t.fees_cashless + excluded.fees_cashless,
+        (SELECT thresholds FROM rule), t.status)"""
+_STATUS_FIRST = """coverage_status($delta_active, $delta_qr_issued, $delta_qr_verified,
+        $delta_transacting, $delta_fees_cashless, r.thresholds, 'not_started')"""
+
+NEW_STALL_COUNTED = (
+    _COVERAGE_ROW
+    + """market_id, counted_zone, counted_partners
 ), rule AS (
     SELECT r.version, r.thresholds FROM coverage_rule_in_force() AS r
     WHERE EXISTS (SELECT 1 FROM coverage_row)
@@ -65,12 +77,9 @@ coverage_row AS (
     + """ <> 'not_started' THEN r.version END
     FROM coverage_row k, rule r
     WHERE (SELECT count(*) FROM counted_before) >= 0
-    ON CONFLICT (market_id) DO UPDATE SET
-        active_stalls = t.active_stalls + excluded.active_stalls,
-        qr_issued = t.qr_issued + excluded.qr_issued,
-        qr_verified = t.qr_verified + excluded.qr_verified,
-        transacting = t.transacting + excluded.transacting,
-        fees_cashless = t.fees_cashless + excluded.fees_cashless,
+    ON CONFLICT (market_id) DO UPDATE SET"""
+    + _ADD_COUNTS
+    + """,
         status = """
     + _STATUS_AFTER
     + """,
@@ -114,12 +123,9 @@ coverage_row AS (
            $delta_transacting, $delta_fees_cashless
     FROM market_row m, coverage_row k, unnest(k.counted_partners) AS p
     ORDER BY 1, 2
-    ON CONFLICT (market_id, partner_code) DO UPDATE SET
-        active_stalls = t.active_stalls + excluded.active_stalls,
-        qr_issued = t.qr_issued + excluded.qr_issued,
-        qr_verified = t.qr_verified + excluded.qr_verified,
-        transacting = t.transacting + excluded.transacting,
-        fees_cashless = t.fees_cashless + excluded.fees_cashless
+    ON CONFLICT (market_id, partner_code) DO UPDATE SET"""
+    + _ADD_COUNTS
+    + """
     RETURNING 1
 )"""
 )
@@ -164,22 +170,8 @@ class NewStallCounted:
 # writes several new stalls (a stall list import) gets one row per stall, each with its own
 # partners, and takes the rule lock once per row (shared locks are re-entrant).
 BATCH_STALL_ROWS = (
-    """
-coverage_row AS (
-    INSERT INTO stall_coverage (stall_id, market_id, counted_active, counted_qr_issued,
-                                counted_qr_verified, counted_transacting, counted_fees_cashless,
-                                counted_zone, counted_partners)
-    SELECT new_stall.id, new_stall.market_id, $counted_active, $counted_qr_issued,
-           $counted_qr_verified, $counted_transacting, $counted_fees_cashless,
-           CASE WHEN $counted_active THEN coalesce(new_stall.zone, '') ELSE '' END,
-           CASE WHEN $counted_active THEN ARRAY(SELECT DISTINCT partner_code FROM account
-                                                WHERE account.stall_id = new_stall.id
-                                                  AND active AND partner_code IS NOT NULL
-                                                ORDER BY 1)
-                ELSE '{{}}' END
-    FROM new_stall
-    WHERE {after} >= 0
-    RETURNING counted_zone, counted_partners
+    _COVERAGE_ROW
+    + """counted_zone, counted_partners
 ), rule_lock AS (
     SELECT pg_advisory_xact_lock_shared("""
     + str(RULE_LOCK)
@@ -202,12 +194,9 @@ rule AS (
                                       transacting, fees_cashless)
     VALUES ($market_id, $delta_active, $delta_qr_issued, $delta_qr_verified, $delta_transacting,
             $delta_fees_cashless)
-    ON CONFLICT (market_id) DO UPDATE SET
-        active_stalls = t.active_stalls + excluded.active_stalls,
-        qr_issued = t.qr_issued + excluded.qr_issued,
-        qr_verified = t.qr_verified + excluded.qr_verified,
-        transacting = t.transacting + excluded.transacting,
-        fees_cashless = t.fees_cashless + excluded.fees_cashless,
+    ON CONFLICT (market_id) DO UPDATE SET"""
+    + _ADD_COUNTS
+    + """,
         updated_at = clock_timestamp()
     RETURNING market_id, active_stalls, qr_issued, qr_verified, transacting, fees_cashless,
               status, status_since, rule_version
@@ -218,12 +207,9 @@ rule AS (
            $delta_transacting, $delta_fees_cashless
     FROM market_row m, unnest($partners::text[]) AS p
     ORDER BY 1, 2
-    ON CONFLICT (market_id, partner_code) DO UPDATE SET
-        active_stalls = t.active_stalls + excluded.active_stalls,
-        qr_issued = t.qr_issued + excluded.qr_issued,
-        qr_verified = t.qr_verified + excluded.qr_verified,
-        transacting = t.transacting + excluded.transacting,
-        fees_cashless = t.fees_cashless + excluded.fees_cashless
+    ON CONFLICT (market_id, partner_code) DO UPDATE SET"""
+    + _ADD_COUNTS
+    + """
     RETURNING 1
 )"""
 )

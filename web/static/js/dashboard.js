@@ -1,58 +1,61 @@
-// The manager dashboard (/dashboard): markets in scope with status and progress toward the rule,
-// the coverage map, the partner leaderboard, the trend chart, exports and market reports.
+// The manager dashboard (/dashboard), one level of the drill-down at a time (lib/drill.js): the
+// country's provinces, a province's wards, or a ward's markets with their status and progress
+// toward the rule; the numbers, the map, the trend, the partners and the exports of that level;
+// where to go next; market reports.
 
 import { h, mount } from "./lib/dom.js";
 import { t, num, pct } from "./lib/i18n.js";
 import * as api from "./lib/api.js";
-import { widePage, optional } from "./lib/page.js";
+import { optional } from "./lib/page.js";
 import { settings } from "./lib/shell.js";
 import { marketMap } from "./lib/map.js";
+import { areaMap } from "./lib/areamap.js";
 import {
-  groups, levelShare, activeStalls, thresholdsOf, levelLabel, marketsFromGeo, marketsFromList,
+  groups, levelShare, activeStalls, thresholdsOf, levelLabel, marketsFromGeo,
 } from "./lib/coverage.js";
 import { rankingSection, trendSection } from "./lib/nextsteps.js";
 import { statusBadge, ruleLine, progressRows, download, openReport } from "./lib/widgets.js";
+import {
+  drillPage, levelOf, CHILD, SMALL, areaQuery, areaHref, childArea, trail, breadcrumbs, arrived,
+  childLabel, unknownName, statusMix,
+} from "./lib/drill.js";
 
 const STATUS_ORDER = { lapsed: 0, in_progress: 1, not_started: 2, cashless: 3 };
 
-async function render(main, me) {
-  const [rule, byMarket, byPartner, geo, list] = await Promise.all([
+async function draw(main, me, area, ctx) {
+  const level = levelOf(area);
+  const child = CHILD[level];
+  const [rule, rollup, byPartner] = await Promise.all([
     optional("/api/programme/rule"),
-    optional("/api/coverage?group_by=market"),
-    optional("/api/coverage?group_by=partner"),
-    optional("/api/coverage/markets.geojson"),
-    api.getJSON("/api/markets"),
+    api.getJSON(`/api/coverage?${areaQuery(area, { group_by: child })}`),
+    optional(`/api/coverage?${areaQuery(area, { group_by: "partner" })}`),
   ]);
-  const thresholds = thresholdsOf(rule || byMarket);
-  const covById = new Map(groups(byMarket).map((g) => [String(g.key), g]));
-  const markets = list.map((m) => ({ ...m, cov: covById.get(String(m.id)) || null }));
-  const status = (m) => (m.cov && m.cov.status) || null;
-  markets.sort((a, b) => (STATUS_ORDER[status(a)] ?? 9) - (STATUS_ORDER[status(b)] ?? 9) || a.name.localeCompare(b.name, "vi"));
-  const total = byMarket && byMarket.total ? byMarket.total : null;
-  const active = total ? activeStalls(total) : markets.reduce((n, m) => n + (m.cov ? activeStalls(m.cov) : m.stall_count || 0), 0);
-  const cashless = markets.filter((m) => status(m) === "cashless").length;
+  if (ctx.stale()) return;
+  const total = rollup.total || null;
+  const marketCount = total ? Number(total.markets || 0) : 0;
+  // A ward, or any area small enough, is drawn market by market; a larger one as circles.
+  const geo = level === "ward" || marketCount <= SMALL
+    ? await optional(`/api/coverage/markets.geojson?${areaQuery(area)}`)
+    : null;
+  if (ctx.stale()) return;
+  const thresholds = thresholdsOf(rule || rollup);
+  const names = { province: rollup.province && rollup.province.name, ward: rollup.ward && rollup.ward.name };
+  const steps = trail(area, names);
+  const here = steps[steps.length - 1].name;
+  const rows = groups(rollup).map((g) => ({ ...g, name: g.key ? g.name : unknownName(area) }));
 
   const kpis = h("div", { class: "kpis" },
-    kpi(num(markets.length), t("kpi_markets")),
-    kpi(num(active), t("kpi_active")),
-    kpi(num(cashless), t("kpi_cashless")),
+    kpi(num(marketCount), t("kpi_markets")),
+    kpi(num(total ? activeStalls(total) : 0), t("kpi_active")),
+    kpi(num(total && total.statuses ? total.statuses.cashless : 0), t("kpi_cashless")),
     ["qr_issued", "qr_verified", "transacting"].map((l) => kpi(total ? pct(levelShare(total, l).share) : "—", levelLabel(l))));
 
-  const table = h("table", { class: "markets-table" },
-    h("caption", { class: "sr-only" }, t("markets_table")),
-    h("thead", {}, h("tr", {},
-      h("th", { scope: "col" }, t("col_market")), h("th", { scope: "col" }, t("col_status")),
-      h("th", { scope: "col", class: "num" }, t("col_stalls")), h("th", { scope: "col" }, t("col_progress")))),
-    h("tbody", {}, markets.map((m) => h("tr", { dataset: { market: m.id } },
-      h("td", {}, h("div", { class: "name-cell" },
-        h("div", {}, h("a", { href: `/markets/${m.id}`, class: "market-name" }, m.name), h("span", { class: "sub" }, m.ward_name || m.legacy_district_name || "")),
-        h("button", { type: "button", class: "btn btn-small", onclick: () => openReport(m.id, m.name), "aria-label": `${t("report_pdf")} — ${m.name}` }, "PDF"))),
-      h("td", {}, statusBadge(status(m))),
-      h("td", { class: "num" }, num(m.cov ? activeStalls(m.cov) : m.stall_count)),
-      h("td", {}, m.cov ? progressRows(m.cov, thresholds) : h("span", { class: "muted" }, t("status_unknown")))))));
+  const table = level === "ward" ? marketTable(rows, thresholds) : areaTable(rows, area, thresholds, ctx);
+  const tableTitle = level === "ward" ? t("markets_table") : t(`drill_table_${child}`);
 
-  const mapMarkets = geo ? marketsFromGeo(geo) : marketsFromList(list);
-  const map = marketMap(mapMarkets, { tileUrl: settings.tileUrl, compact: true });
+  const map = geo
+    ? marketMap(marketsFromGeo(geo), { tileUrl: settings.tileUrl, compact: true })
+    : areaMap(rows, { tileUrl: settings.tileUrl, compact: true, onPick: (a) => ctx.go(childArea(area, a.key)) });
 
   const partnerRows = groups(byPartner).filter((g) => activeStalls(g) > 0)
     .sort((a, b) => activeStalls(b) - activeStalls(a)).slice(0, 12);
@@ -66,46 +69,102 @@ async function render(main, me) {
         h("td", { class: "num" }, pct(levelShare(g, "transacting").share))))))
     : h("p", { class: "muted" }, t("partners_missing"));
 
-  const marketSel = h("select", { id: "export-market" }, h("option", { value: "" }, t("export_all_markets")),
-    [...list].sort((a, b) => a.name.localeCompare(b.name, "vi")).map((m) => h("option", { value: m.id }, m.name)));
-  const levelSel = h("select", { id: "export-level" }, h("option", { value: "" }, t("export_any_level")),
-    ["registered", "qr_issued", "qr_verified", "transacting", "fees_cashless"].map((l) => h("option", { value: l }, levelLabel(l))));
-  const exportPath = (ext) => {
-    const qs = new URLSearchParams();
-    if (marketSel.value) qs.set("market_id", marketSel.value);
-    if (levelSel.value) qs.set("level", levelSel.value);
-    return `/api/exports/stalls.${ext}${qs.toString() ? `?${qs}` : ""}`;
-  };
-
+  const heading = h("h1", {}, level === "country" ? t("dash_title") : `${t("dash_title")}: ${here}`);
   mount(main,
-    h("h1", {}, t("dash_title")),
-    h("p", { class: "muted" }, t("dash_scope"), " · ", h("span", { class: "rule-line" }, ruleLine(rule, thresholds))),
-    byMarket ? null : h("p", { class: "note note-warn" }, t("coverage_missing")),
+    breadcrumbs(ctx, steps),
+    heading,
+    h("p", { class: "muted" }, t(`drill_scope_${level}`, { name: here }), " · ", h("span", { class: "rule-line" }, ruleLine(rule, thresholds))),
     kpis,
-    rankingSection(),
+    rankingSection(level === "ward" ? { ward: area.ward } : level === "province" ? { wards: new Set(rows.map((r) => r.key)) } : {}),
     h("div", { class: "dash-grid" },
       h("section", { class: "card", "aria-labelledby": "h-markets" },
-        h("h2", { id: "h-markets" }, t("markets_table")),
+        h("h2", { id: "h-markets" }, tableTitle),
+        level === "ward" ? null : h("p", { class: "muted small" }, t("drill_rows_hint", { what: childLabel(area).toLocaleLowerCase(document.documentElement.lang) })),
         h("div", { class: "table-wrap" }, table)),
       h("div", {},
         h("section", { class: "card", "aria-labelledby": "h-map" },
           h("h2", { id: "h-map" }, t("map_title")), map.el, map.legend, map.note,
-          h("p", {}, h("a", { href: "/map" }, t("open_full_map")))),
-        trendSection({ thresholds }),
+          h("p", {}, h("a", { href: areaHref(area, "/map") }, t("open_full_map")))),
+        trendSection({ thresholds, area }),
         h("section", { class: "card", "aria-labelledby": "h-partners" },
           h("h2", { id: "h-partners" }, t("partners_title")), leaderboard),
-        h("section", { class: "card exports", "aria-labelledby": "h-exports" },
-          h("h2", { id: "h-exports" }, t("exports_title")),
-          h("form", { onsubmit: (e) => e.preventDefault() },
-            h("div", { class: "field" }, h("label", { for: "export-market" }, t("export_market")), marketSel),
-            h("div", { class: "field" }, h("label", { for: "export-level" }, t("export_level")), levelSel),
-            h("div", { class: "row-actions" },
-              h("button", { type: "button", class: "btn btn-primary", id: "export-csv", onclick: () => download(exportPath("csv"), "choso-sap.csv") }, t("export_csv")),
-              h("button", { type: "button", class: "btn", id: "export-geojson", onclick: () => download(exportPath("geojson"), "choso-sap.geojson") }, t("export_geojson"))))))));
+        exportsSection(area, rows))));
+  arrived(ctx, heading, here);
+}
+
+/** One row per province or ward: its markets, their statuses, stalls and progress; a link in. */
+function areaTable(rows, area, thresholds, ctx) {
+  const sorted = [...rows].sort((a, b) => (a.key ? 0 : 1) - (b.key ? 0 : 1) || a.name.localeCompare(b.name, "vi"));
+  return h("table", { class: "markets-table area-table" },
+    h("caption", { class: "sr-only" }, t(`drill_table_${CHILD[levelOf(area)]}`)),
+    h("thead", {}, h("tr", {},
+      h("th", { scope: "col" }, childLabel(area)), h("th", { scope: "col", class: "num" }, t("drill_col_markets")),
+      h("th", { scope: "col" }, t("drill_col_statuses")),
+      h("th", { scope: "col", class: "num" }, t("col_stalls")), h("th", { scope: "col" }, t("col_progress")))),
+    h("tbody", {}, sorted.map((g) => h("tr", { dataset: { area: g.key } },
+      h("td", {}, g.key
+        ? ctx.link(childArea(area, g.key), { class: "market-name area-link" }, g.name)
+        : h("span", { class: "market-name" }, g.name)),
+      h("td", { class: "num" }, num(g.markets || 0)),
+      h("td", {}, statusMix(g.statuses, g.markets || 0)),
+      h("td", { class: "num" }, num(activeStalls(g))),
+      h("td", {}, progressRows(g, thresholds))))));
+}
+
+/** One row per market of a ward, as the dashboard always had: status, stalls, progress, report. */
+function marketTable(rows, thresholds) {
+  const sorted = [...rows].sort((a, b) => (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9) || a.name.localeCompare(b.name, "vi"));
+  return h("table", { class: "markets-table" },
+    h("caption", { class: "sr-only" }, t("markets_table")),
+    h("thead", {}, h("tr", {},
+      h("th", { scope: "col" }, t("col_market")), h("th", { scope: "col" }, t("col_status")),
+      h("th", { scope: "col", class: "num" }, t("col_stalls")), h("th", { scope: "col" }, t("col_progress")))),
+    h("tbody", {}, sorted.map((m) => h("tr", { dataset: { market: m.key } },
+      h("td", {}, h("div", { class: "name-cell" },
+        h("div", {}, h("a", { href: `/markets/${m.key}`, class: "market-name" }, m.name)),
+        h("button", { type: "button", class: "btn btn-small", onclick: () => openReport(m.key, m.name), "aria-label": `${t("report_pdf")} — ${m.name}` }, "PDF"))),
+      h("td", {}, statusBadge(m.status)),
+      h("td", { class: "num" }, num(activeStalls(m))),
+      h("td", {}, progressRows(m, thresholds))))));
+}
+
+/** Exports of the level: a ward's markets (one or all), a province's wards (one), or everything. */
+function exportsSection(area, rows) {
+  const level = levelOf(area);
+  const sorted = rows.filter((r) => r.key).sort((a, b) => a.name.localeCompare(b.name, "vi"));
+  let pick = null;
+  if (level === "ward") {
+    pick = h("select", { id: "export-market" }, h("option", { value: "" }, t("drill_export_all_ward")),
+      sorted.map((m) => h("option", { value: m.key }, m.name)));
+  } else if (level === "province") {
+    pick = h("select", { id: "export-ward" }, h("option", { value: "" }, t("drill_export_pick_ward")),
+      sorted.map((w) => h("option", { value: w.key }, w.name)));
+  }
+  const levelSel = h("select", { id: "export-level" }, h("option", { value: "" }, t("export_any_level")),
+    ["registered", "qr_issued", "qr_verified", "transacting", "fees_cashless"].map((l) => h("option", { value: l }, levelLabel(l))));
+  const exportPath = (ext) => {
+    const qs = new URLSearchParams();
+    if (level === "ward") {
+      if (pick.value) qs.set("market_id", pick.value);
+      else qs.set("ward_code", area.ward);
+    } else if (level === "province" && pick.value) qs.set("ward_code", pick.value);
+    if (levelSel.value) qs.set("level", levelSel.value);
+    return `/api/exports/stalls.${ext}${qs.toString() ? `?${qs}` : ""}`;
+  };
+  const pickLabel = level === "ward" ? t("export_market") : t("drill_col_ward");
+  return h("section", { class: "card exports", "aria-labelledby": "h-exports" },
+    h("h2", { id: "h-exports" }, t("exports_title")),
+    level === "country" ? h("p", { class: "muted small" }, t("drill_export_scope")) : null,
+    h("form", { onsubmit: (e) => e.preventDefault() },
+      pick ? h("div", { class: "field" }, h("label", { for: pick.id }, pickLabel), pick) : null,
+      h("div", { class: "field" }, h("label", { for: "export-level" }, t("export_level")), levelSel),
+      h("div", { class: "row-actions" },
+        h("button", { type: "button", class: "btn btn-primary", id: "export-csv", onclick: () => download(exportPath("csv"), "choso-sap.csv") }, t("export_csv")),
+        h("button", { type: "button", class: "btn", id: "export-geojson", onclick: () => download(exportPath("geojson"), "choso-sap.geojson") }, t("export_geojson")))));
 }
 
 function kpi(value, label) {
   return h("div", { class: "kpi" }, h("span", { class: "kpi-value" }, value), h("span", { class: "kpi-label" }, label));
 }
 
-widePage("dashboard", render);
+drillPage("dashboard", draw);

@@ -456,13 +456,24 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
     function relabel() {
       if (queued) return;
       queued = true;
-      window.requestAnimationFrame(() => { queued = false; placeLabels(); });
+      window.requestAnimationFrame(() => { queued = false; if (box.isConnected) placeLabels(); });
     }
     map.on("zoomstart", () => box.classList.add("map-zooming"));
     map.on("zoomend", () => box.classList.remove("map-zooming"));
     map.on("moveend zoomend resize popupopen popupclose", relabel);
     clusters.on("animationend spiderfied unspiderfied", relabel);
-    new ResizeObserver(() => { map.invalidateSize(); relabel(); }).observe(box);
+    const ro = new ResizeObserver(() => {
+      // Off the page (another drill-down level, a language switch): stop it, nothing to measure.
+      if (!box.isConnected) {
+        ro.disconnect();
+        maps.delete(map);
+        try { map.stop(); map.remove(); } catch { /* removed mid-animation */ }
+        return;
+      }
+      map.invalidateSize();
+      relabel();
+    });
+    ro.observe(box);
     relabel();
 
     /** Zoom to a market (at least FOCUS_ZOOM, out of its cluster) and open its popup. */

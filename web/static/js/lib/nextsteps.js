@@ -32,15 +32,16 @@ function select(id, label, options, value) {
 
 const RANK_SHOWN = 10;
 
-/** The ranked markets (one request), filtered and sorted in the page; the first ten, then all. */
-export function rankingSection() {
+/** The ranked markets (one request), filtered and sorted in the page; the first ten, then all.
+ * `ward`: only that ward's markets (the ward filter goes); `wards`: only markets of these wards. */
+export function rankingSection({ ward: onlyWard = null, wards: inWards = null } = {}) {
   const body = h("div", {}, h("p", { class: "loading" }, t("loading")));
   const section = h("section", { class: "card ranking", "aria-labelledby": "h-ranking", id: "ranking" },
     h("h2", { id: "h-ranking" }, t("rank_title")),
     h("p", { class: "muted" }, t("rank_intro")),
     body);
-  api.getJSON("/api/coverage/ranking").then((data) => {
-    const markets = data.markets;
+  api.getJSON(`/api/coverage/ranking${onlyWard ? `?ward_code=${encodeURIComponent(onlyWard)}` : ""}`).then((data) => {
+    const markets = inWards ? data.markets.filter((m) => inWards.has(m.ward_code || "")) : data.markets;
     const wards = [...new Map(markets.filter((m) => m.ward_code).map((m) => [m.ward_code, m.ward_name || m.ward_code])).entries()]
       .sort((a, b) => a[1].localeCompare(b[1], "vi"));
     const sort = select("rank-sort", t("rank_sort"), Object.keys(SORTS).map((k) => [k, t(`rank_sort_${k}`)]), "closest");
@@ -68,7 +69,7 @@ export function rankingSection() {
     };
     for (const s of [sort, ward, status]) s.el.addEventListener("change", draw);
     mount(body,
-      h("div", { class: "ranking-controls" }, sort.field, ward.field, status.field),
+      h("div", { class: "ranking-controls" }, sort.field, onlyWard ? null : ward.field, status.field),
       count,
       h("div", { class: "table-wrap" }, h("table", { class: "ranking-table" },
         h("caption", { class: "sr-only" }, t("rank_title")),
@@ -87,8 +88,9 @@ export function rankingSection() {
 
 const TREND_DAYS = { week: 6, month: 29, quarter: 89 };
 
-/** The coverage trend with a period selector: week, month, quarter (to today) or chosen dates. */
-export function trendSection({ thresholds = {}, marketId = null } = {}) {
+/** The coverage trend with a period selector: week, month, quarter (to today) or chosen dates;
+ * of one market, or of an area ({province, ward}: the dashboard's level). */
+export function trendSection({ thresholds = {}, marketId = null, area = null } = {}) {
   let kind = "quarter";
   const box = h("div", { id: "trend-chart" });
   const from = h("input", { type: "date", id: "trend-from", min: "2000-01-01", max: today() });
@@ -103,6 +105,8 @@ export function trendSection({ thresholds = {}, marketId = null } = {}) {
     if (!start || !end) return;
     const qs = new URLSearchParams({ from: start, to: end });
     if (marketId) qs.set("market_id", marketId);
+    if (area && area.province) qs.set("province", area.province);
+    if (area && area.ward) qs.set("ward", area.ward);
     clear(box);
     box.append(h("p", { class: "loading" }, t("loading")));
     try {

@@ -59,9 +59,14 @@ async def progress(live_server) -> AsyncIterator[dict]:
         await c.put("/api/programme/rule", json={"thresholds": before["thresholds"]})
 
 
+# The dashboard lists markets one by one in a ward (the drill-down's last level, tests/web/
+# test_drill.py); this module's markets are in Phường Hải Châu.
+HAI_CHAU = "/dashboard?province=48&ward=20242"
+
+
 async def test_dashboard_lists_markets_with_status_and_progress(new_page, progress) -> None:
     page = await new_page(viewport=LAPTOP)
-    await sign_in(page, "admin", "/dashboard")
+    await sign_in(page, "admin", HAI_CHAU)
     await page.wait_for_selector(".markets-table tbody tr")
     two = progress["markets"]["Chợ Bảng Một"]
     row = page.locator(f".markets-table tr[data-market='{two}']")
@@ -74,12 +79,12 @@ async def test_dashboard_lists_markets_with_status_and_progress(new_page, progre
 
 async def test_dashboard_map_shows_markets_coloured_by_status(new_page, live_server, progress):
     async with await live_server.api("admin") as c:
-        features = (await c.get("/api/coverage/markets.geojson")).json()["features"]
+        features = (await c.get("/api/coverage/markets.geojson?ward=20242")).json()["features"]
     expected = {str(f["properties"]["id"]): f["properties"]["status"] for f in features}
     assert "cashless" in expected.values() and len(set(expected.values())) >= 2
 
     page = await new_page(viewport=LAPTOP)
-    await sign_in(page, "admin", "/dashboard")
+    await sign_in(page, "admin", HAI_CHAU)
     await page.wait_for_selector(".map-box .mk")
     drawn = await page.eval_on_selector_all(
         ".map-box .mk",
@@ -135,7 +140,7 @@ async def test_map_and_market_page_on_a_phone(new_page, live_server, progress) -
 
 async def test_exports_and_report(new_page, live_server, progress) -> None:
     page = await new_page(viewport=LAPTOP, accept_downloads=True)
-    await sign_in(page, "admin", "/dashboard")
+    await sign_in(page, "admin", HAI_CHAU)
     await page.wait_for_selector("#export-csv")
     async with page.expect_download() as info:
         await page.click("#export-csv")

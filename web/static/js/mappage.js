@@ -43,7 +43,7 @@ async function draw(main, me, area, ctx) {
   const heading = h("h1", {}, level === "country" ? t("map_page_title") : `${t("map_page_title")}: ${here}`);
 
   const areaIndex = areas.length
-    ? h("nav", { class: "card market-index area-index", "aria-labelledby": "h-areas" },
+    ? h("nav", { class: "card area-index", "aria-labelledby": "h-areas" },
       h("h2", { id: "h-areas" }, childLabel(area)),
       h("ul", {}, areas.map((a) => h("li", {}, a.key
         ? ctx.link(childArea(area, a.key), { dataset: { area: a.key } }, areaItem(a))

@@ -2,10 +2,11 @@
 
     python -m bench                      # all benches, coverage at reduced scale
     python -m bench --only registration  # a subset (registration, payload, render, durability,
-                                         # coverage, import, tablet)
+                                         # coverage, import, tablet, pages)
     BENCH_COVERAGE_FULL=1 python -m bench   # coverage at the full 10,000 markets / 2,000,000 stalls
     BENCH_COVERAGE_KEEP=1 ...               # keep the seeded national databases for the next run
     python -m bench --only tablet        # the volunteer app in Chromium on emulated 3G (bench_tablet.py)
+    python -m bench --only pages         # /dashboard and /map, national vs city (bench_pages.py)
 
 Each bench measures its baseline in the same run and reports ratios, never pass/fail on absolute
 times; the table says whether each ratio meets the target its issue sets.
@@ -28,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BENCHES = ("registration", "payload", "render", "durability", "coverage", "import", "tablet")
+BENCHES = (
+    "registration", "payload", "render", "durability", "coverage", "import", "tablet", "pages",
+)  # fmt: skip
 
 
 def machine() -> dict[str, Any]:
@@ -165,6 +168,17 @@ TARGETS: dict[str, list[tuple[str, str, float | None, str]]] = {
     "tablet_save_sign": [("value", "<=", 1.5, "s: tap Lưu sạp -> sign preview on screen")],
     "tablet_shell_bytes": [("value", "<=", 70.0, "KB: app shell on the wire, cold")],
     "tablet_warm_bytes": [("value", "<=", 0.0, "KB: shell and assets fetched by a warm start")],
+    # The manager pages (bench_pages.py), national data set / the demo city, in the same run.
+    "pages_dashboard": [
+        ("ratio", "<=", 2.0, "/dashboard first meaningful render, national / city"),
+        ("heap_ratio", "", None, "JS heap in use then, national / city"),
+        ("bytes_ratio", "", None, "bytes transferred, national / city"),
+    ],
+    "pages_map": [
+        ("ratio", "<=", 2.0, "/map first meaningful render, national / city"),
+        ("heap_ratio", "", None, "JS heap in use then, national / city"),
+        ("bytes_ratio", "", None, "bytes transferred, national / city"),
+    ],
 }
 
 
@@ -223,7 +237,7 @@ def _figures(row: dict[str, Any]) -> str:
             f" -> {ba['markets_now_s'] * 1000:.1f} ms"
         )
         return pad.join(lines)
-    if name.startswith("tablet_"):
+    if name.startswith(("tablet_", "pages_")):
         return str(row.get("figures", ""))
     skip = {"name", "ratio", "bench_seconds"} | {k for k, *_ in TARGETS.get(name, [])}
     parts = [

@@ -98,7 +98,9 @@ async def test_a_national_viewer_drills_down_and_back_up(new_page, live_server, 
         in_ward = (await c.get(f"/api/coverage?group_by=market&ward={w1}")).json()
     page = await new_page(viewport=LAPTOP)
     history: list[str] = []
-    page.on("request", lambda r: history.append(r.url) if "/api/coverage/history" in r.url else None)
+    page.on(
+        "request", lambda r: history.append(r.url) if "/api/coverage/history" in r.url else None
+    )
     await sign_in(page, "viewer", "/dashboard")
     # The country: one row and one circle per province with markets, never a row per market.
     await page.wait_for_selector(".area-table tbody tr")

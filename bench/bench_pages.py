@@ -58,9 +58,8 @@ PAGES = ("dashboard", "map")
 
 # Marks the first meaningful render: rows in the table (or the list) and the map drawn on screen.
 READY_JS = """(() => {
-  const page = document.body && document.body.dataset.page;
   const done = () => {
-    const rows = page === "map"
+    const rows = document.body.dataset.page === "map"
       ? document.querySelector("nav.market-index li, nav.area-index li")
       : document.querySelector(".markets-table tbody tr");
     const drawn = document.querySelector(".map-box .mk, .map-box .mk-cluster, .map-box .area-mk");

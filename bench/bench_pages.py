@@ -5,6 +5,7 @@
     BENCH_PAGES_RUNS=5 ...                 # runs per page and data set (median; default 3)
     BENCH_PAGES_SHOTS=docs/screenshots ... # also save screenshots of the national pages there
     BENCH_PAGES_KEEP=1 ...                 # keep the seeded national database for the next run
+    BENCH_PAGES_BASELINE=main ...          # also that version's pages on the national data
 
 Two databases on the same PostgreSQL, each behind its own `python -m ops.serve`:
   city      the demo data (31 Đà Nẵng and Hội An markets), signed in as the demo viewer `xem`
@@ -17,7 +18,8 @@ meaningful render: the table filled (dashboard) or the list filled (map) and the
 clusters or area circles on it), seen by a MutationObserver in the page, plus one frame. Also
 measured then: the JS heap in use (CDP Performance.getMetrics JSHeapUsedSize), the bytes
 transferred (Resource Timing transferSize of the page and everything it fetched, the API's part
-apart) and the number of DOM elements. Reported: medians, and national / city ratios measured in
+apart) and the number of DOM elements; and the heap, bytes and elements again once the network is
+idle (the ranking, the trend and the partners come after the first render). Reported: medians, and national / city ratios measured in
 the same run. Nothing is asserted.
 
 The page's pace depends on the number of markets and areas, not of stalls (the rollups read the
@@ -40,6 +42,7 @@ import asyncpg
 import httpx
 
 from bench import harness
+from bench.bench_tablet import _baseline_tree, _Server
 
 CHROMIUM = os.environ.get("CHOSO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -156,6 +159,11 @@ async def _open(browser: Any, base: str, token: str, path: str, shot: Path | Non
             m["name"]: m["value"] for m in (await cdp.send("Performance.getMetrics"))["metrics"]
         }
         costs = await page.evaluate(BYTES_JS)
+        # And once everything the page asked for has come (the ranking, the trend, the partners).
+        await page.wait_for_load_state("networkidle")
+        got = (await cdp.send("Performance.getMetrics"))["metrics"]
+        settled_heap = next((m["value"] for m in got if m["name"] == "JSHeapUsedSize"), 0)
+        settled = await page.evaluate(BYTES_JS)
         if shot is not None:
             await asyncio.sleep(1.0)
             await page.screenshot(path=str(shot), full_page=True)
@@ -166,6 +174,9 @@ async def _open(browser: Any, base: str, token: str, path: str, shot: Path | Non
             "api_kb": round(costs["api"] / 1024, 1),
             "requests": costs["requests"],
             "elements": costs["elements"],
+            "settled_heap_mb": round(settled_heap / 1_048_576, 2),
+            "settled_kb": round(settled["total"] / 1024, 1),
+            "settled_elements": settled["elements"],
             "url": page.url.removeprefix(base),
         }
     finally:
@@ -176,7 +187,9 @@ def _median(runs: list[dict[str, Any]], key: str) -> float:
     return round(statistics.median(r[key] for r in runs), 2)
 
 
-async def _run(*, markets: int, stalls: int, runs: int, shots: Path | None) -> dict[str, Any]:
+async def _run(
+    *, markets: int, stalls: int, runs: int, shots: Path | None, baseline: str | None
+) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     server_url = _server_url()
@@ -224,6 +237,26 @@ async def _run(*, markets: int, stalls: int, runs: int, shots: Path | None) -> d
                 log_path=data_dir / "logs" / f"pages-{label}.log",
             )
             servers[label].start()
+        if baseline:  # the pages of another version (e.g. main before the drill-down), national
+            port = harness.free_port()
+            tree = _baseline_tree(baseline)
+            env = harness.app_env(
+                database_url=national_url,
+                data_dir=data_dir / "pages-before",
+                port=port,
+                workers=1,
+                extra={"PYTHONPATH": str(tree)},
+            )
+            servers["before"] = _Server(
+                tree,
+                name="before",
+                argv=[harness.PYTHON, "-m", "ops.serve"],
+                env=env,
+                port=port,
+                log_path=data_dir / "logs" / "pages-before.log",
+            )
+            servers["before"].start()
+            users["before"] = users["national"]
         for server in servers.values():
             await server.wait_ready(within_s=900)
         bases = {label: f"http://127.0.0.1:{s.port}" for label, s in servers.items()}
@@ -256,7 +289,17 @@ async def _run(*, markets: int, stalls: int, runs: int, shots: Path | None) -> d
             for label, runs_of in by_label.items():
                 out[f"{page}_{label}"] = {
                     key: _median(runs_of, key)
-                    for key in ("render_ms", "heap_mb", "kb", "api_kb", "requests", "elements")
+                    for key in (
+                        "render_ms",
+                        "heap_mb",
+                        "kb",
+                        "api_kb",
+                        "requests",
+                        "elements",
+                        "settled_heap_mb",
+                        "settled_kb",
+                        "settled_elements",
+                    )  # fmt: skip
                 } | {"url": runs_of[0]["url"]}
     finally:
         for server in servers.values():
@@ -277,8 +320,15 @@ def run(markets: int | None = None, stalls: int | None = None) -> list[dict[str,
     stalls = stalls or int(os.environ.get("BENCH_PAGES_STALLS", "200000"))
     runs = int(os.environ.get("BENCH_PAGES_RUNS", "3"))
     shots = os.environ.get("BENCH_PAGES_SHOTS")
+    baseline = os.environ.get("BENCH_PAGES_BASELINE") or None
     result = asyncio.run(
-        _run(markets=markets, stalls=stalls, runs=runs, shots=Path(shots) if shots else None)
+        _run(
+            markets=markets,
+            stalls=stalls,
+            runs=runs,
+            shots=Path(shots) if shots else None,
+            baseline=baseline,
+        )
     )
     rows = []
     for page in PAGES:
@@ -296,6 +346,18 @@ def run(markets: int | None = None, stalls: int | None = None) -> list[dict[str,
                     f"{nat['requests']:.0f} requests, {nat['elements']:.0f} elements | city (demo, "
                     f"opens at {city['url']}) {city['render_ms']} ms, heap {city['heap_mb']} MB, "
                     f"{city['kb']} KB ({city['api_kb']} KB API), {city['elements']:.0f} elements"
+                    f"\n{'':<49}once the network is idle: national heap {nat['settled_heap_mb']} MB, "
+                    f"{nat['settled_kb']} KB, {nat['settled_elements']:.0f} elements | city heap "
+                    f"{city['settled_heap_mb']} MB, {city['settled_kb']} KB, "
+                    f"{city['settled_elements']:.0f} elements"
+                    + (
+                        f"\n{'':<49}before ({baseline}), national: {b['render_ms']} ms "
+                        f"({round(b['render_ms'] / nat['render_ms'], 1)}x now), heap "
+                        f"{b['heap_mb']} MB, {b['kb']} KB, {b['elements']:.0f} elements; idle: "
+                        f"heap {b['settled_heap_mb']} MB, {b['settled_kb']} KB"
+                        if (b := result.get(f"{page}_before"))
+                        else ""
+                    )
                 ),
                 "detail": result,
             }

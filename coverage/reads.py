@@ -300,7 +300,12 @@ async def history_for(
 
 
 async def ranking_for(
-    conn: asyncpg.Connection, *, user: User, ward_code: str | None, status: s.Status | None
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    ward_code: str | None,
+    status: s.Status | None,
+    province: str | None = None,
 ) -> s.Ranking:
     """Markets in scope ranked by how close they are to the rule, with what each still needs.
 
@@ -311,7 +316,8 @@ async def ranking_for(
     if user.role not in access.READ_ROLES:
         raise Forbidden("Your role cannot read coverage numbers.")
     rule = await rule_q.current_rule(conn)
-    groups = await reads.market_groups(conn, await access.market_scope(conn, user))
+    where = await area_filter(conn, province=province, ward=None)
+    groups = await reads.market_groups(conn, await access.market_scope(conn, user), where.area)
     ranked = []
     for g in groups:
         if ward_code is not None and g.ward_code != ward_code:

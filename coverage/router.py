@@ -236,16 +236,24 @@ async def coverage_history(
     )
 
 
-@router.get("/coverage/ranking", response_model=s.Ranking)
+@router.get(
+    "/coverage/ranking",
+    response_model=s.Ranking,
+    responses={404: {"description": "province_not_found."}},
+)
 async def coverage_ranking(
     conn: Conn,
     user: CurrentUser,
     ward_code: WardCode = None,
     status: Annotated[s.Status | None, Query(description="Only markets with this status.")] = None,
+    province: Province = None,
 ) -> s.Ranking:
     """Markets in scope ranked by how close they are to the rule, each with the stalls still
-    needed per level (`progress[].stalls_needed`): where to go next."""
-    return await reads.ranking_for(conn, user=user, ward_code=ward_code, status=status)
+    needed per level (`progress[].stalls_needed`): where to go next; `province` and `ward_code`
+    limit them to an area."""
+    return await reads.ranking_for(
+        conn, user=user, ward_code=ward_code, status=status, province=province
+    )
 
 
 @router.get("/markets/{market_id}/return-visits", response_model=s.MarketReturnVisits)

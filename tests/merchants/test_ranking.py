@@ -66,6 +66,13 @@ async def test_markets_are_ranked_by_what_they_still_need(client, conn, auth, ma
 
     r = await client.get("/api/coverage/ranking?ward_code=20285", headers=admin)
     assert [m["market_id"] for m in r.json()["markets"]] == [markets["two"]]
+    # A province: its markets only (the drill-down's province level); one unknown: 404.
+    r = await client.get("/api/coverage/ranking?province=48", headers=admin)
+    assert [m["market_id"] for m in r.json()["markets"]] == [markets["one"], empty, markets["two"]]
+    r = await client.get("/api/coverage/ranking?province=01", headers=admin)
+    assert r.status_code == 200 and r.json()["markets"] == []
+    r = await client.get("/api/coverage/ranking?province=999", headers=admin)
+    assert r.status_code == 404 and r.json()["code"] == "province_not_found"
     r = await client.get("/api/coverage/ranking?status=cashless", headers=admin)
     assert [m["market_id"] for m in r.json()["markets"]] == [markets["two"]]
     # A manager ranks the markets of their ward only.

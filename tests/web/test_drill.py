@@ -126,6 +126,12 @@ async def test_a_national_viewer_drills_down_and_back_up(new_page, live_server, 
     assert (await page.locator(".kpi-value").first.inner_text()) == str(sum(MARKETS_PER_WARD))
     await until(page, "!!document.querySelector('#trend-chart svg, #trend-chart p.muted')")
     assert any(f"province={p1}" in u for u in history)
+    # Where to go next: the province's markets only.
+    await page.wait_for_selector(".ranking-table tbody tr[data-market]")
+    ranked = await page.eval_on_selector_all(
+        ".ranking-table tbody tr[data-market]", "rows => rows.map(r => Number(r.dataset.market))"
+    )
+    assert ranked and set(ranked) <= set(country["ids"][w1] + country["ids"][w2])
     await shot(page, "81-drill-province")
 
     # Into a ward: its markets, as the dashboard always listed them, drawn market by market.

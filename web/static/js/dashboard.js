@@ -21,6 +21,9 @@ import {
 } from "./lib/drill.js";
 
 const STATUS_ORDER = { lapsed: 0, in_progress: 1, not_started: 2, cashless: 3 };
+// "Where to go next" ranks every market of the level in the page: at the country, up to this many
+// (a city, a few provinces); beyond, it asks for a province first.
+const RANK_ALL = 1000;
 
 async function draw(main, me, area, ctx) {
   const level = levelOf(area);
@@ -75,7 +78,7 @@ async function draw(main, me, area, ctx) {
     heading,
     h("p", { class: "muted" }, t(`drill_scope_${level}`, { name: here }), " · ", h("span", { class: "rule-line" }, ruleLine(rule, thresholds))),
     kpis,
-    rankingSection(level === "ward" ? { ward: area.ward } : level === "province" ? { wards: new Set(rows.map((r) => r.key)) } : {}),
+    rankingSection({ ward: area.ward, province: area.ward ? null : area.province, pickArea: level === "country" && marketCount > RANK_ALL }),
     h("div", { class: "dash-grid" },
       h("section", { class: "card", "aria-labelledby": "h-markets" },
         h("h2", { id: "h-markets" }, tableTitle),

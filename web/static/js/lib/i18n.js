@@ -523,6 +523,7 @@ const vi = {
   drill_map_intro: "Mỗi vòng là một {what}: cỡ theo số chợ, màu trên vòng theo trạng thái các chợ, số ở giữa là số chợ. Bấm vào vòng hoặc vào tên trong danh sách để xem bên trong.",
   drill_open_dashboard: "Mở bảng điều khiển của khu vực này",
   drill_n_markets: "{n} chợ",
+  drill_rank_pick: "Cả nước có quá nhiều chợ để xếp hạng ở đây: chọn một tỉnh, thành phố bên dưới để xem chợ nào nên đến tiếp.",
 };
 
 const en = {
@@ -1035,6 +1036,7 @@ const en = {
   drill_map_intro: "Each circle is a {what}: its size shows its number of markets, its ring their statuses, the number in the middle how many there are. Select a circle or a name in the list to see inside.",
   drill_open_dashboard: "Open this area's dashboard",
   drill_n_markets: "{n} markets",
+  drill_rank_pick: "Too many markets across the country to rank here: choose a province below to see which markets to visit next.",
 };
 
 // Error codes from the API's problem+json, shown next to the field.

@@ -33,15 +33,23 @@ function select(id, label, options, value) {
 const RANK_SHOWN = 10;
 
 /** The ranked markets (one request), filtered and sorted in the page; the first ten, then all.
- * `ward`: only that ward's markets (the ward filter goes); `wards`: only markets of these wards. */
-export function rankingSection({ ward: onlyWard = null, wards: inWards = null } = {}) {
+ * `ward` or `province`: only that area's markets (in a ward the ward filter goes); `pickArea`:
+ * too many markets to rank in the page, ask for an area first. */
+export function rankingSection({ ward: onlyWard = null, province = null, pickArea = false } = {}) {
   const body = h("div", {}, h("p", { class: "loading" }, t("loading")));
   const section = h("section", { class: "card ranking", "aria-labelledby": "h-ranking", id: "ranking" },
     h("h2", { id: "h-ranking" }, t("rank_title")),
     h("p", { class: "muted" }, t("rank_intro")),
     body);
-  api.getJSON(`/api/coverage/ranking${onlyWard ? `?ward_code=${encodeURIComponent(onlyWard)}` : ""}`).then((data) => {
-    const markets = inWards ? data.markets.filter((m) => inWards.has(m.ward_code || "")) : data.markets;
+  if (pickArea) {
+    mount(body, h("p", { class: "muted" }, t("drill_rank_pick")));
+    return section;
+  }
+  const qs = new URLSearchParams();
+  if (onlyWard) qs.set("ward_code", onlyWard);
+  if (province) qs.set("province", province);
+  api.getJSON(`/api/coverage/ranking${qs.toString() ? `?${qs}` : ""}`).then((data) => {
+    const markets = data.markets;
     const wards = [...new Map(markets.filter((m) => m.ward_code).map((m) => [m.ward_code, m.ward_name || m.ward_code])).entries()]
       .sort((a, b) => a[1].localeCompare(b[1], "vi"));
     const sort = select("rank-sort", t("rank_sort"), Object.keys(SORTS).map((k) => [k, t(`rank_sort_${k}`)]), "closest");

@@ -17,7 +17,7 @@ import { rankingSection, trendSection } from "./lib/nextsteps.js";
 import { statusBadge, ruleLine, progressRows, download, openReport } from "./lib/widgets.js";
 import {
   drillPage, levelOf, CHILD, SMALL, areaQuery, areaHref, childArea, trail, breadcrumbs, arrived,
-  childLabel, unknownName, statusMix,
+  childLabel, unknownName, statusMix, byName,
 } from "./lib/drill.js";
 
 const STATUS_ORDER = { lapsed: 0, in_progress: 1, not_started: 2, cashless: 3 };
@@ -97,7 +97,7 @@ async function draw(main, me, area, ctx) {
 
 /** One row per province or ward: its markets, their statuses, stalls and progress; a link in. */
 function areaTable(rows, area, thresholds, ctx) {
-  const sorted = [...rows].sort((a, b) => (a.key ? 0 : 1) - (b.key ? 0 : 1) || a.name.localeCompare(b.name, "vi"));
+  const sorted = [...rows].sort(byName);
   return h("table", { class: "markets-table area-table" },
     h("caption", { class: "sr-only" }, t(`drill_table_${CHILD[levelOf(area)]}`)),
     h("thead", {}, h("tr", {},

@@ -13,7 +13,7 @@ import { areaMap } from "./lib/areamap.js";
 import { groups, marketsFromGeo, marketsFromList, statusClass, statusLabel } from "./lib/coverage.js";
 import {
   drillPage, levelOf, CHILD, SMALL, areaQuery, areaHref, childArea, trail, breadcrumbs, arrived,
-  childLabel, unknownName, statusMix,
+  childLabel, unknownName, statusMix, byName,
 } from "./lib/drill.js";
 
 async function draw(main, me, area, ctx) {
@@ -35,7 +35,7 @@ async function draw(main, me, area, ctx) {
   const steps = trail(area, names);
   const here = steps[steps.length - 1].name;
   const areas = level === "ward" || !rollup ? [] : groups(rollup).map((g) => ({ ...g, name: g.key ? g.name : unknownName(area) }))
-    .sort((a, b) => (a.key ? 0 : 1) - (b.key ? 0 : 1) || a.name.localeCompare(b.name, "vi"));
+    .sort(byName);
 
   const map = byMarket
     ? marketMap(markets, { tileUrl: settings.tileUrl })

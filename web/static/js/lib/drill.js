@@ -158,6 +158,13 @@ export function breadcrumbs(ctx, steps) {
         : ctx.link(step.area, { dataset: { level: levelOf(step.area) } }, step.name)))));
 }
 
+/** Areas in alphabetical order of their names without their kind ("Thành phố Đà Nẵng" between
+ * "Tỉnh Cà Mau" and "Tỉnh Điện Biên"), the rows without an area last. */
+const KIND = /^(Thành phố|Tỉnh|Phường|Xã|Đặc khu|Thị trấn)\s+/u;
+export function byName(a, b) {
+  return (a.key ? 0 : 1) - (b.key ? 0 : 1) || a.name.replace(KIND, "").localeCompare(b.name.replace(KIND, ""), "vi");
+}
+
 /** "Tỉnh, thành phố" / "Phường, xã" / "Chợ": what a level's rows are. */
 export const childLabel = (area) => t(`drill_col_${CHILD[levelOf(area)]}`);
 

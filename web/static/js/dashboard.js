@@ -28,18 +28,18 @@ const RANK_ALL = 1000;
 async function draw(main, me, area, ctx) {
   const level = levelOf(area);
   const child = CHILD[level];
-  const [rule, rollup, byPartner] = await Promise.all([
+  const markets = () => optional(`/api/coverage/markets.geojson?${areaQuery(area)}`);
+  const [rule, rollup, byPartner, wardGeo] = await Promise.all([
     optional("/api/programme/rule"),
     api.getJSON(`/api/coverage?${areaQuery(area, { group_by: child })}`),
     optional(`/api/coverage?${areaQuery(area, { group_by: "partner" })}`),
+    level === "ward" ? markets() : null,
   ]);
   if (ctx.stale()) return;
   const total = rollup.total || null;
   const marketCount = total ? Number(total.markets || 0) : 0;
   // A ward, or any area small enough, is drawn market by market; a larger one as circles.
-  const geo = level === "ward" || marketCount <= SMALL
-    ? await optional(`/api/coverage/markets.geojson?${areaQuery(area)}`)
-    : null;
+  const geo = wardGeo || (level !== "ward" && marketCount <= SMALL ? await markets() : null);
   if (ctx.stale()) return;
   const thresholds = thresholdsOf(rule || rollup);
   const names = { province: rollup.province && rollup.province.name, ward: rollup.ward && rollup.ward.name };

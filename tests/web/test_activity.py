@@ -171,6 +171,32 @@ async def test_team_management_with_the_ward_picked_by_typing(new_page, live_ser
     await shot(page, "63-teams")
 
 
+async def test_a_team_leader_sees_the_team_but_is_not_offered_to_manage_it(
+    new_page, live_server, field_work
+):
+    """Teams are managed by admins and managers (the API refuses a volunteer): a leader opening
+    /teams sees the team and its return-visit list, no "new team" and no "edit"."""
+    page = await new_page(viewport=TABLET)
+    await sign_in(page, "volunteer", "/teams")
+    card = page.locator(f".team-card[data-team='{field_work['team']['id']}']")
+    await card.wait_for()
+    assert await card.locator("a[href^='/return-visits']").count() == 1
+    assert await page.locator("#team-new").count() == 0
+    assert await card.locator("button").count() == 0
+    await shot(page, "64-teams-leader")
+
+
+async def test_the_activity_page_fits_a_tablet(new_page, live_server, field_work):
+    """The chart's values table for screen readers is hidden without widening the page."""
+    page = await new_page(viewport=TABLET)
+    await sign_in(page, "volunteer", "/activity")
+    await page.wait_for_selector("table.chart-table tbody tr")
+    widths = await page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], f"the page scrolls sideways: {widths}"
+
+
 async def test_the_dashboard_ranks_markets_and_says_what_is_missing(
     new_page, live_server, field_work
 ):

@@ -186,6 +186,21 @@ async def test_a_viewer_is_offered_nothing_they_cannot_do(new_page, live_server)
     assert await page.locator("#register-form").count() == 0
 
 
+async def test_reopening_the_app_shows_no_focus_frame_around_the_screen(new_page) -> None:
+    """The screen takes focus after each route (for screen readers); opened again on a device
+    already signed in, it must not show the keyboard focus ring around the whole screen."""
+    page = await new_page(viewport=TABLET)
+    await sign_in(page)
+    await page.goto("/")
+    await page.wait_for_selector("#worklist, .market-cards")
+    await until(page, "document.activeElement === document.getElementById('main')")
+    style = await page.evaluate(
+        "(() => { const s = getComputedStyle(document.getElementById('main'));"
+        " return [s.boxShadow, s.outlineStyle]; })()"
+    )
+    assert style == ["none", "none"], style
+
+
 async def test_errors_from_the_api_are_always_vietnamese(new_page, live_server) -> None:
     ids = await market_ids(live_server)
     page = await new_page()

@@ -169,13 +169,15 @@ async function render(main, me) {
     ed.focus();
   };
   const newBtn = h("button", { type: "button", class: "btn btn-primary", id: "team-new", onclick: () => open(null) }, "+ ", t("teams_new"));
+  // A volunteer (a team leader too) sees the team but does not manage it: the API refuses them.
+  const manages = ["admin", "manager"].includes(me.role);
   mount(main,
     h("h1", {}, t("teams_title")),
     h("p", { class: "muted" }, t("teams_intro")),
-    h("div", { class: "row-actions" }, newBtn, h("a", { class: "btn", href: "/activity" }, t("nav_activity"))),
+    h("div", { class: "row-actions" }, manages ? newBtn : null, h("a", { class: "btn", href: "/activity" }, t("nav_activity"))),
     slot,
     teams.length
-      ? h("ul", { class: "cards team-cards", id: "team-list" }, teams.map((team) => teamCard(team, { onEdit: open })))
+      ? h("ul", { class: "cards team-cards", id: "team-list" }, teams.map((team) => teamCard(team, { onEdit: manages ? open : null })))
       : h("p", { class: "empty" }, t("teams_none")));
 }
 

@@ -74,12 +74,15 @@ function draw(points, { levels, thresholds, title, width, labels = false }) {
   return svg;
 }
 
-/** A visually hidden table of a chart's values: one row per date. */
+/**
+ * A visually hidden table of a chart's values: one row per date. Hidden by a box around it: a table
+ * is as wide as its cells whatever its own width says, so on its own it widened the page on a tablet.
+ */
 function valuesTable(caption, head, rows) {
-  return h("table", { class: "sr-only chart-table" },
+  return h("div", { class: "sr-only" }, h("table", { class: "chart-table" },
     h("caption", {}, caption),
     h("thead", {}, h("tr", {}, head.map((c, i) => h("th", { scope: "col", class: i ? "num" : "" }, c)))),
-    h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c, i) => (i ? h("td", { class: "num" }, c) : h("th", { scope: "row" }, c)))))));
+    h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c, i) => (i ? h("td", { class: "num" }, c) : h("th", { scope: "row" }, c))))))));
 }
 
 /**

@@ -14,7 +14,7 @@ import pytest
 
 from qr import payload
 from tests.conftest import stall_body
-from tests.web.conftest import LAPTOP, TABLET, shot, sign_in, until
+from tests.web.conftest import LAPTOP, PHONE, TABLET, shot, sign_in, until
 from tests.web.test_a11y import serious
 
 pytestmark = pytest.mark.browser
@@ -233,6 +233,20 @@ async def test_the_dashboard_ranks_markets_and_says_what_is_missing(
     assert await serious(page) == [], "dashboard with ranking and trend"
     await page.locator("#ranking").scroll_into_view_if_needed()
     await shot(page, "64-dashboard-ranked")
+
+
+@pytest.mark.parametrize("path", ["/dashboard", "/activity"])
+async def test_the_manager_pages_fit_a_phone(new_page, live_server, field_work, path):
+    """Wide tables scroll inside their box; nothing hidden for screen readers (a column heading,
+    a chart's values) widens the page so that it scrolls sideways on a phone."""
+    page = await new_page(viewport=PHONE)
+    await sign_in(page, "manager", path)
+    await page.wait_for_selector(".ranking-table tbody tr, #by-team tbody tr")
+    await page.wait_for_selector("table.chart-table tbody tr")
+    widths = await page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], f"{path} scrolls sideways on a phone: {widths}"
 
 
 async def test_the_return_visit_list_prints_per_team_and_market(new_page, live_server, field_work):

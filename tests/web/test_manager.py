@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import stall_body
-from tests.web.conftest import LAPTOP, PHONE, shot, sign_in
+from tests.web.conftest import LAPTOP, PHONE, TABLET, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -161,3 +161,31 @@ async def test_a_viewer_sees_numbers(new_page, live_server, progress) -> None:
     await sign_in(page, "viewer", "/dashboard")
     await page.wait_for_selector(".markets-table tbody tr")
     assert await page.locator(".kpi").count() == 6
+
+
+@pytest.mark.parametrize("viewport", [PHONE, TABLET], ids=["phone", "tablet"])
+async def test_the_top_bar_stays_two_rows_high_on_a_phone_and_a_tablet(new_page, viewport) -> None:
+    """The manager's links (six of them) take one row under the brand that scrolls sideways, with
+    the current page's link in view: the sticky bar no longer covers a quarter of the screen."""
+    page = await new_page(viewport=viewport)
+    await sign_in(page, "manager", "/activity")
+    await page.wait_for_selector(".topnav a.current")
+    assert await page.locator(".topnav a").count() == 6
+    bar = await page.evaluate("document.getElementById('topbar').getBoundingClientRect().height")
+    assert bar <= 120, f"the top bar is {bar}px high"
+    inside = await page.evaluate(
+        "(() => { const n = document.querySelector('.topnav').getBoundingClientRect();"
+        " const a = document.querySelector('.topnav a.current').getBoundingClientRect();"
+        " return a.left >= n.left - 1 && a.right <= n.right + 1; })()"
+    )
+    assert inside, "the current page's link is scrolled out of view"
+    # A message (the banner area sticks under the bar) shows below the bar, not behind it.
+    await page.evaluate("window.scrollTo(0, 400)")
+    await page.evaluate(
+        "document.getElementById('banners').append(Object.assign(document.createElement('p'),"
+        " {className: 'banner', textContent: 'Đã lưu.'}))"
+    )
+    top = await page.evaluate(
+        "document.querySelector('#banners .banner').getBoundingClientRect().top"
+    )
+    assert top >= bar - 1, f"a message at {top}px hides under a {bar}px bar"

@@ -68,6 +68,9 @@ export function topbar(opts = {}) {
         signOut));
   }
   mount(bar, h("div", { class: "topbar-inner" }, brand, nav, h("span", { class: "spacer" }), onlinePill(), ...(opts.extra || []), lang, menu));
+  // On a narrow screen the links scroll sideways in one row: the current page's link is in view.
+  const current = nav && nav.querySelector("a.current");
+  if (current && nav.scrollWidth > nav.clientWidth) nav.scrollLeft = current.offsetLeft - nav.offsetLeft - 8;
 }
 
 /** The sign-in form; resolves when signed in. */

@@ -8,7 +8,7 @@ import { t, num } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import { roleName } from "../lib/shell.js";
 import { clearErrors, field, focusFirstError, setError, showProblem } from "../lib/forms.js";
-import { fold } from "../lib/text.js";
+import { fold, nationalPhone } from "../lib/text.js";
 import { wardPicker } from "../lib/wardpicker.js";
 import { confirmDialog } from "../lib/dialog.js";
 import { consolePage, heading } from "./frame.js";
@@ -63,7 +63,7 @@ function personRow(u) {
   return h("tr", { dataset: { user: u.id, username: u.username }, class: u.active ? "" : "row-archived" },
     h("td", {}, h("span", { class: "market-name" }, u.display_name || u.username), h("span", { class: "sub" }, u.username)),
     h("td", {}, roleName(u.role)),
-    h("td", {}, u.phone || "—"),
+    h("td", {}, u.phone ? nationalPhone(u.phone) : "—"),
     h("td", { class: "scope-cell" }, scopeText(u)),
     h("td", {}, u.active ? h("span", { class: "badge state-sent" }, t("c_active")) : h("span", { class: "badge badge-muted" }, t("c_inactive"))),
     h("td", {}, h("a", { class: "btn btn-small", href: `#edit-${u.id}`, "aria-label": `${t("edit")} — ${u.display_name || u.username}` }, t("edit"))));
@@ -73,7 +73,7 @@ function listSection(redraw) {
   const q = fold(filter.q);
   const shown = people
     .filter((u) => !filter.role || u.role === filter.role)
-    .filter((u) => !q || fold(`${u.username} ${u.display_name || ""} ${u.phone || ""}`).includes(q));
+    .filter((u) => !q || fold(`${u.username} ${u.display_name || ""} ${u.phone ? nationalPhone(u.phone) : ""}`).includes(q.replace(/(\d)\s+(?=\d)/g, "$1")));
   const search = h("input", { id: "people-filter", type: "search", value: filter.q, autocomplete: "off" });
   search.addEventListener("input", debounce(() => { filter.q = search.value; redraw(); }, 150));
   const role = h("select", { id: "people-role", onchange: () => { filter.role = role.value; redraw(); } },
@@ -164,7 +164,7 @@ function personForm(user, { onSaved, onClose }) {
   const isNew = !user;
   const username = textField("u-username", t("username"), { value: user ? user.username : "", required: isNew, hint: isNew ? t("c_username_hint") : "", attrs: { maxlength: 64, autocapitalize: "none", spellcheck: "false", readonly: !isNew } });
   const name = textField("u-name", t("c_display_name"), { value: user ? user.display_name : "", required: true, attrs: { maxlength: 100 } });
-  const phone = textField("u-phone", t("phone"), { value: user ? user.phone : "", optional: true, type: "tel", hint: t("c_phone_hint"), attrs: { inputmode: "tel", maxlength: 30 } });
+  const phone = textField("u-phone", t("phone"), { value: user && user.phone ? nationalPhone(user.phone) : "", optional: true, type: "tel", hint: t("c_phone_hint"), attrs: { inputmode: "tel", maxlength: 30 } });
   const role = h("select", { id: "u-role" }, ROLES.map((r) => h("option", { value: r, selected: (user ? user.role : "volunteer") === r }, roleName(r))));
   const roleField = field({ id: "u-role", label: t("c_role"), hint: t("c_role_hint"), control: role, required: true });
   const scopeBox = h("div", { class: "scope-box" });

@@ -135,6 +135,12 @@ export function digits(text) {
   return String(text ?? "").replace(/\D/g, "");
 }
 
+/** "+84905123456" -> "0905123456", the form people know (core.text.national_phone); others stay. */
+export function nationalPhone(e164) {
+  const p = String(e164 ?? "");
+  return p.startsWith("+84") ? `0${p.slice(3)}` : p;
+}
+
 /** Loose check of a Vietnamese phone number before the server's strict one. */
 export function looksLikePhone(text) {
   const d = digits(text);

@@ -186,6 +186,20 @@ async def test_a_team_leader_sees_the_team_but_is_not_offered_to_manage_it(
     await shot(page, "64-teams-leader")
 
 
+async def test_the_console_says_a_team_member_works_through_the_team(
+    new_page, live_server, field_work
+):
+    """A team's volunteer has no markets assigned in the console (teams/ keeps the two apart): the
+    people list names the team and its markets instead of "Chưa được giao"."""
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "admin", "/console/people")
+    row = page.locator(".people-table tr[data-username='volunteer']")
+    await row.wait_for()
+    text = await row.inner_text()
+    assert f"Qua tổ: {field_work['team']['name']} (Chợ Thử Một)" in text
+    assert "Chưa được giao" not in text
+
+
 async def test_the_activity_page_fits_a_tablet(new_page, live_server, field_work):
     """The chart's values table for screen readers is hidden without widening the page."""
     page = await new_page(viewport=TABLET)

@@ -23,7 +23,7 @@ const FIELDS = {
 };
 const PASSWORD_LETTERS = "abcdefghjkmnpqrstuvwxyz23456789";
 
-const ref = { markets: [], wards: new Map(), provinces: [], partners: [] };
+const ref = { markets: [], wards: new Map(), provinces: [], partners: [], teams: new Map() };
 let people = [];
 let filter = { q: "", role: "" };
 
@@ -35,12 +35,16 @@ function newPassword() {
 }
 
 async function loadRefs() {
-  const [markets, wards, provinces, partners] = await Promise.all([
+  const [markets, wards, provinces, partners, teams] = await Promise.all([
     api.getJSON("/api/markets?include_archived=true"),
     api.getJSON("/api/admin-units?province=48"),
     api.getJSON("/api/admin-units"),
     api.getJSON("/api/partners"),
+    api.getJSON("/api/teams").catch(() => []),
   ]);
+  // A volunteer in a team works in the team's markets without any assigned here (teams/ keeps the
+  // two apart): the list says so instead of "nothing assigned".
+  ref.teams = new Map(teams.flatMap((team) => team.members.map((m) => [m.id, team])));
   ref.markets = markets.sort((a, b) => a.name.localeCompare(b.name, "vi"));
   ref.wards = new Map(wards.map((w) => [w.code, w.name]));
   ref.provinces = provinces;
@@ -55,6 +59,8 @@ function scopeText(u) {
   if (u.province_codes && u.province_codes.length) parts.push(...u.province_codes.map((c) => (ref.provinces.find((p) => p.code === c) || {}).name || c));
   if (u.ward_codes.length) parts.push(...u.ward_codes.map((c) => ref.wards.get(c) || c));
   if (u.market_ids.length) parts.push(...u.market_ids.map((id) => byId.get(id) || `#${id}`));
+  const team = ref.teams.get(u.id);
+  if (team) parts.push(t("c_scope_team", { name: team.name, markets: team.markets.map((m) => m.name).join(", ") || "—" }));
   if (!parts.length) return u.role === "viewer" ? t("c_scope_city") : t("c_scope_none");
   return parts.join(", ");
 }

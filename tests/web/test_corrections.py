@@ -54,6 +54,9 @@ async def test_a_vietnamese_stall_code_registered_end_to_end(new_page, live_serv
         await sign_in(page, "admin")
         await page.goto(f"/#/m/{market_id}/new")
         await page.wait_for_selector("#register-form")
+        # A zone whose name says what place it is keeps its name ("Khu Khu Cá" was shown).
+        chips = await page.locator("#f-zone label").all_inner_texts()
+        assert chips == ["Khu Cá", "Nhà lồng Ư", "Chưa rõ khu"]
         await page.click("label[for='f-zone-Khu Cá']")
         assert await page.input_value("#f-stall_code") == "Khu Cá-"
         # Over-long: the field keeps every character typed and says the rule at once.
@@ -73,6 +76,7 @@ async def test_a_vietnamese_stall_code_registered_end_to_end(new_page, live_serv
         await page.click("#save-stall")
         await page.wait_for_selector("#saved-banner")
         assert "Đ-5" in await page.locator("h1").inner_text()
+        assert await page.locator("h1 + p.muted").inner_text() == "Chợ Thử Đà · Nhà lồng Ư"
         await shot(page, "corrections-02-vietnamese-code")
         async with await live_server.api("admin") as c:
             items = (await c.get(f"/api/markets/{market_id}/stalls", params={"q": "đ5"})).json()[

@@ -2,7 +2,7 @@
 // progress toward the rule, coverage over time, and the history of its status.
 
 import { h, mount, progressBar } from "./lib/dom.js";
-import { t, num, pct, dateTime } from "./lib/i18n.js";
+import { t, num, pct, dateTime, zoneLabel } from "./lib/i18n.js";
 import * as api from "./lib/api.js";
 import { widePage, optional } from "./lib/page.js";
 import { coverageChart } from "./lib/chart.js";
@@ -61,8 +61,8 @@ async function render(main) {
   const tilesBox = !tilesRaw ? h("p", { class: "muted" }, t("tiles_missing"))
     : !zones.length ? h("p", { class: "muted" }, t("no_stalls_yet"))
     : zones.length
-    ? h("div", {}, zones.map((z) => h("section", { class: "zone", "aria-label": z.zone ? t("zone_n", { z: z.zone }) : t("zone_none") },
-      h("h3", {}, z.zone ? t("zone_n", { z: z.zone }) : t("zone_none"), " ", h("span", { class: "muted small" }, `(${num(z.stalls.length)})`)),
+    ? h("div", {}, zones.map((z) => h("section", { class: "zone", "aria-label": z.zone ? zoneLabel(z.zone) : t("zone_none") },
+      h("h3", {}, z.zone ? zoneLabel(z.zone) : t("zone_none"), " ", h("span", { class: "muted small" }, `(${num(z.stalls.length)})`)),
       h("ul", { class: "tiles" }, z.stalls.map(tile)))))
     : h("p", { class: "muted" }, t("tiles_missing"));
 

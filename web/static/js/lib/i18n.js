@@ -1242,6 +1242,17 @@ export function t(key, vars = {}) {
   return text;
 }
 
+// A zone named by a letter or a word ("A", "Cá") is "Khu A", "Khu Cá"; a name that already says what
+// kind of place it is ("Khu Đ", "Nhà lồng Ư", "Dãy 3", "Lô B") is shown as it is, never "Khu Khu Đ".
+const PLACE_WORDS = new Set(["khu", "day", "nha", "lo", "tang", "cho", "kiot", "ki-ot", "zone", "block", "hall", "row"]);
+
+/** How a market's zone is named on screen. */
+export function zoneLabel(zone) {
+  const name = String(zone ?? "").trim();
+  const first = name.split(/\s+/)[0].normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[đĐ]/g, "d").toLowerCase();
+  return PLACE_WORDS.has(first) && name.includes(" ") ? name : t("zone_n", { z: name });
+}
+
 /** The message for an API problem `code`, in the current language; a generic one for codes not known here. */
 export function errorText(code) {
   const table = lang === "en" ? errorsEn : errorsVi;

@@ -20,8 +20,3 @@ export function retryLine(rec) {
   if (rec.state !== "queued" || !rec.attempts) return null;
   return h("span", { class: "sub" }, `${t("tries", { n: rec.attempts, time: time(rec.next_at) })} · ${recordReason(rec)}`);
 }
-
-export function nationalPhone(e164) {
-  if (!e164) return "";
-  return e164.startsWith("+84") ? `0${e164.slice(3)}` : e164;
-}

@@ -2,7 +2,7 @@
 // registration in the outbox with its Idempotency-Key and sends it when the network allows.
 
 import { h, mount, toast, debounce, announce } from "../lib/dom.js";
-import { t, noticeText, noticeVersion, errorText } from "../lib/i18n.js";
+import { t, noticeText, noticeVersion, errorText, zoneLabel } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import {
@@ -181,7 +181,7 @@ export async function registerView(ctx, marketId, recordId) {
         }
         saveDraft();
       });
-      zoneBox.append(input, h("label", { for: id, class: "chip" }, z ? t("zone_n", { z }) : t("zone_other")));
+      zoneBox.append(input, h("label", { for: id, class: "chip" }, z ? zoneLabel(z) : t("zone_other")));
     }
   }
   drawZones();

@@ -2,15 +2,14 @@
 // or deactivate an account.
 
 import { h, mount, toast, announce } from "../lib/dom.js";
-import { t, errorText, describeError, time, dateTime, noticeText, noticeVersion } from "../lib/i18n.js";
+import { t, errorText, describeError, time, dateTime, noticeText, noticeVersion, zoneLabel } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
-import { accountName, looksLikePhone, codeOk, STALL_CODE_MAX, ZONE_MAX } from "../lib/text.js";
+import { accountName, looksLikePhone, codeOk, nationalPhone, STALL_CODE_MAX, ZONE_MAX } from "../lib/text.js";
 import { bankPicker, bankShort } from "../lib/bankpicker.js";
 import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError, limitLength } from "../lib/forms.js";
 import { confirmDialog } from "../lib/dialog.js";
 import { LEVELS, levelLabel, tiles as readTiles } from "../lib/coverage.js";
-import { nationalPhone } from "./common.js";
 import { FIELD_MAP, CODE_MAP } from "./register.js";
 import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
 import * as consents from "../lib/consents.js";
@@ -204,7 +203,7 @@ export async function stallView(ctx, id, params) {
     stale ? h("p", { class: "note note-warn" }, t("stale_data", { time: time(at) })) : null,
     h("div", { class: "page-head" },
       h("h1", {}, t("stall_title", { code: stall.stall_code })),
-      h("p", { class: "muted" }, [market ? market.name : "", stall.zone ? t("zone_n", { z: stall.zone }) : ""].filter(Boolean).join(" · "))),
+      h("p", { class: "muted" }, [market ? market.name : "", stall.zone ? zoneLabel(stall.zone) : ""].filter(Boolean).join(" · "))),
     tile && tile.level !== "inactive" ? stepper(tile.level, tile.needs_revisit) : null,
     reprint,
     h("div", { class: "stall-layout" },
@@ -354,7 +353,7 @@ export async function editView(ctx, id) {
         const rid = `f-zone-${z ? z.replace(/[^\p{L}\p{N}_-]/gu, "_") : "none"}`;
         const r = h("input", { type: "radio", name: "zone", id: rid, value: z, class: "chip-input", checked: (st.zone || "") === z });
         r.addEventListener("change", () => { st.zone = z; save(); });
-        return [r, h("label", { for: rid, class: "chip" }, z ? t("zone_n", { z }) : t("zone_other"))];
+        return [r, h("label", { for: rid, class: "chip" }, z ? zoneLabel(z) : t("zone_other"))];
       }))
     : null;
   const statusBox = h("div", { class: "chips", role: "radiogroup", id: "e-status", "aria-labelledby": "e-status-label" },

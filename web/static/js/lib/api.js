@@ -176,8 +176,9 @@ export const cache = {
   get(key) {
     try { return JSON.parse(localStorage.getItem(`choso.cache.${key}`) || "null"); } catch { return null; }
   },
-  set(key, value) {
-    try { localStorage.setItem(`choso.cache.${key}`, JSON.stringify({ at: Date.now(), value })); } catch { /* full */ }
+  /** `at`: when the value was fetched (a local edit of a cached answer keeps the answer's time). */
+  set(key, value, at = Date.now()) {
+    try { localStorage.setItem(`choso.cache.${key}`, JSON.stringify({ at, value })); } catch { /* full */ }
   },
   value(key) { const hit = this.get(key); return hit ? hit.value : null; },
   /** Drop entries under a key prefix saved longer ago than maxAgeMs. */

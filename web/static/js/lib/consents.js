@@ -24,6 +24,16 @@ const key = (marketId) => `signconsent.${marketId}`;
 /** Remember what this device learnt about a stall's sign consent (wiped with the rest at sign-out). */
 export function remember(marketId, stallId, state) {
   if (!marketId || !stallId || !state) return;
+  // The market's cached stall list says what the server said when it was fetched, and wins over
+  // what is remembered here (signConsent): it learns the news too, or the worklist would still
+  // say "no consent" for a stall whose consent was just recorded, until its next refresh.
+  const hit = api.cache.get(`stalls.${marketId}`);
+  const list = hit && Array.isArray(hit.value) ? hit.value : [];
+  const listed = list.find((s) => s.id === stallId);
+  if (listed && typeof listed.sign_consent === "string" && listed.sign_consent !== state) {
+    listed.sign_consent = state;
+    api.cache.set(`stalls.${marketId}`, list, hit.at);
+  }
   const known = api.cache.value(key(marketId)) || {};
   if (known[stallId] === state) return;
   known[stallId] = state;

@@ -80,7 +80,12 @@ export async function stallView(ctx, id, params) {
   ctx.setMarket(stall.market_id);
   const market = ctx.market(stall.market_id);
   const accounts = (stall.payment_accounts || []).filter((a) => a.active !== false);
-  let firstQr = accounts.length && !stale ? api.blobUrl(qrPath(stall, accounts[0])) : null;
+  // A sign this device knows the stallholder has not agreed to (a new registration, the stall list)
+  // is not asked for: the answer would be a refusal (409).
+  const listed = (api.cache.value(`stalls.${stall.market_id}`) || []).find((s) => s.id === stall.id);
+  const knownSign = consents.signConsent(listed || { id: stall.id }, consents.knownFor(stall.market_id));
+  const askQr = knownSign !== "missing" && knownSign !== "withdrawn";
+  let firstQr = accounts.length && !stale && askQr ? api.blobUrl(qrPath(stall, accounts[0])) : null;
   if (firstQr) firstQr.catch(() => { /* shown where the image is drawn */ });
   const tile = (await coverage) || tileOf(stall);
   const [banks, partners, consentData] = await Promise.all([

@@ -123,6 +123,11 @@ async def test_every_page_in_vietnamese_shows_no_english_and_no_notes(new_page, 
         ("/console/partners#p-MOMO", "#cred-form"),
         ("/console/partners#p-MB", "#cred-form"),
         ("/console/requests", "#requests"),
+        # Teams and field activity (the teams branch).
+        ("/activity", "#by-team"),
+        ("/teams", "#team-list"),
+        (f"/return-visits?market={han}", ".visits-table, .empty"),
+        ("/#/team", "#team-members-table, #no-team"),
     ]
     page = await new_page(viewport=LAPTOP)
     await page.goto(demo_server + "/dashboard")

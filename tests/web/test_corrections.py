@@ -166,3 +166,20 @@ async def test_the_worklist_finds_a_stall_by_its_whole_phone_and_its_code_withou
         await page.fill("#search", q)
         await expect(rows).to_have_count(1)
         assert await rows.get_attribute("data-stall") == str(stall["id"]), q
+
+
+async def test_an_archived_market_offers_no_registration(new_page, live_server) -> None:
+    """A market archived in the console (or while its worklist is open) says so on the tablet and
+    offers no "register a stall" that the server would refuse."""
+    async with await live_server.api("admin") as c:
+        r = await c.post("/api/markets", json={"name": "Chợ Thử Lưu Trữ", "ward_code": "20242"})
+        assert r.status_code == 201, r.text
+        market_id = r.json()["id"]
+        r = await c.post(f"/api/markets/{market_id}/archive", json={"reason": "Chợ đóng cửa"})
+        assert r.status_code == 200, r.text
+    page = await new_page()
+    await sign_in(page, "admin")
+    await page.goto(f"/#/m/{market_id}")
+    await page.wait_for_selector("#worklist")
+    assert "lưu trữ" in await page.locator("#archived-note").inner_text()
+    assert await page.locator("#register-new").count() == 0

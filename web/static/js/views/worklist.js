@@ -1,7 +1,7 @@
 // A market's worklist: what is left to do at each stall, searchable without diacritics, offline too.
 
 import { h, mount, clear, toast, debounce } from "../lib/dom.js";
-import { t, num, time, describeError } from "../lib/i18n.js";
+import { t, num, time, describeError, errorText } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import { fold, byCode, compact } from "../lib/text.js";
@@ -124,9 +124,12 @@ export async function worklistView(ctx, marketId) {
       h("h1", {}, market.name),
       h("p", { class: "muted" }, wardLine(market))),
     todayLine(ctx),
-    canWork
-      ? h("a", { href: `#/m/${marketId}/new`, class: "btn btn-primary btn-big btn-block", id: "register-new" }, "+ ", t("register_new"))
-      : h("p", { class: "note note-warn", id: "viewer-note" }, t("viewer_note", { role: roleName(ctx.me.role) })),
+    // An archived market (opened from a link, or archived while open) takes no new stalls.
+    market.archived
+      ? h("p", { class: "note note-warn", id: "archived-note" }, errorText("market_archived"))
+      : canWork
+        ? h("a", { href: `#/m/${marketId}/new`, class: "btn btn-primary btn-big btn-block", id: "register-new" }, "+ ", t("register_new"))
+        : h("p", { class: "note note-warn", id: "viewer-note" }, t("viewer_note", { role: roleName(ctx.me.role) })),
     queueBox,
     h("h2", {}, t("worklist_title")),
     h("div", { class: "field" }, h("label", { for: "search" }, t(canWork ? "search_label" : "search_label_code")), search),

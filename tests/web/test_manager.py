@@ -189,3 +189,16 @@ async def test_the_top_bar_stays_two_rows_high_on_a_phone_and_a_tablet(new_page,
         "document.querySelector('#banners .banner').getBoundingClientRect().top"
     )
     assert top >= bar - 1, f"a message at {top}px hides under a {bar}px bar"
+
+
+async def test_a_partner_account_is_told_what_it_is_for(new_page) -> None:
+    """A partner account signing in on the web gets a plain word, not one error screen per page
+    (every number the pages read is refused to it)."""
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "partner", "/dashboard")
+    for path in ("/dashboard", "/map", "/activity"):
+        await page.goto(path)
+        await page.wait_for_selector("#not-allowed")
+        assert "Tài khoản đối tác MB" in await page.locator("#not-allowed").inner_text()
+        assert await page.locator(".form-error").count() == 0
+        assert await page.locator(".topnav a").count() == 0

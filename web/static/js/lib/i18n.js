@@ -49,6 +49,7 @@ const vi = {
   load_failed: "Không tải được dữ liệu. {reason}",
   not_allowed_title: "Không có quyền",
   not_allowed_text: "Với vai trò “{role}”, bạn chỉ xem số liệu; việc đăng ký, sửa sạp và in biển do tình nguyện viên và ban quản lý làm.",
+  partner_pages_text: "Tài khoản đối tác {code} dùng cho hệ thống của đối tác, qua API (khóa do quản trị viên cấp). Các trang số liệu này dành cho cán bộ thành phố và tình nguyện viên.",
   viewer_note: "Vai trò “{role}”: danh sách chỉ có mã sạp và mức độ, không có thông tin chủ sạp.",
 
   // sign-in
@@ -573,6 +574,7 @@ const en = {
   load_failed: "Could not load data. {reason}",
   not_allowed_title: "Not allowed",
   not_allowed_text: "As a {role} you see figures only; volunteers and managers register, edit and print stalls.",
+  partner_pages_text: "The partner account {code} is for the partner's systems, through the API (with a key from an administrator). These pages are for city staff and volunteers.",
   viewer_note: "Role {role}: the list shows stall codes and levels only, no stallholder data.",
 
   signin_title: "Sign in",

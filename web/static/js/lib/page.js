@@ -1,5 +1,6 @@
 // The frame of the manager pages (dashboard, map, market): top bar with navigation, sign-in, language.
 
+import { h, mount } from "./dom.js";
 import { t } from "./i18n.js";
 import * as api from "./api.js";
 import * as shell from "./shell.js";
@@ -19,7 +20,7 @@ export async function widePage(current, render) {
   let me = null;
   const draw = () => shell.topbar({
     me, home: "/dashboard",
-    links: LINKS.filter((l) => !l.roles || (me && l.roles.includes(me.role)))
+    links: LINKS.filter((l) => (!l.roles || (me && l.roles.includes(me.role))) && !(me && me.role === "partner"))
       .map((l) => ({ ...l, current: l.page === current || current.startsWith(`${l.page}-`) })),
     onSignOut: async () => { await api.signOut(); api.cache.clearAll(); window.location.reload(); },
   });
@@ -28,6 +29,13 @@ export async function widePage(current, render) {
   draw();
   const run = async () => {
     try {
+      // A partner account is for the partner's systems (the API): these pages would only fail.
+      if (me.role === "partner") {
+        mount(main, h("div", { class: "card", id: "not-allowed" },
+          h("h1", {}, t("not_allowed_title")),
+          h("p", {}, t("partner_pages_text", { code: me.partner_code || "" }))));
+        return;
+      }
       await render(main, me);
     } catch (err) {
       shell.showError(main, err, run);

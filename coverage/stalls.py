@@ -16,6 +16,16 @@ from coverage.scope import writable_stall
 from coverage.shapes import stall_out
 
 
+def needs_sign_sql(stall: str) -> str:
+    """SQL condition on a stall id expression: the stall has no sign yet (none issued or
+    delivered: a confirmed print issues one) or its sign shows an account corrected or deactivated
+    since (sign_reprint_needed). The same stalls the dashboard counts as without a sign, plus
+    those to reprint: what "print the missing signs" prints."""
+    return f"""NOT EXISTS (SELECT 1 FROM stall_coverage c WHERE c.stall_id = {stall}
+                AND (c.sign_issued_at IS NOT NULL OR c.sign_delivered_at IS NOT NULL)
+                AND NOT c.sign_reprint_needed)"""
+
+
 async def stall_coverage(conn: asyncpg.Connection, stall_id: int) -> s.StallCoverage:
     """A stall's progress (no personal data)."""
     await stalls_q.ensure_stall_coverage(conn, stall_id)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from core.crypto import keys_of
+from coverage import stalls as coverage_stalls
 from privacy import consent
 
 
@@ -41,14 +42,17 @@ async def market_sign_rows(
     conn: asyncpg.Connection, *, market_id: int, zone: str | None, only_unprinted: bool
 ) -> list[SignRow]:
     """The first active account of every active stall of a market whose holder consents to a sign,
-    in natural stall-code order; only_unprinted: stalls without a confirmed print."""
+    in natural stall-code order; only_unprinted: stalls without a sign (none confirmed printed or
+    delivered) or whose sign must be reprinted."""
     rows = await conn.fetch(
         _SIGN_ROW
         + """JOIN LATERAL (SELECT * FROM payment_account pa WHERE pa.stall_id = s.id AND pa.active
                          ORDER BY pa.position, pa.id LIMIT 1) a ON true
            WHERE s.market_id = $1 AND s.status = 'active'
              AND ($2::text IS NULL OR upper(s.zone) = upper($2))
-             AND (NOT $3 OR NOT EXISTS (SELECT 1 FROM sign_print p WHERE p.stall_id = s.id))
+             AND (NOT $3 OR """
+        + coverage_stalls.needs_sign_sql("s.id")
+        + """)
              AND """
         + consent.consented_sql("s.holder_id", "'qr_sign'")
         + " ORDER BY s.code_sort, s.id",

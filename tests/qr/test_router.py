@@ -268,6 +268,48 @@ async def test_a_print_job_prints_every_stall_in_code_order_and_counts_once_conf
     assert zone_b.status_code == 201 and zone_b.json()["stall_count"] == 2
 
 
+async def test_missing_signs_are_the_ones_the_dashboard_counts_plus_those_to_reprint(
+    client, auth, markets
+):
+    """ "In biển các sạp chưa in" prints the stalls without a sign: a sign delivered without a print
+    recorded in the app is a sign (the dashboard counts it), and a sign showing an account
+    corrected since must be reprinted."""
+    headers = await auth("volunteer")
+    one = markets["one"]
+    made = {
+        code: await _stall(
+            client,
+            headers,
+            one,
+            code,
+            holder={"full_name": f"Người Bán {'ABC'[i]}", "phone": f"09051110{i}0"},
+        )
+        for i, code in enumerate(("D-1", "D-2", "D-3"))
+    }
+    delivered = await client.post(
+        f"/api/stalls/{made['D-1']['id']}/sign-delivered", headers=headers
+    )
+    assert delivered.status_code == 200
+    printed = await client.post(f"/api/stalls/{made['D-2']['id']}/sign-printed", headers=headers)
+    assert printed.status_code == 200, printed.text
+    job = await client.post(
+        f"/api/markets/{one}/print-jobs", json={"only_unprinted": True}, headers=headers
+    )
+    assert [s["stall_code"] for s in job.json()["stalls"]] == ["D-3"]
+    # D-2's account was typed wrong: corrected, its sign is to be reprinted.
+    account = made["D-2"]["payment_accounts"][0]["id"]
+    fixed = await client.patch(
+        f"/api/stalls/{made['D-2']['id']}/payment-accounts/{account}",
+        json={"account_number": "0123456780", "reason": "Nhập sai số cuối"},
+        headers=headers,
+    )
+    assert fixed.status_code == 200, fixed.text
+    job = await client.post(
+        f"/api/markets/{one}/print-jobs", json={"only_unprinted": True}, headers=headers
+    )
+    assert [s["stall_code"] for s in job.json()["stalls"]] == ["D-2", "D-3"]
+
+
 async def test_signs_respect_scope(client, auth, markets):
     stall = await _stall(client, await auth("volunteer"), markets["one"])
     other = await auth("volunteer2")

@@ -6,7 +6,7 @@
 
 import { h, s } from "./dom.js";
 import { t, num } from "./i18n.js";
-import { loadLeaflet } from "./map.js";
+import { loadLeaflet, overlaps, watchMap, whenSized } from "./map.js";
 import { STATUSES, statusLabel } from "./coverage.js";
 
 const MAX_ZOOM = 14;
@@ -15,17 +15,6 @@ const reducedMotion = () => window.matchMedia("(prefers-reduced-motion: reduce)"
 const hasPoint = (a) => Number.isFinite(a.lat) && Number.isFinite(a.lon);
 
 const live = new Set(); // maps drawn on this page; the ones no longer on it are removed
-
-function whenSized(el) {
-  return new Promise((resolve) => {
-    const ro = new ResizeObserver(() => {
-      if (el.clientWidth > 0 && el.clientHeight > 0) { ro.disconnect(); resolve(); }
-    });
-    ro.observe(el);
-  });
-}
-
-const overlaps = (a, b) => a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
 
 function counts(statuses) {
   return STATUSES.map((st) => [st, Number((statuses || {})[st] || 0)]).filter(([, n]) => n);
@@ -150,28 +139,7 @@ export function areaMap(areas, { tileUrl = "", compact = false, onPick = () => {
         }
       }
     }
-    let queued = false;
-    const relabel = () => {
-      if (queued) return;
-      queued = true;
-      window.requestAnimationFrame(() => { queued = false; if (box.isConnected) placeLabels(); });
-    };
-    map.on("zoomstart", () => box.classList.add("map-zooming"));
-    map.on("zoomend", () => box.classList.remove("map-zooming"));
-    map.on("moveend zoomend resize", relabel);
-    const ro = new ResizeObserver(() => {
-      // Off the page (another drill-down level, a language switch): stop it, nothing to measure.
-      if (!box.isConnected) {
-        ro.disconnect();
-        live.delete(map);
-        try { map.stop(); map.remove(); } catch { /* removed mid-animation */ }
-        return;
-      }
-      map.invalidateSize();
-      relabel();
-    });
-    ro.observe(box);
-    relabel();
+    watchMap(map, box, live, placeLabels);
     return { map };
   }
 

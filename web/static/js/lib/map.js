@@ -202,7 +202,8 @@ function popupContent(m, hrefOf) {
 }
 
 /** Resolves once the element is on the page and has a size (Leaflet measures its container). */
-function whenSized(el) {
+/** Resolves once the element has a size (a map drawn into a box of 0×0 stays blank). */
+export function whenSized(el) {
   return new Promise((resolve) => {
     const ro = new ResizeObserver(() => {
       if (el.clientWidth > 0 && el.clientHeight > 0) { ro.disconnect(); resolve(); }
@@ -211,7 +212,38 @@ function whenSized(el) {
   });
 }
 
-function overlaps(a, b) {
+/**
+ * Keeps a drawn map's labels placed: once a frame after it moves, zooms or resizes (and on
+ * `events`), and stops the map once its box has left the page (another drill-down level, a
+ * language switch), taking it out of `registry`. Returns the relabel function.
+ */
+export function watchMap(map, box, registry, placeLabels, events = "") {
+  let queued = false;
+  const relabel = () => {
+    if (queued) return;
+    queued = true;
+    window.requestAnimationFrame(() => { queued = false; if (box.isConnected) placeLabels(); });
+  };
+  map.on("zoomstart", () => box.classList.add("map-zooming"));
+  map.on("zoomend", () => box.classList.remove("map-zooming"));
+  map.on(`moveend zoomend resize ${events}`.trim(), relabel);
+  const ro = new ResizeObserver(() => {
+    if (!box.isConnected) {
+      ro.disconnect();
+      registry.delete(map);
+      try { map.stop(); map.remove(); } catch { /* removed mid-animation */ }
+      return;
+    }
+    map.invalidateSize();
+    relabel();
+  });
+  ro.observe(box);
+  relabel();
+  return relabel;
+}
+
+/** Whether two boxes [left, top, right, bottom] overlap. */
+export function overlaps(a, b) {
   return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
 }
 
@@ -452,29 +484,8 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
         if (placedAt !== null) span.style.marginTop = `${placedAt}px`;
       }
     }
-    let queued = false;
-    function relabel() {
-      if (queued) return;
-      queued = true;
-      window.requestAnimationFrame(() => { queued = false; if (box.isConnected) placeLabels(); });
-    }
-    map.on("zoomstart", () => box.classList.add("map-zooming"));
-    map.on("zoomend", () => box.classList.remove("map-zooming"));
-    map.on("moveend zoomend resize popupopen popupclose", relabel);
+    const relabel = watchMap(map, box, maps, placeLabels, "popupopen popupclose");
     clusters.on("animationend spiderfied unspiderfied", relabel);
-    const ro = new ResizeObserver(() => {
-      // Off the page (another drill-down level, a language switch): stop it, nothing to measure.
-      if (!box.isConnected) {
-        ro.disconnect();
-        maps.delete(map);
-        try { map.stop(); map.remove(); } catch { /* removed mid-animation */ }
-        return;
-      }
-      map.invalidateSize();
-      relabel();
-    });
-    ro.observe(box);
-    relabel();
 
     /** Zoom to a market (at least FOCUS_ZOOM, out of its cluster) and open its popup. */
     function focusMarket(id) {

@@ -151,3 +151,31 @@ async def test_a_sent_record_keeps_no_personal_data(new_page) -> None:
     row = page.locator(".record[data-state=sent]")
     assert "P-11" in await row.inner_text()
     assert await row.locator(f"a[href='#/s/{stall_id}']").count() == 1
+
+
+async def test_an_open_account_menu_stays_open_when_the_server_answers(new_page) -> None:
+    """Reopened signed in, the tablet draws the top bar from what it knows and again when the
+    server's answers (the user, the markets) arrive; a menu the volunteer opened meanwhile stays
+    open, so "Đăng xuất" is still under their finger."""
+    page = await new_page()
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    held: list = []
+
+    async def hold(route) -> None:
+        held.append(route)
+
+    await page.route("**/api/users/me", hold)
+    await page.route("**/api/markets", hold)
+    await page.reload()
+    await page.wait_for_selector("#worklist")
+    await page.click("#topbar details.menu summary")
+    assert await page.locator("#topbar details.menu[open]").count() == 1
+    await page.evaluate("document.querySelector('#topbar details.menu').dataset.old = '1'")
+    assert held, "the reopened app asks the server who is signed in"
+    for route in held:
+        await route.continue_()
+    # The answers redraw the bar (a new menu element), and the menu is still open.
+    await until(page, "!document.querySelector('#topbar details.menu').dataset.old")
+    await page.wait_for_load_state("networkidle")
+    assert await page.locator("#topbar details.menu[open]").count() == 1

@@ -57,9 +57,11 @@ export function topbar(opts = {}) {
     type: "button", class: "btn btn-block btn-ghost", lang: currentLang() === "vi" ? "en" : "vi",
     onclick: () => setLang(currentLang() === "vi" ? "en" : "vi"),
   }, t("lang_toggle"));
+  // A redraw (a server answer arriving) keeps the account menu as the person left it: open stays open.
+  const wasOpen = Boolean(bar.querySelector("details.menu[open]"));
   if (me) {
     const signOut = h("button", { type: "button", class: "btn btn-block", onclick: () => opts.onSignOut && opts.onSignOut() }, t("sign_out"));
-    menu = h("details", { class: "menu" },
+    menu = h("details", { class: "menu", open: wasOpen || null },
       h("summary", { class: "btn btn-small btn-ghost", "aria-label": t("menu") }, h("span", { class: "long" }, t("menu")), h("span", { class: "short", "aria-hidden": "true" }, "☰")),
       h("div", { class: "menu-body" },
         h("p", { class: "muted" }, t("signed_in_as", { user: me.username, role: roleName(me.role) })),

@@ -40,6 +40,17 @@ DEMO_USERS = (
     ("xem", "viewer", "số liệu toàn thành phố, không có dữ liệu cá nhân"),
     ("totruong", "volunteer", "tổ trưởng, Tổ Công nghệ số cộng đồng Hải Châu 1"),
 )
+# The names people see for the demo's users (clearly synthetic: "Thử" in each).
+DEMO_NAMES = {
+    "admin": "Quản trị Thử",
+    "quanly": "Lê Thị Thử (quản lý phường)",
+    "tinhnguyen": "Phạm Văn Thử",
+    "xem": "Người Xem Thử",
+    "totruong": "Võ Thị Thử (tổ trưởng)",
+    "tnv.lan": "Ngô Thị Lan Thử",
+    "tnv.hoa": "Đặng Thị Hoa Thử",
+    "tnv.minh": "Bùi Văn Minh Thử",
+}
 # Community digital-technology teams and their volunteers: (team, ward, markets, leader,
 # members as (username, joined days ago, left days ago or None)). tnv.hoa moved from the second
 # team to the first ten days ago: her earlier work stays with the second.
@@ -180,6 +191,7 @@ async def load_if_empty(
         admin, _ = await users.ensure_user(
             conn, username="admin", password=DEMO_PASSWORD, role="admin"
         )
+        await queries.name_user(conn, admin.id, DEMO_NAMES["admin"])
         rng = random.Random(48)
         # Who set an account up is a fact of its own: about a third of the demo accounts were opened
         # at the stall by the bank's or wallet's own staff (the partner), the rest by the
@@ -285,6 +297,8 @@ async def _demo_users_and_teams(
         people[username] = user
         if not created:
             continue
+        if username in DEMO_NAMES:
+            await queries.name_user(conn, user.id, DEMO_NAMES[username])
         if username == "quanly":
             await users.assign_scopes(conn, user_id=user.id, market_ids=[], ward_codes=["20242"])
         elif username == "tinhnguyen":

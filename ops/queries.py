@@ -64,6 +64,15 @@ async def stalls_with_first_account(conn: asyncpg.Connection) -> list[StallFirst
     ]
 
 
+async def name_user(conn: asyncpg.Connection, user_id: int, display_name: str) -> None:
+    """Give a demo user the display name people see (only if they have none)."""
+    await conn.execute(
+        "UPDATE app_user SET display_name = $2 WHERE id = $1 AND display_name IS NULL",
+        user_id,
+        display_name,
+    )
+
+
 async def deactivate_accounts(conn: asyncpg.Connection, account_ids: list[int]) -> None:
     await conn.execute(
         "UPDATE payment_account SET active = false WHERE id = any($1::bigint[])", account_ids

@@ -17,6 +17,14 @@ async def test_status_since_history_and_chart_agree_in_the_demo(fresh_db):
     try:
         await conn.execute("DELETE FROM market")  # the demo loads into an empty database
         assert await demo.load_if_empty(conn, window_days=30, stalls_per_market=8)
+        # Every demo user has the name people see (the console asks for one when editing).
+        named = dict(
+            await conn.fetch(
+                "SELECT username, display_name FROM app_user WHERE username = any($1::text[])",
+                list(demo.DEMO_NAMES),
+            )
+        )
+        assert named == demo.DEMO_NAMES
         loaded = await conn.fetchval("SELECT clock_timestamp()")
         today = local_day(loaded)
         checked = 0

@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m ops.serve
 
-test: $(STAMP) browser-deps
+# `make test` is what CI runs: lint and types first, then every test.
+test: $(STAMP) browser-deps lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Debian's chromium for the browser tests (Playwright's own download is not reachable here).
@@ -54,8 +55,8 @@ typecheck: $(STAMP)
 openapi: $(STAMP)
 	$(BIN)/python -m tools.openapi
 
-# What CI runs: lint and types first, then every test.
-check: lint typecheck test
+# The same as `make test` (kept for habit).
+check: test
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -6,12 +6,11 @@
 
 import { h, s } from "./dom.js";
 import { t, num } from "./i18n.js";
-import { loadLeaflet, overlaps, watchMap, whenSized } from "./map.js";
+import { baseMap, loadLeaflet, overlaps, watchMap, whenSized } from "./map.js";
 import { STATUSES, statusLabel } from "./coverage.js";
 
 const MAX_ZOOM = 14;
 const VIETNAM = { center: [16.0, 106.5], zoom: 5 };
-const reducedMotion = () => window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 const hasPoint = (a) => Number.isFinite(a.lat) && Number.isFinite(a.lon);
 
 const live = new Set(); // maps drawn on this page; the ones no longer on it are removed
@@ -48,25 +47,7 @@ export function areaMap(areas, { tileUrl = "", compact = false, onPick = () => {
   ready.catch(() => {});
 
   function draw(L) {
-    for (const old of live) {
-      if (!old.getContainer().isConnected) { old.remove(); live.delete(old); }
-    }
-    const animate = !reducedMotion();
-    const map = L.map(box, {
-      zoomControl: false, maxZoom: MAX_ZOOM, minZoom: 4, scrollWheelZoom: !compact,
-      zoomAnimation: animate, markerZoomAnimation: animate, fadeAnimation: animate,
-    });
-    live.add(map);
-    L.control.zoom({ zoomInTitle: t("zoom_in"), zoomOutTitle: t("zoom_out") }).addTo(map);
-    L.control.scale({ imperial: false }).addTo(map);
-    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-    if (tileUrl) {
-      let host = tileUrl;
-      try { host = new URL(tileUrl.replace("{s}", "a"), window.location.href).host; } catch { /* keep as typed */ }
-      const credit = h("span", {}, t("map_tiles_from", { host })).outerHTML; // escaped by the DOM
-      L.tileLayer(tileUrl, { maxZoom: 18, attribution: credit }).addTo(map);
-      box.classList.add("map-tiled");
-    }
+    const map = baseMap(L, box, live, { minZoom: 4, maxZoom: MAX_ZOOM, compact, tileUrl });
 
     // Area ~ number of markets: the biggest circle is 64 px across (48 on the dashboard).
     const most = Math.max(1, ...placed.map((a) => a.markets || 0));

@@ -213,6 +213,36 @@ export function whenSized(el) {
 }
 
 /**
+ * A Leaflet map in `box` with the app's controls: zoom buttons titled in the page's language,
+ * `controls(map)` next to them, a metric scale, the attribution, and the tiles when a tile server
+ * is configured (the box then gets `map-tiled`). Maps of `registry` whose box has left the page
+ * are removed first; the new one joins it.
+ */
+export function baseMap(L, box, registry, { minZoom, maxZoom = MAX_ZOOM, compact = false, tileUrl = "", controls = () => {} }) {
+  for (const old of registry) {
+    if (!old.getContainer().isConnected) { old.remove(); registry.delete(old); }
+  }
+  const animate = !reducedMotion();
+  const map = L.map(box, {
+    zoomControl: false, maxZoom, minZoom, scrollWheelZoom: !compact,
+    zoomAnimation: animate, markerZoomAnimation: animate, fadeAnimation: animate,
+  });
+  registry.add(map);
+  L.control.zoom({ zoomInTitle: t("zoom_in"), zoomOutTitle: t("zoom_out") }).addTo(map);
+  controls(map);
+  L.control.scale({ imperial: false }).addTo(map);
+  map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+  if (tileUrl) {
+    let host = tileUrl;
+    try { host = new URL(tileUrl.replace("{s}", "a"), window.location.href).host; } catch { /* keep as typed */ }
+    const credit = h("span", {}, t("map_tiles_from", { host })).outerHTML; // escaped by the DOM
+    L.tileLayer(tileUrl, { maxZoom: MAX_ZOOM, attribution: credit }).addTo(map);
+    box.classList.add("map-tiled");
+  }
+  return map;
+}
+
+/**
  * Keeps a drawn map's labels placed: once a frame after it moves, zooms or resizes (and on
  * `events`), and stops the map once its box has left the page (another drill-down level, a
  * language switch), taking it out of `registry`. Returns the relabel function.
@@ -270,16 +300,6 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
   ready.catch(() => {}); // shown on the page; callers may still await it
 
   function draw(L) {
-    for (const old of maps) {
-      if (!old.getContainer().isConnected) { old.remove(); maps.delete(old); }
-    }
-    const animate = !reducedMotion();
-    const map = L.map(box, {
-      zoomControl: false, maxZoom: MAX_ZOOM, minZoom: 3, scrollWheelZoom: !compact,
-      zoomAnimation: animate, markerZoomAnimation: animate, fadeAnimation: animate,
-    });
-    maps.add(map);
-    L.control.zoom({ zoomInTitle: t("zoom_in"), zoomOutTitle: t("zoom_out") }).addTo(map);
     const Reset = L.Control.extend({
       onAdd() {
         const button = h("button", { type: "button", class: "map-reset", title: t("zoom_reset"), "aria-label": t("zoom_reset") }, "⤢");
@@ -289,19 +309,11 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
         return bar;
       },
     });
-    new Reset({ position: "topleft" }).addTo(map);
-    L.control.scale({ imperial: false }).addTo(map);
-    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-
-    if (tileUrl) {
-      let host = tileUrl;
-      try { host = new URL(tileUrl.replace("{s}", "a"), window.location.href).host; } catch { /* keep as typed */ }
-      const credit = h("span", {}, t("map_tiles_from", { host })).outerHTML; // escaped by the DOM
-      L.tileLayer(tileUrl, { maxZoom: MAX_ZOOM, attribution: credit }).addTo(map);
-      box.classList.add("map-tiled");
-    } else {
-      drawWards(L, map);
-    }
+    const map = baseMap(L, box, maps, {
+      minZoom: 3, compact, tileUrl, controls: (m) => new Reset({ position: "topleft" }).addTo(m),
+    });
+    const animate = !reducedMotion();
+    if (!tileUrl) drawWards(L, map);
 
     // Dots: one per market, sized by stall count (area ~ count).
     const maxStalls = Math.max(1, ...placed.map((m) => m.stalls || 0));

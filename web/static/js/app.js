@@ -61,9 +61,15 @@ const ctx = {
   /** Whether the signed-in role works with stallholders' data (register, edit, print, verify). */
   canWork() { return shell.canWork(ctx.me); },
   go(hash) { if (window.location.hash === hash) route(); else window.location.hash = hash; },
+  /** Show `hash` in place of the current address (a redirect: Back does not come here again). */
+  redirect(hash) { window.history.replaceState(window.history.state, "", hash); route(); },
   marketKey() { return `choso.market.${ctx.me ? ctx.me.username : ""}`; },
   currentMarketId() { return Number(localStorage.getItem(ctx.marketKey())) || null; },
-  setMarket(id) { localStorage.setItem(ctx.marketKey(), String(id)); drawTopbar(); },
+  setMarket(id) {
+    if (ctx.currentMarketId() === Number(id)) return;
+    localStorage.setItem(ctx.marketKey(), String(id));
+    drawTopbar();
+  },
   market(id) { return ctx.markets.find((m) => m.id === Number(id)) || null; },
   async loadMarkets() {
     const got = await api.cachedGet("markets", "/api/markets");
@@ -113,7 +119,14 @@ async function updateQueueBadge() {
   queueLink.setAttribute("aria-label", `${t("queue_title")}: ${c.pending} ${t("state_queued")}, ${c.failed} ${t("state_failed")}`);
 }
 
+// The top bar is drawn once per frame however many answers ask for it (each redraw costs a slow
+// tablet tens of milliseconds, and several arrive while the first screen opens).
+let topbarFrame = 0;
 function drawTopbar() {
+  if (!topbarFrame) topbarFrame = window.requestAnimationFrame(() => { topbarFrame = 0; drawTopbarNow(); });
+}
+
+function drawTopbarNow() {
   const m = ctx.me ? ctx.market(ctx.currentMarketId()) : null;
   const items = [];
   if (ctx.me) {
@@ -184,9 +197,9 @@ const routes = [
 async function home() {
   if (!ctx.markets.length) await ctx.loadMarkets().catch(() => null);
   const id = ctx.currentMarketId();
-  if (id && ctx.market(id)) ctx.go(`#/m/${id}`);
-  else if (ctx.markets.length === 1) { ctx.setMarket(ctx.markets[0].id); ctx.go(`#/m/${ctx.markets[0].id}`); }
-  else ctx.go("#/markets");
+  if (id && ctx.market(id)) ctx.redirect(`#/m/${id}`);
+  else if (ctx.markets.length === 1) { ctx.setMarket(ctx.markets[0].id); ctx.redirect(`#/m/${ctx.markets[0].id}`); }
+  else ctx.redirect("#/markets");
 }
 
 let routing = Promise.resolve();
@@ -234,7 +247,11 @@ async function start(message) {
     ctx.me = known;
     ctx.markets = markets;
     setNotice(api.cache.value("notice"));
-    // The usual first screen: its modules now, side by side rather than one import level at a time.
+    // The usual first screen: its modules now, every import level side by side (the page lists
+    // them: web/router.py WARM), rather than one level at a time.
+    for (const href of (document.body.dataset.warm || "").split(" ").filter(Boolean)) {
+      document.head.append(h("link", { rel: "modulepreload", href }));
+    }
     for (const name of ["worklist", "outbox", "consents", "markets"]) need(name).catch(() => { /* shown by the route */ });
     api.loadMe().then((me) => {
       if (ctx.me && ctx.me.username === me.username) { ctx.me = me; drawTopbar(); }

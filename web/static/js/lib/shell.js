@@ -34,6 +34,14 @@ function onlinePill() {
   return pill;
 }
 
+// One icon element for every redraw of the top bar: a new one would fetch and decode the picture
+// again each time (tens of milliseconds on a slow tablet).
+let icon = null;
+function brandIcon() {
+  if (!icon) icon = h("img", { src: "/static/icons/icon.svg", alt: "", width: 32, height: 32 });
+  return icon;
+}
+
 /**
  * Draw the top bar. opts: {me, home, links: [{href, key}], extra: [nodes], onSignOut, menuItems: [nodes]}
  */
@@ -41,7 +49,7 @@ export function topbar(opts = {}) {
   const bar = document.getElementById("topbar");
   const me = opts.me;
   const brand = h("a", { class: "brand", href: opts.home || "/", "aria-label": t("app_name") },
-    h("img", { src: "/static/icons/icon.svg", alt: "", width: 32, height: 32 }),
+    brandIcon(),
     h("span", {}, t("app_name")));
   const nav = opts.links && opts.links.length
     ? h("nav", { class: "topnav", "aria-label": t("menu") },

@@ -68,9 +68,35 @@ def database_url(settings: Settings) -> str:
 
 
 class Connection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg ships no types
-    """A connection that carries the keys sealing the columns it reads and writes (crypto.keys_of)."""
+    """A connection that carries the keys sealing the columns it reads and writes (crypto.keys_of).
+
+    Given back to the pool, it is reset without a round trip: asyncpg still rolls back a transaction
+    left open, and our requests leave no other session state (they never SET outside a transaction,
+    LISTEN or keep cursors or temporary tables past it). Code that takes session state (a session
+    advisory lock) says so with `hold_session_state`, and that connection gets asyncpg's full reset
+    (locks released, settings reset, ...) when it goes back.
+    """
 
     keys: Keys
+    holds_session_state = False
+
+    def get_reset_query(self) -> str:
+        return str(super().get_reset_query()) if self.holds_session_state else ""
+
+    async def reset(self, *, timeout: float | None = None) -> None:
+        await super().reset(timeout=timeout)
+        self.holds_session_state = False
+
+    def hold_session_state(self) -> None:
+        self.holds_session_state = True
+
+
+def hold_session_state(conn: asyncpg.Connection) -> None:
+    """Mark a connection that takes session state: the pool fully resets it on release (a pooled
+    connection is a proxy: the call reaches the connection itself; other connections always get
+    asyncpg's full reset)."""
+    if isinstance(conn, Connection):
+        conn.hold_session_state()
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

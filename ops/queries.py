@@ -7,6 +7,7 @@ from datetime import datetime
 
 import asyncpg
 
+from core import db
 from core.crypto import keys_of
 
 _DEMO_LOCK = 727000002
@@ -19,6 +20,7 @@ async def any_market(conn: asyncpg.Connection) -> bool:
 
 async def try_demo_lock(conn: asyncpg.Connection) -> bool:
     """The session lock one loader holds while loading demo data (workers start together)."""
+    db.hold_session_state(conn)  # released explicitly; the pool's full reset if that fails
     return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", _DEMO_LOCK))
 
 

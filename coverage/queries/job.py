@@ -6,6 +6,8 @@ from datetime import datetime
 
 import asyncpg
 
+from core import db
+
 # Only one worker of all instances runs the periodic re-evaluation at a time.
 _JOB_LOCK = 727_000_007
 
@@ -17,6 +19,7 @@ async def db_now(conn: asyncpg.Connection) -> datetime:
 
 async def try_job_lock(conn: asyncpg.Connection) -> bool:
     """Take the re-evaluation lock for this session, if no one holds it."""
+    db.hold_session_state(conn)  # released explicitly; the pool's full reset if that fails
     return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", _JOB_LOCK))
 
 

@@ -48,10 +48,13 @@ _ADD_COUNTS = """
         transacting = t.transacting + excluded.transacting,
         fees_cashless = t.fees_cashless + excluded.fees_cashless"""
 
-_STATUS_AFTER = """coverage_status(t.active_stalls + excluded.active_stalls,
+# The rule is read in a sub-select around the call, not passed as one: PostgreSQL inlines
+# coverage_status only when no argument used several times is a sub-select, and a call it does not
+# inline is parsed and planned again at every execution of the statement.
+_STATUS_AFTER = """(SELECT coverage_status(t.active_stalls + excluded.active_stalls,
         t.qr_issued + excluded.qr_issued, t.qr_verified + excluded.qr_verified,
         t.transacting + excluded.transacting, t.fees_cashless + excluded.fees_cashless,
-        (SELECT thresholds FROM rule), t.status)"""
+        r.thresholds, t.status) FROM rule r)"""
 _STATUS_FIRST = """coverage_status($delta_active, $delta_qr_issued, $delta_qr_verified,
         $delta_transacting, $delta_fees_cashless, r.thresholds, 'not_started')"""
 

@@ -136,3 +136,31 @@ def test_dead_server_users_are_forgotten(tmp_path):
     handles.write_text(json.dumps([dead, os.getpid()]))
     db._forget_dead_handles(tmp_path)
     assert json.loads(handles.read_text()) == [os.getpid()]
+
+
+async def test_a_released_connection_costs_no_round_trip_and_keeps_no_session_state(session_db):
+    """The pool gives a connection back without asyncpg's reset query, except one that took session
+    state (a session advisory lock): that one is fully reset, so the lock cannot outlive its user."""
+    from coverage.queries import job as job_q
+
+    pool = await db.create_pool(session_db, keys=TEST_KEYS, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            assert conn.get_reset_query() == ""
+            backend = await conn.fetchval("SELECT pg_backend_pid()")
+            assert await job_q.try_job_lock(conn)  # and, as if the job failed, never released
+            assert "pg_advisory_unlock_all()" in conn.get_reset_query()
+        async with pool.acquire() as conn:
+            assert await conn.fetchval("SELECT pg_backend_pid()") == backend  # the same session
+            held = await conn.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = $1", backend
+            )
+            assert held == 0
+            assert conn.get_reset_query() == ""
+            # A transaction left open is still rolled back by the pool (asyncpg's own part).
+            await conn.execute("BEGIN; CREATE TABLE left_open (x int)")
+        async with pool.acquire() as conn:
+            assert not conn.is_in_transaction()
+            assert await conn.fetchval("SELECT to_regclass('left_open')") is None
+    finally:
+        await pool.close()

@@ -104,4 +104,9 @@ def only(*roles: str) -> list[Any]:
 
 
 # Roles that register and edit stalls and do field work (access.WRITE_ROLES).
-FIELD_WORK = only("admin", "manager", "volunteer")
+FIELD_WORK_ROLES = ("admin", "manager", "volunteer")
+FIELD_WORK = only(*FIELD_WORK_ROLES)
+# The same check as a route's user parameter: one dependency where FIELD_WORK and CurrentUser
+# are two (on a hot route, each dependency FastAPI solves per request costs a tenth of a
+# millisecond); it too runs before the body is validated.
+FieldWorker = Annotated[User, Depends(require_roles(*FIELD_WORK_ROLES))]

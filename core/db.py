@@ -83,7 +83,7 @@ class Connection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg ships no 
     def get_reset_query(self) -> str:
         return str(super().get_reset_query()) if self.holds_session_state else ""
 
-    async def reset(self, *, timeout: float | None = None) -> None:
+    async def reset(self, *, timeout: float | None = None) -> None:  # noqa: ASYNC109 - asyncpg's
         await super().reset(timeout=timeout)
         self.holds_session_state = False
 

@@ -10,8 +10,6 @@ import { wardLine } from "./markets.js";
 import { stateBadge } from "./common.js";
 import * as consents from "../lib/consents.js";
 import { roleName } from "../lib/shell.js";
-import { printJob } from "../lib/printjob.js";
-import { todayLine } from "./team.js";
 
 const FILTERS = ["todo", "no_account", "no_sign", "not_verified", "revisit", "all"];
 // Without stallholders' data the accounts are unknown: only what the levels tell.
@@ -109,6 +107,11 @@ export async function worklistView(ctx, marketId) {
   let shown = PAGE;
 
   const listBox = h("div", { class: "worklist", id: "worklist" });
+  // The volunteer's day so far (views/team.js) and printing (lib/printjob.js) load after the list is
+  // on screen: the first screen of a slow tablet waits for fewer modules.
+  let gone = false; // the volunteer left this screen
+  const today = h("p", { hidden: true });
+  import("./team.js").then(({ todayLine }) => { if (!gone) today.replaceWith(todayLine(ctx)); }, () => { /* offline: no line */ });
   const chips = h("div", { class: "chips chips-filter", role: "radiogroup", "aria-label": t("filter_label") });
   const queueBox = h("div", { id: "queue-card" });
   const printBox = h("div", { id: "print-job-box" });
@@ -123,7 +126,7 @@ export async function worklistView(ctx, marketId) {
     h("div", { class: "page-head" },
       h("h1", {}, market.name),
       h("p", { class: "muted" }, wardLine(market))),
-    todayLine(ctx),
+    today,
     // An archived market (opened from a link, or archived while open) takes no new stalls.
     market.archived
       ? h("p", { class: "note note-warn", id: "archived-note" }, errorText("market_archived"))
@@ -145,6 +148,7 @@ export async function worklistView(ctx, marketId) {
   let local = [];
 
   async function printUnprinted() {
+    const { printJob } = await import("../lib/printjob.js");
     await printJob(marketId, { only_unprinted: true }, printBox, () => reload());
   }
 
@@ -251,7 +255,6 @@ export async function worklistView(ctx, marketId) {
   const onSearch = debounce(() => { query = search.value; shown = PAGE; persist(); drawList(); searchServerSoon(); }, 120);
   search.addEventListener("input", onSearch);
 
-  let gone = false;
   async function reload() {
     try {
       const fresh = await marketData(marketId, { personal: canWork });

@@ -160,9 +160,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     _offline_docs(app)
-    app.include_router(auth_router)
+    # Routes are matched in this order, one by one: the field work's routes (registration above
+    # all) first. The import routes go before the stall routes ("/stalls/{stall_id}" would take
+    # "/stalls/import-template.xlsx").
     app.include_router(stall_imports_router)
     app.include_router(merchants_router)
+    app.include_router(auth_router)
     app.include_router(privacy_router)
     app.include_router(qr_router)
     app.include_router(signs_router)

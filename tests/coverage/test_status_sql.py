@@ -42,3 +42,27 @@ async def test_the_sql_status_is_the_python_status(conn):
     expected = [evaluate_status(Counts(*c), rule, previous) for c, rule, previous in rows]
     assert len(rows) > 10_000
     assert [r["status"] for r in got] == expected
+
+
+
+async def test_a_registration_calls_no_status_function(conn, client, auth, markets):
+    """coverage_status is written to be inlined into the registration statement: a call PostgreSQL
+    does not inline is parsed and planned again at every execution (it once cost a registration
+    ~15 % of its database time). Function call statistics count calls that were not inlined."""
+    from tests.conftest import stall_body
+
+    headers = await auth("volunteer")
+    await conn.execute("SET LOCAL track_functions = 'all'")
+    for n, code in enumerate(("Q-1", "Q-2")):  # the market's first stall, then one more
+        body = stall_body(code, holder={"full_name": "Trần Văn Bình", "phone": f"09{n}1234567"})
+        reply = await client.post(
+            f"/api/markets/{markets['one']}/stalls",
+            json=body,
+            headers=headers | {"Idempotency-Key": f"inline-{code}"},
+        )
+        assert reply.status_code == 201, reply.text
+    calls = await conn.fetchval(
+        "SELECT coalesce(sum(calls), 0) FROM pg_stat_xact_user_functions "
+        "WHERE funcname = 'coverage_status'"
+    )
+    assert calls == 0

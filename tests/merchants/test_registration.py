@@ -351,3 +351,17 @@ async def test_market_create_and_list(client, auth, conn):
 @pytest.mark.parametrize("path", ["/docs", "/openapi.json"])
 async def test_openapi_docs_are_served(client, path):
     assert (await client.get(path)).status_code == 200
+
+
+async def test_a_role_that_may_not_register_gets_403_whatever_it_sends(client, auth, markets):
+    """The role is checked before the body is validated (FieldWorker): a viewer or a partner learns
+    nothing about the body rules, and an anonymous caller is 401."""
+    path = f"/api/markets/{markets['one']}/stalls"
+    for body in ({"stall_code": ""}, {"nonsense": True}, []):
+        for role in ("viewer", "partner"):
+            reply = await client.post(
+                path, json=body, headers=await auth(role) | {"Idempotency-Key": "role-check-1"}
+            )
+            assert reply.status_code == 403, (role, body, reply.text)
+            assert reply.json()["code"] == "forbidden"
+        assert (await client.post(path, json=body)).status_code == 401

@@ -44,7 +44,6 @@ async def test_the_sql_status_is_the_python_status(conn):
     assert [r["status"] for r in got] == expected
 
 
-
 async def test_a_registration_calls_no_status_function(conn, client, auth, markets):
     """coverage_status is written to be inlined into the registration statement: a call PostgreSQL
     does not inline is parsed and planned again at every execution (it once cost a registration

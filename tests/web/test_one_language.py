@@ -26,7 +26,7 @@ COLLECT = """async () => {
     .find((name) => new URL(name).pathname === path) || path;
   const i18n = await import(loaded("/static/js/lib/i18n.js"));
   await import(loaded("/static/js/console/strings.js"));
-  const { vi, en, errorsVi, errorsEn } = i18n.stringTables();
+  const { vi, en, errorsVi, errorsEn } = await i18n.stringTables();
   const english = [];
   for (const [k, v] of Object.entries(en)) if (vi[k] !== v) english.push(v);
   for (const [k, v] of Object.entries(errorsEn)) if (errorsVi[k] !== v) english.push(v);

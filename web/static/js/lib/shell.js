@@ -42,6 +42,11 @@ function brandIcon() {
   return icon;
 }
 
+/** The other language; English is loaded first (offline before it was kept: say so, stay). */
+function switchLang() {
+  setLang(currentLang() === "vi" ? "en" : "vi").catch(() => toast(t("need_network"), "warn"));
+}
+
 /**
  * Draw the top bar. opts: {me, home, links: [{href, key}], extra: [nodes], onSignOut, menuItems: [nodes]}
  */
@@ -58,12 +63,12 @@ export function topbar(opts = {}) {
   const lang = h("button", {
     type: "button", class: ["btn btn-small btn-ghost lang", me ? "lang-bar" : ""], lang: currentLang() === "vi" ? "en" : "vi",
     "aria-label": t("lang_toggle_label"),
-    onclick: () => setLang(currentLang() === "vi" ? "en" : "vi"),
+    onclick: switchLang,
   }, h("span", { class: "long" }, t("lang_toggle")), h("span", { class: "short", "aria-hidden": "true" }, currentLang() === "vi" ? "EN" : "VI"));
   let menu = null;
   const menuLang = h("button", {
     type: "button", class: "btn btn-block btn-ghost", lang: currentLang() === "vi" ? "en" : "vi",
-    onclick: () => setLang(currentLang() === "vi" ? "en" : "vi"),
+    onclick: switchLang,
   }, t("lang_toggle"));
   // A redraw (a server answer arriving) keeps the account menu as the person left it: open stays open.
   const wasOpen = Boolean(bar.querySelector("details.menu[open]"));

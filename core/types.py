@@ -74,19 +74,33 @@ _VN_MOBILE = re.compile(
 )
 
 
-def _phone(value: str) -> str:
+def typed_mobile(value: str) -> str | None:
+    """E.164 of a mobile number typed as 0… or +84… (nine digits of the mobile pattern), else None."""
     typed = _TYPED_MOBILE.fullmatch(value)
-    if typed and _VN_MOBILE.fullmatch(typed[1]):
-        return "+84" + typed[1]
-    if len(value) > 30 or has_bad_chars(value):
-        raise fail("invalid_phone", "This is not a Vietnamese phone number.")
+    return "+84" + typed[1] if typed and _VN_MOBILE.fullmatch(typed[1]) else None
+
+
+def parsed_phone(value: str) -> str | None:
+    """E.164 of a valid phone number, Vietnamese unless it says +country, as phonenumbers reads it;
+    None when it is not one."""
     try:
         parsed = phonenumbers.parse(value, "VN")
     except phonenumbers.NumberParseException:
-        raise fail("invalid_phone", "This is not a Vietnamese phone number.") from None
+        return None
     if not phonenumbers.is_valid_number(parsed):
-        raise fail("invalid_phone", "This is not a valid phone number.")
+        return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_e164(value: str) -> str | None:
+    """The E.164 form of a phone number (the shortcut for typed mobiles first), or None."""
+    return typed_mobile(value) or parsed_phone(value)
+
+
+def _phone(value: str) -> str:
+    if len(value) > 30 or has_bad_chars(value) or (e164 := phone_e164(value)) is None:
+        raise fail("invalid_phone", "This is not a valid Vietnamese phone number.")
+    return e164
 
 
 def _cccd(value: str) -> str:

@@ -17,13 +17,9 @@ from coverage.shapes import stall_out
 
 
 def needs_sign_sql(stall: str) -> str:
-    """SQL condition on a stall id expression: the stall has no sign yet (none issued or
-    delivered: a confirmed print issues one) or its sign shows an account corrected or deactivated
-    since (sign_reprint_needed). The same stalls the dashboard counts as without a sign, plus
-    those to reprint: what "print the missing signs" prints."""
-    return f"""NOT EXISTS (SELECT 1 FROM stall_coverage c WHERE c.stall_id = {stall}
-                AND (c.sign_issued_at IS NOT NULL OR c.sign_delivered_at IS NOT NULL)
-                AND NOT c.sign_reprint_needed)"""
+    """SQL condition on a stall id expression, for other packages' queries: the stall has no sign
+    yet or its sign must be reprinted (coverage.queries.stalls.needs_sign)."""
+    return stalls_q.needs_sign(stall)
 
 
 async def stall_coverage(conn: asyncpg.Connection, stall_id: int) -> s.StallCoverage:

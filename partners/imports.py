@@ -7,12 +7,11 @@ import logging
 import re
 
 import asyncpg
-import phonenumbers
 
 from core import audit
 from core.errors import Forbidden
 from core.text import fold, normalize
-from core.types import User
+from core.types import User, phone_e164
 from partners import csv_import, errors, onboarding, payments, registry, schemas
 from partners.queries import accounts as accounts_q
 from partners.queries import imports as imports_q
@@ -116,16 +115,6 @@ def _counts(results: list[schemas.ImportRowResult]) -> dict[str, int]:
     return counts
 
 
-def _phone_e164(text: str) -> str | None:
-    try:
-        parsed = phonenumbers.parse(text, "VN")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
 def _market_keys(name: str) -> set[str]:
     key = fold(name)
     return {key, key.removeprefix("cho ")}
@@ -173,7 +162,7 @@ async def _apply_report(
         (s.market_id, s.code_key): s.id
         for s in await accounts_q.stalls_by_codes(conn, pairs, within_reach_of=partner.code)
     }
-    phones = {row.line: _phone_e164(row.phone) for row in rows if row.phone}
+    phones = {row.line: phone_e164(row.phone) for row in rows if row.phone}
     by_phone: dict[str, list[tuple[int, int]]] = {}
     for s in await accounts_q.stalls_by_phones(
         conn, sorted({p for p in phones.values() if p}), within_reach_of=partner.code

@@ -12,6 +12,16 @@ import asyncpg
 from core.crypto import keys_of
 
 
+def needs_sign(stall: str) -> str:
+    """SQL condition on a stall id expression: the stall has no sign yet (none issued or
+    delivered: a confirmed print issues one) or its sign shows an account corrected or deactivated
+    since (sign_reprint_needed). The same stalls the dashboard counts as without a sign, plus
+    those to reprint: what "print the missing signs" prints."""
+    return f"""NOT EXISTS (SELECT 1 FROM stall_coverage c WHERE c.stall_id = {stall}
+                AND (c.sign_issued_at IS NOT NULL OR c.sign_delivered_at IS NOT NULL)
+                AND NOT c.sign_reprint_needed)"""
+
+
 @dataclass(frozen=True)
 class StallState:
     """A stall's coverage facts (locked) and what the counters hold for it."""

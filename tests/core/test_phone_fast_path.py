@@ -4,27 +4,9 @@ from __future__ import annotations
 
 import random
 
-import phonenumbers
 import pytest
 
 from core import types
-
-
-def _slow(value: str) -> str | None:
-    try:
-        parsed = phonenumbers.parse(value, "VN")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _fast(value: str) -> str | None:
-    typed = types._TYPED_MOBILE.fullmatch(value)
-    if typed and types._VN_MOBILE.fullmatch(typed[1]):
-        return "+84" + typed[1]
-    return None
 
 
 def test_every_prefix_gets_the_same_answer_as_phonenumbers() -> None:
@@ -34,10 +16,11 @@ def test_every_prefix_gets_the_same_answer_as_phonenumbers() -> None:
         for _ in range(6):
             nine = f"{prefix:03d}{rng.randrange(10**6):06d}"
             for value in (f"0{nine}", f"+84{nine}"):
-                fast, slow = _fast(value), _slow(value)
+                fast, slow = types.typed_mobile(value), types.parsed_phone(value)
                 if fast is not None:
                     taken += 1
                     assert fast == slow, value
+                assert types.phone_e164(value) == slow, value
                 if slow is not None:
                     assert types._phone(value) == slow, value
     assert taken > 1000  # the shortcut is taken for the usual mobile numbers
@@ -45,7 +28,14 @@ def test_every_prefix_gets_the_same_answer_as_phonenumbers() -> None:
 
 @pytest.mark.parametrize("value", ["0912345678", "+84912345678", "0387654321", "0707123456"])
 def test_common_mobiles_take_the_shortcut(value: str) -> None:
-    assert _fast(value) == _slow(value) == types._phone(value)
+    assert types.typed_mobile(value) == types.parsed_phone(value) == types._phone(value)
+
+
+def test_other_forms_still_go_through_phonenumbers() -> None:
+    assert types.typed_mobile("090 123 4567") is None
+    assert types.phone_e164("090 123 4567") == "+84901234567"
+    assert types.phone_e164("02363123456") == "+842363123456"  # a Đà Nẵng landline
+    assert types.phone_e164("12345") is None
 
 
 def test_bad_characters_are_still_found_after_the_printable_check() -> None:

@@ -42,18 +42,8 @@ import asyncpg
 import httpx
 
 from bench import harness
-from bench.bench_tablet import _baseline_tree, _Server
+from bench.bench_tablet import CHROMIUM, CHROMIUM_ARGS, _baseline_tree, _Server
 
-CHROMIUM = os.environ.get("CHOSO_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LAPTOP = {"width": 1366, "height": 768}
 SECRET = "bench-secret-key-not-for-production"  # harness.app_env's SECRET_KEY
 WINDOW_DAYS = 30

@@ -52,7 +52,7 @@ import httpx
 from bench import harness
 
 CHROMIUM = os.environ.get("CHOSO_CHROMIUM", "/usr/bin/chromium")
-# As in tests/web/conftest.py.
+# Chromium as every browser bench and the browser tests launch it (bench_pages, tests/web/conftest.py).
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -26,18 +26,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.bench_tablet import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import ROOT, TEST_PASSWORD, with_database
 
-CHROMIUM = os.environ.get("CHOSO_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 OUTPUT = ROOT / "test-output"
 SHOTS = OUTPUT / "screenshots"
 PHONE = {"width": 390, "height": 844}

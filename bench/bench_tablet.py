@@ -87,7 +87,8 @@ MARKS_JS = """
   const byId = (id) => document.getElementById(id);
   const checks = {
     signin: () => usable(byId("username")) && usable(byId("password")) && usable(byId("signin-button")),
-    worklist: () => usable(byId("search")) && !!document.querySelector("#worklist .stall-row"),
+    // Cheap tests first: measuring layout (getClientRects) at every change would slow the page.
+    worklist: () => !!document.querySelector("#worklist .stall-row") && usable(byId("search")),
     sign: () => {
       const img = document.querySelector("#sign img.qr");
       return !!img && img.complete && img.naturalWidth > 0;

@@ -221,6 +221,9 @@ function route() {
       } catch (err) {
         shell.showError(main, err, () => route());
       }
+      // A redirect (home) showed nothing: the route it queued scrolls and focuses. Doing it here
+      // too would lay out the half-built page once more (on a slow tablet, a tenth of a second).
+      if ((window.location.hash || "#/") !== hash) return;
       drawTopbar();
       window.scrollTo(0, 0);
       main.focus({ preventScroll: true });

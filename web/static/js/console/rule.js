@@ -7,6 +7,7 @@ import { t, num, pct, currentLang } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import { clearErrors, focusFirstError, setError, showProblem } from "../lib/forms.js";
 import { levelLabel } from "../lib/coverage.js";
+import { today as vietnamToday } from "../lib/activity.js";
 import { statusBadge } from "../lib/widgets.js";
 import { confirmDialog } from "../lib/dialog.js";
 import { consolePage, heading } from "./frame.js";
@@ -21,11 +22,6 @@ function thresholdsText(thresholds) {
 function stateBadge(state) {
   const cls = { in_force: "state-sent", scheduled: "state-queued", superseded: "badge-muted" }[state] || "badge-muted";
   return h("span", { class: `badge ${cls}`, dataset: { state } }, t(`c_rule_${state}`));
-}
-
-function todayLocal() {
-  // The day in Vietnam (the server counts days there), as YYYY-MM-DD.
-  return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Ho_Chi_Minh", year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
 }
 
 const EXAMPLE = "15/01/2027";
@@ -85,7 +81,7 @@ async function render(body) {
       h("div", { class: "pct-input" }, h("label", { for: value.id, class: "sr-only" }, t("c_threshold_of", { level: levelLabel(level) })), value, h("span", { "aria-hidden": "true" }, "%")),
       h("p", { class: "field-error", id: `r-${level}-error`, hidden: true })) };
   });
-  const today = todayLocal();
+  const today = vietnamToday();
   // A text field (day/month/year), not the browser's date control, whose format follows the
   // browser's language rather than the page's.
   const date = h("input", { id: "r-date", inputmode: "numeric", autocomplete: "off", maxlength: 10, value: "", "aria-describedby": "r-date-hint r-date-error" });

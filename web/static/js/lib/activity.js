@@ -6,9 +6,14 @@ import * as api from "./api.js";
 export const KINDS = ["registrations", "edits", "accounts", "consents", "prints", "deliveries", "verifications", "return_visits"];
 export const kindLabel = (kind) => t(`kind_${kind}`);
 
-/** Today's date (YYYY-MM-DD) in Asia/Ho_Chi_Minh, whatever the device's zone. */
-export function today() {
-  return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Ho_Chi_Minh", year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+// Asia/Ho_Chi_Minh is UTC+7 all year (no daylight saving since 1975): the date is read off the
+// shifted clock, without building a time-zone formatter (its first one costs a slow tablet about
+// 100 ms, right after the worklist shows). tests/web/test_formats.py compares it with Intl.
+const VIETNAM_OFFSET_MS = 7 * 3600 * 1000;
+
+/** The date (YYYY-MM-DD) in Asia/Ho_Chi_Minh at `now` (default: today), whatever the device's zone. */
+export function today(now = Date.now()) {
+  return new Date(now + VIETNAM_OFFSET_MS).toISOString().slice(0, 10);
 }
 
 export function addDays(day, n) {

@@ -174,13 +174,17 @@ export async function worklistView(ctx, marketId) {
     }
   }
 
+  // The device's queued registrations for this market: the list shows them first.
+  const pendingRegistrations = () => local.filter((r) => r.kind === "register" && r.market_id === marketId && r.state !== "sent");
+  const pendingKey = () => JSON.stringify(pendingRegistrations().map((r) => [r.id, r.state]));
+
   function persist() { sessionStorage.setItem(key, JSON.stringify({ filter, q: query })); }
 
   function drawList() {
     const q = fold(query);
     const counts = Object.fromEntries(FILTERS.map((f) => [f, 0]));
     const rows = [];
-    const pendingRegs = local.filter((r) => r.kind === "register" && r.market_id === marketId && r.state !== "sent");
+    const pendingRegs = pendingRegistrations();
     const knownConsent = consents.knownFor(marketId);
     for (const s of [...data.stalls].sort(byCode)) {
       const tile = data.levels ? data.levels.get(s.id) : null;
@@ -290,8 +294,9 @@ export async function worklistView(ctx, marketId) {
   };
 
   drawList(); // what the device knows, at once; then the queue (IndexedDB) and the server's answers
+  const drawnWith = pendingKey();
   await drawQueueCard();
-  drawList();
+  if (pendingKey() !== drawnWith) drawList(); // the queue's registrations join the list
   await reload();
   if (query) await searchServer();
 }

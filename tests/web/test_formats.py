@@ -1,0 +1,75 @@
+"""Numbers, times and Vietnam's date read exactly as Intl writes them, although the app works them
+out itself (lib/i18n.js num and time, lib/activity.js today: no Intl formatter to build while a
+slow tablet starts)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+COMPARE = """async (lang) => {
+  const loaded = (path) => performance.getEntriesByType("resource").map((e) => e.name)
+    .find((name) => new URL(name).pathname === path) || path;
+  const i18n = await import(loaded("/static/js/lib/i18n.js"));
+  await i18n.setLang(lang);
+  const locale = lang === "en" ? "en-GB" : "vi-VN";
+  const numbers = [0, 1, -1, 7, 12, 99, 100, 999, 1000, -1000, 1001, 9999, 10000, 12345, 99999,
+    100000, 123456, 999999, 1000000, -1234567, 2000000, 12345678, 2 ** 31, 2 ** 53 - 1,
+    -(2 ** 53 - 1), 2 ** 53, 1.5, -0.25, 1234.5678, 1e21, NaN, "42", "1000", null, undefined, ""];
+  for (let n = 0; n < 30000; n += 7) numbers.push(n, -n, n * 997);
+  const bad = [];
+  const intl = new Intl.NumberFormat(locale);
+  for (const n of numbers) {
+    const want = intl.format(Number(n) || 0);
+    if (i18n.num(n) !== want) bad.push(`num(${n}) = ${i18n.num(n)}, Intl ${want}`);
+  }
+  const day = new Date(2026, 11, 2).getTime();
+  const times = [day, day - 1, Date.UTC(1970, 0, 1), 8.64e15, -8.64e15];
+  for (let m = 0; m < 24 * 60; m += 1) times.push(day + m * 60000 + 59999);
+  for (const ms of times) {
+    const want = new Date(ms).toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
+    if (i18n.time(ms) !== want) bad.push(`time(${ms}) = ${i18n.time(ms)}, Intl ${want}`);
+  }
+  const invalid = new Date(NaN).toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
+  if (i18n.time(NaN) !== invalid) bad.push(`time(NaN) = ${i18n.time(NaN)}`);
+  return { bad: bad.slice(0, 10), count: numbers.length + times.length };
+}"""
+
+# Asia/Ho_Chi_Minh's date at instants from 1976 (UTC+7 since) to 2100, dense around midnight.
+VIETNAM_DAY = """async () => {
+  const loaded = (path) => performance.getEntriesByType("resource").map((e) => e.name)
+    .find((name) => new URL(name).pathname === path) || path;
+  const { today } = await import(loaded("/static/js/lib/activity.js"));
+  const intl = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Ho_Chi_Minh", year: "numeric", month: "2-digit", day: "2-digit" });
+  const bad = [];
+  const instants = [Date.now()];
+  for (let ms = Date.UTC(1976, 0, 1); ms < Date.UTC(2100, 0, 1); ms += 86400000 * 13 + 3600000 * 5 + 61000) instants.push(ms);
+  for (let day = Date.UTC(2026, 11, 1); day < Date.UTC(2027, 0, 3); day += 86400000) {
+    for (const off of [-1, 0, 1, 60000]) instants.push(day - 7 * 3600000 + off);  // local midnight
+  }
+  for (const ms of instants) {
+    if (today(ms) !== intl.format(new Date(ms))) bad.push(`${new Date(ms).toISOString()}: ${today(ms)} vs ${intl.format(new Date(ms))}`);
+  }
+  if (today() !== intl.format(new Date())) bad.push("now");
+  return { bad: bad.slice(0, 10), count: instants.length };
+}"""
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+async def test_numbers_and_times_read_as_intl_writes_them(new_page, live_server, lang: str) -> None:
+    page = await new_page()
+    await page.goto("/")
+    await page.wait_for_selector("#username")
+    got = await page.evaluate(COMPARE, lang)
+    assert got["count"] > 10000
+    assert got["bad"] == []
+
+
+async def test_the_day_in_vietnam_is_the_day_intl_gives(new_page, live_server) -> None:
+    page = await new_page()
+    await page.goto("/")
+    await page.wait_for_selector("#username")
+    got = await page.evaluate(VIETNAM_DAY)
+    assert got["count"] > 3000
+    assert got["bad"] == []

@@ -495,3 +495,31 @@ async def test_the_app_installs_and_opens_offline(new_page, live_server) -> None
     await page.wait_for_selector("#worklist")
     assert await page.locator(".net-off").count() == 1
     await page.context.set_offline(False)
+
+
+async def test_the_top_bar_redrawn_keeps_one_network_pill_listening_once(
+    new_page, live_server
+) -> None:
+    page = await new_page()
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    cdp = await page.context.new_cdp_session(page)
+
+    async def listeners(kind: str) -> int:
+        win = await cdp.send("Runtime.evaluate", {"expression": "window"})
+        got = await cdp.send(
+            "DOMDebugger.getEventListeners", {"objectId": win["result"]["objectId"]}
+        )
+        return sum(1 for x in got["listeners"] if x["type"] == kind)
+
+    before = await listeners("online")
+    for hash_ in ("#/markets", "#/outbox", "#/team", "#/"):  # each screen redraws the top bar
+        await page.evaluate(f"window.location.hash = '{hash_}'")
+        await page.wait_for_timeout(300)
+    await page.wait_for_selector("#worklist")
+    assert await listeners("online") == before
+    await page.context.set_offline(True)
+    await page.wait_for_selector(".net-off")
+    assert await page.locator(".pill.net").count() == 1
+    await page.context.set_offline(False)
+    await page.wait_for_selector(".net-on")

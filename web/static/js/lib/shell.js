@@ -19,8 +19,12 @@ export const settings = {
   lookup: body.dataset.lookup === "on",
 };
 
+// One network pill for every redraw of the top bar, listening once (a new pill per redraw left its
+// three listeners behind, updating pills no longer on screen).
+let pill = null;
 function onlinePill() {
-  const pill = h("span", { class: "pill net", role: "status" });
+  if (pill) return pill;
+  pill = h("span", { class: "pill net", role: "status" });
   const update = () => {
     const on = navigator.onLine;
     pill.textContent = on ? t("online") : t("offline");

@@ -27,7 +27,8 @@ from fastapi.responses import JSONResponse
 from core import db
 from core.crypto import Keys, secret_key
 from core.settings import get_settings
-from merchants import registration, schemas
+from core.text import stall_search_text
+from merchants import registration, schemas, stalls
 from merchants.queries import registration as registration_q
 
 TABLE = """CREATE TABLE IF NOT EXISTS bench_bare (
@@ -56,18 +57,21 @@ def _floor_registration(
         schemas.Location.model_construct(**body["location"]) if body.get("location") else None
     )
     phone = "+84" + holder["phone"][1:]
+    # The stored keys and search text as the app makes them (merchants.registration), so that the
+    # floor writes the same bytes: a shorter text or sort key would make the floor cheaper.
+    code_key, code_sort = stalls.code_keys(code)
     return registration_q.NewStall(
         user_id=user_id,
         idempotency_key=key,
         request_hash=hashlib.sha256(key.encode()).digest(),
         market_id=market_id,
         stall_code=code,
-        code_key=code.upper(),
-        code_sort=code.upper(),
+        code_key=code_key,
+        code_sort=code_sort,
         zone=body.get("zone"),
         goods=body.get("goods"),
         location=location,
-        search_text=code.lower(),
+        search_text=stall_search_text(code, holder["full_name"], phone, body.get("goods")),
         full_name=holder["full_name"],
         phone=phone,
         cccd_hash=None,

@@ -14,7 +14,9 @@ import httpx
 import pytest
 
 from bench import bare_app
+from core.text import stall_search_text
 from coverage import counters
+from merchants import stalls
 from tests.conftest import stall_body
 
 TABLES = (
@@ -89,3 +91,17 @@ async def test_the_floor_writes_what_a_registration_writes(live, floor_client):
     assert all(rows > 0 or total > 0 for rows, total in by_app.values()), by_app
     async with live.pool.acquire() as conn:
         assert (await counters.recount(conn, window_days=30)).ok
+        # The same bytes, too: the floor stores the sort key and search text the app makes.
+        rows = await conn.fetch(
+            """SELECT s.stall_code, s.code_key, s.code_sort, s.search_text, s.goods,
+                      h.full_name, h.phone_e164
+               FROM stall s JOIN stallholder h ON h.id = s.holder_id
+               WHERE s.market_id = $1 AND s.stall_code IN ('A-2', 'A-3')""",
+            market_id,
+        )
+    assert len(rows) == 2
+    for row in rows:
+        assert (row["code_key"], row["code_sort"]) == stalls.code_keys(row["stall_code"])
+        assert row["search_text"] == stall_search_text(
+            row["stall_code"], row["full_name"], row["phone_e164"], row["goods"]
+        )

@@ -523,3 +523,19 @@ async def test_the_top_bar_redrawn_keeps_one_network_pill_listening_once(
     assert await page.locator(".pill.net").count() == 1
     await page.context.set_offline(False)
     await page.wait_for_selector(".net-on")
+
+
+async def test_the_skip_link_focuses_the_content_and_stays_on_the_screen(
+    new_page, live_server
+) -> None:
+    page = await new_page()
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    await page.fill("#search", "zzz-không-có")  # a screen state a reroute would lose
+    where = await page.evaluate("window.location.hash")
+    await page.focus(".skip-link")
+    await page.keyboard.press("Enter")
+    await page.wait_for_timeout(500)
+    assert await page.evaluate("document.activeElement.id") == "main"
+    assert await page.evaluate("window.location.hash") == where
+    assert await page.input_value("#search") == "zzz-không-có"

@@ -19,6 +19,20 @@ export const settings = {
   lookup: body.dataset.lookup === "on",
 };
 
+// The skip link moves the focus to the content without changing the address: the volunteer app
+// routes by the hash, and "#main" there read as an unknown screen (back to the start, the screen
+// drawn again, what was typed lost). Without JavaScript the link's plain #main still works.
+const skipLink = document.querySelector(".skip-link");
+if (skipLink) {
+  skipLink.addEventListener("click", (ev) => {
+    const content = document.getElementById("main");
+    if (!content) return;
+    ev.preventDefault();
+    content.focus();
+    content.scrollIntoView({ block: "start" });
+  });
+}
+
 // One network pill for every redraw of the top bar, listening once (a new pill per redraw left its
 // three listeners behind, updating pills no longer on screen).
 let pill = null;

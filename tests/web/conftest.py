@@ -34,6 +34,10 @@ SHOTS = OUTPUT / "screenshots"
 PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 768, "height": 1024}
 LAPTOP = {"width": 1366, "height": 768}
+# For page.evaluate scripts: `loaded(path)` is the URL the page itself loaded a module by (content-
+# hashed, web/assets.py), so an import gets the page's own instance, not a second, bare copy.
+LOADED_MODULE_JS = """const loaded = (path) => performance.getEntriesByType("resource").map((e) => e.name)
+    .find((name) => new URL(name).pathname === path) || path;"""
 
 
 def _chromium_missing() -> str | None:

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.web.conftest import LOADED_MODULE_JS
+
 pytestmark = pytest.mark.browser
 
-COMPARE = """async (lang) => {
-  const loaded = (path) => performance.getEntriesByType("resource").map((e) => e.name)
-    .find((name) => new URL(name).pathname === path) || path;
+COMPARE = (
+    """async (lang) => {
+  """
+    + LOADED_MODULE_JS
+    + """
   const i18n = await import(loaded("/static/js/lib/i18n.js"));
   await i18n.setLang(lang);
   const locale = lang === "en" ? "en-GB" : "vi-VN";
@@ -35,11 +39,14 @@ COMPARE = """async (lang) => {
   if (i18n.time(NaN) !== invalid) bad.push(`time(NaN) = ${i18n.time(NaN)}`);
   return { bad: bad.slice(0, 10), count: numbers.length + times.length };
 }"""
+)
 
 # Asia/Ho_Chi_Minh's date at instants from 1976 (UTC+7 since) to 2100, dense around midnight.
-VIETNAM_DAY = """async () => {
-  const loaded = (path) => performance.getEntriesByType("resource").map((e) => e.name)
-    .find((name) => new URL(name).pathname === path) || path;
+VIETNAM_DAY = (
+    """async () => {
+  """
+    + LOADED_MODULE_JS
+    + """
   const { today } = await import(loaded("/static/js/lib/activity.js"));
   const intl = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Ho_Chi_Minh", year: "numeric", month: "2-digit", day: "2-digit" });
   const bad = [];
@@ -49,11 +56,12 @@ VIETNAM_DAY = """async () => {
     for (const off of [-1, 0, 1, 60000]) instants.push(day - 7 * 3600000 + off);  // local midnight
   }
   for (const ms of instants) {
-    if (today(ms) !== intl.format(new Date(ms))) bad.push(`${new Date(ms).toISOString()}: ${today(ms)} vs ${intl.format(new Date(ms))}`);
+    if (today(ms) !== intl.format(new Date(ms)) || today(new Date(ms)) !== today(ms)) bad.push(`${new Date(ms).toISOString()}: ${today(ms)} vs ${intl.format(new Date(ms))}`);
   }
   if (today() !== intl.format(new Date())) bad.push("now");
   return { bad: bad.slice(0, 10), count: instants.length };
 }"""
+)
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from ops.demo import DATA, DEMO_PASSWORD
-from tests.web.conftest import LAPTOP
+from tests.web.conftest import LAPTOP, LOADED_MODULE_JS
 from tests.web.test_map import demo_db, demo_server  # noqa: F401 - module fixtures
 
 pytestmark = pytest.mark.browser
@@ -19,11 +19,12 @@ pytestmark = pytest.mark.browser
 # What the page shows (text nodes and the attributes people read or hear), and the string tables
 # with the console's strings merged in. Elements marked lang="en" (the language switch) are English
 # on purpose; code and pre hold protocol tokens and URLs (account.deactivated, /api/partners/...).
-COLLECT = """async () => {
-  // The modules the page itself loaded (content-hashed URLs, web/assets.py): the same instances,
-  // so the string tables hold what the page added (a plain URL would be a second, bare copy).
-  const loaded = (path) => performance.getEntriesByType("resource").map((e) => e.name)
-    .find((name) => new URL(name).pathname === path) || path;
+COLLECT = (
+    """async () => {
+  // The modules the page itself loaded: the string tables hold what the page added.
+  """
+    + LOADED_MODULE_JS
+    + """
   const i18n = await import(loaded("/static/js/lib/i18n.js"));
   await import(loaded("/static/js/console/strings.js"));
   const { vi, en, errorsVi, errorsEn } = await i18n.stringTables();
@@ -49,6 +50,7 @@ COLLECT = """async () => {
   texts.push(document.title);
   return { english, texts, lang: document.documentElement.lang };
 }"""
+)
 
 # Research provenance of data/danang_markets.json (display_policy): never on a page.
 NOTE_FIELDS = re.compile(r"note|confidence|method|accuracy|sources|category|hint")

@@ -11,9 +11,9 @@ export const kindLabel = (kind) => t(`kind_${kind}`);
 // 100 ms, right after the worklist shows). tests/web/test_formats.py compares it with Intl.
 const VIETNAM_OFFSET_MS = 7 * 3600 * 1000;
 
-/** The date (YYYY-MM-DD) in Asia/Ho_Chi_Minh at `now` (default: today), whatever the device's zone. */
+/** The date (YYYY-MM-DD) in Asia/Ho_Chi_Minh at `now` (milliseconds or a Date; default: now), whatever the device's zone. */
 export function today(now = Date.now()) {
-  return new Date(now + VIETNAM_OFFSET_MS).toISOString().slice(0, 10);
+  return new Date(Number(now) + VIETNAM_OFFSET_MS).toISOString().slice(0, 10);
 }
 
 export function addDays(day, n) {

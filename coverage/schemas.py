@@ -249,7 +249,9 @@ class StallCoverage(BaseModel):
         default=False,
         description="The sign at the stall shows an account corrected or deactivated since.",
     )
-    sign_reprint_reason: Literal["account_corrected", "account_deactivated"] | None = None
+    sign_reprint_reason: (
+        Literal["account_corrected", "account_deactivated", "sign_details_changed"] | None
+    ) = None
     sign_reprint_flagged_at: datetime | None = None
 
 

@@ -92,6 +92,17 @@ async def account_changing(
         await stalls_q.set_reprint(conn, stall_id=stall_id, reason=reason)
 
 
+async def sign_details_changed(conn: asyncpg.Connection, *, stall_id: int) -> None:
+    """What a sign shows besides its payment code (the stall's code and zone, the stallholder's
+    name, the goods) was edited (the caller's transaction holds the stall row): a sign hanging at the stall
+    no longer matches it and is flagged for reprint, unless an account reason flagged it first."""
+    await stalls_q.ensure_stall_coverage(conn, stall_id)
+    if await stalls_q.sign_on_stall(conn, stall_id):
+        await stalls_q.set_reprint_unless_flagged(
+            conn, stall_id=stall_id, reason="sign_details_changed"
+        )
+
+
 async def clear_reprint(conn: asyncpg.Connection, *, stall_id: int) -> None:
     """A new print of the stall's current account was confirmed: its sign no longer needs a
     reprint (for the print confirmation; no scope check, callers do it)."""

@@ -22,6 +22,7 @@ from core.text import (
 )
 from core.types import User
 from coverage import counters
+from coverage import stalls as coverage_stalls
 from merchants import errors, markets, schemas
 from merchants.queries import markets as markets_q
 from merchants.queries import stalls as stalls_q
@@ -112,6 +113,14 @@ async def update_stall(
                 location=patch.location if "location" in fields else before.location,
                 search_text=stall_search_text(stall_code, name, phone, goods),
             )
+            # What a printed sign shows besides its payment code.
+            if (stall_code, zone, name, goods) != (
+                before.stall_code,
+                before.zone,
+                before.holder.full_name,
+                before.goods,
+            ):
+                await coverage_stalls.sign_details_changed(conn, stall_id=stall_id)
             return await settle_change(
                 conn, user=user, before=before, action="update", window_days=window_days
             )

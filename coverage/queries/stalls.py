@@ -272,6 +272,34 @@ async def account_on_sign(conn: asyncpg.Connection, *, stall_id: int, account_id
     )
 
 
+async def sign_on_stall(conn: asyncpg.Connection, stall_id: int) -> bool:
+    """Whether a sign may hang at the stall: one was printed (the app recorded it), or issued or
+    delivered (printed outside the app)."""
+    return bool(
+        await conn.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM sign_print WHERE stall_id = $1)
+                   OR EXISTS (SELECT 1 FROM stall_coverage c WHERE c.stall_id = $1
+                              AND (c.sign_issued_at IS NOT NULL
+                                   OR c.sign_delivered_at IS NOT NULL))""",
+            stall_id,
+        )
+    )
+
+
+async def set_reprint_unless_flagged(
+    conn: asyncpg.Connection, *, stall_id: int, reason: str
+) -> None:
+    """Flag the stall's sign for reprint with a reason, unless it is flagged already (that reason,
+    about a payment account, stays)."""
+    await conn.execute(
+        """UPDATE stall_coverage SET sign_reprint_needed = true, sign_reprint_reason = $2,
+                  sign_reprint_flagged_at = clock_timestamp(), updated_at = clock_timestamp()
+           WHERE stall_id = $1 AND NOT sign_reprint_needed""",
+        stall_id,
+        reason,
+    )
+
+
 async def set_reprint(conn: asyncpg.Connection, *, stall_id: int, reason: str | None) -> None:
     """Flag the stall's sign for reprint with a reason, or (None) clear the flag."""
     await conn.execute(

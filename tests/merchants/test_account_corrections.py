@@ -242,3 +242,45 @@ async def test_correcting_an_account_no_sign_shows_flags_nothing(client, auth, m
         _url(stall), json={"account_number": "0123456780", "reason": "x"}, headers=h
     )
     assert (await _coverage(client, h, stall["id"]))["sign_reprint_needed"] is True
+
+
+async def _edit(client, h, stall_id: int, body: dict) -> dict:
+    current = (await client.get(f"/api/stalls/{stall_id}", headers=h)).json()
+    r = await client.patch(
+        f"/api/stalls/{stall_id}", json=body, headers=h | {"If-Match": str(current["version"])}
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_an_edit_of_what_the_sign_shows_flags_it_for_reprint(client, auth, markets, conn):
+    """A sign shows the stall's code and zone, the stallholder's name and the goods: once it is
+    printed, changing one of them flags it for reprint; changing the phone does not."""
+    h = await auth("volunteer")
+    stall = await _stall(client, h, markets["one"], code="A-30")
+    sid = stall["id"]
+    # No sign yet: nothing to reprint.
+    await _edit(client, h, sid, {"stall_code": "A-31"})
+    assert (await _coverage(client, h, sid))["sign_reprint_needed"] is False
+    assert (await client.post(f"/api/stalls/{sid}/sign-printed", headers=h)).status_code == 200
+    # The phone is not on the sign; an emptied phone and goods are removed (null).
+    edited = await _edit(client, h, sid, {"holder": {"phone": None}})
+    assert edited["holder"]["phone"] is None
+    assert (await _coverage(client, h, sid))["sign_reprint_needed"] is False
+    for change in ({"goods": None}, {"stall_code": "A-32"}, {"holder": {"full_name": "Lê Thị B"}}):
+        await _edit(client, h, sid, change)
+        cov = await _coverage(client, h, sid)
+        assert (cov["sign_reprint_needed"], cov["sign_reprint_reason"]) == (
+            True,
+            "sign_details_changed",
+        ), change
+        # A confirmed new print clears it.
+        r = await client.post(f"/api/stalls/{sid}/sign-printed", headers=h)
+        assert r.status_code == 200 and r.json()["sign_reprint_needed"] is False
+    # An account reason flagged first keeps its reason.
+    fix = {"account_number": "0123456788", "reason": "Nhập sai số cuối"}
+    assert (await client.patch(_url(stall), json=fix, headers=h)).status_code == 200
+    await _edit(client, h, sid, {"stall_code": "A-33"})
+    cov = await _coverage(client, h, sid)
+    assert (cov["sign_reprint_needed"], cov["sign_reprint_reason"]) == (True, "account_corrected")
+    assert (await counters.recount(conn, window_days=30)).ok

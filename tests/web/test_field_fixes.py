@@ -9,7 +9,7 @@ import re
 import pytest
 import qrcode
 
-from tests.web.conftest import TABLET, shot, sign_in, until
+from tests.web.conftest import PHONE, TABLET, shot, sign_in, until
 from tests.web.test_volunteer import (
     fill_form,
     market_ids,
@@ -381,3 +381,134 @@ async def test_consent_to_the_sign_can_be_completed_later(new_page, live_server)
     await page.wait_for_selector(f".stall-row[data-stall='{stall_id}']")
     assert await badge.count() == 0
     await page.context.set_offline(False)
+
+
+# ---------------------------------------------------------------- a walkthrough of the day (2026-12-02)
+
+OUTBOX_JS = """() => new Promise((ok) => { const r = indexedDB.open("choso"); r.onsuccess = () => {
+    const q = r.result.transaction("outbox").objectStore("outbox").getAll();
+    q.onsuccess = () => { r.result.close(); ok(q.result.map((x) => [x.state, x.body && x.body.stall_code])); }; }; })"""
+
+
+async def test_a_refused_registration_deleted_or_cleared_leaves_nothing_typed(
+    new_page, live_server
+) -> None:
+    """The next stallholder's form never opens with the last one's details and consent ticks."""
+    ids = await market_ids(live_server)
+    await register_via_api(live_server, ids["Chợ Thử Một"], "W-01", "Đinh Văn Có")
+    page = await new_page()
+    page.on("dialog", lambda d: d.accept())
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    await open_form(page)
+    await fill_form(page, code="W-01", name="Lý Thị Tám", phone="0977 000 111")
+    await page.click("#save-stall")
+    await page.wait_for_selector("#f-stall_code-error:visible")
+    # A refusal shows one message at the code, not a warning and an error.
+    await expect(page.locator("#f-stall_code-warn")).to_be_hidden()
+    # Deleted from the queue: its draft goes with it.
+    await page.click("#queue-link")
+    await page.click(".record[data-state=failed] >> text=Xóa")
+    await until(page, f"({OUTBOX_JS})().then((rows) => rows.length === 0)")
+    await page.goto("/#/")
+    await open_form(page)
+    for field in ("#f-stall_code", "#f-name", "#f-phone"):
+        assert await page.input_value(field) == "", field
+    assert not await page.is_checked("#f-purpose-registration")
+    assert not await page.is_checked("#f-purpose-qr_sign")
+    # Refused again, then "Xóa nháp": the refused record leaves the queue too.
+    await fill_form(page, code="W-01", name="Lý Thị Tám", phone="0977 000 111")
+    await page.click("#save-stall")
+    await page.wait_for_selector("#f-stall_code-error:visible")
+    assert [s for s, _ in await page.evaluate(OUTBOX_JS)] == ["failed"]
+    await page.click("button:has-text('Xóa nháp')")
+    await until(page, f"({OUTBOX_JS})().then((rows) => rows.length === 0)")
+    await expect(page.locator("#f-name")).to_have_value("")
+    assert not await page.is_checked("#f-purpose-qr_sign")
+
+
+async def test_a_search_says_when_stalls_match_under_another_filter(new_page, live_server) -> None:
+    """A stall outside the chosen filter does not look unregistered (and get registered again)."""
+    ids = await market_ids(live_server)
+    await register_via_api(live_server, ids["Chợ Thử Một"], "W-11", "Mai Thị Tìm")
+    page = await new_page()
+    await sign_in(page)
+    await page.wait_for_selector("#worklist .stall-row")
+    await page.click("label[for=filter-revisit]")
+    await page.fill("#search", "W-11")
+    note = page.locator("#matches-elsewhere")
+    await expect(note).to_contain_text("có 1 sạp khớp ở mục khác")
+    await expect(page.locator(".stall-row")).to_have_count(0)
+    await note.locator("button").click()
+    await expect(page.locator("#filter-all")).to_be_checked()
+    await expect(page.locator(".stall-row:has-text('W-11')")).to_have_count(1)
+    await expect(note).to_have_count(0)
+
+
+async def test_an_edit_empties_the_phone_and_goods_and_cancel_forgets_the_typing(
+    new_page, live_server
+) -> None:
+    ids = await market_ids(live_server)
+    stall = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "W-21", "Hồ Thị Sửa", phone="0905 111 222"
+    )
+    async with await live_server.api("admin") as c:
+        r = await c.patch(
+            f"/api/stalls/{stall['id']}", json={"goods": "Rau củ"}, headers={"If-Match": "1"}
+        )
+        r.raise_for_status()
+    page = await new_page()
+    await sign_in(page)
+    await page.goto(f"/#/s/{stall['id']}/edit")
+    await page.fill("#f-goods", "Cá khô XYZ")
+    await page.click("#edit-cancel")
+    await page.wait_for_selector("#sign")
+    await page.click("#edit-stall")
+    await expect(page.locator("#f-goods")).to_have_value("Rau củ")
+    # A wrong phone number and the goods can be taken off.
+    await page.fill("#f-phone", "")
+    await page.fill("#f-goods", "")
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#sign")
+    async with await live_server.api("admin") as c:
+        now = (await c.get(f"/api/stalls/{stall['id']}")).json()
+    assert now["holder"]["phone"] is None and now["goods"] is None
+
+
+async def test_a_long_code_and_account_number_show_whole_on_the_sign(new_page, live_server) -> None:
+    ids = await market_ids(live_server)
+    code, number = "KHUDAI-1234567890123", "1234567890123456789"
+    stall = await register_via_api(
+        live_server,
+        ids["Chợ Thử Một"],
+        code,
+        "Vũ Thị Dài",
+        account={"bin": "970422", "account_number": number},
+    )
+    for viewport in (PHONE, TABLET):
+        page = await new_page(viewport=viewport)
+        await sign_in(page)
+        await page.goto(f"/#/s/{stall['id']}")
+        await page.wait_for_selector("#sign img.qr")
+        fits = await page.evaluate(
+            """() => [".sign-code", ".sign-number"].map((s) => {
+                 const el = document.querySelector(s);
+                 return el.scrollWidth <= el.clientWidth; })
+               .concat(document.documentElement.scrollWidth <= window.innerWidth)"""
+        )
+        assert fits == [True, True, True], viewport
+        text = await page.locator("#sign").inner_text()
+        assert code in text.replace("\n", "") and number in text.replace("\n", "")
+
+
+async def test_letters_in_an_account_number_are_questioned(new_page) -> None:
+    """A letter O for a zero goes onto a sign: the volunteer is asked to check (aliases still save)."""
+    page = await new_page()
+    await sign_in(page)
+    await open_form(page)
+    warn = page.locator("#f-acct-warn")
+    await page.fill("#f-acct", "12O34567")
+    await expect(warn).to_be_visible()
+    assert "chữ O hay số 0" in await warn.inner_text()
+    await page.fill("#f-acct", "1203 4567")
+    await expect(warn).to_be_hidden()

@@ -81,3 +81,26 @@ async def test_the_day_in_vietnam_is_the_day_intl_gives(new_page, live_server) -
     got = await page.evaluate(VIETNAM_DAY)
     assert got["count"] > 3000
     assert got["bad"] == []
+
+
+DAY_MONTH = (
+    """async (lang) => {
+  """
+    + LOADED_MODULE_JS
+    + """
+  const i18n = await import(loaded("/static/js/lib/i18n.js"));
+  await i18n.setLang(lang);
+  return ["2026-11-30", "2026-01-05", "2026-12-01T23:30:00Z", "not a day"].map((v) => i18n.date(v));
+}"""
+)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+async def test_a_chart_day_reads_day_slash_month(new_page, live_server, lang: str) -> None:
+    """Chart axes and tables write a day as Vietnamese (and British) readers do: 30/11, the
+    calendar day as written, whatever the device's time zone."""
+    page = await new_page(timezone_id="America/Los_Angeles")
+    await page.goto("/")
+    await page.wait_for_selector("#username")
+    got = await page.evaluate(DAY_MONTH, lang)
+    assert got == ["30/11", "05/01", "01/12", ""]

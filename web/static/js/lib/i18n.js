@@ -86,6 +86,9 @@ const vi = {
   f_not_verified: "Chưa kiểm tra mã",
   f_revisit: "Cần quay lại",
   f_all: "Tất cả",
+  matches_elsewhere: "Không có sạp nào khớp trong mục này, nhưng có {n} sạp khớp ở mục khác.",
+  more_matches_elsewhere: "Còn {n} sạp khớp ở mục khác.",
+  show_in_all: "Xem trong “Tất cả”",
   no_results: "Không có sạp nào khớp.",
   all_done: "Không còn việc nào trong mục này.",
   show_more: "Xem thêm ({n})",
@@ -129,6 +132,7 @@ const vi = {
   bank_use_bin: "Ngân hàng mang mã số {bin} (không có trong danh sách)",
   bank_list_missing: "Chưa tải được danh sách ngân hàng. Hãy kết nối mạng rồi mở lại trang này.",
   bank_by_code: "Ngân hàng mã số {code}",
+  acct_not_digits: "Số tài khoản có chữ cái hoặc ký hiệu: kiểm tra lại với thẻ hoặc sổ ngân hàng (chữ O hay số 0?).",
   account_number: "Số tài khoản",
   scan_existing: "Quét mã QR có sẵn của chủ sạp",
   scan_existing_hint: "Nếu chủ sạp đã có mã QR nhận tiền, chụp mã đó: ngân hàng và số tài khoản tự điền, không sợ gõ nhầm.",
@@ -167,7 +171,7 @@ const vi = {
   clear_draft_confirm: "Xóa toàn bộ thông tin đang nhập?",
   saved_sent: "Đã lưu sạp {code}.",
   saved_queued: "Đã lưu sạp {code} trên máy. Sẽ tự gửi khi có mạng.",
-  form_has_errors: "Còn {n} chỗ cần sửa (đánh dấu đỏ bên dưới).",
+  form_has_errors: "Còn {n} chỗ cần sửa (đánh dấu đỏ ở phía trên).",
   dup_confirm: "Đúng, cùng một người thuê thêm sạp này — lưu tiếp",
   see_existing: "Xem sạp đã đăng ký",
 
@@ -356,6 +360,7 @@ const vi = {
   reprint_needed: "Cần in lại biển",
   reprint_account_corrected: "Tài khoản in trên biển đã được sửa: in biển mới rồi thay biển cũ.",
   reprint_account_deactivated: "Tài khoản in trên biển đã ngừng dùng: in biển mới rồi thay biển cũ.",
+  reprint_sign_details_changed: "Mã sạp, khu, tên chủ sạp hoặc mặt hàng in trên biển đã thay đổi: in biển mới rồi thay biển cũ.",
   account_fix: "Sửa tài khoản",
   account_fix_title: "Sửa tài khoản — {code}",
   account_fix_intro: "Dùng khi ngân hàng, số tài khoản hoặc tên bị nhập sai. Thông tin cũ vẫn được lưu lại trong nhật ký.",
@@ -544,6 +549,7 @@ const errorsVi = {
   unknown_notice_version: "Thông báo dữ liệu cá nhân đã cũ hoặc không hợp lệ: tải lại ứng dụng và đọc thông báo mới cho chủ sạp.",
   consent_required: "Chủ sạp phải đồng ý đăng ký (ô đầu tiên) thì mới lưu được.",
   stall_code_taken: "Mã sạp này đã được đăng ký ở chợ này. Kiểm tra lại mã sạp.",
+  stall_code_queued: "Mã sạp này đã có trong một hồ sơ chờ gửi trên máy này. Mở hàng chờ để xem hồ sơ đó.",
   possible_duplicate: "Số điện thoại này đã có ở một sạp khác trong chợ.",
   idempotency_key_reused: "Hồ sơ này đã được gửi với nội dung khác. Hãy lưu lại thành hồ sơ mới.",
   version_conflict: "Sạp vừa được người khác sửa. Mở lại sạp và sửa lại.",
@@ -762,6 +768,11 @@ export function dateTime(value) {
 }
 
 export function date(value) {
+  // Day and month as both languages write them here, "30/11" (Chromium's vi-VN gives "30-11"); a
+  // calendar day ("2026-11-30") is read as written, not moved by the device's time zone.
+  const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(String(value));
+  if (day) return `${day[3]}/${day[2]}`;
   const d = new Date(value);
-  return d.toLocaleDateString(lang === "en" ? "en-GB" : "vi-VN", { day: "2-digit", month: "2-digit" });
+  if (Number.isNaN(d.getTime())) return "";
+  return `${String(d.getDate()).padStart(2, "0")}/${String(d.getMonth() + 1).padStart(2, "0")}`;
 }

@@ -87,7 +87,24 @@ export async function revise(id, fields) {
 
 export async function remove(id) {
   await idb.del(STORE, id);
+  dropDrafts(id);
   emit();
+}
+
+/** Forget the drafts typed for a record that is gone: the form that fixes it, and the new-stall
+ * form that made it (it would otherwise open filled in with that person's details and consent). */
+function dropDrafts(id) {
+  const gone = [];
+  for (let i = 0; i < localStorage.length; i += 1) {
+    const key = localStorage.key(i) || "";
+    if (!key.startsWith("choso.draft.")) continue;
+    if (key.endsWith(`.fix.${id}`)) { gone.push(key); continue; }
+    try {
+      const draft = JSON.parse(localStorage.getItem(key) || "null");
+      if (draft && draft.record_id != null && String(draft.record_id) === String(id)) gone.push(key);
+    } catch { /* not a draft of ours */ }
+  }
+  for (const key of gone) localStorage.removeItem(key);
 }
 
 /** A failed record sent again as it is (for refusals that may pass later, e.g. a missing feature). */

@@ -139,14 +139,21 @@ export async function registerView(ctx, marketId, recordId) {
   const record = recordId ? await outbox.get(recordId) : null;
   const draftKey = `choso.draft.${ctx.me.username}.${record ? `fix.${record.id}` : `new.${marketId}`}`;
   let st = blankState();
-  const draft = (() => { try { return JSON.parse(localStorage.getItem(draftKey) || "null"); } catch { return null; } })();
-  if (draft) st = { ...st, ...draft };
-  // Earlier versions set the partner from the bank; a partner is recorded only when the volunteer picks one.
-  if (draft && draft.partner_code && !draft.partner_touched) {
-    st.partner_code = "";
-    st.purposes = st.purposes.filter((p) => !p.startsWith("share_partner:"));
+  let draft = (() => { try { return JSON.parse(localStorage.getItem(draftKey) || "null"); } catch { return null; } })();
+  // A new-stall draft that made a record belongs to that record: once the record is sent, queued
+  // again or deleted, the draft is someone else's registration (their details, their consent).
+  if (draft && !record && draft.record_id != null) {
+    const made = await outbox.get(draft.record_id);
+    if (!made || made.state !== "failed") { localStorage.removeItem(draftKey); draft = null; }
   }
-  else if (record && record.body) st = { ...stateFromBody(record.body), record_id: record.id };
+  if (draft) {
+    st = { ...st, ...draft };
+    // Earlier versions set the partner from the bank; a partner is recorded only when the volunteer picks one.
+    if (draft.partner_code && !draft.partner_touched) {
+      st.partner_code = "";
+      st.purposes = st.purposes.filter((p) => !p.startsWith("share_partner:"));
+    }
+  } else if (record && record.body) st = { ...stateFromBody(record.body), record_id: record.id };
   if (record) st.record_id = record.id;
   // A draft may belong to a refused record being fixed; keep the link only while it is still refused.
   const linked = record || (st.record_id ? await outbox.get(st.record_id) : null);
@@ -213,8 +220,10 @@ export async function registerView(ctx, marketId, recordId) {
   function drawCodeWarning() {
     const dup = duplicateOf(st.stall_code);
     codeWarn.replaceChildren();
-    codeWarn.hidden = !dup;
-    if (!dup) return;
+    // An error on the code says it already: one message, not a warning and an error.
+    const error = document.getElementById("f-stall_code-error");
+    codeWarn.hidden = !dup || Boolean(error && !error.hidden);
+    if (codeWarn.hidden) return;
     const code = codeKey(st.stall_code);
     codeWarn.append(dup.stall ? t("code_in_list", { code }) : t("code_in_queue", { code }), " ",
       h("a", { href: dup.stall ? `#/s/${dup.stall.id}` : "#/outbox" }, dup.stall ? t("see_existing") : t("open_queue")));
@@ -271,6 +280,7 @@ export async function registerView(ctx, marketId, recordId) {
       picker.set(got.bin);
       Object.assign(st, { bin: got.bin, account_number: got.account_number, reference: got.reference, service: got.service });
       acct.value = got.account_number;
+      acctWarn.hidden = true;  // read off a code: an alias with letters is what it says
       ref.value = got.reference;
       showRef();
       saveDraft();
@@ -294,7 +304,15 @@ export async function registerView(ctx, marketId, recordId) {
     st.account_name_dirty = upper !== accountName(st.full_name);
     saveDraft();
   });
-  acct.addEventListener("input", () => { st.account_number = acct.value; st.service = "account"; saveDraft(); lookupSoon(); });
+  // Bank account numbers are digits; a letter (an O for a 0) or a sign is most often a slip, though
+  // aliases and e-wallet accounts have letters: a warning, not an error.
+  const acctWarn = h("p", { class: "field-warn", id: "f-acct-warn", role: "status", hidden: true }, t("acct_not_digits"));
+  const drawAcctWarning = () => {
+    const number = st.account_number.replace(/\s/g, "");
+    acctWarn.hidden = !number || /^\d+$/.test(number) || !ACCOUNT_RE.test(number);
+  };
+  drawAcctWarning();
+  acct.addEventListener("input", () => { st.account_number = acct.value; st.service = "account"; drawAcctWarning(); saveDraft(); lookupSoon(); });
   partnerSelect.addEventListener("change", () => { st.partner_code = partnerSelect.value; st.partner_touched = true; st.purposes = st.purposes.filter((p) => !p.startsWith("share_partner:")); drawConsents(); saveDraft(); });
 
   let lookupSeq = 0;
@@ -397,7 +415,7 @@ export async function registerView(ctx, marketId, recordId) {
         picker.el,
         h("p", { class: "field-error", id: "f-bank-error", hidden: true })),
       h("div", { class: "grid2" },
-        field({ id: "f-acct", label: t("account_number"), control: acct }),
+        withWarning(field({ id: "f-acct", label: t("account_number"), control: acct }), acct, acctWarn),
         h("div", {}, field({ id: "f-acctname", label: t("account_name"), hint: t("account_name_hint"), control: acctName }), lookupLine)),
       refField,
       partners.length ? field({ id: "f-partner", label: t("partner"), hint: t("partner_hint"), control: partnerSelect, optional: true }) : null),
@@ -423,9 +441,14 @@ export async function registerView(ctx, marketId, recordId) {
   // The bank picker's input is also in the form: keep Enter in it from submitting.
   picker.input.addEventListener("keydown", (ev) => { if (ev.key === "Enter") ev.preventDefault(); });
 
-  clearBtn.addEventListener("click", () => {
+  clearBtn.addEventListener("click", async () => {
     if (!window.confirm(t("clear_draft_confirm"))) return;
     clearDraft();
+    // On the new-stall form, a refused record made from it goes too: it is the same registration.
+    if (!record && st.record_id != null) {
+      const made = await outbox.get(st.record_id);
+      if (made && made.state === "failed") await outbox.remove(made.id);
+    }
     registerView(ctx, marketId, recordId);
   });
 
@@ -454,10 +477,11 @@ export async function registerView(ctx, marketId, recordId) {
       for (const [id, code] of problems) setError(id, errorText(code), null, { local: true, code });
       if (dup && !problems.some(([id]) => id === "f-stall_code")) {
         const link = dup.stall ? h("a", { href: `#/s/${dup.stall.id}` }, t("see_existing")) : h("a", { href: "#/outbox" }, t("open_queue"));
-        setError("f-stall_code", errorText("stall_code_taken"), link, { value: valueOf(st, "f-stall_code") });
+        setError("f-stall_code", errorText(dup.stall ? "stall_code_taken" : "stall_code_queued"), link, { value: valueOf(st, "f-stall_code") });
       }
       formError.textContent = t("form_has_errors", { n: form.querySelectorAll(".field-error:not([hidden])").length });
       formError.dataset.count = "1";
+      drawCodeWarning();
       focusFirstError(form);
       return;
     }
@@ -506,6 +530,7 @@ export async function registerView(ctx, marketId, recordId) {
     delete formError.dataset.count;
     const placed = showProblem(formError, problem, FIELD_MAP, extras, CODE_MAP, (id) => valueOf(st, id));
     if (!placed.length && !formError.textContent) formError.textContent = errorText(problem.code || "validation_error");
+    drawCodeWarning();
     focusFirstError(form);
   }
 

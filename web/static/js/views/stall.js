@@ -110,13 +110,14 @@ export async function stallView(ctx, id, params) {
     firstQr = null;
     signBox.replaceChildren(h("figure", { class: "sign", id: "sign" },
       h("p", { class: "sign-market" }, market ? market.name : ""),
-      h("p", { class: "sign-code" }, stall.stall_code),
+      // Long codes and numbers get a smaller size, so that all of them shows (and wraps if need be).
+      h("p", { class: ["sign-code", [...stall.stall_code].length > 9 ? "is-long" : ""] }, stall.stall_code),
       h("p", { class: "sign-name" }, stall.holder.full_name || ""),
       stall.goods ? h("p", { class: "sign-goods" }, stall.goods) : null,
       qr,
       acc ? h("div", { class: "sign-account" },
         h("p", { class: "sign-bank" }, bankOf(acc)),
-        h("p", { class: "sign-number" }, acc.account_number),
+        h("p", { class: ["sign-number", acc.account_number.length > 14 ? "is-long" : ""] }, acc.account_number),
         h("p", { class: "sign-holder" }, acc.account_name || "")) : null,
       h("figcaption", {}, t("scan_to_pay"), h("span", { class: "sign-napas" }, "VietQR · NAPAS 247"))));
   }
@@ -321,7 +322,7 @@ export async function editView(ctx, id) {
     const b = refused.body;
     for (const key of ["stall_code", "zone", "goods", "status"]) if (key in b) st[key] = b[key] || "";
     if (b.holder && "full_name" in b.holder) st.full_name = b.holder.full_name;
-    if (b.holder && "phone" in b.holder) st.phone = b.holder.phone;
+    if (b.holder && "phone" in b.holder) st.phone = b.holder.phone || "";
   }
   try { st = { ...st, ...JSON.parse(localStorage.getItem(draftKey) || "{}") }; } catch { /* no draft */ }
   const fieldKey = { "f-stall_code": "stall_code", "f-zone": "zone", "f-goods": "goods", "f-name": "full_name", "f-phone": "phone" };
@@ -386,7 +387,9 @@ export async function editView(ctx, id) {
         field({ id: "f-name", label: t("full_name"), control: input("full_name", { autocapitalize: "words" }, { id: "f-name", max: 100, code: "invalid_name" }) }),
         field({ id: "f-phone", label: t("phone"), control: input("phone", { type: "tel", inputmode: "tel" }), optional: true }))),
     formError,
-    h("div", { class: "sticky-actions" }, saveBtn, h("a", { href: `#/s/${id}`, class: "btn btn-ghost" }, t("cancel"))));
+    h("div", { class: "sticky-actions" }, saveBtn,
+      // Cancel drops what was typed: the next edit starts from the stall as it is.
+      h("a", { href: `#/s/${id}`, class: "btn btn-ghost", id: "edit-cancel", onclick: () => localStorage.removeItem(draftKey) }, t("cancel"))));
 
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -395,10 +398,13 @@ export async function editView(ctx, id) {
     for (const key of ["stall_code", "zone", "goods", "status"]) {
       if ((st[key] || "") !== (initial[key] || "") && (st[key] || "").trim()) body[key] = st[key].trim();
     }
-    if (initial.zone && !(st.zone || "").trim()) body.zone = null;  // "other": the stall leaves its zone
+    // A field emptied is removed (null): the stall leaves its zone ("other"), the goods go.
+    if (initial.zone && !(st.zone || "").trim()) body.zone = null;
+    if (initial.goods && !(st.goods || "").trim()) body.goods = null;
     const holder = {};
     if (st.full_name.trim() !== initial.full_name) holder.full_name = st.full_name.trim();
     if (st.phone.trim() && st.phone.trim() !== initial.phone) holder.phone = st.phone.trim();
+    else if (!st.phone.trim() && initial.phone) holder.phone = null;  // a wrong number taken off
     if (Object.keys(holder).length) body.holder = holder;
     for (const fid of ["f-stall_code", "f-zone", "f-goods", "f-name", "f-phone"]) {
       const code = check(fid);

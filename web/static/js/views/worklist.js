@@ -186,13 +186,16 @@ export async function worklistView(ctx, marketId) {
     const rows = [];
     const pendingRegs = pendingRegistrations();
     const knownConsent = consents.knownFor(marketId);
+    // A search looks in the chosen filter, and says how many stalls match outside it: a stall
+    // done already must not look unregistered (and be registered again).
+    let elsewhere = 0;
     for (const s of [...data.stalls].sort(byCode)) {
       const tile = data.levels ? data.levels.get(s.id) : null;
       const cats = categories(s, tile);
       cats.add("all");
       for (const c of cats) counts[c] += 1;
-      if (!cats.has(filter)) continue;
       if (q && !matches(s, q) && !(serverHits.query === query && serverHits.ids.has(s.id))) continue;
+      if (!cats.has(filter)) { elsewhere += 1; continue; }
       rows.push([s, tile, cats]);
     }
     counts.todo += pendingRegs.length;
@@ -238,7 +241,10 @@ export async function worklistView(ctx, marketId) {
         h("span", { class: "badges" }, badges))));
     }
     listBox.append(ul);
-    if (!ul.children.length) listBox.append(h("p", { class: "empty" }, q ? t("no_results") : t("all_done")));
+    if (q && elsewhere) {
+      listBox.append(h("p", { class: "note", id: "matches-elsewhere" }, t(ul.children.length ? "more_matches_elsewhere" : "matches_elsewhere", { n: elsewhere }), " ",
+        h("button", { type: "button", class: "btn btn-small", onclick: () => { filter = "all"; shown = PAGE; persist(); drawList(); } }, t("show_in_all"))));
+    } else if (!ul.children.length) listBox.append(h("p", { class: "empty" }, q ? t("no_results") : t("all_done")));
     if (rows.length > shown) {
       listBox.append(h("button", { type: "button", class: "btn btn-block", onclick: () => { shown += PAGE; drawList(); } }, t("show_more", { n: rows.length - shown })));
     }

@@ -242,7 +242,7 @@ _STALL_XLSX: dict[str, tuple[str, ColumnKind, dict[str, str] | None]] = {
     "verified_at": ("Kiểm tra mã lúc", "datetime", None),
     "verified_method": ("Cách kiểm tra", "text", VERIFIED_VI),
     "last_payment_at": ("Nhận tiền gần nhất lúc", "datetime", None),
-    "account_count": ("Số tài khoản nhận tiền", "int", None),
+    "account_count": ("Số lượng tài khoản nhận tiền", "int", None),
     "banks": ("Ngân hàng", "text", None),
     "partner_codes": ("Đối tác", "text", None),
     "lat": ("Vĩ độ", "text", None),

@@ -140,8 +140,18 @@ def _draw_header(c: Canvas, header: dict[str, Any], cov: s.MarketCoverage, today
     c.setFont(REGULAR, 9)
     c.drawString(MARGIN, top - 4 * mm, "BÁO CÁO ĐỘ PHỦ THANH TOÁN KHÔNG DÙNG TIỀN MẶT")
     c.drawRightString(W - MARGIN, top - 4 * mm, f"Ngày {_date_vn(today)}")
-    c.setFont(BOLD, 20)
-    c.drawString(MARGIN, top - 13 * mm, _fit(c, header["name"], BOLD, 20, W - 2 * MARGIN))
+    # A long name (many markets are named after the streets around them) is set smaller before
+    # anything is cut: an official report keeps the whole name.
+    size = next(
+        (
+            x
+            for x in (20, 18, 16, 14, 12)
+            if c.stringWidth(header["name"], BOLD, x) <= W - 2 * MARGIN
+        ),
+        12,
+    )
+    c.setFont(BOLD, size)
+    c.drawString(MARGIN, top - 13 * mm, _fit(c, header["name"], BOLD, size, W - 2 * MARGIN))
     area = []
     if header.get("ward_name"):
         area.append(header["ward_name"])
@@ -310,11 +320,25 @@ def _draw_zones_and_visits(
     c.setFillColor(INK)
     c.setFont(BOLD, 11)
     c.drawString(MARGIN, top, "Theo khu")
-    cols = [("Khu", 0), ("Sạp", 20), ("Đã có biển", 34), ("Đã kiểm tra", 52), ("Giao dịch", 66)]
+    # The level columns carry the labels the rest of the report uses, on two lines where needed.
+    cols = [
+        ("Khu", 0),
+        ("Sạp", 20),
+        (LEVEL_LABEL["qr_issued"], 32),
+        (LEVEL_LABEL["qr_verified"], 50),
+        (LEVEL_LABEL["transacting"], 67),
+    ]
+    ends = [dx for _, dx in cols[1:]] + [84]
+    heads = [
+        _wrap(c, name, BOLD, 8, (end - dx - 1.5) * mm)
+        for (name, dx), end in zip(cols, ends, strict=True)
+    ]
     y = top - 6 * mm
     c.setFont(BOLD, 8)
-    for name, dx in cols:
-        c.drawString(MARGIN + dx * mm, y, name)
+    for lines, (_, dx) in zip(heads, cols, strict=True):
+        for i, line in enumerate(lines):
+            c.drawString(MARGIN + dx * mm, y - i * 3.3 * mm, line)
+    y -= (max(len(lines) for lines in heads) - 1) * 3.3 * mm
     c.setStrokeColor(RULE_LINE)
     c.line(MARGIN, y - 1.5 * mm, MARGIN + 84 * mm, y - 1.5 * mm)
     c.setFont(REGULAR, 8)

@@ -42,6 +42,7 @@ from core import access
 from core.crypto import keys_of
 from core.errors import Forbidden
 from core.spreadsheet import (
+    ICT,
     CellValue,
     Column,
     Sheet,
@@ -672,21 +673,29 @@ async def require_import_access(conn: asyncpg.Connection, user: User, market_id:
 _DATE_VN = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 
 
-def parse_list_date(value: str | None) -> date | None:
-    """The board's list date: YYYY-MM-DD or DD/MM/YYYY (as written in Vietnam); empty: none."""
+def parse_list_date(value: str | None, *, today: date | None = None) -> date | None:
+    """The board's list date: YYYY-MM-DD or DD/MM/YYYY (as written in Vietnam), not after today in
+    Vietnam (a list is dated when it was made: a later day is a slip); empty: none."""
     if value is None or not value.strip():
         return None
     text = value.strip()
+    day: date | None = None
     try:
         if m := _DATE_VN.fullmatch(text):
-            return date(int(m[3]), int(m[2]), int(m[1]))
-        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
-            return date.fromisoformat(text)
+            day = date(int(m[3]), int(m[2]), int(m[1]))
+        elif re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            day = date.fromisoformat(text)
     except ValueError:
         pass
-    raise errors.InvalidListDate(
-        "list_date is a day, written YYYY-MM-DD or DD/MM/YYYY.", field="list_date"
-    )
+    if day is None:
+        raise errors.InvalidListDate(
+            "list_date is a day, written YYYY-MM-DD or DD/MM/YYYY.", field="list_date"
+        )
+    if day > (today or datetime.now(ICT).date()):
+        raise errors.InvalidListDate(
+            "list_date is after today: a list is dated the day it was made.", field="list_date"
+        )
+    return day
 
 
 def _clean_filename(filename: str | None) -> str | None:

@@ -179,3 +179,39 @@ async def test_market_report_is_one_page_with_vietnamese_text(client, auth, mark
             f"/api/markets/{markets['two']}/report.pdf", headers=await auth("volunteer")
         )
     ).status_code == 404
+
+
+def _boxes(textpage, needle: str) -> list[tuple[float, float, float, float]]:
+    """The boxes (left, bottom, right, top) of every occurrence of `needle` on the page."""
+    out = []
+    search = textpage.search(needle, match_case=True)
+    while (found := search.get_next()) is not None:
+        start, count = found
+        boxes = [textpage.get_charbox(i) for i in range(start, start + count)]
+        out.append(
+            (
+                min(b[0] for b in boxes),
+                min(b[1] for b in boxes),
+                max(b[2] for b in boxes),
+                max(b[3] for b in boxes),
+            )
+        )
+    return out
+
+
+async def test_the_report_keeps_a_long_market_name_and_its_zone_headers_apart(
+    client, auth, markets, conn
+):
+    """A market named after its streets keeps its whole name; the per-zone table's headings (the
+    level names the report uses elsewhere) do not run into each other."""
+    await _seed(client, auth, markets)
+    name = "Chợ đêm Trần Quý Cáp - Bạch Đằng - Tiểu La - Hoàng Văn Thụ"
+    await conn.execute("UPDATE market SET name = $1 WHERE id = $2", name, markets["one"])
+    r = await client.get(f"/api/markets/{markets['one']}/report.pdf", headers=await auth("viewer"))
+    assert r.status_code == 200
+    page = pypdfium2.PdfDocument(r.content)[0]
+    textpage = page.get_textpage()
+    assert name in textpage.get_text_range()
+    # The table's headings, drawn last: each ends before the next begins.
+    heads = [_boxes(textpage, word)[-1] for word in ("Đã có", "Đã kiểm", "Đang")]
+    assert all(a[2] < b[0] for a, b in zip(heads, heads[1:], strict=False)), heads

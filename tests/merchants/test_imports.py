@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import io
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -430,6 +432,13 @@ async def test_too_many_rows_and_other_bad_requests(client, conn, auth, markets)
     assert as_json.status_code == 422 and as_json.json()["code"] == "file_missing"
     bad_date = await upload(client, headers, markets["one"], xlsx(BOARD), list_date="31/02/2026")
     assert bad_date.status_code == 422 and bad_date.json()["code"] == "invalid_list_date"
+    # A list is dated the day it was made: a day after today (in Vietnam) is a slip.
+    tomorrow = (datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date() + timedelta(days=1)).strftime(
+        "%d/%m/%Y"
+    )
+    later = await upload(client, headers, markets["one"], xlsx(BOARD), list_date=tomorrow)
+    assert later.status_code == 422 and later.json()["code"] == "invalid_list_date"
+    assert later.json()["field"] == "list_date"
     unknown = await upload(client, headers, 999_999, xlsx(BOARD))
     assert unknown.status_code == 404 and unknown.json()["code"] == "market_not_found"
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from tests.conftest import stall_body
@@ -147,6 +149,17 @@ async def test_exports_and_report(new_page, live_server, progress) -> None:
     download = await info.value
     data = await asyncio.to_thread(Path(await download.path()).read_bytes)
     assert data.startswith(b"\xef\xbb\xbf")  # BOM, so Excel reads the Vietnamese correctly
+    # The workbook for people: Vietnamese headers.
+    async with page.expect_download() as info:
+        await page.click("#export-xlsx")
+    download = await info.value
+    book = await asyncio.to_thread(Path(await download.path()).read_bytes)
+    sheet = openpyxl.load_workbook(io.BytesIO(book), read_only=True).active
+    headers = [c for c in next(sheet.iter_rows(values_only=True)) if c]
+    assert "Mã sạp" in headers and "stall_id" not in headers, headers
+    async with page.expect_download() as info:
+        await page.click("#export-markets-xlsx")
+    assert (await info.value).suggested_filename == "choso-cho.xlsx"
     two = progress["markets"]["Chợ Bảng Một"]
     async with page.expect_response(lambda r: "/report.pdf" in r.url) as res_info:
         async with page.context.expect_page() as popup:

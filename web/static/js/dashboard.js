@@ -161,8 +161,11 @@ function exportsSection(area, rows) {
     h("form", { onsubmit: (e) => e.preventDefault() },
       pick ? h("div", { class: "field" }, h("label", { for: pick.id }, pickLabel), pick) : null,
       h("div", { class: "field" }, h("label", { for: "export-level" }, t("export_level")), levelSel),
+      // Excel for people (Vietnamese headers, local times); CSV and GeoJSON for other software.
       h("div", { class: "row-actions" },
-        h("button", { type: "button", class: "btn btn-primary", id: "export-csv", onclick: () => download(exportPath("csv"), "choso-sap.csv") }, t("export_csv")),
+        h("button", { type: "button", class: "btn btn-primary", id: "export-xlsx", onclick: () => download(exportPath("xlsx"), "choso-sap.xlsx") }, t("export_xlsx")),
+        h("button", { type: "button", class: "btn", id: "export-markets-xlsx", onclick: () => download("/api/exports/markets.xlsx", "choso-cho.xlsx") }, t("export_markets_xlsx")),
+        h("button", { type: "button", class: "btn", id: "export-csv", onclick: () => download(exportPath("csv"), "choso-sap.csv") }, t("export_csv")),
         h("button", { type: "button", class: "btn", id: "export-geojson", onclick: () => download(exportPath("geojson"), "choso-sap.geojson") }, t("export_geojson")))));
 }
 

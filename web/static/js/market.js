@@ -83,6 +83,7 @@ async function render(main) {
       h("span", { class: "rule-line" }, ruleLine(rule, thresholds))),
     h("div", { class: "row-actions" },
       h("button", { type: "button", class: "btn btn-primary", id: "report-pdf", onclick: () => openReport(marketId, market.name) }, t("report_pdf")),
+      h("button", { type: "button", class: "btn", id: "export-xlsx", onclick: () => download(`/api/exports/stalls.xlsx?market_id=${marketId}`, `choso-${marketId}.xlsx`) }, t("export_xlsx")),
       h("button", { type: "button", class: "btn", onclick: () => download(`/api/exports/stalls.csv?market_id=${marketId}`, `choso-${marketId}.csv`) }, t("export_csv")),
       h("button", { type: "button", class: "btn", id: "print-all", onclick: () => printJob(marketId, {}, printBox) }, t("print_all_signs"))),
     printBox,

@@ -127,7 +127,7 @@ const vi = {
   c_import_file: "Tệp danh sách sạp",
   c_import_choose_file: "Chọn tệp…",
   c_import_no_file: "Chưa chọn tệp.",
-  c_import_hint: "Cột: Mã sạp, Khu, Họ tên, Số điện thoại, Mặt hàng, Ngân hàng, Số tài khoản, Tên chủ tài khoản. Tối đa 20 MB.",
+  c_import_hint: "Cột: Mã sạp, Khu, Họ tên, Số điện thoại, Mặt hàng, Ngân hàng, Số tài khoản, Tên chủ tài khoản; thêm cột Trùng số điện thoại (ghi “Có”) nếu một người thuê nhiều sạp. Tối đa 20 MB.",
   c_import_template: "Tải tệp mẫu",
   c_import_check: "Kiểm tra tệp",
   c_import_checking: "Đang kiểm tra…",
@@ -396,7 +396,7 @@ const vi = {
   c_exported: "Đã xuất dữ liệu (tệp JSON).",
   c_erase: "Xóa dữ liệu",
   c_erase_title: "Xóa dữ liệu của chủ sạp này?",
-  c_erase_text: "Họ tên, số điện thoại, số tài khoản sẽ bị xóa hẳn. Sạp, trạng thái và số liệu độ phủ vẫn giữ. Không hoàn tác được.",
+  c_erase_text: "Họ tên, số điện thoại, số tài khoản sẽ bị xóa hẳn. Sạp và lịch sử của sạp vẫn giữ, nhưng tài khoản nhận tiền của người này ngừng dùng: sạp không còn được tính là đã in biển, đã kiểm tra mã hay đang giao dịch, nên số liệu độ phủ của chợ có thể giảm. Không hoàn tác được.",
   c_erase_not_asked: "Người này chỉ yêu cầu xuất dữ liệu, không yêu cầu xóa.",
   c_erased: "Đã xóa dữ liệu của chủ sạp.",
 };
@@ -521,7 +521,7 @@ const en = {
   c_import_file: "Stall list file",
   c_import_choose_file: "Choose a file…",
   c_import_no_file: "No file chosen.",
-  c_import_hint: "Columns: stall code, zone, full name, phone, goods, bank, account number, account holder. Up to 20 MB.",
+  c_import_hint: "Columns: stall code, zone, full name, phone, goods, bank, account number, account holder; add the column “Trùng số điện thoại” (write “Có”) when one person rents several stalls. Up to 20 MB.",
   c_import_template: "Download the template",
   c_import_check: "Check the file",
   c_import_checking: "Checking…",
@@ -786,13 +786,14 @@ const en = {
   c_exported: "Data exported (JSON file).",
   c_erase: "Erase data",
   c_erase_title: "Erase this stallholder's data?",
-  c_erase_text: "Name, phone and account numbers are removed for good. The stall, its status and the coverage figures stay. This cannot be undone.",
+  c_erase_text: "Name, phone and account numbers are removed for good. The stall and its history stay, but this person's payment accounts stop being used: the stall no longer counts as having a sign, a verified code or payments, so the market's coverage figures may fall. This cannot be undone.",
   c_erase_not_asked: "This person only asked for an export, not an erasure.",
   c_erased: "The stallholder's data was erased.",
 };
 
 // Problems the console's forms can meet that the volunteer app never does.
 const errorsVi = {
+  invalid_list_date: "Ngày của danh sách phải là một ngày có thật, viết ngày/tháng/năm (ví dụ 30/11/2026), và không sau hôm nay.",
   username_taken: "Tên đăng nhập này đã có người dùng.",
   weak_password: "Mật khẩu quá ngắn.",
   invalid_display_name: "Họ tên hiển thị gồm 1–100 ký tự, không dùng biểu tượng cảm xúc.",
@@ -820,6 +821,7 @@ const errorsVi = {
 };
 
 const errorsEn = {
+  invalid_list_date: "The list date must be a real day, written day/month/year (e.g. 30/11/2026), and not after today.",
   username_taken: "This username is taken.",
   weak_password: "The password is too short.",
   invalid_display_name: "A display name is 1–100 characters, no emoji.",

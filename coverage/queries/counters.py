@@ -128,11 +128,13 @@ class NamedCounters:
 
 
 async def market_counters_named(conn: asyncpg.Connection) -> list[NamedCounters]:
-    """Every market's counters and status with its name, by name (a read: nothing is locked)."""
+    """Every market's counters and status with its name, by name (a read: nothing is locked);
+    archived markets are left out, as they are out of every list and rollup."""
     rows = await conn.fetch(
         """SELECT c.market_id, m.name, c.active_stalls, c.qr_issued, c.qr_verified, c.transacting,
                   c.fees_cashless, c.status
            FROM market_coverage c JOIN market m ON m.id = c.market_id
+           WHERE m.archived_at IS NULL
            ORDER BY m.name, m.id"""
     )
     return [NamedCounters(r["market_id"], r["name"], Counts.of(r), r["status"]) for r in rows]

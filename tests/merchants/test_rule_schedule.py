@@ -189,3 +189,19 @@ async def test_a_registration_counts_by_the_rule_in_force_not_a_scheduled_one(
     assert (cov["status"], cov["rule_version"]) == (before["status"], 1)
     assert cov["status"] != "cashless"
     assert (await counters.recount(conn, window_days=30)).ok
+
+
+async def test_the_preview_leaves_archived_markets_out(client, auth, markets):
+    """An archived market is out of every list and rollup: a rule's preview neither counts it nor
+    lists it among the markets that would change."""
+    admin = await auth("admin")
+    await _one_stall_with_a_sign(client, auth, markets)
+    body = {"thresholds": {"qr_issued": 1.0}}
+    before = (await client.post("/api/programme/rule/preview", json=body, headers=admin)).json()
+    assert [c["market_id"] for c in before["changes"]] == [markets["one"]]
+    r = await client.post(
+        f"/api/markets/{markets['one']}/archive", json={"reason": "Giải tỏa"}, headers=admin
+    )
+    assert r.status_code == 200, r.text
+    after = (await client.post("/api/programme/rule/preview", json=body, headers=admin)).json()
+    assert after["markets"] == before["markets"] - 1 and after["changes"] == []

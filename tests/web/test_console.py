@@ -149,6 +149,16 @@ async def test_market_edit_renames_and_retires_zones_and_archives(new_page, live
         assert (await c.get(f"/api/markets/{market_id}")).json()["archived"] is True
         listed = [m["id"] for m in (await c.get("/api/markets")).json()]
     assert market_id not in listed
+    # Its page (read by id) says it is archived and offers no sign printing.
+    await page.goto(f"/markets/{market_id}")
+    await page.wait_for_selector("#archived-note")
+    assert "Chợ đã giải tỏa" in await page.locator("#archived-note").inner_text()
+    assert await page.locator("#print-all").count() == 0
+    # It is no longer offered when giving someone markets.
+    await page.goto("/console/people")
+    await page.click("#new-person")
+    await page.wait_for_selector("#u-markets li")
+    assert await page.locator(f"#u-market-{market_id}").count() == 0
 
 
 async def test_a_manager_sees_only_the_markets_and_requests_sections(new_page, live_server):

@@ -174,6 +174,17 @@ async def test_a_viewer_sees_numbers(new_page, live_server, progress) -> None:
     await sign_in(page, "viewer", "/dashboard")
     await page.wait_for_selector(".markets-table tbody tr")
     assert await page.locator(".kpi").count() == 6
+    # Offered nothing they cannot do: the app is "stall lists" for them, a market's stalls are
+    # tiles to read (not links to a stallholder), and no signs are printed.
+    assert "Danh sách sạp" in await page.locator(".topnav").inner_text()
+    assert "Đăng ký sạp" not in await page.locator(".topnav").inner_text()
+    await page.goto(f"/markets/{progress['markets']['Chợ Bảng Một']}")
+    await page.wait_for_selector(".tiles .tile")
+    assert await page.locator("a.tile").count() == 0
+    assert await page.locator("#print-all").count() == 0
+    await page.goto("/")
+    await page.wait_for_selector(".market-cards")
+    assert "Các chợ bạn được xem:" in await page.locator("#main").inner_text()
 
 
 @pytest.mark.parametrize("viewport", [PHONE, TABLET], ids=["phone", "tablet"])

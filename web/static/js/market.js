@@ -12,6 +12,7 @@ import {
 } from "./lib/coverage.js";
 import { statusBadge, ruleLine, download, openReport } from "./lib/widgets.js";
 import { printJob } from "./lib/printjob.js";
+import { canWork } from "./lib/shell.js";
 
 const marketId = Number((window.location.pathname.match(/\/markets\/(\d+)/) || [])[1]);
 
@@ -20,16 +21,18 @@ function wardText(m) {
   return parts.filter(Boolean).join(" ");
 }
 
-function tile(stall) {
+function tile(stall, linked) {
   const label = `${stall.stall_code} — ${levelLabel(stall.level)}${stall.needs_revisit ? ` — ${t("needs_revisit")}` : ""}${stall.sign_reprint_needed ? ` — ${t("reprint_needed")}` : ""}`;
-  return h("li", {}, h("a", {
-    href: `/#/s/${stall.id}`,
+  // A stall opens in the volunteer app, for those who may see its stallholder.
+  return h("li", {}, h(linked ? "a" : "span", {
+    ...(linked ? { href: `/#/s/${stall.id}` } : { role: "img" }),
     class: ["tile", levelClass(stall.level), stall.needs_revisit ? "tile-revisit" : "", stall.sign_reprint_needed ? "tile-reprint" : ""],
     title: label, "aria-label": label, dataset: { level: stall.level },
   }, stall.stall_code));
 }
 
-async function render(main) {
+async function render(main, me) {
+  const fieldWork = canWork(me);
   const [market, cov, tilesRaw, hist, changes, rule] = await Promise.all([
     api.getJSON(`/api/markets/${marketId}`),
     optional(`/api/markets/${marketId}/coverage`),
@@ -63,7 +66,7 @@ async function render(main) {
     : zones.length
     ? h("div", {}, zones.map((z) => h("section", { class: "zone", "aria-label": z.zone ? zoneLabel(z.zone) : t("zone_none") },
       h("h3", {}, z.zone ? zoneLabel(z.zone) : t("zone_none"), " ", h("span", { class: "muted small" }, `(${num(z.stalls.length)})`)),
-      h("ul", { class: "tiles" }, z.stalls.map(tile)))))
+      h("ul", { class: "tiles" }, z.stalls.map((x) => tile(x, fieldWork))))))
     : h("p", { class: "muted" }, t("tiles_missing"));
 
   const historyList = changes && changes.length
@@ -78,6 +81,10 @@ async function render(main) {
     h("p", {}, h("a", { href: "/map" }, "← ", t("map_page_title")), " · ", h("a", { href: "/dashboard" }, t("nav_dashboard"))),
     h("h1", {}, market.name),
     h("p", { class: "muted" }, wardText(market)),
+    // An archived market is read by id: say so before its numbers (no signs are printed for it).
+    market.archived ? h("p", { class: "note note-warn", id: "archived-note" },
+      t("market_archived_note", { when: market.archived_at ? dateTime(market.archived_at) : "" }),
+      market.archive_reason ? ` ${t("archive_reason", { reason: market.archive_reason })}` : "") : null,
     h("p", {}, statusBadge(cov && cov.status), " ",
       cov && cov.status_since ? h("span", { class: "muted" }, t("since", { when: dateTime(cov.status_since) })) : null, " · ",
       h("span", { class: "rule-line" }, ruleLine(rule, thresholds))),
@@ -85,7 +92,7 @@ async function render(main) {
       h("button", { type: "button", class: "btn btn-primary", id: "report-pdf", onclick: () => openReport(marketId, market.name) }, t("report_pdf")),
       h("button", { type: "button", class: "btn", id: "export-xlsx", onclick: () => download(`/api/exports/stalls.xlsx?market_id=${marketId}`, `choso-${marketId}.xlsx`) }, t("export_xlsx")),
       h("button", { type: "button", class: "btn", onclick: () => download(`/api/exports/stalls.csv?market_id=${marketId}`, `choso-${marketId}.csv`) }, t("export_csv")),
-      h("button", { type: "button", class: "btn", id: "print-all", onclick: () => printJob(marketId, {}, printBox) }, t("print_all_signs"))),
+      fieldWork && !market.archived ? h("button", { type: "button", class: "btn", id: "print-all", onclick: () => printJob(marketId, {}, printBox) }, t("print_all_signs")) : null),
     printBox,
     h("div", { class: "market-grid" },
       h("div", {},

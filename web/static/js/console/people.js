@@ -106,12 +106,14 @@ function marketChecklist(selected) {
   const count = h("p", { class: "hint", role: "status" });
   const draw = () => {
     const q = fold(filterInput.value);
-    list.replaceChildren(...ref.markets.filter((m) => !q || fold(m.name).includes(q) || chosen.has(m.id)).map((m) => {
+    // An archived market takes no one new; one already in the person's scope stays, marked.
+    list.replaceChildren(...ref.markets.filter((m) => (!m.archived || chosen.has(m.id)) && (!q || fold(m.name).includes(q) || chosen.has(m.id))).map((m) => {
       const box = h("input", { type: "checkbox", id: `u-market-${m.id}`, value: m.id, checked: chosen.has(m.id), onchange: () => {
         if (box.checked) chosen.add(m.id); else chosen.delete(m.id);
         count.textContent = t("c_markets_chosen", { n: num(chosen.size) });
       } });
-      return h("li", { class: "check" }, box, h("label", { for: box.id }, m.name, m.ward_name ? h("span", { class: "sub" }, m.ward_name) : null));
+      return h("li", { class: "check" }, box, h("label", { for: box.id }, m.name, m.ward_name ? h("span", { class: "sub" }, m.ward_name) : null,
+        m.archived ? h("span", { class: "sub" }, t("c_archived")) : null));
     }));
     count.textContent = t("c_markets_chosen", { n: num(chosen.size) });
   };

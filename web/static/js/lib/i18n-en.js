@@ -23,6 +23,7 @@ export const en = {
   sign_out_confirm: "Clear and sign out",
   sign_out_stay: "Stay",
   nav_app: "Register stalls",
+  nav_app_view: "Stall lists",
   nav_dashboard: "Dashboard",
   nav_map: "Map",
   nav_console: "Admin",
@@ -66,6 +67,9 @@ export const en = {
 
   markets_title: "Choose a market",
   markets_intro: "Markets assigned to you:",
+  markets_intro_view: "Markets you can see:",
+  market_archived_note: "This market was archived at {when}: it is off lists, dashboards and the map, takes no new stalls and prints no signs.",
+  archive_reason: "Reason: {reason}",
   markets_none: "No market is assigned to you yet. Ask the market board.",
   stall_count: "{n} stalls",
   ward_before: "before 7/2025: {old}",

@@ -24,6 +24,7 @@ const vi = {
   sign_out_confirm: "Xóa và đăng xuất",
   sign_out_stay: "Ở lại",
   nav_app: "Đăng ký sạp",
+  nav_app_view: "Danh sách sạp",
   nav_dashboard: "Bảng điều khiển",
   nav_map: "Bản đồ",
   nav_console: "Quản trị",
@@ -69,6 +70,9 @@ const vi = {
   // markets
   markets_title: "Chọn chợ",
   markets_intro: "Các chợ bạn được phân công:",
+  markets_intro_view: "Các chợ bạn được xem:",
+  market_archived_note: "Chợ này đã được lưu trữ lúc {when}: không còn trong danh sách, bảng điều khiển và bản đồ, không đăng ký thêm sạp và không in biển.",
+  archive_reason: "Lý do: {reason}",
   markets_none: "Bạn chưa được phân công chợ nào. Hãy liên hệ Ban quản lý.",
   stall_count: "{n} sạp",
   ward_before: "trước 7/2025: {old}",

@@ -21,6 +21,8 @@ export async function widePage(current, render) {
   const draw = () => shell.topbar({
     me, home: "/dashboard",
     links: LINKS.filter((l) => (!l.roles || (me && l.roles.includes(me.role))) && !(me && me.role === "partner"))
+      // The app's link says what it is for this person: a viewer registers nothing there.
+      .map((l) => ({ ...l, key: l.page === "app" && me && !shell.canWork(me) ? "nav_app_view" : l.key }))
       .map((l) => ({ ...l, current: l.page === current || current.startsWith(`${l.page}-`) })),
     onSignOut: async () => { await api.signOut(); api.cache.clearAll(); window.location.reload(); },
   });

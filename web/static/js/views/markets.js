@@ -20,7 +20,9 @@ export async function marketsView(ctx) {
   mount(ctx.main,
     h("h1", {}, t("markets_title")),
     got.stale ? h("p", { class: "note note-warn" }, t("stale_data", { time: time(got.at) })) : null,
-    list.length ? h("p", { class: "muted" }, t("markets_intro")) : h("p", { class: "card" }, t("markets_none")),
+    // Who is not doing field work sees markets, not assignments; a partner account has none here.
+    list.length ? h("p", { class: "muted" }, t(ctx.canWork() ? "markets_intro" : "markets_intro_view"))
+      : h("p", { class: "card" }, ctx.me && ctx.me.role === "partner" ? t("partner_pages_text", { code: ctx.me.partner_code || "" }) : t("markets_none")),
     h("ul", { class: "cards market-cards" }, list.map((m) => h("li", {},
       h("a", {
         href: `#/m/${m.id}`, class: ["card", "card-link", m.id === current ? "card-current" : ""],

@@ -37,6 +37,7 @@ from privacy import notices
 from privacy.router import router as privacy_router
 from qr.router import router as qr_router
 from teams.router import router as teams_router
+from web.router import not_found_page
 from web.router import router as web_router
 
 log = logging.getLogger("choso")
@@ -114,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     attach(app, state)
-    errors.install(app)
+    errors.install(app, page_not_found=not_found_page)
 
     # Inside the body limit. Signed partner messages are read raw and answered in their own format.
     app.add_middleware(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("choso.errors")
@@ -147,8 +148,18 @@ def _documented_methods(app: FastAPI, path: str) -> set[str]:
 _HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers that turn every error into problem+json."""
+def _wants_page(request: Request) -> bool:
+    """A browser opening an address (not the API, not a script's call)."""
+    return (
+        request.method in ("GET", "HEAD")
+        and not request.url.path.startswith("/api/")
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
+def install(app: FastAPI, *, page_not_found: Callable[[Request], Response] | None = None) -> None:
+    """Register the handlers that turn every error into problem+json; `page_not_found` answers a
+    browser that opens an address that is no page (an HTML page in the app's language)."""
 
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
@@ -186,7 +197,9 @@ def install(app: FastAPI) -> None:
         return problem(422, code, "Invalid input", detail, field=first["field"], errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and page_not_found is not None and _wants_page(request):
+            return page_not_found(request)
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         headers = getattr(exc, "headers", None)
         if exc.status_code == 405:

@@ -135,6 +135,24 @@ def _page(request: Request, name: str) -> HTMLResponse:
     return HTMLResponse(text, headers={"Cache-Control": HTML_CACHE})
 
 
+def not_found_page(request: Request) -> HTMLResponse:
+    """What a browser shows at an address that is no page (core.errors.install): Vietnamese, with
+    the ways into the app, instead of the API's problem+json."""
+    sheet = html.escape(assets.current().url(STYLESHEET), quote=True)
+    text = (
+        '<!doctype html>\n<html lang="vi">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<title>Chợ Số — Không tìm thấy trang</title>\n<link rel="stylesheet" href="{sheet}">\n'
+        '</head>\n<body class="layout-wide">\n<main id="main"><div class="card" id="not-found">\n'
+        "<h1>Không tìm thấy trang này</h1>\n"
+        "<p>Địa chỉ này không có trang nào của Chợ Số: có thể gõ nhầm, hoặc trang đã đổi chỗ.</p>\n"
+        '<p class="row-actions"><a class="btn btn-primary" href="/">Ứng dụng tình nguyện viên</a>'
+        ' <a class="btn" href="/dashboard">Bảng điều khiển</a>'
+        ' <a class="btn" href="/map">Bản đồ</a></p>\n</div></main>\n</body>\n</html>\n'
+    )
+    return HTMLResponse(text, status_code=404, headers={"Cache-Control": "no-store"})
+
+
 @router.get("/")
 async def volunteer_app(request: Request) -> HTMLResponse:
     """The volunteer tablet app (a PWA)."""

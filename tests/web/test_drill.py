@@ -237,6 +237,17 @@ async def test_a_ward_manager_starts_at_their_ward(new_page, live_server, countr
     await page.click("nav.crumbs a[data-level=country]")
     await page.wait_for_selector(".area-table tr[data-area='48']")
     assert await page.locator(".area-table tbody tr").count() == 1
+    # A reload (or the link shared) stays at the country instead of going back down to the ward.
+    await page.reload()
+    await page.wait_for_selector(".area-table tr[data-area='48']")
+    assert area_of(page.url) == {} and "country=1" in page.url
+    # An area outside the scope shows zeros, and says why.
+    await page.goto("/dashboard?ward=20209")
+    await page.wait_for_selector("#area-empty")
+    # A code no province has: said in Vietnamese, not the generic failure.
+    await page.goto("/dashboard?province=99")
+    await page.wait_for_selector("main .form-error")
+    assert "Không có tỉnh, thành phố nào với mã này" in await page.locator("main").inner_text()
     await page.goto("/map")
     await page.wait_for_selector(".map-box .mk, .map-box .mk-cluster")
     assert area_of(page.url) == {"province": "48", "ward": "20242"}

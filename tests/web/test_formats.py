@@ -90,7 +90,8 @@ DAY_MONTH = (
     + """
   const i18n = await import(loaded("/static/js/lib/i18n.js"));
   await i18n.setLang(lang);
-  return ["2026-11-30", "2026-01-05", "2026-12-01T23:30:00Z", "not a day"].map((v) => i18n.date(v));
+  return ["2026-11-30", "2026-01-05", "2026-12-01T23:30:00Z", "not a day"].map((v) => i18n.date(v))
+    .concat([new Date(2026, 10, 4, 22, 15), "not a time"].map((v) => i18n.dateTime(v)));
 }"""
 )
 
@@ -98,9 +99,10 @@ DAY_MONTH = (
 @pytest.mark.parametrize("lang", ["vi", "en"])
 async def test_a_chart_day_reads_day_slash_month(new_page, live_server, lang: str) -> None:
     """Chart axes and tables write a day as Vietnamese (and British) readers do: 30/11, the
-    calendar day as written, whatever the device's time zone."""
+    calendar day as written, whatever the device's time zone; a moment with its year in full."""
     page = await new_page(timezone_id="America/Los_Angeles")
     await page.goto("/")
     await page.wait_for_selector("#username")
     got = await page.evaluate(DAY_MONTH, lang)
-    assert got == ["30/11", "05/01", "01/12", ""]
+    moment = "22:15 04/11/2026" if lang == "vi" else "04/11/2026, 22:15"
+    assert got == ["30/11", "05/01", "01/12", "", moment, ""]

@@ -71,3 +71,25 @@ async def test_pages_pass_no_settings_unescaped(client: httpx.AsyncClient, app) 
     res = await client.get("/map")
     assert "<script>" not in res.text.replace('<script type="module"', "")
     assert "&quot;&gt;&lt;script&gt;" in res.text
+
+
+async def test_a_browser_at_an_address_that_is_no_page_gets_a_vietnamese_page(
+    client: httpx.AsyncClient,
+) -> None:
+    """A mistyped address opened in a browser is a page (404) with the ways in; the API and any
+    caller that does not ask for HTML keep problem+json."""
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    res = await client.get("/visits", headers=browser)
+    assert res.status_code == 404 and res.headers["content-type"].startswith("text/html")
+    assert "Không tìm thấy trang này" in res.text and 'lang="vi"' in res.text
+    assert (
+        'href="/dashboard"' in res.text and "<script" not in res.text and " style=" not in res.text
+    )
+    assert "content-security-policy" in res.headers
+    for path, headers in (("/visits", {"Accept": "application/json"}), ("/api/nope", browser)):
+        res = await client.get(path, headers=headers)
+        assert res.status_code == 404, path
+        assert res.headers["content-type"] == "application/problem+json", path
+        assert res.json()["code"] == "not_found"
+    res = await client.post("/visits", headers=browser)
+    assert res.headers["content-type"] == "application/problem+json"

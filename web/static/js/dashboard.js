@@ -77,6 +77,8 @@ async function draw(main, me, area, ctx) {
     breadcrumbs(ctx, steps),
     heading,
     h("p", { class: "muted" }, t(`drill_scope_${level}`, { name: here }), " · ", h("span", { class: "rule-line" }, ruleLine(rule, thresholds))),
+    // Zeros alone would read as a place with no progress: say there is nothing here to count.
+    marketCount === 0 ? h("p", { class: "note", id: "area-empty" }, t("area_no_markets", { name: here })) : null,
     kpis,
     rankingSection({ ward: area.ward, province: area.ward ? null : area.province, pickArea: level === "country" && marketCount > RANK_ALL }),
     h("div", { class: "dash-grid" },

@@ -3,7 +3,8 @@
 // the level lives in the URL (?province=48&ward=20242), so a link, a reload, the breadcrumbs and
 // the browser's back button all land on the same level (history.pushState / popstate).
 //
-// Where a page opens: a URL naming an area opens there. A bare /dashboard or /map opens at the
+// Where a page opens: a URL naming an area (the country: ?country=1) opens there, so a reload or a
+// shared link stays on its level. A bare /dashboard or /map opens at the
 // deepest level the caller's scope leaves no choice about: a scope inside one province starts at
 // that province, and inside one ward of it (a ward manager) at that ward; a national viewer starts
 // at the country. The Đà Nẵng demo (31 markets, one province) thus opens at Đà Nẵng.
@@ -26,7 +27,8 @@ const WARD = /^[0-9]{1,6}$/;
 export function areaFromUrl() {
   const qs = new URLSearchParams(window.location.search);
   const code = (key, re) => { const v = qs.get(key); return v && re.test(v) ? v : null; };
-  return { province: code("province", PROVINCE), ward: code("ward", WARD) };
+  // ?country=1: the country, asked for (a bare address opens where the scope leads instead).
+  return { province: code("province", PROVINCE), ward: code("ward", WARD), chosen: qs.get("country") === "1" };
 }
 
 export const levelOf = (area) => (area.ward ? "ward" : area.province ? "province" : "country");
@@ -44,7 +46,7 @@ export function areaQuery(area, extra = {}) {
 /** The page's own URL at an area. */
 export function areaHref(area, path = window.location.pathname) {
   const qs = areaQuery(area);
-  return qs ? `${path}?${qs}` : path;
+  return qs ? `${path}?${qs}` : `${path}?country=1`;
 }
 
 /** The area one row of a level's table opens. */
@@ -90,7 +92,7 @@ export function drillPage(current, draw) {
     moved = false;
     try {
       let area = areaFromUrl();
-      if (first && levelOf(area) === "country") area = await startArea();
+      if (first && levelOf(area) === "country" && !area.chosen) area = await startArea();
       else if (area.ward && !area.province) area = await withProvince(area);
       first = false;
       if (stale()) return;

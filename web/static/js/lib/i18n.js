@@ -93,6 +93,8 @@ const vi = {
   matches_elsewhere: "Không có sạp nào khớp trong mục này, nhưng có {n} sạp khớp ở mục khác.",
   more_matches_elsewhere: "Còn {n} sạp khớp ở mục khác.",
   show_in_all: "Xem trong “Tất cả”",
+  area_no_markets: "Không có chợ nào bạn được xem ở {name}: các số dưới đây đều bằng 0.",
+  rank_none: "Không có chợ nào khớp.",
   no_results: "Không có sạp nào khớp.",
   all_done: "Không còn việc nào trong mục này.",
   show_more: "Xem thêm ({n})",
@@ -582,6 +584,8 @@ const errorsVi = {
   not_found: "Không tìm thấy.",
   stall_not_found: "Không tìm thấy sạp này.",
   market_not_found: "Không tìm thấy chợ này.",
+  province_not_found: "Không có tỉnh, thành phố nào với mã này: kiểm tra lại địa chỉ trang.",
+  ward_not_found: "Không có phường, xã nào với mã này: kiểm tra lại địa chỉ trang.",
   not_available: "Máy chủ chưa có chức năng này.",
   network: "Không có mạng",
   server: "Máy chủ đang gặp lỗi",
@@ -769,8 +773,14 @@ export function time(ms) {
 }
 
 export function dateTime(value) {
+  // The day written in full as tables and reports write it (04/11/2026, not Chromium's vi-VN
+  // "4/11/26"), the time first in Vietnamese: "22:15 04/11/2026"; "04/11/2026, 22:15" in English.
   const d = new Date(value);
-  return d.toLocaleString(lang === "en" ? "en-GB" : "vi-VN", { dateStyle: "short", timeStyle: "short" });
+  if (Number.isNaN(d.getTime())) return "";
+  const two = (n) => String(n).padStart(2, "0");
+  const day = `${two(d.getDate())}/${two(d.getMonth() + 1)}/${d.getFullYear()}`;
+  const clock = `${two(d.getHours())}:${two(d.getMinutes())}`;
+  return lang === "en" ? `${day}, ${clock}` : `${clock} ${day}`;
 }
 
 export function date(value) {

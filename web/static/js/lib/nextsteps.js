@@ -73,7 +73,7 @@ export function rankingSection({ ward: onlyWard = null, province = null, pickAre
         h("td", { class: "num" }, num(m.active_stalls)),
         h("td", { class: ["missing", m.rule_met ? "missing-met" : ""] }, missingText(m)),
         h("td", {}, h("a", { href: `/return-visits?market=${m.market_id}`, class: "btn btn-small", "aria-label": `${t("rank_visits")} — ${m.name}` }, t("rank_visits"))))));
-      if (!rows.length) tbody.append(h("tr", {}, h("td", { colspan: 6, class: "muted" }, t("no_results"))));
+      if (!rows.length) tbody.append(h("tr", {}, h("td", { colspan: 6, class: "muted" }, t("rank_none"))));
     };
     for (const s of [sort, ward, status]) s.el.addEventListener("change", draw);
     mount(body,

@@ -16,7 +16,7 @@ from core.types import User, jsonable
 from coverage import counters
 from privacy import queries
 from privacy.access import RIGHTS_ROLES, holder_in_scope
-from privacy.schemas import Consent, DataRequest, Erasure
+from privacy.schemas import AccessEntry, Consent, DataRequest, Erasure
 
 
 def _request(row: queries.DataRequestRow) -> DataRequest:
@@ -60,6 +60,16 @@ async def list_data_requests(
         conn, market_ids=scope, only_open=only_open, limit=limit
     )
     return [_request(r) for r in rows]
+
+
+async def access_history(
+    conn: asyncpg.Connection, *, user: User, holder_id: int
+) -> list[AccessEntry]:
+    """Who read this person's full record, newest first (admins, managers of their markets): the
+    access log without an export. It reads the log and writes nothing."""
+    await holder_in_scope(conn, user, holder_id, roles=RIGHTS_ROLES, write=False)
+    rows = await queries.access_log_of(conn, holder_id)
+    return [AccessEntry(**row.__dict__) for row in reversed(rows)]
 
 
 async def export(

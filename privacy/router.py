@@ -94,13 +94,27 @@ async def export(
     )
 
 
+@router.get(
+    "/stallholders/{stallholder_id}/access-log",
+    response_model=list[schemas.AccessEntry],
+    dependencies=RIGHTS,
+)
+async def access_log(
+    stallholder_id: Id, conn: Conn, user: CurrentUser
+) -> list[schemas.AccessEntry]:
+    """Who read the person's full record, when and why, newest first (admins, and managers of the
+    person's markets); unlike an export, no data-subject request is recorded."""
+    return await requests.access_history(conn, user=user, holder_id=stallholder_id)
+
+
 @router.post(
     "/stallholders/{stallholder_id}/erase", response_model=schemas.Erasure, dependencies=RIGHTS
 )
 async def erase(
     stallholder_id: Id, request: Request, conn: Conn, user: CurrentUser
 ) -> schemas.Erasure:
-    """Anonymise the person; the stall, its status and coverage counts stay (admins, managers)."""
+    """Anonymise the person (admins, managers): the stall and its history stay; its payment
+    accounts are deactivated, so it stops counting as signed, verified or transacting."""
     return await requests.erase(
         conn, user=user, holder_id=stallholder_id, settings=state_of(request.app).settings
     )

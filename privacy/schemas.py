@@ -112,3 +112,12 @@ class Erasure(BaseModel):
     stall_ids: list[int]
     accounts_deactivated: int
     data_request: DataRequest | None
+
+
+class AccessEntry(BaseModel):
+    """One read of a person's full record: who, when, through which route and why."""
+
+    actor: str | None
+    route: str
+    reason: str | None
+    at: datetime

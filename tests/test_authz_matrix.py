@@ -163,6 +163,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("POST", _HOLDER + "/export"): only(*RIGHTS),
     ("POST", _HOLDER + "/erase"): only(*RIGHTS),
+    ("GET", _HOLDER + "/access-log"): only(*RIGHTS),
     ("GET", "/api/data-requests"): only(*RIGHTS),
     # --- VietQR: the bank directory is public; encode/decode/scan are tools for any signed-in user;
     #     a stall's QR and sign show its account, so field roles only (viewers and partners 403)

@@ -124,6 +124,38 @@ async def test_reading_a_full_record_is_logged(client, conn, auth, markets):
     )
 
 
+async def test_who_read_a_record_is_shown_to_those_who_act_on_rights(client, conn, auth, markets):
+    """GET .../access-log: the reads of a person's full record, newest first, for admins and the
+    managers of their markets; reading it records nothing (no data-subject request, no entry)."""
+    stall = await register(client, await auth("volunteer"), markets["one"])
+    holder_id = stall["holder"]["id"]
+    await client.get(f"/api/stalls/{stall['id']}", headers=await auth("volunteer"))
+    await client.get(f"/api/stalls/{stall['id']}", headers=await auth("manager"))
+    entries = await conn.fetchval("SELECT count(*) FROM access_log")
+    requests = await conn.fetchval("SELECT count(*) FROM data_request")
+    r = await client.get(f"/api/stallholders/{holder_id}/access-log", headers=await auth("admin"))
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert [(e["actor"], e["reason"]) for e in got[:2]] == [
+        ("manager", "stall_record"),
+        ("volunteer", "stall_record"),
+    ]
+    assert got[0]["route"] == f"/api/stalls/{stall['id']}" and got[0]["at"] >= got[1]["at"]
+    r = await client.get(f"/api/stallholders/{holder_id}/access-log", headers=await auth("manager"))
+    assert r.status_code == 200 and len(r.json()) == len(got)
+    assert await conn.fetchval("SELECT count(*) FROM access_log") == entries
+    assert await conn.fetchval("SELECT count(*) FROM data_request") == requests
+    # Other roles are refused; a person out of scope or unknown is not found (nothing revealed).
+    for who in ("volunteer", "viewer", "partner"):
+        r = await client.get(f"/api/stallholders/{holder_id}/access-log", headers=await auth(who))
+        assert r.status_code == 403, who
+    other = await register(client, await auth("admin"), markets["two"], code="Z-1")
+    r = await client.get(
+        f"/api/stallholders/{other['holder']['id']}/access-log", headers=await auth("manager")
+    )
+    assert r.status_code == 404 and r.json()["code"] == "stallholder_not_found"
+
+
 # ---------------------------------------------------------------- consent
 
 

@@ -512,3 +512,23 @@ async def test_letters_in_an_account_number_are_questioned(new_page) -> None:
     assert "chữ O hay số 0" in await warn.inner_text()
     await page.fill("#f-acct", "1203 4567")
     await expect(warn).to_be_hidden()
+
+
+async def test_a_manager_sees_who_read_a_stallholder_record(new_page, live_server) -> None:
+    """The access log without an export: on the stall page, for those who act on rights only."""
+    ids = await market_ids(live_server)
+    stall = await register_via_api(live_server, ids["Chợ Thử Một"], "W-41", "Kha Thị Đọc")
+    volunteer = await new_page()
+    await sign_in(volunteer)
+    await volunteer.goto(f"/#/s/{stall['id']}")
+    await volunteer.wait_for_selector("#sign")
+    assert await volunteer.locator("#show-readers").count() == 0
+    page = await new_page(viewport=TABLET)
+    await sign_in(page, "admin")
+    await page.goto(f"/#/s/{stall['id']}")
+    await page.click("#show-readers")
+    await page.wait_for_selector("#readers li")
+    lines = await page.locator("#readers li").all_inner_texts()
+    # Newest first: the admin's own opening of the page, then the volunteer's.
+    assert "admin · mở hồ sơ sạp" in lines[0] and "volunteer · mở hồ sơ sạp" in lines[1], lines
+    assert re.match(r"\d{2}:\d{2} \d{2}/\d{2}/\d{4} · ", lines[0]), lines[0]

@@ -217,10 +217,37 @@ export async function stallView(ctx, id, params) {
       h("div", {}, actions, printedBox,
         blockedReason ? h("p", { class: "note note-warn", id: "print-blocked" }, blockedReason) : null,
         consentCard(ctx, stall, purposes, states, partners),
-        h("section", { class: "card" }, details))),
+        h("section", { class: "card" }, details),
+        RIGHTS_ROLES.includes(ctx.me && ctx.me.role) && stall.holder.id && !stall.holder.erased ? readersCard(stall.holder.id) : null)),
     h("p", {}, h("a", { href: `#/m/${stall.market_id}`, class: "btn btn-ghost" }, "← ", t("back"))));
   await drawSign();
   if (isNew) announce(savedText);
+}
+
+// Who acts on data-subject rights (privacy.access.RIGHTS_ROLES): they may see who read a record.
+const RIGHTS_ROLES = ["admin", "manager"];
+
+/** "Ai đã xem hồ sơ này": the reads of the stallholder's full record, newest first, on request. */
+function readersCard(holderId) {
+  const box = h("div", { id: "readers" });
+  const btn = h("button", { type: "button", class: "btn btn-small", id: "show-readers" }, t("readers_show"));
+  btn.addEventListener("click", async () => {
+    btn.disabled = true;
+    try {
+      const rows = await api.getJSON(`/api/stallholders/${holderId}/access-log`);
+      box.replaceChildren(rows.length
+        ? h("ul", { class: "plain readers-list" }, rows.slice(0, 50).map((r) => h("li", {},
+          h("strong", {}, dateTime(r.at)), " · ", r.actor || t("readers_unknown"), " · ", t(["stall_record", "export"].includes(r.reason) ? `read_reason_${r.reason}` : "read_reason_other"))))
+        : h("p", { class: "muted" }, t("readers_none")),
+      rows.length > 50 ? h("p", { class: "muted small" }, t("readers_more", { n: rows.length - 50 })) : null);
+      btn.hidden = true;
+    } catch (err) {
+      box.replaceChildren(h("p", { class: "form-error" }, errorText(err.code)));
+      btn.disabled = false;
+    }
+  });
+  return h("section", { class: "card", "aria-labelledby": "readers-h" },
+    h("h2", { id: "readers-h" }, t("readers_title")), h("p", { class: "muted small" }, t("readers_intro")), btn, box);
 }
 
 function partnerName(partners, code) {

@@ -172,7 +172,7 @@ export const en = {
   consent_intro: "Tick only what the stallholder agrees to. The first box is required to register.",
   consent_sign_note: "Without the second box the stall is still registered, but no QR sign can be printed.",
   purpose_registration: "Agrees to register the stall in the cashless market programme",
-  purpose_qr_sign: "Agrees to print the name and account name and number on the QR sign at the stall",
+  purpose_qr_sign: "Agrees to print the stallholder's name, the account holder's name and the account number on the QR sign at the stall",
   purpose_coverage_reporting: "Agrees to the stall's data being used in summary reports to the market, ward and city",
   purpose_share_partner: "Agrees to share name and phone number with the partner {name}",
   save_stall: "Save stall",

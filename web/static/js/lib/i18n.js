@@ -177,7 +177,7 @@ const vi = {
   consent_intro: "Chỉ đánh dấu những gì chủ sạp đồng ý. Ô đầu tiên là bắt buộc để đăng ký.",
   consent_sign_note: "Không đồng ý ô thứ hai thì sạp vẫn được đăng ký, nhưng không in được biển mã QR.",
   purpose_registration: "Đồng ý đăng ký sạp vào chương trình chợ không dùng tiền mặt",
-  purpose_qr_sign: "Đồng ý in họ tên, tên và số tài khoản lên biển mã QR treo tại sạp",
+  purpose_qr_sign: "Đồng ý in họ tên chủ sạp, tên chủ tài khoản và số tài khoản lên biển mã QR treo tại sạp",
   purpose_coverage_reporting: "Đồng ý dùng thông tin sạp để báo cáo số liệu tổng hợp cho chợ, phường, thành phố",
   purpose_share_partner: "Đồng ý chia sẻ họ tên và số điện thoại với đối tác {name}",
   save_stall: "Lưu sạp",

@@ -174,7 +174,9 @@ def install(app: FastAPI, *, page_not_found: Callable[[Request], Response] | Non
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        if page_not_found is not None and _wants_page(request):
+            return page_not_found(request)  # a page address with a bad id (/markets/abc): no page
         errors = []
         for err in exc.errors():
             msg = str(err.get("msg", "invalid"))

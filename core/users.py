@@ -13,7 +13,15 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from core import queries
 from core.auth import API_KEY_PREFIX, ROLES, hash_password, issue_token, token_hash, verify_password
-from core.errors import AppError, Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from core.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
 from core.params import IdField
 from core.settings import Settings
 from core.types import Phone, User, fail, free_text
@@ -114,6 +122,10 @@ class WeakPassword(Invalid):
 
 class InvalidCredentials(Unauthorized):
     code, title = "invalid_credentials", "Wrong username or password"
+
+
+class AccountDisabled(Forbidden):
+    code, title = "account_disabled", "This account is deactivated"
 
 
 class UsernameTaken(Conflict):
@@ -222,7 +234,11 @@ async def sign_in(
     user = await queries.user_by_name(conn, name) if len(name) <= 64 else None
     # argon2 takes tens of milliseconds of CPU: keep it off the event loop.
     ok = await asyncio.to_thread(verify_password, user.password_hash if user else "", password)
-    if not ok or user is None or not user.active:
+    if ok and user is not None and not user.active:
+        # The right password of a deactivated account: say so (a wrong one still tells nothing).
+        await queries.clear_login_failures(conn, attempt_key)
+        raise AccountDisabled("This account is deactivated: ask an administrator to reactivate it.")
+    if not ok or user is None:
         if attempt.number >= settings.login_max_failures:
             await queries.lock_login(
                 conn, attempt_key=attempt_key, lock_seconds=settings.login_lock_seconds

@@ -109,9 +109,12 @@ async def test_deactivating_a_user_revokes_their_tokens(client, conn, auth):
         "SELECT bool_and(revoked_at IS NOT NULL) FROM auth_token WHERE user_id = $1", user_id
     )
     assert revoked is True
-    # Signing in is refused too, with the same answer as a wrong password.
+    # Signing in is refused too; with the right password the person is told the account is off
+    # (only someone who knows the password learns it), with a wrong one nothing.
     denied = await sign_in(client, "volunteer2", TEST_PASSWORD)
-    assert denied.status_code == 401 and denied.json()["code"] == "invalid_credentials"
+    assert denied.status_code == 403 and denied.json()["code"] == "account_disabled"
+    guessed = await sign_in(client, "volunteer2", "not-the-password")
+    assert guessed.status_code == 401 and guessed.json()["code"] == "invalid_credentials"
     # Reactivating does not bring old tokens back.
     await client.patch(f"/api/users/{user_id}", json={"active": True}, headers=await auth("admin"))
     assert (await client.get("/api/users/me", headers=headers)).status_code == 401

@@ -328,3 +328,22 @@ async def test_scopes_are_data_changed_by_admins(client, conn, auth, markets):
     assert [m["id"] for m in (await client.get("/api/markets", headers=manager)).json()] == [
         markets["two"]
     ]
+
+
+async def test_a_deactivated_account_is_told_so_only_with_its_right_password(client, conn, auth):
+    """The right password of a deactivated account: 403 account_disabled (ask an administrator);
+    a wrong password still gets the same answer as an unknown user."""
+    admin = await auth("admin")
+    uid = await user_id(conn, "viewer")
+    await client.patch(f"/api/users/{uid}", json={"active": False}, headers=admin)
+    right = await client.post(
+        "/api/auth/token", data={"username": "viewer", "password": TEST_PASSWORD}
+    )
+    assert right.status_code == 403 and right.json()["code"] == "account_disabled"
+    wrong = await client.post("/api/auth/token", data={"username": "viewer", "password": "x" * 12})
+    assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_credentials"
+    await client.patch(f"/api/users/{uid}", json={"active": True}, headers=admin)
+    again = await client.post(
+        "/api/auth/token", data={"username": "viewer", "password": TEST_PASSWORD}
+    )
+    assert again.status_code == 200

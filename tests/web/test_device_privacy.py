@@ -179,3 +179,25 @@ async def test_an_open_account_menu_stays_open_when_the_server_answers(new_page)
     await until(page, "!document.querySelector('#topbar details.menu').dataset.old")
     await page.wait_for_load_state("networkidle")
     assert await page.locator("#topbar details.menu[open]").count() == 1
+
+
+async def test_signing_out_from_a_manager_page_warns_and_wipes_the_same(new_page) -> None:
+    """/map, /dashboard, /return-visits sign out as the app does: the warning about a draft, and
+    nothing personal left behind."""
+    page = await new_page()
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    await open_form(page)
+    await page.fill("#f-stall_code", "P-09")
+    await page.fill("#f-name", "Nguyễn Nháp Dở")
+    await page.goto("/map")
+    await page.wait_for_selector("#topbar details.menu")
+    await open_menu_and_sign_out(page)
+    dialog = page.locator("#sign-out-dialog")
+    await dialog.wait_for()
+    assert "1 bản nháp" in await dialog.inner_text()
+    await page.click("#sign-out-dialog-ok")
+    await page.wait_for_selector("#username")
+    after = await device_storage(page)
+    assert "Nguyễn Nháp Dở" not in json.dumps(after, ensure_ascii=False)
+    assert set(after["local"]) <= {"choso.lang"}

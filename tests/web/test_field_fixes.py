@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
 import qrcode
@@ -532,3 +534,34 @@ async def test_a_manager_sees_who_read_a_stallholder_record(new_page, live_serve
     # Newest first: the admin's own opening of the page, then the volunteer's.
     assert "admin · mở hồ sơ sạp" in lines[0] and "volunteer · mở hồ sơ sạp" in lines[1], lines
     assert re.match(r"\d{2}:\d{2} \d{2}/\d{2}/\d{4} · ", lines[0]), lines[0]
+
+
+async def test_a_withdrawal_and_an_export_are_done_from_the_stall_page(
+    new_page, live_server
+) -> None:
+    """What the notice promises (withdraw by telling the market board; get your data) is a screen."""
+    ids = await market_ids(live_server)
+    stall = await register_via_api(live_server, ids["Chợ Thử Một"], "W-51", "Lâm Thị Rút")
+    page = await new_page(viewport=TABLET, accept_downloads=True)
+    await sign_in(page, "admin")
+    await page.goto(f"/#/s/{stall['id']}")
+    await page.click("#consent-withdraw")
+    # Nothing is ticked for the volunteer; the sign's consent is withdrawn after a confirmation.
+    assert not await page.is_checked("#w-purpose-qr_sign")
+    await page.click("#withdraw-save")
+    await expect(page.locator("#w-consent-error")).to_be_visible()
+    await page.check("#w-purpose-qr_sign")
+    await page.click("#withdraw-save")
+    await expect(page.locator("#withdraw-dialog")).to_contain_text("không in được nữa")
+    await page.click("#withdraw-dialog-ok")
+    await page.wait_for_selector("#consent-card li[data-purpose=qr_sign][data-state=withdrawn]")
+    async with await live_server.api("admin") as c:
+        states = (await c.get(f"/api/stallholders/{stall['holder']['id']}/consents")).json()
+    assert any(x["purpose"] == "qr_sign" and x["withdrawn_at"] for x in states["consents"])
+    # The person's data, saved as a file, and recorded as their request.
+    async with page.expect_download() as info:
+        await page.click("#export-person")
+    download = await info.value
+    data = json.loads(await asyncio.to_thread(Path(await download.path()).read_text, "utf-8"))
+    assert data["stallholder"]["full_name"] == "Lâm Thị Rút"
+    assert download.suggested_filename == f"du-lieu-nguoi-{stall['holder']['id']}.json"

@@ -79,13 +79,23 @@ async def test_a_browser_at_an_address_that_is_no_page_gets_a_vietnamese_page(
     """A mistyped address opened in a browser is a page (404) with the ways in; the API and any
     caller that does not ask for HTML keep problem+json."""
     browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    for path in (
+        "/visits",
+        "/markets/abc",
+        "/markets/99999999999999999999",
+        "/console/markets/x/import",
+    ):
+        res = await client.get(path, headers=browser)
+        assert res.status_code == 404 and res.headers["content-type"].startswith("text/html"), path
     res = await client.get("/visits", headers=browser)
-    assert res.status_code == 404 and res.headers["content-type"].startswith("text/html")
     assert "Không tìm thấy trang này" in res.text and 'lang="vi"' in res.text
     assert (
         'href="/dashboard"' in res.text and "<script" not in res.text and " style=" not in res.text
     )
     assert "content-security-policy" in res.headers
+    res = await client.get("/api/markets/abc", headers=browser)
+    assert res.status_code in (401, 422)
+    assert res.headers["content-type"] == "application/problem+json"
     for path, headers in (("/visits", {"Accept": "application/json"}), ("/api/nope", browser)):
         res = await client.get(path, headers=headers)
         assert res.status_code == 404, path

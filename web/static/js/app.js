@@ -150,25 +150,9 @@ function drawTopbarNow() {
  * be lost with it, so the volunteer is told first and may stay.
  */
 async function signOut() {
-  const [outbox, { confirmDialog }, { wipeDevice, draftCount }] = await Promise.all([need("outbox"), need("dialog"), need("wipe")]);
-  let unsent = 0;
-  try { unsent = await outbox.unsentOnDevice(); } catch { unsent = 0; }
-  const drafts = draftCount();
-  if (unsent + drafts > 0) {
-    const menu = document.querySelector("#topbar details.menu");
-    if (menu) menu.open = false;
-    const ok = await confirmDialog({
-      id: "sign-out-dialog",
-      title: t("sign_out_title"),
-      lines: [unsent ? t("sign_out_unsent", { n: unsent }) : "", drafts ? t("sign_out_drafts", { n: drafts }) : "", t("sign_out_wipe_note")],
-      ok: t("sign_out_confirm"),
-      cancel: t("sign_out_stay"),
-    });
-    if (!ok) return;
-  }
+  const { signOutAndWipe } = await need("wipe");
+  if (!await signOutAndWipe()) return;
   if (ctx.cleanup) { try { ctx.cleanup(); } catch { /* view already gone */ } ctx.cleanup = null; }
-  await api.signOut();
-  await wipeDevice();
   ctx.me = null;
   ctx.markets = [];
   mount(main);

@@ -2,7 +2,7 @@
 // (export, erase, withdrawal) by deadline, overdue ones marked, with the actions: export the
 // person's data (a JSON file) or erase it (the stall and its numbers stay).
 
-import { h, mount, toast } from "../lib/dom.js";
+import { h, mount, toast, saveJson } from "../lib/dom.js";
 import { t, num } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import { confirmDialog } from "../lib/dialog.js";
@@ -16,15 +16,6 @@ function dueBadge(r, now) {
   const left = Math.ceil((new Date(r.due_at).getTime() - now) / DAY);
   if (left < 0) return h("span", { class: "badge badge-revisit", dataset: { due: "overdue" } }, t("c_overdue", { n: num(-left) }));
   return h("span", { class: ["badge", left <= 3 ? "state-queued" : "badge-muted"], dataset: { due: left <= 3 ? "soon" : "later" } }, t("c_days_left", { n: num(left) }));
-}
-
-function saveJson(data, filename) {
-  const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
-  const a = h("a", { href: url, download: filename });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  window.setTimeout(() => URL.revokeObjectURL(url), 60 * 1000);
 }
 
 function who(r) {

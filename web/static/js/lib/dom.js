@@ -113,3 +113,13 @@ export function debounce(fn, ms) {
     timer = window.setTimeout(() => fn(...args), ms);
   };
 }
+
+/** Save data as a JSON file on the device (a data-subject export). */
+export function saveJson(data, filename) {
+  const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
+  const a = h("a", { href: url, download: filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 60 * 1000);
+}

@@ -397,6 +397,9 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
     // back on the market's dot.
     let focusNext = false;
     function onPopupOpen(marker, popup) {
+      // On a phone the map is narrower than a popup may be: keep it inside the map.
+      const room = Math.max(160, map.getSize().x - 64);
+      if (popup.options.maxWidth > room) { popup.options.maxWidth = room; popup.update(); }
       const pop = popup.getElement();
       const closer = pop.querySelector(".leaflet-popup-close-button");
       if (closer) { closer.setAttribute("aria-label", t("close")); closer.title = t("close"); }

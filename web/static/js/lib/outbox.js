@@ -151,6 +151,18 @@ async function patchAlreadyApplied(rec) {
   return true;
 }
 
+/** An added account the server says the stall has: in use there as sent (an earlier attempt whose
+ * answer was lost added it), or not (it was there before, or was stopped: then it is refused). */
+async function accountAlreadyAdded(rec) {
+  if (!rec.attempts) return false;  // the first attempt: the account was there before it
+  const res = await request(`/api/stalls/${rec.stall_id}`);
+  if (!res.ok) return false;
+  const stall = await res.json();
+  const body = rec.body || {};
+  const number = String(body.account_number || "").replace(/\s/g, "");
+  return (stall.payment_accounts || []).some((a) => a.active !== false && a.bin === body.bin && a.account_number === number);
+}
+
 async function send(rec) {
   const idem = { "Idempotency-Key": rec.key };
   let res;
@@ -192,7 +204,11 @@ async function send(rec) {
   if (res.status === 401) return { outcome: "auth", error: problemOf(err, 401) };
   if (res.status >= 500 || res.status === 429 || res.status === 408) return { outcome: "retry", error: problemOf(err, res.status) };
   // An earlier attempt whose answer was lost may already have done the work.
-  if (rec.kind === "account" && err.code === "account_exists") return { outcome: "sent", result: { stall_id: rec.stall_id } };
+  if (rec.kind === "account" && err.code === "account_exists") {
+    try {
+      if (await accountAlreadyAdded(rec)) return { outcome: "sent", result: { stall_id: rec.stall_id } };
+    } catch { return { outcome: "retry", error: { code: "network" } }; }
+  }
   if (rec.kind === "patch" && res.status === 412) {
     try {
       if (await patchAlreadyApplied(rec)) return { outcome: "sent", result: { stall_id: rec.stall_id } };

@@ -24,7 +24,12 @@ export async function widePage(current, render) {
       // The app's link says what it is for this person: a viewer registers nothing there.
       .map((l) => ({ ...l, key: l.page === "app" && me && !shell.canWork(me) ? "nav_app_view" : l.key }))
       .map((l) => ({ ...l, current: l.page === current || current.startsWith(`${l.page}-`) })),
-    onSignOut: async () => { await api.signOut(); api.cache.clearAll(); window.location.reload(); },
+    // The same sign-out as the volunteer app's: a warning about unsent records and drafts, and
+    // nothing personal left on the device (the manager pages are opened on shared tablets too).
+    onSignOut: async () => {
+      const { signOutAndWipe } = await import("./wipe.js");
+      if (await signOutAndWipe()) window.location.reload();
+    },
   });
   draw();
   me = await shell.ensureUser(main);

@@ -99,6 +99,10 @@ export function topbar(opts = {}) {
         ...(opts.menuItems || []),
         menuLang,
         signOut));
+    // A choice made in the menu closes it: the next screen is not drawn under an open menu.
+    menu.querySelector(".menu-body").addEventListener("click", (ev) => {
+      if (ev.target.closest("a, button")) menu.open = false;
+    });
   }
   mount(bar, h("div", { class: "topbar-inner" }, brand, nav, h("span", { class: "spacer" }), onlinePill(), ...(opts.extra || []), lang, menu));
   // On a narrow screen the links scroll sideways in one row: the current page's link is in view.

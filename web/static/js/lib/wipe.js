@@ -4,7 +4,10 @@
 // phone numbers or account numbers of stallholders.
 
 import * as outbox from "./outbox.js";
+import * as api from "./api.js";
 import { revokeObjectUrls } from "./api.js";
+import { confirmDialog } from "./dialog.js";
+import { t } from "./i18n.js";
 
 const KEEP = new Set(["choso.lang"]);
 
@@ -34,4 +37,29 @@ export async function wipeDevice() {
       }
     } catch { /* Cache Storage unavailable (insecure context) */ }
   }
+}
+
+/**
+ * Sign out from any page and leave no personal data on the device. Unsent records and drafts would
+ * be lost with it, so the person is told first and may stay: false when they do.
+ */
+export async function signOutAndWipe() {
+  let unsent = 0;
+  try { unsent = await outbox.unsentOnDevice(); } catch { unsent = 0; }
+  const drafts = draftCount();
+  if (unsent + drafts > 0) {
+    const menu = document.querySelector("#topbar details.menu");
+    if (menu) menu.open = false;
+    const ok = await confirmDialog({
+      id: "sign-out-dialog",
+      title: t("sign_out_title"),
+      lines: [unsent ? t("sign_out_unsent", { n: unsent }) : "", drafts ? t("sign_out_drafts", { n: drafts }) : "", t("sign_out_wipe_note")],
+      ok: t("sign_out_confirm"),
+      cancel: t("sign_out_stay"),
+    });
+    if (!ok) return false;
+  }
+  await api.signOut();
+  await wipeDevice();
+  return true;
 }

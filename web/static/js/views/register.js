@@ -31,7 +31,7 @@ export const FIELD_MAP = {
   consent: "f-consent",
   location: "f-gps",
 };
-export const CODE_MAP = { momo_reference_required: "f-ref" };
+export const CODE_MAP = { momo_reference_required: "f-ref", account_exists: "f-acct" };
 
 const GOODS = ["Rau củ", "Trái cây", "Thịt heo", "Thịt bò", "Gà vịt", "Cá tươi", "Hải sản", "Hải sản khô", "Đồ khô",
   "Gia vị", "Bánh kẹo", "Tạp hóa", "Quần áo", "Vải vóc", "Giày dép", "Hoa tươi", "Bún, bánh canh", "Cơm, quán ăn",

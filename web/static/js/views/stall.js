@@ -1,7 +1,7 @@
 // One stall: its sign (the QR as printed), print it, mark it delivered, verify it, edit, add, correct
 // or deactivate an account.
 
-import { h, mount, toast, announce } from "../lib/dom.js";
+import { h, mount, toast, announce, saveJson } from "../lib/dom.js";
 import { t, errorText, describeError, time, dateTime, noticeText, noticeVersion, zoneLabel } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
@@ -235,19 +235,34 @@ function readersCard(holderId) {
     btn.disabled = true;
     try {
       const rows = await api.getJSON(`/api/stallholders/${holderId}/access-log`);
-      box.replaceChildren(rows.length
+      box.replaceChildren(...[rows.length
         ? h("ul", { class: "plain readers-list" }, rows.slice(0, 50).map((r) => h("li", {},
           h("strong", {}, dateTime(r.at)), " · ", r.actor || t("readers_unknown"), " · ", t(["stall_record", "export"].includes(r.reason) ? `read_reason_${r.reason}` : "read_reason_other"))))
         : h("p", { class: "muted" }, t("readers_none")),
-      rows.length > 50 ? h("p", { class: "muted small" }, t("readers_more", { n: rows.length - 50 })) : null);
+      rows.length > 50 ? h("p", { class: "muted small" }, t("readers_more", { n: rows.length - 50 })) : null].filter(Boolean));
       btn.hidden = true;
     } catch (err) {
       box.replaceChildren(h("p", { class: "form-error" }, errorText(err.code)));
       btn.disabled = false;
     }
   });
+  // The person asked for their data: the export is recorded as their request, and saved here.
+  const exportBtn = h("button", { type: "button", class: "btn btn-small", id: "export-person" }, t("export_person"));
+  exportBtn.addEventListener("click", async () => {
+    exportBtn.disabled = true;
+    try {
+      const { data } = await api.sendJSON("POST", `/api/stallholders/${holderId}/export`, {});
+      saveJson(data, `du-lieu-nguoi-${holderId}.json`);
+      toast(t("export_person_done"), "ok");
+    } catch (err) {
+      toast(errorText(err.code), "error");
+    } finally {
+      exportBtn.disabled = false;
+    }
+  });
   return h("section", { class: "card", "aria-labelledby": "readers-h" },
-    h("h2", { id: "readers-h" }, t("readers_title")), h("p", { class: "muted small" }, t("readers_intro")), btn, box);
+    h("h2", { id: "readers-h" }, t("readers_title")), h("p", { class: "muted small" }, t("readers_intro")),
+    h("div", { class: "row-actions" }, btn, exportBtn), box);
 }
 
 function partnerName(partners, code) {
@@ -259,6 +274,60 @@ function purposeLabel(purpose, partners) {
   return purpose.startsWith("share_partner:")
     ? t("purpose_share_partner", { name: partnerName(partners, purpose.slice("share_partner:".length)) })
     : t(`purpose_${purpose}`);
+}
+
+/**
+ * The stallholder withdraws consent (told to the volunteer or the market board): the purposes they
+ * name, none ticked in advance, said back before it is recorded. Withdrawing "registration" opens a
+ * request to erase their data; withdrawing the sign stops printing it. Online only: it takes effect
+ * at once on the server.
+ */
+function withdrawPart(ctx, stall, granted, partners) {
+  const error = h("p", { class: "field-error", id: "w-consent-error", role: "alert", hidden: true });
+  const boxes = granted.map((p) => {
+    const wid = `w-purpose-${p.replace(/[^a-z0-9_-]/gi, "_")}`;
+    const box = h("input", { type: "checkbox", id: wid, name: "withdraw", value: p });
+    return [box, h("div", { class: "check check-big" }, box, h("label", { for: wid }, purposeLabel(p, partners)))];
+  });
+  const saveBtn = h("button", { type: "submit", class: "btn btn-danger", id: "withdraw-save" }, t("withdraw_save"));
+  const form = h("form", { id: "withdraw-form", novalidate: true, hidden: true },
+    h("p", { class: "hint" }, t("withdraw_intro")),
+    h("div", { class: "consents", id: "w-consent", "aria-describedby": "w-consent-error" }, boxes.map(([, row]) => row)),
+    error,
+    h("div", { class: "row-actions" }, saveBtn));
+  const openBtn = h("button", { type: "button", class: "btn btn-ghost", id: "consent-withdraw", "aria-expanded": "false", "aria-controls": "withdraw-form" }, t("withdraw_open"));
+  openBtn.addEventListener("click", () => {
+    form.hidden = !form.hidden;
+    openBtn.setAttribute("aria-expanded", form.hidden ? "false" : "true");
+  });
+  const say = (code) => { error.textContent = errorText(code); error.hidden = false; };
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const picked = boxes.filter(([b]) => b.checked).map(([b]) => b.value);
+    if (!picked.length) { say("no_purpose"); return; }
+    if (!navigator.onLine) { say("withdraw_offline"); return; }
+    error.hidden = true;
+    const ok = await confirmDialog({
+      id: "withdraw-dialog",
+      title: t("withdraw_confirm_title"),
+      lines: [picked.map((p) => purposeLabel(p, partners)).join("; "),
+        picked.includes("registration") ? t("withdraw_registration_note") : null,
+        picked.includes("qr_sign") ? t("withdraw_sign_note") : null],
+      ok: t("withdraw_save"), cancel: t("cancel"),
+    });
+    if (!ok) return;
+    saveBtn.disabled = true;
+    try {
+      await api.sendJSON("POST", `/api/stallholders/${stall.holder.id}/consents/withdraw`, { purposes: picked });
+      api.cache.set(`consents.${stall.holder.id}`, null);
+      toast(t("withdraw_done"), "ok");
+      stallView(ctx, stall.id, null);
+    } catch (err) {
+      say(err.code || "generic");
+      saveBtn.disabled = false;
+    }
+  });
+  return h("div", { class: "withdraw" }, openBtn, form);
 }
 
 /**
@@ -275,6 +344,8 @@ function consentCard(ctx, stall, purposes, states, partners) {
   card.append(h("ul", { class: "consent-list" }, purposes.map((p) => h("li", { dataset: { purpose: p, state: states[p] } },
     h("span", {}, purposeLabel(p, partners)),
     h("span", { class: ["badge", states[p] === "granted" ? "consent-yes" : "consent-no"] }, stateText[states[p]])))));
+  const granted = purposes.filter((p) => states[p] === "granted");
+  if (granted.length && ctx.canWork()) card.append(withdrawPart(ctx, stall, granted, partners));
   const open = purposes.filter((p) => states[p] !== "granted");
   if (!open.length) return card;
 
@@ -536,7 +607,7 @@ export async function accountView(ctx, id) {
       refField,
       partners.length ? field({ id: "f-partner", label: t("partner"), hint: t("partner_hint"), control: partnerSelect, optional: true }) : null),
     formError,
-    h("div", { class: "sticky-actions" }, h("button", { type: "submit", class: "btn btn-primary btn-big" }, t("save")), h("a", { href: `#/s/${id}`, class: "btn btn-ghost" }, t("cancel"))));
+    h("div", { class: "sticky-actions" }, h("button", { type: "submit", class: "btn btn-primary btn-big" }, t("save")), h("a", { href: `#/s/${id}`, class: "btn btn-ghost", onclick: () => localStorage.removeItem(draftKey) }, t("cancel"))));
   picker.input.addEventListener("keydown", (ev) => { if (ev.key === "Enter") ev.preventDefault(); });
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -641,7 +712,7 @@ export async function accountFixView(ctx, id, accountId) {
     formError,
     h("div", { class: "sticky-actions" },
       h("button", { type: "submit", class: "btn btn-primary btn-big", id: "account-fix-save" }, t("save")),
-      h("a", { href: `#/s/${id}`, class: "btn btn-ghost" }, t("cancel"))));
+      h("a", { href: `#/s/${id}`, class: "btn btn-ghost", onclick: () => localStorage.removeItem(draftKey) }, t("cancel"))));
   picker.input.addEventListener("keydown", (ev) => { if (ev.key === "Enter") ev.preventDefault(); });
   const fieldMap = { bin: "f-bank", account_number: "f-acct", account_name: "f-acctname", reference: "f-ref", reason: "f-reason" };
 

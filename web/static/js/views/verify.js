@@ -40,10 +40,12 @@ export async function verifyView(ctx, id) {
 
   function show(kind, message, read) {
     result.className = `verify-result verify-${kind}`;
-    result.replaceChildren(
+    // replaceChildren writes a null as the text "null": only the parts there are.
+    result.replaceChildren(...[
       h("p", { class: "verify-big" }, kind === "ok" ? "✓ " : kind === "bad" ? "✗ " : "", message),
       read ? h("p", {}, t("verify_read", read)) : null,
-      kind === "ok" || kind === "bad" ? h("button", { type: "button", class: "btn", onclick: () => { result.replaceChildren(); result.className = "verify-result"; } }, t("verify_again")) : null);
+      kind === "ok" || kind === "bad" ? h("button", { type: "button", class: "btn", onclick: () => { result.replaceChildren(); result.className = "verify-result"; } }, t("verify_again")) : null,
+    ].filter(Boolean));
     announce(message);
   }
 

@@ -71,7 +71,8 @@ function categories(stall, tile) {
     if (tile.level === "qr_issued") cats.add("not_verified");
     if (tile.needs_revisit) cats.add("revisit");
   }
-  if (cats.size) cats.add("todo");
+  // A sign to print again (what it shows changed) is work at the stall too.
+  if (cats.size || (tile && tile.sign_reprint_needed)) cats.add("todo");
   return cats;
 }
 

@@ -126,6 +126,13 @@ async def test_a_chosen_period_and_this_month(new_page, live_server, field_work)
     await until(page, "!document.querySelector('#period-line').textContent.includes('2025')")
     await page.wait_for_selector("#by-team tbody tr")
     await shot(page, "61-activity-month")
+    # A link with a day that does not exist, or a range backwards or too long, opens the week with
+    # its period form (not an error page with no way out).
+    for query in ("from=2027-02-29&to=2027-03-05", "from=2026-03-05&to=2026-03-01",
+                  "from=2020-01-01&to=2026-01-01"):  # fmt: skip
+        await page.goto(f"/activity?period=custom&{query}")
+        await page.wait_for_selector("#by-team")
+        assert await page.is_checked("#period-week"), query
 
 
 async def test_a_viewer_sees_numbers_without_names(new_page, live_server, field_work):
@@ -135,7 +142,7 @@ async def test_a_viewer_sees_numbers_without_names(new_page, live_server, field_
     assert await page.locator("#names-hidden").count() == 1
     names = await page.locator("#by-user tbody th").all_inner_texts()
     assert "volunteer" not in names
-    assert f"Tình nguyện viên số {field_work['users']['volunteer']}" in names
+    assert f"Người thực hiện số {field_work['users']['volunteer']}" in names
     assert await page.locator("nav.topnav a[href='/teams']").count() == 0
 
 
@@ -278,6 +285,17 @@ async def test_the_return_visit_list_prints_per_team_and_market(new_page, live_s
     await shot(page, "65-return-visits-print")
     await page.goto(f"/return-visits?market={field_work['markets']['Chợ Thử Một']}")
     await page.wait_for_selector(f".visits-table tr[data-stall='{flagged['id']}']")
+    # On a phone the list fits the screen, and a stall page says why to go back.
+    phone = await new_page(viewport=PHONE)
+    await sign_in(phone, "manager", f"/return-visits?team={field_work['team']['id']}")
+    await phone.wait_for_selector(".visits-table")
+    widths = await phone.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], f"the list scrolls sideways on a phone: {widths}"
+    await phone.goto(f"/#/s/{flagged['id']}")
+    await phone.wait_for_selector("#revisit-step")
+    assert "không khớp" in await phone.locator("#revisit-step").inner_text()
 
 
 async def test_the_tablet_shows_today_and_the_team(new_page, live_server, field_work):

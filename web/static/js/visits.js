@@ -17,7 +17,7 @@ export function reasonText(reason) {
 function marketTable(market) {
   return h("section", { class: "visit-market", dataset: { market: market.market_id } },
     h("h2", {}, market.name, market.ward_name ? h("span", { class: "muted small" }, ` · ${market.ward_name}`) : null,
-      " ", h("span", { class: "muted small" }, `(${t("visits_n", { n: num(market.visits.length) })})`)),
+      " ", h("span", { class: "muted small" }, `(${t(market.visits.length === 1 ? "visits_one" : "visits_n", { n: num(market.visits.length) })})`)),
     market.visits.length
       ? h("table", { class: "visits-table" },
         h("caption", { class: "sr-only" }, `${t("visits_title")} — ${market.name}`),
@@ -56,7 +56,7 @@ async function render(main) {
   mount(main,
     h("div", { class: "visits-page" },
       h("h1", {}, t("visits_title")),
-      h("p", { class: "lead" }, title, " · ", t("visits_n", { n: num(count) })),
+      h("p", { class: "lead" }, title, " · ", t(count === 1 ? "visits_one" : "visits_n", { n: num(count) })),
       h("p", { class: "muted small" }, t("visits_printed_at", { when: dateTime(new Date()) })),
       h("div", { class: "row-actions" },
         h("button", { type: "button", class: "btn btn-primary", id: "print-visits", onclick: () => window.print() }, t("visits_print"))),

@@ -26,7 +26,8 @@ function stateBadge(state) {
 
 const EXAMPLE = "15/01/2027";
 
-/** "15/1/2027" or "2027-01-15" -> "2027-01-15"; "" -> null; anything else -> undefined. */
+/** "15/1/2027" or "2027-01-15" -> "2027-01-15"; "" -> null; written wrong -> undefined; written
+ * right but no such day (31/02/2027) -> false. */
 function parseDay(text) {
   const v = String(text || "").trim();
   if (!v) return null;
@@ -34,7 +35,7 @@ function parseDay(text) {
   const iso = m ? `${m[3]}-${m[2].padStart(2, "0")}-${m[1].padStart(2, "0")}` : (v.match(/^\d{4}-\d{2}-\d{2}$/) ? v : null);
   if (!iso) return undefined;
   const d = new Date(`${iso}T00:00:00Z`);
-  return Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== iso ? undefined : iso;
+  return Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== iso ? false : iso;
 }
 
 function dayText(value) {
@@ -105,6 +106,7 @@ async function render(body) {
     if (!Object.keys(thresholds).length && !bad) { formError.textContent = t("c_rule_needs_one"); bad = true; }
     const day = parseDay(date.value);
     if (day === undefined) { setError("r-date", t("c_bad_date", { example: EXAMPLE })); bad = true; }
+    else if (day === false) { setError("r-date", t("c_no_such_day")); bad = true; }
     else if (day && day < today) { setError("r-date", t("c_date_past")); bad = true; }
     if (bad) { focusFirstError(form); return null; }
     const out = { thresholds };

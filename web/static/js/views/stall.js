@@ -32,11 +32,13 @@ function tileOf(stall) {
   return readTiles(raw).byId.get(stall.id) || null;
 }
 
-function stepper(level, revisit) {
+function stepper(level, revisit, reason) {
   const at = LEVELS.indexOf(level);
+  // Why to go back, as the leader's printed list says it.
+  const why = !reason ? "" : t(["qr_mismatch", "qr_invalid", "no_account"].includes(reason) ? `visit_reason_${reason}` : "visit_reason_other");
   return h("ol", { class: "stepper", "aria-label": t("level_now") },
     LEVELS.map((l, i) => h("li", { class: [i <= at ? "done" : "", i === at ? "now" : ""], "aria-current": i === at ? "step" : null }, levelLabel(l))),
-    revisit ? h("li", { class: "revisit" }, t("needs_revisit")) : null);
+    revisit ? h("li", { class: "revisit", id: "revisit-step" }, t("needs_revisit"), why ? `: ${why}` : "") : null);
 }
 
 const qrPath = (stall, account) => `/api/stalls/${stall.id}/qr.png?account_id=${account.id}&scale=8`;
@@ -210,7 +212,7 @@ export async function stallView(ctx, id, params) {
     h("div", { class: "page-head" },
       h("h1", {}, t("stall_title", { code: stall.stall_code })),
       h("p", { class: "muted" }, [market ? market.name : "", stall.zone ? zoneLabel(stall.zone) : ""].filter(Boolean).join(" · "))),
-    tile && tile.level !== "inactive" ? stepper(tile.level, tile.needs_revisit) : null,
+    tile && tile.level !== "inactive" ? stepper(tile.level, tile.needs_revisit, tile.revisit_reason) : null,
     reprint,
     h("div", { class: "stall-layout" },
       h("section", { class: "card", "aria-labelledby": "sign-h" }, h("h2", { id: "sign-h" }, t("sign_preview")), accountTabs, signBox),

@@ -114,6 +114,8 @@ async def export_records(
             "level": highest_level(flags),
             "banks": " ".join(b.short_name if (b := banks.get(x)) else x for x in r["bins"]),
             "partner_codes": " ".join(r["partner_codes"]),
+            # For people (the workbook): the names they know, not the codes.
+            "partner_names": ", ".join(r["partner_names"]),
             "lat": r["lat"] if has_own else r["market_lat"],
             "lon": r["lon"] if has_own else r["market_lon"],
             "location_source": "stall"
@@ -279,7 +281,8 @@ def _shown(column: str, value: Any) -> Any:
 
 async def stalls_xlsx(records: AsyncIterator[dict], columns: list[str]) -> bytes:
     """The stall export as an .xlsx (the same records and columns as the CSV)."""
-    rows = [[_shown(c, rec.get(c)) for c in columns] async for rec in records]
+    shown = {"partner_codes": "partner_names"}  # the workbook names partners as people know them
+    rows = [[_shown(c, rec.get(shown.get(c, c))) for c in columns] async for rec in records]
     sheet = Sheet(
         "Sạp",
         [Column(_STALL_XLSX[c][0], _STALL_XLSX[c][1]) for c in columns],

@@ -52,6 +52,9 @@ async def test_stalls_xlsx_is_for_people_and_logs_personal_reads(client, conn, a
     assert (a["Đã kiểm tra mã"], a["Cần quay lại"], b["Cần quay lại"]) == ("Có", "Không", "Có")
     assert b["Lý do quay lại"] == "Mã trên biển không hợp lệ"
     assert a["Cách kiểm tra"] == "Quét mã trên biển" and a["Ngân hàng"] == "MBBank"
+    # The partner by the name people know (the CSV keeps the code).
+    partner = await conn.fetchval("SELECT name FROM partner WHERE code = 'MB'")
+    assert a["Đối tác"] == partner and partner != "MB"
     assert isinstance(a["Mã số sạp"], int) and a["Mã số sạp"] == ids["a"]
     # Times: a naive datetime in Asia/Ho_Chi_Minh, to the second (Excel has no time zones).
     delivered = a["Giao biển lúc"]

@@ -197,7 +197,7 @@ async def test_create_a_volunteer_and_assign_them_to_a_market(new_page, live_ser
     row = page.locator(f".people-table tr[data-username='{username}']")
     text = await row.inner_text()
     # The phone as people write it (the API keeps +84…), and found by it, spaces or not.
-    assert "Phạm Thị Thu" in text and "Chợ Thử Hai" in text and "0905111222" in text
+    assert "Phạm Thị Thu" in text and "Chợ Thử Hai" in text and "0905 111 222" in text
     assert "+84" not in text
     assert await page.input_value("#u-phone") == "0905111222"
     await page.fill("#people-filter", "0905 111 222")
@@ -227,13 +227,13 @@ async def test_create_a_volunteer_and_assign_them_to_a_market(new_page, live_ser
         old = await c.post("/api/auth/token", data={"username": username, "password": password})
         new = await c.post("/api/auth/token", data={"username": username, "password": fresh})
     assert old.status_code == 401 and new.status_code == 200
-    # Deactivated: no more sign-in.
+    # Deactivated: no more sign-in (with the right password, told that the account is off).
     await page.click("#u-deactivate")
     await page.click("#deactivate-dialog-ok")
     await page.wait_for_selector("#u-activate")
     async with httpx.AsyncClient(base_url=live_server.base, timeout=30) as c:
         gone = await c.post("/api/auth/token", data={"username": username, "password": fresh})
-    assert gone.status_code == 401
+    assert gone.status_code == 403 and gone.json()["code"] == "account_disabled"
 
 
 async def test_a_manager_scoped_to_a_province_and_a_viewer_key(new_page, live_server) -> None:

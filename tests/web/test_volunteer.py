@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 
 import pytest
 import qrcode
@@ -539,3 +540,20 @@ async def test_the_skip_link_focuses_the_content_and_stays_on_the_screen(
     assert await page.evaluate("document.activeElement.id") == "main"
     assert await page.evaluate("window.location.hash") == where
     assert await page.input_value("#search") == "zzz-không-có"
+
+
+async def test_a_deactivated_account_is_told_it_is_locked(new_page, live_server) -> None:
+    username, password = f"tnv.khoa.{uuid.uuid4().hex[:5]}", "long-enough-password"
+    async with await live_server.api("admin") as c:
+        made = await c.post(
+            "/api/users", json={"username": username, "password": password, "role": "volunteer"}
+        )
+        assert made.status_code == 201, made.text
+        off = await c.patch(f"/api/users/{made.json()['id']}", json={"active": False})
+        assert off.status_code == 200
+    page = await new_page()
+    await page.goto("/")
+    await page.fill("#username", username)
+    await page.fill("#password", password)
+    await page.click("#signin-button")
+    await page.wait_for_selector("#signin-error:has-text('Tài khoản này đã bị khóa')")

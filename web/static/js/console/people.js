@@ -8,7 +8,7 @@ import { t, num } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import { roleName } from "../lib/shell.js";
 import { clearErrors, field, focusFirstError, setError, showProblem } from "../lib/forms.js";
-import { fold, nationalPhone } from "../lib/text.js";
+import { fold, nationalPhone, groupedPhone } from "../lib/text.js";
 import { wardPicker } from "../lib/wardpicker.js";
 import { confirmDialog } from "../lib/dialog.js";
 import { consolePage, heading } from "./frame.js";
@@ -53,7 +53,10 @@ async function loadRefs() {
 
 function scopeText(u) {
   if (u.role === "admin") return t("c_scope_all");
-  if (u.role === "partner") return u.partner_code ? t("c_scope_partner", { code: u.partner_code }) : "—";
+  if (u.role === "partner") {
+    const partner = u.partner_code && (ref.partners || []).find((p) => p.code === u.partner_code);
+    return u.partner_code ? t("c_scope_partner", { code: partner && partner.name ? partner.name : u.partner_code }) : "—";
+  }
   const parts = [];
   const byId = new Map(ref.markets.map((m) => [m.id, m.name]));
   if (u.province_codes && u.province_codes.length) parts.push(...u.province_codes.map((c) => (ref.provinces.find((p) => p.code === c) || {}).name || c));
@@ -69,7 +72,7 @@ function personRow(u) {
   return h("tr", { dataset: { user: u.id, username: u.username }, class: u.active ? "" : "row-archived" },
     h("td", {}, h("span", { class: "market-name" }, u.display_name || u.username), h("span", { class: "sub" }, u.username)),
     h("td", {}, roleName(u.role)),
-    h("td", {}, u.phone ? nationalPhone(u.phone) : "—"),
+    h("td", {}, u.phone ? groupedPhone(u.phone) : "—"),
     h("td", { class: "scope-cell" }, scopeText(u)),
     h("td", {}, u.active ? h("span", { class: "badge state-sent" }, t("c_active")) : h("span", { class: "badge badge-muted" }, t("c_inactive"))),
     h("td", {}, h("a", { class: "btn btn-small", href: `#edit-${u.id}`, "aria-label": `${t("edit")} — ${u.display_name || u.username}` }, t("edit"))));

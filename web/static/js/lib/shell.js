@@ -1,7 +1,7 @@
 // What every page shares: the top bar, sign-in, language switch, network state, the service worker.
 
 import { h, mount, toast, announce } from "./dom.js";
-import { t, setLang, currentLang, applyStatic, describeError } from "./i18n.js";
+import { t, setLang, currentLang, applyStatic, describeError, errorText } from "./i18n.js";
 import * as api from "./api.js";
 
 const ROLE = {
@@ -139,6 +139,7 @@ export function signIn(main, { message } = {}) {
       } catch (e) {
         if (e instanceof api.NetworkError) err.textContent = t("signin_offline");
         else if (e.code === "too_many_attempts") err.textContent = t("signin_locked", { min: Math.max(1, Math.ceil((e.problem.retry_after || 300) / 60)) });
+        else if (e.code === "account_disabled") err.textContent = errorText("account_disabled");
         else err.textContent = t("signin_wrong");
         pass.value = "";
         pass.focus();

@@ -141,6 +141,14 @@ export function nationalPhone(e164) {
   return p.startsWith("+84") ? `0${p.slice(3)}` : p;
 }
 
+/** A phone as people write it, in groups: mobiles "0905 123 456", landlines "0236 3821 111". */
+export function groupedPhone(e164) {
+  const p = nationalPhone(e164);
+  if (/^0\d{9}$/.test(p)) return `${p.slice(0, 4)} ${p.slice(4, 7)} ${p.slice(7)}`;
+  if (/^0\d{10}$/.test(p)) return `${p.slice(0, 4)} ${p.slice(4, 8)} ${p.slice(8)}`;
+  return p;
+}
+
 /** Loose check of a Vietnamese phone number before the server's strict one. */
 export function looksLikePhone(text) {
   const d = digits(text);

@@ -565,3 +565,30 @@ async def test_a_withdrawal_and_an_export_are_done_from_the_stall_page(
     data = json.loads(await asyncio.to_thread(Path(await download.path()).read_text, "utf-8"))
     assert data["stallholder"]["full_name"] == "Lâm Thị Rút"
     assert download.suggested_filename == f"du-lieu-nguoi-{stall['holder']['id']}.json"
+
+
+async def test_consent_recorded_offline_shows_as_waiting_then_as_given(
+    new_page, live_server
+) -> None:
+    ids = await market_ids(live_server)
+    stall = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "W-61", "Tô Thị Chờ", purposes=("registration",)
+    )
+    page = await new_page(viewport=TABLET)
+    await sign_in(page)
+    await page.goto(f"/#/s/{stall['id']}")
+    await page.wait_for_selector("#consent-card li[data-purpose=qr_sign][data-state=missing]")
+    await page.context.set_offline(True)
+    await page.click("#consent-add")
+    await page.check("#c-purpose-qr_sign")
+    await page.click("#consent-save")
+    # Not "missing" any more, and not offered again: waiting to be sent.
+    waiting = page.locator("#consent-card li[data-purpose=qr_sign][data-state=pending]")
+    await expect(waiting).to_contain_text("chờ gửi")
+    assert await page.locator("#c-purpose-qr_sign").count() == 0
+    await page.context.set_offline(False)
+    await page.evaluate("window.dispatchEvent(new Event('online'))")
+    # Sent: the page is drawn again with the consent given.
+    await page.wait_for_selector(
+        "#consent-card li[data-purpose=qr_sign][data-state=granted]", timeout=20000
+    )

@@ -108,6 +108,7 @@ export const en = {
   withdraw_registration_note: "Withdrawing the registration opens a request to erase this person's data; the market board handles it within the legal deadline.",
   withdraw_sign_note: "Withdrawing the sign: the stall's QR sign can no longer be printed; take down the one hanging.",
   withdraw_done: "The withdrawal is recorded.",
+  consent_waiting: "Recorded on this device, waiting to be sent",
   rank_none: "No market matches.",
   no_results: "No stall matches.",
   all_done: "Nothing left to do here.",

@@ -112,6 +112,7 @@ const vi = {
   withdraw_registration_note: "Rút đồng ý đăng ký sẽ mở yêu cầu xóa dữ liệu của người này; Ban quản lý xử lý trong thời hạn luật định.",
   withdraw_sign_note: "Rút đồng ý in biển: biển mã QR của sạp sẽ không in được nữa; hãy gỡ biển đang treo.",
   withdraw_done: "Đã ghi nhận rút đồng ý.",
+  consent_waiting: "Đã ghi trên máy, chờ gửi",
   rank_none: "Không có chợ nào khớp.",
   no_results: "Không có sạp nào khớp.",
   all_done: "Không còn việc nào trong mục này.",

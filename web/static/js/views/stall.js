@@ -98,6 +98,25 @@ export async function stallView(ctx, id, params) {
   const partnerCodes = [...new Set(accounts.map((a) => a.partner_code).filter(Boolean))];
   const purposes = [...consents.BASE_PURPOSES, ...partnerCodes.map((c) => `share_partner:${c}`)];
   const states = consentData ? consents.purposeStates(consentData, purposes) : null;
+  // Consent recorded on this device and not sent yet (offline): shown as waiting, not as missing,
+  // and the page is drawn again once the queue sends it.
+  const waiting = (await outbox.list()).filter((r) => r.kind === "consent" && r.holder_id === stall.holder.id && (r.state === "queued" || r.state === "sending"));
+  if (states) {
+    for (const rec of waiting) for (const p of (rec.body && rec.body.purposes) || []) if (p in states && states[p] !== "granted") states[p] = "pending";
+  }
+  if (waiting.length) {
+    const onSent = async () => {
+      const left = (await outbox.list()).some((r) => waiting.some((w) => w.id === r.id) && (r.state === "queued" || r.state === "sending"));
+      if (!left && window.location.hash.startsWith(`#/s/${stall.id}`)) {
+        window.removeEventListener("choso:outbox", onSent);
+        api.cache.set(`consents.${stall.holder.id}`, null);
+        stallView(ctx, stall.id, null);
+      }
+    };
+    window.addEventListener("choso:outbox", onSent);
+    const before = ctx.cleanup;
+    ctx.cleanup = () => { window.removeEventListener("choso:outbox", onSent); if (before) before(); };
+  }
   const signState = states ? states[consents.SIGN] : null;
   consents.remember(stall.market_id, stall.id, signState);
   const signBlocked = signState === "missing" || signState === "withdrawn";
@@ -342,13 +361,13 @@ function consentCard(ctx, stall, purposes, states, partners) {
     card.append(h("p", { class: "muted" }, t("consent_unknown")));
     return card;
   }
-  const stateText = { granted: t("consent_granted"), missing: t("consent_not_given"), withdrawn: t("consent_was_withdrawn") };
+  const stateText = { granted: t("consent_granted"), missing: t("consent_not_given"), withdrawn: t("consent_was_withdrawn"), pending: t("consent_waiting") };
   card.append(h("ul", { class: "consent-list" }, purposes.map((p) => h("li", { dataset: { purpose: p, state: states[p] } },
     h("span", {}, purposeLabel(p, partners)),
-    h("span", { class: ["badge", states[p] === "granted" ? "consent-yes" : "consent-no"] }, stateText[states[p]])))));
+    h("span", { class: ["badge", states[p] === "granted" ? "consent-yes" : states[p] === "pending" ? "consent-wait" : "consent-no"] }, stateText[states[p]])))));
   const granted = purposes.filter((p) => states[p] === "granted");
   if (granted.length && ctx.canWork()) card.append(withdrawPart(ctx, stall, granted, partners));
-  const open = purposes.filter((p) => states[p] !== "granted");
+  const open = purposes.filter((p) => states[p] !== "granted" && states[p] !== "pending");
   if (!open.length) return card;
 
   const formError = h("p", { class: "field-error", id: "c-consent-error", hidden: true });

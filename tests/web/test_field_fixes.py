@@ -161,6 +161,12 @@ async def test_each_bank_once_and_by_name(new_page) -> None:
     # No "BIN" in the bank part of the form, in Vietnamese.
     section = await page.locator("#f-bank-field").inner_text()
     assert "BIN" not in section and "Ngân hàng" in section
+    # Equally good matches put the banks most stalls use first: "vietc" + Enter is Vietcombank.
+    await page.click(".bank-chosen button[aria-label='Đổi ngân hàng']")
+    await page.fill("#f-bank", "vietc")
+    await page.wait_for_selector("#f-bank-list .option")
+    await page.keyboard.press("Enter")
+    assert "Vietcombank" in await page.locator(".bank-chosen").inner_text()
 
 
 # ---------------------------------------------------------------- roles and Vietnamese errors

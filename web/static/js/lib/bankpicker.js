@@ -57,7 +57,9 @@ export function search(rows, query) {
     else if (q.split(" ").every((w) => r.name.includes(w) || r.short.includes(w))) rank = 3;
     if (rank !== null) hits.push([rank, r.bank]);
   }
-  hits.sort((a, b) => a[0] - b[0]);
+  // Among equally good matches, the banks most stalls use first ("vietc": Vietcombank, then the rest).
+  const usual = (bank) => { const i = POPULAR.indexOf(bank.bin); return i < 0 ? POPULAR.length : i; };
+  hits.sort((a, b) => a[0] - b[0] || usual(a[1]) - usual(b[1]));
   return hits.map((x) => x[1]);
 }
 
@@ -81,7 +83,7 @@ export function bankPicker({ id, banks = [], onChange = () => {} }) {
   const list = h("ul", { id: listId, role: "listbox", class: "options", hidden: true, "aria-label": t("bank") });
   const empty = h("p", { class: "hint", hidden: true });
   const chipText = h("span", { class: "chip-text" });
-  const changeBtn = h("button", { type: "button", class: "btn btn-small" }, t("bank_change"));
+  const changeBtn = h("button", { type: "button", class: "btn btn-small", "aria-label": t("bank_change_aria") }, t("bank_change"));
   const chosenBox = h("div", { class: "bank-chosen", hidden: true }, chipText, changeBtn);
   const popular = h("div", { class: "popular" });
   const searchBox = h("div", { class: "bank-search" }, input, list, empty, popular);

@@ -147,6 +147,7 @@ export const en = {
   bank_search: "Search by bank name or short name",
   bank_placeholder: "e.g. mb, vietcombank, agribank",
   bank_popular: "Common:",
+  bank_change_aria: "Change the bank",
   bank_change: "Change",
   bank_none: "No bank found. Try another name, or scan the stallholder's own QR code.",
   bank_use_bin: "Bank number {bin} (not in the list)",

@@ -152,6 +152,7 @@ const vi = {
   bank_search: "Tìm theo tên ngân hàng hoặc tên viết tắt",
   bank_placeholder: "Ví dụ: mb, vietcombank, agribank",
   bank_popular: "Hay dùng:",
+  bank_change_aria: "Đổi ngân hàng",
   bank_change: "Đổi",
   bank_none: "Không tìm thấy ngân hàng. Thử tên khác, hoặc quét mã QR có sẵn của chủ sạp.",
   bank_use_bin: "Ngân hàng mang mã số {bin} (không có trong danh sách)",

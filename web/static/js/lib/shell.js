@@ -62,6 +62,9 @@ function brandIcon() {
 
 /** The other language; English is loaded first (offline before it was kept: say so, stay). */
 function switchLang() {
+  // What was announced is in the old language: it goes, not read again in the new one.
+  const live = document.getElementById("live");
+  if (live) live.textContent = "";
   setLang(currentLang() === "vi" ? "en" : "vi").catch(() => toast(t("need_network"), "warn"));
 }
 

@@ -61,5 +61,7 @@ export async function signOutAndWipe() {
   }
   await api.signOut();
   await wipeDevice();
+  const live = document.getElementById("live");
+  if (live) live.textContent = "";  // "Đăng nhập: <the last user>" is not for the next one
   return true;
 }

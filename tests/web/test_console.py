@@ -255,6 +255,12 @@ async def test_a_manager_scoped_to_a_province_and_a_viewer_key(new_page, live_se
     async with await live_server.api("admin") as c:
         user = next(u for u in (await c.get("/api/users")).json() if u["username"] == username)
     assert (user["province_codes"], user["ward_codes"]) == (["48"], ["20285"])
+    # Made a volunteer, they cannot keep a province: the form says so before saving.
+    await page.wait_for_selector("#u-role")
+    await page.select_option("#u-role", "volunteer")
+    await page.wait_for_selector("#u-scope-dropped:has-text('1 tỉnh, thành phố được giao')")
+    await page.select_option("#u-role", "manager")
+    assert await page.locator("#u-scope-dropped").count() == 0
     # A viewer gets an API key, shown once, then revoked.
     await page.goto("/console/people")
     await page.wait_for_selector(".people-table")

@@ -194,9 +194,16 @@ function personForm(user, { onSaved, onClose }) {
     if (kinds.includes("markets")) { scope.markets = marketChecklist(user ? user.market_ids : []); parts.push(scope.markets.el); }
     if (kinds.includes("wards")) { scope.wards = wardChips(user ? user.ward_codes : []); parts.push(scope.wards.el); }
     if (kinds.includes("provinces")) { scope.provinces = provinceChoice(user ? user.province_codes || [] : []); parts.push(scope.provinces.el); }
+    // A role that cannot hold what the person is given now says what saving will drop.
+    const dropped = !user ? [] : [
+      ["markets", (user.market_ids || []).length, "c_scope_drop_markets"],
+      ["wards", (user.ward_codes || []).length, "c_scope_drop_wards"],
+      ["provinces", (user.province_codes || []).length, "c_scope_drop_provinces"],
+    ].filter(([kind, n]) => n && !kinds.includes(kind)).map(([, n, key]) => t(key, { n: num(n) }));
     mount(scopeBox,
       h("h3", {}, t("c_scope_title")),
       h("p", { class: "hint" }, t(`c_scope_about_${r}`)),
+      dropped.length ? h("p", { class: "note note-warn", id: "u-scope-dropped", role: "status" }, t("c_scope_dropped", { what: dropped.join(", ") })) : null,
       parts);
   };
   role.addEventListener("change", drawScopes);

@@ -307,7 +307,10 @@ _GROUPS: dict[str, tuple[str, str]] = {
     "day": (f"((x.at AT TIME ZONE {_ICT})::date)::text", "g.key"),
     "user": (
         "x.actor_id::text",
-        "CASE WHEN $9 THEN (SELECT username FROM app_user WHERE id = g.key::bigint) END",
+        # The name people know, with the user name that tells two of the same name apart.
+        "CASE WHEN $9 THEN (SELECT CASE WHEN coalesce(display_name, '') <> ''"
+        " THEN display_name || ' (' || username || ')' ELSE username END"
+        " FROM app_user WHERE id = g.key::bigint) END",
     ),
     "team": ("x.team_id::text", "(SELECT name FROM team WHERE id = g.key::bigint)"),
     "market": ("x.market_id::text", "(SELECT name FROM market WHERE id = g.key::bigint)"),

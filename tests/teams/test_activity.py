@@ -90,6 +90,10 @@ async def test_every_field_action_counts_once_for_its_kind(client, conn, auth, m
     data = await rows(client, admin, "user")
     [row] = [r for r in data["rows"] if r["key"] == str(mai)]
     assert row["label"] == "mai"
+    # With a display name, that name first and the user name that tells people apart.
+    await conn.execute("UPDATE app_user SET display_name = 'Mai Thị Thử' WHERE id = $1", mai)
+    named = await rows(client, admin, "user")
+    assert [r["label"] for r in named["rows"] if r["key"] == str(mai)] == ["Mai Thị Thử (mai)"]
     assert counts(row) == {
         "registrations": 1,
         "edits": 1,

@@ -53,14 +53,18 @@ export function rankingSection({ ward: onlyWard = null, province = null, pickAre
     const wards = [...new Map(markets.filter((m) => m.ward_code).map((m) => [m.ward_code, m.ward_name || m.ward_code])).entries()]
       .sort((a, b) => a[1].localeCompare(b[1], "vi"));
     const sort = select("rank-sort", t("rank_sort"), Object.keys(SORTS).map((k) => [k, t(`rank_sort_${k}`)]), "closest");
-    const ward = select("rank-ward", t("rank_ward"), [["", t("rank_all_wards")], ...wards], "");
+    // Markets whose ward is not known yet are a choice too (the tables show them as such).
+    const NO_WARD = "-";
+    const unplaced = markets.some((m) => !m.ward_code) ? [[NO_WARD, t("drill_unknown_ward")]] : [];
+    const ward = select("rank-ward", t("rank_ward"), [["", t("rank_all_wards")], ...wards, ...unplaced], "");
     const status = select("rank-status", t("rank_status"), [["", t("rank_all_statuses")], ...STATUSES.map((s) => [s, statusLabel(s)])], "");
     const count = h("p", { class: "muted small", id: "rank-count", "aria-live": "polite" });
     const tbody = h("tbody", {});
     const more = h("button", { type: "button", class: "btn", id: "rank-more", hidden: true, onclick: () => { all = true; draw(); } });
     let all = false;
     const draw = () => {
-      const matching = markets.filter((m) => (!ward.el.value || m.ward_code === ward.el.value) && (!status.el.value || m.status === status.el.value))
+      const inWard = (m) => !ward.el.value || (ward.el.value === NO_WARD ? !m.ward_code : m.ward_code === ward.el.value);
+      const matching = markets.filter((m) => inWard(m) && (!status.el.value || m.status === status.el.value))
         .sort(SORTS[sort.el.value] || SORTS.closest);
       const rows = all ? matching : matching.slice(0, RANK_SHOWN);
       count.textContent = t("rank_count", { n: num(matching.length), total: num(markets.length) });

@@ -10,12 +10,15 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from qr import payload
-from tests.conftest import stall_body
+from tests.conftest import TEST_PASSWORD, stall_body
 from tests.web.conftest import LAPTOP, PHONE, TABLET, shot, sign_in, until
 from tests.web.test_a11y import serious
+
+expect = pytest.importorskip("playwright.async_api").expect
 
 pytestmark = pytest.mark.browser
 
@@ -323,3 +326,39 @@ async def test_the_tablet_shows_today_and_the_team(new_page, live_server, field_
     ]
     assert await serious(page) == [], "tablet team"
     await shot(page, "66-tablet-team")
+
+
+async def test_a_leader_sees_who_left_so_the_rows_add_up(new_page, live_server):
+    """Work done for the team by someone who has left since still counts for it: the leader's table
+    keeps a row for them, marked, so that the rows add up to the team's totals."""
+    tag = uuid.uuid4().hex[:4]
+    lead, left = f"lead.{tag}", f"left.{tag}"
+    async with await live_server.api("admin") as c:
+        one = next(
+            m["id"] for m in (await c.get("/api/markets")).json() if m["name"] == "Chợ Thử Một"
+        )
+        ids = {}
+        for name in (lead, left):
+            body = {"username": name, "password": TEST_PASSWORD, "role": "volunteer",
+                    "market_ids": [one]}  # fmt: skip
+            r = await c.post("/api/users", json=body)
+            assert r.status_code == 201, r.text
+            ids[name] = r.json()["id"]
+        team = {"name": f"Tổ Rời {tag}", "ward_code": "20242", "leader_id": ids[lead],
+                "member_ids": [ids[lead], ids[left]], "market_ids": [one]}  # fmt: skip
+        r = await c.post("/api/teams", json=team)
+        assert r.status_code == 201, r.text
+        team_id = r.json()["id"]
+    async with httpx.AsyncClient(base_url=live_server.base, timeout=30) as anon:
+        got = await anon.post("/api/auth/token", data={"username": left, "password": TEST_PASSWORD})
+        anon.headers["Authorization"] = f"Bearer {got.json()['access_token']}"
+        await _post_stall(anon, one, f"L{tag}-1", 8)
+    async with await live_server.api("admin") as c:
+        r = await c.patch(f"/api/teams/{team_id}", json={"member_ids": [ids[lead]]})
+        assert r.status_code == 200, r.text
+    page = await new_page(viewport=TABLET)
+    await sign_in(page, lead, "/")
+    await page.goto("/#/team")
+    row = page.locator(f"#team-members-table tr[data-former='{ids[left]}']")
+    await expect(row).to_contain_text("đã rời tổ")
+    assert (await row.locator("td").all_inner_texts())[0] == "1"

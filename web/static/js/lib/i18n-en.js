@@ -466,6 +466,7 @@ export const en = {
   team_past: "Left the team",
   team_past_line: "{user}: {from} to {to}",
   team_visits: "Print return-visit list",
+  team_member_left: "left the team; work done for it still counts",
   team_member_you: "(you)",
   my_team: "My team",
   my_team_none: "You are not in a team yet. The market board will add you to one.",

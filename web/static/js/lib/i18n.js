@@ -478,6 +478,7 @@ const vi = {
   team_past: "Đã rời tổ",
   team_past_line: "{user}: từ {from} đến {to}",
   team_visits: "In danh sách quay lại",
+  team_member_left: "đã rời tổ; việc làm cho tổ vẫn tính",
   team_member_you: "(bạn)",
   my_team: "Tổ của tôi",
   my_team_none: "Bạn chưa thuộc tổ nào. Ban quản lý sẽ xếp bạn vào tổ.",

@@ -40,6 +40,17 @@ export async function teamView(ctx) {
       // Members see their own numbers; a leader sees everyone's.
       shown.map((k) => h("td", { class: "num" }, leads || m.id === ctx.me.id ? num(row ? row[k] : 0) : "—")));
   });
+  // A leader's numbers count what was done for the team at the time: someone who has left since
+  // keeps a row (marked), so that the rows add up to the team's totals.
+  if (leads) {
+    const members = new Set(team.members.map((m) => String(m.id)));
+    for (const row of (week && week.rows) || []) {
+      if (row.key === null || row.key === undefined || members.has(String(row.key))) continue;
+      memberRows.push(h("tr", { dataset: { former: row.key } },
+        h("th", { scope: "row" }, row.label || t("act_hidden_name", { id: row.key }), h("span", { class: "sub" }, t("team_member_left"))),
+        shown.map((k) => h("td", { class: "num" }, num(row[k] || 0)))));
+    }
+  }
   const own = byUser.get(String(ctx.me.id));
   mount(ctx.main,
     h("h1", {}, team.name),

@@ -109,10 +109,13 @@ async def set_rule(conn: asyncpg.Connection, *, user: User, body: s.RuleIn) -> s
 
 
 async def _apply(conn: asyncpg.Connection, rule: rule_q.Rule, also: list[int] | None = None) -> int:
-    """Re-evaluate every market under `rule` and mark it (and `also`) applied; markets changed."""
+    """Re-evaluate the markets under `rule` and mark it (and `also`) applied; markets changed.
+
+    Archived markets are left to the periodic job (as the preview leaves them out): what saving
+    changes at once is what the preview listed."""
     now = await job_q.db_now(conn)
     changed = await reevaluate_markets(
-        conn, await counters_q.all_market_ids(conn), rule, reason="rule_change", at=now
+        conn, await counters_q.live_market_ids(conn), rule, reason="rule_change", at=now
     )
     await rule_q.set_rule_version_all(conn, rule.version)
     await rule_q.mark_rules_applied(conn, [rule.version, *(also or [])])

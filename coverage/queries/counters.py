@@ -119,6 +119,17 @@ async def all_market_ids(conn: asyncpg.Connection) -> list[int]:
     ]
 
 
+async def live_market_ids(conn: asyncpg.Connection) -> list[int]:
+    """Ids of the markets with counters that are not archived (those a rule's preview lists)."""
+    return [
+        int(r["market_id"])
+        for r in await conn.fetch(
+            """SELECT c.market_id FROM market_coverage c JOIN market m ON m.id = c.market_id
+               WHERE m.archived_at IS NULL ORDER BY 1"""
+        )
+    ]
+
+
 @dataclass(frozen=True)
 class NamedCounters:
     market_id: int

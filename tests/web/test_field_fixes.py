@@ -578,7 +578,12 @@ async def test_consent_recorded_offline_shows_as_waiting_then_as_given(
 ) -> None:
     ids = await market_ids(live_server)
     stall = await register_via_api(
-        live_server, ids["Chợ Thử Một"], "W-61", "Tô Thị Chờ", purposes=("registration",)
+        live_server,
+        ids["Chợ Thử Một"],
+        "W-61",
+        "Tô Thị Chờ",
+        account={"bin": "970422", "account_number": "9704220061"},
+        purposes=("registration",),
     )
     page = await new_page(viewport=TABLET)
     await sign_in(page)
@@ -592,6 +597,9 @@ async def test_consent_recorded_offline_shows_as_waiting_then_as_given(
     waiting = page.locator("#consent-card li[data-purpose=qr_sign][data-state=pending]")
     await expect(waiting).to_contain_text("chờ gửi")
     assert await page.locator("#c-purpose-qr_sign").count() == 0
+    # The server does not have it yet: no printing, and the reason says why.
+    assert await page.locator("#print-sign").is_disabled()
+    assert "chưa gửi" in await page.locator("#print-blocked").inner_text()
     await page.context.set_offline(False)
     await page.evaluate("window.dispatchEvent(new Event('online'))")
     # Sent: the page is drawn again with the consent given.

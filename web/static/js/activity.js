@@ -28,7 +28,8 @@ function initialState() {
   // A custom range from a link holds only if its days exist, in order, within what the API gives;
   // otherwise the week (the page, with its period form, opens instead of an error with no way out).
   const [from, to] = [dayNumber(qs.get("from")), dayNumber(qs.get("to"))];
-  if (kind === "custom" && from !== null && to !== null && from <= to && to - from + 1 <= MAX_DAYS) {
+  const inRange = (d) => d >= dayNumber("2000-01-01") && d <= dayNumber("2100-12-31");  // the API's bounds
+  if (kind === "custom" && from !== null && to !== null && inRange(from) && inRange(to) && from <= to && to - from + 1 <= MAX_DAYS) {
     return { kind, from: qs.get("from"), to: qs.get("to") };
   }
   const fallback = periodOf(kind === "custom" ? "week" : kind);
@@ -141,7 +142,7 @@ async function render(main, me) {
       activityTable({ id: "by-team", caption: t("act_per_team"), first: t("col_team"), rows: byTeam.rows, groupBy: "team" })),
     h("section", { class: "card", "aria-labelledby": "h-user" },
       h("h2", { id: "h-user" }, t("act_per_user")),
-      activityTable({ id: "by-user", caption: t("act_per_user"), first: t("col_volunteer"), rows: byUser.rows, groupBy: "user" })),
+      activityTable({ id: "by-user", caption: t("act_per_user"), first: t("col_person"), rows: byUser.rows, groupBy: "user" })),
     h("section", { class: "card", "aria-labelledby": "h-market" },
       h("h2", { id: "h-market" }, t("act_per_market")),
       activityTable({ id: "by-market", caption: t("act_per_market"), first: t("col_market"), rows: byMarket.rows, groupBy: "market" })));

@@ -286,7 +286,8 @@ async function recover() {
   const now = Date.now();
   for (const rec of await idb.all(STORE)) {
     if (rec.state === "sending") {
-      Object.assign(rec, { state: "queued", next_at: 0, updated_at: now });
+      // Cut off mid-send (the tab closed): the server may have done it, as after a lost answer.
+      Object.assign(rec, { state: "queued", next_at: 0, updated_at: now, attempts: (rec.attempts || 0) + 1 });
       await idb.put(STORE, rec);
     } else if (rec.state === "sent" && now - (rec.sent_at || rec.updated_at) > KEEP_SENT_MS) {
       await idb.del(STORE, rec.id);

@@ -278,7 +278,7 @@ export async function registerView(ctx, marketId, recordId) {
     id: "f-scan",
     onRead(got) {
       picker.set(got.bin);
-      Object.assign(st, { bin: got.bin, account_number: got.account_number, reference: got.reference, service: got.service });
+      Object.assign(st, { bin: got.bin, account_number: got.account_number, reference: got.reference, service: got.service, account_scanned: true });
       acct.value = got.account_number;
       acctWarn.hidden = true;  // read off a code: an alias with letters is what it says
       ref.value = got.reference;
@@ -309,10 +309,10 @@ export async function registerView(ctx, marketId, recordId) {
   const acctWarn = h("p", { class: "field-warn", id: "f-acct-warn", role: "status", hidden: true }, t("acct_not_digits"));
   const drawAcctWarning = () => {
     const number = st.account_number.replace(/\s/g, "");
-    acctWarn.hidden = !number || /^\d+$/.test(number) || !ACCOUNT_RE.test(number);
+    acctWarn.hidden = !number || st.account_scanned || /^\d+$/.test(number) || !ACCOUNT_RE.test(number);
   };
   drawAcctWarning();
-  acct.addEventListener("input", () => { st.account_number = acct.value; st.service = "account"; drawAcctWarning(); saveDraft(); lookupSoon(); });
+  acct.addEventListener("input", () => { st.account_number = acct.value; st.service = "account"; st.account_scanned = false; drawAcctWarning(); saveDraft(); lookupSoon(); });
   partnerSelect.addEventListener("change", () => { st.partner_code = partnerSelect.value; st.partner_touched = true; st.purposes = st.purposes.filter((p) => !p.startsWith("share_partner:")); drawConsents(); saveDraft(); });
 
   let lookupSeq = 0;

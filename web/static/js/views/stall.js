@@ -74,6 +74,9 @@ async function loadConsents(stall) {
   }
 }
 
+// The stall page's watcher of a consent waiting in the queue (at most one at a time).
+let consentWatch = null;
+
 export async function stallView(ctx, id, params) {
   // What can be asked at the same time is (a round trip on a slow network each): the stall and its
   // level; then its consents, lists and the first QR image.
@@ -98,27 +101,31 @@ export async function stallView(ctx, id, params) {
   const partnerCodes = [...new Set(accounts.map((a) => a.partner_code).filter(Boolean))];
   const purposes = [...consents.BASE_PURPOSES, ...partnerCodes.map((c) => `share_partner:${c}`)];
   const states = consentData ? consents.purposeStates(consentData, purposes) : null;
+  // What the server holds decides what may be printed (and what the worklist remembers).
+  const signState = states ? states[consents.SIGN] : null;
+  consents.remember(stall.market_id, stall.id, signState);
   // Consent recorded on this device and not sent yet (offline): shown as waiting, not as missing,
-  // and the page is drawn again once the queue sends it.
+  // and the page is drawn again once the queue sends it (one watcher per stall page).
   const waiting = (await outbox.list()).filter((r) => r.kind === "consent" && r.holder_id === stall.holder.id && (r.state === "queued" || r.state === "sending"));
   if (states) {
     for (const rec of waiting) for (const p of (rec.body && rec.body.purposes) || []) if (p in states && states[p] !== "granted") states[p] = "pending";
   }
+  if (consentWatch) window.removeEventListener("choso:outbox", consentWatch);
+  consentWatch = null;
   if (waiting.length) {
+    const here = new RegExp(`^#/s/${stall.id}(\\?|$)`);
     const onSent = async () => {
       const left = (await outbox.list()).some((r) => waiting.some((w) => w.id === r.id) && (r.state === "queued" || r.state === "sending"));
-      if (!left && window.location.hash.startsWith(`#/s/${stall.id}`)) {
-        window.removeEventListener("choso:outbox", onSent);
-        api.cache.set(`consents.${stall.holder.id}`, null);
-        stallView(ctx, stall.id, null);
-      }
+      if (left) return;
+      window.removeEventListener("choso:outbox", onSent);
+      if (consentWatch === onSent) consentWatch = null;
+      if (!here.test(window.location.hash)) return;
+      api.cache.set(`consents.${stall.holder.id}`, null);
+      stallView(ctx, stall.id, null);
     };
+    consentWatch = onSent;
     window.addEventListener("choso:outbox", onSent);
-    const before = ctx.cleanup;
-    ctx.cleanup = () => { window.removeEventListener("choso:outbox", onSent); if (before) before(); };
   }
-  const signState = states ? states[consents.SIGN] : null;
-  consents.remember(stall.market_id, stall.id, signState);
   const signBlocked = signState === "missing" || signState === "withdrawn";
   const canPrint = accounts.length > 0 && !signBlocked;
   const signBox = h("div", {});
@@ -155,7 +162,8 @@ export async function stallView(ctx, id, params) {
   // Why the sign cannot be printed, said next to the disabled buttons.
   const blockedReason = !accounts.length ? t("print_blocked_no_account")
     : signState === "withdrawn" ? t("print_blocked_withdrawn")
-      : signState === "missing" ? t("print_blocked_consent") : "";
+      : signState === "missing" && states && states[consents.SIGN] === "pending" ? t("print_blocked_waiting")
+        : signState === "missing" ? t("print_blocked_consent") : "";
   const actions = h("div", { class: "action-grid" },
     h("button", { type: "button", class: "btn btn-primary btn-big", id: "print-sign", disabled: !canPrint, "aria-describedby": blockedReason ? "print-blocked" : null, onclick: printSign }, t("print_sign")),
     h("button", { type: "button", class: "btn btn-big", id: "mark-delivered", disabled: !canPrint, onclick: delivered }, t("mark_delivered")),

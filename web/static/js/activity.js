@@ -7,7 +7,7 @@ import { t, num, describeError } from "./lib/i18n.js";
 import { widePage } from "./lib/page.js";
 import { barChart } from "./lib/chart.js";
 import { download } from "./lib/widgets.js";
-import { KINDS, kindLabel, periodOf, load, query, rowLabel, today, longDate } from "./lib/activity.js";
+import { KINDS, kindLabel, periodOf, load, query, rowLabel, today, longDate, calendarDay } from "./lib/activity.js";
 
 const PERIODS = ["week", "month", "custom"];
 const GROUPS = ["day", "team", "user", "market", "ward"];
@@ -15,20 +15,13 @@ const GROUPS = ["day", "team", "user", "market", "ward"];
 // What the API answers (teams/activity.py MAX_DAYS): a longer range is asked for in parts.
 const MAX_DAYS = 400;
 
-/** A calendar day as written (2027-02-29 is none), in days since 1970, or null. */
-function dayNumber(text) {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text || "")) return null;
-  const d = new Date(`${text}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text ? d.getTime() / 86400000 : null;
-}
-
 function initialState() {
   const qs = new URLSearchParams(window.location.search);
   const kind = PERIODS.includes(qs.get("period")) ? qs.get("period") : "week";
   // A custom range from a link holds only if its days exist, in order, within what the API gives;
   // otherwise the week (the page, with its period form, opens instead of an error with no way out).
-  const [from, to] = [dayNumber(qs.get("from")), dayNumber(qs.get("to"))];
-  const inRange = (d) => d >= dayNumber("2000-01-01") && d <= dayNumber("2100-12-31");  // the API's bounds
+  const [from, to] = [calendarDay(qs.get("from")), calendarDay(qs.get("to"))];
+  const inRange = (d) => d >= calendarDay("2000-01-01") && d <= calendarDay("2100-12-31");  // the API's bounds
   if (kind === "custom" && from !== null && to !== null && inRange(from) && inRange(to) && from <= to && to - from + 1 <= MAX_DAYS) {
     return { kind, from: qs.get("from"), to: qs.get("to") };
   }

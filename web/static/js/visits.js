@@ -6,13 +6,11 @@ import { h, mount } from "./lib/dom.js";
 import { t, num, dateTime } from "./lib/i18n.js";
 import * as api from "./lib/api.js";
 import { widePage } from "./lib/page.js";
+import { revisitReason } from "./lib/coverage.js";
 
 const qs = new URLSearchParams(window.location.search);
 const positive = (v) => (/^[1-9][0-9]{0,17}$/.test(v || "") ? v : null);
 
-export function reasonText(reason) {
-  return ["qr_mismatch", "qr_invalid", "no_account"].includes(reason) ? t(`visit_reason_${reason}`) : t("visit_reason_other");
-}
 
 function marketTable(market) {
   return h("section", { class: "visit-market", dataset: { market: market.market_id } },
@@ -28,7 +26,7 @@ function marketTable(market) {
         h("tbody", {}, market.visits.map((v) => h("tr", { dataset: { stall: v.stall_id } },
           h("th", { scope: "row", class: "visit-code" }, v.stall_code),
           h("td", {}, v.zone || "—"),
-          h("td", {}, reasonText(v.reason)),
+          h("td", {}, revisitReason(v.reason)),
           h("td", {}, v.since ? dateTime(v.since) : "—"),
           h("td", { class: "visit-done" }, h("span", { class: "tick-box", "aria-hidden": "true" }))))))
       : h("p", { class: "muted" }, t("visits_none")));

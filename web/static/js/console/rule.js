@@ -7,7 +7,7 @@ import { t, num, pct, currentLang } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import { clearErrors, focusFirstError, setError, showProblem } from "../lib/forms.js";
 import { levelLabel } from "../lib/coverage.js";
-import { today as vietnamToday } from "../lib/activity.js";
+import { calendarDay, today as vietnamToday } from "../lib/activity.js";
 import { statusBadge } from "../lib/widgets.js";
 import { confirmDialog } from "../lib/dialog.js";
 import { consolePage, heading } from "./frame.js";
@@ -34,8 +34,7 @@ function parseDay(text) {
   const m = v.match(/^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/);
   const iso = m ? `${m[3]}-${m[2].padStart(2, "0")}-${m[1].padStart(2, "0")}` : (v.match(/^\d{4}-\d{2}-\d{2}$/) ? v : null);
   if (!iso) return undefined;
-  const d = new Date(`${iso}T00:00:00Z`);
-  return Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== iso ? false : iso;
+  return calendarDay(iso) === null ? false : iso;
 }
 
 function dayText(value) {

@@ -16,6 +16,13 @@ export function today(now = Date.now()) {
   return new Date(Number(now) + VIETNAM_OFFSET_MS).toISOString().slice(0, 10);
 }
 
+/** A calendar day as written (YYYY-MM-DD; 2027-02-29 is none) in days since 1970, or null. */
+export function calendarDay(text) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text || "")) return null;
+  const d = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text ? d.getTime() / 86400000 : null;
+}
+
 export function addDays(day, n) {
   const d = new Date(`${day}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + n);

@@ -139,3 +139,8 @@ function groupByZone(list) {
   }
   return Array.from(map, ([zone, stalls]) => ({ zone, stalls }));
 }
+
+/** Why a stall needs a return visit, as the lists and the stall page say it. */
+export function revisitReason(reason) {
+  return ["qr_mismatch", "qr_invalid", "no_account"].includes(reason) ? t(`visit_reason_${reason}`) : t("visit_reason_other");
+}

@@ -9,7 +9,7 @@ import { accountName, looksLikePhone, codeOk, nationalPhone, STALL_CODE_MAX, ZON
 import { bankPicker, bankShort } from "../lib/bankpicker.js";
 import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError, limitLength } from "../lib/forms.js";
 import { confirmDialog } from "../lib/dialog.js";
-import { LEVELS, levelLabel, tiles as readTiles } from "../lib/coverage.js";
+import { LEVELS, levelLabel, revisitReason, tiles as readTiles } from "../lib/coverage.js";
 import { FIELD_MAP, CODE_MAP } from "./register.js";
 import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
 import * as consents from "../lib/consents.js";
@@ -35,7 +35,7 @@ function tileOf(stall) {
 function stepper(level, revisit, reason) {
   const at = LEVELS.indexOf(level);
   // Why to go back, as the leader's printed list says it.
-  const why = !reason ? "" : t(["qr_mismatch", "qr_invalid", "no_account"].includes(reason) ? `visit_reason_${reason}` : "visit_reason_other");
+  const why = reason ? revisitReason(reason) : "";
   return h("ol", { class: "stepper", "aria-label": t("level_now") },
     LEVELS.map((l, i) => h("li", { class: [i <= at ? "done" : "", i === at ? "now" : ""], "aria-current": i === at ? "step" : null }, levelLabel(l))),
     revisit ? h("li", { class: "revisit", id: "revisit-step" }, t("needs_revisit"), why ? `: ${why}` : "") : null);
@@ -305,6 +305,26 @@ function purposeLabel(purpose, partners) {
     : t(`purpose_${purpose}`);
 }
 
+/** A checkbox per purpose (`prefix`-purpose-<purpose>), none ticked: [[input, row], ...]. */
+function purposeChecks(prefix, list, partners) {
+  return list.map((p) => {
+    const cid = `${prefix}-purpose-${p.replace(/[^a-z0-9_-]/gi, "_")}`;
+    const box = h("input", { type: "checkbox", id: cid, name: `${prefix}-purpose`, value: p });
+    return [box, h("div", { class: "check check-big" }, box, h("label", { for: cid }, purposeLabel(p, partners)))];
+  });
+}
+
+/** The button that shows and hides a form below it (`onOpen` when it opens). */
+function opener({ id, className, label }, form, onOpen = null) {
+  const btn = h("button", { type: "button", class: className, id, "aria-expanded": "false", "aria-controls": form.id }, label);
+  btn.addEventListener("click", () => {
+    form.hidden = !form.hidden;
+    btn.setAttribute("aria-expanded", form.hidden ? "false" : "true");
+    if (!form.hidden && onOpen) onOpen();
+  });
+  return btn;
+}
+
 /**
  * The stallholder withdraws consent (told to the volunteer or the market board): the purposes they
  * name, none ticked in advance, said back before it is recorded. Withdrawing "registration" opens a
@@ -313,22 +333,14 @@ function purposeLabel(purpose, partners) {
  */
 function withdrawPart(ctx, stall, granted, partners) {
   const error = h("p", { class: "field-error", id: "w-consent-error", role: "alert", hidden: true });
-  const boxes = granted.map((p) => {
-    const wid = `w-purpose-${p.replace(/[^a-z0-9_-]/gi, "_")}`;
-    const box = h("input", { type: "checkbox", id: wid, name: "withdraw", value: p });
-    return [box, h("div", { class: "check check-big" }, box, h("label", { for: wid }, purposeLabel(p, partners)))];
-  });
+  const boxes = purposeChecks("w", granted, partners);
   const saveBtn = h("button", { type: "submit", class: "btn btn-danger", id: "withdraw-save" }, t("withdraw_save"));
   const form = h("form", { id: "withdraw-form", novalidate: true, hidden: true },
     h("p", { class: "hint" }, t("withdraw_intro")),
     h("div", { class: "consents", id: "w-consent", "aria-describedby": "w-consent-error" }, boxes.map(([, row]) => row)),
     error,
     h("div", { class: "row-actions" }, saveBtn));
-  const openBtn = h("button", { type: "button", class: "btn btn-ghost", id: "consent-withdraw", "aria-expanded": "false", "aria-controls": "withdraw-form" }, t("withdraw_open"));
-  openBtn.addEventListener("click", () => {
-    form.hidden = !form.hidden;
-    openBtn.setAttribute("aria-expanded", form.hidden ? "false" : "true");
-  });
+  const openBtn = opener({ id: "consent-withdraw", className: "btn btn-ghost", label: t("withdraw_open") }, form);
   const say = (code) => { error.textContent = errorText(code); error.hidden = false; };
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -379,11 +391,7 @@ function consentCard(ctx, stall, purposes, states, partners) {
   if (!open.length) return card;
 
   const formError = h("p", { class: "field-error", id: "c-consent-error", hidden: true });
-  const boxes = open.map((p) => {
-    const cid = `c-purpose-${p.replace(/[^a-z0-9_-]/gi, "_")}`;
-    const box = h("input", { type: "checkbox", id: cid, name: "purpose", value: p });
-    return [box, h("div", { class: "check check-big" }, box, h("label", { for: cid }, purposeLabel(p, partners)))];
-  });
+  const boxes = purposeChecks("c", open, partners);
   const saveBtn = h("button", { type: "submit", class: "btn btn-primary", id: "consent-save" }, t("consent_save"));
   const form = h("form", { class: "consent-form", id: "consent-form", novalidate: true, hidden: true },
     h("section", { class: "notice", "aria-labelledby": "c-notice-h", tabindex: "0" },
@@ -393,12 +401,8 @@ function consentCard(ctx, stall, purposes, states, partners) {
     h("div", { class: "consents", id: "c-consent", "aria-describedby": "c-consent-error" }, boxes.map(([, row]) => row)),
     formError,
     h("div", { class: "row-actions" }, saveBtn));
-  const openBtn = h("button", { type: "button", class: "btn", id: "consent-add", "aria-expanded": "false", "aria-controls": "consent-form" }, t("consent_add"));
-  openBtn.addEventListener("click", () => {
-    form.hidden = !form.hidden;
-    openBtn.setAttribute("aria-expanded", form.hidden ? "false" : "true");
-    if (!form.hidden) form.querySelector("section.notice").focus();
-  });
+  const openBtn = opener({ id: "consent-add", className: "btn", label: t("consent_add") }, form,
+    () => form.querySelector("section.notice").focus());
   for (const [box] of boxes) box.addEventListener("change", () => { if (boxes.some(([b]) => b.checked)) { formError.hidden = true; formError.textContent = ""; } });
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();

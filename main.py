@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from admin_units.router import router as admin_units_router
-from core import db, errors, network, users
+from core import auth, db, errors, network, users
 from core.auth_router import router as auth_router
 from core.crypto import Keys, secret_key
 from core.middleware import BodyLimit, Compression, RefuseUnstorableText, SecurityHeaders
@@ -115,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     attach(app, state)
-    errors.install(app, page_not_found=not_found_page)
+    errors.install(app, page_not_found=not_found_page, confirm_session=auth.confirm_session)
 
     # Inside the body limit. Signed partner messages are read raw and answered in their own format.
     app.add_middleware(

@@ -14,8 +14,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from fastapi import Depends, Request
 
 from core import queries
-from core.db import get_conn
+from core.db import get_conn, request_conn
 from core.errors import Forbidden, Unauthorized
+from core.sessions import Session, SessionCheck
+from core.state import state_of
 from core.types import User
 
 ROLES = ("admin", "manager", "volunteer", "partner", "viewer")
@@ -53,6 +55,14 @@ async def issue_token(conn: asyncpg.Connection, user: User, ttl_hours: float) ->
     return token
 
 
+def _invalid_token() -> Unauthorized:
+    return Unauthorized("The token is invalid, expired or revoked; sign in again.")
+
+
+def _not_field_work() -> Forbidden:
+    return Forbidden(f"This needs one of the roles: {', '.join(FIELD_WORK_ROLES)}.")
+
+
 def bearer_token(request: Request) -> str | None:
     """The bearer token (or X-API-Key) of a request, if any."""
     header = request.headers.get("authorization", "")
@@ -78,7 +88,7 @@ async def current_user(
     if user is None and token.startswith(API_KEY_PREFIX):
         user = await queries.user_by_api_key(conn, token_hash(token))
     if user is None:
-        raise Unauthorized("The token is invalid, expired or revoked; sign in again.")
+        raise _invalid_token()
     request.state.user = user
     return user
 
@@ -111,14 +121,83 @@ FIELD_WORK = only(*FIELD_WORK_ROLES)
 async def field_worker(
     request: Request, conn: Annotated[asyncpg.Connection, Depends(get_conn)]
 ) -> User:
-    """current_user with the FIELD_WORK check, as one dependency (FieldWorker)."""
+    """current_user with the FIELD_WORK check, as one dependency (where FIELD_WORK and CurrentUser
+    are three: on a hot route each dependency FastAPI solves costs about a tenth of a millisecond);
+    it too runs before the body is validated."""
     user = await current_user(request, conn)
     if user.role not in FIELD_WORK_ROLES:
-        raise Forbidden(f"This needs one of the roles: {', '.join(FIELD_WORK_ROLES)}.")
+        raise _not_field_work()
     return user
 
 
-# The same check as a route's user parameter: one dependency where FIELD_WORK and CurrentUser
-# are three (on a hot route, each dependency FastAPI solves per request costs about a tenth of a
-# millisecond); it too runs before the body is validated.
-FieldWorker = Annotated[User, Depends(field_worker)]
+async def _fresh_field_session(request: Request, conn: asyncpg.Connection) -> tuple[Session, int]:
+    """field_worker read from the database, kept in the worker's memory for the next registration;
+    with the access epoch it was read at."""
+    token = bearer_token(request)
+    if token and not token.startswith(API_KEY_PREFIX):
+        hashed = token_hash(token)
+        found = await queries.session_by_token(conn, hashed)
+        if found is None:
+            raise _invalid_token()
+        user, epoch = found
+        request.state.user = user
+        if user.role not in FIELD_WORK_ROLES:
+            raise _not_field_work()
+        state_of(request.app).sessions.put(hashed, user, epoch)
+        return Session(user, None), epoch
+    return Session(await field_worker(request, conn), None), 0  # no token, or an API key
+
+
+async def registering_worker(
+    request: Request, conn: Annotated[asyncpg.Connection, Depends(get_conn)]
+) -> Session:
+    """field_worker for registration, from the worker's memory when it read this session before
+    (core.sessions): the statement that writes checks it again (Session.check). A request refused
+    before the route runs (a body that fails validation) has it confirmed first (confirm_session),
+    so it gets the 401 or 403 a fresh lookup gives; the route does the same for its own refusals
+    (reread_session)."""
+    token = bearer_token(request)
+    if token and not token.startswith(API_KEY_PREFIX):
+        hashed = token_hash(token)
+        known = state_of(request.app).sessions.get(hashed)
+        if known is not None and known[0].role in FIELD_WORK_ROLES:
+            user, epoch = known
+            request.state.user = user
+            request.state.session_to_confirm = hashed
+            return Session(user, SessionCheck(hashed, epoch))
+    session, _ = await _fresh_field_session(request, conn)
+    return session
+
+
+async def reread_session(
+    request: Request, conn: asyncpg.Connection, session: Session
+) -> tuple[Session, bool]:
+    """After a request with a session from memory was refused: the session read from the database
+    (401 or 403 as field_worker answers), and whether anything of it changed since it was kept
+    (when nothing did, the refusal stands)."""
+    request.state.session_to_confirm = None
+    if session.check is not None:
+        state_of(request.app).sessions.drop(session.check.token_hash)
+    fresh, epoch = await _fresh_field_session(request, conn)
+    changed = session.check is None or epoch != session.check.epoch
+    return fresh, changed
+
+
+async def confirm_session(request: Request) -> None:
+    """Before a refusal the route did not decide is answered (a body that fails validation): a
+    session taken from memory is read again, and a revoked token gets its 401 (a role that lost
+    field work its 403), as it would have, had the session been read from the database first."""
+    hashed = getattr(request.state, "session_to_confirm", None)
+    if hashed is None:
+        return
+    request.state.session_to_confirm = None
+    state_of(request.app).sessions.drop(hashed)
+    async with request_conn(request) as conn:
+        found = await queries.session_by_token(conn, hashed)
+    if found is None:
+        raise _invalid_token()
+    if found[0].role not in FIELD_WORK_ROLES:
+        raise _not_field_work()
+
+
+RegisteringWorker = Annotated[Session, Depends(registering_worker)]

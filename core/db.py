@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -154,6 +155,20 @@ async def get_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
         except Exception:  # noqa: BLE001 - a broken connection is terminated by the pool itself
             if not _is_closed(conn):
                 raise
+
+
+@asynccontextmanager
+async def request_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the app's routes get theirs (get_conn, or what the app put in its place:
+    the tests run every request on one connection, in a transaction), for work outside a route
+    (an error handler). A replacement of get_conn takes the request, as get_conn does."""
+    provider = request.app.dependency_overrides.get(get_conn, get_conn)
+    connections = provider(request)
+    conn = await anext(connections)
+    try:
+        yield conn
+    finally:
+        await connections.aclose()
 
 
 _LOST = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -157,12 +157,29 @@ def _wants_page(request: Request) -> bool:
     )
 
 
-def install(app: FastAPI, *, page_not_found: Callable[[Request], Response] | None = None) -> None:
+def install(
+    app: FastAPI,
+    *,
+    page_not_found: Callable[[Request], Response] | None = None,
+    confirm_session: Callable[[Request], Awaitable[None]] | None = None,
+) -> None:
     """Register the handlers that turn every error into problem+json; `page_not_found` answers a
-    browser that opens an address that is no page (an HTML page in the app's language)."""
+    browser that opens an address that is no page (an HTML page in the app's language);
+    `confirm_session` runs before a refusal is answered and may raise the AppError to answer
+    instead (core.auth.confirm_session: a session taken from memory is read again)."""
+
+    async def _confirmed(request: Request) -> AppError | None:
+        if confirm_session is None:
+            return None
+        try:
+            await confirm_session(request)
+        except AppError as exc:
+            return exc
+        return None
 
     @app.exception_handler(AppError)
-    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        exc = await _confirmed(request) or exc
         return problem(
             exc.status,
             exc.code,
@@ -177,6 +194,9 @@ def install(app: FastAPI, *, page_not_found: Callable[[Request], Response] | Non
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         if page_not_found is not None and _wants_page(request):
             return page_not_found(request)  # a page address with a bad id (/markets/abc): no page
+        refused = await _confirmed(request)
+        if refused is not None:
+            return await _app_error(request, refused)
         errors = []
         for err in exc.errors():
             msg = str(err.get("msg", "invalid"))

@@ -93,19 +93,40 @@ async def insert_token(
     )
 
 
-async def user_by_token(conn: asyncpg.Connection, token_hash: bytes) -> User | None:
-    """The active user owning a live (unexpired, unrevoked) token, with their scope facts.
+# A live token of an active user: the one rule, for the sign-in lookup and SESSION_STILL_VALID.
+_LIVE_TOKEN = """auth_token t JOIN app_user u ON u.id = t.user_id
+    WHERE t.token_hash = $token_hash AND t.revoked_at IS NULL
+      AND t.expires_at > clock_timestamp() AND u.active"""
+
+_USER_BY_TOKEN = (
+    f"SELECT u.id, u.username, u.role, u.active, (SELECT n FROM access_epoch) AS access_epoch, "
+    f"{_SCOPE_FACTS} FROM {_LIVE_TOKEN}"
+).replace("$token_hash", "$1")
+
+# Part of a statement that writes on behalf of a session read earlier from a worker's memory
+# (core.sessions): true when no such session is given ($session_token NULL: read in this request),
+# or when its token is still live, its user active and who may do what unchanged since it was read
+# (access_epoch, raised by every change to the rows of _SCOPE_FACTS: migration 0016).
+SESSION_STILL_VALID = f"""($session_token::bytea IS NULL OR EXISTS (
+    SELECT 1 FROM {_LIVE_TOKEN.replace("$token_hash", "$session_token")}
+      AND u.id = $actor_id AND (SELECT n FROM access_epoch) = $session_epoch))"""
+
+
+async def session_by_token(conn: asyncpg.Connection, token_hash: bytes) -> tuple[User, int] | None:
+    """The active user owning a live (unexpired, unrevoked) token, with their scope facts, and the
+    access epoch they were read at (SESSION_STILL_VALID).
 
     One round trip answers both "who is this" and "where may they work" for the request.
     """
-    row = await conn.fetchrow(
-        f"""SELECT u.id, u.username, u.role, u.active, {_SCOPE_FACTS}
-            FROM auth_token t JOIN app_user u ON u.id = t.user_id
-            WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > clock_timestamp()
-              AND u.active""",
-        token_hash,
-    )
-    return _signed_in_user(row)
+    row = await conn.fetchrow(_USER_BY_TOKEN, token_hash)
+    user = _signed_in_user(row)
+    return None if user is None or row is None else (user, row["access_epoch"])
+
+
+async def user_by_token(conn: asyncpg.Connection, token_hash: bytes) -> User | None:
+    """The active user owning a live token, with their scope facts (session_by_token)."""
+    session = await session_by_token(conn, token_hash)
+    return session[0] if session else None
 
 
 async def revoke_token(conn: asyncpg.Connection, token_hash: bytes) -> None:

@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI, Request
 
 from core.crypto import Keys
 from core.network import Network
+from core.sessions import SessionCache
 from core.settings import Settings
 
 
@@ -28,6 +29,8 @@ class AppState:
     http: httpx.AsyncClient | None = None
     # Built on first use by the domains that own them (e.g. the account-name lookup provider).
     providers: dict[str, Any] = field(default_factory=dict)
+    # Sessions this worker read, for registration only (core.sessions explains the rule).
+    sessions: SessionCache = field(default_factory=SessionCache)
 
 
 def attach(app: FastAPI, state: AppState) -> None:

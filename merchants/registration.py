@@ -11,6 +11,7 @@ import asyncpg
 
 from core import access
 from core.crypto import Keys, keys_of
+from core.sessions import SessionChanged, SessionCheck
 from core.text import mask_phone, stall_search_text
 from core.types import User
 from merchants import errors, markets, schemas, stalls
@@ -46,11 +47,13 @@ async def register_stall(
     idempotency_key: str,
     body: schemas.StallCreate,
     name_check: str | None = None,
+    session: SessionCheck | None = None,
 ) -> tuple[schemas.Stall, bool]:
     """Register a stall exactly once per Idempotency-Key; returns (stall, replayed).
 
     `name_check` stores an account-name check outcome known up front (lookup disabled) with the
-    accounts (the register entry shows it).
+    accounts (the register entry shows it). `session`: the user came from a worker's memory, and
+    the statement checks it (SessionChanged when it changed: nothing is written).
     """
     if "registration" not in body.consent.purposes:
         raise errors.ConsentRequired(
@@ -93,6 +96,7 @@ async def register_stall(
             name_check=name_check,
             location=body.location,
         ),
+        session=session,
     )
     return await write(
         conn,
@@ -162,7 +166,8 @@ async def write(
     atomic, so no transaction is opened around it (inside a caller's transaction it runs in a
     savepoint, so a refused registration leaves that transaction usable). Checks that fail write
     nothing. A key already used returns the stall it registered (same request) or 422
-    idempotency_key_reused (`same_request` compares the stored fingerprint).
+    idempotency_key_reused (`same_request` compares the stored fingerprint). A session from memory
+    that changed (new.session) raises SessionChanged before anything else is looked at.
     """
     try:
         if conn.is_in_transaction():
@@ -188,6 +193,8 @@ async def write(
         if exc.constraint_name == "stall_market_id_fkey":
             raise errors.MarketNotFound(f"No market with id {new.market_id}.") from None
         raise
+    if not done.session_ok:
+        raise SessionChanged()
     if not done.market_found:
         raise errors.MarketNotFound(f"No market with id {new.market_id}.")
     if done.known:

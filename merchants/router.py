@@ -8,11 +8,12 @@ from typing import Annotated, Literal
 import asyncpg
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from core import access
-from core.auth import FIELD_WORK, CurrentUser, FieldWorker, only, require_roles
+from core import access, auth
+from core.auth import FIELD_WORK, CurrentUser, RegisteringWorker, only, require_roles
 from core.db import get_conn
-from core.errors import Invalid, PreconditionRequired
+from core.errors import AppError, Invalid, PreconditionRequired
 from core.params import Id
+from core.sessions import SessionChanged, SessionCheck
 from core.state import WindowDays, state_of
 from core.types import User
 from coverage.schemas import StallCoverage
@@ -135,29 +136,45 @@ async def register_stall(
     body: schemas.StallCreate,
     request: Request,
     conn: Conn,
-    user: FieldWorker,
+    session: RegisteringWorker,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     """Register a stall. Retries with the same Idempotency-Key return the same stall."""
     # Read here rather than as a dependency (WindowDays): one dependency less on the hottest route.
-    window_days = state_of(request.app).settings.transacting_window_days
-    if idempotency_key is None:
-        raise errors.IdempotencyKeyMissing(
-            "Send an Idempotency-Key header (a UUID made once per registration on the device)."
+    state = state_of(request.app)
+
+    async def register(user: User, check: SessionCheck | None) -> tuple[schemas.Stall, bool]:
+        if idempotency_key is None:
+            raise errors.IdempotencyKeyMissing(
+                "Send an Idempotency-Key header (a UUID made once per registration on the device)."
+            )
+        if not _KEY.fullmatch(idempotency_key):
+            raise Invalid(
+                "Idempotency-Key must be 8-200 letters, digits or . _ : -.", field="Idempotency-Key"
+            )
+        return await registration.register_stall_for(
+            conn,
+            user=user,
+            market_id=market_id,
+            idempotency_key=idempotency_key,
+            body=body,
+            lookup=lookup.lookup_provider(state),
+            window_days=state.settings.transacting_window_days,
+            session=check,
         )
-    if not _KEY.fullmatch(idempotency_key):
-        raise Invalid(
-            "Idempotency-Key must be 8-200 letters, digits or . _ : -.", field="Idempotency-Key"
-        )
-    stall, replayed = await registration.register_stall_for(
-        conn,
-        user=user,
-        market_id=market_id,
-        idempotency_key=idempotency_key,
-        body=body,
-        lookup=lookup.lookup_provider(state_of(request.app)),
-        window_days=window_days,
-    )
+
+    # A session from the worker's memory (core.sessions) only ever lets a registration through:
+    # when it is refused, or the statement finds the session changed, the session is read from the
+    # database (401/403 from there), and the registration runs again if anything changed.
+    try:
+        stall, replayed = await register(session.user, session.check)
+    except (AppError, SessionChanged) as exc:
+        if session.check is None:
+            raise
+        fresh, changed = await auth.reread_session(request, conn, session)
+        if not changed and not isinstance(exc, SessionChanged):
+            raise
+        stall, replayed = await register(fresh.user, None)
     headers = {"ETag": _etag(stall.version), "Location": f"/api/stalls/{stall.id}"}
     if replayed:
         headers["Idempotent-Replayed"] = "true"

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 import pytest
+from fastapi import Request
 
 from core import crypto, db
 from core.auth import hash_password, token_hash
@@ -207,8 +208,8 @@ async def app(conn: asyncpg.Connection, pool: asyncpg.Pool, session_db: str, tmp
     state.pool = pool
     state.http = httpx.AsyncClient(timeout=5)
 
-    async def _conn() -> AsyncIterator[asyncpg.Connection]:
-        yield conn
+    async def _conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
+        yield conn  # get_conn's replacement (core.db.request_conn calls it with the request)
 
     application.dependency_overrides[db.get_conn] = _conn
     yield application

@@ -10,6 +10,7 @@ import asyncpg
 
 from core import sql
 from core.crypto import keys_of
+from core.sessions import SessionCheck, still_valid_part
 from coverage import counters
 from merchants import schemas
 from merchants.queries.stalls import _stall
@@ -44,12 +45,16 @@ class NewStall:
     # The register audit entry as entered, personal data masked (merchants.stalls.entered_view);
     # the statement adds the ids and times the database gives.
     audit_entered: dict[str, Any]
+    # A session from a worker's memory (core.sessions), checked by the statement; None when the
+    # user was read from the database for this request (or the caller is no request: imports).
+    session: SessionCheck | None = None
 
 
 @dataclass(frozen=True)
 class Registered:
     """What register_stall did: the checks' outcomes and, when they passed, the new stall."""
 
+    session_ok: bool  # False: the session from memory changed; nothing was checked or written
     known: bool  # the Idempotency-Key was used before: nothing was written (replay)
     claimed: bool  # the key was claimed and the stall written (False and not `known`: see below)
     market_found: bool
@@ -61,6 +66,8 @@ class Registered:
 
 
 # The whole registration is one statement: one round trip, atomic on its own (no BEGIN/COMMIT).
+# A session the route took from memory is checked first (`session_ok`, core.sessions): when it
+# changed, nothing is written and the caller signs in again from the database.
 # The stall's own rows come first: a key used before (`known`) writes nothing (replay); else the
 # checks run, and only when every one passes is the Idempotency-Key claimed (with the id the stall
 # will get, so the key needs no second write) and the holder, the stall and its accounts written.
@@ -80,7 +87,8 @@ WITH new_id AS (
     -- the archive state checked here are the ones in force when the stall is written.
     SELECT zones, retired_zones, archived_at FROM market WHERE id = $market_id FOR KEY SHARE
 ), checks AS (
-    SELECT EXISTS (SELECT 1 FROM idempotency_key
+    SELECT {session_still_valid} AS session_ok,
+           EXISTS (SELECT 1 FROM idempotency_key
                    WHERE user_id = $actor_id AND key = $idempotency_key) AS known,
            EXISTS (SELECT 1 FROM market_state) AS market_found,
            coalesce((SELECT archived_at IS NOT NULL FROM market_state), false) AS market_archived,
@@ -102,7 +110,8 @@ WITH new_id AS (
 ), claim AS (
     INSERT INTO idempotency_key (user_id, key, request_hash, resource_id, status_code)
     SELECT $actor_id, $idempotency_key, $request_hash, new_id.id, 201 FROM new_id, checks
-    WHERE NOT checks.known AND checks.market_found AND NOT checks.market_archived
+    WHERE checks.session_ok AND NOT checks.known AND checks.market_found
+      AND NOT checks.market_archived
       AND checks.zone_problem IS NULL AND cardinality(checks.missing_partners) = 0
       AND checks.duplicate_of IS NULL
     ON CONFLICT (user_id, key) DO NOTHING
@@ -157,7 +166,7 @@ entry AS (
 )"""
 
 _REGISTER_RESULT = """
-SELECT c.known, c.market_found, c.market_archived, c.zone_problem, c.missing_partners,
+SELECT c.session_ok, c.known, c.market_found, c.market_archived, c.zone_problem, c.missing_partners,
        c.duplicate_of, (SELECT count(*) FROM claim) = 1 AS claimed,
        s.id, s.market_id, s.stall_code, s.zone, s.goods, s.status, s.version, s.lat, s.lon,
        s.accuracy_m, s.created_at, s.updated_at,
@@ -175,7 +184,7 @@ CROSS JOIN (SELECT array_agg(ROW(id, bin, account_number, account_name, partner_
 """
 
 _REGISTER_STALL = sql.compose(
-    _REGISTER_OWN
+    _REGISTER_OWN.replace("{session_still_valid}", still_valid_part())
     + ","
     + onboarding.registration_part()
     + ","
@@ -237,6 +246,8 @@ async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
         "consent_notice_version": new.notice_version,
         "consent_channel": "tablet",
         "audit_entered": new.audit_entered,
+        "session_token": new.session.token_hash if new.session else None,
+        "session_epoch": new.session.epoch if new.session else None,
         **onboarding.registration_values(),
         **counters.registration_row_values(),
     }
@@ -248,6 +259,7 @@ async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
         account_rows = [dict(zip(_ACCOUNT_FIELDS, a, strict=True)) for a in row["accounts"] or []]
         stall = _stall(row, account_rows, keys_of(conn))
     return Registered(
+        session_ok=row["session_ok"],
         known=row["known"],
         claimed=row["claimed"],
         market_found=row["market_found"],

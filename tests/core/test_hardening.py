@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from fastapi import Request
 
 from core import db
 from core import logging as log_redaction
@@ -167,7 +168,7 @@ class app_client:
         state_of(self.app).pool = pool
         self.conn = conn
 
-        async def _conn() -> AsyncIterator:
+        async def _conn(request: Request) -> AsyncIterator:
             yield conn
 
         self.app.dependency_overrides[db.get_conn] = _conn

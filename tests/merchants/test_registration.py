@@ -354,7 +354,7 @@ async def test_openapi_docs_are_served(client, path):
 
 
 async def test_a_role_that_may_not_register_gets_403_whatever_it_sends(client, auth, markets):
-    """The role is checked before the body is validated (FieldWorker): a viewer or a partner learns
+    """The role is checked before the body is validated (RegisteringWorker): a viewer or a partner learns
     nothing about the body rules, and an anonymous caller is 401."""
     path = f"/api/markets/{markets['one']}/stalls"
     for body in ({"stall_code": ""}, {"nonsense": True}, []):

@@ -90,8 +90,8 @@ async def _client_for(
     state_of(application).pool = pool
     state_of(application).http = httpx.AsyncClient(timeout=5)
 
-    async def _conn() -> AsyncIterator[asyncpg.Connection]:
-        yield conn
+    async def _conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
+        yield conn  # get_conn's replacement (core.db.request_conn calls it with the request)
 
     application.dependency_overrides[db.get_conn] = _conn
     async with httpx.AsyncClient(

@@ -148,14 +148,13 @@ async def _fresh_field_session(request: Request, conn: asyncpg.Connection) -> tu
     return Session(await field_worker(request, conn), None), 0  # no token, or an API key
 
 
-async def registering_worker(
-    request: Request, conn: Annotated[asyncpg.Connection, Depends(get_conn)]
-) -> Session:
+async def registering_worker(request: Request) -> Session:
     """field_worker for registration, from the worker's memory when it read this session before
     (core.sessions): the statement that writes checks it again (Session.check). A request refused
     before the route runs (a body that fails validation) has it confirmed first (confirm_session),
     so it gets the 401 or 403 a fresh lookup gives; the route does the same for its own refusals
-    (reread_session)."""
+    (reread_session). It takes no connection unless it reads the session (the route takes its own:
+    core.db.request_conn)."""
     token = bearer_token(request)
     if token and not token.startswith(API_KEY_PREFIX):
         hashed = token_hash(token)
@@ -165,7 +164,8 @@ async def registering_worker(
             request.state.user = user
             request.state.session_to_confirm = hashed
             return Session(user, SessionCheck(hashed, epoch))
-    session, _ = await _fresh_field_session(request, conn)
+    async with request_conn(request) as conn:
+        session, _ = await _fresh_field_session(request, conn)
     return session
 
 

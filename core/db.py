@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -157,19 +157,20 @@ async def get_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
                 raise
 
 
-@asynccontextmanager
-async def request_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
-    """A connection as the app's routes get theirs (get_conn, or what the app put in its place:
-    the tests run every request on one connection, in a transaction), for work outside a route
-    (an error handler). A replacement of get_conn takes the request, as get_conn does."""
-    provider = request.app.dependency_overrides.get(get_conn, get_conn)
-    connections = provider(request)
-    conn = await anext(connections)
-    try:
-        yield conn
-    finally:
-        await connections.aclose()
+def request_conn(request: Request) -> AbstractAsyncContextManager[asyncpg.Connection]:
+    """A connection as the app's routes get theirs from get_conn (errors turned into 503 the same
+    way), for a route that takes it itself rather than as a dependency (registration: FastAPI's
+    handling of a dependency with `yield` costs more than the rest of its dependencies) and for
+    work outside a route (an error handler). What the app put in get_conn's place is used
+    instead (the tests run every request on one connection); it takes the request, as get_conn
+    does."""
+    provider = request.app.dependency_overrides.get(get_conn)
+    if provider is None:
+        return _get_conn_cm(request)
+    return asynccontextmanager(provider)(request)
 
+
+_get_conn_cm = asynccontextmanager(get_conn)
 
 _LOST = (
     asyncpg.PostgresConnectionError,  # class 08

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import asyncpg
 from argon2 import PasswordHasher
@@ -15,10 +15,12 @@ from fastapi import Depends, Request
 
 from core import queries
 from core.db import get_conn, request_conn
-from core.errors import Forbidden, Unauthorized
-from core.sessions import Session, SessionCheck
+from core.errors import AppError, Forbidden, Unauthorized
+from core.sessions import Session, SessionChanged, SessionCheck
 from core.state import state_of
 from core.types import User
+
+T = TypeVar("T")
 
 ROLES = ("admin", "manager", "volunteer", "partner", "viewer")
 API_KEY_PREFIX = "cs_"  # API keys look like cs_<prefix>_<secret>; bearer tokens never do
@@ -130,19 +132,23 @@ async def field_worker(
     return user
 
 
+def _field_session(found: tuple[User, int] | None) -> tuple[User, int]:
+    """A session read from the database, if it may do field work: else 401 or 403."""
+    if found is None:
+        raise _invalid_token()
+    if found[0].role not in FIELD_WORK_ROLES:
+        raise _not_field_work()
+    return found
+
+
 async def _fresh_field_session(request: Request, conn: asyncpg.Connection) -> tuple[Session, int]:
     """field_worker read from the database, kept in the worker's memory for the next registration;
     with the access epoch it was read at."""
     token = bearer_token(request)
     if token and not token.startswith(API_KEY_PREFIX):
         hashed = token_hash(token)
-        found = await queries.session_by_token(conn, hashed)
-        if found is None:
-            raise _invalid_token()
-        user, epoch = found
+        user, epoch = _field_session(await queries.session_by_token(conn, hashed))
         request.state.user = user
-        if user.role not in FIELD_WORK_ROLES:
-            raise _not_field_work()
         state_of(request.app).sessions.put(hashed, user, epoch)
         return Session(user, None), epoch
     return Session(await field_worker(request, conn), None), 0  # no token, or an API key
@@ -153,7 +159,7 @@ async def registering_worker(request: Request) -> Session:
     (core.sessions): the statement that writes checks it again (Session.check). A request refused
     before the route runs (a body that fails validation) has it confirmed first (confirm_session),
     so it gets the 401 or 403 a fresh lookup gives; the route does the same for its own refusals
-    (reread_session). It takes no connection unless it reads the session (the route takes its own:
+    (as_session). It takes no connection unless it reads the session (the route takes its own:
     core.db.request_conn)."""
     token = bearer_token(request)
     if token and not token.startswith(API_KEY_PREFIX):
@@ -169,18 +175,27 @@ async def registering_worker(request: Request) -> Session:
     return session
 
 
-async def reread_session(
-    request: Request, conn: asyncpg.Connection, session: Session
-) -> tuple[Session, bool]:
-    """After a request with a session from memory was refused: the session read from the database
-    (401 or 403 as field_worker answers), and whether anything of it changed since it was kept
-    (when nothing did, the refusal stands)."""
-    request.state.session_to_confirm = None
-    if session.check is not None:
+async def as_session(
+    request: Request,
+    conn: asyncpg.Connection,
+    session: Session,
+    action: Callable[[User, SessionCheck | None], Awaitable[T]],
+) -> T:
+    """`action` as the session's user. A session from memory only ever lets it through: when the
+    action is refused (an AppError) or its statement finds the session changed (SessionChanged),
+    the session is read from the database (401/403 from there) and, if anything of it changed
+    since it was kept, the action runs again as the fresh user; otherwise the refusal stands."""
+    request.state.session_to_confirm = None  # the action's own refusals are decided here
+    try:
+        return await action(session.user, session.check)
+    except (AppError, SessionChanged) as exc:
+        if session.check is None:
+            raise
         state_of(request.app).sessions.drop(session.check.token_hash)
-    fresh, epoch = await _fresh_field_session(request, conn)
-    changed = session.check is None or epoch != session.check.epoch
-    return fresh, changed
+        fresh, epoch = await _fresh_field_session(request, conn)
+        if epoch == session.check.epoch and not isinstance(exc, SessionChanged):
+            raise
+        return await action(fresh.user, None)
 
 
 async def confirm_session(request: Request) -> None:
@@ -193,11 +208,7 @@ async def confirm_session(request: Request) -> None:
     request.state.session_to_confirm = None
     state_of(request.app).sessions.drop(hashed)
     async with request_conn(request) as conn:
-        found = await queries.session_by_token(conn, hashed)
-    if found is None:
-        raise _invalid_token()
-    if found[0].role not in FIELD_WORK_ROLES:
-        raise _not_field_work()
+        _field_session(await queries.session_by_token(conn, hashed))
 
 
 RegisteringWorker = Annotated[Session, Depends(registering_worker)]

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from core import access, auth
 from core.auth import FIELD_WORK, CurrentUser, RegisteringWorker, only, require_roles
 from core.db import get_conn, request_conn
-from core.errors import AppError, Invalid, PreconditionRequired
+from core.errors import Invalid, PreconditionRequired
 from core.params import Id
-from core.sessions import Session, SessionChanged, SessionCheck
+from core.sessions import Session, SessionCheck
 from core.state import WindowDays, state_of
 from core.types import User
 from coverage.schemas import StallCoverage
@@ -160,7 +160,7 @@ async def _register(
     body: schemas.StallCreate,
     idempotency_key: str | None,
 ) -> tuple[schemas.Stall, bool]:
-    """register_stall_for with the route's checks; a session from memory may be read again."""
+    """register_stall_for with the route's checks, as the session's user (core.auth.as_session)."""
     state = state_of(request.app)
 
     async def register(user: User, check: SessionCheck | None) -> tuple[schemas.Stall, bool]:
@@ -183,18 +183,7 @@ async def _register(
             session=check,
         )
 
-    # A session from the worker's memory (core.sessions) only ever lets a registration through:
-    # when it is refused, or the statement finds the session changed, the session is read from the
-    # database (401/403 from there), and the registration runs again if anything changed.
-    try:
-        return await register(session.user, session.check)
-    except (AppError, SessionChanged) as exc:
-        if session.check is None:
-            raise
-        fresh, changed = await auth.reread_session(request, conn, session)
-        if not changed and not isinstance(exc, SessionChanged):
-            raise
-        return await register(fresh.user, None)
+    return await auth.as_session(request, conn, session, register)
 
 
 @router.get("/markets/{market_id}/stalls", response_model=schemas.StallPage)

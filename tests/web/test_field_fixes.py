@@ -166,7 +166,24 @@ async def test_each_bank_once_and_by_name(new_page) -> None:
     await page.fill("#f-bank", "vietc")
     await page.wait_for_selector("#f-bank-list .option")
     await page.keyboard.press("Enter")
-    assert "Vietcombank" in await page.locator(".bank-chosen").inner_text()
+    await expect(page.locator(".bank-chosen")).to_contain_text("Vietcombank")
+    # Choose, "Đổi", type, all at once: the close that the choice's blur scheduled (200 ms later)
+    # must not shut the list under the typing and swallow the Enter (it once did, on a busy machine).
+    await page.click(".bank-chosen button[aria-label='Đổi ngân hàng']")
+    await page.fill("#f-bank", "cimb")
+    await page.evaluate(
+        """() => {
+          const input = document.getElementById("f-bank");
+          input.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+          document.querySelector(".bank-chosen button").click();
+          input.value = "vietc";
+          input.dispatchEvent(new Event("input", { bubbles: true }));
+        }"""
+    )
+    await page.wait_for_timeout(300)
+    await expect(page.locator("#f-bank-list")).to_be_visible()
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".bank-chosen")).to_contain_text("Vietcombank")
 
 
 # ---------------------------------------------------------------- roles and Vietnamese errors

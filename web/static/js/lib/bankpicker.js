@@ -1,7 +1,7 @@
 // A searchable bank picker (ARIA combobox): by name, short name, code or the 6-digit number, ignoring
 // diacritics. Volunteers see banks by name; the 6-digit number (the BIN) is never shown as jargon.
 
-import { h, clear } from "./dom.js";
+import { h, clear, closeOnBlur } from "./dom.js";
 import { t } from "./i18n.js";
 import { fold } from "./text.js";
 
@@ -167,7 +167,7 @@ export function bankPicker({ id, banks = [], onChange = () => {} }) {
     else if (ev.key === "Enter") { if (!list.hidden && active >= 0) { ev.preventDefault(); options[active].click(); } }
     else if (ev.key === "Escape") { close(); }
   });
-  input.addEventListener("blur", () => window.setTimeout(close, 200));
+  closeOnBlur(input, close);
   changeBtn.addEventListener("click", () => {
     chosen = null;
     chosenBox.hidden = true;

@@ -106,6 +106,13 @@ export function progressBar(value, { target = null, label = "", kind = "" } = {}
   return bar;
 }
 
+// A suggestion list closes when its field loses the focus, a moment later so a click on an option still
+// lands; not when the field has the focus back by then (choose, "Đổi", type at once: the list stays
+// open for Enter).
+export function closeOnBlur(input, close, ms = 200) {
+  input.addEventListener("blur", () => window.setTimeout(() => { if (document.activeElement !== input) close(); }, ms));
+}
+
 export function debounce(fn, ms) {
   let timer = null;
   return (...args) => {

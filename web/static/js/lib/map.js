@@ -9,7 +9,7 @@
 // The page's CSP allows no inline script or style: everything here is built node by node and
 // dynamic sizes and colours go through element.style (the CSSOM), as Leaflet does itself.
 
-import { h, s, announce } from "./dom.js";
+import { h, s, announce, closeOnBlur } from "./dom.js";
 import { t, num, pct } from "./i18n.js";
 import { fold } from "./text.js";
 import { statusClass, statusLabel, STATUSES, levelShare } from "./coverage.js";
@@ -168,7 +168,7 @@ function searchBox(markets, onPick) {
       close();
     }
   });
-  input.addEventListener("blur", () => window.setTimeout(close, 200));
+  closeOnBlur(input, close);
   return el;
 }
 

@@ -2,7 +2,7 @@
 // name with or without diacritics ("hai chau"), choose with the arrow keys and Enter or a click.
 // An ARIA combobox; the chosen ward shows as a chip with a button to change it.
 
-import { h, debounce } from "./dom.js";
+import { h, debounce, closeOnBlur } from "./dom.js";
 import { t, describeError } from "./i18n.js";
 import * as api from "./api.js";
 
@@ -123,7 +123,7 @@ export function wardPicker({ id, label, hint = "", province = "48", value = null
       close();
     }
   });
-  input.addEventListener("blur", () => window.setTimeout(close, 150));
+  closeOnBlur(input, close);
   render();
   return { el, input, value: () => current, set, focus: () => (current ? chosen.querySelector("button") : input).focus() };
 }

@@ -103,6 +103,18 @@ async def sign_details_changed(conn: asyncpg.Connection, *, stall_id: int) -> No
         )
 
 
+async def flag_reprint(
+    conn: asyncpg.Connection,
+    *,
+    stall_id: int,
+    reason: Literal["account_corrected", "account_deactivated", "sign_details_changed"],
+) -> None:
+    """Say why the stall's sign needs a reprint (flagging it when it was not); for callers that
+    re-judge a flag (merchants.signs.reprint_after_reactivation; no scope check, callers do it)."""
+    await stalls_q.ensure_stall_coverage(conn, stall_id)
+    await stalls_q.set_reprint(conn, stall_id=stall_id, reason=reason)
+
+
 async def clear_reprint(conn: asyncpg.Connection, *, stall_id: int) -> None:
     """A new print of the stall's current account was confirmed: its sign no longer needs a
     reprint (for the print confirmation; no scope check, callers do it)."""

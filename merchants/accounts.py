@@ -1,4 +1,5 @@
-"""Payment accounts of a stall: add, correct or deactivate one (with the name check); seal old numbers."""
+"""Payment accounts of a stall: add, correct, deactivate or reactivate one (with the name check);
+seal old numbers."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from core.crypto import keys_of
 from core.errors import Invalid, PreconditionFailed
 from core.types import User
 from coverage import stalls as coverage_stalls
-from merchants import errors, schemas, stalls
+from merchants import errors, schemas, signs, stalls
 from merchants.queries import accounts as accounts_q
 from merchants.queries import sealing as sealing_q
 from merchants.queries import stalls as stalls_q
 from partners import lookup as partner_lookup
 from partners import onboarding, registry
+from privacy.errors import StallholderErased
 
 log = logging.getLogger("choso.merchants")
 
@@ -196,13 +198,55 @@ async def deactivate_payment_account(
         await coverage_stalls.account_changing(
             conn, stall_id=stall_id, account_id=account_id, reason="account_deactivated"
         )
-        await accounts_q.deactivate_account(conn, account_id=account_id)
+        await accounts_q.set_account_active(conn, account_id=account_id, active=False)
         await stalls_q.bump_stall_version(conn, stall_id)
         return await stalls.settle_change(
             conn,
             user=user,
             before=before,
             action="deactivate_payment_account",
+            window_days=window_days,
+            extra={"payment_account_id": account_id, "reason": reason},
+        )
+
+
+async def reactivate_payment_account(
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    stall_id: int,
+    account_id: int,
+    reason: str,
+    window_days: int,
+    expected_version: int | None = None,
+) -> schemas.Stall:
+    """Show a stopped account on the stall again (it was stopped by mistake, or the stallholder
+    uses it again), with a reason; the counters move. Its verification, cleared when it was
+    stopped, stays cleared: the code is checked again at the stall. A reprint flag the stop raised
+    is judged again from the recorded prints (merchants.signs.reprint_after_reactivation).
+    Reactivating an active account changes nothing; an account of a person whose data was erased
+    stays stopped (its number is gone)."""
+    async with conn.transaction():
+        before = await stalls_q.get_stall(conn, stall_id, for_update=True)
+        if before is None:
+            raise errors.StallNotFound(f"No stall with id {stall_id}.")
+        if _account(before, account_id).active:
+            return before
+        if before.holder.erased:
+            raise StallholderErased(
+                "The stallholder's data was erased at their request: their accounts stay stopped; "
+                "add the account again with the stallholder's consent.",
+                field="account_id",
+            )
+        _check_version(before, expected_version)
+        await accounts_q.set_account_active(conn, account_id=account_id, active=True)
+        await signs.reprint_after_reactivation(conn, stall_id)
+        await stalls_q.bump_stall_version(conn, stall_id)
+        return await stalls.settle_change(
+            conn,
+            user=user,
+            before=before,
+            action="reactivate_payment_account",
             window_days=window_days,
             extra={"payment_account_id": account_id, "reason": reason},
         )
@@ -252,6 +296,29 @@ async def deactivate_payment_account_for(
     """deactivate_payment_account after the scope check."""
     await stalls.writable_stall(conn, user, stall_id)
     return await deactivate_payment_account(
+        conn,
+        user=user,
+        stall_id=stall_id,
+        account_id=account_id,
+        reason=reason,
+        window_days=window_days,
+        expected_version=expected_version,
+    )
+
+
+async def reactivate_payment_account_for(
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    stall_id: int,
+    account_id: int,
+    reason: str,
+    window_days: int,
+    expected_version: int | None = None,
+) -> schemas.Stall:
+    """reactivate_payment_account after the scope check."""
+    await stalls.writable_stall(conn, user, stall_id)
+    return await reactivate_payment_account(
         conn,
         user=user,
         stall_id=stall_id,

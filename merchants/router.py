@@ -326,6 +326,37 @@ async def deactivate_payment_account(
     return stall
 
 
+@router.post(
+    "/stalls/{stall_id}/payment-accounts/{account_id}/reactivate",
+    response_model=schemas.Stall,
+    dependencies=FIELD_WORK,
+)
+async def reactivate_payment_account(
+    stall_id: Id,
+    account_id: Id,
+    body: schemas.ReasonIn,
+    conn: Conn,
+    user: CurrentUser,
+    response: Response,
+    window_days: WindowDays,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> schemas.Stall:
+    """Show a deactivated account on the stall again, with a reason (stopped by mistake, or used
+    again). Its code must be verified at the stall again. An account of a person whose data was
+    erased stays stopped (409 stallholder_erased)."""
+    stall = await accounts.reactivate_payment_account_for(
+        conn,
+        user=user,
+        stall_id=stall_id,
+        account_id=account_id,
+        reason=body.reason,
+        window_days=window_days,
+        expected_version=_optional_if_match(if_match),
+    )
+    response.headers["ETag"] = _etag(stall.version)
+    return stall
+
+
 # ---------------------------------------------------------------- signs and QR images of stalls
 
 signs_router = APIRouter(prefix="/api", tags=["VietQR and signs"])

@@ -162,6 +162,30 @@ async def _reprinted(conn: asyncpg.Connection, prints: list[tuple[int, int, str]
             await progress.clear_reprint(conn, stall_id=stall_id)
 
 
+async def reprint_after_reactivation(conn: asyncpg.Connection, stall_id: int) -> None:
+    """A stopped account of the stall is in use again (the caller's transaction holds the stall
+    row). A reprint flag raised because a sign showed a stopped account is judged again from the
+    prints the app recorded: cleared when every account a recorded print shows is in use and was
+    printed as it is now; said to be about a corrected account when one of them changed since its
+    print; left as it is when a printed account is still stopped or no print was recorded (a sign
+    printed outside the app)."""
+    coverage = await progress.stall_coverage(conn, stall_id)
+    if not coverage.sign_reprint_needed or coverage.sign_reprint_reason != "account_deactivated":
+        return
+    printed = await signs_q.latest_prints(conn, stall_id)
+    stall = await stalls_q.get_stall(conn, stall_id)
+    if not printed or stall is None:
+        return
+    accounts = {a.id: a for a in stall.payment_accounts}
+    shown = [accounts.get(account_id) for account_id in printed]
+    if any(a is None or not a.active for a in shown):
+        return
+    if all(account_payload(accounts[a]) == text for a, text in printed.items()):
+        await progress.clear_reprint(conn, stall_id=stall_id)
+    else:
+        await progress.flag_reprint(conn, stall_id=stall_id, reason="account_corrected")
+
+
 async def _issued(
     conn: asyncpg.Connection,
     user: User,

@@ -35,10 +35,11 @@ ACTIVITY: dict[tuple[str, str], tuple[str, ...]] = {
     # merchants/stalls.py update_stall; coverage/stalls.py fees_cashless_for
     ("update", "stall"): ("edits",),
     ("fees_cashless", "stall"): ("edits",),
-    # merchants/accounts.py: an account added, corrected or deactivated
+    # merchants/accounts.py: an account added, corrected, deactivated or reactivated
     ("add_payment_account", "stall"): ("accounts",),
     ("correct_payment_account", "stall"): ("accounts",),
     ("deactivate_payment_account", "stall"): ("accounts",),
+    ("reactivate_payment_account", "stall"): ("accounts",),
     # privacy/consent.py: consent recorded (or withdrawn) after the registration
     ("grant_consent", "stallholder"): ("consents",),
     ("withdraw_consent", "stallholder"): ("consents",),

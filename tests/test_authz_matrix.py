@@ -151,6 +151,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", _STALL + "/payment-accounts/{account_id}/deactivate"): only(
         *FIELD, json={"reason": "x"}
     ),
+    ("POST", _STALL + "/payment-accounts/{account_id}/reactivate"): only(
+        *FIELD, json={"reason": "x"}
+    ),
     # --- personal data: consent (field roles), rights (admins, managers in scope)
     ("GET", "/api/consent-notice"): everyone(),  # what stallholders are told is public
     ("GET", "/api/consent-notices/{version}"): everyone(),

@@ -1,4 +1,4 @@
-"""SQL of a stall's payment accounts: add, correct, deactivate (numbers sealed)."""
+"""SQL of a stall's payment accounts: add, correct, deactivate, reactivate (numbers sealed)."""
 
 from __future__ import annotations
 
@@ -53,6 +53,6 @@ async def correct_account(
     )
 
 
-async def deactivate_account(conn: asyncpg.Connection, *, account_id: int) -> None:
-    """Stop showing an account on the stall (the row stays)."""
-    await conn.execute("UPDATE payment_account SET active = false WHERE id = $1", account_id)
+async def set_account_active(conn: asyncpg.Connection, *, account_id: int, active: bool) -> None:
+    """Stop showing an account on the stall (the row stays), or show a stopped one again."""
+    await conn.execute("UPDATE payment_account SET active = $2 WHERE id = $1", account_id, active)

@@ -81,3 +81,13 @@ async def record_prints(
            VALUES ($1, $2, $3, $4, $5, $6)""",
         [(s, a, keys_of(conn).seal(p), fmt, user_id, job_id) for s, a, p in prints],
     )
+
+
+async def latest_prints(conn: asyncpg.Connection, stall_id: int) -> dict[int, str]:
+    """The payload of the latest confirmed print of each account of the stall ever printed."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT ON (payment_account_id) payment_account_id, payload FROM sign_print
+           WHERE stall_id = $1 ORDER BY payment_account_id, printed_at DESC, id DESC""",
+        stall_id,
+    )
+    return {r["payment_account_id"]: keys_of(conn).open(r["payload"]) for r in rows}

@@ -221,6 +221,99 @@ async def test_a_deactivated_account_stops_counting_and_stays_in_history(
     assert (await counters.recount(conn, window_days=30)).ok
 
 
+async def test_a_stopped_account_is_used_again_with_a_reason(client, auth, markets, conn):
+    """Stopped by mistake (or the stallholder uses it again): reactivated, it counts again, its
+    code must be verified again, and the stall's QR shows it; a resend changes nothing."""
+    h = await auth("volunteer")
+    m = markets["one"]
+    stall = await _printed_and_verified(client, h, m)
+    in_use = await _levels(client, h, m)
+    assert in_use["qr_verified"] == 1
+    r = await client.post(_url(stall, "/deactivate"), json={"reason": "Bấm nhầm"}, headers=h)
+    assert r.status_code == 200, r.text
+    version = r.json()["version"]
+    # Refused, changing nothing: no reason, a stale If-Match, an account of another stall.
+    assert (await client.post(_url(stall, "/reactivate"), json={}, headers=h)).status_code == 422
+    r = await client.post(
+        _url(stall, "/reactivate"), json={"reason": "x"}, headers=h | {"If-Match": '"1"'}
+    )
+    assert r.status_code == 412 and r.json()["code"] == "version_conflict", r.text
+    other = await _stall(
+        client,
+        h,
+        m,
+        code="B-3",
+        holder={"full_name": "Trần Văn Bình", "phone": "0905 999 888"},
+        payment_accounts=[{"bin": "970436", "account_number": "555666777"}],
+    )
+    r = await client.post(
+        f"/api/stalls/{other['id']}/payment-accounts/{stall['payment_accounts'][0]['id']}/reactivate",
+        json={"reason": "x"},
+        headers=h,
+    )
+    assert r.status_code == 404 and r.json()["code"] == "payment_account_not_found"
+    assert (await client.get(f"/api/stalls/{stall['id']}", headers=h)).json()["version"] == version
+
+    r = await client.post(
+        _url(stall, "/reactivate"),
+        json={"reason": "Ngừng nhầm, chủ sạp vẫn dùng"},
+        headers=h | {"If-Match": f'"{version}"'},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["payment_accounts"][0]["active"] is True
+    assert r.json()["version"] == version + 1
+    # It counts again as it did, but not as verified: the code is checked at the stall again.
+    assert await _levels(client, h, m) == in_use | {"qr_verified": 0}
+    cov = await _coverage(client, h, stall["id"])
+    assert cov["verified_at"] is None
+    # The sign printed with it shows it as it is: the flag the stop raised is gone.
+    assert (cov["sign_reprint_needed"], cov["sign_reprint_reason"]) == (False, None)
+    partners = (await client.get("/api/coverage?group_by=partner", headers=h)).json()
+    assert {g["key"]: g["active_stalls"] for g in partners["groups"]}["MB"] == 1
+    r = await client.get(f"/api/stalls/{stall['id']}/qr.png", headers=h)
+    assert r.status_code == 200
+    # Again: nothing changes (a resend from the tablet's queue).
+    again = await client.post(_url(stall, "/reactivate"), json={"reason": "x"}, headers=h)
+    assert again.status_code == 200 and again.json()["version"] == version + 1
+    entries = await conn.fetch(
+        "SELECT after->>'reason' AS reason FROM audit_log WHERE entity_id = $1 "
+        "AND action = 'reactivate_payment_account'",
+        str(stall["id"]),
+    )
+    assert [e["reason"] for e in entries] == ["Ngừng nhầm, chủ sạp vẫn dùng"]
+    assert (await counters.recount(conn, window_days=30)).ok
+
+
+async def test_a_reactivated_account_corrected_since_its_print_still_needs_a_new_sign(
+    client, auth, markets
+):
+    h = await auth("volunteer")
+    stall = await _printed_and_verified(client, h, markets["one"])
+    r = await client.patch(
+        _url(stall), json={"account_number": "0123456780", "reason": "x"}, headers=h
+    )
+    assert r.status_code == 200, r.text
+    for action in ("/deactivate", "/reactivate"):
+        r = await client.post(_url(stall, action), json={"reason": "x"}, headers=h)
+        assert r.status_code == 200, r.text
+    cov = await _coverage(client, h, stall["id"])
+    assert (cov["sign_reprint_needed"], cov["sign_reprint_reason"]) == (True, "account_corrected")
+
+
+async def test_an_erased_persons_account_stays_stopped(client, auth, markets, conn):
+    h = await auth("volunteer")
+    stall = await _stall(client, h, markets["one"])
+    r = await client.post(
+        f"/api/stallholders/{stall['holder']['id']}/erase", headers=await auth("admin")
+    )
+    assert r.status_code == 200, r.text
+    before = (await client.get(f"/api/stalls/{stall['id']}", headers=h)).json()
+    assert before["payment_accounts"][0]["active"] is False
+    r = await client.post(_url(stall, "/reactivate"), json={"reason": "x"}, headers=h)
+    assert r.status_code == 409 and r.json()["code"] == "stallholder_erased", r.text
+    assert (await client.get(f"/api/stalls/{stall['id']}", headers=h)).json() == before
+
+
 async def test_correcting_an_account_no_sign_shows_flags_nothing(client, auth, markets):
     h = await auth("volunteer")
     stall = await _stall(client, h, markets["one"])

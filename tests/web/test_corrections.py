@@ -1,6 +1,6 @@
 """Issue 12 in a real browser: the zone chip never doubles the code's prefix; a Vietnamese stall code
 registered end to end; an over-long code refused at its field (never cut); a payment account
-corrected and deactivated on the tablet, and the sign flagged for reprint."""
+corrected, deactivated and used again on the tablet, and the sign flagged for reprint."""
 
 from __future__ import annotations
 
@@ -142,6 +142,25 @@ async def test_an_account_is_corrected_and_deactivated_on_the_tablet(new_page, l
         got = (await c.get(f"/api/stalls/{stall['id']}")).json()
     assert got["payment_accounts"][0]["active"] is False
     assert got["payment_accounts"][0]["account_number"] == "9704220012"
+
+    # Stopped by mistake: "Dùng lại", with a reason and a confirmation, puts it back in use.
+    await page.click(f"#reuse-account-{account_id}")
+    await page.wait_for_selector("#account-on-form")
+    assert "9704220012" in await page.locator("#account-on-form").inner_text()
+    await page.click("#account-on")
+    await page.wait_for_selector("#f-on-reason-error:visible")
+    await page.fill("#f-on-reason", "Ngừng nhầm")
+    await shot(page, "corrections-04-account-use-again-form")
+    await page.click("#account-on")
+    await page.click("#account-on-dialog-ok")
+    await page.wait_for_selector(f"#account-list li[data-account='{account_id}'][data-active=true]")
+    assert await page.locator(f"#reuse-account-{account_id}").count() == 0
+    # The sign still shows the number as it was before the correction.
+    assert "đã được sửa" in await page.locator("#reprint-needed").inner_text()
+    await shot(page, "corrections-05-account-used-again")
+    async with await live_server.api("admin") as c:
+        got = (await c.get(f"/api/stalls/{stall['id']}")).json()
+    assert got["payment_accounts"][0]["active"] is True
 
 
 async def test_the_worklist_finds_a_stall_by_its_whole_phone_and_its_code_without_dash(

@@ -394,6 +394,14 @@ export const en = {
   account_inactive: "deactivated",
   kind_account_fix: "Account correction",
   kind_account_off: "Account deactivation",
+  kind_account_on: "Account reactivation",
+  account_on: "Use again",
+  account_on_title: "Use a stopped account again",
+  account_on_intro: "The account goes back on the sign and into the counts. Its QR code must be scanned and checked at the stall again.",
+  account_on_button: "Use account again",
+  account_on_confirm: "Use account {acc} again?",
+  account_on_saved: "Account in use again. Scan the code on the sign to check it.",
+  account_on_queued: "Reactivation saved; it will be sent when online.",
 
   // teams and field activity
   nav_activity: "Activity",
@@ -585,7 +593,7 @@ export const errorsEn = {
   string_too_long: "Too long.",
   string_too_short: "Please fill this in.",
   required: "Please fill this in.",
-  account_exists: "This account is already on the stall (in use, or stopped): it cannot be added again. Check the stall's accounts.",
+  account_exists: "This account is already on the stall (in use, or stopped): it cannot be added again. If it was stopped, open the stall and choose \"Use again\" next to the account.",
   momo_reference_required: "A MoMo wallet needs its reference starting with MOMOW2W (scan the stallholder's MoMo QR to fill it in).",
   invalid_reference: "A reference is 1–25 letters or digits.",
   consent_missing: "The stallholder has not agreed to the name and account being printed, so no QR sign can be printed.",

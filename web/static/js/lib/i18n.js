@@ -406,6 +406,14 @@ const vi = {
   account_inactive: "đã ngừng dùng",
   kind_account_fix: "Sửa tài khoản",
   kind_account_off: "Ngừng dùng tài khoản",
+  kind_account_on: "Dùng lại tài khoản",
+  account_on: "Dùng lại",
+  account_on_title: "Dùng lại tài khoản đã ngừng",
+  account_on_intro: "Tài khoản sẽ lại được in trên biển và được tính. Mã QR của tài khoản phải được quét kiểm tra lại tại sạp.",
+  account_on_button: "Dùng lại tài khoản",
+  account_on_confirm: "Dùng lại tài khoản {acc}?",
+  account_on_saved: "Đã dùng lại tài khoản. Hãy quét kiểm tra mã trên biển.",
+  account_on_queued: "Đã lưu việc dùng lại tài khoản, sẽ gửi khi có mạng.",
 
   // teams and field activity (teams/, /activity, /teams, the tablet's team page)
   nav_activity: "Hoạt động",
@@ -595,7 +603,7 @@ const errorsVi = {
   string_too_long: "Quá dài.",
   string_too_short: "Hãy điền mục này.",
   required: "Hãy điền mục này.",
-  account_exists: "Tài khoản này đã có ở sạp (đang dùng, hoặc đã ngừng dùng): không thêm lại được. Kiểm tra danh sách tài khoản của sạp.",
+  account_exists: "Tài khoản này đã có ở sạp (đang dùng, hoặc đã ngừng dùng): không thêm lại được. Nếu tài khoản đã ngừng dùng, mở trang sạp và chọn \"Dùng lại\" bên cạnh tài khoản.",
   momo_reference_required: "Ví MoMo cần mã tham chiếu bắt đầu bằng MOMOW2W (quét mã QR MoMo của chủ sạp để tự điền).",
   invalid_reference: "Mã tham chiếu gồm 1–25 chữ cái hoặc chữ số.",
   consent_missing: "Chủ sạp chưa đồng ý in tên và số tài khoản lên biển, nên chưa in được biển mã QR.",

@@ -52,7 +52,7 @@ export function counts(rows) {
   return c;
 }
 
-/** Queue something to send. kind: register | patch | account | account_fix | account_off | printed | delivered | consent. */
+/** Queue something to send. kind: register | patch | account | account_fix | account_off | account_on | printed | delivered | consent. */
 export async function add(kind, fields) {
   const me = cachedMe();
   const now = Date.now();
@@ -180,6 +180,9 @@ async function send(rec) {
       res = await request(`/api/stalls/${rec.stall_id}/payment-accounts/${rec.account_id}`, { method: "PATCH", json: rec.body, headers: idem });
     } else if (rec.kind === "account_off") {
       res = await request(`/api/stalls/${rec.stall_id}/payment-accounts/${rec.account_id}/deactivate`, { method: "POST", json: rec.body, headers: idem });
+    } else if (rec.kind === "account_on") {
+      // Reactivating an account in use changes nothing on the server, so a resend is harmless.
+      res = await request(`/api/stalls/${rec.stall_id}/payment-accounts/${rec.account_id}/reactivate`, { method: "POST", json: rec.body, headers: idem });
     } else if (rec.kind === "consent") {
       // Granting a purpose already granted changes nothing, so a resend is harmless.
       res = await request(`/api/stallholders/${rec.holder_id}/consents`, { method: "POST", json: rec.body, headers: idem });

@@ -219,7 +219,9 @@ export async function stallView(ctx, id, params) {
       ? h("ul", { class: "plain", id: "account-list" }, (stall.payment_accounts || []).map((a) => h("li", { dataset: { account: a.id, active: String(a.active !== false) } },
         `${bankOf(a)} · ${a.account_number} · ${a.account_name || ""}${a.partner_code ? ` · ${partnerName(partners, a.partner_code)}` : ""}`,
         a.active === false
-          ? [" ", h("span", { class: "badge badge-muted" }, t("account_inactive"))]
+          ? [" ", h("span", { class: "badge badge-muted" }, t("account_inactive")),
+            // An erased person's accounts stay stopped (their numbers are gone).
+            stall.holder.erased ? null : [" ", h("a", { href: `#/s/${id}/account/${a.id}`, class: "btn btn-small", id: `reuse-account-${a.id}` }, t("account_on"))]]
           : [" ", h("a", { href: `#/s/${id}/account/${a.id}`, class: "btn btn-small", id: `fix-account-${a.id}` }, t("account_fix"))])))
       : "—"));
   // The sign at the stall shows an account corrected or deactivated since it was printed.
@@ -681,7 +683,9 @@ export async function accountView(ctx, id) {
  */
 export async function accountFixView(ctx, id, accountId) {
   const { stall } = await loadStall(id);
-  const account = (stall.payment_accounts || []).find((a) => a.id === accountId && a.active !== false);
+  const found = (stall.payment_accounts || []).find((a) => a.id === accountId);
+  if (found && found.active === false && !stall.holder.erased) { await accountOnView(ctx, stall, found); return; }
+  const account = found && found.active !== false ? found : null;
   if (!account) { ctx.go(`#/s/${id}`); return; }
   const banks = await ctx.loadBanks();
   const draftKey = `choso.draft.${ctx.me.username}.accountfix.${accountId}`;
@@ -802,4 +806,59 @@ export async function accountFixView(ctx, id, accountId) {
   const page = h("div", {}, form, offForm);
   mount(ctx.main, page);
   formRef = page;  // errors go away in both forms once the field is right
+}
+
+/** Use a stopped account again (stopped by mistake, or the stallholder uses it again), with a
+ * reason; through the outbox like the stop. Its code must be checked at the stall again. */
+async function accountOnView(ctx, stall, account) {
+  const id = stall.id;
+  const banks = await ctx.loadBanks();
+  const draftKey = `choso.draft.${ctx.me.username}.accounton.${account.id}`;
+  let reasonText = localStorage.getItem(draftKey) || "";
+  const reason = h("input", { name: "reason", value: reasonText, autocomplete: "off" });
+  const bad = () => (!reasonText.trim() || [...reasonText.trim()].length > 200 ? "invalid_reason" : null);
+  reason.addEventListener("input", () => {
+    reasonText = reason.value;
+    localStorage.setItem(draftKey, reasonText);
+    if (form.querySelector(".has-error")) refreshErrors(form, { check: bad, valueOf: () => reasonText.trim() });
+  });
+  limitLength(reason, { id: "f-on-reason", max: 200, code: "invalid_reason" });
+  const formError = h("p", { class: "form-error", role: "alert" });
+  const acc = `${bankShort(banks, account.bin)} ${account.account_number}`;
+  const form = h("form", { class: "register", novalidate: true, id: "account-on-form" },
+    h("h1", {}, t("account_on_title")),
+    h("p", {}, h("strong", {}, `${stall.stall_code} · ${acc}${account.account_name ? ` · ${account.account_name}` : ""}`)),
+    h("p", { class: "hint" }, t("account_on_intro")),
+    h("fieldset", { class: "card" },
+      field({ id: "f-on-reason", label: t("reason"), hint: t("reason_hint"), control: reason, required: true })),
+    formError,
+    h("div", { class: "sticky-actions" },
+      h("button", { type: "submit", class: "btn btn-primary btn-big", id: "account-on" }, t("account_on_button")),
+      h("a", { href: `#/s/${id}`, class: "btn btn-ghost", onclick: () => localStorage.removeItem(draftKey) }, t("cancel"))));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const code = bad();
+    if (code) { setError("f-on-reason", errorText(code), null, { local: true, code }); focusFirstError(form); return; }
+    const sure = await confirmDialog({
+      id: "account-on-dialog", title: t("account_on_confirm", { acc }),
+      lines: [t("account_on_intro")], ok: t("account_on_button"), cancel: t("cancel"),
+    });
+    if (!sure) return;
+    const label = `${stall.stall_code} · ${bankShort(banks, account.bin)} ${account.account_number.slice(-4)}`;
+    const rec = await outbox.add("account_on", { stall_id: id, account_id: account.id, market_id: stall.market_id, body: { reason: reasonText.trim() }, label });
+    const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
+    if (done.state === "failed") {
+      await outbox.remove(rec.id);
+      showProblem(formError, done.error, { reason: "f-on-reason" }, {}, CODE_MAP, () => reasonText.trim());
+      if (!formError.textContent && !form.querySelector(".has-error")) formError.textContent = errorText(done.error.code);
+      focusFirstError(form);
+      return;
+    }
+    localStorage.removeItem(draftKey);
+    api.cache.set(`stall.${id}`, null);
+    toast(done.state === "sent" ? t("account_on_saved") : t("account_on_queued"), done.state === "sent" ? "ok" : "warn");
+    ctx.go(`#/s/${id}`);
+  });
+  mount(ctx.main, form);
 }

@@ -17,7 +17,17 @@ from core.sessions import Session, SessionCheck
 from core.state import WindowDays, state_of
 from core.types import User
 from coverage.schemas import StallCoverage
-from merchants import accounts, errors, imports, markets, registration, schemas, signs, stalls
+from merchants import (
+    accounts,
+    errors,
+    history,
+    imports,
+    markets,
+    registration,
+    schemas,
+    signs,
+    stalls,
+)
 from partners import lookup
 from qr import service as qr_service
 
@@ -209,6 +219,23 @@ async def get_stall(
     stall = await stalls.read_stall(conn, user=user, stall_id=stall_id, route=request.url.path)
     response.headers["ETag"] = _etag(stall.version)
     return stall
+
+
+@router.get("/stalls/{stall_id}/history", response_model=list[schemas.HistoryEntry])
+async def stall_history(
+    stall_id: Id,
+    conn: Conn,
+    user: CurrentUser,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[schemas.HistoryEntry]:
+    """What was done to the stall, newest first: registration, edits and imports with the fields
+    they changed, accounts added, corrected, stopped and used again with their reasons, prints,
+    deliveries and code checks; who did each. Phone and account numbers are masked as the audit
+    log keeps them; the read is logged like the stall's own."""
+    return await history.stall_history_for(
+        conn, user=user, stall_id=stall_id, route=request.url.path, limit=limit
+    )
 
 
 @router.patch("/stalls/{stall_id}", response_model=schemas.Stall, dependencies=FIELD_WORK)

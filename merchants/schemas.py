@@ -399,3 +399,49 @@ class StallImportResult(BaseModel):
     columns: list[StallImportColumn]
     ignored_columns: list[str]
     rows: list[StallImportRow]
+
+
+class HistoryChange(BaseModel):
+    """One field an entry changed, as the audit log keeps it (phone and account numbers masked)."""
+
+    field: Literal[
+        "stall_code",
+        "zone",
+        "goods",
+        "status",
+        "holder_name",
+        "holder_phone",
+        "fees_cashless",
+        "account_bin",
+        "account_number",
+        "account_name",
+        "account_reference",
+    ]
+    before: str | None
+    after: str | None
+
+
+class HistoryAccount(BaseModel):
+    """The payment account an entry is about (number masked: its last four digits)."""
+
+    bin: str | None
+    account_number: str | None
+    account_name: str | None
+
+
+class HistoryEntry(BaseModel):
+    """One change of a stall (or work on it): when, what, by whom, why, and what it changed."""
+
+    at: datetime
+    action: str = Field(
+        description="register, update, import, add_payment_account, correct_payment_account, "
+        "deactivate_payment_account, reactivate_payment_account, print_confirmed, sign_printed, "
+        "sign_delivered, verify, verify_failed, fees_cashless"
+    )
+    actor: str | None = Field(description="Display name (else username); null: the system")
+    reason: str | None = Field(description="The reason given (account corrections and stops)")
+    detail: str | None = Field(
+        description="verify: scan or name_match; verify_failed: why the code did not match"
+    )
+    account: HistoryAccount | None
+    changes: list[HistoryChange]

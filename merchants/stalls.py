@@ -243,7 +243,9 @@ async def list_stalls(
     return schemas.StallPage(items=items, next_cursor=next_cursor)
 
 
-async def _stall_in_scope(conn: asyncpg.Connection, user: User, stall_id: int) -> schemas.Stall:
+async def stall_in_scope(conn: asyncpg.Connection, user: User, stall_id: int) -> schemas.Stall:
+    """The stall, when the user may read personal data and see its market (else stall_not_found:
+    a stall out of scope reads as one that does not exist)."""
     access.require_personal_data_role(user)
     stall = await stalls_q.get_stall(conn, stall_id)
     if stall is None or not await access.can_see_market(conn, user, stall.market_id):
@@ -255,7 +257,7 @@ async def read_stall(
     conn: asyncpg.Connection, *, user: User, stall_id: int, route: str
 ) -> schemas.Stall:
     """A full stall record in scope; the read of personal data is logged."""
-    stall = await _stall_in_scope(conn, user, stall_id)
+    stall = await stall_in_scope(conn, user, stall_id)
     await access.log_access(
         conn, user=user, stallholder_id=stall.holder.id, route=route, reason="stall_record"
     )

@@ -143,6 +143,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/api/markets/{market_id}/stalls"): only(*FIELD),
     ("GET", _STALL): only(*FIELD),
+    ("GET", _STALL + "/history"): only(*FIELD),
     ("PATCH", _STALL): only(*FIELD, json={"goods": "Cá"}, headers={"If-Match": "999"}),
     ("POST", _STALL + "/payment-accounts"): only(*FIELD, json=_new_account),
     ("PATCH", _STALL + "/payment-accounts/{account_id}"): only(

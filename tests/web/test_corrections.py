@@ -158,6 +158,31 @@ async def test_an_account_is_corrected_and_deactivated_on_the_tablet(new_page, l
     # The sign still shows the number as it was before the correction.
     assert "đã được sửa" in await page.locator("#reprint-needed").inner_text()
     await shot(page, "corrections-05-account-used-again")
+    # The stall's history says who did each, when and why, in Vietnamese.
+    await page.click("#show-history")
+    items = page.locator("#history .history-list > li")
+    await expect(items.first).to_contain_text("Dùng lại tài khoản")
+    text = await page.locator("#history").inner_text()
+    for words in (
+        "Lý do: Ngừng nhầm",
+        "Ngừng dùng tài khoản",
+        "Lý do: Chủ sạp đóng tài khoản",
+        "Sửa tài khoản",
+        "Số tài khoản: …0011 → …0012",
+        "Lý do: Nhập sai số cuối",
+        "Đăng ký sạp",
+        "MBBank …0012",
+    ):
+        assert words in text, words
+    assert [a for a in await items.evaluate_all("els => els.map(e => e.dataset.action)")] == [
+        "reactivate_payment_account",
+        "deactivate_payment_account",
+        "correct_payment_account",
+        "print_confirmed",
+        "register",
+    ]
+    await page.locator("#history").scroll_into_view_if_needed()
+    await shot(page, "corrections-06-history")
     async with await live_server.api("admin") as c:
         got = (await c.get(f"/api/stalls/{stall['id']}")).json()
     assert got["payment_accounts"][0]["active"] is True

@@ -249,10 +249,67 @@ export async function stallView(ctx, id, params) {
         blockedReason ? h("p", { class: "note note-warn", id: "print-blocked" }, blockedReason) : null,
         consentCard(ctx, stall, purposes, states, partners),
         h("section", { class: "card" }, details),
+        historyCard(stall.id, banks),
         RIGHTS_ROLES.includes(ctx.me && ctx.me.role) && stall.holder.id && !stall.holder.erased ? readersCard(stall.holder.id) : null)),
     h("p", {}, h("a", { href: `#/m/${stall.market_id}`, class: "btn btn-ghost" }, "← ", t("back"))));
   await drawSign();
   if (isNew) announce(savedText);
+}
+
+const HISTORY_ACTIONS = [
+  "register", "update", "import", "add_payment_account", "correct_payment_account", "deactivate_payment_account",
+  "reactivate_payment_account", "print_confirmed", "sign_printed", "sign_delivered", "verify", "verify_failed", "fees_cashless",
+];
+const HISTORY_LIMIT = 100;
+
+/** One value of a change as people read it (a bank by its name, a status in words). */
+function historyValue(field, value, banks) {
+  if (value === null || value === undefined || value === "") return "—";
+  if (field === "account_bin") return bankShort(banks, value);
+  if (field === "status") return t(`st_${value}`);
+  if (field === "zone") return zoneLabel(value);
+  if (field === "fees_cashless") return t(value === "true" ? "hv_yes" : "hv_no");
+  return value;
+}
+
+function historyDetail(e) {
+  if (e.action === "verify" && ["scan", "name_match"].includes(e.detail)) return t(`hist_detail_${e.detail}`);
+  if (e.action === "verify_failed" && ["qr_mismatch", "qr_invalid"].includes(e.detail)) return t(`visit_reason_${e.detail}`);
+  return null;
+}
+
+/** "Lịch sử thay đổi": what was done to the stall, by whom, when and why, on request (the read is
+ * logged, and a slow network need not fetch it with every stall). */
+function historyCard(stallId, banks) {
+  const box = h("div", { id: "history" });
+  const btn = h("button", { type: "button", class: "btn btn-small", id: "show-history" }, t("history_show"));
+  btn.addEventListener("click", async () => {
+    btn.disabled = true;
+    try {
+      const rows = await api.getJSON(`/api/stalls/${stallId}/history?limit=${HISTORY_LIMIT}`);
+      box.replaceChildren(...[rows.length
+        ? h("ol", { class: "plain history-list" }, rows.map((e) => {
+          const acc = e.account ? `${bankShort(banks, e.account.bin)} ${e.account.account_number || ""}`.trim() : null;
+          const detail = historyDetail(e);
+          return h("li", { dataset: { action: e.action } },
+            h("p", {}, h("strong", {}, t(HISTORY_ACTIONS.includes(e.action) ? `hist_${e.action}` : "hist_other")),
+              acc ? ` · ${acc}` : "", detail ? ` · ${detail}` : ""),
+            h("p", { class: "muted small" }, `${dateTime(e.at)} · ${e.actor || t("history_system")}`),
+            e.reason ? h("p", { class: "small" }, t("history_reason", { reason: e.reason })) : null,
+            e.changes.length ? h("ul", { class: "small history-changes" }, e.changes.map((c) => h("li", {},
+              `${t(`hf_${c.field}`)}: ${historyValue(c.field, c.before, banks)} → ${historyValue(c.field, c.after, banks)}`))) : null);
+        }))
+        : h("p", { class: "muted" }, t("history_none")),
+      rows.length >= HISTORY_LIMIT ? h("p", { class: "muted small" }, t("history_more", { n: rows.length })) : null].filter(Boolean));
+      btn.hidden = true;
+    } catch (err) {
+      box.replaceChildren(h("p", { class: "form-error" }, errorText(err.code)));
+      btn.disabled = false;
+    }
+  });
+  return h("section", { class: "card", "aria-labelledby": "history-h" },
+    h("h2", { id: "history-h" }, t("history_title")), h("p", { class: "muted small" }, t("history_intro")),
+    h("div", { class: "row-actions" }, btn), box);
 }
 
 // Who acts on data-subject rights (privacy.access.RIGHTS_ROLES): they may see who read a record.
@@ -268,7 +325,7 @@ function readersCard(holderId) {
       const rows = await api.getJSON(`/api/stallholders/${holderId}/access-log`);
       box.replaceChildren(...[rows.length
         ? h("ul", { class: "plain readers-list" }, rows.slice(0, 50).map((r) => h("li", {},
-          h("strong", {}, dateTime(r.at)), " · ", r.actor || t("readers_unknown"), " · ", t(["stall_record", "export"].includes(r.reason) ? `read_reason_${r.reason}` : "read_reason_other"))))
+          h("strong", {}, dateTime(r.at)), " · ", r.actor || t("readers_unknown"), " · ", t(["stall_record", "stall_history", "export"].includes(r.reason) ? `read_reason_${r.reason}` : "read_reason_other"))))
         : h("p", { class: "muted" }, t("readers_none")),
       rows.length > 50 ? h("p", { class: "muted small" }, t("readers_more", { n: rows.length - 50 })) : null].filter(Boolean));
       btn.hidden = true;

@@ -1,0 +1,142 @@
+"""A stall's history: what was done to it, when, by whom and why, read from the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from core import access
+from core.types import User
+from merchants import schemas, stalls
+from merchants.queries import history as history_q
+
+# (field, where the audit view of a stall keeps it); merchants.stalls.audit_view and
+# merchants.imports' audit view write these keys.
+_STALL_FIELDS = (
+    ("stall_code", ("stall_code",)),
+    ("zone", ("zone",)),
+    ("goods", ("goods",)),
+    ("status", ("status",)),
+    ("holder_name", ("holder", "full_name")),
+    ("holder_phone", ("holder", "phone")),
+)
+_ACCOUNT_FIELDS = (
+    ("account_bin", "bin"),
+    ("account_number", "account_number"),
+    ("account_name", "account_name"),
+    ("account_reference", "reference"),
+)
+# Actions whose entry carries a reason the person typed.
+_WITH_REASON = (
+    "correct_payment_account",
+    "deactivate_payment_account",
+    "reactivate_payment_account",
+)
+
+
+async def stall_history_for(
+    conn: asyncpg.Connection, *, user: User, stall_id: int, route: str, limit: int
+) -> list[schemas.HistoryEntry]:
+    """The stall's history in scope, newest first; the read of the person's data is logged (the
+    entries hold their name and masked phone)."""
+    stall = await stalls.stall_in_scope(conn, user, stall_id)
+    await access.log_access(
+        conn, user=user, stallholder_id=stall.holder.id, route=route, reason="stall_history"
+    )
+    return [entry(e) for e in await history_q.stall_entries(conn, stall_id, limit=limit)]
+
+
+def entry(e: history_q.Entry) -> schemas.HistoryEntry:
+    """One audit entry as the history shows it."""
+    before = e.before if isinstance(e.before, dict) else {}
+    after = e.after if isinstance(e.after, dict) else {}
+    changes = _stall_changes(before, after) if before and after else []
+    old, new = _accounts_of(e.action, before, after)
+    if old is not None and new is not None:
+        changes += _account_changes(old, new)
+    if e.action == "fees_cashless" and "fees_cashless" in after:
+        changes.append(
+            schemas.HistoryChange(
+                field="fees_cashless", before=None, after=_text(after["fees_cashless"])
+            )
+        )
+    shown = new if new is not None else old
+    detail = after.get("method") if e.action == "verify" else None
+    if e.action == "verify_failed":
+        detail = after.get("reason")
+    reason = after.get("reason") if e.action in _WITH_REASON else None
+    return schemas.HistoryEntry(
+        at=e.at,
+        action=e.action,
+        actor=e.actor,
+        reason=_text(reason),
+        detail=_text(detail),
+        account=schemas.HistoryAccount(
+            bin=_text(shown.get("bin")),
+            account_number=_text(shown.get("account_number")),
+            account_name=_text(shown.get("account_name")),
+        )
+        if shown
+        else None,
+        changes=changes,
+    )
+
+
+def _at(view: dict, path: tuple[str, ...]) -> Any:
+    value: Any = view
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _stall_changes(before: dict, after: dict) -> list[schemas.HistoryChange]:
+    return [
+        schemas.HistoryChange(field=field, before=_text(old), after=_text(new))  # type: ignore[arg-type]
+        for field, path in _STALL_FIELDS
+        if _has(after, path) and (old := _at(before, path)) != (new := _at(after, path))
+    ]
+
+
+def _has(view: dict, path: tuple[str, ...]) -> bool:
+    parent = _at(view, path[:-1]) if len(path) > 1 else view
+    return isinstance(parent, dict) and path[-1] in parent
+
+
+def _accounts_of(action: str, before: dict, after: dict) -> tuple[dict | None, dict | None]:
+    """The account an entry is about, before and after it: by id when the entry names one, the
+    first account of an import's row (one account a row), else none."""
+    if "payment_account_id" in after:
+        wanted = after["payment_account_id"]
+        return _account_by_id(before, wanted), _account_by_id(after, wanted)
+    if action == "import":
+        return _first_account(before), _first_account(after)
+    return None, None
+
+
+def _account_by_id(view: dict, account_id: Any) -> dict | None:
+    for account in view.get("payment_accounts") or []:
+        if isinstance(account, dict) and account.get("id") == account_id:
+            return account
+    return None
+
+
+def _first_account(view: dict) -> dict | None:
+    accounts = view.get("payment_accounts") or []
+    return accounts[0] if accounts and isinstance(accounts[0], dict) else None
+
+
+def _account_changes(old: dict, new: dict) -> list[schemas.HistoryChange]:
+    return [
+        schemas.HistoryChange(field=field, before=_text(old.get(key)), after=_text(new.get(key)))  # type: ignore[arg-type]
+        for field, key in _ACCOUNT_FIELDS
+        if old.get(key) != new.get(key)
+    ]

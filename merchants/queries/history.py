@@ -1,0 +1,41 @@
+"""SQL of a stall's history: its audit entries, newest first, with who made each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    action: str
+    actor: str | None  # the display name, else the username; None: the system or a removed user
+    before: Any
+    after: Any
+
+
+async def stall_entries(conn: asyncpg.Connection, stall_id: int, *, limit: int) -> list[Entry]:
+    """The stall's audit entries (entity 'stall'), newest first, at most `limit`."""
+    rows = await conn.fetch(
+        """SELECT l.at, l.action, coalesce(nullif(u.display_name, ''), u.username) AS actor,
+                  l.before, l.after
+           FROM audit_log l LEFT JOIN app_user u ON u.id = l.actor_id
+           WHERE l.entity = 'stall' AND l.entity_id = $1::bigint::text
+           ORDER BY l.at DESC, l.id DESC LIMIT $2""",
+        stall_id,
+        limit,
+    )
+    return [
+        Entry(
+            at=r["at"],
+            action=r["action"],
+            actor=r["actor"],
+            before=r["before"],
+            after=r["after"],
+        )
+        for r in rows
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -14,7 +15,7 @@ from core.settings import Settings
 from core.text import fold, stall_search_text
 from core.types import User, jsonable
 from coverage import counters
-from privacy import queries
+from privacy import export_pdf, queries
 from privacy.access import RIGHTS_ROLES, holder_in_scope
 from privacy.schemas import AccessEntry, Consent, DataRequest, Erasure
 
@@ -72,10 +73,11 @@ async def access_history(
     return [AccessEntry(**row.__dict__) for row in reversed(rows)]
 
 
-async def export(
+async def _gather(
     conn: asyncpg.Connection, *, user: User, holder_id: int, route: str, settings: Settings
-) -> dict[str, Any]:
-    """Everything the service holds about a person, as JSON (access and portability)."""
+) -> export_pdf.Gathered:
+    """Everything the service holds about a person, read as an export: the export is recorded as
+    their data-subject request (completed) and the read in the access log."""
     async with conn.transaction():
         holder = await holder_in_scope(conn, user, holder_id, roles=RIGHTS_ROLES, write=False)
         request_id = await queries.open_data_request(
@@ -104,6 +106,26 @@ async def export(
         access_log = await queries.access_log_of(conn, holder_id)
         await queries.complete_data_requests(conn, holder_id=holder_id, kind="export")
         requests = await queries.data_requests_of(conn, holder_id)
+    return export_pdf.Gathered(
+        holder=holder,
+        stalls=stalls,
+        accounts=accounts,
+        onboardings=onboardings,
+        payments=payments,
+        consents=consents,
+        access_log=access_log,
+        audit=audit,
+        requests=requests,
+        request_id=request_id,
+    )
+
+
+async def export(
+    conn: asyncpg.Connection, *, user: User, holder_id: int, route: str, settings: Settings
+) -> dict[str, Any]:
+    """Everything the service holds about a person, as JSON (access and portability)."""
+    data = await _gather(conn, user=user, holder_id=holder_id, route=route, settings=settings)
+    holder = data.holder
     document = {
         "stallholder": {
             "id": holder.id,
@@ -114,21 +136,30 @@ async def export(
             "updated_at": holder.updated_at,
             "erased_at": holder.erased_at,
         },
-        "stalls": [s.__dict__ for s in stalls],
-        "payment_accounts": [a.__dict__ for a in accounts],
-        "partner_onboardings": [o.__dict__ for o in onboardings],
-        "payments_received": [p.__dict__ for p in payments],
-        "consents": [_consent(c).model_dump() for c in consents],
-        "access_log": [a.__dict__ for a in access_log],
-        "audit": [a.__dict__ for a in audit],
-        "data_requests": [_request(r).model_dump() for r in requests],
-        "export_request_id": request_id,
+        "stalls": [s.__dict__ for s in data.stalls],
+        "payment_accounts": [a.__dict__ for a in data.accounts],
+        "partner_onboardings": [o.__dict__ for o in data.onboardings],
+        "payments_received": [p.__dict__ for p in data.payments],
+        "consents": [_consent(c).model_dump() for c in data.consents],
+        "access_log": [a.__dict__ for a in data.access_log],
+        "audit": [a.__dict__ for a in data.audit],
+        "data_requests": [_request(r).model_dump() for r in data.requests],
+        "export_request_id": data.request_id,
         "notes": {
             "cccd": "Only a keyed hash (for de-duplication) and the last 4 digits were kept, "
             "never the full number.",
         },
     }
     return jsonable(document)
+
+
+async def export_printed(
+    conn: asyncpg.Connection, *, user: User, holder_id: int, route: str, settings: Settings
+) -> bytes:
+    """The same export as a printed page in Vietnamese for the person (privacy.export_pdf),
+    recorded as their request like the JSON."""
+    data = await _gather(conn, user=user, holder_id=holder_id, route=route, settings=settings)
+    return export_pdf.person_pdf(data, today=datetime.now(export_pdf.VN).date())
 
 
 # ---------------------------------------------------------------- erase

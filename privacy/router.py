@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import asyncpg
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from core.auth import FIELD_WORK, CurrentUser, only
 from core.db import get_conn
@@ -79,18 +79,40 @@ async def withdraw_consent(
     )
 
 
-@router.post("/stallholders/{stallholder_id}/export")
+@router.post(
+    "/stallholders/{stallholder_id}/export",
+    response_model=None,
+    responses={
+        200: {
+            "description": "The export: JSON, or with `format=pdf` a printed page in Vietnamese",
+            "content": {"application/json": {}, "application/pdf": {}},
+        }
+    },
+)
 async def export(
-    stallholder_id: Id, request: Request, conn: Conn, user: CurrentUser
-) -> dict[str, Any]:
-    """Everything held about the person, as JSON (admins, and managers of the person's markets).
-    A POST: the export is recorded as a data-subject request with its deadline, and completed."""
+    stallholder_id: Id,
+    request: Request,
+    conn: Conn,
+    user: CurrentUser,
+    format: Annotated[Literal["json", "pdf"], Query()] = "json",
+) -> dict[str, Any] | Response:
+    """Everything held about the person (admins, and managers of the person's markets): JSON, or
+    `format=pdf` for the page in Vietnamese the market board hands the person. A POST: the export
+    is recorded as a data-subject request with its deadline, and completed."""
+    settings = state_of(request.app).settings
+    if format == "pdf":
+        pdf = await requests.export_printed(
+            conn, user=user, holder_id=stallholder_id, route=request.url.path, settings=settings
+        )
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="du-lieu-ca-nhan-{stallholder_id}.pdf"'
+            },
+        )
     return await requests.export(
-        conn,
-        user=user,
-        holder_id=stallholder_id,
-        route=request.url.path,
-        settings=state_of(request.app).settings,
+        conn, user=user, holder_id=stallholder_id, route=request.url.path, settings=settings
     )
 
 

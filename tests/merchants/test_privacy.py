@@ -8,6 +8,7 @@ import hmac
 import uuid
 from datetime import timedelta
 
+import pypdfium2
 import pytest
 
 from core.state import state_of
@@ -362,6 +363,76 @@ async def test_export_holds_everything_about_the_person(client, conn, auth, mark
         "SELECT requested_at, due_at FROM data_request WHERE id = $1", doc["export_request_id"]
     )
     assert row["due_at"] - row["requested_at"] == timedelta(days=3)
+
+
+async def test_the_printed_export_is_in_vietnamese_and_recorded_like_the_json(
+    client, conn, auth, markets
+):
+    """The page a market board hands the person: their own data whole (name, phone, account), in
+    Vietnamese only, recorded as their export request and as a read, like the JSON."""
+    stall = await register(
+        client,
+        await auth("volunteer"),
+        markets["one"],
+        holder={"full_name": NAME, "phone": PHONE_NATIONAL, "cccd": CCCD},
+    )
+    holder_id = stall["holder"]["id"]
+    r = await client.post(
+        f"/api/stallholders/{holder_id}/export?format=pdf", headers=await auth("manager")
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/pdf"
+    assert f"du-lieu-ca-nhan-{holder_id}.pdf" in r.headers["content-disposition"]
+    text = " ".join(pdf_text(r.content).split())
+    for words in (
+        "Dữ liệu cá nhân do Chợ Số lưu giữ",
+        NAME,
+        "0905 123 456",
+        "chỉ 4 số cuối: 6789",
+        "A-12",
+        "Chợ Thử Một",
+        "MBBank",
+        ACCOUNT,
+        "In họ tên, tên và số tài khoản lên biển mã QR treo tại sạp",
+        "đang hoạt động",
+        "Chưa ghi nhận giao dịch nào.",
+        "xuất dữ liệu theo yêu cầu",
+        "91/2025/QH15",
+    ):
+        assert words in text, words
+    assert CCCD not in text
+    for english in ("Stall", "account", "consent", "export", "registration", "qr_sign", "None"):
+        assert english not in text, english
+    rows = await conn.fetch(
+        "SELECT completed_at FROM data_request WHERE stallholder_id = $1 AND kind = 'export'",
+        holder_id,
+    )
+    assert len(rows) == 1 and rows[0]["completed_at"] is not None
+    reads = await conn.fetch(
+        "SELECT reason FROM access_log WHERE stallholder_id = $1 AND reason = 'export'", holder_id
+    )
+    assert len(reads) == 1
+    # Not offered to others, and a format we do not make is a clear 422 that records nothing.
+    for who in ("volunteer", "viewer"):
+        r = await client.post(
+            f"/api/stallholders/{holder_id}/export?format=pdf", headers=await auth(who)
+        )
+        assert r.status_code == 403, who
+    r = await client.post(
+        f"/api/stallholders/{holder_id}/export?format=xml", headers=await auth("manager")
+    )
+    assert r.status_code == 422
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM data_request WHERE stallholder_id = $1", holder_id
+        )
+        == 1
+    )
+
+
+def pdf_text(data: bytes) -> str:
+    doc = pypdfium2.PdfDocument(data)
+    return "\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
 
 
 async def test_export_and_erase_respect_role_and_scope(client, auth, markets):

@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import pypdfium2
 import pytest
 import qrcode
 
@@ -588,6 +589,15 @@ async def test_a_withdrawal_and_an_export_are_done_from_the_stall_page(
     data = json.loads(await asyncio.to_thread(Path(await download.path()).read_text, "utf-8"))
     assert data["stallholder"]["full_name"] == "Lâm Thị Rút"
     assert download.suggested_filename == f"du-lieu-nguoi-{stall['holder']['id']}.json"
+    # And as a page in Vietnamese to hand the person.
+    async with page.expect_download() as info:
+        await page.click("#export-person-pdf")
+    download = await info.value
+    assert download.suggested_filename == f"du-lieu-ca-nhan-{stall['holder']['id']}.pdf"
+    pdf = await asyncio.to_thread(Path(await download.path()).read_bytes)
+    assert pdf.startswith(b"%PDF") and "Lâm Thị Rút" in " ".join(
+        page_.get_textpage().get_text_range() for page_ in pypdfium2.PdfDocument(pdf)
+    )
 
 
 async def test_consent_recorded_offline_shows_as_waiting_then_as_given(

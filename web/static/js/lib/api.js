@@ -112,8 +112,8 @@ export async function signOut() {
 }
 
 /** Fetch a file with auth and give back an object URL (revoked after a while). */
-export async function blobUrl(path) {
-  const res = await request(path);
+export async function blobUrl(path, options = {}) {
+  const res = await request(path, options);
   if (!res.ok) throw await toError(res);
   const blob = await res.blob();
   const url = URL.createObjectURL(blob);
@@ -160,9 +160,10 @@ export async function openFile(path, filename) {
   }
 }
 
-/** Download an authenticated file (CSV, GeoJSON) under a file name. */
-export async function downloadFile(path, filename) {
-  const { url } = await blobUrl(path);
+/** Download an authenticated file (CSV, GeoJSON) under a file name; `options` as request's
+ * (a POST for a file whose making is recorded, such as a person's printed export). */
+export async function downloadFile(path, filename, options = {}) {
+  const { url } = await blobUrl(path, options);
   const a = document.createElement("a");
   a.href = url;
   a.download = filename;

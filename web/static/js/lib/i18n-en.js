@@ -137,6 +137,7 @@ export const en = {
   hv_yes: "yes",
   hv_no: "no",
   export_person: "Export this person's data (JSON)",
+  export_person_pdf: "Printed copy for the stallholder (PDF)",
   export_person_done: "Data exported; the request is recorded.",
   withdraw_open: "Record a withdrawal of consent",
   withdraw_intro: "Tick what the stallholder withdraws (nothing is ticked for you).",

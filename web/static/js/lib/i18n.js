@@ -141,6 +141,7 @@ const vi = {
   hv_yes: "có",
   hv_no: "không",
   export_person: "Xuất dữ liệu của người này (JSON)",
+  export_person_pdf: "Bản in cho chủ sạp (PDF)",
   export_person_done: "Đã xuất dữ liệu; yêu cầu được ghi lại.",
   withdraw_open: "Ghi nhận chủ sạp rút đồng ý",
   withdraw_intro: "Đánh dấu những mục chủ sạp muốn rút (không mục nào được chọn sẵn).",

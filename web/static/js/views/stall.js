@@ -348,9 +348,22 @@ function readersCard(holderId) {
       exportBtn.disabled = false;
     }
   });
+  // The same export as a page in Vietnamese to hand the person (also recorded as their request).
+  const printBtn = h("button", { type: "button", class: "btn btn-small", id: "export-person-pdf" }, t("export_person_pdf"));
+  printBtn.addEventListener("click", async () => {
+    printBtn.disabled = true;
+    try {
+      await api.downloadFile(`/api/stallholders/${holderId}/export?format=pdf`, `du-lieu-ca-nhan-${holderId}.pdf`, { method: "POST" });
+      toast(t("export_person_done"), "ok");
+    } catch (err) {
+      toast(errorText(err.code), "error");
+    } finally {
+      printBtn.disabled = false;
+    }
+  });
   return h("section", { class: "card", "aria-labelledby": "readers-h" },
     h("h2", { id: "readers-h" }, t("readers_title")), h("p", { class: "muted small" }, t("readers_intro")),
-    h("div", { class: "row-actions" }, btn, exportBtn), box);
+    h("div", { class: "row-actions" }, btn, printBtn, exportBtn), box);
 }
 
 function partnerName(partners, code) {

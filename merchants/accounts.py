@@ -230,9 +230,10 @@ async def reactivate_payment_account(
         before = await stalls_q.get_stall(conn, stall_id, for_update=True)
         if before is None:
             raise errors.StallNotFound(f"No stall with id {stall_id}.")
-        if _account(before, account_id).active:
+        account = _account(before, account_id)
+        if account.active:
             return before
-        if before.holder.erased:
+        if account.account_number.startswith("~"):  # privacy.queries.scrub_accounts wiped it
             raise StallholderErased(
                 "The stallholder's data was erased at their request: their accounts stay stopped; "
                 "add the account again with the stallholder's consent.",

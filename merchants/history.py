@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -27,6 +29,9 @@ _ACCOUNT_FIELDS = (
     ("account_name", "account_name"),
     ("account_reference", "reference"),
 )
+# What a printed sign shows besides its code, and what of its account (merchants.signs).
+SIGN_FIELDS = frozenset({"stall_code", "zone", "goods", "holder_name"})
+ACCOUNT_FIELDS = frozenset(field for field, _ in _ACCOUNT_FIELDS)
 # Actions whose entry carries a reason the person typed.
 _WITH_REASON = (
     "correct_payment_account",
@@ -47,6 +52,14 @@ async def stall_history_for(
     return [entry(e) for e in await history_q.stall_entries(conn, stall_id, limit=limit)]
 
 
+async def fields_changed_since(
+    conn: asyncpg.Connection, stall_id: int, since: datetime
+) -> set[str]:
+    """Every field the stall's entries after `since` changed (HistoryChange.field)."""
+    entries = await history_q.stall_entries(conn, stall_id, limit=None, since=since)
+    return {change.field for e in entries for change in entry(e).changes}
+
+
 def entry(e: history_q.Entry) -> schemas.HistoryEntry:
     """One audit entry as the history shows it."""
     before = e.before if isinstance(e.before, dict) else {}
@@ -65,12 +78,12 @@ def entry(e: history_q.Entry) -> schemas.HistoryEntry:
     detail = after.get("method") if e.action == "verify" else None
     if e.action == "verify_failed":
         detail = after.get("reason")
-    reason = after.get("reason") if e.action in _WITH_REASON else None
+    reason = _masked_reason(after.get("reason")) if e.action in _WITH_REASON else None
     return schemas.HistoryEntry(
         at=e.at,
         action=e.action,
         actor=e.actor,
-        reason=_text(reason),
+        reason=reason,
         detail=_text(detail),
         account=schemas.HistoryAccount(
             bin=_text(shown.get("bin")),
@@ -90,6 +103,31 @@ def _at(view: dict, path: tuple[str, ...]) -> Any:
     return value
 
 
+# A run of 6 or more digits (spaces, dots or dashes between them) in a typed reason: a phone or
+# account number, masked to its last 4 as everywhere in the history.
+_NUMBER = re.compile(r"\d(?:[\s.\-]?\d){5,}")
+
+
+def _masked_reason(value: Any) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    return _NUMBER.sub(lambda m: "…" + re.sub(r"\D", "", m.group())[-4:], text)
+
+
+def _masked_field(field: str, value: Any) -> str | None:
+    """A value as the history shows it: a MoMo reference to its last 4, like account numbers; a
+    phone an early build stored as an unkeyed hash is left out (it could be guessed back)."""
+    text = _text(value)
+    if text is None or text == "[erased]":
+        return text
+    if field == "account_reference":
+        return "…" + text[-4:]
+    if field == "holder_phone" and text.startswith("sha256:"):
+        return None
+    return text
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -100,7 +138,11 @@ def _text(value: Any) -> str | None:
 
 def _stall_changes(before: dict, after: dict) -> list[schemas.HistoryChange]:
     return [
-        schemas.HistoryChange(field=field, before=_text(old), after=_text(new))  # type: ignore[arg-type]
+        schemas.HistoryChange(
+            field=field,  # type: ignore[arg-type]
+            before=_masked_field(field, old),
+            after=_masked_field(field, new),
+        )
         for field, path in _STALL_FIELDS
         if _has(after, path) and (old := _at(before, path)) != (new := _at(after, path))
     ]
@@ -136,7 +178,11 @@ def _first_account(view: dict) -> dict | None:
 
 def _account_changes(old: dict, new: dict) -> list[schemas.HistoryChange]:
     return [
-        schemas.HistoryChange(field=field, before=_text(old.get(key)), after=_text(new.get(key)))  # type: ignore[arg-type]
+        schemas.HistoryChange(
+            field=field,  # type: ignore[arg-type]
+            before=_masked_field(field, old.get(key)),
+            after=_masked_field(field, new.get(key)),
+        )
         for field, key in _ACCOUNT_FIELDS
         if old.get(key) != new.get(key)
     ]

@@ -12,7 +12,7 @@ from core.types import User
 from coverage import counters
 from coverage import stalls as progress
 from coverage.schemas import StallCoverage
-from merchants import errors, schemas, stalls
+from merchants import errors, history, schemas, stalls
 from merchants.queries import markets as markets_q
 from merchants.queries import print_jobs as print_jobs_q
 from merchants.queries import signs as signs_q
@@ -165,10 +165,12 @@ async def _reprinted(conn: asyncpg.Connection, prints: list[tuple[int, int, str]
 async def reprint_after_reactivation(conn: asyncpg.Connection, stall_id: int) -> None:
     """A stopped account of the stall is in use again (the caller's transaction holds the stall
     row). A reprint flag raised because a sign showed a stopped account is judged again from the
-    prints the app recorded: cleared when every account a recorded print shows is in use and was
-    printed as it is now; said to be about a corrected account when one of them changed since its
-    print; left as it is when a printed account is still stopped or no print was recorded (a sign
-    printed outside the app)."""
+    prints the app recorded and what changed since (the stall's history): cleared when every
+    account a recorded print shows is in use, printed as it is now, and nothing a sign shows was
+    edited since; else it says what did change (an account corrected, the sign's details); left as
+    it is when a printed account is still stopped or no print was recorded (a sign printed outside
+    the app). One reason is kept per stall, so a stop may have overwritten an earlier one: the
+    history since the prints is what tells."""
     coverage = await progress.stall_coverage(conn, stall_id)
     if not coverage.sign_reprint_needed or coverage.sign_reprint_reason != "account_deactivated":
         return
@@ -180,10 +182,16 @@ async def reprint_after_reactivation(conn: asyncpg.Connection, stall_id: int) ->
     shown = [accounts.get(account_id) for account_id in printed]
     if any(a is None or not a.active for a in shown):
         return
-    if all(account_payload(accounts[a]) == text for a, text in printed.items()):
-        await progress.clear_reprint(conn, stall_id=stall_id)
-    else:
+    since = min(at for _, at in printed.values())
+    changed = await history.fields_changed_since(conn, stall_id, since)
+    if changed & history.ACCOUNT_FIELDS or any(
+        account_payload(accounts[a]) != text for a, (text, _) in printed.items()
+    ):
         await progress.flag_reprint(conn, stall_id=stall_id, reason="account_corrected")
+    elif changed & history.SIGN_FIELDS:
+        await progress.flag_reprint(conn, stall_id=stall_id, reason="sign_details_changed")
+    else:
+        await progress.clear_reprint(conn, stall_id=stall_id)
 
 
 async def _issued(

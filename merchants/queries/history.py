@@ -18,16 +18,21 @@ class Entry:
     after: Any
 
 
-async def stall_entries(conn: asyncpg.Connection, stall_id: int, *, limit: int) -> list[Entry]:
-    """The stall's audit entries (entity 'stall'), newest first, at most `limit`."""
+async def stall_entries(
+    conn: asyncpg.Connection, stall_id: int, *, limit: int | None, since: datetime | None = None
+) -> list[Entry]:
+    """The stall's audit entries (entity 'stall'), newest first: at most `limit` (None: all),
+    only those after `since` when it is given."""
     rows = await conn.fetch(
         """SELECT l.at, l.action, coalesce(nullif(u.display_name, ''), u.username) AS actor,
                   l.before, l.after
            FROM audit_log l LEFT JOIN app_user u ON u.id = l.actor_id
            WHERE l.entity = 'stall' AND l.entity_id = $1::bigint::text
+             AND ($3::timestamptz IS NULL OR l.at > $3)
            ORDER BY l.at DESC, l.id DESC LIMIT $2""",
         stall_id,
         limit,
+        since,
     )
     return [
         Entry(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 
@@ -83,11 +84,15 @@ async def record_prints(
     )
 
 
-async def latest_prints(conn: asyncpg.Connection, stall_id: int) -> dict[int, str]:
-    """The payload of the latest confirmed print of each account of the stall ever printed."""
+async def latest_prints(conn: asyncpg.Connection, stall_id: int) -> dict[int, tuple[str, datetime]]:
+    """The payload and time of the latest confirmed print of each account of the stall ever
+    printed."""
     rows = await conn.fetch(
-        """SELECT DISTINCT ON (payment_account_id) payment_account_id, payload FROM sign_print
+        """SELECT DISTINCT ON (payment_account_id) payment_account_id, payload, printed_at
+           FROM sign_print
            WHERE stall_id = $1 ORDER BY payment_account_id, printed_at DESC, id DESC""",
         stall_id,
     )
-    return {r["payment_account_id"]: keys_of(conn).open(r["payload"]) for r in rows}
+    return {
+        r["payment_account_id"]: (keys_of(conn).open(r["payload"]), r["printed_at"]) for r in rows
+    }

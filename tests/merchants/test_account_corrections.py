@@ -300,6 +300,30 @@ async def test_a_reactivated_account_corrected_since_its_print_still_needs_a_new
     assert (cov["sign_reprint_needed"], cov["sign_reprint_reason"]) == (True, "account_corrected")
 
 
+async def test_a_reactivated_account_keeps_the_flag_when_the_signs_details_changed_since(
+    client, auth, markets
+):
+    """The stop overwrote the stall's one reprint reason; an edit of what the sign shows made while
+    it was flagged could not set its own: the history since the print tells."""
+    h = await auth("volunteer")
+    stall = await _printed_and_verified(client, h, markets["one"])
+    r = await client.post(_url(stall, "/deactivate"), json={"reason": "x"}, headers=h)
+    assert r.status_code == 200, r.text
+    r = await client.patch(
+        f"/api/stalls/{stall['id']}",
+        json={"goods": "Cá biển"},
+        headers=h | {"If-Match": f'"{r.json()["version"]}"'},
+    )
+    assert r.status_code == 200, r.text
+    r = await client.post(_url(stall, "/reactivate"), json={"reason": "x"}, headers=h)
+    assert r.status_code == 200, r.text
+    cov = await _coverage(client, h, stall["id"])
+    assert (cov["sign_reprint_needed"], cov["sign_reprint_reason"]) == (
+        True,
+        "sign_details_changed",
+    )
+
+
 async def test_an_erased_persons_account_stays_stopped(client, auth, markets, conn):
     h = await auth("volunteer")
     stall = await _stall(client, h, markets["one"])

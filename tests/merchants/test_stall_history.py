@@ -95,3 +95,33 @@ async def test_the_history_is_read_in_scope_only(client, auth, markets):
         assert r.status_code == 422, bad
     r = await client.get("/api/stalls/999999999/history", headers=await auth("volunteer"))
     assert r.status_code == 404 and r.json()["code"] == "stall_not_found"
+
+
+async def test_numbers_typed_in_a_reason_and_references_are_masked(client, auth, markets):
+    h = await auth("volunteer")
+    body = stall_body(
+        "H-2",
+        payment_accounts=[
+            {"bin": "971025", "account_number": "0905111222", "reference": "MOMOW2W12345678"}
+        ],
+    )
+    r = await client.post(
+        f"/api/markets/{markets['one']}/stalls",
+        json=body,
+        headers=h | {"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert r.status_code == 201, r.text
+    stall = r.json()
+    url = f"/api/stalls/{stall['id']}/payment-accounts/{stall['payment_accounts'][0]['id']}"
+    r = await client.patch(
+        url,
+        json={"reference": "MOMOW2W87654321", "reason": "Chủ sạp báo số 0905 111 222, mã cũ sai"},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    r = await client.get(f"/api/stalls/{stall['id']}/history", headers=h)
+    entry = r.json()[0]
+    assert entry["reason"] == "Chủ sạp báo số …1222, mã cũ sai"
+    assert entry["changes"] == [{"field": "account_reference", "before": "…5678", "after": "…4321"}]
+    for secret in ("0905 111 222", "0905111222", "MOMOW2W12345678", "MOMOW2W87654321"):
+        assert secret not in r.text, secret

@@ -227,3 +227,49 @@ async def test_an_archived_market_offers_no_registration(new_page, live_server) 
     await page.wait_for_selector("#worklist")
     assert "lưu trữ" in await page.locator("#archived-note").inner_text()
     assert await page.locator("#register-new").count() == 0
+
+
+async def test_a_correction_and_a_stop_made_offline_both_reach_the_server(
+    new_page, live_server
+) -> None:
+    """A stop carries the stall version it was decided on (If-Match), so a resend cannot undo a
+    later change; this device's own earlier change, queued with it, is not such a change: once it
+    is sent, the stop follows the version it made and goes through."""
+    ids = await market_ids(live_server)
+    account = {"bin": "970422", "account_number": "9704220088", "account_name": "TA THI TAM"}
+    stall = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "Q-88", "Tạ Thị Tám", account=account
+    )
+    account_id = stall["payment_accounts"][0]["id"]
+    page = await new_page()
+    await sign_in(page)
+    await page.goto(f"/#/s/{stall['id']}")
+    await page.wait_for_selector("#account-list")
+    await page.context.set_offline(True)
+    await page.click(f"#fix-account-{account_id}")
+    await page.wait_for_selector("#account-fix-form")
+    await page.fill("#f-acct", "9704220089")
+    await page.fill("#f-reason", "Nhập sai số cuối")
+    await page.click("#account-fix-save")
+    await page.wait_for_selector("#account-list")
+    await page.click(f"#fix-account-{account_id}")
+    await page.wait_for_selector("#account-off-form")
+    await page.fill("#f-off-reason", "Chủ sạp không dùng nữa")
+    await page.click("#account-off")
+    await page.click("#account-off-dialog-ok")
+    await page.wait_for_selector("#account-list")
+    await page.context.set_offline(False)
+    got: dict = {}
+    for _ in range(60):
+        async with await live_server.api("admin") as c:
+            got = (await c.get(f"/api/stalls/{stall['id']}")).json()["payment_accounts"][0]
+        if got["active"] is False:
+            break
+        await page.wait_for_timeout(250)
+    assert (got["account_number"], got["active"]) == ("9704220089", False)
+    async with await live_server.api("admin") as c:
+        history = (await c.get(f"/api/stalls/{stall['id']}/history")).json()
+    assert [e["action"] for e in history[:2]] == [
+        "deactivate_payment_account",
+        "correct_payment_account",
+    ]

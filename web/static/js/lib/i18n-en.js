@@ -105,6 +105,7 @@ export const en = {
   history_show: "Show history",
   history_none: "No changes yet.",
   history_more: "Showing the latest {n} entries.",
+  history_erased: "(erased at the stallholder's request)",
   history_system: "system",
   history_reason: "Reason: {reason}",
   hist_register: "Stall registered",

@@ -109,6 +109,7 @@ const vi = {
   history_show: "Xem lịch sử",
   history_none: "Chưa có thay đổi nào.",
   history_more: "Đang hiện {n} mục gần nhất.",
+  history_erased: "(đã xóa theo yêu cầu của chủ sạp)",
   history_system: "hệ thống",
   history_reason: "Lý do: {reason}",
   hist_register: "Đăng ký sạp",

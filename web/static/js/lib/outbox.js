@@ -61,6 +61,8 @@ export async function add(kind, fields) {
     market_id: fields.market_id ?? null, stall_id: fields.stall_id ?? null, holder_id: fields.holder_id ?? null,
     account_id: fields.account_id ?? null,
     body: fields.body ?? null, if_match: fields.if_match ?? null, label: fields.label || "",
+    // The stall version the change was decided on (see rebase).
+    base_version: fields.base_version ?? fields.if_match ?? null,
     state: "queued", attempts: 0, next_at: 0, created_at: now, updated_at: now,
     error: null, last_error: null, result: null,
   };
@@ -178,11 +180,12 @@ async function send(rec) {
     } else if (rec.kind === "account_fix") {
       // The same correction sent again changes nothing on the server (it answers the stall as it is).
       res = await request(`/api/stalls/${rec.stall_id}/payment-accounts/${rec.account_id}`, { method: "PATCH", json: rec.body, headers: idem });
-    } else if (rec.kind === "account_off") {
-      res = await request(`/api/stalls/${rec.stall_id}/payment-accounts/${rec.account_id}/deactivate`, { method: "POST", json: rec.body, headers: idem });
-    } else if (rec.kind === "account_on") {
-      // Reactivating an account in use changes nothing on the server, so a resend is harmless.
-      res = await request(`/api/stalls/${rec.stall_id}/payment-accounts/${rec.account_id}/reactivate`, { method: "POST", json: rec.body, headers: idem });
+    } else if (rec.kind === "account_off" || rec.kind === "account_on") {
+      // Stopping a stopped account (or using again one in use) changes nothing on the server, so a
+      // resend is harmless; If-Match refuses one that would undo a later change (412).
+      const action = rec.kind === "account_off" ? "deactivate" : "reactivate";
+      const headers = rec.if_match != null ? { ...idem, "If-Match": `"${rec.if_match}"` } : idem;
+      res = await request(`/api/stalls/${rec.stall_id}/payment-accounts/${rec.account_id}/${action}`, { method: "POST", json: rec.body, headers });
     } else if (rec.kind === "consent") {
       // Granting a purpose already granted changes nothing, so a resend is harmless.
       res = await request(`/api/stallholders/${rec.holder_id}/consents`, { method: "POST", json: rec.body, headers: idem });
@@ -252,11 +255,28 @@ async function attempt(id, force, background = true) {
   }
   // The answer (the stall with its holder and accounts) goes to the listeners; the store keeps a receipt.
   await idb.put(STORE, out.outcome === "sent" ? receipt(rec) : rec);
+  if (out.outcome === "sent") await rebase(rec, out.result && out.result.version);
   emit();
   if (out.outcome === "sent") emit("choso:sent", { record: rec, background });
   if (out.outcome === "auth") emit("choso:unauthorized");
   rec.outcome = out.outcome;
   return rec;
+}
+
+/**
+ * This device's change to a stall went through: its other queued changes to the stall decided on
+ * the same version now follow the version it made. Their If-Match would otherwise refuse our own
+ * change as if someone else had made it (edit the goods, then stop an account, both offline).
+ */
+async function rebase(rec, version) {
+  if (rec.stall_id == null || version == null || rec.base_version == null) return;
+  for (const other of await idb.all(STORE)) {
+    if (other.id === rec.id || other.stall_id !== rec.stall_id || other.user !== rec.user) continue;
+    if (other.state !== "queued" || other.base_version !== rec.base_version) continue;
+    other.base_version = version;
+    if (other.if_match != null) other.if_match = version;
+    await idb.put(STORE, other);
+  }
 }
 
 function withLock(fn) {

@@ -220,8 +220,8 @@ export async function stallView(ctx, id, params) {
         `${bankOf(a)} · ${a.account_number} · ${a.account_name || ""}${a.partner_code ? ` · ${partnerName(partners, a.partner_code)}` : ""}`,
         a.active === false
           ? [" ", h("span", { class: "badge badge-muted" }, t("account_inactive")),
-            // An erased person's accounts stay stopped (their numbers are gone).
-            stall.holder.erased ? null : [" ", h("a", { href: `#/s/${id}/account/${a.id}`, class: "btn btn-small", id: `reuse-account-${a.id}` }, t("account_on"))]]
+            // An erased person's accounts stay stopped (their numbers are gone: "~" and an id).
+            a.account_number.startsWith("~") ? null : [" ", h("a", { href: `#/s/${id}/account/${a.id}`, class: "btn btn-small", id: `reuse-account-${a.id}` }, t("account_on"))]]
           : [" ", h("a", { href: `#/s/${id}/account/${a.id}`, class: "btn btn-small", id: `fix-account-${a.id}` }, t("account_fix"))])))
       : "—"));
   // The sign at the stall shows an account corrected or deactivated since it was printed.
@@ -265,6 +265,7 @@ const HISTORY_LIMIT = 100;
 /** One value of a change as people read it (a bank by its name, a status in words). */
 function historyValue(field, value, banks) {
   if (value === null || value === undefined || value === "") return "—";
+  if (value === "[erased]") return t("history_erased");
   if (field === "account_bin") return bankShort(banks, value);
   if (field === "status") return t(`st_${value}`);
   if (field === "zone") return zoneLabel(value);
@@ -295,7 +296,7 @@ function historyCard(stallId, banks) {
             h("p", {}, h("strong", {}, t(HISTORY_ACTIONS.includes(e.action) ? `hist_${e.action}` : "hist_other")),
               acc ? ` · ${acc}` : "", detail ? ` · ${detail}` : ""),
             h("p", { class: "muted small" }, `${dateTime(e.at)} · ${e.actor || t("history_system")}`),
-            e.reason ? h("p", { class: "small" }, t("history_reason", { reason: e.reason })) : null,
+            e.reason ? h("p", { class: "small" }, t("history_reason", { reason: e.reason === "[erased]" ? t("history_erased") : e.reason })) : null,
             e.changes.length ? h("ul", { class: "small history-changes" }, e.changes.map((c) => h("li", {},
               `${t(`hf_${c.field}`)}: ${historyValue(c.field, c.before, banks)} → ${historyValue(c.field, c.after, banks)}`))) : null);
         }))
@@ -728,7 +729,7 @@ export async function accountView(ctx, id) {
     if (st.partner_code) body.partner_code = st.partner_code;
     if (st.reference) body.reference = st.reference;
     if (st.service === "card") body.service = "card";
-    const rec = await outbox.add("account", { stall_id: id, market_id: stall.market_id, body, label: stall.stall_code });
+    const rec = await outbox.add("account", { stall_id: id, market_id: stall.market_id, base_version: stall.version, body, label: stall.stall_code });
     const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
     if (done.state === "failed") {
       await outbox.remove(rec.id);
@@ -754,7 +755,7 @@ export async function accountView(ctx, id) {
 export async function accountFixView(ctx, id, accountId) {
   const { stall } = await loadStall(id);
   const found = (stall.payment_accounts || []).find((a) => a.id === accountId);
-  if (found && found.active === false && !stall.holder.erased) { await accountOnView(ctx, stall, found); return; }
+  if (found && found.active === false && !found.account_number.startsWith("~")) { await accountOnView(ctx, stall, found); return; }
   const account = found && found.active !== false ? found : null;
   if (!account) { ctx.go(`#/s/${id}`); return; }
   const banks = await ctx.loadBanks();
@@ -824,7 +825,10 @@ export async function accountFixView(ctx, id, accountId) {
   const fieldMap = { bin: "f-bank", account_number: "f-acct", account_name: "f-acctname", reference: "f-ref", reason: "f-reason" };
 
   async function send(kind, body, errorLine, doneText, queuedText) {
-    const rec = await outbox.add(kind, { stall_id: id, account_id: accountId, market_id: stall.market_id, body, label });
+    // A stop carries the version it was decided on: a resend after the account was used again (or
+    // the stall edited) is refused, not applied.
+    const extra = kind === "account_off" ? { if_match: stall.version } : { base_version: stall.version };
+    const rec = await outbox.add(kind, { stall_id: id, account_id: accountId, market_id: stall.market_id, body, label, ...extra });
     const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
     if (done.state === "failed") {
       await outbox.remove(rec.id);
@@ -834,7 +838,8 @@ export async function accountFixView(ctx, id, accountId) {
       return;
     }
     localStorage.removeItem(draftKey);
-    api.cache.set(`stall.${id}`, null);
+    // Sent: the stall page reads it again. Queued offline: the copy on the device still opens.
+    if (done.state === "sent") api.cache.set(`stall.${id}`, null);
     toast(done.state === "sent" ? doneText : queuedText, done.state === "sent" ? "ok" : "warn");
     ctx.go(`#/s/${id}`);
   }
@@ -916,7 +921,8 @@ async function accountOnView(ctx, stall, account) {
     });
     if (!sure) return;
     const label = `${stall.stall_code} · ${bankShort(banks, account.bin)} ${account.account_number.slice(-4)}`;
-    const rec = await outbox.add("account_on", { stall_id: id, account_id: account.id, market_id: stall.market_id, body: { reason: reasonText.trim() }, label });
+    // If-Match: a resend after someone stopped it again (or edited the stall) is refused, not applied.
+    const rec = await outbox.add("account_on", { stall_id: id, account_id: account.id, market_id: stall.market_id, if_match: stall.version, body: { reason: reasonText.trim() }, label });
     const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
     if (done.state === "failed") {
       await outbox.remove(rec.id);
@@ -926,7 +932,8 @@ async function accountOnView(ctx, stall, account) {
       return;
     }
     localStorage.removeItem(draftKey);
-    api.cache.set(`stall.${id}`, null);
+    // Sent: the stall page reads it again. Queued offline: the copy on the device still opens.
+    if (done.state === "sent") api.cache.set(`stall.${id}`, null);
     toast(done.state === "sent" ? t("account_on_saved") : t("account_on_queued"), done.state === "sent" ? "ok" : "warn");
     ctx.go(`#/s/${id}`);
   });

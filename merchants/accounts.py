@@ -176,78 +176,53 @@ async def correct_payment_account(
         raise _unique_refused(exc) from None
 
 
-async def deactivate_payment_account(
+async def set_payment_account_active(
     conn: asyncpg.Connection,
     *,
     user: User,
     stall_id: int,
     account_id: int,
+    active: bool,
     reason: str,
     window_days: int,
     expected_version: int | None = None,
 ) -> schemas.Stall:
-    """Stop showing an account (its row and history stay), with a reason; the counters move and a
-    sign that shows it is flagged for reprint. Deactivating it again changes nothing."""
-    async with conn.transaction():
-        before = await stalls_q.get_stall(conn, stall_id, for_update=True)
-        if before is None:
-            raise errors.StallNotFound(f"No stall with id {stall_id}.")
-        if not _account(before, account_id).active:
-            return before
-        _check_version(before, expected_version)
-        await coverage_stalls.account_changing(
-            conn, stall_id=stall_id, account_id=account_id, reason="account_deactivated"
-        )
-        await accounts_q.set_account_active(conn, account_id=account_id, active=False)
-        await stalls_q.bump_stall_version(conn, stall_id)
-        return await stalls.settle_change(
-            conn,
-            user=user,
-            before=before,
-            action="deactivate_payment_account",
-            window_days=window_days,
-            extra={"payment_account_id": account_id, "reason": reason},
-        )
+    """Stop showing an account (active=False) or show a stopped one again (True), with a reason;
+    the account's row and history stay, the counters move, and asking for the state the account
+    is in changes nothing (a resend).
 
-
-async def reactivate_payment_account(
-    conn: asyncpg.Connection,
-    *,
-    user: User,
-    stall_id: int,
-    account_id: int,
-    reason: str,
-    window_days: int,
-    expected_version: int | None = None,
-) -> schemas.Stall:
-    """Show a stopped account on the stall again (it was stopped by mistake, or the stallholder
-    uses it again), with a reason; the counters move. Its verification, cleared when it was
-    stopped, stays cleared: the code is checked again at the stall. A reprint flag the stop raised
-    is judged again from the recorded prints (merchants.signs.reprint_after_reactivation).
-    Reactivating an active account changes nothing; an account of a person whose data was erased
-    stays stopped (its number is gone)."""
+    A stop clears the account's verification and flags a sign that shows it for reprint. A reuse
+    (stopped by mistake, or the stallholder uses it again) leaves the verification cleared: the
+    code is checked at the stall again; a reprint flag the stop raised is judged again from the
+    recorded prints (merchants.signs.reprint_after_reactivation). An account whose number an
+    erasure wiped stays stopped."""
     async with conn.transaction():
         before = await stalls_q.get_stall(conn, stall_id, for_update=True)
         if before is None:
             raise errors.StallNotFound(f"No stall with id {stall_id}.")
         account = _account(before, account_id)
-        if account.active:
+        if account.active == active:
             return before
-        if account.account_number.startswith("~"):  # privacy.queries.scrub_accounts wiped it
+        if active and account.account_number.startswith("~"):  # privacy.queries.scrub_accounts
             raise StallholderErased(
                 "The stallholder's data was erased at their request: their accounts stay stopped; "
                 "add the account again with the stallholder's consent.",
                 field="account_id",
             )
         _check_version(before, expected_version)
-        await accounts_q.set_account_active(conn, account_id=account_id, active=True)
-        await signs.reprint_after_reactivation(conn, stall_id)
+        if not active:
+            await coverage_stalls.account_changing(
+                conn, stall_id=stall_id, account_id=account_id, reason="account_deactivated"
+            )
+        await accounts_q.set_account_active(conn, account_id=account_id, active=active)
+        if active:
+            await signs.reprint_after_reactivation(conn, stall_id)
         await stalls_q.bump_stall_version(conn, stall_id)
         return await stalls.settle_change(
             conn,
             user=user,
             before=before,
-            action="reactivate_payment_account",
+            action="reactivate_payment_account" if active else "deactivate_payment_account",
             window_days=window_days,
             extra={"payment_account_id": account_id, "reason": reason},
         )
@@ -284,46 +259,25 @@ async def correct_payment_account_for(
     return stall
 
 
-async def deactivate_payment_account_for(
+async def set_payment_account_active_for(
     conn: asyncpg.Connection,
     *,
     user: User,
     stall_id: int,
     account_id: int,
+    active: bool,
     reason: str,
     window_days: int,
     expected_version: int | None = None,
 ) -> schemas.Stall:
-    """deactivate_payment_account after the scope check."""
+    """set_payment_account_active after the scope check."""
     await stalls.writable_stall(conn, user, stall_id)
-    return await deactivate_payment_account(
+    return await set_payment_account_active(
         conn,
         user=user,
         stall_id=stall_id,
         account_id=account_id,
-        reason=reason,
-        window_days=window_days,
-        expected_version=expected_version,
-    )
-
-
-async def reactivate_payment_account_for(
-    conn: asyncpg.Connection,
-    *,
-    user: User,
-    stall_id: int,
-    account_id: int,
-    reason: str,
-    window_days: int,
-    expected_version: int | None = None,
-) -> schemas.Stall:
-    """reactivate_payment_account after the scope check."""
-    await stalls.writable_stall(conn, user, stall_id)
-    return await reactivate_payment_account(
-        conn,
-        user=user,
-        stall_id=stall_id,
-        account_id=account_id,
+        active=active,
         reason=reason,
         window_days=window_days,
         expected_version=expected_version,

@@ -340,11 +340,12 @@ async def deactivate_payment_account(
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> schemas.Stall:
     """Stop showing an account on the stall, with a reason (the account and its history stay)."""
-    stall = await accounts.deactivate_payment_account_for(
+    stall = await accounts.set_payment_account_active_for(
         conn,
         user=user,
         stall_id=stall_id,
         account_id=account_id,
+        active=False,
         reason=body.reason,
         window_days=window_days,
         expected_version=_optional_if_match(if_match),
@@ -371,11 +372,12 @@ async def reactivate_payment_account(
     """Show a deactivated account on the stall again, with a reason (stopped by mistake, or used
     again). Its code must be verified at the stall again. An account of a person whose data was
     erased stays stopped (409 stallholder_erased)."""
-    stall = await accounts.reactivate_payment_account_for(
+    stall = await accounts.set_payment_account_active_for(
         conn,
         user=user,
         stall_id=stall_id,
         account_id=account_id,
+        active=True,
         reason=body.reason,
         window_days=window_days,
         expected_version=_optional_if_match(if_match),

@@ -33,8 +33,10 @@ async def fits(page) -> None:
     assert width <= page.viewport_size["width"], f"{width}px wide: the page scrolls sideways"
 
 
-async def open_console(new_page, path: str, user: str = "admin", viewport: dict = LAPTOP):
-    page = await new_page(viewport=viewport)
+async def open_console(
+    new_page, path: str, user: str = "admin", viewport: dict = LAPTOP, **options
+):
+    page = await new_page(viewport=viewport, **options)
     await sign_in(page, user, path)
     await page.wait_for_selector(".console-tabs")
     return page
@@ -420,12 +422,17 @@ async def test_open_requests_by_deadline_with_the_erase_action(new_page, live_se
             f"/api/stallholders/{holder}/consents/withdraw", json={"purposes": ["registration"]}
         )
         assert res.status_code == 200, res.text
-    page = await open_console(new_page, "/console/requests", user="manager")
+    page = await open_console(new_page, "/console/requests", user="manager", accept_downloads=True)
     row = page.locator(".requests-table tr", has_text=code)
     await row.wait_for()
     assert "Chợ Thử Một" in await row.inner_text()
     assert "Hồ Thị Xóa" not in await page.content()  # the list names stalls, not people
     await shot(page, "requests")
+    # The page in Vietnamese to hand the person, before their data goes.
+    async with page.expect_download() as info:
+        await row.locator("button[data-action='export-pdf']").click()
+    download = await info.value
+    assert download.suggested_filename == f"du-lieu-ca-nhan-{holder}.pdf"
     await row.locator("button[data-action='erase']").click()
     await page.click("#erase-dialog-ok")
     await page.wait_for_selector(f".requests-table tr:has-text('{code}')", state="detached")

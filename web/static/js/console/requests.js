@@ -1,6 +1,7 @@
 // /console/requests (admins; managers for people in their markets): data-subject requests
 // (export, erase, withdrawal) by deadline, overdue ones marked, with the actions: export the
-// person's data (a JSON file) or erase it (the stall and its numbers stay).
+// person's data (a printed page in Vietnamese, or a JSON file) or erase it (the stall and its
+// numbers stay).
 
 import { h, mount, toast, saveJson } from "../lib/dom.js";
 import { t, num } from "../lib/i18n.js";
@@ -64,6 +65,16 @@ async function render(body, me) {
         await draw();
       } catch (err) { toast(problemText(err), "error"); exportBtn.disabled = false; }
     });
+    // The same export as a page in Vietnamese to hand the person (recorded the same way).
+    const pdfBtn = h("button", { type: "button", class: "btn btn-small", dataset: { action: "export-pdf" } }, t("c_export_pdf"));
+    pdfBtn.addEventListener("click", async () => {
+      pdfBtn.disabled = true;
+      try {
+        await api.downloadFile(`/api/stallholders/${r.stallholder_id}/export?format=pdf`, `du-lieu-ca-nhan-${r.stallholder_id}.pdf`, { method: "POST" });
+        toast(t("c_exported_pdf"), "ok");
+        await draw();
+      } catch (err) { toast(problemText(err), "error"); pdfBtn.disabled = false; }
+    });
     const eraseBtn = h("button", { type: "button", class: "btn btn-small btn-danger", dataset: { action: "erase" } }, t("c_erase"));
     eraseBtn.addEventListener("click", async () => {
       const ok = await confirmDialog({
@@ -77,7 +88,7 @@ async function render(body, me) {
         await draw();
       } catch (err) { toast(problemText(err), "error"); }
     });
-    return h("div", { class: "row-actions tight" }, r.kind === "export" ? [exportBtn] : [exportBtn, eraseBtn]);
+    return h("div", { class: "row-actions tight" }, r.kind === "export" ? [pdfBtn, exportBtn] : [pdfBtn, exportBtn, eraseBtn]);
   }
 
   mount(body, heading(t("c_requests_title"), t(me.role === "admin" ? "c_requests_intro" : "c_requests_intro_manager")), box);

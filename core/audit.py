@@ -1,10 +1,14 @@
-"""The audit trail every domain writes to: who did what to which record, before and after."""
+"""The audit trail every domain writes to (who did what to which record, before and after), and
+its read for administrators."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
+from pydantic import BaseModel, Field
 
 from core import queries
 
@@ -29,3 +33,56 @@ async def record(
         before=before,
         after=after,
     )
+
+
+class AuditEntry(BaseModel):
+    """One thing done: when, by whom, what, to which record (not its values)."""
+
+    id: int
+    at: datetime
+    actor: str | None = Field(description="Display name, else username; null: the system")
+    actor_username: str | None
+    action: str
+    entity: str
+    entity_id: str | None
+
+
+class AuditPage(BaseModel):
+    """Entries newest first; `next_before`: pass it as `before` for the next page (null: no more)."""
+
+    items: list[AuditEntry]
+    next_before: int | None
+
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+async def entries(
+    conn: asyncpg.Connection,
+    *,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    action: str | None = None,
+    actor: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> AuditPage:
+    """The audit trail for administrators, newest first: `since`/`until` are days in Vietnam
+    (both included). Reads only."""
+    start = datetime.combine(since, time.min, VN) if since else None
+    end = datetime.combine(until + timedelta(days=1), time.min, VN) if until else None
+    rows = await queries.audit_entries(
+        conn,
+        entity=entity,
+        entity_id=entity_id,
+        action=action,
+        actor=actor,
+        since=start,
+        until=end,
+        before_id=before,
+        limit=limit + 1,
+    )
+    items = [AuditEntry(**row.__dict__) for row in rows[:limit]]
+    return AuditPage(items=items, next_before=items[-1].id if len(rows) > limit else None)

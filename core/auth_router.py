@@ -1,16 +1,17 @@
-"""HTTP routes for sign-in and user administration."""
+"""HTTP routes for sign-in, user administration and the audit log."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import asyncpg
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 
-from core import network, users
+from core import audit, network, users
 from core.auth import CurrentUser, bearer_token, require_roles
 from core.db import get_conn
-from core.params import Id, StorableText
+from core.errors import Invalid
+from core.params import MAX_ID, Id, IsoDate, StorableText
 from core.state import state_of
 from core.types import User
 
@@ -130,3 +131,41 @@ async def revoke_api_key(user_id: Id, key_id: Id, conn: Conn, admin: Admin) -> R
     """Revoke an API key."""
     await users.revoke_api_key(conn, actor=admin, user_id=user_id, key_id=key_id)
     return Response(status_code=204)
+
+
+@router.get("/audit-log", response_model=audit.AuditPage, tags=["audit"])
+async def audit_log(
+    conn: Conn,
+    admin: Admin,
+    entity: Annotated[
+        str | None,
+        Query(pattern=r"^[a-z_]{1,40}$", description="stall, market, user, stallholder, …"),
+    ] = None,
+    entity_id: Annotated[str | None, Query(pattern=r"^[0-9A-Za-z_:-]{1,80}$")] = None,
+    action: Annotated[str | None, Query(pattern=r"^[a-z_]{1,60}$")] = None,
+    actor: Annotated[
+        str | None, Query(pattern=r"^[A-Za-z0-9._-]{1,64}$", description="A username.")
+    ] = None,
+    since: Annotated[IsoDate | None, Query(description="First day (Vietnam), included.")] = None,
+    until: Annotated[IsoDate | None, Query(description="Last day (Vietnam), included.")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="next_before of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> audit.AuditPage:
+    """What was done in the service, newest first (admins): when, by whom, which action on which
+    record; not the values (a record's own page shows those to whom may see them, e.g. GET
+    /api/stalls/{id}/history). Filters combine; a day range is in Vietnam's time."""
+    if since and until and until < since:
+        raise Invalid("The last day is before the first.", field="until")
+    return await audit.entries(
+        conn,
+        entity=entity,
+        entity_id=entity_id,
+        action=action,
+        actor=actor,
+        since=since,
+        until=until,
+        before=before,
+        limit=limit,
+    )

@@ -173,6 +173,56 @@ async def insert_audit(
 
 
 @dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: datetime
+    actor: str | None  # display name, else username; None: the system (or a seeded row)
+    actor_username: str | None
+    action: str
+    entity: str
+    entity_id: str | None
+
+
+async def audit_entries(
+    conn: asyncpg.Connection,
+    *,
+    entity: str | None,
+    entity_id: str | None,
+    action: str | None,
+    actor: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    before_id: int | None,
+    limit: int,
+) -> list[AuditRow]:
+    """Audit entries newest first (by id, the order they were written), filtered; what was done,
+    not the before/after values (those hold masked personal data: each record's own page shows
+    them to those who may see it)."""
+    rows = await conn.fetch(
+        """SELECT a.id, a.at, coalesce(nullif(u.display_name, ''), u.username) AS actor,
+                  u.username AS actor_username, a.action, a.entity, a.entity_id
+           FROM audit_log a LEFT JOIN app_user u ON u.id = a.actor_id
+           WHERE ($1::text IS NULL OR a.entity = $1)
+             AND ($2::text IS NULL OR a.entity_id = $2)
+             AND ($3::text IS NULL OR a.action = $3)
+             AND ($4::text IS NULL OR u.username = $4)
+             AND ($5::timestamptz IS NULL OR a.at >= $5)
+             AND ($6::timestamptz IS NULL OR a.at < $6)
+             AND ($7::bigint IS NULL OR a.id < $7)
+           ORDER BY a.id DESC LIMIT $8""",
+        entity,
+        entity_id,
+        action,
+        actor,
+        since,
+        until,
+        before_id,
+        limit,
+    )
+    return [AuditRow(**dict(r)) for r in rows]
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     id: int
     actor_id: int | None

@@ -120,6 +120,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # --- users (admins), one's own account
     ("GET", "/api/users/me"): signed_in(),
     ("POST", "/api/users/me/password"): signed_in(json={}),
+    ("GET", "/api/audit-log"): only("admin"),
     ("GET", "/api/users"): only("admin"),
     ("POST", "/api/users"): only("admin", json={}),
     ("GET", "/api/users/{user_id}"): only("admin"),

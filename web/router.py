@@ -66,6 +66,7 @@ PAGES = {
     "console-rule": ("Tiêu chí chợ không tiền mặt", "js/console/rule.js", "layout-wide"),
     "console-partners": ("Đối tác", "js/console/partners.js", "layout-wide"),
     "console-requests": ("Yêu cầu về dữ liệu cá nhân", "js/console/requests.js", "layout-wide"),
+    "console-audit": ("Nhật ký thao tác", "js/console/audit.js", "layout-wide"),
     "activity": ("Hoạt động", "js/activity.js", "layout-wide"),
     "teams": ("Tổ công nghệ số", "js/teams.js", "layout-wide"),
     "visits": ("Danh sách quay lại", "js/visits.js", "layout-wide"),
@@ -217,6 +218,12 @@ async def console_partners(request: Request) -> HTMLResponse:
 async def console_requests(request: Request) -> HTMLResponse:
     """Data-subject requests by deadline, with export and erase."""
     return _page(request, "console-requests")
+
+
+@router.get("/console/audit")
+async def console_audit(request: Request) -> HTMLResponse:
+    """The audit log for administrators: what was done, by whom, to which record."""
+    return _page(request, "console-audit")
 
 
 @router.get("/activity")

@@ -125,6 +125,7 @@ async def test_every_page_in_vietnamese_shows_no_english_and_no_notes(new_page, 
         ("/console/partners#p-MOMO", "#cred-form"),
         ("/console/partners#p-MB", "#cred-form"),
         ("/console/requests", "#requests"),
+        ("/console/audit", ".audit-table"),
         # Teams and field activity (the teams branch).
         ("/activity", "#by-team"),
         ("/teams", "#team-list"),

@@ -15,6 +15,7 @@ export const SECTIONS = [
   { page: "console-rule", href: "/console/rule", key: "c_nav_rule", roles: ["admin"] },
   { page: "console-partners", href: "/console/partners", key: "c_nav_partners", roles: ["admin"] },
   { page: "console-requests", href: "/console/requests", key: "c_nav_requests", roles: ["admin", "manager"] },
+  { page: "console-audit", href: "/console/audit", key: "c_nav_audit", roles: ["admin"] },
 ];
 
 // Pages inside a section (a market's stall-list import is part of the markets).

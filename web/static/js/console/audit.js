@@ -1,0 +1,107 @@
+// /console/audit (admins): the audit log, newest first: who did what, when, to which record, with
+// filters (record type, who, days in Vietnam) and "Xem thêm" for older entries. What changed on a
+// stall is on its page (Lịch sử thay đổi); this page names records, never their values.
+
+import { h, mount } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
+import * as api from "../lib/api.js";
+import { clearErrors, setError } from "../lib/forms.js";
+import { consolePage, heading } from "./frame.js";
+import { problemText, table, textField, when } from "./ui.js";
+
+const ENTITIES = [
+  "stall", "stallholder", "market", "user", "team", "programme_rule", "partner", "partner_event",
+  "partner_import", "payment_account", "onboarding",
+];
+const ACTIONS = new Set([
+  "register", "update", "import", "create", "archive", "unarchive", "add_payment_account",
+  "correct_payment_account", "deactivate_payment_account", "reactivate_payment_account",
+  "print_confirmed", "sign_printed", "sign_delivered", "verify", "verify_failed", "fees_cashless",
+  "grant_consent", "withdraw_consent", "erase", "set_status", "schedule", "apply_scheduled",
+  "change_password", "reset_password", "create_api_key", "revoke_api_key", "set_credentials",
+  "partner_event", "name_check",
+]);
+const PAGE = 50;
+
+/** The record an entry is about, linked to where it can be seen. */
+function record(e) {
+  const label = `${ENTITIES.includes(e.entity) ? t(`c_ent_${e.entity}`) : e.entity}${e.entity_id ? ` #${e.entity_id}` : ""}`;
+  const href = e.entity_id && /^[0-9]+$/.test(e.entity_id)
+    ? ({ stall: `/#/s/${e.entity_id}`, market: `/markets/${e.entity_id}`, user: `/console/people#edit-${e.entity_id}` })[e.entity]
+    : null;
+  return href ? h("a", { href }, label) : label;
+}
+
+function row(e) {
+  return h("tr", { dataset: { entry: e.id, action: e.action, entity: e.entity } },
+    h("td", {}, when(e.at)),
+    h("td", {}, e.actor || t("c_audit_system"), e.actor && e.actor_username && e.actor !== e.actor_username ? h("span", { class: "sub" }, e.actor_username) : null),
+    h("td", {}, t(ACTIONS.has(e.action) ? `c_act_${e.action}` : "c_act_other")),
+    h("td", {}, record(e)));
+}
+
+async function render(body) {
+  const entity = h("select", { id: "a-entity", name: "entity" },
+    h("option", { value: "" }, t("c_audit_all")),
+    ENTITIES.map((x) => h("option", { value: x }, t(`c_ent_${x}`))));
+  const actor = textField("a-actor", t("c_audit_actor"), { attrs: { maxlength: 64, autocapitalize: "none", spellcheck: "false" } });
+  const since = textField("a-since", t("c_audit_since"), { type: "date" });
+  const until = textField("a-until", t("c_audit_until"), { type: "date" });
+  const form = h("form", { class: "card filters", id: "audit-filters", novalidate: true },
+    h("div", { class: "field" }, h("label", { for: "a-entity" }, t("c_audit_entity")), entity),
+    actor.el, since.el, until.el,
+    h("div", { class: "field" }, h("button", { type: "submit", class: "btn btn-primary", id: "audit-filter" }, t("c_audit_filter"))));
+  const rows = h("tbody", {});
+  const more = h("button", { type: "button", class: "btn", id: "audit-more", hidden: true }, t("c_audit_more"));
+  const result = h("section", { class: "card", id: "audit", "aria-live": "polite" });
+  let next = null;
+
+  function query(before) {
+    const q = new URLSearchParams({ limit: String(PAGE) });
+    if (entity.value) q.set("entity", entity.value);
+    if (actor.control.value.trim()) q.set("actor", actor.control.value.trim());
+    if (since.control.value) q.set("since", since.control.value);
+    if (until.control.value) q.set("until", until.control.value);
+    if (before) q.set("before", String(before));
+    return `/api/audit-log?${q}`;
+  }
+
+  async function load(before = null) {
+    more.disabled = true;
+    try {
+      const page = await api.getJSON(query(before));
+      if (!before) {
+        rows.replaceChildren();
+        mount(result, page.items.length
+          ? [table({
+            caption: t("c_audit_title"), className: "audit-table",
+            columns: [{ label: t("c_audit_when") }, { label: t("c_audit_who") }, { label: t("c_audit_what") }, { label: t("c_audit_record") }],
+            rows: [],
+          }), more]
+          : h("p", { class: "empty", id: "no-audit" }, t("c_audit_none")));
+        const tbody = result.querySelector("tbody");
+        if (tbody) tbody.replaceWith(rows);
+      }
+      rows.append(...page.items.map(row));
+      next = page.next_before;
+      more.hidden = !next;
+    } catch (err) {
+      const field = err && err.field ? { since: "a-since", until: "a-until", actor: "a-actor" }[err.field] : null;
+      if (field) setError(field, problemText(err));
+      else mount(result, h("p", { class: "form-error", role: "alert" }, problemText(err)));
+    } finally {
+      more.disabled = false;
+    }
+  }
+
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    load();
+  });
+  more.addEventListener("click", () => { if (next) load(next); });
+  mount(body, heading(t("c_audit_title"), t("c_audit_intro")), form, result);
+  await load();
+}
+
+consolePage("console-audit", render);

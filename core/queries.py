@@ -205,7 +205,8 @@ async def audit_entries(
            WHERE ($1::text IS NULL OR a.entity = $1)
              AND ($2::text IS NULL OR a.entity_id = $2)
              AND ($3::text IS NULL OR a.action = $3)
-             AND ($4::text IS NULL OR u.username = $4)
+             AND ($4::text IS NULL
+                  OR a.actor_id = (SELECT id FROM app_user WHERE username = $4))
              AND ($5::timestamptz IS NULL OR a.at >= $5)
              AND ($6::timestamptz IS NULL OR a.at < $6)
              AND ($7::bigint IS NULL OR a.id < $7)

@@ -48,7 +48,8 @@ class AuditEntry(BaseModel):
 
 
 class AuditPage(BaseModel):
-    """Entries newest first; `next_before`: pass it as `before` for the next page (null: no more)."""
+    """Entries newest first (by time, then id); `next_before`: the last entry's id, to pass as
+    `before` for the next page (null: no more)."""
 
     items: list[AuditEntry]
     next_before: int | None

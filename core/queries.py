@@ -195,9 +195,9 @@ async def audit_entries(
     before_id: int | None,
     limit: int,
 ) -> list[AuditRow]:
-    """Audit entries newest first (by id, the order they were written), filtered; what was done,
-    not the before/after values (those hold masked personal data: each record's own page shows
-    them to those who may see it)."""
+    """Audit entries newest first (by time, then id: audit_log_at_idx), after the entry
+    `before_id` in that order, filtered; what was done, not the before/after values (those hold
+    masked personal data: each record's own page shows them to those who may see it)."""
     rows = await conn.fetch(
         """SELECT a.id, a.at, coalesce(nullif(u.display_name, ''), u.username) AS actor,
                   u.username AS actor_username, a.action, a.entity, a.entity_id
@@ -209,8 +209,9 @@ async def audit_entries(
                   OR a.actor_id = (SELECT id FROM app_user WHERE username = $4))
              AND ($5::timestamptz IS NULL OR a.at >= $5)
              AND ($6::timestamptz IS NULL OR a.at < $6)
-             AND ($7::bigint IS NULL OR a.id < $7)
-           ORDER BY a.id DESC LIMIT $8""",
+             AND ($7::bigint IS NULL
+                  OR (a.at, a.id) < (SELECT b.at, b.id FROM audit_log b WHERE b.id = $7))
+           ORDER BY a.at DESC, a.id DESC LIMIT $8""",
         entity,
         entity_id,
         action,

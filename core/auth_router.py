@@ -144,7 +144,8 @@ async def audit_log(
     entity_id: Annotated[str | None, Query(pattern=r"^[0-9A-Za-z_:-]{1,80}$")] = None,
     action: Annotated[str | None, Query(pattern=r"^[a-z_]{1,60}$")] = None,
     actor: Annotated[
-        str | None, Query(pattern=r"^[A-Za-z0-9._-]{1,64}$", description="A username.")
+        str | None,
+        Query(pattern=r"^[A-Za-z0-9._@-]{1,64}$", description="A username (any case)."),
     ] = None,
     since: Annotated[IsoDate | None, Query(description="First day (Vietnam), included.")] = None,
     until: Annotated[IsoDate | None, Query(description="Last day (Vietnam), included.")] = None,
@@ -163,7 +164,7 @@ async def audit_log(
         entity=entity,
         entity_id=entity_id,
         action=action,
-        actor=actor,
+        actor=actor.lower() if actor else None,  # usernames are stored lowercased
         since=since,
         until=until,
         before=before,

@@ -178,7 +178,7 @@ def _draw_header(c: Canvas, header: dict[str, Any], cov: s.MarketCoverage, today
     c.drawString(MARGIN + 3 * mm, y + 3 * mm, STATUS_LABEL[cov.status])
     c.setFillColor(INK)
     c.setFont(REGULAR, 8.5)
-    since = cov.status_since.strftime("%d/%m/%Y")
+    since = cov.status_since.astimezone(VN_TZ).strftime("%d/%m/%Y")  # Vietnam's day, not UTC's
     c.drawString(
         MARGIN + 82 * mm,
         y + 7.2 * mm,

@@ -34,6 +34,7 @@ VN = timezone(timedelta(hours=7))  # Vietnam keeps UTC+7 all year
 LINE = HexColor("#9ca3af")
 SHADE = HexColor("#f3f4f6")
 LAST_READS = 20  # the newest reads listed one by one; the count says how many there were
+LAST_REQUESTS = 20  # the same for the person's requests (each export adds one)
 
 _BODY = ParagraphStyle("body", fontName=REGULAR, fontSize=9.5, leading=12.5)
 _SMALL = ParagraphStyle("small", parent=_BODY, fontSize=8.5, leading=11)
@@ -97,6 +98,11 @@ def _purpose(code: str) -> str:
     if code.startswith("share_partner:"):
         return f"Chia sẻ thông tin với đối tác {code.split(':', 1)[1]}"
     return PURPOSES.get(code, code)
+
+
+def _number(number: str) -> str:
+    """An account number; one an erasure wiped ('~' and an id) said as such."""
+    return "(đã xóa theo yêu cầu)" if number.startswith("~") else number
 
 
 def _bank(bin_: str) -> str:
@@ -204,7 +210,7 @@ def person_pdf(data: Gathered, *, today: date) -> bytes:
                 [
                     stall_codes.get(a.stall_id),
                     _bank(a.bin),
-                    a.account_number,
+                    _number(a.account_number),
                     a.account_name or a.bank_account_name,
                     "có" if a.active else "đã ngừng",
                 ]
@@ -233,7 +239,7 @@ def person_pdf(data: Gathered, *, today: date) -> bytes:
         if data.consents
         else _none("Chưa ghi nhận đồng ý nào.")
     )
-    account_label = {a.id: f"{_bank(a.bin)} {a.account_number}" for a in data.accounts}
+    account_label = {a.id: f"{_bank(a.bin)} {_number(a.account_number)}" for a in data.accounts}
     flow.append(_p("Đối tác mở tài khoản", _HEAD))
     flow.append(
         _table(
@@ -291,6 +297,9 @@ def person_pdf(data: Gathered, *, today: date) -> bytes:
     else:
         flow.append(_none("Chưa ai mở hồ sơ này."))
     flow.append(_p("Các yêu cầu của ông/bà", _HEAD))
+    asked = sorted(data.requests, key=lambda r: r.requested_at, reverse=True)
+    if len(asked) > LAST_REQUESTS:
+        flow.append(_none(f"{len(asked)} yêu cầu; {LAST_REQUESTS} yêu cầu gần nhất:"))
     flow.append(
         _table(
             ["Yêu cầu", "Lúc", "Hạn", "Xong lúc"],
@@ -301,7 +310,7 @@ def person_pdf(data: Gathered, *, today: date) -> bytes:
                     _moment(r.due_at),
                     _moment(r.completed_at) if r.completed_at else "chưa xong",
                 ]
-                for r in data.requests
+                for r in asked[:LAST_REQUESTS]
             ],
             [50, 43, 43, 42],
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -159,7 +160,10 @@ async def export_printed(
     """The same export as a printed page in Vietnamese for the person (privacy.export_pdf),
     recorded as their request like the JSON."""
     data = await _gather(conn, user=user, holder_id=holder_id, route=route, settings=settings)
-    return export_pdf.person_pdf(data, today=datetime.now(export_pdf.VN).date())
+    # Drawn off the event loop (reportlab is CPU work), as imports and password hashing are.
+    return await asyncio.to_thread(
+        export_pdf.person_pdf, data, today=datetime.now(export_pdf.VN).date()
+    )
 
 
 # ---------------------------------------------------------------- erase

@@ -68,6 +68,13 @@ async def test_the_log_lists_what_was_done_newest_first_and_filters(client, auth
         await client.get(f"/api/audit-log?limit=200&before={first['next_before']}", headers=admin)
     ).json()
     assert [e["id"] for e in first["items"] + rest["items"]] == [e["id"] for e in everything]
+    # Usernames are stored lowercased; the filter takes any case, and an address-like one.
+    r = await client.get(
+        f"/api/audit-log?entity=stall&entity_id={a['id']}&actor=VOLUNTEER", headers=admin
+    )
+    assert [e["action"] for e in r.json()["items"]] == ["register"]
+    r = await client.get("/api/audit-log?actor=lan@phuong7", headers=admin)
+    assert r.status_code == 200 and r.json()["items"] == []
     r = await client.get("/api/audit-log?action=sign_delivered", headers=admin)
     assert [e["entity_id"] for e in r.json()["items"]] == [str(b["id"])]
     r = await client.get("/api/audit-log?since=2000-01-01&until=2000-01-31", headers=admin)

@@ -154,6 +154,21 @@ async def test_empty_export_is_a_header_only(client, auth, markets):
     assert r.json() == {"type": "FeatureCollection", "features": []}
 
 
+async def test_the_report_dates_a_status_by_vietnams_day(client, auth, markets, conn):
+    """A status reached at 01:30 in Vietnam is that day's, not the day before (UTC's)."""
+    await conn.execute(
+        "INSERT INTO market_coverage (market_id) VALUES ($1) ON CONFLICT DO NOTHING", markets["one"]
+    )
+    await conn.execute(
+        "UPDATE market_coverage SET status_since = '2026-12-01T18:30:00Z' WHERE market_id = $1",
+        markets["one"],
+    )
+    r = await client.get(f"/api/markets/{markets['one']}/report.pdf", headers=await auth("viewer"))
+    assert r.status_code == 200, r.text
+    text = pypdfium2.PdfDocument(r.content)[0].get_textpage().get_text_range()
+    assert "Trạng thái từ 02/12/2026" in text, text[:400]
+
+
 async def test_market_report_is_one_page_with_vietnamese_text(client, auth, markets, tmp_path):
     await _seed(client, auth, markets)
     r = await client.get(f"/api/markets/{markets['one']}/report.pdf", headers=await auth("viewer"))

@@ -428,6 +428,15 @@ async def test_the_printed_export_is_in_vietnamese_and_recorded_like_the_json(
         )
         == 1
     )
+    # After an erasure the page says the numbers are gone (not the '~' the store keeps).
+    r = await client.post(f"/api/stallholders/{holder_id}/erase", headers=await auth("admin"))
+    assert r.status_code == 200, r.text
+    r = await client.post(
+        f"/api/stallholders/{holder_id}/export?format=pdf", headers=await auth("admin")
+    )
+    assert r.status_code == 200, r.text
+    text = " ".join(pdf_text(r.content).split())
+    assert "(đã xóa theo yêu cầu)" in text and "~" not in text and ACCOUNT not in text
 
 
 def pdf_text(data: bytes) -> str:

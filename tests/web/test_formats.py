@@ -115,4 +115,5 @@ async def test_a_chart_day_reads_day_slash_month(new_page, live_server, lang: st
     got = await page.evaluate(DAY_MONTH, lang)
     # A moment reads in Vietnam's time (UTC+7), not the device's (here Los Angeles, UTC-8).
     moment = "22:15 04/11/2026" if lang == "vi" else "04/11/2026, 22:15"
-    assert got == ["30/11", "05/01", "01/12", "", moment, "", "22:15", "01/12"]
+    # A moment written as text is a moment too: 23:30 UTC on 1 December is the 2nd in Vietnam.
+    assert got == ["30/11", "05/01", "02/12", "", moment, "", "22:15", "01/12"]

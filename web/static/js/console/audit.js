@@ -11,7 +11,7 @@ import { problemText, table, textField, when } from "./ui.js";
 
 const ENTITIES = [
   "stall", "stallholder", "market", "user", "team", "programme_rule", "partner", "partner_event",
-  "partner_import", "payment_account", "onboarding",
+  "partner_import", "payment_account", "onboarding", "synthetic_dataset",
 ];
 const ACTIONS = new Set([
   "register", "update", "import", "create", "archive", "unarchive", "add_payment_account",
@@ -19,7 +19,7 @@ const ACTIONS = new Set([
   "print_confirmed", "sign_printed", "sign_delivered", "verify", "verify_failed", "fees_cashless",
   "grant_consent", "withdraw_consent", "erase", "set_status", "schedule", "apply_scheduled",
   "change_password", "reset_password", "create_api_key", "revoke_api_key", "set_credentials",
-  "partner_event", "name_check",
+  "partner_event", "name_check", "seed",
 ]);
 const PAGE = 50;
 
@@ -55,21 +55,26 @@ async function render(body) {
   const more = h("button", { type: "button", class: "btn", id: "audit-more", hidden: true }, t("c_audit_more"));
   const result = h("section", { class: "card", id: "audit", "aria-live": "polite" });
   let next = null;
+  let filters = new URLSearchParams({ limit: String(PAGE) });  // as of the last "Lọc"
+  let asked = 0;  // the newest request: an older answer arriving late is dropped
 
-  function query(before) {
+  function readFilters() {
     const q = new URLSearchParams({ limit: String(PAGE) });
     if (entity.value) q.set("entity", entity.value);
     if (actor.control.value.trim()) q.set("actor", actor.control.value.trim());
     if (since.control.value) q.set("since", since.control.value);
     if (until.control.value) q.set("until", until.control.value);
-    if (before) q.set("before", String(before));
-    return `/api/audit-log?${q}`;
+    return q;
   }
 
   async function load(before = null) {
+    const mine = ++asked;
     more.disabled = true;
+    const q = new URLSearchParams(filters);
+    if (before) q.set("before", String(before));
     try {
-      const page = await api.getJSON(query(before));
+      const page = await api.getJSON(`/api/audit-log?${q}`);
+      if (mine !== asked) return;
       if (!before) {
         rows.replaceChildren();
         mount(result, page.items.length
@@ -86,17 +91,20 @@ async function render(body) {
       next = page.next_before;
       more.hidden = !next;
     } catch (err) {
+      if (mine !== asked) return;
+      // Nothing on screen may look like the answer to a filter that was refused.
+      mount(result, h("p", { class: "form-error", role: "alert", id: "audit-error" }, problemText(err)));
       const field = err && err.field ? { since: "a-since", until: "a-until", actor: "a-actor" }[err.field] : null;
       if (field) setError(field, problemText(err));
-      else mount(result, h("p", { class: "form-error", role: "alert" }, problemText(err)));
     } finally {
-      more.disabled = false;
+      if (mine === asked) more.disabled = false;
     }
   }
 
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     clearErrors(form);
+    filters = readFilters();
     load();
   });
   more.addEventListener("click", () => { if (next) load(next); });

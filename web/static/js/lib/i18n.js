@@ -873,7 +873,7 @@ export function dateTime(value) {
 export function date(value) {
   // Day and month as both languages write them here, "30/11" (Chromium's vi-VN gives "30-11"); a
   // calendar day ("2026-11-30") is read as written, not moved by the device's time zone.
-  const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(String(value));
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(value));
   if (day) return `${day[3]}/${day[2]}`;
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) return "";

@@ -133,7 +133,7 @@ async def revoke_api_key(user_id: Id, key_id: Id, conn: Conn, admin: Admin) -> R
     return Response(status_code=204)
 
 
-@router.get("/audit-log", response_model=audit.AuditPage, tags=["audit"])
+@router.get("/audit-log", response_model=audit.AuditPage)
 async def audit_log(
     conn: Conn,
     admin: Admin,

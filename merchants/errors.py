@@ -107,3 +107,11 @@ class ImportConflict(Conflict):
 
 class InvalidListDate(Invalid):
     code, title = "invalid_list_date", "The list date is not a day"
+
+
+class InvalidVisitedAt(Invalid):
+    code, title = "invalid_visited_at", "The visit's time is out of range"
+
+
+class InvalidComeBackOn(Invalid):
+    code, title = "invalid_come_back_on", "The day to come back is out of range"

@@ -78,6 +78,8 @@ def entry(e: history_q.Entry) -> schemas.HistoryEntry:
     detail = after.get("method") if e.action == "verify" else None
     if e.action == "verify_failed":
         detail = after.get("reason")
+    if e.action == "visit":
+        detail = after.get("outcome")
     reason = _masked_reason(after.get("reason")) if e.action in _WITH_REASON else None
     return schemas.HistoryEntry(
         at=e.at,

@@ -27,6 +27,7 @@ from merchants import (
     schemas,
     signs,
     stalls,
+    visits,
 )
 from partners import lookup
 from qr import service as qr_service
@@ -234,6 +235,57 @@ async def stall_history(
     deliveries and code checks; who did each. Phone and account numbers are masked as the audit
     log keeps them; the read is logged like the stall's own."""
     return await history.stall_history_for(
+        conn, user=user, stall_id=stall_id, route=request.url.path, limit=limit
+    )
+
+
+@router.post(
+    "/stalls/{stall_id}/visits",
+    status_code=201,
+    response_model=schemas.Visit,
+    dependencies=FIELD_WORK,
+    responses={200: {"description": "A retry: the visit already recorded with this key"}},
+)
+async def record_visit(
+    stall_id: Id,
+    body: schemas.VisitIn,
+    conn: Conn,
+    user: CurrentUser,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> schemas.Visit:
+    """Record a visit to the stall that did not end in a registration or a finished stall (nobody
+    there, not now, come back on a day, a document missing), or what was done besides (trained,
+    to follow up). Send an Idempotency-Key made once per visit on the device: a retry answers the
+    visit already recorded (200, Idempotent-Replayed)."""
+    if idempotency_key is None:
+        raise errors.IdempotencyKeyMissing(
+            "Send an Idempotency-Key header (a UUID made once per visit on the device)."
+        )
+    if not _KEY.fullmatch(idempotency_key):
+        raise Invalid(
+            "Idempotency-Key must be 8-200 letters, digits or . _ : -.", field="Idempotency-Key"
+        )
+    visit, replayed = await visits.record_visit_for(
+        conn, user=user, stall_id=stall_id, body=body, idempotency_key=idempotency_key
+    )
+    if replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return visit
+
+
+@router.get("/stalls/{stall_id}/visits", response_model=list[schemas.Visit])
+async def stall_visits(
+    stall_id: Id,
+    conn: Conn,
+    user: CurrentUser,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> list[schemas.Visit]:
+    """The stall's recorded visits, latest first, with who made each; the read is logged like the
+    stall's own (a note may be about the stallholder)."""
+    return await visits.stall_visits_for(
         conn, user=user, stall_id=stall_id, route=request.url.path, limit=limit
     )
 

@@ -288,6 +288,78 @@ class Stall(BaseModel):
     source: StallSource = Field(default_factory=lambda: StallSource(kind="registration"))
 
 
+# ---------------------------------------------------------------- visits
+
+VisitOutcome = Literal["absent", "declined", "come_back", "blocked", "trained", "follow_up"]
+Blocker = Literal["no_cccd", "no_own_sim", "no_smartphone", "no_bank_account"]
+VisitNote = Annotated[
+    str,
+    Field(
+        max_length=1000, description="What the next volunteer should know (at most 300 characters)."
+    ),
+    free_text(300, "invalid_note"),
+]
+
+
+class VisitIn(Strict):
+    """What a volunteer found at a stall on a visit that did not end in a registration, or what
+    they did there besides (trained the stallholder, something to follow up)."""
+
+    outcome: VisitOutcome = Field(
+        description="absent: nobody at the stall; declined: the stallholder said no for now; "
+        "come_back: agreed to come back (come_back_on); blocked: something is missing to open an "
+        "account (blockers); trained: showed how to use the code; follow_up: something to look into"
+    )
+    blockers: list[Blocker] = Field(
+        default_factory=list,
+        max_length=4,
+        description="With `blocked` (at least one): what the stallholder lacks: no_cccd (no ID card "
+        "at hand; never its number), no_own_sim (no SIM in their own name), no_smartphone, "
+        "no_bank_account",
+    )
+    come_back_on: date | None = Field(
+        default=None,
+        description="The day agreed to come back (from the visit's day, within a year)",
+    )
+    note: VisitNote | None = None
+    visited_at: datetime | None = Field(
+        default=None,
+        description="When the visit happened, as the device recorded it (a visit sent later from "
+        "the queue keeps its time); at most 14 days ago. Default: now.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> VisitIn:
+        if self.outcome == "blocked" and not self.blockers:
+            raise fail("invalid_blockers", "Say what is missing (blockers) for a blocked visit.")
+        if self.outcome != "blocked" and self.blockers:
+            raise fail("invalid_blockers", "Blockers go with the outcome 'blocked' only.")
+        if len(set(self.blockers)) != len(self.blockers):
+            raise fail("invalid_blockers", "Each blocker once.")
+        if self.visited_at is not None and self.visited_at.tzinfo is None:
+            raise fail("invalid_visited_at", "visited_at needs a time zone (e.g. +07:00 or Z).")
+        return self
+
+
+class VisitBrief(BaseModel):
+    """A stall's latest visit, as its worklist row shows it."""
+
+    outcome: VisitOutcome
+    visited_at: datetime
+    come_back_on: date | None
+
+
+class Visit(BaseModel):
+    id: int
+    stall_id: int
+    outcome: VisitOutcome
+    blockers: list[Blocker]
+    come_back_on: date | None
+    note: str | None
+    visited_at: datetime
+    visited_by: str | None = Field(description="Display name (else username) of the volunteer")
+
+
 class StallSummary(BaseModel):
     id: int
     market_id: int
@@ -303,6 +375,9 @@ class StallSummary(BaseModel):
     sign_consent: Literal["granted", "withdrawn", "missing"] = Field(
         description="The stallholder's consent to the printed sign (purpose qr_sign): granted, "
         "withdrawn, or missing (never given, or no stallholder)."
+    )
+    last_visit: VisitBrief | None = Field(
+        default=None, description="The stall's latest recorded visit (POST /api/stalls/{id}/visits)"
     )
 
 
@@ -436,12 +511,13 @@ class HistoryEntry(BaseModel):
     action: str = Field(
         description="register, update, import, add_payment_account, correct_payment_account, "
         "deactivate_payment_account, reactivate_payment_account, print_confirmed, sign_printed, "
-        "sign_delivered, verify, verify_failed, fees_cashless"
+        "sign_delivered, verify, verify_failed, fees_cashless, visit"
     )
     actor: str | None = Field(description="Display name (else username); null: the system")
     reason: str | None = Field(description="The reason given (account corrections and stops)")
     detail: str | None = Field(
-        description="verify: scan or name_match; verify_failed: why the code did not match"
+        description="verify: scan or name_match; verify_failed: why the code did not match; "
+        "visit: its outcome (GET /api/stalls/{id}/visits has the whole visit)"
     )
     account: HistoryAccount | None
     changes: list[HistoryChange]

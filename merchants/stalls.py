@@ -234,6 +234,13 @@ async def list_stalls(
             account_count=len(r.bins),
             bank_short_names=[b.short_name if (b := banks.get(x)) else x for x in r.bins],
             sign_consent=_sign_consent(consents.get(r.holder_id) if r.holder_id else None),
+            last_visit=schemas.VisitBrief(
+                outcome=r.visit_outcome,  # type: ignore[arg-type]
+                visited_at=r.visited_at,
+                come_back_on=r.come_back_on,
+            )
+            if r.visit_outcome and r.visited_at
+            else None,
         )
         for r in page
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from xml.sax.saxutils import escape
@@ -61,9 +61,25 @@ CHANNELS = {"tablet": "trên máy tính bảng", "paper": "trên giấy", "impor
 READS = {
     "stall_record": "mở hồ sơ sạp",
     "stall_history": "xem lịch sử sạp",
+    "stall_visits": "xem các lần ghé sạp",
     "export": "xuất dữ liệu theo yêu cầu",
 }
 REQUESTS = {"export": "Xuất dữ liệu", "erase": "Xóa dữ liệu", "withdraw": "Rút đồng ý"}
+VISITS = {
+    "absent": "Không gặp chủ sạp",
+    "declined": "Chủ sạp chưa đồng ý tham gia",
+    "come_back": "Hẹn quay lại",
+    "blocked": "Còn thiếu điều kiện mở tài khoản",
+    "trained": "Đã hướng dẫn sử dụng",
+    "follow_up": "Cần theo dõi thêm",
+}
+BLOCKERS = {
+    "no_cccd": "chưa có CCCD tại sạp",
+    "no_own_sim": "chưa có SIM chính chủ",
+    "no_smartphone": "chưa có điện thoại thông minh",
+    "no_bank_account": "chưa có tài khoản ngân hàng",
+}
+LAST_VISITS = 20  # the newest visits listed one by one
 
 
 @dataclass(frozen=True)
@@ -80,6 +96,16 @@ class Gathered:
     audit: list[queries.AuditRow]
     requests: list[queries.DataRequestRow]
     request_id: int
+    visits: list[queries.VisitRow] = field(default_factory=list)
+
+
+def _visit_outcome(v: queries.VisitRow) -> str:
+    text = VISITS.get(v.outcome, v.outcome)
+    if v.blockers:
+        text += ": " + ", ".join(BLOCKERS.get(b, b) for b in v.blockers)
+    if v.come_back_on:
+        text += f" (hẹn ngày {v.come_back_on:%d/%m/%Y})"
+    return text
 
 
 def _moment(at: datetime | None) -> str:
@@ -271,6 +297,26 @@ def person_pdf(data: Gathered, *, today: date) -> bytes:
         )
     else:
         flow.append(_none("Chưa ghi nhận giao dịch nào."))
+    if data.visits:
+        flow.append(_p("Các lần ghé sạp", _HEAD))
+        visits = sorted(data.visits, key=lambda v: v.visited_at, reverse=True)
+        if len(visits) > LAST_VISITS:
+            flow.append(_none(f"{len(visits)} lần ghé; {LAST_VISITS} lần gần nhất:"))
+        flow.append(
+            _table(
+                ["Lúc", "Sạp", "Kết quả", "Ghi chú"],
+                [
+                    [
+                        _moment(v.visited_at),
+                        stall_codes.get(v.stall_id),
+                        _visit_outcome(v),
+                        v.note or "",
+                    ]
+                    for v in visits[:LAST_VISITS]
+                ],
+                [34, 20, 64, 60],
+            )
+        )
     flow.append(_p("Ai đã xem hồ sơ của ông/bà", _HEAD))
     reads = sorted(data.access_log, key=lambda r: r.at, reverse=True)
     if reads:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -70,6 +70,35 @@ async def holder_stalls(conn: asyncpg.Connection, holder_id: int) -> list[StallR
         holder_id,
     )
     return [StallRow(**dict(r)) for r in rows]
+
+
+@dataclass(frozen=True)
+class VisitRow:
+    id: int
+    stall_id: int
+    outcome: str
+    blockers: list[str]
+    come_back_on: date | None
+    note: str | None
+    visited_at: datetime
+
+
+async def stall_visits(conn: asyncpg.Connection, stall_ids: list[int]) -> list[VisitRow]:
+    """Volunteers' visits to these stalls (notes may be about the person), oldest first."""
+    rows = await conn.fetch(
+        """SELECT id, stall_id, outcome, blockers, come_back_on, note, visited_at
+           FROM stall_visit WHERE stall_id = any($1::bigint[]) ORDER BY visited_at, id""",
+        stall_ids,
+    )
+    return [VisitRow(**dict(r)) for r in rows]
+
+
+async def forget_visit_notes(conn: asyncpg.Connection, stall_ids: list[int]) -> None:
+    """Visits keep when and what happened; the free-text note (it may be about the person) goes."""
+    await conn.execute(
+        "UPDATE stall_visit SET note = NULL WHERE stall_id = any($1::bigint[]) AND note IS NOT NULL",
+        stall_ids,
+    )
 
 
 @dataclass(frozen=True)

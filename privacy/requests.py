@@ -104,6 +104,7 @@ async def _gather(
             conn, account_ids=[a.id for a in accounts], stall_ids=[s.id for s in stalls]
         )
         consents = await queries.consents(conn, holder_id)
+        visits = await queries.stall_visits(conn, [s.id for s in stalls])
         access_log = await queries.access_log_of(conn, holder_id)
         await queries.complete_data_requests(conn, holder_id=holder_id, kind="export")
         requests = await queries.data_requests_of(conn, holder_id)
@@ -118,6 +119,7 @@ async def _gather(
         audit=audit,
         requests=requests,
         request_id=request_id,
+        visits=visits,
     )
 
 
@@ -142,6 +144,7 @@ async def export(
         "partner_onboardings": [o.__dict__ for o in data.onboardings],
         "payments_received": [p.__dict__ for p in data.payments],
         "consents": [_consent(c).model_dump() for c in data.consents],
+        "visits": [v.__dict__ for v in data.visits],
         "access_log": [a.__dict__ for a in data.access_log],
         "audit": [a.__dict__ for a in data.audit],
         "data_requests": [_request(r).model_dump() for r in data.requests],
@@ -261,6 +264,7 @@ async def erase(
         account_ids = [a.id for a in accounts]
         events = await queries.partner_events_about(conn, account_ids=account_ids, needles=needles)
         await queries.forget_printed_payloads(conn, account_ids)
+        await queries.forget_visit_notes(conn, [s.id for s in stalls])
         await queries.forget_payment_details(
             conn,
             account_ids=account_ids,

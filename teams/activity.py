@@ -133,6 +133,7 @@ _KIND_HEADERS = {
     "deliveries": "Biển đã giao",
     "verifications": "Kiểm tra mã",
     "return_visits": "Quay lại sạp",
+    "visits": "Lần ghé sạp",
     "total": "Tổng",
 }
 _NO_KEY = {"team": "(không thuộc tổ nào)", "market": "(không rõ chợ)", "ward": "(không rõ phường)"}

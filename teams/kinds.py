@@ -25,6 +25,7 @@ KINDS = (
     "deliveries",
     "verifications",
     "return_visits",
+    "visits",
 )
 
 # (audit action, audit entity) -> the kinds of activity it counts as.
@@ -51,6 +52,8 @@ ACTIVITY: dict[tuple[str, str], tuple[str, ...]] = {
     # coverage/verify.py: the sign's code scanned (a bank's name match is left out, see below)
     ("verify", "stall"): ("verifications",),
     ("verify_failed", "stall"): ("verifications", "return_visits"),
+    # merchants/visits.py: a visit recorded (nobody there, not now, come back, blocked, trained...)
+    ("visit", "stall"): ("visits",),
 }
 
 # A `verify` entry whose method is one of these was the bank confirming an account's name (partners'

@@ -110,6 +110,9 @@ class ActivityCounts(BaseModel):
     deliveries: int = Field(default=0, description="Signs put up at the stall.")
     verifications: int = Field(default=0, description="Codes verified (match or mismatch).")
     return_visits: int = Field(default=0, description="Return visits flagged or resolved.")
+    visits: int = Field(
+        default=0, description="Visits recorded at stalls (absent, not now, blocked, trained...)."
+    )
     total: int = Field(default=0, description="All of the above.")
 
 

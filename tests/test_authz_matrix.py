@@ -145,6 +145,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/markets/{market_id}/stalls"): only(*FIELD),
     ("GET", _STALL): only(*FIELD),
     ("GET", _STALL + "/history"): only(*FIELD),
+    ("GET", _STALL + "/visits"): only(*FIELD),
+    ("POST", _STALL + "/visits"): only(
+        *FIELD,
+        json={"outcome": "absent"},
+        headers=lambda ids: {"Idempotency-Key": str(uuid.uuid4())},
+    ),
     ("PATCH", _STALL): only(*FIELD, json={"goods": "Cá"}, headers={"If-Match": "999"}),
     ("POST", _STALL + "/payment-accounts"): only(*FIELD, json=_new_account),
     ("PATCH", _STALL + "/payment-accounts/{account_id}"): only(

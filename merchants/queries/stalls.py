@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -115,6 +115,9 @@ class StallListRow:
     full_name: str | None
     phone_e164: str | None
     bins: list[str]
+    visit_outcome: str | None
+    visited_at: datetime | None
+    come_back_on: date | None
 
 
 async def list_stalls(
@@ -132,8 +135,12 @@ async def list_stalls(
         """SELECT s.id, s.market_id, s.stall_code, s.code_sort, s.zone, s.goods, s.status, s.version,
                   s.holder_id, h.erased_at IS NOT NULL AS erased, h.full_name, h.phone_e164,
                   coalesce((SELECT array_agg(a.bin ORDER BY a.position, a.id) FROM payment_account a
-                            WHERE a.stall_id = s.id AND a.active), '{}') AS bins
+                            WHERE a.stall_id = s.id AND a.active), '{}') AS bins,
+                  v.outcome AS visit_outcome, v.visited_at, v.come_back_on
            FROM stall s LEFT JOIN stallholder h ON h.id = s.holder_id
+           LEFT JOIN LATERAL (SELECT outcome, visited_at, come_back_on FROM stall_visit
+                              WHERE stall_id = s.id ORDER BY visited_at DESC, id DESC LIMIT 1) v
+                  ON true
            WHERE s.market_id = $1
              AND ($2::text IS NULL OR s.search_text LIKE $2 OR s.search_text LIKE $3::text)
              AND ($4::text IS NULL OR (s.code_sort, s.id) > ($4, $5::bigint))

@@ -192,6 +192,9 @@ async function send(rec) {
     } else if (rec.kind === "printed") {
       const q = rec.account_id ? `?account_id=${rec.account_id}` : "";
       res = await request(`/api/stalls/${rec.stall_id}/sign-printed${q}`, { method: "POST", headers: idem });
+    } else if (rec.kind === "visit") {
+      // The same visit sent again with its key is answered with the one recorded (200).
+      res = await request(`/api/stalls/${rec.stall_id}/visits`, { method: "POST", json: rec.body, headers: idem });
     } else if (rec.kind === "delivered") {
       res = await request(`/api/stalls/${rec.stall_id}/sign-delivered`, { method: "POST", json: rec.body || {}, headers: idem });
     } else {
@@ -204,6 +207,8 @@ async function send(rec) {
   if (res.ok) {
     const text = await res.text();
     const data = text ? JSON.parse(text) : null;
+    // A visit's answer is the visit (its id is not the stall's), not the stall.
+    if (rec.kind === "visit") return { outcome: "sent", result: { stall_id: rec.stall_id, version: null, visit: data } };
     return { outcome: "sent", result: { stall_id: data && data.id ? data.id : rec.stall_id, version: data && data.version, stall: data } };
   }
   const err = await toError(res);

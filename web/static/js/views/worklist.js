@@ -10,6 +10,7 @@ import { wardLine } from "./markets.js";
 import { stateBadge } from "./common.js";
 import * as consents from "../lib/consents.js";
 import { roleName } from "../lib/shell.js";
+import { badgeText } from "../lib/visits.js";
 
 const FILTERS = ["todo", "no_account", "no_sign", "not_verified", "revisit", "all"];
 // Without stallholders' data the accounts are unknown: only what the levels tell.
@@ -190,6 +191,7 @@ export async function worklistView(ctx, marketId) {
     // A search looks in the chosen filter, and says how many stalls match outside it: a stall
     // done already must not look unregistered (and be registered again).
     let elsewhere = 0;
+    const todayVN = new Date(Date.now() + 7 * 3600 * 1000).toISOString().slice(0, 10);
     for (const s of [...data.stalls].sort(byCode)) {
       const tile = data.levels ? data.levels.get(s.id) : null;
       const cats = categories(s, tile);
@@ -233,6 +235,13 @@ export async function worklistView(ctx, marketId) {
       else if (cats.has("not_verified")) badges.push(h("span", { class: "badge badge-todo" }, t("f_not_verified")));
       if (!badges.length && tile) badges.push(h("span", { class: `badge ${levelClass(tile.level)}` }, levelLabel(tile.level)));
       if (s.status && s.status !== "active") badges.push(h("span", { class: "badge badge-muted" }, t(`st_${s.status}`)));
+      // The latest visit, while the stall still has work (or something to follow up): what the
+      // last volunteer found, and the day agreed to come back (due today or earlier: marked).
+      const visit = s.last_visit;
+      if (visit && (cats.has("todo") || visit.outcome === "follow_up")) {
+        const due = visit.come_back_on && visit.come_back_on <= todayVN;
+        badges.push(h("span", { class: ["badge", "badge-visit", due ? "badge-due" : ""], dataset: { visit: visit.outcome } }, badgeText(visit)));
+      }
       const sub = [s.goods, (s.bank_short_names || []).join(", ")].filter(Boolean).join(" · ");
       // A role without access to stallholders' data cannot open a stall: its row is not a link.
       const rowAttrs = { class: ["stall-row", cats.has("revisit") ? "stall-revisit" : "", canWork ? "" : "stall-row-static"], dataset: { stall: s.id } };

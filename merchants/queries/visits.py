@@ -1,0 +1,90 @@
+"""SQL of stall visits: write one exactly once per device key, read a stall's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class VisitRow:
+    id: int
+    stall_id: int
+    outcome: str
+    blockers: list[str]
+    come_back_on: date | None
+    note: str | None
+    visited_at: datetime
+    created_by: int
+    visited_by: str | None
+
+
+_COLUMNS = """v.id, v.stall_id, v.outcome, v.blockers, v.come_back_on, v.note, v.visited_at,
+              v.created_by, coalesce(nullif(u.display_name, ''), u.username) AS visited_by"""
+
+
+async def insert_visit(
+    conn: asyncpg.Connection,
+    *,
+    stall_id: int,
+    outcome: str,
+    blockers: list[str],
+    come_back_on: date | None,
+    note: str | None,
+    visited_at: datetime,
+    user_id: int,
+    client_key: str,
+) -> int | None:
+    """The new visit's id; None when this user already sent a visit with this key."""
+    value: int | None = await conn.fetchval(
+        """INSERT INTO stall_visit (stall_id, outcome, blockers, come_back_on, note, visited_at,
+                                    created_by, client_key)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (created_by, client_key) DO NOTHING
+           RETURNING id""",
+        stall_id,
+        outcome,
+        blockers,
+        come_back_on,
+        note,
+        visited_at,
+        user_id,
+        client_key,
+    )
+    return value
+
+
+async def visit_by_key(
+    conn: asyncpg.Connection, *, user_id: int, client_key: str
+) -> VisitRow | None:
+    row = await conn.fetchrow(
+        f"""SELECT {_COLUMNS} FROM stall_visit v JOIN app_user u ON u.id = v.created_by
+            WHERE v.created_by = $1 AND v.client_key = $2""",
+        user_id,
+        client_key,
+    )
+    return VisitRow(**dict(row)) if row else None
+
+
+async def visit(conn: asyncpg.Connection, visit_id: int) -> VisitRow:
+    row = await conn.fetchrow(
+        f"""SELECT {_COLUMNS} FROM stall_visit v JOIN app_user u ON u.id = v.created_by
+            WHERE v.id = $1""",
+        visit_id,
+    )
+    assert row is not None
+    return VisitRow(**dict(row))
+
+
+async def stall_visits(conn: asyncpg.Connection, stall_id: int, *, limit: int) -> list[VisitRow]:
+    """The stall's visits, latest first (by when they happened)."""
+    rows = await conn.fetch(
+        f"""SELECT {_COLUMNS} FROM stall_visit v JOIN app_user u ON u.id = v.created_by
+            WHERE v.stall_id = $1
+            ORDER BY v.visited_at DESC, v.id DESC LIMIT $2""",
+        stall_id,
+        limit,
+    )
+    return [VisitRow(**dict(r)) for r in rows]

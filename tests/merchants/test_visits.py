@@ -1,0 +1,244 @@
+"""Visits (POST/GET /api/stalls/{id}/visits): what a volunteer found at a stall, recorded exactly
+once per device key, checked field by field (a bad one writes nothing), in scope only, shown on the
+worklist row and in the stall's history, read with a log entry, kept out of the audit log's values,
+cleared by an erasure and handed over by an export."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+
+from tests.conftest import stall_body
+
+VN = timezone(timedelta(hours=7))
+
+
+async def _stall(client, h, market_id: int, code: str = "V-1") -> dict:
+    r = await client.post(
+        f"/api/markets/{market_id}/stalls",
+        json=stall_body(code),
+        headers=h | {"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _key() -> dict[str, str]:
+    return {"Idempotency-Key": str(uuid.uuid4())}
+
+
+async def _count(conn) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM stall_visit"))
+
+
+async def test_a_visit_is_recorded_listed_and_shown_on_the_worklist(client, auth, markets, conn):
+    h = await auth("volunteer")
+    stall = await _stall(client, h, markets["one"])
+    sid = stall["id"]
+    today = datetime.now(VN).date()
+    body = {
+        "outcome": "blocked",
+        "blockers": ["no_own_sim", "no_cccd"],
+        "come_back_on": (today + timedelta(days=3)).isoformat(),
+        "note": "Chị hẹn mang CCCD vào thứ Bảy",
+    }
+    r = await client.post(f"/api/stalls/{sid}/visits", json=body, headers=h | _key())
+    assert r.status_code == 201, r.text
+    visit = r.json()
+    assert visit["outcome"] == "blocked" and visit["blockers"] == ["no_own_sim", "no_cccd"]
+    assert visit["come_back_on"] == body["come_back_on"] and visit["note"] == body["note"]
+    assert visit["visited_by"] == "volunteer"
+    r = await client.post(
+        f"/api/stalls/{sid}/visits", json={"outcome": "trained"}, headers=h | _key()
+    )
+    assert r.status_code == 201, r.text
+
+    listed = (await client.get(f"/api/stalls/{sid}/visits", headers=h)).json()
+    assert [v["outcome"] for v in listed] == ["trained", "blocked"]
+    page = (await client.get(f"/api/markets/{markets['one']}/stalls", headers=h)).json()
+    row = next(i for i in page["items"] if i["id"] == sid)
+    assert row["last_visit"]["outcome"] == "trained" and row["last_visit"]["come_back_on"] is None
+
+    # The audit entry says what happened, never the note (it may be about the person).
+    after = await conn.fetchval(
+        "SELECT after::text FROM audit_log WHERE action = 'visit' AND entity_id = $1 "
+        "ORDER BY id LIMIT 1",
+        str(sid),
+    )
+    assert "no_own_sim" in after and "CCCD" not in after
+    history = (await client.get(f"/api/stalls/{sid}/history", headers=h)).json()
+    assert [e["action"] for e in history[:2]] == ["visit", "visit"]
+    assert history[1]["detail"] == "blocked"
+    # Reading the visits is logged like the stall's own record.
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM access_log WHERE reason = 'stall_visits' AND stallholder_id = $1",
+            stall["holder"]["id"],
+        )
+        == 1
+    )
+
+
+async def test_a_retry_is_the_same_visit_and_another_visit_under_its_key_is_refused(
+    client, auth, markets, conn
+):
+    h = await auth("volunteer")
+    sid = (await _stall(client, h, markets["one"]))["id"]
+    key = _key()
+    at = (datetime.now(UTC) - timedelta(hours=5)).isoformat()
+    body = {"outcome": "absent", "visited_at": at}
+    first = await client.post(f"/api/stalls/{sid}/visits", json=body, headers=h | key)
+    again = await client.post(f"/api/stalls/{sid}/visits", json=body, headers=h | key)
+    assert first.status_code == 201 and again.status_code == 200, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert datetime.fromisoformat(first.json()["visited_at"]) == datetime.fromisoformat(at)
+    other = await client.post(
+        f"/api/stalls/{sid}/visits", json={"outcome": "declined", "visited_at": at}, headers=h | key
+    )
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    assert await _count(conn) == 1
+
+
+async def test_concurrent_retries_make_one_visit(live):
+    import asyncio
+
+    async with live.pool.acquire() as c:
+        market_id = await c.fetchval("SELECT id FROM market WHERE name = 'Chợ Thử Một'")
+    h = await live.token("volunteer")
+    async with live.client() as client:
+        sid = (await _stall(client, h, market_id))["id"]
+        key = _key()
+        answers = await asyncio.gather(
+            *[
+                client.post(
+                    f"/api/stalls/{sid}/visits", json={"outcome": "absent"}, headers=h | key
+                )
+                for _ in range(12)
+            ]
+        )
+    assert sorted(r.status_code for r in answers) == [200] * 11 + [201], [r.text for r in answers]
+    assert len({r.json()["id"] for r in answers}) == 1
+    async with live.pool.acquire() as c:
+        assert await c.fetchval("SELECT count(*) FROM stall_visit") == 1
+        assert await c.fetchval("SELECT count(*) FROM audit_log WHERE action = 'visit'") == 1
+
+
+def _bad_bodies(today: date) -> list[tuple[object, str]]:
+    now = datetime.now(UTC)
+    return [
+        ({"outcome": "blocked"}, "invalid_blockers"),
+        ({"outcome": "absent", "blockers": ["no_cccd"]}, "invalid_blockers"),
+        ({"outcome": "blocked", "blockers": ["no_cccd", "no_cccd"]}, "invalid_blockers"),
+        ({"outcome": "blocked", "blockers": ["cccd_number_012345"]}, "validation_error"),
+        ({"outcome": "gone_fishing"}, "validation_error"),
+        ({}, "validation_error"),
+        ({"outcome": "absent", "extra": 1}, "validation_error"),
+        ({"outcome": "absent", "visited_at": "2026-12-01T10:00:00"}, "invalid_visited_at"),
+        (
+            {"outcome": "absent", "visited_at": (now - timedelta(days=30)).isoformat()},
+            "invalid_visited_at",
+        ),
+        (
+            {"outcome": "absent", "visited_at": (now + timedelta(hours=2)).isoformat()},
+            "invalid_visited_at",
+        ),
+        ({"outcome": "absent", "visited_at": "0001-01-01T00:00:00Z"}, "invalid_visited_at"),
+        ({"outcome": "absent", "visited_at": "9999-12-31T23:59:59Z"}, "invalid_visited_at"),
+        ({"outcome": "absent", "visited_at": "10000-01-01T00:00:00Z"}, "validation_error"),
+        (
+            {"outcome": "come_back", "come_back_on": (today - timedelta(days=1)).isoformat()},
+            "invalid_come_back_on",
+        ),
+        (
+            {"outcome": "come_back", "come_back_on": (today + timedelta(days=400)).isoformat()},
+            "invalid_come_back_on",
+        ),
+        ({"outcome": "come_back", "come_back_on": "9999-12-31"}, "invalid_come_back_on"),
+        ({"outcome": "come_back", "come_back_on": "2026-02-30"}, "validation_error"),
+        ({"outcome": "trained", "note": "x" * 301}, "invalid_note"),
+        ({"outcome": "trained", "note": "rất vui 😀"}, "invalid_note"),
+        ({"outcome": "trained", "note": "a\u0000b"}, "invalid_text"),
+        ({"outcome": "trained", "note": 12}, "validation_error"),
+        ([], "validation_error"),
+    ]
+
+
+async def test_bad_visits_are_refused_with_their_code_and_write_nothing(
+    client, auth, markets, conn
+):
+    h = await auth("volunteer")
+    sid = (await _stall(client, h, markets["one"]))["id"]
+    before = await conn.fetchval("SELECT count(*) FROM audit_log")
+    for body, code in _bad_bodies(datetime.now(VN).date()):
+        r = await client.post(f"/api/stalls/{sid}/visits", json=body, headers=h | _key())
+        assert r.status_code == 422, (body, r.status_code, r.text)
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["code"] == code, (body, r.json())
+    r = await client.post(f"/api/stalls/{sid}/visits", json={"outcome": "absent"}, headers=h)
+    assert r.status_code == 400 and r.json()["code"] == "idempotency_key_required"
+    r = await client.post(
+        f"/api/stalls/{sid}/visits",
+        json={"outcome": "absent"},
+        headers=h | {"Idempotency-Key": "x"},
+    )
+    assert r.status_code == 422
+    assert await _count(conn) == 0
+    assert await conn.fetchval("SELECT count(*) FROM audit_log") == before
+
+
+async def test_the_edges_of_the_allowed_days_are_taken(client, auth, markets, conn):
+    h = await auth("volunteer")
+    sid = (await _stall(client, h, markets["one"]))["id"]
+    today = datetime.now(VN).date()
+    for body in (
+        {"outcome": "come_back", "come_back_on": today.isoformat()},
+        {"outcome": "come_back", "come_back_on": (today + timedelta(days=365)).isoformat()},
+        {"outcome": "absent", "visited_at": (datetime.now(UTC) - timedelta(days=13)).isoformat()},
+    ):
+        r = await client.post(f"/api/stalls/{sid}/visits", json=body, headers=h | _key())
+        assert r.status_code == 201, (body, r.text)
+
+
+@pytest.mark.parametrize("who", ["volunteer2", "viewer", "partner"])
+async def test_out_of_scope_and_roles_without_field_work_are_refused(
+    who, client, auth, markets, conn
+):
+    sid = (await _stall(client, await auth("volunteer"), markets["one"]))["id"]
+    h = await auth(who)
+    r = await client.post(
+        f"/api/stalls/{sid}/visits", json={"outcome": "absent"}, headers=h | _key()
+    )
+    assert r.status_code in (403, 404), r.text
+    r = await client.get(f"/api/stalls/{sid}/visits", headers=h)
+    assert r.status_code in (403, 404), r.text
+    if who == "volunteer2":  # out of scope reads as a stall that does not exist
+        missing = await client.get("/api/stalls/987654321/visits", headers=h)
+        assert r.status_code == missing.status_code == 404
+        assert r.json()["code"] == missing.json()["code"]
+    assert await _count(conn) == 0
+
+
+async def test_an_erasure_clears_the_notes_and_an_export_hands_them_over(
+    client, auth, markets, conn
+):
+    h = await auth("volunteer")
+    stall = await _stall(client, h, markets["one"])
+    sid, holder = stall["id"], stall["holder"]["id"]
+    r = await client.post(
+        f"/api/stalls/{sid}/visits",
+        json={"outcome": "follow_up", "note": "Con gái chị Thùy giúp mở ví"},
+        headers=h | _key(),
+    )
+    assert r.status_code == 201, r.text
+    m = await auth("manager")
+    export = (await client.post(f"/api/stallholders/{holder}/export", headers=m)).json()
+    assert [v["note"] for v in export["visits"]] == ["Con gái chị Thùy giúp mở ví"]
+    pdf = await client.post(f"/api/stallholders/{holder}/export?format=pdf", headers=m)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    r = await client.post(f"/api/stallholders/{holder}/erase", headers=m)
+    assert r.status_code == 200, r.text
+    rows = await conn.fetch("SELECT outcome, note FROM stall_visit WHERE stall_id = $1", sid)
+    assert [(x["outcome"], x["note"]) for x in rows] == [("follow_up", None)]

@@ -1,0 +1,95 @@
+"""Visits on the tablet: the volunteer records what they found at a stall (here: no SIM in the
+stallholder's own name, come back on a day), checked before it is sent; the worklist row shows it;
+a visit recorded offline is kept on the device and sent once the network is back."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tests.web.conftest import shot, sign_in
+from tests.web.test_volunteer import market_ids, register_via_api
+
+pytestmark = pytest.mark.browser
+
+VN = timezone(timedelta(hours=7))
+
+
+async def _visits(live_server, stall_id: int) -> list[dict]:
+    async with await live_server.api("admin") as c:
+        r = await c.get(f"/api/stalls/{stall_id}/visits")
+        r.raise_for_status()
+        return r.json()
+
+
+async def test_a_visit_is_recorded_on_the_stall_page_and_shown_on_the_worklist(
+    new_page, live_server
+) -> None:
+    ids = await market_ids(live_server)
+    stall = await register_via_api(live_server, ids["Chợ Thử Một"], "VG-1", "Đỗ Thị Mười")
+    page = await new_page()
+    await sign_in(page)
+    await page.goto(f"/#/s/{stall['id']}")
+    await page.wait_for_selector("#visits-card")
+    await page.click("#visit-open")
+    await page.click("#visit-save")  # nothing chosen: said at the form, nothing sent
+    await page.wait_for_selector("#visit-error:visible")
+    assert "Chọn kết quả" in await page.locator("#visit-error").inner_text()
+    await page.click("label[for=vo-blocked]")
+    await page.wait_for_selector("#visit-blockers:visible")
+    await page.click("#visit-save")
+    assert "ít nhất một" in await page.locator("#visit-error").inner_text()
+    assert await _visits(live_server, stall["id"]) == []
+    await page.click("label[for=vb-no_own_sim]")
+    assert await page.locator("#visit-error").is_hidden()
+    day = (datetime.now(VN).date() + timedelta(days=2)).isoformat()
+    await page.fill("#visit-come-back", day)
+    await page.fill("#visit-note", "Chị hẹn làm SIM chính chủ ở cửa hàng Viettel")
+    await shot(page, "visit-form")
+    await page.click("#visit-save")
+    await page.wait_for_selector("#last-visit:visible")
+    last = await page.locator("#last-visit").inner_text()
+    assert "Thiếu điều kiện mở tài khoản: SIM chính chủ" in last
+    assert f"hẹn {day[8:10]}/{day[5:7]}" in last
+    [visit] = await _visits(live_server, stall["id"])
+    assert (visit["outcome"], visit["blockers"], visit["come_back_on"]) == (
+        "blocked",
+        ["no_own_sim"],
+        day,
+    )
+    assert visit["note"] == "Chị hẹn làm SIM chính chủ ở cửa hàng Viettel"
+    await page.click("#show-visits")
+    await page.wait_for_selector("#visit-list li[data-outcome=blocked]")
+
+    await page.goto(f"/#/m/{ids['Chợ Thử Một']}")
+    badge = page.locator(f"a[data-stall='{stall['id']}'] .badge-visit")
+    await badge.wait_for()
+    assert f"Chưa đủ điều kiện · hẹn {day[8:10]}/{day[5:7]}" in await badge.inner_text()
+    await shot(page, "worklist-visit")
+
+
+async def test_a_visit_recorded_offline_is_sent_when_the_network_is_back(
+    new_page, live_server
+) -> None:
+    ids = await market_ids(live_server)
+    stall = await register_via_api(live_server, ids["Chợ Thử Một"], "VG-2", "Hồ Văn Mười Một")
+    page = await new_page()
+    await sign_in(page)
+    await page.goto(f"/#/s/{stall['id']}")
+    await page.wait_for_selector("#visits-card")
+    await page.context.set_offline(True)
+    await page.click("#visit-open")
+    await page.click("label[for=vo-absent]")
+    await page.click("#visit-save")
+    await page.wait_for_selector("#last-visit:visible")
+    assert "Không gặp chủ sạp" in await page.locator("#last-visit").inner_text()
+    assert await _visits(live_server, stall["id"]) == []
+    await page.context.set_offline(False)
+    got: list[dict] = []
+    for _ in range(80):
+        got = await _visits(live_server, stall["id"])
+        if got:
+            break
+        await page.wait_for_timeout(250)
+    assert [v["outcome"] for v in got] == ["absent"]

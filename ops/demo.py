@@ -21,7 +21,7 @@ from coverage import counters, job, verify
 from coverage import stalls as stall_progress
 from coverage.errors import QrMismatch
 from merchants import markets as market_registry
-from merchants import registration, schemas
+from merchants import registration, schemas, visits
 from ops import queries
 from privacy.schemas import ConsentIn
 from qr import payload
@@ -669,3 +669,50 @@ async def _team_work(
                         window_days=window_days,
                     ),
                 )  # fmt: skip
+    if last:
+        await _visits(conn, crew, ids, markets)
+
+
+# What volunteers found at stalls they could not register yet (merchants.visits), as the demo's
+# last days show them: (outcome, what is missing, days from the visit to come back, note).
+_VISITS: tuple[tuple[str, list[str], int | None, str | None], ...] = (
+    ("absent", [], None, None),
+    ("come_back", [], 2, "Chị chủ sạp hẹn sáng thứ Bảy, sau giờ bán"),
+    ("blocked", ["no_own_sim"], 3, "SIM đang đứng tên con trai, cần làm lại SIM chính chủ"),
+    ("blocked", ["no_cccd"], 1, None),
+    ("declined", [], None, "Chưa muốn nhận chuyển khoản, hỏi lại sau Tết"),
+)
+
+
+async def _visits(
+    conn: asyncpg.Connection, crew: _Crew, ids: dict[str, int], markets: list[str]
+) -> None:
+    """A few visits in the teams' markets to stalls still without an account: the worklist shows
+    what the last volunteer found, and the days agreed to come back. A random of its own, so the
+    rest of the demo stays as it was."""
+    rng = random.Random(606)
+    without: dict[int, list[int]] = {}
+    for r in await queries.stalls_with_first_account(conn):
+        if r.account_id is None:
+            without.setdefault(r.market_id, []).append(r.id)
+    for name in markets:
+        pool = without.get(ids[name], [])
+        for stall_id, (outcome, blockers, come_back, note) in zip(
+            rng.sample(pool, k=min(len(pool), 3)), rng.sample(_VISITS, k=3), strict=False
+        ):
+            at = _when(crew.now, rng.randrange(2), rng)
+            day = at.astimezone(ICT).date()
+            body = schemas.VisitIn(
+                outcome=outcome,  # type: ignore[arg-type]
+                blockers=blockers,  # type: ignore[arg-type]
+                come_back_on=day + timedelta(days=come_back) if come_back else None,
+                note=note,
+                visited_at=at,
+            )
+            await crew.do(
+                at,
+                visits.record_visit_for(
+                    conn, user=crew.actor(name, at), stall_id=stall_id, body=body,
+                    idempotency_key=f"demo-visit-{stall_id}",
+                ),
+            )  # fmt: skip

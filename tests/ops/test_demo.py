@@ -53,5 +53,14 @@ async def test_status_since_history_and_chart_agree_in_the_demo(fresh_db):
                 assert series[since - timedelta(days=1)] != counters.status
             checked += 1
         assert checked >= 10  # most demo markets have a history to check
+        # Volunteers' visits to stalls still without an account, with days agreed to come back.
+        visits = await conn.fetch(
+            "SELECT v.outcome, v.come_back_on, v.visited_at, "
+            "       (SELECT count(*) FROM payment_account a WHERE a.stall_id = v.stall_id) AS n "
+            "FROM stall_visit v"
+        )
+        assert len(visits) >= 6 and {v["n"] for v in visits} == {0}
+        assert any(v["come_back_on"] for v in visits)
+        assert all(v["visited_at"] <= loaded for v in visits)
     finally:
         await conn.close()

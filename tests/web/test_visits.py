@@ -66,6 +66,11 @@ async def test_a_visit_is_recorded_on_the_stall_page_and_shown_on_the_worklist(
     badge = page.locator(f"a[data-stall='{stall['id']}'] .badge-visit")
     await badge.wait_for()
     assert f"Chưa đủ điều kiện · hẹn {day[8:10]}/{day[5:7]}" in await badge.inner_text()
+    # "Có hẹn quay lại": the stalls with a day agreed to come back.
+    await page.click("label[for=filter-appointment]")
+    rows = page.locator("#worklist a.stall-row")
+    await page.wait_for_selector(f"#worklist a[data-stall='{stall['id']}']")
+    assert await rows.count() == 1
     await shot(page, "worklist-visit")
 
 

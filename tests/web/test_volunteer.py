@@ -160,7 +160,7 @@ async def test_register_a_stall_end_to_end(new_page, live_server) -> None:
     assert rows[0]["holder_name"] == "Lưu Thị Ngọc Thùy" and rows[0]["account_count"] == 1
 
     # Back on the worklist, the new stall is listed and can be found without diacritics.
-    await page.click("text=Quay lại")
+    await page.click('a.btn-ghost:has-text("Quay lại")')  # the back link (not "Hẹn quay lại")
     await page.wait_for_selector("#worklist")
     await page.click("label[for=filter-all]")
     await page.fill("#search", "luu thi ngoc")

@@ -12,7 +12,7 @@ import * as consents from "../lib/consents.js";
 import { roleName } from "../lib/shell.js";
 import { badgeText } from "../lib/visits.js";
 
-const FILTERS = ["todo", "no_account", "no_sign", "not_verified", "revisit", "all"];
+const FILTERS = ["todo", "no_account", "no_sign", "not_verified", "revisit", "appointment", "all"];
 // Without stallholders' data the accounts are unknown: only what the levels tell.
 const VIEWER_FILTERS = ["all", "not_verified", "revisit"];
 const PAGE = 60;
@@ -74,6 +74,8 @@ function categories(stall, tile) {
   }
   // A sign to print again (what it shows changed) is work at the stall too.
   if (cats.size || (tile && tile.sign_reprint_needed)) cats.add("todo");
+  // A day agreed with the stallholder to come back (the latest visit), while work is left there.
+  if (cats.has("todo") && stall.last_visit && stall.last_visit.come_back_on) cats.add("appointment");
   return cats;
 }
 

@@ -128,3 +128,14 @@ export function focusFirstError(root) {
     bad.scrollIntoView({ block: "center", behavior: "smooth" });
   }
 }
+
+/** A button that shows and hides a form below it (aria-expanded says which); `onOpen` runs when it opens. */
+export function opener({ id, className, label }, form, onOpen = null) {
+  const btn = h("button", { type: "button", class: className, id, "aria-expanded": "false", "aria-controls": form.id }, label);
+  btn.addEventListener("click", () => {
+    form.hidden = !form.hidden;
+    btn.setAttribute("aria-expanded", form.hidden ? "false" : "true");
+    if (!form.hidden && onOpen) onOpen();
+  });
+  return btn;
+}

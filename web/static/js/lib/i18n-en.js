@@ -469,6 +469,15 @@ export const en = {
   kind_verifications: "Codes checked",
   kind_return_visits: "Return visits",
   kind_visits: "Stall visits",
+  // lib/visits.js
+  f_appointment: "Appointments",
+  vs_absent: "Not there",
+  vs_declined: "Not now",
+  vs_come_back: "Come back",
+  vs_blocked: "Not ready",
+  vs_trained: "Shown how",
+  vs_follow_up: "Follow up",
+  visit_on: "on {date}",
   act_signs: "Signs (printed, delivered)",
   act_other: "Edits, accounts, consents",
   act_per_day: "Per day",
@@ -606,6 +615,11 @@ export const en = {
 // Error codes from the API's problem+json, shown next to the field.
 
 export const errorsEn = {
+  // lib/visits.js
+  invalid_blockers: "Choose at least one thing the stallholder still needs (only when an account cannot be opened yet).",
+  invalid_visited_at: "The visit's time is out of range (over 14 days ago, or ahead of now). Check the device's clock.",
+  invalid_come_back_on: "The day to come back is the visit's day or later, within a year.",
+  invalid_note: "The note is at most 300 characters, without emoji.",
   nothing_to_print: "There is no sign to print.",
   print_job_not_found: "This print job was not found.",
   invalid_name: "A name may hold letters, spaces and . ' - only (up to 100 characters).",

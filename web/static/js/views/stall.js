@@ -7,13 +7,14 @@ import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import { accountName, looksLikePhone, codeOk, nationalPhone, STALL_CODE_MAX, ZONE_MAX } from "../lib/text.js";
 import { bankPicker, bankShort } from "../lib/bankpicker.js";
-import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError, limitLength } from "../lib/forms.js";
+import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError, limitLength, opener } from "../lib/forms.js";
 import { confirmDialog } from "../lib/dialog.js";
 import { LEVELS, levelLabel, revisitReason, tiles as readTiles } from "../lib/coverage.js";
 import { FIELD_MAP, CODE_MAP } from "./register.js";
 import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
 import * as consents from "../lib/consents.js";
-import { OUTCOMES, BLOCKERS, outcomeText } from "../lib/visits.js";
+import { OUTCOMES } from "../lib/visits.js";
+import { visitsCard } from "./visit.js";
 
 export async function loadStall(id) {
   try {
@@ -316,114 +317,6 @@ function historyCard(stallId, banks) {
     h("div", { class: "row-actions" }, btn), box);
 }
 
-/** A day as the date input writes it (yyyy-mm-dd), in Vietnam's calendar. */
-function vnDay(ms) {
-  return new Date(ms + 7 * 3600 * 1000).toISOString().slice(0, 10);
-}
-
-/**
- * "Lần ghé sạp": what the volunteer found at the stall when it could not be registered or finished
- * (nobody there, not now, come back on a day, a document missing), or what they did besides. Saved
- * through the outbox (offline too, with the time it happened); the worklist row shows the latest.
- * Earlier visits are read on request (the read is logged).
- */
-function visitsCard(ctx, stall, listed) {
-  const last = listed && listed.last_visit;
-  const lastLine = h("p", { id: "last-visit", class: "small", hidden: !last },
-    last ? t("visit_last", { what: outcomeText(last), when: dateTime(last.visited_at) }) : "");
-  const error = h("p", { class: "field-error", id: "visit-error", role: "alert", hidden: true });
-  const outcomes = OUTCOMES.map((o) => {
-    const input = h("input", { type: "radio", name: "visit-outcome", id: `vo-${o}`, value: o });
-    return [input, h("div", { class: "check check-big" }, input, h("label", { for: `vo-${o}` }, t(`vo_${o}`)))];
-  });
-  const blockers = BLOCKERS.map((b) => {
-    const input = h("input", { type: "checkbox", id: `vb-${b}`, value: b });
-    return [input, h("div", { class: "check" }, input, h("label", { for: `vb-${b}` }, t(`vb_${b}`)))];
-  });
-  const blockerBox = h("fieldset", { id: "visit-blockers", hidden: true },
-    h("legend", {}, t("visit_blockers")), blockers.map(([, row]) => row));
-  const comeBack = h("input", { type: "date", id: "visit-come-back", min: vnDay(Date.now()), max: vnDay(Date.now() + 365 * 86400000) });
-  const note = h("input", { type: "text", id: "visit-note", maxlength: "300", autocomplete: "off" });
-  const saveBtn = h("button", { type: "submit", class: "btn btn-primary", id: "visit-save" }, t("visit_save"));
-  const form = h("form", { id: "visit-form", novalidate: true, hidden: true },
-    h("fieldset", { id: "visit-outcomes" }, h("legend", {}, t("visit_outcome")), outcomes.map(([, row]) => row)),
-    blockerBox,
-    h("div", { class: "field" }, h("label", { for: "visit-come-back" }, t("visit_come_back_on")), comeBack),
-    h("div", { class: "field" }, h("label", { for: "visit-note" }, t("visit_note")), note),
-    error,
-    h("div", { class: "row-actions" }, saveBtn));
-  const openBtn = opener({ id: "visit-open", className: "btn", label: t("visit_record") }, form);
-  const say = (text) => { error.textContent = text; error.hidden = false; };
-  for (const [input] of outcomes) {
-    input.addEventListener("change", () => {
-      blockerBox.hidden = input.value !== "blocked";
-      error.hidden = true;
-    });
-  }
-  for (const [input] of blockers) input.addEventListener("change", () => { error.hidden = true; });
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const picked = outcomes.find(([i]) => i.checked);
-    if (!picked) { say(t("visit_need_outcome")); return; }
-    const outcome = picked[0].value;
-    const missing = outcome === "blocked" ? blockers.filter(([b]) => b.checked).map(([b]) => b.value) : [];
-    if (outcome === "blocked" && !missing.length) { say(t("visit_need_blocker")); return; }
-    const text = note.value.trim();
-    if ([...text].length > 300) { say(t("visit_note_long")); return; }
-    error.hidden = true;
-    const body = { outcome, blockers: missing, visited_at: new Date().toISOString() };
-    if (comeBack.value) body.come_back_on = comeBack.value;
-    if (text) body.note = text;
-    saveBtn.disabled = true;
-    const rec = await outbox.add("visit", { stall_id: stall.id, market_id: stall.market_id, label: stall.stall_code, body });
-    const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
-    saveBtn.disabled = false;
-    if (done.state === "failed") {
-      await outbox.remove(rec.id);
-      say(errorText(done.error.code));
-      return;
-    }
-    // The worklist row shows it at once, sent or still on the device.
-    const brief = { outcome, visited_at: body.visited_at, come_back_on: body.come_back_on || null, blockers: missing };
-    const key = `stalls.${stall.market_id}`;
-    const list = api.cache.value(key);
-    const row = Array.isArray(list) ? list.find((x) => x.id === stall.id) : null;
-    if (row) { row.last_visit = brief; api.cache.set(key, list); }
-    toast(t(done.state === "sent" ? "visit_saved" : "visit_queued"), done.state === "sent" ? "ok" : "warn");
-    lastLine.textContent = t("visit_last", { what: outcomeText(brief), when: dateTime(brief.visited_at) });
-    lastLine.hidden = false;
-    form.reset();
-    form.hidden = true;
-    blockerBox.hidden = true;
-    openBtn.setAttribute("aria-expanded", "false");
-    listBox.replaceChildren();
-    showBtn.hidden = false;
-    showBtn.disabled = false;
-    openBtn.focus();
-  });
-  const listBox = h("div", { id: "visit-list" });
-  const showBtn = h("button", { type: "button", class: "btn btn-small btn-ghost", id: "show-visits" }, t("visit_list_show"));
-  showBtn.addEventListener("click", async () => {
-    showBtn.disabled = true;
-    try {
-      const rows = await api.getJSON(`/api/stalls/${stall.id}/visits?limit=50`);
-      listBox.replaceChildren(rows.length
-        ? h("ol", { class: "plain history-list" }, rows.map((v) => h("li", { dataset: { outcome: v.outcome } },
-          h("p", {}, h("strong", {}, outcomeText(v))),
-          h("p", { class: "muted small" }, `${dateTime(v.visited_at)} · ${v.visited_by || t("history_system")}`),
-          v.note ? h("p", { class: "small" }, v.note) : null)))
-        : h("p", { class: "muted" }, t("visit_list_none")));
-      showBtn.hidden = true;
-    } catch (err) {
-      listBox.replaceChildren(h("p", { class: "form-error" }, describeError(err)));
-      showBtn.disabled = false;
-    }
-  });
-  return h("section", { class: "card", id: "visits-card", "aria-labelledby": "visits-h" },
-    h("h2", { id: "visits-h" }, t("visit_card_title")), h("p", { class: "muted small" }, t("visit_card_intro")),
-    lastLine, h("div", { class: "row-actions" }, openBtn, showBtn), form, listBox);
-}
-
 // Who acts on data-subject rights (privacy.access.RIGHTS_ROLES): they may see who read a record.
 const RIGHTS_ROLES = ["admin", "manager"];
 
@@ -499,15 +392,6 @@ function purposeChecks(prefix, list, partners) {
 }
 
 /** The button that shows and hides a form below it (`onOpen` when it opens). */
-function opener({ id, className, label }, form, onOpen = null) {
-  const btn = h("button", { type: "button", class: className, id, "aria-expanded": "false", "aria-controls": form.id }, label);
-  btn.addEventListener("click", () => {
-    form.hidden = !form.hidden;
-    btn.setAttribute("aria-expanded", form.hidden ? "false" : "true");
-    if (!form.hidden && onOpen) onOpen();
-  });
-  return btn;
-}
 
 /**
  * The stallholder withdraws consent (told to the volunteer or the market board): the purposes they

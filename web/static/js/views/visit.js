@@ -1,0 +1,187 @@
+// The stall page's "Lần ghé sạp" card: what the volunteer found at the stall when it could not be
+// registered or finished (nobody there, not now, come back on a day, something missing to open an
+// account), or what they did besides. Saved through the outbox (offline too, with the time it
+// happened); the worklist row shows the latest (lib/visits.js). Earlier visits are read on request
+// (the read is logged).
+
+import { h, toast } from "../lib/dom.js";
+import { t, addStrings, errorText, describeError, dateTime, date } from "../lib/i18n.js";
+import * as api from "../lib/api.js";
+import * as outbox from "../lib/outbox.js";
+import { opener } from "../lib/forms.js";
+import { OUTCOMES, BLOCKERS } from "../lib/visits.js";
+
+addStrings({
+  vi: {
+    vo_absent: "Không gặp chủ sạp",
+    vo_declined: "Chủ sạp chưa đồng ý",
+    vo_come_back: "Hẹn quay lại",
+    vo_blocked: "Thiếu điều kiện mở tài khoản",
+    vo_trained: "Đã hướng dẫn sử dụng",
+    vo_follow_up: "Cần theo dõi thêm",
+    vb_no_cccd: "CCCD (không ghi số)",
+    vb_no_own_sim: "SIM chính chủ",
+    vb_no_smartphone: "Điện thoại thông minh",
+    vb_no_bank_account: "Tài khoản ngân hàng",
+    visit_last: "Lần ghé gần nhất: {what} · {when}",
+    visit_card_title: "Lần ghé sạp",
+    visit_card_intro: "Ghi lại khi chưa đăng ký hay chưa làm xong được, để người đến sau không phải hỏi lại từ đầu.",
+    visit_record: "Ghi nhận lần ghé",
+    visit_outcome: "Kết quả lần ghé",
+    visit_blockers: "Chủ sạp còn thiếu",
+    visit_come_back_on: "Hẹn ngày quay lại (không bắt buộc)",
+    visit_note: "Ghi chú (không bắt buộc; không ghi số CCCD hay số tài khoản)",
+    visit_save: "Lưu lần ghé",
+    visit_saved: "Đã lưu lần ghé.",
+    visit_queued: "Đã lưu trên máy, sẽ gửi khi có mạng.",
+    visit_need_outcome: "Chọn kết quả lần ghé.",
+    visit_need_blocker: "Chọn ít nhất một thứ chủ sạp còn thiếu.",
+    visit_note_long: "Ghi chú tối đa 300 ký tự.",
+    visit_list_show: "Xem các lần ghé",
+    visit_list_none: "Chưa ghi nhận lần ghé nào.",
+  },
+  en: {
+    vo_absent: "Stallholder not there",
+    vo_declined: "Stallholder said not now",
+    vo_come_back: "Come back later",
+    vo_blocked: "Cannot open an account yet",
+    vo_trained: "Shown how to use it",
+    vo_follow_up: "To follow up",
+    vb_no_cccd: "ID card (no number kept)",
+    vb_no_own_sim: "SIM in their own name",
+    vb_no_smartphone: "Smartphone",
+    vb_no_bank_account: "Bank account",
+    visit_last: "Last visit: {what} · {when}",
+    visit_card_title: "Visits",
+    visit_card_intro: "Record a visit that did not end in a registration or a finished stall, so whoever comes next does not start over.",
+    visit_record: "Record a visit",
+    visit_outcome: "What happened",
+    visit_blockers: "The stallholder still needs",
+    visit_come_back_on: "Day to come back (optional)",
+    visit_note: "Note (optional; no ID card or account numbers)",
+    visit_save: "Save visit",
+    visit_saved: "Visit saved.",
+    visit_queued: "Saved on this device; it is sent when there is a network.",
+    visit_need_outcome: "Choose what happened.",
+    visit_need_blocker: "Choose at least one thing the stallholder still needs.",
+    visit_note_long: "The note is at most 300 characters.",
+    visit_list_show: "Show visits",
+    visit_list_none: "No visits recorded yet.",
+  },
+});
+
+/** What happened on a visit, in words: the outcome, what was missing, the day to come back. */
+export function outcomeText(visit) {
+  let text = t(`vo_${visit.outcome}`);
+  if (visit.blockers && visit.blockers.length) text += `: ${visit.blockers.map((b) => t(`vb_${b}`)).join(", ")}`;
+  if (visit.come_back_on) text += ` (${t("visit_on", { date: date(visit.come_back_on) })})`;
+  return text;
+}
+
+/** A day as the date input writes it (yyyy-mm-dd), in Vietnam's calendar. */
+function vnDay(ms) {
+  return new Date(ms + 7 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
+/**
+ * "Lần ghé sạp": what the volunteer found at the stall when it could not be registered or finished
+ * (nobody there, not now, come back on a day, a document missing), or what they did besides. Saved
+ * through the outbox (offline too, with the time it happened); the worklist row shows the latest.
+ * Earlier visits are read on request (the read is logged).
+ */
+export function visitsCard(ctx, stall, listed) {
+  const last = listed && listed.last_visit;
+  const lastLine = h("p", { id: "last-visit", class: "small", hidden: !last },
+    last ? t("visit_last", { what: outcomeText(last), when: dateTime(last.visited_at) }) : "");
+  const error = h("p", { class: "field-error", id: "visit-error", role: "alert", hidden: true });
+  const outcomes = OUTCOMES.map((o) => {
+    const input = h("input", { type: "radio", name: "visit-outcome", id: `vo-${o}`, value: o });
+    return [input, h("div", { class: "check check-big" }, input, h("label", { for: `vo-${o}` }, t(`vo_${o}`)))];
+  });
+  const blockers = BLOCKERS.map((b) => {
+    const input = h("input", { type: "checkbox", id: `vb-${b}`, value: b });
+    return [input, h("div", { class: "check" }, input, h("label", { for: `vb-${b}` }, t(`vb_${b}`)))];
+  });
+  const blockerBox = h("fieldset", { id: "visit-blockers", hidden: true },
+    h("legend", {}, t("visit_blockers")), blockers.map(([, row]) => row));
+  const comeBack = h("input", { type: "date", id: "visit-come-back", min: vnDay(Date.now()), max: vnDay(Date.now() + 365 * 86400000) });
+  const note = h("input", { type: "text", id: "visit-note", maxlength: "300", autocomplete: "off" });
+  const saveBtn = h("button", { type: "submit", class: "btn btn-primary", id: "visit-save" }, t("visit_save"));
+  const form = h("form", { id: "visit-form", novalidate: true, hidden: true },
+    h("fieldset", { id: "visit-outcomes" }, h("legend", {}, t("visit_outcome")), outcomes.map(([, row]) => row)),
+    blockerBox,
+    h("div", { class: "field" }, h("label", { for: "visit-come-back" }, t("visit_come_back_on")), comeBack),
+    h("div", { class: "field" }, h("label", { for: "visit-note" }, t("visit_note")), note),
+    error,
+    h("div", { class: "row-actions" }, saveBtn));
+  const openBtn = opener({ id: "visit-open", className: "btn", label: t("visit_record") }, form);
+  const say = (text) => { error.textContent = text; error.hidden = false; };
+  for (const [input] of outcomes) {
+    input.addEventListener("change", () => {
+      blockerBox.hidden = input.value !== "blocked";
+      error.hidden = true;
+    });
+  }
+  for (const [input] of blockers) input.addEventListener("change", () => { error.hidden = true; });
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const picked = outcomes.find(([i]) => i.checked);
+    if (!picked) { say(t("visit_need_outcome")); return; }
+    const outcome = picked[0].value;
+    const missing = outcome === "blocked" ? blockers.filter(([b]) => b.checked).map(([b]) => b.value) : [];
+    if (outcome === "blocked" && !missing.length) { say(t("visit_need_blocker")); return; }
+    const text = note.value.trim();
+    if ([...text].length > 300) { say(t("visit_note_long")); return; }
+    error.hidden = true;
+    const body = { outcome, blockers: missing, visited_at: new Date().toISOString() };
+    if (comeBack.value) body.come_back_on = comeBack.value;
+    if (text) body.note = text;
+    saveBtn.disabled = true;
+    const rec = await outbox.add("visit", { stall_id: stall.id, market_id: stall.market_id, label: stall.stall_code, body });
+    const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
+    saveBtn.disabled = false;
+    if (done.state === "failed") {
+      await outbox.remove(rec.id);
+      say(errorText(done.error.code));
+      return;
+    }
+    // The worklist row shows it at once, sent or still on the device.
+    const brief = { outcome, visited_at: body.visited_at, come_back_on: body.come_back_on || null, blockers: missing };
+    const key = `stalls.${stall.market_id}`;
+    const list = api.cache.value(key);
+    const row = Array.isArray(list) ? list.find((x) => x.id === stall.id) : null;
+    if (row) { row.last_visit = brief; api.cache.set(key, list); }
+    toast(t(done.state === "sent" ? "visit_saved" : "visit_queued"), done.state === "sent" ? "ok" : "warn");
+    lastLine.textContent = t("visit_last", { what: outcomeText(brief), when: dateTime(brief.visited_at) });
+    lastLine.hidden = false;
+    form.reset();
+    form.hidden = true;
+    blockerBox.hidden = true;
+    openBtn.setAttribute("aria-expanded", "false");
+    listBox.replaceChildren();
+    showBtn.hidden = false;
+    showBtn.disabled = false;
+    openBtn.focus();
+  });
+  const listBox = h("div", { id: "visit-list" });
+  const showBtn = h("button", { type: "button", class: "btn btn-small btn-ghost", id: "show-visits" }, t("visit_list_show"));
+  showBtn.addEventListener("click", async () => {
+    showBtn.disabled = true;
+    try {
+      const rows = await api.getJSON(`/api/stalls/${stall.id}/visits?limit=50`);
+      listBox.replaceChildren(rows.length
+        ? h("ol", { class: "plain history-list" }, rows.map((v) => h("li", { dataset: { outcome: v.outcome } },
+          h("p", {}, h("strong", {}, outcomeText(v))),
+          h("p", { class: "muted small" }, `${dateTime(v.visited_at)} · ${v.visited_by || t("history_system")}`),
+          v.note ? h("p", { class: "small" }, v.note) : null)))
+        : h("p", { class: "muted" }, t("visit_list_none")));
+      showBtn.hidden = true;
+    } catch (err) {
+      listBox.replaceChildren(h("p", { class: "form-error" }, describeError(err)));
+      showBtn.disabled = false;
+    }
+  });
+  return h("section", { class: "card", id: "visits-card", "aria-labelledby": "visits-h" },
+    h("h2", { id: "visits-h" }, t("visit_card_title")), h("p", { class: "muted small" }, t("visit_card_intro")),
+    lastLine, h("div", { class: "row-actions" }, openBtn, showBtn), form, listBox);
+}

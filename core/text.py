@@ -67,6 +67,17 @@ def compact(text: str) -> str:
     return _NOT_ALNUM.sub("", fold(text))
 
 
+# A run of 6 or more digits (spaces, dots or dashes between them) in text a person typed: a phone,
+# account or CCCD number.
+_NUMBER = re.compile(r"\d(?:[\s.\-]?\d){5,}")
+
+
+def mask_numbers(text: str) -> str:
+    """Every phone, account or CCCD number in typed text cut to its last 4 digits ('…6789'), as
+    the audit log keeps numbers."""
+    return _NUMBER.sub(lambda m: "…" + re.sub(r"\D", "", m.group())[-4:], text)
+
+
 def mask_phone(e164: str | None) -> str | None:
     """'+84905123456' -> '090****456' (national form, middle hidden)."""
     if not e164:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from core import access
+from core.text import mask_numbers
 from core.types import User
 from merchants import schemas, stalls
 from merchants.queries import history as history_q
@@ -105,16 +105,11 @@ def _at(view: dict, path: tuple[str, ...]) -> Any:
     return value
 
 
-# A run of 6 or more digits (spaces, dots or dashes between them) in a typed reason: a phone or
-# account number, masked to its last 4 as everywhere in the history.
-_NUMBER = re.compile(r"\d(?:[\s.\-]?\d){5,}")
-
-
 def _masked_reason(value: Any) -> str | None:
+    """A typed reason with any phone or account number in it cut to its last 4, as everywhere in
+    the history."""
     text = _text(value)
-    if text is None:
-        return None
-    return _NUMBER.sub(lambda m: "…" + re.sub(r"\D", "", m.group())[-4:], text)
+    return None if text is None else mask_numbers(text)
 
 
 def _masked_field(field: str, value: Any) -> str | None:

@@ -292,12 +292,21 @@ class Stall(BaseModel):
 
 VisitOutcome = Literal["absent", "declined", "come_back", "blocked", "trained", "follow_up"]
 Blocker = Literal["no_cccd", "no_own_sim", "no_smartphone", "no_bank_account"]
+
+
+def _blank_is_none(value: str) -> str | None:
+    return value or None
+
+
 VisitNote = Annotated[
     str,
     Field(
-        max_length=1000, description="What the next volunteer should know (at most 300 characters)."
+        max_length=600,
+        description="What the next volunteer should know (at most 300 characters). A phone, "
+        "account or CCCD number typed in it is kept to its last 4 digits.",
     ),
     free_text(300, "invalid_note"),
+    AfterValidator(_blank_is_none),
 ]
 
 

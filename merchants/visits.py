@@ -10,15 +10,14 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from core import access, audit
+from core.text import mask_numbers
 from core.types import User
 from merchants import errors, schemas, stalls
 from merchants.queries import visits as visits_q
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-# A visit sent later from a device's queue keeps the time it happened, within these bounds (a
-# device clock a little ahead is allowed for).
+# A visit sent later from a device's queue keeps the time it happened, up to this long ago.
 OLDEST = timedelta(days=14)
-AHEAD = timedelta(minutes=10)
 # The day agreed to come back: from the visit's day, within a year.
 COME_BACK_WITHIN = timedelta(days=366)
 
@@ -37,9 +36,10 @@ def _visit(row: visits_q.VisitRow) -> schemas.Visit:
 
 
 def _when(body: schemas.VisitIn, now: datetime) -> datetime:
-    """When the visit happened, checked against the server's clock."""
-    at = body.visited_at or now
-    if not now - OLDEST <= at <= now + AHEAD:
+    """When the visit happened, checked against the server's clock. A time ahead of it is a device
+    clock running fast: the visit happened now."""
+    at = min(body.visited_at or now, now)
+    if at < now - OLDEST:
         raise errors.InvalidVisitedAt(
             "visited_at must be within the last 14 days (a visit is sent from the queue within "
             "days, not weeks).",
@@ -55,6 +55,11 @@ def _when(body: schemas.VisitIn, now: datetime) -> datetime:
     return at
 
 
+def _note(body: schemas.VisitIn) -> str | None:
+    """The note as it is kept: any phone, account or CCCD number cut to its last 4 digits."""
+    return mask_numbers(body.note) if body.note else None
+
+
 def _same(row: visits_q.VisitRow, stall_id: int, body: schemas.VisitIn) -> bool:
     """Whether a stored visit is the one this request sends (a retry), not another one."""
     return (
@@ -62,9 +67,18 @@ def _same(row: visits_q.VisitRow, stall_id: int, body: schemas.VisitIn) -> bool:
         and row.outcome == body.outcome
         and list(row.blockers) == list(body.blockers)
         and row.come_back_on == body.come_back_on
-        and row.note == body.note
-        and (body.visited_at is None or row.visited_at == body.visited_at)
+        and row.note == _note(body)
+        and (body.visited_at is None or row.visited_at == min(body.visited_at, row.visited_at))
     )
+
+
+def _replay(row: visits_q.VisitRow, stall_id: int, body: schemas.VisitIn) -> schemas.Visit:
+    """The recorded visit, when the request is that visit sent again."""
+    if not _same(row, stall_id, body):
+        raise errors.IdempotencyKeyReused(
+            "This Idempotency-Key was already used for another visit; make a new one per visit."
+        )
+    return _visit(row)
 
 
 async def record_visit_for(
@@ -78,6 +92,12 @@ async def record_visit_for(
     """Record a visit in the caller's scope; returns (visit, replayed). The same key sent again
     with the same visit answers the stored one; with another visit, idempotency_key_reused."""
     access.require_write_role(user)
+    # A retry is answered before anything else is checked again: the visit is recorded, and a
+    # check that would refuse it now (the time window moved on, the market was archived) must not
+    # turn it into a failure on the device.
+    existing = await visits_q.visit_by_key(conn, user_id=user.id, client_key=idempotency_key)
+    if existing is not None:
+        return _replay(existing, stall_id, body), True
     stall = await stalls.stall_in_scope(conn, user, stall_id)
     await access.require_market_write(conn, user, stall.market_id)
     at = _when(body, datetime.now(UTC))
@@ -88,21 +108,17 @@ async def record_visit_for(
             outcome=body.outcome,
             blockers=list(body.blockers),
             come_back_on=body.come_back_on,
-            note=body.note or None,
+            note=_note(body),
             visited_at=at,
             user_id=user.id,
             client_key=idempotency_key,
         )
-        if new_id is None:
+        if new_id is None:  # the same key, sent at the same time: the other request recorded it
             existing = await visits_q.visit_by_key(
                 conn, user_id=user.id, client_key=idempotency_key
             )
-            if existing is None or not _same(existing, stall_id, body):
-                raise errors.IdempotencyKeyReused(
-                    "This Idempotency-Key was already used for another visit; make a new one per "
-                    "visit."
-                )
-            return _visit(existing), True
+            assert existing is not None
+            return _replay(existing, stall_id, body), True
         # The note stays out of the audit log: it may say things about the person, and the visit
         # row is where an erasure clears it.
         await audit.record(

@@ -45,6 +45,11 @@ async def test_a_visit_is_recorded_on_the_stall_page_and_shown_on_the_worklist(
     assert await page.locator("#visit-error").is_hidden()
     day = (datetime.now(VN).date() + timedelta(days=2)).isoformat()
     await page.fill("#visit-come-back", day)
+    # A symbol the server does not take is refused at the form, before anything is queued.
+    await page.fill("#visit-note", "Hẹn 8h = sau giờ bán")
+    await page.click("#visit-save")
+    assert "ký hiệu" in await page.locator("#visit-error").inner_text()
+    assert await _visits(live_server, stall["id"]) == []
     await page.fill("#visit-note", "Chị hẹn làm SIM chính chủ ở cửa hàng Viettel")
     await shot(page, "visit-form")
     await page.click("#visit-save")
@@ -66,11 +71,25 @@ async def test_a_visit_is_recorded_on_the_stall_page_and_shown_on_the_worklist(
     badge = page.locator(f"a[data-stall='{stall['id']}'] .badge-visit")
     await badge.wait_for()
     assert f"Chưa đủ điều kiện · hẹn {day[8:10]}/{day[5:7]}" in await badge.inner_text()
-    # "Có hẹn quay lại": the stalls with a day agreed to come back.
+    # "Có lịch hẹn": the stalls with a day agreed to come back, the earliest first.
+    sooner = await register_via_api(live_server, ids["Chợ Thử Một"], "VG-9", "Lý Thị Chín")
+    async with await live_server.api("volunteer") as c:
+        r = await c.post(
+            f"/api/stalls/{sooner['id']}/visits",
+            json={"outcome": "come_back", "come_back_on": datetime.now(VN).date().isoformat()},
+            headers={"Idempotency-Key": f"web-visit-{sooner['id']}"},
+        )
+        assert r.status_code == 201, r.text
+    await page.click("#reload-list")
     await page.click("label[for=filter-appointment]")
-    rows = page.locator("#worklist a.stall-row")
-    await page.wait_for_selector(f"#worklist a[data-stall='{stall['id']}']")
-    assert await rows.count() == 1
+    await page.wait_for_selector(f"#worklist a[data-stall='{sooner['id']}']")
+    order = await page.locator("#worklist a.stall-row").evaluate_all(
+        "rows => rows.map((r) => Number(r.dataset.stall))"
+    )
+    assert order == [sooner["id"], stall["id"]]
+    due = page.locator(f"a[data-stall='{sooner['id']}'] .badge-visit")
+    assert "badge-due" in (await due.get_attribute("class") or "")
+    assert (await due.inner_text()).startswith("Hẹn quay lại ngày ")
     await shot(page, "worklist-visit")
 
 

@@ -478,6 +478,7 @@ export const en = {
   vs_trained: "Shown how",
   vs_follow_up: "Follow up",
   visit_on: "on {date}",
+  visit_on_day: "on {date}",
   act_signs: "Signs (printed, delivered)",
   act_other: "Edits, accounts, consents",
   act_per_day: "Per day",
@@ -617,9 +618,9 @@ export const en = {
 export const errorsEn = {
   // lib/visits.js
   invalid_blockers: "Choose at least one thing the stallholder still needs (only when an account cannot be opened yet).",
-  invalid_visited_at: "The visit's time is out of range (over 14 days ago, or ahead of now). Check the device's clock.",
+  invalid_visited_at: "This visit is over 14 days old and can no longer be sent. Record it again if need be.",
   invalid_come_back_on: "The day to come back is the visit's day or later, within a year.",
-  invalid_note: "The note is at most 300 characters, without emoji.",
+  invalid_note: "The note is at most 300 characters, without symbols (₫, =, <, >…) or emoji.",
   nothing_to_print: "There is no sign to print.",
   print_job_not_found: "This print job was not found.",
   invalid_name: "A name may hold letters, spaces and . ' - only (up to 100 characters).",

@@ -10,7 +10,7 @@ export const BLOCKERS = ["no_cccd", "no_own_sim", "no_smartphone", "no_bank_acco
 
 addStrings({
   vi: {
-    f_appointment: "Có hẹn quay lại",
+    f_appointment: "Có lịch hẹn",
     vs_absent: "Vắng chủ sạp",
     vs_declined: "Chưa đồng ý",
     vs_come_back: "Hẹn quay lại",
@@ -18,18 +18,35 @@ addStrings({
     vs_trained: "Đã hướng dẫn",
     vs_follow_up: "Cần theo dõi",
     visit_on: "hẹn {date}",
+    visit_on_day: "ngày {date}",
   },
   // What a visit refused by the server says (the queue shows it, whatever screen is open).
   errorsVi: {
     invalid_blockers: "Chọn ít nhất một thứ chủ sạp còn thiếu (chỉ khi thiếu điều kiện mở tài khoản).",
-    invalid_visited_at: "Giờ của lần ghé không hợp lệ (quá 14 ngày trước hoặc sau giờ hiện tại). Kiểm tra đồng hồ của máy.",
+    invalid_visited_at: "Lần ghé này đã quá 14 ngày nên không gửi được nữa. Hãy ghi nhận lại nếu cần.",
     invalid_come_back_on: "Ngày hẹn quay lại phải từ hôm ghé trở đi, trong vòng một năm.",
-    invalid_note: "Ghi chú tối đa 300 ký tự, không dùng biểu tượng cảm xúc.",
+    invalid_note: "Ghi chú tối đa 300 ký tự, không dùng ký hiệu (₫, =, <, >…) hay biểu tượng cảm xúc.",
   },
 });
 
+/** The day to come back as a visit says it: "Hẹn quay lại ngày 04/12", "Vắng chủ sạp, hẹn 04/12". */
+export function dayText(visit) {
+  if (!visit.come_back_on) return "";
+  const day = date(visit.come_back_on);
+  return visit.outcome === "come_back" ? t("visit_on_day", { date: day }) : t("visit_on", { date: day });
+}
+
 /** The short label of a worklist row's badge: the outcome, and the day to come back if any. */
 export function badgeText(visit) {
-  const on = visit.come_back_on ? ` · ${t("visit_on", { date: date(visit.come_back_on) })}` : "";
-  return `${t(`vs_${visit.outcome}`)}${on}`;
+  return [t(`vs_${visit.outcome}`), dayText(visit)].filter(Boolean).join(visit.outcome === "come_back" ? " " : " · ");
+}
+
+// What the server refuses in a note (core.types.free_text): control characters, and symbols and
+// emoji other than + & % /. Checked before a visit is queued, so it cannot fail later offline.
+const NOT_IN_NOTES = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}]|(?![+&%/])\p{S}/u;
+
+/** Whether a note would be refused by the server (too long, or a symbol it does not take). */
+export function noteProblem(text) {
+  if ([...text.normalize("NFC").replace(/\s+/g, " ").trim()].length > 300) return "visit_note_long";
+  return NOT_IN_NOTES.test(text) ? "invalid_note" : null;
 }

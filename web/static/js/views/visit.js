@@ -5,11 +5,11 @@
 // (the read is logged).
 
 import { h, toast } from "../lib/dom.js";
-import { t, addStrings, errorText, describeError, dateTime, date } from "../lib/i18n.js";
+import { t, addStrings, errorText, describeError, dateTime } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import { opener } from "../lib/forms.js";
-import { OUTCOMES, BLOCKERS } from "../lib/visits.js";
+import { OUTCOMES, BLOCKERS, dayText, noteProblem } from "../lib/visits.js";
 
 addStrings({
   vi: {
@@ -19,7 +19,7 @@ addStrings({
     vo_blocked: "Thiếu điều kiện mở tài khoản",
     vo_trained: "Đã hướng dẫn sử dụng",
     vo_follow_up: "Cần theo dõi thêm",
-    vb_no_cccd: "CCCD (không ghi số)",
+    vb_no_cccd: "CCCD",
     vb_no_own_sim: "SIM chính chủ",
     vb_no_smartphone: "Điện thoại thông minh",
     vb_no_bank_account: "Tài khoản ngân hàng",
@@ -47,7 +47,7 @@ addStrings({
     vo_blocked: "Cannot open an account yet",
     vo_trained: "Shown how to use it",
     vo_follow_up: "To follow up",
-    vb_no_cccd: "ID card (no number kept)",
+    vb_no_cccd: "ID card (CCCD)",
     vb_no_own_sim: "SIM in their own name",
     vb_no_smartphone: "Smartphone",
     vb_no_bank_account: "Bank account",
@@ -74,8 +74,8 @@ addStrings({
 export function outcomeText(visit) {
   let text = t(`vo_${visit.outcome}`);
   if (visit.blockers && visit.blockers.length) text += `: ${visit.blockers.map((b) => t(`vb_${b}`)).join(", ")}`;
-  if (visit.come_back_on) text += ` (${t("visit_on", { date: date(visit.come_back_on) })})`;
-  return text;
+  if (!visit.come_back_on) return text;
+  return visit.outcome === "come_back" ? `${text} ${dayText(visit)}` : `${text} (${dayText(visit)})`;
 }
 
 /** A day as the date input writes it (yyyy-mm-dd), in Vietnam's calendar. */
@@ -131,7 +131,8 @@ export function visitsCard(ctx, stall, listed) {
     const missing = outcome === "blocked" ? blockers.filter(([b]) => b.checked).map(([b]) => b.value) : [];
     if (outcome === "blocked" && !missing.length) { say(t("visit_need_blocker")); return; }
     const text = note.value.trim();
-    if ([...text].length > 300) { say(t("visit_note_long")); return; }
+    const problem = noteProblem(text);
+    if (problem) { say(problem === "invalid_note" ? errorText(problem) : t(problem)); return; }
     error.hidden = true;
     const body = { outcome, blockers: missing, visited_at: new Date().toISOString() };
     if (comeBack.value) body.come_back_on = comeBack.value;

@@ -203,6 +203,8 @@ export async function worklistView(ctx, marketId) {
       if (!cats.has(filter)) { elsewhere += 1; continue; }
       rows.push([s, tile, cats]);
     }
+    // Appointments by their day (the earliest, overdue ones first), then by stall code.
+    if (filter === "appointment") rows.sort(([a], [b]) => a.last_visit.come_back_on.localeCompare(b.last_visit.come_back_on));
     counts.todo += pendingRegs.length;
     counts.all += pendingRegs.length;
     drawChips(counts);

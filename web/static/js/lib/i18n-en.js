@@ -85,6 +85,7 @@ export const en = {
   f_no_sign: "No sign yet",
   f_not_verified: "Not verified",
   f_revisit: "Return visit",
+  f_appointment: "Appointments",
   f_all: "All",
   matches_elsewhere: "No stall matches under this filter, but {n} match under others.",
   more_matches_elsewhere: "{n} more match under other filters.",
@@ -470,7 +471,6 @@ export const en = {
   kind_return_visits: "Return visits",
   kind_visits: "Stall visits",
   // lib/visits.js
-  f_appointment: "Appointments",
   vs_absent: "Not there",
   vs_declined: "Not now",
   vs_come_back: "Come back",

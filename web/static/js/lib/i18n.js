@@ -89,6 +89,7 @@ const vi = {
   f_no_sign: "Chưa có biển",
   f_not_verified: "Chưa kiểm tra mã",
   f_revisit: "Cần quay lại",
+  f_appointment: "Có lịch hẹn",
   f_all: "Tất cả",
   matches_elsewhere: "Không có sạp nào khớp trong mục này, nhưng có {n} sạp khớp ở mục khác.",
   more_matches_elsewhere: "Còn {n} sạp khớp ở mục khác.",

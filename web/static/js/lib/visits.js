@@ -10,7 +10,6 @@ export const BLOCKERS = ["no_cccd", "no_own_sim", "no_smartphone", "no_bank_acco
 
 addStrings({
   vi: {
-    f_appointment: "Có lịch hẹn",
     vs_absent: "Vắng chủ sạp",
     vs_declined: "Chưa đồng ý",
     vs_come_back: "Hẹn quay lại",

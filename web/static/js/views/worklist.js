@@ -10,12 +10,14 @@ import { wardLine } from "./markets.js";
 import { stateBadge } from "./common.js";
 import * as consents from "../lib/consents.js";
 import { roleName } from "../lib/shell.js";
-import { badgeText } from "../lib/visits.js";
 
 const FILTERS = ["todo", "no_account", "no_sign", "not_verified", "revisit", "appointment", "all"];
 // Without stallholders' data the accounts are unknown: only what the levels tell.
 const VIEWER_FILTERS = ["all", "not_verified", "revisit"];
 const PAGE = 60;
+// The words of a row's latest visit (lib/visits.js) load once the list is on screen, as the day's
+// line does: the first screen of a slow tablet waits for fewer modules.
+let visitWords = null;
 
 async function loadStalls(marketId) {
   const all = [];
@@ -242,9 +244,9 @@ export async function worklistView(ctx, marketId) {
       // The latest visit, while the stall still has work (or something to follow up): what the
       // last volunteer found, and the day agreed to come back (due today or earlier: marked).
       const visit = s.last_visit;
-      if (visit && (cats.has("todo") || visit.outcome === "follow_up")) {
+      if (visit && visitWords && (cats.has("todo") || visit.outcome === "follow_up")) {
         const due = visit.come_back_on && visit.come_back_on <= todayVN;
-        badges.push(h("span", { class: ["badge", "badge-visit", due ? "badge-due" : ""], dataset: { visit: visit.outcome } }, badgeText(visit)));
+        badges.push(h("span", { class: ["badge", "badge-visit", due ? "badge-due" : ""], dataset: { visit: visit.outcome } }, visitWords.badgeText(visit)));
       }
       const sub = [s.goods, (s.bank_short_names || []).join(", ")].filter(Boolean).join(" · ");
       // A role without access to stallholders' data cannot open a stall: its row is not a link.
@@ -314,6 +316,9 @@ export async function worklistView(ctx, marketId) {
   };
 
   drawList(); // what the device knows, at once; then the queue (IndexedDB) and the server's answers
+  if (!visitWords) {
+    import("../lib/visits.js").then((mod) => { visitWords = mod; if (!gone) drawList(); }, () => { /* offline: no visit badges */ });
+  }
   const drawnWith = pendingKey();
   await drawQueueCard();
   if (pendingKey() !== drawnWith) drawList(); // the queue's registrations join the list

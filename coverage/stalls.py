@@ -22,6 +22,12 @@ def needs_sign_sql(stall: str) -> str:
     return stalls_q.needs_sign(stall)
 
 
+def settled_sql(stall: str) -> str:
+    """SQL condition on a stall id expression, for other packages' queries: nothing is left to do
+    at the stall (coverage.queries.stalls.settled)."""
+    return stalls_q.settled(stall)
+
+
 async def stall_coverage(conn: asyncpg.Connection, stall_id: int) -> s.StallCoverage:
     """A stall's progress (no personal data)."""
     await stalls_q.ensure_stall_coverage(conn, stall_id)

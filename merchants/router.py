@@ -275,6 +275,20 @@ async def record_visit(
     return visit
 
 
+@router.get(
+    "/markets/{market_id}/appointments",
+    response_model=schemas.MarketAppointments,
+    dependencies=FIELD_WORK,
+)
+async def market_appointments(
+    market_id: Id, conn: Conn, user: CurrentUser
+) -> schemas.MarketAppointments:
+    """The days agreed to come back to the market's stalls where work is left (from a week ago
+    on), earliest first: stall, zone, day and what the last visit found; no names or notes. For
+    the printed list of the next visit."""
+    return await visits.appointments_for(conn, user=user, market_id=market_id)
+
+
 @router.get("/stalls/{stall_id}/visits", response_model=list[schemas.Visit])
 async def stall_visits(
     stall_id: Id,

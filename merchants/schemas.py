@@ -350,6 +350,24 @@ class VisitIn(Strict):
         return self
 
 
+class Appointment(BaseModel):
+    """A day agreed with a stallholder to come back (their stall's latest visit)."""
+
+    stall_id: int
+    stall_code: str
+    zone: str | None
+    come_back_on: date
+    outcome: VisitOutcome = Field(description="The visit that agreed it")
+    blockers: list[Blocker]
+    visited_at: datetime
+
+
+class MarketAppointments(BaseModel):
+    market_id: int
+    since: date = Field(description="Appointments from this day (a week ago, in Vietnam) on")
+    appointments: list[Appointment]
+
+
 class VisitBrief(BaseModel):
     """A stall's latest visit, as its worklist row shows it."""
 

@@ -13,6 +13,7 @@ from core import access, audit
 from core.text import mask_numbers
 from core.types import User
 from merchants import errors, schemas, stalls
+from merchants.queries import markets as markets_q
 from merchants.queries import visits as visits_q
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -147,3 +148,39 @@ async def stall_visits_for(
         conn, user=user, stallholder_id=stall.holder.id, route=route, reason="stall_visits"
     )
     return [_visit(r) for r in await visits_q.stall_visits(conn, stall_id, limit=limit)]
+
+
+# Appointments missed by up to this long still show: the stall is still to be visited.
+OVERDUE = timedelta(days=7)
+
+
+async def appointments_for(
+    conn: asyncpg.Connection, *, user: User, market_id: int
+) -> schemas.MarketAppointments:
+    """The days agreed to come back to the market's stalls where work is left (a week overdue at
+    most), for the printed list of the next visit: stall, zone, day and what the last visit found;
+    no names or notes. Field roles, in scope (a market out of scope reads as one that does not
+    exist)."""
+    access.require_write_role(user)
+    if not await markets_q.market_exists(conn, market_id) or not await access.can_see_market(
+        conn, user, market_id
+    ):
+        raise errors.MarketNotFound(f"No market with id {market_id}.")
+    since = datetime.now(VN).date() - OVERDUE
+    rows = await visits_q.appointments(conn, market_id, since=since)
+    return schemas.MarketAppointments(
+        market_id=market_id,
+        since=since,
+        appointments=[
+            schemas.Appointment(
+                stall_id=r.stall_id,
+                stall_code=r.stall_code,
+                zone=r.zone,
+                come_back_on=r.come_back_on,
+                outcome=r.outcome,  # type: ignore[arg-type]
+                blockers=r.blockers,  # type: ignore[arg-type]
+                visited_at=r.visited_at,
+            )
+            for r in rows
+        ],
+    )

@@ -146,6 +146,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", _STALL): only(*FIELD),
     ("GET", _STALL + "/history"): only(*FIELD),
     ("GET", _STALL + "/visits"): only(*FIELD),
+    ("GET", "/api/markets/{market_id}/appointments"): only(*FIELD),
     ("POST", _STALL + "/visits"): only(
         *FIELD,
         json={"outcome": "absent"},

@@ -22,6 +22,15 @@ def needs_sign(stall: str) -> str:
                 AND NOT c.sign_reprint_needed)"""
 
 
+def settled(stall: str) -> str:
+    """SQL condition on a stall id expression: nothing is left to do at the stall: its code was
+    checked at the stall, and it needs no return visit and no reprint (the worklist's "Cần làm"
+    leaves it out)."""
+    return f"""EXISTS (SELECT 1 FROM stall_coverage c WHERE c.stall_id = {stall}
+                AND c.verified_at IS NOT NULL AND NOT c.needs_revisit
+                AND NOT c.sign_reprint_needed)"""
+
+
 @dataclass(frozen=True)
 class StallState:
     """A stall's coverage facts (locked) and what the counters hold for it."""

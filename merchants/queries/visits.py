@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 import asyncpg
 
+from coverage import stalls as coverage_stalls
+
 
 @dataclass(frozen=True)
 class VisitRow:
@@ -88,3 +90,35 @@ async def stall_visits(conn: asyncpg.Connection, stall_id: int, *, limit: int) -
         limit,
     )
     return [VisitRow(**dict(r)) for r in rows]
+
+
+@dataclass(frozen=True)
+class AppointmentRow:
+    stall_id: int
+    stall_code: str
+    zone: str | None
+    outcome: str
+    blockers: list[str]
+    come_back_on: date
+    visited_at: datetime
+
+
+async def appointments(
+    conn: asyncpg.Connection, market_id: int, *, since: date
+) -> list[AppointmentRow]:
+    """The market's active stalls whose latest visit agreed a day to come back (that day from
+    `since` on) and where work is left, by that day, then stall code."""
+    rows = await conn.fetch(
+        """SELECT s.id AS stall_id, s.stall_code, s.zone, v.outcome, v.blockers, v.come_back_on,
+                  v.visited_at
+           FROM stall s
+           JOIN LATERAL (SELECT outcome, blockers, come_back_on, visited_at FROM stall_visit
+                         WHERE stall_id = s.id ORDER BY visited_at DESC, id DESC LIMIT 1) v
+             ON v.come_back_on >= $2
+           WHERE s.market_id = $1 AND s.status = 'active' AND NOT """
+        + coverage_stalls.settled_sql("s.id")
+        + " ORDER BY v.come_back_on, s.code_sort, s.id",
+        market_id,
+        since,
+    )
+    return [AppointmentRow(**dict(r)) for r in rows]

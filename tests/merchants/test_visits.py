@@ -18,7 +18,7 @@ VN = timezone(timedelta(hours=7))
 async def _stall(client, h, market_id: int, code: str = "V-1") -> dict:
     r = await client.post(
         f"/api/markets/{market_id}/stalls",
-        json=stall_body(code),
+        json=stall_body(code, confirm_duplicate=True),
         headers=h | {"Idempotency-Key": str(uuid.uuid4())},
     )
     assert r.status_code == 201, r.text
@@ -292,3 +292,49 @@ async def test_a_device_clock_running_fast_records_the_visit_now(client, auth, m
         assert datetime.fromisoformat(r.json()["visited_at"]) <= datetime.now(UTC)
         again = await client.post(f"/api/stalls/{sid}/visits", json=body, headers=h | key)
         assert again.status_code == 200 and again.json() == r.json(), again.text
+
+
+async def test_appointments_list_the_days_agreed_where_work_is_left(client, auth, markets, conn):
+    """The printed list of the next visit: the latest visit's day to come back, from a week ago
+    on, earliest first; a stall whose code was since checked at the stall, or whose latest visit
+    agreed no day, or which closed, is not listed; no names or notes."""
+    h = await auth("volunteer")
+    today = datetime.now(VN).date()
+    stalls = [(await _stall(client, h, markets["one"], f"AP-{i}"))["id"] for i in range(5)]
+
+    async def visit(sid: int, body: dict) -> None:
+        r = await client.post(f"/api/stalls/{sid}/visits", json=body, headers=h | _key())
+        assert r.status_code == 201, r.text
+
+    later, sooner, done, replaced, closed = stalls
+    await visit(
+        later, {"outcome": "come_back", "come_back_on": (today + timedelta(days=5)).isoformat()}
+    )
+    await visit(sooner, {"outcome": "blocked", "blockers": ["no_cccd"], "note": "Chị Lan",
+                         "come_back_on": today.isoformat()})  # fmt: skip
+    await visit(done, {"outcome": "come_back", "come_back_on": today.isoformat()})
+    await conn.execute("UPDATE stall_coverage SET verified_at = now() WHERE stall_id = $1", done)
+    await visit(replaced, {"outcome": "come_back", "come_back_on": today.isoformat()})
+    await visit(replaced, {"outcome": "declined"})  # the latest visit agreed no day
+    await visit(closed, {"outcome": "come_back", "come_back_on": today.isoformat()})
+    await conn.execute("UPDATE stall SET status = 'closed' WHERE id = $1", closed)
+    r = await client.get(f"/api/markets/{markets['one']}/appointments", headers=h)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert [a["stall_id"] for a in got["appointments"]] == [sooner, later]
+    assert got["appointments"][0]["blockers"] == ["no_cccd"]
+    assert "Chị Lan" not in r.text and "Lưu Thị" not in r.text
+    assert got["since"] == (today - timedelta(days=7)).isoformat()
+    # Out of scope reads as a market that does not exist; a viewer has no field work.
+    other = await client.get(f"/api/markets/{markets['two']}/appointments", headers=h)
+    missing = await client.get("/api/markets/987654321/appointments", headers=h)
+    assert other.status_code == missing.status_code == 404
+    assert other.json()["code"] == missing.json()["code"]
+    admin_missing = await client.get(
+        "/api/markets/987654321/appointments", headers=await auth("admin")
+    )
+    assert admin_missing.status_code == 404
+    viewer = await client.get(
+        f"/api/markets/{markets['one']}/appointments", headers=await auth("viewer")
+    )
+    assert viewer.status_code == 403

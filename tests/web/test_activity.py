@@ -8,6 +8,7 @@ import csv
 import io
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -274,6 +275,20 @@ async def test_the_manager_pages_fit_a_phone(new_page, live_server, field_work, 
 
 
 async def test_the_return_visit_list_prints_per_team_and_market(new_page, live_server, field_work):
+    # A stallholder who has no SIM in their own name yet agreed a day to come back.
+    agreed = field_work["stalls"][0]
+    day = datetime.now(timezone(timedelta(hours=7))).date() + timedelta(days=1)
+    async with await live_server.api("volunteer") as v:
+        r = await v.post(
+            f"/api/stalls/{agreed['id']}/visits",
+            json={
+                "outcome": "blocked",
+                "blockers": ["no_own_sim"],
+                "come_back_on": day.isoformat(),
+            },
+            headers={"Idempotency-Key": f"list-visit-{agreed['id']}"},
+        )
+        assert r.status_code == 201, r.text
     page = await new_page(viewport=LAPTOP)
     await sign_in(page, "manager", f"/return-visits?team={field_work['team']['id']}")
     await page.wait_for_selector(".visits-table")
@@ -281,6 +296,9 @@ async def test_the_return_visit_list_prints_per_team_and_market(new_page, live_s
     row = page.locator(f".visits-table tr[data-stall='{flagged['id']}']")
     assert await row.locator("th").inner_text() == flagged["stall_code"]
     assert "không khớp" in await row.inner_text()
+    appointment = page.locator(f".visit-appointments tr[data-stall='{agreed['id']}']")
+    cells = await appointment.locator("td").all_inner_texts()
+    assert cells[1:3] == [day.strftime("%d/%m"), "Thiếu điều kiện mở tài khoản: SIM chính chủ"]
     assert await serious(page) == [], "return visits"
     await page.emulate_media(media="print")
     assert not await page.locator("#topbar").is_visible()

@@ -86,7 +86,8 @@ async def test_a_visit_is_recorded_on_the_stall_page_and_shown_on_the_worklist(
     order = await page.locator("#worklist a.stall-row").evaluate_all(
         "rows => rows.map((r) => Number(r.dataset.stall))"
     )
-    assert order == [sooner["id"], stall["id"]]
+    # (Other tests' stalls may have appointments in this market too.)
+    assert order.index(sooner["id"]) < order.index(stall["id"])
     due = page.locator(f"a[data-stall='{sooner['id']}'] .badge-visit")
     assert "badge-due" in (await due.get_attribute("class") or "")
     assert (await due.inner_text()).startswith("Hẹn quay lại ngày ")

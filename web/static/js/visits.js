@@ -3,19 +3,21 @@
 // leaves out the page's frame.
 
 import { h, mount } from "./lib/dom.js";
-import { t, num, dateTime } from "./lib/i18n.js";
+import { t, num, date, dateTime } from "./lib/i18n.js";
 import * as api from "./lib/api.js";
 import { widePage } from "./lib/page.js";
 import { revisitReason } from "./lib/coverage.js";
+import { foundText } from "./lib/visits.js";
 
 const qs = new URLSearchParams(window.location.search);
 const positive = (v) => (/^[1-9][0-9]{0,17}$/.test(v || "") ? v : null);
 
 
 function marketTable(market) {
+  const n = market.visits.length + (market.appointments || []).length;
   return h("section", { class: "visit-market", dataset: { market: market.market_id } },
     h("h2", {}, market.name, market.ward_name ? h("span", { class: "muted small" }, ` · ${market.ward_name}`) : null,
-      " ", h("span", { class: "muted small" }, `(${t(market.visits.length === 1 ? "visits_one" : "visits_n", { n: num(market.visits.length) })})`)),
+      " ", h("span", { class: "muted small" }, `(${t(n === 1 ? "visits_one" : "visits_n", { n: num(n) })})`)),
     market.visits.length
       ? h("table", { class: "visits-table" },
         h("caption", { class: "sr-only" }, `${t("visits_title")} — ${market.name}`),
@@ -29,7 +31,42 @@ function marketTable(market) {
           h("td", {}, revisitReason(v.reason)),
           h("td", {}, v.since ? dateTime(v.since) : "—"),
           h("td", { class: "visit-done" }, h("span", { class: "tick-box", "aria-hidden": "true" }))))))
-      : h("p", { class: "muted" }, t("visits_none")));
+      : (market.appointments || []).length ? null : h("p", { class: "muted" }, t("visits_none")),
+    appointmentsTable(market));
+}
+
+/** The days agreed with stallholders to come back (their latest visit), earliest first. */
+function appointmentsTable(market) {
+  const list = market.appointments;
+  if (!list || !list.length) return null;
+  return h("div", { class: "visit-appointments", dataset: { market: market.market_id } },
+    h("h3", {}, t("visits_appointments"), " ", h("span", { class: "muted small" }, `(${t(list.length === 1 ? "visits_one" : "visits_n", { n: num(list.length) })})`)),
+    h("table", { class: "visits-table" },
+      h("caption", { class: "sr-only" }, `${t("visits_appointments")} — ${market.name}`),
+      h("thead", {}, h("tr", {},
+        h("th", { scope: "col" }, t("visits_col_stall")), h("th", { scope: "col" }, t("visits_col_zone")),
+        h("th", { scope: "col" }, t("visits_col_day")), h("th", { scope: "col" }, t("visits_col_found")),
+        h("th", { scope: "col", class: "visit-done" }, t("visits_col_done")))),
+      h("tbody", {}, list.map((a) => h("tr", { dataset: { stall: a.stall_id }, class: a.come_back_on < today() ? "visit-overdue" : "" },
+        h("th", { scope: "row", class: "visit-code" }, a.stall_code),
+        h("td", {}, a.zone || "—"),
+        h("td", {}, date(a.come_back_on)),
+        h("td", {}, foundText(a)),
+        h("td", { class: "visit-done" }, h("span", { class: "tick-box", "aria-hidden": "true" })))))));
+}
+
+/** Today in Vietnam as yyyy-mm-dd (appointment days are written so). */
+function today() {
+  return new Date(Date.now() + 7 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
+/** Each market's appointments, for the roles that do field work (others see the flagged stalls). */
+async function withAppointments(markets) {
+  await Promise.all(markets.map(async (m) => {
+    try {
+      m.appointments = (await api.getJSON(`/api/markets/${m.market_id}/appointments`)).appointments;
+    } catch { m.appointments = []; }
+  }));
 }
 
 async function render(main) {
@@ -50,7 +87,8 @@ async function render(main) {
     return;
   }
   document.title = `${title} — ${t("app_name")}`;
-  const count = markets.reduce((n, m) => n + m.visits.length, 0);
+  await withAppointments(markets);
+  const count = markets.reduce((n, m) => n + m.visits.length + (m.appointments || []).length, 0);
   mount(main,
     h("div", { class: "visits-page" },
       h("h1", {}, t("visits_title")),

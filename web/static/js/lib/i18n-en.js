@@ -470,15 +470,6 @@ export const en = {
   kind_verifications: "Codes checked",
   kind_return_visits: "Return visits",
   kind_visits: "Stall visits",
-  // lib/visits.js
-  vs_absent: "Not there",
-  vs_declined: "Not now",
-  vs_come_back: "Come back",
-  vs_blocked: "Not ready",
-  vs_trained: "Shown how",
-  vs_follow_up: "Follow up",
-  visit_on: "on {date}",
-  visit_on_day: "on {date}",
   act_signs: "Signs (printed, delivered)",
   act_other: "Edits, accounts, consents",
   act_per_day: "Per day",
@@ -578,6 +569,9 @@ export const en = {
   visits_col_reason: "Reason",
   visits_col_since: "Since",
   visits_col_done: "Done",
+  visits_appointments: "Appointments to come back",
+  visits_col_day: "Day",
+  visits_col_found: "Last visit found",
   visit_reason_qr_mismatch: "The code does not match the account",
   visit_reason_qr_invalid: "The code cannot be read",
   visit_reason_no_account: "No payment account",
@@ -616,11 +610,6 @@ export const en = {
 // Error codes from the API's problem+json, shown next to the field.
 
 export const errorsEn = {
-  // lib/visits.js
-  invalid_blockers: "Choose at least one thing the stallholder still needs (only when an account cannot be opened yet).",
-  invalid_visited_at: "This visit is over 14 days old and can no longer be sent. Record it again if need be.",
-  invalid_come_back_on: "The day to come back is the visit's day or later, within a year.",
-  invalid_note: "The note is at most 300 characters, without symbols (₫, =, <, >…) or emoji.",
   nothing_to_print: "There is no sign to print.",
   print_job_not_found: "This print job was not found.",
   invalid_name: "A name may hold letters, spaces and . ' - only (up to 100 characters).",

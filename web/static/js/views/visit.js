@@ -9,20 +9,10 @@ import { t, addStrings, errorText, describeError, dateTime } from "../lib/i18n.j
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import { opener } from "../lib/forms.js";
-import { OUTCOMES, BLOCKERS, dayText, noteProblem } from "../lib/visits.js";
+import { OUTCOMES, BLOCKERS, outcomeText, noteProblem } from "../lib/visits.js";
 
 addStrings({
   vi: {
-    vo_absent: "Không gặp chủ sạp",
-    vo_declined: "Chủ sạp chưa đồng ý",
-    vo_come_back: "Hẹn quay lại",
-    vo_blocked: "Thiếu điều kiện mở tài khoản",
-    vo_trained: "Đã hướng dẫn sử dụng",
-    vo_follow_up: "Cần theo dõi thêm",
-    vb_no_cccd: "CCCD",
-    vb_no_own_sim: "SIM chính chủ",
-    vb_no_smartphone: "Điện thoại thông minh",
-    vb_no_bank_account: "Tài khoản ngân hàng",
     visit_last: "Lần ghé gần nhất: {what} · {when}",
     visit_card_title: "Lần ghé sạp",
     visit_card_intro: "Ghi lại khi chưa đăng ký hay chưa làm xong được, để người đến sau không phải hỏi lại từ đầu.",
@@ -41,16 +31,6 @@ addStrings({
     visit_list_none: "Chưa ghi nhận lần ghé nào.",
   },
   en: {
-    vo_absent: "Stallholder not there",
-    vo_declined: "Stallholder said not now",
-    vo_come_back: "Come back later",
-    vo_blocked: "Cannot open an account yet",
-    vo_trained: "Shown how to use it",
-    vo_follow_up: "To follow up",
-    vb_no_cccd: "ID card (CCCD)",
-    vb_no_own_sim: "SIM in their own name",
-    vb_no_smartphone: "Smartphone",
-    vb_no_bank_account: "Bank account",
     visit_last: "Last visit: {what} · {when}",
     visit_card_title: "Visits",
     visit_card_intro: "Record a visit that did not end in a registration or a finished stall, so whoever comes next does not start over.",
@@ -69,14 +49,6 @@ addStrings({
     visit_list_none: "No visits recorded yet.",
   },
 });
-
-/** What happened on a visit, in words: the outcome, what was missing, the day to come back. */
-export function outcomeText(visit) {
-  let text = t(`vo_${visit.outcome}`);
-  if (visit.blockers && visit.blockers.length) text += `: ${visit.blockers.map((b) => t(`vb_${b}`)).join(", ")}`;
-  if (!visit.come_back_on) return text;
-  return visit.outcome === "come_back" ? `${text} ${dayText(visit)}` : `${text} (${dayText(visit)})`;
-}
 
 /** A day as the date input writes it (yyyy-mm-dd), in Vietnam's calendar. */
 function vnDay(ms) {

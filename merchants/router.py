@@ -37,6 +37,20 @@ Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{8,200}$")
 
 
+def _required_key(value: str | None, what: str) -> str:
+    """The Idempotency-Key a write that must happen once needs (made once per `what` on the
+    device)."""
+    if value is None:
+        raise errors.IdempotencyKeyMissing(
+            f"Send an Idempotency-Key header (a UUID made once per {what} on the device)."
+        )
+    if not _KEY.fullmatch(value):
+        raise Invalid(
+            "Idempotency-Key must be 8-200 letters, digits or . _ : -.", field="Idempotency-Key"
+        )
+    return value
+
+
 def _etag(version: int) -> str:
     return f'"{version}"'
 
@@ -175,19 +189,11 @@ async def _register(
     state = state_of(request.app)
 
     async def register(user: User, check: SessionCheck | None) -> tuple[schemas.Stall, bool]:
-        if idempotency_key is None:
-            raise errors.IdempotencyKeyMissing(
-                "Send an Idempotency-Key header (a UUID made once per registration on the device)."
-            )
-        if not _KEY.fullmatch(idempotency_key):
-            raise Invalid(
-                "Idempotency-Key must be 8-200 letters, digits or . _ : -.", field="Idempotency-Key"
-            )
         return await registration.register_stall_for(
             conn,
             user=user,
             market_id=market_id,
-            idempotency_key=idempotency_key,
+            idempotency_key=_required_key(idempotency_key, "registration"),
             body=body,
             lookup=lookup.lookup_provider(state),
             window_days=state.settings.transacting_window_days,
@@ -258,16 +264,12 @@ async def record_visit(
     there, not now, come back on a day, a document missing), or what was done besides (trained,
     to follow up). Send an Idempotency-Key made once per visit on the device: a retry answers the
     visit already recorded (200, Idempotent-Replayed)."""
-    if idempotency_key is None:
-        raise errors.IdempotencyKeyMissing(
-            "Send an Idempotency-Key header (a UUID made once per visit on the device)."
-        )
-    if not _KEY.fullmatch(idempotency_key):
-        raise Invalid(
-            "Idempotency-Key must be 8-200 letters, digits or . _ : -.", field="Idempotency-Key"
-        )
     visit, replayed = await visits.record_visit_for(
-        conn, user=user, stall_id=stall_id, body=body, idempotency_key=idempotency_key
+        conn,
+        user=user,
+        stall_id=stall_id,
+        body=body,
+        idempotency_key=_required_key(idempotency_key, "visit"),
     )
     if replayed:
         response.status_code = 200

@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
+from coverage import counters
+from qr import payload
 from tests.conftest import stall_body
 
 VN = timezone(timedelta(hours=7))
@@ -307,13 +309,22 @@ async def test_appointments_list_the_days_agreed_where_work_is_left(client, auth
         assert r.status_code == 201, r.text
 
     later, sooner, done, replaced, closed = stalls
+    paid = (await _stall(client, h, markets["one"], "AP-9"))["id"]
+    await visit(paid, {"outcome": "come_back", "come_back_on": today.isoformat()})
+    # Receiving payments, never checked at the stall: done for the worklist, so done here too.
+    await counters.record_payment(
+        conn, stall_id=paid, occurred_at=datetime.now(UTC), window_days=30
+    )
     await visit(
         later, {"outcome": "come_back", "come_back_on": (today + timedelta(days=5)).isoformat()}
     )
     await visit(sooner, {"outcome": "blocked", "blockers": ["no_cccd"], "note": "Chị Lan",
                          "come_back_on": today.isoformat()})  # fmt: skip
     await visit(done, {"outcome": "come_back", "come_back_on": today.isoformat()})
-    await conn.execute("UPDATE stall_coverage SET verified_at = now() WHERE stall_id = $1", done)
+    # Its code since checked at the stall: nothing left to do there.
+    code = {"payload": payload.encode(bin="970422", account="0123456789")}
+    r = await client.post(f"/api/stalls/{done}/verify", json=code, headers=h)
+    assert r.status_code == 200, r.text
     await visit(replaced, {"outcome": "come_back", "come_back_on": today.isoformat()})
     await visit(replaced, {"outcome": "declined"})  # the latest visit agreed no day
     await visit(closed, {"outcome": "come_back", "come_back_on": today.isoformat()})

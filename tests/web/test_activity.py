@@ -289,6 +289,14 @@ async def test_the_return_visit_list_prints_per_team_and_market(new_page, live_s
             headers={"Idempotency-Key": f"list-visit-{agreed['id']}"},
         )
         assert r.status_code == 201, r.text
+        # A stall flagged already (its code did not match) that also agreed a day: listed once.
+        flagged_id = field_work["stalls"][2]["id"]
+        r = await v.post(
+            f"/api/stalls/{flagged_id}/visits",
+            json={"outcome": "come_back", "come_back_on": day.isoformat()},
+            headers={"Idempotency-Key": f"list-visit-{flagged_id}"},
+        )
+        assert r.status_code == 201, r.text
     page = await new_page(viewport=LAPTOP)
     await sign_in(page, "manager", f"/return-visits?team={field_work['team']['id']}")
     await page.wait_for_selector(".visits-table")
@@ -299,6 +307,13 @@ async def test_the_return_visit_list_prints_per_team_and_market(new_page, live_s
     appointment = page.locator(f".visit-appointments tr[data-stall='{agreed['id']}']")
     cells = await appointment.locator("td").all_inner_texts()
     assert cells[1:3] == [day.strftime("%d/%m"), "Thiếu điều kiện mở tài khoản: SIM chính chủ"]
+    assert await page.locator(f"tr[data-stall='{flagged['id']}']").count() == 1
+    # The count says how many stalls the tables list, each once.
+    rows = await page.locator(".visits-table tbody tr").evaluate_all(
+        "rows => rows.map((r) => r.dataset.stall)"
+    )
+    assert len(rows) == len(set(rows))
+    assert f"· {len(rows)} sạp" in await page.locator(".lead").inner_text()
     assert await serious(page) == [], "return visits"
     await page.emulate_media(media="print")
     assert not await page.locator("#topbar").is_visible()

@@ -4,6 +4,7 @@ a visit recorded offline is kept on the device and sent once the network is back
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -118,3 +119,37 @@ async def test_a_visit_recorded_offline_is_sent_when_the_network_is_back(
             break
         await page.wait_for_timeout(250)
     assert [v["outcome"] for v in got] == ["absent"]
+
+
+async def test_the_visit_badges_arrive_without_moving_focus_or_the_list(
+    new_page, live_server
+) -> None:
+    """The visit words load after the list is on screen: their badges join the rows drawn, the
+    control the volunteer is on keeps the focus and the list does not jump."""
+    ids = await market_ids(live_server)
+    stall = await register_via_api(live_server, ids["Chợ Thử Một"], "VG-5", "Mai Văn Năm")
+    async with await live_server.api("volunteer") as c:
+        r = await c.post(
+            f"/api/stalls/{stall['id']}/visits",
+            json={"outcome": "absent"},
+            headers={"Idempotency-Key": f"web-visit-{stall['id']}"},
+        )
+        assert r.status_code == 201, r.text
+    page = await new_page()
+    release = asyncio.Event()
+
+    async def late(route) -> None:
+        await release.wait()
+        await route.continue_()
+
+    await page.route(lambda url: "/lib/visits.js" in url, late)
+    await sign_in(page)
+    await page.click("label[for=filter-all]")
+    await page.wait_for_selector(f"#worklist [data-stall='{stall['id']}']")
+    await page.focus("#filter-all")
+    assert await page.locator(".badge-visit").count() == 0
+    release.set()
+    await page.wait_for_selector(f"#worklist [data-stall='{stall['id']}'] .badge-visit")
+    assert (
+        await page.evaluate("document.activeElement && document.activeElement.id") == "filter-all"
+    )

@@ -6,6 +6,7 @@ import { h, mount } from "./lib/dom.js";
 import { t, num, date, dateTime } from "./lib/i18n.js";
 import * as api from "./lib/api.js";
 import { widePage } from "./lib/page.js";
+import * as shell from "./lib/shell.js";
 import { revisitReason } from "./lib/coverage.js";
 import { foundText } from "./lib/visits.js";
 
@@ -50,7 +51,7 @@ function appointmentsTable(market) {
       h("tbody", {}, list.map((a) => h("tr", { dataset: { stall: a.stall_id }, class: a.come_back_on < today() ? "visit-overdue" : "" },
         h("th", { scope: "row", class: "visit-code" }, a.stall_code),
         h("td", {}, a.zone || "—"),
-        h("td", {}, date(a.come_back_on)),
+        h("td", {}, date(a.come_back_on), a.come_back_on < today() ? h("span", { class: "overdue" }, ` (${t("visits_overdue")})`) : null),
         h("td", {}, foundText(a)),
         h("td", { class: "visit-done" }, h("span", { class: "tick-box", "aria-hidden": "true" })))))));
 }
@@ -60,16 +61,23 @@ function today() {
   return new Date(Date.now() + 7 * 3600 * 1000).toISOString().slice(0, 10);
 }
 
-/** Each market's appointments, for the roles that do field work (others see the flagged stalls). */
-async function withAppointments(markets) {
+/**
+ * Each market's appointments, for the roles that do field work (a viewer sees the flagged stalls
+ * only). A stall flagged already is listed once, in the first table.
+ */
+async function withAppointments(markets, me) {
   await Promise.all(markets.map(async (m) => {
+    m.appointments = [];
+    if (!shell.canWork(me)) return;
     try {
-      m.appointments = (await api.getJSON(`/api/markets/${m.market_id}/appointments`)).appointments;
-    } catch { m.appointments = []; }
+      const flagged = new Set(m.visits.map((v) => v.stall_id));
+      const got = await api.getJSON(`/api/markets/${m.market_id}/appointments`);
+      m.appointments = got.appointments.filter((a) => !flagged.has(a.stall_id));
+    } catch { /* the flagged stalls stand on their own */ }
   }));
 }
 
-async function render(main) {
+async function render(main, me) {
   const market = positive(qs.get("market"));
   const team = positive(qs.get("team"));
   let title, markets;
@@ -87,7 +95,7 @@ async function render(main) {
     return;
   }
   document.title = `${title} — ${t("app_name")}`;
-  await withAppointments(markets);
+  await withAppointments(markets, me);
   const count = markets.reduce((n, m) => n + m.visits.length + (m.appointments || []).length, 0);
   mount(main,
     h("div", { class: "visits-page" },

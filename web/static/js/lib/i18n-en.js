@@ -572,6 +572,7 @@ export const en = {
   visits_appointments: "Appointments to come back",
   visits_col_day: "Day",
   visits_col_found: "Last visit found",
+  visits_overdue: "overdue",
   visit_reason_qr_mismatch: "The code does not match the account",
   visit_reason_qr_invalid: "The code cannot be read",
   visit_reason_no_account: "No payment account",

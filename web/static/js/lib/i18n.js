@@ -584,6 +584,7 @@ const vi = {
   visits_appointments: "Đã hẹn quay lại",
   visits_col_day: "Ngày hẹn",
   visits_col_found: "Lần ghé trước",
+  visits_overdue: "quá hẹn",
   visit_reason_qr_mismatch: "Mã trên biển không khớp tài khoản",
   visit_reason_qr_invalid: "Mã trên biển không đọc được",
   visit_reason_no_account: "Sạp chưa có tài khoản",

@@ -65,6 +65,11 @@ export async function marketData(marketId, { personal = true } = {}) {
   return { stalls, levels, stale, at };
 }
 
+/** The day `n` days before today in Vietnam, as yyyy-mm-dd. */
+function daysAgoVN(n) {
+  return new Date(Date.now() + 7 * 3600 * 1000 - n * 86400000).toISOString().slice(0, 10);
+}
+
 function categories(stall, tile) {
   const cats = new Set();
   if (stall.status && stall.status !== "active") return cats;
@@ -76,8 +81,10 @@ function categories(stall, tile) {
   }
   // A sign to print again (what it shows changed) is work at the stall too.
   if (cats.size || (tile && tile.sign_reprint_needed)) cats.add("todo");
-  // A day agreed with the stallholder to come back (the latest visit), while work is left there.
-  if (cats.has("todo") && stall.last_visit && stall.last_visit.come_back_on) cats.add("appointment");
+  // A day agreed with the stallholder to come back (the latest visit), while work is left there;
+  // one missed by over a week drops off, as on the printed list (merchants.visits.OVERDUE).
+  const day = stall.last_visit && stall.last_visit.come_back_on;
+  if (cats.has("todo") && day && day >= daysAgoVN(7)) cats.add("appointment");
   return cats;
 }
 
@@ -195,7 +202,7 @@ export async function worklistView(ctx, marketId) {
     // A search looks in the chosen filter, and says how many stalls match outside it: a stall
     // done already must not look unregistered (and be registered again).
     let elsewhere = 0;
-    const todayVN = new Date(Date.now() + 7 * 3600 * 1000).toISOString().slice(0, 10);
+    const todayVN = daysAgoVN(0);
     for (const s of [...data.stalls].sort(byCode)) {
       const tile = data.levels ? data.levels.get(s.id) : null;
       const cats = categories(s, tile);
@@ -241,13 +248,8 @@ export async function worklistView(ctx, marketId) {
       else if (cats.has("not_verified")) badges.push(h("span", { class: "badge badge-todo" }, t("f_not_verified")));
       if (!badges.length && tile) badges.push(h("span", { class: `badge ${levelClass(tile.level)}` }, levelLabel(tile.level)));
       if (s.status && s.status !== "active") badges.push(h("span", { class: "badge badge-muted" }, t(`st_${s.status}`)));
-      // The latest visit, while the stall still has work (or something to follow up): what the
-      // last volunteer found, and the day agreed to come back (due today or earlier: marked).
-      const visit = s.last_visit;
-      if (visit && visitWords && (cats.has("todo") || visit.outcome === "follow_up")) {
-        const due = visit.come_back_on && visit.come_back_on <= todayVN;
-        badges.push(h("span", { class: ["badge", "badge-visit", due ? "badge-due" : ""], dataset: { visit: visit.outcome } }, visitWords.badgeText(visit)));
-      }
+      const visited = visitBadge(s, cats, todayVN);
+      if (visited) badges.push(visited);
       const sub = [s.goods, (s.bank_short_names || []).join(", ")].filter(Boolean).join(" · ");
       // A role without access to stallholders' data cannot open a stall: its row is not a link.
       const rowAttrs = { class: ["stall-row", cats.has("revisit") ? "stall-revisit" : "", canWork ? "" : "stall-row-static"], dataset: { stall: s.id } };
@@ -263,6 +265,31 @@ export async function worklistView(ctx, marketId) {
     } else if (!ul.children.length) listBox.append(h("p", { class: "empty" }, q ? t("no_results") : t("all_done")));
     if (rows.length > shown) {
       listBox.append(h("button", { type: "button", class: "btn btn-block", onclick: () => { shown += PAGE; drawList(); } }, t("show_more", { n: rows.length - shown })));
+    }
+  }
+
+  /**
+   * The latest visit, while the stall still has work (or something to follow up): what the last
+   * volunteer found, and the day agreed to come back (due today or earlier: marked).
+   */
+  function visitBadge(s, cats, todayVN) {
+    const visit = s.last_visit;
+    if (!visit || !visitWords || !(cats.has("todo") || visit.outcome === "follow_up")) return null;
+    const due = visit.come_back_on && visit.come_back_on <= todayVN;
+    return h("span", { class: ["badge", "badge-visit", due ? "badge-due" : ""], dataset: { visit: visit.outcome } }, visitWords.badgeText(visit));
+  }
+
+  /** The visit badges put into the rows on screen (nothing else is drawn again: focus and scroll stay). */
+  function addVisitBadges() {
+    const byId = new Map(data.stalls.map((s) => [String(s.id), s]));
+    const todayVN = daysAgoVN(0);
+    for (const row of listBox.querySelectorAll("[data-stall]")) {
+      const s = byId.get(row.dataset.stall);
+      const box = row.querySelector(".badges");
+      if (!s || !box || box.querySelector(".badge-visit")) continue;
+      const tile = data.levels ? data.levels.get(s.id) : null;
+      const badge = visitBadge(s, categories(s, tile), todayVN);
+      if (badge) box.append(badge);
     }
   }
 
@@ -317,7 +344,7 @@ export async function worklistView(ctx, marketId) {
 
   drawList(); // what the device knows, at once; then the queue (IndexedDB) and the server's answers
   if (!visitWords) {
-    import("../lib/visits.js").then((mod) => { visitWords = mod; if (!gone) drawList(); }, () => { /* offline: no visit badges */ });
+    import("../lib/visits.js").then((mod) => { visitWords = mod; if (!gone) addVisitBadges(); }, () => { /* offline: no visit badges */ });
   }
   const drawnWith = pendingKey();
   await drawQueueCard();

@@ -65,77 +65,86 @@ export function visitsCard(ctx, stall, listed) {
   const last = listed && listed.last_visit;
   const lastLine = h("p", { id: "last-visit", class: "small", hidden: !last },
     last ? t("visit_last", { what: outcomeText(last), when: dateTime(last.visited_at) }) : "");
-  const error = h("p", { class: "field-error", id: "visit-error", role: "alert", hidden: true });
-  const outcomes = OUTCOMES.map((o) => {
-    const input = h("input", { type: "radio", name: "visit-outcome", id: `vo-${o}`, value: o });
-    return [input, h("div", { class: "check check-big" }, input, h("label", { for: `vo-${o}` }, t(`vo_${o}`)))];
+  // The form is built when it is first opened: the stall page opens right after "Lưu sạp", and a
+  // slow tablet should not lay out a form nobody asked for.
+  const form = h("form", { id: "visit-form", novalidate: true, hidden: true });
+  let built = false;
+  const openBtn = opener({ id: "visit-open", className: "btn", label: t("visit_record") }, form, () => {
+    if (!built) { built = true; buildForm(); }
   });
-  const blockers = BLOCKERS.map((b) => {
-    const input = h("input", { type: "checkbox", id: `vb-${b}`, value: b });
-    return [input, h("div", { class: "check" }, input, h("label", { for: `vb-${b}` }, t(`vb_${b}`)))];
-  });
-  const blockerBox = h("fieldset", { id: "visit-blockers", hidden: true },
-    h("legend", {}, t("visit_blockers")), blockers.map(([, row]) => row));
-  const comeBack = h("input", { type: "date", id: "visit-come-back", min: vnDay(Date.now()), max: vnDay(Date.now() + 365 * 86400000) });
-  const note = h("input", { type: "text", id: "visit-note", maxlength: "300", autocomplete: "off" });
-  const saveBtn = h("button", { type: "submit", class: "btn btn-primary", id: "visit-save" }, t("visit_save"));
-  const form = h("form", { id: "visit-form", novalidate: true, hidden: true },
-    h("fieldset", { id: "visit-outcomes" }, h("legend", {}, t("visit_outcome")), outcomes.map(([, row]) => row)),
-    blockerBox,
-    h("div", { class: "field" }, h("label", { for: "visit-come-back" }, t("visit_come_back_on")), comeBack),
-    h("div", { class: "field" }, h("label", { for: "visit-note" }, t("visit_note")), note),
-    error,
-    h("div", { class: "row-actions" }, saveBtn));
-  const openBtn = opener({ id: "visit-open", className: "btn", label: t("visit_record") }, form);
-  const say = (text) => { error.textContent = text; error.hidden = false; };
-  for (const [input] of outcomes) {
-    input.addEventListener("change", () => {
-      blockerBox.hidden = input.value !== "blocked";
+
+  function buildForm() {
+    const error = h("p", { class: "field-error", id: "visit-error", role: "alert", hidden: true });
+    const outcomes = OUTCOMES.map((o) => {
+      const input = h("input", { type: "radio", name: "visit-outcome", id: `vo-${o}`, value: o });
+      return [input, h("div", { class: "check check-big" }, input, h("label", { for: `vo-${o}` }, t(`vo_${o}`)))];
+    });
+    const blockers = BLOCKERS.map((b) => {
+      const input = h("input", { type: "checkbox", id: `vb-${b}`, value: b });
+      return [input, h("div", { class: "check" }, input, h("label", { for: `vb-${b}` }, t(`vb_${b}`)))];
+    });
+    const blockerBox = h("fieldset", { id: "visit-blockers", hidden: true },
+      h("legend", {}, t("visit_blockers")), blockers.map(([, row]) => row));
+    const comeBack = h("input", { type: "date", id: "visit-come-back", min: vnDay(Date.now()), max: vnDay(Date.now() + 365 * 86400000) });
+    const note = h("input", { type: "text", id: "visit-note", maxlength: "300", autocomplete: "off" });
+    const saveBtn = h("button", { type: "submit", class: "btn btn-primary", id: "visit-save" }, t("visit_save"));
+    form.append(
+      h("fieldset", { id: "visit-outcomes" }, h("legend", {}, t("visit_outcome")), outcomes.map(([, row]) => row)),
+      blockerBox,
+      h("div", { class: "field" }, h("label", { for: "visit-come-back" }, t("visit_come_back_on")), comeBack),
+      h("div", { class: "field" }, h("label", { for: "visit-note" }, t("visit_note")), note),
+      error,
+      h("div", { class: "row-actions" }, saveBtn));
+    const say = (text) => { error.textContent = text; error.hidden = false; };
+    for (const [input] of outcomes) {
+      input.addEventListener("change", () => {
+        blockerBox.hidden = input.value !== "blocked";
+        error.hidden = true;
+      });
+    }
+    for (const [input] of blockers) input.addEventListener("change", () => { error.hidden = true; });
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const picked = outcomes.find(([i]) => i.checked);
+      if (!picked) { say(t("visit_need_outcome")); return; }
+      const outcome = picked[0].value;
+      const missing = outcome === "blocked" ? blockers.filter(([b]) => b.checked).map(([b]) => b.value) : [];
+      if (outcome === "blocked" && !missing.length) { say(t("visit_need_blocker")); return; }
+      const text = note.value.trim();
+      const problem = noteProblem(text);
+      if (problem) { say(problem === "invalid_note" ? errorText(problem) : t(problem)); return; }
       error.hidden = true;
+      const body = { outcome, blockers: missing, visited_at: new Date().toISOString() };
+      if (comeBack.value) body.come_back_on = comeBack.value;
+      if (text) body.note = text;
+      saveBtn.disabled = true;
+      const rec = await outbox.add("visit", { stall_id: stall.id, market_id: stall.market_id, label: stall.stall_code, body });
+      const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
+      saveBtn.disabled = false;
+      if (done.state === "failed") {
+        await outbox.remove(rec.id);
+        say(errorText(done.error.code));
+        return;
+      }
+      // The worklist row shows it at once, sent or still on the device.
+      const brief = { outcome, visited_at: body.visited_at, come_back_on: body.come_back_on || null, blockers: missing };
+      const key = `stalls.${stall.market_id}`;
+      const list = api.cache.value(key);
+      const row = Array.isArray(list) ? list.find((x) => x.id === stall.id) : null;
+      if (row) { row.last_visit = brief; api.cache.set(key, list); }
+      toast(t(done.state === "sent" ? "visit_saved" : "visit_queued"), done.state === "sent" ? "ok" : "warn");
+      lastLine.textContent = t("visit_last", { what: outcomeText(brief), when: dateTime(brief.visited_at) });
+      lastLine.hidden = false;
+      form.reset();
+      form.hidden = true;
+      blockerBox.hidden = true;
+      openBtn.setAttribute("aria-expanded", "false");
+      listBox.replaceChildren();
+      showBtn.hidden = false;
+      showBtn.disabled = false;
+      openBtn.focus();
     });
   }
-  for (const [input] of blockers) input.addEventListener("change", () => { error.hidden = true; });
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const picked = outcomes.find(([i]) => i.checked);
-    if (!picked) { say(t("visit_need_outcome")); return; }
-    const outcome = picked[0].value;
-    const missing = outcome === "blocked" ? blockers.filter(([b]) => b.checked).map(([b]) => b.value) : [];
-    if (outcome === "blocked" && !missing.length) { say(t("visit_need_blocker")); return; }
-    const text = note.value.trim();
-    const problem = noteProblem(text);
-    if (problem) { say(problem === "invalid_note" ? errorText(problem) : t(problem)); return; }
-    error.hidden = true;
-    const body = { outcome, blockers: missing, visited_at: new Date().toISOString() };
-    if (comeBack.value) body.come_back_on = comeBack.value;
-    if (text) body.note = text;
-    saveBtn.disabled = true;
-    const rec = await outbox.add("visit", { stall_id: stall.id, market_id: stall.market_id, label: stall.stall_code, body });
-    const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
-    saveBtn.disabled = false;
-    if (done.state === "failed") {
-      await outbox.remove(rec.id);
-      say(errorText(done.error.code));
-      return;
-    }
-    // The worklist row shows it at once, sent or still on the device.
-    const brief = { outcome, visited_at: body.visited_at, come_back_on: body.come_back_on || null, blockers: missing };
-    const key = `stalls.${stall.market_id}`;
-    const list = api.cache.value(key);
-    const row = Array.isArray(list) ? list.find((x) => x.id === stall.id) : null;
-    if (row) { row.last_visit = brief; api.cache.set(key, list); }
-    toast(t(done.state === "sent" ? "visit_saved" : "visit_queued"), done.state === "sent" ? "ok" : "warn");
-    lastLine.textContent = t("visit_last", { what: outcomeText(brief), when: dateTime(brief.visited_at) });
-    lastLine.hidden = false;
-    form.reset();
-    form.hidden = true;
-    blockerBox.hidden = true;
-    openBtn.setAttribute("aria-expanded", "false");
-    listBox.replaceChildren();
-    showBtn.hidden = false;
-    showBtn.disabled = false;
-    openBtn.focus();
-  });
   const listBox = h("div", { id: "visit-list" });
   const showBtn = h("button", { type: "button", class: "btn btn-small btn-ghost", id: "show-visits" }, t("visit_list_show"));
   showBtn.addEventListener("click", async () => {

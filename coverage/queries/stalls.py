@@ -27,10 +27,10 @@ def settled(stall: str) -> str:
     the worklist's "Cần làm" (web/static/js/views/worklist.js categories): it has an account in
     use, its level is qr_verified or transacting (a stall receiving payments is past the sign),
     and it needs no return visit and no reprint."""
-    return f"""EXISTS (SELECT 1 FROM stall_coverage c WHERE c.stall_id = {stall}
-                AND (c.counted_qr_verified OR c.counted_transacting)
-                AND NOT c.needs_revisit AND NOT c.sign_reprint_needed)
-            AND EXISTS (SELECT 1 FROM payment_account a WHERE a.stall_id = {stall} AND a.active)"""
+    return f"""(EXISTS (SELECT 1 FROM stall_coverage c WHERE c.stall_id = {stall}
+                 AND (c.counted_qr_verified OR c.counted_transacting)
+                 AND NOT c.needs_revisit AND NOT c.sign_reprint_needed)
+             AND EXISTS (SELECT 1 FROM payment_account a WHERE a.stall_id = {stall} AND a.active))"""
 
 
 @dataclass(frozen=True)

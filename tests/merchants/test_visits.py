@@ -309,6 +309,17 @@ async def test_appointments_list_the_days_agreed_where_work_is_left(client, auth
         assert r.status_code == 201, r.text
 
     later, sooner, done, replaced, closed = stalls
+    # A stall without an account yet (the usual case for an appointment).
+    r = await client.post(
+        f"/api/markets/{markets['one']}/stalls",
+        json=stall_body("AP-8", payment_accounts=[], confirm_duplicate=True),
+        headers=h | _key(),
+    )
+    assert r.status_code == 201, r.text
+    bare = r.json()["id"]
+    await visit(
+        bare, {"outcome": "come_back", "come_back_on": (today + timedelta(days=1)).isoformat()}
+    )
     paid = (await _stall(client, h, markets["one"], "AP-9"))["id"]
     await visit(paid, {"outcome": "come_back", "come_back_on": today.isoformat()})
     # Receiving payments, never checked at the stall: done for the worklist, so done here too.
@@ -332,7 +343,7 @@ async def test_appointments_list_the_days_agreed_where_work_is_left(client, auth
     r = await client.get(f"/api/markets/{markets['one']}/appointments", headers=h)
     assert r.status_code == 200, r.text
     got = r.json()
-    assert [a["stall_id"] for a in got["appointments"]] == [sooner, later]
+    assert [a["stall_id"] for a in got["appointments"]] == [sooner, bare, later]
     assert got["appointments"][0]["blockers"] == ["no_cccd"]
     assert "Chị Lan" not in r.text and "Lưu Thị" not in r.text
     assert got["since"] == (today - timedelta(days=7)).isoformat()

@@ -3,7 +3,7 @@
 // leaves out the page's frame.
 
 import { h, mount } from "./lib/dom.js";
-import { t, num, date, dateTime } from "./lib/i18n.js";
+import { t, num, date, dateTime, today } from "./lib/i18n.js";
 import * as api from "./lib/api.js";
 import { widePage } from "./lib/page.js";
 import * as shell from "./lib/shell.js";
@@ -56,10 +56,6 @@ function appointmentsTable(market) {
         h("td", { class: "visit-done" }, h("span", { class: "tick-box", "aria-hidden": "true" })))))));
 }
 
-/** Today in Vietnam as yyyy-mm-dd (appointment days are written so). */
-function today() {
-  return new Date(Date.now() + 7 * 3600 * 1000).toISOString().slice(0, 10);
-}
 
 /**
  * Each market's appointments, for the roles that do field work (a viewer sees the flagged stalls

@@ -1,6 +1,6 @@
 // Field activity (GET /api/activity): the kinds of action, periods in Asia/Ho_Chi_Minh, labels.
 
-import { t } from "./i18n.js";
+import { t, today } from "./i18n.js";
 import * as api from "./api.js";
 
 export const KINDS = ["registrations", "edits", "accounts", "consents", "prints", "deliveries", "verifications", "return_visits", "visits"];
@@ -9,12 +9,7 @@ export const kindLabel = (kind) => t(`kind_${kind}`);
 // Asia/Ho_Chi_Minh is UTC+7 all year (no daylight saving since 1975): the date is read off the
 // shifted clock, without building a time-zone formatter (its first one costs a slow tablet about
 // 100 ms, right after the worklist shows). tests/web/test_formats.py compares it with Intl.
-const VIETNAM_OFFSET_MS = 7 * 3600 * 1000;
-
-/** The date (YYYY-MM-DD) in Asia/Ho_Chi_Minh at `now` (milliseconds or a Date; default: now), whatever the device's zone. */
-export function today(now = Date.now()) {
-  return new Date(Number(now) + VIETNAM_OFFSET_MS).toISOString().slice(0, 10);
-}
+export { today }; // it lives in lib/i18n.js: the worklist needs it without loading this module
 
 /** A calendar day as written (YYYY-MM-DD; 2027-02-29 is none) in days since 1970, or null. */
 export function calendarDay(text) {

@@ -853,6 +853,11 @@ export function pct(share) { return numberFormat({ style: "percent", maximumFrac
 // date formatter at start-up (about 100 ms on a slow tablet).
 const VN_OFFSET_MS = 7 * 3600 * 1000;
 const two = (n) => String(n).padStart(2, "0");
+
+/** The date (YYYY-MM-DD) in Asia/Ho_Chi_Minh at `now` (milliseconds or a Date; default: now), whatever the device's zone. */
+export function today(now = Date.now()) {
+  return new Date(Number(now) + VN_OFFSET_MS).toISOString().slice(0, 10);
+}
 /** The moment's wall clock in Vietnam, read with the getUTC* methods (at the very end of the
  * Date range, where +7 h does not fit, the same clock a day earlier). */
 function inVietnam(d) {

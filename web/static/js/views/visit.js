@@ -5,7 +5,7 @@
 // (the read is logged).
 
 import { h, toast } from "../lib/dom.js";
-import { t, addStrings, errorText, describeError, dateTime } from "../lib/i18n.js";
+import { t, addStrings, errorText, describeError, dateTime, today } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import { opener } from "../lib/forms.js";
@@ -50,10 +50,6 @@ addStrings({
   },
 });
 
-/** A day as the date input writes it (yyyy-mm-dd), in Vietnam's calendar. */
-function vnDay(ms) {
-  return new Date(ms + 7 * 3600 * 1000).toISOString().slice(0, 10);
-}
 
 /**
  * "Lần ghé sạp": what the volunteer found at the stall when it could not be registered or finished
@@ -85,7 +81,7 @@ export function visitsCard(ctx, stall, listed) {
     });
     const blockerBox = h("fieldset", { id: "visit-blockers", hidden: true },
       h("legend", {}, t("visit_blockers")), blockers.map(([, row]) => row));
-    const comeBack = h("input", { type: "date", id: "visit-come-back", min: vnDay(Date.now()), max: vnDay(Date.now() + 365 * 86400000) });
+    const comeBack = h("input", { type: "date", id: "visit-come-back", min: today(), max: today(Date.now() + 365 * 86400000) });
     const note = h("input", { type: "text", id: "visit-note", maxlength: "300", autocomplete: "off" });
     const saveBtn = h("button", { type: "submit", class: "btn btn-primary", id: "visit-save" }, t("visit_save"));
     form.append(

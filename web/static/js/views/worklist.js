@@ -1,7 +1,7 @@
 // A market's worklist: what is left to do at each stall, searchable without diacritics, offline too.
 
 import { h, mount, clear, toast, debounce } from "../lib/dom.js";
-import { t, num, time, describeError, errorText } from "../lib/i18n.js";
+import { t, num, time, today, describeError, errorText } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import { fold, byCode, compact } from "../lib/text.js";
@@ -66,9 +66,7 @@ export async function marketData(marketId, { personal = true } = {}) {
 }
 
 /** The day `n` days before today in Vietnam, as yyyy-mm-dd. */
-function daysAgoVN(n) {
-  return new Date(Date.now() + 7 * 3600 * 1000 - n * 86400000).toISOString().slice(0, 10);
-}
+const daysAgoVN = (n) => today(Date.now() - n * 86400000);
 
 function categories(stall, tile) {
   const cats = new Set();

@@ -92,6 +92,12 @@ def main() -> None:
         png(size).save(OUT / f"icon-{size}.png", optimize=True)
     png(512, full_bleed=True).save(OUT / "icon-maskable-512.png", optimize=True)
     png(180, full_bleed=True).save(OUT / "apple-touch-icon.png", optimize=True)
+    # The top bar's icon and the tab's: a small PNG in 32 colours (about 0.7 KB). A picture in SVG
+    # is a document of its own to the browser, and building it cost a slow tablet about 0.1 s of
+    # its main thread at every start (docs/benchmarks.md, 2026-12-03 12:40).
+    png(64).quantize(colors=32, method=Image.Quantize.FASTOCTREE).save(
+        OUT / "icon-64.png", optimize=True
+    )
     print("icons written to", OUT)
 
 

@@ -225,7 +225,6 @@ const KEEP_STALL_MS = 3 * 24 * 3600 * 1000;
 async function start(message) {
   api.cache.prune("stall.", KEEP_STALL_MS);
   api.cache.prune("consents.", KEEP_STALL_MS);
-  drawTopbar();
   const known = api.token() ? api.cachedMe() : null;
   const markets = api.cache.value("markets");
   if (known && Array.isArray(markets)) {
@@ -240,11 +239,15 @@ async function start(message) {
       document.head.append(h("link", { rel: "modulepreload", href }));
     }
     for (const name of ["worklist", "outbox", "consents", "markets"]) need(name).catch(() => { /* shown by the route */ });
+    // The top bar comes with the first screen, in the same frame: drawn before it, it cost a slow
+    // tablet a layout and a paint of the loading page (0.1-0.2 s) that the worklist then waited for.
+    need("worklist").catch(() => null).then(() => drawTopbar());
     api.loadMe().then((me) => {
       if (ctx.me && ctx.me.username === me.username) { ctx.me = me; drawTopbar(); }
     }).catch(() => { /* offline, or refused: handled where the session is checked */ });
     Promise.all([ctx.loadMarkets().catch(() => null), ctx.loadNotice()]).then(() => drawTopbar());
   } else {
+    drawTopbar();
     const signedIn = shell.ensureUser(main, { message });
     afterFirstScreen(); // the sign-in form is up: load the rest while the volunteer types
     ctx.me = await signedIn;

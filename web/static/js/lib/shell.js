@@ -53,10 +53,11 @@ function onlinePill() {
 }
 
 // One icon element for every redraw of the top bar: a new one would fetch and decode the picture
-// again each time (tens of milliseconds on a slow tablet).
+// again each time (tens of milliseconds on a slow tablet). A small PNG, not the SVG: a picture in SVG
+// is a document of its own to build (about 0.1 s of a slow tablet's main thread at every start).
 let icon = null;
 function brandIcon() {
-  if (!icon) icon = h("img", { src: "/static/icons/icon.svg", alt: "", width: 32, height: 32 });
+  if (!icon) icon = h("img", { src: "/static/icons/icon-64.png", alt: "", width: 32, height: 32 });
   return icon;
 }
 

@@ -78,6 +78,11 @@ STYLESHEET = "css/app.css"
 WARM = {
     "app": ("js/views/worklist.js", "js/lib/outbox.js", "js/lib/consents.js", "js/views/markets.js")
 }
+# The copy of a page the service worker keeps (`?copy=device`, static/sw.js DEVICE_COPIES): a device
+# that opens it has usually signed in already, so it lists the WARM modules as preloads too, read
+# from the device while the page is parsed instead of after the app has started. The page the
+# server sends a new device does not: on 3G they would compete with the sign-in form's own files.
+DEVICE_COPY = "device"
 # The pages the service worker keeps (every market page is the same shell).
 SHELLS = ["/", "/dashboard", "/map", "/markets/1", "/manifest.webmanifest"]
 
@@ -109,9 +114,6 @@ def _page(request: Request, name: str) -> HTMLResponse:
     index = assets.current()
     title, script, layout = PAGES[name]
     preloads = index.preloads(script)
-    preload = "".join(
-        f'<link rel="modulepreload" href="{html.escape(url, quote=True)}">\n' for url in preloads
-    )
     first = {index.url(script), *preloads}
     warm = [
         url
@@ -119,9 +121,15 @@ def _page(request: Request, name: str) -> HTMLResponse:
         for url in (index.url(entry), *index.preloads(entry))
         if url not in first
     ]
+    warm = list(dict.fromkeys(warm))
+    if request.query_params.get("copy") == DEVICE_COPY:
+        preloads = [*preloads, *warm]
+    preload = "".join(
+        f'<link rel="modulepreload" href="{html.escape(url, quote=True)}">\n' for url in preloads
+    )
     values = {
         "title": title,
-        "warm": " ".join(dict.fromkeys(warm)),
+        "warm": " ".join(warm),
         "script": index.url(script),
         "stylesheet": index.url(STYLESHEET),
         "layout": layout,

@@ -189,6 +189,11 @@ async def test_a_warm_start_asks_the_server_for_data_only(new_page, live_server)
         "caches.keys().then((k) => caches.open(k[0])).then((c) => c.keys()).then((r) => r.length)"
     )
     assert listed > 30
+    # The app's page as the device keeps it preloads the worklist (web/router.py DEVICE_COPY).
+    home = await page.evaluate(
+        "caches.keys().then((k) => caches.open(k[0])).then((c) => c.match('/')).then((r) => r.text())"
+    )
+    assert re.search(r'<link rel="modulepreload" href="/static/js/views/worklist\.js\?v=', home)
 
     # The volunteer opens the app again (a new tab in the same browser profile).
     again = await page.context.new_page()

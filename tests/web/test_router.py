@@ -24,11 +24,33 @@ async def test_pages_are_served_with_the_strict_csp(client: httpx.AsyncClient) -
         assert 'lang="vi"' in res.text
 
 
+async def test_the_device_copy_of_the_app_preloads_the_worklist(client: httpx.AsyncClient) -> None:
+    """The page the service worker keeps (?copy=device) preloads the first screen of a signed-in
+    device; the page a new device gets from the server does not (those files would compete with
+    the sign-in form's on 3G), and only names them for the app to preload once signed in."""
+
+    def preloaded(text: str) -> list[str]:
+        return re.findall(r'<link rel="modulepreload" href="/static/js/([^"?]+)\?v=', text)
+
+    plain, copy = (await client.get("/")).text, (await client.get("/?copy=device")).text
+    warm = re.search(r'data-warm="([^"]*)"', plain)
+    assert warm and "/static/js/views/worklist.js?v=" in warm.group(1)
+    assert "views/worklist.js" not in preloaded(plain)
+    assert {"views/worklist.js", "lib/outbox.js", "lib/consents.js"} <= set(preloaded(copy))
+    assert set(preloaded(plain)) < set(preloaded(copy))
+    assert len(preloaded(copy)) == len(set(preloaded(copy)))  # each once, app.js not among them
+    assert "app.js" not in preloaded(copy)
+    # Other pages have no first screen to warm: their copy is the page itself.
+    dashboard = (await client.get("/dashboard")).text
+    assert preloaded((await client.get("/dashboard?copy=device")).text) == preloaded(dashboard)
+
+
 async def test_static_files_have_types_and_revalidate(client: httpx.AsyncClient) -> None:
     cases = {
         "/static/js/app.js": "text/javascript",
         "/static/css/app.css": "text/css",
         "/static/icons/icon.svg": "image/svg+xml",
+        "/static/icons/icon-64.png": "image/png",
         "/static/icons/icon-192.png": "image/png",
         "/manifest.webmanifest": "application/manifest+json",
     }

@@ -13,6 +13,9 @@ const ASSETS = ["__ASSETS__"];
 const CACHE = `choso-${VERSION}`;
 // Cached answers are looked up by URL alone: they were compressed on the wire, not in the cache.
 const MATCH = { ignoreVary: true };
+// Pages kept in the copy made for a device (web/router.py DEVICE_COPY): the volunteer app's page then
+// also preloads the worklist's modules, the first screen of a device that is signed in.
+const DEVICE_COPIES = { "/": "/?copy=device" };
 
 // Chrome's static routing (InstallEvent.addRoutes): the browser answers these from this version's
 // cache, or sends them to the network, without starting this worker first (on a slow tablet that
@@ -28,7 +31,12 @@ self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
     const fresh = (url) => new Request(url, { cache: url.includes("?v=") ? "default" : "no-cache" });
-    await cache.addAll(ASSETS.map(fresh));
+    await cache.addAll(ASSETS.filter((url) => !DEVICE_COPIES[url]).map(fresh));
+    for (const [url, copy] of Object.entries(DEVICE_COPIES)) {
+      const res = await fetch(fresh(copy));
+      if (!res.ok) throw new Error(`${copy}: ${res.status}`);
+      await cache.put(url, res);
+    }
     await self.skipWaiting();
   })());
 });

@@ -2,7 +2,7 @@
 
     python -m bench --only tablet
     BENCH_TABLET_RUNS=7 python -m bench --only tablet
-    BENCH_TABLET_BASELINE=main python -m bench --only tablet   # that version too, side by side
+    BENCH_TABLET_BASELINE=main python -m bench --only tablet   # that version too, runs alternating
     BENCH_TABLET_ROOT=/tmp/checkout python -m bench --only tablet   # another source tree
     BENCH_TABLET_DEBUG=1 ...                   # every request and page timing on stderr
 
@@ -433,6 +433,9 @@ async def _one_run(browser: Any, sw: ServiceWorkerThrottle, traffic: Traffic, ba
         "warm_html_ms": warm_timing["responseEnd"],
         "warm_parsed_ms": warm_timing["domInteractive"],
         "warm_app_ms": warm_timing["topbar"] or 0,
+        # Ours alone: from the page parsed (the new tab's renderer started, which varies by
+        # several tenths of a second from run to run on this machine) to the worklist usable.
+        "warm_after_parse_ms": round(warm * 1000 - warm_timing["domInteractive"]),
         "shell_kb": _kb([i for i in shell_cold if _in_shell(i, shell)]),
         "shell_requests": sum(1 for i in shell_cold if _in_shell(i, shell)),
         "app_kb": _kb(cold_items, data=False, source="page"),
@@ -538,42 +541,67 @@ def _median(runs: list[dict[str, Any]], key: str) -> float:
 
 TIMINGS = ("cold_signin_s", "signin_worklist_s", "warm_worklist_s", "save_sign_s", "token_s")
 SIZES = ("shell_kb", "app_kb", "precache_kb", "cold_data_kb", "warm_shell_kb", "warm_data_kb")
-MILLIS = ("cold_html_ms", "warm_html_ms", "warm_parsed_ms", "warm_app_ms")
+MILLIS = ("cold_html_ms", "warm_html_ms", "warm_parsed_ms", "warm_app_ms", "warm_after_parse_ms")
 COUNTS = ("shell_requests", "app_requests", "warm_shell_requests", "warm_sw_update_checks", "warm_data_requests",
           "save_data_requests")  # fmt: skip
 
 
-async def _run(*, runs: int, root: Path, data_dir: Path, server_url: str) -> dict[str, Any]:
-    from playwright.async_api import async_playwright
+@dataclass
+class _Side:
+    """One version of the app in a run: its server, its volunteer's market and its results."""
 
-    name = f"choso_tablet_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    await harness.admin_sql(server_url, f'CREATE DATABASE "{name}"')
-    url = harness.with_database(server_url, name)
+    label: str
+    root: Path
+    server: Any = None
+    database: str = ""
+    base: str = ""
+    market_id: int = 0
+    setup_s: float = 0.0
+    shell: set[str] = field(default_factory=set)
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+
+async def _serve(side: _Side, *, data_dir: Path, server_url: str) -> None:
+    """Start `ops.serve` from the side's source tree on a fresh database with the demo data."""
+    side.database = f"choso_tablet_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    tag = re.sub(r"[^\w.-]", "_", side.label)
+    await harness.admin_sql(server_url, f'CREATE DATABASE "{side.database}"')
+    url = harness.with_database(server_url, side.database)
     port = harness.free_port()
     env = harness.app_env(
         database_url=url,
-        data_dir=data_dir / "tablet-app",
+        data_dir=data_dir / f"tablet-app-{tag}",
         port=port,
         workers=1,
-        extra={"AUTO_MIGRATE": "true", "DEMO_DATA": "true", "PYTHONPATH": str(root)},
+        extra={"AUTO_MIGRATE": "true", "DEMO_DATA": "true", "PYTHONPATH": str(side.root)},
     )
-    server = _Server(
-        root,
-        name="app",
+    side.server = _Server(
+        side.root,
+        name=f"app-{tag}",
         argv=[harness.PYTHON, "-m", "ops.serve"],
         env=env,
         port=port,
-        log_path=data_dir / "logs" / "tablet-app.log",
+        log_path=data_dir / "logs" / f"tablet-app-{tag}.log",
     )
-    load_before = os.getloadavg()
     started = time.perf_counter()
+    side.server.start()
+    await side.server.wait_ready(within_s=900)  # migrations and the demo markets first
+    side.setup_s = round(time.perf_counter() - started, 1)
+    side.market_id = await _add_volunteer(url)
+    side.base = f"http://127.0.0.1:{port}"
+
+
+async def _run(
+    *, runs: int, sides: list[_Side], data_dir: Path, server_url: str
+) -> list[dict[str, Any]]:
+    """Every side served at once, their runs alternating (before, after, after, before, ...), so
+    that a machine whose speed drifts during the run weighs on each side alike."""
+    from playwright.async_api import async_playwright
+
+    load_before = os.getloadavg()
     try:
-        server.start()
-        await server.wait_ready(within_s=900)  # migrations and the demo markets first
-        setup_s = round(time.perf_counter() - started, 1)
-        market_id = await _add_volunteer(url)
-        base = f"http://127.0.0.1:{port}"
-        results: list[dict[str, Any]] = []
+        for side in sides:
+            await _serve(side, data_dir=data_dir, server_url=server_url)
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(
                 executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
@@ -582,21 +610,35 @@ async def _run(*, runs: int, root: Path, data_dir: Path, server_url: str) -> dic
                 traffic = Traffic()
                 sw = ServiceWorkerThrottle(await browser.new_browser_cdp_session(), traffic)
                 await sw.start()
-                # The server's first answers compute what it keeps in memory (hashes, compressed
-                # files): a deployment has done that long before a volunteer comes.
-                await _warm_up(browser, base)
-                shell = await _app_shell(base)
+                for side in sides:
+                    # The server's first answers compute what it keeps in memory (hashes,
+                    # compressed files): a deployment has done that long before a volunteer comes.
+                    await _warm_up(browser, side.base)
+                    side.shell = await _app_shell(side.base)
                 for n in range(runs):
-                    one = await _one_run(browser, sw, traffic, base, n, market_id, shell)
-                    print(f"  tablet run {n + 1}/{runs}: {json.dumps(one)}", file=sys.stderr)
-                    results.append(one)
+                    for side in sides if n % 2 == 0 else sides[::-1]:
+                        one = await _one_run(browser, sw, traffic, side.base, n, side.market_id,
+                                             side.shell)  # fmt: skip
+                        print(f"  tablet {side.label} run {n + 1}/{runs}: {json.dumps(one)}",
+                              file=sys.stderr)  # fmt: skip
+                        side.results.append(one)
             finally:
                 await browser.close()
     finally:
-        server.stop()
-        await harness.drop_database(server_url, name)
+        for side in sides:
+            if side.server is not None:
+                side.server.stop()
+            if side.database:
+                await harness.drop_database(server_url, side.database)
     load_after = os.getloadavg()
-    summary: dict[str, Any] = {"runs": runs, "setup_s": setup_s, "root": str(root)}
+    return [_summary(side, runs, (load_before, load_after)) for side in sides]
+
+
+def _summary(side: _Side, runs: int, load: tuple[Any, Any]) -> dict[str, Any]:
+    results = side.results
+    summary: dict[str, Any] = {
+        "runs": runs, "setup_s": side.setup_s, "root": str(side.root), "label": side.label,
+    }  # fmt: skip
     for key in TIMINGS + SIZES + COUNTS + MILLIS:
         summary[key] = _median(results, key)
     for key in TIMINGS:
@@ -604,7 +646,7 @@ async def _run(*, runs: int, root: Path, data_dir: Path, server_url: str) -> dic
         summary[f"{key}_range"] = [values[0], values[-1]]
     summary["shell_uncompressed"] = sorted({p for r in results for p in r["shell_uncompressed"]})
     summary["warm_shell_paths"] = sorted({p for r in results for p in r["warm_shell_paths"]})
-    summary["load_avg"] = [round(load_before[0], 1), round(load_after[0], 1)]
+    summary["load_avg"] = [round(load[0][0], 1), round(load[1][0], 1)]
     summary["per_run"] = results
     return summary
 
@@ -658,8 +700,11 @@ def _rows(s: dict[str, Any], before: dict[str, Any] | None) -> list[dict[str, An
         {"name": "tablet_warm_start", "value": s["warm_worklist_s"],
          "figures": f"{_spread(s, 'warm_worklist_s')}; page from the device in "
                     f"{s['warm_html_ms']:.0f} ms, parsed at {s['warm_parsed_ms']:.0f} ms (a new tab's "
-                    f"renderer starting), app drawing at {s['warm_app_ms']:.0f} ms"
-                    f"{was('warm_worklist_s', 's')}"},
+                    f"renderer starting), app drawing at {s['warm_app_ms']:.0f} ms; parsed -> "
+                    f"worklist {s['warm_after_parse_ms']:.0f} ms"
+                    + (f" (before: {before['warm_after_parse_ms']:.0f} ms)"
+                       if before and "warm_after_parse_ms" in before else "")
+                    + f"{was('warm_worklist_s', 's')}"},
         {"name": "tablet_save_sign", "value": s["save_sign_s"],
          "figures": f"{_spread(s, 'save_sign_s')}; {s['save_data_requests']:.0f} API requests"
                     f"{was('save_sign_s', 's')}"},
@@ -683,7 +728,8 @@ def _rows(s: dict[str, Any], before: dict[str, Any] | None) -> list[dict[str, An
 def run(runs: int | None = None) -> list[dict[str, Any]]:
     """Cold start, sign-in, warm start and "Lưu sạp" on emulated 3G with a 4x slower CPU.
 
-    BENCH_TABLET_BASELINE=<git ref> also measures that version of the app in the same run (before)."""
+    BENCH_TABLET_BASELINE=<git ref> also measures that version of the app in the same run (before),
+    both served at once and their runs alternating."""
     runs = runs or int(os.environ.get("BENCH_TABLET_RUNS", "5"))
     root = Path(os.environ.get("BENCH_TABLET_ROOT") or harness.ROOT).resolve()
     data_dir = harness.ROOT / "var" / "bench"
@@ -694,14 +740,13 @@ def run(runs: int | None = None) -> list[dict[str, Any]]:
         embedded = harness.EmbeddedPostgres(data_dir)
         server_url = embedded.url
     try:
-        before = None
+        sides = [_Side("after", root)]
         if ref:
-            tree = _baseline_tree(ref)
-            before = asyncio.run(
-                _run(runs=runs, root=tree, data_dir=data_dir, server_url=server_url)
-            )
-            before["label"] = ref
-        s = asyncio.run(_run(runs=runs, root=root, data_dir=data_dir, server_url=server_url))
+            sides.insert(0, _Side(ref, _baseline_tree(ref)))
+        summaries = asyncio.run(
+            _run(runs=runs, sides=sides, data_dir=data_dir, server_url=server_url)
+        )
+        s, before = summaries[-1], (summaries[0] if ref else None)
     finally:
         if embedded is not None:
             embedded.shutdown()

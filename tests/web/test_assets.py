@@ -204,8 +204,19 @@ async def test_a_warm_start_asks_the_server_for_data_only(new_page, live_server)
         asked.append(request.url)
 
     again.on("request", on_request)
+    # The top bar comes with the worklist, not a frame before it (a layout and a paint of the
+    # loading page that a slow tablet's worklist waited for): note what was there when it came.
+    await again.add_init_script(
+        """new MutationObserver(() => {
+             const bar = document.getElementById("topbar");
+             if (bar && bar.childElementCount && !window.__topbarCame) {
+               window.__topbarCame = { worklist: !!document.getElementById("worklist") };
+             }
+           }).observe(document, { subtree: true, childList: true });"""
+    )
     res = await again.goto("/")
     await again.wait_for_selector("#worklist .stall-row")
+    assert await again.evaluate("window.__topbarCame") == {"worklist": True}
     await again.wait_for_load_state("networkidle")
     assert res is not None and res.from_service_worker
 

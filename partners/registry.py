@@ -160,6 +160,30 @@ async def set_credentials(
     return after
 
 
+async def set_support_phone(
+    conn: asyncpg.Connection, *, user: User, code: str, phone: str | None
+) -> schemas.Partner:
+    """Record the number a stallholder calls when a transfer goes wrong (None: none known)."""
+    code = code.upper()
+    async with conn.transaction():
+        partner = await registry_q.get_partner(conn, code, for_update=True)
+        if partner is None:
+            raise errors.PartnerNotFound(f"No partner with code {code}.")
+        await registry_q.set_support_phone(conn, code=code, phone=phone)
+        await audit.record(
+            conn,
+            actor_id=user.id,
+            action="set_support",
+            entity="partner",
+            entity_id=code,
+            before={"support_phone": partner.support_phone},
+            after={"support_phone": phone},
+        )
+        after = await registry_q.get_partner(conn, code)
+    assert after is not None
+    return after
+
+
 async def require_partners(
     conn: asyncpg.Connection, codes: list[str | None], *, field: str
 ) -> None:

@@ -149,6 +149,15 @@ async def set_credentials(
     return await registry.set_credentials(conn, user=user, code=code, values=body.root)
 
 
+@router.put("/partners/{code}/support", response_model=schemas.Partner)
+async def set_support(
+    code: Code, body: schemas.SupportIn, conn: Conn, user: Admin
+) -> schemas.Partner:
+    """Record the partner's support number for stallholders (admins); `null` when none is known.
+    The stall page shows it next to the accounts the partner set up."""
+    return await registry.set_support_phone(conn, user=user, code=code, phone=body.support_phone)
+
+
 # ---------------------------------------------------------------- our own signed API
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Literal
@@ -11,7 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from core.errors import own_code
 from core.params import IdField
-from core.types import PartnerCode, PersonName
+from core.types import PartnerCode, PersonName, fail
 
 Status = Literal["pending", "active", "suspended", "removed"]
 Channel = Literal["field_visit", "partner_import", "partner_api"]
@@ -46,12 +47,41 @@ class CredentialsIn(RootModel[dict[CredentialName, CredentialValue]]):
     root: dict[CredentialName, CredentialValue] = Field(max_length=10)
 
 
+# A published support number: digits, with spaces or dots between groups, an optional leading +
+# ("1900 545426", "1800.1091", "+84 24 3936 8888"). The database holds the same rule.
+_SUPPORT_PHONE = re.compile(r"\+?[0-9][0-9 .]{1,18}[0-9]")
+
+
+def _support_phone(value: str) -> str:
+    value = " ".join(value.split())
+    if not _SUPPORT_PHONE.fullmatch(value):
+        raise fail(
+            "invalid_support_phone",
+            "A support number is 3 to 20 characters: digits, with spaces or dots between groups, "
+            "after an optional leading + (e.g. 1900 545426).",
+        )
+    return value
+
+
+SupportPhone = Annotated[str, Field(max_length=40), AfterValidator(_support_phone)]
+
+
+class SupportIn(BaseModel):
+    """The partner's support number for stallholders; null when none is known."""
+
+    model_config = ConfigDict(extra="forbid")
+    support_phone: SupportPhone | None
+
+
 class Partner(BaseModel):
     code: str
     name: str
     kind: str
     scheme: str
     bins: list[str]
+    support_phone: str | None = Field(
+        description="The number a stallholder calls when a transfer goes wrong (set by an admin)."
+    )
     credentials_set: list[str]
     own_api_enabled: bool
     created_at: datetime

@@ -198,6 +198,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/partners"): signed_in(),
     ("GET", "/api/partners/{code}"): signed_in(),
     ("PUT", "/api/partners/{code}/credentials"): only("admin", json={}),
+    ("PUT", "/api/partners/{code}/support"): only("admin", json={"support_phone": None}),
     # partners record and move their own onboardings
     ("POST", _STALL + "/onboardings"): only(*FIELD, "partner", json=_onboarding),
     ("GET", _STALL + "/onboardings"): only(*FIELD, "partner"),

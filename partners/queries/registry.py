@@ -8,7 +8,7 @@ from core.crypto import keys_of
 from partners import schemas
 
 _PARTNER = """
-SELECT code, name, kind, scheme, bins,
+SELECT code, name, kind, scheme, bins, support_phone,
        ARRAY(SELECT jsonb_object_keys(credentials) ORDER BY 1) AS credentials_set,
        credentials ? 'signing_secret' AS own_api_enabled,
        created_at, updated_at
@@ -100,6 +100,15 @@ async def set_credentials(
         code,
         keys_of(conn).seal_credentials(code, credentials),
         scheme,
+    )
+
+
+async def set_support_phone(conn: asyncpg.Connection, *, code: str, phone: str | None) -> None:
+    """Record a partner's support number (None: none known)."""
+    await conn.execute(
+        "UPDATE partner SET support_phone = $2, updated_at = clock_timestamp() WHERE code = $1",
+        code,
+        phone,
     )
 
 

@@ -411,6 +411,45 @@ async def test_set_partner_credentials_and_see_what_to_hand_over(new_page, live_
             await c.put("/api/partners/MOMO/credentials", json={})
 
 
+async def test_a_partners_support_number_reaches_the_stall_page(new_page, live_server) -> None:
+    """The admin records MB's support number; a volunteer opening a stall whose account MB set up
+    sees it as a number to call. A bad number is refused at the field and changes nothing."""
+    ids = await market_ids(live_server)
+    code = f"HT-{uuid.uuid4().hex[:4]}"
+    account = {"bin": "970422", "account_number": f"77{uuid.uuid4().int % 10**8:08d}",
+               "account_name": "TRAN THI HO TRO", "partner_code": "MB"}  # fmt: skip
+    stall = await register_via_api(live_server, ids["Chợ Thử Một"], code, "Trần Thị Hỗ Trợ",
+                                   account=account)  # fmt: skip
+    page = await open_console(new_page, "/console/partners#p-MB")
+    await page.wait_for_selector("#support-form")
+    assert await page.locator("#support-state").inner_text() == "Chưa ghi số hỗ trợ."
+    try:
+        await page.fill("#support-phone", "gọi tổng đài")
+        await page.click("#support-save")
+        await page.wait_for_selector("#support-phone[aria-invalid='true']")
+        async with await live_server.api("admin") as c:
+            assert (await c.get("/api/partners/MB")).json()["support_phone"] is None
+        await page.fill("#support-phone", "1900 545426")
+        await page.click("#support-save")
+        assert "MB" in await toast_text(page)
+        await page.wait_for_selector("#support-state:has-text('1900 545426')")
+        assert await serious(page) == [], "partner support form"
+        await page.locator("#support-form").scroll_into_view_if_needed()
+        await shot(page, "partner-support")
+
+        volunteer = await new_page()
+        await sign_in(volunteer)
+        await volunteer.goto(f"{live_server.base}/#/s/{stall['id']}")
+        link = volunteer.locator("#support-lines a")
+        await expect(link).to_have_attribute("href", "tel:1900545426")
+        assert "1900 545426" in await volunteer.locator("#support-lines").inner_text()
+        await volunteer.locator("#support-lines").scroll_into_view_if_needed()
+        await shot(volunteer, "stall-support-line")
+    finally:
+        async with await live_server.api("admin") as c:
+            await c.put("/api/partners/MB/support", json={"support_phone": None})
+
+
 # ---------------------------------------------------------------- data requests
 
 

@@ -18,7 +18,7 @@ const ACTIONS = new Set([
   "correct_payment_account", "deactivate_payment_account", "reactivate_payment_account",
   "print_confirmed", "sign_printed", "sign_delivered", "verify", "verify_failed", "fees_cashless",
   "visit", "grant_consent", "withdraw_consent", "erase", "set_status", "schedule", "apply_scheduled",
-  "change_password", "reset_password", "create_api_key", "revoke_api_key", "set_credentials",
+  "change_password", "reset_password", "create_api_key", "revoke_api_key", "set_credentials", "set_support",
   "partner_event", "name_check", "seed",
 ]);
 const PAGE = 50;

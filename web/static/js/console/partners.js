@@ -83,6 +83,46 @@ function listSection(redraw) {
 
 // ---------------------------------------------------------------- one partner
 
+/** The number stallholders call when a transfer goes wrong (the stall page shows it). */
+function supportForm(p, onSaved) {
+  const f = textField("support-phone", t("c_support_phone"), {
+    type: "tel", value: p.support_phone || "", optional: true,
+    attrs: { maxlength: 40, inputmode: "tel", autocomplete: "off" },
+  });
+  const state = h("p", { class: "status-line", id: "support-state" }, p.support_phone ? t("c_support_is", { phone: p.support_phone }) : t("c_support_none"));
+  const formError = h("p", { class: "form-error", id: "support-error", role: "alert" });
+  const save = h("button", { type: "submit", class: "btn btn-primary", id: "support-save" }, t("c_support_save"));
+  const clear = h("button", { type: "button", class: "btn", id: "support-clear", disabled: !p.support_phone }, t("c_support_clear"));
+  const form = h("form", { class: "card", id: "support-form", novalidate: true, "aria-labelledby": "h-support" },
+    h("h3", { id: "h-support" }, t("c_support_title")),
+    h("p", { class: "hint" }, t("c_support_hint")),
+    state, f.el, formError, h("div", { class: "row-actions" }, save, clear));
+
+  async function put(value, done) {
+    clearErrors(form);
+    formError.textContent = "";
+    save.disabled = true;
+    try {
+      const { data } = await api.sendJSON("PUT", `/api/partners/${encodeURIComponent(p.code)}/support`, { support_phone: value });
+      toast(t(done, { name: p.name }), "ok");
+      await onSaved(data);
+    } catch (err) {
+      if (err.problem && err.problem.field) showProblem(formError, err.problem, { support_phone: "support-phone" });
+      else formError.textContent = problemText(err);
+    } finally {
+      save.disabled = false;
+    }
+  }
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const value = f.control.value.trim();
+    if (!value) { formError.textContent = t("c_support_empty"); f.control.focus(); return; }
+    put(value, "c_support_saved");
+  });
+  clear.addEventListener("click", () => put(null, "c_support_cleared"));
+  return form;
+}
+
 function credentialsForm(p, onSaved) {
   const fields = fieldsOf(p);
   const set = new Set(p.credentials_set || []);
@@ -260,6 +300,7 @@ async function render(body) {
           h("h2", { id: "h-partner", tabindex: "-1" }, p.name, " ", h("span", { class: "muted small" }, p.code)),
           h("a", { href: "#", class: "btn btn-small btn-ghost", onclick: (ev) => { ev.preventDefault(); window.location.hash = ""; } }, t("close"))),
         h("p", { class: "muted" }, t(`c_kind_${p.kind}`), p.bins.length ? ` · ${t("c_bins", { bins: p.bins.join(", ") })}` : "")),
+      supportForm(p, onSaved),
       credentialsForm(p, onSaved),
       handover(p),
       await activity(p));

@@ -209,6 +209,13 @@ export async function stallView(ctx, id, params) {
     else toast(t("delivered_queued"), "warn");
   }
 
+  // Whom the stallholder calls when a transfer goes wrong: the partners that set up its accounts
+  // in use, with the number an administrator recorded for them (none recorded: nothing shown).
+  const supports = new Map();
+  for (const a of stall.payment_accounts || []) {
+    const p = a.active !== false && a.partner_code ? (partners || []).find((x) => x.code === a.partner_code) : null;
+    if (p && p.support_phone) supports.set(p.code, p);
+  }
   const details = h("dl", { class: "details" },
     h("dt", {}, t("holder")), h("dd", {}, stall.holder.full_name || "—"),
     h("dt", {}, t("phone")), h("dd", {}, nationalPhone(stall.holder.phone) || "—"),
@@ -225,7 +232,10 @@ export async function stallView(ctx, id, params) {
             // An erased person's accounts stay stopped (their numbers are gone: "~" and an id).
             a.account_number.startsWith("~") ? null : [" ", h("a", { href: `#/s/${id}/account/${a.id}`, class: "btn btn-small", id: `reuse-account-${a.id}` }, t("account_on"))]]
           : [" ", h("a", { href: `#/s/${id}/account/${a.id}`, class: "btn btn-small", id: `fix-account-${a.id}` }, t("account_fix"))])))
-      : "—"));
+      : "—"),
+    supports.size ? [h("dt", {}, t("support_line")), h("dd", { id: "support-lines" },
+      h("ul", { class: "plain" }, [...supports.values()].map((p) => h("li", { dataset: { partner: p.code } },
+        `${p.name || p.code}: `, h("a", { href: `tel:${p.support_phone.replace(/[ .]/g, "")}` }, p.support_phone)))))] : null);
   // The sign at the stall shows an account corrected or deactivated since it was printed.
   const reprint = tile && tile.sign_reprint_needed
     ? h("p", { class: "note note-warn", id: "reprint-needed", role: "status" },

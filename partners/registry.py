@@ -117,15 +117,21 @@ async def get_partner(conn: asyncpg.Connection, code: str) -> schemas.Partner:
     return partner
 
 
+async def _locked(conn: asyncpg.Connection, code: str) -> schemas.Partner:
+    """The partner, locked for the caller's transaction to change; partner_not_found."""
+    partner = await registry_q.get_partner(conn, code, for_update=True)
+    if partner is None:
+        raise errors.PartnerNotFound(f"No partner with code {code}.")
+    return partner
+
+
 async def set_credentials(
     conn: asyncpg.Connection, *, user: User, code: str, values: dict[str, str]
 ) -> schemas.Partner:
     """Replace a partner's credentials; values stay server-side, never returned or logged."""
     code = code.upper()
     async with conn.transaction():
-        partner = await registry_q.get_partner(conn, code, for_update=True)
-        if partner is None:
-            raise errors.PartnerNotFound(f"No partner with code {code}.")
+        partner = await _locked(conn, code)
         allowed = allowed_credentials(partner.scheme)
         for name in sorted(values):
             if name not in allowed:
@@ -166,9 +172,7 @@ async def set_support_phone(
     """Record the number a stallholder calls when a transfer goes wrong (None: none known)."""
     code = code.upper()
     async with conn.transaction():
-        partner = await registry_q.get_partner(conn, code, for_update=True)
-        if partner is None:
-            raise errors.PartnerNotFound(f"No partner with code {code}.")
+        partner = await _locked(conn, code)
         await registry_q.set_support_phone(conn, code=code, phone=phone)
         await audit.record(
             conn,

@@ -71,7 +71,9 @@ async def test_a_visit_is_recorded_on_the_stall_page_and_shown_on_the_worklist(
     await page.goto(f"/#/m/{ids['Chợ Thử Một']}")
     badge = page.locator(f"a[data-stall='{stall['id']}'] .badge-visit")
     await badge.wait_for()
-    assert f"Chưa đủ điều kiện · hẹn {day[8:10]}/{day[5:7]}" in await badge.inner_text()
+    # text_content, not inner_text: a row below the fold is not rendered yet (content-visibility),
+    # and its innerText is empty until it is scrolled to; other tests' stalls may push it down.
+    assert f"Chưa đủ điều kiện · hẹn {day[8:10]}/{day[5:7]}" in await badge.text_content()
     # "Có lịch hẹn": the stalls with a day agreed to come back, the earliest first.
     sooner = await register_via_api(live_server, ids["Chợ Thử Một"], "VG-9", "Lý Thị Chín")
     async with await live_server.api("volunteer") as c:
@@ -91,7 +93,7 @@ async def test_a_visit_is_recorded_on_the_stall_page_and_shown_on_the_worklist(
     assert order.index(sooner["id"]) < order.index(stall["id"])
     due = page.locator(f"a[data-stall='{sooner['id']}'] .badge-visit")
     assert "badge-due" in (await due.get_attribute("class") or "")
-    assert (await due.inner_text()).startswith("Hẹn quay lại ngày ")
+    assert (await due.text_content() or "").startswith("Hẹn quay lại ngày ")
     await shot(page, "worklist-visit")
 
 

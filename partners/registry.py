@@ -173,6 +173,8 @@ async def set_support_phone(
     code = code.upper()
     async with conn.transaction():
         partner = await _locked(conn, code)
+        if partner.support_phone == phone:
+            return partner  # nothing changes: nothing written, no audit entry
         await registry_q.set_support_phone(conn, code=code, phone=phone)
         await audit.record(
             conn,

@@ -47,18 +47,23 @@ class CredentialsIn(RootModel[dict[CredentialName, CredentialValue]]):
     root: dict[CredentialName, CredentialValue] = Field(max_length=10)
 
 
-# A published support number: digits, with spaces or dots between groups, an optional leading +
-# ("1900 545426", "1800.1091", "+84 24 3936 8888"). The database holds the same rule.
-_SUPPORT_PHONE = re.compile(r"\+?[0-9][0-9 .]{1,18}[0-9]")
+# A published support number: groups of digits with one space, dot or hyphen between them, an
+# optional leading +, at most 20 characters and at least 3 digits ("1900 545426", "1800.1091",
+# "1900-545-426", "+84 24 3936 8888"). The database holds the same rule (migration 0018).
+_SUPPORT_PHONE = re.compile(r"\+?[0-9]+(?:[ .-][0-9]+)*")
 
 
 def _support_phone(value: str) -> str:
     value = " ".join(value.split())
-    if not _SUPPORT_PHONE.fullmatch(value):
+    if (
+        len(value) > 20
+        or sum(c.isdigit() for c in value) < 3
+        or not _SUPPORT_PHONE.fullmatch(value)
+    ):
         raise fail(
             "invalid_support_phone",
-            "A support number is 3 to 20 characters: digits, with spaces or dots between groups, "
-            "after an optional leading + (e.g. 1900 545426).",
+            "A support number is at most 20 characters: groups of digits (3 or more in all) with "
+            "one space, dot or hyphen between them, after an optional + (e.g. 1900 545426).",
         )
     return value
 

@@ -21,7 +21,9 @@ depends_on = None
 def upgrade() -> None:
     op.execute("""
     ALTER TABLE partner ADD COLUMN support_phone text
-        CHECK (support_phone ~ '^\\+?[0-9][0-9 .]{1,18}[0-9]$');
+        CHECK (support_phone ~ '^\\+?[0-9]+([ .-][0-9]+)*$'
+               AND length(support_phone) <= 20
+               AND length(regexp_replace(support_phone, '[^0-9]', '', 'g')) >= 3);
     """)
 
 

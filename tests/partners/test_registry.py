@@ -338,11 +338,24 @@ async def test_an_admin_records_a_partners_support_number(client, conn, auth):
     assert entry["action"] == "set_support"
     assert entry["after"] == {"support_phone": "1900 545426"}
     assert entry["before"] == {"support_phone": None}
-    for number in ("+84 24 3936 8888", "1800.1091"):
+    # The same number again changes nothing and writes no second audit entry.
+    again = await client.put(
+        "/api/partners/MB/support", json={"support_phone": "1900 545426"}, headers=admin
+    )
+    assert again.status_code == 200 and again.json()["support_phone"] == "1900 545426"
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM audit_log WHERE action = 'set_support' AND entity_id = 'MB'"
+        )
+        == 1
+    )
+    # Other spaces a pasted number brings (no-break, tab) are tidied too; hyphens are kept.
+    for number, stored in (("+84 24 3936 8888", None), ("1800.1091", None),
+                           ("1900-545-426", None), ("1900\u00a0545\t426", "1900 545 426")):  # fmt: skip
         r = await client.put(
             "/api/partners/MOMO/support", json={"support_phone": number}, headers=admin
         )
-        assert r.status_code == 200 and r.json()["support_phone"] == number
+        assert r.status_code == 200 and r.json()["support_phone"] == (stored or number)
     cleared = await client.put(
         "/api/partners/MB/support", json={"support_phone": None}, headers=admin
     )
@@ -354,6 +367,10 @@ async def test_an_admin_records_a_partners_support_number(client, conn, auth):
     [
         {"support_phone": "gọi 1900 545426"},
         {"support_phone": "19"},
+        {"support_phone": "1.2"},
+        {"support_phone": "1.......2"},
+        {"support_phone": "(024) 3936 8888"},
+        {"support_phone": "+84 24 3936 8888 1234"},
         {"support_phone": "1900 545426\x00"},
         {"support_phone": "1" * 25},
         {"support_phone": "1" * 100_000},
@@ -390,7 +407,7 @@ async def test_only_admins_set_a_support_number(client, auth):
 async def test_the_database_holds_the_support_number_rule_too(conn):
     async with conn.transaction():
         await conn.execute("UPDATE partner SET support_phone = '1900 545426' WHERE code = 'MB'")
-        for bad in ("gọi 1900", "19", "1900--545426", "+"):
+        for bad in ("gọi 1900", "19", "1900--545426", "+", "1.2", "1 . 2", "+84 24 3936 8888 1234"):
             with pytest.raises(asyncpg.CheckViolationError):
                 async with conn.transaction():
                     await conn.execute(

@@ -50,6 +50,8 @@ function afterFirstScreen() {
 }
 
 const main = document.getElementById("main");
+// How long the partner list read from the server is used before it is asked for again.
+const PARTNERS_FRESH_MS = 10 * 60 * 1000;
 
 const ctx = {
   main,
@@ -91,12 +93,16 @@ const ctx = {
     } catch { setNotice(api.cache.value("notice")); }
     return noticeVersion();
   },
+  partnersAt: 0,
   async loadPartners() {
-    if (ctx.partners.length) return ctx.partners;
+    // Asked again after a while: a partner's support number, shown as a number to call, may have
+    // been corrected by an administrator since (offline: the device's copy).
+    if (ctx.partners.length && Date.now() - ctx.partnersAt < PARTNERS_FRESH_MS) return ctx.partners;
     try {
       const got = await api.cachedGet(`partners`, "/api/partners");
       const list = Array.isArray(got.value) ? got.value : (got.value && got.value.items) || [];
       ctx.partners = [...list].sort((a, b) => String(a.name || a.code).localeCompare(String(b.name || b.code), "vi"));
+      ctx.partnersAt = got.stale ? 0 : Date.now();
     } catch { ctx.partners = api.cache.value("partners") || []; }
     return ctx.partners;
   },
@@ -155,6 +161,7 @@ async function signOut() {
   if (ctx.cleanup) { try { ctx.cleanup(); } catch { /* view already gone */ } ctx.cleanup = null; }
   ctx.me = null;
   ctx.markets = [];
+  ctx.partners = [];
   mount(main);
   window.location.hash = "#/";
   await start();

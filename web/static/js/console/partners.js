@@ -101,7 +101,9 @@ function supportForm(p, onSaved) {
   async function put(value, done) {
     clearErrors(form);
     formError.textContent = "";
+    if (save.disabled) return; // one change at a time: a double tap sends it once
     save.disabled = true;
+    clear.disabled = true;
     try {
       const { data } = await api.sendJSON("PUT", `/api/partners/${encodeURIComponent(p.code)}/support`, { support_phone: value });
       toast(t(done, { name: p.name }), "ok");
@@ -111,6 +113,7 @@ function supportForm(p, onSaved) {
       else formError.textContent = problemText(err);
     } finally {
       save.disabled = false;
+      clear.disabled = !p.support_phone;
     }
   }
   form.addEventListener("submit", (ev) => {

@@ -681,7 +681,7 @@ export const errorsEn = {
   unknown_ward: "This ward is not in the list.",
   account_disabled: "This account is deactivated. Ask an administrator to reactivate it.",
   invalid_credentials: "Wrong username or password.",
-  invalid_support_phone: "A support number is 3 to 20 characters: digits, groups separated by spaces or dots (e.g. 1900 545426).",
+  invalid_support_phone: "A support number is groups of digits (3 or more, at most 20 characters) with one space, dot or hyphen between them (e.g. 1900 545426).",
   partner_not_found: "This partner is not in the list.",
   unknown_account: "No such account.",
   client_error: "The app failed while sending. Reload the app and try again.",

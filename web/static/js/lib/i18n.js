@@ -692,7 +692,7 @@ const errorsVi = {
   account_disabled: "Tài khoản này đã bị khóa. Hãy liên hệ quản trị viên để mở lại.",
   invalid_credentials: "Sai tên đăng nhập hoặc mật khẩu.",
   partner_not_found: "Đối tác này không có trong danh sách.",
-  invalid_support_phone: "Số hỗ trợ gồm 3 đến 20 ký tự: chữ số, có thể cách nhóm bằng dấu cách hoặc dấu chấm (ví dụ 1900 545426).",
+  invalid_support_phone: "Số hỗ trợ gồm các nhóm chữ số (ít nhất 3 chữ số, tối đa 20 ký tự), giữa các nhóm là một dấu cách, dấu chấm hoặc gạch ngang (ví dụ 1900 545426).",
   unknown_account: "Không tìm thấy tài khoản này.",
   client_error: "Ứng dụng gặp lỗi khi gửi. Hãy tải lại ứng dụng rồi thử lại.",
   unknown_kind: "Ứng dụng không biết gửi hồ sơ loại này. Hãy tải lại ứng dụng.",

@@ -235,7 +235,7 @@ export async function stallView(ctx, id, params) {
       : "—"),
     supports.size ? [h("dt", {}, t("support_line")), h("dd", { id: "support-lines" },
       h("ul", { class: "plain" }, [...supports.values()].map((p) => h("li", { dataset: { partner: p.code } },
-        `${p.name || p.code}: `, h("a", { href: `tel:${p.support_phone.replace(/[ .]/g, "")}` }, p.support_phone)))))] : null);
+        `${p.name || p.code}: `, h("a", { href: `tel:${p.support_phone.replace(/[ .-]/g, "")}` }, p.support_phone)))))] : null);
   // The sign at the stall shows an account corrected or deactivated since it was printed.
   const reprint = tile && tile.sign_reprint_needed
     ? h("p", { class: "note note-warn", id: "reprint-needed", role: "status" },

@@ -445,6 +445,19 @@ async def test_a_partners_support_number_reaches_the_stall_page(new_page, live_s
         assert "1900 545426" in await volunteer.locator("#support-lines").inner_text()
         await volunteer.locator("#support-lines").scroll_into_view_if_needed()
         await shot(volunteer, "stall-support-line")
+        # An account no longer in use is nobody's to call about: the line goes with it.
+        async with await live_server.api("admin") as c:
+            acct = stall["payment_accounts"][0]["id"]
+            r = await c.post(
+                f"/api/stalls/{stall['id']}/payment-accounts/{acct}/deactivate",
+                json={"reason": "Chủ sạp đóng tài khoản"},
+            )
+            assert r.status_code == 200, r.text
+        await volunteer.reload()
+        await volunteer.wait_for_selector(
+            f"#account-list li[data-account='{acct}'][data-active=false]"
+        )
+        assert await volunteer.locator("#support-lines").count() == 0
     finally:
         async with await live_server.api("admin") as c:
             await c.put("/api/partners/MB/support", json={"support_phone": None})

@@ -83,6 +83,9 @@ WARM = {
 # from the device while the page is parsed instead of after the app has started. The page the
 # server sends a new device does not: on 3G they would compete with the sign-in form's own files.
 DEVICE_COPY = "device"
+# A classic script the device's copy runs while it is parsed, before any module: the first screen as
+# the app last drew it on this device (static/js/instant.js; the volunteer app: the worklist).
+INSTANT = {"app": "js/instant.js"}
 # The pages the service worker keeps (every market page is the same shell).
 SHELLS = ["/", "/dashboard", "/map", "/markets/1", "/manifest.webmanifest"]
 
@@ -122,15 +125,27 @@ def _page(request: Request, name: str) -> HTMLResponse:
         if url not in first
     ]
     warm = list(dict.fromkeys(warm))
+    instant = ""
     if request.query_params.get("copy") == DEVICE_COPY:
         preloads = [*preloads, *warm]
-    preload = "".join(
-        f'<link rel="modulepreload" href="{html.escape(url, quote=True)}">\n' for url in preloads
+        if name in INSTANT:
+            instant = (
+                f'<script src="{html.escape(index.url(INSTANT[name]), quote=True)}"></script>\n'
+            )
+    scripts = (
+        "".join(
+            f'<link rel="modulepreload" href="{html.escape(url, quote=True)}">\n'
+            for url in preloads
+        )
+        + f'<script type="module" src="{html.escape(index.url(script), quote=True)}"></script>\n'
     )
+    if instant:
+        # After instant.js: its list is drawn before the modules, which arrive from the device at
+        # the same moment, are compiled (on a slow tablet that took 0.2-0.3 s ahead of it).
+        instant, scripts = instant + scripts, ""
     values = {
         "title": title,
         "warm": " ".join(warm),
-        "script": index.url(script),
         "stylesheet": index.url(STYLESHEET),
         "layout": layout,
         "page": name,
@@ -140,7 +155,8 @@ def _page(request: Request, name: str) -> HTMLResponse:
     text = _template()
     for key, value in values.items():
         text = text.replace("{{" + key + "}}", html.escape(str(value), quote=True))
-    text = text.replace("{{preload}}\n", preload)
+    text = text.replace("{{scripts}}\n", scripts)
+    text = text.replace("{{instant}}\n", instant)
     return HTMLResponse(text, headers={"Cache-Control": HTML_CACHE})
 
 

@@ -43,6 +43,16 @@ async def test_the_device_copy_of_the_app_preloads_the_worklist(client: httpx.As
     # Other pages have no first screen to warm: their copy is the page itself.
     dashboard = (await client.get("/dashboard")).text
     assert preloaded((await client.get("/dashboard?copy=device")).text) == preloaded(dashboard)
+    # The copy also shows the worklist as last drawn while the modules load (static/js/instant.js):
+    # a classic script after <main>, so it runs while the page is parsed; never in the plain page.
+    instant = re.compile(r'</main>\n<script src="/static/js/instant\.js\?v=[0-9a-f]+"></script>\n')
+    assert instant.search(copy) and "instant.js" not in plain
+    # The modules come after it there (it draws before they are compiled); in the head elsewhere.
+    assert copy.index("instant.js") < copy.index('rel="modulepreload"')
+    assert copy.index("instant.js") < copy.index('<script type="module"')
+    assert plain.index('<script type="module"') < plain.index("</head>")
+    assert "instant.js" not in (await client.get("/dashboard?copy=device")).text
+    assert "{{" not in plain and "{{" not in copy
 
 
 async def test_static_files_have_types_and_revalidate(client: httpx.AsyncClient) -> None:

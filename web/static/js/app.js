@@ -199,6 +199,9 @@ function route() {
     if (!ctx.me || reauthing) return;
     if (ctx.cleanup) { try { ctx.cleanup(); } catch { /* view already gone */ } ctx.cleanup = null; }
     const hash = window.location.hash || "#/";
+    // The worklist the page showed while the app loaded (instant.js): the app's own drawing takes
+    // its place where the volunteer is, scrolled and focused as they left it.
+    const overSnapshot = document.body.hasAttribute("data-snapshot") && /^#\/m\/\d+$/.test(hash);
     for (const [re, fn] of routes) {
       const m = hash.match(re);
       if (!m) continue;
@@ -215,9 +218,12 @@ function route() {
       // A redirect (home) showed nothing: the route it queued scrolls and focuses. Doing it here
       // too would lay out the half-built page once more (on a slow tablet, a tenth of a second).
       if ((window.location.hash || "#/") !== hash) return;
+      document.body.removeAttribute("data-snapshot");
       drawTopbar();
-      window.scrollTo(0, 0);
-      main.focus({ preventScroll: true });
+      if (!overSnapshot) {
+        window.scrollTo(0, 0);
+        main.focus({ preventScroll: true });
+      }
       return;
     }
     window.location.hash = "#/";

@@ -1,7 +1,7 @@
 // A market's worklist: what is left to do at each stall, searchable without diacritics, offline too.
 
 import { h, mount, clear, toast, debounce } from "../lib/dom.js";
-import { t, num, time, today, describeError, errorText } from "../lib/i18n.js";
+import { t, num, time, today, describeError, errorText, currentLang } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import { fold, byCode, compact } from "../lib/text.js";
@@ -63,6 +63,36 @@ export async function marketData(marketId, { personal = true } = {}) {
   const got = await tiles;
   const levels = got && got.value ? readTiles(got.value).byId : null;
   return { stalls, levels, stale, at };
+}
+
+// What instant.js shows at the next start of the app on this device, and what it leaves out: what
+// the queue, the print job, the network and today's counts say changes without the list (the app
+// draws them when it takes over), and rows past the first few screens. Removed at sign-out with the
+// rest of the device's data.
+const SNAPSHOT_KEY = "choso.snapshot";
+const NOT_KEPT = ["#today-line", "#queue-card > *", "#print-job-box > *", ".badge-visit", "li:has(> .stall-local)", ".toast"];
+// Rows kept: more than a tablet's first screen shows, few enough to keep the page's first drawing
+// short on a slow tablet (every row is parsed, styled and laid out); the app draws the rest.
+const SNAPSHOT_ROWS = 24;
+
+function keepSnapshot(ctx, marketId) {
+  if (!ctx.me || !document.getElementById("worklist")) return;
+  const main = ctx.main.cloneNode(true);
+  for (const el of main.querySelectorAll(NOT_KEPT.join(", "))) el.remove();
+  for (const el of main.querySelectorAll(`#worklist li:nth-child(n+${SNAPSHOT_ROWS + 1}), #worklist > button`)) el.remove();
+  // A chip ticked by the app is a property, which HTML leaves out; sizes set through the CSSOM come
+  // out as style attributes, which the page's CSP refuses.
+  for (const el of main.querySelectorAll("input")) if (el.checked) el.setAttribute("checked", "");
+  for (const el of main.querySelectorAll("[style]")) el.removeAttribute("style");
+  const bar = document.getElementById("topbar").cloneNode(true);
+  for (const el of bar.querySelectorAll(".pill.net, .badge-count")) el.remove();
+  for (const el of bar.querySelectorAll("details[open]")) el.removeAttribute("open");
+  for (const el of bar.querySelectorAll("[style]")) el.removeAttribute("style");
+  const shot = {
+    user: ctx.me.username, version: document.body.dataset.version, lang: currentLang(),
+    market: marketId, day: daysAgoVN(0), topbar: bar.innerHTML, main: main.innerHTML,
+  };
+  try { localStorage.setItem(SNAPSHOT_KEY, JSON.stringify(shot)); } catch { /* storage full: the app draws the list itself */ }
 }
 
 /** The day `n` days before today in Vietnam, as yyyy-mm-dd. */
@@ -127,6 +157,12 @@ export async function worklistView(ctx, marketId) {
   const queueBox = h("div", { id: "queue-card" });
   const printBox = h("div", { id: "print-job-box" });
   const statusLine = h("p", { class: "muted small" });
+  // The list the page showed while the app loaded (instant.js): what the volunteer typed in its
+  // search box meanwhile is the search, and the box keeps the focus.
+  const shown0 = document.body.hasAttribute("data-snapshot") ? ctx.main.querySelector("#search") : null;
+  const typed = shown0 && shown0.value ? shown0.value : null;
+  const focused = Boolean(shown0) && document.activeElement === shown0;
+  if (typed !== null) query = typed;
   const search = h("input", {
     id: "search", type: "search", value: query, placeholder: t("search_placeholder"),
     autocomplete: "off", spellcheck: "false", enterkeyhint: "search",
@@ -152,6 +188,11 @@ export async function worklistView(ctx, marketId) {
       h("button", { type: "button", class: "btn", id: "reload-list", onclick: () => reload() }, t("refresh")),
       canWork ? h("button", { type: "button", class: "btn", id: "print-unprinted", onclick: () => printUnprinted() }, t("print_unprinted")) : null),
     printBox);
+  document.body.removeAttribute("data-snapshot");
+  if (focused) {
+    search.focus({ preventScroll: true });
+    search.setSelectionRange(search.value.length, search.value.length);
+  }
 
   // What the device knows is on screen at once (levels too, or "Cần làm" would look empty).
   const knownTiles = canWork ? api.cache.value(`tiles.${marketId}`) : null;
@@ -264,7 +305,14 @@ export async function worklistView(ctx, marketId) {
     if (rows.length > shown) {
       listBox.append(h("button", { type: "button", class: "btn btn-block", onclick: () => { shown += PAGE; drawList(); } }, t("show_more", { n: rows.length - shown })));
     }
+    keepSoon();
   }
+
+  // The list as a new start of the app shows it first (the default filter, no search, the first
+  // page), kept for instant.js once the screen has settled.
+  const keepSoon = debounce(() => {
+    if (!gone && !query && filter === filters[0] && shown === PAGE) keepSnapshot(ctx, marketId);
+  }, 1000);
 
   /**
    * The latest visit, while the stall still has work (or something to follow up): what the last

@@ -125,13 +125,9 @@ def _page(request: Request, name: str) -> HTMLResponse:
         if url not in first
     ]
     warm = list(dict.fromkeys(warm))
-    instant = ""
-    if request.query_params.get("copy") == DEVICE_COPY:
+    device_copy = request.query_params.get("copy") == DEVICE_COPY
+    if device_copy:
         preloads = [*preloads, *warm]
-        if name in INSTANT:
-            instant = (
-                f'<script src="{html.escape(index.url(INSTANT[name]), quote=True)}"></script>\n'
-            )
     scripts = (
         "".join(
             f'<link rel="modulepreload" href="{html.escape(url, quote=True)}">\n'
@@ -139,10 +135,12 @@ def _page(request: Request, name: str) -> HTMLResponse:
         )
         + f'<script type="module" src="{html.escape(index.url(script), quote=True)}"></script>\n'
     )
-    if instant:
-        # After instant.js: its list is drawn before the modules, which arrive from the device at
-        # the same moment, are compiled (on a slow tablet that took 0.2-0.3 s ahead of it).
-        instant, scripts = instant + scripts, ""
+    head, after_main = scripts, ""
+    if device_copy and name in INSTANT:
+        # The modules after instant.js: in the head they arrived from the device with it and were
+        # compiled first, which put its list 0.3-0.5 s later on a slow tablet (docs/benchmarks.md).
+        url = html.escape(index.url(INSTANT[name]), quote=True)
+        head, after_main = "", f'<script src="{url}"></script>\n' + scripts
     values = {
         "title": title,
         "warm": " ".join(warm),
@@ -155,8 +153,8 @@ def _page(request: Request, name: str) -> HTMLResponse:
     text = _template()
     for key, value in values.items():
         text = text.replace("{{" + key + "}}", html.escape(str(value), quote=True))
-    text = text.replace("{{scripts}}\n", scripts)
-    text = text.replace("{{instant}}\n", instant)
+    text = text.replace("{{scripts}}\n", head)
+    text = text.replace("{{after_main}}\n", after_main)
     return HTMLResponse(text, headers={"Cache-Control": HTML_CACHE})
 
 

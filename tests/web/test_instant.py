@@ -133,3 +133,16 @@ async def test_no_snapshot_for_another_day_version_person_or_after_sign_out(new_
     await open_menu_and_sign_out(page)
     await page.wait_for_selector("#username")
     assert await page.evaluate("localStorage.getItem('choso.snapshot')") is None
+
+
+async def test_a_list_drawn_after_the_device_was_wiped_is_not_kept(new_page, live_server):
+    """Signing out clears the device while the worklist may still redraw (lib/wipe.js is
+    asynchronous): the list is only kept while a session is on the device."""
+    page, _ = await _signed_in_with_snapshot(new_page, live_server, "TUC-4", "Hà Thị Xoá")
+    await page.evaluate(
+        "localStorage.removeItem('choso.snapshot'); localStorage.removeItem('choso.token')"
+    )
+    await page.fill("#search", "x")
+    await page.fill("#search", "")  # the list is drawn again, as it would be kept
+    await page.wait_for_timeout(1600)
+    assert await page.evaluate("localStorage.getItem('choso.snapshot')") is None

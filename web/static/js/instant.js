@@ -15,7 +15,7 @@
     var body = document.body;
     var lang = localStorage.getItem("choso.lang") === "en" ? "en" : "vi";
     var hash = window.location.hash;
-    var dayVN = new Date(Date.now() + 7 * 3600 * 1000).toISOString().slice(0, 10);
+    var dayVN = new Date(Date.now() + 7 * 3600 * 1000).toISOString().slice(0, 10); // lib/i18n.js today()
     if (!me || shot.user !== me.username || shot.version !== body.getAttribute("data-version")) return;
     if (shot.lang !== lang || shot.day !== dayVN) return;
     if (String(shot.market) !== localStorage.getItem("choso.market." + me.username)) return;

@@ -70,13 +70,14 @@ export async function marketData(marketId, { personal = true } = {}) {
 // draws them when it takes over), and rows past the first few screens. Removed at sign-out with the
 // rest of the device's data.
 const SNAPSHOT_KEY = "choso.snapshot";
-const NOT_KEPT = ["#today-line", "#queue-card > *", "#print-job-box > *", ".badge-visit", "li:has(> .stall-local)", ".toast"];
+const NOT_KEPT = ["#today-line", "#queue-card > *", "#print-job-box > *", ".badge-visit", "li:has(> .stall-local)"];
 // Rows kept: more than a tablet's first screen shows, few enough to keep the page's first drawing
 // short on a slow tablet (every row is parsed, styled and laid out); the app draws the rest.
 const SNAPSHOT_ROWS = 24;
 
 function keepSnapshot(ctx, marketId) {
-  if (!ctx.me || !document.getElementById("worklist")) return;
+  // Signed out meanwhile (lib/wipe.js has cleared the device): nothing is written back.
+  if (!ctx.me || !api.token() || !document.getElementById("worklist")) return;
   const main = ctx.main.cloneNode(true);
   for (const el of main.querySelectorAll(NOT_KEPT.join(", "))) el.remove();
   for (const el of main.querySelectorAll(`#worklist li:nth-child(n+${SNAPSHOT_ROWS + 1}), #worklist > button`)) el.remove();
@@ -159,9 +160,9 @@ export async function worklistView(ctx, marketId) {
   const statusLine = h("p", { class: "muted small" });
   // The list the page showed while the app loaded (instant.js): what the volunteer typed in its
   // search box meanwhile is the search, and the box keeps the focus.
-  const shown0 = document.body.hasAttribute("data-snapshot") ? ctx.main.querySelector("#search") : null;
-  const typed = shown0 && shown0.value ? shown0.value : null;
-  const focused = Boolean(shown0) && document.activeElement === shown0;
+  const keptSearch = document.body.hasAttribute("data-snapshot") ? ctx.main.querySelector("#search") : null;
+  const typed = keptSearch && keptSearch.value ? keptSearch.value : null;
+  const focused = Boolean(keptSearch) && document.activeElement === keptSearch;
   if (typed !== null) query = typed;
   const search = h("input", {
     id: "search", type: "search", value: query, placeholder: t("search_placeholder"),

@@ -5,6 +5,7 @@
     BENCH_TABLET_BASELINE=main python -m bench --only tablet   # that version too, runs alternating
     BENCH_TABLET_ROOT=/tmp/checkout python -m bench --only tablet   # another source tree
     BENCH_TABLET_DEBUG=1 ...                   # every request and page timing on stderr
+    BENCH_TABLET_TRACE=dir ...                 # a Chromium trace of each warm start, into dir
 
 Debian's Chromium (Playwright) opens the volunteer app (`/`) served by `python -m ops.serve` on a
 fresh database with the demo data, under Chromium's own network emulation (CDP
@@ -71,6 +72,16 @@ NETWORK = {
     "uploadThroughput": 750_000 / 8,
 }
 CPU_SLOWDOWN = 4
+# BENCH_TABLET_TRACE=<dir>: a Chromium trace of each warm start (the tracing adds a cost of its own).
+TRACE_CATEGORIES = [
+    "devtools.timeline",
+    "disabled-by-default-devtools.timeline",
+    "v8.execute",
+    "blink",
+    "loading",
+    "toplevel",
+    "navigation",
+]
 USERNAME = "benchtablet"
 PASSWORD = "bench-tablet-password-2026"
 MARKET = "Chợ Hàn"
@@ -394,9 +405,17 @@ async def _one_run(browser: Any, sw: ServiceWorkerThrottle, traffic: Traffic, ba
         # Warm: the app opened again from the home screen.
         await page.close()
         page = await _throttled_page(context, traffic)
+        trace = os.environ.get("BENCH_TABLET_TRACE")
+        if trace:
+            await browser.start_tracing(
+                page=page, path=f"{trace}/warm-{n}-{uuid.uuid4().hex[:6]}.json",
+                categories=TRACE_CATEGORIES,
+            )  # fmt: skip
         await page.goto("/", wait_until="commit")
         warm = await _mark(page, "worklist")
         warm_app = await _mark(page, "worklist_app")
+        if trace:
+            await browser.stop_tracing()
         warm_timing = await _page_timing(page, "warm")
         await traffic.quiet(1.0)
         warm_items = traffic.take()

@@ -17,6 +17,7 @@ from merchants.queries import markets as markets_q
 from merchants.queries import print_jobs as print_jobs_q
 from merchants.queries import signs as signs_q
 from merchants.queries import stalls as stalls_q
+from partners import registry
 from privacy import consent
 from qr import banks, sign
 from qr.service import payload_for
@@ -67,6 +68,19 @@ async def stall_qr(
     return account_payload(_pick_account(stall, account_id))
 
 
+Supports = dict[str, tuple[str, str]]
+
+
+async def _supports(conn: asyncpg.Connection) -> Supports:
+    """Partner code -> (name, support number) of the partners with a number recorded: what a sign
+    prints under the account that partner set up (none recorded: nothing printed)."""
+    return {
+        p.code: (p.name or p.code, p.support_phone)
+        for p in await registry.list_partners(conn)
+        if p.support_phone
+    }
+
+
 def _sign_info(
     *,
     payload_text: str,
@@ -78,6 +92,7 @@ def _sign_info(
     bin_: str,
     account_number: str,
     account_name: str | None,
+    support: tuple[str, str] | None,
 ) -> sign.SignInfo:
     bank = banks.get(bin_)
     return sign.SignInfo(
@@ -90,6 +105,8 @@ def _sign_info(
         account_number=account_number,
         account_name=account_name or "",
         zone=zone,
+        support_partner=support[0] if support else None,
+        support_phone=support[1] if support else None,
     )
 
 
@@ -118,6 +135,7 @@ async def stall_sign_pdf(
             bin_=account.bin,
             account_number=account.account_number,
             account_name=account.account_name,
+            support=(await _supports(conn)).get(account.partner_code or ""),
         ),
         size=size,
     )
@@ -216,7 +234,7 @@ async def _issued(
         )
 
 
-def _infos(rows: list[tuple[str, signs_q.SignRow]]) -> list[sign.SignInfo]:
+def _infos(rows: list[tuple[str, signs_q.SignRow]], supports: Supports) -> list[sign.SignInfo]:
     return [
         _sign_info(
             payload_text=text,
@@ -228,6 +246,7 @@ def _infos(rows: list[tuple[str, signs_q.SignRow]]) -> list[sign.SignInfo]:
             bin_=r.bin,
             account_number=r.account_number,
             account_name=r.account_name,
+            support=supports.get(r.partner_code or ""),
         )
         for text, r in rows
     ]
@@ -270,7 +289,10 @@ async def market_signs_pdf(
         conn, market_id=market_id, zone=zone, only_unprinted=only_unprinted
     )
     return sign.market_pdf(
-        _infos(rows), size=size, title=f"Biển VietQR - {name}", progress=progress_bar
+        _infos(rows, await _supports(conn)),
+        size=size,
+        title=f"Biển VietQR - {name}",
+        progress=progress_bar,
     )
 
 
@@ -361,7 +383,10 @@ async def print_job_pdf(
     rows = await print_jobs_q.print_job_sign_rows(conn, job_id)
     size: Literal["A6", "A5"] = "A5" if job.size == "A5" else "A6"
     return sign.market_pdf(
-        _infos(rows), size=size, title=f"Biển VietQR - {name}", progress=progress_bar
+        _infos(rows, await _supports(conn)),
+        size=size,
+        title=f"Biển VietQR - {name}",
+        progress=progress_bar,
     )
 
 

@@ -50,6 +50,10 @@ class SignInfo:
     account_number: str
     account_name: str
     zone: str | None = None
+    # Whom the stallholder calls when a transfer goes wrong: the partner that set the account up
+    # and the support number an administrator recorded for it (partners.registry); both or neither.
+    support_partner: str | None = None
+    support_phone: str | None = None
 
 
 # ---------------------------------------------------------------- geometry (millimetres)
@@ -97,6 +101,20 @@ def fit_text(text: str, font: str, max_size: float, width: float, max_lines: int
     if best.size >= MIN_TEXT_PT:
         return best
     return Fitted(MIN_TEXT_PT, tuple(_cut(line, font, width) for line in best.lines))
+
+
+def footer_text(sign: SignInfo) -> str:
+    """The sign's last line: the payment network, and the partner's support number when there is
+    one. A number is never cut short: when the whole line does not fit at MIN_TEXT_PT the network
+    goes first, then the partner's name."""
+    if not sign.support_phone:
+        return NETWORK
+    bare = f"Hỗ trợ: {sign.support_phone}"
+    named = f"Hỗ trợ {sign.support_partner}: {sign.support_phone}" if sign.support_partner else bare
+    for text in (f"{NETWORK} · {named}", named, bare):
+        if pdfmetrics.stringWidth(text, REGULAR, MIN_TEXT_PT) <= TEXT_W * mm:
+            return text
+    return sign.support_phone  # at most 20 characters (partners.schemas): fits any sign
 
 
 def _cut(line: str, font: str, width: float) -> str:
@@ -176,7 +194,10 @@ class _Painter:
         self._line(INSTRUCTION, BOLD, 13.0, below - 5.2, centre)
         self._pair(sign.bank_short_name, sign.account_number, below - 11.6, centre)
         self._line(sign.account_name.upper(), REGULAR, 9.0, below - 16.4, centre)
-        self._line(NETWORK, REGULAR, 7.0, FRAME_INSET + 2.6, centre)
+        footer = footer_text(sign)
+        fitted = fit_text(footer, REGULAR, 7.0, TEXT_W * mm)
+        c.setFont(REGULAR, fitted.size / mm)
+        c.drawCentredString(centre, FRAME_INSET + 2.6, fitted.lines[0])
         c.restoreState()
 
     def _line(self, text: str, font: str, size_pt: float, baseline: float, centre: float) -> None:

@@ -27,12 +27,13 @@ class SignRow:
     account_name: str | None
     service: str
     reference: str | None
+    partner_code: str | None
 
 
 _SIGN_ROW = """
 SELECT s.id AS stall_id, s.stall_code, s.zone, s.goods, s.holder_id, h.full_name AS holder_name,
        m.name AS market_name, a.id AS account_id, a.bin, a.account_number, a.account_name,
-       a.service, a.reference
+       a.service, a.reference, a.partner_code
 FROM stall s
 JOIN market m ON m.id = s.market_id
 LEFT JOIN stallholder h ON h.id = s.holder_id

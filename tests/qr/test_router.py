@@ -365,3 +365,53 @@ async def test_momo_wallet_needs_its_reference_and_prints_with_it(client, auth, 
     assert text == payload.encode(
         bin="971025", account="PSP0123456789", reference="MOMOW2W123456789"
     )
+
+
+def _pdf_texts(pdf: bytes) -> list[str]:
+    return [page.get_textpage().get_text_bounded() for page in pypdfium2.PdfDocument(pdf)]
+
+
+async def test_signs_print_the_support_number_of_the_partner_that_set_the_account_up(
+    client, auth, markets
+):
+    """A stallholder whose transfer went wrong calls the partner that set the account up: its
+    support number, once an administrator recorded it, is on the sign under that account; an
+    account no partner set up, or a partner without a number, prints none."""
+    volunteer, admin = await auth("volunteer"), await auth("admin")
+    with_partner = await _stall(client, volunteer, markets["one"], "SP-1")
+    no_partner = await _stall(
+        client, volunteer, markets["one"], "SP-2",
+        holder={"full_name": "Trần Văn Hỗ", "phone": "0905123457"},
+        payment_accounts=[{"bin": "970436", "account_number": "0011001932418"}],
+    )  # fmt: skip
+    sign_of = lambda stall: client.get(f"/api/stalls/{stall['id']}/sign.pdf", headers=volunteer)  # noqa: E731
+    [before] = _pdf_texts((await sign_of(with_partner)).content)
+    assert "VietQR · NAPAS 247" in before and "Hỗ trợ" not in before
+
+    r = await client.put("/api/partners/MB/support", json={"support_phone": "1900 545426"},
+                         headers=admin)  # fmt: skip
+    assert r.status_code == 200, r.text
+    name = r.json()["name"]
+    line = f"VietQR · NAPAS 247 · Hỗ trợ {name}: 1900 545426"
+    pdf = (await sign_of(with_partner)).content
+    [text] = _pdf_texts(pdf)
+    assert line in text
+    [page] = _pdf_pages(pdf)
+    assert _scan(page) == [payload.encode(bin="970422", account="0123456789")]  # the same code
+    [other] = _pdf_texts((await sign_of(no_partner)).content)
+    assert "Hỗ trợ" not in other and "VietQR · NAPAS 247" in other
+
+    # A whole market's sheet and a print job show it under the same account only.
+    market = f"/api/markets/{markets['one']}"
+    sheet = await client.get(f"{market}/signs.pdf", headers=admin)
+    assert sheet.status_code == 200
+    assert sum(t.count("1900 545426") for t in _pdf_texts(sheet.content)) == 1
+    job = await client.post(f"{market}/print-jobs", json={}, headers=admin)
+    assert job.status_code == 201, job.text
+    job_pdf = await client.get(job.json()["pdf_url"], headers=admin)
+    assert sum(t.count(line) for t in _pdf_texts(job_pdf.content)) == 1
+
+    # The number taken back: the signs print none again.
+    await client.put("/api/partners/MB/support", json={"support_phone": None}, headers=admin)
+    [after] = _pdf_texts((await sign_of(with_partner)).content)
+    assert "Hỗ trợ" not in after

@@ -299,3 +299,32 @@ def test_generated_signs_scan_back(data: str, holder: str, goods: str | None, si
     (image,) = page_images(pdf)
     assert [code.text for code in scan(image)] == [data]
     assert payload.decode(data).crc_valid
+
+
+def test_the_support_number_is_printed_whole_whatever_the_partners_name() -> None:
+    """The last line carries the partner's support number: with the network and the partner's
+    name when they fit, else without the network, else without the name; the number itself is
+    never cut short, and the code still scans back."""
+    plain = sign.footer_text(SIGN)
+    assert plain == sign.NETWORK
+    cases = {
+        "MB": "VietQR · NAPAS 247 · Hỗ trợ MB: 1900 545426",
+        "Ngân hàng TMCP Ngoại thương Việt Nam chi nhánh": (
+            "Hỗ trợ Ngân hàng TMCP Ngoại thương Việt Nam chi nhánh: 1900 545426"
+        ),
+        "Đ" * 80: "Hỗ trợ: 1900 545426",
+    }
+    for partner, line in cases.items():
+        info = dataclasses.replace(SIGN, support_partner=partner, support_phone="1900 545426")
+        assert sign.footer_text(info) == line
+        pdf = sign.sign_pdf(info)
+        assert line in page_texts(pdf)[0]
+        (image,) = page_images(pdf)
+        (code,) = scan(image)
+        assert code.text == SIGN.payload
+        width, height = image.size
+        inset = px(sign.FRAME_INSET) - 2
+        for box in ((0, 0, inset, height), (width - inset, 0, width, height)):
+            assert image.crop(box).getextrema() == (255, 255), partner
+    longest = dataclasses.replace(SIGN, support_partner=None, support_phone="+84 24 3936 8888 12")
+    assert sign.footer_text(longest) == "VietQR · NAPAS 247 · Hỗ trợ: +84 24 3936 8888 12"

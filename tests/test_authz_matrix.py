@@ -147,6 +147,15 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", _STALL + "/history"): only(*FIELD),
     ("GET", _STALL + "/visits"): only(*FIELD),
     ("GET", "/api/markets/{market_id}/appointments"): only(*FIELD),
+    # Assigning: administrators, managers and team leaders (volunteers who lead a team working in
+    # the market, not a role of their own: the seeded volunteer leads none and gets 403
+    # not_assigner, after its body was read; tests/merchants/test_assignments.py).
+    ("PUT", _STALL + "/assignment"): only(
+        "admin", "manager", volunteer=ANY, json={"user_id": None}
+    ),
+    ("GET", "/api/markets/{market_id}/assignees"): only("admin", "manager", volunteer=ANY),
+    ("GET", "/api/markets/{market_id}/assignments"): only(*FIELD),
+    ("GET", "/api/assignments/mine"): only(*FIELD),
     ("POST", _STALL + "/visits"): only(
         *FIELD,
         json={"outcome": "absent"},

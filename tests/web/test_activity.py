@@ -401,3 +401,50 @@ async def test_a_leader_sees_who_left_so_the_rows_add_up(new_page, live_server):
     row = page.locator(f"#team-members-table tr[data-former='{ids[left]}']")
     await expect(row).to_contain_text("đã rời tổ")
     assert (await row.locator("td").all_inner_texts())[0] == "1"
+
+
+async def test_a_return_visit_is_assigned_on_the_list_and_shows_in_the_volunteers_worklist(
+    new_page, live_server, field_work
+):
+    """users_want #12: the manager asks the volunteer to go back to a flagged stall from the
+    return-visit list; the volunteer finds it at the top of their worklist; the printed list shows
+    who goes, without the picker."""
+    flagged = field_work["stalls"][2]
+    market_id = field_work["markets"]["Chợ Thử Một"]
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "manager", f"/return-visits?market={market_id}")
+    row = page.locator(f".visits-table tr[data-stall='{flagged['id']}']")
+    picker = row.locator("select.assign-select")
+    await picker.wait_for()
+    assert await row.locator(".assignee-name").inner_text() == "—"
+    await picker.select_option(label="volunteer")
+    await page.wait_for_selector("#banners .banner-ok:has-text('Đã giao sạp')")
+    await expect(row.locator(".assignee-name")).to_have_text("volunteer")
+    assert await serious(page) == [], "return visits with the picker"
+    await shot(page, "67-return-visits-assign")
+    await page.emulate_media(media="print")
+    assert not await picker.is_visible()
+    assert await row.locator(".assignee-name").is_visible()
+    await page.emulate_media(media="screen")
+
+    volunteer = await new_page(viewport=PHONE)
+    await sign_in(volunteer, "volunteer", f"/#/m/{market_id}")
+    card = volunteer.locator("#assigned-card")
+    link = card.locator(f"a[href='#/s/{flagged['id']}']")
+    await link.wait_for()
+    assert "Được giao đi lại (1 sạp)" in await card.inner_text()
+    assert "manager giao ngày" in await card.inner_text()
+    await shot(volunteer, "66-worklist-assigned")
+    await link.click()
+    await volunteer.wait_for_selector("#revisit-step")
+    # A visit recorded since: no longer on the card.
+    async with await live_server.api("volunteer") as v:
+        r = await v.post(f"/api/stalls/{flagged['id']}/visits", json={"outcome": "trained"},
+                         headers={"Idempotency-Key": f"assigned-{flagged['id']}"})  # fmt: skip
+        assert r.status_code == 201, r.text
+    await volunteer.goto(f"/#/m/{market_id}")
+    await volunteer.wait_for_selector("#worklist .stall-row")
+    await until(volunteer, "!document.querySelector('#assigned-card a')")
+    # The manager's list says it was visited since.
+    await page.reload()
+    await expect(row.locator(".assignee-name")).to_contain_text("đã ghé lại")

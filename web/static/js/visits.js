@@ -2,8 +2,8 @@
 // zone, reason and since when, one table per market, with a box to tick on paper. Print CSS
 // leaves out the page's frame.
 
-import { h, mount } from "./lib/dom.js";
-import { t, num, date, dateTime, today } from "./lib/i18n.js";
+import { h, mount, toast } from "./lib/dom.js";
+import { t, num, date, dateTime, today, describeError } from "./lib/i18n.js";
 import * as api from "./lib/api.js";
 import { widePage } from "./lib/page.js";
 import * as shell from "./lib/shell.js";
@@ -25,12 +25,14 @@ function marketTable(market) {
         h("thead", {}, h("tr", {},
           h("th", { scope: "col" }, t("visits_col_stall")), h("th", { scope: "col" }, t("visits_col_zone")),
           h("th", { scope: "col" }, t("visits_col_reason")), h("th", { scope: "col" }, t("visits_col_since")),
+          h("th", { scope: "col", class: "visit-assignee" }, t("visits_col_assignee")),
           h("th", { scope: "col", class: "visit-done" }, t("visits_col_done")))),
         h("tbody", {}, market.visits.map((v) => h("tr", { dataset: { stall: v.stall_id } },
           h("th", { scope: "row", class: "visit-code" }, v.stall_code),
           h("td", {}, v.zone || "—"),
           h("td", {}, revisitReason(v.reason)),
           h("td", {}, v.since ? dateTime(v.since) : "—"),
+          assigneeCell(market, v.stall_id, v.stall_code),
           h("td", { class: "visit-done" }, h("span", { class: "tick-box", "aria-hidden": "true" }))))))
       : (market.appointments || []).length ? null : h("p", { class: "muted" }, t("visits_none")),
     appointmentsTable(market));
@@ -47,15 +49,65 @@ function appointmentsTable(market) {
       h("thead", {}, h("tr", {},
         h("th", { scope: "col" }, t("visits_col_stall")), h("th", { scope: "col" }, t("visits_col_zone")),
         h("th", { scope: "col" }, t("visits_col_day")), h("th", { scope: "col" }, t("visits_col_found")),
+        h("th", { scope: "col", class: "visit-assignee" }, t("visits_col_assignee")),
         h("th", { scope: "col", class: "visit-done" }, t("visits_col_done")))),
       h("tbody", {}, list.map((a) => h("tr", { dataset: { stall: a.stall_id }, class: a.come_back_on < today() ? "visit-overdue" : "" },
         h("th", { scope: "row", class: "visit-code" }, a.stall_code),
         h("td", {}, a.zone || "—"),
         h("td", {}, date(a.come_back_on), a.come_back_on < today() ? h("span", { class: "overdue" }, ` (${t("visits_overdue")})`) : null),
         h("td", {}, foundText(a)),
+        assigneeCell(market, a.stall_id, a.stall_code),
         h("td", { class: "visit-done" }, h("span", { class: "tick-box", "aria-hidden": "true" })))))));
 }
 
+
+/**
+ * Who is asked to go back to the stall (printed), and for whoever may assign in this market (a
+ * team leader, a manager, an administrator) a list to change it (not printed).
+ */
+function assigneeCell(market, stallId, stallCode) {
+  const current = (market.assigned || {})[stallId];
+  const label = (a) => (a && a.user_id ? [a.name, a.visited_since ? h("span", { class: "muted small" }, ` (${t("assign_visited")})`) : null] : "—");
+  const name = h("span", { class: "assignee-name" }, label(current));
+  if (!market.people) return h("td", { class: "visit-assignee" }, name);
+  const id = `assign-${stallId}`;
+  const select = h("select", { id, class: "assign-select" },
+    h("option", { value: "" }, t("assign_nobody")),
+    market.people.map((p) => h("option", { value: String(p.id), selected: current && current.user_id === p.id }, p.name)));
+  select.addEventListener("change", async () => {
+    const userId = select.value ? Number(select.value) : null;
+    select.disabled = true;
+    try {
+      const { data } = await api.sendJSON("PUT", `/api/stalls/${stallId}/assignment`, { user_id: userId });
+      (market.assigned = market.assigned || {})[stallId] = data;
+      name.replaceChildren(...[label(data)].flat().filter(Boolean));
+      toast(data.user_id ? t("assign_saved", { code: stallCode, name: data.name }) : t("assign_cleared", { code: stallCode }), "ok");
+    } catch (err) {
+      const was = (market.assigned || {})[stallId];
+      select.value = was && was.user_id ? String(was.user_id) : "";
+      toast(describeError(err), "error");
+    } finally {
+      select.disabled = false;
+    }
+  });
+  return h("td", { class: "visit-assignee" }, name,
+    h("label", { class: "sr-only", for: id }, `${t("assign_label")} ${stallCode}`), select);
+}
+
+/** Who is asked to go back to which stall, and whom the caller may ask (null: not theirs to ask). */
+async function withAssignments(markets, me) {
+  await Promise.all(markets.map(async (m) => {
+    m.assigned = {};
+    m.people = null;
+    if (!shell.canWork(me)) return;
+    try {
+      for (const a of await api.getJSON(`/api/markets/${m.market_id}/assignments`)) m.assigned[a.stall_id] = a;
+    } catch { /* the list stands without names */ }
+    try {
+      m.people = await api.getJSON(`/api/markets/${m.market_id}/assignees`);
+    } catch { /* not a leader or manager here: names only */ }
+  }));
+}
 
 /**
  * Each market's appointments, for the roles that do field work (a viewer sees the flagged stalls
@@ -91,7 +143,7 @@ async function render(main, me) {
     return;
   }
   document.title = `${title} — ${t("app_name")}`;
-  await withAppointments(markets, me);
+  await Promise.all([withAppointments(markets, me), withAssignments(markets, me)]);
   const count = markets.reduce((n, m) => n + m.visits.length + (m.appointments || []).length, 0);
   mount(main,
     h("div", { class: "visits-page" },

@@ -570,6 +570,14 @@ export const en = {
   visits_col_reason: "Reason",
   visits_col_since: "Since",
   visits_col_done: "Done",
+  visits_col_assignee: "Who goes",
+  assign_label: "Ask",
+  assign_nobody: "— Nobody yet —",
+  assign_saved: "Stall {code} is assigned to {name}.",
+  assign_cleared: "Stall {code} is no longer assigned.",
+  assign_visited: "visited since",
+  assigned_title: "Asked to visit again ({n} stalls)",
+  assigned_by: "asked by {name} on {when}",
   visits_appointments: "Appointments to come back",
   visits_col_day: "Day",
   visits_col_found: "Last visit found",
@@ -612,6 +620,8 @@ export const en = {
 // Error codes from the API's problem+json, shown next to the field.
 
 export const errorsEn = {
+  assignee_not_eligible: "This person does not work in this market (or is not in your team), so the visit cannot be assigned to them.",
+  not_assigner: "Only the leader of a team working in this market, its managers and administrators assign return visits.",
   nothing_to_print: "There is no sign to print.",
   print_job_not_found: "This print job was not found.",
   invalid_name: "A name may hold letters, spaces and . ' - only (up to 100 characters).",

@@ -582,6 +582,14 @@ const vi = {
   visits_col_reason: "Lý do",
   visits_col_since: "Từ lúc",
   visits_col_done: "Đã xong",
+  visits_col_assignee: "Người đi",
+  assign_label: "Giao cho",
+  assign_nobody: "— Chưa giao —",
+  assign_saved: "Đã giao sạp {code} cho {name}.",
+  assign_cleared: "Đã bỏ giao sạp {code}.",
+  assign_visited: "đã ghé lại",
+  assigned_title: "Được giao đi lại ({n} sạp)",
+  assigned_by: "{name} giao ngày {when}",
   visits_appointments: "Đã hẹn quay lại",
   visits_col_day: "Ngày hẹn",
   visits_col_found: "Lần ghé trước",
@@ -622,6 +630,8 @@ const vi = {
 };
 
 const errorsVi = {
+  assignee_not_eligible: "Người này không làm việc ở chợ này (hoặc không ở trong tổ của bạn) nên không giao được.",
+  not_assigner: "Chỉ tổ trưởng của tổ làm ở chợ này, cán bộ quản lý và quản trị viên được giao việc đi lại.",
   nothing_to_print: "Không có biển nào cần in.",
   print_job_not_found: "Không tìm thấy lượt in này.",
   invalid_name: "Họ tên chỉ gồm chữ cái, khoảng trắng và dấu . ' - (tối đa 100 ký tự).",

@@ -1,7 +1,7 @@
 // A market's worklist: what is left to do at each stall, searchable without diacritics, offline too.
 
 import { h, mount, clear, toast, debounce } from "../lib/dom.js";
-import { t, num, time, today, describeError, errorText, currentLang } from "../lib/i18n.js";
+import { t, num, time, date, today, describeError, errorText, currentLang } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import { fold, byCode, compact } from "../lib/text.js";
@@ -70,7 +70,7 @@ export async function marketData(marketId, { personal = true } = {}) {
 // draws them when it takes over), and rows past the first few screens. Removed at sign-out with the
 // rest of the device's data.
 const SNAPSHOT_KEY = "choso.snapshot";
-const NOT_KEPT = ["#today-line", "#queue-card > *", "#print-job-box > *", ".badge-visit", "li:has(> .stall-local)"];
+const NOT_KEPT = ["#today-line", "#queue-card > *", "#assigned-card > *", "#print-job-box > *", ".badge-visit", "li:has(> .stall-local)"];
 // Rows kept: more than a tablet's first screen shows, few enough to keep the page's first drawing
 // short on a slow tablet (every row is parsed, styled and laid out); the app draws the rest.
 const SNAPSHOT_ROWS = 24;
@@ -156,6 +156,7 @@ export async function worklistView(ctx, marketId) {
   import("./team.js").then(({ todayLine }) => { if (!gone) today.replaceWith(todayLine(ctx)); }, () => { /* offline: no line */ });
   const chips = h("div", { class: "chips chips-filter", role: "radiogroup", "aria-label": t("filter_label") });
   const queueBox = h("div", { id: "queue-card" });
+  const assignedBox = h("div", { id: "assigned-card" });
   const printBox = h("div", { id: "print-job-box" });
   const statusLine = h("p", { class: "muted small" });
   // The list the page showed while the app loaded (instant.js): what the volunteer typed in its
@@ -182,6 +183,7 @@ export async function worklistView(ctx, marketId) {
         ? h("a", { href: `#/m/${marketId}/new`, class: "btn btn-primary btn-big btn-block", id: "register-new" }, "+ ", t("register_new"))
         : h("p", { class: "note note-warn", id: "viewer-note" }, t("viewer_note", { role: roleName(ctx.me.role) })),
     queueBox,
+    assignedBox,
     h("h2", {}, t("worklist_title")),
     h("div", { class: "field" }, h("label", { for: "search" }, t(canWork ? "search_label" : "search_label_code")), search),
     chips, statusLine, listBox,
@@ -215,6 +217,29 @@ export async function worklistView(ctx, marketId) {
       h("div", { class: "row-actions" },
         h("button", { type: "button", class: "btn btn-primary", id: "send-now", onclick: () => outbox.flush({ force: true }) }, t("send_now")),
         h("a", { href: "#/outbox", class: "btn" }, t("open_queue")))));
+  }
+
+  // The stalls of this market someone asked this person to visit again (a team leader, a manager:
+  // merchants/assignments.py), not visited since; the device's last answer while offline.
+  function drawAssigned(list) {
+    clear(assignedBox);
+    const open = (list || []).filter((a) => a.market_id === marketId && !a.visited_since);
+    if (!open.length) return;
+    assignedBox.append(h("section", { class: "card assigned-card", "aria-labelledby": "assigned-title" },
+      h("h2", { id: "assigned-title" }, t("assigned_title", { n: num(open.length) })),
+      h("ul", { class: "plain assigned-list" }, open.map((a) => h("li", { dataset: { stall: a.stall_id } },
+        h("a", { href: `#/s/${a.stall_id}` }, h("strong", {}, a.stall_code), a.zone ? ` · ${a.zone}` : ""),
+        " ", h("span", { class: "muted small" }, t("assigned_by", { name: a.assigned_by, when: date(a.assigned_at) })))))));
+  }
+
+  async function loadAssigned() {
+    if (!canWork) return;
+    drawAssigned(api.cache.value("assignments"));
+    try {
+      const list = await api.getJSON("/api/assignments/mine");
+      api.cache.set("assignments", list);
+      if (!gone) drawAssigned(list);
+    } catch { /* offline: the device's last answer stays */ }
   }
 
   function drawChips(counts) {
@@ -366,6 +391,7 @@ export async function worklistView(ctx, marketId) {
     }
     await drawQueueCard();
     drawList();
+    loadAssigned();
   }
 
   const onOutbox = async () => { if (gone) return; await drawQueueCard(); drawList(); };

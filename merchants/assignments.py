@@ -1,0 +1,127 @@
+"""Return visits assigned to a person: a team leader, a manager or an administrator asks someone
+who works in the market to go back to a stall (users_want #12: the return-visit list, assignable
+to volunteers). One person per stall at a time; taking it back or giving it to someone else is in
+the audit log. Whether the stall was visited since is read from its visits, never written."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from core import access, audit
+from core.types import User
+from merchants import errors, schemas, stalls
+from merchants.queries import assignments as assignments_q
+from merchants.queries import markets as markets_q
+
+
+async def _assigner_team(conn: asyncpg.Connection, user: User, market_id: int) -> int | None:
+    """Who may assign in this market: administrators and managers who may work in it (None: to
+    anyone who works there), and a volunteer leading a team that works in it (their team's id: to
+    its members). Anyone else: 403 not_assigner."""
+    if user.role in ("admin", "manager"):
+        await access.require_market_write(conn, user, market_id)
+        return None
+    if user.role == "volunteer":
+        team = await assignments_q.leader_team(conn, user_id=user.id, market_id=market_id)
+        if team is not None:
+            return int(team)
+    raise errors.NotAssigner(
+        "Only the leader of a team working in this market, its managers and administrators "
+        "assign return visits."
+    )
+
+
+def _out(stall_id: int, row: assignments_q.AssignmentRow | None) -> schemas.Assignment:
+    if row is None:
+        return schemas.Assignment(
+            stall_id=stall_id, user_id=None, name=None, assigned_by=None, assigned_at=None,
+            visited_since=False,
+        )  # fmt: skip
+    return schemas.Assignment(
+        stall_id=row.stall_id, user_id=row.user_id, name=row.name, assigned_by=row.assigned_by,
+        assigned_at=row.assigned_at, visited_since=row.visited_since,
+    )  # fmt: skip
+
+
+async def set_assignment(
+    conn: asyncpg.Connection, *, user: User, stall_id: int, body: schemas.AssignmentIn
+) -> schemas.Assignment:
+    """Ask this person to visit the stall again (or nobody: user_id null). The same person again
+    changes nothing (the day it was asked stays)."""
+    stall = await stalls.stall_in_scope(conn, user, stall_id)
+    team = await _assigner_team(conn, user, stall.market_id)
+    if body.user_id is not None:
+        person = await assignments_q.eligible_one(
+            conn, market_id=stall.market_id, team_id=team, user_id=body.user_id
+        )
+        if person is None:
+            raise errors.AssigneeNotEligible(
+                f"User {body.user_id} cannot be asked to visit this market: only active "
+                "volunteers and managers who work in it"
+                + (" and are in your team" if team is not None else "")
+                + " (GET /api/markets/{id}/assignees).",
+                field="user_id",
+            )
+    async with conn.transaction():
+        before = await assignments_q.lock_assignment(conn, stall_id)
+        if before != body.user_id:
+            if body.user_id is None:
+                await assignments_q.delete_assignment(conn, stall_id)
+            else:
+                await assignments_q.put_assignment(
+                    conn, stall_id=stall_id, user_id=body.user_id, by=user.id
+                )
+            await audit.record(
+                conn,
+                actor_id=user.id,
+                action="assign" if body.user_id is not None else "unassign",
+                entity="stall",
+                entity_id=stall_id,
+                before={"user_id": before},
+                after={"user_id": body.user_id},
+            )
+    return _out(stall_id, await assignments_q.assignment(conn, stall_id))
+
+
+async def _market_in_scope(conn: asyncpg.Connection, user: User, market_id: int) -> None:
+    access.require_write_role(user)
+    if not await markets_q.market_exists(conn, market_id) or not await access.can_see_market(
+        conn, user, market_id
+    ):
+        raise errors.MarketNotFound(f"No market with id {market_id}.")
+
+
+async def assignees(
+    conn: asyncpg.Connection, *, user: User, market_id: int
+) -> list[schemas.Assignee]:
+    """Whom the caller may ask to visit this market's stalls."""
+    await _market_in_scope(conn, user, market_id)
+    team = await _assigner_team(conn, user, market_id)
+    people = await assignments_q.eligible(conn, market_id=market_id, team_id=team)
+    return [
+        schemas.Assignee(id=p.id, username=p.username, name=p.name, role=p.role) for p in people
+    ]
+
+
+async def market_assignments(
+    conn: asyncpg.Connection, *, user: User, market_id: int
+) -> list[schemas.Assignment]:
+    """Who is asked to visit which of the market's stalls (field roles in scope)."""
+    await _market_in_scope(conn, user, market_id)
+    rows = await assignments_q.market_assignments(conn, market_id)
+    return [_out(r.stall_id, r) for r in rows]
+
+
+async def my_assignments(conn: asyncpg.Connection, *, user: User) -> list[schemas.MyAssignment]:
+    """The stalls the caller is asked to visit again, in the markets they work in now."""
+    access.require_write_role(user)
+    scope = await access.market_scope(conn, user)
+    rows = await assignments_q.mine(conn, user_id=user.id, market_ids=scope)
+    return [
+        schemas.MyAssignment(
+            stall_id=r.stall_id, stall_code=r.stall_code, zone=r.zone, market_id=r.market_id,
+            market_name=r.market_name, assigned_by=r.assigned_by, assigned_at=r.assigned_at,
+            visited_since=r.visited_since,
+        )
+        for r in rows
+    ]  # fmt: skip

@@ -1,0 +1,143 @@
+"""Return visits assigned to a person (merchants/assignments.py): who may ask whom, the audit
+trail, and the lists that show them."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.conftest import stall_body
+from tests.teams.test_teams import new_user, user_id
+
+
+def key() -> dict[str, str]:
+    return {"Idempotency-Key": str(uuid.uuid4())}
+
+
+async def _stall(client, headers, market_id: int, code: str) -> int:
+    body = stall_body(code, holder={"full_name": "Phạm Thị Ghé", "phone": None})
+    r = await client.post(f"/api/markets/{market_id}/stalls", json=body, headers=headers | key())
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+async def _team(client, admin, *, name: str, leader: int, members: list[int], markets: list[int]):
+    r = await client.post(
+        "/api/teams",
+        json={"name": name, "ward_code": "20285", "leader_id": leader, "member_ids": members,
+              "market_ids": markets},
+        headers=admin,
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def test_a_manager_assigns_a_stall_and_the_volunteer_finds_it_in_their_list(
+    client, conn, auth, markets
+):
+    manager, volunteer = await auth("manager"), await auth("volunteer")
+    stall = await _stall(client, volunteer, markets["one"], "AS-1")
+    vol_id = await user_id(conn, "volunteer")
+    people = await client.get(f"/api/markets/{markets['one']}/assignees", headers=manager)
+    assert people.status_code == 200, people.text
+    assert vol_id in {p["id"] for p in people.json()}
+    assert all(p["role"] in ("volunteer", "manager") for p in people.json())
+
+    r = await client.put(f"/api/stalls/{stall}/assignment", json={"user_id": vol_id},
+                         headers=manager)  # fmt: skip
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["user_id"] == vol_id and got["name"] and got["assigned_by"]
+    assert got["visited_since"] is False
+    first_at = got["assigned_at"]
+    # The same person again changes nothing, not even the day it was asked.
+    again = await client.put(f"/api/stalls/{stall}/assignment", json={"user_id": vol_id},
+                             headers=manager)  # fmt: skip
+    assert again.json()["assigned_at"] == first_at
+    entries = await conn.fetch(
+        "SELECT action, before, after FROM audit_log WHERE entity = 'stall' AND entity_id = $1 "
+        "AND action IN ('assign', 'unassign') ORDER BY id",
+        str(stall),
+    )
+    assert [e["action"] for e in entries] == ["assign"]
+
+    mine = await client.get("/api/assignments/mine", headers=volunteer)
+    assert mine.status_code == 200
+    assert [(a["stall_id"], a["stall_code"], a["visited_since"]) for a in mine.json()] == [
+        (stall, "AS-1", False)
+    ]
+    listed = await client.get(f"/api/markets/{markets['one']}/assignments", headers=volunteer)
+    assert [(a["stall_id"], a["user_id"]) for a in listed.json()] == [(stall, vol_id)]
+
+    # Reading changed nothing; a visit recorded since shows as done.
+    visit = await client.post(f"/api/stalls/{stall}/visits", json={"outcome": "trained"},
+                              headers=volunteer | key())  # fmt: skip
+    assert visit.status_code == 201, visit.text
+    (row,) = (await client.get("/api/assignments/mine", headers=volunteer)).json()
+    assert row["visited_since"] is True
+
+    # Taken back.
+    off = await client.put(f"/api/stalls/{stall}/assignment", json={"user_id": None},
+                           headers=manager)  # fmt: skip
+    assert off.status_code == 200 and off.json()["user_id"] is None
+    assert (await client.get("/api/assignments/mine", headers=volunteer)).json() == []
+    actions = await conn.fetch(
+        "SELECT action, before, after FROM audit_log WHERE entity = 'stall' AND entity_id = $1 "
+        "AND action IN ('assign', 'unassign') ORDER BY id",
+        str(stall),
+    )
+    assert [(a["action"], a["before"], a["after"]) for a in actions] == [
+        ("assign", {"user_id": None}, {"user_id": vol_id}),
+        ("unassign", {"user_id": vol_id}, {"user_id": None}),
+    ]
+
+
+async def test_who_may_assign_and_to_whom(client, conn, auth, markets):
+    admin, volunteer = await auth("admin"), await auth("volunteer")
+    stall = await _stall(client, admin, markets["one"], "AS-2")
+    other_market_stall = await _stall(client, admin, markets["two"], "AS-3")
+    # A volunteer who leads no team may not assign.
+    vol_id = await user_id(conn, "volunteer")
+    r = await client.put(f"/api/stalls/{stall}/assignment", json={"user_id": vol_id},
+                         headers=volunteer)  # fmt: skip
+    assert r.status_code == 403 and r.json()["code"] == "not_assigner"
+    # A stall out of the caller's scope reads as one that does not exist.
+    r = await client.put(f"/api/stalls/{other_market_stall}/assignment", json={"user_id": None},
+                         headers=volunteer)  # fmt: skip
+    assert r.status_code == 404 and r.json()["code"] == "stall_not_found"
+    # Someone who does not work in the market, an unknown id, a viewer: the same 422, no change.
+    outsider, _ = await new_user(conn, "ngoaicho")
+    viewer = await user_id(conn, "viewer")
+    for who in (outsider, viewer, 999_999):
+        r = await client.put(f"/api/stalls/{stall}/assignment", json={"user_id": who},
+                             headers=admin)  # fmt: skip
+        assert r.status_code == 422, r.text
+        assert r.json()["code"] == "assignee_not_eligible" and r.json()["field"] == "user_id"
+    assert await conn.fetchval("SELECT count(*) FROM stall_assignment") == 0
+    for bad in ({"user_id": 0}, {"user_id": "x"}, {}, {"user_id": 1, "extra": 1}):
+        r = await client.put(f"/api/stalls/{stall}/assignment", json=bad, headers=admin)
+        assert r.status_code == 422, (bad, r.text)
+
+    # A team leader assigns the members of their team, in the team's markets only.
+    lead, lead_h = await new_user(conn, "totruong")
+    member, member_h = await new_user(conn, "thanhvien")
+    await _team(client, admin, name="Tổ Giao Việc", leader=lead, members=[lead, member],
+                markets=[markets["one"]])  # fmt: skip
+    people = await client.get(f"/api/markets/{markets['one']}/assignees", headers=lead_h)
+    assert people.status_code == 200
+    assert {p["id"] for p in people.json()} == {lead, member}
+    r = await client.put(f"/api/stalls/{stall}/assignment", json={"user_id": member},
+                         headers=lead_h)  # fmt: skip
+    assert r.status_code == 200, r.text
+    # ... not someone outside the team, though they work in the market.
+    r = await client.put(f"/api/stalls/{stall}/assignment", json={"user_id": vol_id},
+                         headers=lead_h)  # fmt: skip
+    assert r.status_code == 422 and r.json()["code"] == "assignee_not_eligible"
+    # A member who does not lead: 403, the list of people too.
+    r = await client.get(f"/api/markets/{markets['one']}/assignees", headers=member_h)
+    assert r.status_code == 403 and r.json()["code"] == "not_assigner"
+    mine = (await client.get("/api/assignments/mine", headers=member_h)).json()
+    assert [a["stall_id"] for a in mine] == [stall]
+    # A market out of scope: 404 for every list.
+    for path in ("assignees", "assignments"):
+        r = await client.get(f"/api/markets/{markets['two']}/{path}", headers=volunteer)
+        assert r.status_code == 404 and r.json()["code"] == "market_not_found"

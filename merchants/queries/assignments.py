@@ -88,10 +88,13 @@ async def assignment(conn: asyncpg.Connection, stall_id: int) -> AssignmentRow |
 
 
 async def lock_assignment(conn: asyncpg.Connection, stall_id: int) -> int | None:
-    """Who the stall is assigned to now, its row locked (in the caller's transaction)."""
-    return await conn.fetchval(
-        "SELECT user_id FROM stall_assignment WHERE stall_id = $1 FOR UPDATE", stall_id
-    )
+    """Who the stall is assigned to now (in the caller's transaction). The stall's row is locked
+    first (NO KEY UPDATE: an edit of the stall waits, a reference to it does not), so that two
+    people assigning the same stall at once write one after the other and each audit entry's
+    `before` is what the other left. Two statements: read after the lock, the assignment is seen
+    as the other transaction committed it (one statement would read it as it was before waiting)."""
+    await conn.execute("SELECT 1 FROM stall WHERE id = $1 FOR NO KEY UPDATE", stall_id)
+    return await conn.fetchval("SELECT user_id FROM stall_assignment WHERE stall_id = $1", stall_id)
 
 
 async def put_assignment(conn: asyncpg.Connection, *, stall_id: int, user_id: int, by: int) -> None:

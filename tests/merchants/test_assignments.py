@@ -3,6 +3,7 @@ trail, and the lists that show them."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from tests.conftest import stall_body
@@ -141,3 +142,42 @@ async def test_who_may_assign_and_to_whom(client, conn, auth, markets):
     for path in ("assignees", "assignments"):
         r = await client.get(f"/api/markets/{markets['two']}/{path}", headers=volunteer)
         assert r.status_code == 404 and r.json()["code"] == "market_not_found"
+
+
+async def test_two_people_assigning_a_stall_at_once_leave_a_true_audit_trail(live):
+    """Each assignment waits for the other: the second entry's `before` is the first's choice."""
+    admin = await live.token("admin")
+    async with live.pool.acquire() as conn:
+        market = await conn.fetchval("SELECT id FROM market ORDER BY id LIMIT 1")
+        people = [await user_id(conn, "volunteer"), await user_id(conn, "manager")]
+    async with live.client() as client:
+        stall = await _stall(client, admin, market, "AS-R")
+        # Both requests wait on the stall's row while the test holds it, then go one by one.
+        async with live.pool.acquire() as holder:
+            held = holder.transaction()
+            await held.start()
+            await holder.execute("SELECT 1 FROM stall WHERE id = $1 FOR NO KEY UPDATE", stall)
+            puts = [
+                asyncio.create_task(
+                    client.put(
+                        f"/api/stalls/{stall}/assignment", json={"user_id": p}, headers=admin
+                    )
+                )
+                for p in people
+            ]
+            await asyncio.sleep(0.5)
+            await held.rollback()
+        results = await asyncio.gather(*puts)
+        assert all(r.status_code == 200 for r in results), [r.text for r in results]
+    async with live.pool.acquire() as conn:
+        entries = await conn.fetch(
+            "SELECT before, after FROM audit_log WHERE action = 'assign' AND entity_id = $1 "
+            "ORDER BY id",
+            str(stall),
+        )
+        final = await conn.fetchval(
+            "SELECT user_id FROM stall_assignment WHERE stall_id = $1", stall
+        )
+    assert len(entries) == 2 and entries[0]["before"] == {"user_id": None}
+    assert entries[1]["before"] == entries[0]["after"]
+    assert final == entries[1]["after"]["user_id"]

@@ -117,11 +117,4 @@ async def my_assignments(conn: asyncpg.Connection, *, user: User) -> list[schema
     access.require_write_role(user)
     scope = await access.market_scope(conn, user)
     rows = await assignments_q.mine(conn, user_id=user.id, market_ids=scope)
-    return [
-        schemas.MyAssignment(
-            stall_id=r.stall_id, stall_code=r.stall_code, zone=r.zone, market_id=r.market_id,
-            market_name=r.market_name, assigned_by=r.assigned_by, assigned_at=r.assigned_at,
-            visited_since=r.visited_since,
-        )
-        for r in rows
-    ]  # fmt: skip
+    return [schemas.MyAssignment(**r) for r in rows]

@@ -123,22 +123,10 @@ async def market_assignments(conn: asyncpg.Connection, market_id: int) -> list[A
     return [AssignmentRow(**dict(r)) for r in rows]
 
 
-@dataclass(frozen=True)
-class MineRow:
-    stall_id: int
-    stall_code: str
-    zone: str | None
-    market_id: int
-    market_name: str
-    assigned_by: str
-    assigned_at: datetime
-    visited_since: bool
-
-
 async def mine(
     conn: asyncpg.Connection, *, user_id: int, market_ids: list[int] | None
-) -> list[MineRow]:
-    """The stalls this user is asked to visit again, in markets of their scope (None: all); the
+) -> list[dict]:
+    """The stalls this user is asked to visit again (schemas.MyAssignment's fields), in markets of their scope (None: all); the
     ones not visited since first, then by market and stall code."""
     rows = await conn.fetch(
         """SELECT a.stall_id, s.stall_code, s.zone, s.market_id, mk.name AS market_name,
@@ -154,4 +142,4 @@ async def mine(
         user_id,
         market_ids,
     )
-    return [MineRow(**dict(r)) for r in rows]
+    return [dict(r) for r in rows]

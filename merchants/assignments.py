@@ -47,7 +47,9 @@ async def set_assignment(
     conn: asyncpg.Connection, *, user: User, stall_id: int, body: schemas.AssignmentIn
 ) -> schemas.Assignment:
     """Ask this person to visit the stall again (or nobody: user_id null). The same person again
-    changes nothing (the day it was asked stays)."""
+    changes nothing (the day it was asked stays), unless the stall was visited since: then they are
+    asked once more, from now. A team leader changes only what is held by nobody or by a member of
+    their team (403 not_assigner)."""
     stall = await stalls.stall_in_scope(conn, user, stall_id)
     team = await _assigner_team(conn, user, stall.market_id)
     if body.user_id is not None:
@@ -64,7 +66,22 @@ async def set_assignment(
             )
     async with conn.transaction():
         before = await assignments_q.lock_assignment(conn, stall_id)
-        if before != body.user_id:
+        if (
+            team is not None
+            and before is not None
+            and not await assignments_q.team_member(conn, team_id=team, user_id=before)
+        ):
+            raise errors.NotAssigner(
+                "Someone outside your team is asked to visit this stall: a manager of the market "
+                "can change it."
+            )
+        current = await assignments_q.assignment(conn, stall_id)
+        again = (
+            before is not None
+            and before == body.user_id
+            and bool(current and current.visited_since)
+        )
+        if before != body.user_id or again:
             if body.user_id is None:
                 await assignments_q.delete_assignment(conn, stall_id)
             else:

@@ -299,8 +299,9 @@ async def put_stall_assignment(
     stall_id: Id, body: schemas.AssignmentIn, conn: Conn, user: CurrentUser
 ) -> schemas.Assignment:
     """Ask someone who works in the stall's market to visit it again (`user_id`), or nobody
-    (`null`). Team leaders (for the members of their team), managers and administrators of the
-    market; the same person again changes nothing. Audited (assign, unassign)."""
+    (`null`). Team leaders (for the members of their team, and only what nobody or a member holds),
+    managers and administrators of the market; the same person again changes nothing unless the
+    stall was visited since (then they are asked again from now). Audited (assign, unassign)."""
     return await assignments.set_assignment(conn, user=user, stall_id=stall_id, body=body)
 
 
@@ -330,7 +331,7 @@ async def market_assignments(
 @router.get("/assignments/mine", response_model=list[schemas.MyAssignment], dependencies=FIELD_WORK)
 async def my_assignments(conn: Conn, user: CurrentUser) -> list[schemas.MyAssignment]:
     """The stalls the signed-in person is asked to visit again, in the markets they work in: the
-    ones not visited since first."""
+    ones not visited since (first), and those visited since that were asked in the last 14 days."""
     return await assignments.my_assignments(conn, user=user)
 
 

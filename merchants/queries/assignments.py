@@ -61,6 +61,18 @@ async def leader_team(conn: asyncpg.Connection, *, user_id: int, market_id: int)
     )
 
 
+async def team_member(conn: asyncpg.Connection, *, team_id: int, user_id: int) -> bool:
+    """Whether the user is a member of the team now."""
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM team_membership WHERE team_id = $1 AND user_id = $2"
+            " AND left_at IS NULL)",
+            team_id,
+            user_id,
+        )
+    )
+
+
 @dataclass(frozen=True)
 class AssignmentRow:
     stall_id: int
@@ -126,7 +138,8 @@ async def market_assignments(conn: asyncpg.Connection, market_id: int) -> list[A
 async def mine(
     conn: asyncpg.Connection, *, user_id: int, market_ids: list[int] | None
 ) -> list[dict]:
-    """The stalls this user is asked to visit again (schemas.MyAssignment's fields), in markets of their scope (None: all); the
+    """The stalls this user is asked to visit again (schemas.MyAssignment's fields): those not
+    visited since, and those visited that were asked in the last 14 days, in markets of their scope (None: all); the
     ones not visited since first, then by market and stall code."""
     rows = await conn.fetch(
         """SELECT a.stall_id, s.stall_code, s.zone, s.market_id, mk.name AS market_name,
@@ -138,6 +151,9 @@ async def mine(
            JOIN market mk ON mk.id = s.market_id
            JOIN app_user b ON b.id = a.assigned_by
            WHERE a.user_id = $1 AND ($2::bigint[] IS NULL OR s.market_id = any($2::bigint[]))
+             AND (a.assigned_at > clock_timestamp() - interval '14 days'
+                  OR NOT EXISTS (SELECT 1 FROM stall_visit v WHERE v.stall_id = a.stall_id
+                                 AND v.visited_at >= a.assigned_at))
            ORDER BY visited_since, mk.name, s.code_sort, s.id""",
         user_id,
         market_ids,

@@ -181,3 +181,45 @@ async def test_two_people_assigning_a_stall_at_once_leave_a_true_audit_trail(liv
     assert len(entries) == 2 and entries[0]["before"] == {"user_id": None}
     assert entries[1]["before"] == entries[0]["after"]
     assert final == entries[1]["after"]["user_id"]
+
+
+async def test_asked_again_after_a_visit_and_a_leader_keeps_to_their_team(
+    client, conn, auth, markets
+):
+    admin, manager, volunteer = await auth("admin"), await auth("manager"), await auth("volunteer")
+    stall = await _stall(client, admin, markets["one"], "AS-4")
+    vol_id = await user_id(conn, "volunteer")
+    put = lambda who, h: client.put(f"/api/stalls/{stall}/assignment", json={"user_id": who},  # noqa: E731
+                                    headers=h)  # fmt: skip
+    first = (await put(vol_id, manager)).json()
+    r = await client.post(f"/api/stalls/{stall}/visits", json={"outcome": "absent"},
+                          headers=volunteer | key())  # fmt: skip
+    assert r.status_code == 201, r.text
+    # Nobody was there: the manager asks the same volunteer to go once more, from now.
+    again = (await put(vol_id, manager)).json()
+    assert again["visited_since"] is False and again["assigned_at"] > first["assigned_at"]
+    assert [a["stall_id"] for a in (await client.get("/api/assignments/mine", headers=volunteer)).json()
+            if not a["visited_since"]] == [stall]  # fmt: skip
+    count = "SELECT count(*) FROM audit_log WHERE action = 'assign' AND entity_id = $1"
+    assert await conn.fetchval(count, str(stall)) == 2
+
+    # A team leader may not take back or hand over what a manager asked of someone outside
+    # their team; what a member of their team holds, they may.
+    lead, lead_h = await new_user(conn, "totruong2")
+    member, _ = await new_user(conn, "thanhvien2")
+    r = await client.post(
+        "/api/teams",
+        json={"name": "Tổ Giao Việc 2", "ward_code": "20285", "leader_id": lead,
+              "member_ids": [lead, member], "market_ids": [markets["one"]]},
+        headers=admin,
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    for who in (None, member):
+        r = await put(who, lead_h)
+        assert r.status_code == 403 and r.json()["code"] == "not_assigner", r.text
+    assert (await client.get(f"/api/markets/{markets['one']}/assignments", headers=admin)).json()[
+        0
+    ]["user_id"] == vol_id
+    assert (await put(member, manager)).status_code == 200
+    assert (await put(lead, lead_h)).json()["user_id"] == lead
+    assert (await put(None, lead_h)).json()["user_id"] is None

@@ -445,6 +445,11 @@ async def test_a_return_visit_is_assigned_on_the_list_and_shows_in_the_volunteer
     await volunteer.goto(f"/#/m/{market_id}")
     await volunteer.wait_for_selector("#worklist .stall-row")
     await until(volunteer, "!document.querySelector('#assigned-card a')")
-    # The manager's list says it was visited since.
+    # The manager's list says it was visited since, and the manager may ask once more.
     await page.reload()
     await expect(row.locator(".assignee-name")).to_contain_text("đã ghé lại")
+    await row.locator("button.assign-again").click()
+    await expect(row.locator(".assignee-name")).to_have_text("volunteer")
+    assert not await row.locator("button.assign-again").is_visible()
+    await volunteer.reload()
+    await volunteer.locator(f"#assigned-card a[href='#/s/{flagged['id']}']").wait_for()

@@ -14,7 +14,7 @@ const qs = new URLSearchParams(window.location.search);
 const positive = (v) => (/^[1-9][0-9]{0,17}$/.test(v || "") ? v : null);
 
 
-function marketTable(market) {
+function marketTable(market, me) {
   const n = market.visits.length + (market.appointments || []).length;
   return h("section", { class: "visit-market", dataset: { market: market.market_id } },
     h("h2", {}, market.name, market.ward_name ? h("span", { class: "muted small" }, ` · ${market.ward_name}`) : null,
@@ -32,14 +32,14 @@ function marketTable(market) {
           h("td", {}, v.zone || "—"),
           h("td", {}, revisitReason(v.reason)),
           h("td", {}, v.since ? dateTime(v.since) : "—"),
-          assigneeCell(market, v.stall_id, v.stall_code),
+          assigneeCell(market, v.stall_id, v.stall_code, me),
           h("td", { class: "visit-done" }, h("span", { class: "tick-box", "aria-hidden": "true" }))))))
       : (market.appointments || []).length ? null : h("p", { class: "muted" }, t("visits_none")),
-    appointmentsTable(market));
+    appointmentsTable(market, me));
 }
 
 /** The days agreed with stallholders to come back (their latest visit), earliest first. */
-function appointmentsTable(market) {
+function appointmentsTable(market, me) {
   const list = market.appointments;
   if (!list || !list.length) return null;
   return h("div", { class: "visit-appointments", dataset: { market: market.market_id } },
@@ -56,42 +56,61 @@ function appointmentsTable(market) {
         h("td", {}, a.zone || "—"),
         h("td", {}, date(a.come_back_on), a.come_back_on < today() ? h("span", { class: "overdue" }, ` (${t("visits_overdue")})`) : null),
         h("td", {}, foundText(a)),
-        assigneeCell(market, a.stall_id, a.stall_code),
+        assigneeCell(market, a.stall_id, a.stall_code, me),
         h("td", { class: "visit-done" }, h("span", { class: "tick-box", "aria-hidden": "true" })))))));
 }
 
 
 /**
  * Who is asked to go back to the stall (printed), and for whoever may assign in this market (a
- * team leader, a manager, an administrator) a list to change it (not printed).
+ * team leader, a manager, an administrator) a list to change it and, once the stall was visited
+ * since, a button to ask again (neither printed). A choice is saved a moment after the last change
+ * (arrow keys on a closed list change it at every press).
  */
-function assigneeCell(market, stallId, stallCode) {
-  const current = (market.assigned || {})[stallId];
-  const label = (a) => (a && a.user_id ? [a.name, a.visited_since ? h("span", { class: "muted small" }, ` (${t("assign_visited")})`) : null] : "—");
-  const name = h("span", { class: "assignee-name" }, label(current));
-  if (!market.people) return h("td", { class: "visit-assignee" }, name);
+function assigneeCell(market, stallId, stallCode, me) {
+  const state = { current: (market.assigned || {})[stallId] || null };
+  const label = (a) => (a && a.user_id ? [a.name, a.visited_since ? h("span", { class: "muted small" }, ` (${t("assign_visited")})`) : null] : ["—"]);
+  const name = h("span", { class: "assignee-name" }, label(state.current));
+  const cell = h("td", { class: "visit-assignee" }, name);
+  if (!market.people) return cell;
   const id = `assign-${stallId}`;
-  const select = h("select", { id, class: "assign-select" },
+  const held = state.current && state.current.user_id;
+  const listed = market.people.some((p) => p.id === held);
+  // A team leader changes only what nobody or a member of their team holds (merchants/assignments.py).
+  const locked = Boolean(held) && !listed && me.role === "volunteer";
+  const select = h("select", { id, class: "assign-select", disabled: locked },
     h("option", { value: "" }, t("assign_nobody")),
-    market.people.map((p) => h("option", { value: String(p.id), selected: current && current.user_id === p.id }, p.name)));
-  select.addEventListener("change", async () => {
-    const userId = select.value ? Number(select.value) : null;
-    select.disabled = true;
+    held && !listed ? h("option", { value: String(held), selected: true }, state.current.name) : null,
+    market.people.map((p) => h("option", { value: String(p.id), selected: held === p.id }, p.name)));
+  const again = h("button", { type: "button", class: "btn btn-small assign-again", id: `ask-again-${stallId}`, hidden: true }, t("assign_again"));
+  const show = () => {
+    name.replaceChildren(...label(state.current).filter(Boolean));
+    again.hidden = !(state.current && state.current.user_id && state.current.visited_since) || locked;
+  };
+  async function save(userId) {
+    cell.setAttribute("aria-busy", "true");
     try {
       const { data } = await api.sendJSON("PUT", `/api/stalls/${stallId}/assignment`, { user_id: userId });
+      state.current = data;
       (market.assigned = market.assigned || {})[stallId] = data;
-      name.replaceChildren(...[label(data)].flat().filter(Boolean));
+      show();
       toast(data.user_id ? t("assign_saved", { code: stallCode, name: data.name }) : t("assign_cleared", { code: stallCode }), "ok");
     } catch (err) {
-      const was = (market.assigned || {})[stallId];
-      select.value = was && was.user_id ? String(was.user_id) : "";
+      select.value = state.current && state.current.user_id ? String(state.current.user_id) : "";
       toast(describeError(err), "error");
     } finally {
-      select.disabled = false;
+      cell.removeAttribute("aria-busy");
     }
+  }
+  let timer = null;
+  select.addEventListener("change", () => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => save(select.value ? Number(select.value) : null), 700);
   });
-  return h("td", { class: "visit-assignee" }, name,
-    h("label", { class: "sr-only", for: id }, `${t("assign_label")} ${stallCode}`), select);
+  again.addEventListener("click", () => save(state.current.user_id));
+  show();
+  cell.append(h("label", { class: "sr-only", for: id }, t("assign_label", { code: stallCode })), select, again);
+  return cell;
 }
 
 /** Who is asked to go back to which stall, and whom the caller may ask (null: not theirs to ask). */
@@ -152,7 +171,7 @@ async function render(main, me) {
       h("p", { class: "muted small" }, t("visits_printed_at", { when: dateTime(new Date()) })),
       h("div", { class: "row-actions" },
         h("button", { type: "button", class: "btn btn-primary", id: "print-visits", onclick: () => window.print() }, t("visits_print"))),
-      markets.length ? markets.map(marketTable) : h("p", { class: "muted" }, t("visits_none"))));
+      markets.length ? markets.map((m) => marketTable(m, me)) : h("p", { class: "muted" }, t("visits_none"))));
 }
 
 widePage("visits", render);

@@ -272,6 +272,7 @@ export async function stallView(ctx, id, params) {
 const HISTORY_ACTIONS = [
   "register", "update", "import", "add_payment_account", "correct_payment_account", "deactivate_payment_account",
   "reactivate_payment_account", "print_confirmed", "sign_printed", "sign_delivered", "verify", "verify_failed", "fees_cashless", "visit",
+  "assign", "unassign",
 ];
 const HISTORY_LIMIT = 100;
 

@@ -221,9 +221,13 @@ export async function worklistView(ctx, marketId) {
 
   // The stalls of this market someone asked this person to visit again (a team leader, a manager:
   // merchants/assignments.py), not visited since; the device's last answer while offline.
+  let assigned = null;
   function drawAssigned(list) {
+    assigned = list;
     clear(assignedBox);
-    const open = (list || []).filter((a) => a.market_id === marketId && !a.visited_since);
+    // A visit recorded on this device and still in the queue counts as done already.
+    const queued = new Set(local.filter((r) => r.kind === "visit" && r.state !== "sent").map((r) => r.stall_id));
+    const open = (list || []).filter((a) => a.market_id === marketId && !a.visited_since && !queued.has(a.stall_id));
     if (!open.length) return;
     assignedBox.append(h("section", { class: "card assigned-card", "aria-labelledby": "assigned-title" },
       h("h2", { id: "assigned-title" }, t("assigned_title", { n: num(open.length) })),
@@ -394,7 +398,7 @@ export async function worklistView(ctx, marketId) {
     loadAssigned();
   }
 
-  const onOutbox = async () => { if (gone) return; await drawQueueCard(); drawList(); };
+  const onOutbox = async () => { if (gone) return; await drawQueueCard(); drawList(); drawAssigned(assigned); };
   // When the queue sends records of this market, show them at once from the device, then reload the
   // list and the levels from the server (once per batch), so what was done drops off "Cần làm".
   const reloadSoon = debounce(() => { if (!gone) reload(); }, 600);

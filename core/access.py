@@ -30,6 +30,12 @@ async def market_scope(conn: asyncpg.Connection, user: User) -> list[int] | None
     return list(facts.market_ids)
 
 
+def works_in_market_sql(user: str, market: str) -> str:
+    """An SQL condition for other domains' queries: the user (an SQL id expression) has the market
+    (a table alias of `market`) in their scope rows (what market_scope lists for field roles)."""
+    return queries.works_in_market(user, market)
+
+
 async def can_see_market(conn: asyncpg.Connection, user: User, market_id: int) -> bool:
     """Whether the market is in the user's scope (existence is checked by the caller)."""
     if user.role not in READ_ROLES:

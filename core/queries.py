@@ -33,6 +33,18 @@ _SCOPE_FACTS = """
              ORDER BY 1) AS market_ids"""
 
 
+def works_in_market(user: str, market: str) -> str:
+    """An SQL condition: the user (an id expression) has a scope row covering the market (a table
+    alias of `market`): the market itself, its ward or its province. The same rule as
+    _SCOPE_FACTS's market_ids, asked of one market (tests/core/test_access.py compares them)."""
+    return f"""(EXISTS (SELECT 1 FROM user_market um WHERE um.user_id = {user}
+                       AND um.market_id = {market}.id)
+        OR EXISTS (SELECT 1 FROM user_ward uw WHERE uw.user_id = {user}
+                   AND uw.ward_scheme = {market}.ward_scheme AND uw.ward_code = {market}.ward_code)
+        OR EXISTS (SELECT 1 FROM user_province up WHERE up.user_id = {user}
+                   AND up.province_code = {market}.province_code))"""
+
+
 def _signed_in_user(row: asyncpg.Record | None) -> User | None:
     if row is None:
         return None

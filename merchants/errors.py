@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from core.errors import AppError, Conflict, Forbidden, Invalid, NotFound
+from core.errors import AppError, Conflict, Invalid, NotFound
 from core.errors import MarketNotFound as MarketNotFound  # shared with the domains below
 from core.errors import StallNotFound as StallNotFound
 
@@ -115,11 +115,3 @@ class InvalidVisitedAt(Invalid):
 
 class InvalidComeBackOn(Invalid):
     code, title = "invalid_come_back_on", "The day to come back is out of range"
-
-
-class AssigneeNotEligible(Invalid):
-    code, title = "assignee_not_eligible", "This person cannot be asked to visit this market"
-
-
-class NotAssigner(Forbidden):
-    code, title = "not_assigner", "Only team leaders, managers and administrators assign visits"

@@ -368,51 +368,6 @@ class MarketAppointments(BaseModel):
     appointments: list[Appointment]
 
 
-class AssignmentIn(Strict):
-    """Whom to ask to visit the stall again; null takes the request back."""
-
-    user_id: int | None = Field(
-        ge=1, le=2**63 - 1,
-        description="An active volunteer or manager whose scope covers the stall's market (a team "
-        "leader asks the members of their team); GET /api/markets/{id}/assignees lists them",
-    )  # fmt: skip
-
-
-class Assignment(BaseModel):
-    """Who is asked to visit a stall again (none: `user_id` null)."""
-
-    stall_id: int
-    user_id: int | None
-    name: str | None = Field(description="Display name (else username) of that person")
-    assigned_by: str | None = Field(description="Display name (else username) of who asked")
-    assigned_at: datetime | None
-    visited_since: bool = Field(
-        description="A visit of the stall was recorded since it was assigned (by anyone)"
-    )
-
-
-class Assignee(BaseModel):
-    """Someone who may be asked to visit a market's stalls."""
-
-    id: int
-    username: str
-    name: str
-    role: str
-
-
-class MyAssignment(BaseModel):
-    """A stall the signed-in person is asked to visit again."""
-
-    stall_id: int
-    stall_code: str
-    zone: str | None
-    market_id: int
-    market_name: str
-    assigned_by: str
-    assigned_at: datetime
-    visited_since: bool
-
-
 class VisitBrief(BaseModel):
     """A stall's latest visit, as its worklist row shows it."""
 

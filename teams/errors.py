@@ -41,3 +41,11 @@ class OutOfScope(Forbidden):
 
 class BadPeriod(Invalid):
     code, title = "invalid_period", "Invalid period"
+
+
+class AssigneeNotEligible(Invalid):
+    code, title = "assignee_not_eligible", "This person cannot be asked to visit this market"
+
+
+class NotAssigner(Forbidden):
+    code, title = "not_assigner", "Only team leaders, managers and administrators assign visits"

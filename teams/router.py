@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from core.auth import FIELD_WORK, CurrentUser, only
 from core.db import get_conn
 from core.params import Id, IsoDate
-from teams import activity, roster, schemas, visits
+from teams import activity, assignments, roster, schemas, visits
 
 router = APIRouter(prefix="/api", tags=["teams and activity"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
@@ -122,3 +122,46 @@ async def activity_xlsx(
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@router.put(
+    "/stalls/{stall_id}/assignment", response_model=schemas.Assignment, dependencies=FIELD_WORK
+)
+async def put_stall_assignment(
+    stall_id: Id, body: schemas.AssignmentIn, conn: Conn, user: CurrentUser
+) -> schemas.Assignment:
+    """Ask someone who works in the stall's market to visit it again (`user_id`), or nobody
+    (`null`). Team leaders (for the members of their team, and only what nobody or a member holds),
+    managers and administrators of the market; the same person again changes nothing unless the
+    stall was visited since (then they are asked again from now). Audited (assign, unassign)."""
+    return await assignments.set_assignment(conn, user=user, stall_id=stall_id, body=body)
+
+
+@router.get(
+    "/markets/{market_id}/assignees",
+    response_model=list[schemas.Assignee],
+    dependencies=FIELD_WORK,
+)
+async def market_assignees(market_id: Id, conn: Conn, user: CurrentUser) -> list[schemas.Assignee]:
+    """Whom the caller may ask to visit this market's stalls (for the picker)."""
+    return await assignments.assignees(conn, user=user, market_id=market_id)
+
+
+@router.get(
+    "/markets/{market_id}/assignments",
+    response_model=list[schemas.Assignment],
+    dependencies=FIELD_WORK,
+)
+async def market_assignments(
+    market_id: Id, conn: Conn, user: CurrentUser
+) -> list[schemas.Assignment]:
+    """Who is asked to visit which of the market's stalls again, in stall-code order, and whether
+    it was visited since."""
+    return await assignments.market_assignments(conn, user=user, market_id=market_id)
+
+
+@router.get("/assignments/mine", response_model=list[schemas.MyAssignment], dependencies=FIELD_WORK)
+async def my_assignments(conn: Conn, user: CurrentUser) -> list[schemas.MyAssignment]:
+    """The stalls the signed-in person is asked to visit again, in the markets they work in: the
+    ones not visited since (first), and those visited since that were asked in the last 14 days."""
+    return await assignments.my_assignments(conn, user=user)

@@ -76,7 +76,7 @@ function assigneeCell(market, stallId, stallCode, me) {
   const id = `assign-${stallId}`;
   const held = state.current && state.current.user_id;
   const listed = market.people.some((p) => p.id === held);
-  // A team leader changes only what nobody or a member of their team holds (merchants/assignments.py).
+  // A team leader changes only what nobody or a member of their team holds (teams/assignments.py).
   const locked = Boolean(held) && !listed && me.role === "volunteer";
   const select = h("select", { id, class: "assign-select", disabled: locked },
     h("option", { value: "" }, t("assign_nobody")),

@@ -220,7 +220,7 @@ export async function worklistView(ctx, marketId) {
   }
 
   // The stalls of this market someone asked this person to visit again (a team leader, a manager:
-  // merchants/assignments.py), not visited since; the device's last answer while offline.
+  // teams/assignments.py), not visited since; the device's last answer while offline.
   let assigned = null;
   function drawAssigned(list) {
     assigned = list;

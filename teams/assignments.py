@@ -9,9 +9,8 @@ import asyncpg
 
 from core import access, audit
 from core.types import User
-from merchants import errors, schemas, stalls
-from merchants.queries import assignments as assignments_q
-from merchants.queries import markets as markets_q
+from merchants import markets, stalls
+from teams import errors, queries, schemas
 
 
 async def _assigner_team(conn: asyncpg.Connection, user: User, market_id: int) -> int | None:
@@ -22,7 +21,7 @@ async def _assigner_team(conn: asyncpg.Connection, user: User, market_id: int) -
         await access.require_market_write(conn, user, market_id)
         return None
     if user.role == "volunteer":
-        team = await assignments_q.leader_team(conn, user_id=user.id, market_id=market_id)
+        team = await queries.led_team_in_market(conn, user_id=user.id, market_id=market_id)
         if team is not None:
             return int(team)
     raise errors.NotAssigner(
@@ -31,7 +30,7 @@ async def _assigner_team(conn: asyncpg.Connection, user: User, market_id: int) -
     )
 
 
-def _out(stall_id: int, row: assignments_q.AssignmentRow | None) -> schemas.Assignment:
+def _out(stall_id: int, row: queries.AssignmentRow | None) -> schemas.Assignment:
     if row is None:
         return schemas.Assignment(
             stall_id=stall_id, user_id=None, name=None, assigned_by=None, assigned_at=None,
@@ -53,7 +52,7 @@ async def set_assignment(
     stall = await stalls.stall_in_scope(conn, user, stall_id)
     team = await _assigner_team(conn, user, stall.market_id)
     if body.user_id is not None:
-        person = await assignments_q.eligible_one(
+        person = await queries.assignee(
             conn, market_id=stall.market_id, team_id=team, user_id=body.user_id
         )
         if person is None:
@@ -65,17 +64,17 @@ async def set_assignment(
                 field="user_id",
             )
     async with conn.transaction():
-        before = await assignments_q.lock_assignment(conn, stall_id)
+        before = await queries.lock_assignment(conn, stall_id)
         if (
             team is not None
             and before is not None
-            and not await assignments_q.team_member(conn, team_id=team, user_id=before)
+            and not await queries.is_member(conn, team_id=team, user_id=before)
         ):
             raise errors.NotAssigner(
                 "Someone outside your team is asked to visit this stall: a manager of the market "
                 "can change it."
             )
-        current = await assignments_q.assignment(conn, stall_id)
+        current = await queries.assignment(conn, stall_id)
         again = (
             before is not None
             and before == body.user_id
@@ -83,9 +82,9 @@ async def set_assignment(
         )
         if before != body.user_id or again:
             if body.user_id is None:
-                await assignments_q.delete_assignment(conn, stall_id)
+                await queries.delete_assignment(conn, stall_id)
             else:
-                await assignments_q.put_assignment(
+                await queries.put_assignment(
                     conn, stall_id=stall_id, user_id=body.user_id, by=user.id
                 )
             await audit.record(
@@ -97,15 +96,12 @@ async def set_assignment(
                 before={"user_id": before},
                 after={"user_id": body.user_id},
             )
-    return _out(stall_id, await assignments_q.assignment(conn, stall_id))
+    return _out(stall_id, await queries.assignment(conn, stall_id))
 
 
 async def _market_in_scope(conn: asyncpg.Connection, user: User, market_id: int) -> None:
     access.require_write_role(user)
-    if not await markets_q.market_exists(conn, market_id) or not await access.can_see_market(
-        conn, user, market_id
-    ):
-        raise errors.MarketNotFound(f"No market with id {market_id}.")
+    await markets.get_market_for(conn, user=user, market_id=market_id)
 
 
 async def assignees(
@@ -114,7 +110,7 @@ async def assignees(
     """Whom the caller may ask to visit this market's stalls."""
     await _market_in_scope(conn, user, market_id)
     team = await _assigner_team(conn, user, market_id)
-    people = await assignments_q.eligible(conn, market_id=market_id, team_id=team)
+    people = await queries.assignees(conn, market_id=market_id, team_id=team)
     return [
         schemas.Assignee(id=p.id, username=p.username, name=p.name, role=p.role) for p in people
     ]
@@ -125,7 +121,7 @@ async def market_assignments(
 ) -> list[schemas.Assignment]:
     """Who is asked to visit which of the market's stalls (field roles in scope)."""
     await _market_in_scope(conn, user, market_id)
-    rows = await assignments_q.market_assignments(conn, market_id)
+    rows = await queries.market_assignments(conn, market_id)
     return [_out(r.stall_id, r) for r in rows]
 
 
@@ -133,5 +129,5 @@ async def my_assignments(conn: asyncpg.Connection, *, user: User) -> list[schema
     """The stalls the caller is asked to visit again, in the markets they work in now."""
     access.require_write_role(user)
     scope = await access.market_scope(conn, user)
-    rows = await assignments_q.mine(conn, user_id=user.id, market_ids=scope)
+    rows = await queries.assignments_of(conn, user_id=user.id, market_ids=scope)
     return [schemas.MyAssignment(**r) for r in rows]

@@ -1,4 +1,4 @@
-"""Return visits assigned to a person (merchants/assignments.py): who may ask whom, the audit
+"""Return visits assigned to a person (teams/assignments.py): who may ask whom, the audit
 trail, and the lists that show them."""
 
 from __future__ import annotations

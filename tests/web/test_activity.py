@@ -453,3 +453,43 @@ async def test_a_return_visit_is_assigned_on_the_list_and_shows_in_the_volunteer
     assert not await row.locator("button.assign-again").is_visible()
     await volunteer.reload()
     await volunteer.locator(f"#assigned-card a[href='#/s/{flagged['id']}']").wait_for()
+
+
+async def test_a_team_leader_assigns_on_a_phone_within_their_team(
+    new_page, live_server, field_work
+):
+    """The leader (the seeded volunteer) opens the team's return-visit list on a phone: the picker
+    offers the team's members only, a manager's request to someone outside the team is shown and
+    cannot be changed there, and the page does not scroll sideways."""
+    flagged = field_work["stalls"][2]
+    other = field_work["stalls"][0]
+    market_id = field_work["markets"]["Chợ Thử Một"]
+    day = (datetime.now(timezone(timedelta(hours=7))).date() + timedelta(days=1)).isoformat()
+    async with await live_server.api("volunteer") as v:
+        r = await v.post(f"/api/stalls/{other['id']}/visits",
+                         json={"outcome": "come_back", "come_back_on": day},
+                         headers={"Idempotency-Key": f"leader-{other['id']}"})  # fmt: skip
+        assert r.status_code == 201, r.text
+    async with await live_server.api("manager") as m:
+        people = (await m.get(f"/api/markets/{market_id}/assignees")).json()
+        outsider = next(p for p in people if p["username"] == "manager")
+        r = await m.put(f"/api/stalls/{other['id']}/assignment", json={"user_id": outsider["id"]})
+        assert r.status_code == 200, r.text
+    phone = await new_page(viewport=PHONE)
+    await sign_in(phone, "volunteer", f"/return-visits?team={field_work['team']['id']}")
+    row = phone.locator(f".visits-table tr[data-stall='{flagged['id']}']")
+    picker = row.locator("select.assign-select")
+    await picker.wait_for()
+    options = await picker.locator("option").all_inner_texts()
+    assert options == ["— Chưa giao —", "volunteer"]
+    await picker.select_option(label="volunteer")
+    await phone.wait_for_selector("#banners .banner-ok:has-text('Đã giao sạp')")
+    held = phone.locator(f".visit-appointments tr[data-stall='{other['id']}']")
+    assert await held.locator(".assignee-name").inner_text() == "manager"
+    assert await held.locator("select.assign-select").is_disabled()
+    widths = await phone.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], f"the list scrolls sideways on a phone: {widths}"
+    assert await serious(phone) == [], "the leader's return visits"
+    await shot(phone, "68-return-visits-leader")

@@ -1,6 +1,7 @@
 """The packages stack one way, and every package keeps its SQL to itself.
 
     main.py, web/, ops/          wire the top
+    teams/                       community teams, field activity, who is asked to go back
     merchants/                   markets, stalls, holders, accounts, registration, signs
     partners/                    registry, onboardings, events, imports, lookup, stats
     privacy/                     consent, notices, data-subject requests
@@ -28,10 +29,10 @@ LAYERS: dict[str, int] = {
     "privacy": 3,
     "partners": 4,
     "merchants": 5,
-    "teams": 5,
-    "ops": 6,
-    "web": 6,
-    "main": 7,
+    "teams": 6,  # asks merchants (a stall, a market in scope) for return-visit assignments
+    "ops": 7,
+    "web": 7,
+    "main": 8,
 }
 
 

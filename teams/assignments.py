@@ -34,11 +34,11 @@ def _out(stall_id: int, row: queries.AssignmentRow | None) -> schemas.Assignment
     if row is None:
         return schemas.Assignment(
             stall_id=stall_id, user_id=None, name=None, assigned_by=None, assigned_at=None,
-            visited_since=False,
+            visited_since=False, works_here=True,
         )  # fmt: skip
     return schemas.Assignment(
         stall_id=row.stall_id, user_id=row.user_id, name=row.name, assigned_by=row.assigned_by,
-        assigned_at=row.assigned_at, visited_since=row.visited_since,
+        assigned_at=row.assigned_at, visited_since=row.visited_since, works_here=row.works_here,
     )  # fmt: skip
 
 
@@ -47,8 +47,9 @@ async def set_assignment(
 ) -> schemas.Assignment:
     """Ask this person to visit the stall again (or nobody: user_id null). The same person again
     changes nothing (the day it was asked stays), unless the stall was visited since: then they are
-    asked once more, from now. A team leader changes only what is held by nobody or by a member of
-    their team (403 not_assigner)."""
+    asked once more, from now. A team leader changes only what is held by nobody, by a member of
+    their team, or by someone who no longer works in the market (deactivated, or gone from it:
+    `works_here` false); anything else is 403 not_assigner."""
     stall = await stalls.stall_in_scope(conn, user, stall_id)
     team = await _assigner_team(conn, user, stall.market_id)
     if body.user_id is not None:
@@ -65,16 +66,17 @@ async def set_assignment(
             )
     async with conn.transaction():
         before = await queries.lock_assignment(conn, stall_id)
+        current = await queries.assignment(conn, stall_id)
         if (
             team is not None
-            and before is not None
-            and not await queries.is_member(conn, team_id=team, user_id=before)
+            and current is not None
+            and current.works_here
+            and not await queries.is_member(conn, team_id=team, user_id=current.user_id)
         ):
             raise errors.NotAssigner(
                 "Someone outside your team is asked to visit this stall: a manager of the market "
                 "can change it."
             )
-        current = await queries.assignment(conn, stall_id)
         again = (
             before is not None
             and before == body.user_id

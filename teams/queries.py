@@ -489,17 +489,27 @@ class AssignmentRow:
     assigned_by: str
     assigned_at: datetime
     visited_since: bool  # a visit of the stall was recorded since it was assigned
+    works_here: bool  # the person could still be asked to visit this market (see _ASSIGNMENT)
 
 
-_ASSIGNMENT = """
+# `works_here`: the person could be asked today (active, a field role, works in the stall's market:
+# the rule of _ELIGIBLE without the team); false once they were deactivated or left the market.
+_ASSIGNMENT = (
+    """
 SELECT a.stall_id, a.user_id, coalesce(nullif(u.display_name, ''), u.username) AS name,
        coalesce(nullif(b.display_name, ''), b.username) AS assigned_by, a.assigned_at,
        EXISTS (SELECT 1 FROM stall_visit v
-               WHERE v.stall_id = a.stall_id AND v.visited_at >= a.assigned_at) AS visited_since
+               WHERE v.stall_id = a.stall_id AND v.visited_at >= a.assigned_at) AS visited_since,
+       (u.active AND u.role IN ('volunteer', 'manager') AND """
+    + access.works_in_market_sql("u.id", "mk")
+    + """) AS works_here
 FROM stall_assignment a
+JOIN stall s ON s.id = a.stall_id
+JOIN market mk ON mk.id = s.market_id
 JOIN app_user u ON u.id = a.user_id
 JOIN app_user b ON b.id = a.assigned_by
 """
+)
 
 
 async def assignment(conn: asyncpg.Connection, stall_id: int) -> AssignmentRow | None:
@@ -536,8 +546,7 @@ async def delete_assignment(conn: asyncpg.Connection, stall_id: int) -> None:
 async def market_assignments(conn: asyncpg.Connection, market_id: int) -> list[AssignmentRow]:
     """The market's assigned stalls, in stall-code order."""
     rows = await conn.fetch(
-        _ASSIGNMENT
-        + " JOIN stall s ON s.id = a.stall_id WHERE s.market_id = $1 ORDER BY s.code_sort, s.id",
+        _ASSIGNMENT + " WHERE s.market_id = $1 ORDER BY s.code_sort, s.id",
         market_id,
     )
     return [AssignmentRow(**dict(r)) for r in rows]

@@ -223,3 +223,53 @@ async def test_asked_again_after_a_visit_and_a_leader_keeps_to_their_team(
     assert (await put(member, manager)).status_code == 200
     assert (await put(lead, lead_h)).json()["user_id"] == lead
     assert (await put(None, lead_h)).json()["user_id"] is None
+
+
+async def test_someone_who_left_the_market_is_flagged_and_the_leader_may_hand_it_on(
+    client, conn, auth, markets
+):
+    """An assignment is not moved when its person leaves: the lists say they no longer work
+    there, and a team leader may then give the stall to a member (or to nobody)."""
+    admin = await auth("admin")
+    stall = await _stall(client, admin, markets["one"], "AS-5")
+    lead, lead_h = await new_user(conn, "totruong3")
+    member, _ = await new_user(conn, "thanhvien3")
+    gone, _ = await new_user(conn, "dinghi3")
+    team = await _team(client, admin, name="Tổ Giao Việc 3", leader=lead,
+                       members=[lead, member, gone], markets=[markets["one"]])  # fmt: skip
+    put = lambda who, h: client.put(f"/api/stalls/{stall}/assignment", json={"user_id": who},  # noqa: E731
+                                    headers=h)  # fmt: skip
+    got = (await put(gone, lead_h)).json()
+    assert got["user_id"] == gone and got["works_here"] is True
+
+    listed = f"/api/markets/{markets['one']}/assignments"
+    # The person leaves the team, and with it the market: still assigned, flagged.
+    r = await client.patch(f"/api/teams/{team['id']}", json={"member_ids": [lead, member]},
+                           headers=admin)  # fmt: skip
+    assert r.status_code == 200, r.text
+    [row] = (await client.get(listed, headers=admin)).json()
+    assert (row["user_id"], row["works_here"]) == (gone, False)
+    assert gone not in {p["id"] for p in (await client.get(
+        f"/api/markets/{markets['one']}/assignees", headers=admin)).json()}  # fmt: skip
+    # They are no member now, but no longer work here either: the leader hands the stall on.
+    moved = await put(member, lead_h)
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["user_id"], moved.json()["works_here"]) == (member, True)
+
+    # A deactivated account is flagged the same way, and the leader may take the stall back.
+    r = await client.patch(f"/api/users/{member}", json={"active": False}, headers=admin)
+    assert r.status_code == 200, r.text
+    [row] = (await client.get(listed, headers=lead_h)).json()
+    assert (row["user_id"], row["works_here"]) == (member, False)
+    off = await put(None, lead_h)
+    assert off.status_code == 200 and off.json()["user_id"] is None
+    actions = await conn.fetch(
+        "SELECT before, after FROM audit_log WHERE entity = 'stall' AND entity_id = $1 "
+        "AND action IN ('assign', 'unassign') ORDER BY id",
+        str(stall),
+    )
+    assert [(a["before"]["user_id"], a["after"]["user_id"]) for a in actions] == [
+        (None, gone),
+        (gone, member),
+        (member, None),
+    ]

@@ -493,3 +493,53 @@ async def test_a_team_leader_assigns_on_a_phone_within_their_team(
     assert widths[0] <= widths[1], f"the list scrolls sideways on a phone: {widths}"
     assert await serious(phone) == [], "the leader's return visits"
     await shot(phone, "68-return-visits-leader")
+
+
+async def test_a_person_who_no_longer_works_here_is_flagged_and_a_viewer_sees_no_names(
+    new_page, live_server, field_work
+):
+    """A manager asked someone who was then deactivated: the leader's list names them in red as no
+    longer working in the market, and the leader may hand the stall to a member. A viewer's list
+    has no "Người đi" column."""
+    stall = field_work["stalls"][1]
+    market_id = field_work["markets"]["Chợ Thử Một"]
+    tag = uuid.uuid4().hex[:4]
+    day = (datetime.now(timezone(timedelta(hours=7))).date() + timedelta(days=2)).isoformat()
+    async with await live_server.api("volunteer") as v:
+        r = await v.post(f"/api/stalls/{stall['id']}/visits",
+                         json={"outcome": "come_back", "come_back_on": day},
+                         headers={"Idempotency-Key": f"gone-{tag}-{stall['id']}"})  # fmt: skip
+        assert r.status_code == 201, r.text
+    async with await live_server.api("admin") as c:
+        body = {"username": f"nghi.{tag}", "password": TEST_PASSWORD, "role": "volunteer",
+                "market_ids": [market_id]}  # fmt: skip
+        r = await c.post("/api/users", json=body)
+        assert r.status_code == 201, r.text
+        gone = r.json()["id"]
+        r = await c.put(f"/api/stalls/{stall['id']}/assignment", json={"user_id": gone})
+        assert r.status_code == 200, r.text
+        r = await c.patch(f"/api/users/{gone}", json={"active": False})
+        assert r.status_code == 200, r.text
+
+    phone = await new_page(viewport=PHONE)
+    await sign_in(phone, "volunteer", f"/return-visits?team={field_work['team']['id']}")
+    row = phone.locator(f".visit-appointments tr[data-stall='{stall['id']}']")
+    picker = row.locator("select.assign-select")
+    await picker.wait_for()
+    await expect(row.locator(".assignee-name")).to_contain_text(
+        f"nghi.{tag} (không còn làm ở chợ này, hãy giao người khác)"
+    )
+    assert await picker.is_enabled()
+    await shot(phone, "69-return-visits-gone")
+    await picker.select_option(label="volunteer")
+    await phone.wait_for_selector("#banners .banner-ok:has-text('Đã giao sạp')")
+    await expect(row.locator(".assignee-name")).to_have_text("volunteer")
+    assert await serious(phone) == [], "a flagged assignee"
+
+    viewer = await new_page(viewport=LAPTOP)
+    await sign_in(viewer, "viewer", f"/return-visits?market={market_id}")
+    await viewer.wait_for_selector(
+        f".visits-table tr[data-stall='{field_work['stalls'][2]['id']}']"
+    )
+    assert await viewer.locator(".visit-assignee").count() == 0
+    assert "Người đi" not in await viewer.locator("main").inner_text()

@@ -15,6 +15,7 @@ const positive = (v) => (/^[1-9][0-9]{0,17}$/.test(v || "") ? v : null);
 
 
 function marketTable(market, me) {
+  const work = shell.canWork(me); // a viewer is shown no one's name (the lists are the field roles')
   const n = market.visits.length + (market.appointments || []).length;
   return h("section", { class: "visit-market", dataset: { market: market.market_id } },
     h("h2", {}, market.name, market.ward_name ? h("span", { class: "muted small" }, ` · ${market.ward_name}`) : null,
@@ -25,14 +26,14 @@ function marketTable(market, me) {
         h("thead", {}, h("tr", {},
           h("th", { scope: "col" }, t("visits_col_stall")), h("th", { scope: "col" }, t("visits_col_zone")),
           h("th", { scope: "col" }, t("visits_col_reason")), h("th", { scope: "col" }, t("visits_col_since")),
-          h("th", { scope: "col", class: "visit-assignee" }, t("visits_col_assignee")),
+          work ? h("th", { scope: "col", class: "visit-assignee" }, t("visits_col_assignee")) : null,
           h("th", { scope: "col", class: "visit-done" }, t("visits_col_done")))),
         h("tbody", {}, market.visits.map((v) => h("tr", { dataset: { stall: v.stall_id } },
           h("th", { scope: "row", class: "visit-code" }, v.stall_code),
           h("td", {}, v.zone || "—"),
           h("td", {}, revisitReason(v.reason)),
           h("td", {}, v.since ? dateTime(v.since) : "—"),
-          assigneeCell(market, v.stall_id, v.stall_code, me),
+          work ? assigneeCell(market, v.stall_id, v.stall_code, me) : null,
           h("td", { class: "visit-done" }, h("span", { class: "tick-box", "aria-hidden": "true" }))))))
       : (market.appointments || []).length ? null : h("p", { class: "muted" }, t("visits_none")),
     appointmentsTable(market, me));
@@ -69,15 +70,20 @@ function appointmentsTable(market, me) {
  */
 function assigneeCell(market, stallId, stallCode, me) {
   const state = { current: (market.assigned || {})[stallId] || null };
-  const label = (a) => (a && a.user_id ? [a.name, a.visited_since ? h("span", { class: "muted small" }, ` (${t("assign_visited")})`) : null] : ["—"]);
+  const label = (a) => (a && a.user_id
+    ? [a.name,
+      a.works_here === false ? h("span", { class: "assign-gone small" }, ` (${t("assign_gone")})`) : null,
+      a.visited_since ? h("span", { class: "muted small" }, ` (${t("assign_visited")})`) : null]
+    : ["—"]);
   const name = h("span", { class: "assignee-name" }, label(state.current));
   const cell = h("td", { class: "visit-assignee" }, name);
   if (!market.people) return cell;
   const id = `assign-${stallId}`;
   const held = state.current && state.current.user_id;
   const listed = market.people.some((p) => p.id === held);
-  // A team leader changes only what nobody or a member of their team holds (teams/assignments.py).
-  const locked = Boolean(held) && !listed && me.role === "volunteer";
+  // A team leader changes only what nobody, a member of their team or someone no longer working
+  // in the market holds (teams/assignments.py).
+  const locked = Boolean(held) && !listed && me.role === "volunteer" && state.current.works_here !== false;
   const select = h("select", { id, class: "assign-select", disabled: locked },
     h("option", { value: "" }, t("assign_nobody")),
     held && !listed ? h("option", { value: String(held), selected: true }, state.current.name) : null,

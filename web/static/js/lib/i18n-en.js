@@ -578,6 +578,7 @@ export const en = {
   assign_saved: "Stall {code} is assigned to {name}.",
   assign_cleared: "Stall {code} is no longer assigned.",
   assign_visited: "visited since",
+  assign_gone: "no longer works in this market: ask someone else",
   assign_again: "Ask again",
   assigned_title: "Asked to visit again ({n} stalls)",
   assigned_by: "asked by {name} on {when}",

@@ -590,6 +590,7 @@ const vi = {
   assign_saved: "Đã giao sạp {code} cho {name}.",
   assign_cleared: "Đã bỏ giao sạp {code}.",
   assign_visited: "đã ghé lại",
+  assign_gone: "không còn làm ở chợ này, hãy giao người khác",
   assign_again: "Nhờ đi lại lần nữa",
   assigned_title: "Được giao đi lại ({n} sạp)",
   assigned_by: "{name} giao ngày {when}",

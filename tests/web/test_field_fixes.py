@@ -362,6 +362,7 @@ async def test_consent_to_the_sign_can_be_completed_later(new_page, live_server)
     stall_id = await stall_id_from_url(page)
     assert "chưa đồng ý in biển" in await page.locator("#saved-banner").inner_text()
     assert await page.locator("#print-sign").is_disabled()
+    assert await page.locator("#tell-holder").count() == 0  # no sign to hand over yet
     assert "chưa đồng ý in họ tên" in await page.locator("#print-blocked").inner_text()
     missing = page.locator("#consent-card li[data-state=missing]")
     assert await missing.count() == 2  # the sign and the summary reports

@@ -153,11 +153,20 @@ async def test_register_a_stall_end_to_end(new_page, live_server) -> None:
     assert "Đã lưu sạp A-21" in await page.locator("#saved-banner").inner_text()
     sign = await page.locator("#sign").inner_text()
     assert "A-21" in sign and "Lưu Thị Ngọc Thùy" in sign and "0123456421" in sign
+    # What to tell the stallholder with the sign (forged screenshots, 200 đồng for 200,000).
+    tips = await page.locator("#tell-holder").inner_text()
+    assert "Dặn chủ sạp" in tips and "200 đồng thay vì 200.000 đồng" in tips
+    assert "ảnh chụp màn hình" in tips
     await shot(page, "05-stall-sign")
 
     rows = await stalls_with_code(live_server, ids["Chợ Thử Một"], "A-21")
     assert len(rows) == 1
     assert rows[0]["holder_name"] == "Lưu Thị Ngọc Thùy" and rows[0]["account_count"] == 1
+    # Opened again later: the stall's page, without the hand-over tips.
+    await page.goto(f"/#/s/{rows[0]['id']}")
+    await expect(page.locator("#saved-banner")).to_have_count(0)
+    await page.wait_for_selector("#sign img.qr")
+    assert await page.locator("#tell-holder").count() == 0
 
     # Back on the worklist, the new stall is listed and can be found without diacritics.
     await page.click('a.btn-ghost:has-text("Quay lại")')  # the back link (not "Hẹn quay lại")

@@ -258,6 +258,7 @@ export async function stallView(ctx, id, params) {
     h("div", { class: "stall-layout" },
       h("section", { class: "card", "aria-labelledby": "sign-h" }, h("h2", { id: "sign-h" }, t("sign_preview")), accountTabs, signBox),
       h("div", {}, actions, printedBox,
+        isNew && canPrint ? tellHolder(supports.size > 0) : null,
         blockedReason ? h("p", { class: "note note-warn", id: "print-blocked" }, blockedReason) : null,
         consentCard(ctx, stall, purposes, states, partners),
         h("section", { class: "card" }, details),
@@ -267,6 +268,21 @@ export async function stallView(ctx, id, params) {
     h("p", {}, h("a", { href: `#/m/${stall.market_id}`, class: "btn btn-ghost" }, "← ", t("back"))));
   await drawSign();
   if (isNew) announce(savedText);
+}
+
+/**
+ * What the volunteer tells the stallholder with a new sign (users_want #23): shoppers may show a
+ * forged "transfer done" screenshot, or send 200 đồng so that a sound box reads "hai trăm". Shown
+ * once, on the page that opens after "Lưu sạp"; the support line only when the sign prints one.
+ */
+function tellHolder(withSupport) {
+  return h("section", { class: "card", id: "tell-holder", "aria-labelledby": "tell-holder-h" },
+    h("h2", { id: "tell-holder-h" }, t("tell_holder_title")),
+    h("ul", { class: "tell-holder" },
+      h("li", {}, t("tell_holder_money")),
+      h("li", {}, t("tell_holder_amount")),
+      h("li", {}, t("tell_holder_screenshot")),
+      withSupport ? h("li", {}, t("tell_holder_support")) : null));
 }
 
 const HISTORY_ACTIONS = [

@@ -54,18 +54,14 @@ def _add_source(csp: str, directive: str, source: str) -> str:
     return "; ".join(f"{p} {source}" if p.split(" ", 1)[0] == directive else p for p in parts)
 
 
-def page_csp(
-    tile_url: str | None, *, scripts: tuple[str, ...] = (), styles: tuple[str, ...] = ()
-) -> str:
+def page_csp(tile_url: str | None, *, scripts: tuple[str, ...] = ()) -> str:
     """The policy of our pages (SecurityHeaders), with the map's tile origin as an image source
-    and, for a page that carries them, its own inline scripts and style sheets by hash
-    (`'sha256-...'` sources: exactly those bytes are used, nothing else inline)."""
+    and, for a page that carries them, its own inline scripts by hash (`'sha256-...'` sources:
+    exactly those bytes may run, nothing else inline)."""
     origin = tile_origin(tile_url)
     csp = _add_source(CSP, "img-src", origin) if origin else CSP
     for source in scripts:
         csp = _add_source(csp, "script-src", source)
-    for source in styles:
-        csp = _add_source(csp, "style-src", source)
     return csp
 
 

@@ -137,21 +137,17 @@ def _page(request: Request, name: str) -> HTMLResponse:
         )
         + f'<script type="module" src="{html.escape(index.url(script), quote=True)}"></script>\n'
     )
-    head, after_main, sheet = scripts, "", None
+    head, after_main = scripts, ""
     headers = {"Cache-Control": HTML_CACHE}
     if device_copy and name in INSTANT:
         # The modules after instant.js: in the head they arrived from the device with it and were
         # compiled first, which put its list 0.3-0.5 s later on a slow tablet (docs/benchmarks.md).
         # The script is in the page itself, allowed by its hash: as a file, the parser stopped at
         # it to ask the device for it and the browser drew the empty page meanwhile.
-        source, digest = _inline(index, INSTANT[name], "script")
+        source, digest = _inline_script(index, INSTANT[name])
         head, after_main = "", f"<script>{source}</script>\n" + scripts
-        # The style sheet too: the script waits for the page's style sheets before it runs.
-        sheet, sheet_digest = _inline(index, STYLESHEET, "style")
         settings = state_of(request.app).settings
-        headers["Content-Security-Policy"] = page_csp(
-            settings.map_tile_url, scripts=(digest,), styles=(sheet_digest,)
-        )
+        headers["Content-Security-Policy"] = page_csp(settings.map_tile_url, scripts=(digest,))
     values = {
         "title": title,
         "warm": " ".join(warm),
@@ -166,20 +162,15 @@ def _page(request: Request, name: str) -> HTMLResponse:
         text = text.replace("{{" + key + "}}", html.escape(str(value), quote=True))
     text = text.replace("{{scripts}}\n", head)
     text = text.replace("{{after_main}}\n", after_main)
-    if sheet is not None:
-        link = f'<link rel="stylesheet" href="{html.escape(index.url(STYLESHEET), quote=True)}">'
-        assert text.count(link) == 1
-        text = text.replace(link, f"<style>{sheet}</style>")
     return HTMLResponse(text, headers=headers)
 
 
-def _inline(index: assets.Index, path: str, element: str) -> tuple[str, str]:
-    """A classic script's or a style sheet's text to write into a page as `element`, and its CSP
-    hash source ('sha256-...')."""
+def _inline_script(index: assets.Index, path: str) -> tuple[str, str]:
+    """A classic script's text to put in a page, and its CSP hash source ('sha256-...')."""
     asset = index.get(path)
     assert asset is not None, path
     text = asset.body.decode("utf-8")
-    assert f"</{element}" not in text.lower() and "<!--" not in text, path  # would end it early
+    assert "</script" not in text.lower() and "<!--" not in text, path  # ends the element early
     digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
     return text, f"'sha256-{digest}'"
 

@@ -54,17 +54,6 @@ def _add_source(csp: str, directive: str, source: str) -> str:
     return "; ".join(f"{p} {source}" if p.split(" ", 1)[0] == directive else p for p in parts)
 
 
-def page_csp(tile_url: str | None, *, scripts: tuple[str, ...] = ()) -> str:
-    """The policy of our pages (SecurityHeaders), with the map's tile origin as an image source
-    and, for a page that carries them, its own inline scripts by hash (`'sha256-...'` sources:
-    exactly those bytes may run, nothing else inline)."""
-    origin = tile_origin(tile_url)
-    csp = _add_source(CSP, "img-src", origin) if origin else CSP
-    for source in scripts:
-        csp = _add_source(csp, "script-src", source)
-    return csp
-
-
 # API answers that hold no personal data and may be kept by caches: public reference data.
 PUBLIC_API = ("/api/banks", "/api/admin-units", "/api/consent-notice", "/api/consent-notices/")
 
@@ -84,8 +73,8 @@ class SecurityHeaders:
         self.app = app
         self.https = https
         # The map's tiles (MAP_TILE_URL) may come from another origin: images only, nothing else.
-        # A response that sets its own policy keeps it (web.router: a page with an inline script).
-        self.csp = page_csp(tile_url)
+        origin = tile_origin(tile_url)
+        self.csp = _add_source(CSP, "img-src", origin) if origin else CSP
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

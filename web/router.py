@@ -14,7 +14,6 @@ packages on PyPI (no CDN, no node toolchain) under /static/vendor/<versions>/, c
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import html
@@ -27,7 +26,6 @@ from xstatic.pkg import leaflet as xs_leaflet
 from xstatic.pkg import leaflet_markercluster as xs_markercluster
 
 from core.errors import NotFound
-from core.middleware import page_csp
 from core.params import Id
 from core.state import state_of
 from web import assets
@@ -138,16 +136,11 @@ def _page(request: Request, name: str) -> HTMLResponse:
         + f'<script type="module" src="{html.escape(index.url(script), quote=True)}"></script>\n'
     )
     head, after_main = scripts, ""
-    headers = {"Cache-Control": HTML_CACHE}
     if device_copy and name in INSTANT:
         # The modules after instant.js: in the head they arrived from the device with it and were
         # compiled first, which put its list 0.3-0.5 s later on a slow tablet (docs/benchmarks.md).
-        # The script is in the page itself, allowed by its hash: as a file, the parser stopped at
-        # it to ask the device for it and the browser drew the empty page meanwhile.
-        source, digest = _inline_script(index, INSTANT[name])
-        head, after_main = "", f"<script>{source}</script>\n" + scripts
-        settings = state_of(request.app).settings
-        headers["Content-Security-Policy"] = page_csp(settings.map_tile_url, scripts=(digest,))
+        url = html.escape(index.url(INSTANT[name]), quote=True)
+        head, after_main = "", f'<script src="{url}"></script>\n' + scripts
     values = {
         "title": title,
         "warm": " ".join(warm),
@@ -162,17 +155,7 @@ def _page(request: Request, name: str) -> HTMLResponse:
         text = text.replace("{{" + key + "}}", html.escape(str(value), quote=True))
     text = text.replace("{{scripts}}\n", head)
     text = text.replace("{{after_main}}\n", after_main)
-    return HTMLResponse(text, headers=headers)
-
-
-def _inline_script(index: assets.Index, path: str) -> tuple[str, str]:
-    """A classic script's text to put in a page, and its CSP hash source ('sha256-...')."""
-    asset = index.get(path)
-    assert asset is not None, path
-    text = asset.body.decode("utf-8")
-    assert "</script" not in text.lower() and "<!--" not in text, path  # ends the element early
-    digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
-    return text, f"'sha256-{digest}'"
+    return HTMLResponse(text, headers={"Cache-Control": HTML_CACHE})
 
 
 def not_found_page(request: Request) -> HTMLResponse:

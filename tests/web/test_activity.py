@@ -437,6 +437,9 @@ async def test_a_return_visit_is_assigned_on_the_list_and_shows_in_the_volunteer
     await shot(volunteer, "66-worklist-assigned")
     await link.click()
     await volunteer.wait_for_selector("#revisit-step")
+    # The stall's page says it too, in the visits card.
+    asked = volunteer.locator("#visits-card #asked-of-me")
+    await expect(asked).to_contain_text("Bạn được nhờ đi lại sạp này (manager giao ngày")
     # A visit recorded since: no longer on the card.
     async with await live_server.api("volunteer") as v:
         r = await v.post(f"/api/stalls/{flagged['id']}/visits", json={"outcome": "trained"},

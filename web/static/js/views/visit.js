@@ -5,7 +5,7 @@
 // (the read is logged).
 
 import { h, toast } from "../lib/dom.js";
-import { t, addStrings, errorText, describeError, dateTime, today } from "../lib/i18n.js";
+import { t, addStrings, errorText, describeError, date, dateTime, today } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import { opener } from "../lib/forms.js";
@@ -29,6 +29,7 @@ addStrings({
     visit_note_long: "Ghi chú tối đa 300 ký tự.",
     visit_list_show: "Xem các lần ghé",
     visit_list_none: "Chưa ghi nhận lần ghé nào.",
+    visit_asked_of_me: "Bạn được nhờ đi lại sạp này ({name} giao ngày {when}).",
   },
   en: {
     visit_last: "Last visit: {what} · {when}",
@@ -47,6 +48,7 @@ addStrings({
     visit_note_long: "The note is at most 300 characters.",
     visit_list_show: "Show visits",
     visit_list_none: "No visits recorded yet.",
+    visit_asked_of_me: "You are asked to visit this stall again ({name}, {when}).",
   },
 });
 
@@ -59,6 +61,12 @@ addStrings({
  */
 export function visitsCard(ctx, stall, listed) {
   const last = listed && listed.last_visit;
+  // Someone asked this person to go back to the stall (teams/assignments.py; the worklist's card,
+  // from the device's last answer): said here too, until a visit is recorded.
+  const mine = (api.cache.value("assignments") || []).find((a) => a.stall_id === stall.id && !a.visited_since);
+  const asked = mine
+    ? h("p", { class: "note", id: "asked-of-me" }, t("visit_asked_of_me", { name: mine.assigned_by, when: date(mine.assigned_at) }))
+    : null;
   const lastLine = h("p", { id: "last-visit", class: "small", hidden: !last },
     last ? t("visit_last", { what: outcomeText(last), when: dateTime(last.visited_at) }) : "");
   // The form is built when it is first opened: the stall page opens right after "Lưu sạp", and a
@@ -131,6 +139,13 @@ export function visitsCard(ctx, stall, listed) {
       toast(t(done.state === "sent" ? "visit_saved" : "visit_queued"), done.state === "sent" ? "ok" : "warn");
       lastLine.textContent = t("visit_last", { what: outcomeText(brief), when: dateTime(brief.visited_at) });
       lastLine.hidden = false;
+      if (asked) {
+        asked.hidden = true;
+        // The worklist's card too (sent or queued: done); the server's next answer has the last word.
+        const cached = api.cache.value("assignments");
+        const entry = Array.isArray(cached) ? cached.find((a) => a.stall_id === stall.id) : null;
+        if (entry) { entry.visited_since = true; api.cache.set("assignments", cached); }
+      }
       form.reset();
       form.hidden = true;
       blockerBox.hidden = true;
@@ -161,5 +176,5 @@ export function visitsCard(ctx, stall, listed) {
   });
   return h("section", { class: "card", id: "visits-card", "aria-labelledby": "visits-h" },
     h("h2", { id: "visits-h" }, t("visit_card_title")), h("p", { class: "muted small" }, t("visit_card_intro")),
-    lastLine, h("div", { class: "row-actions" }, openBtn, showBtn), form, listBox);
+    asked, lastLine, h("div", { class: "row-actions" }, openBtn, showBtn), form, listBox);
 }

@@ -458,6 +458,27 @@ async def test_a_return_visit_is_assigned_on_the_list_and_shows_in_the_volunteer
     await volunteer.locator(f"#assigned-card a[href='#/s/{flagged['id']}']").wait_for()
 
 
+async def _come_back(live_server, stall_id: int, *, days: int, key: str) -> None:
+    """The volunteer agreed with the stallholder to come back in `days` days (an appointment)."""
+    day = (datetime.now(timezone(timedelta(hours=7))).date() + timedelta(days=days)).isoformat()
+    async with await live_server.api("volunteer") as v:
+        r = await v.post(f"/api/stalls/{stall_id}/visits",
+                         json={"outcome": "come_back", "come_back_on": day},
+                         headers={"Idempotency-Key": key})  # fmt: skip
+        assert r.status_code == 201, r.text
+
+
+async def _leaders_row(new_page, field_work, table: str, stall_id: int):
+    """The team's return-visit list on the leader's phone (the seeded volunteer): the page, the
+    stall's row in `table` and its picker, once drawn."""
+    phone = await new_page(viewport=PHONE)
+    await sign_in(phone, "volunteer", f"/return-visits?team={field_work['team']['id']}")
+    row = phone.locator(f"{table} tr[data-stall='{stall_id}']")
+    picker = row.locator("select.assign-select")
+    await picker.wait_for()
+    return phone, row, picker
+
+
 async def test_a_team_leader_assigns_on_a_phone_within_their_team(
     new_page, live_server, field_work
 ):
@@ -467,22 +488,13 @@ async def test_a_team_leader_assigns_on_a_phone_within_their_team(
     flagged = field_work["stalls"][2]
     other = field_work["stalls"][0]
     market_id = field_work["markets"]["Chợ Thử Một"]
-    day = (datetime.now(timezone(timedelta(hours=7))).date() + timedelta(days=1)).isoformat()
-    async with await live_server.api("volunteer") as v:
-        r = await v.post(f"/api/stalls/{other['id']}/visits",
-                         json={"outcome": "come_back", "come_back_on": day},
-                         headers={"Idempotency-Key": f"leader-{other['id']}"})  # fmt: skip
-        assert r.status_code == 201, r.text
+    await _come_back(live_server, other["id"], days=1, key=f"leader-{other['id']}")
     async with await live_server.api("manager") as m:
         people = (await m.get(f"/api/markets/{market_id}/assignees")).json()
         outsider = next(p for p in people if p["username"] == "manager")
         r = await m.put(f"/api/stalls/{other['id']}/assignment", json={"user_id": outsider["id"]})
         assert r.status_code == 200, r.text
-    phone = await new_page(viewport=PHONE)
-    await sign_in(phone, "volunteer", f"/return-visits?team={field_work['team']['id']}")
-    row = phone.locator(f".visits-table tr[data-stall='{flagged['id']}']")
-    picker = row.locator("select.assign-select")
-    await picker.wait_for()
+    phone, row, picker = await _leaders_row(new_page, field_work, ".visits-table", flagged["id"])
     options = await picker.locator("option").all_inner_texts()
     assert options == ["— Chưa giao —", "volunteer"]
     await picker.select_option(label="volunteer")
@@ -507,12 +519,7 @@ async def test_a_person_who_no_longer_works_here_is_flagged_and_a_viewer_sees_no
     stall = field_work["stalls"][1]
     market_id = field_work["markets"]["Chợ Thử Một"]
     tag = uuid.uuid4().hex[:4]
-    day = (datetime.now(timezone(timedelta(hours=7))).date() + timedelta(days=2)).isoformat()
-    async with await live_server.api("volunteer") as v:
-        r = await v.post(f"/api/stalls/{stall['id']}/visits",
-                         json={"outcome": "come_back", "come_back_on": day},
-                         headers={"Idempotency-Key": f"gone-{tag}-{stall['id']}"})  # fmt: skip
-        assert r.status_code == 201, r.text
+    await _come_back(live_server, stall["id"], days=2, key=f"gone-{tag}-{stall['id']}")
     async with await live_server.api("admin") as c:
         body = {"username": f"nghi.{tag}", "password": TEST_PASSWORD, "role": "volunteer",
                 "market_ids": [market_id]}  # fmt: skip
@@ -524,11 +531,9 @@ async def test_a_person_who_no_longer_works_here_is_flagged_and_a_viewer_sees_no
         r = await c.patch(f"/api/users/{gone}", json={"active": False})
         assert r.status_code == 200, r.text
 
-    phone = await new_page(viewport=PHONE)
-    await sign_in(phone, "volunteer", f"/return-visits?team={field_work['team']['id']}")
-    row = phone.locator(f".visit-appointments tr[data-stall='{stall['id']}']")
-    picker = row.locator("select.assign-select")
-    await picker.wait_for()
+    phone, row, picker = await _leaders_row(
+        new_page, field_work, ".visit-appointments", stall["id"]
+    )
     await expect(row.locator(".assignee-name")).to_contain_text(
         f"nghi.{tag} (không còn làm ở chợ này, hãy giao người khác)"
     )

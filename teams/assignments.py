@@ -101,6 +101,15 @@ async def set_assignment(
     return _out(stall_id, await queries.assignment(conn, stall_id))
 
 
+async def stall_assignment(
+    conn: asyncpg.Connection, *, user: User, stall_id: int
+) -> schemas.Assignment:
+    """Who is asked to visit this stall again (field roles in scope; 404 stall_not_found else)."""
+    access.require_write_role(user)
+    await stalls.stall_in_scope(conn, user, stall_id)
+    return _out(stall_id, await queries.assignment(conn, stall_id))
+
+
 async def _market_in_scope(conn: asyncpg.Connection, user: User, market_id: int) -> None:
     access.require_write_role(user)
     await markets.get_market_for(conn, user=user, market_id=market_id)

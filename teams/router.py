@@ -138,6 +138,15 @@ async def put_stall_assignment(
 
 
 @router.get(
+    "/stalls/{stall_id}/assignment", response_model=schemas.Assignment, dependencies=FIELD_WORK
+)
+async def get_stall_assignment(stall_id: Id, conn: Conn, user: CurrentUser) -> schemas.Assignment:
+    """Who is asked to visit this stall again (`user_id` null: nobody), whether it was visited
+    since and whether that person still works in the market (field roles, the stall in scope)."""
+    return await assignments.stall_assignment(conn, user=user, stall_id=stall_id)
+
+
+@router.get(
     "/markets/{market_id}/assignees",
     response_model=list[schemas.Assignee],
     dependencies=FIELD_WORK,

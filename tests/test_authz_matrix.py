@@ -154,6 +154,7 @@ RULES: dict[tuple[str, str], Rule] = {
         "admin", "manager", volunteer=ANY, json={"user_id": None}
     ),
     ("GET", "/api/markets/{market_id}/assignees"): only("admin", "manager", volunteer=ANY),
+    ("GET", _STALL + "/assignment"): only(*FIELD),
     ("GET", "/api/markets/{market_id}/assignments"): only(*FIELD),
     ("GET", "/api/assignments/mine"): only(*FIELD),
     ("POST", _STALL + "/visits"): only(

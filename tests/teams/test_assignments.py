@@ -142,6 +142,11 @@ async def test_who_may_assign_and_to_whom(client, conn, auth, markets):
     for path in ("assignees", "assignments"):
         r = await client.get(f"/api/markets/{markets['two']}/{path}", headers=volunteer)
         assert r.status_code == 404 and r.json()["code"] == "market_not_found"
+    # A stall out of scope reads as one that does not exist; a viewer may not ask.
+    r = await client.get(f"/api/stalls/{other_market_stall}/assignment", headers=volunteer)
+    assert r.status_code == 404 and r.json()["code"] == "stall_not_found"
+    r = await client.get(f"/api/stalls/{stall}/assignment", headers=await auth("viewer"))
+    assert r.status_code == 403
 
 
 async def test_two_people_assigning_a_stall_at_once_leave_a_true_audit_trail(live):
@@ -241,6 +246,8 @@ async def test_someone_who_left_the_market_is_flagged_and_the_leader_may_hand_it
                                     headers=h)  # fmt: skip
     got = (await put(gone, lead_h)).json()
     assert got["user_id"] == gone and got["works_here"] is True
+    one = f"/api/stalls/{stall}/assignment"
+    assert (await client.get(one, headers=lead_h)).json() == got
 
     listed = f"/api/markets/{markets['one']}/assignments"
     # The person leaves the team, and with it the market: still assigned, flagged.
@@ -249,6 +256,7 @@ async def test_someone_who_left_the_market_is_flagged_and_the_leader_may_hand_it
     assert r.status_code == 200, r.text
     [row] = (await client.get(listed, headers=admin)).json()
     assert (row["user_id"], row["works_here"]) == (gone, False)
+    assert (await client.get(one, headers=admin)).json() == row
     assert gone not in {p["id"] for p in (await client.get(
         f"/api/markets/{markets['one']}/assignees", headers=admin)).json()}  # fmt: skip
     # They are no member now, but no longer work here either: the leader hands the stall on.
@@ -263,6 +271,8 @@ async def test_someone_who_left_the_market_is_flagged_and_the_leader_may_hand_it
     assert (row["user_id"], row["works_here"]) == (member, False)
     off = await put(None, lead_h)
     assert off.status_code == 200 and off.json()["user_id"] is None
+    nobody = (await client.get(one, headers=admin)).json()
+    assert nobody == off.json() and nobody["assigned_at"] is None
     actions = await conn.fetch(
         "SELECT before, after FROM audit_log WHERE entity = 'stall' AND entity_id = $1 "
         "AND action IN ('assign', 'unassign') ORDER BY id",

@@ -426,6 +426,12 @@ async def test_a_return_visit_is_assigned_on_the_list_and_shows_in_the_volunteer
     assert not await picker.is_visible()
     assert await row.locator(".assignee-name").is_visible()
     await page.emulate_media(media="screen")
+    # The stall's page tells the manager too.
+    await page.goto(f"/#/s/{flagged['id']}")
+    await expect(page.locator("#visits-card #assigned-to")).to_contain_text(
+        "Đã nhờ volunteer đi lại sạp này (manager giao ngày"
+    )
+    await page.goto(f"/return-visits?market={market_id}")
 
     volunteer = await new_page(viewport=PHONE)
     await sign_in(volunteer, "volunteer", f"/#/m/{market_id}")

@@ -30,6 +30,9 @@ addStrings({
     visit_list_show: "Xem các lần ghé",
     visit_list_none: "Chưa ghi nhận lần ghé nào.",
     visit_asked_of_me: "Bạn được nhờ đi lại sạp này ({name} giao ngày {when}).",
+    visit_assigned_to: "Đã nhờ {name} đi lại sạp này ({by} giao ngày {when})",
+    visit_assignee_gone: "người này không còn làm ở chợ này, hãy giao người khác",
+    visit_assignee_visited: "đã ghé lại",
   },
   en: {
     visit_last: "Last visit: {what} · {when}",
@@ -49,6 +52,9 @@ addStrings({
     visit_list_show: "Show visits",
     visit_list_none: "No visits recorded yet.",
     visit_asked_of_me: "You are asked to visit this stall again ({name}, {when}).",
+    visit_assigned_to: "{name} is asked to visit this stall again ({by}, {when})",
+    visit_assignee_gone: "no longer works in this market: ask someone else",
+    visit_assignee_visited: "visited since",
   },
 });
 
@@ -67,6 +73,17 @@ export function visitsCard(ctx, stall, listed) {
   const asked = mine
     ? h("p", { class: "note", id: "asked-of-me" }, t("visit_asked_of_me", { name: mine.assigned_by, when: date(mine.assigned_at) }))
     : null;
+  // A manager or an administrator reads who is asked (they assign on the return-visit list).
+  const assignedTo = h("p", { class: "note", id: "assigned-to", hidden: true });
+  if (!asked && ["admin", "manager"].includes(ctx.me && ctx.me.role) && navigator.onLine) {
+    api.getJSON(`/api/stalls/${stall.id}/assignment`).then((a) => {
+      if (!a.user_id) return;
+      assignedTo.replaceChildren(t("visit_assigned_to", { name: a.name, by: a.assigned_by, when: date(a.assigned_at) }),
+        a.works_here === false ? h("span", { class: "assign-gone" }, ` — ${t("visit_assignee_gone")}`) : null,
+        a.visited_since ? h("span", { class: "muted" }, ` — ${t("visit_assignee_visited")}`) : null);
+      assignedTo.hidden = false;
+    }).catch(() => { /* the card stands without it */ });
+  }
   const lastLine = h("p", { id: "last-visit", class: "small", hidden: !last },
     last ? t("visit_last", { what: outcomeText(last), when: dateTime(last.visited_at) }) : "");
   // The form is built when it is first opened: the stall page opens right after "Lưu sạp", and a
@@ -176,5 +193,5 @@ export function visitsCard(ctx, stall, listed) {
   });
   return h("section", { class: "card", id: "visits-card", "aria-labelledby": "visits-h" },
     h("h2", { id: "visits-h" }, t("visit_card_title")), h("p", { class: "muted small" }, t("visit_card_intro")),
-    asked, lastLine, h("div", { class: "row-actions" }, openBtn, showBtn), form, listBox);
+    asked, assignedTo, lastLine, h("div", { class: "row-actions" }, openBtn, showBtn), form, listBox);
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
@@ -428,8 +429,8 @@ async def test_a_return_visit_is_assigned_on_the_list_and_shows_in_the_volunteer
     await page.emulate_media(media="screen")
     # The stall's page tells the manager too.
     await page.goto(f"/#/s/{flagged['id']}")
-    await expect(page.locator("#visits-card #assigned-to")).to_contain_text(
-        "Đã nhờ volunteer đi lại sạp này (manager giao ngày"
+    await expect(page.locator("#visits-card #assigned-to")).to_have_text(
+        re.compile(r"^Đã nhờ volunteer đi lại sạp này \(manager giao ngày [0-9/]+\)$")
     )
     await page.goto(f"/return-visits?market={market_id}")
 
@@ -537,6 +538,15 @@ async def test_a_person_who_no_longer_works_here_is_flagged_and_a_viewer_sees_no
         r = await c.patch(f"/api/users/{gone}", json={"active": False})
         assert r.status_code == 200, r.text
 
+    # An administrator's stall page says so.
+    admin = await new_page(viewport=LAPTOP)
+    await sign_in(admin, "admin", f"/#/s/{stall['id']}")
+    await expect(admin.locator("#visits-card #assigned-to")).to_have_text(
+        re.compile(
+            rf"^Đã nhờ nghi\.{tag} đi lại sạp này \(admin giao ngày [0-9/]+\)"
+            r" — người này không còn làm ở chợ này, hãy giao người khác$"
+        )
+    )
     phone, row, picker = await _leaders_row(
         new_page, field_work, ".visit-appointments", stall["id"]
     )

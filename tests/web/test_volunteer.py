@@ -157,6 +157,7 @@ async def test_register_a_stall_end_to_end(new_page, live_server) -> None:
     tips = await page.locator("#tell-holder").inner_text()
     assert "Dặn chủ sạp" in tips and "200 đồng thay vì 200.000 đồng" in tips
     assert "ảnh chụp màn hình" in tips
+    assert "số hỗ trợ" not in tips  # no partner set the account up: the sign prints no number
     await shot(page, "05-stall-sign")
 
     rows = await stalls_with_code(live_server, ids["Chợ Thử Một"], "A-21")

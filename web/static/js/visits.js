@@ -91,7 +91,9 @@ function assigneeCell(market, stallId, stallCode, me) {
   const again = h("button", { type: "button", class: "btn btn-small assign-again", id: `ask-again-${stallId}`, hidden: true }, t("assign_again"));
   const show = () => {
     name.replaceChildren(...label(state.current).filter(Boolean));
-    again.hidden = !(state.current && state.current.user_id && state.current.visited_since) || locked;
+    // Asking someone again who no longer works in the market would be refused: pick someone else.
+    again.hidden = !(state.current && state.current.user_id && state.current.visited_since) || locked
+      || state.current.works_here === false;
   };
   async function save(userId) {
     cell.setAttribute("aria-busy", "true");

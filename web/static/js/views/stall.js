@@ -216,6 +216,9 @@ export async function stallView(ctx, id, params) {
     const p = a.active !== false && a.partner_code ? (partners || []).find((x) => x.code === a.partner_code) : null;
     if (p && p.support_phone) supports.set(p.code, p);
   }
+  // The support line of the tips only when every sign the stall can get prints a number (each
+  // sign shows its own account's partner's, qr/sign.py footer_text).
+  const signsShowSupport = accounts.length > 0 && accounts.every((a) => a.partner_code && supports.has(a.partner_code));
   const details = h("dl", { class: "details" },
     h("dt", {}, t("holder")), h("dd", {}, stall.holder.full_name || "—"),
     h("dt", {}, t("phone")), h("dd", {}, nationalPhone(stall.holder.phone) || "—"),
@@ -258,7 +261,7 @@ export async function stallView(ctx, id, params) {
     h("div", { class: "stall-layout" },
       h("section", { class: "card", "aria-labelledby": "sign-h" }, h("h2", { id: "sign-h" }, t("sign_preview")), accountTabs, signBox),
       h("div", {}, actions, printedBox,
-        isNew && canPrint ? tellHolder(supports.size > 0) : null,
+        isNew && canPrint ? tellHolder(signsShowSupport) : null,
         blockedReason ? h("p", { class: "note note-warn", id: "print-blocked" }, blockedReason) : null,
         consentCard(ctx, stall, purposes, states, partners),
         h("section", { class: "card" }, details),

@@ -78,9 +78,9 @@ export function visitsCard(ctx, stall, listed) {
   if (!asked && ["admin", "manager"].includes(ctx.me && ctx.me.role) && navigator.onLine) {
     api.getJSON(`/api/stalls/${stall.id}/assignment`).then((a) => {
       if (!a.user_id) return;
-      assignedTo.replaceChildren(t("visit_assigned_to", { name: a.name, by: a.assigned_by, when: date(a.assigned_at) }),
+      assignedTo.replaceChildren(...[t("visit_assigned_to", { name: a.name, by: a.assigned_by, when: date(a.assigned_at) }),
         a.works_here === false ? h("span", { class: "assign-gone" }, ` — ${t("visit_assignee_gone")}`) : null,
-        a.visited_since ? h("span", { class: "muted" }, ` — ${t("visit_assignee_visited")}`) : null);
+        a.visited_since ? h("span", { class: "muted" }, ` — ${t("visit_assignee_visited")}`) : null].filter(Boolean));
       assignedTo.hidden = false;
     }).catch(() => { /* the card stands without it */ });
   }

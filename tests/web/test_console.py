@@ -445,6 +445,11 @@ async def test_a_partners_support_number_reaches_the_stall_page(new_page, live_s
         assert "1900 545426" in await volunteer.locator("#support-lines").inner_text()
         await volunteer.locator("#support-lines").scroll_into_view_if_needed()
         await shot(volunteer, "stall-support-line")
+        # Right after "Lưu sạp", the hand-over tips point to the number the sign prints.
+        await volunteer.goto(f"{live_server.base}/#/s/{stall['id']}?new=1")
+        await expect(volunteer.locator("#tell-holder")).to_contain_text(
+            "gọi số hỗ trợ in ở cuối biển"
+        )
         # An account no longer in use is nobody's to call about: the line goes with it.
         async with await live_server.api("admin") as c:
             acct = stall["payment_accounts"][0]["id"]

@@ -34,7 +34,7 @@ def _out(stall_id: int, row: queries.AssignmentRow | None) -> schemas.Assignment
     if row is None:
         return schemas.Assignment(
             stall_id=stall_id, user_id=None, name=None, assigned_by=None, assigned_at=None,
-            visited_since=False, works_here=True,
+            visited_since=False, works_here=None,
         )  # fmt: skip
     return schemas.Assignment(
         stall_id=row.stall_id, user_id=row.user_id, name=row.name, assigned_by=row.assigned_by,

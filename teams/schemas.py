@@ -168,10 +168,11 @@ class Assignment(BaseModel):
     visited_since: bool = Field(
         description="A visit of the stall was recorded since it was assigned (by anyone)"
     )
-    works_here: bool = Field(
-        True,
+    works_here: bool | None = Field(
+        None,
         description="The person could still be asked to visit this market (active, a field "
-        "role, working in it); false once they were deactivated or left it: reassign the stall",
+        "role, working in it); false once they were deactivated or left it: reassign the stall. "
+        "Null when nobody is asked",
     )
 
 

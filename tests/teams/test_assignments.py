@@ -273,6 +273,7 @@ async def test_someone_who_left_the_market_is_flagged_and_the_leader_may_hand_it
     assert off.status_code == 200 and off.json()["user_id"] is None
     nobody = (await client.get(one, headers=admin)).json()
     assert nobody == off.json() and nobody["assigned_at"] is None
+    assert nobody["works_here"] is None  # nobody is asked: no one to work here or not
     actions = await conn.fetch(
         "SELECT before, after FROM audit_log WHERE entity = 'stall' AND entity_id = $1 "
         "AND action IN ('assign', 'unassign') ORDER BY id",

@@ -447,6 +447,8 @@ async def test_a_return_visit_is_assigned_on_the_list_and_shows_in_the_volunteer
     # The stall's page says it too, in the visits card.
     asked = volunteer.locator("#visits-card #asked-of-me")
     await expect(asked).to_contain_text("Bạn được nhờ đi lại sạp này (manager giao ngày")
+    await asked.scroll_into_view_if_needed()
+    await shot(volunteer, "71-stall-asked-of-me")
     # A visit recorded there: the line goes, and the stall is no longer on the card.
     await volunteer.click("#visit-open")
     await volunteer.click("label[for=vo-trained]")
@@ -545,9 +547,10 @@ async def test_a_person_who_no_longer_works_here_is_flagged_and_a_viewer_sees_no
     await expect(admin.locator("#visits-card #assigned-to")).to_have_text(
         re.compile(
             rf"^Đã nhờ nghi\.{tag} đi lại sạp này \(admin giao ngày [0-9/]+\)"
-            r" — người này không còn làm ở chợ này, hãy giao người khác$"
+            r" \(không còn làm ở chợ này, hãy giao người khác\)$"
         )
     )
+    await shot(admin, "70-stall-assigned-gone")
     phone, row, picker = await _leaders_row(
         new_page, field_work, ".visit-appointments", stall["id"]
     )

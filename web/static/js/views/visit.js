@@ -31,8 +31,6 @@ addStrings({
     visit_list_none: "Chưa ghi nhận lần ghé nào.",
     visit_asked_of_me: "Bạn được nhờ đi lại sạp này ({name} giao ngày {when}).",
     visit_assigned_to: "Đã nhờ {name} đi lại sạp này ({by} giao ngày {when})",
-    visit_assignee_gone: "người này không còn làm ở chợ này, hãy giao người khác",
-    visit_assignee_visited: "đã ghé lại",
   },
   en: {
     visit_last: "Last visit: {what} · {when}",
@@ -53,8 +51,6 @@ addStrings({
     visit_list_none: "No visits recorded yet.",
     visit_asked_of_me: "You are asked to visit this stall again ({name}, {when}).",
     visit_assigned_to: "{name} is asked to visit this stall again ({by}, {when})",
-    visit_assignee_gone: "no longer works in this market: ask someone else",
-    visit_assignee_visited: "visited since",
   },
 });
 
@@ -79,8 +75,9 @@ export function visitsCard(ctx, stall, listed) {
     api.getJSON(`/api/stalls/${stall.id}/assignment`).then((a) => {
       if (!a.user_id) return;
       assignedTo.replaceChildren(...[t("visit_assigned_to", { name: a.name, by: a.assigned_by, when: date(a.assigned_at) }),
-        a.works_here === false ? h("span", { class: "assign-gone" }, ` — ${t("visit_assignee_gone")}`) : null,
-        a.visited_since ? h("span", { class: "muted" }, ` — ${t("visit_assignee_visited")}`) : null].filter(Boolean));
+        // The words of the return-visit list (lib/i18n.js assign_*).
+        a.works_here === false ? h("span", { class: "assign-gone" }, ` (${t("assign_gone")})`) : null,
+        a.visited_since ? h("span", { class: "muted" }, ` (${t("assign_visited")})`) : null].filter(Boolean));
       assignedTo.hidden = false;
     }).catch(() => { /* the card stands without it */ });
   }

@@ -56,6 +56,7 @@ EXPORT_COLUMNS = [
     "account_count",
     "banks",
     "partner_codes",
+    "confirm_by",
     "lat",
     "lon",
     "location_source",
@@ -122,6 +123,10 @@ async def export_records(
             if has_own
             else ("market" if r["market_lat"] is not None else None),
             "zone": r["zone"] or "",
+            # Space-separated like banks; "none": asked, checks nothing; empty: not asked yet.
+            "confirm_by": None
+            if r["confirm_by"] is None
+            else (" ".join(r["confirm_by"]) or "none"),
         }
         if personal:
             rec["holder_name"] = r["holder_name"]
@@ -218,6 +223,12 @@ REVISIT_VI = {
 }
 VERIFIED_VI = {"scan": "Quét mã trên biển", "name_match": "Ngân hàng xác nhận tên tài khoản"}
 LOCATION_VI = {"stall": "Vị trí của sạp", "market": "Vị trí của chợ"}
+CONFIRM_VI = {
+    "bank_app": "Ứng dụng ngân hàng/ví",
+    "sound_box": "Loa báo tiền",
+    "sms": "Tin nhắn SMS",
+    "none": "Không có cách nào",
+}
 
 # Column of the stall export -> (Vietnamese header, cell kind, how a value is shown).
 _STALL_XLSX: dict[str, tuple[str, ColumnKind, dict[str, str] | None]] = {
@@ -247,6 +258,7 @@ _STALL_XLSX: dict[str, tuple[str, ColumnKind, dict[str, str] | None]] = {
     "account_count": ("Số lượng tài khoản nhận tiền", "int", None),
     "banks": ("Ngân hàng", "text", None),
     "partner_codes": ("Đối tác", "text", None),
+    "confirm_by": ("Chủ sạp biết tiền về qua", "text", None),
     "lat": ("Vĩ độ", "text", None),
     "lon": ("Kinh độ", "text", None),
     "location_source": ("Vị trí lấy từ", "text", LOCATION_VI),
@@ -272,6 +284,8 @@ def _shown(column: str, value: Any) -> Any:
         return None
     if names is not None:
         return names.get(str(value), str(value))
+    if column == "confirm_by":
+        return ", ".join(CONFIRM_VI.get(tool, tool) for tool in str(value).split())
     if column in ("lat", "lon"):
         return f"{float(value):.6f}"  # text: a number format would round a stall to a kilometre
     if kind == "phone":

@@ -20,6 +20,7 @@ _STALL_FIELDS = (
     ("zone", ("zone",)),
     ("goods", ("goods",)),
     ("status", ("status",)),
+    ("confirm_by", ("confirm_by",)),
     ("holder_name", ("holder", "full_name")),
     ("holder_phone", ("holder", "phone")),
 )
@@ -128,6 +129,8 @@ def _masked_field(field: str, value: Any) -> str | None:
 def _text(value: Any) -> str | None:
     if value is None:
         return None
+    if isinstance(value, list):  # confirm_by: its tools by code, or "none" (asked: none)
+        return ",".join(str(v) for v in value) or "none"
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

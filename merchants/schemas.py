@@ -70,6 +70,28 @@ Zone = Annotated[
     _code(ZONE_MAX, "invalid_zone", "zone name"),
 ]
 Goods = Annotated[str, Field(max_length=400), free_text(100, "invalid_goods")]
+
+# How the stallholder learns that a payment arrived (migration 0020, users_want.md #23), in this
+# order: the bank's or wallet's app, a sound box reading each payment aloud, balance-change SMS.
+CONFIRM_TOOLS = ("bank_app", "sound_box", "sms")
+ConfirmTool = Literal["bank_app", "sound_box", "sms"]
+
+
+def _confirm_tools(tools: list[str] | None) -> list[str] | None:
+    """Each tool once, in CONFIRM_TOOLS order (a tool named twice is the same answer)."""
+    return None if tools is None else [t for t in CONFIRM_TOOLS if t in tools]
+
+
+ConfirmBy = Annotated[
+    list[ConfirmTool],
+    Field(
+        max_length=len(CONFIRM_TOOLS),
+        description="How the stallholder learns that a payment arrived: bank_app (the bank's or "
+        "wallet's app notification), sound_box (a speaker reading each payment aloud), sms "
+        "(balance-change text messages). [] = asked, they check nothing; null = not asked yet.",
+    ),
+    AfterValidator(_confirm_tools),
+]
 Address = Annotated[str, Field(max_length=400), free_text(200, "invalid_address")]
 MarketName = Annotated[str, Field(max_length=400), free_text(120, "invalid_name")]
 WardCode = Annotated[str, Field(pattern=r"^[0-9]{1,6}$")]
@@ -238,6 +260,7 @@ class StallPatch(Strict):
     status: Literal["active", "vacant", "closed"] | None = None
     holder: HolderPatch | None = None
     location: Location | None = None
+    confirm_by: ConfirmBy | None = None
 
 
 class Holder(BaseModel):
@@ -283,6 +306,11 @@ class Stall(BaseModel):
     holder: Holder
     payment_accounts: list[PaymentAccount]
     location: Location | None
+    confirm_by: list[ConfirmTool] | None = Field(
+        default=None,
+        description="How the stallholder learns that a payment arrived (StallPatch.confirm_by); "
+        "null: not asked yet.",
+    )
     created_at: datetime
     updated_at: datetime
     source: StallSource = Field(default_factory=lambda: StallSource(kind="registration"))
@@ -511,6 +539,7 @@ class HistoryChange(BaseModel):
         "zone",
         "goods",
         "status",
+        "confirm_by",
         "holder_name",
         "holder_phone",
         "fees_cashless",
@@ -519,7 +548,10 @@ class HistoryChange(BaseModel):
         "account_name",
         "account_reference",
     ]
-    before: str | None
+    before: str | None = Field(
+        description="As the audit log keeps it; confirm_by: its tools joined by commas, 'none' "
+        "for a stallholder who checks nothing"
+    )
     after: str | None
 
 

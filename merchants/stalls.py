@@ -112,6 +112,7 @@ async def update_stall(
                 status=patch.status or before.status,
                 location=patch.location if "location" in fields else before.location,
                 search_text=stall_search_text(stall_code, name, phone, goods),
+                confirm_by=patch.confirm_by if "confirm_by" in fields else before.confirm_by,
             )
             # What a printed sign shows besides its payment code.
             if (stall_code, zone, name, goods) != (

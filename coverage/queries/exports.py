@@ -74,7 +74,8 @@ async def export_rows(
                                FROM payment_account a LEFT JOIN partner p ON p.code = a.partner_code
                                WHERE a.stall_id = s.id AND a.active AND a.partner_code IS NOT NULL),
                               '{{}}') AS partner_names,
-                     s.lat, s.lon, m.lat AS market_lat, m.lon AS market_lon{personal_cols}
+                     s.confirm_by, s.lat, s.lon, m.lat AS market_lat,
+                     m.lon AS market_lon{personal_cols}
               {where}
               ORDER BY s.market_id, coalesce(s.zone, ''), s.code_sort, s.id"""
     async with conn.transaction():

@@ -571,3 +571,35 @@ async def test_a_person_who_no_longer_works_here_is_flagged_and_a_viewer_sees_no
     )
     assert await viewer.locator(".visit-assignee").count() == 0
     assert "Người đi" not in await viewer.locator("main").inner_text()
+
+
+async def test_a_volunteer_who_leads_no_team_gets_the_list_without_refused_requests(
+    new_page, live_server, field_work
+):
+    """A volunteer who leads no team sees who goes back, without a picker, and the page does not
+    ask for the people it may not ask (one refused request per market before)."""
+    market_id = field_work["markets"]["Chợ Thử Một"]
+    tag = uuid.uuid4().hex[:4]
+    async with await live_server.api("admin") as c:
+        body = {"username": f"thanhvien.{tag}", "password": TEST_PASSWORD, "role": "volunteer",
+                "market_ids": [market_id]}  # fmt: skip
+        assert (await c.post("/api/users", json=body)).status_code == 201
+    page = await new_page(viewport=PHONE)
+    refused: list[str] = []
+    asked: list[str] = []
+
+    def seen(response) -> None:
+        if "/api/" in response.url:
+            asked.append(response.url)
+            if response.status >= 400:
+                refused.append(f"{response.status} {response.url}")
+
+    page.on("response", seen)
+    await sign_in(page, f"thanhvien.{tag}", f"/return-visits?market={market_id}")
+    row = page.locator(f".visits-table tr[data-stall='{field_work['stalls'][2]['id']}']")
+    await row.wait_for()
+    await until(page, "!document.querySelector('[aria-busy=true]')")
+    assert await row.locator(".assignee-name").count() == 1
+    assert await page.locator("select.assign-select").count() == 0
+    assert refused == []
+    assert not [u for u in asked if "/assignees" in u]

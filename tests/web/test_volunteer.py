@@ -178,6 +178,71 @@ async def test_register_a_stall_end_to_end(new_page, live_server) -> None:
     assert await page.locator(".stall-row").get_attribute("data-stall") == str(rows[0]["id"])
 
 
+async def test_the_volunteer_asks_how_the_stallholder_sees_money_arrive(
+    new_page, live_server
+) -> None:
+    """users_want #23: with the new sign, how the stallholder learns that a payment arrived (app,
+    sound box, SMS, or nothing yet) is asked, saved on the stall, shown, edited and in its history."""
+    ids = await market_ids(live_server)
+    page = await new_page()
+    await sign_in(page)
+    await open_form(page)
+    await fill_form(
+        page, code="C-41", name="Đoàn Thị Loan", phone="0905 123 441", bank="vietcom",
+        account="0123456441",
+    )  # fmt: skip
+    await page.click("#save-stall")
+    await page.wait_for_selector("#confirm-ask")
+    assert "Chủ sạp biết tiền về bằng cách nào?" in await page.locator("#confirm-ask").inner_text()
+    assert await page.locator("#confirm-by-shown").inner_text() == "Chưa hỏi"
+    # Nothing ticked is no answer.
+    await page.click("#confirm-save")
+    await expect(page.locator("#confirm-error")).to_have_text("Hãy chọn ít nhất một ô.")
+    # "Chưa có cách nào" and a tool exclude each other.
+    await page.click("label[for=c-confirm-none]")
+    await page.click("label[for=c-confirm-sound_box]")
+    assert not await page.locator("#c-confirm-none").is_checked()
+    await page.click("label[for=c-confirm-bank_app]")
+    await page.click("#confirm-save")
+    await expect(page.locator("#confirm-by-shown")).to_have_text(
+        "Thông báo trên ứng dụng ngân hàng/ví, Loa báo tiền"
+    )
+    assert await page.locator("#confirm-error").inner_text() == ""
+    assert await page.locator("#confirm-none-tip").is_hidden()
+    await shot(page, "72-stall-confirm-asked")
+    stall_id = (await stalls_with_code(live_server, ids["Chợ Thử Một"], "C-41"))[0]["id"]
+
+    async def stored() -> list | None:
+        async with await live_server.api("admin") as c:
+            return (await c.get(f"/api/stalls/{stall_id}")).json()["confirm_by"]
+
+    assert await stored() == ["bank_app", "sound_box"]
+    # A second answer on the same page goes on the version the first one made.
+    await page.click("label[for=c-confirm-none]")
+    assert not await page.locator("#c-confirm-bank_app").is_checked()
+    await page.click("#confirm-save")
+    await expect(page.locator("#confirm-by-shown")).to_have_text("Chưa có cách nào")
+    await expect(page.locator("#confirm-none-tip")).to_be_visible()
+    assert "bật thông báo biến động số dư" in await page.locator("#confirm-none-tip").inner_text()
+    assert await stored() == []
+
+    # The edit page shows the answer and changes it; the history says what changed.
+    await page.goto(f"/#/s/{stall_id}/edit")
+    await page.wait_for_selector("#e-confirm")
+    assert await page.locator("#e-confirm-none").is_checked()
+    await page.click("label[for=e-confirm-sms]")
+    assert not await page.locator("#e-confirm-none").is_checked()
+    await shot(page, "73-stall-edit-confirm")
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#confirm-by-shown")
+    await expect(page.locator("#confirm-by-shown")).to_have_text("Tin nhắn SMS báo số dư")
+    assert await stored() == ["sms"]
+    await page.click("#show-history")
+    await expect(page.locator(".history-changes").first).to_have_text(
+        "Cách biết tiền về: Chưa có cách nào → Tin nhắn SMS báo số dư"
+    )
+
+
 async def test_errors_appear_next_to_the_field_in_vietnamese(new_page, live_server) -> None:
     page = await new_page()
     await sign_in(page)

@@ -123,6 +123,17 @@ function assigneeCell(market, stallId, stallCode, me) {
 
 /** Who is asked to go back to which stall, and whom the caller may ask (null: not theirs to ask). */
 async function withAssignments(markets, me) {
+  // A volunteer asks only in the markets of a team they lead (teams/assignments.py): elsewhere
+  // the list of people to ask would be refused, so it is not asked for.
+  let led = null;
+  if (shell.canWork(me) && me.role === "volunteer") {
+    led = new Set();
+    try {
+      for (const team of await api.getJSON("/api/teams")) {
+        if (team.leader_id === me.id) for (const m of team.markets) led.add(m.id);
+      }
+    } catch { /* names only */ }
+  }
   await Promise.all(markets.map(async (m) => {
     m.assigned = {};
     m.people = null;
@@ -130,6 +141,7 @@ async function withAssignments(markets, me) {
     try {
       for (const a of await api.getJSON(`/api/markets/${m.market_id}/assignments`)) m.assigned[a.stall_id] = a;
     } catch { /* the list stands without names */ }
+    if (led && !led.has(m.market_id)) return;
     try {
       m.people = await api.getJSON(`/api/markets/${m.market_id}/assignees`);
     } catch { /* not a leader or manager here: names only */ }

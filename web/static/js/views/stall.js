@@ -219,12 +219,15 @@ export async function stallView(ctx, id, params) {
   // The support line of the tips only when every sign the stall can get prints a number (each
   // sign shows its own account's partner's, qr/sign.py footer_text).
   const signsShowSupport = accounts.length > 0 && accounts.every((a) => a.partner_code && supports.has(a.partner_code));
+  // How the stallholder sees a payment arrive (users_want #23): asked with the new sign.
+  const confirmShown = h("dd", { id: "confirm-by-shown" }, confirmText(stall.confirm_by));
   const details = h("dl", { class: "details" },
     h("dt", {}, t("holder")), h("dd", {}, stall.holder.full_name || "—"),
     h("dt", {}, t("phone")), h("dd", {}, nationalPhone(stall.holder.phone) || "—"),
     h("dt", {}, t("goods")), h("dd", {}, stall.goods || "—"),
     h("dt", {}, t("zone")), h("dd", {}, stall.zone || "—"),
     h("dt", {}, t("status")), h("dd", {}, t(`st_${stall.status}`)),
+    h("dt", {}, t("confirm_by")), confirmShown,
     tile && tile.sign_delivered_at ? [h("dt", {}, t("mark_delivered")), h("dd", {}, dateTime(tile.sign_delivered_at))] : null,
     tile && tile.verified_at ? [h("dt", {}, t("level_qr_verified")), h("dd", {}, dateTime(tile.verified_at))] : null,
     h("dt", {}, t("accounts")), h("dd", {}, (stall.payment_accounts || []).length
@@ -261,7 +264,7 @@ export async function stallView(ctx, id, params) {
     h("div", { class: "stall-layout" },
       h("section", { class: "card", "aria-labelledby": "sign-h" }, h("h2", { id: "sign-h" }, t("sign_preview")), accountTabs, signBox),
       h("div", {}, actions, printedBox,
-        isNew && canPrint ? tellHolder(signsShowSupport) : null,
+        isNew && canPrint ? tellHolder(signsShowSupport, stale ? null : confirmAsk(stall, confirmShown)) : null,
         blockedReason ? h("p", { class: "note note-warn", id: "print-blocked" }, blockedReason) : null,
         consentCard(ctx, stall, purposes, states, partners),
         h("section", { class: "card" }, details),
@@ -278,14 +281,94 @@ export async function stallView(ctx, id, params) {
  * forged "transfer done" screenshot, or send 200 đồng so that a sound box reads "hai trăm". Shown
  * once, on the page that opens after "Lưu sạp"; the support line only when the sign prints one.
  */
-function tellHolder(withSupport) {
+function tellHolder(withSupport, ask) {
   return h("section", { class: "card", id: "tell-holder", "aria-labelledby": "tell-holder-h" },
     h("h2", { id: "tell-holder-h" }, t("tell_holder_title")),
     h("ul", { class: "tell-holder" },
       h("li", {}, t("tell_holder_money")),
       h("li", {}, t("tell_holder_amount")),
       h("li", {}, t("tell_holder_screenshot")),
-      withSupport ? h("li", {}, t("tell_holder_support")) : null));
+      withSupport ? h("li", {}, t("tell_holder_support")) : null),
+    ask);
+}
+
+// How a stallholder learns that a payment arrived (merchants.schemas.CONFIRM_TOOLS, in its order).
+const CONFIRM_TOOLS = ["bank_app", "sound_box", "sms"];
+
+/** The stall's answer in words: null = not asked yet, [] = asked, nothing. */
+function confirmText(tools) {
+  if (tools === null || tools === undefined) return t("confirm_unknown");
+  if (!tools.length) return t("confirm_none");
+  return tools.map((x) => t(`confirm_${x}`)).join(", ");
+}
+
+/**
+ * Tick boxes for the tools and "none" (which clears the others, and the others it). onChange gets
+ * the list in CONFIRM_TOOLS order, [] for "none", null when nothing is ticked (no answer).
+ */
+function confirmChips(prefix, value, onChange) {
+  const boxes = {};
+  const group = h("div", { class: "chips", role: "group", id: prefix, "aria-labelledby": `${prefix}-label` });
+  for (const tool of [...CONFIRM_TOOLS, "none"]) {
+    const id = `${prefix}-${tool}`;
+    const box = h("input", {
+      type: "checkbox", id, value: tool, class: "chip-input",
+      checked: Array.isArray(value) && (tool === "none" ? value.length === 0 : value.includes(tool)),
+    });
+    boxes[tool] = box;
+    box.addEventListener("change", () => {
+      if (box.checked && tool === "none") for (const x of CONFIRM_TOOLS) boxes[x].checked = false;
+      if (box.checked && tool !== "none") boxes.none.checked = false;
+      const tools = CONFIRM_TOOLS.filter((x) => boxes[x].checked);
+      onChange(tools.length ? tools : boxes.none.checked ? [] : null);
+    });
+    group.append(box, h("label", { for: id, class: "chip" }, t(`confirm_${tool}`)));
+  }
+  return group;
+}
+
+/** A PATCH of the stall through the queue (sent now when online); a 412 because the stall moved on
+ * since the page was drawn (a sign printed, an account added) is sent again once on its version. */
+async function patchStall(stall, body) {
+  for (let round = 0; ; round += 1) {
+    const rec = await outbox.add("patch", { stall_id: stall.id, market_id: stall.market_id, if_match: stall.version, body, label: stall.stall_code });
+    const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
+    if (done.state !== "failed") {
+      if (done.result && done.result.version != null) stall.version = done.result.version;
+      return done;
+    }
+    await outbox.remove(rec.id);
+    if (round > 0 || done.error.code !== "precondition_failed") return done;
+    try {
+      stall.version = (await api.getJSON(`/api/stalls/${stall.id}`)).version;
+    } catch { return done; }
+  }
+}
+
+/** "Chủ sạp biết tiền về bằng cách nào?", asked with the new sign (users_want #23); a stall whose
+ * holder checks nothing gets the tip to turn notifications on. `shown` is the details' line. */
+function confirmAsk(stall, shown) {
+  let answer = stall.confirm_by ?? null;
+  const error = h("p", { class: "form-error", role: "alert", id: "confirm-error" });
+  const tip = h("p", { class: "note note-warn", id: "confirm-none-tip", hidden: !(Array.isArray(answer) && !answer.length) }, t("confirm_none_tip"));
+  const chips = confirmChips("c-confirm", answer, (value) => { answer = value; error.textContent = ""; });
+  const save = h("button", { type: "button", class: "btn", id: "confirm-save" }, t("confirm_save"));
+  save.addEventListener("click", async () => {
+    if (answer === null) { error.textContent = t("confirm_pick"); return; }
+    const sent = [...answer];
+    save.disabled = true;
+    const done = await patchStall(stall, { confirm_by: sent });
+    save.disabled = false;
+    if (done.state === "failed") { error.textContent = errorText(done.error.code); return; }
+    stall.confirm_by = sent;
+    shown.textContent = confirmText(sent);
+    tip.hidden = sent.length > 0;
+    toast(done.state === "sent" ? t("confirm_saved") : t("edit_queued"), done.state === "sent" ? "ok" : "warn");
+  });
+  return h("div", { class: "confirm-ask", id: "confirm-ask" },
+    h("h3", { id: "c-confirm-label" }, t("confirm_ask")),
+    h("p", { class: "muted small" }, t("confirm_hint")),
+    chips, error, h("div", { class: "row-actions" }, save), tip);
 }
 
 const HISTORY_ACTIONS = [
@@ -303,6 +386,7 @@ function historyValue(field, value, banks) {
   if (field === "status") return t(`st_${value}`);
   if (field === "zone") return zoneLabel(value);
   if (field === "fees_cashless") return t(value === "true" ? "hv_yes" : "hv_no");
+  if (field === "confirm_by") return confirmText(value === "none" ? [] : value.split(",").filter((x) => CONFIRM_TOOLS.includes(x)));
   return value;
 }
 
@@ -543,6 +627,7 @@ export async function editView(ctx, id) {
   const initial = {
     stall_code: stall.stall_code, zone: stall.zone || "", goods: stall.goods || "",
     full_name: stall.holder.full_name || "", phone: nationalPhone(stall.holder.phone), status: stall.status,
+    confirm_by: stall.confirm_by ?? null,
   };
   let st = { ...initial };
   // An edit the server refused earlier (sent from the queue) comes back here to be fixed.
@@ -552,6 +637,7 @@ export async function editView(ctx, id) {
     for (const key of ["stall_code", "zone", "goods", "status"]) if (key in b) st[key] = b[key] || "";
     if (b.holder && "full_name" in b.holder) st.full_name = b.holder.full_name;
     if (b.holder && "phone" in b.holder) st.phone = b.holder.phone || "";
+    if ("confirm_by" in b) st.confirm_by = b.confirm_by;
   }
   try { st = { ...st, ...JSON.parse(localStorage.getItem(draftKey) || "{}") }; } catch { /* no draft */ }
   const fieldKey = { "f-stall_code": "stall_code", "f-zone": "zone", "f-goods": "goods", "f-name": "full_name", "f-phone": "phone" };
@@ -610,7 +696,10 @@ export async function editView(ctx, id) {
             h("p", { class: "field-error", id: "f-zone-error", hidden: true }))
           : field({ id: "f-zone", label: t("zone"), control: input("zone", {}, { id: "f-zone", max: ZONE_MAX, code: "invalid_zone" }), optional: true })),
       field({ id: "f-goods", label: t("goods"), control: input("goods", {}, { id: "f-goods", max: 100, code: "invalid_goods" }), optional: true }),
-      h("div", { class: "field" }, h("span", { class: "label", id: "e-status-label" }, t("status")), statusBox)),
+      h("div", { class: "field" }, h("span", { class: "label", id: "e-status-label" }, t("status")), statusBox),
+      h("div", { class: "field" }, h("span", { class: "label", id: "e-confirm-label" }, t("confirm_ask")),
+        h("p", { class: "muted small" }, t("confirm_hint")),
+        confirmChips("e-confirm", st.confirm_by, (value) => { st.confirm_by = value; save(); }))),
     h("fieldset", { class: "card" }, h("legend", {}, t("sec_holder")),
       h("div", { class: "grid2" },
         field({ id: "f-name", label: t("full_name"), control: input("full_name", { autocapitalize: "words" }, { id: "f-name", max: 100, code: "invalid_name" }) }),
@@ -630,6 +719,8 @@ export async function editView(ctx, id) {
     // A field emptied is removed (null): the stall leaves its zone ("other"), the goods go.
     if (initial.zone && !(st.zone || "").trim()) body.zone = null;
     if (initial.goods && !(st.goods || "").trim()) body.goods = null;
+    // Nothing ticked takes an answer back (not asked); the same answer is not sent again.
+    if (JSON.stringify(st.confirm_by ?? null) !== JSON.stringify(initial.confirm_by)) body.confirm_by = st.confirm_by ?? null;
     const holder = {};
     if (st.full_name.trim() !== initial.full_name) holder.full_name = st.full_name.trim();
     if (st.phone.trim() && st.phone.trim() !== initial.phone) holder.phone = st.phone.trim();

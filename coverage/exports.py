@@ -56,10 +56,10 @@ EXPORT_COLUMNS = [
     "account_count",
     "banks",
     "partner_codes",
-    "confirm_by",
     "lat",
     "lon",
     "location_source",
+    "confirm_by",  # last: the columns before it keep their places (migration 0020)
 ]
 
 
@@ -224,10 +224,10 @@ REVISIT_VI = {
 VERIFIED_VI = {"scan": "Quét mã trên biển", "name_match": "Ngân hàng xác nhận tên tài khoản"}
 LOCATION_VI = {"stall": "Vị trí của sạp", "market": "Vị trí của chợ"}
 CONFIRM_VI = {
-    "bank_app": "Ứng dụng ngân hàng/ví",
+    "bank_app": "Thông báo trên ứng dụng ngân hàng/ví",
     "sound_box": "Loa báo tiền",
-    "sms": "Tin nhắn SMS",
-    "none": "Không có cách nào",
+    "sms": "Tin nhắn SMS báo số dư",
+    "none": "Chưa có cách nào",
 }
 
 # Column of the stall export -> (Vietnamese header, cell kind, how a value is shown).
@@ -258,7 +258,7 @@ _STALL_XLSX: dict[str, tuple[str, ColumnKind, dict[str, str] | None]] = {
     "account_count": ("Số lượng tài khoản nhận tiền", "int", None),
     "banks": ("Ngân hàng", "text", None),
     "partner_codes": ("Đối tác", "text", None),
-    "confirm_by": ("Chủ sạp biết tiền về qua", "text", None),
+    "confirm_by": ("Cách biết tiền về", "text", None),
     "lat": ("Vĩ độ", "text", None),
     "lon": ("Kinh độ", "text", None),
     "location_source": ("Vị trí lấy từ", "text", LOCATION_VI),

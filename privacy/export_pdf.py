@@ -51,6 +51,12 @@ PURPOSES = {
     "coverage_reporting": "Dùng thông tin sạp để báo cáo số liệu tổng hợp cho chợ, phường, thành phố",
 }
 STATUSES = {"active": "Đang bán", "vacant": "Sạp trống", "closed": "Đã nghỉ"}
+# How the person learns that a payment arrived (the app's words, web/static/js/lib/i18n.js).
+CONFIRM_TOOLS = {
+    "bank_app": "Thông báo trên ứng dụng ngân hàng/ví",
+    "sound_box": "Loa báo tiền",
+    "sms": "Tin nhắn SMS báo số dư",
+}
 ONBOARDING = {
     "pending": "đang chờ",
     "active": "đang hoạt động",
@@ -157,6 +163,13 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[
     return table
 
 
+def _confirm_by(tools: list[str] | None) -> str:
+    """A stall's answer in words: not asked, none, or its tools."""
+    if tools is None:
+        return "Chưa hỏi"
+    return ", ".join(CONFIRM_TOOLS.get(t, t) for t in tools) or "Chưa có cách nào"
+
+
 def _none(text: str) -> Paragraph:
     return _p(text, _BODY)
 
@@ -211,7 +224,7 @@ def person_pdf(data: Gathered, *, today: date) -> bytes:
     flow.append(_p("Sạp", _HEAD))
     flow.append(
         _table(
-            ["Mã sạp", "Chợ", "Khu", "Mặt hàng", "Tình trạng", "Đăng ký lúc"],
+            ["Mã sạp", "Chợ", "Khu", "Mặt hàng", "Tình trạng", "Cách biết tiền về", "Đăng ký lúc"],
             [
                 [
                     s.stall_code,
@@ -219,11 +232,12 @@ def person_pdf(data: Gathered, *, today: date) -> bytes:
                     s.zone,
                     s.goods,
                     STATUSES.get(s.status, s.status),
+                    _confirm_by(s.confirm_by),
                     _moment(s.created_at),
                 ]
                 for s in data.stalls
             ],
-            [20, 45, 20, 35, 22, 36],
+            [18, 36, 16, 30, 20, 28, 30],
         )
         if data.stalls
         else _none("Không có sạp nào.")

@@ -56,6 +56,7 @@ class StallRow:
     lat: float | None
     lon: float | None
     accuracy_m: float | None
+    confirm_by: list[str] | None  # how they learn that a payment arrived (migration 0020)
     created_at: datetime
     updated_at: datetime
 
@@ -64,7 +65,7 @@ async def holder_stalls(conn: asyncpg.Connection, holder_id: int) -> list[StallR
     """The stalls this person holds."""
     rows = await conn.fetch(
         """SELECT s.id, s.market_id, m.name AS market_name, s.stall_code, s.zone, s.goods, s.status,
-                  s.lat, s.lon, s.accuracy_m, s.created_at, s.updated_at
+                  s.lat, s.lon, s.accuracy_m, s.confirm_by, s.created_at, s.updated_at
            FROM stall s JOIN market m ON m.id = s.market_id
            WHERE s.holder_id = $1 ORDER BY s.id""",
         holder_id,

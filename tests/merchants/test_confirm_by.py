@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 
 from tests.conftest import stall_body
+from tests.merchants.test_privacy import pdf_text
 
 
 async def _register(client, h, market_id: int, code: str = "C-1") -> dict:
@@ -62,7 +63,8 @@ async def test_a_wrong_answer_is_refused_and_changes_nothing(client, auth, marke
     r = await _patch(client, h, stall, {"confirm_by": value})
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["code"] and "confirm_by" in (r.json().get("field") or "confirm_by")
+    assert r.json()["code"] == "validation_error"
+    assert r.json()["field"].split(".")[0] == "confirm_by"
     row = await conn.fetchrow("SELECT confirm_by, version FROM stall WHERE id = $1", stall["id"])
     assert (row["confirm_by"], row["version"]) == (None, stall["version"])
 
@@ -104,11 +106,11 @@ async def test_history_and_exports_say_it(client, auth, markets, conn):
     ws = openpyxl.load_workbook(io.BytesIO(r.content)).worksheets[0]
     table = list(ws.iter_rows(values_only=True))
     header = list(table[0])
-    column, code = header.index("Chủ sạp biết tiền về qua"), header.index("Mã sạp")
+    column, code = header.index("Cách biết tiền về"), header.index("Mã sạp")
     shown = {row[code]: row[column] for row in table[1:]}
     assert shown == {
-        "C-1": "Ứng dụng ngân hàng/ví, Loa báo tiền",
-        "C-2": "Không có cách nào",
+        "C-1": "Thông báo trên ứng dụng ngân hàng/ví, Loa báo tiền",
+        "C-2": "Chưa có cách nào",
         "C-3": None,
     }
 
@@ -116,3 +118,36 @@ async def test_history_and_exports_say_it(client, auth, markets, conn):
     props = {f["properties"]["stall_code"]: f["properties"] for f in r.json()["features"]}
     assert props["C-1"]["confirm_by"] == "bank_app sound_box"
     assert props["C-3"]["confirm_by"] in (None, "")
+
+    # The CSV keeps its earlier columns in place: the new one comes last (before personal ones).
+    r = await client.get(f"/api/exports/stalls.csv?market_id={markets['one']}", headers=h)
+    header = r.content.decode("utf-8-sig").splitlines()[0].split(",")
+    assert header[header.index("location_source") + 1] == "confirm_by"
+
+
+async def test_an_entry_from_before_the_field_shows_no_change_of_it(client, auth, markets, conn):
+    """Audit entries written before migration 0020 have no confirm_by: nothing is made up."""
+    h = await auth("volunteer")
+    stall = await _register(client, h, markets["one"])
+    await _patch(client, h, stall, {"goods": "Cá"})
+    await conn.execute(
+        """UPDATE audit_log SET before = before - 'confirm_by', after = after - 'confirm_by'
+           WHERE entity = 'stall' AND entity_id = $1""",
+        str(stall["id"]),
+    )
+    entries = (await client.get(f"/api/stalls/{stall['id']}/history", headers=h)).json()
+    assert entries[0]["changes"] == [{"field": "goods", "before": "Rau củ", "after": "Cá"}]
+
+
+async def test_the_persons_export_has_the_answer(client, auth, markets):
+    h = await auth("volunteer")
+    stall = await _register(client, h, markets["one"])
+    await _patch(client, h, stall, {"confirm_by": ["sound_box"]})
+    holder = stall["holder"]["id"]
+    manager = await auth("manager")
+    r = await client.post(f"/api/stallholders/{holder}/export", headers=manager)
+    assert r.status_code == 200, r.text
+    assert [s["confirm_by"] for s in r.json()["stalls"]] == [["sound_box"]]
+    r = await client.post(f"/api/stallholders/{holder}/export?format=pdf", headers=manager)
+    text = " ".join(pdf_text(r.content).split())
+    assert "Cách biết tiền về" in text and "Loa báo tiền" in text

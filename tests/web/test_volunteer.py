@@ -243,6 +243,84 @@ async def test_the_volunteer_asks_how_the_stallholder_sees_money_arrive(
     )
 
 
+async def test_an_unanswered_stall_asks_again_and_an_answer_survives_other_changes(
+    new_page, live_server
+) -> None:
+    """A stall nobody asked yet (registered on another tablet) asks on its page; an answer saved
+    after the stall changed elsewhere goes on the new version without undoing that change; a
+    saved edit draft does not bring an old answer back; offline, the answer waits in the queue."""
+    ids = await market_ids(live_server)
+    account = {"bin": "970436", "account_number": "0123456442", "account_name": "TA THI HAI"}
+    stall = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "C-42", "Tạ Thị Hai", account=account
+    )
+    sid = stall["id"]
+
+    async def stored() -> dict:
+        async with await live_server.api("admin") as c:
+            return (await c.get(f"/api/stalls/{sid}")).json()
+
+    page = await new_page()
+    await sign_in(page)
+    await page.goto(f"/#/s/{sid}")
+    await page.wait_for_selector("#confirm-card")
+    assert await page.locator("#tell-holder").count() == 0  # the tips go with a new sign only
+    # Someone changes the stall after this page was drawn (If-Match: its version moved on).
+    async with await live_server.api("admin") as c:
+        r = await c.patch(f"/api/stalls/{sid}", json={"goods": "Bánh"},
+                          headers={"If-Match": f'"{stall["version"]}"'})  # fmt: skip
+        assert r.status_code == 200, r.text
+    await page.click("label[for=c-confirm-sound_box]")
+    await page.click("#confirm-save")
+    await expect(page.locator("#confirm-by-shown")).to_have_text("Loa báo tiền")
+    got = await stored()
+    assert (got["confirm_by"], got["goods"]) == (["sound_box"], "Bánh")
+
+    # A draft of the edit page keeps what was typed there, not the answer it was opened with.
+    await page.goto(f"/#/s/{sid}/edit")
+    await page.wait_for_selector("#e-confirm")
+    await page.fill("#f-goods", "Bánh mì")
+    async with await live_server.api("admin") as c:
+        r = await c.patch(f"/api/stalls/{sid}", json={"confirm_by": ["sms"]},
+                          headers={"If-Match": f'"{got["version"]}"'})  # fmt: skip
+        assert r.status_code == 200, r.text
+    await page.goto(f"/#/s/{sid}")
+    await page.wait_for_selector("#confirm-by-shown")
+    await page.goto(f"/#/s/{sid}/edit")
+    await page.wait_for_selector("#e-confirm")
+    assert await page.input_value("#f-goods") == "Bánh mì"
+    assert await page.locator("#e-confirm-sms").is_checked()
+    await page.click("button[type=submit]")
+    await expect(page.locator("#confirm-by-shown")).to_have_text("Tin nhắn SMS báo số dư")
+    got = await stored()
+    assert (got["confirm_by"], got["goods"]) == (["sms"], "Bánh mì")
+    # The page no longer asks once answered.
+    assert await page.locator("#confirm-card").count() == 0
+
+    # Offline: the answer waits in the queue and goes when the network is back.
+    other = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "C-43", "Tạ Thị Ba",
+        account=account | {"account_number": "0123456443"},
+    )  # fmt: skip
+    await page.goto(f"/#/s/{other['id']}")
+    await page.wait_for_selector("#confirm-card")
+    await page.context.set_offline(True)
+    await page.click("label[for=c-confirm-bank_app]")
+    await page.click("#confirm-save")
+    await expect(page.locator("#confirm-by-shown")).to_have_text(
+        "Thông báo trên ứng dụng ngân hàng/ví"
+    )
+    await page.context.set_offline(False)
+    answer = None
+    for _ in range(60):
+        async with await live_server.api("admin") as c:
+            answer = (await c.get(f"/api/stalls/{other['id']}")).json()["confirm_by"]
+        if answer:
+            break
+        await page.wait_for_timeout(250)
+    assert answer == ["bank_app"]
+
+
 async def test_errors_appear_next_to_the_field_in_vietnamese(new_page, live_server) -> None:
     page = await new_page()
     await sign_in(page)

@@ -132,7 +132,7 @@ async function withAssignments(markets, me) {
       for (const team of await api.getJSON("/api/teams")) {
         if (team.leader_id === me.id) for (const m of team.markets) led.add(m.id);
       }
-    } catch { /* names only */ }
+    } catch { led = null; /* unknown: ask per market, as for anyone else */ }
   }
   await Promise.all(markets.map(async (m) => {
     m.assigned = {};

@@ -277,7 +277,7 @@ const vi = {
   tell_holder_support: "Khi chuyển khoản có vấn đề, gọi số hỗ trợ in ở cuối biển.",
   confirm_by: "Cách biết tiền về",
   confirm_ask: "Chủ sạp biết tiền về bằng cách nào?",
-  confirm_hint: "Chọn mọi cách chủ sạp dùng.",
+  confirm_hint: "Chọn tất cả các cách chủ sạp đang dùng.",
   confirm_bank_app: "Thông báo trên ứng dụng ngân hàng/ví",
   confirm_sound_box: "Loa báo tiền",
   confirm_sms: "Tin nhắn SMS báo số dư",

@@ -221,6 +221,7 @@ export async function stallView(ctx, id, params) {
   const signsShowSupport = accounts.length > 0 && accounts.every((a) => a.partner_code && supports.has(a.partner_code));
   // How the stallholder sees a payment arrive (users_want #23): asked with the new sign.
   const confirmShown = h("dd", { id: "confirm-by-shown" }, confirmText(stall.confirm_by));
+  const canAsk = !stale && ctx.canWork() && accounts.length > 0;
   const details = h("dl", { class: "details" },
     h("dt", {}, t("holder")), h("dd", {}, stall.holder.full_name || "—"),
     h("dt", {}, t("phone")), h("dd", {}, nationalPhone(stall.holder.phone) || "—"),
@@ -264,7 +265,12 @@ export async function stallView(ctx, id, params) {
     h("div", { class: "stall-layout" },
       h("section", { class: "card", "aria-labelledby": "sign-h" }, h("h2", { id: "sign-h" }, t("sign_preview")), accountTabs, signBox),
       h("div", {}, actions, printedBox,
-        isNew && canPrint ? tellHolder(signsShowSupport, stale ? null : confirmAsk(stall, confirmShown)) : null,
+        isNew && canPrint ? tellHolder(signsShowSupport, canAsk ? confirmAsk(stall, confirmShown, "h3") : null)
+          // Not answered yet (registered offline, or the page drawn again after the print): asked
+          // on its own until someone answers.
+          : canAsk && stall.confirm_by == null
+            ? h("section", { class: "card", id: "confirm-card", "aria-labelledby": "c-confirm-label" }, confirmAsk(stall, confirmShown, "h2"))
+            : null,
         blockedReason ? h("p", { class: "note note-warn", id: "print-blocked" }, blockedReason) : null,
         consentCard(ctx, stall, purposes, states, partners),
         h("section", { class: "card" }, details),
@@ -328,7 +334,8 @@ function confirmChips(prefix, value, onChange) {
 }
 
 /** A PATCH of the stall through the queue (sent now when online); a 412 because the stall moved on
- * since the page was drawn (a sign printed, an account added) is sent again once on its version. */
+ * since the page was drawn (an account added, an edit on another device) is sent again once on
+ * the stall's new version: the change is one field the other change did not touch. */
 async function patchStall(stall, body) {
   for (let round = 0; ; round += 1) {
     const rec = await outbox.add("patch", { stall_id: stall.id, market_id: stall.market_id, if_match: stall.version, body, label: stall.stall_code });
@@ -338,7 +345,7 @@ async function patchStall(stall, body) {
       return done;
     }
     await outbox.remove(rec.id);
-    if (round > 0 || done.error.code !== "precondition_failed") return done;
+    if (round > 0 || done.error.code !== "version_conflict") return done;
     try {
       stall.version = (await api.getJSON(`/api/stalls/${stall.id}`)).version;
     } catch { return done; }
@@ -347,7 +354,7 @@ async function patchStall(stall, body) {
 
 /** "Chủ sạp biết tiền về bằng cách nào?", asked with the new sign (users_want #23); a stall whose
  * holder checks nothing gets the tip to turn notifications on. `shown` is the details' line. */
-function confirmAsk(stall, shown) {
+function confirmAsk(stall, shown, heading) {
   let answer = stall.confirm_by ?? null;
   const error = h("p", { class: "form-error", role: "alert", id: "confirm-error" });
   const tip = h("p", { class: "note note-warn", id: "confirm-none-tip", hidden: !(Array.isArray(answer) && !answer.length) }, t("confirm_none_tip"));
@@ -366,7 +373,7 @@ function confirmAsk(stall, shown) {
     toast(done.state === "sent" ? t("confirm_saved") : t("edit_queued"), done.state === "sent" ? "ok" : "warn");
   });
   return h("div", { class: "confirm-ask", id: "confirm-ask" },
-    h("h3", { id: "c-confirm-label" }, t("confirm_ask")),
+    h(heading, { id: "c-confirm-label" }, t("confirm_ask")),
     h("p", { class: "muted small" }, t("confirm_hint")),
     chips, error, h("div", { class: "row-actions" }, save), tip);
 }
@@ -380,6 +387,7 @@ const HISTORY_LIMIT = 100;
 
 /** One value of a change as people read it (a bank by its name, a status in words). */
 function historyValue(field, value, banks) {
+  if (field === "confirm_by" && (value === null || value === undefined)) return t("confirm_unknown");
   if (value === null || value === undefined || value === "") return "—";
   if (value === "[erased]") return t("history_erased");
   if (field === "account_bin") return bankShort(banks, value);
@@ -653,8 +661,14 @@ export async function editView(ctx, id) {
     return null;
   };
   let formRef = null;
+  // The draft keeps only what was changed here: an untouched field must not bring back, later,
+  // a value someone has changed since (the answer given with the sign, above all).
   const save = () => {
-    localStorage.setItem(draftKey, JSON.stringify(st));
+    const changed = {};
+    for (const key of Object.keys(st)) {
+      if (JSON.stringify(st[key] ?? null) !== JSON.stringify(initial[key] ?? null)) changed[key] = st[key];
+    }
+    localStorage.setItem(draftKey, JSON.stringify(changed));
     if (formRef) refreshErrors(formRef, { check, valueOf });
   };
   const input = (key, attrs = {}, limit = null) => {
@@ -719,8 +733,8 @@ export async function editView(ctx, id) {
     // A field emptied is removed (null): the stall leaves its zone ("other"), the goods go.
     if (initial.zone && !(st.zone || "").trim()) body.zone = null;
     if (initial.goods && !(st.goods || "").trim()) body.goods = null;
-    // Nothing ticked takes an answer back (not asked); the same answer is not sent again.
-    if (JSON.stringify(st.confirm_by ?? null) !== JSON.stringify(initial.confirm_by)) body.confirm_by = st.confirm_by ?? null;
+    // A new answer only (nothing ticked is no answer: it never takes one back).
+    if (st.confirm_by != null && JSON.stringify(st.confirm_by) !== JSON.stringify(initial.confirm_by)) body.confirm_by = st.confirm_by;
     const holder = {};
     if (st.full_name.trim() !== initial.full_name) holder.full_name = st.full_name.trim();
     if (st.phone.trim() && st.phone.trim() !== initial.phone) holder.phone = st.phone.trim();

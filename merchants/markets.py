@@ -318,3 +318,13 @@ async def set_archived(
             after={"archived": after.archived, "version": after.version, "reason": reason},
         )
     return after
+
+
+async def confirm_by_counts_for(
+    conn: asyncpg.Connection, *, user: User, market_id: int
+) -> schemas.ConfirmByCounts:
+    """How the holders of a market's active stalls learn that a payment arrived; counts only (no
+    person), for every role that reads the market (404 out of scope, like the market)."""
+    await get_market_for(conn, user=user, market_id=market_id)
+    counts = await markets_q.confirm_by_counts(conn, market_id)
+    return schemas.ConfirmByCounts(market_id=market_id, **counts)

@@ -96,6 +96,15 @@ async def get_market(
     return market
 
 
+@router.get("/markets/{market_id}/confirm-by", response_model=schemas.ConfirmByCounts)
+async def market_confirm_by(
+    market_id: Id, conn: Conn, user: CurrentUser
+) -> schemas.ConfirmByCounts:
+    """How the holders of the market's active stalls learn that a payment arrived (bank app,
+    sound box, SMS, none; not asked yet), counted when read."""
+    return await markets.confirm_by_counts_for(conn, user=user, market_id=market_id)
+
+
 # Markets are corrected by admins, and by managers for the markets in their scope (services).
 MARKET_WORK = only("admin", "manager")
 

@@ -144,6 +144,19 @@ class Market(BaseModel):
     archive_reason: str | None = None
 
 
+class ConfirmByCounts(BaseModel):
+    """How the holders of a market's active stalls learn that a payment arrived (Stall.confirm_by),
+    counted when read. A stall with several tools counts under each."""
+
+    market_id: int
+    active_stalls: int
+    asked: int = Field(description="Stalls whose holder was asked (confirm_by not null)")
+    bank_app: int
+    sound_box: int
+    sms: int
+    none: int = Field(description="Asked, and the holder checks nothing: the stalls to train again")
+
+
 class ZoneRename(Strict):
     from_: Zone = Field(alias="from", description="A zone of the market (current or retired).")
     to: Zone

@@ -241,6 +241,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", _STALL + "/verify-image"): only(*FIELD, files={"image": _PNG}),
     ("POST", _STALL + "/fees-cashless"): only(*FIELD, json={"value": True}),
     ("GET", "/api/markets/{market_id}/coverage"): signed_in(partner=404),
+    ("GET", "/api/markets/{market_id}/confirm-by"): signed_in(partner=404),
     ("GET", "/api/markets/{market_id}/stall-tiles"): signed_in(partner=404),
     ("GET", "/api/markets/{market_id}/status-history"): signed_in(partner=404),
     ("GET", "/api/markets/{market_id}/report.pdf"): signed_in(partner=404),

@@ -172,3 +172,20 @@ async def count_markets(conn: asyncpg.Connection) -> int:
 async def market_name(conn: asyncpg.Connection, market_id: int) -> str | None:
     """A market's name."""
     return await conn.fetchval("SELECT name FROM market WHERE id = $1", market_id)
+
+
+async def confirm_by_counts(conn: asyncpg.Connection, market_id: int) -> dict[str, int]:
+    """How the holders of the market's active stalls learn that a payment arrived, counted now
+    (stall.confirm_by, migration 0020): asked, each tool, and none."""
+    row = await conn.fetchrow(
+        """SELECT count(*) AS active_stalls,
+                  count(*) FILTER (WHERE confirm_by IS NOT NULL) AS asked,
+                  count(*) FILTER (WHERE confirm_by @> '{bank_app}') AS bank_app,
+                  count(*) FILTER (WHERE confirm_by @> '{sound_box}') AS sound_box,
+                  count(*) FILTER (WHERE confirm_by @> '{sms}') AS sms,
+                  count(*) FILTER (WHERE confirm_by = '{}') AS none
+           FROM stall WHERE market_id = $1 AND status = 'active'""",
+        market_id,
+    )
+    assert row is not None
+    return {key: int(value) for key, value in row.items()}

@@ -151,3 +151,28 @@ async def test_the_persons_export_has_the_answer(client, auth, markets):
     r = await client.post(f"/api/stallholders/{holder}/export?format=pdf", headers=manager)
     text = " ".join(pdf_text(r.content).split())
     assert "Cách biết tiền về" in text and "Loa báo tiền" in text
+
+
+async def test_a_market_counts_its_answers_for_everyone_who_reads_it(client, auth, markets):
+    h = await auth("volunteer")
+    stalls = [await _register(client, h, markets["one"], f"K-{i}") for i in range(5)]
+    answers = [["bank_app", "sound_box"], ["sound_box"], [], None]
+    for stall, answer in zip(stalls, answers, strict=False):
+        if answer is not None:
+            r = await _patch(client, h, stall, {"confirm_by": answer})
+            assert r.status_code == 200, r.text
+    closed = await _patch(client, h, stalls[4], {"status": "closed", "confirm_by": ["sms"]})
+    assert closed.status_code == 200, closed.text  # not active: not counted
+    url = f"/api/markets/{markets['one']}/confirm-by"
+    for who in ("volunteer", "manager", "viewer", "admin"):
+        r = await client.get(url, headers=await auth(who))
+        assert r.status_code == 200, (who, r.text)
+        assert r.json() == {
+            "market_id": markets["one"], "active_stalls": 4, "asked": 3, "bank_app": 1,
+            "sound_box": 2, "sms": 0, "none": 1,
+        }  # fmt: skip
+    # Out of scope reads like a market that does not exist.
+    r = await client.get(f"/api/markets/{markets['two']}/confirm-by", headers=h)
+    assert r.status_code == 404 and r.json()["code"] == "market_not_found"
+    r = await client.get("/api/markets/999999/confirm-by", headers=h)
+    assert r.status_code == 404 and r.json()["code"] == "market_not_found"

@@ -129,6 +129,33 @@ async def test_map_page_opens_a_market(new_page, live_server, progress) -> None:
     await shot(page, "22-market")
 
 
+async def test_the_market_page_counts_how_stallholders_see_money_arrive(
+    new_page, live_server, progress
+) -> None:
+    """users_want #23 for the market board: how many holders were asked how they see a payment
+    arrive, each way, and how many have none (the ones to train again); a viewer sees it too."""
+    market = progress["markets"]["Chợ Bảng Hai"]
+    async with await live_server.api("admin") as c:
+        stall = (await c.get(f"/api/markets/{market}/stalls")).json()["items"][0]
+        r = await c.patch(f"/api/stalls/{stall['id']}", json={"confirm_by": []},
+                          headers={"If-Match": f'"{stall["version"]}"'})  # fmt: skip
+        assert r.status_code == 200, r.text
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "manager", f"/markets/{market}")
+    card = page.locator("#confirm-counts")
+    await card.wait_for()
+    text = await card.inner_text()
+    assert "Đã hỏi 1 trong 1 sạp đang hoạt động." in text
+    assert "Chưa có cách nào: 1" in text and "Loa báo tiền: 0" in text
+    assert "1 sạp chưa có cách nào biết tiền về" in text
+    await card.scroll_into_view_if_needed()
+    await shot(page, "74-market-confirm-counts")
+    viewer = await new_page(viewport=PHONE)
+    await sign_in(viewer, "viewer", f"/markets/{market}")
+    await viewer.locator("#confirm-counts").wait_for()
+    assert "Đã hỏi 1 trong 1" in await viewer.locator("#confirm-counts").inner_text()
+
+
 async def test_map_and_market_page_on_a_phone(new_page, live_server, progress) -> None:
     page = await new_page(viewport=PHONE)
     await sign_in(page, "manager", "/map")

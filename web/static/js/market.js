@@ -21,6 +21,21 @@ function wardText(m) {
   return parts.filter(Boolean).join(" ");
 }
 
+/** How the holders of the market's active stalls see a payment arrive (users_want #23): how many
+ * were asked, each way, and those with none (the ones to train again). */
+function confirmCard(counts) {
+  if (!counts) return null;
+  const line = (key, n, extra = {}) => h("li", { dataset: { tool: key }, ...extra },
+    h("span", {}, t(`confirm_${key}`)), ": ", h("strong", {}, num(n)));
+  return h("section", { class: "card", id: "confirm-counts", "aria-labelledby": "h-confirm" },
+    h("h2", { id: "h-confirm" }, t("confirm_by")),
+    h("p", {}, t("confirm_asked", { asked: num(counts.asked), total: num(counts.active_stalls) })),
+    counts.asked ? h("ul", { class: "plain confirm-counts" },
+      line("bank_app", counts.bank_app), line("sound_box", counts.sound_box), line("sms", counts.sms),
+      line("none", counts.none, counts.none ? { class: "confirm-none" } : {})) : null,
+    counts.none ? h("p", { class: "note note-warn" }, t("confirm_none_many", { n: num(counts.none) })) : null);
+}
+
 function tile(stall, linked) {
   const label = `${stall.stall_code} — ${levelLabel(stall.level)}${stall.needs_revisit ? ` — ${t("needs_revisit")}` : ""}${stall.sign_reprint_needed ? ` — ${t("reprint_needed")}` : ""}`;
   // A stall opens in the volunteer app, for those who may see its stallholder.
@@ -33,13 +48,14 @@ function tile(stall, linked) {
 
 async function render(main, me) {
   const fieldWork = canWork(me);
-  const [market, cov, tilesRaw, hist, changes, rule] = await Promise.all([
+  const [market, cov, tilesRaw, hist, changes, rule, confirmed] = await Promise.all([
     api.getJSON(`/api/markets/${marketId}`),
     optional(`/api/markets/${marketId}/coverage`),
     optional(`/api/markets/${marketId}/stall-tiles`),
     optional(`/api/coverage/history?market_id=${marketId}`),
     optional(`/api/markets/${marketId}/status-history`),
     optional("/api/programme/rule"),
+    optional(`/api/markets/${marketId}/confirm-by`),
   ]);
   document.title = `${market.name} — ${t("app_name")}`;
   const thresholds = thresholdsOf(cov || rule);
@@ -99,6 +115,7 @@ async function render(main, me) {
         h("section", { class: "card", "aria-labelledby": "h-levels" },
           h("h2", { id: "h-levels" }, t("market_levels"), " · ", t("active_stalls", { n: num(total) })),
           levelRows),
+        confirmCard(confirmed),
         h("section", { class: "card", "aria-labelledby": "h-trend" },
           h("h2", { id: "h-trend" }, t("trend_title")),
           coverageChart(readHistory(hist), { thresholds, title: `${t("trend_title")} — ${market.name}` })),

@@ -281,6 +281,8 @@ export const en = {
   confirm_saved: "Saved how the stallholder sees payments arrive.",
   confirm_pick: "Tick at least one box.",
   confirm_none_tip: "Help the stallholder turn on balance notifications in the bank or wallet app, or ask the partner about a sound box.",
+  confirm_asked: "Asked at {asked} of {total} active stalls.",
+  confirm_none_many: "{n} stalls have no way to see money arrive: help them turn on balance notifications (listed in the Excel file, column “Cách biết tiền về”).",
   stall_saved_no_account: "Stall {code} saved. It has no payment account yet, so no sign can be printed: when the stallholder has one, tap “Add account”.",
   stall_saved_no_consent: "Stall {code} saved. The stallholder has not agreed to the sign, so it cannot be printed: record the consent under “Stallholder's consent” below.",
   print_blocked_no_account: "No sign yet: the stall has no payment account.",

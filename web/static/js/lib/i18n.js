@@ -287,6 +287,8 @@ const vi = {
   confirm_saved: "Đã lưu cách chủ sạp biết tiền về.",
   confirm_pick: "Hãy chọn ít nhất một ô.",
   confirm_none_tip: "Giúp chủ sạp bật thông báo biến động số dư trong ứng dụng ngân hàng hoặc ví, hoặc hỏi đối tác về loa báo tiền.",
+  confirm_asked: "Đã hỏi {asked} trong {total} sạp đang hoạt động.",
+  confirm_none_many: "{n} sạp chưa có cách nào biết tiền về: cần hướng dẫn bật thông báo số dư (danh sách trong tệp Excel, cột “Cách biết tiền về”).",
   stall_saved_no_account: "Đã lưu sạp {code}. Sạp chưa có tài khoản nhận tiền nên chưa in biển được: khi chủ sạp có tài khoản, bấm “Thêm tài khoản”.",
   stall_saved_no_consent: "Đã lưu sạp {code}. Chủ sạp chưa đồng ý in biển nên chưa in biển được: ghi nhận đồng ý ở phần “Đồng ý của chủ sạp” bên dưới.",
   print_blocked_no_account: "Chưa in biển được: sạp chưa có tài khoản nhận tiền.",

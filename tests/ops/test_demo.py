@@ -62,5 +62,23 @@ async def test_status_since_history_and_chart_agree_in_the_demo(fresh_db):
         assert len(visits) >= 6 and {v["n"] for v in visits} == {0}
         assert any(v["come_back_on"] for v in visits)
         assert all(v["visited_at"] <= loaded for v in visits)
+        # How stallholders see money arrive, asked when signs were handed over (most, not all):
+        # each answer an edit of the stall in its history, dated in the story.
+        answers = await conn.fetch(
+            "SELECT s.confirm_by, c.sign_delivered_at FROM stall s "
+            "JOIN stall_coverage c ON c.stall_id = s.id WHERE c.sign_delivered_at IS NOT NULL"
+        )
+        asked = [a["confirm_by"] for a in answers if a["confirm_by"] is not None]
+        assert 0.7 * len(answers) <= len(asked) < len(answers)
+        assert [] in asked and ["bank_app"] in asked
+        edits = await conn.fetch(
+            "SELECT at FROM audit_log WHERE action = 'update' AND after ? 'confirm_by' "
+            "AND before -> 'confirm_by' = 'null'::jsonb AND after -> 'confirm_by' <> 'null'::jsonb"
+        )
+        assert len(edits) == len(asked) and all(e["at"] < loaded for e in edits)
+        assert not await conn.fetchval(
+            "SELECT count(*) FROM stall WHERE confirm_by IS NOT NULL AND id NOT IN "
+            "(SELECT stall_id FROM stall_coverage WHERE sign_delivered_at IS NOT NULL)"
+        )
     finally:
         await conn.close()

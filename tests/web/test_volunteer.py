@@ -265,6 +265,8 @@ async def test_an_unanswered_stall_asks_again_and_an_answer_survives_other_chang
     await page.goto(f"/#/s/{sid}")
     await page.wait_for_selector("#confirm-card")
     assert await page.locator("#tell-holder").count() == 0  # the tips go with a new sign only
+    await page.locator("#confirm-card").scroll_into_view_if_needed()
+    await shot(page, "75-stall-confirm-card")
     # Someone changes the stall after this page was drawn (If-Match: its version moved on).
     async with await live_server.api("admin") as c:
         r = await c.patch(f"/api/stalls/{sid}", json={"goods": "Bánh"},

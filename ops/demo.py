@@ -349,6 +349,9 @@ class _Crew:
         self.moves: list[tuple[int, int, User, str]] = []  # (days ago, team, user, join|leave)
         self.joined: dict[tuple[int, int], int] = {}
         self.extra: dict[str, list[int]] = {}  # new stalls of each market, after the first ones
+        # What stallholders answer with their sign (_ask_how_money_is_seen): draws of its own, so
+        # that the rest of the demo stays as it was.
+        self.asked = random.Random(23)
 
     async def backdate(self, team_id: int, user: User, joined: int, left: int | None) -> None:
         """Date a membership as the demo says it happened."""
@@ -425,11 +428,11 @@ async def _ask_how_money_is_seen(
     who: User,
     when: datetime,
     stall_id: int,
-    rng: random.Random,
     window_days: int,
 ) -> None:
     """The volunteer who hands over the sign asks how the stallholder sees money arrive (nine in
-    ten are asked), through the stall's own edit."""
+    ten are asked), through the stall's own edit, at the moment of the hand-over."""
+    rng = crew.asked
     if rng.random() >= 0.9:
         return
     answer = rng.choices([a for a, _ in _CONFIRM_ANSWERS], [w for _, w in _CONFIRM_ANSWERS])[0]
@@ -566,7 +569,6 @@ async def _coverage_progress(
     """Signs, scans, payments and fees in five steps over four weeks, with a daily snapshot each;
     in the last two steps the teams also register new stalls."""
     by_market: dict[int, list[queries.StallFirstAccount]] = {}
-    asked = random.Random(23)  # its own draws: the rest of the demo stays as it was
     for r in await queries.stalls_with_first_account(conn):
         by_market.setdefault(r.market_id, []).append(r)
     now = crew.now
@@ -598,9 +600,7 @@ async def _coverage_progress(
                                 conn, user=who, stall_id=st.id, window_days=window_days
                             ),
                         )
-                        await _ask_how_money_is_seen(
-                            conn, crew, who, when, st.id, asked, window_days
-                        )
+                        await _ask_how_money_is_seen(conn, crew, who, when, st.id, window_days)
                     elif level == "verified" and st.bin and st.account_number:
                         code = payload.encode(
                             bin=st.bin, account=st.account_number, reference=st.reference
@@ -707,13 +707,14 @@ async def _team_work(
             )  # fmt: skip
             if rng.random() < 0.7:
                 later = min(at + timedelta(hours=2), crew.now - timedelta(seconds=30))
+                who = crew.actor(name, later)
                 await crew.do(
                     later,
                     stall_progress.sign_delivered_for(
-                        conn, user=crew.actor(name, later), stall_id=stall_id,
-                        window_days=window_days,
+                        conn, user=who, stall_id=stall_id, window_days=window_days
                     ),
-                )  # fmt: skip
+                )
+                await _ask_how_money_is_seen(conn, crew, who, later, stall_id, window_days)
     if last:
         await _visits(conn, crew, ids, markets)
 

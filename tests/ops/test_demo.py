@@ -76,6 +76,13 @@ async def test_status_since_history_and_chart_agree_in_the_demo(fresh_db):
             "AND before -> 'confirm_by' = 'null'::jsonb AND after -> 'confirm_by' <> 'null'::jsonb"
         )
         assert len(edits) == len(asked) and all(e["at"] < loaded for e in edits)
+        # Each answer was given when its sign was handed over (the same moment in the story).
+        assert not await conn.fetchval(
+            "SELECT count(*) FROM audit_log u JOIN audit_log d ON d.entity_id = u.entity_id "
+            "AND d.action = 'sign_delivered' WHERE u.action = 'update' AND u.at <> d.at "
+            "AND u.before -> 'confirm_by' = 'null'::jsonb "
+            "AND u.after -> 'confirm_by' <> 'null'::jsonb"
+        )
         assert not await conn.fetchval(
             "SELECT count(*) FROM stall WHERE confirm_by IS NOT NULL AND id NOT IN "
             "(SELECT stall_id FROM stall_coverage WHERE sign_delivered_at IS NOT NULL)"

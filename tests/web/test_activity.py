@@ -603,3 +603,51 @@ async def test_a_volunteer_who_leads_no_team_gets_the_list_without_refused_reque
     assert await page.locator("select.assign-select").count() == 0
     assert refused == []
     assert not [u for u in asked if "/assignees" in u]
+
+
+async def test_a_leader_writes_the_weeks_summary_for_the_teams_zalo_group(
+    new_page, live_server, field_work
+):
+    """users_want #14: the leader's team page writes the week as a few lines to paste into the
+    team's Zalo group (counts, each market's signs and status, the stalls to go back to and the
+    link to their list), numbers only, and copies it."""
+    team = field_work["team"]
+    market_id = field_work["markets"]["Chợ Thử Một"]
+    vn_today = datetime.now(timezone(timedelta(hours=7))).date()
+    monday = vn_today - timedelta(days=vn_today.weekday())
+    async with await live_server.api("volunteer") as c:
+        week = (
+            await c.get(
+                "/api/activity",
+                params={"group_by": "user", "from": monday.isoformat(), "to": vn_today.isoformat()},
+            )
+        ).json()
+        cov = (await c.get(f"/api/markets/{market_id}/coverage")).json()
+        visits = (await c.get(f"/api/teams/{team['id']}/return-visits")).json()
+    page = await new_page(viewport=PHONE, permissions=["clipboard-read", "clipboard-write"])
+    await sign_in(page, "volunteer", "/#/team")
+    await page.click("#share-make")
+    await expect(page.locator("#share-text")).to_be_visible()
+    lines = (await page.input_value("#share-text")).split("\n")
+    total = week["total"]
+    assert lines[0] == (f"{team['name']}: việc tuần này ({monday:%d/%m}–{vn_today:%d/%m})")
+    assert lines[1] == (
+        f"• Sạp đăng ký: {total['registrations']} · Biển đã giao: {total['deliveries']} · "
+        f"Kiểm tra mã: {total['verifications']} · Quay lại sạp: {total['return_visits']}"
+    )
+    issued = cov["levels"]["qr_issued"]["count"]
+    market_line = next(x for x in lines if x.startswith("• Chợ Thử Một: "))
+    assert market_line.startswith(
+        f"• Chợ Thử Một: {issued}/{cov['active_stalls']} sạp đã có biển ("
+    )
+    flagged = sum(len(m["visits"]) for m in visits["markets"])
+    assert lines[-1] == (
+        f"• Cần quay lại {flagged} sạp, danh sách: "
+        f"{live_server.base}/return-visits?team={team['id']}"
+    )
+    text = "\n".join(lines)
+    assert "Đặng Văn Tổ" not in text and "0905" not in text  # no stallholder in a chat group
+    await shot(page, "76-team-zalo-summary")
+    await page.click("#share-copy")
+    await page.wait_for_selector("#banners .banner-ok:has-text('Đã chép')")
+    assert await page.evaluate("navigator.clipboard.readText()") == text

@@ -145,15 +145,15 @@ async def test_the_market_page_counts_how_stallholders_see_money_arrive(
     card = page.locator("#confirm-counts")
     await card.wait_for()
     text = await card.inner_text()
-    assert "Đã hỏi 1 trong 1 sạp đang hoạt động." in text
+    assert "Đã hỏi chủ sạp ở 1 trong số 1 sạp đang hoạt động." in text
     assert "Chưa có cách nào: 1" in text and "Loa báo tiền: 0" in text
-    assert "1 sạp chưa có cách nào biết tiền về" in text
+    assert "1 sạp đang hoạt động chưa có cách nào biết tiền về" in text
     await card.scroll_into_view_if_needed()
     await shot(page, "74-market-confirm-counts")
     viewer = await new_page(viewport=PHONE)
     await sign_in(viewer, "viewer", f"/markets/{market}")
     await viewer.locator("#confirm-counts").wait_for()
-    assert "Đã hỏi 1 trong 1" in await viewer.locator("#confirm-counts").inner_text()
+    assert "Đã hỏi chủ sạp ở 1 trong số 1" in await viewer.locator("#confirm-counts").inner_text()
 
 
 async def test_map_and_market_page_on_a_phone(new_page, live_server, progress) -> None:

@@ -33,6 +33,7 @@ function confirmCard(counts) {
     counts.asked ? h("ul", { class: "plain confirm-counts" },
       line("bank_app", counts.bank_app), line("sound_box", counts.sound_box), line("sms", counts.sms),
       line("none", counts.none, counts.none ? { class: "confirm-none" } : {})) : null,
+    counts.asked ? h("p", { class: "muted small" }, t("confirm_many_ways")) : null,
     counts.none ? h("p", { class: "note note-warn" }, t("confirm_none_many", { n: num(counts.none) })) : null);
 }
 

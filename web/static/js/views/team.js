@@ -1,10 +1,11 @@
 // On the tablet: my team (members and this week's counts, for a team leader: the whole team's),
 // and the volunteer's own line on the worklist: "Hôm nay: N sạp đăng ký, M biển đã giao".
 
-import { h, mount } from "../lib/dom.js";
-import { t, num } from "../lib/i18n.js";
+import { h, mount, toast } from "../lib/dom.js";
+import { t, num, pct } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import { KINDS, kindLabel, load, periodOf, today } from "../lib/activity.js";
+import { statusLabel } from "../lib/coverage.js";
 
 /** A line filled in when the server answers (nothing is shown offline or for other roles). */
 export function todayLine(ctx) {
@@ -65,5 +66,70 @@ export async function teamView(ctx) {
       h("caption", { class: "sr-only" }, t("team_members")),
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("col_volunteer")), shown.map((k) => h("th", { scope: "col", class: "num" }, kindLabel(k))))),
       h("tbody", {}, memberRows))),
-    leads ? h("p", {}, h("a", { class: "btn", href: `/return-visits?team=${team.id}` }, t("team_visits"))) : null);
+    leads ? h("p", {}, h("a", { class: "btn", href: `/return-visits?team=${team.id}` }, t("team_visits"))) : null,
+    leads ? shareCard(team, week) : null);
+}
+
+const dayMonth = (day) => `${day.slice(8, 10)}/${day.slice(5, 7)}`;
+const lowerFirst = (text) => text.charAt(0).toLocaleLowerCase() + text.slice(1);  // mid-sentence
+
+/**
+ * The team's week as a few lines of text: its counts, each market's signs and status, how many
+ * stalls to go back to and the link to their list. Numbers only: no stallholder is named, since
+ * the text goes to a chat group.
+ */
+async function summary(team, week) {
+  const [covs, visits] = await Promise.all([
+    Promise.all(team.markets.map((m) => api.getJSON(`/api/markets/${m.id}/coverage`).catch(() => null))),
+    api.getJSON(`/api/teams/${team.id}/return-visits`).catch(() => null),
+  ]);
+  const { from, to } = periodOf("week");
+  const lines = [t("share_head", { team: team.name, from: dayMonth(from), to: dayMonth(to) })];
+  if (week) {
+    lines.push(`• ${["registrations", "deliveries", "verifications", "return_visits"]
+      .map((k) => `${kindLabel(k)}: ${num(week.total[k] || 0)}`).join(" · ")}`);
+  }
+  for (const c of covs) {
+    if (!c) continue;
+    const issued = c.levels.qr_issued;
+    lines.push(`• ${t("share_market", { name: c.name, n: num(issued.count), total: num(c.active_stalls), pct: pct(issued.share), status: lowerFirst(statusLabel(c.status)) })}`);
+  }
+  if (visits) {
+    const n = visits.markets.reduce((sum, m) => sum + m.visits.length, 0);
+    lines.push(`• ${t("share_visits", { n: num(n) })} ${window.location.origin}/return-visits?team=${team.id}`);
+  }
+  return lines.join("\n");
+}
+
+/** For the leader: the week's summary to paste into the team's Zalo group (users_want #14),
+ * written on request (it asks for each market's numbers: a few requests on a slow network). */
+function shareCard(team, week) {
+  const text = h("textarea", { id: "share-text", rows: 9, class: "share-text", hidden: true });
+  const copy = h("button", { type: "button", class: "btn btn-primary", id: "share-copy", hidden: true }, t("share_copy"));
+  const send = h("button", { type: "button", class: "btn", id: "share-send", hidden: true }, t("share_send"));
+  const make = h("button", { type: "button", class: "btn", id: "share-make" }, t("share_make"));
+  make.addEventListener("click", async () => {
+    make.disabled = true;
+    text.value = await summary(team, week);
+    make.disabled = false;
+    text.hidden = false;
+    copy.hidden = false;
+    send.hidden = typeof navigator.share !== "function";  // phones: straight to Zalo
+    text.focus();
+  });
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(text.value);
+    } catch {
+      text.select();  // no clipboard here (plain http): selected, for the device's own Copy
+      document.execCommand("copy");
+    }
+    toast(t("share_copied"), "ok");
+  });
+  send.addEventListener("click", () => navigator.share({ text: text.value }).catch(() => { /* closed */ }));
+  return h("section", { class: "card", id: "share-card", "aria-labelledby": "share-h" },
+    h("h2", { id: "share-h" }, t("share_title")),
+    h("p", { class: "muted small" }, t("share_hint")),
+    h("label", { for: "share-text", class: "sr-only" }, t("share_title")),
+    text, h("div", { class: "row-actions" }, make, copy, send));
 }

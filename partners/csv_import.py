@@ -49,10 +49,17 @@ class ImportRow:
     date: date | None
 
 
+def quoted(value: str | None) -> str:
+    """A value from the file inside a Vietnamese reason: control characters escaped as Python
+    writes them (a NUL cannot be stored or shown), Vietnamese letters as they are."""
+    return repr(value or "")[1:-1]
+
+
 @dataclass(frozen=True)
 class RowError:
     line: int
     reason: str
+    reason_vi: str  # the same, for people (the partner page shows it)
 
 
 class CsvFormatError(ValueError):
@@ -126,19 +133,36 @@ def _columns(header: list[str], line: int) -> dict[str, int]:
 
 
 def _row(line: int, values: dict[str, str | None]) -> ImportRow | RowError:
-    reasons: list[str] = []
+    reasons: list[tuple[str, str]] = []
     if not any(values.get(field) for field in IDENTIFYING):
-        reasons.append("no stall code, phone or account number")
+        reasons.append(
+            (
+                "no stall code, phone or account number",
+                "không có mã sạp, số điện thoại hay số tài khoản",
+            )
+        )
     status = values.get("status")
     if status is not None:
         status = _STATUS_ALIASES.get(_key(status))
         if status is None:
-            reasons.append(f"unknown status {values['status']!r}")
+            reasons.append(
+                (
+                    f"unknown status {values['status']!r}",
+                    f"trạng thái không rõ “{quoted(values['status'])}”",
+                )
+            )
     when = _date(values.get("date"))
     if values.get("date") is not None and when is None:
-        reasons.append(f"unreadable date {values['date']!r} (use YYYY-MM-DD or DD/MM/YYYY)")
+        reasons.append(
+            (
+                f"unreadable date {values['date']!r} (use YYYY-MM-DD or DD/MM/YYYY)",
+                f"ngày không đọc được “{quoted(values['date'])}” (viết DD/MM/YYYY hoặc YYYY-MM-DD)",
+            )
+        )
     if reasons:
-        return RowError(line, "; ".join(reasons))
+        return RowError(
+            line, "; ".join(en for en, _ in reasons), "; ".join(vi for _, vi in reasons)
+        )
     return ImportRow(
         line=line,
         market=values.get("market"),

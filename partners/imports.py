@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -13,11 +14,29 @@ from core.errors import Forbidden
 from core.text import fold, normalize
 from core.types import User, phone_e164
 from partners import csv_import, errors, onboarding, payments, registry, schemas
+from partners.csv_import import quoted
 from partners.queries import accounts as accounts_q
 from partners.queries import imports as imports_q
 from partners.queries import registry as registry_q
 
 log = logging.getLogger("choso.partners")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a row names no account: in English for the API's `reason`, in Vietnamese for people."""
+
+    en: str
+    vi: str
+
+
+# Onboarding statuses in Vietnamese (as privacy/export_pdf.py ONBOARDING and the partner page).
+STATUS_VI = {
+    "pending": "đang chờ",
+    "active": "đang hoạt động",
+    "suspended": "tạm ngừng",
+    "removed": "đã gỡ",
+}
 
 
 class _DryRun(Exception):
@@ -64,7 +83,9 @@ async def import_report(
                 conn, partner=partner, user=user, rows=rows, ref=f"import:{digest.hex()[:16]}"
             )
             results += [
-                schemas.ImportRowResult(line=e.line, result="error", reason=e.reason)
+                schemas.ImportRowResult(
+                    line=e.line, result="error", reason=e.reason, reason_vi=e.reason_vi
+                )
                 for e in row_errors
             ]
             results.sort(key=lambda r: r.line)
@@ -92,10 +113,11 @@ async def import_report(
         pass
     if previous is not None:
         note = f"this file was already imported (import #{previous.id}); nothing was changed"
+        note_vi = f"tệp này đã được nhập (lần nhập số {previous.id}); không thay đổi gì"
         results = [
             r
             if r.result == "error"
-            else r.model_copy(update={"result": "unchanged", "reason": note})
+            else r.model_copy(update={"result": "unchanged", "reason": note, "reason_vi": note_vi})
             for r in results
         ]
     return schemas.ImportResult(
@@ -134,15 +156,18 @@ async def _apply_report(
         for key in _market_keys(market.name):
             markets.setdefault(key, []).append(market.id)
 
-    def market_of(row: csv_import.ImportRow) -> int | None | str:
+    def market_of(row: csv_import.ImportRow) -> int | None | Reason:
         if row.market is None:
             return None
         ids = sorted({i for key in _market_keys(row.market) for i in markets.get(key, [])})
         if len(ids) != 1:
             return (
-                f"unknown market {row.market!r}"
+                Reason(f"unknown market {row.market!r}", f"không có chợ “{quoted(row.market)}”")
                 if not ids
-                else f"market name {row.market!r} is ambiguous"
+                else Reason(
+                    f"market name {row.market!r} is ambiguous",
+                    f"nhiều chợ có tên “{quoted(row.market)}”",
+                )
             )
         return ids[0]
 
@@ -188,9 +213,9 @@ async def _apply_report(
         outcome = _resolve_row(
             row, row_market[row.line], by_code, phones.get(row.line), by_phone, by_number, partner
         )
-        if isinstance(outcome, str):
+        if isinstance(outcome, Reason):
             results[row.line] = schemas.ImportRowResult(
-                line=row.line, result="error", reason=outcome
+                line=row.line, result="error", reason=outcome.en, reason_vi=outcome.vi
             )
         else:
             resolved[row.line] = outcome
@@ -214,6 +239,7 @@ async def _apply_report(
                     stall_id=stall_id,
                     reason="the stall shows several payment accounts of this partner; "
                     "add account_number",
+                    reason_vi="sạp có nhiều tài khoản của đối tác; thêm cột số tài khoản",
                 )
                 continue
         status = row.status or "active"
@@ -234,6 +260,8 @@ async def _apply_report(
                 line=row.line,
                 result="error",
                 reason=exc.detail,
+                reason_vi=f"tài khoản đang ở trạng thái “{STATUS_VI.get(str(exc.extra.get('current_status')), '?')}”, "
+                f"không chuyển sang “{STATUS_VI.get(status, status)}” được",
                 stall_id=stall_id,
                 payment_account_id=account_id,
                 status=status,
@@ -251,40 +279,49 @@ async def _apply_report(
 
 def _resolve_row(
     row: csv_import.ImportRow,
-    market: int | None | str,
+    market: int | None | Reason,
     by_code: dict[tuple[int, str], int],
     phone: str | None,
     by_phone: dict[str, list[tuple[int, int]]],
     by_number: dict[str, list[accounts_q.Account]],
     partner: schemas.Partner,
-) -> tuple[int, int | None] | str:
+) -> tuple[int, int | None] | Reason:
     """(stall id, account id or None) named by a row, or why it names none or several.
 
     The lookups hold only what is within the partner's reach, so the reasons read the same for
     what does not exist and for what is not the partner's.
     """
-    if isinstance(market, str):
+    if isinstance(market, Reason):
         return market
     stall_sets: list[set[int]] = []
     account: accounts_q.Account | None = None
     if row.stall_code:
         if market is None:
             if not (row.phone or row.account_number):
-                return "a stall code needs the market column"
+                return Reason(
+                    "a stall code needs the market column", "có mã sạp thì cần thêm cột chợ"
+                )
         else:
             stall_id = by_code.get((market, normalize(row.stall_code).upper()))
             if stall_id is None:
-                return (
+                return Reason(
                     f"no stall {row.stall_code!r} in market {row.market!r} "
-                    "with a payment account of this partner"
+                    "with a payment account of this partner",
+                    f"không có sạp “{quoted(row.stall_code)}” ở chợ “{quoted(row.market)}” có tài khoản của đối tác",
                 )
             stall_sets.append({stall_id})
     if row.phone:
         if phone is None:
-            return f"{row.phone!r} is not a valid phone number"
+            return Reason(
+                f"{row.phone!r} is not a valid phone number",
+                f"“{quoted(row.phone)}” không phải số điện thoại đúng",
+            )
         stalls = [(s, m) for s, m in by_phone.get(phone, []) if market is None or m == market]
         if not stalls:
-            return "no active stall with this phone number and a payment account of this partner"
+            return Reason(
+                "no active stall with this phone number and a payment account of this partner",
+                "không có sạp đang bán nào có số điện thoại này và tài khoản của đối tác",
+            )
         stall_sets.append({s for s, _ in stalls})
     if row.account_number:
         number = row.account_number.replace(" ", "")
@@ -299,17 +336,29 @@ def _resolve_row(
                 or found
             )
         if not found:
-            return "no active payment account of this partner with this number" + (
-                f" at BIN {row.bin}" if row.bin else ""
+            return Reason(
+                "no active payment account of this partner with this number"
+                + (f" at BIN {row.bin}" if row.bin else ""),
+                "không có tài khoản đang dùng nào của đối tác với số này"
+                + (f" ở ngân hàng BIN {row.bin}" if row.bin else ""),
             )
         if len(found) > 1:
-            return "several stalls show this account number; add the bin or market column"
+            return Reason(
+                "several stalls show this account number; add the bin or market column",
+                "nhiều sạp có số tài khoản này; thêm cột BIN hoặc cột chợ",
+            )
         account = found[0]
         stall_sets.append({account.stall_id})
     common = set.intersection(*stall_sets) if stall_sets else set()
     if not common:
-        return "the stall code, phone and account number point to different stalls"
+        return Reason(
+            "the stall code, phone and account number point to different stalls",
+            "mã sạp, số điện thoại và số tài khoản chỉ tới những sạp khác nhau",
+        )
     if len(common) > 1:
-        return "several stalls match; add the market, stall code or account number"
+        return Reason(
+            "several stalls match; add the market, stall code or account number",
+            "nhiều sạp khớp; thêm cột chợ, mã sạp hoặc số tài khoản",
+        )
     stall_id = common.pop()
     return stall_id, account.id if account else None

@@ -212,6 +212,7 @@ class ImportRowResult(BaseModel):
     line: int
     result: ImportOutcome
     reason: str | None = None
+    reason_vi: str | None = Field(default=None, description="The reason in Vietnamese, for people")
     stall_id: int | None = None
     payment_account_id: int | None = None
     status: str | None = None

@@ -70,6 +70,7 @@ PAGES = {
     "activity": ("Hoạt động", "js/activity.js", "layout-wide"),
     "teams": ("Tổ công nghệ số", "js/teams.js", "layout-wide"),
     "visits": ("Danh sách quay lại", "js/visits.js", "layout-wide"),
+    "partner": ("Đối tác", "js/partner.js", "layout-wide"),
 }
 STYLESHEET = "css/app.css"
 # What a page opened on a device that is signed in already shows first, without the sign-in form
@@ -264,6 +265,12 @@ async def teams_page(request: Request) -> HTMLResponse:
 async def return_visits_page(request: Request) -> HTMLResponse:
     """A printable list of the stalls to visit again, per market (?market=) or team (?team=)."""
     return _page(request, "visits")
+
+
+@router.get("/partner")
+async def partner_page(request: Request) -> HTMLResponse:
+    """A partner's own page: its accounts by market, the accounts themselves, its report import."""
+    return _page(request, "partner")
 
 
 @router.get("/manifest.webmanifest")

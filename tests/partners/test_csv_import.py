@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from partners.csv_import import CsvFormatError, ImportRow, RowError, parse_report
+from partners.csv_import import CsvFormatError, ImportRow, parse_report
 
 
 def test_english_report_with_iso_and_day_first_dates() -> None:
@@ -90,15 +90,23 @@ def test_bad_rows_are_reported_with_their_line_and_the_import_continues() -> Non
     )
     rows, errors = parse_report(data)
     assert [(row.line, row.stall_code) for row in rows] == [(2, "K1"), (9, "K4")]
-    assert errors == [
-        RowError(3, "no stall code, phone or account number"),
-        RowError(5, "unknown status 'closed'"),
-        RowError(7, "unreadable date '31/02/2025' (use YYYY-MM-DD or DD/MM/YYYY)"),
-        RowError(
+    assert [(e.line, e.reason) for e in errors] == [
+        (3, "no stall code, phone or account number"),
+        (5, "unknown status 'closed'"),
+        (7, "unreadable date '31/02/2025' (use YYYY-MM-DD or DD/MM/YYYY)"),
+        (
             8,
             "no stall code, phone or account number; unknown status 'maybe'; "
             "unreadable date 'yesterday' (use YYYY-MM-DD or DD/MM/YYYY)",
         ),
+    ]
+    # The same reasons for people, in Vietnamese (the partner page shows these).
+    assert [e.reason_vi for e in errors] == [
+        "không có mã sạp, số điện thoại hay số tài khoản",
+        "trạng thái không rõ “closed”",
+        "ngày không đọc được “31/02/2025” (viết DD/MM/YYYY hoặc YYYY-MM-DD)",
+        "không có mã sạp, số điện thoại hay số tài khoản; trạng thái không rõ “maybe”; "
+        "ngày không đọc được “yesterday” (viết DD/MM/YYYY hoặc YYYY-MM-DD)",
     ]
 
 

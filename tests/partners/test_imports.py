@@ -128,6 +128,11 @@ async def test_a_report_creates_onboardings_and_reports_every_row(client, conn, 
     assert "no stall 'Z-99'" in rows[6]["reason"]
     assert "unknown status 'bogus'" in rows[7]["reason"]
     assert "unknown market" in rows[8]["reason"]
+    # The same reasons in Vietnamese, for the partner's page.
+    assert rows[6]["reason_vi"].startswith("không có sạp “Z-99” ở chợ")
+    assert rows[7]["reason_vi"] == "trạng thái không rõ “bogus”"
+    assert rows[8]["reason_vi"].startswith("không có chợ “")
+    assert all(r["reason_vi"] is None for r in rows.values() if r["result"] != "error")
     assert result["counts"] == {"created": 4, "matched": 0, "unchanged": 0, "error": 3}
     onboardings = await client.get(f"/api/stalls/{stalls['A-1']['id']}/onboardings", headers=admin)
     [onboarding] = onboardings.json()
@@ -165,6 +170,7 @@ async def test_the_same_file_again_changes_nothing(client, conn, auth, stalls):
     results = [row["result"] for row in again.json()["rows"]]
     assert results == ["unchanged"] * 4 + ["error"] * 3
     assert "already imported" in again.json()["rows"][0]["reason"]
+    assert again.json()["rows"][0]["reason_vi"].startswith("tệp này đã được nhập")
     assert await state(conn) == before
 
 

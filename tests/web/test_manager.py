@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import stall_body
 from tests.web.conftest import LAPTOP, PHONE, TABLET, shot, sign_in
+from tests.web.test_a11y import serious
 
 pytestmark = pytest.mark.browser
 
@@ -252,4 +253,84 @@ async def test_a_partner_account_is_told_what_it_is_for(new_page) -> None:
         await page.wait_for_selector("#not-allowed")
         assert "Tài khoản đối tác MB" in await page.locator("#not-allowed").inner_text()
         assert await page.locator(".form-error").count() == 0
-        assert await page.locator(".topnav a").count() == 0
+        # Its one page is offered, in the bar and in the message.
+        assert await page.locator(".topnav a").all_inner_texts() == ["Đối tác"]
+        assert await page.locator("#not-allowed a#partner-open").get_attribute("href") == "/partner"
+
+
+async def test_a_partners_day_in_the_browser(new_page, live_server, tmp_path) -> None:
+    """A bank's staff member signs in with the partner account: its accounts by market, the
+    accounts themselves, and its onboarding report checked row by row (in Vietnamese) and then
+    imported, which moves the numbers; nothing outside its reach shows."""
+    code = f"P-{uuid.uuid4().hex[:4]}"
+    async with await live_server.api("admin") as c:
+        one = {m["name"]: m["id"] for m in (await c.get("/api/markets")).json()}["Chợ Thử Một"]
+        body = stall_body(code, location=None, holder={"full_name": "Võ Thị Đối"},
+                          confirm_duplicate=True)  # fmt: skip
+        r = await c.post(f"/api/markets/{one}/stalls", json=body,
+                         headers={"Idempotency-Key": str(uuid.uuid4())})  # fmt: skip
+        assert r.status_code == 201, r.text
+        before = (await c.get("/api/partners/MB/stats")).json()["totals"]
+    page = await new_page(viewport=LAPTOP, accept_downloads=True)
+    await sign_in(page, "partner", "/")
+    await page.click("#partner-open")
+    await page.wait_for_selector("#partner-stats")
+    async with await live_server.api("admin") as c:
+        name = (await c.get("/api/partners/MB")).json()["name"]
+    assert await page.locator("h1").inner_text() == name
+    total = page.locator("#partner-stats tfoot tr")
+    cells = await total.locator("td").all_inner_texts()
+    assert cells[0] == str(before["onboarded"]) and cells[2] == str(before["active"])
+    row = page.locator(f"#partner-accounts tr:has(td:text-is('{code}'))")
+    await row.wait_for()
+    assert "Chợ Thử Một" in await row.inner_text()
+    async with page.expect_download() as info:
+        await page.click("#stats-xlsx")
+    assert (await info.value).suggested_filename == "doi-tac-MB-thong-ke.xlsx"
+
+    report = tmp_path / "bao-cao.csv"
+    report.write_text(
+        "cho,ma_sap,trang_thai\n"
+        f"Chợ Thử Một,{code},active\n"
+        "Chợ Không Có,A-1,active\n"
+        f"Chợ Thử Một,{code},bogus\n",
+        encoding="utf-8",
+    )
+    await page.set_input_files("#report-file", str(report))
+    assert await page.locator("#report-import").is_disabled()
+    await page.click("#report-check")
+    result = page.locator("#import-result")
+    await result.wait_for()
+    assert "Kết quả kiểm tra (chưa ghi gì):" in await result.inner_text()
+    rows = page.locator("#import-rows tbody tr")
+    assert await rows.count() == 3
+    errors = await page.locator("#import-rows tr[data-outcome='error']").all_inner_texts()
+    assert any("không có chợ “Chợ Không Có”" in e for e in errors), errors
+    assert any("trạng thái không rõ “bogus”" in e for e in errors), errors
+    assert await page.locator("#import-rows tr[data-line='2']").get_attribute("data-outcome") in (
+        "matched", "created", "unchanged",
+    )  # fmt: skip
+    await shot(page, "77-partner-report-checked")
+    async with await live_server.api("admin") as c:
+        assert (await c.get("/api/partners/MB/stats")).json()[
+            "totals"
+        ] == before  # a check writes nothing
+    await page.click("#report-import")
+    await page.wait_for_selector("#banners .banner-ok:has-text('Đã nhập báo cáo')")
+    assert "Đã nhập báo cáo:" in await result.inner_text()
+    # The same file again changes nothing, and says so.
+    await page.click("#report-check")
+    await expect_text(page, "#import-result", "Tệp này đã được nhập trước đây")
+    await page.reload()
+    await page.wait_for_selector("#partner-stats")
+    await page.wait_for_selector("#partner-accounts tbody tr")
+    assert await serious(page) == [], "the partner's page"
+    await shot(page, "78-partner-page")
+
+
+async def expect_text(page, selector: str, text: str) -> None:
+    for _ in range(60):
+        if text in await page.locator(selector).inner_text():
+            return
+        await page.wait_for_timeout(100)
+    raise AssertionError(f"{selector} never said {text!r}")

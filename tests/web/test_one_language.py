@@ -131,6 +131,8 @@ async def test_every_page_in_vietnamese_shows_no_english_and_no_notes(new_page, 
         ("/teams", "#team-list"),
         (f"/return-visits?market={han}", ".visits-table, .empty"),
         ("/#/team", "#team-members-table, #no-team"),
+        # A partner's page, as an administrator opens it for a partner.
+        ("/partner?code=MB", "#partner-stats, #stats-none"),
     ]
     page = await new_page(viewport=LAPTOP)
     await page.goto(demo_server + "/dashboard")

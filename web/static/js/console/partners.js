@@ -302,7 +302,9 @@ async function render(body) {
         h("div", { class: "form-head" },
           h("h2", { id: "h-partner", tabindex: "-1" }, p.name, " ", h("span", { class: "muted small" }, p.code)),
           h("a", { href: "#", class: "btn btn-small btn-ghost", onclick: (ev) => { ev.preventDefault(); window.location.hash = ""; } }, t("close"))),
-        h("p", { class: "muted" }, t(`c_kind_${p.kind}`), p.bins.length ? ` · ${t("c_bins", { bins: p.bins.join(", ") })}` : "")),
+        h("p", { class: "muted" }, t(`c_kind_${p.kind}`), p.bins.length ? ` · ${t("c_bins", { bins: p.bins.join(", ") })}` : ""),
+        // What the partner's own staff see when they sign in (its numbers, accounts, report import).
+        h("p", {}, h("a", { href: `/partner?code=${encodeURIComponent(p.code)}`, class: "btn btn-small", id: "partner-page-link" }, t("p_go")))),
       supportForm(p, onSaved),
       credentialsForm(p, onSaved),
       handover(p),

@@ -49,7 +49,8 @@ export const en = {
   load_failed: "Could not load data. {reason}",
   not_allowed_title: "Not allowed",
   not_allowed_text: "As a {role} you see figures only; volunteers and managers register, edit and print stalls.",
-  partner_pages_text: "The partner account {code} is for the partner's systems, through the API (with a key from an administrator). These pages are for city staff and volunteers.",
+  partner_pages_text: "Partner account {code}: the partner's numbers, accounts and reports are on the Partner page (the partner's systems use the API, with a key from an administrator). The other pages are for city staff and volunteers.",
+  partner_open: "Open the Partner page",
   viewer_note: "Role {role}: the list shows stall codes and levels only, no stallholder data.",
 
   signin_title: "Sign in",
@@ -473,6 +474,7 @@ export const en = {
   // teams and field activity
   nav_activity: "Activity",
   nav_teams: "Teams",
+  nav_partner: "Partner",
   act_title: "Field activity",
   act_intro: "What teams and volunteers did in the markets you see: stalls registered, signs printed and delivered, codes checked, return visits.",
   act_intro_volunteer: "What you did (a team leader sees the whole team's work).",

@@ -50,7 +50,8 @@ const vi = {
   load_failed: "Không tải được dữ liệu. {reason}",
   not_allowed_title: "Không có quyền",
   not_allowed_text: "Với vai trò “{role}”, bạn chỉ xem số liệu; việc đăng ký, sửa sạp và in biển do tình nguyện viên và ban quản lý làm.",
-  partner_pages_text: "Tài khoản đối tác {code} dùng cho hệ thống của đối tác, qua API (khóa do quản trị viên cấp). Các trang số liệu này dành cho cán bộ thành phố và tình nguyện viên.",
+  partner_pages_text: "Tài khoản đối tác {code}: số liệu, danh sách tài khoản và báo cáo của đối tác ở trang Đối tác (hệ thống của đối tác dùng API, với khóa do quản trị viên cấp). Các trang khác dành cho cán bộ thành phố và tình nguyện viên.",
+  partner_open: "Mở trang Đối tác",
   viewer_note: "Vai trò “{role}”: danh sách chỉ có mã sạp và mức độ, không có thông tin chủ sạp.",
 
   // sign-in
@@ -485,6 +486,7 @@ const vi = {
   // teams and field activity (teams/, /activity, /teams, the tablet's team page)
   nav_activity: "Hoạt động",
   nav_teams: "Tổ công nghệ số",
+  nav_partner: "Đối tác",
   act_title: "Hoạt động tại chợ",
   act_intro: "Việc các tổ và tình nguyện viên đã làm ở các chợ trong phạm vi của bạn: đăng ký sạp, in và giao biển, kiểm tra mã, quay lại sạp.",
   act_intro_volunteer: "Việc bạn đã làm (tổ trưởng xem được việc của cả tổ).",

@@ -11,6 +11,7 @@ const LINKS = [
   { href: "/console", key: "nav_console", page: "console", roles: ["admin", "manager"] },
   { href: "/activity", key: "nav_activity", page: "activity", roles: ["admin", "manager", "viewer"] },
   { href: "/teams", key: "nav_teams", page: "teams", roles: ["admin", "manager"] },
+  { href: "/partner", key: "nav_partner", page: "partner", roles: ["partner"] },
   { href: "/", key: "nav_app", page: "app" },
 ];
 
@@ -20,7 +21,8 @@ export async function widePage(current, render) {
   let me = null;
   const draw = () => shell.topbar({
     me, home: "/dashboard",
-    links: LINKS.filter((l) => (!l.roles || (me && l.roles.includes(me.role))) && !(me && me.role === "partner"))
+    // A partner account has its own page only; the others are for city staff and volunteers.
+    links: LINKS.filter((l) => (me && me.role === "partner" ? Boolean(l.roles && l.roles.includes("partner")) : !l.roles || (me && l.roles.includes(me.role))))
       // The app's link says what it is for this person: a viewer registers nothing there.
       .map((l) => ({ ...l, key: l.page === "app" && me && !shell.canWork(me) ? "nav_app_view" : l.key }))
       .map((l) => ({ ...l, current: l.page === current || current.startsWith(`${l.page}-`) })),
@@ -36,11 +38,12 @@ export async function widePage(current, render) {
   draw();
   const run = async () => {
     try {
-      // A partner account is for the partner's systems (the API): these pages would only fail.
-      if (me.role === "partner") {
+      // A partner account has its own page (/partner): the others would only fail.
+      if (me.role === "partner" && current !== "partner") {
         mount(main, h("div", { class: "card", id: "not-allowed" },
           h("h1", {}, t("not_allowed_title")),
-          h("p", {}, t("partner_pages_text", { code: me.partner_code || "" }))));
+          h("p", {}, t("partner_pages_text", { code: me.partner_code || "" })),
+          h("p", {}, h("a", { class: "btn btn-primary", href: "/partner", id: "partner-open" }, t("partner_open")))));
         return;
       }
       await render(main, me);

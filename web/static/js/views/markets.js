@@ -22,7 +22,10 @@ export async function marketsView(ctx) {
     got.stale ? h("p", { class: "note note-warn" }, t("stale_data", { time: time(got.at) })) : null,
     // Who is not doing field work sees markets, not assignments; a partner account has none here.
     list.length ? h("p", { class: "muted" }, t(ctx.canWork() ? "markets_intro" : "markets_intro_view"))
-      : h("p", { class: "card" }, ctx.me && ctx.me.role === "partner" ? t("partner_pages_text", { code: ctx.me.partner_code || "" }) : t("markets_none")),
+      : ctx.me && ctx.me.role === "partner"
+        ? h("div", { class: "card", id: "partner-note" }, h("p", {}, t("partner_pages_text", { code: ctx.me.partner_code || "" })),
+          h("p", {}, h("a", { class: "btn btn-primary", href: "/partner", id: "partner-open" }, t("partner_open"))))
+        : h("p", { class: "card" }, t("markets_none")),
     h("ul", { class: "cards market-cards" }, list.map((m) => h("li", {},
       h("a", {
         href: `#/m/${m.id}`, class: ["card", "card-link", m.id === current ? "card-current" : ""],

@@ -1,0 +1,156 @@
+// /partner: a partner's own page (a bank's or wallet's staff, signed in with a partner account):
+// its numbers by market (onboarded, by status, receiving payments) with the Excel workbook, the
+// accounts it set up or that chose to share with it, and its onboarding report to import (checked
+// first, then written). Everything is what the API gives the partner (partners/stats.py): accounts
+// within its reach only.
+
+import { h, mount, toast } from "./lib/dom.js";
+import { t, num, dateTime, describeError, currentLang } from "./lib/i18n.js";
+import "./console/strings.js";  // the page's words (p_*), with the console's
+import * as api from "./lib/api.js";
+import { widePage } from "./lib/page.js";
+import { download } from "./lib/widgets.js";
+import { bankShort } from "./lib/bankpicker.js";
+
+const STATUSES = ["pending", "active", "suspended", "removed"];
+const OUTCOMES = ["created", "matched", "unchanged", "error"];
+const MAX_BYTES = 20 * 1024 * 1024;  // the server's upload limit (413 above it)
+const PAGE = 50;
+
+function statsTable(stats) {
+  const cols = ["onboarded", ...STATUSES, "receiving"];
+  const row = (label, c, attrs = {}) => h("tr", attrs,
+    h("th", { scope: "row" }, label),
+    cols.map((k) => h("td", { class: "num" }, num(c[k] || 0))));
+  return h("div", { class: "table-wrap" }, h("table", { id: "partner-stats" },
+    h("caption", { class: "sr-only" }, t("p_stats_title")),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("p_col_market")),
+      cols.map((k) => h("th", { scope: "col", class: "num" }, k === "receiving" ? t("p_col_receiving", { days: num(stats.window_days) }) : t(`p_col_${k}`))))),
+    h("tbody", {}, stats.markets.map((m) => row(m.market_name, m, { dataset: { market: m.market_id } }))),
+    h("tfoot", {}, row(t("p_total"), stats.totals, { class: "total-row" }))));
+}
+
+function accountRow(a, banks) {
+  return h("tr", { dataset: { account: a.payment_account_id } },
+    h("td", {}, a.stall_code), h("td", {}, a.market_name),
+    h("td", {}, bankShort(banks, a.bin)), h("td", { class: "mono" }, a.account_number), h("td", {}, a.account_name || "—"),
+    h("td", {}, t(`p_relation_${a.relation}`)),
+    h("td", {}, a.onboarding_status ? t(`p_col_${a.onboarding_status}`) : "—",
+      a.active ? null : h("span", { class: "sub" }, t("account_inactive"))),
+    h("td", {}, a.onboarded_at ? dateTime(a.onboarded_at) : "—"));
+}
+
+function accountsCard(code, banks) {
+  const body = h("tbody", {});
+  const more = h("button", { type: "button", class: "btn", id: "accounts-more", hidden: true }, t("p_more"));
+  const note = h("p", { class: "muted", id: "accounts-none", hidden: true }, t("p_accounts_none"));
+  let cursor = null;
+  async function next() {
+    more.disabled = true;
+    try {
+      const q = new URLSearchParams({ limit: String(PAGE), ...(cursor ? { cursor } : {}) });
+      const page = await api.getJSON(`/api/partners/${encodeURIComponent(code)}/accounts?${q}`);
+      body.append(...page.items.map((a) => accountRow(a, banks)));
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+      note.hidden = body.children.length > 0;
+    } catch (err) {
+      toast(describeError(err), "error");
+    } finally {
+      more.disabled = false;
+    }
+  }
+  more.addEventListener("click", next);
+  next();
+  const heads = ["p_col_stall", "p_col_market", "p_col_bank", "p_col_number", "p_col_name", "p_col_relation", "p_col_status", "p_col_since"];
+  return h("section", { class: "card", "aria-labelledby": "p-accounts-h" },
+    h("h2", { id: "p-accounts-h" }, t("p_accounts_title")),
+    h("p", { class: "muted small" }, t("p_accounts_intro")),
+    h("div", { class: "table-wrap" }, h("table", { id: "partner-accounts" },
+      h("caption", { class: "sr-only" }, t("p_accounts_title")),
+      h("thead", {}, h("tr", {}, heads.map((k) => h("th", { scope: "col" }, t(k))))),
+      body)),
+    note, h("div", { class: "row-actions" }, more));
+}
+
+/** The result of a report, checked or imported: counts, then the rows in error first. */
+function resultView(result) {
+  const rows = [...result.rows].sort((a, b) => (a.result === "error" ? 0 : 1) - (b.result === "error" ? 0 : 1) || a.line - b.line);
+  return h("div", { id: "import-result" },
+    h("p", { class: ["note", result.counts.error ? "note-warn" : "note-ok"], role: "status" },
+      t(result.already_imported ? "p_already" : result.dry_run ? "p_checked" : "p_imported"), " ",
+      OUTCOMES.map((o) => `${t(`p_outcome_${o}`)}: ${num(result.counts[o] || 0)}`).join(" · ")),
+    rows.length ? h("div", { class: "table-wrap" }, h("table", { id: "import-rows" },
+      h("caption", { class: "sr-only" }, t("p_import_rows")),
+      h("thead", {}, h("tr", {}, ["p_col_line", "p_col_outcome", "p_col_details"].map((k) => h("th", { scope: "col" }, t(k))))),
+      h("tbody", {}, rows.map((r) => h("tr", { class: `outcome-row outcome-${r.result}`, dataset: { line: r.line, outcome: r.result } },
+        h("td", { class: "num" }, num(r.line)),
+        h("td", {}, h("span", { class: `badge outcome-badge outcome-${r.result}` }, r.result === "error" ? "⚠ " : "", t(`p_outcome_${r.result}`))),
+        h("td", {}, (currentLang() === "en" ? r.reason : r.reason_vi || r.reason) || (r.status ? t(`p_col_${r.status}`) : "—"))))))) : null);
+}
+
+function importCard(code) {
+  const file = h("input", { type: "file", id: "report-file", accept: ".csv,text/csv" });
+  const check = h("button", { type: "button", class: "btn", id: "report-check" }, t("p_check"));
+  const run = h("button", { type: "button", class: "btn btn-primary", id: "report-import", disabled: true }, t("p_import"));
+  const out = h("div", {});
+  let checked = null;  // the file whose dry run is shown: importing writes that file
+  file.addEventListener("change", () => { checked = null; run.disabled = true; out.replaceChildren(); });
+  async function send(dryRun) {
+    const f = file.files && file.files[0];
+    if (!f) { toast(t("p_pick_file"), "warn"); return; }
+    if (f.size > MAX_BYTES) { toast(t("p_too_large"), "error"); return; }
+    const form = new FormData();
+    form.append("file", f, f.name);
+    check.disabled = run.disabled = true;
+    try {
+      const res = await api.request(`/api/partners/${encodeURIComponent(code)}/imports?dry_run=${dryRun}`, { method: "POST", body: form });
+      if (!res.ok) throw await api.toError(res);
+      const result = await res.json();
+      out.replaceChildren(resultView(result));
+      checked = dryRun ? f : null;
+      if (!dryRun) toast(t("p_imported_toast"), "ok");
+    } catch (err) {
+      out.replaceChildren(h("p", { class: "form-error", role: "alert" },
+        err.code === "malformed_csv" && err.problem && err.problem.line ? t("p_malformed", { line: num(err.problem.line) }) : describeError(err)));
+    } finally {
+      check.disabled = false;
+      run.disabled = !checked;
+    }
+  }
+  check.addEventListener("click", () => send(true));
+  run.addEventListener("click", () => send(false));
+  return h("section", { class: "card", "aria-labelledby": "p-import-h" },
+    h("h2", { id: "p-import-h" }, t("p_import_title")),
+    h("p", { class: "muted small" }, t("p_import_intro")),
+    h("label", { for: "report-file", class: "label" }, t("p_file")), file,
+    h("div", { class: "row-actions" }, check, run), out);
+}
+
+async function render(main, me) {
+  // A partner's own page; an administrator opens any partner's (?code=, from the console).
+  const code = me.role === "partner" ? me.partner_code : new URLSearchParams(window.location.search).get("code");
+  if (!code || !/^[A-Za-z0-9_-]{1,32}$/.test(code)) {
+    mount(main, h("p", { class: "card", id: "no-partner" }, t("p_pick_partner")));
+    return;
+  }
+  const [partner, stats, banks] = await Promise.all([
+    api.getJSON(`/api/partners/${encodeURIComponent(code)}`),
+    api.getJSON(`/api/partners/${encodeURIComponent(code)}/stats`),
+    api.getJSON("/api/banks").catch(() => []),
+  ]);
+  document.title = `${partner.name} — ${t("app_name")}`;
+  mount(main,
+    h("h1", {}, partner.name),
+    h("p", { class: "muted" }, t("p_intro"),
+      partner.support_phone ? [" ", t("p_support", { phone: partner.support_phone })] : null),
+    h("section", { class: "card", "aria-labelledby": "p-stats-h" },
+      h("h2", { id: "p-stats-h" }, t("p_stats_title")),
+      stats.markets.length ? statsTable(stats) : h("p", { class: "muted", id: "stats-none" }, t("p_stats_none")),
+      h("div", { class: "row-actions" },
+        h("button", { type: "button", class: "btn", id: "stats-xlsx", onclick: () => download(`/api/partners/${encodeURIComponent(code)}/stats.xlsx`, `doi-tac-${code}-thong-ke.xlsx`) }, t("export_xlsx_stats")))),
+    accountsCard(code, banks),
+    ["admin", "partner"].includes(me.role) ? importCard(code) : null);
+}
+
+widePage("partner", render);

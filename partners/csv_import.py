@@ -27,10 +27,10 @@ _HEADER_ALIASES = {alias: field for field, names in _COLUMNS.items() for alias i
 IDENTIFYING = ("stall_code", "phone", "account_number")
 
 _STATUSES = {
-    "pending": ("pending", "cho", "cho_duyet", "dang_cho", "moi", "new"),
+    "pending": ("pending", "cho", "cho_duyet", "dang_cho", "cho_kich_hoat", "moi", "new"),
     "active": ("active", "hoat_dong", "dang_hoat_dong", "kich_hoat", "da_kich_hoat", "activated"),
     "suspended": ("suspended", "tam_ngung", "tam_dung", "tam_khoa", "paused"),
-    "removed": ("removed", "da_xoa", "xoa", "huy", "da_huy", "ngung", "deactivated"),
+    "removed": ("removed", "da_go", "go", "da_xoa", "xoa", "huy", "da_huy", "ngung", "deactivated"),
 }
 _STATUS_ALIASES = {alias: status for status, names in _STATUSES.items() for alias in names}
 _DMY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
@@ -148,7 +148,7 @@ def _row(line: int, values: dict[str, str | None]) -> ImportRow | RowError:
             reasons.append(
                 (
                     f"unknown status {values['status']!r}",
-                    f"trạng thái không rõ “{quoted(values['status'])}”",
+                    f"không nhận ra trạng thái “{quoted(values['status'])}”",
                 )
             )
     when = _date(values.get("date"))

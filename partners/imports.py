@@ -30,11 +30,11 @@ class Reason:
     vi: str
 
 
-# Onboarding statuses in Vietnamese (as privacy/export_pdf.py ONBOARDING and the partner page).
+# Onboarding statuses in Vietnamese, as the partner's page and its workbook name them.
 STATUS_VI = {
-    "pending": "đang chờ",
+    "pending": "chờ kích hoạt",
     "active": "đang hoạt động",
-    "suspended": "tạm ngừng",
+    "suspended": "tạm ngưng",
     "removed": "đã gỡ",
 }
 
@@ -162,7 +162,9 @@ async def _apply_report(
         ids = sorted({i for key in _market_keys(row.market) for i in markets.get(key, [])})
         if len(ids) != 1:
             return (
-                Reason(f"unknown market {row.market!r}", f"không có chợ “{quoted(row.market)}”")
+                Reason(
+                    f"unknown market {row.market!r}", f"không tìm thấy chợ “{quoted(row.market)}”"
+                )
                 if not ids
                 else Reason(
                     f"market name {row.market!r} is ambiguous",
@@ -314,7 +316,7 @@ def _resolve_row(
         if phone is None:
             return Reason(
                 f"{row.phone!r} is not a valid phone number",
-                f"“{quoted(row.phone)}” không phải số điện thoại đúng",
+                f"“{quoted(row.phone)}” không phải số điện thoại hợp lệ",
             )
         stalls = [(s, m) for s, m in by_phone.get(phone, []) if market is None or m == market]
         if not stalls:
@@ -338,9 +340,9 @@ def _resolve_row(
         if not found:
             return Reason(
                 "no active payment account of this partner with this number"
-                + (f" at BIN {row.bin}" if row.bin else ""),
+                + (f" at BIN {row.bin!r}" if row.bin else ""),
                 "không có tài khoản đang dùng nào của đối tác với số này"
-                + (f" ở ngân hàng BIN {row.bin}" if row.bin else ""),
+                + (f" ở ngân hàng BIN “{quoted(row.bin)}”" if row.bin else ""),
             )
         if len(found) > 1:
             return Reason(

@@ -103,9 +103,9 @@ def test_bad_rows_are_reported_with_their_line_and_the_import_continues() -> Non
     # The same reasons for people, in Vietnamese (the partner page shows these).
     assert [e.reason_vi for e in errors] == [
         "không có mã sạp, số điện thoại hay số tài khoản",
-        "trạng thái không rõ “closed”",
+        "không nhận ra trạng thái “closed”",
         "ngày không đọc được “31/02/2025” (viết DD/MM/YYYY hoặc YYYY-MM-DD)",
-        "không có mã sạp, số điện thoại hay số tài khoản; trạng thái không rõ “maybe”; "
+        "không có mã sạp, số điện thoại hay số tài khoản; không nhận ra trạng thái “maybe”; "
         "ngày không đọc được “yesterday” (viết DD/MM/YYYY hoặc YYYY-MM-DD)",
     ]
 
@@ -167,3 +167,13 @@ def test_any_properly_quoted_report_round_trips(records: list[tuple[str, str | N
     rows, errors = parse_report(buffer.getvalue().encode())
     assert errors == []
     assert [(row.stall_code, row.market) for row in rows] == records
+
+
+def test_the_statuses_the_partner_page_names_are_read() -> None:
+    """The partner page tells staff to write these (Vietnamese, as its columns name them)."""
+    data = (
+        "ma_sap,trang_thai\nK1,chờ kích hoạt\nK2,đang hoạt động\nK3,tạm ngưng\nK4,đã gỡ\n"
+    ).encode()
+    rows, errors = parse_report(data)
+    assert errors == []
+    assert [row.status for row in rows] == ["pending", "active", "suspended", "removed"]

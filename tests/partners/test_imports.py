@@ -130,8 +130,8 @@ async def test_a_report_creates_onboardings_and_reports_every_row(client, conn, 
     assert "unknown market" in rows[8]["reason"]
     # The same reasons in Vietnamese, for the partner's page.
     assert rows[6]["reason_vi"].startswith("không có sạp “Z-99” ở chợ")
-    assert rows[7]["reason_vi"] == "trạng thái không rõ “bogus”"
-    assert rows[8]["reason_vi"].startswith("không có chợ “")
+    assert rows[7]["reason_vi"] == "không nhận ra trạng thái “bogus”"
+    assert rows[8]["reason_vi"].startswith("không tìm thấy chợ “")
     assert all(r["reason_vi"] is None for r in rows.values() if r["result"] != "error")
     assert result["counts"] == {"created": 4, "matched": 0, "unchanged": 0, "error": 3}
     onboardings = await client.get(f"/api/stalls/{stalls['A-1']['id']}/onboardings", headers=admin)
@@ -308,7 +308,11 @@ async def test_who_may_import(client, auth, stalls):
 
 
 async def test_control_characters_in_a_report_are_row_errors_not_500(client, conn, auth, stalls):
-    csv = "market,stall_code,account_number\nChợ Thử Một,A\x00-1,\nChợ Thử Một,,66\x0000001\n"
+    csv = (
+        "market,stall_code,account_number,bin\nChợ Thử Một,A\x00-1,,\nChợ Thử Một,,66\x0000001,\n"
+        # A real account number with a NUL in its BIN: the reason names the BIN, escaped.
+        "Chợ Thử Một,,0123456789,9704\x0022\n"
+    )
     # A hand-made multipart body: httpx would percent-encode the control character in the name.
     body = (
         b"--B0undary\r\n"
@@ -318,5 +322,6 @@ async def test_control_characters_in_a_report_are_row_errors_not_500(client, con
     headers = await auth("admin") | {"Content-Type": "multipart/form-data; boundary=B0undary"}
     r = await client.post("/api/partners/MB/imports", content=body, headers=headers)
     assert r.status_code == 200, r.text
-    assert [row["result"] for row in r.json()["rows"]] == ["error", "error"]
+    assert [row["result"] for row in r.json()["rows"]] == ["error", "error", "error"]
+    assert "\\x00" in r.json()["rows"][2]["reason_vi"]
     assert await conn.fetchval("SELECT filename FROM partner_import") == "badname.csv"

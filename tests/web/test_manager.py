@@ -291,7 +291,7 @@ async def test_a_partners_day_in_the_browser(new_page, live_server, tmp_path) ->
     report = tmp_path / "bao-cao.csv"
     report.write_text(
         "cho,ma_sap,trang_thai\n"
-        f"Chợ Thử Một,{code},active\n"
+        f"Chợ Thử Một,{code},tạm ngưng\n"
         "Chợ Không Có,A-1,active\n"
         f"Chợ Thử Một,{code},bogus\n",
         encoding="utf-8",
@@ -305,11 +305,12 @@ async def test_a_partners_day_in_the_browser(new_page, live_server, tmp_path) ->
     rows = page.locator("#import-rows tbody tr")
     assert await rows.count() == 3
     errors = await page.locator("#import-rows tr[data-outcome='error']").all_inner_texts()
-    assert any("không có chợ “Chợ Không Có”" in e for e in errors), errors
-    assert any("trạng thái không rõ “bogus”" in e for e in errors), errors
-    assert await page.locator("#import-rows tr[data-line='2']").get_attribute("data-outcome") in (
-        "matched", "created", "unchanged",
-    )  # fmt: skip
+    assert any("không tìm thấy chợ “Chợ Không Có”" in e for e in errors), errors
+    assert any("không nhận ra trạng thái “bogus”" in e for e in errors), errors
+    # The stall's MB account was recorded active at registration: the report moves it.
+    line2 = page.locator("#import-rows tr[data-line='2']")
+    assert await line2.get_attribute("data-outcome") == "matched"
+    assert "Tạm ngưng" in await line2.inner_text()
     await shot(page, "77-partner-report-checked")
     async with await live_server.api("admin") as c:
         assert (await c.get("/api/partners/MB/stats")).json()[
@@ -318,12 +319,18 @@ async def test_a_partners_day_in_the_browser(new_page, live_server, tmp_path) ->
     await page.click("#report-import")
     await page.wait_for_selector("#banners .banner-ok:has-text('Đã nhập báo cáo')")
     assert "Đã nhập báo cáo:" in await result.inner_text()
-    # The same file again changes nothing, and says so.
+    async with await live_server.api("admin") as c:
+        after = (await c.get("/api/partners/MB/stats")).json()["totals"]
+    assert (after["active"], after["suspended"]) == (before["active"] - 1, before["suspended"] + 1)
+    # The same file again changes nothing, says so, and offers nothing to import.
     await page.click("#report-check")
     await expect_text(page, "#import-result", "Tệp này đã được nhập trước đây")
+    assert await page.locator("#report-import").is_disabled()
     await page.reload()
     await page.wait_for_selector("#partner-stats")
     await page.wait_for_selector("#partner-accounts tbody tr")
+    suspended = page.locator("#partner-stats tfoot td").nth(3)
+    assert await suspended.inner_text() == str(after["suspended"])
     assert await serious(page) == [], "the partner's page"
     await shot(page, "78-partner-page")
 
@@ -334,3 +341,21 @@ async def expect_text(page, selector: str, text: str) -> None:
             return
         await page.wait_for_timeout(100)
     raise AssertionError(f"{selector} never said {text!r}")
+
+
+async def test_the_partner_page_for_an_administrator_and_a_viewer(new_page, live_server) -> None:
+    """An administrator opens a partner's page from the console; without a partner named, the page
+    says where to go; a viewer sees the numbers but no accounts and no import."""
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "admin", "/console/partners#p-MB")
+    await page.click("#partner-page-link")
+    await page.wait_for_selector("#partner-stats, #stats-none")
+    assert await page.locator("#report-file").count() == 1
+    await page.goto("/partner")
+    await page.wait_for_selector("#no-partner")
+    viewer = await new_page(viewport=LAPTOP)
+    await sign_in(viewer, "viewer", "/partner?code=MB")
+    await viewer.wait_for_selector("#partner-stats, #stats-none")
+    assert await viewer.locator("#partner-accounts").count() == 0
+    assert await viewer.locator("#report-file").count() == 0
+    assert await viewer.locator(".form-error").count() == 0

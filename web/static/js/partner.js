@@ -94,27 +94,41 @@ function importCard(code) {
   const check = h("button", { type: "button", class: "btn", id: "report-check" }, t("p_check"));
   const run = h("button", { type: "button", class: "btn btn-primary", id: "report-import", disabled: true }, t("p_import"));
   const out = h("div", {});
-  let checked = null;  // the file whose dry run is shown: importing writes that file
+  // What was checked, read once: "Nhập báo cáo" sends exactly these bytes, whatever happens to
+  // the file on the device or in the picker afterwards.
+  let checked = null;
   file.addEventListener("change", () => { checked = null; run.disabled = true; out.replaceChildren(); });
   async function send(dryRun) {
-    const f = file.files && file.files[0];
-    if (!f) { toast(t("p_pick_file"), "warn"); return; }
-    if (f.size > MAX_BYTES) { toast(t("p_too_large"), "error"); return; }
+    let body = checked;
+    if (dryRun) {
+      const f = file.files && file.files[0];
+      if (!f) { toast(t("p_pick_file"), "warn"); return; }
+      if (f.size > MAX_BYTES) { toast(t("p_too_large"), "error"); return; }
+      try {
+        body = { name: f.name, bytes: new Blob([await f.arrayBuffer()], { type: f.type || "text/csv" }) };
+      } catch {
+        toast(t("p_pick_file"), "warn");  // the file went away or changed on the device
+        return;
+      }
+    }
+    if (!body) return;
     const form = new FormData();
-    form.append("file", f, f.name);
-    check.disabled = run.disabled = true;
+    form.append("file", body.bytes, body.name);
+    check.disabled = run.disabled = file.disabled = true;
+    checked = null;
     try {
       const res = await api.request(`/api/partners/${encodeURIComponent(code)}/imports?dry_run=${dryRun}`, { method: "POST", body: form });
       if (!res.ok) throw await api.toError(res);
       const result = await res.json();
       out.replaceChildren(resultView(result));
-      checked = dryRun ? f : null;
-      if (!dryRun) toast(t("p_imported_toast"), "ok");
+      // A file imported before changes nothing: nothing to import again.
+      checked = dryRun && !result.already_imported ? body : null;
+      if (!dryRun && !result.already_imported) toast(t("p_imported_toast"), "ok");
     } catch (err) {
       out.replaceChildren(h("p", { class: "form-error", role: "alert" },
         err.code === "malformed_csv" && err.problem && err.problem.line ? t("p_malformed", { line: num(err.problem.line) }) : describeError(err)));
     } finally {
-      check.disabled = false;
+      check.disabled = file.disabled = false;
       run.disabled = !checked;
     }
   }
@@ -149,7 +163,8 @@ async function render(main, me) {
       stats.markets.length ? statsTable(stats) : h("p", { class: "muted", id: "stats-none" }, t("p_stats_none")),
       h("div", { class: "row-actions" },
         h("button", { type: "button", class: "btn", id: "stats-xlsx", onclick: () => download(`/api/partners/${encodeURIComponent(code)}/stats.xlsx`, `doi-tac-${code}-thong-ke.xlsx`) }, t("export_xlsx_stats")))),
-    accountsCard(code, banks),
+    // A viewer reads numbers, not accounts (the API refuses them the list).
+    me.role !== "viewer" ? accountsCard(code, banks) : null,
     ["admin", "partner"].includes(me.role) ? importCard(code) : null);
 }
 

@@ -560,6 +560,8 @@ export const en = {
   share_head: "{team}: this week's work ({from}–{to})",
   share_market: "{name}: {n}/{total} stalls with a sign ({pct}), {status}",
   share_visits: "{n} stalls to go back to, list:",
+  share_missing: "The numbers of {names} could not be read. Try again with a connection.",
+  share_select: "The text is selected: press and hold, then choose Copy.",
   my_team_week_team: "The whole team's numbers from Monday to today.",
   my_team_week_own: "Your numbers from Monday to today.",
   today_line: "Today: {n} stalls registered, {m} signs delivered",

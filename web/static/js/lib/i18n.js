@@ -572,6 +572,8 @@ const vi = {
   share_head: "{team}: việc tuần này ({from}–{to})",
   share_market: "{name}: {n}/{total} sạp đã có biển ({pct}), {status}",
   share_visits: "Cần quay lại {n} sạp, danh sách:",
+  share_missing: "Chưa đọc được số liệu của: {names}. Thử lại khi có mạng.",
+  share_select: "Đã chọn sẵn nội dung: bấm giữ rồi chọn Sao chép.",
   my_team_week_team: "Số của cả tổ từ thứ Hai đến hôm nay.",
   my_team_week_own: "Số của bạn từ thứ Hai đến hôm nay.",
   today_line: "Hôm nay: {n} sạp đăng ký, {m} biển đã giao",

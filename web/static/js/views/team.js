@@ -2,7 +2,7 @@
 // and the volunteer's own line on the worklist: "Hôm nay: N sạp đăng ký, M biển đã giao".
 
 import { h, mount, toast } from "../lib/dom.js";
-import { t, num, pct } from "../lib/i18n.js";
+import { t, num, pct, describeError } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import { KINDS, kindLabel, load, periodOf, today } from "../lib/activity.js";
 import { statusLabel } from "../lib/coverage.js";
@@ -89,6 +89,7 @@ async function summary(team, week) {
     lines.push(`• ${["registrations", "deliveries", "verifications", "return_visits"]
       .map((k) => `${kindLabel(k)}: ${num(week.total[k] || 0)}`).join(" · ")}`);
   }
+  const missing = team.markets.filter((_, i) => !covs[i]).map((m) => m.name);
   for (const c of covs) {
     if (!c) continue;
     const issued = c.levels.qr_issued;
@@ -98,7 +99,7 @@ async function summary(team, week) {
     const n = visits.markets.reduce((sum, m) => sum + m.visits.length, 0);
     lines.push(`• ${t("share_visits", { n: num(n) })} ${window.location.origin}/return-visits?team=${team.id}`);
   }
-  return lines.join("\n");
+  return { text: lines.join("\n"), missing };
 }
 
 /** For the leader: the week's summary to paste into the team's Zalo group (users_want #14),
@@ -108,28 +109,39 @@ function shareCard(team, week) {
   const copy = h("button", { type: "button", class: "btn btn-primary", id: "share-copy", hidden: true }, t("share_copy"));
   const send = h("button", { type: "button", class: "btn", id: "share-send", hidden: true }, t("share_send"));
   const make = h("button", { type: "button", class: "btn", id: "share-make" }, t("share_make"));
+  const gaps = h("p", { class: "note note-warn", id: "share-missing", hidden: true });
   make.addEventListener("click", async () => {
     make.disabled = true;
-    text.value = await summary(team, week);
-    make.disabled = false;
-    text.hidden = false;
-    copy.hidden = false;
-    send.hidden = typeof navigator.share !== "function";  // phones: straight to Zalo
-    text.focus();
+    try {
+      const { text: written, missing } = await summary(team, week);
+      text.value = written;
+      // A market whose numbers could not be read (offline) is said, not silently left out.
+      gaps.textContent = missing.length ? t("share_missing", { names: missing.join(", ") }) : "";
+      gaps.hidden = !missing.length;
+      text.hidden = false;
+      copy.hidden = false;
+      send.hidden = typeof navigator.share !== "function";  // phones: straight to Zalo
+      text.focus();
+    } catch (err) {
+      toast(describeError(err), "error");
+    } finally {
+      make.disabled = false;
+    }
   });
   copy.addEventListener("click", async () => {
+    let done = true;
     try {
       await navigator.clipboard.writeText(text.value);
     } catch {
       text.select();  // no clipboard here (plain http): selected, for the device's own Copy
-      document.execCommand("copy");
+      done = document.execCommand("copy");
     }
-    toast(t("share_copied"), "ok");
+    toast(t(done ? "share_copied" : "share_select"), done ? "ok" : "warn");
   });
   send.addEventListener("click", () => navigator.share({ text: text.value }).catch(() => { /* closed */ }));
   return h("section", { class: "card", id: "share-card", "aria-labelledby": "share-h" },
     h("h2", { id: "share-h" }, t("share_title")),
     h("p", { class: "muted small" }, t("share_hint")),
     h("label", { for: "share-text", class: "sr-only" }, t("share_title")),
-    text, h("div", { class: "row-actions" }, make, copy, send));
+    gaps, text, h("div", { class: "row-actions" }, make, copy, send));
 }

@@ -272,8 +272,8 @@ async def test_a_partners_day_in_the_browser(new_page, live_server, tmp_path) ->
         assert r.status_code == 201, r.text
         before = (await c.get("/api/partners/MB/stats")).json()["totals"]
     page = await new_page(viewport=LAPTOP, accept_downloads=True)
-    await sign_in(page, "partner", "/")
-    await page.click("#partner-open")
+    await sign_in(page, "partner", "/")  # the field app sends a partner's staff to their page
+    await page.wait_for_url("**/partner")
     await page.wait_for_selector("#partner-stats")
     async with await live_server.api("admin") as c:
         name = (await c.get("/api/partners/MB")).json()["name"]

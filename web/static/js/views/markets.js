@@ -14,6 +14,11 @@ export function wardLine(m) {
 }
 
 export async function marketsView(ctx) {
+  // A partner's staff have nothing to do in the field app: their page is /partner.
+  if (ctx.me && ctx.me.role === "partner") {
+    window.location.replace("/partner");
+    return;
+  }
   const got = await ctx.loadMarkets();
   const list = [...ctx.markets].sort((a, b) => a.name.localeCompare(b.name, "vi"));
   const current = ctx.currentMarketId();

@@ -155,6 +155,14 @@ class StatsCounts(BaseModel):
     suspended: int = 0
     removed: int = 0
     receiving: int = 0
+    stalls_no_way: int = Field(
+        default=0,
+        description="Active stalls with one of these accounts whose holder checks nothing to see "
+        "money arrive (Stall.confirm_by = []): where a sound box or training would help",
+    )
+    stalls_sound_box: int = Field(
+        default=0, description="Active stalls with one of these accounts and a sound box"
+    )
 
 
 class MarketStats(StatsCounts):

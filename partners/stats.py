@@ -74,10 +74,15 @@ def _stats_columns(window_days: int) -> list[Column]:
         Column("Tạm ngưng", "int"),
         Column("Đã gỡ", "int"),
         Column(f"Có nhận tiền trong {window_days} ngày", "int"),
+        Column("Sạp chưa có cách biết tiền về", "int"),
+        Column("Sạp có loa báo tiền", "int"),
     ]
 
 
-_COUNTS = ("onboarded", "pending", "active", "suspended", "removed", "receiving")
+_COUNTS = (
+    "onboarded", "pending", "active", "suspended", "removed", "receiving", "stalls_no_way",
+    "stalls_sound_box",
+)  # fmt: skip
 
 
 async def partner_stats_xlsx(

@@ -31,7 +31,14 @@ async def partner_stats(
                       SELECT 1 FROM payment_event pe
                       WHERE pe.payment_account_id = o.payment_account_id
                         AND pe.occurred_at >= clock_timestamp() - make_interval(days => $3)))
-                      AS receiving
+                      AS receiving,
+                  -- Stalls (not accounts) with one of the partner's accounts in use, by how their
+                  -- holder sees money arrive (stall.confirm_by): none yet, or a sound box.
+                  count(DISTINCT s.id) FILTER (WHERE o.status <> 'removed' AND s.status = 'active'
+                                                 AND s.confirm_by = '{}') AS stalls_no_way,
+                  count(DISTINCT s.id) FILTER (WHERE o.status <> 'removed' AND s.status = 'active'
+                                                 AND s.confirm_by @> '{sound_box}')
+                      AS stalls_sound_box
            FROM onboarding o
            JOIN payment_account a ON a.id = o.payment_account_id
            JOIN stall s ON s.id = a.stall_id

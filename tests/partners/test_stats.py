@@ -258,12 +258,13 @@ async def test_stats_as_an_excel_workbook_with_the_same_scope(client, auth, mark
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0] == (
         "Mã số chợ", "Chợ", "Tài khoản đã mở (trừ đã gỡ)", "Chờ kích hoạt", "Đang hoạt động",
-        "Tạm ngưng", "Đã gỡ", "Có nhận tiền trong 30 ngày",
+        "Tạm ngưng", "Đã gỡ", "Có nhận tiền trong 30 ngày", "Sạp chưa có cách biết tiền về",
+        "Sạp có loa báo tiền",
     )  # fmt: skip
     assert rows[1:] == [  # markets by name, as the JSON lists them
-        (markets["two"], "Chợ Thử Hai", 1, 0, 0, 1, 0, 1),
-        (markets["one"], "Chợ Thử Một", 3, 0, 2, 1, 0, 1),
-        (None, "Tổng cộng", 4, 0, 2, 2, 0, 2),
+        (markets["two"], "Chợ Thử Hai", 1, 0, 0, 1, 0, 1, 0, 0),
+        (markets["one"], "Chợ Thử Một", 3, 0, 2, 1, 0, 1, 0, 0),
+        (None, "Tổng cộng", 4, 0, 2, 2, 0, 2, 0, 0),
     ]
     assert ws.freeze_panes == "A2" and ws.title == "Đối tác MB"
     assert all(isinstance(v, int) for v in rows[2][2:])  # numbers, not text
@@ -278,3 +279,25 @@ async def test_stats_as_an_excel_workbook_with_the_same_scope(client, auth, mark
     assert outside.status_code == 404
     other = await client.get("/api/partners/VCB/stats.xlsx", headers=await auth("partner"))
     assert other.status_code == 404 and other.json()["code"] == "partner_not_found"
+
+
+async def test_stalls_by_how_their_holder_sees_money_arrive(client, auth, markets, world):
+    """Where a partner could hand out sound boxes: its stalls (not accounts) whose holder checks
+    nothing, and those with a sound box; the partner itself sees the same (its reach holds all)."""
+    admin = await auth("admin")
+    for stall, answer in ((world["s1"], []), (world["s2"], ["sound_box", "sms"]),
+                          (world["s3"], []), (world["s5"], [])):  # fmt: skip
+        r = await client.patch(f"/api/stalls/{stall['id']}", json={"confirm_by": answer},
+                               headers=admin | {"If-Match": f'"{stall["version"]}"'})  # fmt: skip
+        assert r.status_code == 200, r.text
+    stats = (await client.get("/api/partners/MB/stats", headers=admin)).json()
+    by_market = {
+        m["market_id"]: (m["stalls_no_way"], m["stalls_sound_box"]) for m in stats["markets"]
+    }
+    # s5 has no MB onboarding (its holder only opted in): not counted; s3's MB account is suspended
+    # but not removed: counted.
+    assert by_market == {markets["one"]: (2, 1), markets["two"]: (0, 0)}
+    assert (stats["totals"]["stalls_no_way"], stats["totals"]["stalls_sound_box"]) == (2, 1)
+    mine = (await client.get("/api/partners/MB/stats", headers=await auth("partner"))).json()
+    # The same rows as its other numbers (the reach rule is the query's WHERE, test_partner_scope).
+    assert (mine["totals"]["stalls_no_way"], mine["totals"]["stalls_sound_box"]) == (2, 1)

@@ -278,6 +278,11 @@ async def test_a_partners_day_in_the_browser(new_page, live_server, tmp_path) ->
     async with await live_server.api("admin") as c:
         name = (await c.get("/api/partners/MB")).json()["name"]
     assert await page.locator("h1").inner_text() == name
+    heads = await page.locator("#partner-stats thead th").all_inner_texts()
+    assert [x.lower() for x in heads[-2:]] == [
+        "sạp chưa có cách biết tiền về",
+        "sạp có loa báo tiền",
+    ]
     total = page.locator("#partner-stats tfoot tr")
     cells = await total.locator("td").all_inner_texts()
     assert cells[0] == str(before["onboarded"]) and cells[2] == str(before["active"])

@@ -18,7 +18,7 @@ const MAX_BYTES = 20 * 1024 * 1024;  // the server's upload limit (413 above it)
 const PAGE = 50;
 
 function statsTable(stats) {
-  const cols = ["onboarded", ...STATUSES, "receiving"];
+  const cols = ["onboarded", ...STATUSES, "receiving", "stalls_no_way", "stalls_sound_box"];
   const row = (label, c, attrs = {}) => h("tr", attrs,
     h("th", { scope: "row" }, label),
     cols.map((k) => h("td", { class: "num" }, num(c[k] || 0))));
@@ -160,7 +160,8 @@ async function render(main, me) {
       partner.support_phone ? [" ", t("p_support", { phone: partner.support_phone })] : null),
     h("section", { class: "card", "aria-labelledby": "p-stats-h" },
       h("h2", { id: "p-stats-h" }, t("p_stats_title")),
-      stats.markets.length ? statsTable(stats) : h("p", { class: "muted", id: "stats-none" }, t("p_stats_none")),
+      stats.markets.length ? [statsTable(stats), h("p", { class: "muted small" }, t("p_confirm_note"))]
+        : h("p", { class: "muted", id: "stats-none" }, t("p_stats_none")),
       h("div", { class: "row-actions" },
         h("button", { type: "button", class: "btn", id: "stats-xlsx", onclick: () => download(`/api/partners/${encodeURIComponent(code)}/stats.xlsx`, `doi-tac-${code}-thong-ke.xlsx`) }, t("export_xlsx_stats")))),
     // A viewer reads numbers, not accounts (the API refuses them the list).

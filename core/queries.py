@@ -77,16 +77,23 @@ async def user_by_id(conn: asyncpg.Connection, user_id: int) -> User | None:
 
 
 async def insert_user(
-    conn: asyncpg.Connection, *, username: str, password_hash: str, role: str, active: bool = True
+    conn: asyncpg.Connection,
+    *,
+    username: str,
+    password_hash: str,
+    role: str,
+    active: bool = True,
+    partner_code: str | None = None,
 ) -> User:
     """Create a user; raises UniqueViolationError (app_user_username_key) on a taken name."""
     row = await conn.fetchrow(
-        f"INSERT INTO app_user (username, password_hash, role, active) VALUES ($1, $2, $3, $4) "
-        f"RETURNING {_USER_COLS}",
+        "INSERT INTO app_user (username, password_hash, role, active, partner_code) "
+        f"VALUES ($1, $2, $3, $4, $5) RETURNING {_USER_COLS}",
         username,
         password_hash,
         role,
         active,
+        partner_code,
     )
     user = _user(row)
     assert user is not None

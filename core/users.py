@@ -519,9 +519,15 @@ async def list_api_keys(conn: asyncpg.Connection, user_id: int) -> list[ApiKeyOu
 
 
 async def ensure_user(
-    conn: asyncpg.Connection, *, username: str, password: str, role: str
+    conn: asyncpg.Connection,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    partner_code: str | None = None,
 ) -> tuple[User, bool]:
-    """Create a user if the name is free (start-up bootstrap); returns (user, created)."""
+    """Create a user if the name is free (start-up bootstrap; a partner user with its partner's
+    code); returns (user, created)."""
     existing = await queries.user_by_name(conn, username.lower())
     if existing is not None:
         return existing, False
@@ -530,7 +536,11 @@ async def ensure_user(
     pw_hash = await asyncio.to_thread(hash_password, password)
     try:
         return await queries.insert_user(
-            conn, username=username.lower(), password_hash=pw_hash, role=role
+            conn,
+            username=username.lower(),
+            password_hash=pw_hash,
+            role=role,
+            partner_code=partner_code,
         ), True
     except asyncpg.UniqueViolationError:
         user = await queries.user_by_name(conn, username.lower())

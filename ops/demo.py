@@ -40,7 +40,9 @@ DEMO_USERS = (
     ("tinhnguyen", "volunteer", "Chợ Hàn, Chợ Cồn"),
     ("xem", "viewer", "số liệu toàn thành phố, không có dữ liệu cá nhân"),
     ("totruong", "volunteer", "tổ trưởng, Tổ Công nghệ số cộng đồng Hải Châu 1"),
+    ("doitac", "partner", "nhân viên MB: tài khoản, số liệu và báo cáo của đối tác (/partner)"),
 )
+DEMO_PARTNER = "MB"  # whom the demo's partner account works for
 # The names people see for the demo's users (clearly synthetic: "Thử" in each).
 DEMO_NAMES = {
     "admin": "Quản trị Thử",
@@ -48,6 +50,7 @@ DEMO_NAMES = {
     "tinhnguyen": "Phạm Văn Thử",
     "xem": "Người Xem Thử",
     "totruong": "Võ Thị Thử (tổ trưởng)",
+    "doitac": "Hồ Văn Thử (MB)",
     "tnv.lan": "Ngô Thị Lan Thử",
     "tnv.hoa": "Đặng Thị Hoa Thử",
     "tnv.minh": "Bùi Văn Minh Thử",
@@ -293,7 +296,11 @@ async def _demo_users_and_teams(
         (v, "volunteer") for v in volunteers
     ]:
         user, created = await users.ensure_user(
-            conn, username=username, password=DEMO_PASSWORD, role=role
+            conn,
+            username=username,
+            password=DEMO_PASSWORD,
+            role=role,
+            partner_code=DEMO_PARTNER if role == "partner" else None,
         )
         people[username] = user
         if not created:

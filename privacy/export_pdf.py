@@ -57,10 +57,10 @@ CONFIRM_TOOLS = {
     "sound_box": "Loa báo tiền",
     "sms": "Tin nhắn SMS báo số dư",
 }
-ONBOARDING = {
-    "pending": "đang chờ",
+ONBOARDING = {  # as the partner's page and workbook name them (partners/imports.py STATUS_VI)
+    "pending": "chờ kích hoạt",
     "active": "đang hoạt động",
-    "suspended": "tạm ngừng",
+    "suspended": "tạm ngưng",
     "removed": "đã gỡ",
 }
 CHANNELS = {"tablet": "trên máy tính bảng", "paper": "trên giấy", "import": "từ danh sách nhập"}

@@ -25,6 +25,13 @@ async def test_status_since_history_and_chart_agree_in_the_demo(fresh_db):
             )
         )
         assert named == demo.DEMO_NAMES
+        # The demo's partner account works for its partner (its page, /partner, needs one).
+        assert (
+            await conn.fetchval(
+                "SELECT partner_code FROM app_user WHERE username = 'doitac' AND role = 'partner'"
+            )
+            == demo.DEMO_PARTNER
+        )
         loaded = await conn.fetchval("SELECT clock_timestamp()")
         today = local_day(loaded)
         checked = 0

@@ -624,6 +624,7 @@ async def test_a_leader_writes_the_weeks_summary_for_the_teams_zalo_group(
         ).json()
         cov = (await c.get(f"/api/markets/{market_id}/coverage")).json()
         visits = (await c.get(f"/api/teams/{team['id']}/return-visits")).json()
+        agreed = (await c.get(f"/api/markets/{market_id}/appointments")).json()["appointments"]
     page = await new_page(viewport=PHONE, permissions=["clipboard-read", "clipboard-write"])
     await sign_in(page, "volunteer", "/#/team")
     await page.click("#share-make")
@@ -640,9 +641,11 @@ async def test_a_leader_writes_the_weeks_summary_for_the_teams_zalo_group(
     assert market_line.startswith(
         f"• Chợ Thử Một: {issued}/{cov['active_stalls']} sạp đã có biển ("
     )
-    flagged = sum(len(m["visits"]) for m in visits["markets"])
+    # As many stalls as the linked list shows: flagged, and days agreed, each once.
+    listed = {v["stall_id"] for m in visits["markets"] for v in m["visits"]}
+    listed |= {a["stall_id"] for a in agreed}
     assert lines[-1] == (
-        f"• Cần quay lại {flagged} sạp, danh sách: "
+        f"• Cần quay lại {len(listed)} sạp, danh sách: "
         f"{live_server.base}/return-visits?team={team['id']}"
     )
     text = "\n".join(lines)

@@ -79,9 +79,10 @@ const lowerFirst = (text) => text.charAt(0).toLocaleLowerCase() + text.slice(1);
  * the text goes to a chat group.
  */
 async function summary(team, week) {
-  const [covs, visits] = await Promise.all([
+  const [covs, visits, agreed] = await Promise.all([
     Promise.all(team.markets.map((m) => api.getJSON(`/api/markets/${m.id}/coverage`).catch(() => null))),
     api.getJSON(`/api/teams/${team.id}/return-visits`).catch(() => null),
+    Promise.all(team.markets.map((m) => api.getJSON(`/api/markets/${m.id}/appointments`).catch(() => null))),
   ]);
   const { from, to } = periodOf("week");
   const lines = [t("share_head", { team: team.name, from: dayMonth(from), to: dayMonth(to) })];
@@ -89,14 +90,17 @@ async function summary(team, week) {
     lines.push(`• ${["registrations", "deliveries", "verifications", "return_visits"]
       .map((k) => `${kindLabel(k)}: ${num(week.total[k] || 0)}`).join(" · ")}`);
   }
-  const missing = team.markets.filter((_, i) => !covs[i]).map((m) => m.name);
+  const missing = team.markets.filter((_, i) => !covs[i] || !agreed[i]).map((m) => m.name);
   for (const c of covs) {
     if (!c) continue;
     const issued = c.levels.qr_issued;
     lines.push(`• ${t("share_market", { name: c.name, n: num(issued.count), total: num(c.active_stalls), pct: pct(issued.share), status: lowerFirst(statusLabel(c.status)) })}`);
   }
   if (visits) {
-    const n = visits.markets.reduce((sum, m) => sum + m.visits.length, 0);
+    // The stalls the linked list shows (visits.js): flagged ones and days agreed, each stall once.
+    const stalls = new Set(visits.markets.flatMap((m) => m.visits.map((v) => v.stall_id)));
+    for (const a of agreed) for (const x of (a && a.appointments) || []) stalls.add(x.stall_id);
+    const n = stalls.size;
     lines.push(`• ${t("share_visits", { n: num(n) })} ${window.location.origin}/return-visits?team=${team.id}`);
   }
   return { text: lines.join("\n"), missing };

@@ -61,3 +61,11 @@ class CsvMalformed(Invalid):
 
 class FileMissing(AppError):
     status, code, title = 422, "file_required", "Send the report as a multipart field named 'file'"
+
+
+class ServicePointNotFound(NotFound):
+    code, title = "service_point_not_found", "Service point not found"
+
+
+class UnknownMarket(Invalid):
+    code, title = "unknown_market", "Unknown market"

@@ -16,10 +16,10 @@ from fastapi.responses import JSONResponse
 from core.auth import CurrentUser, only, require_roles
 from core.db import get_conn
 from core.errors import problem
-from core.params import Id
+from core.params import MAX_ID, Id
 from core.state import state_of
 from core.types import User
-from partners import events, imports, lookup, native, onboarding, registry, schemas, stats
+from partners import events, imports, lookup, native, onboarding, points, registry, schemas, stats
 from qr.types import AccountNumber, Bin
 
 router = APIRouter(prefix="/api", tags=["partners"])
@@ -28,6 +28,7 @@ Admin = Annotated[User, Depends(require_roles("admin"))]
 Fieldworker = Annotated[User, Depends(require_roles("admin", "manager", "volunteer"))]
 ONBOARDERS = only("admin", "manager", "volunteer", "partner")
 IMPORTERS = only("admin", "partner")
+POINT_KEEPERS = only(*points.WRITERS)
 Code = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=40)]
@@ -302,6 +303,57 @@ async def import_report(
     return await imports.import_report(
         conn, user=user, code=code, data=data, filename=file.filename, dry_run=dry_run
     )
+
+
+# ---------------------------------------------------------------- service points (users_want #22)
+
+
+@router.get(
+    "/service-points",
+    response_model=schemas.ServicePointPage,
+    responses={404: {"description": "market_not_found (market_id out of the caller's scope)."}},
+)
+async def list_service_points(
+    conn: Conn,
+    user: CurrentUser,
+    market_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    province: Annotated[str | None, Query(pattern=r"^[0-9]{1,3}$")] = None,
+    ward: Annotated[str | None, Query(pattern=r"^[0-9]{1,6}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> schemas.ServicePointPage:
+    """Partners' service points of a market or an area (`province`, `ward`) within the caller's
+    scope; a partner's staff see their own partner's points only."""
+    return await points.list_points(
+        conn, user=user, market_id=market_id, province=province, ward=ward, limit=limit
+    )
+
+
+@router.post(
+    "/service-points",
+    status_code=201,
+    response_model=schemas.ServicePoint,
+    dependencies=POINT_KEEPERS,
+    responses={422: {"description": "unknown_partner, unknown_market or a field's own code."}},
+)
+async def add_service_point(
+    body: schemas.ServicePointIn, conn: Conn, user: CurrentUser
+) -> schemas.ServicePoint:
+    """Record a partner's service point serving a market (admins; managers in their markets;
+    a partner's staff for their own partner, in the markets its page lists)."""
+    return await points.add_point(conn, user=user, body=body)
+
+
+@router.delete(
+    "/service-points/{point_id}",
+    status_code=204,
+    response_class=Response,
+    dependencies=POINT_KEEPERS,
+    responses={404: {"description": "service_point_not_found."}},
+)
+async def remove_service_point(point_id: Id, conn: Conn, user: CurrentUser) -> Response:
+    """Take a service point off the map and the lists (the audit log keeps it)."""
+    await points.remove_point(conn, user=user, point_id=point_id)
+    return Response(status_code=204)
 
 
 # ---------------------------------------------------------------- account-name lookup

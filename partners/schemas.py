@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from core.errors import own_code
 from core.params import IdField
-from core.types import PartnerCode, PersonName, fail
+from core.types import PartnerCode, PersonName, fail, free_text
 
 Status = Literal["pending", "active", "suspended", "removed"]
 Channel = Literal["field_visit", "partner_import", "partner_api"]
@@ -239,3 +239,71 @@ class LookupOut(BaseModel):
     status: Literal["found", "not_found", "unavailable", "disabled"]
     account_name: str | None = None
     detail: str | None = None
+
+
+# ---------------------------------------------------------------- service points (users_want #22)
+
+PointKind = Literal["cash", "counter", "help"]
+
+
+def _named(value: str) -> str:
+    if not value:
+        raise fail("invalid_name", "The name is empty.")
+    return value
+
+
+def _or_none(value: str) -> str | None:
+    return value or None  # blank (spaces only) is no address, no hours
+
+
+PointName = Annotated[
+    str, Field(max_length=400), free_text(120, "invalid_name"), AfterValidator(_named)
+]
+PointAddress = Annotated[
+    str, Field(max_length=800), free_text(200, "invalid_address"), AfterValidator(_or_none)
+]
+PointHours = Annotated[
+    str, Field(max_length=400), free_text(80, "invalid_hours"), AfterValidator(_or_none)
+]
+
+
+class PointLocation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+
+class ServicePointIn(BaseModel):
+    """A partner's service point serving one market: `cash` (put in or take out cash), `counter`
+    (a transaction counter: a post office, a branch) or `help` (help with accounts and the app).
+    The location is optional: a point without one is listed with its market, not drawn."""
+
+    model_config = ConfigDict(extra="forbid")
+    partner_code: PartnerCode
+    market_id: IdField
+    kind: PointKind
+    name: PointName
+    address: PointAddress | None = None
+    opening_hours: PointHours | None = None
+    location: PointLocation | None = None
+
+
+class ServicePoint(BaseModel):
+    id: int
+    partner_code: str
+    partner_name: str
+    support_phone: str | None
+    market_id: int
+    market_name: str
+    kind: PointKind
+    name: str
+    address: str | None
+    opening_hours: str | None
+    lat: float | None
+    lon: float | None
+    created_at: datetime
+
+
+class ServicePointPage(BaseModel):
+    points: list[ServicePoint]
+    more: bool = Field(description="True when more points match than `limit`: narrow the area.")

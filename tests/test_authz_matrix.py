@@ -93,6 +93,10 @@ def only(*roles: str, **overrides: Any) -> Rule:
     return _rule(expect | {"anonymous": 401, "deactivated": 401}, overrides)
 
 
+def _point(ids: dict[str, Any]) -> dict[str, Any]:
+    return {"partner_code": "MB", "market_id": ids["market_id"], "kind": "cash", "name": "Quầy"}
+
+
 FIELD = ("admin", "manager", "volunteer")  # roles that read personal data and do field work
 RIGHTS = ("admin", "manager")  # data-subject rights (export, erase)
 _STALL = "/api/stalls/{stall_id}"
@@ -209,6 +213,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/partners/{code}"): signed_in(),
     ("PUT", "/api/partners/{code}/credentials"): only("admin", json={}),
     ("PUT", "/api/partners/{code}/support"): only("admin", json={"support_phone": None}),
+    # Service points: every signed-in role reads (in scope; a partner its own points); admins,
+    # managers and partners record them. The seeded point is MB's in market "one": the admin
+    # removes it first, so the manager and the partner (both allowed) find it gone.
+    ("GET", "/api/service-points"): signed_in(),
+    ("POST", "/api/service-points"): only("admin", "manager", "partner", json=_point),
+    ("DELETE", "/api/service-points/{point_id}"): only(
+        "admin", "manager", "partner", manager=404, partner=404
+    ),
     # partners record and move their own onboardings
     ("POST", _STALL + "/onboardings"): only(*FIELD, "partner", json=_onboarding),
     ("GET", _STALL + "/onboardings"): only(*FIELD, "partner"),
@@ -350,7 +362,12 @@ async def seeded(client, conn, auth, markets) -> dict[str, Any]:
     )
     job = await client.post(f"/api/markets/{markets['one']}/print-jobs", json={}, headers=admin)
     assert job.status_code == 201, job.text
+    point = await client.post(
+        "/api/service-points", json=_point({"market_id": markets["one"]}), headers=admin
+    )
+    assert point.status_code == 201, point.text
     return {
+        "point_id": point.json()["id"],
         "job_id": job.json()["id"],
         "market_id": markets["one"],
         "stall_id": stall["id"],

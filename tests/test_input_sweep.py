@@ -515,7 +515,14 @@ async def _seed(state: Sweep) -> dict[str, Any]:
         headers=admin,
     )
     assert team.status_code == 201, team.text
+    point = await client.post(
+        "/api/service-points",
+        json={"partner_code": "MB", "market_id": market_one, "kind": "cash", "name": "Quầy"},
+        headers=admin,
+    )
+    assert point.status_code == 201, point.text
     return {
+        "point_id": point.json()["id"],
         "job_id": job.json()["id"],
         "team_id": team.json()["id"],
         "market_id": market_one,

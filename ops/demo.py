@@ -24,6 +24,8 @@ from merchants import markets as market_registry
 from merchants import registration, schemas, visits
 from merchants import stalls as stall_records
 from ops import queries
+from partners import points as service_points
+from partners import schemas as partner_schemas
 from privacy.schemas import ConsentIn
 from qr import payload
 from qr.payload import MOMO_BIN
@@ -247,10 +249,56 @@ async def load_if_empty(
         story_start = datetime.now(UTC) - timedelta(days=_STAGES[0][0] + 7)
         await queries.backdate(conn, since=registered, to=story_start)
         await _coverage_progress(conn, crew, ids, plans, window_days, rng, layout, onboarded)
+        await _service_points(conn, admin, markets, ids)
         log.info("demo data loaded: %d markets", len(markets))
         return True
     finally:
         await queries.release_demo_lock(conn)
+
+
+# Sample service points (users_want #22) at the three largest demo markets, 200-350 metres from
+# the market's point: named "(điểm mẫu)" because no such place is known to exist there.
+_SAMPLE_POINTS = (
+    (
+        "VIETTELMONEY",
+        "cash",
+        "Quầy nạp, rút tiền Viettel Money (điểm mẫu)",
+        "7:00 – 18:00",
+        0.0004,
+        0.0003,
+    ),
+    ("MB", "help", "Bàn hướng dẫn mở tài khoản MB (điểm mẫu)", "7:30 – 11:30", -0.0018, 0.0022),
+    (
+        "VCB",
+        "counter",
+        "Phòng giao dịch Vietcombank (điểm mẫu)",
+        "Thứ Hai – Thứ Sáu, 8:00 – 16:30",
+        0.0006,
+        -0.0005,
+    ),
+)
+
+
+async def _service_points(
+    conn: asyncpg.Connection, admin: User, markets: list[dict], ids: dict[str, int]
+) -> None:
+    largest = sorted(
+        (m for m in markets if m.get("lat") is not None and m.get("lon") is not None),
+        key=lambda m: -(m.get("stall_count_approx") or 0),
+    )[:3]
+    for m in largest:
+        for partner_code, kind, name, hours, dlat, dlon in _SAMPLE_POINTS:
+            body = partner_schemas.ServicePointIn(
+                partner_code=partner_code,
+                market_id=ids[m["name"]],
+                kind=kind,
+                name=name,
+                opening_hours=hours,
+                location=partner_schemas.PointLocation(
+                    lat=round(m["lat"] + dlat, 6), lon=round(m["lon"] + dlon, 6)
+                ),
+            )
+            await service_points.add_point(conn, user=admin, body=body)
 
 
 async def _units(conn: asyncpg.Connection, m: dict) -> None:

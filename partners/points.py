@@ -30,14 +30,16 @@ async def list_points(
     market_id: int | None,
     province: str | None,
     ward: str | None,
+    partner: str | None,
     limit: int,
 ) -> schemas.ServicePointPage:
-    """The points the caller may see, of one market or an area, at most `limit` of them."""
-    partner_code = None
+    """The points the caller may see, of one market or an area, of one partner or all, at most
+    `limit` of them."""
+    partner_code = partner
     scope: list[int] | None = None
     if user.role == "partner":
         partner_code = await registry.partner_of(conn, user)
-        if partner_code is None:
+        if partner_code is None or partner not in (None, partner_code):
             return schemas.ServicePointPage(points=[], more=False)
     elif user.role in access.READ_ROLES:
         scope = await access.market_scope(conn, user)

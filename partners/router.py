@@ -319,13 +319,15 @@ async def list_service_points(
     market_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     province: Annotated[str | None, Query(pattern=r"^[0-9]{1,3}$")] = None,
     ward: Annotated[str | None, Query(pattern=r"^[0-9]{1,6}$")] = None,
+    partner: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,32}$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> schemas.ServicePointPage:
-    """Partners' service points of a market or an area (`province`, `ward`) within the caller's
-    scope; a partner's staff see their own partner's points only."""
+    """Partners' service points of a market or an area (`province`, `ward`), of one `partner`
+    or all, within the caller's scope; a partner's staff see their own partner's points only."""
     return await points.list_points(
-        conn, user=user, market_id=market_id, province=province, ward=ward, limit=limit
-    )
+        conn, user=user, market_id=market_id, province=province, ward=ward,
+        partner=partner.upper() if partner else None, limit=limit,
+    )  # fmt: skip
 
 
 @router.post(

@@ -106,6 +106,10 @@ async def test_a_partner_records_and_sees_only_its_own_points_where_it_works(cli
     assert foreign.status_code == 403
     seen = (await client.get("/api/service-points", headers=partner)).json()["points"]
     assert [p["id"] for p in seen] == [mine.json()["id"]]
+    asked = await client.get("/api/service-points", params={"partner": "VCB"}, headers=partner)
+    assert asked.json() == {"points": [], "more": False}
+    by_admin = await client.get("/api/service-points", params={"partner": "vcb"}, headers=admin)
+    assert [p["id"] for p in by_admin.json()["points"]] == [other.json()["id"]]
     # Another partner's point reads as missing, to remove as to see.
     gone = await client.delete(f"/api/service-points/{other.json()['id']}", headers=partner)
     never = await client.delete("/api/service-points/987654", headers=partner)

@@ -36,6 +36,7 @@ from tests.web.conftest import (
     _free_port,
     shot,
     sign_in,
+    until,
 )
 from web.router import VENDOR_TAG
 
@@ -551,3 +552,89 @@ async def test_map_screenshots(new_page, demo_server, viewport) -> None:
     page = await open_map(new_page, demo_server, viewport=viewport)
     await assert_readable(page)
     await shot(page, "33-map")
+
+
+# ---------------------------------------------------------------- partners' service points (#22)
+
+
+@browser
+async def test_service_points_are_pins_beside_the_markets(new_page, demo_server) -> None:
+    """The demo's sample points (three partners at the three largest markets) are square pins, not
+    gathered with the markets, shown from street level in; a pin opens what the point is, in
+    Vietnamese."""
+    page = await open_map(new_page, demo_server)
+    await until(page, "document.querySelectorAll('.map-box .sp-pin[data-point]').length === 9")
+    legend = await page.text_content("#legend-points")
+    assert "Điểm hỗ trợ của đối tác (9), hiện khi phóng to" in legend
+    visible = (
+        "[...document.querySelectorAll('.map-box .sp-pin')].filter(e => e.offsetParent).length"
+    )
+    assert await page.evaluate(visible) == 0  # the whole city: the markets only
+    await page.focus("#map-search")
+    await page.keyboard.type("cho con")
+    await page.locator("#map-search-list [role=option]").first.wait_for()
+    await page.keyboard.press("Enter")
+    await page.locator(".leaflet-popup").wait_for()
+    await settle(page)
+    await until(page, f"{visible} >= 3")
+    await page.keyboard.press("Escape")
+    await settle(page)
+    # The names of the markets stay readable with the pins there.
+    await assert_readable(page)
+    # From the keyboard, as a market's dot opens: the pin takes focus and Enter opens it.
+    await page.focus(".map-box .sp-pin.sp-cash")
+    await page.keyboard.press("Enter")
+    popup = await page.wait_for_selector(".sp-popup")
+    await asyncio.sleep(0.4)  # the popup fades in
+    text = await popup.text_content()
+    assert "(điểm mẫu)" in text and "Nạp, rút tiền mặt" in text and "Mở cửa: 7:00 – 18:00" in text
+    await shot(page, "map-service-points")
+    await no_csp_violation(page)
+
+
+@browser
+async def test_an_administrator_adds_and_removes_a_point_on_the_market_page(
+    new_page, demo_server, demo_markets
+) -> None:
+    page = await open_map(new_page, demo_server)
+    market_id = next(i for i, p in demo_markets.items() if p["name"] == "Chợ Hàn")
+    await page.goto(f"{demo_server}/markets/{market_id}")
+    card = await page.wait_for_selector("#service-points")
+    assert await card.eval_on_selector_all(".sp-item", "els => els.length") == 3
+    await page.click("#sp-open")
+    await page.click("#sp-save")  # nothing chosen: said under each field, nothing sent
+    await page.wait_for_selector("#sp-partner-field.has-error")
+    assert await page.is_visible("#sp-name-error")
+    await page.select_option("#sp-partner", "VNPTMONEY")
+    await page.select_option("#sp-kind", "help")
+    await page.fill("#sp-name", "Bàn hỗ trợ VNPT Money cổng Bạch Đằng")
+    assert not await page.query_selector("#sp-form .has-error")  # filled in: the errors went
+    await page.fill("#sp-hours", "6:00 – 10:00")
+    await page.wait_for_selector("#pick-centre:not([disabled])")
+    await page.click("#pick-centre")
+    await until(page, "document.querySelector('#sp-place-line').textContent.includes(';')")
+    await shot(page, "market-service-point-form")
+    await page.click("#sp-save")
+    await until(page, "document.querySelectorAll('#service-points .sp-item').length === 4")
+    added = page.locator("#service-points .sp-item", has_text="VNPT Money cổng Bạch Đằng")
+    assert "Hướng dẫn, hỗ trợ tài khoản" in await added.text_content()
+    await added.locator("button").click()
+    await page.click("#sp-remove-ok")
+    await until(page, "document.querySelectorAll('#service-points .sp-item').length === 3")
+
+
+@browser
+async def test_a_partner_sees_and_may_add_its_own_points(new_page, demo_server) -> None:
+    page = await new_page(viewport=LAPTOP)
+    await page.goto(demo_server + "/partner")
+    await page.fill("#username", "doitac")
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("#signin-button")
+    card = await page.wait_for_selector("#service-points")
+    items = await card.eval_on_selector_all(".sp-item", "els => els.map(e => e.textContent)")
+    assert len(items) == 3 and all("MB" in t and "Vietcombank" not in t for t in items)
+    await page.click("#sp-open")
+    options = await page.eval_on_selector_all("#sp-market option", "els => els.map(e => e.value)")
+    assert len(options) > 1  # "Chọn…" and the markets where MB opened accounts
+    assert not await page.query_selector("#sp-partner")  # its own partner, not a choice
+    await shot(page, "partner-service-points")

@@ -10,6 +10,7 @@ import { optional } from "./lib/page.js";
 import { settings } from "./lib/shell.js";
 import { marketMap } from "./lib/map.js";
 import { areaMap } from "./lib/areamap.js";
+import { glyph, kindLabel, pointDetails } from "./lib/points.js";
 import { groups, marketsFromGeo, marketsFromList, statusClass, statusLabel } from "./lib/coverage.js";
 import {
   drillPage, levelOf, CHILD, SMALL, areaQuery, areaHref, childArea, trail, breadcrumbs, arrived,
@@ -26,9 +27,16 @@ async function draw(main, me, area, ctx) {
   const marketCount = total ? Number(total.markets || 0) : 0;
   const byMarket = level === "ward" || !rollup || marketCount <= SMALL;
   let markets = null;
+  let points = null;
   if (byMarket) {
-    const geo = await optional(`/api/coverage/markets.geojson?${areaQuery(area)}`);
+    // The partners' service points of the area come with its markets (users_want #22); a map
+    // without them is still the coverage map, so their failure only leaves them out.
+    const [geo, page] = await Promise.all([
+      optional(`/api/coverage/markets.geojson?${areaQuery(area)}`),
+      optional(`/api/service-points?${areaQuery(area)}`).catch(() => null),
+    ]);
     markets = geo ? marketsFromGeo(geo) : rollup ? [] : marketsFromList(await api.getJSON("/api/markets"));
+    points = page;
   }
   if (ctx.stale()) return;
   const names = { province: rollup && rollup.province && rollup.province.name, ward: rollup && rollup.ward && rollup.ward.name };
@@ -38,7 +46,13 @@ async function draw(main, me, area, ctx) {
     .sort(byName);
 
   const map = byMarket
-    ? marketMap(markets, { tileUrl: settings.tileUrl })
+    ? marketMap(markets, {
+      tileUrl: settings.tileUrl, points: points ? points.points : [],
+      pointView: {
+        glyph, details: (p) => pointDetails(p, { showMarket: true }), legend: (n) => t("sp_legend", { n: num(n) }),
+        label: (p) => `${p.name}: ${kindLabel(p.kind)}, ${p.partner_name}`,
+      },
+    })
     : areaMap(areas, { tileUrl: settings.tileUrl, onPick: (a) => ctx.go(childArea(area, a.key)) });
   const heading = h("h1", {}, level === "country" ? t("map_page_title") : `${t("map_page_title")}: ${here}`);
 
@@ -64,6 +78,7 @@ async function draw(main, me, area, ctx) {
     rollup ? null : h("p", { class: "note note-warn" }, t("coverage_missing")),
     h("div", { class: "map-page" },
       h("section", { class: "card", "aria-label": t("map_title") }, byMarket ? map.search : null, map.el, map.legend, map.note,
+        points && points.more ? h("p", { class: "note note-warn" }, t("sp_more")) : null,
         h("p", {}, h("a", { href: areaHref(area, "/dashboard") }, t("drill_open_dashboard")))),
       h("div", { class: "map-side" }, marketIndex, areaIndex)));
   arrived(ctx, heading, here);

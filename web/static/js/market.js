@@ -13,6 +13,7 @@ import {
 import { statusBadge, ruleLine, download, openReport } from "./lib/widgets.js";
 import { printJob } from "./lib/printjob.js";
 import { canWork } from "./lib/shell.js";
+import { pointsBox } from "./lib/points.js";
 
 const marketId = Number((window.location.pathname.match(/\/markets\/(\d+)/) || [])[1]);
 
@@ -35,6 +36,23 @@ function confirmCard(counts) {
       line("none", counts.none, counts.none ? { class: "confirm-none" } : {})) : null,
     counts.asked ? h("p", { class: "muted small" }, t("confirm_many_ways")) : null,
     counts.none ? h("p", { class: "note note-warn" }, t("confirm_none_many", { n: num(counts.none) })) : null);
+}
+
+/** The partners' service points serving the market (users_want #22); administrators and the
+ * market's managers add and remove them. */
+function pointsSection(market, me) {
+  const canEdit = ["admin", "manager"].includes(me.role) && !market.archived;
+  let partners = null;
+  return pointsBox(`/api/service-points?market_id=${marketId}`, {
+    canEdit, fixed: { market_id: marketId }, centre: [market.lat, market.lon],
+    prepare: async () => {
+      if (canEdit && !partners) {
+        partners = (await api.getJSON("/api/partners")).map((p) => ({ code: p.code, name: p.name }))
+          .sort((x, y) => x.name.localeCompare(y.name, "vi"));
+      }
+      return { partners: partners || [] };
+    },
+  });
 }
 
 function tile(stall, linked) {
@@ -117,6 +135,7 @@ async function render(main, me) {
           h("h2", { id: "h-levels" }, t("market_levels"), " · ", t("active_stalls", { n: num(total) })),
           levelRows),
         confirmCard(confirmed),
+        pointsSection(market, me),
         h("section", { class: "card", "aria-labelledby": "h-trend" },
           h("h2", { id: "h-trend" }, t("trend_title")),
           coverageChart(readHistory(hist), { thresholds, title: `${t("trend_title")} — ${market.name}` })),

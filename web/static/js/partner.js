@@ -11,6 +11,7 @@ import * as api from "./lib/api.js";
 import { widePage } from "./lib/page.js";
 import { download } from "./lib/widgets.js";
 import { bankShort } from "./lib/bankpicker.js";
+import { pointsBox } from "./lib/points.js";
 
 const STATUSES = ["pending", "active", "suspended", "removed"];
 const OUTCOMES = ["created", "matched", "unchanged", "error"];
@@ -28,6 +29,15 @@ function statsTable(stats) {
       cols.map((k) => h("th", { scope: "col", class: "num" }, k === "receiving" ? t("p_col_receiving", { days: num(stats.window_days) }) : t(`p_col_${k}`))))),
     h("tbody", {}, stats.markets.map((m) => row(m.market_name, m, { dataset: { market: m.market_id } }))),
     h("tfoot", {}, row(t("p_total"), stats.totals, { class: "total-row" }))));
+}
+
+/** The partner's service points (users_want #22), added in the markets its numbers list. */
+function pointsSection(code, stats, me) {
+  return pointsBox(`/api/service-points?partner=${encodeURIComponent(code)}`, {
+    canEdit: ["admin", "partner"].includes(me.role), showMarket: true, showPartner: false,
+    intro: t("sp_partner_intro"), fixed: { partner_code: code },
+    markets: stats.markets.map((m) => ({ id: m.market_id, name: m.market_name })),
+  });
 }
 
 function accountRow(a, banks) {
@@ -165,6 +175,7 @@ async function render(main, me) {
       h("div", { class: "row-actions" },
         h("button", { type: "button", class: "btn", id: "stats-xlsx", onclick: () => download(`/api/partners/${encodeURIComponent(code)}/stats.xlsx`, `doi-tac-${code}-thong-ke.xlsx`) }, t("export_xlsx_stats")))),
     // A viewer reads numbers, not accounts (the API refuses them the list).
+    pointsSection(code, stats, me),
     me.role !== "viewer" ? accountsCard(code, banks) : null,
     ["admin", "partner"].includes(me.role) ? importCard(code) : null);
 }

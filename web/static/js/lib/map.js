@@ -278,11 +278,15 @@ export function overlaps(a, b) {
 }
 
 /**
- * marketMap(markets, {tileUrl, compact, search, hrefOf}) -> {el, legend, note, search, ready}
+ * marketMap(markets, {tileUrl, compact, search, hrefOf, points, pointView}) -> {el, legend, note, search, ready}
  * markets: [{id, name, ward, status, lat, lon, stalls, ...shares}]; `search` is the search box to
  * place on the page (null when compact); `ready` resolves to {map, focusMarket(id)} once drawn.
+ * points: partners' service points ({id, kind, name, lat, lon, ...}), drawn as small square pins
+ * beside the markets (never gathered with them) when they have a place; pointView gives their
+ * words: {glyph(kind), label(point), details(point) -> nodes, legend(n)} (lib/points.js).
  */
-export function marketMap(markets, { tileUrl = "", compact = false, search = !compact, hrefOf = (m) => `/markets/${m.id}` } = {}) {
+export function marketMap(markets, { tileUrl = "", compact = false, search = !compact, hrefOf = (m) => `/markets/${m.id}`, points = [], pointView = null } = {}) {
+  const pins = pointView ? points.filter(hasPoint) : [];
   const placed = markets.filter(hasPoint);
   const missing = markets.filter((m) => !hasPoint(m));
   const box = h("div", { class: "map-box", role: "region", "aria-label": t("map_region") });
@@ -385,6 +389,23 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
     clusters.addLayers(markers);
     map.addLayer(clusters);
 
+    // Service points: a pane under the markets' so a market is never hidden by a pin, shown from
+    // street level (FOCUS_ZOOM) in: further out they would sit on the markets' dots and rings.
+    if (pins.length) {
+      const pane = map.createPane("points");
+      pane.style.zIndex = "590";
+      const showPins = () => pane.classList.toggle("sp-hidden", map.getZoom() < FOCUS_ZOOM);
+      map.on("zoomend", showPins);
+      showPins();
+      for (const p of pins) {
+        const icon = L.divIcon({ className: `sp-pin sp-${p.kind}`, html: h("span", { "aria-hidden": "true" }, pointView.glyph(p.kind)), iconSize: [22, 22] });
+        const pin = L.marker([p.lat, p.lon], { icon, pane: "points", title: pointView.label(p), alt: pointView.label(p), keyboard: true });
+        pin.bindPopup(() => h("div", { class: "map-popup sp-popup", dataset: { point: p.id } }, pointView.details(p)), { maxWidth: 280, autoPanPadding: [24, 24] });
+        pin.on("add", () => { const el = pin.getElement(); if (el) { el.dataset.point = String(p.id); el.setAttribute("aria-label", pointView.label(p)); } });
+        pin.addTo(map);
+      }
+    }
+
     // Enter on a focused ring does what a click does: zoom in (or spread the markets at full zoom).
     clusters.on("clusterkeypress", (e) => {
       if (e.originalEvent.key !== "Enter") return;
@@ -435,7 +456,8 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
       const H = box.clientHeight;
       const frame = box.getBoundingClientRect();
       const taken = [];
-      // Nothing goes under the controls or an open popup.
+      // Nothing goes under the controls or an open popup. (A service point's pin may: a market's
+      // name comes first, and the pin is still there to tap around it.)
       for (const c of box.querySelectorAll(".leaflet-control, .leaflet-popup")) {
         if (c.style.opacity === "0") continue; // a closed popup fading out
         const r = c.getBoundingClientRect();
@@ -545,7 +567,8 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
       s("svg", { width: 44, height: 28, viewBox: "0 0 44 28", "aria-hidden": "true" },
         s("circle", { cx: 8, cy: 20, r: 5 }), s("circle", { cx: 28, cy: 14, r: 12 })),
       t("legend_size")),
-    h("span", { class: "legend-item" }, h("span", { class: "legend-cluster", "aria-hidden": "true" }, "3"), t("legend_cluster")));
+    h("span", { class: "legend-item" }, h("span", { class: "legend-cluster", "aria-hidden": "true" }, "3"), t("legend_cluster")),
+    pins.length ? h("span", { class: "legend-item", id: "legend-points" }, h("span", { class: "sp-pin sp-legend", "aria-hidden": "true" }, pointView.glyph("cash")), pointView.legend(pins.length)) : null);
   const note = missing.length ? h("p", { class: "muted small" }, t("no_location", { names: missing.map((m) => m.name).join(", ") })) : null;
   const finder = search ? searchBox(placed, (m) => { ready.then((c) => c.focusMarket(m.id), () => {}); }) : null;
   return { el, legend, note, search: finder, ready };
@@ -554,16 +577,16 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
 // ---- Picking a point (the console's market form) ----
 
 /**
- * pointPicker({lat, lon, tileUrl, label, onPick}) -> {el, set(lat, lon), ready}
+ * pointPicker({lat, lon, centre, tileUrl, label, onPick}) -> {el, set(lat, lon), clear(), ready}
  * A map where a click (or a tap) puts the market's point, and its marker can be dragged; keyboard
  * users move the map with the arrow keys and put the point at its centre with the button under it.
  * onPick(lat, lon) with the point rounded to 6 decimals (about 10 cm).
  */
-export function pointPicker({ lat = null, lon = null, tileUrl = "", label = "", onPick = () => {} } = {}) {
+export function pointPicker({ lat = null, lon = null, centre = null, tileUrl = "", label = "", onPick = () => {} } = {}) {
   const box = h("div", { class: "map-box map-picker", role: "region", "aria-label": label || t("map_region") });
   const state = h("p", { class: "map-state muted", role: "status" }, t("loading"));
-  const centre = h("button", { type: "button", class: "btn btn-small", id: "pick-centre", disabled: true }, t("c_pick_centre"));
-  const el = h("div", { class: "map-wrap map-pick-wrap" }, box, state, h("div", { class: "row-actions" }, centre));
+  const centreBtn = h("button", { type: "button", class: "btn btn-small", id: "pick-centre", disabled: true }, t("c_pick_centre"));
+  const el = h("div", { class: "map-wrap map-pick-wrap" }, box, state, h("div", { class: "row-actions" }, centreBtn));
   let map = null;
   let marker = null;
   let L = null;
@@ -591,7 +614,9 @@ export function pointPicker({ lat = null, lon = null, tileUrl = "", label = "", 
       L.control.zoom({ zoomInTitle: t("zoom_in"), zoomOutTitle: t("zoom_out") }).addTo(map);
       map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
       const has = Number.isFinite(lat) && Number.isFinite(lon);
-      map.setView(has ? [lat, lon] : CITY.center, has ? FOCUS_ZOOM : CITY.zoom);
+      // With no point yet, the map opens on `centre` (e.g. the market the point serves), unmarked.
+      const around = centre && Number.isFinite(centre[0]) && Number.isFinite(centre[1]) ? centre : null;
+      map.setView(has ? [lat, lon] : around || CITY.center, has || around ? FOCUS_ZOOM : CITY.zoom);
       if (tileUrl) {
         L.tileLayer(tileUrl, { maxZoom: MAX_ZOOM }).addTo(map);
         box.classList.add("map-tiled");
@@ -612,8 +637,8 @@ export function pointPicker({ lat = null, lon = null, tileUrl = "", label = "", 
       if (has) put(lat, lon, { notify: false });
       map.on("click", (e) => put(e.latlng.lat, e.latlng.lng));
       new ResizeObserver(() => map.invalidateSize()).observe(box);
-      centre.disabled = false;
-      centre.addEventListener("click", () => { const c = map.getCenter(); put(c.lat, c.lng); });
+      centreBtn.disabled = false;
+      centreBtn.addEventListener("click", () => { const c = map.getCenter(); put(c.lat, c.lng); });
       state.textContent = t("c_pick_hint");
       return map;
     })
@@ -628,5 +653,7 @@ export function pointPicker({ lat = null, lon = null, tileUrl = "", label = "", 
     ready,
     /** Move the point (typed coordinates) without calling onPick. */
     set(la, lo) { ready.then(() => put(la, lo, { notify: false, pan: true }), () => {}); },
+    /** Take the point off (no point chosen). */
+    clear() { if (marker) { marker.remove(); marker = null; } },
   };
 }

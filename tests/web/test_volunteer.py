@@ -323,6 +323,42 @@ async def test_an_unanswered_stall_asks_again_and_an_answer_survives_other_chang
     assert answer == ["bank_app"]
 
 
+async def test_the_hand_over_names_the_service_points_near_the_market(
+    new_page, live_server
+) -> None:
+    """users_want #22: where the stallholder can take the money out as cash, said with the sign
+    and kept in the stall's details (with the partner's support number)."""
+    ids = await market_ids(live_server)
+    point = {
+        "partner_code": "MB", "market_id": ids["Chợ Thử Một"], "kind": "cash",
+        "name": "Quầy rút tiền MB cổng Bắc", "opening_hours": "7:00 – 17:00",
+    }  # fmt: skip
+    async with await live_server.api("admin") as c:
+        await c.put("/api/partners/MB/support", json={"support_phone": "1900 545426"})
+        made = await c.post("/api/service-points", json=point)
+        assert made.status_code == 201, made.text
+    try:
+        page = await new_page()
+        await sign_in(page)
+        await open_form(page)
+        await fill_form(
+            page, code="SP-1", name="Trần Thị Điểm", bank="vietcom", account="0123456501"
+        )
+        await page.click("#save-stall")
+        await page.wait_for_selector("#sign img.qr")
+        tip = page.locator("#tell-holder-points")
+        await expect(tip).to_have_text(
+            "Nạp, rút tiền mặt hoặc nhờ hướng dẫn gần chợ: Quầy rút tiền MB cổng Bắc (7:00 – 17:00)."
+        )
+        near = page.locator("#near-points")
+        await expect(near).to_contain_text("Quầy rút tiền MB cổng Bắc (7:00 – 17:00) · 1900 545426")
+        assert await near.locator("a").get_attribute("href") == "tel:1900545426"
+    finally:
+        async with await live_server.api("admin") as c:
+            await c.delete(f"/api/service-points/{made.json()['id']}")
+            await c.put("/api/partners/MB/support", json={"support_phone": None})
+
+
 async def test_errors_appear_next_to_the_field_in_vietnamese(new_page, live_server) -> None:
     page = await new_page()
     await sign_in(page)

@@ -257,6 +257,8 @@ export const en = {
   holder: "Stallholder",
   accounts: "Payment accounts",
   support_line: "Call for help if a transfer goes wrong",
+  near_points: "Service points near the market",
+  tell_holder_points: "Cash in and out, or help with the account, near the market: {points}.",
   account_of: "Account {n}",
   status: "Stall status",
   st_active: "Trading",

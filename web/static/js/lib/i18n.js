@@ -263,6 +263,8 @@ const vi = {
   holder: "Chủ sạp",
   accounts: "Tài khoản nhận tiền",
   support_line: "Gọi hỗ trợ khi chuyển tiền lỗi",
+  near_points: "Điểm hỗ trợ gần chợ",
+  tell_holder_points: "Nạp, rút tiền mặt hoặc nhờ hướng dẫn gần chợ: {points}.",
   account_of: "Tài khoản {n}",
   status: "Tình trạng sạp",
   st_active: "Đang bán",

@@ -219,6 +219,10 @@ export async function stallView(ctx, id, params) {
   // The support line of the tips only when every sign the stall can get prints a number (each
   // sign shows its own account's partner's, qr/sign.py footer_text).
   const signsShowSupport = accounts.length > 0 && accounts.every((a) => a.partner_code && supports.has(a.partner_code));
+  // Where the stallholder can take the money out as cash or get help near the market (partners'
+  // service points, users_want #22): filled in after the page is drawn, from the last answer
+  // kept on the device when offline; nothing shown when the market has none.
+  const near = nearPoints(stall.market_id);
   // How the stallholder sees a payment arrive (users_want #23): asked with the new sign.
   const confirmShown = h("dd", { id: "confirm-by-shown" }, confirmText(stall.confirm_by));
   const canAsk = !stale && ctx.canWork() && accounts.length > 0;
@@ -242,7 +246,8 @@ export async function stallView(ctx, id, params) {
       : "—"),
     supports.size ? [h("dt", {}, t("support_line")), h("dd", { id: "support-lines" },
       h("ul", { class: "plain" }, [...supports.values()].map((p) => h("li", { dataset: { partner: p.code } },
-        `${p.name || p.code}: `, h("a", { href: `tel:${p.support_phone.replace(/[ .-]/g, "")}` }, p.support_phone)))))] : null);
+        `${p.name || p.code}: `, h("a", { href: `tel:${p.support_phone.replace(/[ .-]/g, "")}` }, p.support_phone)))))] : null,
+    near.dt, near.dd);
   // The sign at the stall shows an account corrected or deactivated since it was printed.
   const reprint = tile && tile.sign_reprint_needed
     ? h("p", { class: "note note-warn", id: "reprint-needed", role: "status" },
@@ -265,7 +270,7 @@ export async function stallView(ctx, id, params) {
     h("div", { class: "stall-layout" },
       h("section", { class: "card", "aria-labelledby": "sign-h" }, h("h2", { id: "sign-h" }, t("sign_preview")), accountTabs, signBox),
       h("div", {}, actions, printedBox,
-        isNew && canPrint ? tellHolder(signsShowSupport, canAsk ? confirmAsk(stall, confirmShown, "h3") : null)
+        isNew && canPrint ? tellHolder(signsShowSupport, canAsk ? confirmAsk(stall, confirmShown, "h3") : null, near.tip)
           // Not answered yet (registered offline, or the page drawn again after the print): asked
           // on its own until someone answers.
           : canAsk && stall.confirm_by == null
@@ -287,15 +292,34 @@ export async function stallView(ctx, id, params) {
  * forged "transfer done" screenshot, or send 200 đồng so that a sound box reads "hai trăm". Shown
  * once, on the page that opens after "Lưu sạp"; the support line only when the sign prints one.
  */
-function tellHolder(withSupport, ask) {
+function tellHolder(withSupport, ask, pointsTip) {
   return h("section", { class: "card", id: "tell-holder", "aria-labelledby": "tell-holder-h" },
     h("h2", { id: "tell-holder-h" }, t("tell_holder_title")),
     h("ul", { class: "tell-holder" },
       h("li", {}, t("tell_holder_money")),
       h("li", {}, t("tell_holder_amount")),
       h("li", {}, t("tell_holder_screenshot")),
-      withSupport ? h("li", {}, t("tell_holder_support")) : null),
+      withSupport ? h("li", {}, t("tell_holder_support")) : null,
+      pointsTip),
     ask);
+}
+
+/** The market's service points: a details row and a tip, both hidden until there are some. */
+function nearPoints(marketId) {
+  const dt = h("dt", { hidden: true }, t("near_points"));
+  const list = h("ul", { class: "plain" });
+  const dd = h("dd", { id: "near-points", hidden: true }, list);
+  const tip = h("li", { id: "tell-holder-points", hidden: true });
+  api.cachedGet(`points.${marketId}`, `/api/service-points?market_id=${marketId}`).then(({ value }) => {
+    const points = (value && value.points) || [];
+    if (!points.length) return;
+    const said = (p) => `${p.name}${p.opening_hours ? ` (${p.opening_hours})` : ""}`;
+    list.replaceChildren(...points.map((p) => h("li", { dataset: { point: p.id } }, said(p),
+      p.support_phone ? [" · ", h("a", { href: `tel:${p.support_phone.replace(/[ .-]/g, "")}` }, p.support_phone)] : null)));
+    tip.textContent = t("tell_holder_points", { points: points.map(said).join("; ") });
+    dt.hidden = dd.hidden = tip.hidden = false;
+  }, () => { /* no answer and nothing kept: nothing to show */ });
+  return { dt, dd, tip };
 }
 
 // How a stallholder learns that a payment arrived (merchants.schemas.CONFIRM_TOOLS, in its order).

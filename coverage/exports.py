@@ -19,7 +19,7 @@ from typing import Any
 import asyncpg
 import phonenumbers
 
-from core import access
+from core import access, labels
 from core.errors import Forbidden
 from core.spreadsheet import Column, ColumnKind, Sheet, write_xlsx
 from core.types import User
@@ -223,12 +223,7 @@ REVISIT_VI = {
 }
 VERIFIED_VI = {"scan": "Quét mã trên biển", "name_match": "Ngân hàng xác nhận tên tài khoản"}
 LOCATION_VI = {"stall": "Vị trí của sạp", "market": "Vị trí của chợ"}
-CONFIRM_VI = {
-    "bank_app": "Thông báo trên ứng dụng ngân hàng/ví",
-    "sound_box": "Loa báo tiền",
-    "sms": "Tin nhắn SMS báo số dư",
-    "none": "Chưa có cách nào",
-}
+CONFIRM_VI = labels.CONFIRM_TOOLS_VI | {"none": labels.CONFIRM_NONE_VI}
 
 # Column of the stall export -> (Vietnamese header, cell kind, how a value is shown).
 _STALL_XLSX: dict[str, tuple[str, ColumnKind, dict[str, str] | None]] = {

@@ -258,7 +258,7 @@ async def load_if_empty(
 
 # Sample service points (users_want #22) at the three largest demo markets, 200-350 metres from
 # the market's point: named "(điểm mẫu)" because no such place is known to exist there.
-_SAMPLE_POINTS = (
+_SAMPLE_POINTS: tuple[tuple[str, partner_schemas.PointKind, str, str, float, float], ...] = (
     (
         "VIETTELMONEY",
         "cash",

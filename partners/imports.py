@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from core import audit
+from core import audit, labels
 from core.errors import Forbidden
 from core.text import fold, normalize
 from core.types import User, phone_e164
@@ -31,12 +31,7 @@ class Reason:
 
 
 # Onboarding statuses in Vietnamese, as the partner's page and its workbook name them.
-STATUS_VI = {
-    "pending": "chờ kích hoạt",
-    "active": "đang hoạt động",
-    "suspended": "tạm ngưng",
-    "removed": "đã gỡ",
-}
+STATUS_VI = labels.ONBOARDING_STATUS_VI
 
 
 class _DryRun(Exception):

@@ -8,7 +8,7 @@ import re
 
 import asyncpg
 
-from core import access
+from core import access, labels
 from core.errors import Invalid, MarketNotFound
 from core.params import MAX_ID
 from core.spreadsheet import Column, Sheet, write_xlsx
@@ -69,10 +69,7 @@ def _stats_columns(window_days: int) -> list[Column]:
         Column("Mã số chợ", "int"),
         Column("Chợ"),
         Column("Tài khoản đã mở (trừ đã gỡ)", "int"),
-        Column("Chờ kích hoạt", "int"),
-        Column("Đang hoạt động", "int"),
-        Column("Tạm ngưng", "int"),
-        Column("Đã gỡ", "int"),
+        *(Column(labels.onboarding_header(s), "int") for s in schemas.STATUSES),
         Column(f"Có nhận tiền trong {window_days} ngày", "int"),
         Column("Sạp chưa có cách biết tiền về", "int"),
         Column("Sạp có loa báo tiền", "int"),

@@ -21,6 +21,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from core import labels
 from privacy import queries
 from qr import banks
 from qr.sign import FONT_DIR
@@ -51,18 +52,8 @@ PURPOSES = {
     "coverage_reporting": "Dùng thông tin sạp để báo cáo số liệu tổng hợp cho chợ, phường, thành phố",
 }
 STATUSES = {"active": "Đang bán", "vacant": "Sạp trống", "closed": "Đã nghỉ"}
-# How the person learns that a payment arrived (the app's words, web/static/js/lib/i18n.js).
-CONFIRM_TOOLS = {
-    "bank_app": "Thông báo trên ứng dụng ngân hàng/ví",
-    "sound_box": "Loa báo tiền",
-    "sms": "Tin nhắn SMS báo số dư",
-}
-ONBOARDING = {  # as the partner's page and workbook name them (partners/imports.py STATUS_VI)
-    "pending": "chờ kích hoạt",
-    "active": "đang hoạt động",
-    "suspended": "tạm ngưng",
-    "removed": "đã gỡ",
-}
+CONFIRM_TOOLS = labels.CONFIRM_TOOLS_VI  # how the person learns that a payment arrived
+ONBOARDING = labels.ONBOARDING_STATUS_VI
 CHANNELS = {"tablet": "trên máy tính bảng", "paper": "trên giấy", "import": "từ danh sách nhập"}
 READS = {
     "stall_record": "mở hồ sơ sạp",
@@ -167,7 +158,7 @@ def _confirm_by(tools: list[str] | None) -> str:
     """A stall's answer in words: not asked, none, or its tools."""
     if tools is None:
         return "Chưa hỏi"
-    return ", ".join(CONFIRM_TOOLS.get(t, t) for t in tools) or "Chưa có cách nào"
+    return ", ".join(CONFIRM_TOOLS.get(t, t) for t in tools) or labels.CONFIRM_NONE_VI
 
 
 def _none(text: str) -> Paragraph:

@@ -81,6 +81,17 @@ def entry(e: history_q.Entry) -> schemas.HistoryEntry:
         detail = after.get("reason")
     if e.action == "visit":
         detail = after.get("outcome")
+    if e.action == "support":  # the package's items as recorded: "e_invoice:delivered,domain:none"
+        recorded = after.get("support")
+        support: dict[str, Any] = recorded if isinstance(recorded, dict) else {}
+        detail = (
+            ",".join(
+                f"{item}:{support[item] or 'none'}"
+                for item in schemas.SUPPORT_ITEMS
+                if item in support
+            )
+            or None
+        )
     reason = _masked_reason(after.get("reason")) if e.action in _WITH_REASON else None
     return schemas.HistoryEntry(
         at=e.at,

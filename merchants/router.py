@@ -27,6 +27,7 @@ from merchants import (
     schemas,
     signs,
     stalls,
+    support,
     visits,
 )
 from partners import lookup
@@ -212,6 +213,14 @@ async def _register(
     return await auth.as_session(request, conn, session, register)
 
 
+@router.get("/markets/{market_id}/support", response_model=schemas.SupportCounts)
+async def market_support(market_id: Id, conn: Conn, user: CurrentUser) -> schemas.SupportCounts:
+    """The digital-transformation support package at the market's active stalls: how many
+    households were consulted, and per item how many were offered it, received it or declined
+    it; counted when read."""
+    return await support.market_support_for(conn, user=user, market_id=market_id)
+
+
 @router.get("/markets/{market_id}/stalls", response_model=schemas.StallPage)
 async def list_stalls(
     market_id: Id,
@@ -337,6 +346,32 @@ async def patch_stall(
     )
     response.headers["ETag"] = _etag(stall.version)
     return stall
+
+
+@router.get(
+    "/stalls/{stall_id}/support",
+    response_model=schemas.StallSupport,
+    responses={404: {"description": "stall_not_found (also out of scope)."}},
+)
+async def get_stall_support(stall_id: Id, conn: Conn, user: CurrentUser) -> schemas.StallSupport:
+    """What the household at the stall was consulted about, received or declined, item by item
+    of the support package (sales software, digital signature, e-invoices, .biz.vn domain,
+    e-payment account, e-commerce)."""
+    return await support.stall_support_for(conn, user=user, stall_id=stall_id)
+
+
+@router.post(
+    "/stalls/{stall_id}/support",
+    response_model=schemas.StallSupport,
+    dependencies=FIELD_WORK,
+    responses={404: {"description": "stall_not_found."}},
+)
+async def record_stall_support(
+    stall_id: Id, body: schemas.SupportIn, conn: Conn, user: CurrentUser
+) -> schemas.StallSupport:
+    """Record what was done about some items (`null` takes a record back); items not named stay
+    as they are, and the same body sent again changes nothing (safe to retry)."""
+    return await support.record_support(conn, user=user, stall_id=stall_id, body=body)
 
 
 @router.post(

@@ -157,6 +157,66 @@ class ConfirmByCounts(BaseModel):
     none: int = Field(description="Asked, and the holder checks nothing: the stalls to train again")
 
 
+# The digital-transformation support package (users_want #21, migration 0022), item by item, and
+# what was done about each at a stall. No record of an item: nobody talked about it yet.
+SUPPORT_ITEMS = (
+    "sales_app",
+    "digital_signature",
+    "e_invoice",
+    "domain",
+    "payment_account",
+    "ecommerce",
+)
+SupportItem = Literal[
+    "sales_app", "digital_signature", "e_invoice", "domain", "payment_account", "ecommerce"
+]
+SupportState = Literal["offered", "delivered", "declined"]
+
+
+class SupportIn(Strict):
+    """What was done about some items of the package at the stall: offered (the household was
+    consulted about it), delivered (it received it), declined (it does not want it), or null
+    (take a record back: nobody talked about it). Items not named stay as they are, so sending
+    the same body again changes nothing."""
+
+    items: dict[SupportItem, SupportState | None] = Field(
+        min_length=1, max_length=len(SUPPORT_ITEMS)
+    )
+
+
+class SupportRecord(BaseModel):
+    item: SupportItem
+    state: SupportState
+    updated_at: datetime
+    updated_by: str | None = Field(description="Display name (else username) of who recorded it")
+
+
+class StallSupport(BaseModel):
+    stall_id: int
+    items: list[SupportRecord] = Field(
+        description="In SUPPORT_ITEMS order; items never talked about are absent"
+    )
+
+
+class SupportItemCounts(BaseModel):
+    item: SupportItem
+    offered: int
+    delivered: int
+    declined: int
+
+
+class SupportCounts(BaseModel):
+    """The package at a market's active stalls, counted when read."""
+
+    market_id: int
+    active_stalls: int
+    consulted: int = Field(
+        description="Active stalls with at least one item recorded (offered, delivered or declined): "
+        "the households consulted"
+    )
+    items: list[SupportItemCounts]
+
+
 class ZoneRename(Strict):
     from_: Zone = Field(alias="from", description="A zone of the market (current or retired).")
     to: Zone
@@ -583,13 +643,14 @@ class HistoryEntry(BaseModel):
     action: str = Field(
         description="register, update, import, add_payment_account, correct_payment_account, "
         "deactivate_payment_account, reactivate_payment_account, print_confirmed, sign_printed, "
-        "sign_delivered, verify, verify_failed, fees_cashless, visit"
+        "sign_delivered, verify, verify_failed, fees_cashless, visit, support"
     )
     actor: str | None = Field(description="Display name (else username); null: the system")
     reason: str | None = Field(description="The reason given (account corrections and stops)")
     detail: str | None = Field(
         description="verify: scan or name_match; verify_failed: why the code did not match; "
-        "visit: its outcome (GET /api/stalls/{id}/visits has the whole visit)"
+        "visit: its outcome (GET /api/stalls/{id}/visits has the whole visit); support: the "
+        "package's items as recorded, item:state joined by commas (state none: taken back)"
     )
     account: HistoryAccount | None
     changes: list[HistoryChange]

@@ -1,0 +1,161 @@
+"""The digital-transformation support package per stall (users_want #21): recorded item by item,
+safe to send again, in the stall's history, counted per market; refused input changes nothing."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import pytest
+
+from tests.conftest import stall_body
+
+
+async def _register(client, h, market_id: int, code: str) -> dict:
+    r = await client.post(
+        f"/api/markets/{market_id}/stalls",
+        json=stall_body(code) | {"confirm_duplicate": True},
+        headers=h | {"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def test_items_are_recorded_merged_and_taken_back(client, auth, markets, conn):
+    h = await auth("volunteer")
+    stall = await _register(client, h, markets["one"], "GH-1")
+    url = f"/api/stalls/{stall['id']}/support"
+    assert (await client.get(url, headers=h)).json() == {"stall_id": stall["id"], "items": []}
+    r = await client.post(
+        url, json={"items": {"e_invoice": "delivered", "sales_app": "offered"}}, headers=h
+    )
+    assert r.status_code == 200, r.text
+    # In the package's order, whatever order they came in; with who recorded them.
+    assert [(i["item"], i["state"]) for i in r.json()["items"]] == [
+        ("sales_app", "offered"),
+        ("e_invoice", "delivered"),
+    ]
+    assert all(i["updated_by"] for i in r.json()["items"])
+    # Items not named stay; null takes one back.
+    r = await client.post(url, json={"items": {"sales_app": None, "domain": "declined"}}, headers=h)
+    assert [(i["item"], i["state"]) for i in r.json()["items"]] == [
+        ("e_invoice", "delivered"),
+        ("domain", "declined"),
+    ]
+    entries = await conn.fetchval(
+        "SELECT count(*) FROM audit_log WHERE entity = 'stall' AND entity_id = $1 AND action = 'support'",
+        str(stall["id"]),
+    )
+    # The same body again (a retry over a bad connection) changes nothing and writes nothing.
+    again = await client.post(
+        url, json={"items": {"sales_app": None, "domain": "declined"}}, headers=h
+    )
+    assert again.json() == r.json()
+    assert (
+        entries
+        == 2
+        == await conn.fetchval(
+            "SELECT count(*) FROM audit_log WHERE entity = 'stall' AND entity_id = $1 AND action = 'support'",
+            str(stall["id"]),
+        )
+    )
+    history = (await client.get(f"/api/stalls/{stall['id']}/history", headers=h)).json()
+    support = [e for e in history if e["action"] == "support"]
+    assert [e["detail"] for e in support] == [
+        "sales_app:none,domain:declined",  # in the package's order
+        "sales_app:offered,e_invoice:delivered",
+    ]
+
+
+async def test_a_market_counts_its_active_stalls(client, auth, markets):
+    h = await auth("volunteer")
+    a = await _register(client, h, markets["one"], "GH-2")
+    b = await _register(client, h, markets["one"], "GH-3")
+    await _register(client, h, markets["one"], "GH-4")
+    await client.post(
+        f"/api/stalls/{a['id']}/support",
+        json={"items": {"e_invoice": "delivered", "domain": "offered"}},
+        headers=h,
+    )
+    await client.post(
+        f"/api/stalls/{b['id']}/support", json={"items": {"e_invoice": "declined"}}, headers=h
+    )
+    for who in ("volunteer", "manager", "viewer", "admin"):
+        r = await client.get(f"/api/markets/{markets['one']}/support", headers=await auth(who))
+        assert r.status_code == 200, who
+        got = r.json()
+        assert (got["active_stalls"], got["consulted"]) == (3, 2)
+        items = {i["item"]: i for i in got["items"]}
+        assert list(items) == [
+            "sales_app",
+            "digital_signature",
+            "e_invoice",
+            "domain",
+            "payment_account",
+            "ecommerce",
+        ]
+        assert (items["e_invoice"]["delivered"], items["e_invoice"]["declined"]) == (1, 1)
+        assert items["domain"]["offered"] == 1
+    # A stall that closed no longer counts.
+    r = await client.patch(
+        f"/api/stalls/{b['id']}",
+        json={"status": "closed"},
+        headers=h | {"If-Match": f'"{b["version"]}"'},
+    )
+    assert r.status_code == 200, r.text
+    got = (await client.get(f"/api/markets/{markets['one']}/support", headers=h)).json()
+    assert (got["active_stalls"], got["consulted"]) == (2, 1)
+
+
+async def test_out_of_scope_reads_like_missing(client, auth, markets):
+    admin = await auth("admin")
+    stall = await _register(client, admin, markets["two"], "GH-5")
+    volunteer = await auth("volunteer")  # market one only
+    for method, body in (("GET", None), ("POST", {"items": {"domain": "offered"}})):
+        outside = await client.request(
+            method, f"/api/stalls/{stall['id']}/support", json=body, headers=volunteer
+        )
+        missing = await client.request(
+            method, "/api/stalls/987654/support", json=body, headers=volunteer
+        )
+        assert outside.status_code in (403, 404) and missing.status_code == 404, (
+            method,
+            outside.text,
+        )
+    r = await client.get(f"/api/markets/{markets['two']}/support", headers=volunteer)
+    assert r.status_code == 404 and r.json()["code"] == "market_not_found"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"items": {}},
+        {"items": {"vpn": "offered"}},
+        {"items": {"domain": "maybe"}},
+        {"items": {"domain": ["offered"]}},
+        {"items": ["domain"]},
+        {},
+        {"items": {"domain": "offered"}, "extra": 1},
+    ],
+)
+async def test_bad_bodies_are_refused_and_change_nothing(client, auth, markets, conn, body):
+    h = await auth("volunteer")
+    stall = await _register(client, h, markets["one"], "GH-6")
+    r = await client.post(f"/api/stalls/{stall['id']}/support", json=body, headers=h)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert (
+        await conn.fetchval("SELECT count(*) FROM stall_support WHERE stall_id = $1", stall["id"])
+        == 0
+    )
+
+
+async def test_the_database_keeps_only_known_items_and_states(client, auth, markets, conn):
+    stall = await _register(client, await auth("volunteer"), markets["one"], "GH-7")
+    for item, state in (("vpn", "offered"), ("domain", "maybe")):
+        with pytest.raises(asyncpg.CheckViolationError):
+            async with conn.transaction():
+                await conn.execute(
+                    "INSERT INTO stall_support (stall_id, item, state) VALUES ($1, $2, $3)",
+                    stall["id"], item, state,
+                )  # fmt: skip

@@ -256,7 +256,7 @@ async def load_if_empty(
         await queries.release_demo_lock(conn)
 
 
-# Sample service points (users_want #22) at the three largest demo markets, 200-350 metres from
+# Sample service points (users_want #22) at the three largest demo markets, 150-350 metres from
 # the market's point: named "(điểm mẫu)" because no such place is known to exist there.
 _SAMPLE_POINTS: tuple[tuple[str, partner_schemas.PointKind, str, str, float, float], ...] = (
     (
@@ -264,8 +264,8 @@ _SAMPLE_POINTS: tuple[tuple[str, partner_schemas.PointKind, str, str, float, flo
         "cash",
         "Quầy nạp, rút tiền Viettel Money (điểm mẫu)",
         "7:00 – 18:00",
-        0.0004,
-        0.0003,
+        0.0016,
+        0.0012,
     ),
     ("MB", "help", "Bàn hướng dẫn mở tài khoản MB (điểm mẫu)", "7:30 – 11:30", -0.0018, 0.0022),
     (
@@ -273,8 +273,8 @@ _SAMPLE_POINTS: tuple[tuple[str, partner_schemas.PointKind, str, str, float, flo
         "counter",
         "Phòng giao dịch Vietcombank (điểm mẫu)",
         "Thứ Hai – Thứ Sáu, 8:00 – 16:30",
-        0.0006,
-        -0.0005,
+        0.0020,
+        -0.0018,
     ),
 )
 

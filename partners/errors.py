@@ -67,5 +67,9 @@ class ServicePointNotFound(NotFound):
     code, title = "service_point_not_found", "Service point not found"
 
 
+class MarketArchived(Conflict):
+    code, title = "market_archived", "The market is archived"
+
+
 class UnknownMarket(Invalid):
     code, title = "unknown_market", "Unknown market"

@@ -83,6 +83,11 @@ async def add_point(
         ):
             raise unknown_market
     async with conn.transaction():
+        if await points_q.market_archived_locked(conn, body.market_id):
+            raise errors.MarketArchived(
+                f"Market {body.market_id} is archived: it takes no new service points.",
+                field="market_id",
+            )
         point_id = await points_q.insert_point(conn, body, actor_id=user.id)
         point = await points_q.get_point(conn, point_id)
         assert point is not None

@@ -30,6 +30,9 @@ async def list_points(
     rows = await conn.fetch(
         f"""SELECT {_COLUMNS} {_FROM}
         WHERE ($1::bigint[] IS NULL OR p.market_id = any($1))
+          -- An archived market is off the map and the lists, and so are its points (read by its
+          -- id, its page still shows them).
+          AND ($3::bigint IS NOT NULL OR m.archived_at IS NULL)
           AND ($2::text IS NULL OR p.partner_code = $2)
           AND ($3::bigint IS NULL OR p.market_id = $3)
           AND ($4::text IS NULL OR m.province_code = $4)
@@ -99,3 +102,13 @@ async def insert_point(
 
 async def delete_point(conn: asyncpg.Connection, point_id: int) -> bool:
     return (await conn.execute("DELETE FROM service_point WHERE id = $1", point_id)) == "DELETE 1"
+
+
+async def market_archived_locked(conn: asyncpg.Connection, market_id: int) -> bool | None:
+    """Whether the market is archived (None: no such market), locked against a concurrent archive
+    (which locks the market FOR UPDATE first) until the caller's transaction ends."""
+    row = await conn.fetchrow(
+        "SELECT archived_at IS NOT NULL AS archived FROM market WHERE id = $1 FOR KEY SHARE",
+        market_id,
+    )
+    return None if row is None else bool(row["archived"])

@@ -201,3 +201,26 @@ async def test_more_says_when_the_limit_cut_the_list(client, auth, markets):
     assert len(page["points"]) == 2 and page["more"] is True
     page = (await client.get("/api/service-points", params={"limit": 3}, headers=admin)).json()
     assert len(page["points"]) == 3 and page["more"] is False
+
+
+async def test_an_archived_market_takes_no_point_and_its_points_leave_the_lists(
+    client, auth, markets
+):
+    admin = await auth("admin")
+    made = await client.post("/api/service-points", json=point(markets["two"]), headers=admin)
+    assert made.status_code == 201
+    r = await client.post(
+        f"/api/markets/{markets['two']}/archive", json={"reason": "Chợ đã giải tỏa"}, headers=admin
+    )
+    assert r.status_code == 200, r.text
+    refused = await client.post("/api/service-points", json=point(markets["two"]), headers=admin)
+    assert refused.status_code == 409 and refused.json()["code"] == "market_archived"
+    # Off the map's area lists, as its market is; still read by the market's id (its page).
+    assert (await client.get("/api/service-points", headers=admin)).json()["points"] == []
+    assert (
+        await client.get("/api/service-points", params={"ward": "20285"}, headers=admin)
+    ).json()["points"] == []
+    by_id = await client.get(
+        "/api/service-points", params={"market_id": markets["two"]}, headers=admin
+    )
+    assert [p["id"] for p in by_id.json()["points"]] == [made.json()["id"]]

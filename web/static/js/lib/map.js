@@ -577,12 +577,12 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
 // ---- Picking a point (the console's market form) ----
 
 /**
- * pointPicker({lat, lon, centre, tileUrl, label, onPick}) -> {el, set(lat, lon), clear(), ready}
+ * pointPicker({lat, lon, centre, tileUrl, label, pinLabel, onPick}) -> {el, set(lat, lon), clear(), ready}
  * A map where a click (or a tap) puts the market's point, and its marker can be dragged; keyboard
  * users move the map with the arrow keys and put the point at its centre with the button under it.
  * onPick(lat, lon) with the point rounded to 6 decimals (about 10 cm).
  */
-export function pointPicker({ lat = null, lon = null, centre = null, tileUrl = "", label = "", onPick = () => {} } = {}) {
+export function pointPicker({ lat = null, lon = null, centre = null, tileUrl = "", label = "", pinLabel = "", onPick = () => {} } = {}) {
   const box = h("div", { class: "map-box map-picker", role: "region", "aria-label": label || t("map_region") });
   const state = h("p", { class: "map-state muted", role: "status" }, t("loading"));
   const centreBtn = h("button", { type: "button", class: "btn btn-small", id: "pick-centre", disabled: true }, t("c_pick_centre"));
@@ -596,8 +596,8 @@ export function pointPicker({ lat = null, lon = null, centre = null, tileUrl = "
     if (!map || !Number.isFinite(la) || !Number.isFinite(lo)) return;
     if (!marker) {
       const icon = L.divIcon({ className: "pick-pin", html: h("span", { class: "pick-dot" }), iconSize: [26, 26] });
-      marker = L.marker([la, lo], { icon, draggable: true, keyboard: false, title: t("c_point_here"), alt: t("c_point_here") }).addTo(map);
-      marker.on("dragend", () => { const p = marker.getLatLng(); put(p.lat, p.lng); });
+      marker = L.marker([la, lo], { icon, draggable: true, keyboard: false, title: pinLabel || t("c_point_here"), alt: pinLabel || t("c_point_here") }).addTo(map);
+      marker.on("dragend", () => { const p = marker.getLatLng().wrap(); put(p.lat, p.lng); });
     } else {
       marker.setLatLng([la, lo]);
     }
@@ -635,10 +635,11 @@ export function pointPicker({ lat = null, lon = null, centre = null, tileUrl = "
           .catch(() => { /* offline: the map still picks */ });
       }
       if (has) put(lat, lon, { notify: false });
-      map.on("click", (e) => put(e.latlng.lat, e.latlng.lng));
+      // A map dragged round the world still gives a longitude within ±180.
+      map.on("click", (e) => { const p = e.latlng.wrap(); put(p.lat, p.lng); });
       new ResizeObserver(() => map.invalidateSize()).observe(box);
       centreBtn.disabled = false;
-      centreBtn.addEventListener("click", () => { const c = map.getCenter(); put(c.lat, c.lng); });
+      centreBtn.addEventListener("click", () => { const c = map.getCenter().wrap(); put(c.lat, c.lng); });
       state.textContent = t("c_pick_hint");
       return map;
     })

@@ -166,7 +166,7 @@ export function pointsCard({ points, more = false, canEdit = false, showMarket =
     const placeLine = h("p", { class: "sub", id: "sp-place-line" }, t("sp_no_place"));
     const clearPlace = h("button", { type: "button", class: "btn btn-small", id: "sp-place-clear", hidden: true }, t("sp_place_clear"));
     const picker = pointPicker({
-      centre, tileUrl: settings.tileUrl, label: t("sp_place"),
+      centre, tileUrl: settings.tileUrl, label: t("sp_place"), pinLabel: t("sp_place"),
       onPick: (lat, lon) => {
         place = { lat, lon };
         const lang = document.documentElement.lang || "vi";
@@ -220,9 +220,13 @@ export function pointsCard({ points, more = false, canEdit = false, showMarket =
         toast(t("sp_saved"), "ok");
         onChange();
       } catch (err) {
-        const fields = { partner_code: "sp-partner", market_id: "sp-market", kind: "sp-kind", name: "sp-name", address: "sp-address", opening_hours: "sp-hours" };
-        if (err.problem && err.problem.code !== "forbidden") showProblem(formError, err.problem, fields);
-        else formError.textContent = describeError(err);
+        // Only the fields this form shows (the partner or the market may be fixed); anything the
+        // form cannot place is said above the buttons, in words chosen by its code.
+        const fields = { kind: "sp-kind", name: "sp-name", address: "sp-address", opening_hours: "sp-hours" };
+        if (partner) fields.partner_code = "sp-partner";
+        if (market) fields.market_id = "sp-market";
+        if (err.problem && (err.problem.errors || err.problem.field)) showProblem(formError, err.problem, fields);
+        if (!formError.textContent && !form.querySelector("[aria-invalid='true']")) formError.textContent = describeError(err);
         focusFirstError(form);
       } finally {
         save.disabled = false;

@@ -15,13 +15,13 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from core import users
+from core import access, users
 from core.types import User
 from coverage import counters, job, verify
 from coverage import stalls as stall_progress
 from coverage.errors import QrMismatch
 from merchants import markets as market_registry
-from merchants import registration, schemas, visits
+from merchants import registration, schemas, support, visits
 from merchants import stalls as stall_records
 from ops import queries
 from partners import points as service_points
@@ -250,6 +250,7 @@ async def load_if_empty(
         await queries.backdate(conn, since=registered, to=story_start)
         await _coverage_progress(conn, crew, ids, plans, window_days, rng, layout, onboarded)
         await _service_points(conn, admin, markets, ids)
+        await _support_survey(conn, crew, ids)
         log.info("demo data loaded: %d markets", len(markets))
         return True
     finally:
@@ -299,6 +300,36 @@ async def _service_points(
                 ),
             )
             await service_points.add_point(conn, user=admin, body=body)
+
+
+# The support package (users_want #21): over the last two weeks the teams consulted about half
+# the households of each market, item by item: most were told about an item, some received it,
+# a few did not need it, and some items were not talked about.
+_SUPPORT_STATES = ((None, 30), ("offered", 40), ("delivered", 20), ("declined", 10))
+
+
+async def _support_survey(conn: asyncpg.Connection, crew: _Crew, ids: dict[str, int]) -> None:
+    rng = random.Random(21)
+    for name, market_id in ids.items():
+        for stall_id in await queries.active_stall_ids(conn, market_id):
+            if rng.random() >= 0.5:
+                continue
+            items = {
+                item: rng.choices([s for s, _ in _SUPPORT_STATES], [w for _, w in _SUPPORT_STATES])[
+                    0
+                ]
+                for item in schemas.SUPPORT_ITEMS
+            }
+            recorded = {item: state for item, state in items.items() if state is not None}
+            if not recorded:
+                continue
+            at = _when(crew.now, rng.randrange(14), rng)
+            body = schemas.SupportIn(items=recorded)  # type: ignore[arg-type]
+            who = crew.actor(name, at)
+            if not await access.can_see_market(conn, who, market_id):
+                who = crew.admin  # the team's members moved on: the ward's office recorded it
+            await crew.do(at, support.record_support(conn, user=who, stall_id=stall_id, body=body))
+            await queries.backdate_support(conn, stall_id=stall_id, at=at)
 
 
 async def _units(conn: asyncpg.Connection, m: dict) -> None:

@@ -120,6 +120,7 @@ _BACKDATED = (
     ),
     ("market_coverage", ("status_since", "updated_at")),
     ("market_status_history", ("changed_at",)),
+    ("stall_support", ("updated_at",)),
 )
 
 
@@ -167,3 +168,16 @@ async def backdate_membership(
         joined_at,
         left_at,
     )
+
+
+async def active_stall_ids(conn: asyncpg.Connection, market_id: int) -> list[int]:
+    """The market's active stalls, oldest first."""
+    rows = await conn.fetch(
+        "SELECT id FROM stall WHERE market_id = $1 AND status = 'active' ORDER BY id", market_id
+    )
+    return [int(r["id"]) for r in rows]
+
+
+async def backdate_support(conn: asyncpg.Connection, *, stall_id: int, at: datetime) -> None:
+    """The stall's support records as of the moment the demo says they were made."""
+    await conn.execute("UPDATE stall_support SET updated_at = $2 WHERE stall_id = $1", stall_id, at)

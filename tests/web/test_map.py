@@ -601,6 +601,23 @@ async def test_an_administrator_adds_and_removes_a_point_on_the_market_page(
     await page.goto(f"{demo_server}/markets/{market_id}")
     card = await page.wait_for_selector("#service-points")
     assert await card.eval_on_selector_all(".sp-item", "els => els.length") == 3
+    # The demo's support-package survey (users_want #21), as the API counts it.
+    async with httpx.AsyncClient(base_url=demo_server, timeout=30) as c:
+        form = {"username": "admin", "password": DEMO_PASSWORD}
+        token = (await c.post("/api/auth/token", data=form)).json()["access_token"]
+        counts = (
+            await c.get(
+                f"/api/markets/{market_id}/support", headers={"Authorization": f"Bearer {token}"}
+            )
+        ).json()
+    assert 0 < counts["consulted"] < counts["active_stalls"]
+    said = await page.text_content("#support-counts")
+    assert (
+        f"Đã tư vấn {counts['consulted']} trên {counts['active_stalls']} sạp đang hoạt động" in said
+    )
+    e_invoice = next(i for i in counts["items"] if i["item"] == "e_invoice")
+    row = await page.text_content("#support-table tr[data-item=e_invoice]")
+    assert row.startswith("Hóa đơn điện tử") and row.endswith(str(e_invoice["declined"]))
     await page.click("#sp-open")
     await page.click("#sp-save")  # nothing chosen: said under each field, nothing sent
     await page.wait_for_selector("#sp-partner-field.has-error")

@@ -323,6 +323,61 @@ async def test_an_unanswered_stall_asks_again_and_an_answer_survives_other_chang
     assert answer == ["bank_app"]
 
 
+async def test_the_support_package_is_recorded_item_by_item_even_offline(
+    new_page, live_server
+) -> None:
+    """users_want #21: what the household was consulted about, received or declined; kept when the
+    page opens again, in the stall's history, and queued when the hall has no signal."""
+    ids = await market_ids(live_server)
+    account = {"bin": "970436", "account_number": "0123456601", "account_name": "TRAN THI GOI"}
+    stall = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "GH-1", "Trần Thị Gói", account=account
+    )
+
+    async def stored() -> dict:
+        async with await live_server.api("admin") as c:
+            items = (await c.get(f"/api/stalls/{stall['id']}/support")).json()["items"]
+        return {i["item"]: i["state"] for i in items}
+
+    page = await new_page()
+    await sign_in(page)
+    await page.goto(f"/#/s/{stall['id']}")
+    card = page.locator("#support-card")
+    await expect(card.locator("#support-summary")).to_have_text("Chưa tư vấn mục nào.")
+    await page.click("label[for=support-e_invoice-delivered]")
+    await page.click("label[for=support-domain-offered]")
+    await page.click("#support-save")
+    await expect(page.locator("#banners .banner", has_text="Đã lưu gói hỗ trợ.")).to_be_visible()
+    assert await stored() == {"e_invoice": "delivered", "domain": "offered"}
+    await expect(card.locator("#support-summary")).to_have_text("Đã nói về 2 trong 6 mục.")
+    assert "null" not in await card.inner_text()
+    await shot(page, "stall-support-package")
+    # Opened again: as recorded; the history says what was recorded, in words.
+    await page.reload()
+    await expect(card.locator("#support-summary")).to_have_text("Đã nói về 2 trong 6 mục.")
+    assert await page.is_checked("#support-e_invoice-delivered")
+    await page.click("#show-history")
+    entry = page.locator("#history li[data-action=support]")
+    await expect(entry).to_contain_text(
+        "Gói hỗ trợ · Hóa đơn điện tử: Đã nhận; Tên miền .biz.vn: Đã tư vấn"
+    )
+
+    # No signal: saved on the device, sent when the network is back.
+    await page.context.set_offline(True)
+    await page.click("label[for=support-domain-none]")
+    await page.click("label[for=support-ecommerce-declined]")
+    await page.click("#support-save")
+    await expect(page.locator("#banners .banner", has_text="Sẽ gửi khi có mạng")).to_be_visible()
+    await page.context.set_offline(False)
+    got = None
+    for _ in range(80):
+        got = await stored()
+        if "ecommerce" in got:
+            break
+        await page.wait_for_timeout(250)
+    assert got == {"e_invoice": "delivered", "ecommerce": "declined"}
+
+
 async def test_the_hand_over_names_the_service_points_near_the_market(
     new_page, live_server
 ) -> None:

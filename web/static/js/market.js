@@ -55,6 +55,25 @@ function pointsSection(market, me) {
   });
 }
 
+/** The support package at the market's active stalls (users_want #21): households consulted, and
+ * per item how many were consulted, received it or did not need it. */
+function supportCountsCard(counts) {
+  if (!counts) return null;
+  const states = ["offered", "delivered", "declined"];
+  const share = counts.active_stalls ? counts.consulted / counts.active_stalls : 0;
+  return h("section", { class: "card", id: "support-counts", "aria-labelledby": "h-support" },
+    h("h2", { id: "h-support" }, t("support_title")),
+    h("p", {}, t("support_market", { n: num(counts.consulted), total: num(counts.active_stalls), pct: pct(share) })),
+    progressBar(share, { label: t("support_title") }),
+    h("div", { class: "table-wrap" }, h("table", { id: "support-table" },
+      h("caption", { class: "sr-only" }, t("support_title")),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("support_col_item")),
+        states.map((st) => h("th", { scope: "col", class: "num" }, t(`support_${st}`))))),
+      h("tbody", {}, counts.items.map((i) => h("tr", { dataset: { item: i.item } },
+        h("th", { scope: "row" }, t(`support_item_${i.item}`)),
+        states.map((st) => h("td", { class: "num" }, num(i[st])))))))));
+}
+
 function tile(stall, linked) {
   const label = `${stall.stall_code} — ${levelLabel(stall.level)}${stall.needs_revisit ? ` — ${t("needs_revisit")}` : ""}${stall.sign_reprint_needed ? ` — ${t("reprint_needed")}` : ""}`;
   // A stall opens in the volunteer app, for those who may see its stallholder.
@@ -67,7 +86,7 @@ function tile(stall, linked) {
 
 async function render(main, me) {
   const fieldWork = canWork(me);
-  const [market, cov, tilesRaw, hist, changes, rule, confirmed] = await Promise.all([
+  const [market, cov, tilesRaw, hist, changes, rule, confirmed, supportCounts] = await Promise.all([
     api.getJSON(`/api/markets/${marketId}`),
     optional(`/api/markets/${marketId}/coverage`),
     optional(`/api/markets/${marketId}/stall-tiles`),
@@ -75,6 +94,7 @@ async function render(main, me) {
     optional(`/api/markets/${marketId}/status-history`),
     optional("/api/programme/rule"),
     optional(`/api/markets/${marketId}/confirm-by`),
+    optional(`/api/markets/${marketId}/support`).catch(() => null),
   ]);
   document.title = `${market.name} — ${t("app_name")}`;
   const thresholds = thresholdsOf(cov || rule);
@@ -135,6 +155,7 @@ async function render(main, me) {
           h("h2", { id: "h-levels" }, t("market_levels"), " · ", t("active_stalls", { n: num(total) })),
           levelRows),
         confirmCard(confirmed),
+        supportCountsCard(supportCounts),
         pointsSection(market, me),
         h("section", { class: "card", "aria-labelledby": "h-trend" },
           h("h2", { id: "h-trend" }, t("trend_title")),

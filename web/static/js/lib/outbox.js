@@ -52,7 +52,7 @@ export function counts(rows) {
   return c;
 }
 
-/** Queue something to send. kind: register | patch | account | account_fix | account_off | account_on | printed | delivered | consent. */
+/** Queue something to send. kind: register | patch | account | account_fix | account_off | account_on | printed | delivered | consent | visit | support. */
 export async function add(kind, fields) {
   const me = cachedMe();
   const now = Date.now();
@@ -198,6 +198,9 @@ async function send(rec) {
       res = await request(`/api/stalls/${rec.stall_id}/visits`, { method: "POST", json: rec.body, headers: idem });
     } else if (rec.kind === "delivered") {
       res = await request(`/api/stalls/${rec.stall_id}/sign-delivered`, { method: "POST", json: rec.body || {}, headers: idem });
+    } else if (rec.kind === "support") {
+      // The support package's items: the same items sent again change nothing on the server.
+      res = await request(`/api/stalls/${rec.stall_id}/support`, { method: "POST", json: rec.body, headers: idem });
     } else {
       return { outcome: "failed", error: { code: "unknown_kind", detail: rec.kind } };
     }

@@ -15,6 +15,7 @@ import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
 import * as consents from "../lib/consents.js";
 import { OUTCOMES } from "../lib/visits.js";
 import { visitsCard } from "./visit.js";
+import { supportCard, SUPPORT_ITEMS } from "./support.js";
 
 export async function loadStall(id) {
   try {
@@ -280,6 +281,7 @@ export async function stallView(ctx, id, params) {
         consentCard(ctx, stall, purposes, states, partners),
         h("section", { class: "card" }, details),
         ctx.canWork() ? visitsCard(ctx, stall, listed) : null,
+        ctx.canWork() ? supportCard(stall, !stale) : null,
         historyCard(stall.id, banks),
         RIGHTS_ROLES.includes(ctx.me && ctx.me.role) && stall.holder.id && !stall.holder.erased ? readersCard(stall.holder.id) : null)),
     h("p", {}, h("a", { href: `#/m/${stall.market_id}`, class: "btn btn-ghost" }, "← ", t("back"))));
@@ -405,7 +407,7 @@ function confirmAsk(stall, shown, heading) {
 const HISTORY_ACTIONS = [
   "register", "update", "import", "add_payment_account", "correct_payment_account", "deactivate_payment_account",
   "reactivate_payment_account", "print_confirmed", "sign_printed", "sign_delivered", "verify", "verify_failed", "fees_cashless", "visit",
-  "assign", "unassign",
+  "assign", "unassign", "support",
 ];
 const HISTORY_LIMIT = 100;
 
@@ -426,6 +428,12 @@ function historyDetail(e) {
   if (e.action === "verify" && ["scan", "name_match"].includes(e.detail)) return t(`hist_detail_${e.detail}`);
   if (e.action === "verify_failed" && ["qr_mismatch", "qr_invalid"].includes(e.detail)) return t(`visit_reason_${e.detail}`);
   if (e.action === "visit" && OUTCOMES.includes(e.detail)) return t(`vo_${e.detail}`);
+  if (e.action === "support" && e.detail) {
+    // "e_invoice:delivered,domain:none" -> "Hóa đơn điện tử: Đã nhận; Tên miền .biz.vn: Chưa nói"
+    return e.detail.split(",").map((part) => part.split(":"))
+      .filter(([item, state]) => SUPPORT_ITEMS.includes(item) && ["none", "offered", "delivered", "declined"].includes(state))
+      .map(([item, state]) => `${t(`support_item_${item}`)}: ${t(`support_${state}`)}`).join("; ") || null;
+  }
   return null;
 }
 

@@ -27,3 +27,16 @@ def onboarding_header(status: str) -> str:
     """The status as a column header: "Chờ kích hoạt"."""
     word = ONBOARDING_STATUS_VI[status]
     return word[:1].upper() + word[1:]
+
+
+# The digital-transformation support package (merchants.schemas.SUPPORT_ITEMS, in its order), and
+# what was done about an item at a stall.
+SUPPORT_ITEMS_VI = {
+    "sales_app": "Phần mềm bán hàng",
+    "digital_signature": "Chữ ký số",
+    "e_invoice": "Hóa đơn điện tử",
+    "domain": "Tên miền .biz.vn",
+    "payment_account": "Tài khoản thanh toán điện tử",
+    "ecommerce": "Bán hàng trên sàn thương mại điện tử",
+}
+SUPPORT_STATES_VI = {"offered": "Đã tư vấn", "delivered": "Đã nhận", "declined": "Không cần"}

@@ -59,7 +59,8 @@ EXPORT_COLUMNS = [
     "lat",
     "lon",
     "location_source",
-    "confirm_by",  # last: the columns before it keep their places (migration 0020)
+    "confirm_by",  # from here on, added at the end: the columns before keep their places
+    "support",  # the support package (migration 0022)
 ]
 
 
@@ -127,6 +128,8 @@ async def export_records(
             "confirm_by": None
             if r["confirm_by"] is None
             else (" ".join(r["confirm_by"]) or "none"),
+            # Space-separated item:state in the package's order; empty: nothing recorded.
+            "support": " ".join(r["support"]),
         }
         if personal:
             rec["holder_name"] = r["holder_name"]
@@ -254,6 +257,7 @@ _STALL_XLSX: dict[str, tuple[str, ColumnKind, dict[str, str] | None]] = {
     "banks": ("Ngân hàng", "text", None),
     "partner_codes": ("Đối tác", "text", None),
     "confirm_by": ("Cách biết tiền về", "text", None),
+    "support": ("Gói hỗ trợ chuyển đổi số", "text", None),
     "lat": ("Vĩ độ", "text", None),
     "lon": ("Kinh độ", "text", None),
     "location_source": ("Vị trí lấy từ", "text", LOCATION_VI),
@@ -281,6 +285,12 @@ def _shown(column: str, value: Any) -> Any:
         return names.get(str(value), str(value))
     if column == "confirm_by":
         return ", ".join(CONFIRM_VI.get(tool, tool) for tool in str(value).split())
+    if column == "support":  # "Hóa đơn điện tử: Đã nhận; Tên miền .biz.vn: Đã tư vấn"
+        pairs = (part.partition(":") for part in str(value).split())
+        return "; ".join(
+            f"{labels.SUPPORT_ITEMS_VI.get(item, item)}: {labels.SUPPORT_STATES_VI.get(state, state)}"
+            for item, _, state in pairs
+        )
     if column in ("lat", "lon"):
         return f"{float(value):.6f}"  # text: a number format would round a stall to a kilometre
     if kind == "phone":

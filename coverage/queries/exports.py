@@ -26,6 +26,11 @@ _LEVEL_COLUMN = {
     "fees_cashless": "c.counted_fees_cashless",
 }
 
+# The support package's items in their order (merchants.schemas.SUPPORT_ITEMS, migration 0022).
+_SUPPORT_ORDER = (
+    "ARRAY['sales_app', 'digital_signature', 'e_invoice', 'domain', 'payment_account', 'ecommerce']"
+)
+
 _EXPORT_FROM = """
 FROM stall s
 JOIN market m ON m.id = s.market_id
@@ -74,7 +79,11 @@ async def export_rows(
                                FROM payment_account a LEFT JOIN partner p ON p.code = a.partner_code
                                WHERE a.stall_id = s.id AND a.active AND a.partner_code IS NOT NULL),
                               '{{}}') AS partner_names,
-                     s.confirm_by, s.lat, s.lon, m.lat AS market_lat,
+                     s.confirm_by,
+                     coalesce((SELECT array_agg(x.item || ':' || x.state
+                                                ORDER BY array_position({_SUPPORT_ORDER}, x.item))
+                               FROM stall_support x WHERE x.stall_id = s.id), '{{}}') AS support,
+                     s.lat, s.lon, m.lat AS market_lat,
                      m.lon AS market_lon{personal_cols}
               {where}
               ORDER BY s.market_id, coalesce(s.zone, ''), s.code_sort, s.id"""

@@ -31,3 +31,14 @@ def test_onboarding_statuses_are_named_as_the_partner_page_names_them() -> None:
     assert set(labels.ONBOARDING_STATUS_VI) == set(partner_schemas.STATUSES)
     for status in partner_schemas.STATUSES:
         assert page[f"p_col_{status}"] == labels.onboarding_header(status)
+
+
+def test_the_support_package_is_named_as_the_app_names_it() -> None:
+    from merchants import schemas
+
+    app = js_strings(JS / "lib" / "i18n.js")
+    assert list(labels.SUPPORT_ITEMS_VI) == list(schemas.SUPPORT_ITEMS)
+    for item, words in labels.SUPPORT_ITEMS_VI.items():
+        assert app[f"support_item_{item}"] == words
+    for state, words in labels.SUPPORT_STATES_VI.items():
+        assert app[f"support_{state}"] == words

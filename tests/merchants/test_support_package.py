@@ -159,3 +159,29 @@ async def test_the_database_keeps_only_known_items_and_states(client, auth, mark
                     "INSERT INTO stall_support (stall_id, item, state) VALUES ($1, $2, $3)",
                     stall["id"], item, state,
                 )  # fmt: skip
+
+
+async def test_the_exports_carry_the_package(client, auth, markets):
+    import csv
+    import io
+
+    import openpyxl
+
+    h = await auth("manager")
+    stall = await _register(client, h, markets["one"], "GH-8")
+    body = {"items": {"domain": "offered", "e_invoice": "delivered"}}
+    assert (
+        await client.post(f"/api/stalls/{stall['id']}/support", json=body, headers=h)
+    ).status_code == 200
+    r = await client.get(f"/api/exports/stalls.csv?market_id={markets['one']}", headers=h)
+    rows = {
+        row["stall_code"]: row for row in csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")))
+    }
+    assert rows["GH-8"]["support"] == "e_invoice:delivered domain:offered"  # the package's order
+    header = r.content.decode("utf-8-sig").splitlines()[0].split(",")
+    assert header[header.index("confirm_by") + 1] == "support"  # added at the end: nothing moved
+    r = await client.get(f"/api/exports/stalls.xlsx?market_id={markets['one']}", headers=h)
+    table = list(openpyxl.load_workbook(io.BytesIO(r.content)).active.values)
+    column, code = table[0].index("Gói hỗ trợ chuyển đổi số"), table[0].index("Mã sạp")
+    shown = next(row[column] for row in table[1:] if row[code] == "GH-8")
+    assert shown == "Hóa đơn điện tử: Đã nhận; Tên miền .biz.vn: Đã tư vấn"

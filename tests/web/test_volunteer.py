@@ -397,7 +397,7 @@ async def test_the_hand_over_names_the_service_points_near_the_market(
         await sign_in(page)
         await open_form(page)
         await fill_form(
-            page, code="SP-1", name="Trần Thị Điểm", bank="vietcom", account="0123456501"
+            page, code="DV-1", name="Trần Thị Điểm", bank="vietcom", account="0123456501"
         )
         await page.click("#save-stall")
         await page.wait_for_selector("#sign img.qr")

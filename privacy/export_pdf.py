@@ -233,6 +233,24 @@ def person_pdf(data: Gathered, *, today: date) -> bytes:
         if data.stalls
         else _none("Không có sạp nào.")
     )
+    supported = [s for s in data.stalls if s.support]
+    if supported:
+        flow.append(_p("Gói hỗ trợ chuyển đổi số", _HEAD))
+        flow.append(
+            _table(
+                ["Sạp", "Mục hỗ trợ", "Đã làm"],
+                [
+                    [
+                        s.stall_code,
+                        labels.SUPPORT_ITEMS_VI.get(item, item),
+                        labels.SUPPORT_STATES_VI.get(state, state),
+                    ]
+                    for s in supported
+                    for item, _, state in (part.partition(":") for part in s.support)
+                ],
+                [30, 90, 58],
+            )
+        )
     flow.append(_p("Tài khoản nhận tiền", _HEAD))
     flow.append(
         _table(

@@ -59,13 +59,20 @@ class StallRow:
     confirm_by: list[str] | None  # how they learn that a payment arrived (migration 0020)
     created_at: datetime
     updated_at: datetime
+    # The support package as recorded, "item:state" in the package's order (migration 0022).
+    support: list[str]
 
 
 async def holder_stalls(conn: asyncpg.Connection, holder_id: int) -> list[StallRow]:
     """The stalls this person holds."""
     rows = await conn.fetch(
         """SELECT s.id, s.market_id, m.name AS market_name, s.stall_code, s.zone, s.goods, s.status,
-                  s.lat, s.lon, s.accuracy_m, s.confirm_by, s.created_at, s.updated_at
+                  s.lat, s.lon, s.accuracy_m, s.confirm_by, s.created_at, s.updated_at,
+                  coalesce((SELECT array_agg(x.item || ':' || x.state
+                                             ORDER BY array_position(ARRAY['sales_app',
+                                                 'digital_signature', 'e_invoice', 'domain',
+                                                 'payment_account', 'ecommerce'], x.item))
+                            FROM stall_support x WHERE x.stall_id = s.id), '{}') AS support
            FROM stall s JOIN market m ON m.id = s.market_id
            WHERE s.holder_id = $1 ORDER BY s.id""",
         holder_id,

@@ -185,3 +185,22 @@ async def test_the_exports_carry_the_package(client, auth, markets):
     column, code = table[0].index("Gói hỗ trợ chuyển đổi số"), table[0].index("Mã sạp")
     shown = next(row[column] for row in table[1:] if row[code] == "GH-8")
     assert shown == "Hóa đơn điện tử: Đã nhận; Tên miền .biz.vn: Đã tư vấn"
+
+
+async def test_the_persons_export_has_the_package(client, auth, markets):
+    from tests.merchants.test_privacy import pdf_text
+
+    h = await auth("volunteer")
+    stall = await _register(client, h, markets["one"], "GH-9")
+    body = {"items": {"digital_signature": "declined", "sales_app": "delivered"}}
+    await client.post(f"/api/stalls/{stall['id']}/support", json=body, headers=h)
+    manager = await auth("manager")
+    holder = stall["holder"]["id"]
+    r = await client.post(f"/api/stallholders/{holder}/export", headers=manager)
+    assert r.status_code == 200, r.text
+    got = {s["stall_code"]: s["support"] for s in r.json()["stalls"]}
+    assert got["GH-9"] == ["sales_app:delivered", "digital_signature:declined"]
+    r = await client.post(f"/api/stallholders/{holder}/export?format=pdf", headers=manager)
+    text = " ".join(pdf_text(r.content).split())
+    assert "Gói hỗ trợ chuyển đổi số" in text
+    assert "Phần mềm bán hàng Đã nhận" in text and "Chữ ký số Không cần" in text

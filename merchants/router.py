@@ -213,6 +213,18 @@ async def _register(
     return await auth.as_session(request, conn, session, register)
 
 
+@router.get("/support-package", response_model=schemas.AreaSupportCounts)
+async def area_support(
+    conn: Conn,
+    user: CurrentUser,
+    province: Annotated[str | None, Query(pattern=r"^[0-9]{1,3}$")] = None,
+    ward: Annotated[str | None, Query(pattern=r"^[0-9]{1,6}$")] = None,
+) -> schemas.AreaSupportCounts:
+    """The support package over the caller's markets in an area (the country, a `province`, a
+    `ward`): households consulted, and per item offered, received, declined."""
+    return await support.area_support_for(conn, user=user, province=province, ward=ward)
+
+
 @router.get("/markets/{market_id}/support", response_model=schemas.SupportCounts)
 async def market_support(market_id: Id, conn: Conn, user: CurrentUser) -> schemas.SupportCounts:
     """The digital-transformation support package at the market's active stalls: how many

@@ -217,6 +217,16 @@ class SupportCounts(BaseModel):
     items: list[SupportItemCounts]
 
 
+class AreaSupportCounts(BaseModel):
+    """The package over the caller's markets in an area (not archived), counted when read."""
+
+    province: str | None
+    ward: str | None
+    active_stalls: int = Field(description="From the markets' coverage counters")
+    consulted: int = Field(description="Active stalls with at least one item recorded")
+    items: list[SupportItemCounts]
+
+
 class ZoneRename(Strict):
     from_: Zone = Field(alias="from", description="A zone of the market (current or retired).")
     to: Zone

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from core import audit
+from core import access, audit
+from core.errors import Forbidden
 from core.types import User
 from merchants import markets, schemas, stalls
 from merchants.queries import support as support_q
@@ -50,6 +51,38 @@ async def record_support(
     return schemas.StallSupport(stall_id=stall_id, items=items)
 
 
+def _counts(by_item: dict[str, dict[str, int]]) -> list[schemas.SupportItemCounts]:
+    return [
+        schemas.SupportItemCounts(
+            item=item,  # type: ignore[arg-type]
+            offered=by_item.get(item, {}).get("offered", 0),
+            delivered=by_item.get(item, {}).get("delivered", 0),
+            declined=by_item.get(item, {}).get("declined", 0),
+        )
+        for item in schemas.SUPPORT_ITEMS
+    ]
+
+
+async def area_support_for(
+    conn: asyncpg.Connection, *, user: User, province: str | None, ward: str | None
+) -> schemas.AreaSupportCounts:
+    """The package over the caller's markets in an area (the country, a province, a ward):
+    counts only, for every role that reads coverage."""
+    if user.role not in access.READ_ROLES:
+        raise Forbidden("This role does not read coverage.")
+    scope = await access.market_scope(conn, user)
+    active, consulted, by_item = await support_q.area_counts(
+        conn, market_ids=scope, province=province, ward=ward
+    )
+    return schemas.AreaSupportCounts(
+        province=province,
+        ward=ward,
+        active_stalls=active,
+        consulted=consulted,
+        items=_counts(by_item),
+    )
+
+
 async def market_support_for(
     conn: asyncpg.Connection, *, user: User, market_id: int
 ) -> schemas.SupportCounts:
@@ -60,13 +93,5 @@ async def market_support_for(
         market_id=market_id,
         active_stalls=active,
         consulted=consulted,
-        items=[
-            schemas.SupportItemCounts(
-                item=item,  # type: ignore[arg-type]
-                offered=by_item.get(item, {}).get("offered", 0),
-                delivered=by_item.get(item, {}).get("delivered", 0),
-                declined=by_item.get(item, {}).get("declined", 0),
-            )
-            for item in schemas.SUPPORT_ITEMS
-        ],
+        items=_counts(by_item),
     )

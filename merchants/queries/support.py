@@ -77,3 +77,39 @@ async def market_counts(
     for r in rows:
         by_item.setdefault(r["item"], {})[r["state"]] = int(r["n"])
     return int(totals["active_stalls"]), int(totals["consulted"]), by_item
+
+
+async def area_counts(
+    conn: asyncpg.Connection,
+    *,
+    market_ids: list[int] | None,
+    province: str | None,
+    ward: str | None,
+) -> tuple[int, int, dict[str, dict[str, int]]]:
+    """(active stalls, those with any record, {item: {state: count}}) over the markets (not
+    archived) of an area within these markets (None: any). Active stalls come from the markets'
+    coverage counters (equal to a recount: the soak checks it), so a national area costs one row
+    a market, not one a stall; the records are few by comparison."""
+    area = """SELECT id FROM market
+              WHERE archived_at IS NULL AND ($1::bigint[] IS NULL OR id = any($1))
+                AND ($2::text IS NULL OR province_code = $2) AND ($3::text IS NULL OR ward_code = $3)"""
+    args = (market_ids, province, ward)
+    active = await conn.fetchval(
+        f"SELECT coalesce(sum(active_stalls), 0) FROM market_coverage WHERE market_id IN ({area})",
+        *args,
+    )
+    rows = await conn.fetch(
+        f"""SELECT x.item, x.state, count(*) AS n, count(DISTINCT x.stall_id) AS stalls
+            FROM stall_support x JOIN stall s ON s.id = x.stall_id
+            WHERE s.status = 'active' AND s.market_id IN ({area})
+            GROUP BY GROUPING SETS ((x.item, x.state), ())""",
+        *args,
+    )
+    consulted = 0
+    by_item: dict[str, dict[str, int]] = {}
+    for r in rows:
+        if r["item"] is None:
+            consulted = int(r["stalls"])
+        else:
+            by_item.setdefault(r["item"], {})[r["state"]] = int(r["n"])
+    return int(active), consulted, by_item

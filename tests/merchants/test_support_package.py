@@ -204,3 +204,40 @@ async def test_the_persons_export_has_the_package(client, auth, markets):
     text = " ".join(pdf_text(r.content).split())
     assert "Gói hỗ trợ chuyển đổi số" in text
     assert "Phần mềm bán hàng Đã nhận" in text and "Chữ ký số Không cần" in text
+
+
+async def test_an_area_counts_the_markets_in_the_callers_scope(client, auth, markets):
+    admin = await auth("admin")
+    one = await _register(client, admin, markets["one"], "GH-10")
+    two = await _register(client, admin, markets["two"], "GH-11")
+    await _register(client, admin, markets["two"], "GH-12")
+    await client.post(
+        f"/api/stalls/{one['id']}/support", json={"items": {"domain": "delivered"}}, headers=admin
+    )
+    await client.post(
+        f"/api/stalls/{two['id']}/support",
+        json={"items": {"domain": "offered", "e_invoice": "declined"}},
+        headers=admin,
+    )
+    city = (
+        await client.get("/api/support-package", params={"province": "48"}, headers=admin)
+    ).json()
+    assert (city["active_stalls"], city["consulted"]) == (3, 2)
+    domain = next(i for i in city["items"] if i["item"] == "domain")
+    assert (domain["offered"], domain["delivered"]) == (1, 1)
+    # A ward: its markets only; the volunteer: their market only, whatever the area asked.
+    ward = (
+        await client.get("/api/support-package", params={"ward": "20285"}, headers=admin)
+    ).json()
+    assert (ward["active_stalls"], ward["consulted"]) == (2, 1)
+    mine = (await client.get("/api/support-package", headers=await auth("volunteer"))).json()
+    assert (mine["active_stalls"], mine["consulted"]) == (1, 1)
+    # The same numbers as the market's own count.
+    market = (await client.get(f"/api/markets/{markets['two']}/support", headers=admin)).json()
+    assert (market["active_stalls"], market["consulted"]) == (
+        ward["active_stalls"],
+        ward["consulted"],
+    )
+    assert (
+        await client.get("/api/support-package", headers=await auth("partner"))
+    ).status_code == 403

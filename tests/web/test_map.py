@@ -655,3 +655,31 @@ async def test_a_partner_sees_and_may_add_its_own_points(new_page, demo_server) 
     assert len(options) > 1  # "Chọn…" and the markets where MB opened accounts
     assert not await page.query_selector("#sp-partner")  # its own partner, not a choice
     await shot(page, "partner-service-points")
+
+
+@browser
+async def test_the_dashboard_counts_the_support_package_of_its_area(new_page, demo_server) -> None:
+    """users_want #21: the share of households consulted over the area the dashboard shows, the
+    same figures as the API gives for it."""
+    async with httpx.AsyncClient(base_url=demo_server, timeout=30) as c:
+        form = {"username": "admin", "password": DEMO_PASSWORD}
+        token = (await c.post("/api/auth/token", data=form)).json()["access_token"]
+        got = (
+            await c.get(
+                "/api/support-package",
+                params={"province": "48"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        ).json()
+    assert 0 < got["consulted"] < got["active_stalls"]
+    page = await new_page(viewport=LAPTOP)
+    await page.goto(demo_server + "/dashboard?province=48")
+    await page.fill("#username", "admin")
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("#signin-button")
+    await page.wait_for_selector("#area-support-table")
+    said = await page.text_content("#area-support")
+    assert (
+        f"Đã tư vấn {got['consulted']} trên {got['active_stalls']} sạp đang hoạt động"
+        in said.replace(".", "")
+    )

@@ -93,6 +93,7 @@ async function draw(main, me, area, ctx) {
         trendSection({ thresholds, area }),
         h("section", { class: "card", "aria-labelledby": "h-partners" },
           h("h2", { id: "h-partners" }, t("partners_title")), leaderboard),
+        supportSection(area, ctx),
         exportsSection(area, rows))));
   arrived(ctx, heading, here);
 }
@@ -169,6 +170,30 @@ function exportsSection(area, rows) {
         h("button", { type: "button", class: "btn", id: "export-markets-xlsx", onclick: () => download("/api/exports/markets.xlsx", "choso-cho.xlsx") }, t("export_markets_xlsx")),
         h("button", { type: "button", class: "btn", id: "export-csv", onclick: () => download(exportPath("csv"), "choso-sap.csv") }, t("export_csv")),
         h("button", { type: "button", class: "btn", id: "export-geojson", onclick: () => download(exportPath("geojson"), "choso-sap.geojson") }, t("export_geojson")))));
+}
+
+/** The support package over the area (users_want #21): households consulted and each item; read
+ * after the page is drawn, so it never holds up the numbers above. */
+function supportSection(area, ctx) {
+  const body = h("div", {}, h("p", { class: "muted" }, t("loading")));
+  const card = h("section", { class: "card", id: "area-support", "aria-labelledby": "h-support" },
+    h("h2", { id: "h-support" }, t("support_title")), body);
+  optional(`/api/support-package?${areaQuery(area)}`).then((c) => {
+    if (ctx.stale()) return;
+    if (!c) { card.remove(); return; }
+    const share = c.active_stalls ? c.consulted / c.active_stalls : 0;
+    const states = ["offered", "delivered", "declined"];
+    body.replaceChildren(
+      h("p", {}, t("support_market", { n: num(c.consulted), total: num(c.active_stalls), pct: pct(share) })),
+      c.consulted ? h("div", { class: "table-wrap" }, h("table", { id: "area-support-table" },
+        h("caption", { class: "sr-only" }, t("support_title")),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("support_col_item")),
+          states.map((st) => h("th", { scope: "col", class: "num" }, t(`support_${st}`))))),
+        h("tbody", {}, c.items.map((i) => h("tr", { dataset: { item: i.item } },
+          h("th", { scope: "row" }, t(`support_item_${i.item}`)),
+          states.map((st) => h("td", { class: "num" }, num(i[st])))))))) : h("p", { class: "muted" }, t("support_area_none")));
+  }, () => body.replaceChildren(h("p", { class: "muted" }, t("support_area_unavailable"))));
+  return card;
 }
 
 function kpi(value, label) {

@@ -279,6 +279,8 @@ export const en = {
   hist_support: "Support package",
   support_market: "{n} of {total} active stalls consulted ({pct}).",
   support_col_item: "Item",
+  support_area_none: "No household recorded as consulted in this area yet.",
+  support_area_unavailable: "The support package figures could not be loaded.",
   kind_support: "Support package",
   tell_holder_points: "Cash in and out, or help with the account, near the market: {points}.",
   account_of: "Account {n}",

@@ -285,6 +285,8 @@ const vi = {
   hist_support: "Gói hỗ trợ",
   support_market: "Đã tư vấn {n} trên {total} sạp đang hoạt động ({pct}).",
   support_col_item: "Mục hỗ trợ",
+  support_area_none: "Chưa ghi nhận hộ nào được tư vấn ở khu vực này.",
+  support_area_unavailable: "Chưa tải được số liệu gói hỗ trợ.",
   kind_support: "Gói hỗ trợ",
   tell_holder_points: "Nạp, rút tiền mặt hoặc nhờ hướng dẫn gần chợ: {points}.",
   account_of: "Tài khoản {n}",

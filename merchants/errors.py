@@ -115,3 +115,7 @@ class InvalidVisitedAt(Invalid):
 
 class InvalidComeBackOn(Invalid):
     code, title = "invalid_come_back_on", "The day to come back is out of range"
+
+
+class SupportChanged(Conflict):
+    code, title = "support_changed", "Someone changed these items of the support package meanwhile"

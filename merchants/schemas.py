@@ -177,10 +177,18 @@ class SupportIn(Strict):
     """What was done about some items of the package at the stall: offered (the household was
     consulted about it), delivered (it received it), declined (it does not want it), or null
     (take a record back: nobody talked about it). Items not named stay as they are, so sending
-    the same body again changes nothing."""
+    the same body again changes nothing.
+
+    `was` (optional, sent by the tablet's queue): what the device saw for each item when the
+    change was decided (null: no record). An item someone else has changed since (neither what
+    the device saw nor what it asks for now) makes the whole request a 409 support_changed that
+    writes nothing, so a change queued offline never undoes a newer one from another device."""
 
     items: dict[SupportItem, SupportState | None] = Field(
         min_length=1, max_length=len(SUPPORT_ITEMS)
+    )
+    was: dict[SupportItem, SupportState | None] | None = Field(
+        default=None, max_length=len(SUPPORT_ITEMS)
     )
 
 

@@ -13,7 +13,7 @@ import asyncpg
 from core import access, audit
 from core.errors import Forbidden
 from core.types import User
-from merchants import markets, schemas, stalls
+from merchants import errors, markets, schemas, stalls
 from merchants.queries import support as support_q
 
 
@@ -29,10 +29,24 @@ async def stall_support_for(
 async def record_support(
     conn: asyncpg.Connection, *, user: User, stall_id: int, body: schemas.SupportIn
 ) -> schemas.StallSupport:
-    """Set the named items; the same body sent again (a retry) changes nothing."""
+    """Set the named items; the same body sent again (a retry) changes nothing; an item changed
+    by someone else since the device read it (`was`) refuses the whole request (409)."""
+    # Out of scope reads as missing (404) before the write check says anything (403 for a role).
+    await stalls.stall_in_scope(conn, user, stall_id)
     await stalls.writable_stall(conn, user, stall_id)
     async with conn.transaction():
         before = await support_q.states_for_update(conn, stall_id)
+        if body.was is not None:
+            moved = sorted(
+                item
+                for item, state in body.items.items()
+                if item in body.was and before.get(item) not in (body.was[item], state)
+            )
+            if moved:
+                raise errors.SupportChanged(
+                    f"Changed on another device since this one read them: {', '.join(moved)}.",
+                    items=moved,
+                )
         changes: dict[str, str | None] = {
             item: state for item, state in body.items.items() if before.get(item) != state
         }

@@ -311,7 +311,7 @@ _SUPPORT_STATES = ((None, 30), ("offered", 40), ("delivered", 20), ("declined", 
 async def _support_survey(conn: asyncpg.Connection, crew: _Crew, ids: dict[str, int]) -> None:
     rng = random.Random(21)
     for name, market_id in ids.items():
-        for stall_id in await queries.active_stall_ids(conn, market_id):
+        for stall_id, registered in await queries.active_stalls_since(conn, market_id):
             if rng.random() >= 0.5:
                 continue
             items = {
@@ -323,7 +323,8 @@ async def _support_survey(conn: asyncpg.Connection, crew: _Crew, ids: dict[str, 
             recorded = {item: state for item, state in items.items() if state is not None}
             if not recorded:
                 continue
-            at = _when(crew.now, rng.randrange(14), rng)
+            # Never before the stall was registered (the teams' latest rounds are days old).
+            at = max(_when(crew.now, rng.randrange(14), rng), registered + timedelta(minutes=30))
             body = schemas.SupportIn(items=recorded)  # type: ignore[arg-type]
             who = crew.actor(name, at)
             if not await access.can_see_market(conn, who, market_id):

@@ -170,12 +170,15 @@ async def backdate_membership(
     )
 
 
-async def active_stall_ids(conn: asyncpg.Connection, market_id: int) -> list[int]:
-    """The market's active stalls, oldest first."""
+async def active_stalls_since(
+    conn: asyncpg.Connection, market_id: int
+) -> list[tuple[int, datetime]]:
+    """The market's active stalls with when each was registered, oldest first."""
     rows = await conn.fetch(
-        "SELECT id FROM stall WHERE market_id = $1 AND status = 'active' ORDER BY id", market_id
+        "SELECT id, created_at FROM stall WHERE market_id = $1 AND status = 'active' ORDER BY id",
+        market_id,
     )
-    return [int(r["id"]) for r in rows]
+    return [(int(r["id"]), r["created_at"]) for r in rows]
 
 
 async def backdate_support(conn: asyncpg.Connection, *, stall_id: int, at: datetime) -> None:

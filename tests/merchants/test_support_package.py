@@ -241,3 +241,37 @@ async def test_an_area_counts_the_markets_in_the_callers_scope(client, auth, mar
     assert (
         await client.get("/api/support-package", headers=await auth("partner"))
     ).status_code == 403
+
+
+async def test_a_change_queued_offline_never_undoes_a_newer_one(client, auth, markets, conn):
+    h = await auth("volunteer")
+    stall = await _register(client, h, markets["one"], "GH-13")
+    url = f"/api/stalls/{stall['id']}/support"
+    # Tablet A saw nothing recorded and queued "offered"; tablet B meanwhile recorded "delivered".
+    await client.post(
+        url, json={"items": {"e_invoice": "delivered"}, "was": {"e_invoice": None}}, headers=h
+    )
+    late = await client.post(
+        url,
+        json={
+            "items": {"e_invoice": "offered", "domain": "offered"},
+            "was": {"e_invoice": None, "domain": None},
+        },
+        headers=h,
+    )
+    assert late.status_code == 409 and late.json()["code"] == "support_changed"
+    assert late.json()["items"] == ["e_invoice"]
+    assert (
+        await conn.fetchval("SELECT count(*) FROM stall_support WHERE stall_id = $1", stall["id"])
+        == 1
+    )
+    # A resend of what is already there (a lost answer) is not a conflict.
+    again = await client.post(
+        url, json={"items": {"e_invoice": "delivered"}, "was": {"e_invoice": None}}, headers=h
+    )
+    assert again.status_code == 200
+    # Decided on what is there now: fine.
+    now = await client.post(
+        url, json={"items": {"e_invoice": None}, "was": {"e_invoice": "delivered"}}, headers=h
+    )
+    assert now.status_code == 200 and now.json()["items"] == []

@@ -684,6 +684,7 @@ export const en = {
 // Error codes from the API's problem+json, shown next to the field.
 
 export const errorsEn = {
+  support_changed: "Someone just recorded this item of the support package on another device. Open the stall again to see it, then record yours.",
   assignee_not_eligible: "This person does not work in this market (or is not in your team), so the visit cannot be assigned to them.",
   not_assigner: "Only the leader of a team working in this market, its managers and administrators assign return visits.",
   nothing_to_print: "There is no sign to print.",

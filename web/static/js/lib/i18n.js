@@ -694,6 +694,7 @@ const vi = {
 };
 
 const errorsVi = {
+  support_changed: "Có người vừa ghi mục này của gói hỗ trợ trên máy khác. Mở lại trang sạp để xem rồi ghi lại.",
   assignee_not_eligible: "Người này không làm việc ở chợ này (hoặc không ở trong tổ của bạn) nên không giao được.",
   not_assigner: "Chỉ tổ trưởng của tổ làm ở chợ này, cán bộ quản lý và quản trị viên được giao việc đi lại.",
   nothing_to_print: "Không có biển nào cần in.",

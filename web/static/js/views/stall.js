@@ -281,7 +281,7 @@ export async function stallView(ctx, id, params) {
         consentCard(ctx, stall, purposes, states, partners),
         h("section", { class: "card" }, details),
         ctx.canWork() ? visitsCard(ctx, stall, listed) : null,
-        ctx.canWork() ? supportCard(stall, !stale) : null,
+        ctx.canWork() ? supportCard(stall, true) : null,
         historyCard(stall.id, banks),
         RIGHTS_ROLES.includes(ctx.me && ctx.me.role) && stall.holder.id && !stall.holder.erased ? readersCard(stall.holder.id) : null)),
     h("p", {}, h("a", { href: `#/m/${stall.market_id}`, class: "btn btn-ghost" }, "← ", t("back"))));

@@ -6,7 +6,7 @@
 // as "nobody talked about it").
 
 import { h, toast } from "../lib/dom.js";
-import { t, errorText, time } from "../lib/i18n.js";
+import { t, errorText, describeError, time } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 
@@ -21,13 +21,28 @@ export function supportCard(stall, canEdit) {
     h("p", { class: "muted small" }, t("support_intro")),
     body);
   const key = `support.${stall.id}`;
-  api.cachedGet(key, `/api/stalls/${stall.id}/support`).then(({ value, stale, at }) => {
+  api.cachedGet(key, `/api/stalls/${stall.id}/support`).then(async ({ value, stale, at }) => {
     if (!value) { card.remove(); return; }  // not offered by this server
-    draw(value, stale ? at : null);
-  }, () => body.replaceChildren(h("p", { class: "note note-warn", id: "support-unknown" }, t("support_unknown"))));
+    draw(value, stale ? at : null, await queuedChanges());
+  }, (err) => body.replaceChildren(h("p", { class: "note note-warn", id: "support-unknown" },
+    err && err.name === "ApiError" ? describeError(err) : t("support_unknown"))));
 
-  function draw(value, staleAt) {
+  /** This device's changes to the stall's package still waiting in the queue, oldest first. */
+  async function queuedChanges() {
+    try {
+      return (await outbox.list()).filter((r) => r.kind === "support" && r.stall_id === stall.id && ["queued", "sending"].includes(r.state))
+        .map((r) => (r.body && r.body.items) || {});
+    } catch {
+      return [];
+    }
+  }
+
+  function draw(value, staleAt, queued) {
     const saved = Object.fromEntries((value.items || []).map((r) => [r.item, r.state]));
+    // What this device already decided and has not sent yet shows as decided.
+    for (const items of queued) {
+      for (const [item, state] of Object.entries(items)) { if (state) saved[item] = state; else delete saved[item]; }
+    }
     const summary = h("p", { id: "support-summary" });
     const sayHowMany = () => {
       const n = Object.keys(saved).length;
@@ -52,21 +67,24 @@ export function supportCard(stall, canEdit) {
     if (save) {
       save.addEventListener("click", async () => {
         const items = {};
+        const was = {};  // what this device saw: the server refuses a change made over someone else's
         for (const item of SUPPORT_ITEMS) {
-          if ((chosen[item] || null) !== (saved[item] || null)) items[item] = chosen[item] || null;
+          if ((chosen[item] || null) !== (saved[item] || null)) { items[item] = chosen[item] || null; was[item] = saved[item] || null; }
         }
         if (!Object.keys(items).length) { toast(t("support_nothing"), "info"); return; }
         save.disabled = true;
         try {
-          const rec = await outbox.add("support", { stall_id: stall.id, market_id: stall.market_id, label: stall.stall_code, body: { items } });
+          const rec = await outbox.add("support", { stall_id: stall.id, market_id: stall.market_id, label: stall.stall_code, body: { items, was } });
           const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
           if (done.state === "failed") { error.textContent = errorText(done.error.code); return; }
           for (const [item, state] of Object.entries(items)) {
             if (state) saved[item] = state; else delete saved[item];
           }
           // What the device now knows, for the next time the page opens offline.
-          const records = SUPPORT_ITEMS.filter((i) => saved[i]).map((i) => ({ item: i, state: saved[i] }));
-          api.cache.set(key, { stall_id: stall.id, items: done.state === "sent" && done.result && done.result.stall && done.result.stall.items ? done.result.stall.items : records });
+          // The server's answer when it came (the time is now); otherwise the last answer as it was,
+          // with its own time (the queued change is laid over it when the page is drawn again).
+          const answer = done.state === "sent" && done.result && done.result.stall && done.result.stall.items;
+          if (answer) api.cache.set(key, { stall_id: stall.id, items: answer });
           for (const row of rows) row.dataset.state = saved[row.dataset.item] || "none";
           sayHowMany();
           toast(done.state === "sent" ? t("support_saved") : t("edit_queued"), done.state === "sent" ? "ok" : "warn");

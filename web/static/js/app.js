@@ -238,6 +238,7 @@ const KEEP_STALL_MS = 3 * 24 * 3600 * 1000;
 async function start(message) {
   api.cache.prune("stall.", KEEP_STALL_MS);
   api.cache.prune("consents.", KEEP_STALL_MS);
+  api.cache.prune("support.", KEEP_STALL_MS);  // a stall's support package (views/support.js)
   const known = api.token() ? api.cachedMe() : null;
   const markets = api.cache.value("markets");
   if (known && Array.isArray(markets)) {

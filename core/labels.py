@@ -40,3 +40,11 @@ SUPPORT_ITEMS_VI = {
     "ecommerce": "Bán hàng trên sàn thương mại điện tử",
 }
 SUPPORT_STATES_VI = {"offered": "Đã tư vấn", "delivered": "Đã nhận", "declined": "Không cần"}
+
+# Other ways a stall takes payment besides its VietQR sign (merchants.schemas.ALSO_ACCEPTS).
+ALSO_ACCEPTS_VI = {
+    "card": "Thẻ, máy POS",
+    "intl_qr": "QR quốc tế",
+    "phone_transfer": "Chuyển tiền qua số điện thoại",
+}
+ALSO_ACCEPTS_NONE_VI = "Chỉ biển VietQR"  # asked: the VietQR sign only

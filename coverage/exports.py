@@ -61,6 +61,7 @@ EXPORT_COLUMNS = [
     "location_source",
     "confirm_by",  # from here on, added at the end: the columns before keep their places
     "support",  # the support package (migration 0022)
+    "also_accepts",  # other ways the stall takes payment (migration 0023)
 ]
 
 
@@ -130,6 +131,10 @@ async def export_records(
             else (" ".join(r["confirm_by"]) or "none"),
             # Space-separated item:state in the package's order; empty: nothing recorded.
             "support": " ".join(r["support"]),
+            # Like confirm_by: codes, "none" (the VietQR sign only), empty when not asked.
+            "also_accepts": None
+            if r["also_accepts"] is None
+            else (" ".join(r["also_accepts"]) or "none"),
         }
         if personal:
             rec["holder_name"] = r["holder_name"]
@@ -258,6 +263,7 @@ _STALL_XLSX: dict[str, tuple[str, ColumnKind, dict[str, str] | None]] = {
     "partner_codes": ("Đối tác", "text", None),
     "confirm_by": ("Cách biết tiền về", "text", None),
     "support": ("Gói hỗ trợ chuyển đổi số", "text", None),
+    "also_accepts": ("Cách thanh toán khác", "text", None),
     "lat": ("Vĩ độ", "text", None),
     "lon": ("Kinh độ", "text", None),
     "location_source": ("Vị trí lấy từ", "text", LOCATION_VI),
@@ -285,6 +291,9 @@ def _shown(column: str, value: Any) -> Any:
         return names.get(str(value), str(value))
     if column == "confirm_by":
         return ", ".join(CONFIRM_VI.get(tool, tool) for tool in str(value).split())
+    if column == "also_accepts":
+        words = labels.ALSO_ACCEPTS_VI | {"none": labels.ALSO_ACCEPTS_NONE_VI}
+        return ", ".join(words.get(m, m) for m in str(value).split())
     if column == "support":  # "Hóa đơn điện tử: Đã nhận; Tên miền .biz.vn: Đã tư vấn"
         pairs = (part.partition(":") for part in str(value).split())
         return "; ".join(

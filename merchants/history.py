@@ -21,6 +21,7 @@ _STALL_FIELDS = (
     ("goods", ("goods",)),
     ("status", ("status",)),
     ("confirm_by", ("confirm_by",)),
+    ("also_accepts", ("also_accepts",)),
     ("holder_name", ("holder", "full_name")),
     ("holder_phone", ("holder", "phone")),
 )
@@ -140,7 +141,7 @@ def _masked_field(field: str, value: Any) -> str | None:
 def _text(value: Any) -> str | None:
     if value is None:
         return None
-    if isinstance(value, list):  # confirm_by: its tools by code, or "none" (asked: none)
+    if isinstance(value, list):  # confirm_by, also_accepts: codes, or "none" (asked: none)
         return ",".join(str(v) for v in value) or "none"
     if isinstance(value, bool):
         return "true" if value else "false"

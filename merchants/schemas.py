@@ -92,6 +92,28 @@ ConfirmBy = Annotated[
     ),
     AfterValidator(_confirm_tools),
 ]
+# Other ways a stall takes payment besides its VietQR sign (migration 0023), in this order: a card
+# terminal, a foreign QR (cross-border, tourists' wallets), a transfer to the holder's phone number.
+ALSO_ACCEPTS = ("card", "intl_qr", "phone_transfer")
+AlsoAcceptsMethod = Literal["card", "intl_qr", "phone_transfer"]
+
+
+def _also_accepts(methods: list[str] | None) -> list[str] | None:
+    """Each method once, in ALSO_ACCEPTS order."""
+    return None if methods is None else [m for m in ALSO_ACCEPTS if m in methods]
+
+
+AlsoAccepts = Annotated[
+    list[AlsoAcceptsMethod],
+    Field(
+        max_length=len(ALSO_ACCEPTS),
+        description="Other ways the stall takes payment besides its VietQR sign: card (a card "
+        "terminal), intl_qr (a foreign QR: cross-border schemes, tourists' wallets), "
+        "phone_transfer (a transfer to the stallholder's phone number, no smartphone needed). "
+        "[] = asked, the VietQR sign only; null = not asked yet.",
+    ),
+    AfterValidator(_also_accepts),
+]
 Address = Annotated[str, Field(max_length=400), free_text(200, "invalid_address")]
 MarketName = Annotated[str, Field(max_length=400), free_text(120, "invalid_name")]
 WardCode = Annotated[str, Field(pattern=r"^[0-9]{1,6}$")]
@@ -352,6 +374,7 @@ class StallPatch(Strict):
     holder: HolderPatch | None = None
     location: Location | None = None
     confirm_by: ConfirmBy | None = None
+    also_accepts: AlsoAccepts | None = None
 
 
 class Holder(BaseModel):
@@ -401,6 +424,11 @@ class Stall(BaseModel):
         default=None,
         description="How the stallholder learns that a payment arrived (StallPatch.confirm_by); "
         "null: not asked yet.",
+    )
+    also_accepts: list[AlsoAcceptsMethod] | None = Field(
+        default=None,
+        description="Other ways the stall takes payment (StallPatch.also_accepts); null: not "
+        "asked yet.",
     )
     created_at: datetime
     updated_at: datetime
@@ -631,6 +659,7 @@ class HistoryChange(BaseModel):
         "goods",
         "status",
         "confirm_by",
+        "also_accepts",
         "holder_name",
         "holder_phone",
         "fees_cashless",

@@ -113,6 +113,9 @@ async def update_stall(
                 location=patch.location if "location" in fields else before.location,
                 search_text=stall_search_text(stall_code, name, phone, goods),
                 confirm_by=patch.confirm_by if "confirm_by" in fields else before.confirm_by,
+                also_accepts=patch.also_accepts
+                if "also_accepts" in fields
+                else before.also_accepts,
             )
             # What a printed sign shows besides its payment code.
             if (stall_code, zone, name, goods) != (

@@ -233,6 +233,23 @@ def person_pdf(data: Gathered, *, today: date) -> bytes:
         if data.stalls
         else _none("Không có sạp nào.")
     )
+    other_ways = [s for s in data.stalls if s.also_accepts is not None]
+    if other_ways:
+        flow.append(_p("Cách thanh toán khác ngoài biển VietQR", _HEAD))
+        flow.append(
+            _table(
+                ["Sạp", "Nhận thêm"],
+                [
+                    [
+                        s.stall_code,
+                        ", ".join(labels.ALSO_ACCEPTS_VI.get(m, m) for m in s.also_accepts or [])
+                        or labels.ALSO_ACCEPTS_NONE_VI,
+                    ]
+                    for s in other_ways
+                ],
+                [30, 148],
+            )
+        )
     supported = [s for s in data.stalls if s.support]
     if supported:
         flow.append(_p("Gói hỗ trợ chuyển đổi số", _HEAD))

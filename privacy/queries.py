@@ -61,6 +61,7 @@ class StallRow:
     updated_at: datetime
     # The support package as recorded, "item:state" in the package's order (migration 0022).
     support: list[str]
+    also_accepts: list[str] | None  # other ways the stall takes payment (migration 0023)
 
 
 async def holder_stalls(conn: asyncpg.Connection, holder_id: int) -> list[StallRow]:
@@ -72,7 +73,8 @@ async def holder_stalls(conn: asyncpg.Connection, holder_id: int) -> list[StallR
                                              ORDER BY array_position(ARRAY['sales_app',
                                                  'digital_signature', 'e_invoice', 'domain',
                                                  'payment_account', 'ecommerce'], x.item))
-                            FROM stall_support x WHERE x.stall_id = s.id), '{}') AS support
+                            FROM stall_support x WHERE x.stall_id = s.id), '{}') AS support,
+                  s.also_accepts
            FROM stall s JOIN market m ON m.id = s.market_id
            WHERE s.holder_id = $1 ORDER BY s.id""",
         holder_id,

@@ -79,7 +79,7 @@ async def export_rows(
                                FROM payment_account a LEFT JOIN partner p ON p.code = a.partner_code
                                WHERE a.stall_id = s.id AND a.active AND a.partner_code IS NOT NULL),
                               '{{}}') AS partner_names,
-                     s.confirm_by,
+                     s.confirm_by, s.also_accepts,
                      coalesce((SELECT array_agg(x.item || ':' || x.state
                                                 ORDER BY array_position({_SUPPORT_ORDER}, x.item))
                                FROM stall_support x WHERE x.stall_id = s.id), '{{}}') AS support,

@@ -42,3 +42,13 @@ def test_the_support_package_is_named_as_the_app_names_it() -> None:
         assert app[f"support_item_{item}"] == words
     for state, words in labels.SUPPORT_STATES_VI.items():
         assert app[f"support_{state}"] == words
+
+
+def test_other_ways_to_pay_are_named_as_the_app_names_them() -> None:
+    from merchants import schemas
+
+    app = js_strings(JS / "lib" / "i18n.js")
+    assert list(labels.ALSO_ACCEPTS_VI) == list(schemas.ALSO_ACCEPTS)
+    for method, words in labels.ALSO_ACCEPTS_VI.items():
+        assert app[f"accepts_{method}"] == words
+    assert app["accepts_none"] == labels.ALSO_ACCEPTS_NONE_VI

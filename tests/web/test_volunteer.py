@@ -378,6 +378,35 @@ async def test_the_support_package_is_recorded_item_by_item_even_offline(
     assert got == {"e_invoice": "delivered", "ecommerce": "declined"}
 
 
+async def test_other_ways_to_pay_are_ticked_on_the_edit_page(new_page, live_server) -> None:
+    """users_want #26 and #7: card, a foreign QR, a transfer to the phone number; "Chưa hỏi" until
+    someone asks, in the stall's details and history."""
+    ids = await market_ids(live_server)
+    account = {"bin": "970436", "account_number": "0123456701", "account_name": "LE THI DU"}
+    stall = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "DL-1", "Lê Thị Du", account=account
+    )
+    page = await new_page()
+    await sign_in(page)
+    await page.goto(f"/#/s/{stall['id']}")
+    await expect(page.locator("#also-accepts-shown")).to_have_text("Chưa hỏi")
+    await page.goto(f"/#/s/{stall['id']}/edit")
+    await page.wait_for_selector("#e-also")
+    await page.click("label[for=e-also-intl_qr]")
+    await page.click("label[for=e-also-card]")
+    await page.click("button[type=submit]")
+    await expect(page.locator("#also-accepts-shown")).to_have_text("Thẻ, máy POS, QR quốc tế")
+    async with await live_server.api("admin") as c:
+        assert (await c.get(f"/api/stalls/{stall['id']}")).json()["also_accepts"] == [
+            "card",
+            "intl_qr",
+        ]
+    await page.click("#show-history")
+    await expect(page.locator("#history")).to_contain_text(
+        "Cách thanh toán khác: Chưa hỏi → Thẻ, máy POS, QR quốc tế"
+    )
+
+
 async def test_the_hand_over_names_the_service_points_near_the_market(
     new_page, live_server
 ) -> None:

@@ -146,7 +146,9 @@ async function patchAlreadyApplied(rec) {
   for (const key of ["stall_code", "zone", "goods", "status"]) {
     if (key in body && (body[key] ?? null) !== (stall[key] ?? null)) return false;
   }
-  if ("confirm_by" in body && JSON.stringify(body.confirm_by ?? null) !== JSON.stringify(stall.confirm_by ?? null)) return false;
+  for (const key of ["confirm_by", "also_accepts"]) {
+    if (key in body && JSON.stringify(body[key] ?? null) !== JSON.stringify(stall[key] ?? null)) return false;
+  }
   if (body.holder) {
     if ("full_name" in body.holder && body.holder.full_name !== stall.holder.full_name) return false;
     if ("phone" in body.holder && !samePhone(body.holder.phone, stall.holder.phone)) return false;

@@ -234,6 +234,7 @@ export async function stallView(ctx, id, params) {
     h("dt", {}, t("zone")), h("dd", {}, stall.zone || "—"),
     h("dt", {}, t("status")), h("dd", {}, t(`st_${stall.status}`)),
     h("dt", {}, t("confirm_by")), confirmShown,
+    h("dt", {}, t("accepts_title")), h("dd", { id: "also-accepts-shown" }, alsoText(stall.also_accepts)),
     tile && tile.sign_delivered_at ? [h("dt", {}, t("mark_delivered")), h("dd", {}, dateTime(tile.sign_delivered_at))] : null,
     tile && tile.verified_at ? [h("dt", {}, t("level_qr_verified")), h("dd", {}, dateTime(tile.verified_at))] : null,
     h("dt", {}, t("accounts")), h("dd", {}, (stall.payment_accounts || []).length
@@ -339,24 +340,45 @@ function confirmText(tools) {
  * the list in CONFIRM_TOOLS order, [] for "none", null when nothing is ticked (no answer).
  */
 function confirmChips(prefix, value, onChange) {
+  return multiChips(prefix, CONFIRM_TOOLS.map((x) => [x, t(`confirm_${x}`)]), t("confirm_none"), value, onChange);
+}
+
+/** Tick-boxes for a list answer: some of `options` ([code, words]), or the last box (`noneText`)
+ * for none of them ([]); nothing ticked is no answer (null). */
+function multiChips(prefix, options, noneText, value, onChange) {
+  const codes = options.map(([code]) => code);
   const boxes = {};
   const group = h("div", { class: "chips", role: "group", id: prefix, "aria-labelledby": `${prefix}-label` });
-  for (const tool of [...CONFIRM_TOOLS, "none"]) {
-    const id = `${prefix}-${tool}`;
+  for (const [code, words] of [...options, ["none", noneText]]) {
+    const id = `${prefix}-${code}`;
     const box = h("input", {
-      type: "checkbox", id, value: tool, class: "chip-input",
-      checked: Array.isArray(value) && (tool === "none" ? value.length === 0 : value.includes(tool)),
+      type: "checkbox", id, value: code, class: "chip-input",
+      checked: Array.isArray(value) && (code === "none" ? value.length === 0 : value.includes(code)),
     });
-    boxes[tool] = box;
+    boxes[code] = box;
     box.addEventListener("change", () => {
-      if (box.checked && tool === "none") for (const x of CONFIRM_TOOLS) boxes[x].checked = false;
-      if (box.checked && tool !== "none") boxes.none.checked = false;
-      const tools = CONFIRM_TOOLS.filter((x) => boxes[x].checked);
-      onChange(tools.length ? tools : boxes.none.checked ? [] : null);
+      if (box.checked && code === "none") for (const x of codes) boxes[x].checked = false;
+      if (box.checked && code !== "none") boxes.none.checked = false;
+      const ticked = codes.filter((x) => boxes[x].checked);
+      onChange(ticked.length ? ticked : boxes.none.checked ? [] : null);
     });
-    group.append(box, h("label", { for: id, class: "chip" }, t(`confirm_${tool}`)));
+    group.append(box, h("label", { for: id, class: "chip" }, words));
   }
   return group;
+}
+
+// Other ways a stall takes payment besides its VietQR sign (merchants.schemas.ALSO_ACCEPTS).
+const ALSO_ACCEPTS = ["card", "intl_qr", "phone_transfer"];
+
+function alsoChips(prefix, value, onChange) {
+  return multiChips(prefix, ALSO_ACCEPTS.map((x) => [x, t(`accepts_${x}`)]), t("accepts_none"), value, onChange);
+}
+
+/** The stall's answer in words: null = not asked yet, [] = the VietQR sign only. */
+function alsoText(methods) {
+  if (methods === null || methods === undefined) return t("accepts_unknown");
+  if (!methods.length) return t("accepts_none");
+  return methods.map((x) => t(`accepts_${x}`)).join(", ");
 }
 
 /** A PATCH of the stall through the queue (sent now when online); a 412 because the stall moved on
@@ -414,6 +436,7 @@ const HISTORY_LIMIT = 100;
 /** One value of a change as people read it (a bank by its name, a status in words). */
 function historyValue(field, value, banks) {
   if (field === "confirm_by" && (value === null || value === undefined)) return t("confirm_unknown");
+  if (field === "also_accepts" && (value === null || value === undefined)) return t("accepts_unknown");
   if (value === null || value === undefined || value === "") return "—";
   if (value === "[erased]") return t("history_erased");
   if (field === "account_bin") return bankShort(banks, value);
@@ -421,6 +444,7 @@ function historyValue(field, value, banks) {
   if (field === "zone") return zoneLabel(value);
   if (field === "fees_cashless") return t(value === "true" ? "hv_yes" : "hv_no");
   if (field === "confirm_by") return confirmText(value === "none" ? [] : value.split(",").filter((x) => CONFIRM_TOOLS.includes(x)));
+  if (field === "also_accepts") return alsoText(value === "none" ? [] : value.split(",").filter((x) => ALSO_ACCEPTS.includes(x)));
   return value;
 }
 
@@ -668,6 +692,7 @@ export async function editView(ctx, id) {
     stall_code: stall.stall_code, zone: stall.zone || "", goods: stall.goods || "",
     full_name: stall.holder.full_name || "", phone: nationalPhone(stall.holder.phone), status: stall.status,
     confirm_by: stall.confirm_by ?? null,
+    also_accepts: stall.also_accepts ?? null,
   };
   let st = { ...initial };
   // An edit the server refused earlier (sent from the queue) comes back here to be fixed.
@@ -678,6 +703,7 @@ export async function editView(ctx, id) {
     if (b.holder && "full_name" in b.holder) st.full_name = b.holder.full_name;
     if (b.holder && "phone" in b.holder) st.phone = b.holder.phone || "";
     if ("confirm_by" in b) st.confirm_by = b.confirm_by;
+    if ("also_accepts" in b) st.also_accepts = b.also_accepts;
   }
   try { st = { ...st, ...JSON.parse(localStorage.getItem(draftKey) || "{}") }; } catch { /* no draft */ }
   const fieldKey = { "f-stall_code": "stall_code", "f-zone": "zone", "f-goods": "goods", "f-name": "full_name", "f-phone": "phone" };
@@ -745,7 +771,10 @@ export async function editView(ctx, id) {
       h("div", { class: "field" }, h("span", { class: "label", id: "e-status-label" }, t("status")), statusBox),
       h("div", { class: "field" }, h("span", { class: "label", id: "e-confirm-label" }, t("confirm_ask")),
         h("p", { class: "muted small" }, t("confirm_hint")),
-        confirmChips("e-confirm", st.confirm_by, (value) => { st.confirm_by = value; save(); }))),
+        confirmChips("e-confirm", st.confirm_by, (value) => { st.confirm_by = value; save(); })),
+      h("div", { class: "field" }, h("span", { class: "label", id: "e-also-label" }, t("accepts_ask")),
+        h("p", { class: "muted small" }, t("accepts_hint")),
+        alsoChips("e-also", st.also_accepts, (value) => { st.also_accepts = value; save(); }))),
     h("fieldset", { class: "card" }, h("legend", {}, t("sec_holder")),
       h("div", { class: "grid2" },
         field({ id: "f-name", label: t("full_name"), control: input("full_name", { autocapitalize: "words" }, { id: "f-name", max: 100, code: "invalid_name" }) }),
@@ -767,6 +796,7 @@ export async function editView(ctx, id) {
     if (initial.goods && !(st.goods || "").trim()) body.goods = null;
     // A new answer only (nothing ticked is no answer: it never takes one back).
     if (st.confirm_by != null && JSON.stringify(st.confirm_by) !== JSON.stringify(initial.confirm_by)) body.confirm_by = st.confirm_by;
+    if (st.also_accepts != null && JSON.stringify(st.also_accepts) !== JSON.stringify(initial.also_accepts)) body.also_accepts = st.also_accepts;
     const holder = {};
     if (st.full_name.trim() !== initial.full_name) holder.full_name = st.full_name.trim();
     if (st.phone.trim() && st.phone.trim() !== initial.phone) holder.phone = st.phone.trim();

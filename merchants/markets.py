@@ -328,3 +328,13 @@ async def confirm_by_counts_for(
     await get_market_for(conn, user=user, market_id=market_id)
     counts = await markets_q.confirm_by_counts(conn, market_id)
     return schemas.ConfirmByCounts(market_id=market_id, **counts)
+
+
+async def also_accepts_counts_for(
+    conn: asyncpg.Connection, *, user: User, market_id: int
+) -> schemas.AlsoAcceptsCounts:
+    """Other ways the market's active stalls take payment; counts only, for every role that reads
+    the market (404 out of scope, like the market)."""
+    await get_market_for(conn, user=user, market_id=market_id)
+    counts = await markets_q.also_accepts_counts(conn, market_id)
+    return schemas.AlsoAcceptsCounts(market_id=market_id, **counts)

@@ -213,6 +213,15 @@ async def _register(
     return await auth.as_session(request, conn, session, register)
 
 
+@router.get("/markets/{market_id}/also-accepts", response_model=schemas.AlsoAcceptsCounts)
+async def market_also_accepts(
+    market_id: Id, conn: Conn, user: CurrentUser
+) -> schemas.AlsoAcceptsCounts:
+    """Other ways the market's active stalls take payment besides their VietQR signs (card,
+    foreign QR, transfer to a phone number; the sign only; not asked yet), counted when read."""
+    return await markets.also_accepts_counts_for(conn, user=user, market_id=market_id)
+
+
 @router.get("/support-package", response_model=schemas.AreaSupportCounts)
 async def area_support(
     conn: Conn,

@@ -257,6 +257,19 @@ class AreaSupportCounts(BaseModel):
     items: list[SupportItemCounts]
 
 
+class AlsoAcceptsCounts(BaseModel):
+    """Other ways a market's active stalls take payment (Stall.also_accepts), counted when read.
+    A stall with several methods counts under each."""
+
+    market_id: int
+    active_stalls: int
+    asked: int = Field(description="Stalls whose holder was asked (also_accepts not null)")
+    card: int
+    intl_qr: int
+    phone_transfer: int
+    none: int = Field(description="Asked: the VietQR sign only")
+
+
 class ZoneRename(Strict):
     from_: Zone = Field(alias="from", description="A zone of the market (current or retired).")
     to: Zone

@@ -251,6 +251,7 @@ async def load_if_empty(
         await _coverage_progress(conn, crew, ids, plans, window_days, rng, layout, onboarded)
         await _service_points(conn, admin, markets, ids)
         await _support_survey(conn, crew, ids)
+        await _other_ways_to_pay(conn, crew, markets, ids, window_days)
         log.info("demo data loaded: %d markets", len(markets))
         return True
     finally:
@@ -331,6 +332,61 @@ async def _support_survey(conn: asyncpg.Connection, crew: _Crew, ids: dict[str, 
                 who = crew.admin  # the team's members moved on: the ward's office recorded it
             await crew.do(at, support.record_support(conn, user=who, stall_id=stall_id, body=body))
             await queries.backdate_support(conn, stall_id=stall_id, at=at)
+
+
+# Other ways stalls take payment (users_want #26): at the markets tourists visit (Hội An, the night
+# markets, Chợ Hàn) the teams asked most stallholders, and many take cards or a foreign QR;
+# elsewhere a few were asked, and most have the VietQR sign only.
+_TOURIST_ANSWERS: tuple[tuple[list[str], int], ...] = (
+    (["card", "intl_qr"], 30),
+    (["intl_qr"], 25),
+    (["card"], 15),
+    ([], 25),
+    (["phone_transfer"], 5),
+)
+_LOCAL_ANSWERS: tuple[tuple[list[str], int], ...] = (
+    (["phone_transfer"], 15),
+    (["card"], 5),
+    ([], 80),
+)
+
+
+def _tourist(m: dict) -> bool:
+    return "đêm" in m["name"] or "Hội An" in (m.get("old_district") or "") or m["name"] == "Chợ Hàn"
+
+
+async def _other_ways_to_pay(
+    conn: asyncpg.Connection,
+    crew: _Crew,
+    markets: list[dict],
+    ids: dict[str, int],
+    window_days: int,
+) -> None:
+    rng = random.Random(26)
+    for m in markets:
+        tourist = _tourist(m)
+        answers = _TOURIST_ANSWERS if tourist else _LOCAL_ANSWERS
+        market_id = ids[m["name"]]
+        for stall_id, registered in await queries.active_stalls_since(conn, market_id):
+            if rng.random() >= (0.75 if tourist else 0.2):
+                continue
+            answer = rng.choices([a for a, _ in answers], [w for _, w in answers])[0]
+            at = max(_when(crew.now, rng.randrange(10), rng), registered + timedelta(minutes=30))
+            who = crew.actor(m["name"], at)
+            if not await access.can_see_market(conn, who, market_id):
+                who = crew.admin
+            stall = await stall_records.get_stall(conn, stall_id)
+            await crew.do(
+                at,
+                stall_records.update_stall_for(
+                    conn,
+                    user=who,
+                    stall_id=stall_id,
+                    expected_version=stall.version,
+                    patch=schemas.StallPatch(also_accepts=answer),  # type: ignore[arg-type]
+                    window_days=window_days,
+                ),
+            )
 
 
 async def _units(conn: asyncpg.Connection, m: dict) -> None:

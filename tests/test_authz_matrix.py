@@ -255,6 +255,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/markets/{market_id}/coverage"): signed_in(partner=404),
     ("GET", "/api/markets/{market_id}/confirm-by"): signed_in(partner=404),
     ("GET", "/api/markets/{market_id}/support"): signed_in(partner=404),
+    ("GET", "/api/markets/{market_id}/also-accepts"): signed_in(partner=404),
     ("GET", "/api/support-package"): signed_in(partner=403, query={"province": "48"}),
     ("GET", _STALL + "/support"): only(*FIELD),
     ("POST", _STALL + "/support"): only(*FIELD, json={"items": {"e_invoice": "offered"}}),

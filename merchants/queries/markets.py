@@ -189,3 +189,20 @@ async def confirm_by_counts(conn: asyncpg.Connection, market_id: int) -> dict[st
     )
     assert row is not None
     return {key: int(value) for key, value in row.items()}
+
+
+async def also_accepts_counts(conn: asyncpg.Connection, market_id: int) -> dict[str, int]:
+    """Other ways the market's active stalls take payment, counted now (stall.also_accepts,
+    migration 0023): asked, each method, and the VietQR sign only."""
+    row = await conn.fetchrow(
+        """SELECT count(*) AS active_stalls,
+                  count(*) FILTER (WHERE also_accepts IS NOT NULL) AS asked,
+                  count(*) FILTER (WHERE also_accepts @> '{card}') AS card,
+                  count(*) FILTER (WHERE also_accepts @> '{intl_qr}') AS intl_qr,
+                  count(*) FILTER (WHERE also_accepts @> '{phone_transfer}') AS phone_transfer,
+                  count(*) FILTER (WHERE also_accepts = '{}') AS none
+           FROM stall WHERE market_id = $1 AND status = 'active'""",
+        market_id,
+    )
+    assert row is not None
+    return {key: int(value) for key, value in row.items()}

@@ -87,3 +87,18 @@ async def test_exports_and_the_persons_export_carry_it(client, auth, markets):
     r = await client.post(f"/api/stallholders/{holder}/export?format=pdf", headers=h)
     text = " ".join(pdf_text(r.content).split())
     assert "Cách thanh toán khác ngoài biển VietQR" in text and "QR quốc tế" in text
+
+
+async def test_a_market_counts_them_for_everyone_who_reads_it(client, auth, markets):
+    h = await auth("volunteer")
+    stalls = [await _register(client, h, markets["one"], f"TT-{10 + i}") for i in range(4)]
+    for stall, answer in zip(stalls, [["card", "intl_qr"], ["intl_qr"], []], strict=False):
+        assert (await _patch(client, h, stall, {"also_accepts": answer})).status_code == 200
+    for who in ("volunteer", "manager", "viewer", "admin"):
+        r = await client.get(f"/api/markets/{markets['one']}/also-accepts", headers=await auth(who))
+        assert r.status_code == 200, who
+        got = r.json()
+        assert (got["active_stalls"], got["asked"], got["none"]) == (4, 3, 1)
+        assert (got["card"], got["intl_qr"], got["phone_transfer"]) == (1, 2, 0)
+    outside = await client.get(f"/api/markets/{markets['two']}/also-accepts", headers=h)
+    assert outside.status_code == 404 and outside.json()["code"] == "market_not_found"

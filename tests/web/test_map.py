@@ -615,6 +615,9 @@ async def test_an_administrator_adds_and_removes_a_point_on_the_market_page(
     assert (
         f"Đã tư vấn {counts['consulted']} trên {counts['active_stalls']} sạp đang hoạt động" in said
     )
+    # Chợ Hàn is a market tourists visit: the demo asked most stallholders how else they are paid.
+    also = await page.text_content("#also-counts")
+    assert "Cách thanh toán khác" in also and "QR quốc tế" in also
     e_invoice = next(i for i in counts["items"] if i["item"] == "e_invoice")
     row = await page.text_content("#support-table tr[data-item=e_invoice]")
     assert row.startswith("Hóa đơn điện tử") and row.endswith(str(e_invoice["declined"]))

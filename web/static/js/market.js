@@ -74,6 +74,19 @@ function supportCountsCard(counts) {
         states.map((st) => h("td", { class: "num" }, num(i[st])))))))));
 }
 
+/** Other ways the market's active stalls take payment (users_want #26): where a tourist with a
+ * card or a foreign QR can pay. Shown once someone has been asked. */
+function alsoCard(counts) {
+  if (!counts || !counts.asked) return null;
+  const line = (key, n) => h("li", { dataset: { method: key } }, h("span", {}, t(`accepts_${key}`)), ": ", h("strong", {}, num(n)));
+  return h("section", { class: "card", id: "also-counts", "aria-labelledby": "h-also" },
+    h("h2", { id: "h-also" }, t("accepts_title")),
+    h("p", {}, t("confirm_asked", { asked: num(counts.asked), total: num(counts.active_stalls) })),
+    h("ul", { class: "plain confirm-counts" },
+      line("card", counts.card), line("intl_qr", counts.intl_qr), line("phone_transfer", counts.phone_transfer),
+      line("none", counts.none)));
+}
+
 function tile(stall, linked) {
   const label = `${stall.stall_code} — ${levelLabel(stall.level)}${stall.needs_revisit ? ` — ${t("needs_revisit")}` : ""}${stall.sign_reprint_needed ? ` — ${t("reprint_needed")}` : ""}`;
   // A stall opens in the volunteer app, for those who may see its stallholder.
@@ -86,7 +99,7 @@ function tile(stall, linked) {
 
 async function render(main, me) {
   const fieldWork = canWork(me);
-  const [market, cov, tilesRaw, hist, changes, rule, confirmed, supportCounts] = await Promise.all([
+  const [market, cov, tilesRaw, hist, changes, rule, confirmed, supportCounts, also] = await Promise.all([
     api.getJSON(`/api/markets/${marketId}`),
     optional(`/api/markets/${marketId}/coverage`),
     optional(`/api/markets/${marketId}/stall-tiles`),
@@ -95,6 +108,7 @@ async function render(main, me) {
     optional("/api/programme/rule"),
     optional(`/api/markets/${marketId}/confirm-by`),
     optional(`/api/markets/${marketId}/support`).catch(() => null),
+    optional(`/api/markets/${marketId}/also-accepts`).catch(() => null),
   ]);
   document.title = `${market.name} — ${t("app_name")}`;
   const thresholds = thresholdsOf(cov || rule);
@@ -155,6 +169,7 @@ async function render(main, me) {
           h("h2", { id: "h-levels" }, t("market_levels"), " · ", t("active_stalls", { n: num(total) })),
           levelRows),
         confirmCard(confirmed),
+        alsoCard(also),
         supportCountsCard(supportCounts),
         pointsSection(market, me),
         h("section", { class: "card", "aria-labelledby": "h-trend" },

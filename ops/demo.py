@@ -375,18 +375,8 @@ async def _other_ways_to_pay(
             who = crew.actor(m["name"], at)
             if not await access.can_see_market(conn, who, market_id):
                 who = crew.admin
-            stall = await stall_records.get_stall(conn, stall_id)
-            await crew.do(
-                at,
-                stall_records.update_stall_for(
-                    conn,
-                    user=who,
-                    stall_id=stall_id,
-                    expected_version=stall.version,
-                    patch=schemas.StallPatch(also_accepts=answer),  # type: ignore[arg-type]
-                    window_days=window_days,
-                ),
-            )
+            patch = schemas.StallPatch(also_accepts=answer)  # type: ignore[arg-type]
+            await _edit_at(conn, crew, who, at, stall_id, patch, window_days)
 
 
 async def _units(conn: asyncpg.Connection, m: dict) -> None:
@@ -579,6 +569,20 @@ async def _ask_how_money_is_seen(
     if rng.random() >= 0.9:
         return
     answer = rng.choices([a for a, _ in _CONFIRM_ANSWERS], [w for _, w in _CONFIRM_ANSWERS])[0]
+    patch = schemas.StallPatch(confirm_by=answer)  # type: ignore[arg-type]
+    await _edit_at(conn, crew, who, when, stall_id, patch, window_days)
+
+
+async def _edit_at(
+    conn: asyncpg.Connection,
+    crew: _Crew,
+    who: User,
+    when: datetime,
+    stall_id: int,
+    patch: schemas.StallPatch,
+    window_days: int,
+) -> None:
+    """An edit of the stall as the app makes it (its version read first), dated `when`."""
     stall = await stall_records.get_stall(conn, stall_id)
     await crew.do(
         when,
@@ -587,7 +591,7 @@ async def _ask_how_money_is_seen(
             user=who,
             stall_id=stall_id,
             expected_version=stall.version,
-            patch=schemas.StallPatch(confirm_by=answer),  # type: ignore[arg-type]
+            patch=patch,
             window_days=window_days,
         ),
     )

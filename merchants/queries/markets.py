@@ -174,35 +174,33 @@ async def market_name(conn: asyncpg.Connection, market_id: int) -> str | None:
     return await conn.fetchval("SELECT name FROM market WHERE id = $1", market_id)
 
 
-async def confirm_by_counts(conn: asyncpg.Connection, market_id: int) -> dict[str, int]:
-    """How the holders of the market's active stalls learn that a payment arrived, counted now
-    (stall.confirm_by, migration 0020): asked, each tool, and none."""
+async def _answer_counts(
+    conn: asyncpg.Connection, market_id: int, column: str, codes: tuple[str, ...]
+) -> dict[str, int]:
+    """A list answer kept on the stall (`column`: null not asked, '{}' none of `codes`) over the
+    market's active stalls, counted now: asked, each code (a stall under each of its codes) and
+    none. `column` and `codes` come from this module, never from a request."""
+    each = "".join(
+        f", count(*) FILTER (WHERE {column} @> ARRAY['{code}']::text[]) AS {code}" for code in codes
+    )
     row = await conn.fetchrow(
-        """SELECT count(*) AS active_stalls,
-                  count(*) FILTER (WHERE confirm_by IS NOT NULL) AS asked,
-                  count(*) FILTER (WHERE confirm_by @> '{bank_app}') AS bank_app,
-                  count(*) FILTER (WHERE confirm_by @> '{sound_box}') AS sound_box,
-                  count(*) FILTER (WHERE confirm_by @> '{sms}') AS sms,
-                  count(*) FILTER (WHERE confirm_by = '{}') AS none
-           FROM stall WHERE market_id = $1 AND status = 'active'""",
+        f"""SELECT count(*) AS active_stalls,
+                   count(*) FILTER (WHERE {column} IS NOT NULL) AS asked{each},
+                   count(*) FILTER (WHERE {column} = '{{}}') AS none
+            FROM stall WHERE market_id = $1 AND status = 'active'""",
         market_id,
     )
     assert row is not None
     return {key: int(value) for key, value in row.items()}
+
+
+async def confirm_by_counts(conn: asyncpg.Connection, market_id: int) -> dict[str, int]:
+    """How the holders of the market's active stalls learn that a payment arrived, counted now
+    (stall.confirm_by, migration 0020): asked, each tool, and none."""
+    return await _answer_counts(conn, market_id, "confirm_by", schemas.CONFIRM_TOOLS)
 
 
 async def also_accepts_counts(conn: asyncpg.Connection, market_id: int) -> dict[str, int]:
     """Other ways the market's active stalls take payment, counted now (stall.also_accepts,
     migration 0023): asked, each method, and the VietQR sign only."""
-    row = await conn.fetchrow(
-        """SELECT count(*) AS active_stalls,
-                  count(*) FILTER (WHERE also_accepts IS NOT NULL) AS asked,
-                  count(*) FILTER (WHERE also_accepts @> '{card}') AS card,
-                  count(*) FILTER (WHERE also_accepts @> '{intl_qr}') AS intl_qr,
-                  count(*) FILTER (WHERE also_accepts @> '{phone_transfer}') AS phone_transfer,
-                  count(*) FILTER (WHERE also_accepts = '{}') AS none
-           FROM stall WHERE market_id = $1 AND status = 'active'""",
-        market_id,
-    )
-    assert row is not None
-    return {key: int(value) for key, value in row.items()}
+    return await _answer_counts(conn, market_id, "also_accepts", schemas.ALSO_ACCEPTS)

@@ -6,30 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 
 import asyncpg
 import openpyxl
 import pytest
 
-from tests.conftest import stall_body
+from tests.merchants.test_confirm_by import _patch, _register
 from tests.merchants.test_privacy import pdf_text
-
-
-async def _register(client, h, market_id: int, code: str) -> dict:
-    r = await client.post(
-        f"/api/markets/{market_id}/stalls",
-        json=stall_body(code) | {"confirm_duplicate": True},
-        headers=h | {"Idempotency-Key": str(uuid.uuid4())},
-    )
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-async def _patch(client, h, stall: dict, body: dict):
-    return await client.patch(
-        f"/api/stalls/{stall['id']}", json=body, headers=h | {"If-Match": f'"{stall["version"]}"'}
-    )
 
 
 async def test_recorded_in_one_order_kept_by_other_edits_and_taken_back(client, auth, markets):

@@ -3,22 +3,10 @@ safe to send again, in the stall's history, counted per market; refused input ch
 
 from __future__ import annotations
 
-import uuid
-
 import asyncpg
 import pytest
 
-from tests.conftest import stall_body
-
-
-async def _register(client, h, market_id: int, code: str) -> dict:
-    r = await client.post(
-        f"/api/markets/{market_id}/stalls",
-        json=stall_body(code) | {"confirm_duplicate": True},
-        headers=h | {"Idempotency-Key": str(uuid.uuid4())},
-    )
-    assert r.status_code == 201, r.text
-    return r.json()
+from tests.merchants.test_confirm_by import _register
 
 
 async def test_items_are_recorded_merged_and_taken_back(client, auth, markets, conn):

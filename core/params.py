@@ -5,7 +5,7 @@ import re
 from datetime import date
 from typing import Annotated
 
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
@@ -15,6 +15,15 @@ from core.text import unstorable
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdField = Annotated[int, Field(ge=1, le=MAX_ID)]
+# An area of the national directory (2025) a list or a count is limited to: a province, a ward.
+Province = Annotated[
+    str | None,
+    Query(pattern=r"^[0-9]{1,3}$", description="Only markets of this province ('48')."),
+]
+Ward = Annotated[
+    str | None,
+    Query(pattern=r"^[0-9]{1,6}$", description="Only markets of this ward ('20242')."),
+]
 FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(2999, 12, 31)
 

@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from core.auth import FIELD_WORK, CurrentUser, require_roles
 from core.db import get_conn
-from core.params import MAX_ID, Id, IsoDate
+from core.params import MAX_ID, Id, IsoDate, Province, Ward
 from core.state import state_of
 from core.types import User
 from coverage import exports, reads, report, rule, stalls
@@ -21,15 +21,6 @@ router = APIRouter(prefix="/api", tags=["coverage"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
 WardCode = Annotated[str | None, Query(pattern=r"^[0-9]{1,6}$")]
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-# Drill-down: a province, then a ward of the national directory (2025).
-Province = Annotated[
-    str | None,
-    Query(pattern=r"^[0-9]{1,3}$", description="Only markets of this province ('48')."),
-]
-Ward = Annotated[
-    str | None,
-    Query(pattern=r"^[0-9]{1,6}$", description="Only markets of this ward ('20242')."),
-]
 
 
 def _window(request: Request) -> int:

@@ -12,7 +12,7 @@ from core import access, auth
 from core.auth import FIELD_WORK, CurrentUser, RegisteringWorker, only, require_roles
 from core.db import get_conn, request_conn
 from core.errors import Invalid, PreconditionRequired
-from core.params import Id
+from core.params import Id, Province, Ward
 from core.sessions import Session, SessionCheck
 from core.state import WindowDays, state_of
 from core.types import User
@@ -226,8 +226,8 @@ async def market_also_accepts(
 async def area_support(
     conn: Conn,
     user: CurrentUser,
-    province: Annotated[str | None, Query(pattern=r"^[0-9]{1,3}$")] = None,
-    ward: Annotated[str | None, Query(pattern=r"^[0-9]{1,6}$")] = None,
+    province: Province = None,
+    ward: Ward = None,
 ) -> schemas.AreaSupportCounts:
     """The support package over the caller's markets in an area (the country, a `province`, a
     `ward`): households consulted, and per item offered, received, declined."""

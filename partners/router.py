@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from core.auth import CurrentUser, only, require_roles
 from core.db import get_conn
 from core.errors import problem
-from core.params import MAX_ID, Id
+from core.params import MAX_ID, Id, Province, Ward
 from core.state import state_of
 from core.types import User
 from partners import events, imports, lookup, native, onboarding, points, registry, schemas, stats
@@ -317,8 +317,8 @@ async def list_service_points(
     conn: Conn,
     user: CurrentUser,
     market_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    province: Annotated[str | None, Query(pattern=r"^[0-9]{1,3}$")] = None,
-    ward: Annotated[str | None, Query(pattern=r"^[0-9]{1,6}$")] = None,
+    province: Province = None,
+    ward: Ward = None,
     partner: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,32}$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> schemas.ServicePointPage:

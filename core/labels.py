@@ -39,7 +39,7 @@ SUPPORT_ITEMS_VI = {
     "payment_account": "Tài khoản thanh toán điện tử",
     "ecommerce": "Bán hàng trên sàn thương mại điện tử",
 }
-SUPPORT_STATES_VI = {"offered": "Đã tư vấn", "delivered": "Đã nhận", "declined": "Không cần"}
+SUPPORT_STATES_VI = {"offered": "Đã giới thiệu", "delivered": "Đã nhận", "declined": "Không cần"}
 
 # Other ways a stall takes payment besides its VietQR sign (merchants.schemas.ALSO_ACCEPTS).
 ALSO_ACCEPTS_VI = {

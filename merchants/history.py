@@ -82,17 +82,19 @@ def entry(e: history_q.Entry) -> schemas.HistoryEntry:
         detail = after.get("reason")
     if e.action == "visit":
         detail = after.get("outcome")
-    if e.action == "support":  # the package's items as recorded: "e_invoice:delivered,domain:none"
-        recorded = after.get("support")
-        support: dict[str, Any] = recorded if isinstance(recorded, dict) else {}
-        detail = (
-            ",".join(
-                f"{item}:{support[item] or 'none'}"
-                for item in schemas.SUPPORT_ITEMS
-                if item in support
+    if e.action == "support":  # each item as it was and as it became (null: no record)
+        was, now = before.get("support"), after.get("support")
+        was = was if isinstance(was, dict) else {}
+        now = now if isinstance(now, dict) else {}
+        changes += [
+            schemas.HistoryChange(
+                field=f"support_{item}",  # type: ignore[arg-type]
+                before=_text(was.get(item)),
+                after=_text(now.get(item)),
             )
-            or None
-        )
+            for item in schemas.SUPPORT_ITEMS
+            if item in now
+        ]
     reason = _masked_reason(after.get("reason")) if e.action in _WITH_REASON else None
     return schemas.HistoryEntry(
         at=e.at,

@@ -680,10 +680,17 @@ class HistoryChange(BaseModel):
         "account_number",
         "account_name",
         "account_reference",
+        "support_sales_app",
+        "support_digital_signature",
+        "support_e_invoice",
+        "support_domain",
+        "support_payment_account",
+        "support_ecommerce",
     ]
     before: str | None = Field(
-        description="As the audit log keeps it; confirm_by: its tools joined by commas, 'none' "
-        "for a stallholder who checks nothing"
+        description="As the audit log keeps it; confirm_by, also_accepts: codes joined by commas, "
+        "'none' for asked-and-none; support_<item>: offered, delivered, declined, or null (no "
+        "record)"
     )
     after: str | None
 
@@ -709,8 +716,7 @@ class HistoryEntry(BaseModel):
     reason: str | None = Field(description="The reason given (account corrections and stops)")
     detail: str | None = Field(
         description="verify: scan or name_match; verify_failed: why the code did not match; "
-        "visit: its outcome (GET /api/stalls/{id}/visits has the whole visit); support: the "
-        "package's items as recorded, item:state joined by commas (state none: taken back)"
+        "visit: its outcome (GET /api/stalls/{id}/visits has the whole visit)"
     )
     account: HistoryAccount | None
     changes: list[HistoryChange]

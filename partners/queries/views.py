@@ -21,7 +21,7 @@ async def partner_stats(
     """Per market: the partner's onboardings by status (only of accounts within its reach when
     asked), and accounts paid within the window."""
     rows = await conn.fetch(
-        """SELECT s.market_id, m.name AS market_name,
+        """SELECT s.market_id, m.name AS market_name, m.lat AS market_lat, m.lon AS market_lon,
                   count(*) FILTER (WHERE o.status <> 'removed') AS onboarded,
                   count(*) FILTER (WHERE o.status = 'pending') AS pending,
                   count(*) FILTER (WHERE o.status = 'active') AS active,
@@ -47,7 +47,7 @@ async def partner_stats(
              AND (NOT $4 OR """
         + in_reach("a", "$1")
         + """)
-           GROUP BY s.market_id, m.name
+           GROUP BY s.market_id, m.name, m.lat, m.lon
            ORDER BY m.name, s.market_id""",
         partner_code,
         market_ids,

@@ -49,9 +49,10 @@ async def test_items_are_recorded_merged_and_taken_back(client, auth, markets, c
     )
     history = (await client.get(f"/api/stalls/{stall['id']}/history", headers=h)).json()
     support = [e for e in history if e["action"] == "support"]
-    assert [e["detail"] for e in support] == [
-        "sales_app:none,domain:declined",  # in the package's order
-        "sales_app:offered,e_invoice:delivered",
+    # Each item as it was and as it became, in the package's order.
+    assert [[(c["field"], c["before"], c["after"]) for c in e["changes"]] for e in support] == [
+        [("support_sales_app", "offered", None), ("support_domain", None, "declined")],
+        [("support_sales_app", None, "offered"), ("support_e_invoice", None, "delivered")],
     ]
 
 
@@ -172,7 +173,7 @@ async def test_the_exports_carry_the_package(client, auth, markets):
     table = list(openpyxl.load_workbook(io.BytesIO(r.content)).active.values)
     column, code = table[0].index("Gói hỗ trợ chuyển đổi số"), table[0].index("Mã sạp")
     shown = next(row[column] for row in table[1:] if row[code] == "GH-8")
-    assert shown == "Hóa đơn điện tử: Đã nhận; Tên miền .biz.vn: Đã tư vấn"
+    assert shown == "Hóa đơn điện tử: Đã nhận; Tên miền .biz.vn: Đã giới thiệu"
 
 
 async def test_the_persons_export_has_the_package(client, auth, markets):

@@ -358,9 +358,7 @@ async def test_the_support_package_is_recorded_item_by_item_even_offline(
     assert await page.is_checked("#support-e_invoice-delivered")
     await page.click("#show-history")
     entry = page.locator("#history li[data-action=support]")
-    await expect(entry).to_contain_text(
-        "Gói hỗ trợ · Hóa đơn điện tử: Đã nhận; Tên miền .biz.vn: Đã tư vấn"
-    )
+    await expect(entry).to_contain_text("Hóa đơn điện tử: Chưa nói → Đã nhận")
 
     # No signal: saved on the device, sent when the network is back.
     await page.context.set_offline(True)
@@ -376,6 +374,25 @@ async def test_the_support_package_is_recorded_item_by_item_even_offline(
             break
         await page.wait_for_timeout(250)
     assert got == {"e_invoice": "delivered", "ecommerce": "declined"}
+
+    # Decided offline on what the device saw, while another device recorded the item: refused
+    # when it arrives, said on the card at once, and dropped there to see what was recorded.
+    await page.context.set_offline(True)
+    await page.click("label[for=support-ecommerce-none]")
+    await page.click("#support-save")
+    await expect(page.locator("#banners .banner", has_text="Sẽ gửi khi có mạng")).to_be_visible()
+    async with await live_server.api("admin") as c:
+        r = await c.post(
+            f"/api/stalls/{stall['id']}/support", json={"items": {"ecommerce": "delivered"}}
+        )
+        assert r.status_code == 200, r.text
+    await page.context.set_offline(False)
+    refused = card.locator(".support-refused")
+    await expect(refused).to_contain_text("trên máy khác", timeout=20000)
+    await refused.locator("button").click()
+    await expect(refused).to_have_count(0)
+    assert await page.is_checked("#support-ecommerce-delivered")
+    assert await stored() == {"e_invoice": "delivered", "ecommerce": "delivered"}
 
 
 async def test_other_ways_to_pay_are_ticked_on_the_edit_page(new_page, live_server) -> None:

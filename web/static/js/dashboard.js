@@ -14,7 +14,7 @@ import {
   groups, levelShare, activeStalls, thresholdsOf, levelLabel, marketsFromGeo,
 } from "./lib/coverage.js";
 import { rankingSection, trendSection } from "./lib/nextsteps.js";
-import { statusBadge, ruleLine, progressRows, download, openReport } from "./lib/widgets.js";
+import { statusBadge, ruleLine, progressRows, download, openReport, supportFigures } from "./lib/widgets.js";
 import {
   drillPage, levelOf, CHILD, SMALL, areaQuery, areaHref, childArea, trail, breadcrumbs, arrived,
   childLabel, unknownName, statusMix, byName,
@@ -181,17 +181,7 @@ function supportSection(area, ctx) {
   optional(`/api/support-package?${areaQuery(area)}`).then((c) => {
     if (ctx.stale()) return;
     if (!c) { card.remove(); return; }
-    const share = c.active_stalls ? c.consulted / c.active_stalls : 0;
-    const states = ["offered", "delivered", "declined"];
-    body.replaceChildren(
-      h("p", {}, t("support_market", { n: num(c.consulted), total: num(c.active_stalls), pct: pct(share) })),
-      c.consulted ? h("div", { class: "table-wrap" }, h("table", { id: "area-support-table" },
-        h("caption", { class: "sr-only" }, t("support_title")),
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("support_col_item")),
-          states.map((st) => h("th", { scope: "col", class: "num" }, t(`support_${st}`))))),
-        h("tbody", {}, c.items.map((i) => h("tr", { dataset: { item: i.item } },
-          h("th", { scope: "row" }, t(`support_item_${i.item}`)),
-          states.map((st) => h("td", { class: "num" }, num(i[st])))))))) : h("p", { class: "muted" }, t("support_area_none")));
+    body.replaceChildren(...supportFigures(c, "area-support-table"));
   }, () => body.replaceChildren(h("p", { class: "muted" }, t("support_area_unavailable"))));
   return card;
 }

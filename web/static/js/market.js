@@ -10,7 +10,7 @@ import {
   LEVELS, levelShare, activeStalls, thresholdsOf, levelLabel, levelClass, statusLabel, tiles as readTiles,
   history as readHistory,
 } from "./lib/coverage.js";
-import { statusBadge, ruleLine, download, openReport } from "./lib/widgets.js";
+import { statusBadge, ruleLine, download, openReport, supportFigures } from "./lib/widgets.js";
 import { printJob } from "./lib/printjob.js";
 import { canWork } from "./lib/shell.js";
 import { pointsBox } from "./lib/points.js";
@@ -45,6 +45,7 @@ function pointsSection(market, me) {
   let partners = null;
   return pointsBox(`/api/service-points?market_id=${marketId}`, {
     canEdit, fixed: { market_id: marketId }, centre: [market.lat, market.lon],
+    marketInfo: { name: market.name, lat: market.lat, lon: market.lon },
     prepare: async () => {
       if (canEdit && !partners) {
         partners = (await api.getJSON("/api/partners")).map((p) => ({ code: p.code, name: p.name }))
@@ -59,19 +60,8 @@ function pointsSection(market, me) {
  * per item how many were consulted, received it or did not need it. */
 function supportCountsCard(counts) {
   if (!counts) return null;
-  const states = ["offered", "delivered", "declined"];
-  const share = counts.active_stalls ? counts.consulted / counts.active_stalls : 0;
   return h("section", { class: "card", id: "support-counts", "aria-labelledby": "h-support" },
-    h("h2", { id: "h-support" }, t("support_title")),
-    h("p", {}, t("support_market", { n: num(counts.consulted), total: num(counts.active_stalls), pct: pct(share) })),
-    progressBar(share, { label: t("support_title") }),
-    h("div", { class: "table-wrap" }, h("table", { id: "support-table" },
-      h("caption", { class: "sr-only" }, t("support_title")),
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("support_col_item")),
-        states.map((st) => h("th", { scope: "col", class: "num" }, t(`support_${st}`))))),
-      h("tbody", {}, counts.items.map((i) => h("tr", { dataset: { item: i.item } },
-        h("th", { scope: "row" }, t(`support_item_${i.item}`)),
-        states.map((st) => h("td", { class: "num" }, num(i[st])))))))));
+    h("h2", { id: "h-support" }, t("support_title")), supportFigures(counts, "support-table"));
 }
 
 /** Other ways the market's active stalls take payment (users_want #26): where a tourist with a

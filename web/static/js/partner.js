@@ -35,8 +35,8 @@ function statsTable(stats) {
 function pointsSection(code, stats, me) {
   return pointsBox(`/api/service-points?partner=${encodeURIComponent(code)}`, {
     canEdit: ["admin", "partner"].includes(me.role), showMarket: true, showPartner: false,
-    intro: t("sp_partner_intro"), fixed: { partner_code: code },
-    markets: stats.markets.map((m) => ({ id: m.market_id, name: m.market_name })),
+    intro: t(me.role === "partner" ? "sp_partner_intro" : "sp_partner_intro_admin"), fixed: { partner_code: code },
+    markets: stats.markets.map((m) => ({ id: m.market_id, name: m.market_name, lat: m.market_lat, lon: m.market_lon })),
   });
 }
 

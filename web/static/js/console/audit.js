@@ -11,7 +11,7 @@ import { problemText, table, textField, when } from "./ui.js";
 
 const ENTITIES = [
   "stall", "stallholder", "market", "user", "team", "programme_rule", "partner", "partner_event",
-  "partner_import", "payment_account", "onboarding", "synthetic_dataset",
+  "partner_import", "payment_account", "onboarding", "synthetic_dataset", "service_point",
 ];
 const ACTIONS = new Set([
   "register", "update", "import", "create", "archive", "unarchive", "add_payment_account",
@@ -19,7 +19,7 @@ const ACTIONS = new Set([
   "print_confirmed", "sign_printed", "sign_delivered", "verify", "verify_failed", "fees_cashless",
   "visit", "grant_consent", "withdraw_consent", "erase", "set_status", "schedule", "apply_scheduled",
   "change_password", "reset_password", "create_api_key", "revoke_api_key", "set_credentials", "set_support",
-  "partner_event", "name_check", "seed",
+  "partner_event", "name_check", "seed", "assign", "unassign", "support", "delete",
 ]);
 const PAGE = 50;
 

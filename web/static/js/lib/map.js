@@ -577,12 +577,13 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
 // ---- Picking a point (the console's market form) ----
 
 /**
- * pointPicker({lat, lon, centre, tileUrl, label, pinLabel, onPick}) -> {el, set(lat, lon), clear(), ready}
+ * pointPicker({lat, lon, centre, marks, tileUrl, label, pinLabel, onPick}) -> {el, set(lat, lon), clear(), aim(lat, lon, marks), ready}
+ * marks: [{lat, lon, text, label, className}] landmarks drawn to aim by, never picked.
  * A map where a click (or a tap) puts the market's point, and its marker can be dragged; keyboard
  * users move the map with the arrow keys and put the point at its centre with the button under it.
  * onPick(lat, lon) with the point rounded to 6 decimals (about 10 cm).
  */
-export function pointPicker({ lat = null, lon = null, centre = null, tileUrl = "", label = "", pinLabel = "", onPick = () => {} } = {}) {
+export function pointPicker({ lat = null, lon = null, centre = null, marks = [], tileUrl = "", label = "", pinLabel = "", onPick = () => {} } = {}) {
   const box = h("div", { class: "map-box map-picker", role: "region", "aria-label": label || t("map_region") });
   const state = h("p", { class: "map-state muted", role: "status" }, t("loading"));
   const centreBtn = h("button", { type: "button", class: "btn btn-small", id: "pick-centre", disabled: true }, t("c_pick_centre"));
@@ -590,7 +591,17 @@ export function pointPicker({ lat = null, lon = null, centre = null, tileUrl = "
   let map = null;
   let marker = null;
   let L = null;
+  let landmarks = [];
   const round = (x) => Math.round(x * 1e6) / 1e6;
+
+  // Landmarks to aim by (the market, points already there): drawn, never picked.
+  function drawMarks(list) {
+    for (const m of landmarks) m.remove();
+    landmarks = list.filter((m) => Number.isFinite(m.lat) && Number.isFinite(m.lon)).map((m) => L.marker([m.lat, m.lon], {
+      icon: L.divIcon({ className: `pick-mark ${m.className || ""}`, html: h("span", {}, m.text || ""), iconSize: [0, 0] }),
+      interactive: false, keyboard: false, title: m.label || "",
+    }).addTo(map));
+  }
 
   function put(la, lo, { notify = true, pan = false } = {}) {
     if (!map || !Number.isFinite(la) || !Number.isFinite(lo)) return;
@@ -656,5 +667,12 @@ export function pointPicker({ lat = null, lon = null, centre = null, tileUrl = "
     set(la, lo) { ready.then(() => put(la, lo, { notify: false, pan: true }), () => {}); },
     /** Take the point off (no point chosen). */
     clear() { if (marker) { marker.remove(); marker = null; } },
+    /** Show another place to aim by (e.g. the market chosen in the form), its landmarks drawn. */
+    aim(la, lo, list = []) {
+      ready.then(() => {
+        if (Number.isFinite(la) && Number.isFinite(lo)) map.setView([la, lo], Math.max(map.getZoom(), FOCUS_ZOOM));
+        drawMarks(list);
+      }, () => {});
+    },
   };
 }

@@ -20,7 +20,8 @@ addStrings({
   vi: {
     sp_title: "Điểm hỗ trợ của đối tác",
     sp_intro: "Nơi chủ sạp nạp, rút tiền mặt, gặp quầy giao dịch hoặc được hướng dẫn khi tài khoản gặp trục trặc.",
-    sp_partner_intro: "Các điểm của đối tác ở những chợ có tài khoản đối tác đã mở. Điểm có vị trí sẽ hiện trên bản đồ chợ.",
+    sp_partner_intro: "Các điểm hỗ trợ của đối tác, ở mọi chợ. Đối tác thêm được điểm ở những chợ đã mở tài khoản cho sạp; điểm có vị trí hiện trên bản đồ chợ.",
+    sp_partner_intro_admin: "Các điểm hỗ trợ của đối tác, ở mọi chợ. Ở đây thêm được điểm tại những chợ đối tác đã mở tài khoản cho sạp; ở chợ khác, thêm từ trang của chợ.",
     sp_none: "Chưa có điểm hỗ trợ nào.",
     sp_kind_cash: "Nạp, rút tiền mặt",
     sp_kind_counter: "Quầy giao dịch",
@@ -56,7 +57,8 @@ addStrings({
   en: {
     sp_title: "Partners' service points",
     sp_intro: "Where stallholders put in or take out cash, find a transaction counter, or get help when an account misbehaves.",
-    sp_partner_intro: "The partner's points at markets where it opened accounts. Points with a place show on the market map.",
+    sp_partner_intro: "The partner's service points, at every market. The partner adds points at markets where it opened accounts for stalls; points with a place show on the market map.",
+    sp_partner_intro_admin: "The partner's service points, at every market. Here points are added at markets where the partner opened accounts; at other markets, add them from the market's page.",
     sp_none: "No service point yet.",
     sp_kind_cash: "Cash in and out",
     sp_kind_counter: "Transaction counter",
@@ -130,7 +132,7 @@ function select(id, options, value = "") {
  * is where the place picker opens (the market's point): the point itself is never put there.
  */
 export function pointsCard({ points, more = false, canEdit = false, showMarket = false, showPartner = true, intro = t("sp_intro"),
-  markets = [], partners = [], fixed = {}, centre = null, onChange = () => {} }) {
+  markets = [], partners = [], fixed = {}, centre = null, marketInfo = null, onChange = () => {} }) {
   const list = points.length
     ? h("ul", { class: "plain sp-list", id: "sp-list" }, points.map((p) => h("li", { class: "sp-item", dataset: { point: p.id, kind: p.kind } },
       h("div", {}, pointDetails(p, { showMarket, showPartner })),
@@ -163,10 +165,25 @@ export function pointsCard({ points, more = false, canEdit = false, showMarket =
     const hours = h("input", { id: "sp-hours", type: "text", autocomplete: "off" });
     const partner = fixed.partner_code == null ? select("sp-partner", partners.map((p) => [p.code, p.name])) : null;
     const market = needMarket ? select("sp-market", markets.map((m) => [m.id, m.name]), markets.length === 1 ? markets[0].id : "") : null;
+    if (market) {
+      market.addEventListener("change", () => {
+        const m = markets.find((x) => String(x.id) === market.value);
+        if (m) picker.aim(m.lat, m.lon, landmarks(m.id));
+      });
+    }
     const placeLine = h("p", { class: "sub", id: "sp-place-line" }, t("sp_no_place"));
     const clearPlace = h("button", { type: "button", class: "btn btn-small", id: "sp-place-clear", hidden: true }, t("sp_place_clear"));
+    // What to aim by: the market (its name at its point) and the points already there.
+    const landmarks = (marketId) => {
+      const m = fixed.market_id != null ? marketInfo : markets.find((x) => String(x.id) === String(marketId));
+      return [
+        ...(m && Number.isFinite(m.lat) ? [{ lat: m.lat, lon: m.lon, text: m.name, label: m.name, className: "pick-market" }] : []),
+        ...points.filter((p) => p.lat != null && String(p.market_id) === String(marketId ?? fixed.market_id))
+          .map((p) => ({ lat: p.lat, lon: p.lon, text: glyph(p.kind), label: p.name, className: `pick-point sp-${p.kind}` })),
+      ];
+    };
     const picker = pointPicker({
-      centre, tileUrl: settings.tileUrl, label: t("sp_place"), pinLabel: t("sp_place"),
+      centre, marks: landmarks(fixed.market_id), tileUrl: settings.tileUrl, label: t("sp_place"), pinLabel: t("sp_place"),
       onPick: (lat, lon) => {
         place = { lat, lon };
         const lang = document.documentElement.lang || "vi";
@@ -175,6 +192,10 @@ export function pointsCard({ points, more = false, canEdit = false, showMarket =
         announce(t("sp_place_set"));
       },
     });
+    if (market && market.value) {
+      const m = markets.find((x) => String(x.id) === market.value);
+      if (m) picker.aim(m.lat, m.lon, landmarks(m.id));
+    }
     clearPlace.addEventListener("click", () => { place = null; picker.clear(); placeLine.textContent = t("sp_no_place"); clearPlace.hidden = true; });
     const formError = h("p", { class: "form-error", id: "sp-form-error", role: "alert" });
     const save = h("button", { type: "submit", class: "btn btn-primary", id: "sp-save" }, t("sp_save"));

@@ -1,7 +1,7 @@
 // Pieces shared by the manager pages: status badges, progress toward the rule, downloads.
 
 import { h, toast, progressBar } from "./dom.js";
-import { t, pct, describeError } from "./i18n.js";
+import { t, pct, num, describeError } from "./i18n.js";
 import * as api from "./api.js";
 import { levelShare, ruleVersion, statusLabel, statusClass, levelLabel } from "./coverage.js";
 
@@ -45,3 +45,30 @@ export async function openReport(marketId, name) {
   }
 }
 
+
+
+/**
+ * The support package's figures (users_want #21), for a market or an area: the share of active
+ * stalls whose household was told about at least one item, then per item how many were
+ * introduced to it, received it, did not need it, and all of those (the households consulted
+ * about that item). `id`: the table's id.
+ */
+export function supportFigures(counts, id) {
+  const states = ["offered", "delivered", "declined"];
+  const share = counts.active_stalls ? counts.consulted / counts.active_stalls : 0;
+  return [
+    h("p", {}, t("support_market", { n: num(counts.consulted), total: num(counts.active_stalls), pct: pct(share) })),
+    progressBar(share, { label: t("support_title") }),
+    counts.consulted
+      ? h("div", { class: "table-wrap" }, h("table", { id },
+        h("caption", { class: "sr-only" }, t("support_title")),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("support_col_item")),
+          states.map((st) => h("th", { scope: "col", class: "num" }, t(`support_${st}`))),
+          h("th", { scope: "col", class: "num" }, t("support_col_total")))),
+        h("tbody", {}, counts.items.map((i) => h("tr", { dataset: { item: i.item } },
+          h("th", { scope: "row" }, t(`support_item_${i.item}`)),
+          states.map((st) => h("td", { class: "num" }, num(i[st]))),
+          h("td", { class: "num" }, num(states.reduce((n, st) => n + i[st], 0))))))))
+      : h("p", { class: "muted" }, t("support_area_none")),
+  ];
+}

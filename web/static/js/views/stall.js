@@ -15,7 +15,7 @@ import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
 import * as consents from "../lib/consents.js";
 import { OUTCOMES } from "../lib/visits.js";
 import { visitsCard } from "./visit.js";
-import { supportCard, SUPPORT_ITEMS } from "./support.js";
+import { supportCard } from "./support.js";
 
 export async function loadStall(id) {
   try {
@@ -437,6 +437,7 @@ const HISTORY_LIMIT = 100;
 function historyValue(field, value, banks) {
   if (field === "confirm_by" && (value === null || value === undefined)) return t("confirm_unknown");
   if (field === "also_accepts" && (value === null || value === undefined)) return t("accepts_unknown");
+  if (field.startsWith("support_")) return t(`support_${["offered", "delivered", "declined"].includes(value) ? value : "none"}`);
   if (value === null || value === undefined || value === "") return "—";
   if (value === "[erased]") return t("history_erased");
   if (field === "account_bin") return bankShort(banks, value);
@@ -452,12 +453,6 @@ function historyDetail(e) {
   if (e.action === "verify" && ["scan", "name_match"].includes(e.detail)) return t(`hist_detail_${e.detail}`);
   if (e.action === "verify_failed" && ["qr_mismatch", "qr_invalid"].includes(e.detail)) return t(`visit_reason_${e.detail}`);
   if (e.action === "visit" && OUTCOMES.includes(e.detail)) return t(`vo_${e.detail}`);
-  if (e.action === "support" && e.detail) {
-    // "e_invoice:delivered,domain:none" -> "Hóa đơn điện tử: Đã nhận; Tên miền .biz.vn: Chưa nói"
-    return e.detail.split(",").map((part) => part.split(":"))
-      .filter(([item, state]) => SUPPORT_ITEMS.includes(item) && ["none", "offered", "delivered", "declined"].includes(state))
-      .map(([item, state]) => `${t(`support_item_${item}`)}: ${t(`support_${state}`)}`).join("; ") || null;
-  }
   return null;
 }
 

@@ -21,23 +21,49 @@ export function supportCard(stall, canEdit) {
     h("p", { class: "muted small" }, t("support_intro")),
     body);
   const key = `support.${stall.id}`;
-  api.cachedGet(key, `/api/stalls/${stall.id}/support`).then(async ({ value, stale, at }) => {
-    if (!value) { card.remove(); return; }  // not offered by this server
-    draw(value, stale ? at : null, await queuedChanges());
-  }, (err) => body.replaceChildren(h("p", { class: "note note-warn", id: "support-unknown" },
-    err && err.name === "ApiError" ? describeError(err) : t("support_unknown"))));
+  let shownRefusals = "";
+  function load() {
+    return api.cachedGet(key, `/api/stalls/${stall.id}/support`).then(async ({ value, stale, at }) => {
+      if (!value) { card.remove(); return; }  // not offered by this server
+      const mine = await ownRecords();
+      shownRefusals = mine.refused.map((r) => r.id).join(",");
+      draw(value, stale ? at : null, mine.queued, mine.refused);
+    }, (err) => body.replaceChildren(h("p", { class: "note note-warn", id: "support-unknown" },
+      err && err.name === "ApiError" ? describeError(err) : t("support_unknown"))));
+  }
+  load();
+  // A change sent from the queue later and refused (someone changed the item meanwhile) is said
+  // here at once, with the server's answer drawn again, while the page is open.
+  const onOutbox = async () => {
+    if (!card.isConnected) { window.removeEventListener("choso:outbox", onOutbox); return; }
+    const mine = await ownRecords();
+    if (mine.refused.map((r) => r.id).join(",") !== shownRefusals) load();
+  };
+  window.addEventListener("choso:outbox", onOutbox);
 
-  /** This device's changes to the stall's package still waiting in the queue, oldest first. */
-  async function queuedChanges() {
+  /** This device's changes to the stall's package: waiting in the queue (oldest first), and those
+   * the server refused. */
+  async function ownRecords() {
     try {
-      return (await outbox.list()).filter((r) => r.kind === "support" && r.stall_id === stall.id && ["queued", "sending"].includes(r.state))
-        .map((r) => (r.body && r.body.items) || {});
+      const rows = (await outbox.list()).filter((r) => r.kind === "support" && r.stall_id === stall.id);
+      return {
+        queued: rows.filter((r) => ["queued", "sending"].includes(r.state)).map((r) => (r.body && r.body.items) || {}),
+        refused: rows.filter((r) => r.state === "failed"),
+      };
     } catch {
-      return [];
+      return { queued: [], refused: [] };
     }
   }
 
-  function draw(value, staleAt, queued) {
+  /** A refused change: why, and a button to drop it (the card then shows what the server has). */
+  function refusal(rec) {
+    const drop = h("button", { type: "button", class: "btn btn-small", dataset: { record: rec.id } }, t("support_drop"));
+    drop.addEventListener("click", async () => { await outbox.remove(rec.id); load(); });
+    return h("div", { class: "note note-warn support-refused", role: "alert" },
+      h("p", {}, errorText(rec.error && rec.error.code)), drop);
+  }
+
+  function draw(value, staleAt, queued, refused = []) {
     const saved = Object.fromEntries((value.items || []).map((r) => [r.item, r.state]));
     // What this device already decided and has not sent yet shows as decided.
     for (const items of queued) {
@@ -94,6 +120,7 @@ export function supportCard(stall, canEdit) {
       });
     }
     body.replaceChildren(...[
+      ...refused.map(refusal),
       staleAt ? h("p", { class: "note note-warn" }, t("stale_data", { time: time(staleAt) })) : null,
       summary,
       h("div", { class: "support-items" }, rows),

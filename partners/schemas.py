@@ -168,7 +168,9 @@ class StatsCounts(BaseModel):
 class MarketStats(StatsCounts):
     market_id: int
     market_name: str
-    market_lat: float | None = Field(default=None, description="The market's point (a public place)")
+    market_lat: float | None = Field(
+        default=None, description="The market's point (a public place)"
+    )
     market_lon: float | None = None
 
 

@@ -254,6 +254,7 @@ export const en = {
   scan_to_pay: "Scan to pay",
   qr_missing: "No QR code: the stall has no payment account yet.",
   qr_unavailable: "The QR image could not be made yet.",
+  qr_offline: "No network: the QR image comes back with the network.",
   print_sign: "Print sign",
   mark_delivered: "Sign delivered",
   delivered_ok: "Recorded: the sign was handed over.",

@@ -260,6 +260,7 @@ const vi = {
   scan_to_pay: "Quét mã để thanh toán",
   qr_missing: "Chưa có mã QR: sạp chưa có tài khoản nhận tiền.",
   qr_unavailable: "Chưa tạo được hình mã QR.",
+  qr_offline: "Đang không có mạng: hình mã QR hiện lại khi có mạng.",
   print_sign: "In biển",
   mark_delivered: "Đã giao biển",
   delivered_ok: "Đã ghi nhận: biển đã giao cho chủ sạp.",

@@ -60,7 +60,10 @@ async function qrImage(stall, account, fetched = null) {
     img.src = url;
   } catch (err) {
     const consent = err && (err.code === "consent_missing" || err.code === "consent_withdrawn");
-    box.replaceChildren(h("p", { class: "qr-missing", id: "qr-problem" }, consent ? errorText(err.code) : t("qr_unavailable")));
+    // No signal is not a fault: the code is made by the server, and comes back with the network.
+    const offline = err && err.name === "NetworkError";
+    box.replaceChildren(h("p", { class: "qr-missing", id: "qr-problem" },
+      consent ? errorText(err.code) : offline ? t("qr_offline") : t("qr_unavailable")));
   }
   return box;
 }

@@ -632,6 +632,9 @@ async def test_an_administrator_adds_and_removes_a_point_on_the_market_page(
     assert not await page.query_selector("#sp-form .has-error")  # filled in: the errors went
     await page.fill("#sp-hours", "6:00 – 10:00")
     await page.wait_for_selector("#pick-centre:not([disabled])")
+    # Something to aim by: the market's name at its point and the three points already there.
+    await until(page, "document.querySelectorAll('.map-pick-wrap .pick-mark').length === 4")
+    assert await page.text_content(".map-pick-wrap .pick-market") == "Chợ Hàn"
     await page.click("#pick-centre")
     await until(page, "document.querySelector('#sp-place-line').textContent.includes(';')")
     await shot(page, "market-service-point-form")

@@ -18,6 +18,7 @@ const VENDOR = document.body.dataset.vendor || "/static/vendor/";
 const CITY = { center: [16.05, 108.2], zoom: 12 }; // Đà Nẵng, when no market has a point
 const FOCUS_ZOOM = 14; // a market found by the search is shown at least this close (streets, ~10 m a pixel)
 const MAX_ZOOM = 18;
+const AIM_ZOOM = 16; // a place picked around a market: its gates and the streets beside it (~2 m a pixel)
 const UNKNOWN_COLOUR = "#8a96a3";
 const WARD_OFFSETS = [0, -22, 22, -36, 36]; // px above/below the reference point a ward name may sit
 const reducedMotion = () => window.matchMedia("(prefers-reduced-motion: reduce)").matches;
@@ -627,7 +628,7 @@ export function pointPicker({ lat = null, lon = null, centre = null, marks = [],
       const has = Number.isFinite(lat) && Number.isFinite(lon);
       // With no point yet, the map opens on `centre` (e.g. the market the point serves), unmarked.
       const around = centre && Number.isFinite(centre[0]) && Number.isFinite(centre[1]) ? centre : null;
-      map.setView(has ? [lat, lon] : around || CITY.center, has || around ? FOCUS_ZOOM : CITY.zoom);
+      map.setView(has ? [lat, lon] : around || CITY.center, has ? FOCUS_ZOOM : around ? AIM_ZOOM : CITY.zoom);
       if (tileUrl) {
         L.tileLayer(tileUrl, { maxZoom: MAX_ZOOM }).addTo(map);
         box.classList.add("map-tiled");
@@ -646,6 +647,7 @@ export function pointPicker({ lat = null, lon = null, centre = null, marks = [],
           .catch(() => { /* offline: the map still picks */ });
       }
       if (has) put(lat, lon, { notify: false });
+      drawMarks(marks);
       // A map dragged round the world still gives a longitude within ±180.
       map.on("click", (e) => { const p = e.latlng.wrap(); put(p.lat, p.lng); });
       new ResizeObserver(() => map.invalidateSize()).observe(box);
@@ -670,7 +672,7 @@ export function pointPicker({ lat = null, lon = null, centre = null, marks = [],
     /** Show another place to aim by (e.g. the market chosen in the form), its landmarks drawn. */
     aim(la, lo, list = []) {
       ready.then(() => {
-        if (Number.isFinite(la) && Number.isFinite(lo)) map.setView([la, lo], Math.max(map.getZoom(), FOCUS_ZOOM));
+        if (Number.isFinite(la) && Number.isFinite(lo)) map.setView([la, lo], Math.max(map.getZoom(), AIM_ZOOM));
         drawMarks(list);
       }, () => {});
     },

@@ -389,6 +389,12 @@ async def test_the_support_package_is_recorded_item_by_item_even_offline(
     await page.context.set_offline(False)
     refused = card.locator(".support-refused")
     await expect(refused).to_contain_text("trên máy khác", timeout=20000)
+    # The queue page offers the stall (to choose again), not a resend that can only be refused.
+    await page.goto("/#/outbox")
+    row = page.locator("li.record-failed")
+    await expect(row.locator("a", has_text="Xem")).to_have_attribute("href", f"#/s/{stall['id']}")
+    assert await row.locator("button", has_text="Gửi lại").count() == 0
+    await row.locator("a", has_text="Xem").click()
     await refused.locator("button").click()
     await expect(refused).to_have_count(0)
     assert await page.is_checked("#support-ecommerce-delivered")

@@ -24,6 +24,9 @@ export async function outboxView(ctx) {
       if (rec.state === "failed") {
         if (rec.kind === "register") actions.push(h("a", { href: `#/m/${rec.market_id}/new/${rec.id}`, class: "btn btn-small btn-primary" }, t("edit")));
         else if (rec.kind === "patch") actions.push(h("a", { href: `#/s/${rec.stall_id}/edit`, class: "btn btn-small btn-primary" }, t("edit")));
+        // A support change refused because someone recorded the item meanwhile: sending it again
+        // can only be refused again; the stall's card shows what was recorded, to choose again.
+        else if (rec.kind === "support") actions.push(h("a", { href: `#/s/${rec.stall_id}`, class: "btn btn-small btn-primary" }, t("view")));
         else actions.push(h("button", { type: "button", class: "btn btn-small", onclick: () => outbox.retry(rec.id).then(() => outbox.flush({ force: true })) }, t("resend")));
       }
       if (rec.state === "sent" && rec.result && rec.result.stall_id) {

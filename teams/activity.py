@@ -134,6 +134,7 @@ _KIND_HEADERS = {
     "verifications": "Kiểm tra mã",
     "return_visits": "Quay lại sạp",
     "visits": "Lần ghé sạp",
+    "support": "Gói hỗ trợ ghi nhận",
     "total": "Tổng",
 }
 _NO_KEY = {"team": "(không thuộc tổ nào)", "market": "(không rõ chợ)", "ward": "(không rõ phường)"}

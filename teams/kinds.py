@@ -26,6 +26,7 @@ KINDS = (
     "verifications",
     "return_visits",
     "visits",
+    "support",
 )
 
 # (audit action, audit entity) -> the kinds of activity it counts as.
@@ -54,6 +55,8 @@ ACTIVITY: dict[tuple[str, str], tuple[str, ...]] = {
     ("verify_failed", "stall"): ("verifications", "return_visits"),
     # merchants/visits.py: a visit recorded (nobody there, not now, come back, blocked, trained...)
     ("visit", "stall"): ("visits",),
+    # merchants/support.py: the support package recorded at a stall (one entry per save)
+    ("support", "stall"): ("support",),
 }
 
 # A `verify` entry whose method is one of these was the bank confirming an account's name (partners'

@@ -113,6 +113,9 @@ class ActivityCounts(BaseModel):
     visits: int = Field(
         default=0, description="Visits recorded at stalls (absent, not now, blocked, trained...)."
     )
+    support: int = Field(
+        default=0, description="Support package records saved at stalls (users_want #21)."
+    )
     total: int = Field(default=0, description="All of the above.")
 
 

@@ -264,3 +264,16 @@ async def test_a_change_queued_offline_never_undoes_a_newer_one(client, auth, ma
         url, json={"items": {"e_invoice": None}, "was": {"e_invoice": "delivered"}}, headers=h
     )
     assert now.status_code == 200 and now.json()["items"] == []
+
+
+async def test_a_save_counts_as_field_activity(client, auth, markets):
+    """The teams' activity counts support records (one per save that changed something)."""
+    h = await auth("volunteer")
+    stall = await _register(client, h, markets["one"], "GH-14")
+    url = f"/api/stalls/{stall['id']}/support"
+    await client.post(url, json={"items": {"domain": "offered"}}, headers=h)
+    await client.post(url, json={"items": {"domain": "offered"}}, headers=h)  # nothing changes
+    await client.post(url, json={"items": {"domain": "delivered"}}, headers=h)
+    r = await client.get("/api/activity", params={"group_by": "user"}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["total"]["support"] == 2

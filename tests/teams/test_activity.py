@@ -25,6 +25,7 @@ KINDS = (
     "verifications",
     "return_visits",
     "visits",
+    "support",
 )
 
 
@@ -85,6 +86,8 @@ async def test_every_field_action_counts_once_for_its_kind(client, conn, auth, m
          {"payload": payload.encode(bin="970422", account="0123456789")}, {}, 200),
         # A visit recorded (here: the stallholder shown how to use the code).
         ("POST", f"/api/stalls/{sid}/visits", {"outcome": "trained"}, key(), 201),
+        # The support package recorded (users_want #21).
+        ("POST", f"/api/stalls/{sid}/support", {"items": {"e_invoice": "offered"}}, {}, 200),
     ]  # fmt: skip
     for method, url, body, extra, status in steps:
         r = await client.request(method, url, json=body, headers=mai_h | extra)
@@ -107,10 +110,11 @@ async def test_every_field_action_counts_once_for_its_kind(client, conn, auth, m
         "verifications": 2,
         "return_visits": 2,
         "visits": 1,
+        "support": 1,
     }
-    assert row["total"] == 11
+    assert row["total"] == 12
     by_team = {r["key"]: r for r in (await rows(client, admin, "team"))["rows"]}
-    assert by_team[str(team)]["label"] == "Tổ Mai" and by_team[str(team)]["total"] == 11
+    assert by_team[str(team)]["label"] == "Tổ Mai" and by_team[str(team)]["total"] == 12
     # The admin's own actions of the fixtures (none here) would sit in the row without a team.
     assert set(by_team) <= {str(team), None}
 

@@ -39,7 +39,7 @@ function dayRows(rows) {
     signs: r.prints + r.deliveries,
     verifications: r.verifications,
     visits: r.visits,
-    other: r.edits + r.accounts + r.consents,
+    other: r.edits + r.accounts + r.consents + (r.support || 0),
   }));
 }
 

@@ -541,7 +541,7 @@ export const en = {
   kind_return_visits: "Return visits",
   kind_visits: "Stall visits",
   act_signs: "Signs (printed, delivered)",
-  act_other: "Edits, accounts, consents",
+  act_other: "Edits, accounts, consents, support package",
   act_per_day: "Per day",
   act_per_team: "Per team",
   act_per_user: "Per person",

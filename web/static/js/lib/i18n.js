@@ -553,7 +553,7 @@ const vi = {
   kind_return_visits: "Quay lại sạp",
   kind_visits: "Lần ghé sạp",
   act_signs: "Biển (in, giao)",
-  act_other: "Sửa hồ sơ, tài khoản, đồng ý",
+  act_other: "Sửa hồ sơ, tài khoản, đồng ý, gói hỗ trợ",
   act_per_day: "Theo ngày",
   act_per_team: "Theo tổ",
   act_per_user: "Theo người thực hiện",

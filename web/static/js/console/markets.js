@@ -165,7 +165,7 @@ function marketForm(market, { me, onSaved, onClose }) {
   const lat = textField("m-lat", t("c_lat"), { value: market && market.lat != null ? String(market.lat) : "", optional: true, attrs: { inputmode: "decimal" } });
   const lon = textField("m-lon", t("c_lon"), { value: market && market.lon != null ? String(market.lon) : "", optional: true, attrs: { inputmode: "decimal" } });
   const picker = pointPicker({
-    lat: market ? market.lat : null, lon: market ? market.lon : null, tileUrl: settings.tileUrl, label: t("c_map_pick"),
+    lat: market ? market.lat : null, lon: market ? market.lon : null, tileUrl: settings.tileUrl, label: t("c_map_pick"), pinLabel: t("c_point_here"),
     onPick: (la, lo) => { lat.control.value = String(la); lon.control.value = String(lo); announce(t("c_point_set", { lat: la, lon: lo })); },
   });
   const typed = () => {

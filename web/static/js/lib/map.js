@@ -10,7 +10,19 @@
 // dynamic sizes and colours go through element.style (the CSSOM), as Leaflet does itself.
 
 import { h, s, announce, closeOnBlur } from "./dom.js";
-import { t, num, pct } from "./i18n.js";
+import { t, num, pct, addStrings } from "./i18n.js";
+
+// The place picker's own words (pointPicker: the console's market form, service points).
+addStrings({
+  vi: {
+    c_pick_centre: "Đặt điểm ở giữa bản đồ",
+    c_pick_hint: "Bấm vào bản đồ để đặt điểm; dùng phím mũi tên để di chuyển bản đồ.",
+  },
+  en: {
+    c_pick_centre: "Put the point at the map's centre",
+    c_pick_hint: "Click the map to put the point; the arrow keys move the map.",
+  },
+});
 import { fold } from "./text.js";
 import { statusClass, statusLabel, STATUSES, levelShare } from "./coverage.js";
 
@@ -608,7 +620,7 @@ export function pointPicker({ lat = null, lon = null, centre = null, marks = [],
     if (!map || !Number.isFinite(la) || !Number.isFinite(lo)) return;
     if (!marker) {
       const icon = L.divIcon({ className: "pick-pin", html: h("span", { class: "pick-dot" }), iconSize: [26, 26] });
-      marker = L.marker([la, lo], { icon, draggable: true, keyboard: false, title: pinLabel || t("c_point_here"), alt: pinLabel || t("c_point_here") }).addTo(map);
+      marker = L.marker([la, lo], { icon, draggable: true, keyboard: false, title: pinLabel, alt: pinLabel }).addTo(map);
       marker.on("dragend", () => { const p = marker.getLatLng().wrap(); put(p.lat, p.lng); });
     } else {
       marker.setLatLng([la, lo]);

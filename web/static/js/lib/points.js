@@ -11,7 +11,6 @@ import { field, clearError, clearErrors, setError, showProblem, focusFirstError 
 import { confirmDialog } from "./dialog.js";
 import { settings } from "./shell.js";
 import { pointPicker } from "./map.js";
-import "../console/strings.js";  // the point picker's words (c_pick_*)
 
 export const KINDS = ["cash", "counter", "help"];
 const GLYPH = { cash: "₫", counter: "▣", help: "?" };
@@ -92,10 +91,13 @@ addStrings({
     sp_pick: "Choose…",
   },
   errorsVi: {
+    // On the pages that load this module the only name typed is a point's (not a person's).
+    invalid_name: "Tên điểm không hợp lệ: tối đa 120 ký tự, không dùng biểu tượng cảm xúc.",
     invalid_hours: "Giờ mở cửa tối đa 80 ký tự, không dùng biểu tượng cảm xúc.",
     service_point_not_found: "Điểm hỗ trợ này không còn.",
   },
   errorsEn: {
+    invalid_name: "Not a valid point name: up to 120 characters, no emoji.",
     invalid_hours: "Opening hours: up to 80 characters, no emoji.",
     service_point_not_found: "This service point is no longer there.",
   },

@@ -30,7 +30,8 @@ from merchants import (
     support,
     visits,
 )
-from partners import lookup
+from partners import lookup, takings
+from partners import schemas as partner_schemas
 from qr import service as qr_service
 
 router = APIRouter(prefix="/api", tags=["markets and stalls"])
@@ -367,6 +368,23 @@ async def patch_stall(
     )
     response.headers["ETag"] = _etag(stall.version)
     return stall
+
+
+@router.get("/stalls/{stall_id}/takings", response_model=partner_schemas.StallTakings)
+async def stall_takings(
+    stall_id: Id,
+    request: Request,
+    conn: Conn,
+    user: CurrentUser,
+    days: Annotated[int, Query(ge=1, le=takings.MAX_DAYS)] = 7,
+) -> partner_schemas.StallTakings:
+    """What partners reported the stall received, per Vietnamese day, over the last `days` days
+    (today so far included): how many payments and their total in đồng. Only payments a partner
+    notified us of are counted; a stall no partner ever reported a payment for has no days.
+    Personal data: read like the stall record, and logged."""
+    return await stalls.stall_takings_for(
+        conn, user=user, stall_id=stall_id, days=days, route=request.url.path
+    )
 
 
 @router.get(

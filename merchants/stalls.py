@@ -26,6 +26,8 @@ from coverage import stalls as coverage_stalls
 from merchants import errors, markets, schemas
 from merchants.queries import markets as markets_q
 from merchants.queries import stalls as stalls_q
+from partners import schemas as partner_schemas
+from partners import takings
 from privacy import consent
 from qr import banks
 
@@ -273,6 +275,21 @@ async def read_stall(
         conn, user=user, stallholder_id=stall.holder.id, route=route, reason="stall_record"
     )
     return stall
+
+
+async def stall_takings_for(
+    conn: asyncpg.Connection, *, user: User, stall_id: int, days: int, route: str
+) -> partner_schemas.StallTakings:
+    """What partners reported the stall received per day (partners.takings), read like the stall
+    record: in scope, logged; no amounts once the holder's data was erased."""
+    stall = await stall_in_scope(conn, user, stall_id)
+    if not stall.holder.erased:
+        await access.log_access(
+            conn, user=user, stallholder_id=stall.holder.id, route=route, reason="stall_takings"
+        )
+    return await takings.stall_takings(
+        conn, stall_id=stall_id, days=days, erased=stall.holder.erased
+    )
 
 
 async def list_stalls_for(

@@ -212,6 +212,30 @@ class Notification(BaseModel):
     matched_account: bool = Field(description="Whether it was matched to a payment account.")
 
 
+class TakingsDay(BaseModel):
+    day: date = Field(description="A Vietnamese calendar day (UTC+7).")
+    payments: int = Field(description="Payments partners reported for the stall that day.")
+    amount: int = Field(description="Their total, in đồng.")
+
+
+class StallTakings(BaseModel):
+    """What partners reported the stall received, per day (GET /api/stalls/{id}/takings)."""
+
+    stall_id: int
+    today: date = Field(description="Today in Vietnam; the last day of the window.")
+    as_of: datetime
+    holder_erased: bool = Field(description="The holder's data was erased: no amounts are shown.")
+    reported_since: datetime | None = Field(
+        description="When the first payment any partner reported for the stall was made; null: "
+        "no partner has reported one (the stall may still be paid: nobody told us)."
+    )
+    partners: list[str] = Field(description="Partners that reported payments in the window.")
+    days: list[TakingsDay] = Field(
+        description="Oldest first, every day of the window since the first report (zeros "
+        "included); empty when no partner ever reported a payment for the stall."
+    )
+
+
 class UnmatchedPage(BaseModel):
     items: list[UnmatchedPayment]
     next_cursor: str | None

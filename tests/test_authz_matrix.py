@@ -259,6 +259,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/support-package"): signed_in(partner=403, query={"province": "48"}),
     ("GET", _STALL + "/support"): only(*FIELD),
     ("POST", _STALL + "/support"): only(*FIELD, json={"items": {"e_invoice": "offered"}}),
+    ("GET", _STALL + "/takings"): only(*FIELD),
     ("GET", "/api/markets/{market_id}/stall-tiles"): signed_in(partner=404),
     ("GET", "/api/markets/{market_id}/status-history"): signed_in(partner=404),
     ("GET", "/api/markets/{market_id}/report.pdf"): signed_in(partner=404),

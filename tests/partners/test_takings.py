@@ -29,8 +29,8 @@ async def test_each_day_of_the_window_since_the_first_report_with_what_partners_
     client,
     conn,
     markets,
-    enabled,
-    auth,  # noqa: F811
+    enabled,  # noqa: F811
+    auth,
 ):
     vol = await auth("volunteer")
     stall = await register(
@@ -75,8 +75,8 @@ async def test_each_day_of_the_window_since_the_first_report_with_what_partners_
 async def test_days_start_at_the_first_report_and_a_stall_never_reported_has_none(
     client,
     markets,
-    enabled,
-    auth,  # noqa: F811
+    enabled,  # noqa: F811
+    auth,
 ):
     vol = await auth("volunteer")
     quiet = await register(
@@ -107,8 +107,8 @@ async def test_no_amounts_once_the_holders_data_is_erased_and_no_access_logged(
     client,
     conn,
     markets,
-    enabled,
-    auth,  # noqa: F811
+    enabled,  # noqa: F811
+    auth,
 ):
     vol, manager = await auth("volunteer"), await auth("manager")
     stall = await register(

@@ -184,3 +184,44 @@ async def active_stalls_since(
 async def backdate_support(conn: asyncpg.Connection, *, stall_id: int, at: datetime) -> None:
     """The stall's support records as of the moment the demo says they were made."""
     await conn.execute("UPDATE stall_support SET updated_at = $2 WHERE stall_id = $1", stall_id, at)
+
+
+@dataclass(frozen=True)
+class PaidStall:
+    stall_id: int
+    last_payment_at: datetime
+    account_id: int
+    partner_code: str
+
+
+async def paid_stalls(conn: asyncpg.Connection) -> list[PaidStall]:
+    """Stalls the coverage counters hold a payment for, with their first active account and the
+    partner that would report it (the account's, else the bank partner of its BIN)."""
+    rows = await conn.fetch(
+        """SELECT c.stall_id, c.last_payment_at, a.id AS account_id,
+                  coalesce(a.partner_code, (SELECT p.code FROM partner p
+                                            WHERE a.bin = any(p.bins) ORDER BY p.code LIMIT 1))
+                      AS partner_code
+           FROM stall_coverage c
+           JOIN LATERAL (SELECT id, bin, partner_code FROM payment_account
+                         WHERE stall_id = c.stall_id AND active
+                         ORDER BY position, id LIMIT 1) a ON true
+           WHERE c.last_payment_at IS NOT NULL
+           ORDER BY c.stall_id"""
+    )
+    return [PaidStall(**dict(r)) for r in rows if r["partner_code"] is not None]
+
+
+async def insert_payments(
+    conn: asyncpg.Connection, rows: list[tuple[str, str, int, int, int, datetime]]
+) -> None:
+    """Matched payments (partner, external id, account, stall, amount, when), as partners'
+    notifications record them (partners.payments)."""
+    await conn.copy_records_to_table(
+        "payment_event",
+        records=[(*r, True) for r in rows],
+        columns=[
+            "partner_code", "external_id", "payment_account_id", "stall_id", "amount",
+            "occurred_at", "matched",
+        ],
+    )  # fmt: skip

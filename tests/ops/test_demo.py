@@ -94,5 +94,20 @@ async def test_status_since_history_and_chart_agree_in_the_demo(fresh_db):
             "SELECT count(*) FROM stall WHERE confirm_by IS NOT NULL AND id NOT IN "
             "(SELECT stall_id FROM stall_coverage WHERE sign_delivered_at IS NOT NULL)"
         )
+        # The payments partners reported (each paid stall's takings) end where the coverage
+        # counters say its last payment was: the same story on the stall's page and the map.
+        paid = await conn.fetch(
+            "SELECT c.stall_id, c.last_payment_at, max(e.occurred_at) AS last_reported, "
+            "       count(e.id) AS reported "
+            "FROM stall_coverage c LEFT JOIN payment_event e ON e.stall_id = c.stall_id "
+            "WHERE c.last_payment_at IS NOT NULL GROUP BY 1, 2"
+        )
+        reported = [p for p in paid if p["reported"]]
+        assert len(reported) >= 0.8 * len(paid) and sum(p["reported"] for p in paid) > len(paid)
+        assert all(p["last_reported"] == p["last_payment_at"] for p in reported)
+        assert not await conn.fetchval(
+            "SELECT count(*) FROM payment_event e JOIN stall_coverage c USING (stall_id) "
+            "WHERE c.last_payment_at IS NULL OR e.amount % 1000 <> 0 OR NOT e.matched"
+        )
     finally:
         await conn.close()

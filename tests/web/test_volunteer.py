@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import uuid
 
+import asyncpg
 import pytest
 import qrcode
 
@@ -855,3 +856,80 @@ async def test_a_deactivated_account_is_told_it_is_locked(new_page, live_server)
     await page.fill("#password", password)
     await page.click("#signin-button")
     await page.wait_for_selector("#signin-error:has-text('Tài khoản này đã bị khóa')")
+
+
+async def test_the_stall_page_shows_what_partners_reported_it_received(
+    new_page, live_server, web_db
+) -> None:
+    """users_want #25: the day's takings as partners reported them, and the week before; a stall
+    nobody reported for says so (no zeros); without signal the card asks for the network."""
+    ids = await market_ids(live_server)
+    account = {"bin": "970422", "account_number": "0123456801", "account_name": "PHAN THI THU"}
+    paid = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "TK-W1", "Phan Thị Thu", account=account
+    )
+    quiet = await register_via_api(
+        live_server,
+        ids["Chợ Thử Một"],
+        "TK-W2",
+        "Phan Văn Lặng",
+        account=account | {"account_number": "0123456802"},
+    )
+    conn = await asyncpg.connect(web_db)
+    try:
+        await conn.execute(
+            """INSERT INTO payment_event (partner_code, external_id, stall_id, amount, occurred_at,
+                                          matched)
+               SELECT 'MB', 'tk-w-' || n, $1, amount, clock_timestamp() - make_interval(mins => n),
+                      true
+               FROM (VALUES (1, 20000), (2, 5500), (3, 150000)) AS v (n, amount)""",
+            paid["id"],
+        )
+        await conn.execute(
+            """INSERT INTO payment_event (partner_code, external_id, stall_id, amount, occurred_at,
+                                          matched)
+               VALUES ('MB', 'tk-w-old', $1, 40000, clock_timestamp() - interval '9 days', true)""",
+            paid["id"],
+        )
+    finally:
+        await conn.close()
+    page = await new_page(viewport=TABLET)
+    await sign_in(page)
+    await page.goto(f"/#/s/{paid['id']}")
+    card = page.locator("#takings-card")
+    await expect(card.locator("#takings-today")).to_contain_text("175.500 đ · 3 lần nhận")
+    rows = card.locator("#takings-days tbody tr")
+    await expect(rows).to_have_count(7)
+    await expect(rows.first).to_contain_text("(hôm nay)")
+    await expect(card).to_contain_text("Báo về từ: MBBank.")
+    assert "null" not in await card.inner_text() and "undefined" not in await card.inner_text()
+    await card.scroll_into_view_if_needed()
+    await shot(page, "stall-takings")
+
+    async def box(selector: str) -> dict:
+        found = await page.locator(selector).first.bounding_box()
+        assert found is not None, selector
+        return found
+
+    # A tablet: the sign with the stall's details and takings on the left, the work on the right.
+    assert (await box("#takings-card"))["x"] < (await box("#consent-card"))["x"]
+    assert (await box("#takings-card"))["y"] < (await box("#support-card"))["y"]
+    # A phone: one column in the order of the work (the sign, printing it, then the records).
+    await page.set_viewport_size(PHONE)
+    order = ["#sign", ".action-grid", "#consent-card", "#takings-card", "#support-card"]
+    tops = [(await box(s))["y"] for s in order]
+    assert tops == sorted(tops), dict(zip(order, tops, strict=True))
+    assert len({round((await box(s))["x"]) for s in order[2:]}) == 1
+    await shot(page, "stall-takings")
+    await page.set_viewport_size(TABLET)
+    await page.goto(f"/#/s/{quiet['id']}")
+    await expect(page.locator("#takings-none")).to_contain_text("Chưa đối tác nào báo")
+    # No signal: the amounts are not kept on the device, so the card asks for the network.
+    await page.goto(f"/#/s/{paid['id']}")
+    await expect(card.locator("#takings-today")).to_be_visible()
+    await page.context.set_offline(True)
+    await page.goto(f"/#/s/{quiet['id']}")
+    await page.goto(f"/#/s/{paid['id']}")
+    await expect(page.locator("#takings-unknown")).to_contain_text("Cần có mạng")
+    await page.context.set_offline(False)  # the page is drawn again with the network back
+    await expect(card.locator("#takings-today")).to_contain_text("175.500 đ")

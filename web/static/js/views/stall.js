@@ -16,6 +16,7 @@ import * as consents from "../lib/consents.js";
 import { OUTCOMES } from "../lib/visits.js";
 import { visitsCard } from "./visit.js";
 import { supportCard } from "./support.js";
+import { takingsCard } from "./takings.js";
 
 export async function loadStall(id) {
   try {
@@ -272,25 +273,41 @@ export async function stallView(ctx, id, params) {
       h("p", { class: "muted" }, [market ? market.name : "", stall.zone ? zoneLabel(stall.zone) : ""].filter(Boolean).join(" · "))),
     tile && tile.level !== "inactive" ? stepper(tile.level, tile.needs_revisit, tile.revisit_reason) : null,
     reprint,
+    // Two columns from 720 px (a tablet): the sign with what the stall is and receives on the
+    // left, what to do and what was done on the right, so neither runs far below the other. One
+    // column on a phone, in the order of the work: the sign, printing it, the holder's answers,
+    // then the records (the `ord-*` classes, app.css).
     h("div", { class: "stall-layout" },
-      h("section", { class: "card", "aria-labelledby": "sign-h" }, h("h2", { id: "sign-h" }, t("sign_preview")), accountTabs, signBox),
-      h("div", {}, actions, printedBox,
-        isNew && canPrint ? tellHolder(signsShowSupport, canAsk ? confirmAsk(stall, confirmShown, "h3") : null, near.tip)
+      h("div", { class: "stall-col" },
+        slot(1, h("section", { class: "card", "aria-labelledby": "sign-h" }, h("h2", { id: "sign-h" }, t("sign_preview")), accountTabs, signBox)),
+        slot(7, h("section", { class: "card" }, details)),
+        // What partners reported it received (users_want #25); not on the page that opens right
+        // after "Lưu sạp": a stall registered a moment ago has none.
+        slot(8, ctx.canWork() && !isNew && !stall.holder.erased
+          ? takingsCard(stall, (code) => ((partners || []).find((p) => p.code === code) || {}).name || code)
+          : null),
+        slot(9, ctx.canWork() ? visitsCard(ctx, stall, listed) : null)),
+      h("div", { class: "stall-col" },
+        slot(2, actions), slot(3, printedBox),
+        slot(4, isNew && canPrint ? tellHolder(signsShowSupport, canAsk ? confirmAsk(stall, confirmShown, "h3") : null, near.tip)
           // Not answered yet (registered offline, or the page drawn again after the print): asked
           // on its own until someone answers.
           : canAsk && stall.confirm_by == null
             ? h("section", { class: "card", id: "confirm-card", "aria-labelledby": "c-confirm-label" }, confirmAsk(stall, confirmShown, "h2"))
-            : null,
-        blockedReason ? h("p", { class: "note note-warn", id: "print-blocked" }, blockedReason) : null,
-        consentCard(ctx, stall, purposes, states, partners),
-        h("section", { class: "card" }, details),
-        ctx.canWork() ? visitsCard(ctx, stall, listed) : null,
-        ctx.canWork() ? supportCard(stall, true) : null,
-        historyCard(stall.id, banks),
-        RIGHTS_ROLES.includes(ctx.me && ctx.me.role) && stall.holder.id && !stall.holder.erased ? readersCard(stall.holder.id) : null)),
+            : null),
+        slot(5, blockedReason ? h("p", { class: "note note-warn", id: "print-blocked" }, blockedReason) : null),
+        slot(6, consentCard(ctx, stall, purposes, states, partners)),
+        slot(10, ctx.canWork() ? supportCard(stall, true) : null),
+        slot(11, historyCard(stall.id, banks)),
+        slot(12, RIGHTS_ROLES.includes(ctx.me && ctx.me.role) && stall.holder.id && !stall.holder.erased ? readersCard(stall.holder.id) : null))),
     h("p", {}, h("a", { href: `#/m/${stall.market_id}`, class: "btn btn-ghost" }, "← ", t("back"))));
   await drawSign();
   if (isNew) announce(savedText);
+}
+
+/** A part of the stall page in its place in the phone's one column (app.css `ord-*`). */
+function slot(n, el) {
+  return el ? h("div", { class: `ord-${n}` }, el) : null;
 }
 
 /**

@@ -1,0 +1,99 @@
+// "Tiền nhận qua mã QR" on a stall's page (users_want #25, end-of-day totals): how many payments
+// and how much money partners reported for the stall each day of the last week, today first
+// (GET /api/stalls/{id}/takings, partners/takings.py). Only what a partner told us: cash, and
+// payments no partner reported, are not in it, and a stall nobody reported for says so instead of
+// showing zeros. The amounts are the stallholder's: read from the server each time (it logs the
+// read), never kept on the device; without signal the card says it needs the network.
+
+import { h } from "../lib/dom.js";
+import { t, addStrings, num, time, date, describeError } from "../lib/i18n.js";
+import * as api from "../lib/api.js";
+
+addStrings({
+  vi: {
+    tk_title: "Tiền nhận qua mã QR",
+    tk_intro: "Theo báo của đối tác (ngân hàng, ví): những khoản khách chuyển vào tài khoản của sạp mà đối tác đã báo cho Chợ Số. Không gồm tiền mặt và những khoản chưa được báo.",
+    tk_today: "Hôm nay, đến {time}",
+    tk_payments: "{n} lần nhận",
+    tk_money: "{amount} đ",
+    tk_day: "Ngày",
+    tk_count: "Số lần nhận",
+    tk_total: "Tổng tiền",
+    tk_today_short: "hôm nay",
+    tk_from: "Báo về từ: {names}.",
+    tk_since: "Đối tác báo khoản đầu tiên vào {day}; trước đó chưa có số liệu.",
+    tk_none: "Chưa đối tác nào báo cho Chợ Số một khoản tiền vào sạp này. Tiền khách chuyển vẫn vào tài khoản của sạp: chủ sạp xem trong ứng dụng ngân hàng hoặc ví.",
+    tk_offline: "Cần có mạng để xem tiền đối tác báo về (số tiền không lưu trên máy).",
+    tk_retry: "Thử lại",
+  },
+  en: {
+    tk_title: "Money received by QR",
+    tk_intro: "As partners (banks, wallets) reported it: the payments into the stall's accounts that a partner told Chợ Số about. Cash, and payments nobody reported, are not included.",
+    tk_today: "Today, up to {time}",
+    tk_payments: "{n} payments",
+    tk_money: "{amount} VND",
+    tk_day: "Day",
+    tk_count: "Payments",
+    tk_total: "Total",
+    tk_today_short: "today",
+    tk_from: "Reported by: {names}.",
+    tk_since: "A partner first reported a payment on {day}; there are no figures before that.",
+    tk_none: "No partner has reported a payment into this stall to Chợ Số yet. Customers' transfers still reach the stall's account: the stallholder sees them in the bank or wallet app.",
+    tk_offline: "The network is needed to see what partners reported (the amounts are not kept on this device).",
+    tk_retry: "Try again",
+  },
+});
+
+const DAYS = 7;
+
+/** The card; `partnerName(code)` names a partner as the page knows it. */
+export function takingsCard(stall, partnerName) {
+  const body = h("div", { id: "takings-body" }, h("p", { class: "muted" }, t("loading")));
+  const card = h("section", { class: "card", id: "takings-card", "aria-labelledby": "takings-h" },
+    h("h2", { id: "takings-h" }, t("tk_title")),
+    h("p", { class: "muted small" }, t("tk_intro")),
+    body);
+
+  function load() {
+    api.getJSON(`/api/stalls/${stall.id}/takings?days=${DAYS}`).then((value) => {
+      if (!value || value.holder_erased) { card.remove(); return; }
+      draw(value);
+    }, (err) => {
+      const offline = !navigator.onLine || !err || err.name !== "ApiError";
+      // Read again as soon as the network is back, while the page is open.
+      if (offline) window.addEventListener("online", () => { if (card.isConnected) load(); }, { once: true });
+      body.replaceChildren(h("p", { class: "note note-warn", id: "takings-unknown" },
+        offline ? t("tk_offline") : describeError(err), " ",
+        h("button", { type: "button", class: "btn btn-small", onclick: () => { body.replaceChildren(h("p", { class: "muted" }, t("loading"))); load(); } }, t("tk_retry"))));
+    });
+  }
+  load();
+  return card;
+
+  function draw(value) {
+    if (!value.days.length) {
+      body.replaceChildren(h("p", { id: "takings-none" }, t("tk_none")));
+      return;
+    }
+    const days = [...value.days].reverse();  // today first
+    const today = days[0];
+    const money = (amount) => t("tk_money", { amount: num(amount) });
+    body.replaceChildren(...[
+      h("p", { class: "takings-today", id: "takings-today" },
+        h("span", { class: "muted" }, t("tk_today", { time: time(value.as_of) })), h("br"),
+        h("strong", { class: "takings-amount" }, money(today.amount)), " · ", t("tk_payments", { n: num(today.payments) })),
+      h("table", { class: "takings-days", id: "takings-days" },
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("tk_day")), h("th", { scope: "col", class: "num" }, t("tk_count")), h("th", { scope: "col", class: "num" }, t("tk_total")))),
+        h("tbody", {}, days.map((d) => h("tr", { dataset: { day: d.day } },
+          h("td", {}, d.day === value.today ? `${date(d.day)} (${t("tk_today_short")})` : date(d.day)),
+          h("td", { class: "num" }, num(d.payments)),
+          h("td", { class: "num" }, money(d.amount)))))),
+      value.partners.length
+        ? h("p", { class: "muted small" }, t("tk_from", { names: value.partners.map(partnerName).join(", ") }))
+        : null,
+      days.length < DAYS && value.reported_since
+        ? h("p", { class: "muted small", id: "takings-since" }, t("tk_since", { day: date(value.reported_since) }))
+        : null,
+    ].filter(Boolean));
+  }
+}

@@ -523,7 +523,7 @@ function readersCard(holderId) {
       const rows = await api.getJSON(`/api/stallholders/${holderId}/access-log`);
       box.replaceChildren(...[rows.length
         ? h("ul", { class: "plain readers-list" }, rows.slice(0, 50).map((r) => h("li", {},
-          h("strong", {}, dateTime(r.at)), " · ", r.actor || t("readers_unknown"), " · ", t(["stall_record", "stall_history", "stall_visits", "export"].includes(r.reason) ? `read_reason_${r.reason}` : "read_reason_other"))))
+          h("strong", {}, dateTime(r.at)), " · ", r.actor || t("readers_unknown"), " · ", t(["stall_record", "stall_history", "stall_visits", "stall_takings", "export"].includes(r.reason) ? `read_reason_${r.reason}` : "read_reason_other"))))
         : h("p", { class: "muted" }, t("readers_none")),
       rows.length > 50 ? h("p", { class: "muted small" }, t("readers_more", { n: rows.length - 50 })) : null].filter(Boolean));
       btn.hidden = true;

@@ -897,6 +897,12 @@ async def test_the_stall_page_shows_what_partners_reported_it_received(
     await sign_in(page)
     await page.goto(f"/#/s/{paid['id']}")
     card = page.locator("#takings-card")
+    # Read when asked (each read is in the holder's access log), not with every opening.
+    await expect(card.locator("#takings-show")).to_be_visible()
+    async with await live_server.api("admin") as c:
+        readers = (await c.get(f"/api/stallholders/{paid['holder']['id']}/access-log")).json()
+    assert "stall_takings" not in {r["reason"] for r in readers}
+    await card.locator("#takings-show").click()
     await expect(card.locator("#takings-today")).to_contain_text("175.500 đ · 3 lần nhận")
     rows = card.locator("#takings-days tbody tr")
     await expect(rows).to_have_count(7)
@@ -923,13 +929,16 @@ async def test_the_stall_page_shows_what_partners_reported_it_received(
     await shot(page, "stall-takings")
     await page.set_viewport_size(TABLET)
     await page.goto(f"/#/s/{quiet['id']}")
+    await page.click("#takings-show")
     await expect(page.locator("#takings-none")).to_contain_text("Chưa đối tác nào báo")
     # No signal: the amounts are not kept on the device, so the card asks for the network.
     await page.goto(f"/#/s/{paid['id']}")
+    await page.click("#takings-show")
     await expect(card.locator("#takings-today")).to_be_visible()
     await page.context.set_offline(True)
     await page.goto(f"/#/s/{quiet['id']}")
     await page.goto(f"/#/s/{paid['id']}")
+    await page.click("#takings-show")
     await expect(page.locator("#takings-unknown")).to_contain_text("Cần có mạng")
     await page.context.set_offline(False)  # the page is drawn again with the network back
     await expect(card.locator("#takings-today")).to_contain_text("175.500 đ")

@@ -2,8 +2,8 @@
 // and how much money partners reported for the stall each day of the last week, today first
 // (GET /api/stalls/{id}/takings, partners/takings.py). Only what a partner told us: cash, and
 // payments no partner reported, are not in it, and a stall nobody reported for says so instead of
-// showing zeros. The amounts are the stallholder's: read from the server each time (it logs the
-// read), never kept on the device; without signal the card says it needs the network.
+// showing zeros. The amounts are the stallholder's: read from the server when the volunteer asks
+// (it logs the read), never kept on the device; without signal the card says it needs the network.
 
 import { h } from "../lib/dom.js";
 import { t, addStrings, num, time, date, describeError } from "../lib/i18n.js";
@@ -25,6 +25,7 @@ addStrings({
     tk_none: "Chưa đối tác nào báo cho Chợ Số một khoản tiền vào sạp này. Tiền khách chuyển vẫn vào tài khoản của sạp: chủ sạp xem trong ứng dụng ngân hàng hoặc ví.",
     tk_offline: "Cần có mạng để xem tiền đối tác báo về (số tiền không lưu trên máy).",
     tk_retry: "Thử lại",
+    tk_show: "Xem tiền nhận",
   },
   en: {
     tk_title: "Money received by QR",
@@ -41,6 +42,7 @@ addStrings({
     tk_none: "No partner has reported a payment into this stall to Chợ Số yet. Customers' transfers still reach the stall's account: the stallholder sees them in the bank or wallet app.",
     tk_offline: "The network is needed to see what partners reported (the amounts are not kept on this device).",
     tk_retry: "Try again",
+    tk_show: "Show the money received",
   },
 });
 
@@ -48,7 +50,13 @@ const DAYS = 7;
 
 /** The card; `partnerName(code)` names a partner as the page knows it. */
 export function takingsCard(stall, partnerName) {
-  const body = h("div", { id: "takings-body" }, h("p", { class: "muted" }, t("loading")));
+  // Read when asked, not with every opening of the page: the amounts are the holder's, and each
+  // read is in their access log (minimisation; also one request less per stall on 3G).
+  const show = h("button", { type: "button", class: "btn", id: "takings-show", onclick: () => {
+    body.replaceChildren(h("p", { class: "muted" }, t("loading")));
+    load();
+  } }, t("tk_show"));
+  const body = h("div", { id: "takings-body" }, show);
   const card = h("section", { class: "card", id: "takings-card", "aria-labelledby": "takings-h" },
     h("h2", { id: "takings-h" }, t("tk_title")),
     h("p", { class: "muted small" }, t("tk_intro")),
@@ -67,7 +75,6 @@ export function takingsCard(stall, partnerName) {
         h("button", { type: "button", class: "btn btn-small", onclick: () => { body.replaceChildren(h("p", { class: "muted" }, t("loading"))); load(); } }, t("tk_retry"))));
     });
   }
-  load();
   return card;
 
   function draw(value) {

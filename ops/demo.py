@@ -248,6 +248,7 @@ async def load_if_empty(
                 )  # fmt: skip
         story_start = datetime.now(UTC) - timedelta(days=_STAGES[0][0] + 7)
         await queries.backdate(conn, since=registered, to=story_start)
+        await queries.date_first_rule(conn, story_start - timedelta(days=1))
         await _coverage_progress(conn, crew, ids, plans, window_days, rng, layout, onboarded)
         await _service_points(conn, admin, markets, ids)
         await _support_survey(conn, crew, ids)

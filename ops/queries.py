@@ -225,3 +225,13 @@ async def insert_payments(
             "occurred_at", "matched",
         ],
     )  # fmt: skip
+
+
+async def date_first_rule(conn: asyncpg.Connection, at: datetime) -> None:
+    """The programme's first rule (migration 0004) was set before the story began, not when the
+    demo was loaded; only while it is the only version."""
+    await conn.execute(
+        """UPDATE programme_rule SET created_at = $1, effective_from = $1, applied_at = $1
+           WHERE version = 1 AND NOT EXISTS (SELECT 1 FROM programme_rule WHERE version > 1)""",
+        at,
+    )

@@ -33,6 +33,10 @@ async def test_status_since_history_and_chart_agree_in_the_demo(fresh_db):
             == demo.DEMO_PARTNER
         )
         loaded = await conn.fetchval("SELECT clock_timestamp()")
+        # The rule the statuses name was in force before the story's first status change.
+        rule_from = await conn.fetchval("SELECT applied_at FROM programme_rule WHERE version = 1")
+        first_change = await conn.fetchval("SELECT min(changed_at) FROM market_status_history")
+        assert rule_from < first_change
         today = local_day(loaded)
         checked = 0
         for market_id in [r[0] for r in await conn.fetch("SELECT id FROM market ORDER BY id")]:

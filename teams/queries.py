@@ -17,12 +17,14 @@ _TEAM_SELECT = """
 SELECT t.id, t.name, t.ward_code, w.name AS ward_name, t.leader_id, t.created_at, t.updated_at,
        coalesce((SELECT jsonb_agg(jsonb_build_object(
                      'id', u.id, 'username', u.username, 'role', u.role,
-                     'joined_at', m.joined_at, 'is_leader', u.id IS NOT DISTINCT FROM t.leader_id)
+                     'display_name', nullif(u.display_name, ''), 'joined_at', m.joined_at,
+                     'is_leader', u.id IS NOT DISTINCT FROM t.leader_id)
                      ORDER BY u.id IS DISTINCT FROM t.leader_id, u.username)
                  FROM team_membership m JOIN app_user u ON u.id = m.user_id
                  WHERE m.team_id = t.id AND m.left_at IS NULL), '[]') AS members,
        coalesce((SELECT jsonb_agg(jsonb_build_object(
                      'id', u.id, 'username', u.username,
+                     'display_name', nullif(u.display_name, ''),
                      'joined_at', m.joined_at, 'left_at', m.left_at)
                      ORDER BY m.left_at DESC, m.id DESC)
                  FROM team_membership m JOIN app_user u ON u.id = m.user_id
@@ -191,14 +193,16 @@ async def memberships_elsewhere(
 
 
 async def candidates(conn: asyncpg.Connection, *, query: str | None, limit: int) -> list[dict]:
-    """Active volunteers and managers (by username) with the team they are in now."""
+    """Active volunteers and managers (by username or name) with the team they are in now."""
     rows = await conn.fetch(
-        """SELECT u.id, u.username, u.role, m.team_id, t.name AS team_name
+        """SELECT u.id, u.username, nullif(u.display_name, '') AS display_name, u.role,
+                  m.team_id, t.name AS team_name
            FROM app_user u
            LEFT JOIN team_membership m ON m.user_id = u.id AND m.left_at IS NULL
            LEFT JOIN team t ON t.id = m.team_id
            WHERE u.active AND u.role IN ('volunteer', 'manager')
-             AND ($1::text IS NULL OR strpos(u.username, $1) > 0)
+             AND ($1::text IS NULL OR strpos(u.username, $1) > 0
+                  OR strpos(lower(u.display_name), lower($1)) > 0)
            ORDER BY u.username LIMIT $2""",
         query,
         limit,

@@ -52,6 +52,7 @@ class TeamPatch(Strict):
 class TeamMember(BaseModel):
     id: int
     username: str
+    display_name: str | None = Field(None, description="The name people see, when set.")
     role: str
     joined_at: datetime
     is_leader: bool
@@ -60,6 +61,7 @@ class TeamMember(BaseModel):
 class PastMember(BaseModel):
     id: int
     username: str
+    display_name: str | None = None
     joined_at: datetime
     left_at: datetime
 
@@ -87,6 +89,7 @@ class Candidate(BaseModel):
 
     id: int
     username: str
+    display_name: str | None = None
     role: str
     team_id: int | None
     team_name: str | None

@@ -227,6 +227,13 @@ async def test_managers_manage_the_teams_of_their_wards_and_volunteers_see_their
     # Candidates: volunteers and managers with their current team.
     found = (await client.get("/api/teams/candidates?q=tua", headers=manager)).json()
     assert [(c["username"], c["team_id"]) for c in found] == [("tuan", mine)]
+    # Found by the name people know them by too, and named so on the team (users_want: the team
+    # pages name people as the rest of the pages do).
+    await conn.execute("UPDATE app_user SET display_name = 'Đỗ Minh Tuấn' WHERE username = 'tuan'")
+    found = (await client.get("/api/teams/candidates?q=minh tu", headers=manager)).json()
+    assert [(c["username"], c["display_name"]) for c in found] == [("tuan", "Đỗ Minh Tuấn")]
+    team = (await client.get(f"/api/teams/{mine}", headers=manager)).json()
+    assert {m["username"]: m["display_name"] for m in team["members"]}["tuan"] == "Đỗ Minh Tuấn"
 
 
 async def test_team_changes_are_audited(client, conn, auth, markets):

@@ -6,21 +6,22 @@ import { h, mount, clear, toast, debounce, announce } from "./lib/dom.js";
 import { t, num, dateTime, describeError } from "./lib/i18n.js";
 import * as api from "./lib/api.js";
 import { widePage } from "./lib/page.js";
+import { personName } from "./lib/text.js";
 
 function teamCard(team, { onEdit }) {
   const leader = team.members.find((m) => m.is_leader);
   return h("li", { class: "card team-card", dataset: { team: team.id } },
     h("h2", {}, team.name),
     h("p", { class: "muted" }, team.ward_name || team.ward_code, " · ", t("team_members_n", { n: num(team.members.length) })),
-    h("p", {}, h("strong", {}, t("team_leader"), ": "), leader ? leader.username : h("span", { class: "muted" }, t("team_no_leader"))),
+    h("p", {}, h("strong", {}, t("team_leader"), ": "), leader ? personName(leader) : h("span", { class: "muted" }, t("team_no_leader"))),
     h("p", {}, h("strong", {}, t("team_members"), ": "),
-      team.members.length ? team.members.map((m) => m.username).join(", ") : h("span", { class: "muted" }, "—")),
+      team.members.length ? team.members.map(personName).join(", ") : h("span", { class: "muted" }, "—")),
     h("p", {}, h("strong", {}, t("team_markets"), ": "),
       team.markets.length ? team.markets.map((m) => m.name).join(", ") : h("span", { class: "muted" }, "—")),
     team.past_members.length
       ? h("details", { class: "past-members" },
         h("summary", {}, t("team_past"), ` (${num(team.past_members.length)})`),
-        h("ul", {}, team.past_members.map((m) => h("li", {}, t("team_past_line", { user: m.username, from: dateTime(m.joined_at), to: dateTime(m.left_at) })))))
+        h("ul", {}, team.past_members.map((m) => h("li", {}, t("team_past_line", { user: personName(m), from: dateTime(m.joined_at), to: dateTime(m.left_at) })))))
       : null,
     h("div", { class: "row-actions" },
       onEdit ? h("button", { type: "button", class: "btn", onclick: () => onEdit(team), "aria-label": `${t("edit")} — ${team.name}` }, t("edit")) : null,
@@ -33,7 +34,7 @@ function choices(items, render) {
 }
 
 function editor({ team, markets, province, onSaved, onCancel }) {
-  const members = new Map((team ? team.members : []).map((m) => [m.id, { id: m.id, username: m.username }]));
+  const members = new Map((team ? team.members : []).map((m) => [m.id, { id: m.id, username: m.username, display_name: m.display_name }]));
   let leaderId = team ? team.leader_id : null;
   let ward = team ? { code: team.ward_code, name: team.ward_name || team.ward_code } : null;
   const error = h("p", { class: "form-error", role: "alert", id: "team-error" });
@@ -78,13 +79,13 @@ function editor({ team, markets, province, onSaved, onCancel }) {
   const drawMembers = () => {
     clear(memberList);
     if (!members.size) memberList.append(h("li", { class: "muted" }, t("team_members_none")));
-    for (const m of [...members.values()].sort((a, b) => a.username.localeCompare(b.username))) {
+    for (const m of [...members.values()].sort((a, b) => personName(a).localeCompare(personName(b), "vi"))) {
       const radio = h("input", { type: "radio", name: "team-leader", id: `leader-${m.id}`, checked: m.id === leaderId });
       radio.addEventListener("change", () => { leaderId = m.id; });
       memberList.append(h("li", { dataset: { member: m.id } },
-        h("span", { class: "member-name" }, m.username),
+        h("span", { class: "member-name" }, personName(m)),
         h("span", { class: "check" }, radio, h("label", { for: `leader-${m.id}` }, t("team_leader"))),
-        h("button", { type: "button", class: "btn btn-small", onclick: () => { members.delete(m.id); if (leaderId === m.id) leaderId = null; drawMembers(); }, "aria-label": `${t("team_remove")} — ${m.username}` }, t("team_remove"))));
+        h("button", { type: "button", class: "btn btn-small", onclick: () => { members.delete(m.id); if (leaderId === m.id) leaderId = null; drawMembers(); }, "aria-label": `${t("team_remove")} — ${personName(m)}` }, t("team_remove"))));
     }
   };
   drawMembers();
@@ -101,8 +102,8 @@ function editor({ team, markets, province, onSaved, onCancel }) {
         const elsewhere = c.team_id && (!team || c.team_id !== team.id);
         return h("button", {
           type: "button", class: "btn btn-small choice", disabled: !!elsewhere, dataset: { user: c.id },
-          onclick: () => { members.set(c.id, { id: c.id, username: c.username }); if (leaderId === null) leaderId = c.id; drawMembers(); clear(memberResults); memberSearch.value = ""; memberSearch.focus(); },
-        }, `${t("team_add")} ${c.username}`, elsewhere ? h("span", { class: "sub" }, t("team_in_other", { team: c.team_name })) : null);
+          onclick: () => { members.set(c.id, { id: c.id, username: c.username, display_name: c.display_name }); if (leaderId === null) leaderId = c.id; drawMembers(); clear(memberResults); memberSearch.value = ""; memberSearch.focus(); },
+        }, `${t("team_add")} ${personName(c)}`, elsewhere ? h("span", { class: "sub" }, t("team_in_other", { team: c.team_name })) : null);
       }));
     } catch (err) {
       memberResults.append(h("p", { class: "form-error" }, describeError(err)));

@@ -9,8 +9,9 @@ const LINKS = [
   { href: "/dashboard", key: "nav_dashboard", page: "dashboard" },
   { href: "/map", key: "nav_map", page: "map" },
   { href: "/console", key: "nav_console", page: "console", roles: ["admin", "manager"] },
-  { href: "/activity", key: "nav_activity", page: "activity", roles: ["admin", "manager", "viewer"] },
-  { href: "/teams", key: "nav_teams", page: "teams", roles: ["admin", "manager"] },
+  // Volunteers see their own field work there, and a team leader the team's.
+  { href: "/activity", key: "nav_activity", page: "activity", roles: ["admin", "manager", "viewer", "volunteer"] },
+  { href: "/teams", key: "nav_teams", page: "teams", roles: ["admin", "manager", "volunteer"] },
   { href: "/partner", key: "nav_partner", page: "partner", roles: ["partner"] },
   { href: "/", key: "nav_app", page: "app" },
 ];
@@ -44,6 +45,15 @@ export async function widePage(current, render) {
           h("h1", {}, t("not_allowed_title")),
           h("p", {}, t("partner_pages_text", { code: me.partner_code || "" })),
           h("p", {}, h("a", { class: "btn btn-primary", href: "/partner", id: "partner-open" }, t("partner_open")))));
+        return;
+      }
+      // A page of the bar that is not for this role says so, instead of failing on a refusal.
+      const link = LINKS.find((l) => l.page === current);
+      if (link && link.roles && !link.roles.includes(me.role)) {
+        mount(main, h("div", { class: "card", id: "not-allowed" },
+          h("h1", {}, t("not_allowed_title")),
+          h("p", {}, t("page_not_for_role", { role: shell.roleName(me.role) })),
+          h("a", { href: "/dashboard", class: "btn" }, "← ", t("nav_dashboard"))));
         return;
       }
       await render(main, me);

@@ -155,3 +155,8 @@ export function looksLikePhone(text) {
   if (String(text).trim().startsWith("+")) return d.startsWith("84") && d.length >= 10 && d.length <= 12;
   return d.length >= 9 && d.length <= 11;
 }
+
+/** A person as the pages name them: "Phạm Văn Thử (tinhnguyen)", or the username alone. */
+export function personName(p) {
+  return p && p.display_name ? `${p.display_name} (${p.username})` : (p && p.username) || "";
+}

@@ -6,6 +6,7 @@ import { t, num, pct, describeError } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import { KINDS, kindLabel, load, periodOf, today } from "../lib/activity.js";
 import { statusLabel } from "../lib/coverage.js";
+import { personName } from "../lib/text.js";
 
 /** A line filled in when the server answers (nothing is shown offline or for other roles). */
 export function todayLine(ctx) {
@@ -36,7 +37,7 @@ export async function teamView(ctx) {
   const memberRows = team.members.map((m) => {
     const row = byUser.get(String(m.id));
     return h("tr", { dataset: { member: m.id } },
-      h("th", { scope: "row" }, m.username, m.is_leader ? h("span", { class: "sub" }, t("team_leader")) : null,
+      h("th", { scope: "row" }, personName(m), m.is_leader ? h("span", { class: "sub" }, t("team_leader")) : null,
         m.id === ctx.me.id ? h("span", { class: "sub" }, t("team_member_you")) : null),
       // Members see their own numbers; a leader sees everyone's.
       shown.map((k) => h("td", { class: "num" }, leads || m.id === ctx.me.id ? num(row ? row[k] : 0) : "—")));

@@ -20,3 +20,16 @@ export function retryLine(rec) {
   if (rec.state !== "queued" || !rec.attempts) return null;
   return h("span", { class: "sub" }, `${t("tries", { n: rec.attempts, time: time(rec.next_at) })} · ${recordReason(rec)}`);
 }
+
+/** The options of a "partner who helped open the account" list: wallets and payment gateways
+ * first (the programme's named partners), then the banks, each by the name people know it by. */
+export function partnerOptions(partners, selected) {
+  const option = (p) => h("option", { value: p.code, selected: p.code === selected }, p.name || p.code);
+  const wallets = partners.filter((p) => p.kind !== "bank");
+  const banks = partners.filter((p) => p.kind === "bank");
+  return [
+    h("option", { value: "" }, t("partner_none")),
+    wallets.length ? h("optgroup", { label: t("partner_group_wallets") }, wallets.map(option)) : null,
+    banks.length ? h("optgroup", { label: t("partner_group_banks") }, banks.map(option)) : null,
+  ].filter(Boolean);
+}

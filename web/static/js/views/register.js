@@ -12,6 +12,7 @@ import { bankPicker } from "../lib/bankpicker.js";
 import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError, limitLength } from "../lib/forms.js";
 import { settings } from "../lib/shell.js";
 import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
+import { partnerOptions } from "./common.js";
 
 export const FIELD_MAP = {
   stall_code: "f-stall_code",
@@ -258,9 +259,7 @@ export async function registerView(ctx, marketId, recordId) {
   ref.addEventListener("input", () => { st.reference = ref.value.trim(); saveDraft(); });
   const refField = field({ id: "f-ref", label: t("momo_ref"), hint: t("momo_ref_hint"), control: ref });
   const showRef = () => { refField.hidden = st.bin !== MOMO_BIN && !st.reference; };
-  const partnerSelect = h("select", { name: "partner_code" },
-    h("option", { value: "" }, t("partner_none")),
-    partners.map((p) => h("option", { value: p.code, selected: p.code === st.partner_code }, p.name ? `${p.name} (${p.code})` : p.code)));
+  const partnerSelect = h("select", { name: "partner_code" }, partnerOptions(partners, st.partner_code));
   // The bank is where the money goes; the partner is who helped open the account. Choosing a bank
   // never chooses a partner: that was recorded onboardings no partner did.
   const picker = bankPicker({

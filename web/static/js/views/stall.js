@@ -12,6 +12,7 @@ import { confirmDialog } from "../lib/dialog.js";
 import { LEVELS, levelLabel, revisitReason, tiles as readTiles } from "../lib/coverage.js";
 import { FIELD_MAP, CODE_MAP } from "./register.js";
 import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
+import { partnerOptions } from "./common.js";
 import * as consents from "../lib/consents.js";
 import { OUTCOMES } from "../lib/visits.js";
 import { visitsCard } from "./visit.js";
@@ -243,7 +244,7 @@ export async function stallView(ctx, id, params) {
     tile && tile.verified_at ? [h("dt", {}, t("level_qr_verified")), h("dd", {}, dateTime(tile.verified_at))] : null,
     h("dt", {}, t("accounts")), h("dd", {}, (stall.payment_accounts || []).length
       ? h("ul", { class: "plain", id: "account-list" }, (stall.payment_accounts || []).map((a) => h("li", { dataset: { account: a.id, active: String(a.active !== false) } },
-        `${bankOf(a)} · ${a.account_number} · ${a.account_name || ""}${a.partner_code ? ` · ${partnerName(partners, a.partner_code)}` : ""}`,
+        `${bankOf(a)} · ${a.account_number} · ${a.account_name || ""}${a.partner_code ? ` · ${t("account_opened_by", { partner: partnerName(partners, a.partner_code) })}` : ""}`,
         a.active === false
           ? [" ", h("span", { class: "badge badge-muted" }, t("account_inactive")),
             // An erased person's accounts stay stopped (their numbers are gone: "~" and an id).
@@ -872,8 +873,7 @@ export async function accountView(ctx, id) {
     localStorage.setItem(draftKey, JSON.stringify(st));
     if (formRef) refreshErrors(formRef, { check, valueOf });
   };
-  const partnerSelect = h("select", { name: "partner_code" }, h("option", { value: "" }, t("partner_none")),
-    partners.map((p) => h("option", { value: p.code, selected: p.code === st.partner_code }, p.name ? `${p.name} (${p.code})` : p.code)));
+  const partnerSelect = h("select", { name: "partner_code" }, partnerOptions(partners, st.partner_code));
   partnerSelect.addEventListener("change", () => { st.partner_code = partnerSelect.value; save(); });
   const picker = bankPicker({
     id: "f-bank", banks,

@@ -45,6 +45,23 @@ class AuditEntry(BaseModel):
     action: str
     entity: str
     entity_id: str | None
+    entity_label: str | None = Field(
+        None,
+        description="What the record is called (a stall's code and market, a team's name…), "
+        "never a person's data; null when its package names none or it is gone.",
+    )
+
+
+# What a record is called in the audit log, per entity: an SQL expression over the entry's id as
+# a number (`{id}`), registered by the package that owns the entity (its own SQL: core reads no
+# other package's tables). Never personal data: a stall is its code and market, not its holder.
+_LABELS: dict[str, str] = dict(queries.AUDIT_NAMES)
+
+
+def name_records(labels: dict[str, str]) -> None:
+    """Register how a package's entities are named in the audit log (entity -> SQL expression
+    over `{id}`, the entry's entity id as a bigint)."""
+    _LABELS.update(labels)
 
 
 class AuditPage(BaseModel):
@@ -84,6 +101,7 @@ async def entries(
         until=end,
         before_id=before,
         limit=limit + 1,
+        labels=_LABELS,
     )
     items = [AuditEntry(**row.__dict__) for row in rows[:limit]]
     return AuditPage(items=items, next_before=items[-1].id if len(rows) > limit else None)

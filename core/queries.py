@@ -200,6 +200,27 @@ class AuditRow:
     action: str
     entity: str
     entity_id: str | None
+    entity_label: str | None
+
+
+# How the audit log names core's own records (a user by the name people see).
+AUDIT_NAMES = {
+    "user": "(SELECT coalesce(nullif(display_name, ''), username) FROM app_user WHERE id = {id})"
+}
+
+
+def _label_case(labels: dict[str, str]) -> str:
+    """CASE over a.entity naming the record with each package's registered expression; only for
+    a numeric id (other ids name nothing)."""
+    if not labels:
+        return "NULL::text"
+    whens = "\n".join(
+        f"WHEN '{entity}' THEN ({expr.format(id='a.entity_id::bigint')})"
+        for entity, expr in sorted(labels.items())
+    )
+    return f"""CASE WHEN a.entity_id ~ '^[0-9]{{1,18}}$' THEN CASE a.entity
+                {whens}
+                END END"""
 
 
 async def audit_entries(
@@ -213,13 +234,15 @@ async def audit_entries(
     until: datetime | None,
     before_id: int | None,
     limit: int,
+    labels: dict[str, str],
 ) -> list[AuditRow]:
     """Audit entries newest first (by time, then id: audit_log_at_idx), after the entry
     `before_id` in that order, filtered; what was done, not the before/after values (those hold
     masked personal data: each record's own page shows them to those who may see it)."""
     rows = await conn.fetch(
-        """SELECT a.id, a.at, coalesce(nullif(u.display_name, ''), u.username) AS actor,
-                  u.username AS actor_username, a.action, a.entity, a.entity_id
+        f"""SELECT a.id, a.at, coalesce(nullif(u.display_name, ''), u.username) AS actor,
+                  u.username AS actor_username, a.action, a.entity, a.entity_id,
+                  {_label_case(labels)} AS entity_label
            FROM audit_log a LEFT JOIN app_user u ON u.id = a.actor_id
            WHERE ($1::text IS NULL OR a.entity = $1)
              AND ($2::text IS NULL OR a.entity_id = $2)

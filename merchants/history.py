@@ -7,11 +7,13 @@ from typing import Any
 
 import asyncpg
 
-from core import access
+from core import access, audit
 from core.text import mask_numbers
 from core.types import User
 from merchants import schemas, stalls
 from merchants.queries import history as history_q
+
+audit.name_records(history_q.AUDIT_NAMES)
 
 # (field, where the audit view of a stall keeps it); merchants.stalls.audit_view and
 # merchants.imports' audit view write these keys.

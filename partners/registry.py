@@ -21,6 +21,8 @@ from partners import errors, schemas
 from partners.queries import registry as registry_q
 from qr import banks
 
+audit.name_records(registry_q.AUDIT_NAMES)
+
 log = logging.getLogger("choso.partners")
 
 Kind = Literal["bank", "wallet", "gateway", "aggregator"]

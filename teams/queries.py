@@ -580,3 +580,7 @@ async def assignments_of(
         market_ids,
     )
     return [dict(r) for r in rows]
+
+
+# How the audit log names a team (core.audit.name_records).
+AUDIT_NAMES = {"team": "(SELECT name FROM team WHERE id = {id})"}

@@ -14,6 +14,8 @@ from core import audit
 from core.types import User
 from teams import errors, queries, schemas, scope
 
+audit.name_records(queries.AUDIT_NAMES)
+
 MEMBER_ROLES = frozenset({"volunteer", "manager"})
 CANDIDATE_LIMIT = 50
 

@@ -44,3 +44,14 @@ async def stall_entries(
         )
         for r in rows
     ]
+
+
+# How the audit log names this package's records (core.audit.name_records): a stall by its code
+# and market (never its holder), a market by its name, an account by its stall.
+AUDIT_NAMES = {
+    "stall": "(SELECT s.stall_code || ' · ' || m.name FROM stall s JOIN market m ON m.id = s.market_id"
+    " WHERE s.id = {id})",
+    "market": "(SELECT name FROM market WHERE id = {id})",
+    "payment_account": "(SELECT s.stall_code || ' · ' || m.name FROM payment_account pa"
+    " JOIN stall s ON s.id = pa.stall_id JOIN market m ON m.id = s.market_id WHERE pa.id = {id})",
+}

@@ -126,3 +126,15 @@ async def user_partner_code(conn: asyncpg.Connection, user_id: int) -> str | Non
     """The partner a (partner) user belongs to, upper-cased."""
     value = await conn.fetchval("SELECT upper(partner_code) FROM app_user WHERE id = $1", user_id)
     return str(value) if value else None
+
+
+# How the audit log names this package's records (core.audit.name_records): an onboarding by its
+# partner and stall, a service point by its name and market.
+AUDIT_NAMES = {
+    "onboarding": "(SELECT p.name || ' · ' || s.stall_code || ' · ' || m.name FROM onboarding o"
+    " JOIN partner p ON p.code = o.partner_code"
+    " JOIN payment_account pa ON pa.id = o.payment_account_id JOIN stall s ON s.id = pa.stall_id"
+    " JOIN market m ON m.id = s.market_id WHERE o.id = {id})",
+    "service_point": "(SELECT sp.name || ' · ' || m.name FROM service_point sp"
+    " JOIN market m ON m.id = sp.market_id WHERE sp.id = {id})",
+}

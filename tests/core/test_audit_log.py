@@ -41,7 +41,11 @@ async def test_the_log_lists_what_was_done_newest_first_and_filters(client, auth
     ]
     assert {e["actor"] for e in page["items"]} == {"Trần Tình Nguyện"}
     assert page["items"][0]["actor_username"] == "volunteer"
-    # Not the values: no name or phone of the person.
+    # Each record named as people know it (a stall by its code and market, an onboarding by its
+    # partner and stall), never by the person: no name or phone of the holder.
+    labels = [e["entity_label"] for e in page["items"]]
+    assert labels[:2] == ["L-102 · Chợ Thử Một"] * 2
+    assert labels[2].endswith("· L-102 · Chợ Thử Một") and labels[2].startswith("MB")
     assert "Lê Thị Nhật" not in r.text and "0905" not in r.text
     nxt = (
         await client.get(f"/api/audit-log?limit=3&before={page['next_before']}", headers=admin)
@@ -102,3 +106,28 @@ async def test_the_log_is_for_admins_and_refuses_bad_filters(client, auth):
         r = await client.get(f"/api/audit-log?{bad}", headers=admin)
         assert r.status_code == 422, (bad, r.status_code, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_records_are_named_by_their_packages_and_unknown_ones_are_not(client, auth, conn):
+    admin = await auth("admin")
+    await conn.execute("UPDATE app_user SET display_name = 'Hồ Quản Lý' WHERE username = 'manager'")
+    manager_id = await conn.fetchval("SELECT id FROM app_user WHERE username = 'manager'")
+    team = await conn.fetchval(
+        "INSERT INTO team (name, ward_scheme, ward_code) "
+        "SELECT 'Tổ Số Một', scheme, code FROM admin_unit WHERE code = '20242' LIMIT 1 RETURNING id"
+    )
+    await conn.execute(
+        "INSERT INTO audit_log (action, entity, entity_id) VALUES "
+        "('update', 'user', $1), ('update', 'team', $2), ('update', 'market', '999999999'), "
+        "('set_support', 'partner', 'MB'), ('update', 'team', '99999999999999999999')",
+        str(manager_id),
+        str(team),
+    )
+    items = (await client.get("/api/audit-log?limit=5", headers=admin)).json()["items"]
+    assert {(e["entity"], e["entity_id"]): e["entity_label"] for e in items} == {
+        ("user", str(manager_id)): "Hồ Quản Lý",
+        ("team", str(team)): "Tổ Số Một",
+        ("market", "999999999"): None,  # gone: named by nothing
+        ("partner", "MB"): None,  # its id is its name
+        ("team", "99999999999999999999"): None,  # not a number the database holds
+    }

@@ -518,6 +518,7 @@ async def test_the_audit_log_says_who_did_what_in_vietnamese(new_page, live_serv
     await page.click("#audit-filter")
     row = page.locator(".audit-table tr[data-entity=stall][data-action=register]").first
     await expect(row).to_contain_text("Đăng ký sạp")
+    await expect(row).to_contain_text(f"Sạp: {code} · Chợ Thử Một")  # named, not numbered
     await expect(page.locator(f".audit-table a[href='/#/s/{stall['id']}']")).to_have_count(1)
     assert "Phan Thị Nhật" not in await page.content()  # records are named, not their values
     # A day range with nothing in it says so; a backwards range is refused at its field.

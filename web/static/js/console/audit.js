@@ -25,7 +25,10 @@ const PAGE = 50;
 
 /** The record an entry is about, linked to where it can be seen. */
 function record(e) {
-  const label = `${ENTITIES.includes(e.entity) ? t(`c_ent_${e.entity}`) : e.entity}${e.entity_id ? ` #${e.entity_id}` : ""}`;
+  // Named as people know it (a stall's code and market, a team's name) when its package names it;
+  // else by its number.
+  const kind = ENTITIES.includes(e.entity) ? t(`c_ent_${e.entity}`) : e.entity;
+  const label = e.entity_label ? `${kind}: ${e.entity_label}` : `${kind}${e.entity_id ? ` #${e.entity_id}` : ""}`;
   const href = e.entity_id && /^[0-9]+$/.test(e.entity_id)
     ? ({ stall: `/#/s/${e.entity_id}`, market: `/markets/${e.entity_id}`, user: `/console/people#edit-${e.entity_id}` })[e.entity]
     : null;

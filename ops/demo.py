@@ -21,7 +21,7 @@ from coverage import counters, job, verify
 from coverage import stalls as stall_progress
 from coverage.errors import QrMismatch
 from merchants import markets as market_registry
-from merchants import registration, schemas, support, visits
+from merchants import registration, schemas, signs, support, visits
 from merchants import stalls as stall_records
 from ops import queries
 from partners import points as service_points
@@ -769,6 +769,16 @@ async def _coverage_progress(
                     when = _when(now, days_ago + rng.randrange(3), rng)
                     who = crew.actor(name, when)
                     if level == "issued":
+                        if st.account_id is None:
+                            continue  # no account yet: no sign to print or hand over
+                        # Printed first, then handed over (the week's activity counts both).
+                        await crew.do(
+                            when,
+                            signs.confirm_stall_print(
+                                conn, user=who, stall_id=st.id, account_id=None,
+                                route="/demo", window_days=window_days,
+                            ),
+                        )  # fmt: skip
                         await crew.do(
                             when,
                             stall_progress.sign_delivered_for(
@@ -883,6 +893,13 @@ async def _team_work(
             if rng.random() < 0.7:
                 later = min(at + timedelta(hours=2), crew.now - timedelta(seconds=30))
                 who = crew.actor(name, later)
+                await crew.do(
+                    at,
+                    signs.confirm_stall_print(
+                        conn, user=crew.actor(name, at), stall_id=stall_id, account_id=None,
+                        route="/demo", window_days=window_days,
+                    ),
+                )  # fmt: skip
                 await crew.do(
                     later,
                     stall_progress.sign_delivered_for(

@@ -98,6 +98,12 @@ async def test_status_since_history_and_chart_agree_in_the_demo(fresh_db):
             "SELECT count(*) FROM stall WHERE confirm_by IS NOT NULL AND id NOT IN "
             "(SELECT stall_id FROM stall_coverage WHERE sign_delivered_at IS NOT NULL)"
         )
+        # Signs were printed before they were handed over (the activity page counts both).
+        printed, delivered = await conn.fetchrow(
+            "SELECT count(*) FILTER (WHERE action = 'print_confirmed'), "
+            "       count(*) FILTER (WHERE action = 'sign_delivered') FROM audit_log"
+        )
+        assert delivered and printed == delivered
         # The payments partners reported (each paid stall's takings) end where the coverage
         # counters say its last payment was: the same story on the stall's page and the map.
         paid = await conn.fetch(

@@ -13,6 +13,8 @@ import pytest
 
 from tests.conftest import stall_body
 from tests.web.conftest import LAPTOP, PHONE, TABLET, shot, sign_in
+
+expect = pytest.importorskip("playwright.async_api").expect
 from tests.web.test_a11y import serious
 
 pytestmark = pytest.mark.browser
@@ -364,3 +366,16 @@ async def test_the_partner_page_for_an_administrator_and_a_viewer(new_page, live
     assert await viewer.locator("#partner-accounts").count() == 0
     assert await viewer.locator("#report-file").count() == 0
     assert await viewer.locator(".form-error").count() == 0
+
+
+async def test_a_page_of_the_bar_not_meant_for_a_role_says_so(new_page, live_server) -> None:
+    """The viewer opening /teams is told the page is not for their role (not a failed load with a
+    'Thử lại' that cannot help); a volunteer (a team leader) has the Teams and Activity links."""
+    viewer = await new_page(viewport=LAPTOP)
+    await sign_in(viewer, "viewer", "/teams")
+    await expect(viewer.locator("#not-allowed")).to_contain_text("không dành cho vai trò")
+    assert await viewer.locator(".form-error").count() == 0
+    volunteer = await new_page(viewport=LAPTOP)
+    await sign_in(volunteer, "volunteer", "/dashboard")
+    for href in ("/teams", "/activity"):
+        await expect(volunteer.locator(f".topnav a[href='{href}']")).to_have_count(1)

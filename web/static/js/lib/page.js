@@ -10,8 +10,10 @@ const LINKS = [
   { href: "/map", key: "nav_map", page: "map" },
   { href: "/console", key: "nav_console", page: "console", roles: ["admin", "manager"] },
   // Volunteers see their own field work there, and a team leader the team's.
-  { href: "/activity", key: "nav_activity", page: "activity", roles: ["admin", "manager", "viewer", "volunteer"] },
-  { href: "/teams", key: "nav_teams", page: "teams", roles: ["admin", "manager", "volunteer"] },
+  // `only`: the page is for these roles alone (others are told so); the partner page is open to
+  // admins and viewers too (?code=), the console says itself which sections a role has.
+  { href: "/activity", key: "nav_activity", page: "activity", roles: ["admin", "manager", "viewer", "volunteer"], only: true },
+  { href: "/teams", key: "nav_teams", page: "teams", roles: ["admin", "manager", "volunteer"], only: true },
   { href: "/partner", key: "nav_partner", page: "partner", roles: ["partner"] },
   { href: "/", key: "nav_app", page: "app" },
 ];
@@ -49,7 +51,7 @@ export async function widePage(current, render) {
       }
       // A page of the bar that is not for this role says so, instead of failing on a refusal.
       const link = LINKS.find((l) => l.page === current);
-      if (link && link.roles && !link.roles.includes(me.role)) {
+      if (link && link.only && !link.roles.includes(me.role)) {
         mount(main, h("div", { class: "card", id: "not-allowed" },
           h("h1", {}, t("not_allowed_title")),
           h("p", {}, t("page_not_for_role", { role: shell.roleName(me.role) })),

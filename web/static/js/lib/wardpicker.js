@@ -80,7 +80,8 @@ export function wardPicker({ id, label, hint = "", province = "48", value = null
     box.hidden = has;
     if (has) {
       chosen.replaceChildren(...[
-        h("span", { class: "chip-text", dataset: { code: current.code } }, current.name, " ", h("span", { class: "muted" }, `(${current.code})`)),
+        // The ward by its name; its code (which tells two wards of one name apart) on hover only.
+        h("span", { class: "chip-text", dataset: { code: current.code }, title: current.code }, current.name),
         h("button", { type: "button", class: "btn btn-small", onclick: () => { change(); } }, t("c_change")),
         clearable ? h("button", { type: "button", class: "btn btn-small btn-ghost", onclick: () => { set(null, true); input.focus(); } }, t("c_clear")) : null,
       ].filter(Boolean));

@@ -90,6 +90,7 @@ export async function stallView(ctx, id, params) {
   // level; then its consents, lists and the first QR image.
   const coverage = api.getJSON(`/api/stalls/${id}/coverage`).catch(() => null);
   const { stall, stale, at } = await loadStall(id);
+  const isNew = params && params.get("new");  // the page that opens after "Lưu sạp"
   ctx.setMarket(stall.market_id);
   const market = ctx.market(stall.market_id);
   const accounts = (stall.payment_accounts || []).filter((a) => a.active !== false);
@@ -228,7 +229,7 @@ export async function stallView(ctx, id, params) {
   // Where the stallholder can take the money out as cash or get help near the market (partners'
   // service points, users_want #22): filled in after the page is drawn, from the last answer
   // kept on the device when offline; nothing shown when the market has none.
-  const near = nearPoints(stall.market_id);
+  const near = nearPoints(stall.market_id, isNew && canPrint);
   // How the stallholder sees a payment arrive (users_want #23): asked with the new sign.
   const confirmShown = h("dd", { id: "confirm-by-shown" }, confirmText(stall.confirm_by));
   const canAsk = !stale && ctx.canWork() && accounts.length > 0;
@@ -265,7 +266,6 @@ export async function stallView(ctx, id, params) {
   const savedText = !accounts.length ? t("stall_saved_no_account", { code: stall.stall_code })
     : signBlocked ? t("stall_saved_no_consent", { code: stall.stall_code })
       : t("stall_saved_banner", { code: stall.stall_code });
-  const isNew = params && params.get("new");
   mount(ctx.main,
     isNew ? h("p", { class: ["note", canPrint ? "note-ok" : "note-warn"], role: "status", id: "saved-banner" }, savedText) : null,
     stale ? h("p", { class: "note note-warn" }, t("stale_data", { time: time(at) })) : null,
@@ -329,7 +329,7 @@ function tellHolder(withSupport, ask, pointsTip) {
 }
 
 /** The market's service points: a details row and a tip, both hidden until there are some. */
-function nearPoints(marketId) {
+function nearPoints(marketId, inTips) {
   const dt = h("dt", { hidden: true }, t("near_points"));
   const list = h("ul", { class: "plain" });
   const dd = h("dd", { id: "near-points", hidden: true }, list);
@@ -341,7 +341,9 @@ function nearPoints(marketId) {
     list.replaceChildren(...points.map((p) => h("li", { dataset: { point: p.id } }, said(p),
       p.support_phone ? [" · ", h("a", { href: `tel:${p.support_phone.replace(/[ .-]/g, "")}` }, p.support_phone)] : null)));
     tip.textContent = t("tell_holder_points", { points: points.map(said).join("; ") });
-    dt.hidden = dd.hidden = tip.hidden = false;
+    // Said once: in the new sign's tips when they are shown, else in the stall's details.
+    tip.hidden = false;
+    dt.hidden = dd.hidden = inTips;
   }, () => { /* no answer and nothing kept: nothing to show */ });
   return { dt, dd, tip };
 }

@@ -13,9 +13,9 @@ import pytest
 
 from tests.conftest import stall_body
 from tests.web.conftest import LAPTOP, PHONE, TABLET, shot, sign_in
+from tests.web.test_a11y import serious
 
 expect = pytest.importorskip("playwright.async_api").expect
-from tests.web.test_a11y import serious
 
 pytestmark = pytest.mark.browser
 

@@ -566,6 +566,11 @@ async def test_service_points_are_pins_beside_the_markets(new_page, demo_server)
     await until(page, "document.querySelectorAll('.map-box .sp-pin[data-point]').length === 9")
     legend = await page.text_content("#legend-points")
     assert "Điểm hỗ trợ của đối tác (9), hiện khi phóng to" in legend
+    # Each kind drawn has its mark in the legend, named.
+    kinds = await page.locator(".legend-item[data-kind]").all_inner_texts()
+    assert [k.replace("\n", " ").strip() for k in kinds] == [
+        "₫ Nạp, rút tiền mặt", "▣ Quầy giao dịch", "i Hướng dẫn, hỗ trợ tài khoản"
+    ]
     visible = (
         "[...document.querySelectorAll('.map-box .sp-pin')].filter(e => e.offsetParent).length"
     )

@@ -49,7 +49,7 @@ async function draw(main, me, area, ctx) {
     ? marketMap(markets, {
       tileUrl: settings.tileUrl, points: points ? points.points : [],
       pointView: {
-        glyph, details: (p) => pointDetails(p, { showMarket: true }), legend: (n) => t("sp_legend", { n: num(n) }),
+        glyph, kindLabel, details: (p) => pointDetails(p, { showMarket: true }), legend: (n) => t("sp_legend", { n: num(n) }),
         label: (p) => `${p.name}: ${kindLabel(p.kind)}, ${p.partner_name}`,
       },
     })

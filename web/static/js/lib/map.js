@@ -581,7 +581,14 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
         s("circle", { cx: 8, cy: 20, r: 5 }), s("circle", { cx: 28, cy: 14, r: 12 })),
       t("legend_size")),
     h("span", { class: "legend-item" }, h("span", { class: "legend-cluster", "aria-hidden": "true" }, "3"), t("legend_cluster")),
-    pins.length ? h("span", { class: "legend-item", id: "legend-points" }, h("span", { class: "sp-pin sp-legend", "aria-hidden": "true" }, pointView.glyph("cash")), pointView.legend(pins.length)) : null);
+    // Each kind of point drawn, with its mark, then how many and when they show.
+    ...(pins.length && pointView.kindLabel
+      ? [...new Set(pins.map((p) => p.kind))].sort().map((kind) => h("span", { class: "legend-item", dataset: { kind } },
+        h("span", { class: "sp-pin sp-legend", "aria-hidden": "true" }, pointView.glyph(kind)), pointView.kindLabel(kind)))
+      : []),
+    pins.length ? h("span", { class: "legend-item", id: "legend-points" },
+      pointView.kindLabel ? null : h("span", { class: "sp-pin sp-legend", "aria-hidden": "true" }, pointView.glyph("cash")),
+      pointView.legend(pins.length)) : null);
   const note = missing.length ? h("p", { class: "muted small" }, t("no_location", { names: missing.map((m) => m.name).join(", ") })) : null;
   const finder = search ? searchBox(placed, (m) => { ready.then((c) => c.focusMarket(m.id), () => {}); }) : null;
   return { el, legend, note, search: finder, ready };

@@ -13,7 +13,8 @@ import { settings } from "./shell.js";
 import { pointPicker } from "./map.js";
 
 export const KINDS = ["cash", "counter", "help"];
-const GLYPH = { cash: "₫", counter: "▣", help: "?" };
+// "i" (information) for help: a "?" read as "unknown" on the map.
+const GLYPH = { cash: "₫", counter: "▣", help: "i" };
 
 addStrings({
   vi: {

@@ -271,7 +271,17 @@ async def _apply_report(
             payment_account_id=account_id,
             status=status,
         )
-    return [results[row.line] for row in rows]
+    # Each row with the market and stall code the file gave (control characters escaped, as in
+    # the reasons), so that the partner finds it without counting lines.
+    return [
+        results[row.line].model_copy(
+            update={
+                "market": csv_import.quoted(row.market)[:80] if row.market else None,
+                "stall_code": csv_import.quoted(row.stall_code)[:40] if row.stall_code else None,
+            }
+        )
+        for row in rows
+    ]
 
 
 def _resolve_row(

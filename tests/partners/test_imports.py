@@ -324,4 +324,7 @@ async def test_control_characters_in_a_report_are_row_errors_not_500(client, con
     assert r.status_code == 200, r.text
     assert [row["result"] for row in r.json()["rows"]] == ["error", "error", "error"]
     assert "\\x00" in r.json()["rows"][2]["reason_vi"]
+    # Each row says which stall of the file it is, control characters escaped as in the reasons.
+    first = r.json()["rows"][0]
+    assert (first["market"], first["stall_code"]) == ("Chợ Thử Một", "A\\x00-1")
     assert await conn.fetchval("SELECT filename FROM partner_import") == "badname.csv"

@@ -358,6 +358,16 @@ async def test_the_partner_page_for_an_administrator_and_a_viewer(new_page, live
     await page.click("#partner-page-link")
     await page.wait_for_selector("#partner-stats, #stats-none")
     assert await page.locator("#report-file").count() == 1
+    # The sample file names the columns the import reads; checked as it is, it is one row, read.
+    async with page.expect_download() as got:
+        await page.click("#report-template")
+    sample = Path(await (await got.value).path())
+    assert sample.read_bytes().startswith("\ufeffcho,ma_sap,".encode())
+    await page.set_input_files("#report-file", str(sample))
+    await page.click("#report-check")
+    await expect(page.locator("#import-rows tbody tr")).to_have_count(1)
+    await expect(page.locator("#import-rows tbody tr")).to_contain_text("A-12 · Chợ Hàn")
+    assert await page.locator("#import-result .form-error").count() == 0
     await page.goto("/partner")
     await page.wait_for_selector("#no-partner")
     viewer = await new_page(viewport=LAPTOP)

@@ -85,6 +85,11 @@ function accountsCard(code, banks) {
     note, h("div", { class: "row-actions" }, more));
 }
 
+const TEMPLATE_ROWS = [
+  "cho,ma_sap,so_dien_thoai,so_tai_khoan,ma_bin,trang_thai,ngay",
+  "Chợ Hàn,A-12,0905123456,0123456789,970422,dang_hoat_dong,05/12/2026",
+];
+
 /** The result of a report, checked or imported: counts, then the rows in error first. */
 function resultView(result) {
   const rows = [...result.rows].sort((a, b) => (a.result === "error" ? 0 : 1) - (b.result === "error" ? 0 : 1) || a.line - b.line);
@@ -94,9 +99,11 @@ function resultView(result) {
       OUTCOMES.map((o) => `${t(`p_outcome_${o}`)}: ${num(result.counts[o] || 0)}`).join(" · ")),
     rows.length ? h("div", { class: "table-wrap" }, h("table", { id: "import-rows" },
       h("caption", { class: "sr-only" }, t("p_import_rows")),
-      h("thead", {}, h("tr", {}, ["p_col_line", "p_col_outcome", "p_col_details"].map((k) => h("th", { scope: "col" }, t(k))))),
+      h("thead", {}, h("tr", {}, ["p_col_line", "p_col_row_stall", "p_col_outcome", "p_col_details"].map((k) => h("th", { scope: "col" }, t(k))))),
       h("tbody", {}, rows.map((r) => h("tr", { class: `outcome-row outcome-${r.result}`, dataset: { line: r.line, outcome: r.result } },
         h("td", { class: "num" }, num(r.line)),
+        // The row as the file named it (stall code · market), so it is found without counting.
+        h("td", {}, [r.stall_code, r.market].filter(Boolean).join(" · ") || "—"),
         h("td", {}, h("span", { class: `badge outcome-badge outcome-${r.result}` }, r.result === "error" ? "⚠ " : "", t(`p_outcome_${r.result}`))),
         h("td", {}, (currentLang() === "en" ? r.reason : r.reason_vi || r.reason) || (r.status ? t(`p_col_${r.status}`) : "—"))))))) : null);
 }
@@ -146,9 +153,22 @@ function importCard(code) {
   }
   check.addEventListener("click", () => send(true));
   run.addEventListener("click", () => send(false));
+  // A file to start from: the column names the import reads (partners/csv_import.py) and one row
+  // as an example, UTF-8 with a BOM so that a spreadsheet opens the Vietnamese letters right.
+  const template = h("button", { type: "button", class: "btn", id: "report-template", onclick: () => {
+    const text = `\ufeff${TEMPLATE_ROWS.join("\r\n")}\r\n`;
+    const url = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
+    const a = h("a", { href: url, download: "mau-bao-cao-doi-tac.csv" });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    window.setTimeout(() => URL.revokeObjectURL(url), 60 * 1000);
+  } }, t("p_template"));
   return h("section", { class: "card", "aria-labelledby": "p-import-h" },
     h("h2", { id: "p-import-h" }, t("p_import_title")),
     h("p", { class: "muted small" }, t("p_import_intro")),
+    h("p", { class: "muted small" }, t("p_import_columns")),
+    h("div", { class: "row-actions" }, template),
     h("label", { for: "report-file", class: "label" }, t("p_file")), file,
     h("div", { class: "row-actions" }, check, run), out);
 }

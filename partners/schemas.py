@@ -246,8 +246,10 @@ ImportOutcome = Literal["matched", "created", "unchanged", "error"]
 
 class ImportRowResult(BaseModel):
     line: int
-    market: str | None = Field(None, description="The row's market, as the file gave it.")
-    stall_code: str | None = Field(None, description="The row's stall code, as the file gave it.")
+    market: str | None = Field(default=None, description="The row's market, as the file gave it.")
+    stall_code: str | None = Field(
+        default=None, description="The row's stall code, as the file gave it."
+    )
     result: ImportOutcome
     reason: str | None = None
     reason_vi: str | None = Field(default=None, description="The reason in Vietnamese, for people")

@@ -52,7 +52,7 @@ class TeamPatch(Strict):
 class TeamMember(BaseModel):
     id: int
     username: str
-    display_name: str | None = Field(None, description="The name people see, when set.")
+    display_name: str | None = Field(default=None, description="The name people see, when set.")
     role: str
     joined_at: datetime
     is_leader: bool

@@ -362,7 +362,7 @@ async def test_the_partner_page_for_an_administrator_and_a_viewer(new_page, live
     async with page.expect_download() as got:
         await page.click("#report-template")
     sample = Path(await (await got.value).path())
-    assert sample.read_bytes().startswith("\ufeffcho,ma_sap,".encode())
+    assert (await asyncio.to_thread(sample.read_bytes)).startswith("\ufeffcho,ma_sap,".encode())
     await page.set_input_files("#report-file", str(sample))
     await page.click("#report-check")
     await expect(page.locator("#import-rows tbody tr")).to_have_count(1)

@@ -569,7 +569,9 @@ async def test_service_points_are_pins_beside_the_markets(new_page, demo_server)
     # Each kind drawn has its mark in the legend, named.
     kinds = await page.locator(".legend-item[data-kind]").all_inner_texts()
     assert [k.replace("\n", " ").strip() for k in kinds] == [
-        "₫ Nạp, rút tiền mặt", "▣ Quầy giao dịch", "i Hướng dẫn, hỗ trợ tài khoản"
+        "₫ Nạp, rút tiền mặt",
+        "▣ Quầy giao dịch",
+        "i Hướng dẫn, hỗ trợ tài khoản",
     ]
     visible = (
         "[...document.querySelectorAll('.map-box .sp-pin')].filter(e => e.offsetParent).length"

@@ -3,6 +3,7 @@ its read for administrators."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,7 +61,13 @@ _LABELS: dict[str, str] = dict(queries.AUDIT_NAMES)
 
 def name_records(labels: dict[str, str]) -> None:
     """Register how a package's entities are named in the audit log (entity -> SQL expression
-    over `{id}`, the entry's entity id as a bigint)."""
+    over `{id}`, the entry's entity id as a bigint). Entity names are code constants; anything
+    else is refused here rather than written into SQL."""
+    for entity, expr in labels.items():
+        if not re.fullmatch(r"[a-z_]{1,40}", entity) or "{id}" not in expr:
+            raise ValueError(f"not an audit entity name or label: {entity!r}")
+        if entity in _LABELS and _LABELS[entity] != expr:
+            raise ValueError(f"two packages name {entity!r} in the audit log")
     _LABELS.update(labels)
 
 

@@ -2,7 +2,8 @@
 payments and how much money reached the stall's accounts each day, from the payment notifications
 partners send (partners.payments). Nothing else is counted: cash, and payments no partner reported,
 are not in these numbers, and a stall no partner ever reported a payment for has no days at all
-(not a row of zeros).
+(not a row of zeros). One transfer reported by two partners into the same account (a gateway and
+the bank) counts once (partners/queries/takings.py).
 
 The amounts are the stallholder's personal data: merchants.stalls.stall_takings_for reads them
 like the stall record (scope, access log, nothing once the holder's data was erased).
@@ -32,6 +33,7 @@ async def stall_takings(
             found.today - timedelta(days=days - 1),
             (found.reported_since + timedelta(hours=7)).date(),  # its Vietnamese day
         )
+        day = min(day, found.today)  # (reported_since is never after now; this only guards)
         while day <= found.today:
             payments, amount = found.by_day.get(day, (0, 0))
             shown.append(schemas.TakingsDay(day=day, payments=payments, amount=amount))

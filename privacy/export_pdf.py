@@ -59,7 +59,7 @@ READS = {
     "stall_record": "mở hồ sơ sạp",
     "stall_history": "xem lịch sử sạp",
     "stall_visits": "xem các lần ghé sạp",
-    "stall_takings": "xem tiền nhận qua mã QR",
+    "stall_takings": "xem tiền sạp nhận",
     "export": "xuất dữ liệu theo yêu cầu",
 }
 REQUESTS = {"export": "Xuất dữ liệu", "erase": "Xóa dữ liệu", "withdraw": "Rút đồng ý"}

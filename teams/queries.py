@@ -201,8 +201,9 @@ async def candidates(conn: asyncpg.Connection, *, query: str | None, limit: int)
            LEFT JOIN team_membership m ON m.user_id = u.id AND m.left_at IS NULL
            LEFT JOIN team t ON t.id = m.team_id
            WHERE u.active AND u.role IN ('volunteer', 'manager')
-             AND ($1::text IS NULL OR strpos(u.username, $1) > 0
-                  OR strpos(lower(u.display_name), lower($1)) > 0)
+             AND ($1::text IS NULL OR strpos(lower(u.username), lower($1)) > 0
+                  -- folded as the ward search folds (migration 0008): no case, no marks, đ = d
+                  OR strpos(admin_unit_fold(u.display_name), admin_unit_fold($1)) > 0)
            ORDER BY u.username LIMIT $2""",
         query,
         limit,

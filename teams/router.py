@@ -44,9 +44,10 @@ async def list_teams(conn: Conn, user: CurrentUser) -> list[schemas.Team]:
 async def team_candidates(
     conn: Conn,
     user: CurrentUser,
-    q: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._@ -]*$")] = None,
+    q: Annotated[str | None, Query(max_length=64, pattern=r"^[\w.@ '-]*$")] = None,
 ) -> list[schemas.Candidate]:
-    """Active volunteers and managers whose username contains `q`, with their current team."""
+    """Active volunteers and managers whose username or name contains `q` (compared without
+    case or Vietnamese marks: "tuan" finds "Đỗ Minh Tuấn"), with their current team."""
     return await roster.candidates(conn, user=user, query=q)
 
 

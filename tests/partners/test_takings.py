@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta, timezone
 
+from tests.conftest import stall_body
 from tests.partners.test_events import enabled, event, register, send  # noqa: F401
 
 VN = timezone(timedelta(hours=7))
@@ -145,3 +147,55 @@ async def test_who_reads_takings_and_what_a_bad_window_gets(client, markets, ena
             days
         )
     assert datetime.fromisoformat((await client.get(path, headers=vol)).json()["as_of"]).tzinfo
+
+
+async def test_one_transfer_reported_by_a_gateway_and_the_bank_counts_once(
+    client,
+    conn,
+    markets,
+    auth,
+):
+    vol = await auth("volunteer")
+    r = await client.post(
+        f"/api/markets/{markets['one']}/stalls",
+        json=stall_body(
+            "TK-6",
+            payment_accounts=[
+                {"bin": "970422", "account_number": "9600", "partner_code": "MB"},
+                {"bin": "970436", "account_number": "9601"},
+            ],
+        ),
+        headers=vol | {"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert r.status_code == 201, r.text
+    stall = r.json()
+    mb, vcb = (a["id"] for a in stall["payment_accounts"])
+    rows = [
+        # payOS and MB report the same 50,000 into the MB account, 30 s apart: once.
+        ("PAYOS", "p-1", mb, 50_000, "-10 minutes"),
+        ("MB", "m-1", mb, 50_000, "-9 minutes 30 seconds"),
+        # The same amount into the other account: another payment.
+        ("VCB", "v-1", vcb, 50_000, "-10 minutes"),
+        # MB twice with its own ids: two payments, whatever the amounts.
+        ("MB", "m-2", mb, 20_000, "-5 minutes"),
+        ("MB", "m-3", mb, 20_000, "-5 minutes"),
+        # Dated ahead of now (a partner's clock): not counted until its time comes.
+        ("MB", "m-4", mb, 70_000, "+3 minutes"),
+    ]
+    for partner, ext, account, amount, offset in rows:
+        await conn.execute(
+            "INSERT INTO payment_event (partner_code, external_id, payment_account_id, stall_id, "
+            "amount, occurred_at, matched) "
+            "VALUES ($1, $2, $3, $4, $5, clock_timestamp() + $6::text::interval, true)",
+            partner,
+            ext,
+            account,
+            stall["id"],
+            amount,
+            offset,
+        )
+    body = (await client.get(f"/api/stalls/{stall['id']}/takings?days=2", headers=vol)).json()
+    # Summed over today and yesterday, whichever side of midnight the last ten minutes fell.
+    counted = (sum(d["payments"] for d in body["days"]), sum(d["amount"] for d in body["days"]))
+    assert counted == (4, 140_000)
+    assert body["partners"] == ["MB", "PAYOS", "VCB"]

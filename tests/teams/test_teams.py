@@ -230,8 +230,12 @@ async def test_managers_manage_the_teams_of_their_wards_and_volunteers_see_their
     # Found by the name people know them by too, and named so on the team (users_want: the team
     # pages name people as the rest of the pages do).
     await conn.execute("UPDATE app_user SET display_name = 'Đỗ Minh Tuấn' WHERE username = 'tuan'")
-    found = (await client.get("/api/teams/candidates?q=minh tu", headers=manager)).json()
-    assert [(c["username"], c["display_name"]) for c in found] == [("tuan", "Đỗ Minh Tuấn")]
+    for q in ("minh tu", "Tuấn", "đỗ", "DO MINH", "tuấn"):
+        r = await client.get("/api/teams/candidates", params={"q": q}, headers=manager)
+        assert r.status_code == 200, (q, r.text)
+        assert [(c["username"], c["display_name"]) for c in r.json()] == [
+            ("tuan", "Đỗ Minh Tuấn")
+        ], q
     team = (await client.get(f"/api/teams/{mine}", headers=manager)).json()
     assert {m["username"]: m["display_name"] for m in team["members"]}["tuan"] == "Đỗ Minh Tuấn"
 

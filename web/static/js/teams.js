@@ -15,7 +15,9 @@ function teamCard(team, { onEdit }) {
     h("p", { class: "muted" }, team.ward_name || team.ward_code, " · ", t("team_members_n", { n: num(team.members.length) })),
     h("p", {}, h("strong", {}, t("team_leader"), ": "), leader ? personName(leader) : h("span", { class: "muted" }, t("team_no_leader"))),
     h("p", {}, h("strong", {}, t("team_members"), ": "),
-      team.members.length ? team.members.map(personName).join(", ") : h("span", { class: "muted" }, "—")),
+      // The leader first, then by the names shown, in Vietnamese order.
+      team.members.length ? [...team.members].sort((a, b) => Number(b.is_leader) - Number(a.is_leader) || personName(a).localeCompare(personName(b), "vi"))
+        .map(personName).join(", ") : h("span", { class: "muted" }, "—")),
     h("p", {}, h("strong", {}, t("team_markets"), ": "),
       team.markets.length ? team.markets.map((m) => m.name).join(", ") : h("span", { class: "muted" }, "—")),
     team.past_members.length
@@ -74,7 +76,7 @@ function editor({ team, markets, province, onSaved, onCancel }) {
     return h("div", { class: "check" }, box, h("label", { for: `team-market-${m.id}` }, m.name, m.ward_name ? h("span", { class: "sub" }, m.ward_name) : null));
   }));
 
-  // Members: searched by username; the leader is one of them.
+  // Members: searched by username or name; the leader is one of them.
   const memberList = h("ul", { class: "member-list", id: "team-members" });
   const drawMembers = () => {
     clear(memberList);
@@ -92,7 +94,8 @@ function editor({ team, markets, province, onSaved, onCancel }) {
   const memberResults = h("div", { id: "team-member-results", "aria-live": "polite" });
   const memberSearch = h("input", { id: "team-member-search", type: "search", autocomplete: "off", spellcheck: "false", autocapitalize: "none" });
   const findMembers = debounce(async () => {
-    const q = memberSearch.value.trim().toLowerCase().replace(/[^a-z0-9._@ -]/g, "");
+    // A username or a name as people write it ("Tuấn", "tuan"): the server compares without marks.
+    const q = memberSearch.value.trim().replace(/[^\p{L}\p{N}._@ '-]/gu, "").slice(0, 64);
     clear(memberResults);
     if (!q) return;
     try {

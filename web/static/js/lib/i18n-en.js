@@ -104,7 +104,7 @@ export const en = {
   read_reason_other: "read the data",
   read_reason_stall_history: "read the stall's history",
   read_reason_stall_visits: "read the stall's visits",
-  read_reason_stall_takings: "read the money received by QR",
+  read_reason_stall_takings: "read the money received",
   history_title: "Change history",
   history_intro: "Who did what to this stall, when and why. Phone and account numbers show their last digits only.",
   history_show: "Show history",

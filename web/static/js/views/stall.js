@@ -274,41 +274,59 @@ export async function stallView(ctx, id, params) {
       h("p", { class: "muted" }, [market ? market.name : "", stall.zone ? zoneLabel(stall.zone) : ""].filter(Boolean).join(" · "))),
     tile && tile.level !== "inactive" ? stepper(tile.level, tile.needs_revisit, tile.revisit_reason) : null,
     reprint,
-    // Two columns from 720 px (a tablet): the sign with what the stall is and receives on the
-    // left, what to do and what was done on the right, so neither runs far below the other. One
-    // column on a phone, in the order of the work: the sign, printing it, the holder's answers,
-    // then the records (the `ord-*` classes, app.css).
-    h("div", { class: "stall-layout" },
-      h("div", { class: "stall-col" },
-        slot(1, h("section", { class: "card", "aria-labelledby": "sign-h" }, h("h2", { id: "sign-h" }, t("sign_preview")), accountTabs, signBox)),
-        slot(7, h("section", { class: "card" }, details)),
-        // What partners reported it received (users_want #25); not on the page that opens right
-        // after "Lưu sạp": a stall registered a moment ago has none.
-        slot(8, ctx.canWork() && !isNew && !stall.holder.erased
-          ? takingsCard(stall, (code) => ((partners || []).find((p) => p.code === code) || {}).name || code)
-          : null),
-        slot(9, ctx.canWork() ? visitsCard(ctx, stall, listed) : null)),
-      h("div", { class: "stall-col" },
-        slot(2, actions), slot(3, printedBox),
-        slot(4, isNew && canPrint ? tellHolder(signsShowSupport, canAsk ? confirmAsk(stall, confirmShown, "h3") : null, near.tip)
-          // Not answered yet (registered offline, or the page drawn again after the print): asked
-          // on its own until someone answers.
-          : canAsk && stall.confirm_by == null
-            ? h("section", { class: "card", id: "confirm-card", "aria-labelledby": "c-confirm-label" }, confirmAsk(stall, confirmShown, "h2"))
-            : null),
-        slot(5, blockedReason ? h("p", { class: "note note-warn", id: "print-blocked" }, blockedReason) : null),
-        slot(6, consentCard(ctx, stall, purposes, states, partners)),
-        slot(10, ctx.canWork() ? supportCard(stall, true) : null),
-        slot(11, historyCard(stall.id, banks)),
-        slot(12, RIGHTS_ROLES.includes(ctx.me && ctx.me.role) && stall.holder.id && !stall.holder.erased ? readersCard(stall.holder.id) : null))),
+    // One column on a phone, in the order of the work: the sign, printing it, the holder's
+    // answers, then the records. Two from 720 px (a tablet): the sign with what the stall is and
+    // receives on the left, what to do and what was done on the right (stallLayout).
+    stallLayout([
+      ["left", h("section", { class: "card", "aria-labelledby": "sign-h" }, h("h2", { id: "sign-h" }, t("sign_preview")), accountTabs, signBox)],
+      ["right", actions], ["right", printedBox],
+      ["right", isNew && canPrint ? tellHolder(signsShowSupport, canAsk ? confirmAsk(stall, confirmShown, "h3") : null, near.tip)
+        // Not answered yet (registered offline, or the page drawn again after the print): asked
+        // on its own until someone answers.
+        : canAsk && stall.confirm_by == null
+          ? h("section", { class: "card", id: "confirm-card", "aria-labelledby": "c-confirm-label" }, confirmAsk(stall, confirmShown, "h2"))
+          : null],
+      ["right", blockedReason ? h("p", { class: "note note-warn", id: "print-blocked" }, blockedReason) : null],
+      ["right", consentCard(ctx, stall, purposes, states, partners)],
+      ["left", h("section", { class: "card" }, details)],
+      // What partners reported it received (users_want #25); not on the page that opens right
+      // after "Lưu sạp": a stall registered a moment ago has none.
+      ["left", ctx.canWork() && !isNew && !stall.holder.erased
+        ? takingsCard(stall, (code) => ((partners || []).find((p) => p.code === code) || {}).name || code)
+        : null],
+      ["left", ctx.canWork() ? visitsCard(ctx, stall, listed) : null],
+      ["right", ctx.canWork() ? supportCard(stall, true) : null],
+      ["right", historyCard(stall.id, banks)],
+      ["right", RIGHTS_ROLES.includes(ctx.me && ctx.me.role) && stall.holder.id && !stall.holder.erased ? readersCard(stall.holder.id) : null],
+    ]),
     h("p", {}, h("a", { href: `#/m/${stall.market_id}`, class: "btn btn-ghost" }, "← ", t("back"))));
   await drawSign();
   if (isNew) announce(savedText);
 }
 
-/** A part of the stall page in its place in the phone's one column (app.css `ord-*`). */
-function slot(n, el) {
-  return el ? h("div", { class: `ord-${n}` }, el) : null;
+const TABLET = window.matchMedia("(min-width: 720px)");
+
+/**
+ * The stall page's parts ([column, element], in the phone's order): one column on a phone, the
+ * parts in that order; from 720 px the "left" parts in one column and the "right" ones in the
+ * other. The nodes themselves are placed (and moved when the screen turns), so that what a
+ * screen reader or the keyboard goes through is what is shown, in the same order.
+ */
+function stallLayout(parts) {
+  const shown = parts.filter(([, el]) => el);
+  const el = h("div", { class: "stall-layout" });
+  function arrange() {
+    if (!el.isConnected && el.childElementCount) { TABLET.removeEventListener("change", arrange); return; }
+    if (TABLET.matches) {
+      const column = (side) => h("div", { class: "stall-col" }, shown.filter(([s]) => s === side).map(([, part]) => part));
+      el.replaceChildren(column("left"), column("right"));
+    } else {
+      el.replaceChildren(...shown.map(([, part]) => part));
+    }
+  }
+  arrange();
+  TABLET.addEventListener("change", arrange);
+  return el;
 }
 
 /**

@@ -1,4 +1,4 @@
-// "Tiền nhận qua mã QR" on a stall's page (users_want #25, end-of-day totals): how many payments
+// "Tiền sạp nhận, theo đối tác báo" on a stall's page (users_want #25, end-of-day totals): how many payments
 // and how much money partners reported for the stall each day of the last week, today first
 // (GET /api/stalls/{id}/takings, partners/takings.py). Only what a partner told us: cash, and
 // payments no partner reported, are not in it, and a stall nobody reported for says so instead of
@@ -11,8 +11,8 @@ import * as api from "../lib/api.js";
 
 addStrings({
   vi: {
-    tk_title: "Tiền nhận qua mã QR",
-    tk_intro: "Theo báo của đối tác (ngân hàng, ví): những khoản khách chuyển vào tài khoản của sạp mà đối tác đã báo cho Chợ Số. Không gồm tiền mặt và những khoản chưa được báo.",
+    tk_title: "Tiền sạp nhận, theo đối tác báo",
+    tk_intro: "Những khoản khách trả vào tài khoản của sạp (quét mã QR hay chuyển khoản) mà đối tác (ngân hàng, ví) đã báo cho Chợ Số; một khoản hai đối tác cùng báo chỉ tính một lần. Không gồm tiền mặt và những khoản chưa được báo.",
     tk_today: "Hôm nay, đến {time}",
     tk_payments: "{n} lần nhận",
     tk_money: "{amount} đ",
@@ -21,24 +21,24 @@ addStrings({
     tk_total: "Tổng tiền",
     tk_today_short: "hôm nay",
     tk_from: "Báo về từ: {names}.",
-    tk_since: "Đối tác báo khoản đầu tiên vào {day}; trước đó chưa có số liệu.",
+    tk_since: "Khoản đầu tiên đối tác báo là ngày {day}; trước đó chưa có số liệu.",
     tk_none: "Chưa đối tác nào báo cho Chợ Số một khoản tiền vào sạp này. Tiền khách chuyển vẫn vào tài khoản của sạp: chủ sạp xem trong ứng dụng ngân hàng hoặc ví.",
     tk_offline: "Cần có mạng để xem tiền đối tác báo về (số tiền không lưu trên máy).",
     tk_retry: "Thử lại",
     tk_show: "Xem tiền nhận",
   },
   en: {
-    tk_title: "Money received by QR",
-    tk_intro: "As partners (banks, wallets) reported it: the payments into the stall's accounts that a partner told Chợ Số about. Cash, and payments nobody reported, are not included.",
+    tk_title: "Money received, as partners reported",
+    tk_intro: "Payments into the stall's accounts (by QR or transfer) that a partner (bank, wallet) told Chợ Số about; one payment reported by two partners counts once. Cash, and payments nobody reported, are not included.",
     tk_today: "Today, up to {time}",
-    tk_payments: "{n} payments",
+    tk_payments: "payments: {n}",
     tk_money: "{amount} VND",
     tk_day: "Day",
     tk_count: "Payments",
     tk_total: "Total",
     tk_today_short: "today",
     tk_from: "Reported by: {names}.",
-    tk_since: "A partner first reported a payment on {day}; there are no figures before that.",
+    tk_since: "The first payment a partner reported was on {day}; there are no figures before that.",
     tk_none: "No partner has reported a payment into this stall to Chợ Số yet. Customers' transfers still reach the stall's account: the stallholder sees them in the bank or wallet app.",
     tk_offline: "The network is needed to see what partners reported (the amounts are not kept on this device).",
     tk_retry: "Try again",
@@ -62,14 +62,19 @@ export function takingsCard(stall, partnerName) {
     h("p", { class: "muted small" }, t("tk_intro")),
     body);
 
+  let waiting = false;  // a read is set to go when the network is back
   function load() {
     api.getJSON(`/api/stalls/${stall.id}/takings?days=${DAYS}`).then((value) => {
       if (!value || value.holder_erased) { card.remove(); return; }
       draw(value);
     }, (err) => {
       const offline = !navigator.onLine || !err || err.name !== "ApiError";
-      // Read again as soon as the network is back, while the page is open.
-      if (offline) window.addEventListener("online", () => { if (card.isConnected) load(); }, { once: true });
+      // Read again as soon as the network is back, while the page is open (once, however many
+      // tries failed meanwhile: each read is a line in the holder's access log).
+      if (offline && !waiting) {
+        waiting = true;
+        window.addEventListener("online", () => { waiting = false; if (card.isConnected) load(); }, { once: true });
+      }
       body.replaceChildren(h("p", { class: "note note-warn", id: "takings-unknown" },
         offline ? t("tk_offline") : describeError(err), " ",
         h("button", { type: "button", class: "btn btn-small", onclick: () => { body.replaceChildren(h("p", { class: "muted" }, t("loading"))); load(); } }, t("tk_retry"))));

@@ -341,7 +341,7 @@ SELECT r.id, r.stallholder_id, r.kind, u.username AS requested_by, r.requested_a
        r.completed_at,
        coalesce((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'stall_code', s.stall_code,
                                                      'market_id', m.id, 'market_name', m.name)
-                                  ORDER BY m.name, s.stall_code)
+                                  ORDER BY m.name_sort, m.name, s.stall_code)
                  FROM stall s JOIN market m ON m.id = s.market_id
                  WHERE s.holder_id = r.stallholder_id), '[]'::jsonb) AS stalls
 FROM data_request r LEFT JOIN app_user u ON u.id = r.requested_by

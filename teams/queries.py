@@ -30,7 +30,7 @@ SELECT t.id, t.name, t.ward_code, w.name AS ward_name, t.leader_id, t.created_at
                  FROM team_membership m JOIN app_user u ON u.id = m.user_id
                  WHERE m.team_id = t.id AND m.left_at IS NOT NULL), '[]') AS past_members,
        coalesce((SELECT jsonb_agg(jsonb_build_object('id', k.id, 'name', k.name)
-                     ORDER BY k.name, k.id)
+                     ORDER BY k.name_sort, k.name, k.id)
                  FROM team_market tm JOIN market k ON k.id = tm.market_id
                  WHERE tm.team_id = t.id), '[]') AS markets
 FROM team t
@@ -576,7 +576,7 @@ async def assignments_of(
              AND (a.assigned_at > clock_timestamp() - interval '14 days'
                   OR NOT EXISTS (SELECT 1 FROM stall_visit v WHERE v.stall_id = a.stall_id
                                  AND v.visited_at >= a.assigned_at))
-           ORDER BY visited_since, mk.name, s.code_sort, s.id""",
+           ORDER BY visited_since, mk.name_sort, mk.name, s.code_sort, s.id""",
         user_id,
         market_ids,
     )

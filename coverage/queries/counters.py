@@ -146,7 +146,7 @@ async def market_counters_named(conn: asyncpg.Connection) -> list[NamedCounters]
                   c.fees_cashless, c.status
            FROM market_coverage c JOIN market m ON m.id = c.market_id
            WHERE m.archived_at IS NULL
-           ORDER BY m.name, m.id"""
+           ORDER BY m.name_sort, m.name, m.id"""
     )
     return [NamedCounters(r["market_id"], r["name"], Counts.of(r), r["status"]) for r in rows]
 

@@ -124,7 +124,7 @@ async def market_rows(
            LEFT JOIN market_coverage c ON c.market_id = m.id
            LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
            WHERE $1::bigint[] IS NULL OR m.id = any($1::bigint[])
-           ORDER BY m.name, m.id""",
+           ORDER BY m.name_sort, m.name, m.id""",
         market_ids,
     )
     return [dict(r) for r in rows]

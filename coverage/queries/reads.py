@@ -326,7 +326,7 @@ _MARKET_GROUPS = sql.compose(
         FROM market m LEFT JOIN market_coverage c ON c.market_id = m.id
         LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
         WHERE {_IN_AREA}
-        ORDER BY m.name, m.id"""
+        ORDER BY m.name_sort, m.name, m.id"""
 )
 
 
@@ -538,7 +538,7 @@ async def return_visits(conn: asyncpg.Connection, market_ids: list[int]) -> list
            LEFT JOIN (stall_coverage c JOIN stall s ON s.id = c.stall_id AND s.status = 'active')
              ON c.market_id = m.id AND c.needs_revisit
            WHERE m.id = any($1::bigint[])
-           ORDER BY m.name, m.id, coalesce(s.zone, ''), s.code_sort, s.id""",
+           ORDER BY m.name_sort, m.name, m.id, coalesce(s.zone, ''), s.code_sort, s.id""",
         market_ids,
     )
     return [ReturnVisitRow(**dict(r)) for r in rows]

@@ -58,7 +58,7 @@ async def list_markets(
         _MARKET_SELECT
         + """ WHERE ($1::bigint[] IS NULL OR m.id = any($1::bigint[]))
                 AND ($2 OR m.archived_at IS NULL)
-              ORDER BY m.name, m.id""",
+              ORDER BY m.name_sort, m.name, m.id""",
         ids,
         include_archived,
     )

@@ -37,7 +37,7 @@ async def list_points(
           AND ($3::bigint IS NULL OR p.market_id = $3)
           AND ($4::text IS NULL OR m.province_code = $4)
           AND ($5::text IS NULL OR m.ward_code = $5)
-        ORDER BY m.name, p.market_id, p.kind, p.name, p.id
+        ORDER BY m.name_sort, m.name, p.market_id, p.kind, p.name, p.id
         LIMIT $6""",
         market_ids, partner_code, market_id, province, ward, limit + 1,
     )  # fmt: skip

@@ -47,8 +47,8 @@ async def partner_stats(
              AND (NOT $4 OR """
         + in_reach("a", "$1")
         + """)
-           GROUP BY s.market_id, m.name, m.lat, m.lon
-           ORDER BY m.name, s.market_id""",
+           GROUP BY s.market_id, m.name, m.name_sort, m.lat, m.lon
+           ORDER BY m.name_sort, m.name, s.market_id""",
         partner_code,
         market_ids,
         window_days,

@@ -253,7 +253,7 @@ async def load_if_empty(
         await _service_points(conn, admin, markets, ids)
         await _support_survey(conn, crew, ids)
         await _other_ways_to_pay(conn, crew, markets, ids, window_days)
-        await _reported_payments(conn, rng)
+        await _reported_payments(conn, rng, window_days)
         log.info("demo data loaded: %d markets", len(markets))
         return True
     finally:
@@ -353,24 +353,33 @@ _LOCAL_ANSWERS: tuple[tuple[list[str], int], ...] = (
 )
 
 
-async def _reported_payments(conn: asyncpg.Connection, rng: random.Random) -> None:
-    """The payments partners reported for the paid stalls (a stall's "Tiền nhận qua mã QR"): over
-    the week up to the last payment the counters hold for the stall, the last one exactly then, so
-    that the coverage levels and the takings tell the same story. Market-sized amounts (5,000 to
-    300,000 đồng), external ids starting with "demo-"."""
+async def _reported_payments(
+    conn: asyncpg.Connection, rng: random.Random, window_days: int
+) -> None:
+    """The payments partners reported for the paid stalls (a stall's "Tiền sạp nhận"): over the
+    week up to the last payment the counters hold for the stall, the last one exactly then, so
+    that the coverage levels and the takings tell the same story; a stall counted as receiving
+    payments now was paid up to the last day (its counters' last payment moves there, its level
+    stays). Market-sized amounts (5,000 to 300,000 đồng), external ids starting with "demo-"."""
     rows: list[tuple[str, str, int, int, int, datetime]] = []
+    now = datetime.now(UTC)
     for paid in await queries.paid_stalls(conn):
-        last_day = paid.last_payment_at.astimezone(ICT).replace(
-            hour=0, minute=0, second=0, microsecond=0
-        )
-        moments = [paid.last_payment_at]
+        last = paid.last_payment_at
+        moments = [last]
+        if paid.transacting:
+            last = max(last, now - timedelta(minutes=rng.randrange(30, 30 * 60)))
+            moments.append(last)
+            await counters.record_payment(
+                conn, stall_id=paid.stall_id, occurred_at=last, window_days=window_days
+            )
+        last_day = last.astimezone(ICT).replace(hour=0, minute=0, second=0, microsecond=0)
         for back in range(7):
             day = last_day - timedelta(days=back)
             for _ in range(rng.choice((0, 1, 2, 3, 3, 4, 6))):
                 at = day + timedelta(minutes=rng.randrange(5 * 60 + 30, 18 * 60))
-                if at < paid.last_payment_at:
+                if at < last:
                     moments.append(at)
-        for n, at in enumerate(sorted(moments)):
+        for n, at in enumerate(sorted(set(moments))):
             amount = rng.choice((5, 10, 15, 20, 25, 30, 35, 40, 50, 60, 80, 120, 150, 300)) * 1000
             rows.append(
                 (paid.partner_code, f"demo-{paid.stall_id}-{n}", paid.account_id, paid.stall_id,

@@ -193,6 +193,7 @@ class PaidStall:
     last_payment_at: datetime
     account_id: int
     partner_code: str
+    transacting: bool  # counted as receiving payments now (within the window)
 
 
 async def paid_stalls(conn: asyncpg.Connection) -> list[PaidStall]:
@@ -200,6 +201,7 @@ async def paid_stalls(conn: asyncpg.Connection) -> list[PaidStall]:
     partner that would report it (the account's, else the bank partner of its BIN)."""
     rows = await conn.fetch(
         """SELECT c.stall_id, c.last_payment_at, a.id AS account_id,
+                  c.counted_transacting AS transacting,
                   coalesce(a.partner_code, (SELECT p.code FROM partner p
                                             WHERE a.bin = any(p.bins) ORDER BY p.code LIMIT 1))
                       AS partner_code

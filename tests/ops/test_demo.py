@@ -115,6 +115,15 @@ async def test_status_since_history_and_chart_agree_in_the_demo(fresh_db):
         reported = [p for p in paid if p["reported"]]
         assert len(reported) >= 0.8 * len(paid) and sum(p["reported"] for p in paid) > len(paid)
         assert all(p["last_reported"] == p["last_payment_at"] for p in reported)
+        # A stall counted as receiving payments now, with a partner that reports them, was paid in
+        # the last day or so: its week on the stall page is not a row of zeros.
+        stale = await conn.fetchval(
+            "SELECT count(*) FROM stall_coverage c WHERE counted_transacting "
+            "AND last_payment_at < $1 "
+            "AND EXISTS (SELECT 1 FROM payment_event e WHERE e.stall_id = c.stall_id)",
+            loaded - timedelta(hours=31),
+        )
+        assert stale == 0
         assert not await conn.fetchval(
             "SELECT count(*) FROM payment_event e JOIN stall_coverage c USING (stall_id) "
             "WHERE c.last_payment_at IS NULL OR e.amount % 1000 <> 0 OR NOT e.matched"

@@ -54,8 +54,9 @@ class AuditEntry(BaseModel):
 
 
 # What a record is called in the audit log, per entity: an SQL expression over the entry's id as
-# a number (`{id}`), registered by the package that owns the entity (its own SQL: core reads no
-# other package's tables). Never personal data: a stall is its code and market, not its holder.
+# a number (`{id}`), written and registered by the package that owns the entity (core imports
+# nothing above it, but its audit query runs these expressions over those packages' tables).
+# Never personal data: a stall is its code and market, not its holder.
 _LABELS: dict[str, str] = dict(queries.AUDIT_NAMES)
 
 

@@ -27,9 +27,8 @@ function statsTable(stats) {
     h("caption", { class: "sr-only" }, t("p_stats_title")),
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("p_col_market")),
       cols.map((k) => h("th", { scope: "col", class: "num" }, k === "receiving" ? t("p_col_receiving", { days: num(stats.window_days) }) : t(`p_col_${k}`))))),
-    // In Vietnamese order ("Chợ Đống Đa" after "Chợ Cồn", not after "Chợ Vật tư").
-    h("tbody", {}, [...stats.markets].sort((a, b) => a.market_name.localeCompare(b.market_name, "vi"))
-      .map((m) => row(m.market_name, m, { dataset: { market: m.market_id } }))),
+    // In the server's order: the Vietnamese alphabet (market.name_sort, migration 0024).
+    h("tbody", {}, stats.markets.map((m) => row(m.market_name, m, { dataset: { market: m.market_id } }))),
     h("tfoot", {}, row(t("p_total"), stats.totals, { class: "total-row" }))));
 }
 

@@ -97,9 +97,10 @@ def _floor_registration(
 
 
 def create_app() -> FastAPI:
-    """The bare app; DATABASE_URL and DB_POOL_MAX come from the environment like the real one's."""
+    """The bare app; DATABASE_URL and the pool size (DB_POOL_MAX or its default) come from the
+    environment and the settings, like the real one's."""
     url = os.environ["DATABASE_URL"]
-    pool_max = int(os.environ.get("DB_POOL_MAX", "10"))
+    pool_max = get_settings().db_pool_max
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

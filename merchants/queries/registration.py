@@ -134,7 +134,8 @@ WITH new_id AS (
                                  partner_code, position, created_by, reference, name_check,
                                  name_checked_at)
     SELECT new_stall.id, a.bin, a.number, a.name, a.service, a.partner_code, a.n - 1, $actor_id,
-           a.reference, $name_check, CASE WHEN $name_check::text IS NOT NULL THEN clock_timestamp() END
+           a.reference, $name_check::text,
+           CASE WHEN $name_check::text IS NOT NULL THEN clock_timestamp() END
     FROM new_stall,
          unnest($bins::text[], $account_numbers::text[], $account_names::text[],
                 $services::text[], $partner_codes::text[], $references::text[])
@@ -173,12 +174,15 @@ SELECT c.session_ok, c.known, c.market_found, c.market_archived, c.zone_problem,
        h.id AS holder_id, h.full_name, h.phone_e164, h.cccd_last4, h.erased_at,
        a.accounts, (SELECT count(*) FROM entry) AS audited, """
 
+# The accounts come back as anonymous records, which asyncpg decodes only with base types: the
+# columns whose rules are domains (migration 0025) are cast back to text in them.
 _REGISTER_FROM = """
 FROM checks c
 LEFT JOIN new_stall s ON true
 LEFT JOIN holder h ON true
-CROSS JOIN (SELECT array_agg(ROW(id, bin, account_number, account_name, partner_code, service,
-                                 active, reference, name_check, bank_account_name)
+CROSS JOIN (SELECT array_agg(ROW(id, bin::text, account_number, account_name::text, partner_code,
+                                 service::text, active, reference::text, name_check::text,
+                                 bank_account_name)
                              ORDER BY position, id) AS accounts
             FROM account) a
 """

@@ -365,6 +365,46 @@ async def insert_users(
     return await count(conn, "nat_volunteer")
 
 
+# The planned teams as teams (teams/): one per number, in the ward of its first market (a team
+# the plan gave no market works in the ward of the nearest-numbered team's market), led by its
+# first member, its members since the programme began, its markets; the members' user_market rows
+# become the team's own scope rows (teams.queries.sync_scope's shape).
+_TEAMS = """
+CREATE TEMP TABLE nat_team_row ON COMMIT DROP AS
+SELECT t.team, nextval(pg_get_serial_sequence('team', 'id')) AS team_id,
+       coalesce((SELECT m.ward_code FROM nat_market m WHERE m.team = t.team ORDER BY m.n LIMIT 1),
+                (SELECT m.ward_code FROM nat_market m ORDER BY abs(m.team - t.team), m.n LIMIT 1))
+           AS ward_code,
+       (SELECT v.user_id FROM nat_volunteer v WHERE v.team = t.team ORDER BY v.member LIMIT 1)
+           AS leader_id
+FROM nat_team t ORDER BY t.team;
+
+INSERT INTO team (id, name, ward_code, leader_id, created_at, updated_at)
+OVERRIDING SYSTEM VALUE
+SELECT r.team_id, 'Tổ thử nghiệm ' || lpad(r.team::text, 4, '0'), r.ward_code, r.leader_id,
+       p.now - p.days * interval '1 day', p.now - p.days * interval '1 day'
+FROM nat_team_row r, nat_param p ORDER BY r.team_id;
+
+INSERT INTO team_membership (team_id, user_id, joined_at)
+SELECT r.team_id, v.user_id, p.now - p.days * interval '1 day'
+FROM nat_volunteer v JOIN nat_team_row r USING (team), nat_param p ORDER BY 1, 2;
+
+INSERT INTO team_market (team_id, market_id)
+SELECT r.team_id, m.id FROM nat_market m JOIN nat_team_row r USING (team) ORDER BY 1, 2;
+
+UPDATE user_market um SET team_id = r.team_id
+FROM nat_volunteer v JOIN nat_team_row r USING (team)
+WHERE um.user_id = v.user_id AND um.team_id IS NULL;
+"""
+
+
+async def insert_teams(conn: asyncpg.Connection) -> int:
+    """The planned teams, their members and markets (after insert_users); returns how many."""
+    for statement in _statements(_TEAMS):
+        await conn.execute(statement)
+    return await count(conn, "nat_team_row")
+
+
 # ---------------------------------------------------------------- plan: stalls
 
 # One row per stall. `rank` orders a market's stalls by how far volunteers got with them (a

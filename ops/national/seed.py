@@ -4,8 +4,9 @@ Every province and ward of the national directory (admin_unit scheme '2025-07', 
 migration 0008), 10,000 markets spread over them (every ward has one; urban wards more), 2,000,000
 stalls with a realistic spread of progress (markets not started, still registering, in progress,
 cashless, and lapsed after being cashless), their holders, sealed payment accounts with their
-partners' onboardings, consents, payments over 90 days, 20,000 volunteers in 2,500 teams with the
-markets they work in, and what they did (the audit entries the use cases write: registrations,
+partners' onboardings, consents, payments over 90 days, 20,000 volunteers in 2,500 teams (teams/:
+each in the ward of its first market, led by its first member, its members since the programme
+began) with the markets they work in, and what they did (the audit entries the use cases write: registrations,
 confirmed prints, signs put up, codes checked, fees, later consents), plus 90 days of daily
 snapshots and status changes. Counters come from coverage.counters.rebuild (the stalls' counted
 flags are written consistent with their facts) and agree with counters.recount.
@@ -19,7 +20,8 @@ changes nothing. One transaction: a load that fails leaves nothing behind.
     python -m ops.national --markets 500 --stalls 100000   # a smaller programme
 
 Sign-in (password of the demo users, ops.demo.DEMO_PASSWORD): `tn-quocgia` (national viewer),
-`tn-quanly` (manager of the ward with the most markets), `tn-0001-1` … (volunteers of team 1 …).
+`tn-quanly` (manager of the ward with the most markets), `tn-0001-1` … (volunteers of "Tổ thử
+nghiệm 0001" …, the first of each its leader).
 """
 
 from __future__ import annotations
@@ -176,7 +178,7 @@ async def seed(
             teams=plan.teams,
             password_hash=hash_password(DEMO_PASSWORD),
         )
-        await seed_teams(conn, plan)
+        teams = await q.insert_teams(conn)
         lap("markets and volunteers")
         stalls = await q.plan_stalls(conn, partners=PARTNERS, names=_names())
         lap("stall plan")
@@ -209,6 +211,7 @@ async def seed(
             "markets": markets,
             "stalls": stalls,
             "volunteers": volunteers,
+            "teams": teams,
             "payment_accounts": len(ids),
         }
         timings["foreign_key_checks_skipped"] = float(skipped_fk_checks)
@@ -220,17 +223,6 @@ async def seed(
     await q.analyze(conn)
     lap("analyze")
     return Loaded(loaded=True, plan=asdict(plan), at=now, counts=counts, seconds=timings)
-
-
-async def seed_teams(conn: asyncpg.Connection, plan: Plan) -> None:
-    """TODO(teams): seed team, team_membership and team_market once teams/ is on main.
-
-    The volunteers are already planned in teams: `tn-<team>-<member>` (ops.national.queries
-    nat_volunteer: team, member, user_id) and each team's markets (nat_market.team), with the
-    members' user_market rows written as direct assignments. When the teams schema lands, this
-    hook inserts one team per number (its ward: the ward of its first market), its members and its
-    markets, and marks those user_market rows with the team (teams' own scope rows).
-    """
 
 
 async def _run(plan: Plan) -> Loaded:

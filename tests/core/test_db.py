@@ -164,3 +164,54 @@ async def test_a_released_connection_costs_no_round_trip_and_keeps_no_session_st
             assert await conn.fetchval("SELECT to_regclass('left_open')") is None
     finally:
         await pool.close()
+
+
+def test_default_pool_size_follows_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two connections per core and one more, at most 10; DB_POOL_MAX overrides it."""
+    from core.settings import Settings, default_pool_max
+
+    assert [default_pool_max(n) for n in (1, 2, 4, 8)] == [3, 5, 9, 10]
+    monkeypatch.delenv("DB_POOL_MAX", raising=False)
+    assert Settings(_env_file=None).db_pool_max == default_pool_max()
+    monkeypatch.setenv("DB_POOL_MAX", "7")
+    assert Settings(_env_file=None).db_pool_max == 7
+
+
+def _check_domains() -> list:
+    """Migration 0025's list of value rules moved from column CHECKs to domains."""
+    import importlib.util
+    from pathlib import Path
+
+    versions = Path(__file__).resolve().parents[2] / "alembic" / "versions"
+    path = next(versions.glob("*_0025_check_domains.py"))
+    spec = importlib.util.spec_from_file_location("check_domains", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.DOMAINS
+
+
+BAD_VALUE = {"integer": "0", "text[]": "{cash}", "text": "x" * 101}
+
+
+@pytest.mark.parametrize("domain", _check_domains(), ids=lambda d: d[0])
+async def test_each_column_rule_still_refuses_what_its_check_refused(conn, domain):
+    """Each rule a column CHECK held (migration 0025) holds as the column's domain: the column has
+    that type, a value outside it is refused as a check violation (SQLSTATE 23514, nothing written,
+    as before), NULL still passes."""
+    name, base, _, columns = domain
+    for table, column, _ in columns:
+        assert (
+            await conn.fetchval(
+                "SELECT domain_name FROM information_schema.columns "
+                "WHERE table_name = $1 AND column_name = $2",
+                table,
+                column,
+            )
+            == name
+        )
+    async with conn.transaction():
+        assert await conn.fetchval(f"SELECT NULL::{name} IS NULL")
+    with pytest.raises(asyncpg.CheckViolationError):
+        async with conn.transaction():
+            await conn.fetchval(f"SELECT $1::text::{base}::{name}", BAD_VALUE[base])

@@ -22,7 +22,7 @@ PLAN = seed.Plan(markets=3_400, stalls=60_000, volunteers=400, teams=100, days=9
 TABLES = (
     "market", "stall", "stallholder", "payment_account", "onboarding", "consent", "audit_log",
     "payment_event", "coverage_snapshot", "coverage_area_day", "market_status_history", "app_user",
-    "user_market",
+    "user_market", "team", "team_membership", "team_market",
 )  # fmt: skip
 
 
@@ -147,6 +147,60 @@ async def test_history_activity_and_people_are_consistent(loaded):
         "SELECT count(*) FROM app_user WHERE username ~ '^tn-[0-9]{4}-[0-9]+$' AND role = 'volunteer'"
     )
     assert volunteers == PLAN.volunteers
+
+
+@pytest.mark.slow
+async def test_volunteers_work_in_teams_and_their_activity_is_the_teams(loaded):
+    """Every volunteer is a member of one team since the programme began, the team's markets are
+    their markets (the team's own scope rows), and their registrations count for their team."""
+    conn, result = loaded
+    assert result.counts["teams"] == PLAN.teams
+    assert await conn.fetchval("SELECT count(*) FROM team") == PLAN.teams
+    assert (
+        await conn.fetchval("SELECT count(*) FROM team_membership WHERE left_at IS NULL")
+        == PLAN.volunteers
+    )
+    # The leader is a member, each team is in the ward of one of its markets (when it has one).
+    assert (
+        await conn.fetchval(
+            """SELECT count(*) FROM team t
+           WHERE NOT EXISTS (SELECT 1 FROM team_membership m
+                             WHERE m.team_id = t.id AND m.user_id = t.leader_id)
+              OR (EXISTS (SELECT 1 FROM team_market tm WHERE tm.team_id = t.id)
+                  AND NOT EXISTS (SELECT 1 FROM team_market tm JOIN market k ON k.id = tm.market_id
+                                  WHERE tm.team_id = t.id AND k.ward_code = t.ward_code))"""
+        )
+        == 0
+    )
+    # Scope rows: exactly members x the team's markets, all marked with the team.
+    assert (
+        await conn.fetchval(
+            """SELECT count(*) FROM user_market um
+           JOIN app_user u ON u.id = um.user_id AND u.username LIKE 'tn-%'
+           WHERE um.team_id IS NULL"""
+        )
+        == 0
+    )
+    assert (
+        await conn.fetchval(
+            """(SELECT user_id, market_id FROM user_market WHERE team_id IS NOT NULL
+            EXCEPT SELECT m.user_id, tm.market_id FROM team_membership m
+                   JOIN team_market tm USING (team_id))
+           UNION ALL
+           (SELECT m.user_id, tm.market_id FROM team_membership m JOIN team_market tm USING (team_id)
+            EXCEPT SELECT user_id, market_id FROM user_market WHERE team_id IS NOT NULL)
+           LIMIT 1"""
+        )
+        is None
+    )
+    # The members' registrations fall to their team on its activity.
+    busiest = await conn.fetchrow(
+        """SELECT m.team_id, count(*) AS n FROM audit_log a
+           JOIN team_membership m ON m.user_id = a.actor_id
+           WHERE a.action = 'register' AND a.entity = 'stall'
+           GROUP BY m.team_id ORDER BY n DESC LIMIT 1"""
+    )
+    assert busiest["n"] > 0
 
 
 @pytest.mark.slow

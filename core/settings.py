@@ -10,6 +10,14 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def default_pool_max(cores: int | None = None) -> int:
+    """Connections per worker unless DB_POOL_MAX says otherwise: two per core of this machine and
+    one more, at most 10. PostgreSQL does the most work with few more busy connections than cores;
+    more of them only wait on each other's locks and the CPU (docs/deployment.md, "Connections").
+    Where the database runs on its own server, set DB_POOL_MAX from that server's cores."""
+    return min(10, 2 * (cores or os.cpu_count() or 1) + 1)
+
+
 class Settings(BaseSettings):
     """Every knob the service has. Secrets are SecretStr so they never print."""
 
@@ -20,7 +28,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     auto_migrate: bool = True
     db_pool_min: int = 1
-    db_pool_max: int = Field(default_factory=lambda: default_pool_max())
+    db_pool_max: int = Field(default_factory=default_pool_max)
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -64,14 +72,6 @@ class Settings(BaseSettings):
     lookup_timeout_s: float = 5.0
 
     log_level: str = "INFO"
-
-
-def default_pool_max(cores: int | None = None) -> int:
-    """Connections per worker unless DB_POOL_MAX says otherwise: two per core of this machine and
-    one more, at most 10. PostgreSQL does the most work with few more busy connections than cores;
-    more of them only wait on each other's locks and the CPU (docs/deployment.md, "Connections").
-    Where the database runs on its own server, set DB_POOL_MAX from that server's cores."""
-    return min(10, 2 * (cores or os.cpu_count() or 1) + 1)
 
 
 @lru_cache

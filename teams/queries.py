@@ -282,25 +282,26 @@ async def set_markets(conn: asyncpg.Connection, *, team_id: int, market_ids: lis
     )
 
 
-async def sync_scope(conn: asyncpg.Connection, team_id: int) -> None:
-    """Make the team's user_market rows what its members and markets say: one row per current
-    member and market, none for members who left or markets it gave up."""
+async def sync_scope(conn: asyncpg.Connection, *team_ids: int) -> None:
+    """Make the teams' user_market rows what their members and markets say: one row per current
+    member and market, none for members who left or markets a team gave up."""
     await conn.execute(
         """WITH wanted AS (
-               SELECT m.user_id, tm.market_id
+               SELECT m.team_id, m.user_id, tm.market_id
                FROM team_membership m JOIN team_market tm ON tm.team_id = m.team_id
-               WHERE m.team_id = $1 AND m.left_at IS NULL
+               WHERE m.team_id = ANY($1::bigint[]) AND m.left_at IS NULL
            ), gone AS (
                DELETE FROM user_market um
-               WHERE um.team_id = $1
+               WHERE um.team_id = ANY($1::bigint[])
                  AND NOT EXISTS (SELECT 1 FROM wanted w
-                                 WHERE w.user_id = um.user_id AND w.market_id = um.market_id)
+                                 WHERE w.team_id = um.team_id AND w.user_id = um.user_id
+                                   AND w.market_id = um.market_id)
                RETURNING 1
            )
            INSERT INTO user_market (user_id, market_id, team_id)
-           SELECT user_id, market_id, $1 FROM wanted
+           SELECT user_id, market_id, team_id FROM wanted ORDER BY team_id, user_id, market_id
            ON CONFLICT DO NOTHING""",
-        team_id,
+        list(team_ids),
     )
 
 

@@ -117,6 +117,12 @@ def _in_other_team(exc: asyncpg.UniqueViolationError) -> errors.InOtherTeam | No
     return None
 
 
+async def sync_team_scopes(conn: asyncpg.Connection, team_ids: list[int]) -> None:
+    """Give the members of these teams their teams' markets (user_market rows marked with the
+    team), as creating or changing a team does: for teams written in bulk (ops.national)."""
+    await queries.sync_scope(conn, *team_ids)
+
+
 async def create_team(
     conn: asyncpg.Connection, *, user: User, body: schemas.TeamCreate
 ) -> schemas.Team:

@@ -315,11 +315,12 @@ async def _sequence(conn: asyncpg.Connection, table: str) -> str:
 
 # ---------------------------------------------------------------- volunteers and scopes
 
-# Volunteers `tn-<team>-<member>`, the teams' members as the plan numbers them; a team works in
-# its markets (user_market), the way a team's scope is given to its members.
+# Volunteers `tn-<team>-<member>` ("Thử Nghiệm <team>-<member>" to people), the teams' members as
+# the plan numbers them (their teams and the markets they work in: _TEAMS).
 _VOLUNTEERS = sql.compose("""
-INSERT INTO app_user (username, password_hash, role, created_at, updated_at)
-SELECT format('tn-%s-%s', lpad(t::text, 4, '0'), m), $password_hash, 'volunteer',
+INSERT INTO app_user (username, display_name, password_hash, role, created_at, updated_at)
+SELECT format('tn-%s-%s', lpad(t::text, 4, '0'), m),
+       format('Thử Nghiệm %s-%s', lpad(t::text, 4, '0'), m), $password_hash, 'volunteer',
        p.now - p.days * interval '1 day', p.now - p.days * interval '1 day'
 FROM nat_param p, generate_series(1, $teams) AS t
 CROSS JOIN LATERAL generate_series(1, $volunteers / $teams
@@ -335,9 +336,6 @@ FROM app_user WHERE username ~ '^tn-[0-9]{4,}-[0-9]+$';
 CREATE TEMP TABLE nat_team ON COMMIT DROP AS
 SELECT team, count(*)::integer AS size FROM nat_volunteer GROUP BY team;
 ANALYZE nat_volunteer, nat_team;
-INSERT INTO user_market (user_id, market_id)
-SELECT v.user_id, m.id FROM nat_volunteer v JOIN nat_market m ON m.team = v.team
-ORDER BY 1, 2;
 """
 
 # A national viewer (no scope: every market) and the manager of the ward with the most markets.
@@ -357,7 +355,7 @@ FROM viewer v WHERE v.role = 'manager'
 async def insert_users(
     conn: asyncpg.Connection, *, volunteers: int, teams: int, password_hash: str
 ) -> int:
-    """Volunteers in teams with their markets, a national viewer and a ward manager."""
+    """Volunteers numbered by team (nat_volunteer), a national viewer and a ward manager."""
     values = {"volunteers": volunteers, "teams": teams, "password_hash": password_hash}
     await conn.execute(_VOLUNTEERS.text, *_VOLUNTEERS.args(values))
     await conn.execute(_VOLUNTEER_TABLE)
@@ -367,8 +365,8 @@ async def insert_users(
 
 # The planned teams as teams (teams/): one per number, in the ward of its first market (a team
 # the plan gave no market works in the ward of the nearest-numbered team's market), led by its
-# first member, its members since the programme began, its markets; the members' user_market rows
-# become the team's own scope rows (teams.queries.sync_scope's shape).
+# first member, its members since the programme began, its markets. Their scope rows (user_market)
+# are the teams' own (teams.roster.sync_team_scopes, after this).
 _TEAMS = """
 CREATE TEMP TABLE nat_team_row ON COMMIT DROP AS
 SELECT t.team, nextval(pg_get_serial_sequence('team', 'id')) AS team_id,
@@ -391,18 +389,14 @@ FROM nat_volunteer v JOIN nat_team_row r USING (team), nat_param p ORDER BY 1, 2
 
 INSERT INTO team_market (team_id, market_id)
 SELECT r.team_id, m.id FROM nat_market m JOIN nat_team_row r USING (team) ORDER BY 1, 2;
-
-UPDATE user_market um SET team_id = r.team_id
-FROM nat_volunteer v JOIN nat_team_row r USING (team)
-WHERE um.user_id = v.user_id AND um.team_id IS NULL;
 """
 
 
-async def insert_teams(conn: asyncpg.Connection) -> int:
-    """The planned teams, their members and markets (after insert_users); returns how many."""
+async def insert_teams(conn: asyncpg.Connection) -> list[int]:
+    """The planned teams, their members and markets (after insert_users); returns their ids."""
     for statement in _statements(_TEAMS):
         await conn.execute(statement)
-    return await count(conn, "nat_team_row")
+    return [r[0] for r in await conn.fetch("SELECT team_id FROM nat_team_row ORDER BY team_id")]
 
 
 # ---------------------------------------------------------------- plan: stalls

@@ -4,10 +4,10 @@ Every province and ward of the national directory (admin_unit scheme '2025-07', 
 migration 0008), 10,000 markets spread over them (every ward has one; urban wards more), 2,000,000
 stalls with a realistic spread of progress (markets not started, still registering, in progress,
 cashless, and lapsed after being cashless), their holders, sealed payment accounts with their
-partners' onboardings, consents, payments over 90 days, 20,000 volunteers in 2,500 teams (teams/:
-each in the ward of its first market, led by its first member, its members since the programme
-began) with the markets they work in, and what they did (the audit entries the use cases write: registrations,
-confirmed prints, signs put up, codes checked, fees, later consents), plus 90 days of daily
+partners' onboardings, consents, payments over 90 days, 20,000 volunteers in 2,500 teams (each in
+the ward of its first market, led by its first member, its members since the programme began)
+with the markets they work in, and what they did (the audit entries the use cases write:
+registrations, confirmed prints, signs put up, codes checked, fees, later consents), plus 90 days of daily
 snapshots and status changes. Counters come from coverage.counters.rebuild (the stalls' counted
 flags are written consistent with their facts) and agree with counters.recount.
 
@@ -21,7 +21,7 @@ changes nothing. One transaction: a load that fails leaves nothing behind.
 
 Sign-in (password of the demo users, ops.demo.DEMO_PASSWORD): `tn-quocgia` (national viewer),
 `tn-quanly` (manager of the ward with the most markets), `tn-0001-1` … (volunteers of "Tổ thử
-nghiệm 0001" …, the first of each its leader).
+nghiệm 0001" …; `tn-0001-1` leads it).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from coverage import counters, job, rule
 from coverage.levels import local_day
 from ops.demo import DEMO_PASSWORD
 from ops.national import queries as q
+from teams import roster
 
 log = logging.getLogger("choso.seed_national")
 
@@ -178,7 +179,8 @@ async def seed(
             teams=plan.teams,
             password_hash=hash_password(DEMO_PASSWORD),
         )
-        teams = await q.insert_teams(conn)
+        team_ids = await q.insert_teams(conn)
+        await roster.sync_team_scopes(conn, team_ids)
         lap("markets and volunteers")
         stalls = await q.plan_stalls(conn, partners=PARTNERS, names=_names())
         lap("stall plan")
@@ -211,7 +213,7 @@ async def seed(
             "markets": markets,
             "stalls": stalls,
             "volunteers": volunteers,
-            "teams": teams,
+            "teams": len(team_ids),
             "payment_accounts": len(ids),
         }
         timings["foreign_key_checks_skipped"] = float(skipped_fk_checks)

@@ -147,6 +147,10 @@ async def test_history_activity_and_people_are_consistent(loaded):
         "SELECT count(*) FROM app_user WHERE username ~ '^tn-[0-9]{4}-[0-9]+$' AND role = 'volunteer'"
     )
     assert volunteers == PLAN.volunteers
+    assert (
+        await conn.fetchval("SELECT display_name FROM app_user WHERE username = 'tn-0001-1'")
+        == "Thử Nghiệm 0001-1"
+    )  # people see a name, marked synthetic like the stallholders'
 
 
 @pytest.mark.slow

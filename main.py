@@ -28,8 +28,8 @@ from coverage import job
 from coverage.router import router as coverage_router
 from merchants import accounts
 from merchants.router import imports_router as stall_imports_router
+from merchants.router import registration_router, signs_router
 from merchants.router import router as merchants_router
-from merchants.router import signs_router
 from ops import demo, metrics
 from partners import registry
 from partners.router import router as partners_router
@@ -161,9 +161,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     _offline_docs(app)
-    # Routes are matched in this order, one by one: the field work's routes (registration above
-    # all) first. The import routes go before the stall routes ("/stalls/{stall_id}" would take
-    # "/stalls/import-template.xlsx").
+    # Routes are matched in this order, one by one: registration (its own router) first, then
+    # the rest of the field work's routes. The import routes go before the stall routes
+    # ("/stalls/{stall_id}" would take "/stalls/import-template.xlsx").
+    app.include_router(registration_router)
     app.include_router(stall_imports_router)
     app.include_router(merchants_router)
     app.include_router(auth_router)

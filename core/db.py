@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
@@ -133,13 +134,19 @@ async def connect(url: str, *, keys: Keys) -> Connection:
     return conn
 
 
+ACQUIRE_TIMEOUT_S = 10.0  # a request waits this long for a pooled connection, then gets a 503
+
+
 async def get_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
     """FastAPI dependency: one pooled connection per request."""
     pool = state_of(request.app).pool
     if pool is None:
         raise Unavailable("The database is not reachable right now; try again.")
     try:
-        conn = await pool.acquire(timeout=10)
+        # asyncio.timeout rather than acquire(timeout=...): asyncpg wraps the latter in wait_for,
+        # a task of its own on every request; a cancelled wait is handed back the same way.
+        async with asyncio.timeout(ACQUIRE_TIMEOUT_S):
+            conn = await pool.acquire()
     except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         raise Unavailable("The database is not reachable right now; try again.") from exc
     try:

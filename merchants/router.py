@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Annotated, Literal
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, Literal
 
 import asyncpg
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.routing import APIRoute
 
 from core import access, auth
 from core.auth import FIELD_WORK, CurrentUser, RegisteringWorker, only, require_roles
 from core.db import get_conn, request_conn
 from core.errors import Invalid, PreconditionRequired
-from core.params import Id, Province, Ward
+from core.params import MAX_ID, Id, Province, Ward
 from core.sessions import Session, SessionCheck
 from core.state import WindowDays, state_of
 from core.types import User
@@ -162,11 +165,6 @@ async def unarchive_market(
     )
 
 
-@router.post(
-    "/markets/{market_id}/stalls",
-    status_code=201,
-    response_model=schemas.Stall,
-)
 async def register_stall(
     market_id: Id,
     body: schemas.StallCreate,
@@ -186,6 +184,71 @@ async def register_stall(
     return Response(
         stall.model_dump_json(), status_code=201, media_type="application/json", headers=headers
     )
+
+
+class _RegistrationRoute(APIRoute):
+    """The registration route, with a direct path for the request a tablet sends.
+
+    FastAPI's handler reads the content type, parses the JSON, solves the route's parameters and
+    dependencies one by one and validates the body through a generic field: on the hottest route
+    that machinery costs more than everything else in Python. When the request is the ordinary one
+    (a JSON body that is a valid StallCreate, a plain market id, no overridden dependency), the
+    direct path validates the same body with the same model and calls the same endpoint with the
+    same session. Anything else (bad JSON, a failing field, another content type, an odd id) goes
+    through FastAPI's own handler, so every refusal is exactly the one FastAPI gives. The
+    OpenAPI document comes from the endpoint's signature as before.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        standard = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            if auth.registering_worker in request.app.dependency_overrides:
+                return await standard(request)
+            market_id = _plain_id(request.path_params.get("market_id"))
+            body = _plain_body(request, await request.body()) if market_id else None
+            if market_id is None or body is None:
+                return await standard(request)
+            session = await auth.registering_worker(request)
+            key = request.headers.get("idempotency-key")
+            return await register_stall(market_id, body, request, session, key)
+
+        return handler
+
+
+def _plain_id(raw: object) -> int | None:
+    """A path id as FastAPI would read it (Id: 1..MAX_ID), when it is written plainly (digits, no
+    leading zero or sign); None for anything else, which FastAPI's handler then reads."""
+    if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit() or raw[0] == "0":
+        return None
+    if len(raw) > len(str(MAX_ID)):
+        return None
+    value = int(raw)
+    return value if value <= MAX_ID else None
+
+
+def _plain_body(request: Request, raw: bytes) -> schemas.StallCreate | None:
+    """The body as FastAPI would validate it (json.loads, then the model in Python mode), when it
+    is a JSON object that passes; None otherwise (FastAPI's handler then gives its refusal)."""
+    kind = request.headers.get("content-type", "")
+    if kind.split(";", 1)[0].strip().lower() != "application/json" or not raw:
+        return None
+    try:
+        return schemas.StallCreate.model_validate(json.loads(raw))
+    except (ValueError, RecursionError):  # JSONDecodeError, pydantic's ValidationError
+        return None
+
+
+# Its own router, included before every other (main.py): the hottest route is matched first.
+registration_router = APIRouter(prefix="/api", tags=["markets and stalls"])
+registration_router.add_api_route(
+    "/markets/{market_id}/stalls",
+    register_stall,
+    methods=["POST"],
+    status_code=201,
+    response_model=schemas.Stall,
+    route_class_override=_RegistrationRoute,
+)
 
 
 async def _register(

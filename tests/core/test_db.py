@@ -122,6 +122,26 @@ async def test_healthz_is_503_when_the_database_is_gone(fresh_db, tmp_path):
         assert r.status_code == 503 and r.json()["code"] == "database_unavailable"
 
 
+async def test_a_request_that_waits_too_long_for_a_connection_is_503(
+    fresh_db, tmp_path, monkeypatch
+):
+    """Every pooled connection busy past ACQUIRE_TIMEOUT_S: a retryable 503, and the connection
+    that was awaited is not lost (the pool still hands it out afterwards)."""
+    monkeypatch.setattr(db, "ACQUIRE_TIMEOUT_S", 0.2)
+    app = create_app(make_settings(tmp_path, fresh_db))
+    pool = state_of(app).pool = await db.create_pool(fresh_db, keys=TEST_KEYS, max_size=1)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as c:
+            async with pool.acquire(), asyncio.timeout(5):
+                r = await c.get("/api/markets")  # the connection is taken before anything else
+            assert r.status_code == 503 and r.json()["code"] == "unavailable"
+            assert (await c.get("/api/markets")).status_code == 401  # the pool's connection again
+    finally:
+        await pool.close()
+
+
 def test_dead_server_users_are_forgotten(tmp_path):
     import json
     import os

@@ -75,31 +75,39 @@ class SecurityHeaders:
         # The map's tiles (MAP_TILE_URL) may come from another origin: images only, nothing else.
         origin = tile_origin(tile_url)
         self.csp = _add_source(CSP, "img-src", origin) if origin else CSP
+        # The headers each kind of answer gets, built once: (policy, no_store) -> [(name, value)].
+        self._extra = {
+            (csp, no_store): self._headers(csp, no_store=no_store)
+            for csp in (self.csp, *_DOCS_CSP.values())
+            for no_store in (False, True)
+        }
+
+    def _headers(self, csp: str, *, no_store: bool) -> list[tuple[bytes, bytes]]:
+        extra = [
+            (b"content-security-policy", csp.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"same-origin"),
+            (b"permissions-policy", b"camera=(self), geolocation=(self), microphone=()"),
+        ]
+        if self.https:
+            extra.append((b"strict-transport-security", b"max-age=31536000"))
+        if no_store:
+            extra.append((b"cache-control", b"no-store"))
+        return extra
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        csp = _DOCS_CSP.get(path, self.csp)
-        no_store = not _cacheable(path)
+        extra = self._extra[_DOCS_CSP.get(path, self.csp), not _cacheable(path)]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                names = {k.lower() for k, _ in headers}
-                extra = {
-                    b"content-security-policy": csp.encode(),
-                    b"x-content-type-options": b"nosniff",
-                    b"x-frame-options": b"DENY",
-                    b"referrer-policy": b"same-origin",
-                    b"permissions-policy": b"camera=(self), geolocation=(self), microphone=()",
-                }
-                if self.https:
-                    extra[b"strict-transport-security"] = b"max-age=31536000"
-                if no_store:
-                    extra[b"cache-control"] = b"no-store"
-                headers += [(k, v) for k, v in extra.items() if k not in names]
+                names = {k.lower() for k, _ in headers}  # a header the route set is kept
+                headers += [(k, v) for k, v in extra if k not in names]
                 message["headers"] = headers
             await send(message)
 

@@ -89,14 +89,26 @@ class _Metrics:
             multiprocess_mode="livesum",
             registry=registry,
         )
+        # Children looked up once (labels() takes a lock and builds a key on every call).
+        self._pool_in_use = self.pool_size.labels("in_use")
+        self._pool_idle = self.pool_size.labels("idle")
+        self._children: dict[tuple[Any, ...], Any] = {}
+
+    def child(self, metric: Any, *labels: str) -> Any:
+        """metric.labels(*labels), kept: routes, methods and statuses are a bounded set."""
+        key = (metric, *labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
 
     def observe_pool(self, pool: asyncpg.Pool | None) -> None:
         if pool is None:
             return
         try:
             size, idle = pool.get_size(), pool.get_idle_size()
-            self.pool_size.labels("in_use").set(size - idle)
-            self.pool_size.labels("idle").set(idle)
+            self._pool_in_use.set(size - idle)
+            self._pool_idle.set(idle)
             self.pool_max.set(pool.get_max_size())
         except Exception:  # noqa: BLE001 - a closing pool must never fail a request
             pass
@@ -185,15 +197,15 @@ class MetricsMiddleware:
                 status = message["status"]
             await send(message)
 
-        gauge = metrics.in_progress.labels(method)
+        gauge = metrics.child(metrics.in_progress, method)
         gauge.inc()
         try:
             await self.app(scope, receive, send_status)
         finally:
             gauge.dec()
             route = _route_of(scope)
-            metrics.requests.labels(method, route, str(status)).inc()
-            metrics.latency.labels(method, route).observe(time.perf_counter() - began)
+            metrics.child(metrics.requests, method, route, str(status)).inc()
+            metrics.child(metrics.latency, method, route).observe(time.perf_counter() - began)
             app = scope.get("app")
             state = getattr(app, "state", None)
             metrics.observe_pool(getattr(state, "pool", None))

@@ -210,6 +210,8 @@ async def test_the_console_says_a_team_member_works_through_the_team(
     text = await row.inner_text()
     assert f"Qua tổ: {field_work['team']['name']} (Chợ Thử Một)" in text
     assert "Chưa được giao" not in text
+    # Assigned that market directly too (the seed), it is named once: with the team.
+    assert text.count("Chợ Thử Một") == 1, text
 
 
 async def test_the_activity_page_fits_a_tablet(new_page, live_server, field_work):

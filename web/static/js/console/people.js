@@ -61,8 +61,11 @@ function scopeText(u) {
   const byId = new Map(ref.markets.map((m) => [m.id, m.name]));
   if (u.province_codes && u.province_codes.length) parts.push(...u.province_codes.map((c) => (ref.provinces.find((p) => p.code === c) || {}).name || c));
   if (u.ward_codes.length) parts.push(...u.ward_codes.map((c) => ref.wards.get(c) || c));
-  if (u.market_ids.length) parts.push(...u.market_ids.map((id) => byId.get(id) || `#${id}`));
   const team = ref.teams.get(u.id);
+  // A market assigned directly that the team also works in is named once, with the team.
+  const viaTeam = new Set(team ? team.markets.map((m) => m.id) : []);
+  const direct = u.market_ids.filter((id) => !viaTeam.has(id));
+  if (direct.length) parts.push(...direct.map((id) => byId.get(id) || `#${id}`));
   if (team) parts.push(t("c_scope_team", { name: team.name, markets: team.markets.map((m) => m.name).join(", ") || "—" }));
   if (!parts.length) return u.role === "viewer" ? t("c_scope_city") : t("c_scope_none");
   return parts.join(", ");

@@ -15,6 +15,19 @@ from core.text import unstorable
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdField = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def plain_id(raw: object) -> int | None:
+    """A path segment as Id reads it, when it is written plainly (ASCII digits, no leading zero or
+    sign, 1..MAX_ID); None for anything else, which only FastAPI's own validation may judge."""
+    if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit() or raw[0] == "0":
+        return None
+    if len(raw) > len(str(MAX_ID)):
+        return None
+    value = int(raw)
+    return value if value <= MAX_ID else None
+
+
 # An area of the national directory (2025) a list or a count is limited to: a province, a ward.
 Province = Annotated[
     str | None,

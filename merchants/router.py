@@ -15,7 +15,7 @@ from core import access, auth
 from core.auth import FIELD_WORK, CurrentUser, RegisteringWorker, only, require_roles
 from core.db import get_conn, request_conn
 from core.errors import Invalid, PreconditionRequired
-from core.params import MAX_ID, Id, Province, Ward
+from core.params import Id, Province, Ward, plain_id
 from core.sessions import Session, SessionCheck
 from core.state import WindowDays, state_of
 from core.types import User
@@ -205,7 +205,7 @@ class _RegistrationRoute(APIRoute):
         async def handler(request: Request) -> Response:
             if auth.registering_worker in request.app.dependency_overrides:
                 return await standard(request)
-            market_id = _plain_id(request.path_params.get("market_id"))
+            market_id = plain_id(request.path_params.get("market_id"))
             body = _plain_body(request, await request.body()) if market_id else None
             if market_id is None or body is None:
                 return await standard(request)
@@ -214,17 +214,6 @@ class _RegistrationRoute(APIRoute):
             return await register_stall(market_id, body, request, session, key)
 
         return handler
-
-
-def _plain_id(raw: object) -> int | None:
-    """A path id as FastAPI would read it (Id: 1..MAX_ID), when it is written plainly (digits, no
-    leading zero or sign); None for anything else, which FastAPI's handler then reads."""
-    if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit() or raw[0] == "0":
-        return None
-    if len(raw) > len(str(MAX_ID)):
-        return None
-    value = int(raw)
-    return value if value <= MAX_ID else None
 
 
 def _plain_body(request: Request, raw: bytes) -> schemas.StallCreate | None:

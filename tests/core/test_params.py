@@ -1,0 +1,26 @@
+"""core.params.plain_id: a plainly written id reads as pydantic reads an Id; nothing else is read."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from core.params import MAX_ID, IdField, plain_id
+
+AS_ID = TypeAdapter(IdField)
+
+
+@pytest.mark.parametrize("raw", ["1", "7", "42", "1000", str(MAX_ID)])
+def test_a_plain_id_is_what_validation_reads(raw):
+    assert plain_id(raw) == AS_ID.validate_python(raw)
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "0", "007", "+5", "-5", " 5", "5 ", "1_000", "٣", "²", "1e3", "abc", str(MAX_ID + 1),
+            "9" * 40, None, 5]
+)  # fmt: skip
+def test_anything_else_is_left_to_validation(raw):
+    assert plain_id(raw) is None
+    if isinstance(raw, str) and raw not in ("007", "+5", " 5", "5 ", "1_000"):
+        with pytest.raises(ValidationError):  # what validation refuses is never read as an id
+            AS_ID.validate_python(raw)

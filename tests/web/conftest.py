@@ -265,18 +265,25 @@ async def new_page(
         for i, ctx in enumerate(contexts):
             for j, page in enumerate(ctx.pages):
                 path = SHOTS / f"FAILED-{request.node.name}-{i}-{j}.png"
-                await page.screenshot(path=str(path), full_page=True)
+                try:
+                    await page.screenshot(path=str(path), full_page=True)
+                except Exception:  # noqa: BLE001 - a failed test's picture is best effort
+                    await page.screenshot(path=str(path))
     for ctx in contexts:
         await ctx.close()
     assert not problems, f"errors in the browser console: {problems}"
 
 
-async def shot(page, name: str) -> Path:
-    """Save a screenshot of the current screen under test-output/screenshots/."""
+async def shot(page, name: str, *, full_page: bool = True) -> Path:
+    """Save a screenshot of the current screen under test-output/screenshots/.
+
+    full_page=False takes the viewport only: for a page as tall as ReDoc's (every operation
+    rendered), a full-page capture can take longer than Playwright's timeout on a loaded machine.
+    """
     SHOTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size or {"width": 0, "height": 0}
     path = SHOTS / f"{name}-{size['width']}x{size['height']}.png"
-    await page.screenshot(path=str(path), full_page=True)
+    await page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

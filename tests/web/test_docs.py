@@ -100,5 +100,5 @@ async def test_redoc_renders_every_operation(new_page, live_server) -> None:
     # The search box works (ReDoc indexes in a blob: web worker, which the docs' CSP allows).
     await page.fill("input[placeholder='Search...']", "administrative")
     await page.locator("[data-role='search:results'] li").first.wait_for()
-    await shot(page, "api-docs-redoc")
+    await shot(page, "api-docs-redoc", full_page=False)
     assert all(url.startswith((live_server.base, "blob:", "data:")) for url in requests), requests

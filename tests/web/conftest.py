@@ -277,8 +277,9 @@ async def new_page(
 async def shot(page, name: str, *, full_page: bool = True) -> Path:
     """Save a screenshot of the current screen under test-output/screenshots/.
 
-    full_page=False takes the viewport only: for a page as tall as ReDoc's (every operation
-    rendered), a full-page capture can take longer than Playwright's timeout on a loaded machine.
+    full_page=False takes the viewport only: for pages as tall as the API docs' (Swagger's is
+    about 18,000 pixels, ReDoc's longer), a full-page capture can outlast Playwright's timeout on a
+    loaded machine (it failed CI once).
     """
     SHOTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size or {"width": 0, "height": 0}

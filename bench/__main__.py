@@ -128,6 +128,8 @@ TARGETS: dict[str, list[tuple[str, str, float | None, str]]] = {
         ("p99_ratio", "<=", 2.0, "registration p99 / bare insert p99"),
         ("sql_floor_throughput_ratio", ">=", 0.3, "SQL floor rps / bare insert rps (issue 16)"),
         ("app_vs_sql_floor_throughput", ">=", 0.85, "registration rps / SQL floor rps (issue 16)"),
+        ("sql_floor_ratio_median_of_rounds", "", None, "SQL floor / bare, median of the rounds"),
+        ("app_vs_sql_floor_median_of_rounds", "", None, "registration / floor, median of rounds"),
     ],
     "payload_encode": [("ratio", ">=", 2.0, "ours / vietnam-qr-pay encodes per s")],
     "png_render": [("ratio", ">=", 3.0, "ours / plain qrcode PNGs per s")],

@@ -8,7 +8,7 @@ round. The third side, the SQL floor (bench/bare_app.py), runs the registration'
 statements behind the bare app: what the database work alone allows on this machine.
 
 Knobs (environment): BENCH_WORKERS (1), BENCH_CONCURRENCY (16), BENCH_SECONDS (8 per round),
-BENCH_ROUNDS (2), BENCH_MARKETS (20: registrations are spread over them), BENCH_PROFILE (1: py-spy
+BENCH_ROUNDS (4), BENCH_MARKETS (20: registrations are spread over them), BENCH_PROFILE (1: py-spy
 the app's workers in the last round, written to bench/results/), BENCH_DATABASE_URL (a server's
 maintenance-database URL; default: an embedded PostgreSQL under var/bench).
 """
@@ -20,6 +20,7 @@ import itertools
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import uuid
@@ -304,10 +305,28 @@ async def _run(
         "app_vs_sql_floor_throughput": round(a.result.throughput / f.result.throughput, 3)
         if f.result.throughput
         else 0.0,
+        # The same two ratios taken within each round (its sides ran back to back), median over
+        # the rounds: less moved by one lucky round of one side than the best rounds above.
+        "sql_floor_ratio_median_of_rounds": _median_ratio(
+            rounds_by_side["floor"], rounds_by_side["bare"]
+        ),
+        "app_vs_sql_floor_median_of_rounds": _median_ratio(
+            rounds_by_side["app"], rounds_by_side["floor"]
+        ),
     }
     if profile_to is not None:
         row["profile"] = summarize_profiles(profile_to)
     return [row]
+
+
+def _median_ratio(top: list[Round], bottom: list[Round]) -> float:
+    """Median over the rounds of top's throughput / bottom's in the same round."""
+    ratios = [
+        t.result.throughput / b.result.throughput
+        for t, b in zip(top, bottom, strict=True)
+        if b.result.throughput
+    ]
+    return round(statistics.median(ratios), 3) if ratios else 0.0
 
 
 def summarize_profiles(prefix: Path, top: int = 25) -> dict[str, Any]:
@@ -406,7 +425,7 @@ def run() -> list[dict[str, Any]]:
             workers=_env_int("BENCH_WORKERS", 1),
             concurrency=_env_int("BENCH_CONCURRENCY", 16),
             seconds=float(os.environ.get("BENCH_SECONDS", "8")),
-            rounds=_env_int("BENCH_ROUNDS", 2),
+            rounds=_env_int("BENCH_ROUNDS", 4),
             markets=_env_int("BENCH_MARKETS", 20),
             data_dir=harness.ROOT / "var" / "bench",
             server_url=os.environ.get("BENCH_DATABASE_URL") or None,

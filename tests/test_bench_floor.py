@@ -105,3 +105,20 @@ async def test_the_floor_writes_what_a_registration_writes(live, floor_client):
         assert row["search_text"] == stall_search_text(
             row["stall_code"], row["full_name"], row["phone_e164"], row["goods"]
         )
+
+
+def test_the_median_of_the_rounds_pairs_each_round_with_its_own() -> None:
+    from collections import Counter
+
+    from bench.bench_registration import Round, _median_ratio
+    from bench.loadgen import LoadResult
+
+    def at(rps: float) -> Round:
+        result = LoadResult(int(rps), 1.0, Counter({201: int(rps)}), 0, [], 0.0)
+        return Round(result, 0.0, 0.0, 0.0, None)
+
+    floor = [at(900), at(1000), at(1100)]
+    bare = [at(3000), at(4000), at(3000)]  # ratios 0.3, 0.25, 0.3667: median 0.3
+    assert _median_ratio(floor, bare) == 0.3
+    # The best rounds of each side (1100 / 4000 = 0.275) are not what it reports.
+    assert _median_ratio([at(1)], [at(0)]) == 0.0

@@ -388,6 +388,9 @@ class StallPatch(Strict):
     location: Location | None = None
     confirm_by: ConfirmBy | None = None
     also_accepts: AlsoAccepts | None = None
+    # As at registration: a new phone number that another active stall of the market has is
+    # refused (409 possible_duplicate) unless the same person rents both stalls.
+    confirm_duplicate: StrictBool = False
 
 
 class Holder(BaseModel):

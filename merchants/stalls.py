@@ -24,6 +24,7 @@ from core.types import User
 from coverage import counters
 from coverage import stalls as coverage_stalls
 from merchants import errors, markets, schemas
+from merchants.queries import imports as imports_q
 from merchants.queries import markets as markets_q
 from merchants.queries import stalls as stalls_q
 from partners import schemas as partner_schemas
@@ -96,6 +97,8 @@ async def update_stall(
                     else name
                 )
                 phone = patch.holder.phone if "phone" in hfields else phone
+                if phone and phone != before.holder.phone and not patch.confirm_duplicate:
+                    await _refuse_a_phone_in_use(conn, market_id, phone, stall_id)
                 await stalls_q.update_holder(
                     conn, holder_id=before.holder.id, full_name=name, phone=phone
                 )
@@ -136,6 +139,22 @@ async def update_stall(
                 "Another stall in this market has this code.", field="stall_code"
             ) from None
         raise
+
+
+async def _refuse_a_phone_in_use(
+    conn: asyncpg.Connection, market_id: int, phone: str, stall_id: int
+) -> None:
+    """Registration's duplicate check, for a phone number typed in an edit: another active stall of
+    the market already has it (an import checks its rows the same way)."""
+    found = await imports_q.active_stalls_by_phone(conn, market_id, [phone])
+    others = [i for i, _code in found.get(phone, []) if i != stall_id]
+    if others:
+        raise errors.PossibleDuplicate(
+            "A stall with this phone number is already registered in this market. "
+            "If the same person rents this stall too, send confirm_duplicate: true.",
+            field="holder.phone",
+            existing_stall_id=others[0],
+        )
 
 
 async def settle_change(

@@ -135,6 +135,7 @@ _KIND_HEADERS = {
     "return_visits": "Quay lại sạp",
     "visits": "Lần ghé sạp",
     "support": "Gói hỗ trợ ghi nhận",
+    "assignments": "Giao quay lại sạp",
     "total": "Tổng",
 }
 _NO_KEY = {"team": "(không thuộc tổ nào)", "market": "(không rõ chợ)", "ward": "(không rõ phường)"}

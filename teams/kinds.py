@@ -27,6 +27,7 @@ KINDS = (
     "return_visits",
     "visits",
     "support",
+    "assignments",
 )
 
 # (audit action, audit entity) -> the kinds of activity it counts as.
@@ -57,6 +58,9 @@ ACTIVITY: dict[tuple[str, str], tuple[str, ...]] = {
     ("visit", "stall"): ("visits",),
     # merchants/support.py: the support package recorded at a stall (one entry per save)
     ("support", "stall"): ("support",),
+    # teams/assignments.py: a return visit of a stall given to someone (a team leader's or a
+    # manager's work); taking it back (`unassign`) is not counted
+    ("assign", "stall"): ("assignments",),
 }
 
 # A `verify` entry whose method is one of these was the bank confirming an account's name (partners'

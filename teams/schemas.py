@@ -119,6 +119,9 @@ class ActivityCounts(BaseModel):
     support: int = Field(
         default=0, description="Support package records saved at stalls (users_want #21)."
     )
+    assignments: int = Field(
+        default=0, description="Return visits of stalls given to someone (team leaders, managers)."
+    )
     total: int = Field(default=0, description="All of the above.")
 
 

@@ -211,6 +211,65 @@ async def test_patch_holder_phone_and_code(client, auth, markets):
     assert r.json()["stall_code"] == "A-99" and r.json()["holder"]["phone"] == "+84912345678"
 
 
+async def test_an_edit_that_gives_a_stall_a_phone_in_use_is_refused_unless_confirmed(
+    client, conn, auth, markets
+):
+    """Registration's duplicate check holds for an edit too (a volunteer found an edit let two
+    stalls of one market share a phone number without a word)."""
+    headers = await auth("volunteer")
+    url = f"/api/markets/{markets['one']}/stalls"
+    first = (await client.post(url, json=stall_body("D-1"), headers=headers | key())).json()
+    other = stall_body("D-2", holder={"full_name": "Trần Văn Khác", "phone": "0905 999 888"})
+    second = (await client.post(url, json=other, headers=headers | key())).json()
+    before = await conn.fetchrow(
+        "SELECT h.phone_e164, s.version FROM stall s JOIN stallholder h ON h.id = s.holder_id"
+        " WHERE s.id = $1",
+        second["id"],
+    )
+    edit = {"holder": {"phone": "0905 123 456"}}  # the first stall's number
+    r = await client.patch(
+        f"/api/stalls/{second['id']}", json=edit, headers=headers | {"If-Match": "1"}
+    )
+    assert r.status_code == 409, r.text
+    problem = r.json()
+    assert problem["code"] == "possible_duplicate" and problem["existing_stall_id"] == first["id"]
+    assert r.headers["content-type"].startswith("application/problem+json")
+    after = await conn.fetchrow(
+        "SELECT h.phone_e164, s.version FROM stall s JOIN stallholder h ON h.id = s.holder_id"
+        " WHERE s.id = $1",
+        second["id"],
+    )
+    assert after == before  # nothing changed
+    # The stall's own number typed again, or another field, is no duplicate.
+    same = {"holder": {"phone": "0905 999 888"}, "goods": "Cá"}
+    r = await client.patch(
+        f"/api/stalls/{second['id']}", json=same, headers=headers | {"If-Match": "1"}
+    )
+    assert r.status_code == 200, r.text
+    # The same person renting both stalls: confirmed, saved.
+    r = await client.patch(
+        f"/api/stalls/{second['id']}",
+        json=edit | {"confirm_duplicate": True},
+        headers=headers | {"If-Match": "2"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["holder"]["phone"] == "+84905123456"
+    # A stall that is no longer active does not count.
+    gone = stall_body("D-4", holder={"full_name": "Lê Văn Đi", "phone": "0905 777 666"})
+    left = (await client.post(url, json=gone, headers=headers | key())).json()
+    closed = {"status": "closed"}
+    r = await client.patch(
+        f"/api/stalls/{left['id']}", json=closed, headers=headers | {"If-Match": "1"}
+    )
+    assert r.status_code == 200, r.text
+    r = await client.patch(
+        f"/api/stalls/{first['id']}",
+        json={"holder": {"phone": "0905 777 666"}},
+        headers=headers | {"If-Match": "1"},
+    )
+    assert r.status_code == 200, r.text
+
+
 async def test_add_payment_account(client, auth, markets):
     headers = await auth("volunteer")
     stall = (

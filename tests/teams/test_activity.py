@@ -26,6 +26,7 @@ KINDS = (
     "return_visits",
     "visits",
     "support",
+    "assignments",
 )
 
 
@@ -88,6 +89,10 @@ async def test_every_field_action_counts_once_for_its_kind(client, conn, auth, m
         ("POST", f"/api/stalls/{sid}/visits", {"outcome": "trained"}, key(), 201),
         # The support package recorded (users_want #21).
         ("POST", f"/api/stalls/{sid}/support", {"items": {"e_invoice": "offered"}}, {}, 200),
+        # The team leader gives the stall's return visit to someone (herself), then takes it
+        # back: the assignment counts, taking it back does not.
+        ("PUT", f"/api/stalls/{sid}/assignment", {"user_id": mai}, {}, 200),
+        ("PUT", f"/api/stalls/{sid}/assignment", {"user_id": None}, {}, 200),
     ]  # fmt: skip
     for method, url, body, extra, status in steps:
         r = await client.request(method, url, json=body, headers=mai_h | extra)
@@ -111,10 +116,11 @@ async def test_every_field_action_counts_once_for_its_kind(client, conn, auth, m
         "return_visits": 2,
         "visits": 1,
         "support": 1,
+        "assignments": 1,
     }
-    assert row["total"] == 12
+    assert row["total"] == 13
     by_team = {r["key"]: r for r in (await rows(client, admin, "team"))["rows"]}
-    assert by_team[str(team)]["label"] == "Tổ Mai" and by_team[str(team)]["total"] == 12
+    assert by_team[str(team)]["label"] == "Tổ Mai" and by_team[str(team)]["total"] == 13
     # The admin's own actions of the fixtures (none here) would sit in the row without a team.
     assert set(by_team) <= {str(team), None}
 

@@ -431,6 +431,32 @@ async def test_other_ways_to_pay_are_ticked_on_the_edit_page(new_page, live_serv
     )
 
 
+async def test_an_edit_to_a_phone_another_stall_has_asks_first(new_page, live_server) -> None:
+    """Registration's duplicate check on the edit page: refused next to the phone field in
+    Vietnamese, saved once the volunteer says the same person rents both stalls."""
+    ids = await market_ids(live_server)
+    market = ids["Chợ Thử Một"]
+    await register_via_api(live_server, market, "DP-1", "Đỗ Thị Một", phone="0905 314 159")
+    second = await register_via_api(live_server, market, "DP-2", "Đỗ Văn Hai", phone="0905 314 160")
+    page = await new_page()
+    await sign_in(page)
+    await page.goto(f"/#/s/{second['id']}/edit")
+    await page.fill("#f-phone", "0905 314 159")
+    await page.click("button[type=submit]")
+    await expect(page.locator("#confirm-duplicate")).to_be_visible()
+    assert "đã có ở một sạp khác trong chợ" in await page.locator("form").inner_text()
+    await shot(page, "stall-edit-phone-in-use")
+
+    async def phone() -> str:
+        async with await live_server.api("admin") as c:
+            return (await c.get(f"/api/stalls/{second['id']}")).json()["holder"]["phone"]
+
+    assert await phone() == "+84905314160"
+    await page.click("#confirm-duplicate")
+    await page.wait_for_selector("#f-phone", state="detached")
+    assert await phone() == "+84905314159"
+
+
 async def test_the_hand_over_names_the_service_points_near_the_market(
     new_page, live_server
 ) -> None:

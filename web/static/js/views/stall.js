@@ -794,6 +794,15 @@ export async function editView(ctx, id) {
     }));
   const formError = h("p", { class: "form-error", role: "alert" });
   const saveBtn = h("button", { type: "submit", class: "btn btn-primary btn-big" }, t("save"));
+  // A number another stall of the market has is refused (possible_duplicate) until the volunteer
+  // says the same person rents both stalls, as when registering.
+  let confirmedPhone = null;
+  const duplicateExtras = () => ({
+    possible_duplicate: h("button", {
+      type: "button", class: "btn btn-small", id: "confirm-duplicate",
+      onclick: () => { confirmedPhone = st.phone.trim(); form.requestSubmit(); },
+    }, t("dup_confirm")),
+  });
   const form = h("form", { class: "register", novalidate: true },
     h("h1", {}, t("edit_title", { code: stall.stall_code })),
     h("fieldset", { class: "card" }, h("legend", {}, t("sec_stall")),
@@ -838,6 +847,8 @@ export async function editView(ctx, id) {
     if (st.phone.trim() && st.phone.trim() !== initial.phone) holder.phone = st.phone.trim();
     else if (!st.phone.trim() && initial.phone) holder.phone = null;  // a wrong number taken off
     if (Object.keys(holder).length) body.holder = holder;
+    // "The same person rents this stall too", said for this number (registration's duplicate check).
+    if (holder.phone && holder.phone === confirmedPhone) body.confirm_duplicate = true;
     for (const fid of ["f-stall_code", "f-zone", "f-goods", "f-name", "f-phone"]) {
       const code = check(fid);
       if (code) setError(fid, errorText(code), null, { local: true, code });
@@ -850,7 +861,7 @@ export async function editView(ctx, id) {
     saveBtn.disabled = false;
     if (done.state === "failed") {
       await outbox.remove(rec.id);
-      showProblem(formError, done.error, FIELD_MAP, {}, {}, valueOf);
+      showProblem(formError, done.error, FIELD_MAP, duplicateExtras(), {}, valueOf);
       if (!formError.textContent && !form.querySelector(".has-error")) formError.textContent = errorText(done.error.code);
       focusFirstError(form);
       return;
@@ -863,7 +874,7 @@ export async function editView(ctx, id) {
   mount(ctx.main, form);
   formRef = form;
   if (refused && refused.error) {
-    showProblem(formError, refused.error, FIELD_MAP, {}, {}, valueOf);
+    showProblem(formError, refused.error, FIELD_MAP, duplicateExtras(), {}, valueOf);
     if (!formError.textContent && !form.querySelector(".has-error")) formError.textContent = errorText(refused.error.code);
   }
 }

@@ -30,9 +30,9 @@ function marketTable(market, me) {
           h("th", { scope: "col", class: "visit-done" }, t("visits_col_done")))),
         h("tbody", {}, market.visits.map((v) => h("tr", { dataset: { stall: v.stall_id } },
           h("th", { scope: "row", class: "visit-code" }, v.stall_code),
-          h("td", {}, v.zone || "—"),
-          h("td", {}, revisitReason(v.reason)),
-          h("td", {}, v.since ? dateTime(v.since) : "—"),
+          h("td", { class: ["visit-zone", v.zone ? "" : "visit-none"], dataset: { label: t("visits_col_zone") } }, v.zone || "—"),
+          h("td", { class: "visit-wide" }, revisitReason(v.reason)),
+          h("td", { dataset: { label: t("visits_col_since") } }, v.since ? dateTime(v.since) : "—"),
           work ? assigneeCell(market, v.stall_id, v.stall_code, me) : null,
           h("td", { class: "visit-done" }, h("span", { class: "tick-box", "aria-hidden": "true" }))))))
       : (market.appointments || []).length ? null : h("p", { class: "muted" }, t("visits_none")),
@@ -54,9 +54,9 @@ function appointmentsTable(market, me) {
         h("th", { scope: "col", class: "visit-done" }, t("visits_col_done")))),
       h("tbody", {}, list.map((a) => h("tr", { dataset: { stall: a.stall_id }, class: a.come_back_on < today() ? "visit-overdue" : "" },
         h("th", { scope: "row", class: "visit-code" }, a.stall_code),
-        h("td", {}, a.zone || "—"),
-        h("td", {}, date(a.come_back_on), a.come_back_on < today() ? h("span", { class: "overdue" }, ` (${t("visits_overdue")})`) : null),
-        h("td", {}, foundText(a)),
+        h("td", { class: ["visit-zone", a.zone ? "" : "visit-none"], dataset: { label: t("visits_col_zone") } }, a.zone || "—"),
+        h("td", { dataset: { label: t("visits_col_day") } }, date(a.come_back_on), a.come_back_on < today() ? h("span", { class: "overdue" }, ` (${t("visits_overdue")})`) : null),
+        h("td", { class: "visit-wide", dataset: { label: t("visits_col_found") } }, foundText(a)),
         assigneeCell(market, a.stall_id, a.stall_code, me),
         h("td", { class: "visit-done" }, h("span", { class: "tick-box", "aria-hidden": "true" })))))));
 }
@@ -76,7 +76,7 @@ function assigneeCell(market, stallId, stallCode, me) {
       a.visited_since ? h("span", { class: "muted small" }, ` (${t("assign_visited")})`) : null]
     : ["—"]);
   const name = h("span", { class: "assignee-name" }, label(state.current));
-  const cell = h("td", { class: "visit-assignee" }, name);
+  const cell = h("td", { class: "visit-assignee", dataset: { label: t("visits_col_assignee") } }, name);
   if (!market.people) return cell;
   const id = `assign-${stallId}`;
   const held = state.current && state.current.user_id;

@@ -15,7 +15,10 @@ export function todayLine(ctx) {
   const day = today();
   load({ from: day, to: day, groupBy: "user" }).then((data) => {
     const mine = data.rows.find((r) => String(r.key) === String(ctx.me.id));
-    line.textContent = t("today_line", { n: num(mine ? mine.registrations : 0), m: num(mine ? mine.deliveries : 0) });
+    // The volunteer's own day in every market: on one market's list, a volunteer who works in
+    // several is told the line is not that market's alone.
+    const several = (ctx.markets || []).length > 1;
+    line.textContent = t(several ? "today_line_all" : "today_line", { n: num(mine ? mine.registrations : 0), m: num(mine ? mine.deliveries : 0) });
     line.hidden = false;
   }).catch(() => { /* offline or not yet deployed: the worklist works without it */ });
   return line;
@@ -95,7 +98,11 @@ async function summary(team, week) {
   for (const c of covs) {
     if (!c) continue;
     const issued = c.levels.qr_issued;
-    lines.push(`• ${t("share_market", { name: c.name, n: num(issued.count), total: num(c.active_stalls), pct: pct(issued.share), status: lowerFirst(statusLabel(c.status)) })}`);
+    const line = t("share_market", { name: c.name, n: num(issued.count), total: num(c.active_stalls), pct: pct(issued.share), status: lowerFirst(statusLabel(c.status)) });
+    // What the rule still asks for, which may not be signs ("100% signs, lost the title" alone
+    // does not tell the team what to do).
+    const needs = c.active_stalls ? c.progress.filter((p) => p.stalls_needed > 0).map((p) => t(`need_${p.level}`, { n: num(p.stalls_needed) })) : [];
+    lines.push(`• ${line}${needs.length ? `; ${lowerFirst(t("rank_need_prefix"))} ${needs.join(", ")}` : ""}`);
   }
   if (visits) {
     // The stalls the linked list shows (visits.js): flagged ones and days agreed, each stall once.

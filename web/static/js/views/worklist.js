@@ -1,7 +1,7 @@
 // A market's worklist: what is left to do at each stall, searchable without diacritics, offline too.
 
 import { h, mount, clear, toast, debounce } from "../lib/dom.js";
-import { t, num, time, date, today, describeError, errorText, currentLang } from "../lib/i18n.js";
+import { t, num, time, date, today, describeError, errorText, currentLang, zoneLabel } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import { fold, byCode, compact } from "../lib/text.js";
@@ -232,7 +232,7 @@ export async function worklistView(ctx, marketId) {
     assignedBox.append(h("section", { class: "card assigned-card", "aria-labelledby": "assigned-title" },
       h("h2", { id: "assigned-title" }, t("assigned_title", { n: num(open.length) })),
       h("ul", { class: "plain assigned-list" }, open.map((a) => h("li", { dataset: { stall: a.stall_id } },
-        h("a", { href: `#/s/${a.stall_id}` }, h("strong", {}, a.stall_code), a.zone ? ` · ${a.zone}` : ""),
+        h("a", { href: `#/s/${a.stall_id}` }, h("strong", {}, a.stall_code), a.zone ? ` · ${zoneLabel(a.zone)}` : ""),
         " ", h("span", { class: "muted small" }, t("assigned_by", { name: a.assigned_by, when: date(a.assigned_at) })))))));
   }
 

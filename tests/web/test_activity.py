@@ -341,8 +341,9 @@ async def test_the_return_visit_list_prints_per_team_and_market(new_page, live_s
     # Each stall is a card there: the reason on one line of its own, the picker the card's width.
     card = phone.locator(f".visits-table tr[data-stall='{flagged['id']}']")
     reason = card.locator("td.visit-wide")
-    box, line = await reason.bounding_box(), await reason.evaluate(
-        "el => parseFloat(getComputedStyle(el).lineHeight)"
+    box, line = (
+        await reason.bounding_box(),
+        await reason.evaluate("el => parseFloat(getComputedStyle(el).lineHeight)"),
     )
     assert box and box["height"] < 2.5 * line, "the reason wraps word by word on a phone"
     picker = card.locator("select.assign-select")

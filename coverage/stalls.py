@@ -109,6 +109,15 @@ async def sign_details_changed(conn: asyncpg.Connection, *, stall_id: int) -> No
         )
 
 
+async def holder_erased(conn: asyncpg.Connection, *, stall_id: int) -> None:
+    """The stall's holder was erased and its accounts deactivated (privacy.requests.erase, in its
+    transaction; the caller moves the counters after, on_stall_changed): the sign at the stall
+    shows an account that is gone, so the stall no longer counts as having a sign, and payments
+    to that account no longer make it transacting. It counts again from a new account's sign."""
+    await stalls_q.ensure_stall_coverage(conn, stall_id)
+    await stalls_q.forget_sign_and_payments(conn, stall_id)
+
+
 async def flag_reprint(
     conn: asyncpg.Connection,
     *,

@@ -16,6 +16,7 @@ from core.settings import Settings
 from core.text import fold, stall_search_text
 from core.types import User, jsonable
 from coverage import counters
+from coverage import stalls as coverage_stalls
 from privacy import export_pdf, queries
 from privacy.access import RIGHTS_ROLES, holder_in_scope
 from privacy.schemas import AccessEntry, Consent, DataRequest, Erasure
@@ -258,6 +259,7 @@ async def erase(
         erased_at = await queries.anonymise_holder(conn, holder_id)
         deactivated = await queries.scrub_accounts(conn, holder_id)
         for stall in stalls:  # deactivated accounts change levels and partner counts
+            await coverage_stalls.holder_erased(conn, stall_id=stall.id)
             await counters.on_stall_changed(
                 conn, stall_id=stall.id, window_days=settings.transacting_window_days
             )

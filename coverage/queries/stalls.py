@@ -324,6 +324,20 @@ async def set_reprint(conn: asyncpg.Connection, *, stall_id: int, reason: str | 
     )
 
 
+async def forget_sign_and_payments(conn: asyncpg.Connection, stall_id: int) -> None:
+    """The stall no longer has a sign up or recent payments: its sign facts, reprint flag and
+    last payment go (a stallholder erased; the payments themselves stay, without the number)."""
+    await conn.execute(
+        """UPDATE stall_coverage
+              SET sign_issued_at = NULL, sign_issued_by = NULL, sign_delivered_at = NULL,
+                  sign_delivered_by = NULL, sign_reprint_needed = false,
+                  sign_reprint_reason = NULL, sign_reprint_flagged_at = NULL,
+                  last_payment_at = NULL, updated_at = clock_timestamp()
+            WHERE stall_id = $1""",
+        stall_id,
+    )
+
+
 async def stall_accounts(conn: asyncpg.Connection, stall_id: int) -> list[Account]:
     """The stall's payment accounts (active or not)."""
     rows = await conn.fetch(

@@ -5,6 +5,7 @@ reprint until a new print of the current account is confirmed."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from coverage import counters
 from coverage import stalls as coverage_stalls
@@ -336,6 +337,37 @@ async def test_an_erased_persons_account_stays_stopped(client, auth, markets, co
     r = await client.post(_url(stall, "/reactivate"), json={"reason": "x"}, headers=h)
     assert r.status_code == 409 and r.json()["code"] == "stallholder_erased", r.text
     assert (await client.get(f"/api/stalls/{stall['id']}", headers=h)).json() == before
+
+
+async def test_an_erased_persons_stall_stops_counting_as_signed_verified_or_transacting(
+    client, auth, markets, conn
+):
+    """What the console's erase box promises: the stall stays (active), but the sign at it shows
+    an account that is gone, so it no longer counts as having a sign, a checked code or payments
+    (a reviewer found it still counted as "Đã có biển" after the erasure)."""
+    h, admin = await auth("volunteer"), await auth("admin")
+    stall = await _stall(client, h, markets["one"])
+    sid = stall["id"]
+    assert (await client.post(f"/api/stalls/{sid}/sign-printed", headers=h)).status_code == 200
+    assert (await client.post(f"/api/stalls/{sid}/sign-delivered", headers=h)).status_code == 200
+    await counters.record_payment(conn, stall_id=sid, occurred_at=datetime.now(UTC), window_days=30)
+    before = await _levels(client, h, markets["one"])
+    cov = await _coverage(client, h, sid)
+    assert cov["level"] == "transacting" and cov["levels"]["qr_issued"] is True
+    r = await client.post(f"/api/stallholders/{stall['holder']['id']}/erase", headers=admin)
+    assert r.status_code == 200, r.text
+    cov = await _coverage(client, h, sid)
+    assert cov["status"] == "active" and cov["level"] == "registered", cov
+    assert (cov["sign_issued_at"], cov["sign_delivered_at"], cov["last_payment_at"]) == (
+        None,
+        None,
+        None,
+    )
+    assert cov["sign_reprint_needed"] is False
+    after = await _levels(client, h, markets["one"])
+    for level in ("qr_issued", "transacting"):
+        assert after[level] == before[level] - 1, (level, before, after)
+    assert (await counters.recount(conn, window_days=30)).ok
 
 
 async def test_correcting_an_account_no_sign_shows_flags_nothing(client, auth, markets):

@@ -6,6 +6,7 @@ Pure: takes the numbers, returns PDF bytes. Text uses DejaVu Sans from qr/fonts/
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -71,7 +72,9 @@ MARGIN = 14 * mm
 
 
 def _pct(x: float) -> str:
-    return f"{x * 100:.0f}%".replace(".", ",")
+    """A share as a whole percentage rounded down, as the pages show it (web/static/js/lib/i18n.js
+    pct): 89.8 % is "89%", never the "90%" a target asks for."""
+    return f"{math.floor(x * 100 + 1e-9)}%"
 
 
 def _date_vn(d: date) -> str:

@@ -498,6 +498,12 @@ async def test_open_requests_by_deadline_with_the_erase_action(new_page, live_se
     async with await live_server.api("admin") as c:
         data = (await c.get(f"/api/stalls/{stall['id']}")).json()
     assert data["holder"]["full_name"] != "Hồ Thị Xóa"
+    # The stall's page says why there is no consent left (not "needs the network").
+    await page.goto(f"/#/s/{stall['id']}")
+    await expect(page.locator("#consent-erased")).to_have_text(
+        "Dữ liệu của chủ sạp đã được xóa theo yêu cầu: không còn mục đồng ý nào."
+    )
+    assert "cần có mạng" not in await page.locator("#consent-card").inner_text()
 
 
 # ---------------------------------------------------------------- audit log

@@ -117,3 +117,31 @@ async def test_a_chart_day_reads_day_slash_month(new_page, live_server, lang: st
     moment = "22:15 04/11/2026" if lang == "vi" else "04/11/2026, 22:15"
     # A moment written as text is a moment too: 23:30 UTC on 1 December is the 2nd in Vietnam.
     assert got == ["30/11", "05/01", "02/12", "", moment, "", "22:15", "01/12"]
+
+
+PERCENTAGES = (
+    """async () => {
+  """
+    + LOADED_MODULE_JS
+    + """
+  const i18n = await import(loaded("/static/js/lib/i18n.js"));
+  await i18n.setLang("vi");
+  return [115 / 128, 0.9, 9 / 10, 0.29, 0.57, 1, 0.999, 0, 1 / 3, 2 / 3, NaN].map((s) => i18n.pct(s));
+}"""
+)
+
+
+async def test_a_share_below_a_target_never_reads_as_the_target(new_page, live_server) -> None:
+    """A share is shown rounded down: 115 of 128 stalls (89.8 %) is "89 %", not the "90 %" the
+    rule asks for (a manager read a missed target as met); exact shares stay exact (0.29 is
+    29 %, not 28 % from float error). The report PDF writes them the same way."""
+    from coverage.report_pdf import _pct
+
+    page = await new_page()
+    await page.goto("/")
+    await page.wait_for_selector("#username")
+    got = await page.evaluate(PERCENTAGES)
+    assert got == ["89%", "90%", "90%", "29%", "57%", "100%", "99%", "0%", "33%", "66%", "0%"]
+    assert [_pct(x) for x in (115 / 128, 0.9, 0.29, 0.57, 1.0, 0.999)] == [
+        "89%", "90%", "29%", "57%", "100%", "99%",
+    ]  # fmt: skip

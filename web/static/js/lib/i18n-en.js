@@ -346,6 +346,7 @@ export const en = {
   consent_not_given: "Not agreed",
   consent_was_withdrawn: "Withdrawn",
   consent_unknown: "Consent could not be loaded (needs the network).",
+  consent_erased: "The stallholder's data was erased on request: no consent is left.",
   consent_add: "Record more consent",
   consent_add_intro: "Read the notice to the stallholder, then tick only what they agree to.",
   consent_save: "Save consent",

@@ -352,6 +352,7 @@ const vi = {
   consent_not_given: "Chưa đồng ý",
   consent_was_withdrawn: "Đã rút lại",
   consent_unknown: "Chưa xem được các mục đồng ý (cần có mạng).",
+  consent_erased: "Dữ liệu của chủ sạp đã được xóa theo yêu cầu: không còn mục đồng ý nào.",
   consent_add: "Ghi nhận thêm đồng ý",
   consent_add_intro: "Đọc thông báo cho chủ sạp nghe, rồi chỉ đánh dấu những mục chủ sạp đồng ý.",
   consent_save: "Lưu đồng ý",
@@ -947,7 +948,12 @@ export function num(n) {
   const value = Number(n) || 0;
   return Number.isSafeInteger(value) && GROUP_SEPARATOR[lang] ? grouped(value) : numberFormat({}).format(value);
 }
-export function pct(share) { return numberFormat({ style: "percent", maximumFractionDigits: 0 }).format(Number(share) || 0); }
+/** A share as a whole percentage, rounded down: 89.8 % of stalls is "89 %", never the "90 %" a
+ * target asks for (a manager read a missed target as met). 1e-9 absorbs float error (0.29 * 100). */
+export function pct(share) {
+  const whole = Math.floor((Number(share) || 0) * 100 + 1e-9) / 100;
+  return numberFormat({ style: "percent", maximumFractionDigits: 0 }).format(whole);
+}
 
 // Moments are shown in Vietnam's time (UTC+7 all year, no daylight saving since 1975), whatever
 // zone the device is set to (a tablet left on UTC said 06:47 for 13:47): as the server's reports,

@@ -659,6 +659,10 @@ function withdrawPart(ctx, stall, granted, partners) {
  */
 function consentCard(ctx, stall, purposes, states, partners) {
   const card = h("section", { class: "card", id: "consent-card", "aria-labelledby": "consent-h" }, h("h2", { id: "consent-h" }, t("consent_title")));
+  if (stall.holder && stall.holder.erased) {  // erased on request: nothing to read, not a network problem
+    card.append(h("p", { class: "muted", id: "consent-erased" }, t("consent_erased")));
+    return card;
+  }
   if (!states) {
     card.append(h("p", { class: "muted" }, t("consent_unknown")));
     return card;

@@ -61,7 +61,19 @@ READS = {
     "stall_visits": "xem các lần ghé sạp",
     "stall_takings": "xem tiền sạp nhận",
     "export": "xuất dữ liệu theo yêu cầu",
+    "list_export": "tải danh sách sạp có tên người này",
 }
+
+
+def _read_label(reason: str | None, route: str) -> str:
+    """What a read of the person's record was, in words. A stall list's download was logged with
+    the reason `export` before it had its own (`list_export`): its route tells it apart from the
+    person's own data export."""
+    if reason == "export" and route.startswith("/api/exports/"):
+        reason = "list_export"
+    return READS.get(reason or "", "xem dữ liệu")
+
+
 REQUESTS = {"export": "Xuất dữ liệu", "erase": "Xóa dữ liệu", "withdraw": "Rút đồng ý"}
 VISITS = {
     "absent": "Không gặp chủ sạp",
@@ -374,7 +386,7 @@ def person_pdf(data: Gathered, *, today: date) -> bytes:
                     [
                         _moment(r.at),
                         r.actor or "(tài khoản đã xóa)",
-                        READS.get(r.reason or "", "xem dữ liệu"),
+                        _read_label(r.reason, r.route),
                     ]
                     for r in reads[:LAST_READS]
                 ],

@@ -95,11 +95,12 @@ async def export_rows(
 async def log_export_access(
     conn: asyncpg.Connection, f: ExportFilter, *, actor_id: int, route: str
 ) -> int:
-    """One access_log row per stallholder whose personal fields an export carries."""
+    """One access_log row per stallholder whose personal fields an export carries (reason
+    `list_export`: a manager's stall list, not the person's own data export)."""
     where, args = _export_where(f)
     result = await conn.execute(
         f"""INSERT INTO access_log (actor_id, stallholder_id, route, reason)
-            SELECT DISTINCT ${len(args) + 1}::bigint, s.holder_id, ${len(args) + 2}::text, 'export'
+            SELECT DISTINCT ${len(args) + 1}::bigint, s.holder_id, ${len(args) + 2}::text, 'list_export'
             {where} AND s.holder_id IS NOT NULL""",
         *args,
         actor_id,

@@ -74,7 +74,7 @@ async def test_csv_for_a_volunteer_has_personal_fields_and_logs_the_read(
     )
     assert "account_number" not in a and "0123456789" not in r.text
     logged = await conn.fetch(
-        "SELECT stallholder_id, route, reason FROM access_log WHERE reason = 'export'"
+        "SELECT stallholder_id, route, reason FROM access_log WHERE reason = 'list_export'"
     )
     holders = await conn.fetch(
         "SELECT holder_id FROM stall WHERE id = any($1::bigint[])", [ids["a"], ids["b"]]
@@ -92,7 +92,7 @@ async def test_csv_for_a_viewer_has_no_personal_fields_and_logs_nothing(
     assert len(rows) == 3
     assert "holder_name" not in rows[0] and "phone" not in rows[0]
     assert "Lưu" not in r.text and "+8490" not in r.text
-    assert await conn.fetchval("SELECT count(*) FROM access_log WHERE reason = 'export'") == 0
+    assert await conn.fetchval("SELECT count(*) FROM access_log WHERE reason = 'list_export'") == 0
     assert (
         await client.get("/api/exports/stalls.csv", headers=await auth("partner"))
     ).status_code == 403

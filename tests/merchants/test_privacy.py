@@ -377,6 +377,10 @@ async def test_the_printed_export_is_in_vietnamese_and_recorded_like_the_json(
         holder={"full_name": NAME, "phone": PHONE_NATIONAL, "cccd": CCCD},
     )
     holder_id = stall["holder"]["id"]
+    # A manager's stall list carries the person's name: a read of its own kind, not their export
+    # (a reviewer found the list downloads printed as "xuất dữ liệu theo yêu cầu").
+    listed = await client.get("/api/exports/stalls.csv", headers=await auth("manager"))
+    assert listed.status_code == 200, listed.text
     r = await client.post(
         f"/api/stallholders/{holder_id}/export?format=pdf", headers=await auth("manager")
     )
@@ -397,9 +401,18 @@ async def test_the_printed_export_is_in_vietnamese_and_recorded_like_the_json(
         "đang hoạt động",
         "Chưa ghi nhận giao dịch nào.",
         "xuất dữ liệu theo yêu cầu",
+        "tải danh sách sạp có tên người này",
         "91/2025/QH15",
     ):
         assert words in text, words
+    assert text.count("xuất dữ liệu theo yêu cầu") == 1  # the export itself, once
+    # Rows logged before list downloads had their own reason read by their route.
+    from privacy.export_pdf import _read_label
+
+    assert _read_label("export", "/api/exports/stalls.xlsx") == "tải danh sách sạp có tên người này"
+    assert _read_label("export", f"/api/stallholders/{holder_id}/export") == (
+        "xuất dữ liệu theo yêu cầu"
+    )
     assert CCCD not in text
     for english in ("Stall", "account", "consent", "export", "registration", "qr_sign", "None"):
         assert english not in text, english

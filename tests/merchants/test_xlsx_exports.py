@@ -67,7 +67,7 @@ async def test_stalls_xlsx_is_for_people_and_logs_personal_reads(client, conn, a
     assert b["Giao biển lúc"] is None
     # The same personal-data access log as the CSV: one entry per stallholder exported.
     logged = await conn.fetch(
-        "SELECT route FROM access_log WHERE reason = 'export' AND route = '/api/exports/stalls.xlsx'"
+        "SELECT route FROM access_log WHERE reason = 'list_export' AND route = '/api/exports/stalls.xlsx'"
     )
     assert len(logged) == 2
 
@@ -80,7 +80,7 @@ async def test_stalls_xlsx_has_no_personal_columns_for_viewers_and_takes_the_fil
     assert viewer.status_code == 200
     header = [c.value for c in _workbook(viewer.content).worksheets[0][1]]
     assert "Họ tên chủ sạp" not in header and "Số điện thoại" not in header
-    assert await conn.fetchval("SELECT count(*) FROM access_log WHERE reason = 'export'") == 0
+    assert await conn.fetchval("SELECT count(*) FROM access_log WHERE reason = 'list_export'") == 0
     admin = await auth("admin")
     filtered = await client.get(
         f"/api/exports/stalls.xlsx?market_id={markets['one']}&needs_revisit=true", headers=admin

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from tests.conftest import stall_body
-from tests.web.conftest import LAPTOP, PHONE, TABLET, shot, sign_in
+from tests.web.conftest import LAPTOP, PHONE, TABLET, shot, sign_in, until
 from tests.web.test_a11y import serious
 
 expect = pytest.importorskip("playwright.async_api").expect
@@ -329,6 +329,12 @@ async def test_a_partners_day_in_the_browser(new_page, live_server, tmp_path) ->
     async with await live_server.api("admin") as c:
         after = (await c.get("/api/partners/MB/stats")).json()["totals"]
     assert (after["active"], after["suspended"]) == (before["active"] - 1, before["suspended"] + 1)
+    # The numbers above move at once (a reviewer saw the old ones until a reload).
+    await until(
+        page,
+        "document.querySelectorAll('#partner-stats tfoot td')[3].textContent === "
+        f"'{after['suspended']}'",
+    )
     # The same file again changes nothing, says so, and offers nothing to import.
     await page.click("#report-check")
     await expect_text(page, "#import-result", "Tệp này đã được nhập trước đây")

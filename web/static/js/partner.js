@@ -107,7 +107,7 @@ function resultView(result) {
         h("td", {}, (currentLang() === "en" ? r.reason : r.reason_vi || r.reason) || (r.status ? t(`p_col_${r.status}`) : "—"))))))) : null);
 }
 
-function importCard(code) {
+function importCard(code, onImported = () => {}) {
   const file = h("input", { type: "file", id: "report-file", accept: ".csv,text/csv" });
   const check = h("button", { type: "button", class: "btn", id: "report-check" }, t("p_check"));
   const run = h("button", { type: "button", class: "btn btn-primary", id: "report-import", disabled: true }, t("p_import"));
@@ -141,7 +141,10 @@ function importCard(code) {
       out.replaceChildren(resultView(result));
       // A file imported before changes nothing: nothing to import again.
       checked = dryRun && !result.already_imported ? body : null;
-      if (!dryRun && !result.already_imported) toast(t("p_imported_toast"), "ok");
+      if (!dryRun && !result.already_imported) {
+        toast(t("p_imported_toast"), "ok");
+        onImported();  // the numbers and accounts above change with it
+      }
     } catch (err) {
       out.replaceChildren(h("p", { class: "form-error", role: "alert" },
         err.code === "malformed_csv" && err.problem && err.problem.line ? t("p_malformed", { line: num(err.problem.line) }) : describeError(err)));
@@ -185,20 +188,40 @@ async function render(main, me) {
     api.getJSON("/api/banks").catch(() => []),
   ]);
   document.title = `${partner.name} — ${t("app_name")}`;
+  const statsSection = (data) => h("section", { class: "card", id: "p-stats", "aria-labelledby": "p-stats-h" },
+    h("h2", { id: "p-stats-h" }, t("p_stats_title")),
+    data.markets.length ? [statsTable(data), h("p", { class: "muted small" }, t("p_confirm_note"))]
+      : h("p", { class: "muted", id: "stats-none" }, t("p_stats_none")),
+    h("div", { class: "row-actions" },
+      h("button", { type: "button", class: "btn", id: "stats-xlsx", onclick: () => download(`/api/partners/${encodeURIComponent(code)}/stats.xlsx`, `doi-tac-${code}-thong-ke.xlsx`) }, t("export_xlsx_stats"))));
+  let shownStats = statsSection(stats);
+  // A viewer reads numbers, not accounts (the API refuses them the list).
+  let shownAccounts = me.role !== "viewer" ? accountsCard(code, banks) : null;
+  // After an import the numbers and the accounts' statuses are read again (they showed the old
+  // ones until a reload).
+  const refresh = async () => {
+    try {
+      const fresh = await api.getJSON(`/api/partners/${encodeURIComponent(code)}/stats`);
+      const next = statsSection(fresh);
+      shownStats.replaceWith(next);
+      shownStats = next;
+      if (shownAccounts) {
+        const again = accountsCard(code, banks);
+        shownAccounts.replaceWith(again);
+        shownAccounts = again;
+      }
+    } catch (err) {
+      toast(describeError(err), "error");
+    }
+  };
   mount(main,
     h("h1", {}, partner.name),
     h("p", { class: "muted" }, t("p_intro"),
       partner.support_phone ? [" ", t("p_support", { phone: partner.support_phone })] : null),
-    h("section", { class: "card", "aria-labelledby": "p-stats-h" },
-      h("h2", { id: "p-stats-h" }, t("p_stats_title")),
-      stats.markets.length ? [statsTable(stats), h("p", { class: "muted small" }, t("p_confirm_note"))]
-        : h("p", { class: "muted", id: "stats-none" }, t("p_stats_none")),
-      h("div", { class: "row-actions" },
-        h("button", { type: "button", class: "btn", id: "stats-xlsx", onclick: () => download(`/api/partners/${encodeURIComponent(code)}/stats.xlsx`, `doi-tac-${code}-thong-ke.xlsx`) }, t("export_xlsx_stats")))),
-    // A viewer reads numbers, not accounts (the API refuses them the list).
+    shownStats,
     pointsSection(code, stats, me),
-    me.role !== "viewer" ? accountsCard(code, banks) : null,
-    ["admin", "partner"].includes(me.role) ? importCard(code) : null);
+    shownAccounts,
+    ["admin", "partner"].includes(me.role) ? importCard(code, refresh) : null);
 }
 
 widePage("partner", render);

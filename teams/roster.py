@@ -199,15 +199,16 @@ async def update_team(
                 await queries.set_markets(conn, team_id=team_id, market_ids=sorted(markets))
             await queries.sync_scope(conn, team_id)
             team = await _team(conn, team_id)
-            await audit.record(
-                conn,
-                actor_id=user.id,
-                action="update",
-                entity="team",
-                entity_id=team_id,
-                before=old_view,
-                after=_audit_view(team),
-            )
+            if _audit_view(team) != old_view:  # a save that changed nothing is not an edit
+                await audit.record(
+                    conn,
+                    actor_id=user.id,
+                    action="update",
+                    entity="team",
+                    entity_id=team_id,
+                    before=old_view,
+                    after=_audit_view(team),
+                )
             return team
     except asyncpg.UniqueViolationError as exc:
         raise (_name_taken(exc) or _in_other_team(exc) or exc) from None

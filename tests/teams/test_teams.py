@@ -245,6 +245,10 @@ async def test_team_changes_are_audited(client, conn, auth, markets):
     r = await client.post("/api/teams", json={"name": "Tổ A", "ward_code": "20242"}, headers=admin)
     team_id = r.json()["id"]
     await client.patch(f"/api/teams/{team_id}", json={"name": "Tổ B"}, headers=admin)
+    # Saving the form unchanged (a reviewer's Enter in a search box did) is no edit to audit.
+    same = {"name": "Tổ B", "ward_code": "20242", "member_ids": [], "market_ids": []}
+    r = await client.patch(f"/api/teams/{team_id}", json=same, headers=admin)
+    assert r.status_code == 200, r.text
     rows = await conn.fetch(
         "SELECT action, before->>'name' AS b, after->>'name' AS a FROM audit_log "
         "WHERE entity = 'team' AND entity_id = $1 ORDER BY id",

@@ -162,8 +162,12 @@ async def test_team_management_with_the_ward_picked_by_typing(new_page, live_ser
     await page.click("#team-ward-results button:has-text('Phường Ngũ Hành Sơn')")
     assert "Phường Ngũ Hành Sơn" in await page.inner_text("#team-ward-chosen")
     await page.check(f"#team-market-{field_work['markets']['Chợ Thử Hai']}")
+    # Enter in the search box picks what it found; it does not save the form half done.
     await page.fill("#team-member-search", "volunteer2")
-    await page.click("#team-member-results button:has-text('volunteer2')")
+    await page.wait_for_selector("#team-member-results button:has-text('volunteer2')")
+    await page.press("#team-member-search", "Enter")
+    await page.wait_for_selector("#team-members li:has-text('volunteer2')")
+    assert await page.locator("#team-editor").count() == 1
     # The seeded volunteer is in another team: offered, but not addable.
     await page.fill("#team-member-search", "volunteer")
     await page.wait_for_selector("#team-member-results button")

@@ -35,6 +35,22 @@ function choices(items, render) {
   return h("ul", { class: "choice-list" }, items.map((item) => h("li", {}, render(item))));
 }
 
+/** In a search box of the form, Enter picks the first choice it found (it used to save the whole
+ * form, without the person typed) and the down arrow moves to the choices. */
+function searchKeys(input, results) {
+  input.addEventListener("keydown", (ev) => {
+    if (ev.key !== "Enter" && ev.key !== "ArrowDown") return;
+    const first = results.querySelector("button.choice:not([disabled])");
+    if (ev.key === "Enter") {
+      ev.preventDefault();
+      if (first) first.click();
+    } else if (first) {
+      ev.preventDefault();
+      first.focus();
+    }
+  });
+}
+
 function editor({ team, markets, province, onSaved, onCancel }) {
   const members = new Map((team ? team.members : []).map((m) => [m.id, { id: m.id, username: m.username, display_name: m.display_name }]));
   let leaderId = team ? team.leader_id : null;
@@ -65,6 +81,7 @@ function editor({ team, markets, province, onSaved, onCancel }) {
     }
   }, 200);
   wardSearch.addEventListener("input", findWards);
+  searchKeys(wardSearch, wardResults);
 
   // Markets: those the caller may see, and the team's own (kept, even when outside their scope).
   const byId = new Map(markets.map((m) => [m.id, m]));
@@ -113,6 +130,7 @@ function editor({ team, markets, province, onSaved, onCancel }) {
     }
   }, 200);
   memberSearch.addEventListener("input", findMembers);
+  searchKeys(memberSearch, memberResults);
 
   const save = h("button", { type: "submit", class: "btn btn-primary", id: "team-save" }, t("team_save"));
   const form = h("form", { class: "card team-editor", id: "team-editor", novalidate: true },

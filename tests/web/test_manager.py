@@ -167,6 +167,9 @@ async def test_map_and_market_page_on_a_phone(new_page, live_server, progress) -
     one = progress["markets"]["Chợ Thử Một"]
     await page.goto(f"/markets/{one}")
     await page.wait_for_selector(".level-rows")
+    # The chart's days are end-of-day figures, the status history's lines the moment of a change:
+    # the page says so (a reviewer saw them differ for one day and could not tell why).
+    assert "số liệu cuối ngày" in await page.locator("#trend-moment").inner_text()
     await shot(page, "24-market-phone")
 
 

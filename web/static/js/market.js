@@ -132,7 +132,7 @@ async function render(main, me) {
     ? h("ul", { class: "history" }, changes.map((c) => h("li", {},
       h("strong", {}, dateTime(c.changed_at)), " · ",
       c.previous_status ? `${statusLabel(c.previous_status)} → ` : "", statusBadge(c.status),
-      h("span", { class: "sub" }, `${t(`reason_${c.reason}`)} · ${t("active_stalls", { n: num(c.active_stalls) })} · ${["qr_verified", "transacting"].map((l) => `${levelLabel(l)} ${pct(levelShare(c, l).share)}`).join(" · ")}`))))
+      h("span", { class: "sub" }, `${t(`reason_${c.reason}`)} · ${t("at_change")} ${t("active_stalls", { n: num(c.active_stalls) })} · ${["qr_verified", "transacting"].map((l) => `${levelLabel(l)} ${pct(levelShare(c, l).share)}`).join(" · ")}`))))
     : h("p", { class: "muted" }, t("history_empty"));
 
   const printBox = h("div", { id: "print-job-box" });
@@ -164,6 +164,8 @@ async function render(main, me) {
         pointsSection(market, me),
         h("section", { class: "card", "aria-labelledby": "h-trend" },
           h("h2", { id: "h-trend" }, t("trend_title")),
+          // The chart's days and the history's lines are read at different moments: say which.
+          h("p", { class: "muted small", id: "trend-moment" }, t("trend_moment")),
           coverageChart(readHistory(hist), { thresholds, title: `${t("trend_title")} — ${market.name}` })),
         h("section", { class: "card", "aria-labelledby": "h-history" },
           h("h2", { id: "h-history" }, t("status_history")), historyList)),

@@ -54,4 +54,8 @@ AUDIT_NAMES = {
     "market": "(SELECT name FROM market WHERE id = {id})",
     "payment_account": "(SELECT s.stall_code || ' · ' || m.name FROM payment_account pa"
     " JOIN stall s ON s.id = pa.stall_id JOIN market m ON m.id = s.market_id WHERE pa.id = {id})",
+    # A stall list import: its market and day (not the file's name, which people type).
+    "stall_import": "(SELECT m.name || ' · ' || to_char(i.created_at AT TIME ZONE"
+    " 'Asia/Ho_Chi_Minh', 'DD/MM/YYYY') FROM stall_import i JOIN market m ON m.id = i.market_id"
+    " WHERE i.id = {id})",
 }

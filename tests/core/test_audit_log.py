@@ -131,3 +131,25 @@ async def test_records_are_named_by_their_packages_and_unknown_ones_are_not(clie
         ("partner", "MB"): None,  # its id is its name
         ("team", "99999999999999999999"): None,  # not a number the database holds
     }
+
+
+async def test_a_stall_list_import_is_named_by_its_market_and_day(client, auth, conn, markets):
+    """Not "stall_import #1": the market and the day of the import (not the file's typed name)."""
+    admin = await auth("admin")
+    import_id = await conn.fetchval(
+        "INSERT INTO stall_import (market_id, filename, sha256, row_count, created_count,"
+        " updated_count, unchanged_count, error_count, created_at)"
+        " VALUES ($1, 'Nguyen Van A.xlsx', $2, 1, 1, 0, 0, 0, '2026-12-01T20:00:00Z')"
+        " RETURNING id",
+        markets["one"],
+        bytes(32),
+    )
+    await conn.execute(
+        "INSERT INTO audit_log (action, entity, entity_id) VALUES ('import', 'stall_import', $1)",
+        str(import_id),
+    )
+    items = (await client.get("/api/audit-log?entity=stall_import&limit=5", headers=admin)).json()[
+        "items"
+    ]
+    name = await conn.fetchval("SELECT name FROM market WHERE id = $1", markets["one"])
+    assert [e["entity_label"] for e in items] == [f"{name} · 02/12/2026"]  # 03:00 in Vietnam

@@ -12,6 +12,7 @@ import { problemText, table, textField, when } from "./ui.js";
 const ENTITIES = [
   "stall", "stallholder", "market", "user", "team", "programme_rule", "partner", "partner_event",
   "partner_import", "payment_account", "onboarding", "synthetic_dataset", "service_point",
+  "stall_import",
 ];
 const ACTIONS = new Set([
   "register", "update", "import", "create", "archive", "unarchive", "add_payment_account",

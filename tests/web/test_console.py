@@ -495,6 +495,12 @@ async def test_open_requests_by_deadline_with_the_erase_action(new_page, live_se
     await row.locator("button[data-action='erase']").click()
     await page.click("#erase-dialog-ok")
     await page.wait_for_selector(f".requests-table tr:has-text('{code}')", state="detached")
+    # Finished requests too, under a caption that says so (it said "open" above finished ones).
+    await page.check("#show-done")
+    await page.locator(".requests-table tr", has_text=code).first.wait_for()
+    caption = await page.locator(".requests-table caption").inner_text()
+    assert caption == await page.locator("#h-requests").inner_text()
+    assert "mở" not in caption, caption
     async with await live_server.api("admin") as c:
         data = (await c.get(f"/api/stalls/{stall['id']}")).json()
     assert data["holder"]["full_name"] != "Hồ Thị Xóa"

@@ -48,7 +48,7 @@ async function render(body, me) {
         h("h2", { id: "h-requests" }, showDone ? t("c_all_requests") : t("c_open_by_deadline")),
         h("div", { class: "check" }, toggle, h("label", { for: "show-done" }, t("c_show_done"))),
         list.length ? table({
-          caption: t("c_open_by_deadline"), className: "requests-table",
+          caption: showDone ? t("c_all_requests") : t("c_open_by_deadline"), className: "requests-table",
           columns: [{ label: t("c_request") }, { label: t("c_about") }, { label: t("c_requested") }, { label: t("c_deadline") }, { label: t("c_col_actions") }],
           rows,
         }) : h("p", { class: "empty", id: "no-requests" }, t("c_no_requests"))));

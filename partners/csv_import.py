@@ -60,6 +60,9 @@ class RowError:
     line: int
     reason: str
     reason_vi: str  # the same, for people (the partner page shows it)
+    # The row's market and stall code as the file gave them: the partner finds the line to fix.
+    market: str | None = None
+    stall_code: str | None = None
 
 
 class CsvFormatError(ValueError):
@@ -161,7 +164,11 @@ def _row(line: int, values: dict[str, str | None]) -> ImportRow | RowError:
         )
     if reasons:
         return RowError(
-            line, "; ".join(en for en, _ in reasons), "; ".join(vi for _, vi in reasons)
+            line,
+            "; ".join(en for en, _ in reasons),
+            "; ".join(vi for _, vi in reasons),
+            market=values.get("market"),
+            stall_code=values.get("stall_code"),
         )
     return ImportRow(
         line=line,

@@ -79,7 +79,12 @@ async def import_report(
             )
             results += [
                 schemas.ImportRowResult(
-                    line=e.line, result="error", reason=e.reason, reason_vi=e.reason_vi
+                    line=e.line,
+                    result="error",
+                    reason=e.reason,
+                    reason_vi=e.reason_vi,
+                    market=e.market,
+                    stall_code=e.stall_code,
                 )
                 for e in row_errors
             ]

@@ -317,6 +317,9 @@ async def test_a_partners_day_in_the_browser(new_page, live_server, tmp_path) ->
     errors = await page.locator("#import-rows tr[data-outcome='error']").all_inner_texts()
     assert any("không tìm thấy chợ “Chợ Không Có”" in e for e in errors), errors
     assert any("không nhận ra trạng thái “bogus”" in e for e in errors), errors
+    # A row in error names its stall as the file did, so the partner finds the line to fix.
+    line4 = page.locator("#import-rows tr[data-line='4'] td").nth(1)
+    assert await line4.inner_text() == f"{code} · Chợ Thử Một"
     # The stall's MB account was recorded active at registration: the report moves it.
     line2 = page.locator("#import-rows tr[data-line='2']")
     assert await line2.get_attribute("data-outcome") == "matched"

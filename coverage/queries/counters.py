@@ -140,11 +140,12 @@ class NamedCounters:
 
 async def market_counters_named(conn: asyncpg.Connection) -> list[NamedCounters]:
     """Every market's counters and status with its name, by name (a read: nothing is locked);
-    archived markets are left out, as they are out of every list and rollup."""
+    archived markets are left out, as they are out of every list and rollup. A market whose first
+    stall was never counted has no counter row yet: zero counts, not started."""
     rows = await conn.fetch(
-        """SELECT c.market_id, m.name, c.active_stalls, c.qr_issued, c.qr_verified, c.transacting,
-                  c.fees_cashless, c.status
-           FROM market_coverage c JOIN market m ON m.id = c.market_id
+        """SELECT m.id AS market_id, m.name, c.active_stalls, c.qr_issued, c.qr_verified,
+                  c.transacting, c.fees_cashless, coalesce(c.status, 'not_started') AS status
+           FROM market m LEFT JOIN market_coverage c ON c.market_id = m.id
            WHERE m.archived_at IS NULL
            ORDER BY m.name_sort, m.name, m.id"""
     )

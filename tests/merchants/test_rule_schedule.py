@@ -205,3 +205,17 @@ async def test_the_preview_leaves_archived_markets_out(client, auth, markets):
     assert r.status_code == 200, r.text
     after = (await client.post("/api/programme/rule/preview", json=body, headers=admin)).json()
     assert after["markets"] == before["markets"] - 1 and after["changes"] == []
+
+
+async def test_the_preview_counts_every_market_the_console_lists(client, auth, markets):
+    """ "5 of 31 markets would change" must be of the markets the console counts (a new market
+    without stalls included: it is evaluated too, and stays not started)."""
+    admin = await auth("admin")
+    r = await client.post(
+        "/api/markets", json={"name": "Chợ Chưa Có Sạp", "ward_code": "20242"}, headers=admin
+    )
+    assert r.status_code == 201, r.text
+    listed = (await client.get("/api/markets", headers=admin)).json()
+    body = {"thresholds": {"qr_issued": 0.5}}
+    preview = (await client.post("/api/programme/rule/preview", json=body, headers=admin)).json()
+    assert preview["markets"] == len(listed)

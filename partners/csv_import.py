@@ -167,8 +167,10 @@ def _row(line: int, values: dict[str, str | None]) -> ImportRow | RowError:
             line,
             "; ".join(en for en, _ in reasons),
             "; ".join(vi for _, vi in reasons),
-            market=values.get("market"),
-            stall_code=values.get("stall_code"),
+            # As the rows that parse show them (partners.imports): control characters escaped
+            # (a NUL cannot be stored), and cut short.
+            market=quoted(values["market"])[:80] if values.get("market") else None,
+            stall_code=quoted(values["stall_code"])[:40] if values.get("stall_code") else None,
         )
     return ImportRow(
         line=line,

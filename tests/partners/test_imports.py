@@ -328,3 +328,23 @@ async def test_control_characters_in_a_report_are_row_errors_not_500(client, con
     first = r.json()["rows"][0]
     assert (first["market"], first["stall_code"]) == ("Chợ Thử Một", "A\\x00-1")
     assert await conn.fetchval("SELECT filename FROM partner_import") == "badname.csv"
+
+
+async def test_a_row_that_does_not_parse_echoes_its_stall_escaped(client, conn, auth, stalls):
+    """A row refused before it is matched (an unknown status) still names its stall, control
+    characters escaped as for the others: a NUL in it must not reach the stored summary (500)."""
+    csv = "market,stall_code,status\nChợ Thử Một,B\x00-2,bogus\n"
+    body = (
+        b"--B0undary\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="nul.csv"\r\n'
+        b"Content-Type: text/csv\r\n\r\n" + csv.encode() + b"\r\n--B0undary--\r\n"
+    )
+    headers = await auth("admin") | {"Content-Type": "multipart/form-data; boundary=B0undary"}
+    for dry_run in ("true", "false"):
+        r = await client.post(
+            f"/api/partners/MB/imports?dry_run={dry_run}", content=body, headers=headers
+        )
+        assert r.status_code == 200, r.text
+        [row] = r.json()["rows"]
+        assert row["result"] == "error"
+        assert (row["market"], row["stall_code"]) == ("Chợ Thử Một", "B\\x00-2")

@@ -275,6 +275,8 @@ async def record_payment(
     async with conn.transaction():
         if not await stalls_q.ensure_stall_coverage(conn, stall_id):
             raise StallNotFound(f"No stall with id {stall_id}.")
+        if not await stalls_q.payment_counts(conn, stall_id=stall_id, occurred_at=occurred_at):
+            return  # stored by the caller, but not for an erased holder's old account
         await stalls_q.bump_last_payment(conn, stall_id=stall_id, occurred_at=occurred_at)
         await on_stall_changed(conn, stall_id=stall_id, window_days=window_days)
 

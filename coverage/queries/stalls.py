@@ -221,6 +221,24 @@ async def set_fees_cashless(conn: asyncpg.Connection, *, stall_id: int, value: b
     )
 
 
+async def payment_counts(conn: asyncpg.Connection, *, stall_id: int, occurred_at: datetime) -> bool:
+    """Whether a payment to the stall moves its transacting level: not when the stall's holder was
+    erased and the payment was made before the erasure or the stall has no active account since
+    (the old sign's reference still names the stall; the money went to the erased account)."""
+    return bool(
+        await conn.fetchval(
+            """SELECT h.erased_at IS NULL
+                      OR ($2::timestamptz > h.erased_at
+                          AND EXISTS (SELECT 1 FROM payment_account a
+                                      WHERE a.stall_id = s.id AND a.active))
+               FROM stall s LEFT JOIN stallholder h ON h.id = s.holder_id
+               WHERE s.id = $1""",
+            stall_id,
+            occurred_at,
+        )
+    )
+
+
 async def bump_last_payment(
     conn: asyncpg.Connection, *, stall_id: int, occurred_at: datetime
 ) -> None:

@@ -5,7 +5,7 @@ reprint until a new print of the current account is confirmed."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from coverage import counters
 from coverage import stalls as coverage_stalls
@@ -367,6 +367,24 @@ async def test_an_erased_persons_stall_stops_counting_as_signed_verified_or_tran
     after = await _levels(client, h, markets["one"])
     for level in ("qr_issued", "transacting"):
         assert after[level] == before[level] - 1, (level, before, after)
+    assert (await counters.recount(conn, window_days=30)).ok
+    # A late payment through the old sign (its CS<id> reference names the stall) does not make
+    # it transacting again: the money went to the erased person's account.
+    await counters.record_payment(conn, stall_id=sid, occurred_at=datetime.now(UTC), window_days=30)
+    assert (await _coverage(client, h, sid))["level"] == "registered"
+    # With a new account, its payments count; one dated before the erasure still does not.
+    r = await client.post(
+        f"/api/stalls/{sid}/payment-accounts",
+        json={"bin": "970436", "account_number": "99887766"},
+        headers=admin,
+    )
+    assert r.status_code == 201, r.text
+    await counters.record_payment(
+        conn, stall_id=sid, occurred_at=datetime.now(UTC) - timedelta(days=1), window_days=30
+    )
+    assert (await _coverage(client, h, sid))["last_payment_at"] is None
+    await counters.record_payment(conn, stall_id=sid, occurred_at=datetime.now(UTC), window_days=30)
+    assert (await _coverage(client, h, sid))["level"] == "transacting"
     assert (await counters.recount(conn, window_days=30)).ok
 
 

@@ -77,6 +77,12 @@ def _pct(x: float) -> str:
     return f"{math.floor(x * 100 + 1e-9)}%"
 
 
+def _target_pct(x: float) -> str:
+    """A rule's threshold as set, to a tenth of a percent (Vietnamese decimal comma): 0.575 is
+    "57,5%", 0.9 is "90%"; never rounded down as a share is (web/static/js/lib/i18n.js)."""
+    return f"{round(x * 100, 1):g}%".replace(".", ",")
+
+
 def _date_vn(d: date) -> str:
     return d.strftime("%d/%m/%Y")
 
@@ -187,7 +193,9 @@ def _draw_header(c: Canvas, header: dict[str, Any], cov: s.MarketCoverage, today
         y + 7.2 * mm,
         f"Trạng thái từ {since}. Tiêu chí (phiên bản {cov.rule_version}):",
     )
-    crit = "; ".join(f"≥ {_pct(t)} sạp {LEVEL_CRITERION[lvl]}" for lvl, t in cov.thresholds.items())
+    crit = "; ".join(
+        f"≥ {_target_pct(t)} sạp {LEVEL_CRITERION[lvl]}" for lvl, t in cov.thresholds.items()
+    )
     lines = _wrap(c, crit, REGULAR, 8.5, W - 2 * MARGIN - 82 * mm)[:2]
     for k, text in enumerate(lines):
         c.drawString(MARGIN + 82 * mm, y + (3.6 - 3.6 * k) * mm, text)

@@ -147,8 +147,8 @@ EVERYWHERE = Area()
 def share_sql(count: str, active: str) -> str:
     """SQL of coverage.shapes.share over two integer expressions (the same integer arithmetic)."""
     return (
-        f"CASE WHEN {active} > 0 THEN (({count})::bigint * 20000 + ({active}))"
-        f" / (2 * ({active})::bigint) / 10000.0::float8 ELSE 0.0::float8 END"
+        f"CASE WHEN {active} > 0 THEN ({count})::bigint * 10000"
+        f" / ({active})::bigint / 10000.0::float8 ELSE 0.0::float8 END"
     )
 
 

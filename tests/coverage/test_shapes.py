@@ -22,15 +22,16 @@ def test_levels_as_plain_values_round_like_the_model():
         assert levels_dict(c) == levels_out(c).model_dump(mode="json")
 
 
-def test_shares_round_the_exact_fraction_halves_up():
-    # 1 of 32 is 0.03125 exactly (a float rounding would give 0.0312); 3 of 20,000 is 0.00015.
+def test_shares_are_the_exact_fraction_rounded_down():
+    # Never above what they are: 17,999 of 20,000 (0.89995) must not read as a 0.9 target met.
     assert (share(1, 32), share(3, 20000), share(2, 3), share(1, 3), share(0, 0)) == (
-        0.0313,
-        0.0002,
-        0.6667,
+        0.0312,
+        0.0001,
+        0.6666,
         0.3333,
         0.0,
     )
+    assert share(17999, 20000) == 0.8999 and share(9, 10) == 0.9 and share(29, 100) == 0.29
 
 
 async def test_the_database_rounds_shares_the_same_way(conn):
@@ -86,7 +87,7 @@ def test_group_dicts_are_group_coverage():
     partner = GroupRow(key="MB", name="MB", markets=None, counts=Counts(), statuses=None)
     for g in (market, ward, partner):
         _round_trip(s.GroupCoverage, group_dict(g))
-    assert group_dict(market)["levels"]["qr_issued"] == {"count": 40, "share": 0.4167}
+    assert group_dict(market)["levels"]["qr_issued"] == {"count": 40, "share": 0.4166}
     assert group_dict(partner)["statuses"] is None
 
 

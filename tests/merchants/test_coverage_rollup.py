@@ -218,7 +218,7 @@ async def test_markets_geojson(client, auth, markets):
         "in_progress",
         3,
     )
-    assert (props["qr_issued_share"], props["qr_verified_share"]) == (0.6667, 0.3333)
+    assert (props["qr_issued_share"], props["qr_verified_share"]) == (0.6666, 0.3333)
     scoped = (
         await client.get("/api/coverage/markets.geojson", headers=await auth("volunteer2"))
     ).json()

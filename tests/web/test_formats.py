@@ -126,7 +126,8 @@ PERCENTAGES = (
     + """
   const i18n = await import(loaded("/static/js/lib/i18n.js"));
   await i18n.setLang("vi");
-  return [115 / 128, 0.9, 9 / 10, 0.29, 0.57, 1, 0.999, 0, 1 / 3, 2 / 3, NaN].map((s) => i18n.pct(s));
+  return [115 / 128, 0.9, 9 / 10, 0.29, 0.57, 1, 0.999, 0, 1 / 3, 2 / 3, NaN].map((s) => i18n.pct(s))
+    .concat([0.575, 0.9, 0.333, 1].map((x) => i18n.targetPct(x)));
 }"""
 )
 
@@ -135,13 +136,17 @@ async def test_a_share_below_a_target_never_reads_as_the_target(new_page, live_s
     """A share is shown rounded down: 115 of 128 stalls (89.8 %) is "89 %", not the "90 %" the
     rule asks for (a manager read a missed target as met); exact shares stay exact (0.29 is
     29 %, not 28 % from float error). The report PDF writes them the same way."""
-    from coverage.report_pdf import _pct
+    from coverage.report_pdf import _pct, _target_pct
 
     page = await new_page()
     await page.goto("/")
     await page.wait_for_selector("#username")
     got = await page.evaluate(PERCENTAGES)
-    assert got == ["89%", "90%", "90%", "29%", "57%", "100%", "99%", "0%", "33%", "66%", "0%"]
+    assert got[:11] == ["89%", "90%", "90%", "29%", "57%", "100%", "99%", "0%", "33%", "66%", "0%"]
     assert [_pct(x) for x in (115 / 128, 0.9, 0.29, 0.57, 1.0, 0.999)] == [
         "89%", "90%", "29%", "57%", "100%", "99%",
     ]  # fmt: skip
+    # A target reads as it was set, to a tenth: 57.5% is not shown as the 57% a market at 57.3%
+    # would read.
+    assert got[11:] == ["57,5%", "90%", "33,3%", "100%"]
+    assert [_target_pct(x) for x in (0.575, 0.9, 0.333, 1.0)] == ["57,5%", "90%", "33,3%", "100%"]

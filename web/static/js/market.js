@@ -2,7 +2,7 @@
 // progress toward the rule, coverage over time, and the history of its status.
 
 import { h, mount, progressBar } from "./lib/dom.js";
-import { t, num, pct, dateTime, zoneLabel } from "./lib/i18n.js";
+import { t, num, pct, targetPct, dateTime, zoneLabel } from "./lib/i18n.js";
 import * as api from "./lib/api.js";
 import { widePage, optional } from "./lib/page.js";
 import { coverageChart } from "./lib/chart.js";
@@ -114,7 +114,7 @@ async function render(main, me) {
         h("span", { class: "market-name" }, levelLabel(level)),
         progressBar(share, { target, kind: `bar-big bar-level-${level}`, label: `${levelLabel(level)} ${pct(share)}` }),
         h("span", { class: "pct" }, t("share_of", { count: num(count), total: num(total), pct: pct(share) }))),
-      target != null ? h("p", { class: "sub" }, t("target", { pct: pct(target) }),
+      target != null ? h("p", { class: "sub" }, t("target", { pct: targetPct(target) }),
         p && !p.met && p.stalls_needed ? ` · ${t("stalls_needed", { n: num(p.stalls_needed) })}` : "",
         p && p.met ? ` · ${t("target_met")}` : "") : null);
   }));

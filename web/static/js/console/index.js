@@ -2,7 +2,7 @@
 // people, the rule and a scheduled version, partners with credentials, overdue data requests).
 
 import { h, mount } from "../lib/dom.js";
-import { t, num, pct } from "../lib/i18n.js";
+import { t, num, pct, targetPct } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import { levelLabel } from "../lib/coverage.js";
 import { consolePage, heading } from "./frame.js";
@@ -39,7 +39,7 @@ async function render(body, me) {
     const waiting = versions.filter((v) => v.state === "scheduled").length;
     cards.push(card("/console/rule", t("c_nav_rule"), [
       { text: t("c_home_rule", { v: rule.version }), strong: true },
-      { text: Object.entries(rule.thresholds).map(([l, v]) => `${levelLabel(l)} ≥ ${pct(v)}`).join(" · ") },
+      { text: Object.entries(rule.thresholds).map(([l, v]) => `${levelLabel(l)} ≥ ${targetPct(v)}`).join(" · ") },
       waiting ? { text: t("c_home_rule_waiting", { n: num(waiting) }) } : null,
     ], false, "home-rule"));
     const configured = partners.filter((p) => p.credentials_set.length).length;

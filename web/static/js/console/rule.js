@@ -3,7 +3,7 @@
 // status the new rule would change (POST /api/programme/rule/preview, which writes nothing).
 
 import { h, mount, toast } from "../lib/dom.js";
-import { t, num, pct, currentLang } from "../lib/i18n.js";
+import { t, num, pct, targetPct, currentLang } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import { clearErrors, focusFirstError, setError, showProblem } from "../lib/forms.js";
 import { levelLabel } from "../lib/coverage.js";
@@ -16,7 +16,7 @@ import { problemText, table, when } from "./ui.js";
 const LEVELS = ["qr_issued", "qr_verified", "transacting", "fees_cashless"];
 
 function thresholdsText(thresholds) {
-  return Object.entries(thresholds).map(([l, v]) => `${levelLabel(l)} ≥ ${pct(v)}`).join(" · ") || "—";
+  return Object.entries(thresholds).map(([l, v]) => `${levelLabel(l)} ≥ ${targetPct(v)}`).join(" · ") || "—";
 }
 
 function stateBadge(state) {

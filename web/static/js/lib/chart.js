@@ -4,7 +4,7 @@
 // table of every value follows for screen readers.
 
 import { h, s } from "./dom.js";
-import { t, pct, num, date } from "./i18n.js";
+import { t, pct, targetPct, num, date } from "./i18n.js";
 import { levelLabel } from "./coverage.js";
 
 /** Keep labels at one x at least `gap` apart vertically (they are sorted by y in place). */
@@ -95,7 +95,7 @@ export function coverageChart(points, { levels = ["qr_issued", "qr_verified", "t
   const box = h("div", { class: "chart-box" });
   const legend = h("p", { class: "chart-legend" }, levels.map((l) => h("span", {},
     h("span", { class: `chart-key series-${l}` }), `${levelLabel(l)}: ${pct(last.shares[l] || 0)}`,
-    thresholds[l] != null ? ` (${t("target", { pct: pct(thresholds[l]) })})` : "")));
+    thresholds[l] != null ? ` (${t("target", { pct: targetPct(thresholds[l]) })})` : "")));
   const note = points.length === 1 ? h("p", { class: "muted small" }, t("trend_one_day")) : null;
   const opts = { levels, thresholds, title, labels };
   let drawnFor = 0;

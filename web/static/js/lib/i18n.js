@@ -957,6 +957,12 @@ export function pct(share) {
   return numberFormat({ style: "percent", maximumFractionDigits: 0 }).format(whole);
 }
 
+/** A target (a rule's threshold) as it was set, to a tenth of a percent: 0.575 is "57,5%", not
+ * the "57%" a share rounded down would read (a market at 57.3% would seem to meet it). */
+export function targetPct(threshold) {
+  return numberFormat({ style: "percent", maximumFractionDigits: 1 }).format(Number(threshold) || 0);
+}
+
 // Moments are shown in Vietnam's time (UTC+7 all year, no daylight saving since 1975), whatever
 // zone the device is set to (a tablet left on UTC said 06:47 for 13:47): as the server's reports,
 // exports and days (lib/activity.js today) count them. Worked out directly, without building a

@@ -1,7 +1,7 @@
 // Pieces shared by the manager pages: status badges, progress toward the rule, downloads.
 
 import { h, toast, progressBar } from "./dom.js";
-import { t, pct, num, describeError } from "./i18n.js";
+import { t, pct, targetPct, num, describeError } from "./i18n.js";
 import * as api from "./api.js";
 import { levelShare, ruleVersion, statusLabel, statusClass, levelLabel } from "./coverage.js";
 
@@ -10,7 +10,7 @@ export function statusBadge(status) {
 }
 
 export function ruleLine(rule, thresholds) {
-  const parts = Object.entries(thresholds).map(([l, v]) => `${levelLabel(l)} ≥ ${pct(v)}`).join(", ");
+  const parts = Object.entries(thresholds).map(([l, v]) => `${levelLabel(l)} ≥ ${targetPct(v)}`).join(", ");
   return parts ? t("rule_line", { v: ruleVersion(rule), parts }) : t("rule_missing");
 }
 
@@ -22,7 +22,7 @@ export function progressRows(cov, thresholds, levels = null) {
     const target = thresholds[level] ?? null;
     return h("div", { class: "progress-row" },
       h("span", {}, levelLabel(level)),
-      progressBar(share, { target, label: `${levelLabel(level)} ${pct(share)}${target != null ? `, ${t("target", { pct: pct(target) })}` : ""}` }),
+      progressBar(share, { target, label: `${levelLabel(level)} ${pct(share)}${target != null ? `, ${t("target", { pct: targetPct(target) })}` : ""}` }),
       h("span", { class: "pct" }, pct(share)));
   }));
 }

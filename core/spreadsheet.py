@@ -66,7 +66,9 @@ _FORMATS: dict[str, str] = {
     "bool": "@",
     "int": "#,##0",
     "float": "#,##0.00",
-    "percent": "0.0%",
+    # Shares are stored to four decimals, rounded down (coverage.shapes.share): two decimals of a
+    # percent show them exactly (with one, Excel would round 0.8999 up to "90.0%").
+    "percent": "0.00%",
     "datetime": "dd/mm/yyyy hh:mm:ss",
     "date": "dd/mm/yyyy",
 }

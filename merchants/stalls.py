@@ -85,6 +85,7 @@ async def update_stall(
             )
             code_key, code_sort = code_keys(stall_code)
             name, phone = before.holder.full_name, before.holder.phone
+            confirmed: dict | None = None
             if (
                 patch.holder is not None
                 and before.holder.id is not None
@@ -97,8 +98,11 @@ async def update_stall(
                     else name
                 )
                 phone = patch.holder.phone if "phone" in hfields else phone
-                if phone and phone != before.holder.phone and not patch.confirm_duplicate:
-                    await _refuse_a_phone_in_use(conn, market_id, phone, stall_id)
+                if phone and phone != before.holder.phone:
+                    if not patch.confirm_duplicate:
+                        await _refuse_a_phone_in_use(conn, market_id, phone, stall_id)
+                    elif await _phone_in_use(conn, market_id, phone, stall_id):
+                        confirmed = {"confirm_duplicate": True}  # said so: the audit keeps it
                 await stalls_q.update_holder(
                     conn, holder_id=before.holder.id, full_name=name, phone=phone
                 )
@@ -131,7 +135,12 @@ async def update_stall(
             ):
                 await coverage_stalls.sign_details_changed(conn, stall_id=stall_id)
             return await settle_change(
-                conn, user=user, before=before, action="update", window_days=window_days
+                conn,
+                user=user,
+                before=before,
+                action="update",
+                window_days=window_days,
+                extra=confirmed,
             )
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "stall_market_id_code_key":
@@ -141,13 +150,21 @@ async def update_stall(
         raise
 
 
+async def _phone_in_use(
+    conn: asyncpg.Connection, market_id: int, phone: str, stall_id: int
+) -> list[int]:
+    """The market's other active stalls with this phone number (an import checks its rows the
+    same way)."""
+    found = await imports_q.active_stalls_by_phone(conn, market_id, [phone])
+    return [i for i, _code in found.get(phone, []) if i != stall_id]
+
+
 async def _refuse_a_phone_in_use(
     conn: asyncpg.Connection, market_id: int, phone: str, stall_id: int
 ) -> None:
     """Registration's duplicate check, for a phone number typed in an edit: another active stall of
-    the market already has it (an import checks its rows the same way)."""
-    found = await imports_q.active_stalls_by_phone(conn, market_id, [phone])
-    others = [i for i, _code in found.get(phone, []) if i != stall_id]
+    the market already has it."""
+    others = await _phone_in_use(conn, market_id, phone, stall_id)
     if others:
         raise errors.PossibleDuplicate(
             "A stall with this phone number is already registered in this market. "

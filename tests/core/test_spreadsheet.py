@@ -105,7 +105,7 @@ def test_booleans_read_co_and_khong() -> None:
 def test_numbers_are_numbers_with_formats() -> None:
     ws = _open(write_xlsx([STALLS])).active
     assert ws["F2"].value == 3 and ws["F2"].data_type == "n" and ws["F2"].number_format == "#,##0"
-    assert ws["G2"].value == 0.425 and ws["G2"].number_format == "0.0%"
+    assert ws["G2"].value == 0.425 and ws["G2"].number_format == "0.00%"
     assert ws["H2"].value == 1234.5 and ws["H2"].number_format == "#,##0.00"
     sheet = Sheet("t", [Column("x", "float")], [[float("nan")], [float("inf")], ["12 kg"]])
     ws = _open(write_xlsx([sheet])).active

@@ -254,6 +254,12 @@ async def test_an_edit_that_gives_a_stall_a_phone_in_use_is_refused_unless_confi
     )
     assert r.status_code == 200, r.text
     assert r.json()["holder"]["phone"] == "+84905123456"
+    said = await conn.fetchval(
+        "SELECT after->>'confirm_duplicate' FROM audit_log WHERE entity = 'stall'"
+        " AND entity_id = $1 AND action = 'update' ORDER BY id DESC LIMIT 1",
+        str(second["id"]),
+    )
+    assert said == "true"  # the audit keeps that the volunteer said it is the same person
     # A stall that is no longer active does not count.
     gone = stall_body("D-4", holder={"full_name": "Lê Văn Đi", "phone": "0905 777 666"})
     left = (await client.post(url, json=gone, headers=headers | key())).json()

@@ -106,7 +106,7 @@ async def test_markets_xlsx_has_status_since_counts_and_shares(client, conn, aut
     header = [c.value for c in ws[1]]
     row = next(r for r in ws.iter_rows(min_row=2) if r[1].value == "Chợ Thử Một")
     share_cell = row[header.index("Tỷ lệ đã có biển")]
-    assert share_cell.number_format == "0.0%" and share_cell.data_type == "n"
+    assert share_cell.number_format == "0.00%" and share_cell.data_type == "n"
     since = one["Trạng thái từ"]
     assert isinstance(since, datetime) and since.tzinfo is None and since.microsecond == 0
     stored = await conn.fetchval(

@@ -550,14 +550,20 @@ async def test_a_manager_sees_who_read_a_stallholder_record(new_page, live_serve
     await volunteer.goto(f"/#/s/{stall['id']}")
     await volunteer.wait_for_selector("#sign")
     assert await volunteer.locator("#show-readers").count() == 0
+    # A manager's stall list carries the name: a read of its own kind (as the person's PDF says).
+    async with await live_server.api("manager") as c:
+        listed = await c.get("/api/exports/stalls.csv", params={"market_id": ids["Chợ Thử Một"]})
+        assert listed.status_code == 200, listed.text
     page = await new_page(viewport=TABLET)
     await sign_in(page, "admin")
     await page.goto(f"/#/s/{stall['id']}")
     await page.click("#show-readers")
     await page.wait_for_selector("#readers li")
     lines = await page.locator("#readers li").all_inner_texts()
-    # Newest first: the admin's own opening of the page, then the volunteer's.
-    assert "admin · mở hồ sơ sạp" in lines[0] and "volunteer · mở hồ sơ sạp" in lines[1], lines
+    # Newest first: the admin's own opening of the page, the list, then the volunteer's.
+    assert "admin · mở hồ sơ sạp" in lines[0], lines
+    assert "manager · tải danh sách sạp có tên người này" in lines[1], lines
+    assert "volunteer · mở hồ sơ sạp" in lines[2], lines
     assert re.match(r"\d{2}:\d{2} \d{2}/\d{2}/\d{4} · ", lines[0]), lines[0]
 
 

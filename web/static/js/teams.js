@@ -35,19 +35,21 @@ function choices(items, render) {
   return h("ul", { class: "choice-list" }, items.map((item) => h("li", {}, render(item))));
 }
 
-/** In a search box of the form, Enter picks the first choice it found (it used to save the whole
- * form, without the person typed) and the down arrow moves to the choices. */
+/** In a search box of the form, Enter never saves the whole form (it did, half done): it picks
+ * the one choice found for exactly what is typed, moves to the choices when there are several,
+ * and waits while the answer for the text typed last has not come (the choices shown are for
+ * older text then: a quick Enter must not add someone else). The down arrow moves to the choices.
+ * `results.dataset.q` is the text the choices shown were found for. */
 function searchKeys(input, results) {
   input.addEventListener("keydown", (ev) => {
     if (ev.key !== "Enter" && ev.key !== "ArrowDown") return;
-    const first = results.querySelector("button.choice:not([disabled])");
-    if (ev.key === "Enter") {
-      ev.preventDefault();
-      if (first) first.click();
-    } else if (first) {
-      ev.preventDefault();
-      first.focus();
-    }
+    if (ev.key === "Enter") ev.preventDefault();
+    if (results.dataset.q !== input.value) return;
+    const open = [...results.querySelectorAll("button.choice:not([disabled])")];
+    if (!open.length) return;
+    ev.preventDefault();
+    if (ev.key === "Enter" && open.length === 1) open[0].click();
+    else open[0].focus();
   });
 }
 
@@ -66,11 +68,15 @@ function editor({ team, markets, province, onSaved, onCancel }) {
   const showWard = () => { wardChosen.hidden = !ward; wardChosen.textContent = ward ? t("team_ward_chosen", { name: ward.name }) : ""; };
   showWard();
   const findWards = debounce(async () => {
-    const q = wardSearch.value.trim();
+    const typed = wardSearch.value;
+    const q = typed.trim();
     clear(wardResults);
+    delete wardResults.dataset.q;
     if (!q) return;
     try {
       const units = await api.getJSON(`/api/admin-units?${new URLSearchParams({ province, q, limit: "8" })}`);
+      if (wardSearch.value !== typed) return;  // typed on meanwhile: its own search follows
+      wardResults.dataset.q = typed;
       if (!units.length) { wardResults.append(h("p", { class: "muted" }, t("team_ward_none"))); return; }
       wardResults.append(choices(units, (u) => h("button", {
         type: "button", class: "btn btn-small choice", dataset: { ward: u.code },
@@ -112,11 +118,15 @@ function editor({ team, markets, province, onSaved, onCancel }) {
   const memberSearch = h("input", { id: "team-member-search", type: "search", autocomplete: "off", spellcheck: "false", autocapitalize: "none" });
   const findMembers = debounce(async () => {
     // A username or a name as people write it ("Tuấn", "tuan"): the server compares without marks.
-    const q = memberSearch.value.trim().replace(/[^\p{L}\p{N}._@ '-]/gu, "").slice(0, 64);
+    const typed = memberSearch.value;
+    const q = typed.trim().replace(/[^\p{L}\p{N}._@ '-]/gu, "").slice(0, 64);
     clear(memberResults);
+    delete memberResults.dataset.q;
     if (!q) return;
     try {
       const found = (await api.getJSON(`/api/teams/candidates?${new URLSearchParams({ q })}`)).filter((c) => !members.has(c.id));
+      if (memberSearch.value !== typed) return;  // typed on meanwhile: its own search follows
+      memberResults.dataset.q = typed;
       if (!found.length) { memberResults.append(h("p", { class: "muted" }, t("no_results"))); return; }
       memberResults.append(choices(found, (c) => {
         const elsewhere = c.team_id && (!team || c.team_id !== team.id);

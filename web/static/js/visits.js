@@ -3,7 +3,7 @@
 // leaves out the page's frame.
 
 import { h, mount, toast } from "./lib/dom.js";
-import { t, num, date, dateTime, today, describeError } from "./lib/i18n.js";
+import { t, num, date, dateTime, today, describeError, zoneLabel } from "./lib/i18n.js";
 import * as api from "./lib/api.js";
 import { widePage } from "./lib/page.js";
 import * as shell from "./lib/shell.js";
@@ -13,6 +13,13 @@ import { foundText } from "./lib/visits.js";
 const qs = new URLSearchParams(window.location.search);
 const positive = (v) => (/^[1-9][0-9]{0,17}$/.test(v || "") ? v : null);
 
+
+/** A stall's zone: as written under the table's "Khu" column, named in full ("Khu A", "Nhà lồng
+ * B") in the card a phone shows instead (CSS picks one). */
+function zoneCell(zone) {
+  return h("td", { class: ["visit-zone", zone ? "" : "visit-none"] },
+    h("span", { class: "zone-raw" }, zone || "—"), zone ? h("span", { class: "zone-full" }, zoneLabel(zone)) : null);
+}
 
 function marketTable(market, me) {
   const work = shell.canWork(me); // a viewer is shown no one's name (the lists are the field roles')
@@ -30,7 +37,7 @@ function marketTable(market, me) {
           h("th", { scope: "col", class: "visit-done" }, t("visits_col_done")))),
         h("tbody", {}, market.visits.map((v) => h("tr", { dataset: { stall: v.stall_id } },
           h("th", { scope: "row", class: "visit-code" }, v.stall_code),
-          h("td", { class: ["visit-zone", v.zone ? "" : "visit-none"], dataset: { label: t("visits_col_zone") } }, v.zone || "—"),
+          zoneCell(v.zone),
           h("td", { class: "visit-wide" }, revisitReason(v.reason)),
           h("td", { dataset: { label: t("visits_col_since") } }, v.since ? dateTime(v.since) : "—"),
           work ? assigneeCell(market, v.stall_id, v.stall_code, me) : null,
@@ -54,7 +61,7 @@ function appointmentsTable(market, me) {
         h("th", { scope: "col", class: "visit-done" }, t("visits_col_done")))),
       h("tbody", {}, list.map((a) => h("tr", { dataset: { stall: a.stall_id }, class: a.come_back_on < today() ? "visit-overdue" : "" },
         h("th", { scope: "row", class: "visit-code" }, a.stall_code),
-        h("td", { class: ["visit-zone", a.zone ? "" : "visit-none"], dataset: { label: t("visits_col_zone") } }, a.zone || "—"),
+        zoneCell(a.zone),
         h("td", { dataset: { label: t("visits_col_day") } }, date(a.come_back_on), a.come_back_on < today() ? h("span", { class: "overdue" }, ` (${t("visits_overdue")})`) : null),
         h("td", { class: "visit-wide", dataset: { label: t("visits_col_found") } }, foundText(a)),
         assigneeCell(market, a.stall_id, a.stall_code, me),

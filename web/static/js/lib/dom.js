@@ -96,7 +96,7 @@ export function progressBar(value, { target = null, label = "", kind = "" } = {}
   const bar = h("span", {
     class: ["bar", kind, target !== null && target !== undefined ? (pct >= target ? "bar-met" : "bar-below") : "bar-plain"],
     role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100,
-    "aria-valuenow": Math.round(pct * 100), "aria-label": label,
+    "aria-valuenow": Math.floor(pct * 100 + 1e-9), "aria-label": label,  // as pct() reads it
   }, fill);
   if (target !== null && target !== undefined) {
     const mark = h("span", { class: "bar-target", "aria-hidden": "true" });

@@ -105,6 +105,7 @@ export const en = {
   read_reason_stall_history: "read the stall's history",
   read_reason_stall_visits: "read the stall's visits",
   read_reason_stall_takings: "read the money received",
+  read_reason_list_export: "downloaded a stall list with this person's name",
   history_title: "Change history",
   history_intro: "Who did what to this stall, when and why. Phone and account numbers show their last digits only.",
   history_show: "Show history",

@@ -109,6 +109,7 @@ const vi = {
   read_reason_stall_history: "xem lịch sử sạp",
   read_reason_stall_visits: "xem các lần ghé sạp",
   read_reason_stall_takings: "xem tiền sạp nhận",
+  read_reason_list_export: "tải danh sách sạp có tên người này",
   history_title: "Lịch sử thay đổi",
   history_intro: "Ai đã làm gì với sạp này, khi nào và vì sao. Số điện thoại và số tài khoản chỉ hiện vài số cuối.",
   history_show: "Xem lịch sử",

@@ -544,7 +544,7 @@ function readersCard(holderId) {
       const rows = await api.getJSON(`/api/stallholders/${holderId}/access-log`);
       box.replaceChildren(...[rows.length
         ? h("ul", { class: "plain readers-list" }, rows.slice(0, 50).map((r) => h("li", {},
-          h("strong", {}, dateTime(r.at)), " · ", r.actor || t("readers_unknown"), " · ", t(["stall_record", "stall_history", "stall_visits", "stall_takings", "export"].includes(r.reason) ? `read_reason_${r.reason}` : "read_reason_other"))))
+          h("strong", {}, dateTime(r.at)), " · ", r.actor || t("readers_unknown"), " · ", t(readReason(r)))))
         : h("p", { class: "muted" }, t("readers_none")),
       rows.length > 50 ? h("p", { class: "muted small" }, t("readers_more", { n: rows.length - 50 })) : null].filter(Boolean));
       btn.hidden = true;
@@ -722,6 +722,13 @@ function consentCard(ctx, stall, purposes, states, partners) {
   });
   card.append(openBtn, form);
   return card;
+}
+
+/** What a read of the person's record was (privacy/export_pdf.py _read_label says it the same
+ * way): a stall list's download was logged as `export` before it had its own reason. */
+function readReason(r) {
+  const reason = r.reason === "export" && String(r.route || "").startsWith("/api/exports/") ? "list_export" : r.reason;
+  return ["stall_record", "stall_history", "stall_visits", "stall_takings", "export", "list_export"].includes(reason) ? `read_reason_${reason}` : "read_reason_other";
 }
 
 /** Edit a stall's details (PATCH with If-Match; queued like a registration when offline). */

@@ -436,7 +436,7 @@ async def test_an_edit_to_a_phone_another_stall_has_asks_first(new_page, live_se
     Vietnamese, saved once the volunteer says the same person rents both stalls."""
     ids = await market_ids(live_server)
     market = ids["Chợ Thử Một"]
-    await register_via_api(live_server, market, "DP-1", "Đỗ Thị Một", phone="0905 314 159")
+    first = await register_via_api(live_server, market, "DP-1", "Đỗ Thị Một", phone="0905 314 159")
     second = await register_via_api(live_server, market, "DP-2", "Đỗ Văn Hai", phone="0905 314 160")
     page = await new_page()
     await sign_in(page)
@@ -445,6 +445,9 @@ async def test_an_edit_to_a_phone_another_stall_has_asks_first(new_page, live_se
     await page.click("button[type=submit]")
     await expect(page.locator("#confirm-duplicate")).to_be_visible()
     assert "đã có ở một sạp khác trong chợ" in await page.locator("form").inner_text()
+    # Which stall has it, to check before saying it is the same person (or family).
+    see = await page.locator("#see-duplicate").get_attribute("href")
+    assert see == f"#/s/{first['id']}"
     await shot(page, "stall-edit-phone-in-use")
 
     async def phone() -> str:
@@ -538,6 +541,29 @@ async def test_a_stall_code_already_taken_is_refused_with_a_link(new_page, live_
     await page.wait_for_selector("#f-stall_code-error:visible")
     text = await page.locator("#f-stall_code-error").inner_text()
     assert "Mã sạp này đã được đăng ký" in text and "Xem sạp đã đăng ký" in text
+
+
+async def test_a_phone_already_at_the_market_names_its_stall_and_saves_on_purpose(
+    new_page, live_server
+) -> None:
+    """The duplicate-phone answer links to the stall that has the number and saves once the
+    volunteer says it is the same person (or family sharing it); nothing is stored before."""
+    ids = await market_ids(live_server)
+    first = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "DQ-1", "Ngô Thị Một", phone="0905 271 828"
+    )
+    page = await new_page()
+    await sign_in(page)
+    await open_form(page)
+    await fill_form(page, code="DQ-2", name="Ngô Văn Hai", phone="0905 271 828")
+    await page.click("#save-stall")
+    await expect(page.locator("#confirm-duplicate")).to_be_visible()
+    assert await page.locator("#see-duplicate").get_attribute("href") == f"#/s/{first['id']}"
+    assert await stalls_with_code(live_server, ids["Chợ Thử Một"], "DQ-2") == []
+    await shot(page, "register-phone-in-use")
+    await page.click("#confirm-duplicate")
+    await page.wait_for_selector("#sign")
+    assert len(await stalls_with_code(live_server, ids["Chợ Thử Một"], "DQ-2")) == 1
 
 
 async def test_offline_registrations_are_queued_and_sent_once(new_page, live_server) -> None:

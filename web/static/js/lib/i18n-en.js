@@ -252,7 +252,8 @@ export const en = {
   saved_sent: "Stall {code} saved.",
   saved_queued: "Stall {code} saved on this device. It will be sent when the network returns.",
   form_has_errors: "{n} things to fix (marked in red above).",
-  dup_confirm: "Yes, the same person rents this stall too — save it",
+  dup_confirm: "Save anyway: the same person rents this stall too, or family share the number",
+  dup_see: "See the stall with this number",
   see_existing: "See the registered stall",
 
   stall_title: "Stall {code}",

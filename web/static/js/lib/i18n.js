@@ -257,7 +257,8 @@ const vi = {
   saved_sent: "Đã lưu sạp {code}.",
   saved_queued: "Đã lưu sạp {code} trên máy. Sẽ tự gửi khi có mạng.",
   form_has_errors: "Còn {n} chỗ cần sửa (đánh dấu đỏ ở phía trên).",
-  dup_confirm: "Đúng, cùng một người thuê thêm sạp này — lưu tiếp",
+  dup_confirm: "Vẫn lưu: cùng một người thuê thêm sạp, hoặc người nhà dùng chung số",
+  dup_see: "Xem sạp đang có số này",
   see_existing: "Xem sạp đã đăng ký",
 
   // stall

@@ -517,10 +517,13 @@ export async function registerView(ctx, marketId, recordId) {
   function showRefusal(problem) {
     const extras = {};
     if (problem.code === "possible_duplicate") {
-      extras.possible_duplicate = h("button", {
-        type: "button", class: "btn btn-small", id: "confirm-duplicate",
-        onclick: () => { st.confirm_duplicate = true; saveDraft(); form.requestSubmit(); },
-      }, t("dup_confirm"));
+      // Which stall has the number (the volunteer checks before saying it is the same person).
+      extras.possible_duplicate = h("div", { class: "dup-actions" },
+        h("button", {
+          type: "button", class: "btn btn-small", id: "confirm-duplicate",
+          onclick: () => { st.confirm_duplicate = true; saveDraft(); form.requestSubmit(); },
+        }, t("dup_confirm")),
+        problem.existing_stall_id ? h("a", { href: `#/s/${problem.existing_stall_id}`, id: "see-duplicate" }, t("dup_see")) : null);
     }
     if (problem.code === "stall_code_taken" && problem.existing_stall_id) {
       extras.stall_code_taken = h("a", { href: `#/s/${problem.existing_stall_id}` }, t("see_existing"));

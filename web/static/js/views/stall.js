@@ -808,11 +808,13 @@ export async function editView(ctx, id) {
   // A number another stall of the market has is refused (possible_duplicate) until the volunteer
   // says the same person rents both stalls, as when registering.
   let confirmedPhone = null;
-  const duplicateExtras = () => ({
-    possible_duplicate: h("button", {
-      type: "button", class: "btn btn-small", id: "confirm-duplicate",
-      onclick: () => { confirmedPhone = st.phone.trim(); form.requestSubmit(); },
-    }, t("dup_confirm")),
+  const duplicateExtras = (problem) => ({
+    possible_duplicate: h("div", { class: "dup-actions" },
+      h("button", {
+        type: "button", class: "btn btn-small", id: "confirm-duplicate",
+        onclick: () => { confirmedPhone = st.phone.trim(); form.requestSubmit(); },
+      }, t("dup_confirm")),
+      problem && problem.existing_stall_id ? h("a", { href: `#/s/${problem.existing_stall_id}`, id: "see-duplicate" }, t("dup_see")) : null),
   });
   const form = h("form", { class: "register", novalidate: true },
     h("h1", {}, t("edit_title", { code: stall.stall_code })),
@@ -872,7 +874,7 @@ export async function editView(ctx, id) {
     saveBtn.disabled = false;
     if (done.state === "failed") {
       await outbox.remove(rec.id);
-      showProblem(formError, done.error, FIELD_MAP, duplicateExtras(), {}, valueOf);
+      showProblem(formError, done.error, FIELD_MAP, duplicateExtras(done.error), {}, valueOf);
       if (!formError.textContent && !form.querySelector(".has-error")) formError.textContent = errorText(done.error.code);
       focusFirstError(form);
       return;
@@ -885,7 +887,7 @@ export async function editView(ctx, id) {
   mount(ctx.main, form);
   formRef = form;
   if (refused && refused.error) {
-    showProblem(formError, refused.error, FIELD_MAP, duplicateExtras(), {}, valueOf);
+    showProblem(formError, refused.error, FIELD_MAP, duplicateExtras(refused.error), {}, valueOf);
     if (!formError.textContent && !form.querySelector(".has-error")) formError.textContent = errorText(refused.error.code);
   }
 }

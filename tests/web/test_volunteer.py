@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 
@@ -999,3 +1000,25 @@ async def test_the_stall_page_shows_what_partners_reported_it_received(
     await expect(page.locator("#takings-unknown")).to_contain_text("Cần có mạng")
     await page.context.set_offline(False)  # the page is drawn again with the network back
     await expect(card.locator("#takings-today")).to_contain_text("175.500 đ")
+
+
+async def test_the_worklist_says_it_is_loading_not_that_loading_failed(new_page, live_server):
+    """While the server has not answered, the list says it is loading (a newcomer read "could
+    not load fresh data" and "nothing left to do" for a moment on every opening)."""
+    ids = await market_ids(live_server)
+    market = ids["Chợ Thử Một"]
+    page = await new_page()
+    release = asyncio.Event()
+
+    async def slow(route) -> None:
+        await release.wait()
+        await route.continue_()
+
+    await page.route(f"**/api/markets/{market}/stalls*", slow)
+    await sign_in(page, path=f"/#/m/{market}")
+    status = page.locator("#list-status")
+    await expect(status).to_have_text("Đang tải bản mới từ máy chủ…")
+    text = await page.locator("#main").inner_text()
+    assert "chưa tải được" not in text and "Không còn việc nào" not in text, text
+    release.set()
+    await expect(status).to_contain_text("Cập nhật lúc")

@@ -44,6 +44,7 @@ export const en = {
   none: "—",
   updated_at: "Updated at {time}",
   stale_data: "Showing data saved at {time} (could not load fresh data).",
+  loading_fresh: "Loading fresh data from the server…",
   not_available_yet: "The server does not offer this yet.",
   need_network: "This needs a network connection.",
   load_failed: "Could not load data. {reason}",

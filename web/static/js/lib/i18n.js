@@ -45,6 +45,7 @@ const vi = {
   none: "—",
   updated_at: "Cập nhật lúc {time}",
   stale_data: "Đang xem dữ liệu lưu lúc {time} (chưa tải được bản mới).",
+  loading_fresh: "Đang tải bản mới từ máy chủ…",
   not_available_yet: "Chức năng này chưa có trên máy chủ.",
   need_network: "Cần có mạng để làm việc này.",
   load_failed: "Không tải được dữ liệu. {reason}",

@@ -158,7 +158,7 @@ export async function worklistView(ctx, marketId) {
   const queueBox = h("div", { id: "queue-card" });
   const assignedBox = h("div", { id: "assigned-card" });
   const printBox = h("div", { id: "print-job-box" });
-  const statusLine = h("p", { class: "muted small" });
+  const statusLine = h("p", { class: "muted small", id: "list-status" });
   // The list the page showed while the app loaded (instant.js): what the volunteer typed in its
   // search box meanwhile is the search, and the box keeps the focus.
   const keptSearch = document.body.hasAttribute("data-snapshot") ? ctx.main.querySelector("#search") : null;
@@ -199,7 +199,10 @@ export async function worklistView(ctx, marketId) {
 
   // What the device knows is on screen at once (levels too, or "Cần làm" would look empty).
   const knownTiles = canWork ? api.cache.value(`tiles.${marketId}`) : null;
-  let data = { stalls: canWork ? api.cache.value(`stalls.${marketId}`) || [] : [], levels: knownTiles ? readTiles(knownTiles).byId : null, stale: true, at: Date.now() };
+  // Until the server answers it says so ("loading"), not that fresh data could not be had; kept
+  // with the time the device's copy was saved, for when the server does not answer.
+  const kept = canWork ? api.cache.get(`stalls.${marketId}`) : null;
+  let data = { stalls: (kept && kept.value) || [], levels: knownTiles ? readTiles(knownTiles).byId : null, stale: true, loading: true, at: (kept && kept.at) || Date.now() };
   let local = [];
 
   async function printUnprinted() {
@@ -287,8 +290,11 @@ export async function worklistView(ctx, marketId) {
     counts.all += pendingRegs.length;
     drawChips(counts);
     clear(statusLine);
-    statusLine.append(data.stale ? t("stale_data", { time: time(data.at) }) : t("updated_at", { time: time(data.at) }));
-    if (!data.levels) statusLine.append(" · ", t("levels_unknown"));
+    if (data.loading) statusLine.append(t("loading_fresh"));
+    else {
+      statusLine.append(data.stale ? t("stale_data", { time: time(data.at) }) : t("updated_at", { time: time(data.at) }));
+      if (!data.levels) statusLine.append(" · ", t("levels_unknown"));
+    }
 
     clear(listBox);
     const ul = h("ul", { class: "stall-list" });
@@ -331,7 +337,8 @@ export async function worklistView(ctx, marketId) {
     if (q && elsewhere) {
       listBox.append(h("p", { class: "note", id: "matches-elsewhere" }, t(ul.children.length ? "more_matches_elsewhere" : "matches_elsewhere", { n: elsewhere }), " ",
         h("button", { type: "button", class: "btn btn-small", onclick: () => { filter = "all"; shown = PAGE; persist(); drawList(); } }, t("show_in_all"))));
-    } else if (!ul.children.length) listBox.append(h("p", { class: "empty" }, q ? t("no_results") : t("all_done")));
+    } else if (!ul.children.length && data.loading && !data.stalls.length) listBox.append(h("p", { class: "loading" }, t("loading")));
+    else if (!ul.children.length) listBox.append(h("p", { class: "empty" }, q ? t("no_results") : t("all_done")));
     if (rows.length > shown) {
       listBox.append(h("button", { type: "button", class: "btn btn-block", onclick: () => { shown += PAGE; drawList(); } }, t("show_more", { n: rows.length - shown })));
     }
@@ -391,6 +398,7 @@ export async function worklistView(ctx, marketId) {
       data = fresh;
     } catch (err) {
       if (gone) return;
+      data.loading = false;  // what the device has, said as such
       toast(describeError(err), "error");
     }
     await drawQueueCard();

@@ -150,3 +150,32 @@ async def test_a_share_below_a_target_never_reads_as_the_target(new_page, live_s
     # would read.
     assert got[11:] == ["57,5%", "90%", "33,3%", "100%"]
     assert [_target_pct(x) for x in (0.575, 0.9, 0.333, 1.0)] == ["57,5%", "90%", "33,3%", "100%"]
+
+
+PROGRESS_ROWS = (
+    """async () => {
+  """
+    + LOADED_MODULE_JS
+    + """
+  const i18n = await import(loaded("/static/js/lib/i18n.js"));
+  await i18n.setLang("vi");
+  const { progressRows } = await import(loaded("/static/js/lib/widgets.js"));
+  const cov = { active_stalls: 10, levels: {
+    qr_issued: { count: 9, share: 0.9 }, qr_verified: { count: 5, share: 0.5 },
+    transacting: { count: 2, share: 0.2 }, fees_cashless: { count: 0, share: 0 } } };
+  const rows = progressRows(cov, { qr_verified: 0.9, transacting: 0.3 });
+  return [...rows.querySelectorAll(".progress-row")].map((r) => r.textContent);
+}"""
+)
+
+
+async def test_a_markets_progress_shows_its_signs_first_whatever_the_rule(
+    new_page, live_server
+) -> None:
+    """The rule in force may not ask for signs; a market's row still shows them first (a manager
+    looked for "Đã có biển" per market and did not find it)."""
+    page = await new_page()
+    await page.goto("/")
+    await page.wait_for_selector("#username")
+    got = await page.evaluate(PROGRESS_ROWS)
+    assert got == ["Đã có biển90%", "Đã kiểm tra mã50%", "Đang giao dịch20%"], got

@@ -79,6 +79,11 @@ async def test_dashboard_lists_markets_with_status_and_progress(new_page, progre
     bar = row.locator("[role=progressbar]").first
     assert await bar.get_attribute("aria-valuenow") == "100"
     assert "Đã có biển ≥ 50%" in await page.locator(".rule-line").first.inner_text()
+    # Each market's signs come first, whatever the rule asks (a manager looked for them).
+    labels = await page.locator(
+        ".markets-table tbody tr .progress-row > span:first-child"
+    ).all_inner_texts()
+    assert labels and labels[0] == "Đã có biển", labels
     await shot(page, "20-dashboard")
 
 

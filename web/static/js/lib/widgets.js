@@ -16,7 +16,9 @@ export function ruleLine(rule, thresholds) {
 
 /** Rows of small progress bars toward each threshold of the rule. */
 export function progressRows(cov, thresholds, levels = null) {
-  const list = levels || (Object.keys(thresholds).length ? Object.keys(thresholds) : ["qr_issued", "qr_verified", "transacting"]);
+  // Signs first, whatever the rule asks (the number every team follows; a manager looked for it
+  // per market), then the rule's levels.
+  const list = levels || [...new Set(["qr_issued", ...(Object.keys(thresholds).length ? Object.keys(thresholds) : ["qr_verified", "transacting"])])];
   return h("div", { class: "progress-rows" }, list.map((level) => {
     const { share } = levelShare(cov, level);
     const target = thresholds[level] ?? null;

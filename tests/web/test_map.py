@@ -476,6 +476,26 @@ async def test_the_search_says_when_nothing_matches(new_page, demo_server) -> No
 
 
 @browser
+async def test_a_popup_fits_inside_the_map_on_a_phone(new_page, demo_server) -> None:
+    """On a 390 px phone a market's popup stays inside the map, its close button too (it was cut
+    at the map's right edge)."""
+    page = await open_map(new_page, demo_server, viewport=PHONE)
+    await page.fill("#map-search", "han")
+    await page.locator("#map-search-list [role=option]").first.wait_for()
+    await page.keyboard.press("Enter")
+    popup = page.locator(".leaflet-popup")
+    await popup.wait_for()
+    await settle(page)
+    inside = await page.evaluate(
+        """() => { const m = document.querySelector('.map-box').getBoundingClientRect();
+                   const p = document.querySelector('.leaflet-popup-content-wrapper').getBoundingClientRect();
+                   const x = document.querySelector('.leaflet-popup-close-button').getBoundingClientRect();
+                   return [p.left >= m.left, p.right <= m.right, x.right <= m.right]; }"""
+    )
+    assert inside == [True, True, True], inside
+
+
+@browser
 async def test_a_cluster_opens_with_the_keyboard(new_page, demo_server) -> None:
     page = await open_map(new_page, demo_server)
     ring = page.locator(".map-box .mk-cluster").first

@@ -431,8 +431,10 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
     // back on the market's dot.
     let focusNext = false;
     function onPopupOpen(marker, popup) {
-      // On a phone the map is narrower than a popup may be: keep it inside the map.
-      const room = Math.max(160, map.getSize().x - 64);
+      // On a phone the map is narrower than a popup may be: keep it inside the map, with the
+      // popup's own frame (padding, close button: about 40 px) and the pan padding (2 × 24 px)
+      // around its content (64 px left the popup cut at the map's edge on a 390 px phone).
+      const room = Math.max(160, map.getSize().x - 100);
       if (popup.options.maxWidth > room) { popup.options.maxWidth = room; popup.update(); }
       const pop = popup.getElement();
       const closer = pop.querySelector(".leaflet-popup-close-button");

@@ -320,6 +320,10 @@ async def test_the_partner_is_only_what_the_volunteer_picks(new_page) -> None:
     )
     await fill_form(page, code="R-81", name="Mai Văn Tự", bank="vietcom", account="0071009981")
     assert await page.input_value("#f-partner") == ""
+    # The bank picked is offered first among some seventy partners, never chosen for the volunteer.
+    first = page.locator("#f-partner optgroup").first
+    assert await first.get_attribute("label") == "Đơn vị của tài khoản vừa chọn"
+    assert await first.locator("option").all_inner_texts() == ["Vietcombank"]
     assert await page.locator("[id^=f-purpose-share_partner]").count() == 0
     bodies: list[dict] = []
     page.on(

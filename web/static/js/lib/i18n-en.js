@@ -228,6 +228,7 @@ export const en = {
   partner: "Partner who helped open the account",
   account_opened_by: "opened with {partner}",
   partner_group_wallets: "Wallets, payment gateways",
+  partner_group_account: "Of the account just picked",
   partner_group_banks: "Banks",
   partner_none: "None — the stallholder opened it themself",
   partner_hint: "Pick one only when staff of a bank or wallet helped the stallholder open this account. Choosing the bank above does not choose a partner.",

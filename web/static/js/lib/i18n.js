@@ -233,6 +233,7 @@ const vi = {
   partner: "Đối tác hỗ trợ mở tài khoản",
   account_opened_by: "mở qua {partner}",
   partner_group_wallets: "Ví điện tử, cổng thanh toán",
+  partner_group_account: "Đơn vị của tài khoản vừa chọn",
   partner_group_banks: "Ngân hàng",
   partner_none: "Không có — chủ sạp tự mở",
   partner_hint: "Chỉ chọn khi nhân viên một ngân hàng hay ví đã giúp chủ sạp mở tài khoản này. Chọn ngân hàng ở trên không tự chọn đối tác.",

@@ -23,12 +23,17 @@ export function retryLine(rec) {
 
 /** The options of a "partner who helped open the account" list: wallets and payment gateways
  * first (the programme's named partners), then the banks, each by the name people know it by. */
-export function partnerOptions(partners, selected) {
+export function partnerOptions(partners, selected, bin = "") {
   const option = (p) => h("option", { value: p.code, selected: p.code === selected }, p.name || p.code);
-  const wallets = partners.filter((p) => p.kind !== "bank");
-  const banks = partners.filter((p) => p.kind === "bank");
+  // The bank or wallet of the account picked above comes first, in a group of its own (about 70
+  // names otherwise): offered, never chosen for the volunteer (a bank is not an onboarding).
+  const own = bin ? partners.filter((p) => (p.bins || []).includes(bin)) : [];
+  const rest = partners.filter((p) => !own.includes(p));
+  const wallets = rest.filter((p) => p.kind !== "bank");
+  const banks = rest.filter((p) => p.kind === "bank");
   return [
     h("option", { value: "" }, t("partner_none")),
+    own.length ? h("optgroup", { label: t("partner_group_account") }, own.map(option)) : null,
     wallets.length ? h("optgroup", { label: t("partner_group_wallets") }, wallets.map(option)) : null,
     banks.length ? h("optgroup", { label: t("partner_group_banks") }, banks.map(option)) : null,
   ].filter(Boolean);

@@ -259,13 +259,15 @@ export async function registerView(ctx, marketId, recordId) {
   ref.addEventListener("input", () => { st.reference = ref.value.trim(); saveDraft(); });
   const refField = field({ id: "f-ref", label: t("momo_ref"), hint: t("momo_ref_hint"), control: ref });
   const showRef = () => { refField.hidden = st.bin !== MOMO_BIN && !st.reference; };
-  const partnerSelect = h("select", { name: "partner_code" }, partnerOptions(partners, st.partner_code));
+  const partnerSelect = h("select", { name: "partner_code" }, partnerOptions(partners, st.partner_code, st.bin));
   // The bank is where the money goes; the partner is who helped open the account. Choosing a bank
-  // never chooses a partner: that was recorded onboardings no partner did.
+  // never chooses a partner (that was recorded onboardings no partner did): it only lists the
+  // bank's own partner first.
   const picker = bankPicker({
     id: "f-bank", banks,
     onChange(bank) {
       st.bin = bank ? bank.bin : "";
+      partnerSelect.replaceChildren(...partnerOptions(partners, st.partner_code, st.bin));
       showRef();
       saveDraft();
       lookup();

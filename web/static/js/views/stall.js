@@ -917,13 +917,15 @@ export async function accountView(ctx, id) {
     localStorage.setItem(draftKey, JSON.stringify(st));
     if (formRef) refreshErrors(formRef, { check, valueOf });
   };
-  const partnerSelect = h("select", { name: "partner_code" }, partnerOptions(partners, st.partner_code));
+  const partnerSelect = h("select", { name: "partner_code" }, partnerOptions(partners, st.partner_code, st.bin));
   partnerSelect.addEventListener("change", () => { st.partner_code = partnerSelect.value; save(); });
   const picker = bankPicker({
     id: "f-bank", banks,
     onChange(b) {
-      // Choosing the bank never chooses the partner (who helped open the account).
+      // Choosing the bank never chooses the partner (who helped open the account); it lists the
+      // bank's own partner first.
       st.bin = b ? b.bin : "";
+      partnerSelect.replaceChildren(...partnerOptions(partners, st.partner_code, st.bin));
       showRef();
       save();
     },

@@ -65,15 +65,6 @@ READS = {
 }
 
 
-def _read_label(reason: str | None, route: str) -> str:
-    """What a read of the person's record was, in words. A stall list's download was logged with
-    the reason `export` before it had its own (`list_export`): its route tells it apart from the
-    person's own data export."""
-    if reason == "export" and route.startswith("/api/exports/"):
-        reason = "list_export"
-    return READS.get(reason or "", "xem dữ liệu")
-
-
 REQUESTS = {"export": "Xuất dữ liệu", "erase": "Xóa dữ liệu", "withdraw": "Rút đồng ý"}
 VISITS = {
     "absent": "Không gặp chủ sạp",
@@ -386,7 +377,7 @@ def person_pdf(data: Gathered, *, today: date) -> bytes:
                     [
                         _moment(r.at),
                         r.actor or "(tài khoản đã xóa)",
-                        _read_label(r.reason, r.route),
+                        READS.get(r.reason or "", "xem dữ liệu"),
                     ]
                     for r in reads[:LAST_READS]
                 ],

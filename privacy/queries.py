@@ -422,9 +422,15 @@ class AccessRow:
 
 
 async def access_log_of(conn: asyncpg.Connection, holder_id: int) -> list[AccessRow]:
-    """Who read this person's full record, when and through which route."""
+    """Who read this person's full record, when, through which route and why. A stall list's
+    download was logged with the reason `export` before it had its own (`list_export`,
+    coverage.queries.exports): its route tells it apart from the person's own data export, here
+    once for every reader of the log (the API, the JSON export, the printed page)."""
     rows = await conn.fetch(
-        """SELECT u.username AS actor, l.route, l.reason, l.at
+        """SELECT u.username AS actor, l.route,
+                  CASE WHEN l.reason = 'export' AND l.route LIKE '/api/exports/%'
+                       THEN 'list_export' ELSE l.reason END AS reason,
+                  l.at
            FROM access_log l LEFT JOIN app_user u ON u.id = l.actor_id
            WHERE l.stallholder_id = $1 ORDER BY l.at, l.id""",
         holder_id,

@@ -724,11 +724,10 @@ function consentCard(ctx, stall, purposes, states, partners) {
   return card;
 }
 
-/** What a read of the person's record was (privacy/export_pdf.py _read_label says it the same
- * way): a stall list's download was logged as `export` before it had its own reason. */
+/** What a read of the person's record was, in words (the server names older stall-list
+ * downloads `list_export` too: privacy.queries.access_log_of). */
 function readReason(r) {
-  const reason = r.reason === "export" && String(r.route || "").startsWith("/api/exports/") ? "list_export" : r.reason;
-  return ["stall_record", "stall_history", "stall_visits", "stall_takings", "export", "list_export"].includes(reason) ? `read_reason_${reason}` : "read_reason_other";
+  return ["stall_record", "stall_history", "stall_visits", "stall_takings", "export", "list_export"].includes(r.reason) ? `read_reason_${r.reason}` : "read_reason_other";
 }
 
 /** Edit a stall's details (PATCH with If-Match; queued like a registration when offline). */

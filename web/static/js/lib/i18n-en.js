@@ -441,7 +441,7 @@ export const en = {
   col_partner: "Partner",
   partners_missing: "No per-partner figures yet.",
   trend_title: "Coverage over time",
-  trend_moment: "Each day on the chart is that day's figure at its end; the status history below records the figures at the moment the status changed.",
+  trend_moment: "Each day on the chart is that day's figure at its end (today: the figure now); the status history below records the figures at the moment the status changed.",
   at_change: "at the change:",
   trend_missing: "No figures over time yet.",
   trend_one_day: "Only one day of figures so far; the trend line appears as days are added.",

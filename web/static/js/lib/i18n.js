@@ -451,7 +451,7 @@ const vi = {
   col_partner: "Đối tác",
   partners_missing: "Chưa có số liệu theo đối tác.",
   trend_title: "Độ phủ theo thời gian",
-  trend_moment: "Mỗi ngày trên biểu đồ là số liệu cuối ngày đó; lịch sử trạng thái bên dưới ghi số liệu đúng lúc trạng thái đổi.",
+  trend_moment: "Mỗi ngày trên biểu đồ là số liệu cuối ngày đó (hôm nay: số liệu lúc này); lịch sử trạng thái bên dưới ghi số liệu đúng lúc trạng thái đổi.",
   at_change: "lúc đổi:",
   trend_missing: "Chưa có số liệu theo thời gian.",
   trend_one_day: "Mới có số liệu của một ngày; đường xu hướng sẽ hiện khi có thêm ngày.",

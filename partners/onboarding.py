@@ -111,8 +111,9 @@ REGISTRATION_ONBOARDING = RegistrationOnboarding()
 
 def registration_part() -> str:
     """The WITH-list part of a registration statement that records the onboardings its accounts
-    imply (its CTE `account`), with registration_values() and $actor_id as parameters."""
-    return onboardings_q.NEW_ONBOARDINGS
+    imply (its CTE `account`: accounts the statement writes), with registration_values() and
+    $actor_id as parameters."""
+    return onboardings_q.NEW_ACCOUNT_ONBOARDINGS
 
 
 def registration_values() -> dict[str, object]:

@@ -37,9 +37,9 @@ from privacy.schemas import (
 
 def registration_part() -> str:
     """The WITH-list part of a registration statement that records the consents ticked for the new
-    person (its CTE `holder`); parameters $consent_purposes, $consent_notice_version,
-    $consent_channel and $actor_id."""
-    return queries.NEW_CONSENTS
+    person (its CTE `holder`, a person the statement creates); parameters $consent_purposes,
+    $consent_notice_version, $consent_channel and $actor_id."""
+    return queries.NEW_HOLDER_CONSENTS
 
 
 def consented_sql(holder: str, purpose: str) -> str:

@@ -216,8 +216,8 @@ async def consents(conn: asyncpg.Connection, holder_id: int) -> list[ConsentRow]
 
 
 # The consents given for a person a statement writes or names (its CTE `holder`: id): one row
-# per purpose ticked, in the order ticked; a purpose already consented to is left as it is. A
-# registration joins this part to its own statement; grant_consents runs it on a one-row `holder`.
+# per purpose ticked, in the order ticked; a purpose already consented to is left as it is.
+# grant_consents runs it on a one-row `holder`.
 NEW_CONSENTS = """
 consent_row AS (
     INSERT INTO consent (stallholder_id, purpose, notice_version, channel, collected_by)
@@ -225,6 +225,22 @@ consent_row AS (
     FROM holder, unnest($consent_purposes::text[]) WITH ORDINALITY AS p (purpose, n)
     ORDER BY p.n
     ON CONFLICT (stallholder_id, purpose) WHERE withdrawn_at IS NULL DO NOTHING
+    RETURNING purpose
+)"""
+
+# The same rows for a person the statement itself creates (a registration's `holder`): nobody
+# has consented to anything for them yet, so no row can conflict and none is looked for (a plain
+# insert, not a speculative one: no conflict check, no confirmation record in the WAL). A purpose
+# ticked twice is written once, where it was first ticked.
+NEW_HOLDER_CONSENTS = """
+consent_row AS (
+    INSERT INTO consent (stallholder_id, purpose, notice_version, channel, collected_by)
+    SELECT holder.id, p.purpose, $consent_notice_version, $consent_channel, $actor_id
+    FROM holder,
+         (SELECT purpose, min(n) AS n
+          FROM unnest($consent_purposes::text[]) WITH ORDINALITY AS u (purpose, n)
+          GROUP BY purpose) AS p
+    ORDER BY p.n
     RETURNING purpose
 )"""
 

@@ -49,9 +49,12 @@ async def onboardings_for_accounts(
 
 # The onboardings of payment accounts a statement has just written (its CTE `account`: id,
 # partner_code, position): for each account naming a partner, the onboarding, the first line of
-# its status history and its audit entry. A registration joins this part to its own statement; a
-# single onboarding (create_onboarding) runs it on a one-row `account`.
-NEW_ONBOARDINGS = """
+# its status history and its audit entry. A single onboarding (create_onboarding) runs it on a
+# one-row `account` naming an existing account, which may have that partner's onboarding already
+# (NEW_ONBOARDINGS: left as it is). A registration joins it to its own statement, whose accounts
+# are written by that statement and so cannot have one (NEW_ACCOUNT_ONBOARDINGS: a plain insert,
+# no conflict check and no confirmation record in the WAL).
+_ONBOARDINGS = """
 onboarding_row AS (
     INSERT INTO onboarding (payment_account_id, partner_code, channel, status, onboarded_by,
                             staff_name)
@@ -60,7 +63,7 @@ onboarding_row AS (
     FROM account
     WHERE partner_code IS NOT NULL
     ORDER BY position
-    ON CONFLICT ON CONSTRAINT onboarding_account_partner_key DO NOTHING
+    {on_conflict}
     RETURNING id, payment_account_id, partner_code, status, channel
 ), onboarding_history AS (
     INSERT INTO onboarding_status (onboarding_id, from_status, to_status, actor_id, source,
@@ -78,6 +81,11 @@ onboarding_row AS (
     FROM onboarding_row ORDER BY id
     RETURNING 1
 )"""
+NEW_ONBOARDINGS = _ONBOARDINGS.replace(
+    "{on_conflict}", "ON CONFLICT ON CONSTRAINT onboarding_account_partner_key DO NOTHING"
+)
+NEW_ACCOUNT_ONBOARDINGS = _ONBOARDINGS.replace("\n    {on_conflict}", "")
+
 
 _CREATE_ONBOARDING = sql.compose(
     """WITH account AS (SELECT $account_id::bigint AS id, $partner_code::text AS partner_code,

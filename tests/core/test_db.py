@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from urllib.parse import urlsplit
 
@@ -235,3 +236,18 @@ async def test_each_column_rule_still_refuses_what_its_check_refused(conn, domai
     with pytest.raises(asyncpg.CheckViolationError):
         async with conn.transaction():
             await conn.fetchval(f"SELECT $1::text::{base}::{name}", BAD_VALUE[base])
+
+
+async def test_the_cccd_index_holds_only_people_who_gave_one_and_still_serves_lookups(conn):
+    """Migration 0026: a registration without a CCCD (most of them) writes no entry in the CCCD
+    hash index, and a lookup by hash still uses it."""
+    indexdef = await conn.fetchval(
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'stallholder_cccd_hash_idx'"
+    )
+    assert indexdef.endswith("WHERE (cccd_hash IS NOT NULL)")
+    async with conn.transaction():
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        plan = await conn.fetchval(
+            "EXPLAIN (FORMAT JSON) SELECT id FROM stallholder WHERE cccd_hash = $1", b"\x01"
+        )
+    assert "stallholder_cccd_hash_idx" in json.dumps(plan)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -138,6 +139,54 @@ async def test_same_phone_in_another_market_is_fine(client, auth, markets):
         f"/api/markets/{markets['two']}/stalls", json=stall_body(), headers=headers | key()
     )
     assert r.status_code == 201
+
+
+async def test_a_purpose_ticked_twice_is_one_consent_in_the_order_first_ticked(
+    client, conn, auth, markets
+):
+    """The registration writes its consents as plain inserts (a new person has none to conflict
+    with): a purpose sent twice must still be one row, not a unique violation."""
+    purposes = ["qr_sign", "registration", "qr_sign", "coverage_reporting", "registration"]
+    body = stall_body(consent={"notice_version": "2026-01", "purposes": purposes})
+    r = await client.post(
+        f"/api/markets/{markets['one']}/stalls", json=body, headers=await auth("admin") | key()
+    )
+    assert r.status_code == 201, r.text
+    rows = await conn.fetch(
+        "SELECT purpose FROM consent WHERE stallholder_id = $1 ORDER BY id",
+        r.json()["holder"]["id"],
+    )
+    assert [x["purpose"] for x in rows] == ["qr_sign", "registration", "coverage_reporting"]
+
+
+async def test_a_registration_makes_no_speculative_insert(client, conn, auth, markets):
+    """Nothing a registration writes can conflict but its Idempotency-Key and its counters (the
+    holder, stall, accounts, onboardings and consents are new): the key, the market's and
+    partners' counter rows and the day's snapshot (written when the status changes) are the only
+    INSERT ... ON CONFLICT of the statement, so the only rows it writes speculatively. Read from
+    the statement's own plan: one ModifyTable with an ON CONFLICT action per such table."""
+    from merchants.queries import registration as registration_q
+
+    statement = registration_q._REGISTER_STALL
+    plan = await conn.fetchval(
+        "EXPLAIN (FORMAT JSON) " + statement.text, *[None] * len(statement.names)
+    )
+
+    found: list[tuple[str, str]] = []
+
+    def walk(node: dict) -> None:
+        if node.get("Node Type") == "ModifyTable" and node.get("Conflict Resolution"):
+            found.append((node["Relation Name"], node["Conflict Resolution"]))
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"])
+    assert sorted(found) == [
+        ("coverage_snapshot", "UPDATE"),
+        ("idempotency_key", "NOTHING"),
+        ("market_coverage", "UPDATE"),
+        ("partner_coverage", "UPDATE"),
+    ]
 
 
 async def test_registration_requires_consent_to_registration(client, conn, auth, markets):

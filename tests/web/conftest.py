@@ -237,12 +237,17 @@ async def new_page(
     contexts = []
     problems: list[str] = []
 
-    async def make(viewport: dict | None = None, service_workers: str = "block", **kw: object):
+    async def make(
+        viewport: dict | None = None,
+        service_workers: str = "block",
+        locale: str = "vi-VN",
+        **kw: object,
+    ):
         ctx = await browser.new_context(
             viewport=viewport or PHONE,
             base_url=live_server.base,
             service_workers=service_workers,
-            locale="vi-VN",
+            locale=locale,
             **kw,
         )
         contexts.append(ctx)

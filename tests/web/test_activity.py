@@ -115,6 +115,45 @@ async def test_the_manager_sees_who_did_the_work_this_week(new_page, live_server
     )
 
 
+async def test_days_are_written_day_first_on_a_browser_set_to_english(
+    new_page, live_server, field_work
+):
+    """The period's days are typed day/month/year whatever the browser's language (its own date
+    control would be mm/dd/yyyy in English: 05/01 would be 1 May); a day not in the calendar or a
+    backwards period is said at the form and loads nothing; the calendar button's day is written
+    the same way."""
+    page = await new_page(viewport=PHONE, locale="en-US")
+    await sign_in(page, "manager", "/activity")
+    await page.wait_for_selector("#by-team")
+    await page.click("label[for=period-custom]")
+    assert await page.get_attribute("#period-from", "type") == "text"
+    assert await page.get_attribute("#period-from", "placeholder") == "ngày/tháng/năm"
+    await page.fill("#period-from", "05/01/2025")
+    await page.fill("#period-to", "31/1/2025")
+    await page.click("#period-apply")
+    await until(page, "location.search.includes('from=2025-01-05')")
+    assert "to=2025-01-31" in page.url
+    before = page.url
+    await page.fill("#period-from", "31/02/2025")
+    await page.click("#period-apply")
+    await expect(page.locator("#period-error")).to_contain_text("không có trong lịch")
+    await page.fill("#period-from", "01/02/2025")
+    await page.click("#period-apply")
+    await expect(page.locator("#period-error")).to_contain_text("trước ngày kết thúc")
+    await page.fill("#period-from", "5 tháng 1")
+    await page.click("#period-apply")
+    await expect(page.locator("#period-error")).to_contain_text("ngày/tháng/năm")
+    assert page.url == before  # nothing refused was loaded
+    # The calendar button lends the browser's picker; the day picked is written day first.
+    await expect(page.locator("#period-from-pick")).to_have_accessible_name("Chọn trên lịch")
+    await page.locator(".day-input:has(#period-from) .day-native").fill("2025-01-09", force=True)
+    await expect(page.locator("#period-from")).to_have_value("09/01/2025")
+    await page.click("#period-apply")
+    await until(page, "location.search.includes('from=2025-01-09')")
+    await shot(page, "62-activity-days-day-first")
+    assert await serious(page) == [], "period typed day first"
+
+
 async def test_a_chosen_period_and_this_month(new_page, live_server, field_work):
     page = await new_page(viewport=LAPTOP)
     await sign_in(page, "manager", "/activity")

@@ -7,6 +7,7 @@ import { t, num, describeError } from "./lib/i18n.js";
 import { widePage } from "./lib/page.js";
 import { barChart } from "./lib/chart.js";
 import { download } from "./lib/widgets.js";
+import { dayInput, periodProblem } from "./lib/dayinput.js";
 import { KINDS, kindLabel, periodOf, load, query, rowLabel, today, longDate, calendarDay } from "./lib/activity.js";
 
 const PERIODS = ["week", "month", "custom"];
@@ -59,17 +60,19 @@ function kpi(value, label) {
 }
 
 function periodForm(onChange) {
-  const from = h("input", { type: "date", id: "period-from", value: state.from, max: "2100-12-31", min: "2000-01-01" });
-  const to = h("input", { type: "date", id: "period-to", value: state.to, max: "2100-12-31", min: "2000-01-01" });
+  const from = dayInput({ id: "period-from", value: state.from, max: "2100-12-31", min: "2000-01-01", attrs: { "aria-describedby": "period-error" } });
+  const to = dayInput({ id: "period-to", value: state.to, max: "2100-12-31", min: "2000-01-01", attrs: { "aria-describedby": "period-error" } });
+  const error = h("p", { class: "field-error", id: "period-error", role: "alert", hidden: true });
   const chips = h("div", { class: "chips", role: "radiogroup", "aria-label": t("period_label") });
   for (const kind of PERIODS) {
     const input = h("input", { type: "radio", name: "period", id: `period-${kind}`, value: kind, class: "chip-input", checked: kind === state.kind });
     input.addEventListener("change", () => {
       state.kind = kind;
       if (kind !== "custom") Object.assign(state, periodOf(kind));
-      from.value = state.from;
-      to.value = state.to;
-      if (kind === "custom") from.focus();
+      from.iso = state.from;
+      to.iso = state.to;
+      error.hidden = true;
+      if (kind === "custom") from.input.focus();
       else onChange();
     });
     chips.append(input, h("label", { for: `period-${kind}`, class: "chip" }, t(`period_${kind}`)));
@@ -77,13 +80,17 @@ function periodForm(onChange) {
   const form = h("form", { class: "period-form", id: "period-form" },
     chips,
     h("div", { class: "period-dates" },
-      h("div", { class: "field" }, h("label", { for: "period-from" }, t("period_from")), from),
-      h("div", { class: "field" }, h("label", { for: "period-to" }, t("period_to")), to),
-      h("button", { type: "submit", class: "btn btn-primary", id: "period-apply" }, t("period_apply"))));
+      h("div", { class: "field" }, h("label", { for: "period-from" }, t("period_from")), from.el),
+      h("div", { class: "field" }, h("label", { for: "period-to" }, t("period_to")), to.el),
+      h("button", { type: "submit", class: "btn btn-primary", id: "period-apply" }, t("period_apply"))),
+    error);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    if (!from.value || !to.value) return;
-    Object.assign(state, { kind: "custom", from: from.value, to: to.value });
+    const problem = periodProblem(from, to);
+    error.textContent = problem || "";
+    error.hidden = !problem;
+    if (problem) return;
+    Object.assign(state, { kind: "custom", from: from.iso, to: to.iso });
     onChange();
   });
   return form;

@@ -5,9 +5,9 @@
 import { h, mount } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
-import { clearErrors, setError } from "../lib/forms.js";
+import { clearErrors, focusFirstError, setError } from "../lib/forms.js";
 import { consolePage, heading } from "./frame.js";
-import { problemText, table, textField, when } from "./ui.js";
+import { dayField, problemText, table, textField, when } from "./ui.js";
 
 const ENTITIES = [
   "stall", "stallholder", "market", "user", "team", "programme_rule", "partner", "partner_event",
@@ -49,8 +49,8 @@ async function render(body) {
     h("option", { value: "" }, t("c_audit_all")),
     ENTITIES.map((x) => h("option", { value: x }, t(`c_ent_${x}`))));
   const actor = textField("a-actor", t("c_audit_actor"), { attrs: { maxlength: 64, autocapitalize: "none", spellcheck: "false" } });
-  const since = textField("a-since", t("c_audit_since"), { type: "date" });
-  const until = textField("a-until", t("c_audit_until"), { type: "date" });
+  const since = dayField("a-since", t("c_audit_since"));
+  const until = dayField("a-until", t("c_audit_until"));
   const form = h("form", { class: "card filters", id: "audit-filters", novalidate: true },
     h("div", { class: "field" }, h("label", { for: "a-entity" }, t("c_audit_entity")), entity),
     actor.el, since.el, until.el,
@@ -63,12 +63,16 @@ async function render(body) {
   let asked = 0;  // the newest request: an older answer arriving late is dropped
 
   function readFilters() {
+    let bad = false;
     const q = new URLSearchParams({ limit: String(PAGE) });
     if (entity.value) q.set("entity", entity.value);
     if (actor.control.value.trim()) q.set("actor", actor.control.value.trim());
-    if (since.control.value) q.set("since", since.control.value);
-    if (until.control.value) q.set("until", until.control.value);
-    return q;
+    for (const [name, f] of [["since", since], ["until", until]]) {
+      const read = f.day.read();
+      if (read.error) { setError(f.day.input.id, read.error, null, { local: true }); bad = true; }
+      else if (read.day) q.set(name, read.day);
+    }
+    return bad ? null : q;
   }
 
   async function load(before = null) {
@@ -108,7 +112,9 @@ async function render(body) {
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     clearErrors(form);
-    filters = readFilters();
+    const read = readFilters();
+    if (!read) { focusFirstError(form); return; }
+    filters = read;
     load();
   });
   more.addEventListener("click", () => { if (next) load(next); });

@@ -7,11 +7,11 @@ import { t, num, pct, targetPct, currentLang } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import { clearErrors, focusFirstError, setError, showProblem } from "../lib/forms.js";
 import { levelLabel } from "../lib/coverage.js";
-import { calendarDay, today as vietnamToday } from "../lib/activity.js";
+import { today as vietnamToday } from "../lib/activity.js";
 import { statusBadge } from "../lib/widgets.js";
 import { confirmDialog } from "../lib/dialog.js";
 import { consolePage, heading } from "./frame.js";
-import { problemText, table, when } from "./ui.js";
+import { dayField, problemText, table, when } from "./ui.js";
 
 const LEVELS = ["qr_issued", "qr_verified", "transacting", "fees_cashless"];
 
@@ -25,17 +25,6 @@ function stateBadge(state) {
 }
 
 const EXAMPLE = "15/01/2027";
-
-/** "15/1/2027" or "2027-01-15" -> "2027-01-15"; "" -> null; written wrong -> undefined; written
- * right but no such day (31/02/2027) -> false. */
-function parseDay(text) {
-  const v = String(text || "").trim();
-  if (!v) return null;
-  const m = v.match(/^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/);
-  const iso = m ? `${m[3]}-${m[2].padStart(2, "0")}-${m[1].padStart(2, "0")}` : (v.match(/^\d{4}-\d{2}-\d{2}$/) ? v : null);
-  if (!iso) return undefined;
-  return calendarDay(iso) === null ? false : iso;
-}
 
 function dayText(value) {
   return new Date(value).toLocaleDateString(currentLang() === "en" ? "en-GB" : "vi-VN", { timeZone: "Asia/Ho_Chi_Minh", day: "2-digit", month: "2-digit", year: "numeric" });
@@ -82,10 +71,9 @@ async function render(body) {
       h("p", { class: "field-error", id: `r-${level}-error`, hidden: true })) };
   });
   const today = vietnamToday();
-  // A text field (day/month/year), not the browser's date control, whose format follows the
-  // browser's language rather than the page's.
-  const date = h("input", { id: "r-date", inputmode: "numeric", autocomplete: "off", maxlength: 10, value: "", "aria-describedby": "r-date-hint r-date-error" });
-  date.addEventListener("input", stale);
+  // Day/month/year whatever the browser's language (lib/dayinput.js), with a calendar button.
+  const dateField = dayField("r-date", t("c_effective"), { hint: t("c_effective_hint", { example: EXAMPLE }) });
+  dateField.day.input.addEventListener("input", stale);
   const formError = h("p", { class: "form-error", id: "r-form-error", role: "alert" });
   const previewBtn = h("button", { type: "submit", class: "btn btn-primary", id: "r-preview" }, t("c_preview"));
   const saveBtn = h("button", { type: "button", class: "btn", id: "r-save", disabled: true }, t("c_rule_save"));
@@ -103,9 +91,9 @@ async function render(body) {
       thresholds[r.level] = Math.round(v * 10) / 1000;
     }
     if (!Object.keys(thresholds).length && !bad) { formError.textContent = t("c_rule_needs_one"); bad = true; }
-    const day = parseDay(date.value);
-    if (day === undefined) { setError("r-date", t("c_bad_date", { example: EXAMPLE })); bad = true; }
-    else if (day === false) { setError("r-date", t("c_no_such_day")); bad = true; }
+    const read = dateField.day.read();
+    const day = read.day;
+    if (read.error) { setError("r-date", read.error); bad = true; }
     else if (day && day < today) { setError("r-date", t("c_date_past")); bad = true; }
     if (bad) { focusFirstError(form); return null; }
     const out = { thresholds };
@@ -125,9 +113,7 @@ async function render(body) {
     h("h2", { id: "h-rule-form" }, t("c_rule_new")),
     h("p", { class: "hint" }, t("c_rule_form_hint")),
     h("fieldset", { class: "field" }, h("legend", {}, t("c_thresholds")), rows.map((r) => r.el)),
-    h("div", { class: "field", id: "r-date-field" },
-      h("label", { for: "r-date" }, t("c_effective")), h("p", { class: "hint", id: "r-date-hint" }, t("c_effective_hint", { example: EXAMPLE })), date,
-      h("p", { class: "field-error", id: "r-date-error", hidden: true })),
+    dateField.el,
     formError,
     h("div", { class: "row-actions" }, previewBtn, saveBtn));
 

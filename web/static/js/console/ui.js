@@ -4,6 +4,7 @@
 import { h, toast } from "../lib/dom.js";
 import { t, describeError, errorText, hasErrorText, dateTime } from "../lib/i18n.js";
 import { field } from "../lib/forms.js";
+import { dayInput } from "../lib/dayinput.js";
 
 function modal({ id, title, body, buttons, onCancel, initial }) {
   const dialog = h("dialog", { class: "dialog", id, "aria-labelledby": `${id}-title` },
@@ -63,6 +64,21 @@ export function secretDialog({ id = "secret-dialog", title, lines = [], secret }
 export function textField(id, label, { value = "", hint = "", type = "text", required = false, optional = false, attrs = {} } = {}) {
   const control = h("input", { id, name: id, type, value: value ?? "", autocomplete: "off", ...attrs });
   return { el: field({ id, label, hint, control, required, optional }), control };
+}
+
+/** A labelled day field (lib/dayinput.js: day/month/year whatever the browser's language, with a
+ * calendar button) with its hint and error line; `day` reads it. */
+export function dayField(id, label, { hint = "", value = "", min = "", max = "" } = {}) {
+  const describedBy = [hint ? `${id}-hint` : null, `${id}-error`].filter(Boolean).join(" ");
+  const day = dayInput({ id, value, min, max, attrs: { "aria-describedby": describedBy } });
+  return {
+    day,
+    el: h("div", { class: "field", id: `${id}-field` },
+      h("label", { for: id }, label),
+      hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null,
+      day.el,
+      h("p", { class: "field-error", id: `${id}-error`, hidden: true })),
+  };
 }
 
 /** A table with a caption (read by screen readers) and column headings. */

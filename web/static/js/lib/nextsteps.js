@@ -9,6 +9,7 @@ import { coverageChart } from "./chart.js";
 import { history as readHistory, statusLabel, STATUSES } from "./coverage.js";
 import { statusBadge } from "./widgets.js";
 import { today, addDays, longDate } from "./activity.js";
+import { dayInput, periodProblem } from "./dayinput.js";
 
 /** "Cần thêm 3 sạp đã kiểm tra mã, 5 sạp có giao dịch", or that the rule is met. */
 export function missingText(market) {
@@ -105,15 +106,23 @@ const TREND_DAYS = { week: 6, month: 29, quarter: 89 };
 export function trendSection({ thresholds = {}, marketId = null, area = null } = {}) {
   let kind = "quarter";
   const box = h("div", { id: "trend-chart" });
-  const from = h("input", { type: "date", id: "trend-from", min: "2000-01-01", max: today() });
-  const to = h("input", { type: "date", id: "trend-to", min: "2000-01-01", max: today() });
+  const from = dayInput({ id: "trend-from", min: "2000-01-01", max: today(), attrs: { "aria-describedby": "trend-error" } });
+  const to = dayInput({ id: "trend-to", min: "2000-01-01", max: today(), attrs: { "aria-describedby": "trend-error" } });
+  const error = h("p", { class: "field-error", id: "trend-error", role: "alert", hidden: true });
   const custom = h("form", { class: "period-dates", hidden: true },
-    h("div", { class: "field" }, h("label", { for: "trend-from" }, t("period_from")), from),
-    h("div", { class: "field" }, h("label", { for: "trend-to" }, t("period_to")), to),
-    h("button", { type: "submit", class: "btn btn-primary", id: "trend-apply" }, t("period_apply")));
+    h("div", { class: "field" }, h("label", { for: "trend-from" }, t("period_from")), from.el),
+    h("div", { class: "field" }, h("label", { for: "trend-to" }, t("period_to")), to.el),
+    h("button", { type: "submit", class: "btn btn-primary", id: "trend-apply" }, t("period_apply")),
+    error);
   const load = async () => {
-    const end = kind === "custom" ? to.value : today();
-    const start = kind === "custom" ? from.value : addDays(end, -TREND_DAYS[kind]);
+    if (kind === "custom") {
+      const problem = periodProblem(from, to);
+      error.textContent = problem || "";
+      error.hidden = !problem;
+      if (problem) return;
+    }
+    const end = kind === "custom" ? to.iso : today();
+    const start = kind === "custom" ? from.iso : addDays(end, -TREND_DAYS[kind]);
     if (!start || !end) return;
     const qs = new URLSearchParams({ from: start, to: end });
     if (marketId) qs.set("market_id", marketId);
@@ -136,10 +145,11 @@ export function trendSection({ thresholds = {}, marketId = null, area = null } =
     input.addEventListener("change", () => {
       kind = k;
       custom.hidden = k !== "custom";
+      error.hidden = true;
       if (k === "custom") {
-        if (!to.value) to.value = today();
-        if (!from.value) from.value = addDays(to.value, -TREND_DAYS.month);
-        from.focus();
+        if (!to.iso) to.iso = today();
+        if (!from.iso) from.iso = addDays(to.iso, -TREND_DAYS.month);
+        from.input.focus();
       } else load();
     });
     chips.append(input, h("label", { for: `trend-${k}`, class: "chip" }, t(`trend_${k}`)));

@@ -10,6 +10,7 @@ import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import { opener } from "../lib/forms.js";
 import { OUTCOMES, BLOCKERS, outcomeText, noteProblem } from "../lib/visits.js";
+import { dayInput } from "../lib/dayinput.js";
 
 addStrings({
   vi: {
@@ -103,13 +104,13 @@ export function visitsCard(ctx, stall, listed) {
     });
     const blockerBox = h("fieldset", { id: "visit-blockers", hidden: true },
       h("legend", {}, t("visit_blockers")), blockers.map(([, row]) => row));
-    const comeBack = h("input", { type: "date", id: "visit-come-back", min: today(), max: today(Date.now() + 365 * 86400000) });
+    const comeBack = dayInput({ id: "visit-come-back", min: today(), max: today(Date.now() + 365 * 86400000) });
     const note = h("input", { type: "text", id: "visit-note", maxlength: "300", autocomplete: "off" });
     const saveBtn = h("button", { type: "submit", class: "btn btn-primary", id: "visit-save" }, t("visit_save"));
     form.append(
       h("fieldset", { id: "visit-outcomes" }, h("legend", {}, t("visit_outcome")), outcomes.map(([, row]) => row)),
       blockerBox,
-      h("div", { class: "field" }, h("label", { for: "visit-come-back" }, t("visit_come_back_on")), comeBack),
+      h("div", { class: "field" }, h("label", { for: "visit-come-back" }, t("visit_come_back_on")), comeBack.el),
       h("div", { class: "field" }, h("label", { for: "visit-note" }, t("visit_note")), note),
       error,
       h("div", { class: "row-actions" }, saveBtn));
@@ -131,9 +132,11 @@ export function visitsCard(ctx, stall, listed) {
       const text = note.value.trim();
       const problem = noteProblem(text);
       if (problem) { say(problem === "invalid_note" ? errorText(problem) : t(problem)); return; }
+      const back = comeBack.read();
+      if (back.error) { say(back.error); comeBack.input.focus(); return; }
       error.hidden = true;
       const body = { outcome, blockers: missing, visited_at: new Date().toISOString() };
-      if (comeBack.value) body.come_back_on = comeBack.value;
+      if (back.day) body.come_back_on = back.day;
       if (text) body.note = text;
       saveBtn.disabled = true;
       const rec = await outbox.add("visit", { stall_id: stall.id, market_id: stall.market_id, label: stall.stall_code, body });

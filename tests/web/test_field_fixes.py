@@ -437,6 +437,9 @@ async def test_a_refused_registration_deleted_or_cleared_leaves_nothing_typed(
     await page.wait_for_selector("#f-stall_code-error:visible")
     # A refusal shows one message at the code, not a warning and an error.
     await expect(page.locator("#f-stall_code-warn")).to_be_hidden()
+    # The top bar does not call a refused record "waiting to send": it needs fixing.
+    await expect(page.locator("#queue-link .queue-short")).to_have_text("Cần sửa")
+    await expect(page.locator("#queue-link .badge-count.badge-failed")).to_have_text("1")
     # Deleted from the queue: its draft goes with it.
     await page.click("#queue-link")
     await page.click(".record[data-state=failed] >> text=Xóa")

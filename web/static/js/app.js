@@ -116,12 +116,14 @@ async function updateQueueBadge() {
   const outbox = mods.outbox;
   if (!ctx.me || !outbox) return;
   const c = outbox.counts(await outbox.list());
-  const n = c.pending + c.failed;
+  // A record the server refused is not waiting: it needs someone to fix it, and says so first
+  // (its count, in red); records still waiting are counted when none needs fixing.
+  const n = c.failed || c.pending;
   queueBadge.hidden = n === 0;
   queueBadge.textContent = String(n);
   queueBadge.className = `badge-count ${c.failed ? "badge-failed" : ""}`;
-  queueLink.querySelector(".queue-label").textContent = t("queue_title");
-  queueLink.querySelector(".queue-short").textContent = t("queue_short");
+  queueLink.querySelector(".queue-label").textContent = t(c.failed ? "queue_fix_title" : "queue_title");
+  queueLink.querySelector(".queue-short").textContent = t(c.failed ? "queue_fix_short" : "queue_short");
   queueLink.setAttribute("aria-label", `${t("queue_title")}: ${c.pending} ${t("state_queued")}, ${c.failed} ${t("state_failed")}`);
 }
 

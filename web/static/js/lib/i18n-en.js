@@ -381,6 +381,8 @@ export const en = {
 
   queue_title: "Send queue",
   queue_short: "Outbox",
+  queue_fix_title: "Records to fix",
+  queue_fix_short: "To fix",
   queue_intro: "Records kept on this device. They are sent automatically when online; Send now sends them at once.",
   queue_empty: "No records on this device.",
   queue_offline: "Offline — records will be sent when the network returns.",

@@ -389,6 +389,8 @@ const vi = {
   // outbox
   queue_title: "Hàng chờ gửi",
   queue_short: "Chờ gửi",
+  queue_fix_title: "Hồ sơ cần sửa",
+  queue_fix_short: "Cần sửa",
   queue_intro: "Hồ sơ lưu trên máy này. Có mạng là tự gửi; bấm Gửi ngay để gửi liền.",
   queue_empty: "Không có hồ sơ nào trên máy.",
   queue_offline: "Đang mất mạng — sẽ gửi khi có mạng trở lại.",

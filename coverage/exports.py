@@ -65,7 +65,8 @@ EXPORT_COLUMNS = [
 ]
 
 
-PERSONAL_COLUMNS = ["holder_name", "phone"]
+# A household business's licence number names its holder like the phone does (migration 0027).
+PERSONAL_COLUMNS = ["holder_name", "phone", "licence_no"]
 
 
 async def export_scope(
@@ -139,6 +140,7 @@ async def export_records(
         if personal:
             rec["holder_name"] = r["holder_name"]
             rec["phone"] = r["phone"]
+            rec["licence_no"] = r["licence_no"]
         yield rec
 
 
@@ -269,6 +271,7 @@ _STALL_XLSX: dict[str, tuple[str, ColumnKind, dict[str, str] | None]] = {
     "location_source": ("Vị trí lấy từ", "text", LOCATION_VI),
     "holder_name": ("Họ tên chủ sạp", "text", None),
     "phone": ("Số điện thoại", "phone", None),
+    "licence_no": ("Số giấy phép kinh doanh", "text", None),
 }
 
 

@@ -119,3 +119,7 @@ class InvalidComeBackOn(Invalid):
 
 class SupportChanged(Conflict):
     code, title = "support_changed", "Someone changed these items of the support package meanwhile"
+
+
+class LicenceNotAsked(Invalid):
+    code, title = "licence_not_asked", "This market does not record business licence numbers"

@@ -24,6 +24,7 @@ _STALL_FIELDS = (
     ("status", ("status",)),
     ("confirm_by", ("confirm_by",)),
     ("also_accepts", ("also_accepts",)),
+    ("licence_no", ("licence_no",)),
     ("holder_name", ("holder", "full_name")),
     ("holder_phone", ("holder", "phone")),
 )

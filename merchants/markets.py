@@ -243,6 +243,9 @@ async def update_market(
             lon=patch.lon if "lon" in fields else before.lon,
             zones=plan.zones,
             retired_zones=plan.retired,
+            asks_licence=patch.asks_licence
+            if patch.asks_licence is not None
+            else before.asks_licence,
         )
         moved: dict[str, int] = {}
         for old, new in plan.renames:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Literal
@@ -114,6 +115,35 @@ AlsoAccepts = Annotated[
     ),
     AfterValidator(_also_accepts),
 ]
+# A business licence number (migration 0027), as written on the certificate: letters upper-cased,
+# spaces dropped; letters, digits and . / - only, at most 30. "" clears it (like null).
+LICENCE_MAX = 30
+_LICENCE = re.compile(r"[0-9A-Z][0-9A-Z./-]{0,29}")
+
+
+def _licence(value: str) -> str | None:
+    text = "".join(value.split()).upper()
+    if not text:
+        return None
+    if not _LICENCE.fullmatch(text):
+        raise fail(
+            "invalid_licence",
+            f"A business licence number is up to {LICENCE_MAX} letters, digits and . / - "
+            "(e.g. 32A8012345).",
+        )
+    return text
+
+
+LicenceNo = Annotated[
+    str,
+    Field(
+        max_length=100,
+        description="The stall's business licence number (e.g. 32A8012345): only for a market "
+        "that asks for it (Market.asks_licence; otherwise 422 licence_not_asked). Spaces are "
+        'dropped and letters upper-cased; "" or null clears it.',
+    ),
+    AfterValidator(_licence),
+]
 Address = Annotated[str, Field(max_length=400), free_text(200, "invalid_address")]
 MarketName = Annotated[str, Field(max_length=400), free_text(120, "invalid_name")]
 WardCode = Annotated[str, Field(pattern=r"^[0-9]{1,6}$")]
@@ -140,6 +170,11 @@ class MarketCreate(Strict):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     zones: list[Zone] = Field(default_factory=list, max_length=200)
+    asks_licence: StrictBool = Field(
+        default=False,
+        description="Whether the market's programme records its stalls' business licence "
+        "numbers (Stall.licence_no); off unless the programme asks (data minimisation).",
+    )
 
 
 class Market(BaseModel):
@@ -164,6 +199,9 @@ class Market(BaseModel):
     archived: bool = False
     archived_at: datetime | None = None
     archive_reason: str | None = None
+    asks_licence: bool = Field(
+        default=False, description="Its stalls' business licence numbers are recorded."
+    )
 
 
 class ConfirmByCounts(BaseModel):
@@ -289,6 +327,11 @@ class MarketPatch(Strict):
     lon: float | None = Field(default=None, ge=-180, le=180)
     zones: list[Zone] | None = Field(default=None, max_length=200)
     zone_renames: list[ZoneRename] = Field(default_factory=list, max_length=200)
+    asks_licence: StrictBool | None = Field(
+        default=None,
+        description="Start or stop recording its stalls' business licence numbers. Stopping "
+        "keeps the numbers already recorded (each can still be cleared on its stall).",
+    )
 
     @model_validator(mode="after")
     def _coordinates_together(self) -> MarketPatch:
@@ -388,6 +431,7 @@ class StallPatch(Strict):
     location: Location | None = None
     confirm_by: ConfirmBy | None = None
     also_accepts: AlsoAccepts | None = None
+    licence_no: LicenceNo | None = None
     # As at registration: a new phone number that another active stall of the market has is
     # refused (409 possible_duplicate) unless the same person rents both stalls.
     confirm_duplicate: StrictBool = False
@@ -445,6 +489,10 @@ class Stall(BaseModel):
         default=None,
         description="Other ways the stall takes payment (StallPatch.also_accepts); null: not "
         "asked yet.",
+    )
+    licence_no: str | None = Field(
+        default=None,
+        description="Its business licence number, where its market asks for it (asks_licence).",
     )
     created_at: datetime
     updated_at: datetime
@@ -676,6 +724,7 @@ class HistoryChange(BaseModel):
         "status",
         "confirm_by",
         "also_accepts",
+        "licence_no",
         "holder_name",
         "holder_phone",
         "fees_cashless",

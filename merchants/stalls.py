@@ -110,6 +110,15 @@ async def update_stall(
             if zone != before.zone:
                 markets.check_zone(market, zone)
             goods = patch.goods if "goods" in fields else before.goods
+            licence_no = patch.licence_no if "licence_no" in fields else before.licence_no
+            if licence_no and licence_no != before.licence_no and not market.asks_licence:
+                # Not collected where the programme does not ask for it (data minimisation);
+                # a number recorded while it did may still be cleared or kept.
+                raise errors.LicenceNotAsked(
+                    "This market does not record business licence numbers; an administrator "
+                    "or its manager can turn that on in the market's settings.",
+                    field="licence_no",
+                )
             await stalls_q.update_stall(
                 conn,
                 stall_id=stall_id,
@@ -125,6 +134,7 @@ async def update_stall(
                 also_accepts=patch.also_accepts
                 if "also_accepts" in fields
                 else before.also_accepts,
+                licence_no=licence_no,
             )
             # What a printed sign shows besides its payment code.
             if (stall_code, zone, name, goods) != (

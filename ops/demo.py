@@ -253,6 +253,7 @@ async def load_if_empty(
         await _service_points(conn, admin, markets, ids)
         await _support_survey(conn, crew, ids)
         await _other_ways_to_pay(conn, crew, markets, ids, window_days)
+        await _licences(conn, crew, ids, window_days)
         await _reported_payments(conn, rng, window_days)
         log.info("demo data loaded: %d markets", len(markets))
         return True
@@ -414,6 +415,44 @@ async def _other_ways_to_pay(
                 who = crew.admin
             patch = schemas.StallPatch(also_accepts=answer)  # type: ignore[arg-type]
             await _edit_at(conn, crew, who, at, stall_id, patch, window_days)
+
+
+# One market's programme records its stalls' business licence numbers (users_want #6: Long Biên's
+# volunteers collected them); an administrator turned it on three weeks ago and the volunteers
+# wrote down the numbers of the stalls that had their certificate at hand. Synthetic numbers, as
+# the rest of the demo's people.
+_LICENCE_MARKET = "Chợ Bắc Mỹ An"
+
+
+async def _licences(
+    conn: asyncpg.Connection, crew: _Crew, ids: dict[str, int], window_days: int
+) -> None:
+    market_id = ids.get(_LICENCE_MARKET)
+    if market_id is None:
+        return
+    rng = random.Random(6)
+    market = await market_registry.get_market(conn, market_id)
+    await crew.do(
+        _when(crew.now, 21, rng),
+        market_registry.update_market(
+            conn,
+            user=crew.admin,
+            market_id=market_id,
+            expected_version=market.version,
+            patch=schemas.MarketPatch(asks_licence=True),
+        ),
+    )
+    for stall_id, registered in await queries.active_stalls_since(conn, market_id):
+        if rng.random() >= 0.6:
+            continue
+        at = max(_when(crew.now, rng.randrange(20), rng), registered + timedelta(minutes=30))
+        who = crew.actor(_LICENCE_MARKET, at)
+        if not await access.can_see_market(conn, who, market_id):
+            who = crew.admin
+        number = f"32A8{rng.randrange(10**6):06d}"
+        await _edit_at(
+            conn, crew, who, at, stall_id, schemas.StallPatch(licence_no=number), window_days
+        )
 
 
 async def _units(conn: asyncpg.Connection, m: dict) -> None:

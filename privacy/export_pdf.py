@@ -254,6 +254,14 @@ def person_pdf(data: Gathered, *, today: date) -> bytes:
                 [30, 148],
             )
         )
+    licensed = [s for s in data.stalls if s.licence_no]
+    if licensed:
+        flow.append(_p("Giấy phép kinh doanh", _HEAD))
+        flow.append(
+            _table(
+                ["Sạp", "Số giấy phép"], [[s.stall_code, s.licence_no] for s in licensed], [30, 148]
+            )
+        )
     supported = [s for s in data.stalls if s.support]
     if supported:
         flow.append(_p("Gói hỗ trợ chuyển đổi số", _HEAD))

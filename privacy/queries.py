@@ -62,6 +62,7 @@ class StallRow:
     # The support package as recorded, "item:state" in the package's order (migration 0022).
     support: list[str]
     also_accepts: list[str] | None  # other ways the stall takes payment (migration 0023)
+    licence_no: str | None  # its business licence number, where asked (migration 0027)
 
 
 async def holder_stalls(conn: asyncpg.Connection, holder_id: int) -> list[StallRow]:
@@ -74,7 +75,7 @@ async def holder_stalls(conn: asyncpg.Connection, holder_id: int) -> list[StallR
                                                  'digital_signature', 'e_invoice', 'domain',
                                                  'payment_account', 'ecommerce'], x.item))
                             FROM stall_support x WHERE x.stall_id = s.id), '{}') AS support,
-                  s.also_accepts
+                  s.also_accepts, s.licence_no
            FROM stall s JOIN market m ON m.id = s.market_id
            WHERE s.holder_id = $1 ORDER BY s.id""",
         holder_id,
@@ -580,6 +581,14 @@ async def partner_events_about(
 async def rewrite_partner_events(conn: asyncpg.Connection, entries: list[tuple[int, Any]]) -> None:
     """Replace payloads (the fingerprint stays, so a re-delivered message is still a duplicate)."""
     await conn.executemany("UPDATE partner_event SET payload = $2 WHERE id = $1", entries)
+
+
+async def forget_licences(conn: asyncpg.Connection, stall_ids: list[int]) -> None:
+    """Clear these stalls' business licence numbers (the holder is erased: the number names them)."""
+    await conn.execute(
+        "UPDATE stall SET licence_no = NULL WHERE id = any($1::bigint[]) AND licence_no IS NOT NULL",
+        stall_ids,
+    )
 
 
 async def set_search_text(conn: asyncpg.Connection, entries: list[tuple[int, str]]) -> None:

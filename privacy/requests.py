@@ -207,9 +207,12 @@ def _scrub(value: Any, needles: list[str]) -> Any:
 
 
 def _needles(
-    keys: Keys, holder: queries.HolderRow, accounts: list[queries.AccountRow]
+    keys: Keys,
+    holder: queries.HolderRow,
+    accounts: list[queries.AccountRow],
+    licences: list[str],
 ) -> list[str]:
-    values: list[str] = []
+    values: list[str] = list(licences)
     if holder.full_name:
         values += [holder.full_name, fold(holder.full_name)]
     if holder.phone_e164:
@@ -249,7 +252,9 @@ async def erase(
         request = await open_erase_request(conn, holder_id=holder_id, user=user, settings=settings)
         assert request is not None
         accounts = await queries.holder_accounts(conn, holder_id)
-        needles = _needles(keys_of(conn), holder, accounts)
+        needles = _needles(
+            keys_of(conn), holder, accounts, [s.licence_no for s in stalls if s.licence_no]
+        )
         audit = await queries.audit_about(
             conn,
             holder_id=holder_id,
@@ -279,6 +284,7 @@ async def erase(
         await queries.withdraw_consents(
             conn, holder_id=holder_id, purposes=None, withdrawn_by=user.id
         )
+        await queries.forget_licences(conn, [s.id for s in stalls])
         await queries.set_search_text(
             conn, [(s.id, stall_search_text(s.stall_code, None, None, s.goods)) for s in stalls]
         )

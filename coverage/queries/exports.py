@@ -56,7 +56,9 @@ async def export_rows(
 ) -> AsyncIterator[dict[str, Any]]:
     """Stream the filtered stalls as flat dicts (personal fields only when asked)."""
     where, args = _export_where(f)
-    personal_cols = ", h.full_name AS holder_name, h.phone_e164 AS phone" if personal else ""
+    personal_cols = (
+        ", h.full_name AS holder_name, h.phone_e164 AS phone, s.licence_no" if personal else ""
+    )
     sql = f"""SELECT s.id AS stall_id, s.market_id, m.name AS market_name, m.ward_code,
                      w.name AS ward_name, m.legacy_district_name AS legacy_district, s.stall_code,
                      s.zone, s.goods, s.status,

@@ -12,7 +12,7 @@ _MARKET_SELECT = """
 SELECT m.id, m.name, m.province_code, m.ward_code, w.name AS ward_name,
        m.legacy_ward_code, m.legacy_ward_name, m.legacy_district_name,
        m.address, m.lat, m.lon, m.zones, m.retired_zones, m.version,
-       m.archived_at IS NOT NULL AS archived, m.archived_at, m.archive_reason,
+       m.archived_at IS NOT NULL AS archived, m.archived_at, m.archive_reason, m.asks_licence,
        (SELECT count(*) FROM stall s WHERE s.market_id = m.id AND s.status = 'active') AS stall_count
 FROM market m
 LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
@@ -24,8 +24,8 @@ async def insert_market(conn: asyncpg.Connection, m: schemas.MarketCreate) -> in
     return int(
         await conn.fetchval(
             """INSERT INTO market (name, province_code, ward_code, legacy_ward_code, legacy_ward_name,
-                                   legacy_district_name, address, lat, lon, zones)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id""",
+                                   legacy_district_name, address, lat, lon, zones, asks_licence)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id""",
             m.name,
             m.province_code,
             m.ward_code,
@@ -36,6 +36,7 @@ async def insert_market(conn: asyncpg.Connection, m: schemas.MarketCreate) -> in
             m.lat,
             m.lon,
             m.zones,
+            m.asks_licence,
         )
     )
 
@@ -76,11 +77,12 @@ async def update_market(
     lon: float | None,
     zones: list[str],
     retired_zones: list[str],
+    asks_licence: bool,
 ) -> None:
     """Write a market's editable fields and bump its version."""
     await conn.execute(
         """UPDATE market SET name = $2, address = $3, ward_code = $4, lat = $5, lon = $6,
-                  zones = $7, retired_zones = $8, version = version + 1,
+                  zones = $7, retired_zones = $8, asks_licence = $9, version = version + 1,
                   updated_at = clock_timestamp()
            WHERE id = $1""",
         market_id,
@@ -91,6 +93,7 @@ async def update_market(
         lon,
         zones,
         retired_zones,
+        asks_licence,
     )
 
 
@@ -119,6 +122,7 @@ class MarketZones:
     zones: list[str]
     retired_zones: list[str]
     archived: bool
+    asks_licence: bool = False
 
 
 async def market_zones(
@@ -127,7 +131,8 @@ async def market_zones(
     """A market's zones; lock=True reads it FOR KEY SHARE (see merchants.markets: a stall moved
     to a zone waits for a market edit in progress, and keeps the edit waiting until it commits)."""
     row = await conn.fetchrow(
-        """SELECT id AS market_id, zones, retired_zones, archived_at IS NOT NULL AS archived
+        """SELECT id AS market_id, zones, retired_zones, archived_at IS NOT NULL AS archived,
+                  asks_licence
            FROM market WHERE id = $1"""
         + (" FOR KEY SHARE" if lock else ""),
         market_id,

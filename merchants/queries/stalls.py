@@ -24,7 +24,7 @@ async def stall_id_by_code(conn: asyncpg.Connection, market_id: int, code_key: s
 
 _STALL_SELECT = """
 SELECT s.id, s.market_id, s.stall_code, s.zone, s.goods, s.status, s.version, s.lat, s.lon,
-       s.accuracy_m, s.confirm_by, s.also_accepts, s.created_at, s.updated_at, s.holder_id,
+       s.accuracy_m, s.confirm_by, s.also_accepts, s.licence_no, s.created_at, s.updated_at, s.holder_id,
        h.full_name, h.phone_e164, h.cccd_last4, h.erased_at,
        s.import_id, (SELECT i.list_date FROM stall_import i WHERE i.id = s.import_id)
            AS import_list_date
@@ -87,6 +87,7 @@ def _stall(row: asyncpg.Record, accounts: Sequence[Mapping[str, Any]], keys: Key
         # A registration's own row has no such column: a new stall was not asked yet.
         confirm_by=row.get("confirm_by"),
         also_accepts=row.get("also_accepts"),
+        licence_no=row.get("licence_no"),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         source=_source(row),
@@ -173,12 +174,13 @@ async def update_stall(
     search_text: str,
     confirm_by: Sequence[str] | None,
     also_accepts: Sequence[str] | None,
+    licence_no: str | None,
 ) -> None:
     """Write a stall's editable fields and bump its version."""
     await conn.execute(
         """UPDATE stall SET stall_code = $2, code_key = $3, code_sort = $4, zone = $5, goods = $6,
                   status = $7, lat = $8, lon = $9, accuracy_m = $10, search_text = $11,
-                  confirm_by = $12, also_accepts = $13, version = version + 1,
+                  confirm_by = $12, also_accepts = $13, licence_no = $14, version = version + 1,
                   updated_at = clock_timestamp()
            WHERE id = $1""",
         stall_id,
@@ -194,6 +196,7 @@ async def update_stall(
         search_text,
         confirm_by,
         also_accepts,
+        licence_no,
     )
 
 

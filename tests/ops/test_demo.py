@@ -32,6 +32,14 @@ async def test_status_since_history_and_chart_agree_in_the_demo(fresh_db):
             )
             == demo.DEMO_PARTNER
         )
+        # One market records licence numbers (users_want #6), and only its stalls have one.
+        asking = await conn.fetch("SELECT name FROM market WHERE asks_licence")
+        assert [r["name"] for r in asking] == [demo._LICENCE_MARKET]
+        licensed = await conn.fetch(
+            "SELECT DISTINCT m.name FROM stall s JOIN market m ON m.id = s.market_id "
+            "WHERE s.licence_no IS NOT NULL"
+        )
+        assert [r["name"] for r in licensed] == [demo._LICENCE_MARKET]
         loaded = await conn.fetchval("SELECT clock_timestamp()")
         # The rule the statuses name was in force before the story's first status change.
         rule_from = await conn.fetchval("SELECT applied_at FROM programme_rule WHERE version = 1")

@@ -119,6 +119,45 @@ async def test_a_market_without_a_ward_is_listed_for_fixing(new_page, live_serve
     await shot(page, "markets-no-ward")
 
 
+async def test_a_market_that_asks_for_licences_gets_the_field_on_its_stalls(
+    new_page, live_server
+) -> None:
+    """users_want #6: an administrator turns licence numbers on for one market; its stalls' edit
+    page then has the field, and the number is shown as the certificate writes it."""
+    name = f"Chợ Giấy Phép {uuid.uuid4().hex[:4]}"
+    async with await live_server.api("admin") as c:
+        market_id = (await c.post("/api/markets", json={"name": name, "zones": ["A"]})).json()["id"]
+    page = await open_console(new_page, f"/console/markets#edit-{market_id}")
+    await page.wait_for_selector("#market-form")
+    assert not await page.is_checked("#m-asks-licence")  # off by default
+    await page.locator("#m-asks-licence").scroll_into_view_if_needed()
+    await shot(page, "console-market-asks-licence")
+    await page.click("label[for=m-asks-licence]")
+    await page.click("#m-save")
+    async with await live_server.api("admin") as c:
+        for _ in range(50):
+            if (await c.get(f"/api/markets/{market_id}")).json()["asks_licence"]:
+                break
+            await page.wait_for_timeout(100)
+        assert (await c.get(f"/api/markets/{market_id}")).json()["asks_licence"] is True
+    stall = await register_via_api(live_server, market_id, "GP-1", "Hồ Thị Giấy")
+    tablet = await new_page()
+    await sign_in(tablet, "admin")
+    await tablet.goto(f"/#/s/{stall['id']}/edit")
+    await tablet.wait_for_selector("#f-licence")
+    assert "không chụp giấy" in await tablet.locator("#f-licence-hint").inner_text()
+    await tablet.fill("#f-licence", "32A#80")
+    await tablet.click("button[type=submit]")
+    await tablet.wait_for_selector("#f-licence-error:visible")
+    await tablet.fill("#f-licence", "32a8 012345")
+    await tablet.locator("#f-licence").scroll_into_view_if_needed()
+    await shot(tablet, "stall-edit-licence")
+    await tablet.click("button[type=submit]")
+    await expect(tablet.locator("#licence-shown")).to_have_text("32A8012345")
+    async with await live_server.api("admin") as c:
+        assert (await c.get(f"/api/stalls/{stall['id']}")).json()["licence_no"] == "32A8012345"
+
+
 async def test_market_edit_renames_and_retires_zones_and_archives(new_page, live_server) -> None:
     """Needs PATCH /api/markets/{id} and POST .../archive (the corrections work)."""
     name = f"Chợ Sửa {uuid.uuid4().hex[:4]}"

@@ -176,6 +176,11 @@ function marketForm(market, { me, onSaved, onClose }) {
   lat.control.addEventListener("change", typed);
   lon.control.addEventListener("change", typed);
   const zones = zonesEditor(market);
+  // Its stalls' business licence numbers: recorded only where the programme asks (off by default).
+  const asksLicence = h("input", { type: "checkbox", id: "m-asks-licence", checked: Boolean(market && market.asks_licence), "aria-describedby": "m-asks-licence-hint" });
+  const licenceField = h("div", { class: "field", id: "m-asks-licence-field" },
+    h("div", { class: "check" }, asksLicence, h("label", { for: "m-asks-licence" }, t("c_asks_licence"))),
+    h("p", { class: "hint", id: "m-asks-licence-hint" }, t("c_asks_licence_hint")));
   const formError = h("p", { class: "form-error", id: "m-form-error", role: "alert" });
   const save = h("button", { type: "submit", class: "btn btn-primary", id: "m-save" }, isNew ? t("c_create_market") : t("save"));
   const title = isNew ? t("c_new_market") : t("c_edit_market", { name: market.name });
@@ -192,6 +197,7 @@ function marketForm(market, { me, onSaved, onClose }) {
       h("div", { class: "coords" }, lat.el, lon.el),
       picker.el),
     zones.el,
+    licenceField,
     formError,
     h("div", { class: "row-actions" }, save,
       !isNew ? archiveButton(market, onSaved) : null,
@@ -216,6 +222,7 @@ function marketForm(market, { me, onSaved, onClose }) {
       address: address.control.value.trim() || null,
       lat: la, lon: lo,
       ward_code: chosenWard ? chosenWard.code : null,
+      asks_licence: asksLicence.checked,
     };
     save.disabled = true;
     try {

@@ -143,7 +143,7 @@ async function patchAlreadyApplied(rec) {
   if (!res.ok) return false;
   const stall = await res.json();
   const body = rec.body || {};
-  for (const key of ["stall_code", "zone", "goods", "status"]) {
+  for (const key of ["stall_code", "zone", "goods", "status", "licence_no"]) {
     if (key in body && (body[key] ?? null) !== (stall[key] ?? null)) return false;
   }
   for (const key of ["confirm_by", "also_accepts"]) {

@@ -18,6 +18,7 @@ export const FIELD_MAP = {
   stall_code: "f-stall_code",
   zone: "f-zone",
   goods: "f-goods",
+  licence_no: "f-licence",
   "holder.full_name": "f-name",
   "holder.phone": "f-phone",
   "holder.cccd": "f-name",

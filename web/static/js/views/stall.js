@@ -2,7 +2,7 @@
 // or deactivate an account.
 
 import { h, mount, toast, announce, saveJson } from "../lib/dom.js";
-import { t, errorText, describeError, time, dateTime, noticeText, noticeVersion, zoneLabel } from "../lib/i18n.js";
+import { t, addStrings, errorText, describeError, time, dateTime, noticeText, noticeVersion, zoneLabel } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import { accountName, looksLikePhone, codeOk, nationalPhone, STALL_CODE_MAX, ZONE_MAX } from "../lib/text.js";
@@ -18,6 +18,32 @@ import { OUTCOMES } from "../lib/visits.js";
 import { visitsCard } from "./visit.js";
 import { supportCard } from "./support.js";
 import { takingsCard } from "./takings.js";
+
+// A stall's business licence number, for a market whose programme asks for it (users_want #6).
+addStrings({
+  vi: {
+    licence: "Số giấy phép kinh doanh",
+    licence_hint: "Chợ này ghi số giấy phép theo yêu cầu của chương trình. Ghi đúng như trên giấy chứng nhận đăng ký hộ kinh doanh, ví dụ 32A8012345; không chụp giấy.",
+    hf_licence_no: "Số giấy phép kinh doanh",
+  },
+  en: {
+    licence: "Business licence number",
+    licence_hint: "This market records licence numbers because its programme asks for them. Write it as on the household business certificate, e.g. 32A8012345; no photo.",
+    hf_licence_no: "Business licence number",
+  },
+  errorsVi: {
+    invalid_licence: "Số giấy phép chỉ gồm chữ cái, chữ số và . / - (tối đa 30 ký tự), ví dụ 32A8012345.",
+    licence_not_asked: "Chợ này không ghi số giấy phép kinh doanh. Quản lý chợ có thể bật việc ghi trong phần sửa chợ.",
+  },
+  errorsEn: {
+    invalid_licence: "A licence number has only letters, digits and . / - (at most 30), e.g. 32A8012345.",
+    licence_not_asked: "This market does not record business licence numbers. Its manager can turn that on when editing the market.",
+  },
+});
+
+const LICENCE = /^[0-9A-Z][0-9A-Z./-]{0,29}$/;
+/** A licence number as the server keeps it: spaces dropped, letters upper-cased. */
+const licenceOf = (text) => String(text || "").replace(/\s+/g, "").toUpperCase();
 
 export async function loadStall(id) {
   try {
@@ -241,6 +267,8 @@ export async function stallView(ctx, id, params) {
     h("dt", {}, t("status")), h("dd", {}, t(`st_${stall.status}`)),
     h("dt", {}, t("confirm_by")), confirmShown,
     h("dt", {}, t("accepts_title")), h("dd", { id: "also-accepts-shown" }, alsoText(stall.also_accepts)),
+    stall.licence_no || (ctx.market(stall.market_id) || {}).asks_licence
+      ? [h("dt", {}, t("licence")), h("dd", { id: "licence-shown" }, stall.licence_no || "—")] : null,
     tile && tile.sign_delivered_at ? [h("dt", {}, t("mark_delivered")), h("dd", {}, dateTime(tile.sign_delivered_at))] : null,
     tile && tile.verified_at ? [h("dt", {}, t("level_qr_verified")), h("dd", {}, dateTime(tile.verified_at))] : null,
     h("dt", {}, t("accounts")), h("dd", {}, (stall.payment_accounts || []).length
@@ -739,20 +767,21 @@ export async function editView(ctx, id) {
     full_name: stall.holder.full_name || "", phone: nationalPhone(stall.holder.phone), status: stall.status,
     confirm_by: stall.confirm_by ?? null,
     also_accepts: stall.also_accepts ?? null,
+    licence_no: stall.licence_no || "",
   };
   let st = { ...initial };
   // An edit the server refused earlier (sent from the queue) comes back here to be fixed.
   const refused = (await outbox.list()).find((r) => r.kind === "patch" && r.stall_id === id && r.state === "failed");
   if (refused && refused.body) {
     const b = refused.body;
-    for (const key of ["stall_code", "zone", "goods", "status"]) if (key in b) st[key] = b[key] || "";
+    for (const key of ["stall_code", "zone", "goods", "status", "licence_no"]) if (key in b) st[key] = b[key] || "";
     if (b.holder && "full_name" in b.holder) st.full_name = b.holder.full_name;
     if (b.holder && "phone" in b.holder) st.phone = b.holder.phone || "";
     if ("confirm_by" in b) st.confirm_by = b.confirm_by;
     if ("also_accepts" in b) st.also_accepts = b.also_accepts;
   }
   try { st = { ...st, ...JSON.parse(localStorage.getItem(draftKey) || "{}") }; } catch { /* no draft */ }
-  const fieldKey = { "f-stall_code": "stall_code", "f-zone": "zone", "f-goods": "goods", "f-name": "full_name", "f-phone": "phone" };
+  const fieldKey = { "f-stall_code": "stall_code", "f-zone": "zone", "f-goods": "goods", "f-name": "full_name", "f-phone": "phone", "f-licence": "licence_no" };
   const valueOf = (fid) => (fieldKey[fid] ? String(st[fieldKey[fid]] || "").trim() : undefined);
   const check = (fid) => {
     if (fid === "f-stall_code" && !st.stall_code.trim()) return "missing";
@@ -762,6 +791,7 @@ export async function editView(ctx, id) {
     if (fid === "f-name" && !st.full_name.trim()) return "missing";
     if (fid === "f-name" && [...st.full_name.trim()].length > 100) return "invalid_name";
     if (fid === "f-phone" && st.phone.trim() && !looksLikePhone(st.phone)) return "invalid_phone";
+    if (fid === "f-licence" && licenceOf(st.licence_no) && !LICENCE.test(licenceOf(st.licence_no))) return "invalid_licence";
     return null;
   };
   let formRef = null;
@@ -831,7 +861,12 @@ export async function editView(ctx, id) {
         confirmChips("e-confirm", st.confirm_by, (value) => { st.confirm_by = value; save(); })),
       h("div", { class: "field" }, h("span", { class: "label", id: "e-also-label" }, t("accepts_ask")),
         h("p", { class: "muted small" }, t("accepts_hint")),
-        alsoChips("e-also", st.also_accepts, (value) => { st.also_accepts = value; save(); }))),
+        alsoChips("e-also", st.also_accepts, (value) => { st.also_accepts = value; save(); })),
+      // Only where the market's programme asks (or a number recorded then can be corrected).
+      market && market.asks_licence || initial.licence_no
+        ? field({ id: "f-licence", label: t("licence"), hint: t("licence_hint"), optional: true,
+          control: input("licence_no", { autocapitalize: "characters", maxlength: 40 }) })
+        : null),
     h("fieldset", { class: "card" }, h("legend", {}, t("sec_holder")),
       h("div", { class: "grid2" },
         field({ id: "f-name", label: t("full_name"), control: input("full_name", { autocapitalize: "words" }, { id: "f-name", max: 100, code: "invalid_name" }) }),
@@ -851,6 +886,7 @@ export async function editView(ctx, id) {
     // A field emptied is removed (null): the stall leaves its zone ("other"), the goods go.
     if (initial.zone && !(st.zone || "").trim()) body.zone = null;
     if (initial.goods && !(st.goods || "").trim()) body.goods = null;
+    if (licenceOf(st.licence_no) !== initial.licence_no) body.licence_no = licenceOf(st.licence_no) || null;
     // A new answer only (nothing ticked is no answer: it never takes one back).
     if (st.confirm_by != null && JSON.stringify(st.confirm_by) !== JSON.stringify(initial.confirm_by)) body.confirm_by = st.confirm_by;
     if (st.also_accepts != null && JSON.stringify(st.also_accepts) !== JSON.stringify(initial.also_accepts)) body.also_accepts = st.also_accepts;
@@ -861,7 +897,7 @@ export async function editView(ctx, id) {
     if (Object.keys(holder).length) body.holder = holder;
     // "The same person rents this stall too", said for this number (registration's duplicate check).
     if (holder.phone && holder.phone === confirmedPhone) body.confirm_duplicate = true;
-    for (const fid of ["f-stall_code", "f-zone", "f-goods", "f-name", "f-phone"]) {
+    for (const fid of ["f-stall_code", "f-zone", "f-goods", "f-name", "f-phone", "f-licence"]) {
       const code = check(fid);
       if (code) setError(fid, errorText(code), null, { local: true, code });
     }

@@ -33,9 +33,11 @@ def request_hash(keys: Keys, market_id: int, body: schemas.StallCreate) -> bytes
 
 
 def _canonical_request(market_id: int, body: schemas.StallCreate) -> bytes:
-    canonical = json.dumps(
-        [market_id, body.model_dump(mode="json")], sort_keys=True, ensure_ascii=False
-    )
+    dump = body.model_dump(mode="json")
+    if dump.get("licence_no") is None:
+        # Absent as before the field existed: a retry across that upgrade is still the same request.
+        dump.pop("licence_no", None)
+    canonical = json.dumps([market_id, dump], sort_keys=True, ensure_ascii=False)
     return canonical.encode()
 
 
@@ -84,6 +86,7 @@ async def register_stall(
         name_check=name_check,
         purposes=body.consent.purposes,
         notice_version=body.consent.notice_version,
+        licence_no=body.licence_no,
         audit_entered=entered_view(
             market_id=market_id,
             stall_code=body.stall_code,
@@ -95,6 +98,7 @@ async def register_stall(
             accounts=body.payment_accounts,
             name_check=name_check,
             location=body.location,
+            licence_no=body.licence_no,
         ),
         session=session,
     )
@@ -119,6 +123,7 @@ def entered_view(
     accounts: list[schemas.PaymentAccountIn],
     name_check: str | None,
     location: schemas.Location | None,
+    licence_no: str | None = None,
 ) -> dict[str, Any]:
     """The register audit entry before the database adds its ids and times: the stall as
     stalls.audit_view shows it (phone and account numbers masked), with the outcome of an
@@ -152,6 +157,7 @@ def entered_view(
             for a in accounts
         ],
         "location": location.model_dump() if location else None,
+        "licence_no": licence_no,
     }
 
 
@@ -204,6 +210,12 @@ async def write(
         raise errors.MarketArchived(f"Market {new.market_id} is archived: it takes no new stalls.")
     if done.zone_problem is not None:
         raise await markets.zone_error(conn, new.market_id, new.zone, done.zone_problem)
+    if done.licence_problem is not None:
+        raise errors.LicenceNotAsked(
+            "This market does not record business licence numbers; register the stall without "
+            "one (an administrator or its manager can turn that on in the market's settings).",
+            field="licence_no",
+        )
     if done.missing_partners:
         raise registry.unknown_partner(done.missing_partners, field="payment_accounts")
     if done.duplicate_of is not None:

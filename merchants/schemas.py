@@ -415,6 +415,7 @@ class StallCreate(Strict):
     consent: ConsentIn
     location: Location | None = None
     confirm_duplicate: StrictBool = False
+    licence_no: LicenceNo | None = None
 
 
 class HolderPatch(Strict):

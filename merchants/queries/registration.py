@@ -45,6 +45,8 @@ class NewStall:
     # The register audit entry as entered, personal data masked (merchants.stalls.entered_view);
     # the statement adds the ids and times the database gives.
     audit_entered: dict[str, Any]
+    # The stall's business licence number: only for a market that asks (licence_not_asked).
+    licence_no: str | None = None
     # A session from a worker's memory (core.sessions), checked by the statement; None when the
     # user was read from the database for this request (or the caller is no request: imports).
     session: SessionCheck | None = None
@@ -60,6 +62,7 @@ class Registered:
     market_found: bool
     market_archived: bool
     zone_problem: str | None  # unknown_zone | zone_retired
+    licence_problem: str | None  # licence_not_asked
     missing_partners: list[str]
     duplicate_of: int | None
     stall: schemas.Stall | None
@@ -85,7 +88,8 @@ WITH new_id AS (
 ), market_state AS (
     -- Locked against a concurrent market edit (which locks it FOR UPDATE first): the zones and
     -- the archive state checked here are the ones in force when the stall is written.
-    SELECT zones, retired_zones, archived_at FROM market WHERE id = $market_id FOR KEY SHARE
+    SELECT zones, retired_zones, archived_at, asks_licence FROM market
+    WHERE id = $market_id FOR KEY SHARE
 ), checks AS (
     SELECT {session_still_valid} AS session_ok,
            EXISTS (SELECT 1 FROM idempotency_key
@@ -97,6 +101,8 @@ WITH new_id AS (
                         WHEN $zone = any(retired_zones) THEN 'zone_retired'
                         ELSE 'unknown_zone' END
             FROM market_state) AS zone_problem,
+           (SELECT 'licence_not_asked' FROM market_state
+            WHERE $licence_no::text IS NOT NULL AND NOT asks_licence) AS licence_problem,
            ARRAY(SELECT DISTINCT x FROM unnest($partner_codes::text[]) x
                  WHERE x IS NOT NULL AND NOT EXISTS (SELECT 1 FROM partner WHERE code = x))
                AS missing_partners,
@@ -112,7 +118,8 @@ WITH new_id AS (
     SELECT $actor_id, $idempotency_key, $request_hash, new_id.id, 201 FROM new_id, checks
     WHERE checks.session_ok AND NOT checks.known AND checks.market_found
       AND NOT checks.market_archived
-      AND checks.zone_problem IS NULL AND cardinality(checks.missing_partners) = 0
+      AND checks.zone_problem IS NULL AND checks.licence_problem IS NULL
+      AND cardinality(checks.missing_partners) = 0
       AND checks.duplicate_of IS NULL
     ON CONFLICT (user_id, key) DO NOTHING
     RETURNING resource_id
@@ -122,13 +129,13 @@ WITH new_id AS (
     RETURNING id, full_name, phone_e164, cccd_last4, erased_at
 ), new_stall AS (
     INSERT INTO stall (id, market_id, stall_code, code_key, code_sort, zone, goods, holder_id,
-                       lat, lon, accuracy_m, search_text, created_by)
+                       lat, lon, accuracy_m, search_text, created_by, licence_no)
     OVERRIDING SYSTEM VALUE
     SELECT claim.resource_id, $market_id, $stall_code, $code_key, $code_sort, $zone, $goods,
-           holder.id, $lat, $lon, $accuracy_m, $search_text, $actor_id
+           holder.id, $lat, $lon, $accuracy_m, $search_text, $actor_id, $licence_no
     FROM holder, claim
     RETURNING id, market_id, stall_code, zone, goods, status, version, lat, lon, accuracy_m,
-              created_at, updated_at
+              created_at, updated_at, licence_no::text
 ), account AS (
     INSERT INTO payment_account (stall_id, bin, account_number, account_name, service,
                                  partner_code, position, created_by, reference, name_check,
@@ -167,10 +174,10 @@ entry AS (
 )"""
 
 _REGISTER_RESULT = """
-SELECT c.session_ok, c.known, c.market_found, c.market_archived, c.zone_problem, c.missing_partners,
-       c.duplicate_of, (SELECT count(*) FROM claim) = 1 AS claimed,
+SELECT c.session_ok, c.known, c.market_found, c.market_archived, c.zone_problem,
+       c.licence_problem, c.missing_partners, c.duplicate_of, (SELECT count(*) FROM claim) = 1 AS claimed,
        s.id, s.market_id, s.stall_code, s.zone, s.goods, s.status, s.version, s.lat, s.lon,
-       s.accuracy_m, s.created_at, s.updated_at,
+       s.accuracy_m, s.created_at, s.updated_at, s.licence_no,
        h.id AS holder_id, h.full_name, h.phone_e164, h.cccd_last4, h.erased_at,
        a.accounts, (SELECT count(*) FROM entry) AS audited, """
 
@@ -230,6 +237,7 @@ async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
         "code_sort": new.code_sort,
         "zone": new.zone,
         "goods": new.goods,
+        "licence_no": new.licence_no,
         "search_text": new.search_text,
         "full_name": new.full_name,
         "phone": new.phone,
@@ -269,6 +277,7 @@ async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
         market_found=row["market_found"],
         market_archived=row["market_archived"],
         zone_problem=row["zone_problem"],
+        licence_problem=row["licence_problem"],
         missing_partners=list(row["missing_partners"]),
         duplicate_of=row["duplicate_of"],
         stall=stall,

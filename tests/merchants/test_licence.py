@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 
 import asyncpg
 import pytest
 
 from merchants.queries import stalls as stalls_q
+from tests.conftest import stall_body
 from tests.merchants.test_confirm_by import _patch, _register
 from tests.merchants.test_privacy import pdf_text
 
@@ -119,3 +121,43 @@ async def test_personal_exports_and_the_persons_export_carry_it_erasure_takes_it
         str(stall["id"]),
     )
     assert kept == 0
+
+
+async def test_given_at_registration_where_asked_refused_elsewhere(client, auth, markets, conn):
+    await _ask(client, auth, markets["one"], True)
+    h = await auth("volunteer")
+    body = stall_body("GP-6") | {"licence_no": "32a8-0123/45"}
+    r = await client.post(
+        f"/api/markets/{markets['one']}/stalls",
+        json=body,
+        headers=h | {"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["licence_no"] == "32A8-0123/45"
+    entry = await conn.fetchval(
+        "SELECT after FROM audit_log WHERE action = 'register' AND entity_id = $1",
+        str(r.json()["id"]),
+    )
+    assert entry["licence_no"] == "32A8-0123/45"
+    # A market that does not ask: refused, and nothing of the stall is written.
+    counts = await stalls_q.table_counts(conn)
+    other = await auth("admin")
+    r = await client.post(
+        f"/api/markets/{markets['two']}/stalls",
+        json=stall_body("GP-7") | {"licence_no": "32A8012345"},
+        headers=other | {"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert r.status_code == 422 and r.json()["code"] == "licence_not_asked", r.text
+    assert r.json()["field"] == "licence_no"
+    assert await stalls_q.table_counts(conn) == counts
+
+
+def test_a_registration_without_one_fingerprints_as_before_the_field_existed():
+    """A retry sent before the upgrade (no licence_no in the model) is still the same request."""
+    from merchants import registration, schemas
+
+    body = schemas.StallCreate.model_validate(stall_body("GP-8"))
+    canonical = registration._canonical_request(7, body).decode()
+    assert "licence_no" not in canonical
+    with_one = schemas.StallCreate.model_validate(stall_body("GP-8") | {"licence_no": "1A"})
+    assert '"licence_no": "1A"' in registration._canonical_request(7, with_one).decode()

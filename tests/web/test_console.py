@@ -12,7 +12,7 @@ import pytest
 
 from tests.web.conftest import LAPTOP, SHOTS, TABLET, sign_in, until
 from tests.web.test_a11y import serious
-from tests.web.test_volunteer import market_ids, register_via_api
+from tests.web.test_volunteer import fill_form, market_ids, register_via_api
 
 expect = pytest.importorskip("playwright.async_api").expect
 
@@ -156,6 +156,22 @@ async def test_a_market_that_asks_for_licences_gets_the_field_on_its_stalls(
     await expect(tablet.locator("#licence-shown")).to_have_text("32A8012345")
     async with await live_server.api("admin") as c:
         assert (await c.get(f"/api/stalls/{stall['id']}")).json()["licence_no"] == "32A8012345"
+    # Registering there, the form asks for it too; elsewhere it does not.
+    await tablet.goto(f"/#/m/{market_id}/new")
+    await tablet.wait_for_selector("#register-form")
+    await fill_form(tablet, code="GP-2", name="Hồ Văn Phép")
+    await tablet.fill("#f-licence", "32a8 099 999")
+    await tablet.click("#save-stall")
+    await tablet.wait_for_selector("#sign")
+    async with await live_server.api("admin") as c:
+        stalls = (await c.get(f"/api/markets/{market_id}/stalls")).json()
+        items = stalls["items"] if isinstance(stalls, dict) else stalls
+        made = next(x for x in items if x["stall_code"] == "GP-2")
+        assert (await c.get(f"/api/stalls/{made['id']}")).json()["licence_no"] == "32A8099999"
+    ids = await market_ids(live_server)
+    await tablet.goto(f"/#/m/{ids['Chợ Thử Một']}/new")
+    await tablet.wait_for_selector("#register-form")
+    assert await tablet.locator("#f-licence").count() == 0
 
 
 async def test_market_edit_renames_and_retires_zones_and_archives(new_page, live_server) -> None:

@@ -2,7 +2,7 @@
 // registration in the outbox with its Idempotency-Key and sends it when the network allows.
 
 import { h, mount, toast, debounce, announce } from "../lib/dom.js";
-import { t, noticeText, noticeVersion, errorText, zoneLabel } from "../lib/i18n.js";
+import { t, addStrings, noticeText, noticeVersion, errorText, zoneLabel } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import {
@@ -44,11 +44,38 @@ const REFERENCE_RE = /^[A-Za-z0-9]{1,25}$/;
 // Field limits are the API's (merchants/schemas.py, core/types.py, qr/types.py): a longer value is
 // refused at its field with the rule (forms.limitLength), never cut by a maxlength.
 
+// A stall's business licence number, for a market whose programme asks for it (users_want #6).
+addStrings({
+  vi: {
+    licence: "Số giấy phép kinh doanh",
+    licence_hint: "Chợ này ghi số giấy phép theo yêu cầu của chương trình. Ghi đúng như trên giấy chứng nhận đăng ký hộ kinh doanh, ví dụ 32A8012345; không chụp giấy.",
+    hf_licence_no: "Số giấy phép kinh doanh",
+  },
+  en: {
+    licence: "Business licence number",
+    licence_hint: "This market records licence numbers because its programme asks for them. Write it as on the household business certificate, e.g. 32A8012345; no photo.",
+    hf_licence_no: "Business licence number",
+  },
+  errorsVi: {
+    invalid_licence: "Số giấy phép chỉ gồm chữ cái, chữ số và . / - (tối đa 30 ký tự), ví dụ 32A8012345.",
+    licence_not_asked: "Chợ này không ghi số giấy phép kinh doanh. Quản lý chợ có thể bật việc ghi trong phần sửa chợ.",
+  },
+  errorsEn: {
+    invalid_licence: "A licence number has only letters, digits and . / - (at most 30), e.g. 32A8012345.",
+    licence_not_asked: "This market does not record business licence numbers. Its manager can turn that on when editing the market.",
+  },
+});
+
+export const LICENCE = /^[0-9A-Z][0-9A-Z./-]{0,29}$/;
+/** A licence number as the server keeps it: spaces dropped, letters upper-cased. */
+export const licenceOf = (text) => String(text || "").replace(/\s+/g, "").toUpperCase();
+
 function blankState() {
   return {
     zone: "", zone_prefilled: "", stall_code: "", goods: "", full_name: "", phone: "", bin: "", account_number: "", reference: "", service: "account",
     account_name: "", account_name_dirty: false, partner_code: "", partner_touched: false,
     location: null, purposes: [], confirm_duplicate: false, record_id: null, notice_version: null,
+    licence_no: "",
   };
 }
 
@@ -65,6 +92,7 @@ function stateFromBody(body) {
     purposes: (body.consent && body.consent.purposes) || [], confirm_duplicate: !!body.confirm_duplicate,
     // A queued registration being fixed keeps the notice its consent was given under.
     notice_version: (body.consent && body.consent.notice_version) || null,
+    licence_no: body.licence_no || "",
   });
   return st;
 }
@@ -78,6 +106,7 @@ export function buildBody(st) {
   };
   if (st.zone) body.zone = st.zone;
   if (st.goods.trim()) body.goods = st.goods.trim();
+  if (licenceOf(st.licence_no)) body.licence_no = licenceOf(st.licence_no);
   if (st.phone.trim()) body.holder.phone = st.phone.trim();
   if (st.bin && st.account_number.trim()) {
     const acc = { bin: st.bin, account_number: st.account_number.replace(/\s/g, "") };
@@ -99,6 +128,7 @@ export function validate(st) {
   else if (!codeOk(st.stall_code, STALL_CODE_MAX)) out.push(["f-stall_code", "invalid_stall_code"]);
   if (st.zone && !codeOk(st.zone, ZONE_MAX)) out.push(["f-zone", "invalid_zone"]);
   if (charCount(st.goods) > 100) out.push(["f-goods", "invalid_goods"]);
+  if (licenceOf(st.licence_no) && !LICENCE.test(licenceOf(st.licence_no))) out.push(["f-licence", "invalid_licence"]);
   if (!st.full_name.trim()) out.push(["f-name", "missing"]);
   else if (/[^\p{L}\p{M} .'-]/u.test(st.full_name.trim()) || charCount(st.full_name) > 100) out.push(["f-name", "invalid_name"]);
   if (st.phone.trim() && !looksLikePhone(st.phone)) out.push(["f-phone", "invalid_phone"]);
@@ -119,6 +149,7 @@ export function valueOf(st, id) {
     case "f-stall_code": return st.stall_code.trim();
     case "f-zone": return st.zone;
     case "f-goods": return st.goods.trim();
+    case "f-licence": return licenceOf(st.licence_no);
     case "f-name": return st.full_name.trim();
     case "f-phone": return st.phone.trim();
     case "f-bank": return st.bin;
@@ -242,6 +273,9 @@ export async function registerView(ctx, marketId, recordId) {
   limitLength(goods, { id: "f-goods", max: 100, code: "invalid_goods" });
   goods.addEventListener("input", () => { st.goods = goods.value; saveDraft(); });
   const goodsList = h("datalist", { id: "goods-list" }, GOODS.map((g) => h("option", { value: g })));
+  // The business licence number, only where the market's programme asks for it (users_want #6).
+  const licence = h("input", { name: "licence_no", value: st.licence_no || "", autocomplete: "off", autocapitalize: "characters", spellcheck: "false", maxlength: 40 });
+  licence.addEventListener("input", () => { st.licence_no = licence.value; saveDraft(); });
 
   // Holder
   const name = h("input", { name: "full_name", value: st.full_name, autocomplete: "off", autocapitalize: "words", spellcheck: "false" });
@@ -404,6 +438,9 @@ export async function registerView(ctx, marketId, recordId) {
       h("div", { class: "grid2" },
         withWarning(field({ id: "f-stall_code", label: t("stall_code"), hint: t("stall_code_hint"), control: stallCode, required: true }), stallCode, codeWarn),
         field({ id: "f-goods", label: t("goods"), hint: t("goods_hint"), control: goods, optional: true })),
+      market.asks_licence || st.licence_no
+        ? field({ id: "f-licence", label: t("licence"), hint: t("licence_hint"), control: licence, optional: true })
+        : null,
       goodsList),
     h("fieldset", { class: "card" }, h("legend", {}, "2. ", t("sec_holder")),
       h("div", { class: "grid2" },

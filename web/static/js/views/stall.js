@@ -2,7 +2,7 @@
 // or deactivate an account.
 
 import { h, mount, toast, announce, saveJson } from "../lib/dom.js";
-import { t, addStrings, errorText, describeError, time, dateTime, noticeText, noticeVersion, zoneLabel } from "../lib/i18n.js";
+import { t, errorText, describeError, time, dateTime, noticeText, noticeVersion, zoneLabel } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import { accountName, looksLikePhone, codeOk, nationalPhone, STALL_CODE_MAX, ZONE_MAX } from "../lib/text.js";
@@ -10,7 +10,7 @@ import { bankPicker, bankShort } from "../lib/bankpicker.js";
 import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError, limitLength, opener } from "../lib/forms.js";
 import { confirmDialog } from "../lib/dialog.js";
 import { LEVELS, levelLabel, revisitReason, tiles as readTiles } from "../lib/coverage.js";
-import { FIELD_MAP, CODE_MAP } from "./register.js";
+import { FIELD_MAP, CODE_MAP, LICENCE, licenceOf } from "./register.js";
 import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
 import { partnerOptions } from "./common.js";
 import * as consents from "../lib/consents.js";
@@ -18,32 +18,6 @@ import { OUTCOMES } from "../lib/visits.js";
 import { visitsCard } from "./visit.js";
 import { supportCard } from "./support.js";
 import { takingsCard } from "./takings.js";
-
-// A stall's business licence number, for a market whose programme asks for it (users_want #6).
-addStrings({
-  vi: {
-    licence: "Số giấy phép kinh doanh",
-    licence_hint: "Chợ này ghi số giấy phép theo yêu cầu của chương trình. Ghi đúng như trên giấy chứng nhận đăng ký hộ kinh doanh, ví dụ 32A8012345; không chụp giấy.",
-    hf_licence_no: "Số giấy phép kinh doanh",
-  },
-  en: {
-    licence: "Business licence number",
-    licence_hint: "This market records licence numbers because its programme asks for them. Write it as on the household business certificate, e.g. 32A8012345; no photo.",
-    hf_licence_no: "Business licence number",
-  },
-  errorsVi: {
-    invalid_licence: "Số giấy phép chỉ gồm chữ cái, chữ số và . / - (tối đa 30 ký tự), ví dụ 32A8012345.",
-    licence_not_asked: "Chợ này không ghi số giấy phép kinh doanh. Quản lý chợ có thể bật việc ghi trong phần sửa chợ.",
-  },
-  errorsEn: {
-    invalid_licence: "A licence number has only letters, digits and . / - (at most 30), e.g. 32A8012345.",
-    licence_not_asked: "This market does not record business licence numbers. Its manager can turn that on when editing the market.",
-  },
-});
-
-const LICENCE = /^[0-9A-Z][0-9A-Z./-]{0,29}$/;
-/** A licence number as the server keeps it: spaces dropped, letters upper-cased. */
-const licenceOf = (text) => String(text || "").replace(/\s+/g, "").toUpperCase();
 
 export async function loadStall(id) {
   try {

@@ -140,6 +140,11 @@ async def test_days_are_written_day_first_on_a_browser_set_to_english(
     await page.fill("#period-from", "01/02/2025")
     await page.click("#period-apply")
     await expect(page.locator("#period-error")).to_contain_text("trước ngày kết thúc")
+    assert await page.get_attribute("#period-to", "aria-invalid") == "true"  # the day to fix
+    await page.fill("#period-from", "01/01/2000")
+    await page.click("#period-apply")  # longer than the server answers for (400 days)
+    await expect(page.locator("#period-error")).to_contain_text("tối đa 400 ngày")
+    assert await page.get_attribute("#period-from", "aria-invalid") == "true"
     await page.fill("#period-from", "5 tháng 1")
     await page.click("#period-apply")
     await expect(page.locator("#period-error")).to_contain_text("ngày/tháng/năm")

@@ -393,6 +393,9 @@ async def test_change_the_rule_with_its_preview(new_page, live_server) -> None:
         tomorrow = (datetime.now(UTC).astimezone(VN).date() + timedelta(days=1)).isoformat()
         await page.fill("#r-qr_issued", "60")
         # A day written right that the calendar does not have is named as such.
+        await page.fill("#r-date", "01/01/3000")  # a year typed wrong: more than two years on
+        await page.click("#r-preview")
+        await page.wait_for_selector("#r-date-error:has-text('hoặc trước đó')")
         await page.fill("#r-date", "31/02/2099")
         await page.click("#r-preview")
         await page.wait_for_selector("#r-date-error:has-text('không có trong lịch')")

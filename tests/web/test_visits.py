@@ -12,6 +12,8 @@ import pytest
 from tests.web.conftest import shot, sign_in
 from tests.web.test_volunteer import market_ids, register_via_api
 
+expect = pytest.importorskip("playwright.async_api").expect
+
 pytestmark = pytest.mark.browser
 
 VN = timezone(timedelta(hours=7))
@@ -44,8 +46,15 @@ async def test_a_visit_is_recorded_on_the_stall_page_and_shown_on_the_worklist(
     assert await _visits(live_server, stall["id"]) == []
     await page.click("label[for=vb-no_own_sim]")
     assert await page.locator("#visit-error").is_hidden()
+    # A day not in the calendar is said at its own field, and nothing is sent.
+    await page.fill("#visit-come-back", "31/02/2027")
+    await page.click("#visit-save")
+    await expect(page.locator("#visit-come-back-error")).to_contain_text("không có trong lịch")
+    assert await page.get_attribute("#visit-come-back", "aria-invalid") == "true"
+    assert await _visits(live_server, stall["id"]) == []
     day = (datetime.now(VN).date() + timedelta(days=2)).isoformat()
     await page.fill("#visit-come-back", day)
+    assert await page.locator("#visit-come-back-error").is_hidden()
     # A symbol the server does not take is refused at the form, before anything is queued.
     await page.fill("#visit-note", "Hẹn 8h = sau giờ bán")
     await page.click("#visit-save")

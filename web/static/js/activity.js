@@ -7,7 +7,7 @@ import { t, num, describeError } from "./lib/i18n.js";
 import { widePage } from "./lib/page.js";
 import { barChart } from "./lib/chart.js";
 import { download } from "./lib/widgets.js";
-import { dayInput, periodProblem } from "./lib/dayinput.js";
+import { dayInput, periodProblem, showPeriodProblem } from "./lib/dayinput.js";
 import { KINDS, kindLabel, periodOf, load, query, rowLabel, today, longDate, calendarDay } from "./lib/activity.js";
 
 const PERIODS = ["week", "month", "custom"];
@@ -86,10 +86,8 @@ function periodForm(onChange) {
     error);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const problem = periodProblem(from, to);
-    error.textContent = problem || "";
-    error.hidden = !problem;
-    if (problem) return;
+    // At most MAX_DAYS (teams/activity.py) at a time, as the server takes it.
+    if (showPeriodProblem(periodProblem(from, to, { maxDays: 400 }), error, from, to)) return;
     Object.assign(state, { kind: "custom", from: from.iso, to: to.iso });
     onChange();
   });

@@ -124,7 +124,7 @@ async function updateQueueBadge() {
   queueBadge.className = `badge-count ${c.failed ? "badge-failed" : ""}`;
   queueLink.querySelector(".queue-label").textContent = t(c.failed ? "queue_fix_title" : "queue_title");
   queueLink.querySelector(".queue-short").textContent = t(c.failed ? "queue_fix_short" : "queue_short");
-  queueLink.setAttribute("aria-label", `${t("queue_title")}: ${c.pending} ${t("state_queued")}, ${c.failed} ${t("state_failed")}`);
+  queueLink.setAttribute("aria-label", `${t(c.failed ? "queue_fix_title" : "queue_title")}: ${c.pending} ${t("state_queued")}, ${c.failed} ${t("state_failed")}`);
 }
 
 // The top bar is drawn once per frame however many answers ask for it (each redraw costs a slow

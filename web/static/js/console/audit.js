@@ -49,8 +49,9 @@ async function render(body) {
     h("option", { value: "" }, t("c_audit_all")),
     ENTITIES.map((x) => h("option", { value: x }, t(`c_ent_${x}`))));
   const actor = textField("a-actor", t("c_audit_actor"), { attrs: { maxlength: 64, autocapitalize: "none", spellcheck: "false" } });
-  const since = dayField("a-since", t("c_audit_since"));
-  const until = dayField("a-until", t("c_audit_until"));
+  // The log starts with the service; a day outside these is a typo, said at the field.
+  const since = dayField("a-since", t("c_audit_since"), { min: "2000-01-01", max: "2100-12-31" });
+  const until = dayField("a-until", t("c_audit_until"), { min: "2000-01-01", max: "2100-12-31" });
   const form = h("form", { class: "card filters", id: "audit-filters", novalidate: true },
     h("div", { class: "field" }, h("label", { for: "a-entity" }, t("c_audit_entity")), entity),
     actor.el, since.el, until.el,
@@ -71,6 +72,10 @@ async function render(body) {
       const read = f.day.read();
       if (read.error) { setError(f.day.input.id, read.error, null, { local: true }); bad = true; }
       else if (read.day) q.set(name, read.day);
+    }
+    if (!bad && q.get("since") && q.get("until") && q.get("since") > q.get("until")) {
+      setError("a-until", t("day_backwards"), null, { local: true });
+      bad = true;
     }
     return bad ? null : q;
   }

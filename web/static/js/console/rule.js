@@ -72,7 +72,10 @@ async function render(body) {
   });
   const today = vietnamToday();
   // Day/month/year whatever the browser's language (lib/dayinput.js), with a calendar button.
-  const dateField = dayField("r-date", t("c_effective"), { hint: t("c_effective_hint", { example: EXAMPLE }) });
+  // Up to two years ahead: a year typed wrong (2207 for 2027) would schedule a rule that never comes.
+  const latest = new Date(`${today}T00:00:00Z`);
+  latest.setUTCFullYear(latest.getUTCFullYear() + 2);
+  const dateField = dayField("r-date", t("c_effective"), { hint: t("c_effective_hint", { example: EXAMPLE }), max: latest.toISOString().slice(0, 10) });
   dateField.day.input.addEventListener("input", stale);
   const formError = h("p", { class: "form-error", id: "r-form-error", role: "alert" });
   const previewBtn = h("button", { type: "submit", class: "btn btn-primary", id: "r-preview" }, t("c_preview"));

@@ -5,7 +5,7 @@
 // is written into the field the same way. Values in and out are ISO days (2027-01-15).
 
 import { h, s } from "./dom.js";
-import { t, addStrings } from "./i18n.js";
+import { t, addStrings, today } from "./i18n.js";
 
 addStrings({
   vi: {
@@ -17,6 +17,7 @@ addStrings({
     day_not_after: "Chọn ngày {day} hoặc trước đó.",
     day_need_both: "Ghi cả ngày bắt đầu và ngày kết thúc.",
     day_backwards: "Ngày bắt đầu phải trước ngày kết thúc.",
+    day_too_long: "Chọn khoảng tối đa {n} ngày.",
   },
   en: {
     day_placeholder: "day/month/year",
@@ -27,6 +28,7 @@ addStrings({
     day_not_after: "Pick {day} or an earlier day.",
     day_need_both: "Write both the first and the last day.",
     day_backwards: "The first day must come before the last.",
+    day_too_long: "Choose at most {n} days.",
   },
 });
 
@@ -101,7 +103,12 @@ export function dayInput({ id, value = "", min = "", max = "", attrs = {} }) {
     },
     read() {
       const day = parseDay(input.value);
-      if (day === undefined) return { error: t("day_bad", { example: "15/01/2027" }) };
+      if (day === undefined) {
+        // The example is a day the field takes: today when it may, else its first day.
+        const now = today();
+        const example = (!min || now >= min) && (!max || now <= max) ? now : (min || max);
+        return { error: t("day_bad", { example: dayText(example) }) };
+      }
       if (day === false) return { error: t("day_no_such") };
       if (day && min && day < min) return { error: t("day_not_before", { day: dayText(min) }) };
       if (day && max && day > max) return { error: t("day_not_after", { day: dayText(max) }) };
@@ -111,12 +118,30 @@ export function dayInput({ id, value = "", min = "", max = "", attrs = {} }) {
 }
 
 /** What is wrong with a period written in two day fields (each as read() says, then both needed,
- * first no later than last), or null when it is right. */
-export function periodProblem(from, to) {
+ * first no later than last, at most `maxDays` days), as { error, field } (the field to mark: its
+ * `input`), or null when it is right. */
+export function periodProblem(from, to, { maxDays = 0 } = {}) {
   const a = from.read();
   const b = to.read();
-  if (a.error) return a.error;
-  if (b.error) return b.error;
-  if (!a.day || !b.day) return t("day_need_both");
-  return a.day > b.day ? t("day_backwards") : null;
+  if (a.error) return { error: a.error, field: from };
+  if (b.error) return { error: b.error, field: to };
+  if (!a.day) return { error: t("day_need_both"), field: from };
+  if (!b.day) return { error: t("day_need_both"), field: to };
+  if (a.day > b.day) return { error: t("day_backwards"), field: to };
+  const days = Math.round((Date.parse(b.day) - Date.parse(a.day)) / 86400000) + 1;
+  if (maxDays && days > maxDays) return { error: t("day_too_long", { n: maxDays }), field: from };
+  return null;
+}
+
+/** Show a period's problem (periodProblem) in its error line, marking the field it is about and
+ * focusing it; clears both fields' marks first. Returns whether there was one. */
+export function showPeriodProblem(problem, line, from, to) {
+  for (const f of [from, to]) f.input.removeAttribute("aria-invalid");
+  line.textContent = problem ? problem.error : "";
+  line.hidden = !problem;
+  if (problem) {
+    problem.field.input.setAttribute("aria-invalid", "true");
+    problem.field.input.focus();
+  }
+  return Boolean(problem);
 }

@@ -651,7 +651,7 @@ export const en = {
   trend_week: "Week",
   trend_month: "Month",
   trend_quarter: "Quarter",
-  trend_custom: "Custom",
+  trend_custom: "Choose dates",
   visits_title: "Stalls to visit again",
   visits_market: "{name}",
   visits_team: "{name}",

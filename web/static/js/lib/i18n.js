@@ -663,7 +663,7 @@ const vi = {
   trend_week: "Tuần",
   trend_month: "Tháng",
   trend_quarter: "Quý",
-  trend_custom: "Tùy chọn",
+  trend_custom: "Chọn khoảng",
   visits_title: "Danh sách sạp cần quay lại",
   visits_market: "{name}",
   visits_team: "{name}",

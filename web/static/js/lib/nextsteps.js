@@ -9,7 +9,7 @@ import { coverageChart } from "./chart.js";
 import { history as readHistory, statusLabel, STATUSES } from "./coverage.js";
 import { statusBadge } from "./widgets.js";
 import { today, addDays, longDate } from "./activity.js";
-import { dayInput, periodProblem } from "./dayinput.js";
+import { dayInput, periodProblem, showPeriodProblem } from "./dayinput.js";
 
 /** "Cần thêm 3 sạp đã kiểm tra mã, 5 sạp có giao dịch", or that the rule is met. */
 export function missingText(market) {
@@ -116,10 +116,8 @@ export function trendSection({ thresholds = {}, marketId = null, area = null } =
     error);
   const load = async () => {
     if (kind === "custom") {
-      const problem = periodProblem(from, to);
-      error.textContent = problem || "";
-      error.hidden = !problem;
-      if (problem) return;
+      // At most MAX_HISTORY_DAYS (coverage/reads.py), as the server takes it.
+      if (showPeriodProblem(periodProblem(from, to, { maxDays: 1100 }), error, from, to)) return;
     }
     const end = kind === "custom" ? to.iso : today();
     const start = kind === "custom" ? from.iso : addDays(end, -TREND_DAYS[kind]);

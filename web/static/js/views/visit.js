@@ -104,13 +104,15 @@ export function visitsCard(ctx, stall, listed) {
     });
     const blockerBox = h("fieldset", { id: "visit-blockers", hidden: true },
       h("legend", {}, t("visit_blockers")), blockers.map(([, row]) => row));
-    const comeBack = dayInput({ id: "visit-come-back", min: today(), max: today(Date.now() + 365 * 86400000) });
+    const comeBack = dayInput({ id: "visit-come-back", min: today(), max: today(Date.now() + 365 * 86400000), attrs: { "aria-describedby": "visit-come-back-error" } });
+    const comeBackError = h("p", { class: "field-error", id: "visit-come-back-error", hidden: true });
+    comeBack.input.addEventListener("input", () => { comeBackError.hidden = true; comeBack.input.removeAttribute("aria-invalid"); });
     const note = h("input", { type: "text", id: "visit-note", maxlength: "300", autocomplete: "off" });
     const saveBtn = h("button", { type: "submit", class: "btn btn-primary", id: "visit-save" }, t("visit_save"));
     form.append(
       h("fieldset", { id: "visit-outcomes" }, h("legend", {}, t("visit_outcome")), outcomes.map(([, row]) => row)),
       blockerBox,
-      h("div", { class: "field" }, h("label", { for: "visit-come-back" }, t("visit_come_back_on")), comeBack.el),
+      h("div", { class: "field" }, h("label", { for: "visit-come-back" }, t("visit_come_back_on")), comeBack.el, comeBackError),
       h("div", { class: "field" }, h("label", { for: "visit-note" }, t("visit_note")), note),
       error,
       h("div", { class: "row-actions" }, saveBtn));
@@ -133,7 +135,13 @@ export function visitsCard(ctx, stall, listed) {
       const problem = noteProblem(text);
       if (problem) { say(problem === "invalid_note" ? errorText(problem) : t(problem)); return; }
       const back = comeBack.read();
-      if (back.error) { say(back.error); comeBack.input.focus(); return; }
+      if (back.error) {
+        comeBackError.textContent = back.error;
+        comeBackError.hidden = false;
+        comeBack.input.setAttribute("aria-invalid", "true");
+        comeBack.input.focus();
+        return;
+      }
       error.hidden = true;
       const body = { outcome, blockers: missing, visited_at: new Date().toISOString() };
       if (back.day) body.come_back_on = back.day;

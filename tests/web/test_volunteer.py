@@ -721,6 +721,9 @@ async def test_print_mark_delivered_and_verify_the_sign(new_page, live_server) -
     async with await live_server.api("admin") as c:
         cov = (await c.get(f"/api/stalls/{stall_id}/coverage")).json()
     assert cov["sign_issued_at"] is not None and cov["levels"]["qr_issued"] is True
+    # The sign is printed, and about to be handed over: what to tell the stallholder stays.
+    await expect(page.locator("#tell-holder")).to_contain_text("Dặn chủ sạp")
+    await expect(page.locator("#saved-banner")).to_have_count(0)
 
     await page.click("#mark-delivered")
     await page.wait_for_selector(".banner:has-text('biển đã giao')")

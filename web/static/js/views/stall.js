@@ -91,6 +91,9 @@ export async function stallView(ctx, id, params) {
   const coverage = api.getJSON(`/api/stalls/${id}/coverage`).catch(() => null);
   const { stall, stale, at } = await loadStall(id);
   const isNew = params && params.get("new");  // the page that opens after "Lưu sạp"
+  // The sign is being handed over: just saved, or printed from that page (the tips for the
+  // stallholder stay until the volunteer leaves the page).
+  const handingOver = Boolean(isNew || (params && params.get("handover")));
   ctx.setMarket(stall.market_id);
   const market = ctx.market(stall.market_id);
   const accounts = (stall.payment_accounts || []).filter((a) => a.active !== false);
@@ -203,7 +206,10 @@ export async function stallView(ctx, id, params) {
     const rec = await outbox.add("printed", { stall_id: id, market_id: stall.market_id, label: stall.stall_code, account_id: acc ? acc.id : null });
     const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
     printedBox.replaceChildren();
-    if (done.state === "sent") { toast(t("printed_ok"), "ok"); stallView(ctx, id, null); }
+    if (done.state === "sent") {
+      toast(t("printed_ok"), "ok");
+      stallView(ctx, id, handingOver ? new URLSearchParams({ handover: "1" }) : null);
+    }
     else if (done.state === "failed") toast(`${t("state_failed")}: ${errorText(done.error.code)}`, "error");
     else toast(t("printed_queued"), "warn");
   }
@@ -229,7 +235,7 @@ export async function stallView(ctx, id, params) {
   // Where the stallholder can take the money out as cash or get help near the market (partners'
   // service points, users_want #22): filled in after the page is drawn, from the last answer
   // kept on the device when offline; nothing shown when the market has none.
-  const near = nearPoints(stall.market_id, isNew && canPrint);
+  const near = nearPoints(stall.market_id, handingOver && canPrint);
   // How the stallholder sees a payment arrive (users_want #23): asked with the new sign.
   const confirmShown = h("dd", { id: "confirm-by-shown" }, confirmText(stall.confirm_by));
   const canAsk = !stale && ctx.canWork() && accounts.length > 0;
@@ -282,7 +288,7 @@ export async function stallView(ctx, id, params) {
     stallLayout([
       ["left", h("section", { class: "card", "aria-labelledby": "sign-h" }, h("h2", { id: "sign-h" }, t("sign_preview")), accountTabs, signBox)],
       ["right", actions], ["right", printedBox],
-      ["right", isNew && canPrint ? tellHolder(signsShowSupport, canAsk ? confirmAsk(stall, confirmShown, "h3") : null, near.tip)
+      ["right", handingOver && canPrint ? tellHolder(signsShowSupport, canAsk ? confirmAsk(stall, confirmShown, "h3") : null, near.tip)
         // Not answered yet (registered offline, or the page drawn again after the print): asked
         // on its own until someone answers.
         : canAsk && stall.confirm_by == null

@@ -442,6 +442,9 @@ async def test_a_refused_registration_deleted_or_cleared_leaves_nothing_typed(
     await expect(page.locator("#queue-link .badge-count.badge-failed")).to_have_text("1")
     # Deleted from the queue: its draft goes with it.
     await page.click("#queue-link")
+    # The queue says the refused record needs fixing, and offers no "Gửi ngay" for it.
+    await expect(page.locator("#queue-fix-note")).to_contain_text("1 hồ sơ bị máy chủ từ chối")
+    await expect(page.locator("#send-now-all")).to_be_hidden()
     await page.click(".record[data-state=failed] >> text=Xóa")
     await until(page, f"({OUTBOX_JS})().then((rows) => rows.length === 0)")
     await page.goto("/#/")

@@ -1,14 +1,21 @@
 // The send queue: every record made on this device, with its state, and "Gửi ngay".
 
 import { h, mount } from "../lib/dom.js";
-import { t, dateTime } from "../lib/i18n.js";
+import { t, addStrings, dateTime } from "../lib/i18n.js";
 import * as outbox from "../lib/outbox.js";
 import { stateBadge, retryLine } from "./common.js";
+
+addStrings({
+  vi: { queue_fix_note: "{n} hồ sơ bị máy chủ từ chối: gửi lại cũng không được. Bấm Sửa ở hồ sơ đó, sửa theo lời nhắn rồi lưu." },
+  en: { queue_fix_note: "{n} record(s) refused by the server: sending again will not help. Press Edit on it, fix what the message says and save." },
+});
 
 export async function outboxView(ctx) {
   const list = h("ul", { class: "record-list", id: "record-list" });
   const sendBtn = h("button", { type: "button", class: "btn btn-primary btn-big", id: "send-now-all" }, t("send_now"));
   const offlineNote = h("p", { class: "note note-warn", hidden: navigator.onLine }, t("queue_offline"));
+  // Refused records wait for someone to fix them, not for the network: said first.
+  const fixNote = h("p", { class: "note note-error", id: "queue-fix-note", role: "status", hidden: true });
   sendBtn.addEventListener("click", async () => {
     sendBtn.disabled = true;
     try { await outbox.flush({ force: true }); } finally { sendBtn.disabled = false; }
@@ -16,6 +23,11 @@ export async function outboxView(ctx) {
 
   async function draw() {
     const rows = (await outbox.list()).reverse();
+    const refused = rows.filter((r) => r.state === "failed").length;
+    fixNote.hidden = !refused;
+    fixNote.textContent = refused ? t("queue_fix_note", { n: refused }) : "";
+    // "Gửi ngay" only when something is waiting to be sent.
+    sendBtn.hidden = !rows.some((r) => r.state === "queued");
     list.replaceChildren();
     if (!rows.length) list.append(h("li", { class: "empty" }, t("queue_empty")));
     for (const rec of rows) {
@@ -62,6 +74,7 @@ export async function outboxView(ctx) {
   mount(ctx.main,
     h("h1", {}, t("queue_title")),
     h("p", { class: "muted" }, t("queue_intro")),
+    fixNote,
     offlineNote,
     h("div", { class: "row-actions" }, sendBtn,
       h("button", { type: "button", class: "btn btn-ghost", onclick: () => outbox.clearSent() }, t("clear_sent"))),

@@ -17,3 +17,7 @@ class EffectiveDatePast(Invalid):
 
 class WardNotFound(NotFound):
     code, title = "ward_not_found", "No ward, commune or special zone with this code"
+
+
+class EffectiveDateTooFar(Invalid):
+    code, title = "effective_date_too_far", "A rule version is scheduled at most two years ahead"

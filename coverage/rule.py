@@ -63,7 +63,8 @@ async def rule_history(conn: asyncpg.Connection) -> list[s.Rule]:
 
 
 async def _effective_moment(conn: asyncpg.Connection, day: date | None) -> datetime | None:
-    """None when the version applies now (no day, or today); 422 for a day that is over."""
+    """None when the version applies now (no day, or today); 422 for a day that is over or more
+    than two years ahead."""
     if day is None:
         return None
     today = local_day(await job_q.db_now(conn))
@@ -71,6 +72,18 @@ async def _effective_moment(conn: asyncpg.Connection, day: date | None) -> datet
         raise errors.EffectiveDatePast(
             f"{day.isoformat()} is over (today is {today.isoformat()} in Vietnam); "
             "choose today or a later day.",
+            field="effective_from",
+        )
+    # A year typed wrong (2207 for 2027) would schedule a version that never comes.
+    latest = (
+        today.replace(year=today.year + 2, day=28)
+        if (today.month, today.day) == (2, 29)
+        else (today.replace(year=today.year + 2))
+    )
+    if day > latest:
+        raise errors.EffectiveDateTooFar(
+            f"{day.isoformat()} is more than two years ahead (the latest is {latest.isoformat()}); "
+            "check the year.",
             field="effective_from",
         )
     return None if day == today else start_of_day(day)

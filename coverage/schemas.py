@@ -174,7 +174,8 @@ class RuleIn(Strict):
         default=None,
         description="The day (in Vietnam) the version applies from: today or absent applies it "
         "at once; a later day schedules it (the hourly coverage job applies it when the day "
-        "comes). A day in the past is refused (422 effective_date_past).",
+        "comes). A day in the past is refused (422 effective_date_past), and one more than two "
+        "years ahead (422 effective_date_too_far: a year typed wrong).",
     )
 
 

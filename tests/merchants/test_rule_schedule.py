@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from coverage import counters, job
 from coverage.levels import VN_TZ, local_day
@@ -219,3 +219,20 @@ async def test_the_preview_counts_every_market_the_console_lists(client, auth, m
     body = {"thresholds": {"qr_issued": 0.5}}
     preview = (await client.post("/api/programme/rule/preview", json=body, headers=admin)).json()
     assert preview["markets"] == len(listed)
+
+
+async def test_a_day_more_than_two_years_ahead_is_refused_as_a_typo(client, auth, markets, conn):
+    """A year typed wrong (2207 for 2027) would schedule a version that never comes."""
+    admin = await auth("admin")
+    today = await _today(conn)
+    versions = (await client.get("/api/programme/rule/versions", headers=admin)).json()
+    for day in (today.replace(year=today.year + 3), date(2999, 12, 31)):
+        body = {"thresholds": {"qr_issued": 0.5}, "effective_from": day.isoformat()}
+        r = await client.put("/api/programme/rule", json=body, headers=admin)
+        assert r.status_code == 422 and r.json()["code"] == "effective_date_too_far", r.text
+        assert r.json()["field"] == "effective_from"
+    assert (await client.get("/api/programme/rule/versions", headers=admin)).json() == versions
+    in_two_years = today + timedelta(days=700)
+    body = {"thresholds": {"qr_issued": 0.5}, "effective_from": in_two_years.isoformat()}
+    r = await client.put("/api/programme/rule", json=body, headers=admin)
+    assert r.status_code == 200 and r.json()["state"] == "scheduled", r.text

@@ -711,6 +711,9 @@ async def test_print_mark_delivered_and_verify_the_sign(new_page, live_server) -
     assert res.status == 200
     assert res.headers["content-type"] == "application/pdf"
     await (await popup.value).close()
+    # The PDF is open: "Đang mở tệp PDF…" goes, and the question about the printer is asked.
+    await page.wait_for_selector("#confirm-printed")
+    await expect(page.locator(".banner", has_text="Đang mở tệp PDF")).to_have_count(0)
     async with await live_server.api("volunteer") as c:
         assert (await c.get(res.url)).content.startswith(b"%PDF")
     # Opening the PDF counts nothing; the volunteer confirms the sheet came out of the printer.

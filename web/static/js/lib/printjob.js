@@ -1,6 +1,6 @@
 // Printing a market's signs as a print job: the server freezes the stalls and payloads, the PDF
 // opens, and the signs count as issued only once the person confirms the sheets came out.
-import { h, clear, toast } from "./dom.js";
+import { h, clear, toast, dropToast } from "./dom.js";
 import { t, describeError } from "./i18n.js";
 import * as api from "./api.js";
 
@@ -13,9 +13,10 @@ export async function printJob(marketId, body, box, onConfirmed) {
     toast(describeError(err), err.code === "nothing_to_print" ? "warn" : "error");
     return;
   }
-  toast(t("pdf_opening"));
+  toast(t("pdf_opening"), "info", 6000, "pdf");
   try {
     await api.openFile(job.pdf_url, `bien-${marketId}-${job.id}.pdf`);
+    dropToast("pdf");
   } catch (err) {
     toast(describeError(err), "error");
     return;

@@ -1,7 +1,7 @@
 // One stall: its sign (the QR as printed), print it, mark it delivered, verify it, edit, add, correct
 // or deactivate an account.
 
-import { h, mount, toast, announce, saveJson } from "../lib/dom.js";
+import { h, mount, toast, dropToast, announce, saveJson } from "../lib/dom.js";
 import { t, errorText, describeError, time, dateTime, noticeText, noticeVersion, zoneLabel } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
@@ -188,9 +188,10 @@ export async function stallView(ctx, id, params) {
   const printedBox = h("div", { id: "printed-box" });
   async function printSign() {
     const acc = accounts[accountIndex];
-    toast(t("pdf_opening"));
+    toast(t("pdf_opening"), "info", 6000, "pdf");
     try {
       await api.openFile(`/api/stalls/${id}/sign.pdf${acc ? `?account_id=${acc.id}` : ""}`, `bien-${stall.stall_code}.pdf`);
+      dropToast("pdf"); // opened: the question below is what matters now
     } catch (err) {
       toast(describeError(err), "error");
       return;

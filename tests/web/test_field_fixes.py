@@ -440,6 +440,10 @@ async def test_a_refused_registration_deleted_or_cleared_leaves_nothing_typed(
     # The top bar does not call a refused record "waiting to send": it needs fixing.
     await expect(page.locator("#queue-link .queue-short")).to_have_text("Cần sửa")
     await expect(page.locator("#queue-link .badge-count.badge-failed")).to_have_text("1")
+    # The worklist's card counts it, and offers no "Gửi ngay": nothing is waiting to be sent.
+    await page.goto("/#/")
+    await page.wait_for_selector(".queue-card")
+    assert await page.locator("#send-now").count() == 0
     # Deleted from the queue: its draft goes with it.
     await page.click("#queue-link")
     # The queue says the refused record needs fixing, and offers no "Gửi ngay" for it.

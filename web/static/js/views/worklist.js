@@ -218,7 +218,8 @@ export async function worklistView(ctx, marketId) {
     queueBox.append(h("div", { class: ["card", "queue-card", c.failed ? "queue-card-failed" : ""] },
       h("p", {}, t("queue_card", { pending: c.pending, failed: c.failed })),
       h("div", { class: "row-actions" },
-        h("button", { type: "button", class: "btn btn-primary", id: "send-now", onclick: () => outbox.flush({ force: true }) }, t("send_now")),
+        // Only records waiting can be sent; a refused one waits for a fix (the queue says how).
+        c.pending ? h("button", { type: "button", class: "btn btn-primary", id: "send-now", onclick: () => outbox.flush({ force: true }) }, t("send_now")) : null,
         h("a", { href: "#/outbox", class: "btn" }, t("open_queue")))));
   }
 

@@ -595,6 +595,24 @@ async def test_offline_registrations_are_queued_and_sent_once(new_page, live_ser
         assert len(await stalls_with_code(live_server, ids["Chợ Thử Một"], code)) == 1
 
 
+async def test_back_online_a_list_kept_on_the_device_is_asked_for_again(
+    new_page, live_server
+) -> None:
+    """Offline, the worklist shows the device's copy and says so; when the network comes back,
+    with nothing queued to send, it asks the server again on its own."""
+    page = await new_page()
+    await sign_in(page)
+    await page.wait_for_selector(".stall-row, .empty")
+    await expect(page.locator("#list-status")).to_contain_text("Cập nhật lúc")
+    await page.context.set_offline(True)
+    await page.wait_for_selector(".net-off")
+    await page.goto(page.url.split("#")[0] + "#/markets")
+    await page.click(".card-link >> nth=0")
+    await expect(page.locator("#list-status")).to_contain_text("chưa tải được bản mới")
+    await page.context.set_offline(False)
+    await expect(page.locator("#list-status")).to_contain_text("Cập nhật lúc", timeout=10000)
+
+
 async def test_a_lost_answer_is_retried_with_the_same_key(new_page, live_server) -> None:
     ids = await market_ids(live_server)
     page = await new_page()

@@ -420,12 +420,17 @@ export async function worklistView(ctx, marketId) {
     }
     reloadSoon();
   };
+  // Back on the network with a list kept on the device: ask the server again (nothing queued may
+  // be there to send, which would otherwise be the only reason to reload).
+  const onOnline = () => { if (data.stale) reloadSoon(); };
   window.addEventListener("choso:outbox", onOutbox);
   window.addEventListener("choso:sent", onSent);
+  window.addEventListener("online", onOnline);
   ctx.cleanup = () => {
     gone = true;
     window.removeEventListener("choso:outbox", onOutbox);
     window.removeEventListener("choso:sent", onSent);
+    window.removeEventListener("online", onOnline);
   };
 
   drawList(); // what the device knows, at once; then the queue (IndexedDB) and the server's answers

@@ -75,11 +75,10 @@ async def _effective_moment(conn: asyncpg.Connection, day: date | None) -> datet
             field="effective_from",
         )
     # A year typed wrong (2207 for 2027) would schedule a version that never comes.
-    latest = (
-        today.replace(year=today.year + 2, day=28)
-        if (today.month, today.day) == (2, 29)
-        else (today.replace(year=today.year + 2))
-    )
+    try:
+        latest = today.replace(year=today.year + 2)
+    except ValueError:  # 29 February: two years on has none
+        latest = today.replace(year=today.year + 2, day=28)
     if day > latest:
         raise errors.EffectiveDateTooFar(
             f"{day.isoformat()} is more than two years ahead (the latest is {latest.isoformat()}); "

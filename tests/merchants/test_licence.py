@@ -32,6 +32,17 @@ async def _ask(client, auth, market_id: int, on: bool) -> dict:
     return r.json()
 
 
+async def test_a_market_created_asking_for_them_says_so(client, auth):
+    h = await auth("admin")
+    r = await client.post(
+        "/api/markets", json={"name": "Chợ Giấy Phép Mới", "asks_licence": True}, headers=h
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["asks_licence"] is True
+    got = await client.get(f"/api/markets/{r.json()['id']}", headers=h)
+    assert got.json()["asks_licence"] is True
+
+
 async def test_off_by_default_and_refused_where_not_asked(client, auth, markets, conn):
     h = await auth("volunteer")
     market = (await client.get(f"/api/markets/{markets['one']}", headers=h)).json()
@@ -103,8 +114,8 @@ async def test_personal_exports_and_the_persons_export_carry_it_erasure_takes_it
     viewer = await client.get(
         f"/api/exports/stalls.csv?market_id={markets['one']}", headers=await auth("viewer")
     )
-    if viewer.status_code == 200:  # a viewer's export carries no personal field
-        assert "licence_no" not in viewer.content.decode("utf-8-sig").splitlines()[0]
+    assert viewer.status_code == 200, viewer.text  # a viewer's export carries no personal field
+    assert "licence_no" not in viewer.content.decode("utf-8-sig").splitlines()[0]
     holder = stall["holder"]["id"]
     r = await client.post(f"/api/stallholders/{holder}/export", headers=h)
     assert {s["stall_code"]: s["licence_no"] for s in r.json()["stalls"]}["GP-5"] == "32A8012345"

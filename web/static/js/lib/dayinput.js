@@ -6,6 +6,7 @@
 
 import { h, s } from "./dom.js";
 import { t, addStrings, today } from "./i18n.js";
+import { calendarDay } from "./activity.js";
 
 addStrings({
   vi: {
@@ -38,11 +39,6 @@ export function dayText(iso) {
   return m ? `${m[3]}/${m[2]}/${m[1]}` : "";
 }
 
-function realDay(iso) {
-  const d = new Date(`${iso}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === iso;
-}
-
 /** "15/1/2027", "15.01.2027", "15-01-2027" or "2027-01-15" -> "2027-01-15"; "" -> ""; written
  * another way -> undefined; written right but not in the calendar (31/02/2027) -> false. */
 export function parseDay(text) {
@@ -51,7 +47,7 @@ export function parseDay(text) {
   const m = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(v);
   const iso = m ? `${m[3]}-${m[2].padStart(2, "0")}-${m[1].padStart(2, "0")}` : (/^\d{4}-\d{2}-\d{2}$/.test(v) ? v : null);
   if (!iso) return undefined;
-  return realDay(iso) ? iso : false;
+  return calendarDay(iso) === null ? false : iso;
 }
 
 function calendarIcon() {

@@ -107,11 +107,13 @@ WITH new_id AS (
                  WHERE x IS NOT NULL AND NOT EXISTS (SELECT 1 FROM partner WHERE code = x))
                AS missing_partners,
            CASE WHEN $check_duplicate AND $phone::text IS NOT NULL THEN
-               -- From the phone (near unique) to its stalls, whatever the statistics say: a
-               -- generic plan must not walk every stall of a large market.
-               (SELECT min(s.id) FROM stall s
-                WHERE s.holder_id = ANY (ARRAY(SELECT id FROM stallholder WHERE phone_e164 = $phone))
-                  AND s.market_id = $market_id AND s.status = 'active')
+               -- From the phone (near unique) to each of its holders' stalls in this market, one
+               -- probe of stall (holder_id, market_id) per holder, whatever the statistics say:
+               -- a generic plan must not walk every stall of a large market.
+               (SELECT min((SELECT min(s.id) FROM stall s
+                            WHERE s.holder_id = h.id AND s.market_id = $market_id
+                              AND s.status = 'active'))
+                FROM stallholder h WHERE h.phone_e164 = $phone)
            END AS duplicate_of
 ), claim AS (
     INSERT INTO idempotency_key (user_id, key, request_hash, resource_id, status_code)

@@ -189,6 +189,55 @@ async def test_a_registration_makes_no_speculative_insert(client, conn, auth, ma
     ]
 
 
+async def test_the_duplicate_check_reads_the_phones_stalls_not_the_market(conn, markets):
+    """The duplicate check's plan, as the pool's connections run it after five executions (a
+    generic plan: no parameter value known): every read of `stall` is a probe of the holder's
+    stalls in the market (stall_holder_market_idx), never a walk of the market's stalls, whose
+    cost would grow with the market."""
+    from merchants.queries import registration as registration_q
+
+    # 40 markets of 15 stalls, each with its own holder, and statistics that say so: the plan a
+    # young programme's connections keep while its markets grow.
+    await conn.execute(
+        """INSERT INTO market (name, ward_code, lat, lon)
+           SELECT 'Chợ Kiểm ' || g, '20242', 16.05, 108.2 FROM generate_series(1, 40) g;
+           WITH h AS (
+               INSERT INTO stallholder (full_name, phone_e164)
+               SELECT 'Người ' || g, '+8490' || lpad(g::text, 7, '0')
+               FROM generate_series(1, 600) g RETURNING id
+           ), m AS (
+               SELECT id, row_number() OVER (ORDER BY id) - 1 AS k
+               FROM market WHERE name LIKE 'Chợ Kiểm %'
+           )
+           INSERT INTO stall (market_id, holder_id, stall_code, code_key, code_sort, search_text)
+           SELECT m.id, h.id, 'P-' || h.id, 'P-' || h.id, 'P-' || h.id, 'P-' || h.id
+           FROM h JOIN m ON m.k = h.id % 40;
+           ANALYZE market; ANALYZE stallholder; ANALYZE stall"""
+    )
+    text = registration_q._REGISTER_STALL.text
+    types = [
+        await conn.fetchval("SELECT format_type($1::oid, NULL)", t.oid)
+        for t in (await conn.prepare(text)).get_parameters()
+    ]
+    await conn.execute(f"PREPARE duplicate_plan ({', '.join(types)}) AS {text}")
+    await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+    plan = await conn.fetchval(
+        f"EXPLAIN (FORMAT JSON) EXECUTE duplicate_plan ({', '.join(['NULL'] * len(types))})"
+    )
+    await conn.execute("DEALLOCATE duplicate_plan")
+
+    reads: list[tuple[str, str | None]] = []
+
+    def walk(node: dict) -> None:
+        if node.get("Relation Name") == "stall" and node["Node Type"] != "ModifyTable":
+            reads.append((node["Node Type"], node.get("Index Name")))
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"])
+    assert reads == [("Index Scan", "stall_holder_market_idx")]
+
+
 async def test_registration_requires_consent_to_registration(client, conn, auth, markets):
     counts = await stalls_q.table_counts(conn)
     body = stall_body(consent={"notice_version": "2026-01", "purposes": ["qr_sign"]})

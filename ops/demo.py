@@ -36,13 +36,13 @@ log = logging.getLogger("choso.demo")
 DATA = Path(__file__).resolve().parent.parent / "data" / "danang_markets.json"
 DEMO_PASSWORD = "choso-demo-2026"
 # (username, role, what they are scoped to)
-DEMO_USERS = (
-    ("admin", "admin", "toàn thành phố / city-wide"),
+DEMO_USERS = (  # (username, role, what they see), as the banner of `make run` prints them
+    ("admin", "admin", "everything, and the admin console (/console)"),
     ("quanly", "manager", "Phường Hải Châu (Chợ Hàn, Chợ Cồn, Chợ Đống Đa)"),
     ("tinhnguyen", "volunteer", "Chợ Hàn, Chợ Cồn"),
-    ("xem", "viewer", "số liệu toàn thành phố, không có dữ liệu cá nhân"),
-    ("totruong", "volunteer", "tổ trưởng, Tổ Công nghệ số cộng đồng Hải Châu 1"),
-    ("doitac", "partner", "nhân viên MB: tài khoản, số liệu và báo cáo của đối tác (/partner)"),
+    ("xem", "viewer", "city-wide numbers, no personal data"),
+    ("totruong", "volunteer", "a team leader: Tổ Công nghệ số cộng đồng Hải Châu 1 (/teams)"),
+    ("doitac", "partner", "a staff member of MB: its accounts, numbers and reports (/partner)"),
 )
 DEMO_PARTNER = "MB"  # whom the demo's partner account works for
 # The names people see for the demo's users (clearly synthetic: "Thử" in each).

@@ -223,6 +223,33 @@ async def test_a_viewer_sees_numbers(new_page, live_server, progress) -> None:
     await page.goto("/")
     await page.wait_for_selector(".market-cards")
     assert "Các chợ bạn được xem:" in await page.locator("#main").inner_text()
+    # Their day is the figures: the first card leads there, and to no console.
+    assert await page.locator("#overview-card #overview-dashboard").get_attribute("href") == (
+        "/dashboard"
+    )
+    assert await page.locator("#overview-map").count() == 1
+    assert await page.locator("#overview-console").count() == 0
+
+
+@pytest.mark.parametrize("viewport", [PHONE], ids=["phone"])
+async def test_a_manager_at_the_field_app_is_led_to_the_figures(new_page, viewport) -> None:
+    """A manager (who has several markets) opening / lands on the market picker: its first card
+    leads to the dashboard, the map and the console; a volunteer's picker has no such card."""
+    page = await new_page(viewport=viewport)
+    await sign_in(page, "manager", "/#/markets")
+    await page.wait_for_selector("#overview-card")
+    card = await page.locator("#overview-card").inner_text()
+    assert "Số liệu và điều hành" in card and "Quản trị chợ và người dùng" in card
+    assert await page.locator("#overview-console").get_attribute("href") == "/console"
+    box = await page.locator("#overview-card").bounding_box()
+    assert box is not None and box["width"] <= viewport["width"]
+    await shot(page, "manager-market-picker-phone")
+    await page.click("#overview-dashboard")
+    await page.wait_for_url("**/dashboard")
+    volunteer = await new_page(viewport=viewport)
+    await sign_in(volunteer, "volunteer", "/#/markets")
+    await volunteer.wait_for_selector(".market-cards")
+    assert await volunteer.locator("#overview-card").count() == 0
 
 
 @pytest.mark.parametrize("viewport", [PHONE, TABLET], ids=["phone", "tablet"])

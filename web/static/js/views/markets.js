@@ -1,7 +1,33 @@
 // Pick one of my markets.
 
 import { h, mount } from "../lib/dom.js";
-import { t, num, time } from "../lib/i18n.js";
+import { t, num, time, addStrings } from "../lib/i18n.js";
+
+addStrings({
+  vi: {
+    overview_title: "Số liệu và điều hành",
+    overview_text: "Theo dõi độ phủ thanh toán không dùng tiền mặt của các chợ, hoặc chọn một chợ bên dưới để xem từng sạp.",
+    overview_console: "Quản trị chợ và người dùng",
+  },
+  en: {
+    overview_title: "Figures and running the programme",
+    overview_text: "Follow the cashless coverage of your markets, or pick a market below to see its stalls.",
+    overview_console: "Markets and people",
+  },
+});
+
+/** Where a manager, an administrator or a viewer does most of their day: the figures, the map and
+ * (who runs markets) the console. A volunteer's day is the markets below. */
+function overviewCard(me) {
+  if (!me || !["manager", "admin", "viewer"].includes(me.role)) return null;
+  return h("div", { class: "card", id: "overview-card" },
+    h("h2", {}, t("overview_title")),
+    h("p", { class: "muted" }, t("overview_text")),
+    h("div", { class: "row-actions" },
+      h("a", { class: "btn btn-primary", href: "/dashboard", id: "overview-dashboard" }, t("nav_dashboard")),
+      h("a", { class: "btn", href: "/map", id: "overview-map" }, t("nav_map")),
+      me.role !== "viewer" ? h("a", { class: "btn", href: "/console", id: "overview-console" }, t("overview_console")) : null));
+}
 
 export function wardLine(m) {
   const parts = [];
@@ -24,6 +50,7 @@ export async function marketsView(ctx) {
   const current = ctx.currentMarketId();
   mount(ctx.main,
     h("h1", {}, t("markets_title")),
+    overviewCard(ctx.me),
     got.stale ? h("p", { class: "note note-warn" }, t("stale_data", { time: time(got.at) })) : null,
     // Who is not doing field work sees markets, not assignments; a partner account has none here.
     list.length ? h("p", { class: "muted" }, t(ctx.canWork() ? "markets_intro" : "markets_intro_view"))

@@ -350,6 +350,18 @@ async def test_the_partner_is_only_what_the_volunteer_picks(new_page) -> None:
     await page.wait_for_selector("#sign")
     assert bodies[0]["payment_accounts"][0]["partner_code"] == "MOMO"
 
+    # The next stall: the partner recorded last on this device is offered in a group of its own,
+    # after the account's own bank, and still not chosen.
+    await page.goto("/#/")
+    await open_form(page)
+    await fill_form(page, code="R-83", name="Mai Văn Ba", bank="vietcom", account="0071009983")
+    assert await page.input_value("#f-partner") == ""
+    groups = page.locator("#f-partner optgroup")
+    assert await groups.nth(0).get_attribute("label") == "Đơn vị của tài khoản vừa chọn"
+    assert await groups.nth(1).get_attribute("label") == "Vừa ghi trên máy này"
+    assert await groups.nth(1).locator("option").all_inner_texts() == ["MoMo"]
+    assert await page.locator("#f-partner option[value=MOMO]").count() == 1  # not listed twice
+
 
 async def test_consent_to_the_sign_can_be_completed_later(new_page, live_server) -> None:
     page = await new_page(viewport=TABLET)

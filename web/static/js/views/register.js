@@ -12,7 +12,7 @@ import { bankPicker } from "../lib/bankpicker.js";
 import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError, limitLength } from "../lib/forms.js";
 import { settings } from "../lib/shell.js";
 import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
-import { partnerOptions } from "./common.js";
+import { partnerOptions, recentPartners, rememberPartner } from "./common.js";
 
 export const FIELD_MAP = {
   stall_code: "f-stall_code",
@@ -294,7 +294,8 @@ export async function registerView(ctx, marketId, recordId) {
   ref.addEventListener("input", () => { st.reference = ref.value.trim(); saveDraft(); });
   const refField = field({ id: "f-ref", label: t("momo_ref"), hint: t("momo_ref_hint"), control: ref });
   const showRef = () => { refField.hidden = st.bin !== MOMO_BIN && !st.reference; };
-  const partnerSelect = h("select", { name: "partner_code" }, partnerOptions(partners, st.partner_code, st.bin));
+  const recent = recentPartners(ctx.me);
+  const partnerSelect = h("select", { name: "partner_code" }, partnerOptions(partners, st.partner_code, st.bin, recent));
   // The bank is where the money goes; the partner is who helped open the account. Choosing a bank
   // never chooses a partner (that was recorded onboardings no partner did): it only lists the
   // bank's own partner first.
@@ -302,7 +303,7 @@ export async function registerView(ctx, marketId, recordId) {
     id: "f-bank", banks,
     onChange(bank) {
       st.bin = bank ? bank.bin : "";
-      partnerSelect.replaceChildren(...partnerOptions(partners, st.partner_code, st.bin));
+      partnerSelect.replaceChildren(...partnerOptions(partners, st.partner_code, st.bin, recent));
       showRef();
       saveDraft();
       lookup();
@@ -534,6 +535,7 @@ export async function registerView(ctx, marketId, recordId) {
       if (st.record_id) rec = await outbox.revise(st.record_id, { body, label });
       if (!rec) rec = await outbox.add("register", { market_id: marketId, body, label });
       st.record_id = rec.id;
+      rememberPartner(ctx.me, st.partner_code);
       saveDraft();
       const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
       if (done.state === "sent") {

@@ -12,7 +12,7 @@ import { confirmDialog } from "../lib/dialog.js";
 import { LEVELS, levelLabel, revisitReason, tiles as readTiles } from "../lib/coverage.js";
 import { FIELD_MAP, CODE_MAP, LICENCE, licenceOf } from "./register.js";
 import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
-import { partnerOptions } from "./common.js";
+import { partnerOptions, recentPartners, rememberPartner } from "./common.js";
 import * as consents from "../lib/consents.js";
 import { OUTCOMES } from "../lib/visits.js";
 import { visitsCard } from "./visit.js";
@@ -933,7 +933,8 @@ export async function accountView(ctx, id) {
     localStorage.setItem(draftKey, JSON.stringify(st));
     if (formRef) refreshErrors(formRef, { check, valueOf });
   };
-  const partnerSelect = h("select", { name: "partner_code" }, partnerOptions(partners, st.partner_code, st.bin));
+  const recent = recentPartners(ctx.me);
+  const partnerSelect = h("select", { name: "partner_code" }, partnerOptions(partners, st.partner_code, st.bin, recent));
   partnerSelect.addEventListener("change", () => { st.partner_code = partnerSelect.value; save(); });
   const picker = bankPicker({
     id: "f-bank", banks,
@@ -941,7 +942,7 @@ export async function accountView(ctx, id) {
       // Choosing the bank never chooses the partner (who helped open the account); it lists the
       // bank's own partner first.
       st.bin = b ? b.bin : "";
-      partnerSelect.replaceChildren(...partnerOptions(partners, st.partner_code, st.bin));
+      partnerSelect.replaceChildren(...partnerOptions(partners, st.partner_code, st.bin, recent));
       showRef();
       save();
     },
@@ -999,6 +1000,7 @@ export async function accountView(ctx, id) {
     if (st.reference) body.reference = st.reference;
     if (st.service === "card") body.service = "card";
     const rec = await outbox.add("account", { stall_id: id, market_id: stall.market_id, base_version: stall.version, body, label: stall.stall_code });
+    rememberPartner(ctx.me, st.partner_code);
     const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
     if (done.state === "failed") {
       await outbox.remove(rec.id);

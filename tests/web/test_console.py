@@ -146,6 +146,11 @@ async def test_a_market_that_asks_for_licences_gets_the_field_on_its_stalls(
     await tablet.goto(f"/#/s/{stall['id']}/edit")
     await tablet.wait_for_selector("#f-licence")
     assert "không chụp giấy" in await tablet.locator("#f-licence-hint").inner_text()
+    # A pasted value too long is kept whole and refused at the field as it is typed (not cut).
+    pasted = "32A8012345 " * 5
+    await tablet.fill("#f-licence", pasted)
+    assert await tablet.input_value("#f-licence") == pasted
+    await tablet.wait_for_selector("#f-licence-error:visible")
     await tablet.fill("#f-licence", "32A#80")
     await tablet.click("button[type=submit]")
     await tablet.wait_for_selector("#f-licence-error:visible")

@@ -274,7 +274,8 @@ export async function registerView(ctx, marketId, recordId) {
   goods.addEventListener("input", () => { st.goods = goods.value; saveDraft(); });
   const goodsList = h("datalist", { id: "goods-list" }, GOODS.map((g) => h("option", { value: g })));
   // The business licence number, only where the market's programme asks for it (users_want #6).
-  const licence = h("input", { name: "licence_no", value: st.licence_no || "", autocomplete: "off", autocapitalize: "characters", spellcheck: "false", maxlength: 40 });
+  const licence = h("input", { name: "licence_no", value: st.licence_no || "", autocomplete: "off", autocapitalize: "characters", spellcheck: "false" });
+  limitLength(licence, { id: "f-licence", max: 30, code: "invalid_licence", count: (v) => licenceOf(v).length });
   licence.addEventListener("input", () => { st.licence_no = licence.value; saveDraft(); });
 
   // Holder

@@ -846,7 +846,8 @@ export async function editView(ctx, id) {
       // Only where the market's programme asks (or a number recorded then can be corrected).
       market && market.asks_licence || initial.licence_no
         ? field({ id: "f-licence", label: t("licence"), hint: t("licence_hint"), optional: true,
-          control: input("licence_no", { autocapitalize: "characters", maxlength: 40 }) })
+          control: input("licence_no", { autocapitalize: "characters" },
+            { id: "f-licence", max: 30, code: "invalid_licence", count: (v) => licenceOf(v).length }) })
         : null),
     h("fieldset", { class: "card" }, h("legend", {}, t("sec_holder")),
       h("div", { class: "grid2" },

@@ -349,6 +349,21 @@ async def test_a_manager_scoped_to_a_province_and_a_viewer_key(new_page, live_se
 # ---------------------------------------------------------------- the rule
 
 
+async def test_the_rules_latest_day_from_29_february_is_the_servers(new_page, live_server) -> None:
+    """Two years after 29 February is 28 February, as the server counts it (coverage/rule.py),
+    not 1 March (a browser Date rolls over): the form names that day and sends nothing later."""
+    page = await new_page(viewport=LAPTOP)
+    await page.clock.install(time=datetime(2028, 2, 29, 3, 0, tzinfo=UTC))
+    await sign_in(page, "admin", "/console/rule")
+    await page.wait_for_selector("#rule-form")
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+    await page.fill("#r-date", "01/03/2030")
+    await page.click("#r-preview")
+    await page.wait_for_selector("#r-date-error:has-text('28/02/2030')")
+    assert not [u for u in sent if "/rule" in u]
+
+
 async def test_change_the_rule_with_its_preview(new_page, live_server) -> None:
     ids = await market_ids(live_server)
     two = ids["Chợ Thử Hai"]

@@ -73,9 +73,12 @@ async function render(body) {
   const today = vietnamToday();
   // Day/month/year whatever the browser's language (lib/dayinput.js), with a calendar button.
   // Up to two years ahead: a year typed wrong (2207 for 2027) would schedule a rule that never comes.
-  const latest = new Date(`${today}T00:00:00Z`);
-  latest.setUTCFullYear(latest.getUTCFullYear() + 2);
-  const dateField = dayField("r-date", t("c_effective"), { hint: t("c_effective_hint", { example: EXAMPLE }), max: latest.toISOString().slice(0, 10) });
+  // The same day two years on, as the server counts it (coverage/rule.py): 29 February gives 28
+  // February (a Date would roll over to 1 March, a day the server refuses).
+  const [year, monthDay] = [Number(today.slice(0, 4)) + 2, today.slice(5)];
+  const leap = (y) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const latest = `${year}-${monthDay === "02-29" && !leap(year) ? "02-28" : monthDay}`;
+  const dateField = dayField("r-date", t("c_effective"), { hint: t("c_effective_hint", { example: EXAMPLE }), max: latest });
   dateField.day.input.addEventListener("input", stale);
   const formError = h("p", { class: "form-error", id: "r-form-error", role: "alert" });
   const previewBtn = h("button", { type: "submit", class: "btn btn-primary", id: "r-preview" }, t("c_preview"));

@@ -41,6 +41,13 @@ def test_get() -> None:
     )
     momo = banks.get("971025")
     assert momo is not None and momo.kind == "e-wallet"
+    # Two wallets by the names on their own apps (the reference writes them as one word).
+    assert [banks.get(b).short_name for b in ("971005", "971011")] == [  # type: ignore[union-attr]
+        "Viettel Money",
+        "VNPT Money",
+    ]
+    assert banks.search("viettel money")[0].bin == "971005"
+    assert banks.search("vtlmoney")[0].bin == "971005"
     assert banks.get("999999") is None
     assert banks.get("") is None
 

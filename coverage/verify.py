@@ -27,7 +27,13 @@ async def verify(
     conn: asyncpg.Connection, *, user: User, stall_id: int, payloads: list[str], window_days: int
 ) -> s.VerifyResult:
     """Verified when one read code is a valid VietQR naming exactly a stored active account of the
-    stall; otherwise the stall is flagged for a return visit (kept) and qr_mismatch is raised."""
+    stall; otherwise the stall is flagged for a return visit (kept) and qr_mismatch is raised.
+
+    A sign read as a valid VietQR of another account (reason qr_mismatch) also ends an earlier
+    verification: the stall's latest check says its sign sends money elsewhere, so it no longer
+    counts as "code verified" until a check passes again. A code that is not a VietQR at all
+    (qr_invalid: another QR photographed, a damaged print) says nothing of the sign, and leaves
+    an earlier verification as it was."""
     decoded = [qr_payload.decode(p) for p in payloads]
     failure: QrMismatch | None = None
     async with conn.transaction():
@@ -75,6 +81,11 @@ async def verify(
                     "which is not an active account stored for this stall."
                 )
             await stalls_q.flag_revisit(conn, stall_id=stall_id, reason=reason)
+            unverified = reason == "qr_mismatch" and await stalls_q.clear_verification(
+                conn, stall_id=stall_id
+            )
+            if unverified:
+                await on_stall_changed(conn, stall_id=stall_id, window_days=window_days)
             await audit.record(
                 conn,
                 actor_id=user.id,
@@ -83,6 +94,7 @@ async def verify(
                 entity_id=stall_id,
                 after={
                     "reason": reason,
+                    "verification_ended": unverified,
                     "codes": [
                         {"bin": d.bin, "account": _mask(d.account), "valid": d.valid}
                         for d in decoded

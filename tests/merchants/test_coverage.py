@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -116,6 +117,44 @@ async def test_mismatch_is_422_and_the_return_visit_flag_stays(client, auth, mar
     assert r.status_code == 200
     assert r.json()["needs_revisit"] is False
     assert r.json()["revisit_reason"] is None
+
+
+async def test_a_failed_check_ends_an_earlier_verification(client, auth, markets, conn):
+    """A stall checked once, whose sign is later read as another account's code, is no longer
+    counted as verified (the market's number moves back, the recount agrees) until a check passes
+    again; a code that is no VietQR at all leaves the verification as it was."""
+    h = await auth("volunteer")
+    stall_id = await register(client, h, markets["one"])
+    r = await client.post(f"/api/stalls/{stall_id}/verify", json={"payload": GOOD}, headers=h)
+    assert r.status_code == 200 and r.json()["level"] == "qr_verified"
+    # Not a VietQR (the market's Zalo code photographed): says nothing of the sign.
+    r = await client.post(
+        f"/api/stalls/{stall_id}/verify", json={"payload": "https://zalo.me/g/abc"}, headers=h
+    )
+    assert r.status_code == 422 and r.json()["reason"] == "qr_invalid"
+    state = (await client.get(f"/api/stalls/{stall_id}/coverage", headers=h)).json()
+    assert state["levels"]["qr_verified"] is True and state["verified_at"] is not None
+    # Another account's code on the sign: the verification ends.
+    other = payload.encode(bin="970436", account="0123456789")
+    r = await client.post(f"/api/stalls/{stall_id}/verify", json={"payload": other}, headers=h)
+    assert r.status_code == 422 and r.json()["reason"] == "qr_mismatch"
+    state = (await client.get(f"/api/stalls/{stall_id}/coverage", headers=h)).json()
+    assert state["levels"]["qr_verified"] is False and state["verified_at"] is None
+    # No sign with the right code is known at the stall any more (the check had implied one).
+    assert state["level"] == "registered" and state["needs_revisit"] is True
+    cov = await market_cov(client, h, markets["one"])
+    assert cov["levels"]["qr_verified"]["count"] == 0
+    assert (await counters.recount(conn, window_days=30)).ok
+    after = await conn.fetchval(
+        "SELECT after FROM audit_log WHERE entity = 'stall' AND entity_id = $1 "
+        "AND action = 'verify_failed' ORDER BY id DESC LIMIT 1",
+        str(stall_id),
+    )
+    assert (json.loads(after) if isinstance(after, str) else after)["verification_ended"] is True
+    # Checked again with the right sign: verified.
+    r = await client.post(f"/api/stalls/{stall_id}/verify", json={"payload": GOOD}, headers=h)
+    assert r.status_code == 200 and r.json()["level"] == "qr_verified"
+    assert (await market_cov(client, h, markets["one"]))["levels"]["qr_verified"]["count"] == 1
 
 
 async def test_same_account_at_another_bank_or_card_service_does_not_verify(client, auth, markets):

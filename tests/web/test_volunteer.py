@@ -713,6 +713,39 @@ async def test_nothing_typed_is_lost_when_the_tab_is_closed(new_page) -> None:
     assert not await again.is_checked("#f-purpose-registration")
 
 
+async def test_a_sign_never_printed_is_asked_about_before_it_counts_delivered(
+    new_page, live_server
+) -> None:
+    """"Đã giao biển" sits under "In biển": on a stall with no print recorded, a tap asks first
+    (the safe answer focused); "Hủy" records nothing, and a sign printed elsewhere is still recorded
+    when the volunteer says the stallholder has it."""
+    ids = await market_ids(live_server)
+    account = {"bin": "970436", "account_number": "0123456771", "account_name": "LE VAN GIAO"}
+    stall = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "D-71", "Lê Văn Giao", account=account
+    )
+    sid = stall["id"]
+    page = await new_page(viewport=PHONE)
+    await sign_in(page)
+    await page.goto(f"/#/s/{sid}")
+    await page.click("#mark-delivered")
+    await page.wait_for_selector("#delivered-dialog")
+    text = await page.locator("#delivered-dialog").inner_text()
+    assert "chưa được ghi là đã in" in text and "In biển" in text
+    await shot(page, "76-delivered-unprinted-dialog")
+    await page.click("#delivered-dialog-cancel")
+    await page.wait_for_timeout(300)
+    async with await live_server.api("admin") as c:
+        cov = (await c.get(f"/api/stalls/{sid}/coverage")).json()
+    assert cov["sign_delivered_at"] is None and cov["levels"]["qr_issued"] is False
+    await page.click("#mark-delivered")
+    await page.click("#delivered-dialog-ok")
+    await page.wait_for_selector(".banner:has-text('biển đã giao')")
+    async with await live_server.api("admin") as c:
+        cov = (await c.get(f"/api/stalls/{sid}/coverage")).json()
+    assert cov["sign_delivered_at"] is not None
+
+
 async def test_print_mark_delivered_and_verify_the_sign(new_page, live_server) -> None:
     page = await new_page()
     await sign_in(page)

@@ -2,7 +2,7 @@
 // or deactivate an account.
 
 import { h, mount, toast, dropToast, announce, saveJson } from "../lib/dom.js";
-import { t, errorText, describeError, time, dateTime, noticeText, noticeVersion, zoneLabel } from "../lib/i18n.js";
+import { t, addStrings, errorText, describeError, time, dateTime, noticeText, noticeVersion, zoneLabel } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import { accountName, looksLikePhone, codeOk, nationalPhone, STALL_CODE_MAX, ZONE_MAX } from "../lib/text.js";
@@ -18,6 +18,19 @@ import { OUTCOMES } from "../lib/visits.js";
 import { visitsCard } from "./visit.js";
 import { supportCard } from "./support.js";
 import { takingsCard } from "./takings.js";
+
+addStrings({
+  vi: {
+    delivered_unprinted_title: "Biển của sạp này chưa được ghi là đã in",
+    delivered_unprinted_text: "Chỉ ghi \"Đã giao biển\" khi chủ sạp đã nhận một biển in sẵn (in ở đây hoặc ở nơi khác). Nếu chưa in, bấm \"In biển\" trước.",
+    delivered_unprinted_ok: "Chủ sạp đã nhận biển",
+  },
+  en: {
+    delivered_unprinted_title: "No print of this stall's sign is recorded",
+    delivered_unprinted_text: "Tap \"Sign delivered\" only when the stallholder has received a printed sign (printed here or elsewhere). If it is not printed yet, tap \"Print sign\" first.",
+    delivered_unprinted_ok: "The stallholder has the sign",
+  },
+});
 
 export async function loadStall(id) {
   try {
@@ -216,6 +229,16 @@ export async function stallView(ctx, id, params) {
   }
 
   async function delivered() {
+    // A sign no print of which is recorded (the button sits under "In biển": a slip in a crowded
+    // market) is asked about first; one printed outside the app is still recorded when confirmed.
+    const known = tile && "sign_issued_at" in tile;
+    if (known && !tile.sign_issued_at && !tile.sign_delivered_at && !tile.verified_at) {
+      const sure = await confirmDialog({
+        id: "delivered-dialog", title: t("delivered_unprinted_title"), lines: [t("delivered_unprinted_text")],
+        ok: t("delivered_unprinted_ok"), cancel: t("cancel"),
+      });
+      if (!sure) return;
+    }
     const rec = await outbox.add("delivered", { stall_id: id, market_id: stall.market_id, label: stall.stall_code, body: {} });
     const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
     if (done.state === "sent") { toast(t("delivered_ok"), "ok"); stallView(ctx, id, null); }

@@ -716,7 +716,7 @@ async def test_nothing_typed_is_lost_when_the_tab_is_closed(new_page) -> None:
 async def test_a_sign_never_printed_is_asked_about_before_it_counts_delivered(
     new_page, live_server
 ) -> None:
-    """"Đã giao biển" sits under "In biển": on a stall with no print recorded, a tap asks first
+    """The "Đã giao biển" button sits under "In biển": on a stall with no print recorded, a tap asks first
     (the safe answer focused); "Hủy" records nothing, and a sign printed elsewhere is still recorded
     when the volunteer says the stallholder has it."""
     ids = await market_ids(live_server)

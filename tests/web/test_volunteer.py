@@ -746,6 +746,26 @@ async def test_a_sign_never_printed_is_asked_about_before_it_counts_delivered(
     assert cov["sign_delivered_at"] is not None
 
 
+async def test_a_field_reached_with_tab_is_not_under_the_save_bar(new_page, live_server) -> None:
+    """On a phone, moving through the registration form with Tab ("Next" on the keyboard) brings
+    each field into view above the sticky "Lưu sạp" bar, not behind it."""
+    page = await new_page(viewport=PHONE)
+    await sign_in(page)
+    await open_form(page)
+    await page.focus("#f-stall_code")
+    bar = await page.locator(".sticky-actions").bounding_box()
+    assert bar is not None
+    hidden = []
+    for _ in range(8):
+        await page.keyboard.press("Tab")
+        box = await page.locator(":focus").bounding_box()
+        name = await page.locator(":focus").get_attribute("id")
+        bar = await page.locator(".sticky-actions").bounding_box()
+        if box and bar and box["y"] + box["height"] > bar["y"] and name != "save-stall":
+            hidden.append(name)
+    assert not hidden, f"under the save bar: {hidden}"
+
+
 async def test_print_mark_delivered_and_verify_the_sign(new_page, live_server) -> None:
     page = await new_page()
     await sign_in(page)

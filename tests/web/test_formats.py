@@ -179,3 +179,39 @@ async def test_a_markets_progress_shows_its_signs_first_whatever_the_rule(
     await page.wait_for_selector("#username")
     got = await page.evaluate(PROGRESS_ROWS)
     assert got == ["Đã có biển90%", "Đã kiểm tra mã50%", "Đang giao dịch20%"], got
+
+
+PLURALS = (
+    """async (lang) => {
+  """
+    + LOADED_MODULE_JS
+    + """
+  const i18n = await import(loaded("/static/js/lib/i18n.js"));
+  await i18n.setLang(lang);
+  return [
+    i18n.t("today_line", { n: i18n.num(1), m: i18n.num(1) }),
+    i18n.t("today_line", { n: i18n.num(2), m: i18n.num(0) }),
+    i18n.t("assigned_title", { n: i18n.num(1) }),
+    i18n.t("stall_count", { n: i18n.num(1000) }),
+  ];
+}"""
+)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+async def test_one_of_a_thing_is_singular_in_english(new_page, live_server, lang: str) -> None:
+    """English says "1 stall", "1 sign" (the string tables choose with {n|stall|stalls});
+    Vietnamese has one form."""
+    page = await new_page()
+    await page.goto("/")
+    await page.wait_for_selector("#username")
+    got = await page.evaluate(PLURALS, lang)
+    if lang == "en":
+        assert got == [
+            "Today: 1 stall registered, 1 sign delivered",
+            "Today: 2 stalls registered, 0 signs delivered",
+            "Asked to visit again (1 stall)",
+            "1,000 stalls",
+        ]
+    else:
+        assert got[0].startswith("Hôm nay") and "|" not in "".join(got) and "{" not in "".join(got)

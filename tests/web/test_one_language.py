@@ -60,7 +60,8 @@ def english_fragments(values: list[str]) -> tuple[set[str], set[str]]:
     """(long fragments matched anywhere in a text, short values matched as a whole text)."""
     long, short = set(), set()
     for value in values:
-        for part in re.split(r"\{[a-z_]+\}", value):
+        # {n} and the English plural choice {n|stall|stalls} are filled in, not shown as such.
+        for part in re.split(r"\{[a-z_]+(?:\|[^|}]*\|[^|}]*)?\}", value):
             part = part.strip(" .,:;·()—-")
             if not re.search(r"[A-Za-z]", part):
                 continue

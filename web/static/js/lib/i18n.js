@@ -857,7 +857,8 @@ export function currentLang() { return lang; }
 
 export function t(key, vars = {}) {
   const table = lang === "en" ? en : vi;
-  let text = table[key] ?? vi[key] ?? key;
+  // English plurals: "{n|stall|stalls}" is the first word when n is 1, else the second.
+  let text = (table[key] ?? vi[key] ?? key).replace(/\{(\w+)\|([^|}]*)\|([^|}]*)\}/g, (_, k, one, more) => (String(vars[k]) === "1" ? one : more));
   for (const [k, v] of Object.entries(vars)) text = text.split(`{${k}}`).join(String(v));
   return text;
 }

@@ -64,7 +64,9 @@ async def _filter(
 
 def _counts(row: dict) -> dict[str, int]:
     counts = {k: int(row.get(k) or 0) for k in kinds.KINDS}
-    return counts | {"total": sum(counts.values())}
+    # The actions: a return visit is a code check already counted (flagged by a failed one,
+    # resolved by the next good one), so it is not counted again.
+    return counts | {"total": sum(n for k, n in counts.items() if k != "return_visits")}
 
 
 def _sort_key(row: schemas.ActivityRow) -> tuple:

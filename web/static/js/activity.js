@@ -32,7 +32,8 @@ function initialState() {
 
 const state = initialState();
 
-/** Stacks of the daily chart: a failed code check is also a return visit, so those stay out. */
+/** Stacks of the daily chart, adding up to the day's total: a return visit is a code check
+ * already stacked (flagged by a failed one, resolved by the next good one), so it stays out. */
 function dayRows(rows) {
   return rows.map((r) => ({
     date: r.key,
@@ -40,7 +41,7 @@ function dayRows(rows) {
     signs: r.prints + r.deliveries,
     verifications: r.verifications,
     visits: r.visits,
-    other: r.edits + r.accounts + r.consents + (r.support || 0),
+    other: r.edits + r.accounts + r.consents + (r.support || 0) + (r.assignments || 0),
   }));
 }
 

@@ -212,6 +212,9 @@ async def test_a_viewer_sees_numbers(new_page, live_server, progress) -> None:
     await sign_in(page, "viewer", "/dashboard")
     await page.wait_for_selector(".markets-table tbody tr")
     assert await page.locator(".kpi").count() == 6
+    # The partners' column counts the stalls they opened accounts for, and says so.
+    assert await page.locator("#h-partners").inner_text() == "Đối tác hỗ trợ mở tài khoản"
+    assert "không phải số sạp dùng" in await page.locator("#partners-note").inner_text()
     # Offered nothing they cannot do: the app is "stall lists" for them, a market's stalls are
     # tiles to read (not links to a stallholder), and no signs are printed.
     assert "Danh sách sạp" in await page.locator(".topnav").inner_text()

@@ -4,7 +4,12 @@
 // where to go next; market reports.
 
 import { h, mount } from "./lib/dom.js";
-import { t, num, pct } from "./lib/i18n.js";
+import { t, num, pct, addStrings } from "./lib/i18n.js";
+
+addStrings({
+  vi: { partners_note: "Số sạp có tài khoản do đối tác hỗ trợ mở (theo ghi nhận khi đăng ký hoặc báo cáo của đối tác), không phải số sạp dùng ngân hàng hay ví đó." },
+  en: { partners_note: "Stalls with an account the partner helped open (as recorded at registration or in the partner's reports), not every stall that banks with it." },
+});
 import * as api from "./lib/api.js";
 import { optional } from "./lib/page.js";
 import { settings } from "./lib/shell.js";
@@ -92,7 +97,8 @@ async function draw(main, me, area, ctx) {
           h("p", {}, h("a", { href: areaHref(area, "/map") }, t("open_full_map")))),
         trendSection({ thresholds, area }),
         h("section", { class: "card", "aria-labelledby": "h-partners" },
-          h("h2", { id: "h-partners" }, t("partners_title")), leaderboard),
+          h("h2", { id: "h-partners" }, t("partners_title")),
+          h("p", { class: "muted small", id: "partners-note" }, t("partners_note")), leaderboard),
         supportSection(area, ctx),
         exportsSection(area, rows))));
   arrived(ctx, heading, here);

@@ -439,7 +439,7 @@ export const en = {
   rule_missing: "No programme rule yet.",
   map_title: "Market map",
   open_full_map: "Open the big map",
-  partners_title: "Partners",
+  partners_title: "Partners who opened accounts",
   col_partner: "Partner",
   partners_missing: "No per-partner figures yet.",
   trend_title: "Coverage over time",

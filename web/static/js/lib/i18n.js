@@ -449,7 +449,7 @@ const vi = {
   rule_missing: "Chưa có tiêu chí chương trình.",
   map_title: "Bản đồ chợ",
   open_full_map: "Mở bản đồ lớn",
-  partners_title: "Đối tác hỗ trợ",
+  partners_title: "Đối tác hỗ trợ mở tài khoản",
   col_partner: "Đối tác",
   partners_missing: "Chưa có số liệu theo đối tác.",
   trend_title: "Độ phủ theo thời gian",

@@ -6,6 +6,7 @@ import asyncio
 import io
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import openpyxl
@@ -185,6 +186,15 @@ async def test_exports_and_report(new_page, live_server, progress) -> None:
     async with page.expect_download() as info:
         await page.click("#export-csv")
     download = await info.value
+    # The file says what it holds: the ward, then the level asked for, and the day in Vietnam.
+    day = datetime.now(UTC).astimezone(timezone(timedelta(hours=7))).date().isoformat()
+    assert download.suggested_filename == f"choso-sap-phuong-hai-chau-{day}.csv"
+    await page.select_option("#export-level", "qr_verified")
+    async with page.expect_download() as info:
+        await page.click("#export-geojson")
+    named = (await info.value).suggested_filename
+    assert named == f"choso-sap-phuong-hai-chau-da-kiem-tra-ma-{day}.geojson"
+    await page.select_option("#export-level", "")
     data = await asyncio.to_thread(Path(await download.path()).read_bytes)
     assert data.startswith(b"\xef\xbb\xbf")  # BOM, so Excel reads the Vietnamese correctly
     # The workbook for people: Vietnamese headers.

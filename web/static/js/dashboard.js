@@ -19,7 +19,7 @@ import {
   groups, levelShare, activeStalls, thresholdsOf, levelLabel, marketsFromGeo,
 } from "./lib/coverage.js";
 import { rankingSection, trendSection } from "./lib/nextsteps.js";
-import { statusBadge, ruleLine, progressRows, download, openReport, supportFigures } from "./lib/widgets.js";
+import { statusBadge, ruleLine, progressRows, download, openReport, supportFigures, fileName } from "./lib/widgets.js";
 import {
   drillPage, levelOf, CHILD, SMALL, areaQuery, areaHref, childArea, trail, breadcrumbs, arrived,
   childLabel, unknownName, statusMix, byName,
@@ -100,7 +100,7 @@ async function draw(main, me, area, ctx) {
           h("h2", { id: "h-partners" }, t("partners_title")),
           h("p", { class: "muted small", id: "partners-note" }, t("partners_note")), leaderboard),
         supportSection(area, ctx),
-        exportsSection(area, rows))));
+        exportsSection(area, rows, levelOf(area) === "country" ? "ca nuoc" : here))));
   arrived(ctx, heading, here);
 }
 
@@ -141,7 +141,7 @@ function marketTable(rows, thresholds) {
 }
 
 /** Exports of the level: a ward's markets (one or all), a province's wards (one), or everything. */
-function exportsSection(area, rows) {
+function exportsSection(area, rows, placeName) {
   const level = levelOf(area);
   const sorted = rows.filter((r) => r.key).sort((a, b) => a.name.localeCompare(b.name, "vi"));
   let pick = null;
@@ -164,6 +164,12 @@ function exportsSection(area, rows) {
     return `/api/exports/stalls.${ext}${qs.toString() ? `?${qs}` : ""}`;
   };
   const pickLabel = level === "ward" ? t("export_market") : t("drill_col_ward");
+  // The file says what it holds: the place (the market or ward picked, else the level's own
+  // place), the level asked for, the day.
+  const named = (ext) => {
+    const picked = pick && pick.value ? pick.selectedOptions[0].textContent : "";
+    return fileName(["choso-sap", picked || placeName, levelSel.value ? levelLabel(levelSel.value) : ""], ext);
+  };
   return h("section", { class: "card exports", "aria-labelledby": "h-exports" },
     h("h2", { id: "h-exports" }, t("exports_title")),
     level === "country" ? h("p", { class: "muted small" }, t("drill_export_scope")) : null,
@@ -172,10 +178,10 @@ function exportsSection(area, rows) {
       h("div", { class: "field" }, h("label", { for: "export-level" }, t("export_level")), levelSel),
       // Excel for people (Vietnamese headers, local times); CSV and GeoJSON for other software.
       h("div", { class: "row-actions" },
-        h("button", { type: "button", class: "btn btn-primary", id: "export-xlsx", onclick: () => download(exportPath("xlsx"), "choso-sap.xlsx") }, t("export_xlsx")),
+        h("button", { type: "button", class: "btn btn-primary", id: "export-xlsx", onclick: () => download(exportPath("xlsx"), named("xlsx")) }, t("export_xlsx")),
         h("button", { type: "button", class: "btn", id: "export-markets-xlsx", onclick: () => download("/api/exports/markets.xlsx", "choso-cho.xlsx") }, t("export_markets_xlsx")),
-        h("button", { type: "button", class: "btn", id: "export-csv", onclick: () => download(exportPath("csv"), "choso-sap.csv") }, t("export_csv")),
-        h("button", { type: "button", class: "btn", id: "export-geojson", onclick: () => download(exportPath("geojson"), "choso-sap.geojson") }, t("export_geojson")))));
+        h("button", { type: "button", class: "btn", id: "export-csv", onclick: () => download(exportPath("csv"), named("csv")) }, t("export_csv")),
+        h("button", { type: "button", class: "btn", id: "export-geojson", onclick: () => download(exportPath("geojson"), named("geojson")) }, t("export_geojson")))));
 }
 
 /** The support package over the area (users_want #21): households consulted and each item; read

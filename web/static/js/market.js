@@ -10,7 +10,7 @@ import {
   LEVELS, levelShare, activeStalls, thresholdsOf, levelLabel, levelClass, statusLabel, tiles as readTiles,
   history as readHistory,
 } from "./lib/coverage.js";
-import { statusBadge, ruleLine, download, openReport, supportFigures } from "./lib/widgets.js";
+import { statusBadge, ruleLine, download, openReport, supportFigures, fileName } from "./lib/widgets.js";
 import { printJob } from "./lib/printjob.js";
 import { canWork } from "./lib/shell.js";
 import { pointsBox } from "./lib/points.js";
@@ -149,8 +149,8 @@ async function render(main, me) {
       h("span", { class: "rule-line" }, ruleLine(rule, thresholds))),
     h("div", { class: "row-actions" },
       h("button", { type: "button", class: "btn btn-primary", id: "report-pdf", onclick: () => openReport(marketId, market.name) }, t("report_pdf")),
-      h("button", { type: "button", class: "btn", id: "export-xlsx", onclick: () => download(`/api/exports/stalls.xlsx?market_id=${marketId}`, `choso-${marketId}.xlsx`) }, t("export_xlsx")),
-      h("button", { type: "button", class: "btn", onclick: () => download(`/api/exports/stalls.csv?market_id=${marketId}`, `choso-${marketId}.csv`) }, t("export_csv")),
+      h("button", { type: "button", class: "btn", id: "export-xlsx", onclick: () => download(`/api/exports/stalls.xlsx?market_id=${marketId}`, fileName(["choso-sap", market.name], "xlsx")) }, t("export_xlsx")),
+      h("button", { type: "button", class: "btn", onclick: () => download(`/api/exports/stalls.csv?market_id=${marketId}`, fileName(["choso-sap", market.name], "csv")) }, t("export_csv")),
       fieldWork && !market.archived ? h("button", { type: "button", class: "btn", id: "print-all", onclick: () => printJob(marketId, {}, printBox) }, t("print_all_signs")) : null),
     printBox,
     h("div", { class: "market-grid" },

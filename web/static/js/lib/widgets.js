@@ -1,8 +1,9 @@
 // Pieces shared by the manager pages: status badges, progress toward the rule, downloads.
 
 import { h, toast, progressBar } from "./dom.js";
-import { t, pct, targetPct, num, describeError } from "./i18n.js";
+import { t, pct, targetPct, num, describeError, today } from "./i18n.js";
 import * as api from "./api.js";
+import { fold } from "./text.js";
 import { levelShare, ruleVersion, statusLabel, statusClass, levelLabel } from "./coverage.js";
 
 export function statusBadge(status) {
@@ -27,6 +28,15 @@ export function progressRows(cov, thresholds, levels = null) {
       progressBar(share, { target, label: `${levelLabel(level)} ${pct(share)}${target != null ? `, ${t("target", { pct: targetPct(target) })}` : ""}` }),
       h("span", { class: "pct" }, pct(share)));
   }));
+}
+
+/**
+ * A download's file name that says what is in it: "choso-sap-cho-han-da-kiem-tra-ma-2026-12-05.csv"
+ * (the parts folded to ASCII words joined by "-", empty parts left out, the day in Vietnam).
+ */
+export function fileName(parts, ext) {
+  const words = parts.map((p) => fold(p).replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "")).filter(Boolean);
+  return `${[...words, today()].join("-")}.${ext}`;
 }
 
 export async function download(path, filename) {

@@ -217,6 +217,18 @@ async def test_exports_and_report(new_page, live_server, progress) -> None:
     await (await popup.value).close()
 
 
+async def test_a_market_not_found_offers_a_way_out_not_a_retry(new_page, live_server) -> None:
+    """A market that is not there (or not in one's area: the same answer) will not appear on a
+    retry: the page says so and leads back to the dashboard instead of offering "Thử lại"."""
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "manager", "/markets/999999")
+    await page.wait_for_selector("#load-error")
+    assert "Không tìm thấy chợ này" in await page.locator("#load-error").inner_text()
+    assert await page.locator("#load-error button").count() == 0
+    await page.click("#load-error-home")
+    await page.wait_for_url("**/dashboard")
+
+
 async def test_a_viewer_sees_numbers(new_page, live_server, progress) -> None:
     page = await new_page(viewport=LAPTOP)
     await sign_in(page, "viewer", "/dashboard")

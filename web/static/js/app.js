@@ -215,7 +215,7 @@ function route() {
           await fn(m);
         }
       } catch (err) {
-        shell.showError(main, err, () => route());
+        shell.showError(main, err, () => route(), { home: "#/", label: t("back") });
       }
       // A redirect (home) showed nothing: the route it queued scrolls and focuses. Doing it here
       // too would lay out the half-built page once more (on a slow tablet, a tenth of a second).

@@ -207,11 +207,15 @@ export function notAllowed(main, me, back) {
     back ? h("a", { href: back, class: "btn" }, "← ", t("back")) : null));
 }
 
-export function showError(main, err, retry) {
+/** A page that could not load: "Thử lại" when trying again can help (no network, a server
+ * error), else a way out (a market not found or not yours will not appear on a retry). */
+export function showError(main, err, retry, { home = "/dashboard", label = t("nav_dashboard") } = {}) {
   const reason = describeError(err);
-  mount(main, h("div", { class: "card" },
+  const again = retry && (!(err instanceof api.ApiError) || api.retryable(err));
+  mount(main, h("div", { class: "card", id: "load-error" },
     h("p", { class: "form-error", role: "alert" }, t("load_failed", { reason })),
-    retry ? h("button", { type: "button", class: "btn", onclick: retry }, t("retry")) : null));
+    again ? h("button", { type: "button", class: "btn", onclick: retry }, t("retry"))
+      : h("a", { href: home, class: "btn", id: "load-error-home" }, "← ", label)));
 }
 
 export { toast };

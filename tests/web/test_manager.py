@@ -229,6 +229,24 @@ async def test_a_market_not_found_offers_a_way_out_not_a_retry(new_page, live_se
     await page.wait_for_url("**/dashboard")
 
 
+async def test_a_market_without_a_ward_says_so(new_page, live_server) -> None:
+    """A market recorded before the 2025 reform with only its old district, no ward chosen yet:
+    its page says "Chưa có phường" before the old name, not a bracket on its own."""
+    async with await live_server.api("admin") as c:
+        r = await c.post(
+            "/api/markets",
+            json={"name": f"Chợ Chưa Phường {uuid.uuid4().hex[:4]}", "lat": 16.07, "lon": 108.23,
+                  "legacy_district_name": "Quận Sơn Trà"},
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+        market_id = r.json()["id"]
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "admin", f"/markets/{market_id}")
+    await page.wait_for_selector("h1")
+    body = await page.locator("#main").inner_text()
+    assert "Chưa có phường (trước 7/2025: Quận Sơn Trà)" in body
+
+
 async def test_a_viewer_sees_numbers(new_page, live_server, progress) -> None:
     page = await new_page(viewport=LAPTOP)
     await sign_in(page, "viewer", "/dashboard")

@@ -18,7 +18,7 @@ import { pointsBox } from "./lib/points.js";
 const marketId = Number((window.location.pathname.match(/\/markets\/(\d+)/) || [])[1]);
 
 function wardText(m) {
-  const parts = [m.ward_name, m.legacy_ward_name || m.legacy_district_name ? `(${t("ward_before", { old: [m.legacy_ward_name, m.legacy_district_name].filter(Boolean).join(", ") })})` : ""];
+  const parts = [m.ward_name || t("ward_none"), m.legacy_ward_name || m.legacy_district_name ? `(${t("ward_before", { old: [m.legacy_ward_name, m.legacy_district_name].filter(Boolean).join(", ") })})` : ""];
   return parts.filter(Boolean).join(" ");
 }
 

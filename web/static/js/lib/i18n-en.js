@@ -76,6 +76,7 @@ export const en = {
   markets_none: "No market is assigned to you yet. Ask the market board.",
   stall_count: "{n} {n|stall|stalls}",
   ward_before: "before 7/2025: {old}",
+  ward_none: "No ward yet",
 
   register_new: "Register a new stall",
   worklist_title: "To do",

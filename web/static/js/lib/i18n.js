@@ -79,6 +79,7 @@ const vi = {
   markets_none: "Bạn chưa được phân công chợ nào. Hãy liên hệ Ban quản lý.",
   stall_count: "{n} sạp",
   ward_before: "trước 7/2025: {old}",
+  ward_none: "Chưa có phường",
 
   // worklist
   register_new: "Đăng ký sạp mới",

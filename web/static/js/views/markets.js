@@ -31,7 +31,7 @@ function overviewCard(me) {
 
 export function wardLine(m) {
   const parts = [];
-  if (m.ward_name) parts.push(m.ward_name);
+  parts.push(m.ward_name || t("ward_none"));
   if (m.legacy_ward_name || m.legacy_district_name) {
     const old = [m.legacy_ward_name, m.legacy_district_name].filter(Boolean).join(", ");
     parts.push(`(${t("ward_before", { old })})`);

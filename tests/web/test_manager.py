@@ -381,7 +381,11 @@ async def test_a_partners_day_in_the_browser(new_page, live_server, tmp_path) ->
         f"Chợ Thử Một,{code},bogus\n",
         encoding="utf-8",
     )
+    # Our own button in Vietnamese, not the browser's "Choose File"; the file's name beside it.
+    assert await page.locator("label[for=report-file]").inner_text() == "Chọn tệp…"
+    assert await page.locator("#report-file-name").inner_text() == "Chưa chọn tệp."
     await page.set_input_files("#report-file", str(report))
+    assert await page.locator("#report-file-name").inner_text() == report.name
     assert await page.locator("#report-import").is_disabled()
     await page.click("#report-check")
     result = page.locator("#import-result")

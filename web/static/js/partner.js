@@ -108,14 +108,20 @@ function resultView(result) {
 }
 
 function importCard(code, onImported = () => {}) {
-  const file = h("input", { type: "file", id: "report-file", accept: ".csv,text/csv" });
+  // The browser's own file button speaks the browser's language ("Choose File"): ours is a label
+  // styled as a button, with the chosen file's name beside it (as the stall-list import's).
+  const file = h("input", { type: "file", id: "report-file", class: "visually-hidden-file", accept: ".csv,text/csv", "aria-describedby": "report-file-name" });
+  const fileName = h("span", { id: "report-file-name", class: "file-name" }, t("c_import_no_file"));
   const check = h("button", { type: "button", class: "btn", id: "report-check" }, t("p_check"));
   const run = h("button", { type: "button", class: "btn btn-primary", id: "report-import", disabled: true }, t("p_import"));
   const out = h("div", {});
   // What was checked, read once: "Nhập báo cáo" sends exactly these bytes, whatever happens to
   // the file on the device or in the picker afterwards.
   let checked = null;
-  file.addEventListener("change", () => { checked = null; run.disabled = true; out.replaceChildren(); });
+  file.addEventListener("change", () => {
+    checked = null; run.disabled = true; out.replaceChildren();
+    fileName.textContent = file.files && file.files[0] ? file.files[0].name : t("c_import_no_file");
+  });
   async function send(dryRun) {
     let body = checked;
     if (dryRun) {
@@ -171,7 +177,8 @@ function importCard(code, onImported = () => {}) {
     h("p", { class: "muted small" }, t("p_import_intro")),
     h("p", { class: "muted small" }, t("p_import_columns")),
     h("div", { class: "row-actions" }, template),
-    h("label", { for: "report-file", class: "label" }, t("p_file")), file,
+    h("p", { class: "label" }, t("p_file")),
+    h("div", { class: "file-pick" }, file, h("label", { for: "report-file", class: "btn" }, t("c_import_choose_file")), fileName),
     h("div", { class: "row-actions" }, check, run), out);
 }
 

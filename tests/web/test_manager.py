@@ -11,6 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from playwright.async_api import expect
 
 from tests.conftest import stall_body
 from tests.web.conftest import LAPTOP, PHONE, TABLET, shot, sign_in, until
@@ -255,6 +256,10 @@ async def test_a_viewer_sees_numbers(new_page, live_server, progress) -> None:
     # The partners' column counts the stalls they opened accounts for, and says so.
     assert await page.locator("#h-partners").inner_text() == "Đối tác hỗ trợ mở tài khoản"
     assert "không phải số sạp dùng" in await page.locator("#partners-note").inner_text()
+    # A quarter asked for, figures only from when they were first recorded: said, not left to
+    # a title and an axis that disagree.
+    await page.click("label[for=trend-quarter]")
+    await expect(page.locator("#trend-starts")).to_contain_text("Số liệu có từ")
     # Offered nothing they cannot do: the app is "stall lists" for them, a market's stalls are
     # tiles to read (not links to a stallholder), and no signs are printed.
     assert "Danh sách sạp" in await page.locator(".topnav").inner_text()

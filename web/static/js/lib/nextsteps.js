@@ -3,13 +3,18 @@
 // a period selector, its numbers written on the chart and in a table for screen readers.
 
 import { h, mount, clear } from "./dom.js";
-import { t, num, describeError } from "./i18n.js";
+import { t, num, describeError, addStrings } from "./i18n.js";
 import * as api from "./api.js";
 import { coverageChart } from "./chart.js";
 import { history as readHistory, statusLabel, STATUSES } from "./coverage.js";
 import { statusBadge } from "./widgets.js";
 import { today, addDays, longDate } from "./activity.js";
 import { dayInput, periodProblem, showPeriodProblem } from "./dayinput.js";
+
+addStrings({
+  vi: { trend_starts: "Số liệu có từ {day}: trước ngày đó chưa có gì được ghi nhận ở đây." },
+  en: { trend_starts: "Figures start on {day}: nothing was recorded here before that day." },
+});
 
 /** "Cần thêm 3 sạp đã kiểm tra mã, 5 sạp có giao dịch", or that the rule is met. */
 export function missingText(market) {
@@ -131,7 +136,12 @@ export function trendSection({ thresholds = {}, marketId = null, area = null } =
     try {
       const hist = await api.getJSON(`/api/coverage/history?${qs}`);
       const title = `${t("trend_title")} — ${t("period_line", { from: longDate(start), to: longDate(end) })}`;
-      mount(box, coverageChart(readHistory(hist), { thresholds, title, labels: true, table: true }));
+      const points = readHistory(hist);
+      // A chart whose days start after the period's first day says why (nothing recorded yet),
+      // rather than leave its title and its axis to disagree.
+      const first = points.length ? String(points[0].date).slice(0, 10) : "";
+      mount(box, first > start ? h("p", { class: "muted small", id: "trend-starts" }, t("trend_starts", { day: longDate(first) })) : null,
+        coverageChart(points, { thresholds, title, labels: true, table: true }));
     } catch (err) {
       mount(box, h("p", { class: "form-error" }, describeError(err)));
     }

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from playwright.async_api import expect
 
 from tests.conftest import stall_body
 from tests.web.conftest import LAPTOP, PHONE, TABLET, shot, sign_in, until

@@ -77,7 +77,7 @@ STYLESHEET = "css/app.css"
 # (the volunteer app: the worklist): its modules' URLs, so the page fetches them side by side at
 # once instead of one import level at a time (app.js adds them as modulepreload links).
 WARM = {
-    "app": ("js/views/worklist.js", "js/lib/outbox.js", "js/lib/consents.js", "js/views/markets.js")
+    "app": ("js/views/worklist.js", "js/lib/outbox.js", "js/lib/consents.js", "js/views/common.js")
 }
 # The copy of a page the service worker keeps (`?copy=device`, static/sw.js DEVICE_COPIES): a device
 # that opens it has usually signed in already, so it lists the WARM modules as preloads too, read

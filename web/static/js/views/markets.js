@@ -1,6 +1,7 @@
 // Pick one of my markets.
 
 import { h, mount } from "../lib/dom.js";
+import { wardLine } from "./common.js";
 import { t, num, time, addStrings } from "../lib/i18n.js";
 
 addStrings({
@@ -29,15 +30,6 @@ function overviewCard(me) {
       me.role !== "viewer" ? h("a", { class: "btn", href: "/console", id: "overview-console" }, t("overview_console")) : null));
 }
 
-export function wardLine(m) {
-  const parts = [];
-  parts.push(m.ward_name || t("ward_none"));
-  if (m.legacy_ward_name || m.legacy_district_name) {
-    const old = [m.legacy_ward_name, m.legacy_district_name].filter(Boolean).join(", ");
-    parts.push(`(${t("ward_before", { old })})`);
-  }
-  return parts.join(" ");
-}
 
 export async function marketsView(ctx) {
   // A partner's staff have nothing to do in the field app: their page is /partner.

@@ -12,7 +12,7 @@ import { bankPicker } from "../lib/bankpicker.js";
 import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError, limitLength } from "../lib/forms.js";
 import { settings } from "../lib/shell.js";
 import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
-import { partnerOptions, recentPartners, rememberPartner } from "./common.js";
+import { partnerOptions, recentPartners, rememberPartner } from "./partnerpick.js";
 
 export const FIELD_MAP = {
   stall_code: "f-stall_code",

@@ -12,7 +12,7 @@ import { confirmDialog } from "../lib/dialog.js";
 import { LEVELS, levelLabel, revisitReason, tiles as readTiles } from "../lib/coverage.js";
 import { FIELD_MAP, CODE_MAP, LICENCE, licenceOf } from "./register.js";
 import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
-import { partnerOptions, recentPartners, rememberPartner } from "./common.js";
+import { partnerOptions, recentPartners, rememberPartner } from "./partnerpick.js";
 import * as consents from "../lib/consents.js";
 import { OUTCOMES } from "../lib/visits.js";
 import { visitsCard } from "./visit.js";

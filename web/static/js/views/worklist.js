@@ -6,8 +6,7 @@ import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import { fold, byCode, compact } from "../lib/text.js";
 import { tiles as readTiles, levelLabel, levelClass } from "../lib/coverage.js";
-import { wardLine } from "./markets.js";
-import { stateBadge } from "./common.js";
+import { stateBadge, wardLine } from "./common.js";
 import * as consents from "../lib/consents.js";
 import { roleName } from "../lib/shell.js";
 

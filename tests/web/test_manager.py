@@ -315,6 +315,12 @@ async def test_the_top_bar_stays_two_rows_high_on_a_phone_and_a_tablet(new_page,
         " return a.left >= n.left - 1 && a.right <= n.right + 1; })()"
     )
     assert inside, "the current page's link is scrolled out of view"
+    # Where links are hidden past an edge, that edge is shaded (scroll shadows on the row).
+    shade = await page.evaluate(
+        "getComputedStyle(document.querySelector('.topnav')).backgroundImage"
+    )
+    assert shade.count("gradient(") == 4, shade
+    await shot(page, "manager-topnav-scrolls")
     # A message (the banner area sticks under the bar) shows below the bar, not behind it.
     await page.evaluate("window.scrollTo(0, 400)")
     await page.evaluate(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import httpx
 import pytest
 
-from tests.web.conftest import LAPTOP, SHOTS, TABLET, sign_in, until
+from tests.web.conftest import LAPTOP, LOADED_MODULE_JS, SHOTS, TABLET, sign_in, until
 from tests.web.test_a11y import serious
 from tests.web.test_volunteer import fill_form, market_ids, register_via_api
 
@@ -706,3 +706,32 @@ async def test_the_console_is_reached_from_the_dashboard_and_used_by_keyboard(
     await sign_in(viewer, "viewer", "/dashboard")
     await viewer.wait_for_selector(".markets-table")
     assert await viewer.locator("#topbar a[href='/console']").count() == 0
+
+
+CONSOLE_PLURALS = (
+    """async () => {
+  """
+    + LOADED_MODULE_JS
+    + """
+  const i18n = await import(loaded("/static/js/lib/i18n.js"));
+  await import(loaded("/static/js/console/strings.js"));
+  await i18n.setLang("en");
+  const one = { n: i18n.num(1) }, two = { n: i18n.num(2) };
+  const out = ["c_role_plural_manager", "c_import_confirm", "c_days_left", "c_import_has_errors"]
+    .flatMap((k) => [i18n.t(k, one), i18n.t(k, two)]);
+  await i18n.setLang("vi");
+  return out.concat([i18n.t("c_role_plural_manager", one)]);
+}"""
+)
+
+
+async def test_the_console_says_one_of_a_thing_in_english(new_page, live_server) -> None:
+    """The console's English counts read "1 manager", "Import 1 stall" (a review found "1 managers"
+    on the console's first page); Vietnamese has one form."""
+    page = await open_console(new_page, "/console")
+    got = await page.evaluate(CONSOLE_PLURALS)
+    assert got[:6] == [
+        "1 manager", "2 managers", "Import 1 stall", "Import 2 stalls", "1 day left", "2 days left",
+    ]  # fmt: skip
+    assert got[6].startswith("1 row has an error") and got[7].startswith("2 rows have errors")
+    assert got[8] == "1 quản lý"

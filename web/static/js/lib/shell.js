@@ -213,7 +213,8 @@ export function showError(main, err, retry, { home = "/dashboard", label = t("na
   const reason = describeError(err);
   const again = retry && (!(err instanceof api.ApiError) || api.retryable(err));
   mount(main, h("div", { class: "card", id: "load-error" },
-    h("p", { class: "form-error", role: "alert" }, t("load_failed", { reason })),
+    // "Could not load" only where loading failed; a refusal (not found) says just what it is.
+    h("p", { class: "form-error", role: "alert" }, again || !retry ? t("load_failed", { reason }) : reason),
     again ? h("button", { type: "button", class: "btn", onclick: retry }, t("retry"))
       : h("a", { href: home, class: "btn", id: "load-error-home" }, "← ", label)));
 }

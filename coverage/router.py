@@ -90,7 +90,8 @@ async def sign_delivered(
     responses={
         422: {
             "description": "qr_mismatch: the code does not name a stored active account; "
-            "the stall is flagged for a return visit."
+            "the stall is flagged for a return visit, and a valid VietQR of another account "
+            "(reason qr_mismatch) ends an earlier verification."
         }
     },
 )
@@ -107,7 +108,12 @@ async def verify(
     "/stalls/{stall_id}/verify-image",
     response_model=s.VerifyResult,
     dependencies=FIELD_WORK,
-    responses={422: {"description": "no_qr_found, bad_image, or qr_mismatch (stall flagged)."}},
+    responses={
+        422: {
+            "description": "no_qr_found, bad_image, or qr_mismatch (stall flagged; another "
+            "account's VietQR ends an earlier verification)."
+        }
+    },
 )
 async def verify_image(
     stall_id: Id,

@@ -93,7 +93,7 @@ async def account_changing(
     transaction holds the stall row): a verification of it no longer holds, and a sign that shows
     it is flagged for reprint. The caller moves the counters once it changed (on_stall_changed)."""
     await stalls_q.ensure_stall_coverage(conn, stall_id)
-    await stalls_q.clear_verification_of(conn, stall_id=stall_id, account_id=account_id)
+    await stalls_q.clear_verification(conn, stall_id=stall_id, account_id=account_id)
     if await stalls_q.account_on_sign(conn, stall_id=stall_id, account_id=account_id):
         await stalls_q.set_reprint(conn, stall_id=stall_id, reason=reason)
 

@@ -122,7 +122,11 @@ class ActivityCounts(BaseModel):
     assignments: int = Field(
         default=0, description="Return visits of stalls given to someone (team leaders, managers)."
     )
-    total: int = Field(default=0, description="All of the above.")
+    total: int = Field(
+        default=0,
+        description="The actions: all of the above but return_visits (each is a code check, "
+        "already counted in verifications).",
+    )
 
 
 class ActivityRow(ActivityCounts):

@@ -267,25 +267,16 @@ async def rename_counted_zone(
     )
 
 
-async def clear_verification(conn: asyncpg.Connection, *, stall_id: int) -> bool:
-    """The stall's verification, whatever account it was of, no longer holds; whether it had one."""
-    result = await conn.execute(
-        """UPDATE stall_coverage SET verified_at = NULL, verified_account_id = NULL,
-                  verified_method = NULL, verified_by = NULL, updated_at = clock_timestamp()
-           WHERE stall_id = $1 AND verified_at IS NOT NULL""",
-        stall_id,
-    )
-    return result != "UPDATE 0"
-
-
-async def clear_verification_of(
-    conn: asyncpg.Connection, *, stall_id: int, account_id: int
+async def clear_verification(
+    conn: asyncpg.Connection, *, stall_id: int, account_id: int | None = None
 ) -> bool:
-    """The stall's verification, if it was of this account, no longer holds; whether it was."""
+    """The stall's verification no longer holds: whatever account it was of, or (account_id) only
+    if it was of this account; whether there was one to end."""
     result = await conn.execute(
         """UPDATE stall_coverage SET verified_at = NULL, verified_account_id = NULL,
                   verified_method = NULL, verified_by = NULL, updated_at = clock_timestamp()
-           WHERE stall_id = $1 AND verified_account_id = $2""",
+           WHERE stall_id = $1 AND verified_at IS NOT NULL
+             AND ($2::bigint IS NULL OR verified_account_id = $2)""",
         stall_id,
         account_id,
     )

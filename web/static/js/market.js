@@ -2,7 +2,7 @@
 // progress toward the rule, coverage over time, and the history of its status.
 
 import { h, mount, progressBar } from "./lib/dom.js";
-import { t, num, pct, targetPct, dateTime, zoneLabel } from "./lib/i18n.js";
+import { t, num, pct, targetPct, dateTime, zoneLabel, wardLine } from "./lib/i18n.js";
 import * as api from "./lib/api.js";
 import { widePage, optional } from "./lib/page.js";
 import { coverageChart } from "./lib/chart.js";
@@ -16,11 +16,6 @@ import { canWork } from "./lib/shell.js";
 import { pointsBox } from "./lib/points.js";
 
 const marketId = Number((window.location.pathname.match(/\/markets\/(\d+)/) || [])[1]);
-
-function wardText(m) {
-  const parts = [m.ward_name || t("ward_none"), m.legacy_ward_name || m.legacy_district_name ? `(${t("ward_before", { old: [m.legacy_ward_name, m.legacy_district_name].filter(Boolean).join(", ") })})` : ""];
-  return parts.filter(Boolean).join(" ");
-}
 
 /** How the holders of the market's active stalls see a payment arrive (users_want #23): how many
  * were asked, each way, and those with none (the ones to train again). */
@@ -139,7 +134,7 @@ async function render(main, me) {
   mount(main,
     h("p", {}, h("a", { href: "/map" }, "← ", t("map_page_title")), " · ", h("a", { href: "/dashboard" }, t("nav_dashboard"))),
     h("h1", {}, market.name),
-    h("p", { class: "muted" }, wardText(market)),
+    h("p", { class: "muted" }, wardLine(market)),
     // An archived market is read by id: say so before its numbers (no signs are printed for it).
     market.archived ? h("p", { class: "note note-warn", id: "archived-note" },
       t("market_archived_note", { when: market.archived_at ? dateTime(market.archived_at) : "" }),

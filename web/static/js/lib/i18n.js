@@ -871,6 +871,13 @@ export function zoneLabel(zone) {
   return PLACE_WORDS.has(first) && name.includes(" ") ? name : t("zone_n", { z: name });
 }
 
+/** A market's ward ("Chưa có phường" when none is chosen yet), and its ward or district before
+ * the 2025 reform when it had one: the worklist, the market picker and the market page. */
+export function wardLine(m) {
+  const old = [m.legacy_ward_name, m.legacy_district_name].filter(Boolean).join(", ");
+  return [m.ward_name || t("ward_none"), old ? `(${t("ward_before", { old })})` : ""].filter(Boolean).join(" ");
+}
+
 /** The message for an API problem `code`, in the current language; a generic one for codes not known here. */
 export function errorText(code) {
   const table = lang === "en" ? errorsEn : errorsVi;

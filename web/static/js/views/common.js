@@ -3,7 +3,6 @@
 import { h } from "../lib/dom.js";
 import { t, errorText, time } from "../lib/i18n.js";
 
-
 export function recordReason(rec) {
   const err = rec.state === "failed" ? rec.error : rec.last_error;
   if (!err) return "";
@@ -20,15 +19,4 @@ export function stateBadge(rec) {
 export function retryLine(rec) {
   if (rec.state !== "queued" || !rec.attempts) return null;
   return h("span", { class: "sub" }, `${t("tries", { n: rec.attempts, time: time(rec.next_at) })} · ${recordReason(rec)}`);
-}
-
-/** A market's ward, and its ward or district before the 2025 reform when it had one. */
-export function wardLine(m) {
-  const parts = [];
-  parts.push(m.ward_name || t("ward_none"));
-  if (m.legacy_ward_name || m.legacy_district_name) {
-    const old = [m.legacy_ward_name, m.legacy_district_name].filter(Boolean).join(", ");
-    parts.push(`(${t("ward_before", { old })})`);
-  }
-  return parts.join(" ");
 }

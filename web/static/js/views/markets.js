@@ -1,8 +1,7 @@
 // Pick one of my markets.
 
 import { h, mount } from "../lib/dom.js";
-import { wardLine } from "./common.js";
-import { t, num, time, addStrings } from "../lib/i18n.js";
+import { t, num, time, addStrings, wardLine } from "../lib/i18n.js";
 
 addStrings({
   vi: {
@@ -29,7 +28,6 @@ function overviewCard(me) {
       h("a", { class: "btn", href: "/map", id: "overview-map" }, t("nav_map")),
       me.role !== "viewer" ? h("a", { class: "btn", href: "/console", id: "overview-console" }, t("overview_console")) : null));
 }
-
 
 export async function marketsView(ctx) {
   // A partner's staff have nothing to do in the field app: their page is /partner.

@@ -1,12 +1,12 @@
 // A market's worklist: what is left to do at each stall, searchable without diacritics, offline too.
 
 import { h, mount, clear, toast, debounce } from "../lib/dom.js";
-import { t, num, time, date, today, describeError, errorText, currentLang, zoneLabel } from "../lib/i18n.js";
+import { t, num, time, date, today, describeError, errorText, currentLang, zoneLabel, wardLine } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import { fold, byCode, compact } from "../lib/text.js";
 import { tiles as readTiles, levelLabel, levelClass } from "../lib/coverage.js";
-import { stateBadge, wardLine } from "./common.js";
+import { stateBadge } from "./common.js";
 import * as consents from "../lib/consents.js";
 import { roleName } from "../lib/shell.js";
 

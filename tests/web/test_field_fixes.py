@@ -12,7 +12,7 @@ import pypdfium2
 import pytest
 import qrcode
 
-from tests.web.conftest import PHONE, TABLET, shot, sign_in, until
+from tests.web.conftest import LOADED_MODULE_JS, PHONE, TABLET, shot, sign_in, until
 from tests.web.test_volunteer import (
     fill_form,
     market_ids,
@@ -88,6 +88,41 @@ async def test_only_the_latest_banner_shows(new_page) -> None:
     # Every banner can be closed.
     await page.click("#banners .banner-close")
     assert await banners.count() == 0
+
+
+SHOW_TOAST = (
+    """async ([message, kind, key]) => {
+  """
+    + LOADED_MODULE_JS
+    + """
+  const dom = await import(loaded("/static/js/lib/dom.js"));
+  dom.toast(message, kind, 0, key);
+}"""
+)
+
+
+async def test_a_warning_about_a_page_goes_when_the_volunteer_leaves_it(new_page) -> None:
+    """An error or a warning was about what its page did: it does not sit over the next page. A
+    confirmation stays its few seconds, and the network state stays until the network is back."""
+    page = await new_page()
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    banners = page.locator("#banners .banner")
+    for kind, key, stays in (("error", None, False), ("warn", None, False), ("ok", None, True),
+                             ("warn", "net", True)):  # fmt: skip
+        await page.evaluate(SHOW_TOAST, [f"Thông báo {kind}", kind, key])
+        await page.wait_for_selector(f"#banners .banner-{kind}")
+        await open_form(page)
+        await page.go_back()
+        await page.wait_for_selector("#worklist")
+        assert await banners.count() == (1 if stays else 0), (kind, key)
+        # Shown on the page the volunteer is on, it stays there.
+        await page.evaluate(SHOW_TOAST, [f"Thông báo {kind}", kind, key])
+        await page.wait_for_selector(f"#banners .banner-{kind}")
+        await page.evaluate("window.dispatchEvent(new HashChangeEvent('hashchange'))")
+        await page.wait_for_timeout(200)
+        assert await banners.count() == 1, (kind, key)
+        await page.click("#banners .banner-close")
 
 
 # ---------------------------------------------------------------- worklist and queue

@@ -5,7 +5,7 @@
 // the sign-in form comes first. A volunteer signed in on this device gets the worklist at once from
 // what the device knows, and the server's answers follow.
 
-import { h, mount, toast, dropToast } from "./lib/dom.js";
+import { h, mount, toast, dropToast, dropStaleToasts } from "./lib/dom.js";
 import { t, applyStatic, setNotice, noticeVersion } from "./lib/i18n.js";
 import * as api from "./lib/api.js";
 import * as shell from "./lib/shell.js";
@@ -201,6 +201,7 @@ function route() {
     if (!ctx.me || reauthing) return;
     if (ctx.cleanup) { try { ctx.cleanup(); } catch { /* view already gone */ } ctx.cleanup = null; }
     const hash = window.location.hash || "#/";
+    dropStaleToasts(window.location.hash);
     // The worklist the page showed while the app loaded (instant.js): the app's own drawing takes
     // its place where the volunteer is, scrolled and focused as they left it.
     const overSnapshot = document.body.hasAttribute("data-snapshot") && /^#\/m\/\d+$/.test(hash);

@@ -68,14 +68,14 @@ export function announce(message) {
  * A message at the top of the page. kind: info | ok | warn | error. There is one banner slot: a new
  * message replaces whatever banner shows (volunteers found a pile of old banners confusing), and
  * every banner can be closed. ms = 0 keeps it until it is closed or replaced. `key` names the
- * message for dropToast().
+ * message for dropToast(). A warning or error belongs to the page it was shown on (staleToasts).
  */
 export function toast(message, kind = "info", ms = 6000, key = null, action = null) {
   const area = document.getElementById("banners");
   if (!area) return null;
   for (const old of area.querySelectorAll(".banner")) old.remove();
   const close = h("button", { type: "button", class: "banner-close", "aria-label": t("close"), title: t("close") }, "×");
-  const banner = h("div", { class: `banner banner-${kind}`, role: kind === "error" ? "alert" : "status", dataset: { toast: key || "any" } },
+  const banner = h("div", { class: `banner banner-${kind}`, role: kind === "error" ? "alert" : "status", dataset: { toast: key || "any", page: window.location.hash } },
     h("span", { class: "banner-text" }, message), action, close);
   close.addEventListener("click", () => banner.remove());
   area.append(banner);
@@ -86,6 +86,19 @@ export function toast(message, kind = "info", ms = 6000, key = null, action = nu
 export function dropToast(key) {
   const area = document.getElementById("banners");
   if (area) for (const b of area.querySelectorAll(`.banner[data-toast="${key}"]`)) b.remove();
+}
+
+/**
+ * On a page change: a warning or an error shown on another page goes (it was about what that page
+ * did: "not saved" must not sit over the next page). Confirmations stay their few seconds, and so
+ * does the network state (key "net"), which is about the whole app.
+ */
+export function dropStaleToasts(page) {
+  const area = document.getElementById("banners");
+  if (!area) return;
+  for (const b of area.querySelectorAll(".banner-warn, .banner-error")) {
+    if (b.dataset.page !== page && b.dataset.toast !== "net") b.remove();
+  }
 }
 
 /** Percentage bar with an optional threshold marker; value and target are shares 0..1. */

@@ -125,6 +125,38 @@ async def test_a_warning_about_a_page_goes_when_the_volunteer_leaves_it(new_page
         await page.click("#banners .banner-close")
 
 
+async def test_a_save_the_network_holds_open_is_kept_on_the_device(new_page, live_server) -> None:
+    """A weak signal that neither answers nor fails: after a few seconds the stall is kept on the
+    device and the volunteer goes on (the next save too, although the first still waits); the
+    late answer takes them nowhere, and each stall is registered once."""
+    page = await new_page()
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    market_id = int(page.url.split("#/m/")[1].split("?")[0])
+    release = asyncio.Event()
+
+    async def hold(route) -> None:
+        if route.request.method == "POST":
+            await release.wait()
+        await route.continue_()
+
+    await page.route("**/api/markets/*/stalls", hold)
+    for code, name in (("W-01", "Đỗ Thị Chậm"), ("W-02", "Đỗ Văn Chờ")):
+        await open_form(page)
+        await fill_form(page, code=code, name=name)
+        await page.click("#save-stall")
+        await page.wait_for_selector(f".banner:has-text('Đã lưu sạp {code} trên máy')", timeout=15000)
+        await page.wait_for_selector("#worklist")
+    await open_form(page)
+    await page.fill("#f-stall_code", "W-03")
+    release.set()
+    await page.wait_for_selector(".banner:has-text('Đã gửi 2 hồ sơ')", timeout=30000)
+    assert await page.locator("#register-form").count() == 1  # still where the volunteer is
+    assert await page.input_value("#f-stall_code") == "W-03"
+    for code in ("W-01", "W-02"):
+        assert len(await stalls_with_code(live_server, market_id, code)) == 1
+
+
 # ---------------------------------------------------------------- worklist and queue
 
 

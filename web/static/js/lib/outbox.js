@@ -18,6 +18,10 @@ const BASE_DELAY_MS = 5000;
 const MAX_DELAY_MS = 5 * 60 * 1000;
 const KEEP_SENT_MS = 3 * 24 * 3600 * 1000;
 const TICK_MS = 15000;
+// How long a volunteer waits for the answer to a change sent now (sendOne): longer, and it stays
+// in the queue, "saved on this device", and the answer is taken when it comes.
+export const SEND_WAIT_MS = 8000;
+const SEND_TIMEOUT_MS = 45000;
 let running = null;
 let started = false;
 
@@ -170,39 +174,43 @@ async function accountAlreadyAdded(rec) {
 
 async function send(rec) {
   const idem = { "Idempotency-Key": rec.key };
+  // A request the network holds open (a weak signal that neither answers nor fails) ends after
+  // SEND_TIMEOUT_MS as a network failure: the record waits its turn again, with the same key.
+  const signal = AbortSignal.timeout ? AbortSignal.timeout(SEND_TIMEOUT_MS) : undefined;
+  const req = (path, options) => request(path, { ...options, signal });
   let res;
   try {
     if (rec.kind === "register") {
-      res = await request(`/api/markets/${rec.market_id}/stalls`, { method: "POST", json: rec.body, headers: idem });
+      res = await req(`/api/markets/${rec.market_id}/stalls`, { method: "POST", json: rec.body, headers: idem });
     } else if (rec.kind === "patch") {
-      res = await request(`/api/stalls/${rec.stall_id}`, {
+      res = await req(`/api/stalls/${rec.stall_id}`, {
         method: "PATCH", json: rec.body, headers: { ...idem, "If-Match": `"${rec.if_match}"` },
       });
     } else if (rec.kind === "account") {
-      res = await request(`/api/stalls/${rec.stall_id}/payment-accounts`, { method: "POST", json: rec.body, headers: idem });
+      res = await req(`/api/stalls/${rec.stall_id}/payment-accounts`, { method: "POST", json: rec.body, headers: idem });
     } else if (rec.kind === "account_fix") {
       // The same correction sent again changes nothing on the server (it answers the stall as it is).
-      res = await request(`/api/stalls/${rec.stall_id}/payment-accounts/${rec.account_id}`, { method: "PATCH", json: rec.body, headers: idem });
+      res = await req(`/api/stalls/${rec.stall_id}/payment-accounts/${rec.account_id}`, { method: "PATCH", json: rec.body, headers: idem });
     } else if (rec.kind === "account_off" || rec.kind === "account_on") {
       // Stopping a stopped account (or using again one in use) changes nothing on the server, so a
       // resend is harmless; If-Match refuses one that would undo a later change (412).
       const action = rec.kind === "account_off" ? "deactivate" : "reactivate";
       const headers = rec.if_match != null ? { ...idem, "If-Match": `"${rec.if_match}"` } : idem;
-      res = await request(`/api/stalls/${rec.stall_id}/payment-accounts/${rec.account_id}/${action}`, { method: "POST", json: rec.body, headers });
+      res = await req(`/api/stalls/${rec.stall_id}/payment-accounts/${rec.account_id}/${action}`, { method: "POST", json: rec.body, headers });
     } else if (rec.kind === "consent") {
       // Granting a purpose already granted changes nothing, so a resend is harmless.
-      res = await request(`/api/stallholders/${rec.holder_id}/consents`, { method: "POST", json: rec.body, headers: idem });
+      res = await req(`/api/stallholders/${rec.holder_id}/consents`, { method: "POST", json: rec.body, headers: idem });
     } else if (rec.kind === "printed") {
       const q = rec.account_id ? `?account_id=${rec.account_id}` : "";
-      res = await request(`/api/stalls/${rec.stall_id}/sign-printed${q}`, { method: "POST", headers: idem });
+      res = await req(`/api/stalls/${rec.stall_id}/sign-printed${q}`, { method: "POST", headers: idem });
     } else if (rec.kind === "visit") {
       // The same visit sent again with its key is answered with the one recorded (200).
-      res = await request(`/api/stalls/${rec.stall_id}/visits`, { method: "POST", json: rec.body, headers: idem });
+      res = await req(`/api/stalls/${rec.stall_id}/visits`, { method: "POST", json: rec.body, headers: idem });
     } else if (rec.kind === "delivered") {
-      res = await request(`/api/stalls/${rec.stall_id}/sign-delivered`, { method: "POST", json: rec.body || {}, headers: idem });
+      res = await req(`/api/stalls/${rec.stall_id}/sign-delivered`, { method: "POST", json: rec.body || {}, headers: idem });
     } else if (rec.kind === "support") {
       // The support package's items: the same items sent again change nothing on the server.
-      res = await request(`/api/stalls/${rec.stall_id}/support`, { method: "POST", json: rec.body, headers: idem });
+      res = await req(`/api/stalls/${rec.stall_id}/support`, { method: "POST", json: rec.body, headers: idem });
     } else {
       return { outcome: "failed", error: { code: "unknown_kind", detail: rec.kind } };
     }
@@ -235,12 +243,25 @@ async function send(rec) {
   return { outcome: "failed", error: problemOf(err, res.status) };
 }
 
-/** Send one record now (the volunteer is waiting for the answer); resolves with the updated record. */
-export async function sendOne(id) {
-  return withLock(() => attempt(id, true, false));
+/**
+ * Send one record now (the volunteer is waiting for the answer); resolves with the updated record,
+ * or after `within` ms with the record still queued or sending (the caller says it is kept on the
+ * device): on a weak signal the volunteer goes on, and the answer, when it comes, is taken as a
+ * background send (its toast, the lists drawn again) without taking the volunteer anywhere.
+ */
+export async function sendOne(id, { within = SEND_WAIT_MS } = {}) {
+  const how = { background: false };
+  const sending = withLock(() => attempt(id, true, how));
+  let timer = null;
+  const waited = new Promise((resolve) => { timer = window.setTimeout(() => resolve(null), within); });
+  const done = await Promise.race([sending, waited]);
+  window.clearTimeout(timer);
+  if (done) return done;
+  how.background = true;
+  return (await idb.get(STORE, id)) || { id, state: "queued" };
 }
 
-async function attempt(id, force, background = true) {
+async function attempt(id, force, how = { background: true }) {
   const rec = await idb.get(STORE, id);
   if (!rec || rec.state !== "queued" || !mine(rec)) return rec;
   if (!force && rec.next_at > Date.now()) return rec;
@@ -268,7 +289,7 @@ async function attempt(id, force, background = true) {
   await idb.put(STORE, out.outcome === "sent" ? receipt(rec) : rec);
   if (out.outcome === "sent") await rebase(rec, out.result && out.result.version);
   emit();
-  if (out.outcome === "sent") emit("choso:sent", { record: rec, background });
+  if (out.outcome === "sent") emit("choso:sent", { record: rec, background: how.background });
   if (out.outcome === "auth") emit("choso:unauthorized");
   rec.outcome = out.outcome;
   return rec;

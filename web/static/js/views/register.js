@@ -539,6 +539,9 @@ export async function registerView(ctx, marketId, recordId) {
       rememberPartner(ctx.me, st.partner_code);
       saveDraft();
       const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
+      // The volunteer left the form while it was being sent: the answer takes them nowhere (the
+      // queue shows how it went).
+      if (!form.isConnected) return;
       if (done.state === "sent") {
         clearDraft();
         announce(t("saved_sent", { code: body.stall_code }));

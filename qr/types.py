@@ -21,12 +21,18 @@ def _bin(value: str) -> str:
     return value
 
 
+# What people group an account number's digits with when they write it down ("0123 456 789",
+# "0123-456-789", "0123.456.789"): no bank's account number holds one, so they are dropped.
+_GROUPING = re.compile(r"[\s.-]")
+
+
 def _account_number(value: str) -> str:
-    compact = value.replace(" ", "")
+    compact = _GROUPING.sub("", value)
     if not re.fullmatch(r"[!-~]{1,19}", compact):
         raise fail(
             "invalid_account_number",
-            "An account number is 1-19 printable characters (letters, digits, no spaces).",
+            "An account number is 1-19 printable characters (letters and digits; the spaces, "
+            "dots and dashes it is written with are dropped).",
         )
     return compact
 

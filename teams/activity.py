@@ -134,7 +134,7 @@ _KIND_HEADERS = {
     "prints": "Biển đã in",
     "deliveries": "Biển đã giao",
     "verifications": "Kiểm tra mã",
-    "return_visits": "Quay lại sạp",
+    "return_visits": "Mã sai (phát hiện, đã sửa)",
     "visits": "Lần ghé sạp",
     "support": "Gói hỗ trợ ghi nhận",
     "assignments": "Giao quay lại sạp",

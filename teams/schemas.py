@@ -112,7 +112,11 @@ class ActivityCounts(BaseModel):
     prints: int = Field(default=0, description="Sign prints confirmed.")
     deliveries: int = Field(default=0, description="Signs put up at the stall.")
     verifications: int = Field(default=0, description="Codes verified (match or mismatch).")
-    return_visits: int = Field(default=0, description="Return visits flagged or resolved.")
+    return_visits: int = Field(
+        default=0,
+        description="Wrong codes: a failed code check (the stall is flagged for a return visit) or "
+        "the check that resolves it; not visits (see `visits`).",
+    )
     visits: int = Field(
         default=0, description="Visits recorded at stalls (absent, not now, blocked, trained...)."
     )

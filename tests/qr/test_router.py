@@ -144,6 +144,21 @@ async def test_stall_png_and_svg_scan_back_to_the_stored_account(client, auth, m
     assert svg.status_code == 200 and svg.text.lstrip().startswith("<")
 
 
+async def test_an_account_number_written_in_groups_goes_on_the_sign_as_its_digits(
+    client, auth, markets
+):
+    """ "0123-456.789" as a stallholder writes it down: the dashes and dots are not part of the
+    number (a payload holding them names no account), so they are dropped like spaces."""
+    headers = await auth("volunteer")
+    account = stall_body()["payment_accounts"][0] | {"account_number": "0123-456.789 "}
+    stall = await _stall(client, headers, markets["one"], payment_accounts=[account])
+    assert stall["payment_accounts"][0]["account_number"] == "0123456789"
+    png = await client.get(f"/api/stalls/{stall['id']}/qr.png", headers=headers)
+    assert _scan(Image.open(io.BytesIO(png.content))) == [
+        payload.encode(bin="970422", account="0123456789", poi="11")
+    ]
+
+
 async def test_second_account_is_chosen_by_account_id(client, auth, markets):
     headers = await auth("volunteer")
     stall = await _stall(client, headers, markets["one"])

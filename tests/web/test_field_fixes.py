@@ -141,19 +141,21 @@ async def test_a_save_the_network_holds_open_is_kept_on_the_device(new_page, liv
         await route.continue_()
 
     await page.route("**/api/markets/*/stalls", hold)
-    for code, name in (("W-01", "Đỗ Thị Chậm"), ("W-02", "Đỗ Văn Chờ")):
+    for code, name in (("H-41", "Đỗ Thị Chậm"), ("H-42", "Đỗ Văn Chờ")):
         await open_form(page)
         await fill_form(page, code=code, name=name)
         await page.click("#save-stall")
-        await page.wait_for_selector(f".banner:has-text('Đã lưu sạp {code} trên máy')", timeout=15000)
+        await page.wait_for_selector(
+            f".banner:has-text('Đã lưu sạp {code} trên máy')", timeout=15000
+        )
         await page.wait_for_selector("#worklist")
     await open_form(page)
-    await page.fill("#f-stall_code", "W-03")
+    await page.fill("#f-stall_code", "H-43")
     release.set()
     await page.wait_for_selector(".banner:has-text('Đã gửi 2 hồ sơ')", timeout=30000)
     assert await page.locator("#register-form").count() == 1  # still where the volunteer is
-    assert await page.input_value("#f-stall_code") == "W-03"
-    for code in ("W-01", "W-02"):
+    assert await page.input_value("#f-stall_code") == "H-43"
+    for code in ("H-41", "H-42"):
         assert len(await stalls_with_code(live_server, market_id, code)) == 1
 
 
@@ -209,6 +211,30 @@ async def test_offline_a_stall_code_already_in_the_list_is_flagged(new_page, liv
     await expect(page.locator("#f-stall_code-warn")).to_be_hidden()
     await expect(page.locator("#f-stall_code-error")).to_be_hidden()
     await page.context.set_offline(False)
+
+
+async def test_a_code_written_another_way_is_pointed_out(new_page, live_server) -> None:
+    """ "A 15" is in the list: "A-15" and "a15" are perhaps the same stall, so the volunteer is
+    told (with the stall to look at), not stopped: A-1-5 and A-15 may be two stalls."""
+    ids = await market_ids(live_server)
+    stall = await register_via_api(live_server, ids["Chợ Thử Một"], "Q 15", "Lý Thị Hai")
+    page = await new_page()
+    await sign_in(page)
+    await page.wait_for_selector(".stall-row[data-stall]")
+    await open_form(page)
+    for typed in ("Q-15", "q15"):
+        await page.fill("#f-stall_code", typed)
+        await page.wait_for_selector("#f-stall_code-warn:visible")
+        text = await page.locator("#f-stall_code-warn").inner_text()
+        assert f"đã có sạp Q 15, giống mã {typed.upper()}" in text, text
+        assert await page.get_attribute("#f-stall_code-warn a", "href") == f"#/s/{stall['id']}"
+    await page.fill("#f-stall_code", "Q-16")
+    await expect(page.locator("#f-stall_code-warn")).to_be_hidden()
+    # A warning only: the volunteer who knows it is another stall can still save it.
+    await fill_form(page, code="Q-1-5", name="Lý Văn Ba")
+    await page.wait_for_selector("#f-stall_code-warn:visible")
+    await page.click("#save-stall")
+    await page.wait_for_url("**/#/s/*")
 
 
 # ---------------------------------------------------------------- banks by name

@@ -550,7 +550,7 @@ export const en = {
   kind_prints: "Signs printed",
   kind_deliveries: "Signs delivered",
   kind_verifications: "Codes checked",
-  kind_return_visits: "Return visits",
+  kind_return_visits: "Wrong codes (found, fixed)",
   kind_visits: "Stall visits",
   act_signs: "Signs (printed, delivered)",
   act_other: "Edits, accounts, consents, support package",

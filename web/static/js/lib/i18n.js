@@ -562,7 +562,7 @@ const vi = {
   kind_prints: "Biển đã in",
   kind_deliveries: "Biển đã giao",
   kind_verifications: "Kiểm tra mã",
-  kind_return_visits: "Quay lại sạp",
+  kind_return_visits: "Mã sai (phát hiện, đã sửa)",
   kind_visits: "Lần ghé sạp",
   act_signs: "Biển (in, giao)",
   act_other: "Sửa hồ sơ, tài khoản, đồng ý, gói hỗ trợ",

@@ -23,6 +23,12 @@ export function accountName(text) {
     .replace(/\s+/g, " ").replace(/^ /, "");
 }
 
+/** An account number as typed, without the spaces, dots and dashes people group its digits with
+ * ("0123-456.789" is 0123456789: qr.types._account_number drops them the same way). */
+export function accountNumber(text) {
+  return String(text ?? "").replace(/[\s.-]/g, "");
+}
+
 /** A text as the server keeps it (core.text.normalize): NFC, trimmed, inner whitespace collapsed. */
 export function normalize(text) {
   return String(text ?? "").normalize("NFC").replace(/\s+/g, " ").trim();

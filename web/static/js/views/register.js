@@ -6,7 +6,7 @@ import { t, addStrings, noticeText, noticeVersion, errorText, zoneLabel } from "
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import {
-  accountName, looksLikePhone, codeKey, codeOk, charCount, codeForZone, dropDoubledPrefix, STALL_CODE_MAX, ZONE_MAX,
+  accountName, accountNumber, looksLikePhone, codeKey, compact, codeOk, charCount, codeForZone, dropDoubledPrefix, STALL_CODE_MAX, ZONE_MAX,
 } from "../lib/text.js";
 import { bankPicker } from "../lib/bankpicker.js";
 import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError, limitLength } from "../lib/forms.js";
@@ -50,11 +50,15 @@ addStrings({
     licence: "Số giấy phép kinh doanh",
     licence_hint: "Chợ này ghi số giấy phép theo yêu cầu của chương trình. Ghi đúng như trên giấy chứng nhận đăng ký hộ kinh doanh, ví dụ 32A8012345; không chụp giấy.",
     hf_licence_no: "Số giấy phép kinh doanh",
+    code_like_list: "Chợ này đã có sạp {other}, giống mã {code}. Nếu là cùng một sạp, đừng đăng ký lần nữa.",
+    code_like_queue: "Trên máy đang có hồ sơ sạp {other} chờ gửi, giống mã {code}. Nếu là cùng một sạp, đừng đăng ký lần nữa.",
   },
   en: {
     licence: "Business licence number",
     licence_hint: "This market records licence numbers because its programme asks for them. Write it as on the household business certificate, e.g. 32A8012345; no photo.",
     hf_licence_no: "Business licence number",
+    code_like_list: "This market already has stall {other}, like code {code}. If it is the same stall, do not register it again.",
+    code_like_queue: "A record for stall {other} is waiting on this device, like code {code}. If it is the same stall, do not register it again.",
   },
   errorsVi: {
     invalid_licence: "Số giấy phép chỉ gồm chữ cái, chữ số và . / - (tối đa 30 ký tự), ví dụ 32A8012345.",
@@ -109,7 +113,7 @@ export function buildBody(st) {
   if (licenceOf(st.licence_no)) body.licence_no = licenceOf(st.licence_no);
   if (st.phone.trim()) body.holder.phone = st.phone.trim();
   if (st.bin && st.account_number.trim()) {
-    const acc = { bin: st.bin, account_number: st.account_number.replace(/\s/g, "") };
+    const acc = { bin: st.bin, account_number: accountNumber(st.account_number) };
     if (st.account_name.trim()) acc.account_name = st.account_name.trim();
     if (st.partner_code) acc.partner_code = st.partner_code;
     if (st.reference.trim()) acc.reference = st.reference.trim();
@@ -132,7 +136,7 @@ export function validate(st) {
   if (!st.full_name.trim()) out.push(["f-name", "missing"]);
   else if (/[^\p{L}\p{M} .'-]/u.test(st.full_name.trim()) || charCount(st.full_name) > 100) out.push(["f-name", "invalid_name"]);
   if (st.phone.trim() && !looksLikePhone(st.phone)) out.push(["f-phone", "invalid_phone"]);
-  const acct = st.account_number.replace(/\s/g, "");
+  const acct = accountNumber(st.account_number);
   if (st.bin && !acct) out.push(["f-acct", "bank_incomplete"]);
   if (!st.bin && acct) out.push(["f-bank", "bank_incomplete"]);
   if (acct && !ACCOUNT_RE.test(acct)) out.push(["f-acct", "invalid_account_number"]);
@@ -153,7 +157,7 @@ export function valueOf(st, id) {
     case "f-name": return st.full_name.trim();
     case "f-phone": return st.phone.trim();
     case "f-bank": return st.bin;
-    case "f-acct": return st.account_number.replace(/\s/g, "");
+    case "f-acct": return accountNumber(st.account_number);
     case "f-acctname": return st.account_name.trim();
     case "f-ref": return st.reference;
     case "f-partner": return st.partner_code;
@@ -250,16 +254,32 @@ export async function registerView(ctx, marketId, recordId) {
     const rec = waiting.find((r) => r.id !== st.record_id && r.body && codeKey(r.body.stall_code) === key);
     return rec ? { rec } : null;
   }
+  /** A stall or queued record whose code differs only in its separators ("A 15", "A15" for
+   * "A-15"): perhaps the same stall written another way; the volunteer is told, not stopped (A-1-5
+   * and A-15 may be two stalls). */
+  function lookalikeOf(code) {
+    const key = compact(code);
+    if (!key || codeKey(code).endsWith("-")) return null;
+    const stall = knownStalls.find((s) => compact(s.stall_code) === key);
+    if (stall) return { stall, other: stall.stall_code };
+    const rec = waiting.find((r) => r.id !== st.record_id && r.body && compact(r.body.stall_code) === key);
+    return rec ? { rec, other: rec.body.stall_code } : null;
+  }
   function drawCodeWarning() {
     const dup = duplicateOf(st.stall_code);
+    const like = dup ? null : lookalikeOf(st.stall_code);
     codeWarn.replaceChildren();
     // An error on the code says it already: one message, not a warning and an error.
     const error = document.getElementById("f-stall_code-error");
-    codeWarn.hidden = !dup || Boolean(error && !error.hidden);
+    codeWarn.hidden = !(dup || like) || Boolean(error && !error.hidden);
     if (codeWarn.hidden) return;
     const code = codeKey(st.stall_code);
-    codeWarn.append(dup.stall ? t("code_in_list", { code }) : t("code_in_queue", { code }), " ",
-      h("a", { href: dup.stall ? `#/s/${dup.stall.id}` : "#/outbox" }, dup.stall ? t("see_existing") : t("open_queue")));
+    const found = dup || like;
+    const text = dup
+      ? t(dup.stall ? "code_in_list" : "code_in_queue", { code })
+      : t(like.stall ? "code_like_list" : "code_like_queue", { code, other: like.other });
+    codeWarn.append(text, " ",
+      h("a", { href: found.stall ? `#/s/${found.stall.id}` : "#/outbox" }, found.stall ? t("see_existing") : t("open_queue")));
   }
   stallCode.addEventListener("input", () => {
     // "A-" was filled in by the zone and the volunteer typed the whole code: keep one prefix.
@@ -286,7 +306,7 @@ export async function registerView(ctx, marketId, recordId) {
 
   // Account
   const acct = h("input", { name: "account_number", inputmode: "numeric", value: st.account_number, autocomplete: "off", spellcheck: "false" });
-  limitLength(acct, { id: "f-acct", max: 19, code: "invalid_account_number", count: (v) => v.replace(/\s/g, "").length });
+  limitLength(acct, { id: "f-acct", max: 19, code: "invalid_account_number", count: (v) => accountNumber(v).length });
   const acctName = h("input", { name: "account_name", value: st.account_name, autocomplete: "off", autocapitalize: "characters", spellcheck: "false" });
   limitLength(acctName, { id: "f-acctname", max: 50, code: "invalid_account_name" });
   const lookupLine = h("div", { class: "lookup", id: "f-acctname-lookup", role: "status" });
@@ -346,7 +366,7 @@ export async function registerView(ctx, marketId, recordId) {
   // aliases and e-wallet accounts have letters: a warning, not an error.
   const acctWarn = h("p", { class: "field-warn", id: "f-acct-warn", role: "status", hidden: true }, t("acct_not_digits"));
   const drawAcctWarning = () => {
-    const number = st.account_number.replace(/\s/g, "");
+    const number = accountNumber(st.account_number);
     acctWarn.hidden = !number || st.account_scanned || /^\d+$/.test(number) || !ACCOUNT_RE.test(number);
   };
   drawAcctWarning();
@@ -355,7 +375,7 @@ export async function registerView(ctx, marketId, recordId) {
 
   let lookupSeq = 0;
   async function lookup() {
-    const number = st.account_number.replace(/\s/g, "");
+    const number = accountNumber(st.account_number);
     lookupLine.replaceChildren();
     if (!settings.lookup || !st.bin || !ACCOUNT_RE.test(number) || number.length < 6 || !navigator.onLine) return;
     const seq = ++lookupSeq;

@@ -5,7 +5,7 @@ import { h, mount, toast, dropToast, announce, saveJson } from "../lib/dom.js";
 import { t, addStrings, errorText, describeError, time, dateTime, noticeText, noticeVersion, zoneLabel } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
-import { accountName, looksLikePhone, codeOk, nationalPhone, STALL_CODE_MAX, ZONE_MAX } from "../lib/text.js";
+import { accountName, accountNumber, looksLikePhone, codeOk, nationalPhone, STALL_CODE_MAX, ZONE_MAX } from "../lib/text.js";
 import { bankPicker, bankShort } from "../lib/bankpicker.js";
 import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError, limitLength, opener } from "../lib/forms.js";
 import { confirmDialog } from "../lib/dialog.js";
@@ -940,11 +940,11 @@ export async function accountView(ctx, id) {
   let st = { bin: "", account_number: "", account_name: accountName(stall.holder.full_name || ""), partner_code: "", reference: "", service: "account" };
   try { st = { ...st, ...JSON.parse(localStorage.getItem(draftKey) || "{}") }; } catch { /* no draft */ }
   const valueOf = (fid) => ({
-    "f-bank": st.bin, "f-acct": st.account_number.replace(/\s/g, ""), "f-acctname": st.account_name.trim(),
+    "f-bank": st.bin, "f-acct": accountNumber(st.account_number), "f-acctname": st.account_name.trim(),
     "f-ref": st.reference, "f-partner": st.partner_code,
   })[fid];
   const check = (fid) => {
-    const number = st.account_number.replace(/\s/g, "");
+    const number = accountNumber(st.account_number);
     if (fid === "f-bank" && !st.bin) return "invalid_bin";
     if (fid === "f-acct" && !/^[!-~]{1,19}$/.test(number)) return number ? "invalid_account_number" : "missing";
     if (fid === "f-acctname" && st.account_name.trim() && !/^[A-Z0-9 .,'-]{1,50}$/.test(st.account_name.trim())) return "invalid_account_name";
@@ -974,7 +974,7 @@ export async function accountView(ctx, id) {
   if (st.bin) picker.set(st.bin);
   const acct = h("input", { name: "account_number", inputmode: "numeric", value: st.account_number, autocomplete: "off" });
   acct.addEventListener("input", () => { st.account_number = acct.value; st.service = "account"; save(); });
-  limitLength(acct, { id: "f-acct", max: 19, code: "invalid_account_number", count: (v) => v.replace(/\s/g, "").length });
+  limitLength(acct, { id: "f-acct", max: 19, code: "invalid_account_number", count: (v) => accountNumber(v).length });
   const ref = h("input", { name: "reference", value: st.reference, autocomplete: "off", autocapitalize: "characters" });
   limitLength(ref, { id: "f-ref", max: 25, code: "invalid_reference" });
   ref.addEventListener("input", () => { st.reference = ref.value.trim(); save(); });
@@ -1012,7 +1012,7 @@ export async function accountView(ctx, id) {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     clearErrors(form);
-    const number = st.account_number.replace(/\s/g, "");
+    const number = accountNumber(st.account_number);
     for (const fid of ["f-bank", "f-acct", "f-acctname", "f-ref"]) {
       const code = check(fid);
       if (code) setError(fid, errorText(code), null, { local: true, code });
@@ -1059,11 +1059,11 @@ export async function accountFixView(ctx, id, accountId) {
   let st = { ...initial, reason: "", off_reason: "" };
   try { st = { ...st, ...JSON.parse(localStorage.getItem(draftKey) || "{}") }; } catch { /* no draft */ }
   const valueOf = (fid) => ({
-    "f-bank": st.bin, "f-acct": st.account_number.replace(/\s/g, ""), "f-acctname": st.account_name.trim(),
+    "f-bank": st.bin, "f-acct": accountNumber(st.account_number), "f-acctname": st.account_name.trim(),
     "f-ref": st.reference, "f-reason": st.reason.trim(), "f-off-reason": st.off_reason.trim(),
   })[fid];
   const check = (fid) => {
-    const number = st.account_number.replace(/\s/g, "");
+    const number = accountNumber(st.account_number);
     if (fid === "f-bank" && !st.bin) return "invalid_bin";
     if (fid === "f-acct" && !/^[!-~]{1,19}$/.test(number)) return number ? "invalid_account_number" : "missing";
     if (fid === "f-acctname" && st.account_name.trim() && !/^[A-Z0-9 .,'-]{1,50}$/.test(st.account_name.trim())) return "invalid_account_name";
@@ -1082,7 +1082,7 @@ export async function accountFixView(ctx, id, accountId) {
   picker.set(st.bin);
   const acct = h("input", { name: "account_number", inputmode: "numeric", value: st.account_number, autocomplete: "off", spellcheck: "false" });
   acct.addEventListener("input", () => { st.account_number = acct.value; save(); });
-  limitLength(acct, { id: "f-acct", max: 19, code: "invalid_account_number", count: (v) => v.replace(/\s/g, "").length });
+  limitLength(acct, { id: "f-acct", max: 19, code: "invalid_account_number", count: (v) => accountNumber(v).length });
   const acctName = h("input", { name: "account_name", value: st.account_name, autocomplete: "off", autocapitalize: "characters", spellcheck: "false" });
   acctName.addEventListener("input", () => { acctName.value = accountName(acctName.value); st.account_name = acctName.value; save(); });
   limitLength(acctName, { id: "f-acctname", max: 50, code: "invalid_account_name" });
@@ -1147,7 +1147,7 @@ export async function accountFixView(ctx, id, accountId) {
       if (code) setError(fid, errorText(code), null, { local: true, code });
     }
     if (form.querySelector(".has-error")) { focusFirstError(form); return; }
-    const now = { bin: st.bin, account_number: st.account_number.replace(/\s/g, ""), account_name: st.account_name.trim(), reference: st.reference };
+    const now = { bin: st.bin, account_number: accountNumber(st.account_number), account_name: st.account_name.trim(), reference: st.reference };
     const body = { reason: st.reason.trim() };
     for (const [k, v] of Object.entries(now)) if (v !== initial[k]) body[k] = v || null;
     if (Object.keys(body).length === 1) { ctx.go(`#/s/${id}`); return; }

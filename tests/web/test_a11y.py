@@ -44,6 +44,7 @@ async def test_volunteer_screens_have_no_serious_violations(new_page, live_serve
     await page.check("#f-purpose-qr_sign")
     await page.click("#save-stall")
     await page.wait_for_selector("#sign img.qr")
+    assert "Quét mã để thanh toán" in await page.locator("#sign figcaption").inner_text()
     assert await serious(page) == [], "stall and sign"
     await page.click("#verify")
     await page.wait_for_selector("label[for=verify-photo]")

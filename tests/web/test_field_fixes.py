@@ -487,6 +487,7 @@ async def test_consent_to_the_sign_can_be_completed_later(new_page, live_server)
     # Recorded with the notice read out: nothing ticked for the volunteer.
     await page.click(f".stall-row[data-stall='{stall_id}']")
     await page.wait_for_selector("#qr-problem")
+    assert await page.locator("#sign figcaption").count() == 0
     assert refused == [], refused
     await page.click("#consent-add")
     await page.wait_for_selector("#consent-form .notice p")

@@ -842,6 +842,8 @@ async def test_register_first_add_the_account_later_and_edit(new_page, live_serv
     await fill_form(page, code="K-11", name="Phan Thị Kim")
     await page.click("#save-stall")
     await page.wait_for_selector("#sign .qr-missing")
+    # No code on the sign, so no "Quét mã để thanh toán" under it.
+    assert await page.locator("#sign figcaption").count() == 0
     stall_id = page.url.split("#/s/")[1].split("?")[0]
     await page.goto("/#/")
     await page.click("label[for=filter-no_account]")

@@ -172,7 +172,8 @@ export async function stallView(ctx, id, params) {
         h("p", { class: "sign-bank" }, bankOf(acc)),
         h("p", { class: ["sign-number", acc.account_number.length > 14 ? "is-long" : ""] }, acc.account_number),
         h("p", { class: "sign-holder" }, acc.account_name || "")) : null,
-      h("figcaption", {}, t("scan_to_pay"), h("span", { class: "sign-napas" }, "VietQR · NAPAS 247"))));
+      // "Scan to pay" only under a code that can be scanned.
+      acc && !signBlocked ? h("figcaption", {}, t("scan_to_pay"), h("span", { class: "sign-napas" }, "VietQR · NAPAS 247")) : null));
   }
 
   const accountTabs = accounts.length > 1

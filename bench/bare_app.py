@@ -77,6 +77,7 @@ def _floor_registration(
         cccd_hash=None,
         cccd_last4=None,
         check_duplicate=True,
+        check_shared_account=True,
         accounts=accounts,
         name_check="disabled",
         purposes=consent["purposes"],

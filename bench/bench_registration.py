@@ -72,6 +72,7 @@ class Bodies:
                     "purposes": ["registration", "qr_sign", "coverage_reporting"],
                 },
                 "location": {"lat": 16.06, "lon": 108.2, "accuracy_m": 12},
+                "check_shared_account": True,  # as the tablet sends it
             },
             ensure_ascii=False,
         ).encode()

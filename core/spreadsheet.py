@@ -31,7 +31,9 @@ from openpyxl.utils import get_column_letter
 
 ICT = ZoneInfo("Asia/Ho_Chi_Minh")
 
-ColumnKind = Literal["text", "int", "float", "bool", "datetime", "date", "phone", "percent"]
+ColumnKind = Literal[
+    "text", "int", "float", "coordinate", "bool", "datetime", "date", "phone", "percent"
+]
 CellValue = str | int | float | bool | datetime | date | None
 
 # ---------------------------------------------------------------- writing
@@ -66,6 +68,7 @@ _FORMATS: dict[str, str] = {
     "bool": "@",
     "int": "#,##0",
     "float": "#,##0.00",
+    "coordinate": "0.000000",  # degrees: six decimals are about ten centimetres
     # Shares are stored to four decimals, rounded down (coverage.shapes.share): two decimals of a
     # percent show them exactly (with one, Excel would round 0.8999 up to "90.0%").
     "percent": "0.00%",
@@ -155,7 +158,7 @@ def excel_value(kind: ColumnKind, value: Any) -> CellValue:
             return _local(value).date()
         if isinstance(value, date):
             return value
-    if kind in ("int", "float", "percent") and not isinstance(value, bool):
+    if kind in ("int", "float", "coordinate", "percent") and not isinstance(value, bool):
         if isinstance(value, int):
             return value
         if isinstance(value, float | Decimal):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import secrets
 from datetime import datetime
 from typing import Annotated, Literal
@@ -26,7 +27,23 @@ from core.params import IdField
 from core.settings import Settings
 from core.types import Phone, User, fail, free_text
 
-Username = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")]
+_USERNAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+
+
+def _username(value: str) -> str:
+    if not _USERNAME.fullmatch(value):
+        raise fail(
+            "invalid_username",
+            "A username is 1-64 letters without diacritics, digits and . _ @ - (e.g. lan.hc).",
+        )
+    return value
+
+
+Username = Annotated[
+    str,
+    Field(description="1-64 letters without diacritics, digits and . _ @ -."),
+    AfterValidator(_username),
+]
 Role = Literal["admin", "manager", "volunteer", "partner", "viewer"]
 WardCodes = list[Annotated[str, Field(pattern=r"^[0-9]{1,6}$")]]
 ProvinceCodes = list[Annotated[str, Field(pattern=r"^[0-9]{1,2}$")]]

@@ -266,8 +266,8 @@ _STALL_XLSX: dict[str, tuple[str, ColumnKind, dict[str, str] | None]] = {
     "confirm_by": ("Cách biết tiền về", "text", None),
     "support": ("Gói hỗ trợ chuyển đổi số", "text", None),
     "also_accepts": ("Cách thanh toán khác", "text", None),
-    "lat": ("Vĩ độ", "text", None),
-    "lon": ("Kinh độ", "text", None),
+    "lat": ("Vĩ độ", "coordinate", None),
+    "lon": ("Kinh độ", "coordinate", None),
     "location_source": ("Vị trí lấy từ", "text", LOCATION_VI),
     "holder_name": ("Họ tên chủ sạp", "text", None),
     "phone": ("Số điện thoại", "phone", None),
@@ -304,7 +304,7 @@ def _shown(column: str, value: Any) -> Any:
             for item, _, state in pairs
         )
     if column in ("lat", "lon"):
-        return f"{float(value):.6f}"  # text: a number format would round a stall to a kilometre
+        return float(value)  # a number, shown to six decimals (the "coordinate" column kind)
     if kind == "phone":
         return national_phone(str(value))
     return value

@@ -15,6 +15,10 @@ class PossibleDuplicate(Conflict):
     code, title = "possible_duplicate", "A stall with this phone number is already registered here"
 
 
+class AccountInUse(Conflict):
+    code, title = "account_in_use", "Another stall of this market receives payments on this account"
+
+
 class AccountExists(Conflict):
     code, title = "account_exists", "This payment account is already on the stall"
 

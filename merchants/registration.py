@@ -37,6 +37,8 @@ def _canonical_request(market_id: int, body: schemas.StallCreate) -> bytes:
     if dump.get("licence_no") is None:
         # Absent as before the field existed: a retry across that upgrade is still the same request.
         dump.pop("licence_no", None)
+    if not dump.get("check_shared_account"):
+        dump.pop("check_shared_account", None)  # the same, for that later field
     canonical = json.dumps([market_id, dump], sort_keys=True, ensure_ascii=False)
     return canonical.encode()
 
@@ -82,6 +84,8 @@ async def register_stall(
         cccd_hash=keys_of(conn).keyed_hash(cccd) if cccd else None,
         cccd_last4=cccd[-4:] if cccd else None,
         check_duplicate=bool(phone) and not body.confirm_duplicate,
+        # The same person renting another stall (confirmed) may well be paid on the same account.
+        check_shared_account=body.check_shared_account and not body.confirm_duplicate,
         accounts=body.payment_accounts,
         name_check=name_check,
         purposes=body.consent.purposes,
@@ -224,6 +228,15 @@ async def write(
             "If the same person rents another stall, send confirm_duplicate: true.",
             field="holder.phone",
             existing_stall_id=done.duplicate_of,
+        )
+    if done.shared_account_of is not None:
+        position, other = done.shared_account_of
+        raise errors.AccountInUse(
+            "Another active stall of this market receives payments on this account: check the "
+            "number with the stallholder. If both stalls are paid on it, send the registration "
+            "without check_shared_account.",
+            field=f"payment_accounts.{position}.account_number",
+            existing_stall_id=other,
         )
     if not done.claimed:  # the same key, claimed by a request that ended meanwhile
         user_id, key = new.user_id, new.idempotency_key

@@ -415,6 +415,9 @@ class StallCreate(Strict):
     consent: ConsentIn
     location: Location | None = None
     confirm_duplicate: StrictBool = False
+    # Refuse (409 account_in_use) an account another active stall of this market is paid on:
+    # the tablet asks it, until the volunteer confirms both stalls are paid on that account.
+    check_shared_account: StrictBool = False
     licence_no: LicenceNo | None = None
 
 

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 _COLUMNS = {
     "market": ("market", "cho", "ten_cho", "market_name"),
@@ -135,6 +135,9 @@ def _columns(header: list[str], line: int) -> dict[str, int]:
     return columns
 
 
+_VIETNAM = timezone(timedelta(hours=7))  # a report's dates are Vietnam's days
+
+
 def _row(line: int, values: dict[str, str | None]) -> ImportRow | RowError:
     reasons: list[tuple[str, str]] = []
     if not any(values.get(field) for field in IDENTIFYING):
@@ -160,6 +163,13 @@ def _row(line: int, values: dict[str, str | None]) -> ImportRow | RowError:
             (
                 f"unreadable date {values['date']!r} (use YYYY-MM-DD or DD/MM/YYYY)",
                 f"ngày không đọc được “{quoted(values['date'])}” (viết DD/MM/YYYY hoặc YYYY-MM-DD)",
+            )
+        )
+    if when is not None and when > datetime.now(UTC).astimezone(_VIETNAM).date():
+        reasons.append(
+            (
+                f"date {when.isoformat()} is after today",
+                f"ngày {when.strftime('%d/%m/%Y')} chưa tới",
             )
         )
     if reasons:

@@ -345,12 +345,14 @@ async def set_reprint(conn: asyncpg.Connection, *, stall_id: int, reason: str | 
 
 
 async def forget_sign_and_payments(conn: asyncpg.Connection, stall_id: int) -> None:
-    """The stall no longer has a sign up or recent payments: its sign facts, reprint flag and
-    last payment go (a stallholder erased; the payments themselves stay, without the number)."""
+    """The stall no longer has a sign up or recent payments: its sign facts, the check of its
+    code, reprint flag and last payment go (a stallholder erased; the payments themselves stay,
+    without the number)."""
     await conn.execute(
         """UPDATE stall_coverage
               SET sign_issued_at = NULL, sign_issued_by = NULL, sign_delivered_at = NULL,
-                  sign_delivered_by = NULL, sign_reprint_needed = false,
+                  sign_delivered_by = NULL, verified_at = NULL, verified_by = NULL,
+                  verified_account_id = NULL, verified_method = NULL, sign_reprint_needed = false,
                   sign_reprint_reason = NULL, sign_reprint_flagged_at = NULL,
                   last_payment_at = NULL, updated_at = clock_timestamp()
             WHERE stall_id = $1""",

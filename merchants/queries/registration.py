@@ -47,6 +47,8 @@ class NewStall:
     audit_entered: dict[str, Any]
     # The stall's business licence number: only for a market that asks (licence_not_asked).
     licence_no: str | None = None
+    # Look for an active stall of this market that receives payments on one of these accounts.
+    check_shared_account: bool = False
     # A session from a worker's memory (core.sessions), checked by the statement; None when the
     # user was read from the database for this request (or the caller is no request: imports).
     session: SessionCheck | None = None
@@ -65,6 +67,8 @@ class Registered:
     licence_problem: str | None  # licence_not_asked
     missing_partners: list[str]
     duplicate_of: int | None
+    # (index of the account in the request, id of another active stall of the market paid on it)
+    shared_account_of: tuple[int, int] | None
     stall: schemas.Stall | None
 
 
@@ -114,7 +118,19 @@ WITH new_id AS (
                             WHERE s.holder_id = h.id AND s.market_id = $market_id
                               AND s.status = 'active'))
                 FROM stallholder h WHERE h.phone_e164 = $phone)
-           END AS duplicate_of
+           END AS duplicate_of,
+           CASE WHEN $check_shared_account AND cardinality($bins::text[]) > 0 THEN
+               -- An account in use on another active stall of this market: perhaps typed from the
+               -- wrong stall's card, and the sign would send this stall's money to that holder.
+               -- [the account's place in the request, that stall's id]
+               (SELECT ARRAY[n.i, s.id]
+                FROM unnest($bins::text[], $account_numbers::text[])
+                         WITH ORDINALITY AS n (bin, number, i)
+                JOIN payment_account p ON p.bin = n.bin AND p.account_number = n.number
+                JOIN stall s ON s.id = p.stall_id
+                WHERE p.active AND s.market_id = $market_id AND s.status = 'active'
+                ORDER BY n.i, s.id LIMIT 1)
+           END AS shared_account_of
 ), claim AS (
     INSERT INTO idempotency_key (user_id, key, request_hash, resource_id, status_code)
     SELECT $actor_id, $idempotency_key, $request_hash, new_id.id, 201 FROM new_id, checks
@@ -122,7 +138,7 @@ WITH new_id AS (
       AND NOT checks.market_archived
       AND checks.zone_problem IS NULL AND checks.licence_problem IS NULL
       AND cardinality(checks.missing_partners) = 0
-      AND checks.duplicate_of IS NULL
+      AND checks.duplicate_of IS NULL AND checks.shared_account_of IS NULL
     ON CONFLICT (user_id, key) DO NOTHING
     RETURNING resource_id
 ), holder AS (
@@ -177,7 +193,8 @@ entry AS (
 
 _REGISTER_RESULT = """
 SELECT c.session_ok, c.known, c.market_found, c.market_archived, c.zone_problem,
-       c.licence_problem, c.missing_partners, c.duplicate_of, (SELECT count(*) FROM claim) = 1 AS claimed,
+       c.licence_problem, c.missing_partners, c.duplicate_of, c.shared_account_of,
+       (SELECT count(*) FROM claim) = 1 AS claimed,
        s.id, s.market_id, s.stall_code, s.zone, s.goods, s.status, s.version, s.lat, s.lon,
        s.accuracy_m, s.created_at, s.updated_at, s.licence_no,
        h.id AS holder_id, h.full_name, h.phone_e164, h.cccd_last4, h.erased_at,
@@ -246,6 +263,7 @@ async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
         "cccd_hash": new.cccd_hash,
         "cccd_last4": new.cccd_last4,
         "check_duplicate": new.check_duplicate,
+        "check_shared_account": new.check_shared_account,
         "bins": [a.bin for a in accounts],
         "account_numbers": keys_of(conn).seal_all(a.account_number for a in accounts),
         "account_names": [a.account_name for a in accounts],
@@ -282,6 +300,11 @@ async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
         licence_problem=row["licence_problem"],
         missing_partners=list(row["missing_partners"]),
         duplicate_of=row["duplicate_of"],
+        shared_account_of=(
+            (row["shared_account_of"][0] - 1, row["shared_account_of"][1])
+            if row["shared_account_of"]
+            else None
+        ),
         stall=stall,
     )
 

@@ -70,7 +70,7 @@ async def test_user_input_errors(client, auth, markets):
         ({"role": "superuser"}, 422, "validation_error", "role"),
         ({"role": "partner"}, 422, "partner_code_required", "partner_code"),
         ({"username": "volunteer"}, 409, "username_taken", "username"),
-        ({"username": "bad name!"}, 422, "validation_error", "username"),
+        ({"username": "bad name!"}, 422, "invalid_username", "username"),
     ]
     for change, status, code, field in cases:
         r = await client.post("/api/users", json=base | change, headers=admin)

@@ -553,6 +553,13 @@ async def test_erase_anonymises_the_person_and_keeps_the_stall_counted(client, c
         account_id,
         ACCOUNT_NAME,
     )
+    await conn.execute(  # its code was checked on the sign
+        """UPDATE stall_coverage SET verified_at = now(), verified_method = 'scan',
+                  verified_account_id = $2, verified_by = (SELECT id FROM app_user LIMIT 1)
+           WHERE stall_id = $1""",
+        stall["id"],
+        account_id,
+    )
     market_before = (await client.get(f"/api/markets/{markets['one']}", headers=admin)).json()[
         "stall_count"
     ]
@@ -633,6 +640,13 @@ async def test_erase_anonymises_the_person_and_keeps_the_stall_counted(client, c
         and read["holder"]["full_name"] is None
     )
     assert [a["active"] for a in read["payment_accounts"]] == [False]
+    # The sign at the stall showed the erased account: no check of its code is kept either.
+    checked = await conn.fetchrow(
+        "SELECT verified_at, verified_method, verified_by, verified_account_id "
+        "FROM stall_coverage WHERE stall_id = $1",
+        stall["id"],
+    )
+    assert dict(checked) == dict.fromkeys(checked.keys())
     assert (await client.get(f"/api/stalls/{neighbour['id']}", headers=admin)).json()["holder"][
         "full_name"
     ] == "Trần Văn Đức"

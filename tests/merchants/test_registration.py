@@ -130,6 +130,46 @@ async def test_same_phone_is_a_possible_duplicate_unless_confirmed(client, auth,
     assert ok.status_code == 201
 
 
+async def test_an_account_another_stall_is_paid_on_is_refused_when_the_tablet_asks(
+    client, conn, auth, markets
+):
+    """The same account typed for another stallholder of the market (read from the wrong card):
+    the sign would send this stall's money to that holder. The tablet asks the check
+    (check_shared_account); the volunteer who confirms both stalls are paid on it sends without."""
+    headers = await auth("volunteer")
+    url = f"/api/markets/{markets['one']}/stalls"
+    first = (await client.post(url, json=stall_body(), headers=headers | key())).json()
+    other = {"full_name": "Hồ Thị Sáu", "phone": "0912 000 111"}
+    second_account = {"bin": "970436", "account_number": "0011001932418"}
+    shared = stall_body("A-13", holder=other, check_shared_account=True)
+    shared["payment_accounts"] = [second_account, shared["payment_accounts"][0]]
+    before = await stalls_q.table_counts(conn)
+    r = await client.post(url, json=shared, headers=headers | key())
+    assert r.status_code == 409, r.text
+    problem = r.json()
+    assert problem["code"] == "account_in_use"
+    assert problem["field"] == "payment_accounts.1.account_number"
+    assert problem["existing_stall_id"] == first["id"]
+    assert await stalls_q.table_counts(conn) == before
+    # Written another way (grouped digits), it is the same account.
+    shared["payment_accounts"][1]["account_number"] = "0123-456-789"
+    r = await client.post(url, json=shared, headers=headers | key())
+    assert r.json()["code"] == "account_in_use"
+    # Not in use any more (its stall closed), or in another market: nothing to ask.
+    other_market = stall_body("A-13", holder=other, check_shared_account=True)
+    r = await client.post(
+        f"/api/markets/{markets['two']}/stalls", json=other_market, headers=headers | key()
+    )
+    assert r.status_code in (201, 403), r.text  # the volunteer may not work there
+    # Confirmed: sent without the check.
+    shared["check_shared_account"] = False
+    ok = await client.post(url, json=shared, headers=headers | key())
+    assert ok.status_code == 201, ok.text
+    # The same person's second stall (confirm_duplicate) is not asked about the account again.
+    same_person = stall_body("A-15", confirm_duplicate=True, check_shared_account=True)
+    assert (await client.post(url, json=same_person, headers=headers | key())).status_code == 201
+
+
 async def test_same_phone_in_another_market_is_fine(client, auth, markets):
     headers = await auth("admin")
     await client.post(
@@ -192,8 +232,8 @@ async def test_a_registration_makes_no_speculative_insert(client, conn, auth, ma
 async def test_the_duplicate_check_reads_the_phones_stalls_not_the_market(conn, markets):
     """The duplicate check's plan, as the pool's connections run it after five executions (a
     generic plan: no parameter value known): every read of `stall` is a probe of the holder's
-    stalls in the market (stall_holder_market_idx), never a walk of the market's stalls, whose
-    cost would grow with the market."""
+    stalls in the market (stall_holder_market_idx) or a stall read by id (the shared-account
+    check), never a walk of the market's stalls, whose cost would grow with the market."""
     from merchants.queries import registration as registration_q
 
     # 40 markets of 15 stalls, each with its own holder, and statistics that say so: the plan a
@@ -235,7 +275,8 @@ async def test_the_duplicate_check_reads_the_phones_stalls_not_the_market(conn, 
             walk(child)
 
     walk((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"])
-    assert reads == [("Index Scan", "stall_holder_market_idx")]
+    # The shared-account check reads the stalls of the accounts found by number, by id.
+    assert reads == [("Index Scan", "stall_holder_market_idx"), ("Index Scan", "stall_pkey")]
 
 
 async def test_registration_requires_consent_to_registration(client, conn, auth, markets):

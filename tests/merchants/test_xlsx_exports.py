@@ -56,6 +56,10 @@ async def test_stalls_xlsx_is_for_people_and_logs_personal_reads(client, conn, a
     partner = await conn.fetchval("SELECT name FROM partner WHERE code = 'MB'")
     assert a["Đối tác"] == partner and partner != "MB"
     assert isinstance(a["Mã số sạp"], int) and a["Mã số sạp"] == ids["a"]
+    # Coordinates are numbers a spreadsheet can compute with, shown to six decimals.
+    assert (a["Vĩ độ"], a["Kinh độ"]) == (16.06, 108.2)
+    lat_cell = ws.cell(row=2, column=header.index("Vĩ độ") + 1)
+    assert lat_cell.data_type == "n" and lat_cell.number_format == "0.000000"
     # Times: a naive datetime in Asia/Ho_Chi_Minh, to the second (Excel has no time zones).
     delivered = a["Giao biển lúc"]
     assert isinstance(delivered, datetime) and delivered.tzinfo is None

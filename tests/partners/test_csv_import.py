@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -107,6 +107,22 @@ def test_bad_rows_are_reported_with_their_line_and_the_import_continues() -> Non
         "ngày không đọc được “31/02/2025” (viết DD/MM/YYYY hoặc YYYY-MM-DD)",
         "không có mã sạp, số điện thoại hay số tài khoản; không nhận ra trạng thái “maybe”; "
         "ngày không đọc được “yesterday” (viết DD/MM/YYYY hoặc YYYY-MM-DD)",
+    ]
+
+
+def test_a_row_dated_after_today_is_refused() -> None:
+    """A report says what happened, so none of its dates is still to come (a day in Vietnam:
+    today is fine). A row without a status is a set-up the partner reports: active."""
+    today = datetime.now(UTC).astimezone(timezone(timedelta(hours=7))).date()
+    later = today + timedelta(days=1)
+    data = (
+        f"stall_code,status,date\nK1,,\nK2,active,{later.isoformat()}\n"
+        f"K3,active,{today.strftime('%d/%m/%Y')}\n"
+    ).encode()
+    rows, errors = parse_report(data)
+    assert [row.stall_code for row in rows] == ["K1", "K3"]
+    assert [(e.line, e.reason_vi) for e in errors] == [
+        (3, f"ngày {later.strftime('%d/%m/%Y')} chưa tới")
     ]
 
 

@@ -298,6 +298,14 @@ async def test_the_dashboard_ranks_markets_and_says_what_is_missing(
         assert missing == "Đã đạt tiêu chí"
     elif needed:
         assert missing.startswith("Cần thêm ") and str(needed[0]["stalls_needed"]) in missing
+    # Its stalls by what each still lacks: the market's report, not a list of flagged stalls
+    # that may well be empty.
+    button = page.locator(".ranking-table tbody tr >> nth=0").locator(".rank-missing")
+    assert await button.inner_text() == "Sạp còn thiếu (PDF)"
+    async with page.expect_response(lambda r: r.url.endswith("/report.pdf")) as answer:
+        await button.click()
+    got = await answer.value
+    assert got.status == 200 and f"/api/markets/{first['market_id']}/" in got.url
     # Filter by ward: only the markets of Phường Ngũ Hành Sơn.
     await page.select_option("#rank-ward", "20285")
     names = await page.locator(".ranking-table tbody td:nth-child(2) a").all_inner_texts()

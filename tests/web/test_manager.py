@@ -134,6 +134,15 @@ async def test_map_page_opens_a_market(new_page, live_server, progress) -> None:
     assert "level-qr_issued" in await tile.get_attribute("class")
     assert await page.locator("h1").inner_text() == "Chợ Bảng Một"
     assert await page.locator(".level-rows [role=progressbar]").count() == 4
+    # On a phone each bar takes the row's width under its name and numbers, none of them cut.
+    await page.set_viewport_size(PHONE)
+    sizes = await page.evaluate(
+        """() => [...document.querySelectorAll(".level-row")].map((row) => ({
+             row: row.clientWidth, bar: row.querySelector(".bar").getBoundingClientRect().width,
+             cut: [...row.children].some((c) => c.scrollWidth > c.clientWidth + 1) }))"""
+    )
+    assert all(s["bar"] > 0.8 * s["row"] and not s["cut"] for s in sizes), sizes
+    await page.set_viewport_size(LAPTOP)
     assert await page.locator("svg.chart").count() == 1
     await shot(page, "22-market")
 

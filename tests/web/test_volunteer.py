@@ -770,7 +770,7 @@ async def test_print_mark_delivered_and_verify_the_sign(new_page, live_server) -
     page = await new_page()
     await sign_in(page)
     await open_form(page)
-    await fill_form(page, code="G-91", name="Huỳnh Thị Lan", bank="970422", account="9704229191")
+    await fill_form(page, code="G-91", name="Huỳnh Thị Lan", bank="970422", account="9704229192")
     await page.click("#save-stall")
     await page.wait_for_selector("#sign img.qr")
     stall_id = int(page.url.split("#/s/")[1].split("?")[0])

@@ -255,7 +255,7 @@ function personForm(user, { onSaved, onClose }) {
         saved = (await api.sendJSON("POST", "/api/users", create)).data;
         await secretDialog({
           id: "password-dialog", title: t("c_person_created", { name: saved.display_name || saved.username }),
-          lines: [t("c_password_for", { user: saved.username })], secret: password,
+          lines: [t("c_password_for", { user: saved.username })], secret: password, label: t("c_secret_password"),
         });
       } else {
         if (!body.partner_code) body.partner_code = null;
@@ -286,7 +286,7 @@ async function accessSection(user, onSaved) {
       if (!ok) return;
       try {
         const { data } = await api.sendJSON("POST", `/api/users/${user.id}/password-reset`, {});
-        await secretDialog({ id: "password-dialog", title: t("c_reset_done"), lines: [t("c_password_for", { user: user.username })], secret: data.password });
+        await secretDialog({ id: "password-dialog", title: t("c_reset_done"), lines: [t("c_password_for", { user: user.username })], secret: data.password, label: t("c_secret_password") });
       } catch (err) { failed(err); }
     } }, t("c_reset")),
     h("button", { type: "button", class: ["btn", user.active ? "btn-danger" : ""], id: user.active ? "u-deactivate" : "u-activate", onclick: async () => {
@@ -320,7 +320,7 @@ async function keysBox(user) {
     make.addEventListener("click", async () => {
       try {
         const { data } = await api.sendJSON("POST", `/api/users/${user.id}/api-keys`, { label: label.value.trim() || null });
-        await secretDialog({ id: "key-dialog", title: t("c_key_created"), lines: [t("c_key_how")], secret: data.key });
+        await secretDialog({ id: "key-dialog", title: t("c_key_created"), lines: [t("c_key_how")], secret: data.key, label: t("c_secret_key") });
         await draw();
       } catch (err) { failed(err); }
     });

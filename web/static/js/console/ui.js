@@ -39,7 +39,7 @@ export function reasonDialog({ id = "reason-dialog", title, lines = [], label, o
 }
 
 /** Show a secret (a new password, an API key) once, with a copy button; resolves when closed. */
-export function secretDialog({ id = "secret-dialog", title, lines = [], secret }) {
+export function secretDialog({ id = "secret-dialog", title, lines = [], secret, label = t("c_secret_label") }) {
   return new Promise((resolve) => {
     const value = h("input", { id: `${id}-value`, class: "secret", readonly: true, value: secret, spellcheck: "false", autocomplete: "off" });
     const copied = h("p", { class: "hint", role: "status" });
@@ -53,7 +53,7 @@ export function secretDialog({ id = "secret-dialog", title, lines = [], secret }
     const done = () => { value.value = ""; dialog.close(); dialog.remove(); resolve(); };
     close.addEventListener("click", done);
     const body = h("div", {}, lines.filter(Boolean).map((l) => h("p", {}, l)),
-      h("div", { class: "field" }, h("label", { for: value.id }, t("c_secret_label")), value), copied,
+      h("div", { class: "field" }, h("label", { for: value.id }, label), value), copied,
       h("p", { class: "note note-warn" }, t("c_secret_once")));
     dialog = modal({ id, title, body, buttons: [copy, close], onCancel: done, initial: value });
     value.select();

@@ -7,7 +7,7 @@ import { t, num, describeError, addStrings } from "./i18n.js";
 import * as api from "./api.js";
 import { coverageChart } from "./chart.js";
 import { history as readHistory, statusLabel, STATUSES } from "./coverage.js";
-import { statusBadge } from "./widgets.js";
+import { statusBadge, openReport } from "./widgets.js";
 import { today, addDays, longDate } from "./activity.js";
 import { dayInput, periodProblem, showPeriodProblem } from "./dayinput.js";
 
@@ -82,7 +82,9 @@ export function rankingSection({ ward: onlyWard = null, province = null, pickAre
         h("td", {}, statusBadge(m.status)),
         h("td", { class: "num" }, num(m.active_stalls)),
         h("td", { class: ["missing", m.rule_met ? "missing-met" : ""] }, missingText(m)),
-        h("td", {}, h("a", { href: `/return-visits?market=${m.market_id}`, class: "btn btn-small", "aria-label": `${t("rank_visits")} — ${m.name}` }, t("rank_visits"))))));
+        // What closes the gap: the market's report lists its stalls by what each still lacks
+        // (no sign yet, sign not checked, ...), to take along.
+        h("td", {}, h("button", { type: "button", class: "btn btn-small rank-missing", onclick: () => openReport(m.market_id, m.name), "aria-label": `${t("rank_visits")} — ${m.name}` }, t("rank_visits"))))));
       if (!rows.length) tbody.append(h("tr", {}, h("td", { colspan: 6, class: "muted" }, t("rank_none"))));
     };
     for (const s of [sort, ward, status]) s.el.addEventListener("change", draw);

@@ -33,7 +33,7 @@ export const FIELD_MAP = {
   consent: "f-consent",
   location: "f-gps",
 };
-export const CODE_MAP = { momo_reference_required: "f-ref", account_exists: "f-acct" };
+export const CODE_MAP = { momo_reference_required: "f-ref", account_exists: "f-acct", account_in_use: "f-acct" };
 
 const GOODS = ["Rau củ", "Trái cây", "Thịt heo", "Thịt bò", "Gà vịt", "Cá tươi", "Hải sản", "Hải sản khô", "Đồ khô",
   "Gia vị", "Bánh kẹo", "Tạp hóa", "Quần áo", "Vải vóc", "Giày dép", "Hoa tươi", "Bún, bánh canh", "Cơm, quán ăn",
@@ -50,6 +50,8 @@ addStrings({
     licence: "Số giấy phép kinh doanh",
     licence_hint: "Chợ này ghi số giấy phép theo yêu cầu của chương trình. Ghi đúng như trên giấy chứng nhận đăng ký hộ kinh doanh, ví dụ 32A8012345; không chụp giấy.",
     hf_licence_no: "Số giấy phép kinh doanh",
+    shared_account_confirm: "Vẫn lưu: hai sạp cùng nhận tiền vào tài khoản này",
+    shared_account_see: "Xem sạp đang dùng tài khoản này",
     code_like_list: "Chợ này đã có sạp {other}, giống mã {code}. Nếu là cùng một sạp, đừng đăng ký lần nữa.",
     code_like_queue: "Trên máy đang có hồ sơ sạp {other} chờ gửi, giống mã {code}. Nếu là cùng một sạp, đừng đăng ký lần nữa.",
   },
@@ -57,6 +59,8 @@ addStrings({
     licence: "Business licence number",
     licence_hint: "This market records licence numbers because its programme asks for them. Write it as on the household business certificate, e.g. 32A8012345; no photo.",
     hf_licence_no: "Business licence number",
+    shared_account_confirm: "Save anyway: both stalls are paid into this account",
+    shared_account_see: "See the stall paid into this account",
     code_like_list: "This market already has stall {other}, like code {code}. If it is the same stall, do not register it again.",
     code_like_queue: "A record for stall {other} is waiting on this device, like code {code}. If it is the same stall, do not register it again.",
   },
@@ -94,6 +98,8 @@ function stateFromBody(body) {
     account_name_dirty: !!acc.account_name && acc.account_name !== accountName(body.holder && body.holder.full_name),
     partner_code: acc.partner_code || "", partner_touched: true, location: body.location || null,
     purposes: (body.consent && body.consent.purposes) || [], confirm_duplicate: !!body.confirm_duplicate,
+    // Sent without the shared-account check: the volunteer confirmed it (a queued record kept that).
+    shared_account_ok: body.payment_accounts && body.payment_accounts.length > 0 && !body.check_shared_account,
     // A queued registration being fixed keeps the notice its consent was given under.
     notice_version: (body.consent && body.consent.notice_version) || null,
     licence_no: body.licence_no || "",
@@ -122,6 +128,9 @@ export function buildBody(st) {
   }
   if (st.location) body.location = st.location;
   if (st.confirm_duplicate) body.confirm_duplicate = true;
+  // The server refuses an account another active stall of the market is paid on (account_in_use)
+  // until the volunteer confirms both stalls are paid on it.
+  if (body.payment_accounts.length && !st.shared_account_ok) body.check_shared_account = true;
   return body;
 }
 
@@ -324,6 +333,7 @@ export async function registerView(ctx, marketId, recordId) {
     id: "f-bank", banks,
     onChange(bank) {
       st.bin = bank ? bank.bin : "";
+      st.shared_account_ok = false;
       partnerSelect.replaceChildren(...partnerOptions(partners, st.partner_code, st.bin, recent));
       showRef();
       saveDraft();
@@ -370,7 +380,7 @@ export async function registerView(ctx, marketId, recordId) {
     acctWarn.hidden = !number || st.account_scanned || /^\d+$/.test(number) || !ACCOUNT_RE.test(number);
   };
   drawAcctWarning();
-  acct.addEventListener("input", () => { st.account_number = acct.value; st.service = "account"; st.account_scanned = false; drawAcctWarning(); saveDraft(); lookupSoon(); });
+  acct.addEventListener("input", () => { st.account_number = acct.value; st.shared_account_ok = false; st.service = "account"; st.account_scanned = false; drawAcctWarning(); saveDraft(); lookupSoon(); });
   partnerSelect.addEventListener("change", () => { st.partner_code = partnerSelect.value; st.partner_touched = true; st.purposes = st.purposes.filter((p) => !p.startsWith("share_partner:")); drawConsents(); saveDraft(); });
 
   let lookupSeq = 0;
@@ -590,6 +600,15 @@ export async function registerView(ctx, marketId, recordId) {
           onclick: () => { st.confirm_duplicate = true; saveDraft(); form.requestSubmit(); },
         }, t("dup_confirm")),
         problem.existing_stall_id ? h("a", { href: `#/s/${problem.existing_stall_id}`, id: "see-duplicate" }, t("dup_see")) : null);
+    }
+    if (problem.code === "account_in_use") {
+      // Which stall is paid on it (the volunteer checks the number on the stallholder's card).
+      extras.account_in_use = h("div", { class: "dup-actions" },
+        h("button", {
+          type: "button", class: "btn btn-small", id: "confirm-shared-account",
+          onclick: () => { st.shared_account_ok = true; saveDraft(); form.requestSubmit(); },
+        }, t("shared_account_confirm")),
+        problem.existing_stall_id ? h("a", { href: `#/s/${problem.existing_stall_id}`, id: "see-shared-account" }, t("shared_account_see")) : null);
     }
     if (problem.code === "stall_code_taken" && problem.existing_stall_id) {
       extras.stall_code_taken = h("a", { href: `#/s/${problem.existing_stall_id}` }, t("see_existing"));

@@ -45,14 +45,15 @@ DEMO_USERS = (  # (username, role, what they see), as the banner of `make run` p
     ("doitac", "partner", "a staff member of MB: its accounts, numbers and reports (/partner)"),
 )
 DEMO_PARTNER = "MB"  # whom the demo's partner account works for
-# The names people see for the demo's users (clearly synthetic: "Thử" in each).
+# The names people see for the demo's users (clearly synthetic: "Thử" in each; the pages say
+# the role, so the name does not).
 DEMO_NAMES = {
     "admin": "Quản trị Thử",
-    "quanly": "Lê Thị Thử (quản lý phường)",
+    "quanly": "Lê Thị Thử",
     "tinhnguyen": "Phạm Văn Thử",
     "xem": "Người Xem Thử",
-    "totruong": "Võ Thị Thử (tổ trưởng)",
-    "doitac": "Hồ Văn Thử (MB)",
+    "totruong": "Võ Thị Thử",
+    "doitac": "Hồ Văn Thử",
     "tnv.lan": "Ngô Thị Lan Thử",
     "tnv.hoa": "Đặng Thị Hoa Thử",
     "tnv.minh": "Bùi Văn Minh Thử",

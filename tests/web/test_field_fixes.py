@@ -263,6 +263,34 @@ async def test_an_account_another_stall_is_paid_on_is_asked_about(new_page, live
     await page.wait_for_selector("#sign img.qr")
 
 
+async def test_offline_a_phone_already_in_the_queue_is_asked_about_at_the_stall(
+    new_page, live_server
+) -> None:
+    """Two stalls with one phone number saved offline: the second would be refused once sent,
+    after the volunteer left; asked at the stall instead, and sent confirmed."""
+    ids = await market_ids(live_server)
+    page = await new_page()
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    await page.context.set_offline(True)
+    await open_form(page)
+    await fill_form(page, code="XP-1", name="Đào Thị Một", phone="0905 777 001")
+    await page.click("#save-stall")
+    await page.wait_for_selector(".banner:has-text('Đã lưu sạp XP-1 trên máy')")
+    await open_form(page)
+    await fill_form(page, code="XP-2", name="Đào Thị Một", phone="+84 905 777 001")
+    await page.wait_for_selector("#f-phone-warn:visible")
+    assert "XP-1" in await page.locator("#f-phone-warn").inner_text()
+    await page.click("#confirm-duplicate-early")
+    await expect(page.locator("#f-phone-warn")).to_be_hidden()
+    await page.click("#save-stall")
+    await page.wait_for_selector(".banner:has-text('Đã lưu sạp XP-2 trên máy')")
+    await page.context.set_offline(False)
+    await page.wait_for_selector(".banner:has-text('Đã gửi 2 hồ sơ')", timeout=30000)
+    for code in ("XP-1", "XP-2"):
+        assert len(await stalls_with_code(live_server, ids["Chợ Thử Một"], code)) == 1
+
+
 # ---------------------------------------------------------------- banks by name
 
 

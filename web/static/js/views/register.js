@@ -6,7 +6,7 @@ import { t, addStrings, noticeText, noticeVersion, errorText, zoneLabel } from "
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import {
-  accountName, accountNumber, looksLikePhone, codeKey, compact, codeOk, charCount, codeForZone, dropDoubledPrefix, STALL_CODE_MAX, ZONE_MAX,
+  accountName, accountNumber, looksLikePhone, codeKey, compact, digits, codeOk, charCount, codeForZone, dropDoubledPrefix, STALL_CODE_MAX, ZONE_MAX,
 } from "../lib/text.js";
 import { bankPicker } from "../lib/bankpicker.js";
 import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError, limitLength } from "../lib/forms.js";
@@ -51,6 +51,7 @@ addStrings({
     licence_hint: "Chợ này ghi số giấy phép theo yêu cầu của chương trình. Ghi đúng như trên giấy chứng nhận đăng ký hộ kinh doanh, ví dụ 32A8012345; không chụp giấy.",
     hf_licence_no: "Số giấy phép kinh doanh",
     shared_account_confirm: "Vẫn lưu: hai sạp cùng nhận tiền vào tài khoản này",
+    phone_in_queue: "Hồ sơ sạp {code} đang chờ gửi trên máy này có cùng số điện thoại.",
     shared_account_see: "Xem sạp đang dùng tài khoản này",
     code_like_list: "Chợ này đã có sạp {other}, giống mã {code}. Nếu là cùng một sạp, đừng đăng ký lần nữa.",
     code_like_queue: "Trên máy đang có hồ sơ sạp {other} chờ gửi, giống mã {code}. Nếu là cùng một sạp, đừng đăng ký lần nữa.",
@@ -60,6 +61,7 @@ addStrings({
     licence_hint: "This market records licence numbers because its programme asks for them. Write it as on the household business certificate, e.g. 32A8012345; no photo.",
     hf_licence_no: "Business licence number",
     shared_account_confirm: "Save anyway: both stalls are paid into this account",
+    phone_in_queue: "The record for stall {code} waiting on this device has the same phone number.",
     shared_account_see: "See the stall paid into this account",
     code_like_list: "This market already has stall {other}, like code {code}. If it is the same stall, do not register it again.",
     code_like_queue: "A record for stall {other} is waiting on this device, like code {code}. If it is the same stall, do not register it again.",
@@ -311,7 +313,24 @@ export async function registerView(ctx, marketId, recordId) {
   const name = h("input", { name: "full_name", value: st.full_name, autocomplete: "off", autocapitalize: "words", spellcheck: "false" });
   limitLength(name, { id: "f-name", max: 100, code: "invalid_name" });
   const phone = h("input", { name: "phone", type: "tel", inputmode: "tel", value: st.phone, autocomplete: "off" });
-  phone.addEventListener("input", () => { st.phone = phone.value; st.confirm_duplicate = false; saveDraft(); });
+  // A record waiting on this device with the same number (in this market): the server would
+  // refuse this one later (possible_duplicate), when the volunteer has left the stall; asked now.
+  const phoneWarn = h("div", { class: "field-warn", id: "f-phone-warn", role: "status", hidden: true });
+  const phoneKey = (text) => { const d = digits(text); return d.startsWith("84") && d.length > 10 ? `0${d.slice(2)}` : d; };
+  function drawPhoneWarning() {
+    const key = looksLikePhone(st.phone) ? phoneKey(st.phone) : "";
+    const rec = key && !st.confirm_duplicate
+      ? waiting.find((r) => r.id !== st.record_id && r.body && r.body.holder && phoneKey(r.body.holder.phone) === key)
+      : null;
+    phoneWarn.hidden = !rec;
+    if (!rec) { phoneWarn.replaceChildren(); return; }
+    phoneWarn.replaceChildren(h("p", {}, t("phone_in_queue", { code: rec.body.stall_code })),
+      h("button", {
+        type: "button", class: "btn btn-small", id: "confirm-duplicate-early",
+        onclick: () => { st.confirm_duplicate = true; saveDraft(); drawPhoneWarning(); phone.focus(); },
+      }, t("dup_confirm")));
+  }
+  phone.addEventListener("input", () => { st.phone = phone.value; st.confirm_duplicate = false; saveDraft(); drawPhoneWarning(); });
 
   // Account
   const acct = h("input", { name: "account_number", inputmode: "numeric", value: st.account_number, autocomplete: "off", spellcheck: "false" });
@@ -477,7 +496,7 @@ export async function registerView(ctx, marketId, recordId) {
     h("fieldset", { class: "card" }, h("legend", {}, "2. ", t("sec_holder")),
       h("div", { class: "grid2" },
         field({ id: "f-name", label: t("full_name"), control: name, required: true }),
-        field({ id: "f-phone", label: t("phone"), hint: t("phone_hint"), control: phone, optional: true }))),
+        withWarning(field({ id: "f-phone", label: t("phone"), hint: t("phone_hint"), control: phone, optional: true }), phone, phoneWarn))),
     h("fieldset", { class: "card" }, h("legend", {}, "3. ", t("sec_account")),
       h("p", { class: "hint" }, t("account_optional")),
       scanner,
@@ -624,6 +643,7 @@ export async function registerView(ctx, marketId, recordId) {
   mount(ctx.main, form);
   ready = true;
   drawCodeWarning();
+  drawPhoneWarning();
   if (linked && linked.state === "failed" && linked.error) showRefusal(linked.error);
 }
 

@@ -611,23 +611,18 @@ export async function registerView(ctx, marketId, recordId) {
 
   function showRefusal(problem) {
     const extras = {};
+    // Saved once the volunteer confirms (the same person, or family, on a second stall; two
+    // stalls paid into one account), with the stall that has it to look at first.
+    const confirmOr = ({ id, label, confirm, seeId, see }) => h("div", { class: "dup-actions" },
+      h("button", { type: "button", class: "btn btn-small", id, onclick: () => { confirm(); saveDraft(); form.requestSubmit(); } }, t(label)),
+      problem.existing_stall_id ? h("a", { href: `#/s/${problem.existing_stall_id}`, id: seeId }, t(see)) : null);
     if (problem.code === "possible_duplicate") {
-      // Which stall has the number (the volunteer checks before saying it is the same person).
-      extras.possible_duplicate = h("div", { class: "dup-actions" },
-        h("button", {
-          type: "button", class: "btn btn-small", id: "confirm-duplicate",
-          onclick: () => { st.confirm_duplicate = true; saveDraft(); form.requestSubmit(); },
-        }, t("dup_confirm")),
-        problem.existing_stall_id ? h("a", { href: `#/s/${problem.existing_stall_id}`, id: "see-duplicate" }, t("dup_see")) : null);
+      extras.possible_duplicate = confirmOr({ id: "confirm-duplicate", label: "dup_confirm",
+        confirm: () => { st.confirm_duplicate = true; }, seeId: "see-duplicate", see: "dup_see" });
     }
     if (problem.code === "account_in_use") {
-      // Which stall is paid on it (the volunteer checks the number on the stallholder's card).
-      extras.account_in_use = h("div", { class: "dup-actions" },
-        h("button", {
-          type: "button", class: "btn btn-small", id: "confirm-shared-account",
-          onclick: () => { st.shared_account_ok = true; saveDraft(); form.requestSubmit(); },
-        }, t("shared_account_confirm")),
-        problem.existing_stall_id ? h("a", { href: `#/s/${problem.existing_stall_id}`, id: "see-shared-account" }, t("shared_account_see")) : null);
+      extras.account_in_use = confirmOr({ id: "confirm-shared-account", label: "shared_account_confirm",
+        confirm: () => { st.shared_account_ok = true; }, seeId: "see-shared-account", see: "shared_account_see" });
     }
     if (problem.code === "stall_code_taken" && problem.existing_stall_id) {
       extras.stall_code_taken = h("a", { href: `#/s/${problem.existing_stall_id}` }, t("see_existing"));

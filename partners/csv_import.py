@@ -12,7 +12,9 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
+
+from coverage.levels import local_day
 
 _COLUMNS = {
     "market": ("market", "cho", "ten_cho", "market_name"),
@@ -135,9 +137,6 @@ def _columns(header: list[str], line: int) -> dict[str, int]:
     return columns
 
 
-_VIETNAM = timezone(timedelta(hours=7))  # a report's dates are Vietnam's days
-
-
 def _row(line: int, values: dict[str, str | None]) -> ImportRow | RowError:
     reasons: list[tuple[str, str]] = []
     if not any(values.get(field) for field in IDENTIFYING):
@@ -165,7 +164,7 @@ def _row(line: int, values: dict[str, str | None]) -> ImportRow | RowError:
                 f"ngày không đọc được “{quoted(values['date'])}” (viết DD/MM/YYYY hoặc YYYY-MM-DD)",
             )
         )
-    if when is not None and when > datetime.now(UTC).astimezone(_VIETNAM).date():
+    if when is not None and when > local_day(datetime.now(UTC)):  # a report's days are Vietnam's
         reasons.append(
             (
                 f"date {when.isoformat()} is after today",

@@ -68,7 +68,7 @@ export function announce(message) {
  * A message at the top of the page. kind: info | ok | warn | error. There is one banner slot: a new
  * message replaces whatever banner shows (volunteers found a pile of old banners confusing), and
  * every banner can be closed. ms = 0 keeps it until it is closed or replaced. `key` names the
- * message for dropToast(). A warning or error belongs to the page it was shown on (staleToasts).
+ * message for dropToast(). A warning or error belongs to the page it was shown on (dropStaleToasts).
  */
 export function toast(message, kind = "info", ms = 6000, key = null, action = null) {
   const area = document.getElementById("banners");

@@ -20,7 +20,7 @@ const KEEP_SENT_MS = 3 * 24 * 3600 * 1000;
 const TICK_MS = 15000;
 // How long a volunteer waits for the answer to a change sent now (sendOne): longer, and it stays
 // in the queue, "saved on this device", and the answer is taken when it comes.
-export const SEND_WAIT_MS = 8000;
+const SEND_WAIT_MS = 8000;
 const SEND_TIMEOUT_MS = 45000;
 let running = null;
 let started = false;

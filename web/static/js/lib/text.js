@@ -147,6 +147,13 @@ export function nationalPhone(e164) {
   return p.startsWith("+84") ? `0${p.slice(3)}` : p;
 }
 
+/** A typed phone number as it compares with another: its digits, +84 written as 0
+ * ("+84 905 777 001" and "0905 777 001" are the same number). */
+export function phoneKey(text) {
+  const d = digits(text);
+  return d.startsWith("84") && d.length > 10 ? `0${d.slice(2)}` : d;
+}
+
 /** A phone as people write it, in groups: mobiles "0905 123 456", landlines "0236 3821 111". */
 export function groupedPhone(e164) {
   const p = nationalPhone(e164);

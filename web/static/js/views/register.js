@@ -6,7 +6,7 @@ import { t, addStrings, noticeText, noticeVersion, errorText, zoneLabel } from "
 import * as api from "../lib/api.js";
 import * as outbox from "../lib/outbox.js";
 import {
-  accountName, accountNumber, looksLikePhone, codeKey, compact, digits, codeOk, charCount, codeForZone, dropDoubledPrefix, STALL_CODE_MAX, ZONE_MAX,
+  accountName, accountNumber, looksLikePhone, codeKey, compact, phoneKey, codeOk, charCount, codeForZone, dropDoubledPrefix, STALL_CODE_MAX, ZONE_MAX,
 } from "../lib/text.js";
 import { bankPicker } from "../lib/bankpicker.js";
 import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError, limitLength } from "../lib/forms.js";
@@ -316,7 +316,6 @@ export async function registerView(ctx, marketId, recordId) {
   // A record waiting on this device with the same number (in this market): the server would
   // refuse this one later (possible_duplicate), when the volunteer has left the stall; asked now.
   const phoneWarn = h("div", { class: "field-warn", id: "f-phone-warn", role: "status", hidden: true });
-  const phoneKey = (text) => { const d = digits(text); return d.startsWith("84") && d.length > 10 ? `0${d.slice(2)}` : d; };
   function drawPhoneWarning() {
     const key = looksLikePhone(st.phone) ? phoneKey(st.phone) : "";
     const rec = key && !st.confirm_duplicate

@@ -33,6 +33,24 @@ def _unique_refused(exc: asyncpg.UniqueViolationError) -> Exception:
     return exc
 
 
+async def _refuse_shared(
+    conn: asyncpg.Connection, stall: schemas.Stall, bin: str, account_number: str
+) -> None:
+    """409 account_in_use when another active stall of the market is paid on the account (the
+    registration's check: perhaps typed from the wrong stall's card)."""
+    other = await accounts_q.stall_paid_on(
+        conn, market_id=stall.market_id, bin=bin, account_number=account_number, besides=stall.id
+    )
+    if other is not None:
+        raise errors.AccountInUse(
+            "Another active stall of this market receives payments on this account: check the "
+            "number with the stallholder. If both stalls are paid on it, send it again without "
+            "check_shared_account.",
+            field="account_number",
+            existing_stall_id=other,
+        )
+
+
 async def add_payment_account(
     conn: asyncpg.Connection,
     *,
@@ -50,6 +68,8 @@ async def add_payment_account(
             if len(before.payment_accounts) >= 5:
                 raise Invalid("A stall shows at most 5 payment accounts.", field="payment_accounts")
             await registry.require_partners(conn, [account.partner_code], field="partner_code")
+            if isinstance(account, schemas.PaymentAccountAdd) and account.check_shared_account:
+                await _refuse_shared(conn, before, account.bin, account.account_number)
             account_id = await accounts_q.insert_account(
                 conn, stall_id=stall_id, account=account, created_by=user.id
             )
@@ -145,7 +165,7 @@ async def correct_payment_account(
                     "This account is deactivated; add the right one as a new account.",
                     field="account_id",
                 )
-            fields = patch.model_fields_set - {"reason"}
+            fields = patch.model_fields_set - {"reason", "check_shared_account"}
             new = {
                 "bin": old.bin,
                 "account_number": old.account_number,
@@ -159,6 +179,9 @@ async def correct_payment_account(
                 checked = schemas.PaymentAccountIn.model_validate({"service": old.service, **new})
             except ValidationError as exc:
                 raise _invalid(exc) from None
+            moved = (checked.bin, checked.account_number) != (old.bin, old.account_number)
+            if patch.check_shared_account and moved:
+                await _refuse_shared(conn, before, checked.bin, checked.account_number)
             await coverage_stalls.account_changing(
                 conn, stall_id=stall_id, account_id=account_id, reason="account_corrected"
             )

@@ -473,7 +473,7 @@ async def record_stall_support(
 )
 async def add_payment_account(
     stall_id: Id,
-    body: schemas.PaymentAccountIn,
+    body: schemas.PaymentAccountAdd,
     conn: Conn,
     user: CurrentUser,
     response: Response,

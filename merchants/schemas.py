@@ -389,6 +389,14 @@ class PaymentAccountIn(Strict):
         return self
 
 
+class PaymentAccountAdd(PaymentAccountIn):
+    """An account added to a registered stall."""
+
+    # As at registration (StallCreate): refuse (409 account_in_use) an account another active
+    # stall of the market is paid on, until the volunteer confirms both stalls are paid on it.
+    check_shared_account: StrictBool = False
+
+
 class PaymentAccountPatch(Strict):
     """A correction of a wrongly typed account: the fields to change and why."""
 
@@ -397,6 +405,8 @@ class PaymentAccountPatch(Strict):
     account_name: AccountName | None = None
     reference: PaymentReference | None = None
     reason: Reason
+    # As when adding one (PaymentAccountAdd), for a corrected bank or number.
+    check_shared_account: StrictBool = False
 
     @model_validator(mode="after")
     def _number_kept(self) -> PaymentAccountPatch:

@@ -56,3 +56,21 @@ async def correct_account(
 async def set_account_active(conn: asyncpg.Connection, *, account_id: int, active: bool) -> None:
     """Stop showing an account on the stall (the row stays), or show a stopped one again."""
     await conn.execute("UPDATE payment_account SET active = $2 WHERE id = $1", account_id, active)
+
+
+async def stall_paid_on(
+    conn: asyncpg.Connection, *, market_id: int, bin: str, account_number: str, besides: int
+) -> int | None:
+    """Another active stall of the market with this account in use (the smallest id), if any:
+    the registration's shared-account check (queries.registration), for an added or corrected
+    account of stall `besides`."""
+    found = await conn.fetchval(
+        """SELECT min(s.id) FROM payment_account p JOIN stall s ON s.id = p.stall_id
+           WHERE p.bin = $2 AND p.account_number = $3 AND p.active
+             AND s.market_id = $1 AND s.status = 'active' AND s.id <> $4""",
+        market_id,
+        bin,
+        keys_of(conn).seal(account_number),
+        besides,
+    )
+    return None if found is None else int(found)

@@ -451,3 +451,64 @@ async def test_an_edit_of_what_the_sign_shows_flags_it_for_reprint(client, auth,
     cov = await _coverage(client, h, sid)
     assert (cov["sign_reprint_needed"], cov["sign_reprint_reason"]) == (True, "account_corrected")
     assert (await counters.recount(conn, window_days=30)).ok
+
+
+async def test_an_added_or_corrected_account_another_stall_is_paid_on_is_refused_when_asked(
+    client, auth, markets, conn
+):
+    """The registration's shared-account check (account_in_use) holds when an account is added to
+    a registered stall or corrected: typed from the wrong stall's card, the sign would send this
+    stall's money to that holder. The tablet asks it (check_shared_account); the volunteer who
+    confirms both stalls are paid on the account sends without; other markets do not count."""
+    from merchants.queries import stalls as stalls_q
+
+    h = await auth("volunteer")
+    m = markets["one"]
+    first = await _stall(client, h, m)  # paid on MB 0123456789
+    other = {"full_name": "Hồ Thị Sáu", "phone": "0912 000 111"}
+    second = await _stall(
+        client, h, m, "A-13", holder=other,
+        payment_accounts=[{"bin": "970436", "account_number": "0011001932418"}],
+    )  # fmt: skip
+    add_url = f"/api/stalls/{second['id']}/payment-accounts"
+    taken = {"bin": "970422", "account_number": "0123-456-789", "check_shared_account": True}
+
+    before = await stalls_q.table_counts(conn)
+    r = await client.post(add_url, json=taken, headers=h)
+    assert r.status_code == 409, r.text
+    problem = r.json()
+    assert (problem["code"], problem["field"]) == ("account_in_use", "account_number")
+    assert problem["existing_stall_id"] == first["id"]
+    assert await stalls_q.table_counts(conn) == before
+    again = (await client.get(f"/api/stalls/{second['id']}", headers=h)).json()
+    assert again["version"] == second["version"] and len(again["payment_accounts"]) == 1
+
+    # Corrected onto the other stall's account: refused the same way, nothing changes.
+    fix = {"bin": "970422", "account_number": "0123456789", "reason": "Nhập sai"}
+    fix["check_shared_account"] = True
+    r = await client.patch(_url(second), json=fix, headers=h)
+    assert (r.status_code, r.json()["code"]) == (409, "account_in_use"), r.text
+    assert r.json()["field"] == "account_number"
+    unchanged = (await client.get(f"/api/stalls/{second['id']}", headers=h)).json()
+    assert unchanged["payment_accounts"][0]["account_number"] == "0011001932418"
+    # A correction of the name only, with the flag, is not a move onto another account.
+    name_only = {"account_name": "HO THI SAU", "reason": "Tên", "check_shared_account": True}
+    assert (await client.patch(_url(second), json=name_only, headers=h)).status_code == 200
+
+    # The stall itself is not "another stall": correcting its own account keeps it.
+    own = {"account_name": "LUU THI NGOC THUY", "reason": "Tên", "check_shared_account": True}
+    assert (await client.patch(_url(first), json=own, headers=h)).status_code == 200
+    # A stall of another market is not in use here.
+    elsewhere = await _stall(
+        client, await auth("admin"), markets["two"], "B-1", holder={"full_name": "Bà Tư", "phone": "0913 000 222"},
+        payment_accounts=[{"bin": "970415", "account_number": "1010101010"}],
+    )  # fmt: skip
+    moved = {"bin": "970415", "account_number": "1010101010", "check_shared_account": True}
+    assert (await client.post(add_url, json=moved, headers=h)).status_code == 201
+    assert elsewhere["market_id"] != second["market_id"]
+
+    # Confirmed (sent without the check): both stalls are paid on it.
+    confirmed = {k: v for k, v in taken.items() if k != "check_shared_account"}
+    r = await client.post(add_url, json=confirmed, headers=h)
+    assert r.status_code == 201, r.text
+    assert [a["account_number"] for a in r.json()["payment_accounts"]][-1] == "0123456789"

@@ -263,6 +263,95 @@ async def test_an_account_another_stall_is_paid_on_is_asked_about(new_page, live
     await page.wait_for_selector("#sign img.qr")
 
 
+async def test_an_added_or_corrected_account_another_stall_is_paid_on_is_asked_about(
+    new_page, live_server
+) -> None:
+    """The registration's question holds when an account is added to a stall or corrected: the
+    other stall's account is refused at the field, with that stall to look at, and saved once the
+    volunteer says both stalls are paid into it."""
+    ids = await market_ids(live_server)
+    taken = {"bin": "970436", "account_number": "0041000777001", "account_name": "TRAN VAN BON"}
+    first = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "ZB-1", "Trần Văn Bốn", account=taken
+    )
+    own = {"bin": "970436", "account_number": "0041000777002", "account_name": "TRAN THI NAM"}
+    second = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "ZB-2", "Trần Thị Năm", account=own
+    )
+    page = await new_page()
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    # Corrected onto the first stall's number.
+    await page.goto(f"/#/s/{second['id']}/account/{second['payment_accounts'][0]['id']}")
+    await page.fill("#f-acct", "0041 000 777 001")
+    await page.fill("#f-reason", "Nhập sai số")
+    await page.click("#account-fix-save")
+    await page.wait_for_selector("#f-acct-error:visible")
+    assert "Một sạp khác trong chợ đang nhận tiền vào tài khoản này" in (
+        await page.locator("#f-acct-error").inner_text()
+    )
+    assert await page.get_attribute("#see-shared-account", "href") == f"#/s/{first['id']}"
+    await page.click("#confirm-shared-account")
+    await page.wait_for_url(f"**/#/s/{second['id']}")
+    await page.wait_for_selector("#sign img.qr")
+    async with await live_server.api("admin") as c:
+        stall = (await c.get(f"/api/stalls/{second['id']}")).json()
+    assert stall["payment_accounts"][0]["account_number"] == "0041000777001"
+    # Added: the same question.
+    third = {"bin": "970436", "account_number": "0041000777004", "account_name": "LE VAN SAU"}
+    other = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "ZB-3", "Lê Văn Sáu", account=third
+    )
+    await page.click("#add-account")
+    await page.fill("#f-bank", "vietcom")
+    await page.keyboard.press("Enter")
+    await page.fill("#f-acct", "0041000777004")
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#f-acct-error:visible")
+    assert await page.get_attribute("#see-shared-account", "href") == f"#/s/{other['id']}"
+    await page.click("#confirm-shared-account")
+    await page.wait_for_url(f"**/#/s/{second['id']}")
+    async with await live_server.api("admin") as c:
+        stall = (await c.get(f"/api/stalls/{second['id']}")).json()
+    assert [a["account_number"] for a in stall["payment_accounts"]] == [
+        "0041000777001",
+        "0041000777004",
+    ]
+
+
+async def test_an_account_added_offline_and_refused_as_shared_is_confirmed_from_the_queue(
+    new_page, live_server
+) -> None:
+    """Added offline, the account is refused once sent (another stall is paid into it): the send
+    queue asks the same question, and the confirmed record goes without the check."""
+    ids = await market_ids(live_server)
+    taken = {"bin": "970436", "account_number": "0041000888001", "account_name": "VO VAN BAY"}
+    first = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "ZC-1", "Võ Văn Bảy", account=taken
+    )
+    second = await register_via_api(live_server, ids["Chợ Thử Một"], "ZC-2", "Võ Thị Tám")
+    page = await new_page()
+    await sign_in(page)
+    await page.goto(f"/#/s/{second['id']}")
+    await page.wait_for_selector("#add-account")
+    await page.context.set_offline(True)
+    await page.click("#add-account")
+    await page.fill("#f-bank", "vietcom")
+    await page.keyboard.press("Enter")
+    await page.fill("#f-acct", "0041000888001")
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"**/#/s/{second['id']}")
+    await page.context.set_offline(False)
+    await page.goto("/#/outbox")
+    await page.wait_for_selector("#confirm-shared-account", timeout=30000)
+    assert await page.get_attribute("#see-shared-account", "href") == f"#/s/{first['id']}"
+    await page.click("#confirm-shared-account")
+    await expect(page.locator("#confirm-shared-account")).to_have_count(0, timeout=30000)
+    async with await live_server.api("admin") as c:
+        stall = (await c.get(f"/api/stalls/{second['id']}")).json()
+    assert [a["account_number"] for a in stall["payment_accounts"]] == ["0041000888001"]
+
+
 async def test_offline_a_phone_already_in_the_queue_is_asked_about_at_the_stall(
     new_page, live_server
 ) -> None:

@@ -4,6 +4,7 @@ import { h, mount } from "../lib/dom.js";
 import { t, addStrings, dateTime } from "../lib/i18n.js";
 import * as outbox from "../lib/outbox.js";
 import { stateBadge, retryLine } from "./common.js";
+import { sharedAccountChoice } from "./register.js";
 
 addStrings({
   vi: { queue_fix_note: "{n} hồ sơ bị máy chủ từ chối: gửi lại cũng không được. Bấm Sửa ở hồ sơ đó, sửa theo lời nhắn rồi lưu." },
@@ -39,7 +40,12 @@ export async function outboxView(ctx) {
         // A support change refused because someone recorded the item meanwhile: sending it again
         // can only be refused again; the stall's card shows what was recorded, to choose again.
         else if (rec.kind === "support") actions.push(h("a", { href: `#/s/${rec.stall_id}`, class: "btn btn-small btn-primary" }, t("view")));
-        else actions.push(h("button", { type: "button", class: "btn btn-small", onclick: () => outbox.retry(rec.id).then(() => outbox.flush({ force: true })) }, t("resend")));
+        // An added or corrected account another stall of the market is paid into: sent again
+        // without the check once the volunteer confirms both stalls are paid into it.
+        else if (rec.error && rec.error.code === "account_in_use" && rec.body) {
+          const { check_shared_account: _, ...body } = rec.body;
+          actions.push(sharedAccountChoice(rec.error, () => outbox.revise(rec.id, { body }).then(() => outbox.flush({ force: true }))));
+        } else actions.push(h("button", { type: "button", class: "btn btn-small", onclick: () => outbox.retry(rec.id).then(() => outbox.flush({ force: true })) }, t("resend")));
       }
       if (rec.state === "sent" && rec.result && rec.result.stall_id) {
         actions.push(h("a", { href: `#/s/${rec.result.stall_id}`, class: "btn btn-small" }, t("view")));

@@ -610,19 +610,12 @@ export async function registerView(ctx, marketId, recordId) {
 
   function showRefusal(problem) {
     const extras = {};
-    // Saved once the volunteer confirms (the same person, or family, on a second stall; two
-    // stalls paid into one account), with the stall that has it to look at first.
-    const confirmOr = ({ id, label, confirm, seeId, see }) => h("div", { class: "dup-actions" },
-      h("button", { type: "button", class: "btn btn-small", id, onclick: () => { confirm(); saveDraft(); form.requestSubmit(); } }, t(label)),
-      problem.existing_stall_id ? h("a", { href: `#/s/${problem.existing_stall_id}`, id: seeId }, t(see)) : null);
+    const resend = (then) => () => { then(); saveDraft(); form.requestSubmit(); };
     if (problem.code === "possible_duplicate") {
-      extras.possible_duplicate = confirmOr({ id: "confirm-duplicate", label: "dup_confirm",
-        confirm: () => { st.confirm_duplicate = true; }, seeId: "see-duplicate", see: "dup_see" });
+      extras.possible_duplicate = confirmOr(problem, { id: "confirm-duplicate", label: "dup_confirm",
+        confirm: resend(() => { st.confirm_duplicate = true; }), seeId: "see-duplicate", see: "dup_see" });
     }
-    if (problem.code === "account_in_use") {
-      extras.account_in_use = confirmOr({ id: "confirm-shared-account", label: "shared_account_confirm",
-        confirm: () => { st.shared_account_ok = true; }, seeId: "see-shared-account", see: "shared_account_see" });
-    }
+    if (problem.code === "account_in_use") extras.account_in_use = sharedAccountChoice(problem, resend(() => { st.shared_account_ok = true; }));
     if (problem.code === "stall_code_taken" && problem.existing_stall_id) {
       extras.stall_code_taken = h("a", { href: `#/s/${problem.existing_stall_id}` }, t("see_existing"));
     }
@@ -639,6 +632,23 @@ export async function registerView(ctx, marketId, recordId) {
   drawCodeWarning();
   drawPhoneWarning();
   if (linked && linked.state === "failed" && linked.error) showRefusal(linked.error);
+}
+
+/**
+ * A refusal the volunteer may overrule (the same person, or family, on a second stall; two stalls
+ * paid into one account): a button that saves anyway (`confirm`), and the stall that has it to
+ * look at first.
+ */
+function confirmOr(problem, { id, label, confirm, seeId, see }) {
+  return h("div", { class: "dup-actions" },
+    h("button", { type: "button", class: "btn btn-small", id, onclick: confirm }, t(label)),
+    problem.existing_stall_id ? h("a", { href: `#/s/${problem.existing_stall_id}`, id: seeId }, t(see)) : null);
+}
+
+/** The answer to account_in_use (registration, an added or corrected account): both stalls are paid into it. */
+export function sharedAccountChoice(problem, confirm) {
+  return confirmOr(problem, { id: "confirm-shared-account", label: "shared_account_confirm", confirm,
+    seeId: "see-shared-account", see: "shared_account_see" });
 }
 
 /** A field with a warning line under its control (a warning does not stop saving). */

@@ -10,7 +10,7 @@ import { bankPicker, bankShort } from "../lib/bankpicker.js";
 import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError, limitLength, opener } from "../lib/forms.js";
 import { confirmDialog } from "../lib/dialog.js";
 import { LEVELS, levelLabel, revisitReason, tiles as readTiles } from "../lib/coverage.js";
-import { FIELD_MAP, CODE_MAP, LICENCE, licenceOf } from "./register.js";
+import { FIELD_MAP, CODE_MAP, LICENCE, licenceOf, sharedAccountChoice } from "./register.js";
 import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
 import { partnerOptions, recentPartners, rememberPartner } from "./partnerpick.js";
 import * as consents from "../lib/consents.js";
@@ -967,6 +967,7 @@ export async function accountView(ctx, id) {
       // Choosing the bank never chooses the partner (who helped open the account); it lists the
       // bank's own partner first.
       st.bin = b ? b.bin : "";
+      st.shared_account_ok = false;
       partnerSelect.replaceChildren(...partnerOptions(partners, st.partner_code, st.bin, recent));
       showRef();
       save();
@@ -974,7 +975,7 @@ export async function accountView(ctx, id) {
   });
   if (st.bin) picker.set(st.bin);
   const acct = h("input", { name: "account_number", inputmode: "numeric", value: st.account_number, autocomplete: "off" });
-  acct.addEventListener("input", () => { st.account_number = acct.value; st.service = "account"; save(); });
+  acct.addEventListener("input", () => { st.account_number = acct.value; st.service = "account"; st.shared_account_ok = false; save(); });
   limitLength(acct, { id: "f-acct", max: 19, code: "invalid_account_number", count: (v) => accountNumber(v).length });
   const ref = h("input", { name: "reference", value: st.reference, autocomplete: "off", autocapitalize: "characters" });
   limitLength(ref, { id: "f-ref", max: 25, code: "invalid_reference" });
@@ -986,7 +987,7 @@ export async function accountView(ctx, id) {
     id: "f-scan",
     onRead(got) {
       picker.set(got.bin);
-      Object.assign(st, { bin: got.bin, account_number: got.account_number, reference: got.reference, service: got.service });
+      Object.assign(st, { bin: got.bin, account_number: got.account_number, reference: got.reference, service: got.service, shared_account_ok: false });
       acct.value = got.account_number;
       ref.value = got.reference;
       showRef();
@@ -1024,13 +1025,17 @@ export async function accountView(ctx, id) {
     if (st.partner_code) body.partner_code = st.partner_code;
     if (st.reference) body.reference = st.reference;
     if (st.service === "card") body.service = "card";
+    // As at registration: refused (account_in_use) while another stall of the market is paid into
+    // it, until the volunteer confirms both are.
+    if (!st.shared_account_ok) body.check_shared_account = true;
     const rec = await outbox.add("account", { stall_id: id, market_id: stall.market_id, base_version: stall.version, body, label: stall.stall_code });
     rememberPartner(ctx.me, st.partner_code);
     const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
     if (done.state === "failed") {
       await outbox.remove(rec.id);
       const fieldMap = { bin: "f-bank", account_number: "f-acct", account_name: "f-acctname", partner_code: "f-partner", reference: "f-ref" };
-      showProblem(formError, done.error, fieldMap, {}, CODE_MAP, valueOf);
+      const extras = { account_in_use: sharedAccountChoice(done.error, () => { st.shared_account_ok = true; save(); form.requestSubmit(); }) };
+      showProblem(formError, done.error, fieldMap, extras, CODE_MAP, valueOf);
       if (!formError.textContent && !form.querySelector(".has-error")) formError.textContent = errorText(done.error.code);
       focusFirstError(form);
       return;
@@ -1079,10 +1084,10 @@ export async function accountFixView(ctx, id, accountId) {
     localStorage.setItem(draftKey, JSON.stringify(st));
     if (formRef) refreshErrors(formRef, { check, valueOf });
   };
-  const picker = bankPicker({ id: "f-bank", banks, onChange(b) { st.bin = b ? b.bin : ""; showRef(); save(); } });
+  const picker = bankPicker({ id: "f-bank", banks, onChange(b) { st.bin = b ? b.bin : ""; st.shared_account_ok = false; showRef(); save(); } });
   picker.set(st.bin);
   const acct = h("input", { name: "account_number", inputmode: "numeric", value: st.account_number, autocomplete: "off", spellcheck: "false" });
-  acct.addEventListener("input", () => { st.account_number = acct.value; save(); });
+  acct.addEventListener("input", () => { st.account_number = acct.value; st.shared_account_ok = false; save(); });
   limitLength(acct, { id: "f-acct", max: 19, code: "invalid_account_number", count: (v) => accountNumber(v).length });
   const acctName = h("input", { name: "account_name", value: st.account_name, autocomplete: "off", autocapitalize: "characters", spellcheck: "false" });
   acctName.addEventListener("input", () => { acctName.value = accountName(acctName.value); st.account_name = acctName.value; save(); });
@@ -1128,7 +1133,9 @@ export async function accountFixView(ctx, id, accountId) {
     const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
     if (done.state === "failed") {
       await outbox.remove(rec.id);
-      showProblem(errorLine, done.error, kind === "account_fix" ? fieldMap : { reason: "f-off-reason" }, {}, CODE_MAP, valueOf);
+      const extras = kind === "account_fix"
+        ? { account_in_use: sharedAccountChoice(done.error, () => { st.shared_account_ok = true; save(); form.requestSubmit(); }) } : {};
+      showProblem(errorLine, done.error, kind === "account_fix" ? fieldMap : { reason: "f-off-reason" }, extras, CODE_MAP, valueOf);
       if (!errorLine.textContent && !form.querySelector(".has-error") && !offForm.querySelector(".has-error")) errorLine.textContent = errorText(done.error.code);
       focusFirstError(kind === "account_fix" ? form : offForm);
       return;
@@ -1152,6 +1159,7 @@ export async function accountFixView(ctx, id, accountId) {
     const body = { reason: st.reason.trim() };
     for (const [k, v] of Object.entries(now)) if (v !== initial[k]) body[k] = v || null;
     if (Object.keys(body).length === 1) { ctx.go(`#/s/${id}`); return; }
+    if ((body.bin || body.account_number) && !st.shared_account_ok) body.check_shared_account = true;
     await send("account_fix", body, formError, t("account_fix_saved"), t("account_fix_queued"));
   });
 

@@ -1,6 +1,6 @@
 """Errors of coverage: verification of a stall's sign, areas of the drill-down reads."""
 
-from core.errors import Invalid, NotFound
+from core.errors import Conflict, Invalid, NotFound
 
 
 class QrMismatch(Invalid):
@@ -21,3 +21,14 @@ class WardNotFound(NotFound):
 
 class EffectiveDateTooFar(Invalid):
     code, title = "effective_date_too_far", "A rule version is scheduled at most two years ahead"
+
+
+class RuleVersionNotFound(NotFound):
+    code, title = "rule_version_not_found", "No rule version with this number"
+
+
+class RuleVersionApplied(Conflict):
+    code, title = (
+        "rule_version_applied",
+        "This rule version was applied: it can no longer be withdrawn",
+    )

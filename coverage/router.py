@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import asyncpg
-from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from core.auth import FIELD_WORK, CurrentUser, require_roles
@@ -58,8 +58,26 @@ async def preview_rule(
 @router.get("/programme/rule/versions", response_model=list[s.Rule])
 async def rule_versions(conn: Conn, user: CurrentUser) -> list[s.Rule]:
     """Every version of the programme rule, newest first, with its state (in force, scheduled,
-    superseded)."""
+    superseded, withdrawn)."""
     return await rule.rule_history(conn)
+
+
+@router.post(
+    "/programme/rule/versions/{rule_version}/withdraw",
+    response_model=s.Rule,
+    responses={
+        404: {"description": "rule_version_not_found."},
+        409: {"description": "rule_version_applied: it was applied, save a new version instead."},
+    },
+)
+async def withdraw_rule_version(
+    rule_version: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    conn: Conn,
+    user: Annotated[User, Depends(require_roles("admin"))],
+) -> s.Rule:
+    """Withdraw a version scheduled for a later day (admins): it stays in the history as
+    withdrawn and is never applied; the rule in force stays. Sending it again changes nothing."""
+    return await rule.withdraw_rule(conn, user=user, version=rule_version)
 
 
 # ---------------------------------------------------------------- stall levels

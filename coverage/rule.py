@@ -5,6 +5,7 @@ applies at once (every market is re-evaluated in the same transaction); one for 
 and the hourly coverage job (`apply_due_rules`, from coverage/job.py) applies it once its day has
 come. The rule in force is the version applied last. A scheduled version is corrected by saving
 another one for the same day: of versions applied together, the newest with the latest day wins.
+One scheduled by mistake is withdrawn before its day: it stays in the history, never applied.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def _rule_out(rule: rule_q.Rule, in_force: int) -> s.Rule:
     state: s.RuleState = (
         "in_force"
         if rule.version == in_force
+        else "withdrawn"
+        if rule.withdrawn_at is not None
         else "scheduled"
         if rule.applied_at is None
         else "superseded"
@@ -42,6 +45,8 @@ def _rule_out(rule: rule_q.Rule, in_force: int) -> s.Rule:
         effective_from=rule.effective_from,
         applied_at=rule.applied_at,
         state=state,
+        withdrawn_at=rule.withdrawn_at,
+        withdrawn_by=rule.withdrawn_by,
     )
 
 
@@ -117,6 +122,43 @@ async def set_rule(conn: asyncpg.Connection, *, user: User, body: s.RuleIn) -> s
         )
         in_force = (await rule_q.current_rule(conn)).version
         rule = next(r for r in await rule_q.rule_versions(conn) if r.version == rule.version)
+    return _rule_out(rule, in_force)
+
+
+async def withdraw_rule(conn: asyncpg.Connection, *, user: User, version: int) -> s.Rule:
+    """Withdraw a scheduled version before its day: it is never applied, the rule in force stays.
+    Withdrawing a withdrawn version again changes nothing; an applied one is refused (409)."""
+    async with conn.transaction():
+        # The rule lock: the coverage job cannot apply the version while it is being withdrawn.
+        await rule_q.current_rule(conn, lock="exclusive")
+        rule = await rule_q.rule_version(conn, version)
+        if rule is None:
+            raise errors.RuleVersionNotFound(f"No rule version {version}.")
+        if rule.applied_at is not None:
+            raise errors.RuleVersionApplied(
+                f"Version {version} was applied on {rule.applied_at.isoformat()}: save a new "
+                "version to change the rule."
+            )
+        if rule.withdrawn_at is None:
+            await rule_q.withdraw_rule(conn, version=version, user_id=user.id)
+            assert rule.effective_from is not None
+            await audit.record(
+                conn,
+                actor_id=user.id,
+                action="withdraw",
+                entity="programme_rule",
+                entity_id=version,
+                before={"version": version, "state": "scheduled"},
+                after={
+                    "version": version,
+                    "state": "withdrawn",
+                    "thresholds": rule.thresholds,
+                    "effective_from": rule.effective_from.isoformat(),
+                },
+            )
+            rule = await rule_q.rule_version(conn, version)
+            assert rule is not None
+        in_force = (await rule_q.current_rule(conn)).version
     return _rule_out(rule, in_force)
 
 

@@ -179,7 +179,7 @@ class RuleIn(Strict):
     )
 
 
-RuleState = Literal["in_force", "scheduled", "superseded"]
+RuleState = Literal["in_force", "scheduled", "superseded", "withdrawn"]
 
 
 class Rule(BaseModel):
@@ -193,8 +193,11 @@ class Rule(BaseModel):
     )
     state: RuleState = Field(
         description="in_force: the rule now (the version applied last); scheduled: waiting for "
-        "its day; superseded: applied once, replaced since."
+        "its day; superseded: applied once, replaced since; withdrawn: scheduled, then withdrawn "
+        "before its day (never applied)."
     )
+    withdrawn_at: datetime | None = None
+    withdrawn_by: str | None = None
 
 
 class StatusChangePreview(BaseModel):

@@ -20,10 +20,13 @@ class Rule:
     created_by: str | None = None
     effective_from: datetime | None = None
     applied_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    withdrawn_by: str | None = None
 
 
 _RULE_COLUMNS = """r.version, r.thresholds, r.created_at, u.username AS created_by, r.effective_from,
-       r.applied_at"""
+       r.applied_at, r.withdrawn_at,
+       (SELECT w.username FROM app_user w WHERE w.id = r.withdrawn_by) AS withdrawn_by"""
 # The rule in force is the version applied last: a version made for today applies at once, one
 # scheduled for a later day when the coverage job reaches its day (coverage/rule.py). Of versions
 # applied together, the one with the latest day (then the newest) is the rule.
@@ -62,6 +65,8 @@ def _rule(row: asyncpg.Record) -> Rule:
         created_by=row["created_by"],
         effective_from=row["effective_from"],
         applied_at=row["applied_at"],
+        withdrawn_at=row["withdrawn_at"],
+        withdrawn_by=row["withdrawn_by"],
     )
 
 
@@ -99,11 +104,13 @@ async def mark_rules_applied(conn: asyncpg.Connection, versions: list[int]) -> d
 
 
 async def due_rules(conn: asyncpg.Connection) -> list[Rule]:
-    """Versions whose day has come and that were not applied yet, in the order they apply."""
+    """Versions whose day has come and that were neither applied nor withdrawn, in the order they
+    apply."""
     rows = await conn.fetch(
         f"""SELECT {_RULE_COLUMNS}
            FROM programme_rule r LEFT JOIN app_user u ON u.id = r.created_by
-           WHERE r.applied_at IS NULL AND r.effective_from <= clock_timestamp()
+           WHERE r.applied_at IS NULL AND r.withdrawn_at IS NULL
+             AND r.effective_from <= clock_timestamp()
            ORDER BY r.effective_from, r.version"""
     )
     return [_rule(r) for r in rows]
@@ -117,6 +124,27 @@ async def rule_versions(conn: asyncpg.Connection) -> list[Rule]:
            ORDER BY r.version DESC"""
     )
     return [_rule(r) for r in rows]
+
+
+async def rule_version(conn: asyncpg.Connection, version: int) -> Rule | None:
+    """One rule version, or None."""
+    row = await conn.fetchrow(
+        f"""SELECT {_RULE_COLUMNS}
+           FROM programme_rule r LEFT JOIN app_user u ON u.id = r.created_by
+           WHERE r.version = $1""",
+        version,
+    )
+    return None if row is None else _rule(row)
+
+
+async def withdraw_rule(conn: asyncpg.Connection, *, version: int, user_id: int) -> None:
+    """A scheduled version will never apply (the caller checked it is scheduled)."""
+    await conn.execute(
+        """UPDATE programme_rule SET withdrawn_at = clock_timestamp(), withdrawn_by = $2
+           WHERE version = $1 AND applied_at IS NULL AND withdrawn_at IS NULL""",
+        version,
+        user_id,
+    )
 
 
 async def set_rule_version_all(conn: asyncpg.Connection, version: int) -> None:

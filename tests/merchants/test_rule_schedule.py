@@ -236,3 +236,58 @@ async def test_a_day_more_than_two_years_ahead_is_refused_as_a_typo(client, auth
     body = {"thresholds": {"qr_issued": 0.5}, "effective_from": in_two_years.isoformat()}
     r = await client.put("/api/programme/rule", json=body, headers=admin)
     assert r.status_code == 200 and r.json()["state"] == "scheduled", r.text
+
+
+async def test_a_scheduled_version_is_withdrawn_before_its_day_and_never_applies(
+    client, auth, markets, conn
+):
+    """A version saved for a later day by mistake is withdrawn: it stays in the history (who, when)
+    and the job never applies it; withdrawing again changes nothing; an applied version, an
+    unknown one and a non-admin are refused, and a refusal changes nothing."""
+    admin = await auth("admin")
+    await _one_stall_with_a_sign(client, auth, markets)
+    day = (await _today(conn) + timedelta(days=2)).isoformat()
+    body = {"thresholds": {"qr_issued": 1.0}, "effective_from": day}
+    assert (await client.put("/api/programme/rule", json=body, headers=admin)).status_code == 200
+    url = "/api/programme/rule/versions/2/withdraw"
+    volunteer = await auth("volunteer")
+    assert (await client.post(url, headers=volunteer)).status_code == 403
+    r = await client.post(url, headers=admin)
+    assert r.status_code == 200, r.text
+    withdrawn = r.json()
+    assert (withdrawn["version"], withdrawn["state"]) == (2, "withdrawn")
+    assert withdrawn["withdrawn_by"] == "admin" and withdrawn["withdrawn_at"] is not None
+    assert withdrawn["applied_at"] is None
+    again = await client.post(url, headers=admin)
+    assert again.status_code == 200 and again.json()["withdrawn_at"] == withdrawn["withdrawn_at"]
+    # Its day comes: the job leaves it, the rule and the market's status stay.
+    await conn.execute(
+        "UPDATE programme_rule SET effective_from = clock_timestamp() - interval '1 minute' "
+        "WHERE version = 2"
+    )
+    await job.reevaluate_all(conn, window_days=30)
+    current = (await client.get("/api/programme/rule", headers=admin)).json()
+    assert (current["version"], current["state"]) == (1, "in_force")
+    cov = await market_cov(client, admin, markets["one"])
+    assert (cov["status"], cov["rule_version"]) == ("in_progress", 1)
+    versions = (await client.get("/api/programme/rule/versions", headers=admin)).json()
+    assert [(v["version"], v["state"]) for v in versions] == [(2, "withdrawn"), (1, "in_force")]
+    actions = [
+        r["action"]
+        for r in await conn.fetch(
+            "SELECT action FROM audit_log WHERE entity = 'programme_rule' ORDER BY id"
+        )
+    ]
+    assert actions == ["schedule", "withdraw"]
+    # Refusals: applied (the one in force), unknown, out of range; nothing changes.
+    r = await client.post("/api/programme/rule/versions/1/withdraw", headers=admin)
+    assert (r.status_code, r.json()["code"]) == (409, "rule_version_applied")
+    r = await client.post("/api/programme/rule/versions/99/withdraw", headers=admin)
+    assert (r.status_code, r.json()["code"]) == (404, "rule_version_not_found")
+    r = await client.post(f"/api/programme/rule/versions/{2**40}/withdraw", headers=admin)
+    assert r.status_code == 422
+    assert await conn.fetchval("SELECT count(*) FROM audit_log WHERE action = 'withdraw'") == 1
+    # A new version for the same day is scheduled as usual.
+    assert (await client.put("/api/programme/rule", json=body, headers=admin)).json()["state"] == (
+        "scheduled"
+    )

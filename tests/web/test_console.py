@@ -429,6 +429,20 @@ async def test_change_the_rule_with_its_preview(new_page, live_server) -> None:
         assert await waiting.count() == 1
         async with await live_server.api("admin") as c:
             assert (await c.get("/api/programme/rule")).json()["version"] == now["version"]
+        # Scheduled by mistake: withdrawn before its day, kept in the list as withdrawn.
+        later = now["version"] + 1
+        await page.click(f"#withdraw-{later}")
+        assert "sẽ không áp dụng" in await page.locator("#rule-withdraw-confirm").inner_text()
+        await page.click("#rule-withdraw-confirm-ok")
+        assert "Đã huỷ lịch phiên bản" in await toast_text(page)
+        row = page.locator(f".versions-table tr[data-version='{later}']")
+        await row.locator("[data-state='withdrawn']").wait_for()
+        assert "admin huỷ lúc" in await row.inner_text()
+        assert await page.locator("#rule-scheduled").count() == 0
+        await shot(page, "rule-withdrawn")
+        async with await live_server.api("admin") as c:
+            versions = (await c.get("/api/programme/rule/versions")).json()
+        assert next(v for v in versions if v["version"] == later)["state"] == "withdrawn"
     finally:
         async with await live_server.api("admin") as c:
             # The rule before the test, now; and on the scheduled day too (the newer version of a

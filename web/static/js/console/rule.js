@@ -1,4 +1,5 @@
-// /console/rule (admins): the cashless-market rule. Its versions (in force, scheduled, superseded);
+// /console/rule (admins): the cashless-market rule. Its versions (in force, scheduled, superseded,
+// withdrawn; a scheduled one is withdrawn before its day);
 // new thresholds with the day they apply from; and, before anything is saved, the markets whose
 // status the new rule would change (POST /api/programme/rule/preview, which writes nothing).
 
@@ -20,7 +21,7 @@ function thresholdsText(thresholds) {
 }
 
 function stateBadge(state) {
-  const cls = { in_force: "state-sent", scheduled: "state-queued", superseded: "badge-muted" }[state] || "badge-muted";
+  const cls = { in_force: "state-sent", scheduled: "state-queued", superseded: "badge-muted", withdrawn: "badge-muted" }[state] || "badge-muted";
   return h("span", { class: `badge ${cls}`, dataset: { state } }, t(`c_rule_${state}`));
 }
 
@@ -186,9 +187,29 @@ async function render(body) {
         h("td", { class: "num" }, String(v.version)),
         h("td", {}, thresholdsText(v.thresholds)),
         h("td", {}, dayText(v.effective_from)),
-        h("td", {}, stateBadge(v.state)),
+        h("td", {}, stateBadge(v.state),
+          v.state === "withdrawn" && v.withdrawn_by ? h("span", { class: "sub" }, t("c_rule_withdrawn_by", { who: v.withdrawn_by, when: when(v.withdrawn_at) })) : null,
+          v.state === "scheduled" ? h("button", { type: "button", class: "btn btn-small", id: `withdraw-${v.version}`, onclick: () => withdraw(v) }, t("c_rule_withdraw")) : null),
         h("td", {}, v.created_by || "—", h("span", { class: "sub" }, when(v.created_at))))),
     }));
+
+  // A version scheduled by mistake: withdrawn before its day (kept in the history, never applied).
+  async function withdraw(v) {
+    const day = dayText(v.effective_from);
+    const ok = await confirmDialog({
+      id: "rule-withdraw-confirm", title: t("c_rule_withdraw_title", { v: v.version }),
+      lines: [thresholdsText(v.thresholds), t("c_rule_withdraw_line", { v: v.version, day })],
+      ok: t("c_rule_withdraw"), cancel: t("cancel"),
+    });
+    if (!ok) return;
+    try {
+      await api.sendJSON("POST", `/api/programme/rule/versions/${v.version}/withdraw`, {});
+      toast(t("c_rule_withdrawn_done", { v: v.version }), "ok");
+    } catch (err) {
+      toast(problemText(err), "error");
+    }
+    await render(body);
+  }
 
   mount(body,
     heading(t("c_rule_title"), t("c_rule_intro")),

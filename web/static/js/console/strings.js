@@ -357,6 +357,12 @@ const vi = {
   c_rule_in_force: "Đang áp dụng",
   c_rule_scheduled: "Chờ ngày áp dụng",
   c_rule_superseded: "Đã thay",
+  c_rule_withdrawn: "Đã huỷ lịch",
+  c_rule_withdraw: "Huỷ lịch",
+  c_rule_withdraw_title: "Huỷ lịch phiên bản {v}?",
+  c_rule_withdraw_line: "Phiên bản {v} sẽ không áp dụng từ ngày {day}; tiêu chí đang áp dụng giữ nguyên. Lịch sử vẫn ghi phiên bản này và người huỷ.",
+  c_rule_withdrawn_done: "Đã huỷ lịch phiên bản {v}.",
+  c_rule_withdrawn_by: "{who} huỷ lúc {when}",
 
   // partners
   c_partners_title: "Đối tác",
@@ -889,6 +895,12 @@ const en = {
   c_rule_in_force: "In force",
   c_rule_scheduled: "Waiting for its day",
   c_rule_superseded: "Replaced",
+  c_rule_withdrawn: "Withdrawn",
+  c_rule_withdraw: "Withdraw",
+  c_rule_withdraw_title: "Withdraw version {v}?",
+  c_rule_withdraw_line: "Version {v} will not apply from {day}; the rule in force stays. The history keeps this version and who withdrew it.",
+  c_rule_withdrawn_done: "Version {v} withdrawn.",
+  c_rule_withdrawn_by: "withdrawn by {who} at {when}",
 
   c_partners_title: "Partners",
   c_partners_intro: "Banks, wallets, gateways: the secrets that receive their notifications, the addresses and instructions to hand to them, their recent notifications and payments that matched no stall.",

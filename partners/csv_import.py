@@ -1,7 +1,8 @@
-"""Partner onboarding reports (CSV) parsed into rows to reconcile with the stall register.
+"""Partner onboarding reports (CSV or Excel) parsed into rows to reconcile with the stall register.
 
-A structurally broken file is rejected as a whole (`CsvFormatError`); a readable file with a few
-bad rows yields the good rows plus one `RowError` per bad row, so an import can continue.
+A structurally broken file is rejected as a whole (`CsvFormatError`; an Excel file that cannot be
+read, core.spreadsheet's `SpreadsheetError`); a readable file with a few bad rows yields the good
+rows plus one `RowError` per bad row, so an import can continue.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from core.spreadsheet import CellValue, read_table
 from coverage.levels import local_day
 
 _COLUMNS = {
@@ -35,6 +37,8 @@ _STATUSES = {
     "removed": ("removed", "da_go", "go", "da_xoa", "xoa", "huy", "da_huy", "ngung", "deactivated"),
 }
 _STATUS_ALIASES = {alias: status for status, names in _STATUSES.items() for alias in names}
+# An Excel report is read whole (core.spreadsheet); a CSV one is streamed, within the upload limit.
+_EXCEL_MAX_ROWS = 200_000
 _DMY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 _ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -76,9 +80,13 @@ class CsvFormatError(ValueError):
         self.message = message
 
 
-def parse_report(data: bytes) -> tuple[list[ImportRow], list[RowError]]:
-    """Parse a UTF-8 report (BOM optional, comma or semicolon separated)."""
-    records = _records(_decode(data))
+def parse_report(
+    data: bytes, filename: str | None = None
+) -> tuple[list[ImportRow], list[RowError]]:
+    """Parse a report: CSV in UTF-8 (BOM optional, comma or semicolon separated), or the first
+    sheet of an Excel workbook (.xlsx, recognised by its content)."""
+    excel = data.startswith(b"PK\x03\x04") or (filename or "").lower().endswith((".xlsx", ".xlsm"))
+    records = _sheet_records(data) if excel else _records(_decode(data))
     header_line, header = next(records, (1, []))
     if not header:
         raise CsvFormatError(header_line, "the file has no header row")
@@ -95,6 +103,31 @@ def parse_report(data: bytes) -> tuple[list[ImportRow], list[RowError]]:
         else:
             rows.append(result)
     return rows, errors
+
+
+def _sheet_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    """The rows of an .xlsx as the CSV reader gives them: every cell as text, the row number as the
+    line (SpreadsheetError when it cannot be read). Numbers keep their digits (an account or phone
+    number typed as a number has lost a leading 0 in Excel already: the row says which is missing),
+    and a date cell is its day."""
+    table = read_table(data, "report.xlsx", max_rows=_EXCEL_MAX_ROWS)
+    yield table.header_line, list(table.header)
+    for row in table.rows:
+        yield row.line, [_cell_text(cell) for cell in row.cells]
+
+
+def _cell_text(cell: CellValue) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        return str(cell)
+    if isinstance(cell, datetime):
+        return cell.date().isoformat()
+    if isinstance(cell, date):
+        return cell.isoformat()
+    if isinstance(cell, float) and cell.is_integer() and abs(cell) < 1e18:
+        return str(int(cell))
+    return str(cell)
 
 
 def _decode(data: bytes) -> str:

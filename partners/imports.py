@@ -11,6 +11,7 @@ import asyncpg
 
 from core import audit, labels
 from core.errors import Forbidden
+from core.spreadsheet import SpreadsheetError
 from core.text import fold, normalize
 from core.types import User, phone_e164
 from partners import csv_import, errors, onboarding, payments, registry, schemas
@@ -59,9 +60,13 @@ async def import_report(
     elif user.role != "admin":
         raise Forbidden("Only administrators and the partner itself import partner reports.")
     try:
-        rows, row_errors = csv_import.parse_report(data)
+        rows, row_errors = csv_import.parse_report(data, filename)
     except csv_import.CsvFormatError as exc:
         raise errors.CsvMalformed(f"Line {exc.line}: {exc.message}.", line=exc.line) from None
+    except SpreadsheetError as exc:
+        raise errors.ReportFileRefused(
+            exc.code, exc.message_en, detail_vi=exc.message_vi, **exc.params
+        ) from None
     digest = hashlib.sha256(data).digest()
     previous = await imports_q.import_by_sha(conn, partner_code=code, sha256=digest)
     import_id: int | None = None

@@ -295,10 +295,16 @@ async def import_report(
     code: Code,
     conn: Conn,
     user: CurrentUser,
-    file: Annotated[UploadFile, File(description="CSV report, UTF-8 (BOM optional)")],
+    file: Annotated[
+        UploadFile,
+        File(description="The report: .xlsx (first sheet) or CSV in UTF-8 (BOM optional)"),
+    ],
     dry_run: bool = False,
 ) -> schemas.ImportResult:
-    """Reconcile a partner's onboarding report (CSV); `dry_run=true` reports without writing."""
+    """Reconcile a partner's onboarding report (Excel or CSV); `dry_run=true` reports without
+    writing. An Excel file that cannot be read is refused with core.spreadsheet's code
+    (invalid_xlsx, too_many_rows, ...) and `detail_vi`; a broken CSV with malformed_csv and its
+    line."""
     data = await file.read()
     return await imports.import_report(
         conn, user=user, code=code, data=data, filename=file.filename, dry_run=dry_run

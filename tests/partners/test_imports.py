@@ -348,3 +348,47 @@ async def test_a_row_that_does_not_parse_echoes_its_stall_escaped(client, conn, 
         [row] = r.json()["rows"]
         assert row["result"] == "error"
         assert (row["market"], row["stall_code"]) == ("Chợ Thử Một", "B\\x00-2")
+
+
+async def test_an_excel_report_is_read_like_the_csv_one(client, conn, auth, stalls):
+    """Partners keep their reports in Excel: the first sheet of an .xlsx is read with the same
+    columns and rules. A number cell is its digits, a date cell its day; a damaged workbook is
+    refused with core.spreadsheet's code and changes nothing."""
+    import io
+    from datetime import date
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Chợ", "Mã sạp", "SĐT", "STK", "Trạng thái", "Ngày"])
+    ws.append(["Chợ Thử Một", "A-1", None, None, "Đang hoạt động", date(2026, 11, 20)])
+    ws.append([None, None, "0905 000 002", None, "pending", "21/11/2026"])
+    ws.append([None, None, None, 6600004, "active", None])
+    ws.append([])
+    ws.append(["Chợ Thử Một", "Z-99", None, None, "active", None])
+    out = io.BytesIO()
+    wb.save(out)
+    admin = await auth("admin")
+    r = await upload(client, admin, out.getvalue(), name="bao-cao.xlsx")
+    assert r.status_code == 200, r.text
+    rows = {row["line"]: row for row in r.json()["rows"]}
+    assert [(line, rows[line]["result"]) for line in sorted(rows)] == [
+        (2, "created"),
+        (3, "created"),
+        (4, "created"),
+        (6, "error"),
+    ]
+    assert rows[2]["stall_id"] == stalls["A-1"]["id"] and rows[2]["status"] == "active"
+    assert rows[4]["payment_account_id"] == stalls["A-3"]["payment_accounts"][1]["id"]
+    assert "no stall 'Z-99'" in rows[6]["reason"]
+    onboardings = await client.get(f"/api/stalls/{stalls['A-1']['id']}/onboardings", headers=admin)
+    assert onboardings.json()[0]["history"][0]["effective_on"] == "2026-11-20"
+
+    before = await state(conn)
+    for data, name in ((b"PK\x03\x04 not a workbook", "r.xlsx"), (b"\x00\x01", "bao-cao.xlsx")):
+        r = await upload(client, admin, data, name=name)
+        assert (r.status_code, r.json()["code"]) == (422, "invalid_xlsx"), r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert "Không đọc được tệp Excel" in r.json()["detail_vi"]
+    assert await state(conn) == before

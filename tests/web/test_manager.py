@@ -449,6 +449,21 @@ async def test_a_partners_day_in_the_browser(new_page, live_server, tmp_path) ->
     await page.wait_for_selector("#partner-accounts tbody tr")
     suspended = page.locator("#partner-stats tfoot td").nth(3)
     assert await suspended.inner_text() == str(after["suspended"])
+    # The same report kept in Excel is read the same way; a damaged workbook is said in Vietnamese.
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["Chợ", "Mã sạp", "Trạng thái"])
+    wb.active.append(["Chợ Thử Một", code, "Đang hoạt động"])
+    wb.save(tmp_path / "bao-cao.xlsx")
+    (tmp_path / "hong.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
+    await page.set_input_files("#report-file", str(tmp_path / "hong.xlsx"))
+    await page.click("#report-check")
+    await expect_text(page, "main", "Không đọc được tệp Excel")
+    await page.set_input_files("#report-file", str(tmp_path / "bao-cao.xlsx"))
+    await page.click("#report-check")
+    await page.wait_for_selector("#import-rows tr[data-line='2'][data-outcome='matched']")
+    assert "Đang hoạt động" in await page.locator("#import-rows tr[data-line='2']").inner_text()
     assert await serious(page) == [], "the partner's page"
     await shot(page, "78-partner-page")
 

@@ -110,7 +110,7 @@ function resultView(result) {
 function importCard(code, onImported = () => {}) {
   // The browser's own file button speaks the browser's language ("Choose File"): ours is a label
   // styled as a button, with the chosen file's name beside it (as the stall-list import's).
-  const file = h("input", { type: "file", id: "report-file", class: "visually-hidden-file", accept: ".csv,text/csv", "aria-describedby": "report-file-name" });
+  const file = h("input", { type: "file", id: "report-file", class: "visually-hidden-file", accept: ".xlsx,.csv,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "aria-describedby": "report-file-name" });
   const fileName = h("span", { id: "report-file-name", class: "file-name" }, t("c_import_no_file"));
   const check = h("button", { type: "button", class: "btn", id: "report-check" }, t("p_check"));
   const run = h("button", { type: "button", class: "btn btn-primary", id: "report-import", disabled: true }, t("p_import"));

@@ -520,8 +520,8 @@ const vi = {
   p_relation_onboarded: "Đối tác mở",
   p_relation_opted_in: "Chủ sạp chia sẻ",
   p_import_title: "Nhập báo cáo của đối tác",
-  p_import_intro: "Tệp CSV (UTF-8), mỗi dòng một tài khoản: cột chợ và mã sạp, số điện thoại hoặc số tài khoản, trạng thái (chờ kích hoạt, đang hoạt động, tạm ngưng, đã gỡ) và ngày. Bấm “Kiểm tra trước” để xem từng dòng mà chưa ghi gì, rồi “Nhập báo cáo”. Cùng một tệp nhập lại không thay đổi gì.",
-  p_file: "Tệp báo cáo (.csv)",
+  p_import_intro: "Tệp Excel (.xlsx) hoặc CSV (UTF-8), mỗi dòng một tài khoản: cột chợ và mã sạp, số điện thoại hoặc số tài khoản, trạng thái (chờ kích hoạt, đang hoạt động, tạm ngưng, đã gỡ) và ngày. Bấm “Kiểm tra trước” để xem từng dòng mà chưa ghi gì, rồi “Nhập báo cáo”. Cùng một tệp nhập lại không thay đổi gì.",
+  p_file: "Tệp báo cáo (.xlsx hoặc .csv)",
   p_check: "Kiểm tra trước (chưa ghi)",
   p_template: "Tải tệp mẫu (CSV)",
   p_import_columns: "Tên cột: cho, ma_sap, so_dien_thoai, so_tai_khoan, ma_bin, trang_thai (cho_kich_hoat, dang_hoat_dong, tam_ngung, da_go), ngay (ngày/tháng/năm). Cần ít nhất mã sạp, số điện thoại hoặc số tài khoản.",
@@ -1055,8 +1055,8 @@ const en = {
   p_relation_onboarded: "Opened by the partner",
   p_relation_opted_in: "Shared by the stallholder",
   p_import_title: "Import the partner's report",
-  p_import_intro: "A CSV file (UTF-8), one account a row: market and stall code, phone or account number, status (pending, active, suspended, removed) and date. “Check first” shows every row without writing anything; then “Import the report”. The same file imported again changes nothing.",
-  p_file: "Report file (.csv)",
+  p_import_intro: "An Excel (.xlsx) or CSV (UTF-8) file, one account a row: market and stall code, phone or account number, status (pending, active, suspended, removed) and date. “Check first” shows every row without writing anything; then “Import the report”. The same file imported again changes nothing.",
+  p_file: "Report file (.xlsx or .csv)",
   p_check: "Check first (writes nothing)",
   p_template: "Download a sample file (CSV)",
   p_import_columns: "Columns: cho (market), ma_sap (stall code), so_dien_thoai (phone), so_tai_khoan (account number), ma_bin (bank BIN), trang_thai (cho_kich_hoat, dang_hoat_dong, tam_ngung, da_go), ngay (day/month/year). At least the stall code, the phone or the account number.",
@@ -1112,6 +1112,15 @@ const errorsVi = {
   import_too_large: "Tệp quá lớn.",
   malformed_file: "Không đọc được tệp: hãy dùng tệp Excel .xlsx hoặc .csv.",
   unsupported_file: "Chỉ nhận tệp Excel .xlsx hoặc .csv.",
+  // core.spreadsheet's refusals of a file (stall lists, partner reports)
+  invalid_xlsx: "Không đọc được tệp Excel: tệp bị hỏng hoặc không phải .xlsx.",
+  not_utf8: "Tệp CSV không ở mã UTF-8. Trong Excel, chọn Lưu thành > CSV UTF-8.",
+  invalid_csv: "Không đọc được tệp CSV (dấu ngoặc kép không khớp?).",
+  nul_bytes: "Tệp chứa ký tự NUL: không phải tệp văn bản CSV.",
+  empty_file: "Tệp không có dữ liệu.",
+  too_many_rows: "Tệp có quá nhiều dòng; hãy chia thành nhiều tệp.",
+  too_many_columns: "Tệp có quá nhiều cột.",
+  file_too_large: "Tệp quá lớn khi giải nén.",
 };
 
 const errorsEn = {
@@ -1143,6 +1152,14 @@ const errorsEn = {
   import_too_large: "The file is too large.",
   malformed_file: "The file cannot be read: use an Excel .xlsx or a .csv file.",
   unsupported_file: "Only Excel .xlsx and .csv files are taken.",
+  invalid_xlsx: "The Excel file cannot be read: it is damaged or not an .xlsx file.",
+  not_utf8: "The CSV file is not UTF-8. In Excel, use Save As > CSV UTF-8.",
+  invalid_csv: "The CSV file cannot be read (unbalanced quotes?).",
+  nul_bytes: "The file contains NUL bytes: it is not a CSV text file.",
+  empty_file: "The file has no data.",
+  too_many_rows: "The file has too many rows; split it into several files.",
+  too_many_columns: "The file has too many columns.",
+  file_too_large: "The file is too large once unpacked.",
 };
 
 addStrings({ vi, en, errorsVi, errorsEn });

@@ -535,6 +535,7 @@ async def _seed(state: Sweep) -> dict[str, Any]:
         "paid_stall_id": paid_stall,
         "code": "MB",
         "version": "2026-01",
+        "rule_version": 1,
     }
 
 

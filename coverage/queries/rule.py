@@ -24,8 +24,12 @@ class Rule:
     withdrawn_by: str | None = None
 
 
-_RULE_COLUMNS = """r.version, r.thresholds, r.created_at, u.username AS created_by, r.effective_from,
-       r.applied_at, r.withdrawn_at,
+# The rule in force (current_rule) is read by code that also runs on an older schema in migration
+# tests (counters.rebuild): it reads no column of a later migration; a withdrawn version is never
+# applied, so it has no withdrawal to show.
+_APPLIED_COLUMNS = """r.version, r.thresholds, r.created_at, u.username AS created_by,
+       r.effective_from, r.applied_at"""
+_RULE_COLUMNS = f"""{_APPLIED_COLUMNS}, r.withdrawn_at,
        (SELECT w.username FROM app_user w WHERE w.id = r.withdrawn_by) AS withdrawn_by"""
 # The rule in force is the version applied last: a version made for today applies at once, one
 # scheduled for a later day when the coverage job reaches its day (coverage/rule.py). Of versions
@@ -45,7 +49,7 @@ async def current_rule(conn: asyncpg.Connection, *, lock: str | None = None) -> 
     if prefix:
         await conn.execute(prefix)
     row = await conn.fetchrow(
-        f"""SELECT {_RULE_COLUMNS}
+        f"""SELECT {_APPLIED_COLUMNS}
            FROM programme_rule r LEFT JOIN app_user u ON u.id = r.created_by
            WHERE r.applied_at IS NOT NULL
            ORDER BY {RULE_IN_FORCE_ORDER} LIMIT 1"""
@@ -65,8 +69,8 @@ def _rule(row: asyncpg.Record) -> Rule:
         created_by=row["created_by"],
         effective_from=row["effective_from"],
         applied_at=row["applied_at"],
-        withdrawn_at=row["withdrawn_at"],
-        withdrawn_by=row["withdrawn_by"],
+        withdrawn_at=row.get("withdrawn_at"),
+        withdrawn_by=row.get("withdrawn_by"),
     )
 
 

@@ -512,11 +512,13 @@ async def scrub_accounts(conn: asyncpg.Connection, holder_id: int) -> int:
     """Deactivate the person's payment accounts and replace number and name; returns how many.
 
     The number becomes '~' + the row id in hex: printable, unique per stall, never a real number.
+    The payment reference goes too (a MoMo wallet's MOMOW2W… id names the person's wallet).
     """
     return len(
         await conn.fetch(
             """UPDATE payment_account a SET account_number = '~' || to_hex(a.id),
-                      account_name = NULL, bank_account_name = NULL, active = false
+                      account_name = NULL, bank_account_name = NULL, reference = NULL,
+                      active = false
                FROM stall s WHERE s.id = a.stall_id AND s.holder_id = $1
                RETURNING a.id""",
             holder_id,

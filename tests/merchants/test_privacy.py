@@ -560,13 +560,17 @@ async def test_erase_anonymises_the_person_and_keeps_the_stall_counted(client, c
         stall["id"],
         account_id,
     )
+    # A MoMo wallet: its MOMOW2W… reference names the person's wallet as a number does.
+    wallet = {"bin": "971025", "account_number": "0905123456", "reference": "MOMOW2W466121630"}
+    r = await client.post(f"/api/stalls/{stall['id']}/payment-accounts", json=wallet, headers=admin)
+    assert r.status_code == 201, r.text
     market_before = (await client.get(f"/api/markets/{markets['one']}", headers=admin)).json()[
         "stall_count"
     ]
     stalls_before = await conn.fetchval("SELECT count(*) FROM stall")
     active_before = await conn.fetchval("SELECT count(*) FROM stall WHERE status = 'active'")
     sealed = TEST_KEYS.seal(ACCOUNT)
-    for needle in (NAME, PHONE_E164, PHONE_NATIONAL, sealed, ACCOUNT_NAME):
+    for needle in (NAME, PHONE_E164, PHONE_NATIONAL, sealed, ACCOUNT_NAME, "MOMOW2W466121630"):
         assert await rows_containing(conn, needle), needle  # present before, so the check can fail
     assert await rows_containing(conn, ACCOUNT) == []  # stored sealed, never in clear
 
@@ -574,7 +578,7 @@ async def test_erase_anonymises_the_person_and_keeps_the_stall_counted(client, c
     assert r.status_code == 200, r.text
     result = r.json()
     assert result["already_erased"] is False and result["stall_ids"] == [stall["id"]]
-    assert result["accounts_deactivated"] == 1
+    assert result["accounts_deactivated"] == 2
 
     # No trace of the person anywhere: holder, accounts, search text, audit, printed payloads.
     for needle in (
@@ -586,6 +590,7 @@ async def test_erase_anonymises_the_person_and_keeps_the_stall_counted(client, c
         ACCOUNT,
         sealed,
         ACCOUNT_NAME,
+        "MOMOW2W466121630",
     ):
         assert await rows_containing(conn, needle) == [], needle
     holder = await conn.fetchrow("SELECT * FROM stallholder WHERE id = $1", holder_id)
@@ -639,7 +644,8 @@ async def test_erase_anonymises_the_person_and_keeps_the_stall_counted(client, c
         and read["holder"]["erased"] is True
         and read["holder"]["full_name"] is None
     )
-    assert [a["active"] for a in read["payment_accounts"]] == [False]
+    assert [a["active"] for a in read["payment_accounts"]] == [False, False]
+    assert [a["reference"] for a in read["payment_accounts"]] == [None, None]
     # The sign at the stall showed the erased account: no check of its code is kept either.
     checked = await conn.fetchrow(
         "SELECT verified_at, verified_method, verified_by, verified_account_id "

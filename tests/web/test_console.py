@@ -566,7 +566,10 @@ async def test_a_partners_support_number_reaches_the_stall_page(new_page, live_s
 async def test_open_requests_by_deadline_with_the_erase_action(new_page, live_server) -> None:
     ids = await market_ids(live_server)
     code = f"Q-{uuid.uuid4().hex[:4]}"
-    stall = await register_via_api(live_server, ids["Chợ Thử Một"], code, "Hồ Thị Xóa")
+    account = {"bin": "970436", "account_number": "0041000999111", "account_name": "HO THI XOA"}
+    stall = await register_via_api(
+        live_server, ids["Chợ Thử Một"], code, "Hồ Thị Xóa", account=account
+    )
     holder = stall["holder"]["id"]
     async with await live_server.api("admin") as c:
         res = await c.post(
@@ -602,6 +605,9 @@ async def test_open_requests_by_deadline_with_the_erase_action(new_page, live_se
         "Dữ liệu của chủ sạp đã được xóa theo yêu cầu: không còn mục đồng ý nào."
     )
     assert "cần có mạng" not in await page.locator("#consent-card").inner_text()
+    # Its account's number is gone: said as such, not shown as the placeholder that replaced it.
+    listed = await page.locator("#account-list").inner_text()
+    assert "(đã xóa theo yêu cầu của chủ sạp)" in listed and "~" not in listed, listed
 
 
 # ---------------------------------------------------------------- audit log

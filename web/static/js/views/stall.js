@@ -278,7 +278,8 @@ export async function stallView(ctx, id, params) {
     tile && tile.verified_at ? [h("dt", {}, t("level_qr_verified")), h("dd", {}, dateTime(tile.verified_at))] : null,
     h("dt", {}, t("accounts")), h("dd", {}, (stall.payment_accounts || []).length
       ? h("ul", { class: "plain", id: "account-list" }, (stall.payment_accounts || []).map((a) => h("li", { dataset: { account: a.id, active: String(a.active !== false) } },
-        `${bankOf(a)} · ${a.account_number} · ${a.account_name || ""}${a.partner_code ? ` · ${t("account_opened_by", { partner: partnerName(partners, a.partner_code) })}` : ""}`,
+        // An erased person's number is gone ("~" and an id): said as such, never shown.
+        `${bankOf(a)} · ${a.account_number.startsWith("~") ? t("history_erased") : a.account_number} · ${a.account_name || ""}${a.partner_code ? ` · ${t("account_opened_by", { partner: partnerName(partners, a.partner_code) })}` : ""}`,
         a.active === false
           ? [" ", h("span", { class: "badge badge-muted" }, t("account_inactive")),
             // An erased person's accounts stay stopped (their numbers are gone: "~" and an id).

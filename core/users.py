@@ -137,6 +137,10 @@ class WeakPassword(Invalid):
     code, title = "weak_password", "Password too short"
 
 
+class WrongPassword(Invalid):
+    code, title = "wrong_password", "The current password is wrong"
+
+
 class InvalidCredentials(Unauthorized):
     code, title = "invalid_credentials", "Wrong username or password"
 
@@ -198,12 +202,13 @@ async def _checked_partner_code(
     return code
 
 
-def check_password_rules(password: str, settings: Settings) -> None:
+def check_password_rules(password: str, settings: Settings, *, field: str = "password") -> None:
     """Minimum length from settings; any length up to 1024 is accepted (no upper bound below 64)."""
     if len(password) < settings.password_min_length:
         raise WeakPassword(
             f"A password needs at least {settings.password_min_length} characters.",
-            field="password",
+            field=field,
+            min_length=settings.password_min_length,
         )
 
 
@@ -440,8 +445,8 @@ async def change_password(
     if full is None or not await asyncio.to_thread(
         verify_password, full.password_hash, body.current_password
     ):
-        raise Invalid("The current password is wrong.", field="current_password")
-    check_password_rules(body.new_password, settings)
+        raise WrongPassword("The current password is wrong.", field="current_password")
+    check_password_rules(body.new_password, settings, field="new_password")
     pw_hash = await asyncio.to_thread(hash_password, body.new_password)
     async with conn.transaction():
         await queries.set_password(conn, user_id=user.id, password_hash=pw_hash)

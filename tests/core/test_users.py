@@ -106,10 +106,12 @@ async def test_changing_ones_password(client, conn, auth):
         headers=headers,
     )
     assert wrong.status_code == 422 and wrong.json()["field"] == "current_password"
+    assert wrong.json()["code"] == "wrong_password"
     short = await client.post(
         url, json={"current_password": TEST_PASSWORD, "new_password": "short"}, headers=headers
     )
     assert short.status_code == 422 and short.json()["code"] == "weak_password"
+    assert (short.json()["field"], short.json()["min_length"]) == ("new_password", 10)
 
     ok = await client.post(
         url,

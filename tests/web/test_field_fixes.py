@@ -903,3 +903,50 @@ async def test_consent_recorded_offline_shows_as_waiting_then_as_given(
     await page.wait_for_selector(
         "#consent-card li[data-purpose=qr_sign][data-state=granted]", timeout=20000
     )
+
+
+async def test_anyone_changes_their_own_password_from_the_account_menu(
+    new_page, live_server
+) -> None:
+    """The dialogs that hand out a password say "change it after signing in": every page's account
+    menu has "Đổi mật khẩu". Wrong current password, two different new ones and a short one are said
+    in Vietnamese at the dialog; once changed, the new password signs in and the old one does not."""
+    import uuid
+
+    import httpx
+
+    from tests.conftest import TEST_PASSWORD
+
+    ids = await market_ids(live_server)
+    name = f"doimk.{uuid.uuid4().hex[:4]}"
+    async with await live_server.api("admin") as c:
+        body = {"username": name, "password": TEST_PASSWORD, "role": "volunteer",
+                "market_ids": [ids["Chợ Thử Một"]]}  # fmt: skip
+        assert (await c.post("/api/users", json=body)).status_code == 201
+    page = await new_page(viewport=PHONE)
+    await sign_in(page, name)
+    await page.click("details.menu summary")
+    await page.click("#change-password")
+    await page.wait_for_selector("#password-dialog")
+    new = "mat-khau-moi-2026"
+    for current, fresh, again, said in (
+        ("sai-mat-khau-roi", new, new, "Mật khẩu đang dùng không đúng."),
+        (TEST_PASSWORD, new, new + "x", "Hai lần nhập mật khẩu mới không giống nhau."),
+        (TEST_PASSWORD, "ngan", "ngan", "Mật khẩu mới cần ít nhất 10 ký tự."),
+    ):
+        await page.fill("#pw-current", current)
+        await page.fill("#pw-new", fresh)
+        await page.fill("#pw-repeat", again)
+        await page.click("#pw-save")
+        await page.wait_for_selector(f"#pw-error:has-text('{said}')")
+    await shot(page, "change-password")
+    await page.fill("#pw-current", TEST_PASSWORD)
+    await page.fill("#pw-new", new)
+    await page.fill("#pw-repeat", new)
+    await page.click("#pw-save")
+    await page.wait_for_selector("#password-dialog", state="detached")
+    await page.wait_for_selector(".banner:has-text('Đã đổi mật khẩu')")
+    for password, status in ((TEST_PASSWORD, 401), (new, 200)):
+        async with httpx.AsyncClient(base_url=live_server.base, timeout=30) as c:
+            r = await c.post("/api/auth/token", data={"username": name, "password": password})
+            assert r.status_code == status, (password, r.text)

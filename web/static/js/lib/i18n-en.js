@@ -16,6 +16,7 @@ export const en = {
   signed_in_as: "Signed in: {user} ({role})",
   change_market: "Change market",
   sign_out: "Sign out",
+  change_password: "Change password",
   sign_out_title: "Sign out and clear this device?",
   sign_out_unsent: "{n} {n|record has|records have} not reached the server yet.",
   sign_out_drafts: "{n} {n|draft is|drafts are} half-filled.",

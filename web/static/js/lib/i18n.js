@@ -17,6 +17,7 @@ const vi = {
   signed_in_as: "Đăng nhập: {user} ({role})",
   change_market: "Đổi chợ",
   sign_out: "Đăng xuất",
+  change_password: "Đổi mật khẩu",
   sign_out_title: "Đăng xuất và xóa dữ liệu trên máy này?",
   sign_out_unsent: "Còn {n} hồ sơ chưa gửi lên máy chủ.",
   sign_out_drafts: "Còn {n} bản nháp đang nhập dở.",

@@ -96,12 +96,14 @@ export function topbar(opts = {}) {
   const wasOpen = Boolean(bar.querySelector("details.menu[open]"));
   if (me) {
     const signOut = h("button", { type: "button", class: "btn btn-block", onclick: () => opts.onSignOut && opts.onSignOut() }, t("sign_out"));
+    const password = h("button", { type: "button", class: "btn btn-block btn-ghost", id: "change-password", onclick: () => import("./password.js").then((m) => m.changePasswordDialog()) }, t("change_password"));
     menu = h("details", { class: "menu", open: wasOpen || null },
       h("summary", { class: "btn btn-small btn-ghost", "aria-label": t("menu") }, h("span", { class: "long" }, t("menu")), h("span", { class: "short", "aria-hidden": "true" }, "☰")),
       h("div", { class: "menu-body" },
         h("p", { class: "muted" }, t("signed_in_as", { user: me.username, role: roleName(me.role) })),
         ...(opts.menuItems || []),
         menuLang,
+        password,
         signOut));
     // A choice made in the menu closes it: the next screen is not drawn under an open menu.
     menu.querySelector(".menu-body").addEventListener("click", (ev) => {

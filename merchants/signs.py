@@ -35,7 +35,9 @@ def account_payload(account: schemas.PaymentAccount) -> str:
 async def _stall_for_sign(
     conn: asyncpg.Connection, user: User, stall_id: int, route: str
 ) -> schemas.Stall:
-    stall = await stalls.read_stall(conn, user=user, stall_id=stall_id, route=route)
+    stall = await stalls.read_stall(
+        conn, user=user, stall_id=stall_id, route=route, reason="stall_sign"
+    )
     await _require_sign_consent(conn, stall.holder.id)
     return stall
 

@@ -313,12 +313,18 @@ async def stall_in_scope(conn: asyncpg.Connection, user: User, stall_id: int) ->
 
 
 async def read_stall(
-    conn: asyncpg.Connection, *, user: User, stall_id: int, route: str
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    stall_id: int,
+    route: str,
+    reason: str = "stall_record",
 ) -> schemas.Stall:
-    """A full stall record in scope; the read of personal data is logged."""
+    """A full stall record in scope; the read of personal data is logged with its `reason` (the
+    record itself, or `stall_sign`: its QR code or sign, which show the account)."""
     stall = await stall_in_scope(conn, user, stall_id)
     await access.log_access(
-        conn, user=user, stallholder_id=stall.holder.id, route=route, reason="stall_record"
+        conn, user=user, stallholder_id=stall.holder.id, route=route, reason=reason
     )
     return stall
 

@@ -57,6 +57,7 @@ ONBOARDING = labels.ONBOARDING_STATUS_VI
 CHANNELS = {"tablet": "trên máy tính bảng", "paper": "trên giấy", "import": "từ danh sách nhập"}
 READS = {
     "stall_record": "mở hồ sơ sạp",
+    "stall_sign": "xem mã QR hoặc in biển của sạp",
     "stall_history": "xem lịch sử sạp",
     "stall_visits": "xem các lần ghé sạp",
     "stall_takings": "xem tiền sạp nhận",
@@ -374,7 +375,7 @@ def person_pdf(data: Gathered, *, today: date) -> bytes:
     if reads:
         flow.append(
             _none(
-                f"{len(reads)} lần mở đầy đủ hồ sơ"
+                f"{len(reads)} lần xem dữ liệu của ông/bà"
                 + (f"; {LAST_READS} lần gần nhất:" if len(reads) > LAST_READS else ":")
             )
         )

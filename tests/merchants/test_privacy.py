@@ -116,6 +116,19 @@ async def test_reading_a_full_record_is_logged(client, conn, auth, markets):
     assert entry["username"] == "manager"
     assert entry["route"] == f"/api/stalls/{stall['id']}"
     assert entry["reason"] == "stall_record" and entry["at"] is not None
+    # Its QR code (which shows the account) is a read of its own, said as such: the stall page
+    # that shows both is not two openings of the record.
+    qr = await client.get(f"/api/stalls/{stall['id']}/qr.png", headers=await auth("manager"))
+    assert qr.status_code == 200
+    reasons = [
+        r["reason"]
+        for r in await conn.fetch(
+            "SELECT reason FROM access_log WHERE stallholder_id = $1 ORDER BY id DESC LIMIT 2",
+            holder_id,
+        )
+    ]
+    assert reasons == ["stall_sign", "stall_record"]
+    before += 1
     # A denied read leaves no entry and reveals nothing.
     denied = await client.get(f"/api/stalls/{stall['id']}", headers=await auth("volunteer2"))
     assert denied.status_code == 404

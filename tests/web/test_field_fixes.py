@@ -830,6 +830,29 @@ async def test_a_manager_sees_who_read_a_stallholder_record(new_page, live_serve
     assert re.match(r"\d{2}:\d{2} \d{2}/\d{2}/\d{4} · ", lines[0]), lines[0]
 
 
+async def test_withdrawing_the_registration_names_every_purpose_it_withdraws(
+    new_page, live_server
+) -> None:
+    """Withdrawing the registration withdraws every purpose (privacy/consent.py): the question
+    names them all, not only the box ticked (a reviewer ticked one and saw three go)."""
+    ids = await market_ids(live_server)
+    stall = await register_via_api(live_server, ids["Chợ Thử Một"], "W-61", "Lâm Văn Hai")
+    page = await new_page(viewport=TABLET)
+    await sign_in(page, "admin")
+    await page.goto(f"/#/s/{stall['id']}")
+    await page.click("#consent-withdraw")
+    sign_label = await page.locator("label[for=w-purpose-qr_sign]").inner_text()
+    await page.check("#w-purpose-registration")
+    await page.click("#withdraw-save")
+    dialog = page.locator("#withdraw-dialog")
+    await expect(dialog).to_contain_text("rút mọi mục ở trên")
+    await expect(dialog).to_contain_text(sign_label)
+    await page.click("#withdraw-dialog-cancel")
+    async with await live_server.api("admin") as c:
+        states = (await c.get(f"/api/stallholders/{stall['holder']['id']}/consents")).json()
+    assert not any(x["withdrawn_at"] for x in states["consents"])
+
+
 async def test_a_withdrawal_and_an_export_are_done_from_the_stall_page(
     new_page, live_server
 ) -> None:

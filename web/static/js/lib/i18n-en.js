@@ -165,7 +165,7 @@ export const en = {
   withdraw_intro: "Tick what the stallholder withdraws (nothing is ticked for you).",
   withdraw_save: "Record the withdrawal",
   withdraw_confirm_title: "Record that the stallholder withdraws consent?",
-  withdraw_registration_note: "Withdrawing the registration opens a request to erase this person's data; the market board handles it within the legal deadline.",
+  withdraw_registration_note: "Withdrawing the registration withdraws every purpose above (the sign and reporting too) and opens a request to erase this person's data; the market board handles it within the legal deadline.",
   withdraw_sign_note: "Withdrawing the sign: the stall's QR sign can no longer be printed; take down the one hanging.",
   withdraw_done: "The withdrawal is recorded.",
   consent_waiting: "Recorded on this device, waiting to be sent",

@@ -169,7 +169,7 @@ const vi = {
   withdraw_intro: "Đánh dấu những mục chủ sạp muốn rút (không mục nào được chọn sẵn).",
   withdraw_save: "Ghi nhận rút đồng ý",
   withdraw_confirm_title: "Ghi nhận chủ sạp rút đồng ý?",
-  withdraw_registration_note: "Rút đồng ý đăng ký sẽ mở yêu cầu xóa dữ liệu của người này; Ban quản lý xử lý trong thời hạn luật định.",
+  withdraw_registration_note: "Rút đồng ý đăng ký sạp là rút mọi mục ở trên (cả in biển và báo cáo), và mở yêu cầu xóa dữ liệu của người này; Ban quản lý xử lý trong thời hạn luật định.",
   withdraw_sign_note: "Rút đồng ý in biển: biển mã QR của sạp sẽ không in được nữa; hãy gỡ biển đang treo.",
   withdraw_done: "Đã ghi nhận rút đồng ý.",
   consent_waiting: "Đã ghi trên máy, chờ gửi",

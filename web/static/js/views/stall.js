@@ -667,7 +667,8 @@ function withdrawPart(ctx, stall, granted, partners) {
     const ok = await confirmDialog({
       id: "withdraw-dialog",
       title: t("withdraw_confirm_title"),
-      lines: [picked.map((p) => purposeLabel(p, partners)).join("; "),
+      // Withdrawing the registration withdraws every purpose (privacy/consent.py): all are named.
+      lines: [(picked.includes("registration") ? granted : picked).map((p) => purposeLabel(p, partners)).join("; "),
         picked.includes("registration") ? t("withdraw_registration_note") : null,
         picked.includes("qr_sign") ? t("withdraw_sign_note") : null],
       ok: t("withdraw_save"), cancel: t("cancel"),

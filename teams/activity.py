@@ -64,9 +64,9 @@ async def _filter(
 
 def _counts(row: dict) -> dict[str, int]:
     counts = {k: int(row.get(k) or 0) for k in kinds.KINDS}
-    # The actions: a return visit is a code check already counted (flagged by a failed one,
-    # resolved by the next good one), so it is not counted again.
-    return counts | {"total": sum(n for k, n in counts.items() if k != "return_visits")}
+    # The actions: a wrong code found or fixed is a code check already counted, not again.
+    checks = ("return_visits", "codes_fixed")
+    return counts | {"total": sum(n for k, n in counts.items() if k not in checks)}
 
 
 def _sort_key(row: schemas.ActivityRow) -> tuple:
@@ -134,7 +134,8 @@ _KIND_HEADERS = {
     "prints": "Biển đã in",
     "deliveries": "Biển đã giao",
     "verifications": "Kiểm tra mã",
-    "return_visits": "Mã sai (phát hiện, đã sửa)",
+    "return_visits": "Mã sai phát hiện",
+    "codes_fixed": "Mã sai đã sửa",
     "visits": "Lần ghé sạp",
     "support": "Gói hỗ trợ ghi nhận",
     "assignments": "Giao quay lại sạp",

@@ -5,9 +5,10 @@ when). Nothing is added to the registration's hot path. An entry counts when its
 pair is listed here and it has an actor; an action may count for several kinds (a failed
 verification is a verification and flags a return visit).
 
-A return visit is "resolved" by a successful verification (`verify`) of a stall whose previous
-verification entry was a failure (`verify_failed`): that one is derived in SQL (queries.py), not
-listed here, since the audit log has no entry of its own for it.
+A wrong code found (`return_visits`: the stall is flagged for a return visit) is a failed
+verification. One fixed (`codes_fixed`) is a successful verification (`verify`) of a stall whose
+previous verification entry was a failure (`verify_failed`): that one is derived in SQL
+(queries.py), not listed here, since the audit log has no entry of its own for it.
 
 An account corrected or deactivated (merchants/accounts.py, with a reason) counts as account
 work, as an account added does. `sign_printed` is no longer written (prints are confirmed now: `print_confirmed`); it stays for
@@ -25,6 +26,7 @@ KINDS = (
     "deliveries",
     "verifications",
     "return_visits",
+    "codes_fixed",
     "visits",
     "support",
     "assignments",

@@ -367,8 +367,8 @@ WITH kind AS (
     SELECT s.*, k.kind FROM scoped s
     JOIN kind k ON k.action = s.action AND k.entity = s.entity
     UNION ALL
-    -- A verification that follows a failed one of the same stall resolves its return visit.
-    SELECT s.*, 'return_visits' FROM scoped s
+    -- A verification that follows a failed one of the same stall: the wrong code was fixed.
+    SELECT s.*, 'codes_fixed' FROM scoped s
     WHERE s.action = 'verify' AND s.entity = 'stall'
       AND (SELECT p.action FROM audit_log p
            WHERE p.entity = 'stall' AND p.entity_id = s.eid::text

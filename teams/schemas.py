@@ -114,8 +114,13 @@ class ActivityCounts(BaseModel):
     verifications: int = Field(default=0, description="Codes verified (match or mismatch).")
     return_visits: int = Field(
         default=0,
-        description="Wrong codes: a failed code check (the stall is flagged for a return visit) or "
-        "the check that resolves it; not visits (see `visits`).",
+        description="Wrong codes found: failed code checks (the stall is flagged for a return "
+        "visit); not visits (see `visits`).",
+    )
+    codes_fixed: int = Field(
+        default=0,
+        description="Wrong codes fixed: a passing code check right after a failed one of the "
+        "same stall.",
     )
     visits: int = Field(
         default=0, description="Visits recorded at stalls (absent, not now, blocked, trained...)."
@@ -128,8 +133,8 @@ class ActivityCounts(BaseModel):
     )
     total: int = Field(
         default=0,
-        description="The actions: all of the above but return_visits (each is a code check, "
-        "already counted in verifications).",
+        description="The actions: all of the above but return_visits and codes_fixed (each is a "
+        "code check, already counted in verifications).",
     )
 
 

@@ -24,6 +24,7 @@ KINDS = (
     "deliveries",
     "verifications",
     "return_visits",
+    "codes_fixed",
     "visits",
     "support",
     "assignments",
@@ -113,12 +114,14 @@ async def test_every_field_action_counts_once_for_its_kind(client, conn, auth, m
         "prints": 1,
         "deliveries": 1,
         "verifications": 2,
-        "return_visits": 2,
+        # One wrong code found (the failed check), and fixed by the next good one.
+        "return_visits": 1,
+        "codes_fixed": 1,
         "visits": 1,
         "support": 1,
         "assignments": 1,
     }
-    # The actions: the two return visits are the two checks, counted once.
+    # The actions: the wrong code found and fixed are the two checks, counted once.
     assert row["total"] == 11
     by_team = {r["key"]: r for r in (await rows(client, admin, "team"))["rows"]}
     assert by_team[str(team)]["label"] == "Tổ Mai" and by_team[str(team)]["total"] == 11
@@ -300,7 +303,7 @@ async def test_a_resolved_return_visit_needs_a_failure_before_it(client, conn, a
         r = await client.post(f"/api/stalls/{stall['id']}/verify", json=good, headers=binh_h)
         assert r.status_code == 200
     row = next(r for r in (await rows(client, admin, "user"))["rows"] if r["key"] == str(binh))
-    assert (row["verifications"], row["return_visits"]) == (2, 0)
+    assert (row["verifications"], row["return_visits"], row["codes_fixed"]) == (2, 0, 0)
 
 
 async def test_an_account_corrected_or_deactivated_counts_as_account_work(

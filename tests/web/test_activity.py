@@ -732,7 +732,8 @@ async def test_a_leader_writes_the_weeks_summary_for_the_teams_zalo_group(
     assert lines[0] == (f"{team['name']}: việc tuần này ({monday:%d/%m}–{vn_today:%d/%m})")
     assert lines[1] == (
         f"• Sạp đăng ký: {total['registrations']} · Biển đã giao: {total['deliveries']} · "
-        f"Kiểm tra mã: {total['verifications']} · Mã sai (phát hiện, đã sửa): {total['return_visits']}"
+        f"Kiểm tra mã: {total['verifications']} · Mã sai phát hiện: {total['return_visits']} · "
+        f"Mã sai đã sửa: {total['codes_fixed']}"
     )
     issued = cov["levels"]["qr_issued"]["count"]
     market_line = next(x for x in lines if x.startswith("• Chợ Thử Một: "))

@@ -127,7 +127,7 @@ async function render(main, me) {
       h("p", { class: "lead", id: "period-line" }, t("period_line", { from: longDate(byDay.from), to: longDate(byDay.to) }))),
     byUser.names_hidden ? h("p", { class: "note note-warn", id: "names-hidden" }, t("act_names_hidden")) : null,
     h("div", { class: "kpis", id: "activity-kpis" },
-      ["registrations", "prints", "deliveries", "verifications", "return_visits", "visits"].map((k) => kpi(num(total[k]), kindLabel(k)))),
+      ["registrations", "prints", "deliveries", "verifications", "return_visits", "codes_fixed", "visits"].map((k) => kpi(num(total[k]), kindLabel(k)))),
     h("div", { class: "dash-grid" },
       h("section", { class: "card", "aria-labelledby": "h-day" },
         h("h2", { id: "h-day" }, t("act_per_day")),

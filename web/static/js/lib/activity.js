@@ -3,7 +3,7 @@
 import { t, today } from "./i18n.js";
 import * as api from "./api.js";
 
-export const KINDS = ["registrations", "edits", "accounts", "consents", "prints", "deliveries", "verifications", "return_visits", "visits", "support", "assignments"];
+export const KINDS = ["registrations", "edits", "accounts", "consents", "prints", "deliveries", "verifications", "return_visits", "codes_fixed", "visits", "support", "assignments"];
 export const kindLabel = (kind) => t(`kind_${kind}`);
 
 // Asia/Ho_Chi_Minh is UTC+7 all year (no daylight saving since 1975): the date is read off the

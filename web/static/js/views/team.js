@@ -64,7 +64,7 @@ export async function teamView(ctx) {
     h("h1", {}, team.name),
     h("p", { class: "muted" }, team.ward_name || team.ward_code, " · ", team.markets.map((m) => m.name).join(", ")),
     h("h2", {}, t("my_team_week")),
-    h("div", { class: "kpis" }, KINDS.filter((k) => ["registrations", "deliveries", "verifications", "return_visits"].includes(k)).map((k) =>
+    h("div", { class: "kpis" }, KINDS.filter((k) => ["registrations", "deliveries", "verifications", "return_visits", "codes_fixed"].includes(k)).map((k) =>
       h("div", { class: "kpi" }, h("span", { class: "kpi-value" }, num(leads && week ? week.total[k] : own ? own[k] : 0)),
         h("span", { class: "kpi-label" }, kindLabel(k))))),
     h("p", { class: "muted small" }, t(leads ? "my_team_week_team" : "my_team_week_own")),
@@ -94,7 +94,7 @@ async function summary(team, week) {
   const { from, to } = periodOf("week");
   const lines = [t("share_head", { team: team.name, from: dayMonth(from), to: dayMonth(to) })];
   if (week) {
-    lines.push(`• ${["registrations", "deliveries", "verifications", "return_visits"]
+    lines.push(`• ${["registrations", "deliveries", "verifications", "return_visits", "codes_fixed"]
       .map((k) => `${kindLabel(k)}: ${num(week.total[k] || 0)}`).join(" · ")}`);
   }
   const missing = team.markets.filter((_, i) => !covs[i] || !agreed[i]).map((m) => m.name);

@@ -973,3 +973,20 @@ async def test_anyone_changes_their_own_password_from_the_account_menu(
         async with httpx.AsyncClient(base_url=live_server.base, timeout=30) as c:
             r = await c.post("/api/auth/token", data={"username": name, "password": password})
             assert r.status_code == status, (password, r.text)
+
+
+async def test_offline_a_stall_never_opened_offers_a_way_back(new_page, live_server) -> None:
+    """Offline, a stall the device never opened cannot load: "Thử lại" for when the network
+    returns, and a way back to the list the device has (a dead end before)."""
+    ids = await market_ids(live_server)
+    stall = await register_via_api(live_server, ids["Chợ Thử Một"], "ZD-1", "Đinh Thị Mới")
+    page = await new_page(viewport=PHONE)
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    await page.context.set_offline(True)
+    await page.evaluate(f"location.hash = '#/s/{stall['id']}'")
+    await page.wait_for_selector("#load-error")
+    assert await page.locator("#load-error button").count() == 1  # Thử lại
+    await page.click("#load-error-home")
+    await page.wait_for_selector("#worklist")
+    await page.context.set_offline(False)

@@ -210,15 +210,17 @@ export function notAllowed(main, me, back) {
 }
 
 /** A page that could not load: "Thử lại" when trying again can help (no network, a server
- * error), else a way out (a market not found or not yours will not appear on a retry). */
+ * error), and always a way out (offline, a page never opened before stays out of reach: the
+ * volunteer goes back to what the device has; a market not found will not appear on a retry). */
 export function showError(main, err, retry, { home = "/dashboard", label = t("nav_dashboard") } = {}) {
   const reason = describeError(err);
   const again = retry && (!(err instanceof api.ApiError) || api.retryable(err));
   mount(main, h("div", { class: "card", id: "load-error" },
     // "Could not load" only where loading failed; a refusal (not found) says just what it is.
     h("p", { class: "form-error", role: "alert" }, again || !retry ? t("load_failed", { reason }) : reason),
-    again ? h("button", { type: "button", class: "btn", onclick: retry }, t("retry"))
-      : h("a", { href: home, class: "btn", id: "load-error-home" }, "← ", label)));
+    h("div", { class: "row-actions" },
+      again ? h("button", { type: "button", class: "btn", onclick: retry }, t("retry")) : null,
+      h("a", { href: home, class: "btn", id: "load-error-home" }, "← ", label))));
 }
 
 export { toast };

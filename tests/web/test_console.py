@@ -503,6 +503,42 @@ async def test_set_partner_credentials_and_see_what_to_hand_over(new_page, live_
             await c.put("/api/partners/MOMO/credentials", json={})
 
 
+async def test_a_partners_notifications_say_their_kind_in_vietnamese(new_page, live_server) -> None:
+    """The admin reads what a partner's events did: their kind in words, not the API's codes."""
+    import json
+    import time
+
+    from partners.schemes import own
+
+    ids = await market_ids(live_server)
+    code = f"TB-{uuid.uuid4().hex[:4]}"
+    number = f"78{uuid.uuid4().int % 10**8:08d}"
+    account = {"bin": "970422", "account_number": number, "account_name": "LY THI BAO"}
+    await register_via_api(live_server, ids["Chợ Thử Một"], code, "Lý Thị Báo", account=account)
+    secret = f"sig-{uuid.uuid4().hex}"
+    async with await live_server.api("admin") as c:
+        assert (
+            await c.put("/api/partners/MB/credentials", json={"signing_secret": secret})
+        ).is_success
+    try:
+        event = {"id": f"ev-{uuid.uuid4().hex[:8]}", "type": "account.onboarded",
+                 "occurred_at": "2026-11-20T08:00:00+07:00",
+                 "data": {"bin": "970422", "account_number": number}}  # fmt: skip
+        raw = json.dumps(event).encode()
+        header = own.sign(raw, signing_secret=secret, timestamp=int(time.time()))
+        async with await live_server.api("admin") as c:
+            r = await c.post("/api/partners/MB/events", content=raw,
+                             headers={"X-Signature": header, "Content-Type": "application/json"})  # fmt: skip
+            assert r.status_code == 202, r.text
+        page = await open_console(new_page, "/console/partners#p-MB")
+        cell = page.locator("#partner-notifications td[data-type='account.onboarded']").first
+        await cell.wait_for()
+        assert await cell.inner_text() == "Mở tài khoản cho sạp"
+    finally:
+        async with await live_server.api("admin") as c:
+            await c.put("/api/partners/MB/credentials", json={})
+
+
 async def test_a_partners_support_number_reaches_the_stall_page(new_page, live_server) -> None:
     """The admin records MB's support number; a volunteer opening a stall whose account MB set up
     sees it as a number to call. A bad number is refused at the field and changes nothing."""
@@ -691,7 +727,7 @@ async def test_every_console_page_fits_and_passes_axe(new_page, live_server, vie
     ids = await market_ids(live_server)
     page = await open_console(new_page, "/console", viewport=viewport)
     extra = (f"/console/markets#edit-{ids['Chợ Thử Một']}", "/console/people#new",
-             "/console/partners#p-VNPAY", f"/console/markets/{ids['Chợ Thử Một']}/import")  # fmt: skip
+             "/console/partners#p-MB", f"/console/markets/{ids['Chợ Thử Một']}/import")  # fmt: skip
     for path in PAGES + extra:
         await page.goto(path)
         await page.wait_for_selector(".console-body > *")

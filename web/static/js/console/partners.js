@@ -260,7 +260,9 @@ async function activity(p) {
           caption: t("c_notes_title"),
           columns: [{ label: t("c_received") }, { label: t("c_note_type") }, { label: t("c_note_id") }, { label: t("c_note_result") }],
           rows: notes.map((n) => h("tr", { dataset: { note: n.id } },
-            h("td", {}, when(n.received_at)), h("td", {}, h("code", {}, n.type)), h("td", {}, h("code", {}, n.external_id)),
+            // The event's kind in words (partners/schemes/own.py); an unknown one as it came.
+            h("td", { dataset: { type: n.type } }, t(`c_note_type_${n.type}`) !== `c_note_type_${n.type}` ? t(`c_note_type_${n.type}`) : h("code", {}, n.type)),
+            h("td", {}, h("code", {}, n.external_id)),
             h("td", {}, t(`c_result_${n.result}`) !== `c_result_${n.result}` ? t(`c_result_${n.result}`) : (n.result || "—")))),
         }) : h("p", { class: "muted" }, t("c_notes_none"))),
     h("section", { class: "card", "aria-labelledby": "h-unmatched", id: "partner-unmatched" },

@@ -593,6 +593,17 @@ async def test_service_points_are_pins_beside_the_markets(new_page, demo_server)
         "▣ Quầy giao dịch",
         "i Hướng dẫn, hỗ trợ tài khoản",
     ]
+    # ... in the colour its pins have on the map (the legend showed every kind blue).
+    colours = await page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('.legend-item[data-kind]')].map(
+             (e) => [e.dataset.kind, getComputedStyle(e.querySelector('.sp-pin')).backgroundColor]))"""
+    )
+    pins = await page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('.map-box .sp-pin[data-point]')].map(
+             (e) => [[...e.classList].find((c) => c.startsWith('sp-') && c !== 'sp-pin').slice(3),
+                     getComputedStyle(e.querySelector('span')).backgroundColor]))"""
+    )
+    assert colours == pins and len(set(colours.values())) == 3, (colours, pins)
     visible = (
         "[...document.querySelectorAll('.map-box .sp-pin')].filter(e => e.offsetParent).length"
     )

@@ -586,7 +586,7 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
     // Each kind of point drawn, with its mark, then how many and when they show.
     ...(pins.length && pointView.kindLabel
       ? [...new Set(pins.map((p) => p.kind))].sort().map((kind) => h("span", { class: "legend-item", dataset: { kind } },
-        h("span", { class: "sp-pin sp-legend", "aria-hidden": "true" }, pointView.glyph(kind)), pointView.kindLabel(kind)))
+        h("span", { class: `sp-pin sp-legend sp-${kind}`, "aria-hidden": "true" }, pointView.glyph(kind)), pointView.kindLabel(kind)))
       : []),
     pins.length ? h("span", { class: "legend-item", id: "legend-points" },
       pointView.kindLabel ? null : h("span", { class: "sp-pin sp-legend", "aria-hidden": "true" }, pointView.glyph("cash")),

@@ -343,12 +343,20 @@ _MARKET_COLUMNS = [
 ]
 
 
-async def markets_xlsx_for(conn: asyncpg.Connection, *, user: User) -> bytes:
-    """Every market in the caller's scope: status and since when, counts and shares (no personal
-    data, so no access log)."""
+async def markets_xlsx_for(
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    province: str | None = None,
+    ward: str | None = None,
+) -> bytes:
+    """Every market in the caller's scope (of a province or a ward, as the page's area): status
+    and since when, counts and shares (no personal data, so no access log)."""
     if user.role not in access.READ_ROLES:
         raise Forbidden("Your role cannot read coverage numbers.")
-    markets = await q.market_rows(conn, await access.market_scope(conn, user))
+    markets = await q.market_rows(
+        conn, await access.market_scope(conn, user), province=province, ward=ward
+    )
     rows = []
     for m in markets:
         active = m["active_stalls"]

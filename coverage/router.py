@@ -378,11 +378,15 @@ async def export_xlsx(
     response_class=Response,
     responses={200: {"content": {exports.XLSX: {}}, "description": "An Excel workbook."}},
 )
-async def export_markets_xlsx(conn: Conn, user: CurrentUser) -> Response:
-    """Every market in scope, one row each: status and since when, rule version, active stalls
-    and the count and share of each level (no personal data)."""
+async def export_markets_xlsx(
+    conn: Conn, user: CurrentUser, province: Province = None, ward: Ward = None
+) -> Response:
+    """Every market in scope, one row each (only those of a `province` or a `ward`, as the
+    dashboard's area): status and since when, rule version, active stalls and the count and
+    share of each level (no personal data). An area with no market of the caller's gives a
+    workbook with the header row only."""
     return Response(
-        await exports.markets_xlsx_for(conn, user=user),
+        await exports.markets_xlsx_for(conn, user=user, province=province, ward=ward),
         media_type=exports.XLSX,
         headers={"Content-Disposition": 'attachment; filename="cho.xlsx"'},
     )

@@ -112,9 +112,14 @@ async def log_export_access(
 
 
 async def market_rows(
-    conn: asyncpg.Connection, market_ids: list[int] | None
+    conn: asyncpg.Connection,
+    market_ids: list[int] | None,
+    *,
+    province: str | None = None,
+    ward: str | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per market (all, or these): area, status and since when, rule version, counters."""
+    """One row per market (all, or these; of a province or a ward): area, status and since when,
+    rule version, counters."""
     rows = await conn.fetch(
         """SELECT m.id AS market_id, m.name AS market_name, m.ward_code, w.name AS ward_name,
                   m.legacy_district_name AS legacy_district, m.province_code,
@@ -126,8 +131,12 @@ async def market_rows(
            FROM market m
            LEFT JOIN market_coverage c ON c.market_id = m.id
            LEFT JOIN admin_unit w ON w.scheme = m.ward_scheme AND w.code = m.ward_code
-           WHERE $1::bigint[] IS NULL OR m.id = any($1::bigint[])
+           WHERE ($1::bigint[] IS NULL OR m.id = any($1::bigint[]))
+             AND ($2::text IS NULL OR m.province_code = $2)
+             AND ($3::text IS NULL OR m.ward_code = $3)
            ORDER BY m.name_sort, m.name, m.id""",
         market_ids,
+        province,
+        ward,
     )
     return [dict(r) for r in rows]

@@ -127,6 +127,21 @@ async def test_markets_xlsx_has_status_since_counts_and_shares(client, conn, aut
     assert [m["Chợ"] for m in manager] == ["Chợ Thử Một"]
     partner = await client.get("/api/exports/markets.xlsx", headers=await auth("partner"))
     assert partner.status_code == 403
+    # The dashboard's area: a ward's markets, a province's; a ward with none gives the header only.
+    admin = await auth("admin")
+
+    async def names(query: str) -> list[str]:
+        r = await client.get(f"/api/exports/markets.xlsx?{query}", headers=admin)
+        assert r.status_code == 200, r.text
+        return [m["Chợ"] for m in _records(_workbook(r.content).worksheets[0])]
+
+    assert await names("ward=20285") == ["Chợ Thử Hai"]
+    assert await names("ward=20242") == ["Chợ Thử Một"]
+    assert sorted(await names("province=48")) == ["Chợ Thử Hai", "Chợ Thử Một"]
+    assert await names("ward=99999") == []
+    assert await names("province=01") == []
+    bad = await client.get("/api/exports/markets.xlsx?ward=abc", headers=admin)
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
 
 
 async def test_csv_stays_the_machine_format_with_a_semicolon_option(client, auth, markets):

@@ -216,7 +216,14 @@ async def test_exports_and_report(new_page, live_server, progress) -> None:
     assert "Mã sạp" in headers and "stall_id" not in headers, headers
     async with page.expect_download() as info:
         await page.click("#export-markets-xlsx")
-    assert (await info.value).suggested_filename == f"choso-cho-{day}.xlsx"
+    # The markets of the ward the page is at, named so (it held every market of the city).
+    download = await info.value
+    assert download.suggested_filename == f"choso-cho-phuong-hai-chau-{day}.xlsx"
+    book = await asyncio.to_thread(Path(await download.path()).read_bytes)
+    sheet = openpyxl.load_workbook(io.BytesIO(book), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    ward_col = rows[0].index("Phường/xã")
+    assert rows[1:] and {r[ward_col] for r in rows[1:]} == {"Phường Hải Châu"}, rows
     two = progress["markets"]["Chợ Bảng Một"]
     async with page.expect_response(lambda r: "/report.pdf" in r.url) as res_info:
         async with page.context.expect_page() as popup:

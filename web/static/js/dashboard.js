@@ -179,7 +179,8 @@ function exportsSection(area, rows, placeName) {
       // Excel for people (Vietnamese headers, local times); CSV and GeoJSON for other software.
       h("div", { class: "row-actions" },
         h("button", { type: "button", class: "btn btn-primary", id: "export-xlsx", onclick: () => download(exportPath("xlsx"), named("xlsx")) }, t("export_xlsx")),
-        h("button", { type: "button", class: "btn", id: "export-markets-xlsx", onclick: () => download("/api/exports/markets.xlsx", fileName(["choso-cho"], "xlsx")) }, t("export_markets_xlsx")),
+        // The markets of the area the page is at (the country, a province, a ward), named so.
+        h("button", { type: "button", class: "btn", id: "export-markets-xlsx", onclick: () => download(`/api/exports/markets.xlsx${areaQuery(area) ? `?${areaQuery(area)}` : ""}`, fileName(["choso-cho", placeName], "xlsx")) }, t("export_markets_xlsx")),
         h("button", { type: "button", class: "btn", id: "export-csv", onclick: () => download(exportPath("csv"), named("csv")) }, t("export_csv")),
         h("button", { type: "button", class: "btn", id: "export-geojson", onclick: () => download(exportPath("geojson"), named("geojson")) }, t("export_geojson")))));
 }

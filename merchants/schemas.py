@@ -594,11 +594,15 @@ class MarketAppointments(BaseModel):
 
 
 class VisitBrief(BaseModel):
-    """A stall's latest visit, as its worklist row shows it."""
+    """A stall's latest visit, as its worklist row shows it, with the day agreed to come back."""
 
     outcome: VisitOutcome
     visited_at: datetime
-    come_back_on: date | None
+    come_back_on: date | None = Field(
+        description="The day agreed with the stallholder to come back that still stands: set at "
+        "the latest visit that set one (maybe an earlier one than this), until a visit is made "
+        "on or after it."
+    )
 
 
 class Visit(BaseModel):

@@ -11,6 +11,7 @@ import asyncpg
 
 from core.crypto import Keys, keys_of
 from merchants import schemas
+from merchants.queries import visits as visits_q
 from qr import banks
 
 
@@ -140,11 +141,14 @@ async def list_stalls(
                   s.holder_id, h.erased_at IS NOT NULL AS erased, h.full_name, h.phone_e164,
                   coalesce((SELECT array_agg(a.bin ORDER BY a.position, a.id) FROM payment_account a
                             WHERE a.stall_id = s.id AND a.active), '{}') AS bins,
-                  v.outcome AS visit_outcome, v.visited_at, v.come_back_on
+                  v.outcome AS visit_outcome, v.visited_at, ag.come_back_on
            FROM stall s LEFT JOIN stallholder h ON h.id = s.holder_id
-           LEFT JOIN LATERAL (SELECT outcome, visited_at, come_back_on FROM stall_visit
+           LEFT JOIN LATERAL (SELECT outcome, visited_at FROM stall_visit
                               WHERE stall_id = s.id ORDER BY visited_at DESC, id DESC LIMIT 1) v
                   ON true
+           LEFT JOIN LATERAL """
+        + visits_q.agreed_visit_sql("s.id")
+        + """ ag ON true
            WHERE s.market_id = $1
              AND ($2::text IS NULL OR s.search_text LIKE $2 OR s.search_text LIKE $3::text)
              AND ($4::text IS NULL OR (s.code_sort, s.id) > ($4, $5::bigint))

@@ -23,6 +23,21 @@ class VisitRow:
     visited_by: str | None
 
 
+def agreed_visit_sql(stall: str) -> str:
+    """A LATERAL subquery (alias it) of the visit whose day to come back still stands at stall
+    `stall` (an SQL expression): the latest visit that set a day, unless a visit was made on or
+    after that day since (it was kept). A later visit that sets no day keeps it: the stallholder
+    still expects the volunteer then. Columns: outcome, blockers, come_back_on, visited_at."""
+    return f"""(SELECT a.outcome, a.blockers, a.come_back_on, a.visited_at
+         FROM (SELECT id, outcome, blockers, come_back_on, visited_at FROM stall_visit
+               WHERE stall_id = {stall} AND come_back_on IS NOT NULL
+               ORDER BY visited_at DESC, id DESC LIMIT 1) a
+         WHERE NOT EXISTS (
+             SELECT 1 FROM stall_visit b
+             WHERE b.stall_id = {stall} AND (b.visited_at, b.id) > (a.visited_at, a.id)
+               AND (b.visited_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date >= a.come_back_on))"""
+
+
 _COLUMNS = """v.id, v.stall_id, v.outcome, v.blockers, v.come_back_on, v.note, v.visited_at,
               v.created_by, coalesce(nullif(u.display_name, ''), u.username) AS visited_by"""
 
@@ -106,15 +121,16 @@ class AppointmentRow:
 async def appointments(
     conn: asyncpg.Connection, market_id: int, *, since: date
 ) -> list[AppointmentRow]:
-    """The market's active stalls whose latest visit agreed a day to come back (that day from
-    `since` on) and where work is left, by that day, then stall code."""
+    """The market's active stalls with a day agreed to come back that still stands
+    (agreed_visit_sql; that day from `since` on) and where work is left, by that day, then stall
+    code; with the visit that agreed it."""
     rows = await conn.fetch(
         """SELECT s.id AS stall_id, s.stall_code, s.zone, v.outcome, v.blockers, v.come_back_on,
                   v.visited_at
            FROM stall s
-           JOIN LATERAL (SELECT outcome, blockers, come_back_on, visited_at FROM stall_visit
-                         WHERE stall_id = s.id ORDER BY visited_at DESC, id DESC LIMIT 1) v
-             ON v.come_back_on >= $2
+           JOIN LATERAL """
+        + agreed_visit_sql("s.id")
+        + """ v ON v.come_back_on >= $2
            WHERE s.market_id = $1 AND s.status = 'active' AND NOT """
         + coverage_stalls.settled_sql("s.id")
         + " ORDER BY v.come_back_on, s.code_sort, s.id",

@@ -61,7 +61,9 @@ async def test_a_visit_is_recorded_listed_and_shown_on_the_worklist(client, auth
     assert [v["outcome"] for v in listed] == ["trained", "blocked"]
     page = (await client.get(f"/api/markets/{markets['one']}/stalls", headers=h)).json()
     row = next(i for i in page["items"] if i["id"] == sid)
-    assert row["last_visit"]["outcome"] == "trained" and row["last_visit"]["come_back_on"] is None
+    # The latest visit set no day: the day agreed before it still stands.
+    assert row["last_visit"]["outcome"] == "trained"
+    assert row["last_visit"]["come_back_on"] == body["come_back_on"]
 
     # The audit entry says what happened, never the note (it may be about the person).
     after = await conn.fetchval(
@@ -297,18 +299,19 @@ async def test_a_device_clock_running_fast_records_the_visit_now(client, auth, m
 
 
 async def test_appointments_list_the_days_agreed_where_work_is_left(client, auth, markets, conn):
-    """The printed list of the next visit: the latest visit's day to come back, from a week ago
-    on, earliest first; a stall whose code was since checked at the stall, or whose latest visit
-    agreed no day, or which closed, is not listed; no names or notes."""
+    """The printed list of the next visit: the day agreed to come back that still stands (the
+    latest visit that set one, until a visit on or after that day), from a week ago on, earliest
+    first; a stall whose code was since checked at the stall, or whose day was kept, or which
+    closed, is not listed; no names or notes."""
     h = await auth("volunteer")
     today = datetime.now(VN).date()
-    stalls = [(await _stall(client, h, markets["one"], f"AP-{i}"))["id"] for i in range(5)]
+    stalls = [(await _stall(client, h, markets["one"], f"AP-{i}"))["id"] for i in range(6)]
 
     async def visit(sid: int, body: dict) -> None:
         r = await client.post(f"/api/stalls/{sid}/visits", json=body, headers=h | _key())
         assert r.status_code == 201, r.text
 
-    later, sooner, done, replaced, closed = stalls
+    later, sooner, done, replaced, closed, kept_open = stalls
     # A stall without an account yet (the usual case for an appointment).
     r = await client.post(
         f"/api/markets/{markets['one']}/stalls",
@@ -337,13 +340,28 @@ async def test_appointments_list_the_days_agreed_where_work_is_left(client, auth
     r = await client.post(f"/api/stalls/{done}/verify", json=code, headers=h)
     assert r.status_code == 200, r.text
     await visit(replaced, {"outcome": "come_back", "come_back_on": today.isoformat()})
-    await visit(replaced, {"outcome": "declined"})  # the latest visit agreed no day
+    await visit(replaced, {"outcome": "declined"})  # a visit on the day agreed: it was kept
+    # A visit before the day agreed that sets no day (the volunteer passed by) keeps it: the
+    # stallholder still expects the volunteer then (a reviewer saw it vanish).
+    in_three = (today + timedelta(days=3)).isoformat()
+    await visit(kept_open, {"outcome": "come_back", "come_back_on": in_three})
+    await visit(kept_open, {"outcome": "trained"})
     await visit(closed, {"outcome": "come_back", "come_back_on": today.isoformat()})
     await conn.execute("UPDATE stall SET status = 'closed' WHERE id = $1", closed)
     r = await client.get(f"/api/markets/{markets['one']}/appointments", headers=h)
     assert r.status_code == 200, r.text
     got = r.json()
-    assert [a["stall_id"] for a in got["appointments"]] == [sooner, bare, later]
+    assert [a["stall_id"] for a in got["appointments"]] == [sooner, bare, kept_open, later]
+    assert got["appointments"][2]["come_back_on"] == in_three
+    # The worklist row says the same day (its latest visit is the one that set none).
+    listed = (await client.get(f"/api/markets/{markets['one']}/stalls?limit=200", headers=h)).json()
+    row = next(x for x in listed["items"] if x["id"] == kept_open)
+    assert (row["last_visit"]["outcome"], row["last_visit"]["come_back_on"]) == (
+        "trained",
+        in_three,
+    )
+    row = next(x for x in listed["items"] if x["id"] == replaced)
+    assert row["last_visit"]["come_back_on"] is None
     assert got["appointments"][0]["blockers"] == ["no_cccd"]
     assert "Chị Lan" not in r.text and "Lưu Thị" not in r.text
     assert got["since"] == (today - timedelta(days=7)).isoformat()

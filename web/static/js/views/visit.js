@@ -155,11 +155,14 @@ export function visitsCard(ctx, stall, listed) {
         say(errorText(done.error.code));
         return;
       }
-      // The worklist row shows it at once, sent or still on the device.
-      const brief = { outcome, visited_at: body.visited_at, come_back_on: body.come_back_on || null, blockers: missing };
+      // The worklist row shows it at once, sent or still on the device. A visit that sets no day
+      // keeps the day agreed before, unless it is that day or later (kept): as the server reads it.
       const key = `stalls.${stall.market_id}`;
       const list = api.cache.value(key);
       const row = Array.isArray(list) ? list.find((x) => x.id === stall.id) : null;
+      const agreed = row && row.last_visit && row.last_visit.come_back_on;
+      const standing = agreed && agreed > today(Date.parse(body.visited_at)) ? agreed : null;
+      const brief = { outcome, visited_at: body.visited_at, come_back_on: body.come_back_on || standing, blockers: missing };
       if (row) { row.last_visit = brief; api.cache.set(key, list); }
       toast(t(done.state === "sent" ? "visit_saved" : "visit_queued"), done.state === "sent" ? "ok" : "warn");
       lastLine.textContent = t("visit_last", { what: outcomeText(brief), when: dateTime(brief.visited_at) });

@@ -990,3 +990,21 @@ async def test_offline_a_stall_never_opened_offers_a_way_back(new_page, live_ser
     await page.click("#load-error-home")
     await page.wait_for_selector("#worklist")
     await page.context.set_offline(False)
+
+
+async def test_a_phone_search_the_device_cannot_answer_says_so(new_page, live_server) -> None:
+    """The device keeps phones masked: part of a number, or any number offline, finds nothing here
+    although the stall may be registered; the empty list says why instead of only 'no stall'."""
+    ids = await market_ids(live_server)
+    await register_via_api(
+        live_server, ids["Chợ Thử Một"], "ZE-1", "Đặng Thị Tìm", phone="0905 888 777"
+    )
+    page = await new_page(viewport=PHONE)
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    await page.fill("#search", "0905 8")
+    await expect(page.locator("#no-results")).to_contain_text("gõ đủ số")
+    await page.context.set_offline(True)
+    await page.fill("#search", "0905 888 777")
+    await expect(page.locator("#no-results")).to_contain_text("Đang mất mạng")
+    await page.context.set_offline(False)

@@ -171,6 +171,8 @@ export const en = {
   consent_waiting: "Recorded on this device, waiting to be sent",
   rank_none: "No market matches.",
   no_results: "No stall matches.",
+  phone_search_part: "To find a phone number, type all of it (the device keeps phones masked).",
+  phone_search_offline: "Offline: phone numbers cannot be searched (the device keeps them masked). Search again once online before registering a new stall.",
   all_done: "Nothing left to do here.",
   show_more: "Show more ({n})",
   refresh: "Reload the list",

@@ -175,6 +175,8 @@ const vi = {
   consent_waiting: "Đã ghi trên máy, chờ gửi",
   rank_none: "Không có chợ nào khớp.",
   no_results: "Không có sạp nào khớp.",
+  phone_search_part: "Tìm theo số điện thoại thì gõ đủ số (máy chỉ giữ số đã che).",
+  phone_search_offline: "Đang mất mạng: chưa tìm được theo số điện thoại (máy chỉ giữ số đã che). Có mạng lại thì tìm lại trước khi đăng ký sạp mới.",
   all_done: "Không còn việc nào trong mục này.",
   show_more: "Xem thêm ({n})",
   refresh: "Tải lại danh sách",

@@ -338,7 +338,14 @@ export async function worklistView(ctx, marketId) {
       listBox.append(h("p", { class: "note", id: "matches-elsewhere" }, t(ul.children.length ? "more_matches_elsewhere" : "matches_elsewhere", { n: elsewhere }), " ",
         h("button", { type: "button", class: "btn btn-small", onclick: () => { filter = "all"; shown = PAGE; persist(); drawList(); } }, t("show_in_all"))));
     } else if (!ul.children.length && data.loading && !data.stalls.length) listBox.append(h("p", { class: "loading" }, t("loading")));
-    else if (!ul.children.length) listBox.append(h("p", { class: "empty" }, q ? t("no_results") : t("all_done")));
+    // A phone number is looked up on the server (the device keeps phones masked): offline, or only
+    // a part of it, nothing here can say the stall is not registered, and the row says so.
+    else if (!ul.children.length) {
+      const phoneLike = canWork && q && /^[\d\s.+-]+$/.test(q) && /\d{3}/.test(q);
+      const unsure = phoneLike && (!navigator.onLine || !looksLikePhoneQuery(q));
+      listBox.append(h("p", { class: "empty", id: "no-results" }, q ? t("no_results") : t("all_done"),
+        unsure ? [" ", t(navigator.onLine ? "phone_search_part" : "phone_search_offline")] : null));
+    }
     if (rows.length > shown) {
       listBox.append(h("button", { type: "button", class: "btn btn-block", onclick: () => { shown += PAGE; drawList(); } }, t("show_more", { n: rows.length - shown })));
     }

@@ -1008,3 +1008,22 @@ async def test_a_phone_search_the_device_cannot_answer_says_so(new_page, live_se
     await page.fill("#search", "0905 888 777")
     await expect(page.locator("#no-results")).to_contain_text("Đang mất mạng")
     await page.context.set_offline(False)
+
+
+async def test_a_banks_short_name_finds_that_banks_stalls(new_page, live_server) -> None:
+    """ "mb" is MB: not every Techcombank and Vietcombank stall (their names hold the letters)."""
+    ids = await market_ids(live_server)
+    one = ids["Chợ Thử Một"]
+    tcb = {"bin": "970407", "account_number": "1903000555111", "account_name": "DANG VAN TCB"}
+    mb = {"bin": "970422", "account_number": "0333000555111", "account_name": "DANG THI MB"}
+    a = await register_via_api(live_server, one, "ZF-1", "Đặng Văn Tê", account=tcb)
+    b = await register_via_api(live_server, one, "ZF-2", "Đặng Thị Mờ", account=mb)
+    page = await new_page(viewport=PHONE)
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    await page.fill("#search", "mb")
+    await expect(page.locator(f".stall-row[data-stall='{a['id']}']")).to_have_count(0)
+    await expect(page.locator(f".stall-row[data-stall='{b['id']}']")).to_have_count(1)
+    await page.fill("#search", "techcom")
+    await expect(page.locator(f".stall-row[data-stall='{a['id']}']")).to_have_count(1)
+    await expect(page.locator(f".stall-row[data-stall='{b['id']}']")).to_have_count(0)

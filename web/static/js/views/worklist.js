@@ -118,11 +118,14 @@ function categories(stall, tile) {
 
 function haystack(s) {
   // The compacted code too, as the server's search (core.text.stall_search_text): "a15" finds A-15.
-  return fold([s.stall_code, s.holder_name, s.goods, s.zone, (s.bank_short_names || []).join(" "), s.phone_masked, (s.phone_masked || "").replace(/\D/g, ""), compact(s.stall_code)].filter(Boolean).join(" "));
+  return fold([s.stall_code, s.holder_name, s.goods, s.zone, s.phone_masked, (s.phone_masked || "").replace(/\D/g, ""), compact(s.stall_code)].filter(Boolean).join(" "));
 }
 
-/** Whether a stall matches the query as typed, or (for a query with digits) compacted. */
+/** Whether a stall matches the query as typed, or (for a query with digits) compacted. A bank is
+ * found by the start of its short name ("mb" MBBank, "vietcom" Vietcombank), not by letters inside
+ * another's: "mb" is not every Techcombank and Vietcombank stall. */
 function matches(s, q) {
+  if ((s.bank_short_names || []).some((b) => fold(b).startsWith(q))) return true;
   if (haystack(s).includes(q)) return true;
   const key = compact(q);
   return /\d/.test(key) && key !== q && haystack(s).includes(key);

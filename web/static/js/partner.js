@@ -84,10 +84,28 @@ function accountsCard(code, banks) {
     note, h("div", { class: "row-actions" }, more));
 }
 
-const TEMPLATE_ROWS = [
-  "cho,ma_sap,so_dien_thoai,so_tai_khoan,ma_bin,trang_thai,ngay",
-  "Chợ Hàn,A-12,0905123456,0123456789,970422,dang_hoat_dong,05/12/2026",
-];
+const TEMPLATE_HEADER = "cho,ma_sap,so_dien_thoai,so_tai_khoan,ma_bin,trang_thai,ngay";
+// The import's own status words (partners/csv_import.py), for the statuses the register holds.
+const STATUS_WORD = { pending: "cho_kich_hoat", active: "dang_hoat_dong", suspended: "tam_ngung", removed: "da_go" };
+const csvCell = (v) => (/[",\r\n]/.test(String(v ?? "")) ? `"${String(v).replace(/"/g, '""')}"` : String(v ?? ""));
+
+/** The file to start from: the partner's accounts as the register holds them, one row each, with
+ * their status now (an example row of a stall that is not there only came back as an error). An
+ * account that opted in without an onboarding is left out: its blank status would read "active". */
+async function templateText(code) {
+  const lines = [TEMPLATE_HEADER];
+  let cursor = null;
+  do {
+    const q = new URLSearchParams({ limit: "500", ...(cursor ? { cursor } : {}) });
+    const page = await api.getJSON(`/api/partners/${encodeURIComponent(code)}/accounts?${q}`);
+    for (const a of page.items) {
+      if (!STATUS_WORD[a.onboarding_status]) continue;
+      lines.push([a.market_name, a.stall_code, "", a.account_number, a.bin, STATUS_WORD[a.onboarding_status], ""].map(csvCell).join(","));
+    }
+    cursor = page.next_cursor;
+  } while (cursor);
+  return `\ufeff${lines.join("\r\n")}\r\n`;
+}
 
 /** The result of a report, checked or imported: counts, then the rows in error first. */
 function resultView(result) {
@@ -161,10 +179,16 @@ function importCard(code, onImported = () => {}) {
   }
   check.addEventListener("click", () => send(true));
   run.addEventListener("click", () => send(false));
-  // A file to start from: the column names the import reads (partners/csv_import.py) and one row
-  // as an example, UTF-8 with a BOM so that a spreadsheet opens the Vietnamese letters right.
-  const template = h("button", { type: "button", class: "btn", id: "report-template", onclick: () => {
-    const text = `\ufeff${TEMPLATE_ROWS.join("\r\n")}\r\n`;
+  // A file to start from: the column names the import reads and the partner's accounts now, UTF-8
+  // with a BOM so that a spreadsheet opens the Vietnamese letters right.
+  const template = h("button", { type: "button", class: "btn", id: "report-template", onclick: async () => {
+    let text;
+    try {
+      text = await templateText(code);
+    } catch (err) {
+      toast(describeError(err), "error");
+      return;
+    }
     const url = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
     const a = h("a", { href: url, download: "mau-bao-cao-doi-tac.csv" });
     document.body.append(a);

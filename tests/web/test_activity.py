@@ -204,6 +204,19 @@ async def test_team_management_with_the_ward_picked_by_typing(new_page, live_ser
     await page.fill("#team-ward", "ngu hanh")  # no diacritics
     await page.click("#team-ward-results button:has-text('Phường Ngũ Hành Sơn')")
     assert "Phường Ngũ Hành Sơn" in await page.inner_text("#team-ward-chosen")
+    # The ward's markets are listed (a reviewer saw every market of the city); the others a tick
+    # away.
+    one = page.locator(f"#team-market-{field_work['markets']['Chợ Thử Một']}")
+    two = page.locator(f"#team-market-{field_work['markets']['Chợ Thử Hai']}")
+    assert await two.is_visible() and not await one.is_visible()
+    await page.check("#team-markets-all")
+    assert await one.is_visible()
+    await page.uncheck("#team-markets-all")
+    # Saved without a market, it asks first (its members would have nothing to work in).
+    await page.click("#team-save")
+    await page.wait_for_selector("#team-no-markets")
+    await page.click("#team-no-markets-cancel")
+    assert await page.locator("#team-editor").count() == 1
     await page.check(f"#team-market-{field_work['markets']['Chợ Thử Hai']}")
     # Enter in the search box picks what it found; it does not save the form half done, and it
     # waits for the answer to what was typed last (choices shown for older text are not taken).

@@ -3,10 +3,30 @@
 // The ward is picked from the national directory by typing its name, with or without diacritics.
 
 import { h, mount, clear, toast, debounce, announce } from "./lib/dom.js";
-import { t, num, dateTime, describeError } from "./lib/i18n.js";
+import { t, num, dateTime, describeError, addStrings } from "./lib/i18n.js";
+import { confirmDialog } from "./lib/dialog.js";
 import * as api from "./lib/api.js";
 import { widePage } from "./lib/page.js";
 import { personName } from "./lib/text.js";
+
+addStrings({
+  vi: {
+    team_markets_ward: "Chợ của phường, xã đã chọn; tổ làm ở chợ nơi khác thì bấm hiện thêm.",
+    team_markets_all: "Hiện chợ của các phường, xã khác",
+    team_markets_none_title: "Tổ chưa có chợ nào?",
+    team_markets_none_line: "Thành viên sẽ không thấy chợ nào của tổ để làm việc. Có thể thêm chợ sau.",
+    team_save_anyway: "Vẫn lưu",
+    team_pick_markets: "Chọn chợ",
+  },
+  en: {
+    team_markets_ward: "Markets of the chosen ward; for a team working elsewhere, show more.",
+    team_markets_all: "Show markets of other wards",
+    team_markets_none_title: "A team with no market?",
+    team_markets_none_line: "Its members will see no market of the team to work in. Markets can be added later.",
+    team_save_anyway: "Save anyway",
+    team_pick_markets: "Choose markets",
+  },
+});
 
 function teamCard(team, { onEdit }) {
   const leader = team.members.find((m) => m.is_leader);
@@ -80,7 +100,7 @@ function editor({ team, markets, province, onSaved, onCancel }) {
       if (!units.length) { wardResults.append(h("p", { class: "muted" }, t("team_ward_none"))); return; }
       wardResults.append(choices(units, (u) => h("button", {
         type: "button", class: "btn btn-small choice", dataset: { ward: u.code },
-        onclick: () => { ward = { code: u.code, name: u.name }; showWard(); clear(wardResults); wardSearch.value = ""; announce(t("team_ward_chosen", { name: u.name })); },
+        onclick: () => { ward = { code: u.code, name: u.name }; showWard(); showMarkets(); clear(wardResults); wardSearch.value = ""; announce(t("team_ward_chosen", { name: u.name })); },
       }, u.name)));
     } catch (err) {
       wardResults.append(h("p", { class: "form-error" }, describeError(err)));
@@ -96,8 +116,22 @@ function editor({ team, markets, province, onSaved, onCancel }) {
   const marketBoxes = h("div", { class: "market-checks" }, [...byId.values()].sort((a, b) => a.name.localeCompare(b.name, "vi")).map((m) => {
     const box = h("input", { type: "checkbox", id: `team-market-${m.id}`, value: m.id, checked: chosenMarkets.has(m.id), disabled: !!m.outside });
     box.addEventListener("change", () => { if (box.checked) chosenMarkets.add(m.id); else chosenMarkets.delete(m.id); });
-    return h("div", { class: "check" }, box, h("label", { for: `team-market-${m.id}` }, m.name, m.ward_name ? h("span", { class: "sub" }, m.ward_name) : null));
+    return h("div", { class: "check", dataset: { ward: m.ward_code || "" } }, box, h("label", { for: `team-market-${m.id}` }, m.name, m.ward_name ? h("span", { class: "sub" }, m.ward_name) : null));
   }));
+  // A team works in its ward's markets: those are listed once the ward is chosen (and the ones
+  // ticked); the others are a tick away.
+  const allMarkets = h("input", { type: "checkbox", id: "team-markets-all" });
+  const marketsHint = h("p", { class: "hint", id: "team-markets-hint" }, t("team_markets_ward"));
+  function showMarkets() {
+    const every = !ward || allMarkets.checked;
+    marketsHint.hidden = every;
+    for (const row of marketBoxes.children) {
+      const box = row.querySelector("input");
+      row.hidden = !every && row.dataset.ward !== ward.code && !box.checked;
+    }
+  }
+  allMarkets.addEventListener("change", showMarkets);
+  showMarkets();
 
   // Members: searched by username or name; the leader is one of them.
   const memberList = h("ul", { class: "member-list", id: "team-members" });
@@ -150,7 +184,8 @@ function editor({ team, markets, province, onSaved, onCancel }) {
       h("label", { for: "team-ward" }, t("team_ward")),
       h("p", { class: "hint", id: "team-ward-hint" }, t("team_ward_hint")),
       wardSearch, wardResults, wardChosen),
-    h("fieldset", { class: "field" }, h("legend", {}, t("team_markets")), marketBoxes),
+    h("fieldset", { class: "field", id: "team-markets" }, h("legend", {}, t("team_markets")), marketsHint, marketBoxes,
+      h("div", { class: "check" }, allMarkets, h("label", { for: "team-markets-all" }, t("team_markets_all")))),
     h("fieldset", { class: "field" }, h("legend", {}, t("team_members")),
       memberList,
       h("label", { for: "team-member-search" }, t("team_member_search")), memberSearch, memberResults),
@@ -162,6 +197,11 @@ function editor({ team, markets, province, onSaved, onCancel }) {
     error.textContent = "";
     if (!name.value.trim()) { error.textContent = t("team_name_missing"); name.focus(); return; }
     if (!ward) { error.textContent = t("team_ward_missing"); wardSearch.focus(); return; }
+    // Allowed (markets can come later), but asked: its members would see nothing to work in.
+    if (!chosenMarkets.size && !(await confirmDialog({
+      id: "team-no-markets", title: t("team_markets_none_title"), lines: [t("team_markets_none_line")],
+      ok: t("team_save_anyway"), cancel: t("team_pick_markets"),
+    }))) { (marketBoxes.querySelector("div:not([hidden]) input") || allMarkets).focus(); return; }
     const body = {
       name: name.value.trim(),
       ward_code: ward.code,

@@ -244,6 +244,14 @@ function personForm(user, { onSaved, onClose }) {
       province_codes: scope.provinces ? scope.provinces.value() : [],
       partner_code: scope.partner ? scope.partner.value : null,
     };
+    // A manager given nothing sees a country of zeros: allowed (the scope may come later), asked.
+    if (r === "manager" && !body.market_ids.length && !body.ward_codes.length && !body.province_codes.length) {
+      const ok = await confirmDialog({
+        id: "no-scope-dialog", title: t("c_no_scope_title"), lines: [t("c_no_scope_line")],
+        ok: t("c_no_scope_save"), cancel: t("c_no_scope_pick"),
+      });
+      if (!ok) { (scopeBox.querySelector("input, select, button") || role).focus(); return; }
+    }
     save.disabled = true;
     try {
       let saved;

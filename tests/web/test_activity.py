@@ -448,6 +448,16 @@ async def test_a_volunteer_of_several_markets_is_told_today_counts_them_all(
     assert await page.inner_text("#today-line") == (
         "Hôm nay, ở mọi chợ của bạn: 0 sạp đăng ký, 0 biển đã giao"
     )
+    # Opened offline, the line cannot be read; back online, it comes (it stayed away until the
+    # page was opened again).
+    await page.context.set_offline(True)
+    await page.evaluate("location.hash = '#/outbox'")
+    await page.wait_for_selector("#record-list")
+    await page.evaluate(f"location.hash = '#/m/{two[0]}'")
+    await page.wait_for_selector("#worklist")
+    await page.wait_for_selector("#today-line", state="hidden")
+    await page.context.set_offline(False)
+    await page.wait_for_selector("#today-line:not([hidden])")
 
 
 async def test_the_tablet_shows_today_and_the_team(new_page, live_server, field_work):

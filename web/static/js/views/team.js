@@ -12,15 +12,20 @@ import { personName } from "../lib/text.js";
 export function todayLine(ctx) {
   const line = h("p", { class: "today-line", id: "today-line", hidden: true, "aria-live": "polite" });
   if (!ctx.me || ctx.me.role !== "volunteer") return line;
-  const day = today();
-  load({ from: day, to: day, groupBy: "user" }).then((data) => {
-    const mine = data.rows.find((r) => String(r.key) === String(ctx.me.id));
-    // The volunteer's own day in every market: on one market's list, a volunteer who works in
-    // several is told the line is not that market's alone.
-    const several = (ctx.markets || []).length > 1;
-    line.textContent = t(several ? "today_line_all" : "today_line", { n: num(mine ? mine.registrations : 0), m: num(mine ? mine.deliveries : 0) });
-    line.hidden = false;
-  }).catch(() => { /* offline or not yet deployed: the worklist works without it */ });
+  // Read now, and again when the worklist reloads (back online, records sent): offline at first,
+  // the line came once the network did, not only after the page was opened again.
+  line.refresh = () => {
+    const day = today();
+    load({ from: day, to: day, groupBy: "user" }).then((data) => {
+      const mine = data.rows.find((r) => String(r.key) === String(ctx.me.id));
+      // The volunteer's own day in every market: on one market's list, a volunteer who works in
+      // several is told the line is not that market's alone.
+      const several = (ctx.markets || []).length > 1;
+      line.textContent = t(several ? "today_line_all" : "today_line", { n: num(mine ? mine.registrations : 0), m: num(mine ? mine.deliveries : 0) });
+      line.hidden = false;
+    }).catch(() => { /* offline or not yet deployed: the worklist works without it */ });
+  };
+  line.refresh();
   return line;
 }
 

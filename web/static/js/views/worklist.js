@@ -154,8 +154,13 @@ export async function worklistView(ctx, marketId) {
   // The volunteer's day so far (views/team.js) and printing (lib/printjob.js) load after the list is
   // on screen: the first screen of a slow tablet waits for fewer modules.
   let gone = false; // the volunteer left this screen
-  const today = h("p", { hidden: true });
-  import("./team.js").then(({ todayLine }) => { if (!gone) today.replaceWith(todayLine(ctx)); }, () => { /* offline: no line */ });
+  let today = h("p", { hidden: true });
+  import("./team.js").then(({ todayLine }) => {
+    if (gone) return;
+    const line = todayLine(ctx);
+    today.replaceWith(line);
+    today = line;
+  }, () => { /* offline: no line */ });
   const chips = h("div", { class: "chips chips-filter", role: "radiogroup", "aria-label": t("filter_label") });
   const queueBox = h("div", { id: "queue-card" });
   const assignedBox = h("div", { id: "assigned-card" });
@@ -402,6 +407,7 @@ export async function worklistView(ctx, marketId) {
   search.addEventListener("input", onSearch);
 
   async function reload() {
+    if (today.refresh) today.refresh();
     try {
       const fresh = await marketData(marketId, { personal: canWork });
       if (gone) return;
@@ -431,7 +437,7 @@ export async function worklistView(ctx, marketId) {
   };
   // Back on the network with a list kept on the device: ask the server again (nothing queued may
   // be there to send, which would otherwise be the only reason to reload).
-  const onOnline = () => { if (data.stale) reloadSoon(); };
+  const onOnline = () => { if (data.stale) reloadSoon(); else if (today.refresh) today.refresh(); };
   window.addEventListener("choso:outbox", onOutbox);
   window.addEventListener("choso:sent", onSent);
   window.addEventListener("online", onOnline);

@@ -314,7 +314,7 @@ async def test_the_dashboard_ranks_markets_and_says_what_is_missing(
     # Its stalls by what each still lacks: the market's report, not a list of flagged stalls
     # that may well be empty.
     button = page.locator(".ranking-table tbody tr >> nth=0").locator(".rank-missing")
-    assert await button.inner_text() == "Sạp còn thiếu (PDF)"
+    assert await button.inner_text() == "Báo cáo chợ, sạp cần đến (PDF)"
     async with page.expect_response(lambda r: r.url.endswith("/report.pdf")) as answer:
         await button.click()
     got = await answer.value

@@ -650,7 +650,7 @@ export const en = {
   rank_no_stalls: "No stalls registered yet",
   rank_col_rank: "Rank",
   rank_col_missing: "Still missing",
-  rank_visits: "Stalls still missing (PDF)",
+  rank_visits: "Market report, stalls to visit (PDF)",
   trend_week: "Week",
   trend_month: "Month",
   trend_quarter: "Quarter",

@@ -662,7 +662,7 @@ const vi = {
   rank_no_stalls: "Chưa có sạp nào đăng ký",
   rank_col_rank: "Hạng",
   rank_col_missing: "Còn thiếu",
-  rank_visits: "Sạp còn thiếu (PDF)",
+  rank_visits: "Báo cáo chợ, sạp cần đến (PDF)",
   trend_week: "Tuần",
   trend_month: "Tháng",
   trend_quarter: "Quý",

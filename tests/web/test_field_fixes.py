@@ -1027,3 +1027,19 @@ async def test_a_banks_short_name_finds_that_banks_stalls(new_page, live_server)
     await page.fill("#search", "techcom")
     await expect(page.locator(f".stall-row[data-stall='{a['id']}']")).to_have_count(1)
     await expect(page.locator(f".stall-row[data-stall='{b['id']}']")).to_have_count(0)
+
+
+async def test_a_name_typed_in_lower_case_is_written_as_names_are(new_page, live_server) -> None:
+    """ "nguyễn văn an" typed in a hurry becomes "Nguyễn Văn An" on leaving the field (seen, and
+    fixable); a name with any capital is left as typed."""
+    page = await new_page(viewport=PHONE)
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    await open_form(page)
+    await page.fill("#f-name", "nguyễn văn an")
+    await page.press("#f-name", "Tab")
+    assert await page.input_value("#f-name") == "Nguyễn Văn An"
+    assert await page.input_value("#f-acctname") == "NGUYEN VAN AN"
+    await page.fill("#f-name", "Lê thị Mai")
+    await page.press("#f-name", "Tab")
+    assert await page.input_value("#f-name") == "Lê thị Mai"

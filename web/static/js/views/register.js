@@ -379,6 +379,14 @@ export async function registerView(ctx, marketId, recordId) {
     if (!st.account_name_dirty) { st.account_name = accountName(name.value); acctName.value = st.account_name; }
     saveDraft();
   });
+  // A name typed all in lower case ("nguyễn văn an", in a hurry) is written as names are, on
+  // leaving the field, where the volunteer sees it; one with any capital is left as typed.
+  name.addEventListener("change", () => {
+    const v = name.value;
+    if (v !== v.toLocaleLowerCase("vi") || !/\p{L}/u.test(v)) return;
+    name.value = v.replace(/(^|[\s'-])(\p{L})/gu, (_, sep, ch) => sep + ch.toLocaleUpperCase("vi"));
+    name.dispatchEvent(new Event("input"));
+  });
   acctName.addEventListener("input", () => {
     const upper = accountName(acctName.value);
     if (upper !== acctName.value) {

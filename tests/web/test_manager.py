@@ -534,3 +534,23 @@ async def test_a_page_of_the_bar_not_meant_for_a_role_says_so(new_page, live_ser
     await sign_in(volunteer, "volunteer", "/dashboard")
     for href in ("/teams", "/activity"):
         await expect(volunteer.locator(f".topnav a[href='{href}']")).to_have_count(1)
+
+
+async def test_the_ranking_reads_as_cards_on_a_phone(new_page, live_server, progress) -> None:
+    """Which market next, on a phone: each market a card read top to bottom (what it lacks, its
+    stalls, its report), not a table to scroll sideways with rows a screen tall."""
+    page = await new_page(viewport=PHONE)
+    await sign_in(page, "admin", HAI_CHAU)
+    row = page.locator(".ranking-table tbody tr[data-market]").first
+    await row.wait_for()
+    wrap = await page.evaluate(
+        """() => { const w = document.querySelector('.table-wrap:has(> .ranking-table)');
+                   return [w.scrollWidth, w.clientWidth]; }"""
+    )
+    assert wrap[0] <= wrap[1] + 1, wrap
+    stalls = row.locator("td.rank-stalls")
+    label = await stalls.evaluate("(td) => getComputedStyle(td, '::before').content")
+    assert label.startswith('"Sạp'), label  # the number says what it counts
+    box = await row.bounding_box()
+    assert box and box["height"] < 260, box
+    await shot(page, "25-ranking-phone")

@@ -77,14 +77,15 @@ export function rankingSection({ ward: onlyWard = null, province = null, pickAre
       more.hidden = rows.length === matching.length;
       more.textContent = t("rank_show_all", { n: num(matching.length) });
       mount(tbody, rows.map((m) => h("tr", { dataset: { market: m.market_id, rank: m.rank } },
-        h("td", { class: "num" }, num(m.rank)),
-        h("td", {}, h("a", { href: `/markets/${m.market_id}`, class: "market-name" }, m.name), h("span", { class: "sub" }, m.ward_name || "")),
-        h("td", {}, statusBadge(m.status)),
-        h("td", { class: "num" }, num(m.active_stalls)),
+        h("td", { class: "num rank-no" }, num(m.rank)),
+        h("td", { class: "rank-name" }, h("a", { href: `/markets/${m.market_id}`, class: "market-name" }, m.name), h("span", { class: "sub" }, m.ward_name || "")),
+        h("td", { class: "rank-status" }, statusBadge(m.status)),
+        // On a phone the row is a card (app.css): the number says what it counts there.
+        h("td", { class: "num rank-stalls", dataset: { label: t("col_stalls") } }, num(m.active_stalls)),
         h("td", { class: ["missing", m.rule_met ? "missing-met" : ""] }, missingText(m)),
         // What closes the gap: the market's report lists its stalls by what each still lacks
         // (no sign yet, sign not checked, ...), to take along.
-        h("td", {}, h("button", { type: "button", class: "btn btn-small rank-missing", onclick: () => openReport(m.market_id, m.name), "aria-label": `${t("rank_visits")} — ${m.name}` }, t("rank_visits"))))));
+        h("td", { class: "rank-action" }, h("button", { type: "button", class: "btn btn-small rank-missing", onclick: () => openReport(m.market_id, m.name), "aria-label": `${t("rank_visits")} — ${m.name}` }, t("rank_visits"))))));
       if (!rows.length) tbody.append(h("tr", {}, h("td", { colspan: 6, class: "muted" }, t("rank_none"))));
     };
     for (const s of [sort, ward, status]) s.el.addEventListener("change", draw);

@@ -63,6 +63,19 @@ class Invalid(AppError):
     status, code, title = 422, "validation_error", "Invalid input"
 
 
+class FileRefused(Invalid):
+    """An uploaded spreadsheet that cannot be read: `code` is core.spreadsheet's (too_many_rows,
+    nul_bytes, invalid_xlsx, ...) and `detail_vi` says it in Vietnamese; a file too large is 413,
+    one of another kind 415. Each import says what the file is (its own class and title)."""
+
+    _STATUS = {"file_too_large": 413, "unsupported_file": 415}
+
+    def __init__(self, code: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.code = code
+        self.status = self._STATUS.get(code, 422)
+
+
 class PreconditionFailed(AppError):
     status, code, title = 412, "version_conflict", "The record changed since you read it"
 

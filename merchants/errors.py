@@ -1,8 +1,6 @@
 """Errors of the stall registry."""
 
-from typing import Any
-
-from core.errors import AppError, Conflict, Invalid, NotFound
+from core.errors import AppError, Conflict, FileRefused, Invalid, NotFound
 from core.errors import MarketNotFound as MarketNotFound  # shared with the domains below
 from core.errors import StallNotFound as StallNotFound
 
@@ -80,17 +78,10 @@ class AccountNotFound(NotFound):
 
 
 # Stall list imports: the file itself (its rows' problems are answered row by row, not as errors).
-class ImportFileRefused(Invalid):
-    """A file that cannot be read as a stall list; `code` is core.spreadsheet's (too_many_rows,
-    nul_bytes, invalid_xlsx, ...), and `detail_vi` says it in Vietnamese."""
+class ImportFileRefused(FileRefused):
+    """A file that cannot be read as a stall list (core.errors.FileRefused)."""
 
     code, title = "import_file_refused", "The file cannot be read as a stall list"
-    _STATUS = {"file_too_large": 413, "unsupported_file": 415}
-
-    def __init__(self, code: str, detail: str, **extra: Any) -> None:
-        super().__init__(detail, **extra)
-        self.code = code
-        self.status = self._STATUS.get(code, 422)
 
 
 class ImportColumnsMissing(Invalid):

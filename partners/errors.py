@@ -1,8 +1,6 @@
 """Errors of the partner registry, onboardings, partner events and imports."""
 
-from typing import Any
-
-from core.errors import AppError, Conflict, Invalid, NotFound
+from core.errors import AppError, Conflict, FileRefused, Invalid, NotFound
 
 
 class PartnerNotFound(NotFound):
@@ -61,17 +59,10 @@ class CsvMalformed(Invalid):
     code, title = "malformed_csv", "The file is not a readable CSV report"
 
 
-class ReportFileRefused(Invalid):
-    """An Excel report that cannot be read; `code` is core.spreadsheet's (invalid_xlsx,
-    too_many_rows, ...), and `detail_vi` says it in Vietnamese."""
+class ReportFileRefused(FileRefused):
+    """An Excel report that cannot be read (core.errors.FileRefused)."""
 
     code, title = "report_file_refused", "The file cannot be read as a partner report"
-    _STATUS = {"file_too_large": 413, "unsupported_file": 415}
-
-    def __init__(self, code: str, detail: str, **extra: Any) -> None:
-        super().__init__(detail, **extra)
-        self.code = code
-        self.status = self._STATUS.get(code, 422)
 
 
 class FileMissing(AppError):

@@ -424,7 +424,9 @@ async def test_change_the_rule_with_its_preview(new_page, live_server) -> None:
         await page.fill("#r-date", "31/02/2099")
         await page.click("#r-preview")
         await page.wait_for_selector("#r-date-error:has-text('không có trong lịch')")
-        await page.fill("#r-date", tomorrow)
+        # Written without its year, as people say it: the one nearest today (not the last day
+        # the field allows, two years on).
+        await page.fill("#r-date", f"{int(tomorrow[8:10])}/{int(tomorrow[5:7])}")
         await page.click("#r-preview")
         await page.wait_for_selector("#rule-preview h2")
         await page.click("#r-save")
@@ -447,7 +449,10 @@ async def test_change_the_rule_with_its_preview(new_page, live_server) -> None:
         await shot(page, "rule-withdrawn")
         async with await live_server.api("admin") as c:
             versions = (await c.get("/api/programme/rule/versions")).json()
-        assert next(v for v in versions if v["version"] == later)["state"] == "withdrawn"
+        withdrawn = next(v for v in versions if v["version"] == later)
+        assert withdrawn["state"] == "withdrawn"
+        starts = datetime.fromisoformat(withdrawn["effective_from"].replace("Z", "+00:00"))
+        assert starts.astimezone(VN).date().isoformat() == tomorrow
     finally:
         async with await live_server.api("admin") as c:
             # The rule before the test, now; and on the scheduled day too (the newer version of a

@@ -341,6 +341,9 @@ async def test_an_account_added_offline_and_refused_as_shared_is_confirmed_from_
     await page.fill("#f-acct", "0041000888001")
     await page.click("button[type=submit]")
     await page.wait_for_url(f"**/#/s/{second['id']}")
+    # Saved on the device: said on the page it went back to (it was dropped with the form).
+    await page.wait_for_selector("#sign")
+    await expect(page.locator("#banners")).to_contain_text("Đã lưu tài khoản trên máy")
     await page.context.set_offline(False)
     await page.goto("/#/outbox")
     await page.wait_for_selector("#confirm-shared-account", timeout=30000)

@@ -41,18 +41,21 @@ export function dayText(iso) {
 
 /** "15/1/2027", "15.01.2027", "15-01-2027" or "2027-01-15" -> "2027-01-15"; "" -> ""; written
  * another way -> undefined; written right but not in the calendar (31/02/2027) -> false. A day
- * without its year ("8/12") takes the year that puts it within the field's `min`..`max` (the
- * first from `min`, else the last to `max`, else this year). */
-export function parseDay(text, { min = "", max = "" } = {}) {
+ * without its year ("8/12") is the one nearest today (the field's min and max then check it as
+ * any day: "5/12" typed the day after is yesterday, refused as such, not next year's). */
+export function parseDay(text) {
   const v = String(text || "").trim();
   if (!v) return "";
   const short = /^(\d{1,2})[/.-](\d{1,2})$/.exec(v);
   if (short) {
-    const md = `${short[2].padStart(2, "0")}-${short[1].padStart(2, "0")}`;
-    let year = Number((min || max || today()).slice(0, 4));
-    if (min && `${year}-${md}` < min) year += 1;
-    else if (!min && max && `${year}-${md}` > max) year -= 1;
-    return parseDay(`${short[1]}/${short[2]}/${year}`);
+    const now = today();
+    const year = Number(now.slice(0, 4));
+    const days = (iso) => Math.abs(Date.parse(iso) - Date.parse(now));
+    const candidates = [year - 1, year, year + 1]
+      .map((y) => parseDay(`${short[1]}/${short[2]}/${y}`))
+      .filter((d) => typeof d === "string");
+    if (!candidates.length) return false;  // 30/02: no such day in any year
+    return candidates.reduce((best, d) => (days(d) < days(best) ? d : best));
   }
   const m = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(v);
   const iso = m ? `${m[3]}-${m[2].padStart(2, "0")}-${m[1].padStart(2, "0")}` : (/^\d{4}-\d{2}-\d{2}$/.test(v) ? v : null);
@@ -81,7 +84,7 @@ export function dayInput({ id, value = "", min = "", max = "", attrs = {} }) {
   const native = h("input", { type: "date", class: "day-native", tabindex: "-1", "aria-hidden": "true", min, max });
   const pick = h("button", { type: "button", class: "btn day-pick", id: `${id}-pick`, title: t("day_pick"), "aria-label": t("day_pick") }, calendarIcon());
   pick.addEventListener("click", () => {
-    const day = parseDay(input.value, { min, max });
+    const day = parseDay(input.value);
     native.value = day || "";
     try {
       native.showPicker();
@@ -101,14 +104,14 @@ export function dayInput({ id, value = "", min = "", max = "", attrs = {} }) {
     el,
     input,
     get iso() {
-      const day = parseDay(input.value, { min, max });
+      const day = parseDay(input.value);
       return typeof day === "string" ? day : "";
     },
     set iso(day) {
       input.value = dayText(day);
     },
     read() {
-      const day = parseDay(input.value, { min, max });
+      const day = parseDay(input.value);
       if (day === undefined) {
         // The example is a day the field takes: today when it may, else its first day.
         const now = today();

@@ -91,13 +91,14 @@ export function dropToast(key) {
 /**
  * On a page change: a warning or an error shown on another page goes (it was about what that page
  * did: "not saved" must not sit over the next page). Confirmations stay their few seconds, and so
- * does the network state (key "net"), which is about the whole app.
+ * do the network state (key "net"), which is about the whole app, and "saved on this device, sent
+ * when online" (key "saved"), said as the form hands over to the page it saved.
  */
 export function dropStaleToasts(page) {
   const area = document.getElementById("banners");
   if (!area) return;
   for (const b of area.querySelectorAll(".banner-warn, .banner-error")) {
-    if (b.dataset.page !== page && b.dataset.toast !== "net") b.remove();
+    if (b.dataset.page !== page && b.dataset.toast !== "net" && b.dataset.toast !== "saved") b.remove();
   }
 }
 

@@ -493,7 +493,7 @@ function confirmAsk(stall, shown, heading) {
     stall.confirm_by = sent;
     shown.textContent = confirmText(sent);
     tip.hidden = sent.length > 0;
-    toast(done.state === "sent" ? t("confirm_saved") : t("edit_queued"), done.state === "sent" ? "ok" : "warn");
+    toast(done.state === "sent" ? t("confirm_saved") : t("edit_queued"), done.state === "sent" ? "ok" : "warn", 8000, "saved");
   });
   return h("div", { class: "confirm-ask", id: "confirm-ask" },
     h(heading, { id: "c-confirm-label" }, t("confirm_ask")),
@@ -924,7 +924,7 @@ export async function editView(ctx, id) {
     }
     localStorage.removeItem(draftKey);
     if (refused) await outbox.remove(refused.id);
-    toast(done.state === "sent" ? t("edit_saved") : t("edit_queued"), done.state === "sent" ? "ok" : "warn");
+    toast(done.state === "sent" ? t("edit_saved") : t("edit_queued"), done.state === "sent" ? "ok" : "warn", 8000, "saved");
     ctx.go(`#/s/${id}`);
   });
   mount(ctx.main, form);
@@ -1043,7 +1043,7 @@ export async function accountView(ctx, id) {
       return;
     }
     localStorage.removeItem(draftKey);
-    toast(done.state === "sent" ? t("account_saved") : t("account_queued"), done.state === "sent" ? "ok" : "warn");
+    toast(done.state === "sent" ? t("account_saved") : t("account_queued"), done.state === "sent" ? "ok" : "warn", 8000, "saved");
     ctx.go(`#/s/${id}`);
   });
   mount(ctx.main, form);
@@ -1145,7 +1145,7 @@ export async function accountFixView(ctx, id, accountId) {
     localStorage.removeItem(draftKey);
     // Sent: the stall page reads it again. Queued offline: the copy on the device still opens.
     if (done.state === "sent") api.cache.set(`stall.${id}`, null);
-    toast(done.state === "sent" ? doneText : queuedText, done.state === "sent" ? "ok" : "warn");
+    toast(done.state === "sent" ? doneText : queuedText, done.state === "sent" ? "ok" : "warn", 8000, "saved");
     ctx.go(`#/s/${id}`);
   }
 
@@ -1240,7 +1240,7 @@ async function accountOnView(ctx, stall, account) {
     localStorage.removeItem(draftKey);
     // Sent: the stall page reads it again. Queued offline: the copy on the device still opens.
     if (done.state === "sent") api.cache.set(`stall.${id}`, null);
-    toast(done.state === "sent" ? t("account_on_saved") : t("account_on_queued"), done.state === "sent" ? "ok" : "warn");
+    toast(done.state === "sent" ? t("account_on_saved") : t("account_on_queued"), done.state === "sent" ? "ok" : "warn", 8000, "saved");
     ctx.go(`#/s/${id}`);
   });
   mount(ctx.main, form);

@@ -113,7 +113,7 @@ export function supportCard(stall, canEdit) {
           if (answer) api.cache.set(key, { stall_id: stall.id, items: answer });
           for (const row of rows) row.dataset.state = saved[row.dataset.item] || "none";
           sayHowMany();
-          toast(done.state === "sent" ? t("support_saved") : t("edit_queued"), done.state === "sent" ? "ok" : "warn");
+          toast(done.state === "sent" ? t("support_saved") : t("edit_queued"), done.state === "sent" ? "ok" : "warn", 8000, "saved");
         } finally {
           save.disabled = false;
         }

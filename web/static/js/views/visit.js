@@ -164,7 +164,7 @@ export function visitsCard(ctx, stall, listed) {
       const standing = agreed && agreed > today(Date.parse(body.visited_at)) ? agreed : null;
       const brief = { outcome, visited_at: body.visited_at, come_back_on: body.come_back_on || standing, blockers: missing };
       if (row) { row.last_visit = brief; api.cache.set(key, list); }
-      toast(t(done.state === "sent" ? "visit_saved" : "visit_queued"), done.state === "sent" ? "ok" : "warn");
+      toast(t(done.state === "sent" ? "visit_saved" : "visit_queued"), done.state === "sent" ? "ok" : "warn", 8000, "saved");
       lastLine.textContent = t("visit_last", { what: outcomeText(brief), when: dateTime(brief.visited_at) });
       lastLine.hidden = false;
       if (asked) {

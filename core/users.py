@@ -203,8 +203,9 @@ async def _checked_partner_code(
 
 
 def check_password_rules(password: str, settings: Settings, *, field: str = "password") -> None:
-    """Minimum length from settings; any length up to 1024 is accepted (no upper bound below 64)."""
-    if len(password) < settings.password_min_length:
+    """Minimum length from settings, spaces not counted (ten spaces are no password); any length up
+    to 1024 is accepted (no upper bound below 64)."""
+    if len("".join(password.split())) < settings.password_min_length:
         raise WeakPassword(
             f"A password needs at least {settings.password_min_length} characters.",
             field=field,

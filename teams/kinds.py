@@ -6,9 +6,10 @@ pair is listed here and it has an actor; an action may count for several kinds (
 verification is a verification and flags a return visit).
 
 A wrong code found (`return_visits`: the stall is flagged for a return visit) is a failed
-verification. One fixed (`codes_fixed`) is a successful verification (`verify`) of a stall whose
-previous verification entry was a failure (`verify_failed`): that one is derived in SQL
-(queries.py), not listed here, since the audit log has no entry of its own for it.
+verification (`verify_failed`) of a stall whose previous verification entry was not one: the same
+wrong sign scanned again is not found again. One fixed (`codes_fixed`) is a successful
+verification (`verify`) of a stall whose previous verification entry was a failure. Both are
+derived in SQL (queries.py), not listed here, since they depend on the entry before.
 
 An account corrected or deactivated (merchants/accounts.py, with a reason) counts as account
 work, as an account added does. `sign_printed` is no longer written (prints are confirmed now: `print_confirmed`); it stays for
@@ -55,7 +56,7 @@ ACTIVITY: dict[tuple[str, str], tuple[str, ...]] = {
     ("sign_delivered", "stall"): ("deliveries",),
     # coverage/verify.py: the sign's code scanned (a bank's name match is left out, see below)
     ("verify", "stall"): ("verifications",),
-    ("verify_failed", "stall"): ("verifications", "return_visits"),
+    ("verify_failed", "stall"): ("verifications",),
     # merchants/visits.py: a visit recorded (nobody there, not now, come back, blocked, trained...)
     ("visit", "stall"): ("visits",),
     # merchants/support.py: the support package recorded at a stall (one entry per save)

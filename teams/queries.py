@@ -367,15 +367,18 @@ WITH kind AS (
     SELECT s.*, k.kind FROM scoped s
     JOIN kind k ON k.action = s.action AND k.entity = s.entity
     UNION ALL
-    -- A verification that follows a failed one of the same stall: the wrong code was fixed.
-    SELECT s.*, 'codes_fixed' FROM scoped s
-    WHERE s.action = 'verify' AND s.entity = 'stall'
-      AND (SELECT p.action FROM audit_log p
+    -- A check right after a failed one of the same stall: a good one fixed the wrong code; a
+    -- failed one is the same wrong sign again (only the first failure finds it).
+    SELECT s.*, CASE s.action WHEN 'verify' THEN 'codes_fixed' ELSE 'return_visits' END
+    FROM scoped s
+    WHERE s.action IN ('verify', 'verify_failed') AND s.entity = 'stall'
+      AND (s.action = 'verify') = (coalesce(
+          (SELECT p.action FROM audit_log p
            WHERE p.entity = 'stall' AND p.entity_id = s.eid::text
              AND p.action IN ('verify', 'verify_failed') AND p.id < s.id
              AND NOT (p.action = 'verify'
                       AND coalesce(p.after->>'method', '') = any($10::text[]))
-           ORDER BY p.id DESC LIMIT 1) = 'verify_failed'
+           ORDER BY p.id DESC LIMIT 1), '') = 'verify_failed')
 )
 SELECT g.*, {label} AS label, $9::boolean AS names_shown FROM (
     SELECT {key} AS key, {counts}

@@ -115,7 +115,8 @@ class ActivityCounts(BaseModel):
     return_visits: int = Field(
         default=0,
         description="Wrong codes found: failed code checks (the stall is flagged for a return "
-        "visit); not visits (see `visits`).",
+        "visit), not counting a failed check right after another of the same stall (the same "
+        "wrong sign scanned again); not visits (see `visits`).",
     )
     codes_fixed: int = Field(
         default=0,

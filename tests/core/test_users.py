@@ -112,6 +112,10 @@ async def test_changing_ones_password(client, conn, auth):
     )
     assert short.status_code == 422 and short.json()["code"] == "weak_password"
     assert (short.json()["field"], short.json()["min_length"]) == ("new_password", 10)
+    spaces = await client.post(
+        url, json={"current_password": TEST_PASSWORD, "new_password": " " * 12}, headers=headers
+    )
+    assert spaces.status_code == 422 and spaces.json()["code"] == "weak_password"
 
     ok = await client.post(
         url,

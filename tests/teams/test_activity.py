@@ -306,6 +306,23 @@ async def test_a_resolved_return_visit_needs_a_failure_before_it(client, conn, a
     assert (row["verifications"], row["return_visits"], row["codes_fixed"]) == (2, 0, 0)
 
 
+async def test_the_same_wrong_sign_scanned_twice_is_one_wrong_code(client, conn, auth, markets):
+    """Scanned wrong, "Kiểm tra lại" on the same wrong sign, then right: one wrong code found and
+    fixed (a reviewer saw it found twice), three checks."""
+    admin = await auth("admin")
+    lan, lan_h = await new_user(conn, "lan3")
+    await make_team(client, admin, "Tổ Lan Ba", [lan], [markets["one"]])
+    stall = await register(client, lan_h, markets["one"], "R-3")
+    wrong = {"payload": payload.encode(bin="970436", account="000111222")}
+    good = {"payload": payload.encode(bin="970422", account="0123456789")}
+    for body, status in ((wrong, 422), (wrong, 422), (good, 200), (wrong, 422)):
+        r = await client.post(f"/api/stalls/{stall['id']}/verify", json=body, headers=lan_h)
+        assert r.status_code == status, r.text
+    row = next(r for r in (await rows(client, admin, "user"))["rows"] if r["key"] == str(lan))
+    # The last scan found a wrong code again after the fix: a new one.
+    assert (row["verifications"], row["return_visits"], row["codes_fixed"]) == (4, 2, 1)
+
+
 async def test_an_account_corrected_or_deactivated_counts_as_account_work(
     client, conn, auth, markets
 ):

@@ -999,7 +999,7 @@ async def test_a_phone_search_the_device_cannot_answer_says_so(new_page, live_se
     """The device keeps phones masked: part of a number, or any number offline, finds nothing here
     although the stall may be registered; the empty list says why instead of only 'no stall'."""
     ids = await market_ids(live_server)
-    await register_via_api(
+    stall = await register_via_api(
         live_server, ids["Chợ Thử Một"], "ZE-1", "Đặng Thị Tìm", phone="0905 888 777"
     )
     page = await new_page(viewport=PHONE)
@@ -1010,7 +1010,9 @@ async def test_a_phone_search_the_device_cannot_answer_says_so(new_page, live_se
     await page.context.set_offline(True)
     await page.fill("#search", "0905 888 777")
     await expect(page.locator("#no-results")).to_contain_text("Đang mất mạng")
+    # Back online, the number is looked up on the server without typing again.
     await page.context.set_offline(False)
+    await page.wait_for_selector(f".stall-row[data-stall='{stall['id']}']")
 
 
 async def test_a_banks_short_name_finds_that_banks_stalls(new_page, live_server) -> None:

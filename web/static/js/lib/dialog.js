@@ -20,7 +20,9 @@ export function confirmDialog({ id = "confirm-dialog", title, lines = [], ok, ca
       dialog.remove();
       resolve(value);
     };
-    okBtn.addEventListener("click", () => answer(true));
+    // The second click of a double click on the button that opened the question lands where the
+    // question now is: it is not an answer (a reviewer created a user without reading it).
+    okBtn.addEventListener("click", (ev) => { if (ev.detail < 2) answer(true); });
     cancelBtn.addEventListener("click", () => answer(false));
     dialog.addEventListener("cancel", (ev) => { ev.preventDefault(); answer(false); });
     document.body.append(dialog);

@@ -17,6 +17,7 @@ addStrings({
     pw_mismatch: "Hai lần nhập mật khẩu mới không giống nhau.",
     pw_same: "Mật khẩu mới phải khác mật khẩu đang dùng.",
     pw_short: "Mật khẩu mới cần ít nhất {n} ký tự.",
+    pw_current_missing: "Nhập mật khẩu đang dùng.",
   },
   en: {
     pw_title: "Change password",
@@ -29,6 +30,7 @@ addStrings({
     pw_mismatch: "The two new passwords are not the same.",
     pw_same: "The new password must differ from the current one.",
     pw_short: "The new password needs at least {n} characters.",
+    pw_current_missing: "Type the current password.",
   },
   errorsVi: { wrong_password: "Mật khẩu đang dùng không đúng." },
   errorsEn: { wrong_password: "The current password is wrong." },
@@ -58,7 +60,7 @@ export function changePasswordDialog() {
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       error.textContent = "";
-      if (!current.value) { refuse(errorText("wrong_password"), current); return; }
+      if (!current.value) { refuse(t("pw_current_missing"), current); return; }
       if (fresh.value !== again.value) { refuse(t("pw_mismatch"), again); return; }
       if (fresh.value === current.value) { refuse(t("pw_same"), fresh); return; }
       save.disabled = true;

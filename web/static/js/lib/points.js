@@ -41,7 +41,7 @@ addStrings({
     sp_no_place: "chưa có vị trí trên bản đồ",
     sp_add: "Thêm điểm hỗ trợ",
     sp_save: "Lưu điểm",
-    sp_cancel: "Huỷ",
+    sp_cancel: "Hủy",
     sp_saved: "Đã thêm điểm hỗ trợ.",
     sp_remove: "Gỡ điểm",
     sp_remove_title: "Gỡ điểm hỗ trợ này?",

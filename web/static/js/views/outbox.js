@@ -7,8 +7,8 @@ import { stateBadge, retryLine } from "./common.js";
 import { sharedAccountChoice } from "./register.js";
 
 addStrings({
-  vi: { queue_fix_note: "{n} hồ sơ bị máy chủ từ chối: gửi lại cũng không được. Bấm Sửa ở hồ sơ đó, sửa theo lời nhắn rồi lưu." },
-  en: { queue_fix_note: "{n} record(s) refused by the server: sending again will not help. Press Edit on it, fix what the message says and save." },
+  vi: { queue_fix_note: "{n} hồ sơ bị máy chủ từ chối: gửi lại cũng không được. Ở hồ sơ đó, bấm Sửa và sửa theo lời nhắn, hoặc trả lời câu hỏi của nó." },
+  en: { queue_fix_note: "{n} record(s) refused by the server: sending again will not help. On that record, press Edit and fix what the message says, or answer its question." },
 });
 
 export async function outboxView(ctx) {

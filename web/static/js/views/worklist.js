@@ -437,7 +437,13 @@ export async function worklistView(ctx, marketId) {
   };
   // Back on the network with a list kept on the device: ask the server again (nothing queued may
   // be there to send, which would otherwise be the only reason to reload).
-  const onOnline = () => { if (data.stale) reloadSoon(); else if (today.refresh) today.refresh(); };
+  // The list is drawn again too: what it said offline ("cannot search phones offline") goes, and
+  // a phone number typed is looked up on the server.
+  const onOnline = () => {
+    if (data.stale) reloadSoon(); else if (today.refresh) today.refresh();
+    drawList();
+    searchServerSoon();
+  };
   window.addEventListener("choso:outbox", onOutbox);
   window.addEventListener("choso:sent", onSent);
   window.addEventListener("online", onOnline);

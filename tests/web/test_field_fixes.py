@@ -839,7 +839,7 @@ async def test_withdrawing_the_registration_names_every_purpose_it_withdraws(
     """Withdrawing the registration withdraws every purpose (privacy/consent.py): the question
     names them all, not only the box ticked (a reviewer ticked one and saw three go)."""
     ids = await market_ids(live_server)
-    stall = await register_via_api(live_server, ids["Chợ Thử Một"], "W-61", "Lâm Văn Hai")
+    stall = await register_via_api(live_server, ids["Chợ Thử Một"], "ZG-1", "Lâm Văn Hai")
     page = await new_page(viewport=TABLET)
     await sign_in(page, "admin")
     await page.goto(f"/#/s/{stall['id']}")

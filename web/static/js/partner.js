@@ -89,9 +89,10 @@ const TEMPLATE_HEADER = "cho,ma_sap,so_dien_thoai,so_tai_khoan,ma_bin,trang_thai
 const STATUS_WORD = { pending: "cho_kich_hoat", active: "dang_hoat_dong", suspended: "tam_ngung", removed: "da_go" };
 const csvCell = (v) => (/[",\r\n]/.test(String(v ?? "")) ? `"${String(v).replace(/"/g, '""')}"` : String(v ?? ""));
 
-/** The file to start from: the partner's accounts as the register holds them, one row each, with
- * their status now (an example row of a stall that is not there only came back as an error). An
- * account that opted in without an onboarding is left out: its blank status would read "active". */
+/** The file to start from: the partner's accounts in use as the register holds them, one row each,
+ * with their status now (an example row of a stall that is not there only came back as an error).
+ * An account that opted in without an onboarding is left out (its blank status would read
+ * "active"), and so is one no longer in use (the import reads accounts in use only). */
 async function templateText(code) {
   const lines = [TEMPLATE_HEADER];
   let cursor = null;
@@ -99,7 +100,7 @@ async function templateText(code) {
     const q = new URLSearchParams({ limit: "500", ...(cursor ? { cursor } : {}) });
     const page = await api.getJSON(`/api/partners/${encodeURIComponent(code)}/accounts?${q}`);
     for (const a of page.items) {
-      if (!STATUS_WORD[a.onboarding_status]) continue;
+      if (!a.active || !STATUS_WORD[a.onboarding_status]) continue;
       lines.push([a.market_name, a.stall_code, "", a.account_number, a.bin, STATUS_WORD[a.onboarding_status], ""].map(csvCell).join(","));
     }
     cursor = page.next_cursor;

@@ -56,7 +56,7 @@ async def add_payment_account(
     *,
     user: User,
     stall_id: int,
-    account: schemas.PaymentAccountIn,
+    account: schemas.PaymentAccountAdd,
     window_days: int,
 ) -> schemas.Stall:
     """Add a payment account to a stall."""
@@ -68,7 +68,7 @@ async def add_payment_account(
             if len(before.payment_accounts) >= 5:
                 raise Invalid("A stall shows at most 5 payment accounts.", field="payment_accounts")
             await registry.require_partners(conn, [account.partner_code], field="partner_code")
-            if isinstance(account, schemas.PaymentAccountAdd) and account.check_shared_account:
+            if account.check_shared_account:
                 await _refuse_shared(conn, before, account.bin, account.account_number)
             account_id = await accounts_q.insert_account(
                 conn, stall_id=stall_id, account=account, created_by=user.id
@@ -95,7 +95,7 @@ async def add_payment_account_for(
     *,
     user: User,
     stall_id: int,
-    account: schemas.PaymentAccountIn,
+    account: schemas.PaymentAccountAdd,
     window_days: int,
     lookup: partner_lookup.LookupProvider | None = None,
 ) -> schemas.Stall:

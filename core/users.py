@@ -226,17 +226,12 @@ def _too_many(seconds: float) -> TooManyRequests:
     )
 
 
-async def sign_in(
-    conn: asyncpg.Connection, *, username: str, password: str, client: str, settings: Settings
-) -> str:
-    """Check a password and issue a token; repeated failures are slowed, then locked for a while.
-
-    The attempt is counted before the password is checked, so parallel guesses cannot slip past
-    the limit; the lock is per (username, address) and expires, so nobody can lock a user out
-    from everywhere, or for ever.
-    """
-    name = username.strip().lower()
-    attempt_key = f"{name}|{client}"
+async def _claim_attempt(
+    conn: asyncpg.Connection, attempt_key: str, settings: Settings
+) -> queries.LoginAttempt:
+    """Count a password attempt before the password is checked (parallel guesses cannot slip past
+    the limit): 429 while the key is locked, and each failure past login_slowdown_after costs more
+    time (bounded, so real users only wait briefly)."""
     attempt = await queries.claim_login_attempt(
         conn, attempt_key=attempt_key, window_seconds=_FAILURE_WINDOW_SECONDS
     )
@@ -250,10 +245,35 @@ async def sign_in(
         raise _too_many(settings.login_lock_seconds)
     earlier_failures = attempt.number - 1
     if earlier_failures >= settings.login_slowdown_after:
-        # Each further failure costs more time (bounded, so real users only wait briefly).
         await asyncio.sleep(
             min(0.25 * 2 ** (earlier_failures - settings.login_slowdown_after), 2.0)
         )
+    return attempt
+
+
+async def _count_failure(
+    conn: asyncpg.Connection, attempt_key: str, attempt: queries.LoginAttempt, settings: Settings
+) -> None:
+    """A wrong password: the attempt that reaches login_max_failures locks the key (429)."""
+    if attempt.number >= settings.login_max_failures:
+        await queries.lock_login(
+            conn, attempt_key=attempt_key, lock_seconds=settings.login_lock_seconds
+        )
+        raise _too_many(settings.login_lock_seconds)
+
+
+async def sign_in(
+    conn: asyncpg.Connection, *, username: str, password: str, client: str, settings: Settings
+) -> str:
+    """Check a password and issue a token; repeated failures are slowed, then locked for a while.
+
+    The attempt is counted before the password is checked, so parallel guesses cannot slip past
+    the limit; the lock is per (username, address) and expires, so nobody can lock a user out
+    from everywhere, or for ever.
+    """
+    name = username.strip().lower()
+    attempt_key = f"{name}|{client}"
+    attempt = await _claim_attempt(conn, attempt_key, settings)
     user = await queries.user_by_name(conn, name) if len(name) <= 64 else None
     # argon2 takes tens of milliseconds of CPU: keep it off the event loop.
     ok = await asyncio.to_thread(verify_password, user.password_hash if user else "", password)
@@ -262,11 +282,7 @@ async def sign_in(
         await queries.clear_login_failures(conn, attempt_key)
         raise AccountDisabled("This account is deactivated: ask an administrator to reactivate it.")
     if not ok or user is None:
-        if attempt.number >= settings.login_max_failures:
-            await queries.lock_login(
-                conn, attempt_key=attempt_key, lock_seconds=settings.login_lock_seconds
-            )
-            raise _too_many(settings.login_lock_seconds)
+        await _count_failure(conn, attempt_key, attempt, settings)
         raise InvalidCredentials("Wrong username or password.")
     await queries.clear_login_failures(conn, attempt_key)
     return await issue_token(conn, user, settings.token_ttl_hours)
@@ -441,12 +457,19 @@ async def change_password(
     settings: Settings,
     keep_token: str | None,
 ) -> None:
-    """Change one's own password (needs the current one); other sessions are signed out."""
+    """Change one's own password (needs the current one; wrong ones are throttled like sign-ins:
+    429 too_many_attempts); other sessions are signed out."""
+    # Guessing the current password from a session left open is throttled as sign-ins are, per
+    # user (the key cannot be a sign-in's: usernames hold no '#' or space).
+    attempt_key = f"#password user:{user.id}"
+    attempt = await _claim_attempt(conn, attempt_key, settings)
     full = await queries.user_by_id(conn, user.id)
     if full is None or not await asyncio.to_thread(
         verify_password, full.password_hash, body.current_password
     ):
+        await _count_failure(conn, attempt_key, attempt, settings)
         raise WrongPassword("The current password is wrong.", field="current_password")
+    await queries.clear_login_failures(conn, attempt_key)
     check_password_rules(body.new_password, settings, field="new_password")
     pw_hash = await asyncio.to_thread(hash_password, body.new_password)
     async with conn.transaction():

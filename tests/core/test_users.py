@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from core.auth import token_hash
+from core.state import state_of
 from tests.conftest import TEST_PASSWORD, make_token, stall_body
 
 
@@ -143,6 +144,35 @@ async def test_changing_ones_password(client, conn, auth):
         )
         == 1
     )
+
+
+async def test_guessing_the_current_password_is_throttled_like_sign_ins(app, client, conn):
+    """A session left open on a shared tablet must not let anyone try passwords without end."""
+    settings = state_of(app).settings
+    token = await make_token(conn, "volunteer2")
+    headers = {"Authorization": f"Bearer {token}"}
+    url = "/api/users/me/password"
+
+    async def attempt(current: str):
+        body = {"current_password": current, "new_password": "brand-new-password"}
+        return await client.post(url, json=body, headers=headers)
+
+    codes = [
+        (await attempt(f"guess-number-{n}")).status_code for n in range(settings.login_max_failures)
+    ]
+    assert codes == [422] * (settings.login_max_failures - 1) + [429]
+    locked = await attempt(TEST_PASSWORD)  # even the right password waits
+    assert locked.status_code == 429 and locked.json()["code"] == "too_many_attempts"
+    assert 1 <= int(locked.headers["retry-after"]) <= settings.login_lock_seconds
+    # Nothing changed: the old password still signs in (sign-ins are counted apart).
+    signed = await client.post(
+        "/api/auth/token", data={"username": "volunteer2", "password": TEST_PASSWORD}
+    )
+    assert signed.status_code == 200
+    # Another user's password change is not locked.
+    other = {"Authorization": f"Bearer {await make_token(conn, 'volunteer')}"}
+    body = {"current_password": "not-it-at-all", "new_password": "brand-new-password"}
+    assert (await client.post(url, json=body, headers=other)).json()["code"] == "wrong_password"
 
 
 # ---------------------------------------------------------------- API keys

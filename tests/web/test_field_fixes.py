@@ -978,6 +978,40 @@ async def test_anyone_changes_their_own_password_from_the_account_menu(
             assert r.status_code == status, (password, r.text)
 
 
+async def test_guessing_the_current_password_locks_the_dialog_for_a_while(
+    new_page, live_server
+) -> None:
+    """Wrong current passwords are counted like sign-ins: after a few the dialog says to wait."""
+    import uuid
+
+    from tests.conftest import TEST_PASSWORD
+
+    ids = await market_ids(live_server)
+    name = f"doimk.{uuid.uuid4().hex[:4]}"
+    async with await live_server.api("admin") as c:
+        body = {"username": name, "password": TEST_PASSWORD, "role": "volunteer",
+                "market_ids": [ids["Chợ Thử Một"]]}  # fmt: skip
+        assert (await c.post("/api/users", json=body)).status_code == 201
+    page = await new_page(viewport=PHONE)
+    await sign_in(page, name)
+    await page.click("details.menu summary")
+    await page.click("#change-password")
+    await page.wait_for_selector("#password-dialog")
+    error = page.locator("#pw-error")
+    for n in range(10):
+        await page.fill("#pw-current", f"doan-mat-khau-{n}")
+        await page.fill("#pw-new", "mat-khau-moi-2026")
+        await page.fill("#pw-repeat", "mat-khau-moi-2026")
+        await page.click("#pw-save")
+        await page.wait_for_function("() => document.querySelector('#pw-error').textContent !== ''")
+        if "Sai quá nhiều lần" in await error.text_content():
+            break
+        assert await error.text_content() == "Mật khẩu đang dùng không đúng."
+        await page.evaluate("document.querySelector('#pw-error').textContent = ''")
+    assert "Hãy đợi 5 phút rồi thử lại." in await error.text_content()
+    assert 3 <= n <= 6
+
+
 async def test_offline_a_stall_never_opened_offers_a_way_back(new_page, live_server) -> None:
     """Offline, a stall the device never opened cannot load: "Thử lại" for when the network
     returns, and a way back to the list the device has (a dead end before)."""

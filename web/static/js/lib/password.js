@@ -71,6 +71,7 @@ export function changePasswordDialog() {
       } catch (err) {
         if (err.code === "weak_password") refuse(t("pw_short", { n: (err.problem && err.problem.min_length) || 10 }), fresh);
         else if (err.code === "wrong_password") { current.value = ""; refuse(errorText("wrong_password"), current); }
+        else if (err.code === "too_many_attempts") { current.value = ""; refuse(t("signin_locked", { min: Math.max(1, Math.ceil(((err.problem && err.problem.retry_after) || 300) / 60)) }), current); }
         else error.textContent = describeError(err);
       } finally {
         save.disabled = false;

@@ -103,7 +103,8 @@ class ManagedScope:
 
 
 async def managed_scope(conn: asyncpg.Connection, user_id: int) -> ManagedScope:
-    """Markets assigned to the user directly or through a ward, and the wards of both."""
+    """Markets assigned to the user directly, through a ward or through a whole province, and
+    the wards of all three (a province's: every ward of it in the directory)."""
     row = await conn.fetchrow(
         """WITH direct AS (
                SELECT market_id FROM user_market WHERE user_id = $1 AND team_id IS NULL
@@ -111,8 +112,15 @@ async def managed_scope(conn: asyncpg.Connection, user_id: int) -> ManagedScope:
                SELECT m.id FROM market m JOIN user_ward w
                  ON w.ward_scheme = m.ward_scheme AND w.ward_code = m.ward_code
                WHERE w.user_id = $1
+               UNION
+               SELECT m.id FROM market m JOIN user_province p ON p.province_code = m.province_code
+               WHERE p.user_id = $1
            ), wards AS (
                SELECT ward_code FROM user_ward WHERE user_id = $1 AND ward_scheme = '2025-07'
+               UNION
+               SELECT a.code FROM admin_unit a JOIN user_province p
+                 ON a.scheme = p.province_scheme AND a.parent_code = p.province_code
+               WHERE p.user_id = $1 AND a.scheme = '2025-07' AND a.level = 'ward'
                UNION
                SELECT ward_code FROM market
                WHERE id IN (SELECT market_id FROM direct) AND ward_scheme = '2025-07'

@@ -240,6 +240,39 @@ async def test_managers_manage_the_teams_of_their_wards_and_volunteers_see_their
     assert {m["username"]: m["display_name"] for m in team["members"]}["tuan"] == "Đỗ Minh Tuấn"
 
 
+
+async def test_a_manager_of_a_whole_province_manages_the_teams_of_every_ward_in_it(
+    client, conn, auth, markets
+):
+    """A city official scoped to the province (user_province) saw no team and could make none:
+    their markets and every ward of the province are theirs to manage; other provinces are not."""
+    admin = await auth("admin")
+    city, city_h = await new_user(conn, "thanhpho", role="manager")
+    await conn.execute("INSERT INTO user_province (user_id, province_code) VALUES ($1, '48')", city)
+    before = await client.post(
+        "/api/teams",
+        json={"name": "Tổ NHS", "ward_code": "20285", "market_ids": [markets["two"]]},
+        headers=admin,
+    )
+    assert before.status_code == 201
+    assert [t["id"] for t in (await client.get("/api/teams", headers=city_h)).json()] == [
+        before.json()["id"]
+    ]
+    r = await client.post(
+        "/api/teams",
+        json={"name": "Tổ HC", "ward_code": "20242", "market_ids": [markets["one"]]},
+        headers=city_h,
+    )
+    assert r.status_code == 201, r.text
+    elsewhere = await conn.fetchval(
+        "SELECT code FROM admin_unit WHERE scheme = '2025-07' AND level = 'ward' "
+        "AND parent_code <> '48' ORDER BY code LIMIT 1"
+    )
+    r = await client.post(
+        "/api/teams", json={"name": "Tổ xa", "ward_code": elsewhere}, headers=city_h
+    )
+    assert r.status_code == 403 and r.json()["code"] == "out_of_scope"
+
 async def test_team_changes_are_audited(client, conn, auth, markets):
     admin = await auth("admin")
     r = await client.post("/api/teams", json={"name": "Tổ A", "ward_code": "20242"}, headers=admin)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.async_api import expect
 
 from qr import payload
 from tests.conftest import TEST_PASSWORD, stall_body
@@ -192,6 +193,21 @@ async def test_a_viewer_sees_numbers_without_names(new_page, live_server, field_
     assert "volunteer" not in names
     assert f"Người thực hiện số {field_work['users']['volunteer']}" in names
     assert await page.locator("nav.topnav a[href='/teams']").count() == 0
+
+
+async def test_a_manager_is_offered_only_the_wards_they_manage(new_page, live_server, field_work):
+    """The ward search is the national directory: a ward outside the manager's scope is shown, not
+    offered (saving it was refused only after the whole form was filled)."""
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "manager", "/teams")  # ward 20242, Phường Hải Châu
+    await page.click("#team-new")
+    await page.fill("#team-ward", "ngu hanh")
+    outside = page.locator("#team-ward-results button:has-text('Phường Ngũ Hành Sơn')")
+    await expect(outside).to_be_disabled()
+    await expect(outside).to_contain_text("ngoài phạm vi bạn quản lý")
+    await page.fill("#team-ward", "hai chau")
+    await page.click("#team-ward-results button:has-text('Phường Hải Châu')")
+    assert "Phường Hải Châu" in await page.inner_text("#team-ward-chosen")
 
 
 async def test_team_management_with_the_ward_picked_by_typing(new_page, live_server, field_work):

@@ -17,6 +17,7 @@ addStrings({
     team_markets_none_line: "Thành viên sẽ không thấy chợ nào của tổ để làm việc. Có thể thêm chợ sau.",
     team_save_anyway: "Vẫn lưu",
     team_pick_markets: "Chọn chợ",
+    team_ward_outside: "ngoài phạm vi bạn quản lý",
   },
   en: {
     team_markets_ward: "Markets of the chosen ward; for a team working elsewhere, show more.",
@@ -25,6 +26,7 @@ addStrings({
     team_markets_none_line: "Its members will see no market of the team to work in. Markets can be added later.",
     team_save_anyway: "Save anyway",
     team_pick_markets: "Choose markets",
+    team_ward_outside: "not one you manage",
   },
 });
 
@@ -73,7 +75,16 @@ function searchKeys(input, results) {
   });
 }
 
-function editor({ team, markets, province, onSaved, onCancel }) {
+/** Whether the user may give a team this ward (the API's rule, teams/scope.py): an administrator
+ * any; a manager the wards of their scope, of their provinces and of their markets. */
+function managesWard(me, markets, unit) {
+  if (me.role === "admin") return true;
+  return (me.ward_codes || []).includes(unit.code)
+    || (me.province_codes || []).includes(unit.province_code)
+    || markets.some((m) => m.ward_code === unit.code);
+}
+
+function editor({ me, team, markets, province, onSaved, onCancel }) {
   const members = new Map((team ? team.members : []).map((m) => [m.id, { id: m.id, username: m.username, display_name: m.display_name }]));
   let leaderId = team ? team.leader_id : null;
   let ward = team ? { code: team.ward_code, name: team.ward_name || team.ward_code } : null;
@@ -98,10 +109,14 @@ function editor({ team, markets, province, onSaved, onCancel }) {
       if (wardSearch.value !== typed) return;  // typed on meanwhile: its own search follows
       wardResults.dataset.q = typed;
       if (!units.length) { wardResults.append(h("p", { class: "muted" }, t("team_ward_none"))); return; }
-      wardResults.append(choices(units, (u) => h("button", {
-        type: "button", class: "btn btn-small choice", dataset: { ward: u.code },
-        onclick: () => { ward = { code: u.code, name: u.name }; showWard(); showMarkets(); clear(wardResults); wardSearch.value = ""; announce(t("team_ward_chosen", { name: u.name })); },
-      }, u.name)));
+      // Wards outside the manager's scope are shown, not offered: the save would be refused.
+      wardResults.append(choices(units, (u) => {
+        const outside = !managesWard(me, markets, u);
+        return h("button", {
+          type: "button", class: "btn btn-small choice", dataset: { ward: u.code }, disabled: outside,
+          onclick: () => { ward = { code: u.code, name: u.name }; showWard(); showMarkets(); clear(wardResults); wardSearch.value = ""; announce(t("team_ward_chosen", { name: u.name })); },
+        }, u.name, outside ? h("span", { class: "sub" }, t("team_ward_outside")) : null);
+      }));
     } catch (err) {
       wardResults.append(h("p", { class: "form-error" }, describeError(err)));
     }
@@ -231,7 +246,7 @@ async function render(main, me) {
   const slot = h("div", { id: "editor-slot" });
   const open = (team) => {
     const ed = editor({
-      team, markets, province,
+      me, team, markets, province,
       onSaved: () => render(main, me).catch((err) => toast(describeError(err), "error")),
       onCancel: () => { clear(slot); newBtn.hidden = false; },
     });

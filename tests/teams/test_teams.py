@@ -240,7 +240,6 @@ async def test_managers_manage_the_teams_of_their_wards_and_volunteers_see_their
     assert {m["username"]: m["display_name"] for m in team["members"]}["tuan"] == "Đỗ Minh Tuấn"
 
 
-
 async def test_a_manager_of_a_whole_province_manages_the_teams_of_every_ward_in_it(
     client, conn, auth, markets
 ):
@@ -272,6 +271,7 @@ async def test_a_manager_of_a_whole_province_manages_the_teams_of_every_ward_in_
         "/api/teams", json={"name": "Tổ xa", "ward_code": elsewhere}, headers=city_h
     )
     assert r.status_code == 403 and r.json()["code"] == "out_of_scope"
+
 
 async def test_team_changes_are_audited(client, conn, auth, markets):
     admin = await auth("admin")

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import expect
 
 from qr import payload
 from tests.conftest import TEST_PASSWORD, stall_body

@@ -14,11 +14,11 @@ from core.errors import Forbidden
 from core.spreadsheet import SpreadsheetError
 from core.text import fold, normalize
 from core.types import User, phone_e164
-from partners import csv_import, errors, onboarding, payments, registry, schemas
-from partners.csv_import import quoted
+from partners import errors, onboarding, payments, registry, report_file, schemas
 from partners.queries import accounts as accounts_q
 from partners.queries import imports as imports_q
 from partners.queries import registry as registry_q
+from partners.report_file import quoted
 
 log = logging.getLogger("choso.partners")
 
@@ -60,8 +60,8 @@ async def import_report(
     elif user.role != "admin":
         raise Forbidden("Only administrators and the partner itself import partner reports.")
     try:
-        rows, row_errors = csv_import.parse_report(data, filename)
-    except csv_import.CsvFormatError as exc:
+        rows, row_errors = report_file.parse_report(data, filename)
+    except report_file.CsvFormatError as exc:
         raise errors.CsvMalformed(f"Line {exc.line}: {exc.message}.", line=exc.line) from None
     except SpreadsheetError as exc:
         raise errors.ReportFileRefused(
@@ -152,7 +152,7 @@ async def _apply_report(
     *,
     partner: schemas.Partner,
     user: User,
-    rows: list[csv_import.ImportRow],
+    rows: list[report_file.ImportRow],
     ref: str,
 ) -> list[schemas.ImportRowResult]:
     """Resolve each row to one payment account and create or move the partner's onboarding of it."""
@@ -161,7 +161,7 @@ async def _apply_report(
         for key in _market_keys(market.name):
             markets.setdefault(key, []).append(market.id)
 
-    def market_of(row: csv_import.ImportRow) -> int | None | Reason:
+    def market_of(row: report_file.ImportRow) -> int | None | Reason:
         if row.market is None:
             return None
         ids = sorted({i for key in _market_keys(row.market) for i in markets.get(key, [])})
@@ -286,8 +286,8 @@ async def _apply_report(
     return [
         results[row.line].model_copy(
             update={
-                "market": csv_import.quoted(row.market)[:80] if row.market else None,
-                "stall_code": csv_import.quoted(row.stall_code)[:40] if row.stall_code else None,
+                "market": report_file.quoted(row.market)[:80] if row.market else None,
+                "stall_code": report_file.quoted(row.stall_code)[:40] if row.stall_code else None,
             }
         )
         for row in rows
@@ -295,7 +295,7 @@ async def _apply_report(
 
 
 def _resolve_row(
-    row: csv_import.ImportRow,
+    row: report_file.ImportRow,
     market: int | None | Reason,
     by_code: dict[tuple[int, str], int],
     phone: str | None,

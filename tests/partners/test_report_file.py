@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from partners.csv_import import CsvFormatError, ImportRow, parse_report
+from partners.report_file import CsvFormatError, ImportRow, parse_report
 
 
 def test_english_report_with_iso_and_day_first_dates() -> None:

@@ -7,6 +7,8 @@
     BENCH_COVERAGE_KEEP=1 ...               # keep the seeded national databases for the next run
     python -m bench --only tablet        # the volunteer app in Chromium on emulated 3G (bench_tablet.py)
     python -m bench --only pages         # /dashboard and /map, national vs city (bench_pages.py)
+    python -m bench --only statement     # what each part of the registration statement costs
+                                         # PostgreSQL, per execution (bench_statement.py)
 
 Each bench measures its baseline in the same run and reports ratios, never pass/fail on absolute
 times; the table says whether each ratio meets the target its issue sets.
@@ -30,7 +32,8 @@ from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BENCHES = (
-    "registration", "payload", "render", "durability", "coverage", "import", "tablet", "pages",
+    "registration", "statement", "payload", "render", "durability", "coverage", "import",
+    "tablet", "pages",
 )  # fmt: skip
 
 
@@ -241,6 +244,20 @@ def _figures(row: dict[str, Any]) -> str:
         return pad.join(lines)
     if name.startswith(("tablet_", "pages_")):
         return str(row.get("figures", ""))
+    if name == "registration_statement":
+        pad = f"\n{'':<49}"
+        cpu, ratio = row["backend_cpu_us_median"], row["ratio_to_full"]
+        return (
+            f"PostgreSQL CPU per execution, medians of {row['executions_per_kind']} each: full "
+            f"{cpu['full statement']} us = {row['full_vs_bare_insert']}x the bare insert's "
+            f"{cpu['bare insert']} us"
+            + pad
+            + pad.join(
+                f"{kind}: {cpu[kind]} us = {ratio[kind]}x"
+                for kind in cpu
+                if kind not in ("full statement", "bare insert")
+            )
+        )
     skip = {"name", "ratio", "bench_seconds"} | {k for k, *_ in TARGETS.get(name, [])}
     parts = [
         f"{k} {v}" for k, v in row.items() if k not in skip and not isinstance(v, (dict, list))

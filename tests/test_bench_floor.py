@@ -122,3 +122,61 @@ def test_the_median_of_the_rounds_pairs_each_round_with_its_own() -> None:
     assert _median_ratio(floor, bare) == 0.3
     # The best rounds of each side (1100 / 4000 = 0.275) are not what it reports.
     assert _median_ratio([at(1)], [at(0)]) == 0.0
+
+
+async def test_each_cut_of_the_statement_bench_leaves_out_its_part_and_nothing_else(live):
+    """bench/bench_statement.py times the registration statement with one part left out: each cut
+    must still find its part in today's statement (a renamed CTE fails here, not in a bench run)
+    and the copy must write everything else. In a transaction rolled back at the end: the copies
+    leave counters a recount disagrees with."""
+    import json
+
+    from bench import bench_statement
+    from merchants.queries import registration as registration_q
+
+    # What each copy writes differently from the full statement: (rows, counter sum) per table.
+    differs = {
+        "A/A (the full statement again)": {},
+        "no onboarding status line": {"onboarding_status": (0, 0)},
+        "no onboarding audit entry": {"audit_log": (1, 0)},  # the register entry only
+        "no consent rows": {"consent": (0, 0)},
+        "no status-change inserts": {},  # the market's status does not change here
+        "no partner counters": {"partner_coverage": (0, 0)},
+        "coverage row read, not written": {"stall_coverage": (0, 0)},
+        "nothing written (checks only)": {t: (0, 0) for t in TABLES},
+    }
+    assert set(differs) == set(bench_statement.PARTS)
+    full = registration_q._REGISTER_STALL
+    async with live.pool.acquire() as conn:
+        market_id = await conn.fetchval("SELECT id FROM market WHERE name = 'Chợ Thử Hai'")
+        user_id = await conn.fetchval("SELECT id FROM app_user WHERE username = 'volunteer'")
+        undo = conn.transaction()
+        await undo.start()
+        try:
+            by_kind = {}
+            for n, (kind, cuts) in enumerate(
+                # The first stall of the market makes its counter rows; the others add to them.
+                [("first", []), ("full", []), *bench_statement.PARTS.items()]
+            ):
+                body = stall_body(
+                    f"CUT-{n}", holder={"full_name": "Lê Thị Cắt", "phone": f"09077700{n:02d}"}
+                )
+                body["payment_accounts"][0]["account_number"] = f"77700{n:04d}"
+                new = bare_app._floor_registration(
+                    json.loads(json.dumps(body)), user_id, market_id, uuid.uuid4().hex
+                )
+                before = {r[0]: (r[1], r[2]) for r in await conn.fetch(_SNAPSHOT)}
+                registration_q._REGISTER_STALL = bench_statement.without(full, cuts)
+                try:
+                    await registration_q.register_stall(conn, new)
+                finally:
+                    registration_q._REGISTER_STALL = full
+                after = {r[0]: (r[1], r[2]) for r in await conn.fetch(_SNAPSHOT)}
+                by_kind[kind] = _delta(after, before)
+        finally:
+            await undo.rollback()
+    by_kind.pop("first")
+    everything = by_kind.pop("full")
+    assert all(rows > 0 or total > 0 for rows, total in everything.values()), everything
+    for kind, delta in by_kind.items():
+        assert delta == everything | differs[kind], kind

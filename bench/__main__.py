@@ -165,6 +165,9 @@ TARGETS: dict[str, list[tuple[str, str, float | None, str]]] = {
         ("history_speedup", "", None, "history: per-market lookups before / area days now"),
         ("markets_json_speedup", "", None, "every market: models + FastAPI before / SQL JSON now"),
     ],
+    "registration_statement": [
+        ("full_vs_bare_insert", "", None, "PostgreSQL CPU: registration statement / bare insert"),
+    ],
     # The volunteer app on emulated 3G with a 4x slower CPU (bench_tablet.py): absolute figures
     # the issue sets, medians over the runs; no baseline ratio, the targets are the issue's.
     "tablet_cold_signin": [("value", "<=", 1.5, "s: cold first load -> sign-in form usable")],

@@ -244,6 +244,11 @@ class StallCoverage(BaseModel):
     levels: StallLevels
     sign_issued_at: datetime | None
     sign_delivered_at: datetime | None
+    sign_printed_at: datetime | None = Field(
+        default=None,
+        description="The latest print of the stall's sign confirmed in the app. A sign delivered "
+        "after it is delivered: delivering it again changes nothing.",
+    )
     verified_at: datetime | None
     verified_method: Literal["scan", "name_match"] | None
     last_payment_at: datetime | None

@@ -70,6 +70,7 @@ def stall_out(row: dict) -> s.StallCoverage:
         levels=s.StallLevels(**dict(zip(FLAG_LEVELS, flags, strict=True))),
         sign_issued_at=row["sign_issued_at"],
         sign_delivered_at=row["sign_delivered_at"],
+        sign_printed_at=row["sign_printed_at"],
         verified_at=row["verified_at"],
         verified_method=row["verified_method"],
         last_payment_at=row["last_payment_at"],

@@ -50,15 +50,16 @@ async def stall_coverage_for(
 async def sign_delivered_for(
     conn: asyncpg.Connection, *, user: User, stall_id: int, window_days: int
 ) -> s.StallCoverage:
-    """A volunteer put the stall's sign up."""
+    """A volunteer put the stall's sign up. The same sign delivered again (a second tap, a retry,
+    a second device) changes nothing and counts once: only a sign printed since is a new one."""
     await writable_stall(conn, user, stall_id)
     async with conn.transaction():
         await stalls_q.ensure_stall_coverage(conn, stall_id)
-        await stalls_q.set_sign_delivered(conn, stall_id=stall_id, user_id=user.id)
-        await audit.record(
-            conn, actor_id=user.id, action="sign_delivered", entity="stall", entity_id=stall_id
-        )
-        await on_stall_changed(conn, stall_id=stall_id, window_days=window_days)
+        if await stalls_q.set_sign_delivered(conn, stall_id=stall_id, user_id=user.id):
+            await audit.record(
+                conn, actor_id=user.id, action="sign_delivered", entity="stall", entity_id=stall_id
+            )
+            await on_stall_changed(conn, stall_id=stall_id, window_days=window_days)
     return await stall_coverage(conn, stall_id)
 
 

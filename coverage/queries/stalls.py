@@ -172,14 +172,22 @@ async def set_sign_issued(conn: asyncpg.Connection, *, stall_id: int, user_id: i
     )
 
 
-async def set_sign_delivered(conn: asyncpg.Connection, *, stall_id: int, user_id: int) -> None:
-    """A volunteer put the sign up at the stall (the latest delivery is kept)."""
-    await conn.execute(
-        """UPDATE stall_coverage SET sign_delivered_at = clock_timestamp(), sign_delivered_by = $2,
-                  updated_at = clock_timestamp()
-           WHERE stall_id = $1""",
-        stall_id,
-        user_id,
+async def set_sign_delivered(conn: asyncpg.Connection, *, stall_id: int, user_id: int) -> bool:
+    """A volunteer put the sign up at the stall; False when the sign the stall has now was
+    delivered already (no print confirmed since the last delivery): that delivery stays, nothing
+    changes."""
+    return bool(
+        await conn.fetchval(
+            """UPDATE stall_coverage SET sign_delivered_at = clock_timestamp(),
+                      sign_delivered_by = $2, updated_at = clock_timestamp()
+               WHERE stall_id = $1
+                 AND (sign_delivered_at IS NULL
+                      OR EXISTS (SELECT 1 FROM sign_print p WHERE p.stall_id = $1
+                                 AND p.printed_at > stall_coverage.sign_delivered_at))
+               RETURNING true""",
+            stall_id,
+            user_id,
+        )
     )
 
 
@@ -428,7 +436,9 @@ async def stall_coverage_row(conn: asyncpg.Connection, stall_id: int) -> dict[st
                   c.sign_reprint_reason, c.sign_reprint_flagged_at,
                   c.counted_active, c.counted_qr_issued, c.counted_qr_verified,
                       c.counted_transacting,
-                  c.counted_fees_cashless
+                  c.counted_fees_cashless,
+                  (SELECT max(p.printed_at) FROM sign_print p WHERE p.stall_id = s.id)
+                      AS sign_printed_at
            FROM stall s JOIN stall_coverage c ON c.stall_id = s.id WHERE s.id = $1""",
         stall_id,
     )

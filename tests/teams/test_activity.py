@@ -158,6 +158,34 @@ async def test_actions_stay_with_the_team_of_their_moment(client, conn, auth, ma
     assert by_ward["20242"]["registrations"] == 3
 
 
+async def test_the_same_sign_delivered_twice_counts_once(client, conn, auth, markets):
+    """A second tap on "Đã giao biển" (or a retry from another device) counted a second delivery
+    in the activity and the audit log; only a sign printed since is delivered anew."""
+    admin = await auth("admin")
+    giao, giao_h = await new_user(conn, "giao")
+    await make_team(client, admin, "Tổ Giao", [giao], [markets["one"]], leader_id=giao)
+    sid = (await register(client, giao_h, markets["one"], "G-1"))["id"]
+    url = f"/api/stalls/{sid}"
+    assert (await client.post(f"{url}/sign-printed", headers=giao_h)).status_code == 200
+    first = await client.post(f"{url}/sign-delivered", headers=giao_h)
+    again = await client.post(f"{url}/sign-delivered", headers=giao_h)
+    assert first.status_code == again.status_code == 200
+    assert again.json()["sign_delivered_at"] == first.json()["sign_delivered_at"]
+    by_user = {r["key"]: r for r in (await rows(client, admin, "user"))["rows"]}
+    assert counts(by_user[str(giao)])["deliveries"] == 1
+    # Printed again (a new sign): its delivery is a new one.
+    assert (await client.post(f"{url}/sign-printed", headers=giao_h)).status_code == 200
+    third = await client.post(f"{url}/sign-delivered", headers=giao_h)
+    assert third.json()["sign_delivered_at"] > first.json()["sign_delivered_at"]
+    by_user = {r["key"]: r for r in (await rows(client, admin, "user"))["rows"]}
+    assert counts(by_user[str(giao)])["deliveries"] == 2
+    audited = await conn.fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'sign_delivered' AND entity_id = $1",
+        str(sid),
+    )
+    assert audited == 2
+
+
 async def test_scope_and_names_per_role(client, conn, auth, markets):
     admin = await auth("admin")
     leader, leader_h = await new_user(conn, "truong")

@@ -804,6 +804,9 @@ async def test_print_mark_delivered_and_verify_the_sign(new_page, live_server) -
     async with await live_server.api("admin") as c:
         cov = (await c.get(f"/api/stalls/{stall_id}/coverage")).json()
     assert cov["sign_delivered_at"] is not None
+    # Delivered: the button says so and takes no second tap (each tap counted a delivery).
+    await expect(page.locator("#mark-delivered")).to_be_disabled()
+    await expect(page.locator("#mark-delivered")).to_contain_text("Đã giao biển ✓")
 
     # Verify with a photo of the printed code (the camera path needs a real camera).
     async with await live_server.api("admin") as c:

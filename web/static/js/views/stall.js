@@ -24,11 +24,13 @@ addStrings({
     delivered_unprinted_title: "Biển của sạp này chưa được ghi là đã in",
     delivered_unprinted_text: "Chỉ ghi \"Đã giao biển\" khi chủ sạp đã nhận một biển in sẵn (in ở đây hoặc ở nơi khác). Nếu chưa in, bấm \"In biển\" trước.",
     delivered_unprinted_ok: "Chủ sạp đã nhận biển",
+    delivered_already: "Đã giao biển ✓ {at}",
   },
   en: {
     delivered_unprinted_title: "No print of this stall's sign is recorded",
     delivered_unprinted_text: "Tap \"Sign delivered\" only when the stallholder has received a printed sign (printed here or elsewhere). If it is not printed yet, tap \"Print sign\" first.",
     delivered_unprinted_ok: "The stallholder has the sign",
+    delivered_already: "Sign delivered ✓ {at}",
   },
 });
 
@@ -190,9 +192,13 @@ export async function stallView(ctx, id, params) {
     : signState === "withdrawn" ? t("print_blocked_withdrawn")
       : signState === "missing" && states && states[consents.SIGN] === "pending" ? t("print_blocked_waiting")
         : signState === "missing" ? t("print_blocked_consent") : "";
+  const deliveredNow = Boolean(tile && tile.sign_delivered_at && "sign_printed_at" in tile
+    && (!tile.sign_printed_at || Date.parse(tile.sign_printed_at) <= Date.parse(tile.sign_delivered_at)));
   const actions = h("div", { class: "action-grid" },
     h("button", { type: "button", class: "btn btn-primary btn-big", id: "print-sign", disabled: !canPrint, "aria-describedby": blockedReason ? "print-blocked" : null, onclick: printSign }, t("print_sign")),
-    h("button", { type: "button", class: "btn btn-big", id: "mark-delivered", disabled: !canPrint, onclick: delivered }, t("mark_delivered")),
+    // The sign the stall has now is delivered once: a second tap counted a second delivery.
+    h("button", { type: "button", class: "btn btn-big", id: "mark-delivered", disabled: !canPrint || deliveredNow, onclick: delivered },
+      deliveredNow ? t("delivered_already", { at: dateTime(tile.sign_delivered_at) }) : t("mark_delivered")),
     h("a", { href: `#/s/${id}/verify`, class: ["btn", "btn-big", accounts.length ? "" : "is-disabled"], id: "verify", "aria-disabled": accounts.length ? null : "true" }, t("verify_code")),
     h("a", { href: `#/s/${id}/account`, class: "btn btn-big", id: "add-account" }, t("add_account")),
     h("a", { href: `#/s/${id}/edit`, class: "btn btn-big", id: "edit-stall" }, t("edit_stall")));

@@ -603,6 +603,11 @@ class VisitBrief(BaseModel):
         "the latest visit that set one (maybe an earlier one than this), until a visit is made "
         "on or after it."
     )
+    come_back_for: VisitOutcome | None = Field(
+        default=None,
+        description="The outcome of the visit that agreed come_back_on (maybe an earlier visit than "
+        "this one): follow_up keeps the appointment even where no other work is left.",
+    )
 
 
 class Visit(BaseModel):

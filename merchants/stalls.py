@@ -290,6 +290,7 @@ async def list_stalls(
                 outcome=r.visit_outcome,  # type: ignore[arg-type]
                 visited_at=r.visited_at,
                 come_back_on=r.come_back_on,
+                come_back_for=r.come_back_for if r.come_back_on else None,  # type: ignore[arg-type]
             )
             if r.visit_outcome and r.visited_at
             else None,

@@ -123,6 +123,7 @@ class StallListRow:
     visit_outcome: str | None
     visited_at: datetime | None
     come_back_on: date | None
+    come_back_for: str | None = None  # the outcome of the visit that agreed that day
 
 
 async def list_stalls(
@@ -141,7 +142,8 @@ async def list_stalls(
                   s.holder_id, h.erased_at IS NOT NULL AS erased, h.full_name, h.phone_e164,
                   coalesce((SELECT array_agg(a.bin ORDER BY a.position, a.id) FROM payment_account a
                             WHERE a.stall_id = s.id AND a.active), '{}') AS bins,
-                  v.outcome AS visit_outcome, v.visited_at, ag.come_back_on
+                  v.outcome AS visit_outcome, v.visited_at, ag.come_back_on,
+                  ag.outcome AS come_back_for
            FROM stall s LEFT JOIN stallholder h ON h.id = s.holder_id
            LEFT JOIN LATERAL (SELECT outcome, visited_at FROM stall_visit
                               WHERE stall_id = s.id ORDER BY visited_at DESC, id DESC LIMIT 1) v

@@ -122,7 +122,8 @@ async def appointments(
     conn: asyncpg.Connection, market_id: int, *, since: date
 ) -> list[AppointmentRow]:
     """The market's active stalls with a day agreed to come back that still stands
-    (agreed_visit_sql; that day from `since` on) and where work is left, by that day, then stall
+    (agreed_visit_sql; that day from `since` on) and where work is left or that visit asked for a
+    follow-up (what it is about is not the stall's level: it stands), by that day, then stall
     code; with the visit that agreed it."""
     rows = await conn.fetch(
         """SELECT s.id AS stall_id, s.stall_code, s.zone, v.outcome, v.blockers, v.come_back_on,
@@ -131,9 +132,10 @@ async def appointments(
            JOIN LATERAL """
         + agreed_visit_sql("s.id")
         + """ v ON v.come_back_on >= $2
-           WHERE s.market_id = $1 AND s.status = 'active' AND NOT """
+           WHERE s.market_id = $1 AND s.status = 'active'
+             AND (v.outcome = 'follow_up' OR NOT """
         + coverage_stalls.settled_sql("s.id")
-        + " ORDER BY v.come_back_on, s.code_sort, s.id",
+        + ") ORDER BY v.come_back_on, s.code_sort, s.id",
         market_id,
         since,
     )

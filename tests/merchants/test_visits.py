@@ -339,6 +339,13 @@ async def test_appointments_list_the_days_agreed_where_work_is_left(client, auth
     code = {"payload": payload.encode(bin="970422", account="0123456789")}
     r = await client.post(f"/api/stalls/{done}/verify", json=code, headers=h)
     assert r.status_code == 200, r.text
+    # Checked at the stall too, but the visit asked for a follow-up on a day (training, the
+    # support package): that day stands (a reviewer saw it vanish once the sign was printed).
+    followed = (await _stall(client, h, markets["one"], "AP-10"))["id"]
+    r = await client.post(f"/api/stalls/{followed}/verify", json=code, headers=h)
+    assert r.status_code == 200, r.text
+    in_two = (today + timedelta(days=2)).isoformat()
+    await visit(followed, {"outcome": "follow_up", "come_back_on": in_two})
     await visit(replaced, {"outcome": "come_back", "come_back_on": today.isoformat()})
     await visit(replaced, {"outcome": "declined"})  # a visit on the day agreed: it was kept
     # A visit before the day agreed that sets no day (the volunteer passed by) keeps it: the
@@ -351,8 +358,10 @@ async def test_appointments_list_the_days_agreed_where_work_is_left(client, auth
     r = await client.get(f"/api/markets/{markets['one']}/appointments", headers=h)
     assert r.status_code == 200, r.text
     got = r.json()
-    assert [a["stall_id"] for a in got["appointments"]] == [sooner, bare, kept_open, later]
-    assert got["appointments"][2]["come_back_on"] == in_three
+    assert [a["stall_id"] for a in got["appointments"]] == [
+        sooner, bare, followed, kept_open, later
+    ]  # fmt: skip
+    assert got["appointments"][3]["come_back_on"] == in_three
     # The worklist row says the same day (its latest visit is the one that set none).
     listed = (await client.get(f"/api/markets/{markets['one']}/stalls?limit=200", headers=h)).json()
     row = next(x for x in listed["items"] if x["id"] == kept_open)
@@ -360,8 +369,15 @@ async def test_appointments_list_the_days_agreed_where_work_is_left(client, auth
         "trained",
         in_three,
     )
+    assert row["last_visit"]["come_back_for"] == "come_back"  # the visit that agreed the day
+    row = next(x for x in listed["items"] if x["id"] == followed)
+    assert (row["last_visit"]["come_back_on"], row["last_visit"]["come_back_for"]) == (
+        in_two,
+        "follow_up",
+    )
     row = next(x for x in listed["items"] if x["id"] == replaced)
     assert row["last_visit"]["come_back_on"] is None
+    assert row["last_visit"]["come_back_for"] is None
     assert got["appointments"][0]["blockers"] == ["no_cccd"]
     assert "Chị Lan" not in r.text and "Lưu Thị" not in r.text
     assert got["since"] == (today - timedelta(days=7)).isoformat()

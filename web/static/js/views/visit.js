@@ -162,7 +162,10 @@ export function visitsCard(ctx, stall, listed) {
       const row = Array.isArray(list) ? list.find((x) => x.id === stall.id) : null;
       const agreed = row && row.last_visit && row.last_visit.come_back_on;
       const standing = agreed && agreed > today(Date.parse(body.visited_at)) ? agreed : null;
-      const brief = { outcome, visited_at: body.visited_at, come_back_on: body.come_back_on || standing, blockers: missing };
+      const brief = {
+        outcome, visited_at: body.visited_at, come_back_on: body.come_back_on || standing, blockers: missing,
+        come_back_for: body.come_back_on ? outcome : standing ? row.last_visit.come_back_for : null,
+      };
       if (row) { row.last_visit = brief; api.cache.set(key, list); }
       toast(t(done.state === "sent" ? "visit_saved" : "visit_queued"), done.state === "sent" ? "ok" : "warn", 8000, "saved");
       lastLine.textContent = t("visit_last", { what: outcomeText(brief), when: dateTime(brief.visited_at) });

@@ -109,10 +109,12 @@ function categories(stall, tile) {
   }
   // A sign to print again (what it shows changed) is work at the stall too.
   if (cats.size || (tile && tile.sign_reprint_needed)) cats.add("todo");
-  // A day agreed with the stallholder to come back (the latest visit), while work is left there;
+  // A day agreed with the stallholder to come back (the latest visit), while work is left there or
+  // when that visit asked for a follow-up (training, the support package: not the stall's level);
   // one missed by over a week drops off, as on the printed list (merchants.visits.OVERDUE).
   const day = stall.last_visit && stall.last_visit.come_back_on;
-  if (cats.has("todo") && day && day >= daysAgoVN(7)) cats.add("appointment");
+  const followUp = stall.last_visit && stall.last_visit.come_back_for === "follow_up";
+  if ((cats.has("todo") || followUp) && day && day >= daysAgoVN(7)) cats.add("appointment");
   return cats;
 }
 

@@ -19,6 +19,7 @@ from qr import payload
 from tests.conftest import TEST_PASSWORD, stall_body
 from tests.web.conftest import LAPTOP, PHONE, TABLET, shot, sign_in, until
 from tests.web.test_a11y import serious
+from tests.web.test_volunteer import register_via_api
 
 expect = pytest.importorskip("playwright.async_api").expect
 
@@ -802,3 +803,40 @@ async def test_a_leader_writes_the_weeks_summary_for_the_teams_zalo_group(
     await page.click("#share-copy")
     await page.wait_for_selector("#banners .banner-ok:has-text('Đã chép')")
     assert await page.evaluate("navigator.clipboard.readText()") == text
+
+
+async def test_on_a_phone_an_activity_table_keeps_its_header_over_its_columns(
+    new_page, live_server, field_work
+):
+    """Scrolled sideways, the row names stay put: so does the header cell above them (it scrolled
+    away, and every column's title sat over the next one's numbers)."""
+    page = await new_page(viewport=PHONE)
+    await sign_in(page, "manager", "/activity")
+    table = page.locator("table#by-user")
+    await table.locator("tbody tr").first.wait_for()
+    await table.evaluate("t => { t.parentElement.scrollLeft = 10000; }")
+    await page.wait_for_timeout(100)
+    head = await table.locator("thead th").first.bounding_box()
+    name = await table.locator("tbody th[scope=row]").first.bounding_box()
+    assert head and name and abs(head["x"] - name["x"]) < 1, (head, name)
+    # And each title is over its own column.
+    title = await table.locator("thead th").last.bounding_box()
+    cell = await table.locator("tbody tr").first.locator("td").last.bounding_box()
+    assert title and cell and abs(title["x"] - cell["x"]) < 1, (title, cell)
+
+
+async def test_a_long_stall_code_wraps_in_its_worklist_row(new_page, live_server, field_work):
+    """A 20-character code took most of a phone's row and the name went one word a line."""
+    code = "ZCCCCCCCCC-123456789"
+    stall = await register_via_api(
+        live_server, field_work["markets"]["Chợ Thử Một"], code, "Nguyễn Thị Tên Rất Dài Ở Chợ"
+    )
+    page = await new_page(viewport=PHONE)
+    await sign_in(page)
+    await page.fill("#search", code)
+    row = page.locator(f"#worklist a[data-stall='{stall['id']}']")
+    await row.wait_for()
+    box = await row.bounding_box()
+    code_box = await row.locator(".code").bounding_box()
+    assert box and code_box and code_box["width"] < 0.4 * box["width"], (code_box, box)
+    assert box["height"] < 250, box

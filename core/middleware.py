@@ -228,7 +228,8 @@ class RefuseUnstorableText:
     a URL-encoded form: PostgreSQL cannot store such text, so it is refused before anything runs.
 
     Multipart bodies pass (files hold NUL bytes), and so do `raw_paths`: endpoints that verify a
-    signature over the raw body first and answer in a partner's own format.
+    signature over the raw body first and answer in a partner's own format, and a page's query
+    string (_page_request: the page's script sends it to the API, which refuses it).
     """
 
     def __init__(self, app: ASGIApp, *, raw_paths: str) -> None:
@@ -243,7 +244,7 @@ class RefuseUnstorableText:
             await _refuse(send, "path", "The address holds a NUL character.")
             return
         query: bytes = scope.get("query_string", b"")
-        if b"%00" in query or b"\x00" in query:
+        if (b"%00" in query or b"\x00" in query) and not _page_request(scope):
             name = _query_field(query)
             await _refuse(send, name, f"{name}: NUL characters are not allowed.")
             return
@@ -268,6 +269,17 @@ class RefuseUnstorableText:
             )
             return
         await self.app(scope, _replay(body, receive), send)
+
+
+def _page_request(scope: Scope) -> bool:
+    """A browser opening a page (GET, not /api/, asking for HTML): the page stores nothing and reads
+    its query in the browser, where the API's own refusal is shown in the app's language (the raw
+    problem+json was shown as the page)."""
+    if scope.get("method") not in ("GET", "HEAD") or scope.get("path", "").startswith("/api/"):
+        return False
+    return any(
+        name == b"accept" and b"text/html" in value for name, value in scope.get("headers", [])
+    )
 
 
 def _content_type(scope: Scope) -> str:

@@ -32,6 +32,16 @@ async def test_nul_in_a_query_string(client, auth, markets, path, query, field):
     assert_invalid_text(await client.get(url, headers=await auth("admin")), field)
 
 
+@pytest.mark.parametrize("path", ["/dashboard?province=%00", "/partner?code=%00", "/map?ward=a%00"])
+async def test_a_page_opened_with_nul_in_its_query_is_the_page(client, path):
+    """A browser opening a page gets the page (its script sends the query to the API, which
+    refuses it, and says so in the app's language): it showed the raw problem+json. The same
+    address asked by a script is still refused."""
+    page = await client.get(path, headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert_invalid_text(await client.get(path), path.split("?")[1].split("=")[0])
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -288,3 +288,14 @@ async def test_drill_levels_have_no_serious_accessibility_violations(new_page, c
     await page.goto("/map")
     await circles(page)
     assert await serious(page) == [], "map, country"
+
+
+async def test_a_nul_in_the_address_opens_the_page_not_raw_json(new_page, live_server):
+    """/dashboard?province=%00 showed the raw problem+json in English as the page; now the page
+    opens (the manager's own area: an area that is no area is not followed)."""
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "manager", "/dashboard")
+    await page.goto("/dashboard?province=%00")
+    await page.wait_for_selector("h1:has-text('Bảng điều khiển')")
+    body = await page.locator("body").inner_text()
+    assert '"type"' not in body and "invalid_text" not in body

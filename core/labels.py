@@ -43,7 +43,7 @@ SUPPORT_STATES_VI = {"offered": "Đã giới thiệu", "delivered": "Đã nhận
 
 # Other ways a stall takes payment besides its VietQR sign (merchants.schemas.ALSO_ACCEPTS).
 ALSO_ACCEPTS_VI = {
-    "card": "Thẻ, máy POS",
+    "card": "Thẻ (máy POS)",
     "intl_qr": "QR quốc tế",
     "phone_transfer": "Chuyển tiền qua số điện thoại",
 }

@@ -420,7 +420,7 @@ async def test_other_ways_to_pay_are_ticked_on_the_edit_page(new_page, live_serv
     await page.click("label[for=e-also-intl_qr]")
     await page.click("label[for=e-also-card]")
     await page.click("button[type=submit]")
-    await expect(page.locator("#also-accepts-shown")).to_have_text("Thẻ, máy POS, QR quốc tế")
+    await expect(page.locator("#also-accepts-shown")).to_have_text("Thẻ (máy POS), QR quốc tế")
     async with await live_server.api("admin") as c:
         assert (await c.get(f"/api/stalls/{stall['id']}")).json()["also_accepts"] == [
             "card",
@@ -428,7 +428,7 @@ async def test_other_ways_to_pay_are_ticked_on_the_edit_page(new_page, live_serv
         ]
     await page.click("#show-history")
     await expect(page.locator("#history")).to_contain_text(
-        "Cách thanh toán khác: Chưa hỏi → Thẻ, máy POS, QR quốc tế"
+        "Cách thanh toán khác: Chưa hỏi → Thẻ (máy POS), QR quốc tế"
     )
 
 

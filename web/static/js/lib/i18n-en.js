@@ -279,7 +279,7 @@ export const en = {
   accepts_title: "Other ways to pay",
   accepts_ask: "Besides the VietQR sign, how else does the stall take payment?",
   accepts_hint: "Tick every way the stall takes; tourists often pay by card or a foreign QR.",
-  accepts_card: "Card, POS terminal",
+  accepts_card: "Card (POS terminal)",
   accepts_intl_qr: "Foreign QR",
   accepts_phone_transfer: "Transfer to a phone number",
   accepts_none: "The VietQR sign only",

@@ -285,7 +285,7 @@ const vi = {
   accepts_title: "Cách thanh toán khác",
   accepts_ask: "Ngoài biển VietQR, sạp còn nhận thanh toán bằng cách nào?",
   accepts_hint: "Chọn mọi cách sạp nhận được; khách du lịch thường trả bằng thẻ hoặc QR nước ngoài.",
-  accepts_card: "Thẻ, máy POS",
+  accepts_card: "Thẻ (máy POS)",
   accepts_intl_qr: "QR quốc tế",
   accepts_phone_transfer: "Chuyển tiền qua số điện thoại",
   accepts_none: "Chỉ biển VietQR",

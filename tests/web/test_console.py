@@ -807,3 +807,23 @@ async def test_the_console_says_one_of_a_thing_in_english(new_page, live_server)
     ]  # fmt: skip
     assert got[6].startswith("1 row has an error") and got[7].startswith("2 rows have errors")
     assert got[8] == "1 quản lý"
+
+
+async def test_the_overview_counts_people_by_role_adding_up_to_the_total(new_page, live_server):
+    """ "14 người dùng đang hoạt động: 10 tình nguyện viên · 1 quản lý · 1 người xem · 1 đối tác"
+    made 13: the administrators were left out."""
+    import re
+
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "admin", "/console")
+    card = page.locator("#home-people")
+    await card.wait_for()
+    text = await card.inner_text()
+    total = int(re.search(r"(\d+) người dùng đang hoạt động", text)[1])
+    parts = [
+        int(n)
+        for n in re.findall(
+            r"(\d+) (?:quản trị viên|tình nguyện viên|quản lý|người xem|đối tác)", text
+        )
+    ]
+    assert "quản trị viên" in text and sum(parts) == total, text

@@ -34,7 +34,10 @@ async function render(body, me) {
   ];
   if (admin) {
     const active = users.filter((u) => u.active);
-    const byRole = ["volunteer", "manager", "viewer", "partner"].map((r) => t(`c_role_plural_${r}`, { n: num(active.filter((u) => u.role === r).length) })).join(" · ");
+    // Every role, so that the parts add up to the total (the administrators were left out).
+    const byRole = ["admin", "volunteer", "manager", "viewer", "partner"]
+      .map((r) => [r, active.filter((u) => u.role === r).length]).filter(([, n]) => n > 0)
+      .map(([r, n]) => t(`c_role_plural_${r}`, { n: num(n) })).join(" · ");
     cards.push(card("/console/people", t("c_nav_people"), [{ text: t("c_home_people", { n: num(active.length) }), strong: true }, { text: byRole }], false, "home-people"));
     const waiting = versions.filter((v) => v.state === "scheduled").length;
     cards.push(card("/console/rule", t("c_nav_rule"), [

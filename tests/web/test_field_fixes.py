@@ -1082,3 +1082,20 @@ async def test_a_name_typed_in_lower_case_is_written_as_names_are(new_page, live
     await page.fill("#f-name", "Lê thị Mai")
     await page.press("#f-name", "Tab")
     assert await page.input_value("#f-name") == "Lê thị Mai"
+
+
+async def test_a_long_holder_name_fills_an_account_name_the_form_accepts(
+    new_page, live_server
+) -> None:
+    """A 94-character name filled in a 94-character account name, which the form then refused
+    (at most 50): the name filled in is cut at a word, within 50."""
+    long_name = "Công Tôn Nữ Thị Hoàng Anh Minh Châu Ngọc Diệp Thanh Thủy Phương Lan Bảo Trâm Kim Oanh Yến Nhi"
+    page = await new_page(viewport=PHONE)
+    await sign_in(page)
+    await open_form(page)
+    await fill_form(page, code="ZL-50", name=long_name, bank="970422", account="0123450050")
+    filled = await page.input_value("#f-acctname")
+    assert len(filled) <= 50 and filled.startswith("CONG TON NU THI HOANG ANH"), filled
+    assert not filled.endswith(" ") and long_name.upper().startswith("CÔNG TÔN")
+    await page.click("#save-stall")
+    await page.wait_for_selector("#sign img.qr")

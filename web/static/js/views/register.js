@@ -39,7 +39,18 @@ const GOODS = ["Rau củ", "Trái cây", "Thịt heo", "Thịt bò", "Gà vịt"
   "Gia vị", "Bánh kẹo", "Tạp hóa", "Quần áo", "Vải vóc", "Giày dép", "Hoa tươi", "Bún, bánh canh", "Cơm, quán ăn",
   "Cà phê, nước", "Đồ gia dụng"];
 const ACCOUNT_RE = /^[!-~]{1,19}$/;
+const ACCOUNT_NAME_MAX = 50;
 const ACCOUNT_NAME_RE = /^[A-Z0-9 .,'-]{1,50}$/;
+
+/** The account name filled in from the holder's name: as banks write it, and at most 50
+ * characters, cut at a word (a 94-character name filled in a value the form then refused). */
+export function nameFromHolder(full) {
+  const n = accountName(full).trim();
+  if (n.length <= ACCOUNT_NAME_MAX) return n;
+  const cut = n.slice(0, ACCOUNT_NAME_MAX + 1);
+  const space = cut.lastIndexOf(" ");
+  return (space > 0 ? cut.slice(0, space) : n.slice(0, ACCOUNT_NAME_MAX)).trim();
+}
 const REFERENCE_RE = /^[A-Za-z0-9]{1,25}$/;
 // Field limits are the API's (merchants/schemas.py, core/types.py, qr/types.py): a longer value is
 // refused at its field with the rule (forms.limitLength), never cut by a maxlength.
@@ -97,7 +108,7 @@ function stateFromBody(body) {
     full_name: (body.holder && body.holder.full_name) || "", phone: (body.holder && body.holder.phone) || "",
     bin: acc.bin || "", account_number: acc.account_number || "", account_name: acc.account_name || "",
     reference: acc.reference || "", service: acc.service || "account",
-    account_name_dirty: !!acc.account_name && acc.account_name !== accountName(body.holder && body.holder.full_name),
+    account_name_dirty: !!acc.account_name && acc.account_name !== nameFromHolder(body.holder && body.holder.full_name),
     partner_code: acc.partner_code || "", partner_touched: true, location: body.location || null,
     purposes: (body.consent && body.consent.purposes) || [], confirm_duplicate: !!body.confirm_duplicate,
     // Sent without the shared-account check: the volunteer confirmed it (a queued record kept that).
@@ -376,7 +387,7 @@ export async function registerView(ctx, marketId, recordId) {
 
   name.addEventListener("input", () => {
     st.full_name = name.value;
-    if (!st.account_name_dirty) { st.account_name = accountName(name.value); acctName.value = st.account_name; }
+    if (!st.account_name_dirty) { st.account_name = nameFromHolder(name.value); acctName.value = st.account_name; }
     saveDraft();
   });
   // A name typed all in lower case ("nguyễn văn an", in a hurry) is written as names are, on
@@ -395,7 +406,7 @@ export async function registerView(ctx, marketId, recordId) {
       try { acctName.setSelectionRange(pos, pos); } catch { /* not focusable */ }
     }
     st.account_name = upper;
-    st.account_name_dirty = upper !== accountName(st.full_name);
+    st.account_name_dirty = upper !== nameFromHolder(st.full_name);
     saveDraft();
   });
   // Bank account numbers are digits; a letter (an O for a 0) or a sign is most often a slip, though
@@ -424,11 +435,11 @@ export async function registerView(ctx, marketId, recordId) {
         const bankName = accountName(res.account_name);
         lookupLine.append(h("p", { class: "note note-ok" }, t("lookup_found", { name: bankName })));
         if (!st.account_name_dirty || !st.account_name) {
-          st.account_name = bankName; acctName.value = bankName; st.account_name_dirty = bankName !== accountName(st.full_name); saveDraft();
+          st.account_name = bankName; acctName.value = bankName; st.account_name_dirty = bankName !== nameFromHolder(st.full_name); saveDraft();
         } else if (bankName !== st.account_name) {
           lookupLine.append(h("button", { type: "button", class: "btn btn-small", onclick: () => { st.account_name = bankName; acctName.value = bankName; st.account_name_dirty = true; saveDraft(); } }, t("lookup_use")));
         }
-        if (st.full_name && bankName !== accountName(st.full_name)) lookupLine.append(h("p", { class: "note note-warn" }, t("lookup_differs")));
+        if (st.full_name && bankName !== nameFromHolder(st.full_name)) lookupLine.append(h("p", { class: "note note-warn" }, t("lookup_differs")));
       } else if (res.status === "not_found") {
         lookupLine.append(h("p", { class: "note note-warn" }, t("lookup_not_found")));
       }

@@ -10,7 +10,7 @@ import { bankPicker, bankShort } from "../lib/bankpicker.js";
 import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError, limitLength, opener } from "../lib/forms.js";
 import { confirmDialog } from "../lib/dialog.js";
 import { LEVELS, levelLabel, revisitReason, tiles as readTiles } from "../lib/coverage.js";
-import { FIELD_MAP, CODE_MAP, LICENCE, licenceOf, sharedAccountChoice } from "./register.js";
+import { FIELD_MAP, CODE_MAP, LICENCE, licenceOf, sharedAccountChoice, nameFromHolder } from "./register.js";
 import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
 import { partnerOptions, recentPartners, rememberPartner } from "./partnerpick.js";
 import * as consents from "../lib/consents.js";
@@ -946,7 +946,7 @@ export async function accountView(ctx, id) {
   const { stall } = await loadStall(id);
   const [banks, partners] = await Promise.all([ctx.loadBanks(), ctx.loadPartners()]);
   const draftKey = `choso.draft.${ctx.me.username}.account.${id}`;
-  let st = { bin: "", account_number: "", account_name: accountName(stall.holder.full_name || ""), partner_code: "", reference: "", service: "account" };
+  let st = { bin: "", account_number: "", account_name: nameFromHolder(stall.holder.full_name || ""), partner_code: "", reference: "", service: "account" };
   try { st = { ...st, ...JSON.parse(localStorage.getItem(draftKey) || "{}") }; } catch { /* no draft */ }
   const valueOf = (fid) => ({
     "f-bank": st.bin, "f-acct": accountNumber(st.account_number), "f-acctname": st.account_name.trim(),

@@ -304,9 +304,17 @@ async def test_a_manager_scoped_to_a_province_and_a_viewer_key(new_page, live_se
     username = f"ql.tinh.{uuid.uuid4().hex[:4]}"
     page = await open_console(new_page, "/console/people#new")
     await page.wait_for_selector("#person-form")
-    await page.fill("#u-username", username)
+    await page.fill("#u-username", "Lan Hạ<script>")
     await page.fill("#u-name", "Lê Văn Tỉnh")
+    await page.fill("#u-phone", "99999999999999999999")
     await page.select_option("#u-role", "manager")
+    # What the server would refuse is said first, before the question about the scope.
+    await page.click("#u-save")
+    await expect(page.locator("#u-username-error")).to_contain_text("chữ không dấu")
+    await expect(page.locator("#u-phone-error")).to_contain_text("Số điện thoại không đúng")
+    assert await page.locator("#no-scope-dialog").count() == 0
+    await page.fill("#u-username", username)
+    await page.fill("#u-phone", "")
     # Given nothing to manage, saving asks first (they would see a country of zeros); a double
     # click on "save" is not an answer (its second click lands on the question).
     await page.click("#u-save")

@@ -4,11 +4,11 @@
 // for partner and viewer users (shown once, revocable). #new and #edit-<id> open the forms.
 
 import { h, mount, toast, announce, debounce } from "../lib/dom.js";
-import { t, num } from "../lib/i18n.js";
+import { t, num, errorText } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import { roleName } from "../lib/shell.js";
 import { clearErrors, field, focusFirstError, setError, showProblem } from "../lib/forms.js";
-import { fold, nationalPhone, groupedPhone } from "../lib/text.js";
+import { fold, nationalPhone, groupedPhone, looksLikePhone } from "../lib/text.js";
 import { wardPicker } from "../lib/wardpicker.js";
 import { confirmDialog } from "../lib/dialog.js";
 import { consolePage, heading } from "./frame.js";
@@ -230,7 +230,11 @@ function personForm(user, { onSaved, onClose }) {
     clearErrors(form);
     formError.textContent = "";
     let bad = false;
+    // What the server would refuse is said before anything is asked (the "no scope?" dialog came
+    // first, then the refusal, and again at every try).
     if (isNew && !username.control.value.trim()) { setError("u-username", t("c_required_username")); bad = true; }
+    else if (isNew && !/^[A-Za-z0-9._@-]{1,64}$/.test(username.control.value.trim())) { setError("u-username", errorText("invalid_username")); bad = true; }
+    if (phone.control.value.trim() && !looksLikePhone(phone.control.value)) { setError("u-phone", errorText("invalid_phone")); bad = true; }
     if (!name.control.value.trim()) { setError("u-name", t("c_required_display_name")); bad = true; }
     if (scope.partner && !scope.partner.value) { setError("u-partner", t("c_required_partner")); bad = true; }
     if (bad) { focusFirstError(form); return; }

@@ -518,6 +518,11 @@ def plan_rows(
             plan.rows.append(_error_row(row, errors_, e))
             continue
         assert row.stall_code is not None and row.code_key is not None and row.code_sort
+        if row.zone is not None and zones is not None and row.zone not in zones.zones:
+            # "a" in a spreadsheet is the market's zone "A": written as the market spells it.
+            same = [z for z in zones.zones if z.casefold() == row.zone.casefold()]
+            if len(same) == 1:
+                row.zone = same[0]
         diff = _differences(row, e, seal) if e else []
         protected = _protection(e) if e and diff else None
         writes_zone = row.zone is not None and (e is None or ("zone" in diff and not protected))

@@ -533,6 +533,8 @@ async def test_a_row_must_name_a_zone_of_the_market_and_an_archived_market_takes
         ["A-1", "A", "Nguyễn Thị Hoa", None, None, None, None, None],
         ["C-1", "C", "Trần Văn Bình", None, None, None, None, None],
         ["Z-1", "Z", "Lê Thị Cúc", None, None, None, None, None],
+        # A zone typed in lower case is the market's zone as the market spells it.
+        ["B-1", "b", "Phạm Văn Dũng", None, None, None, None, None],
     ]
     r = await upload(client, headers, one, xlsx(rows))
     assert r.status_code == 200, r.text
@@ -541,7 +543,9 @@ async def test_a_row_must_name_a_zone_of_the_market_and_an_archived_market_takes
     assert [e["code"] for e in answers["C-1"]["errors"]] == ["zone_retired"]
     assert [e["code"] for e in answers["Z-1"]["errors"]] == ["unknown_zone"]
     assert "Các khu của chợ: A, B" in answers["Z-1"]["errors"][0]["reason"]
-    assert await conn.fetchval("SELECT count(*) FROM stall WHERE market_id = $1", one) == 1
+    assert answers["B-1"]["status"] == "created"
+    assert await conn.fetchval("SELECT zone FROM stall WHERE stall_code = 'B-1'") == "B"
+    assert await conn.fetchval("SELECT count(*) FROM stall WHERE market_id = $1", one) == 2
 
     await conn.execute("UPDATE market SET archived_at = now() WHERE id = $1", one)
     after_archive = await state(conn)

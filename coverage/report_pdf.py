@@ -58,7 +58,7 @@ LEVEL_CRITERION = {
     "fees_cashless": "nộp phí chợ không tiền mặt",
 }
 VISIT_GROUPS = (
-    ("revisit", "Cần quay lại (mã sai hoặc hỏng)"),
+    ("revisit", "Cần quay lại (mã sai, hỏng hoặc tài khoản bị ngưng)"),
     ("no_sign", "Chưa có biển mã QR"),
     ("not_verified", "Có biển, chưa kiểm tra mã"),
 )

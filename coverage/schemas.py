@@ -253,7 +253,10 @@ class StallCoverage(BaseModel):
     verified_method: Literal["scan", "name_match"] | None
     last_payment_at: datetime | None
     needs_revisit: bool
-    revisit_reason: str | None = Field(description="qr_mismatch, qr_invalid or no_account.")
+    revisit_reason: str | None = Field(
+        description="qr_mismatch, qr_invalid, no_account or account_suspended (the partner "
+        "holding the account on the sign suspended or removed it)."
+    )
     sign_reprint_needed: bool = Field(
         default=False,
         description="The sign at the stall shows an account corrected or deactivated since.",
@@ -367,7 +370,9 @@ class ReturnVisit(BaseModel):
     stall_id: int
     stall_code: str
     zone: str
-    reason: str | None = Field(description="qr_mismatch, qr_invalid or no_account.")
+    reason: str | None = Field(
+        description="qr_mismatch, qr_invalid, no_account or account_suspended."
+    )
     since: datetime | None = Field(description="When the stall was flagged.")
 
 

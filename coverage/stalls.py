@@ -136,3 +136,50 @@ async def clear_reprint(conn: asyncpg.Connection, *, stall_id: int) -> None:
     reprint (for the print confirmation; no scope check, callers do it)."""
     await stalls_q.ensure_stall_coverage(conn, stall_id)
     await stalls_q.set_reprint(conn, stall_id=stall_id, reason=None)
+
+
+# Why a stall is on the list to visit again when a partner stopped serving the account its sign
+# shows (an onboarding suspended or removed: partners.onboarding.record_onboarding).
+ACCOUNT_SUSPENDED = "account_suspended"
+
+
+async def account_service_changed(
+    conn: asyncpg.Connection,
+    *,
+    account_id: int,
+    partner_code: str,
+    served: bool,
+    actor_id: int | None,
+) -> None:
+    """A partner stopped (served False: its onboarding suspended or removed) or resumed serving a
+    payment account, in the caller's transaction. When the partner holds the account (its bank or
+    wallet: a gateway's onboarding ending stops no transfer), a sign at the stall that shows it may
+    no longer bring money in: the stall goes on the list to visit again (unless it is there
+    already, for another reason); resumed, it comes off the list if that was why. The levels
+    counted do not move (the code on the sign still matches; payments that stop show in "Đang
+    giao dịch")."""
+    stall_id = await stalls_q.held_account_stall(
+        conn, account_id=account_id, partner_code=partner_code
+    )
+    if stall_id is None:
+        return
+    await stalls_q.ensure_stall_coverage(conn, stall_id)
+    if not served:
+        if not await stalls_q.account_on_sign(conn, stall_id=stall_id, account_id=account_id):
+            return
+        changed = await stalls_q.flag_revisit_unless_flagged(
+            conn, stall_id=stall_id, reason=ACCOUNT_SUSPENDED
+        )
+    else:
+        changed = await stalls_q.clear_revisit_for(
+            conn, stall_id=stall_id, reason=ACCOUNT_SUSPENDED
+        )
+    if changed:
+        await audit.record(
+            conn,
+            actor_id=actor_id,
+            action="revisit_flagged" if not served else "revisit_cleared",
+            entity="stall",
+            entity_id=stall_id,
+            after={"reason": ACCOUNT_SUSPENDED, "payment_account_id": account_id},
+        )

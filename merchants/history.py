@@ -85,6 +85,8 @@ def entry(e: history_q.Entry) -> schemas.HistoryEntry:
         detail = after.get("reason")
     if e.action == "visit":
         detail = after.get("outcome")
+    if e.action in ("revisit_flagged", "revisit_cleared"):
+        detail = after.get("reason")
     if e.action == "support":  # each item as it was and as it became (null: no record)
         was, now = before.get("support"), after.get("support")
         was = was if isinstance(was, dict) else {}

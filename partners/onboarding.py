@@ -12,6 +12,7 @@ import asyncpg
 from core import access, audit
 from core.errors import Forbidden, StallNotFound
 from core.types import User
+from coverage import stalls as stall_progress
 from partners import errors, registry, schemas
 from partners.queries import accounts as accounts_q
 from partners.queries import onboardings as onboardings_q
@@ -93,6 +94,12 @@ async def record_onboarding(
         before={"status": existing.status},
         after={"status": status, "source": source, "ref": ref},
     )
+    served = status in ("pending", "active")
+    if served != (existing.status in ("pending", "active")):
+        # The stall's sign may stop (or start again) bringing money in: coverage's return visit.
+        await stall_progress.account_service_changed(
+            conn, account_id=account_id, partner_code=partner_code, served=served, actor_id=actor_id
+        )
     return onboardings_q.OnboardingRow(existing.id, account_id, partner_code, status), "updated"
 
 

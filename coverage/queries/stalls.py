@@ -208,6 +208,52 @@ async def set_verified(
     )
 
 
+async def held_account_stall(
+    conn: asyncpg.Connection, *, account_id: int, partner_code: str
+) -> int | None:
+    """The stall of an active payment account held by this partner (the account's bank or wallet:
+    its BIN is one of the partner's); None otherwise."""
+    return await conn.fetchval(
+        """SELECT a.stall_id FROM payment_account a
+           WHERE a.id = $1 AND a.active
+             AND EXISTS (SELECT 1 FROM partner p WHERE p.code = $2 AND a.bin = any(p.bins))""",
+        account_id,
+        partner_code,
+    )
+
+
+async def flag_revisit_unless_flagged(
+    conn: asyncpg.Connection, *, stall_id: int, reason: str
+) -> bool:
+    """flag_revisit, unless the stall is on the list already (that reason stays); whether it was
+    flagged now."""
+    return bool(
+        await conn.fetchval(
+            """UPDATE stall_coverage SET needs_revisit = true, revisit_reason = $2,
+                      revisit_flagged_at = clock_timestamp(), updated_at = clock_timestamp()
+               WHERE stall_id = $1 AND NOT needs_revisit
+               RETURNING true""",
+            stall_id,
+            reason,
+        )
+    )
+
+
+async def clear_revisit_for(conn: asyncpg.Connection, *, stall_id: int, reason: str) -> bool:
+    """Take the stall off the list of stalls to visit again when it is there for this reason;
+    whether it was."""
+    return bool(
+        await conn.fetchval(
+            """UPDATE stall_coverage SET needs_revisit = false, revisit_reason = NULL,
+                      revisit_flagged_at = NULL, updated_at = clock_timestamp()
+               WHERE stall_id = $1 AND needs_revisit AND revisit_reason = $2
+               RETURNING true""",
+            stall_id,
+            reason,
+        )
+    )
+
+
 async def flag_revisit(conn: asyncpg.Connection, *, stall_id: int, reason: str) -> None:
     """Put the stall on the list of stalls to visit again."""
     await conn.execute(

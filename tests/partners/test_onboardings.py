@@ -89,6 +89,52 @@ async def test_record_then_move_through_the_statuses_with_full_history(client, c
     assert audits == 5
 
 
+async def test_a_suspended_account_on_a_sign_puts_the_stall_on_the_return_visit_list(
+    client, conn, auth, markets
+):
+    """A reviewer saw a partner suspend the account a stall's sign shows, and nothing move: the
+    stall still counted as checked and receiving, with no return visit. Its bank suspending it
+    flags a return visit (account_suspended), in the stall's history; resumed, the flag goes. A
+    gateway's onboarding ending stops no transfer: nothing is flagged."""
+    headers = await auth("volunteer")
+    stall = await register(
+        client, headers, markets["one"], "T-SUS", [account("970436", "3003", "VNPAY")]
+    )
+    sid, account_id = stall["id"], stall["payment_accounts"][0]["id"]
+    assert (
+        await client.post(f"/api/stalls/{sid}/sign-printed", headers=headers)
+    ).status_code == 200
+    url = f"/api/stalls/{sid}/onboardings"
+
+    async def coverage() -> dict:
+        return (await client.get(f"/api/stalls/{sid}/coverage", headers=headers)).json()
+
+    async def move(partner: str, status: str) -> None:
+        body = {"payment_account_id": account_id, "partner_code": partner,
+                "channel": "partner_import", "status": status}  # fmt: skip
+        r = await client.post(url, json=body, headers=headers)
+        assert r.status_code in (200, 201), r.text
+
+    await move("VNPAY", "suspended")  # a gateway, not the account's bank
+    assert (await coverage())["needs_revisit"] is False
+    await move("VCB", "active")  # Vietcombank holds 970436 accounts
+    await move("VCB", "suspended")
+    after = await coverage()
+    assert (after["needs_revisit"], after["revisit_reason"]) == (True, "account_suspended")
+    history = (await client.get(f"/api/stalls/{sid}/history", headers=headers)).json()
+    assert ("revisit_flagged", "account_suspended") in [(e["action"], e["detail"]) for e in history]
+    await move("VCB", "active")
+    back = await coverage()
+    assert (back["needs_revisit"], back["revisit_reason"]) == (False, None)
+    # A return visit for another reason is not taken away by the account's resumption.
+    await move("VCB", "suspended")
+    await conn.execute(
+        "UPDATE stall_coverage SET revisit_reason = 'qr_mismatch' WHERE stall_id = $1", sid
+    )
+    await move("VCB", "active")
+    assert (await coverage())["revisit_reason"] == "qr_mismatch"
+
+
 @pytest.mark.parametrize(
     ("path", "target"),
     [

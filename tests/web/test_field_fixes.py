@@ -1099,3 +1099,31 @@ async def test_a_long_holder_name_fills_an_account_name_the_form_accepts(
     assert not filled.endswith(" ") and long_name.upper().startswith("CÔNG TÔN")
     await page.click("#save-stall")
     await page.wait_for_selector("#sign img.qr")
+
+
+async def test_a_suspended_account_shows_as_a_return_visit_on_the_stall_page(
+    new_page, live_server
+) -> None:
+    """The partner holding the account on the sign suspended it: the stall page says to go back,
+    and why, and its history says when."""
+    ids = await market_ids(live_server)
+    account = {"bin": "970436", "account_number": "0123457701", "account_name": "TRAN THI NGUNG",
+               "partner_code": "VCB"}  # fmt: skip
+    stall = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "ZS-1", "Trần Thị Ngưng", account=account
+    )
+    sid, account_id = stall["id"], stall["payment_accounts"][0]["id"]
+    async with await live_server.api("admin") as c:
+        assert (await c.post(f"/api/stalls/{sid}/sign-printed")).status_code == 200
+        body = {"payment_account_id": account_id, "partner_code": "VCB",
+                "channel": "partner_import", "status": "suspended"}  # fmt: skip
+        r = await c.post(f"/api/stalls/{sid}/onboardings", json=body)
+        assert r.status_code == 200, r.text
+    page = await new_page(viewport=PHONE)
+    await sign_in(page)
+    await page.goto(f"/#/s/{sid}")
+    await expect(page.locator("#revisit-step")).to_contain_text(
+        "Đối tác tạm ngưng tài khoản trên biển"
+    )
+    await page.click("#show-history")
+    await expect(page.locator("#history")).to_contain_text("Cần quay lại sạp")

@@ -20,7 +20,8 @@ const ACTIONS = new Set([
   "print_confirmed", "sign_printed", "sign_delivered", "verify", "verify_failed", "fees_cashless",
   "visit", "grant_consent", "withdraw_consent", "erase", "set_status", "schedule", "apply_scheduled",
   "change_password", "reset_password", "create_api_key", "revoke_api_key", "set_credentials", "set_support",
-  "partner_event", "name_check", "seed", "assign", "unassign", "support", "delete",
+  "partner_event", "name_check", "seed", "assign", "unassign", "support", "delete", "revisit_flagged",
+  "revisit_cleared",
 ]);
 const PAGE = 50;
 

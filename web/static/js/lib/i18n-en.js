@@ -128,6 +128,8 @@ export const en = {
   hist_print_confirmed: "Print confirmed",
   hist_sign_printed: "Sign printed",
   hist_sign_delivered: "Sign delivered",
+  hist_revisit_flagged: "Return visit needed",
+  hist_revisit_cleared: "No return visit needed any more",
   hist_verify: "Code checked: matches",
   hist_verify_failed: "Code checked: no match",
   hist_fees_cashless: "Fees paid cashless",
@@ -686,6 +688,7 @@ export const en = {
   visit_reason_qr_mismatch: "The code does not match the account",
   visit_reason_qr_invalid: "The code cannot be read",
   visit_reason_no_account: "No payment account",
+  visit_reason_account_suspended: "The partner suspended the account on the sign",
   visit_reason_other: "Check again",
 
   // drill-down (dashboard and map: country -> province -> ward -> market)

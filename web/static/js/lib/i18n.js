@@ -132,6 +132,8 @@ const vi = {
   hist_print_confirmed: "Xác nhận đã in biển",
   hist_sign_printed: "Đã in biển",
   hist_sign_delivered: "Đã giao biển",
+  hist_revisit_flagged: "Cần quay lại sạp",
+  hist_revisit_cleared: "Không cần quay lại nữa",
   hist_verify: "Kiểm tra mã: khớp",
   hist_verify_failed: "Kiểm tra mã: không khớp",
   hist_fees_cashless: "Thu phí không tiền mặt",
@@ -698,6 +700,7 @@ const vi = {
   visit_reason_qr_mismatch: "Mã trên biển không khớp tài khoản",
   visit_reason_qr_invalid: "Mã trên biển không đọc được",
   visit_reason_no_account: "Sạp chưa có tài khoản",
+  visit_reason_account_suspended: "Đối tác tạm ngưng tài khoản trên biển",
   visit_reason_other: "Cần kiểm tra lại",
 
   // drill-down (dashboard and map: country -> province -> ward -> market)

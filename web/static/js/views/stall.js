@@ -510,7 +510,7 @@ function confirmAsk(stall, shown, heading) {
 const HISTORY_ACTIONS = [
   "register", "update", "import", "add_payment_account", "correct_payment_account", "deactivate_payment_account",
   "reactivate_payment_account", "print_confirmed", "sign_printed", "sign_delivered", "verify", "verify_failed", "fees_cashless", "visit",
-  "assign", "unassign", "support",
+  "assign", "unassign", "support", "revisit_flagged", "revisit_cleared",
 ];
 const HISTORY_LIMIT = 100;
 
@@ -534,6 +534,7 @@ function historyDetail(e) {
   if (e.action === "verify" && ["scan", "name_match"].includes(e.detail)) return t(`hist_detail_${e.detail}`);
   if (e.action === "verify_failed" && ["qr_mismatch", "qr_invalid"].includes(e.detail)) return t(`visit_reason_${e.detail}`);
   if (e.action === "visit" && OUTCOMES.includes(e.detail)) return t(`vo_${e.detail}`);
+  if (e.action.startsWith("revisit_") && e.detail === "account_suspended") return t("visit_reason_account_suspended");
   return null;
 }
 

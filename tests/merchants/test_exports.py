@@ -181,7 +181,9 @@ async def test_market_report_is_one_page_with_vietnamese_text(client, auth, mark
     text = page.get_textpage().get_text_range()
     assert "Chợ Thử Một" in text
     assert "Đang triển khai" in text
-    assert "Cần quay lại (mã sai, hỏng hoặc tài khoản bị ngưng) (1)" in text  # the flagged stall heads the visit list
+    assert (
+        "Cần quay lại (mã sai, hỏng hoặc tài khoản bị ngưng) (1)" in text
+    )  # the flagged stall heads the visit list
     assert (
         text.index("B-1") < text.index("Chưa có biển") if "Chưa có biển" in text else "B-1" in text
     )

@@ -668,6 +668,7 @@ async def test_open_requests_by_deadline_with_the_erase_action(new_page, live_se
     # Its account's number is gone: said as such, not shown as the placeholder that replaced it.
     listed = await page.locator("#account-list").inner_text()
     assert "(đã xóa theo yêu cầu của chủ sạp)" in listed and "~" not in listed, listed
+    assert "· ·" not in listed, listed  # no empty part between the dots
 
 
 # ---------------------------------------------------------------- audit log

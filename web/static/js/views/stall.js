@@ -285,7 +285,9 @@ export async function stallView(ctx, id, params) {
     h("dt", {}, t("accounts")), h("dd", {}, (stall.payment_accounts || []).length
       ? h("ul", { class: "plain", id: "account-list" }, (stall.payment_accounts || []).map((a) => h("li", { dataset: { account: a.id, active: String(a.active !== false) } },
         // An erased person's number is gone ("~" and an id): said as such, never shown.
-        `${bankOf(a)} · ${a.account_number.startsWith("~") ? t("history_erased") : a.account_number} · ${a.account_name || ""}${a.partner_code ? ` · ${t("account_opened_by", { partner: partnerName(partners, a.partner_code) })}` : ""}`,
+        // Parts that are empty (an erased person's account keeps no name) leave no " · · ".
+        [bankOf(a), a.account_number.startsWith("~") ? t("history_erased") : a.account_number, a.account_name,
+          a.partner_code ? t("account_opened_by", { partner: partnerName(partners, a.partner_code) }) : ""].filter(Boolean).join(" · "),
         a.active === false
           ? [" ", h("span", { class: "badge badge-muted" }, t("account_inactive")),
             // An erased person's accounts stay stopped (their numbers are gone: "~" and an id).

@@ -218,6 +218,8 @@ def build(root: Path = STATIC) -> Index:
     for path, body in raw.items():
         if path in deps:
             body = _rewrite(path, body.decode("utf-8"), versions, raw).encode("utf-8")
+        elif PurePosixPath(path).suffix == ".css":
+            body = css_without_comments(body)
         assets[path] = Asset(
             path=path,
             media_type=TYPES[PurePosixPath(path).suffix],
@@ -229,6 +231,16 @@ def build(root: Path = STATIC) -> Index:
     for path in sorted(raw):
         whole.update(path.encode() + b"\0" + content[path].encode() + b"\n")
     return Index(assets=assets, version=whole.hexdigest()[:12], fingerprint=fingerprint)
+
+
+# A CSS string (kept whole: it may hold "/*") or a comment.
+_CSS_STRING_OR_COMMENT = re.compile(rb"""("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')|/\*.*?\*/""", re.S)
+
+
+def css_without_comments(body: bytes) -> bytes:
+    """A style sheet as served: its comments (there for whoever reads the source: a fifth of the
+    style sheet, which is part of the app shell a tablet on 3G waits for) left out."""
+    return _CSS_STRING_OR_COMMENT.sub(lambda m: m.group(1) or b"", body)
 
 
 def _rewrite(path: str, text: str, versions: dict[str, str], raw: dict[str, bytes]) -> str:

@@ -81,6 +81,23 @@ async def test_scripts_come_compressed_as_asked_and_plain_otherwise(
     assert body == (STATIC / "icons" / "icon-192.png").read_bytes()
 
 
+async def test_the_style_sheet_comes_without_its_comments(client: httpx.AsyncClient) -> None:
+    """A fifth of the style sheet was comments: part of the app shell a tablet on 3G waits for.
+    They are left out as served; strings that hold "/*" are kept whole."""
+    url = assets.current().url("css/app.css")
+    source = (STATIC / "css" / "app.css").read_bytes()
+    res, body = await _raw(client, url, **{"Accept-Encoding": "identity"})
+    assert res.status_code == 200 and b"/*" in source and b"/*" not in body
+    assert len(body) < len(source) * 0.95
+    # Every rule is kept: the same selectors and declarations, in the same order.
+    assert re.sub(rb"\s+", b"", body) == re.sub(rb"\s+", b"", assets.css_without_comments(source))
+    assert re.findall(rb"[^{}]+{", re.sub(rb"/\*.*?\*/", b"", source, flags=re.S)) == re.findall(
+        rb"[^{}]+{", body
+    )
+    kept = assets.css_without_comments(b"a{content:\"/* keep */\"}/* go */b{c:'it\\'s /*x*/'}")
+    assert kept == b"a{content:\"/* keep */\"}b{c:'it\\'s /*x*/'}"
+
+
 async def test_hashed_urls_are_kept_for_a_year_and_plain_names_revalidate(
     client: httpx.AsyncClient,
 ) -> None:

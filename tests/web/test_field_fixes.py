@@ -1127,3 +1127,26 @@ async def test_a_suspended_account_shows_as_a_return_visit_on_the_stall_page(
     )
     await page.click("#show-history")
     await expect(page.locator("#history")).to_contain_text("Cần quay lại sạp")
+
+
+async def test_on_a_phone_search_results_show_above_the_keyboard(new_page, live_server) -> None:
+    """The first result came at about 1,060 px on an 844 px screen, under four rows of filters:
+    typing brings the search box up and the filters down to one row."""
+    ids = await market_ids(live_server)
+    stall = await register_via_api(live_server, ids["Chợ Thử Một"], "ZT-77", "Đoàn Thị Tìm")
+    page = await new_page(viewport=PHONE)
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    await page.click("#search")
+    await page.keyboard.type("ZT-77")
+    row = page.locator(f"#worklist a[data-stall='{stall['id']}']")
+    await row.wait_for()
+    box = await row.bounding_box()
+    # Above where a phone's keyboard starts (about half the screen).
+    assert box and box["y"] + 40 < PHONE["height"] * 0.6, box
+    chips = await page.locator(".chips-filter").bounding_box()
+    assert chips and chips["height"] < 80, chips  # one row
+    await shot(page, "search-phone")
+    await page.fill("#search", "")
+    await page.dispatch_event("#search", "input")
+    await expect(page.locator(".chips-filter")).not_to_have_class(re.compile("chips-searching"))

@@ -406,7 +406,12 @@ export async function worklistView(ctx, marketId) {
   }
   const searchServerSoon = debounce(searchServer, 300);
   const onSearch = debounce(() => { query = search.value; shown = PAGE; persist(); drawList(); searchServerSoon(); }, 120);
-  search.addEventListener("input", onSearch);
+  // On a phone the results came below four rows of filters, under the keyboard: typing brings
+  // the search box to the top and the filters to one row that scrolls sideways.
+  const searching = () => chips.classList.toggle("chips-searching", Boolean(search.value.trim()));
+  search.addEventListener("input", () => { searching(); onSearch(); });
+  search.addEventListener("focus", () => { if (matchMedia("(max-width: 560px)").matches) search.scrollIntoView({ block: "start" }); });
+  searching();
 
   async function reload() {
     if (today.refresh) today.refresh();

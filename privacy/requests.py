@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+import json
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -14,7 +15,7 @@ from core.crypto import Keys, keys_of
 from core.errors import Forbidden
 from core.settings import Settings
 from core.text import fold, stall_search_text
-from core.types import User, jsonable
+from core.types import User
 from coverage import counters
 from coverage import stalls as coverage_stalls
 from privacy import export_pdf, queries
@@ -155,7 +156,20 @@ async def export(
             "never the full number.",
         },
     }
-    return jsonable(document)
+    return _portable(document)
+
+
+def _portable(document: dict[str, Any]) -> dict[str, Any]:
+    """The export as plain JSON, times in ISO 8601 with their offset ("2026-12-06T03:10:09+00:00",
+    not the "2026-12-06 03:10:09.212662+00:00" a plain str() wrote): a portable copy other tools
+    read."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, datetime | date):
+            return value.isoformat()
+        return str(value)
+
+    return json.loads(json.dumps(document, default=plain))
 
 
 async def export_printed(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pypdfium2
 import pytest
@@ -370,6 +370,10 @@ async def test_export_holds_everything_about_the_person(client, conn, auth, mark
         ("MB", "active")
     ]
     assert doc["payments_received"] == []
+    # Times in ISO 8601 with their offset (a plain str() wrote "2026-12-06 03:10:09.21+00:00").
+    created = doc["stallholder"]["created_at"]
+    assert "T" in created and datetime.fromisoformat(created).utcoffset() is not None
+    assert all("T" in a["at"] for a in doc["access_log"]), doc["access_log"]
     export_req = next(d for d in doc["data_requests"] if d["id"] == doc["export_request_id"])
     assert export_req["kind"] == "export" and export_req["completed_at"] is not None
     row = await conn.fetchrow(

@@ -39,7 +39,8 @@ addStrings({
 /** The dialog; resolves true once the password was changed. */
 export function changePasswordDialog() {
   return new Promise((resolve) => {
-    const input = (id, autocomplete) => h("input", { id, type: "password", autocomplete, required: true, "aria-describedby": "pw-error" });
+    // 1,024 characters at most, as the server takes (a longer one got a vague "Thông tin chưa đúng").
+    const input = (id, autocomplete) => h("input", { id, type: "password", autocomplete, required: true, maxlength: 1024, "aria-describedby": "pw-error" });
     const current = input("pw-current", "current-password");
     const fresh = input("pw-new", "new-password");
     const again = input("pw-repeat", "new-password");

@@ -840,3 +840,35 @@ async def test_a_long_stall_code_wraps_in_its_worklist_row(new_page, live_server
     code_box = await row.locator(".code").bounding_box()
     assert box and code_box and code_box["width"] < 0.4 * box["width"], (code_box, box)
     assert box["height"] < 250, box
+
+
+async def test_a_member_sees_once_per_row_that_others_numbers_are_the_leaders(
+    new_page, live_server
+):
+    """A member's team table said "tổ trưởng xem" in each of three cells on every other row."""
+    tag = uuid.uuid4().hex[:4]
+    lead, member = f"truong.{tag}", f"thanhvien.{tag}"
+    async with await live_server.api("admin") as c:
+        one = next(
+            m["id"] for m in (await c.get("/api/markets")).json() if m["name"] == "Chợ Thử Một"
+        )
+        ids = {}
+        for name in (lead, member):
+            body = {"username": name, "password": TEST_PASSWORD, "role": "volunteer",
+                    "market_ids": [one]}  # fmt: skip
+            r = await c.post("/api/users", json=body)
+            assert r.status_code == 201, r.text
+            ids[name] = r.json()["id"]
+        team = {"name": f"Tổ Xem {tag}", "ward_code": "20242", "leader_id": ids[lead],
+                "member_ids": [ids[lead], ids[member]], "market_ids": [one]}  # fmt: skip
+        assert (await c.post("/api/teams", json=team)).status_code == 201
+    page = await new_page(viewport=PHONE)
+    await sign_in(page, member, "/#/team")
+    await shot(page, "team-member-phone")
+    await page.wait_for_selector("#team-members-table")
+    other = page.locator(f"#team-members-table tr[data-member='{ids[lead]}'] td")
+    await expect(other).to_have_count(1)
+    assert await other.get_attribute("colspan") == "3"
+    await expect(other).to_have_text("Số việc của thành viên khác: tổ trưởng xem")
+    mine = page.locator(f"#team-members-table tr[data-member='{ids[member]}'] td")
+    await expect(mine).to_have_count(3)

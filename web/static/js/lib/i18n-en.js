@@ -627,7 +627,7 @@ export const en = {
   share_select: "The text is selected: press and hold, then choose Copy.",
   my_team_week_team: "The whole team's numbers from Monday to today.",
   my_team_week_own: "Your numbers from Monday to today.",
-  team_numbers_leader_only: "leader sees",
+  team_numbers_leader_only: "Other members' numbers: the team leader sees them",
   today_line: "Today: {n} {n|stall|stalls} registered, {m} {m|sign|signs} delivered",
   today_line_all: "Today, in all your markets: {n} {n|stall|stalls} registered, {m} {m|sign|signs} delivered",
   rank_title: "Where to go next",

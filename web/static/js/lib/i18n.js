@@ -639,7 +639,7 @@ const vi = {
   share_select: "Đã chọn sẵn nội dung: bấm giữ rồi chọn Sao chép.",
   my_team_week_team: "Số của cả tổ từ thứ Hai đến hôm nay.",
   my_team_week_own: "Số của bạn từ thứ Hai đến hôm nay.",
-  team_numbers_leader_only: "tổ trưởng xem",
+  team_numbers_leader_only: "Số việc của thành viên khác: tổ trưởng xem",
   today_line: "Hôm nay: {n} sạp đăng ký, {m} biển đã giao",
   today_line_all: "Hôm nay, ở mọi chợ của bạn: {n} sạp đăng ký, {m} biển đã giao",
   rank_title: "Nên đến chợ nào tiếp",

@@ -49,9 +49,10 @@ export async function teamView(ctx) {
         m.id === ctx.me.id ? h("span", { class: "sub" }, t("team_member_you")) : null),
       // Members see their own numbers; a leader sees everyone's.
       // Another member's numbers are the leader's to see: said as such, not a dash that reads as "none".
-      shown.map((k) => (leads || m.id === ctx.me.id
-        ? h("td", { class: "num" }, num(row ? row[k] : 0))
-        : h("td", { class: "num muted small" }, t("team_numbers_leader_only")))));
+      // Said once across the row (it was in each of the three cells, on every row).
+      leads || m.id === ctx.me.id
+        ? shown.map((k) => h("td", { class: "num" }, num(row ? row[k] : 0)))
+        : h("td", { class: "muted small", colspan: shown.length }, t("team_numbers_leader_only")));
   });
   // A leader's numbers count what was done for the team at the time: someone who has left since
   // keeps a row (marked), so that the rows add up to the team's totals.

@@ -413,7 +413,10 @@ async def test_the_return_visit_list_prints_per_team_and_market(new_page, live_s
     assert len(rows) == len(set(rows))
     assert f"· {len(rows)} sạp" in await page.locator(".lead").inner_text()
     assert await serious(page) == [], "return visits"
+    # "In lúc …" is for the paper: on screen it said the time the page was opened.
+    assert not await page.locator("text=In lúc").first.is_visible()
     await page.emulate_media(media="print")
+    assert await page.locator("text=In lúc").first.is_visible()
     assert not await page.locator("#topbar").is_visible()
     assert not await page.locator("#print-visits").is_visible()
     await shot(page, "65-return-visits-print")

@@ -195,7 +195,7 @@ async function render(main, me) {
     h("div", { class: "visits-page" },
       h("h1", {}, t("visits_title")),
       h("p", { class: "lead" }, title, " · ", t(count === 1 ? "visits_one" : "visits_n", { n: num(count) })),
-      h("p", { class: "muted small" }, t("visits_printed_at", { when: dateTime(new Date()) })),
+      h("p", { class: "muted small print-only" }, t("visits_printed_at", { when: dateTime(new Date()) })),
       h("div", { class: "row-actions" },
         h("button", { type: "button", class: "btn btn-primary", id: "print-visits", onclick: () => window.print() }, t("visits_print"))),
       markets.length ? markets.map((m) => marketTable(m, me)) : h("p", { class: "muted" }, t("visits_none"))));

@@ -554,3 +554,31 @@ async def test_the_ranking_reads_as_cards_on_a_phone(new_page, live_server, prog
     box = await row.bounding_box()
     assert box and box["height"] < 260, box
     await shot(page, "25-ranking-phone")
+
+
+async def test_printing_a_whole_market_whose_stalls_all_have_signs_is_asked_first(
+    new_page, live_server
+):
+    """ "In biển cả chợ" on a market where every sign is printed went straight to "66 signs
+    printed?": reprinting every sign is asked first, and "Hủy" prints nothing."""
+    from tests.web.test_volunteer import register_via_api
+
+    name = f"Chợ In Đủ {uuid.uuid4().hex[:4]}"
+    async with await live_server.api("admin") as c:
+        market_id = (await c.post("/api/markets", json={"name": name})).json()["id"]
+        account = {"bin": "970422", "account_number": "0123457800", "account_name": "LE THI IN"}
+        stall = await register_via_api(live_server, market_id, "ZI-1", "Lê Thị In", account=account)
+        assert (await c.post(f"/api/stalls/{stall['id']}/sign-printed")).status_code == 200
+    page = await new_page(viewport=LAPTOP)
+    jobs: list[str] = []
+    page.on("request", lambda r: jobs.append(r.url) if "/print-jobs" in r.url else None)
+    await sign_in(page, "admin", f"/markets/{market_id}")
+    await page.click("#print-all")
+    await page.wait_for_selector("#print-all-dialog")
+    assert "Cả 1 sạp đang hoạt động đã có biển" in await page.inner_text("#print-all-dialog")
+    await page.click("#print-all-dialog-cancel")
+    await page.wait_for_timeout(300)
+    assert jobs == []
+    await page.click("#print-all")
+    async with page.expect_request(lambda r: "/print-jobs" in r.url):
+        await page.click("#print-all-dialog-ok")

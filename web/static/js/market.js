@@ -2,7 +2,7 @@
 // progress toward the rule, coverage over time, and the history of its status.
 
 import { h, mount, progressBar } from "./lib/dom.js";
-import { t, num, pct, targetPct, dateTime, zoneLabel, wardLine } from "./lib/i18n.js";
+import { t, num, pct, targetPct, dateTime, zoneLabel, wardLine, addStrings } from "./lib/i18n.js";
 import * as api from "./lib/api.js";
 import { widePage, optional } from "./lib/page.js";
 import { coverageChart } from "./lib/chart.js";
@@ -12,8 +12,22 @@ import {
 } from "./lib/coverage.js";
 import { statusBadge, ruleLine, download, openReport, supportFigures, fileName } from "./lib/widgets.js";
 import { printJob } from "./lib/printjob.js";
+import { confirmDialog } from "./lib/dialog.js";
 import { canWork } from "./lib/shell.js";
 import { pointsBox } from "./lib/points.js";
+
+addStrings({
+  vi: {
+    print_all_again_title: "Cả {n} sạp đang hoạt động đã có biển",
+    print_all_again_line: "In lại cả chợ chỉ khi biển hỏng hoặc mất. Biển của một sạp có thể in lại ở trang của sạp.",
+    print_all_again_ok: "Vẫn in lại cả chợ",
+  },
+  en: {
+    print_all_again_title: "All {n} active stalls have a sign",
+    print_all_again_line: "Reprint the whole market only when signs are damaged or lost. One stall's sign can be reprinted from its page.",
+    print_all_again_ok: "Reprint the whole market",
+  },
+});
 
 const marketId = Number((window.location.pathname.match(/\/markets\/(\d+)/) || [])[1]);
 
@@ -131,6 +145,20 @@ async function render(main, me) {
     : h("p", { class: "muted" }, t("history_empty"));
 
   const printBox = h("div", { id: "print-job-box" });
+  // Every active stall has its sign already: reprinting the whole market is asked first (it went
+  // straight to "66 signs printed?").
+  async function printAll() {
+    const active = activeStalls(cov);
+    const { count } = levelShare(cov, "qr_issued");
+    if (active > 0 && count >= active) {
+      const again = await confirmDialog({
+        id: "print-all-dialog", title: t("print_all_again_title", { n: num(active) }),
+        lines: [t("print_all_again_line")], ok: t("print_all_again_ok"), cancel: t("cancel"),
+      });
+      if (!again) return;
+    }
+    await printJob(marketId, {}, printBox);
+  }
   mount(main,
     h("p", {}, h("a", { href: "/map" }, "← ", t("map_page_title")), " · ", h("a", { href: "/dashboard" }, t("nav_dashboard"))),
     h("h1", {}, market.name),
@@ -146,7 +174,7 @@ async function render(main, me) {
       h("button", { type: "button", class: "btn btn-primary", id: "report-pdf", onclick: () => openReport(marketId, market.name) }, t("report_pdf")),
       h("button", { type: "button", class: "btn", id: "export-xlsx", onclick: () => download(`/api/exports/stalls.xlsx?market_id=${marketId}`, fileName(["choso-sap", market.name], "xlsx")) }, t("export_xlsx")),
       h("button", { type: "button", class: "btn", onclick: () => download(`/api/exports/stalls.csv?market_id=${marketId}`, fileName(["choso-sap", market.name], "csv")) }, t("export_csv")),
-      fieldWork && !market.archived ? h("button", { type: "button", class: "btn", id: "print-all", onclick: () => printJob(marketId, {}, printBox) }, t("print_all_signs")) : null),
+      fieldWork && !market.archived ? h("button", { type: "button", class: "btn", id: "print-all", onclick: printAll }, t("print_all_signs")) : null),
     printBox,
     h("div", { class: "market-grid" },
       h("div", {},

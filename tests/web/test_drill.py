@@ -18,6 +18,8 @@ import pytest
 from tests.web.conftest import LAPTOP, PHONE, shot, sign_in, until
 from tests.web.test_a11y import serious
 
+expect = pytest.importorskip("playwright.async_api").expect
+
 pytestmark = pytest.mark.browser
 
 MARKETS_PER_WARD = (40, 25)  # two wards of the first province: 65 markets, more than SMALL (60)
@@ -299,3 +301,16 @@ async def test_a_nul_in_the_address_opens_the_page_not_raw_json(new_page, live_s
     await page.wait_for_selector("h1:has-text('Bảng điều khiển')")
     body = await page.locator("body").inner_text()
     assert '"type"' not in body and "invalid_text" not in body
+
+
+async def test_the_dashboard_at_a_tablets_width_keeps_its_rows_whole(new_page, live_server):
+    """At 820 px the sixth figure sat alone on a second row; at a phone's width they pair up."""
+    for width, per_row in ((820, 3), (1366, 6), (390, 2)):
+        page = await new_page(viewport={"width": width, "height": 1000})
+        await sign_in(page, "manager", "/dashboard")
+        cards = page.locator(".kpis > *")
+        await expect(cards).to_have_count(6)
+        tops = [round((await cards.nth(i).bounding_box())["y"]) for i in range(6)]
+        rows = [tops.count(y) for y in dict.fromkeys(tops)]
+        assert rows == [per_row] * (6 // per_row), (width, tops)
+        await page.close()

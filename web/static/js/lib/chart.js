@@ -9,6 +9,8 @@ import { levelLabel } from "./coverage.js";
 
 /** Keep labels at one x at least `gap` apart vertically (they are sorted by y in place). */
 function spread(labels, gap, top, bottom) {
+  // None above the top (a 100 % value's label was cut off at the chart's edge).
+  for (const l of labels) l.y = Math.max(l.y, top);
   labels.sort((a, b) => a.y - b.y);
   for (let i = 1; i < labels.length; i += 1) labels[i].y = Math.max(labels[i].y, labels[i - 1].y + gap);
   const over = labels.length ? labels[labels.length - 1].y - bottom : 0;

@@ -182,6 +182,10 @@ async def test_a_chosen_period_and_this_month(new_page, live_server, field_work)
         await page.goto(f"/activity?period=custom&{query}")
         await page.wait_for_selector("#by-team")
         assert await page.is_checked("#period-week"), query
+        # ... and says why (it switched to the week without a word).
+        await expect(page.locator("#period-refused")).to_contain_text("đang hiện tuần này")
+    await page.click("label[for=period-month]")
+    await expect(page.locator("#period-refused")).to_have_count(0)
 
 
 async def test_a_viewer_sees_numbers_without_names(new_page, live_server, field_work):

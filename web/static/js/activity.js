@@ -3,7 +3,7 @@
 // downloads as CSV and Excel.
 
 import { h, mount, toast } from "./lib/dom.js";
-import { t, num, describeError } from "./lib/i18n.js";
+import { t, num, describeError, addStrings } from "./lib/i18n.js";
 import { widePage } from "./lib/page.js";
 import { barChart } from "./lib/chart.js";
 import { download } from "./lib/widgets.js";
@@ -11,6 +11,11 @@ import { dayInput, periodProblem, showPeriodProblem } from "./lib/dayinput.js";
 import { KINDS, kindLabel, periodOf, load, query, rowLabel, today, longDate, calendarDay } from "./lib/activity.js";
 
 const PERIODS = ["week", "month", "custom"];
+
+addStrings({
+  vi: { period_link_refused: "Khoảng thời gian trong đường dẫn không dùng được (ngày không có trong lịch, ngược thứ tự hoặc dài quá 400 ngày): đang hiện tuần này." },
+  en: { period_link_refused: "The period in the link cannot be used (a day not in the calendar, days in the wrong order or more than 400 days): showing this week." },
+});
 const GROUPS = ["day", "team", "user", "market", "ward"];
 
 // What the API answers (teams/activity.py MAX_DAYS): a longer range is asked for in parts.
@@ -27,7 +32,8 @@ function initialState() {
     return { kind, from: qs.get("from"), to: qs.get("to") };
   }
   const fallback = periodOf(kind === "custom" ? "week" : kind);
-  return { kind: kind === "custom" ? "week" : kind, from: fallback.from, to: fallback.to };
+  // Said on the page (the address was rewritten to this week without a word).
+  return { kind: kind === "custom" ? "week" : kind, from: fallback.from, to: fallback.to, refused: kind === "custom" };
 }
 
 const state = initialState();
@@ -123,7 +129,8 @@ async function render(main, me) {
     h("p", { class: "muted" }, t(me && me.role === "volunteer" ? "act_intro_volunteer" : "act_intro")),
     h("section", { class: "card", "aria-labelledby": "h-period" },
       h("h2", { id: "h-period", class: "sr-only" }, t("period_label")),
-      periodForm(rerun),
+      periodForm(() => { state.refused = false; return rerun(); }),
+      state.refused ? h("p", { class: "note note-warn", id: "period-refused" }, t("period_link_refused")) : null,
       h("p", { class: "lead", id: "period-line" }, t("period_line", { from: longDate(byDay.from), to: longDate(byDay.to) }))),
     byUser.names_hidden ? h("p", { class: "note note-warn", id: "names-hidden" }, t("act_names_hidden")) : null,
     h("div", { class: "kpis", id: "activity-kpis" },

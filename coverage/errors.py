@@ -19,6 +19,10 @@ class WardNotFound(NotFound):
     code, title = "ward_not_found", "No ward, commune or special zone with this code"
 
 
+class WardNotInProvince(Invalid):
+    code, title = "ward_not_in_province", "The ward is not in the province asked for"
+
+
 class EffectiveDateTooFar(Invalid):
     code, title = "effective_date_too_far", "A rule version is scheduled at most two years ahead"
 

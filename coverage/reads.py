@@ -13,7 +13,7 @@ from core import access
 from core.errors import Forbidden, Invalid
 from core.types import User
 from coverage import schemas as s
-from coverage.errors import WardNotFound
+from coverage.errors import WardNotFound, WardNotInProvince
 from coverage.levels import highest_level, local_day
 from coverage.queries import history as history_q
 from coverage.queries import reads
@@ -87,7 +87,7 @@ async def area_filter(
         if unit is None or unit.level != "ward":
             raise WardNotFound(f"No ward has the code {ward}.", field="ward")
         if province_code is not None and unit.province_code != province_code:
-            raise Invalid(f"Ward {ward} is not in province {province}.", field="ward")
+            raise WardNotInProvince(f"Ward {ward} is not in province {province}.", field="ward")
         ward_ref = s.AreaRef(code=unit.code, name=unit.name)
     return AreaFilter(reads.Area(province_code, ward_code), province_ref, ward_ref)
 

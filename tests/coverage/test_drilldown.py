@@ -129,7 +129,7 @@ async def test_a_ward_manager_sees_only_their_ward_at_every_level(client, auth, 
         ("group_by=market&ward=48", 404, "ward_not_found"),  # a province, not a ward
         ("group_by=market&province=480", 404, "province_not_found"),
         ("group_by=market&province=20242", 422, "validation_error"),
-        ("group_by=market&province=01&ward=20242", 422, "validation_error"),
+        ("group_by=market&province=01&ward=20242", 422, "ward_not_in_province"),
         ("group_by=market&province=abc", 422, "validation_error"),
         ("group_by=market&ward=1234567", 422, "validation_error"),
     ],

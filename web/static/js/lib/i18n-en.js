@@ -774,6 +774,7 @@ export const errorsEn = {
   market_not_found: "Market not found.",
   province_not_found: "No province has this code: check the page address.",
   ward_not_found: "No ward has this code: check the page address.",
+  ward_not_in_province: "This ward is not in the province chosen: check the page address.",
   not_available: "The server does not offer this yet.",
   network: "No network",
   server: "The server has a problem",

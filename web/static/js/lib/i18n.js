@@ -784,6 +784,7 @@ const errorsVi = {
   market_not_found: "Không tìm thấy chợ này.",
   province_not_found: "Không có tỉnh, thành phố nào với mã này: kiểm tra lại địa chỉ trang.",
   ward_not_found: "Không có phường, xã nào với mã này: kiểm tra lại địa chỉ trang.",
+  ward_not_in_province: "Phường, xã này không thuộc tỉnh, thành phố đã chọn: kiểm tra lại địa chỉ trang.",
   not_available: "Máy chủ chưa có chức năng này.",
   network: "Không có mạng",
   server: "Máy chủ đang gặp lỗi",

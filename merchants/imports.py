@@ -117,7 +117,7 @@ _REASONS: dict[str, str] = {
     "zone_retired": "Khu “{value}” đã ngừng dùng, không nhận sạp mới. Các khu của chợ: {zones}.",
     "invalid_name": "Họ tên chỉ gồm chữ cái, khoảng trắng và dấu . ' - (tối đa 100 ký tự).",
     "invalid_phone": "Số điện thoại không đúng. Ví dụ: 0905 123 456.",
-    "invalid_goods": "Mặt hàng tối đa 100 ký tự, không dùng biểu tượng cảm xúc.",
+    "invalid_goods": "Mặt hàng tối đa 100 ký tự, không dùng ký hiệu như = < > | ~ hay biểu tượng cảm xúc.",
     "invalid_bin": "Không nhận ra ngân hàng. Ghi tên viết tắt (ví dụ Vietcombank), mã hoặc BIN.",
     "unknown_bin": "Không có ngân hàng nào mang mã số này. Xem danh sách ở trang “Ngân hàng”.",
     "unknown_bank": "Không tìm thấy ngân hàng “{value}”. Xem danh sách ở trang “Ngân hàng”.",

@@ -737,7 +737,7 @@ export const errorsEn = {
   invalid_account_name: "Account name: upper case without diacritics, digits, spaces and . , ' - (up to 50).",
   invalid_stall_code: "A stall code is 1–20 characters: letters (Vietnamese letters too), digits, spaces and . _ / -, starting with a letter or a digit (e.g. A-12, Đ-5).",
   invalid_zone: "A zone name is 1–40 characters: letters (Vietnamese letters too), digits, spaces and . _ / -, starting with a letter or a digit (e.g. Khu Cá).",
-  invalid_goods: "Goods: up to 100 characters, no emoji.",
+  invalid_goods: "Goods: up to 100 characters, no symbols such as = < > | ~ and no emoji.",
   invalid_purpose: "Invalid consent purpose.",
   notice_missing: "The personal data notice is not loaded: connect and reopen the page.",
   unknown_notice_version: "The data notice is out of date or unknown: reload the app and read the current notice to the stallholder.",

@@ -747,7 +747,7 @@ const errorsVi = {
   invalid_account_name: "Tên tài khoản: chữ in hoa không dấu, số, khoảng trắng và . , ' - (tối đa 50 ký tự).",
   invalid_stall_code: "Mã sạp gồm 1–20 ký tự: chữ cái (chữ có dấu cũng được), chữ số, khoảng trắng và . _ / -, bắt đầu bằng chữ cái hoặc chữ số (ví dụ A-12, Đ-5).",
   invalid_zone: "Tên khu gồm 1–40 ký tự: chữ cái (chữ có dấu cũng được), chữ số, khoảng trắng và . _ / -, bắt đầu bằng chữ cái hoặc chữ số (ví dụ Khu Cá).",
-  invalid_goods: "Mặt hàng tối đa 100 ký tự, không dùng biểu tượng cảm xúc.",
+  invalid_goods: "Mặt hàng tối đa 100 ký tự, không dùng ký hiệu như = < > | ~ hay biểu tượng cảm xúc.",
   invalid_purpose: "Mục đích đồng ý không hợp lệ.",
   notice_missing: "Chưa tải được thông báo về dữ liệu cá nhân: kết nối mạng rồi mở lại trang.",
   unknown_notice_version: "Thông báo dữ liệu cá nhân đã cũ hoặc không hợp lệ: tải lại ứng dụng và đọc thông báo mới cho chủ sạp.",

@@ -13,6 +13,8 @@ TileLevel = Literal["inactive", "registered", "qr_issued", "qr_verified", "trans
 Status = Literal["not_started", "in_progress", "cashless", "lapsed"]
 GroupBy = Literal["market", "ward", "legacy_district", "province", "partner"]
 Share = Annotated[StrictFloat, Field(ge=0, le=1)]  # strict: `false` is not a share
+# A rule's threshold: above 0 (a level at 0 % is always met: leave it out of the rule instead).
+Threshold = Annotated[StrictFloat, Field(gt=0, le=1)]
 
 
 class Strict(BaseModel):
@@ -166,8 +168,9 @@ class StatusChange(BaseModel):
 
 
 class RuleIn(Strict):
-    thresholds: Annotated[dict[Level, Share], Field(min_length=1)] = Field(
-        description="Minimum share of active stalls per level, 0..1; cashless when all are met.",
+    thresholds: Annotated[dict[Level, Threshold], Field(min_length=1)] = Field(
+        description="Minimum share of active stalls per level, above 0 and at most 1 (a level "
+        "at 0 would always be met: leave it out); cashless when all are met.",
         examples=[{"qr_verified": 0.9, "transacting": 0.3}],
     )
     effective_from: date | None = Field(

@@ -51,6 +51,8 @@ async def test_rule_validation(client, auth):
         {"thresholds": {}},
         {"thresholds": {"qr_verified": 1.5}},
         {"thresholds": {"qr_verified": -0.1}},
+        # 0 % is met by every market: the level is left out instead.
+        {"thresholds": {"qr_verified": 0.0, "transacting": 0.3}},
         {"thresholds": {"registered": 0.5}},
         {"thresholds": {"happiness": 0.5}},
         {"thresholds": {"qr_verified": "lots"}},

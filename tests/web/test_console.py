@@ -368,6 +368,21 @@ async def test_a_manager_scoped_to_a_province_and_a_viewer_key(new_page, live_se
 # ---------------------------------------------------------------- the rule
 
 
+async def test_a_threshold_of_zero_is_refused_at_the_form(new_page, live_server) -> None:
+    """0 % is met by every market (a preview showed 27 of 31 markets turning cashless on the other
+    level alone): the form says to untick the level, and asks the server nothing."""
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "admin", "/console/rule")
+    await page.wait_for_selector("#rule-form")
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+    field = page.locator("input[id^='r-'][type=number]:not([disabled])").first
+    await field.fill("0")
+    await page.click("#r-preview")
+    await expect(page.locator(".field-error:visible").first).to_contain_text("bỏ chọn mức này")
+    assert not [u for u in sent if "/rule" in u]
+
+
 async def test_the_rules_latest_day_from_29_february_is_the_servers(new_page, live_server) -> None:
     """Two years after 29 February is 28 February, as the server counts it (coverage/rule.py),
     not 1 March (a browser Date rolls over): the form names that day and sends nothing later."""

@@ -95,6 +95,8 @@ async function render(body) {
       if (!r.box.checked) continue;
       const v = Number(r.value.value);
       if (r.value.value.trim() === "" || !Number.isFinite(v) || v < 0 || v > 100) { setError(`r-${r.level}`, t("c_bad_percent")); bad = true; continue; }
+      // 0 % is always met: a market would count cashless on the other levels alone.
+      if (v === 0) { setError(`r-${r.level}`, t("c_zero_percent")); bad = true; continue; }
       thresholds[r.level] = Math.round(v * 10) / 1000;
     }
     if (!Object.keys(thresholds).length && !bad) { formError.textContent = t("c_rule_needs_one"); bad = true; }

@@ -109,6 +109,10 @@ async def test_an_account_is_corrected_and_deactivated_on_the_tablet(new_page, l
     await page.goto(f"/#/s/{stall['id']}")
     await page.wait_for_selector("#account-list")
     assert await page.locator("#reprint-needed").count() == 0
+    # With one account, "Sửa tài khoản" sits with the big buttons too (a reviewer found only the
+    # small link in the details); both open the same form.
+    big = page.locator(".action-grid #fix-account")
+    assert await big.get_attribute("href") == f"#/s/{stall['id']}/account/{account_id}"
     await page.click(f"#fix-account-{account_id}")
     await page.wait_for_selector("#account-fix-form")
     assert await page.input_value("#f-acct") == "9704220011"

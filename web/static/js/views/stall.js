@@ -200,6 +200,11 @@ export async function stallView(ctx, id, params) {
     h("button", { type: "button", class: "btn btn-big", id: "mark-delivered", disabled: !canPrint || deliveredNow, onclick: delivered },
       deliveredNow ? t("delivered_already", { at: dateTime(tile.sign_delivered_at) }) : t("mark_delivered")),
     h("a", { href: `#/s/${id}/verify`, class: ["btn", "btn-big", accounts.length ? "" : "is-disabled"], id: "verify", "aria-disabled": accounts.length ? null : "true" }, t("verify_code")),
+    // Fixing a wrongly typed number is the commoner errand than a second account: with one account
+    // it sits with the big buttons too (it was a small link down in the details).
+    accounts.length === 1 && !accounts[0].account_number.startsWith("~")
+      ? h("a", { href: `#/s/${id}/account/${accounts[0].id}`, class: "btn btn-big", id: "fix-account" }, t("account_fix"))
+      : null,
     h("a", { href: `#/s/${id}/account`, class: "btn btn-big", id: "add-account" }, t("add_account")),
     h("a", { href: `#/s/${id}/edit`, class: "btn btn-big", id: "edit-stall" }, t("edit_stall")));
 

@@ -231,6 +231,7 @@ REVISIT_VI = {
     "qr_invalid": "Mã trên biển không hợp lệ",
     "no_account": "Sạp chưa có tài khoản nhận tiền",
     "account_suspended": "Đối tác tạm ngưng tài khoản trên biển",
+    "account_removed": "Đối tác đã gỡ tài khoản trên biển",
 }
 VERIFIED_VI = {"scan": "Quét mã trên biển", "name_match": "Ngân hàng xác nhận tên tài khoản"}
 LOCATION_VI = {"stall": "Vị trí của sạp", "market": "Vị trí của chợ"}

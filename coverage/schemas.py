@@ -257,8 +257,8 @@ class StallCoverage(BaseModel):
     last_payment_at: datetime | None
     needs_revisit: bool
     revisit_reason: str | None = Field(
-        description="qr_mismatch, qr_invalid, no_account or account_suspended (the partner "
-        "holding the account on the sign suspended or removed it)."
+        description="qr_mismatch, qr_invalid, no_account, account_suspended or account_removed "
+        "(the partner holding the account on the sign suspended or removed it)."
     )
     sign_reprint_needed: bool = Field(
         default=False,
@@ -374,7 +374,7 @@ class ReturnVisit(BaseModel):
     stall_code: str
     zone: str
     reason: str | None = Field(
-        description="qr_mismatch, qr_invalid, no_account or account_suspended."
+        description="qr_mismatch, qr_invalid, no_account, account_suspended or account_removed."
     )
     since: datetime | None = Field(description="When the stall was flagged.")
 

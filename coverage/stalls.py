@@ -139,8 +139,9 @@ async def clear_reprint(conn: asyncpg.Connection, *, stall_id: int) -> None:
 
 
 # Why a stall is on the list to visit again when a partner stopped serving the account its sign
-# shows (an onboarding suspended or removed: partners.onboarding.record_onboarding).
+# shows (partners.onboarding.record_onboarding): suspended (it may come back) or removed (for good).
 ACCOUNT_SUSPENDED = "account_suspended"
+ACCOUNT_REMOVED = "account_removed"
 
 
 async def account_service_changed(
@@ -148,11 +149,11 @@ async def account_service_changed(
     *,
     account_id: int,
     partner_code: str,
-    served: bool,
+    status: str,
     actor_id: int | None,
 ) -> None:
-    """A partner stopped (served False: its onboarding suspended or removed) or resumed serving a
-    payment account, in the caller's transaction. When the partner holds the account (its bank or
+    """A partner stopped (its onboarding's `status` suspended or removed) or resumed (pending or
+    active) serving a payment account, in the caller's transaction. When the partner holds the account (its bank or
     wallet: a gateway's onboarding ending stops no transfer), a sign at the stall that shows it may
     no longer bring money in: the stall goes on the list to visit again (unless it is there
     already, for another reason); resumed, it comes off the list if that was why. The levels
@@ -164,16 +165,15 @@ async def account_service_changed(
     if stall_id is None:
         return
     await stalls_q.ensure_stall_coverage(conn, stall_id)
+    served = status in ("pending", "active")
+    reason = ACCOUNT_SUSPENDED
     if not served:
         if not await stalls_q.account_on_sign(conn, stall_id=stall_id, account_id=account_id):
             return
-        changed = await stalls_q.flag_revisit_unless_flagged(
-            conn, stall_id=stall_id, reason=ACCOUNT_SUSPENDED
-        )
-    else:
-        changed = await stalls_q.clear_revisit_for(
-            conn, stall_id=stall_id, reason=ACCOUNT_SUSPENDED
-        )
+        reason = ACCOUNT_REMOVED if status == "removed" else ACCOUNT_SUSPENDED
+        changed = await stalls_q.flag_revisit_unless_flagged(conn, stall_id=stall_id, reason=reason)
+    else:  # only a suspension can be lifted (a removal is final)
+        changed = await stalls_q.clear_revisit_for(conn, stall_id=stall_id, reason=reason)
     if changed:
         await audit.record(
             conn,
@@ -181,5 +181,5 @@ async def account_service_changed(
             action="revisit_flagged" if not served else "revisit_cleared",
             entity="stall",
             entity_id=stall_id,
-            after={"reason": ACCOUNT_SUSPENDED, "payment_account_id": account_id},
+            after={"reason": reason, "payment_account_id": account_id},
         )

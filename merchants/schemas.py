@@ -786,8 +786,8 @@ class HistoryEntry(BaseModel):
         description="register, update, import, add_payment_account, correct_payment_account, "
         "deactivate_payment_account, reactivate_payment_account, print_confirmed, sign_printed, "
         "sign_delivered, verify, verify_failed, fees_cashless, visit, support, revisit_flagged, "
-        "revisit_cleared (detail account_suspended: the partner holding the account on the sign "
-        "suspended or resumed it)"
+        "revisit_cleared (detail account_suspended or account_removed: the partner holding the "
+        "account on the sign suspended, removed or resumed it)"
     )
     actor: str | None = Field(description="Display name (else username); null: the system")
     reason: str | None = Field(description="The reason given (account corrections and stops)")

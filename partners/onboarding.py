@@ -94,11 +94,10 @@ async def record_onboarding(
         before={"status": existing.status},
         after={"status": status, "source": source, "ref": ref},
     )
-    served = status in ("pending", "active")
-    if served != (existing.status in ("pending", "active")):
+    if (status in ("pending", "active")) != (existing.status in ("pending", "active")):
         # The stall's sign may stop (or start again) bringing money in: coverage's return visit.
         await stall_progress.account_service_changed(
-            conn, account_id=account_id, partner_code=partner_code, served=served, actor_id=actor_id
+            conn, account_id=account_id, partner_code=partner_code, status=status, actor_id=actor_id
         )
     return onboardings_q.OnboardingRow(existing.id, account_id, partner_code, status), "updated"
 

@@ -133,6 +133,14 @@ async def test_a_suspended_account_on_a_sign_puts_the_stall_on_the_return_visit_
     )
     await move("VCB", "active")
     assert (await coverage())["revisit_reason"] == "qr_mismatch"
+    # Removed for good: said as such (a volunteer must not promise it comes back).
+    await conn.execute(
+        "UPDATE stall_coverage SET needs_revisit = false, revisit_reason = NULL WHERE stall_id = $1",
+        sid,
+    )
+    await move("VCB", "removed")
+    gone = await coverage()
+    assert (gone["needs_revisit"], gone["revisit_reason"]) == (True, "account_removed")
 
 
 @pytest.mark.parametrize(

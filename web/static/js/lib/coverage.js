@@ -142,5 +142,5 @@ function groupByZone(list) {
 
 /** Why a stall needs a return visit, as the lists and the stall page say it. */
 export function revisitReason(reason) {
-  return ["qr_mismatch", "qr_invalid", "no_account", "account_suspended"].includes(reason) ? t(`visit_reason_${reason}`) : t("visit_reason_other");
+  return ["qr_mismatch", "qr_invalid", "no_account", "account_suspended", "account_removed"].includes(reason) ? t(`visit_reason_${reason}`) : t("visit_reason_other");
 }

@@ -689,6 +689,7 @@ export const en = {
   visit_reason_qr_invalid: "The code cannot be read",
   visit_reason_no_account: "No payment account",
   visit_reason_account_suspended: "The partner suspended the account on the sign",
+  visit_reason_account_removed: "The partner removed the account on the sign",
   visit_reason_other: "Check again",
 
   // drill-down (dashboard and map: country -> province -> ward -> market)

@@ -701,6 +701,7 @@ const vi = {
   visit_reason_qr_invalid: "Mã trên biển không đọc được",
   visit_reason_no_account: "Sạp chưa có tài khoản",
   visit_reason_account_suspended: "Đối tác tạm ngưng tài khoản trên biển",
+  visit_reason_account_removed: "Đối tác đã gỡ tài khoản trên biển",
   visit_reason_other: "Cần kiểm tra lại",
 
   // drill-down (dashboard and map: country -> province -> ward -> market)

@@ -541,7 +541,7 @@ function historyDetail(e) {
   if (e.action === "verify" && ["scan", "name_match"].includes(e.detail)) return t(`hist_detail_${e.detail}`);
   if (e.action === "verify_failed" && ["qr_mismatch", "qr_invalid"].includes(e.detail)) return t(`visit_reason_${e.detail}`);
   if (e.action === "visit" && OUTCOMES.includes(e.detail)) return t(`vo_${e.detail}`);
-  if (e.action.startsWith("revisit_") && e.detail === "account_suspended") return t("visit_reason_account_suspended");
+  if (e.action.startsWith("revisit_") && ["account_suspended", "account_removed"].includes(e.detail)) return t(`visit_reason_${e.detail}`);
   return null;
 }
 

@@ -314,3 +314,16 @@ async def test_the_dashboard_at_a_tablets_width_keeps_its_rows_whole(new_page, l
         rows = [tops.count(y) for y in dict.fromkeys(tops)]
         assert rows == [per_row] * (6 // per_row), (width, tops)
         await page.close()
+
+
+async def test_at_a_tablets_width_the_rankings_report_button_keeps_to_two_lines(
+    new_page, live_server
+):
+    """At 820 px "Báo cáo chợ, sạp cần đến (PDF)" wrapped to six lines in every row."""
+    page = await new_page(viewport={"width": 820, "height": 1180})
+    await sign_in(page, "manager", "/dashboard")
+    button = page.locator("#ranking td.rank-action .btn").first
+    await button.wait_for()
+    line = await button.evaluate("b => parseFloat(getComputedStyle(b).lineHeight)")
+    box = await button.bounding_box()
+    assert box and box["height"] < 3.2 * line + 16, (box, line)

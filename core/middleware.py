@@ -240,7 +240,7 @@ class RefuseUnstorableText:
         if scope["type"] != "http" or self.raw_paths.fullmatch(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
-        if "\x00" in scope.get("path", ""):
+        if "\x00" in scope.get("path", "") and not _page_request(scope):
             await _refuse(send, "path", "The address holds a NUL character.")
             return
         query: bytes = scope.get("query_string", b"")
@@ -274,7 +274,8 @@ class RefuseUnstorableText:
 def _page_request(scope: Scope) -> bool:
     """A browser opening a page (GET, not /api/, asking for HTML): the page stores nothing and reads
     its query in the browser, where the API's own refusal is shown in the app's language (the raw
-    problem+json was shown as the page)."""
+    problem+json was shown as the page); an address that is no page (a NUL in it) gets the
+    not-found page."""
     if scope.get("method") not in ("GET", "HEAD") or scope.get("path", "").startswith("/api/"):
         return False
     return any(

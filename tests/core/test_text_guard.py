@@ -32,6 +32,15 @@ async def test_nul_in_a_query_string(client, auth, markets, path, query, field):
     assert_invalid_text(await client.get(url, headers=await auth("admin")), field)
 
 
+@pytest.mark.parametrize("path", ["/markets/%00", "/console/markets/%00/import", "/teams%00"])
+async def test_a_page_address_with_nul_is_the_not_found_page(client, path):
+    """It showed the raw problem+json in English; other addresses that are no page get the
+    not-found page in the app's language. A script asking the same address is still refused."""
+    page = await client.get(path, headers={"Accept": "text/html"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert_invalid_text(await client.get(path), "path")
+
+
 @pytest.mark.parametrize("path", ["/dashboard?province=%00", "/partner?code=%00", "/map?ward=a%00"])
 async def test_a_page_opened_with_nul_in_its_query_is_the_page(client, path):
     """A browser opening a page gets the page (its script sends the query to the API, which

@@ -95,9 +95,11 @@ async function render(body) {
       if (!r.box.checked) continue;
       const v = Number(r.value.value);
       if (r.value.value.trim() === "" || !Number.isFinite(v) || v < 0 || v > 100) { setError(`r-${r.level}`, t("c_bad_percent")); bad = true; continue; }
-      // 0 % is always met: a market would count cashless on the other levels alone.
-      if (v === 0) { setError(`r-${r.level}`, t("c_zero_percent")); bad = true; continue; }
-      thresholds[r.level] = Math.round(v * 10) / 1000;
+      const share = Math.round(v * 10) / 1000;  // tenths of a percent, as stored
+      // 0 % (or less than 0.05 %, which rounds to it) is always met: a market would count
+      // cashless on the other levels alone.
+      if (share === 0) { setError(`r-${r.level}`, t("c_zero_percent")); bad = true; continue; }
+      thresholds[r.level] = share;
     }
     if (!Object.keys(thresholds).length && !bad) { formError.textContent = t("c_rule_needs_one"); bad = true; }
     const read = dateField.day.read();
@@ -142,7 +144,7 @@ async function render(body) {
       document.getElementById("h-preview").focus();
     } catch (err) {
       if (err.problem && err.problem.field === "effective_from") setError("r-date", problemText(err));
-      else if (err.problem && err.problem.errors) showProblem(formError, err.problem, { effective_from: "r-date" });
+      else if (err.problem && err.problem.errors) showProblem(formError, err.problem, { effective_from: "r-date", ...Object.fromEntries(rows.map((r) => [`thresholds.${r.level}`, `r-${r.level}`])) });
       else formError.textContent = problemText(err);
     } finally {
       previewBtn.disabled = false;

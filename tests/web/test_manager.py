@@ -245,6 +245,11 @@ async def test_a_market_not_found_offers_a_way_out_not_a_retry(new_page, live_se
     assert await page.locator("#load-error button").count() == 0
     await page.click("#load-error-home")
     await page.wait_for_url("**/dashboard")
+    # An id no market can have, opened from the installed app's copy of the page (the server
+    # never sees the address): the same answer, not "Thông tin chưa đúng".
+    await page.goto("/markets/99999999999999999999")
+    await page.wait_for_selector("text=Không tìm thấy")
+    assert "Thông tin chưa đúng" not in await page.locator("body").inner_text()
 
 
 async def test_a_market_without_a_ward_says_so(new_page, live_server) -> None:

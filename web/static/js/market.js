@@ -97,6 +97,9 @@ function tile(stall, linked) {
 }
 
 async function render(main, me) {
+  // An id no market can have (a page the service worker opened from its copy, so the server never
+  // refused the address): said as a market that does not exist, not "Thông tin chưa đúng".
+  if (!Number.isSafeInteger(marketId) || marketId < 1) throw new api.ApiError(404, { code: "market_not_found" });
   const fieldWork = canWork(me);
   const [market, cov, tilesRaw, hist, changes, rule, confirmed, supportCounts, also] = await Promise.all([
     api.getJSON(`/api/markets/${marketId}`),

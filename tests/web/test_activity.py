@@ -512,27 +512,33 @@ async def test_the_tablet_shows_today_and_the_team(new_page, live_server, field_
     await shot(page, "66-tablet-team")
 
 
-async def test_a_leader_sees_who_left_so_the_rows_add_up(new_page, live_server):
-    """Work done for the team by someone who has left since still counts for it: the leader's table
-    keeps a row for them, marked, so that the rows add up to the team's totals."""
-    tag = uuid.uuid4().hex[:4]
-    lead, left = f"lead.{tag}", f"left.{tag}"
+async def _team_of_two(live_server, team_name: str, lead: str, member: str):
+    """Two new volunteers in market one, a team of them in ward 20242 led by `lead`:
+    ({username: id}, team id, market one's id)."""
     async with await live_server.api("admin") as c:
         one = next(
             m["id"] for m in (await c.get("/api/markets")).json() if m["name"] == "Chợ Thử Một"
         )
         ids = {}
-        for name in (lead, left):
+        for name in (lead, member):
             body = {"username": name, "password": TEST_PASSWORD, "role": "volunteer",
                     "market_ids": [one]}  # fmt: skip
             r = await c.post("/api/users", json=body)
             assert r.status_code == 201, r.text
             ids[name] = r.json()["id"]
-        team = {"name": f"Tổ Rời {tag}", "ward_code": "20242", "leader_id": ids[lead],
-                "member_ids": [ids[lead], ids[left]], "market_ids": [one]}  # fmt: skip
+        team = {"name": team_name, "ward_code": "20242", "leader_id": ids[lead],
+                "member_ids": [ids[lead], ids[member]], "market_ids": [one]}  # fmt: skip
         r = await c.post("/api/teams", json=team)
         assert r.status_code == 201, r.text
-        team_id = r.json()["id"]
+        return ids, r.json()["id"], one
+
+
+async def test_a_leader_sees_who_left_so_the_rows_add_up(new_page, live_server):
+    """Work done for the team by someone who has left since still counts for it: the leader's table
+    keeps a row for them, marked, so that the rows add up to the team's totals."""
+    tag = uuid.uuid4().hex[:4]
+    lead, left = f"lead.{tag}", f"left.{tag}"
+    ids, team_id, one = await _team_of_two(live_server, f"Tổ Rời {tag}", lead, left)
     async with httpx.AsyncClient(base_url=live_server.base, timeout=30) as anon:
         got = await anon.post("/api/auth/token", data={"username": left, "password": TEST_PASSWORD})
         anon.headers["Authorization"] = f"Bearer {got.json()['access_token']}"
@@ -855,20 +861,7 @@ async def test_a_member_sees_once_per_row_that_others_numbers_are_the_leaders(
     """A member's team table said "tổ trưởng xem" in each of three cells on every other row."""
     tag = uuid.uuid4().hex[:4]
     lead, member = f"truong.{tag}", f"thanhvien.{tag}"
-    async with await live_server.api("admin") as c:
-        one = next(
-            m["id"] for m in (await c.get("/api/markets")).json() if m["name"] == "Chợ Thử Một"
-        )
-        ids = {}
-        for name in (lead, member):
-            body = {"username": name, "password": TEST_PASSWORD, "role": "volunteer",
-                    "market_ids": [one]}  # fmt: skip
-            r = await c.post("/api/users", json=body)
-            assert r.status_code == 201, r.text
-            ids[name] = r.json()["id"]
-        team = {"name": f"Tổ Xem {tag}", "ward_code": "20242", "leader_id": ids[lead],
-                "member_ids": [ids[lead], ids[member]], "market_ids": [one]}  # fmt: skip
-        assert (await c.post("/api/teams", json=team)).status_code == 201
+    ids, _, _ = await _team_of_two(live_server, f"Tổ Xem {tag}", lead, member)
     page = await new_page(viewport=PHONE)
     await sign_in(page, member, "/#/team")
     await shot(page, "team-member-phone")

@@ -931,15 +931,10 @@ async def test_consent_recorded_offline_shows_as_waiting_then_as_given(
     )
 
 
-async def test_anyone_changes_their_own_password_from_the_account_menu(
-    new_page, live_server
-) -> None:
-    """The dialogs that hand out a password say "change it after signing in": every page's account
-    menu has "Đổi mật khẩu". Wrong current password, two different new ones and a short one are said
-    in Vietnamese at the dialog; once changed, the new password signs in and the old one does not."""
+async def _password_dialog_of_a_new_volunteer(new_page, live_server):
+    """A volunteer of their own (a password change must not touch the shared users), signed in on
+    a phone with "Đổi mật khẩu" open: (username, page)."""
     import uuid
-
-    import httpx
 
     from tests.conftest import TEST_PASSWORD
 
@@ -954,6 +949,20 @@ async def test_anyone_changes_their_own_password_from_the_account_menu(
     await page.click("details.menu summary")
     await page.click("#change-password")
     await page.wait_for_selector("#password-dialog")
+    return name, page
+
+
+async def test_anyone_changes_their_own_password_from_the_account_menu(
+    new_page, live_server
+) -> None:
+    """The dialogs that hand out a password say "change it after signing in": every page's account
+    menu has "Đổi mật khẩu". Wrong current password, two different new ones and a short one are said
+    in Vietnamese at the dialog; once changed, the new password signs in and the old one does not."""
+    import httpx
+
+    from tests.conftest import TEST_PASSWORD
+
+    name, page = await _password_dialog_of_a_new_volunteer(new_page, live_server)
     new = "mat-khau-moi-2026"
     for current, fresh, again, said in (
         ("sai-mat-khau-roi", new, new, "Mật khẩu đang dùng không đúng."),
@@ -982,21 +991,7 @@ async def test_guessing_the_current_password_locks_the_dialog_for_a_while(
     new_page, live_server
 ) -> None:
     """Wrong current passwords are counted like sign-ins: after a few the dialog says to wait."""
-    import uuid
-
-    from tests.conftest import TEST_PASSWORD
-
-    ids = await market_ids(live_server)
-    name = f"doimk.{uuid.uuid4().hex[:4]}"
-    async with await live_server.api("admin") as c:
-        body = {"username": name, "password": TEST_PASSWORD, "role": "volunteer",
-                "market_ids": [ids["Chợ Thử Một"]]}  # fmt: skip
-        assert (await c.post("/api/users", json=body)).status_code == 201
-    page = await new_page(viewport=PHONE)
-    await sign_in(page, name)
-    await page.click("details.menu summary")
-    await page.click("#change-password")
-    await page.wait_for_selector("#password-dialog")
+    _, page = await _password_dialog_of_a_new_volunteer(new_page, live_server)
     error = page.locator("#pw-error")
     for n in range(10):
         await page.fill("#pw-current", f"doan-mat-khau-{n}")

@@ -611,13 +611,20 @@ class _Crew:
         self.turn += 1
         return on_duty[self.turn % len(on_duty)]
 
-    async def do(self, at: datetime, action: Awaitable[Any]) -> Any:
+    async def do(self, at: datetime, action: Awaitable[Any], *, stall_id: int | None = None) -> Any:
+        """Run the action and give what it wrote the moment the story says: its audit entries,
+        and with `stall_id` that stall's own sign, check and print times too (the stall's page,
+        its history and the exports then tell one time; a step's other writes move together to
+        the step's moment in `queries.backdate`)."""
         conn = self.conn
         before = await queries.last_audit_id(conn)
+        started = await queries.db_clock(conn) if stall_id is not None else None
         try:
             return await action
         finally:
             await queries.backdate_audit(conn, after_id=before, at=at)
+            if stall_id is not None and started is not None:
+                await queries.backdate_stall(conn, stall_id=stall_id, since=started, to=at)
 
 
 # What stallholders answer when the sign is handed over (users_want #23), and how often: most see
@@ -797,6 +804,9 @@ async def _coverage_progress(
         by_market.setdefault(r.market_id, []).append(r)
     now = crew.now
     done: dict[tuple[str, int], int] = {}
+    # A stall's steps in the order they happen (printed, handed over, checked, ...): a later level
+    # never comes before an earlier one's moment, whatever day of its step each was drawn on.
+    last: dict[int, datetime] = {}
     for days_ago, share in _STAGES:
         at = now - timedelta(days=days_ago)
         await crew.moves_until(days_ago + 2)  # the step's work starts two days earlier
@@ -816,6 +826,9 @@ async def _coverage_progress(
                 for st in stalls[start:upto]:
                     # Field work of this step happened over its last three days.
                     when = _when(now, days_ago + rng.randrange(3), rng)
+                    if st.id in last:
+                        when = min(max(when, last[st.id] + timedelta(minutes=20)), now)
+                    last[st.id] = when
                     who = crew.actor(name, when)
                     if level == "issued":
                         if st.account_id is None:
@@ -827,12 +840,14 @@ async def _coverage_progress(
                                 conn, user=who, stall_id=st.id, account_id=None,
                                 route="/demo", window_days=window_days,
                             ),
+                            stall_id=st.id,
                         )  # fmt: skip
                         await crew.do(
                             when,
                             stall_progress.sign_delivered_for(
                                 conn, user=who, stall_id=st.id, window_days=window_days
                             ),
+                            stall_id=st.id,
                         )
                         await _ask_how_money_is_seen(conn, crew, who, when, st.id, window_days)
                     elif level == "verified" and st.bin and st.account_number:
@@ -848,6 +863,7 @@ async def _coverage_progress(
                                 payloads=[code],
                                 window_days=window_days,
                             ),
+                            stall_id=st.id,
                         )
                     elif level == "transacting":
                         await counters.record_payment(
@@ -859,6 +875,7 @@ async def _coverage_progress(
                             stall_progress.fees_cashless_for(
                                 conn, user=who, stall_id=st.id, value=True, window_days=window_days
                             ),
+                            stall_id=st.id,
                         )
                 done[(level, market_id)] = max(start, upto)
             if days_ago == 2 and plan.kind == "lapsed":
@@ -881,6 +898,7 @@ async def _coverage_progress(
                             payloads=[wrong],
                             window_days=window_days,
                         ),
+                        stall_id=stalls[1].id,
                     )
                 except QrMismatch:
                     pass  # flagged for a return visit, as a volunteer would find it
@@ -925,6 +943,7 @@ async def _team_work(
                         at,
                         verify.verify(conn, user=crew.actor(name, at), stall_id=stall_id,
                                       payloads=[wrong], window_days=window_days),
+                        stall_id=stall_id,
                     )  # fmt: skip
                 except QrMismatch:
                     pass
@@ -948,12 +967,14 @@ async def _team_work(
                         conn, user=crew.actor(name, at), stall_id=stall_id, account_id=None,
                         route="/demo", window_days=window_days,
                     ),
+                    stall_id=stall_id,
                 )  # fmt: skip
                 await crew.do(
                     later,
                     stall_progress.sign_delivered_for(
                         conn, user=who, stall_id=stall_id, window_days=window_days
                     ),
+                    stall_id=stall_id,
                 )
                 await _ask_how_money_is_seen(conn, crew, who, later, stall_id, window_days)
     if last:

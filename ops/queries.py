@@ -140,6 +140,32 @@ async def backdate(conn: asyncpg.Connection, *, since: datetime, to: datetime) -
             )
 
 
+async def backdate_stall(
+    conn: asyncpg.Connection, *, stall_id: int, since: datetime, to: datetime
+) -> None:
+    """Move one stall's sign, check and print times written since `since` to `to` (a demo action
+    on that stall, at the moment the story gives it)."""
+    await conn.execute(
+        """UPDATE stall_coverage SET
+               sign_issued_at = CASE WHEN sign_issued_at >= $2 THEN $3 ELSE sign_issued_at END,
+               sign_delivered_at = CASE WHEN sign_delivered_at >= $2 THEN $3
+                                        ELSE sign_delivered_at END,
+               verified_at = CASE WHEN verified_at >= $2 THEN $3 ELSE verified_at END,
+               revisit_flagged_at = CASE WHEN revisit_flagged_at >= $2 THEN $3
+                                         ELSE revisit_flagged_at END
+           WHERE stall_id = $1""",
+        stall_id,
+        since,
+        to,
+    )
+    await conn.execute(
+        "UPDATE sign_print SET printed_at = $3 WHERE stall_id = $1 AND printed_at >= $2",
+        stall_id,
+        since,
+        to,
+    )
+
+
 async def last_audit_id(conn: asyncpg.Connection) -> int:
     """The newest audit entry's id (0 when there is none)."""
     return int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM audit_log"))

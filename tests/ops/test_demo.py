@@ -112,6 +112,26 @@ async def test_status_since_history_and_chart_agree_in_the_demo(fresh_db):
             "       count(*) FILTER (WHERE action = 'sign_delivered') FROM audit_log"
         )
         assert delivered and printed == delivered
+        # A stall's page, its history and the exports tell one time for each of its steps (the
+        # coverage times were the step's moment, the history's the action's), in their order.
+        disagree = await conn.fetch(
+            """SELECT c.stall_id, c.sign_delivered_at, c.verified_at,
+                      (SELECT max(at) FROM audit_log a WHERE a.entity = 'stall'
+                          AND a.entity_id = c.stall_id::text AND a.action = 'sign_delivered')
+                          AS delivered,
+                      (SELECT max(at) FROM audit_log a WHERE a.entity = 'stall'
+                          AND a.entity_id = c.stall_id::text AND a.action = 'verify') AS checked,
+                      (SELECT max(printed_at) FROM sign_print p WHERE p.stall_id = c.stall_id)
+                          AS printed
+               FROM stall_coverage c WHERE c.sign_delivered_at IS NOT NULL"""
+        )
+        assert disagree
+        for r in disagree:
+            assert r["sign_delivered_at"] == r["delivered"], dict(r)
+            assert r["printed"] is None or r["printed"] <= r["sign_delivered_at"], dict(r)
+            if r["verified_at"] is not None and r["checked"] is not None:
+                assert r["verified_at"] == r["checked"], dict(r)
+                assert r["sign_delivered_at"] <= r["verified_at"], dict(r)
         # The payments partners reported (each paid stall's takings) end where the coverage
         # counters say its last payment was: the same story on the stall's page and the map.
         paid = await conn.fetch(

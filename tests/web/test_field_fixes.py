@@ -1135,7 +1135,10 @@ async def test_on_a_phone_search_results_show_above_the_keyboard(new_page, live_
     await page.click("#search")
     await page.keyboard.type("ZT-77")
     row = page.locator(f"#worklist a[data-stall='{stall['id']}']")
-    await row.wait_for()
+    # The list is filtered (the row may have been listed, further down, before the search).
+    await expect(page.locator("#worklist a.stall-row")).to_have_count(1)
+    await expect(row).to_have_count(1)
+    await page.wait_for_timeout(100)
     box = await row.bounding_box()
     # Above where a phone's keyboard starts (about half the screen).
     assert box and box["y"] + 40 < PHONE["height"] * 0.6, box

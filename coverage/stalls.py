@@ -138,48 +138,60 @@ async def clear_reprint(conn: asyncpg.Connection, *, stall_id: int) -> None:
     await stalls_q.set_reprint(conn, stall_id=stall_id, reason=None)
 
 
-# Why a stall is on the list to visit again when a partner stopped serving the account its sign
-# shows (partners.onboarding.record_onboarding): suspended (it may come back) or removed (for good).
+# Why a stall is on the list to visit again when the account its sign shows was stopped by the
+# partner that holds it (partners.onboarding.record_onboarding): suspended (it may come back) or
+# removed (for good).
 ACCOUNT_SUSPENDED = "account_suspended"
 ACCOUNT_REMOVED = "account_removed"
 
 
-async def account_service_changed(
-    conn: asyncpg.Connection,
-    *,
-    account_id: int,
-    partner_code: str,
-    status: str,
-    actor_id: int | None,
+async def account_stopped(
+    conn: asyncpg.Connection, *, account_id: int, removed: bool, actor_id: int | None
 ) -> None:
-    """A partner stopped (its onboarding's `status` suspended or removed) or resumed (pending or
-    active) serving a payment account, in the caller's transaction. When the partner holds the account (its bank or
-    wallet: a gateway's onboarding ending stops no transfer), a sign at the stall that shows it may
-    no longer bring money in: the stall goes on the list to visit again (unless it is there
-    already, for another reason); resumed, it comes off the list if that was why. The levels
-    counted do not move (the code on the sign still matches; payments that stop show in "Đang
-    giao dịch")."""
-    stall_id = await stalls_q.held_account_stall(
-        conn, account_id=account_id, partner_code=partner_code
-    )
+    """The bank or wallet holding an active payment account suspended or removed it, in the
+    caller's transaction: a sign at the stall that shows it may no longer bring money in, so the
+    stall goes on the list to visit again (unless it is there already, for another reason). The
+    levels counted do not move (the code on the sign still matches; payments that stop show in
+    "Đang giao dịch")."""
+    stall_id = await stalls_q.active_account_stall(conn, account_id)
     if stall_id is None:
         return
     await stalls_q.ensure_stall_coverage(conn, stall_id)
-    served = status in ("pending", "active")
-    reason = ACCOUNT_SUSPENDED
-    if not served:
-        if not await stalls_q.account_on_sign(conn, stall_id=stall_id, account_id=account_id):
-            return
-        reason = ACCOUNT_REMOVED if status == "removed" else ACCOUNT_SUSPENDED
-        changed = await stalls_q.flag_revisit_unless_flagged(conn, stall_id=stall_id, reason=reason)
-    else:  # only a suspension can be lifted (a removal is final)
-        changed = await stalls_q.clear_revisit_for(conn, stall_id=stall_id, reason=reason)
-    if changed:
-        await audit.record(
-            conn,
-            actor_id=actor_id,
-            action="revisit_flagged" if not served else "revisit_cleared",
-            entity="stall",
-            entity_id=stall_id,
-            after={"reason": reason, "payment_account_id": account_id},
+    if not await stalls_q.account_on_sign(conn, stall_id=stall_id, account_id=account_id):
+        return
+    reason = ACCOUNT_REMOVED if removed else ACCOUNT_SUSPENDED
+    if await stalls_q.flag_revisit_unless_flagged(conn, stall_id=stall_id, reason=reason):
+        await _revisit_audit(conn, "revisit_flagged", stall_id, account_id, reason, actor_id)
+
+
+async def account_resumed(
+    conn: asyncpg.Connection, *, account_id: int, actor_id: int | None
+) -> None:
+    """A suspension of an active payment account was lifted: the stall comes off the list to visit
+    again if that was why (a removal is final; a return visit for another reason stays)."""
+    stall_id = await stalls_q.active_account_stall(conn, account_id)
+    if stall_id is None:
+        return
+    await stalls_q.ensure_stall_coverage(conn, stall_id)
+    if await stalls_q.clear_revisit_for(conn, stall_id=stall_id, reason=ACCOUNT_SUSPENDED):
+        await _revisit_audit(
+            conn, "revisit_cleared", stall_id, account_id, ACCOUNT_SUSPENDED, actor_id
         )
+
+
+async def _revisit_audit(
+    conn: asyncpg.Connection,
+    action: str,
+    stall_id: int,
+    account_id: int,
+    reason: str,
+    actor_id: int | None,
+) -> None:
+    await audit.record(
+        conn,
+        actor_id=actor_id,
+        action=action,
+        entity="stall",
+        entity_id=stall_id,
+        after={"reason": reason, "payment_account_id": account_id},
+    )

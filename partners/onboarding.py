@@ -94,11 +94,18 @@ async def record_onboarding(
         before={"status": existing.status},
         after={"status": status, "source": source, "ref": ref},
     )
-    if (status in ("pending", "active")) != (existing.status in ("pending", "active")):
-        # The stall's sign may stop (or start again) bringing money in: coverage's return visit.
-        await stall_progress.account_service_changed(
-            conn, account_id=account_id, partner_code=partner_code, status=status, actor_id=actor_id
-        )
+    serving = status in schemas.SERVING
+    if serving != (existing.status in schemas.SERVING) and await registry_q.holds_account(
+        conn, partner_code=partner_code, account_id=account_id
+    ):
+        # The account's own bank or wallet stopped (or resumed) it: a sign that shows it may no
+        # longer bring money in (a gateway's onboarding ending stops no transfer).
+        if serving:
+            await stall_progress.account_resumed(conn, account_id=account_id, actor_id=actor_id)
+        else:
+            await stall_progress.account_stopped(
+                conn, account_id=account_id, removed=status == "removed", actor_id=actor_id
+            )
     return onboardings_q.OnboardingRow(existing.id, account_id, partner_code, status), "updated"
 
 

@@ -25,6 +25,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "suspended": frozenset({"active", "removed"}),
     "removed": frozenset(),
 }
+# Statuses in which the partner serves the account (the others stopped it).
+SERVING: frozenset[str] = frozenset({"pending", "active"})
 
 
 def _secret(value: str) -> str:

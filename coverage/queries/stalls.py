@@ -208,17 +208,10 @@ async def set_verified(
     )
 
 
-async def held_account_stall(
-    conn: asyncpg.Connection, *, account_id: int, partner_code: str
-) -> int | None:
-    """The stall of an active payment account held by this partner (the account's bank or wallet:
-    its BIN is one of the partner's); None otherwise."""
+async def active_account_stall(conn: asyncpg.Connection, account_id: int) -> int | None:
+    """The stall of an active payment account (None: no such account, or not in use)."""
     return await conn.fetchval(
-        """SELECT a.stall_id FROM payment_account a
-           WHERE a.id = $1 AND a.active
-             AND EXISTS (SELECT 1 FROM partner p WHERE p.code = $2 AND a.bin = any(p.bins))""",
-        account_id,
-        partner_code,
+        "SELECT stall_id FROM payment_account WHERE id = $1 AND active", account_id
     )
 
 

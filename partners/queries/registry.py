@@ -112,6 +112,19 @@ async def set_support_phone(conn: asyncpg.Connection, *, code: str, phone: str |
     )
 
 
+async def holds_account(conn: asyncpg.Connection, *, partner_code: str, account_id: int) -> bool:
+    """Whether the partner holds the payment account: it is the account's bank or wallet (the
+    account's BIN is one of the partner's), not a gateway that only serves it."""
+    return bool(
+        await conn.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM payment_account a JOIN partner p ON a.bin = any(p.bins)
+                              WHERE a.id = $1 AND p.code = $2)""",
+            account_id,
+            partner_code,
+        )
+    )
+
+
 async def missing_partner_codes(conn: asyncpg.Connection, codes: list[str]) -> list[str]:
     """Which of these partner codes are not in the registry."""
     rows = await conn.fetch(

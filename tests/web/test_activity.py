@@ -848,7 +848,10 @@ async def test_a_long_stall_code_wraps_in_its_worklist_row(new_page, live_server
     await sign_in(page)
     await page.fill("#search", code)
     row = page.locator(f"#worklist a[data-stall='{stall['id']}']")
-    await row.wait_for()
+    # The list is filtered (the row may have been listed, and re-drawn, before the search).
+    await expect(page.locator("#worklist a.stall-row")).to_have_count(1)
+    await expect(row.locator(".code")).to_be_visible()
+    await page.wait_for_timeout(100)
     box = await row.bounding_box()
     code_box = await row.locator(".code").bounding_box()
     assert box and code_box and code_box["width"] < 0.4 * box["width"], (code_box, box)

@@ -186,6 +186,12 @@ async def test_a_chosen_period_and_this_month(new_page, live_server, field_work)
         await expect(page.locator("#period-refused")).to_contain_text("đang hiện tuần này")
     await page.click("label[for=period-month]")
     await expect(page.locator("#period-refused")).to_have_count(0)
+    # An unknown period in a link (typed, or cut short) is said too; it opened the week silently.
+    for query in ("period=bogus", "period=", "period=%00"):
+        await page.goto(f"/activity?{query}")
+        await page.wait_for_selector("#by-team")
+        assert await page.is_checked("#period-week"), query
+        await expect(page.locator("#period-refused")).to_contain_text("đang hiện tuần này")
 
 
 async def test_a_viewer_sees_numbers_without_names(new_page, live_server, field_work):

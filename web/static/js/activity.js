@@ -13,8 +13,14 @@ import { KINDS, kindLabel, periodOf, load, query, rowLabel, today, longDate, cal
 const PERIODS = ["week", "month", "custom"];
 
 addStrings({
-  vi: { period_link_refused: "Khoảng thời gian trong đường dẫn không dùng được (ngày không có trong lịch, ngược thứ tự hoặc dài quá 400 ngày): đang hiện tuần này." },
-  en: { period_link_refused: "The period in the link cannot be used (a day not in the calendar, days in the wrong order or more than 400 days): showing this week." },
+  vi: {
+    period_link_refused: "Khoảng thời gian trong đường dẫn không dùng được (ngày không có trong lịch, ngược thứ tự hoặc dài quá 400 ngày): đang hiện tuần này.",
+    period_link_unknown: "Đường dẫn không ghi tuần, tháng hay khoảng ngày nào dùng được: đang hiện tuần này.",
+  },
+  en: {
+    period_link_refused: "The period in the link cannot be used (a day not in the calendar, days in the wrong order or more than 400 days): showing this week.",
+    period_link_unknown: "The link names no week, month or period that can be used: showing this week.",
+  },
 });
 const GROUPS = ["day", "team", "user", "market", "ward"];
 
@@ -23,7 +29,8 @@ const MAX_DAYS = 400;
 
 function initialState() {
   const qs = new URLSearchParams(window.location.search);
-  const kind = PERIODS.includes(qs.get("period")) ? qs.get("period") : "week";
+  const asked = qs.get("period");
+  const kind = PERIODS.includes(asked) ? asked : "week";
   // A custom range from a link holds only if its days exist, in order, within what the API gives;
   // otherwise the week (the page, with its period form, opens instead of an error with no way out).
   const [from, to] = [calendarDay(qs.get("from")), calendarDay(qs.get("to"))];
@@ -33,7 +40,9 @@ function initialState() {
   }
   const fallback = periodOf(kind === "custom" ? "week" : kind);
   // Said on the page (the address was rewritten to this week without a word).
-  return { kind: kind === "custom" ? "week" : kind, from: fallback.from, to: fallback.to, refused: kind === "custom" };
+  // An unknown period (a link typed or cut short) is said the same way.
+  const refused = kind === "custom" ? "period_link_refused" : asked !== null && !PERIODS.includes(asked) ? "period_link_unknown" : null;
+  return { kind: kind === "custom" ? "week" : kind, from: fallback.from, to: fallback.to, refused };
 }
 
 const state = initialState();
@@ -130,7 +139,7 @@ async function render(main, me) {
     h("section", { class: "card", "aria-labelledby": "h-period" },
       h("h2", { id: "h-period", class: "sr-only" }, t("period_label")),
       periodForm(() => { state.refused = false; return rerun(); }),
-      state.refused ? h("p", { class: "note note-warn", id: "period-refused" }, t("period_link_refused")) : null,
+      state.refused ? h("p", { class: "note note-warn", id: "period-refused" }, t(state.refused)) : null,
       h("p", { class: "lead", id: "period-line" }, t("period_line", { from: longDate(byDay.from), to: longDate(byDay.to) }))),
     byUser.names_hidden ? h("p", { class: "note note-warn", id: "names-hidden" }, t("act_names_hidden")) : null,
     h("div", { class: "kpis", id: "activity-kpis" },

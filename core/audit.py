@@ -51,6 +51,10 @@ class AuditEntry(BaseModel):
         description="What the record is called (a stall's code and market, a team's name…), "
         "never a person's data; null when its package names none or it is gone.",
     )
+    status_from: str | None = Field(
+        None, description="A status change (set_status …): the status before, as a code."
+    )
+    status_to: str | None = Field(None, description="A status change: the status after.")
 
 
 # What a record is called in the audit log, per entity: an SQL expression over the entry's id as

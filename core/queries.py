@@ -201,6 +201,8 @@ class AuditRow:
     entity: str
     entity_id: str | None
     entity_label: str | None
+    status_from: str | None
+    status_to: str | None
 
 
 # How the audit log names core's own records (a user by the name people see).
@@ -223,6 +225,15 @@ def _label_case(labels: dict[str, str]) -> str:
                 END END"""
 
 
+# A status change (an onboarding's, ...) names its two statuses: codes of a fixed list, never
+# personal data. Anything else in before/after stays on the record's own page.
+_STATUS_OF = """CASE WHEN jsonb_typeof(a.before -> 'status') = 'string'
+                      AND jsonb_typeof(a.after -> 'status') = 'string'
+                      AND a.before ->> 'status' ~ '^[a-z_]{{1,40}}$'
+                      AND a.after ->> 'status' ~ '^[a-z_]{{1,40}}$'
+                 THEN a.{side} ->> 'status' END"""
+
+
 async def audit_entries(
     conn: asyncpg.Connection,
     *,
@@ -242,7 +253,9 @@ async def audit_entries(
     rows = await conn.fetch(
         f"""SELECT a.id, a.at, coalesce(nullif(u.display_name, ''), u.username) AS actor,
                   u.username AS actor_username, a.action, a.entity, a.entity_id,
-                  {_label_case(labels)} AS entity_label
+                  {_label_case(labels)} AS entity_label,
+                  {_STATUS_OF.format(side="before")} AS status_from,
+                  {_STATUS_OF.format(side="after")} AS status_to
            FROM audit_log a LEFT JOIN app_user u ON u.id = a.actor_id
            WHERE ($1::text IS NULL OR a.entity = $1)
              AND ($2::text IS NULL OR a.entity_id = $2)

@@ -153,3 +153,46 @@ async def test_a_stall_list_import_is_named_by_its_market_and_day(client, auth, 
     ]
     name = await conn.fetchval("SELECT name FROM market WHERE id = $1", markets["one"])
     assert [e["entity_label"] for e in items] == [f"{name} · 02/12/2026"]  # 03:00 in Vietnam
+
+
+async def test_a_status_change_names_its_two_statuses_and_nothing_else(client, auth, markets):
+    """The log said "Đổi trạng thái" and no more: suspended or lifted, the admin could not tell."""
+    vol, admin = await auth("volunteer"), await auth("admin")
+    stall = await _register(client, vol, markets["one"], "L-301")
+    account = stall["payment_accounts"][0]
+    r = await client.post(
+        f"/api/stalls/{stall['id']}/onboardings",
+        json={
+            "payment_account_id": account["id"],
+            "partner_code": account["partner_code"],
+            "channel": "field_visit",
+            "status": "suspended",
+        },
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+    items = (await client.get("/api/audit-log?action=set_status&limit=1", headers=admin)).json()
+    entry = items["items"][0]
+    assert (entry["status_from"], entry["status_to"]) == ("active", "suspended")
+    # Other entries carry none (their before/after stay on the record's page).
+    r = await client.get("/api/audit-log?action=register&limit=1", headers=admin)
+    assert r.json()["items"][0]["status_from"] is None
+
+
+async def test_only_a_status_code_is_shown_from_before_and_after(client, auth, conn):
+    admin = await auth("admin")
+    await conn.execute(
+        """INSERT INTO audit_log (action, entity, entity_id, before, after) VALUES
+           ('set_status', 'onboarding', '1', '{"status": "active"}', '{"status": "Lê Thị Nhật"}'),
+           ('set_status', 'onboarding', '2', '{"status": 3}', '{"status": "removed"}'),
+           ('set_status', 'onboarding', '3', NULL, '{"status": "removed"}'),
+           ('update', 'market', '4', '{"status": "a"}', '{"status": "b", "name": "Lê"}')"""
+    )
+    items = (await client.get("/api/audit-log?limit=4", headers=admin)).json()["items"]
+    assert {e["entity_id"]: (e["status_from"], e["status_to"]) for e in items} == {
+        "1": (None, None),  # not a code: neither is shown
+        "2": (None, None),
+        "3": (None, None),
+        "4": ("a", "b"),
+    }
+    assert "Lê" not in str(items)

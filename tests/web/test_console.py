@@ -693,8 +693,10 @@ async def test_open_requests_by_deadline_with_the_erase_action(new_page, live_se
 async def test_the_audit_log_says_who_did_what_in_vietnamese(new_page, live_server) -> None:
     ids = await market_ids(live_server)
     code = f"N-{uuid.uuid4().hex[:4]}"
+    number = f"97042{uuid.uuid4().int % 10**7:07d}"
+    account = {"bin": "970422", "account_number": number, "partner_code": "MB"}
     stall = await register_via_api(
-        live_server, ids["Chợ Thử Một"], code, "Phan Thị Nhật", user="volunteer"
+        live_server, ids["Chợ Thử Một"], code, "Phan Thị Nhật", user="volunteer", account=account
     )
     page = await open_console(new_page, "/console/audit")
     await page.wait_for_selector(".audit-table")
@@ -708,6 +710,26 @@ async def test_the_audit_log_says_who_did_what_in_vietnamese(new_page, live_serv
     await expect(row).to_contain_text(f"Sạp: {code} · Chợ Thử Một")  # named, not numbered
     await expect(page.locator(f".audit-table a[href='/#/s/{stall['id']}']")).to_have_count(1)
     assert "Phan Thị Nhật" not in await page.content()  # records are named, not their values
+    # A status change says from what to what (it said "Đổi trạng thái" only).
+    account = stall["payment_accounts"][0]
+    async with await live_server.api("admin") as c:
+        r = await c.post(
+            f"/api/stalls/{stall['id']}/onboardings",
+            json={
+                "payment_account_id": account["id"],
+                "partner_code": account["partner_code"],
+                "channel": "field_visit",
+                "status": "suspended",
+            },
+        )
+        assert r.status_code == 200, r.text
+    await page.select_option("#a-entity", "onboarding")
+    await page.fill("#a-actor", "admin")
+    await page.click("#audit-filter")
+    change = page.locator(".audit-table tr[data-action=set_status]").first
+    await expect(change.locator(".status-change")).to_have_text("Đang hoạt động → Tạm ngưng")
+    await page.select_option("#a-entity", "stall")
+    await page.fill("#a-actor", "volunteer")
     # A day range with nothing in it says so; a backwards range is refused at its field.
     await page.fill("#a-since", "2001-01-01")
     await page.fill("#a-until", "2001-01-02")

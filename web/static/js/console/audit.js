@@ -1,6 +1,7 @@
 // /console/audit (admins): the audit log, newest first: who did what, when, to which record, with
 // filters (record type, who, days in Vietnam) and "Xem thêm" for older entries. What changed on a
-// stall is on its page (Lịch sử thay đổi); this page names records, never their values.
+// stall is on its page (Lịch sử thay đổi); this page names records, never their values (a status
+// change shows its two statuses).
 
 import { h, mount } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
@@ -25,6 +26,10 @@ const ACTIONS = new Set([
 ]);
 const PAGE = 50;
 
+// A status change names its two statuses (an onboarding's: the partner page's words).
+const STATUS_KEYS = { pending: "p_col_pending", active: "p_col_active", suspended: "p_col_suspended", removed: "p_col_removed" };
+function statusName(code) { return STATUS_KEYS[code] ? t(STATUS_KEYS[code]) : code; }
+
 /** The record an entry is about, linked to where it can be seen. */
 function record(e) {
   // Named as people know it (a stall's code and market, a team's name) when its package names it;
@@ -41,7 +46,8 @@ function row(e) {
   return h("tr", { dataset: { entry: e.id, action: e.action, entity: e.entity } },
     h("td", {}, when(e.at)),
     h("td", {}, e.actor || t("c_audit_system"), e.actor && e.actor_username && e.actor !== e.actor_username ? h("span", { class: "sub" }, e.actor_username) : null),
-    h("td", {}, t(ACTIONS.has(e.action) ? `c_act_${e.action}` : "c_act_other")),
+    h("td", {}, t(ACTIONS.has(e.action) ? `c_act_${e.action}` : "c_act_other"),
+      e.status_from && e.status_to ? h("span", { class: "sub status-change" }, `${statusName(e.status_from)} → ${statusName(e.status_to)}`) : null),
     h("td", {}, record(e)));
 }
 

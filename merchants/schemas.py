@@ -472,6 +472,11 @@ class PaymentAccount(BaseModel):
     # Account-name lookup at registration: matched | mismatch | not_found | no_name | unavailable | disabled.
     name_check: str | None = None
     bank_account_name: str | None = None
+    stopped_by_partner: Literal["suspended", "removed"] | None = Field(
+        default=None,
+        description="The account's own bank or wallet suspended or removed it (partner report, "
+        "event or console): a sign showing it may bring no money in. Set on GET /api/stalls/{id}.",
+    )
 
 
 class StallSource(BaseModel):

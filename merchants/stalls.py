@@ -27,6 +27,7 @@ from merchants import errors, markets, schemas
 from merchants.queries import imports as imports_q
 from merchants.queries import markets as markets_q
 from merchants.queries import stalls as stalls_q
+from partners import registry
 from partners import schemas as partner_schemas
 from partners import takings
 from privacy import consent
@@ -327,7 +328,14 @@ async def read_stall(
     await access.log_access(
         conn, user=user, stallholder_id=stall.holder.id, route=route, reason=reason
     )
-    return stall
+    stopped = await registry.stopped_accounts(conn, [a.id for a in stall.payment_accounts])
+    if not stopped:
+        return stall
+    accounts = [
+        a.model_copy(update={"stopped_by_partner": stopped.get(a.id)})
+        for a in stall.payment_accounts
+    ]
+    return stall.model_copy(update={"payment_accounts": accounts})
 
 
 async def stall_takings_for(

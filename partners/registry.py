@@ -247,3 +247,11 @@ async def sync_directory(conn: asyncpg.Connection) -> list[str]:
     if added:
         log.info("partners added from the bank directory: %s", ", ".join(added))
     return added
+
+
+async def stopped_accounts(conn: asyncpg.Connection, account_ids: list[int]) -> dict[int, str]:
+    """The accounts among these that their own bank or wallet stopped: id -> 'suspended' or
+    'removed' (a stall's page marks them; its return visit says why, coverage.stalls)."""
+    if not account_ids:
+        return {}
+    return await registry_q.stopped_by_holder(conn, account_ids)

@@ -125,6 +125,23 @@ async def holds_account(conn: asyncpg.Connection, *, partner_code: str, account_
     )
 
 
+async def stopped_by_holder(conn: asyncpg.Connection, account_ids: list[int]) -> dict[int, str]:
+    """Of these payment accounts, those their own bank or wallet (holds_account) suspended or
+    removed: account id -> 'suspended' | 'removed' (a gateway's onboarding ending is not here)."""
+    rows = await conn.fetch(
+        """SELECT a.id, o.status FROM payment_account a
+           JOIN onboarding o ON o.payment_account_id = a.id
+           JOIN partner p ON p.code = o.partner_code AND a.bin = any(p.bins)
+           WHERE a.id = any($1::bigint[]) AND o.status IN ('suspended', 'removed')
+           ORDER BY a.id, o.status = 'removed' DESC""",
+        account_ids,
+    )
+    stopped: dict[int, str] = {}
+    for r in rows:
+        stopped.setdefault(r["id"], r["status"])  # removed before suspended
+    return stopped
+
+
 async def missing_partner_codes(conn: asyncpg.Connection, codes: list[str]) -> list[str]:
     """Which of these partner codes are not in the registry."""
     rows = await conn.fetch(

@@ -109,6 +109,10 @@ async def test_a_suspended_account_on_a_sign_puts_the_stall_on_the_return_visit_
     async def coverage() -> dict:
         return (await client.get(f"/api/stalls/{sid}/coverage", headers=headers)).json()
 
+    async def stopped() -> str | None:
+        record = (await client.get(f"/api/stalls/{sid}", headers=headers)).json()
+        return record["payment_accounts"][0]["stopped_by_partner"]
+
     async def move(partner: str, status: str) -> None:
         body = {"payment_account_id": account_id, "partner_code": partner,
                 "channel": "partner_import", "status": status}  # fmt: skip
@@ -117,15 +121,19 @@ async def test_a_suspended_account_on_a_sign_puts_the_stall_on_the_return_visit_
 
     await move("VNPAY", "suspended")  # a gateway, not the account's bank
     assert (await coverage())["needs_revisit"] is False
+    assert await stopped() is None
     await move("VCB", "active")  # Vietcombank holds 970436 accounts
     await move("VCB", "suspended")
     after = await coverage()
     assert (after["needs_revisit"], after["revisit_reason"]) == (True, "account_suspended")
     history = (await client.get(f"/api/stalls/{sid}/history", headers=headers)).json()
     assert ("revisit_flagged", "account_suspended") in [(e["action"], e["detail"]) for e in history]
+    # The stall's record says which account (its page marks it).
+    assert await stopped() == "suspended"
     await move("VCB", "active")
     back = await coverage()
     assert (back["needs_revisit"], back["revisit_reason"]) == (False, None)
+    assert await stopped() is None
     # A return visit for another reason is not taken away by the account's resumption.
     await move("VCB", "suspended")
     await conn.execute(
@@ -141,6 +149,7 @@ async def test_a_suspended_account_on_a_sign_puts_the_stall_on_the_return_visit_
     await move("VCB", "removed")
     gone = await coverage()
     assert (gone["needs_revisit"], gone["revisit_reason"]) == (True, "account_removed")
+    assert await stopped() == "removed"
 
 
 @pytest.mark.parametrize(

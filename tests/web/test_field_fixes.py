@@ -1120,6 +1120,11 @@ async def test_a_suspended_account_shows_as_a_return_visit_on_the_stall_page(
     await expect(page.locator("#revisit-step")).to_contain_text(
         "Đối tác tạm ngưng tài khoản trên biển"
     )
+    # ... and which account: the page marks it in the list of accounts.
+    marked = page.locator(f"#account-list li[data-account='{account_id}'] .account-stopped")
+    await expect(marked).to_have_text("Đối tác tạm ngưng")
+    await marked.scroll_into_view_if_needed()
+    await shot(page, "stall-account-suspended", full_page=False)
     await page.click("#show-history")
     await expect(page.locator("#history")).to_contain_text("Cần quay lại sạp")
 

@@ -25,8 +25,12 @@ addStrings({
     delivered_unprinted_text: "Chỉ ghi \"Đã giao biển\" khi chủ sạp đã nhận một biển in sẵn (in ở đây hoặc ở nơi khác). Nếu chưa in, bấm \"In biển\" trước.",
     delivered_unprinted_ok: "Chủ sạp đã nhận biển",
     delivered_already: "Đã giao biển ✓ {at}",
+    account_stopped_suspended: "Đối tác tạm ngưng",
+    account_stopped_removed: "Đối tác đã gỡ",
   },
   en: {
+    account_stopped_suspended: "Suspended by the partner",
+    account_stopped_removed: "Removed by the partner",
     delivered_unprinted_title: "No print of this stall's sign is recorded",
     delivered_unprinted_text: "Tap \"Sign delivered\" only when the stallholder has received a printed sign (printed here or elsewhere). If it is not printed yet, tap \"Print sign\" first.",
     delivered_unprinted_ok: "The stallholder has the sign",
@@ -297,7 +301,11 @@ export async function stallView(ctx, id, params) {
           ? [" ", h("span", { class: "badge badge-muted" }, t("account_inactive")),
             // An erased person's accounts stay stopped (their numbers are gone: "~" and an id).
             a.account_number.startsWith("~") ? null : [" ", h("a", { href: `#/s/${id}/account/${a.id}`, class: "btn btn-small", id: `reuse-account-${a.id}` }, t("account_on"))]]
-          : [" ", h("a", { href: `#/s/${id}/account/${a.id}`, class: "btn btn-small", id: `fix-account-${a.id}` }, t("account_fix"))])))
+          : [
+            // Its own bank or wallet stopped it: the sign may bring no money in (why the stall is
+            // on the return-visit list).
+            a.stopped_by_partner ? [" ", h("span", { class: "badge badge-warn account-stopped" }, t(`account_stopped_${a.stopped_by_partner}`))] : null,
+            " ", h("a", { href: `#/s/${id}/account/${a.id}`, class: "btn btn-small", id: `fix-account-${a.id}` }, t("account_fix"))])))
       : "—"),
     supports.size ? [h("dt", {}, t("support_line")), h("dd", { id: "support-lines" },
       h("ul", { class: "plain" }, [...supports.values()].map((p) => h("li", { dataset: { partner: p.code } },

@@ -27,9 +27,8 @@ from merchants import errors, markets, schemas
 from merchants.queries import imports as imports_q
 from merchants.queries import markets as markets_q
 from merchants.queries import stalls as stalls_q
-from partners import registry
+from partners import registry, takings
 from partners import schemas as partner_schemas
-from partners import takings
 from privacy import consent
 from qr import banks
 

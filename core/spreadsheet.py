@@ -284,6 +284,12 @@ _MESSAGES = {
         "Tệp chứa ký tự NUL: không phải tệp văn bản CSV.",
         "The file contains NUL bytes: it is not a CSV text file.",
     ),
+    "formula_without_value": (
+        "Ô {cell} có công thức nhưng tệp không lưu kết quả của nó (tệp do phần mềm khác tạo). "
+        "Hãy mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi nhập lại.",
+        "Cell {cell} holds a formula but the file keeps no result for it (a file written by a "
+        "program). Open it in Excel or LibreOffice, save it and import it again.",
+    ),
     "empty_file": ("Tệp không có dữ liệu.", "The file has no data."),
     "too_many_rows": (
         "Tệp có hơn {limit} dòng dữ liệu; hãy chia thành nhiều tệp.",
@@ -493,6 +499,7 @@ def _check_sheet_shape(archive: zipfile.ZipFile, path: str) -> None:
                 cells += 1
                 if cells > _EXCEL_MAX_COLUMNS:
                     raise SpreadsheetError("invalid_xlsx")
+                _check_formula_value(element)
             elif tag == "row":
                 cells = 0
             elif tag not in _CELL_TAGS:
@@ -502,6 +509,21 @@ def _check_sheet_shape(archive: zipfile.ZipFile, path: str) -> None:
             if stack and (tag == "row" or len(stack) == 1):
                 element.clear()  # a finished row or part of the sheet: keep nothing of it
                 stack[-1].remove(element)
+
+
+def _check_formula_value(cell: Any) -> None:
+    """A formula cell must carry its last result: without one openpyxl reads it as empty and the
+    row would be imported without what the cell shows (Excel and LibreOffice store results;
+    files written by scripts often do not). An empty result is kept only for text (t="str")."""
+    parts = {child.tag.rsplit("}", 1)[-1]: child for child in cell}
+    if "f" not in parts:
+        return
+    value = parts.get("v")
+    if value is None or (not (value.text or "") and cell.get("t") != "str"):
+        ref = cell.get("r") or ""
+        raise SpreadsheetError(
+            "formula_without_value", cell=ref if re.fullmatch(r"[A-Z]{1,3}[0-9]{1,7}", ref) else "?"
+        )
 
 
 def _sheet_rows(ws: Any, *, max_rows: int, max_columns: int) -> list[tuple[int, list[CellValue]]]:

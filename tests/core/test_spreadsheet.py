@@ -405,3 +405,32 @@ def test_xml_entities_and_broken_parts_are_refused() -> None:
     with zipfile.ZipFile(plain_zip, "w") as z:
         z.writestr("hello.txt", "xin chào")
     assert _error(plain_zip.getvalue(), "x.xlsx").code == "invalid_xlsx"
+
+
+def test_a_formula_without_its_result_is_refused_and_says_where() -> None:
+    """A file written by a script keeps formulas without results: openpyxl read those cells as
+    empty, and a report row was imported without its status or date."""
+    data = _xlsx([["Mã sạp", "Trạng thái"], ["A-01", '=IF(TRUE,"active","")']])
+    err = _error(data, "bao-cao.xlsx")
+    assert err.code == "formula_without_value" and err.params == {"cell": "B2"}
+    assert "Ô B2" in err.message_vi
+
+
+def test_formulas_with_their_results_are_read_as_the_results() -> None:
+    """As Excel and LibreOffice save them: a number, a text, and an empty text result."""
+    sheet = (
+        f"<worksheet {_NS}><sheetData>"
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>Mã</t></is></c>'
+        '<c r="B1" t="inlineStr"><is><t>Số</t></is></c></row>'
+        '<row r="2"><c r="A2" t="str"><f>"A-"&amp;"01"</f><v>A-01</v></c>'
+        '<c r="B2"><f>1+1</f><v>2</v></c><c r="C2" t="str"><f>""</f><v></v></c></row>'
+        "</sheetData></worksheet>"
+    ).encode()
+    data = _with_part(_xlsx([["x"]]), "xl/worksheets/sheet1.xml", sheet)
+    table = read_table(data, "excel.xlsx")
+    assert [r.cells for r in table.rows] == [("A-01", 2)]
+    # A numeric formula with an empty result, or none, is not a result.
+    for cell in ('<c r="B2"><f>1+1</f><v></v></c>', '<c r="B2"><f>1+1</f></c>'):
+        forged = sheet.replace(b'<c r="B2"><f>1+1</f><v>2</v></c>', cell.encode())
+        err = _error(_with_part(_xlsx([["x"]]), "xl/worksheets/sheet1.xml", forged), "x.xlsx")
+        assert (err.code, err.params) == ("formula_without_value", {"cell": "B2"})

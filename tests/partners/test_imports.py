@@ -391,4 +391,17 @@ async def test_an_excel_report_is_read_like_the_csv_one(client, conn, auth, stal
         assert (r.status_code, r.json()["code"]) == (422, "invalid_xlsx"), r.text
         assert r.headers["content-type"] == "application/problem+json"
         assert "Không đọc được tệp Excel" in r.json()["detail_vi"]
+    # A status written as a formula with no stored result (a script's file) was read as empty.
+    wb = Workbook()
+    wb.active.append(["Chợ", "Mã sạp", "Trạng thái"])
+    wb.active.append(["Chợ Thử Một", "A-1", '=LOWER("SUSPENDED")'])
+    out = io.BytesIO()
+    wb.save(out)
+    r = await upload(client, admin, out.getvalue(), name="bao-cao-script.xlsx")
+    assert (r.status_code, r.json()["code"], r.json()["cell"]) == (
+        422,
+        "formula_without_value",
+        "C2",
+    ), r.text
+    assert r.json()["detail_vi"].startswith("Ô C2 có công thức")
     assert await state(conn) == before

@@ -96,7 +96,7 @@ export function failed(err) {
 
 /** The message for a problem code, or for the error as a whole. */
 export function problemText(err) {
-  if (err && err.code && hasErrorText(err.code)) return errorText(err.code);
+  if (err && err.code && hasErrorText(err.code)) return errorText(err.code, err.problem);
   return describeError(err);
 }
 

@@ -891,9 +891,11 @@ export function wardLine(m) {
 }
 
 /** The message for an API problem `code`, in the current language; a generic one for codes not known here. */
-export function errorText(code) {
+export function errorText(code, problem) {
   const table = lang === "en" ? errorsEn : errorsVi;
-  return table[code] || table.generic;
+  const text = table[code] || table.generic;
+  // A message naming where ("Ô {cell}") takes it from the problem (a spreadsheet cell's address).
+  return problem && typeof problem.cell === "string" ? text.split("{cell}").join(problem.cell.slice(0, 12)) : text;
 }
 
 /**
@@ -906,7 +908,7 @@ export function describeError(err) {
   if (err.name === "ApiError") {
     if (err.status === 405 || (err.status === 404 && err.code === "not_found")) return t("not_available_yet");
     if (err.status >= 500 && !(err.code in errorsVi)) return errorText("server");
-    return errorText(err.code);
+    return errorText(err.code, err.problem);
   }
   return errorText("unknown");
 }

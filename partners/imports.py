@@ -62,7 +62,9 @@ async def import_report(
     try:
         rows, row_errors = report_file.parse_report(data, filename)
     except report_file.CsvFormatError as exc:
-        raise errors.CsvMalformed(f"Line {exc.line}: {exc.message}.", line=exc.line) from None
+        raise errors.CsvMalformed(
+            f"Line {exc.line}: {exc.message}.", line=exc.line, detail_vi=exc.message_vi
+        ) from None
     except SpreadsheetError as exc:
         raise errors.ReportFileRefused(
             exc.code, exc.message_en, detail_vi=exc.message_vi, **exc.params

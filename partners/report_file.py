@@ -27,6 +27,15 @@ _COLUMNS = {
     "status": ("status", "trang_thai", "tinh_trang"),
     "date": ("date", "ngay", "ngay_cap_nhat", "updated_at", "onboarded_at"),
 }
+_FIELD_VI = {
+    "market": "tên chợ",
+    "stall_code": "mã sạp",
+    "phone": "số điện thoại",
+    "account_number": "số tài khoản",
+    "bin": "mã ngân hàng (BIN)",
+    "status": "trạng thái",
+    "date": "ngày",
+}
 _HEADER_ALIASES = {alias: field for field, names in _COLUMNS.items() for alias in names}
 IDENTIFYING = ("stall_code", "phone", "account_number")
 
@@ -72,12 +81,14 @@ class RowError:
 
 
 class CsvFormatError(ValueError):
-    """The file cannot be read as a report; `line` is where reading stopped (1-based)."""
+    """The file cannot be read as a report; `line` is where reading stopped (1-based); `message`
+    says why in English, `message_vi` in Vietnamese (the partner page shows it)."""
 
-    def __init__(self, line: int, message: str) -> None:
+    def __init__(self, line: int, message: str, message_vi: str) -> None:
         super().__init__(f"line {line}: {message}")
         self.line = line
         self.message = message
+        self.message_vi = message_vi
 
 
 def parse_report(
@@ -89,13 +100,19 @@ def parse_report(
     records = _sheet_records(data) if excel else _records(_decode(data))
     header_line, header = next(records, (1, []))
     if not header:
-        raise CsvFormatError(header_line, "the file has no header row")
+        raise CsvFormatError(
+            header_line, "the file has no header row", "Tệp không có dòng tiêu đề (tên các cột)."
+        )
     columns = _columns(header, header_line)
     rows: list[ImportRow] = []
     errors: list[RowError] = []
     for line, record in records:
         if len(record) != len(header):
-            raise CsvFormatError(line, f"expected {len(header)} columns, found {len(record)}")
+            raise CsvFormatError(
+                line,
+                f"expected {len(header)} columns, found {len(record)}",
+                f"Dòng {line} có {len(record)} cột, dòng tiêu đề có {len(header)}.",
+            )
         values = {field: record[index].strip() or None for field, index in columns.items()}
         result = _row(line, values)
         if isinstance(result, RowError):
@@ -135,7 +152,11 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise CsvFormatError(line, "the file is not UTF-8; save it as CSV UTF-8") from exc
+        raise CsvFormatError(
+            line,
+            "the file is not UTF-8; save it as CSV UTF-8",
+            f"Tệp không ở mã UTF-8 (từ dòng {line}). Trong Excel, chọn Lưu thành > CSV UTF-8.",
+        ) from exc
 
 
 def _records(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -150,7 +171,11 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise CsvFormatError(start, f"malformed CSV ({exc})") from exc
+            raise CsvFormatError(
+                start,
+                f"malformed CSV ({exc})",
+                f"Không đọc được tệp CSV từ dòng {start} (dấu ngoặc kép không khớp?).",
+            ) from exc
         if any(cell.strip() for cell in record):
             yield start, record
         start = reader.line_num + 1
@@ -163,10 +188,20 @@ def _columns(header: list[str], line: int) -> dict[str, int]:
         if field is None:
             continue
         if field in columns:
-            raise CsvFormatError(line, f"two columns mean {field}")
+            raise CsvFormatError(
+                line,
+                f"two columns mean {field}",
+                f"Hai cột của dòng tiêu đề cùng là {_FIELD_VI[field]}: giữ một cột.",
+            )
         columns[field] = index
     if not any(field in columns for field in IDENTIFYING):
-        raise CsvFormatError(line, "no stall code, phone or account number column")
+        raise CsvFormatError(
+            line,
+            "no stall code, phone or account number column",
+            "Tệp thiếu cột để tìm sạp: cần một cột mã sạp (ma_sap), số điện thoại "
+            "(so_dien_thoai) hoặc số tài khoản (so_tai_khoan). Các cột khác: cho, ma_bin, "
+            "trang_thai, ngay.",
+        )
     return columns
 
 

@@ -268,7 +268,7 @@ async def test_a_stall_with_no_clear_account_of_the_partner_is_an_error(
     ("data", "line"),
     [
         (b"", 1),
-        (b"name,goods\nx,y\n", 1),
+        (b"name,goods\nx,y\n", 1),  # no column to find the stall by
         ("stall_code,market\nA-1,Chợ Thử Một\nA-2,Chợ Thử Một,extra\n".encode(), 3),
         ('stall_code,market\nA-1,"Chợ Thử Một\n'.encode(), 2),
         (b"stall_code,market\nA-1,\xff\xfe\n", 2),
@@ -279,6 +279,7 @@ async def test_a_malformed_file_is_422_with_the_line(client, conn, auth, stalls,
     r = await upload(client, await auth("admin"), data)
     assert r.status_code == 422, r.text
     assert r.json()["code"] == "malformed_csv" and r.json()["line"] == line
+    assert r.json()["detail_vi"]  # why, in Vietnamese (the partner page shows it)
     assert r.headers["content-type"] == "application/problem+json"
     assert await state(conn) == before
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -164,6 +165,9 @@ def test_malformed_files_raise_csv_format_error(data: bytes, line: int, message:
         parse_report(data)
     assert caught.value.line == line
     assert str(caught.value).startswith(f"line {line}: ")
+    # Said in Vietnamese too (the partner page showed "cannot be read" for a missing column).
+    vi = caught.value.message_vi
+    assert vi and vi != caught.value.message and not re.search(r"\b(the|file|column)\b", vi)
 
 
 cells = st.text(

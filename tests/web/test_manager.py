@@ -481,6 +481,12 @@ async def test_a_partners_day_in_the_browser(new_page, live_server, tmp_path) ->
     await page.set_input_files("#report-file", str(tmp_path / "may-tao.xlsx"))
     await page.click("#report-check")
     await expect_text(page, "main", "Ô C2 có công thức nhưng tệp không lưu kết quả")
+    # A file without a column to find the stall by says so (it said "cannot be read: save it as
+    # CSV UTF-8 with a header row" of a UTF-8 file with one).
+    (tmp_path / "cot-sai.csv").write_text("ten,tuoi,dia_chi\nAn,30,Hue\n", encoding="utf-8")
+    await page.set_input_files("#report-file", str(tmp_path / "cot-sai.csv"))
+    await page.click("#report-check")
+    await expect_text(page, "main", "Tệp thiếu cột để tìm sạp")
     await page.set_input_files("#report-file", str(tmp_path / "bao-cao.xlsx"))
     await page.click("#report-check")
     await page.wait_for_selector("#import-rows tr[data-line='2'][data-outcome='matched']")

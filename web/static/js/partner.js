@@ -86,6 +86,14 @@ function accountsCard(code, banks) {
 
 const TEMPLATE_HEADER = "cho,ma_sap,so_dien_thoai,so_tai_khoan,ma_bin,trang_thai,ngay";
 // The import's own status words (partners/csv_import.py), for the statuses the register holds.
+// Why a report file cannot be read, as the server says it in Vietnamese (a missing column, a
+// row of the wrong width ...); in English, the line.
+function malformedText(err) {
+  const p = err.problem || {};
+  if (currentLang() === "vi" && typeof p.detail_vi === "string" && p.detail_vi) return p.detail_vi;
+  return p.line ? t("p_malformed", { line: num(p.line) }) : describeError(err);
+}
+
 const STATUS_WORD = { pending: "cho_kich_hoat", active: "dang_hoat_dong", suspended: "tam_ngung", removed: "da_go" };
 const csvCell = (v) => (/[",\r\n]/.test(String(v ?? "")) ? `"${String(v).replace(/"/g, '""')}"` : String(v ?? ""));
 
@@ -172,7 +180,7 @@ function importCard(code, onImported = () => {}) {
       }
     } catch (err) {
       out.replaceChildren(h("p", { class: "form-error", role: "alert" },
-        err.code === "malformed_csv" && err.problem && err.problem.line ? t("p_malformed", { line: num(err.problem.line) }) : describeError(err)));
+        err.code === "malformed_csv" ? malformedText(err) : describeError(err)));
     } finally {
       check.disabled = file.disabled = false;
       run.disabled = !checked;

@@ -48,6 +48,8 @@ _STATUSES = {
 _STATUS_ALIASES = {alias: status for status, names in _STATUSES.items() for alias in names}
 # An Excel report is read whole (core.spreadsheet); a CSV one is streamed, within the upload limit.
 _EXCEL_MAX_ROWS = 200_000
+_SCIENTIFIC = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+|inf|nan|-inf")
+_BIN = re.compile(r"[0-9]{6}")
 _DMY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 _ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -212,6 +214,27 @@ def _row(line: int, values: dict[str, str | None]) -> ImportRow | RowError:
             (
                 "no stall code, phone or account number",
                 "không có mã sạp, số điện thoại hay số tài khoản",
+            )
+        )
+    for field, vi in (("bin", "mã ngân hàng (BIN)"), ("account_number", "số tài khoản"),
+                      ("phone", "số điện thoại")):  # fmt: skip
+        value = values.get(field)
+        if value is not None and _SCIENTIFIC.fullmatch(value):
+            # A long number typed into a number cell: Excel keeps 15 digits and shows 1E+30.
+            reasons.append(
+                (
+                    f"{field} {value!r} is a number in scientific notation: format the column as "
+                    "text and type it again",
+                    f"{vi} “{quoted(value)}” là số Excel ghi dạng khoa học: định dạng cột là "
+                    "Văn bản (Text) rồi gõ lại",
+                )
+            )
+    bin_ = values.get("bin")
+    if bin_ is not None and not _SCIENTIFIC.fullmatch(bin_) and not _BIN.fullmatch(bin_):
+        reasons.append(
+            (
+                f"BIN {bin_!r} is not 6 digits",
+                f"mã ngân hàng (BIN) “{quoted(bin_)}” không phải 6 chữ số",
             )
         )
     status = values.get("status")

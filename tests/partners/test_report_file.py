@@ -197,3 +197,24 @@ def test_the_statuses_the_partner_page_names_are_read() -> None:
     rows, errors = parse_report(data)
     assert errors == []
     assert [row.status for row in rows] == ["pending", "active", "suspended", "removed"]
+
+
+def test_numbers_excel_wrote_in_scientific_notation_and_bad_bins_are_said() -> None:
+    """A 10^30 typed into a number cell came back as BIN “1e+30” not found, and an account number
+    of 1e308 was not mentioned at all."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["ma_sap", "ma_bin", "so_tai_khoan", "so_dien_thoai"])
+    wb.active.append(["A-1", 1e30, 1e308, 905123456])
+    wb.active.append(["A-2", "MB", "0123", None])
+    wb.active.append(["A-3", 970436, "0123 456", None])
+    out = io.BytesIO()
+    wb.save(out)
+    rows, errors = parse_report(out.getvalue(), "r.xlsx")
+    by_line = {e.line: e.reason_vi for e in errors}
+    assert "mã ngân hàng (BIN) “1e+30” là số Excel ghi dạng khoa học" in by_line[2]
+    assert "số tài khoản “1e+308” là số Excel ghi dạng khoa học" in by_line[2]
+    assert "không phải 6 chữ số" not in by_line[2]  # one reason per cell
+    assert by_line[3] == "mã ngân hàng (BIN) “MB” không phải 6 chữ số"
+    assert [(r.line, r.bin, r.account_number) for r in rows] == [(4, "970436", "0123 456")]

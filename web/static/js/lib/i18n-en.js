@@ -795,7 +795,7 @@ export const errorsEn = {
   stallholder_erased: "This stallholder's data was erased on request. Register them again if they come back.",
   stallholder_not_found: "Stallholder not found.",
   invalid_cccd: "A citizen ID (CCCD) is exactly 12 digits.",
-  invalid_address: "An address is up to 200 characters, no emoji.",
+  invalid_address: "An address is up to 200 characters, no symbols such as < > = | ~ and no emoji.",
   unknown_ward: "This ward is not in the list.",
   account_disabled: "This account is deactivated. Ask an administrator to reactivate it.",
   invalid_credentials: "Wrong username or password.",

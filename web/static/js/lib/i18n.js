@@ -805,7 +805,7 @@ const errorsVi = {
   stallholder_erased: "Dữ liệu của chủ sạp này đã bị xóa theo yêu cầu. Hãy đăng ký lại nếu chủ sạp quay lại.",
   stallholder_not_found: "Không tìm thấy chủ sạp này.",
   invalid_cccd: "Số CCCD gồm đúng 12 chữ số.",
-  invalid_address: "Địa chỉ tối đa 200 ký tự, không dùng biểu tượng cảm xúc.",
+  invalid_address: "Địa chỉ tối đa 200 ký tự, không dùng ký hiệu như < > = | ~ hay biểu tượng cảm xúc.",
   unknown_ward: "Không có phường này trong danh sách.",
   account_disabled: "Tài khoản này đã bị khóa. Hãy liên hệ quản trị viên để mở lại.",
   invalid_credentials: "Sai tên đăng nhập hoặc mật khẩu.",

@@ -93,13 +93,13 @@ addStrings({
   },
   errorsVi: {
     // On the pages that load this module the only name typed is a point's (not a person's).
-    invalid_name: "Tên điểm không hợp lệ: tối đa 120 ký tự, không dùng biểu tượng cảm xúc.",
-    invalid_hours: "Giờ mở cửa tối đa 80 ký tự, không dùng biểu tượng cảm xúc.",
+    invalid_name: "Tên điểm không hợp lệ: tối đa 120 ký tự, không dùng ký hiệu như < > = | ~ hay biểu tượng cảm xúc.",
+    invalid_hours: "Giờ mở cửa tối đa 80 ký tự, không dùng ký hiệu như < > = | ~ hay biểu tượng cảm xúc.",
     service_point_not_found: "Điểm hỗ trợ này không còn.",
   },
   errorsEn: {
-    invalid_name: "Not a valid point name: up to 120 characters, no emoji.",
-    invalid_hours: "Opening hours: up to 80 characters, no emoji.",
+    invalid_name: "Not a valid point name: up to 120 characters, no symbols such as < > = | ~ and no emoji.",
+    invalid_hours: "Opening hours: up to 80 characters, no symbols such as < > = | ~ and no emoji.",
     service_point_not_found: "This service point is no longer there.",
   },
 });

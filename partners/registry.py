@@ -111,6 +111,35 @@ async def list_partners(conn: asyncpg.Connection) -> list[schemas.Partner]:
     return await registry_q.list_partners(conn)
 
 
+def _as_seen_by(partner: schemas.Partner, user: User, own: str | None) -> schemas.Partner:
+    """Which credentials are set and whether the signed API is on are an administrator's (and the
+    partner's own) to see: null for anyone else, not an empty list that reads as "none"."""
+    if user.role == "admin" or (own is not None and partner.code == own):
+        return partner
+    return partner.model_copy(update={"credentials_set": None, "own_api_enabled": None})
+
+
+async def partners_for(conn: asyncpg.Connection, user: User) -> list[schemas.Partner]:
+    """The partner directory as the caller may read it: a partner user reads its own entry only
+    (as every other partner route answers it), and no one but administrators reads others'
+    credential state."""
+    own = await partner_of(conn, user)
+    found = await registry_q.list_partners(conn)
+    if user.role == "partner":
+        found = [p for p in found if p.code == own]
+    return [_as_seen_by(p, user, own) for p in found]
+
+
+async def partner_for(conn: asyncpg.Connection, user: User, code: str) -> schemas.Partner:
+    """One partner as the caller may read it, or partner_not_found (also for a partner user asking
+    for another partner: the same answer as its accounts and stats give)."""
+    own = await partner_of(conn, user)
+    partner = await get_partner(conn, code)
+    if user.role == "partner" and partner.code != own:
+        raise errors.PartnerNotFound(f"No partner with code {code.upper()}.")
+    return _as_seen_by(partner, user, own)
+
+
 async def get_partner(conn: asyncpg.Connection, code: str) -> schemas.Partner:
     """One partner, or partner_not_found."""
     partner = await registry_q.get_partner(conn, code.upper())

@@ -132,14 +132,17 @@ async def payos_webhook(request: Request, conn: Conn) -> JSONResponse:
 
 @router.get("/partners", response_model=list[schemas.Partner])
 async def list_partners(conn: Conn, user: CurrentUser) -> list[schemas.Partner]:
-    """Every partner: banks, wallets, gateways, aggregators (credential field names only)."""
-    return await registry.list_partners(conn)
+    """Every partner: banks, wallets, gateways, aggregators. Which credentials are set (field
+    names only) and own_api_enabled are for administrators and the partner itself (null for
+    others); a partner user reads its own entry only."""
+    return await registry.partners_for(conn, user)
 
 
 @router.get("/partners/{code}", response_model=schemas.Partner)
 async def get_partner(code: Code, conn: Conn, user: CurrentUser) -> schemas.Partner:
-    """One partner."""
-    return await registry.get_partner(conn, code)
+    """One partner (as GET /api/partners shows it to the caller); partner_not_found for a partner
+    user asking for another partner."""
+    return await registry.partner_for(conn, user, code)
 
 
 @router.put("/partners/{code}/credentials", response_model=schemas.Partner)

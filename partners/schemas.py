@@ -89,8 +89,10 @@ class Partner(BaseModel):
     support_phone: str | None = Field(
         description="The number a stallholder calls when a transfer goes wrong (set by an admin)."
     )
-    credentials_set: list[str]
-    own_api_enabled: bool
+    credentials_set: list[str] | None = Field(
+        description="Names of the credentials set (never values); null: not yours to see."
+    )
+    own_api_enabled: bool | None = Field(description="Null: not yours to see.")
     created_at: datetime
     updated_at: datetime
 

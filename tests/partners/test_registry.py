@@ -52,7 +52,11 @@ async def test_every_directory_bank_and_the_named_partners_are_seeded(client, au
         partners
     )
     assert "VTLMONEY" not in partners and "momo" not in partners
-    assert all(p["credentials_set"] == [] for p in partners.values())
+    # Which credentials are set is an administrator's to see: null (not "none") for a viewer.
+    assert all(p["credentials_set"] is None for p in partners.values())
+    assert all(p["own_api_enabled"] is None for p in partners.values())
+    r = await client.get("/api/partners", headers=await auth("admin"))
+    assert all(p["credentials_set"] == [] for p in r.json())
 
 
 async def test_get_one_partner_and_unknown_code(client, auth):
@@ -62,6 +66,20 @@ async def test_get_one_partner_and_unknown_code(client, auth):
     missing = await client.get("/api/partners/NOPE", headers=headers)
     assert missing.status_code == 404 and missing.json()["code"] == "partner_not_found"
     assert (await client.get("/api/partners")).status_code == 401
+
+
+async def test_a_partner_user_reads_its_own_entry_and_no_other(client, auth, conn):
+    """A partner user read another partner's credential state (200) while that partner's
+    accounts and stats answered 404: one answer on every path."""
+    headers = await auth("partner")
+    own = await conn.fetchval("SELECT upper(partner_code) FROM app_user WHERE username = 'partner'")
+    other = "BIDV" if own != "BIDV" else "MB"
+    r = await client.get(f"/api/partners/{own}", headers=headers)
+    assert r.status_code == 200 and r.json()["credentials_set"] == [], r.text
+    for path in (f"/api/partners/{other}", f"/api/partners/{other}/stats", "/api/partners/NOPE"):
+        r = await client.get(path, headers=headers)
+        assert (r.status_code, r.json()["code"]) == (404, "partner_not_found"), path
+    assert [p["code"] for p in (await client.get("/api/partners", headers=headers)).json()] == [own]
 
 
 async def test_credentials_are_stored_but_never_returned_logged_or_audited(client, conn, auth):

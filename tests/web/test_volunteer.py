@@ -595,6 +595,41 @@ async def test_offline_registrations_are_queued_and_sent_once(new_page, live_ser
         assert len(await stalls_with_code(live_server, ids["Chợ Thử Một"], code)) == 1
 
 
+async def test_offline_right_after_signing_in_a_stall_with_an_account_is_registered(
+    new_page, live_server
+) -> None:
+    """The bank list was fetched only when a form first opened: a tablet that went offline
+    after signing in could not register a stall with a bank ("Chưa tải được danh sách ngân
+    hàng") while the banner promised the record was kept."""
+    ids = await market_ids(live_server)
+    page = await new_page(viewport=PHONE)
+    await sign_in(page)
+    await page.wait_for_selector(".stall-row, .empty")
+    # Kept on the device without any form opened.
+    await until(page, "localStorage.getItem('choso.cache.banks') !== null")
+    await until(page, "localStorage.getItem('choso.cache.partners') !== null")
+    await page.context.set_offline(True)
+    await page.wait_for_selector(".net-off")
+    await open_form(page)
+    number = f"01{uuid.uuid4().int % 10**8:08d}"
+    await fill_form(page, code="ZOF-1", name="Lê Thị Mất Mạng", bank="vietcom", account=number)
+    await page.click("#save-stall")
+    await page.wait_for_selector("#worklist")
+    await page.context.set_offline(False)
+    await until(page, "document.querySelectorAll('.record[data-state=queued]').length === 0")
+    for _ in range(100):
+        found = await stalls_with_code(live_server, ids["Chợ Thử Một"], "ZOF-1")
+        if found:
+            break
+        await page.wait_for_timeout(100)
+    assert len(found) == 1
+    async with await live_server.api("admin") as c:
+        stall = (await c.get(f"/api/stalls/{found[0]['id']}")).json()
+    assert [(a["bin"], a["account_number"]) for a in stall["payment_accounts"]] == [
+        ("970436", number)
+    ]
+
+
 async def test_back_online_a_list_kept_on_the_device_is_asked_for_again(
     new_page, live_server
 ) -> None:

@@ -277,6 +277,15 @@ async function start(message) {
   outbox.start();
   outbox.flush({ force: true });
   afterFirstScreen();
+  // The bank and partner lists the registration form needs, kept on the device once after a
+  // sign-in (signing out wipes them): a tablet that goes offline before any form was opened
+  // could not register a stall with an account. A warm start that has them asks for nothing.
+  if (ctx.canWork()) {
+    window.setTimeout(() => {
+      if (!api.cache.value("banks")) ctx.loadBanks().catch(() => null);
+      if (!api.cache.value("partners")) ctx.loadPartners().catch(() => null);
+    }, 0);
+  }
 }
 
 // A registration that reached the server joins the cached stall list at once, with what its

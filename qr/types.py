@@ -27,12 +27,16 @@ _GROUPING = re.compile(r"[\s.-]")
 
 
 def _account_number(value: str) -> str:
+    """An account number as typed for a sign: 1-19 letters and digits once the grouping marks are
+    dropped. The payload's slot takes any printable character (vietqr.md 1.2; a scanned sign is
+    decoded that way, qr.payload), but every real one is letters and digits (accounts, aliases,
+    PSP…/99MM… virtual accounts): a '!' or '#' typed is a slip, and printed it sends no money."""
     compact = _GROUPING.sub("", value)
-    if not re.fullmatch(r"[!-~]{1,19}", compact):
+    if not re.fullmatch(r"[A-Za-z0-9]{1,19}", compact):
         raise fail(
             "invalid_account_number",
-            "An account number is 1-19 printable characters (letters and digits; the spaces, "
-            "dots and dashes it is written with are dropped).",
+            "An account number is 1-19 letters and digits (the spaces, dots and dashes it is "
+            "written with are dropped).",
         )
     return compact
 

@@ -61,6 +61,9 @@ BAD = [
     ("payment_accounts.0.account_number", "", 422, "invalid_account_number"),
     ("payment_accounts.0.account_number", "1" * 20, 422, "invalid_account_number"),
     ("payment_accounts.0.account_number", "0123456789ư", 422, "invalid_account_number"),
+    # A symbol typed by mistake was printed on the sign (no real account number holds one).
+    ("payment_accounts.0.account_number", "12ab34-!!", 422, "invalid_account_number"),
+    ("payment_accounts.0.account_number", "0123#456", 422, "invalid_account_number"),
     ("payment_accounts.0.account_name", "LUU 😀", 422, "invalid_account_name"),
     ("payment_accounts.0.account_name", "A" * 51, 422, "invalid_account_name"),
     ("payment_accounts.0.service", "wire", 422, "validation_error"),

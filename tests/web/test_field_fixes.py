@@ -1153,3 +1153,14 @@ async def test_on_a_phone_search_results_show_above_the_keyboard(new_page, live_
     await page.fill("#search", "")
     await page.dispatch_event("#search", "input")
     await expect(page.locator(".chips-filter")).not_to_have_class(re.compile("chips-searching"))
+
+
+async def test_a_symbol_in_an_account_number_is_refused_at_the_field(new_page, live_server) -> None:
+    """“12ab34-!!” was saved and printed as “12ab34!!” (and its check said ✓ ĐÚNG)."""
+    page = await new_page(viewport=PHONE)
+    await sign_in(page)
+    await open_form(page)
+    await fill_form(page, code="ZSY-1", name="Hồ Thị Ký", bank="vietcom", account="12ab34-!!")
+    await page.click("#save-stall")
+    await expect(page.locator("#f-acct-error")).to_contain_text("chữ số hoặc chữ cái")
+    assert "#/register" in page.url or await page.locator("#register-form").count() == 1

@@ -38,7 +38,7 @@ export const CODE_MAP = { momo_reference_required: "f-ref", account_exists: "f-a
 const GOODS = ["Rau củ", "Trái cây", "Thịt heo", "Thịt bò", "Gà vịt", "Cá tươi", "Hải sản", "Hải sản khô", "Đồ khô",
   "Gia vị", "Bánh kẹo", "Tạp hóa", "Quần áo", "Vải vóc", "Giày dép", "Hoa tươi", "Bún, bánh canh", "Cơm, quán ăn",
   "Cà phê, nước", "Đồ gia dụng"];
-const ACCOUNT_RE = /^[!-~]{1,19}$/;
+const ACCOUNT_RE = /^[A-Za-z0-9]{1,19}$/;  // as qr/types.py takes it (no symbol is a real one)
 const ACCOUNT_NAME_MAX = 50;
 const ACCOUNT_NAME_RE = /^[A-Z0-9 .,'-]{1,50}$/;
 

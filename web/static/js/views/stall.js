@@ -971,7 +971,7 @@ export async function accountView(ctx, id) {
   const check = (fid) => {
     const number = accountNumber(st.account_number);
     if (fid === "f-bank" && !st.bin) return "invalid_bin";
-    if (fid === "f-acct" && !/^[!-~]{1,19}$/.test(number)) return number ? "invalid_account_number" : "missing";
+    if (fid === "f-acct" && !/^[A-Za-z0-9]{1,19}$/.test(number)) return number ? "invalid_account_number" : "missing";
     if (fid === "f-acctname" && st.account_name.trim() && !/^[A-Z0-9 .,'-]{1,50}$/.test(st.account_name.trim())) return "invalid_account_name";
     if (fid === "f-ref" && needsMomoReference(st.bin, st.reference)) return "momo_reference_required";
     if (fid === "f-ref" && st.reference && !/^[A-Za-z0-9]{1,25}$/.test(st.reference)) return "invalid_reference";
@@ -1095,7 +1095,7 @@ export async function accountFixView(ctx, id, accountId) {
   const check = (fid) => {
     const number = accountNumber(st.account_number);
     if (fid === "f-bank" && !st.bin) return "invalid_bin";
-    if (fid === "f-acct" && !/^[!-~]{1,19}$/.test(number)) return number ? "invalid_account_number" : "missing";
+    if (fid === "f-acct" && !/^[A-Za-z0-9]{1,19}$/.test(number)) return number ? "invalid_account_number" : "missing";
     if (fid === "f-acctname" && st.account_name.trim() && !/^[A-Z0-9 .,'-]{1,50}$/.test(st.account_name.trim())) return "invalid_account_name";
     if (fid === "f-ref" && needsMomoReference(st.bin, st.reference)) return "momo_reference_required";
     if (fid === "f-ref" && st.reference && !/^[A-Za-z0-9]{1,25}$/.test(st.reference)) return "invalid_reference";

@@ -1164,3 +1164,26 @@ async def test_a_symbol_in_an_account_number_is_refused_at_the_field(new_page, l
     await page.click("#save-stall")
     await expect(page.locator("#f-acct-error")).to_contain_text("chữ số hoặc chữ cái")
     assert "#/register" in page.url or await page.locator("#register-form").count() == 1
+
+
+async def test_a_hidden_character_in_the_goods_is_said_before_sending(
+    new_page, live_server
+) -> None:
+    """A NUL pasted into "Mặt hàng" was refused only by the server ("Có ký tự không dùng được"),
+    invisible on the screen, and the refused record showed as one to fix in the top bar."""
+    page = await new_page(viewport=PHONE)
+    await sign_in(page)
+    await open_form(page)
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+    await fill_form(page, code="ZHC-1", name="Hồ Thị Ẩn")
+    await page.fill("#f-goods", "Cá\u0000 tươi")
+    await page.click("#save-stall")
+    await expect(page.locator("#f-goods-error")).to_contain_text("ký tự ẩn")
+    await page.fill("#f-goods", "Cá > tôm")
+    await page.click("#save-stall")
+    await expect(page.locator("#f-goods-error")).to_contain_text("không dùng ký hiệu như")
+    assert not [u for u in sent if "/stalls" in u]
+    await page.fill("#f-goods", "Cá tươi")
+    await page.click("#save-stall")
+    await page.wait_for_url("**/#/s/*")

@@ -78,15 +78,31 @@ addStrings({
     code_like_queue: "A record for stall {other} is waiting on this device, like code {code}. If it is the same stall, do not register it again.",
   },
   errorsVi: {
+    hidden_chars: "Ô này có ký tự ẩn không dùng được (thường do dán từ nơi khác). Hãy xóa cả ô rồi gõ lại.",
     invalid_licence: "Số giấy phép chỉ gồm chữ cái, chữ số và . / - (tối đa 30 ký tự), ví dụ 32A8012345.",
     licence_not_asked: "Chợ này không ghi số giấy phép kinh doanh. Quản lý chợ có thể bật việc ghi trong phần sửa chợ.",
   },
   errorsEn: {
+    hidden_chars: "This box holds a hidden character that cannot be used (often pasted from elsewhere). Clear it and type it again.",
     invalid_licence: "A licence number has only letters, digits and . / - (at most 30), e.g. 32A8012345.",
     licence_not_asked: "This market does not record business licence numbers. Its manager can turn that on when editing the market.",
   },
 });
 
+const HIDDEN = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}]/u;
+const GOODS_SYMBOL = /(?![+&%/])\p{S}/u;
+/** What the server would refuse in a stall's goods (the register and the edit form). */
+export function goodsProblem(text) {
+  const goods = String(text || "");
+  if (HIDDEN.test(goods)) return "hidden_chars";
+  return charCount(goods.trim()) > 100 || GOODS_SYMBOL.test(goods) ? "invalid_goods" : null;
+}
+/** ... and in a holder's name (letters, spaces and . ' - only). */
+export function nameProblem(text) {
+  const name = String(text || "").trim();
+  if (HIDDEN.test(name)) return "hidden_chars";
+  return /[^\p{L}\p{M} .'-]/u.test(name) || charCount(name) > 100 ? "invalid_name" : null;
+}
 export const LICENCE = /^[0-9A-Z][0-9A-Z./-]{0,29}$/;
 /** A licence number as the server keeps it: spaces dropped, letters upper-cased. */
 export const licenceOf = (text) => String(text || "").replace(/\s+/g, "").toUpperCase();
@@ -153,10 +169,13 @@ export function validate(st) {
   if (!st.stall_code.trim()) out.push(["f-stall_code", "missing"]);
   else if (!codeOk(st.stall_code, STALL_CODE_MAX)) out.push(["f-stall_code", "invalid_stall_code"]);
   if (st.zone && !codeOk(st.zone, ZONE_MAX)) out.push(["f-zone", "invalid_zone"]);
-  if (charCount(st.goods) > 100) out.push(["f-goods", "invalid_goods"]);
+  // As the server reads free text (core.types.free_text): no control or other hidden character,
+  // no symbol but + & % /. A NUL pasted in was refused only by the server, unseen on the screen.
+  const goods = goodsProblem(st.goods);
+  if (goods) out.push(["f-goods", goods]);
   if (licenceOf(st.licence_no) && !LICENCE.test(licenceOf(st.licence_no))) out.push(["f-licence", "invalid_licence"]);
   if (!st.full_name.trim()) out.push(["f-name", "missing"]);
-  else if (/[^\p{L}\p{M} .'-]/u.test(st.full_name.trim()) || charCount(st.full_name) > 100) out.push(["f-name", "invalid_name"]);
+  else if (nameProblem(st.full_name)) out.push(["f-name", nameProblem(st.full_name)]);
   if (st.phone.trim() && !looksLikePhone(st.phone)) out.push(["f-phone", "invalid_phone"]);
   const acct = accountNumber(st.account_number);
   if (st.bin && !acct) out.push(["f-acct", "bank_incomplete"]);

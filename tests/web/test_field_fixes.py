@@ -1187,3 +1187,17 @@ async def test_a_hidden_character_in_the_goods_is_said_before_sending(
     await page.fill("#f-goods", "Cá tươi")
     await page.click("#save-stall")
     await page.wait_for_url("**/#/s/*")
+
+
+async def test_a_stall_code_in_a_title_is_not_split_at_its_hyphen(new_page, live_server) -> None:
+    """"Thêm tài khoản — C-" with "41" on the next line, on a phone: read as another stall."""
+    ids = await market_ids(live_server)
+    stall = await register_via_api(live_server, ids["Chợ Thử Một"], "ZC-41", "Lý Thị Gạch")
+    page = await new_page(viewport=PHONE)
+    await sign_in(page)
+    for path in (f"/#/s/{stall['id']}/account", f"/#/s/{stall['id']}"):
+        await page.goto(path)
+        code = page.locator("h1 .code-keep")
+        await expect(code).to_have_text("ZC-41")
+        rects = await code.evaluate("e => e.getClientRects().length")
+        assert rects == 1, path  # one line box: not split

@@ -19,6 +19,13 @@ import { visitsCard } from "./visit.js";
 import { supportCard } from "./support.js";
 import { takingsCard } from "./takings.js";
 
+/** A title naming a stall: its code kept on one line when it fits (a phone split "C-" from "41"
+at the hyphen, which reads as another stall). */
+function titleWithCode(key, code) {
+  const [before, after = ""] = t(key, { code: "\u0000" }).split("\u0000");
+  return [before, h("span", { class: "code-keep" }, code), after];
+}
+
 addStrings({
   vi: {
     delivered_unprinted_title: "Biển của sạp này chưa được ghi là đã in",
@@ -325,7 +332,7 @@ export async function stallView(ctx, id, params) {
     isNew ? h("p", { class: ["note", canPrint ? "note-ok" : "note-warn"], role: "status", id: "saved-banner" }, savedText) : null,
     stale ? h("p", { class: "note note-warn" }, t("stale_data", { time: time(at) })) : null,
     h("div", { class: "page-head" },
-      h("h1", {}, t("stall_title", { code: stall.stall_code })),
+      h("h1", {}, titleWithCode("stall_title", stall.stall_code)),
       h("p", { class: "muted" }, [market ? market.name : "", stall.zone ? zoneLabel(stall.zone) : ""].filter(Boolean).join(" · "))),
     tile && tile.level !== "inactive" ? stepper(tile.level, tile.needs_revisit, tile.revisit_reason) : null,
     reprint,
@@ -875,7 +882,7 @@ export async function editView(ctx, id) {
       problem && problem.existing_stall_id ? h("a", { href: `#/s/${problem.existing_stall_id}`, id: "see-duplicate" }, t("dup_see")) : null),
   });
   const form = h("form", { class: "register", novalidate: true },
-    h("h1", {}, t("edit_title", { code: stall.stall_code })),
+    h("h1", {}, titleWithCode("edit_title", stall.stall_code)),
     h("fieldset", { class: "card" }, h("legend", {}, t("sec_stall")),
       h("div", { class: "grid2" },
         field({ id: "f-stall_code", label: t("stall_code"), control: input("stall_code", { autocapitalize: "characters" }, { id: "f-stall_code", max: STALL_CODE_MAX, code: "invalid_stall_code" }) }),
@@ -1023,7 +1030,7 @@ export async function accountView(ctx, id) {
   limitLength(acctName, { id: "f-acctname", max: 50, code: "invalid_account_name" });
   const formError = h("p", { class: "form-error", role: "alert" });
   const form = h("form", { class: "register", novalidate: true },
-    h("h1", {}, t("add_account"), " — ", stall.stall_code),
+    h("h1", {}, t("add_account"), " — ", h("span", { class: "code-keep" }, stall.stall_code)),
     h("fieldset", { class: "card" }, h("legend", {}, t("sec_account")),
       scanner,
       h("div", { class: "field", id: "f-bank-field" }, h("label", { for: "f-bank" }, t("bank")), picker.el, h("p", { class: "field-error", id: "f-bank-error", hidden: true })),
@@ -1133,7 +1140,7 @@ export async function accountFixView(ctx, id, accountId) {
   const offError = h("p", { class: "form-error", role: "alert" });
   const label = `${stall.stall_code} · ${bankShort(banks, account.bin)} ${account.account_number.slice(-4)}`;
   const form = h("form", { class: "register", novalidate: true, id: "account-fix-form" },
-    h("h1", {}, t("account_fix_title", { code: stall.stall_code })),
+    h("h1", {}, titleWithCode("account_fix_title", stall.stall_code)),
     h("p", { class: "hint" }, t("account_fix_intro")),
     h("fieldset", { class: "card" }, h("legend", {}, t("sec_account")),
       h("div", { class: "field", id: "f-bank-field" }, h("label", { for: "f-bank" }, t("bank")), picker.el, h("p", { class: "field-error", id: "f-bank-error", hidden: true })),

@@ -176,6 +176,10 @@ export async function ensureUser(main, { message } = {}) {
   return signIn(main, { message });
 }
 
+// Whether this page was opened by an installed app: only then can a new worker be an update (on a
+// first visit the first worker takes the page over, clients.claim, and read as a "new version").
+const controlledAtLoad = "serviceWorker" in navigator && Boolean(navigator.serviceWorker.controller);
+
 export function registerServiceWorker() {
   if (!("serviceWorker" in navigator)) return;
   navigator.serviceWorker.register("/sw.js", { scope: "/" }).then((reg) => {
@@ -183,7 +187,7 @@ export function registerServiceWorker() {
       const next = reg.installing;
       if (!next) return;
       next.addEventListener("statechange", () => {
-        if (next.state === "installed" && navigator.serviceWorker.controller) {
+        if (next.state === "installed" && controlledAtLoad && navigator.serviceWorker.controller) {
           const btn = h("button", { type: "button", class: "btn btn-small", onclick: () => window.location.reload() }, t("reload"));
           toast(t("update_ready"), "info", 0, "update", btn);
         }

@@ -1190,7 +1190,7 @@ async def test_a_hidden_character_in_the_goods_is_said_before_sending(
 
 
 async def test_a_stall_code_in_a_title_is_not_split_at_its_hyphen(new_page, live_server) -> None:
-    """"Thêm tài khoản — C-" with "41" on the next line, on a phone: read as another stall."""
+    """ "Thêm tài khoản — C-" with "41" on the next line, on a phone: read as another stall."""
     ids = await market_ids(live_server)
     stall = await register_via_api(live_server, ids["Chợ Thử Một"], "ZC-41", "Lý Thị Gạch")
     page = await new_page(viewport=PHONE)
@@ -1201,3 +1201,33 @@ async def test_a_stall_code_in_a_title_is_not_split_at_its_hyphen(new_page, live
         await expect(code).to_have_text("ZC-41")
         rects = await code.evaluate("e => e.getClientRects().length")
         assert rects == 1, path  # one line box: not split
+
+
+async def test_a_refusal_shown_on_the_form_is_not_also_counted_in_the_top_bar(
+    new_page, live_server
+) -> None:
+    """A save refused online (a phone another stall has) showed at its field and, at the same
+    time, as "Cần sửa 1" in the top bar; leaving the form, the record is there to fix."""
+    ids = await market_ids(live_server)
+    await register_via_api(
+        live_server, ids["Chợ Thử Một"], "ZRF-1", "Đỗ Thị Một", phone="0905 271 828"
+    )
+    page = await new_page(viewport=PHONE)
+    await sign_in(page)
+    await open_form(page)
+    await fill_form(page, code="ZRF-2", name="Đỗ Văn Hai", phone="0905 271 828")
+    await page.click("#save-stall")
+    await expect(page.locator("#confirm-duplicate")).to_be_visible()
+    await page.wait_for_timeout(300)
+    assert await page.locator("#queue-link .badge-count").is_hidden()
+    await page.goto(page.url.split("#")[0] + f"#/m/{ids['Chợ Thử Một']}")
+    await expect(page.locator("#queue-link .badge-count")).to_have_text("1")
+    await expect(page.locator("#queue-link")).to_contain_text("Cần sửa")
+    # Opened again from the queue, it is the form's again.
+    await page.click("#queue-link")
+    await page.locator(
+        ".record[data-state=failed] a, .record[data-state=failed] button"
+    ).first.click()
+    await expect(page.locator("#confirm-duplicate")).to_be_visible()
+    await page.wait_for_timeout(300)
+    assert await page.locator("#queue-link .badge-count").is_hidden()

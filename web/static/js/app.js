@@ -60,6 +60,7 @@ const ctx = {
   banks: [],
   partners: [],
   cleanup: null,
+  openRecord: null,  // the queued record the register form on screen is for (views/register.js)
   /** Whether the signed-in role works with stallholders' data (register, edit, print, verify). */
   canWork() { return shell.canWork(ctx.me); },
   go(hash) { if (window.location.hash === hash) route(); else window.location.hash = hash; },
@@ -115,7 +116,8 @@ const queueLink = h("a", { href: "#/outbox", class: "btn btn-small btn-ghost que
 async function updateQueueBadge() {
   const outbox = mods.outbox;
   if (!ctx.me || !outbox) return;
-  const c = outbox.counts(await outbox.list());
+  // The record open in the form being fixed is not counted (the form shows its refusal).
+  const c = outbox.counts((await outbox.list()).filter((r) => r.id !== ctx.openRecord));
   // A record the server refused is not waiting: it needs someone to fix it, and says so first
   // (its count, in red); records still waiting are counted when none needs fixing.
   const n = c.failed || c.pending;
@@ -200,6 +202,7 @@ function route() {
   routing = routing.then(async () => {
     if (!ctx.me || reauthing) return;
     if (ctx.cleanup) { try { ctx.cleanup(); } catch { /* view already gone */ } ctx.cleanup = null; }
+    if (ctx.openRecord !== null) { ctx.openRecord = null; updateQueueBadge(); }
     const hash = window.location.hash || "#/";
     dropStaleToasts(window.location.hash);
     // The worklist the page showed while the app loaded (instant.js): the app's own drawing takes

@@ -622,6 +622,8 @@ export async function registerView(ctx, marketId, recordId) {
       if (st.record_id) rec = await outbox.revise(st.record_id, { body, label });
       if (!rec) rec = await outbox.add("register", { market_id: marketId, body, label });
       st.record_id = rec.id;
+      // A refusal shows on this form: the top bar does not count it as one to fix elsewhere.
+      if (form.isConnected) ctx.openRecord = rec.id;
       rememberPartner(ctx.me, st.partner_code);
       saveDraft();
       const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
@@ -669,7 +671,11 @@ export async function registerView(ctx, marketId, recordId) {
   ready = true;
   drawCodeWarning();
   drawPhoneWarning();
-  if (linked && linked.state === "failed" && linked.error) showRefusal(linked.error);
+  if (linked && linked.state === "failed") {
+    ctx.openRecord = linked.id;  // shown here, not counted in the top bar meanwhile
+    window.dispatchEvent(new CustomEvent("choso:outbox"));
+    if (linked.error) showRefusal(linked.error);
+  }
 }
 
 /**

@@ -225,12 +225,14 @@ def _label_case(labels: dict[str, str]) -> str:
                 END END"""
 
 
-# A status change (an onboarding's, ...) names its two statuses: codes of a fixed list, never
-# personal data. Anything else in before/after stays on the record's own page.
+# A status change (an onboarding's, a stall's ...) names its two statuses: codes of a fixed list,
+# never personal data; an edit that kept the status names none. Anything else in before/after
+# stays on the record's own page.
 _STATUS_OF = """CASE WHEN jsonb_typeof(a.before -> 'status') = 'string'
                       AND jsonb_typeof(a.after -> 'status') = 'string'
                       AND a.before ->> 'status' ~ '^[a-z_]{{1,40}}$'
                       AND a.after ->> 'status' ~ '^[a-z_]{{1,40}}$'
+                      AND a.before ->> 'status' <> a.after ->> 'status'
                  THEN a.{side} ->> 'status' END"""
 
 

@@ -186,13 +186,15 @@ async def test_only_a_status_code_is_shown_from_before_and_after(client, auth, c
            ('set_status', 'onboarding', '1', '{"status": "active"}', '{"status": "Lê Thị Nhật"}'),
            ('set_status', 'onboarding', '2', '{"status": 3}', '{"status": "removed"}'),
            ('set_status', 'onboarding', '3', NULL, '{"status": "removed"}'),
-           ('update', 'market', '4', '{"status": "a"}', '{"status": "b", "name": "Lê"}')"""
+           ('update', 'market', '4', '{"status": "a"}', '{"status": "b", "name": "Lê"}'),
+           ('update', 'stall', '5', '{"status": "active"}', '{"status": "active", "goods": "x"}')"""
     )
-    items = (await client.get("/api/audit-log?limit=4", headers=admin)).json()["items"]
+    items = (await client.get("/api/audit-log?limit=5", headers=admin)).json()["items"]
     assert {e["entity_id"]: (e["status_from"], e["status_to"]) for e in items} == {
         "1": (None, None),  # not a code: neither is shown
         "2": (None, None),
         "3": (None, None),
         "4": ("a", "b"),
+        "5": (None, None),  # an edit that kept the status is no status change
     }
     assert "Lê" not in str(items)

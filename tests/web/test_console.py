@@ -732,6 +732,22 @@ async def test_the_audit_log_says_who_did_what_in_vietnamese(new_page, live_serv
     await page.click("#audit-filter")
     change = page.locator(".audit-table tr[data-action=set_status]").first
     await expect(change.locator(".status-change")).to_have_text("Đang hoạt động → Tạm ngưng")
+    # A stall's, in the stall page's words; an edit that kept the status says none.
+    async with await live_server.api("admin") as c:
+        r = await c.patch(
+            f"/api/stalls/{stall['id']}", json={"goods": "Rau"}, headers={"If-Match": '"1"'}
+        )
+        assert r.status_code == 200, r.text
+        r = await c.patch(
+            f"/api/stalls/{stall['id']}", json={"status": "vacant"}, headers={"If-Match": '"2"'}
+        )
+        assert r.status_code == 200, r.text
+    await page.select_option("#a-entity", "stall")
+    await page.click("#audit-filter")
+    edits = page.locator(f".audit-table tr[data-action=update]:has(a[href='/#/s/{stall['id']}'])")
+    await expect(edits).to_have_count(2)
+    await expect(edits.first.locator(".status-change")).to_have_text("Đang bán → Sạp trống")
+    await expect(edits.nth(1).locator(".status-change")).to_have_count(0)
     await page.select_option("#a-entity", "stall")
     await page.fill("#a-actor", "volunteer")
     # A day range with nothing in it says so; a backwards range is refused at its field.

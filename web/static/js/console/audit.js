@@ -26,9 +26,17 @@ const ACTIONS = new Set([
 ]);
 const PAGE = 50;
 
-// A status change names its two statuses (an onboarding's: the partner page's words).
-const STATUS_KEYS = { pending: "p_col_pending", active: "p_col_active", suspended: "p_col_suspended", removed: "p_col_removed" };
-function statusName(code) { return STATUS_KEYS[code] ? t(STATUS_KEYS[code]) : code; }
+// A status change names its two statuses in the words of the record's own pages (an onboarding's:
+// the partner page's; a stall's: the stall page's); a record with no such words shows none.
+const STATUS_KEYS = {
+  onboarding: { pending: "p_col_pending", active: "p_col_active", suspended: "p_col_suspended", removed: "p_col_removed" },
+  stall: { active: "st_active", vacant: "st_vacant", closed: "st_closed" },
+};
+function statusChange(e) {
+  const keys = STATUS_KEYS[e.entity] || {};
+  if (!keys[e.status_from] || !keys[e.status_to]) return null;
+  return h("span", { class: "sub status-change" }, `${t(keys[e.status_from])} → ${t(keys[e.status_to])}`);
+}
 
 /** The record an entry is about, linked to where it can be seen. */
 function record(e) {
@@ -47,7 +55,7 @@ function row(e) {
     h("td", {}, when(e.at)),
     h("td", {}, e.actor || t("c_audit_system"), e.actor && e.actor_username && e.actor !== e.actor_username ? h("span", { class: "sub" }, e.actor_username) : null),
     h("td", {}, t(ACTIONS.has(e.action) ? `c_act_${e.action}` : "c_act_other"),
-      e.status_from && e.status_to ? h("span", { class: "sub status-change" }, `${statusName(e.status_from)} → ${statusName(e.status_to)}`) : null),
+      statusChange(e)),
     h("td", {}, record(e)));
 }
 

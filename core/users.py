@@ -119,9 +119,14 @@ class PasswordReset(BaseModel):
     password: str
 
 
+def _label(value: str) -> str | None:
+    """A key's label as shown in the list: trimmed; blank is no label (it showed as an empty one)."""
+    return value.strip() or None
+
+
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    label: Annotated[str, Field(max_length=100)] | None = None
+    label: Annotated[str, Field(max_length=100), AfterValidator(_label)] | None = None
 
 
 class ApiKeyOut(BaseModel):

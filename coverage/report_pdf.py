@@ -137,7 +137,7 @@ def market_report(
     c.drawString(
         MARGIN, 8 * mm, f"Chợ Số · lập lúc {stamp} · số liệu tổng hợp, không có dữ liệu cá nhân"
     )
-    c.drawRightString(W - MARGIN, 8 * mm, f"Quy tắc phiên bản {coverage.rule_version}")
+    c.drawRightString(W - MARGIN, 8 * mm, f"Tiêu chí phiên bản {coverage.rule_version}")
     c.showPage()
     c.save()
     return out.getvalue()

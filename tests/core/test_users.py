@@ -192,6 +192,14 @@ async def test_api_keys_for_partner_machine_clients(client, conn, auth):
     # Shown once: listing shows prefix and dates only, and the database holds only a hash.
     listed = (await client.get(f"/api/users/{partner_id}/api-keys", headers=admin)).json()
     assert [k["key"] for k in listed] == [None] and listed[0]["label"] == "MB reconciliation"
+    # A blank label is no label (the list showed an empty one); a label is kept trimmed.
+    for typed, kept in (("   ", None), ("  đối soát  ", "đối soát")):
+        r = await client.post(
+            f"/api/users/{partner_id}/api-keys", json={"label": typed}, headers=admin
+        )
+        assert (r.status_code, r.json()["label"]) == (201, kept)
+        revoke = f"/api/users/{partner_id}/api-keys/{r.json()['id']}"
+        assert (await client.delete(revoke, headers=admin)).status_code == 204
     assert (
         await conn.fetchval("SELECT count(*) FROM api_key k WHERE k::text LIKE $1", f"%{api_key}%")
         == 0

@@ -78,6 +78,8 @@ async def test_every_demo_market_report_is_vietnamese_without_notes(fresh_db):
             for note in notes_of(listed[r["name"]]):
                 assert note[:16] not in text, f"{r['name']}: a research note in the report: {note}"
             assert "quầy" not in text.lower()  # the dashboard's word is "sạp"
+            # The rule is "Tiêu chí" as on the rule page (the footer said "Quy tắc").
+            assert "Tiêu chí phiên bản" in text and "Quy tắc" not in text
             checked += 1
         assert checked == len(listed)
         # Chợ Hàn's street address is shown as verified, without the note around it.

@@ -750,6 +750,25 @@ async def test_the_audit_log_says_who_did_what_in_vietnamese(new_page, live_serv
     await expect(edits.nth(1).locator(".status-change")).to_have_count(0)
     await page.select_option("#a-entity", "stall")
     await page.fill("#a-actor", "volunteer")
+    # A person's name in "who" is said to be a username field (it read "Thông tin chưa đúng");
+    # the results do not keep an earlier refusal's message.
+    await page.fill("#a-actor", "Lê Thị Thử")
+    await page.click("#audit-filter")
+    await expect(page.locator("#a-actor-error")).to_contain_text("Nhập tên đăng nhập")
+    await page.fill("#a-actor", "volunteer")
+    # A partner is named by its code, not numbered.
+    async with await live_server.api("admin") as c:
+        for phone in ("1900 545426", None):  # set and cleared: other tests read it unset
+            r = await c.put("/api/partners/VNPTMONEY/support", json={"support_phone": phone})
+            assert r.status_code == 200, r.text
+    await page.select_option("#a-entity", "partner")
+    await page.fill("#a-actor", "")
+    await page.click("#audit-filter")
+    await expect(page.locator(".audit-table tr[data-entity=partner]").first).to_contain_text(
+        "Đối tác: VNPTMONEY"
+    )
+    await page.select_option("#a-entity", "stall")
+    await page.fill("#a-actor", "volunteer")
     # A day range with nothing in it says so; a backwards range is refused at its field.
     await page.fill("#a-since", "2001-01-01")
     await page.fill("#a-until", "2001-01-02")

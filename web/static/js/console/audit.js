@@ -43,7 +43,9 @@ function record(e) {
   // Named as people know it (a stall's code and market, a team's name) when its package names it;
   // else by its number.
   const kind = ENTITIES.includes(e.entity) ? t(`c_ent_${e.entity}`) : e.entity;
-  const label = e.entity_label ? `${kind}: ${e.entity_label}` : `${kind}${e.entity_id ? ` #${e.entity_id}` : ""}`;
+  // A record whose id is its name (a partner's code) is named by it, not numbered.
+  const named = e.entity_label || (e.entity_id && !/^[0-9]+$/.test(e.entity_id) ? e.entity_id : null);
+  const label = named ? `${kind}: ${named}` : `${kind}${e.entity_id ? ` #${e.entity_id}` : ""}`;
   const href = e.entity_id && /^[0-9]+$/.test(e.entity_id)
     ? ({ stall: `/#/s/${e.entity_id}`, market: `/markets/${e.entity_id}`, user: `/console/people#edit-${e.entity_id}` })[e.entity]
     : null;
@@ -54,7 +56,7 @@ function row(e) {
   return h("tr", { dataset: { entry: e.id, action: e.action, entity: e.entity } },
     h("td", {}, when(e.at)),
     h("td", {}, e.actor || t("c_audit_system"), e.actor && e.actor_username && e.actor !== e.actor_username ? h("span", { class: "sub" }, e.actor_username) : null),
-    h("td", {}, t(ACTIONS.has(e.action) ? `c_act_${e.action}` : "c_act_other"),
+    h("td", {}, t(e.entity === "programme_rule" && e.action === "update" ? "c_act_rule_update" : ACTIONS.has(e.action) ? `c_act_${e.action}` : "c_act_other"),
       statusChange(e)),
     h("td", {}, record(e)));
 }
@@ -82,7 +84,10 @@ async function render(body) {
     let bad = false;
     const q = new URLSearchParams({ limit: String(PAGE) });
     if (entity.value) q.set("entity", entity.value);
-    if (actor.control.value.trim()) q.set("actor", actor.control.value.trim());
+    const who = actor.control.value.trim();
+    // The filter takes a username; a name as the list shows it ("Lê Thị Thử") is said so.
+    if (who && !/^[A-Za-z0-9._@-]{1,64}$/.test(who)) { setError("a-actor", t("c_audit_actor_username"), null, { local: true }); bad = true; }
+    else if (who) q.set("actor", who);
     for (const [name, f] of [["since", since], ["until", until]]) {
       const read = f.day.read();
       if (read.error) { setError(f.day.input.id, read.error, null, { local: true }); bad = true; }
@@ -133,7 +138,13 @@ async function render(body) {
     ev.preventDefault();
     clearErrors(form);
     const read = readFilters();
-    if (!read) { focusFirstError(form); return; }
+    if (!read) {
+      // An earlier refusal's message in the results is no longer about this filter.
+      const stale = result.querySelector("#audit-error");
+      if (stale) stale.remove();
+      focusFirstError(form);
+      return;
+    }
     filters = read;
     load();
   });

@@ -200,8 +200,14 @@ async def memberships_elsewhere(
     return [(int(r["user_id"]), int(r["team_id"])) for r in rows]
 
 
-async def candidates(conn: asyncpg.Connection, *, query: str | None, limit: int) -> list[dict]:
-    """Active volunteers and managers (by username or name) with the team they are in now."""
+async def candidates(
+    conn: asyncpg.Connection, *, query: str | None, limit: int, scope: ManagedScope | None
+) -> list[dict]:
+    """Active volunteers and managers (by username or name) with the team they are in now.
+
+    For a manager (`scope`), only people of their area: not in a team of another ward, and with
+    no area of their own or one that meets the manager's (a ward, a market, or a province holding
+    one of the manager's wards). Others' names and teams are not the manager's to see."""
     rows = await conn.fetch(
         """SELECT u.id, u.username, nullif(u.display_name, '') AS display_name, u.role,
                   m.team_id, t.name AS team_name
@@ -212,9 +218,25 @@ async def candidates(conn: asyncpg.Connection, *, query: str | None, limit: int)
              AND ($1::text IS NULL OR strpos(lower(u.username), lower($1)) > 0
                   -- folded as the ward search folds (migration 0008): no case, no marks, đ = d
                   OR strpos(admin_unit_fold(u.display_name), admin_unit_fold($1)) > 0)
+             AND ($3::text[] IS NULL OR (
+                  (m.team_id IS NULL OR t.ward_code = any($3::text[]))
+                  AND (
+                      (NOT EXISTS (SELECT 1 FROM user_ward w WHERE w.user_id = u.id)
+                       AND NOT EXISTS (SELECT 1 FROM user_market k WHERE k.user_id = u.id)
+                       AND NOT EXISTS (SELECT 1 FROM user_province p WHERE p.user_id = u.id))
+                      OR EXISTS (SELECT 1 FROM user_ward w
+                                 WHERE w.user_id = u.id AND w.ward_code = any($3::text[]))
+                      OR EXISTS (SELECT 1 FROM user_market k
+                                 WHERE k.user_id = u.id AND k.market_id = any($4::bigint[]))
+                      OR EXISTS (SELECT 1 FROM user_province p JOIN admin_unit a
+                                   ON a.scheme = p.province_scheme AND a.parent_code = p.province_code
+                                 WHERE p.user_id = u.id AND a.level = 'ward'
+                                   AND a.code = any($3::text[])))))
            ORDER BY u.username LIMIT $2""",
         query,
         limit,
+        None if scope is None else scope.ward_codes,
+        None if scope is None else scope.market_ids,
     )
     return [dict(r) for r in rows]
 

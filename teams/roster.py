@@ -217,10 +217,11 @@ async def update_team(
 async def candidates(
     conn: asyncpg.Connection, *, user: User, query: str | None
 ) -> list[schemas.Candidate]:
-    """Active volunteers and managers who may be added to a team, with their current team."""
-    await scope.managed(conn, user)
+    """Active volunteers and managers who may be added to a team, with their current team (for a
+    manager, people of their area only: queries.candidates)."""
+    managed = await scope.managed(conn, user)
     q = query.strip().lower() if query and query.strip() else None
-    rows = await queries.candidates(conn, query=q, limit=CANDIDATE_LIMIT)
+    rows = await queries.candidates(conn, query=q, limit=CANDIDATE_LIMIT, scope=managed)
     return [schemas.Candidate(**r) for r in rows]
 
 

@@ -238,6 +238,25 @@ async def test_managers_manage_the_teams_of_their_wards_and_volunteers_see_their
         ], q
     team = (await client.get(f"/api/teams/{mine}", headers=manager)).json()
     assert {m["username"]: m["display_name"] for m in team["members"]}["tuan"] == "Đỗ Minh Tuấn"
+    # People of another area are not listed to a manager (names and teams of other wards were,
+    # as choices that could not be picked): one in the other ward's team, one whose own market
+    # is there; the admin sees them all.
+    nhs, _ = await new_user(conn, "tuan.nhs")
+    nhs_market, _ = await new_user(conn, "tuan.cho2")
+    r = await client.patch(
+        f"/api/teams/{other.json()['id']}", json={"member_ids": [nhs]}, headers=admin
+    )
+    assert r.status_code == 200, r.text
+    await conn.execute(
+        "INSERT INTO user_market (user_id, market_id) VALUES ($1, $2)", nhs_market, markets["two"]
+    )
+    seen = {
+        c["username"]
+        for c in (await client.get("/api/teams/candidates?q=tuan", headers=manager)).json()
+    }
+    assert seen == {"tuan"}
+    everyone = await client.get("/api/teams/candidates?q=tuan", headers=admin)
+    assert {c["username"] for c in everyone.json()} == {"tuan", "tuan.nhs", "tuan.cho2"}
 
 
 async def test_a_manager_of_a_whole_province_manages_the_teams_of_every_ward_in_it(

@@ -26,8 +26,10 @@ def _mask(account: str | None) -> str | None:
 async def verify(
     conn: asyncpg.Connection, *, user: User, stall_id: int, payloads: list[str], window_days: int
 ) -> s.VerifyResult:
-    """Verified when one read code is a valid VietQR naming exactly a stored active account of the
-    stall; otherwise the stall is flagged for a return visit (kept) and qr_mismatch is raised.
+    """Verified when a read code is a valid VietQR naming exactly a stored active account of the
+    stall and no other valid VietQR was read with it (another payment code beside the sign would
+    take the money); otherwise the stall is flagged for a return visit (kept) and qr_mismatch is
+    raised (`beside_own`: the stall's code was read too).
 
     A sign read as a valid VietQR of another account (reason qr_mismatch) also ends an earlier
     verification: the stall's latest check says its sign sends money elsewhere, so it no longer
@@ -41,18 +43,31 @@ async def verify(
             raise StallNotFound(f"No stall with id {stall_id}.")
         await stalls_q.stall_state(conn, stall_id, for_update=True)
         accounts = [a for a in await stalls_q.stall_accounts(conn, stall_id) if a.active]
-        match = next(
+        # Each valid code read, with the stored account it names (None: another account). A
+        # photo holding the stall's code and another payment code (a sticker put on or beside
+        # the sign: how QR fraud works) does not pass: the other code would take the money.
+        named = [
             (
-                a
-                for d in decoded
-                if d.valid
-                for a in accounts
-                if a.bin == d.bin
-                and a.account_number == d.account
-                and (d.service_code is None or d.service_code == _SERVICE_CODES.get(a.service))
-            ),
-            None,
-        )
+                d,
+                next(
+                    (
+                        a
+                        for a in accounts
+                        if a.bin == d.bin
+                        and a.account_number == d.account
+                        and (
+                            d.service_code is None
+                            or d.service_code == _SERVICE_CODES.get(a.service)
+                        )
+                    ),
+                    None,
+                ),
+            )
+            for d in decoded
+            if d.valid
+        ]
+        foreign = [d for d, a in named if a is None]
+        match = None if foreign else next((a for _, a in named if a is not None), None)
         if match is not None:
             await stalls_q.set_verified(
                 conn, stall_id=stall_id, account_id=match.id, method="scan", user_id=user.id
@@ -76,10 +91,16 @@ async def verify(
                 detail = f"The scanned code is not a valid VietQR payload ({problems})."
             else:
                 reason = "qr_mismatch"
+                other = foreign[0]
                 detail = (
-                    f"The scanned code names BIN {valid[0].bin} account {_mask(valid[0].account)}, "
+                    f"The scanned code names BIN {other.bin} account {_mask(other.account)}, "
                     "which is not an active account stored for this stall."
                 )
+                if len(foreign) < len(valid):
+                    detail = (
+                        "Besides the stall's own code, the photo holds another payment code. "
+                        + detail
+                    )
             await stalls_q.flag_revisit(conn, stall_id=stall_id, reason=reason)
             unverified = reason == "qr_mismatch" and await stalls_q.clear_verification(
                 conn, stall_id=stall_id
@@ -106,7 +127,17 @@ async def verify(
                 field="payload",
                 reason=reason,
                 needs_revisit=True,
-                scanned=[{"valid": d.valid, "bin": d.bin, "account": d.account} for d in decoded],
+                scanned=[
+                    {
+                        "valid": d.valid,
+                        "bin": d.bin,
+                        "account": d.account,
+                        "matches": d.valid and d not in foreign,
+                    }
+                    for d in decoded
+                ],
+                # The stall's own code was read too: another code is beside it.
+                beside_own=bool(foreign) and len(foreign) < len(valid),
             )
     if failure is not None:
         raise failure  # after the commit: the return-visit flag stays

@@ -213,7 +213,8 @@ def _photo_of(pngs: list[bytes]) -> bytes:
 async def test_verify_image_reads_the_code_in_a_photo(client, auth, markets):
     h = await auth("volunteer")
     stall_id = await register(client, h, markets["one"])
-    photo = _photo_of([_png_of(payload.encode(bin="970436", account="111222333")), _png_of(GOOD)])
+    # Beside a QR that is no payment code (the stall's Zalo page), the sign's code passes.
+    photo = _photo_of([_png_of("https://zalo.me/0905123456"), _png_of(GOOD)])
     r = await client.post(
         f"/api/stalls/{stall_id}/verify-image",
         files={"image": ("sign.jpg", photo, "image/jpeg")},
@@ -222,6 +223,32 @@ async def test_verify_image_reads_the_code_in_a_photo(client, auth, markets):
     assert r.status_code == 200, r.text
     assert r.json()["level"] == "qr_verified"
     assert r.json()["codes_read"] == 2
+
+
+async def test_another_payment_code_beside_the_sign_fails_the_check(client, auth, markets):
+    """A photo holding the stall's code and another account's passed as "✓ ĐÚNG": a sticker on
+    or beside the sign (how QR fraud works) took customers' money elsewhere, unseen."""
+    h = await auth("volunteer")
+    stall_id = await register(client, h, markets["one"])
+    stranger = payload.encode(bin="970422", account="9999888877776")
+    for order in ([stranger, GOOD], [GOOD, stranger]):
+        photo = _photo_of([_png_of(p) for p in order])
+        r = await client.post(
+            f"/api/stalls/{stall_id}/verify-image",
+            files={"image": ("sign.jpg", photo, "image/jpeg")},
+            headers=h,
+        )
+        assert (r.status_code, r.json()["code"], r.json()["beside_own"]) == (
+            422,
+            "qr_mismatch",
+            True,
+        ), r.text
+        assert sorted((c["account"], c["matches"]) for c in r.json()["scanned"]) == sorted(
+            (payload.decode(p).account, p == GOOD) for p in order
+        )
+    coverage = (await client.get(f"/api/stalls/{stall_id}/coverage", headers=h)).json()
+    assert (coverage["needs_revisit"], coverage["revisit_reason"]) == (True, "qr_mismatch")
+    assert coverage["level"] != "qr_verified"
 
 
 async def test_verify_image_mismatch_flags_and_blank_image_is_no_qr_found(client, auth, markets):

@@ -867,6 +867,20 @@ async def test_print_mark_delivered_and_verify_the_sign(new_page, live_server) -
     await shot(page, "12-verify-mismatch")
     async with await live_server.api("admin") as c:
         assert (await c.get(f"/api/stalls/{stall_id}/coverage")).json()["needs_revisit"] is True
+    # The sign's own code with another payment code beside it is not green either, and says so.
+    from PIL import Image
+
+    side = Image.new("RGB", (1400, 700), "white")
+    side.paste(Image.open(io.BytesIO(png)).convert("RGB").resize((600, 600)), (50, 50))
+    side.paste(Image.open(buf).convert("RGB").resize((600, 600)), (750, 50))
+    both = io.BytesIO()
+    side.save(both, format="PNG")
+    photo = {"name": "both.png", "mimeType": "image/png", "buffer": both.getvalue()}
+    await page.click("#verify-result button")
+    await page.set_input_files("#verify-photo", files=[photo])
+    await page.wait_for_selector("#verify-result.verify-bad")
+    said = await page.locator("#verify-result").inner_text()
+    assert "còn một mã thanh toán khác" in said and "1234567890" in said, said
     # ... and the worklist puts it under "return visit".
     await page.goto("/#/")
     await page.click("label[for=filter-revisit]")

@@ -2,10 +2,15 @@
 // server) and let the server compare it with the stored account. Green only on an exact match.
 
 import { h, mount, announce } from "../lib/dom.js";
-import { t, errorText } from "../lib/i18n.js";
+import { t, errorText, addStrings } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import { loadStall } from "./stall.js";
 import { bankShort } from "../lib/bankpicker.js";
+
+addStrings({
+  vi: { verify_beside: "KHÔNG ĐẠT — trong ảnh, cạnh mã của sạp còn một mã thanh toán khác: khách quét nhầm sẽ chuyển tiền đi nơi khác. Gỡ mã lạ khỏi sạp rồi kiểm tra lại; sạp được đánh dấu cần quay lại." },
+  en: { verify_beside: "NOT PASSED — beside the stall's own code the photo holds another payment code: a customer scanning it pays someone else. Remove the other code and check again; the stall is flagged for a return visit." },
+});
 
 async function detectorSupported() {
   if (!("BarcodeDetector" in window)) return false;
@@ -58,14 +63,17 @@ export async function verifyView(ctx, id) {
   }
 
   function scanned(problem) {
-    const first = (problem.scanned || []).find((x) => x.bin && x.account) || null;
+    // The code that is not the stall's (beside its own, or alone).
+    const codes = (problem.scanned || []).filter((x) => x.bin && x.account);
+    const first = codes.find((x) => x.matches === false) || codes[0] || null;
     return first ? { bank: bankName(first.bin), account: first.account } : null;
   }
 
   function refused(err) {
     if (err.code === "qr_mismatch") {
       const reason = err.problem.reason;
-      const message = reason === "qr_invalid" ? t("verify_invalid") : reason === "no_account" ? t("qr_missing") : t("verify_mismatch");
+      const message = reason === "qr_invalid" ? t("verify_invalid") : reason === "no_account" ? t("qr_missing")
+        : err.problem.beside_own ? t("verify_beside") : t("verify_mismatch");
       show("bad", message, scanned(err.problem));
     } else if (err.code === "no_qr_found") show("none", t("verify_none"));
     else if (api.routeMissing(err)) show("none", t("not_available_yet"));

@@ -1126,6 +1126,28 @@ async def test_a_suspended_account_shows_as_a_return_visit_on_the_stall_page(
     await expect(marked).to_have_text("Đối tác tạm ngưng")
     await marked.scroll_into_view_if_needed()
     await shot(page, "stall-account-suspended", full_page=False)
+    # The sign itself says so, and printing it asks first (it showed and printed as usual).
+    await expect(page.locator("#sign-account-stopped")).to_contain_text(
+        "đã tạm ngưng tài khoản này"
+    )
+    asked: list[str] = []
+
+    async def decline(dialog) -> None:
+        asked.append(dialog.message)
+        await dialog.dismiss()
+
+    page.on("dialog", decline)
+    await page.click("#print-sign")
+    await expect(page.locator("#confirm-printed")).to_have_count(0)
+    assert asked and "Vẫn in biển?" in asked[0]
+    # With a second account the stall's bank has not stopped, the sign shows that one first.
+    async with await live_server.api("admin") as c:
+        second = {"bin": "970422", "account_number": "0123457702", "account_name": "TRAN THI NGUNG"}
+        r = await c.post(f"/api/stalls/{sid}/payment-accounts", json=second)
+        assert r.status_code == 201, r.text
+    await page.reload()
+    await expect(page.locator("#sign .sign-number")).to_have_text("0123457702")
+    await expect(page.locator("#sign-account-stopped")).to_have_count(0)
     await page.click("#show-history")
     await expect(page.locator("#history")).to_contain_text("Cần quay lại sạp")
 

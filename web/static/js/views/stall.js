@@ -34,10 +34,16 @@ addStrings({
     delivered_already: "Đã giao biển ✓ {at}",
     account_stopped_suspended: "Đối tác tạm ngưng",
     account_stopped_removed: "Đối tác đã gỡ",
+    sign_stopped_suspended: "Ngân hàng hoặc ví đã tạm ngưng tài khoản này: khách quét biển có thể không chuyển được tiền. Hỏi chủ sạp, hoặc dùng tài khoản khác.",
+    sign_stopped_removed: "Ngân hàng hoặc ví đã gỡ tài khoản này: biển sẽ không nhận được tiền. Sửa hoặc thêm tài khoản trước khi in.",
+    sign_stopped_confirm: "Tài khoản trên biển này đang bị ngân hàng hoặc ví ngưng. Vẫn in biển?",
   },
   en: {
     account_stopped_suspended: "Suspended by the partner",
     account_stopped_removed: "Removed by the partner",
+    sign_stopped_suspended: "The bank or wallet has suspended this account: customers scanning the sign may not be able to pay. Ask the stallholder, or use another account.",
+    sign_stopped_removed: "The bank or wallet has removed this account: the sign will bring no money in. Correct it or add an account before printing.",
+    sign_stopped_confirm: "The bank or wallet has stopped the account on this sign. Print it anyway?",
     delivered_unprinted_title: "No print of this stall's sign is recorded",
     delivered_unprinted_text: "Tap \"Sign delivered\" only when the stallholder has received a printed sign (printed here or elsewhere). If it is not printed yet, tap \"Print sign\" first.",
     delivered_unprinted_ok: "The stallholder has the sign",
@@ -128,13 +134,15 @@ export async function stallView(ctx, id, params) {
   const listed = (api.cache.value(`stalls.${stall.market_id}`) || []).find((s) => s.id === stall.id);
   const knownSign = consents.signConsent(listed || { id: stall.id }, consents.knownFor(stall.market_id));
   const askQr = knownSign !== "missing" && knownSign !== "withdrawn";
-  let firstQr = accounts.length && !stale && askQr ? api.blobUrl(qrPath(stall, accounts[0])) : null;
+  // The sign shows an account its bank or wallet has not stopped, when the stall has one.
+  const preferred = Math.max(0, accounts.findIndex((a) => !a.stopped_by_partner));
+  let firstQr = accounts.length && !stale && askQr ? api.blobUrl(qrPath(stall, accounts[preferred])) : null;
   if (firstQr) firstQr.catch(() => { /* shown where the image is drawn */ });
   const tile = (await coverage) || tileOf(stall);
   const [banks, partners, consentData] = await Promise.all([
     ctx.loadBanks().catch(() => []), ctx.loadPartners().catch(() => []), loadConsents(stall), ctx.loadNotice(),
   ]);
-  let accountIndex = 0;
+  let accountIndex = preferred;
   const bankOf = (a) => a.bank_short_name || bankShort(banks, a.bin);
   const partnerCodes = [...new Set(accounts.map((a) => a.partner_code).filter(Boolean))];
   const purposes = [...consents.BASE_PURPOSES, ...partnerCodes.map((c) => `share_partner:${c}`)];
@@ -172,7 +180,7 @@ export async function stallView(ctx, id, params) {
     const acc = accounts[accountIndex] || null;
     const qr = signBlocked && acc
       ? h("div", { class: "qr-box" }, h("p", { class: "qr-missing", id: "qr-problem" }, errorText(signState === "withdrawn" ? "consent_withdrawn" : "consent_missing")))
-      : await qrImage(stall, acc, accountIndex === 0 ? firstQr : null);
+      : await qrImage(stall, acc, accountIndex === preferred ? firstQr : null);
     firstQr = null;
     signBox.replaceChildren(h("figure", { class: "sign", id: "sign" },
       h("p", { class: "sign-market" }, market ? market.name : ""),
@@ -186,13 +194,17 @@ export async function stallView(ctx, id, params) {
         h("p", { class: ["sign-number", acc.account_number.length > 14 ? "is-long" : ""] }, acc.account_number),
         h("p", { class: "sign-holder" }, acc.account_name || "")) : null,
       // "Scan to pay" only under a code that can be scanned.
-      acc && !signBlocked ? h("figcaption", {}, t("scan_to_pay"), h("span", { class: "sign-napas" }, "VietQR · NAPAS 247")) : null));
+      acc && !signBlocked ? h("figcaption", {}, t("scan_to_pay"), h("span", { class: "sign-napas" }, "VietQR · NAPAS 247")) : null),
+    // The account's bank or wallet stopped it: said with the sign, before it is printed.
+    acc && acc.stopped_by_partner
+      ? h("p", { class: "note note-warn", id: "sign-account-stopped", role: "status" }, t(`sign_stopped_${acc.stopped_by_partner}`))
+      : null);
   }
 
   const accountTabs = accounts.length > 1
     ? h("div", { class: "chips", role: "radiogroup", "aria-label": t("accounts") }, accounts.map((a, i) => {
       const rid = `acc-${a.id}`;
-      const input = h("input", { type: "radio", name: "acc", id: rid, class: "chip-input", checked: i === 0 });
+      const input = h("input", { type: "radio", name: "acc", id: rid, class: "chip-input", checked: i === accountIndex });
       input.addEventListener("change", () => { accountIndex = i; drawSign(); });
       return [input, h("label", { for: rid, class: "chip" }, `${bankOf(a)} ${a.account_number.slice(-4)}`)];
     }))
@@ -224,6 +236,7 @@ export async function stallView(ctx, id, params) {
   const printedBox = h("div", { id: "printed-box" });
   async function printSign() {
     const acc = accounts[accountIndex];
+    if (acc && acc.stopped_by_partner && !window.confirm(t("sign_stopped_confirm"))) return;
     toast(t("pdf_opening"), "info", 6000, "pdf");
     try {
       await api.openFile(`/api/stalls/${id}/sign.pdf${acc ? `?account_id=${acc.id}` : ""}`, `bien-${stall.stall_code}.pdf`);

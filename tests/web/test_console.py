@@ -45,8 +45,9 @@ async def open_console(
 
 
 async def toast_text(page) -> str:
+    """Every message on screen now (a new one may come while an earlier one still shows)."""
     await page.wait_for_selector("#banners .banner")
-    return await page.locator("#banners .banner-text").inner_text()
+    return " | ".join(await page.locator("#banners .banner-text").all_inner_texts())
 
 
 # ---------------------------------------------------------------- markets
@@ -475,7 +476,7 @@ async def test_change_the_rule_with_its_preview(new_page, live_server) -> None:
         await page.click(f"#withdraw-{later}")
         assert "sẽ không áp dụng" in await page.locator("#rule-withdraw-confirm").inner_text()
         await page.click("#rule-withdraw-confirm-ok")
-        assert "Đã hủy lịch phiên bản" in await toast_text(page)
+        await expect(page.locator("#banners")).to_contain_text("Đã hủy lịch phiên bản")
         row = page.locator(f".versions-table tr[data-version='{later}']")
         await row.locator("[data-state='withdrawn']").wait_for()
         assert "admin hủy lúc" in await row.inner_text()

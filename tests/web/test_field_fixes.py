@@ -1235,12 +1235,12 @@ async def test_a_refusal_shown_on_the_form_is_not_also_counted_in_the_top_bar(
     time, as "Cần sửa 1" in the top bar; leaving the form, the record is there to fix."""
     ids = await market_ids(live_server)
     await register_via_api(
-        live_server, ids["Chợ Thử Một"], "ZRF-1", "Đỗ Thị Một", phone="0905 271 828"
+        live_server, ids["Chợ Thử Một"], "ZRF-1", "Đỗ Thị Một", phone="0905 618 033"
     )
     page = await new_page(viewport=PHONE)
     await sign_in(page)
     await open_form(page)
-    await fill_form(page, code="ZRF-2", name="Đỗ Văn Hai", phone="0905 271 828")
+    await fill_form(page, code="ZRF-2", name="Đỗ Văn Hai", phone="0905 618 033")
     await page.click("#save-stall")
     await expect(page.locator("#confirm-duplicate")).to_be_visible()
     await page.wait_for_timeout(300)

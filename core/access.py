@@ -52,6 +52,18 @@ async def require_market_write(conn: asyncpg.Connection, user: User, market_id: 
         raise Forbidden("This market is not assigned to you.")
 
 
+async def require_record_write(
+    conn: asyncpg.Connection, user: User, market_id: int, hidden: Exception
+) -> None:
+    """require_market_write for a record (a stall, its accounts, its person) in this market: one
+    outside the caller's scope raises `hidden`, the record's own not-found, as a read does (a
+    403 told the caller that a record they may not see exists)."""
+    require_write_role(user)
+    scope = await market_scope(conn, user)
+    if scope is not None and market_id not in scope:
+        raise hidden
+
+
 def sees_personal_data(user: User) -> bool:
     """Whether a role may see stallholders' personal data."""
     return user.role in PERSONAL_DATA_ROLES

@@ -21,8 +21,10 @@ async def readable_market(conn: asyncpg.Connection, user: User, market_id: int) 
 
 async def writable_stall(conn: asyncpg.Connection, user: User, stall_id: int) -> int:
     """The stall's market, after checking the caller may change stalls there."""
+    access.require_write_role(user)  # the role first: it reveals nothing
     market_id = await stalls_q.stall_market(conn, stall_id)
+    missing = StallNotFound(f"No stall with id {stall_id}.")
     if market_id is None:
-        raise StallNotFound(f"No stall with id {stall_id}.")
-    await access.require_market_write(conn, user, market_id)
+        raise missing
+    await access.require_record_write(conn, user, market_id, missing)
     return market_id

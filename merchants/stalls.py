@@ -371,9 +371,10 @@ async def list_stalls_for(
 async def writable_stall(conn: asyncpg.Connection, user: User, stall_id: int) -> None:
     access.require_write_role(user)
     market_id = await stalls_q.stall_market_id(conn, stall_id)
+    missing = errors.StallNotFound(f"No stall with id {stall_id}.")
     if market_id is None:
-        raise errors.StallNotFound(f"No stall with id {stall_id}.")
-    await access.require_market_write(conn, user, market_id)
+        raise missing
+    await access.require_record_write(conn, user, market_id, missing)
 
 
 async def update_stall_for(

@@ -191,7 +191,7 @@ async def save_onboarding(
         market_id = await accounts_q.stall_market_id(conn, stall_id)
         if market_id is None:
             raise not_found
-        await access.require_market_write(conn, user, market_id)
+        await access.require_record_write(conn, user, market_id, not_found)
         account = await accounts_q.get_account(conn, body.payment_account_id)
         if account is not None and account.stall_id != stall_id:
             account = None

@@ -26,8 +26,10 @@ async def holder_in_scope(
 ) -> queries.HolderRow:
     """The person, if the caller's role and market scope reach them.
 
-    Role first (403, reveals nothing); then existence (404); then scope: reads 404 (the person's
-    existence is not revealed), writes 403. A person is in scope when all their stalls are.
+    Role first (403, reveals nothing); then existence (404); then scope: a person with no stall
+    in the caller's markets is 404 for reads and writes alike (their existence is not revealed);
+    a write to one with some stalls elsewhere is 403. A person is in scope when all their stalls
+    are.
     """
     if user.role not in roles:
         raise Forbidden(f"This needs one of the roles: {', '.join(sorted(roles))}.")
@@ -38,8 +40,6 @@ async def holder_in_scope(
     if scope is not None:
         markets = await queries.holder_market_ids(conn, holder_id)
         if not any(m in scope for m in markets):
-            if write:
-                raise Forbidden("This stallholder's market is not assigned to you.")
             raise StallholderNotFound(f"No stallholder with id {holder_id}.")
         if write and not all(m in scope for m in markets):
             raise Forbidden("Some of this stallholder's stalls are in markets not assigned to you.")

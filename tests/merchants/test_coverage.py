@@ -297,9 +297,14 @@ async def test_fees_cashless_flag(client, auth, markets, conn):
 async def test_field_actions_need_write_scope(client, auth, markets):
     h = await auth("volunteer")
     stall_id = await register(client, h, markets["one"])
-    for who in ("viewer", "volunteer2", "partner"):
+    for who in ("viewer", "partner"):  # roles that never write: 403 before any lookup
         r = await client.post(f"/api/stalls/{stall_id}/sign-delivered", headers=await auth(who))
         assert r.status_code == 403, who
+    # A writer outside the stall's market: as if it did not exist (a 403 told them it does).
+    r = await client.post(
+        f"/api/stalls/{stall_id}/sign-delivered", headers=await auth("volunteer2")
+    )
+    assert (r.status_code, r.json()["code"]) == (404, "stall_not_found")
     r = await client.post("/api/stalls/999999999/sign-delivered", headers=h)
     assert r.status_code == 404
     r = await client.post(f"/api/stalls/{2**63}/verify", json={"payload": GOOD}, headers=h)

@@ -177,7 +177,9 @@ async function render(main, me) {
       h("button", { type: "button", class: "btn btn-primary", id: "report-pdf", onclick: () => openReport(marketId, market.name) }, t("report_pdf")),
       h("button", { type: "button", class: "btn", id: "export-xlsx", onclick: () => download(`/api/exports/stalls.xlsx?market_id=${marketId}`, fileName(["choso-sap", market.name], "xlsx")) }, t("export_xlsx")),
       h("button", { type: "button", class: "btn", onclick: () => download(`/api/exports/stalls.csv?market_id=${marketId}`, fileName(["choso-sap", market.name], "csv")) }, t("export_csv")),
-      fieldWork && !market.archived ? h("button", { type: "button", class: "btn", id: "print-all", onclick: printAll }, t("print_all_signs")) : null),
+      fieldWork && !market.archived ? h("button", { type: "button", class: "btn", id: "print-all", onclick: printAll }, t("print_all_signs")) : null,
+      // The market's stalls to visit again, printable (the empty list page sent people here).
+      h("a", { class: "btn", id: "return-visits-link", href: `/return-visits?market=${marketId}` }, t("team_visits"))),
     printBox,
     h("div", { class: "market-grid" },
       h("div", {},

@@ -664,7 +664,7 @@ export const en = {
   visits_n: "{n} {n|stall|stalls}",
   visits_print: "Print the list",
   visits_none: "No stall needs a return visit.",
-  visits_pick: "Open the list from the dashboard (a market) or the teams page (a team).",
+  visits_pick: "Open the list from a market's page (“Print the return-visit list”; pick the market on the dashboard) or the teams page (a team).",
   visits_printed_at: "Printed {when}",
   visits_col_stall: "Stall",
   visits_col_zone: "Zone",

@@ -676,7 +676,7 @@ const vi = {
   visits_n: "{n} sạp",
   visits_print: "In danh sách",
   visits_none: "Không có sạp nào cần quay lại.",
-  visits_pick: "Hãy mở danh sách từ bảng điều khiển (một chợ) hoặc trang tổ (một tổ).",
+  visits_pick: "Hãy mở danh sách từ trang của một chợ (nút “In danh sách quay lại”; chọn chợ ở bảng điều khiển) hoặc trang tổ (một tổ).",
   visits_printed_at: "In lúc {when}",
   visits_col_stall: "Sạp",
   visits_col_zone: "Khu",

@@ -51,14 +51,15 @@ async def import_report(
     """Reconcile a partner's onboarding report with the register; a repeat file changes nothing."""
     code = code.upper()
     filename = "".join(c for c in filename or "" if c.isprintable())[:200] or None
+    # The role first (403 before any lookup reveals nothing); a partner user naming another
+    # partner gets the answer for a partner that does not exist, as its other routes give.
+    if user.role not in ("admin", "partner"):
+        raise Forbidden("Only administrators and the partner itself import partner reports.")
+    if user.role == "partner" and await registry.partner_of(conn, user) != code:
+        raise errors.PartnerNotFound(f"No partner with code {code}.")
     partner = await registry_q.get_partner(conn, code)
     if partner is None:
         raise errors.PartnerNotFound(f"No partner with code {code}.")
-    if user.role == "partner":
-        if await registry.partner_of(conn, user) != code:
-            raise Forbidden("A partner user imports reports for its own partner only.")
-    elif user.role != "admin":
-        raise Forbidden("Only administrators and the partner itself import partner reports.")
     try:
         rows, row_errors = report_file.parse_report(data, filename)
     except report_file.CsvFormatError as exc:

@@ -327,3 +327,25 @@ async def test_at_a_tablets_width_the_rankings_report_button_keeps_to_two_lines(
     line = await button.evaluate("b => parseFloat(getComputedStyle(b).lineHeight)")
     box = await button.bounding_box()
     assert box and box["height"] < 3.2 * line + 16, (box, line)
+
+
+async def test_on_a_touch_screen_the_breadcrumbs_and_page_links_are_a_finger_tall(
+    new_page, live_server
+) -> None:
+    """ "Cả nước" was 71×24 px and "← Bản đồ các chợ" 141×19 on a phone: hard to hit."""
+    page = await new_page(viewport=PHONE, has_touch=True, is_mobile=True)
+    await sign_in(page, "manager", "/dashboard")
+    await page.wait_for_selector(".crumbs a")
+    links = [page.locator(".crumbs a").first, page.locator(".nav-links a").first]
+    await page.goto("/markets/1")
+    await page.wait_for_selector(".nav-links a")
+    links.append(page.locator(".nav-links a").first)
+    for link in links[2:]:
+        box = await link.bounding_box()
+        assert box and box["height"] >= 40, box
+    await page.goto("/dashboard")
+    await page.wait_for_selector(".crumbs a")
+    for link in links[:2]:
+        box = await link.bounding_box()
+        assert box and box["height"] >= 40, box
+    await shot(page, "dashboard-touch", full_page=False)

@@ -94,7 +94,7 @@ async function draw(main, me, area, ctx) {
       h("div", {},
         h("section", { class: "card", "aria-labelledby": "h-map" },
           h("h2", { id: "h-map" }, t("map_title")), map.el, map.legend, map.note,
-          h("p", {}, h("a", { href: areaHref(area, "/map") }, t("open_full_map")))),
+          h("p", { class: "nav-links" }, h("a", { href: areaHref(area, "/map") }, t("open_full_map")))),
         trendSection({ thresholds, area }),
         h("section", { class: "card", "aria-labelledby": "h-partners" },
           h("h2", { id: "h-partners" }, t("partners_title")),

@@ -79,7 +79,7 @@ async function draw(main, me, area, ctx) {
     h("div", { class: "map-page" },
       h("section", { class: "card", "aria-label": t("map_title") }, byMarket ? map.search : null, map.el, map.legend, map.note,
         points && points.more ? h("p", { class: "note note-warn" }, t("sp_more")) : null,
-        h("p", {}, h("a", { href: areaHref(area, "/dashboard") }, t("drill_open_dashboard")))),
+        h("p", { class: "nav-links" }, h("a", { href: areaHref(area, "/dashboard") }, t("drill_open_dashboard")))),
       h("div", { class: "map-side" }, marketIndex, areaIndex)));
   arrived(ctx, heading, here);
 }

@@ -163,7 +163,7 @@ async function render(main, me) {
     await printJob(marketId, {}, printBox);
   }
   mount(main,
-    h("p", {}, h("a", { href: "/map" }, "← ", t("map_page_title")), " · ", h("a", { href: "/dashboard" }, t("nav_dashboard"))),
+    h("p", { class: "nav-links" }, h("a", { href: "/map" }, "← ", t("map_page_title")), " · ", h("a", { href: "/dashboard" }, t("nav_dashboard"))),
     h("h1", {}, market.name),
     h("p", { class: "muted" }, wardLine(market)),
     // An archived market is read by id: say so before its numbers (no signs are printed for it).

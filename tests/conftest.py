@@ -255,6 +255,17 @@ async def markets(conn: asyncpg.Connection) -> dict[str, int]:
     return {"one": by_name["Chợ Thử Một"], "two": by_name["Chợ Thử Hai"]}
 
 
+def onboarding_status(account: dict, status: str, channel: str = "field_visit") -> dict:
+    """The body of POST /api/stalls/{id}/onboardings moving this account's onboarding (by the
+    partner recorded on it) to `status`."""
+    return {
+        "payment_account_id": account["id"],
+        "partner_code": account["partner_code"],
+        "channel": channel,
+        "status": status,
+    }
+
+
 def stall_body(code: str = "A-12", **over: object) -> dict:
     """A valid registration body (the issue's example)."""
     body: dict = {

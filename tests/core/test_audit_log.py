@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.conftest import stall_body
+from tests.conftest import onboarding_status, stall_body
 
 
 async def _register(client, h, market_id: int, code: str) -> dict:
@@ -159,15 +159,9 @@ async def test_a_status_change_names_its_two_statuses_and_nothing_else(client, a
     """The log said "Đổi trạng thái" and no more: suspended or lifted, the admin could not tell."""
     vol, admin = await auth("volunteer"), await auth("admin")
     stall = await _register(client, vol, markets["one"], "L-301")
-    account = stall["payment_accounts"][0]
     r = await client.post(
         f"/api/stalls/{stall['id']}/onboardings",
-        json={
-            "payment_account_id": account["id"],
-            "partner_code": account["partner_code"],
-            "channel": "field_visit",
-            "status": "suspended",
-        },
+        json=onboarding_status(stall["payment_accounts"][0], "suspended"),
         headers=admin,
     )
     assert r.status_code == 200, r.text

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import httpx
 import pytest
 
+from tests.conftest import onboarding_status
 from tests.web.conftest import LAPTOP, LOADED_MODULE_JS, SHOTS, TABLET, sign_in, until
 from tests.web.test_a11y import serious
 from tests.web.test_volunteer import fill_form, market_ids, register_via_api
@@ -716,16 +717,10 @@ async def test_the_audit_log_says_who_did_what_in_vietnamese(new_page, live_serv
     await expect(page.locator(f".audit-table a[href='/#/s/{stall['id']}']")).to_have_count(1)
     assert "Phan Thị Nhật" not in await page.content()  # records are named, not their values
     # A status change says from what to what (it said "Đổi trạng thái" only).
-    account = stall["payment_accounts"][0]
     async with await live_server.api("admin") as c:
         r = await c.post(
             f"/api/stalls/{stall['id']}/onboardings",
-            json={
-                "payment_account_id": account["id"],
-                "partner_code": account["partner_code"],
-                "channel": "field_visit",
-                "status": "suspended",
-            },
+            json=onboarding_status(stall["payment_accounts"][0], "suspended"),
         )
         assert r.status_code == 200, r.text
     await page.select_option("#a-entity", "onboarding")

@@ -46,18 +46,18 @@ async def can_see_market(conn: asyncpg.Connection, user: User, market_id: int) -
 
 async def require_market_write(conn: asyncpg.Connection, user: User, market_id: int) -> None:
     """403 unless the user may register and edit stalls in this market."""
-    require_write_role(user)
-    scope = await market_scope(conn, user)
-    if scope is not None and market_id not in scope:
-        raise Forbidden("This market is not assigned to you.")
+    await require_record_write(
+        conn, user, market_id, Forbidden("This market is not assigned to you.")
+    )
 
 
 async def require_record_write(
     conn: asyncpg.Connection, user: User, market_id: int, hidden: Exception
 ) -> None:
-    """require_market_write for a record (a stall, its accounts, its person) in this market: one
-    outside the caller's scope raises `hidden`, the record's own not-found, as a read does (a
-    403 told the caller that a record they may not see exists)."""
+    """403 unless the role may write; `hidden` unless this market is in the caller's scope. For a
+    record (a stall, its accounts, its person) `hidden` is the record's own not-found, as a read
+    answers (a 403 told the caller that a record they may not see exists); for a market itself,
+    require_market_write's 403."""
     require_write_role(user)
     scope = await market_scope(conn, user)
     if scope is not None and market_id not in scope:

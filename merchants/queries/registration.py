@@ -88,7 +88,9 @@ class Registered:
 # code fails the statement (stall_market_id_code_key) and nothing of it stays.
 _REGISTER_OWN = """
 WITH new_id AS (
-    SELECT nextval(pg_get_serial_sequence('stall', 'id')) AS id
+    -- The identity's sequence by its name, resolved once when the statement is planned
+    -- (pg_get_serial_sequence looked the name up in the catalogs at every registration).
+    SELECT nextval('stall_id_seq'::regclass) AS id
 ), market_state AS (
     -- Locked against a concurrent market edit (which locks it FOR UPDATE first): the zones and
     -- the archive state checked here are the ones in force when the stall is written.

@@ -320,10 +320,12 @@ class UserDetail:
     display_name: str | None
     phone: str | None
     created_at: datetime
+    leads_team: bool
 
 
 _USER_DETAIL = """
 SELECT u.id, u.username, u.role, u.active, u.partner_code, u.created_at, u.display_name, u.phone,
+       EXISTS (SELECT 1 FROM team WHERE leader_id = u.id) AS leads_team,
        coalesce((SELECT array_agg(market_id ORDER BY market_id) FROM user_market
                  WHERE user_id = u.id AND team_id IS NULL), '{}') AS market_ids,
        coalesce((SELECT array_agg(ward_code ORDER BY ward_code) FROM user_ward WHERE user_id = u.id), '{}')

@@ -110,6 +110,9 @@ class UserOut(BaseModel):
     ward_codes: list[str]
     province_codes: list[str] = Field(default_factory=list)
     created_at: datetime
+    leads_team: bool = Field(
+        default=False, description="Leads a community team (teams): their role stays the same."
+    )
 
 
 class PasswordReset(BaseModel):

@@ -53,6 +53,9 @@ async def test_a_member_works_in_the_teams_markets_and_loses_them_on_leaving(
     assert team["ward_name"] == "Phường Ngũ Hành Sơn"
     assert [(m["id"], m["is_leader"]) for m in team["members"]] == [(lan, True)]
     assert [m["id"] for m in team["markets"]] == [markets["two"]]
+    # The menu calls them the team's leader; their role stays volunteer.
+    me = (await client.get("/api/users/me", headers=lan_h)).json()
+    assert (me["role"], me["leads_team"]) == ("volunteer", True)
 
     # A member: the team's market is theirs to work in.
     assert await visible_markets(client, lan_h) == {markets["two"]}
@@ -73,6 +76,7 @@ async def test_a_member_works_in_the_teams_markets_and_loses_them_on_leaving(
     assert r.status_code == 200, r.text
     after = r.json()
     assert after["members"] == [] and after["leader_id"] is None
+    assert (await client.get("/api/users/me", headers=lan_h)).json()["leads_team"] is False
     [past] = after["past_members"]
     assert past["id"] == lan and past["left_at"] >= past["joined_at"]
     assert await visible_markets(client, lan_h) == set()

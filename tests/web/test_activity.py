@@ -286,6 +286,9 @@ async def test_a_team_leader_sees_the_team_but_is_not_offered_to_manage_it(
     assert await card.locator("a[href^='/return-visits']").count() == 1
     assert await page.locator("#team-new").count() == 0
     assert await card.locator("button").count() == 0
+    # The menu names them as the team's leader (their role is volunteer's).
+    await page.click("details.menu summary")
+    assert "(tổ trưởng)" in await page.locator("details.menu .menu-body p.muted").first.inner_text()
     await shot(page, "64-teams-leader")
 
 

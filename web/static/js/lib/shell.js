@@ -5,11 +5,14 @@ import { t, setLang, currentLang, applyStatic, describeError, errorText } from "
 import * as api from "./api.js";
 
 const ROLE = {
-  vi: { admin: "quản trị", manager: "quản lý", volunteer: "tình nguyện viên", viewer: "người xem", partner: "đối tác" },
-  en: { admin: "admin", manager: "manager", volunteer: "volunteer", viewer: "viewer", partner: "partner" },
+  vi: { admin: "quản trị", manager: "quản lý", volunteer: "tình nguyện viên", viewer: "người xem", partner: "đối tác", leader: "tổ trưởng" },
+  en: { admin: "admin", manager: "manager", volunteer: "volunteer", viewer: "viewer", partner: "partner", leader: "team leader" },
 };
 
 export function roleName(role) { return (ROLE[currentLang()] || ROLE.vi)[role] || role; }
+
+// Who the signed-in person is, in the menu: a volunteer who leads a team is its leader.
+function personRole(me) { return roleName(me.role === "volunteer" && me.leads_team ? "leader" : me.role); }
 
 export const body = document.body;
 export const settings = {
@@ -100,7 +103,7 @@ export function topbar(opts = {}) {
     menu = h("details", { class: "menu", open: wasOpen || null },
       h("summary", { class: "btn btn-small btn-ghost", "aria-label": t("menu") }, h("span", { class: "long" }, t("menu")), h("span", { class: "short", "aria-hidden": "true" }, "☰")),
       h("div", { class: "menu-body" },
-        h("p", { class: "muted" }, t("signed_in_as", { user: me.username, role: roleName(me.role) })),
+        h("p", { class: "muted" }, t("signed_in_as", { user: me.username, role: personRole(me) })),
         ...(opts.menuItems || []),
         menuLang,
         password,
@@ -140,7 +143,7 @@ export function signIn(main, { message } = {}) {
       button.textContent = t("signing_in");
       try {
         const me = await api.signIn(user.value.trim(), pass.value);
-        announce(t("signed_in_as", { user: me.username, role: roleName(me.role) }));
+        announce(t("signed_in_as", { user: me.username, role: personRole(me) }));
         resolve(me);
       } catch (e) {
         if (e instanceof api.NetworkError) err.textContent = t("signin_offline");

@@ -290,6 +290,10 @@ async def test_a_team_leader_sees_the_team_but_is_not_offered_to_manage_it(
     await page.click("details.menu summary")
     assert "(tổ trưởng)" in await page.locator("details.menu .menu-body p.muted").first.inner_text()
     await shot(page, "64-teams-leader")
+    # The team's return-visit list is a page of the team's: "Tổ" stays lit.
+    await page.goto(f"/return-visits?team={field_work['team']['id']}")
+    await page.wait_for_selector("h1")
+    assert await page.locator(".topnav a[aria-current=page]").get_attribute("href") == "/teams"
 
 
 async def test_the_console_says_a_team_member_works_through_the_team(

@@ -290,12 +290,16 @@ async def test_a_viewer_sees_numbers(new_page, live_server, progress) -> None:
     await page.wait_for_selector(".tiles .tile")
     assert await page.locator("a.tile").count() == 0
     assert await page.locator("#print-all").count() == 0
+    # A market is a step of the dashboard's drill-down: the top bar says where they are.
+    current = page.locator(".topnav a[aria-current=page]")
+    assert await current.get_attribute("href") == "/dashboard"
     # The market's return-visit list is reached from its page (the list's empty page sent people
     # to the dashboard, which had no link to it).
     await page.click("#return-visits-link")
     await page.wait_for_url(f"**/return-visits?market={progress['markets']['Chợ Bảng Một']}")
     await expect(page.locator("h1")).to_have_text("Danh sách sạp cần quay lại")
     await expect(page.locator("main")).not_to_contain_text("Hãy mở danh sách từ")
+    assert await current.get_attribute("href") == "/dashboard"
     await page.goto("/")
     await page.wait_for_selector(".market-cards")
     assert "Các chợ bạn được xem:" in await page.locator("#main").inner_text()

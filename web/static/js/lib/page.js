@@ -18,6 +18,14 @@ const LINKS = [
   { href: "/", key: "nav_app", page: "app" },
 ];
 
+// Pages reached from another section's page light that section's link: a market is a step of the
+// dashboard's drill-down; a return-visit list is a team's (?team=) or a market's.
+function section(current) {
+  if (current === "market") return "dashboard";
+  if (current === "visits") return new URLSearchParams(window.location.search).has("team") ? "teams" : "dashboard";
+  return current;
+}
+
 export async function widePage(current, render) {
   shell.init();
   const main = document.getElementById("main");
@@ -28,7 +36,7 @@ export async function widePage(current, render) {
     links: LINKS.filter((l) => (me && me.role === "partner" ? Boolean(l.roles && l.roles.includes("partner")) : !l.roles || (me && l.roles.includes(me.role))))
       // The app's link says what it is for this person: a viewer registers nothing there.
       .map((l) => ({ ...l, key: l.page === "app" && me && !shell.canWork(me) ? "nav_app_view" : l.key }))
-      .map((l) => ({ ...l, current: l.page === current || current.startsWith(`${l.page}-`) })),
+      .map((l) => ({ ...l, current: l.page === section(current) || current.startsWith(`${l.page}-`) })),
     // The same sign-out as the volunteer app's: a warning about unsent records and drafts, and
     // nothing personal left on the device (the manager pages are opened on shared tablets too).
     onSignOut: async () => {

@@ -672,6 +672,11 @@ class PrintJobStall(BaseModel):
     zone: str | None
     payment_account_id: int
     confirmed_at: datetime | None
+    account_stopped: Literal["suspended", "removed"] | None = Field(
+        default=None,
+        description="The sign's account was suspended or removed by its own bank or wallet (now, "
+        "not when the job was made): check with the stallholder before hanging the sign.",
+    )
 
 
 class PrintJob(BaseModel):

@@ -302,7 +302,9 @@ async def market_signs_pdf(
 
 
 def _job_out(
-    job: print_jobs_q.PrintJobRow, signs: list[print_jobs_q.PrintJobStallRow]
+    job: print_jobs_q.PrintJobRow,
+    signs: list[print_jobs_q.PrintJobStallRow],
+    stopped: dict[int, str],
 ) -> schemas.PrintJob:
     return schemas.PrintJob(
         id=job.id,
@@ -319,6 +321,7 @@ def _job_out(
                 zone=x.zone,
                 payment_account_id=x.payment_account_id,
                 confirmed_at=x.confirmed_at,
+                account_stopped=stopped.get(x.payment_account_id),
             )
             for x in signs
         ],
@@ -354,7 +357,9 @@ async def _job(conn: asyncpg.Connection, job_id: int) -> schemas.PrintJob:
     job = await print_jobs_q.print_job(conn, job_id)
     if job is None:
         raise errors.PrintJobNotFound(f"No print job {job_id}.")
-    return _job_out(job, await print_jobs_q.print_job_stalls(conn, job_id))
+    signs = await print_jobs_q.print_job_stalls(conn, job_id)
+    stopped = await registry.stopped_accounts(conn, [x.payment_account_id for x in signs])
+    return _job_out(job, signs, stopped)
 
 
 async def _job_in_scope(

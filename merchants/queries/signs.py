@@ -9,6 +9,7 @@ import asyncpg
 
 from core.crypto import keys_of
 from coverage import stalls as coverage_stalls
+from partners import registry
 from privacy import consent
 
 
@@ -43,13 +44,16 @@ LEFT JOIN stallholder h ON h.id = s.holder_id
 async def market_sign_rows(
     conn: asyncpg.Connection, *, market_id: int, zone: str | None, only_unprinted: bool
 ) -> list[SignRow]:
-    """The first active account of every active stall of a market whose holder consents to a sign,
-    in natural stall-code order; only_unprinted: stalls without a sign (none confirmed printed or
+    """The first active account of every active stall of a market whose holder consents to a sign
+    (one its bank or wallet has not stopped first, as the stall's own sign does), in natural
+    stall-code order; only_unprinted: stalls without a sign (none confirmed printed or
     delivered) or whose sign must be reprinted."""
     rows = await conn.fetch(
         _SIGN_ROW
         + """JOIN LATERAL (SELECT * FROM payment_account pa WHERE pa.stall_id = s.id AND pa.active
-                         ORDER BY pa.position, pa.id LIMIT 1) a ON true
+                         ORDER BY """
+        + registry.stopped_sql("pa")
+        + """, pa.position, pa.id LIMIT 1) a ON true
            WHERE s.market_id = $1 AND s.status = 'active'
              AND ($2::text IS NULL OR upper(s.zone) = upper($2))
              AND (NOT $3 OR """

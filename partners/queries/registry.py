@@ -125,6 +125,15 @@ async def holds_account(conn: asyncpg.Connection, *, partner_code: str, account_
     )
 
 
+def stopped_by_holder_sql(account: str) -> str:
+    """An SQL condition: the payment account (an SQL alias of payment_account) was suspended or
+    removed by its own bank or wallet (stopped_by_holder's rule)."""
+    return f"""EXISTS (SELECT 1 FROM onboarding o
+                       JOIN partner p ON p.code = o.partner_code AND {account}.bin = any(p.bins)
+                       WHERE o.payment_account_id = {account}.id
+                         AND o.status IN ('suspended', 'removed'))"""
+
+
 async def stopped_by_holder(conn: asyncpg.Connection, account_ids: list[int]) -> dict[int, str]:
     """Of these payment accounts, those their own bank or wallet (holds_account) suspended or
     removed: account id -> 'suspended' | 'removed' (a gateway's onboarding ending is not here)."""

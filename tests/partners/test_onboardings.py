@@ -152,6 +152,34 @@ async def test_a_suspended_account_on_a_sign_puts_the_stall_on_the_return_visit_
     assert await stopped() == "removed"
 
 
+async def test_a_markets_signs_print_an_account_its_bank_has_not_stopped(client, auth, markets):
+    """The stall's own sign shows an account its bank has not stopped first; "In biển cả chợ"
+    printed the first account even when its bank had suspended it. Now the market's signs choose
+    as the stall's page does, and the print job names each sign whose account is stopped (a stall
+    with no other account still gets its sign: the holder may have reopened it)."""
+    headers = await auth("volunteer")
+    two = await register(
+        client, headers, markets["one"], "T-PJ1",
+        [account("970436", "4004"), account("970422", "4005")],
+    )  # fmt: skip
+    one = await register(client, headers, markets["one"], "T-PJ2", [account("970436", "4006")])
+    for stall in (two, one):
+        body = {"payment_account_id": stall["payment_accounts"][0]["id"], "partner_code": "VCB",
+                "channel": "partner_import", "status": "active"}  # fmt: skip
+        url = f"/api/stalls/{stall['id']}/onboardings"
+        assert (await client.post(url, json=body, headers=headers)).status_code in (200, 201)
+        body["status"] = "suspended"
+        assert (await client.post(url, json=body, headers=headers)).status_code == 200
+
+    r = await client.post(f"/api/markets/{markets['one']}/print-jobs", json={}, headers=headers)
+    assert r.status_code == 201, r.text
+    signs = {s["stall_id"]: s for s in r.json()["stalls"]}
+    assert signs[two["id"]]["payment_account_id"] == two["payment_accounts"][1]["id"]
+    assert signs[two["id"]]["account_stopped"] is None
+    assert signs[one["id"]]["payment_account_id"] == one["payment_accounts"][0]["id"]
+    assert signs[one["id"]]["account_stopped"] == "suspended"
+
+
 @pytest.mark.parametrize(
     ("path", "target"),
     [

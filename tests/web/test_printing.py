@@ -33,6 +33,13 @@ async def test_the_worklist_prints_unprinted_signs_as_a_job_and_counts_them_once
             ("PJ-2", "Đỗ Văn Hai", "7001000002"),
         )
     ]
+    # Vietcombank suspended the second stall's account: its sign still prints, and the job says so.
+    async with await live_server.api("admin") as c:
+        for status in ("active", "suspended"):
+            body = {"payment_account_id": stalls[1]["payment_accounts"][0]["id"],
+                    "partner_code": "VCB", "channel": "partner_import", "status": status}  # fmt: skip
+            r = await c.post(f"/api/stalls/{stalls[1]['id']}/onboardings", json=body)
+            assert r.status_code in (200, 201), r.text
     page = await new_page()
     await sign_in(page)
     await page.wait_for_selector("#worklist")
@@ -40,6 +47,8 @@ async def test_the_worklist_prints_unprinted_signs_as_a_job_and_counts_them_once
         async with page.context.expect_page() as popup:
             await page.click("#print-unprinted")
     await (await popup.value).close()
+    stopped = await page.locator("#print-job-stopped").inner_text()
+    assert "PJ-2" in stopped and "PJ-1" not in stopped and "tạm ngưng" in stopped
     # The PDF is open; nothing counts until the volunteer says the sheets came out.
     assert [await _issued(live_server, s["id"]) for s in stalls] == [False, False]
     await page.click("#confirm-print-job")

@@ -1,8 +1,13 @@
 // Printing a market's signs as a print job: the server freezes the stalls and payloads, the PDF
 // opens, and the signs count as issued only once the person confirms the sheets came out.
 import { h, clear, toast, dropToast } from "./dom.js";
-import { t, describeError } from "./i18n.js";
+import { t, describeError, addStrings } from "./i18n.js";
 import * as api from "./api.js";
+
+addStrings({
+  vi: { print_job_stopped: "{n} biển dùng tài khoản mà ngân hàng hoặc ví đã tạm ngưng hoặc gỡ: {codes}. Hỏi lại chủ sạp trước khi treo biển." },
+  en: { print_job_stopped: "{n} {n|sign uses|signs use} an account its bank or wallet suspended or removed: {codes}. Ask the stallholder before hanging it." },
+});
 
 /** Create a print job for a market, open its PDF, and offer the confirmation in `box`. */
 export async function printJob(marketId, body, box, onConfirmed) {
@@ -36,7 +41,11 @@ function showConfirm(job, box, onConfirmed) {
       toast(describeError(err), "error");
     }
   };
+  // The market's signs print each stall's first account its bank or wallet has not stopped; a stall
+  // with no other account still gets its sign, said here (as the stall's own sign page says it).
+  const stopped = job.stalls.filter((s) => s.account_stopped);
   box.append(h("div", { class: "card print-confirm", role: "region", "aria-label": t("print_job_title") },
+    stopped.length ? h("p", { class: "note note-warn", id: "print-job-stopped" }, t("print_job_stopped", { n: stopped.length, codes: stopped.map((s) => s.stall_code).join(", ") })) : null,
     h("p", {}, t("print_job_question", { n: job.stall_count })),
     h("div", { class: "row-actions" },
       h("button", { type: "button", class: "btn btn-primary", id: "confirm-print-job", onclick: confirmAll }, t("print_job_confirm")),

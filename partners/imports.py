@@ -61,7 +61,7 @@ async def import_report(
     if partner is None:
         raise errors.PartnerNotFound(f"No partner with code {code}.")
     try:
-        rows, row_errors = report_file.parse_report(data, filename)
+        rows, row_errors, ignored_columns = report_file.parse_report(data, filename)
     except report_file.CsvFormatError as exc:
         raise errors.CsvMalformed(
             f"Line {exc.line}: {exc.message}.", line=exc.line, detail_vi=exc.message_vi
@@ -135,6 +135,7 @@ async def import_report(
         sha256=digest.hex(),
         counts=_counts(results),
         rows=results,
+        ignored_columns=ignored_columns,
     )
 
 

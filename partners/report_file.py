@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 from core.spreadsheet import CellValue, SpreadsheetError, read_table
 from coverage.levels import local_day
@@ -94,9 +95,15 @@ class CsvFormatError(ValueError):
         self.message_vi = message_vi
 
 
-def parse_report(
-    data: bytes, filename: str | None = None
-) -> tuple[list[ImportRow], list[RowError]]:
+class Report(NamedTuple):
+    rows: list[ImportRow]
+    errors: list[RowError]
+    # Header names of the columns no field reads (as the file wrote them): the partner page says
+    # they were not used, so a misspelt "trang thai" is not taken for a report without statuses.
+    ignored_columns: list[str]
+
+
+def parse_report(data: bytes, filename: str | None = None) -> Report:
     """Parse a report: CSV in UTF-8 (BOM optional, comma or semicolon separated), or the first
     sheet of an Excel workbook (.xlsx, recognised by its content)."""
     excel = data.startswith(b"PK\x03\x04") or (filename or "").lower().endswith((".xlsx", ".xlsm"))
@@ -124,7 +131,11 @@ def parse_report(
             errors.append(result)
         else:
             rows.append(result)
-    return rows, errors
+    ignored = [
+        name.strip() for index, name in enumerate(header)
+        if name.strip() and index not in columns.values()
+    ]  # fmt: skip
+    return Report(rows, errors, ignored)
 
 
 def _sheet_records(data: bytes) -> Iterator[tuple[int, list[str]]]:

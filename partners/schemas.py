@@ -269,6 +269,10 @@ class ImportResult(BaseModel):
     sha256: str
     counts: dict[str, int]
     rows: list[ImportRowResult]
+    ignored_columns: list[str] = Field(
+        default_factory=list,
+        description="Header names of the file's columns that no field reads (not used).",
+    )
 
 
 class LookupOut(BaseModel):

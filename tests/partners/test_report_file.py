@@ -44,6 +44,7 @@ def test_english_report_with_iso_and_day_first_dates() -> None:
             ),
         ],
         [],
+        ["notes"],  # read by no field: the partner page says it was not used
     )
 
 
@@ -55,7 +56,7 @@ def test_vietnamese_headers_statuses_and_bom() -> None:
         "Chợ Hàn,A03,,,,Chờ duyệt,\r\n"
         "Chợ Hàn,A04,,,,Đã xóa,\r\n"
     )
-    rows, errors = parse_report(b"\xef\xbb\xbf" + text.encode())
+    rows, errors, _ = parse_report(b"\xef\xbb\xbf" + text.encode())
     assert errors == []
     assert [(r.line, r.market, r.stall_code, r.status) for r in rows] == [
         (2, "Chợ Hàn", "A01", "active"),
@@ -71,7 +72,7 @@ def test_ascii_aliases_are_case_insensitive_and_semicolons_work() -> None:
         b"CHO;MA_SAP;So_Dien_Thoai;SO_TAI_KHOAN;Trang_Thai;NGAY\n"
         b"Han;K1;0905;123;hoat_dong;2025-01-02\n"
     )
-    rows, errors = parse_report(data)
+    rows, errors, _ = parse_report(data)
     assert errors == []
     assert rows == [
         ImportRow(2, "Han", "K1", "0905", "123", None, "active", date(2025, 1, 2)),
@@ -89,7 +90,7 @@ def test_bad_rows_are_reported_with_their_line_and_the_import_continues() -> Non
         b" , ,maybe,yesterday\n"
         b"K4,,removed,\n"
     )
-    rows, errors = parse_report(data)
+    rows, errors, _ = parse_report(data)
     assert [(row.line, row.stall_code) for row in rows] == [(2, "K1"), (9, "K4")]
     assert [(e.line, e.reason) for e in errors] == [
         (3, "no stall code, phone or account number"),
@@ -120,7 +121,7 @@ def test_a_row_dated_after_today_is_refused() -> None:
         f"stall_code,status,date\nK1,,\nK2,active,{later.isoformat()}\n"
         f"K3,active,{today.strftime('%d/%m/%Y')}\n"
     ).encode()
-    rows, errors = parse_report(data)
+    rows, errors, _ = parse_report(data)
     assert [row.stall_code for row in rows] == ["K1", "K3"]
     assert [(e.line, e.reason_vi) for e in errors] == [
         (3, f"ngày {later.strftime('%d/%m/%Y')} chưa tới")
@@ -128,7 +129,7 @@ def test_a_row_dated_after_today_is_refused() -> None:
 
 
 def test_header_only_report_is_empty() -> None:
-    assert parse_report(b"stall_code,phone\r\n") == ([], [])
+    assert parse_report(b"stall_code,phone\r\n") == ([], [], [])
 
 
 @pytest.mark.parametrize(
@@ -184,7 +185,7 @@ def test_any_properly_quoted_report_round_trips(records: list[tuple[str, str | N
     writer = csv.writer(buffer)
     writer.writerow(["stall_code", "market"])
     writer.writerows([(code, market or "") for code, market in records])
-    rows, errors = parse_report(buffer.getvalue().encode())
+    rows, errors, _ = parse_report(buffer.getvalue().encode())
     assert errors == []
     assert [(row.stall_code, row.market) for row in rows] == records
 
@@ -194,7 +195,7 @@ def test_the_statuses_the_partner_page_names_are_read() -> None:
     data = (
         "ma_sap,trang_thai\nK1,chờ kích hoạt\nK2,đang hoạt động\nK3,tạm ngưng\nK4,đã gỡ\n"
     ).encode()
-    rows, errors = parse_report(data)
+    rows, errors, _ = parse_report(data)
     assert errors == []
     assert [row.status for row in rows] == ["pending", "active", "suspended", "removed"]
 
@@ -211,7 +212,7 @@ def test_numbers_excel_wrote_in_scientific_notation_and_bad_bins_are_said() -> N
     wb.active.append(["A-3", 970436, "0123 456", None])
     out = io.BytesIO()
     wb.save(out)
-    rows, errors = parse_report(out.getvalue(), "r.xlsx")
+    rows, errors, _ = parse_report(out.getvalue(), "r.xlsx")
     by_line = {e.line: e.reason_vi for e in errors}
     assert "mã ngân hàng (BIN) “1e+30” là số Excel ghi dạng khoa học" in by_line[2]
     assert "số tài khoản “1e+308” là số Excel ghi dạng khoa học" in by_line[2]

@@ -418,10 +418,10 @@ async def test_a_partners_day_in_the_browser(new_page, live_server, tmp_path) ->
 
     report = tmp_path / "bao-cao.csv"
     report.write_text(
-        "cho,ma_sap,trang_thai\n"
-        f"Chợ Thử Một,{code},tạm ngưng\n"
-        "Chợ Không Có,A-1,active\n"
-        f"Chợ Thử Một,{code},bogus\n",
+        "cho,ma_sap,trang_thai,ghi chu\n"
+        f"Chợ Thử Một,{code},tạm ngưng,\n"
+        "Chợ Không Có,A-1,active,\n"
+        f"Chợ Thử Một,{code},bogus,\n",
         encoding="utf-8",
     )
     # Our own button in Vietnamese, not the browser's "Choose File"; the file's name beside it.
@@ -434,6 +434,11 @@ async def test_a_partners_day_in_the_browser(new_page, live_server, tmp_path) ->
     result = page.locator("#import-result")
     await result.wait_for()
     assert "Kết quả kiểm tra (chưa ghi gì):" in await result.inner_text()
+    # A column the import does not read is said, not silently dropped.
+    assert (
+        "Các cột không dùng đến (tên cột không khớp): “ghi chu”"
+        in await page.locator("#import-ignored").inner_text()
+    )
     rows = page.locator("#import-rows tbody tr")
     assert await rows.count() == 3
     errors = await page.locator("#import-rows tr[data-outcome='error']").all_inner_texts()

@@ -123,6 +123,11 @@ function resultView(result) {
     h("p", { class: ["note", result.counts.error ? "note-warn" : "note-ok"], role: "status" },
       t(result.already_imported ? "p_already" : result.dry_run ? "p_checked" : "p_imported"), " ",
       OUTCOMES.map((o) => `${t(`p_outcome_${o}`)}: ${num(result.counts[o] || 0)}`).join(" · ")),
+    // A column whose name matches no field is not read: said, or a misspelt "trang thai" reads
+    // as a report without statuses.
+    result.ignored_columns && result.ignored_columns.length
+      ? h("p", { class: "note note-warn", id: "import-ignored" }, t("p_ignored_columns", { names: result.ignored_columns.map((n) => `“${n}”`).join(", ") }))
+      : null,
     rows.length ? h("div", { class: "table-wrap" }, h("table", { id: "import-rows" },
       h("caption", { class: "sr-only" }, t("p_import_rows")),
       h("thead", {}, h("tr", {}, ["p_col_line", "p_col_row_stall", "p_col_outcome", "p_col_details"].map((k) => h("th", { scope: "col" }, t(k))))),

@@ -268,10 +268,16 @@ async def partner_stats_xlsx(
 
 @router.get("/partners/{code}/accounts", response_model=schemas.PartnerAccountPage)
 async def partner_accounts(
-    code: Code, conn: Conn, user: CurrentUser, limit: Limit = 100, cursor: Cursor = None
+    code: Code,
+    conn: Conn,
+    user: CurrentUser,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> schemas.PartnerAccountPage:
-    """Payment accounts the partner onboarded or that opted in to it (partner users: their own)."""
-    return await stats.partner_accounts(conn, user=user, code=code, limit=limit, cursor=cursor)
+    """Payment accounts the partner onboarded or that opted in to it (partner users: their own).
+    `q`: a stall code or market name holding it (any case), or an exact account number."""
+    return await stats.partner_accounts(conn, user=user, code=code, limit=limit, cursor=cursor, q=q)
 
 
 @router.get("/partners/{code}/unmatched", response_model=schemas.UnmatchedPage)

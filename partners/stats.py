@@ -106,7 +106,13 @@ def _decode_cursor(cursor: str | None) -> int | None:
 
 
 async def partner_accounts(
-    conn: asyncpg.Connection, *, user: User, code: str, limit: int, cursor: str | None
+    conn: asyncpg.Connection,
+    *,
+    user: User,
+    code: str,
+    limit: int,
+    cursor: str | None,
+    q: str | None = None,
 ) -> schemas.PartnerAccountPage:
     """Payment accounts a partner onboarded or that opted in to it, a page at a time (a partner
     user sees its onboardings only of accounts within its reach)."""
@@ -119,6 +125,7 @@ async def partner_accounts(
         after_id=_decode_cursor(cursor),
         limit=limit + 1,
         within_reach=user.role == "partner",
+        search=(q or "").strip() or None,
     )
     next_cursor = str(rows[limit - 1].payment_account_id) if len(rows) > limit else None
     return schemas.PartnerAccountPage(items=rows[:limit], next_cursor=next_cursor)

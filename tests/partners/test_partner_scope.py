@@ -511,3 +511,26 @@ async def test_a_sharing_consent_names_a_registered_partner(client, conn, admin,
         url, json={"notice_version": "2026-01", "purposes": ["share_partner:vcb"]}, headers=admin
     )
     assert r.status_code == 200 and r.json()["changed"] == ["share_partner:VCB"]
+
+
+async def test_a_partner_finds_an_account_by_stall_market_or_whole_number(
+    client, auth, admin, world, markets
+):
+    """The account list had no search: a partner with thousands of accounts paged to find one.
+    `q` finds by stall code or market name (any case), or by the whole account number (numbers
+    are sealed: exact only); the reach still holds (P-1's account is outside MB's)."""
+    partner = await auth("partner")
+
+    async def found(q: str, headers=partner) -> list[str]:
+        r = await client.get("/api/partners/MB/accounts", params={"q": q}, headers=headers)
+        assert r.status_code == 200, r.text
+        return sorted(i["account_number"] for i in r.json()["items"])
+
+    assert await found("8800002") == ["8800002"]
+    assert await found("880000") == []  # a part of a number finds nothing
+    assert await found("p-2") == ["8800002"]
+    market = (await client.get(f"/api/markets/{markets['one']}", headers=admin)).json()["name"]
+    assert "8800002" in await found(market.upper())
+    assert await found("8800001") == []  # outside MB's reach: as if there were none
+    assert await found("8800001", admin) == ["8800001"]
+    assert await found("không có") == []

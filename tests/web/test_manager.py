@@ -412,6 +412,14 @@ async def test_a_partners_day_in_the_browser(new_page, live_server, tmp_path) ->
     row = page.locator(f"#partner-accounts tr:has(td:text-is('{code}'))")
     await row.wait_for()
     assert "Chợ Thử Một" in await row.inner_text()
+    # One account found from a report line by its stall code; a search that finds none says so.
+    await page.fill("#accounts-search", code)
+    await until(page, "document.querySelectorAll('#partner-accounts tbody tr').length === 1")
+    await row.wait_for()
+    await page.fill("#accounts-search", "ZZZ-không-có")
+    await expect_text(page, "#accounts-none", "Không có tài khoản nào khớp “ZZZ-không-có”.")
+    await page.fill("#accounts-search", "")
+    await row.wait_for()
     async with page.expect_download() as info:
         await page.click("#stats-xlsx")
     assert (await info.value).suggested_filename == "doi-tac-MB-thong-ke.xlsx"

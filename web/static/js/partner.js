@@ -55,28 +55,40 @@ function accountsCard(code, banks) {
   const body = h("tbody", {});
   const more = h("button", { type: "button", class: "btn", id: "accounts-more", hidden: true }, t("p_more"));
   const note = h("p", { class: "muted", id: "accounts-none", hidden: true }, t("p_accounts_none"));
+  // A partner with thousands of accounts finds one from its report line: by stall code, market or
+  // the whole account number (numbers are stored sealed: matched exactly).
+  const search = h("input", { type: "search", id: "accounts-search", autocomplete: "off", maxlength: 100 });
   let cursor = null;
-  async function next() {
+  let asked = 0;  // the latest search: an older answer arriving late is dropped
+  async function next(fresh = false) {
+    const mine = fresh ? ++asked : asked;
+    const q = search.value.trim();
     more.disabled = true;
     try {
-      const q = new URLSearchParams({ limit: String(PAGE), ...(cursor ? { cursor } : {}) });
-      const page = await api.getJSON(`/api/partners/${encodeURIComponent(code)}/accounts?${q}`);
+      const params = new URLSearchParams({ limit: String(PAGE), ...(cursor && !fresh ? { cursor } : {}), ...(q ? { q } : {}) });
+      const page = await api.getJSON(`/api/partners/${encodeURIComponent(code)}/accounts?${params}`);
+      if (mine !== asked) return;
+      if (fresh) body.replaceChildren();
       body.append(...page.items.map((a) => accountRow(a, banks)));
       cursor = page.next_cursor;
       more.hidden = !cursor;
       note.hidden = body.children.length > 0;
+      note.textContent = q ? t("p_accounts_no_match", { q }) : t("p_accounts_none");
     } catch (err) {
       toast(describeError(err), "error");
     } finally {
       more.disabled = false;
     }
   }
-  more.addEventListener("click", next);
-  next();
+  let timer = null;
+  search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => next(true), 300); });
+  more.addEventListener("click", () => next());
+  next(true);
   const heads = ["p_col_stall", "p_col_market", "p_col_bank", "p_col_number", "p_col_name", "p_col_relation", "p_col_status", "p_col_since"];
   return h("section", { class: "card", "aria-labelledby": "p-accounts-h" },
     h("h2", { id: "p-accounts-h" }, t("p_accounts_title")),
     h("p", { class: "muted small" }, t("p_accounts_intro")),
+    h("div", { class: "field" }, h("label", { for: "accounts-search" }, t("p_accounts_search")), search),
     h("div", { class: "table-wrap" }, h("table", { id: "partner-accounts" },
       h("caption", { class: "sr-only" }, t("p_accounts_title")),
       h("thead", {}, h("tr", {}, heads.map((k) => h("th", { scope: "col" }, t(k))))),

@@ -116,9 +116,10 @@ async def sign_delivered(
 async def verify(
     stall_id: Id, body: s.VerifyIn, conn: Conn, user: CurrentUser, request: Request
 ) -> s.VerifyResult:
-    """Check what the camera read from the sign against the stall's stored accounts."""
+    """Check what the camera read from the sign against the stall's stored accounts: one code
+    (`payload`), or every code of one frame (`payloads`: a second payment code fails the check)."""
     return await verification.verify_for(
-        conn, user=user, stall_id=stall_id, payload=body.payload, window_days=_window(request)
+        conn, user=user, stall_id=stall_id, payloads=body.read(), window_days=_window(request)
     )
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, model_validator
+
+from core.types import fail
 
 Level = Literal["qr_issued", "qr_verified", "transacting", "fees_cashless"]
 FilterLevel = Literal["registered", "qr_issued", "qr_verified", "transacting", "fees_cashless"]
@@ -271,9 +273,29 @@ class StallCoverage(BaseModel):
 
 
 class VerifyIn(Strict):
-    payload: str = Field(
-        min_length=1, max_length=2000, description="What the camera read from the sign."
+    payload: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="What the camera read from the sign.",
     )
+    payloads: list[Annotated[str, Field(min_length=1, max_length=2000)]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=8,
+        description="Every code the camera saw in one frame (instead of `payload`): another "
+        "payment code beside the sign fails the check, as in a photo.",
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> VerifyIn:
+        if (self.payload is None) == (self.payloads is None):
+            raise fail("payload_required", "Send either payload or payloads.")
+        return self
+
+    def read(self) -> list[str]:
+        """The codes read, each once, in the order read."""
+        return list(dict.fromkeys(self.payloads or [self.payload or ""]))
 
 
 class VerifyResult(StallCoverage):

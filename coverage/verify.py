@@ -147,12 +147,12 @@ async def verify(
 
 
 async def verify_for(
-    conn: asyncpg.Connection, *, user: User, stall_id: int, payload: str, window_days: int
+    conn: asyncpg.Connection, *, user: User, stall_id: int, payloads: list[str], window_days: int
 ) -> s.VerifyResult:
     """verify after the scope check."""
     await writable_stall(conn, user, stall_id)
     return await verify(
-        conn, user=user, stall_id=stall_id, payloads=[payload], window_days=window_days
+        conn, user=user, stall_id=stall_id, payloads=payloads, window_days=window_days
     )
 
 

@@ -304,7 +304,7 @@ async def market_signs_pdf(
 def _job_out(
     job: print_jobs_q.PrintJobRow,
     signs: list[print_jobs_q.PrintJobStallRow],
-    stopped: dict[int, str],
+    stopped: dict[int, registry.Stopped],
 ) -> schemas.PrintJob:
     return schemas.PrintJob(
         id=job.id,

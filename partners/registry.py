@@ -278,13 +278,16 @@ async def sync_directory(conn: asyncpg.Connection) -> list[str]:
     return added
 
 
+Stopped = registry_q.Stopped
+
+
 def stopped_sql(account: str) -> str:
     """An SQL condition for other domains' queries: the payment account (an SQL alias) was stopped
     by its own bank or wallet (as stopped_accounts says)."""
     return registry_q.stopped_by_holder_sql(account)
 
 
-async def stopped_accounts(conn: asyncpg.Connection, account_ids: list[int]) -> dict[int, str]:
+async def stopped_accounts(conn: asyncpg.Connection, account_ids: list[int]) -> dict[int, Stopped]:
     """The accounts among these that their own bank or wallet stopped: id -> 'suspended' or
     'removed' (a stall's page marks them; its return visit says why, coverage.stalls)."""
     if not account_ids:

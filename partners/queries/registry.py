@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal, cast
+
 import asyncpg
 
 from core.crypto import keys_of
@@ -134,7 +136,10 @@ def stopped_by_holder_sql(account: str) -> str:
                          AND o.status IN ('suspended', 'removed'))"""
 
 
-async def stopped_by_holder(conn: asyncpg.Connection, account_ids: list[int]) -> dict[int, str]:
+Stopped = Literal["suspended", "removed"]
+
+
+async def stopped_by_holder(conn: asyncpg.Connection, account_ids: list[int]) -> dict[int, Stopped]:
     """Of these payment accounts, those their own bank or wallet (holds_account) suspended or
     removed: account id -> 'suspended' | 'removed' (a gateway's onboarding ending is not here)."""
     rows = await conn.fetch(
@@ -145,9 +150,9 @@ async def stopped_by_holder(conn: asyncpg.Connection, account_ids: list[int]) ->
            ORDER BY a.id, o.status = 'removed' DESC""",
         account_ids,
     )
-    stopped: dict[int, str] = {}
+    stopped: dict[int, Stopped] = {}
     for r in rows:
-        stopped.setdefault(r["id"], r["status"])  # removed before suspended
+        stopped.setdefault(r["id"], cast(Stopped, r["status"]))  # removed before suspended
     return stopped
 
 

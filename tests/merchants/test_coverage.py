@@ -251,6 +251,28 @@ async def test_another_payment_code_beside_the_sign_fails_the_check(client, auth
     assert coverage["level"] != "qr_verified"
 
 
+async def test_every_code_of_a_camera_frame_is_checked(client, auth, markets):
+    """The camera sends every code of one frame (`payloads`), as a photo's are read: another
+    payment code beside the sign fails; a repeated code counts once; exactly one of payload and
+    payloads, each code 1-2000 characters, at most 8."""
+    h = await auth("volunteer")
+    stall_id = await register(client, h, markets["one"])
+    url = f"/api/stalls/{stall_id}/verify"
+    stranger = payload.encode(bin="970422", account="9999888877776")
+    r = await client.post(url, json={"payloads": [GOOD, stranger]}, headers=h)
+    assert (r.status_code, r.json()["code"], r.json()["beside_own"]) == (422, "qr_mismatch", True)
+    r = await client.post(url, json={"payloads": [GOOD, GOOD]}, headers=h)
+    assert (r.status_code, r.json()["codes_read"]) == (200, 1), r.text
+    before = (await client.get(f"/api/stalls/{stall_id}/coverage", headers=h)).json()
+    for bad in ({}, {"payload": GOOD, "payloads": [GOOD]}, {"payloads": []},
+                {"payloads": [""]}, {"payloads": [GOOD] * 9}, {"payloads": GOOD}):  # fmt: skip
+        r = await client.post(url, json=bad, headers=h)
+        assert r.status_code == 422 and r.headers["content-type"].startswith(
+            "application/problem+json"
+        ), (bad, r.text)
+    assert (await client.get(f"/api/stalls/{stall_id}/coverage", headers=h)).json() == before
+
+
 async def test_verify_image_mismatch_flags_and_blank_image_is_no_qr_found(client, auth, markets):
     h = await auth("volunteer")
     stall_id = await register(client, h, markets["one"])

@@ -534,6 +534,60 @@ async def test_a_verify_mismatch_names_the_bank(new_page, live_server) -> None:
     assert "Vietcombank" in text and "970436" not in text
 
 
+# A camera for headless Chromium: a canvas stream, and a BarcodeDetector that "sees" the codes of
+# window.__codes in every frame (Chrome on Android reads every code of a frame, not only one).
+FAKE_CAMERA_JS = """
+window.__codes = [];
+window.BarcodeDetector = class {
+  static async getSupportedFormats() { return ["qr_code"]; }
+  async detect() { return window.__codes.map((rawValue) => ({ rawValue })); }
+};
+navigator.mediaDevices.getUserMedia = async () => {
+  const canvas = document.createElement("canvas");
+  canvas.width = 64; canvas.height = 64;
+  canvas.getContext("2d").fillRect(0, 0, 64, 64);
+  return canvas.captureStream(5);
+};
+"""
+
+
+async def test_the_camera_check_fails_a_frame_with_a_second_payment_code(
+    new_page, live_server
+) -> None:
+    """The camera path sent only the first code of a frame: the stall's own code with a stranger's
+    sticker beside it passed. Every code of the frame is checked now, as a photo's are."""
+    ids = await market_ids(live_server)
+    account = {"bin": "970422", "account_number": "9704226262", "account_name": "LAM VAN CAM"}
+    stall = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "R-62", "Lâm Văn Cam", account=account
+    )
+    async with await live_server.api("admin") as c:
+        own = (
+            await c.post("/api/qr/encode", json={"bin": "970422", "account_number": "9704226262"})
+        ).json()["payload"]
+        other = (
+            await c.post("/api/qr/encode", json={"bin": "970436", "account_number": "1234567262"})
+        ).json()["payload"]
+    page = await new_page()
+    await page.add_init_script(FAKE_CAMERA_JS)
+    await sign_in(page)
+    await page.goto(f"/#/s/{stall['id']}/verify")
+    camera = page.locator("#open-camera")
+    await camera.wait_for()
+    await page.evaluate("(codes) => { window.__codes = codes; }", [own, other])
+    await camera.click()
+    await page.wait_for_selector("#verify-result.verify-bad")
+    text = await page.locator("#verify-result").inner_text()
+    assert "cạnh mã của sạp còn một mã thanh toán khác" in text and "Vietcombank" in text
+    # The sticker gone, the stall's own code alone passes.
+    await page.evaluate("(codes) => { window.__codes = codes; }", [own])
+    await page.goto(f"/#/s/{stall['id']}")
+    await page.goto(f"/#/s/{stall['id']}/verify")
+    await camera.wait_for()
+    await camera.click()
+    await page.wait_for_selector("#verify-result.verify-ok")
+
+
 async def test_the_saved_message_fits_the_stall(new_page) -> None:
     page = await new_page()
     await sign_in(page)

@@ -80,10 +80,12 @@ export async function verifyView(ctx, id) {
     else show("none", errorText(err.code));
   }
 
-  async function checkPayload(payload) {
+  // One code, or every code of one camera frame: another payment code beside the sign fails.
+  async function checkPayload(payload, payloads = null) {
     show("wait", t("verify_checking"));
     try {
-      const { data } = await api.sendJSON("POST", `/api/stalls/${id}/verify`, { payload });
+      const body = payloads && payloads.length > 1 ? { payloads } : { payload };
+      const { data } = await api.sendJSON("POST", `/api/stalls/${id}/verify`, body);
       show("ok", t("verify_ok"), matched(data));
     } catch (err) {
       if (err instanceof api.NetworkError) show("none", t("need_network"));
@@ -125,11 +127,11 @@ export async function verifyView(ctx, id) {
     const tick = async () => {
       if (!stream || busy) return;
       try {
-        const codes = await detector.detect(video);
-        if (codes.length && codes[0].rawValue) {
+        const codes = [...new Set((await detector.detect(video)).map((c) => c.rawValue).filter(Boolean))];
+        if (codes.length) {
           busy = true;
           stopCamera();
-          await checkPayload(codes[0].rawValue);
+          await checkPayload(codes[0], codes.slice(0, 8));
           busy = false;
           return;
         }

@@ -158,7 +158,12 @@ def _cell_text(cell: CellValue) -> str:
         return cell.date().isoformat()
     if isinstance(cell, date):
         return cell.isoformat()
-    if isinstance(cell, float) and cell.is_integer() and abs(cell) < 1e18:
+    if isinstance(cell, int | float) and abs(cell) >= 1e15:
+        # Excel keeps 15 significant digits: a longer account number typed into a number cell is
+        # stored rounded (…456 becomes …450), another person's account. Written as Excel shows
+        # it, the row is refused as a number in scientific notation (how to fix it is said).
+        return f"{float(cell):.14E}"
+    if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
     return str(cell)
 

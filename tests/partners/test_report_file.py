@@ -214,8 +214,27 @@ def test_numbers_excel_wrote_in_scientific_notation_and_bad_bins_are_said() -> N
     wb.save(out)
     rows, errors, _ = parse_report(out.getvalue(), "r.xlsx")
     by_line = {e.line: e.reason_vi for e in errors}
-    assert "mã ngân hàng (BIN) “1e+30” là số Excel ghi dạng khoa học" in by_line[2]
-    assert "số tài khoản “1e+308” là số Excel ghi dạng khoa học" in by_line[2]
+    assert "mã ngân hàng (BIN) “1.00000000000000E+30” là số Excel ghi dạng khoa học" in by_line[2]
+    assert "số tài khoản “1.00000000000000E+308” là số Excel ghi dạng khoa học" in by_line[2]
     assert "không phải 6 chữ số" not in by_line[2]  # one reason per cell
     assert by_line[3] == "mã ngân hàng (BIN) “MB” không phải 6 chữ số"
     assert [(r.line, r.bin, r.account_number) for r in rows] == [(4, "970436", "0123 456")]
+
+
+def test_an_account_number_excel_rounded_is_refused_not_matched_to_another() -> None:
+    """Excel keeps 15 digits: 1234567890123456 typed into a number cell is stored as
+    1234567890123450, another person's account, and the row moved that account's status. A number
+    of 16 digits or more in a number cell is refused as Excel shows it; 15 digits stay as typed."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["so_tai_khoan", "ma_bin", "trang_thai"])
+    wb.active.append([1234567890123450, 970422, "tam_ngung"])  # as Excel stored …456
+    wb.active.append([1.23456789012345e15, 970422, "tam_ngung"])
+    wb.active.append([123456789012345, 970422, "tam_ngung"])  # 15 digits: exact
+    out = io.BytesIO()
+    wb.save(out)
+    rows, errors, _ = parse_report(out.getvalue(), "r.xlsx")
+    assert [e.line for e in errors] == [2, 3]
+    assert all("1.23456789012345E+15" in e.reason_vi and "Văn bản" in e.reason_vi for e in errors)
+    assert [(r.line, r.account_number) for r in rows] == [(4, "123456789012345")]

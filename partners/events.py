@@ -25,6 +25,7 @@ from partners.schemes import (
     own,
 )
 from partners.schemes.own import EventFormatError
+from qr.types import compact_account_number
 
 log = logging.getLogger("choso.partners")
 
@@ -42,7 +43,7 @@ class _Target:
 
 def _event_target(event: own.OwnEvent) -> _Target:
     if payments.printable(event.id, 100) is None:
-        raise errors.InvalidEvent("id must be 1-100 payments.printable characters.", field="id")
+        raise errors.InvalidEvent("id must be 1-100 printable characters.", field="id")
     data = event.data
     bin_, number, stall_id, staff = (
         data.get(k) for k in ("bin", "account_number", "stall_id", "staff_name")
@@ -50,16 +51,19 @@ def _event_target(event: own.OwnEvent) -> _Target:
     reference = data.get("reference")
     if reference is not None and payments.printable(reference, 100) is None:
         raise errors.InvalidEvent(
-            "data.reference must be at most 100 payments.printable characters.",
+            "data.reference must be at most 100 printable characters.",
             field="data.reference",
         )
     if bin_ is not None and not (isinstance(bin_, str) and re.fullmatch(r"[0-9]{6}", bin_)):
         raise errors.InvalidEvent("data.bin must be a 6-digit string.", field="data.bin")
+    if isinstance(number, str):
+        number = compact_account_number(number)  # "0777 888 999" as the register holds it
     if number is not None and not (
         isinstance(number, str) and re.fullmatch(r"[!-~]{1,19}", number)
     ):
         raise errors.InvalidEvent(
-            "data.account_number must be 1-19 payments.printable characters.",
+            "data.account_number must be 1-19 printable characters (spaces, dots and dashes "
+            "between digits are dropped).",
             field="data.account_number",
         )
     if stall_id is not None and (

@@ -19,6 +19,7 @@ from partners.queries import accounts as accounts_q
 from partners.queries import imports as imports_q
 from partners.queries import registry as registry_q
 from partners.report_file import quoted
+from qr.types import compact_account_number
 
 log = logging.getLogger("choso.partners")
 
@@ -211,7 +212,7 @@ async def _apply_report(
             number
             for row in rows
             if row.account_number
-            and re.fullmatch(r"[!-~]{1,19}", number := row.account_number.replace(" ", ""))
+            and re.fullmatch(r"[!-~]{1,19}", number := compact_account_number(row.account_number))
         }
     )
     by_number: dict[str, list[accounts_q.Account]] = {}
@@ -345,7 +346,7 @@ def _resolve_row(
             )
         stall_sets.append({s for s, _ in stalls})
     if row.account_number:
-        number = row.account_number.replace(" ", "")
+        number = compact_account_number(row.account_number)
         found = [a for a in by_number.get(number, []) if row.bin is None or a.bin == row.bin]
         found = [a for a in found if market is None or a.market_id == market]
         if stall_sets:

@@ -26,12 +26,18 @@ def _bin(value: str) -> str:
 _GROUPING = re.compile(r"[\s.-]")
 
 
+def compact_account_number(value: str) -> str:
+    """An account number as written down ("0123 456.789"), without its grouping marks: as the
+    register stores it (a partner's report or event names it as people write it)."""
+    return _GROUPING.sub("", value)
+
+
 def _account_number(value: str) -> str:
     """An account number as typed for a sign: 1-19 letters and digits once the grouping marks are
     dropped. The payload's slot takes any printable character (vietqr.md 1.2; a scanned sign is
     decoded that way, qr.payload), but every real one is letters and digits (accounts, aliases,
     PSP…/99MM… virtual accounts): a '!' or '#' typed is a slip, and printed it sends no money."""
-    compact = _GROUPING.sub("", value)
+    compact = compact_account_number(value)
     if not re.fullmatch(r"[A-Za-z0-9]{1,19}", compact):
         raise fail(
             "invalid_account_number",

@@ -534,3 +534,21 @@ async def test_a_partner_finds_an_account_by_stall_market_or_whole_number(
     assert await found("8800001") == []  # outside MB's reach: as if there were none
     assert await found("8800001", admin) == ["8800001"]
     assert await found("không có") == []
+
+
+async def test_an_account_number_written_with_dots_or_dashes_is_the_registers(client, auth, world):
+    """Registration drops the spaces, dots and dashes an account number is written with; a
+    partner's report and events kept the dots and dashes, so "8800-002" found no account (and a
+    space in an event was refused with an internal function's name in the message)."""
+    partner = await auth("partner")
+    r = await upload(client, partner, report(",,,8800.002,970422,suspended"), dry_run=True)
+    [row] = r.json()["rows"]
+    assert row["result"] == "matched", row
+    assert row["payment_account_id"] == world["p2"]["payment_accounts"][0]["id"]
+    for written_as in ("8800-002", "880 0002"):
+        event = await send(
+            client, "account.activated", {"bin": "970422", "account_number": written_as}
+        )
+        assert (event.status_code, event.json()["status"]) == (202, "applied"), event.text
+    bad = await send(client, "account.activated", {"account_number": "88\x00"})
+    assert bad.status_code == 422 and "payments." not in bad.text

@@ -88,7 +88,7 @@ async def export_rows(
                      s.lat, s.lon, m.lat AS market_lat,
                      m.lon AS market_lon{personal_cols}
               {where}
-              ORDER BY s.market_id, coalesce(s.zone, ''), s.code_sort, s.id"""
+              ORDER BY m.name_sort, m.name, s.market_id, coalesce(s.zone, ''), s.code_sort, s.id"""
     async with conn.transaction():
         async for row in conn.cursor(sql, *args, prefetch=500):
             yield dict(row)

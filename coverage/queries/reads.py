@@ -188,7 +188,7 @@ _AREA_GROUP_JSON = f"""json_build_object(
     'levels', {_levels_json("g")}, 'statuses', {_STATUSES_JSON}, 'status', NULL,
     'lat', g.lat, 'lon', g.lon, 'province_code', g.province_code, 'ward_code', NULL)"""
 
-_MARKET_ROWS = f"""SELECT m.id, m.name, m.lat, m.lon, m.ward_code, m.province_code,
+_MARKET_ROWS = f"""SELECT m.id, m.name, m.name_sort, m.lat, m.lon, m.ward_code, m.province_code,
            w.name AS ward_name, m.legacy_district_name, 1 AS markets, {_COUNTERS_OR_NONE},
            {", ".join(f"(coalesce(c.status, 'not_started') = '{st}')::integer AS {st}" for st in STATUSES)}
     FROM market m LEFT JOIN market_coverage c ON c.market_id = m.id
@@ -218,10 +218,12 @@ _AREA_GROUPS_JSON = {
     for kind, statement in _AREA_GROUPS_BY.items()
 }
 _MARKET_GROUPS_JSON = _groups_json(
-    sql.compose(_MARKET_ROWS.format(in_area=_IN_AREA)), _MARKET_GROUP_JSON, "g.name, g.id"
-)
+    sql.compose(_MARKET_ROWS.format(in_area=_IN_AREA)),
+    _MARKET_GROUP_JSON,
+    "g.name_sort, g.name, g.id",
+)  # markets in the Vietnamese alphabet, as every list and export has them
 _MARKET_FEATURES_JSON = _groups_json(
-    sql.compose(_MARKET_ROWS.format(in_area=_IN_AREA)), _FEATURE_JSON, "g.name, g.id"
+    sql.compose(_MARKET_ROWS.format(in_area=_IN_AREA)), _FEATURE_JSON, "g.name_sort, g.name, g.id"
 )
 
 

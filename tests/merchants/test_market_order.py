@@ -3,6 +3,9 @@ database compares bytes (no ICU), so a stored key does what the browser's "vi" c
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from core.text import natural_key
@@ -51,3 +54,32 @@ async def test_lists_of_markets_come_in_that_order(client, auth, conn):
     assert r.status_code == 200, r.text
     names = [m["name"] for m in r.json() if m["name"] in ORDERED]
     assert names == ORDERED
+
+
+async def test_coverage_by_market_and_the_stall_export_come_in_that_order(client, auth, conn):
+    """GET /api/coverage?group_by=market sorted by bytes ("Chợ Vật tư" before "Chợ phiên", "Chợ
+    Đống Đa" last), and the stall export by market id: the same alphabet as every other list."""
+    from tests.conftest import stall_body
+
+    admin = await auth("admin")
+    ids = {}
+    for name in reversed(ORDERED):
+        ids[name] = await conn.fetchval(
+            "INSERT INTO market (name, ward_code, province_code) VALUES ($1, '20242', '48') "
+            "RETURNING id",
+            name,
+        )
+    for i, name in enumerate(ORDERED):
+        r = await client.post(
+            f"/api/markets/{ids[name]}/stalls",
+            json=stall_body(f"O-{i}", holder={"full_name": "Phan Văn Thứ"}),
+            headers=admin | {"Idempotency-Key": f"market-order-{i}"},
+        )
+        assert r.status_code == 201, r.text
+    r = await client.get("/api/coverage", params={"group_by": "market"}, headers=admin)
+    assert [g["name"] for g in r.json()["groups"] if g["name"] in ORDERED] == ORDERED
+    r = await client.get("/api/exports/stalls.csv", headers=admin)
+    assert r.status_code == 200, r.text
+    rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
+    seen = [n for n in dict.fromkeys(row["market_name"] for row in rows) if n in ORDERED]
+    assert seen == ORDERED

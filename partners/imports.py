@@ -238,6 +238,8 @@ async def _apply_report(
     ):
         candidates.setdefault(c.stall_id, []).append(c)
 
+    # The account each resolved row names (the stall's own when the row named only the stall).
+    named: dict[int, tuple[int, int]] = {}
     for row in rows:
         if row.line not in resolved:
             continue
@@ -254,6 +256,13 @@ async def _apply_report(
                     reason_vi="sạp có nhiều tài khoản của đối tác; thêm cột số tài khoản",
                 )
                 continue
+        named[row.line] = (stall_id, account_id)
+    skip = _one_row_per_account(rows, named, results)
+
+    for row in rows:
+        if row.line not in named or row.line in skip:
+            continue
+        stall_id, account_id = named[row.line]
         status = row.status or "active"
         try:
             _, done = await onboarding.record_onboarding(
@@ -297,6 +306,62 @@ async def _apply_report(
         )
         for row in rows
     ]
+
+
+def _one_row_per_account(
+    rows: list[report_file.ImportRow],
+    named: dict[int, tuple[int, int]],
+    results: dict[int, schemas.ImportRowResult],
+) -> set[int]:
+    """The lines not to apply because another line names the same account. Applied in file order,
+    the last line won even when it was older ("tạm ngưng" of 06/12, then "đã gỡ" of 03/12 left the
+    account removed). With a date on every such line, the newest one is applied and the others are
+    `unchanged`, saying which line is newer; lines saying the same status apply once; otherwise
+    none is applied and each is an error."""
+    by_account: dict[int, list[report_file.ImportRow]] = {}
+    for row in rows:
+        if row.line in named:
+            by_account.setdefault(named[row.line][1], []).append(row)
+    skip: set[int] = set()
+    for account_id, group in by_account.items():
+        if len(group) < 2:
+            continue
+        dates = [r.date for r in group]
+        newest = max((d for d in dates if d is not None), default=None)
+        lines = ", ".join(str(r.line) for r in group)
+        newest_known = None not in dates and dates.count(newest) == 1
+        if newest_known or len({r.status or "active" for r in group}) == 1:
+            # The newest line; or, all saying the same status, the first (a line repeated).
+            keep = next(r for r in group if r.date == newest) if newest_known else group[0]
+            for r in group:
+                if r is keep:
+                    continue
+                skip.add(r.line)
+                results[r.line] = schemas.ImportRowResult(
+                    line=r.line,
+                    result="unchanged",
+                    stall_id=named[r.line][0],
+                    payment_account_id=account_id,
+                    status=r.status or "active",
+                    reason=f"line {keep.line} names the same account"
+                    + (" with a later date" if newest_known else ""),
+                    reason_vi=f"dòng {keep.line} cùng tài khoản này"
+                    + (" có ngày mới hơn" if newest_known else " đã ghi"),
+                )
+            continue
+        for r in group:
+            skip.add(r.line)
+            results[r.line] = schemas.ImportRowResult(
+                line=r.line,
+                result="error",
+                stall_id=named[r.line][0],
+                payment_account_id=account_id,
+                reason=f"lines {lines} name the same account and none is the newest by its date: "
+                "keep one line per account",
+                reason_vi=f"các dòng {lines} cùng một tài khoản mà không rõ dòng nào mới nhất "
+                "(cần ngày khác nhau): giữ một dòng cho mỗi tài khoản",
+            )
+    return skip
 
 
 def _resolve_row(

@@ -179,13 +179,14 @@ async def test_a_changed_report_moves_statuses_and_refuses_invalid_transitions(
 ):
     admin = await auth("admin")
     await upload(client, admin, REPORT)
+    # Two lines for one account: the newer by its date is applied, the other left unchanged.
     update = (
         "market,stall_code,status,date\n"
         "Chợ Thử Một,A-1,suspended,2026-11-25\n"
-        "Chợ Thử Một,A-2,pending,\n"
-        "Chợ Thử Một,A-2,active,\n"
-        "Chợ Thử Một,A-3,removed,\n"
-        "Chợ Thử Một,A-3,active,\n"
+        "Chợ Thử Một,A-2,pending,2026-11-21\n"
+        "Chợ Thử Một,A-2,active,2026-11-22\n"
+        "Chợ Thử Một,A-3,removed,2026-11-23\n"
+        "Chợ Thử Một,A-3,active,2026-11-22\n"
     ).encode()
     r = await upload(client, admin, update)
     assert r.status_code == 200, r.text
@@ -195,9 +196,17 @@ async def test_a_changed_report_moves_statuses_and_refuses_invalid_transitions(
         (3, "unchanged"),
         (4, "matched"),
         (5, "matched"),
-        (6, "error"),
+        (6, "unchanged"),
     ]
-    assert "cannot become active" in rows[4]["reason"]
+    assert rows[3]["reason_vi"] is None and "dòng 5" in rows[4]["reason_vi"]
+    # Removed is for good.
+    r = await upload(
+        client,
+        admin,
+        "market,stall_code,status\nChợ Thử Một,A-3,active\n".encode(),
+    )
+    [row] = r.json()["rows"]
+    assert row["result"] == "error" and "cannot become active" in row["reason"]
     statuses = await conn.fetch(
         "SELECT a.account_number, o.status FROM onboarding o JOIN payment_account a "
         "ON a.id = o.payment_account_id"

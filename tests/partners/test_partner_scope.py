@@ -552,3 +552,27 @@ async def test_an_account_number_written_with_dots_or_dashes_is_the_registers(cl
         assert (event.status_code, event.json()["status"]) == (202, "applied"), event.text
     bad = await send(client, "account.activated", {"account_number": "88\x00"})
     assert bad.status_code == 422 and "payments." not in bad.text
+
+
+async def test_a_report_naming_one_account_on_several_lines_applies_the_newest(client, auth, world):
+    """Three lines for one account were applied in file order: "tạm ngưng" of 06/12, then "đang
+    hoạt động" of 01/12, then "đã gỡ" of 03/12 left it removed (for good). The newest line by its
+    date is applied; lines without dates that disagree are refused; a repeated line applies once."""
+    partner = await auth("partner")
+    p2 = world["p2"]["payment_accounts"][0]["id"]
+    rows = [",,,8800002,970422,tam_ngung,06/12/2025", ",,,8800002,970422,dang_hoat_dong,01/12/2025",
+            ",,,8800002,970422,da_go,03/12/2025"]  # fmt: skip
+    header = "market,stall_code,phone,account_number,bin,status,date"
+    r = await upload(client, partner, report(*rows, header=header), dry_run=True)
+    got = [(x["line"], x["result"], x["payment_account_id"]) for x in r.json()["rows"]]
+    assert got == [(2, "matched", p2), (3, "unchanged", p2), (4, "unchanged", p2)], got
+    assert r.json()["rows"][2]["reason_vi"] == "dòng 2 cùng tài khoản này có ngày mới hơn"
+
+    undated = [",,,8800002,970422,suspended", ",,,8800002,970422,removed"]
+    r = await upload(client, partner, report(*undated), dry_run=True)
+    assert [x["result"] for x in r.json()["rows"]] == ["error", "error"]
+    assert "các dòng 2, 3 cùng một tài khoản" in r.json()["rows"][0]["reason_vi"]
+
+    again = [",,,8800002,970422,suspended", ",,,8800002,970422,suspended"]
+    r = await upload(client, partner, report(*again), dry_run=True)
+    assert [x["result"] for x in r.json()["rows"]] == ["matched", "unchanged"]

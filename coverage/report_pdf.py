@@ -40,7 +40,7 @@ STATUS_COLOR = {
     "lapsed": HexColor("#c62828"),
 }
 LEVEL_LABEL = {
-    "qr_issued": "Đã có biển",
+    "qr_issued": "Đã in biển",
     "qr_verified": "Đã kiểm tra mã",
     "transacting": "Đang giao dịch",
     "fees_cashless": "Thu phí không tiền mặt",
@@ -52,7 +52,7 @@ LEVEL_COLOR = {
     "fees_cashless": HexColor("#8e5ab5"),
 }
 LEVEL_CRITERION = {
-    "qr_issued": "có biển mã QR",
+    "qr_issued": "đã in biển mã QR",
     "qr_verified": "có mã QR đã kiểm tra",
     "transacting": "có nhận thanh toán",
     "fees_cashless": "nộp phí chợ không tiền mặt",
@@ -60,7 +60,7 @@ LEVEL_CRITERION = {
 VISIT_GROUPS = (
     ("revisit", "Cần quay lại (mã sai, hỏng hoặc tài khoản bị ngưng)"),
     ("no_sign", "Chưa có biển mã QR"),
-    ("not_verified", "Có biển, chưa kiểm tra mã"),
+    ("not_verified", "Đã in biển, chưa kiểm tra mã"),
 )
 INK = HexColor("#202124")
 MUTED = HexColor("#5f6368")

@@ -344,7 +344,7 @@ async def test_an_erased_persons_stall_stops_counting_as_signed_verified_or_tran
 ):
     """What the console's erase box promises: the stall stays (active), but the sign at it shows
     an account that is gone, so it no longer counts as having a sign, a checked code or payments
-    (a reviewer found it still counted as "Đã có biển" after the erasure)."""
+    (a reviewer found it still counted as "Đã in biển" after the erasure)."""
     h, admin = await auth("volunteer"), await auth("admin")
     stall = await _stall(client, h, markets["one"])
     sid = stall["id"]

@@ -105,11 +105,11 @@ async def test_markets_xlsx_has_status_since_counts_and_shares(client, conn, aut
     rows = {row["Chợ"]: row for row in _records(ws)}
     one = rows["Chợ Thử Một"]
     assert one["Trạng thái"] in ("Đang triển khai", "Chợ không tiền mặt")
-    assert (one["Sạp đang hoạt động"], one["Đã có biển"], one["Đã kiểm tra mã"]) == (2, 1, 1)
-    assert one["Tỷ lệ đã có biển"] == 0.5
+    assert (one["Sạp đang hoạt động"], one["Đã in biển"], one["Đã kiểm tra mã"]) == (2, 1, 1)
+    assert one["Tỷ lệ đã in biển"] == 0.5
     header = [c.value for c in ws[1]]
     row = next(r for r in ws.iter_rows(min_row=2) if r[1].value == "Chợ Thử Một")
-    share_cell = row[header.index("Tỷ lệ đã có biển")]
+    share_cell = row[header.index("Tỷ lệ đã in biển")]
     assert share_cell.number_format == "0.00%" and share_cell.data_type == "n"
     since = one["Trạng thái từ"]
     assert isinstance(since, datetime) and since.tzinfo is None and since.microsecond == 0

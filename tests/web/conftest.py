@@ -279,6 +279,18 @@ async def new_page(
     assert not problems, f"errors in the browser console: {problems}"
 
 
+STRAY_TEXT_JS = """() => {
+  if (!document.body || !document.body.dataset.page) return [];  // our pages only (not the API docs)
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const text = n.data.trim();
+    if (["null", "undefined", "NaN"].includes(text) || text.includes("[object ")) found.push(text);
+  }
+  return found;
+}"""
+
+
 async def shot(page, name: str, *, full_page: bool = True) -> Path:
     """Save a screenshot of the current screen under test-output/screenshots/.
 
@@ -286,6 +298,10 @@ async def shot(page, name: str, *, full_page: bool = True) -> Path:
     about 18,000 pixels, ReDoc's longer), a full-page capture can outlast Playwright's timeout on a
     loaded machine (it failed CI once).
     """
+    # A value the page drew as text by mistake ("null" under every sign went unseen for a stop):
+    # no text of our pages is ever the word null, undefined or NaN alone, or an object's name.
+    stray = await page.evaluate(STRAY_TEXT_JS)
+    assert not stray, f"{name}: the page shows {stray}"
     SHOTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size or {"width": 0, "height": 0}
     path = SHOTS / f"{name}-{size['width']}x{size['height']}.png"

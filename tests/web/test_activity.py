@@ -803,11 +803,11 @@ async def test_a_leader_writes_the_weeks_summary_for_the_teams_zalo_group(
     issued = cov["levels"]["qr_issued"]["count"]
     market_line = next(x for x in lines if x.startswith("• Chợ Thử Một: "))
     assert market_line.startswith(
-        f"• Chợ Thử Một: {issued}/{cov['active_stalls']} sạp đã có biển ("
+        f"• Chợ Thử Một: {issued}/{cov['active_stalls']} sạp đã in biển ("
     )
     # Then what the rule still asks for, whichever level it is (not only signs).
     labels = {
-        "qr_issued": "sạp đã có biển",
+        "qr_issued": "sạp đã in biển",
         "qr_verified": "sạp đã kiểm tra mã",
         "transacting": "sạp có giao dịch",
         "fees_cashless": "sạp thu phí không tiền mặt",

@@ -173,12 +173,12 @@ async def test_a_markets_progress_shows_its_signs_first_whatever_the_rule(
     new_page, live_server
 ) -> None:
     """The rule in force may not ask for signs; a market's row still shows them first (a manager
-    looked for "Đã có biển" per market and did not find it)."""
+    looked for "Đã in biển" per market and did not find it)."""
     page = await new_page()
     await page.goto("/")
     await page.wait_for_selector("#username")
     got = await page.evaluate(PROGRESS_ROWS)
-    assert got == ["Đã có biển90%", "Đã kiểm tra mã50%", "Đang giao dịch20%"], got
+    assert got == ["Đã in biển90%", "Đã kiểm tra mã50%", "Đang giao dịch20%"], got
 
 
 PLURALS = (

@@ -80,12 +80,12 @@ async def test_dashboard_lists_markets_with_status_and_progress(new_page, progre
     assert await row.locator(".status-badge").inner_text() == "Chợ không tiền mặt"
     bar = row.locator("[role=progressbar]").first
     assert await bar.get_attribute("aria-valuenow") == "100"
-    assert "Đã có biển ≥ 50%" in await page.locator(".rule-line").first.inner_text()
+    assert "Đã in biển ≥ 50%" in await page.locator(".rule-line").first.inner_text()
     # Each market's signs come first, whatever the rule asks (a manager looked for them).
     labels = await page.locator(
         ".markets-table tbody tr .progress-row > span:first-child"
     ).all_inner_texts()
-    assert labels and labels[0] == "Đã có biển", labels
+    assert labels and labels[0] == "Đã in biển", labels
     await shot(page, "20-dashboard")
 
 
@@ -617,10 +617,40 @@ async def test_printing_a_whole_market_whose_stalls_all_have_signs_is_asked_firs
     await sign_in(page, "admin", f"/markets/{market_id}")
     await page.click("#print-all")
     await page.wait_for_selector("#print-all-dialog")
-    assert "Cả 1 sạp đang hoạt động đã có biển" in await page.inner_text("#print-all-dialog")
+    assert "Cả 1 sạp đang hoạt động đã in biển" in await page.inner_text("#print-all-dialog")
     await page.click("#print-all-dialog-cancel")
     await page.wait_for_timeout(300)
     assert jobs == []
     await page.click("#print-all")
     async with page.expect_request(lambda r: "/print-jobs" in r.url):
         await page.click("#print-all-dialog-ok")
+
+
+async def test_confirming_a_markets_print_moves_its_numbers_at_once(new_page, live_server):
+    """ "Xác nhận đã in" on the market page said "Đã ghi nhận 2 biển đã in" while the page kept
+    its old figures (1 / 2) until a reload."""
+    from tests.web.test_volunteer import register_via_api
+
+    name = f"Chợ In Mới {uuid.uuid4().hex[:4]}"
+    async with await live_server.api("admin") as c:
+        market_id = (await c.post("/api/markets", json={"name": name})).json()["id"]
+        for i in (1, 2):
+            account = {
+                "bin": "970422",
+                "account_number": f"01234578{i}1",
+                "account_name": "LE VAN IN",
+            }
+            stall = await register_via_api(
+                live_server, market_id, f"ZJ-{i}", f"Lê Văn In {i}", account=account
+            )
+        assert (await c.post(f"/api/stalls/{stall['id']}/sign-printed")).status_code == 200
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "admin", f"/markets/{market_id}")
+    levels = page.locator(".level-rows")
+    await expect_text(page, ".level-rows", "1 / 2 sạp")
+    async with page.context.expect_page() as popup:
+        await page.click("#print-all")
+    await (await popup.value).close()
+    await page.click("#confirm-print-job")
+    await expect_text(page, ".level-rows", "2 / 2 sạp (100%)")
+    assert "1 / 2 sạp" not in await levels.inner_text()

@@ -11,7 +11,14 @@ import io
 import pytest
 import qrcode
 
-from tests.web.conftest import PHONE, SHOTS, TABLET, open_menu_and_sign_out, sign_in
+from tests.web.conftest import (
+    PHONE,
+    SHOTS,
+    STRAY_TEXT_JS,
+    TABLET,
+    open_menu_and_sign_out,
+    sign_in,
+)
 from tests.web.test_volunteer import fill_form, market_ids, open_form, register_via_api
 
 pytestmark = pytest.mark.browser
@@ -23,6 +30,8 @@ async def view_shot(page, name: str, selector: str | None = None) -> None:
         await page.eval_on_selector(
             selector, "e => { e.scrollIntoView({block: 'start'}); window.scrollBy(0, -140); }"
         )
+    stray = await page.evaluate(STRAY_TEXT_JS)
+    assert not stray, f"{name}: the page shows {stray}"
     SHOTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
     await page.screenshot(path=str(SHOTS / f"{name}-{size['width']}x{size['height']}.png"))

@@ -18,12 +18,12 @@ import { pointsBox } from "./lib/points.js";
 
 addStrings({
   vi: {
-    print_all_again_title: "Cả {n} sạp đang hoạt động đã có biển",
+    print_all_again_title: "Cả {n} sạp đang hoạt động đã in biển",
     print_all_again_line: "In lại cả chợ chỉ khi biển hỏng hoặc mất. Biển của một sạp có thể in lại ở trang của sạp.",
     print_all_again_ok: "Vẫn in lại cả chợ",
   },
   en: {
-    print_all_again_title: "All {n} active stalls have a sign",
+    print_all_again_title: "All {n} active stalls have a printed sign",
     print_all_again_line: "Reprint the whole market only when signs are damaged or lost. One stall's sign can be reprinted from its page.",
     print_all_again_ok: "Reprint the whole market",
   },
@@ -160,7 +160,9 @@ async function render(main, me) {
       });
       if (!again) return;
     }
-    await printJob(marketId, {}, printBox);
+    // Confirmed, the signs count as printed: the page draws its numbers and tiles again (they
+    // stayed at the old figures until a reload).
+    await printJob(marketId, {}, printBox, () => render(main, me).catch(() => null));
   }
   mount(main,
     h("p", { class: "nav-links" }, h("a", { href: "/map" }, "← ", t("map_page_title")), " · ", h("a", { href: "/dashboard" }, t("nav_dashboard"))),

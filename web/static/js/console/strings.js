@@ -462,7 +462,7 @@ const vi = {
   c_result_not_succeeded: "Giao dịch không thành công",
   c_result_duplicate_payment: "Trùng khoản đã nhận",
   c_unmatched_title: "Khoản tiền chưa khớp sạp",
-  c_unmatched_hint: "Khoản tiền báo qua cổng riêng của đối tác (MoMo, VNPay, ZaloPay, payOS), đúng chữ ký nhưng không tìm thấy sạp: kiểm tra số tài khoản hoặc mã sạp. Khoản báo qua API của Chợ Số cho tài khoản không có trong danh sách thì bị từ chối ngay (unknown_account) để đối tác sửa rồi gửi lại, nên không nằm ở đây.",
+  c_unmatched_hint: "Khoản tiền báo qua cổng riêng của đối tác (MoMo, VNPay, ZaloPay, payOS), đúng chữ ký nhưng không tìm thấy sạp: kiểm tra số tài khoản hoặc mã sạp. Khoản báo qua API của Chợ Số cho tài khoản không có trong danh sách thì bị từ chối ngay để đối tác sửa rồi gửi lại, nên không nằm ở đây.",
   "c_note_type_account.onboarded": "Mở tài khoản cho sạp",
   "c_note_type_account.activated": "Tài khoản đã kích hoạt",
   "c_note_type_account.deactivated": "Tài khoản ngừng hoạt động",

@@ -182,7 +182,8 @@ export async function stallView(ctx, id, params) {
       ? h("div", { class: "qr-box" }, h("p", { class: "qr-missing", id: "qr-problem" }, errorText(signState === "withdrawn" ? "consent_withdrawn" : "consent_missing")))
       : await qrImage(stall, acc, accountIndex === preferred ? firstQr : null);
     firstQr = null;
-    signBox.replaceChildren(h("figure", { class: "sign", id: "sign" },
+    // replaceChildren writes a null as the text "null": only the parts there are.
+    signBox.replaceChildren(...[h("figure", { class: "sign", id: "sign" },
       h("p", { class: "sign-market" }, market ? market.name : ""),
       // Long codes and numbers get a smaller size, so that all of them shows (and wraps if need be).
       h("p", { class: ["sign-code", [...stall.stall_code].length > 9 ? "is-long" : ""] }, stall.stall_code),
@@ -198,7 +199,7 @@ export async function stallView(ctx, id, params) {
     // The account's bank or wallet stopped it: said with the sign, before it is printed.
     acc && acc.stopped_by_partner
       ? h("p", { class: "note note-warn", id: "sign-account-stopped", role: "status" }, t(`sign_stopped_${acc.stopped_by_partner}`))
-      : null);
+      : null].filter(Boolean));
   }
 
   const accountTabs = accounts.length > 1

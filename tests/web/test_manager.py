@@ -641,7 +641,11 @@ async def test_confirming_a_markets_print_moves_its_numbers_at_once(new_page, li
                 "account_name": "LE VAN IN",
             }
             stall = await register_via_api(
-                live_server, market_id, f"ZJ-{i}", f"Lê Văn In {i}", account=account
+                live_server,
+                market_id,
+                f"ZJ-{i}",
+                f"Lê Văn {'Một' if i == 1 else 'Hai'}",
+                account=account,
             )
         assert (await c.post(f"/api/stalls/{stall['id']}/sign-printed")).status_code == 200
     page = await new_page(viewport=LAPTOP)

@@ -9,6 +9,7 @@ import uuid
 import asyncpg
 import pytest
 import qrcode
+from PIL import Image
 
 from tests.web.conftest import PHONE, TABLET, shot, sign_in, until
 
@@ -913,6 +914,26 @@ async def test_register_first_add_the_account_later_and_edit(new_page, live_serv
     wallet = {"bin": "971025", "account_number": "0905111011", "reference": "MOMOW2W123456789"}
     async with await live_server.api("admin") as c:
         payload = (await c.post("/api/qr/encode", json=wallet)).json()["payload"]
+        stranger = {"bin": "970418", "account_number": "8888888888"}
+        sticker = (await c.post("/api/qr/encode", json=stranger)).json()["payload"]
+    # A stranger's code beside the holder's own in one photo: nothing is filled in (the first
+    # code read was, silently: the stranger's account would have gone on the sign).
+    left, right = (
+        qrcode.make(p, box_size=6).get_image().convert("RGB") for p in (sticker, payload)
+    )
+    both = Image.new(
+        "RGB", (left.size[0] + right.size[0] + 40, max(left.size[1], right.size[1])), "white"
+    )
+    both.paste(left, (0, 0))
+    both.paste(right, (left.size[0] + 40, 0))
+    buf = io.BytesIO()
+    both.save(buf, format="PNG")
+    await page.set_input_files(
+        "#f-scan", files=[{"name": "two.png", "mimeType": "image/png", "buffer": buf.getvalue()}]
+    )
+    await page.wait_for_selector("#f-scan-status:has-text('Ảnh có 2 mã thanh toán')")
+    assert await page.input_value("#f-acct") == "0905111011"
+    assert await page.input_value("#f-ref") == ""
     buf = io.BytesIO()
     qrcode.make(payload, box_size=8).save(buf, format="PNG")
     photo = {"name": "momo.png", "mimeType": "image/png", "buffer": buf.getvalue()}

@@ -2,8 +2,13 @@
 // /api/qr/scan) and fill bank, account number and reference from it, so nothing is mistyped.
 
 import { h } from "./dom.js";
-import { t, errorText } from "./i18n.js";
+import { t, errorText, addStrings } from "./i18n.js";
 import * as api from "./api.js";
+
+addStrings({
+  vi: { scan_several: "Ảnh có {n} mã thanh toán của các tài khoản khác nhau: chưa điền gì. Hỏi chủ sạp mã nào của họ, rồi chụp riêng mã đó (che các mã khác)." },
+  en: { scan_several: "The photo holds {n} payment codes of different accounts: nothing was filled in. Ask the stallholder which is theirs and photograph that one alone." },
+});
 
 export const MOMO_BIN = "971025";
 
@@ -29,8 +34,13 @@ export function scanFill({ id, onRead }) {
         status.textContent = err.code === "no_qr_found" ? t("verify_none") : errorText(err.code);
         return;
       }
-      const found = ((await res.json()).results || []).map((r) => r.decoded || {}).find((d) => d.valid && d.bin && d.account);
+      const codes = ((await res.json()).results || []).map((r) => r.decoded || {}).filter((d) => d.valid && d.bin && d.account);
+      const found = codes[0];
       if (!found) { status.textContent = t("scan_not_vietqr"); return; }
+      // Two payment codes of different accounts in one photo (a sticker beside the holder's own:
+      // how QR fraud works): which is theirs is not ours to guess. The first one was filled in.
+      const accounts = new Set(codes.map((d) => `${d.bin}:${d.account}:${d.reference || ""}`));
+      if (accounts.size > 1) { status.textContent = t("scan_several", { n: accounts.size }); return; }
       const bank = found.bank ? found.bank.short_name : t("bank_by_code", { code: found.bin });
       status.textContent = t("scan_read", { bank, account: found.account });
       onRead({

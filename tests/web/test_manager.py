@@ -393,6 +393,17 @@ async def test_a_partners_day_in_the_browser(new_page, live_server, tmp_path) ->
         r = await c.post(f"/api/markets/{one}/stalls", json=body,
                          headers={"Idempotency-Key": str(uuid.uuid4())})  # fmt: skip
         assert r.status_code == 201, r.text
+        # An erased person's MB account stays in the partner's list, as erased (it showed "~2ec").
+        gone_code = f"P-{uuid.uuid4().hex[:4]}"
+        body = stall_body(gone_code, location=None, holder={"full_name": "Võ Thị Xóa"},
+                          confirm_duplicate=True,
+                          payment_accounts=[{"bin": "970422", "account_number": "0123456788",
+                                             "partner_code": "MB"}])  # fmt: skip
+        r = await c.post(f"/api/markets/{one}/stalls", json=body,
+                         headers={"Idempotency-Key": str(uuid.uuid4())})  # fmt: skip
+        assert r.status_code == 201, r.text
+        erased = await c.post(f"/api/stallholders/{r.json()['holder']['id']}/erase")
+        assert erased.status_code == 200, erased.text
         before = (await c.get("/api/partners/MB/stats")).json()["totals"]
     page = await new_page(viewport=LAPTOP, accept_downloads=True)
     await sign_in(page, "partner", "/")  # the field app sends a partner's staff to their page
@@ -412,6 +423,11 @@ async def test_a_partners_day_in_the_browser(new_page, live_server, tmp_path) ->
     row = page.locator(f"#partner-accounts tr:has(td:text-is('{code}'))")
     await row.wait_for()
     assert "Chợ Thử Một" in await row.inner_text()
+    await page.fill("#accounts-search", gone_code)
+    gone = page.locator(f"#partner-accounts tr:has(td:text-is('{gone_code}'))")
+    await gone.wait_for()
+    assert "(đã xóa theo yêu cầu của chủ sạp)" in await gone.inner_text()
+    assert "~" not in await gone.inner_text()
     # One account found from a report line by its stall code; a search that finds none says so.
     await page.fill("#accounts-search", code)
     await until(page, "document.querySelectorAll('#partner-accounts tbody tr').length === 1")

@@ -44,7 +44,8 @@ function pointsSection(code, stats, me) {
 function accountRow(a, banks) {
   return h("tr", { dataset: { account: a.payment_account_id } },
     h("td", { class: "nowrap" }, a.stall_code), h("td", {}, a.market_name),
-    h("td", {}, bankShort(banks, a.bin)), h("td", { class: "mono" }, a.account_number), h("td", {}, a.account_name || "—"),
+    // An erased person's account keeps a marker ("~2ec"), not a number: said as erased.
+    h("td", {}, bankShort(banks, a.bin)), h("td", { class: "mono" }, a.account_number.startsWith("~") ? t("history_erased") : a.account_number), h("td", {}, a.account_name || "—"),
     h("td", {}, t(`p_relation_${a.relation}`)),
     h("td", {}, a.onboarding_status ? t(`p_col_${a.onboarding_status}`) : "—",
       a.active ? null : h("span", { class: "sub" }, t("account_inactive"))),

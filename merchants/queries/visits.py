@@ -8,6 +8,7 @@ from datetime import date, datetime
 import asyncpg
 
 from coverage import stalls as coverage_stalls
+from privacy import consent
 
 
 @dataclass(frozen=True)
@@ -27,12 +28,16 @@ def agreed_visit_sql(stall: str) -> str:
     """A LATERAL subquery (alias it) of the visit whose day to come back still stands at stall
     `stall` (an SQL expression): the latest visit that set a day, unless a visit was made on or
     after that day since (it was kept). A later visit that sets no day keeps it: the stallholder
-    still expects the volunteer then. Columns: outcome, blockers, come_back_on, visited_at."""
+    still expects the volunteer then. A stallholder who withdrew their consent to the
+    registration has left the programme: no day stands (the team went back to them). Columns:
+    outcome, blockers, come_back_on, visited_at."""
+    holder = f"(SELECT holder_id FROM stall WHERE id = {stall})"
     return f"""(SELECT a.outcome, a.blockers, a.come_back_on, a.visited_at
          FROM (SELECT id, outcome, blockers, come_back_on, visited_at FROM stall_visit
                WHERE stall_id = {stall} AND come_back_on IS NOT NULL
                ORDER BY visited_at DESC, id DESC LIMIT 1) a
-         WHERE NOT EXISTS (
+         WHERE {consent.consented_sql(holder, "'registration'")}
+           AND NOT EXISTS (
              SELECT 1 FROM stall_visit b
              WHERE b.stall_id = {stall} AND (b.visited_at, b.id) > (a.visited_at, a.id)
                AND (b.visited_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date >= a.come_back_on))"""

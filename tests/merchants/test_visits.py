@@ -378,6 +378,20 @@ async def test_appointments_list_the_days_agreed_where_work_is_left(client, auth
     row = next(x for x in listed["items"] if x["id"] == replaced)
     assert row["last_visit"]["come_back_on"] is None
     assert row["last_visit"]["come_back_for"] is None
+    # The stallholder withdraws the registration consent (they leave the programme): no day to
+    # go back to them stands (the team would have gone back to someone who left).
+    holder = (await client.get(f"/api/stalls/{later}", headers=h)).json()["holder"]["id"]
+    r = await client.post(
+        f"/api/stallholders/{holder}/consents/withdraw",
+        json={"purposes": ["registration"]},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    r = await client.get(f"/api/markets/{markets['one']}/appointments", headers=h)
+    assert later not in [a["stall_id"] for a in r.json()["appointments"]]
+    listed = (await client.get(f"/api/markets/{markets['one']}/stalls?limit=200", headers=h)).json()
+    row = next(x for x in listed["items"] if x["id"] == later)
+    assert row["last_visit"]["come_back_on"] is None
     assert got["appointments"][0]["blockers"] == ["no_cccd"]
     assert "Chị Lan" not in r.text and "Lưu Thị" not in r.text
     assert got["since"] == (today - timedelta(days=7)).isoformat()

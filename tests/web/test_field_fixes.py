@@ -642,6 +642,9 @@ async def test_the_partner_is_only_what_the_volunteer_picks(new_page) -> None:
     await fill_form(page, code="R-82", name="Mai Thị Nhờ", bank="vietcom", account="0071009982")
     await page.select_option("#f-partner", "MOMO")
     await page.wait_for_selector("#f-purpose-share_partner_MOMO")
+    # The box says all that is shared: the partner sees the account too, not only name and phone.
+    share = page.locator("label[for=f-purpose-share_partner_MOMO]")
+    assert "họ tên, số điện thoại và tài khoản nhận tiền" in await share.inner_text()
     await shot(page, "43-register-partner-picked")
     bodies.clear()
     await page.click("#save-stall")

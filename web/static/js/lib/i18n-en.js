@@ -249,7 +249,7 @@ export const en = {
   purpose_registration: "Agrees to register the stall in the cashless market programme",
   purpose_qr_sign: "Agrees to print the stallholder's name, the account holder's name and the account number on the QR sign at the stall",
   purpose_coverage_reporting: "Agrees to the stall's data being used in summary reports to the market, ward and city",
-  purpose_share_partner: "Agrees to share name and phone number with the partner {name}",
+  purpose_share_partner: "Agrees to share name, phone number and payment account with the partner {name}",
   save_stall: "Save stall",
   saving: "Saving…",
   clear_draft: "Clear draft",

@@ -254,7 +254,7 @@ const vi = {
   purpose_registration: "Đồng ý đăng ký sạp vào chương trình chợ không dùng tiền mặt",
   purpose_qr_sign: "Đồng ý in họ tên chủ sạp, tên chủ tài khoản và số tài khoản lên biển mã QR treo tại sạp",
   purpose_coverage_reporting: "Đồng ý dùng thông tin sạp để báo cáo số liệu tổng hợp cho chợ, phường, thành phố",
-  purpose_share_partner: "Đồng ý chia sẻ họ tên và số điện thoại với đối tác {name}",
+  purpose_share_partner: "Đồng ý chia sẻ họ tên, số điện thoại và tài khoản nhận tiền với đối tác {name}",
   save_stall: "Lưu sạp",
   saving: "Đang lưu…",
   clear_draft: "Xóa nháp",

@@ -233,7 +233,13 @@ _STATUS_OF = """CASE WHEN jsonb_typeof(a.before -> 'status') = 'string'
                       AND a.before ->> 'status' ~ '^[a-z_]{{1,40}}$'
                       AND a.after ->> 'status' ~ '^[a-z_]{{1,40}}$'
                       AND a.before ->> 'status' <> a.after ->> 'status'
-                 THEN a.{side} ->> 'status' END"""
+                 THEN a.{side} ->> 'status'
+                 -- A user locked or unlocked: the log said only "Sửa".
+                 WHEN a.entity = 'user' AND jsonb_typeof(a.before -> 'active') = 'boolean'
+                      AND jsonb_typeof(a.after -> 'active') = 'boolean'
+                      AND a.before -> 'active' <> a.after -> 'active'
+                 THEN CASE WHEN (a.{side} ->> 'active')::boolean THEN 'active' ELSE 'inactive' END
+            END"""
 
 
 async def audit_entries(
@@ -486,12 +492,14 @@ async def revoke_api_key(conn: asyncpg.Connection, *, user_id: int, key_id: int)
     return done is not None
 
 
-async def revoke_user_api_keys(conn: asyncpg.Connection, user_id: int) -> None:
-    """Revoke every live API key of a user."""
-    await conn.execute(
-        "UPDATE api_key SET revoked_at = clock_timestamp() WHERE user_id = $1 AND revoked_at IS NULL",
+async def revoke_user_api_keys(conn: asyncpg.Connection, user_id: int) -> list[int]:
+    """Revoke every live API key of a user; the ids revoked."""
+    rows = await conn.fetch(
+        "UPDATE api_key SET revoked_at = clock_timestamp() WHERE user_id = $1 AND revoked_at IS NULL "
+        "RETURNING id",
         user_id,
     )
+    return sorted(int(r["id"]) for r in rows)
 
 
 @dataclass(frozen=True)

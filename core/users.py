@@ -443,7 +443,17 @@ async def update_user(
             # partner never act for another.
             await queries.revoke_user_tokens(conn, user_id)
             if (role != before.role and role not in API_KEY_ROLES) or other_partner:
-                await queries.revoke_user_api_keys(conn, user_id)
+                # Each key revoked is in the log, as one revoked by hand is (it went unsaid).
+                for key_id in await queries.revoke_user_api_keys(conn, user_id):
+                    await queries.insert_audit(
+                        conn,
+                        actor_id=actor.id,
+                        action="revoke_api_key",
+                        entity="user",
+                        entity_id=user_id,
+                        before=None,
+                        after={"api_key_id": key_id, "reason": "role_changed"},
+                    )
         after = await _detail(conn, user_id)
         await queries.insert_audit(
             conn,

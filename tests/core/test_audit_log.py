@@ -192,3 +192,40 @@ async def test_only_a_status_code_is_shown_from_before_and_after(client, auth, c
         "5": (None, None),  # an edit that kept the status is no status change
     }
     assert "Lê" not in str(items)
+
+
+async def test_locking_a_user_and_the_keys_a_role_change_revokes_are_said(client, auth, conn):
+    """Locking a user read "Sửa" like any edit; a partner user made a viewer lost its API key
+    with nothing in the log. The entry names "active → inactive", and each key revoked is an entry
+    of its own (reason role_changed)."""
+    admin = await auth("admin")
+    user_id = await conn.fetchval(
+        "INSERT INTO app_user (username, password_hash, role, partner_code) "
+        "VALUES ('mb.keys', 'x', 'partner', 'MB') RETURNING id"
+    )
+    r = await client.post(f"/api/users/{user_id}/api-keys", json={"label": "MB"}, headers=admin)
+    assert r.status_code == 201, r.text
+    key_id = r.json()["id"]
+    r = await client.patch(
+        f"/api/users/{user_id}", json={"role": "viewer", "partner_code": None}, headers=admin
+    )
+    assert r.status_code == 200, r.text
+    items = (
+        await client.get(f"/api/audit-log?entity=user&entity_id={user_id}", headers=admin)
+    ).json()["items"]
+    assert [e["action"] for e in items].count("revoke_api_key") == 1
+    after = await conn.fetchval(
+        "SELECT after FROM audit_log WHERE action = 'revoke_api_key' AND entity_id = $1",
+        str(user_id),
+    )
+    assert after == {"api_key_id": key_id, "reason": "role_changed"}
+    r = await client.patch(f"/api/users/{user_id}", json={"active": False}, headers=admin)
+    assert r.status_code == 200, r.text
+    items = (
+        await client.get(f"/api/audit-log?entity=user&entity_id={user_id}&limit=1", headers=admin)
+    ).json()["items"]
+    assert (items[0]["action"], items[0]["status_from"], items[0]["status_to"]) == (
+        "update",
+        "active",
+        "inactive",
+    )

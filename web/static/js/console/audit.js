@@ -31,6 +31,7 @@ const PAGE = 50;
 const STATUS_KEYS = {
   onboarding: { pending: "p_col_pending", active: "p_col_active", suspended: "p_col_suspended", removed: "p_col_removed" },
   stall: { active: "st_active", vacant: "st_vacant", closed: "st_closed" },
+  user: { active: "c_active", inactive: "c_inactive" },
 };
 function statusChange(e) {
   const keys = STATUS_KEYS[e.entity] || {};

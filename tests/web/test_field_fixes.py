@@ -534,6 +534,7 @@ async def test_a_verify_mismatch_names_the_bank(new_page, live_server) -> None:
     await page.wait_for_selector("label[for=verify-photo]")
     photo = {"name": "other.png", "mimeType": "image/png", "buffer": buf.getvalue()}
     await page.set_input_files("#verify-photo", files=[photo])
+    await page.click("#verify-unprinted-dialog-ok")  # no print recorded: asked first
     await page.wait_for_selector("#verify-result.verify-bad")
     text = await page.locator("#verify-result").inner_text()
     assert "Vietcombank" in text and "970436" not in text
@@ -580,16 +581,25 @@ async def test_the_camera_check_fails_a_frame_with_a_second_payment_code(
     camera = page.locator("#open-camera")
     await camera.wait_for()
     await page.evaluate("(codes) => { window.__codes = codes; }", [own, other])
+    # No print of its sign is recorded: asked first (a check of the preview on a screen counted
+    # the stall as signed and checked); "Hủy" checks nothing.
     await camera.click()
+    await page.click("#verify-unprinted-dialog-cancel")
+    assert await page.locator("video.camera").is_hidden()
+    assert await page.locator("#verify-result").inner_text() == ""
+    await camera.click()
+    await page.click("#verify-unprinted-dialog-ok")
     await page.wait_for_selector("#verify-result.verify-bad")
     text = await page.locator("#verify-result").inner_text()
     assert "cạnh mã của sạp còn một mã thanh toán khác" in text and "Vietcombank" in text
     # The sticker gone, the stall's own code alone passes.
     await page.evaluate("(codes) => { window.__codes = codes; }", [own])
     await page.goto(f"/#/s/{stall['id']}")
+    await page.wait_for_selector("#verify")  # the stall page, drawn (not the check still shown)
     await page.goto(f"/#/s/{stall['id']}/verify")
     await camera.wait_for()
     await camera.click()
+    await page.click("#verify-unprinted-dialog-ok")
     await page.wait_for_selector("#verify-result.verify-ok")
 
 

@@ -6,7 +6,20 @@ import { t, errorText, addStrings } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import { loadStall } from "./stall.js";
 import { bankShort } from "../lib/bankpicker.js";
+import { confirmDialog } from "../lib/dialog.js";
 
+addStrings({
+  vi: {
+    verify_unprinted_title: "Sạp này chưa ghi nhận in biển",
+    verify_unprinted_text: "Chỉ kiểm tra mã trên biển đang treo ở sạp (biển đã in, hoặc biển do ngân hàng, ví cấp). Kiểm tra ảnh trên màn hình sẽ tính sạp là đã có biển và đã kiểm tra mã.",
+    verify_unprinted_ok: "Kiểm tra biển ở sạp",
+  },
+  en: {
+    verify_unprinted_title: "No print of this stall's sign is recorded",
+    verify_unprinted_text: "Check only the sign hanging at the stall (printed, or given by the bank or wallet). Checking the picture on a screen would count the stall as signed and checked.",
+    verify_unprinted_ok: "Check the sign at the stall",
+  },
+});
 addStrings({
   vi: { verify_beside: "KHÔNG ĐẠT — trong ảnh, cạnh mã của sạp còn một mã thanh toán khác: khách quét nhầm sẽ chuyển tiền đi nơi khác. Gỡ mã lạ khỏi sạp rồi kiểm tra lại; sạp được đánh dấu cần quay lại." },
   en: { verify_beside: "NOT PASSED — beside the stall's own code the photo holds another payment code: a customer scanning it pays someone else. Remove the other code and check again; the stall is flagged for a return visit." },
@@ -141,11 +154,25 @@ export async function verifyView(ctx, id) {
     tick();
   }
 
-  cameraBtn.addEventListener("click", startCamera);
-  fileInput.addEventListener("change", () => {
+  // A stall with no print recorded is asked about first (as "Đã giao biển" asks): a check of the
+  // sign preview on a screen counted the stall as signed and checked.
+  let sure = false;
+  async function atTheStall() {
+    if (sure) return true;
+    const cov = await api.getJSON(`/api/stalls/${id}/coverage`).catch(() => null);
+    if (!cov || cov.sign_issued_at || cov.sign_delivered_at || cov.verified_at) { sure = true; return true; }
+    sure = await confirmDialog({
+      id: "verify-unprinted-dialog", title: t("verify_unprinted_title"), lines: [t("verify_unprinted_text")],
+      ok: t("verify_unprinted_ok"), cancel: t("cancel"),
+    });
+    return sure;
+  }
+
+  cameraBtn.addEventListener("click", async () => { if (await atTheStall()) startCamera(); });
+  fileInput.addEventListener("change", async () => {
     const file = fileInput.files && fileInput.files[0];
-    if (file) checkPhoto(file);
     fileInput.value = "";
+    if (file && await atTheStall()) checkPhoto(file);
   });
 
   mount(ctx.main,

@@ -121,7 +121,7 @@ CSV_COLUMNS = ["key", "label", *kinds.KINDS, "total"]
 # Vietnamese column headers of the spreadsheet.
 _KEY_HEADERS = {
     "day": ("Ngày", "Ngày"),
-    "user": ("Mã người dùng", "Tình nguyện viên"),
+    "user": ("Mã người dùng", "Người thực hiện"),  # managers and admins do field work too
     "team": ("Mã tổ", "Tổ"),
     "market": ("Mã chợ", "Chợ"),
     "ward": ("Mã phường, xã", "Phường, xã"),
@@ -139,7 +139,8 @@ _KIND_HEADERS = {
     "visits": "Lần ghé sạp",
     "support": "Gói hỗ trợ ghi nhận",
     "assignments": "Giao quay lại sạp",
-    "total": "Tổng",
+    # A wrong code found is a check that failed: counted once, under "Kiểm tra mã", not again.
+    "total": "Tổng số việc (mã sai đã tính trong kiểm tra mã)",
 }
 _NO_KEY = {"team": "(không thuộc tổ nào)", "market": "(không rõ chợ)", "ward": "(không rõ phường)"}
 

@@ -273,8 +273,8 @@ async def test_exports_read_back(client, conn, auth, markets):
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
     ws = openpyxl.load_workbook(io.BytesIO(r.content)).active
     values = list(ws.iter_rows(values_only=True))
-    assert values[0][:4] == ("Mã người dùng", "Tình nguyện viên", "Sạp đăng ký", "Sửa hồ sơ sạp")
-    assert values[0][-1] == "Tổng"
+    assert values[0][:4] == ("Mã người dùng", "Người thực hiện", "Sạp đăng ký", "Sửa hồ sơ sạp")
+    assert values[0][-1] == "Tổng số việc (mã sai đã tính trong kiểm tra mã)"
     [ha_row] = [v for v in values[1:] if v[1] == "ha"]
     assert ha_row[2] == 1 and ha_row[7] == 1 and ha_row[-1] == 2
 

@@ -448,6 +448,9 @@ async def test_a_viewer_is_offered_nothing_they_cannot_do(new_page, live_server)
     await page.wait_for_selector(".stall-row[data-stall]")
     assert await page.locator("a.stall-row").count() == 0  # no stall page to open
     assert await page.locator(".form-error, .banner-error").count() == 0
+    # They find stalls by code only: the search's example names no person ("lan" found nothing).
+    assert await page.locator("label[for=search]").inner_text() == "Tìm sạp theo mã sạp"
+    assert await page.get_attribute("#search", "placeholder") == "a-12"
     await shot(page, "42-worklist-viewer")
     # A form typed into the address bar says why, in Vietnamese.
     await page.goto(f"/#/m/{ids['Chợ Thử Một']}/new")

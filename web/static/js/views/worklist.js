@@ -175,7 +175,8 @@ export async function worklistView(ctx, marketId) {
   const focused = Boolean(keptSearch) && document.activeElement === keptSearch;
   if (typed !== null) query = typed;
   const search = h("input", {
-    id: "search", type: "search", value: query, placeholder: t("search_placeholder"),
+    // A viewer finds stalls by code only: the example names no person for them.
+    id: "search", type: "search", value: query, placeholder: canWork ? t("search_placeholder") : "a-12",
     autocomplete: "off", spellcheck: "false", enterkeyhint: "search",
   });
 

@@ -20,6 +20,7 @@ from core.types import User
 from coverage import counters, job, verify
 from coverage import stalls as stall_progress
 from coverage.errors import QrMismatch
+from merchants import accounts as stall_accounts
 from merchants import markets as market_registry
 from merchants import registration, schemas, signs, support, visits
 from merchants import stalls as stall_records
@@ -865,7 +866,8 @@ async def _coverage_progress(
                             ),
                             stall_id=st.id,
                         )
-                    elif level == "transacting":
+                    elif level == "transacting" and st.account_id is not None:
+                        # Paid on an account: a stall without one receives no transfer.
                         await counters.record_payment(
                             conn, stall_id=st.id, occurred_at=at, window_days=window_days
                         )
@@ -879,11 +881,23 @@ async def _coverage_progress(
                         )
                 done[(level, market_id)] = max(start, upto)
             if days_ago == 2 and plan.kind == "lapsed":
-                # Traders took their codes down (mid-2025): their accounts are no longer shown.
-                gone = [st.account_id for st in stalls[: n // 3] if st.account_id is not None]
-                await queries.deactivate_accounts(conn, gone)
+                # Traders took their codes down (mid-2025): their accounts are stopped as a
+                # volunteer stops one (with a reason; the sign is flagged for reprint and the
+                # check ends), not by a bare update that left them counted as signed and paid.
                 for st in stalls[: n // 3]:
-                    await counters.on_stall_changed(conn, stall_id=st.id, window_days=window_days)
+                    if st.account_id is None:
+                        continue
+                    when = _when(now, days_ago, rng)
+                    await crew.do(
+                        when,
+                        stall_accounts.set_payment_account_active(
+                            conn, user=crew.actor(name, when), stall_id=st.id,
+                            account_id=st.account_id, active=False,
+                            reason="Chủ sạp đã gỡ mã, không nhận chuyển khoản nữa",
+                            window_days=window_days,
+                        ),
+                        stall_id=st.id,
+                    )  # fmt: skip
             issued = done.get(("issued", market_id), 0)
             if days_ago == 7 and plan.kind == "in_progress" and issued > 2:
                 wrong = payload.encode(bin="970436", account="000111222")

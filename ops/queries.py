@@ -75,12 +75,6 @@ async def name_user(conn: asyncpg.Connection, user_id: int, display_name: str) -
     )
 
 
-async def deactivate_accounts(conn: asyncpg.Connection, account_ids: list[int]) -> None:
-    await conn.execute(
-        "UPDATE payment_account SET active = false WHERE id = any($1::bigint[])", account_ids
-    )
-
-
 async def upsert_admin_unit(
     conn: asyncpg.Connection,
     *,

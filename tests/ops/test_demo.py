@@ -156,5 +156,18 @@ async def test_status_since_history_and_chart_agree_in_the_demo(fresh_db):
             "SELECT count(*) FROM payment_event e JOIN stall_coverage c USING (stall_id) "
             "WHERE c.last_payment_at IS NULL OR e.amount % 1000 <> 0 OR NOT e.matched"
         )
+        # No stall without a payment account receives payments (a manager saw stalls that never
+        # had an account counted as "Đang giao dịch"), and the traders who took their codes down
+        # had their accounts stopped as a volunteer stops one: with a reason, in the stall's log.
+        assert not await conn.fetchval(
+            "SELECT count(*) FROM stall_coverage c WHERE c.last_payment_at IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM payment_account a WHERE a.stall_id = c.stall_id)"
+        )
+        stopped = await conn.fetchval(
+            "SELECT count(*) FROM payment_account a WHERE NOT a.active AND NOT EXISTS ("
+            "SELECT 1 FROM audit_log l WHERE l.action = 'deactivate_payment_account' "
+            "AND l.entity = 'stall' AND l.entity_id = a.stall_id::text)"
+        )
+        assert stopped == 0
     finally:
         await conn.close()

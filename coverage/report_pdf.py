@@ -45,11 +45,13 @@ LEVEL_LABEL = {
     "transacting": "Đang giao dịch",
     "fees_cashless": "Thu phí không tiền mặt",
 }
+# The trend chart's colours (web/static/css/app.css .series-*): the printed report and the market
+# page's chart name a level in the same colour.
 LEVEL_COLOR = {
-    "qr_issued": HexColor("#7aa6d8"),
-    "qr_verified": HexColor("#1f5fa8"),
-    "transacting": HexColor("#1e8e3e"),
-    "fees_cashless": HexColor("#8e5ab5"),
+    "qr_issued": HexColor("#1d4ed8"),
+    "qr_verified": HexColor("#0a7d3b"),
+    "transacting": HexColor("#b35900"),
+    "fees_cashless": HexColor("#6b21a8"),
 }
 LEVEL_CRITERION = {
     "qr_issued": "đã in biển mã QR",

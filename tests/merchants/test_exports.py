@@ -233,3 +233,16 @@ async def test_the_report_keeps_a_long_market_name_and_its_zone_headers_apart(
     # The table's headings, drawn last: each ends before the next begins.
     heads = [_boxes(textpage, word)[-1] for word in ("Đã in", "Đã kiểm", "Đang")]
     assert all(a[2] < b[0] for a, b in zip(heads, heads[1:], strict=False)), heads
+
+
+def test_the_report_draws_each_level_in_the_charts_colour():
+    """The market page's chart drew "Đã kiểm tra mã" green and the printed report dark blue."""
+    import re
+
+    from coverage.report_pdf import LEVEL_COLOR
+    from tests.conftest import ROOT
+
+    css = (ROOT / "web/static/css/app.css").read_text(encoding="utf-8")
+    for level, colour in LEVEL_COLOR.items():
+        chart = re.search(rf"\.series-{level} {{ stroke: (#[0-9a-f]{{6}});", css)
+        assert chart and chart[1] == "#" + colour.hexval()[2:].lower(), level

@@ -128,7 +128,14 @@ async def partner_accounts(
         search=(q or "").strip() or None,
     )
     next_cursor = str(rows[limit - 1].payment_account_id) if len(rows) > limit else None
-    return schemas.PartnerAccountPage(items=rows[:limit], next_cursor=next_cursor)
+    items = rows[:limit]
+    await views_q.log_accounts_read(
+        conn,
+        actor_id=user.id,
+        stall_ids=sorted({a.stall_id for a in items}),
+        route=f"/api/partners/{code}/accounts",
+    )
+    return schemas.PartnerAccountPage(items=items, next_cursor=next_cursor)
 
 
 async def unmatched_payments(

@@ -63,6 +63,7 @@ READS = {
     "stall_takings": "xem tiền sạp nhận",
     "export": "xuất dữ liệu theo yêu cầu",
     "list_export": "tải danh sách sạp có tên người này",
+    "partner_accounts": "đối tác xem tài khoản nhận tiền của người này",
 }
 
 

@@ -102,3 +102,19 @@ async def partner_accounts(
         keys_of(conn).seal(search) if search else None,
     )
     return [schemas.PartnerAccount(**_opened(r, keys_of(conn))) for r in rows]
+
+
+async def log_accounts_read(
+    conn: asyncpg.Connection, *, actor_id: int, stall_ids: list[int], route: str
+) -> None:
+    """One access_log row per person whose account (number and name) a page of a partner's
+    account list showed (reason `partner_accounts`): what a partner read of whom is on record."""
+    await conn.execute(
+        """INSERT INTO access_log (actor_id, stallholder_id, route, reason)
+           SELECT DISTINCT $1::bigint, s.holder_id, $2::text, 'partner_accounts'
+           FROM stall s JOIN stallholder h ON h.id = s.holder_id
+           WHERE s.id = any($3::bigint[]) AND h.erased_at IS NULL""",
+        actor_id,
+        route,
+        stall_ids,
+    )

@@ -576,3 +576,18 @@ async def test_a_report_naming_one_account_on_several_lines_applies_the_newest(c
     again = [",,,8800002,970422,suspended", ",,,8800002,970422,suspended"]
     r = await upload(client, partner, report(*again), dry_run=True)
     assert [x["result"] for x in r.json()["rows"]] == ["matched", "unchanged"]
+
+
+async def test_what_a_partner_reads_of_a_person_is_in_the_access_log(client, conn, auth, world):
+    """A partner's account list shows people's account numbers and names, and nothing recorded
+    the read: each person shown is now logged (reason partner_accounts), as an export is."""
+    partner = await auth("partner")
+    r = await client.get("/api/partners/MB/accounts", params={"q": "8800002"}, headers=partner)
+    assert [a["account_number"] for a in r.json()["items"]] == ["8800002"]
+    holder = world["p2"]["holder"]["id"]
+    rows = await conn.fetch(
+        "SELECT stallholder_id, reason, route FROM access_log WHERE reason = 'partner_accounts'"
+    )
+    assert [(x["stallholder_id"], x["route"]) for x in rows] == [
+        (holder, "/api/partners/MB/accounts")
+    ]

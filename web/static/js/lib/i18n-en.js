@@ -110,6 +110,7 @@ export const en = {
   read_reason_stall_sign: "viewed the QR code or printed the sign",
   read_reason_stall_takings: "read the money received",
   read_reason_list_export: "downloaded a stall list with this person's name",
+  read_reason_partner_accounts: "a partner read this person's payment account",
   history_title: "Change history",
   history_intro: "Who did what to this stall, when and why. Phone and account numbers show their last digits only.",
   history_show: "Show history",

@@ -114,6 +114,7 @@ const vi = {
   read_reason_stall_sign: "xem mã QR hoặc in biển của sạp",
   read_reason_stall_takings: "xem tiền sạp nhận",
   read_reason_list_export: "tải danh sách sạp có tên người này",
+  read_reason_partner_accounts: "đối tác xem tài khoản nhận tiền của người này",
   history_title: "Lịch sử thay đổi",
   history_intro: "Ai đã làm gì với sạp này, khi nào và vì sao. Số điện thoại và số tài khoản chỉ hiện vài số cuối.",
   history_show: "Xem lịch sử",

@@ -805,7 +805,7 @@ function consentCard(ctx, stall, purposes, states, partners) {
 /** What a read of the person's record was, in words (the server names older stall-list
  * downloads `list_export` too: privacy.queries.access_log_of). */
 function readReason(r) {
-  return ["stall_record", "stall_sign", "stall_history", "stall_visits", "stall_takings", "export", "list_export"].includes(r.reason) ? `read_reason_${r.reason}` : "read_reason_other";
+  return ["stall_record", "stall_sign", "stall_history", "stall_visits", "stall_takings", "export", "list_export", "partner_accounts"].includes(r.reason) ? `read_reason_${r.reason}` : "read_reason_other";
 }
 
 /** Edit a stall's details (PATCH with If-Match; queued like a registration when offline). */

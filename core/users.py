@@ -445,14 +445,8 @@ async def update_user(
             if (role != before.role and role not in API_KEY_ROLES) or other_partner:
                 # Each key revoked is in the log, as one revoked by hand is (it went unsaid).
                 for key_id in await queries.revoke_user_api_keys(conn, user_id):
-                    await queries.insert_audit(
-                        conn,
-                        actor_id=actor.id,
-                        action="revoke_api_key",
-                        entity="user",
-                        entity_id=user_id,
-                        before=None,
-                        after={"api_key_id": key_id, "reason": "role_changed"},
+                    await _key_revoked(
+                        conn, actor=actor, user_id=user_id, key_id=key_id, reason="role_changed"
                     )
         after = await _detail(conn, user_id)
         await queries.insert_audit(
@@ -567,14 +561,21 @@ async def revoke_api_key(
     async with conn.transaction():
         if not await queries.revoke_api_key(conn, user_id=user_id, key_id=key_id):
             raise NotFound("No such live API key.")
-        await queries.insert_audit(
-            conn,
-            actor_id=actor.id,
-            action="revoke_api_key",
-            entity="user",
-            entity_id=user_id,
-            after={"api_key_id": key_id},
-        )
+        await _key_revoked(conn, actor=actor, user_id=user_id, key_id=key_id)
+
+
+async def _key_revoked(
+    conn: asyncpg.Connection, *, actor: User, user_id: int, key_id: int, reason: str | None = None
+) -> None:
+    """The audit entry of a revoked key (by hand, or with the `reason` a role change gives)."""
+    await queries.insert_audit(
+        conn,
+        actor_id=actor.id,
+        action="revoke_api_key",
+        entity="user",
+        entity_id=user_id,
+        after={"api_key_id": key_id} | ({"reason": reason} if reason else {}),
+    )
 
 
 async def list_api_keys(conn: asyncpg.Connection, user_id: int) -> list[ApiKeyOut]:

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 import asyncpg
 
@@ -330,36 +331,39 @@ def _one_row_per_account(
         newest = max((d for d in dates if d is not None), default=None)
         lines = ", ".join(str(r.line) for r in group)
         newest_known = None not in dates and dates.count(newest) == 1
+        keep: report_file.ImportRow | None = None
         if newest_known or len({r.status or "active" for r in group}) == 1:
             # The newest line; or, all saying the same status, the first (a line repeated).
             keep = next(r for r in group if r.date == newest) if newest_known else group[0]
-            for r in group:
-                if r is keep:
-                    continue
-                skip.add(r.line)
-                results[r.line] = schemas.ImportRowResult(
-                    line=r.line,
-                    result="unchanged",
-                    stall_id=named[r.line][0],
-                    payment_account_id=account_id,
-                    status=r.status or "active",
-                    reason=f"line {keep.line} names the same account"
+        for r in group:
+            if r is keep:
+                continue
+            skip.add(r.line)
+            outcome: Literal["unchanged", "error"]
+            if keep is not None:
+                outcome, reason, reason_vi = (
+                    "unchanged",
+                    f"line {keep.line} names the same account"
                     + (" with a later date" if newest_known else ""),
-                    reason_vi=f"dòng {keep.line} cùng tài khoản này"
+                    f"dòng {keep.line} cùng tài khoản này"
                     + (" có ngày mới hơn" if newest_known else " đã ghi"),
                 )
-            continue
-        for r in group:
-            skip.add(r.line)
+            else:
+                outcome, reason, reason_vi = (
+                    "error",
+                    f"lines {lines} name the same account and none is the newest by its date: "
+                    "keep one line per account",
+                    f"các dòng {lines} cùng một tài khoản mà không rõ dòng nào mới nhất "
+                    "(cần ngày khác nhau): giữ một dòng cho mỗi tài khoản",
+                )
             results[r.line] = schemas.ImportRowResult(
                 line=r.line,
-                result="error",
+                result=outcome,
                 stall_id=named[r.line][0],
                 payment_account_id=account_id,
-                reason=f"lines {lines} name the same account and none is the newest by its date: "
-                "keep one line per account",
-                reason_vi=f"các dòng {lines} cùng một tài khoản mà không rõ dòng nào mới nhất "
-                "(cần ngày khác nhau): giữ một dòng cho mỗi tài khoản",
+                status=(r.status or "active") if keep is not None else None,
+                reason=reason,
+                reason_vi=reason_vi,
             )
     return skip
 

@@ -11,6 +11,7 @@ import * as consents from "../lib/consents.js";
 import { roleName } from "../lib/shell.js";
 
 const FILTERS = ["todo", "no_account", "no_sign", "not_verified", "revisit", "appointment", "all"];
+const pendingCat = (rec) => (((rec.body || {}).payment_accounts || []).length ? "no_sign" : "no_account");
 // Without stallholders' data the accounts are unknown: only what the levels tell.
 const VIEWER_FILTERS = ["all", "not_verified", "revisit"];
 const PAGE = 60;
@@ -297,8 +298,9 @@ export async function worklistView(ctx, marketId) {
     }
     // Appointments by their day (the earliest, overdue ones first), then by stall code.
     if (filter === "appointment") rows.sort(([a], [b]) => a.last_visit.come_back_on.localeCompare(b.last_visit.come_back_on));
-    counts.todo += pendingRegs.length;
-    counts.all += pendingRegs.length;
+    // A stall still on this device is to do, and has no sign yet (or no account): counted where
+    // it is listed, so the chips add up offline as they do once it is sent.
+    for (const rec of pendingRegs) for (const c of ["todo", "all", pendingCat(rec)]) counts[c] += 1;
     drawChips(counts);
     clear(statusLine);
     if (data.loading) statusLine.append(t("loading_fresh"));
@@ -309,16 +311,15 @@ export async function worklistView(ctx, marketId) {
 
     clear(listBox);
     const ul = h("ul", { class: "stall-list" });
-    if (filter === "todo" || filter === "all") {
-      for (const rec of pendingRegs) {
-        const b = rec.body || {};
-        if (q && !fold(`${b.stall_code} ${b.holder && b.holder.full_name} ${b.goods || ""}`).includes(q)) continue;
-        const href = rec.state === "failed" ? `#/m/${marketId}/new/${rec.id}` : "#/outbox";
-        ul.append(h("li", {}, h("a", { href, class: "stall-row stall-local", dataset: { record: rec.id } },
-          h("span", { class: "code" }, b.stall_code || "?"),
-          h("span", { class: "who" }, h("span", { class: "name" }, (b.holder && b.holder.full_name) || ""), h("span", { class: "sub" }, t("local_record"), b.goods ? ` · ${b.goods}` : "")),
-          stateBadge(rec))));
-      }
+    for (const rec of pendingRegs) {
+      if (!["todo", "all", pendingCat(rec)].includes(filter)) continue;
+      const b = rec.body || {};
+      if (q && !fold(`${b.stall_code} ${b.holder && b.holder.full_name} ${b.goods || ""}`).includes(q)) continue;
+      const href = rec.state === "failed" ? `#/m/${marketId}/new/${rec.id}` : "#/outbox";
+      ul.append(h("li", {}, h("a", { href, class: "stall-row stall-local", dataset: { record: rec.id } },
+        h("span", { class: "code" }, b.stall_code || "?"),
+        h("span", { class: "who" }, h("span", { class: "name" }, (b.holder && b.holder.full_name) || ""), h("span", { class: "sub" }, t("local_record"), b.goods ? ` · ${b.goods}` : "")),
+        stateBadge(rec))));
     }
     for (const [s, tile, cats] of rows.slice(0, shown)) {
       // Say what is left to do at the stall; when nothing is, say how far it got.

@@ -1339,6 +1339,10 @@ async def test_offline_the_filter_counts_include_the_stalls_kept_on_the_device(n
     page = await new_page()
     await sign_in(page)
     await page.wait_for_selector("#worklist")
+    # The counts are read once the server's stalls and levels are on screen: before that, the
+    # chips count what the device had (nothing, on a new page).
+    status = "(document.querySelector('#list-status') || {}).textContent || ''"
+    await until(page, f"({status}).includes('Cập nhật lúc') && !({status}).includes('mức độ')")
 
     async def count(f: str) -> int:
         text = await page.locator(f"label[for=filter-{f}] .chip-count").inner_text()
@@ -1353,6 +1357,8 @@ async def test_offline_the_filter_counts_include_the_stalls_kept_on_the_device(n
     await page.wait_for_selector(".banner:has-text('Đã lưu sạp R-19 trên máy')")
     await page.goto(page.url.split("#")[0] + "#/")
     await page.wait_for_selector("#worklist")
+    # Offline, the list is the device's copy (stalls and levels saved with the fresh answer).
+    await until(page, f"({status}).includes('Đang xem dữ liệu lưu lúc')")
     after = {f: await count(f) for f in ("todo", "no_account", "no_sign", "all")}
     assert after == before | {
         "todo": before["todo"] + 1,

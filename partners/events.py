@@ -139,13 +139,15 @@ async def receive_own_event(
     """Verify and apply one signed partner event, exactly once per event id."""
     code = code.upper()
     partner = await registry_q.get_partner(conn, code)
-    if partner is None:
-        raise errors.PartnerNotFound(f"No partner with code {code}.")
-    secret = (await registry_q.partner_credentials(conn, code) or {}).get(registry.OWN_FIELD)
-    if not secret:
-        raise errors.EndpointDisabled(
-            f"{code} has no signing secret: the events endpoint is disabled."
-        )
+    secret = (
+        (await registry_q.partner_credentials(conn, code) or {}).get(registry.OWN_FIELD)
+        if partner is not None
+        else None
+    )
+    if partner is None or not secret:
+        # One answer for a code we do not know and a partner without a secret: an unsigned caller
+        # learns neither which codes exist nor which partners can send events.
+        raise errors.EndpointDisabled(f"There is no events endpoint for {code}.")
     if len(raw_body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"An event body is at most {MAX_BODY_BYTES} bytes.")
     try:

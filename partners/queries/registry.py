@@ -127,13 +127,19 @@ async def holds_account(conn: asyncpg.Connection, *, partner_code: str, account_
     )
 
 
+def _stopped_onboardings(account: str) -> str:
+    """FROM ... WHERE of the onboardings that stop the payment account (an SQL alias of
+    payment_account): its own bank or wallet (the partner whose bins hold the account's bin)
+    suspended or removed it; a gateway's onboarding ending does not."""
+    return f"""onboarding o
+               JOIN partner p ON p.code = o.partner_code AND {account}.bin = any(p.bins)
+               WHERE o.payment_account_id = {account}.id AND o.status IN ('suspended', 'removed')"""
+
+
 def stopped_by_holder_sql(account: str) -> str:
     """An SQL condition: the payment account (an SQL alias of payment_account) was suspended or
     removed by its own bank or wallet (stopped_by_holder's rule)."""
-    return f"""EXISTS (SELECT 1 FROM onboarding o
-                       JOIN partner p ON p.code = o.partner_code AND {account}.bin = any(p.bins)
-                       WHERE o.payment_account_id = {account}.id
-                         AND o.status IN ('suspended', 'removed'))"""
+    return f"EXISTS (SELECT 1 FROM {_stopped_onboardings(account)})"
 
 
 Stopped = Literal["suspended", "removed"]
@@ -143,11 +149,10 @@ async def stopped_by_holder(conn: asyncpg.Connection, account_ids: list[int]) ->
     """Of these payment accounts, those their own bank or wallet (holds_account) suspended or
     removed: account id -> 'suspended' | 'removed' (a gateway's onboarding ending is not here)."""
     rows = await conn.fetch(
-        """SELECT a.id, o.status FROM payment_account a
-           JOIN onboarding o ON o.payment_account_id = a.id
-           JOIN partner p ON p.code = o.partner_code AND a.bin = any(p.bins)
-           WHERE a.id = any($1::bigint[]) AND o.status IN ('suspended', 'removed')
-           ORDER BY a.id, o.status = 'removed' DESC""",
+        f"""SELECT a.id, s.status FROM payment_account a
+            CROSS JOIN LATERAL (SELECT o.status FROM {_stopped_onboardings("a")}) s
+            WHERE a.id = any($1::bigint[])
+            ORDER BY a.id, s.status = 'removed' DESC""",
         account_ids,
     )
     stopped: dict[int, Stopped] = {}

@@ -13,8 +13,6 @@ from core.errors import own_code
 from core.text import unstorable
 
 MAX_ID = 2**63 - 1
-Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-IdField = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 def plain_id(raw: object) -> int | None:
@@ -26,6 +24,21 @@ def plain_id(raw: object) -> int | None:
         return None
     value = int(raw)
     return value if value <= MAX_ID else None
+
+
+def written_plainly(raw: object) -> object:
+    # An id in text is digits only: "+5", " 5", "007" and "1_000" are not another way to write 5
+    # (each would be one more address, or cache key, for the same record). Out-of-range digits are
+    # left to ge/le, which say so.
+    if isinstance(raw, str) and not (raw.isascii() and raw.isdigit() and raw[0] != "0"):
+        raise PydanticCustomError(own_code("invalid_id"), "an id is written as digits: 1, 2, 3…")
+    return raw
+
+
+Id = Annotated[int, BeforeValidator(written_plainly), Path(ge=1, le=MAX_ID)]
+IdField = Annotated[int, BeforeValidator(written_plainly), Field(ge=1, le=MAX_ID)]
+# An optional id in a query string.
+OptionalQueryId = Annotated[int | None, BeforeValidator(written_plainly), Query(ge=1, le=MAX_ID)]
 
 
 # An area of the national directory (2025) a list or a count is limited to: a province, a ward.

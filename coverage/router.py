@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from core.auth import FIELD_WORK, CurrentUser, require_roles
 from core.db import get_conn
-from core.params import MAX_ID, Id, IsoDate, Province, Ward
+from core.params import Id, IsoDate, OptionalQueryId, Province, Ward
 from core.state import state_of
 from core.types import User
 from coverage import exports, reads, report, rule, stalls
@@ -20,7 +20,7 @@ from coverage import verify as verification
 router = APIRouter(prefix="/api", tags=["coverage"])
 Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
 WardCode = Annotated[str | None, Query(pattern=r"^[0-9]{1,6}$")]
-OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+OptionalId = OptionalQueryId
 
 
 def _window(request: Request) -> int:

@@ -10,12 +10,13 @@ from typing import Annotated, Any, Literal
 import asyncpg
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.routing import APIRoute
+from pydantic import BeforeValidator
 
 from core import access, auth
 from core.auth import FIELD_WORK, CurrentUser, RegisteringWorker, only, require_roles
 from core.db import get_conn, request_conn
 from core.errors import Invalid, PreconditionRequired
-from core.params import Id, Province, Ward, plain_id
+from core.params import MAX_ID, Id, Province, Ward, plain_id, written_plainly
 from core.sessions import Session, SessionCheck
 from core.state import WindowDays, state_of
 from core.types import User
@@ -594,7 +595,11 @@ async def reactivate_payment_account(
 signs_router = APIRouter(prefix="/api", tags=["VietQR and signs"])
 # Printing is field work: other roles are refused before anything else is looked at.
 FieldUser = Annotated[User, Depends(require_roles(*sorted(access.WRITE_ROLES)))]
-AccountId = Annotated[int | None, Query(ge=1, le=2**63 - 1, description="default: the first")]
+AccountId = Annotated[
+    int | None,
+    BeforeValidator(written_plainly),
+    Query(ge=1, le=MAX_ID, description="default: the first"),
+]
 Scale = Annotated[int, Query(ge=1, le=40, description="pixels per module")]
 
 

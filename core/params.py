@@ -35,10 +35,10 @@ def written_plainly(raw: object) -> object:
     return raw
 
 
-Id = Annotated[int, BeforeValidator(written_plainly), Path(ge=1, le=MAX_ID)]
-IdField = Annotated[int, BeforeValidator(written_plainly), Field(ge=1, le=MAX_ID)]
+Id = Annotated[int, Path(ge=1, le=MAX_ID), BeforeValidator(written_plainly)]
+IdField = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(written_plainly)]
 # An optional id in a query string.
-OptionalQueryId = Annotated[int | None, BeforeValidator(written_plainly), Query(ge=1, le=MAX_ID)]
+OptionalQueryId = Annotated[int | None, Query(ge=1, le=MAX_ID), BeforeValidator(written_plainly)]
 
 
 # An area of the national directory (2025) a list or a count is limited to: a province, a ward.

@@ -597,8 +597,8 @@ signs_router = APIRouter(prefix="/api", tags=["VietQR and signs"])
 FieldUser = Annotated[User, Depends(require_roles(*sorted(access.WRITE_ROLES)))]
 AccountId = Annotated[
     int | None,
-    BeforeValidator(written_plainly),
     Query(ge=1, le=MAX_ID, description="default: the first"),
+    BeforeValidator(written_plainly),
 ]
 Scale = Annotated[int, Query(ge=1, le=40, description="pixels per module")]
 

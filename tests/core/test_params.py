@@ -28,7 +28,7 @@ def test_anything_else_is_left_to_validation(raw):
 
 @pytest.mark.parametrize("raw", ["+1", "%201", "01", "1_0", "1.0"])
 async def test_an_id_written_another_way_is_refused_on_every_kind_of_parameter(client, auth, raw):
-    """"+1" read as 1: one stall had as many addresses (and cache keys) as ways to write its id."""
+    """ "+1" read as 1: one stall had as many addresses (and cache keys) as ways to write its id."""
     headers = await auth("admin")
     for path in (
         f"/api/markets/{raw}",  # a path id

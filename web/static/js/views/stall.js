@@ -721,6 +721,9 @@ function withdrawPart(ctx, stall, granted, partners) {
     try {
       await api.sendJSON("POST", `/api/stallholders/${stall.holder.id}/consents/withdraw`, { purposes: picked });
       api.cache.set(`consents.${stall.holder.id}`, null);
+      // The page is drawn again without asking for a sign the stallholder no longer agrees to
+      // (the request would be refused: 409 consent_withdrawn).
+      if (picked.includes("registration") || picked.includes(consents.SIGN)) consents.remember(stall.market_id, stall.id, "withdrawn");
       toast(t("withdraw_done"), "ok");
       stallView(ctx, stall.id, null);
     } catch (err) {

@@ -153,12 +153,19 @@ class PartnerAccountPage(BaseModel):
 
 
 class StatsCounts(BaseModel):
-    onboarded: int = 0
-    pending: int = 0
-    active: int = 0
-    suspended: int = 0
-    removed: int = 0
-    receiving: int = 0
+    onboarded: int = Field(
+        default=0, description="Accounts in use (active, on an active stall), not removed"
+    )
+    pending: int = Field(default=0, description="Of these, pending")
+    active: int = Field(default=0, description="Of these, active")
+    suspended: int = Field(default=0, description="Of these, suspended")
+    removed: int = Field(default=0, description="Onboardings removed, in use or not")
+    not_in_use: int = Field(
+        default=0,
+        description="Onboardings not removed whose account is no longer in use (the stall closed, "
+        "the account replaced or the person's data erased)",
+    )
+    receiving: int = Field(default=0, description="Accounts in use paid within the window")
     stalls_no_way: int = Field(
         default=0,
         description="Active stalls with one of these accounts whose holder checks nothing to see "

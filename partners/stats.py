@@ -68,8 +68,9 @@ def _stats_columns(window_days: int) -> list[Column]:
     return [
         Column("Mã số chợ", "int"),
         Column("Chợ"),
-        Column("Tài khoản đã mở (trừ đã gỡ)", "int"),
+        Column("Tài khoản đang dùng (trừ đã gỡ)", "int"),
         *(Column(labels.onboarding_header(s), "int") for s in schemas.STATUSES),
+        Column("Không còn dùng (sạp nghỉ, đổi hoặc xoá tài khoản)", "int"),
         Column(f"Có nhận tiền trong {window_days} ngày", "int"),
         Column("Sạp chưa có cách biết tiền về", "int"),
         Column("Sạp có loa báo tiền", "int"),
@@ -77,7 +78,7 @@ def _stats_columns(window_days: int) -> list[Column]:
 
 
 _COUNTS = (
-    "onboarded", "pending", "active", "suspended", "removed", "receiving", "stalls_no_way",
+    "onboarded", "pending", "active", "suspended", "removed", "not_in_use", "receiving", "stalls_no_way",
     "stalls_sound_box",
 )  # fmt: skip
 

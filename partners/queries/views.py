@@ -19,15 +19,27 @@ async def partner_stats(
     within_reach: bool,
 ) -> list[schemas.MarketStats]:
     """Per market: the partner's onboardings by status (only of accounts within its reach when
-    asked), and accounts paid within the window."""
+    asked), and accounts paid within the window.
+
+    The statuses other than removed count accounts in use (the account active on an active stall);
+    an onboarding whose account is no longer in use (the stall closed, the account replaced, the
+    person's data erased) is counted apart, as not_in_use, whatever its status says: a partner's
+    "active" is an account a stall can be paid on today."""
     rows = await conn.fetch(
         """SELECT s.market_id, m.name AS market_name, m.lat AS market_lat, m.lon AS market_lon,
-                  count(*) FILTER (WHERE o.status <> 'removed') AS onboarded,
-                  count(*) FILTER (WHERE o.status = 'pending') AS pending,
-                  count(*) FILTER (WHERE o.status = 'active') AS active,
-                  count(*) FILTER (WHERE o.status = 'suspended') AS suspended,
+                  count(*) FILTER (WHERE o.status <> 'removed' AND a.active
+                                     AND s.status = 'active') AS onboarded,
+                  count(*) FILTER (WHERE o.status = 'pending' AND a.active
+                                     AND s.status = 'active') AS pending,
+                  count(*) FILTER (WHERE o.status = 'active' AND a.active
+                                     AND s.status = 'active') AS active,
+                  count(*) FILTER (WHERE o.status = 'suspended' AND a.active
+                                     AND s.status = 'active') AS suspended,
                   count(*) FILTER (WHERE o.status = 'removed') AS removed,
-                  count(*) FILTER (WHERE o.status <> 'removed' AND EXISTS (
+                  count(*) FILTER (WHERE o.status <> 'removed'
+                                     AND NOT (a.active AND s.status = 'active')) AS not_in_use,
+                  count(*) FILTER (WHERE o.status <> 'removed' AND a.active
+                                     AND s.status = 'active' AND EXISTS (
                       SELECT 1 FROM payment_event pe
                       WHERE pe.payment_account_id = o.payment_account_id
                         AND pe.occurred_at >= clock_timestamp() - make_interval(days => $3)))

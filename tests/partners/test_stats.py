@@ -129,6 +129,26 @@ async def test_admin_sees_every_market(client, auth, markets, world):
     assert counts(vcb["totals"]) == (1, 0, 1, 0, 0, 0)
 
 
+async def test_an_account_no_longer_in_use_is_not_counted_as_active(client, auth, markets, world):
+    """A closed stall's account still said "Đang hoạt động" (and "receiving"): the status columns
+    count accounts a stall can be paid on today; the others are "not in use"."""
+    admin = await auth("admin")
+    s1 = world["s1"]
+    r = await client.patch(
+        f"/api/stalls/{s1['id']}",
+        json={"status": "closed"},
+        headers=admin | {"If-Match": f'"{s1["version"]}"'},
+    )
+    assert r.status_code == 200, r.text
+    stats = (await client.get("/api/partners/MB/stats", headers=admin)).json()
+    one = next(m for m in stats["markets"] if m["market_id"] == markets["one"])
+    # S-1 was active and paid 2 days ago: it leaves onboarded, active and receiving.
+    assert counts(one) == (2, 0, 1, 1, 0, 0)
+    assert one["not_in_use"] == 1
+    assert stats["totals"]["not_in_use"] == 1
+    assert counts(stats["totals"]) == (3, 0, 1, 2, 0, 1)
+
+
 async def test_market_filter_and_managers_scope(client, auth, markets, world):
     admin = await auth("admin")
     one = (
@@ -257,14 +277,14 @@ async def test_stats_as_an_excel_workbook_with_the_same_scope(client, auth, mark
     ws = _sheet(r.content)
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0] == (
-        "Mã số chợ", "Chợ", "Tài khoản đã mở (trừ đã gỡ)", "Chờ kích hoạt", "Đang hoạt động",
-        "Tạm ngưng", "Đã gỡ", "Có nhận tiền trong 30 ngày", "Sạp chưa có cách biết tiền về",
-        "Sạp có loa báo tiền",
+        "Mã số chợ", "Chợ", "Tài khoản đang dùng (trừ đã gỡ)", "Chờ kích hoạt", "Đang hoạt động",
+        "Tạm ngưng", "Đã gỡ", "Không còn dùng (sạp nghỉ, đổi hoặc xoá tài khoản)",
+        "Có nhận tiền trong 30 ngày", "Sạp chưa có cách biết tiền về", "Sạp có loa báo tiền",
     )  # fmt: skip
     assert rows[1:] == [  # markets by name, as the JSON lists them
-        (markets["two"], "Chợ Thử Hai", 1, 0, 0, 1, 0, 1, 0, 0),
-        (markets["one"], "Chợ Thử Một", 3, 0, 2, 1, 0, 1, 0, 0),
-        (None, "Tổng cộng", 4, 0, 2, 2, 0, 2, 0, 0),
+        (markets["two"], "Chợ Thử Hai", 1, 0, 0, 1, 0, 0, 1, 0, 0),
+        (markets["one"], "Chợ Thử Một", 3, 0, 2, 1, 0, 0, 1, 0, 0),
+        (None, "Tổng cộng", 4, 0, 2, 2, 0, 0, 2, 0, 0),
     ]
     assert ws.freeze_panes == "A2" and ws.title == "Đối tác MB"
     assert all(isinstance(v, int) for v in rows[2][2:])  # numbers, not text

@@ -19,7 +19,7 @@ const MAX_BYTES = 20 * 1024 * 1024;  // the server's upload limit (413 above it)
 const PAGE = 50;
 
 function statsTable(stats) {
-  const cols = ["onboarded", ...STATUSES, "receiving", "stalls_no_way", "stalls_sound_box"];
+  const cols = ["onboarded", ...STATUSES, "not_in_use", "receiving", "stalls_no_way", "stalls_sound_box"];
   const row = (label, c, attrs = {}) => h("tr", attrs,
     h("th", { scope: "row" }, label),
     cols.map((k) => h("td", { class: "num" }, num(c[k] || 0))));
@@ -248,7 +248,7 @@ async function render(main, me) {
   document.title = `${partner.name} — ${t("app_name")}`;
   const statsSection = (data) => h("section", { class: "card", id: "p-stats", "aria-labelledby": "p-stats-h" },
     h("h2", { id: "p-stats-h" }, t("p_stats_title")),
-    data.markets.length ? [statsTable(data), h("p", { class: "muted small" }, t("p_confirm_note"))]
+    data.markets.length ? [statsTable(data), h("p", { class: "muted small", id: "p-not-in-use-note" }, t("p_not_in_use_note")), h("p", { class: "muted small" }, t("p_confirm_note"))]
       : h("p", { class: "muted", id: "stats-none" }, t("p_stats_none")),
     h("div", { class: "row-actions" },
       h("button", { type: "button", class: "btn", id: "stats-xlsx", onclick: () => download(`/api/partners/${encodeURIComponent(code)}/stats.xlsx`, `doi-tac-${code}-thong-ke.xlsx`) }, t("export_xlsx_stats"))));

@@ -420,6 +420,10 @@ async def test_a_partners_day_in_the_browser(new_page, live_server, tmp_path) ->
     total = page.locator("#partner-stats tfoot tr")
     cells = await total.locator("td").all_inner_texts()
     assert cells[0] == str(before["onboarded"]) and cells[2] == str(before["active"])
+    # The erased person's account is counted as no longer in use, not as active.
+    assert heads[6].lower() == "không còn dùng" and before["not_in_use"] >= 1
+    assert cells[5] == str(before["not_in_use"])
+    await expect_text(page, "#p-not-in-use-note", "Các cột trạng thái chỉ đếm tài khoản đang dùng")
     row = page.locator(f"#partner-accounts tr:has(td:text-is('{code}'))")
     await row.wait_for()
     assert "Chợ Thử Một" in await row.inner_text()

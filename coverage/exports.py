@@ -77,6 +77,8 @@ async def export_scope(
     ward_code: str | None,
     level: str | None,
     needs_revisit: bool | None,
+    province: str | None = None,
+    without_ward: bool = False,
 ) -> tuple[q.ExportFilter, bool]:
     """The filter an export runs with, and whether it may carry personal fields."""
     if user.role not in access.READ_ROLES:
@@ -90,6 +92,8 @@ async def export_scope(
         ward_code=ward_code,
         level=level,
         needs_revisit=needs_revisit,
+        province=province,
+        without_ward=without_ward,
     )
     return f, access.sees_personal_data(user)
 

@@ -314,6 +314,10 @@ async def _export(
     ward_code: WardCode = None,
     level: ExportLevel = None,
     needs_revisit: bool | None = None,
+    province: Province = None,
+    without_ward: Annotated[
+        bool, Query(description="Only markets whose ward is not recorded (with `province`: of it).")
+    ] = False,
 ) -> tuple[Any, list[str]]:
     """The export filters shared by the CSV and GeoJSON routes: (records, columns) in scope."""
     f, personal = await exports.export_scope(
@@ -323,6 +327,8 @@ async def _export(
         ward_code=ward_code,
         level=level,
         needs_revisit=needs_revisit,
+        province=province,
+        without_ward=without_ward,
     )
     if personal:
         await exports.log_export(conn, f, user=user, route=request.url.path)

@@ -16,6 +16,8 @@ class ExportFilter:
     ward_code: str | None = None
     level: str | None = None
     needs_revisit: bool | None = None
+    province: str | None = None
+    without_ward: bool = False  # only markets whose ward is not recorded
 
 
 _LEVEL_COLUMN = {
@@ -41,6 +43,8 @@ WHERE ($1::bigint[] IS NULL OR s.market_id = any($1::bigint[]))
   AND ($2::bigint IS NULL OR s.market_id = $2)
   AND ($3::text IS NULL OR m.ward_code = $3)
   AND ($4::boolean IS NULL OR c.needs_revisit = $4)
+  AND ($5::text IS NULL OR m.province_code = $5)
+  AND (NOT $6::boolean OR m.ward_code IS NULL)
 """
 
 
@@ -48,7 +52,9 @@ def _export_where(f: ExportFilter) -> tuple[str, list[Any]]:
     sql = _EXPORT_FROM
     if f.level is not None:
         sql += f"  AND {_LEVEL_COLUMN[f.level]}\n"
-    return sql, [f.market_ids, f.market_id, f.ward_code, f.needs_revisit]
+    return sql, [
+        f.market_ids, f.market_id, f.ward_code, f.needs_revisit, f.province, f.without_ward
+    ]  # fmt: skip
 
 
 async def export_rows(

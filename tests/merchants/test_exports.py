@@ -115,6 +115,20 @@ async def test_csv_filters(client, auth, markets):
     assert await codes("level=qr_verified") == [(one, "A-1")]
     assert await codes("level=registered&needs_revisit=true") == [(one, "B-1")]
     assert (await client.get("/api/exports/stalls.csv?level=rich", headers=h)).status_code == 422
+    # A province's stalls, and those of its markets whose ward is not recorded (the dashboard's
+    # "Chưa rõ phường, xã" at a province; the province's export had been the whole scope).
+    assert await codes("province=48") == [(two, "A-1"), (one, "A-1"), (one, "B-1")]
+    assert await codes("province=1") == []
+    assert await codes("province=48&without_ward=true") == []
+    r = await client.post(
+        "/api/markets", json={"name": "Chợ Chưa Rõ Phường", "province_code": "48"}, headers=h
+    )
+    assert r.status_code == 201, r.text
+    unplaced = r.json()["id"]
+    await register(client, h, unplaced, "U-1", holder={"full_name": "Đỗ Thị Chưa"}, location=None)
+    assert await codes("province=48&without_ward=true") == [(str(unplaced), "U-1")]
+    assert await codes("without_ward=true&level=registered") == [(str(unplaced), "U-1")]
+    assert (await client.get("/api/exports/stalls.csv?province=4x", headers=h)).status_code == 422
     assert (
         await client.get("/api/exports/stalls.csv?ward_code=x;drop", headers=h)
     ).status_code == 422

@@ -189,6 +189,29 @@ async def test_map_and_market_page_on_a_phone(new_page, live_server, progress) -
     await shot(page, "24-market-phone")
 
 
+async def test_a_provinces_export_holds_that_province(new_page, live_server, progress) -> None:
+    """At a province, the stall export without a ward picked was every market in the caller's
+    scope (the whole country for a national account): it is the province's markets."""
+    page = await new_page(viewport=LAPTOP, accept_downloads=True)
+    await sign_in(page, "admin", "/dashboard?province=48")
+    await page.wait_for_selector("#export-ward")
+    first = page.locator("#export-ward option").first
+    assert await first.inner_text() == "Tất cả chợ của tỉnh, thành phố này"
+    async with page.expect_request(lambda r: "/api/exports/stalls.csv" in r.url) as asked:
+        async with page.expect_download():
+            await page.click("#export-csv")
+    url = (await asked.value).url
+    assert "province=48" in url and "ward_code" not in url, url
+    wards = await page.locator("#export-ward option").evaluate_all("os => os.map(o => o.value)")
+    ward = next(w for w in wards if w and w != "-")
+    await page.select_option("#export-ward", ward)
+    async with page.expect_request(lambda r: "/api/exports/stalls.csv" in r.url) as asked:
+        async with page.expect_download():
+            await page.click("#export-csv")
+    url = (await asked.value).url
+    assert f"ward_code={ward}" in url and "province" not in url, url
+
+
 async def test_exports_and_report(new_page, live_server, progress) -> None:
     page = await new_page(viewport=LAPTOP, accept_downloads=True)
     await sign_in(page, "admin", HAI_CHAU)

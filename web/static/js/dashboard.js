@@ -141,6 +141,8 @@ function marketTable(rows, thresholds) {
 }
 
 /** Exports of the level: a ward's markets (one or all), a province's wards (one), or everything. */
+const NO_WARD = "-";  // the choice "Chưa rõ phường, xã" (a ward code is digits)
+
 function exportsSection(area, rows, placeName) {
   const level = levelOf(area);
   const sorted = rows.filter((r) => r.key).sort((a, b) => a.name.localeCompare(b.name, "vi"));
@@ -149,8 +151,10 @@ function exportsSection(area, rows, placeName) {
     pick = h("select", { id: "export-market" }, h("option", { value: "" }, t("drill_export_all_ward")),
       sorted.map((m) => h("option", { value: m.key }, m.name)));
   } else if (level === "province") {
-    pick = h("select", { id: "export-ward" }, h("option", { value: "" }, t("drill_export_pick_ward")),
-      sorted.map((w) => h("option", { value: w.key }, w.name)));
+    // The province's markets (all, one ward's, or those whose ward is not recorded).
+    const unplaced = rows.some((r) => !r.key) ? [h("option", { value: NO_WARD }, t("drill_unknown_ward"))] : [];
+    pick = h("select", { id: "export-ward" }, h("option", { value: "" }, t("drill_export_all_province")),
+      sorted.map((w) => h("option", { value: w.key }, w.name)), unplaced);
   }
   const levelSel = h("select", { id: "export-level" }, h("option", { value: "" }, t("export_any_level")),
     ["registered", "qr_issued", "qr_verified", "transacting", "fees_cashless"].map((l) => h("option", { value: l }, levelLabel(l))));
@@ -159,7 +163,11 @@ function exportsSection(area, rows, placeName) {
     if (level === "ward") {
       if (pick.value) qs.set("market_id", pick.value);
       else qs.set("ward_code", area.ward);
-    } else if (level === "province" && pick.value) qs.set("ward_code", pick.value);
+    } else if (level === "province") {
+      if (pick.value === NO_WARD) qs.set("without_ward", "true");
+      if (pick.value && pick.value !== NO_WARD) qs.set("ward_code", pick.value);
+      else qs.set("province", area.province);
+    }
     if (levelSel.value) qs.set("level", levelSel.value);
     return `/api/exports/stalls.${ext}${qs.toString() ? `?${qs}` : ""}`;
   };

@@ -711,7 +711,7 @@ export const en = {
   drill_scope_province: "Markets in your scope in {name}",
   drill_scope_ward: "Markets in your scope in {name}",
   drill_export_all_ward: "Every market of this ward",
-  drill_export_pick_ward: "Every market in your scope",
+  drill_export_all_province: "Every market of this province",
   drill_export_scope: "Downloads every market in your scope; open a province or ward to download only its markets.",
   drill_map_region: "Map by area. Use the arrow keys to move, + and − to zoom in and out.",
   drill_circle: "{name}: {n} {n|market|markets} ({parts}). Select to see inside.",

@@ -723,7 +723,7 @@ const vi = {
   drill_scope_province: "Các chợ trong phạm vi của bạn ở {name}",
   drill_scope_ward: "Các chợ trong phạm vi của bạn ở {name}",
   drill_export_all_ward: "Tất cả chợ của phường, xã này",
-  drill_export_pick_ward: "Tất cả chợ trong phạm vi của bạn",
+  drill_export_all_province: "Tất cả chợ của tỉnh, thành phố này",
   drill_export_scope: "Tải về mọi chợ trong phạm vi của bạn; vào một tỉnh hoặc phường để tải riêng.",
   drill_map_region: "Bản đồ theo khu vực. Dùng phím mũi tên để di chuyển, phím + và − để phóng to, thu nhỏ.",
   drill_circle: "{name}: {n} chợ ({parts}). Bấm để xem bên trong.",

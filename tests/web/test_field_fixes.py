@@ -378,6 +378,12 @@ async def test_offline_a_phone_already_in_the_queue_is_asked_about_at_the_stall(
     await fill_form(page, code="XP-2", name="Đào Thị Một", phone="+84 905 777 001")
     await page.wait_for_selector("#f-phone-warn:visible")
     assert "XP-1" in await page.locator("#f-phone-warn").inner_text()
+    # "Lưu sạp" without answering saved it anyway, and the server refused it once the volunteer
+    # had left: it is not saved, and the phone field says what to do.
+    await page.click("#save-stall")
+    await expect(page.locator("#f-phone-error")).to_contain_text("Chưa lưu")
+    await expect(page.locator("#f-phone-error")).to_contain_text("XP-1")
+    assert await page.locator(".banner:has-text('Đã lưu sạp XP-2')").count() == 0
     await page.click("#confirm-duplicate-early")
     await expect(page.locator("#f-phone-warn")).to_be_hidden()
     await page.click("#save-stall")

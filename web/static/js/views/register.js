@@ -63,6 +63,7 @@ addStrings({
     hf_licence_no: "Số giấy phép kinh doanh",
     shared_account_confirm: "Vẫn lưu: hai sạp cùng nhận tiền vào tài khoản này",
     phone_in_queue: "Hồ sơ sạp {code} đang chờ gửi trên máy này có cùng số điện thoại.",
+    phone_in_queue_save: "Chưa lưu: hồ sơ sạp {code} đang chờ gửi có cùng số điện thoại. Nếu đúng là cùng một người, bấm “Vẫn lưu” ở dưới; nếu không, sửa lại số.",
     shared_account_see: "Xem sạp đang dùng tài khoản này",
     code_like_list: "Chợ này đã có sạp {other}, giống mã {code}. Nếu là cùng một sạp, đừng đăng ký lần nữa.",
     code_like_queue: "Trên máy đang có hồ sơ sạp {other} chờ gửi, giống mã {code}. Nếu là cùng một sạp, đừng đăng ký lần nữa.",
@@ -73,6 +74,7 @@ addStrings({
     hf_licence_no: "Business licence number",
     shared_account_confirm: "Save anyway: both stalls are paid into this account",
     phone_in_queue: "The record for stall {code} waiting on this device has the same phone number.",
+    phone_in_queue_save: "Not saved: the record for stall {code} waiting on this device has the same phone number. If it is the same person, tap “Save anyway” below; if not, fix the number.",
     shared_account_see: "See the stall paid into this account",
     code_like_list: "This market already has stall {other}, like code {code}. If it is the same stall, do not register it again.",
     code_like_queue: "A record for stall {other} is waiting on this device, like code {code}. If it is the same stall, do not register it again.",
@@ -346,11 +348,14 @@ export async function registerView(ctx, marketId, recordId) {
   // A record waiting on this device with the same number (in this market): the server would
   // refuse this one later (possible_duplicate), when the volunteer has left the stall; asked now.
   const phoneWarn = h("div", { class: "field-warn", id: "f-phone-warn", role: "status", hidden: true });
-  function drawPhoneWarning() {
+  function queuedSamePhone() {
     const key = looksLikePhone(st.phone) ? phoneKey(st.phone) : "";
-    const rec = key && !st.confirm_duplicate
+    return key && !st.confirm_duplicate
       ? waiting.find((r) => r.id !== st.record_id && r.body && r.body.holder && phoneKey(r.body.holder.phone) === key)
       : null;
+  }
+  function drawPhoneWarning() {
+    const rec = queuedSamePhone();
     phoneWarn.hidden = !rec;
     if (!rec) { phoneWarn.replaceChildren(); return; }
     phoneWarn.replaceChildren(h("p", {}, t("phone_in_queue", { code: rec.body.stall_code })),
@@ -600,8 +605,16 @@ export async function registerView(ctx, marketId, recordId) {
     delete formError.dataset.count;
     const problems = problemsNow();
     const dup = navigator.onLine ? null : duplicateOf(st.stall_code);
-    if (problems.length || dup) {
+    // The same phone as a record waiting on this device: saved as is, the server would refuse one
+    // of them later (possible_duplicate), after the volunteer has left. "Vẫn lưu" above says it
+    // is the same person; otherwise the number is fixed here.
+    const samePhone = queuedSamePhone();
+    if (problems.length || dup || samePhone) {
       for (const [id, code] of problems) setError(id, errorText(code), null, { local: true, code });
+      if (samePhone && !problems.some(([id]) => id === "f-phone")) {
+        setError("f-phone", t("phone_in_queue_save", { code: samePhone.body.stall_code }), null, { value: valueOf(st, "f-phone") });
+        drawPhoneWarning();
+      }
       if (dup && !problems.some(([id]) => id === "f-stall_code")) {
         const link = dup.stall ? h("a", { href: `#/s/${dup.stall.id}` }, t("see_existing")) : h("a", { href: "#/outbox" }, t("open_queue"));
         setError("f-stall_code", errorText(dup.stall ? "stall_code_taken" : "stall_code_queued"), link, { value: valueOf(st, "f-stall_code") });

@@ -1385,3 +1385,33 @@ async def test_offline_the_filter_counts_include_the_stalls_kept_on_the_device(n
     await page.click("label[for=filter-no_account]")
     await page.wait_for_selector(".stall-local:has-text('R-19')")
     # Left offline: the record dies with the page (sent, it would add a stall other tests count).
+
+
+async def test_the_account_menu_closes_as_a_menu_does(new_page) -> None:
+    """On a phone the open ☰ menu covered the form and stayed open on every screen: only ☰ closed
+    it. A tap outside it, Esc and another screen close it too."""
+    page = await new_page(viewport=PHONE)
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    menu = page.locator("#topbar details.menu")
+    summary = page.locator("#topbar details.menu > summary")
+
+    async def is_open() -> bool:
+        return await menu.evaluate("m => m.open")
+
+    await summary.click()
+    assert await is_open()
+    await page.mouse.click(10, 600)  # the page below the bar
+    assert not await is_open()
+    await summary.click()
+    await page.keyboard.press("Escape")
+    assert not await is_open()
+    assert await summary.evaluate("s => document.activeElement === s")
+    await summary.click()
+    await page.evaluate("window.location.hash = '#/outbox'")
+    await page.wait_for_selector("#outbox, .outbox, h1")
+    await until(page, "!document.querySelector('#topbar details.menu').open")
+    # A tap inside it leaves it open (reading who is signed in is not a choice).
+    await summary.click()
+    await page.locator("#topbar details.menu .menu-body p.muted").first.click()
+    assert await is_open()

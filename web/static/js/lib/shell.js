@@ -114,6 +114,19 @@ export function topbar(opts = {}) {
     });
   }
   mount(bar, h("div", { class: "topbar-inner" }, brand, nav, h("span", { class: "spacer" }), onlinePill(), ...(opts.extra || []), lang, menu));
+  if (!bar.dataset.menuCloses) {
+    // It closes as a menu does: a tap outside it, Esc (back to ☰), another screen.
+    bar.dataset.menuCloses = "1";
+    const close = (ev, focus) => {
+      const open = bar.querySelector("details.menu[open]");
+      if (!open || (ev && open.contains(ev.target))) return;
+      open.open = false;
+      if (focus) open.querySelector("summary").focus();
+    };
+    document.addEventListener("click", close);
+    document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") close(null, true); });
+    window.addEventListener("hashchange", () => close());
+  }
   // On a narrow screen the links scroll sideways in one row: the current page's link is in view.
   const current = nav && nav.querySelector("a.current");
   if (current && nav.scrollWidth > nav.clientWidth) nav.scrollLeft = current.offsetLeft - nav.offsetLeft - 8;

@@ -181,6 +181,47 @@ async def test_a_markets_progress_shows_its_signs_first_whatever_the_rule(
     assert got == ["Đã in biển90%", "Đã kiểm tra mã50%", "Đang giao dịch20%"], got
 
 
+PROGRESS_COLOURS = (
+    """async () => {
+  """
+    + LOADED_MODULE_JS
+    + """
+  const i18n = await import(loaded("/static/js/lib/i18n.js"));
+  await i18n.setLang("vi");
+  const { progressRows } = await import(loaded("/static/js/lib/widgets.js"));
+  const colour = (met) => {
+    const cov = { active_stalls: 10, levels: {
+      qr_issued: { count: 9, share: 0.9 }, qr_verified: { count: met ? 10 : 5, share: met ? 1 : 0.5 },
+      transacting: { count: met ? 1 : 4, share: met ? 0.1 : 0.4 } } };
+    const rows = progressRows(cov, { qr_verified: 0.9, transacting: 0.3 });
+    document.body.append(rows);
+    const out = [...rows.querySelectorAll(".progress-row")].map((r) => [
+      getComputedStyle(r.querySelector(".bar-fill")).backgroundColor, r.querySelector(".pct").textContent]);
+    rows.remove();
+    return out;
+  };
+  return [colour(true), colour(false)];
+}"""
+)
+
+
+async def test_each_level_has_its_colour_in_the_progress_bars_met_or_not(
+    new_page, live_server
+) -> None:
+    """The bars were orange below their target and green at it, so "Đã kiểm tra mã" (green in the
+    trend chart and the printed report) showed orange beside a green "Đang giao dịch" (orange
+    there): each level keeps its colour, and a target reached is a ✓ beside the share."""
+    page = await new_page()
+    await page.goto("/")
+    await page.wait_for_selector("#username")
+    met, below = await page.evaluate(PROGRESS_COLOURS)
+    colours = {"qr_issued": "rgb(29, 78, 216)", "qr_verified": "rgb(10, 125, 59)",
+               "transacting": "rgb(179, 89, 0)"}  # fmt: skip
+    assert [c for c, _ in met] == [c for c, _ in below] == list(colours.values()), (met, below)
+    assert [p for _, p in met] == ["90%", "100% ✓", "10%"], met
+    assert [p for _, p in below] == ["90%", "50%", "40% ✓"], below
+
+
 PLURALS = (
     """async (lang) => {
   """

@@ -23,10 +23,13 @@ export function progressRows(cov, thresholds, levels = null) {
   return h("div", { class: "progress-rows" }, list.map((level) => {
     const { share } = levelShare(cov, level);
     const target = thresholds[level] ?? null;
+    // Each level in its colour, as in the trend chart and the printed report; a target reached
+    // says so beside the share (the bar had turned green, and "checked" below it orange).
+    const met = target != null && share >= target;
     return h("div", { class: "progress-row" },
       h("span", {}, levelLabel(level)),
-      progressBar(share, { target, label: `${levelLabel(level)} ${pct(share)}${target != null ? `, ${t("target", { pct: targetPct(target) })}` : ""}` }),
-      h("span", { class: "pct" }, pct(share)));
+      progressBar(share, { target, kind: `bar-level-${level}`, label: `${levelLabel(level)} ${pct(share)}${target != null ? `, ${t("target", { pct: targetPct(target) })}${met ? `, ${t("target_met")}` : ""}` : ""}` }),
+      h("span", { class: "pct" }, pct(share), met ? h("span", { class: "pct-met", title: t("target_met") }, " ✓") : ""));
   }));
 }
 

@@ -80,8 +80,9 @@ async def partner_accounts(
     search: str | None = None,
 ) -> list[schemas.PartnerAccount]:
     """Accounts the partner onboarded (only those within its reach when asked), or whose holder
-    opted in to sharing with it (consent); `search`: the stall code or market name holds it
-    (any case), or it is the account number (exactly: numbers are stored sealed)."""
+    opted in to sharing with it (consent); `search`: the stall code holds it (any case), or the
+    market name (any case, with or without diacritics: "cho con" finds Chợ Cồn), or it is the
+    account number (exactly: numbers are stored sealed)."""
     rows = await conn.fetch(
         """SELECT a.id AS payment_account_id, a.stall_id, s.market_id, m.name AS market_name,
                   s.stall_code,
@@ -102,7 +103,8 @@ async def partner_accounts(
              AND ($2::bigint[] IS NULL OR s.market_id = any($2))
              AND ($3::bigint IS NULL OR a.id > $3)
              AND ($6::text IS NULL OR strpos(upper(s.stall_code), upper($6)) > 0
-                  OR strpos(lower(m.name), lower($6)) > 0 OR a.account_number = $7)
+                  OR strpos(admin_unit_fold(m.name), admin_unit_fold($6)) > 0
+                  OR a.account_number = $7)
            ORDER BY a.id
            LIMIT $4""",
         partner_code,

@@ -531,6 +531,10 @@ async def test_a_partner_finds_an_account_by_stall_market_or_whole_number(
     assert await found("p-2") == ["8800002"]
     market = (await client.get(f"/api/markets/{markets['one']}", headers=admin)).json()["name"]
     assert "8800002" in await found(market.upper())
+    # Typed without diacritics, as a phone keyboard often is ("cho thu mot" for Chợ Thử Một).
+    assert market == "Chợ Thử Một"
+    assert "8800002" in await found("cho thu mot")
+    assert "8800002" in await found("thu  MOT")
     assert await found("8800001") == []  # outside MB's reach: as if there were none
     assert await found("8800001", admin) == ["8800001"]
     assert await found("không có") == []

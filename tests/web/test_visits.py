@@ -62,7 +62,20 @@ async def test_a_visit_is_recorded_on_the_stall_page_and_shown_on_the_worklist(
     await page.click("#visit-save")
     assert "ký hiệu" in await page.locator("#visit-error").inner_text()
     assert await _visits(live_server, stall["id"]) == []
+    # Put right, the note's error goes, and a wrong day then shows alone (both had shown).
+    await page.fill("#visit-note", "Chị hẹn làm SIM")
+    assert await page.locator("#visit-error").is_hidden()
+    await page.fill("#visit-come-back", "31/02/2027")
+    await page.click("#visit-save")
+    await expect(page.locator("#visit-come-back-error")).to_be_visible()
+    assert await page.locator("#visit-error").is_hidden()
+    await page.fill("#visit-come-back", f"{int(day[8:10])}/{int(day[5:7])}")
+    # A note over 300 characters is said as it is typed, not cut off (it had a maxlength).
+    await page.fill("#visit-note", "Chị hẹn " * 40)
+    assert len(await page.input_value("#visit-note")) == len("Chị hẹn " * 40)
+    await expect(page.locator("#visit-error")).to_contain_text("300 ký tự")
     await page.fill("#visit-note", "Chị hẹn làm SIM chính chủ ở cửa hàng Viettel")
+    assert await page.locator("#visit-error").is_hidden()
     await shot(page, "visit-form")
     await page.click("#visit-save")
     await page.wait_for_selector("#last-visit:visible")

@@ -107,7 +107,8 @@ export function visitsCard(ctx, stall, listed) {
     const comeBack = dayInput({ id: "visit-come-back", min: today(), max: today(Date.now() + 365 * 86400000), attrs: { "aria-describedby": "visit-come-back-error" } });
     const comeBackError = h("p", { class: "field-error", id: "visit-come-back-error", hidden: true });
     comeBack.input.addEventListener("input", () => { comeBackError.hidden = true; comeBack.input.removeAttribute("aria-invalid"); });
-    const note = h("input", { type: "text", id: "visit-note", maxlength: "300", autocomplete: "off" });
+    // No maxlength: a longer note was cut without a word; it is refused with the rule instead.
+    const note = h("input", { type: "text", id: "visit-note", autocomplete: "off" });
     const saveBtn = h("button", { type: "submit", class: "btn btn-primary", id: "visit-save" }, t("visit_save"));
     form.append(
       h("fieldset", { id: "visit-outcomes" }, h("legend", {}, t("visit_outcome")), outcomes.map(([, row]) => row)),
@@ -124,8 +125,15 @@ export function visitsCard(ctx, stall, listed) {
       });
     }
     for (const [input] of blockers) input.addEventListener("change", () => { error.hidden = true; });
+    note.addEventListener("input", () => {
+      if (noteProblem(note.value.trim()) === "visit_note_long") say(t("visit_note_long"));
+      else error.hidden = true;
+    });
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
+      // Each save says what is wrong now: an error already put right does not stay.
+      error.hidden = true;
+      comeBackError.hidden = true;
       const picked = outcomes.find(([i]) => i.checked);
       if (!picked) { say(t("visit_need_outcome")); return; }
       const outcome = picked[0].value;

@@ -1415,3 +1415,16 @@ async def test_the_account_menu_closes_as_a_menu_does(new_page) -> None:
     await summary.click()
     await page.locator("#topbar details.menu .menu-body p.muted").first.click()
     assert await is_open()
+
+
+async def test_an_account_number_with_a_symbol_is_told_so(new_page) -> None:
+    """ "12ab-34!!" was refused as if it held a space ("không có dấu cách"): the symbol is what is
+    wrong, and the dashes people group digits with are dropped."""
+    page = await new_page()
+    await sign_in(page)
+    await open_form(page)
+    await fill_form(page, code="SY-1", name="Hồ Thị Dấu", bank="mb", account="12ab-34!!")
+    await page.click("#save-stall")
+    error = page.locator("#f-acct-error")
+    await expect(error).to_contain_text("ký hiệu như ! # /")
+    await expect(error).to_contain_text("gạch ngang được bỏ qua")

@@ -735,7 +735,7 @@ export const errorsEn = {
   invalid_phone: "This is not a valid phone number. Example: 0905 123 456.",
   invalid_bin: "Choose a bank from the list.",
   unknown_bin: "No bank has this number. Choose a bank from the list.",
-  invalid_account_number: "An account number is 1–19 digits or letters, no spaces.",
+  invalid_account_number: "An account number is 1–19 digits or letters only, no symbols such as ! # / (spaces, dots and dashes are dropped).",
   invalid_account_name: "Account name: upper case without diacritics, digits, spaces and . , ' - (up to 50).",
   invalid_stall_code: "A stall code is 1–20 characters: letters (Vietnamese letters too), digits, spaces and . _ / -, starting with a letter or a digit (e.g. A-12, Đ-5).",
   invalid_zone: "A zone name is 1–40 characters: letters (Vietnamese letters too), digits, spaces and . _ / -, starting with a letter or a digit (e.g. Khu Cá).",

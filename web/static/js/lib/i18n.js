@@ -745,7 +745,7 @@ const errorsVi = {
   invalid_phone: "Số điện thoại không đúng. Ví dụ: 0905 123 456.",
   invalid_bin: "Hãy chọn ngân hàng trong danh sách.",
   unknown_bin: "Không có ngân hàng nào mang mã số này. Hãy chọn ngân hàng trong danh sách.",
-  invalid_account_number: "Số tài khoản gồm 1–19 chữ số hoặc chữ cái, không có dấu cách.",
+  invalid_account_number: "Số tài khoản chỉ gồm 1–19 chữ số hoặc chữ cái, không có ký hiệu như ! # / (dấu cách, chấm, gạch ngang được bỏ qua).",
   invalid_account_name: "Tên tài khoản: chữ in hoa không dấu, số, khoảng trắng và . , ' - (tối đa 50 ký tự).",
   invalid_stall_code: "Mã sạp gồm 1–20 ký tự: chữ cái (chữ có dấu cũng được), chữ số, khoảng trắng và . _ / -, bắt đầu bằng chữ cái hoặc chữ số (ví dụ A-12, Đ-5).",
   invalid_zone: "Tên khu gồm 1–40 ký tự: chữ cái (chữ có dấu cũng được), chữ số, khoảng trắng và . _ / -, bắt đầu bằng chữ cái hoặc chữ số (ví dụ Khu Cá).",

@@ -137,3 +137,17 @@ def unstorable(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+# Words a zone's own name may start with that already say it is a place ("Dãy 3", "Nhà lồng B");
+# the web app's zoneLabel (web/static/js/lib/i18n.js) reads the same list.
+_PLACE_WORDS = frozenset(
+    {"khu", "day", "nha", "lo", "tang", "cho", "kiot", "ki-ot", "zone", "block", "hall", "row"}
+)
+
+
+def zone_label(zone: str) -> str:
+    """How a market's zone is named in Vietnamese: 'A' is 'Khu A'; 'Dãy 3' stays 'Dãy 3'."""
+    name = zone.strip()
+    first = fold(name.split()[0]) if name.split() else ""
+    return name if first in _PLACE_WORDS and " " in name else f"Khu {name}"

@@ -23,6 +23,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from core.text import zone_label
 from qr import render
 
 Size = Literal["A6", "A5"]
@@ -172,8 +173,8 @@ class _Painter:
 
         c.setFillGray(1)
         market = sign.market_name.upper()
-        if sign.zone:
-            market = f"{market} · {sign.zone.upper()}"
+        if sign.zone:  # named as on screen ("Khu A"), not a bare letter after the market
+            market = f"{market} · {zone_label(sign.zone).upper()}"
         self._line(market, BOLD, 9.0, top - FRAME_INSET - 5.6, centre)
         self._line(sign.stall_code, BOLD, 34.0, top - FRAME_INSET - BAND_H + 3.4, centre)
 

@@ -328,3 +328,11 @@ def test_the_support_number_is_printed_whole_whatever_the_partners_name() -> Non
             assert image.crop(box).getextrema() == (255, 255), partner
     longest = dataclasses.replace(SIGN, support_partner=None, support_phone="+84 24 3936 8888 12")
     assert sign.footer_text(longest) == "VietQR · NAPAS 247 · Hỗ trợ: +84 24 3936 8888 12"
+
+
+def test_a_zone_is_named_on_the_sign_as_on_screen() -> None:
+    """A zone "A" printed as "CHỢ HÀN · A" while every screen said "Khu A"; a zone whose name says
+    it is a place ("Dãy 3") stays as it is."""
+    for zone, shown in (("A", "CHỢ HÀN · KHU A"), ("Dãy 3", "CHỢ HÀN · DÃY 3")):
+        pdf = sign.sign_pdf(dataclasses.replace(SIGN, market_name="Chợ Hàn", zone=zone))
+        assert shown in flat(page_texts(pdf)[0]), zone

@@ -184,7 +184,8 @@ export async function stallView(ctx, id, params) {
     firstQr = null;
     // replaceChildren writes a null as the text "null": only the parts there are.
     signBox.replaceChildren(...[h("figure", { class: "sign", id: "sign" },
-      h("p", { class: "sign-market" }, market ? market.name : ""),
+      // As the printed sign's band says it: the market, then the zone.
+      h("p", { class: "sign-market" }, [market ? market.name : "", stall.zone ? zoneLabel(stall.zone) : ""].filter(Boolean).join(" · ")),
       // Long codes and numbers get a smaller size, so that all of them shows (and wraps if need be).
       h("p", { class: ["sign-code", [...stall.stall_code].length > 9 ? "is-long" : ""] }, stall.stall_code),
       h("p", { class: "sign-name" }, stall.holder.full_name || ""),

@@ -349,3 +349,22 @@ async def test_on_a_touch_screen_the_breadcrumbs_and_page_links_are_a_finger_tal
         box = await link.bounding_box()
         assert box and box["height"] >= 40, box
     await shot(page, "dashboard-touch", full_page=False)
+
+
+async def test_a_province_without_markets_says_so_on_the_map(
+    new_page, live_server, country
+) -> None:
+    """A province with no market drew an empty map (showing Đà Nẵng's ward names under a heading
+    of another province) and an empty list: it says there is no market there."""
+    async with await live_server.api("admin") as c:
+        units = (await c.get("/api/admin-units")).json()
+        markets = (await c.get("/api/markets")).json()
+    used = {m.get("province_code") for m in markets}
+    empty = next(u for u in units if u["code"] not in used and u["code"] not in (
+        country["p1"], country["p2"]))  # fmt: skip
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "admin", f"/map?province={empty['code']}")
+    note = page.locator("#map-empty")
+    await expect(note).to_contain_text(f"Chưa có chợ nào ở {empty['name']}")
+    assert await page.locator(".map-box").count() == 0
+    assert await page.locator("nav.area-index, nav.market-index").count() == 0

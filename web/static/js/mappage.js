@@ -4,7 +4,7 @@
 // the legend and the list of its markets.
 
 import { h, mount } from "./lib/dom.js";
-import { t, num } from "./lib/i18n.js";
+import { t, num, addStrings } from "./lib/i18n.js";
 import * as api from "./lib/api.js";
 import { optional } from "./lib/page.js";
 import { settings } from "./lib/shell.js";
@@ -45,7 +45,10 @@ async function draw(main, me, area, ctx) {
   const areas = level === "ward" || !rollup ? [] : groups(rollup).map((g) => ({ ...g, name: g.key ? g.name : unknownName(area) }))
     .sort(byName);
 
-  const map = byMarket
+  // An area with no market (in the caller's scope): said in words, not a map of somewhere else.
+  const empty = byMarket ? !markets.length : !areas.length;
+  const map = empty ? { el: h("p", { class: "note", id: "map-empty" }, t("map_no_markets", { place: here })) }
+    : byMarket
     ? marketMap(markets, {
       tileUrl: settings.tileUrl, points: points ? points.points : [],
       pointView: {
@@ -63,7 +66,7 @@ async function draw(main, me, area, ctx) {
         ? ctx.link(childArea(area, a.key), { dataset: { area: a.key } }, areaItem(a))
         : h("span", { class: "area-item" }, areaItem(a))))))
     : null;
-  const marketIndex = byMarket
+  const marketIndex = byMarket && markets.length
     ? h("nav", { class: "card market-index", "aria-labelledby": "h-index" },
       h("h2", { id: "h-index" }, t("market_list")),
       h("ul", {}, [...markets].sort((a, b) => a.name.localeCompare(b.name, "vi")).map((m) => h("li", {}, h("a", { href: `/markets/${m.id}` },
@@ -77,7 +80,7 @@ async function draw(main, me, area, ctx) {
     h("p", { class: "muted" }, byMarket ? t("map_intro") : t("drill_map_intro", { what: childLabel(area).toLocaleLowerCase(document.documentElement.lang) })),
     rollup ? null : h("p", { class: "note note-warn" }, t("coverage_missing")),
     h("div", { class: "map-page" },
-      h("section", { class: "card", "aria-label": t("map_title") }, byMarket ? map.search : null, map.el, map.legend, map.note,
+      h("section", { class: "card", "aria-label": t("map_title") }, byMarket && !empty ? map.search : null, map.el, map.legend, map.note,
         points && points.more ? h("p", { class: "note note-warn" }, t("sp_more")) : null,
         h("p", { class: "nav-links" }, h("a", { href: areaHref(area, "/dashboard") }, t("drill_open_dashboard")))),
       h("div", { class: "map-side" }, marketIndex, areaIndex)));
@@ -89,5 +92,10 @@ function areaItem(a) {
     h("span", { class: "area-name" }, a.name, h("span", { class: "area-count" }, t("drill_n_markets", { n: num(a.markets || 0) }))),
     statusMix(a.statuses, a.markets || 0));
 }
+
+addStrings({
+  vi: { map_no_markets: "Chưa có chợ nào ở {place} trong phạm vi bạn được xem." },
+  en: { map_no_markets: "No market in {place} within what you may see yet." },
+});
 
 drillPage("map", draw);

@@ -360,6 +360,11 @@ async def test_a_manager_scoped_to_a_province_and_a_viewer_key(new_page, live_se
     await page.wait_for_selector("#key-dialog")
     key = await page.input_value("#key-dialog-value")
     assert key.startswith("cs_")
+    # Every character in view (the end of a key was hidden past the input's edge).
+    box = page.locator("#key-dialog-value")
+    assert await box.evaluate(
+        "e => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight"
+    )
     await page.click("#key-dialog-close")
     async with httpx.AsyncClient(base_url=live_server.base, timeout=30) as c:
         assert (await c.get("/api/markets", headers={"X-API-Key": key})).status_code == 200

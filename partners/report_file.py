@@ -219,9 +219,9 @@ def _columns(header: list[str], line: int) -> dict[str, int]:
         raise CsvFormatError(
             line,
             "no stall code, phone or account number column",
-            "Tệp thiếu cột để tìm sạp: cần một cột mã sạp (ma_sap), số điện thoại "
-            "(so_dien_thoai) hoặc số tài khoản (so_tai_khoan). Các cột khác: cho, ma_bin, "
-            "trang_thai, ngay.",
+            "Tệp thiếu cột để tìm sạp: cần một cột “Mã sạp”, “Số điện thoại” hoặc “Số tài "
+            "khoản” (có dấu hay không dấu đều được). Các cột khác: “Chợ”, “Mã BIN”, "
+            "“Trạng thái”, “Ngày”.",
         )
     return columns
 

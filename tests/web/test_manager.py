@@ -589,8 +589,9 @@ async def test_the_partner_page_for_an_administrator_and_a_viewer(new_page, live
         await page.click("#report-template")
     sample = Path(await (await got.value).path())
     text = await asyncio.to_thread(sample.read_text, "utf-8-sig")
-    assert text.startswith("cho,ma_sap,")
-    assert f"Chợ Thử Một,{code},,{account['account_number']},970422,dang_hoat_dong," in text
+    # In Vietnamese, as people write it (it held the import's codes: ma_sap, dang_hoat_dong).
+    assert text.startswith("Chợ,Mã sạp,Số điện thoại,Số tài khoản,Mã BIN,Trạng thái,Ngày\n")
+    assert f"Chợ Thử Một,{code},,{account['account_number']},970422,Đang hoạt động," in text
     await page.set_input_files("#report-file", str(sample))
     await page.click("#report-check")
     await page.wait_for_selector("#import-rows tbody tr")

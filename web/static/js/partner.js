@@ -97,7 +97,9 @@ function accountsCard(code, banks) {
     note, h("div", { class: "row-actions" }, more));
 }
 
-const TEMPLATE_HEADER = "cho,ma_sap,so_dien_thoai,so_tai_khoan,ma_bin,trang_thai,ngay";
+// In Vietnamese, as a person writes them: the import reads names and statuses with or without
+// diacritics ("Mã sạp" is ma_sap, "Đang hoạt động" dang_hoat_dong; partners/report_file.py).
+const TEMPLATE_HEADER = "Chợ,Mã sạp,Số điện thoại,Số tài khoản,Mã BIN,Trạng thái,Ngày";
 // The import's own status words (partners/csv_import.py), for the statuses the register holds.
 // Why a report file cannot be read, as the server says it in Vietnamese (a missing column, a
 // row of the wrong width ...); in English, the line.
@@ -107,7 +109,7 @@ function malformedText(err) {
   return p.line ? t("p_malformed", { line: num(p.line) }) : describeError(err);
 }
 
-const STATUS_WORD = { pending: "cho_kich_hoat", active: "dang_hoat_dong", suspended: "tam_ngung", removed: "da_go" };
+const STATUS_WORD = { pending: "Chờ kích hoạt", active: "Đang hoạt động", suspended: "Tạm ngưng", removed: "Đã gỡ" };
 const csvCell = (v) => (/[",\r\n]/.test(String(v ?? "")) ? `"${String(v).replace(/"/g, '""')}"` : String(v ?? ""));
 
 /** The file to start from: the partner's accounts in use as the register holds them, one row each,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import io
 import uuid
 from collections.abc import AsyncIterator
@@ -305,6 +306,12 @@ async def test_a_viewer_sees_numbers(new_page, live_server, progress) -> None:
     # a title and an axis that disagree.
     await page.click("label[for=trend-quarter]")
     await expect(page.locator("#trend-starts")).to_contain_text("Số liệu có từ")
+    # The chart's caption starts where its days do (it named the quarter's first day).
+    starts = await page.locator("#trend-starts").inner_text()
+    first_day = re.search(r"\d{2}/\d{2}/\d{4}", starts)
+    assert first_day is not None, starts
+    caption = await page.locator("#trend-chart caption, #trend-chart figcaption").first.inner_text()
+    assert f"Từ {first_day.group(0)}" in caption, (starts, caption)
     # Offered nothing they cannot do: the app is "stall lists" for them, a market's stalls are
     # tiles to read (not links to a stallholder), and no signs are printed.
     assert "Danh sách sạp" in await page.locator(".topnav").inner_text()

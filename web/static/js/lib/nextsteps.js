@@ -138,11 +138,11 @@ export function trendSection({ thresholds = {}, marketId = null, area = null } =
     box.append(h("p", { class: "loading" }, t("loading")));
     try {
       const hist = await api.getJSON(`/api/coverage/history?${qs}`);
-      const title = `${t("trend_title")} — ${t("period_line", { from: longDate(start), to: longDate(end) })}`;
       const points = readHistory(hist);
       // A chart whose days start after the period's first day says why (nothing recorded yet),
-      // rather than leave its title and its axis to disagree.
+      // and its title and table caption start where its days do (they said the period's start).
       const first = points.length ? String(points[0].date).slice(0, 10) : "";
+      const title = `${t("trend_title")} — ${t("period_line", { from: longDate(first > start ? first : start), to: longDate(end) })}`;
       mount(box, first > start ? h("p", { class: "muted small", id: "trend-starts" }, t("trend_starts", { day: longDate(first) })) : null,
         coverageChart(points, { thresholds, title, labels: true, table: true }));
     } catch (err) {

@@ -640,7 +640,16 @@ async def test_the_partner_is_only_what_the_volunteer_picks(new_page) -> None:
     # The bank picked is offered first among some seventy partners, never chosen for the volunteer.
     first = page.locator("#f-partner optgroup").first
     assert await first.get_attribute("label") == "Đơn vị của tài khoản vừa chọn"
-    assert await first.locator("option").all_inner_texts() == ["Vietcombank"]
+    assert await first.locator("option").all_inner_texts() == [
+        "Vietcombank — Ngân hàng TMCP Ngoại Thương Việt Nam"
+    ]
+    # A bank known by a code has its name beside it, as in the bank list above (reviewers read
+    # "IBKHCM", "KEBHanaHCM" and could not tell the bank).
+    ibk = page.locator("#f-partner option", has_text="IBKHCM")
+    assert (
+        await ibk.inner_text()
+        == "IBKHCM — Ngân hàng Công nghiệp Hàn Quốc - Chi nhánh TP. Hồ Chí Minh"
+    )
     assert await page.locator("[id^=f-purpose-share_partner]").count() == 0
     bodies: list[dict] = []
     page.on(

@@ -22,9 +22,15 @@ addStrings({
 });
 
 /** The options of a "partner who helped open the account" list: wallets and payment gateways
- * first (the programme's named partners), then the banks, each by the name people know it by. */
-export function partnerOptions(partners, selected, bin = "", recent = []) {
-  const option = (p) => h("option", { value: p.code, selected: p.code === selected }, p.name || p.code);
+ * first (the programme's named partners), then the banks, each by the name people know it by,
+ * with the bank's full name from the directory (`directory`: the bank list) when its short name is a code
+ * ("IBKHCM — Ngân hàng Công nghiệp Hàn Quốc - Chi nhánh TP. Hồ Chí Minh"). */
+export function partnerOptions(partners, selected, bin = "", recent = [], directory = []) {
+  const fullName = (p) => {
+    const bank = p.kind === "bank" ? directory.find((b) => (p.bins || []).includes(b.bin)) : null;
+    return bank && bank.name && bank.name !== p.name ? `${p.name || p.code} — ${bank.name}` : p.name || p.code;
+  };
+  const option = (p) => h("option", { value: p.code, selected: p.code === selected }, fullName(p));
   // The bank or wallet of the account picked above comes first, in a group of its own (about 70
   // names otherwise): offered, never chosen for the volunteer (a bank is not an onboarding). Then
   // the partners this person recorded last on this device (a team usually works with one or two

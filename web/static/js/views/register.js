@@ -378,7 +378,7 @@ export async function registerView(ctx, marketId, recordId) {
   const refField = field({ id: "f-ref", label: t("momo_ref"), hint: t("momo_ref_hint"), control: ref });
   const showRef = () => { refField.hidden = st.bin !== MOMO_BIN && !st.reference; };
   const recent = recentPartners(ctx.me);
-  const partnerSelect = h("select", { name: "partner_code" }, partnerOptions(partners, st.partner_code, st.bin, recent));
+  const partnerSelect = h("select", { name: "partner_code" }, partnerOptions(partners, st.partner_code, st.bin, recent, banks));
   // The bank is where the money goes; the partner is who helped open the account. Choosing a bank
   // never chooses a partner (that was recorded onboardings no partner did): it only lists the
   // bank's own partner first.
@@ -387,7 +387,7 @@ export async function registerView(ctx, marketId, recordId) {
     onChange(bank) {
       st.bin = bank ? bank.bin : "";
       st.shared_account_ok = false;
-      partnerSelect.replaceChildren(...partnerOptions(partners, st.partner_code, st.bin, recent));
+      partnerSelect.replaceChildren(...partnerOptions(partners, st.partner_code, st.bin, recent, banks));
       showRef();
       saveDraft();
       lookup();

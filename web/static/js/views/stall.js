@@ -1008,7 +1008,7 @@ export async function accountView(ctx, id) {
     if (formRef) refreshErrors(formRef, { check, valueOf });
   };
   const recent = recentPartners(ctx.me);
-  const partnerSelect = h("select", { name: "partner_code" }, partnerOptions(partners, st.partner_code, st.bin, recent));
+  const partnerSelect = h("select", { name: "partner_code" }, partnerOptions(partners, st.partner_code, st.bin, recent, banks));
   partnerSelect.addEventListener("change", () => { st.partner_code = partnerSelect.value; save(); });
   const picker = bankPicker({
     id: "f-bank", banks,
@@ -1017,7 +1017,7 @@ export async function accountView(ctx, id) {
       // bank's own partner first.
       st.bin = b ? b.bin : "";
       st.shared_account_ok = false;
-      partnerSelect.replaceChildren(...partnerOptions(partners, st.partner_code, st.bin, recent));
+      partnerSelect.replaceChildren(...partnerOptions(partners, st.partner_code, st.bin, recent, banks));
       showRef();
       save();
     },

@@ -198,3 +198,30 @@ async def test_the_visit_badges_arrive_without_moving_focus_or_the_list(
     assert (
         await page.evaluate("document.activeElement && document.activeElement.id") == "filter-all"
     )
+
+
+async def test_a_day_set_on_a_finished_stall_says_where_it_is_listed(new_page, live_server) -> None:
+    """An appointment recorded on a stall with nothing left to do seemed to vanish: the worklist's
+    "Có lịch hẹn" and the team's list show it only for a follow-up. The form says so."""
+    ids = await market_ids(live_server)
+    account = {"bin": "970422", "account_number": "9704228871"}
+    stall = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "VD-1", "Lê Thị Xong", account=account
+    )
+    async with await live_server.api("volunteer") as v:
+        good = {"payload": payload.encode(bin="970422", account="9704228871")}
+        r = await v.post(f"/api/stalls/{stall['id']}/verify", json=good)
+        assert r.status_code == 200, r.text
+    page = await new_page()
+    await sign_in(page)
+    await page.goto(f"/#/s/{stall['id']}")
+    await page.click("#visit-open")
+    await page.click("label[for=vo-trained]")
+    note = page.locator("#visit-day-unlisted")
+    assert await note.is_hidden()
+    day = (datetime.now(VN).date() + timedelta(days=3)).isoformat()
+    await page.fill("#visit-come-back", f"{int(day[8:10])}/{int(day[5:7])}")
+    await expect(note).to_be_visible()
+    await expect(note).to_contain_text("Cần theo dõi thêm")
+    await page.click("label[for=vo-follow_up]")
+    await expect(note).to_be_hidden()

@@ -371,7 +371,7 @@ export async function stallView(ctx, id, params) {
       ["left", ctx.canWork() && !isNew && !stall.holder.erased
         ? takingsCard(stall, (code) => ((partners || []).find((p) => p.code === code) || {}).name || code)
         : null],
-      ["left", ctx.canWork() ? visitsCard(ctx, stall, listed) : null],
+      ["left", ctx.canWork() ? visitsCard(ctx, stall, listed, tile) : null],
       ["right", ctx.canWork() ? supportCard(stall, true) : null],
       ["right", historyCard(stall.id, banks)],
       ["right", RIGHTS_ROLES.includes(ctx.me && ctx.me.role) && stall.holder.id && !stall.holder.erased ? readersCard(stall.holder.id) : null],

@@ -28,6 +28,7 @@ addStrings({
     visit_need_outcome: "Chọn kết quả lần ghé.",
     visit_need_blocker: "Chọn ít nhất một thứ chủ sạp còn thiếu.",
     visit_note_long: "Ghi chú tối đa 300 ký tự.",
+    visit_day_unlisted: "Sạp này đã xong các bước: ngày hẹn chỉ hiện trong “Có lịch hẹn” và danh sách quay lại của tổ khi chọn “Cần theo dõi thêm”.",
     visit_list_show: "Xem các lần ghé",
     visit_list_none: "Chưa ghi nhận lần ghé nào.",
     visit_asked_of_me: "Bạn được nhờ đi lại sạp này ({name} giao ngày {when}).",
@@ -48,6 +49,7 @@ addStrings({
     visit_need_outcome: "Choose what happened.",
     visit_need_blocker: "Choose at least one thing the stallholder still needs.",
     visit_note_long: "The note is at most 300 characters.",
+    visit_day_unlisted: "This stall has done every step: the day shows under “Appointments” and on the team's return visits only with “To follow up”.",
     visit_list_show: "Show visits",
     visit_list_none: "No visits recorded yet.",
     visit_asked_of_me: "You are asked to visit this stall again ({name}, {when}).",
@@ -62,7 +64,7 @@ addStrings({
  * through the outbox (offline too, with the time it happened); the worklist row shows the latest.
  * Earlier visits are read on request (the read is logged).
  */
-export function visitsCard(ctx, stall, listed) {
+export function visitsCard(ctx, stall, listed, tile = null) {
   const last = listed && listed.last_visit;
   // Someone asked this person to go back to the stall (teams/assignments.py; the worklist's card,
   // from the device's last answer): said here too, until a visit is recorded.
@@ -106,6 +108,17 @@ export function visitsCard(ctx, stall, listed) {
       h("legend", {}, t("visit_blockers")), blockers.map(([, row]) => row));
     const comeBack = dayInput({ id: "visit-come-back", min: today(), max: today(Date.now() + 365 * 86400000), attrs: { "aria-describedby": "visit-come-back-error" } });
     const comeBackError = h("p", { class: "field-error", id: "visit-come-back-error", hidden: true });
+    // A stall with nothing left to do is on the lists of appointments (the worklist's "Có lịch
+    // hẹn", the team's return visits) only for a follow-up (worklist.categories, the server's
+    // agreed visits): said when a day is set, or the appointment seems to vanish.
+    const done = Boolean(tile && !tile.needs_revisit && !tile.sign_reprint_needed
+      && ["qr_verified", "transacting", "fees_cashless"].includes(tile.level));
+    const listNote = h("p", { class: "hint", id: "visit-day-unlisted", hidden: true }, t("visit_day_unlisted"));
+    const drawListNote = () => {
+      const picked = outcomes.find(([i]) => i.checked);
+      listNote.hidden = !(done && comeBack.input.value.trim() && !(picked && picked[0].value === "follow_up"));
+    };
+    comeBack.input.addEventListener("input", drawListNote);
     comeBack.input.addEventListener("input", () => { comeBackError.hidden = true; comeBack.input.removeAttribute("aria-invalid"); });
     // No maxlength: a longer note was cut without a word; it is refused with the rule instead.
     const note = h("input", { type: "text", id: "visit-note", autocomplete: "off" });
@@ -113,7 +126,7 @@ export function visitsCard(ctx, stall, listed) {
     form.append(
       h("fieldset", { id: "visit-outcomes" }, h("legend", {}, t("visit_outcome")), outcomes.map(([, row]) => row)),
       blockerBox,
-      h("div", { class: "field" }, h("label", { for: "visit-come-back" }, t("visit_come_back_on")), comeBack.el, comeBackError),
+      h("div", { class: "field" }, h("label", { for: "visit-come-back" }, t("visit_come_back_on")), comeBack.el, comeBackError, listNote),
       h("div", { class: "field" }, h("label", { for: "visit-note" }, t("visit_note")), note),
       error,
       h("div", { class: "row-actions" }, saveBtn));
@@ -122,6 +135,7 @@ export function visitsCard(ctx, stall, listed) {
       input.addEventListener("change", () => {
         blockerBox.hidden = input.value !== "blocked";
         error.hidden = true;
+        drawListNote();
       });
     }
     for (const [input] of blockers) input.addEventListener("change", () => { error.hidden = true; });

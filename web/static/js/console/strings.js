@@ -118,7 +118,7 @@ const vi = {
   c_home_rule_waiting: "{n} phiên bản chờ đến ngày áp dụng",
   c_home_rule: "Phiên bản {v} đang áp dụng",
   c_home_partners: "{n} đối tác",
-  c_home_partners_set: "{n} đối tác đã đặt khóa bí mật (nhận thông báo, sự kiện ký)",
+  c_home_partners_set: "{n} đối tác đã đặt khóa bí mật để gửi thông báo, sự kiện có chữ ký",
   c_home_requests: "{n} yêu cầu đang mở",
   c_home_overdue: "{n} yêu cầu quá hạn",
   c_home_none_overdue: "Không có yêu cầu quá hạn",

@@ -58,6 +58,9 @@ export function secretDialog({ id = "secret-dialog", title, lines = [], secret, 
       h("div", { class: "field" }, h("label", { for: value.id }, label), value), copied,
       h("p", { class: "note note-warn" }, t("c_secret_once")));
     dialog = modal({ id, title, body, buttons: [copy, close], onCancel: done, initial: value });
+    // As tall as the text wraps at this width (a phone wraps a key over three lines, not two).
+    value.style.height = "auto";
+    value.style.height = `${value.scrollHeight + value.offsetHeight - value.clientHeight}px`;
     value.select();
   });
 }

@@ -114,6 +114,7 @@ export function visitsCard(ctx, stall, listed, tile = null) {
     const done = Boolean(tile && !tile.needs_revisit && !tile.sign_reprint_needed
       && ["qr_verified", "transacting", "fees_cashless"].includes(tile.level));
     const listNote = h("p", { class: "hint", id: "visit-day-unlisted", hidden: true }, t("visit_day_unlisted"));
+    listNote.style.marginTop = "10px";  // clear of the date field's focus ring
     const drawListNote = () => {
       const picked = outcomes.find(([i]) => i.checked);
       listNote.hidden = !(done && comeBack.input.value.trim() && !(picked && picked[0].value === "follow_up"));
@@ -131,18 +132,18 @@ export function visitsCard(ctx, stall, listed, tile = null) {
       error,
       h("div", { class: "row-actions" }, saveBtn));
     const say = (text) => { error.textContent = text; error.hidden = false; };
+    // The note's length is said while it is too long, whatever else is picked meanwhile.
+    const sayNoteLength = () => { if (noteProblem(note.value.trim()) === "visit_note_long") say(t("visit_note_long")); };
     for (const [input] of outcomes) {
       input.addEventListener("change", () => {
         blockerBox.hidden = input.value !== "blocked";
         error.hidden = true;
+        sayNoteLength();
         drawListNote();
       });
     }
-    for (const [input] of blockers) input.addEventListener("change", () => { error.hidden = true; });
-    note.addEventListener("input", () => {
-      if (noteProblem(note.value.trim()) === "visit_note_long") say(t("visit_note_long"));
-      else error.hidden = true;
-    });
+    for (const [input] of blockers) input.addEventListener("change", () => { error.hidden = true; sayNoteLength(); });
+    note.addEventListener("input", () => { error.hidden = true; sayNoteLength(); });
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       // Each save says what is wrong now: an error already put right does not stay.

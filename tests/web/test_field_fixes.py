@@ -650,6 +650,9 @@ async def test_the_partner_is_only_what_the_volunteer_picks(new_page) -> None:
         await ibk.inner_text()
         == "IBKHCM — Ngân hàng Công nghiệp Hàn Quốc - Chi nhánh TP. Hồ Chí Minh"
     )
+    # Without the "(…)" the bank list's name repeats.
+    timo = page.locator("#f-partner option", has_text="Timo")
+    assert await timo.inner_text() == "Timo — Ngân hàng số Timo by Ban Viet Bank"
     assert await page.locator("[id^=f-purpose-share_partner]").count() == 0
     bodies: list[dict] = []
     page.on(

@@ -28,7 +28,10 @@ addStrings({
 export function partnerOptions(partners, selected, bin = "", recent = [], directory = []) {
   const fullName = (p) => {
     const bank = p.kind === "bank" ? directory.find((b) => (p.bins || []).includes(b.bin)) : null;
-    return bank && bank.name && bank.name !== p.name ? `${p.name || p.code} — ${bank.name}` : p.name || p.code;
+    // The full name without a closing "(…)" that repeats what it already says ("Ngân hàng số Timo
+    // by Ban Viet Bank (Timo by Ban Viet Bank)" in the bank list).
+    const full = bank && bank.name ? bank.name.replace(/\s*\(([^()]+)\)$/, (m, inner) => (bank.name.slice(0, -m.length).includes(inner) ? "" : m)) : "";
+    return full && full !== p.name ? `${p.name || p.code} — ${full}` : p.name || p.code;
   };
   const option = (p) => h("option", { value: p.code, selected: p.code === selected }, fullName(p));
   // The bank or wallet of the account picked above comes first, in a group of its own (about 70

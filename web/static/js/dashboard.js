@@ -18,7 +18,7 @@ import { areaMap } from "./lib/areamap.js";
 import {
   groups, levelShare, activeStalls, thresholdsOf, levelLabel, marketsFromGeo,
 } from "./lib/coverage.js";
-import { rankingSection, trendSection } from "./lib/nextsteps.js";
+import { NO_WARD, rankingSection, trendSection } from "./lib/nextsteps.js";
 import { statusBadge, ruleLine, progressRows, download, openReport, supportFigures, fileName } from "./lib/widgets.js";
 import {
   drillPage, levelOf, CHILD, SMALL, areaQuery, areaHref, childArea, trail, breadcrumbs, arrived,
@@ -140,9 +140,8 @@ function marketTable(rows, thresholds) {
       h("td", {}, progressRows(m, thresholds))))));
 }
 
-/** Exports of the level: a ward's markets (one or all), a province's wards (one), or everything. */
-const NO_WARD = "-";  // the choice "Chưa rõ phường, xã" (a ward code is digits)
-
+/** Exports of the level: a ward's markets (one or all); a province's markets (all, one ward's, or
+ * those whose ward is not recorded); at the country, everything in scope. */
 function exportsSection(area, rows, placeName) {
   const level = levelOf(area);
   const sorted = rows.filter((r) => r.key).sort((a, b) => a.name.localeCompare(b.name, "vi"));

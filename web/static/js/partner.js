@@ -100,7 +100,6 @@ function accountsCard(code, banks) {
 // In Vietnamese, as a person writes them: the import reads names and statuses with or without
 // diacritics ("Mã sạp" is ma_sap, "Đang hoạt động" dang_hoat_dong; partners/report_file.py).
 const TEMPLATE_HEADER = "Chợ,Mã sạp,Số điện thoại,Số tài khoản,Mã BIN,Trạng thái,Ngày";
-// The import's own status words (partners/csv_import.py), for the statuses the register holds.
 // Why a report file cannot be read, as the server says it in Vietnamese (a missing column, a
 // row of the wrong width ...); in English, the line.
 function malformedText(err) {
@@ -109,6 +108,7 @@ function malformedText(err) {
   return p.line ? t("p_malformed", { line: num(p.line) }) : describeError(err);
 }
 
+// The import's status words, for the statuses the register holds.
 const STATUS_WORD = { pending: "Chờ kích hoạt", active: "Đang hoạt động", suspended: "Tạm ngưng", removed: "Đã gỡ" };
 const csvCell = (v) => (/[",\r\n]/.test(String(v ?? "")) ? `"${String(v).replace(/"/g, '""')}"` : String(v ?? ""));
 

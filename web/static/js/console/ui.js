@@ -41,8 +41,9 @@ export function reasonDialog({ id = "reason-dialog", title, lines = [], label, o
 /** Show a secret (a new password, an API key) once, with a copy button; resolves when closed. */
 export function secretDialog({ id = "secret-dialog", title, lines = [], secret, label = t("c_secret_label") }) {
   return new Promise((resolve) => {
-    // All of it in view (an API key is wider than an input: its end was hidden), wrapped anywhere.
-    const value = h("textarea", { id: `${id}-value`, class: "secret", readonly: true, rows: Math.max(1, Math.ceil(secret.length / 28)), spellcheck: "false", autocomplete: "off" });
+    // All of it in view (an API key is wider than an input: its end was hidden), wrapped anywhere;
+    // sized to its lines once in the dialog.
+    const value = h("textarea", { id: `${id}-value`, class: "secret", readonly: true, rows: 1, spellcheck: "false", autocomplete: "off" });
     value.value = secret;
     const copied = h("p", { class: "hint", role: "status" });
     const copy = h("button", { type: "button", class: "btn", id: `${id}-copy` }, t("c_copy"));

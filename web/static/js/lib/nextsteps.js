@@ -11,6 +11,9 @@ import { statusBadge, openReport } from "./widgets.js";
 import { today, addDays, longDate } from "./activity.js";
 import { dayInput, periodProblem, showPeriodProblem } from "./dayinput.js";
 
+/** The choice "Chưa rõ phường, xã" in a list of wards (a ward code is digits). */
+export const NO_WARD = "-";
+
 addStrings({
   vi: { trend_starts: "Số liệu có từ {day}: trước ngày đó chưa có gì được ghi nhận ở đây." },
   en: { trend_starts: "Figures start on {day}: nothing was recorded here before that day." },
@@ -60,7 +63,6 @@ export function rankingSection({ ward: onlyWard = null, province = null, pickAre
       .sort((a, b) => a[1].localeCompare(b[1], "vi"));
     const sort = select("rank-sort", t("rank_sort"), Object.keys(SORTS).map((k) => [k, t(`rank_sort_${k}`)]), "closest");
     // Markets whose ward is not known yet are a choice too (the tables show them as such).
-    const NO_WARD = "-";
     const unplaced = markets.some((m) => !m.ward_code) ? [[NO_WARD, t("drill_unknown_ward")]] : [];
     const ward = select("rank-ward", t("rank_ward"), [["", t("rank_all_wards")], ...wards, ...unplaced], "");
     const status = select("rank-status", t("rank_status"), [["", t("rank_all_statuses")], ...STATUSES.map((s) => [s, statusLabel(s)])], "");

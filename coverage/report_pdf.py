@@ -45,7 +45,7 @@ LEVEL_LABEL = {
     "transacting": "Đang giao dịch",
     "fees_cashless": "Thu phí không tiền mặt",
 }
-# The trend chart's colours (web/static/css/app.css .series-*): the printed report and the market
+# The trend chart's colours (web/static/css/wide.css .series-*): the printed report and the market
 # page's chart name a level in the same colour.
 LEVEL_COLOR = {
     "qr_issued": HexColor("#1d4ed8"),

@@ -73,6 +73,9 @@ PAGES = {
     "partner": ("Đối tác", "js/partner.js", "layout-wide"),
 }
 STYLESHEET = "css/app.css"
+# The manager, console and partner pages' own rules, after app.css (every page but the volunteer app:
+# its shell, which a tablet on 3G waits for, stays without them).
+WIDE_STYLESHEET = "css/wide.css"
 # What a page opened on a device that is signed in already shows first, without the sign-in form
 # (the volunteer app: the worklist): its modules' URLs, so the page fetches them side by side at
 # once instead of one import level at a time (app.js adds them as modulepreload links).
@@ -145,15 +148,20 @@ def _page(request: Request, name: str) -> HTMLResponse:
     values = {
         "title": title,
         "warm": " ".join(warm),
-        "stylesheet": index.url(STYLESHEET),
         "layout": layout,
         "page": name,
         "version": _version(request),
         **_settings_values(request),
     }
+    sheets = [STYLESHEET] if name == "app" else [STYLESHEET, WIDE_STYLESHEET]
+    styles = "".join(
+        f'<link rel="stylesheet" href="{html.escape(index.url(sheet), quote=True)}">\n'
+        for sheet in sheets
+    )
     text = _template()
     for key, value in values.items():
         text = text.replace("{{" + key + "}}", html.escape(str(value), quote=True))
+    text = text.replace("{{styles}}\n", styles)
     text = text.replace("{{scripts}}\n", head)
     text = text.replace("{{after_main}}\n", after_main)
     return HTMLResponse(text, headers={"Cache-Control": HTML_CACHE})

@@ -256,7 +256,7 @@ def test_the_report_draws_each_level_in_the_charts_colour():
     from coverage.report_pdf import LEVEL_COLOR
     from tests.conftest import ROOT
 
-    css = (ROOT / "web/static/css/app.css").read_text(encoding="utf-8")
+    css = (ROOT / "web/static/css/wide.css").read_text(encoding="utf-8")
     for level, colour in LEVEL_COLOR.items():
         chart = re.search(rf"\.series-{level} {{ stroke: (#[0-9a-f]{{6}});", css)
         assert chart and chart[1] == "#" + colour.hexval()[2:].lower(), level

@@ -649,6 +649,59 @@ async def test_the_ranking_reads_as_cards_on_a_phone(new_page, live_server, prog
     await shot(page, "25-ranking-phone")
 
 
+FITS_JS = """(sel) => { const w = document.querySelector(sel).closest('.table-wrap');
+                        return [w.scrollWidth, w.clientWidth]; }"""
+LABEL_JS = "(td) => getComputedStyle(td, '::before').content"
+
+
+async def test_the_wide_tables_read_as_cards_on_a_phone(new_page, live_server, progress) -> None:
+    """Progress per market, the partner's numbers and accounts and the console's lists were wider
+    than a phone, their right-hand columns (the bars, the statuses) off the screen: each row is a
+    card now, each cell named by its column. A laptop keeps the tables."""
+    page = await new_page(viewport=PHONE)
+    await sign_in(page, "admin", HAI_CHAU)
+    row = page.locator(".markets-table tbody tr[data-market]").first
+    await row.wait_for()
+    width = await page.evaluate(FITS_JS, ".markets-table")
+    assert width[0] <= width[1] + 1, width
+    stalls = row.locator("td.cell-count")
+    assert (await stalls.evaluate(LABEL_JS)).startswith('"Sạp đang hoạt động')
+    bars = await row.locator("td.cell-wide").bounding_box()
+    name = await row.locator("td").first.bounding_box()
+    assert bars and name and bars["y"] > name["y"] and bars["width"] > 250, (bars, name)
+    await shot(page, "25-markets-cards-phone", full_page=False)
+
+    await page.goto("/console/people")
+    await page.wait_for_selector(".people-table tbody tr")
+    width = await page.evaluate(FITS_JS, ".people-table")
+    assert width[0] <= width[1] + 1, width
+    role = page.locator(".people-table tbody tr td").nth(1)
+    assert (await role.evaluate(LABEL_JS)).startswith('"Vai trò')
+
+    partner = await new_page(viewport=PHONE)
+    await sign_in(partner, "partner", "/partner")
+    await partner.wait_for_selector("#partner-accounts tbody tr")
+    for sel in ("#partner-stats", "#partner-accounts"):
+        width = await partner.evaluate(FITS_JS, sel)
+        assert width[0] <= width[1] + 1, (sel, width)
+    total = partner.locator("#partner-stats tfoot td").first
+    assert (await total.evaluate(LABEL_JS)).startswith('"Tài khoản đang dùng')
+    # Rows the list loads later are named too (lib/cards.js watches the table).
+    last = partner.locator("#partner-accounts tbody tr").last.locator("td").nth(1)
+    assert (await last.evaluate(LABEL_JS)).startswith('"Chợ')
+    await shot(partner, "25-partner-cards-phone", full_page=False)
+
+    laptop = await new_page(viewport=LAPTOP)
+    await sign_in(laptop, "admin", HAI_CHAU)
+    await laptop.wait_for_selector(".markets-table tbody tr[data-market]")
+    assert (
+        await laptop.evaluate(
+            "getComputedStyle(document.querySelector('.markets-table tbody tr')).display"
+        )
+        == "table-row"
+    )
+
+
 async def test_printing_a_whole_market_whose_stalls_all_have_signs_is_asked_first(
     new_page, live_server
 ):

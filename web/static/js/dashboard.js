@@ -117,10 +117,10 @@ function areaTable(rows, area, thresholds, ctx) {
       h("td", {}, g.key
         ? ctx.link(childArea(area, g.key), { class: "market-name area-link" }, g.name)
         : h("span", { class: "market-name" }, g.name)),
-      h("td", { class: "num" }, num(g.markets || 0)),
-      h("td", {}, statusMix(g.statuses, g.markets || 0)),
-      h("td", { class: "num" }, num(activeStalls(g))),
-      h("td", {}, progressRows(g, thresholds))))));
+      h("td", { class: "num cell-count", dataset: { label: t("drill_col_markets") } }, num(g.markets || 0)),
+      h("td", { class: "cell-wide" }, statusMix(g.statuses, g.markets || 0)),
+      h("td", { class: "num cell-count", dataset: { label: t("kpi_active") } }, num(activeStalls(g))),
+      h("td", { class: "cell-wide" }, progressRows(g, thresholds))))));
 }
 
 /** One row per market of a ward, as the dashboard always had: status, stalls, progress, report. */
@@ -135,9 +135,9 @@ function marketTable(rows, thresholds) {
       h("td", {}, h("div", { class: "name-cell" },
         h("div", {}, h("a", { href: `/markets/${m.key}`, class: "market-name" }, m.name)),
         h("button", { type: "button", class: "btn btn-small", onclick: () => openReport(m.key, m.name), "aria-label": `${t("report_pdf")} — ${m.name}` }, "PDF"))),
-      h("td", {}, statusBadge(m.status)),
-      h("td", { class: "num" }, num(activeStalls(m))),
-      h("td", {}, progressRows(m, thresholds))))));
+      h("td", { class: "cell-status" }, statusBadge(m.status)),
+      h("td", { class: "num cell-count", dataset: { label: t("kpi_active") } }, num(activeStalls(m))),
+      h("td", { class: "cell-wide" }, progressRows(m, thresholds))))));
 }
 
 /** Exports of the level: a ward's markets (one or all); a province's markets (all, one ward's, or

@@ -10,6 +10,7 @@ import "./console/strings.js";  // the page's words (p_*), with the console's
 import * as api from "./lib/api.js";
 import { widePage } from "./lib/page.js";
 import { download } from "./lib/widgets.js";
+import { cardsOnPhone } from "./lib/cards.js";
 import { bankShort } from "./lib/bankpicker.js";
 import { pointsBox } from "./lib/points.js";
 
@@ -23,13 +24,13 @@ function statsTable(stats) {
   const row = (label, c, attrs = {}) => h("tr", attrs,
     h("th", { scope: "row" }, label),
     cols.map((k) => h("td", { class: "num" }, num(c[k] || 0))));
-  return h("div", { class: "table-wrap" }, h("table", { id: "partner-stats" },
+  return h("div", { class: "table-wrap" }, cardsOnPhone(h("table", { id: "partner-stats" },
     h("caption", { class: "sr-only" }, t("p_stats_title")),
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("p_col_market")),
       cols.map((k) => h("th", { scope: "col", class: "num" }, k === "receiving" ? t("p_col_receiving", { days: num(stats.window_days) }) : t(`p_col_${k}`))))),
     // In the server's order: the Vietnamese alphabet (market.name_sort, migration 0024).
     h("tbody", {}, stats.markets.map((m) => row(m.market_name, m, { dataset: { market: m.market_id } }))),
-    h("tfoot", {}, row(t("p_total"), stats.totals, { class: "total-row" }))));
+    h("tfoot", {}, row(t("p_total"), stats.totals, { class: "total-row" })))));
 }
 
 /** The partner's service points (users_want #22), added in the markets its numbers list. */
@@ -90,10 +91,10 @@ function accountsCard(code, banks) {
     h("h2", { id: "p-accounts-h" }, t("p_accounts_title")),
     h("p", { class: "muted small" }, t("p_accounts_intro")),
     h("div", { class: "field" }, h("label", { for: "accounts-search" }, t("p_accounts_search")), search),
-    h("div", { class: "table-wrap" }, h("table", { id: "partner-accounts" },
+    h("div", { class: "table-wrap" }, cardsOnPhone(h("table", { id: "partner-accounts" },
       h("caption", { class: "sr-only" }, t("p_accounts_title")),
       h("thead", {}, h("tr", {}, heads.map((k) => h("th", { scope: "col" }, t(k))))),
-      body)),
+      body))),
     note, h("div", { class: "row-actions" }, more));
 }
 

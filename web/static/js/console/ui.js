@@ -5,6 +5,7 @@ import { h, toast } from "../lib/dom.js";
 import { t, describeError, errorText, hasErrorText, dateTime } from "../lib/i18n.js";
 import { field } from "../lib/forms.js";
 import { dayInput } from "../lib/dayinput.js";
+import { cardsOnPhone } from "../lib/cards.js";
 
 function modal({ id, title, body, buttons, onCancel, initial }) {
   const dialog = h("dialog", { class: "dialog", id, "aria-labelledby": `${id}-title` },
@@ -87,12 +88,12 @@ export function dayField(id, label, { hint = "", value = "", min = "", max = "" 
   };
 }
 
-/** A table with a caption (read by screen readers) and column headings. */
+/** A table with a caption (read by screen readers) and column headings; cards on a phone. */
 export function table({ caption, columns, rows, className = "", captionVisible = false }) {
-  return h("div", { class: "table-wrap" }, h("table", { class: ["console-table", className] },
+  return h("div", { class: "table-wrap" }, cardsOnPhone(h("table", { class: ["console-table", className] },
     h("caption", { class: captionVisible ? "" : "sr-only" }, caption),
     h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.num ? "num" : "" }, c.label)))),
-    h("tbody", {}, rows)));
+    h("tbody", {}, rows))));
 }
 
 /** What to say about a failed call, in the page's language. */

@@ -5,6 +5,7 @@ import { t, pct, targetPct, num, describeError, today } from "./i18n.js";
 import * as api from "./api.js";
 import { fold } from "./text.js";
 import { levelShare, ruleVersion, statusLabel, statusClass, levelLabel } from "./coverage.js";
+import { cardsOnPhone } from "./cards.js";
 
 export function statusBadge(status) {
   return h("span", { class: `badge status-badge ${statusClass(status)}`, dataset: { status: status || "unknown" } }, statusLabel(status));
@@ -75,7 +76,7 @@ export function supportFigures(counts, id) {
     h("p", {}, t("support_market", { n: num(counts.consulted), total: num(counts.active_stalls), pct: pct(share) })),
     progressBar(share, { label: t("support_title") }),
     counts.consulted
-      ? h("div", { class: "table-wrap" }, h("table", { id },
+      ? h("div", { class: "table-wrap" }, cardsOnPhone(h("table", { id },
         h("caption", { class: "sr-only" }, t("support_title")),
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("support_col_item")),
           states.map((st) => h("th", { scope: "col", class: "num" }, t(`support_${st}`))),
@@ -83,7 +84,7 @@ export function supportFigures(counts, id) {
         h("tbody", {}, counts.items.map((i) => h("tr", { dataset: { item: i.item } },
           h("th", { scope: "row" }, t(`support_item_${i.item}`)),
           states.map((st) => h("td", { class: "num" }, num(i[st]))),
-          h("td", { class: "num" }, num(states.reduce((n, st) => n + i[st], 0))))))))
+          h("td", { class: "num" }, num(states.reduce((n, st) => n + i[st], 0)))))))))
       : h("p", { class: "muted" }, t("support_area_none")),
   ];
 }

@@ -57,7 +57,8 @@ def free_text(limit: int, code: str) -> AfterValidator:
             raise fail(code, f"The text is {len(text)} characters; the limit is {limit}.")
         for c in text:
             cat = unicodedata.category(c)
-            if cat.startswith("S") and c not in "+&%/":
+            # Currency signs are words here ("20.000₫"); other symbols (= < > | ~) and emoji are not.
+            if cat.startswith("S") and cat != "Sc" and c not in "+&%/":
                 raise fail(code, f"The text may not contain symbols or emoji such as {c!r}.")
         return text
 

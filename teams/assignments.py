@@ -1,7 +1,8 @@
 """Return visits assigned to a person: a team leader, a manager or an administrator asks someone
 who works in the market to go back to a stall (users_want #12: the return-visit list, assignable
 to volunteers). One person per stall at a time; taking it back or giving it to someone else is in
-the audit log. Whether the stall was visited since is read from its visits, never written."""
+the audit log. Whether someone was at the stall since is read from its visits, sign checks and
+hand-overs (queries._BEEN_SINCE), never written."""
 
 from __future__ import annotations
 

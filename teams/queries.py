@@ -531,14 +531,25 @@ class AssignmentRow:
     works_here: bool  # the person could still be asked to visit this market (see _ASSIGNMENT)
 
 
+# Someone was at the stall since it was assigned: a visit was recorded, or its sign was checked or
+# handed over (a reviewer checked the sign, the stall left the leader's return list, and stayed on
+# the volunteer's "Được giao đi lại" until a visit was written too).
+_BEEN_SINCE = """(EXISTS (SELECT 1 FROM stall_visit v
+                           WHERE v.stall_id = a.stall_id AND v.visited_at >= a.assigned_at)
+                  OR EXISTS (SELECT 1 FROM stall_coverage c
+                             WHERE c.stall_id = a.stall_id
+                               AND (c.verified_at >= a.assigned_at
+                                    OR c.sign_delivered_at >= a.assigned_at)))"""
+
 # `works_here`: the person could be asked today (active, a field role, works in the stall's market:
 # the rule of _ELIGIBLE without the team); false once they were deactivated or left the market.
 _ASSIGNMENT = (
     """
 SELECT a.stall_id, a.user_id, coalesce(nullif(u.display_name, ''), u.username) AS name,
        coalesce(nullif(b.display_name, ''), b.username) AS assigned_by, a.assigned_at,
-       EXISTS (SELECT 1 FROM stall_visit v
-               WHERE v.stall_id = a.stall_id AND v.visited_at >= a.assigned_at) AS visited_since,
+       """
+    + _BEEN_SINCE
+    + """ AS visited_since,
        (u.active AND u.role IN ('volunteer', 'manager') AND """
     + access.works_in_market_sql("u.id", "mk")
     + """) AS works_here
@@ -600,16 +611,17 @@ async def assignments_of(
     rows = await conn.fetch(
         """SELECT a.stall_id, s.stall_code, s.zone, s.market_id, mk.name AS market_name,
                   coalesce(nullif(b.display_name, ''), b.username) AS assigned_by, a.assigned_at,
-                  EXISTS (SELECT 1 FROM stall_visit v WHERE v.stall_id = a.stall_id
-                          AND v.visited_at >= a.assigned_at) AS visited_since
+                  """
+        + _BEEN_SINCE
+        + """ AS visited_since
            FROM stall_assignment a
            JOIN stall s ON s.id = a.stall_id
            JOIN market mk ON mk.id = s.market_id
            JOIN app_user b ON b.id = a.assigned_by
            WHERE a.user_id = $1 AND ($2::bigint[] IS NULL OR s.market_id = any($2::bigint[]))
-             AND (a.assigned_at > clock_timestamp() - interval '14 days'
-                  OR NOT EXISTS (SELECT 1 FROM stall_visit v WHERE v.stall_id = a.stall_id
-                                 AND v.visited_at >= a.assigned_at))
+             AND (a.assigned_at > clock_timestamp() - interval '14 days' OR NOT """
+        + _BEEN_SINCE
+        + """)
            ORDER BY visited_since, mk.name_sort, mk.name, s.code_sort, s.id""",
         user_id,
         market_ids,

@@ -189,7 +189,8 @@ class Assignment(BaseModel):
     assigned_by: str | None = Field(description="Display name (else username) of who asked")
     assigned_at: datetime | None
     visited_since: bool = Field(
-        description="A visit of the stall was recorded since it was assigned (by anyone)"
+        description="Someone was at the stall since it was assigned: a visit was recorded, or "
+        "its sign was checked or handed over (by anyone)"
     )
     works_here: bool | None = Field(
         None,

@@ -197,6 +197,8 @@ async def test_the_edges_of_the_allowed_days_are_taken(client, auth, markets, co
         {"outcome": "come_back", "come_back_on": today.isoformat()},
         {"outcome": "come_back", "come_back_on": (today + timedelta(days=365)).isoformat()},
         {"outcome": "absent", "visited_at": (datetime.now(UTC) - timedelta(days=13)).isoformat()},
+        # A price is written with its currency sign (a reviewer's "₫" was refused as a symbol).
+        {"outcome": "trained", "note": "Bán 20.000₫ một ký, 100% khách trả tiền mặt"},
     ):
         r = await client.post(f"/api/stalls/{sid}/visits", json=body, headers=h | _key())
         assert r.status_code == 201, (body, r.text)

@@ -284,3 +284,35 @@ async def test_someone_who_left_the_market_is_flagged_and_the_leader_may_hand_it
         (gone, member),
         (member, None),
     ]
+
+
+async def test_a_sign_checked_or_handed_over_since_counts_as_been_there(
+    client, conn, auth, markets
+):
+    """A reviewer checked the assigned stall's sign ("ĐÚNG"): it left the leader's return list but
+    stayed on the volunteer's "Được giao đi lại" until a visit was written as well. A sign checked
+    or handed over since the stall was assigned now says someone was there, like a visit."""
+    manager, volunteer = await auth("manager"), await auth("volunteer")
+    vol_id = await user_id(conn, "volunteer")
+    stall = await _stall(client, volunteer, markets["one"], "AS-9")
+    r = await client.put(f"/api/stalls/{stall}/assignment", json={"user_id": vol_id},
+                         headers=manager)  # fmt: skip
+    assert r.status_code == 200 and r.json()["visited_since"] is False
+    mine = (await client.get("/api/assignments/mine", headers=volunteer)).json()
+    assert [(a["stall_id"], a["visited_since"]) for a in mine if a["stall_id"] == stall] == [
+        (stall, False)
+    ]
+    delivered = await client.post(f"/api/stalls/{stall}/sign-delivered", headers=volunteer)
+    assert delivered.status_code == 200, delivered.text
+    mine = (await client.get("/api/assignments/mine", headers=volunteer)).json()
+    assert [(a["stall_id"], a["visited_since"]) for a in mine if a["stall_id"] == stall] == [
+        (stall, True)
+    ]
+    listed = await client.get(f"/api/markets/{markets['one']}/assignments", headers=manager)
+    assert [a["visited_since"] for a in listed.json() if a["stall_id"] == stall] == [True]
+    # Asked again from now: what was done before no longer counts.
+    await conn.execute(
+        "UPDATE stall_assignment SET assigned_at = clock_timestamp() WHERE stall_id = $1", stall
+    )
+    mine = (await client.get("/api/assignments/mine", headers=volunteer)).json()
+    assert [a["visited_since"] for a in mine if a["stall_id"] == stall] == [False]

@@ -220,7 +220,8 @@ async def test_offline_a_stall_code_already_in_the_list_is_flagged(new_page, liv
 
 async def test_a_code_written_another_way_is_pointed_out(new_page, live_server) -> None:
     """ "A 15" is in the list: "A-15" and "a15" are perhaps the same stall, so the volunteer is
-    told (with the stall to look at), not stopped: A-1-5 and A-15 may be two stalls."""
+    told (with the stall to look at). "Lưu sạp" asks once more (a reviewer registered A-9, A9
+    and "a 9" as three stalls) and "Vẫn lưu" saves it: A-1-5 and A-15 may be two stalls."""
     ids = await market_ids(live_server)
     stall = await register_via_api(live_server, ids["Chợ Thử Một"], "Y 15", "Lý Thị Hai")
     page = await new_page()
@@ -235,11 +236,19 @@ async def test_a_code_written_another_way_is_pointed_out(new_page, live_server) 
         assert await page.get_attribute("#f-stall_code-warn a", "href") == f"#/s/{stall['id']}"
     await page.fill("#f-stall_code", "Y-16")
     await expect(page.locator("#f-stall_code-warn")).to_be_hidden()
-    # A warning only: the volunteer who knows it is another stall can still save it.
+    # Saving asks first, and nothing is stored or queued before the answer.
     await fill_form(page, code="Y-1-5", name="Lý Văn Ba")
     await page.wait_for_selector("#f-stall_code-warn:visible")
     await page.click("#save-stall")
+    error = page.locator("#f-stall_code-error")
+    await expect(error).to_contain_text("Chưa lưu: mã Y-1-5 giống sạp Y 15")
+    await expect(page.locator("#f-stall_code-warn")).to_be_hidden()  # one message, not two
+    assert await stalls_with_code(live_server, ids["Chợ Thử Một"], "Y-1-5") == []
+    await shot(page, "41-register-code-like-asked")
+    # The volunteer who knows it is another stall saves it with one tap.
+    await page.click("#confirm-code-like")
     await page.wait_for_url("**/#/s/*")
+    assert len(await stalls_with_code(live_server, ids["Chợ Thử Một"], "Y-1-5")) == 1
 
 
 async def test_an_account_another_stall_is_paid_on_is_asked_about(new_page, live_server) -> None:
@@ -826,6 +835,9 @@ async def test_a_search_says_when_stalls_match_under_another_filter(new_page, li
     note = page.locator("#matches-elsewhere")
     await expect(note).to_contain_text("có 1 sạp khớp ở mục khác")
     await expect(page.locator(".stall-row")).to_have_count(0)
+    # The chips count what the search finds (they kept the whole list's: "Cần làm 15", 1 row).
+    await expect(page.locator("label[for=filter-all] .chip-count")).to_have_text("1")
+    await expect(page.locator("label[for=filter-revisit] .chip-count")).to_have_text("0")
     await note.locator("button").click()
     await expect(page.locator("#filter-all")).to_be_checked()
     await expect(page.locator(".stall-row:has-text('W-11')")).to_have_count(1)

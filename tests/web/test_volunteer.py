@@ -156,6 +156,13 @@ async def test_register_a_stall_end_to_end(new_page, live_server) -> None:
     assert "Đã lưu sạp A-21" in await page.locator("#saved-banner").inner_text()
     sign = await page.locator("#sign").inner_text()
     assert "A-21" in sign and "Lưu Thị Ngọc Thùy" in sign and "0123456421" in sign
+    # In the printed sign's order: "Quét mã để thanh toán", then the bank and the number.
+    assert (
+        sign.index("Quét mã để thanh toán") < sign.index("Vietcombank") < sign.index("0123456421")
+    )
+    # The steps ahead say they are not done (every pill read as done to a reviewer).
+    steps = await page.locator(".stepper li").all_inner_texts()
+    assert steps == ["✓ Đã đăng ký", "Chưa in biển", "Chưa kiểm tra mã", "Chưa giao dịch"], steps
     # What to tell the stallholder with the sign (forged screenshots, 200 đồng for 200,000).
     tips = await page.locator("#tell-holder").inner_text()
     assert "Dặn chủ sạp" in tips and "200 đồng thay vì 200.000 đồng" in tips
@@ -586,6 +593,9 @@ async def test_offline_registrations_are_queued_and_sent_once(new_page, live_ser
     states = await page.eval_on_selector_all(".record", "els => els.map(e => e.dataset.state)")
     assert states == ["queued", "queued"]
     assert await page.locator(".record .badge").first.inner_text() == "Đang chờ"
+    # "Gửi ngay" offline says why nothing went (a tap showed nothing), and sends nothing.
+    await page.click("#send-now-all")
+    await expect(page.locator("#queue-offline")).to_contain_text("Chưa gửi được: máy đang mất mạng")
     await shot(page, "08-queue-offline")
     assert await stalls_with_code(live_server, ids["Chợ Thử Một"], "C-51") == []
 

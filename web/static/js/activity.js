@@ -152,8 +152,9 @@ async function render(main, me) {
         h("h2", { id: "h-download" }, t("act_download")),
         h("div", { class: "field" }, h("label", { for: "export-group" }, t("act_download_group")), exportGroup),
         h("div", { class: "row-actions" },
-          h("button", { type: "button", class: "btn btn-primary", id: "activity-csv", onclick: () => download(exportPath("csv"), `hoat-dong-${state.from}-${state.to}.csv`) }, t("act_csv")),
-          h("button", { type: "button", class: "btn", id: "activity-xlsx", onclick: () => download(exportPath("xlsx"), `hoat-dong-${state.from}-${state.to}.xlsx`) }, t("act_xlsx"))))),
+          // Excel for people (Vietnamese headings); CSV is the machine format (column codes).
+          h("button", { type: "button", class: "btn btn-primary", id: "activity-xlsx", onclick: () => download(exportPath("xlsx"), `hoat-dong-${state.from}-${state.to}.xlsx`) }, t("act_xlsx")),
+          h("button", { type: "button", class: "btn", id: "activity-csv", onclick: () => download(exportPath("csv"), `hoat-dong-${state.from}-${state.to}.csv`) }, t("export_csv"))))),
     h("section", { class: "card", "aria-labelledby": "h-team" },
       h("h2", { id: "h-team" }, t("act_per_team")),
       activityTable({ id: "by-team", caption: t("act_per_team"), first: t("col_team"), rows: byTeam.rows, groupBy: "team" })),

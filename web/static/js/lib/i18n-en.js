@@ -578,7 +578,6 @@ export const en = {
   act_group_user: "Per person",
   act_group_market: "Per market",
   act_group_ward: "Per ward",
-  act_csv: "Download CSV",
   act_xlsx: "Download Excel",
   col_team: "Team",
   col_person: "Person",

@@ -590,7 +590,6 @@ const vi = {
   act_group_user: "Theo người thực hiện",
   act_group_market: "Theo chợ",
   act_group_ward: "Theo phường, xã",
-  act_csv: "Tải CSV",
   act_xlsx: "Tải Excel",
   col_team: "Tổ",
   col_person: "Người thực hiện",

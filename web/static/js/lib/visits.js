@@ -54,13 +54,13 @@ addStrings({
     invalid_blockers: "Chọn ít nhất một thứ chủ sạp còn thiếu (chỉ khi thiếu điều kiện mở tài khoản).",
     invalid_visited_at: "Lần ghé này đã quá 14 ngày nên không gửi được nữa. Hãy ghi nhận lại nếu cần.",
     invalid_come_back_on: "Ngày hẹn quay lại phải từ hôm ghé trở đi, trong vòng một năm.",
-    invalid_note: "Ghi chú tối đa 300 ký tự, không dùng ký hiệu (₫, =, <, >…) hay biểu tượng cảm xúc.",
+    invalid_note: "Ghi chú tối đa 300 ký tự, không dùng ký hiệu như =, <, >, ~ hay biểu tượng cảm xúc (được ghi ₫).",
   },
   errorsEn: {
     invalid_blockers: "Choose at least one thing the stallholder still needs (only when an account cannot be opened yet).",
     invalid_visited_at: "This visit is over 14 days old and can no longer be sent. Record it again if need be.",
     invalid_come_back_on: "The day to come back is the visit's day or later, within a year.",
-    invalid_note: "The note is at most 300 characters, without symbols (₫, =, <, >…) or emoji.",
+    invalid_note: "The note is at most 300 characters, without symbols such as =, <, >, ~ or emoji (₫ is fine).",
   },
 });
 
@@ -90,8 +90,8 @@ export function badgeText(visit) {
 }
 
 // What the server refuses in a note (core.types.free_text): control characters, and symbols and
-// emoji other than + & % /. Checked before a visit is queued, so it cannot fail later offline.
-const NOT_IN_NOTES = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}]|(?![+&%/])\p{S}/u;
+// emoji other than + & % / and currency signs (₫). Checked before a visit is queued, so it cannot fail later offline.
+const NOT_IN_NOTES = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}]|(?![+&%/])(?!\p{Sc})\p{S}/u;
 
 /** Whether a note would be refused by the server (too long, or a symbol it does not take). */
 export function noteProblem(text) {

@@ -7,17 +7,28 @@ import { stateBadge, retryLine } from "./common.js";
 import { sharedAccountChoice } from "./register.js";
 
 addStrings({
-  vi: { queue_fix_note: "{n} hồ sơ bị máy chủ từ chối: gửi lại cũng không được. Ở hồ sơ đó, bấm Sửa và sửa theo lời nhắn, hoặc trả lời câu hỏi của nó." },
-  en: { queue_fix_note: "{n} record(s) refused by the server: sending again will not help. On that record, press Edit and fix what the message says, or answer its question." },
+  vi: {
+    queue_offline_tap: "Chưa gửi được: máy đang mất mạng. Hồ sơ vẫn nằm trên máy và sẽ tự gửi khi có mạng trở lại.",
+    queue_fix_note: "{n} hồ sơ bị máy chủ từ chối: gửi lại cũng không được. Ở hồ sơ đó, bấm Sửa và sửa theo lời nhắn, hoặc trả lời câu hỏi của nó." },
+  en: {
+    queue_offline_tap: "Not sent: this device is offline. The records stay on it and are sent by themselves when the network is back.",
+    queue_fix_note: "{n} record(s) refused by the server: sending again will not help. On that record, press Edit and fix what the message says, or answer its question." },
 });
 
 export async function outboxView(ctx) {
   const list = h("ul", { class: "record-list", id: "record-list" });
   const sendBtn = h("button", { type: "button", class: "btn btn-primary btn-big", id: "send-now-all" }, t("send_now"));
-  const offlineNote = h("p", { class: "note note-warn", hidden: navigator.onLine }, t("queue_offline"));
+  const offlineNote = h("p", { class: "note note-warn", id: "queue-offline", role: "status", hidden: navigator.onLine }, t("queue_offline"));
   // Refused records wait for someone to fix them, not for the network: said first.
   const fixNote = h("p", { class: "note note-error", id: "queue-fix-note", role: "status", hidden: true });
   sendBtn.addEventListener("click", async () => {
+    // Offline nothing can go: said where the button is (a tap did nothing that could be seen).
+    if (!navigator.onLine) {
+      offlineNote.hidden = false;
+      offlineNote.textContent = t("queue_offline_tap");
+      offlineNote.scrollIntoView({ block: "nearest" });
+      return;
+    }
     sendBtn.disabled = true;
     try { await outbox.flush({ force: true }); } finally { sendBtn.disabled = false; }
   });

@@ -67,6 +67,8 @@ addStrings({
     shared_account_see: "Xem sạp đang dùng tài khoản này",
     code_like_list: "Chợ này đã có sạp {other}, giống mã {code}. Nếu là cùng một sạp, đừng đăng ký lần nữa.",
     code_like_queue: "Trên máy đang có hồ sơ sạp {other} chờ gửi, giống mã {code}. Nếu là cùng một sạp, đừng đăng ký lần nữa.",
+    code_like_save: "Chưa lưu: mã {code} giống sạp {other}. Nếu là cùng một sạp, đừng đăng ký lần nữa; nếu là sạp khác, bấm “Vẫn lưu”.",
+    code_like_confirm: "Vẫn lưu: đây là sạp khác",
   },
   en: {
     licence: "Business licence number",
@@ -78,6 +80,8 @@ addStrings({
     shared_account_see: "See the stall paid into this account",
     code_like_list: "This market already has stall {other}, like code {code}. If it is the same stall, do not register it again.",
     code_like_queue: "A record for stall {other} is waiting on this device, like code {code}. If it is the same stall, do not register it again.",
+    code_like_save: "Not saved: code {code} is like stall {other}. If it is the same stall, do not register it again; if it is another stall, tap “Save anyway”.",
+    code_like_confirm: "Save anyway: this is another stall",
   },
   errorsVi: {
     hidden_chars: "Ô này có ký tự ẩn không dùng được (thường do dán từ nơi khác). Hãy xóa cả ô rồi gõ lại.",
@@ -92,7 +96,7 @@ addStrings({
 });
 
 const HIDDEN = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}]/u;
-const GOODS_SYMBOL = /(?![+&%/])\p{S}/u;
+const GOODS_SYMBOL = /(?![+&%/])(?!\p{Sc})\p{S}/u;  // a currency sign is fine (core.types.free_text)
 /** What the server would refuse in a stall's goods (the register and the edit form). */
 export function goodsProblem(text) {
   const goods = String(text || "");
@@ -298,8 +302,8 @@ export async function registerView(ctx, marketId, recordId) {
     return rec ? { rec } : null;
   }
   /** A stall or queued record whose code differs only in its separators ("A 15", "A15" for
-   * "A-15"): perhaps the same stall written another way; the volunteer is told, not stopped (A-1-5
-   * and A-15 may be two stalls). */
+   * "A-15"): perhaps the same stall written another way. The volunteer is told while typing, and
+   * "Lưu sạp" asks once more: "Vẫn lưu" saves it (A-1-5 and A-15 may be two stalls). */
   function lookalikeOf(code) {
     const key = compact(code);
     if (!key || codeKey(code).endsWith("-")) return null;
@@ -329,6 +333,7 @@ export async function registerView(ctx, marketId, recordId) {
     const fixed = st.zone_prefilled && st.zone_prefilled === st.zone ? dropDoubledPrefix(stallCode.value, st.zone) : stallCode.value;
     if (fixed !== stallCode.value) stallCode.value = fixed;
     st.stall_code = stallCode.value;
+    st.code_like_ok = "";  // "Vẫn lưu" was said of another code
     saveDraft();
   });
   limitLength(stallCode, { id: "f-stall_code", max: STALL_CODE_MAX, code: "invalid_stall_code" });
@@ -609,8 +614,24 @@ export async function registerView(ctx, marketId, recordId) {
     // of them later (possible_duplicate), after the volunteer has left. "Vẫn lưu" above says it
     // is the same person; otherwise the number is fixed here.
     const samePhone = queuedSamePhone();
-    if (problems.length || dup || samePhone) {
+    // A code like another stall's ("A9" where "A-9" is): saved only once the volunteer says it is
+    // another stall (the server, which compares codes exactly, would take it twice).
+    // (The same code exactly is not a look-alike: the server refuses it, with the stall to see.)
+    const like = duplicateOf(st.stall_code) || problems.some(([id]) => id === "f-stall_code") ? null : lookalikeOf(st.stall_code);
+    const unconfirmedLike = like && st.code_like_ok !== codeKey(st.stall_code) ? like : null;
+    if (problems.length || dup || samePhone || unconfirmedLike) {
       for (const [id, code] of problems) setError(id, errorText(code), null, { local: true, code });
+      if (unconfirmedLike) {
+        const confirm = h("button", {
+          type: "button", class: "btn btn-small", id: "confirm-code-like",
+          onclick: () => {
+            st.code_like_ok = codeKey(st.stall_code);
+            saveDraft();
+            form.requestSubmit();
+          },
+        }, t("code_like_confirm"));
+        setError("f-stall_code", t("code_like_save", { code: codeKey(st.stall_code), other: unconfirmedLike.other }), confirm, { value: valueOf(st, "f-stall_code") });
+      }
       if (samePhone && !problems.some(([id]) => id === "f-phone")) {
         setError("f-phone", t("phone_in_queue_save", { code: samePhone.body.stall_code }), null, { value: valueOf(st, "f-phone") });
         drawPhoneWarning();

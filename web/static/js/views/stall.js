@@ -37,6 +37,11 @@ addStrings({
     sign_stopped_suspended: "Ngân hàng hoặc ví đã tạm ngưng tài khoản này: khách quét biển có thể không chuyển được tiền. Hỏi chủ sạp, hoặc dùng tài khoản khác.",
     sign_stopped_removed: "Ngân hàng hoặc ví đã gỡ tài khoản này: biển sẽ không nhận được tiền. Sửa hoặc thêm tài khoản trước khi in.",
     sign_stopped_confirm: "Tài khoản trên biển này đang bị ngân hàng hoặc ví ngưng. Vẫn in biển?",
+
+    no_withdraw_purpose: "Hãy đánh dấu ít nhất một mục chủ sạp muốn rút đồng ý.",
+    level_todo_qr_issued: "Chưa in biển",
+    level_todo_qr_verified: "Chưa kiểm tra mã",
+    level_todo_transacting: "Chưa giao dịch",
   },
   en: {
     account_stopped_suspended: "Suspended by the partner",
@@ -48,6 +53,10 @@ addStrings({
     delivered_unprinted_text: "Tap \"Sign delivered\" only when the stallholder has received a printed sign (printed here or elsewhere). If it is not printed yet, tap \"Print sign\" first.",
     delivered_unprinted_ok: "The stallholder has the sign",
     delivered_already: "Sign delivered ✓ {at}",
+    no_withdraw_purpose: "Tick at least one thing the stallholder withdraws consent to.",
+    level_todo_qr_issued: "Sign not printed",
+    level_todo_qr_verified: "Code not checked",
+    level_todo_transacting: "No payments yet",
   },
 });
 
@@ -74,7 +83,10 @@ function stepper(level, revisit, reason) {
   // Why to go back, as the leader's printed list says it.
   const why = reason ? revisitReason(reason) : "";
   return h("ol", { class: "stepper", "aria-label": t("level_now") },
-    LEVELS.map((l, i) => h("li", { class: [i <= at ? "done" : "", i === at ? "now" : ""], "aria-current": i === at ? "step" : null }, levelLabel(l))),
+    // A step reached says so with a tick; one still ahead says what is not done yet ("Chưa in
+    // biển"): in words, not only in the fill's colour (every pill read as done to a reviewer).
+    LEVELS.map((l, i) => h("li", { class: [i <= at ? "done" : "", i === at ? "now" : ""], "aria-current": i === at ? "step" : null },
+      i <= at ? `✓ ${levelLabel(l)}` : t(`level_todo_${l}`))),
     revisit ? h("li", { class: "revisit", id: "revisit-step" }, t("needs_revisit"), why ? `: ${why}` : "") : null);
 }
 
@@ -176,6 +188,11 @@ export async function stallView(ctx, id, params) {
   const canPrint = accounts.length > 0 && !signBlocked;
   const signBox = h("div", {});
 
+  const accountLines = (acc) => h("div", { class: "sign-account" },
+    h("p", { class: "sign-bankline" }, h("span", { class: "sign-bank" }, bankOf(acc)), " ",
+      h("span", { class: ["sign-number", acc.account_number.length > 14 ? "is-long" : ""] }, acc.account_number)),
+    h("p", { class: "sign-holder" }, acc.account_name || ""));
+
   async function drawSign() {
     const acc = accounts[accountIndex] || null;
     const qr = signBlocked && acc
@@ -191,12 +208,12 @@ export async function stallView(ctx, id, params) {
       h("p", { class: "sign-name" }, stall.holder.full_name || ""),
       stall.goods ? h("p", { class: "sign-goods" }, stall.goods) : null,
       qr,
-      acc ? h("div", { class: "sign-account" },
-        h("p", { class: "sign-bank" }, bankOf(acc)),
-        h("p", { class: ["sign-number", acc.account_number.length > 14 ? "is-long" : ""] }, acc.account_number),
-        h("p", { class: "sign-holder" }, acc.account_name || "")) : null,
-      // "Scan to pay" only under a code that can be scanned.
-      acc && !signBlocked ? h("figcaption", {}, t("scan_to_pay"), h("span", { class: "sign-napas" }, "VietQR · NAPAS 247")) : null),
+      // In the printed sign's order (qr/sign.py): "Scan to pay" (only under a code that can be
+      // scanned), the bank and the number on one line, the account's name, then VietQR.
+      ...(acc && !signBlocked
+        ? [h("figcaption", {}, h("span", { class: "sign-scan" }, t("scan_to_pay")), accountLines(acc),
+          h("span", { class: "sign-napas" }, "VietQR · NAPAS 247"))]
+        : [acc ? accountLines(acc) : null])),
     // The account's bank or wallet stopped it: said with the sign, before it is printed.
     acc && acc.stopped_by_partner
       ? h("p", { class: "note note-warn", id: "sign-account-stopped", role: "status" }, t(`sign_stopped_${acc.stopped_by_partner}`))
@@ -705,7 +722,7 @@ function withdrawPart(ctx, stall, granted, partners) {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const picked = boxes.filter(([b]) => b.checked).map(([b]) => b.value);
-    if (!picked.length) { say("no_purpose"); return; }
+    if (!picked.length) { error.textContent = t("no_withdraw_purpose"); error.hidden = false; return; }
     if (!navigator.onLine) { say("withdraw_offline"); return; }
     error.hidden = true;
     const ok = await confirmDialog({

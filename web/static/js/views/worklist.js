@@ -291,8 +291,9 @@ export async function worklistView(ctx, marketId) {
       const tile = data.levels ? data.levels.get(s.id) : null;
       const cats = categories(s, tile);
       cats.add("all");
-      for (const c of cats) counts[c] += 1;
+      // While searching, the chips count what the search finds (they kept the whole list's).
       if (q && !matches(s, q) && !(serverHits.query === query && serverHits.ids.has(s.id))) continue;
+      for (const c of cats) counts[c] += 1;
       if (!cats.has(filter)) { elsewhere += 1; continue; }
       rows.push([s, tile, cats]);
     }
@@ -300,7 +301,8 @@ export async function worklistView(ctx, marketId) {
     if (filter === "appointment") rows.sort(([a], [b]) => a.last_visit.come_back_on.localeCompare(b.last_visit.come_back_on));
     // A stall still on this device is to do, and has no sign yet (or no account): counted where
     // it is listed, so the chips add up offline as they do once it is sent.
-    for (const rec of pendingRegs) for (const c of ["todo", "all", pendingCat(rec)]) counts[c] += 1;
+    const localHit = (rec) => { const b = rec.body || {}; return !q || fold(`${b.stall_code} ${b.holder && b.holder.full_name} ${b.goods || ""}`).includes(q); };
+    for (const rec of pendingRegs) if (localHit(rec)) for (const c of ["todo", "all", pendingCat(rec)]) counts[c] += 1;
     drawChips(counts);
     clear(statusLine);
     if (data.loading) statusLine.append(t("loading_fresh"));
@@ -314,7 +316,7 @@ export async function worklistView(ctx, marketId) {
     for (const rec of pendingRegs) {
       if (!["todo", "all", pendingCat(rec)].includes(filter)) continue;
       const b = rec.body || {};
-      if (q && !fold(`${b.stall_code} ${b.holder && b.holder.full_name} ${b.goods || ""}`).includes(q)) continue;
+      if (!localHit(rec)) continue;
       const href = rec.state === "failed" ? `#/m/${marketId}/new/${rec.id}` : "#/outbox";
       ul.append(h("li", {}, h("a", { href, class: "stall-row stall-local", dataset: { record: rec.id } },
         h("span", { class: "code" }, b.stall_code || "?"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import asyncpg
 
 from core import queries
@@ -79,6 +81,19 @@ def require_write_role(user: User) -> None:
     """403 unless the role may register and edit stalls (before any lookup)."""
     if user.role not in WRITE_ROLES:
         raise Forbidden("Your role cannot register or edit stalls.")
+
+
+async def log_access_many(
+    conn: asyncpg.Connection, *, user: User, stallholder_ids: Iterable[int | None], route: str,
+    reason: str,
+) -> None:  # fmt: skip
+    """Record that a user read several people's data at once (a market's signs): one row per
+    person, as log_access writes for one."""
+    ids = sorted({i for i in stallholder_ids if i is not None})
+    if ids:
+        await queries.insert_access_many(
+            conn, actor_id=user.id, stallholder_ids=ids, route=route, reason=reason
+        )
 
 
 async def log_access(

@@ -572,6 +572,20 @@ async def clear_login_failures(conn: asyncpg.Connection, attempt_key: str) -> No
     await conn.execute("DELETE FROM login_attempt WHERE attempt_key = $1", attempt_key)
 
 
+async def insert_access_many(
+    conn: asyncpg.Connection, *, actor_id: int, stallholder_ids: list[int], route: str, reason: str
+) -> None:
+    """Record that a user read these people's data (one row each, one statement)."""
+    await conn.execute(
+        """INSERT INTO access_log (actor_id, stallholder_id, route, reason)
+           SELECT $1, x, $3, $4 FROM unnest($2::bigint[]) AS x""",
+        actor_id,
+        stallholder_ids,
+        route,
+        reason,
+    )
+
+
 async def insert_access(
     conn: asyncpg.Connection, *, actor_id: int, stallholder_id: int, route: str, reason: str
 ) -> None:

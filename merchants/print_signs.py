@@ -57,6 +57,7 @@ async def run(
             conn,
             user=user,
             job_id=job.id,
+            route="python -m merchants.print_signs",
             progress_bar=lambda done, total: _bar(done, total, started),
         )
         if confirm:

@@ -698,6 +698,7 @@ async def sign_printed(
 )
 async def market_signs(
     market_id: Id,
+    request: Request,
     conn: Conn,
     user: CurrentUser,
     zone: Annotated[str | None, Query(max_length=schemas.ZONE_MAX)] = None,
@@ -707,8 +708,9 @@ async def market_signs(
     """Every active stall's sign, several per A4 page with cut marks, in stall-code order: a
     preview that records nothing. To print, create a print job and confirm it."""
     pdf = await signs.market_signs_pdf(
-        conn, user=user, market_id=market_id, zone=zone, only_unprinted=only_unprinted, size=size
-    )
+        conn, user=user, market_id=market_id, zone=zone, only_unprinted=only_unprinted, size=size,
+        route=request.url.path,
+    )  # fmt: skip
     return _pdf(pdf, f"bien-vietqr-cho-{market_id}.pdf")
 
 
@@ -734,9 +736,10 @@ async def get_print_job(job_id: Id, conn: Conn, user: FieldUser) -> schemas.Prin
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
-async def print_job_signs(job_id: Id, conn: Conn, user: FieldUser) -> Response:
-    """The job's signs, several per A4 page with cut marks (records nothing)."""
-    pdf = await signs.print_job_pdf(conn, user=user, job_id=job_id)
+async def print_job_signs(job_id: Id, request: Request, conn: Conn, user: FieldUser) -> Response:
+    """The job's signs, several per A4 page with cut marks. Records no print; each holder's access
+    log shows the read."""
+    pdf = await signs.print_job_pdf(conn, user=user, job_id=job_id, route=request.url.path)
     return _pdf(pdf, f"bien-vietqr-in-{job_id}.pdf")
 
 

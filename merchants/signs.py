@@ -282,14 +282,20 @@ async def market_signs_pdf(
     zone: str | None,
     only_unprinted: bool,
     size: Literal["A6", "A5"],
+    route: str,
     progress_bar: Any = None,
 ) -> bytes:
     """Every active stall's sign in one print-ready PDF, in stall-code order: a preview that records
-    nothing (a print job is what gets printed and confirmed)."""
+    no print (a print job is what gets printed and confirmed). Each sign shows its holder's name
+    and account: the read is in each person's access log, as one stall's sign is (stall_sign)."""
     await _readable_market(conn, user, market_id)
     name, rows = await market_signs(
         conn, market_id=market_id, zone=zone, only_unprinted=only_unprinted
     )
+    await access.log_access_many(
+        conn, user=user, stallholder_ids=[r.holder_id for _, r in rows], route=route,
+        reason="stall_sign",
+    )  # fmt: skip
     return sign.market_pdf(
         _infos(rows, await _supports(conn)),
         size=size,
@@ -382,12 +388,17 @@ async def get_print_job(conn: asyncpg.Connection, *, user: User, job_id: int) ->
 
 
 async def print_job_pdf(
-    conn: asyncpg.Connection, *, user: User, job_id: int, progress_bar: Any = None
+    conn: asyncpg.Connection, *, user: User, job_id: int, route: str, progress_bar: Any = None
 ) -> bytes:
-    """The signs of a print job (the payloads frozen in it), several per A4 page: records nothing."""
+    """The signs of a print job (the payloads frozen in it), several per A4 page: records no
+    print; the read of each holder's name and account is in their access log (stall_sign)."""
     job = await _job_in_scope(conn, user, job_id)
     name = await markets_q.market_name(conn, job.market_id) or ""
     rows = await print_jobs_q.print_job_sign_rows(conn, job_id)
+    await access.log_access_many(
+        conn, user=user, stallholder_ids=[r.holder_id for _, r in rows], route=route,
+        reason="stall_sign",
+    )  # fmt: skip
     size: Literal["A6", "A5"] = "A5" if job.size == "A5" else "A6"
     return sign.market_pdf(
         _infos(rows, await _supports(conn)),

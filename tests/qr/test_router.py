@@ -430,3 +430,41 @@ async def test_signs_print_the_support_number_of_the_partner_that_set_the_accoun
     await client.put("/api/partners/MB/support", json={"support_phone": None}, headers=admin)
     [after] = _pdf_texts((await sign_of(with_partner)).content)
     assert "Hỗ trợ" not in after
+
+
+async def test_a_markets_signs_are_in_each_holders_access_log(client, conn, auth, markets):
+    """A whole market's signs (the preview and a print job's PDF) show every holder's name and
+    account: each read is in that person's access log, as one stall's sign is. A reviewer printed
+    66 signs and found none of it in the stallholders' logs."""
+    headers = await auth("manager")
+    holders = []
+    for i, code in enumerate(["LG-1", "LG-2"]):
+        stall = await _stall(
+            client, headers, markets["one"], code,
+            holder={"full_name": f"Người Ghi {'AB'[i]}", "phone": f"090712345{i}"},
+            payment_accounts=[{"bin": "970436", "account_number": f"20000{i}"}],
+        )  # fmt: skip
+        holders.append(stall["holder"]["id"])
+
+    async def logged() -> list[tuple[int, str, str]]:
+        rows = await conn.fetch(
+            "SELECT stallholder_id, route, reason FROM access_log WHERE stallholder_id = any($1)"
+            " ORDER BY id",
+            holders,
+        )
+        return [(r["stallholder_id"], r["route"], r["reason"]) for r in rows]
+
+    before = await logged()
+    market = f"/api/markets/{markets['one']}"
+    assert (await client.get(f"{market}/signs.pdf", headers=headers)).status_code == 200
+    preview = [x for x in await logged() if x not in before]
+    assert sorted(preview) == sorted((h, f"{market}/signs.pdf", "stall_sign") for h in holders), (
+        preview
+    )
+    job = await client.post(f"{market}/print-jobs", json={}, headers=headers)
+    assert job.status_code == 201, job.text
+    seen = await logged()
+    assert (await client.get(job.json()["pdf_url"], headers=headers)).status_code == 200
+    printed = (await logged())[len(seen) :]
+    route = f"/api/print-jobs/{job.json()['id']}/signs.pdf"
+    assert sorted(printed) == sorted((h, route, "stall_sign") for h in holders), printed

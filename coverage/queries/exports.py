@@ -124,8 +124,9 @@ async def market_rows(
     province: str | None = None,
     ward: str | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per market (all, or these; of a province or a ward): area, status and since when,
-    rule version, counters."""
+    """One row per market that is not archived (all, or these; of a province or a ward): area,
+    status and since when, rule version, counters. An archived market is out of the dashboard's
+    counts, and so out of its table (a reviewer's workbook had 32 rows under "31 chợ")."""
     rows = await conn.fetch(
         """SELECT m.id AS market_id, m.name AS market_name, m.ward_code, w.name AS ward_name,
                   m.legacy_district_name AS legacy_district, m.province_code,
@@ -140,6 +141,7 @@ async def market_rows(
            WHERE ($1::bigint[] IS NULL OR m.id = any($1::bigint[]))
              AND ($2::text IS NULL OR m.province_code = $2)
              AND ($3::text IS NULL OR m.ward_code = $3)
+             AND m.archived_at IS NULL
            ORDER BY m.name_sort, m.name, m.id""",
         market_ids,
         province,

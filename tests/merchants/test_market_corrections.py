@@ -3,8 +3,10 @@ back, and their zones added, renamed and retired."""
 
 from __future__ import annotations
 
+import io
 import uuid
 
+import openpyxl
 import pytest
 
 from coverage import counters
@@ -125,27 +127,31 @@ async def test_an_archived_market_leaves_lists_dashboards_and_rollups(client, au
     assert r.status_code == 201
     stall_id = r.json()["id"]
 
-    async def totals() -> tuple[set[int], int, int, int, int]:
+    async def totals() -> tuple[set[int], int, int, int, int, int]:
         listed = {m["id"] for m in (await client.get("/api/markets", headers=admin)).json()}
         wards = (await client.get("/api/coverage?group_by=ward", headers=admin)).json()
         by_market = (await client.get("/api/coverage?group_by=market", headers=admin)).json()
         geo = (await client.get("/api/coverage/markets.geojson", headers=admin)).json()
         history = (await client.get("/api/coverage/history", headers=admin)).json()
+        # The dashboard's "Tải bảng các chợ (Excel)" too (it kept an archived market's row).
+        book = (await client.get("/api/exports/markets.xlsx", headers=admin)).content
+        sheet = openpyxl.load_workbook(io.BytesIO(book), read_only=True).worksheets[0]
         return (
             listed,
             wards["total"]["markets"],
             len(by_market["groups"]),
             len(geo["features"]),
             history["points"][-1]["markets"],
+            sum(1 for _ in sheet.iter_rows(min_row=2)),
         )
 
-    assert await totals() == ({one, two}, 2, 2, 2, 2)
+    assert await totals() == ({one, two}, 2, 2, 2, 2, 2)
     r = await client.post(
         f"/api/markets/{one}/archive", json={"reason": "Chợ đã giải tỏa"}, headers=admin
     )
     assert r.status_code == 200, r.text
     assert r.json()["archived"] is True and r.json()["archive_reason"] == "Chợ đã giải tỏa"
-    assert await totals() == ({two}, 1, 1, 1, 1)
+    assert await totals() == ({two}, 1, 1, 1, 1, 1)
     # Still read by id, marked archived; its stalls and numbers stay.
     assert (await _market(client, admin, one))["archived"] is True
     assert (await client.get(f"/api/stalls/{stall_id}", headers=volunteer)).status_code == 200
@@ -164,7 +170,7 @@ async def test_an_archived_market_leaves_lists_dashboards_and_rollups(client, au
         f"/api/markets/{one}/unarchive", json={"reason": "Mở lại"}, headers=admin
     )
     assert back.status_code == 200 and back.json()["archived"] is False
-    assert await totals() == ({one, two}, 2, 2, 2, 2)
+    assert await totals() == ({one, two}, 2, 2, 2, 2, 2)
     assert (await _register(client, volunteer, one, "A-2")).status_code == 201
     actions = await conn.fetch(
         "SELECT action, after->>'reason' AS reason FROM audit_log WHERE entity = 'market' "

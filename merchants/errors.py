@@ -1,6 +1,6 @@
 """Errors of the stall registry."""
 
-from core.errors import AppError, Conflict, FileRefused, Invalid, NotFound
+from core.errors import AppError, Conflict, FileRefused, Forbidden, Invalid, NotFound
 from core.errors import MarketNotFound as MarketNotFound  # shared with the domains below
 from core.errors import StallNotFound as StallNotFound
 
@@ -47,6 +47,14 @@ class NothingToPrint(AppError):
 
 class PrintJobNotFound(NotFound):
     code, title = "print_job_not_found", "Print job not found"
+
+
+class WardOutOfScope(Forbidden):
+    code, title = "ward_out_of_scope", "The ward is outside the markets you manage"
+
+
+class MarketNameTaken(Conflict):
+    code, title = "market_name_taken", "The ward already has a market with this name"
 
 
 class MarketArchived(Conflict):

@@ -59,6 +59,8 @@ async def create_market(
             )
         body = body.model_copy(update={"ward_code": code, "province_code": province})
     async with conn.transaction():
+        if body.ward_code is not None:
+            await _name_free(conn, ward_code=body.ward_code, name=body.name)
         market_id = await markets_q.insert_market(conn, body)
         market = await markets_q.get_market(conn, market_id)
         assert market is not None
@@ -71,6 +73,20 @@ async def create_market(
             after=market.model_dump(mode="json"),
         )
     return market
+
+
+async def _name_free(
+    conn: asyncpg.Connection, *, ward_code: str, name: str, market_id: int | None = None
+) -> None:
+    """409 market_name_taken when another market of the ward (not archived) has this name: a
+    reviewer created a second "Chợ Hàn" in Phường Hải Châu, and the lists could not tell them
+    apart. Call in the writing transaction (markets_q.market_named locks the ward's names)."""
+    other = await markets_q.market_named(conn, ward_code=ward_code, name=name, other_than=market_id)
+    if other is not None:
+        raise errors.MarketNameTaken(
+            f"The ward already has a market named {name!r}: give this one a name of its own.",
+            field="name",
+        )
 
 
 async def get_market(conn: asyncpg.Connection, market_id: int) -> schemas.Market:
@@ -232,6 +248,9 @@ async def update_market(
                 raise errors.UnknownWard(
                     f"Ward {patch.ward_code} is not in the national directory.", field="ward_code"
                 )
+        name = patch.name if patch.name is not None else before.name
+        if ward is not None and (ward != before.ward_code or name != before.name):
+            await _name_free(conn, ward_code=ward, name=name, market_id=market_id)
         plan = _plan_zones(before, patch.zone_renames, patch.zones)
         await markets_q.update_market(
             conn,
@@ -255,7 +274,7 @@ async def update_market(
             fresh = dataclasses.replace(user, scope_facts=None)
             scope = await access.market_scope(conn, fresh)
             if scope is not None and market_id not in scope:
-                raise Forbidden(
+                raise errors.WardOutOfScope(
                     "Moving the market to this ward would take it out of your scope; "
                     "ask an administrator.",
                     field="ward_code",

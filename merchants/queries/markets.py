@@ -209,3 +209,24 @@ async def also_accepts_counts(conn: asyncpg.Connection, market_id: int) -> dict[
     """Other ways the market's active stalls take payment, counted now (stall.also_accepts,
     migration 0023): asked, each method, and the VietQR sign only."""
     return await _answer_counts(conn, market_id, "also_accepts", schemas.ALSO_ACCEPTS)
+
+
+async def market_named(
+    conn: asyncpg.Connection, *, ward_code: str, name: str, other_than: int | None = None
+) -> int | None:
+    """A market of this ward, not archived, with this name (case and spacing aside), once every
+    other writer of a market name in the ward is done: the ward's name lock is taken first, until
+    the caller's transaction ends, so two markets of one name cannot be created side by side."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('market-name:' || $1, 0))", ward_code
+    )
+    return await conn.fetchval(
+        """SELECT id FROM market
+           WHERE ward_code = $1 AND archived_at IS NULL AND id IS DISTINCT FROM $3
+             AND lower(regexp_replace(normalize(name, NFC), '\\s+', ' ', 'g'))
+               = lower(regexp_replace(normalize($2, NFC), '\\s+', ' ', 'g'))
+           ORDER BY id LIMIT 1""",
+        ward_code,
+        name.strip(),
+        other_than,
+    )

@@ -112,6 +112,8 @@ async def test_who_may_correct_a_market(client, auth, markets):
     # A manager cannot move a market out of their own scope.
     r = await _patch(client, manager, one, {"ward_code": "20285"})
     assert r.status_code == 403 and r.json()["field"] == "ward_code"
+    # Said as what it is (the console showed "not allowed here" under a ward it had offered).
+    assert r.json()["code"] == "ward_out_of_scope"
     assert (await _market(client, await auth("admin"), one))["ward_code"] == "20242"
     missing = await _patch(client, await auth("admin"), 2**62, {"address": "x"}, version=1)
     assert missing.status_code == 404
@@ -289,3 +291,63 @@ async def test_a_market_without_zones_takes_any_zone(client, auth):
     market_id = r.json()["id"]
     r = await _register(client, admin, market_id, "1", zone="Dãy ngoài")
     assert r.status_code == 201 and r.json()["zone"] == "Dãy ngoài"
+
+
+# ---------------------------------------------------------------- names
+
+
+async def test_a_ward_has_one_market_of_a_name(client, conn, auth, markets):
+    """A reviewer created a second "Chợ Hàn" in Phường Hải Châu: the lists and the map could not
+    tell the two apart. A name another market of the ward has (case and spacing aside) is 409
+    market_name_taken, on creation and on an edit of the name or the ward; an archived market's
+    name is free again, and another ward may use it."""
+    admin = await auth("admin")
+    before = await conn.fetchval("SELECT count(*) FROM market")
+
+    async def create(name: str, ward: str):
+        return await client.post(
+            "/api/markets", json={"name": name, "ward_code": ward}, headers=admin
+        )
+
+    r = await create("  chợ thử   MỘT ", "20242")
+    assert r.status_code == 409 and r.json()["code"] == "market_name_taken", r.text
+    assert r.json()["field"] == "name"
+    assert r.headers["content-type"] == "application/problem+json"
+    assert await conn.fetchval("SELECT count(*) FROM market") == before
+    elsewhere = await create("Chợ Thử Một", "20285")
+    assert elsewhere.status_code == 201, elsewhere.text
+    # An edit to the name, or to the ward, meets the same rule; the name it has is its own.
+    two = await _market(client, admin, markets["two"])
+    r = await _patch(client, admin, markets["two"], {"name": "CHỢ THỬ MỘT", "ward_code": "20242"},
+                     version=two["version"])  # fmt: skip
+    assert r.status_code == 409 and r.json()["code"] == "market_name_taken"
+    one = await _market(client, admin, markets["one"])
+    same = await _patch(client, admin, markets["one"], {"name": "Chợ Thử Một", "address": "Số 1"},
+                        version=one["version"])  # fmt: skip
+    assert same.status_code == 200, same.text
+    # Archived, its name is free.
+    archived = await client.post(
+        f"/api/markets/{elsewhere.json()['id']}/archive", json={"reason": "Nhập nhầm"},
+        headers=admin,
+    )  # fmt: skip
+    assert archived.status_code == 200
+    assert (await create("Chợ Thử Một", "20285")).status_code == 201
+
+
+async def test_two_markets_of_one_name_created_at_once_make_one(live):
+    """Two administrators adding the same market at the same moment: the ward's name lock lets
+    one through and answers the others 409."""
+    import asyncio
+
+    h = await live.token("admin")
+    name = f"Chợ Cùng Lúc {uuid.uuid4().hex[:4]}"
+    async with live.client() as c:
+        results = await asyncio.gather(
+            *(
+                c.post("/api/markets", json={"name": name, "ward_code": "20242"}, headers=h)
+                for _ in range(4)
+            )
+        )
+    assert sorted(r.status_code for r in results) == [201, 409, 409, 409], [r.text for r in results]
+    async with live.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM market WHERE name = $1", name) == 1

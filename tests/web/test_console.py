@@ -60,6 +60,11 @@ async def test_create_a_market_with_a_ward_from_the_directory(new_page, live_ser
     await page.click("#new-market")
     await page.wait_for_selector("#market-form")
     await page.fill("#m-name", name)
+    # A new market names its ward: saved without one, the form asks for it.
+    await page.click("#m-save")
+    await expect(page.locator("#m-ward-error")).to_have_text(
+        "Hãy chọn phường, xã của chợ (gõ tên để tìm)."
+    )
     # The ward, typed without diacritics and chosen with the keyboard.
     await page.fill("#m-ward", "hai chau")
     await page.wait_for_selector("#m-ward-list .option")

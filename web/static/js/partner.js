@@ -233,7 +233,9 @@ function importCard(code, onImported = () => {}) {
     h("div", { class: "row-actions" }, template),
     h("p", { class: "label" }, t("p_file")),
     h("div", { class: "file-pick" }, file, h("label", { for: "report-file", class: "btn" }, t("c_import_choose_file")), fileName),
-    h("div", { class: "row-actions" }, check, run), out);
+    h("div", { class: "row-actions" }, check, run), out,
+    // Sending reports from the partner's own system: the key is made by an administrator.
+    h("p", { class: "muted small", id: "p-api-keys" }, t("p_api_keys")));
 }
 
 async function render(main, me) {

@@ -211,6 +211,9 @@ function marketForm(market, { me, onSaved, onClose }) {
     const lo = parseCoord(lon.control.value);
     let bad = false;
     if (!name.control.value.trim()) { setError("m-name", t("c_required_name")); bad = true; }
+    // A new market names its ward (the console lists those without one as work to do); an old
+    // one may still be saved without while its ward is looked up.
+    if (isNew && !ward.value()) { setError("m-ward", t("c_required_ward")); bad = true; }
     if (Number.isNaN(la) || (la !== null && (la < -90 || la > 90))) { setError("m-lat", t("c_bad_lat")); bad = true; }
     if (Number.isNaN(lo) || (lo !== null && (lo < -180 || lo > 180))) { setError("m-lon", t("c_bad_lon")); bad = true; }
     if ((la === null) !== (lo === null)) { setError(la === null ? "m-lat" : "m-lon", t("c_coords_together")); bad = true; }

@@ -88,7 +88,7 @@ export const en = {
   f_todo: "To do",
   f_no_account: "No account yet",
   f_no_sign: "No sign yet",
-  f_not_verified: "Not verified",
+  f_not_verified: "Printed, not checked",
   f_revisit: "Return visit",
   f_appointment: "Appointments",
   f_all: "All",

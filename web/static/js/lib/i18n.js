@@ -92,7 +92,7 @@ const vi = {
   f_todo: "Cần làm",
   f_no_account: "Chưa có tài khoản",
   f_no_sign: "Chưa có biển",
-  f_not_verified: "Chưa kiểm tra mã",
+  f_not_verified: "Đã in, chưa kiểm tra",
   f_revisit: "Cần quay lại",
   f_appointment: "Có lịch hẹn",
   f_all: "Tất cả",

@@ -8,11 +8,13 @@ addStrings({
     overview_title: "Số liệu và điều hành",
     overview_text: "Theo dõi độ phủ thanh toán không dùng tiền mặt của các chợ, hoặc chọn một chợ bên dưới để xem từng sạp.",
     overview_console: "Quản trị chợ và người dùng",
+    overview_console_markets: "Quản trị chợ",
   },
   en: {
     overview_title: "Figures and running the programme",
     overview_text: "Follow the cashless coverage of your markets, or pick a market below to see its stalls.",
     overview_console: "Markets and people",
+    overview_console_markets: "Markets",
   },
 });
 
@@ -26,7 +28,8 @@ function overviewCard(me) {
     h("div", { class: "row-actions" },
       h("a", { class: "btn btn-primary", href: "/dashboard", id: "overview-dashboard" }, t("nav_dashboard")),
       h("a", { class: "btn", href: "/map", id: "overview-map" }, t("nav_map")),
-      me.role !== "viewer" ? h("a", { class: "btn", href: "/console", id: "overview-console" }, t("overview_console")) : null));
+      // A manager's console has the markets only (people and the rule are the administrator's).
+      me.role !== "viewer" ? h("a", { class: "btn", href: "/console", id: "overview-console" }, t(me.role === "admin" ? "overview_console" : "overview_console_markets")) : null));
 }
 
 export async function marketsView(ctx) {

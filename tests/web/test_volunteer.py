@@ -907,11 +907,18 @@ async def test_register_first_add_the_account_later_and_edit(new_page, live_serv
     await page.wait_for_selector("#sign .qr-missing")
     # No code on the sign, so no "Quét mã để thanh toán" under it.
     assert await page.locator("#sign figcaption").count() == 0
+    # Why it cannot be printed is said by the banner, not again under the buttons (a reviewer
+    # read "no account" three times on one screen); the print button points at the banner.
+    assert "chưa có tài khoản nhận tiền" in await page.locator("#saved-banner").inner_text()
+    assert await page.locator("#print-blocked").count() == 0
+    assert await page.get_attribute("#print-sign", "aria-describedby") == "saved-banner"
     stall_id = page.url.split("#/s/")[1].split("?")[0]
     await page.goto("/#/")
     await page.click("label[for=filter-no_account]")
     await page.wait_for_selector(f".stall-row[data-stall='{stall_id}']")
     await page.click(f".stall-row[data-stall='{stall_id}']")
+    # Opened again later (no banner), the reason is next to the buttons.
+    await expect(page.locator("#print-blocked")).to_contain_text("chưa có tài khoản nhận tiền")
     await page.click("#add-account")
     await page.fill("#f-bank", "momo")
     await page.keyboard.press("Enter")

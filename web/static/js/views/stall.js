@@ -234,10 +234,14 @@ export async function stallView(ctx, id, params) {
     : signState === "withdrawn" ? t("print_blocked_withdrawn")
       : signState === "missing" && states && states[consents.SIGN] === "pending" ? t("print_blocked_waiting")
         : signState === "missing" ? t("print_blocked_consent") : "";
+  // The page that opens after "Lưu sạp" says why already, in its banner: said once (a reviewer
+  // read "no account" three times on one screen).
+  const bannerSaysWhy = Boolean(isNew && !accounts.length);
+  const blockedId = bannerSaysWhy ? "saved-banner" : "print-blocked";
   const deliveredNow = Boolean(tile && tile.sign_delivered_at && "sign_printed_at" in tile
     && (!tile.sign_printed_at || Date.parse(tile.sign_printed_at) <= Date.parse(tile.sign_delivered_at)));
   const actions = h("div", { class: "action-grid" },
-    h("button", { type: "button", class: "btn btn-primary btn-big", id: "print-sign", disabled: !canPrint, "aria-describedby": blockedReason ? "print-blocked" : null, onclick: printSign }, t("print_sign")),
+    h("button", { type: "button", class: "btn btn-primary btn-big", id: "print-sign", disabled: !canPrint, "aria-describedby": blockedReason ? blockedId : null, onclick: printSign }, t("print_sign")),
     // The sign the stall has now is delivered once: a second tap counted a second delivery.
     h("button", { type: "button", class: "btn btn-big", id: "mark-delivered", disabled: !canPrint || deliveredNow, onclick: delivered },
       deliveredNow ? t("delivered_already", { at: dateTime(tile.sign_delivered_at) }) : t("mark_delivered")),
@@ -380,7 +384,7 @@ export async function stallView(ctx, id, params) {
         : canAsk && stall.confirm_by == null
           ? h("section", { class: "card", id: "confirm-card", "aria-labelledby": "c-confirm-label" }, confirmAsk(stall, confirmShown, "h2"))
           : null],
-      ["right", blockedReason ? h("p", { class: "note note-warn", id: "print-blocked" }, blockedReason) : null],
+      ["right", blockedReason && !bannerSaysWhy ? h("p", { class: "note note-warn", id: "print-blocked" }, blockedReason) : null],
       ["right", consentCard(ctx, stall, purposes, states, partners)],
       ["left", h("section", { class: "card" }, details)],
       // What partners reported it received (users_want #25); not on the page that opens right

@@ -418,6 +418,8 @@ async def test_the_return_visit_list_prints_per_team_and_market(new_page, live_s
     flagged = field_work["stalls"][2]
     row = page.locator(f".visits-table tr[data-stall='{flagged['id']}']")
     assert await row.locator("th").inner_text() == flagged["stall_code"]
+    # The code opens the stall's page (the leader could not open a stall from the list).
+    assert await row.locator("th a").get_attribute("href") == f"/#/s/{flagged['id']}"
     assert "không khớp" in await row.inner_text()
     appointment = page.locator(f".visit-appointments tr[data-stall='{agreed['id']}']")
     cells = await appointment.locator("td").all_inner_texts()
@@ -790,6 +792,10 @@ async def test_a_leader_writes_the_weeks_summary_for_the_teams_zalo_group(
         agreed = (await c.get(f"/api/markets/{market_id}/appointments")).json()["appointments"]
     page = await new_page(viewport=PHONE, permissions=["clipboard-read", "clipboard-write"])
     await sign_in(page, "volunteer", "/#/team")
+    # The leader's menu leads to the activity page too (it was reachable through the map only).
+    await page.click("#topbar details.menu > summary")
+    assert await page.get_attribute("#topbar #activity-link", "href") == "/activity"
+    await page.click("#topbar details.menu > summary")
     await page.click("#share-make")
     await expect(page.locator("#share-text")).to_be_visible()
     lines = (await page.input_value("#share-text")).split("\n")
@@ -805,6 +811,12 @@ async def test_a_leader_writes_the_weeks_summary_for_the_teams_zalo_group(
     assert market_line.startswith(
         f"• Chợ Thử Một: {issued}/{cov['active_stalls']} sạp đã in biển ("
     )
+    # With the shares the rule reads, beside the signs ("96 %, lost the title" read as wrong).
+    words = {"qr_verified": "đã kiểm tra mã", "transacting": "đang giao dịch",
+             "fees_cashless": "thu phí không tiền mặt"}  # fmt: skip
+    for p in cov["progress"]:
+        if p["level"] != "qr_issued":
+            assert f", {p['count']}/{cov['active_stalls']} {words[p['level']]} (" in market_line
     # Then what the rule still asks for, whichever level it is (not only signs).
     labels = {
         "qr_issued": "sạp đã in biển",

@@ -142,6 +142,8 @@ function drawTopbarNow() {
   if (ctx.me) {
     items.push(h("a", { href: "#/markets", class: "btn btn-block btn-ghost" }, t("change_market")));
     if (ctx.me.role === "volunteer") items.push(h("a", { href: "#/team", class: "btn btn-block btn-ghost", id: "my-team-link" }, t("my_team")));
+    // A team leader's week is on the activity page too (it was reachable through the map only).
+    if (ctx.me.leads_team) items.push(h("a", { href: "/activity", class: "btn btn-block btn-ghost", id: "activity-link" }, t("nav_activity")));
     if (ctx.me.role !== "volunteer") {
       items.push(h("a", { href: "/dashboard", class: "btn btn-block btn-ghost" }, t("nav_dashboard")));
     }

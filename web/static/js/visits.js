@@ -21,6 +21,12 @@ function zoneCell(zone) {
     h("span", { class: "zone-raw" }, zone || "—"), zone ? h("span", { class: "zone-full" }, zoneLabel(zone)) : null);
 }
 
+/** A stall's code, for the field roles a link to its page in the volunteer app (the leader could
+ * not open a stall from the list); a viewer, who has no stall pages, gets the code. */
+function stallLink(row, work) {
+  return work ? h("a", { href: `/#/s/${row.stall_id}`, class: "visit-link" }, row.stall_code) : row.stall_code;
+}
+
 function marketTable(market, me) {
   const work = shell.canWork(me); // a viewer is shown no one's name (the lists are the field roles')
   const n = market.visits.length + (market.appointments || []).length;
@@ -36,7 +42,7 @@ function marketTable(market, me) {
           work ? h("th", { scope: "col", class: "visit-assignee" }, t("visits_col_assignee")) : null,
           h("th", { scope: "col", class: "visit-done" }, t("visits_col_done")))),
         h("tbody", {}, market.visits.map((v) => h("tr", { dataset: { stall: v.stall_id } },
-          h("th", { scope: "row", class: "visit-code" }, v.stall_code),
+          h("th", { scope: "row", class: "visit-code" }, stallLink(v, work)),
           zoneCell(v.zone),
           h("td", { class: "visit-wide" }, revisitReason(v.reason)),
           h("td", { dataset: { label: t("visits_col_since") } }, v.since ? dateTime(v.since) : "—"),
@@ -60,7 +66,7 @@ function appointmentsTable(market, me) {
         h("th", { scope: "col", class: "visit-assignee" }, t("visits_col_assignee")),
         h("th", { scope: "col", class: "visit-done" }, t("visits_col_done")))),
       h("tbody", {}, list.map((a) => h("tr", { dataset: { stall: a.stall_id }, class: a.come_back_on < today() ? "visit-overdue" : "" },
-        h("th", { scope: "row", class: "visit-code" }, a.stall_code),
+        h("th", { scope: "row", class: "visit-code" }, stallLink(a, shell.canWork(me))),
         zoneCell(a.zone),
         h("td", { dataset: { label: t("visits_col_day") } }, date(a.come_back_on), a.come_back_on < today() ? h("span", { class: "overdue" }, ` (${t("visits_overdue")})`) : null),
         h("td", { class: "visit-wide", dataset: { label: t("visits_col_found") } }, foundText(a)),

@@ -5,7 +5,7 @@ import { h, mount, toast } from "../lib/dom.js";
 import { t, num, pct, describeError } from "../lib/i18n.js";
 import * as api from "../lib/api.js";
 import { KINDS, kindLabel, load, periodOf, today } from "../lib/activity.js";
-import { statusLabel } from "../lib/coverage.js";
+import { statusLabel, levelLabel } from "../lib/coverage.js";
 import { personName } from "../lib/text.js";
 
 /** A line filled in when the server answers (nothing is shown offline or for other roles). */
@@ -107,7 +107,12 @@ async function summary(team, week) {
   for (const c of covs) {
     if (!c) continue;
     const issued = c.levels.qr_issued;
-    const line = t("share_market", { name: c.name, n: num(issued.count), total: num(c.active_stalls), pct: pct(issued.share), status: lowerFirst(statusLabel(c.status)) });
+    // The shares the rule reads beside the signs: "96 % signs, lost the title" alone read as wrong
+    // when the title hangs on codes checked (a reviewer).
+    const rule = c.progress.filter((p) => p.level !== "qr_issued").map((p) => `, ${t("share_level", {
+      n: num(p.count), total: num(c.active_stalls), level: lowerFirst(levelLabel(p.level)), pct: pct(p.share),
+    })}`).join("");
+    const line = t("share_market", { name: c.name, n: num(issued.count), total: num(c.active_stalls), pct: pct(issued.share), rule, status: lowerFirst(statusLabel(c.status)) });
     // What the rule still asks for, which may not be signs ("100% signs, lost the title" alone
     // does not tell the team what to do).
     const needs = c.active_stalls ? c.progress.filter((p) => p.stalls_needed > 0).map((p) => t(`need_${p.level}`, { n: num(p.stalls_needed) })) : [];

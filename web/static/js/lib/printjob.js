@@ -5,8 +5,14 @@ import { t, describeError, addStrings } from "./i18n.js";
 import * as api from "./api.js";
 
 addStrings({
-  vi: { print_job_stopped: "{n} biển dùng tài khoản mà ngân hàng hoặc ví đã tạm ngưng hoặc gỡ: {codes}. Hỏi lại chủ sạp trước khi treo biển." },
-  en: { print_job_stopped: "{n} {n|sign uses|signs use} an account its bank or wallet suspended or removed: {codes}. Ask the stallholder before hanging it." },
+  vi: {
+    print_job_stopped: "{n} biển dùng tài khoản mà ngân hàng hoặc ví đã tạm ngưng hoặc gỡ: {codes}. Hỏi lại chủ sạp trước khi treo biển.",
+    print_job_confirm_others: "Đã in, trừ {n} biển này (chưa treo)",
+  },
+  en: {
+    print_job_stopped: "{n} {n|sign uses|signs use} an account its bank or wallet suspended or removed: {codes}. Ask the stallholder before hanging it.",
+    print_job_confirm_others: "Printed, except these {n} (not hung)",
+  },
 });
 
 /** Create a print job for a market, open its PDF, and offer the confirmation in `box`. */
@@ -31,9 +37,10 @@ export async function printJob(marketId, body, box, onConfirmed) {
 
 function showConfirm(job, box, onConfirmed) {
   clear(box);
-  const confirmAll = async () => {
+  // Every sign of the job, or (stall_ids) all but those left out.
+  const confirm = async (stallIds = null) => {
     try {
-      const done = (await api.sendJSON("POST", `/api/print-jobs/${job.id}/confirm`, {})).data;
+      const done = (await api.sendJSON("POST", `/api/print-jobs/${job.id}/confirm`, stallIds ? { stall_ids: stallIds } : {})).data;
       clear(box);
       toast(t("print_job_confirmed", { n: done.confirmed_count }), "ok");
       if (onConfirmed) onConfirmed(done);
@@ -44,11 +51,16 @@ function showConfirm(job, box, onConfirmed) {
   // The market's signs print each stall's first account its bank or wallet has not stopped; a stall
   // with no other account still gets its sign, said here (as the stall's own sign page says it).
   const stopped = job.stalls.filter((s) => s.account_stopped);
+  // Those signs may stay off the count ("Đã in biển"): a sign that will not be hung is not issued.
+  const others = job.stalls.filter((s) => !s.account_stopped).map((s) => s.stall_id);
   box.append(h("div", { class: "card print-confirm", role: "region", "aria-label": t("print_job_title") },
     stopped.length ? h("p", { class: "note note-warn", id: "print-job-stopped" }, t("print_job_stopped", { n: stopped.length, codes: stopped.map((s) => s.stall_code).join(", ") })) : null,
     h("p", {}, t("print_job_question", { n: job.stall_count })),
     h("div", { class: "row-actions" },
-      h("button", { type: "button", class: "btn btn-primary", id: "confirm-print-job", onclick: confirmAll }, t("print_job_confirm")),
+      h("button", { type: "button", class: "btn btn-primary", id: "confirm-print-job", onclick: () => confirm() }, t("print_job_confirm")),
+      stopped.length && others.length
+        ? h("button", { type: "button", class: "btn", id: "confirm-print-job-others", onclick: () => confirm(others) }, t("print_job_confirm_others", { n: stopped.length }))
+        : null,
       h("button", { type: "button", class: "btn", onclick: () => api.openFile(job.pdf_url, `bien-${job.market_id}-${job.id}.pdf`).catch(() => null) }, t("print_job_reopen")),
       h("button", { type: "button", class: "btn", onclick: () => clear(box) }, t("print_job_later")))));
 }

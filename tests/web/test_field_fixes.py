@@ -1452,3 +1452,21 @@ async def test_an_account_number_with_a_symbol_is_told_so(new_page) -> None:
     error = page.locator("#f-acct-error")
     await expect(error).to_contain_text("ký hiệu như ! # /")
     await expect(error).to_contain_text("gạch ngang được bỏ qua")
+
+
+async def test_a_point_far_from_the_market_is_said(new_page, live_server) -> None:
+    """A reviewer's GPS point was 760 km from the market (Hà Nội for a Đà Nẵng market) and the
+    form took it silently. A point over 2 km from the market says so; one at the market does not."""
+    page = await new_page(geolocation={"latitude": 21.0285, "longitude": 105.8542},
+                          permissions=["geolocation"])  # fmt: skip
+    await sign_in(page)
+    await open_form(page)
+    await page.click("#f-gps")
+    status = page.locator("#f-gps-status")
+    await expect(status).to_contain_text("cách chợ khoảng")
+    assert "field-warn" in (await status.get_attribute("class") or "")
+    await shot(page, "41-register-gps-far")
+    await page.context.set_geolocation({"latitude": 16.0472, "longitude": 108.2201})
+    await page.click("#f-gps")
+    await expect(status).to_contain_text("Đã lấy vị trí")
+    assert "field-warn" not in (await status.get_attribute("class") or "")

@@ -474,7 +474,10 @@ async def test_a_partners_day_in_the_browser(new_page, live_server, tmp_path) ->
     await row.wait_for()
     async with page.expect_download() as info:
         await page.click("#stats-xlsx")
-    assert (await info.value).suggested_filename == "doi-tac-MB-thong-ke.xlsx"
+    # Dated, like every other download (it was the one without its day).
+    assert re.fullmatch(
+        r"doi-tac-mb-thong-ke-\d{4}-\d{2}-\d{2}\.xlsx", (await info.value).suggested_filename
+    )
 
     report = tmp_path / "bao-cao.csv"
     report.write_text(

@@ -9,7 +9,7 @@ import { t, num, dateTime, describeError, currentLang } from "./lib/i18n.js";
 import "./console/strings.js";  // the page's words (p_*), with the console's
 import * as api from "./lib/api.js";
 import { widePage } from "./lib/page.js";
-import { download } from "./lib/widgets.js";
+import { download, fileName } from "./lib/widgets.js";
 import { cardsOnPhone } from "./lib/cards.js";
 import { bankShort } from "./lib/bankpicker.js";
 import { pointsBox } from "./lib/points.js";
@@ -256,7 +256,7 @@ async function render(main, me) {
     data.markets.length ? [statsTable(data), h("p", { class: "muted small", id: "p-not-in-use-note" }, t("p_not_in_use_note")), h("p", { class: "muted small" }, t("p_confirm_note"))]
       : h("p", { class: "muted", id: "stats-none" }, t("p_stats_none")),
     h("div", { class: "row-actions" },
-      h("button", { type: "button", class: "btn", id: "stats-xlsx", onclick: () => download(`/api/partners/${encodeURIComponent(code)}/stats.xlsx`, `doi-tac-${code}-thong-ke.xlsx`) }, t("export_xlsx_stats"))));
+      h("button", { type: "button", class: "btn", id: "stats-xlsx", onclick: () => download(`/api/partners/${encodeURIComponent(code)}/stats.xlsx`, fileName(["doi tac", code, "thong ke"], "xlsx")) }, t("export_xlsx_stats"))));
   let shownStats = statsSection(stats);
   // A viewer reads numbers, not accounts (the API refuses them the list).
   let shownAccounts = me.role !== "viewer" ? accountsCard(code, banks) : null;

@@ -69,6 +69,7 @@ addStrings({
     code_like_queue: "Trên máy đang có hồ sơ sạp {other} chờ gửi, giống mã {code}. Nếu là cùng một sạp, đừng đăng ký lần nữa.",
     code_like_save: "Chưa lưu: mã {code} giống sạp {other}. Nếu là cùng một sạp, đừng đăng ký lần nữa; nếu là sạp khác, bấm “Vẫn lưu”.",
     code_like_confirm: "Vẫn lưu: đây là sạp khác",
+    gps_far: "Vị trí vừa lấy cách chợ khoảng {km} km: có thể máy chưa bắt được GPS. Đứng ở sạp rồi lấy lại, hoặc bấm “Bỏ vị trí”.",
   },
   en: {
     licence: "Business licence number",
@@ -82,6 +83,7 @@ addStrings({
     code_like_queue: "A record for stall {other} is waiting on this device, like code {code}. If it is the same stall, do not register it again.",
     code_like_save: "Not saved: code {code} is like stall {other}. If it is the same stall, do not register it again; if it is another stall, tap “Save anyway”.",
     code_like_confirm: "Save anyway: this is another stall",
+    gps_far: "This point is about {km} km from the market: the phone may not have had a fix yet. Stand at the stall and take it again, or tap “Remove location”.",
   },
   errorsVi: {
     hidden_chars: "Ô này có ký tự ẩn không dùng được (thường do dán từ nơi khác). Hãy xóa cả ô rồi gõ lại.",
@@ -96,6 +98,15 @@ addStrings({
 });
 
 const HIDDEN = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}]/u;
+// A stall's point further than this from its market's is said to the volunteer (km).
+const FAR_KM = 2;
+/** Great-circle distance in km between two {lat, lon}. */
+function distanceKm(a, b) {
+  const rad = Math.PI / 180;
+  const dLat = (b.lat - a.lat) * rad, dLon = (b.lon - a.lon) * rad;
+  const x = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * 6371 * Math.asin(Math.min(1, Math.sqrt(x)));
+}
 const GOODS_SYMBOL = /(?![+&%/])(?!\p{Sc})\p{S}/u;  // a currency sign is fine (core.types.free_text)
 /** What the server would refuse in a stall's goods (the register and the edit form). */
 export function goodsProblem(text) {
@@ -482,8 +493,14 @@ export async function registerView(ctx, marketId, recordId) {
   const gpsStatus = h("p", { class: "hint", id: "f-gps-status", role: "status" });
   const gpsClear = h("button", { type: "button", class: "btn btn-small", hidden: !st.location }, t("gps_clear"));
   const gpsBtn = h("button", { type: "button", class: "btn", id: "f-gps" }, t("gps_button"));
+  const kmFromMarket = (loc) => (loc && market && market.lat != null && market.lon != null ? distanceKm(loc, market) : 0);
   function drawGps() {
     gpsStatus.textContent = st.location ? t("gps_ok", { m: Math.round(st.location.accuracy_m || 0) }) : "";
+    // A point far from the market (a reviewer's was 760 km away, in Hà Nội) is said, not kept
+    // silently: the phone may not have had a fix yet. The volunteer takes it again or clears it.
+    const km = kmFromMarket(st.location);
+    gpsStatus.classList.toggle("field-warn", km > FAR_KM);
+    if (km > FAR_KM) gpsStatus.textContent = t("gps_far", { km: km < 10 ? km.toFixed(1).replace(".", ",") : Math.round(km) });
     gpsClear.hidden = !st.location;
   }
   gpsBtn.addEventListener("click", () => {
@@ -496,7 +513,9 @@ export async function registerView(ctx, marketId, recordId) {
       };
       saveDraft();
       drawGps();
-    }, () => { gpsStatus.textContent = t("gps_denied"); }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
+    }, () => { gpsStatus.textContent = t("gps_denied"); },
+    // Taken again after a point far from the market: a fresh fix, not the same point from the cache.
+    { enableHighAccuracy: true, timeout: 20000, maximumAge: kmFromMarket(st.location) > FAR_KM ? 0 : 60000 });
   });
   gpsClear.addEventListener("click", () => { st.location = null; saveDraft(); drawGps(); });
   drawGps();

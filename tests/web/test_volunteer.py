@@ -145,6 +145,9 @@ async def test_register_a_stall_end_to_end(new_page, live_server) -> None:
     for box in await page.locator(".consents input[type=checkbox]").all():
         assert not await box.is_checked()
     assert "Ban quản lý chợ" in await page.locator(".notice").inner_text()
+    # Which notice is read is said under its title, not in it as a code ("… (2026-01)").
+    assert "2026" not in await page.locator("#notice-h").inner_text()
+    assert await page.locator("#notice-version").inner_text() == "Bản thông báo: 2026-01"
     await page.check("#f-purpose-registration")
     await page.check("#f-purpose-qr_sign")
     await page.check("#f-purpose-coverage_reporting")
@@ -160,6 +163,8 @@ async def test_register_a_stall_end_to_end(new_page, live_server) -> None:
     assert (
         sign.index("Quét mã để thanh toán") < sign.index("Vietcombank") < sign.index("0123456421")
     )
+    # The tab names the screen (every screen had the same title).
+    assert await page.title() == "Chợ Số — Sạp A-21"
     # The steps ahead say they are not done (every pill read as done to a reviewer).
     steps = await page.locator(".stepper li").all_inner_texts()
     assert steps == ["✓ Đã đăng ký", "Chưa in biển", "Chưa kiểm tra mã", "Chưa giao dịch"], steps

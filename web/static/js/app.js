@@ -199,6 +199,7 @@ async function home() {
   else ctx.redirect("#/markets");
 }
 
+const TITLE = document.title;  // the page's own ("Chợ Số — Đăng ký sạp"), for a screen without a heading
 let routing = Promise.resolve();
 function route() {
   routing = routing.then(async () => {
@@ -228,6 +229,10 @@ function route() {
       if ((window.location.hash || "#/") !== hash) return;
       document.body.removeAttribute("data-snapshot");
       drawTopbar();
+      // Each screen names itself in the tab and the history ("Chợ Số — Sạp A-12"), not one title
+      // for all of them.
+      const heading = main.querySelector("h1");
+      document.title = heading && heading.textContent.trim() ? `Chợ Số — ${heading.textContent.trim()}` : TITLE;
       if (!overSnapshot) {
         window.scrollTo(0, 0);
         main.focus({ preventScroll: true });

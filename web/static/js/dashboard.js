@@ -7,8 +7,8 @@ import { h, mount } from "./lib/dom.js";
 import { t, num, pct, addStrings } from "./lib/i18n.js";
 
 addStrings({
-  vi: { partners_note: "Số sạp có tài khoản do đối tác hỗ trợ mở (theo ghi nhận khi đăng ký hoặc báo cáo của đối tác), không phải số sạp dùng ngân hàng hay ví đó." },
-  en: { partners_note: "Stalls with an account the partner helped open (as recorded at registration or in the partner's reports), not every stall that banks with it." },
+  vi: { partners_note: "Số sạp có tài khoản do đối tác hỗ trợ mở (theo ghi nhận khi đăng ký hoặc báo cáo của đối tác), không phải số sạp dùng ngân hàng hay ví đó. Tài khoản đối tác báo tạm ngưng hay đã gỡ vẫn tính ở đây cho tới khi sạp sửa tài khoản; trang của đối tác chia theo trạng thái." },
+  en: { partners_note: "Stalls with an account the partner helped open (as recorded at registration or in the partner's reports), not every stall that banks with it. An account the partner reports suspended or removed still counts here until the stall's account is changed; the partner's page splits them by status." },
 });
 import * as api from "./lib/api.js";
 import { optional } from "./lib/page.js";

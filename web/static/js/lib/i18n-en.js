@@ -243,6 +243,7 @@ export const en = {
   gps_denied: "Could not get the location: not allowed or no signal.",
   gps_unavailable: "This device cannot give a location.",
   notice_heading: "Personal data notice (read it to the stallholder)",
+  notice_version_line: "Notice version: {v}",
   notice_missing: "The personal data notice has not been loaded yet. Connect to the network and reopen this page before registering.",
   notice_recorded: "The stallholder consented under notice version {v}; this submission keeps that version.",
   consent_intro: "Tick only what the stallholder agrees to. The first box is required to register.",

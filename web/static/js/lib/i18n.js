@@ -248,6 +248,7 @@ const vi = {
   gps_denied: "Không lấy được vị trí: chưa cho phép hoặc không có tín hiệu.",
   gps_unavailable: "Máy này không hỗ trợ lấy vị trí.",
   notice_heading: "Thông báo về dữ liệu cá nhân (đọc cho chủ sạp nghe)",
+  notice_version_line: "Bản thông báo: {v}",
   notice_missing: "Chưa tải được thông báo về dữ liệu cá nhân. Hãy kết nối mạng rồi mở lại trang này trước khi đăng ký.",
   notice_recorded: "Chủ sạp đã đồng ý theo thông báo phiên bản {v}; lần gửi này giữ nguyên phiên bản đó.",
   consent_intro: "Chỉ đánh dấu những gì chủ sạp đồng ý. Ô đầu tiên là bắt buộc để đăng ký.",

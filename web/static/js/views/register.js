@@ -581,7 +581,9 @@ export async function registerView(ctx, marketId, recordId) {
         h("p", { class: "field-error", id: "f-gps-error", hidden: true }))),
     h("fieldset", { class: "card", id: "f-consent-field" }, h("legend", {}, "5. ", t("sec_consent")),
       h("section", { class: "notice", "aria-labelledby": "notice-h", tabindex: "0" },
-        h("h3", { id: "notice-h" }, t("notice_heading"), noticeVersion() ? ` (${noticeVersion()})` : ""),
+        h("h3", { id: "notice-h" }, t("notice_heading")),
+        // Which notice was read is recorded with the consent; said under the title, not in it.
+        noticeVersion() ? h("p", { class: "muted small", id: "notice-version" }, t("notice_version_line", { v: noticeVersion() })) : null,
         noticeVersion()
           ? noticeText().map((p) => h("p", {}, p))
           : h("p", { class: "field-error", role: "alert" }, t("notice_missing")),

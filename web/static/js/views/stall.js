@@ -784,7 +784,8 @@ function consentCard(ctx, stall, purposes, states, partners) {
   const saveBtn = h("button", { type: "submit", class: "btn btn-primary", id: "consent-save" }, t("consent_save"));
   const form = h("form", { class: "consent-form", id: "consent-form", novalidate: true, hidden: true },
     h("section", { class: "notice", "aria-labelledby": "c-notice-h", tabindex: "0" },
-      h("h3", { id: "c-notice-h" }, t("notice_heading"), noticeVersion() ? ` (${noticeVersion()})` : ""),
+      h("h3", { id: "c-notice-h" }, t("notice_heading")),
+      noticeVersion() ? h("p", { class: "muted small" }, t("notice_version_line", { v: noticeVersion() })) : null,
       noticeVersion() ? noticeText().map((line) => h("p", {}, line)) : h("p", { class: "field-error", role: "alert" }, t("notice_missing"))),
     h("p", { class: "hint" }, t("consent_add_intro")),
     h("div", { class: "consents", id: "c-consent", "aria-describedby": "c-consent-error" }, boxes.map(([, row]) => row)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import re
@@ -84,9 +85,16 @@ async def import_report(
                 )
                 if import_id is None:  # the same file is being imported right now
                     previous = await imports_q.import_by_sha(conn, partner_code=code, sha256=digest)
+            markets = _Markets(await accounts_q.all_markets(conn))
             results = await _apply_report(
-                conn, partner=partner, user=user, rows=rows, ref=f"import:{digest.hex()[:16]}"
+                conn,
+                partner=partner,
+                user=user,
+                rows=rows,
+                ref=f"import:{digest.hex()[:16]}",
+                markets=markets,
             )
+            row_errors = [_with_market_problem(e, markets) for e in row_errors]
             results += [
                 schemas.ImportRowResult(
                     line=e.line,
@@ -153,6 +161,42 @@ def _market_keys(name: str) -> set[str]:
     return {key, key.removeprefix("cho ")}
 
 
+class _Markets:
+    """The markets by their folded names ("Chợ Cồn", "cho con" and "Cồn" are one): a row's market
+    is one of them, none (unknown) or several (ambiguous)."""
+
+    def __init__(self, markets: list[accounts_q.MarketName]) -> None:
+        self._ids: dict[str, list[int]] = {}
+        for market in markets:
+            for key in _market_keys(market.name):
+                self._ids.setdefault(key, []).append(market.id)
+
+    def find(self, name: str | None) -> int | None | Reason:
+        if name is None:
+            return None
+        ids = sorted({i for key in _market_keys(name) for i in self._ids.get(key, [])})
+        if len(ids) != 1:
+            return (
+                Reason(f"unknown market {name!r}", f"không tìm thấy chợ “{quoted(name)}”")
+                if not ids
+                else Reason(
+                    f"market name {name!r} is ambiguous", f"nhiều chợ có tên “{quoted(name)}”"
+                )
+            )
+        return ids[0]
+
+
+def _with_market_problem(e: report_file.RowError, markets: _Markets) -> report_file.RowError:
+    """A row refused for its format says what else is wrong with its market too: a reviewer fixed
+    a date, checked again, and only then read that the market was unknown."""
+    found = markets.find(e.market)
+    if not isinstance(found, Reason):
+        return e
+    return dataclasses.replace(
+        e, reason=f"{e.reason}; {found.en}", reason_vi=f"{e.reason_vi}; {found.vi}"
+    )
+
+
 async def _apply_report(
     conn: asyncpg.Connection,
     *,
@@ -160,29 +204,12 @@ async def _apply_report(
     user: User,
     rows: list[report_file.ImportRow],
     ref: str,
+    markets: _Markets,
 ) -> list[schemas.ImportRowResult]:
     """Resolve each row to one payment account and create or move the partner's onboarding of it."""
-    markets: dict[str, list[int]] = {}
-    for market in await accounts_q.all_markets(conn):
-        for key in _market_keys(market.name):
-            markets.setdefault(key, []).append(market.id)
 
     def market_of(row: report_file.ImportRow) -> int | None | Reason:
-        if row.market is None:
-            return None
-        ids = sorted({i for key in _market_keys(row.market) for i in markets.get(key, [])})
-        if len(ids) != 1:
-            return (
-                Reason(
-                    f"unknown market {row.market!r}", f"không tìm thấy chợ “{quoted(row.market)}”"
-                )
-                if not ids
-                else Reason(
-                    f"market name {row.market!r} is ambiguous",
-                    f"nhiều chợ có tên “{quoted(row.market)}”",
-                )
-            )
-        return ids[0]
+        return markets.find(row.market)
 
     row_market = {row.line: market_of(row) for row in rows}
     pairs = sorted(

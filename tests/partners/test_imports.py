@@ -379,6 +379,27 @@ async def test_a_row_that_does_not_parse_echoes_its_stall_escaped(client, conn, 
         assert (row["market"], row["stall_code"]) == ("Chợ Thử Một", "B\\x00-2")
 
 
+async def test_a_row_refused_for_its_format_also_says_its_market_is_unknown(client, auth, stalls):
+    """A reviewer's row had a bad date and an unknown market: the preview said the date only, and
+    the market came out once the date was fixed. Both are said at once now; a known market adds
+    nothing."""
+    data = (
+        "market,stall_code,status,date\n"
+        "Chợ Không Có,A-1,active,31/02/2026\n"
+        "Chợ Thử Một,A-2,active,31/02/2026\n"
+    ).encode()
+    r = await upload(client, await auth("admin"), data, dry_run=True)
+    assert r.status_code == 200, r.text
+    first, second = r.json()["rows"]
+    assert first["result"] == second["result"] == "error"
+    assert first["reason_vi"] == (
+        "ngày không đọc được “31/02/2026” (viết DD/MM/YYYY hoặc YYYY-MM-DD); "
+        "không tìm thấy chợ “Chợ Không Có”"
+    ), first
+    assert first["reason"].endswith("; unknown market 'Chợ Không Có'")
+    assert "chợ" not in second["reason_vi"].removeprefix("ngày")
+
+
 async def test_an_excel_report_is_read_like_the_csv_one(client, conn, auth, stalls):
     """Partners keep their reports in Excel: the first sheet of an .xlsx is read with the same
     columns and rules. A number cell is its digits, a date cell its day; a damaged workbook is

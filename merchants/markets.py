@@ -325,6 +325,11 @@ async def set_archived(
             raise errors.MarketNotFound(f"No market with id {market_id}.")
         if before.archived == archived:
             return before
+        if not archived and before.ward_code is not None:
+            # Back in the lists beside a market given its name meanwhile: the same rule as a new one.
+            await _name_free(
+                conn, ward_code=before.ward_code, name=before.name, market_id=market_id
+            )
         await markets_q.set_market_archived(
             conn, market_id=market_id, archived=archived, user_id=user.id, reason=reason
         )

@@ -331,7 +331,13 @@ async def test_a_ward_has_one_market_of_a_name(client, conn, auth, markets):
         headers=admin,
     )  # fmt: skip
     assert archived.status_code == 200
-    assert (await create("Chợ Thử Một", "20285")).status_code == 201
+    again = await create("Chợ Thử Một", "20285")
+    assert again.status_code == 201
+    # Brought back from the archive beside the new one: the same rule (a reviewer's two names).
+    back = await client.post(
+        f"/api/markets/{elsewhere.json()['id']}/unarchive", json={"reason": "Mở lại"}, headers=admin
+    )
+    assert back.status_code == 409 and back.json()["code"] == "market_name_taken", back.text
 
 
 async def test_two_markets_of_one_name_created_at_once_make_one(live):

@@ -651,7 +651,9 @@ export async function registerView(ctx, marketId, recordId) {
             form.requestSubmit();
           },
         }, t("code_like_confirm"));
-        setError("f-stall_code", t("code_like_save", { code: codeKey(st.stall_code), other: unconfirmedLike.other }), confirm, { value: valueOf(st, "f-stall_code") });
+        // The codes as written, each kept on one line ("A-" / "3" was split at its hyphen).
+        const whole = (code) => String(code).trim().replace(/\s+/g, " ").replace(/-/g, "\u2011");
+        setError("f-stall_code", t("code_like_save", { code: whole(st.stall_code), other: whole(unconfirmedLike.other) }), confirm, { value: valueOf(st, "f-stall_code") });
       }
       if (samePhone && !problems.some(([id]) => id === "f-phone")) {
         setError("f-phone", t("phone_in_queue_save", { code: samePhone.body.stall_code }), null, { value: valueOf(st, "f-phone") });

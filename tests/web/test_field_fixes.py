@@ -251,6 +251,32 @@ async def test_a_code_written_another_way_is_pointed_out(new_page, live_server) 
     assert len(await stalls_with_code(live_server, ids["Chợ Thử Một"], "Y-1-5")) == 1
 
 
+async def test_a_look_alike_code_is_asked_about_on_a_device_without_the_list(
+    new_page, live_server
+) -> None:
+    """A device that never kept the market's list (a first sign-in straight into the form) had no
+    code to compare with: a reviewer saved "A3" beside A-3 unasked. The form asks for the market's
+    codes then, and the question comes as it does elsewhere."""
+    ids = await market_ids(live_server)
+    await register_via_api(live_server, ids["Chợ Thử Một"], "YL-7", "Lý Thị Bảy")
+    page = await new_page()
+    await sign_in(page)
+    await page.wait_for_selector("#worklist")
+    # As on a device that has never opened the list: nothing of the market kept.
+    await page.evaluate(
+        """() => Object.keys(localStorage).filter((k) => k.startsWith("choso.cache.stalls.")
+                 || k.startsWith("choso.cache.tiles.")).forEach((k) => localStorage.removeItem(k))"""
+    )
+    await page.goto(f"/#/m/{ids['Chợ Thử Một']}/new")
+    await page.wait_for_selector("#register-form")
+    await page.fill("#f-stall_code", "yl7")
+    await expect(page.locator("#f-stall_code-warn")).to_contain_text("đã có sạp YL-7")
+    await fill_form(page, code="yl7", name="Lý Văn Tám")
+    await page.click("#save-stall")
+    await expect(page.locator("#f-stall_code-error")).to_contain_text("giống sạp YL\u20117")
+    assert await stalls_with_code(live_server, ids["Chợ Thử Một"], "yl7") == []
+
+
 async def test_an_account_another_stall_is_paid_on_is_asked_about(new_page, live_server) -> None:
     """Another stallholder's account typed by mistake (the wrong card): refused at the account
     with the stall paid on it to look at; saved once the volunteer says both stalls use it."""

@@ -9,6 +9,7 @@ import {
   accountName, accountNumber, looksLikePhone, codeKey, compact, phoneKey, codeOk, charCount, codeForZone, dropDoubledPrefix, STALL_CODE_MAX, ZONE_MAX,
 } from "../lib/text.js";
 import { bankPicker } from "../lib/bankpicker.js";
+import { tiles as readTiles } from "../lib/coverage.js";
 import { field, setError, clearErrors, refreshErrors, showProblem, focusFirstError, limitLength } from "../lib/forms.js";
 import { settings } from "../lib/shell.js";
 import { scanFill, needsMomoReference, MOMO_BIN } from "../lib/scanfill.js";
@@ -302,7 +303,20 @@ export async function registerView(ctx, marketId, recordId) {
   // A code already in this market's stall list (kept for offline use) or in a waiting record would be
   // refused by the server: say so at the field while typing, and offline refuse it like the server.
   const codeWarn = h("p", { class: "field-warn", id: "f-stall_code-warn", role: "status", hidden: true });
-  const knownStalls = api.cache.value(`stalls.${marketId}`) || [];
+  let knownStalls = api.cache.value(`stalls.${marketId}`) || [];
+  // A device that never opened the market's list (signed in straight into this form) had nothing to
+  // compare a code with: a reviewer saved "A3" beside A-3 unasked. The market's codes come from its
+  // tiles then (kept on the device, else asked for once), and the checks run again.
+  if (!knownStalls.length) {
+    const codesOf = (value) => [...readTiles(value).byId.values()].map((x) => ({ id: x.id, stall_code: x.stall_code }));
+    const kept = api.cache.value(`tiles.${marketId}`);
+    if (kept) knownStalls = codesOf(kept);
+    else if (navigator.onLine) {
+      api.cachedGet(`tiles.${marketId}`, `/api/markets/${marketId}/stall-tiles`).then((got) => {
+        if (got && got.value && !knownStalls.length) { knownStalls = codesOf(got.value); drawCodeWarning(); }
+      }).catch(() => null);
+    }
+  }
   const waiting = (await outbox.list()).filter((r) => r.kind === "register" && r.market_id === marketId && r.state !== "sent");
   function duplicateOf(code) {
     const key = codeKey(code);

@@ -1112,7 +1112,12 @@ async def test_the_stall_page_shows_what_partners_reported_it_received(
         await conn.execute(
             """INSERT INTO payment_event (partner_code, external_id, stall_id, amount, occurred_at,
                                           matched)
-               SELECT 'MB', 'tk-w-' || n, $1, amount, clock_timestamp() - make_interval(mins => n),
+               SELECT 'MB', 'tk-w-' || n, $1, amount,
+                      -- minutes ago, but never before today's first second (Vietnamese day): a
+                      -- run just after midnight must still find all three under today
+                      greatest(clock_timestamp() - make_interval(mins => n),
+                               (clock_timestamp() AT TIME ZONE INTERVAL '07:00')::date::timestamp
+                                   AT TIME ZONE INTERVAL '07:00'),
                       true
                FROM (VALUES (1, 20000), (2, 5500), (3, 150000)) AS v (n, amount)""",
             paid["id"],

@@ -652,7 +652,17 @@ def _pdf(body: bytes, filename: str) -> Response:
 @signs_router.get(
     "/stalls/{stall_id}/sign.pdf",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}},
+    responses={
+        200: {
+            "content": {"application/pdf": {}},
+            "headers": {
+                "Sign-Shortened": {
+                    "description": "The texts the sign shows only in part, comma-separated",
+                    "schema": {"type": "string"},
+                }
+            },
+        }
+    },
 )
 async def stall_sign(
     stall_id: Id,
@@ -663,11 +673,18 @@ async def stall_sign(
     size: Literal["A6", "A5"] = "A6",
 ) -> Response:
     """The stall's printable sign (A6 by default, A5 option). Opening it records nothing: confirm
-    the print with POST /api/stalls/{stall_id}/sign-printed once it came out of the printer."""
-    pdf = await signs.stall_sign_pdf(
+    the print with POST /api/stalls/{stall_id}/sign-printed once it came out of the printer.
+
+    A text too long for the sign even at its smallest size is cut short there with "…"; the
+    `Sign-Shortened` header names those texts (`market_name`, `stall_code`, `holder_name`,
+    `goods`), so that the app can say so; it is absent when the sign shows everything."""
+    pdf, cut = await signs.stall_sign_pdf(
         conn, user=user, stall_id=stall_id, account_id=account_id, size=size, route=request.url.path
     )
-    return _pdf(pdf, f"bien-vietqr-{stall_id}.pdf")
+    response = _pdf(pdf, f"bien-vietqr-{stall_id}.pdf")
+    if cut:
+        response.headers["Sign-Shortened"] = ", ".join(cut)
+    return response
 
 
 @signs_router.post("/stalls/{stall_id}/sign-printed", response_model=StallCoverage)

@@ -120,27 +120,26 @@ async def stall_sign_pdf(
     account_id: int | None,
     size: Literal["A6", "A5"],
     route: str,
-) -> bytes:
-    """One stall's printable sign. Rendering records nothing: a print counts only when someone
-    confirms it came out of the printer (confirm_stall_print)."""
+) -> tuple[bytes, tuple[str, ...]]:
+    """One stall's printable sign, and the texts it shows only in part (`qr.sign.shortened`).
+    Rendering records nothing: a print counts only when someone confirms it came out of the
+    printer (confirm_stall_print)."""
     stall = await _stall_for_sign(conn, user, stall_id, route)
     account = _pick_account(stall, account_id)
     market = await markets_q.market_name(conn, stall.market_id) or ""
-    return sign.sign_pdf(
-        _sign_info(
-            payload_text=account_payload(account),
-            market_name=market,
-            stall_code=stall.stall_code,
-            zone=stall.zone,
-            goods=stall.goods,
-            holder_name=stall.holder.full_name,
-            bin_=account.bin,
-            account_number=account.account_number,
-            account_name=account.account_name,
-            support=(await _supports(conn)).get(account.partner_code or ""),
-        ),
-        size=size,
+    info = _sign_info(
+        payload_text=account_payload(account),
+        market_name=market,
+        stall_code=stall.stall_code,
+        zone=stall.zone,
+        goods=stall.goods,
+        holder_name=stall.holder.full_name,
+        bin_=account.bin,
+        account_number=account.account_number,
+        account_name=account.account_name,
+        support=(await _supports(conn)).get(account.partner_code or ""),
     )
+    return sign.sign_pdf(info, size=size), sign.shortened(info)
 
 
 async def confirm_stall_print(

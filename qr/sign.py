@@ -75,33 +75,78 @@ ASCENT, LINE = 0.93, 1.17
 
 @dataclass(frozen=True)
 class Fitted:
-    """Text fitted into a width: its font size and its lines."""
+    """Text fitted into a width: its font size and its lines; `cut` when a line had to be
+    shortened with an ellipsis (the sign does not show the whole text)."""
 
     size: float
     lines: tuple[str, ...]
+    cut: bool = False
 
 
-def fit_text(text: str, font: str, max_size: float, width: float, max_lines: int = 1) -> Fitted:
-    """Largest size <= max_size at which `text` fits `width` points in at most `max_lines`
-    lines (one or two, broken at the space that balances them). Rather than shrink below
-    MIN_TEXT_PT, a line too wide is cut short with an ellipsis."""
+def fit_text(
+    text: str,
+    font: str,
+    max_size: float,
+    width: float,
+    max_lines: int = 1,
+    *,
+    never_cut: bool = False,
+) -> Fitted:
+    """Largest size <= max_size at which `text` fits `width` points in at most `max_lines` lines,
+    broken at spaces so that the widest line is as narrow as it can be. Another line is tried only
+    while fewer lines leave the text under 0.8 of `max_size`. Rather than shrink below
+    MIN_TEXT_PT, a line too wide is cut short with an ellipsis; with `never_cut` the text gets as
+    small as it must (an account's name, which a payer compares with their bank app's, whole)."""
     text = " ".join(text.split())
-    per_pt = pdfmetrics.stringWidth(text, font, 1.0) or 1.0
-    one_line = min(max_size, width / per_pt)
-    best = Fitted(one_line, (text,))
-    if max_lines >= 2 and one_line < 0.8 * max_size:
-        words = text.split(" ")
-        for cut in range(1, len(words)):
-            first, second = " ".join(words[:cut]), " ".join(words[cut:])
-            widest = max(
-                pdfmetrics.stringWidth(first, font, 1.0), pdfmetrics.stringWidth(second, font, 1.0)
-            )
-            size = min(max_size, width / widest)
-            if size > best.size:
-                best = Fitted(size, (first, second))
-    if best.size >= MIN_TEXT_PT:
+    words = text.split(" ")
+    advances = [pdfmetrics.stringWidth(word, font, 1.0) for word in words]
+    space = pdfmetrics.stringWidth(" ", font, 1.0)
+    best = Fitted(0.0, (text,))
+    for count in range(1, min(max_lines, len(words)) + 1):
+        lines, widest = _balanced(words, advances, space, count)
+        size = min(max_size, width / (widest or 1.0))
+        if size > best.size:
+            best = Fitted(size, lines)
+        if best.size >= 0.8 * max_size:
+            break
+    if best.size >= MIN_TEXT_PT or never_cut:
         return best
-    return Fitted(MIN_TEXT_PT, tuple(_cut(line, font, width) for line in best.lines))
+    return Fitted(MIN_TEXT_PT, tuple(_cut(line, font, width) for line in best.lines), cut=True)
+
+
+def _balanced(
+    words: list[str], advances: list[float], space: float, count: int
+) -> tuple[tuple[str, ...], float]:
+    """`words` set in `count` lines whose widest is as narrow as possible (at size 1), and that
+    width. Glyph advances add up (no kerning in the sign's text), so a line's width is its words'
+    plus its spaces'."""
+    total = len(words)
+    before = [0.0]
+    for advance in advances:
+        before.append(before[-1] + advance)
+
+    def span(i: int, j: int) -> float:  # words[i:j] on one line
+        return before[j] - before[i] + space * (j - i - 1)
+
+    inf = float("inf")
+    # widest[k][j]: the narrowest widest line that sets words[:j] in k lines; start: its last
+    # line's first word
+    widest = [[inf] * (total + 1) for _ in range(count + 1)]
+    start = [[0] * (total + 1) for _ in range(count + 1)]
+    widest[0][0] = 0.0
+    for k in range(1, count + 1):
+        for j in range(k, total + 1):
+            for i in range(k - 1, j):
+                value = max(widest[k - 1][i], span(i, j))
+                if value < widest[k][j]:
+                    widest[k][j], start[k][j] = value, i
+    lines: list[str] = []
+    j = total
+    for k in range(count, 0, -1):
+        i = start[k][j]
+        lines.append(" ".join(words[i:j]))
+        j = i
+    return tuple(reversed(lines)), widest[count][total]
 
 
 def footer_text(sign: SignInfo) -> str:
@@ -125,6 +170,47 @@ def _cut(line: str, font: str, width: float) -> str:
     while line and pdfmetrics.stringWidth(line + "…", font, MIN_TEXT_PT) > width:
         line = line[:-1]
     return line.rstrip() + "…"
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """A sign's texts, each fitted to the sign's width as drawn."""
+
+    market: Fitted
+    code: Fitted
+    name: Fitted
+    goods: Fitted | None
+    account_name: Fitted
+    footer: Fitted
+
+
+def _texts(sign: SignInfo) -> _Texts:
+    width = TEXT_W * mm
+    market = sign.market_name.upper()
+    if sign.zone:  # named as on screen ("Khu A"), not a bare letter after the market
+        market = f"{market} · {zone_label(sign.zone).upper()}"
+    return _Texts(
+        market=fit_text(market, BOLD, 9.0, width),
+        code=fit_text(sign.stall_code, BOLD, 34.0, width),
+        name=fit_text(sign.holder_name, BOLD, 16.0, width, max_lines=2),
+        goods=fit_text(sign.goods, REGULAR, 10.0, width, max_lines=2) if sign.goods else None,
+        account_name=fit_text(sign.account_name.upper(), REGULAR, 9.0, width, never_cut=True),
+        footer=fit_text(footer_text(sign), REGULAR, 7.0, width),
+    )
+
+
+_INSTRUCTION = fit_text(INSTRUCTION, BOLD, 13.0, TEXT_W * mm)
+
+
+def shortened(sign: SignInfo) -> tuple[str, ...]:
+    """The texts this sign shows only in part, cut short with an ellipsis because they do not fit
+    at MIN_TEXT_PT: `market_name` (with the zone), `stall_code`, `holder_name`, `goods`. Within the schemas'
+    limits that takes letters far wider than Vietnamese words (a name of 100 characters and a
+    goods line of 100 fit in their two lines); the account's name is never cut."""
+    texts = _texts(sign)
+    fields = (("market_name", texts.market), ("stall_code", texts.code),
+              ("holder_name", texts.name), ("goods", texts.goods))  # fmt: skip
+    return tuple(field for field, fitted in fields if fitted is not None and fitted.cut)
 
 
 # ---------------------------------------------------------------- drawing
@@ -171,16 +257,14 @@ class _Painter:
         c.setLineWidth(0.5)
         c.roundRect(FRAME_INSET, FRAME_INSET, inner_w, SIGN_H - 2 * FRAME_INSET, 3.0)
 
+        texts = _texts(sign)
         c.setFillGray(1)
-        market = sign.market_name.upper()
-        if sign.zone:  # named as on screen ("Khu A"), not a bare letter after the market
-            market = f"{market} · {zone_label(sign.zone).upper()}"
-        self._line(market, BOLD, 9.0, top - FRAME_INSET - 5.6, centre)
-        self._line(sign.stall_code, BOLD, 34.0, top - FRAME_INSET - BAND_H + 3.4, centre)
+        self._line(texts.market, BOLD, top - FRAME_INSET - 5.6, centre)
+        self._line(texts.code, BOLD, top - FRAME_INSET - BAND_H + 3.4, centre)
 
         c.setFillGray(0)
         heading_top = top - FRAME_INSET - BAND_H - 2.0
-        self._heading(sign, top=heading_top, bottom=top - QR_TOP, centre=centre)
+        self._heading(texts, top=heading_top, bottom=top - QR_TOP, centre=centre)
 
         name, modules = self.qr_form(sign.payload)
         module = QR_BOX / (modules + 2 * QUIET)
@@ -192,29 +276,24 @@ class _Painter:
         c.restoreState()
 
         below = top - QR_TOP - QR_BOX  # bottom of the quiet zone
-        self._line(INSTRUCTION, BOLD, 13.0, below - 5.2, centre)
+        self._line(_INSTRUCTION, BOLD, below - 5.2, centre)
         self._pair(sign.bank_short_name, sign.account_number, below - 11.6, centre)
-        self._line(sign.account_name.upper(), REGULAR, 9.0, below - 16.4, centre)
-        footer = footer_text(sign)
-        fitted = fit_text(footer, REGULAR, 7.0, TEXT_W * mm)
-        c.setFont(REGULAR, fitted.size / mm)
-        c.drawCentredString(centre, FRAME_INSET + 2.6, fitted.lines[0])
+        self._line(texts.account_name, REGULAR, below - 16.4, centre)
+        self._line(texts.footer, REGULAR, FRAME_INSET + 2.6, centre)
         c.restoreState()
 
-    def _line(self, text: str, font: str, size_pt: float, baseline: float, centre: float) -> None:
-        fitted = fit_text(text, font, size_pt, TEXT_W * mm)
+    def _line(self, fitted: Fitted, font: str, baseline: float, centre: float) -> None:
         c = self.canvas
         c.setFont(font, fitted.size / mm)
         c.drawCentredString(centre, baseline, fitted.lines[0])
 
-    def _heading(self, sign: SignInfo, *, top: float, bottom: float, centre: float) -> None:
-        """Stallholder name (one or two lines) and goods, centred between `top` and `bottom`."""
-        width = TEXT_W * mm
+    def _heading(self, texts: _Texts, *, top: float, bottom: float, centre: float) -> None:
+        """Stallholder name and goods (each one or two lines), centred between `top` and
+        `bottom`; the name gets smaller when both would not fit."""
         room = (top - bottom) * mm  # points
         gap = 2.5 * mm
-        name = fit_text(sign.holder_name, BOLD, 16.0, width, max_lines=2)
-        goods = fit_text(sign.goods, REGULAR, 10.0, width) if sign.goods else None
-        goods_h = goods.size * LINE if goods else 0.0
+        name, goods = texts.name, texts.goods
+        goods_h = goods.size * LINE * len(goods.lines) if goods else 0.0
         name_size = name.size
         name_room = room - (goods_h + gap if goods else 0.0)
         if len(name.lines) * name_size * LINE > name_room:

@@ -336,3 +336,44 @@ def test_a_zone_is_named_on_the_sign_as_on_screen() -> None:
     for zone, shown in (("A", "CHỢ HÀN · KHU A"), ("Dãy 3", "CHỢ HÀN · DÃY 3")):
         pdf = sign.sign_pdf(dataclasses.replace(SIGN, market_name="Chợ Hàn", zone=zone))
         assert shown in flat(page_texts(pdf)[0]), zone
+
+
+def test_goods_as_long_as_the_form_takes_are_printed_whole_on_two_lines() -> None:
+    goods = "Rau củ quả, trái cây tươi, thịt heo, thịt bò, gà vịt, trứng, hải sản tươi sống, đồ khô các loại ngon"
+    assert len(goods) == 100  # merchants.schemas.Goods: at most 100 characters
+    info = dataclasses.replace(SIGN, goods=goods, holder_name=LONG_NAME)
+    fitted = sign._texts(info).goods
+    assert fitted is not None and len(fitted.lines) == 2 and not fitted.cut
+    assert fitted.size > 8  # was one line at 6 pt before the goods could take two
+    assert sign.shortened(info) == ()
+    text = flat(page_texts(sign.sign_pdf(info))[0])
+    assert goods in text and LONG_NAME in text
+    (image,) = page_images(sign.sign_pdf(info))
+    (code,) = scan(image)
+    assert code.text == SIGN.payload
+
+
+def test_fit_text_balances_three_lines_and_never_cuts_when_told() -> None:
+    width = sign.TEXT_W * mm
+    words = "một hai ba bốn năm sáu bảy tám chín mười mười một mười hai mười ba mười bốn"
+    three = sign.fit_text(words, sign.REGULAR, 40.0, width, max_lines=3)
+    assert len(three.lines) == 3 and " ".join(three.lines) == words and not three.cut
+    widths = [pdfmetrics.stringWidth(line, sign.REGULAR, 1.0) for line in three.lines]
+    assert max(widths) - min(widths) < 0.25 * max(widths)  # balanced, not greedy
+    wide = "W" * 50  # an account name at its limit, in the widest letter
+    kept = sign.fit_text(wide, sign.REGULAR, 9.0, width, never_cut=True)
+    assert kept.lines == (wide,) and not kept.cut and kept.size < sign.MIN_TEXT_PT
+    assert pdfmetrics.stringWidth(wide, sign.REGULAR, kept.size) <= width + 1e-6
+    assert sign.fit_text(wide, sign.REGULAR, 9.0, width).cut
+
+
+def test_the_sign_names_what_it_shows_only_in_part() -> None:
+    assert sign.shortened(SIGN) == ()
+    wide = dataclasses.replace(
+        SIGN, holder_name=" ".join(["Ẅ" * 9] * 10), goods="W" * 100, account_name="W" * 50
+    )
+    assert sign.shortened(wide) == ("holder_name", "goods")
+    text = flat(page_texts(sign.sign_pdf(wide))[0])
+    assert "W" * 50 in text  # the account's name, whole, however small
+    long_market = dataclasses.replace(SIGN, market_name="Chợ " + "Ẃ" * 116)
+    assert sign.shortened(long_market) == ("market_name",)

@@ -1496,3 +1496,31 @@ async def test_a_point_far_from_the_market_is_said(new_page, live_server) -> Non
     await page.click("#f-gps")
     await expect(status).to_contain_text("Đã lấy vị trí")
     assert "field-warn" not in (await status.get_attribute("class") or "")
+
+
+async def test_printing_says_which_texts_the_sign_had_to_cut(new_page, live_server) -> None:
+    """The preview shows the goods whole; a sign whose goods do not fit even at its smallest size
+    cuts them with "…", and the print's question says so before the volunteer confirms it."""
+    ids = await market_ids(live_server)
+    account = {"bin": "970422", "account_number": "0123456931", "account_name": "TRAN VAN RONG"}
+    stall = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "CUT-1", "Trần Văn Rộng", account=account
+    )
+    async with await live_server.api("admin") as c:
+        r = await c.patch(
+            f"/api/stalls/{stall['id']}",
+            json={"goods": " ".join(["WWWWWWWWW"] * 10)},
+            headers={"If-Match": f'"{stall["version"]}"'},
+        )
+        assert r.status_code == 200, r.text
+    page = await new_page()
+    await sign_in(page)
+    await page.goto(f"/#/s/{stall['id']}")
+    await expect(page.locator("#sign .sign-goods")).to_contain_text("WWWWWWWWW " * 9)
+    async with page.context.expect_page() as popup:
+        await page.click("#print-sign")
+    await (await popup.value).close()
+    note = page.locator("#sign-shortened")
+    await expect(note).to_contain_text("Biển in rút gọn mặt hàng")
+    await expect(page.locator("#confirm-printed")).to_be_visible()
+    await shot(page, "sign-shortened")

@@ -119,7 +119,7 @@ export async function blobUrl(path, options = {}) {
   const url = URL.createObjectURL(blob);
   objectUrls.add(url);
   window.setTimeout(() => { URL.revokeObjectURL(url); objectUrls.delete(url); }, 10 * 60 * 1000);
-  return { url, type: blob.type, size: blob.size };
+  return { url, type: blob.type, size: blob.size, headers: res.headers };
 }
 
 // Files fetched with auth (QR images, sign PDFs) live as object URLs until revoked.
@@ -134,16 +134,17 @@ export function revokeObjectUrls() {
 /**
  * Open an authenticated file (PDF) in a new tab. The tab is opened at the click, before the download,
  * so pop-up blockers allow it; if it is blocked anyway, the file is downloaded instead.
+ * Returns what blobUrl does (its headers included).
  */
 export async function openFile(path, filename) {
   // An installed app (standalone window) hands files to the system viewer through a download.
   if (window.matchMedia && window.matchMedia("(display-mode: standalone)").matches) {
-    await downloadFile(path, filename || "file.pdf");
-    return;
+    return downloadFile(path, filename || "file.pdf");
   }
   const win = window.open("", "_blank");
   try {
-    const { url } = await blobUrl(path);
+    const file = await blobUrl(path);
+    const { url } = file;
     if (win && !win.closed) {
       win.location.href = url;
     } else {
@@ -154,6 +155,7 @@ export async function openFile(path, filename) {
       a.click();
       a.remove();
     }
+    return file;
   } catch (err) {
     if (win && !win.closed) win.close();
     throw err;
@@ -163,13 +165,14 @@ export async function openFile(path, filename) {
 /** Download an authenticated file (CSV, GeoJSON) under a file name; `options` as request's
  * (a POST for a file whose making is recorded, such as a person's printed export). */
 export async function downloadFile(path, filename, options = {}) {
-  const { url } = await blobUrl(path, options);
+  const file = await blobUrl(path, options);
   const a = document.createElement("a");
-  a.href = url;
+  a.href = file.url;
   a.download = filename;
   document.body.append(a);
   a.click();
   a.remove();
+  return file;
 }
 
 /** A small localStorage cache for lists the app needs offline. */

@@ -42,6 +42,11 @@ addStrings({
     level_todo_qr_issued: "Chưa in biển",
     level_todo_qr_verified: "Chưa kiểm tra mã",
     level_todo_transacting: "Chưa giao dịch",
+    sign_shortened: "Biển in rút gọn {what} (quá dài, có dấu \"…\"). Muốn in đủ, hãy sửa sạp cho ngắn hơn rồi in lại.",
+    cut_market_name: "tên chợ",
+    cut_stall_code: "mã sạp",
+    cut_holder_name: "tên chủ sạp",
+    cut_goods: "mặt hàng",
   },
   en: {
     account_stopped_suspended: "Suspended by the partner",
@@ -57,6 +62,11 @@ addStrings({
     level_todo_qr_issued: "Sign not printed",
     level_todo_qr_verified: "Code not checked",
     level_todo_transacting: "No payments yet",
+    sign_shortened: "The sign shortens {what} (too long, marked \"…\"). To print it whole, shorten it on the stall and print again.",
+    cut_market_name: "the market's name",
+    cut_stall_code: "the stall code",
+    cut_holder_name: "the stallholder's name",
+    cut_goods: "the goods",
   },
 });
 
@@ -261,14 +271,20 @@ export async function stallView(ctx, id, params) {
     const acc = accounts[accountIndex];
     if (acc && acc.stopped_by_partner && !window.confirm(t("sign_stopped_confirm"))) return;
     toast(t("pdf_opening"), "info", 6000, "pdf");
+    let file;
     try {
-      await api.openFile(`/api/stalls/${id}/sign.pdf${acc ? `?account_id=${acc.id}` : ""}`, `bien-${stall.stall_code}.pdf`);
+      file = await api.openFile(`/api/stalls/${id}/sign.pdf${acc ? `?account_id=${acc.id}` : ""}`, `bien-${stall.stall_code}.pdf`);
       dropToast("pdf"); // opened: the question below is what matters now
     } catch (err) {
       toast(describeError(err), "error");
       return;
     }
+    // A text too long for the sign even at its smallest size is cut there (qr/sign.py), while the
+    // preview above shows it whole: said before the volunteer confirms the print.
+    const cut = ((file && file.headers && file.headers.get("Sign-Shortened")) || "")
+      .split(",").map((x) => x.trim()).filter((x) => ["market_name", "stall_code", "holder_name", "goods"].includes(x));
     printedBox.replaceChildren(h("div", { class: "card print-confirm" },
+      cut.length ? h("p", { class: "note note-warn", id: "sign-shortened", role: "status" }, t("sign_shortened", { what: cut.map((x) => t(`cut_${x}`)).join(", ") })) : null,
       h("p", {}, t("print_sign_question")),
       h("div", { class: "row-actions" },
         h("button", { type: "button", class: "btn btn-primary", id: "confirm-printed", onclick: () => printed(acc) }, t("print_sign_done")),

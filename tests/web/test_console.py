@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import onboarding_status
-from tests.web.conftest import LAPTOP, LOADED_MODULE_JS, SHOTS, TABLET, sign_in, until
+from tests.web.conftest import LAPTOP, LOADED_MODULE_JS, PHONE, SHOTS, TABLET, sign_in, until
 from tests.web.test_a11y import serious
 from tests.web.test_volunteer import fill_form, market_ids, register_via_api
 
@@ -922,3 +922,20 @@ async def test_the_overview_counts_people_by_role_adding_up_to_the_total(new_pag
         )
     ]
     assert "quản trị viên" in text and sum(parts) == total, text
+
+
+async def test_on_a_phone_the_tabs_are_one_row_with_the_current_one_in_view(
+    new_page, live_server
+) -> None:
+    """The seven tabs took three rows (about 150 px) before a phone's content: one row now, which
+    scrolls sideways, brought to the section that is open."""
+    page = await open_console(new_page, "/console/audit", viewport=PHONE, is_mobile=True)
+    tabs = page.locator(".console-tabs li")
+    await expect(tabs).to_have_count(7)
+    tops = {round((await tabs.nth(i).bounding_box())["y"]) for i in range(7)}
+    assert len(tops) == 1, tops
+    current = await page.locator(".console-tabs a.current").bounding_box()
+    assert current is not None
+    assert 0 <= current["x"] and current["x"] + current["width"] <= PHONE["width"]
+    await fits(page)
+    await shot(page, "tabs-phone")

@@ -44,7 +44,14 @@ export function consolePage(current, render) {
       return;
     }
     const body = h("div", { class: "console-body" });
-    mount(main, tabs(me, current), body);
+    const nav = tabs(me, current);
+    mount(main, nav, body);
+    // On a phone the tabs are one row that scrolls sideways: the current one is brought into it.
+    const list = nav.querySelector("ul");
+    const here = nav.querySelector("a.current");
+    if (list && here && list.scrollWidth > list.clientWidth) {
+      list.scrollLeft = here.parentElement.offsetLeft - (list.clientWidth - here.offsetWidth) / 2;
+    }
     await render(body, me);
   });
 }

@@ -120,6 +120,13 @@ class InvalidComeBackOn(Invalid):
     code, title = "invalid_come_back_on", "The day to come back is out of range"
 
 
+class SignChanged(Conflict):
+    code, title = (
+        "sign_changed",
+        "The account on this sign changed after it was opened: print it again",
+    )
+
+
 class SupportChanged(Conflict):
     code, title = "support_changed", "Someone changed these items of the support package meanwhile"
 

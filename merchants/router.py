@@ -659,7 +659,12 @@ def _pdf(body: bytes, filename: str) -> Response:
                 "Sign-Shortened": {
                     "description": "The texts the sign shows only in part, comma-separated",
                     "schema": {"type": "string"},
-                }
+                },
+                "Sign-Digest": {
+                    "description": "A digest of the payment code the sign carries: send it "
+                    "back as `sign_digest` when confirming the print",
+                    "schema": {"type": "string"},
+                },
             },
         }
     },
@@ -678,12 +683,13 @@ async def stall_sign(
     A text too long for the sign even at its smallest size is cut short there with "…"; the
     `Sign-Shortened` header names those texts (`market_name`, `stall_code`, `holder_name`,
     `goods`), so that the app can say so; it is absent when the sign shows everything."""
-    pdf, cut = await signs.stall_sign_pdf(
+    file = await signs.stall_sign_pdf(
         conn, user=user, stall_id=stall_id, account_id=account_id, size=size, route=request.url.path
     )
-    response = _pdf(pdf, f"bien-vietqr-{stall_id}.pdf")
-    if cut:
-        response.headers["Sign-Shortened"] = ", ".join(cut)
+    response = _pdf(file.pdf, f"bien-vietqr-{stall_id}.pdf")
+    response.headers["Sign-Digest"] = file.digest
+    if file.shortened:
+        response.headers["Sign-Shortened"] = ", ".join(file.shortened)
     return response
 
 
@@ -695,9 +701,12 @@ async def sign_printed(
     request: Request,
     window_days: WindowDays,
     account_id: AccountId = None,
+    body: schemas.SignPrintedIn | None = None,
 ) -> StallCoverage:
     """The stall's sign came out of the printer: the print of its (chosen or first) account is
-    recorded and the stall reaches `qr_issued`."""
+    recorded and the stall reaches `qr_issued`. With `sign_digest` (the printed PDF's
+    `Sign-Digest`), a sign whose account changed since it was opened is refused (409
+    `sign_changed`): that sheet pays the old account."""
     return await signs.confirm_stall_print(
         conn,
         user=user,
@@ -705,6 +714,7 @@ async def sign_printed(
         account_id=account_id,
         route=request.url.path,
         window_days=window_days,
+        printed_digest=body.sign_digest if body else None,
     )
 
 

@@ -357,6 +357,15 @@ Reason = Annotated[
 ]
 
 
+class SignPrintedIn(Strict):
+    sign_digest: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{16}$",
+        description="The `Sign-Digest` header of the sign.pdf that was printed: a print of a sign "
+        "whose account changed since it was opened is refused (409 sign_changed)",
+    )
+
+
 class ReasonIn(Strict):
     """Why (archive, unarchive, deactivate): kept in the audit log."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import asyncpg
@@ -112,6 +114,20 @@ def _sign_info(
     )
 
 
+def sign_digest(payload_text: str) -> str:
+    """A short digest of the payload a sign carries: the `Sign-Digest` of its PDF, which the
+    print's confirmation sends back (a sign opened before its account was corrected carries the
+    old account: confirming it is refused)."""
+    return hashlib.sha256(payload_text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class SignFile:
+    pdf: bytes
+    shortened: tuple[str, ...]  # the texts the sign shows only in part (qr.sign.shortened)
+    digest: str  # sign_digest of its payload
+
+
 async def stall_sign_pdf(
     conn: asyncpg.Connection,
     *,
@@ -120,8 +136,8 @@ async def stall_sign_pdf(
     account_id: int | None,
     size: Literal["A6", "A5"],
     route: str,
-) -> tuple[bytes, tuple[str, ...]]:
-    """One stall's printable sign, and the texts it shows only in part (`qr.sign.shortened`).
+) -> SignFile:
+    """One stall's printable sign, the texts it shows only in part and its payload's digest.
     Rendering records nothing: a print counts only when someone confirms it came out of the
     printer (confirm_stall_print)."""
     stall = await _stall_for_sign(conn, user, stall_id, route)
@@ -139,7 +155,7 @@ async def stall_sign_pdf(
         account_name=account.account_name,
         support=(await _supports(conn)).get(account.partner_code or ""),
     )
-    return sign.sign_pdf(info, size=size), sign.shortened(info)
+    return SignFile(sign.sign_pdf(info, size=size), sign.shortened(info), sign_digest(info.payload))
 
 
 async def confirm_stall_print(
@@ -150,13 +166,18 @@ async def confirm_stall_print(
     account_id: int | None,
     route: str,
     window_days: int,
+    printed_digest: str | None = None,
 ) -> StallCoverage:
     """The stall's sign came out of the printer: the print of its (chosen or first) account is
-    recorded and the stall's sign counts as issued."""
+    recorded and the stall's sign counts as issued. `printed_digest`, the Sign-Digest of the PDF
+    that was printed: when the account changed since (a correction sent from a queue while the
+    sheet printed), the sheet pays the old account, and the print is refused (SignChanged)."""
     await stalls.writable_stall(conn, user, stall_id)
     stall = await _stall_for_sign(conn, user, stall_id, route)
     account = _pick_account(stall, account_id)
     text = account_payload(account)
+    if printed_digest is not None and printed_digest != sign_digest(text):
+        raise errors.SignChanged()
     async with conn.transaction():
         await signs_q.record_prints(
             conn, prints=[(stall.id, account.id, text)], fmt="sign_pdf", user_id=user.id

@@ -277,3 +277,35 @@ async def test_a_correction_and_a_stop_made_offline_both_reach_the_server(
         "deactivate_payment_account",
         "correct_payment_account",
     ]
+
+
+async def test_no_sign_is_printed_while_a_correction_waits_and_the_page_follows_it(
+    new_page, live_server
+) -> None:
+    """An account corrected offline: the stall page still shows the server's copy (the old
+    number), so it says a change waits and prints no sign (the sheet would pay the old account);
+    once the queue has sent the change, the page is drawn again with the new number."""
+    ids = await market_ids(live_server)
+    account = {"bin": "970422", "account_number": "9704220071", "account_name": "LE THI BAY"}
+    stall = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "Q-71", "Lê Thị Bảy", account=account
+    )
+    account_id = stall["payment_accounts"][0]["id"]
+    page = await new_page()
+    await sign_in(page)
+    await page.goto(f"/#/s/{stall['id']}")
+    await page.wait_for_selector("#account-list")
+    await expect(page.locator("#print-sign")).to_be_enabled()
+    await page.context.set_offline(True)
+    await page.click(f"#fix-account-{account_id}")
+    await page.wait_for_selector("#account-fix-form")
+    await page.fill("#f-acct", "9704220072")
+    await page.fill("#f-reason", "Nhập sai số cuối")
+    await page.click("#account-fix-save")
+    await page.wait_for_selector("#account-list")
+    await expect(page.locator("#print-sign")).to_be_disabled()
+    await expect(page.locator("#print-blocked")).to_contain_text("chưa gửi (như sửa tài khoản)")
+    await page.context.set_offline(False)
+    await expect(page.locator("#sign .sign-number")).to_have_text("9704220072", timeout=15000)
+    await expect(page.locator("#print-sign")).to_be_enabled()
+    await expect(page.locator("#print-blocked")).to_have_count(0)

@@ -1524,3 +1524,82 @@ async def test_printing_says_which_texts_the_sign_had_to_cut(new_page, live_serv
     await expect(note).to_contain_text("Biển in rút gọn mặt hàng")
     await expect(page.locator("#confirm-printed")).to_be_visible()
     await shot(page, "sign-shortened")
+
+
+async def test_a_second_tap_after_the_save_went_through_does_nothing(new_page, live_server) -> None:
+    """The form stays on screen until the stall's page is drawn (most of a second on a slow
+    tablet): a second tap on "Lưu sạp" there sent the stall again (refused as a duplicate, one more
+    record to fix) and wrote the form back as a draft, which the next new stall opened with."""
+    page = await new_page()
+    await sign_in(page)
+    await open_form(page)
+    await fill_form(page, code="TAP-2", name="Đinh Thị Chạm", phone="0915 666 292")
+    posts: list[str] = []
+    page.on(
+        "request",
+        lambda r: posts.append(r.url) if r.method == "POST" and "/stalls" in r.url else None,
+    )
+
+    async def slow(route) -> None:  # the stall page's data comes late, as on 3G
+        await asyncio.sleep(1.5)
+        await route.continue_()
+
+    await page.route("**/api/stalls/*", slow)
+    await page.click("#save-stall")
+    await page.wait_for_url("**?new=1")
+    # The form is still there, its button no longer takes a tap.
+    if await page.locator("#save-stall").count():
+        await expect(page.locator("#save-stall")).to_be_disabled()
+        await page.locator("#save-stall").dispatch_event("click")
+        await page.locator("#register-form").evaluate("(f) => f.requestSubmit()")
+    await page.wait_for_selector("#sign")
+    await page.unroute("**/api/stalls/*")
+    assert len(posts) == 1, posts
+    # The next new stall opens empty.
+    await page.goto(page.url.split("#")[0] + "#/")
+    await page.wait_for_selector("#worklist, #market-list")
+    if await page.locator("#register-new").count() == 0:
+        await page.locator(".market-link, a[href^='#/m/']").first.click()
+    await open_form(page)
+    await expect(page.locator("#f-name")).to_have_value("")
+    await expect(page.locator("#f-phone")).to_have_value("")
+
+
+async def test_confirming_a_sign_whose_account_changed_meanwhile_says_print_it_again(
+    new_page, live_server
+) -> None:
+    """The sign was opened, then a correction reached the server (sent from another record of the
+    queue) while the sheet printed: "Đã in xong" sends the PDF's digest and is refused, so the old
+    sheet is not counted as the stall's sign."""
+    ids = await market_ids(live_server)
+    account = {"bin": "970422", "account_number": "0123456941", "account_name": "VO THI DOI"}
+    stall = await register_via_api(
+        live_server, ids["Chợ Thử Một"], "DIG-1", "Võ Thị Đổi", account=account
+    )
+    account_id = stall["payment_accounts"][0]["id"]
+    page = await new_page()
+    await sign_in(page)
+    await page.goto(f"/#/s/{stall['id']}")
+    async with page.context.expect_page() as popup:
+        await page.click("#print-sign")
+    await (await popup.value).close()
+    await page.wait_for_selector("#confirm-printed")
+    async with await live_server.api("admin") as c:
+        r = await c.patch(
+            f"/api/stalls/{stall['id']}/payment-accounts/{account_id}",
+            json={"account_number": "0123456942", "reason": "Nhập sai số cuối"},
+        )
+        assert r.status_code == 200, r.text
+    await page.click("#confirm-printed")
+    await expect(page.locator("#banners")).to_contain_text("tờ vừa in trả tiền vào tài khoản cũ")
+    async with await live_server.api("admin") as c:
+        cov = (await c.get(f"/api/stalls/{stall['id']}/coverage")).json()
+    assert cov["sign_issued_at"] is None
+    # The page shows the sign to print now; nothing is left in the queue to fix.
+    await expect(page.locator("#sign .sign-number")).to_have_text("0123456942")
+    assert (
+        await page.evaluate(
+            "async () => (await (await import('/static/js/lib/outbox.js')).list()).filter((r) => r.state === 'failed').length"
+        )
+        == 0
+    )

@@ -257,3 +257,33 @@ async def test_one_of_a_thing_is_singular_in_english(new_page, live_server, lang
         ]
     else:
         assert got[0].startswith("Hôm nay") and "|" not in "".join(got) and "{" not in "".join(got)
+
+
+PHONES = (
+    """async (samples) => {
+  """
+    + LOADED_MODULE_JS
+    + """
+  const text = await import(loaded("/static/js/lib/text.js"));
+  return samples.map((v) => text.looksLikePhone(v));
+}"""
+)
+
+
+async def test_the_device_takes_the_phone_numbers_the_server_takes(new_page, live_server) -> None:
+    """The form refuses a phone number at the field by the server's rule: a number the server
+    takes ("84905123456", the country code without its "+") was refused on the tablet."""
+    from core.types import phone_e164
+
+    samples = [
+        "0905 123 456", "+84905123456", "84905123456", "905123456", "0905.123.456",
+        "(0236) 3821 111", "842363821111", "+84 236 3821 111", "84845123456", "845123456",
+        "8490512345", "090 512 345", "0905 12", "84", "+1 202 555 0143", "0123456789",
+        "849051234567", "00849051234", "0084905123456", "0012025550143", "00",
+    ]  # fmt: skip
+    page = await new_page()
+    await page.goto("/")
+    await page.wait_for_selector("#username")
+    device = await page.evaluate(PHONES, samples)
+    server = [phone_e164(v) is not None for v in samples]
+    assert dict(zip(samples, device, strict=True)) == dict(zip(samples, server, strict=True))

@@ -727,6 +727,7 @@ export const en = {
 // Error codes from the API's problem+json, shown next to the field.
 
 export const errorsEn = {
+  sign_changed: "The account on this sign was corrected after the sign was opened for printing: the sheet just printed pays the old account. Throw it away and print the sign again.",
   support_changed: "Someone recorded this item of the support package on another device meanwhile, so this device's change was not saved. See what was recorded on the stall's page, then choose again if needed.",
   assignee_not_eligible: "This person does not work in this market (or is not in your team), so the visit cannot be assigned to them.",
   not_assigner: "Only the leader of a team working in this market, its managers and administrators assign return visits.",

@@ -737,6 +737,7 @@ const vi = {
 };
 
 const errorsVi = {
+  sign_changed: "Tài khoản trên biển này đã được sửa sau khi mở biển để in: tờ vừa in trả tiền vào tài khoản cũ. Hãy bỏ tờ đó và in lại biển.",
   support_changed: "Có người vừa ghi mục này của gói hỗ trợ trên máy khác, nên thay đổi trên máy này chưa được lưu. Xem điều đã ghi ở trang sạp rồi chọn lại nếu cần.",
   assignee_not_eligible: "Người này không làm việc ở chợ này (hoặc không ở trong tổ của bạn) nên không giao được.",
   not_assigner: "Chỉ tổ trưởng của tổ làm ở chợ này, cán bộ quản lý và quản trị viên được giao việc đi lại.",

@@ -202,7 +202,8 @@ async function send(rec) {
       res = await req(`/api/stallholders/${rec.holder_id}/consents`, { method: "POST", json: rec.body, headers: idem });
     } else if (rec.kind === "printed") {
       const q = rec.account_id ? `?account_id=${rec.account_id}` : "";
-      res = await req(`/api/stalls/${rec.stall_id}/sign-printed${q}`, { method: "POST", headers: idem });
+      // With the printed PDF's digest (records queued before it was sent have none).
+      res = await req(`/api/stalls/${rec.stall_id}/sign-printed${q}`, { method: "POST", headers: idem, ...(rec.body ? { json: rec.body } : {}) });
     } else if (rec.kind === "visit") {
       // The same visit sent again with its key is answered with the one recorded (200).
       res = await req(`/api/stalls/${rec.stall_id}/visits`, { method: "POST", json: rec.body, headers: idem });

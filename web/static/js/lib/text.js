@@ -150,7 +150,8 @@ export function nationalPhone(e164) {
 /** A typed phone number as it compares with another: its digits, +84 written as 0
  * ("+84 905 777 001" and "0905 777 001" are the same number). */
 export function phoneKey(text) {
-  const d = digits(text);
+  const typed = digits(text);
+  const d = typed.startsWith("00") ? typed.slice(2) : typed;
   return d.startsWith("84") && d.length > 10 ? `0${d.slice(2)}` : d;
 }
 
@@ -171,11 +172,15 @@ const VN_FIXED = /^(?:2(?:0[3-9]|1[0-689]|2[0-25-9]|[38][2-9]|4[2-8]|5[124-9]|6[
 /** A phone number the server takes: a Vietnamese mobile or landline (0…, +84… or without the 0),
  * or a number of another country (+…, which the server judges). */
 export function looksLikePhone(text) {
-  const d = digits(text);
-  const plus = String(text).trim().startsWith("+");
+  const typed = digits(text);
+  // "00" before a country code is the international prefix dialled from Vietnam, as "+" is.
+  const plus = String(text).trim().startsWith("+") || typed.startsWith("00");
+  const d = typed.startsWith("00") ? typed.slice(2) : typed;
   if (plus && !d.startsWith("84")) return d.length >= 8 && d.length <= 15;
   const national = plus ? d.slice(2) : d.startsWith("0") ? d.slice(1) : d;
-  return VN_MOBILE.test(national) || VN_FIXED.test(national);
+  if (VN_MOBILE.test(national) || VN_FIXED.test(national)) return true;
+  // "84905123456": the country code without its "+", which the server reads as +84 too.
+  return !plus && d.startsWith("84") && (VN_MOBILE.test(d.slice(2)) || VN_FIXED.test(d.slice(2)));
 }
 
 /** A person as the pages name them: "Phạm Văn Thử (tinhnguyen)", or the username alone. */

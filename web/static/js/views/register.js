@@ -638,9 +638,10 @@ export async function registerView(ctx, marketId, recordId) {
   }
 
   let busy = false;
+  let saved = false;
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    if (busy) return;
+    if (busy || saved) return;
     clearErrors(form);
     delete formError.dataset.count;
     const problems = problemsNow();
@@ -703,19 +704,26 @@ export async function registerView(ctx, marketId, recordId) {
       if (!form.isConnected) return;
       if (done.state === "sent") {
         clearDraft();
+        saved = true;
         announce(t("saved_sent", { code: body.stall_code }));
         ctx.go(`#/s/${done.result.stall_id}?new=1`);
       } else if (done.state === "failed") {
         showRefusal(done.error);
       } else {
         clearDraft();
+        saved = true;
         toast(t("saved_queued", { code: body.stall_code }), "ok", 8000, "saved");
         ctx.go(`#/m/${marketId}`);
       }
     } finally {
-      busy = false;
-      saveBtn.disabled = false;
-      saveBtn.textContent = t("save_stall");
+      // Saved: the form stays on screen until the next page is drawn (most of a second on a slow
+      // tablet), and a second tap there registered the stall again (refused as a duplicate) and
+      // wrote the form back as a draft, which the next new stall's form opened with.
+      if (!saved) {
+        busy = false;
+        saveBtn.disabled = false;
+        saveBtn.textContent = t("save_stall");
+      }
     }
   });
 

@@ -42,6 +42,7 @@ addStrings({
     level_todo_qr_issued: "Chưa in biển",
     level_todo_qr_verified: "Chưa kiểm tra mã",
     level_todo_transacting: "Chưa giao dịch",
+    print_blocked_changes: "Sạp này có thay đổi đã ghi trên máy nhưng chưa gửi (như sửa tài khoản): trang đang hiện bản trước khi sửa. In biển sau khi đã gửi, để biển đúng tài khoản.",
     sign_shortened: "Biển in rút gọn {what} (quá dài, có dấu \"…\"). Muốn in đủ, hãy sửa sạp cho ngắn hơn rồi in lại.",
     cut_market_name: "tên chợ",
     cut_stall_code: "mã sạp",
@@ -62,6 +63,7 @@ addStrings({
     level_todo_qr_issued: "Sign not printed",
     level_todo_qr_verified: "Code not checked",
     level_todo_transacting: "No payments yet",
+    print_blocked_changes: "This stall has changes recorded on this device but not sent yet (such as an account correction): the page shows it as before them. Print the sign once they are sent, so that it shows the right account.",
     sign_shortened: "The sign shortens {what} (too long, marked \"…\"). To print it whole, shorten it on the stall and print again.",
     cut_market_name: "the market's name",
     cut_stall_code: "the stall code",
@@ -138,6 +140,8 @@ async function loadConsents(stall) {
 
 // The stall page's watcher of a consent waiting in the queue (at most one at a time).
 let consentWatch = null;
+// Queued changes that alter what the stall's sign shows (views/stall.js prints nothing while one waits).
+const CHANGE_KINDS = ["patch", "account", "account_fix", "account_off", "account_on"];
 
 export async function stallView(ctx, id, params) {
   // What can be asked at the same time is (a round trip on a slow network each): the stall and its
@@ -172,30 +176,44 @@ export async function stallView(ctx, id, params) {
   // What the server holds decides what may be printed (and what the worklist remembers).
   const signState = states ? states[consents.SIGN] : null;
   consents.remember(stall.market_id, stall.id, signState);
-  // Consent recorded on this device and not sent yet (offline): shown as waiting, not as missing,
-  // and the page is drawn again once the queue sends it (one watcher per stall page).
-  const waiting = (await outbox.list()).filter((r) => r.kind === "consent" && r.holder_id === stall.holder.id && (r.state === "queued" || r.state === "sending"));
+  // Consent recorded on this device and not sent yet (offline): shown as waiting, not as missing.
+  // Changes to this stall recorded here and not sent yet (an account corrected offline, or whose
+  // send failed for the network): the page shows the stall as the server last sent it, says so, and
+  // prints no sign from it (it would pay the account before the correction). The page is drawn
+  // again once the queue has sent them (one watcher per stall page), or when the network comes back
+  // to a page drawn from the device's copy.
+  const queue = await outbox.list();
+  const live = (r) => r.state === "queued" || r.state === "sending";
+  const waiting = queue.filter((r) => live(r) && r.kind === "consent" && r.holder_id === stall.holder.id);
+  const changing = queue.filter((r) => live(r) && CHANGE_KINDS.includes(r.kind) && r.stall_id === stall.id);
   if (states) {
     for (const rec of waiting) for (const p of (rec.body && rec.body.purposes) || []) if (p in states && states[p] !== "granted") states[p] = "pending";
   }
-  if (consentWatch) window.removeEventListener("choso:outbox", consentWatch);
+  if (consentWatch) {
+    window.removeEventListener("choso:outbox", consentWatch);
+    window.removeEventListener("online", consentWatch);
+  }
   consentWatch = null;
-  if (waiting.length) {
+  if (waiting.length || changing.length || stale) {
     const here = new RegExp(`^#/s/${stall.id}(\\?|$)`);
-    const onSent = async () => {
-      const left = (await outbox.list()).some((r) => waiting.some((w) => w.id === r.id) && (r.state === "queued" || r.state === "sending"));
-      if (left) return;
+    const watched = [...waiting, ...changing];
+    const onSent = async (ev) => {
+      const left = (await outbox.list()).some((r) => watched.some((w) => w.id === r.id) && live(r));
+      if (left || (!watched.length && ev.type !== "online")) return;
       window.removeEventListener("choso:outbox", onSent);
+      window.removeEventListener("online", onSent);
       if (consentWatch === onSent) consentWatch = null;
       if (!here.test(window.location.hash)) return;
-      api.cache.set(`consents.${stall.holder.id}`, null);
+      if (waiting.length) api.cache.set(`consents.${stall.holder.id}`, null);
+      if (changing.length) api.cache.set(`stall.${stall.id}`, null);
       stallView(ctx, stall.id, null);
     };
     consentWatch = onSent;
     window.addEventListener("choso:outbox", onSent);
+    if (stale) window.addEventListener("online", onSent);
   }
   const signBlocked = signState === "missing" || signState === "withdrawn";
-  const canPrint = accounts.length > 0 && !signBlocked;
+  const canPrint = accounts.length > 0 && !signBlocked && !changing.length;
   const signBox = h("div", {});
 
   const accountLines = (acc) => h("div", { class: "sign-account" },
@@ -240,7 +258,8 @@ export async function stallView(ctx, id, params) {
     : null;
 
   // Why the sign cannot be printed, said next to the disabled buttons.
-  const blockedReason = !accounts.length ? t("print_blocked_no_account")
+  const blockedReason = changing.length ? t("print_blocked_changes")
+    : !accounts.length ? t("print_blocked_no_account")
     : signState === "withdrawn" ? t("print_blocked_withdrawn")
       : signState === "missing" && states && states[consents.SIGN] === "pending" ? t("print_blocked_waiting")
         : signState === "missing" ? t("print_blocked_consent") : "";
@@ -283,20 +302,31 @@ export async function stallView(ctx, id, params) {
     // preview above shows it whole: said before the volunteer confirms the print.
     const cut = ((file && file.headers && file.headers.get("Sign-Shortened")) || "")
       .split(",").map((x) => x.trim()).filter((x) => ["market_name", "stall_code", "holder_name", "goods"].includes(x));
+    // What the PDF carries (its payment code's digest): the confirmation sends it back, and the
+    // server refuses it if the account was corrected meanwhile (a queued correction sent while the
+    // sheet printed): that sheet pays the old account.
+    const digest = (file && file.headers && file.headers.get("Sign-Digest")) || null;
     printedBox.replaceChildren(h("div", { class: "card print-confirm" },
       cut.length ? h("p", { class: "note note-warn", id: "sign-shortened", role: "status" }, t("sign_shortened", { what: cut.map((x) => t(`cut_${x}`)).join(", ") })) : null,
       h("p", {}, t("print_sign_question")),
       h("div", { class: "row-actions" },
-        h("button", { type: "button", class: "btn btn-primary", id: "confirm-printed", onclick: () => printed(acc) }, t("print_sign_done")),
+        h("button", { type: "button", class: "btn btn-primary", id: "confirm-printed", onclick: () => printed(acc, digest) }, t("print_sign_done")),
         h("button", { type: "button", class: "btn", onclick: () => printedBox.replaceChildren() }, t("print_job_later")))));
   }
 
-  async function printed(acc) {
-    const rec = await outbox.add("printed", { stall_id: id, market_id: stall.market_id, label: stall.stall_code, account_id: acc ? acc.id : null });
+  async function printed(acc, digest) {
+    const rec = await outbox.add("printed", { stall_id: id, market_id: stall.market_id, label: stall.stall_code, account_id: acc ? acc.id : null, ...(digest ? { body: { sign_digest: digest } } : {}) });
     const done = navigator.onLine ? await outbox.sendOne(rec.id) : rec;
     printedBox.replaceChildren();
     if (done.state === "sent") {
       toast(t("printed_ok"), "ok");
+      stallView(ctx, id, handingOver ? new URLSearchParams({ handover: "1" }) : null);
+    } else if (done.state === "failed" && done.error && done.error.code === "sign_changed") {
+      // Nothing to fix in the queue: the sheet is thrown away and the sign, drawn again with the
+      // account as it is now, printed again.
+      await outbox.remove(rec.id);
+      toast(errorText("sign_changed"), "error", 12000);
+      api.cache.set(`stall.${id}`, null);
       stallView(ctx, id, handingOver ? new URLSearchParams({ handover: "1" }) : null);
     }
     else if (done.state === "failed") toast(`${t("state_failed")}: ${errorText(done.error.code)}`, "error");

@@ -244,7 +244,11 @@ def _draw_levels(c: Canvas, cov: s.MarketCoverage, top: float) -> float:
         c.setFont(REGULAR, 8.5)
         c.drawString(bar_x + bar_w + 17.5 * mm, y + 1.5 * mm, f"{lc.count}/{cov.active_stalls} sạp")
         progress = next((p for p in cov.progress if p.level == level), None)
-        if progress is not None:
+        if progress is not None and not cov.active_stalls:
+            # A market without stalls lacks none ("thiếu 0 sạp" in red): it has none yet.
+            c.setFillColor(MUTED)
+            c.drawRightString(W - MARGIN, y + 1.5 * mm, "chưa có sạp")
+        elif progress is not None:
             c.setFillColor(STATUS_COLOR["cashless"] if progress.met else STATUS_COLOR["lapsed"])
             text = "đạt ngưỡng" if progress.met else f"thiếu {progress.stalls_needed} sạp"
             c.drawRightString(W - MARGIN, y + 1.5 * mm, text)
@@ -378,6 +382,11 @@ def _draw_zones_and_visits(
     c.setFont(BOLD, 11)
     c.drawString(vx, top, f"Sạp cần đến ({len(visits)})")
     y = top - 6 * mm
+    if not visits and not cov.active_stalls:
+        c.setFillColor(MUTED)
+        c.setFont(REGULAR, 9)
+        c.drawString(vx, y, "Chưa có sạp nào đăng ký.")
+        return
     if not visits:
         c.setFillColor(STATUS_COLOR["cashless"])
         c.setFont(REGULAR, 9)

@@ -19,7 +19,8 @@ async def partner_stats(
     within_reach: bool,
 ) -> list[schemas.MarketStats]:
     """Per market: the partner's onboardings by status (only of accounts within its reach when
-    asked), and accounts paid within the window.
+    asked), and accounts paid within the window. An archived market is left out, as from every
+    other count (the dashboard's partner table among them).
 
     The statuses other than removed count accounts in use (the account active on an active stall);
     an onboarding whose account is no longer in use (the stall closed, the account replaced, the
@@ -56,6 +57,7 @@ async def partner_stats(
            JOIN stall s ON s.id = a.stall_id
            JOIN market m ON m.id = s.market_id
            WHERE o.partner_code = $1 AND ($2::bigint[] IS NULL OR s.market_id = any($2))
+             AND m.archived_at IS NULL
              AND (NOT $4 OR """
         + in_reach("a", "$1")
         + """)

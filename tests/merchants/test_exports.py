@@ -260,3 +260,13 @@ def test_the_report_draws_each_level_in_the_charts_colour():
     for level, colour in LEVEL_COLOR.items():
         chart = re.search(rf"\.series-{level} {{ stroke: (#[0-9a-f]{{6}});", css)
         assert chart and chart[1] == "#" + colour.hexval()[2:].lower(), level
+
+
+async def test_the_report_of_a_market_without_stalls_says_it_has_none(client, auth, markets):
+    """It said "thiếu 0 sạp" in red under every level and "no stall left to visit", as if the work
+    were done; the market's page says it has no stall yet."""
+    r = await client.get(f"/api/markets/{markets['two']}/report.pdf", headers=await auth("admin"))
+    assert r.status_code == 200, r.text
+    text = pypdfium2.PdfDocument(r.content)[0].get_textpage().get_text_range()
+    assert "thiếu 0 sạp" not in text and "Không còn sạp nào cần đến" not in text
+    assert "chưa có sạp" in text and "Chưa có sạp nào đăng ký." in text

@@ -321,3 +321,16 @@ async def test_stalls_by_how_their_holder_sees_money_arrive(client, auth, market
     mine = (await client.get("/api/partners/MB/stats", headers=await auth("partner"))).json()
     # The same rows as its other numbers (the reach rule is the query's WHERE, test_partner_scope).
     assert (mine["totals"]["stalls_no_way"], mine["totals"]["stalls_sound_box"]) == (2, 1)
+
+
+async def test_an_archived_market_leaves_the_partners_numbers(client, auth, markets, world):
+    """The dashboard's partner table dropped an archived market's stalls while the partner's own
+    page and workbook kept them: both leave it out now."""
+    admin = await auth("admin")
+    r = await client.post(
+        f"/api/markets/{markets['two']}/archive", json={"reason": "Chợ đã giải tỏa"}, headers=admin
+    )
+    assert r.status_code == 200, r.text
+    stats = (await client.get("/api/partners/MB/stats", headers=admin)).json()
+    assert {m["market_id"] for m in stats["markets"]} == {markets["one"]}
+    assert counts(stats["totals"]) == (3, 0, 2, 1, 0, 1)

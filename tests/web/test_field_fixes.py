@@ -1603,3 +1603,51 @@ async def test_confirming_a_sign_whose_account_changed_meanwhile_says_print_it_a
         )
         == 0
     )
+
+
+async def test_back_after_saving_a_form_does_not_open_the_form_again(new_page, live_server) -> None:
+    """After "Lưu sạp" the Back button opened an empty new-stall form; after editing a stall it
+    opened the edit form again, and a second Back was needed to reach the stall."""
+    page = await new_page()
+    await sign_in(page)
+    await page.wait_for_selector("#register-new")
+    worklist = page.url
+    await open_form(page)
+    await fill_form(page, code="BK-1", name="Phan Thị Lùi")
+    await page.click("#save-stall")
+    await page.wait_for_selector("#sign")
+    stall_page = page.url
+    await page.go_back()
+    await page.wait_for_selector("#register-new")
+    assert page.url == worklist
+    await expect(page.locator("#register-form")).to_have_count(0)
+    await page.goto(stall_page.split("?")[0])  # the stall opened from the worklist
+    await page.wait_for_selector("#sign")
+    await page.click("#edit-stall")
+    await page.wait_for_selector("#f-goods")
+    await page.fill("#f-goods", "Rau thơm")
+    await page.locator("#f-goods").evaluate("(el) => el.form.requestSubmit()")
+    await page.wait_for_selector("#sign")
+    await expect(page.locator("#edit-form, #stall-edit-form")).to_have_count(0)
+    await page.go_back()
+    await page.wait_for_selector("#register-new")
+    assert page.url == worklist
+
+
+async def test_an_account_name_cut_from_a_long_holder_name_is_said(new_page, live_server) -> None:
+    page = await new_page()
+    await sign_in(page)
+    await open_form(page)
+    long = "Tôn Nữ Hoàng Thị Phương Thảo Nguyễn Huỳnh Ngọc Bảo Trân Lê Phạm Minh Anh"
+    await page.fill("#f-name", long)
+    await expect(page.locator("#f-acctname")).to_have_value(
+        "TON NU HOANG THI PHUONG THAO NGUYEN HUYNH NGOC BAO"
+    )
+    warn = page.locator("#f-acctname-warn")
+    await expect(warn).to_be_visible()
+    await expect(warn).to_contain_text("đã được rút gọn")
+    await page.fill("#f-acctname", "TON NU HOANG THI PHUONG THAO")
+    await page.locator("#f-acctname").dispatch_event("input")
+    await expect(warn).to_be_hidden()
+    await page.fill("#f-name", "Lê Văn Ngắn")
+    await expect(warn).to_be_hidden()

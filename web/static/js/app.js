@@ -66,6 +66,9 @@ const ctx = {
   go(hash) { if (window.location.hash === hash) route(); else window.location.hash = hash; },
   /** Show `hash` in place of the current address (a redirect: Back does not come here again). */
   redirect(hash) { window.history.replaceState(window.history.state, "", hash); route(); },
+  /** After a form is saved: back to `hash` where the form was opened from it (Back from there
+   * then leaves it, not the form again), else in the form's place. */
+  leaveForm(hash) { if (previousHash === hash) window.history.back(); else ctx.redirect(hash); },
   marketKey() { return `choso.market.${ctx.me ? ctx.me.username : ""}`; },
   currentMarketId() { return Number(localStorage.getItem(ctx.marketKey())) || null; },
   setMarket(id) {
@@ -201,7 +204,12 @@ async function home() {
 
 const TITLE = document.title;  // the page's own ("Chợ Số — Đăng ký sạp"), for a screen without a heading
 let routing = Promise.resolve();
+// The address before the one on screen (ctx.leaveForm).
+let previousHash = null;
+let currentHash = null;
+
 function route() {
+  if (window.location.hash !== currentHash) { previousHash = currentHash; currentHash = window.location.hash; }
   routing = routing.then(async () => {
     if (!ctx.me || reauthing) return;
     if (ctx.cleanup) { try { ctx.cleanup(); } catch { /* view already gone */ } ctx.cleanup = null; }

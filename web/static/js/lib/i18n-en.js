@@ -218,6 +218,7 @@ export const en = {
   bank_use_bin: "Bank number {bin} (not in the list)",
   bank_list_missing: "The bank list could not be loaded. Connect and reopen this page.",
   bank_by_code: "Bank number {code}",
+  acct_name_cut: "The name is longer than 50 characters, so the account name was shortened: make it the name the bank has for the account.",
   acct_not_digits: "The account number has letters or signs: check it against the bank card or book (letter O or zero?).",
   account_number: "Account number",
   scan_existing: "Scan the stallholder's existing QR",

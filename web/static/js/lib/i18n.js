@@ -223,6 +223,7 @@ const vi = {
   bank_use_bin: "Ngân hàng mang mã số {bin} (không có trong danh sách)",
   bank_list_missing: "Chưa tải được danh sách ngân hàng. Hãy kết nối mạng rồi mở lại trang này.",
   bank_by_code: "Ngân hàng mã số {code}",
+  acct_name_cut: "Họ tên dài hơn 50 ký tự nên tên tài khoản đã được rút gọn: sửa cho đúng tên ngân hàng ghi cho tài khoản.",
   acct_not_digits: "Số tài khoản có chữ cái hoặc ký hiệu: kiểm tra lại với thẻ hoặc sổ ngân hàng (chữ O hay số 0?).",
   account_number: "Số tài khoản",
   scan_existing: "Quét mã QR có sẵn của chủ sạp",

@@ -32,6 +32,7 @@ const FOCUS_ZOOM = 14; // a market found by the search is shown at least this cl
 const MAX_ZOOM = 18;
 const AIM_ZOOM = 16; // a place picked around a market: its gates and the streets beside it (~2 m a pixel)
 const UNKNOWN_COLOUR = "#8a96a3";
+const POPUP_CLEAR_LEFT = 64; // px: the zoom buttons (44 px wide, 10 px in) and a gap
 const WARD_OFFSETS = [0, -22, 22, -36, 36]; // px above/below the reference point a ward name may sit
 const reducedMotion = () => window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
@@ -388,13 +389,19 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
         return new ClusterIcon({ members, iconSize: [d, d] });
       },
     });
+    // A popup clears the zoom buttons at the top left (on a phone they covered its left edge):
+    // panned right of them, and narrow enough to fit beside them.
+    const popupOptions = (widest) => {
+      const room = map.getSize().x - POPUP_CLEAR_LEFT - 24 - 48;
+      return { maxWidth: Math.max(180, Math.min(widest, room)), autoPanPaddingTopLeft: [POPUP_CLEAR_LEFT, 24], autoPanPaddingBottomRight: [24, 24] };
+    };
     const byId = new Map();
     const markers = placed.map((m) => {
       const d = size(m);
       const marker = L.marker([m.lat, m.lon], {
         icon: new MarketIcon({ market: m, iconSize: [d, d] }), title: m.name, riseOnHover: true,
       });
-      marker.bindPopup(() => popupContent(m, hrefOf), { maxWidth: 300, autoPanPadding: [24, 24] });
+      marker.bindPopup(() => popupContent(m, hrefOf), popupOptions(300));
       marker.on("popupopen", (e) => onPopupOpen(marker, e.popup));
       byId.set(String(m.id), marker);
       return marker;
@@ -413,7 +420,7 @@ export function marketMap(markets, { tileUrl = "", compact = false, search = !co
       for (const p of pins) {
         const icon = L.divIcon({ className: `sp-pin sp-${p.kind}`, html: h("span", { "aria-hidden": "true" }, pointView.glyph(p.kind)), iconSize: [22, 22] });
         const pin = L.marker([p.lat, p.lon], { icon, pane: "points", title: pointView.label(p), alt: pointView.label(p), keyboard: true });
-        pin.bindPopup(() => h("div", { class: "map-popup sp-popup", dataset: { point: p.id } }, pointView.details(p)), { maxWidth: 280, autoPanPadding: [24, 24] });
+        pin.bindPopup(() => h("div", { class: "map-popup sp-popup", dataset: { point: p.id } }, pointView.details(p)), popupOptions(280));
         pin.on("add", () => { const el = pin.getElement(); if (el) { el.dataset.point = String(p.id); el.setAttribute("aria-label", pointView.label(p)); } });
         pin.addTo(map);
       }

@@ -439,9 +439,16 @@ export async function registerView(ctx, marketId, recordId) {
     },
   });
 
+  // The holder's name too long for an account name was filled in cut at a word: said, as the sign
+  // prints this name and a bank's may be written otherwise.
+  const nameCutWarn = h("p", { class: "field-warn", id: "f-acctname-warn", role: "status", hidden: true }, t("acct_name_cut"));
+  const drawNameCut = () => {
+    nameCutWarn.hidden = Boolean(st.account_name_dirty) || accountName(st.full_name || "").trim().length <= ACCOUNT_NAME_MAX;
+  };
   name.addEventListener("input", () => {
     st.full_name = name.value;
     if (!st.account_name_dirty) { st.account_name = nameFromHolder(name.value); acctName.value = st.account_name; }
+    drawNameCut();
     saveDraft();
   });
   // A name typed all in lower case ("nguyễn văn an", in a hurry) is written as names are, on
@@ -461,6 +468,7 @@ export async function registerView(ctx, marketId, recordId) {
     }
     st.account_name = upper;
     st.account_name_dirty = upper !== nameFromHolder(st.full_name);
+    drawNameCut();
     saveDraft();
   });
   // Bank account numbers are digits; a letter (an O for a 0) or a sign is most often a slip, though
@@ -489,7 +497,7 @@ export async function registerView(ctx, marketId, recordId) {
         const bankName = accountName(res.account_name);
         lookupLine.append(h("p", { class: "note note-ok" }, t("lookup_found", { name: bankName })));
         if (!st.account_name_dirty || !st.account_name) {
-          st.account_name = bankName; acctName.value = bankName; st.account_name_dirty = bankName !== nameFromHolder(st.full_name); saveDraft();
+          st.account_name = bankName; acctName.value = bankName; st.account_name_dirty = bankName !== nameFromHolder(st.full_name); drawNameCut(); saveDraft();
         } else if (bankName !== st.account_name) {
           lookupLine.append(h("button", { type: "button", class: "btn btn-small", onclick: () => { st.account_name = bankName; acctName.value = bankName; st.account_name_dirty = true; saveDraft(); } }, t("lookup_use")));
         }
@@ -586,7 +594,7 @@ export async function registerView(ctx, marketId, recordId) {
         h("p", { class: "field-error", id: "f-bank-error", hidden: true })),
       h("div", { class: "grid2" },
         withWarning(field({ id: "f-acct", label: t("account_number"), control: acct }), acct, acctWarn),
-        h("div", {}, field({ id: "f-acctname", label: t("account_name"), hint: t("account_name_hint"), control: acctName }), lookupLine)),
+        h("div", {}, withWarning(field({ id: "f-acctname", label: t("account_name"), hint: t("account_name_hint"), control: acctName }), acctName, nameCutWarn), lookupLine)),
       refField,
       partners.length ? field({ id: "f-partner", label: t("partner"), hint: t("partner_hint"), control: partnerSelect, optional: true }) : null),
     h("fieldset", { class: "card" }, h("legend", {}, "4. ", t("sec_location"), " ", h("span", { class: "tag" }, t("optional"))),
@@ -706,14 +714,14 @@ export async function registerView(ctx, marketId, recordId) {
         clearDraft();
         saved = true;
         announce(t("saved_sent", { code: body.stall_code }));
-        ctx.go(`#/s/${done.result.stall_id}?new=1`);
+        ctx.redirect(`#/s/${done.result.stall_id}?new=1`);
       } else if (done.state === "failed") {
         showRefusal(done.error);
       } else {
         clearDraft();
         saved = true;
         toast(t("saved_queued", { code: body.stall_code }), "ok", 8000, "saved");
-        ctx.go(`#/m/${marketId}`);
+        ctx.leaveForm(`#/m/${marketId}`);
       }
     } finally {
       // Saved: the form stays on screen until the next page is drawn (most of a second on a slow
@@ -748,6 +756,7 @@ export async function registerView(ctx, marketId, recordId) {
 
   mount(ctx.main, form);
   ready = true;
+  drawNameCut();
   drawCodeWarning();
   drawPhoneWarning();
   if (linked && linked.state === "failed") {

@@ -1040,7 +1040,7 @@ export async function editView(ctx, id) {
     localStorage.removeItem(draftKey);
     if (refused) await outbox.remove(refused.id);
     toast(done.state === "sent" ? t("edit_saved") : t("edit_queued"), done.state === "sent" ? "ok" : "warn", 8000, "saved");
-    ctx.go(`#/s/${id}`);
+    ctx.leaveForm(`#/s/${id}`);
   });
   mount(ctx.main, form);
   formRef = form;
@@ -1159,7 +1159,7 @@ export async function accountView(ctx, id) {
     }
     localStorage.removeItem(draftKey);
     toast(done.state === "sent" ? t("account_saved") : t("account_queued"), done.state === "sent" ? "ok" : "warn", 8000, "saved");
-    ctx.go(`#/s/${id}`);
+    ctx.leaveForm(`#/s/${id}`);
   });
   mount(ctx.main, form);
   formRef = form;
@@ -1261,7 +1261,7 @@ export async function accountFixView(ctx, id, accountId) {
     // Sent: the stall page reads it again. Queued offline: the copy on the device still opens.
     if (done.state === "sent") api.cache.set(`stall.${id}`, null);
     toast(done.state === "sent" ? doneText : queuedText, done.state === "sent" ? "ok" : "warn", 8000, "saved");
-    ctx.go(`#/s/${id}`);
+    ctx.leaveForm(`#/s/${id}`);
   }
 
   form.addEventListener("submit", async (ev) => {
@@ -1356,7 +1356,7 @@ async function accountOnView(ctx, stall, account) {
     // Sent: the stall page reads it again. Queued offline: the copy on the device still opens.
     if (done.state === "sent") api.cache.set(`stall.${id}`, null);
     toast(done.state === "sent" ? t("account_on_saved") : t("account_on_queued"), done.state === "sent" ? "ok" : "warn", 8000, "saved");
-    ctx.go(`#/s/${id}`);
+    ctx.leaveForm(`#/s/${id}`);
   });
   mount(ctx.main, form);
 }

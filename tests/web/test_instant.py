@@ -60,17 +60,17 @@ async def _held_app(page):
 
 
 async def test_the_device_copy_shows_the_worklist_before_the_app_loads(new_page, live_server):
-    page, market_id = await _signed_in_with_snapshot(new_page, live_server, "TUC-1", "Võ Thị Tức")
+    page, market_id = await _signed_in_with_snapshot(new_page, live_server, "0TUC-1", "Võ Thị Tức")
     shot = json.loads(await page.evaluate("localStorage.getItem('choso.snapshot')"))
     assert shot["market"] == market_id and shot["user"] == "volunteer" and shot["lang"] == "vi"
     # What changes without the list is left out: the network pill, today's counts, the queue.
-    assert "TUC-1" in shot["main"] and "Võ Thị Tức" in shot["main"]
+    assert "0TUC-1" in shot["main"] and "Võ Thị Tức" in shot["main"]
     assert "today-line" not in shot["main"] and "net-on" not in shot["topbar"]
 
     again = await page.context.new_page()
     release = await _held_app(again)
     await again.goto("/?copy=device", wait_until="commit")
-    row = again.locator("#worklist .stall-row", has_text="TUC-1")
+    row = again.locator("#worklist .stall-row", has_text="0TUC-1")
     await row.wait_for()
     assert await again.evaluate("document.body.hasAttribute('data-snapshot')")
     assert await again.locator("#topbar .brand").count() == 1
@@ -83,17 +83,17 @@ async def test_the_device_copy_shows_the_worklist_before_the_app_loads(new_page,
     await again.wait_for_selector("#worklist .stall-row")
     assert await again.input_value("#search") == "tuc"
     assert await again.evaluate("document.activeElement && document.activeElement.id") == "search"
-    assert await again.locator("#worklist .stall-row", has_text="TUC-1").count() == 1
+    assert await again.locator("#worklist .stall-row", has_text="0TUC-1").count() == 1
     # The app's own worklist: the top bar has its network pill again.
     await again.wait_for_selector("#topbar .pill.net")
 
 
 async def test_a_stall_tapped_before_the_app_loads_opens_when_it_does(new_page, live_server):
-    page, _ = await _signed_in_with_snapshot(new_page, live_server, "TUC-2", "Đỗ Văn Chạm")
+    page, _ = await _signed_in_with_snapshot(new_page, live_server, "0TUC-2", "Đỗ Văn Chạm")
     again = await page.context.new_page()
     release = await _held_app(again)
     await again.goto("/?copy=device", wait_until="commit")
-    await again.click("#worklist .stall-row:has-text('TUC-2')")
+    await again.click("#worklist .stall-row:has-text('0TUC-2')")
     assert "#/s/" in again.url
     release.set()
     await again.wait_for_selector("text=Đỗ Văn Chạm")
@@ -102,7 +102,7 @@ async def test_a_stall_tapped_before_the_app_loads_opens_when_it_does(new_page, 
 
 
 async def test_no_snapshot_for_another_day_version_person_or_after_sign_out(new_page, live_server):
-    page, _ = await _signed_in_with_snapshot(new_page, live_server, "TUC-3", "Lý Thị Cũ")
+    page, _ = await _signed_in_with_snapshot(new_page, live_server, "0TUC-3", "Lý Thị Cũ")
     real = await page.evaluate("localStorage.getItem('choso.snapshot')")
     changes = {
         "day": "2020-01-01",  # a list from another day waits for the app (its counts are dated)
@@ -138,7 +138,7 @@ async def test_no_snapshot_for_another_day_version_person_or_after_sign_out(new_
 async def test_a_list_drawn_after_the_device_was_wiped_is_not_kept(new_page, live_server):
     """Signing out clears the device while the worklist may still redraw (lib/wipe.js is
     asynchronous): the list is only kept while a session is on the device."""
-    page, _ = await _signed_in_with_snapshot(new_page, live_server, "TUC-4", "Hà Thị Xoá")
+    page, _ = await _signed_in_with_snapshot(new_page, live_server, "0TUC-4", "Hà Thị Xoá")
     await page.evaluate(
         "localStorage.removeItem('choso.snapshot'); localStorage.removeItem('choso.token')"
     )

@@ -767,3 +767,70 @@ async def test_confirming_a_markets_print_moves_its_numbers_at_once(new_page, li
     await page.click("#confirm-print-job")
     await expect_text(page, ".level-rows", "2 / 2 sạp (100%)")
     assert "1 / 2 sạp" not in await levels.inner_text()
+
+
+CHART_STEPS = """async () => {
+  const loaded = (path) => performance.getEntriesByType("resource").map((e) => e.name)
+    .find((name) => new URL(name).pathname === path) || path;
+  const { coverageChart } = await import(loaded("/static/js/lib/chart.js"));
+  const points = ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"].map((date) => ({
+    date, shares: { qr_issued: 0.9, qr_verified: 0.85, transacting: 0.4 } }));
+  const steps = [
+    { from: Date.parse("2026-10-01T00:00:00Z"), thresholds: { qr_verified: 0.9, transacting: 0.3 } },
+    { from: Date.parse("2026-11-02T12:00:00Z"), thresholds: { qr_verified: 0.8 } },
+  ];
+  const figure = coverageChart(points, { thresholds: { qr_verified: 0.8 }, ruleSteps: steps });
+  document.body.append(figure);
+  const paths = [...figure.querySelectorAll("path.chart-threshold")];
+  return paths.map((p) => [p.getAttribute("class"), p.getAttribute("d")]);
+}"""
+
+
+async def test_the_trend_draws_each_day_against_the_rule_it_was_judged_by(
+    new_page, live_server
+) -> None:
+    """After a rule change the dashed target lines were drawn at today's thresholds over the whole
+    history, so a market that lost its title under the old rule read as above its target."""
+    page = await new_page(viewport=LAPTOP)
+    await sign_in(page, "admin", "/dashboard")
+    await page.wait_for_selector(".rule-line")
+    got = dict(await page.evaluate(CHART_STEPS))
+    verified = got["chart-threshold series-qr_verified"]
+    # 90 % until the change, then a step down to 80 %: one move, one vertical, one more move.
+    assert re.fullmatch(r"M[\d.]+,[\d.]+H[\d.]+V[\d.]+H[\d.]+", verified), verified
+    # A level the new version leaves out stops where the old version ended.
+    transacting = got["chart-threshold series-transacting"]
+    assert re.fullmatch(r"M[\d.]+,[\d.]+H[\d.]+", transacting), transacting
+    assert float(transacting.split("H")[1]) < float(verified.split("H")[-1])
+
+
+async def test_a_scheduled_rule_is_said_where_the_rule_is(new_page, live_server) -> None:
+    """A version saved for a later day was only in the console: a manager learns there that their
+    market's status may change that day."""
+    day = (datetime.now(UTC) + timedelta(days=40)).astimezone(timezone(timedelta(hours=7))).date()
+    async with await live_server.api("admin") as c:
+        current = (await c.get("/api/programme/rule")).json()
+        r = await c.put(
+            "/api/programme/rule",
+            json={
+                "thresholds": current["thresholds"] | {"qr_issued": 0.95},
+                "effective_from": day.isoformat(),
+            },
+        )
+        assert r.status_code == 200 and r.json()["state"] == "scheduled", r.text
+        version = r.json()["version"]
+    try:
+        page = await new_page(viewport=LAPTOP)
+        await sign_in(page, "manager", "/dashboard")
+        note = page.locator("#rule-scheduled")
+        await expect(note).to_contain_text(
+            f"Từ {day:%d/%m/%Y} áp dụng tiêu chí mới (phiên bản {version})"
+        )
+        await expect(note).to_contain_text("Đã in biển ≥ 95%")
+        ids = await market_ids(live_server)
+        await page.goto(f"/markets/{ids['Chợ Thử Một']}")
+        await expect(page.locator("#rule-scheduled")).to_contain_text(f"phiên bản {version}")
+    finally:
+        async with await live_server.api("admin") as c:
+            r = await c.post(f"/api/programme/rule/versions/{version}/withdraw")
+            assert r.status_code == 200, r.text

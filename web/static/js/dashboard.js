@@ -19,7 +19,7 @@ import {
   groups, levelShare, activeStalls, thresholdsOf, levelLabel, marketsFromGeo,
 } from "./lib/coverage.js";
 import { NO_WARD, rankingSection, trendSection } from "./lib/nextsteps.js";
-import { statusBadge, ruleLine, progressRows, download, openReport, supportFigures, fileName } from "./lib/widgets.js";
+import { statusBadge, ruleLine, ruleInForce, ruleSteps, scheduledRule, progressRows, download, openReport, supportFigures, fileName } from "./lib/widgets.js";
 import {
   drillPage, levelOf, CHILD, SMALL, areaQuery, areaHref, childArea, trail, breadcrumbs, arrived,
   childLabel, unknownName, statusMix, byName,
@@ -34,8 +34,8 @@ async function draw(main, me, area, ctx) {
   const level = levelOf(area);
   const child = CHILD[level];
   const markets = () => optional(`/api/coverage/markets.geojson?${areaQuery(area)}`);
-  const [rule, rollup, byPartner, wardGeo] = await Promise.all([
-    optional("/api/programme/rule"),
+  const [versions, rollup, byPartner, wardGeo] = await Promise.all([
+    optional("/api/programme/rule/versions"),
     api.getJSON(`/api/coverage?${areaQuery(area, { group_by: child })}`),
     optional(`/api/coverage?${areaQuery(area, { group_by: "partner" })}`),
     level === "ward" ? markets() : null,
@@ -46,6 +46,9 @@ async function draw(main, me, area, ctx) {
   // A ward, or any area small enough, is drawn market by market; a larger one as circles.
   const geo = wardGeo || (level !== "ward" && marketCount <= SMALL ? await markets() : null);
   if (ctx.stale()) return;
+  // Every version: the one in force says the rule; the applied ones draw the chart's targets over
+  // time; a scheduled one is said with the rule.
+  const rule = ruleInForce(versions);
   const thresholds = thresholdsOf(rule || rollup);
   const names = { province: rollup.province && rollup.province.name, ward: rollup.ward && rollup.ward.name };
   const steps = trail(area, names);
@@ -81,7 +84,7 @@ async function draw(main, me, area, ctx) {
   mount(main,
     breadcrumbs(ctx, steps),
     heading,
-    h("p", { class: "muted" }, t(`drill_scope_${level}`, { name: here }), " · ", h("span", { class: "rule-line" }, ruleLine(rule, thresholds))),
+    h("p", { class: "muted" }, t(`drill_scope_${level}`, { name: here }), " · ", h("span", { class: "rule-line" }, ruleLine(rule, thresholds)), scheduledRule(versions) ? [" · ", scheduledRule(versions)] : null),
     // Zeros alone would read as a place with no progress: say there is nothing here to count.
     marketCount === 0 ? h("p", { class: "note", id: "area-empty" }, t("area_no_markets", { name: here })) : null,
     kpis,
@@ -95,7 +98,7 @@ async function draw(main, me, area, ctx) {
         h("section", { class: "card", "aria-labelledby": "h-map" },
           h("h2", { id: "h-map" }, t("map_title")), map.el, map.legend, map.note,
           h("p", { class: "nav-links" }, h("a", { href: areaHref(area, "/map") }, t("open_full_map")))),
-        trendSection({ thresholds, area }),
+        trendSection({ thresholds, area, ruleSteps: ruleSteps(versions) }),
         h("section", { class: "card", "aria-labelledby": "h-partners" },
           h("h2", { id: "h-partners" }, t("partners_title")),
           h("p", { class: "muted small", id: "partners-note" }, t("partners_note")), leaderboard),

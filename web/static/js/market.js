@@ -10,7 +10,7 @@ import {
   LEVELS, levelShare, activeStalls, thresholdsOf, levelLabel, levelClass, statusLabel, tiles as readTiles,
   history as readHistory,
 } from "./lib/coverage.js";
-import { statusBadge, ruleLine, download, openReport, supportFigures, fileName } from "./lib/widgets.js";
+import { statusBadge, ruleLine, ruleInForce, ruleSteps, scheduledRule, download, openReport, supportFigures, fileName } from "./lib/widgets.js";
 import { printJob } from "./lib/printjob.js";
 import { confirmDialog } from "./lib/dialog.js";
 import { canWork } from "./lib/shell.js";
@@ -21,8 +21,10 @@ addStrings({
     print_all_again_title: "Cả {n} sạp đang hoạt động đã in biển",
     print_all_again_line: "In lại cả chợ chỉ khi biển hỏng hoặc mất. Biển của một sạp có thể in lại ở trang của sạp.",
     print_all_again_ok: "Vẫn in lại cả chợ",
+    tiles_highest: "Mỗi ô có màu của mức cao nhất sạp đã đạt. Một sạp có thể đang giao dịch mà mã chưa được kiểm tra (ví dụ sau khi tài khoản được sửa hoặc bị ngưng), nên số ô mỗi màu có thể khác số trên các thanh bên trái.",
   },
   en: {
+    tiles_highest: "Each tile has the colour of the highest level the stall reached. A stall may be receiving payments with its code not checked (after its account was corrected or stopped, say), so the tiles of a colour may not add up to the bars on the left.",
     print_all_again_title: "All {n} active stalls have a printed sign",
     print_all_again_line: "Reprint the whole market only when signs are damaged or lost. One stall's sign can be reprinted from its page.",
     print_all_again_ok: "Reprint the whole market",
@@ -101,18 +103,19 @@ async function render(main, me) {
   // refused the address): said as a market that does not exist, not "Thông tin chưa đúng".
   if (!Number.isSafeInteger(marketId) || marketId < 1) throw new api.ApiError(404, { code: "market_not_found" });
   const fieldWork = canWork(me);
-  const [market, cov, tilesRaw, hist, changes, rule, confirmed, supportCounts, also] = await Promise.all([
+  const [market, cov, tilesRaw, hist, changes, versions, confirmed, supportCounts, also] = await Promise.all([
     api.getJSON(`/api/markets/${marketId}`),
     optional(`/api/markets/${marketId}/coverage`),
     optional(`/api/markets/${marketId}/stall-tiles`),
     optional(`/api/coverage/history?market_id=${marketId}`),
     optional(`/api/markets/${marketId}/status-history`),
-    optional("/api/programme/rule"),
+    optional("/api/programme/rule/versions"),
     optional(`/api/markets/${marketId}/confirm-by`),
     optional(`/api/markets/${marketId}/support`).catch(() => null),
     optional(`/api/markets/${marketId}/also-accepts`).catch(() => null),
   ]);
   document.title = `${market.name} — ${t("app_name")}`;
+  const rule = ruleInForce(versions);
   const thresholds = thresholdsOf(cov || rule);
   const total = cov ? activeStalls(cov) : market.stall_count;
   const progress = new Map(((cov && cov.progress) || []).map((p) => [p.level, p]));
@@ -174,7 +177,7 @@ async function render(main, me) {
       market.archive_reason ? ` ${t("archive_reason", { reason: market.archive_reason })}` : "") : null,
     h("p", {}, statusBadge(cov && cov.status), " ",
       cov && cov.status_since ? h("span", { class: "muted" }, t("since", { when: dateTime(cov.status_since) })) : null, " · ",
-      h("span", { class: "rule-line" }, ruleLine(rule, thresholds))),
+      h("span", { class: "rule-line" }, ruleLine(rule, thresholds)), scheduledRule(versions) ? [" · ", scheduledRule(versions)] : null),
     h("div", { class: "row-actions" },
       h("button", { type: "button", class: "btn btn-primary", id: "report-pdf", onclick: () => openReport(marketId, market.name) }, t("report_pdf")),
       h("button", { type: "button", class: "btn", id: "export-xlsx", onclick: () => download(`/api/exports/stalls.xlsx?market_id=${marketId}`, fileName(["choso-sap", market.name], "xlsx")) }, t("export_xlsx")),
@@ -196,7 +199,7 @@ async function render(main, me) {
           h("h2", { id: "h-trend" }, t("trend_title")),
           // The chart's days and the history's lines are read at different moments: say which.
           h("p", { class: "muted small", id: "trend-moment" }, t("trend_moment")),
-          coverageChart(readHistory(hist), { thresholds, title: `${t("trend_title")} — ${market.name}` })),
+          coverageChart(readHistory(hist), { thresholds, ruleSteps: ruleSteps(versions), title: `${t("trend_title")} — ${market.name}` })),
         h("section", { class: "card", "aria-labelledby": "h-history" },
           h("h2", { id: "h-history" }, t("status_history")), historyList)),
       h("section", { class: "card", "aria-labelledby": "h-tiles" },
@@ -204,6 +207,7 @@ async function render(main, me) {
         h("div", { class: "level-legend" }, LEVELS.map((l) => h("span", { class: `badge ${levelClass(l)}` }, levelLabel(l))),
           h("span", { class: "badge badge-revisit" }, "! ", t("needs_revisit")),
           h("span", { class: "badge badge-reprint" }, "↻ ", t("reprint_needed"))),
+        h("p", { class: "muted small", id: "tiles-highest" }, t("tiles_highest")),
         tilesBox)));
 }
 

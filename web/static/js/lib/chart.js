@@ -26,7 +26,29 @@ function labelledIndexes(n, room) {
   return [...out];
 }
 
-function draw(points, { levels, thresholds, title, width, labels = false }) {
+/**
+ * The path of one level's threshold over [t0, t1]: at each moment the value of the rule version in
+ * force then (`steps`: [{from: ms, thresholds}], oldest first; the first one also stands for the
+ * time before it), so a day before a rule change is drawn against the target it was judged by.
+ * Without steps, the current thresholds over the whole chart.
+ */
+function thresholdPath(level, steps, current, t0, t1, x, y) {
+  const spans = steps && steps.length && t1 > t0
+    ? steps.map((st, i) => [i ? Math.max(t0, st.from) : t0, i + 1 < steps.length ? Math.min(t1, steps[i + 1].from) : t1, st.thresholds[level]])
+    : [[t0, t1, current[level]]];
+  let d = "";
+  let last = null;
+  for (const [from, to, value] of spans) {
+    if (to < from || (to === from && t1 > t0)) continue;
+    if (value == null) { last = null; continue; }
+    d += last == null ? `M${x(from).toFixed(1)},${y(value).toFixed(1)}` : `V${y(value).toFixed(1)}`;
+    d += `H${(t1 > t0 ? x(to) : x(t1) + 0).toFixed(1)}`;
+    last = value;
+  }
+  return d;
+}
+
+function draw(points, { levels, thresholds, title, width, labels = false, ruleSteps = null }) {
   const W = Math.max(300, Math.round(width)), H = Math.round(Math.max(200, Math.min(280, W * 0.45)));
   const L = 46, R = 16, T = 14, B = 30;
   const times = points.map((p) => new Date(p.date).getTime());
@@ -50,9 +72,9 @@ function draw(points, { levels, thresholds, title, width, labels = false }) {
   }
   svg.append(grid, axis);
   for (const level of levels) {
-    if (thresholds[level] != null) {
-      svg.append(s("line", { class: `chart-threshold series-${level}`, x1: L, x2: W - R, y1: y(thresholds[level]), y2: y(thresholds[level]) }));
-    }
+    const target = t1 > t0 ? thresholdPath(level, ruleSteps, thresholds, t0, t1, x, y)
+      : thresholds[level] != null ? `M${L},${y(thresholds[level]).toFixed(1)}H${W - R}` : "";
+    if (target) svg.append(s("path", { class: `chart-threshold series-${level}`, d: target }));
     const coords = points.map((p) => [x(new Date(p.date).getTime()), y(p.shares[level] || 0)]);
     if (coords.length > 1) {
       svg.append(s("path", { class: `chart-line series-${level}`, d: coords.map((c, i) => `${i ? "L" : "M"}${c[0].toFixed(1)},${c[1].toFixed(1)}`).join("") }));
@@ -88,10 +110,11 @@ function valuesTable(caption, head, rows) {
 }
 
 /**
- * points: [{date, shares: {level: 0..1}}]; levels: which series; thresholds: {level: share}.
+ * points: [{date, shares: {level: 0..1}}]; levels: which series; thresholds: {level: share};
+ * ruleSteps: the rule's applied versions (ruleSteps() of lib/widgets.js), for the target lines.
  * Returns a figure with the chart and its legend (or a note when there is nothing to draw).
  */
-export function coverageChart(points, { levels = ["qr_issued", "qr_verified", "transacting"], thresholds = {}, title = "", labels = false, table = false } = {}) {
+export function coverageChart(points, { levels = ["qr_issued", "qr_verified", "transacting"], thresholds = {}, title = "", labels = false, table = false, ruleSteps = null } = {}) {
   if (!points.length) return h("p", { class: "muted" }, t("trend_missing"));
   const last = points[points.length - 1];
   const box = h("div", { class: "chart-box" });
@@ -99,7 +122,7 @@ export function coverageChart(points, { levels = ["qr_issued", "qr_verified", "t
     h("span", { class: `chart-key series-${l}` }), `${levelLabel(l)}: ${pct(last.shares[l] || 0)}`,
     thresholds[l] != null ? ` (${t("target", { pct: targetPct(thresholds[l]) })})` : "")));
   const note = points.length === 1 ? h("p", { class: "muted small" }, t("trend_one_day")) : null;
-  const opts = { levels, thresholds, title, labels };
+  const opts = { levels, thresholds, title, labels, ruleSteps };
   let drawnFor = 0;
   const redraw = () => {
     const width = box.clientWidth || 640;

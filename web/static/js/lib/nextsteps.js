@@ -113,7 +113,7 @@ const TREND_DAYS = { week: 6, month: 29, quarter: 89 };
 
 /** The coverage trend with a period selector: week, month, quarter (to today) or chosen dates;
  * of one market, or of an area ({province, ward}: the dashboard's level). */
-export function trendSection({ thresholds = {}, marketId = null, area = null } = {}) {
+export function trendSection({ thresholds = {}, marketId = null, area = null, ruleSteps = null } = {}) {
   let kind = "quarter";
   const box = h("div", { id: "trend-chart" });
   const from = dayInput({ id: "trend-from", min: "2000-01-01", max: today(), attrs: { "aria-describedby": "trend-error" } });
@@ -146,7 +146,7 @@ export function trendSection({ thresholds = {}, marketId = null, area = null } =
       const first = points.length ? String(points[0].date).slice(0, 10) : "";
       const title = `${t("trend_title")} — ${t("period_line", { from: longDate(first > start ? first : start), to: longDate(end) })}`;
       mount(box, first > start ? h("p", { class: "muted small", id: "trend-starts" }, t("trend_starts", { day: longDate(first) })) : null,
-        coverageChart(points, { thresholds, title, labels: true, table: true }));
+        coverageChart(points, { thresholds, title, labels: true, table: true, ruleSteps }));
     } catch (err) {
       mount(box, h("p", { class: "form-error" }, describeError(err)));
     }

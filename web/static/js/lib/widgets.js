@@ -1,7 +1,8 @@
 // Pieces shared by the manager pages: status badges, progress toward the rule, downloads.
 
 import { h, toast, progressBar } from "./dom.js";
-import { t, pct, targetPct, num, describeError, today } from "./i18n.js";
+import { t, pct, targetPct, num, describeError, today, addStrings } from "./i18n.js";
+import { longDate } from "./activity.js";
 import * as api from "./api.js";
 import { fold } from "./text.js";
 import { levelShare, ruleVersion, statusLabel, statusClass, levelLabel } from "./coverage.js";
@@ -9,6 +10,39 @@ import { cardsOnPhone } from "./cards.js";
 
 export function statusBadge(status) {
   return h("span", { class: `badge status-badge ${statusClass(status)}`, dataset: { status: status || "unknown" } }, statusLabel(status));
+}
+
+addStrings({
+  vi: { rule_scheduled_line: "Từ {day} áp dụng tiêu chí mới (phiên bản {v}): {parts}" },
+  en: { rule_scheduled_line: "From {day} a new rule applies (version {v}): {parts}" },
+});
+
+/** The calendar day in Vietnam (UTC+7) of a moment written as text. */
+const vietnamDay = (moment) => new Date(Date.parse(moment) + 7 * 3600 * 1000).toISOString().slice(0, 10);
+
+/** The rule's versions that applied (in force or superseded), oldest first, for a chart's target
+ * lines: [{from: ms, thresholds}]; null without them. */
+export function ruleSteps(versions) {
+  const applied = (versions || []).filter((v) => v.state === "in_force" || v.state === "superseded")
+    .map((v) => ({ from: Date.parse(v.effective_from), thresholds: v.thresholds || {} }))
+    .filter((v) => Number.isFinite(v.from))
+    .sort((a, b) => a.from - b.from);
+  return applied.length ? applied : null;
+}
+
+/** The version in force, from the list of versions (GET /api/programme/rule/versions). */
+export function ruleInForce(versions) {
+  return (versions || []).find((v) => v.state === "in_force") || null;
+}
+
+/** A version waiting for its day, said where the rule is: a manager learns their market's status
+ * may change then. Nothing when none is scheduled. */
+export function scheduledRule(versions) {
+  const next = (versions || []).filter((v) => v.state === "scheduled")
+    .sort((a, b) => Date.parse(a.effective_from) - Date.parse(b.effective_from))[0];
+  if (!next) return null;
+  const parts = Object.entries(next.thresholds || {}).map(([l, v]) => `${levelLabel(l)} ≥ ${targetPct(v)}`).join(", ");
+  return h("span", { class: "rule-scheduled", id: "rule-scheduled" }, t("rule_scheduled_line", { v: next.version, day: longDate(vietnamDay(next.effective_from)), parts }));
 }
 
 export function ruleLine(rule, thresholds) {

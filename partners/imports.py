@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import logging
@@ -64,7 +65,10 @@ async def import_report(
     if partner is None:
         raise errors.PartnerNotFound(f"No partner with code {code}.")
     try:
-        rows, row_errors, ignored_columns = report_file.parse_report(data, filename)
+        # Off the event loop, as a stall list's: a large or forged file must not hold every request.
+        rows, row_errors, ignored_columns = await asyncio.to_thread(
+            report_file.parse_report, data, filename
+        )
     except report_file.CsvFormatError as exc:
         raise errors.CsvMalformed(
             f"Line {exc.line}: {exc.message}.", line=exc.line, detail_vi=exc.message_vi

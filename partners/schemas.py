@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from core.errors import own_code
 from core.params import IdField
-from core.types import PartnerCode, PersonName, fail, free_text
+from core.types import PartnerCode, PersonName, fail, free_text, parsed_phone
 
 Status = Literal["pending", "active", "suspended", "removed"]
 Channel = Literal["field_visit", "partner_import", "partner_api"]
@@ -61,10 +61,11 @@ def _support_phone(value: str) -> str:
         len(value) > 20
         or sum(c.isdigit() for c in value) < 3
         or not _SUPPORT_PHONE.fullmatch(value)
+        or parsed_phone(value) is None  # a number one can call ("9999-12-31" is a date)
     ):
         raise fail(
             "invalid_support_phone",
-            "A support number is at most 20 characters: groups of digits (3 or more in all) with "
+            "A support number is a phone number of at most 20 characters: groups of digits (3 or more) with "
             "one space, dot or hyphen between them, after an optional + (e.g. 1900 545426).",
         )
     return value

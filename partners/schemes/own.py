@@ -85,7 +85,8 @@ def parse_event(raw_body: bytes) -> OwnEvent:
     event_id, event_type, data = body.get("id"), body.get("type"), body.get("data")
     if not isinstance(event_id, str) or not 1 <= len(event_id) <= 100:
         raise EventFormatError("id must be a string of 1 to 100 characters")
-    if event_type not in EVENT_TYPES:
+    # A type that is not text (an object, a list) is not one either: `in` on a set would hash it.
+    if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
         raise EventFormatError(f"type must be one of {', '.join(sorted(EVENT_TYPES))}")
     if not isinstance(data, dict):
         raise EventFormatError("data must be an object")

@@ -434,3 +434,32 @@ def test_formulas_with_their_results_are_read_as_the_results() -> None:
         forged = sheet.replace(b'<c r="B2"><f>1+1</f><v>2</v></c>', cell.encode())
         err = _error(_with_part(_xlsx([["x"]]), "xl/worksheets/sheet1.xml", forged), "x.xlsx")
         assert (err.code, err.params) == ("formula_without_value", {"cell": "B2"})
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        '<row r="50000000"><c r="A50000000"><v>1</v></c></row>',
+        '<row r="2"><c r="A2000000000"><v>1</v></c></row>',
+        '<row r="1048577"><c><v>1</v></c></row>',
+        '<row r="-5"><c><v>1</v></c></row>',
+    ],
+)
+def test_a_row_past_excels_last_is_refused_before_any_row_is_read(row: str) -> None:
+    """openpyxl gives an empty row for every number before a forged one: one row numbered
+    50,000,000 in a 1.5 KB file held the server for 13 s (a reviewer's sweep)."""
+    sheet = (
+        f'<worksheet {_NS}><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Mã</t></is></c>'
+        f"</row>{row}</sheetData></worksheet>"
+    ).encode()
+    data = _with_part(_xlsx([["x"]]), "xl/worksheets/sheet1.xml", sheet)
+    assert _error(data, "rows.xlsx").code == "invalid_xlsx"
+
+
+def test_a_flood_of_formats_is_refused_before_the_workbook_opens() -> None:
+    formats = "<xf/>" * 300_000
+    styles = f"<styleSheet {_NS}><cellXfs>{formats}</cellXfs></styleSheet>".encode()
+    data = _with_part(_xlsx([["x"], [1]]), "xl/styles.xml", styles)
+    assert _error(data, "styles.xlsx").code == "invalid_xlsx"
+    # A workbook's own styles open as before.
+    assert read_table(_xlsx([["x"], [1]]), "ok.xlsx").rows

@@ -494,3 +494,19 @@ async def test_fingerprints_are_keyed_and_old_unkeyed_ones_still_match(
     assert again.status_code == 202 and again.json()["status"] == "duplicate"
     changed = await send(client, body | {"type": "account.deactivated"})
     assert changed.status_code == 409 and changed.json()["code"] == "event_conflict"
+
+
+@pytest.mark.parametrize("kind", [{"a": 1}, ["payment.received"], 7, None])
+async def test_a_signed_event_whose_type_is_not_text_is_refused_not_a_500(
+    client,
+    enabled,  # noqa: F811
+    conn,
+    kind,
+) -> None:
+    """A reviewer's sweep: a correctly signed event with an object or a list as its type crashed
+    the handler (unhashable type), and uvicorn dropped the connection."""
+    before = await counts(conn)
+    r = await send(client, event(kind, {}))  # type: ignore[arg-type]
+    assert r.status_code == 422 and r.json()["code"] == "invalid_event", r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert await counts(conn) == before

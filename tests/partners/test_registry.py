@@ -394,6 +394,8 @@ async def test_an_admin_records_a_partners_support_number(client, conn, auth):
         {"support_phone": "1" * 100_000},
         {"support_phone": 1900545426},
         {"support_phone": "1900--545426"},
+        {"support_phone": "9999-12-31"},  # a date, not a number to call (a reviewer's sweep)
+        {"support_phone": "123"},
         {},
         {"support_phone": "1900 545426", "extra": 1},
     ],

@@ -206,7 +206,9 @@ export async function stallView(ctx, id, params) {
       if (!here.test(window.location.hash)) return;
       if (waiting.length) api.cache.set(`consents.${stall.holder.id}`, null);
       if (changing.length) api.cache.set(`stall.${stall.id}`, null);
-      stallView(ctx, stall.id, null);
+      // The takings the volunteer had asked for stay open (read again, now with the network).
+      const open = ["takings-today", "takings-unknown", "takings-none"].some((x) => document.getElementById(x));
+      stallView(ctx, stall.id, open ? new URLSearchParams({ takings: "1" }) : null);
     };
     consentWatch = onSent;
     window.addEventListener("choso:outbox", onSent);
@@ -436,7 +438,7 @@ export async function stallView(ctx, id, params) {
       // What partners reported it received (users_want #25); not on the page that opens right
       // after "Lưu sạp": a stall registered a moment ago has none.
       ["left", ctx.canWork() && !isNew && !stall.holder.erased
-        ? takingsCard(stall, (code) => ((partners || []).find((p) => p.code === code) || {}).name || code)
+        ? takingsCard(stall, (code) => ((partners || []).find((p) => p.code === code) || {}).name || code, { open: Boolean(params && params.get("takings")) })
         : null],
       ["left", ctx.canWork() ? visitsCard(ctx, stall, listed, tile) : null],
       ["right", ctx.canWork() ? supportCard(stall, true) : null],

@@ -49,7 +49,8 @@ addStrings({
 const DAYS = 7;
 
 /** The card; `partnerName(code)` names a partner as the page knows it. */
-export function takingsCard(stall, partnerName) {
+/** `open`: read at once (the page drawn again while the volunteer had the takings open). */
+export function takingsCard(stall, partnerName, { open = false } = {}) {
   // Read when asked, not with every opening of the page: the amounts are the holder's, and each
   // read is in their access log (minimisation; also one request less per stall on 3G).
   const show = h("button", { type: "button", class: "btn", id: "takings-show", onclick: () => {
@@ -79,6 +80,10 @@ export function takingsCard(stall, partnerName) {
         offline ? t("tk_offline") : describeError(err), " ",
         h("button", { type: "button", class: "btn btn-small", onclick: () => { body.replaceChildren(h("p", { class: "muted" }, t("loading"))); load(); } }, t("tk_retry"))));
     });
+  }
+  if (open) {
+    body.replaceChildren(h("p", { class: "muted" }, t("loading")));
+    load();
   }
   return card;
 

@@ -7,7 +7,13 @@ from __future__ import annotations
 import pytest
 
 from tests.web.conftest import shot, sign_in
-from tests.web.test_volunteer import fill_form, market_ids, open_form, register_via_api
+from tests.web.test_volunteer import (
+    fill_form,
+    market_ids,
+    open_form,
+    register_via_api,
+    stall_on_screen,
+)
 
 expect = pytest.importorskip("playwright.async_api").expect
 
@@ -239,15 +245,10 @@ async def test_a_correction_and_a_stop_made_offline_both_reach_the_server(
     """A stop carries the stall version it was decided on (If-Match), so a resend cannot undo a
     later change; this device's own earlier change, queued with it, is not such a change: once it
     is sent, the stop follows the version it made and goes through."""
-    ids = await market_ids(live_server)
-    account = {"bin": "970422", "account_number": "9704220088", "account_name": "TA THI TAM"}
-    stall = await register_via_api(
-        live_server, ids["Chợ Thử Một"], "Q-88", "Tạ Thị Tám", account=account
+    page, stall = await stall_on_screen(
+        new_page, live_server, "Q-88", "Tạ Thị Tám", "9704220088", "TA THI TAM"
     )
     account_id = stall["payment_accounts"][0]["id"]
-    page = await new_page()
-    await sign_in(page)
-    await page.goto(f"/#/s/{stall['id']}")
     await page.wait_for_selector("#account-list")
     await page.context.set_offline(True)
     await page.click(f"#fix-account-{account_id}")
@@ -285,15 +286,10 @@ async def test_no_sign_is_printed_while_a_correction_waits_and_the_page_follows_
     """An account corrected offline: the stall page still shows the server's copy (the old
     number), so it says a change waits and prints no sign (the sheet would pay the old account);
     once the queue has sent the change, the page is drawn again with the new number."""
-    ids = await market_ids(live_server)
-    account = {"bin": "970422", "account_number": "9704220071", "account_name": "LE THI BAY"}
-    stall = await register_via_api(
-        live_server, ids["Chợ Thử Một"], "Q-71", "Lê Thị Bảy", account=account
+    page, stall = await stall_on_screen(
+        new_page, live_server, "Q-71", "Lê Thị Bảy", "9704220071", "LE THI BAY"
     )
     account_id = stall["payment_accounts"][0]["id"]
-    page = await new_page()
-    await sign_in(page)
-    await page.goto(f"/#/s/{stall['id']}")
     await page.wait_for_selector("#account-list")
     await expect(page.locator("#print-sign")).to_be_enabled()
     await page.context.set_offline(True)

@@ -18,6 +18,7 @@ from tests.web.test_volunteer import (
     market_ids,
     open_form,
     register_via_api,
+    stall_on_screen,
     stalls_with_code,
 )
 
@@ -1571,15 +1572,10 @@ async def test_confirming_a_sign_whose_account_changed_meanwhile_says_print_it_a
     """The sign was opened, then a correction reached the server (sent from another record of the
     queue) while the sheet printed: "Đã in xong" sends the PDF's digest and is refused, so the old
     sheet is not counted as the stall's sign."""
-    ids = await market_ids(live_server)
-    account = {"bin": "970422", "account_number": "0123456941", "account_name": "VO THI DOI"}
-    stall = await register_via_api(
-        live_server, ids["Chợ Thử Một"], "DIG-1", "Võ Thị Đổi", account=account
+    page, stall = await stall_on_screen(
+        new_page, live_server, "DIG-1", "Võ Thị Đổi", "0123456941", "VO THI DOI"
     )
     account_id = stall["payment_accounts"][0]["id"]
-    page = await new_page()
-    await sign_in(page)
-    await page.goto(f"/#/s/{stall['id']}")
     async with page.context.expect_page() as popup:
         await page.click("#print-sign")
     await (await popup.value).close()

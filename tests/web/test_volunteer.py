@@ -60,6 +60,19 @@ async def register_via_api(
         return res.json()
 
 
+async def stall_on_screen(new_page, live_server, code: str, name: str, number: str, holder: str):
+    """A stall of Chợ Thử Một with one MB account (`number`, in the name `holder`), registered
+    through the API, and its page open on a signed-in volunteer's phone: (page, stall)."""
+    ids = await market_ids(live_server)
+    account = {"bin": "970422", "account_number": number, "account_name": holder}
+    stall = await register_via_api(live_server, ids["Chợ Thử Một"], code, name, account=account)
+    page = await new_page()
+    await sign_in(page)
+    await page.goto(f"/#/s/{stall['id']}")
+    await page.wait_for_selector("#sign")
+    return page, stall
+
+
 async def open_form(page) -> None:
     await page.click("#register-new")
     await page.wait_for_selector("#register-form")

@@ -239,6 +239,18 @@ async def test_an_archived_market_offers_no_registration(new_page, live_server) 
     assert await page.locator("#register-new").count() == 0
 
 
+async def correct_offline(page, account_id: int, number: str) -> None:
+    """Correct the stall's account with the device offline; the stall page opens again."""
+    await page.wait_for_selector("#account-list")
+    await page.context.set_offline(True)
+    await page.click(f"#fix-account-{account_id}")
+    await page.wait_for_selector("#account-fix-form")
+    await page.fill("#f-acct", number)
+    await page.fill("#f-reason", "Nhập sai số cuối")
+    await page.click("#account-fix-save")
+    await page.wait_for_selector("#account-list")
+
+
 async def test_a_correction_and_a_stop_made_offline_both_reach_the_server(
     new_page, live_server
 ) -> None:
@@ -249,14 +261,7 @@ async def test_a_correction_and_a_stop_made_offline_both_reach_the_server(
         new_page, live_server, "Q-88", "Tạ Thị Tám", "9704220088", "TA THI TAM"
     )
     account_id = stall["payment_accounts"][0]["id"]
-    await page.wait_for_selector("#account-list")
-    await page.context.set_offline(True)
-    await page.click(f"#fix-account-{account_id}")
-    await page.wait_for_selector("#account-fix-form")
-    await page.fill("#f-acct", "9704220089")
-    await page.fill("#f-reason", "Nhập sai số cuối")
-    await page.click("#account-fix-save")
-    await page.wait_for_selector("#account-list")
+    await correct_offline(page, account_id, "9704220089")
     await page.click(f"#fix-account-{account_id}")
     await page.wait_for_selector("#account-off-form")
     await page.fill("#f-off-reason", "Chủ sạp không dùng nữa")
@@ -290,15 +295,8 @@ async def test_no_sign_is_printed_while_a_correction_waits_and_the_page_follows_
         new_page, live_server, "Q-71", "Lê Thị Bảy", "9704220071", "LE THI BAY"
     )
     account_id = stall["payment_accounts"][0]["id"]
-    await page.wait_for_selector("#account-list")
     await expect(page.locator("#print-sign")).to_be_enabled()
-    await page.context.set_offline(True)
-    await page.click(f"#fix-account-{account_id}")
-    await page.wait_for_selector("#account-fix-form")
-    await page.fill("#f-acct", "9704220072")
-    await page.fill("#f-reason", "Nhập sai số cuối")
-    await page.click("#account-fix-save")
-    await page.wait_for_selector("#account-list")
+    await correct_offline(page, account_id, "9704220072")
     await expect(page.locator("#print-sign")).to_be_disabled()
     await expect(page.locator("#print-blocked")).to_contain_text("chưa gửi (như sửa tài khoản)")
     await page.context.set_offline(False)

@@ -245,9 +245,10 @@ def _draw_levels(c: Canvas, cov: s.MarketCoverage, top: float) -> float:
         c.drawString(bar_x + bar_w + 17.5 * mm, y + 1.5 * mm, f"{lc.count}/{cov.active_stalls} sạp")
         progress = next((p for p in cov.progress if p.level == level), None)
         if progress is not None and not cov.active_stalls:
-            # A market without stalls lacks none ("thiếu 0 sạp" in red): it has none yet.
+            # A market without an active stall lacks none ("thiếu 0 sạp" in red): it has none (yet,
+            # or every stall closed).
             c.setFillColor(MUTED)
-            c.drawRightString(W - MARGIN, y + 1.5 * mm, "chưa có sạp")
+            c.drawRightString(W - MARGIN, y + 1.5 * mm, "không có sạp")
         elif progress is not None:
             c.setFillColor(STATUS_COLOR["cashless"] if progress.met else STATUS_COLOR["lapsed"])
             text = "đạt ngưỡng" if progress.met else f"thiếu {progress.stalls_needed} sạp"
@@ -385,7 +386,7 @@ def _draw_zones_and_visits(
     if not visits and not cov.active_stalls:
         c.setFillColor(MUTED)
         c.setFont(REGULAR, 9)
-        c.drawString(vx, y, "Chưa có sạp nào đăng ký.")
+        c.drawString(vx, y, "Không có sạp nào đang hoạt động.")
         return
     if not visits:
         c.setFillColor(STATUS_COLOR["cashless"])

@@ -138,6 +138,10 @@ class PartnerAccount(BaseModel):
     stall_id: int
     market_id: int
     market_name: str
+    market_archived: bool = Field(
+        default=False,
+        description="The market is archived: listed here, left out of the partner's numbers",
+    )
     stall_code: str
     bin: str
     account_number: str

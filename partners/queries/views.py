@@ -87,7 +87,7 @@ async def partner_accounts(
     account number (exactly: numbers are stored sealed)."""
     rows = await conn.fetch(
         """SELECT a.id AS payment_account_id, a.stall_id, s.market_id, m.name AS market_name,
-                  s.stall_code,
+                  m.archived_at IS NOT NULL AS market_archived, s.stall_code,
                   a.bin, a.account_number, a.account_name, a.active,
                   CASE WHEN o.id IS NOT NULL THEN 'onboarded' ELSE 'opted_in' END AS relation,
                   o.status AS onboarding_status, o.created_at AS onboarded_at

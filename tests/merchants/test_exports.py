@@ -264,9 +264,9 @@ def test_the_report_draws_each_level_in_the_charts_colour():
 
 async def test_the_report_of_a_market_without_stalls_says_it_has_none(client, auth, markets):
     """It said "thiếu 0 sạp" in red under every level and "no stall left to visit", as if the work
-    were done; the market's page says it has no stall yet."""
+    were done. It has no active stall (none yet, or every one closed: not "none registered")."""
     r = await client.get(f"/api/markets/{markets['two']}/report.pdf", headers=await auth("admin"))
     assert r.status_code == 200, r.text
     text = pypdfium2.PdfDocument(r.content)[0].get_textpage().get_text_range()
     assert "thiếu 0 sạp" not in text and "Không còn sạp nào cần đến" not in text
-    assert "chưa có sạp" in text and "Chưa có sạp nào đăng ký." in text
+    assert "không có sạp" in text and "Không có sạp nào đang hoạt động." in text

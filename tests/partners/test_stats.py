@@ -334,3 +334,8 @@ async def test_an_archived_market_leaves_the_partners_numbers(client, auth, mark
     stats = (await client.get("/api/partners/MB/stats", headers=admin)).json()
     assert {m["market_id"] for m in stats["markets"]} == {markets["one"]}
     assert counts(stats["totals"]) == (3, 0, 2, 1, 0, 1)
+    # The account list still has its accounts, saying their market is archived.
+    items = (await client.get("/api/partners/MB/accounts", headers=admin)).json()["items"]
+    archived = {a["stall_code"] for a in items if a["market_archived"]}
+    assert archived == {"S-4"}
+    assert all(not a["market_archived"] for a in items if a["market_id"] == markets["one"])

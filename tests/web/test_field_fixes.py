@@ -1628,6 +1628,21 @@ async def test_back_after_saving_a_form_does_not_open_the_form_again(new_page, l
     await page.go_back()
     await page.wait_for_selector("#register-new")
     assert page.url == worklist
+    # Edited straight from the page that opened after "Lưu sạp" (#/s/…?new=1): one Back leaves
+    # the stall (it stood in the history twice, and Back seemed to do nothing).
+    await open_form(page)
+    await fill_form(page, code="BK-2", name="Phan Văn Lùi")
+    await page.click("#save-stall")
+    await page.wait_for_selector("#sign")
+    await page.click("#edit-stall")
+    await page.wait_for_selector("#f-goods")
+    await page.fill("#f-goods", "Rau muống")
+    await page.locator("#f-goods").evaluate("(el) => el.form.requestSubmit()")
+    await page.wait_for_selector("#sign")
+    assert "?new=1" not in page.url
+    await page.go_back()
+    await page.wait_for_selector("#register-new")
+    assert page.url == worklist
 
 
 async def test_an_account_name_cut_from_a_long_holder_name_is_said(new_page, live_server) -> None:

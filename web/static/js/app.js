@@ -68,7 +68,14 @@ const ctx = {
   redirect(hash) { window.history.replaceState(window.history.state, "", hash); route(); },
   /** After a form is saved: back to `hash` where the form was opened from it (Back from there
    * then leaves it, not the form again), else in the form's place. */
-  leaveForm(hash) { if (previousHash === hash) window.history.back(); else ctx.redirect(hash); },
+  leaveForm(hash) {
+    const before = previousHash || "";
+    if (before === hash) window.history.back();
+    // The same page under another query (the stall as it opened after "Lưu sạp", ?new=1): back to
+    // that entry, shown as `hash` (it stayed in the history twice, and Back seemed to do nothing).
+    else if (before.split("?")[0] === hash.split("?")[0]) { landing = hash; window.history.back(); }
+    else ctx.redirect(hash);
+  },
   marketKey() { return `choso.market.${ctx.me ? ctx.me.username : ""}`; },
   currentMarketId() { return Number(localStorage.getItem(ctx.marketKey())) || null; },
   setMarket(id) {
@@ -204,11 +211,16 @@ async function home() {
 
 const TITLE = document.title;  // the page's own ("Chợ Số — Đăng ký sạp"), for a screen without a heading
 let routing = Promise.resolve();
-// The address before the one on screen (ctx.leaveForm).
+// The address before the one on screen, and where a saved form's Back lands (ctx.leaveForm).
 let previousHash = null;
 let currentHash = null;
+let landing = null;
 
 function route() {
+  if (landing && window.location.hash !== landing && window.location.hash.split("?")[0] === landing.split("?")[0]) {
+    window.history.replaceState(window.history.state, "", landing);
+  }
+  landing = null;
   if (window.location.hash !== currentHash) { previousHash = currentHash; currentHash = window.location.hash; }
   routing = routing.then(async () => {
     if (!ctx.me || reauthing) return;

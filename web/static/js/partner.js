@@ -44,7 +44,9 @@ function pointsSection(code, stats, me) {
 
 function accountRow(a, banks) {
   return h("tr", { dataset: { account: a.payment_account_id } },
-    h("td", { class: "nowrap" }, a.stall_code), h("td", {}, a.market_name),
+    h("td", { class: "nowrap" }, a.stall_code), h("td", {}, a.market_name,
+      // Listed, but out of the numbers above (an archived market is out of every count).
+      a.market_archived ? h("span", { class: "sub" }, t("p_market_archived")) : null),
     // An erased person's account keeps a marker ("~2ec"), not a number: said as erased.
     h("td", {}, bankShort(banks, a.bin)), h("td", { class: "mono" }, a.account_number.startsWith("~") ? t("history_erased") : a.account_number), h("td", {}, a.account_name || "—"),
     h("td", {}, t(`p_relation_${a.relation}`)),

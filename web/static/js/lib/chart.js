@@ -28,21 +28,23 @@ function labelledIndexes(n, room) {
 
 /**
  * The path of one level's threshold over [t0, t1]: at each moment the value of the rule version in
- * force then (`steps`: [{from: ms, thresholds}], oldest first; the first one also stands for the
- * time before it), so a day before a rule change is drawn against the target it was judged by.
- * Without steps, the current thresholds over the whole chart.
+ * force then (`steps`: [{from: ms, thresholds}], oldest first, `from` on the points' own time scale:
+ * a day's midnight UTC; the first one also stands for the time before it), so a day before a rule
+ * change is drawn against the target it was judged by. Without steps, the current thresholds over
+ * the whole chart (called only for a chart of two days or more).
  */
 function thresholdPath(level, steps, current, t0, t1, x, y) {
-  const spans = steps && steps.length && t1 > t0
+  const spans = steps && steps.length
     ? steps.map((st, i) => [i ? Math.max(t0, st.from) : t0, i + 1 < steps.length ? Math.min(t1, steps[i + 1].from) : t1, st.thresholds[level]])
     : [[t0, t1, current[level]]];
   let d = "";
   let last = null;
-  for (const [from, to, value] of spans) {
-    if (to < from || (to === from && t1 > t0)) continue;
+  for (const [i, [from, to, value]] of spans.entries()) {
+    // A version applied on the last day drops to its target there (no width left to draw along).
+    if (to < from || (to === from && i < spans.length - 1)) continue;
     if (value == null) { last = null; continue; }
     d += last == null ? `M${x(from).toFixed(1)},${y(value).toFixed(1)}` : `V${y(value).toFixed(1)}`;
-    d += `H${(t1 > t0 ? x(to) : x(t1) + 0).toFixed(1)}`;
+    d += `H${x(to).toFixed(1)}`;
     last = value;
   }
   return d;

@@ -18,13 +18,18 @@ addStrings({
 });
 
 /** The calendar day in Vietnam (UTC+7) of a moment written as text. */
-const vietnamDay = (moment) => new Date(Date.parse(moment) + 7 * 3600 * 1000).toISOString().slice(0, 10);
+const vietnamDay = (moment) => {
+  const ms = Date.parse(moment);
+  return Number.isFinite(ms) ? new Date(ms + 7 * 3600 * 1000).toISOString().slice(0, 10) : "";
+};
 
 /** The rule's versions that applied (in force or superseded), oldest first, for a chart's target
  * lines: [{from: ms, thresholds}]; null without them. */
 export function ruleSteps(versions) {
   const applied = (versions || []).filter((v) => v.state === "in_force" || v.state === "superseded")
-    .map((v) => ({ from: Date.parse(v.effective_from), thresholds: v.thresholds || {} }))
+    // From the Vietnamese day it applied, on the charts' scale (a day is its date at midnight UTC):
+    // the step stands at that day's point, whatever the hour it was saved.
+    .map((v) => ({ from: Date.parse(vietnamDay(v.effective_from)), thresholds: v.thresholds || {} }))
     .filter((v) => Number.isFinite(v.from))
     .sort((a, b) => a.from - b.from);
   return applied.length ? applied : null;

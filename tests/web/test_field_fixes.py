@@ -1601,6 +1601,15 @@ async def test_confirming_a_sign_whose_account_changed_meanwhile_says_print_it_a
     )
 
 
+async def edit_goods(page, goods: str) -> None:
+    """From the stall's page: "Sửa thông tin", new goods, save; back on the stall's page."""
+    await page.click("#edit-stall")
+    await page.wait_for_selector("#f-goods")
+    await page.fill("#f-goods", goods)
+    await page.locator("#f-goods").evaluate("(el) => el.form.requestSubmit()")
+    await page.wait_for_selector("#sign")
+
+
 async def test_back_after_saving_a_form_does_not_open_the_form_again(new_page, live_server) -> None:
     """After "Lưu sạp" the Back button opened an empty new-stall form; after editing a stall it
     opened the edit form again, and a second Back was needed to reach the stall."""
@@ -1619,11 +1628,7 @@ async def test_back_after_saving_a_form_does_not_open_the_form_again(new_page, l
     await expect(page.locator("#register-form")).to_have_count(0)
     await page.goto(stall_page.split("?")[0])  # the stall opened from the worklist
     await page.wait_for_selector("#sign")
-    await page.click("#edit-stall")
-    await page.wait_for_selector("#f-goods")
-    await page.fill("#f-goods", "Rau thơm")
-    await page.locator("#f-goods").evaluate("(el) => el.form.requestSubmit()")
-    await page.wait_for_selector("#sign")
+    await edit_goods(page, "Rau thơm")
     await expect(page.locator("#edit-form, #stall-edit-form")).to_have_count(0)
     await page.go_back()
     await page.wait_for_selector("#register-new")
@@ -1634,11 +1639,7 @@ async def test_back_after_saving_a_form_does_not_open_the_form_again(new_page, l
     await fill_form(page, code="BK-2", name="Phan Văn Lùi")
     await page.click("#save-stall")
     await page.wait_for_selector("#sign")
-    await page.click("#edit-stall")
-    await page.wait_for_selector("#f-goods")
-    await page.fill("#f-goods", "Rau muống")
-    await page.locator("#f-goods").evaluate("(el) => el.form.requestSubmit()")
-    await page.wait_for_selector("#sign")
+    await edit_goods(page, "Rau muống")
     assert "?new=1" not in page.url
     await page.go_back()
     await page.wait_for_selector("#register-new")

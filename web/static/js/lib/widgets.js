@@ -17,11 +17,8 @@ addStrings({
   en: { rule_scheduled_line: "From {day} a new rule applies (version {v}): {parts}" },
 });
 
-/** The calendar day in Vietnam (UTC+7) of a moment written as text. */
-const vietnamDay = (moment) => {
-  const ms = Date.parse(moment);
-  return Number.isFinite(ms) ? new Date(ms + 7 * 3600 * 1000).toISOString().slice(0, 10) : "";
-};
+/** The calendar day in Vietnam of a moment written as text (i18n's today), "" if it is none. */
+const vietnamDay = (moment) => (Number.isFinite(Date.parse(moment)) ? today(Date.parse(moment)) : "");
 
 /** The rule's versions that applied (in force or superseded), oldest first, for a chart's target
  * lines: [{from: ms, thresholds}]; null without them. */

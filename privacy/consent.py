@@ -42,6 +42,15 @@ def registration_part() -> str:
     return queries.NEW_HOLDER_CONSENTS
 
 
+def registration_values(purposes: list[str], notice_version: str) -> dict[str, object]:
+    """The parameters of registration_part: each purpose once, where it was first ticked."""
+    return {
+        "consent_purposes": list(dict.fromkeys(purposes)),
+        "consent_notice_version": notice_version,
+        "consent_channel": "tablet",
+    }
+
+
 def consented_sql(holder: str, purpose: str) -> str:
     """An SQL condition for other domains' queries: the person (an SQL expression) consents now to
     the purpose (an SQL expression)."""

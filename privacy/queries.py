@@ -231,17 +231,14 @@ consent_row AS (
 
 # The same rows for a person the statement itself creates (a registration's `holder`): nobody
 # has consented to anything for them yet, so no row can conflict and none is looked for (a plain
-# insert, not a speculative one: no conflict check, no confirmation record in the WAL). A purpose
-# ticked twice is written once, where it was first ticked.
+# insert, not a speculative one: no conflict check, no confirmation record in the WAL). The caller
+# gives each purpose once, in the order first ticked (consent.registration_values), so the rows
+# are written as they come: no grouping and no sort at every registration.
 NEW_HOLDER_CONSENTS = """
 consent_row AS (
     INSERT INTO consent (stallholder_id, purpose, notice_version, channel, collected_by)
     SELECT holder.id, p.purpose, $consent_notice_version, $consent_channel, $actor_id
-    FROM holder,
-         (SELECT purpose, min(n) AS n
-          FROM unnest($consent_purposes::text[]) WITH ORDINALITY AS u (purpose, n)
-          GROUP BY purpose) AS p
-    ORDER BY p.n
+    FROM holder, unnest($consent_purposes::text[]) AS p (purpose)
     RETURNING purpose
 )"""
 

@@ -48,16 +48,11 @@ _ADD_COUNTS = """
         transacting = t.transacting + excluded.transacting,
         fees_cashless = t.fees_cashless + excluded.fees_cashless"""
 
-# The rule is read in a sub-select around the call, not passed as one: PostgreSQL inlines
-# coverage_status only when no argument used several times is a sub-select, and a call it does not
-# inline is parsed and planned again at every execution of the statement.
-_STATUS_AFTER = """(SELECT coverage_status(t.active_stalls + excluded.active_stalls,
-        t.qr_issued + excluded.qr_issued, t.qr_verified + excluded.qr_verified,
-        t.transacting + excluded.transacting, t.fees_cashless + excluded.fees_cashless,
-        r.thresholds, t.status) FROM rule r)"""
-_STATUS_FIRST = """coverage_status($delta_active, $delta_qr_issued, $delta_qr_verified,
-        $delta_transacting, $delta_fees_cashless, r.thresholds, 'not_started')"""
-
+# The market's status after the stall: evaluated once for the row inserted (`first`) and once for
+# the row updated (`after`), each in a sub-select that is not pulled up (OFFSET 0), so that the
+# status, its time and its rule version read one evaluation. coverage_status is inlined there (its
+# arguments are plain columns: PostgreSQL inlines it only when no argument used several times is a
+# sub-select, and a call it does not inline is parsed and planned at every execution).
 NEW_STALL_COUNTED = (
     _COVERAGE_ROW
     + """market_id, counted_zone, counted_partners
@@ -72,26 +67,31 @@ NEW_STALL_COUNTED = (
     INSERT INTO market_coverage AS t (market_id, active_stalls, qr_issued, qr_verified,
                                       transacting, fees_cashless, status, rule_version)
     SELECT k.market_id, $delta_active, $delta_qr_issued, $delta_qr_verified, $delta_transacting,
-           $delta_fees_cashless, """
-    + _STATUS_FIRST
-    + """,
-           CASE WHEN """
-    + _STATUS_FIRST
-    + """ <> 'not_started' THEN r.version END
-    FROM coverage_row k, rule r
+           $delta_fees_cashless, first.status,
+           CASE WHEN first.status <> 'not_started' THEN r.version END
+    FROM coverage_row k, rule r,
+         LATERAL (SELECT coverage_status($delta_active, $delta_qr_issued, $delta_qr_verified,
+                                         $delta_transacting, $delta_fees_cashless, r.thresholds,
+                                         'not_started') AS status
+                  OFFSET 0) first
     WHERE (SELECT count(*) FROM counted_before) >= 0
     ON CONFLICT (market_id) DO UPDATE SET"""
     + _ADD_COUNTS
     + """,
-        status = """
-    + _STATUS_AFTER
-    + """,
-        status_since = CASE WHEN """
-    + _STATUS_AFTER
-    + """ <> t.status THEN clock_timestamp() ELSE t.status_since END,
-        rule_version = CASE WHEN """
-    + _STATUS_AFTER
-    + """ <> t.status THEN (SELECT version FROM rule) ELSE t.rule_version END,
+        (status, status_since, rule_version) = (
+            SELECT after.status,
+                   CASE WHEN after.status <> t.status THEN clock_timestamp()
+                        ELSE t.status_since END,
+                   CASE WHEN after.status <> t.status THEN r.version ELSE t.rule_version END
+            FROM rule r,
+                 LATERAL (SELECT coverage_status(
+                                     t.active_stalls + excluded.active_stalls,
+                                     t.qr_issued + excluded.qr_issued,
+                                     t.qr_verified + excluded.qr_verified,
+                                     t.transacting + excluded.transacting,
+                                     t.fees_cashless + excluded.fees_cashless,
+                                     r.thresholds, t.status) AS status
+                          OFFSET 0) after),
         updated_at = clock_timestamp()
     RETURNING market_id, active_stalls, qr_issued, qr_verified, transacting, fees_cashless,
               status, status_since, rule_version
@@ -135,9 +135,7 @@ NEW_STALL_COUNTED = (
 
 # What a statement with NEW_STALL_COUNTED may select to check it (the stall was counted once).
 NEW_STALL_COUNTED_CHECK = """(SELECT count(*) FROM rule) AS rule_read,
-       (SELECT count(*) FROM market_row) AS market_rows,
-       (SELECT count(*) FROM status_line) + (SELECT count(*) FROM status_day)
-           + (SELECT count(*) FROM partner_rows) AS counter_writes"""
+       (SELECT count(*) FROM market_row) AS market_rows"""
 
 
 def new_stall_values(counted: tuple[bool, bool, bool, bool, bool]) -> dict[str, Any]:

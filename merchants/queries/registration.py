@@ -109,8 +109,11 @@ WITH new_id AS (
             FROM market_state) AS zone_problem,
            (SELECT 'licence_not_asked' FROM market_state
             WHERE $licence_no::text IS NOT NULL AND NOT asks_licence) AS licence_problem,
-           ARRAY(SELECT DISTINCT x FROM unnest($partner_codes::text[]) x
-                 WHERE x IS NOT NULL AND NOT EXISTS (SELECT 1 FROM partner WHERE code = x))
+           -- One probe of partner's key per code (OFFSET 0 keeps it a sub-plan: as a join,
+           -- the plan built a hash table at every registration); a code twice is reported once
+           -- by the caller.
+           ARRAY(SELECT x FROM unnest($partner_codes::text[]) x
+                 WHERE x IS NOT NULL AND NOT EXISTS (SELECT 1 FROM partner WHERE code = x OFFSET 0))
                AS missing_partners,
            CASE WHEN $check_duplicate AND $phone::text IS NOT NULL THEN
                -- From the phone (near unique) to each of its holders' stalls in this market, one
@@ -173,7 +176,8 @@ WITH new_id AS (
 )"""
 
 # The register entry: what the caller made of the request ($audit_entered, personal data masked)
-# with what the database gave (ids, times), after the counters (so its time is the last).
+# with what the database gave (ids, times), after the counters (so its time is the last). Each
+# account entered is found by its place in the request (`position`).
 _REGISTER_ENTRY = """
 entry AS (
     INSERT INTO audit_log (actor_id, action, entity, entity_id, after)
@@ -184,10 +188,9 @@ entry AS (
            || jsonb_build_object(
                   'holder', ($audit_entered::jsonb -> 'holder') || jsonb_build_object('id', h.id),
                   'payment_accounts', coalesce(
-                      (SELECT jsonb_agg(e.value || jsonb_build_object('id', a.id) ORDER BY e.n)
-                       FROM jsonb_array_elements($audit_entered::jsonb -> 'payment_accounts')
-                                WITH ORDINALITY AS e (value, n)
-                       JOIN account a ON a.position = e.n - 1), '[]'::jsonb))
+                      (SELECT jsonb_agg(($audit_entered::jsonb -> 'payment_accounts' -> a.position)
+                                        || jsonb_build_object('id', a.id))
+                       FROM account a), '[]'::jsonb))
     FROM new_stall s, holder h
     WHERE (SELECT count(*) FROM market_row) >= 0
     RETURNING 1
@@ -196,22 +199,23 @@ entry AS (
 _REGISTER_RESULT = """
 SELECT c.session_ok, c.known, c.market_found, c.market_archived, c.zone_problem,
        c.licence_problem, c.missing_partners, c.duplicate_of, c.shared_account_of,
-       (SELECT count(*) FROM claim) = 1 AS claimed,
+       s.id IS NOT NULL AS claimed,
        s.id, s.market_id, s.stall_code, s.zone, s.goods, s.status, s.version, s.lat, s.lon,
        s.accuracy_m, s.created_at, s.updated_at, s.licence_no,
        h.id AS holder_id, h.full_name, h.phone_e164, h.cccd_last4, h.erased_at,
        a.accounts, (SELECT count(*) FROM entry) AS audited, """
 
 # The accounts come back as anonymous records, which asyncpg decodes only with base types: the
-# columns whose rules are domains (migration 0025) are cast back to text in them.
+# columns whose rules are domains (migration 0025) are cast back to text in them. They come in the
+# order they were written (the request's): a CTE is read in the order its rows were returned, so
+# no sort is planned for it (tests/merchants/test_registration.py, several accounts).
 _REGISTER_FROM = """
 FROM checks c
 LEFT JOIN new_stall s ON true
 LEFT JOIN holder h ON true
 CROSS JOIN (SELECT array_agg(ROW(id, bin::text, account_number, account_name::text, partner_code,
                                  service::text, active, reference::text, name_check::text,
-                                 bank_account_name)
-                             ORDER BY position, id) AS accounts
+                                 bank_account_name)) AS accounts
             FROM account) a
 """
 
@@ -276,9 +280,7 @@ async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
         "lat": location.lat if location else None,
         "lon": location.lon if location else None,
         "accuracy_m": location.accuracy_m if location else None,
-        "consent_purposes": new.purposes,
-        "consent_notice_version": new.notice_version,
-        "consent_channel": "tablet",
+        **consent.registration_values(new.purposes, new.notice_version),
         "audit_entered": new.audit_entered,
         "session_token": new.session.token_hash if new.session else None,
         "session_epoch": new.session.epoch if new.session else None,
@@ -300,7 +302,7 @@ async def register_stall(conn: asyncpg.Connection, new: NewStall) -> Registered:
         market_archived=row["market_archived"],
         zone_problem=row["zone_problem"],
         licence_problem=row["licence_problem"],
-        missing_partners=list(row["missing_partners"]),
+        missing_partners=list(dict.fromkeys(row["missing_partners"])),
         duplicate_of=row["duplicate_of"],
         shared_account_of=(
             (row["shared_account_of"][0] - 1, row["shared_account_of"][1])

@@ -60,9 +60,8 @@ onboarding_row AS (
                             staff_name)
     SELECT id, partner_code, $onboarding_channel, $onboarding_status, $actor_id,
            $onboarding_staff_name
-    FROM account
+    FROM account  -- in the order the accounts were written, as a CTE is read
     WHERE partner_code IS NOT NULL
-    ORDER BY position
     {on_conflict}
     RETURNING id, payment_account_id, partner_code, status, channel
 ), onboarding_history AS (
@@ -70,7 +69,7 @@ onboarding_row AS (
                                    effective_on, ref)
     SELECT id, NULL, status, $actor_id, $onboarding_source, $onboarding_effective_on,
            $onboarding_ref
-    FROM onboarding_row ORDER BY id
+    FROM onboarding_row  -- in id order, as written
     RETURNING 1
 ), onboarding_audit AS (
     INSERT INTO audit_log (actor_id, action, entity, entity_id, after)
@@ -78,7 +77,7 @@ onboarding_row AS (
            jsonb_build_object('payment_account_id', payment_account_id,
                               'partner_code', partner_code, 'channel', channel, 'status', status,
                               'source', $onboarding_source::text, 'ref', $onboarding_ref::text)
-    FROM onboarding_row ORDER BY id
+    FROM onboarding_row
     RETURNING 1
 )"""
 NEW_ONBOARDINGS = _ONBOARDINGS.replace(

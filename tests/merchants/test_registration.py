@@ -199,6 +199,55 @@ async def test_a_purpose_ticked_twice_is_one_consent_in_the_order_first_ticked(
     assert [x["purpose"] for x in rows] == ["qr_sign", "registration", "coverage_reporting"]
 
 
+async def test_several_accounts_keep_the_order_entered_in_every_row_written(
+    client, conn, auth, markets
+):
+    """The statement reads the accounts it wrote in the order it wrote them, with no sort: the
+    answer, the ids, the onboardings and the audit entry all follow the order entered."""
+    entered = [
+        {"bin": "970436", "account_number": "1000000003", "account_name": "LUU THI C",
+         "partner_code": "VCB"},
+        {"bin": "970422", "account_number": "1000000001", "account_name": "LUU THI A"},
+        {"bin": "970422", "account_number": "1000000002", "account_name": "LUU THI B",
+         "partner_code": "MB"},
+    ]  # fmt: skip
+    r = await client.post(
+        f"/api/markets/{markets['one']}/stalls",
+        json=stall_body(payment_accounts=entered),
+        headers=await auth("admin") | key(),
+    )
+    assert r.status_code == 201, r.text
+    stall = r.json()
+    answered = stall["payment_accounts"]
+    assert [a["account_name"] for a in answered] == ["LUU THI C", "LUU THI A", "LUU THI B"]
+    ids = [a["id"] for a in answered]
+    assert ids == sorted(ids)
+    rows = await conn.fetch(
+        "SELECT id, position FROM payment_account WHERE stall_id = $1 ORDER BY id", stall["id"]
+    )
+    assert [(x["id"], x["position"]) for x in rows] == list(zip(ids, range(3), strict=True))
+    onboardings = await conn.fetch(
+        "SELECT payment_account_id, partner_code FROM onboarding"
+        " WHERE payment_account_id = any($1::bigint[]) ORDER BY id",
+        ids,
+    )
+    assert [(x["payment_account_id"], x["partner_code"]) for x in onboardings] == [
+        (ids[0], "VCB"),
+        (ids[2], "MB"),
+    ]
+    after = await conn.fetchval(
+        "SELECT after FROM audit_log WHERE entity = 'stall' AND action = 'register'"
+        " AND entity_id = $1",
+        str(stall["id"]),
+    )
+    after = json.loads(after) if isinstance(after, str) else after
+    assert [(a["id"], a["account_name"]) for a in after["payment_accounts"]] == [
+        (ids[0], "LUU THI C"),
+        (ids[1], "LUU THI A"),
+        (ids[2], "LUU THI B"),
+    ]
+
+
 async def test_a_registration_makes_no_speculative_insert(client, conn, auth, markets):
     """Nothing a registration writes can conflict but its Idempotency-Key and its counters (the
     holder, stall, accounts, onboardings and consents are new): the key, the market's and

@@ -686,6 +686,12 @@ class PrintJobStall(BaseModel):
         description="The sign's account was suspended or removed by its own bank or wallet (now, "
         "not when the job was made): check with the stallholder before hanging the sign.",
     )
+    sign_shortened: list[str] = Field(
+        default_factory=list,
+        description="The texts this sign shows only in part, cut with an ellipsis because they "
+        "are too long (market_name, stall_code, holder_name, goods), as the one-stall sign's "
+        "Sign-Shortened header names them. Empty: the sign shows every text whole.",
+    )
 
 
 class PrintJob(BaseModel):

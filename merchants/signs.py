@@ -331,6 +331,7 @@ def _job_out(
     job: print_jobs_q.PrintJobRow,
     signs: list[print_jobs_q.PrintJobStallRow],
     stopped: dict[int, registry.Stopped],
+    shortened: dict[int, tuple[str, ...]],
 ) -> schemas.PrintJob:
     return schemas.PrintJob(
         id=job.id,
@@ -348,6 +349,7 @@ def _job_out(
                 payment_account_id=x.payment_account_id,
                 confirmed_at=x.confirmed_at,
                 account_stopped=stopped.get(x.payment_account_id),
+                sign_shortened=list(shortened.get(x.stall_id, ())),
             )
             for x in signs
         ],
@@ -385,7 +387,16 @@ async def _job(conn: asyncpg.Connection, job_id: int) -> schemas.PrintJob:
         raise errors.PrintJobNotFound(f"No print job {job_id}.")
     signs = await print_jobs_q.print_job_stalls(conn, job_id)
     stopped = await registry.stopped_accounts(conn, [x.payment_account_id for x in signs])
-    return _job_out(job, signs, stopped)
+    return _job_out(job, signs, stopped, await _job_shortened(conn, job_id))
+
+
+async def _job_shortened(conn: asyncpg.Connection, job_id: int) -> dict[int, tuple[str, ...]]:
+    """Stall id -> the texts its sign in the job shows only in part (qr.sign.shortened), laid out
+    as the job's PDF lays them out. Only names of texts leave here, no text: nothing personal is
+    shown, so the read is not in anyone's access log."""
+    rows = await print_jobs_q.print_job_sign_rows(conn, job_id)
+    infos = _infos(rows, await _supports(conn))
+    return {r.stall_id: sign.shortened(info) for (_, r), info in zip(rows, infos, strict=True)}
 
 
 async def _job_in_scope(

@@ -88,3 +88,20 @@ async def test_a_sign_opened_before_its_account_was_corrected_is_not_counted_as_
     # Without a digest (a confirmation queued by an older copy of the app): as before.
     r = await client.post(f"/api/stalls/{stall['id']}/sign-printed", headers=headers)
     assert r.status_code == 200, r.text
+
+
+async def test_a_print_job_names_the_texts_each_of_its_signs_cuts(client, auth, markets):
+    """The market's print job says per sign what its PDF shows only in part, as the one-stall
+    sign's header does, so the person printing learns it before hanging the signs."""
+    headers = await auth("volunteer")
+    whole = await _register(client, headers, markets["one"], "PJ-1", LONG_GOODS, "0905111011")
+    cut = await _register(client, headers, markets["one"], "PJ-2", WIDE_GOODS, "0905111012")
+    r = await client.post(
+        f"/api/markets/{markets['one']}/print-jobs", json={"size": "A6"}, headers=headers
+    )
+    assert r.status_code == 201, r.text
+    job = r.json()
+    by_stall = {s["stall_id"]: s["sign_shortened"] for s in job["stalls"]}
+    assert by_stall[whole["id"]] == [] and by_stall[cut["id"]] == ["goods"]
+    again = await client.get(f"/api/print-jobs/{job['id']}", headers=headers)
+    assert again.status_code == 200 and again.json()["stalls"] == job["stalls"]

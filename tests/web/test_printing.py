@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.conftest import sign_in
+from tests.web.conftest import shot, sign_in
 from tests.web.test_volunteer import market_ids, register_via_api
 
 pytestmark = pytest.mark.browser
@@ -33,6 +33,11 @@ async def test_the_worklist_prints_unprinted_signs_as_a_job_and_counts_them_once
             ("PJ-2", "Đỗ Văn Hai", "7001000002"),
         )
     ]
+    # A name far wider than Vietnamese words: its sign shows it cut, and the job says which sign.
+    await register_via_api(
+        live_server, market, "PJ-3", " ".join(["WWWWWWWWW"] * 10),
+        account={"bin": "970436", "account_number": "7001000003"}, user="volunteer",
+    )  # fmt: skip
     # Vietcombank suspended the second stall's account: its sign still prints, and the job says so.
     async with await live_server.api("admin") as c:
         for status in ("active", "suspended"):
@@ -49,6 +54,9 @@ async def test_the_worklist_prints_unprinted_signs_as_a_job_and_counts_them_once
     await (await popup.value).close()
     stopped = await page.locator("#print-job-stopped").inner_text()
     assert "PJ-2" in stopped and "PJ-1" not in stopped and "tạm ngưng" in stopped
+    shortened = await page.locator("#print-job-shortened").inner_text()
+    assert "PJ-3 (tên chủ sạp)" in shortened and "PJ-1" not in shortened, shortened
+    await shot(page, "print-job-confirm")
     # The PDF is open; nothing counts until the volunteer says the sheets came out.
     assert [await _issued(live_server, s["id"]) for s in stalls] == [False, False]
     # The flagged signs may stay off the count (a reviewer could only confirm all or none); other

@@ -8,10 +8,12 @@ addStrings({
   vi: {
     print_job_stopped: "{n} biển dùng tài khoản mà ngân hàng hoặc ví đã tạm ngưng hoặc gỡ: {codes}. Hỏi lại chủ sạp trước khi treo biển.",
     print_job_confirm_others: "Đã in, trừ {n} biển này (chưa treo)",
+    print_job_shortened: "{n} biển in rút gọn chữ quá dài (có dấu \"…\"): {list}. Muốn in đủ, hãy sửa các sạp này cho ngắn hơn rồi in lại.",
   },
   en: {
     print_job_stopped: "{n} {n|sign uses|signs use} an account its bank or wallet suspended or removed: {codes}. Ask the stallholder before hanging it.",
     print_job_confirm_others: "Printed, except these {n} (not hung)",
+    print_job_shortened: "{n} {n|sign shortens|signs shorten} text that is too long (marked \"…\"): {list}. To print it whole, shorten it on the stall and print again.",
   },
 });
 
@@ -53,8 +55,12 @@ function showConfirm(job, box, onConfirmed) {
   const stopped = job.stalls.filter((s) => s.account_stopped);
   // Those signs may stay off the count ("Đã in biển"): a sign that will not be hung is not issued.
   const others = job.stalls.filter((s) => !s.account_stopped).map((s) => s.stall_id);
+  // Signs that show a text only in part (too long: "…"), as one stall's sign page says it.
+  const cut = job.stalls.filter((s) => s.sign_shortened && s.sign_shortened.length);
+  const cutList = cut.map((s) => `${s.stall_code} (${s.sign_shortened.map((x) => t(`cut_${x}`)).join(", ")})`).join("; ");
   box.append(h("div", { class: "card print-confirm", role: "region", "aria-label": t("print_job_title") },
     stopped.length ? h("p", { class: "note note-warn", id: "print-job-stopped" }, t("print_job_stopped", { n: stopped.length, codes: stopped.map((s) => s.stall_code).join(", ") })) : null,
+    cut.length ? h("p", { class: "note note-warn", id: "print-job-shortened" }, t("print_job_shortened", { n: cut.length, list: cutList })) : null,
     h("p", {}, t("print_job_question", { n: job.stall_count })),
     h("div", { class: "row-actions" },
       h("button", { type: "button", class: "btn btn-primary", id: "confirm-print-job", onclick: () => confirm() }, t("print_job_confirm")),

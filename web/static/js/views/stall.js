@@ -44,10 +44,6 @@ addStrings({
     level_todo_transacting: "Chưa giao dịch",
     print_blocked_changes: "Sạp này có thay đổi đã ghi trên máy nhưng chưa gửi (như sửa tài khoản): trang đang hiện bản trước khi sửa. In biển sau khi đã gửi, để biển đúng tài khoản.",
     sign_shortened: "Biển in rút gọn {what} (quá dài, có dấu \"…\"). Muốn in đủ, hãy sửa sạp cho ngắn hơn rồi in lại.",
-    cut_market_name: "tên chợ",
-    cut_stall_code: "mã sạp",
-    cut_holder_name: "tên chủ sạp",
-    cut_goods: "mặt hàng",
   },
   en: {
     account_stopped_suspended: "Suspended by the partner",
@@ -65,10 +61,6 @@ addStrings({
     level_todo_transacting: "No payments yet",
     print_blocked_changes: "This stall has changes recorded on this device but not sent yet (such as an account correction): the page shows it as before them. Print the sign once they are sent, so that it shows the right account.",
     sign_shortened: "The sign shortens {what} (too long, marked \"…\"). To print it whole, shorten it on the stall and print again.",
-    cut_market_name: "the market's name",
-    cut_stall_code: "the stall code",
-    cut_holder_name: "the stallholder's name",
-    cut_goods: "the goods",
   },
 });
 

@@ -94,21 +94,22 @@ WITH new_id AS (
 ), market_state AS (
     -- Locked against a concurrent market edit (which locks it FOR UPDATE first): the zones and
     -- the archive state checked here are the ones in force when the stall is written.
-    SELECT zones, retired_zones, archived_at, asks_licence FROM market
+    SELECT true AS found, zones, retired_zones, archived_at, asks_licence FROM market
     WHERE id = $market_id FOR KEY SHARE
 ), checks AS (
     SELECT {session_still_valid} AS session_ok,
            EXISTS (SELECT 1 FROM idempotency_key
                    WHERE user_id = $actor_id AND key = $idempotency_key) AS known,
-           EXISTS (SELECT 1 FROM market_state) AS market_found,
-           coalesce((SELECT archived_at IS NOT NULL FROM market_state), false) AS market_archived,
-           (SELECT CASE WHEN $zone::text IS NULL OR $zone = any(zones)
-                             OR cardinality(zones) + cardinality(retired_zones) = 0 THEN NULL
-                        WHEN $zone = any(retired_zones) THEN 'zone_retired'
-                        ELSE 'unknown_zone' END
-            FROM market_state) AS zone_problem,
-           (SELECT 'licence_not_asked' FROM market_state
-            WHERE $licence_no::text IS NOT NULL AND NOT asks_licence) AS licence_problem,
+           -- The market's row read once (joined below); none: market_found is false and the
+           -- market's own checks say nothing.
+           ms.found IS NOT NULL AS market_found,
+           ms.archived_at IS NOT NULL AS market_archived,
+           CASE WHEN ms.found IS NULL OR $zone::text IS NULL OR $zone = any(ms.zones)
+                     OR cardinality(ms.zones) + cardinality(ms.retired_zones) = 0 THEN NULL
+                WHEN $zone = any(ms.retired_zones) THEN 'zone_retired'
+                ELSE 'unknown_zone' END AS zone_problem,
+           CASE WHEN $licence_no::text IS NOT NULL AND NOT ms.asks_licence
+                THEN 'licence_not_asked' END AS licence_problem,
            -- One probe of partner's key per code (OFFSET 0 keeps it a sub-plan: as a join,
            -- the plan built a hash table at every registration); a code twice is reported once
            -- by the caller.
@@ -127,15 +128,23 @@ WITH new_id AS (
            CASE WHEN $check_shared_account AND cardinality($bins::text[]) > 0 THEN
                -- An account in use on another active stall of this market: perhaps typed from the
                -- wrong stall's card, and the sign would send this stall's money to that holder.
-               -- [the account's place in the request, that stall's id]
-               (SELECT ARRAY[n.i, s.id]
+               -- [the account's place in the request, that stall's id]. From each number (near
+               -- unique) to its accounts, and from each account to its stall by id, whatever the
+               -- statistics say: a plan that joined from the market's side walked every stall of
+               -- the market at each registration.
+               (SELECT ARRAY[n.i, x.stall_id]
                 FROM unnest($bins::text[], $account_numbers::text[])
-                         WITH ORDINALITY AS n (bin, number, i)
-                JOIN payment_account p ON p.bin = n.bin AND p.account_number = n.number
-                JOIN stall s ON s.id = p.stall_id
-                WHERE p.active AND s.market_id = $market_id AND s.status = 'active'
-                ORDER BY n.i, s.id LIMIT 1)
+                         WITH ORDINALITY AS n (bin, number, i),
+                     LATERAL (SELECT min((SELECT CASE WHEN s.market_id = $market_id
+                                                           AND s.status = 'active' THEN s.id END
+                                          FROM stall s WHERE s.id = p.stall_id)) AS stall_id
+                              FROM payment_account p
+                              WHERE p.bin = n.bin AND p.account_number = n.number AND p.active
+                              OFFSET 0) x
+                WHERE x.stall_id IS NOT NULL
+                ORDER BY n.i LIMIT 1)
            END AS shared_account_of
+    FROM (SELECT) AS one LEFT JOIN market_state ms ON true
 ), claim AS (
     INSERT INTO idempotency_key (user_id, key, request_hash, resource_id, status_code)
     SELECT $actor_id, $idempotency_key, $request_hash, new_id.id, 201 FROM new_id, checks
@@ -183,9 +192,8 @@ entry AS (
     INSERT INTO audit_log (actor_id, action, entity, entity_id, after)
     SELECT $actor_id, 'register', 'stall', s.id::text,
            $audit_entered::jsonb
-           || jsonb_build_object('id', s.id, 'created_at', s.created_at,
-                                 'updated_at', s.updated_at)
            || jsonb_build_object(
+                  'id', s.id, 'created_at', s.created_at, 'updated_at', s.updated_at,
                   'holder', ($audit_entered::jsonb -> 'holder') || jsonb_build_object('id', h.id),
                   'payment_accounts', coalesce(
                       (SELECT jsonb_agg(($audit_entered::jsonb -> 'payment_accounts' -> a.position)

@@ -112,15 +112,23 @@ class Round:
     db_cpu_ms: float | None  # per request, every PostgreSQL process (embedded server only)
 
 
-def _cpu_seconds(processes: list[psutil.Process]) -> float:
-    total = 0.0
+def _cpu_by_pid(processes: list[psutil.Process]) -> dict[int, float]:
+    """CPU seconds each process has used so far (user + system)."""
+    used: dict[int, float] = {}
     for p in processes:
         try:
             times = p.cpu_times()
-            total += times.user + times.system
+            used[p.pid] = times.user + times.system
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-    return total
+    return used
+
+
+def _cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two readings by the processes alive at the second: a process that
+    started meanwhile counts from zero, one that ended is left out (a sum over the processes alive
+    at each reading went negative when an autovacuum worker ended in the window)."""
+    return sum(max(0.0, t - before.get(pid, 0.0)) for pid, t in after.items())
 
 
 def _postgres_processes(postmaster_pid: int | None) -> list[psutil.Process]:
@@ -142,11 +150,12 @@ async def _measure(
     postmaster_pid: int | None,
     profile_to: Path | None = None,
 ) -> Round:
-    servers, pgs = server.processes(), _postgres_processes(postmaster_pid)
+    servers = server.processes()
     spies = _start_profilers(server, seconds, profile_to) if profile_to else []
     with harness.RssSampler(server) as rss:
         # CPU is counted over the whole round (warm-up included), divided by the requests sent.
-        cpu0, db0 = _cpu_seconds(servers), _cpu_seconds(pgs)
+        cpu0 = _cpu_by_pid(servers)
+        db0 = _cpu_by_pid(_postgres_processes(postmaster_pid))
         sent = {"n": 0}
 
         def counting() -> Request:
@@ -156,7 +165,8 @@ async def _measure(
         result = await closed_loop(
             "127.0.0.1", server.port, counting, concurrency=concurrency, seconds=seconds, warmup=1.5
         )
-        cpu1, db1 = _cpu_seconds(servers), _cpu_seconds(pgs)
+        cpu1 = _cpu_by_pid(servers)
+        db1 = _cpu_by_pid(_postgres_processes(postmaster_pid))
     for spy in spies:
         spy.wait(timeout=60)
     n = max(sent["n"], 1)
@@ -164,8 +174,8 @@ async def _measure(
         result=result,
         rss_peak_mb=rss.peak_mb,
         rss_mean_mb=rss.mean_mb,
-        server_cpu_ms=round(1000 * (cpu1 - cpu0) / n, 3),
-        db_cpu_ms=round(1000 * (db1 - db0) / n, 3) if pgs else None,
+        server_cpu_ms=round(1000 * _cpu_used(cpu0, cpu1) / n, 3),
+        db_cpu_ms=round(1000 * _cpu_used(db0, db1) / n, 3) if postmaster_pid else None,
     )
 
 

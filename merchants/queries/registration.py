@@ -129,9 +129,9 @@ WITH new_id AS (
                -- An account in use on another active stall of this market: perhaps typed from the
                -- wrong stall's card, and the sign would send this stall's money to that holder.
                -- [the account's place in the request, that stall's id]. From each number (near
-               -- unique) to its accounts, and from each account to its stall by id, whatever the
-               -- statistics say: a plan that joined from the market's side walked every stall of
-               -- the market at each registration.
+               -- unique) to its accounts, and from each account to its stall by id: the plan no
+               -- longer has a join to choose (with a few stalls' statistics it joined from the
+               -- market's side, reading the market's stalls).
                (SELECT ARRAY[n.i, x.stall_id]
                 FROM unnest($bins::text[], $account_numbers::text[])
                          WITH ORDINALITY AS n (bin, number, i),

@@ -48,8 +48,8 @@ async def onboardings_for_accounts(
 
 
 # The onboardings of payment accounts a statement has just written (its CTE `account`: id,
-# partner_code, position): for each account naming a partner, the onboarding, the first line of
-# its status history and its audit entry. A single onboarding (create_onboarding) runs it on a
+# partner_code, read in the order the accounts were written): for each account naming a partner,
+# the onboarding, the first line of its status history and its audit entry, in that order. A single onboarding (create_onboarding) runs it on a
 # one-row `account` naming an existing account, which may have that partner's onboarding already
 # (NEW_ONBOARDINGS: left as it is). A registration joins it to its own statement, whose accounts
 # are written by that statement and so cannot have one (NEW_ACCOUNT_ONBOARDINGS: a plain insert,
@@ -60,7 +60,7 @@ onboarding_row AS (
                             staff_name)
     SELECT id, partner_code, $onboarding_channel, $onboarding_status, $actor_id,
            $onboarding_staff_name
-    FROM account  -- in the order the accounts were written, as a CTE is read
+    FROM account
     WHERE partner_code IS NOT NULL
     {on_conflict}
     RETURNING id, payment_account_id, partner_code, status, channel
@@ -69,7 +69,7 @@ onboarding_row AS (
                                    effective_on, ref)
     SELECT id, NULL, status, $actor_id, $onboarding_source, $onboarding_effective_on,
            $onboarding_ref
-    FROM onboarding_row  -- in id order, as written
+    FROM onboarding_row
     RETURNING 1
 ), onboarding_audit AS (
     INSERT INTO audit_log (actor_id, action, entity, entity_id, after)
@@ -87,8 +87,7 @@ NEW_ACCOUNT_ONBOARDINGS = _ONBOARDINGS.replace("\n    {on_conflict}", "")
 
 
 _CREATE_ONBOARDING = sql.compose(
-    """WITH account AS (SELECT $account_id::bigint AS id, $partner_code::text AS partner_code,
-                                0 AS position), """
+    """WITH account AS (SELECT $account_id::bigint AS id, $partner_code::text AS partner_code), """
     + NEW_ONBOARDINGS
     + """
 SELECT r.id, (SELECT count(*) FROM onboarding_history) + (SELECT count(*) FROM onboarding_audit)
